@@ -1,0 +1,144 @@
+package model
+
+// Enumerated values of the resource fields, as APIG spells them.
+const (
+	// Built-in objects.
+	DefaultInstance = "default"
+	ReleaseEnvID    = "DEFAULT_ENVIRONMENT_RELEASE_ID"
+	ReleaseEnvName  = "RELEASE"
+	DefaultResponse = "default"
+
+	ProtoHTTP  = "HTTP"
+	ProtoHTTPS = "HTTPS"
+	ProtoBoth  = "BOTH"
+
+	MethodAny = "ANY"
+
+	MatchNormal = "NORMAL"
+	MatchPrefix = "SWA"
+
+	AuthNone       = "NONE"
+	AuthApp        = "APP"
+	AuthIAM        = "IAM"
+	AuthAuthorizer = "AUTHORIZER"
+
+	AppCodeDisable = "DISABLE"
+	AppCodeHeader  = "HEADER"
+
+	BackendHTTP     = "HTTP"
+	BackendFunction = "FUNCTION"
+	BackendMock     = "MOCK"
+
+	LocPath   = "PATH"
+	LocQuery  = "QUERY"
+	LocHeader = "HEADER"
+	LocCookie = "COOKIE"
+
+	TypeString = "STRING"
+	TypeNumber = "NUMBER"
+
+	OriginRequest  = "REQUEST"
+	OriginConstant = "CONSTANT"
+	OriginSystem   = "SYSTEM"
+
+	SysParamInternal = "internal"
+	SysParamFrontend = "frontend"
+	SysParamBackend  = "backend"
+
+	Yes = 1
+	No  = 2
+
+	ChannelOn  = 1
+	ChannelOff = 2
+
+	EffectAny = "ANY"
+	EffectAll = "ALL"
+
+	CondParam              = "param"
+	CondSource             = "source"
+	CondSystem             = "system"
+	CondCookie             = "cookie"
+	CondFrontendAuthorizer = "frontend_authorizer"
+
+	CondExact   = "exact"
+	CondEnum    = "enum"
+	CondPattern = "pattern"
+
+	UnitSecond = "SECOND"
+	UnitMinute = "MINUTE"
+	UnitHour   = "HOUR"
+	UnitDay    = "DAY"
+
+	ThrottleExclusive = 1
+	ThrottleShared    = 2
+
+	SpecialApp  = "APP"
+	SpecialUser = "USER"
+
+	ACLPermit = "PERMIT"
+	ACLDeny   = "DENY"
+
+	EntityIP       = "IP"
+	EntityDomain   = "DOMAIN"
+	EntityDomainID = "DOMAIN_ID"
+
+	AuthorizerFrontend = "FRONTEND"
+	AuthorizerBackend  = "BACKEND"
+
+	TLS11 = "TLSv1.1"
+	TLS12 = "TLSv1.2"
+
+	StrategyWRR     = 1
+	StrategyWLC     = 2
+	StrategySrcHash = 3
+	StrategyURIHash = 4
+)
+
+// Methods are the HTTP methods an API may declare (besides ANY).
+var Methods = []string{"GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"}
+
+// SystemParams are the $context variables usable as SYSTEM backend
+// parameters (spec §1.9), by their short names.
+var SystemParams = []string{
+	"sourceIp", "stage", "apiId", "appId", "requestId", "serverAddr", "serverName",
+	"handleTime", "providerAppId", "apiName", "appName",
+}
+
+// Response types of gateway responses and their default HTTP status
+// (spec §4.2). 0 keeps the underlying status.
+var ResponseTypes = map[string]int32{
+	"ACCESS_DENIED":                     403,
+	"AUTH_FAILURE":                      401,
+	"AUTH_HEADER_MISSING":               401,
+	"AUTHORIZER_FAILURE":                500,
+	"AUTHORIZER_CONF_FAILURE":           500,
+	"AUTHORIZER_IDENTITIES_FAILURE":     401,
+	"BACKEND_UNAVAILABLE":               502,
+	"BACKEND_TIMEOUT":                   504,
+	"THROTTLED":                         429,
+	"UNAUTHORIZED":                      401,
+	"NOT_FOUND":                         404,
+	"REQUEST_PARAMETERS_FAILURE":        400,
+	"DEFAULT_4XX":                       0,
+	"DEFAULT_5XX":                       0,
+	"THIRD_AUTH_FAILURE":                401,
+	"THIRD_AUTH_IDENTITIES_FAILURE":     401,
+	"THIRD_AUTH_CONF_FAILURE":           500,
+	"ORCHESTRATION_PARAMETER_NOT_FOUND": 400,
+	"ORCHESTRATION_FAILURE":             400,
+}
+
+// UnitSeconds returns the length of a time unit in seconds (0 if unknown).
+func UnitSeconds(unit string) int64 {
+	switch unit {
+	case UnitSecond:
+		return 1
+	case UnitMinute:
+		return 60
+	case UnitHour:
+		return 3600
+	case UnitDay:
+		return 86400
+	}
+	return 0
+}

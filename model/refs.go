@@ -1,0 +1,208 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+)
+
+// Ref is a reference from one object to another, by a field holding the
+// target id (or, in admin API input, its name).
+type Ref struct {
+	Field string
+	Kind  string
+	// Group scopes response-set references to the API's group.
+	Group string
+	Get   func() string
+	Set   func(string)
+}
+
+func ref(field, kind string, p *string) Ref {
+	return Ref{Field: field, Kind: kind, Get: func() string { return *p }, Set: func(v string) { *p = v }}
+}
+
+// Refs lists the references an object makes. Empty references are
+// included; callers skip them.
+func Refs(m proto.Message) []Ref {
+	var out []Ref
+	switch v := m.(type) {
+	case *apigwv1.ApiGroup:
+		for i, d := range v.UrlDomains {
+			out = append(out, ref(index("url_domains", i)+".ssl_id", KindCertificate, &d.SslId))
+		}
+	case *apigwv1.EnvVariable:
+		out = append(out, ref("group_id", KindGroup, &v.GroupId), ref("env_id", KindEnvironment, &v.EnvId))
+	case *apigwv1.GatewayResponse:
+		out = append(out, ref("group_id", KindGroup, &v.GroupId))
+	case *apigwv1.Api:
+		out = apiRefs("", v)
+	case *apigwv1.Throttle:
+		for i, s := range v.Specials {
+			if s.ObjectType == SpecialApp {
+				out = append(out, ref(index("specials", i)+".object_id", KindApp, &s.ObjectId))
+			}
+		}
+	case *apigwv1.App:
+		out = append(out, ref("app_quota_id", KindAppQuota, &v.AppQuotaId))
+	case *apigwv1.ThrottleBinding:
+		out = append(out, ref("api_id", KindAPI, &v.ApiId), ref("env_id", KindEnvironment, &v.EnvId), ref("strategy_id", KindThrottle, &v.StrategyId))
+	case *apigwv1.AclBinding:
+		out = append(out, ref("api_id", KindAPI, &v.ApiId), ref("env_id", KindEnvironment, &v.EnvId), ref("acl_id", KindACL, &v.AclId))
+	case *apigwv1.AppAuth:
+		out = append(out, ref("api_id", KindAPI, &v.ApiId), ref("env_id", KindEnvironment, &v.EnvId), ref("app_id", KindApp, &v.AppId))
+	case *apigwv1.Publication:
+		out = append(out, ref("api_id", KindAPI, &v.ApiId), ref("env_id", KindEnvironment, &v.EnvId))
+		if v.Api != nil {
+			for _, r := range apiRefs("api", v.Api) {
+				if r.Kind != KindResponse {
+					out = append(out, r)
+				}
+			}
+		}
+	case *apigwv1.Release:
+		out = append(out, ref("api_id", KindAPI, &v.ApiId), ref("env_id", KindEnvironment, &v.EnvId), ref("publication_id", KindPublication, &v.PublicationId))
+	}
+	return out
+}
+
+func apiRefs(prefix string, a *apigwv1.Api) []Ref {
+	f := func(s string) string { return join(prefix, s) }
+	out := []Ref{ref(f("group_id"), KindGroup, &a.GroupId), ref(f("authorizer_id"), KindAuthorizer, &a.AuthorizerId)}
+	rr := ref(f("response_id"), KindResponse, &a.ResponseId)
+	rr.Group = a.GroupId
+	out = append(out, rr)
+	if b := a.BackendApi; b != nil {
+		out = append(out, ref(f("backend_api.authorizer_id"), KindAuthorizer, &b.AuthorizerId))
+		if b.VpcChannelInfo != nil {
+			out = append(out, ref(f("backend_api.vpc_channel_info.vpc_channel_id"), KindVpcChannel, &b.VpcChannelInfo.VpcChannelId))
+		}
+	}
+	if fi := a.FuncInfo; fi != nil {
+		out = append(out, ref(f("func_info.authorizer_id"), KindAuthorizer, &fi.AuthorizerId))
+	}
+	if mi := a.MockInfo; mi != nil {
+		out = append(out, ref(f("mock_info.authorizer_id"), KindAuthorizer, &mi.AuthorizerId))
+	}
+	for i, p := range a.PolicyHttps {
+		out = append(out, ref(f(index("policy_https", i))+".authorizer_id", KindAuthorizer, &p.AuthorizerId))
+		if p.VpcChannelInfo != nil {
+			out = append(out, ref(f(index("policy_https", i))+".vpc_channel_info.vpc_channel_id", KindVpcChannel, &p.VpcChannelInfo.VpcChannelId))
+		}
+	}
+	for i, p := range a.PolicyFunctions {
+		out = append(out, ref(f(index("policy_functions", i))+".authorizer_id", KindAuthorizer, &p.AuthorizerId))
+	}
+	for i, p := range a.PolicyMocks {
+		out = append(out, ref(f(index("policy_mocks", i))+".authorizer_id", KindAuthorizer, &p.AuthorizerId))
+	}
+	return out
+}
+
+// Resolve rewrites references given by name into ids (admin API input may
+// name objects). References that match nothing are left for Check to report.
+func (in *Instance) Resolve(m proto.Message) {
+	for _, r := range Refs(m) {
+		v := r.Get()
+		if v == "" || in.objs[r.Kind][v] != nil {
+			continue
+		}
+		if r.Kind == KindResponse {
+			if set := in.ResponseSet(r.Group, v); set != nil {
+				r.Set(set.Id)
+			}
+			continue
+		}
+		if o, err := in.Find(r.Kind, v); err == nil {
+			r.Set(IDOf(o))
+		}
+	}
+}
+
+// Referrer is an object that references another.
+type Referrer struct {
+	Kind, ID, Field string
+}
+
+func (r Referrer) String() string { return fmt.Sprintf("%s %s (%s)", r.Kind, r.ID, r.Field) }
+
+// Referrers lists the objects referencing (kind, id). Publication records
+// only count while they are current.
+func (in *Instance) Referrers(kind, id string) []Referrer {
+	var out []Referrer
+	for _, k := range Kinds() {
+		for _, o := range in.Objects(k.Name) {
+			if p, ok := o.(*apigwv1.Publication); ok && in.Served(p.ApiId, p.EnvId) != p {
+				continue
+			}
+			for _, r := range Refs(o) {
+				if r.Kind == kind && r.Get() == id {
+					out = append(out, Referrer{Kind: k.Name, ID: IDOf(o), Field: r.Field})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Check verifies the rules that involve other objects, for objects already
+// placed in this view: references exist, natural keys are unique, quotas
+// are respected and the group of an API's response set matches.
+func (in *Instance) Check(m proto.Message) Violations {
+	var vs Violations
+	c := newChecker(&vs, "")
+	for _, r := range Refs(m) {
+		v := r.Get()
+		if v == "" {
+			continue
+		}
+		if r.Kind == KindResponse {
+			if v != DefaultResponse && in.ResponseSet(r.Group, v) == nil {
+				c.add(r.Field, "names no gateway-response set of the API's group (%q)", v)
+			}
+			continue
+		}
+		if in.objs[r.Kind][v] == nil {
+			c.add(r.Field, "%s %q does not exist", r.Kind, v)
+		}
+	}
+	in.checkKinds(c, m)
+	in.checkUnique(c, m)
+	in.checkQuotas(c, m)
+	return vs
+}
+
+func (in *Instance) checkKinds(c checker, m proto.Message) {
+	switch v := m.(type) {
+	case *apigwv1.Api:
+		if a := in.Authorizer(v.AuthorizerId); a != nil && a.Type != AuthorizerFrontend {
+			c.add("authorizer_id", "authorizer %q is a %s authorizer; the API needs a FRONTEND one", a.Name, a.Type)
+		}
+		for _, r := range apiRefs("", v) {
+			if r.Kind == KindAuthorizer && r.Field != "authorizer_id" {
+				if a := in.Authorizer(r.Get()); a != nil && a.Type != AuthorizerBackend {
+					c.add(r.Field, "authorizer %q is a %s authorizer; backends need a BACKEND one", a.Name, a.Type)
+				}
+			}
+		}
+	case *apigwv1.Environment:
+		if v.Id == ReleaseEnvID && v.Name != ReleaseEnvName {
+			c.add("name", "the built-in environment is called RELEASE")
+		}
+	}
+}
+
+// Integrity checks every object of the view (used after deletions).
+func (in *Instance) Integrity() error {
+	var errs []error
+	for _, k := range Kinds() {
+		for _, o := range in.Objects(k.Name) {
+			if vs := in.Check(o); len(vs) > 0 {
+				errs = append(errs, fmt.Errorf("%s %s: %w", k.Name, IDOf(o), vs.Err()))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

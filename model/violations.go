@@ -1,0 +1,129 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Violation is one broken rule, named by its field path
+// ("backend_api.timeout").
+type Violation struct {
+	Field       string
+	Description string
+}
+
+func (v Violation) String() string {
+	if v.Field == "" {
+		return v.Description
+	}
+	return v.Field + ": " + v.Description
+}
+
+// Violations collects every broken rule of a definition.
+type Violations []Violation
+
+// Add records a violation of field.
+func (vs *Violations) Add(field, format string, args ...any) {
+	*vs = append(*vs, Violation{Field: field, Description: fmt.Sprintf(format, args...)})
+}
+
+// Merge appends others, prefixing their fields with prefix.
+func (vs *Violations) Merge(prefix string, others Violations) {
+	for _, o := range others {
+		*vs = append(*vs, Violation{Field: join(prefix, o.Field), Description: o.Description})
+	}
+}
+
+// Err returns nil when there is no violation, else a *ValidationError.
+func (vs Violations) Err() error {
+	if len(vs) == 0 {
+		return nil
+	}
+	return &ValidationError{Violations: vs}
+}
+
+// ValidationError is a definition refused for one or more violations.
+type ValidationError struct {
+	Violations Violations
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Violations))
+	for i, v := range e.Violations {
+		parts[i] = v.String()
+	}
+	return "invalid definition: " + strings.Join(parts, "; ")
+}
+
+// AsValidation returns the violations carried by err, if any.
+func AsValidation(err error) (Violations, bool) {
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		return ve.Violations, true
+	}
+	return nil, false
+}
+
+func join(prefix, field string) string {
+	switch {
+	case prefix == "":
+		return field
+	case field == "":
+		return prefix
+	case strings.HasPrefix(field, "["):
+		return prefix + field
+	}
+	return prefix + "." + field
+}
+
+func index(field string, i int) string { return field + "[" + strconv.Itoa(i) + "]" }
+
+// checker is a small helper for validators: it carries the current field
+// prefix and the collected violations.
+type checker struct {
+	prefix string
+	vs     *Violations
+}
+
+func newChecker(vs *Violations, prefix string) checker { return checker{prefix: prefix, vs: vs} }
+
+func (c checker) at(field string) checker { return checker{prefix: join(c.prefix, field), vs: c.vs} }
+
+func (c checker) idx(field string, i int) checker {
+	return checker{prefix: index(join(c.prefix, field), i), vs: c.vs}
+}
+
+func (c checker) add(field, format string, args ...any) {
+	c.vs.Add(join(c.prefix, field), format, args...)
+}
+
+func (c checker) required(field, v string) bool {
+	if v == "" {
+		c.add(field, "is required")
+		return false
+	}
+	return true
+}
+
+func (c checker) maxLen(field, v string, n int) {
+	if l := len([]rune(v)); l > n {
+		c.add(field, "must be at most %d characters (got %d)", n, l)
+	}
+}
+
+func (c checker) oneOf(field, v string, allowed ...string) {
+	for _, a := range allowed {
+		if v == a {
+			return
+		}
+	}
+	c.add(field, "must be one of %s (got %q)", strings.Join(allowed, ", "), v)
+}
+
+func (c checker) rangeInt(field string, v, lo, hi int64) {
+	if v < lo || v > hi {
+		c.add(field, "must be between %d and %d (got %d)", lo, hi, v)
+	}
+}
