@@ -1,0 +1,138 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/apigw/apigw/model"
+)
+
+// Store reads and writes definitions in etcd.
+type Store struct {
+	cli   *clientv3.Client
+	codec *Codec
+	log   *slog.Logger
+	m     *metrics
+}
+
+// New returns a store over an etcd client. Metrics are registered on reg
+// when it is not nil.
+func New(cli *clientv3.Client, codec *Codec, log *slog.Logger, reg prometheus.Registerer) *Store {
+	return &Store{cli: cli, codec: codec, log: log.With("component", "store"), m: newMetrics(reg)}
+}
+
+// Client returns the etcd client.
+func (s *Store) Client() *clientv3.Client { return s.cli }
+
+// Loaded is the state of one instance read at one revision.
+type Loaded struct {
+	Instance *model.Instance
+	// Revision is the etcd revision of the read.
+	Revision int64
+	// ModRevisions of the objects, by key.
+	ModRevisions map[string]int64
+	// Invalid objects that were left out.
+	Invalid []model.InvalidObject
+	genRev  int64
+	gen     int64
+}
+
+// Load reads every object of an instance at one revision.
+func (s *Store) Load(ctx context.Context, instance string) (*Loaded, error) {
+	resp, err := s.cli.Txn(ctx).Then(
+		clientv3.OpGet(InstanceKey(instance)),
+		clientv3.OpGet(InstancePrefix(instance), clientv3.WithPrefix()),
+		clientv3.OpGet(GenerationKey(instance)),
+	).Commit()
+	if err != nil {
+		return nil, fmt.Errorf("read instance %q from etcd: %w", instance, err)
+	}
+	l := &Loaded{Revision: resp.Header.Revision, ModRevisions: map[string]int64{}}
+	var objs []proto.Message
+	for _, r := range resp.Responses[:2] {
+		for _, kv := range r.GetResponseRange().Kvs {
+			pk, ok := ParseKey(string(kv.Key))
+			if !ok {
+				continue
+			}
+			m, err := s.codec.Decode(pk, kv.Value, kv.ModRevision)
+			if err != nil {
+				l.Invalid = append(l.Invalid, model.InvalidObject{Key: string(kv.Key), ModRevision: kv.ModRevision, Reason: err.Error()})
+				continue
+			}
+			l.ModRevisions[string(kv.Key)] = kv.ModRevision
+			objs = append(objs, m)
+		}
+	}
+	if kvs := resp.Responses[2].GetResponseRange().Kvs; len(kvs) == 1 {
+		l.genRev = kvs[0].ModRevision
+		l.gen, _ = strconv.ParseInt(string(kvs[0].Value), 10, 64)
+	}
+	l.Instance = model.NewInstance(instance, objs)
+	return l, nil
+}
+
+// Change is a set of writes to one instance.
+type Change struct {
+	Puts    []proto.Message
+	Deletes []ObjectID
+}
+
+// ObjectID names a stored object.
+type ObjectID struct {
+	Kind *model.Kind
+	ID   string
+}
+
+// Empty reports whether the change writes nothing.
+func (c *Change) Empty() bool { return len(c.Puts) == 0 && len(c.Deletes) == 0 }
+
+// ErrTooLarge is returned when etcd refuses a transaction for its size.
+var ErrTooLarge = errors.New("the change is too large for one etcd transaction; raise etcd's --max-txn-ops and --max-request-bytes")
+
+// Commit writes a change atomically, provided nothing in the instance
+// changed since base was loaded; otherwise it returns model.ErrConflict.
+func (s *Store) Commit(ctx context.Context, base *Loaded, ch *Change) (int64, error) {
+	inst := base.Instance.Name
+	ops := make([]clientv3.Op, 0, len(ch.Puts)+len(ch.Deletes)+1)
+	for _, m := range ch.Puts {
+		k := model.KindOf(m)
+		v, err := s.codec.Encode(m)
+		if err != nil {
+			return 0, fmt.Errorf("encode %s %s: %w", k.Name, model.IDOf(m), err)
+		}
+		ops = append(ops, clientv3.OpPut(ObjectKey(inst, k, model.IDOf(m)), string(v)))
+	}
+	for _, d := range ch.Deletes {
+		ops = append(ops, clientv3.OpDelete(ObjectKey(inst, d.Kind, d.ID)))
+	}
+	ops = append(ops, clientv3.OpPut(GenerationKey(inst), strconv.FormatInt(base.gen+1, 10)))
+	resp, err := s.cli.Txn(ctx).If(
+		clientv3.Compare(clientv3.ModRevision(GenerationKey(inst)), "=", base.genRev),
+		clientv3.Compare(clientv3.ModRevision(InstancePrefix(inst)), "<", base.Revision+1).WithPrefix(),
+		clientv3.Compare(clientv3.ModRevision(InstanceKey(inst)), "<", base.Revision+1),
+	).Then(ops...).Commit()
+	if err != nil {
+		if errors.Is(err, rpctypes.ErrTooManyOps) || errors.Is(err, rpctypes.ErrRequestTooLarge) || strings.Contains(err.Error(), "too many operations") {
+			return 0, fmt.Errorf("%w (%d operations): %v", ErrTooLarge, len(ops), err)
+		}
+		s.m.commits.WithLabelValues("error").Inc()
+		return 0, fmt.Errorf("write to etcd: %w", err)
+	}
+	if !resp.Succeeded {
+		s.m.commits.WithLabelValues("conflict").Inc()
+		return 0, model.ErrConflict
+	}
+	s.m.commits.WithLabelValues("ok").Inc()
+	s.log.Debug("committed", "instance", inst, "puts", len(ch.Puts), "deletes", len(ch.Deletes), "revision", resp.Header.Revision)
+	return resp.Header.Revision, nil
+}
