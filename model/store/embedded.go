@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"sync"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
@@ -24,7 +25,8 @@ type EmbeddedConfig struct {
 
 // Embedded is a running embedded etcd.
 type Embedded struct {
-	e *embed.Etcd
+	e    *embed.Etcd
+	once sync.Once
 }
 
 // StartEmbedded starts etcd in-process and waits until it serves.
@@ -78,4 +80,4 @@ func (e *Embedded) Endpoint() string { return e.e.Clients[0].Addr().String() }
 func (e *Embedded) Err() <-chan error { return e.e.Err() }
 
 // Close stops etcd.
-func (e *Embedded) Close() { e.e.Close() }
+func (e *Embedded) Close() { e.once.Do(e.e.Close) }

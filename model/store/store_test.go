@@ -1,0 +1,214 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/store"
+	"github.com/apigw/apigw/model/store/storetest"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+)
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+func group(id, name string) *apigwv1.ApiGroup {
+	g := &apigwv1.ApiGroup{Id: id, Name: name}
+	model.Normalize(g)
+	return g
+}
+
+func commit(t *testing.T, s *store.Store, puts ...proto.Message) int64 {
+	t.Helper()
+	base, err := s.Load(ctx(t), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := s.Commit(ctx(t), base, &store.Change{Puts: puts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rev
+}
+
+func TestCommitDetectsConcurrentChanges(t *testing.T) {
+	_, cli := storetest.Etcd(t, "")
+	s := storetest.Store(t, cli)
+	commit(t, s, group("g1", "first"))
+
+	a, _ := s.Load(ctx(t), "default")
+	b, _ := s.Load(ctx(t), "default")
+	if _, err := s.Commit(ctx(t), a, &store.Change{Puts: []proto.Message{group("g2", "second")}}); err != nil {
+		t.Fatalf("first writer: %v", err)
+	}
+	_, err := s.Commit(ctx(t), b, &store.Change{Puts: []proto.Message{group("g3", "third")}})
+	if !errors.Is(err, model.ErrConflict) {
+		t.Fatalf("stale writer: got %v, want ErrConflict", err)
+	}
+
+	// A deletion by another writer is a conflict too.
+	c, _ := s.Load(ctx(t), "default")
+	d, _ := s.Load(ctx(t), "default")
+	k := model.KindByName(model.KindGroup)
+	if _, err := s.Commit(ctx(t), c, &store.Change{Deletes: []store.ObjectID{{Kind: k, ID: "g1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Commit(ctx(t), d, &store.Change{Puts: []proto.Message{group("g4", "fourth")}}); !errors.Is(err, model.ErrConflict) {
+		t.Fatalf("writer that missed a delete: got %v, want ErrConflict", err)
+	}
+	// A raw write by another tool (etcdctl) also invalidates the base.
+	e, _ := s.Load(ctx(t), "default")
+	if _, err := cli.Put(ctx(t), store.InstancePrefix("default")+"groups/raw", `{"id":"raw","name":"raw-group"}`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Commit(ctx(t), e, &store.Change{Puts: []proto.Message{group("g5", "fifth")}}); !errors.Is(err, model.ErrConflict) {
+		t.Fatalf("writer that missed a raw put: got %v, want ErrConflict", err)
+	}
+}
+
+func TestSecretsAreSealedAtRest(t *testing.T) {
+	_, cli := storetest.Etcd(t, "")
+	s := storetest.Store(t, cli)
+	const secret = "very-secret-value-1"
+	const code = "AppCode0123456789012345678901234567890123456789012345678901234567890"
+	app := &apigwv1.App{Id: "a1", Name: "client", AppKey: "key-00000001", AppSecret: secret, AppCodes: []*apigwv1.AppCode{{Id: "c1", AppCode: code}}}
+	model.Normalize(app)
+	commit(t, s, app)
+
+	resp, err := cli.Get(ctx(t), store.InstancePrefix("default")+"apps/a1")
+	if err != nil || len(resp.Kvs) != 1 {
+		t.Fatalf("raw get: %v", err)
+	}
+	raw := string(resp.Kvs[0].Value)
+	if strings.Contains(raw, secret) || strings.Contains(raw, code) {
+		t.Fatalf("secret stored in clear: %s", raw)
+	}
+	if !strings.Contains(raw, "enc:v1:") || !strings.Contains(raw, "key-00000001") {
+		t.Fatalf("unexpected stored form: %s", raw)
+	}
+	l, err := s.Load(ctx(t), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := l.Instance.App("a1")
+	if got.GetAppSecret() != secret || got.GetAppCodes()[0].GetAppCode() != code {
+		t.Fatalf("secrets not restored: %v", got)
+	}
+
+	// With another key the object is reported, not served.
+	other, _ := store.NewSealer([]byte("ffffffffffffffffffffffffffffffff"))
+	l2, err := store.New(cli, store.NewCodec(other), storetest.Logger(), nil).Load(ctx(t), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l2.Instance.App("a1") != nil || len(l2.Invalid) != 1 || !strings.Contains(l2.Invalid[0].Reason, "key") {
+		t.Fatalf("wrong key: app=%v invalid=%v", l2.Instance.App("a1"), l2.Invalid)
+	}
+}
+
+// waitFor returns the first snapshot from sub that satisfies ok.
+func waitFor(t *testing.T, sub <-chan *model.Snapshot, ok func(*model.Snapshot) bool) *model.Snapshot {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case s := <-sub:
+			if ok(s) {
+				return s
+			}
+		case <-timeout:
+			t.Fatal("timed out waiting for a snapshot")
+		}
+	}
+}
+
+func TestWatchSkipsInvalidObjectsAndKeepsTheLastGood(t *testing.T) {
+	_, cli := storetest.Etcd(t, "")
+	s := storetest.Store(t, cli)
+	feed := model.NewFeed()
+	wctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = s.Watch(wctx, feed); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	sub := feed.Subscribe(wctx)
+
+	commit(t, s, group("g1", "good-name"))
+	waitFor(t, sub, func(sn *model.Snapshot) bool { return sn.Instance("default").Group("g1") != nil })
+
+	key := store.InstancePrefix("default") + "groups/g1"
+	if _, err := cli.Put(ctx(t), key, `{"id":"g1","name":"x"}`); err != nil { // name too short
+		t.Fatal(err)
+	}
+	sn := waitFor(t, sub, func(sn *model.Snapshot) bool { return len(sn.Invalid) == 1 })
+	if g := sn.Instance("default").Group("g1"); g.GetName() != "good-name" {
+		t.Fatalf("last good version not in force: %v", g)
+	}
+	if inv := sn.Invalid[0]; inv.Key != key || !inv.InForce || !strings.Contains(inv.Reason, "name") {
+		t.Fatalf("invalid report: %+v", inv)
+	}
+
+	if _, err := cli.Put(ctx(t), store.InstancePrefix("default")+"groups/g2", `{"id":"g2","name":"ok-name","bogus":1}`); err != nil {
+		t.Fatal(err)
+	}
+	sn = waitFor(t, sub, func(sn *model.Snapshot) bool { return len(sn.Invalid) == 2 })
+	if sn.Instance("default").Group("g2") != nil || sn.Invalid[1].InForce {
+		t.Fatalf("unknown field must make the object invalid: %+v", sn.Invalid)
+	}
+
+	// Fixing the object brings it back.
+	if _, err := cli.Put(ctx(t), key, `{"id":"g1","name":"fixed-name"}`); err != nil {
+		t.Fatal(err)
+	}
+	sn = waitFor(t, sub, func(sn *model.Snapshot) bool { return sn.Instance("default").Group("g1").GetName() == "fixed-name" })
+	if len(sn.Invalid) != 1 {
+		t.Fatalf("fixed object still reported: %+v", sn.Invalid)
+	}
+}
+
+func TestListPagesThroughLargeKeyspaces(t *testing.T) {
+	_, cli := storetest.Etcd(t, "")
+	s := storetest.Store(t, cli)
+	var puts []proto.Message
+	for i := range 2500 {
+		puts = append(puts, group(fmt.Sprintf("g%05d", i), fmt.Sprintf("group-%05d", i)))
+	}
+	rev := commit(t, s, puts...)
+	feed := model.NewFeed()
+	wctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = s.Watch(wctx, feed) }()
+	sn := waitFor(t, feed.Subscribe(wctx), func(sn *model.Snapshot) bool { return sn.Revision >= rev })
+	if n := sn.Instance("default").Count(model.KindGroup); n != 2500 {
+		t.Fatalf("got %d groups, want 2500", n)
+	}
+}
+
+func TestRestartKeepsData(t *testing.T) {
+	dir := t.TempDir()
+	e, cli := storetest.Etcd(t, dir)
+	s := storetest.Store(t, cli)
+	commit(t, s, group("g1", "persisted"))
+	_ = cli.Close()
+	e.Close()
+
+	_, cli2 := storetest.Etcd(t, dir)
+	l, err := storetest.Store(t, cli2).Load(ctx(t), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Instance.Group("g1").GetName() != "persisted" {
+		t.Fatal("group lost across restart")
+	}
+}
+
+
