@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/model"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
 // Store reads and writes definitions in etcd.
@@ -135,4 +136,31 @@ func (s *Store) Commit(ctx context.Context, base *Loaded, ch *Change) (int64, er
 	s.m.commits.WithLabelValues("ok").Inc()
 	s.log.Debug("committed", "instance", inst, "puts", len(ch.Puts), "deletes", len(ch.Deletes), "revision", resp.Header.Revision)
 	return resp.Header.Revision, nil
+}
+
+// Instances returns every stored instance plus the built-in default.
+func (s *Store) Instances(ctx context.Context) ([]*apigwv1.Instance, error) {
+	resp, err := s.cli.Get(ctx, Prefix+"instances/", clientv3.WithPrefix())
+	if err != nil {
+		return nil, fmt.Errorf("list instances: %w", err)
+	}
+	var out []*apigwv1.Instance
+	seenDefault := false
+	for _, kv := range resp.Kvs {
+		pk, ok := ParseKey(string(kv.Key))
+		if !ok {
+			continue
+		}
+		m, err := s.codec.Decode(pk, kv.Value, kv.ModRevision)
+		if err != nil {
+			continue
+		}
+		in := m.(*apigwv1.Instance)
+		seenDefault = seenDefault || in.Name == model.DefaultInstance
+		out = append(out, in)
+	}
+	if !seenDefault {
+		out = append(out, &apigwv1.Instance{Name: model.DefaultInstance})
+	}
+	return out, nil
 }

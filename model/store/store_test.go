@@ -210,5 +210,3 @@ func TestRestartKeepsData(t *testing.T) {
 		t.Fatal("group lost across restart")
 	}
 }
-
-

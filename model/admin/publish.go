@@ -1,0 +1,175 @@
+package admin
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/apigw/apigw/model"
+	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+)
+
+// target resolves the API (id, or name within a group) and environment
+// (id or name; RELEASE when empty) of a publishing request.
+func (t *tx) target(apiRef, groupRef, envRef string) (*apigwv1.Api, *apigwv1.Environment, error) {
+	var api *apigwv1.Api
+	if groupRef != "" {
+		g, err := t.find(model.KindGroup, groupRef)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, m := range t.objects(model.KindAPI) {
+			if a := m.(*apigwv1.Api); a.GroupId == model.IDOf(g) && (a.Id == apiRef || a.Name == apiRef) {
+				api = a
+			}
+		}
+		if api == nil {
+			return nil, nil, fmt.Errorf("api %q in group %q: %w", apiRef, groupRef, model.ErrNotFound)
+		}
+	} else {
+		m, err := t.find(model.KindAPI, apiRef)
+		if err != nil {
+			return nil, nil, err
+		}
+		api = m.(*apigwv1.Api)
+	}
+	if envRef == "" {
+		envRef = model.ReleaseEnvID
+	}
+	e, err := t.find(model.KindEnvironment, envRef)
+	if err != nil {
+		return nil, nil, err
+	}
+	return api, e.(*apigwv1.Environment), nil
+}
+
+// Publish stores a publication record of the API's draft for an
+// environment and makes it current. Records beyond the retention quota
+// (10 per API and environment) are dropped, oldest first.
+func (s *Server) Publish(ctx context.Context, req *adminv1.PublishRequest) (*adminv1.PublishResponse, error) {
+	var pub *apigwv1.Publication
+	_, err := s.mutate(ctx, instanceOf(req.GetInstance()), false, func(t *tx) error {
+		api, env, err := t.target(req.GetApiId(), req.GetGroup(), req.GetEnvId())
+		if err != nil {
+			return err
+		}
+		if vs := append(model.Validate(api, t.limits()), t.in().Check(api)...); len(vs) > 0 {
+			return fmt.Errorf("api %s cannot be published: %w", api.Name, vs.Err())
+		}
+		pub, err = t.in().Publication(api.Id, env.Id, t.s.newID(), req.GetVersion(), req.GetRemark(), t.s.now())
+		if err != nil {
+			return err
+		}
+		t.stamp(pub, nil)
+		t.stage(pub, "")
+		t.stage(&apigwv1.Release{ApiId: api.Id, EnvId: env.Id, PublicationId: pub.Id, Meta: pub.Meta}, "")
+		t.retain(api.Id, env.Id, pub.Id)
+		return nil
+	})
+	if err != nil {
+		return nil, s.toStatus(ctx, "publish", err)
+	}
+	return &adminv1.PublishResponse{Publication: pub}, nil
+}
+
+// records returns the publication records of (API, environment), newest
+// first.
+func (t *tx) records(apiID, envID string) []*apigwv1.Publication {
+	var out []*apigwv1.Publication
+	for _, m := range t.objects(model.KindPublication) {
+		if p := m.(*apigwv1.Publication); p.ApiId == apiID && p.EnvId == envID {
+			out = append(out, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		ti, tj := out[i].GetPublishTime().AsTime(), out[j].GetPublishTime().AsTime()
+		if !ti.Equal(tj) {
+			return ti.After(tj)
+		}
+		return out[i].Id > out[j].Id
+	})
+	return out
+}
+
+// retain drops the oldest records beyond the quota, never the current one.
+func (t *tx) retain(apiID, envID, current string) {
+	keep := int(t.limits().Quotas.GetPublicationRecords())
+	for i, p := range t.records(apiID, envID) {
+		if i >= keep && p.Id != current {
+			t.remove(model.KindPublication, p.Id)
+		}
+	}
+}
+
+func (t *tx) release(apiID, envID string) *apigwv1.Release {
+	r, _ := t.get(model.KindRelease, model.ReleaseID(apiID, envID)).(*apigwv1.Release)
+	return r
+}
+
+// Unpublish takes an API offline in an environment. Bindings and records
+// stay.
+func (s *Server) Unpublish(ctx context.Context, req *adminv1.UnpublishRequest) (*adminv1.UnpublishResponse, error) {
+	_, err := s.mutate(ctx, instanceOf(req.GetInstance()), false, func(t *tx) error {
+		api, env, err := t.target(req.GetApiId(), req.GetGroup(), req.GetEnvId())
+		if err != nil {
+			return err
+		}
+		if t.release(api.Id, env.Id) == nil {
+			return fmt.Errorf("api %s is not published in %s: %w", api.Name, env.Name, model.ErrNotFound)
+		}
+		t.remove(model.KindRelease, model.ReleaseID(api.Id, env.Id))
+		return nil
+	})
+	if err != nil {
+		return nil, s.toStatus(ctx, "unpublish", err)
+	}
+	return &adminv1.UnpublishResponse{}, nil
+}
+
+// Rollback makes a retained record current again.
+func (s *Server) Rollback(ctx context.Context, req *adminv1.RollbackRequest) (*adminv1.RollbackResponse, error) {
+	var pub *apigwv1.Publication
+	_, err := s.mutate(ctx, instanceOf(req.GetInstance()), false, func(t *tx) error {
+		api, env, err := t.target(req.GetApiId(), req.GetGroup(), req.GetEnvId())
+		if err != nil {
+			return err
+		}
+		p, ok := t.get(model.KindPublication, req.GetPublicationId()).(*apigwv1.Publication)
+		if !ok || p.ApiId != api.Id || p.EnvId != env.Id {
+			return fmt.Errorf("publication %q of api %s in %s: %w", req.GetPublicationId(), api.Name, env.Name, model.ErrNotFound)
+		}
+		pub = p
+		r := &apigwv1.Release{ApiId: api.Id, EnvId: env.Id, PublicationId: p.Id}
+		t.stamp(r, t.release(api.Id, env.Id))
+		t.stage(r, "")
+		return nil
+	})
+	if err != nil {
+		return nil, s.toStatus(ctx, "rollback", err)
+	}
+	return &adminv1.RollbackResponse{Publication: pub}, nil
+}
+
+// ListPublications lists the retained records of (API, environment).
+func (s *Server) ListPublications(ctx context.Context, req *adminv1.ListPublicationsRequest) (*adminv1.ListPublicationsResponse, error) {
+	base, err := s.store.Load(ctx, instanceOf(req.GetInstance()))
+	if err != nil {
+		return nil, s.toStatus(ctx, "list publications", err)
+	}
+	t := newTx(s, base)
+	api, env, err := t.target(req.GetApiId(), req.GetGroup(), req.GetEnvId())
+	if err != nil {
+		return nil, s.toStatus(ctx, "list publications", err)
+	}
+	resp := &adminv1.ListPublicationsResponse{}
+	for _, p := range t.records(api.Id, env.Id) {
+		resp.Publications = append(resp.Publications, proto.Clone(p).(*apigwv1.Publication))
+	}
+	if r := t.release(api.Id, env.Id); r != nil {
+		resp.CurrentPublicationId = r.PublicationId
+	}
+	return resp, nil
+}

@@ -1,0 +1,34 @@
+package admin
+
+import (
+	"context"
+	"strings"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/apigw/apigw/model/store"
+	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
+)
+
+// GetStatus reports the revision being served, invalid objects in etcd,
+// APIs the data plane leaves out and the Envoy nodes of the instance.
+func (s *Server) GetStatus(ctx context.Context, req *adminv1.GetStatusRequest) (*adminv1.GetStatusResponse, error) {
+	inst := instanceOf(req.GetInstance())
+	resp := &adminv1.GetStatusResponse{}
+	if snap := s.feed.Current(); snap != nil {
+		resp.Revision = snap.Revision
+		for _, o := range snap.Invalid {
+			if strings.HasPrefix(o.Key, store.InstancePrefix(inst)) || o.Key == store.InstanceKey(inst) {
+				resp.InvalidObjects = append(resp.InvalidObjects, &adminv1.InvalidObject{Key: o.Key, ModRevision: o.ModRevision, Reason: o.Reason, InForce: o.InForce})
+			}
+		}
+	}
+	for _, p := range s.status.APIProblems(inst) {
+		resp.ApiProblems = append(resp.ApiProblems, &adminv1.ApiProblem{ApiId: p.APIID, EnvId: p.EnvID, Reason: p.Reason})
+	}
+	for _, n := range s.status.Nodes(inst) {
+		resp.Nodes = append(resp.Nodes, &adminv1.NodeStatus{NodeId: n.NodeID, Cluster: n.Cluster, TypeUrl: n.TypeURL, AckedVersion: n.AckedVersion, LastNack: n.LastNack, LastSeen: timestamppb.New(n.LastSeen)})
+	}
+	return resp, nil
+}
+

@@ -1,0 +1,246 @@
+package admin
+
+import (
+	"fmt"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/apigw/apigw/model"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+)
+
+type upsertMode int
+
+const (
+	modeCreate upsertMode = iota
+	modeUpdate
+	modeApply
+)
+
+// Actions reported by Apply.
+const (
+	actCreated   = "created"
+	actUpdated   = "updated"
+	actUnchanged = "unchanged"
+	actDeleted   = "deleted"
+)
+
+// upsert stages m as a new object or as a new version of an existing one
+// and returns the action and the object as it will be stored.
+func (t *tx) upsert(m proto.Message, field string, mode upsertMode) (string, proto.Message, error) {
+	k := model.KindOf(m)
+	if k == nil || k.Internal {
+		return "", nil, badRequest("%s: resource kind is missing or not writable", field)
+	}
+	rv := model.MetaOf(m).GetResourceVersion()
+	r := m.ProtoReflect()
+	r.Clear(r.Descriptor().Fields().ByName("meta"))
+	model.ClearOutputOnly(m)
+	t.resolve(m)
+	t.resolve(m) // again: scoped references (response sets) need resolved groups
+	old, err := t.existing(m, mode)
+	if err != nil {
+		return "", nil, err
+	}
+	switch {
+	case mode == modeCreate && old != nil:
+		return "", nil, fmt.Errorf("%s %s (%s): %w", k.Name, model.IDOf(old), describe(old), model.ErrExists)
+	case mode == modeUpdate && old == nil:
+		return "", nil, fmt.Errorf("%s %q: %w", k.Name, model.IDOf(m), model.ErrNotFound)
+	}
+	if old != nil {
+		if rv != "" && rv != model.MetaOf(old).GetResourceVersion() {
+			return "", nil, fmt.Errorf("%s %s has resource_version %s, not %s: %w", k.Name, model.IDOf(old), model.MetaOf(old).GetResourceVersion(), rv, model.ErrConflict)
+		}
+		model.SetID(m, model.IDOf(old))
+		if err := t.checkImmutable(m, old); err != nil {
+			return "", nil, err
+		}
+		t.keepSecrets(m, old)
+	} else if model.IDOf(m) == "" {
+		model.SetID(m, t.s.newID())
+	}
+	t.generate(m)
+	t.revealNew(m, old)
+	model.Normalize(m)
+	t.derive(m)
+	if old != nil && sameDefinition(m, old) {
+		return actUnchanged, old, nil
+	}
+	t.stamp(m, old)
+	t.stage(m, field)
+	if old != nil {
+		return actUpdated, m, nil
+	}
+	return actCreated, m, nil
+}
+
+func describe(m proto.Message) string {
+	if n := model.NameOf(m); n != "" {
+		return "name " + n
+	}
+	return "same key"
+}
+
+// existing finds the stored object m replaces: by id, or else (apply and
+// update) by its natural key.
+func (t *tx) existing(m proto.Message, mode upsertMode) (proto.Message, error) {
+	k := model.KindOf(m)
+	if id := model.IDOf(m); id != "" {
+		return t.get(k.Name, id), nil
+	}
+	for _, o := range t.objects(k.Name) {
+		if naturalKey(o) == naturalKey(m) && naturalKey(m) != "" {
+			return o, nil
+		}
+	}
+	return nil, nil
+}
+
+// naturalKey identifies objects given without an id (declarative apply).
+func naturalKey(m proto.Message) string {
+	switch v := m.(type) {
+	case *apigwv1.Api:
+		return v.GroupId + "/" + v.Name
+	case *apigwv1.EnvVariable:
+		return v.GroupId + "/" + v.EnvId + "/" + v.VariableName
+	case *apigwv1.GatewayResponse:
+		return v.GroupId + "/" + v.Name
+	case *apigwv1.ThrottleBinding:
+		return v.ApiId + "/" + v.EnvId
+	case *apigwv1.AclBinding:
+		return v.ApiId + "/" + v.EnvId + "/" + v.AclId
+	case *apigwv1.AppAuth:
+		return v.ApiId + "/" + v.EnvId + "/" + v.AppId
+	}
+	return model.NameOf(m)
+}
+
+func (t *tx) checkImmutable(m, old proto.Message) error {
+	switch v := m.(type) {
+	case *apigwv1.Authorizer:
+		if o := old.(*apigwv1.Authorizer); v.Type != o.Type && v.Type != "" {
+			return fmt.Errorf("authorizer type %s %w (it is %s)", v.Type, model.ErrImmutable, o.Type)
+		}
+	case *apigwv1.Environment:
+		if v.Id == model.ReleaseEnvID {
+			return fmt.Errorf("the built-in environment RELEASE %w", model.ErrImmutable)
+		}
+	}
+	return nil
+}
+
+// keepSecrets copies stored secrets into fields the client left empty
+// (secrets are write-only: reads return them blank).
+func (t *tx) keepSecrets(m, old proto.Message) {
+	if app, ok := m.(*apigwv1.App); ok {
+		prev := map[string]string{}
+		for _, c := range old.(*apigwv1.App).AppCodes {
+			prev[c.Id] = c.AppCode
+		}
+		for _, c := range app.AppCodes {
+			if c.AppCode == "" && c.Id != "" {
+				c.AppCode = prev[c.Id]
+			}
+		}
+		if app.AppSecret == "" {
+			app.AppSecret = old.(*apigwv1.App).AppSecret
+		}
+		return
+	}
+	olds := map[string]string{}
+	for _, s := range model.Secrets(old) {
+		olds[s.Path] = s.Get()
+	}
+	for _, s := range model.Secrets(m) {
+		if s.Get() == "" {
+			s.Set(olds[s.Path])
+		}
+	}
+}
+
+// generate fills generated values: app keys, secrets and AppCodes, and
+// nested ids.
+func (t *tx) generate(m proto.Message) {
+	switch v := m.(type) {
+	case *apigwv1.App:
+		if v.AppKey == "" {
+			v.AppKey = t.s.newID()
+		}
+		if v.AppSecret == "" {
+			v.AppSecret = t.s.secret(32)
+		}
+		for _, c := range v.AppCodes {
+			if c.Id == "" {
+				c.Id = t.s.newID()
+			}
+			if c.AppCode == "" {
+				c.AppCode = t.s.secret(64)
+			}
+		}
+	case *apigwv1.ApiGroup:
+		for _, d := range v.UrlDomains {
+			if d.Id == "" {
+				d.Id = t.s.newID()
+			}
+			d.Domain = strings.ToLower(d.Domain)
+		}
+	case *apigwv1.Throttle:
+		for _, sp := range v.Specials {
+			if sp.Id == "" {
+				sp.Id = t.s.newID()
+			}
+		}
+	}
+}
+
+// derive sets output-only fields computed from the definition.
+func (t *tx) derive(m proto.Message) {
+	switch v := m.(type) {
+	case *apigwv1.ApiGroup:
+		cfg := model.EffectiveConfig(t.in().Def)
+		v.SlDomain = model.DebugDomain(v.Id, cfg)
+		v.SlDomains = []string{v.SlDomain}
+	case *apigwv1.Certificate:
+		model.FillCertificateInfo(v)
+	}
+}
+
+// sameDefinition compares two objects ignoring their Meta.
+func sameDefinition(a, b proto.Message) bool {
+	a, b = proto.Clone(a), proto.Clone(b)
+	for _, m := range []proto.Message{a, b} {
+		r := m.ProtoReflect()
+		r.Clear(r.Descriptor().Fields().ByName("meta"))
+	}
+	return proto.Equal(a, b)
+}
+
+// revealNew marks the secrets this call creates (all of a new object, the
+// changed ones of an update) as returnable in the response.
+func (t *tx) revealNew(m, old proto.Message) {
+	prev := map[string]bool{}
+	if old != nil {
+		for _, s := range model.Secrets(old) {
+			prev[s.Get()] = true
+		}
+	}
+	for _, s := range model.Secrets(m) {
+		if v := s.Get(); v != "" && !prev[v] {
+			t.reveal[v] = true
+		}
+	}
+}
+
+// output returns m wrapped for a response, with every secret not created
+// by this call blanked.
+func (t *tx) output(m proto.Message) *apigwv1.Resource {
+	m = proto.Clone(m)
+	for _, s := range model.Secrets(m) {
+		if !t.reveal[s.Get()] {
+			s.Set("")
+		}
+	}
+	return model.Wrap(m)
+}
