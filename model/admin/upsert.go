@@ -147,6 +147,9 @@ func (t *tx) keepSecrets(m, old proto.Message) {
 		if app.AppSecret == "" {
 			app.AppSecret = old.(*apigwv1.App).AppSecret
 		}
+		if app.AppKey == "" { // generated on creation; keep it
+			app.AppKey = old.(*apigwv1.App).AppKey
+		}
 		return
 	}
 	olds := map[string]string{}
