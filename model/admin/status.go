@@ -31,4 +31,3 @@ func (s *Server) GetStatus(ctx context.Context, req *adminv1.GetStatusRequest) (
 	}
 	return resp, nil
 }
-

@@ -3,11 +3,13 @@ package store
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"sync"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap/zapcore"
 )
 
 // EmbeddedConfig configures the embedded single-member etcd.
@@ -21,6 +23,8 @@ type EmbeddedConfig struct {
 	PeerURL string
 	// LogLevel of etcd's own logger (default "error").
 	LogLevel string
+	// Logger receives etcd's logs (default: etcd's own JSON logger).
+	Logger *slog.Logger
 }
 
 // Embedded is a running embedded etcd.
@@ -48,6 +52,13 @@ func StartEmbedded(ctx context.Context, c EmbeddedConfig) (*Embedded, error) {
 	cfg.LogLevel = c.LogLevel
 	if cfg.LogLevel == "" {
 		cfg.LogLevel = "error"
+	}
+	if c.Logger != nil {
+		var lvl zapcore.Level
+		if err := lvl.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+			lvl = zapcore.ErrorLevel
+		}
+		cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(ZapToSlog(c.Logger.With("component", "etcd"), lvl))
 	}
 	// Imports and publications are single transactions.
 	cfg.MaxTxnOps = 100_000

@@ -1,0 +1,199 @@
+// Package server wires the apigw components into one process.
+package server
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Components that --components can select.
+const (
+	CompAdmin     = "admin"
+	CompXDS       = "xds"
+	CompExtAuth   = "extauth"
+	CompRateLimit = "ratelimit"
+)
+
+// AllComponents are the components run by default.
+var AllComponents = []string{CompAdmin, CompXDS, CompExtAuth, CompRateLimit}
+
+// Config is the validated configuration of the apigw server.
+type Config struct {
+	Components []string
+
+	EtcdEndpoints   []string
+	EtcdCAFile      string
+	EtcdCertFile    string
+	EtcdKeyFile     string
+	EtcdUsername    string
+	EtcdPassword    string
+	EtcdDialTimeout time.Duration
+
+	DataDir           string
+	EmbeddedClientURL string
+	EmbeddedPeerURL   string
+
+	SecretKeyFile string
+	SecretKey     string
+
+	XDSAddr       string
+	ExtAuthAddr   string
+	RateLimitAddr string
+	AdminAddr     string
+	OpsAddr       string
+
+	AdminTokenFile string
+	AdminToken     string
+	AdminTLSCert   string
+	AdminTLSKey    string
+	AdminInsecure  bool
+
+	RedisURL          string
+	RateLimitFailOpen bool
+
+	LogLevel  slog.Level
+	LogFormat string
+
+	ShutdownTimeout time.Duration
+}
+
+// Embedded reports whether apigw runs its own etcd.
+func (c *Config) Embedded() bool { return len(c.EtcdEndpoints) == 0 }
+
+// Has reports whether a component is enabled.
+func (c *Config) Has(comp string) bool { return slices.Contains(c.Components, comp) }
+
+// ParseConfig parses flags; every flag --foo-bar can also be set with the
+// environment variable APIGW_FOO_BAR (flags win).
+func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Config, error) {
+	c := &Config{}
+	fs := flag.NewFlagSet("apigw", flag.ContinueOnError)
+	fs.SetOutput(out)
+	var components, endpoints, logLevel string
+	fs.StringVar(&components, "components", "all", "Comma-separated components to run: all, or any of admin, xds, extauth, ratelimit.")
+	fs.StringVar(&endpoints, "etcd-endpoints", "", "Comma-separated external etcd endpoints; empty runs an embedded etcd in --data-dir.")
+	fs.StringVar(&c.EtcdCAFile, "etcd-ca-file", "", "CA bundle to verify the etcd servers (TLS).")
+	fs.StringVar(&c.EtcdCertFile, "etcd-cert-file", "", "Client certificate for etcd (TLS).")
+	fs.StringVar(&c.EtcdKeyFile, "etcd-key-file", "", "Client key for etcd (TLS).")
+	fs.StringVar(&c.EtcdUsername, "etcd-username", "", "etcd user name.")
+	fs.StringVar(&c.EtcdPassword, "etcd-password", "", "etcd password (prefer the APIGW_ETCD_PASSWORD variable).")
+	fs.DurationVar(&c.EtcdDialTimeout, "etcd-dial-timeout", 5*time.Second, "Time allowed to reach etcd at startup.")
+	fs.StringVar(&c.DataDir, "data-dir", "./data", "Directory of the embedded etcd and the generated secret key.")
+	fs.StringVar(&c.EmbeddedClientURL, "embedded-etcd-client-url", "http://127.0.0.1:2379", "Client URL of the embedded etcd (etcdctl can use it).")
+	fs.StringVar(&c.EmbeddedPeerURL, "embedded-etcd-peer-url", "http://127.0.0.1:2380", "Peer URL of the embedded etcd.")
+	fs.StringVar(&c.SecretKeyFile, "secret-key-file", "", "File with the 32-byte key that encrypts secrets at rest (default <data-dir>/secret.key with the embedded etcd, created if missing).")
+	fs.StringVar(&c.SecretKey, "secret-key", "", "The secret key itself, hex or base64 (prefer the APIGW_SECRET_KEY variable).")
+	fs.StringVar(&c.XDSAddr, "xds-addr", ":18000", "Listen address of the xDS (ADS) server.")
+	fs.StringVar(&c.ExtAuthAddr, "extauth-addr", ":18001", "Listen address of the ext_authz server.")
+	fs.StringVar(&c.RateLimitAddr, "ratelimit-addr", ":18002", "Listen address of the rate-limit service.")
+	fs.StringVar(&c.AdminAddr, "admin-addr", "127.0.0.1:18003", "Listen address of the admin gRPC API.")
+	fs.StringVar(&c.OpsAddr, "ops-addr", ":18004", "Listen address of /healthz, /readyz and /metrics.")
+	fs.StringVar(&c.AdminTokenFile, "admin-token-file", "", "File with the bearer token the admin API requires.")
+	fs.StringVar(&c.AdminToken, "admin-token", "", "The admin bearer token (prefer the APIGW_ADMIN_TOKEN variable).")
+	fs.StringVar(&c.AdminTLSCert, "admin-tls-cert-file", "", "TLS certificate of the admin API.")
+	fs.StringVar(&c.AdminTLSKey, "admin-tls-key-file", "", "TLS key of the admin API.")
+	fs.BoolVar(&c.AdminInsecure, "admin-insecure", false, "Allow the admin API beyond loopback without TLS or a token.")
+	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis URL for shared rate-limit counters (redis://host:port/0); empty keeps counters in memory.")
+	fs.BoolVar(&c.RateLimitFailOpen, "ratelimit-fail-open", true, "Allow requests when Redis is unreachable (false rejects them).")
+	fs.StringVar(&logLevel, "log-level", "info", "Log level: debug, info, warn, error.")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "Log format: text or json.")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "Time allowed for a graceful shutdown.")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	if err := applyEnv(fs, getenv); err != nil {
+		return nil, err
+	}
+	return c, c.finish(components, endpoints, logLevel)
+}
+
+// applyEnv sets flags not given on the command line from APIGW_* variables.
+func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := "APIGW_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(env); v != "" && !set[f.Name] {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", env, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+func (c *Config) finish(components, endpoints, logLevel string) error {
+	var errs []error
+	for _, comp := range splitList(components) {
+		switch {
+		case comp == "all":
+			c.Components = append(c.Components, AllComponents...)
+		case slices.Contains(AllComponents, comp):
+			c.Components = append(c.Components, comp)
+		default:
+			errs = append(errs, fmt.Errorf("--components: unknown component %q (all, %s)", comp, strings.Join(AllComponents, ", ")))
+		}
+	}
+	if len(c.Components) == 0 {
+		errs = append(errs, errors.New("--components: at least one component is required"))
+	}
+	c.EtcdEndpoints = splitList(endpoints)
+	if err := c.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
+		errs = append(errs, fmt.Errorf("--log-level: %w", err))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("--log-format must be text or json (got %q)", c.LogFormat))
+	}
+	if c.Embedded() && c.SecretKeyFile == "" && c.SecretKey == "" {
+		c.SecretKeyFile = filepath.Join(c.DataDir, "secret.key")
+	}
+	if !c.Embedded() && c.SecretKeyFile == "" && c.SecretKey == "" {
+		errs = append(errs, errors.New("--secret-key-file or APIGW_SECRET_KEY is required with --etcd-endpoints (every replica must use the same key)"))
+	}
+	if (c.AdminTLSCert == "") != (c.AdminTLSKey == "") {
+		errs = append(errs, errors.New("--admin-tls-cert-file and --admin-tls-key-file go together"))
+	}
+	if c.Has(CompAdmin) && !c.AdminInsecure && !loopback(c.AdminAddr) && c.AdminTLSCert == "" && c.AdminToken == "" && c.AdminTokenFile == "" {
+		errs = append(errs, fmt.Errorf("--admin-addr %s is not loopback: set --admin-tls-cert-file/--admin-tls-key-file or an admin token, or --admin-insecure", c.AdminAddr))
+	}
+	for name, addr := range map[string]string{"--xds-addr": c.XDSAddr, "--extauth-addr": c.ExtAuthAddr, "--ratelimit-addr": c.RateLimitAddr, "--admin-addr": c.AdminAddr, "--ops-addr": c.OpsAddr} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
