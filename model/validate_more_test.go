@@ -84,7 +84,9 @@ func TestOtherRules(t *testing.T) {
 		{"type", th(func(t *apigwv1.Throttle) { t.Type = 3 }), "type", "between 1 and 2"},
 		{"special limit", th(func(t *apigwv1.Throttle) { t.Specials[0].CallLimits = 101 }), "specials[0].call_limits", "api_call_limits"},
 		{"special type", th(func(t *apigwv1.Throttle) { t.Specials[0].ObjectType = "IP" }), "specials[0].object_type", "one of"},
-		{"special twice", th(func(t *apigwv1.Throttle) { t.Specials = append(t.Specials, proto.Clone(t.Specials[0]).(*apigwv1.ThrottleSpecial)) }), "specials[1].object_id", "two special"},
+		{"special twice", th(func(t *apigwv1.Throttle) {
+			t.Specials = append(t.Specials, proto.Clone(t.Specials[0]).(*apigwv1.ThrottleSpecial))
+		}), "specials[1].object_id", "two special"},
 		{"too many specials", th(func(t *apigwv1.Throttle) {
 			for i := 0; i < 30; i++ {
 				t.Specials = append(t.Specials, &apigwv1.ThrottleSpecial{ObjectType: "APP", ObjectId: "a" + strings.Repeat("x", i), CallLimits: 1})

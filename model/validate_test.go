@@ -12,7 +12,7 @@ import (
 
 func validAPI() *apigwv1.Api {
 	return &apigwv1.Api{Name: "get_pet", GroupId: "g1", ReqMethod: "GET", ReqUri: "/pets/{id}",
-		ReqParams: []*apigwv1.ReqParam{{Name: "q", Location: "QUERY"}, {Name: "X-Trace", Location: "HEADER"}},
+		ReqParams:  []*apigwv1.ReqParam{{Name: "q", Location: "QUERY"}, {Name: "X-Trace", Location: "HEADER"}},
 		BackendApi: &apigwv1.BackendApi{UrlDomain: "10.0.0.1:8080", ReqUri: "/v1/pets/{id}"}}
 }
 
@@ -161,12 +161,24 @@ func TestAPIRules(t *testing.T) {
 		{"policy type must follow backend", apiWith(func(a *apigwv1.Api) {
 			a.PolicyMocks = []*apigwv1.PolicyMock{{Name: "p_one", Conditions: []*apigwv1.Condition{{ConditionOrigin: "source", ConditionValue: "10.0.0.1"}}}}
 		}), "policy_mocks", "backend_type MOCK"},
-		{"condition param undeclared", apiWith(func(a *apigwv1.Api) { a.PolicyHttps = policyWith(&apigwv1.Condition{ConditionOrigin: "param", ReqParamName: "nope", ConditionType: "exact", ConditionValue: "1"}) }), "policy_https[0].conditions[0].req_param_name", "no declared"},
-		{"condition source range", apiWith(func(a *apigwv1.Api) { a.PolicyHttps = policyWith(&apigwv1.Condition{ConditionOrigin: "source", ConditionValue: "10.0.0.1-10.0.0.5"}) }), "policy_https[0].conditions[0].condition_value", "IP addresses and CIDRs"},
-		{"condition pattern regex", apiWith(func(a *apigwv1.Api) { a.PolicyHttps = policyWith(&apigwv1.Condition{ConditionOrigin: "param", ReqParamName: "q", ConditionType: "pattern", ConditionValue: "(["}) }), "policy_https[0].conditions[0].condition_value", "regular expression"},
-		{"condition method pattern", apiWith(func(a *apigwv1.Api) { a.PolicyHttps = policyWith(&apigwv1.Condition{ConditionOrigin: "system", SysParamName: "req_method", ConditionType: "pattern", ConditionValue: "GET"}) }), "policy_https[0].conditions[0].condition_type", "exact or enum"},
-		{"condition method value", apiWith(func(a *apigwv1.Api) { a.PolicyHttps = policyWith(&apigwv1.Condition{ConditionOrigin: "system", SysParamName: "req_method", ConditionType: "enum", ConditionValue: "GET,FETCH"}) }), "policy_https[0].conditions[0].condition_value", "FETCH"},
-		{"condition system name", apiWith(func(a *apigwv1.Api) { a.PolicyHttps = policyWith(&apigwv1.Condition{ConditionOrigin: "system", SysParamName: "host", ConditionType: "exact", ConditionValue: "x"}) }), "policy_https[0].conditions[0].sys_param_name", "one of"},
+		{"condition param undeclared", apiWith(func(a *apigwv1.Api) {
+			a.PolicyHttps = policyWith(&apigwv1.Condition{ConditionOrigin: "param", ReqParamName: "nope", ConditionType: "exact", ConditionValue: "1"})
+		}), "policy_https[0].conditions[0].req_param_name", "no declared"},
+		{"condition source range", apiWith(func(a *apigwv1.Api) {
+			a.PolicyHttps = policyWith(&apigwv1.Condition{ConditionOrigin: "source", ConditionValue: "10.0.0.1-10.0.0.5"})
+		}), "policy_https[0].conditions[0].condition_value", "IP addresses and CIDRs"},
+		{"condition pattern regex", apiWith(func(a *apigwv1.Api) {
+			a.PolicyHttps = policyWith(&apigwv1.Condition{ConditionOrigin: "param", ReqParamName: "q", ConditionType: "pattern", ConditionValue: "(["})
+		}), "policy_https[0].conditions[0].condition_value", "regular expression"},
+		{"condition method pattern", apiWith(func(a *apigwv1.Api) {
+			a.PolicyHttps = policyWith(&apigwv1.Condition{ConditionOrigin: "system", SysParamName: "req_method", ConditionType: "pattern", ConditionValue: "GET"})
+		}), "policy_https[0].conditions[0].condition_type", "exact or enum"},
+		{"condition method value", apiWith(func(a *apigwv1.Api) {
+			a.PolicyHttps = policyWith(&apigwv1.Condition{ConditionOrigin: "system", SysParamName: "req_method", ConditionType: "enum", ConditionValue: "GET,FETCH"})
+		}), "policy_https[0].conditions[0].condition_value", "FETCH"},
+		{"condition system name", apiWith(func(a *apigwv1.Api) {
+			a.PolicyHttps = policyWith(&apigwv1.Condition{ConditionOrigin: "system", SysParamName: "host", ConditionType: "exact", ConditionValue: "x"})
+		}), "policy_https[0].conditions[0].sys_param_name", "one of"},
 		{"mock status", func() *apigwv1.Api {
 			a := validAPI()
 			a.BackendType, a.BackendApi, a.MockInfo = "MOCK", nil, &apigwv1.MockInfo{StatusCode: 99}
