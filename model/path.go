@@ -69,9 +69,6 @@ func ParseFrontendPath(uri string) (PathTemplate, error) {
 			continue
 		}
 		if !strings.ContainsAny(part, "{}") {
-			if strings.Contains(part, "+") {
-				// "+" is only meaningful in {p+}; keep it literal otherwise.
-			}
 			t.Segments = append(t.Segments, Segment{Literal: part})
 			continue
 		}

@@ -13,12 +13,10 @@ import (
 func Validate(m proto.Message, lim Limits) Violations {
 	var vs Violations
 	c := newChecker(&vs, "")
-	if id := IDOf(m); id != "" && KindOf(m) != nil && KindOf(m).Name != KindRelease && !reID.MatchString(id) {
-		field := "id"
-		if _, ok := m.(*apigwv1.Instance); ok {
-			field = "name"
-		}
-		if field == "id" {
+	switch m.(type) {
+	case *apigwv1.Instance, *apigwv1.Release: // identified by name / by API and environment
+	default:
+		if id := IDOf(m); id != "" && !reID.MatchString(id) {
 			c.add("id", "must be 1-64 of [A-Za-z0-9_-]")
 		}
 	}
