@@ -517,3 +517,33 @@ func TestStatusReportsInvalidObjects(t *testing.T) {
 		t.Fatalf("status: %v", st)
 	}
 }
+
+func TestReapplyKeepsNestedIDs(t *testing.T) {
+	e := setup(t)
+	code := "AppCode0123456789012345678901234567890123456789012345678901234567890"
+	docs := []proto.Message{
+		&apigwv1.App{Name: "mobile", AppCodes: []*apigwv1.AppCode{{AppCode: code}}},
+		&apigwv1.Throttle{Name: "basic", ApiCallLimits: 100, TimeInterval: 1, Specials: []*apigwv1.ThrottleSpecial{{ObjectType: "APP", ObjectId: "mobile", CallLimits: 50}}},
+		&apigwv1.ApiGroup{Name: "pets", UrlDomains: []*apigwv1.UrlDomain{{Domain: "api.example.com"}}},
+	}
+	req := &adminv1.ApplyRequest{}
+	for _, d := range docs {
+		req.Resources = append(req.Resources, model.Wrap(d))
+	}
+	first, err := e.c.Apply(e.ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct := first.Results[0].Resource.GetApp().AppCodes[0].CreateTime; ct == nil {
+		t.Error("AppCode create_time not set")
+	}
+	again, err := e.c.Apply(e.ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range again.Results {
+		if r.Action != "unchanged" {
+			t.Errorf("re-apply of %s %s: %s", r.Kind, r.Name, r.Action)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
@@ -58,6 +59,7 @@ func (t *tx) upsert(m proto.Message, field string, mode upsertMode) (string, pro
 			return "", nil, err
 		}
 		t.keepSecrets(m, old)
+		keepNestedIDs(m, old)
 	} else if model.IDOf(m) == "" {
 		model.SetID(m, t.s.newID())
 	}
@@ -181,6 +183,9 @@ func (t *tx) generate(m proto.Message) {
 			if c.AppCode == "" {
 				c.AppCode = t.s.secret(64)
 			}
+			if c.CreateTime == nil {
+				c.CreateTime = timestamppb.New(t.s.now())
+			}
 		}
 	case *apigwv1.ApiGroup:
 		for _, d := range v.UrlDomains {
@@ -246,4 +251,47 @@ func (t *tx) output(m proto.Message) *apigwv1.Resource {
 		}
 	}
 	return model.Wrap(m)
+}
+
+// keepNestedIDs gives nested items sent without an id the id (and creation
+// time) of the stored item they match, so that re-applying a definition
+// changes nothing: throttle specials by (object_type, object_id), domains by
+// name, AppCodes by id or value.
+func keepNestedIDs(m, old proto.Message) {
+	switch v := m.(type) {
+	case *apigwv1.Throttle:
+		prev := map[string]string{}
+		for _, s := range old.(*apigwv1.Throttle).Specials {
+			prev[s.ObjectType+"/"+s.ObjectId] = s.Id
+		}
+		for _, s := range v.Specials {
+			if s.Id == "" {
+				s.Id = prev[s.ObjectType+"/"+s.ObjectId]
+			}
+		}
+	case *apigwv1.ApiGroup:
+		prev := map[string]string{}
+		for _, d := range old.(*apigwv1.ApiGroup).UrlDomains {
+			prev[d.Domain] = d.Id
+		}
+		for _, d := range v.UrlDomains {
+			if d.Id == "" {
+				d.Id = prev[strings.ToLower(d.Domain)]
+			}
+		}
+	case *apigwv1.App:
+		byID, byCode := map[string]*apigwv1.AppCode{}, map[string]*apigwv1.AppCode{}
+		for _, c := range old.(*apigwv1.App).AppCodes {
+			byID[c.Id], byCode[c.AppCode] = c, c
+		}
+		for _, c := range v.AppCodes {
+			prev := byID[c.Id]
+			if prev == nil && c.Id == "" && c.AppCode != "" {
+				prev = byCode[c.AppCode]
+			}
+			if prev != nil {
+				c.Id, c.CreateTime = prev.Id, prev.CreateTime
+			}
+		}
+	}
 }
