@@ -81,10 +81,9 @@ func FromMessage(m proto.Message, source string) Doc {
 }
 
 func cleanProtoErr(err error) string {
-	s := err.Error()
+	s := strings.ReplaceAll(err.Error(), "\u00a0", " ")
 	s = strings.TrimPrefix(s, "proto: ")
-	s = reLineCol.ReplaceAllString(s, "")
-	return strings.ReplaceAll(s, "\u00a0", " ")
+	return reLineCol.ReplaceAllString(s, "")
 }
 
 var reLineCol = regexp.MustCompile(`^\(line \d+:\d+\): `)
