@@ -2,7 +2,6 @@ package cli
 
 import "github.com/spf13/cobra"
 
-func newImportCmd(g *globals) *cobra.Command { return &cobra.Command{Use: "import"} }
 func newExportCmd(g *globals) *cobra.Command { return &cobra.Command{Use: "export"} }
 func newCallCmd(g *globals) *cobra.Command   { return &cobra.Command{Use: "call"} }
 func newSignCmd(g *globals) *cobra.Command   { return &cobra.Command{Use: "sign"} }
