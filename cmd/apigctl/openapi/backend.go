@@ -100,14 +100,20 @@ func (c *converter) httpEndpoints(o *obj, typ string) httpTarget {
 			c.ps.warnf(ptr(e.ptr, "cascade_flag"), "cascading gateways are not supported; ignored")
 		}
 	} else {
-		t.domain = e.str("address")
-		if l, _ := e.list("address"); l != nil { // documented as an array
-			if len(l) > 0 {
-				t.domain, _ = l[0].(string)
+		k, av, _ := e.key("address")
+		switch x := av.(type) {
+		case string:
+			t.domain = x
+		case []any: // documented as an array
+			if len(x) > 0 {
+				t.domain, _ = x[0].(string)
 			}
-			if len(l) > 1 {
-				c.ps.warnf(ptr(e.ptr, "address"), "only the first address is used; use a load-balance channel for several")
+			if len(x) > 1 {
+				c.ps.warnf(ptr(e.ptr, k), "only the first address is used; use a load-balance channel for several")
 			}
+		case nil:
+		default:
+			c.ps.errorf(ptr(e.ptr, k), "must be host[:port] (got %s)", typeName(av))
 		}
 		if t.domain == "" {
 			c.ps.errorf(e.ptr, "address is required")

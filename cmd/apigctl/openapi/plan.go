@@ -5,6 +5,9 @@
 package openapi
 
 import (
+	"google.golang.org/protobuf/proto"
+
+	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -37,4 +40,47 @@ type APIItem struct {
 	ThrottlePtr string
 	ACL         string
 	ACLPtr      string
+}
+
+// Resources returns the plan as apigw resources that reference each other
+// by name: the group, authorizers, policies, response sets, APIs and the
+// policy bindings in env. Applied with `apigctl apply`, they create what
+// an import creates (without its conflict handling).
+func (p *Plan) Resources(group, env string) []*apigwv1.Resource {
+	if group == "" {
+		group = p.GroupName
+	}
+	var out []*apigwv1.Resource
+	add := func(m proto.Message) { out = append(out, model.Wrap(m)) }
+	add(&apigwv1.ApiGroup{Name: group, Remark: p.GroupRemark})
+	for _, a := range p.Authorizers {
+		add(a.Msg)
+	}
+	for _, t := range p.Throttles {
+		add(t.Msg)
+	}
+	for _, a := range p.ACLs {
+		add(a.Msg)
+	}
+	for _, r := range p.Responses {
+		m := proto.Clone(r.Msg).(*apigwv1.GatewayResponse)
+		m.GroupId = group
+		add(m)
+	}
+	var bindings []proto.Message
+	for _, it := range p.APIs {
+		a := proto.Clone(it.API).(*apigwv1.Api)
+		a.GroupId = group
+		add(a)
+		if it.Throttle != "" {
+			bindings = append(bindings, &apigwv1.ThrottleBinding{ApiId: a.Name, EnvId: env, StrategyId: it.Throttle})
+		}
+		if it.ACL != "" {
+			bindings = append(bindings, &apigwv1.AclBinding{ApiId: a.Name, EnvId: env, AclId: it.ACL})
+		}
+	}
+	for _, b := range bindings {
+		add(b)
+	}
+	return out
 }

@@ -41,7 +41,14 @@ func (c *converter) validate() {
 	for _, it := range c.plan.APIs {
 		a := proto.Clone(it.API).(*apigwv1.Api)
 		a.GroupId = placeholderGroup
-		check(it.Ptr, a)
+		model.Normalize(a)
+		for _, v := range model.Validate(a, lim) {
+			if v.Field == "name" {
+				c.ps.errorf(ptr(it.Ptr, "operationId"), "%s", v.Description)
+				continue
+			}
+			c.ps.errorf(it.Ptr, "%s", v.String())
+		}
 	}
 	// Violations of fields the converter never sets are noise: drop
 	// "group_id is required" style messages of placeholders.
