@@ -149,7 +149,11 @@ func Import(ctx context.Context, c adminv1.AdminServiceClient, plan *Plan, opt I
 		r.add(a.Msg, a.Ptr, "authorizer/"+a.Msg.Name, -1)
 	}
 	for _, t := range plan.Throttles {
-		r.add(t.Msg, t.Ptr, "throttle/"+t.Msg.Name, -1)
+		m := proto.Clone(t.Msg).(*apigwv1.Throttle)
+		if err := KeepSpecialIDs(ctx, c, opt.Instance, m); err != nil {
+			return nil, err
+		}
+		r.add(m, t.Ptr, "throttle/"+m.Name, -1)
 	}
 	for _, a := range plan.ACLs {
 		r.add(a.Msg, a.Ptr, "acl/"+a.Msg.AclName, -1)
