@@ -37,7 +37,7 @@ func (e *env) run(stdin string, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	getenv := func(k string) string {
-		if k == "APIGW_SERVER" {
+		if k == "APIGW_SERVER" && e.srv != nil {
 			return e.srv.Addr
 		}
 		return ""
