@@ -11,4 +11,3 @@ func errorf(format string, args ...any) error {
 	}
 	return fmt.Errorf(format, args...)
 }
-
