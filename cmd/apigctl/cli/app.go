@@ -153,7 +153,11 @@ func newAppCodeCmd(g *globals) *cobra.Command {
 			}
 			var rows [][]string
 			for _, ac := range resp.GetResource().GetApp().GetAppCodes() {
-				rows = append(rows, []string{ac.GetId(), ac.GetCreateTime().AsTime().UTC().Format(time.RFC3339)})
+				created := ""
+				if ac.GetCreateTime().GetSeconds() > 0 {
+					created = ac.GetCreateTime().AsTime().UTC().Format(time.RFC3339)
+				}
+				rows = append(rows, []string{ac.GetId(), created})
 			}
 			return printTable(g.streams.Out, []string{"ID", "CREATED"}, rows)
 		}),
