@@ -15,6 +15,7 @@ import (
 func newImportCmd(g *globals) *cobra.Command {
 	var file, group, env, conflict string
 	var newGroup, dryRun, publish bool
+	var output string
 	cmd := &cobra.Command{
 		Use:   "import -f FILE [--group NAME] [--env ENV] [--publish]",
 		Short: "Import a Swagger 2.0 or OpenAPI 3.0/3.1 file with x-apigateway-* extensions",
@@ -32,7 +33,8 @@ warned about; invalid ones are refused with the JSON pointer of the node.
 Imported APIs are not published unless --publish is given.`,
 		Example: `  apigctl import -f shop.yaml
   apigctl import -f export.json --group shop --conflict overwrite --env TEST --publish
-  apigctl import -f shop.yaml --dry-run`,
+  apigctl import -f shop.yaml --dry-run
+  apigctl import -f shop.yaml -o yaml > shop-defs.yaml   # convert to apply documents`,
 		Args: cobra.NoArgs,
 		RunE: run(g, func(cmd *cobra.Command, _ []string) error {
 			switch conflict {
@@ -56,6 +58,12 @@ Imported APIs are not published unless --publish is given.`,
 			}
 			if len(ps.Errors) > 0 {
 				return &exitError{code: ExitInvalid, err: &openapi.InvalidError{File: file, Problems: ps.Errors}}
+			}
+			if output != "" { // convert only
+				if err := checkOutput(output, outYAML, outJSON); err != nil {
+					return usageError(err)
+				}
+				return printResources(g.streams.Out, "", output, plan.Resources(group, env), true)
 			}
 			c, err := g.client()
 			if err != nil {
@@ -111,6 +119,7 @@ Imported APIs are not published unless --publish is given.`,
 	cmd.Flags().StringVar(&conflict, "conflict", openapi.ConflictFail, "What to do with stored objects defined differently: fail, skip or overwrite.")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "Print the diff against what is stored; change nothing.")
 	cmd.Flags().BoolVar(&publish, "publish", false, "Publish the imported APIs to --env.")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "Do not import: print the definitions as apply documents (yaml or json).")
 	_ = cmd.MarkFlagFilename("filename", "yaml", "yml", "json")
 	return cmd
 }

@@ -117,6 +117,19 @@ name: partner_app
 	}
 }
 
+func TestImportConvertsToApplyDocuments(t *testing.T) {
+	e := start(t)
+	e.must(ordersChannel, "apply", "-f", "-")
+	y := e.must("", "import", "-f", corpus(t, "swagger2_shop.yaml"), "-o", "yaml", "--group", "shop")
+	contains(t, "converted", y, "kind: group\nname: shop", "kind: api", "kind: throttle_binding", "api_id: getOrder")
+	out := e.must(y, "apply", "-f", "-")
+	contains(t, "applied", out, "api/getOrder created", "throttle_binding/")
+	out = e.must(y, "apply", "-f", "-")
+	if strings.Contains(out, "created") || strings.Contains(out, "updated") {
+		t.Errorf("re-apply changed something:\n%s", out)
+	}
+}
+
 func TestImportConflictsAndDryRun(t *testing.T) {
 	e := start(t)
 	e.must(ordersChannel, "apply", "-f", "-")
