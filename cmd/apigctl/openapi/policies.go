@@ -1,0 +1,150 @@
+package openapi
+
+import (
+	"strings"
+
+	"github.com/apigw/apigw/model"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+)
+
+// ratelimits decodes x-apigateway-ratelimits (spec §5.3.8).
+func (c *converter) ratelimits(p string, v any) {
+	o, ok := asObj(c.ps, p, v)
+	if !ok {
+		return
+	}
+	for _, name := range sortedKeys(o.m) {
+		o.used[name] = true
+		po, ok := asObj(c.ps, ptr(p, name), o.m[name])
+		if !ok {
+			continue
+		}
+		t := &apigwv1.Throttle{Name: name, TimeUnit: po.enum([]string{"unit"}, model.UnitSecond, model.UnitMinute, model.UnitHour, model.UnitDay)}
+		if n, ok := po.num("api-limit"); ok {
+			t.ApiCallLimits = int32(n)
+		} else {
+			c.ps.errorf(po.ptr, "api-limit is required")
+		}
+		if n, ok := po.num("user-limit"); ok {
+			t.UserCallLimits = int32(n)
+		}
+		if n, ok := po.num("app-limit"); ok {
+			t.AppCallLimits = int32(n)
+		}
+		if n, ok := po.num("ip-limit"); ok {
+			t.IpCallLimits = int32(n)
+		}
+		if n, ok := po.num("interval"); ok {
+			t.TimeInterval = int32(n)
+		} else {
+			c.ps.errorf(po.ptr, "interval is required")
+		}
+		if t.TimeUnit == "" {
+			c.ps.errorf(po.ptr, "unit is required: SECOND, MINUTE, HOUR or DAY")
+		}
+		t.Type = model.ThrottleExclusive
+		if b, ok := po.boolean("shared"); ok && b {
+			t.Type = model.ThrottleShared
+		}
+		t.Remark = po.str("description", "remark")
+		sl, sp := po.list("special", "specials")
+		for i, sv := range sl {
+			so, ok := asObj(c.ps, ptr(sp, i), sv)
+			if !ok {
+				continue
+			}
+			s := &apigwv1.ThrottleSpecial{ObjectType: so.enum([]string{"type"}, model.SpecialApp, model.SpecialUser), ObjectId: so.str("instance")}
+			if n, ok := so.num("limit"); ok {
+				s.CallLimits = int32(n)
+			}
+			so.unknown("a special throttle")
+			t.Specials = append(t.Specials, s)
+		}
+		po.unknown("a throttling policy")
+		c.plan.Throttles = append(c.plan.Throttles, Item[*apigwv1.Throttle]{Ptr: po.ptr, Msg: t})
+	}
+}
+
+// accessControls decodes x-apigateway-access-controls (spec §5.3.9).
+func (c *converter) accessControls(p string, v any) {
+	o, ok := asObj(c.ps, p, v)
+	if !ok {
+		return
+	}
+	for _, name := range sortedKeys(o.m) {
+		o.used[name] = true
+		po, ok := asObj(c.ps, ptr(p, name), o.m[name])
+		if !ok {
+			continue
+		}
+		a := &apigwv1.Acl{AclName: name,
+			AclType:    po.enum([]string{"acl-type"}, model.ACLPermit, model.ACLDeny),
+			EntityType: po.enum([]string{"entity-type"}, model.EntityIP, model.EntityDomain, model.EntityDomainID),
+			AclValue:   po.str("value"), Remark: po.str("description", "remark")}
+		if a.EntityType == "" {
+			a.EntityType = model.EntityIP
+		}
+		po.unknown("an access-control policy")
+		c.plan.ACLs = append(c.plan.ACLs, Item[*apigwv1.Acl]{Ptr: po.ptr, Msg: a})
+	}
+}
+
+// responses decodes x-apigateway-responses (spec §5.3.11): sets of
+// gateway responses by type.
+func (c *converter) responses(p string, v any) {
+	o, ok := asObj(c.ps, p, v)
+	if !ok {
+		return
+	}
+	for _, name := range sortedKeys(o.m) {
+		o.used[name] = true
+		so, ok := asObj(c.ps, ptr(p, name), o.m[name])
+		if !ok {
+			continue
+		}
+		set := c.responseSets[name]
+		if set == nil {
+			set = &apigwv1.GatewayResponse{Name: name, Responses: map[string]*apigwv1.ResponseInfo{}}
+			c.responseSets[name] = set
+			c.plan.Responses = append(c.plan.Responses, Item[*apigwv1.GatewayResponse]{Ptr: so.ptr, Msg: set})
+		}
+		for _, typ := range sortedKeys(so.m) {
+			so.used[typ] = true
+			tp := ptr(so.ptr, typ)
+			if _, known := model.ResponseTypes[strings.ToUpper(typ)]; !known {
+				c.ps.errorf(tp, "unknown gateway response type")
+				continue
+			}
+			ro, ok := asObj(c.ps, tp, so.m[typ])
+			if !ok {
+				continue
+			}
+			ri := &apigwv1.ResponseInfo{}
+			if n, ok := ro.num("status"); ok {
+				ri.Status = int32(n)
+			}
+			if _, b, ok := ro.key("body"); ok {
+				switch x := b.(type) {
+				case string:
+					ri.Body = x
+				case map[string]any:
+					for _, mt := range sortedKeys(x) {
+						if s, ok := x[mt].(string); ok && (ri.Body == "" || mt == "application/json") {
+							ri.Body = s
+						}
+					}
+				default:
+					c.ps.errorf(ptr(tp, "body"), "must be a template or a map of media type to template")
+				}
+			}
+			if hm := ro.object("headers"); hm != nil {
+				for _, k := range sortedKeys(hm.m) {
+					hm.used[k] = true
+					ri.Headers = append(ri.Headers, &apigwv1.ResponseHeader{Key: k, Value: scalar(hm.m[k])})
+				}
+			}
+			ro.unknown("a gateway response")
+			set.Responses[strings.ToUpper(typ)] = ri
+		}
+	}
+}
