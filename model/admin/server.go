@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/apigw/apigw/model"
@@ -50,7 +51,7 @@ func New(st *store.Store, feed *model.Feed, status *model.Status, log *slog.Logg
 	return s
 }
 
-const maxAttempts = 8
+const maxAttempts = 20
 
 // mutate runs fn against a fresh view of the instance and commits what it
 // staged. It retries when another writer got in between.
@@ -80,7 +81,7 @@ func (s *Server) mutate(ctx context.Context, instance string, dryRun bool, fn fu
 			select {
 			case <-ctx.Done():
 				return nil, ctx.Err()
-			case <-time.After(time.Duration(attempt*attempt) * 5 * time.Millisecond):
+			case <-time.After(backoff(attempt)):
 			}
 			continue
 		}
@@ -99,4 +100,11 @@ func instanceOf(name string) string {
 		return model.DefaultInstance
 	}
 	return name
+}
+
+// backoff is a jittered exponential delay before retrying a conflicting
+// write (2 ms doubling, capped at 250 ms).
+func backoff(attempt int) time.Duration {
+	d := min(2*time.Millisecond<<attempt, 250*time.Millisecond)
+	return d/2 + rand.N(d/2+1)
 }

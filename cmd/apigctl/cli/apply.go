@@ -11,7 +11,6 @@ import (
 
 	"github.com/apigw/apigw/cmd/apigctl/diff"
 	"github.com/apigw/apigw/cmd/apigctl/manifest"
-	"github.com/apigw/apigw/cmd/apigctl/openapi"
 	"github.com/apigw/apigw/model"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
@@ -87,11 +86,6 @@ func applyDocs(parent context.Context, g *globals, docs []manifest.Doc, dryRun b
 	defer cancel()
 	req := &adminv1.ApplyRequest{Instance: g.instance, DryRun: dryRun}
 	for _, d := range docs {
-		if t := d.Resource.GetThrottle(); t != nil {
-			if err := openapi.KeepSpecialIDs(ctx, c, g.instance, t); err != nil {
-				return err
-			}
-		}
 		req.Resources = append(req.Resources, d.Resource)
 	}
 	resp, err := c.Apply(ctx, req)

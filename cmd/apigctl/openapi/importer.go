@@ -150,9 +150,6 @@ func Import(ctx context.Context, c adminv1.AdminServiceClient, plan *Plan, opt I
 	}
 	for _, t := range plan.Throttles {
 		m := proto.Clone(t.Msg).(*apigwv1.Throttle)
-		if err := KeepSpecialIDs(ctx, c, opt.Instance, m); err != nil {
-			return nil, err
-		}
 		r.add(m, t.Ptr, "throttle/"+m.Name, -1)
 	}
 	for _, a := range plan.ACLs {
