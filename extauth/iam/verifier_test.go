@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/extauth/iam"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
@@ -123,12 +124,11 @@ func TestVerifyInline(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cc := *cfg
-			cc.Audiences = append([]string(nil), cfg.Audiences...)
+			cc := proto.Clone(cfg).(*apigwv1.IamConfig)
 			if c.cfg != nil {
-				c.cfg(&cc)
+				c.cfg(cc)
 			}
-			id, err := v.Verify(ctx, &cc, c.tok)
+			id, err := v.Verify(ctx, cc, c.tok)
 			if c.want != nil {
 				if !errors.Is(err, c.want) {
 					t.Fatalf("got %+v, %v; want %v", id, err, c.want)
