@@ -90,7 +90,7 @@ func newFixture(authzURL string, cfg *apigwv1.InstanceConfig) *fixture {
 
 	// APP signature: path parameter, constant, system and request mappings.
 	f.api(&apigwv1.Api{Id: "api-app", Name: "get_pet", ReqUri: "/pets/{id}", AuthType: model.AuthApp,
-		ReqParams: []*apigwv1.ReqParam{{Name: "id", Location: model.LocPath, Type: model.TypeNumber}},
+		ReqParams:  []*apigwv1.ReqParam{{Name: "id", Location: model.LocPath, Type: model.TypeNumber}},
 		BackendApi: &apigwv1.BackendApi{UrlDomain: "pets.internal", ReqUri: "/v1/pets/{id}"},
 		BackendParams: []*apigwv1.BackendParam{
 			{Name: "X-Pet-Id", Location: model.LocHeader, Origin: model.OriginRequest, Value: "id"},
@@ -154,7 +154,7 @@ func newFixture(authzURL string, cfg *apigwv1.InstanceConfig) *fixture {
 
 	// Policy backends.
 	f.api(&apigwv1.Api{Id: "api-policy", Name: "routed", ReqUri: "/routed",
-		ReqParams: []*apigwv1.ReqParam{{Name: "tier", Location: model.LocQuery}},
+		ReqParams:  []*apigwv1.ReqParam{{Name: "tier", Location: model.LocQuery}},
 		BackendApi: &apigwv1.BackendApi{UrlDomain: "default.internal", ReqUri: "/default"},
 		PolicyHttps: []*apigwv1.PolicyHttp{
 			{Name: "gold_tier", EffectMode: model.EffectAll, UrlDomain: "gold.internal", ReqUri: "/gold", Conditions: []*apigwv1.Condition{

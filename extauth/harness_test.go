@@ -353,4 +353,3 @@ func metaOf(resp *authv3.CheckResponse) map[string]string {
 	}
 	return m
 }
-
