@@ -9,7 +9,7 @@ import (
 // before authentication (spec §3.2): a PERMIT list must contain the real
 // client IP, a DENY list must not.
 func (c *call) checkIPACLs() *denial {
-	for _, a := range c.inst.ACLsFor(c.plan.pub.ApiId, c.plan.pub.EnvId) {
+	for _, a := range c.plan.acls {
 		if a.EntityType != model.EntityIP {
 			continue
 		}
@@ -37,7 +37,7 @@ func (c *call) checkAccountACLs() *denial {
 		return nil
 	}
 	var permits, denies []*aclPlan
-	for _, a := range c.inst.ACLsFor(c.plan.pub.ApiId, c.plan.pub.EnvId) {
+	for _, a := range c.plan.acls {
 		if a.EntityType != model.EntityDomain && a.EntityType != model.EntityDomainID {
 			continue
 		}

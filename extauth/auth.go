@@ -122,7 +122,7 @@ func (c *call) authorizeApp() *denial {
 	if c.app.Status == 2 {
 		return deny(ReasonAppFrozen, gwresp.ErrAppFrozen)
 	}
-	if !c.inst.Authorized(c.app.Id, c.plan.pub.ApiId, c.plan.pub.EnvId) {
+	if !c.plan.authorized[c.app.Id] {
 		return deny(ReasonAppNotAuthorized, gwresp.ErrAppNotAuthorized)
 	}
 	acl, err := loadOrCompile(&c.plans.apps, c.app, func() (*appACL, error) { return compileAppACL(c.app) })

@@ -139,14 +139,29 @@ func (c *call) systemValue(ns, key string) (string, bool) {
 }
 
 // buildBackendPath fills the backend path's {name} placeholders, appends
-// the unmatched remainder of a prefix (SWA) API and the final query.
+// the unmatched remainder of a prefix (SWA) API and the final query: the
+// client's parameters in order minus those removed or overwritten, then
+// those set.
 func (c *call) buildBackendPath(uri string, vals []kv) string {
 	var b strings.Builder
-	b.Grow(len(uri) + len(c.rest) + len(c.req.rawQuery) + 16)
+	n := len(uri) + len(c.rest) + len(c.req.rawQuery) + 2
+	for _, v := range vals {
+		n += len(v.v)
+	}
+	for _, q := range c.setQuery {
+		n += len(q.k) + len(q.v) + 2
+	}
+	b.Grow(n)
+	if uri == "" || uri[0] != '/' {
+		b.WriteByte('/')
+	}
 	for uri != "" {
 		i := strings.IndexByte(uri, '{')
-		j := strings.IndexByte(uri[max(i, 0):], '}')
-		if i < 0 || j < 0 {
+		j := -1
+		if i >= 0 {
+			j = strings.IndexByte(uri[i:], '}')
+		}
+		if j < 0 {
 			b.WriteString(uri)
 			break
 		}
@@ -161,44 +176,43 @@ func (c *call) buildBackendPath(uri string, vals []kv) string {
 		}
 		uri = uri[j+1:]
 	}
-	path := b.String()
 	if c.rest != "" {
-		path = strings.TrimRight(path, "/") + c.rest
+		s := b.String()
+		trimmed := strings.TrimRight(s, "/")
+		b.Reset()
+		b.Grow(n)
+		b.WriteString(trimmed)
+		b.WriteString(c.rest)
 	}
-	if path == "" || path[0] != '/' {
-		path = "/" + path
-	}
-	if q := c.finalQuery(); q != "" {
-		path += "?" + q
-	}
-	return path
+	c.writeQuery(&b)
+	return b.String()
 }
 
-// finalQuery is the backend query: the client's parameters in order minus
-// those removed or overwritten, then those set.
-func (c *call) finalQuery() string {
+// writeQuery appends "?" and the backend query, if there is one.
+func (c *call) writeQuery(b *strings.Builder) {
 	if len(c.setQuery) == 0 && len(c.rmQuery) == 0 {
-		return c.req.rawQuery
+		if c.req.rawQuery != "" {
+			b.WriteByte('?')
+			b.WriteString(c.req.rawQuery)
+		}
+		return
 	}
-	var b strings.Builder
+	sep := byte('?')
 	for _, q := range c.req.params() {
 		if c.queryTouched(q.rawKey) || c.queryTouched(q.key) {
 			continue
 		}
-		if b.Len() > 0 {
-			b.WriteByte('&')
-		}
+		b.WriteByte(sep)
+		sep = '&'
 		b.WriteString(q.piece)
 	}
 	for _, s := range c.setQuery {
-		if b.Len() > 0 {
-			b.WriteByte('&')
-		}
+		b.WriteByte(sep)
+		sep = '&'
 		b.WriteString(s.k)
 		b.WriteByte('=')
 		b.WriteString(s.v)
 	}
-	return b.String()
 }
 
 func (c *call) queryTouched(k string) bool {

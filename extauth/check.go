@@ -55,7 +55,7 @@ type call struct {
 	setQuery  []kv
 	rmQuery   []string
 	backPath  string
-	mutBuf    [8]kv
+	mutBuf    [12]kv
 	rmBuf     [4]string
 	setQBuf   [4]kv
 	rmQBuf    [4]string
@@ -100,16 +100,14 @@ func (c *call) resolve() *denial {
 	if c.inst == nil || apiID == "" || envID == "" {
 		return deny(ReasonAPINotFound, gwresp.ErrAPINotFound)
 	}
-	pub := c.inst.Served(apiID, envID)
-	if pub == nil || pub.GetApi() == nil {
-		return deny(ReasonAPINotFound, gwresp.ErrAPINotFound)
-	}
-	c.env = c.inst.Env(envID)
-	plan, err := loadOrCompile(&c.plans.apis, pub, func() (*apiPlan, error) { return compileAPI(pub, c.env) })
+	plan, err := c.plans.plan(c.inst, apiID, envID)
 	if err != nil {
 		return &denial{reason: ReasonInternal, err: gwresp.ErrInternal, cause: err}
 	}
-	c.plan, c.api, c.groupID = plan, plan.api, plan.api.GroupId
+	if plan == nil {
+		return deny(ReasonAPINotFound, gwresp.ErrAPINotFound)
+	}
+	c.plan, c.api, c.env, c.groupID = plan, plan.api, plan.env, plan.api.GroupId
 	if n := len(plan.params); n <= len(c.valsBuf) {
 		c.vals = c.valsBuf[:n]
 	} else {

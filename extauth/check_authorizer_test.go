@@ -22,7 +22,7 @@ type authzServer struct {
 	events map[string][]authorizer.Event
 }
 
-func newAuthzServer(t *testing.T) *authzServer {
+func newAuthzServer(t testing.TB) *authzServer {
 	s := &authzServer{events: map[string][]authorizer.Event{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var ev authorizer.Event

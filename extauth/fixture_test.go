@@ -189,6 +189,8 @@ func newFixture(authzURL string, cfg *apigwv1.InstanceConfig) *fixture {
 			PolicyHttps: []*apigwv1.PolicyHttp{{Name: "admins", UrlDomain: "admin.internal", ReqUri: "/admin", Conditions: []*apigwv1.Condition{
 				{ConditionOrigin: model.CondFrontendAuthorizer, FrontendAuthorizerParamName: "$context.authorizer.frontend.role", ConditionType: model.CondExact, ConditionValue: "admin"},
 			}}}})
+		f.api(&apigwv1.Api{Id: "api-authz-lite", Name: "custom_auth_lite", ReqUri: "/lite", AuthType: model.AuthAuthorizer, AuthorizerId: "az-front",
+			BackendParams: []*apigwv1.BackendParam{{Name: "X-User", Location: model.LocHeader, Origin: model.OriginSystem, Value: "$context.authorizer.frontend.user"}}})
 		f.api(&apigwv1.Api{Id: "api-2fa", Name: "two_factor", ReqUri: "/two-factor", AuthType: model.AuthApp, AuthorizerId: "az-front"})
 		f.authorize("app1", "api-2fa")
 	}

@@ -19,11 +19,57 @@ import (
 // the (immutable) objects of that snapshot. A new snapshot gets a new,
 // empty set, so nothing outlives the definitions it was built from.
 type plans struct {
-	snap  *model.Snapshot
-	apis  sync.Map // *apigwv1.Publication → *apiPlan
-	acls  sync.Map // *apigwv1.Acl → *aclPlan
-	apps  sync.Map // *apigwv1.App → *appACL
-	authz sync.Map // *apigwv1.Authorizer → *authorizer.Spec
+	snap    *model.Snapshot
+	mu      sync.RWMutex
+	served  map[relKey]*apiPlan // (instance, API, environment) → plan
+	acls    sync.Map            // *apigwv1.Acl → *aclPlan
+	apps    sync.Map            // *apigwv1.App → *appACL
+	appVals sync.Map            // *apigwv1.App → *structpb.Value of its id
+	authz   sync.Map            // *apigwv1.Authorizer → *authorizer.Spec
+}
+
+type relKey struct {
+	inst     *model.Instance
+	api, env string
+}
+
+// plan returns the plan of the publication served for (API, environment),
+// nil when the API is not published there.
+func (p *plans) plan(in *model.Instance, apiID, envID string) (*apiPlan, error) {
+	k := relKey{in, apiID, envID}
+	p.mu.RLock()
+	pl := p.served[k]
+	p.mu.RUnlock()
+	if pl != nil {
+		return pl, nil
+	}
+	pub := in.Served(apiID, envID)
+	if pub == nil || pub.GetApi() == nil {
+		return nil, nil
+	}
+	pl, err := compileAPI(in, pub)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if cur := p.served[k]; cur != nil {
+		return cur, nil
+	}
+	if p.served == nil {
+		p.served = map[relKey]*apiPlan{}
+	}
+	p.served[k] = pl
+	return pl, nil
+}
+
+// appValue is the metadata value of an app's id, shared by responses.
+func (p *plans) appValue(a *apigwv1.App) *structpb.Value {
+	if v, ok := p.appVals.Load(a); ok {
+		return v.(*structpb.Value)
+	}
+	v, _ := p.appVals.LoadOrStore(a, structpb.NewStringValue(a.Id))
+	return v.(*structpb.Value)
 }
 
 func currentPlans(p *atomic.Pointer[plans], snap *model.Snapshot) *plans {
@@ -53,11 +99,16 @@ func loadOrCompile[K comparable, V any](m *sync.Map, k K, compile func() (V, err
 
 // apiPlan is a publication prepared for checks.
 type apiPlan struct {
-	pub    *apigwv1.Publication
-	api    *apigwv1.Api
-	segs   []segPlan
-	prefix bool // SWA
-	params []paramPlan
+	pub *apigwv1.Publication
+	api *apigwv1.Api
+	env *apigwv1.Environment
+	// acls are the ACL policies bound to (API, environment); authorized
+	// the apps authorized for it.
+	acls       []*apigwv1.Acl
+	authorized map[string]bool
+	segs       []segPlan
+	prefix     bool // SWA
+	params     []paramPlan
 	// def is the default backend; policies are tried in order.
 	def      backendPlan
 	policies []policyPlan
@@ -123,14 +174,18 @@ type condPlan struct {
 	ips    model.IPSet
 }
 
-func compileAPI(pub *apigwv1.Publication, env *apigwv1.Environment) (*apiPlan, error) {
+func compileAPI(in *model.Instance, pub *apigwv1.Publication) (*apiPlan, error) {
 	a := pub.GetApi()
-	if a == nil {
-		return nil, fmt.Errorf("publication %s has no API definition", pub.GetId())
-	}
-	p := &apiPlan{pub: pub, api: a, prefix: a.MatchMode == model.MatchPrefix,
+	env := in.Env(pub.EnvId)
+	p := &apiPlan{pub: pub, api: a, env: env, prefix: a.MatchMode == model.MatchPrefix,
+		acls: in.ACLsFor(pub.ApiId, pub.EnvId), authorized: map[string]bool{},
 		apiIDValue: structpb.NewStringValue(pub.ApiId), envIDValue: structpb.NewStringValue(pub.EnvId),
 		debugAPI: a.Name + " (" + pub.ApiId + ") " + env.GetName()}
+	for _, aa := range model.List[*apigwv1.AppAuth](in, model.KindAppAuth) {
+		if aa.ApiId == pub.ApiId && aa.EnvId == pub.EnvId {
+			p.authorized[aa.AppId] = true
+		}
+	}
 	switch a.ReqProtocol {
 	case model.ProtoHTTP:
 		p.http = true

@@ -22,6 +22,7 @@ type request struct {
 	requestID            string
 
 	query       []queryParam
+	queryBuf    [6]queryParam
 	queryParsed bool
 }
 
@@ -149,6 +150,7 @@ func (r *request) params() []queryParam {
 		return r.query
 	}
 	r.queryParsed = true
+	r.query = r.queryBuf[:0]
 	for q := r.rawQuery; q != ""; {
 		var piece string
 		piece, q, _ = strings.Cut(q, "&")

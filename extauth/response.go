@@ -70,7 +70,7 @@ func (c *call) metadata(d *denial) *structpb.Struct {
 		f[dataplane.MetaAPIID], f[dataplane.MetaEnvID] = c.plan.apiIDValue, c.plan.envIDValue
 	}
 	if c.app != nil {
-		f[dataplane.MetaAppID] = structpb.NewStringValue(c.app.Id)
+		f[dataplane.MetaAppID] = c.plans.appValue(c.app)
 	}
 	if c.account != "" {
 		f[dataplane.MetaAccountID] = structpb.NewStringValue(c.account)
