@@ -36,7 +36,7 @@ type call struct {
 	ipStr     string
 	ipDone    bool
 	vals      []pval
-	valsBuf   [8]pval
+	valsBuf   [4]pval
 	rest      string // SWA remainder of the path
 	app       *apigwv1.App
 	account   string
@@ -55,10 +55,10 @@ type call struct {
 	setQuery  []kv
 	rmQuery   []string
 	backPath  string
-	mutBuf    [12]kv
-	rmBuf     [4]string
-	setQBuf   [4]kv
-	rmQBuf    [4]string
+	mutBuf    [6]kv
+	rmBuf     [2]string
+	setQBuf   [2]kv
+	rmQBuf    [2]string
 	hasBePath bool
 }
 

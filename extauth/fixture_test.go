@@ -108,6 +108,11 @@ func newFixture(authzURL string, cfg *apigwv1.InstanceConfig) *fixture {
 	f.authorize("app1", "api-app")
 	f.authorize("app3", "api-app")
 	f.authorize("app4", "api-app")
+	// A typical APP API: one path parameter, one mapped header.
+	f.api(&apigwv1.Api{Id: "api-sig", Name: "get_item", ReqUri: "/items/{id}", AuthType: model.AuthApp,
+		BackendApi:    &apigwv1.BackendApi{UrlDomain: "items.internal", ReqUri: "/v2/items/{id}"},
+		BackendParams: []*apigwv1.BackendParam{{Name: "X-App-Id", Location: model.LocHeader, Origin: model.OriginSystem, Value: "appId"}}})
+	f.authorize("app1", "api-sig")
 	// POST with a signed body.
 	f.api(&apigwv1.Api{Id: "api-post", Name: "create_order", ReqMethod: "POST", ReqUri: "/orders", AuthType: model.AuthApp})
 	f.authorize("app1", "api-post")

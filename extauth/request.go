@@ -22,7 +22,7 @@ type request struct {
 	requestID            string
 
 	query       []queryParam
-	queryBuf    [6]queryParam
+	queryBuf    [4]queryParam
 	queryParsed bool
 }
 

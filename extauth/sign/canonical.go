@@ -127,7 +127,7 @@ func AppendCanonicalQuery(dst []byte, rawQuery string) []byte {
 	if rawQuery == "" {
 		return dst
 	}
-	var stack [16]queryPair
+	var stack [8]queryPair
 	pairs := stack[:0]
 	for q := rawQuery; q != ""; {
 		var piece string

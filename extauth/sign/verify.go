@@ -52,8 +52,8 @@ func Verify(r *Request, a Authorization, secret string, now time.Time) error {
 		return ErrMissingDate
 	}
 	date := dates[0]
-	signed, err := time.Parse(DateFormat, date)
-	if err != nil || len(date) > maxDateLen {
+	signed, ok := parseDate(date)
+	if !ok {
 		return ErrBadDate
 	}
 	if d := now.Sub(signed); d > MaxSkew || d < -MaxSkew {
@@ -83,7 +83,9 @@ func Verify(r *Request, a Authorization, secret string, now time.Time) error {
 		}
 	}
 
-	var stack [2048]byte
+	// A small buffer keeps the goroutine stack small (gRPC runs each call
+	// on a fresh goroutine); larger canonical requests go to the heap.
+	var stack [640]byte
 	cr, err := appendCanonicalRequest(stack[:0], r, signedHeaders, payload)
 	if err != nil {
 		return err
@@ -148,4 +150,36 @@ func fromHex(c byte) (byte, bool) {
 		return c - 'A' + 10, true
 	}
 	return 0, false
+}
+
+// parseDate parses an X-Sdk-Date value (DateFormat, UTC) like time.Parse
+// but without its cost.
+func parseDate(s string) (time.Time, bool) {
+	if len(s) != len(DateFormat) || s[8] != 'T' || s[15] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(i, n int) (int, bool) {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	y, ok1 := num(0, 4)
+	mo, ok2 := num(4, 2)
+	d, ok3 := num(6, 2)
+	h, ok4 := num(9, 2)
+	mi, ok5 := num(11, 2)
+	sec, ok6 := num(13, 2)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC)
+	if t.Day() != d {
+		return time.Time{}, false
+	}
+	return t, true
 }

@@ -321,3 +321,18 @@ func TestParseAuthorization(t *testing.T) {
 		}
 	}
 }
+
+func TestParseDateMatchesTimeParse(t *testing.T) {
+	for _, s := range []string{"20191111T093443Z", "20240229T235959Z", "20230229T000000Z", "20191311T093443Z", "20191100T093443Z",
+		"20191111T243443Z", "20191111T096043Z", "20191111T093460Z", "2019111T093443Z", "20191111 093443Z", "20191111T093443z", "2019-1-1T093443Z", "+0191111T093443Z"} {
+		want, werr := time.Parse(sign.DateFormat, s)
+		h := http.Header{}
+		h.Set("X-Sdk-Date", s)
+		r := &sign.Request{Method: "GET", Host: "h", Path: "/", Header: h}
+		a, _ := sign.SignRequest(r, "k", "s", s, "host;x-sdk-date")
+		err := sign.Verify(r, a, "s", want)
+		if (werr != nil) != errors.Is(err, sign.ErrBadDate) || (werr == nil && err != nil) {
+			t.Errorf("%q: time.Parse err %v, Verify %v", s, werr, err)
+		}
+	}
+}
