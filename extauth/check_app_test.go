@@ -1,6 +1,7 @@
 package extauth_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -194,4 +195,27 @@ func TestCustomAppAuthHeader(t *testing.T) {
 	r.headers["X-Apig-Sign"] = r.headers["Authorization"]
 	delete(r.headers, "Authorization")
 	allowedResp(t, h.check(r.checkRequest()))
+}
+
+// Repeated headers: header_map (encode_raw_headers) keeps the values apart
+// as signers sign them; the headers map joins them and the signature fails.
+func TestRepeatedSignedHeader(t *testing.T) {
+	h := newHarness(t, newFixture("", nil).instance(t))
+	hr, _ := http.NewRequest("GET", "https://api.example.com/pets/5", nil)
+	hr.Header.Add("X-Multi", "b")
+	hr.Header.Add("X-Multi", "a")
+	if err := sign.Sign(hr, key1, secret1, testNow); err != nil {
+		t.Fatal(err)
+	}
+	hdrs := map[string]string{}
+	for k, v := range hr.Header {
+		hdrs[k] = strings.Join(v, "\x00")
+	}
+	r := envoyRequest{api: "api-app", path: "/pets/5", headers: hdrs, rawHdrs: true}
+	allowedResp(t, h.check(r.checkRequest()))
+	hdrs["X-Multi"] = "b,a"
+	r = envoyRequest{api: "api-app", path: "/pets/5", headers: hdrs}
+	if status, _, _ := denied(t, h.check(r.checkRequest())); status != 401 {
+		t.Errorf("joined repeated header: %d", status)
+	}
 }
