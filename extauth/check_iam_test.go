@@ -55,7 +55,8 @@ func TestIAM(t *testing.T) {
 		return envoyRequest{api: api, path: path, headers: hdrs}
 	}
 	a := allowedResp(t, h.check(req("api-iam", "/iam", mint(nil)).checkRequest()))
-	if a.meta[dataplane.MetaAccountID] != "acct-42" || a.meta[dataplane.MetaAccountName] != "acme" || a.headers["x-env"] != "RELEASE" {
+	if a.meta[dataplane.MetaAccountID] != "acct-42" || a.meta[dataplane.MetaAccountName] != "acme" || a.headers["x-env"] != "RELEASE" ||
+		a.headers["x-api-id"] != "api-iam" || a.meta[dataplane.MetaBackendPath] != "/iam/%5Bapi%5D%20v1" {
 		t.Errorf("meta %v headers %v", a.meta, a.headers)
 	}
 	if !slices.Contains(a.removed, "x-auth-token") {

@@ -197,6 +197,7 @@ func TestBackendMapping(t *testing.T) {
 		{"api-prefix", "/test", "/test2/"},
 		{"api-prefix", "/test/", "/test2/"},
 		{"api-prefix", "/test/a?x=1", "/test2/a?x=1"},
+		{"api-prefix", "/test/deep/x", "/deep/deep/x"},
 		{"api-greedy", "/files/a/b%20c/d.txt", "/store/a/b%20c/d.txt"},
 		{"api-app", "/pets/9", "/v1/pets/9?tag=%5Bapi%5D%20x%26y"},
 	}

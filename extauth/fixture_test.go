@@ -153,7 +153,10 @@ func newFixture(authzURL string, cfg *apigwv1.InstanceConfig) *fixture {
 		}})
 	// Prefix match with remainder, and a greedy parameter.
 	f.api(&apigwv1.Api{Id: "api-prefix", Name: "prefix", ReqUri: "/test/", MatchMode: model.MatchPrefix,
-		BackendApi: &apigwv1.BackendApi{UrlDomain: "b.internal", ReqUri: "/test2/"}})
+		BackendApi: &apigwv1.BackendApi{UrlDomain: "b.internal", ReqUri: "/test2/"},
+		PolicyHttps: []*apigwv1.PolicyHttp{{Name: "deep_paths", UrlDomain: "deep.internal", ReqUri: "/deep/", Conditions: []*apigwv1.Condition{
+			{ConditionOrigin: model.CondSystem, SysParamName: "req_path", ConditionType: model.CondPattern, ConditionValue: "^/test/deep/"},
+		}}}})
 	f.api(&apigwv1.Api{Id: "api-greedy", Name: "greedy", ReqUri: "/files/{path+}",
 		BackendApi: &apigwv1.BackendApi{UrlDomain: "b.internal", ReqUri: "/store/{path}"}})
 
@@ -202,7 +205,12 @@ func newFixture(authzURL string, cfg *apigwv1.InstanceConfig) *fixture {
 
 	// IAM.
 	f.api(&apigwv1.Api{Id: "api-iam", Name: "iam_api", ReqUri: "/iam", AuthType: model.AuthIAM,
-		BackendParams: []*apigwv1.BackendParam{{Name: "X-Env", Location: model.LocHeader, Origin: model.OriginSystem, Value: "stage"}}})
+		BackendParams: []*apigwv1.BackendParam{
+			{Name: "X-Env", Location: model.LocHeader, Origin: model.OriginSystem, Value: "stage"},
+			{Name: "X-Api-Id", Location: model.LocHeader, Origin: model.OriginSystem, Value: "$context.apiId"},
+			{Name: "api", Location: model.LocPath, Origin: model.OriginConstant, Value: "[api] v1"},
+		},
+		BackendApi: &apigwv1.BackendApi{UrlDomain: "iam.internal", ReqUri: "/iam/{api}"}})
 	f.api(&apigwv1.Api{Id: "api-iam-acl", Name: "iam_acl_api", ReqUri: "/iam-acl", AuthType: model.AuthIAM})
 	f.add(&apigwv1.Acl{Id: "acl-acct", AclName: "partners", AclType: model.ACLPermit, EntityType: model.EntityDomainID, AclValue: "acct-42,acct-43"},
 		&apigwv1.AclBinding{Id: "ab3", AclId: "acl-acct", ApiId: "api-iam-acl", EnvId: model.ReleaseEnvID},
