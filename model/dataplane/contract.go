@@ -33,6 +33,15 @@ const (
 	// MetaBackendPath is the backend path (with query) computed by
 	// ext_authz, used by the route's path_rewrite.
 	MetaBackendPath = "backend_path"
+	// MetaAPIID and MetaEnvID name the API and environment the request
+	// was checked against (also on denials of a known API).
+	MetaAPIID = "api_id"
+	MetaEnvID = "env_id"
+	// MetaAccountName is the caller's account name (IAM), for logs.
+	MetaAccountName = "account_name"
+	// MetaPolicy is the name of the policy backend selected ("" for the
+	// default backend); PolicyHeader carries the same value.
+	MetaPolicy = "policy"
 	// MetaErrorCode, MetaErrorMessage and MetaErrorType describe a denial
 	// (APIG.xxxx, message, gateway-response type).
 	MetaErrorCode    = "error_code"

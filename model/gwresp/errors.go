@@ -60,6 +60,7 @@ var (
 
 	// Authentication errors with their gateway-response types.
 	ErrAuthHeaderMissing = Error{"APIG.0303", "Incorrect app authentication information: the authentication header is missing.", "AUTH_HEADER_MISSING", 401}
+	ErrIAMTokenMissing   = Error{"APIG.0301", "Incorrect IAM authentication information: the X-Auth-Token header is missing.", "AUTH_HEADER_MISSING", 401}
 	ErrAuthorizerDenied  = Error{"APIG.0305", "Incorrect authentication information: the custom authorizer denied the request.", "AUTHORIZER_FAILURE", 500}
 	ErrAuthorizerConf    = Error{"APIG.0305", "Incorrect authentication information: the custom authorizer failed.", "AUTHORIZER_CONF_FAILURE", 500}
 	ErrAuthorizerIdent   = Error{"APIG.0305", "Incorrect authentication information: identity source missing or invalid.", "AUTHORIZER_IDENTITIES_FAILURE", 401}

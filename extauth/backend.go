@@ -1,0 +1,307 @@
+package extauth
+
+import (
+	"strings"
+
+	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/dataplane"
+)
+
+// HandleTimeFormat is the format of the system parameter handleTime (the
+// spec leaves it open; ISO 8601 UTC).
+const HandleTimeFormat = "2006-01-02T15:04:05Z"
+
+// mapBackend turns the selected backend's parameters into mutations of the
+// backend request (spec §1.9): headers and query parameters to set, the
+// declared parameters with pass_through=never to strip, the policy
+// selection header, and the backend path (+ query) for the route's
+// path_rewrite.
+func (c *call) mapBackend() *denial {
+	b := c.backend
+	var pathBuf [4]kv
+	pathVals := pathBuf[:0]
+	for i := range b.params {
+		bp := &b.params[i]
+		v, ok := c.backendValue(bp)
+		if !ok {
+			continue
+		}
+		switch bp.loc {
+		case model.LocHeader:
+			if v != "" && validHeaderValue(v) {
+				c.setHeader(bp.name, v)
+			}
+		case model.LocQuery:
+			c.setQueryParam(bp.name, v)
+		case model.LocPath:
+			pathVals = append(pathVals, kv{bp.name, v})
+		}
+	}
+	for i := range c.plan.params {
+		pp := &c.plan.params[i]
+		if !pp.drop || !c.vals[i].ok || c.vals[i].defaulted {
+			continue
+		}
+		switch pp.loc {
+		case model.LocHeader:
+			c.removeHeader(pp.hname)
+		case model.LocQuery:
+			c.removeQueryParam(pp.p.Name)
+		}
+	}
+	if b.name != "" {
+		c.setHeader(dataplane.PolicyHeader, b.name)
+	} else if _, ok := c.req.hdr.get(dataplane.PolicyHeader); ok {
+		c.removeHeader(dataplane.PolicyHeader)
+	}
+	if b.http {
+		c.backPath = c.buildBackendPath(b.uri, pathVals)
+		c.hasBePath = true
+	}
+	return nil
+}
+
+// backendValue returns a backend parameter's value, encoded for its
+// location; false when its source is absent.
+func (c *call) backendValue(bp *backendParamPlan) (string, bool) {
+	switch bp.origin {
+	case model.OriginConstant:
+		return bp.constant, true
+	case model.OriginRequest:
+		if bp.src < 0 || !c.vals[bp.src].ok {
+			return "", false
+		}
+		v := c.vals[bp.src]
+		switch bp.loc {
+		case model.LocPath:
+			if c.plan.params[bp.src].loc == model.LocPath && !v.defaulted {
+				return v.raw, true
+			}
+			return encodePathValue(v.v), true
+		case model.LocQuery:
+			return encodeQueryValue(v.v), true
+		}
+		return v.v, true
+	case model.OriginSystem:
+		v, ok := c.systemValue(bp.sysNS, bp.sysKey)
+		if !ok {
+			return "", false
+		}
+		switch bp.loc {
+		case model.LocPath:
+			return encodePathValue(v), true
+		case model.LocQuery:
+			return encodeQueryValue(v), true
+		}
+		return v, true
+	}
+	return "", false
+}
+
+// systemValue returns a gateway system parameter (spec §1.9).
+func (c *call) systemValue(ns, key string) (string, bool) {
+	switch ns {
+	case model.SysParamFrontend:
+		v, ok := c.frontCtx[key]
+		return v, ok
+	case model.SysParamBackend:
+		v, ok := c.backCtx[key]
+		return v, ok
+	}
+	switch key {
+	case "sourceIp":
+		c.clientIP()
+		return c.ipStr, c.ipStr != ""
+	case "stage":
+		return c.env.GetName(), true
+	case "apiId":
+		return c.plan.pub.ApiId, true
+	case "apiName":
+		return c.api.Name, true
+	case "appId":
+		if c.app != nil {
+			return c.app.Id, true
+		}
+	case "appName":
+		if c.app != nil {
+			return c.app.Name, true
+		}
+	case "requestId":
+		return c.req.requestID, c.req.requestID != ""
+	case "serverAddr":
+		return c.req.local, c.req.local != ""
+	case "serverName":
+		return c.s.cfg.serverName, c.s.cfg.serverName != ""
+	case "handleTime":
+		return c.now.UTC().Format(HandleTimeFormat), true
+	}
+	return "", false
+}
+
+// buildBackendPath fills the backend path's {name} placeholders, appends
+// the unmatched remainder of a prefix (SWA) API and the final query: the
+// client's parameters in order minus those removed or overwritten, then
+// those set.
+func (c *call) buildBackendPath(uri string, vals []kv) string {
+	var b strings.Builder
+	n := len(uri) + len(c.rest) + len(c.req.rawQuery) + 2
+	for _, v := range vals {
+		n += len(v.v)
+	}
+	for _, q := range c.setQuery {
+		n += len(q.k) + len(q.v) + 2
+	}
+	b.Grow(n)
+	if uri == "" || uri[0] != '/' {
+		b.WriteByte('/')
+	}
+	for uri != "" {
+		i := strings.IndexByte(uri, '{')
+		j := -1
+		if i >= 0 {
+			j = strings.IndexByte(uri[i:], '}')
+		}
+		if j < 0 {
+			b.WriteString(uri)
+			break
+		}
+		j += i
+		b.WriteString(uri[:i])
+		name := uri[i+1 : j]
+		for _, v := range vals {
+			if v.k == name {
+				b.WriteString(v.v)
+				break
+			}
+		}
+		uri = uri[j+1:]
+	}
+	if c.rest != "" {
+		s := b.String()
+		trimmed := strings.TrimRight(s, "/")
+		b.Reset()
+		b.Grow(n)
+		b.WriteString(trimmed)
+		b.WriteString(c.rest)
+	}
+	c.writeQuery(&b)
+	return b.String()
+}
+
+// writeQuery appends "?" and the backend query, if there is one.
+func (c *call) writeQuery(b *strings.Builder) {
+	if len(c.setQuery) == 0 && len(c.rmQuery) == 0 {
+		if c.req.rawQuery != "" {
+			b.WriteByte('?')
+			b.WriteString(c.req.rawQuery)
+		}
+		return
+	}
+	sep := byte('?')
+	for _, q := range c.req.params() {
+		if c.queryTouched(q.rawKey) || c.queryTouched(q.key) {
+			continue
+		}
+		b.WriteByte(sep)
+		sep = '&'
+		b.WriteString(q.piece)
+	}
+	for _, s := range c.setQuery {
+		b.WriteByte(sep)
+		sep = '&'
+		b.WriteString(s.k)
+		b.WriteByte('=')
+		b.WriteString(s.v)
+	}
+}
+
+func (c *call) queryTouched(k string) bool {
+	for _, s := range c.setQuery {
+		if s.k == k {
+			return true
+		}
+	}
+	for _, r := range c.rmQuery {
+		if r == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Mutations of the backend request.
+
+func (c *call) setHeader(k, v string) {
+	for i := range c.setHdr {
+		if c.setHdr[i].k == k {
+			c.setHdr[i].v = v
+			return
+		}
+	}
+	if c.setHdr == nil {
+		c.setHdr = c.mutBuf[:0]
+	}
+	c.setHdr = append(c.setHdr, kv{k, v})
+	c.rmHdr = remove(c.rmHdr, k)
+}
+
+func (c *call) removeHeader(k string) {
+	for _, s := range c.setHdr {
+		if s.k == k {
+			return
+		}
+	}
+	for _, r := range c.rmHdr {
+		if r == k {
+			return
+		}
+	}
+	if c.rmHdr == nil {
+		c.rmHdr = c.rmBuf[:0]
+	}
+	c.rmHdr = append(c.rmHdr, k)
+}
+
+func (c *call) setQueryParam(k, v string) {
+	for i := range c.setQuery {
+		if c.setQuery[i].k == k {
+			c.setQuery[i].v = v
+			return
+		}
+	}
+	if c.setQuery == nil {
+		c.setQuery = c.setQBuf[:0]
+	}
+	c.setQuery = append(c.setQuery, kv{k, v})
+	c.rmQuery = remove(c.rmQuery, k)
+}
+
+func (c *call) removeQueryParam(k string) {
+	for _, s := range c.setQuery {
+		if s.k == k {
+			return
+		}
+	}
+	if c.rmQuery == nil {
+		c.rmQuery = c.rmQBuf[:0]
+	}
+	c.rmQuery = append(c.rmQuery, k)
+}
+
+func remove(list []string, k string) []string {
+	for i, r := range list {
+		if r == k {
+			return append(list[:i], list[i+1:]...)
+		}
+	}
+	return list
+}
+
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c == '\r' || c == '\n' || c == 0 {
+			return false
+		}
+	}
+	return true
+}

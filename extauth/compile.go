@@ -1,0 +1,300 @@
+package extauth
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/apigw/apigw/extauth/authorizer"
+	"github.com/apigw/apigw/model"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+)
+
+// apiPlan is a publication prepared for checks.
+type apiPlan struct {
+	pub *apigwv1.Publication
+	api *apigwv1.Api
+	env *apigwv1.Environment
+	// acls are the ACL policies bound to (API, environment); authorized
+	// the apps authorized for it.
+	acls       []*apigwv1.Acl
+	authorized map[string]bool
+	segs       []segPlan
+	prefix     bool // SWA
+	params     []paramPlan
+	// def is the default backend; policies are tried in order.
+	def      backendPlan
+	policies []policyPlan
+	http     bool // HTTP accepted
+	https    bool // HTTPS accepted
+	// Metadata values shared by every response of this API.
+	apiIDValue, envIDValue *structpb.Value
+	debugAPI               string
+}
+
+type segPlan struct {
+	literal string
+	isParam bool
+	param   int // index into params (-1: undeclared)
+	greedy  bool
+}
+
+type paramPlan struct {
+	p          *apigwv1.ReqParam
+	hname      string // lower-case header name
+	loc        string
+	required   bool
+	number     bool
+	validate   bool
+	enum       []string
+	drop       bool // pass_through = 2
+	hasDefault bool
+}
+
+type backendPlan struct {
+	name         string // policy name, "" for the default backend
+	http         bool   // an HTTP backend: the backend path is computed
+	uri          string
+	params       []backendParamPlan
+	authorizerID string
+}
+
+type backendParamPlan struct {
+	name     string // as declared (lower case for headers)
+	loc      string
+	origin   string
+	src      int    // REQUEST: index of the declared parameter, -1 if none
+	constant string // CONSTANT: the value, encoded for PATH and QUERY
+	sysNS    string
+	sysKey   string
+}
+
+type policyPlan struct {
+	backendPlan
+	all   bool
+	conds []condPlan
+}
+
+type condPlan struct {
+	origin string
+	typ    string
+	param  int    // param origin: index of the declared parameter
+	sys    string // system origin: "path" or "method"
+	cookie string
+	ctxKey string // frontend_authorizer origin
+	values []string
+	re     *regexp.Regexp
+	ips    model.IPSet
+}
+
+func compileAPI(in *model.Instance, pub *apigwv1.Publication) (*apiPlan, error) {
+	a := pub.GetApi()
+	env := in.Env(pub.EnvId)
+	p := &apiPlan{pub: pub, api: a, env: env, prefix: a.MatchMode == model.MatchPrefix,
+		acls: in.ACLsFor(pub.ApiId, pub.EnvId), authorized: map[string]bool{},
+		apiIDValue: structpb.NewStringValue(pub.ApiId), envIDValue: structpb.NewStringValue(pub.EnvId),
+		debugAPI: a.Name + " (" + pub.ApiId + ") " + env.GetName()}
+	for _, aa := range model.List[*apigwv1.AppAuth](in, model.KindAppAuth) {
+		if aa.ApiId == pub.ApiId && aa.EnvId == pub.EnvId {
+			p.authorized[aa.AppId] = true
+		}
+	}
+	switch a.ReqProtocol {
+	case model.ProtoHTTP:
+		p.http = true
+	case model.ProtoBoth:
+		p.http, p.https = true, true
+	default:
+		p.https = true
+	}
+	index := map[string]int{}
+	for i, rp := range a.ReqParams {
+		pp := paramPlan{p: rp, hname: strings.ToLower(rp.Name), loc: rp.Location,
+			required: rp.Required == model.Yes, number: rp.Type == model.TypeNumber,
+			validate: rp.ValidEnable == model.Yes, drop: rp.PassThrough == model.No,
+			hasDefault: rp.Required != model.Yes && rp.DefaultValue != ""}
+		if pp.validate && rp.Enumerations != "" {
+			pp.enum = model.SplitList(rp.Enumerations)
+		}
+		p.params = append(p.params, pp)
+		if _, dup := index[rp.Name]; !dup {
+			index[rp.Name] = i
+		}
+	}
+	tmpl, err := model.ParseFrontendPath(a.ReqUri)
+	if err != nil {
+		return nil, fmt.Errorf("api %s: req_uri: %w", a.Id, err)
+	}
+	for _, s := range tmpl.Segments {
+		sp := segPlan{literal: s.Literal, param: -1, greedy: s.Greedy, isParam: s.Param != ""}
+		if s.Param != "" {
+			for i, pp := range p.params {
+				if pp.loc == model.LocPath && pp.p.Name == s.Param {
+					sp.param = i
+				}
+			}
+		}
+		p.segs = append(p.segs, sp)
+	}
+	p.def = compileBackend("", a.BackendType == model.BackendHTTP, defaultURI(a), a.BackendParams, defaultAuthorizer(a), index)
+	for _, ph := range a.PolicyHttps {
+		pp, err := compilePolicy(ph.Name, true, ph.ReqUri, ph.EffectMode, ph.Conditions, ph.BackendParams, ph.AuthorizerId, index)
+		if err != nil {
+			return nil, fmt.Errorf("api %s: policy %s: %w", a.Id, ph.Name, err)
+		}
+		p.policies = append(p.policies, pp)
+	}
+	for _, pf := range a.PolicyFunctions {
+		pp, err := compilePolicy(pf.Name, false, "", pf.EffectMode, pf.Conditions, pf.BackendParams, pf.AuthorizerId, index)
+		if err != nil {
+			return nil, fmt.Errorf("api %s: policy %s: %w", a.Id, pf.Name, err)
+		}
+		p.policies = append(p.policies, pp)
+	}
+	for _, pm := range a.PolicyMocks {
+		pp, err := compilePolicy(pm.Name, false, "", pm.EffectMode, pm.Conditions, pm.BackendParams, pm.AuthorizerId, index)
+		if err != nil {
+			return nil, fmt.Errorf("api %s: policy %s: %w", a.Id, pm.Name, err)
+		}
+		p.policies = append(p.policies, pp)
+	}
+	return p, nil
+}
+
+func defaultURI(a *apigwv1.Api) string {
+	if a.BackendApi != nil {
+		return a.BackendApi.ReqUri
+	}
+	return ""
+}
+
+func defaultAuthorizer(a *apigwv1.Api) string {
+	switch a.BackendType {
+	case model.BackendFunction:
+		return a.GetFuncInfo().GetAuthorizerId()
+	case model.BackendMock:
+		return a.GetMockInfo().GetAuthorizerId()
+	}
+	return a.GetBackendApi().GetAuthorizerId()
+}
+
+func compileBackend(name string, http bool, uri string, params []*apigwv1.BackendParam, authz string, index map[string]int) backendPlan {
+	b := backendPlan{name: name, http: http, uri: uri, authorizerID: authz}
+	for _, bp := range params {
+		pp := backendParamPlan{name: bp.Name, loc: bp.Location, origin: bp.Origin, src: -1}
+		if bp.Location == model.LocHeader {
+			pp.name = strings.ToLower(bp.Name)
+		}
+		switch bp.Origin {
+		case model.OriginRequest:
+			if i, ok := index[bp.Value]; ok {
+				pp.src = i
+			}
+		case model.OriginConstant:
+			switch bp.Location {
+			case model.LocPath:
+				pp.constant = encodePathValue(bp.Value)
+			case model.LocQuery:
+				pp.constant = encodeQueryValue(bp.Value)
+			default:
+				pp.constant = bp.Value
+			}
+		case model.OriginSystem:
+			pp.sysNS, pp.sysKey = model.SystemParamKey(bp)
+		}
+		b.params = append(b.params, pp)
+	}
+	return b
+}
+
+func compilePolicy(name string, http bool, uri, effect string, conds []*apigwv1.Condition, params []*apigwv1.BackendParam, authz string, index map[string]int) (policyPlan, error) {
+	pp := policyPlan{backendPlan: compileBackend(name, http, uri, params, authz, index), all: effect == model.EffectAll}
+	for _, c := range conds {
+		cp := condPlan{origin: c.ConditionOrigin, typ: c.ConditionType, param: -1}
+		switch c.ConditionOrigin {
+		case model.CondParam:
+			if i, ok := index[c.ReqParamName]; ok {
+				cp.param = i
+			}
+		case model.CondSystem:
+			cp.sys = "path"
+			if m := c.SysParamName; m == "req_method" || m == "reqMethod" {
+				cp.sys = "method"
+			}
+		case model.CondCookie:
+			cp.cookie = c.CookieParamName
+		case model.CondFrontendAuthorizer:
+			cp.ctxKey = strings.TrimPrefix(c.FrontendAuthorizerParamName, "$context.authorizer.frontend.")
+		case model.CondSource:
+			ips, err := model.ParseIPSet(model.SplitList(c.ConditionValue))
+			if err != nil {
+				return pp, err
+			}
+			cp.ips = ips
+		}
+		switch {
+		case c.ConditionOrigin == model.CondSource:
+		case c.ConditionType == model.CondPattern:
+			re, err := regexp.Compile(c.ConditionValue)
+			if err != nil {
+				return pp, err
+			}
+			cp.re = re
+		case c.ConditionType == model.CondEnum:
+			cp.values = model.SplitList(c.ConditionValue)
+		default:
+			cp.values = []string{c.ConditionValue}
+		}
+		pp.conds = append(pp.conds, cp)
+	}
+	return pp, nil
+}
+
+// aclPlan is an ACL policy prepared for checks.
+type aclPlan struct {
+	permit bool
+	entity string
+	ips    model.IPSet
+	names  map[string]bool
+}
+
+func compileACL(a *apigwv1.Acl) (*aclPlan, error) {
+	p := &aclPlan{permit: a.AclType == model.ACLPermit, entity: a.EntityType}
+	if a.EntityType == model.EntityIP {
+		ips, err := model.ParseIPSet(model.SplitList(a.AclValue))
+		if err != nil {
+			return nil, fmt.Errorf("acl %s: %w", a.Id, err)
+		}
+		p.ips = ips
+		return p, nil
+	}
+	p.names = map[string]bool{}
+	for _, v := range model.SplitList(a.AclValue) {
+		p.names[v] = true
+	}
+	return p, nil
+}
+
+// appACL is a credential's IP restriction.
+type appACL struct {
+	permit bool
+	ips    model.IPSet
+}
+
+func compileAppACL(a *apigwv1.App) (*appACL, error) {
+	acl := a.GetAppAcl()
+	if acl == nil || len(acl.AppAclValues) == 0 {
+		return nil, nil
+	}
+	ips, err := model.ParseIPSet(acl.AppAclValues)
+	if err != nil {
+		return nil, fmt.Errorf("app %s: app_acl: %w", a.Id, err)
+	}
+	return &appACL{permit: acl.AppAclType == model.ACLPermit, ips: ips}, nil
+}
+
+func compileAuthorizer(instance string, a *apigwv1.Authorizer) (*authorizer.Spec, error) {
+	return authorizer.Compile(instance, a)
+}

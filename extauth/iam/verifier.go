@@ -1,0 +1,294 @@
+// Package iam verifies IAM tokens (X-Auth-Token) as JWTs against an
+// instance's IAM configuration: issuer, audiences and a JWK set given
+// inline or fetched from jwks_uri and cached. The caller's account comes
+// from a configurable claim (spec §2.5); see docs/extauth.md.
+package iam
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/apigw/apigw/model"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+)
+
+// Identity is the caller a token names.
+type Identity struct {
+	// AccountID is the value of the account claim (ACL DOMAIN_ID entries,
+	// per-user throttling).
+	AccountID string
+	// AccountName is the value of the account-name claim (ACL DOMAIN
+	// entries); empty when the token has none.
+	AccountName string
+	// Subject is the token's sub claim.
+	Subject string
+}
+
+// Verification failures.
+var (
+	ErrNotConfigured = errors.New("IAM authentication is not configured for this instance")
+	ErrInvalid       = errors.New("invalid token")
+	ErrExpired       = errors.New("token expired")
+	ErrUnavailable   = errors.New("the key set could not be fetched")
+)
+
+// Algorithms are the JWT signature algorithms accepted.
+var algorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+
+// Leeway is the clock skew tolerated for exp, nbf and iat.
+const Leeway = 30 * time.Second
+
+// Verifier verifies tokens. It caches key sets and is safe for concurrent
+// use.
+type Verifier struct {
+	http       *http.Client
+	now        func() time.Time
+	ttl        time.Duration
+	minRefresh time.Duration
+
+	mu     sync.Mutex
+	remote map[string]*remoteSet
+	inline map[[32]byte][]key
+}
+
+type remoteSet struct {
+	mu      sync.Mutex
+	keys    []key
+	fetched time.Time
+	tried   time.Time
+}
+
+// NewVerifier returns a verifier fetching key sets with hc
+// (http.DefaultClient when nil) and using now as its clock. Fetched sets
+// are kept for ttl (10 minutes when 0) and refetched at most every 30 s
+// when a token names an unknown key.
+func NewVerifier(hc *http.Client, now func() time.Time, ttl time.Duration) *Verifier {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if ttl <= 0 {
+		ttl = 10 * time.Minute
+	}
+	return &Verifier{http: hc, now: now, ttl: ttl, minRefresh: 30 * time.Second,
+		remote: map[string]*remoteSet{}, inline: map[[32]byte][]key{}}
+}
+
+// Verify checks a token against cfg and returns the caller's identity. It
+// fails with ErrNotConfigured, ErrUnavailable, ErrExpired or ErrInvalid
+// (possibly wrapped with a detail).
+func (v *Verifier) Verify(ctx context.Context, cfg *apigwv1.IamConfig, token string) (Identity, error) {
+	if cfg.GetJwks() == "" && cfg.GetJwksUri() == "" {
+		return Identity{}, ErrNotConfigured
+	}
+	token = strings.TrimSpace(token)
+	if t, ok := strings.CutPrefix(token, "Bearer "); ok {
+		token = strings.TrimSpace(t)
+	}
+	opts := []jwt.ParserOption{jwt.WithValidMethods(algorithms), jwt.WithTimeFunc(v.now), jwt.WithLeeway(Leeway), jwt.WithExpirationRequired()}
+	if cfg.GetIssuer() != "" {
+		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
+	}
+	if len(cfg.GetAudiences()) > 0 {
+		opts = append(opts, jwt.WithAudience(cfg.Audiences...))
+	}
+	claims := jwt.MapClaims{}
+	_, err := jwt.NewParser(opts...).ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+		return v.keyFor(ctx, cfg, t)
+	})
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrUnavailable):
+		return Identity{}, ErrUnavailable
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return Identity{}, ErrExpired
+	default:
+		return Identity{}, fmt.Errorf("%w: %s", ErrInvalid, jwtReason(err))
+	}
+	accountClaim := cfg.GetAccountClaim()
+	if accountClaim == "" {
+		accountClaim = model.DefaultAccountClaim
+	}
+	nameClaim := cfg.GetAccountNameClaim()
+	if nameClaim == "" {
+		nameClaim = model.DefaultAccountNameClaim
+	}
+	id := Identity{AccountID: claimString(claims, accountClaim), AccountName: claimString(claims, nameClaim), Subject: claimString(claims, "sub")}
+	if id.AccountID == "" {
+		return Identity{}, fmt.Errorf("%w: the token has no %s claim", ErrInvalid, accountClaim)
+	}
+	return id, nil
+}
+
+// jwtReason is a short, secret-free description of a parse failure.
+func jwtReason(err error) string {
+	for _, e := range []error{jwt.ErrTokenMalformed, jwt.ErrTokenSignatureInvalid, jwt.ErrTokenUnverifiable,
+		jwt.ErrTokenNotValidYet, jwt.ErrTokenInvalidIssuer, jwt.ErrTokenInvalidAudience, jwt.ErrTokenRequiredClaimMissing,
+		jwt.ErrTokenUsedBeforeIssued} {
+		if errors.Is(err, e) {
+			return e.Error()
+		}
+	}
+	return "token is invalid"
+}
+
+// claimString reads a claim by a dotted path ("domain.id") as a string.
+func claimString(claims jwt.MapClaims, path string) string {
+	var cur any = map[string]any(claims)
+	for _, part := range strings.Split(path, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return ""
+		}
+		cur = m[part]
+	}
+	switch c := cur.(type) {
+	case string:
+		return c
+	case float64:
+		return strconv.FormatFloat(c, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(c)
+	}
+	return ""
+}
+
+var errNoKey = errors.New("no key matches the token")
+
+func (v *Verifier) keyFor(ctx context.Context, cfg *apigwv1.IamConfig, t *jwt.Token) (any, error) {
+	kid, _ := t.Header["kid"].(string)
+	alg := t.Method.Alg()
+	if cfg.GetJwks() != "" {
+		keys, err := v.inlineKeys(cfg.Jwks)
+		if err != nil {
+			return nil, err
+		}
+		return pick(keys, kid, alg)
+	}
+	set := v.remoteSet(cfg.JwksUri)
+	keys, err := set.get(ctx, v, cfg.JwksUri, false)
+	if err != nil {
+		return nil, err
+	}
+	k, err := pick(keys, kid, alg)
+	if errors.Is(err, errNoKey) && kid != "" {
+		if keys, err2 := set.get(ctx, v, cfg.JwksUri, true); err2 == nil {
+			return pick(keys, kid, alg)
+		}
+	}
+	return k, err
+}
+
+// pick returns the key with the token's kid, or every key of a compatible
+// algorithm when the token names none.
+func pick(keys []key, kid, alg string) (any, error) {
+	var set jwt.VerificationKeySet
+	for _, k := range keys {
+		if k.alg != "" && k.alg != alg {
+			continue
+		}
+		if kid != "" {
+			if k.kid == kid {
+				return k.pub, nil
+			}
+			continue
+		}
+		set.Keys = append(set.Keys, k.pub)
+	}
+	if len(set.Keys) == 0 {
+		return nil, errNoKey
+	}
+	return set, nil
+}
+
+func (v *Verifier) inlineKeys(jwks string) ([]key, error) {
+	h := sha256.Sum256([]byte(jwks))
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if k, ok := v.inline[h]; ok {
+		return k, nil
+	}
+	keys, err := parseJWKS([]byte(jwks))
+	if err != nil {
+		return nil, err
+	}
+	if len(v.inline) >= 64 {
+		clear(v.inline)
+	}
+	v.inline[h] = keys
+	return keys, nil
+}
+
+func (v *Verifier) remoteSet(uri string) *remoteSet {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s := v.remote[uri]
+	if s == nil {
+		if len(v.remote) >= 64 {
+			clear(v.remote)
+		}
+		s = &remoteSet{}
+		v.remote[uri] = s
+	}
+	return s
+}
+
+// get returns the cached keys, fetching them when they are missing, stale
+// or (with force) when a token named an unknown key. A failed refresh
+// keeps serving the previous keys.
+func (s *remoteSet) get(ctx context.Context, v *Verifier, uri string, force bool) ([]key, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := v.now()
+	fresh := s.keys != nil && now.Sub(s.fetched) < v.ttl
+	if fresh && !force {
+		return s.keys, nil
+	}
+	if s.keys != nil && now.Sub(s.tried) < v.minRefresh {
+		return s.keys, nil
+	}
+	s.tried = now
+	keys, err := v.fetch(ctx, uri)
+	if err != nil {
+		if s.keys != nil {
+			return s.keys, nil
+		}
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	s.keys, s.fetched = keys, now
+	return keys, nil
+}
+
+func (v *Verifier) fetch(ctx context.Context, uri string) ([]key, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := v.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: HTTP %d", uri, resp.StatusCode)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	return parseJWKS(data)
+}

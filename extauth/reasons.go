@@ -1,0 +1,61 @@
+package extauth
+
+import "github.com/apigw/apigw/model/gwresp"
+
+// Reason is the typed outcome of a check: a metric label and a log field.
+type Reason string
+
+// Reasons.
+const (
+	ReasonAllowed            Reason = "allowed"
+	ReasonAPINotFound        Reason = "api_not_found"
+	ReasonProtocol           Reason = "protocol_not_supported"
+	ReasonUnknownClientIP    Reason = "unknown_client_ip"
+	ReasonIPDenied           Reason = "ip_denied"
+	ReasonAuthMissing        Reason = "auth_header_missing"
+	ReasonSignatureMalformed Reason = "signature_malformed"
+	ReasonUnknownApp         Reason = "unknown_app"
+	ReasonSignatureExpired   Reason = "signature_expired"
+	ReasonBadSignature       Reason = "bad_signature"
+	ReasonAppCodeInsecure    Reason = "appcode_over_http"
+	ReasonBadAppCode         Reason = "bad_appcode"
+	ReasonAppNotAuthorized   Reason = "app_not_authorized"
+	ReasonAppFrozen          Reason = "app_frozen"
+	ReasonAppIPDenied        Reason = "app_ip_denied"
+	ReasonIAMMissing         Reason = "iam_token_missing"
+	ReasonIAMInvalid         Reason = "iam_token_invalid"
+	ReasonIAMExpired         Reason = "iam_token_expired"
+	ReasonIAMUnavailable     Reason = "iam_unavailable"
+	ReasonAccountDenied      Reason = "account_denied"
+	ReasonIdentityMissing    Reason = "authorizer_identity"
+	ReasonAuthorizerDenied   Reason = "authorizer_denied"
+	ReasonAuthorizerFailed   Reason = "authorizer_failed"
+	ReasonBadParameter       Reason = "bad_parameter"
+	ReasonBadRequest         Reason = "bad_request"
+	ReasonInternal           Reason = "internal_error"
+)
+
+// denyReasons lists every denial reason (for metrics).
+func denyReasons() []Reason {
+	return []Reason{
+		ReasonAPINotFound, ReasonProtocol, ReasonUnknownClientIP, ReasonIPDenied, ReasonAuthMissing,
+		ReasonSignatureMalformed, ReasonUnknownApp, ReasonSignatureExpired, ReasonBadSignature,
+		ReasonAppCodeInsecure, ReasonBadAppCode, ReasonAppNotAuthorized, ReasonAppFrozen, ReasonAppIPDenied,
+		ReasonIAMMissing, ReasonIAMInvalid, ReasonIAMExpired, ReasonIAMUnavailable, ReasonAccountDenied,
+		ReasonIdentityMissing, ReasonAuthorizerDenied, ReasonAuthorizerFailed, ReasonBadParameter, ReasonBadRequest, ReasonInternal,
+	}
+}
+
+// denial is a failed check: the reason, the APIG error rendered for the
+// client, and for logs an optional cause that never holds secrets.
+type denial struct {
+	reason Reason
+	err    gwresp.Error
+	cause  error
+}
+
+func deny(r Reason, e gwresp.Error) *denial { return &denial{reason: r, err: e} }
+
+func denyf(r Reason, e gwresp.Error, detail string) *denial {
+	return &denial{reason: r, err: e.With(detail)}
+}

@@ -1,0 +1,163 @@
+// Package extauth is apigw's Envoy ext_authz service: for every API
+// request Envoy sends a CheckRequest naming the API (route
+// context_extensions, see model/dataplane); Check authenticates and
+// authorizes it exactly as Huawei APIG would and answers with the mutations
+// for the backend request and dynamic metadata, or with the rendered
+// gateway response of the denial. A denial is never a gRPC error.
+//
+// Wire it with
+//
+//	srv := extauth.New(feed, logger, extauth.WithRegisterer(reg))
+//	srv.Register(grpcServer) // listening on dataplane.PortExtAuth
+package extauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
+	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+
+	"github.com/apigw/apigw/extauth/authorizer"
+	"github.com/apigw/apigw/extauth/iam"
+	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/gwresp"
+)
+
+// Server implements envoy.service.auth.v3.Authorization.
+type Server struct {
+	authv3.UnimplementedAuthorizationServer
+
+	feed     *model.Feed
+	log      *slog.Logger
+	cfg      config
+	authz    *authorizer.Client
+	iam      *iam.Verifier
+	metrics  *metrics
+	plans    atomic.Pointer[plans]
+	okStatus *rpcstatus.Status
+}
+
+var _ authv3.AuthorizationServer = (*Server)(nil)
+
+// New returns a server answering from the snapshots of feed.
+func New(feed *model.Feed, logger *slog.Logger, opts ...Option) *Server {
+	cfg := defaults()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Server{
+		feed:     feed,
+		log:      logger.With(slog.String("component", "extauth")),
+		cfg:      cfg,
+		authz:    authorizer.NewClient(cfg.httpClient, cfg.now, cfg.cacheSize),
+		iam:      iam.NewVerifier(cfg.httpClient, cfg.now, cfg.jwksTTL),
+		metrics:  newMetrics(cfg.reg),
+		okStatus: &rpcstatus.Status{Code: int32(codes.OK)},
+	}
+}
+
+// Register registers the Authorization service on g.
+func (s *Server) Register(g *grpc.Server) { authv3.RegisterAuthorizationServer(g, s) }
+
+// Check answers one ext_authz check. It never returns an error: every
+// decision, including a malformed check, is a response.
+func (s *Server) Check(ctx context.Context, req *authv3.CheckRequest) (resp *authv3.CheckResponse, err error) {
+	start := time.Now()
+	c := &call{s: s, ctx: ctx, now: s.cfg.now(), start: start, cr: req}
+	defer func() {
+		if p := recover(); p != nil {
+			resp = c.internal(fmt.Errorf("panic: %v", p))
+		}
+		d := time.Since(start)
+		s.metrics.observe(c.allowed, c.reason, d)
+		s.logDecision(ctx, c, d)
+	}()
+	c.req = newRequest(req)
+	if req.GetAttributes().GetRequest().GetHttp() == nil {
+		d := denyf(ReasonBadRequest, gwresp.ErrBadRequest, "the check has no HTTP request attributes")
+		c.reason, c.denial = d.reason, d
+		return c.denyResponse(d), nil
+	}
+	if m, _ := c.req.hdr.get(hdrMode); strings.EqualFold(m, "debug") {
+		c.debug = true
+	}
+	snap := s.feed.Current()
+	if snap == nil {
+		return c.internal(errors.New("no configuration snapshot yet")), nil
+	}
+	c.plans = currentPlans(&s.plans, snap)
+	if d := c.run(); d != nil {
+		if d.reason == ReasonInternal {
+			return c.internal(d.cause), nil
+		}
+		c.reason, c.denial = d.reason, d
+		return c.denyResponse(d), nil
+	}
+	c.allowed, c.reason = true, ReasonAllowed
+	return c.allowResponse(), nil
+}
+
+// internal handles an error of apigw itself: deny 500 APIG.0601 (fail
+// closed) or, with WithFailOpen, allow without mutations.
+func (c *call) internal(cause error) *authv3.CheckResponse {
+	c.reason = ReasonInternal
+	d := &denial{reason: ReasonInternal, err: gwresp.ErrInternal, cause: cause}
+	c.denial = d
+	if c.s.cfg.failOpen {
+		c.allowed = true
+		return &authv3.CheckResponse{Status: c.s.okStatus, HttpResponse: &authv3.CheckResponse_OkResponse{OkResponse: &authv3.OkHttpResponse{}}}
+	}
+	c.allowed = false
+	return c.denyResponse(d)
+}
+
+// logDecision logs the decision at debug level (denials with their
+// reason; internal errors at error level). Secrets — signatures, AppCodes,
+// tokens, identity values — are never logged.
+func (s *Server) logDecision(ctx context.Context, c *call, d time.Duration) {
+	level := slog.LevelDebug
+	if c.reason == ReasonInternal {
+		level = slog.LevelError
+	}
+	if !s.log.Enabled(ctx, level) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.Bool("allowed", c.allowed), slog.String("reason", string(c.reason)),
+		slog.String("method", c.req.method), slog.String("path", c.req.path),
+		slog.String("request_id", c.req.requestID), slog.Duration("duration", d),
+	}
+	if c.plan != nil {
+		attrs = append(attrs, slog.String("api_id", c.plan.pub.ApiId), slog.String("env_id", c.plan.pub.EnvId))
+	}
+	if c.app != nil {
+		attrs = append(attrs, slog.String("app_id", c.app.Id))
+	}
+	if c.account != "" {
+		attrs = append(attrs, slog.String("account_id", c.account))
+	}
+	if c.ipStr != "" {
+		attrs = append(attrs, slog.String("client_ip", c.ipStr))
+	}
+	if c.backend != nil && c.backend.name != "" {
+		attrs = append(attrs, slog.String("policy", c.backend.name))
+	}
+	if dn := c.denial; dn != nil {
+		attrs = append(attrs, slog.String("code", dn.err.Code), slog.String("message", dn.err.Message))
+		if dn.cause != nil {
+			attrs = append(attrs, slog.String("cause", dn.cause.Error()))
+		}
+	}
+	s.log.LogAttrs(context.WithoutCancel(ctx), level, "ext_authz decision", attrs...)
+}
