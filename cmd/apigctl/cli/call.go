@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/apigw/apigw/cmd/apigctl/sdksign"
+	"github.com/apigw/apigw/extauth/sign"
 )
 
 // requestFlags describe an HTTP request, curl-like.
@@ -38,12 +38,12 @@ func (f *requestFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.appSecret, "app-secret", "", "App secret for the APP signature (env APIGW_APP_SECRET).")
 	cmd.Flags().StringVar(&f.appCode, "app-code", "", "AppCode sent as X-Apig-AppCode (simple authentication).")
 	cmd.Flags().StringVar(&f.stage, "stage", "", "Environment to call (X-Stage header; default RELEASE).")
-	cmd.Flags().StringVar(&f.date, "date", "", "Signing time, "+sdksign.DateLayout+" (default now).")
+	cmd.Flags().StringVar(&f.date, "date", "", "Signing time, "+sign.DateFormat+" (default now).")
 	cmd.Flags().BoolVar(&f.unsigned, "unsigned-payload", false, "Do not sign the body (X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD).")
 }
 
 // build makes the request and signs it when an app key is given.
-func (f *requestFlags) build(g *globals, url string, signer sdksign.Signer) (*http.Request, error) {
+func (f *requestFlags) build(g *globals, url string, signer signFunc) (*http.Request, error) {
 	body := []byte(f.data)
 	if f.dataFile != "" {
 		b, err := readInput(f.dataFile, g.streams.In)
@@ -82,7 +82,7 @@ func (f *requestFlags) build(g *globals, url string, signer sdksign.Signer) (*ht
 		r.Header.Set("X-Stage", f.stage)
 	}
 	if f.unsigned {
-		r.Header.Set(sdksign.HeaderContent, sdksign.Unsigned)
+		r.Header.Set(sign.ContentSHA256Header, sign.UnsignedPayload)
 	}
 	if f.appCode != "" {
 		r.Header.Set("X-Apig-AppCode", f.appCode)
@@ -100,11 +100,11 @@ func (f *requestFlags) build(g *globals, url string, signer sdksign.Signer) (*ht
 	if key != "" {
 		t := time.Now()
 		if f.date != "" {
-			if t, err = time.Parse(sdksign.DateLayout, f.date); err != nil {
-				return nil, usageError(fmt.Errorf("--date: want %s", sdksign.DateLayout))
+			if t, err = time.Parse(sign.DateFormat, f.date); err != nil {
+				return nil, usageError(fmt.Errorf("--date: want %s", sign.DateFormat))
 			}
 		}
-		if err := signer.Sign(r, key, secret, t); err != nil {
+		if err := signer(r, key, secret, t); err != nil {
 			return nil, err
 		}
 	}
@@ -127,7 +127,7 @@ sent, the query and the body); with --app-code it carries X-Apig-AppCode.`,
   apigctl call https://api.example.com/v1/orders/1 --app-code $CODE --stage TEST -k`,
 		Args: cobra.ExactArgs(1),
 		RunE: run(g, func(cmd *cobra.Command, args []string) error {
-			r, err := f.build(g, args[0], sdksign.HMAC{})
+			r, err := f.build(g, args[0], sign.Sign)
 			if err != nil {
 				return err
 			}
@@ -192,21 +192,21 @@ request, to compare with a failing client.`,
 			if f.appKey == "" && g.getenv("APIGW_APP_KEY") == "" {
 				return usageError(fmt.Errorf("--app-key and --app-secret are required"))
 			}
-			r, err := f.build(g, args[0], sdksign.HMAC{})
+			r, err := f.build(g, args[0], sign.Sign)
 			if err != nil {
 				return err
 			}
 			w := g.streams.Out
 			if canonical {
-				cr, err := sdksign.CanonicalRequest(r)
+				cr, err := canonicalRequest(r)
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(g.streams.Err, "Canonical request:\n%s\n\n", cr)
 			}
-			fmt.Fprintf(w, "%s: %s\n", sdksign.HeaderDate, r.Header.Get(sdksign.HeaderDate))
-			if v := r.Header.Get(sdksign.HeaderContent); v != "" {
-				fmt.Fprintf(w, "%s: %s\n", sdksign.HeaderContent, v)
+			fmt.Fprintf(w, "%s: %s\n", sign.DateHeader, r.Header.Get(sign.DateHeader))
+			if v := r.Header.Get(sign.ContentSHA256Header); v != "" {
+				fmt.Fprintf(w, "%s: %s\n", sign.ContentSHA256Header, v)
 			}
 			fmt.Fprintf(w, "Authorization: %s\n", r.Header.Get("Authorization"))
 			return nil
