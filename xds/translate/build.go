@@ -142,7 +142,7 @@ func (b *Builder) Build(in *model.Instance) (*Resources, error) {
 			delete(b.httpsRC, id)
 		}
 	}
-	if err := b.clustersFor(c, byGroup, out); err != nil {
+	if err := b.clustersFor(c, byGroup, lm.tlsGroups, out); err != nil {
 		return nil, err
 	}
 	sortResources(out)
@@ -315,12 +315,14 @@ func (b *Builder) listenersFor(c *buildCtx, groups []*apigwv1.ApiGroup) (*listen
 
 // clustersFor collects the clusters (and EDS endpoints) the served routes
 // use, plus the clusters of ext_authz and the rate-limit service.
-func (b *Builder) clustersFor(c *buildCtx, byGroup map[string][]*pubResult, out *Resources) error {
+func (b *Builder) clustersFor(c *buildCtx, byGroup map[string][]*pubResult, tlsGroups map[string]bool, out *Resources) error {
 	specs := map[string]*clusterSpec{}
-	for _, rs := range byGroup {
+	for g, rs := range byGroup {
 		for _, r := range rs {
-			for _, s := range r.clusters {
-				specs[s.name] = s
+			for _, it := range r.items {
+				if it.cluster != nil && (it.onHTTP || (it.onHTTPS && tlsGroups[g])) {
+					specs[it.cluster.name] = it.cluster
+				}
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package translate
 
 import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	corsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 )
@@ -34,4 +35,22 @@ func corsMockHeaders() []*corev3.HeaderValueOption {
 		Header:       &corev3.HeaderValue{Key: "access-control-allow-origin", Value: "*"},
 		AppendAction: corev3.HeaderValueOption_ADD_IF_ABSENT,
 	}}
+}
+
+// corsPreflightResponse answers preflights of mock APIs, whose routes the
+// cors filter skips.
+func corsPreflightResponse() routeAction {
+	var hdrs []*corev3.HeaderValueOption
+	for _, kv := range [][2]string{
+		{"access-control-allow-origin", "*"},
+		{"access-control-allow-methods", corsAllowMethods},
+		{"access-control-allow-headers", corsAllowHeaders},
+		{"access-control-max-age", corsMaxAge},
+	} {
+		hdrs = append(hdrs, &corev3.HeaderValueOption{
+			Header:       &corev3.HeaderValue{Key: kv[0], Value: kv[1]},
+			AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
+		})
+	}
+	return routeAction{direct: &routev3.DirectResponseAction{Status: 200}, respHeaders: hdrs}
 }

@@ -23,11 +23,10 @@ type buildCtx struct {
 // pubResult is the translation of one publication: its routes (not yet
 // ordered) and the clusters they use, or the reason it is left out.
 type pubResult struct {
-	groupID  string
-	items    []routeItem
-	clusters []*clusterSpec
-	maxBody  int
-	problem  string
+	groupID string
+	items   []routeItem
+	maxBody int
+	problem string
 }
 
 // routeItem is one route in its HTTP-listener and HTTPS-listener variants
@@ -36,6 +35,10 @@ type routeItem struct {
 	key   routeKey
 	http  *routev3.Route
 	https *routev3.Route
+	// cluster is the upstream of the route (nil for direct responses);
+	// onHTTP and onHTTPS say on which listeners it forwards to it.
+	cluster         *clusterSpec
+	onHTTP, onHTTPS bool
 }
 
 // Method ranks in the route order: method-specific routes, then CORS
@@ -149,6 +152,7 @@ type target struct {
 	order    int
 	alts     []matchSet
 	actions  []routeAction
+	cluster  *clusterSpec
 	backend  string // backend authorizer
 	maxBody  int
 	isDirect bool
@@ -204,9 +208,8 @@ func (p *pubPlan) target(http *httpBackend, mock *mockBackend, params []*apigwv1
 	if err != nil {
 		return target{}, false, err
 	}
-	p.res.clusters = append(p.res.clusters, spec)
 	hdrs, delegated := nativeHeaders(p.api, p.env.Name, params)
-	t := target{backend: http.authorizerID}
+	t := target{backend: http.authorizerID, cluster: spec}
 	for _, m := range p.fe.matches {
 		rw, viaExt := planRewrite(m, p.api, http.uri, params)
 		delegated = delegated || viaExt
@@ -231,7 +234,7 @@ func (p *pubPlan) addRoutes(t target) error {
 	for i, m := range p.fe.matches {
 		for _, alt := range alts {
 			r := p.route(routeName(p.api.Id, p.env.Name, role, n), m, p.api.ReqMethod, alt, t.actions[i], authz)
-			p.addItem(r, p.key(t.order, n, methodRank(p.api.ReqMethod)), i)
+			p.addItem(r, p.key(t.order, n, methodRank(p.api.ReqMethod)), i, t.cluster)
 			n++
 		}
 	}
@@ -249,21 +252,28 @@ func (p *pubPlan) addPreflight(t target) error {
 		alt := matchSet{headers: []*routev3.HeaderMatcher{
 			{Name: "access-control-request-method", HeaderMatchSpecifier: &routev3.HeaderMatcher_PresentMatch{PresentMatch: true}},
 		}}
-		r := p.route(routeName(p.api.Id, p.env.Name, "preflight", i), m, "OPTIONS", alt, t.actions[i], authz)
-		p.addItem(r, p.key(t.order, i, methodPreflight), i)
+		a := t.actions[i]
+		if t.isDirect {
+			a = corsPreflightResponse()
+		}
+		r := p.route(routeName(p.api.Id, p.env.Name, "preflight", i), m, "OPTIONS", alt, a, authz)
+		p.addItem(r, p.key(t.order, i, methodPreflight), i, t.cluster)
 	}
 	return nil
 }
 
 // addItem records a route; on the listener whose protocol the API does not
 // accept it is replaced by APIG.0607 (spec §1.6 req_protocol).
-func (p *pubPlan) addItem(r *routev3.Route, key routeKey, match int) {
-	it := routeItem{key: key, http: r, https: r}
+func (p *pubPlan) addItem(r *routev3.Route, key routeKey, match int, cluster *clusterSpec) {
+	it := routeItem{key: key, http: r, https: r, onHTTP: true, onHTTPS: true}
+	if r.GetRoute() != nil {
+		it.cluster = cluster
+	}
 	switch p.api.ReqProtocol {
 	case model.ProtoHTTP:
-		it.https = p.protocolRoute(r, match, model.ProtoHTTP)
+		it.https, it.onHTTPS = p.protocolRoute(r, match, model.ProtoHTTP), false
 	case model.ProtoHTTPS:
-		it.http = p.protocolRoute(r, match, model.ProtoHTTPS)
+		it.http, it.onHTTP = p.protocolRoute(r, match, model.ProtoHTTPS), false
 	}
 	p.res.items = append(p.res.items, it)
 }
