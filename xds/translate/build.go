@@ -22,17 +22,21 @@ import (
 // concurrent use; its results equal Build's.
 type Builder struct {
 	opts      Options
+	gen       uint64
 	pubs      map[string]*pubMemo
 	groups    map[string]*groupMemo
 	clusters  map[string]*clusterMemo
 	httpRC    *rcMemo
 	httpsRC   map[string]*rcMemo
 	listeners *listenerMemo
+	services  []*clusterv3.Cluster
 }
 
 type pubMemo struct {
-	deps []any
-	res  *pubResult
+	gen   uint64
+	key   pubKey
+	extra []any
+	res   *pubResult
 }
 
 type groupMemo struct {
@@ -153,52 +157,89 @@ func (b *Builder) Build(in *model.Instance) (*Resources, error) {
 // the usable results by group; the others become problems.
 func (b *Builder) publications(c *buildCtx, out *Resources) map[string][]*pubResult {
 	byGroup := map[string][]*pubResult{}
-	seen := map[string]bool{}
+	v := newDepsView(c.in)
+	b.gen++
 	for _, pub := range c.in.ServedAll() {
 		key := model.ReleaseID(pub.ApiId, pub.EnvId)
-		seen[key] = true
-		deps := pubDeps(c.in, pub)
+		k, extra := v.pubDeps(pub)
 		m := b.pubs[key]
-		if m == nil || !sameDeps(m.deps, deps) {
-			m = &pubMemo{deps: deps, res: c.translatePublication(pub)}
+		if m == nil || m.key != k || !sameDeps(m.extra, extra) {
+			m = &pubMemo{key: k, extra: extra, res: c.translatePublication(pub)}
 			b.pubs[key] = m
 		}
+		m.gen = b.gen
 		if m.res.problem != "" {
 			out.Problems = append(out.Problems, model.APIProblem{Instance: c.in.Name, APIID: pub.ApiId, EnvID: pub.EnvId, Reason: m.res.problem})
 			continue
 		}
 		byGroup[m.res.groupID] = append(byGroup[m.res.groupID], m.res)
 	}
-	for k := range b.pubs {
-		if !seen[k] {
+	for k, m := range b.pubs {
+		if m.gen != b.gen {
 			delete(b.pubs, k)
 		}
 	}
 	return byGroup
 }
 
+// pubKey holds the objects a publication's translation reads; extra
+// holds the rarer ones (ACLs, policy backends' channels and authorizers).
+type pubKey struct {
+	pub                *apigwv1.Publication
+	def                *apigwv1.Instance
+	env                *apigwv1.Environment
+	hasGroup           bool
+	throttle           *apigwv1.Throttle
+	set, defaultSet    *apigwv1.GatewayResponse
+	authorizer, backAz *apigwv1.Authorizer
+	channel            *apigwv1.VpcChannel
+}
+
+// depsView answers the lookups of pubDeps cheaply for a whole build.
+type depsView struct {
+	in   *model.Instance
+	sets map[string][]*apigwv1.GatewayResponse
+}
+
+func newDepsView(in *model.Instance) *depsView {
+	v := &depsView{in: in, sets: map[string][]*apigwv1.GatewayResponse{}}
+	for _, r := range model.List[*apigwv1.GatewayResponse](in, model.KindResponse) {
+		v.sets[r.GroupId] = append(v.sets[r.GroupId], r)
+	}
+	return v
+}
+
+// responseSet mirrors model.Instance.ResponseSet.
+func (v *depsView) responseSet(groupID, ref string) *apigwv1.GatewayResponse {
+	if ref == "" {
+		ref = model.DefaultResponse
+	}
+	for _, r := range v.sets[groupID] {
+		if r.Id == ref || r.Name == ref {
+			return r
+		}
+	}
+	return nil
+}
+
 // pubDeps are the objects a publication's translation reads.
-func pubDeps(in *model.Instance, pub *apigwv1.Publication) []any {
-	api := pub.GetApi()
-	deps := []any{pub, in.Def, in.Env(pub.EnvId), in.Group(api.GetGroupId()) != nil,
-		in.ThrottleFor(pub.ApiId, pub.EnvId),
-		in.ResponseSet(api.GetGroupId(), api.GetResponseId()), in.ResponseSet(api.GetGroupId(), "")}
+func (v *depsView) pubDeps(pub *apigwv1.Publication) (pubKey, []any) {
+	in, api := v.in, pub.GetApi()
+	k := pubKey{
+		pub: pub, def: in.Def, env: in.Env(pub.EnvId), hasGroup: in.Group(api.GetGroupId()) != nil,
+		throttle: in.ThrottleFor(pub.ApiId, pub.EnvId),
+		set:      v.responseSet(api.GetGroupId(), api.GetResponseId()), defaultSet: v.responseSet(api.GetGroupId(), ""),
+		authorizer: in.Authorizer(api.GetAuthorizerId()), backAz: in.Authorizer(api.GetBackendApi().GetAuthorizerId()),
+		channel: in.Channel(api.GetBackendApi().GetVpcChannelInfo().GetVpcChannelId()),
+	}
+	var extra []any
 	for _, a := range in.ACLsFor(pub.ApiId, pub.EnvId) {
-		deps = append(deps, a)
+		extra = append(extra, a)
 	}
-	ids := []string{api.GetAuthorizerId(), api.GetBackendApi().GetAuthorizerId()}
-	chans := []string{api.GetBackendApi().GetVpcChannelInfo().GetVpcChannelId()}
 	for _, p := range api.GetPolicyHttps() {
-		ids = append(ids, p.AuthorizerId)
-		chans = append(chans, p.GetVpcChannelInfo().GetVpcChannelId())
+		extra = append(extra, in.Authorizer(p.AuthorizerId), in.Channel(p.GetVpcChannelInfo().GetVpcChannelId()))
 	}
-	for _, id := range ids {
-		deps = append(deps, in.Authorizer(id))
-	}
-	for _, id := range chans {
-		deps = append(deps, in.Channel(id))
-	}
-	return deps
+	return k, extra
 }
 
 // group builds (or reuses) a group's virtual hosts.
@@ -346,13 +387,16 @@ func (b *Builder) clustersFor(c *buildCtx, byGroup map[string][]*pubResult, tlsG
 			delete(b.clusters, name)
 		}
 	}
-	for _, svc := range [][2]string{{ClusterExtAuthz, c.opts.ExtAuthzAddress}, {ClusterRateLimit, c.opts.RateLimitAddress}} {
-		cl, err := serviceCluster(svc[0], svc[1], c.opts)
-		if err != nil {
-			return err
+	if b.services == nil {
+		for _, svc := range [][2]string{{ClusterExtAuthz, c.opts.ExtAuthzAddress}, {ClusterRateLimit, c.opts.RateLimitAddress}} {
+			cl, err := serviceCluster(svc[0], svc[1], c.opts)
+			if err != nil {
+				return err
+			}
+			b.services = append(b.services, cl)
 		}
-		out.Clusters = append(out.Clusters, cl)
 	}
+	out.Clusters = append(out.Clusters, b.services...)
 	return nil
 }
 
