@@ -35,7 +35,12 @@ import (
 // Types are the resource types apigw serves, in the order an update is
 // applied: secrets and clusters before the listeners and routes that use
 // them (make-before-break).
-var Types = []string{resource.SecretType, resource.ClusterType, resource.EndpointType, resource.ListenerType, resource.RouteType}
+var Types = []string{resource.SecretType, resource.ClusterType, resource.EndpointType, resource.ListenerType, resource.ScopedRouteType, resource.RouteType}
+
+// fullState lists the types a SotW client treats as complete in every
+// response although go-control-plane does not (Envoy removes the routing
+// scopes a SRDS response leaves out): any change resends all of them.
+var fullState = map[string]bool{resource.ScopedRouteType: true}
 
 // deferredDelete lists the types whose removals wait for the next update,
 // so that routes stop using a cluster before it disappears.
@@ -104,6 +109,9 @@ func newContent(rev int64, res *translate.Resources) *content {
 	}
 	for _, r := range res.Secrets {
 		add(resource.SecretType, r.Name, r)
+	}
+	for _, r := range res.Scopes {
+		add(resource.ScopedRouteType, r.Name, r)
 	}
 	return c
 }
@@ -284,6 +292,11 @@ func (ic *instance) apply(next *content, log *slog.Logger) Stats {
 			del = append(del, name)
 		}
 		ic.pending[t] = pend
+		if fullState[t] && len(upd)+len(del) > 0 {
+			for name, r := range nxt {
+				upd[name] = r
+			}
+		}
 		if len(upd) == 0 && len(del) == 0 {
 			// The type's current version now also stands for rev.
 			if ic.counters[t] > 0 {

@@ -9,6 +9,7 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
@@ -48,16 +49,24 @@ func (w *sotwWatch) open() {
 	}
 }
 
-// next returns the resource names of the next response and re-opens the
+// next returns the names of the resources in the next response and re-opens the
 // watch as the server does after sending it.
 func (w *sotwWatch) next() ([]string, string) {
 	w.t.Helper()
 	select {
 	case r := <-w.ch:
 		w.sub.SetReturnedResources(r.GetReturnedResources())
+		dr, err := r.GetDiscoveryResponse()
+		if err != nil {
+			w.t.Fatal(err)
+		}
 		var names []string
-		for n := range r.GetReturnedResources() {
-			names = append(names, n)
+		for _, a := range dr.Resources {
+			m, err := a.UnmarshalNew()
+			if err != nil {
+				w.t.Fatal(err)
+			}
+			names = append(names, cachev3.GetResourceName(m))
 		}
 		slices.Sort(names)
 		w.req = &discoveryv3.DiscoveryRequest{TypeUrl: w.req.TypeUrl, ResourceNames: w.req.ResourceNames, Node: w.req.Node, VersionInfo: r.GetResponseVersion()}
@@ -117,5 +126,25 @@ func TestDeferredDeleteAndEndpointResend(t *testing.T) {
 	c.Set("inst", 4, &translate.Resources{Clusters: []*clusterv3.Cluster{changed}, Endpoints: []*endpointv3.ClusterLoadAssignment{{ClusterName: "ch"}}})
 	if names, _ := cds.next(); !slices.Equal(names, []string{"ch"}) {
 		t.Fatalf("clusters %v: the removed cluster must go on the next update", names)
+	}
+}
+
+// TestScopesAreFullState: Envoy drops the routing scopes a SotW SRDS
+// response leaves out, so any change resends them all.
+func TestScopesAreFullState(t *testing.T) {
+	c := snapshot.New(slog.New(slog.DiscardHandler))
+	scope := func(host string) *routev3.ScopedRouteConfiguration {
+		return &routev3.ScopedRouteConfiguration{Name: host, RouteConfigurationName: "rc"}
+	}
+	c.Set("inst", 1, &translate.Resources{Scopes: []*routev3.ScopedRouteConfiguration{scope("a"), scope("b"), scope("c")}})
+	w := newWatch(t, c, resource.ScopedRouteType)
+	if names, _ := w.next(); !slices.Equal(names, []string{"a", "b", "c"}) {
+		t.Fatalf("scopes %v", names)
+	}
+	changed := scope("b")
+	changed.RouteConfigurationName = "rc2"
+	c.Set("inst", 2, &translate.Resources{Scopes: []*routev3.ScopedRouteConfiguration{scope("a"), changed}})
+	if names, _ := w.next(); !slices.Equal(names, []string{"a", "b"}) {
+		t.Fatalf("scopes %v, want every remaining scope", names)
 	}
 }

@@ -115,8 +115,16 @@ func TestPublishReachesEnvoy(t *testing.T) {
 	c.Ack(c.Recv())
 	c.Subscribe(resource.ListenerType)
 	c.Ack(c.Recv())
-	c.Subscribe(resource.RouteType, translate.RouteHTTP)
+	// Scoped HTTP routing: one scope per host, one RouteConfiguration
+	// per group.
+	c.Subscribe(resource.ScopedRouteType)
 	r := c.Recv()
+	if got := len(r.Resources); got != 4 {
+		t.Fatalf("%d routing scopes, want 4 (a domain and a debug domain per group)", got)
+	}
+	c.Ack(r)
+	c.Subscribe(resource.RouteType, translate.RouteHTTPGroup("g000"), translate.RouteHTTPGroup("g001"))
+	r = c.Recv()
 	if got := routeNames(t, r); !slices.Contains(got, "api.g001-a0003.RELEASE") {
 		t.Fatalf("routes %v lack a published API", got)
 	}
@@ -131,8 +139,8 @@ func TestPublishReachesEnvoy(t *testing.T) {
 	feed.Publish(snapshotOf(2, next))
 	r = c.Recv()
 	latency := time.Since(start)
-	if r.TypeUrl != resource.RouteType || !strings.Contains(string(r.Resources[0].Value), "/backend/g001-a0003/r42") {
-		t.Fatalf("got %s without the change", r.TypeUrl)
+	if r.TypeUrl != resource.RouteType || len(r.Resources) != 1 || !strings.Contains(string(r.Resources[0].Value), "/backend/g001-a0003/r42") {
+		t.Fatalf("got %s with %d resources, want the changed group's routes only", r.TypeUrl, len(r.Resources))
 	}
 	t.Logf("publish → route received: %v", latency)
 	if latency > time.Second {

@@ -106,14 +106,16 @@ func TestEtcdToEnvoy(t *testing.T) {
 	sotw := xdstest.DialSotw(t, p.addr, "envoy-sotw", model.DefaultInstance)
 	sotw.Subscribe(resource.ListenerType)
 	sotw.Ack(sotw.Recv())
-	sotw.Subscribe(resource.RouteType, translate.RouteHTTP)
+	sotw.Subscribe(resource.ScopedRouteType)
+	sotw.Ack(sotw.Recv())
+	sotw.Subscribe(resource.RouteType, translate.RouteHTTPGroup("g000"))
 	r := sotw.Recv()
 	if got := routeNames(t, r); slices.Contains(got, "api.g000-a0001.RELEASE") {
 		t.Fatalf("unpublished API routed: %v", got)
 	}
 	sotw.Ack(r)
 	delta := xdstest.DialDelta(t, p.addr, "envoy-delta", model.DefaultInstance)
-	delta.Subscribe(resource.RouteType, translate.RouteHTTP)
+	delta.Subscribe(resource.RouteType, translate.RouteHTTPGroup("g000"))
 	dr := delta.Recv()
 	delta.Ack(dr)
 

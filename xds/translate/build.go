@@ -3,6 +3,7 @@ package translate
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
@@ -21,15 +22,16 @@ import (
 // host and the resources that list them. A Builder is not safe for
 // concurrent use; its results equal Build's.
 type Builder struct {
-	opts      Options
-	gen       uint64
-	pubs      map[string]*pubMemo
-	groups    map[string]*groupMemo
-	clusters  map[string]*clusterMemo
-	httpRC    *rcMemo
-	httpsRC   map[string]*rcMemo
-	listeners *listenerMemo
-	services  []*clusterv3.Cluster
+	opts        Options
+	gen         uint64
+	pubs        map[string]*pubMemo
+	groups      map[string]*groupMemo
+	clusters    map[string]*clusterMemo
+	httpRC      *rcMemo
+	httpGroupRC map[string]*rcMemo
+	httpsRC     map[string]*rcMemo
+	listeners   *listenerMemo
+	services    []*clusterv3.Cluster
 }
 
 type pubMemo struct {
@@ -65,13 +67,15 @@ type listenerMemo struct {
 	problems  []model.APIProblem
 	// tlsGroups are the groups with at least one HTTPS filter chain.
 	tlsGroups map[string]bool
+	// scoped says that the HTTP listener uses scoped routes.
+	scoped bool
 }
 
 // NewBuilder returns a Builder with nothing memoized.
 func NewBuilder(opts Options) *Builder {
 	return &Builder{
 		opts: opts.withDefaults(), pubs: map[string]*pubMemo{}, groups: map[string]*groupMemo{},
-		clusters: map[string]*clusterMemo{}, httpsRC: map[string]*rcMemo{},
+		clusters: map[string]*clusterMemo{}, httpsRC: map[string]*rcMemo{}, httpGroupRC: map[string]*rcMemo{},
 	}
 }
 
@@ -82,9 +86,6 @@ func (b *Builder) Build(in *model.Instance) (*Resources, error) {
 	byGroup := b.publications(c, out)
 	groups := model.List[*apigwv1.ApiGroup](in, model.KindGroup)
 
-	var httpVhosts []*routev3.VirtualHost
-	httpDeps := []any{}
-	maxBody := 0
 	seen := map[string]bool{}
 	vhosts := map[string]*groupMemo{}
 	for _, g := range groups {
@@ -94,33 +95,25 @@ func (b *Builder) Build(in *model.Instance) (*Resources, error) {
 			return nil, fmt.Errorf("group %s: %w", g.Id, gm.err)
 		}
 		vhosts[g.Id] = gm
-		if gm.http != nil {
-			httpVhosts = append(httpVhosts, gm.http)
-			httpDeps = append(httpDeps, gm.http)
-			maxBody = max(maxBody, gm.maxBody)
-		}
 	}
 	for id := range b.groups {
 		if !seen[id] {
 			delete(b.groups, id)
 		}
 	}
-	httpDeps = append(httpDeps, maxBody)
-	if b.httpRC == nil || !sameDeps(b.httpRC.deps, httpDeps) {
-		rc := routeConfig(RouteHTTP, httpVhosts, maxBody)
-		if err := validateShallow(rc); err != nil {
-			return nil, err
-		}
-		b.httpRC = &rcMemo{deps: httpDeps, rc: rc}
-	}
-	out.Routes = append(out.Routes, b.httpRC.rc)
-
 	lm, err := b.listenersFor(c, groups)
 	if err != nil {
 		return nil, err
 	}
 	out.Listeners, out.Secrets = lm.listeners, lm.secrets
 	out.Problems = append(out.Problems, lm.problems...)
+	if lm.scoped {
+		if err := b.scopedHTTP(in, groups, vhosts, out); err != nil {
+			return nil, err
+		}
+	} else if err := b.singleHTTP(groups, vhosts, out); err != nil {
+		return nil, err
+	}
 
 	httpsSeen := map[string]bool{}
 	for _, g := range groups {
@@ -151,6 +144,78 @@ func (b *Builder) Build(in *model.Instance) (*Resources, error) {
 	}
 	sortResources(out)
 	return out, nil
+}
+
+// singleHTTP puts every group's HTTP virtual host in RouteHTTP.
+func (b *Builder) singleHTTP(groups []*apigwv1.ApiGroup, vhosts map[string]*groupMemo, out *Resources) error {
+	var httpVhosts []*routev3.VirtualHost
+	deps := []any{}
+	maxBody := 0
+	for _, g := range groups {
+		if gm := vhosts[g.Id]; gm.http != nil {
+			httpVhosts = append(httpVhosts, gm.http)
+			deps = append(deps, gm.http)
+			maxBody = max(maxBody, gm.maxBody)
+		}
+	}
+	deps = append(deps, maxBody)
+	if b.httpRC == nil || !sameDeps(b.httpRC.deps, deps) {
+		rc := routeConfig(RouteHTTP, httpVhosts, maxBody)
+		if err := validateShallow(rc); err != nil {
+			return err
+		}
+		b.httpRC = &rcMemo{deps: deps, rc: rc}
+	}
+	out.Routes = append(out.Routes, b.httpRC.rc)
+	clear(b.httpGroupRC)
+	return nil
+}
+
+// scopedHTTP gives each group its HTTP RouteConfiguration and a scope per
+// exact host that selects it.
+func (b *Builder) scopedHTTP(in *model.Instance, groups []*apigwv1.ApiGroup, vhosts map[string]*groupMemo, out *Resources) error {
+	b.httpRC = nil
+	seen := map[string]bool{}
+	for _, g := range groups {
+		gm := vhosts[g.Id]
+		if gm.http == nil {
+			continue
+		}
+		seen[g.Id] = true
+		deps := []any{gm.http, gm.maxBody}
+		m := b.httpGroupRC[g.Id]
+		if m == nil || !sameDeps(m.deps, deps) {
+			rc := routeConfig(RouteHTTPGroup(g.Id), []*routev3.VirtualHost{gm.http}, gm.maxBody)
+			if err := validateShallow(rc); err != nil {
+				return err
+			}
+			m = &rcMemo{deps: deps, rc: rc}
+			b.httpGroupRC[g.Id] = m
+		}
+		out.Routes = append(out.Routes, m.rc)
+		for _, d := range groupDomains(in, g) {
+			if strings.HasPrefix(d, "*.") {
+				out.Problems = append(out.Problems, model.APIProblem{Instance: in.Name, Reason: fmt.Sprintf("group %s domain %s: wildcard domains are not served over HTTP with scoped routing", g.Id, d)})
+				continue
+			}
+			sc := &routev3.ScopedRouteConfiguration{
+				Name: ScopeName(d), RouteConfigurationName: RouteHTTPGroup(g.Id),
+				Key: &routev3.ScopedRouteConfiguration_Key{Fragments: []*routev3.ScopedRouteConfiguration_Key_Fragment{{
+					Type: &routev3.ScopedRouteConfiguration_Key_Fragment_StringKey{StringKey: d},
+				}}},
+			}
+			if err := validate(sc); err != nil {
+				return err
+			}
+			out.Scopes = append(out.Scopes, sc)
+		}
+	}
+	for id := range b.httpGroupRC {
+		if !seen[id] {
+			delete(b.httpGroupRC, id)
+		}
+	}
+	return nil
 }
 
 // publications translates (or reuses) every served publication and groups
@@ -323,7 +388,11 @@ func (b *Builder) listenersFor(c *buildCtx, groups []*apigwv1.ApiGroup) (*listen
 				mtls: d.VerifiedClientCertificateEnabled && cert.TrustedRootCa != ""})
 		}
 	}
-	l, err := httpListener(in, c.opts, filters, custom)
+	lm.scoped = c.opts.HTTPRouting == RoutingScoped
+	if c.opts.HTTPRouting == RoutingAuto {
+		lm.scoped = !hasWildcard(groups)
+	}
+	l, err := httpListener(in, c.opts, filters, custom, lm.scoped)
 	if err != nil {
 		return nil, err
 	}
@@ -352,6 +421,17 @@ func (b *Builder) listenersFor(c *buildCtx, groups []*apigwv1.ApiGroup) (*listen
 	}
 	b.listeners = lm
 	return lm, nil
+}
+
+func hasWildcard(groups []*apigwv1.ApiGroup) bool {
+	for _, g := range groups {
+		for _, d := range g.UrlDomains {
+			if strings.HasPrefix(d.Domain, "*.") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // clustersFor collects the clusters (and EDS endpoints) the served routes
@@ -425,6 +505,7 @@ func validateShallow(rc *routev3.RouteConfiguration) error {
 func sortResources(r *Resources) {
 	sort.Slice(r.Listeners, func(i, j int) bool { return r.Listeners[i].Name < r.Listeners[j].Name })
 	sort.Slice(r.Routes, func(i, j int) bool { return r.Routes[i].Name < r.Routes[j].Name })
+	sort.Slice(r.Scopes, func(i, j int) bool { return r.Scopes[i].Name < r.Scopes[j].Name })
 	sort.Slice(r.Clusters, func(i, j int) bool { return r.Clusters[i].Name < r.Clusters[j].Name })
 	sort.Slice(r.Endpoints, func(i, j int) bool { return r.Endpoints[i].ClusterName < r.Endpoints[j].ClusterName })
 	sort.Slice(r.Secrets, func(i, j int) bool { return r.Secrets[i].Name < r.Secrets[j].Name })

@@ -3,6 +3,7 @@ package translate_test
 import (
 	"testing"
 
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/model"
@@ -28,6 +29,7 @@ func equalResources(t *testing.T, got, want *translate.Resources) {
 	}{
 		{"listeners", len(got.Listeners), len(want.Listeners), func(i int) bool { return proto.Equal(got.Listeners[i], want.Listeners[i]) }},
 		{"routes", len(got.Routes), len(want.Routes), func(i int) bool { return proto.Equal(got.Routes[i], want.Routes[i]) }},
+		{"scopes", len(got.Scopes), len(want.Scopes), func(i int) bool { return proto.Equal(got.Scopes[i], want.Scopes[i]) }},
 		{"clusters", len(got.Clusters), len(want.Clusters), func(i int) bool { return proto.Equal(got.Clusters[i], want.Clusters[i]) }},
 		{"endpoints", len(got.Endpoints), len(want.Endpoints), func(i int) bool { return proto.Equal(got.Endpoints[i], want.Endpoints[i]) }},
 		{"secrets", len(got.Secrets), len(want.Secrets), func(i int) bool { return proto.Equal(got.Secrets[i], want.Secrets[i]) }},
@@ -49,14 +51,33 @@ func equalResources(t *testing.T, got, want *translate.Resources) {
 // Build after each change, and that a change to one API leaves the other
 // groups' resources untouched (the same messages, nothing re-translated).
 func TestBuilderIncremental(t *testing.T) {
+	for _, mode := range []string{translate.RoutingScoped, translate.RoutingSingle} {
+		t.Run(mode, func(t *testing.T) { testIncremental(t, translate.Options{HTTPRouting: mode}) })
+	}
+}
+
+// vhosts returns the HTTP virtual hosts in group order.
+func vhosts(r *translate.Resources) []*routev3.VirtualHost {
+	var out []*routev3.VirtualHost
+	for _, rc := range r.Routes {
+		out = append(out, rc.VirtualHosts...)
+	}
+	return out
+}
+
+func testIncremental(t *testing.T, opts translate.Options) {
 	in := instance(t, 3, 6)
-	b := translate.NewBuilder(translate.Options{})
+	b := translate.NewBuilder(opts)
 	first, err := b.Build(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(first.Routes) != 1 || len(first.Routes[0].VirtualHosts) != 3 {
-		t.Fatalf("want one RouteConfiguration with 3 virtual hosts, got %d", len(first.Routes))
+	wantRCs := 3
+	if opts.HTTPRouting == translate.RoutingSingle {
+		wantRCs = 1
+	}
+	if len(first.Routes) != wantRCs || len(vhosts(first)) != 3 {
+		t.Fatalf("%d route configurations with %d virtual hosts, want %d with 3", len(first.Routes), len(vhosts(first)), wantRCs)
 	}
 	next, err := xdstest.Change(in, "g001", 2, 7)
 	if err != nil {
@@ -66,17 +87,20 @@ func TestBuilderIncremental(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := translate.Build(next, translate.Options{})
+	want, err := translate.Build(next, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	equalResources(t, got, want)
-	vh0, vh1 := first.Routes[0].VirtualHosts, got.Routes[0].VirtualHosts
+	vh0, vh1 := vhosts(first), vhosts(got)
 	if vh0[0] != vh1[0] || vh0[2] != vh1[2] {
 		t.Error("virtual hosts of unchanged groups were rebuilt")
 	}
 	if vh0[1] == vh1[1] || proto.Equal(vh0[1], vh1[1]) {
 		t.Error("the changed group's virtual host did not change")
+	}
+	if wantRCs == 3 && (first.Routes[0] != got.Routes[0] || first.Routes[2] != got.Routes[2]) {
+		t.Error("route configurations of unchanged groups were rebuilt")
 	}
 	if first.Listeners[0] != got.Listeners[0] {
 		t.Error("listeners were rebuilt although no group, certificate or response set changed")
@@ -97,9 +121,9 @@ func TestBuilderIncremental(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ = translate.Build(gone, translate.Options{})
+	want, _ = translate.Build(gone, opts)
 	equalResources(t, got, want)
-	for _, r := range got.Routes[0].VirtualHosts[1].Routes {
+	for _, r := range vhosts(got)[1].Routes {
 		if r.Name == "api.g001-a0002.RELEASE" {
 			t.Error("unpublished API is still routed")
 		}

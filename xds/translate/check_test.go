@@ -70,6 +70,12 @@ func checkResources(t *testing.T, r *Resources) {
 				if err := f.GetTypedConfig().UnmarshalTo(h); err != nil {
 					t.Fatal(err)
 				}
+				if h.GetScopedRoutes() != nil {
+					for _, sc := range r.Scopes {
+						rds[sc.RouteConfigurationName] = true
+					}
+					continue
+				}
 				rds[h.GetRds().GetRouteConfigName()] = true
 			}
 			if ts := fc.GetTransportSocket(); ts != nil {
@@ -149,6 +155,9 @@ func allMessages(r *Resources) []proto.Message {
 	}
 	for _, rc := range r.Routes {
 		out = append(out, rc)
+	}
+	for _, sc := range r.Scopes {
+		out = append(out, sc)
 	}
 	for _, c := range r.Clusters {
 		out = append(out, c)

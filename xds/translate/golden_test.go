@@ -24,6 +24,12 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/ou
 // testTime stamps the publications of golden inputs.
 var testTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
+// caseOptions are the translation options of cases that do not use the
+// defaults.
+var caseOptions = map[string]Options{
+	"scoped_wildcard": {HTTPRouting: RoutingScoped},
+}
+
 // goldenInput is a golden case: what sits in etcd for one instance.
 type goldenInput struct {
 	Instance json.RawMessage   `json:"instance"`
@@ -115,6 +121,7 @@ func goldenFiles(t testing.TB, r *Resources) map[string][]byte {
 	}
 	add("listeners", asMessages(r.Listeners))
 	add("routes", asMessages(r.Routes))
+	add("scopes", asMessages(r.Scopes))
 	add("clusters", asMessages(r.Clusters))
 	add("endpoints", asMessages(r.Endpoints))
 	add("secrets", asMessages(r.Secrets))
@@ -149,7 +156,7 @@ func TestGolden(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
 		t.Run(name, func(t *testing.T) {
 			in := loadInstance(t, file)
-			res, err := Build(in, Options{})
+			res, err := Build(in, caseOptions[name])
 			if err != nil {
 				t.Fatal(err)
 			}

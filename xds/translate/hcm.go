@@ -22,17 +22,14 @@ const (
 )
 
 // connectionManager builds the HCM of a listener or filter chain.
-func connectionManager(statPrefix, routeConfig string, cfg *apigwv1.InstanceConfig, filters []*hcmv3.HttpFilter, replies *hcmv3.LocalReplyConfig) (*hcmv3.HttpConnectionManager, error) {
+func connectionManager(statPrefix string, routes routing, cfg *apigwv1.InstanceConfig, filters []*hcmv3.HttpFilter, replies *hcmv3.LocalReplyConfig) (*hcmv3.HttpConnectionManager, error) {
 	rid, err := toAny(&uuidv3.UuidRequestIdConfig{PackTraceReason: wrapperspb.Bool(false)})
 	if err != nil {
 		return nil, err
 	}
 	h := &hcmv3.HttpConnectionManager{
-		StatPrefix: statPrefix,
-		CodecType:  hcmv3.HttpConnectionManager_AUTO,
-		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
-			ConfigSource: adsSource(), RouteConfigName: routeConfig,
-		}},
+		StatPrefix:                   statPrefix,
+		CodecType:                    hcmv3.HttpConnectionManager_AUTO,
 		HttpFilters:                  filters,
 		UseRemoteAddress:             wrapperspb.Bool(true),
 		XffNumTrustedHops:            trustedHops(cfg),
@@ -49,6 +46,7 @@ func connectionManager(statPrefix, routeConfig string, cfg *apigwv1.InstanceConf
 		UpgradeConfigs:               []*hcmv3.HttpConnectionManager_UpgradeConfig{{UpgradeType: "websocket"}},
 		LocalReplyConfig:             replies,
 	}
+	routes.apply(h)
 	return h, validate(h)
 }
 
@@ -62,4 +60,29 @@ func trustedHops(cfg *apigwv1.InstanceConfig) uint32 {
 		return 0
 	}
 	return uint32(-x.GetXffIndex())
+}
+
+// routing is how an HCM finds its routes: one RouteConfiguration over RDS,
+// or (scoped) a RouteConfiguration per host chosen by the :authority
+// header without its port, over SRDS.
+type routing struct {
+	rds    string
+	scoped bool
+}
+
+func (r routing) apply(h *hcmv3.HttpConnectionManager) {
+	if !r.scoped {
+		h.RouteSpecifier = &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{ConfigSource: adsSource(), RouteConfigName: r.rds}}
+		return
+	}
+	h.RouteSpecifier = &hcmv3.HttpConnectionManager_ScopedRoutes{ScopedRoutes: &hcmv3.ScopedRoutes{
+		Name: RouteHTTP,
+		ScopeKeyBuilder: &hcmv3.ScopedRoutes_ScopeKeyBuilder{Fragments: []*hcmv3.ScopedRoutes_ScopeKeyBuilder_FragmentBuilder{{
+			Type: &hcmv3.ScopedRoutes_ScopeKeyBuilder_FragmentBuilder_HeaderValueExtractor_{HeaderValueExtractor: &hcmv3.ScopedRoutes_ScopeKeyBuilder_FragmentBuilder_HeaderValueExtractor{
+				Name: ":authority", ElementSeparator: ":", ExtractType: &hcmv3.ScopedRoutes_ScopeKeyBuilder_FragmentBuilder_HeaderValueExtractor_Index{Index: 0},
+			}},
+		}}},
+		RdsConfigSource: adsSource(),
+		ConfigSpecifier: &hcmv3.ScopedRoutes_ScopedRds{ScopedRds: &hcmv3.ScopedRds{ScopedRdsConfigSource: adsSource()}},
+	}}
 }

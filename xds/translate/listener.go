@@ -24,14 +24,15 @@ type tlsChain struct {
 	mtls   bool
 }
 
-// httpListener serves every group over plain HTTP through one HCM and the
-// RouteConfiguration RouteHTTP.
-func httpListener(in *model.Instance, opts Options, filters []*hcmv3.HttpFilter, custom []*apigwv1.ApiGroup) (*listenerv3.Listener, error) {
+// httpListener serves every group over plain HTTP through one HCM: with
+// the RouteConfiguration RouteHTTP, or in scoped mode with a group's
+// RouteConfiguration chosen by host.
+func httpListener(in *model.Instance, opts Options, filters []*hcmv3.HttpFilter, custom []*apigwv1.ApiGroup, scoped bool) (*listenerv3.Listener, error) {
 	replies, err := localReplies(in, nil, custom)
 	if err != nil {
 		return nil, err
 	}
-	h, err := connectionManager("http", RouteHTTP, in.Config, filters, replies)
+	h, err := connectionManager("http", routing{rds: RouteHTTP, scoped: scoped}, in.Config, filters, replies)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +62,7 @@ func httpsListener(in *model.Instance, opts Options, filters []*hcmv3.HttpFilter
 		if err != nil {
 			return nil, err
 		}
-		h, err := connectionManager("https."+ch.group.Id, RouteHTTPS(ch.group.Id), in.Config, filters, replies)
+		h, err := connectionManager("https."+ch.group.Id, routing{rds: RouteHTTPS(ch.group.Id)}, in.Config, filters, replies)
 		if err != nil {
 			return nil, err
 		}

@@ -12,7 +12,8 @@ const (
 	// ListenerHTTP and ListenerHTTPS name the two listeners.
 	ListenerHTTP  = "apigw.http"
 	ListenerHTTPS = "apigw.https"
-	// RouteHTTP is the RouteConfiguration of the HTTP listener (every group).
+	// RouteHTTP is the RouteConfiguration of the HTTP listener in single
+	// mode (every group), and the name of its scoped routes in scoped mode.
 	RouteHTTP = "apigw.http"
 	// ClusterExtAuthz and ClusterRateLimit are the clusters of apigw's own
 	// request-time services.
@@ -21,6 +22,13 @@ const (
 	// metadataNamespace holds the route metadata describing the API.
 	metadataNamespace = "apigw"
 )
+
+// RouteHTTPGroup is a group's RouteConfiguration on the HTTP listener in
+// scoped mode.
+func RouteHTTPGroup(groupID string) string { return "apigw.http." + groupID }
+
+// ScopeName names the routing scope of one host in scoped mode.
+func ScopeName(domain string) string { return "apigw.scope." + domain }
 
 // RouteHTTPS is the RouteConfiguration of a group's HTTPS filter chains.
 func RouteHTTPS(groupID string) string { return "apigw.https." + groupID }

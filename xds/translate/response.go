@@ -14,7 +14,7 @@ import (
 
 // envoyVars are the $context variables of gateway-response templates as
 // Envoy formatter commands (spec §4.1). Variables Envoy cannot know
-// (authorizer context, app names) render empty.
+// (API and app names, authorizer context) render empty.
 var envoyVars = gwresp.Vars{
 	"requestId": "%REQ(X-REQUEST-ID)%",
 	"sourceIp":  "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%",
@@ -23,7 +23,6 @@ var envoyVars = gwresp.Vars{
 	"reqMethod": "%REQ(:METHOD)%",
 	"stage":     "%REQ(X-STAGE)%",
 	"apiId":     "%METADATA(ROUTE:" + metadataNamespace + ":api_id)%",
-	"apiName":   "%METADATA(ROUTE:" + metadataNamespace + ":api_name)%",
 	"appId":     "%DYNAMIC_METADATA(" + dataplane.MetadataNamespace + ":" + dataplane.MetaAppID + ")%",
 }
 

@@ -9,7 +9,6 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
 	"github.com/apigw/apigw/model/gwresp"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
@@ -124,7 +123,7 @@ func (p *pubPlan) build() error {
 		p.tpfc[filterCORS] = p.packer.pack(corsRoute())
 	}
 	p.rls = rateLimits(in.Name, api.Id, p.env.Id, throttleDims(api, throttle))
-	p.metadata = routeMetadata(in.Name, p.pub, p.env)
+	p.metadata = routeMetadata(p.pub)
 
 	targets, delegated, err := p.targets()
 	if err != nil {
@@ -318,6 +317,3 @@ func (p *pubPlan) extAuthzConfig(policyName, backendAuthorizer string) *anypb.An
 	timeout := authorizerTimeout(p.c.in, p.api, backendAuthorizer)
 	return p.packer.pack(extAuthzRoute(p.c.in.Name, p.pub, policyName, body, timeout))
 }
-
-// policyHeaderRemoval keeps the policy selection header internal.
-var policyHeaderRemoval = []string{dataplane.PolicyHeader}

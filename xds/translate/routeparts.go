@@ -5,7 +5,6 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	previoushostsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/retry/host/previous_hosts/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -48,7 +47,6 @@ func (p *pubPlan) route(name string, m frontendMatch, method string, alt matchSe
 	}
 	r.Action = &routev3.Route_Route{Route: a.route}
 	r.RequestHeadersToAdd = a.reqHeaders
-	r.RequestHeadersToRemove = policyHeaderRemoval
 	return r
 }
 
@@ -67,14 +65,13 @@ func stageMatcher(env *apigwv1.Environment) *routev3.HeaderMatcher {
 	}
 }
 
-// routeMetadata describes the API in the route's metadata, for logs and
-// response templates (%METADATA(ROUTE:apigw:api_id)%).
-func routeMetadata(inst string, pub *apigwv1.Publication, env *apigwv1.Environment) *corev3.Metadata {
-	s, _ := structpb.NewStruct(map[string]any{
-		"instance": inst, "group_id": pub.Api.GroupId, "api_id": pub.ApiId, "api_name": pub.Api.Name,
-		"env_id": env.Id, "env_name": env.Name, "publication_id": pub.Id,
-	})
-	return &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{metadataNamespace: s}}
+// routeMetadata names the API in the route's metadata, for access logs
+// and response templates (%METADATA(ROUTE:apigw:api_id)%). It is kept
+// small: it is repeated on every route.
+func routeMetadata(pub *apigwv1.Publication) *corev3.Metadata {
+	return &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{metadataNamespace: {Fields: map[string]*structpb.Value{
+		"api_id": structpb.NewStringValue(pub.ApiId),
+	}}}}
 }
 
 // mockAction answers with the mock's status, body and headers.
@@ -124,7 +121,7 @@ func (p *pubPlan) clusterAction(b *httpBackend, spec *clusterSpec, rw pathRewrit
 }
 
 // retryPolicy maps APIG retry_count (spec §1.8): -1 retries idempotent
-// methods once, 0 never, n up to n times, each on another host.
+// methods once, 0 never, n up to n times.
 func (p *pubPlan) retryPolicy(count *int32) *routev3.RetryPolicy {
 	n := int32(-1)
 	if count != nil {
@@ -133,14 +130,7 @@ func (p *pubPlan) retryPolicy(count *int32) *routev3.RetryPolicy {
 	if n == 0 {
 		return nil
 	}
-	rp := &routev3.RetryPolicy{
-		RetryOn:                       "connect-failure,refused-stream,reset",
-		HostSelectionRetryMaxAttempts: 3,
-		RetryHostPredicate: []*routev3.RetryPolicy_RetryHostPredicate{{
-			Name:       "envoy.retry_host_predicates.previous_hosts",
-			ConfigType: &routev3.RetryPolicy_RetryHostPredicate_TypedConfig{TypedConfig: p.packer.pack(&previoushostsv3.PreviousHostsPredicate{})},
-		}},
-	}
+	rp := &routev3.RetryPolicy{RetryOn: "connect-failure,refused-stream,reset"}
 	if n < 0 {
 		rp.NumRetries = wrapU32(1)
 		rp.RetriableRequestHeaders = []*routev3.HeaderMatcher{{

@@ -40,6 +40,13 @@ type Options struct {
 	RateLimitTimeout time.Duration
 	// ConnectTimeout is the upstream connect timeout (default 5s).
 	ConnectTimeout time.Duration
+	// HTTPRouting chooses how the HTTP listener finds a group's routes:
+	// "scoped" gives each group its own RouteConfiguration, chosen by the
+	// request's host over SRDS, so that a change to one API sends one
+	// group's routes; "single" puts every group in one RouteConfiguration
+	// (needed for wildcard domains, which a scope key cannot express);
+	// "auto" (the default) is scoped unless a group has a wildcard domain.
+	HTTPRouting string
 	// UpstreamCAFile, when set, is a CA bundle path on the Envoy hosts used
 	// to verify HTTPS backends (SAN = backend host). Empty: not verified,
 	// as APIG does by default.
@@ -68,11 +75,21 @@ func (o Options) withDefaults() Options {
 	if o.RateLimitTimeout == 0 {
 		o.RateLimitTimeout = 100 * time.Millisecond
 	}
+	if o.HTTPRouting == "" {
+		o.HTTPRouting = RoutingAuto
+	}
 	if o.ConnectTimeout == 0 {
 		o.ConnectTimeout = 5 * time.Second
 	}
 	return o
 }
+
+// HTTP routing modes (Options.HTTPRouting).
+const (
+	RoutingAuto   = "auto"
+	RoutingScoped = "scoped"
+	RoutingSingle = "single"
+)
 
 // Resources are the Envoy resources of one instance, each list sorted by
 // name. Never modify them: a Builder shares unchanged messages between
@@ -80,6 +97,7 @@ func (o Options) withDefaults() Options {
 type Resources struct {
 	Listeners []*listenerv3.Listener
 	Routes    []*routev3.RouteConfiguration
+	Scopes    []*routev3.ScopedRouteConfiguration
 	Clusters  []*clusterv3.Cluster
 	Endpoints []*endpointv3.ClusterLoadAssignment
 	Secrets   []*tlsv3.Secret

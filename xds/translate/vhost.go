@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/dataplane"
 	"github.com/apigw/apigw/model/gwresp"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
@@ -51,7 +52,8 @@ func virtualHost(in *model.Instance, g *apigwv1.ApiGroup, items []routeItem, htt
 		return nil, err
 	}
 	routes = append(routes, fb)
-	return &routev3.VirtualHost{Name: vhostName(g.Id), Domains: domains, Routes: routes}, nil
+	// The policy selection header stays internal (set by ext_authz only).
+	return &routev3.VirtualHost{Name: vhostName(g.Id), Domains: domains, Routes: routes, RequestHeadersToRemove: []string{dataplane.PolicyHeader}}, nil
 }
 
 func fallbackRoute(in *model.Instance, groupID string) (*routev3.Route, error) {
