@@ -10,6 +10,7 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
@@ -32,6 +33,11 @@ type Builder struct {
 	httpsRC     map[string]*rcMemo
 	listeners   *listenerMemo
 	services    []*clusterv3.Cluster
+	// def and envs are the previous build's instance object and
+	// environments: the model rebuilds the built-in ones on every
+	// snapshot, so equal values are mapped back to these pointers.
+	def  *apigwv1.Instance
+	envs map[string]*apigwv1.Environment
 }
 
 type pubMemo struct {
@@ -82,6 +88,7 @@ func NewBuilder(opts Options) *Builder {
 // Build translates an instance.
 func (b *Builder) Build(in *model.Instance) (*Resources, error) {
 	c := &buildCtx{in: in, opts: b.opts}
+	b.canonicalize(in)
 	out := &Resources{}
 	byGroup := b.publications(c, out)
 	groups := model.List[*apigwv1.ApiGroup](in, model.KindGroup)
@@ -144,6 +151,22 @@ func (b *Builder) Build(in *model.Instance) (*Resources, error) {
 	}
 	sortResources(out)
 	return out, nil
+}
+
+// canonicalize keeps the instance object and the environments
+// pointer-stable across builds when their values are unchanged.
+func (b *Builder) canonicalize(in *model.Instance) {
+	if b.def == nil || !proto.Equal(b.def, in.Def) {
+		b.def = in.Def
+	}
+	envs := map[string]*apigwv1.Environment{}
+	for _, e := range model.List[*apigwv1.Environment](in, model.KindEnvironment) {
+		if prev := b.envs[e.Id]; prev != nil && proto.Equal(prev, e) {
+			e = prev
+		}
+		envs[e.Id] = e
+	}
+	b.envs = envs
 }
 
 // singleHTTP puts every group's HTTP virtual host in RouteHTTP.
@@ -222,7 +245,7 @@ func (b *Builder) scopedHTTP(in *model.Instance, groups []*apigwv1.ApiGroup, vho
 // the usable results by group; the others become problems.
 func (b *Builder) publications(c *buildCtx, out *Resources) map[string][]*pubResult {
 	byGroup := map[string][]*pubResult{}
-	v := newDepsView(c.in)
+	v := newDepsView(c.in, b.def, b.envs)
 	b.gen++
 	for _, pub := range c.in.ServedAll() {
 		key := model.ReleaseID(pub.ApiId, pub.EnvId)
@@ -263,11 +286,13 @@ type pubKey struct {
 // depsView answers the lookups of pubDeps cheaply for a whole build.
 type depsView struct {
 	in   *model.Instance
+	def  *apigwv1.Instance
+	envs map[string]*apigwv1.Environment
 	sets map[string][]*apigwv1.GatewayResponse
 }
 
-func newDepsView(in *model.Instance) *depsView {
-	v := &depsView{in: in, sets: map[string][]*apigwv1.GatewayResponse{}}
+func newDepsView(in *model.Instance, def *apigwv1.Instance, envs map[string]*apigwv1.Environment) *depsView {
+	v := &depsView{in: in, def: def, envs: envs, sets: map[string][]*apigwv1.GatewayResponse{}}
 	for _, r := range model.List[*apigwv1.GatewayResponse](in, model.KindResponse) {
 		v.sets[r.GroupId] = append(v.sets[r.GroupId], r)
 	}
@@ -291,7 +316,7 @@ func (v *depsView) responseSet(groupID, ref string) *apigwv1.GatewayResponse {
 func (v *depsView) pubDeps(pub *apigwv1.Publication) (pubKey, []any) {
 	in, api := v.in, pub.GetApi()
 	k := pubKey{
-		pub: pub, def: in.Def, env: in.Env(pub.EnvId), hasGroup: in.Group(api.GetGroupId()) != nil,
+		pub: pub, def: v.def, env: v.envs[pub.EnvId], hasGroup: in.Group(api.GetGroupId()) != nil,
 		throttle: in.ThrottleFor(pub.ApiId, pub.EnvId),
 		set:      v.responseSet(api.GetGroupId(), api.GetResponseId()), defaultSet: v.responseSet(api.GetGroupId(), ""),
 		authorizer: in.Authorizer(api.GetAuthorizerId()), backAz: in.Authorizer(api.GetBackendApi().GetAuthorizerId()),
@@ -309,7 +334,7 @@ func (v *depsView) pubDeps(pub *apigwv1.Publication) (pubKey, []any) {
 
 // group builds (or reuses) a group's virtual hosts.
 func (b *Builder) group(in *model.Instance, g *apigwv1.ApiGroup, results []*pubResult) *groupMemo {
-	deps := []any{g, in.Def, in.ResponseSet(g.Id, "")}
+	deps := []any{g, b.def, in.ResponseSet(g.Id, "")}
 	for _, r := range results {
 		deps = append(deps, r)
 	}
@@ -347,7 +372,7 @@ func (b *Builder) group(in *model.Instance, g *apigwv1.ApiGroup, results []*pubR
 // the response sets only.
 func (b *Builder) listenersFor(c *buildCtx, groups []*apigwv1.ApiGroup) (*listenerMemo, error) {
 	in := c.in
-	deps := []any{in.Def}
+	deps := []any{b.def}
 	for _, g := range groups {
 		deps = append(deps, g)
 	}

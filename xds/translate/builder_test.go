@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/model"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/xds/translate"
 	"github.com/apigw/apigw/xds/xdstest"
 )
@@ -79,6 +80,15 @@ func testIncremental(t *testing.T, opts translate.Options) {
 	if len(first.Routes) != wantRCs || len(vhosts(first)) != 3 {
 		t.Fatalf("%d route configurations with %d virtual hosts, want %d with 3", len(first.Routes), len(vhosts(first)), wantRCs)
 	}
+	// The store rebuilds the instance view on every change, with a fresh
+	// built-in RELEASE environment: nothing may be re-translated.
+	again, err := b.Build(rebuild(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, f := vhosts(again), vhosts(first); a[0] != f[0] || a[1] != f[1] || a[2] != f[2] || again.Listeners[0] != first.Listeners[0] {
+		t.Error("an unchanged instance rebuilt by the model was re-translated")
+	}
 	next, err := xdstest.Change(in, "g001", 2, 7)
 	if err != nil {
 		t.Fatal(err)
@@ -128,6 +138,24 @@ func testIncremental(t *testing.T, opts translate.Options) {
 			t.Error("unpublished API is still routed")
 		}
 	}
+}
+
+// rebuild returns a new view of an instance from its stored objects, as
+// the store does after every change (built-in objects are new).
+func rebuild(in *model.Instance) *model.Instance {
+	var objs []proto.Message
+	for _, k := range model.Kinds() {
+		if k.Name == model.KindInstance {
+			continue
+		}
+		for _, o := range in.Objects(k.Name) {
+			if e, ok := o.(*apigwv1.Environment); ok && e.Id == model.ReleaseEnvID {
+				continue
+			}
+			objs = append(objs, o)
+		}
+	}
+	return model.NewInstance(in.Name, objs)
 }
 
 func BenchmarkBuild(b *testing.B) {
