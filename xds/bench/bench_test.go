@@ -96,17 +96,18 @@ func startPlane(b *testing.B, ctx context.Context, feed *model.Feed) *plane {
 	return p
 }
 
-// clients connects n ADS clients; the first one reports markers.
+// clients connects n ADS clients, each over its own connection like
+// Envoys; they report the routes containing the current marker.
 func (p *plane) clients(b *testing.B, ctx context.Context, n, groups int, marker *atomic.Value) []*envoy {
 	b.Helper()
-	conn, err := dialConn(p.addr)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = conn.Close() })
 	want := func() string { s, _ := marker.Load().(string); return s }
 	var out []*envoy
 	for i := range n {
+		conn, err := dialConn(p.addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = conn.Close() })
 		e, err := connect(ctx, conn, fmt.Sprintf("envoy-%04d", i), groupRoutes(groups), want)
 		if err != nil {
 			b.Fatal(err)
@@ -132,12 +133,19 @@ func BenchmarkPropagation(b *testing.B) {
 	seed(b, st, objs)
 	feed := model.NewFeed()
 	go func() { _ = st.Watch(ctx, feed) }()
+	// Arrival of each revision in the feed (etcd watch and model rebuild).
+	fed := make(chan fedSnap, 1024)
+	go func() {
+		for s := range feed.Subscribe(ctx) {
+			fed <- fedSnap{s.Revision, time.Now()}
+		}
+	}()
 	p := startPlane(b, ctx, feed)
 	var marker atomic.Value
 	envoys := p.clients(b, ctx, 100, 100, &marker)
-	var lat []time.Duration
+	var lat, installed, model_ []time.Duration
 	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
+	for i := -1; b.Loop(); i++ {
 		m := fmt.Sprintf("/backend/g050-a0007/r%d", 1000+i)
 		marker.Store(m)
 		b.StopTimer()
@@ -153,16 +161,61 @@ func BenchmarkPropagation(b *testing.B) {
 		b.StartTimer()
 		// From the write to etcd to the route at the client.
 		start := time.Now()
-		if _, err := st.Commit(ctx, base, &store.Change{Puts: append([]proto.Message{api}, pub...)}); err != nil {
+		rev, err := st.Commit(ctx, base, &store.Change{Puts: append([]proto.Message{api}, pub...)})
+		if err != nil {
 			b.Fatal(err)
 		}
+		inst := p.waitSync(b, rev)
+		fedAt := waitFed(b, fed, rev)
 		waitMarker(b, envoys[0], m)
+		if i < 0 {
+			continue // warm-up: the clients' initial configuration
+		}
 		lat = append(lat, time.Since(start))
+		installed = append(installed, inst.Sub(start))
+		model_ = append(model_, fedAt.Sub(start))
 	}
 	b.StopTimer()
+	b.ReportMetric(float64(percentile(model_, 0.5).Microseconds())/1000, "p50-fed-ms")
+	b.ReportMetric(float64(percentile(installed, 0.5).Microseconds())/1000, "p50-installed-ms")
 	b.ReportMetric(float64(percentile(lat, 0.5).Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(percentile(lat, 0.99).Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(percentile(lat, 0.99))/float64(targetPropagation), "p99/target")
+}
+
+type fedSnap struct {
+	rev int64
+	at  time.Time
+}
+
+func waitFed(b *testing.B, fed chan fedSnap, rev int64) time.Time {
+	b.Helper()
+	for {
+		select {
+		case f := <-fed:
+			if f.rev >= rev {
+				return f.at
+			}
+		case <-time.After(30 * time.Second):
+			b.Fatalf("revision %d never fed", rev)
+		}
+	}
+}
+
+// waitSync waits until the controller installed revision rev and returns
+// when it did.
+func (p *plane) waitSync(b *testing.B, rev int64) time.Time {
+	b.Helper()
+	for {
+		select {
+		case r := <-p.sync:
+			if r >= rev {
+				return time.Now()
+			}
+		case <-time.After(30 * time.Second):
+			b.Fatalf("revision %d never installed", rev)
+		}
+	}
 }
 
 func waitMarker(b *testing.B, e *envoy, m string) {
@@ -197,7 +250,7 @@ func BenchmarkFanout(b *testing.B) {
 	envoys := p.clients(b, ctx, 1000, 10, &marker)
 	var lat []time.Duration
 	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
+	for i := -1; b.Loop(); i++ {
 		m := fmt.Sprintf("/backend/g005-a0007/r%d", 1000+i)
 		marker.Store(m)
 		next, err := xdstest.Change(in, "g005", 7, 1000+i)
@@ -206,9 +259,12 @@ func BenchmarkFanout(b *testing.B) {
 		}
 		in = next
 		start := time.Now()
-		feed.Publish(model.NewSnapshot(int64(2+i), map[string]*model.Instance{in.Name: in}, nil))
+		feed.Publish(model.NewSnapshot(int64(3+i), map[string]*model.Instance{in.Name: in}, nil))
 		for _, e := range envoys {
 			waitMarker(b, e, m)
+		}
+		if i < 0 {
+			continue // warm-up: the clients' initial configuration
 		}
 		lat = append(lat, time.Since(start))
 	}
