@@ -3,6 +3,7 @@ package translate
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
@@ -88,15 +89,18 @@ func NewBuilder(opts Options) *Builder {
 func (b *Builder) Build(in *model.Instance) (*Resources, error) {
 	c := &buildCtx{in: in, opts: b.opts}
 	b.canonicalize(in)
+	groups := model.List[*apigwv1.ApiGroup](in, model.KindGroup)
+	var hostProblems []model.APIProblem
+	c.hosts, hostProblems = claimHosts(in, groups)
 	out := &Resources{}
 	byGroup := b.publications(c, out)
-	groups := model.List[*apigwv1.ApiGroup](in, model.KindGroup)
+	out.Problems = append(out.Problems, hostProblems...)
 
 	seen := map[string]bool{}
 	vhosts := map[string]*groupMemo{}
 	for _, g := range groups {
 		seen[g.Id] = true
-		gm := b.group(in, g, byGroup[g.Id])
+		gm := b.group(in, g, c.hosts[g.Id], byGroup[g.Id])
 		if gm.err != nil {
 			return nil, fmt.Errorf("group %s: %w", g.Id, gm.err)
 		}
@@ -114,7 +118,7 @@ func (b *Builder) Build(in *model.Instance) (*Resources, error) {
 	out.Listeners, out.Secrets = lm.listeners, lm.secrets
 	out.Problems = append(out.Problems, lm.problems...)
 	if lm.scoped {
-		if err := b.scopedHTTP(in, groups, vhosts, out); err != nil {
+		if err := b.scopedHTTP(in, groups, c.hosts, vhosts, out); err != nil {
 			return nil, err
 		}
 	} else if err := b.singleHTTP(groups, vhosts, out); err != nil {
@@ -198,8 +202,8 @@ func (b *Builder) publications(c *buildCtx, out *Resources) map[string][]*pubRes
 }
 
 // group builds (or reuses) a group's virtual hosts.
-func (b *Builder) group(in *model.Instance, g *apigwv1.ApiGroup, results []*pubResult) *groupMemo {
-	deps := []any{g, b.def, in.ResponseSet(g.Id, "")}
+func (b *Builder) group(in *model.Instance, g *apigwv1.ApiGroup, domains []string, results []*pubResult) *groupMemo {
+	deps := []any{g, b.def, in.ResponseSet(g.Id, ""), strings.Join(domains, ",")}
 	for _, r := range results {
 		deps = append(deps, r)
 	}
@@ -214,10 +218,10 @@ func (b *Builder) group(in *model.Instance, g *apigwv1.ApiGroup, results []*pubR
 		m.maxBody = max(m.maxBody, r.maxBody)
 	}
 	sortItems(items)
-	if m.http, m.err = virtualHost(in, g, items, false); m.err != nil {
+	if m.http, m.err = virtualHost(in, g, domains, items, false); m.err != nil {
 		return m
 	}
-	if m.https, m.err = virtualHost(in, g, items, true); m.err != nil {
+	if m.https, m.err = virtualHost(in, g, domains, items, true); m.err != nil {
 		return m
 	}
 	for _, vh := range []*routev3.VirtualHost{m.http, m.https} {

@@ -27,8 +27,8 @@ type tlsChain struct {
 // httpListener serves every group over plain HTTP through one HCM: with
 // the RouteConfiguration RouteHTTP, or in scoped mode with a group's
 // RouteConfiguration chosen by host.
-func httpListener(in *model.Instance, opts Options, filters []*hcmv3.HttpFilter, custom []*apigwv1.ApiGroup, scoped bool) (*listenerv3.Listener, error) {
-	replies, err := localReplies(in, nil, custom)
+func httpListener(in *model.Instance, opts Options, filters []*hcmv3.HttpFilter, custom []*apigwv1.ApiGroup, hosts map[string][]string, scoped bool) (*listenerv3.Listener, error) {
+	replies, err := localReplies(in, nil, custom, hosts)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +58,7 @@ func httpsListener(in *model.Instance, opts Options, filters []*hcmv3.HttpFilter
 		ListenerFilters: []*listenerv3.ListenerFilter{{Name: "envoy.filters.listener.tls_inspector", ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: tlsInspector}}},
 	}
 	for _, ch := range chains {
-		replies, err := localReplies(in, ch.group, nil)
+		replies, err := localReplies(in, ch.group, nil, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -42,7 +43,7 @@ func (b *Builder) listenersFor(c *buildCtx, groups []*apigwv1.ApiGroup) (*listen
 			}
 		}
 		for _, d := range g.UrlDomains {
-			if d.SslId == "" {
+			if d.SslId == "" || !slices.Contains(c.hosts[g.Id], strings.ToLower(d.Domain)) {
 				continue
 			}
 			cert := in.Certificate(d.SslId)
@@ -59,7 +60,7 @@ func (b *Builder) listenersFor(c *buildCtx, groups []*apigwv1.ApiGroup) (*listen
 	if c.opts.HTTPRouting == RoutingAuto {
 		lm.scoped = !hasWildcard(groups)
 	}
-	l, err := httpListener(in, c.opts, filters, custom, lm.scoped)
+	l, err := httpListener(in, c.opts, filters, custom, c.hosts, lm.scoped)
 	if err != nil {
 		return nil, err
 	}

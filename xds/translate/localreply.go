@@ -63,10 +63,10 @@ func (rc replyCase) filter() (*accesslogv3.AccessLogFilter, error) {
 // chain serving one group) the group's templates apply to every reply;
 // otherwise the groups listed in custom get mappers restricted to their
 // hosts, ahead of mappers with the built-in templates.
-func localReplies(in *model.Instance, group *apigwv1.ApiGroup, custom []*apigwv1.ApiGroup) (*hcmv3.LocalReplyConfig, error) {
+func localReplies(in *model.Instance, group *apigwv1.ApiGroup, custom []*apigwv1.ApiGroup, hostsOf map[string][]string) (*hcmv3.LocalReplyConfig, error) {
 	var mappers []*hcmv3.ResponseMapper
 	for _, g := range custom {
-		hosts := authorityFilter(groupDomains(in, g))
+		hosts := authorityFilter(hostsOf[g.Id])
 		for _, rc := range replyCases {
 			if rc.err.Type == gwresp.ErrAPINotFound.Type || !customized(in, g.Id, rc.err.Type) || hosts == nil {
 				continue

@@ -17,6 +17,8 @@ import (
 type buildCtx struct {
 	in   *model.Instance
 	opts Options
+	// hosts are the hosts each group answers (claimHosts).
+	hosts map[string][]string
 }
 
 // pubResult is the translation of one publication: its routes (not yet

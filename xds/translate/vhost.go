@@ -1,6 +1,8 @@
 package translate
 
 import (
+	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -27,15 +29,35 @@ func groupDomains(in *model.Instance, g *apigwv1.ApiGroup) []string {
 		out = append(out, strings.ToLower(d.Domain))
 	}
 	sort.Strings(out)
-	return out
+	return slices.Compact(out)
+}
+
+// claimHosts gives each host to one group (the first by id): Envoy rejects
+// a whole route configuration or listener in which two virtual hosts,
+// scopes or filter chains share a host, so a duplicate binding that got
+// into the store is left out and reported instead.
+func claimHosts(in *model.Instance, groups []*apigwv1.ApiGroup) (map[string][]string, []model.APIProblem) {
+	owner := map[string]string{}
+	hosts := map[string][]string{}
+	var problems []model.APIProblem
+	for _, g := range groups {
+		for _, d := range groupDomains(in, g) {
+			if o, taken := owner[d]; taken {
+				problems = append(problems, model.APIProblem{Instance: in.Name, Reason: fmt.Sprintf("group %s domain %s: already bound to group %s; left out", g.Id, d, o)})
+				continue
+			}
+			owner[d] = g.Id
+			hosts[g.Id] = append(hosts[g.Id], d)
+		}
+	}
+	return hosts, problems
 }
 
 // virtualHost is a group's virtual host on one listener: its routes in
 // priority order and a fallback route so that unknown paths, methods and
 // stages get the group's NOT_FOUND gateway response. It returns nil for a
 // group without domains.
-func virtualHost(in *model.Instance, g *apigwv1.ApiGroup, items []routeItem, https bool) (*routev3.VirtualHost, error) {
-	domains := groupDomains(in, g)
+func virtualHost(in *model.Instance, g *apigwv1.ApiGroup, domains []string, items []routeItem, https bool) (*routev3.VirtualHost, error) {
 	if len(domains) == 0 {
 		return nil, nil
 	}
