@@ -58,7 +58,9 @@ func (b *Builder) listenersFor(c *buildCtx, groups []*apigwv1.ApiGroup) (*listen
 	}
 	lm.scoped = c.opts.HTTPRouting == RoutingScoped
 	if c.opts.HTTPRouting == RoutingAuto {
-		lm.scoped = !hasWildcard(groups)
+		// Scoped, unless a wildcard needs a single RouteConfiguration or
+		// there is no host at all (a SotW SRDS response cannot be empty).
+		lm.scoped = !hasWildcard(groups) && len(c.hosts) > 0
 	}
 	l, err := httpListener(in, c.opts, filters, custom, c.hosts, lm.scoped)
 	if err != nil {

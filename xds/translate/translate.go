@@ -45,7 +45,8 @@ type Options struct {
 	// request's host over SRDS, so that a change to one API sends one
 	// group's routes; "single" puts every group in one RouteConfiguration
 	// (needed for wildcard domains, which a scope key cannot express);
-	// "auto" (the default) is scoped unless a group has a wildcard domain.
+	// "auto" (the default) is scoped unless a group has a wildcard domain
+	// or no group has a host.
 	HTTPRouting string
 	// UpstreamCAFile, when set, is a CA bundle path on the Envoy hosts used
 	// to verify HTTPS backends (SAN = backend host). Empty: not verified,
