@@ -29,6 +29,14 @@ test: ## Run every test (needs redis-server on PATH for the Redis tests).
 test-race: ## Run every test with the race detector.
 	$(GO) test -race $(TEST_FLAGS) $(PKGS)
 
+.PHONY: testdata
+testdata: ## Refresh the xDS golden files (review the diff before committing).
+	$(GO) test ./xds/translate -run TestGolden -update
+
+.PHONY: bench-xds
+bench-xds: ## Run the xDS benchmarks of issue #3 (translation, propagation, fan-out) and print the ratios to the targets.
+	$(GO) test ./xds/bench -run '^$$' -bench . -benchtime 20x
+
 .PHONY: bench
 bench: ## Run the benchmarks (6 counts) into bench.out; compare with benchstat.
 	$(GO) test -run='^$$' -bench=. -benchmem -count=6 $(PKGS) | tee bench.out

@@ -1,0 +1,177 @@
+package translate
+
+import (
+	"testing"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// deepValidate runs ValidateAll on m and, recursively, on every typed
+// config packed in an Any inside it (which ValidateAll skips).
+func deepValidate(m proto.Message) []error {
+	var errs []error
+	if err := validate(m); err != nil {
+		errs = append(errs, err)
+	}
+	var walk func(protoreflect.Message)
+	walk = func(pm protoreflect.Message) {
+		if a, ok := pm.Interface().(*anypb.Any); ok {
+			inner, err := a.UnmarshalNew()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			errs = append(errs, deepValidate(inner)...)
+			return
+		}
+		pm.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.IsList() && fd.Message() != nil:
+				for i := 0; i < v.List().Len(); i++ {
+					walk(v.List().Get(i).Message())
+				}
+			case fd.IsMap() && fd.MapValue().Message() != nil:
+				v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+					walk(mv.Message())
+					return true
+				})
+			case !fd.IsList() && !fd.IsMap() && fd.Message() != nil:
+				walk(v.Message())
+			}
+			return true
+		})
+	}
+	walk(m.ProtoReflect())
+	return errs
+}
+
+// checkResources asserts that every resource validates in depth and that
+// the set is consistent: every RouteConfiguration, cluster, EDS assignment
+// and secret referenced exists, and nothing is unreferenced.
+func checkResources(t *testing.T, r *Resources) {
+	t.Helper()
+	for _, m := range allMessages(r) {
+		for _, err := range deepValidate(m) {
+			t.Errorf("invalid resource: %v", err)
+		}
+	}
+	rds, secrets := map[string]bool{}, map[string]bool{}
+	for _, l := range r.Listeners {
+		for _, fc := range l.FilterChains {
+			for _, f := range fc.Filters {
+				h := &hcmv3.HttpConnectionManager{}
+				if err := f.GetTypedConfig().UnmarshalTo(h); err != nil {
+					t.Fatal(err)
+				}
+				if h.GetScopedRoutes() != nil {
+					for _, sc := range r.Scopes {
+						rds[sc.RouteConfigurationName] = true
+					}
+					continue
+				}
+				rds[h.GetRds().GetRouteConfigName()] = true
+			}
+			if ts := fc.GetTransportSocket(); ts != nil {
+				ctx := &tlsv3.DownstreamTlsContext{}
+				if err := ts.GetTypedConfig().UnmarshalTo(ctx); err != nil {
+					t.Fatal(err)
+				}
+				for _, s := range ctx.GetCommonTlsContext().GetTlsCertificateSdsSecretConfigs() {
+					secrets[s.Name] = true
+				}
+				if s := ctx.GetCommonTlsContext().GetValidationContextSdsSecretConfig(); s != nil {
+					secrets[s.Name] = true
+				}
+			}
+		}
+	}
+	routeNames := map[string]bool{}
+	clusters := map[string]bool{ClusterExtAuthz: true, ClusterRateLimit: true}
+	for _, rc := range r.Routes {
+		routeNames[rc.Name] = true
+		if !rds[rc.Name] {
+			t.Errorf("route configuration %s is not referenced by any listener", rc.Name)
+		}
+		for _, vh := range rc.VirtualHosts {
+			for _, rt := range vh.Routes {
+				if c := rt.GetRoute().GetCluster(); c != "" {
+					clusters[c] = true
+				}
+			}
+		}
+	}
+	for n := range rds {
+		if !routeNames[n] {
+			t.Errorf("listener references missing route configuration %s", n)
+		}
+	}
+	eds := map[string]bool{}
+	have := map[string]bool{}
+	for _, c := range r.Clusters {
+		have[c.Name] = true
+		if !clusters[c.Name] {
+			t.Errorf("cluster %s is not used by any route", c.Name)
+		}
+		if c.GetType() == clusterv3.Cluster_EDS {
+			eds[c.GetEdsClusterConfig().GetServiceName()] = true
+		}
+	}
+	for n := range clusters {
+		if !have[n] {
+			t.Errorf("routes use missing cluster %s", n)
+		}
+	}
+	for _, e := range r.Endpoints {
+		if !eds[e.ClusterName] {
+			t.Errorf("endpoints %s belong to no EDS cluster", e.ClusterName)
+		}
+		delete(eds, e.ClusterName)
+	}
+	for n := range eds {
+		t.Errorf("EDS cluster %s has no endpoints", n)
+	}
+	for _, s := range r.Secrets {
+		if !secrets[s.Name] {
+			t.Errorf("secret %s is not referenced", s.Name)
+		}
+		delete(secrets, s.Name)
+	}
+	for n := range secrets {
+		t.Errorf("listener references missing secret %s", n)
+	}
+}
+
+func allMessages(r *Resources) []proto.Message {
+	var out []proto.Message
+	for _, l := range r.Listeners {
+		out = append(out, l)
+	}
+	for _, rc := range r.Routes {
+		out = append(out, rc)
+	}
+	for _, sc := range r.Scopes {
+		out = append(out, sc)
+	}
+	for _, c := range r.Clusters {
+		out = append(out, c)
+	}
+	for _, e := range r.Endpoints {
+		out = append(out, e)
+	}
+	for _, s := range r.Secrets {
+		out = append(out, s)
+	}
+	return out
+}
+
+var (
+	_ = (*listenerv3.Listener)(nil)
+	_ = (*routev3.Route)(nil)
+)

@@ -1,0 +1,51 @@
+package translate
+
+import (
+	"fmt"
+)
+
+// clustersFor collects the clusters (and EDS endpoints) the served routes
+// use, plus the clusters of ext_authz and the rate-limit service.
+func (b *Builder) clustersFor(c *buildCtx, byGroup map[string][]*pubResult, tlsGroups map[string]bool, out *Resources) error {
+	specs := map[string]*clusterSpec{}
+	for g, rs := range byGroup {
+		for _, r := range rs {
+			for _, it := range r.items {
+				if it.cluster != nil && (it.onHTTP || (it.onHTTPS && tlsGroups[g])) {
+					specs[it.cluster.name] = it.cluster
+				}
+			}
+		}
+	}
+	for name, s := range specs {
+		m := b.clusters[name]
+		if m == nil || !m.spec.same(s) {
+			m = &clusterMemo{spec: s}
+			m.cluster, m.eds, m.err = buildCluster(s, c.opts)
+			b.clusters[name] = m
+		}
+		if m.err != nil {
+			return fmt.Errorf("cluster %s: %w", name, m.err)
+		}
+		out.Clusters = append(out.Clusters, m.cluster)
+		if m.eds != nil {
+			out.Endpoints = append(out.Endpoints, m.eds)
+		}
+	}
+	for name := range b.clusters {
+		if specs[name] == nil {
+			delete(b.clusters, name)
+		}
+	}
+	if b.services == nil {
+		for _, svc := range [][2]string{{ClusterExtAuthz, c.opts.ExtAuthzAddress}, {ClusterRateLimit, c.opts.RateLimitAddress}} {
+			cl, err := serviceCluster(svc[0], svc[1], c.opts)
+			if err != nil {
+				return err
+			}
+			b.services = append(b.services, cl)
+		}
+	}
+	out.Clusters = append(out.Clusters, b.services...)
+	return nil
+}

@@ -1,0 +1,102 @@
+package translate
+
+import (
+	"time"
+
+	mutationrulesv3 "github.com/envoyproxy/go-control-plane/envoy/config/common/mutation_rules/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	rlsconfv3 "github.com/envoyproxy/go-control-plane/envoy/config/ratelimit/v3"
+	bodylimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/body_size_limit/v3"
+	corsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
+	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
+	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ratelimit/v3"
+	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
+	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/apigw/apigw/model/dataplane"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+	"github.com/apigw/apigw/ratelimit/descriptor"
+)
+
+// HTTP filter names; per-route configs are keyed by the same names.
+const (
+	filterCORS      = "envoy.filters.http.cors"
+	filterBodyLimit = "envoy.filters.http.body_size_limit"
+	filterRBAC      = "envoy.filters.http.rbac"
+	filterExtAuthz  = "envoy.filters.http.ext_authz"
+	filterRateLimit = "envoy.filters.http.ratelimit"
+	filterRouter    = "envoy.filters.http.router"
+)
+
+// httpFilters is the filter chain of every HCM, in the order of the Envoy
+// mapping (§14): cors answers preflights before anything else; the body
+// limit rejects early; rbac applies IP ACLs; ext_authz authenticates and
+// feeds the rate-limit descriptors; ratelimit; router.
+func httpFilters(cfg *apigwv1.InstanceConfig, opts Options) ([]*hcmv3.HttpFilter, error) {
+	type entry struct {
+		name     string
+		cfg      proto.Message
+		optional bool
+	}
+	entries := []entry{
+		{name: filterCORS, cfg: &corsv3.Cors{}},
+		// body_size_limit exists in Envoy 1.40; older Envoys skip it and
+		// the limit is not enforced there.
+		{name: filterBodyLimit, cfg: &bodylimitv3.BodySizeLimit{MaxRequestBytes: wrapperspb.UInt64(uint64(cfg.GetRequestBodySize()))}, optional: true},
+		// Without rules RBAC enforces nothing; routes with an IP ACL
+		// override it.
+		{name: filterRBAC, cfg: &rbacv3.RBAC{}},
+		{name: filterExtAuthz, cfg: extAuthzFilter(opts)},
+		{name: filterRateLimit, cfg: rateLimitFilter(opts)},
+		{name: filterRouter, cfg: &routerv3.Router{SuppressEnvoyHeaders: true}},
+	}
+	var p anyPacker
+	out := make([]*hcmv3.HttpFilter, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, &hcmv3.HttpFilter{Name: e.name, IsOptional: e.optional, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: p.pack(e.cfg)}})
+	}
+	return out, p.err
+}
+
+func grpcService(cluster string, timeout time.Duration) *corev3.GrpcService {
+	return &corev3.GrpcService{
+		TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: cluster}},
+		Timeout:         durationpb.New(timeout),
+	}
+}
+
+// extAuthzFilter checks every route that does not disable it. A denial is
+// rendered by ext_authz; a broken ext_authz fails closed (500). When
+// ext_authz selects a policy backend it sets dataplane.PolicyHeader and
+// the route is matched again.
+func extAuthzFilter(opts Options) *extauthzv3.ExtAuthz {
+	return &extauthzv3.ExtAuthz{
+		Services:                   &extauthzv3.ExtAuthz_GrpcService{GrpcService: grpcService(ClusterExtAuthz, opts.ExtAuthzTimeout)},
+		TransportApiVersion:        corev3.ApiVersion_V3,
+		ClearRouteCache:            true,
+		ClearRouteCacheHeaders:     []string{dataplane.PolicyHeader},
+		StatusOnError:              &typev3.HttpStatus{Code: typev3.StatusCode_InternalServerError},
+		EncodeRawHeaders:           true,
+		IncludeTlsSession:          true,
+		DecoderHeaderMutationRules: &mutationrulesv3.HeaderMutationRules{},
+	}
+}
+
+// rateLimitFilter asks the rate-limit service about the route's
+// descriptors; it fails open like Envoy's default.
+func rateLimitFilter(opts Options) *ratelimitv3.RateLimit {
+	return &ratelimitv3.RateLimit{
+		Domain:  descriptor.Domain,
+		Timeout: durationpb.New(opts.RateLimitTimeout),
+		RateLimitService: &rlsconfv3.RateLimitServiceConfig{
+			GrpcService:         grpcService(ClusterRateLimit, opts.RateLimitTimeout),
+			TransportApiVersion: corev3.ApiVersion_V3,
+		},
+		DisableXEnvoyRatelimitedHeader: true,
+	}
+}

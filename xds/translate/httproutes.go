@@ -1,0 +1,83 @@
+package translate
+
+import (
+	"fmt"
+	"strings"
+
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+
+	"github.com/apigw/apigw/model"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+)
+
+// singleHTTP puts every group's HTTP virtual host in RouteHTTP.
+func (b *Builder) singleHTTP(groups []*apigwv1.ApiGroup, vhosts map[string]*groupMemo, out *Resources) error {
+	var httpVhosts []*routev3.VirtualHost
+	deps := []any{}
+	maxBody := 0
+	for _, g := range groups {
+		if gm := vhosts[g.Id]; gm.http != nil {
+			httpVhosts = append(httpVhosts, gm.http)
+			deps = append(deps, gm.http)
+			maxBody = max(maxBody, gm.maxBody)
+		}
+	}
+	deps = append(deps, maxBody)
+	if b.httpRC == nil || !sameDeps(b.httpRC.deps, deps) {
+		rc := routeConfig(RouteHTTP, httpVhosts, maxBody)
+		if err := validateShallow(rc); err != nil {
+			return err
+		}
+		b.httpRC = &rcMemo{deps: deps, rc: rc}
+	}
+	out.Routes = append(out.Routes, b.httpRC.rc)
+	clear(b.httpGroupRC)
+	return nil
+}
+
+// scopedHTTP gives each group its HTTP RouteConfiguration and a scope per
+// exact host that selects it.
+func (b *Builder) scopedHTTP(in *model.Instance, groups []*apigwv1.ApiGroup, hosts map[string][]string, vhosts map[string]*groupMemo, out *Resources) error {
+	b.httpRC = nil
+	seen := map[string]bool{}
+	for _, g := range groups {
+		gm := vhosts[g.Id]
+		if gm.http == nil {
+			continue
+		}
+		seen[g.Id] = true
+		deps := []any{gm.http, gm.maxBody}
+		m := b.httpGroupRC[g.Id]
+		if m == nil || !sameDeps(m.deps, deps) {
+			rc := routeConfig(RouteHTTPGroup(g.Id), []*routev3.VirtualHost{gm.http}, gm.maxBody)
+			if err := validateShallow(rc); err != nil {
+				return err
+			}
+			m = &rcMemo{deps: deps, rc: rc}
+			b.httpGroupRC[g.Id] = m
+		}
+		out.Routes = append(out.Routes, m.rc)
+		for _, d := range hosts[g.Id] {
+			if strings.HasPrefix(d, "*.") {
+				out.Problems = append(out.Problems, model.APIProblem{Instance: in.Name, Reason: fmt.Sprintf("group %s domain %s: wildcard domains are not served over HTTP with scoped routing", g.Id, d)})
+				continue
+			}
+			sc := &routev3.ScopedRouteConfiguration{
+				Name: ScopeName(d), RouteConfigurationName: RouteHTTPGroup(g.Id),
+				Key: &routev3.ScopedRouteConfiguration_Key{Fragments: []*routev3.ScopedRouteConfiguration_Key_Fragment{{
+					Type: &routev3.ScopedRouteConfiguration_Key_Fragment_StringKey{StringKey: d},
+				}}},
+			}
+			if err := validate(sc); err != nil {
+				return err
+			}
+			out.Scopes = append(out.Scopes, sc)
+		}
+	}
+	for id := range b.httpGroupRC {
+		if !seen[id] {
+			delete(b.httpGroupRC, id)
+		}
+	}
+	return nil
+}

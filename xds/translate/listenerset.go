@@ -1,0 +1,105 @@
+package translate
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/apigw/apigw/model"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+)
+
+// listenersFor builds the listeners and the secrets of the HTTPS filter
+// chains. They depend on the instance, the groups, the certificates and
+// the response sets only.
+func (b *Builder) listenersFor(c *buildCtx, groups []*apigwv1.ApiGroup) (*listenerMemo, error) {
+	in := c.in
+	deps := []any{b.def}
+	for _, g := range groups {
+		deps = append(deps, g)
+	}
+	for _, o := range in.Objects(model.KindCertificate) {
+		deps = append(deps, o)
+	}
+	for _, o := range in.Objects(model.KindResponse) {
+		deps = append(deps, o)
+	}
+	if b.listeners != nil && sameDeps(b.listeners.deps, deps) {
+		return b.listeners, nil
+	}
+	lm := &listenerMemo{deps: deps, tlsGroups: map[string]bool{}}
+	filters, err := httpFilters(in.Config, c.opts)
+	if err != nil {
+		return nil, err
+	}
+	var custom []*apigwv1.ApiGroup
+	var chains []tlsChain
+	for _, g := range groups {
+		for _, rc := range replyCases {
+			if customized(in, g.Id, rc.err.Type) {
+				custom = append(custom, g)
+				break
+			}
+		}
+		for _, d := range g.UrlDomains {
+			if d.SslId == "" || !slices.Contains(c.hosts[g.Id], strings.ToLower(d.Domain)) {
+				continue
+			}
+			cert := in.Certificate(d.SslId)
+			if cert == nil {
+				lm.problems = append(lm.problems, model.APIProblem{Instance: in.Name, Reason: fmt.Sprintf("group %s domain %s: certificate %s does not exist; the domain is not served over HTTPS", g.Id, d.Domain, d.SslId)})
+				continue
+			}
+			lm.tlsGroups[g.Id] = true
+			chains = append(chains, tlsChain{domain: d.Domain, group: g, cert: cert, minTLS: d.MinSslVersion,
+				mtls: d.VerifiedClientCertificateEnabled && cert.TrustedRootCa != ""})
+		}
+	}
+	lm.scoped = c.opts.HTTPRouting == RoutingScoped
+	if c.opts.HTTPRouting == RoutingAuto {
+		// Scoped, unless a wildcard needs a single RouteConfiguration or
+		// there is no host at all (a SotW SRDS response cannot be empty).
+		lm.scoped = !hasWildcard(groups) && len(c.hosts) > 0
+	}
+	l, err := httpListener(in, c.opts, filters, custom, c.hosts, lm.scoped)
+	if err != nil {
+		return nil, err
+	}
+	lm.listeners = append(lm.listeners, l)
+	if len(chains) > 0 {
+		sort.Slice(chains, func(i, j int) bool { return chains[i].domain < chains[j].domain })
+		l, err := httpsListener(in, c.opts, filters, chains)
+		if err != nil {
+			return nil, err
+		}
+		lm.listeners = append(lm.listeners, l)
+		done := map[string]bool{}
+		for _, ch := range chains {
+			for _, s := range secrets(ch) {
+				if !done[s.Name] {
+					done[s.Name] = true
+					lm.secrets = append(lm.secrets, s)
+				}
+			}
+		}
+	}
+	for _, s := range lm.secrets {
+		if err := validate(s); err != nil {
+			return nil, err
+		}
+	}
+	b.listeners = lm
+	return lm, nil
+}
+
+func hasWildcard(groups []*apigwv1.ApiGroup) bool {
+	for _, g := range groups {
+		for _, d := range g.UrlDomains {
+			if strings.HasPrefix(d.Domain, "*.") {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,73 @@
+package translate
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Resource names. They are deterministic and hierarchical so that goldens,
+// config_dump output and status reports stay stable (docs/xds.md lists
+// them).
+const (
+	// ListenerHTTP and ListenerHTTPS name the two listeners.
+	ListenerHTTP  = "apigw.http"
+	ListenerHTTPS = "apigw.https"
+	// RouteHTTP is the RouteConfiguration of the HTTP listener in single
+	// mode (every group), and the name of its scoped routes in scoped mode.
+	RouteHTTP = "apigw.http"
+	// ClusterExtAuthz and ClusterRateLimit are the clusters of apigw's own
+	// request-time services.
+	ClusterExtAuthz  = "apigw.extauth"
+	ClusterRateLimit = "apigw.ratelimit"
+	// metadataNamespace holds the route metadata describing the API.
+	metadataNamespace = "apigw"
+)
+
+// RouteHTTPGroup is a group's RouteConfiguration on the HTTP listener in
+// scoped mode.
+func RouteHTTPGroup(groupID string) string { return "apigw.http." + groupID }
+
+// ScopeName names the routing scope of one host in scoped mode.
+func ScopeName(domain string) string { return "apigw.scope." + domain }
+
+// RouteHTTPS is the RouteConfiguration of a group's HTTPS filter chains.
+func RouteHTTPS(groupID string) string { return "apigw.https." + groupID }
+
+func vhostName(groupID string) string { return "group." + groupID }
+
+func fallbackRouteName(groupID string) string { return "group." + groupID + ".fallback" }
+
+func filterChainName(domain string) string { return "domain." + domain }
+
+// routeName names a route of a publication: api.<id>.<env>[.<role>][.<n>]
+// where role is "policy.<name>", "preflight" or "protocol".
+func routeName(apiID, envName, role string, variant int) string {
+	var b strings.Builder
+	b.WriteString("api.")
+	b.WriteString(apiID)
+	b.WriteString(".")
+	b.WriteString(envName)
+	if role != "" {
+		b.WriteString(".")
+		b.WriteString(role)
+	}
+	if variant > 0 {
+		b.WriteString(".")
+		b.WriteString(strconv.Itoa(variant))
+	}
+	return b.String()
+}
+
+func itoa[T ~int | ~int32 | ~uint32 | ~int64](n T) string { return strconv.FormatInt(int64(n), 10) }
+
+func backendClusterName(scheme, host string, port uint32) string {
+	return "backend." + scheme + "." + host + "." + strconv.FormatUint(uint64(port), 10)
+}
+
+func channelClusterName(channelID, scheme string) string {
+	return "channel." + channelID + "." + scheme
+}
+
+func certSecretName(certID string) string { return "cert." + certID }
+
+func caSecretName(certID string) string { return "ca." + certID }

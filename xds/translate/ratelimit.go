@@ -1,0 +1,80 @@
+package translate
+
+import (
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	metadatav3 "github.com/envoyproxy/go-control-plane/envoy/type/metadata/v3"
+
+	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/dataplane"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+	"github.com/apigw/apigw/ratelimit/descriptor"
+)
+
+// throttleDims returns the rate-limit dimensions of a publication: api
+// always (the instance default applies without a policy), user, app and ip
+// when the bound policy limits them, and the credential quota for APP
+// authentication.
+func throttleDims(api *apigwv1.Api, t *apigwv1.Throttle) []string {
+	var user, app bool
+	for _, s := range t.GetSpecials() {
+		user = user || s.ObjectType == model.SpecialUser
+		app = app || s.ObjectType == model.SpecialApp
+	}
+	dims := []string{descriptor.DimAPI}
+	if t.GetUserCallLimits() > 0 || user {
+		dims = append(dims, descriptor.DimUser)
+	}
+	if t.GetAppCallLimits() > 0 || app {
+		dims = append(dims, descriptor.DimApp)
+	}
+	if t.GetIpCallLimits() > 0 {
+		dims = append(dims, descriptor.DimIP)
+	}
+	if api.AuthType == model.AuthApp {
+		dims = append(dims, descriptor.DimAppQuota)
+	}
+	return dims
+}
+
+// subjectMetadata is the ext_authz dynamic-metadata key holding each
+// dimension's subject.
+var subjectMetadata = map[string]string{
+	descriptor.DimUser:     dataplane.MetaAccountID,
+	descriptor.DimApp:      dataplane.MetaAppID,
+	descriptor.DimAppQuota: dataplane.MetaAppID,
+	descriptor.DimIP:       dataplane.MetaClientIP,
+}
+
+// rateLimits returns one RateLimit per dimension, each producing the
+// descriptor of ratelimit/descriptor: instance, api_id, env_id, dim and,
+// for dimensions with a subject, the subject read from ext_authz's dynamic
+// metadata (the descriptor is dropped when ext_authz did not set it).
+func rateLimits(inst, apiID, envID string, dims []string) []*routev3.RateLimit {
+	out := make([]*routev3.RateLimit, 0, len(dims))
+	for _, dim := range dims {
+		actions := []*routev3.RateLimit_Action{
+			genericKey(descriptor.KeyInstance, inst),
+			genericKey(descriptor.KeyAPI, apiID),
+			genericKey(descriptor.KeyEnv, envID),
+			genericKey(descriptor.KeyDim, dim),
+		}
+		if key := descriptor.SubjectKey(dim); key != "" {
+			actions = append(actions, &routev3.RateLimit_Action{ActionSpecifier: &routev3.RateLimit_Action_Metadata{
+				Metadata: &routev3.RateLimit_Action_MetaData{
+					DescriptorKey: key,
+					MetadataKey: &metadatav3.MetadataKey{Key: dataplane.MetadataNamespace,
+						Path: []*metadatav3.MetadataKey_PathSegment{{Segment: &metadatav3.MetadataKey_PathSegment_Key{Key: subjectMetadata[dim]}}}},
+					Source: routev3.RateLimit_Action_MetaData_DYNAMIC,
+				},
+			}})
+		}
+		out = append(out, &routev3.RateLimit{Actions: actions})
+	}
+	return out
+}
+
+func genericKey(key, value string) *routev3.RateLimit_Action {
+	return &routev3.RateLimit_Action{ActionSpecifier: &routev3.RateLimit_Action_GenericKey_{
+		GenericKey: &routev3.RateLimit_Action_GenericKey{DescriptorKey: key, DescriptorValue: value},
+	}}
+}

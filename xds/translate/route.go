@@ -1,0 +1,321 @@
+package translate
+
+import (
+	"fmt"
+	"strings"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/gwresp"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+)
+
+// buildCtx is what translating one publication reads.
+type buildCtx struct {
+	in   *model.Instance
+	opts Options
+	// hosts are the hosts each group answers (claimHosts).
+	hosts map[string][]string
+}
+
+// pubResult is the translation of one publication: its routes (not yet
+// ordered) and the clusters they use, or the reason it is left out.
+type pubResult struct {
+	groupID string
+	items   []routeItem
+	maxBody int
+	problem string
+}
+
+// routeItem is one route in its HTTP-listener and HTTPS-listener variants
+// (they differ when the API accepts only one protocol) with its sort key.
+type routeItem struct {
+	key   routeKey
+	http  *routev3.Route
+	https *routev3.Route
+	// cluster is the upstream of the route (nil for direct responses);
+	// onHTTP and onHTTPS say on which listeners it forwards to it.
+	cluster         *clusterSpec
+	onHTTP, onHTTPS bool
+}
+
+// Method ranks in the route order: method-specific routes, then CORS
+// preflight routes, then ANY (spec §1.6.1 item 7).
+const (
+	methodSpecific = iota
+	methodPreflight
+	methodAny
+)
+
+// pubPlan holds what the routes of one publication share.
+type pubPlan struct {
+	c        *buildCtx
+	pub      *apigwv1.Publication
+	api      *apigwv1.Api
+	env      *apigwv1.Environment
+	fe       *frontend
+	ext      bool // ext_authz checks the routes
+	packer   anyPacker
+	res      *pubResult
+	tpfc     map[string]*anypb.Any // cors and rbac configs
+	rls      []*routev3.RateLimit
+	metadata *corev3.Metadata
+}
+
+// translatePublication builds the routes of one (API, environment).
+func (c *buildCtx) translatePublication(pub *apigwv1.Publication) *pubResult {
+	res := &pubResult{groupID: pub.GetApi().GetGroupId()}
+	err := c.planPublication(pub, res)
+	for _, it := range res.items {
+		if err != nil {
+			break
+		}
+		if err = validate(it.http); err == nil && it.https != it.http {
+			err = validate(it.https)
+		}
+	}
+	if err != nil {
+		return &pubResult{groupID: res.groupID, problem: err.Error()}
+	}
+	return res
+}
+
+func (c *buildCtx) planPublication(pub *apigwv1.Publication, res *pubResult) error {
+	api := pub.GetApi()
+	if api == nil {
+		return fmt.Errorf("the publication record has no API definition")
+	}
+	env := c.in.Env(pub.EnvId)
+	if env == nil {
+		return fmt.Errorf("environment %s does not exist", pub.EnvId)
+	}
+	if c.in.Group(api.GroupId) == nil {
+		return fmt.Errorf("group %s does not exist", api.GroupId)
+	}
+	if api.BackendType == model.BackendFunction || len(api.PolicyFunctions) > 0 {
+		return fmt.Errorf("function backends are not supported by the Envoy data plane")
+	}
+	tmpl, err := model.ParseFrontendPath(api.ReqUri)
+	if err != nil {
+		return fmt.Errorf("req_uri %q: %v", api.ReqUri, err)
+	}
+	fe, err := parseFrontend(tmpl, api.ReqUri, api.MatchMode)
+	if err != nil {
+		return fmt.Errorf("req_uri %q cannot be matched by Envoy: %v", api.ReqUri, err)
+	}
+	p := &pubPlan{c: c, pub: pub, api: api, env: env, fe: fe, res: res, tpfc: map[string]*anypb.Any{}}
+	return p.build()
+}
+
+func (p *pubPlan) build() error {
+	api, in := p.api, p.c.in
+	throttle := in.ThrottleFor(api.Id, p.env.Id)
+	acls := in.ACLsFor(api.Id, p.env.Id)
+	rbac, err := rbacRoute(acls)
+	if err != nil {
+		return fmt.Errorf("ACL: %v", err)
+	}
+	if rbac != nil {
+		p.tpfc[filterRBAC] = p.packer.pack(rbac)
+	}
+	if api.Cors {
+		p.tpfc[filterCORS] = p.packer.pack(corsRoute())
+	}
+	p.rls = rateLimits(in.Name, api.Id, p.env.Id, throttleDims(api, throttle))
+	p.metadata = routeMetadata(p.pub)
+
+	targets, delegated, err := p.targets()
+	if err != nil {
+		return err
+	}
+	p.ext = extAuthzNeeded(api, throttle, acls, delegated)
+
+	for _, t := range targets {
+		if err := p.addRoutes(t); err != nil {
+			return err
+		}
+	}
+	if api.Cors && api.ReqMethod != model.MethodAny && api.ReqMethod != "OPTIONS" && len(targets) > 0 {
+		if err := p.addPreflight(targets[len(targets)-1]); err != nil {
+			return err
+		}
+	}
+	return p.packer.err
+}
+
+// target is a backend of the API (a policy backend or the default one)
+// with the route actions of each frontend match.
+type target struct {
+	policy   string
+	order    int
+	alts     []matchSet
+	actions  []routeAction
+	cluster  *clusterSpec
+	backend  string // backend authorizer
+	maxBody  int
+	isDirect bool
+}
+
+// targets plans the policy backends, in order, then the default backend.
+func (p *pubPlan) targets() ([]target, bool, error) {
+	var out []target
+	delegated := false
+	pols := policies(p.api)
+	for i, pol := range pols {
+		alts, viaExt := policyMatches(p.api, pol)
+		delegated = delegated || viaExt
+		t, d, err := p.target(pol.http, pol.mock, pol.params)
+		if err != nil {
+			return nil, false, fmt.Errorf("policy backend %s: %v", pol.name, err)
+		}
+		t.policy, t.order, t.alts = pol.name, i, alts
+		delegated = delegated || d
+		out = append(out, t)
+	}
+	var mock *mockBackend
+	if p.api.BackendType == model.BackendMock {
+		m := p.api.GetMockInfo()
+		mock = &mockBackend{status: m.GetStatusCode(), body: m.GetResultContent(), headers: m.GetHeaders(), authorizerID: m.GetAuthorizerId()}
+	}
+	http := defaultHTTPBackend(p.api)
+	if mock == nil && http == nil {
+		return nil, false, fmt.Errorf("the API has no backend")
+	}
+	t, d, err := p.target(http, mock, p.api.BackendParams)
+	if err != nil {
+		return nil, false, err
+	}
+	t.order = len(pols)
+	out = append(out, t)
+	return out, delegated || d, nil
+}
+
+func (p *pubPlan) target(http *httpBackend, mock *mockBackend, params []*apigwv1.BackendParam) (target, bool, error) {
+	if mock != nil {
+		a, err := p.mockAction(mock)
+		if err != nil {
+			return target{}, false, err
+		}
+		t := target{isDirect: true, backend: mock.authorizerID, maxBody: len(mock.body)}
+		for range p.fe.matches {
+			t.actions = append(t.actions, a)
+		}
+		return t, false, nil
+	}
+	spec, err := p.c.backendCluster(http)
+	if err != nil {
+		return target{}, false, err
+	}
+	hdrs, delegated := nativeHeaders(p.api, p.env.Name, params)
+	t := target{backend: http.authorizerID, cluster: spec}
+	for _, m := range p.fe.matches {
+		rw, viaExt := planRewrite(m, p.api, http.uri, params)
+		delegated = delegated || viaExt
+		t.actions = append(t.actions, p.clusterAction(http, spec, rw, hdrs))
+	}
+	return t, delegated, nil
+}
+
+// addRoutes emits a target's routes: one per frontend match and match
+// alternative, each in an HTTP and an HTTPS variant.
+func (p *pubPlan) addRoutes(t target) error {
+	role := ""
+	if t.policy != "" {
+		role = "policy." + t.policy
+	}
+	alts := t.alts
+	if len(alts) == 0 {
+		alts = []matchSet{{}}
+	}
+	authz := p.extAuthzConfig(t.policy, t.backend)
+	n := 0
+	for i, m := range p.fe.matches {
+		for _, alt := range alts {
+			r := p.route(routeName(p.api.Id, p.env.Name, role, n), m, p.api.ReqMethod, alt, t.actions[i], authz)
+			p.addItem(r, p.key(t.order, n, methodRank(p.api.ReqMethod)), i, t.cluster)
+			n++
+		}
+	}
+	if t.isDirect && t.maxBody > p.res.maxBody {
+		p.res.maxBody = t.maxBody
+	}
+	return nil
+}
+
+// addPreflight lets CORS preflights of a method-specific API match a route
+// (the cors filter answers them); it reuses the default backend's action.
+func (p *pubPlan) addPreflight(t target) error {
+	authz := p.packer.pack(extAuthzDisabled())
+	for i, m := range p.fe.matches {
+		alt := matchSet{headers: []*routev3.HeaderMatcher{
+			{Name: "access-control-request-method", HeaderMatchSpecifier: &routev3.HeaderMatcher_PresentMatch{PresentMatch: true}},
+		}}
+		a := t.actions[i]
+		if t.isDirect {
+			a = corsPreflightResponse()
+		}
+		r := p.route(routeName(p.api.Id, p.env.Name, "preflight", i), m, "OPTIONS", alt, a, authz)
+		p.addItem(r, p.key(t.order, i, methodPreflight), i, t.cluster)
+	}
+	return nil
+}
+
+// addItem records a route; on the listener whose protocol the API does not
+// accept it is replaced by APIG.0607 (spec §1.6 req_protocol).
+func (p *pubPlan) addItem(r *routev3.Route, key routeKey, match int, cluster *clusterSpec) {
+	it := routeItem{key: key, http: r, https: r, onHTTP: true, onHTTPS: true}
+	if r.GetRoute() != nil {
+		it.cluster = cluster
+	}
+	switch p.api.ReqProtocol {
+	case model.ProtoHTTP:
+		it.https, it.onHTTPS = p.protocolRoute(r, match, model.ProtoHTTP), false
+	case model.ProtoHTTPS:
+		it.http, it.onHTTP = p.protocolRoute(r, match, model.ProtoHTTPS), false
+	}
+	p.res.items = append(p.res.items, it)
+}
+
+func methodRank(method string) int {
+	if method == model.MethodAny {
+		return methodAny
+	}
+	return methodSpecific
+}
+
+func (p *pubPlan) key(order, variant, method int) routeKey {
+	return routeKey{
+		class: p.fe.class, segs: p.fe.segs, path: p.api.ReqUri, method: method,
+		apiID: p.api.Id, env: p.env.Name, order: order, variant: variant,
+	}
+}
+
+// protocolRoute answers a request on the wrong listener with APIG.0607.
+func (p *pubPlan) protocolRoute(r *routev3.Route, match int, accepted string) *routev3.Route {
+	e := gwresp.ErrProtocol
+	e.Message = strings.ReplaceAll(e.Message, "{xxx}", accepted)
+	rep := renderReply(p.c.in, p.api.GroupId, p.api.ResponseId, e)
+	return &routev3.Route{
+		Name:     r.Name + ".protocol",
+		Match:    r.Match,
+		Metadata: r.Metadata,
+		Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{
+			Status: rep.status, BodyFormat: rep.body,
+		}},
+		ResponseHeadersToAdd: rep.headers,
+		TypedPerFilterConfig: map[string]*anypb.Any{filterExtAuthz: p.packer.pack(extAuthzDisabled())},
+	}
+}
+
+// extAuthzConfig is the per-route ext_authz config of a target's routes.
+func (p *pubPlan) extAuthzConfig(policyName, backendAuthorizer string) *anypb.Any {
+	if !p.ext {
+		return p.packer.pack(extAuthzDisabled())
+	}
+	body := bodyNeeded(p.c.in, p.api)
+	timeout := authorizerTimeout(p.c.in, p.api, backendAuthorizer)
+	return p.packer.pack(extAuthzRoute(p.c.in.Name, p.pub, policyName, body, timeout))
+}

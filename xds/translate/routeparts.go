@@ -1,0 +1,147 @@
+package translate
+
+import (
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/dataplane"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+)
+
+// routeAction is what a route does: forward to a cluster or answer
+// directly, with the headers it adds.
+type routeAction struct {
+	route       *routev3.RouteAction
+	direct      *routev3.DirectResponseAction
+	reqHeaders  []*corev3.HeaderValueOption
+	respHeaders []*corev3.HeaderValueOption
+}
+
+// route assembles one route: the frontend match, the method and stage
+// matchers, a policy alternative, the action and the per-filter configs.
+func (p *pubPlan) route(name string, m frontendMatch, method string, alt matchSet, a routeAction, authz *anypb.Any) *routev3.Route {
+	match := m.routeMatch()
+	if method != model.MethodAny {
+		match.Headers = append(match.Headers, exactHeader(":method", method))
+	}
+	match.Headers = append(match.Headers, stageMatcher(p.env))
+	match.Headers = append(match.Headers, alt.headers...)
+	match.QueryParameters = alt.query
+	tpfc := make(map[string]*anypb.Any, len(p.tpfc)+1)
+	for k, v := range p.tpfc {
+		tpfc[k] = v
+	}
+	tpfc[filterExtAuthz] = authz
+	r := &routev3.Route{Name: name, Match: match, Metadata: p.metadata, TypedPerFilterConfig: tpfc}
+	if a.direct != nil {
+		r.Action = &routev3.Route_DirectResponse{DirectResponse: a.direct}
+		r.ResponseHeadersToAdd = a.respHeaders
+		return r
+	}
+	r.Action = &routev3.Route_Route{Route: a.route}
+	r.RequestHeadersToAdd = a.reqHeaders
+	return r
+}
+
+// stageMatcher selects the environment: x-stage equal to its name, and
+// for RELEASE also an absent header (spec §1.4).
+func stageMatcher(env *apigwv1.Environment) *routev3.HeaderMatcher {
+	if env.Id != model.ReleaseEnvID {
+		return exactHeader(dataplane.StageHeader, env.Name)
+	}
+	return &routev3.HeaderMatcher{
+		Name:                      dataplane.StageHeader,
+		TreatMissingHeaderAsEmpty: true,
+		HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{
+			MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: "^(?:" + model.ReleaseEnvName + ")?$"}},
+		}},
+	}
+}
+
+// routeMetadata names the API in the route's metadata, for access logs
+// and response templates (%METADATA(ROUTE:apigw:api_id)%). It is kept
+// small: it is repeated on every route.
+func routeMetadata(pub *apigwv1.Publication) *corev3.Metadata {
+	return &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{metadataNamespace: {Fields: map[string]*structpb.Value{
+		"api_id": structpb.NewStringValue(pub.ApiId),
+	}}}}
+}
+
+// mockAction answers with the mock's status, body and headers.
+func (p *pubPlan) mockAction(m *mockBackend) (routeAction, error) {
+	d := &routev3.DirectResponseAction{Status: uint32(m.status)}
+	if m.body != "" {
+		d.Body = &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: m.body}}
+	}
+	a := routeAction{direct: d}
+	for _, h := range m.headers {
+		a.respHeaders = append(a.respHeaders, &corev3.HeaderValueOption{
+			Header:       &corev3.HeaderValue{Key: h.Key, Value: escapeFormatter(h.Value)},
+			AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
+		})
+	}
+	if p.api.Cors {
+		a.respHeaders = append(a.respHeaders, corsMockHeaders()...)
+	}
+	return a, nil
+}
+
+// clusterAction forwards to a backend cluster with the API's timeout,
+// retries, host header, hash policy and rate limits.
+func (p *pubPlan) clusterAction(b *httpBackend, spec *clusterSpec, rw pathRewrite, hdrs []*corev3.HeaderValueOption) routeAction {
+	timeout := b.timeout
+	if timeout <= 0 {
+		timeout = model.DefaultBackendTimeout
+	}
+	timeout = min(timeout, model.AbsoluteMaxTimeout)
+	d := durationpb.New(time.Duration(timeout) * time.Millisecond)
+	a := &routev3.RouteAction{
+		ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: spec.name},
+		Timeout:          d,
+		IdleTimeout:      d,
+		RetryPolicy:      p.retryPolicy(b.retry),
+		RateLimits:       p.rls,
+		HashPolicy:       spec.hashPolicy(),
+	}
+	switch {
+	case b.usesChannel() && b.proxyHost != "":
+		a.HostRewriteSpecifier = &routev3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: b.proxyHost}
+	case !b.usesChannel():
+		a.HostRewriteSpecifier = &routev3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: b.urlDomain}
+	}
+	rw.apply(a, &p.packer)
+	return routeAction{route: a, reqHeaders: hdrs}
+}
+
+// retryPolicy maps APIG retry_count (spec §1.8): -1 retries idempotent
+// methods once, 0 never, n up to n times.
+func (p *pubPlan) retryPolicy(count *int32) *routev3.RetryPolicy {
+	n := int32(-1)
+	if count != nil {
+		n = *count
+	}
+	if n == 0 {
+		return nil
+	}
+	rp := &routev3.RetryPolicy{RetryOn: "connect-failure,refused-stream,reset"}
+	if n < 0 {
+		rp.NumRetries = wrapU32(1)
+		rp.RetriableRequestHeaders = []*routev3.HeaderMatcher{{
+			Name:        ":method",
+			InvertMatch: true,
+			HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{
+				MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: "^(?:POST|PATCH)$"}},
+			}},
+		}}
+		return rp
+	}
+	rp.NumRetries = wrapU32(uint32(n))
+	return rp
+}

@@ -1,0 +1,112 @@
+// Package translate turns one apigw instance (a model.Instance view of a
+// snapshot) into the Envoy resources that serve it: listeners, route
+// configurations, clusters, endpoints and secrets. It is pure: no I/O, no
+// clock and no globals. Every resource passes go-control-plane's
+// ValidateAll (typed configs are validated before they are packed), names
+// and order are deterministic, and a published API that cannot be served
+// is left out and reported in Resources.Problems while the rest is served.
+//
+// Build translates from scratch; a Builder does the same but reuses the
+// results of publications, groups and clusters whose inputs did not change
+// since its previous Build, so that a one-API change costs one API.
+package translate
+
+import (
+	"time"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+
+	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/dataplane"
+)
+
+// Options are the deployment settings the definitions do not carry.
+type Options struct {
+	// ListenAddress is the address both listeners bind (default 0.0.0.0).
+	ListenAddress string
+	// HTTPPort and HTTPSPort are the listener ports (default 8080, 8443).
+	HTTPPort, HTTPSPort uint32
+	// ExtAuthzAddress and RateLimitAddress are host:port of the ext_authz
+	// and rate-limit services (default 127.0.0.1 on apigw's own ports).
+	ExtAuthzAddress, RateLimitAddress string
+	// ExtAuthzTimeout bounds a Check call (default 2s); routes of APIs
+	// with a custom authorizer get the authorizer's timeout plus 1s.
+	ExtAuthzTimeout time.Duration
+	// RateLimitTimeout bounds a ShouldRateLimit call (default 100ms).
+	RateLimitTimeout time.Duration
+	// ConnectTimeout is the upstream connect timeout (default 5s).
+	ConnectTimeout time.Duration
+	// HTTPRouting chooses how the HTTP listener finds a group's routes:
+	// "scoped" gives each group its own RouteConfiguration, chosen by the
+	// request's host over SRDS, so that a change to one API sends one
+	// group's routes; "single" puts every group in one RouteConfiguration
+	// (needed for wildcard domains, which a scope key cannot express);
+	// "auto" (the default) is scoped unless a group has a wildcard domain
+	// or no group has a host.
+	HTTPRouting string
+	// UpstreamCAFile, when set, is a CA bundle path on the Envoy hosts used
+	// to verify HTTPS backends (SAN = backend host). Empty: not verified,
+	// as APIG does by default.
+	UpstreamCAFile string
+}
+
+func (o Options) withDefaults() Options {
+	if o.ListenAddress == "" {
+		o.ListenAddress = "0.0.0.0"
+	}
+	if o.HTTPPort == 0 {
+		o.HTTPPort = 8080
+	}
+	if o.HTTPSPort == 0 {
+		o.HTTPSPort = 8443
+	}
+	if o.ExtAuthzAddress == "" {
+		o.ExtAuthzAddress = "127.0.0.1:" + itoa(dataplane.PortExtAuth)
+	}
+	if o.RateLimitAddress == "" {
+		o.RateLimitAddress = "127.0.0.1:" + itoa(dataplane.PortRateLimit)
+	}
+	if o.ExtAuthzTimeout == 0 {
+		o.ExtAuthzTimeout = 2 * time.Second
+	}
+	if o.RateLimitTimeout == 0 {
+		o.RateLimitTimeout = 100 * time.Millisecond
+	}
+	if o.HTTPRouting == "" {
+		o.HTTPRouting = RoutingAuto
+	}
+	if o.ConnectTimeout == 0 {
+		o.ConnectTimeout = 5 * time.Second
+	}
+	return o
+}
+
+// HTTP routing modes (Options.HTTPRouting).
+const (
+	RoutingAuto   = "auto"
+	RoutingScoped = "scoped"
+	RoutingSingle = "single"
+)
+
+// Resources are the Envoy resources of one instance, each list sorted by
+// name. Never modify them: a Builder shares unchanged messages between
+// successive results.
+type Resources struct {
+	Listeners []*listenerv3.Listener
+	Routes    []*routev3.RouteConfiguration
+	Scopes    []*routev3.ScopedRouteConfiguration
+	Clusters  []*clusterv3.Cluster
+	Endpoints []*endpointv3.ClusterLoadAssignment
+	Secrets   []*tlsv3.Secret
+	// Problems lists the published APIs (and domains) left out, with why.
+	Problems []model.APIProblem
+}
+
+// Build translates an instance from scratch.
+func Build(in *model.Instance, opts Options) (*Resources, error) {
+	return NewBuilder(opts).Build(in)
+}
