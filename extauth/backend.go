@@ -144,12 +144,9 @@ func (c *call) systemValue(ns, key string) (string, bool) {
 // those set.
 func (c *call) buildBackendPath(uri string, vals []kv) string {
 	var b strings.Builder
-	n := len(uri) + len(c.rest) + len(c.req.rawQuery) + 2
+	n := len(uri) + len(c.rest) + 1
 	for _, v := range vals {
 		n += len(v.v)
-	}
-	for _, q := range c.setQuery {
-		n += len(q.k) + len(q.v) + 2
 	}
 	b.Grow(n)
 	if uri == "" || uri[0] != '/' {
@@ -184,49 +181,7 @@ func (c *call) buildBackendPath(uri string, vals []kv) string {
 		b.WriteString(trimmed)
 		b.WriteString(c.rest)
 	}
-	c.writeQuery(&b)
 	return b.String()
-}
-
-// writeQuery appends "?" and the backend query, if there is one.
-func (c *call) writeQuery(b *strings.Builder) {
-	if len(c.setQuery) == 0 && len(c.rmQuery) == 0 {
-		if c.req.rawQuery != "" {
-			b.WriteByte('?')
-			b.WriteString(c.req.rawQuery)
-		}
-		return
-	}
-	sep := byte('?')
-	for _, q := range c.req.params() {
-		if c.queryTouched(q.rawKey) || c.queryTouched(q.key) {
-			continue
-		}
-		b.WriteByte(sep)
-		sep = '&'
-		b.WriteString(q.piece)
-	}
-	for _, s := range c.setQuery {
-		b.WriteByte(sep)
-		sep = '&'
-		b.WriteString(s.k)
-		b.WriteByte('=')
-		b.WriteString(s.v)
-	}
-}
-
-func (c *call) queryTouched(k string) bool {
-	for _, s := range c.setQuery {
-		if s.k == k {
-			return true
-		}
-	}
-	for _, r := range c.rmQuery {
-		if r == k {
-			return true
-		}
-	}
-	return false
 }
 
 // Mutations of the backend request.

@@ -46,8 +46,8 @@ func TestAppSignatureAllowed(t *testing.T) {
 		if got := a.querySet["tag"]; got != "%5Bapi%5D%20x%26y" {
 			t.Errorf("constant query tag = %q", got)
 		}
-		if got := a.meta[dataplane.MetaBackendPath]; got != "/v1/pets/42?b=2&a=1&a=0&tag=%5Bapi%5D%20x%26y" {
-			t.Errorf("backend_path = %q", got)
+		if got := upstream(t, r.path, a); !sameURL(got, "/v1/pets/42?b=2&a=1&a=0&tag=%5Bapi%5D%20x%26y") {
+			t.Errorf("upstream = %q", got)
 		}
 		for k, v := range map[string]string{dataplane.MetaAppID: "app1", dataplane.MetaClientIP: "198.51.100.7", dataplane.MetaAPIID: "api-app", dataplane.MetaEnvID: model.ReleaseEnvID} {
 			if a.meta[k] != v {

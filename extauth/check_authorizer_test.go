@@ -83,8 +83,8 @@ func TestCustomAuthorizer(t *testing.T) {
 	if a.headers["x-user"] != "alice" || a.headers["x-backend-grant"] != "rw" {
 		t.Errorf("authorizer context not mapped: %v", a.headers)
 	}
-	if a.meta[dataplane.MetaBackendPath] != "/custom?x=1" {
-		t.Errorf("backend_path %q", a.meta[dataplane.MetaBackendPath])
+	if got := upstream(t, "/custom?x=1", a); got != "/custom?x=1" {
+		t.Errorf("upstream %q", got)
 	}
 	ev := az.last("/front")
 	if ev.Type != "FRONTEND" || ev.UserData != "tenant-a" || ev.QueryStringParameters["x"] != "1" || ev.RequestContext.APIID != "api-authz" ||
@@ -113,7 +113,7 @@ func TestCustomAuthorizer(t *testing.T) {
 
 	// Authorizer context drives a policy backend (FunctionGraph response shape).
 	a = allowedResp(t, h.check(req("root").checkRequest()))
-	if a.headers[dataplane.PolicyHeader] != "admins" || a.meta[dataplane.MetaBackendPath] != "/admin?x=1" {
+	if a.headers[dataplane.PolicyHeader] != "admins" || upstream(t, "/custom?x=1", a) != "/admin?x=1" {
 		t.Errorf("admin policy: %v %v", a.headers, a.meta)
 	}
 

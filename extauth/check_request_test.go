@@ -143,8 +143,8 @@ func TestRequestParameters(t *testing.T) {
 				if !slices.Contains(a.queryRm, "secret") || !slices.Contains(a.removed, "x-internal") {
 					t.Errorf("pass_through=never not stripped: query %v headers %v", a.queryRm, a.removed)
 				}
-				if got := a.meta[dataplane.MetaBackendPath]; got != "/search?q=%E4%BD%A0%E5%A5%BD&keep=1&limit=10&size=10" {
-					t.Errorf("backend_path = %q", got)
+				if got := upstream(t, "/search?q=%E4%BD%A0%E5%A5%BD&secret=s3&keep=1", a); !sameURL(got, "/search?q=%E4%BD%A0%E5%A5%BD&keep=1&limit=10&size=10") {
+					t.Errorf("upstream = %q", got)
 				}
 			}},
 		{name: "given-values-kept", path: "/search?limit=50", hdrs: map[string]string{"x-mode": "fast", "x-lang": "de"},
@@ -155,8 +155,8 @@ func TestRequestParameters(t *testing.T) {
 				if a.querySet["size"] != "50" {
 					t.Errorf("size = %q", a.querySet["size"])
 				}
-				if got := a.meta[dataplane.MetaBackendPath]; got != "/search?limit=50&size=50" {
-					t.Errorf("backend_path = %q", got)
+				if got := upstream(t, "/search?limit=50", a); !sameURL(got, "/search?limit=50&size=50") {
+					t.Errorf("upstream = %q", got)
 				}
 			}},
 	}
@@ -183,8 +183,8 @@ func TestBackendMapping(t *testing.T) {
 	if a.headers["test01"] != "aaa" || a.headers["test03"] != "ccc" {
 		t.Errorf("headers %v", a.headers)
 	}
-	if got := a.meta[dataplane.MetaBackendPath]; got != "/v1.0/bbb?test03=ccc" {
-		t.Errorf("backend_path = %q", got)
+	if got := upstream(t, "/v1.0/aaa?test03=ccc", a); got != "/v1.0/bbb?test03=ccc" {
+		t.Errorf("upstream = %q", got)
 	}
 	// A header value is percent-encoded into the path.
 	a = allowedResp(t, h.check(envoyRequest{api: "api-map", path: "/v1.0/a%20b", headers: map[string]string{"test02": "x/y z"}}.checkRequest()))
@@ -209,8 +209,8 @@ func TestBackendMapping(t *testing.T) {
 			r = envoyRequest{api: p.api, path: p.in}
 		}
 		a := allowedResp(t, h.check(r.checkRequest()))
-		if got := a.meta[dataplane.MetaBackendPath]; got != p.want {
-			t.Errorf("%s %s: backend_path = %q, want %q", p.api, p.in, got, p.want)
+		if got := upstream(t, p.in, a); !sameURL(got, p.want) {
+			t.Errorf("%s %s: upstream = %q, want %q", p.api, p.in, got, p.want)
 		}
 	}
 	if status, _, _ := denied(t, h.check(envoyRequest{api: "api-prefix", path: "/testing"}.checkRequest())); status != 404 {
@@ -253,8 +253,8 @@ func TestPolicyBackends(t *testing.T) {
 			if c.hdrs[dataplane.PolicyHeader] != "" && !slices.Contains(a.removed, dataplane.PolicyHeader) {
 				t.Errorf("client-sent policy header not removed: %v", a.removed)
 			}
-			if got := a.meta[dataplane.MetaBackendPath]; got != c.backend {
-				t.Errorf("backend_path %q, want %q", got, c.backend)
+			if got := upstream(t, c.path, a); got != c.backend {
+				t.Errorf("upstream %q, want %q", got, c.backend)
 			}
 			if c.policy == "gold_tier" && a.headers["x-tier"] != "gold" {
 				t.Errorf("policy backend parameters not applied: %v", a.headers)

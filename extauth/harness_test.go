@@ -381,3 +381,42 @@ func (h *harness) counter(name string, labels map[string]string) float64 {
 	}
 	return 0
 }
+
+// upstream returns what Envoy sends upstream after an allow: the route's
+// path_rewrite replaces the path with backend_path and keeps the query,
+// to which Envoy applied query_parameters_to_remove and _to_set.
+func upstream(t testing.TB, reqPath string, a allowed) string {
+	t.Helper()
+	_, rawQuery, _ := strings.Cut(reqPath, "?")
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		t.Fatalf("request query: %v", err)
+	}
+	for _, k := range a.queryRm {
+		q.Del(k)
+	}
+	for k, v := range a.querySet {
+		dv, err := url.QueryUnescape(v)
+		if err != nil {
+			t.Fatalf("query_parameters_to_set %s=%q is not encoded: %v", k, v, err)
+		}
+		q.Set(k, dv)
+	}
+	path := a.meta[dataplane.MetaBackendPath]
+	if strings.Contains(path, "?") {
+		t.Fatalf("backend_path %q must not carry a query: path_rewrite keeps the request's", path)
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}
+
+// sameURL compares two path?query strings, ignoring query order.
+func sameURL(a, b string) bool {
+	pa, qa, _ := strings.Cut(a, "?")
+	pb, qb, _ := strings.Cut(b, "?")
+	va, _ := url.ParseQuery(qa)
+	vb, _ := url.ParseQuery(qb)
+	return pa == pb && va.Encode() == vb.Encode()
+}

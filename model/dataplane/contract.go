@@ -30,14 +30,14 @@ const (
 	// MetaClientIP is the real client IP per the instance's real-IP
 	// settings.
 	MetaClientIP = "client_ip"
-	// MetaBackendPath is the backend path (with query) computed by
-	// ext_authz, used by the route's path_rewrite.
+	// MetaBackendPath is the backend path computed by ext_authz, used by
+	// the route's path_rewrite.
 	//
 	// Routes use it only when Envoy cannot compute the backend path itself
 	// (see docs/xds.md, "Contract with ext_authz"). Envoy's path_rewrite
 	// replaces the path and keeps the request's query string, so the value
-	// should be the percent-encoded path alone; query parameters are
-	// changed with the CheckResponse's query_parameters_to_set.
+	// is the percent-encoded path alone; query parameters are changed with
+	// the CheckResponse's query_parameters_to_set and _to_remove.
 	MetaBackendPath = "backend_path"
 	// MetaAPIID and MetaEnvID name the API and environment the request
 	// was checked against (also on denials of a known API).
