@@ -50,6 +50,8 @@ type proc struct {
 	ops  string
 	adm  string
 	etcd string
+	xds  string
+	auth string
 }
 
 func start(t *testing.T, bin, dataDir string, etcdPort, peerPort int) *proc {
@@ -57,13 +59,15 @@ func start(t *testing.T, bin, dataDir string, etcdPort, peerPort int) *proc {
 	p := &proc{out: &bytes.Buffer{}, etcd: fmt.Sprintf("127.0.0.1:%d", etcdPort)}
 	p.ops = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	p.adm = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	p.xds = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	p.auth = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	p.cmd = exec.Command(bin,
 		"--data-dir", dataDir,
 		"--embedded-etcd-client-url", "http://"+p.etcd,
 		"--embedded-etcd-peer-url", fmt.Sprintf("http://127.0.0.1:%d", peerPort),
 		"--admin-addr", p.adm, "--ops-addr", p.ops,
-		"--xds-addr", fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		"--extauth-addr", fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		"--xds-addr", p.xds,
+		"--extauth-addr", p.auth,
 		"--ratelimit-addr", fmt.Sprintf("127.0.0.1:%d", freePort(t)))
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
@@ -131,7 +135,7 @@ func TestBinaryServesAndPersistsDefinitions(t *testing.T) {
 	c := p.admin(t)
 	for _, m := range []*apigwv1.Resource{
 		model.Wrap(&apigwv1.ApiGroup{Name: "pets"}),
-		model.Wrap(&apigwv1.Api{Name: "list_pets", GroupId: "pets", ReqMethod: "GET", ReqUri: "/pets",
+		model.Wrap(&apigwv1.Api{Name: "list_pets", GroupId: "pets", ReqMethod: "GET", ReqUri: "/pets", AuthType: "APP", ReqProtocol: "BOTH",
 			BackendApi: &apigwv1.BackendApi{UrlDomain: "10.0.0.1:8080", ReqUri: "/pets"}}),
 	} {
 		if _, err := c.Create(ctx, &adminv1.CreateRequest{Resource: m}); err != nil {
@@ -170,6 +174,11 @@ func TestBinaryServesAndPersistsDefinitions(t *testing.T) {
 	if len(keys) != 4 {
 		t.Errorf("want exactly group, api, publication and release keys, got\n%s", all)
 	}
+
+	// Envoy's side: the published route reaches an ADS client of instance
+	// "default", and ext_authz answers the check that route would send.
+	routeName := checkXDS(t, p.xds, "/pets")
+	checkExtAuthz(t, p.auth, routeName, pub.Publication)
 
 	p.stop(t)
 	p2 := start(t, bin, dir, etcdPort, peerPort)

@@ -1,13 +1,21 @@
 package server
 
 import (
+	"context"
+
 	"google.golang.org/grpc"
 
+	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/model/admin"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
+	xdsserver "github.com/apigw/apigw/xds/server"
+	"github.com/apigw/apigw/xds/snapshot"
+	xdssync "github.com/apigw/apigw/xds/sync"
+	"github.com/apigw/apigw/xds/translate"
 )
 
-// services returns the gRPC components enabled by the configuration.
+// services returns the gRPC components enabled by the configuration. The
+// register functions run after the store is connected.
 func services(d *deps) ([]service, error) {
 	var out []service
 	if d.cfg.Has(CompAdmin) {
@@ -15,10 +23,39 @@ func services(d *deps) ([]service, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, service{name: CompAdmin, addr: d.cfg.AdminAddr, opts: opts, register: func(s *grpc.Server) error {
+		out = append(out, service{name: CompAdmin, addr: d.cfg.AdminAddr, opts: opts, register: func(_ context.Context, s *grpc.Server) error {
 			adminv1.RegisterAdminServiceServer(s, admin.New(d.store, d.feed, d.status, d.log))
 			return nil
 		}})
 	}
+	if d.cfg.Has(CompXDS) {
+		cache := snapshot.New(d.log)
+		out = append(out, service{name: CompXDS, addr: d.cfg.XDSAddr,
+			register: func(ctx context.Context, s *grpc.Server) error {
+				xdsserver.New(ctx, cache, d.status, d.log, xdsserver.Options{Registerer: d.reg}).Register(s)
+				return nil
+			},
+			run: func(ctx context.Context) error {
+				return xdssync.New(d.feed, cache, d.status, d.log, xdssync.Options{Translate: translateOptions(d.cfg), Registerer: d.reg}).Run(ctx)
+			}})
+	}
+	if d.cfg.Has(CompExtAuth) {
+		out = append(out, service{name: CompExtAuth, addr: d.cfg.ExtAuthAddr, register: func(_ context.Context, s *grpc.Server) error {
+			opts := []extauth.Option{extauth.WithRegisterer(d.reg), extauth.WithFailOpen(d.cfg.ExtAuthFailOpen)}
+			if d.cfg.ServerName != "" {
+				opts = append(opts, extauth.WithServerName(d.cfg.ServerName))
+			}
+			extauth.New(d.feed, d.log, opts...).Register(s)
+			return nil
+		}})
+	}
 	return out, nil
+}
+
+func translateOptions(c *Config) translate.Options {
+	return translate.Options{
+		HTTPPort: uint32(c.EnvoyHTTPPort), HTTPSPort: uint32(c.EnvoyHTTPSPort),
+		ExtAuthzAddress: c.EnvoyExtAuthAddr, RateLimitAddress: c.EnvoyRateLimitAddr,
+		HTTPRouting: c.HTTPRouting, UpstreamCAFile: c.UpstreamCAFile,
+	}
 }

@@ -58,6 +58,14 @@ type Config struct {
 
 	RedisURL          string
 	RateLimitFailOpen bool
+	ExtAuthFailOpen   bool
+
+	EnvoyHTTPPort, EnvoyHTTPSPort uint
+	EnvoyExtAuthAddr              string
+	EnvoyRateLimitAddr            string
+	HTTPRouting                   string
+	UpstreamCAFile                string
+	ServerName                    string
 
 	LogLevel  slog.Level
 	LogFormat string
@@ -103,6 +111,14 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs.BoolVar(&c.AdminInsecure, "admin-insecure", false, "Allow the admin API beyond loopback without TLS or a token.")
 	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis URL for shared rate-limit counters (redis://host:port/0); empty keeps counters in memory.")
 	fs.BoolVar(&c.RateLimitFailOpen, "ratelimit-fail-open", true, "Allow requests when Redis is unreachable (false rejects them).")
+	fs.BoolVar(&c.ExtAuthFailOpen, "extauth-fail-open", false, "Allow requests when ext_authz hits an internal error (a deny is never affected).")
+	fs.UintVar(&c.EnvoyHTTPPort, "envoy-http-port", 8080, "Port of the HTTP listener given to Envoy.")
+	fs.UintVar(&c.EnvoyHTTPSPort, "envoy-https-port", 8443, "Port of the HTTPS listener given to Envoy.")
+	fs.StringVar(&c.EnvoyExtAuthAddr, "envoy-extauth-address", "127.0.0.1:18001", "host:port at which Envoy reaches the ext_authz service (a sidecar: 127.0.0.1).")
+	fs.StringVar(&c.EnvoyRateLimitAddr, "envoy-ratelimit-address", "127.0.0.1:18002", "host:port at which Envoy reaches the rate-limit service.")
+	fs.StringVar(&c.HTTPRouting, "http-routing", "auto", "How Envoy finds a group's routes: auto, scoped (one route table per group over SRDS) or single.")
+	fs.StringVar(&c.UpstreamCAFile, "upstream-ca-file", "", "CA bundle path on the Envoy hosts to verify HTTPS backends (empty: not verified, as APIG).")
+	fs.StringVar(&c.ServerName, "server-name", "", "Gateway server name for the serverName system parameter (default the host name).")
 	fs.StringVar(&logLevel, "log-level", "info", "Log level: debug, info, warn, error.")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "Log format: text or json.")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "Time allowed for a graceful shutdown.")
@@ -168,7 +184,16 @@ func (c *Config) finish(components, endpoints, logLevel string) error {
 	if c.Has(CompAdmin) && !c.AdminInsecure && !loopback(c.AdminAddr) && c.AdminTLSCert == "" && c.AdminToken == "" && c.AdminTokenFile == "" {
 		errs = append(errs, fmt.Errorf("--admin-addr %s is not loopback: set --admin-tls-cert-file/--admin-tls-key-file or an admin token, or --admin-insecure", c.AdminAddr))
 	}
-	for name, addr := range map[string]string{"--xds-addr": c.XDSAddr, "--extauth-addr": c.ExtAuthAddr, "--ratelimit-addr": c.RateLimitAddr, "--admin-addr": c.AdminAddr, "--ops-addr": c.OpsAddr} {
+	if c.HTTPRouting != "auto" && c.HTTPRouting != "scoped" && c.HTTPRouting != "single" {
+		errs = append(errs, fmt.Errorf("--http-routing must be auto, scoped or single (got %q)", c.HTTPRouting))
+	}
+	for name, p := range map[string]uint{"--envoy-http-port": c.EnvoyHTTPPort, "--envoy-https-port": c.EnvoyHTTPSPort} {
+		if p == 0 || p > 65535 {
+			errs = append(errs, fmt.Errorf("%s must be 1-65535 (got %d)", name, p))
+		}
+	}
+	for name, addr := range map[string]string{"--xds-addr": c.XDSAddr, "--extauth-addr": c.ExtAuthAddr, "--ratelimit-addr": c.RateLimitAddr, "--admin-addr": c.AdminAddr, "--ops-addr": c.OpsAddr,
+		"--envoy-extauth-address": c.EnvoyExtAuthAddr, "--envoy-ratelimit-address": c.EnvoyRateLimitAddr} {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}

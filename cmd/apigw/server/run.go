@@ -34,7 +34,7 @@ type service struct {
 	name     string
 	addr     string
 	opts     []grpc.ServerOption
-	register func(*grpc.Server) error
+	register func(ctx context.Context, s *grpc.Server) error
 	// run is an optional background loop, stopped by ctx.
 	run func(ctx context.Context) error
 }
@@ -102,7 +102,7 @@ func Run(ctx context.Context, cfg *Config, logOut io.Writer) error {
 	servers := make([]*grpc.Server, 0, len(svcs))
 	for i, s := range svcs {
 		gs, hs := newGRPCServer(s.opts...)
-		if err := s.register(gs); err != nil {
+		if err := s.register(gctx, gs); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 		servers = append(servers, gs)
