@@ -1,5 +1,7 @@
 package descriptor
 
+import "github.com/apigw/apigw/model/dataplane"
+
 // Additions to the scheme for what the service cannot otherwise see. Both
 // are answered OK and never counted.
 //
@@ -34,11 +36,11 @@ const (
 const (
 	MetadataNamespace = "envoy.filters.http.ratelimit"
 
-	// MetaErrorCode, MetaErrorMessage and MetaErrorType have the same
-	// meaning as dataplane.MetaErrorCode etc. for ext_authz.
-	MetaErrorCode    = "error_code"
-	MetaErrorMessage = "error_message"
-	MetaErrorType    = "error_type"
+	// MetaErrorCode, MetaErrorMessage and MetaErrorType are the keys
+	// ext_authz uses for its denials.
+	MetaErrorCode    = dataplane.MetaErrorCode
+	MetaErrorMessage = dataplane.MetaErrorMessage
+	MetaErrorType    = dataplane.MetaErrorType
 	// MetaStatus is the HTTP status the rendered gateway response asks for.
 	MetaStatus = "status"
 	// MetaDim is the dimension whose limit was hit (DimAPI, ..., DimAppQuota).
