@@ -32,7 +32,9 @@ func Sliding(size time.Duration, buckets int) Window { return Window{Size: size,
 // the Unix epoch.
 func Fixed(size, offset time.Duration) Window { return Window{Size: size, Offset: offset} }
 
-func (w Window) valid() bool { return w.Size > 0 && w.Buckets >= 0 && w.width() >= int64(time.Millisecond) }
+func (w Window) valid() bool {
+	return w.Size > 0 && w.Buckets >= 0 && w.width() >= int64(time.Millisecond)
+}
 
 // width is the bucket width in nanoseconds.
 func (w Window) width() int64 {

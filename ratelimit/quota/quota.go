@@ -22,8 +22,8 @@ import (
 
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/gwresp"
-	"github.com/apigw/apigw/ratelimit/descriptor"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+	"github.com/apigw/apigw/ratelimit/descriptor"
 )
 
 // Limit is the limit that applies to one descriptor.

@@ -10,10 +10,10 @@ import (
 
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/gwresp"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit/descriptor"
 	fx "github.com/apigw/apigw/ratelimit/internal/fixture"
 	"github.com/apigw/apigw/ratelimit/quota"
-	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
 func desc(api, env, dim, subject string) descriptor.Descriptor {
