@@ -32,9 +32,9 @@ func newClock() *fakeClock {
 	return c
 }
 
-func (c *fakeClock) Now() time.Time                { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *fakeClock) Set(d time.Duration)           { c.ns.Store(epoch.Add(d).UnixNano()) }
-func (c *fakeClock) Advance(d time.Duration)       { c.ns.Add(int64(d)) }
+func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *fakeClock) Set(d time.Duration)     { c.ns.Store(epoch.Add(d).UnixNano()) }
+func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 type env struct {
 	client rlsv3.RateLimitServiceClient

@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/apigw/apigw/model"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
 	fx "github.com/apigw/apigw/ratelimit/internal/fixture"
-	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
 func exclusive(api, user, app, ip int32) *apigwv1.Throttle {
