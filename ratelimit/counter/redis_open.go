@@ -33,11 +33,15 @@ func OpenRedis(spec string, opts ...RedisOption) (*Redis, error) {
 	return r, nil
 }
 
-// redis client timeouts: commands honour the caller's deadline; dialing
-// a dead server must not stall requests for long.
+// Client settings for a request path: commands honour the caller's
+// deadline, a dead server is dialled once per attempt rather than with
+// go-redis' 5 retries 100ms apart, and a script call is never resent (it
+// is not idempotent: a lost reply must not count twice).
 const (
-	dialTimeout = time.Second
-	ioTimeout   = time.Second
+	dialTimeout   = time.Second
+	ioTimeout     = time.Second
+	dialerRetries = 1
+	noRetries     = -1
 )
 
 func redisClient(spec string) (redis.UniversalClient, error) {
@@ -51,7 +55,7 @@ func redisClient(spec string) (redis.UniversalClient, error) {
 			addrs[i] = strings.TrimSpace(addrs[i])
 		}
 		return redis.NewUniversalClient(&redis.UniversalOptions{
-			Addrs: addrs, ContextTimeoutEnabled: true,
+			Addrs: addrs, ContextTimeoutEnabled: true, DialerRetries: dialerRetries, MaxRetries: noRetries,
 			DialTimeout: dialTimeout, ReadTimeout: ioTimeout, WriteTimeout: ioTimeout,
 		}), nil
 	}
@@ -68,7 +72,7 @@ func redisClient(spec string) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, fmt.Errorf("counter: redis cluster url: %w", err)
 		}
-		o.ContextTimeoutEnabled = true
+		o.ContextTimeoutEnabled, o.DialerRetries, o.MaxRetries = true, dialerRetries, noRetries
 		defaults(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout)
 		return redis.NewClusterClient(o), nil
 	}
@@ -76,7 +80,7 @@ func redisClient(spec string) (redis.UniversalClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("counter: redis url: %w", err)
 	}
-	o.ContextTimeoutEnabled = true
+	o.ContextTimeoutEnabled, o.DialerRetries, o.MaxRetries = true, dialerRetries, noRetries
 	defaults(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout)
 	return redis.NewClient(o), nil
 }
