@@ -26,7 +26,8 @@ func conformance(t *testing.T, newCounter func(t *testing.T) Counter) {
 	t.Run("DuplicateKeys", func(t *testing.T) { testDuplicateKeys(t, newCounter(t)) })
 	t.Run("LimitEditKeepsCount", func(t *testing.T) { testLimitEdit(t, newCounter(t)) })
 	t.Run("HitsAddend", func(t *testing.T) { testHits(t, newCounter(t)) })
-	t.Run("ExactUnderConcurrency", func(t *testing.T) { testConcurrency(t, newCounter(t)) })
+	t.Run("ExactUnderConcurrency", func(t *testing.T) { testConcurrency(t, newCounter(t), "{t}conc-app-%d") })
+	t.Run("ExactAcrossSlots", func(t *testing.T) { testConcurrency(t, newCounter(t), "{q}conc-quota-%d") })
 	t.Run("InvalidWindow", func(t *testing.T) { testInvalid(t, newCounter(t)) })
 }
 
@@ -216,9 +217,10 @@ func testHits(t *testing.T, c Counter) {
 }
 
 // testConcurrency hammers shared counters from many goroutines: a request
-// touches a hot shared counter and one of a few per-app counters, all or
+// touches a hot shared counter and one of a few per-app counters (in the
+// same hash slot, or in another one with appKey "{q}..."), all or
 // nothing. The admitted totals must match the limits exactly.
-func testConcurrency(t *testing.T, c Counter) {
+func testConcurrency(t *testing.T, c Counter, appKey string) {
 	const (
 		workers  = 64
 		perW     = 60
@@ -234,7 +236,7 @@ func testConcurrency(t *testing.T, c Counter) {
 			out := make([]Result, 2)
 			for i := range perW {
 				app := (g + i) % apps
-				items := []Item{item("{t}conc-api", apiLimit, w), item(fmt.Sprintf("{t}conc-app-%d", app), appLimit, w)}
+				items := []Item{item("{t}conc-api", apiLimit, w), item(fmt.Sprintf(appKey, app), appLimit, w)}
 				if err := c.Take(context.Background(), at(time.Second), items, out); err != nil {
 					t.Error(err)
 					return

@@ -1,71 +1,137 @@
 package counter
 
-// takeScript admits one request's hits on counters that share a hash
-// slot, all or nothing, in one round trip.
+// Each counter is one string: the newest bucket index (a little-endian
+// double) followed by the ring of the span+1 counted buckets (uint32
+// each, bucket i at position i mod (span+1)), the same ring the memory
+// counter keeps. It expires when the newest bucket leaves the window.
+
+// takeScript admits a batch of requests on counters of one hash slot, in
+// order, each all or nothing: the result is what the requests would get
+// one after the other.
 //
-// Each counter is a hash: field = bucket index, value = hits in it. For
-// counter i, ARGV holds 5 values from argsPerKey*(i-1)+1: limit, hits,
-// current bucket, span (buckets before the current one that still count)
-// and the TTL in ms after which every counted bucket has left. Buckets
-// newer than the current one (another replica's clock running ahead)
-// count too; buckets older than the span are deleted.
+// ARGV holds, per key of KEYS, its span (buckets before the current one
+// that still count); then the number of requests; then per request its
+// number of items and per item itemArgs values: key index, limit, hits,
+// current bucket, TTL in ms once hits are added. A bucket older than the
+// newest one stored (another replica's clock running behind) counts as
+// the newest.
 //
-// The reply is {admitted (0/1), then per counter: count, oldest counted
-// bucket (-1 if none)}; the counts include this request's hits when it
-// was admitted.
+// The reply is, per request: admitted (0/1), then per item its count
+// (with the request's hits when admitted) and the oldest bucket holding
+// hits (-1 if none).
 const takeScript = `
-local n = #KEYS
-local sums, oldest, over = {}, {}, false
-for i = 1, n do
-  local a = (i - 1) * 5
-  local limit, cur, span = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
-  local kv = redis.call('HGETALL', KEYS[i])
-  local sum, old, stale = 0, -1, {}
-  for j = 1, #kv, 2 do
-    local b = tonumber(kv[j])
-    if b < cur - span then
-      stale[#stale + 1] = kv[j]
-    else
-      sum = sum + tonumber(kv[j + 1])
-      if old < 0 or b < old then old = b end
-    end
+local nk = #KEYS
+local fmts, n, c, ttl, dirty = {}, {}, {}, {}, {}
+for k = 1, nk do
+  local nb = tonumber(ARGV[k]) + 1
+  local f = fmts[nb]
+  if not f then
+    f = '<d' .. string.rep('I4', nb)
+    fmts[nb] = f
   end
-  if #stale > 0 then redis.call('HDEL', KEYS[i], unpack(stale)) end
-  local pending = 0
-  for k = 1, i do
-    if KEYS[k] == KEYS[i] then pending = pending + tonumber(ARGV[(k - 1) * 5 + 2]) end
+  local v = redis.call('GET', KEYS[k])
+  if v and #v == 8 + 4 * nb then
+    c[k] = {struct.unpack(f, v)}
+  else
+    local t = {false}
+    for i = 2, nb + 1 do t[i] = 0 end
+    c[k] = t
   end
-  if sum + pending > limit then over = true end
-  sums[i], oldest[i] = sum, old
+  n[k], ttl[k], dirty[k] = nb, 0, false
 end
-local res = {over and 0 or 1}
-for i = 1, n do
-  local a = (i - 1) * 5
-  local count, old = sums[i], oldest[i]
-  if not over then
-    redis.call('HINCRBY', KEYS[i], ARGV[a + 3], ARGV[a + 2])
-    redis.call('PEXPIRE', KEYS[i], ARGV[a + 5])
-    for k = 1, n do
-      if KEYS[k] == KEYS[i] then count = count + tonumber(ARGV[(k - 1) * 5 + 2]) end
-    end
-    if old < 0 then old = tonumber(ARGV[a + 3]) end
+-- advance moves counter k (c[k][1] = newest bucket, c[k][2 + i % n]
+-- = hits in bucket i) to bucket cur and returns its count.
+local function advance(k, cur)
+  local t, nb = c[k], n[k]
+  local head = t[1]
+  if not head then
+    t[1] = cur
+  elseif cur > head then
+    for i = head + 1, math.min(cur, head + nb) do t[2 + i % nb] = 0 end
+    t[1] = cur
   end
-  res[#res + 1] = count
-  res[#res + 1] = old
+  local sum = 0
+  for i = 2, nb + 1 do sum = sum + t[i] end
+  return sum
+end
+local function oldest(k)
+  local t, nb = c[k], n[k]
+  for i = t[1] - nb + 1, t[1] do
+    if t[2 + i % nb] > 0 then return i end
+  end
+  return -1
+end
+local pos = nk + 1
+local nreq = tonumber(ARGV[pos])
+pos = pos + 1
+local res, ik, ihits, isum = {}, {}, {}, {}
+for r = 1, nreq do
+  local m = tonumber(ARGV[pos])
+  pos = pos + 1
+  local over = false
+  for i = 1, m do
+    local a = pos + (i - 1) * 5
+    local k, hits = tonumber(ARGV[a]), tonumber(ARGV[a + 2])
+    local sum = advance(k, tonumber(ARGV[a + 3]))
+    local pending = hits
+    for j = 1, i - 1 do
+      if ik[j] == k then pending = pending + ihits[j] end
+    end
+    if sum + pending > tonumber(ARGV[a + 1]) then over = true end
+    ik[i], ihits[i], isum[i] = k, hits, sum
+  end
+  res[#res + 1] = over and 0 or 1
+  if not over then
+    for i = 1, m do
+      local k = ik[i]
+      local t = c[k]
+      local slot = 2 + t[1] % n[k]
+      t[slot] = t[slot] + ihits[i]
+      ttl[k] = math.max(ttl[k], tonumber(ARGV[pos + (i - 1) * 5 + 4]))
+      dirty[k] = true
+    end
+  end
+  for i = 1, m do
+    local k = ik[i]
+    local sum = isum[i]
+    if not over then
+      sum = 0
+      for j = 2, n[k] + 1 do sum = sum + c[k][j] end
+    end
+    res[#res + 1] = sum
+    res[#res + 1] = oldest(k)
+  end
+  pos = pos + m * 5
+end
+for k = 1, nk do
+  if dirty[k] then
+    redis.call('SET', KEYS[k], struct.pack(fmts[n[k]], unpack(c[k], 1, n[k] + 1)), 'PX', ttl[k])
+  end
 end
 return res
 `
 
-// undoScript takes back hits admitted by takeScript when another slot
-// refused the same request. ARGV per counter: hits, bucket.
+// itemArgs is the number of ARGV values per item in takeScript.
+const itemArgs = 5
+
+// undoScript takes back hits admitted by takeScript for requests another
+// slot refused. ARGV per key: span, hits, bucket.
 const undoScript = `
-for i = 1, #KEYS do
-  local a = (i - 1) * 2
-  if redis.call('EXISTS', KEYS[i]) == 1 then
-    redis.call('HINCRBY', KEYS[i], ARGV[a + 2], -tonumber(ARGV[a + 1]))
+for k = 1, #KEYS do
+  local a = (k - 1) * 3
+  local n = tonumber(ARGV[a + 1]) + 1
+  local fmt = '<d' .. string.rep('I4', n)
+  local v = redis.call('GET', KEYS[k])
+  if v and #v == 8 + 4 * n then
+    local t = {struct.unpack(fmt, v)}
+    local head, b = t[1], tonumber(ARGV[a + 3])
+    if b > head then b = head end
+    if b > head - n then
+      local i = 2 + b % n
+      t[i] = math.max(t[i] - tonumber(ARGV[a + 2]), 0)
+      redis.call('SET', KEYS[k], struct.pack(fmt, head, unpack(t, 2, n + 1)), 'KEEPTTL')
+    end
   end
 end
 return 0
 `
-
-const argsPerKey = 5
