@@ -18,16 +18,18 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/model"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
 	"github.com/apigw/apigw/ratelimit/descriptor"
 	fx "github.com/apigw/apigw/ratelimit/internal/fixture"
 	"github.com/apigw/apigw/ratelimit/internal/redistest"
-	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
 // noop is the floor: a gRPC RLS that answers OK without looking.
-type noop struct{ rlsv3.UnimplementedRateLimitServiceServer }
+type noop struct {
+	rlsv3.UnimplementedRateLimitServiceServer
+}
 
 func (noop) ShouldRateLimit(_ context.Context, req *rlsv3.RateLimitRequest) (*rlsv3.RateLimitResponse, error) {
 	st := make([]*rlsv3.RateLimitResponse_DescriptorStatus, len(req.Descriptors))
