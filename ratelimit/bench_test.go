@@ -74,25 +74,39 @@ func benchRequests(single bool) []*rlsv3.RateLimitRequest {
 	return out
 }
 
-type benchResult struct{ qps, p50, p99 float64 }
+// latencies collects call latencies of one backend over all rounds.
+type latencies struct {
+	calls   int
+	elapsed time.Duration
+	all     []time.Duration
+}
 
-// drive runs b.N calls from inflight goroutines sharing one connection
-// and reports throughput and latency percentiles.
-func drive(b *testing.B, client rlsv3.RateLimitServiceClient, reqs []*rlsv3.RateLimitRequest, inflight int) benchResult {
+func (l *latencies) qps() float64 { return float64(l.calls) / l.elapsed.Seconds() }
+
+func (l *latencies) pct(p int) float64 {
+	if len(l.all) == 0 {
+		return 0
+	}
+	slices.Sort(l.all)
+	return float64(l.all[len(l.all)*p/100].Microseconds())
+}
+
+// round keeps inflight calls going for d and records them.
+func round(b *testing.B, client rlsv3.RateLimitServiceClient, reqs []*rlsv3.RateLimitRequest, inflight int, d time.Duration, into *latencies) {
 	var next atomic.Int64
 	lat := make([][]time.Duration, inflight)
 	var wg sync.WaitGroup
-	b.ResetTimer()
 	start := time.Now()
+	deadline := start.Add(d)
 	for g := range inflight {
 		wg.Go(func() {
-			l := make([]time.Duration, 0, b.N/inflight+1)
+			var l []time.Duration
 			for {
 				i := next.Add(1) - 1
-				if i >= int64(b.N) {
+				t0 := time.Now()
+				if !t0.Before(deadline) {
 					break
 				}
-				t0 := time.Now()
 				resp, err := client.ShouldRateLimit(context.Background(), reqs[i%int64(len(reqs))])
 				l = append(l, time.Since(t0))
 				if err != nil || resp.OverallCode != rlsv3.RateLimitResponse_OK {
@@ -104,60 +118,68 @@ func drive(b *testing.B, client rlsv3.RateLimitServiceClient, reqs []*rlsv3.Rate
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	r := benchResult{qps: float64(b.N) / elapsed.Seconds()}
-	if len(all) > 0 {
-		r.p50 = float64(all[len(all)/2].Microseconds())
-		r.p99 = float64(all[len(all)*99/100].Microseconds())
+	into.elapsed += time.Since(start)
+	for _, l := range lat {
+		into.calls += len(l)
+		into.all = append(into.all, l...)
 	}
-	b.ReportMetric(r.qps, "req/s")
-	b.ReportMetric(r.p50, "p50-µs")
-	b.ReportMetric(r.p99, "p99-µs")
-	b.ReportMetric(0, "ns/op")
-	return r
 }
 
 // BenchmarkRLS compares, side by side at 1, 16 and 64 calls in flight
-// over one loopback gRPC connection: the no-op server (the floor), the
+// over one loopback gRPC connection: a no-op RLS (the floor), the
 // service with the memory counter, and with the Redis counter (on a
-// redis-server the benchmark starts, or APIGW_BENCH_REDIS=host:port).
-// With APIGW_BENCH_REFERENCE=host:port it also drives an
-// envoyproxy/ratelimit there (config: domain "bench", descriptor key
-// "app" with a huge limit, see README) with the same one-descriptor
-// requests. It ends with throughput ratios to the floor (go test -v).
-// Run with -benchtime=3s or more.
+// redis-server the benchmark starts, or APIGW_BENCH_REDIS=host:port);
+// with APIGW_BENCH_REFERENCE=host:port also an envoyproxy/ratelimit
+// there (config: domain "bench", descriptor key "app" with a limit never
+// reached; see README), fed the same one-descriptor requests.
+//
+// Each iteration is one round in which every backend runs for 400ms in
+// turn, so that noise from other work on the machine hits all of them
+// alike; run e.g. -benchtime=8x. It reports each backend's throughput
+// and p99 and the ratios: memory and redis to the floor, redis to the
+// reference.
 func BenchmarkRLS(b *testing.B) {
-	results := map[string]benchResult{}
+	const slice = 400 * time.Millisecond
 	for _, shape := range []string{"1desc", "route"} {
 		reqs := benchRequests(shape == "1desc")
-		for _, be := range benchBackends(shape) {
-			for _, n := range []int{1, 16, 64} {
-				name := fmt.Sprintf("%s/%s/inflight=%d", shape, be.name, n)
-				b.Run(name, func(b *testing.B) {
-					client, rq := be.client(b), reqs
-					if be.reqs != nil {
-						rq = be.reqs
-					}
-					results[name] = drive(b, client, rq, n)
-				})
-			}
-		}
-	}
-	for _, shape := range []string{"1desc", "route"} {
 		for _, n := range []int{1, 16, 64} {
-			floor := results[fmt.Sprintf("%s/noop/inflight=%d", shape, n)]
-			for _, be := range []string{"memory", "redis", "reference"} {
-				r, ok := results[fmt.Sprintf("%s/%s/inflight=%d", shape, be, n)]
-				if ok && floor.qps > 0 {
-					b.Logf("%-5s %-9s inflight=%-2d %6.0f req/s = %3.0f%% of the floor (%6.0f), p50 %5.0fµs p99 %5.0fµs (floor p99 %5.0fµs)",
-						shape, be, n, r.qps, 100*r.qps/floor.qps, floor.qps, r.p50, r.p99, floor.p99)
+			b.Run(fmt.Sprintf("%s/inflight=%d", shape, n), func(b *testing.B) {
+				bes := benchBackends(shape)
+				clients := make([]rlsv3.RateLimitServiceClient, len(bes))
+				for i, be := range bes {
+					clients[i] = be.client(b)
+					round(b, clients[i], reqsOf(be, reqs), n, slice/4, &latencies{}) // warm up
 				}
-			}
+				stats := make([]latencies, len(bes))
+				b.ResetTimer()
+				for range b.N {
+					for i, be := range bes {
+						round(b, clients[i], reqsOf(be, reqs), n, slice, &stats[i])
+					}
+				}
+				b.StopTimer()
+				qps := map[string]float64{}
+				for i, be := range bes {
+					qps[be.name] = stats[i].qps()
+					b.ReportMetric(stats[i].qps(), be.name+"-req/s")
+					b.ReportMetric(stats[i].pct(99), be.name+"-p99-µs")
+				}
+				b.ReportMetric(100*qps["memory"]/qps["noop"], "memory/floor-%")
+				b.ReportMetric(100*qps["redis"]/qps["noop"], "redis/floor-%")
+				if qps["reference"] > 0 {
+					b.ReportMetric(qps["redis"]/qps["reference"], "redis/reference-x")
+				}
+				b.ReportMetric(0, "ns/op")
+			})
 		}
 	}
+}
+
+func reqsOf(be benchBackend, reqs []*rlsv3.RateLimitRequest) []*rlsv3.RateLimitRequest {
+	if be.reqs != nil {
+		return be.reqs
+	}
+	return reqs
 }
 
 type benchBackend struct {
@@ -203,6 +225,7 @@ func benchBackends(shape string) []benchBackend {
 	}
 	return bes
 }
+
 func service(b *testing.B, c counter.Counter) func(*grpc.Server) {
 	feed := model.NewFeed()
 	feed.Publish(benchSnapshot())
@@ -211,4 +234,28 @@ func service(b *testing.B, c counter.Counter) func(*grpc.Server) {
 		b.Fatal(err)
 	}
 	return svc.Register
+}
+
+// BenchmarkShouldRateLimit measures the service's own work per call,
+// without gRPC, on the memory counter.
+func BenchmarkShouldRateLimit(b *testing.B) {
+	for _, shape := range []string{"1desc", "route"} {
+		b.Run(shape, func(b *testing.B) {
+			feed := model.NewFeed()
+			feed.Publish(benchSnapshot())
+			svc, err := ratelimit.New(feed, counter.NewMemory(), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			reqs := benchRequests(shape == "1desc")
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				if _, err := svc.ShouldRateLimit(ctx, reqs[i%len(reqs)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	rlsv3 "github.com/envoyproxy/go-control-plane/envoy/service/ratelimit/v3"
@@ -28,14 +29,10 @@ func (s *Service) answer(resp *rlsv3.RateLimitResponse, checks []check, results 
 		return
 	}
 	var hit *check
+	blocks := make([]statusBlock, len(checks)) // one allocation for all statuses
 	for i := range checks {
 		c, r := &checks[i], results[i]
-		st := &rlsv3.RateLimitResponse_DescriptorStatus{
-			Code:               rlsv3.RateLimitResponse_OK,
-			CurrentLimit:       currentLimit(c.limit),
-			LimitRemaining:     uint32(min(r.Remaining(c.limit.Requests), math.MaxUint32)),
-			DurationUntilReset: durationpb.New(r.Reset),
-		}
+		st := blocks[i].fill(c.limit, r)
 		if r.Over {
 			st.Code = rlsv3.RateLimitResponse_OVER_LIMIT
 			if m := s.m.overByDim[c.d.Dim]; m != nil {
@@ -58,13 +55,21 @@ func (s *Service) answer(resp *rlsv3.RateLimitResponse, checks []check, results 
 
 func rank(dim string) int { return slices.Index(descriptor.Dims, dim) }
 
-func currentLimit(l quota.Limit) *rlsv3.RateLimitResponse_RateLimit {
-	return &rlsv3.RateLimitResponse_RateLimit{
-		Name:            l.Name,
-		RequestsPerUnit: uint32(min(l.Requests, math.MaxUint32)),
-		Unit:            unit(l.Unit),
-		UnitMultiplier:  wrapperspb.UInt32(uint32(l.Interval)),
-	}
+// statusBlock holds the messages of one descriptor status.
+type statusBlock struct {
+	status rlsv3.RateLimitResponse_DescriptorStatus
+	limit  rlsv3.RateLimitResponse_RateLimit
+	mult   wrapperspb.UInt32Value
+	reset  durationpb.Duration
+}
+
+func (b *statusBlock) fill(l quota.Limit, r counter.Result) *rlsv3.RateLimitResponse_DescriptorStatus {
+	b.mult.Value = uint32(l.Interval)
+	b.limit.Name, b.limit.RequestsPerUnit, b.limit.Unit, b.limit.UnitMultiplier = l.Name, uint32(min(l.Requests, math.MaxUint32)), unit(l.Unit), &b.mult
+	b.reset.Seconds, b.reset.Nanos = int64(r.Reset/time.Second), int32(r.Reset%time.Second)
+	b.status.Code, b.status.CurrentLimit = rlsv3.RateLimitResponse_OK, &b.limit
+	b.status.LimitRemaining, b.status.DurationUntilReset = uint32(min(r.Remaining(l.Requests), math.MaxUint32)), &b.reset
+	return &b.status
 }
 
 func unit(u string) rlsv3.RateLimitResponse_RateLimit_Unit {

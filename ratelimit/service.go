@@ -132,7 +132,11 @@ func (s *Service) ShouldRateLimit(ctx context.Context, req *rlsv3.RateLimitReque
 		} else {
 			results = rbuf[:len(items)]
 		}
-		if err := s.counter.Take(ctx, s.clock.Now(), items, results); err != nil {
+		now := start
+		if _, real := s.clock.(systemClock); !real {
+			now = s.clock.Now()
+		}
+		if err := s.counter.Take(ctx, now, items, results); err != nil {
 			s.counterFailed(err)
 			if s.failure == FailOpen {
 				results = nil

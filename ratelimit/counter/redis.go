@@ -99,13 +99,42 @@ func NewRedis(client redis.UniversalClient, opts ...RedisOption) (*Redis, error)
 	return r, nil
 }
 
-// pending is one Take waiting for its batch.
+// pending is one Take waiting for its batch. The worker owns it (and
+// copies of the caller's items): a caller that gives up at its deadline
+// may reuse items and out at once.
 type pending struct {
 	items []Item
 	keys  []string
-	t     int64
 	res   []Result
+	t     int64
 	done  chan error
+	// storage for the common case of a few items
+	itemBuf [8]Item
+	keyBuf  [8]string
+	resBuf  [8]Result
+}
+
+func newPending(prefix string, items []Item, t int64) *pending {
+	p := &pending{t: t, done: make(chan error, 1)}
+	n := len(items)
+	if n <= len(p.itemBuf) {
+		p.items, p.keys, p.res = p.itemBuf[:n], p.keyBuf[:n], p.resBuf[:n]
+	} else {
+		p.items, p.keys, p.res = make([]Item, n), make([]string, n), make([]Result, n)
+	}
+	copy(p.items, items)
+	for i := range items {
+		p.keys[i] = storageKey(prefix, &items[i])
+	}
+	return p
+}
+
+// storageKey is the Redis key of an item's counter: the prefix, the
+// item's key and its window (a changed window is a new counter).
+func storageKey(prefix string, it *Item) string {
+	b := make([]byte, 0, len(prefix)+len(it.Key)+32)
+	b = append(append(append(b, prefix...), it.Key...), '|')
+	return string(it.Window.appendID(b))
 }
 
 // Take implements Counter.
@@ -116,13 +145,7 @@ func (r *Redis) Take(ctx context.Context, now time.Time, items []Item, out []Res
 	if len(items) == 0 {
 		return nil
 	}
-	// The worker owns copies: a caller that gives up at its deadline may
-	// reuse items and out at once.
-	p := &pending{items: append([]Item(nil), items...), keys: make([]string, len(items)), t: now.UnixNano(),
-		res: make([]Result, len(items)), done: make(chan error, 1)}
-	for i := range items {
-		p.keys[i] = r.prefix + items[i].Key + "|" + items[i].Window.id()
-	}
+	p := newPending(r.prefix, items, now.UnixNano())
 	select {
 	case r.queue <- p:
 	case <-ctx.Done():

@@ -2,7 +2,9 @@ package counter
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -58,28 +60,37 @@ func (r *Redis) plan(batch []*pending) []*call {
 	return calls
 }
 
+// args encodes the call's ARGV blob (see takeScript).
 func (c *call) args() []any {
 	n := len(c.keys) + 1
 	for _, s := range c.subs {
 		n += 1 + itemArgs*len(s.idx)
 	}
-	a := make([]any, 0, n)
+	b := make([]byte, 0, 8*n)
+	put := func(v int64) { b = binary.LittleEndian.AppendUint64(b, math.Float64bits(float64(v))) }
 	for _, sp := range c.span {
-		a = append(a, sp)
+		put(sp)
 	}
-	a = append(a, len(c.subs))
+	put(int64(len(c.subs)))
 	for _, s := range c.subs {
-		a = append(a, len(s.idx))
+		put(int64(len(s.idx)))
 		for _, i := range s.idx {
 			it := &s.p.items[i]
 			w := it.Window
 			cur := w.index(s.p.t)
 			ttl := (w.leaves(cur) - s.p.t + int64(time.Millisecond) - 1) / int64(time.Millisecond)
-			a = append(a, c.index[s.p.keys[i]]+1, it.Limit, it.Hits, cur, max(ttl, 1))
+			put(int64(c.index[s.p.keys[i]] + 1))
+			put(int64(min(it.Limit, maxExact)))
+			put(int64(min(it.Hits, maxExact)))
+			put(cur)
+			put(max(ttl, 1))
 		}
 	}
-	return a
+	return []any{b}
 }
+
+// maxExact is the largest count a double holds exactly.
+const maxExact = 1 << 53
 
 // flush runs a batch and answers its requests.
 func (r *Redis) flush(batch []*pending) {
@@ -105,21 +116,24 @@ func (r *Redis) exec(ctx context.Context, calls []*call) error {
 		return err
 	}
 	for ci, c := range calls {
-		vals, err := cmds[ci].Int64Slice()
+		reply, err := cmds[ci].Text()
 		if err != nil {
 			return fmt.Errorf("counter: redis: unexpected script reply: %w", err)
 		}
 		pos := 0
+		val := func() int64 {
+			v := math.Float64frombits(binary.LittleEndian.Uint64([]byte(reply[pos : pos+8])))
+			pos += 8
+			return int64(v)
+		}
 		for si := range c.subs {
 			s := &c.subs[si]
-			if pos+1+2*len(s.idx) > len(vals) {
-				return fmt.Errorf("counter: redis: script reply too short (%d values)", len(vals))
+			if pos+8*(1+2*len(s.idx)) > len(reply) {
+				return fmt.Errorf("counter: redis: script reply too short (%d bytes)", len(reply))
 			}
-			s.admitted = vals[pos] == 1
-			pos++
+			s.admitted = val() == 1
 			for _, i := range s.idx {
-				count, oldest := vals[pos], vals[pos+1]
-				pos += 2
+				count, oldest := val(), val()
 				w := s.p.items[i].Window
 				s.p.res[i] = Result{Count: uint64(max(count, 0)), Reset: w.Size}
 				if oldest >= 0 {

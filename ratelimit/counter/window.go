@@ -59,16 +59,18 @@ func (w Window) start(idx int64) int64 { return idx*w.width() + w.offset() }
 // leaves returns the instant bucket idx stops counting.
 func (w Window) leaves(idx int64) int64 { return w.start(idx + w.span() + 1) }
 
-// id is a compact, stable rendering of the window for storage keys.
-func (w Window) id() string {
-	s := strconv.FormatInt(int64(w.Size/time.Millisecond), 10)
+// appendID appends a compact, stable rendering of the window for
+// storage keys: size in ms, "s" and the buckets of a sliding window, "o"
+// and the offset in ms of a fixed one.
+func (w Window) appendID(b []byte) []byte {
+	b = strconv.AppendInt(b, int64(w.Size/time.Millisecond), 10)
 	if w.Buckets > 0 {
-		s += "s" + strconv.Itoa(w.Buckets)
+		b = strconv.AppendInt(append(b, 's'), int64(w.Buckets), 10)
 	}
 	if off := w.offset(); off != 0 {
-		s += "o" + strconv.FormatInt(off/int64(time.Millisecond), 10)
+		b = strconv.AppendInt(append(b, 'o'), off/int64(time.Millisecond), 10)
 	}
-	return s
+	return b
 }
 
 func floorDiv(a, b int64) int64 {
