@@ -107,6 +107,10 @@ func (s *Service) ShouldRateLimit(ctx context.Context, req *rlsv3.RateLimitReque
 		results = rbuf[:0]
 	)
 	snap := s.feed.Current()
+	var (
+		scope         quota.Scope // of the previous descriptor: most share one
+		scopeInstance string
+	)
 	if req.GetDomain() == descriptor.Domain && snap != nil {
 		for i, rd := range descs {
 			d, ok := parse(rd, &rc)
@@ -117,12 +121,15 @@ func (s *Service) ShouldRateLimit(ctx context.Context, req *rlsv3.RateLimitReque
 			if rd.GetIsNegativeHits() {
 				continue // refunds are not supported; never an error
 			}
-			in := snap.Instance(d.Instance)
-			l, ok := quota.Resolve(in, d)
+			if d.Instance != scopeInstance || d.API != scope.API || d.Env != scope.Env {
+				scopeInstance = d.Instance
+				scope = quota.NewScope(snap.Instance(d.Instance), d.API, d.Env)
+			}
+			l, ok := scope.Resolve(&d)
 			if !ok {
 				continue
 			}
-			checks = append(checks, check{idx: i, in: in, d: d, limit: l})
+			checks = append(checks, check{idx: i, in: scope.Instance(), d: d, limit: l})
 			items = append(items, counter.Item{Key: l.Key, Limit: l.Requests, Hits: hits(rd, req.GetHitsAddend()), Window: s.window(l)})
 		}
 	}

@@ -64,31 +64,63 @@ const DefaultName = "instance-default"
 // unknown instance, API not served in the environment, a dimension the
 // policy does not limit, or a descriptor without its subject.
 func Resolve(in *model.Instance, d descriptor.Descriptor) (Limit, bool) {
-	if in == nil {
+	s := NewScope(in, d.API, d.Env)
+	return s.Resolve(&d)
+}
+
+// Scope is what the limits of one (API, environment) depend on; a
+// request's descriptors usually share one, so it is looked up once.
+type Scope struct {
+	in       *model.Instance
+	API, Env string
+	served   bool
+	throttle *apigwv1.Throttle
+	prefix   string // key prefix of the throttling counters
+}
+
+// NewScope looks up the policy bound to (api, env) in an instance.
+func NewScope(in *model.Instance, api, env string) Scope {
+	s := Scope{in: in, API: api, Env: env}
+	if in == nil || in.Served(api, env) == nil {
+		return s
+	}
+	s.served, s.throttle = true, in.ThrottleFor(api, env)
+	scope := "api:" + api
+	if s.throttle != nil && s.throttle.Type == model.ThrottleShared {
+		scope = "shared:" + s.throttle.Id
+	}
+	s.prefix = "{" + in.Name + "/" + env + "/" + scope + "}"
+	return s
+}
+
+// Instance returns the scope's instance.
+func (s *Scope) Instance() *model.Instance { return s.in }
+
+// Resolve returns the limit for a descriptor of the scope's instance,
+// API and environment (see the package's Resolve).
+func (s *Scope) Resolve(d *descriptor.Descriptor) (Limit, bool) {
+	if s.in == nil {
 		return Limit{}, false
 	}
 	switch d.Dim {
 	case descriptor.DimAPI, descriptor.DimUser, descriptor.DimApp, descriptor.DimIP:
-		return throttle(in, d)
+		return s.throttleLimit(d)
 	case descriptor.DimAppQuota:
-		return appQuota(in, d)
+		return appQuota(s.in, d)
 	}
 	return Limit{}, false
 }
 
-func throttle(in *model.Instance, d descriptor.Descriptor) (Limit, bool) {
-	if d.Dim != descriptor.DimAPI && d.Subject == "" {
+func (s *Scope) throttleLimit(d *descriptor.Descriptor) (Limit, bool) {
+	if !s.served || (d.Dim != descriptor.DimAPI && d.Subject == "") {
 		return Limit{}, false
 	}
-	if in.Served(d.API, d.Env) == nil {
-		return Limit{}, false
-	}
-	t := in.ThrottleFor(d.API, d.Env)
+	t := s.throttle
 	if t == nil {
 		if d.Dim != descriptor.DimAPI {
 			return Limit{}, false
 		}
-		return instanceDefault(in, d), true
+		return instanceDefault(s.in, s.prefix), true
 	}
 	n, special := callLimit(t, d)
 	if n <= 0 {
@@ -97,23 +129,18 @@ func throttle(in *model.Instance, d descriptor.Descriptor) (Limit, bool) {
 	l := Limit{
 		Dim: d.Dim, Name: t.Name, Special: special, Requests: uint64(n),
 		Interval: max(t.TimeInterval, 1), Unit: unitOrMinute(t.TimeUnit),
-		Error: gwresp.ErrThrottled,
+		Error: gwresp.ErrThrottled, Key: s.prefix + d.Dim,
 	}
 	l.Period = period(l.Interval, l.Unit)
-	scope := "api:" + d.API
-	if t.Type == model.ThrottleShared {
-		scope = "shared:" + t.Id
-	}
-	l.Key = "{" + in.Name + "/" + d.Env + "/" + scope + "}" + d.Dim
 	if d.Dim != descriptor.DimAPI {
-		l.Key += "/" + d.Subject
+		l.Key = s.prefix + d.Dim + "/" + d.Subject
 	}
 	return l, true
 }
 
 // callLimit returns the policy's limit for the descriptor's dimension
 // and whether a special quota supplied it.
-func callLimit(t *apigwv1.Throttle, d descriptor.Descriptor) (int32, bool) {
+func callLimit(t *apigwv1.Throttle, d *descriptor.Descriptor) (int32, bool) {
 	switch d.Dim {
 	case descriptor.DimAPI:
 		return t.ApiCallLimits, false
@@ -142,20 +169,19 @@ func special(t *apigwv1.Throttle, typ, id string) (int32, bool) {
 	return 0, false
 }
 
-func instanceDefault(in *model.Instance, d descriptor.Descriptor) Limit {
+func instanceDefault(in *model.Instance, prefix string) Limit {
 	n := in.Config.GetRatelimit().GetApiLimits()
 	if n <= 0 {
 		n = model.DefaultAPILimits
 	}
 	return Limit{
-		Dim: d.Dim, Name: DefaultName, Default: true, Requests: uint64(n),
+		Dim: descriptor.DimAPI, Name: DefaultName, Default: true, Requests: uint64(n),
 		Interval: 1, Unit: model.UnitSecond, Period: time.Second,
-		Key:   "{" + in.Name + "/" + d.Env + "/api:" + d.API + "}default",
-		Error: gwresp.ErrThrottled,
+		Key: prefix + "default", Error: gwresp.ErrThrottled,
 	}
 }
 
-func appQuota(in *model.Instance, d descriptor.Descriptor) (Limit, bool) {
+func appQuota(in *model.Instance, d *descriptor.Descriptor) (Limit, bool) {
 	app := in.App(d.Subject)
 	if app == nil || app.AppQuotaId == "" {
 		return Limit{}, false
