@@ -34,11 +34,13 @@ type shard struct {
 }
 
 // entry holds one counter: a ring of the counted buckets, counts[i %
-// len] for bucket i in [head-span, head].
+// len] for bucket i in [head-span, head], and their total.
 type entry struct {
-	win    Window
-	head   int64
-	counts []uint64
+	win        Window
+	width, off int64 // of win, cached
+	head       int64
+	total      uint64
+	counts     []uint64
 }
 
 // NewMemory returns an empty in-memory counter.
@@ -98,9 +100,10 @@ func (m *Memory) Take(_ context.Context, now time.Time, items []Item, out []Resu
 				sh.m[it.Key] = e
 			}
 			e.counts[e.slot(e.head)] += it.Hits
+			e.total += it.Hits
 		}
 		if e != nil {
-			out[i].Count = e.sum()
+			out[i].Count = e.total
 			out[i].Reset = time.Duration(e.resetAt(t))
 		} else {
 			out[i].Reset = it.Window.Size
@@ -125,53 +128,61 @@ func (m *Memory) Len() int {
 }
 
 func newEntry(w Window, t int64) *entry {
-	return &entry{win: w, head: w.index(t), counts: make([]uint64, w.span()+1)}
+	e := &entry{win: w, width: w.width(), off: w.offset(), counts: make([]uint64, w.span()+1)}
+	e.head = e.index(t)
+	return e
 }
 
 // rewindow restarts a counter whose window definition changed.
 func (e *entry) rewindow(w Window, t int64) { *e = *newEntry(w, t) }
 
-func (e *entry) slot(i int64) int64 {
+func (e *entry) index(t int64) int64 { return floorDiv(t-e.off, e.width) }
+
+func (e *entry) slot(i int64) int {
 	n := int64(len(e.counts))
-	return ((i % n) + n) % n
+	return int(((i % n) + n) % n)
 }
 
 // advance moves the ring to instant t and returns the count there. A t
 // before the newest bucket (clock skew) counts as the newest bucket.
 func (e *entry) advance(t int64) uint64 {
-	k := e.win.index(t)
-	if k > e.head {
-		n := int64(len(e.counts))
-		for i := e.head + 1; i <= k && i <= e.head+n; i++ {
-			e.counts[e.slot(i)] = 0
+	k := e.index(t)
+	if k <= e.head {
+		return e.total
+	}
+	n := len(e.counts)
+	s := e.slot(e.head + 1)
+	for range min(k-e.head, int64(n)) {
+		e.total -= e.counts[s]
+		e.counts[s] = 0
+		if s++; s == n {
+			s = 0
 		}
-		e.head = k
 	}
-	return e.sum()
-}
-
-func (e *entry) sum() uint64 {
-	var s uint64
-	for _, c := range e.counts {
-		s += c
-	}
-	return s
+	e.head = k
+	return e.total
 }
 
 // resetAt returns the nanoseconds from t until the oldest counted hit
 // leaves the window (the window's size when nothing is counted).
 func (e *entry) resetAt(t int64) int64 {
-	n := int64(len(e.counts))
-	for i := e.head - n + 1; i <= e.head; i++ {
-		if e.counts[e.slot(i)] != 0 {
-			return max(e.win.leaves(i)-t, 0)
+	n := len(e.counts)
+	s := e.slot(e.head + 1) // the oldest counted bucket, head-n+1
+	for i := range n {
+		if e.counts[s] != 0 {
+			// bucket head-n+1+i stops counting when bucket head+1+i starts
+			return max((e.head+1+int64(i))*e.width+e.off-t, 0)
+		}
+		if s++; s == n {
+			s = 0
 		}
 	}
 	return int64(e.win.Size)
 }
 
-// expired reports whether nothing counted at t is left.
-func (e *entry) expired(t int64) bool { return e.win.leaves(e.head) <= t }
+// expired reports whether nothing counted at t is left: the newest bucket
+// stops counting when bucket head+len(counts) starts.
+func (e *entry) expired(t int64) bool { return (e.head+int64(len(e.counts)))*e.width+e.off <= t }
 
 func (s *shard) sweep(t int64) {
 	if t < s.nextSweep {

@@ -41,3 +41,29 @@ func TestMemoryClockSkew(t *testing.T) {
 		t.Fatalf("third hit: %+v, want over", r)
 	}
 }
+
+// A sweep keeps counters whose hits still count.
+func TestMemorySweepKeepsLiveCounters(t *testing.T) {
+	m := NewMemory()
+	it := item("live", 5, Sliding(time.Minute, 10))
+	it.Hits = 5
+	take(t, m, at(0), it)
+	sweepAll := func(d time.Duration) {
+		for i := range m.shards {
+			s := &m.shards[i]
+			s.mu.Lock()
+			s.nextSweep = 0
+			s.sweep(at(d).UnixNano())
+			s.mu.Unlock()
+		}
+	}
+	sweepAll(59 * time.Second)
+	it.Hits = 1
+	if r := take(t, m, at(59*time.Second), it)[0]; !r.Over {
+		t.Fatalf("after a sweep within the window: %+v, want the 5 hits still counted", r)
+	}
+	sweepAll(2 * time.Minute) // the last bucket touched (at 59s) has left
+	if n := m.Len(); n != 0 {
+		t.Fatalf("Len = %d after the window, want 0", n)
+	}
+}
