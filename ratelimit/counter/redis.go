@@ -107,6 +107,7 @@ type pending struct {
 	keys  []string
 	res   []Result
 	t     int64
+	ctx   context.Context
 	done  chan error
 	// storage for the common case of a few items
 	itemBuf [8]Item
@@ -146,6 +147,7 @@ func (r *Redis) Take(ctx context.Context, now time.Time, items []Item, out []Res
 		return nil
 	}
 	p := newPending(r.prefix, items, now.UnixNano())
+	p.ctx = ctx
 	select {
 	case r.queue <- p:
 	case <-ctx.Done():

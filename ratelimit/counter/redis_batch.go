@@ -95,6 +95,20 @@ const maxExact = 1 << 53
 // flush runs a batch and answers its requests.
 func (r *Redis) flush(batch []*pending) {
 	start := time.Now()
+	// Takes whose callers gave up while queued are not counted: nobody
+	// would learn they were admitted.
+	live := batch[:0]
+	for _, p := range batch {
+		if err := p.ctx.Err(); err != nil {
+			p.done <- err
+			continue
+		}
+		live = append(live, p)
+	}
+	batch = live
+	if len(batch) == 0 {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
 	defer cancel()
 	calls := r.plan(batch)
