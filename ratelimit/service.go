@@ -98,61 +98,19 @@ func (s *Service) ShouldRateLimit(ctx context.Context, req *rlsv3.RateLimitReque
 		resp.Statuses[i] = s.ok
 	}
 	var (
-		rc      requestContext
-		cbuf    [8]check
-		ibuf    [8]counter.Item
-		rbuf    [8]counter.Result
-		checks  = cbuf[:0]
-		items   = ibuf[:0]
-		results = rbuf[:0]
+		rc   requestContext
+		cbuf [8]check
+		ibuf [8]counter.Item
+		rbuf [8]counter.Result
 	)
-	snap := s.feed.Current()
-	var (
-		scope         quota.Scope // of the previous descriptor: most share one
-		scopeInstance string
-	)
-	if req.GetDomain() == descriptor.Domain && snap != nil {
-		for i, rd := range descs {
-			d, ok := parse(rd, &rc)
-			if !ok {
-				s.m.unknown.Inc()
-				continue
-			}
-			if rd.GetIsNegativeHits() {
-				continue // refunds are not supported; never an error
-			}
-			if d.Instance != scopeInstance || d.API != scope.API || d.Env != scope.Env {
-				scopeInstance = d.Instance
-				scope = quota.NewScope(snap.Instance(d.Instance), d.API, d.Env)
-			}
-			l, ok := scope.Resolve(&d)
-			if !ok {
-				continue
-			}
-			checks = append(checks, check{idx: i, in: scope.Instance(), d: d, limit: l})
-			items = append(items, counter.Item{Key: l.Key, Limit: l.Requests, Hits: hits(rd, req.GetHitsAddend()), Window: s.window(l)})
-		}
-	}
+	checks, items := s.resolve(req, &rc, cbuf[:0], ibuf[:0])
+	results := rbuf[:0]
 	if len(items) > 0 {
-		if len(items) > len(rbuf) {
-			results = make([]counter.Result, len(items))
-		} else {
-			results = rbuf[:len(items)]
-		}
 		now := start
 		if _, real := s.clock.(systemClock); !real {
 			now = s.clock.Now()
 		}
-		if err := s.counter.Take(ctx, now, items, results); err != nil {
-			s.counterFailed(err)
-			if s.failure == FailOpen {
-				results = nil
-			} else {
-				for i := range results {
-					results[i] = counter.Result{Over: true, Count: items[i].Limit}
-				}
-			}
-		}
+		results = s.take(ctx, now, items, rbuf[:])
 	}
 	s.answer(resp, checks, results, &rc)
 	if resp.OverallCode == rlsv3.RateLimitResponse_OVER_LIMIT {
@@ -162,6 +120,63 @@ func (s *Service) ShouldRateLimit(ctx context.Context, req *rlsv3.RateLimitReque
 	}
 	s.m.duration.Observe(time.Since(start).Seconds())
 	return resp, nil
+}
+
+// resolve parses the request's descriptors and returns those that have a
+// limit, with their counter items.
+func (s *Service) resolve(req *rlsv3.RateLimitRequest, rc *requestContext, checks []check, items []counter.Item) ([]check, []counter.Item) {
+	snap := s.feed.Current()
+	if req.GetDomain() != descriptor.Domain || snap == nil {
+		return checks, items
+	}
+	var (
+		scope         quota.Scope // of the previous descriptor: most share one
+		scopeInstance string
+	)
+	for i, rd := range req.GetDescriptors() {
+		d, ok := parse(rd, rc)
+		if !ok {
+			s.m.unknown.Inc()
+			continue
+		}
+		if rd.GetIsNegativeHits() {
+			continue // refunds are not supported; never an error
+		}
+		if d.Instance != scopeInstance || d.API != scope.API || d.Env != scope.Env {
+			scopeInstance = d.Instance
+			scope = quota.NewScope(snap.Instance(d.Instance), d.API, d.Env)
+		}
+		l, ok := scope.Resolve(&d)
+		if !ok {
+			continue
+		}
+		checks = append(checks, check{idx: i, in: scope.Instance(), d: d, limit: l})
+		items = append(items, counter.Item{Key: l.Key, Limit: l.Requests, Hits: hits(rd, req.GetHitsAddend()), Window: s.window(l)})
+	}
+	return checks, items
+}
+
+// take counts the items. When the counter fails it returns nil (fail
+// open: nothing is known) or every item over the limit (fail closed).
+func (s *Service) take(ctx context.Context, now time.Time, items []counter.Item, buf []counter.Result) []counter.Result {
+	var results []counter.Result
+	if len(items) <= len(buf) {
+		results = buf[:len(items)]
+	} else {
+		results = make([]counter.Result, len(items))
+	}
+	err := s.counter.Take(ctx, now, items, results)
+	if err == nil {
+		return results
+	}
+	s.counterFailed(err)
+	if s.failure == FailOpen {
+		return nil
+	}
+	for i := range results {
+		results[i] = counter.Result{Over: true, Count: items[i].Limit}
+	}
+	return results
 }
 
 func (s *Service) window(l quota.Limit) counter.Window {

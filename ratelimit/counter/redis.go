@@ -115,8 +115,8 @@ type pending struct {
 	resBuf  [8]Result
 }
 
-func newPending(prefix string, items []Item, t int64) *pending {
-	p := &pending{t: t, done: make(chan error, 1)}
+func newPending(ctx context.Context, prefix string, items []Item, t int64) *pending {
+	p := &pending{ctx: ctx, t: t, done: make(chan error, 1)}
 	n := len(items)
 	if n <= len(p.itemBuf) {
 		p.items, p.keys, p.res = p.itemBuf[:n], p.keyBuf[:n], p.resBuf[:n]
@@ -146,8 +146,7 @@ func (r *Redis) Take(ctx context.Context, now time.Time, items []Item, out []Res
 	if len(items) == 0 {
 		return nil
 	}
-	p := newPending(r.prefix, items, now.UnixNano())
-	p.ctx = ctx
+	p := newPending(ctx, r.prefix, items, now.UnixNano())
 	select {
 	case r.queue <- p:
 	case <-ctx.Done():
@@ -163,6 +162,8 @@ func (r *Redis) Take(ctx context.Context, now time.Time, items []Item, out []Res
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-r.quit:
+		return ErrClosed
 	}
 }
 
@@ -195,23 +196,22 @@ func (r *Redis) Ping(ctx context.Context) error { return r.client.Ping(ctx).Err(
 // Close stops the workers (Takes still queued fail with ErrClosed) and
 // closes the client if the counter opened it (OpenRedis).
 func (r *Redis) Close() error {
+	var err error
 	r.closeOnce.Do(func() {
 		close(r.quit)
 		r.wg.Wait()
+		if r.owned {
+			err = r.client.Close()
+		}
 	})
 	for {
 		select {
 		case p := <-r.queue:
 			p.done <- ErrClosed
-			continue
 		default:
+			return err
 		}
-		break
 	}
-	if r.owned {
-		return r.client.Close()
-	}
-	return nil
 }
 
 // hashTag returns what Redis Cluster hashes a key by: the content of its

@@ -155,3 +155,22 @@ func TestRedisOutage(t *testing.T) {
 		t.Errorf("expired context: %v", err)
 	}
 }
+
+func TestRedisClose(t *testing.T) {
+	srv := redistest.Start(t)
+	r, err := OpenRedis(srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	take(t, r, at(0), item("{t}close", 5, Sliding(time.Minute, 6)))
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	out := make([]Result, 1)
+	if err := r.Take(context.Background(), at(0), []Item{item("{t}close", 5, Sliding(time.Minute, 6))}, out); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Take after Close: %v", err)
+	}
+}
