@@ -29,6 +29,7 @@ func conformance(t *testing.T, newCounter func(t *testing.T) Counter) {
 	t.Run("ExactUnderConcurrency", func(t *testing.T) { testConcurrency(t, newCounter(t), "{t}conc-app-%d") })
 	t.Run("ExactAcrossSlots", func(t *testing.T) { testConcurrency(t, newCounter(t), "{q}conc-quota-%d") })
 	t.Run("InvalidWindow", func(t *testing.T) { testInvalid(t, newCounter(t)) })
+	t.Run("ManyItems", func(t *testing.T) { testManyItems(t, newCounter(t)) })
 }
 
 func take(t *testing.T, c Counter, now time.Time, items ...Item) []Result {
@@ -266,5 +267,26 @@ func testInvalid(t *testing.T, c Counter) {
 	err := c.Take(context.Background(), at(0), []Item{item("{t}bad", 1, Window{})}, out)
 	if err == nil {
 		t.Fatal("zero window accepted")
+	}
+}
+
+// A request with many counters (more than any buffer sized for the usual
+// few) is admitted all or nothing like any other.
+func testManyItems(t *testing.T, c Counter) {
+	items := make([]Item, 300)
+	for i := range items {
+		items[i] = item(fmt.Sprintf("{t}many-%d", i), 2, Sliding(time.Minute, 6))
+	}
+	items[299].Limit = 1
+	for i, want := range []bool{false, true} {
+		r := take(t, c, at(0), items...)
+		for j := range 299 {
+			if r[j].Over || r[j].Count != 1 {
+				t.Fatalf("call %d item %d: %+v", i+1, j, r[j])
+			}
+		}
+		if r[299].Over != want {
+			t.Fatalf("call %d: last item %+v, want over=%v", i+1, r[299], want)
+		}
 	}
 }
