@@ -1,0 +1,55 @@
+package ratelimit
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Clock supplies the time windows are counted in.
+type Clock interface{ Now() time.Time }
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// FailureMode says how the service answers when its counter fails (Redis
+// unreachable or too slow).
+type FailureMode int
+
+const (
+	// FailOpen answers OK: traffic flows unlimited while counting is down.
+	FailOpen FailureMode = iota
+	// FailClosed answers OVER_LIMIT with the throttled gateway response.
+	FailClosed
+)
+
+func (m FailureMode) String() string {
+	if m == FailClosed {
+		return "closed"
+	}
+	return "open"
+}
+
+// DefaultBuckets is the default number of sub-buckets of a sliding
+// window (see counter.Window for the accuracy this gives).
+const DefaultBuckets = 10
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClock sets the clock (tests use a fake one).
+func WithClock(c Clock) Option { return func(s *Service) { s.clock = c } }
+
+// WithBuckets sets the sub-buckets per sliding window (1-60): more
+// buckets admit closer to the limit at the cost of memory per counter.
+func WithBuckets(n int) Option {
+	return func(s *Service) { s.buckets = min(max(n, 1), 60) }
+}
+
+// WithFailureMode sets the answer when the counter fails (default
+// FailOpen, as Envoy's own default).
+func WithFailureMode(m FailureMode) Option { return func(s *Service) { s.failure = m } }
+
+// WithRegisterer registers the service's metrics.
+func WithRegisterer(r prometheus.Registerer) Option { return func(s *Service) { s.reg = r } }

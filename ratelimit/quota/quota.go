@@ -1,0 +1,234 @@
+// Package quota resolves which limit applies to a rate-limit descriptor,
+// from an instance's definitions alone (pure: no I/O, no clock):
+//
+//   - a throttling policy bound to (API, environment) limits the api,
+//     user, app and ip dimensions per time_interval x time_unit; an
+//     exclusive policy counts each API apart, a shared one counts all the
+//     APIs bound to it together (spec §3.1);
+//   - a special quota for an app or a tenant replaces the policy's app or
+//     user limit for that subject; the API limit still applies;
+//   - an API without a policy gets the instance default on the api
+//     dimension (ratelimit.api_limits per second, spec §1.2);
+//   - an app bound to a credential quota is limited across all APIs, in
+//     windows aligned to the quota's reset time (spec §3.4).
+//
+// Counter keys never contain the limit, so editing a limit keeps the
+// running counts; they change when what is counted changes (the policy's
+// scope, the window, the quota bound to the app).
+package quota
+
+import (
+	"time"
+
+	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/gwresp"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+	"github.com/apigw/apigw/ratelimit/descriptor"
+)
+
+// Limit is the limit that applies to one descriptor.
+type Limit struct {
+	// Dim is the descriptor's dimension.
+	Dim string
+	// Name names the definition the limit comes from (policy or quota
+	// name); Default marks the instance default.
+	Name    string
+	Default bool
+	// Special is set when a special app or tenant quota replaced the
+	// policy's limit.
+	Special bool
+	// Requests is the number of calls admitted per period.
+	Requests uint64
+	// Interval and Unit are the period as configured (10, "MINUTE").
+	Interval int32
+	Unit     string
+	// Period is Interval x Unit.
+	Period time.Duration
+	// Aligned says the periods are fixed windows starting at Offset (mod
+	// Period) after the Unix epoch (credential quotas); otherwise the
+	// limit holds over any span of Period (throttling).
+	Aligned bool
+	Offset  time.Duration
+	// Key identifies the counter. Its first {...} groups the counters a
+	// request can touch together (Redis Cluster hash tag): the api, user,
+	// app and ip counters of one policy scope share it.
+	Key string
+	// Error is the APIG error for a call over this limit.
+	Error gwresp.Error
+}
+
+// DefaultName is Limit.Name for the instance default.
+const DefaultName = "instance-default"
+
+// Resolve returns the limit for a descriptor, or false when none applies:
+// unknown instance, API not served in the environment, a dimension the
+// policy does not limit, or a descriptor without its subject.
+func Resolve(in *model.Instance, d descriptor.Descriptor) (Limit, bool) {
+	s := NewScope(in, d.API, d.Env)
+	return s.Resolve(&d)
+}
+
+// Scope is what the limits of one (API, environment) depend on; a
+// request's descriptors usually share one, so it is looked up once.
+type Scope struct {
+	in       *model.Instance
+	API, Env string
+	served   bool
+	throttle *apigwv1.Throttle
+	prefix   string // key prefix of the throttling counters
+}
+
+// NewScope looks up the policy bound to (api, env) in an instance.
+func NewScope(in *model.Instance, api, env string) Scope {
+	s := Scope{in: in, API: api, Env: env}
+	if in == nil || in.Served(api, env) == nil {
+		return s
+	}
+	s.served, s.throttle = true, in.ThrottleFor(api, env)
+	scope := "api:" + api
+	if s.throttle != nil && s.throttle.Type == model.ThrottleShared {
+		scope = "shared:" + s.throttle.Id
+	}
+	s.prefix = "{" + in.Name + "/" + env + "/" + scope + "}"
+	return s
+}
+
+// Instance returns the scope's instance.
+func (s *Scope) Instance() *model.Instance { return s.in }
+
+// Resolve returns the limit for a descriptor of the scope's instance,
+// API and environment (see the package's Resolve).
+func (s *Scope) Resolve(d *descriptor.Descriptor) (Limit, bool) {
+	if s.in == nil {
+		return Limit{}, false
+	}
+	switch d.Dim {
+	case descriptor.DimAPI, descriptor.DimUser, descriptor.DimApp, descriptor.DimIP:
+		return s.throttleLimit(d)
+	case descriptor.DimAppQuota:
+		return appQuota(s.in, d)
+	}
+	return Limit{}, false
+}
+
+func (s *Scope) throttleLimit(d *descriptor.Descriptor) (Limit, bool) {
+	if !s.served || (d.Dim != descriptor.DimAPI && d.Subject == "") {
+		return Limit{}, false
+	}
+	t := s.throttle
+	if t == nil {
+		if d.Dim != descriptor.DimAPI {
+			return Limit{}, false
+		}
+		return instanceDefault(s.in, s.prefix), true
+	}
+	n, special := callLimit(t, d)
+	if n <= 0 {
+		return Limit{}, false
+	}
+	l := Limit{
+		Dim: d.Dim, Name: t.Name, Special: special, Requests: uint64(n),
+		Interval: max(t.TimeInterval, 1), Unit: unitOrMinute(t.TimeUnit),
+		Error: gwresp.ErrThrottled, Key: s.prefix + d.Dim,
+	}
+	l.Period = period(l.Interval, l.Unit)
+	if d.Dim != descriptor.DimAPI {
+		l.Key = s.prefix + d.Dim + "/" + d.Subject
+	}
+	return l, true
+}
+
+// callLimit returns the policy's limit for the descriptor's dimension
+// and whether a special quota supplied it.
+func callLimit(t *apigwv1.Throttle, d *descriptor.Descriptor) (int32, bool) {
+	switch d.Dim {
+	case descriptor.DimAPI:
+		return t.ApiCallLimits, false
+	case descriptor.DimUser:
+		if n, ok := special(t, model.SpecialUser, d.Subject); ok {
+			return n, true
+		}
+		return t.UserCallLimits, false
+	case descriptor.DimApp:
+		if n, ok := special(t, model.SpecialApp, d.Subject); ok {
+			return n, true
+		}
+		return t.AppCallLimits, false
+	case descriptor.DimIP:
+		return t.IpCallLimits, false
+	}
+	return 0, false
+}
+
+func special(t *apigwv1.Throttle, typ, id string) (int32, bool) {
+	for _, s := range t.Specials {
+		if s.ObjectId == id && s.ObjectType == typ {
+			return s.CallLimits, true
+		}
+	}
+	return 0, false
+}
+
+func instanceDefault(in *model.Instance, prefix string) Limit {
+	n := in.Config.GetRatelimit().GetApiLimits()
+	if n <= 0 {
+		n = model.DefaultAPILimits
+	}
+	return Limit{
+		Dim: descriptor.DimAPI, Name: DefaultName, Default: true, Requests: uint64(n),
+		Interval: 1, Unit: model.UnitSecond, Period: time.Second,
+		Key: prefix + "default", Error: gwresp.ErrThrottled,
+	}
+}
+
+func appQuota(in *model.Instance, d *descriptor.Descriptor) (Limit, bool) {
+	app := in.App(d.Subject)
+	if app == nil || app.AppQuotaId == "" {
+		return Limit{}, false
+	}
+	q := in.AppQuota(app.AppQuotaId)
+	if q == nil || q.CallLimits <= 0 {
+		return Limit{}, false
+	}
+	l := Limit{
+		Dim: d.Dim, Name: q.Name, Requests: uint64(q.CallLimits),
+		Interval: max(q.TimeInterval, 1), Unit: unitOrMinute(q.TimeUnit),
+		Aligned: true, Error: gwresp.ErrAppQuota,
+		Key: "{" + in.Name + "/quota/" + app.Id + "}" + q.Id,
+	}
+	l.Period = period(l.Interval, l.Unit)
+	l.Offset = resetOffset(q, l.Period)
+	return l, true
+}
+
+// resetOffset aligns a quota's windows to its reset time: windows start
+// at reset_time + k*period. Without a reset time they start at the
+// quota's creation (APIG starts them at the first call; a counter shared
+// by replicas needs a start every replica agrees on), else at the epoch.
+func resetOffset(q *apigwv1.AppQuota, p time.Duration) time.Duration {
+	var origin time.Time
+	if t, err := time.Parse(model.ResetTimeLayout, q.ResetTime); err == nil {
+		origin = t
+	} else if ct := q.GetMeta().GetCreateTime(); ct != nil {
+		origin = ct.AsTime()
+	}
+	if origin.IsZero() || p <= 0 {
+		return 0
+	}
+	off := time.Duration(origin.UnixNano() % int64(p))
+	if off < 0 {
+		off += p
+	}
+	return off
+}
+
+func unitOrMinute(u string) string {
+	if model.UnitSeconds(u) == 0 {
+		return model.UnitMinute
+	}
+	return u
+}
+
+func period(interval int32, unit string) time.Duration {
+	return time.Duration(interval) * time.Duration(model.UnitSeconds(unit)) * time.Second
+}
