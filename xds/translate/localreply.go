@@ -2,6 +2,7 @@ package translate
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
@@ -13,7 +14,14 @@ import (
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/gwresp"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+	"github.com/apigw/apigw/ratelimit/descriptor"
 )
+
+// Throttling replies (flag RL) carry the body and headers the rate-limit
+// service rendered with the API's response set; Envoy sends them with the
+// filter's 429, so mappers only move the status to the one the service
+// asked for in its dynamic metadata (405 for APIG.0501, or a response
+// set's custom status).
 
 // replyCase is an Envoy-generated failure and the APIG error it becomes
 // (spec §4.2-§4.3). Each matches by response flag or, for failures without
@@ -32,7 +40,6 @@ var replyCases = []replyCase{
 	{err: gwresp.ErrBackendTimeout, flags: []string{"UT"}},
 	{err: gwresp.ErrNoBackend, flags: []string{"UH"}},
 	{err: gwresp.ErrBackendUnavailable, flags: []string{"UF", "URX", "UC", "NC", "UPE", "UO", "DF"}},
-	{err: gwresp.ErrThrottled, flags: []string{"RL"}},
 	{err: gwresp.ErrInternal, flags: []string{"RLSE"}},
 	{err: gwresp.ErrIPDenied, details: "rbac_access_denied", prefix: true},
 	{err: gwresp.ErrEntityTooLarge, details: "request_payload_too_large"},
@@ -64,7 +71,7 @@ func (rc replyCase) filter() (*accesslogv3.AccessLogFilter, error) {
 // otherwise the groups listed in custom get mappers restricted to their
 // hosts, ahead of mappers with the built-in templates.
 func localReplies(in *model.Instance, group *apigwv1.ApiGroup, custom []*apigwv1.ApiGroup, hostsOf map[string][]string) (*hcmv3.LocalReplyConfig, error) {
-	var mappers []*hcmv3.ResponseMapper
+	mappers := throttleStatusMappers(in)
 	for _, g := range custom {
 		hosts := authorityFilter(hostsOf[g.Id])
 		for _, rc := range replyCases {
@@ -125,4 +132,39 @@ func authorityFilter(domains []string) *accesslogv3.AccessLogFilter {
 
 func andFilter(a, b *accesslogv3.AccessLogFilter) *accesslogv3.AccessLogFilter {
 	return &accesslogv3.AccessLogFilter{FilterSpecifier: &accesslogv3.AccessLogFilter_AndFilter{AndFilter: &accesslogv3.AndFilter{Filters: []*accesslogv3.AccessLogFilter{a, b}}}}
+}
+
+// throttleStatusMappers map the rate-limit service's requested status onto
+// its over-limit replies (see above). A reply that matches none keeps 429
+// and its body.
+func throttleStatusMappers(in *model.Instance) []*hcmv3.ResponseMapper {
+	statuses := map[uint32]bool{uint32(gwresp.ErrAppQuota.Status): true}
+	for _, set := range model.List[*apigwv1.GatewayResponse](in, model.KindResponse) {
+		for _, typ := range []string{gwresp.ErrThrottled.Type, gwresp.ErrAppQuota.Type} {
+			if st := set.GetResponses()[typ].GetStatus(); st != 0 {
+				statuses[uint32(st)] = true
+			}
+		}
+	}
+	delete(statuses, uint32(gwresp.ErrThrottled.Status))
+	codes := make([]uint32, 0, len(statuses))
+	for st := range statuses {
+		codes = append(codes, st)
+	}
+	slices.Sort(codes)
+	rl := &accesslogv3.AccessLogFilter{FilterSpecifier: &accesslogv3.AccessLogFilter_ResponseFlagFilter{
+		ResponseFlagFilter: &accesslogv3.ResponseFlagFilter{Flags: []string{"RL"}},
+	}}
+	out := make([]*hcmv3.ResponseMapper, 0, len(codes))
+	for _, st := range codes {
+		md := &accesslogv3.AccessLogFilter{FilterSpecifier: &accesslogv3.AccessLogFilter_MetadataFilter{MetadataFilter: &accesslogv3.MetadataFilter{
+			Matcher: &matcherv3.MetadataMatcher{
+				Filter: descriptor.MetadataNamespace,
+				Path:   []*matcherv3.MetadataMatcher_PathSegment{{Segment: &matcherv3.MetadataMatcher_PathSegment_Key{Key: descriptor.MetaStatus}}},
+				Value:  &matcherv3.ValueMatcher{MatchPattern: &matcherv3.ValueMatcher_DoubleMatch{DoubleMatch: &matcherv3.DoubleMatcher{MatchPattern: &matcherv3.DoubleMatcher_Exact{Exact: float64(st)}}}},
+			},
+		}}}
+		out = append(out, &hcmv3.ResponseMapper{Filter: andFilter(rl, md), StatusCode: wrapU32(st)})
+	}
+	return out
 }

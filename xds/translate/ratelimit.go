@@ -2,7 +2,10 @@ package translate
 
 import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	metadatav3 "github.com/envoyproxy/go-control-plane/envoy/type/metadata/v3"
+
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/dataplane"
@@ -70,7 +73,38 @@ func rateLimits(inst, apiID, envID string, dims []string) []*routev3.RateLimit {
 		}
 		out = append(out, &routev3.RateLimit{Actions: actions})
 	}
-	return out
+	return append(out, requestDescriptor(inst, apiID, envID), debugDescriptor(inst, apiID, envID))
+}
+
+// requestDescriptor carries the request id, method and path so that the
+// rate-limit service can render $context.requestId, reqMethod, reqPath and
+// reqUri in a 429/405 body. It is answered OK and never counted.
+func requestDescriptor(inst, apiID, envID string) *routev3.RateLimit {
+	header := func(name, key string) *routev3.RateLimit_Action {
+		return &routev3.RateLimit_Action{ActionSpecifier: &routev3.RateLimit_Action_RequestHeaders_{
+			RequestHeaders: &routev3.RateLimit_Action_RequestHeaders{HeaderName: name, DescriptorKey: key, SkipIfAbsent: true},
+		}}
+	}
+	return &routev3.RateLimit{Actions: []*routev3.RateLimit_Action{
+		genericKey(descriptor.KeyInstance, inst), genericKey(descriptor.KeyAPI, apiID), genericKey(descriptor.KeyEnv, envID),
+		genericKey(descriptor.KeyDim, descriptor.DimRequest),
+		header("x-request-id", descriptor.KeyRequestID), header(":method", descriptor.KeyMethod), header(":path", descriptor.KeyPath),
+	}}
+}
+
+// debugDescriptor exists only for requests with X-Apig-Mode: debug; it
+// asks the service for the X-Apig-RateLimit-* headers (spec §4.5).
+func debugDescriptor(inst, apiID, envID string) *routev3.RateLimit {
+	return &routev3.RateLimit{Actions: []*routev3.RateLimit_Action{
+		genericKey(descriptor.KeyInstance, inst), genericKey(descriptor.KeyAPI, apiID), genericKey(descriptor.KeyEnv, envID),
+		genericKey(descriptor.KeyDim, descriptor.DimDebug),
+		{ActionSpecifier: &routev3.RateLimit_Action_HeaderValueMatch_{HeaderValueMatch: &routev3.RateLimit_Action_HeaderValueMatch{
+			DescriptorKey: descriptor.DimDebug, DescriptorValue: "1", ExpectMatch: wrapperspb.Bool(true),
+			Headers: []*routev3.HeaderMatcher{{Name: descriptor.DebugHeader, HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{
+				StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: descriptor.DebugValue}, IgnoreCase: true},
+			}}},
+		}}},
+	}}
 }
 
 func genericKey(key, value string) *routev3.RateLimit_Action {
