@@ -10,19 +10,22 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
+	ratelimitcommonv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
+	rlsv3 "github.com/envoyproxy/go-control-plane/envoy/service/ratelimit/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/apigw/apigw/model/dataplane"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+	"github.com/apigw/apigw/ratelimit/descriptor"
 	"github.com/apigw/apigw/xds/xdstest"
 )
 
 // checkXDS subscribes like an Envoy of instance "default" and returns the
-// context_extensions of the route that matches path.
-func checkXDS(t *testing.T, addr, path string) map[string]string {
+// route that matches path and calls ext_authz, with its context_extensions.
+func checkXDS(t *testing.T, addr, path string) (*routev3.Route, map[string]string) {
 	t.Helper()
 	c := xdstest.DialSotw(t, addr, "envoy-1", "default")
 	c.Subscribe(resourcev3.ListenerType)
@@ -60,14 +63,56 @@ func checkXDS(t *testing.T, addr, path string) map[string]string {
 						}
 					}
 					if ext := per.GetCheckSettings().GetContextExtensions(); len(ext) > 0 {
-						return ext
+						return rt, ext
 					}
 				}
 			}
 		}
 	}
 	t.Fatalf("no route for %s reached the ADS client", path)
-	return nil
+	return nil, nil
+}
+
+// checkRateLimit sends the RateLimitRequest the route's actions produce
+// for a request without ext_authz metadata (only descriptors made of
+// generic keys survive) and expects the instance default limit to allow it.
+func checkRateLimit(t *testing.T, addr string, rt *routev3.Route) {
+	t.Helper()
+	req := &rlsv3.RateLimitRequest{Domain: descriptor.Domain}
+	for _, rl := range rt.GetRoute().GetRateLimits() {
+		d := &ratelimitcommonv3.RateLimitDescriptor{}
+		for _, a := range rl.Actions {
+			gk := a.GetGenericKey()
+			if gk == nil {
+				d = nil
+				break
+			}
+			d.Entries = append(d.Entries, &ratelimitcommonv3.RateLimitDescriptor_Entry{Key: gk.DescriptorKey, Value: gk.DescriptorValue})
+		}
+		if d != nil {
+			req.Descriptors = append(req.Descriptors, d)
+		}
+	}
+	if len(req.Descriptors) == 0 {
+		t.Fatal("the route has no rate-limit descriptor for the API dimension")
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := rlsv3.NewRateLimitServiceClient(conn).ShouldRateLimit(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.OverallCode != rlsv3.RateLimitResponse_OK || len(resp.Statuses) != len(req.Descriptors) {
+		t.Fatalf("rate limit: %v", resp)
+	}
+	if lim := resp.Statuses[0].GetCurrentLimit(); lim.GetRequestsPerUnit() != 200 || lim.GetUnit() != rlsv3.RateLimitResponse_RateLimit_SECOND {
+		t.Errorf("the instance default (200/s) should apply: %v", lim)
+	}
 }
 
 // checkExtAuthz sends the CheckRequest Envoy would send for the route,

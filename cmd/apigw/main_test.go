@@ -52,6 +52,7 @@ type proc struct {
 	etcd string
 	xds  string
 	auth string
+	rls  string
 }
 
 func start(t *testing.T, bin, dataDir string, etcdPort, peerPort int) *proc {
@@ -61,6 +62,7 @@ func start(t *testing.T, bin, dataDir string, etcdPort, peerPort int) *proc {
 	p.adm = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	p.xds = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	p.auth = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	p.rls = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	p.cmd = exec.Command(bin,
 		"--data-dir", dataDir,
 		"--embedded-etcd-client-url", "http://"+p.etcd,
@@ -68,7 +70,7 @@ func start(t *testing.T, bin, dataDir string, etcdPort, peerPort int) *proc {
 		"--admin-addr", p.adm, "--ops-addr", p.ops,
 		"--xds-addr", p.xds,
 		"--extauth-addr", p.auth,
-		"--ratelimit-addr", fmt.Sprintf("127.0.0.1:%d", freePort(t)))
+		"--ratelimit-addr", p.rls)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -177,8 +179,9 @@ func TestBinaryServesAndPersistsDefinitions(t *testing.T) {
 
 	// Envoy's side: the published route reaches an ADS client of instance
 	// "default", and ext_authz answers the check that route would send.
-	routeName := checkXDS(t, p.xds, "/pets")
-	checkExtAuthz(t, p.auth, routeName, pub.Publication)
+	route, ctxExt := checkXDS(t, p.xds, "/pets")
+	checkExtAuthz(t, p.auth, ctxExt, pub.Publication)
+	checkRateLimit(t, p.rls, route)
 
 	p.stop(t)
 	p2 := start(t, bin, dir, etcdPort, peerPort)

@@ -2,12 +2,16 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"google.golang.org/grpc"
 
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/model/admin"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
+	"github.com/apigw/apigw/ratelimit"
+	"github.com/apigw/apigw/ratelimit/counter"
 	xdsserver "github.com/apigw/apigw/xds/server"
 	"github.com/apigw/apigw/xds/snapshot"
 	xdssync "github.com/apigw/apigw/xds/sync"
@@ -48,6 +52,44 @@ func services(d *deps) ([]service, error) {
 			extauth.New(d.feed, d.log, opts...).Register(s)
 			return nil
 		}})
+	}
+	if d.cfg.Has(CompRateLimit) {
+		var cnt counter.Counter = counter.NewMemory()
+		var closer func() error
+		if d.cfg.RedisURL != "" {
+			r, err := counter.OpenRedis(d.cfg.RedisURL, counter.WithRedisRegisterer(d.reg))
+			if err != nil {
+				return nil, fmt.Errorf("--redis-url: %w", err)
+			}
+			cnt, closer = r, r.Close
+		}
+		mode := ratelimit.FailOpen
+		if !d.cfg.RateLimitFailOpen {
+			mode = ratelimit.FailClosed
+		}
+		out = append(out, service{name: CompRateLimit, addr: d.cfg.RateLimitAddr,
+			register: func(ctx context.Context, s *grpc.Server) error {
+				if r, ok := cnt.(*counter.Redis); ok {
+					pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+					defer cancel()
+					if err := r.Ping(pctx); err != nil {
+						d.log.Warn("redis is unreachable; rate limiting follows --ratelimit-fail-open until it answers", "err", err, "fail_open", d.cfg.RateLimitFailOpen)
+					}
+				}
+				svc, err := ratelimit.New(d.feed, cnt, d.log, ratelimit.WithRegisterer(d.reg), ratelimit.WithFailureMode(mode))
+				if err != nil {
+					return err
+				}
+				svc.Register(s)
+				return nil
+			},
+			run: func(ctx context.Context) error {
+				<-ctx.Done()
+				if closer != nil {
+					return closer()
+				}
+				return nil
+			}})
 	}
 	return out, nil
 }
