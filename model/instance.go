@@ -93,7 +93,7 @@ func (in *Instance) index() {
 	}
 	in.appByKey = map[string]*apigwv1.App{}
 	in.appByCode = map[string]*apigwv1.App{}
-	for _, a := range List[*apigwv1.App](in, KindApp) {
+	for _, a := range each[*apigwv1.App](in, KindApp) {
 		in.appByKey[a.AppKey] = a
 		for _, c := range a.AppCodes {
 			if c.AppCode != "" {
@@ -102,13 +102,13 @@ func (in *Instance) index() {
 		}
 	}
 	in.served = map[string]*apigwv1.Publication{}
-	for _, r := range List[*apigwv1.Release](in, KindRelease) {
+	for _, r := range each[*apigwv1.Release](in, KindRelease) {
 		if p, ok := in.objs[KindPublication][r.PublicationId].(*apigwv1.Publication); ok && p.ApiId == r.ApiId && p.EnvId == r.EnvId {
 			in.served[ReleaseID(r.ApiId, r.EnvId)] = p
 		}
 	}
 	in.throttleOf = map[string]*apigwv1.Throttle{}
-	for _, b := range List[*apigwv1.ThrottleBinding](in, KindThrottleBinding) {
+	for _, b := range each[*apigwv1.ThrottleBinding](in, KindThrottleBinding) {
 		if t, ok := in.objs[KindThrottle][b.StrategyId].(*apigwv1.Throttle); ok {
 			in.throttleOf[ReleaseID(b.ApiId, b.EnvId)] = t
 		}
@@ -121,11 +121,11 @@ func (in *Instance) index() {
 		}
 	}
 	in.appAuth = map[string]bool{}
-	for _, b := range List[*apigwv1.AppAuth](in, KindAppAuth) {
+	for _, b := range each[*apigwv1.AppAuth](in, KindAppAuth) {
 		in.appAuth[ReleaseID(b.ApiId, b.EnvId)+"/"+b.AppId] = true
 	}
 	in.envVars = map[string]map[string]string{}
-	for _, v := range List[*apigwv1.EnvVariable](in, KindEnvVariable) {
+	for _, v := range each[*apigwv1.EnvVariable](in, KindEnvVariable) {
 		k := v.GroupId + "/" + v.EnvId
 		if in.envVars[k] == nil {
 			in.envVars[k] = map[string]string{}
@@ -145,13 +145,30 @@ func (in *Instance) Get(kind, id string) proto.Message { return in.objs[kind][id
 // List returns the objects of a kind, sorted by id.
 func List[T proto.Message](in *Instance, kind string) []T {
 	m := in.objs[kind]
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	out := make([]T, 0, len(ids))
+	for _, id := range ids {
+		if t, ok := m[id].(T); ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// each returns the objects of a kind in no particular order (for indexes
+// whose result does not depend on it).
+func each[T proto.Message](in *Instance, kind string) []T {
+	m := in.objs[kind]
 	out := make([]T, 0, len(m))
 	for _, o := range m {
 		if t, ok := o.(T); ok {
 			out = append(out, t)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return IDOf(out[i]) < IDOf(out[j]) })
 	return out
 }
 
