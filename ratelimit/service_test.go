@@ -2,6 +2,7 @@ package ratelimit_test
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -28,15 +29,7 @@ func codes(r *rlsv3.RateLimitResponse) []rlsv3.RateLimitResponse_Code {
 }
 
 func eqCodes(a []rlsv3.RateLimitResponse_Code, b ...rlsv3.RateLimitResponse_Code) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return slices.Equal(a, b)
 }
 
 // The app limit (3 per minute) is hit first; the 429 carries APIG.0308

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -236,17 +237,7 @@ func (b *Builder) group(in *model.Instance, g *apigwv1.ApiGroup, domains []strin
 	return m
 }
 
-func sameDeps(a, b []any) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
+func sameDeps(a, b []any) bool { return slices.Equal(a, b) }
 
 // validateShallow validates a RouteConfiguration without re-validating its
 // virtual hosts' routes, which were validated when they were built.

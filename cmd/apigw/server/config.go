@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/apigw/apigw/model"
 )
 
 // Components that --components can select.
@@ -152,7 +154,7 @@ func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
 
 func (c *Config) finish(components, endpoints, logLevel string) error {
 	var errs []error
-	for _, comp := range splitList(components) {
+	for _, comp := range model.SplitList(components) {
 		switch {
 		case comp == "all":
 			c.Components = append(c.Components, AllComponents...)
@@ -165,7 +167,7 @@ func (c *Config) finish(components, endpoints, logLevel string) error {
 	if len(c.Components) == 0 {
 		errs = append(errs, errors.New("--components: at least one component is required"))
 	}
-	c.EtcdEndpoints = splitList(endpoints)
+	c.EtcdEndpoints = model.SplitList(endpoints)
 	if err := c.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
 		errs = append(errs, fmt.Errorf("--log-level: %w", err))
 	}
@@ -211,14 +213,4 @@ func loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
