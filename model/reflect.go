@@ -1,6 +1,8 @@
 package model
 
 import (
+	"sync"
+
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -93,6 +95,9 @@ func Secrets(m proto.Message) []SecretRef {
 }
 
 func walkSecrets(r protoreflect.Message, prefix string, out *[]SecretRef) {
+	if !holdsSecrets(r.Descriptor()) {
+		return
+	}
 	fields := r.Descriptor().Fields()
 	for i := 0; i < fields.Len(); i++ {
 		fd := fields.Get(i)
@@ -148,4 +153,36 @@ func Redact(m proto.Message) {
 	for _, s := range Secrets(m) {
 		s.Set("")
 	}
+}
+
+// secretHolders memoizes, per message type, whether a secret field can be
+// reached from it; most resources (APIs, publications) hold none, and
+// walking them field by field would dominate decoding.
+var secretHolders sync.Map // protoreflect.FullName → bool
+
+func holdsSecrets(md protoreflect.MessageDescriptor) bool {
+	if v, ok := secretHolders.Load(md.FullName()); ok {
+		return v.(bool)
+	}
+	found := reachesSecret(md, map[protoreflect.FullName]bool{})
+	secretHolders.Store(md.FullName(), found)
+	return found
+}
+
+func reachesSecret(md protoreflect.MessageDescriptor, seen map[protoreflect.FullName]bool) bool {
+	if seen[md.FullName()] {
+		return false
+	}
+	seen[md.FullName()] = true
+	fields := md.Fields()
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		if fd.Kind() == protoreflect.StringKind && fieldOpts(fd).GetSecret() {
+			return true
+		}
+		if fd.Kind() == protoreflect.MessageKind && !fd.IsMap() && reachesSecret(fd.Message(), seen) {
+			return true
+		}
+	}
+	return false
 }
