@@ -43,8 +43,16 @@ func TestReplicasNeedNoCoordinationBeyondEtcd(t *testing.T) {
 	_, cli := storetest.Etcd(t, "")
 	var clients []adminv1.AdminServiceClient
 	for range 2 {
+		// Each replica watches etcd and writes from its own (possibly
+		// stale) view; the guarded commit turns staleness into retries.
 		st := storetest.Store(t, cli)
-		clients = append(clients, serve(t, admin.New(st, model.NewFeed(), model.NewStatus(), storetest.Logger())))
+		feed := model.NewFeed()
+		wctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { _ = st.Watch(wctx, feed); close(done) }()
+		t.Cleanup(func() { cancel(); <-done })
+		<-feed.Ready()
+		clients = append(clients, serve(t, admin.New(st, feed, model.NewStatus(), storetest.Logger())))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

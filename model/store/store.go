@@ -23,6 +23,9 @@ type Store struct {
 	codec *Codec
 	log   *slog.Logger
 	m     *metrics
+	// cache is what Watch has decoded, so that admin writes need not read
+	// and decode the whole instance again (see cache.go).
+	cache cache
 }
 
 // New returns a store over an etcd client. Metrics are registered on reg
@@ -47,8 +50,20 @@ type Loaded struct {
 	gen     int64
 }
 
-// Load reads every object of an instance at one revision.
+// Load returns every object of an instance at one revision: from the
+// watched view when Watch runs and has caught up with every revision this
+// store has written or seen in a conflict, else straight from etcd.
+// Writes based on it are guarded, so a view that is behind another
+// replica's write only costs a retry.
 func (s *Store) Load(ctx context.Context, instance string) (*Loaded, error) {
+	if l := s.cache.load(ctx, instance); l != nil {
+		return l, nil
+	}
+	return s.loadEtcd(ctx, instance)
+}
+
+// loadEtcd reads every object of an instance from etcd at one revision.
+func (s *Store) loadEtcd(ctx context.Context, instance string) (*Loaded, error) {
 	resp, err := s.cli.Txn(ctx).Then(
 		clientv3.OpGet(InstanceKey(instance)),
 		clientv3.OpGet(InstancePrefix(instance), clientv3.WithPrefix()),
@@ -129,6 +144,7 @@ func (s *Store) Commit(ctx context.Context, base *Loaded, ch *Change) (int64, er
 		s.m.commits.WithLabelValues("error").Inc()
 		return 0, fmt.Errorf("write to etcd: %w", err)
 	}
+	s.cache.saw(resp.Header.Revision)
 	if !resp.Succeeded {
 		s.m.commits.WithLabelValues("conflict").Inc()
 		return 0, model.ErrConflict

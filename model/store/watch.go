@@ -28,6 +28,7 @@ type watcher struct {
 	feed      *model.Feed
 	entries   map[string]*entry
 	instances map[string]*model.Instance
+	gens      map[string]generation
 }
 
 // Watch lists every definition at a revision, publishes a snapshot, then
@@ -36,7 +37,7 @@ type watcher struct {
 // object that fails validation is skipped and reported; its last good
 // version stays in force. Watch returns when ctx ends.
 func (s *Store) Watch(ctx context.Context, feed *model.Feed) error {
-	w := &watcher{s: s, feed: feed, entries: map[string]*entry{}}
+	w := &watcher{s: s, feed: feed, entries: map[string]*entry{}, gens: map[string]generation{}}
 	backoff := 100 * time.Millisecond
 	for {
 		rev, err := w.list(ctx)
@@ -63,6 +64,7 @@ func (w *watcher) list(ctx context.Context) (int64, error) {
 	const page = 1000
 	var rev int64
 	seen := map[string]bool{}
+	w.gens = map[string]generation{}
 	key, end := Prefix, clientv3.GetPrefixRangeEnd(Prefix)
 	for {
 		opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(page), clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend)}
@@ -78,6 +80,10 @@ func (w *watcher) list(ctx context.Context) (int64, error) {
 		}
 		for _, kv := range resp.Kvs {
 			seen[string(kv.Key)] = true
+			if inst, g, ok := parseGeneration(string(kv.Key), kv.Value, kv.ModRevision); ok {
+				w.gens[inst] = g
+				continue
+			}
 			w.apply(string(kv.Key), kv.Value, kv.ModRevision)
 		}
 		if !resp.More || len(resp.Kvs) == 0 {
@@ -109,6 +115,15 @@ func (w *watcher) watch(ctx context.Context, rev int64) error {
 		changed := map[string]bool{}
 		for _, ev := range resp.Events {
 			key := string(ev.Kv.Key)
+			if inst, g, ok := parseGeneration(key, ev.Kv.Value, ev.Kv.ModRevision); ok {
+				if ev.Type == clientv3.EventTypeDelete {
+					delete(w.gens, inst)
+				} else {
+					w.gens[inst] = g
+				}
+				changed[inst] = true
+				continue
+			}
 			pk, ok := ParseKey(key)
 			if !ok {
 				continue
@@ -183,5 +198,11 @@ func (w *watcher) publish(rev int64, changed map[string]bool) {
 	sort.Slice(invalid, func(i, j int) bool { return invalid[i].Key < invalid[j].Key })
 	w.s.m.invalid.Set(float64(len(invalid)))
 	w.s.m.revision.Set(float64(rev))
-	w.feed.Publish(model.NewSnapshot(rev, w.instances, invalid))
+	snap := model.NewSnapshot(rev, w.instances, invalid)
+	gens := make(map[string]generation, len(w.gens))
+	for k, g := range w.gens {
+		gens[k] = g
+	}
+	w.s.cache.publish(&cachedView{snap: snap, gens: gens})
+	w.feed.Publish(snap)
 }
