@@ -46,3 +46,25 @@ func rbacRoute(acls []*apigwv1.Acl) (*rbacv3.RBACPerRoute, error) {
 	}
 	return nil, nil
 }
+
+// envoyKnowsClientIP reports whether Envoy's remote address is the client
+// IP the instance's settings define (spec §1.2): it is with the TCP peer or
+// with XFF counted from the right (trusted hops), not with a custom header
+// or XFF counted from the left. Otherwise IP ACLs are left to ext_authz,
+// which reads the configured address.
+func envoyKnowsClientIP(cfg *apigwv1.InstanceConfig) bool {
+	if cfg.GetRealIpHeaderGetter().GetEnable() {
+		return false
+	}
+	x := cfg.GetRealIpFromXff()
+	return !x.GetEnable() || x.GetXffIndex() < 0
+}
+
+func hasIPACL(acls []*apigwv1.Acl) bool {
+	for _, a := range acls {
+		if a.EntityType == model.EntityIP {
+			return true
+		}
+	}
+	return false
+}

@@ -114,12 +114,15 @@ func (p *pubPlan) build() error {
 	api, in := p.api, p.c.in
 	throttle := in.ThrottleFor(api.Id, p.env.Id)
 	acls := in.ACLsFor(api.Id, p.env.Id)
-	rbac, err := rbacRoute(acls)
-	if err != nil {
-		return fmt.Errorf("ACL: %v", err)
-	}
-	if rbac != nil {
-		p.tpfc[filterRBAC] = p.packer.pack(rbac)
+	ipByEnvoy := envoyKnowsClientIP(in.Config)
+	if ipByEnvoy {
+		rbac, err := rbacRoute(acls)
+		if err != nil {
+			return fmt.Errorf("ACL: %v", err)
+		}
+		if rbac != nil {
+			p.tpfc[filterRBAC] = p.packer.pack(rbac)
+		}
 	}
 	if api.Cors {
 		p.tpfc[filterCORS] = p.packer.pack(corsRoute())
@@ -131,7 +134,7 @@ func (p *pubPlan) build() error {
 	if err != nil {
 		return err
 	}
-	p.ext = extAuthzNeeded(api, throttle, acls, delegated)
+	p.ext = extAuthzNeeded(api, throttle, acls, delegated || (!ipByEnvoy && hasIPACL(acls)))
 
 	for _, t := range targets {
 		if err := p.addRoutes(t); err != nil {

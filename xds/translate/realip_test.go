@@ -1,0 +1,73 @@
+package translate
+
+import (
+	"testing"
+
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/apigw/apigw/model"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+)
+
+// An IP ACL is enforced by Envoy's RBAC only when Envoy's remote address is
+// the client IP the instance defines; otherwise ext_authz must run.
+func TestIPACLFollowsTheRealIPSettings(t *testing.T) {
+	cases := []struct {
+		name     string
+		cfg      *apigwv1.InstanceConfig
+		wantRBAC bool
+	}{
+		{"tcp peer", nil, true},
+		{"xff from the right", &apigwv1.InstanceConfig{RealIpFromXff: &apigwv1.RealIpFromXff{Enable: true, XffIndex: -1}}, true},
+		{"xff from the left", &apigwv1.InstanceConfig{RealIpFromXff: &apigwv1.RealIpFromXff{Enable: true, XffIndex: 0}}, false},
+		{"custom header", &apigwv1.InstanceConfig{RealIpHeaderGetter: &apigwv1.RealIpHeaderGetter{Enable: true, HeaderGetter: "header:x-real-ip"}}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			api := &apigwv1.Api{Id: "a1", Name: "open_api", GroupId: "g1", ReqMethod: "GET", ReqUri: "/open", ReqProtocol: "HTTP",
+				BackendApi: &apigwv1.BackendApi{UrlDomain: "10.0.0.1:80", ReqUri: "/", ReqProtocol: "HTTP"}}
+			objs := []proto.Message{
+				&apigwv1.Instance{Name: "default", Config: c.cfg},
+				&apigwv1.ApiGroup{Id: "g1", Name: "group", UrlDomains: []*apigwv1.UrlDomain{{Domain: "api.example.com"}}},
+				api,
+				&apigwv1.Publication{Id: "p1", ApiId: "a1", EnvId: model.ReleaseEnvID, Api: api},
+				&apigwv1.Release{ApiId: "a1", EnvId: model.ReleaseEnvID, PublicationId: "p1"},
+				&apigwv1.Acl{Id: "acl1", AclName: "office", AclType: "PERMIT", EntityType: "IP", AclValue: "10.0.0.0/8"},
+				&apigwv1.AclBinding{Id: "b1", ApiId: "a1", EnvId: model.ReleaseEnvID, AclId: "acl1"},
+			}
+			for _, o := range objs {
+				model.Normalize(o)
+			}
+			res, err := Build(model.NewInstance("default", objs), Options{HTTPRouting: RoutingSingle})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rt *routev3.Route
+			for _, rc := range res.Routes {
+				for _, vh := range rc.VirtualHosts {
+					for _, r := range vh.Routes {
+						if r.GetMatch().GetPath() == "/open" && r.GetRoute() != nil {
+							rt = r
+						}
+					}
+				}
+			}
+			if rt == nil {
+				t.Fatal("no route for /open")
+			}
+			_, rbac := rt.TypedPerFilterConfig[filterRBAC]
+			if rbac != c.wantRBAC {
+				t.Errorf("RBAC on the route: %v, want %v", rbac, c.wantRBAC)
+			}
+			var per extauthzv3.ExtAuthzPerRoute
+			if err := rt.TypedPerFilterConfig[filterExtAuthz].UnmarshalTo(&per); err != nil {
+				t.Fatal(err)
+			}
+			if checked := per.GetCheckSettings() != nil; checked == c.wantRBAC {
+				t.Errorf("ext_authz checks the route: %v; it must when Envoy cannot enforce the ACL", checked)
+			}
+		})
+	}
+}
