@@ -160,6 +160,8 @@ func (a *ADS) handle(resp *discoveryv3.DiscoveryResponse) error {
 		a.log.Warn("NACK", "type", resp.GetTypeUrl(), "version", resp.GetVersionInfo(), "err", err)
 		a.mu.Lock()
 		a.nacks = append(a.nacks, fmt.Sprintf("%s %s: %v", resp.GetTypeUrl(), resp.GetVersionInfo(), err))
+		close(a.changed)
+		a.changed = make(chan struct{})
 		a.mu.Unlock()
 		return a.send(resp.GetTypeUrl(), &statuspb.Status{Code: int32(codes.InvalidArgument), Message: err.Error()})
 	}
