@@ -209,7 +209,7 @@ func decode(resp *discoveryv3.DiscoveryResponse) (map[string]proto.Message, erro
 			continue
 		}
 		name := resourceName(m)
-		if err := validateDeep(m); err != nil {
+		if err := ValidateDeep(m); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 			continue
 		}

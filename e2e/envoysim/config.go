@@ -130,9 +130,10 @@ func typeOf(typeURL string) (proto.Message, bool) {
 	return nil, false
 }
 
-// validateDeep runs the PGV rules on m and on every message inside it,
-// unpacking Any fields as Envoy does when it instantiates typed configs.
-func validateDeep(m proto.Message) error {
+// ValidateDeep runs the PGV rules on m and on every message inside it,
+// unpacking Any fields as Envoy does when it instantiates typed configs
+// (the types must be linked in: an unknown type is an error).
+func ValidateDeep(m proto.Message) error {
 	var errs []error
 	var walk func(m protoreflect.Message, path string)
 	walk = func(m protoreflect.Message, path string) {

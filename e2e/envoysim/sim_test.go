@@ -217,7 +217,7 @@ func newSimFixture(t *testing.T) *simFixture {
 		cfg.Clusters[name] = staticCluster(name, addr)
 	}
 	for _, r := range []proto.Message{cfg.Listeners["l"], rc, hcm} {
-		if err := validateDeep(r); err != nil {
+		if err := ValidateDeep(r); err != nil {
 			t.Fatal(err)
 		}
 	}
