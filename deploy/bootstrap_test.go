@@ -26,6 +26,11 @@ func loadBootstrap(t *testing.T, path string) *bootstrapv3.Bootstrap {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return parseBootstrap(t, path, y)
+}
+
+func parseBootstrap(t *testing.T, path string, y []byte) *bootstrapv3.Bootstrap {
+	t.Helper()
 	j, err := yaml.YAMLToJSON(y)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
