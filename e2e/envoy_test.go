@@ -52,6 +52,12 @@ func TestRealEnvoy(t *testing.T) {
 		return nil
 	})
 	runScenarios(t, &world{gw: gw, g: g, be: be, ps: ps})
+	// The quick start's signed call, with apigctl.
+	out := g.apigctl(t, "call", "http://127.0.0.1:"+itoa(g.envoyHTTP)+"/pets?limit=5", "-H", "Host: "+petstoreHost, "-H", "X-Tenant: acme",
+		"--app-key", webKey, "--app-secret", webSecret, "--fail")
+	if !strings.Contains(out, `"backend":"release"`) {
+		t.Errorf("apigctl call: %s", out)
+	}
 	checkStatus(t, g, node)
 }
 
