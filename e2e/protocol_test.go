@@ -10,6 +10,7 @@ import (
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ratelimit/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
@@ -32,30 +33,57 @@ func publishedRoutes(ps *petstore) []string {
 }
 
 // servesPetstore reports whether an Envoy's configuration has every route
-// of the pet store over HTTP and HTTPS, with its certificate.
-func servesPetstore(ps *petstore) func(*envoysim.Config) error {
+// of the pet store over HTTP (scoped: the group's route configuration;
+// single: one for all groups) and HTTPS, with its certificate.
+func servesPetstore(ps *petstore, scoped bool) func(*envoysim.Config) error {
+	httpRC := "apigw.http"
+	if scoped {
+		httpRC = "apigw.http.petstore"
+	}
 	return func(c *envoysim.Config) error {
-		for _, rc := range []string{"apigw.https.petstore", "apigw.http.petstore"} {
+		for _, rc := range []string{"apigw.https.petstore", httpRC} {
 			if c.Routes[rc] == nil {
 				return fmt.Errorf("route configuration %s missing", rc)
 			}
-		}
-		for _, r := range publishedRoutes(ps) {
-			if c.Route(r) == nil {
-				return fmt.Errorf("route %s missing", r)
+			for _, r := range publishedRoutes(ps) {
+				if !hasRoute(c.Routes[rc], r) {
+					return fmt.Errorf("route %s missing in %s", r, rc)
+				}
 			}
 		}
-		if len(c.Secrets) == 0 || len(c.Scopes) == 0 {
-			return errors.New("secrets or scopes missing")
+		if len(c.Secrets) == 0 {
+			return errors.New("no secrets")
+		}
+		if scoped != (len(c.Scopes) > 0) {
+			return fmt.Errorf("%d scopes, scoped routing %v", len(c.Scopes), scoped)
 		}
 		return nil
 	}
 }
 
+func hasRoute(rc *routev3.RouteConfiguration, name string) bool {
+	for _, vh := range rc.GetVirtualHosts() {
+		for _, r := range vh.GetRoutes() {
+			if r.GetName() == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // TestProtocolLevel runs every scenario against the built apigw through
-// the protocol-level Envoy emulator (e2e/envoysim).
+// the protocol-level Envoy emulator (e2e/envoysim), with apigw's default
+// HTTP routing (scoped route tables per host for the pet store) and with
+// one route table for every group (--http-routing=single).
 func TestProtocolLevel(t *testing.T) {
-	g := startAPIGW(t)
+	for _, mode := range []string{"auto", "single"} {
+		t.Run(mode, func(t *testing.T) { protocolLevel(t, mode) })
+	}
+}
+
+func protocolLevel(t *testing.T, routing string) {
+	g := startAPIGW(t, "--http-routing", routing)
 	be := newBackends(t)
 	ps := deployPetstore(t, g, be)
 
@@ -68,7 +96,7 @@ func TestProtocolLevel(t *testing.T) {
 	}
 	t.Cleanup(func() { ads.Close() })
 	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
-	cfg, err := ads.WaitFor(wctx, servesPetstore(ps))
+	cfg, err := ads.WaitFor(wctx, servesPetstore(ps, routing == "auto"))
 	wcancel()
 	if err != nil {
 		t.Fatal(err)
