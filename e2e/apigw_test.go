@@ -21,12 +21,13 @@ import (
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 )
 
-// apigw is a running apigw binary with an embedded etcd, every port free.
+// apigw is a running apigw binary, every port free.
 type apigw struct {
 	cmd                      *exec.Cmd
 	out                      *syncBuffer
 	xds, extauth, rls, admin string
 	ops                      string
+	etcd                     string // the embedded etcd's client URL
 	envoyHTTP, envoyHTTPS    uint32
 	adminConn                *grpc.ClientConn
 }
@@ -64,15 +65,16 @@ func portOf(addr string) uint32 {
 	return uint32(n)
 }
 
-// startAPIGW runs apigw with all components; Envoys reach ext_authz and
+// startAPIGW runs apigw with all components (extra flags can change
+// that: the last occurrence of a flag wins); Envoys reach ext_authz and
 // the rate-limit service at the addresses apigw listens on.
 func startAPIGW(t *testing.T, extra ...string) *apigw {
 	t.Helper()
-	g := &apigw{out: &syncBuffer{}, xds: freeAddr(t), extauth: freeAddr(t), rls: freeAddr(t), admin: freeAddr(t), ops: freeAddr(t),
-		envoyHTTP: portOf(freeAddr(t)), envoyHTTPS: portOf(freeAddr(t))}
+	g := newAPIGW(t)
+	g.etcd = "http://" + freeAddr(t)
 	args := []string{
 		"--data-dir", t.TempDir(),
-		"--embedded-etcd-client-url", "http://" + freeAddr(t),
+		"--embedded-etcd-client-url", g.etcd,
 		"--embedded-etcd-peer-url", "http://" + freeAddr(t),
 		"--xds-addr", g.xds, "--extauth-addr", g.extauth, "--ratelimit-addr", g.rls,
 		"--admin-addr", g.admin, "--ops-addr", g.ops,
@@ -80,13 +82,7 @@ func startAPIGW(t *testing.T, extra ...string) *apigw {
 		"--envoy-http-port", strconv.Itoa(int(g.envoyHTTP)), "--envoy-https-port", strconv.Itoa(int(g.envoyHTTPS)),
 		"--log-level", "debug",
 	}
-	g.cmd = exec.Command(apigwBin, append(args, extra...)...)
-	g.cmd.Stdout, g.cmd.Stderr = g.out, g.out
-	if err := g.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { g.stop(t) })
-	g.waitReady(t)
+	g.launch(t, append(args, extra...))
 	conn, err := grpc.NewClient(g.admin, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
@@ -94,6 +90,37 @@ func startAPIGW(t *testing.T, extra ...string) *apigw {
 	t.Cleanup(func() { conn.Close() })
 	g.adminConn = conn
 	return g
+}
+
+// startSidecar runs `apigw --components=extauth,ratelimit` (on the
+// addresses g was given by newAPIGW) against the etcd of central, as the
+// sidecar layout does beside each Envoy.
+func startSidecar(t *testing.T, g, central *apigw, extra ...string) {
+	t.Helper()
+	g.launch(t, append([]string{
+		"--components", "extauth,ratelimit",
+		"--etcd-endpoints", strings.TrimPrefix(central.etcd, "http://"),
+		"--extauth-addr", g.extauth, "--ratelimit-addr", g.rls, "--ops-addr", g.ops,
+		"--log-level", "debug",
+	}, extra...))
+}
+
+func newAPIGW(t *testing.T) *apigw {
+	t.Helper()
+	return &apigw{out: &syncBuffer{}, xds: freeAddr(t), extauth: freeAddr(t), rls: freeAddr(t), admin: freeAddr(t), ops: freeAddr(t),
+		envoyHTTP: portOf(freeAddr(t)), envoyHTTPS: portOf(freeAddr(t))}
+}
+
+// launch starts the binary and waits for /readyz.
+func (g *apigw) launch(t *testing.T, args []string) {
+	t.Helper()
+	g.cmd = exec.Command(apigwBin, args...)
+	g.cmd.Stdout, g.cmd.Stderr = g.out, g.out
+	if err := g.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.stop(t) })
+	g.waitReady(t)
 }
 
 func (g *apigw) waitReady(t *testing.T) {
