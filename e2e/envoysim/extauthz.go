@@ -16,6 +16,8 @@ import (
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -101,7 +103,7 @@ func (s *stream) extAuthz(ctx context.Context, f *extauthzv3.ExtAuthz) (*Respons
 func (s *stream) extAuthzPerRoute() (*extauthzv3.ExtAuthzPerRoute, map[string]string, error) {
 	var most *extauthzv3.ExtAuthzPerRoute
 	ctxExt := map[string]string{}
-	for _, m := range []map[string]*corev3Any{s.rc.GetTypedPerFilterConfig(), s.vh.GetTypedPerFilterConfig(), s.route.GetTypedPerFilterConfig()} {
+	for _, m := range []map[string]*anypb.Any{s.rc.GetTypedPerFilterConfig(), s.vh.GetTypedPerFilterConfig(), s.route.GetTypedPerFilterConfig()} {
 		a := m[filterExtAuthz]
 		if a == nil {
 			continue
@@ -177,7 +179,7 @@ func (s *stream) checkRequest(f *extauthzv3.ExtAuthz, withBody *extauthzv3.Buffe
 		attrs.TlsSession = &authv3.AttributeContext_TLSSession{Sni: s.sni}
 	}
 	if ns := f.GetRouteMetadataContextNamespaces(); len(ns) > 0 {
-		attrs.RouteMetadataContext = &corev3.Metadata{FilterMetadata: map[string]*structpbStruct{}}
+		attrs.RouteMetadataContext = &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{}}
 		for _, n := range ns {
 			if v := s.route.GetMetadata().GetFilterMetadata()[n]; v != nil {
 				attrs.RouteMetadataContext.FilterMetadata[n] = v
@@ -185,7 +187,7 @@ func (s *stream) checkRequest(f *extauthzv3.ExtAuthz, withBody *extauthzv3.Buffe
 		}
 	}
 	if ns := f.GetMetadataContextNamespaces(); len(ns) > 0 {
-		attrs.MetadataContext = &corev3.Metadata{FilterMetadata: map[string]*structpbStruct{}}
+		attrs.MetadataContext = &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{}}
 		for _, n := range ns {
 			if v := s.dynMeta[n]; v != nil {
 				attrs.MetadataContext.FilterMetadata[n] = v

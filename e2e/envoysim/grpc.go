@@ -11,13 +11,6 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/protobuf/types/known/anypb"
-	"google.golang.org/protobuf/types/known/structpb"
-)
-
-type (
-	corev3Any      = anypb.Any
-	structpbStruct = structpb.Struct
 )
 
 func randUint64() uint64 {
