@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -40,7 +42,28 @@ func (f *fileFlags) read(in io.Reader) ([]manifest.Doc, error) {
 	if len(docs) == 0 {
 		return nil, invalid("no documents in %v", f.files)
 	}
+	inDependencyOrder(docs)
 	return docs, nil
+}
+
+// inDependencyOrder sorts documents so that every kind comes after the
+// kinds it may reference (certificates before groups, groups and
+// authorizers before APIs, apps before throttles and bindings), keeping the
+// files' order within a kind. The admin API resolves a reference by name
+// against what precedes it in the request, so a directory applies in one
+// change whatever its file order; deletes run in the reverse order.
+func inDependencyOrder(docs []manifest.Doc) {
+	rank := map[string]int{}
+	for i, k := range model.Kinds() {
+		rank[k.Name] = i
+	}
+	kindRank := func(d manifest.Doc) int {
+		if _, k := model.Unwrap(d.Resource); k != nil {
+			return rank[k.Name]
+		}
+		return len(rank)
+	}
+	slices.SortStableFunc(docs, func(a, b manifest.Doc) int { return cmp.Compare(kindRank(a), kindRank(b)) })
 }
 
 func newApplyCmd(g *globals) *cobra.Command {

@@ -316,3 +316,51 @@ func TestStatusVersionAndExitCodes(t *testing.T) {
 	}
 	_ = io.Discard
 }
+
+// Documents may reference objects defined later in the files (an API
+// before its authorizer, a group before its certificate): apply sends them
+// in dependency order, and delete -f removes them dependents first.
+func TestApplyResolvesForwardReferences(t *testing.T) {
+	e := start(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "a.yaml", `kind: api
+name: get_order
+group_id: shop
+req_method: GET
+req_uri: /orders
+auth_type: AUTHORIZER
+authorizer_id: shop_auth
+backend_api: {req_protocol: HTTP, url_domain: "10.0.0.1:80", req_uri: /orders}
+---
+kind: app_auth
+api_id: list_orders
+env_id: RELEASE
+app_id: shop_web
+---
+kind: api
+name: list_orders
+group_id: shop
+req_method: GET
+req_uri: /list
+auth_type: APP
+backend_api: {req_protocol: HTTP, url_domain: "10.0.0.1:80", req_uri: /list}
+`)
+	writeFile(t, dir, "b.yaml", `kind: app
+name: shop_web
+---
+kind: authorizer
+name: shop_auth
+type: FRONTEND
+authorizer_uri: http://10.0.0.2/auth
+---
+kind: group
+name: shop
+`)
+	out := e.must("", "apply", "-f", dir)
+	contains(t, "apply", out, "group/shop created", "authorizer/shop_auth created", "api/get_order created", "app_auth/")
+	if i, j := strings.Index(out, "group/shop"), strings.Index(out, "api/get_order"); i > j {
+		t.Errorf("the group should be created before the API:\n%s", out)
+	}
+	out = e.must("", "delete", "-f", dir)
+	contains(t, "delete", out, "group/shop deleted", "api/get_order deleted")
+}

@@ -1,0 +1,8 @@
+// Package deploy holds the deployment layouts of apigw — Envoy bootstraps
+// (envoy/), docker compose (compose/) and Kubernetes manifests
+// (kubernetes/) — and the tests that check them in CI, where neither
+// Envoy nor Docker nor Kubernetes can run: every bootstrap is decoded into
+// Envoy's Bootstrap proto and validated, every manifest into the
+// Kubernetes API types, and their ports, names, images and flags are
+// compared with apigw's own defaults.
+package deploy

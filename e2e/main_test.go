@@ -1,0 +1,29 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// apigwBin is the apigw binary built for this test run.
+var apigwBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "apigw-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	apigwBin = filepath.Join(dir, "apigw")
+	if out, err := exec.Command("go", "build", "-o", apigwBin, "../cmd/apigw").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build ../cmd/apigw: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
