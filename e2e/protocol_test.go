@@ -108,6 +108,7 @@ func protocolLevel(t *testing.T, routing string) {
 	envoy := envoysim.New(ads, envoysim.Options{HTTPPort: g.envoyHTTP, HTTPSPort: g.envoyHTTPS, MinServiceTimeout: 10 * time.Second, Log: log})
 	t.Cleanup(envoy.Close)
 	runScenarios(t, &world{gw: simGateway{envoy}, g: g, be: be, ps: ps})
+	signedCallWithApigctl(t, g, httpFront(t, envoy))
 
 	if n := ads.NACKs(); len(n) > 0 {
 		t.Errorf("the emulated Envoy rejected configuration: %v", n)
