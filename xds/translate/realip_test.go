@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"strings"
 	"testing"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -69,5 +70,41 @@ func TestIPACLFollowsTheRealIPSettings(t *testing.T) {
 				t.Errorf("ext_authz checks the route: %v; it must when Envoy cannot enforce the ACL", checked)
 			}
 		})
+	}
+}
+
+// A backend method other than the frontend's cannot be honoured by Envoy:
+// the API is left out with the reason, the others are served.
+func TestBackendMethodChangeIsReported(t *testing.T) {
+	mk := func(id, path, backendMethod string) []proto.Message {
+		api := &apigwv1.Api{Id: id, Name: "api_" + id, GroupId: "g1", ReqMethod: "GET", ReqUri: path, ReqProtocol: "HTTP",
+			BackendApi: &apigwv1.BackendApi{UrlDomain: "10.0.0.1:80", ReqUri: "/", ReqProtocol: "HTTP", ReqMethod: backendMethod}}
+		return []proto.Message{api, &apigwv1.Publication{Id: "p" + id, ApiId: id, EnvId: model.ReleaseEnvID, Api: api},
+			&apigwv1.Release{ApiId: id, EnvId: model.ReleaseEnvID, PublicationId: "p" + id}}
+	}
+	objs := []proto.Message{&apigwv1.ApiGroup{Id: "g1", Name: "group", UrlDomains: []*apigwv1.UrlDomain{{Domain: "api.example.com"}}}}
+	objs = append(objs, mk("same", "/same", "GET")...)
+	objs = append(objs, mk("any", "/any", "ANY")...)
+	objs = append(objs, mk("post", "/post", "POST")...)
+	for _, o := range objs {
+		model.Normalize(o)
+	}
+	res, err := Build(model.NewInstance("default", objs), Options{HTTPRouting: RoutingSingle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Problems) != 1 || res.Problems[0].APIID != "post" || !strings.Contains(res.Problems[0].Reason, "backend_api.req_method POST") {
+		t.Fatalf("problems: %+v", res.Problems)
+	}
+	served := map[string]bool{}
+	for _, rc := range res.Routes {
+		for _, vh := range rc.VirtualHosts {
+			for _, r := range vh.Routes {
+				served[r.GetMatch().GetPath()] = true
+			}
+		}
+	}
+	if !served["/same"] || !served["/any"] || served["/post"] {
+		t.Errorf("served paths: %v", served)
 	}
 }

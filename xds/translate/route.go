@@ -98,6 +98,9 @@ func (c *buildCtx) planPublication(pub *apigwv1.Publication, res *pubResult) err
 	if api.BackendType == model.BackendFunction || len(api.PolicyFunctions) > 0 {
 		return fmt.Errorf("function backends are not supported by the Envoy data plane")
 	}
+	if err := checkBackendMethods(api); err != nil {
+		return err
+	}
 	tmpl, err := model.ParseFrontendPath(api.ReqUri)
 	if err != nil {
 		return fmt.Errorf("req_uri %q: %v", api.ReqUri, err)
