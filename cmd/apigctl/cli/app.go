@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"time"
@@ -140,13 +141,7 @@ func newAppCodeCmd(g *globals) *cobra.Command {
 		Use:   "list APP",
 		Short: "List the AppCodes of an app (ids and creation times; codes are secret)",
 		Args:  cobra.ExactArgs(1),
-		RunE: run(g, func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx(cmd.Context())
-			defer cancel()
+		RunE: withAdmin(g, func(ctx context.Context, c adminv1.AdminServiceClient, cmd *cobra.Command, args []string) error {
 			resp, err := c.Get(ctx, &adminv1.GetRequest{Instance: g.instance, Kind: model.KindApp, Id: args[0]})
 			if err != nil {
 				return err

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -21,13 +22,7 @@ and the referrers are listed.`,
 		Example: `  apigctl delete api get_pet
   apigctl delete -f pets.yaml --dry-run`,
 		ValidArgsFunction: completeKinds,
-		RunE: run(g, func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx(cmd.Context())
-			defer cancel()
+		RunE: withAdmin(g, func(ctx context.Context, c adminv1.AdminServiceClient, cmd *cobra.Command, args []string) error {
 			req := &adminv1.ApplyRequest{Instance: g.instance, DryRun: dryRun}
 			switch {
 			case len(ff.files) > 0 && len(args) > 0:

@@ -63,13 +63,7 @@ the one served. Up to 10 records are kept per API and environment; see
 'apigctl history' and 'apigctl rollback'.`,
 		Example: `  apigctl publish get_pet --env TEST
   apigctl publish --all --group pets --version 1.2 --remark "pets v1.2"`,
-		RunE: run(g, func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx(cmd.Context())
-			defer cancel()
+		RunE: withAdmin(g, func(ctx context.Context, c adminv1.AdminServiceClient, cmd *cobra.Command, args []string) error {
 			apis, err := t.apis(ctx, g, c, args)
 			if err != nil {
 				return err
@@ -96,13 +90,7 @@ func newUnpublishCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "unpublish API... [--env ENV] [--group GROUP] | --all --group GROUP",
 		Short: "Take APIs offline in an environment (bindings and records stay)",
-		RunE: run(g, func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx(cmd.Context())
-			defer cancel()
+		RunE: withAdmin(g, func(ctx context.Context, c adminv1.AdminServiceClient, cmd *cobra.Command, args []string) error {
 			apis, err := t.apis(ctx, g, c, args)
 			if err != nil {
 				return err
@@ -131,13 +119,7 @@ with --to, or else the record published before the current one.`,
 		Example: `  apigctl history get_pet --env RELEASE
   apigctl rollback get_pet --env RELEASE --to 3f2a...`,
 		Args: cobra.ExactArgs(1),
-		RunE: run(g, func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx(cmd.Context())
-			defer cancel()
+		RunE: withAdmin(g, func(ctx context.Context, c adminv1.AdminServiceClient, cmd *cobra.Command, args []string) error {
 			if to == "" {
 				h, err := c.ListPublications(ctx, &adminv1.ListPublicationsRequest{Instance: g.instance, ApiId: args[0], Group: t.group, EnvId: t.env})
 				if err != nil {

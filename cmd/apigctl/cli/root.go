@@ -163,3 +163,17 @@ func report(w io.Writer, err error) int {
 	}
 	return ee.code
 }
+
+// withAdmin wraps a command that talks to the admin API: it dials (once),
+// bounds the call with --request-timeout and maps errors like run.
+func withAdmin(g *globals, fn func(ctx context.Context, c adminv1.AdminServiceClient, cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
+	return run(g, func(cmd *cobra.Command, args []string) error {
+		c, err := g.client()
+		if err != nil {
+			return err
+		}
+		ctx, cancel := g.ctx(cmd.Context())
+		defer cancel()
+		return fn(ctx, c, cmd, args)
+	})
+}
