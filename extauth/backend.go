@@ -186,61 +186,47 @@ func (c *call) buildBackendPath(uri string, vals []kv) string {
 
 // Mutations of the backend request.
 
-func (c *call) setHeader(k, v string) {
-	for i := range c.setHdr {
-		if c.setHdr[i].k == k {
-			c.setHdr[i].v = v
+func (c *call) setHeader(k, v string) { setKV(&c.setHdr, &c.rmHdr, c.mutBuf[:0], k, v) }
+
+func (c *call) removeHeader(k string) { removeKey(c.setHdr, &c.rmHdr, c.rmBuf[:0], k) }
+
+func (c *call) setQueryParam(k, v string) { setKV(&c.setQuery, &c.rmQuery, c.setQBuf[:0], k, v) }
+
+func (c *call) removeQueryParam(k string) { removeKey(c.setQuery, &c.rmQuery, c.rmQBuf[:0], k) }
+
+// setKV sets k to v in a set list (overwriting), starting it in buf (a
+// per-call buffer) when empty, and cancels a pending removal of k.
+func setKV(set *[]kv, rm *[]string, buf []kv, k, v string) {
+	for i := range *set {
+		if (*set)[i].k == k {
+			(*set)[i].v = v
 			return
 		}
 	}
-	if c.setHdr == nil {
-		c.setHdr = c.mutBuf[:0]
+	if *set == nil {
+		*set = buf
 	}
-	c.setHdr = append(c.setHdr, kv{k, v})
-	c.rmHdr = remove(c.rmHdr, k)
+	*set = append(*set, kv{k, v})
+	*rm = remove(*rm, k)
 }
 
-func (c *call) removeHeader(k string) {
-	for _, s := range c.setHdr {
+// removeKey records the removal of k unless k is being set or already
+// removed.
+func removeKey(set []kv, rm *[]string, buf []string, k string) {
+	for _, s := range set {
 		if s.k == k {
 			return
 		}
 	}
-	for _, r := range c.rmHdr {
+	for _, r := range *rm {
 		if r == k {
 			return
 		}
 	}
-	if c.rmHdr == nil {
-		c.rmHdr = c.rmBuf[:0]
+	if *rm == nil {
+		*rm = buf
 	}
-	c.rmHdr = append(c.rmHdr, k)
-}
-
-func (c *call) setQueryParam(k, v string) {
-	for i := range c.setQuery {
-		if c.setQuery[i].k == k {
-			c.setQuery[i].v = v
-			return
-		}
-	}
-	if c.setQuery == nil {
-		c.setQuery = c.setQBuf[:0]
-	}
-	c.setQuery = append(c.setQuery, kv{k, v})
-	c.rmQuery = remove(c.rmQuery, k)
-}
-
-func (c *call) removeQueryParam(k string) {
-	for _, s := range c.setQuery {
-		if s.k == k {
-			return
-		}
-	}
-	if c.rmQuery == nil {
-		c.rmQuery = c.rmQBuf[:0]
-	}
-	c.rmQuery = append(c.rmQuery, k)
+	*rm = append(*rm, k)
 }
 
 func remove(list []string, k string) []string {
