@@ -5,6 +5,7 @@ import (
 
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/model/gwresp"
 )
 
 // HandleTimeFormat is the format of the system parameter handleTime (the
@@ -34,6 +35,9 @@ func (c *call) mapBackend() *denial {
 		case model.LocQuery:
 			c.setQueryParam(bp.name, v)
 		case model.LocPath:
+			if hasDotSegment(v) {
+				return denyf(ReasonBadParameter, gwresp.ErrParameters, "the value of backend path parameter "+bp.name+" is a . or .. segment")
+			}
 			pathVals = append(pathVals, kv{bp.name, v})
 		}
 	}
@@ -55,6 +59,9 @@ func (c *call) mapBackend() *denial {
 		c.removeHeader(dataplane.PolicyHeader)
 	}
 	if b.http {
+		if c.rest != "" && hasDotSegment(c.rest) {
+			return denyf(ReasonBadParameter, gwresp.ErrParameters, "the request path holds a . or .. segment")
+		}
 		c.backPath = c.buildBackendPath(b.uri, pathVals)
 		c.hasBePath = true
 	}
