@@ -22,7 +22,9 @@
 //     sends for the route — context extensions, headers or header_map,
 //     body, source and destination, TLS session — sent to the address of
 //     the ext_authz cluster from CDS; the OK response's header, query and
-//     dynamic-metadata mutations under the mutation rules; the route cache
+//     dynamic-metadata mutations under the mutation rules, headers applied
+//     per append_action as Envoy 1.38+ does (the deprecated append, when
+//     set, decides; the default appends a second header); the route cache
 //     cleared as clear_route_cache(_headers) say), ratelimit (descriptors
 //     from the route's actions, sent to the rate-limit cluster), router;
 //   - the router: direct responses, cluster and endpoint selection (static,
