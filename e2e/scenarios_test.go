@@ -142,6 +142,15 @@ func signedPost(t *testing.T, w *world) {
 	if got.Method != http.MethodPost || got.Path != "/v1/pets" || got.Body != body {
 		t.Errorf("backend got %s %s %q", got.Method, got.Path, got.Body)
 	}
+	// A signed body beyond Envoy's default 1 MiB buffer reaches ext_authz
+	// whole (the route raises the buffer limit to the 12 MiB ext_authz
+	// asks for) and then the backend.
+	big := `{"name":"` + strings.Repeat("x", 3<<20) + `"}`
+	r = do(t, w.gw, call{method: http.MethodPost, path: "/pets", header: hdr, body: big, key: webKey, secret: webSecret})
+	wantStatus(t, r, http.StatusOK)
+	if _, got := w.upstream(t, r); len(got.Body) != len(big) {
+		t.Errorf("backend got a %d-byte body, want %d", len(got.Body), len(big))
+	}
 	// Changing the body after signing breaks the signature.
 	r = do(t, w.gw, call{method: http.MethodPost, path: "/pets", header: hdr, body: body, key: webKey, secret: webSecret,
 		after: func(c *call) { c.body = `{"name":"Rex","tag":"cat"}` }})

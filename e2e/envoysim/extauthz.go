@@ -152,6 +152,12 @@ func (s *stream) checkRequest(f *extauthzv3.ExtAuthz, withBody *extauthzv3.Buffe
 			}
 			body, partial = body[:max], true
 		}
+		// With allow_partial_message the filter buffers under the
+		// stream's buffer limit, whose overflow is a 413 before the check.
+		if withBody.GetAllowPartialMessage() && uint64(len(body)) > s.bufferLimit() {
+			s.tracef("ext_authz: buffering %d bytes overflows the buffer limit %d", len(body), s.bufferLimit())
+			return nil, true
+		}
 		hdr.Set("x-envoy-auth-partial-body", strconv.FormatBool(partial))
 		if withBody.GetPackAsBytes() {
 			httpReq.RawBody = body

@@ -7,6 +7,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/gwresp"
@@ -237,10 +238,12 @@ func (p *pubPlan) addRoutes(t target) error {
 		alts = []matchSet{{}}
 	}
 	authz := p.extAuthzConfig(t.policy, t.backend)
+	bodyLimit := p.bodyBufferLimit()
 	n := 0
 	for i, m := range p.fe.matches {
 		for _, alt := range alts {
 			r := p.route(routeName(p.api.Id, p.env.Name, role, n), m, p.api.ReqMethod, alt, t.actions[i], authz)
+			r.RequestBodyBufferLimit = bodyLimit
 			p.addItem(r, p.key(t.order, n, methodRank(p.api.ReqMethod)), i, t.cluster)
 			n++
 		}
@@ -314,6 +317,18 @@ func (p *pubPlan) protocolRoute(r *routev3.Route, match int, accepted string) *r
 		ResponseHeadersToAdd: rep.headers,
 		TypedPerFilterConfig: map[string]*anypb.Any{filterExtAuthz: p.packer.pack(extAuthzDisabled())},
 	}
+}
+
+// bodyBufferLimit lets Envoy buffer the body ext_authz asks for on the
+// routes of APIs whose check needs it: without it the connection's buffer
+// limit (1 MiB unless the listener raises it) answers 413 before ext_authz
+// has the body. Envoy applies a route's limit when the route is matched
+// from 1.37 (envoyproxy/envoy#42607).
+func (p *pubPlan) bodyBufferLimit() *wrapperspb.UInt64Value {
+	if !p.ext || !bodyNeeded(p.c.in, p.api) {
+		return nil
+	}
+	return wrapperspb.UInt64(maxSignedBody)
 }
 
 // extAuthzConfig is the per-route ext_authz config of a target's routes.
