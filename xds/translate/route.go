@@ -159,6 +159,7 @@ type target struct {
 	policy   string
 	order    int
 	alts     []matchSet
+	byHeader bool // alts select the policy by dataplane.PolicyHeader only
 	actions  []routeAction
 	cluster  *clusterSpec
 	backend  string // backend authorizer
@@ -178,7 +179,7 @@ func (p *pubPlan) targets() ([]target, bool, error) {
 		if err != nil {
 			return nil, false, fmt.Errorf("policy backend %s: %v", pol.name, err)
 		}
-		t.policy, t.order, t.alts = pol.name, i, alts
+		t.policy, t.order, t.alts, t.byHeader = pol.name, i, alts, viaExt
 		delegated = delegated || d
 		out = append(out, t)
 	}
@@ -236,6 +237,12 @@ func (p *pubPlan) addRoutes(t target) error {
 	alts := t.alts
 	if len(alts) == 0 {
 		alts = []matchSet{{}}
+	}
+	if t.policy != "" && !t.byHeader && p.ext {
+		// ext_authz selects the policy too and may strip the parameters
+		// its conditions read (pass_through: 2): the route matched again
+		// after the check must still find the policy, by the header.
+		alts = append(alts[:len(alts):len(alts)], policyHeaderMatch(t.policy))
 	}
 	authz := p.extAuthzConfig(t.policy, t.backend)
 	bodyLimit := p.bodyBufferLimit()
