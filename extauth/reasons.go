@@ -56,6 +56,9 @@ type denial struct {
 
 func deny(r Reason, e gwresp.Error) *denial { return &denial{reason: r, err: e} }
 
+// denyf adds a detail to the error's message, cut to gwresp.MaxEcho bytes:
+// details may quote the client (an unknown app key), and a denial never
+// echoes unbounded input.
 func denyf(r Reason, e gwresp.Error, detail string) *denial {
-	return &denial{reason: r, err: e.With(detail)}
+	return &denial{reason: r, err: e.With(gwresp.Clip(detail, gwresp.MaxEcho))}
 }

@@ -346,6 +346,7 @@ func validateResponse(c checker, r *apigwv1.GatewayResponse) {
 			if strings.Contains(h.Value, "[[") || strings.Contains(h.Value, "]]") || strings.ContainsAny(h.Value, "\r\n") {
 				hc.add("value", "must not contain [[, ]] or line breaks")
 			}
+			checkWire(hc, "value", h.Value)
 		}
 	}
 }
