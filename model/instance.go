@@ -36,13 +36,25 @@ type Instance struct {
 
 	uniqOnce sync.Once
 	uniq     map[string][][2]string // natural key → owners (kind, id)
+
+	// Objects that cannot be read, and what they hold closed
+	// (placeholder.go).
+	placeholders map[[2]string]Placeholder
+	holds        holds
 }
 
 // NewInstance builds the view of an instance from its objects (of any
 // kind; an *apigwv1.Instance among them becomes Def). Built-in objects
 // (environment RELEASE) are added when absent.
 func NewInstance(name string, objects []proto.Message) *Instance {
+	return NewInstanceWith(name, objects, nil)
+}
+
+// NewInstanceWith is NewInstance with the placeholders of the objects of
+// the instance that cannot be read (see Placeholder).
+func NewInstanceWith(name string, objects []proto.Message, placeholders []Placeholder) *Instance {
 	in := &Instance{Name: name, objs: map[string]map[string]proto.Message{}, byName: map[string]map[string][]string{}}
+	in.setPlaceholders(placeholders)
 	for _, o := range objects {
 		if d, ok := o.(*apigwv1.Instance); ok {
 			in.Def = d
@@ -132,6 +144,7 @@ func (in *Instance) index() {
 		}
 		in.envVars[k][v.VariableName] = v.VariableValue
 	}
+	in.indexHolds()
 }
 
 // DebugDomain is a group's debug sub-domain.
@@ -352,5 +365,11 @@ func (in *Instance) With(puts []proto.Message, dels [][2]string) *Instance {
 		}
 	}
 	objs = append(objs, puts...)
-	return NewInstance(in.Name, objs)
+	var ph []Placeholder
+	for key, p := range in.placeholders {
+		if !gone[key] && !replaced[key] {
+			ph = append(ph, p)
+		}
+	}
+	return NewInstanceWith(in.Name, objs, ph)
 }

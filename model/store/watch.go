@@ -20,6 +20,9 @@ type entry struct {
 	goodRev int64
 	badRev  int64
 	reason  string
+	// bad stands for the unusable value in the view when no good
+	// version is in force.
+	bad model.Placeholder
 }
 
 // watcher turns the etcd keyspace into model snapshots.
@@ -35,7 +38,9 @@ type watcher struct {
 // watches from the next revision and publishes a new snapshot after each
 // batch of changes. On compaction or a broken watch it lists again. An
 // object that fails validation is skipped and reported; its last good
-// version stays in force. Watch returns when ctx ends.
+// version stays in force, and when there is none (after a restart) the
+// view gets a placeholder for it, which holds closed the APIs it would
+// restrict (model.Placeholder). Watch returns when ctx ends.
 func (s *Store) Watch(ctx context.Context, feed *model.Feed) error {
 	w := &watcher{s: s, feed: feed, entries: map[string]*entry{}, gens: map[string]generation{}}
 	backoff := 100 * time.Millisecond
@@ -163,9 +168,10 @@ func (w *watcher) apply(key string, value []byte, modRev int64) {
 			w.s.log.Warn("skipping invalid object", "key", key, "mod_revision", modRev, "reason", err.Error(), "in_force", e.good != nil)
 		}
 		e.badRev, e.reason = modRev, err.Error()
+		e.bad = placeholderOf(pk, value, e.reason)
 		return
 	}
-	e.good, e.goodRev, e.badRev, e.reason = m, modRev, 0, ""
+	e.good, e.goodRev, e.badRev, e.reason, e.bad = m, modRev, 0, "", model.Placeholder{}
 }
 
 func (w *watcher) allInstances() map[string]bool {
@@ -179,18 +185,24 @@ func (w *watcher) allInstances() map[string]bool {
 // publish rebuilds the changed instances and publishes a snapshot.
 func (w *watcher) publish(rev int64, changed map[string]bool) {
 	byInst := map[string][]proto.Message{}
+	holds := map[string][]model.Placeholder{}
 	var invalid []model.InvalidObject
 	for key, e := range w.entries {
 		if e.reason != "" {
 			invalid = append(invalid, model.InvalidObject{Key: key, ModRevision: e.badRev, Reason: e.reason, InForce: e.good != nil})
 		}
-		if e.good != nil && changed[e.pk.Instance] {
+		switch {
+		case !changed[e.pk.Instance]:
+		case e.good != nil:
 			byInst[e.pk.Instance] = append(byInst[e.pk.Instance], e.good)
+		case e.reason != "":
+			holds[e.pk.Instance] = append(holds[e.pk.Instance], e.bad)
 		}
 	}
 	for name := range changed {
-		if objs, ok := byInst[name]; ok {
-			w.instances[name] = model.NewInstance(name, objs)
+		objs, ok := byInst[name]
+		if ph := holds[name]; ok || len(ph) > 0 {
+			w.instances[name] = model.NewInstanceWith(name, objs, ph)
 		} else {
 			delete(w.instances, name)
 		}
