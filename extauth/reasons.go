@@ -33,6 +33,9 @@ const (
 	ReasonBadParameter       Reason = "bad_parameter"
 	ReasonBadRequest         Reason = "bad_request"
 	ReasonInternal           Reason = "internal_error"
+	// ReasonPolicyUnavailable: a policy the API or the app needs is
+	// missing or cannot be read (model.Instance.Blocked); fails closed.
+	ReasonPolicyUnavailable Reason = "policy_unavailable"
 )
 
 // denyReasons lists every denial reason (for metrics).
@@ -43,6 +46,7 @@ func denyReasons() []Reason {
 		ReasonAppCodeInsecure, ReasonBadAppCode, ReasonAppNotAuthorized, ReasonAppFrozen, ReasonAppIPDenied,
 		ReasonIAMMissing, ReasonIAMInvalid, ReasonIAMExpired, ReasonIAMUnavailable, ReasonAccountDenied,
 		ReasonIdentityMissing, ReasonAuthorizerDenied, ReasonAuthorizerFailed, ReasonBadParameter, ReasonBadRequest, ReasonInternal,
+		ReasonPolicyUnavailable,
 	}
 }
 

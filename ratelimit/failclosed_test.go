@@ -3,12 +3,14 @@ package ratelimit_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
@@ -68,5 +70,50 @@ func TestCounterErrorsFailClosed(t *testing.T) {
 				t.Errorf("no log line: %q", logs.String())
 			}
 		})
+	}
+}
+
+// A throttling policy or credential quota that cannot be read (apigw
+// restarted with it invalid in etcd, or it was deleted around the admin
+// API) never turns into no limit: every call is refused with APIG.0601,
+// even from an Envoy that still has the old routes.
+func TestUnreadablePoliciesFailClosed(t *testing.T) {
+	e := start(t, nil)
+	var objs []proto.Message
+	for _, o := range fx.Objects() {
+		switch v := o.(type) {
+		case *apigwv1.Throttle:
+			if v.Id == fx.Exclusive {
+				continue
+			}
+		case *apigwv1.AppQuota:
+			continue
+		}
+		objs = append(objs, o)
+	}
+	in := model.NewInstanceWith(fx.Instance, objs, []model.Placeholder{{Kind: model.KindThrottle, ID: fx.Exclusive, Reason: "not a valid throttle"}})
+	e.feed.Publish(model.NewSnapshot(2, map[string]*model.Instance{fx.Instance: in}, nil))
+
+	for _, c := range []call{
+		{api: fx.APIExclusive},                         // its policy cannot be read
+		{api: fx.APIDefault, app: fx.AppPlain},         // the app's quota is gone
+		{api: fx.APIExclusive, app: fx.AppSpecialHigh}, // both
+	} {
+		r := e.do(t, c)
+		if r.OverallCode != OVER {
+			t.Fatalf("%+v: %v, want OVER_LIMIT", c, r.OverallCode)
+		}
+		var body map[string]string
+		if err := json.Unmarshal(r.RawBody, &body); err != nil {
+			t.Fatalf("body %q: %v", r.RawBody, err)
+		}
+		md := r.GetDynamicMetadata().GetFields()
+		if md["error_code"].GetStringValue() != "APIG.0601" || md["status"].GetNumberValue() != 500 {
+			t.Errorf("%+v: metadata %v body %s", c, md, r.RawBody)
+		}
+	}
+	// An API whose policy is intact, called by an app without a quota.
+	if r := e.do(t, call{api: fx.APIShared1, env: fx.Env, app: fx.AppSpecialHigh}); r.OverallCode != OK {
+		t.Errorf("unaffected API: %v", r.OverallCode)
 	}
 }

@@ -54,6 +54,9 @@ var (
 	ErrAppQuota           = Error{"APIG.0501", "The app quota has been used up.", "DEFAULT_4XX", 405}
 	ErrAppFrozen          = Error{"APIG.0502", "The app has been frozen.", "DEFAULT_4XX", 405}
 	ErrInternal           = Error{"APIG.0601", "Internal server error.", "DEFAULT_5XX", 500}
+	// ErrPolicyUnavailable answers an API that cannot be served with every
+	// restriction configured for it (model.Instance.Blocked).
+	ErrPolicyUnavailable = Error{"APIG.0601", "Internal server error: a policy of the API cannot be read.", "DEFAULT_5XX", 500}
 	ErrProtocol           = Error{"APIG.0607", "The following protocol is supported: {xxx}", "DEFAULT_4XX", 400}
 	ErrNoBackend          = Error{"APIG.0610", "No backend available.", "BACKEND_UNAVAILABLE", 502}
 	ErrIAMUnavailable     = Error{"APIG.0613", "The IAM service is currently unavailable.", "DEFAULT_5XX", 503}

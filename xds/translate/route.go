@@ -29,6 +29,9 @@ type pubResult struct {
 	items   []routeItem
 	maxBody int
 	problem string
+	// blocked says why the API is answered with an error instead of being
+	// served (model.Instance.Blocked); its routes are direct responses.
+	blocked string
 }
 
 // routeItem is one route in its HTTP-listener and HTTPS-listener variants
@@ -111,7 +114,26 @@ func (c *buildCtx) planPublication(pub *apigwv1.Publication, res *pubResult) err
 		return fmt.Errorf("req_uri %q cannot be matched by Envoy: %v", api.ReqUri, err)
 	}
 	p := &pubPlan{c: c, pub: pub, api: api, env: env, fe: fe, res: res, tpfc: map[string]*anypb.Any{}}
+	if why := c.in.Blocked(pub.ApiId, pub.EnvId); why != "" {
+		res.blocked = why
+		return p.buildBlocked()
+	}
 	return p.build()
+}
+
+// buildBlocked answers every request of an API that cannot be served with
+// the restrictions configured for it with the group's gateway response of
+// gwresp.ErrPolicyUnavailable (fail closed), without ext_authz.
+func (p *pubPlan) buildBlocked() error {
+	p.metadata = routeMetadata(p.pub)
+	rep := renderReply(p.c.in, p.api.GroupId, p.api.ResponseId, gwresp.ErrPolicyUnavailable)
+	a := routeAction{direct: &routev3.DirectResponseAction{Status: rep.status, BodyFormat: rep.body}, respHeaders: rep.headers}
+	authz := p.packer.pack(extAuthzDisabled())
+	for i, m := range p.fe.matches {
+		r := p.route(routeName(p.api.Id, p.env.Name, "", i), m, p.api.ReqMethod, matchSet{}, a, authz)
+		p.addItem(r, p.key(0, i, methodRank(p.api.ReqMethod)), i, nil)
+	}
+	return p.packer.err
 }
 
 func (p *pubPlan) build() error {
