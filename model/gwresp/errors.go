@@ -57,9 +57,9 @@ var (
 	// ErrPolicyUnavailable answers an API that cannot be served with every
 	// restriction configured for it (model.Instance.Blocked).
 	ErrPolicyUnavailable = Error{"APIG.0601", "Internal server error: a policy of the API cannot be read.", "DEFAULT_5XX", 500}
-	ErrProtocol           = Error{"APIG.0607", "The following protocol is supported: {xxx}", "DEFAULT_4XX", 400}
-	ErrNoBackend          = Error{"APIG.0610", "No backend available.", "BACKEND_UNAVAILABLE", 502}
-	ErrIAMUnavailable     = Error{"APIG.0613", "The IAM service is currently unavailable.", "DEFAULT_5XX", 503}
+	ErrProtocol          = Error{"APIG.0607", "The following protocol is supported: {xxx}", "DEFAULT_4XX", 400}
+	ErrNoBackend         = Error{"APIG.0610", "No backend available.", "BACKEND_UNAVAILABLE", 502}
+	ErrIAMUnavailable    = Error{"APIG.0613", "The IAM service is currently unavailable.", "DEFAULT_5XX", 503}
 
 	// Authentication errors with their gateway-response types.
 	ErrAuthHeaderMissing = Error{"APIG.0303", "Incorrect app authentication information: the authentication header is missing.", "AUTH_HEADER_MISSING", 401}
