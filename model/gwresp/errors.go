@@ -54,12 +54,9 @@ var (
 	ErrAppQuota           = Error{"APIG.0501", "The app quota has been used up.", "DEFAULT_4XX", 405}
 	ErrAppFrozen          = Error{"APIG.0502", "The app has been frozen.", "DEFAULT_4XX", 405}
 	ErrInternal           = Error{"APIG.0601", "Internal server error.", "DEFAULT_5XX", 500}
-	// ErrPolicyUnavailable answers an API that cannot be served with every
-	// restriction configured for it (model.Instance.Blocked).
-	ErrPolicyUnavailable = Error{"APIG.0601", "Internal server error: a policy of the API cannot be read.", "DEFAULT_5XX", 500}
-	ErrProtocol          = Error{"APIG.0607", "The following protocol is supported: {xxx}", "DEFAULT_4XX", 400}
-	ErrNoBackend         = Error{"APIG.0610", "No backend available.", "BACKEND_UNAVAILABLE", 502}
-	ErrIAMUnavailable    = Error{"APIG.0613", "The IAM service is currently unavailable.", "DEFAULT_5XX", 503}
+	ErrProtocol           = Error{"APIG.0607", "The following protocol is supported: {xxx}", "DEFAULT_4XX", 400}
+	ErrNoBackend          = Error{"APIG.0610", "No backend available.", "BACKEND_UNAVAILABLE", 502}
+	ErrIAMUnavailable     = Error{"APIG.0613", "The IAM service is currently unavailable.", "DEFAULT_5XX", 503}
 
 	// Authentication errors with their gateway-response types.
 	ErrAuthHeaderMissing = Error{"APIG.0303", "Incorrect app authentication information: the authentication header is missing.", "AUTH_HEADER_MISSING", 401}
@@ -69,3 +66,8 @@ var (
 	ErrAuthorizerIdent   = Error{"APIG.0305", "Incorrect authentication information: identity source missing or invalid.", "AUTHORIZER_IDENTITIES_FAILURE", 401}
 	ErrParameters        = Error{"APIG.0106", "Orchestration error.", "REQUEST_PARAMETERS_FAILURE", 400}
 )
+
+// ErrPolicyUnavailable answers an API that cannot be served with every
+// restriction configured for it, and calls with an app whose credential
+// quota cannot be read (model.Instance.Blocked, AppBlocked).
+var ErrPolicyUnavailable = Error{"APIG.0601", "Internal server error: a policy of the API cannot be read.", "DEFAULT_5XX", 500}
