@@ -39,3 +39,15 @@ func TestRenderBoundsEchoedValues(t *testing.T) {
 		t.Errorf("Clip = %q", got)
 	}
 }
+
+// A header value rendered from request values never carries a control
+// character (an authorizer's context value with CR LF cannot split it).
+func TestRenderedHeadersHoldNoControls(t *testing.T) {
+	in := model.NewInstance("default", []proto.Message{&apigwv1.GatewayResponse{Id: "r1", GroupId: "g1", Name: "default",
+		Responses: map[string]*apigwv1.ResponseInfo{"AUTHORIZER_FAILURE": {
+			Headers: []*apigwv1.ResponseHeader{{Key: "X-User", Value: "user=$context.authorizer.frontend.user"}}}}}})
+	r := gwresp.Render(in, "g1", "", gwresp.ErrAuthorizerDenied, gwresp.Vars{"authorizer.frontend.user": "bob\r\nSet-Cookie: x=1\x00\tend"})
+	if len(r.Headers) != 1 || r.Headers[0][1] != "user=bobSet-Cookie: x=1\tend" || model.HasControl(strings.ReplaceAll(r.Headers[0][1], "\t", "")) {
+		t.Errorf("headers %q", r.Headers)
+	}
+}

@@ -76,7 +76,7 @@ func Render(in *model.Instance, groupID, responseID string, e Error, vars Vars) 
 		r.ContentType = "text/plain; charset=utf-8"
 	}
 	for _, h := range t.Headers {
-		r.Headers = append(r.Headers, [2]string{h.Key, Substitute(h.Value, all, false)})
+		r.Headers = append(r.Headers, [2]string{h.Key, withoutControls(Substitute(h.Value, all, false))})
 	}
 	sort.SliceStable(r.Headers, func(i, j int) bool { return r.Headers[i][0] < r.Headers[j][0] })
 	return r
@@ -98,6 +98,22 @@ func Clip(s string, n int) string {
 	}
 	return s[:cut] + "..."
 }
+
+// withoutControls drops control characters (but tab) from a header value:
+// a substituted value (an authorizer's context) never splits a header.
+func withoutControls(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func isControl(r rune) bool { return (r < 0x20 && r != '\t') || r == 0x7f }
 
 var reVar = regexp.MustCompile(`\$context\.[A-Za-z0-9_.\-]+`)
 
