@@ -34,14 +34,31 @@ type fsWorld struct {
 
 // startFS starts apigw, applies manifest (with {release} and {canary}
 // replaced by the backends' addresses), publishes the group's APIs and
-// connects an emulated Envoy that serves route.
-func startFS(t *testing.T, manifest string, routes ...string) *fsWorld {
+// connects an emulated Envoy once it serves all of them.
+func startFS(t *testing.T, manifest string) *fsWorld {
 	t.Helper()
 	w := &fsWorld{g: startAPIGW(t), be: newBackends(t)}
 	w.apply(t, manifest)
-	w.g.apigctl(t, "publish", "--all", "--group", "failsafe")
-	w.connect(t, routes...)
+	w.publish(t)
 	return w
+}
+
+// publish publishes every API of the group in RELEASE and connects an
+// emulated Envoy once it has all their routes.
+func (w *fsWorld) publish(t *testing.T) {
+	t.Helper()
+	w.g.apigctl(t, "publish", "--all", "--group", "failsafe")
+	w.connect(t, w.routes(t)...)
+}
+
+// routes are the RELEASE routes of every API.
+func (w *fsWorld) routes(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, id := range w.ids(t, model.KindAPI) {
+		out = append(out, routeName(id, "RELEASE"))
+	}
+	return out
 }
 
 func (w *fsWorld) apply(t *testing.T, manifest string) {
@@ -72,7 +89,7 @@ func (w *fsWorld) connect(t *testing.T, routes ...string) {
 }
 
 // waitRoutes waits until the emulated Envoy has routes whose names start
-// with each prefix.
+// with each prefix (a route name, or the name of its first variant).
 func (w *fsWorld) waitRoutes(t *testing.T, prefixes ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -160,7 +177,7 @@ policy_https:
     req_method: GET
     url_domain: "{canary}"
     req_uri: /silver
-`, "api.")
+`)
 	for _, c := range []struct {
 		name    string
 		call    call
@@ -289,8 +306,7 @@ app_id: quota_app
 `
 	w := &fsWorld{g: startAPIGW(t), be: newBackends(t)}
 	w.apply(t, strings.ReplaceAll(manifest, "{authorizer}", w.be.auth.srv.URL+"/authorize"))
-	w.g.apigctl(t, "publish", "--all", "--group", "failsafe")
-	w.connect(t, "api.")
+	w.publish(t)
 	alice := http.Header{"Authorization": {"Bearer demo-token-alice"}}
 	signedApp := call{path: "/app", key: "failsafe-app-key", secret: "failsafe-app-secret-1"}
 
@@ -367,7 +383,7 @@ app_id: quota_app
 	// RLS refuse.
 	t.Run("old routes", check)
 	// An Envoy that gets the new routes: direct responses.
-	w.connect(t, "api.")
+	w.connect(t, w.routes(t)...)
 	t.Run("new routes", check)
 
 	st, err := w.g.adminClient().GetStatus(ctx, &adminv1.GetStatusRequest{})
