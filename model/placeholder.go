@@ -104,12 +104,19 @@ func (in *Instance) unusable(kind, id, what string) string {
 }
 
 func (in *Instance) indexHolds() {
-	h := holds{apis: map[string]string{}, rels: map[string]string{}, apps: map[string]string{}}
+	// The maps stay nil (no allocation) unless something is held.
+	var h holds
 	// hold records why (API, environment) is held closed; of several
 	// reasons the view keeps the least, so that it does not depend on
 	// map order.
 	hold := func(apiID, envID, why string) {
-		if k := ReleaseID(apiID, envID); why != "" && (h.rels[k] == "" || why < h.rels[k]) {
+		if why == "" {
+			return
+		}
+		if h.rels == nil {
+			h.rels = map[string]string{}
+		}
+		if k := ReleaseID(apiID, envID); h.rels[k] == "" || why < h.rels[k] {
 			h.rels[k] = why
 		}
 	}
@@ -125,6 +132,9 @@ func (in *Instance) indexHolds() {
 		case p.APIID != "" && p.EnvID != "":
 			hold(p.APIID, p.EnvID, why)
 		case p.APIID != "":
+			if h.apis == nil {
+				h.apis = map[string]string{}
+			}
 			if why += "; it names no environment"; h.apis[p.APIID] == "" || why < h.apis[p.APIID] {
 				h.apis[p.APIID] = why
 			}
@@ -149,6 +159,9 @@ func (in *Instance) indexHolds() {
 	for _, a := range each[*apigwv1.App](in, KindApp) {
 		if a.AppQuotaId != "" {
 			if why := in.unusable(KindAppQuota, a.AppQuotaId, "credential quota"); why != "" {
+				if h.apps == nil {
+					h.apps = map[string]string{}
+				}
 				h.apps[a.Id] = why
 			}
 		}
