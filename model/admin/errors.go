@@ -62,7 +62,7 @@ func (s *Server) toStatus(ctx context.Context, op string, err error) error {
 		return status.Error(codes.Aborted, err.Error())
 	case errors.Is(err, model.ErrAmbiguous), errors.Is(err, model.ErrImmutable), errors.Is(err, errBadRequest):
 		return status.Error(codes.InvalidArgument, err.Error())
-	case errors.Is(err, model.ErrInUse), errors.Is(err, store.ErrTooLarge):
+	case errors.Is(err, model.ErrInUse), errors.Is(err, store.ErrTooLarge), errors.Is(err, errPrecondition):
 		return status.Error(codes.FailedPrecondition, err.Error())
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, err.Error())
@@ -75,6 +75,9 @@ func (s *Server) toStatus(ctx context.Context, op string, err error) error {
 
 // errBadRequest marks malformed requests (missing kind, ...).
 var errBadRequest = errors.New("bad request")
+
+// errPrecondition marks requests the current state does not allow.
+var errPrecondition = errors.New("failed precondition")
 
 func badRequest(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errBadRequest, fmt.Sprintf(format, args...))

@@ -129,7 +129,10 @@ func (s *Server) Unpublish(ctx context.Context, req *adminv1.UnpublishRequest) (
 	return &adminv1.UnpublishResponse{}, nil
 }
 
-// Rollback makes a retained record current again.
+// Rollback makes a retained record current again. When the API is offline
+// in the environment, this publishes it again with that record. A record
+// that references an object deleted since (an authorizer, a channel) is
+// refused with FAILED_PRECONDITION.
 func (s *Server) Rollback(ctx context.Context, req *adminv1.RollbackRequest) (*adminv1.RollbackResponse, error) {
 	var pub *apigwv1.Publication
 	_, err := s.mutate(ctx, instanceOf(req.GetInstance()), false, func(t *tx) error {
@@ -141,9 +144,16 @@ func (s *Server) Rollback(ctx context.Context, req *adminv1.RollbackRequest) (*a
 		if !ok || p.ApiId != api.Id || p.EnvId != env.Id {
 			return fmt.Errorf("publication %q of api %s in %s: %w", req.GetPublicationId(), api.Name, env.Name, model.ErrNotFound)
 		}
+		if vs := t.in().Check(p); len(vs) > 0 {
+			return fmt.Errorf("publication %s of api %s cannot be made current again (%v): %w", p.Id, api.Name, vs.Err(), errPrecondition)
+		}
 		pub = p
 		r := &apigwv1.Release{ApiId: api.Id, EnvId: env.Id, PublicationId: p.Id}
-		t.stamp(r, t.release(api.Id, env.Id))
+		var prev proto.Message // none when the API is offline: the record is published again
+		if cur := t.release(api.Id, env.Id); cur != nil {
+			prev = cur
+		}
+		t.stamp(r, prev)
 		t.stage(r, "")
 		return nil
 	})

@@ -156,7 +156,7 @@ func (t *tx) remove(kind, id string) {
 func (t *tx) stamp(m, old proto.Message) {
 	now := timestamppb.New(t.s.now())
 	meta := model.MetaOf(m)
-	if old != nil && model.MetaOf(old).GetCreateTime() != nil {
+	if old != nil && old.ProtoReflect().IsValid() && model.MetaOf(old).GetCreateTime() != nil {
 		meta.CreateTime = model.MetaOf(old).GetCreateTime()
 	} else {
 		meta.CreateTime = now
