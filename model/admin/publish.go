@@ -165,7 +165,7 @@ func (s *Server) Rollback(ctx context.Context, req *adminv1.RollbackRequest) (*a
 
 // ListPublications lists the retained records of (API, environment).
 func (s *Server) ListPublications(ctx context.Context, req *adminv1.ListPublicationsRequest) (*adminv1.ListPublicationsResponse, error) {
-	base, err := s.store.Load(ctx, instanceOf(req.GetInstance()))
+	base, err := s.load(ctx, "instance", instanceOf(req.GetInstance()))
 	if err != nil {
 		return nil, s.toStatus(ctx, "list publications", err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/store"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 )
@@ -14,6 +15,9 @@ import (
 // APIs the data plane leaves out and the Envoy nodes of the instance.
 func (s *Server) GetStatus(ctx context.Context, req *adminv1.GetStatusRequest) (*adminv1.GetStatusResponse, error) {
 	inst := instanceOf(req.GetInstance())
+	if err := model.CheckInstanceName("instance", inst).Err(); err != nil {
+		return nil, s.toStatus(ctx, "status", err)
+	}
 	resp := &adminv1.GetStatusResponse{}
 	if snap := s.feed.Current(); snap != nil {
 		resp.Revision = snap.Revision

@@ -56,6 +56,9 @@ type Loaded struct {
 // Writes based on it are guarded, so a view that is behind another
 // replica's write only costs a retry.
 func (s *Store) Load(ctx context.Context, instance string) (*Loaded, error) {
+	if err := model.CheckInstanceName("instance", instance).Err(); err != nil {
+		return nil, err
+	}
 	if l := s.cache.load(ctx, instance); l != nil {
 		return l, nil
 	}
@@ -119,6 +122,9 @@ var ErrTooLarge = errors.New("the change is too large for one etcd transaction; 
 // changed since base was loaded; otherwise it returns model.ErrConflict.
 func (s *Store) Commit(ctx context.Context, base *Loaded, ch *Change) (int64, error) {
 	inst := base.Instance.Name
+	if err := checkKeys(inst, ch); err != nil {
+		return 0, err
+	}
 	ops := make([]clientv3.Op, 0, len(ch.Puts)+len(ch.Deletes)+1)
 	for _, m := range ch.Puts {
 		k := model.KindOf(m)
@@ -152,6 +158,19 @@ func (s *Store) Commit(ctx context.Context, base *Loaded, ch *Change) (int64, er
 	s.m.commits.WithLabelValues("ok").Inc()
 	s.log.Debug("committed", "instance", inst, "puts", len(ch.Puts), "deletes", len(ch.Deletes), "revision", resp.Header.Revision)
 	return resp.Header.Revision, nil
+}
+
+// checkKeys refuses a change whose instance name or object ids cannot be
+// (part of) an etcd key: every key must stay under its own instance.
+func checkKeys(inst string, ch *Change) error {
+	vs := model.CheckInstanceName("instance", inst)
+	for _, m := range ch.Puts {
+		vs.Merge(model.KindOf(m).Name, model.CheckKeyOf(m))
+	}
+	for _, d := range ch.Deletes {
+		vs.Merge(d.Kind.Name, model.CheckKeyID(d.Kind, d.ID))
+	}
+	return vs.Err()
 }
 
 // Instances returns every stored instance plus the built-in default.
