@@ -1,8 +1,10 @@
 package model
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
 
@@ -72,4 +74,41 @@ func Excerpt(s string) string {
 	}
 	cut := s[:max]
 	return strconv.Quote(cut) + "… (" + strconv.Itoa(len(s)) + " bytes)"
+}
+
+// EscapeInvalidUTF8 returns s with every byte that is not part of valid
+// UTF-8 written as \xNN, so that it can travel in a protobuf string.
+func EscapeInvalidUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// CheckUTF8 returns an error naming the first invalid byte of a stored
+// value and an escaped excerpt around it, or nil when value is UTF-8.
+func CheckUTF8(value []byte) error {
+	if utf8.Valid(value) {
+		return nil
+	}
+	at := 0
+	for at < len(value) {
+		r, n := utf8.DecodeRune(value[at:])
+		if r == utf8.RuneError && n == 1 {
+			break
+		}
+		at += n
+	}
+	from, to := max(0, at-24), min(len(value), at+24)
+	return fmt.Errorf("the value is not valid UTF-8 (byte %d of %d): …%s…", at, len(value), strconv.Quote(string(value[from:to])))
 }

@@ -46,6 +46,9 @@ func (c *Codec) Decode(pk ParsedKey, value []byte, modRev int64) (proto.Message,
 	if err := model.CheckInstanceName("instance", pk.Instance).Err(); err != nil {
 		return nil, fmt.Errorf("key: %w", err)
 	}
+	if err := model.CheckUTF8(value); err != nil {
+		return nil, err
+	}
 	m := pk.Kind.New()
 	if err := unmarshal.Unmarshal(value, m); err != nil {
 		return nil, fmt.Errorf("not a valid %s: %w", pk.Kind.Name, err)
