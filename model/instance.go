@@ -28,14 +28,19 @@ type Instance struct {
 	wildcards  map[string]*apigwv1.ApiGroup // "example.com" for "*.example.com"
 	appByKey   map[string]*apigwv1.App
 	appByCode  map[string]*apigwv1.App
-	served     map[string]*apigwv1.Publication // ReleaseID → current record
-	throttleOf map[string]*apigwv1.Throttle    // ReleaseID → bound policy
-	aclsOf     map[string][]*apigwv1.Acl       // ReleaseID → bound policies
-	appAuth    map[string]bool                 // ReleaseID + "/" + app id
-	envVars    map[string]map[string]string    // group/env → name → value
+	served     map[string]*apigwv1.Publication       // ReleaseID → current record
+	throttleOf map[string]*apigwv1.Throttle          // ReleaseID → bound policy
+	aclsOf     map[string][]*apigwv1.Acl             // ReleaseID → bound policies
+	appAuth    map[string]bool                       // ReleaseID + "/" + app id
+	envVars    map[string]map[string]string          // group/env → name → value
+	apisIn     map[string]int                        // group id → number of APIs
+	responses  map[string][]*apigwv1.GatewayResponse // group id → response sets, by id
 
 	uniqOnce sync.Once
 	uniq     map[string][][2]string // natural key → owners (kind, id)
+
+	refsOnce  sync.Once
+	referrers map[[2]string][]Referrer // (kind, id) → objects referencing it
 }
 
 // NewInstance builds the view of an instance from its objects (of any
@@ -123,6 +128,14 @@ func (in *Instance) index() {
 	in.appAuth = map[string]bool{}
 	for _, b := range each[*apigwv1.AppAuth](in, KindAppAuth) {
 		in.appAuth[ReleaseID(b.ApiId, b.EnvId)+"/"+b.AppId] = true
+	}
+	in.apisIn = map[string]int{}
+	for _, a := range each[*apigwv1.Api](in, KindAPI) {
+		in.apisIn[a.GroupId]++
+	}
+	in.responses = map[string][]*apigwv1.GatewayResponse{}
+	for _, r := range List[*apigwv1.GatewayResponse](in, KindResponse) {
+		in.responses[r.GroupId] = append(in.responses[r.GroupId], r)
 	}
 	in.envVars = map[string]map[string]string{}
 	for _, v := range each[*apigwv1.EnvVariable](in, KindEnvVariable) {
@@ -266,8 +279,8 @@ func (in *Instance) ResponseSet(groupID, ref string) *apigwv1.GatewayResponse {
 	if ref == "" {
 		ref = DefaultResponse
 	}
-	for _, r := range List[*apigwv1.GatewayResponse](in, KindResponse) {
-		if r.GroupId == groupID && (r.Id == ref || r.Name == ref) {
+	for _, r := range in.responses[groupID] {
+		if r.Id == ref || r.Name == ref {
 			return r
 		}
 	}

@@ -38,8 +38,12 @@ func (s *Server) toStatus(ctx context.Context, op string, err error) error {
 	}
 	if vs, ok := model.AsValidation(err); ok {
 		br := &errdetails.BadRequest{}
-		for _, v := range vs {
+		shown, more := vs.Capped()
+		for _, v := range shown {
 			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
+		}
+		if more > 0 {
+			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Description: model.MoreViolations(more, len(vs))})
 		}
 		st, _ := status.New(codes.InvalidArgument, err.Error()).WithDetails(br)
 		return st.Err()

@@ -92,12 +92,7 @@ func (t *tx) existing(m proto.Message, mode upsertMode) (proto.Message, error) {
 	if id := model.IDOf(m); id != "" {
 		return t.get(k.Name, id), nil
 	}
-	for _, o := range t.objects(k.Name) {
-		if naturalKey(o) == naturalKey(m) && naturalKey(m) != "" {
-			return o, nil
-		}
-	}
-	return nil, nil
+	return t.byNaturalKey(m), nil
 }
 
 // naturalKey identifies objects given without an id (declarative apply).
