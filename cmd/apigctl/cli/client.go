@@ -22,7 +22,8 @@ func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]strin
 func (bearer) RequireTransportSecurity() bool { return false }
 
 func dial(g *globals) (*grpc.ClientConn, error) {
-	opts := []grpc.DialOption{}
+	// Replies to large applies and lists exceed gRPC's default 4 MiB.
+	opts := []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256 << 20))}
 	if g.tls || g.caFile != "" || g.insecure {
 		cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: g.insecure} //nolint:gosec // explicit flag
 		if g.caFile != "" {

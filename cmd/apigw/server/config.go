@@ -57,6 +57,8 @@ type Config struct {
 	AdminTLSCert   string
 	AdminTLSKey    string
 	AdminInsecure  bool
+	// AdminMaxRequestBytes bounds one admin request (an apply).
+	AdminMaxRequestBytes int
 
 	RedisURL          string
 	RateLimitFailOpen bool
@@ -111,6 +113,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs.StringVar(&c.AdminTLSCert, "admin-tls-cert-file", "", "TLS certificate of the admin API.")
 	fs.StringVar(&c.AdminTLSKey, "admin-tls-key-file", "", "TLS key of the admin API.")
 	fs.BoolVar(&c.AdminInsecure, "admin-insecure", false, "Allow the admin API beyond loopback without TLS or a token.")
+	fs.IntVar(&c.AdminMaxRequestBytes, "admin-max-request-bytes", 32<<20, "Largest admin request accepted (one apply), in bytes; larger ones fail with RESOURCE_EXHAUSTED.")
 	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis URL for shared rate-limit counters (redis://host:port/0); empty keeps counters in memory.")
 	fs.BoolVar(&c.RateLimitFailOpen, "ratelimit-fail-open", true, "Allow requests when Redis is unreachable (false rejects them).")
 	fs.BoolVar(&c.ExtAuthFailOpen, "extauth-fail-open", false, "Allow requests when ext_authz hits an internal error (a deny is never affected).")
@@ -185,6 +188,9 @@ func (c *Config) finish(components, endpoints, logLevel string) error {
 	}
 	if c.Has(CompAdmin) && !c.AdminInsecure && !loopback(c.AdminAddr) && c.AdminTLSCert == "" && c.AdminToken == "" && c.AdminTokenFile == "" {
 		errs = append(errs, fmt.Errorf("--admin-addr %s is not loopback: set --admin-tls-cert-file/--admin-tls-key-file or an admin token, or --admin-insecure", c.AdminAddr))
+	}
+	if c.AdminMaxRequestBytes < 64<<10 || c.AdminMaxRequestBytes > 1<<30 {
+		errs = append(errs, fmt.Errorf("--admin-max-request-bytes must be between 65536 and 1073741824 (got %d)", c.AdminMaxRequestBytes))
 	}
 	if c.HTTPRouting != "auto" && c.HTTPRouting != "scoped" && c.HTTPRouting != "single" {
 		errs = append(errs, fmt.Errorf("--http-routing must be auto, scoped or single (got %q)", c.HTTPRouting))

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -25,7 +26,10 @@ import (
 // Every gRPC server apigw runs (admin with its token guard, xDS, ext_authz,
 // RLS) answers a panicking handler with INTERNAL and keeps serving.
 func TestEveryGRPCServerRecoversFromPanics(t *testing.T) {
-	cfg := &Config{Components: AllComponents, AdminToken: "t0ken-for-the-test"}
+	cfg, err := ParseConfig([]string{"--admin-token", "t0ken-for-the-test"}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
 	logs := &lockedBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	reg := prometheus.NewRegistry()
