@@ -165,21 +165,7 @@ func (in *Instance) buildReferrers() {
 func (in *Instance) Check(m proto.Message) Violations {
 	var vs Violations
 	c := newChecker(&vs, "")
-	for _, r := range Refs(m) {
-		v := r.Get()
-		if v == "" {
-			continue
-		}
-		if r.Kind == KindResponse {
-			if v != DefaultResponse && in.ResponseSet(r.Group, v) == nil {
-				c.add(r.Field, "names no gateway-response set of the API's group (%q)", v)
-			}
-			continue
-		}
-		if in.objs[r.Kind][v] == nil {
-			c.add(r.Field, "%s %q does not exist", r.Kind, v)
-		}
-	}
+	in.checkRefs(c, m)
 	in.checkKinds(c, m)
 	in.checkUnique(c, m)
 	in.checkQuotas(c, m)

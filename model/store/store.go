@@ -96,7 +96,12 @@ func (s *Store) loadEtcd(ctx context.Context, instance string) (*Loaded, error) 
 		l.genRev = kvs[0].ModRevision
 		l.gen, _ = strconv.ParseInt(string(kvs[0].Value), 10, 64)
 	}
-	l.Instance = model.NewInstance(instance, objs)
+	var problems []model.StoredProblem
+	l.Instance, problems = model.BuildStored(instance, objs, nil)
+	for _, p := range problems {
+		key := ObjectKey(instance, model.KindByName(p.Kind), p.ID)
+		l.Invalid = append(l.Invalid, model.InvalidObject{Key: key, ModRevision: l.ModRevisions[key], Reason: p.Reason, InForce: !p.Dropped})
+	}
 	return l, nil
 }
 

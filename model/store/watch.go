@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"time"
 
@@ -20,6 +21,9 @@ type entry struct {
 	goodRev int64
 	badRev  int64
 	reason  string
+	// served is the version in the last snapshot (nil when left out): a
+	// good version that breaks a uniqueness rule is replaced by it.
+	served proto.Message
 }
 
 // watcher turns the etcd keyspace into model snapshots.
@@ -29,6 +33,9 @@ type watcher struct {
 	entries   map[string]*entry
 	instances map[string]*model.Instance
 	gens      map[string]generation
+	// cross are the objects of each instance that break rules involving
+	// other objects (stored.go), as reported in the last snapshot.
+	cross map[string][]model.InvalidObject
 }
 
 // Watch lists every definition at a revision, publishes a snapshot, then
@@ -37,7 +44,7 @@ type watcher struct {
 // object that fails validation is skipped and reported; its last good
 // version stays in force. Watch returns when ctx ends.
 func (s *Store) Watch(ctx context.Context, feed *model.Feed) error {
-	w := &watcher{s: s, feed: feed, entries: map[string]*entry{}, gens: map[string]generation{}}
+	w := &watcher{s: s, feed: feed, entries: map[string]*entry{}, gens: map[string]generation{}, cross: map[string][]model.InvalidObject{}}
 	backoff := 100 * time.Millisecond
 	for {
 		rev, err := w.list(ctx)
@@ -97,6 +104,7 @@ func (w *watcher) list(ctx context.Context) (int64, error) {
 		}
 	}
 	w.instances = map[string]*model.Instance{}
+	w.cross = map[string][]model.InvalidObject{}
 	w.publish(rev, w.allInstances())
 	return rev, nil
 }
@@ -190,10 +198,14 @@ func (w *watcher) publish(rev int64, changed map[string]bool) {
 	}
 	for name := range changed {
 		if objs, ok := byInst[name]; ok {
-			w.instances[name] = model.NewInstance(name, objs)
+			w.instances[name] = w.build(name, objs)
 		} else {
 			delete(w.instances, name)
+			delete(w.cross, name)
 		}
+	}
+	for _, c := range w.cross {
+		invalid = append(invalid, c...)
 	}
 	sort.Slice(invalid, func(i, j int) bool { return invalid[i].Key < invalid[j].Key })
 	w.s.m.invalid.Set(float64(len(invalid)))
@@ -205,4 +217,48 @@ func (w *watcher) publish(rev int64, changed map[string]bool) {
 	}
 	w.s.cache.publish(&cachedView{snap: snap, gens: gens})
 	w.feed.Publish(snap)
+}
+
+// build makes the view of a changed instance, enforcing the rules between
+// objects (model.BuildStored): a good version that conflicts with an
+// object written before it gives way to the version served so far.
+func (w *watcher) build(name string, objs []proto.Message) *model.Instance {
+	entryOf := func(kind, id string) *entry { return w.entries[ObjectKey(name, model.KindByName(kind), id)] }
+	in, problems := model.BuildStored(name, objs, func(kind, id string) proto.Message {
+		if e := entryOf(kind, id); e != nil {
+			return e.served
+		}
+		return nil
+	})
+	for _, o := range objs {
+		k := model.KindOf(o)
+		e := entryOf(k.Name, model.IDOf(o))
+		if e == nil {
+			continue
+		}
+		if k.Name == model.KindInstance {
+			e.served = in.Def
+		} else {
+			e.served = in.Get(k.Name, model.IDOf(o))
+		}
+	}
+	var cross []model.InvalidObject
+	for _, p := range problems {
+		key := ObjectKey(name, model.KindByName(p.Kind), p.ID)
+		io := model.InvalidObject{Key: key, Reason: p.Reason, InForce: !p.Dropped}
+		if e := w.entries[key]; e != nil {
+			io.ModRevision = e.goodRev
+		}
+		cross = append(cross, io)
+		if !slices.ContainsFunc(w.cross[name], func(o model.InvalidObject) bool { return o == io }) {
+			w.s.log.Warn("object breaks a rule involving other objects", "key", key, "mod_revision", io.ModRevision,
+				"reason", p.Reason, "served", !p.Dropped, "earlier_version", p.Previous)
+		}
+	}
+	if len(cross) > 0 {
+		w.cross[name] = cross
+	} else {
+		delete(w.cross, name)
+	}
+	return in
 }
