@@ -111,6 +111,7 @@ func (s *Server) Get(ctx context.Context, req *adminv1.GetRequest) (*adminv1.Get
 	if err != nil {
 		return nil, s.toStatus(ctx, "get", err)
 	}
+	s.storeHeader(ctx, base.Revision)
 	return &adminv1.GetResponse{Resource: t.output(m)}, nil
 }
 
@@ -145,6 +146,7 @@ func (s *Server) List(ctx context.Context, req *adminv1.ListRequest) (*adminv1.L
 			matched = append(matched, m)
 		}
 	}
+	s.storeHeader(ctx, base.Revision)
 	return page(t, matched, req.GetPageToken(), size), nil
 }
 

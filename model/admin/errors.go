@@ -58,6 +58,9 @@ func (s *Server) toStatus(ctx context.Context, op string, err error) error {
 		return st.Err()
 	}
 	switch {
+	case errors.Is(err, model.ErrUnavailable):
+		s.log.WarnContext(ctx, "admin operation failed: etcd unavailable", "op", op, "err", err)
+		return status.Error(codes.Unavailable, op+": "+err.Error())
 	case errors.Is(err, model.ErrNotFound):
 		return status.Error(codes.NotFound, err.Error())
 	case errors.Is(err, model.ErrExists):

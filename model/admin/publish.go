@@ -174,6 +174,7 @@ func (s *Server) ListPublications(ctx context.Context, req *adminv1.ListPublicat
 	if err != nil {
 		return nil, s.toStatus(ctx, "list publications", err)
 	}
+	s.storeHeader(ctx, base.Revision)
 	resp := &adminv1.ListPublicationsResponse{}
 	for _, p := range t.records(api.Id, env.Id) {
 		resp.Publications = append(resp.Publications, proto.Clone(p).(*apigwv1.Publication))

@@ -22,6 +22,7 @@ func (s *Server) GetStatus(ctx context.Context, req *adminv1.GetStatusRequest) (
 	resp := &adminv1.GetStatusResponse{}
 	if snap := s.feed.Current(); snap != nil {
 		resp.Revision = snap.Revision
+		s.storeHeader(ctx, snap.Revision)
 		for _, o := range snap.Invalid {
 			if strings.HasPrefix(o.Key, store.InstancePrefix(inst)) || o.Key == store.InstanceKey(inst) {
 				resp.InvalidObjects = append(resp.InvalidObjects, &adminv1.InvalidObject{Key: o.Key, ModRevision: o.ModRevision, Reason: o.Reason, InForce: o.InForce})

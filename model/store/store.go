@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -26,6 +27,9 @@ type Store struct {
 	// cache is what Watch has decoded, so that admin writes need not read
 	// and decode the whole instance again (see cache.go).
 	cache cache
+	// health and timeout: see health.go.
+	health  health
+	timeout time.Duration
 }
 
 // New returns a store over an etcd client. Metrics are registered on reg
@@ -67,12 +71,15 @@ func (s *Store) Load(ctx context.Context, instance string) (*Loaded, error) {
 
 // loadEtcd reads every object of an instance from etcd at one revision.
 func (s *Store) loadEtcd(ctx context.Context, instance string) (*Loaded, error) {
-	resp, err := s.cli.Txn(ctx).Then(
+	cctx, cancel := s.callContext(ctx)
+	defer cancel()
+	started := time.Now()
+	resp, err := s.cli.Txn(cctx).Then(
 		clientv3.OpGet(InstanceKey(instance)),
 		clientv3.OpGet(InstancePrefix(instance), clientv3.WithPrefix()),
 		clientv3.OpGet(GenerationKey(instance)),
 	).Commit()
-	if err != nil {
+	if err := s.unavailable(ctx, err, false, started); err != nil {
 		return nil, fmt.Errorf("read instance %q from etcd: %w", instance, err)
 	}
 	l := &Loaded{Revision: resp.Header.Revision, ModRevisions: map[string]int64{}}
@@ -143,12 +150,19 @@ func (s *Store) Commit(ctx context.Context, base *Loaded, ch *Change) (int64, er
 		ops = append(ops, clientv3.OpDelete(ObjectKey(inst, d.Kind, d.ID)))
 	}
 	ops = append(ops, clientv3.OpPut(GenerationKey(inst), strconv.FormatInt(base.gen+1, 10)))
-	resp, err := s.cli.Txn(ctx).If(
+	cctx, cancel := s.callContext(ctx)
+	defer cancel()
+	started := time.Now()
+	resp, err := s.cli.Txn(cctx).If(
 		clientv3.Compare(clientv3.ModRevision(GenerationKey(inst)), "=", base.genRev),
 		clientv3.Compare(clientv3.ModRevision(InstancePrefix(inst)), "<", base.Revision+1).WithPrefix(),
 		clientv3.Compare(clientv3.ModRevision(InstanceKey(inst)), "<", base.Revision+1),
 	).Then(ops...).Commit()
-	if err != nil {
+	if err := s.unavailable(ctx, err, true, started); err != nil {
+		if errors.Is(err, model.ErrUnavailable) {
+			s.m.commits.WithLabelValues("error").Inc()
+			return 0, err
+		}
 		if errors.Is(err, rpctypes.ErrTooManyOps) || errors.Is(err, rpctypes.ErrRequestTooLarge) || strings.Contains(err.Error(), "too many operations") {
 			return 0, fmt.Errorf("%w (%d operations): %v", ErrTooLarge, len(ops), err)
 		}
@@ -180,8 +194,11 @@ func checkKeys(inst string, ch *Change) error {
 
 // Instances returns every stored instance plus the built-in default.
 func (s *Store) Instances(ctx context.Context) ([]*apigwv1.Instance, error) {
-	resp, err := s.cli.Get(ctx, Prefix+"instances/", clientv3.WithPrefix())
-	if err != nil {
+	cctx, cancel := s.callContext(ctx)
+	defer cancel()
+	started := time.Now()
+	resp, err := s.cli.Get(cctx, Prefix+"instances/", clientv3.WithPrefix())
+	if err := s.unavailable(ctx, err, false, started); err != nil {
 		return nil, fmt.Errorf("list instances: %w", err)
 	}
 	var out []*apigwv1.Instance

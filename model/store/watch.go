@@ -45,6 +45,7 @@ type watcher struct {
 // version stays in force. Watch returns when ctx ends.
 func (s *Store) Watch(ctx context.Context, feed *model.Feed) error {
 	w := &watcher{s: s, feed: feed, entries: map[string]*entry{}, gens: map[string]generation{}, cross: map[string][]model.InvalidObject{}}
+	go s.probe(ctx)
 	backoff := 100 * time.Millisecond
 	for {
 		rev, err := w.list(ctx)

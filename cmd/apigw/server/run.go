@@ -89,6 +89,7 @@ func Run(ctx context.Context, cfg *Config, logOut io.Writer) error {
 	}
 	defer closeEtcd()
 	d.store = store.New(cli, store.NewCodec(sealer), log, reg)
+	d.store.SetRequestTimeout(cfg.EtcdRequestTimeout)
 
 	rec := recovery.New(log, reg)
 	g, gctx := errgroup.WithContext(ctx)
