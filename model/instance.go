@@ -48,6 +48,16 @@ type Instance struct {
 // (environment RELEASE) are added when absent.
 func NewInstance(name string, objects []proto.Message) *Instance {
 	in := &Instance{Name: name, objs: map[string]map[string]proto.Message{}, byName: map[string]map[string][]string{}}
+	sizes := map[*Kind]int{} // presized maps: large instances are rebuilt on every change
+	for _, o := range objects {
+		sizes[KindOf(o)]++
+	}
+	for k, n := range sizes {
+		if k != nil && n > 8 {
+			in.objs[k.Name] = make(map[string]proto.Message, n)
+			in.byName[k.Name] = make(map[string][]string, n)
+		}
+	}
 	for _, o := range objects {
 		if d, ok := o.(*apigwv1.Instance); ok {
 			in.Def = d

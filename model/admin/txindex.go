@@ -13,8 +13,52 @@ import (
 // large apply is matched in constant time rather than by a scan of the
 // instance.
 type kindIndex struct {
-	byName    map[string][]string // name → ids
-	byNatural map[string][]string // natural key → ids
+	byName    ids // name → ids
+	byNatural ids // natural key → ids
+}
+
+// ids maps keys to object ids; most keys have one, kept without a slice.
+type ids struct {
+	one  map[string]string
+	more map[string][]string // keys with several ids (one holds the first)
+}
+
+func newIDs() ids { return ids{one: map[string]string{}, more: map[string][]string{}} }
+
+func (x ids) add(key, id string) {
+	first, ok := x.one[key]
+	switch {
+	case !ok:
+		x.one[key] = id
+	case len(x.more[key]) == 0:
+		x.more[key] = []string{first, id}
+	default:
+		x.more[key] = append(x.more[key], id)
+	}
+}
+
+func (x ids) drop(key, id string) {
+	more := slices.DeleteFunc(x.more[key], func(s string) bool { return s == id })
+	switch {
+	case len(more) > 1:
+		x.more[key], x.one[key] = more, more[0]
+	case len(more) == 1:
+		delete(x.more, key)
+		x.one[key] = more[0]
+	case x.one[key] == id:
+		delete(x.more, key)
+		delete(x.one, key)
+	}
+}
+
+func (x ids) get(key string) []string {
+	if more := x.more[key]; len(more) > 0 {
+		return more
+	}
+	if id, ok := x.one[key]; ok {
+		return []string{id}
+	}
+	return nil
 }
 
 // index returns the index of a kind, building it on first use; stage and
@@ -26,7 +70,7 @@ func (t *tx) index(kind string) *kindIndex {
 	if t.ix == nil {
 		t.ix = map[string]*kindIndex{}
 	}
-	ix := &kindIndex{byName: map[string][]string{}, byNatural: map[string][]string{}}
+	ix := &kindIndex{byName: newIDs(), byNatural: newIDs()}
 	for _, m := range t.objects(kind) {
 		ix.add(m)
 	}
@@ -37,25 +81,17 @@ func (t *tx) index(kind string) *kindIndex {
 func (ix *kindIndex) add(m proto.Message) {
 	id := model.IDOf(m)
 	if n := model.NameOf(m); n != "" {
-		ix.byName[n] = append(ix.byName[n], id)
+		ix.byName.add(n, id)
 	}
 	if k := naturalKey(m); k != "" {
-		ix.byNatural[k] = append(ix.byNatural[k], id)
+		ix.byNatural.add(k, id)
 	}
 }
 
 func (ix *kindIndex) drop(m proto.Message) {
 	id := model.IDOf(m)
-	del := func(idx map[string][]string, key string) {
-		ids := slices.DeleteFunc(idx[key], func(s string) bool { return s == id })
-		if len(ids) == 0 {
-			delete(idx, key)
-		} else {
-			idx[key] = ids
-		}
-	}
-	del(ix.byName, model.NameOf(m))
-	del(ix.byNatural, naturalKey(m))
+	ix.byName.drop(model.NameOf(m), id)
+	ix.byNatural.drop(naturalKey(m), id)
 }
 
 // indexPut records that m replaces the current object of its kind and id.
@@ -83,7 +119,7 @@ func (t *tx) indexRemove(kind, id string) {
 // named returns the current objects of a kind with that name.
 func (t *tx) named(kind, name string) []proto.Message {
 	var out []proto.Message
-	for _, id := range t.index(kind).byName[name] {
+	for _, id := range t.index(kind).byName.get(name) {
 		if m := t.get(kind, id); m != nil {
 			out = append(out, m)
 		}
@@ -99,10 +135,19 @@ func (t *tx) byNaturalKey(m proto.Message) proto.Message {
 		return nil
 	}
 	kind := model.KindOf(m).Name
-	for _, id := range t.index(kind).byNatural[key] {
+	for _, id := range t.index(kind).byNatural.get(key) {
 		if o := t.get(kind, id); o != nil {
 			return o
 		}
 	}
 	return nil
+}
+
+// reserve sizes the staging of a transaction that will write about n
+// objects (an apply), sparing the maps' growth.
+func (t *tx) reserve(n int) {
+	if len(t.puts) == 0 && n > 8 {
+		t.puts, t.fields = make(map[objKey]proto.Message, n), make(map[objKey]string, n)
+		t.order = make([]objKey, 0, n)
+	}
 }

@@ -39,7 +39,9 @@ func (t *tx) upsert(m proto.Message, field string, mode upsertMode) (string, pro
 	r.Clear(r.Descriptor().Fields().ByName("meta"))
 	model.ClearOutputOnly(m)
 	t.resolve(m)
-	t.resolve(m) // again: scoped references (response sets) need resolved groups
+	if _, ok := m.(*apigwv1.Api); ok {
+		t.resolve(m) // again: its response set is scoped by its group, resolved above
+	}
 	old, err := t.existing(m, mode)
 	if err != nil {
 		return "", nil, err
