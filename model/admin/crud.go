@@ -185,7 +185,7 @@ func (s *Server) listInstances(ctx context.Context, req *adminv1.ListRequest, si
 func publicKind(name string) (*model.Kind, error) {
 	k := model.KindByName(name)
 	if k == nil || k.Internal {
-		return nil, badRequest("unknown kind %q; one of %s", name, strings.Join(model.KindNames(), ", "))
+		return nil, badRequest("unknown kind %s; one of %s", model.Excerpt(name), strings.Join(model.KindNames(), ", "))
 	}
 	return k, nil
 }

@@ -99,3 +99,17 @@ func TestObjectIDsAreValidatedWithTheFieldPath(t *testing.T) {
 		t.Fatalf("keys written: %v", keys)
 	}
 }
+
+// Lookups by a huge reference answer NOT_FOUND without echoing it whole.
+func TestLookupErrorsQuoteAnExcerpt(t *testing.T) {
+	e := setup(t)
+	huge := strings.Repeat("n", 1<<20)
+	_, err := e.c.Get(e.ctx, &adminv1.GetRequest{Kind: model.KindGroup, Id: huge})
+	if code(err) != codes.NotFound || len(err.Error()) > 1000 {
+		t.Fatalf("get by a 1 MB name: %d bytes, %.200v", len(err.Error()), err)
+	}
+	_, err = e.c.Publish(e.ctx, &adminv1.PublishRequest{ApiId: huge})
+	if code(err) != codes.NotFound || len(err.Error()) > 1000 {
+		t.Fatalf("publish by a 1 MB name: %d bytes", len(err.Error()))
+	}
+}

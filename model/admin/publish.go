@@ -27,7 +27,7 @@ func (t *tx) target(apiRef, groupRef, envRef string) (*apigwv1.Api, *apigwv1.Env
 			}
 		}
 		if api == nil {
-			return nil, nil, fmt.Errorf("api %q in group %q: %w", apiRef, groupRef, model.ErrNotFound)
+			return nil, nil, fmt.Errorf("api %s in group %s: %w", model.Excerpt(apiRef), model.Excerpt(groupRef), model.ErrNotFound)
 		}
 	} else {
 		m, err := t.find(model.KindAPI, apiRef)
@@ -142,7 +142,7 @@ func (s *Server) Rollback(ctx context.Context, req *adminv1.RollbackRequest) (*a
 		}
 		p, ok := t.get(model.KindPublication, req.GetPublicationId()).(*apigwv1.Publication)
 		if !ok || p.ApiId != api.Id || p.EnvId != env.Id {
-			return fmt.Errorf("publication %q of api %s in %s: %w", req.GetPublicationId(), api.Name, env.Name, model.ErrNotFound)
+			return fmt.Errorf("publication %s of api %s in %s: %w", model.Excerpt(req.GetPublicationId()), api.Name, env.Name, model.ErrNotFound)
 		}
 		if vs := t.in().Check(p); len(vs) > 0 {
 			return fmt.Errorf("publication %s of api %s cannot be made current again (%v): %w", p.Id, api.Name, vs.Err(), errPrecondition)

@@ -97,11 +97,11 @@ func (t *tx) find(kind, ref string) (proto.Message, error) {
 	hits := t.named(kind, ref)
 	switch len(hits) {
 	case 0:
-		return nil, fmt.Errorf("%s %q: %w", kind, ref, model.ErrNotFound)
+		return nil, fmt.Errorf("%s %s: %w", kind, model.Excerpt(ref), model.ErrNotFound)
 	case 1:
 		return hits[0], nil
 	}
-	return nil, fmt.Errorf("%s %q names %d objects; use the id: %w", kind, ref, len(hits), model.ErrAmbiguous)
+	return nil, fmt.Errorf("%s %s names %d objects; use the id: %w", kind, model.Excerpt(ref), len(hits), model.ErrAmbiguous)
 }
 
 // resolve rewrites references given by name into ids.
