@@ -64,11 +64,11 @@ func TestBinaryKeepsServingWithoutEtcdQuorum(t *testing.T) {
 	members[1].Close()
 	members[2].Close()
 
-	wctx, wcancel := context.WithTimeout(ctx, 3*time.Second)
+	wctx, wcancel := context.WithTimeout(ctx, 4*time.Second)
 	start := time.Now()
 	_, err = c.Create(wctx, &adminv1.CreateRequest{Resource: model.Wrap(&apigwv1.Environment{Name: "TEST"})})
 	wcancel()
-	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "quorum") || time.Since(start) >= 3*time.Second {
+	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "quorum") || time.Since(start) >= 4*time.Second {
 		t.Fatalf("write without quorum: %v after %v\n%s", err, time.Since(start), p.out)
 	}
 	for end := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {

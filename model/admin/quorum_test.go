@@ -54,7 +54,7 @@ func TestWritesWithoutEtcdQuorumAreUnavailable(t *testing.T) {
 	members[1].Close()
 	members[2].Close()
 
-	for i, deadline := range []time.Duration{3 * time.Second, 1500 * time.Millisecond} {
+	for i, deadline := range []time.Duration{4 * time.Second, 1500 * time.Millisecond} {
 		cctx, ccancel := context.WithTimeout(ctx, deadline)
 		start := time.Now()
 		_, err := c.Create(cctx, &adminv1.CreateRequest{Resource: model.Wrap(&apigwv1.Environment{Name: "TEST"})})

@@ -58,8 +58,9 @@ func (s *Store) setConnected(ok bool) {
 func (s *Store) SetRequestTimeout(d time.Duration) { s.timeout = d }
 
 // callContext bounds one etcd call: by the store's request timeout, and
-// to end a little before the caller's deadline, so that the caller gets
-// UNAVAILABLE rather than its own deadline. It also makes etcd fail at
+// to end before the caller's deadline (by a fifth of the time left, at most
+// a second), so that the caller gets UNAVAILABLE rather than its own
+// deadline. It also makes etcd fail at
 // once rather than wait when its member has no leader.
 func (s *Store) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	budget := s.timeout
@@ -68,7 +69,7 @@ func (s *Store) callContext(ctx context.Context) (context.Context, context.Cance
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		left := time.Until(dl)
-		if margin := max(left/10, 20*time.Millisecond); left-margin < budget {
+		if margin := min(max(left/5, 50*time.Millisecond), time.Second); left-margin < budget {
 			budget = max(left-margin, time.Millisecond)
 		}
 	}
