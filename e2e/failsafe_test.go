@@ -400,7 +400,13 @@ app_id: quota_app
 			t.Errorf("GetStatus does not list %s as held closed: %v", name, st.GetApiProblems())
 		}
 	}
-	if !strings.Contains(problems[""], "credential quota") || len(st.GetInvalidObjects()) != 3 {
+	unreadable := 0 // the three broken values; the objects naming them are reported too, in force
+	for _, o := range st.GetInvalidObjects() {
+		if !o.GetInForce() {
+			unreadable++
+		}
+	}
+	if !strings.Contains(problems[""], "credential quota") || unreadable != 3 {
 		t.Errorf("app problem or invalid objects missing: %v %v", st.GetApiProblems(), st.GetInvalidObjects())
 	}
 }

@@ -13,6 +13,9 @@ var (
 	ErrInUse     = errors.New("still referenced")
 	ErrImmutable = errors.New("cannot be changed")
 	ErrAmbiguous = errors.New("ambiguous name")
+	// ErrUnavailable marks a call that etcd could not serve (no quorum,
+	// unreachable); the admin API answers UNAVAILABLE.
+	ErrUnavailable = errors.New("etcd unavailable")
 )
 
 func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -28,11 +28,13 @@ type Instance struct {
 	wildcards  map[string]*apigwv1.ApiGroup // "example.com" for "*.example.com"
 	appByKey   map[string]*apigwv1.App
 	appByCode  map[string]*apigwv1.App
-	served     map[string]*apigwv1.Publication // ReleaseID → current record
-	throttleOf map[string]*apigwv1.Throttle    // ReleaseID → bound policy
-	aclsOf     map[string][]*apigwv1.Acl       // ReleaseID → bound policies
-	appAuth    map[string]bool                 // ReleaseID + "/" + app id
-	envVars    map[string]map[string]string    // group/env → name → value
+	served     map[string]*apigwv1.Publication       // ReleaseID → current record
+	throttleOf map[string]*apigwv1.Throttle          // ReleaseID → bound policy
+	aclsOf     map[string][]*apigwv1.Acl             // ReleaseID → bound policies
+	appAuth    map[string]bool                       // ReleaseID + "/" + app id
+	envVars    map[string]map[string]string          // group/env → name → value
+	apisIn     map[string]int                        // group id → number of APIs
+	responses  map[string][]*apigwv1.GatewayResponse // group id → response sets, by id
 
 	uniqOnce sync.Once
 	uniq     map[string][][2]string // natural key → owners (kind, id)
@@ -41,6 +43,8 @@ type Instance struct {
 	// (placeholder.go).
 	placeholders map[[2]string]Placeholder
 	holds        holds
+	refsOnce     sync.Once
+	referrers    map[[2]string][]Referrer // (kind, id) → objects referencing it
 }
 
 // NewInstance builds the view of an instance from its objects (of any
@@ -55,6 +59,16 @@ func NewInstance(name string, objects []proto.Message) *Instance {
 func NewInstanceWith(name string, objects []proto.Message, placeholders []Placeholder) *Instance {
 	in := &Instance{Name: name, objs: map[string]map[string]proto.Message{}, byName: map[string]map[string][]string{}}
 	in.setPlaceholders(placeholders)
+	sizes := map[*Kind]int{} // presized maps: large instances are rebuilt on every change
+	for _, o := range objects {
+		sizes[KindOf(o)]++
+	}
+	for k, n := range sizes {
+		if k != nil && n > 8 {
+			in.objs[k.Name] = make(map[string]proto.Message, n)
+			in.byName[k.Name] = make(map[string][]string, n)
+		}
+	}
 	for _, o := range objects {
 		if d, ok := o.(*apigwv1.Instance); ok {
 			in.Def = d
@@ -135,6 +149,14 @@ func (in *Instance) index() {
 	in.appAuth = map[string]bool{}
 	for _, b := range each[*apigwv1.AppAuth](in, KindAppAuth) {
 		in.appAuth[ReleaseID(b.ApiId, b.EnvId)+"/"+b.AppId] = true
+	}
+	in.apisIn = map[string]int{}
+	for _, a := range each[*apigwv1.Api](in, KindAPI) {
+		in.apisIn[a.GroupId]++
+	}
+	in.responses = map[string][]*apigwv1.GatewayResponse{}
+	for _, r := range List[*apigwv1.GatewayResponse](in, KindResponse) {
+		in.responses[r.GroupId] = append(in.responses[r.GroupId], r)
 	}
 	in.envVars = map[string]map[string]string{}
 	for _, v := range each[*apigwv1.EnvVariable](in, KindEnvVariable) {
@@ -279,8 +301,8 @@ func (in *Instance) ResponseSet(groupID, ref string) *apigwv1.GatewayResponse {
 	if ref == "" {
 		ref = DefaultResponse
 	}
-	for _, r := range List[*apigwv1.GatewayResponse](in, KindResponse) {
-		if r.GroupId == groupID && (r.Id == ref || r.Name == ref) {
+	for _, r := range in.responses[groupID] {
+		if r.Id == ref || r.Name == ref {
 			return r
 		}
 	}

@@ -68,15 +68,21 @@ func setStringField(m proto.Message, name protoreflect.Name, v string) {
 	}
 }
 
-// fieldOpts returns the apigw field options of a field.
+// fieldOpts returns the apigw field options of a field (memoized: reading
+// an extension allocates, and every object's fields are visited on write).
 func fieldOpts(fd protoreflect.FieldDescriptor) *apigwv1.FieldOptions {
-	opts := fd.Options()
-	if opts == nil {
-		return nil
+	if v, ok := fieldOptions.Load(fd.FullName()); ok {
+		return v.(*apigwv1.FieldOptions)
 	}
-	o, _ := proto.GetExtension(opts, apigwv1.E_Field).(*apigwv1.FieldOptions)
+	var o *apigwv1.FieldOptions
+	if opts := fd.Options(); opts != nil {
+		o, _ = proto.GetExtension(opts, apigwv1.E_Field).(*apigwv1.FieldOptions)
+	}
+	fieldOptions.Store(fd.FullName(), o)
 	return o
 }
+
+var fieldOptions sync.Map // protoreflect.FullName → *apigwv1.FieldOptions
 
 // SecretRef gives access to one secret string field inside a message.
 type SecretRef struct {
@@ -129,6 +135,9 @@ func ClearOutputOnly(m proto.Message) {
 }
 
 func clearOutputOnly(r protoreflect.Message) {
+	if !holdsOutputOnly(r.Descriptor()) {
+		return
+	}
 	fields := r.Descriptor().Fields()
 	for i := 0; i < fields.Len(); i++ {
 		fd := fields.Get(i)
@@ -181,6 +190,37 @@ func reachesSecret(md protoreflect.MessageDescriptor, seen map[protoreflect.Full
 			return true
 		}
 		if fd.Kind() == protoreflect.MessageKind && !fd.IsMap() && reachesSecret(fd.Message(), seen) {
+			return true
+		}
+	}
+	return false
+}
+
+// outputOnlyHolders memoizes, per message type, whether an output-only
+// field (outside a Meta) can be reached from it.
+var outputOnlyHolders sync.Map // protoreflect.FullName → bool
+
+func holdsOutputOnly(md protoreflect.MessageDescriptor) bool {
+	if v, ok := outputOnlyHolders.Load(md.FullName()); ok {
+		return v.(bool)
+	}
+	found := reachesOutputOnly(md, map[protoreflect.FullName]bool{})
+	outputOnlyHolders.Store(md.FullName(), found)
+	return found
+}
+
+func reachesOutputOnly(md protoreflect.MessageDescriptor, seen map[protoreflect.FullName]bool) bool {
+	if seen[md.FullName()] || md.FullName() == "apigw.v1.Meta" {
+		return false
+	}
+	seen[md.FullName()] = true
+	fields := md.Fields()
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		if fieldOpts(fd).GetOutputOnly() {
+			return true
+		}
+		if fd.Kind() == protoreflect.MessageKind && !fd.IsMap() && reachesOutputOnly(fd.Message(), seen) {
 			return true
 		}
 	}

@@ -16,12 +16,17 @@ type Ref struct {
 	Kind  string
 	// Group scopes response-set references to the API's group.
 	Group string
-	Get   func() string
-	Set   func(string)
+	p     *string
 }
 
+// Get returns the referenced id (or name).
+func (r Ref) Get() string { return *r.p }
+
+// Set replaces the reference.
+func (r Ref) Set(v string) { *r.p = v }
+
 func ref(field, kind string, p *string) Ref {
-	return Ref{Field: field, Kind: kind, Get: func() string { return *p }, Set: func(v string) { *p = v }}
+	return Ref{Field: field, Kind: kind, p: p}
 }
 
 // Refs lists the references an object makes. Empty references are
@@ -131,20 +136,27 @@ func (r Referrer) String() string { return fmt.Sprintf("%s %s (%s)", r.Kind, r.I
 // Referrers lists the objects referencing (kind, id). Publication records
 // only count while they are current.
 func (in *Instance) Referrers(kind, id string) []Referrer {
-	var out []Referrer
+	in.refsOnce.Do(in.buildReferrers)
+	return append([]Referrer(nil), in.referrers[[2]string{kind, id}]...)
+}
+
+// buildReferrers indexes every reference of the view once, so that
+// checking many deletions costs one pass over the instance.
+func (in *Instance) buildReferrers() {
+	in.referrers = map[[2]string][]Referrer{}
 	for _, k := range Kinds() {
 		for _, o := range in.Objects(k.Name) {
 			if p, ok := o.(*apigwv1.Publication); ok && in.Served(p.ApiId, p.EnvId) != p {
 				continue
 			}
 			for _, r := range Refs(o) {
-				if r.Kind == kind && r.Get() == id {
-					out = append(out, Referrer{Kind: k.Name, ID: IDOf(o), Field: r.Field})
+				if v := r.Get(); v != "" {
+					key := [2]string{r.Kind, v}
+					in.referrers[key] = append(in.referrers[key], Referrer{Kind: k.Name, ID: IDOf(o), Field: r.Field})
 				}
 			}
 		}
 	}
-	return out
 }
 
 // Check verifies the rules that involve other objects, for objects already
@@ -153,21 +165,7 @@ func (in *Instance) Referrers(kind, id string) []Referrer {
 func (in *Instance) Check(m proto.Message) Violations {
 	var vs Violations
 	c := newChecker(&vs, "")
-	for _, r := range Refs(m) {
-		v := r.Get()
-		if v == "" {
-			continue
-		}
-		if r.Kind == KindResponse {
-			if v != DefaultResponse && in.ResponseSet(r.Group, v) == nil {
-				c.add(r.Field, "names no gateway-response set of the API's group (%q)", v)
-			}
-			continue
-		}
-		if in.objs[r.Kind][v] == nil {
-			c.add(r.Field, "%s %q does not exist", r.Kind, v)
-		}
-	}
+	in.checkRefs(c, m)
 	in.checkKinds(c, m)
 	in.checkUnique(c, m)
 	in.checkQuotas(c, m)

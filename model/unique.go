@@ -94,13 +94,7 @@ func (in *Instance) checkQuotas(c checker, m proto.Message) {
 		over("", in.Count(KindEnvironment), q.Environments, "environments")
 	case *apigwv1.Api:
 		over("", in.Count(KindAPI), q.Apis, "APIs")
-		n := 0
-		for _, a := range List[*apigwv1.Api](in, KindAPI) {
-			if a.GroupId == v.GroupId {
-				n++
-			}
-		}
-		over("group_id", n, q.ApisPerGroup, "APIs per group")
+		over("group_id", in.apisIn[v.GroupId], q.ApisPerGroup, "APIs per group")
 	case *apigwv1.EnvVariable:
 		over("", len(in.EnvVars(v.GroupId, v.EnvId)), q.VariablesPerEnv, "variables per group and environment")
 	case *apigwv1.App:
@@ -119,8 +113,8 @@ func (in *Instance) checkQuotas(c checker, m proto.Message) {
 		over("", in.Count(KindCertificate), q.Certificates, "certificates")
 	case *apigwv1.GatewayResponse:
 		n := 0
-		for _, r := range List[*apigwv1.GatewayResponse](in, KindResponse) {
-			if r.GroupId == v.GroupId && r.Name != DefaultResponse {
+		for _, r := range in.responses[v.GroupId] {
+			if r.Name != DefaultResponse {
 				n++
 			}
 		}

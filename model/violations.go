@@ -50,11 +50,33 @@ type ValidationError struct {
 }
 
 func (e *ValidationError) Error() string {
-	parts := make([]string, len(e.Violations))
-	for i, v := range e.Violations {
+	shown, more := e.Violations.Capped()
+	parts := make([]string, len(shown), len(shown)+1)
+	for i, v := range shown {
 		parts[i] = v.String()
 	}
+	if more > 0 {
+		parts = append(parts, MoreViolations(more, len(e.Violations)))
+	}
 	return "invalid definition: " + strings.Join(parts, "; ")
+}
+
+// MaxReportedViolations bounds the violations an error lists; the rest
+// are counted.
+const MaxReportedViolations = 100
+
+// Capped returns the first MaxReportedViolations violations and how many
+// more there are.
+func (vs Violations) Capped() (Violations, int) {
+	if len(vs) <= MaxReportedViolations {
+		return vs, 0
+	}
+	return vs[:MaxReportedViolations], len(vs) - MaxReportedViolations
+}
+
+// MoreViolations describes the violations left out of a report.
+func MoreViolations(more, total int) string {
+	return fmt.Sprintf("… and %d more violations (%d in all; the first %d are listed)", more, total, MaxReportedViolations)
 }
 
 // AsValidation returns the violations carried by err, if any.

@@ -19,6 +19,7 @@ func (s *Server) Apply(ctx context.Context, req *adminv1.ApplyRequest) (*adminv1
 	var results []*adminv1.ApplyResult
 	t, err := s.mutate(ctx, instanceOf(req.GetInstance()), req.GetDryRun(), func(t *tx) error {
 		results = results[:0]
+		t.reserve(len(req.GetResources()))
 		for i, r := range req.GetResources() {
 			field := fmt.Sprintf("resources[%d]", i)
 			m, k := model.Unwrap(r)

@@ -22,6 +22,9 @@ func (s *Server) Create(ctx context.Context, req *adminv1.CreateRequest) (*admin
 		return nil, s.toStatus(ctx, "create", badRequest("resource is empty: set one of %s", strings.Join(model.KindNames(), ", ")))
 	}
 	m = proto.Clone(m)
+	if err := checkTarget(req.GetInstance(), m); err != nil {
+		return nil, s.toStatus(ctx, "create", err)
+	}
 	var out *apigwv1.Resource
 	t, err := s.mutate(ctx, targetInstance(req.GetInstance(), m), false, func(t *tx) error {
 		_, obj, err := t.upsert(proto.Clone(m), "", modeCreate)
@@ -46,6 +49,9 @@ func (s *Server) Update(ctx context.Context, req *adminv1.UpdateRequest) (*admin
 	if model.IDOf(m) == "" && k.NameField == "" {
 		return nil, s.toStatus(ctx, "update", badRequest("%s: id is required", k.Name))
 	}
+	if err := checkTarget(req.GetInstance(), m); err != nil {
+		return nil, s.toStatus(ctx, "update", err)
+	}
 	var out *apigwv1.Resource
 	t, err := s.mutate(ctx, targetInstance(req.GetInstance(), m), false, func(t *tx) error {
 		_, obj, err := t.upsert(proto.Clone(m), "", modeUpdate)
@@ -61,6 +67,17 @@ func (s *Server) Update(ctx context.Context, req *adminv1.UpdateRequest) (*admin
 	return &adminv1.UpdateResponse{Resource: out}, nil
 }
 
+// checkTarget checks the instance names of a create or update: the
+// request's instance, or the name of an instance resource.
+func checkTarget(instance string, m proto.Message) error {
+	if in, ok := m.(*apigwv1.Instance); ok && in.Name != "" {
+		return model.CheckInstanceName("name", in.Name).Err()
+	}
+	return model.CheckInstanceName("instance", instanceOf(instance)).Err()
+}
+
+// targetInstance is the instance a write goes to: an instance resource
+// names itself.
 func targetInstance(instance string, m proto.Message) string {
 	if in, ok := m.(*apigwv1.Instance); ok && in.Name != "" {
 		return in.Name
@@ -81,11 +98,11 @@ func (s *Server) Get(ctx context.Context, req *adminv1.GetRequest) (*adminv1.Get
 	if err != nil {
 		return nil, s.toStatus(ctx, "get", err)
 	}
-	inst := instanceOf(req.GetInstance())
+	inst, field := instanceOf(req.GetInstance()), "instance"
 	if k.Name == model.KindInstance {
-		inst = req.GetId()
+		inst, field = req.GetId(), "id"
 	}
-	base, err := s.store.Load(ctx, inst)
+	base, err := s.load(ctx, field, inst)
 	if err != nil {
 		return nil, s.toStatus(ctx, "get", err)
 	}
@@ -94,6 +111,7 @@ func (s *Server) Get(ctx context.Context, req *adminv1.GetRequest) (*adminv1.Get
 	if err != nil {
 		return nil, s.toStatus(ctx, "get", err)
 	}
+	s.storeHeader(ctx, base.Revision)
 	return &adminv1.GetResponse{Resource: t.output(m)}, nil
 }
 
@@ -113,7 +131,7 @@ func (s *Server) List(ctx context.Context, req *adminv1.ListRequest) (*adminv1.L
 	if k.Name == model.KindInstance {
 		return s.listInstances(ctx, req, size)
 	}
-	base, err := s.store.Load(ctx, instanceOf(req.GetInstance()))
+	base, err := s.load(ctx, "instance", instanceOf(req.GetInstance()))
 	if err != nil {
 		return nil, s.toStatus(ctx, "list", err)
 	}
@@ -128,6 +146,7 @@ func (s *Server) List(ctx context.Context, req *adminv1.ListRequest) (*adminv1.L
 			matched = append(matched, m)
 		}
 	}
+	s.storeHeader(ctx, base.Revision)
 	return page(t, matched, req.GetPageToken(), size), nil
 }
 
@@ -166,7 +185,7 @@ func (s *Server) listInstances(ctx context.Context, req *adminv1.ListRequest, si
 func publicKind(name string) (*model.Kind, error) {
 	k := model.KindByName(name)
 	if k == nil || k.Internal {
-		return nil, badRequest("unknown kind %q; one of %s", name, strings.Join(model.KindNames(), ", "))
+		return nil, badRequest("unknown kind %s; one of %s", model.Excerpt(name), strings.Join(model.KindNames(), ", "))
 	}
 	return k, nil
 }
@@ -246,6 +265,9 @@ func (s *Server) Delete(ctx context.Context, req *adminv1.DeleteRequest) (*admin
 	inst := instanceOf(req.GetInstance())
 	if k.Name == model.KindInstance {
 		inst = req.GetId()
+		if err := model.CheckInstanceName("id", inst).Err(); err != nil {
+			return nil, s.toStatus(ctx, "delete", err)
+		}
 	}
 	_, err = s.mutate(ctx, inst, false, func(t *tx) error {
 		m, err := t.find(k.Name, req.GetId())

@@ -38,8 +38,12 @@ func (s *Server) toStatus(ctx context.Context, op string, err error) error {
 	}
 	if vs, ok := model.AsValidation(err); ok {
 		br := &errdetails.BadRequest{}
-		for _, v := range vs {
+		shown, more := vs.Capped()
+		for _, v := range shown {
 			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
+		}
+		if more > 0 {
+			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Description: model.MoreViolations(more, len(vs))})
 		}
 		st, _ := status.New(codes.InvalidArgument, err.Error()).WithDetails(br)
 		return st.Err()
@@ -54,6 +58,9 @@ func (s *Server) toStatus(ctx context.Context, op string, err error) error {
 		return st.Err()
 	}
 	switch {
+	case errors.Is(err, model.ErrUnavailable):
+		s.log.WarnContext(ctx, "admin operation failed: etcd unavailable", "op", op, "err", err)
+		return status.Error(codes.Unavailable, op+": "+err.Error())
 	case errors.Is(err, model.ErrNotFound):
 		return status.Error(codes.NotFound, err.Error())
 	case errors.Is(err, model.ErrExists):
@@ -62,7 +69,7 @@ func (s *Server) toStatus(ctx context.Context, op string, err error) error {
 		return status.Error(codes.Aborted, err.Error())
 	case errors.Is(err, model.ErrAmbiguous), errors.Is(err, model.ErrImmutable), errors.Is(err, errBadRequest):
 		return status.Error(codes.InvalidArgument, err.Error())
-	case errors.Is(err, model.ErrInUse), errors.Is(err, store.ErrTooLarge):
+	case errors.Is(err, model.ErrInUse), errors.Is(err, store.ErrTooLarge), errors.Is(err, errPrecondition):
 		return status.Error(codes.FailedPrecondition, err.Error())
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, err.Error())
@@ -75,6 +82,9 @@ func (s *Server) toStatus(ctx context.Context, op string, err error) error {
 
 // errBadRequest marks malformed requests (missing kind, ...).
 var errBadRequest = errors.New("bad request")
+
+// errPrecondition marks requests the current state does not allow.
+var errPrecondition = errors.New("failed precondition")
 
 func badRequest(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errBadRequest, fmt.Sprintf(format, args...))

@@ -27,7 +27,7 @@ func (t *tx) target(apiRef, groupRef, envRef string) (*apigwv1.Api, *apigwv1.Env
 			}
 		}
 		if api == nil {
-			return nil, nil, fmt.Errorf("api %q in group %q: %w", apiRef, groupRef, model.ErrNotFound)
+			return nil, nil, fmt.Errorf("api %s in group %s: %w", model.Excerpt(apiRef), model.Excerpt(groupRef), model.ErrNotFound)
 		}
 	} else {
 		m, err := t.find(model.KindAPI, apiRef)
@@ -129,7 +129,10 @@ func (s *Server) Unpublish(ctx context.Context, req *adminv1.UnpublishRequest) (
 	return &adminv1.UnpublishResponse{}, nil
 }
 
-// Rollback makes a retained record current again.
+// Rollback makes a retained record current again. When the API is offline
+// in the environment, this publishes it again with that record. A record
+// that references an object deleted since (an authorizer, a channel) is
+// refused with FAILED_PRECONDITION.
 func (s *Server) Rollback(ctx context.Context, req *adminv1.RollbackRequest) (*adminv1.RollbackResponse, error) {
 	var pub *apigwv1.Publication
 	_, err := s.mutate(ctx, instanceOf(req.GetInstance()), false, func(t *tx) error {
@@ -139,11 +142,18 @@ func (s *Server) Rollback(ctx context.Context, req *adminv1.RollbackRequest) (*a
 		}
 		p, ok := t.get(model.KindPublication, req.GetPublicationId()).(*apigwv1.Publication)
 		if !ok || p.ApiId != api.Id || p.EnvId != env.Id {
-			return fmt.Errorf("publication %q of api %s in %s: %w", req.GetPublicationId(), api.Name, env.Name, model.ErrNotFound)
+			return fmt.Errorf("publication %s of api %s in %s: %w", model.Excerpt(req.GetPublicationId()), api.Name, env.Name, model.ErrNotFound)
+		}
+		if vs := t.in().Check(p); len(vs) > 0 {
+			return fmt.Errorf("publication %s of api %s cannot be made current again (%v): %w", p.Id, api.Name, vs.Err(), errPrecondition)
 		}
 		pub = p
 		r := &apigwv1.Release{ApiId: api.Id, EnvId: env.Id, PublicationId: p.Id}
-		t.stamp(r, t.release(api.Id, env.Id))
+		var prev proto.Message // none when the API is offline: the record is published again
+		if cur := t.release(api.Id, env.Id); cur != nil {
+			prev = cur
+		}
+		t.stamp(r, prev)
 		t.stage(r, "")
 		return nil
 	})
@@ -155,7 +165,7 @@ func (s *Server) Rollback(ctx context.Context, req *adminv1.RollbackRequest) (*a
 
 // ListPublications lists the retained records of (API, environment).
 func (s *Server) ListPublications(ctx context.Context, req *adminv1.ListPublicationsRequest) (*adminv1.ListPublicationsResponse, error) {
-	base, err := s.store.Load(ctx, instanceOf(req.GetInstance()))
+	base, err := s.load(ctx, "instance", instanceOf(req.GetInstance()))
 	if err != nil {
 		return nil, s.toStatus(ctx, "list publications", err)
 	}
@@ -164,6 +174,7 @@ func (s *Server) ListPublications(ctx context.Context, req *adminv1.ListPublicat
 	if err != nil {
 		return nil, s.toStatus(ctx, "list publications", err)
 	}
+	s.storeHeader(ctx, base.Revision)
 	resp := &adminv1.ListPublicationsResponse{}
 	for _, p := range t.records(api.Id, env.Id) {
 		resp.Publications = append(resp.Publications, proto.Clone(p).(*apigwv1.Publication))

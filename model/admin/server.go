@@ -59,6 +59,9 @@ func (s *Server) mutate(ctx context.Context, instance string, dryRun bool, fn fu
 	if instance == "" {
 		instance = model.DefaultInstance
 	}
+	if err := model.CheckInstanceName("instance", instance).Err(); err != nil {
+		return nil, err
+	}
 	var lastErr error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		base, err := s.store.Load(ctx, instance)
@@ -93,6 +96,15 @@ func (s *Server) mutate(ctx context.Context, instance string, dryRun bool, fn fu
 		return t, nil
 	}
 	return nil, lastErr
+}
+
+// load reads an instance for a read-only call; field names the request
+// field that gave the instance name.
+func (s *Server) load(ctx context.Context, field, instance string) (*store.Loaded, error) {
+	if err := model.CheckInstanceName(field, instance).Err(); err != nil {
+		return nil, err
+	}
+	return s.store.Load(ctx, instance)
 }
 
 func instanceOf(name string) string {

@@ -28,7 +28,10 @@ type tx struct {
 	change   store.Change
 	view     *model.Instance // final view, set by finish
 	revision int64
-	reveal   map[string]bool // secret values created by this call
+	reveal   map[string]bool       // secret values created by this call
+	ix       map[string]*kindIndex // by kind, built on first use (txindex.go)
+	lim      *model.Limits         // limits of limDef
+	limDef   *apigwv1.Instance
 }
 
 func newTx(s *Server, base *store.Loaded) *tx {
@@ -44,7 +47,11 @@ func (t *tx) limits() model.Limits {
 	if m, ok := t.puts[objKey{model.KindInstance, t.in().Name}]; ok {
 		def = m.(*apigwv1.Instance)
 	}
-	return model.InstanceLimits(model.EffectiveConfig(def))
+	if t.limDef != def || t.lim == nil { // computed once per instance object
+		lim := model.InstanceLimits(model.EffectiveConfig(def))
+		t.lim, t.limDef = &lim, def
+	}
+	return *t.lim
 }
 
 // get returns the current (staged or stored) object, or nil.
@@ -87,19 +94,14 @@ func (t *tx) find(kind, ref string) (proto.Message, error) {
 	if m := t.get(kind, ref); m != nil {
 		return m, nil
 	}
-	var hits []proto.Message
-	for _, m := range t.objects(kind) {
-		if model.NameOf(m) == ref {
-			hits = append(hits, m)
-		}
-	}
+	hits := t.named(kind, ref)
 	switch len(hits) {
 	case 0:
-		return nil, fmt.Errorf("%s %q: %w", kind, ref, model.ErrNotFound)
+		return nil, fmt.Errorf("%s %s: %w", kind, model.Excerpt(ref), model.ErrNotFound)
 	case 1:
 		return hits[0], nil
 	}
-	return nil, fmt.Errorf("%s %q names %d objects; use the id: %w", kind, ref, len(hits), model.ErrAmbiguous)
+	return nil, fmt.Errorf("%s %s names %d objects; use the id: %w", kind, model.Excerpt(ref), len(hits), model.ErrAmbiguous)
 }
 
 // resolve rewrites references given by name into ids.
@@ -110,10 +112,8 @@ func (t *tx) resolve(m proto.Message) {
 			continue
 		}
 		if r.Kind == model.KindResponse {
-			for _, o := range t.objects(model.KindResponse) {
-				if g := o.(*apigwv1.GatewayResponse); g.GroupId == r.Group && g.Name == v {
-					r.Set(g.Id)
-				}
+			if o := t.byNaturalKey(&apigwv1.GatewayResponse{GroupId: r.Group, Name: v}); o != nil {
+				r.Set(model.IDOf(o))
 			}
 			continue
 		}
@@ -129,6 +129,7 @@ func (t *tx) stage(m proto.Message, field string) {
 	model.Normalize(m)
 	t.vs.Merge(field, model.Validate(m, t.limits()))
 	k := keyOf(m)
+	t.indexPut(m)
 	if _, ok := t.puts[k]; !ok {
 		t.order = append(t.order, k)
 	}
@@ -139,6 +140,7 @@ func (t *tx) stage(m proto.Message, field string) {
 
 // remove records a deletion.
 func (t *tx) remove(kind, id string) {
+	t.indexRemove(kind, id)
 	k := objKey{kind, id}
 	if _, ok := t.puts[k]; ok {
 		delete(t.puts, k)
@@ -156,7 +158,7 @@ func (t *tx) remove(kind, id string) {
 func (t *tx) stamp(m, old proto.Message) {
 	now := timestamppb.New(t.s.now())
 	meta := model.MetaOf(m)
-	if old != nil && model.MetaOf(old).GetCreateTime() != nil {
+	if old != nil && old.ProtoReflect().IsValid() && model.MetaOf(old).GetCreateTime() != nil {
 		meta.CreateTime = model.MetaOf(old).GetCreateTime()
 	} else {
 		meta.CreateTime = now

@@ -39,7 +39,9 @@ func (t *tx) upsert(m proto.Message, field string, mode upsertMode) (string, pro
 	r.Clear(r.Descriptor().Fields().ByName("meta"))
 	model.ClearOutputOnly(m)
 	t.resolve(m)
-	t.resolve(m) // again: scoped references (response sets) need resolved groups
+	if _, ok := m.(*apigwv1.Api); ok {
+		t.resolve(m) // again: its response set is scoped by its group, resolved above
+	}
 	old, err := t.existing(m, mode)
 	if err != nil {
 		return "", nil, err
@@ -92,12 +94,7 @@ func (t *tx) existing(m proto.Message, mode upsertMode) (proto.Message, error) {
 	if id := model.IDOf(m); id != "" {
 		return t.get(k.Name, id), nil
 	}
-	for _, o := range t.objects(k.Name) {
-		if naturalKey(o) == naturalKey(m) && naturalKey(m) != "" {
-			return o, nil
-		}
-	}
-	return nil, nil
+	return t.byNaturalKey(m), nil
 }
 
 // naturalKey identifies objects given without an id (declarative apply).

@@ -43,6 +43,12 @@ func (c *Codec) Encode(m proto.Message) ([]byte, error) {
 // fills defaults, stamps resource_version and validates the object against
 // the absolute limits. A non-nil Violations means the object is unusable.
 func (c *Codec) Decode(pk ParsedKey, value []byte, modRev int64) (proto.Message, error) {
+	if err := model.CheckInstanceName("instance", pk.Instance).Err(); err != nil {
+		return nil, fmt.Errorf("key: %w", err)
+	}
+	if err := model.CheckUTF8(value); err != nil {
+		return nil, err
+	}
 	m := pk.Kind.New()
 	if err := unmarshal.Unmarshal(value, m); err != nil {
 		return nil, fmt.Errorf("not a valid %s: %w", pk.Kind.Name, err)

@@ -25,6 +25,9 @@ type EmbeddedConfig struct {
 	LogLevel string
 	// Logger receives etcd's logs (default: etcd's own JSON logger).
 	Logger *slog.Logger
+	// Name and InitialCluster ("name=peerURL,...") make the member part
+	// of a cluster of several (tests); by default it is alone, "apigw".
+	Name, InitialCluster string
 }
 
 // Embedded is a running embedded etcd.
@@ -45,10 +48,16 @@ func StartEmbedded(ctx context.Context, c EmbeddedConfig) (*Embedded, error) {
 	}
 	cfg := embed.NewConfig()
 	cfg.Name = "apigw"
+	if c.Name != "" {
+		cfg.Name = c.Name
+	}
 	cfg.Dir = c.Dir
 	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{*cu}, []url.URL{*cu}
 	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{*pu}, []url.URL{*pu}
 	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
+	if c.InitialCluster != "" {
+		cfg.InitialCluster = c.InitialCluster
+	}
 	cfg.LogLevel = c.LogLevel
 	if cfg.LogLevel == "" {
 		cfg.LogLevel = "error"

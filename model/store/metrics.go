@@ -8,6 +8,8 @@ type metrics struct {
 	invalid  prometheus.Gauge
 	revision prometheus.Gauge
 	commits  *prometheus.CounterVec
+	// connected is 1 while etcd answers quorum reads (health.go).
+	connected prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -24,9 +26,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		commits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "apigw_store_commits_total", Help: "Admin transactions by result (ok, conflict, error).",
 		}, []string{"result"}),
+		connected: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "apigw_store_connected", Help: "1 while etcd answers reads that need its quorum, 0 while it has no quorum or cannot be reached.",
+		}),
 	}
+	m.connected.Set(1)
 	if reg != nil {
-		reg.MustRegister(m.resyncs, m.invalid, m.revision, m.commits)
+		reg.MustRegister(m.resyncs, m.invalid, m.revision, m.commits, m.connected)
 	}
 	return m
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -26,6 +27,9 @@ type Store struct {
 	// cache is what Watch has decoded, so that admin writes need not read
 	// and decode the whole instance again (see cache.go).
 	cache cache
+	// health and timeout: see health.go.
+	health  health
+	timeout time.Duration
 }
 
 // New returns a store over an etcd client. Metrics are registered on reg
@@ -56,6 +60,9 @@ type Loaded struct {
 // Writes based on it are guarded, so a view that is behind another
 // replica's write only costs a retry.
 func (s *Store) Load(ctx context.Context, instance string) (*Loaded, error) {
+	if err := model.CheckInstanceName("instance", instance).Err(); err != nil {
+		return nil, err
+	}
 	if l := s.cache.load(ctx, instance); l != nil {
 		return l, nil
 	}
@@ -64,12 +71,15 @@ func (s *Store) Load(ctx context.Context, instance string) (*Loaded, error) {
 
 // loadEtcd reads every object of an instance from etcd at one revision.
 func (s *Store) loadEtcd(ctx context.Context, instance string) (*Loaded, error) {
-	resp, err := s.cli.Txn(ctx).Then(
+	cctx, cancel := s.callContext(ctx)
+	defer cancel()
+	started := time.Now()
+	resp, err := s.cli.Txn(cctx).Then(
 		clientv3.OpGet(InstanceKey(instance)),
 		clientv3.OpGet(InstancePrefix(instance), clientv3.WithPrefix()),
 		clientv3.OpGet(GenerationKey(instance)),
 	).Commit()
-	if err != nil {
+	if err := s.unavailable(ctx, err, false, started); err != nil {
 		return nil, fmt.Errorf("read instance %q from etcd: %w", instance, err)
 	}
 	l := &Loaded{Revision: resp.Header.Revision, ModRevisions: map[string]int64{}}
@@ -95,7 +105,12 @@ func (s *Store) loadEtcd(ctx context.Context, instance string) (*Loaded, error) 
 		l.genRev = kvs[0].ModRevision
 		l.gen, _ = strconv.ParseInt(string(kvs[0].Value), 10, 64)
 	}
-	l.Instance = model.NewInstanceWith(instance, objs, holds)
+	var problems []model.StoredProblem
+	l.Instance, problems = model.BuildStored(instance, objs, holds, nil)
+	for _, p := range problems {
+		key := ObjectKey(instance, model.KindByName(p.Kind), p.ID)
+		l.Invalid = append(l.Invalid, model.InvalidObject{Key: key, ModRevision: l.ModRevisions[key], Reason: p.Reason, InForce: !p.Dropped})
+	}
 	return l, nil
 }
 
@@ -121,6 +136,9 @@ var ErrTooLarge = errors.New("the change is too large for one etcd transaction; 
 // changed since base was loaded; otherwise it returns model.ErrConflict.
 func (s *Store) Commit(ctx context.Context, base *Loaded, ch *Change) (int64, error) {
 	inst := base.Instance.Name
+	if err := checkKeys(inst, ch); err != nil {
+		return 0, err
+	}
 	ops := make([]clientv3.Op, 0, len(ch.Puts)+len(ch.Deletes)+1)
 	for _, m := range ch.Puts {
 		k := model.KindOf(m)
@@ -134,12 +152,19 @@ func (s *Store) Commit(ctx context.Context, base *Loaded, ch *Change) (int64, er
 		ops = append(ops, clientv3.OpDelete(ObjectKey(inst, d.Kind, d.ID)))
 	}
 	ops = append(ops, clientv3.OpPut(GenerationKey(inst), strconv.FormatInt(base.gen+1, 10)))
-	resp, err := s.cli.Txn(ctx).If(
+	cctx, cancel := s.callContext(ctx)
+	defer cancel()
+	started := time.Now()
+	resp, err := s.cli.Txn(cctx).If(
 		clientv3.Compare(clientv3.ModRevision(GenerationKey(inst)), "=", base.genRev),
 		clientv3.Compare(clientv3.ModRevision(InstancePrefix(inst)), "<", base.Revision+1).WithPrefix(),
 		clientv3.Compare(clientv3.ModRevision(InstanceKey(inst)), "<", base.Revision+1),
 	).Then(ops...).Commit()
-	if err != nil {
+	if err := s.unavailable(ctx, err, true, started); err != nil {
+		if errors.Is(err, model.ErrUnavailable) {
+			s.m.commits.WithLabelValues("error").Inc()
+			return 0, err
+		}
 		if errors.Is(err, rpctypes.ErrTooManyOps) || errors.Is(err, rpctypes.ErrRequestTooLarge) || strings.Contains(err.Error(), "too many operations") {
 			return 0, fmt.Errorf("%w (%d operations): %v", ErrTooLarge, len(ops), err)
 		}
@@ -156,10 +181,26 @@ func (s *Store) Commit(ctx context.Context, base *Loaded, ch *Change) (int64, er
 	return resp.Header.Revision, nil
 }
 
+// checkKeys refuses a change whose instance name or object ids cannot be
+// (part of) an etcd key: every key must stay under its own instance.
+func checkKeys(inst string, ch *Change) error {
+	vs := model.CheckInstanceName("instance", inst)
+	for _, m := range ch.Puts {
+		vs.Merge(model.KindOf(m).Name, model.CheckKeyOf(m))
+	}
+	for _, d := range ch.Deletes {
+		vs.Merge(d.Kind.Name, model.CheckKeyID(d.Kind, d.ID))
+	}
+	return vs.Err()
+}
+
 // Instances returns every stored instance plus the built-in default.
 func (s *Store) Instances(ctx context.Context) ([]*apigwv1.Instance, error) {
-	resp, err := s.cli.Get(ctx, Prefix+"instances/", clientv3.WithPrefix())
-	if err != nil {
+	cctx, cancel := s.callContext(ctx)
+	defer cancel()
+	started := time.Now()
+	resp, err := s.cli.Get(cctx, Prefix+"instances/", clientv3.WithPrefix())
+	if err := s.unavailable(ctx, err, false, started); err != nil {
 		return nil, fmt.Errorf("list instances: %w", err)
 	}
 	var out []*apigwv1.Instance

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"time"
 
@@ -23,6 +24,9 @@ type entry struct {
 	// bad stands for the unusable value in the view when no good
 	// version is in force.
 	bad model.Placeholder
+	// served is the version in the last snapshot (nil when left out): a
+	// good version that breaks a uniqueness rule is replaced by it.
+	served proto.Message
 }
 
 // watcher turns the etcd keyspace into model snapshots.
@@ -32,6 +36,9 @@ type watcher struct {
 	entries   map[string]*entry
 	instances map[string]*model.Instance
 	gens      map[string]generation
+	// cross are the objects of each instance that break rules involving
+	// other objects (stored.go), as reported in the last snapshot.
+	cross map[string][]model.InvalidObject
 }
 
 // Watch lists every definition at a revision, publishes a snapshot, then
@@ -42,7 +49,8 @@ type watcher struct {
 // view gets a placeholder for it, which holds closed the APIs it would
 // restrict (model.Placeholder). Watch returns when ctx ends.
 func (s *Store) Watch(ctx context.Context, feed *model.Feed) error {
-	w := &watcher{s: s, feed: feed, entries: map[string]*entry{}, gens: map[string]generation{}}
+	w := &watcher{s: s, feed: feed, entries: map[string]*entry{}, gens: map[string]generation{}, cross: map[string][]model.InvalidObject{}}
+	go s.probe(ctx)
 	backoff := 100 * time.Millisecond
 	for {
 		rev, err := w.list(ctx)
@@ -102,6 +110,7 @@ func (w *watcher) list(ctx context.Context) (int64, error) {
 		}
 	}
 	w.instances = map[string]*model.Instance{}
+	w.cross = map[string][]model.InvalidObject{}
 	w.publish(rev, w.allInstances())
 	return rev, nil
 }
@@ -195,17 +204,23 @@ func (w *watcher) publish(rev int64, changed map[string]bool) {
 		case !changed[e.pk.Instance]:
 		case e.good != nil:
 			byInst[e.pk.Instance] = append(byInst[e.pk.Instance], e.good)
-		case e.reason != "":
+		case e.reason != "" && len(model.CheckInstanceName("instance", e.pk.Instance)) == 0:
+			// A key under a name apigw refuses builds no instance: it is
+			// only reported.
 			holds[e.pk.Instance] = append(holds[e.pk.Instance], e.bad)
 		}
 	}
 	for name := range changed {
 		objs, ok := byInst[name]
 		if ph := holds[name]; ok || len(ph) > 0 {
-			w.instances[name] = model.NewInstanceWith(name, objs, ph)
+			w.instances[name] = w.build(name, objs, ph)
 		} else {
 			delete(w.instances, name)
+			delete(w.cross, name)
 		}
+	}
+	for _, c := range w.cross {
+		invalid = append(invalid, c...)
 	}
 	sort.Slice(invalid, func(i, j int) bool { return invalid[i].Key < invalid[j].Key })
 	w.s.m.invalid.Set(float64(len(invalid)))
@@ -217,4 +232,48 @@ func (w *watcher) publish(rev int64, changed map[string]bool) {
 	}
 	w.s.cache.publish(&cachedView{snap: snap, gens: gens})
 	w.feed.Publish(snap)
+}
+
+// build makes the view of a changed instance, enforcing the rules between
+// objects (model.BuildStored): a good version that conflicts with an
+// object written before it gives way to the version served so far.
+func (w *watcher) build(name string, objs []proto.Message, placeholders []model.Placeholder) *model.Instance {
+	entryOf := func(kind, id string) *entry { return w.entries[ObjectKey(name, model.KindByName(kind), id)] }
+	in, problems := model.BuildStored(name, objs, placeholders, func(kind, id string) proto.Message {
+		if e := entryOf(kind, id); e != nil {
+			return e.served
+		}
+		return nil
+	})
+	for _, o := range objs {
+		k := model.KindOf(o)
+		e := entryOf(k.Name, model.IDOf(o))
+		if e == nil {
+			continue
+		}
+		if k.Name == model.KindInstance {
+			e.served = in.Def
+		} else {
+			e.served = in.Get(k.Name, model.IDOf(o))
+		}
+	}
+	var cross []model.InvalidObject
+	for _, p := range problems {
+		key := ObjectKey(name, model.KindByName(p.Kind), p.ID)
+		io := model.InvalidObject{Key: key, Reason: p.Reason, InForce: !p.Dropped}
+		if e := w.entries[key]; e != nil {
+			io.ModRevision = e.goodRev
+		}
+		cross = append(cross, io)
+		if !slices.ContainsFunc(w.cross[name], func(o model.InvalidObject) bool { return o == io }) {
+			w.s.log.Warn("object breaks a rule involving other objects", "key", key, "mod_revision", io.ModRevision,
+				"reason", p.Reason, "served", !p.Dropped, "earlier_version", p.Previous)
+		}
+	}
+	if len(cross) > 0 {
+		w.cross[name] = cross
+	} else {
+		delete(w.cross, name)
+	}
+	return in
 }

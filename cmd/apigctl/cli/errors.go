@@ -94,7 +94,12 @@ func describeError(err error) string {
 		return err.Error()
 	}
 	var b strings.Builder
-	b.WriteString(codeText(st.Code()))
+	switch {
+	case st.Code() == codes.Unavailable && strings.Contains(st.Message(), "etcd"):
+		b.WriteString("unavailable") // apigw answered: its etcd cannot take the call
+	default:
+		b.WriteString(codeText(st.Code()))
+	}
 	b.WriteString(": ")
 	var lines []string
 	for _, d := range st.Details() {
@@ -153,6 +158,8 @@ func codeText(c codes.Code) string {
 		return "admin API unavailable (check --server / APIGW_SERVER)"
 	case codes.DeadlineExceeded:
 		return "timed out"
+	case codes.ResourceExhausted:
+		return "too large (apigw's --admin-max-request-bytes bounds one request: apply fewer documents at a time)"
 	}
 	return strings.ToLower(c.String())
 }

@@ -115,7 +115,9 @@ func newRollbackCmd(g *globals) *cobra.Command {
 		Use:   "rollback API [--env ENV] [--to PUBLICATION]",
 		Short: "Serve an earlier publication record of an API again",
 		Long: `Rollback makes a retained publication record current again: the one given
-with --to, or else the record published before the current one.`,
+with --to, or else the record published before the current one. For an API
+that is offline in the environment, the default is the newest record: rolling
+back publishes it again.`,
 		Example: `  apigctl history get_pet --env RELEASE
   apigctl rollback get_pet --env RELEASE --to 3f2a...`,
 		Args: cobra.ExactArgs(1),

@@ -27,6 +27,7 @@ func services(d *deps) ([]service, error) {
 		if err != nil {
 			return nil, err
 		}
+		opts = append(opts, grpc.MaxRecvMsgSize(d.cfg.AdminMaxRequestBytes))
 		out = append(out, service{name: CompAdmin, addr: d.cfg.AdminAddr, opts: opts, register: func(_ context.Context, s *grpc.Server) error {
 			adminv1.RegisterAdminServiceServer(s, admin.New(d.store, d.feed, d.status, d.log))
 			return nil

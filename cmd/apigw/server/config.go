@@ -38,6 +38,8 @@ type Config struct {
 	EtcdUsername    string
 	EtcdPassword    string
 	EtcdDialTimeout time.Duration
+	// EtcdRequestTimeout bounds one etcd call of an admin request.
+	EtcdRequestTimeout time.Duration
 
 	DataDir           string
 	EmbeddedClientURL string
@@ -57,6 +59,8 @@ type Config struct {
 	AdminTLSCert   string
 	AdminTLSKey    string
 	AdminInsecure  bool
+	// AdminMaxRequestBytes bounds one admin request (an apply).
+	AdminMaxRequestBytes int
 
 	RedisURL          string
 	RateLimitFailOpen bool
@@ -96,6 +100,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs.StringVar(&c.EtcdUsername, "etcd-username", "", "etcd user name.")
 	fs.StringVar(&c.EtcdPassword, "etcd-password", "", "etcd password (prefer the APIGW_ETCD_PASSWORD variable).")
 	fs.DurationVar(&c.EtcdDialTimeout, "etcd-dial-timeout", 5*time.Second, "Time allowed to reach etcd at startup.")
+	fs.DurationVar(&c.EtcdRequestTimeout, "etcd-request-timeout", 5*time.Second, "Longest wait for etcd in one admin request (also ended before the caller's deadline); then UNAVAILABLE.")
 	fs.StringVar(&c.DataDir, "data-dir", "./data", "Directory of the embedded etcd and the generated secret key.")
 	fs.StringVar(&c.EmbeddedClientURL, "embedded-etcd-client-url", "http://127.0.0.1:2379", "Client URL of the embedded etcd (etcdctl can use it).")
 	fs.StringVar(&c.EmbeddedPeerURL, "embedded-etcd-peer-url", "http://127.0.0.1:2380", "Peer URL of the embedded etcd.")
@@ -111,6 +116,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs.StringVar(&c.AdminTLSCert, "admin-tls-cert-file", "", "TLS certificate of the admin API.")
 	fs.StringVar(&c.AdminTLSKey, "admin-tls-key-file", "", "TLS key of the admin API.")
 	fs.BoolVar(&c.AdminInsecure, "admin-insecure", false, "Allow the admin API beyond loopback without TLS or a token.")
+	fs.IntVar(&c.AdminMaxRequestBytes, "admin-max-request-bytes", 32<<20, "Largest admin request accepted (one apply), in bytes; larger ones fail with RESOURCE_EXHAUSTED.")
 	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis URL for shared rate-limit counters (redis://host:port/0); empty keeps counters in memory.")
 	fs.BoolVar(&c.RateLimitFailOpen, "ratelimit-fail-open", false, "Allow requests while Redis is unreachable (default: refuse them; other counter errors always refuse).")
 	fs.BoolVar(&c.ExtAuthFailOpen, "extauth-fail-open", false, "Allow requests when ext_authz hits an internal error (a deny is never affected).")
@@ -185,6 +191,12 @@ func (c *Config) finish(components, endpoints, logLevel string) error {
 	}
 	if c.Has(CompAdmin) && !c.AdminInsecure && !loopback(c.AdminAddr) && c.AdminTLSCert == "" && c.AdminToken == "" && c.AdminTokenFile == "" {
 		errs = append(errs, fmt.Errorf("--admin-addr %s is not loopback: set --admin-tls-cert-file/--admin-tls-key-file or an admin token, or --admin-insecure", c.AdminAddr))
+	}
+	if c.EtcdRequestTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("--etcd-request-timeout must be positive (got %v)", c.EtcdRequestTimeout))
+	}
+	if c.AdminMaxRequestBytes < 64<<10 || c.AdminMaxRequestBytes > 1<<30 {
+		errs = append(errs, fmt.Errorf("--admin-max-request-bytes must be between 65536 and 1073741824 (got %d)", c.AdminMaxRequestBytes))
 	}
 	if c.HTTPRouting != "auto" && c.HTTPRouting != "scoped" && c.HTTPRouting != "single" {
 		errs = append(errs, fmt.Errorf("--http-routing must be auto, scoped or single (got %q)", c.HTTPRouting))

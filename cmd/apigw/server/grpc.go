@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/apigw/apigw/internal/recovery"
 	"github.com/apigw/apigw/model/admin"
 )
 
@@ -31,6 +32,12 @@ func newGRPCServer(opts ...grpc.ServerOption) (*grpc.Server, *health.Server) {
 	healthpb.RegisterHealthServer(s, h)
 	reflection.Register(s)
 	return s, h
+}
+
+// newServer returns the gRPC server of a component; panic recovery comes
+// first so that it also covers the other interceptors.
+func (s service) newServer(rec *recovery.Recoverer) (*grpc.Server, *health.Server) {
+	return newGRPCServer(append(rec.ServerOptions(s.name), s.opts...)...)
 }
 
 // adminServerOptions returns the TLS and token options of the admin API.

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/apigw/apigw/internal/recovery"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/store"
 )
@@ -88,7 +89,9 @@ func Run(ctx context.Context, cfg *Config, logOut io.Writer) error {
 	}
 	defer closeEtcd()
 	d.store = store.New(cli, store.NewCodec(sealer), log, reg)
+	d.store.SetRequestTimeout(cfg.EtcdRequestTimeout)
 
+	rec := recovery.New(log, reg)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return d.store.Watch(gctx, d.feed) })
 	g.Go(func() error {
@@ -101,7 +104,7 @@ func Run(ctx context.Context, cfg *Config, logOut io.Writer) error {
 	})
 	servers := make([]*grpc.Server, 0, len(svcs))
 	for i, s := range svcs {
-		gs, hs := newGRPCServer(s.opts...)
+		gs, hs := s.newServer(rec)
 		if err := s.register(gctx, gs); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}

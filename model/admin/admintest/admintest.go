@@ -8,11 +8,13 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/admin"
+	"github.com/apigw/apigw/model/store"
 	"github.com/apigw/apigw/model/store/storetest"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 )
@@ -28,14 +30,18 @@ type Server struct {
 	Status *model.Status
 	// Feed carries the snapshots the store watch publishes.
 	Feed *model.Feed
+	// Etcd is a client of the embedded etcd, for writes around the admin
+	// API; EtcdServer is that etcd (Close it to take it away).
+	Etcd       *clientv3.Client
+	EtcdServer *store.Embedded
 }
 
 // Start starts embedded etcd, the store watch and the admin API on
 // 127.0.0.1:0.
 func Start(t testing.TB, opts ...admin.Option) *Server {
 	t.Helper()
-	_, cli := storetest.Etcd(t, "")
-	st := storetest.Store(t, cli)
+	server, etcd := storetest.Etcd(t, "")
+	st := storetest.Store(t, etcd)
 	feed := model.NewFeed()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -61,7 +67,7 @@ func Start(t testing.TB, opts ...admin.Option) *Server {
 		cancel()
 		<-done
 	})
-	return &Server{Addr: lis.Addr().String(), Client: adminv1.NewAdminServiceClient(conn), Status: status, Feed: feed}
+	return &Server{Addr: lis.Addr().String(), Client: adminv1.NewAdminServiceClient(conn), Status: status, Feed: feed, Etcd: etcd, EtcdServer: server}
 }
 
 // Context returns a context for test calls that ends at cleanup or after a
