@@ -245,3 +245,15 @@ func (c *DeltaClient) Quiet(d time.Duration) {
 	case <-time.After(d):
 	}
 }
+
+// SendRaw sends a request as it is (the node is added to the first).
+func (c *SotwClient) SendRaw(req *discoveryv3.DiscoveryRequest) {
+	c.t.Helper()
+	c.send(req)
+}
+
+// Unsubscribe unsubscribes from names of a type.
+func (c *DeltaClient) Unsubscribe(typeURL string, names ...string) {
+	c.t.Helper()
+	c.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: typeURL, ResourceNamesUnsubscribe: names})
+}
