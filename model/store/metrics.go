@@ -8,6 +8,8 @@ type metrics struct {
 	invalid  prometheus.Gauge
 	revision prometheus.Gauge
 	commits  *prometheus.CounterVec
+	// watchDelay and viewUpdate are the first stages of propagation.
+	watchDelay, viewUpdate prometheus.Histogram
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -25,8 +27,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "apigw_store_commits_total", Help: "Admin transactions by result (ok, conflict, error).",
 		}, []string{"result"}),
 	}
+	m.watchDelay = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "apigw_store_watch_delay_seconds", Help: "Time from an etcd commit made by this apigw to its watch event.",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 18),
+	})
+	m.viewUpdate = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "apigw_store_view_update_seconds", Help: "Time from a watch event to the snapshot of the changed definitions (decode, view update, publish).",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 18),
+	})
 	if reg != nil {
-		reg.MustRegister(m.resyncs, m.invalid, m.revision, m.commits)
+		reg.MustRegister(m.resyncs, m.invalid, m.revision, m.commits, m.watchDelay, m.viewUpdate)
 	}
 	return m
 }

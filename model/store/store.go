@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -26,6 +27,9 @@ type Store struct {
 	// cache is what Watch has decoded, so that admin writes need not read
 	// and decode the whole instance again (see cache.go).
 	cache cache
+	// commitTimes are when this store's recent commits returned, for the
+	// watch delay metric.
+	commitTimes commitTimes
 }
 
 // New returns a store over an etcd client. Metrics are registered on reg
@@ -150,6 +154,7 @@ func (s *Store) Commit(ctx context.Context, base *Loaded, ch *Change) (int64, er
 		return 0, model.ErrConflict
 	}
 	s.m.commits.WithLabelValues("ok").Inc()
+	s.commitTimes.commit(resp.Header.Revision, time.Now(), s.m.watchDelay)
 	s.log.Debug("committed", "instance", inst, "puts", len(ch.Puts), "deletes", len(ch.Deletes), "revision", resp.Header.Revision)
 	return resp.Header.Revision, nil
 }
