@@ -159,6 +159,26 @@ func (p *apigwProc) rss(b *testing.B) (cur, peak int64) {
 	return st["VmRSS:"], st["VmHWM:"]
 }
 
+// cpu returns the CPU time the process has used (user + system).
+func (p *apigwProc) cpu(b *testing.B) time.Duration {
+	b.Helper()
+	return procCPU(b, p.cmd.Process.Pid)
+}
+
+// procCPU reads a process's CPU time from /proc/<pid>/stat.
+func procCPU(b *testing.B, pid int) time.Duration {
+	b.Helper()
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Fields after the command name (which may contain spaces).
+	fields := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+2:]))
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
+}
+
 // status returns the sizes of /proc/<pid>/status, in bytes.
 func (p *apigwProc) status(b *testing.B) map[string]int64 {
 	b.Helper()
