@@ -60,9 +60,13 @@ var (
 	buildErr  error
 )
 
-// apigwBinary builds cmd/apigw once per run.
+// apigwBinary builds cmd/apigw once per run, unless APIGW_BENCH_BINARY
+// names a binary to measure instead (another version, for a baseline).
 func apigwBinary(b *testing.B) string {
 	b.Helper()
+	if bin := os.Getenv("APIGW_BENCH_BINARY"); bin != "" {
+		return bin
+	}
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "apigw-bench-")
 		if err != nil {

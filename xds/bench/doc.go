@@ -13,5 +13,7 @@
 // Settings: APIGW_BENCH_FLEET (clients of the fleet row; the benchmark is
 // skipped without it), APIGW_BENCH_CLIENTS (100), APIGW_BENCH_CHANGES
 // (40), APIGW_BENCH_GROUPS and APIGW_BENCH_APIS_PER_GROUP (100 × 100),
-// APIGW_BENCH_PHASES (a comma list of propagation, fleet; default all).
+// APIGW_BENCH_PHASES (a comma list of propagation, fleet; default all),
+// APIGW_BENCH_BINARY (an apigw binary to measure instead of building
+// cmd/apigw, e.g. an earlier version as a baseline).
 package bench

@@ -22,6 +22,11 @@ type wire struct {
 // that do not know it.
 func (w *wire) ProtoReflect() protoreflect.Message { return w.msg.ProtoReflect() }
 
+// Response returns the response as sent: a *DiscoveryResponse or a
+// *DeltaDiscoveryResponse, for interceptors that inspect what a stream
+// sends (SendMsg receives a wire). Streams share it: never modify it.
+func (w *wire) Response() protov2.Message { return w.msg }
+
 func newWire(m protov2.Message, nonce, version string) (*wire, error) {
 	data, err := protov2.Marshal(m)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/encoding/proto"
+	protov2 "google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
@@ -36,6 +37,9 @@ func TestCodecSendsSharedBytes(t *testing.T) {
 	}
 	if !bytes.Equal(plain.Materialize(), w.data) {
 		t.Fatal("the default codec encodes a wire differently")
+	}
+	if got, ok := any(w).(interface{ Response() protov2.Message }); !ok || got.Response() != resp {
+		t.Fatal("interceptors cannot get the response of a wire")
 	}
 	var back discoveryv3.DiscoveryResponse
 	if err := newCodec().Unmarshal(plain, &back); err != nil || back.Nonce != "7" || len(back.Resources) != 1 {
