@@ -28,7 +28,7 @@ var testTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 // defaults. Cases with wildcard domains run in single routing, where the
 // HTTP listener serves them. The single-routing variant that scoped
 // routing carries for older Envoys (Resources.SingleListeners,
-// SingleRoutes) is not rendered: TestSingleVariant checks it.
+// SingleRoutes) is not rendered: TestRoutingModeNeverSwitches checks it.
 var caseOptions = map[string]Options{
 	"scoped_wildcard": {HTTPRouting: RoutingScoped},
 	"responses":       {HTTPRouting: RoutingSingle},
