@@ -34,8 +34,9 @@ testdata: ## Refresh the xDS golden files (review the diff before committing).
 	$(GO) test ./xds/translate -run TestGolden -update
 
 .PHONY: bench-xds
-bench-xds: ## Run the xDS benchmarks of issue #3 (translation, propagation, fan-out) and print the ratios to the targets.
-	$(GO) test ./xds/bench -run '^$$' -bench . -benchtime 20x
+bench-xds: ## Run the xDS benchmarks (translation; the fleet table against an apigw process) and print the ratios to the targets.
+	$(GO) test ./xds/bench -run '^$$' -bench Translate10k -benchtime 20x
+	APIGW_BENCH_FLEET=$${APIGW_BENCH_FLEET:-1000} $(GO) test ./xds/bench -run '^$$' -bench Fleet -benchtime 1x -timeout 90m
 
 .PHONY: bench
 bench: ## Run the benchmarks (6 counts) into bench.out; compare with benchstat.

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ratelimit/v3"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/apigw/apigw/e2e/envoysim"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
+	"github.com/apigw/apigw/xds/xdstest"
 )
 
 // The API routes of the pet store once published (quick start): every API
@@ -90,7 +90,7 @@ func protocolLevel(t *testing.T, routing string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	ads, err := envoysim.Connect(ctx, g.xds, &corev3.Node{Id: "e2e-envoy", Cluster: "default"}, log)
+	ads, err := envoysim.Connect(ctx, g.xds, xdstest.Node("e2e-envoy", "default", xdstest.EnvoyVersion), log)
 	if err != nil {
 		t.Fatal(err)
 	}

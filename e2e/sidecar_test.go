@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/apigw/apigw/e2e/envoysim"
+	"github.com/apigw/apigw/xds/xdstest"
 )
 
 // TestProtocolLevelSidecarLayout plays the sidecar layout of
@@ -43,7 +43,7 @@ func TestProtocolLevelSidecarLayout(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	ads, err := envoysim.Connect(ctx, central.xds, &corev3.Node{Id: "e2e-sidecar-envoy", Cluster: "default"}, log)
+	ads, err := envoysim.Connect(ctx, central.xds, xdstest.Node("e2e-sidecar-envoy", "default", xdstest.EnvoyVersion), log)
 	if err != nil {
 		t.Fatal(err)
 	}

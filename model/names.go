@@ -5,13 +5,14 @@ import (
 	"encoding/hex"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Name rules of spec §1-§6. \p{L} covers letters including CJK.
 var (
-	reGroupName    = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N}\-_./()：:、]{2,254}$`)
-	rePolicyName   = regexp.MustCompile(`^\p{L}[\p{L}\p{N}_]{2,63}$`)
-	reChannelName  = regexp.MustCompile(`^\p{L}[\p{L}\p{N}_.\-]{2,63}$`)
+	reGroupName    = runeRange(`^[\p{L}\p{N}][\p{L}\p{N}\-_./()：:、]*$`, 3, 255)
+	rePolicyName   = runeRange(`^\p{L}[\p{L}\p{N}_]*$`, 3, 64)
+	reChannelName  = runeRange(`^\p{L}[\p{L}\p{N}_.\-]*$`, 3, 64)
 	reEnvName      = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{2,63}$`)
 	reVarName      = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_\-]{2,31}$`)
 	reVarValue     = regexp.MustCompile(`^[A-Za-z0-9_\-/.:]{1,255}$`)
@@ -21,7 +22,7 @@ var (
 	reAppCode      = regexp.MustCompile(`^[A-Za-z0-9+/][A-Za-z0-9+_!@#$%\-/=]{63,179}$`)
 	reResponseName = regexp.MustCompile(`^[A-Za-z0-9_\-]{1,64}$`)
 	reCertName     = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{3,49}$`)
-	reQuotaName    = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N}_\-]{2,254}$`)
+	reQuotaName    = runeRange(`^[\p{L}\p{N}][\p{L}\p{N}_\-]*$`, 3, 255)
 	reInstanceName = regexp.MustCompile(`^[a-z0-9]([a-z0-9\-]{0,62}[a-z0-9])?$`)
 	reID           = regexp.MustCompile(`^[A-Za-z0-9_\-]{1,64}$`)
 	reHeaderName   = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+\-.^_|~]+$`)
@@ -30,6 +31,24 @@ var (
 	reAccountName  = regexp.MustCompile(`^[^,]{1,64}$`)
 	reAllDigits    = regexp.MustCompile(`^[0-9]+$`)
 )
+
+// boundedPattern is a pattern with a length in runes checked apart: a
+// counted repetition of a Unicode class such as [\p{L}]{2,254} compiles
+// to megabytes.
+type boundedPattern struct {
+	re       *regexp.Regexp
+	min, max int
+}
+
+func runeRange(pattern string, min, max int) boundedPattern {
+	return boundedPattern{re: regexp.MustCompile(pattern), min: min, max: max}
+}
+
+// MatchString reports whether s has min to max runes and matches.
+func (p boundedPattern) MatchString(s string) bool {
+	n := utf8.RuneCountInString(s)
+	return n >= p.min && n <= p.max && p.re.MatchString(s)
+}
 
 const (
 	patGroupName  = "3-255 letters, digits, CJK or -_./()：:、, starting with a letter, CJK or digit"

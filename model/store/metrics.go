@@ -10,6 +10,8 @@ type metrics struct {
 	commits  *prometheus.CounterVec
 	// connected is 1 while etcd answers quorum reads (health.go).
 	connected prometheus.Gauge
+	// watchDelay and viewUpdate are the first stages of propagation.
+	watchDelay, viewUpdate prometheus.Histogram
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -31,8 +33,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 	}
 	m.connected.Set(1)
+	m.watchDelay = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "apigw_store_watch_delay_seconds", Help: "Time from an etcd commit made by this apigw to its watch event.",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 18),
+	})
+	m.viewUpdate = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "apigw_store_view_update_seconds", Help: "Time from a watch event to the snapshot of the changed definitions (decode, view update, publish).",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 18),
+	})
 	if reg != nil {
-		reg.MustRegister(m.resyncs, m.invalid, m.revision, m.commits, m.connected)
+		reg.MustRegister(m.resyncs, m.invalid, m.revision, m.commits, m.connected, m.watchDelay, m.viewUpdate)
 	}
 	return m
 }

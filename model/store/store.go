@@ -30,6 +30,9 @@ type Store struct {
 	// health and timeout: see health.go.
 	health  health
 	timeout time.Duration
+	// commitTimes are when this store's recent commits returned, for the
+	// watch delay metric.
+	commitTimes commitTimes
 }
 
 // New returns a store over an etcd client. Metrics are registered on reg
@@ -177,6 +180,7 @@ func (s *Store) Commit(ctx context.Context, base *Loaded, ch *Change) (int64, er
 		return 0, model.ErrConflict
 	}
 	s.m.commits.WithLabelValues("ok").Inc()
+	s.commitTimes.commit(resp.Header.Revision, time.Now(), s.m.watchDelay)
 	s.log.Debug("committed", "instance", inst, "puts", len(ch.Puts), "deletes", len(ch.Deletes), "revision", resp.Header.Revision)
 	return resp.Header.Revision, nil
 }

@@ -126,6 +126,8 @@ func (w *watcher) watch(ctx context.Context, rev int64) error {
 		if len(resp.Events) == 0 {
 			continue
 		}
+		received := time.Now()
+		w.s.commitTimes.events(resp.Events, received, w.s.m.watchDelay)
 		changed := map[string]bool{}
 		for _, ev := range resp.Events {
 			key := string(ev.Kv.Key)
@@ -151,6 +153,7 @@ func (w *watcher) watch(ctx context.Context, rev int64) error {
 		}
 		if len(changed) > 0 {
 			w.publish(resp.Header.Revision, changed)
+			w.s.m.viewUpdate.Observe(time.Since(received).Seconds())
 		}
 	}
 	if ctx.Err() != nil {

@@ -1,12 +1,22 @@
 // Package server is apigw's xDS gRPC server: ADS (SotW and delta) and the
-// per-type discovery services over a snapshot.Cache. Its callbacks report
-// each Envoy's ACKs and NACKs into model.Status, with the etcd revision
-// of the version concerned.
+// per-type discovery services over a snapshot.Cache.
+//
+// What a connected Envoy costs is its subscription state: per resource
+// type, the names it subscribed to and which version (or, for named
+// resources, which content) it was last sent. Responses are assembled
+// from the cache's shared encodings, and streams in the same state share
+// one encoded response, written by gRPC without a copy (see GRPCOptions).
+//
+// The server records each Envoy's ACKs and NACKs into model.Status with
+// the etcd revision of the version concerned. A version an Envoy rejected
+// is never sent to it again: the stream waits for the next change.
 package server
 
 import (
 	"context"
 	"log/slog"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	clusterservice "github.com/envoyproxy/go-control-plane/envoy/service/cluster/v3"
@@ -15,9 +25,6 @@ import (
 	listenerservice "github.com/envoyproxy/go-control-plane/envoy/service/listener/v3"
 	routeservice "github.com/envoyproxy/go-control-plane/envoy/service/route/v3"
 	secretservice "github.com/envoyproxy/go-control-plane/envoy/service/secret/v3"
-	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
-	sotwv3 "github.com/envoyproxy/go-control-plane/pkg/server/sotw/v3"
-	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
@@ -25,12 +32,6 @@ import (
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/xds/snapshot"
 )
-
-// RevisionLookup maps a version sent to an instance's Envoys back to the
-// etcd revision it carries; snapshot.Cache implements it.
-type RevisionLookup interface {
-	Revision(instance, typeURL, version string) (int64, bool)
-}
 
 // Options configure a Server.
 type Options struct {
@@ -40,6 +41,10 @@ type Options struct {
 	Observe func(Event)
 	// Registerer, when set, receives the server's metrics.
 	Registerer prometheus.Registerer
+	// NackLogInterval is the least time between two log lines about the
+	// rejections of one Envoy and type (default 30s); the rejections in
+	// between are counted in the next line.
+	NackLogInterval time.Duration
 }
 
 // Event is one ACK or NACK of an Envoy.
@@ -56,40 +61,56 @@ type Event struct {
 
 // Server serves xDS to Envoys.
 type Server struct {
-	xds serverv3.Server
-	cb  *callbacks
+	ctx    context.Context
+	cache  *snapshot.Cache
+	log    *slog.Logger
+	track  *tracker
+	m      *metrics
+	ids    atomic.Int64
+	nonces atomic.Uint64
 }
 
 // New returns a server over cache. ACKs and NACKs are recorded in status;
 // ctx bounds every stream.
-func New(ctx context.Context, cache cachev3.Cache, status *model.Status, logger *slog.Logger, opts Options) *Server {
+func New(ctx context.Context, cache *snapshot.Cache, status *model.Status, logger *slog.Logger, opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.NackLogInterval <= 0 {
+		opts.NackLogInterval = 30 * time.Second
+	}
 	log := logger.With("component", "xds-server")
-	revs, _ := cache.(RevisionLookup)
-	cb := newCallbacks(log, status, revs, opts)
-	xds := serverv3.NewServer(ctx, cache, cb, sotwv3.WithOrderedADS(), sotwv3.WithLogger(snapshot.Logger(log)))
-	return &Server{xds: xds, cb: cb}
+	m := newMetrics(opts.Registerer)
+	return &Server{ctx: ctx, cache: cache, log: log, m: m, track: newTracker(log, status, cache, opts, m)}
 }
 
 // Register adds the aggregated (ADS) and per-type discovery services to a
-// gRPC server.
+// gRPC server, which should be created with GRPCOptions (other options,
+// such as interceptors, may be added).
 func (s *Server) Register(g *grpc.Server) {
-	discoveryv3.RegisterAggregatedDiscoveryServiceServer(g, s.xds)
-	clusterservice.RegisterClusterDiscoveryServiceServer(g, s.xds)
-	endpointservice.RegisterEndpointDiscoveryServiceServer(g, s.xds)
-	listenerservice.RegisterListenerDiscoveryServiceServer(g, s.xds)
-	routeservice.RegisterRouteDiscoveryServiceServer(g, s.xds)
-	secretservice.RegisterSecretDiscoveryServiceServer(g, s.xds)
+	discoveryv3.RegisterAggregatedDiscoveryServiceServer(g, ads{s})
+	clusterservice.RegisterClusterDiscoveryServiceServer(g, cds{s})
+	endpointservice.RegisterEndpointDiscoveryServiceServer(g, eds{s})
+	listenerservice.RegisterListenerDiscoveryServiceServer(g, lds{s})
+	routeservice.RegisterRouteDiscoveryServiceServer(g, rds{s})
+	routeservice.RegisterScopedRoutesDiscoveryServiceServer(g, srds{s})
+	secretservice.RegisterSecretDiscoveryServiceServer(g, sds{s})
 }
 
 // GRPCOptions are the gRPC server settings for xDS: Envoy multiplexes all
-// its streams over one connection and keeps it open for good.
+// its streams over one connection and keeps it open for good, and the
+// codec sends the shared encoded responses without copying them (any
+// other message is encoded as usual).
 func GRPCOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
 		grpc.MaxConcurrentStreams(1 << 20),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 5 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 30 * time.Second, PermitWithoutStream: true}),
+		grpc.ForceServerCodecV2(newCodec()),
+		// An idle connection holds no write buffer.
+		grpc.SharedWriteBuffer(true),
 	}
 }
+
+// nonce returns a nonce no other response of this server carries.
+func (s *Server) nonce() string { return strconv.FormatUint(s.nonces.Add(1), 10) }

@@ -31,9 +31,13 @@ type harness struct {
 
 func start(t *testing.T) *harness {
 	t.Helper()
+	return startWith(t, slog.New(slog.DiscardHandler))
+}
+
+func startWith(t *testing.T, log *slog.Logger) *harness {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	log := slog.New(slog.DiscardHandler)
 	h := &harness{cache: snapshot.New(log, snapshot.WithVersionPrefix("t.")), status: model.NewStatus(), events: make(chan server.Event, 256)}
 	srv := server.New(ctx, h.cache, h.status, log, server.Options{Observe: func(e server.Event) { h.events <- e }})
 	g := grpc.NewServer(server.GRPCOptions()...)

@@ -1,63 +1,85 @@
-// Package snapshot holds the xDS resources apigw serves, per instance, and
-// answers the watches of the ADS server (SotW and delta). Envoys are
-// grouped by node.cluster (the instance name). Each instance keeps one
-// go-control-plane LinearCache per resource type, so that:
+// Package snapshot holds the xDS resources apigw serves, per instance, as
+// versions that the ADS server (xds/server) sends. Envoys are grouped by
+// node.cluster (the instance name). For each instance and resource type
+// (a feed) the cache keeps the current Version: the resources by name,
+// each encoded once and shared by every stream, so that what a connected
+// Envoy costs is its subscription state, not a copy of the configuration.
 //
-//   - an update touches only the resources that changed (per-resource
-//     versions; delta clients receive only those, SotW clients receive the
-//     changed RouteConfigurations and full CDS/LDS state, as the protocol
-//     requires);
-//   - a NACKed version is not resent: the cache answers from what it last
-//     sent, not from the version the client reports, so the client keeps
-//     its last accepted version until the resource changes again;
-//   - Envoys that connect before the instance's resources exist (apigw
-//     restarting) are held until the first Set instead of being told that
-//     nothing exists.
+//   - An update installs a new Version of a feed only when some resource
+//     of it changed (unchanged resources keep their identity: the same
+//     Resource, the same encoding).
+//   - Removed clusters, endpoints and secrets stay for one more update, so
+//     that the routes using them go first; a changed EDS cluster gets its
+//     endpoints resent (Envoy warms a changed cluster until it gets them).
+//   - Envoys that connect before their instance's resources exist (apigw
+//     restarting) are held until the first Set (Current returns nil)
+//     instead of being told that nothing exists.
+//   - In scoped routing the listeners exist in two variants: the scoped
+//     one and the single-RDS one (FeedSingleListeners) for Envoys that
+//     cannot use scoped routes.
 package snapshot
 
 import (
-	"context"
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"time"
 
-	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
-	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/xds/translate"
 )
 
 // Types are the resource types apigw serves, in the order an update is
-// applied: secrets and clusters before the listeners and routes that use
-// them (make-before-break).
+// applied and sent: secrets and clusters before the listeners and routes
+// that use them (make-before-break).
 var Types = []string{resource.SecretType, resource.ClusterType, resource.EndpointType, resource.ListenerType, resource.ScopedRouteType, resource.RouteType}
 
-// fullState lists the types a SotW client treats as complete in every
-// response although go-control-plane does not (Envoy removes the routing
-// scopes a SRDS response leaves out): any change resends all of them.
-var fullState = map[string]bool{resource.ScopedRouteType: true}
+// FeedSingleListeners is the feed of the listeners served to Envoys that
+// use a single RouteConfiguration while the instance uses scoped routes.
+const FeedSingleListeners = resource.ListenerType + "#single"
+
+// feeds are every feed of an instance, in apply order.
+var feeds = []string{resource.SecretType, resource.ClusterType, resource.EndpointType, resource.ListenerType, FeedSingleListeners, resource.ScopedRouteType, resource.RouteType}
+
+// FullState reports whether a SotW response of a type carries every
+// resource of the subscription: Envoy removes the listeners, clusters
+// and routing scopes a response leaves out.
+func FullState(typeURL string) bool {
+	return typeURL == resource.ListenerType || typeURL == resource.ClusterType || typeURL == resource.ScopedRouteType
+}
+
+// Served reports whether apigw serves a resource type.
+func Served(typeURL string) bool {
+	for _, t := range Types {
+		if t == typeURL {
+			return true
+		}
+	}
+	return false
+}
 
 // deferredDelete lists the types whose removals wait for the next update,
 // so that routes stop using a cluster before it disappears.
 var deferredDelete = map[string]bool{resource.SecretType: true, resource.ClusterType: true, resource.EndpointType: true}
 
-// Cache is the per-instance xDS cache. It implements go-control-plane's
-// cache.Cache and is safe for concurrent use.
+// Cache is the per-instance xDS cache. It is safe for concurrent use.
 type Cache struct {
 	log    *slog.Logger
 	prefix string
+	reg    prometheus.Registerer
+	setDur prometheus.Histogram
 
 	mu        sync.Mutex
-	instances map[string]*instance
+	instances map[string]*Instance
 	fallback  *content
 }
-
-var _ cachev3.Cache = (*Cache)(nil)
 
 // Option configures a Cache.
 type Option func(*Cache)
@@ -67,9 +89,12 @@ type Option func(*Cache)
 // everything to SotW clients).
 func WithVersionPrefix(p string) Option { return func(c *Cache) { c.prefix = p } }
 
+// WithRegisterer registers the cache's metrics.
+func WithRegisterer(reg prometheus.Registerer) Option { return func(c *Cache) { c.reg = reg } }
+
 // New returns an empty cache.
 func New(logger *slog.Logger, opts ...Option) *Cache {
-	c := &Cache{log: logger.With("component", "xds-cache"), instances: map[string]*instance{}}
+	c := &Cache{log: logger.With("component", "xds-cache"), instances: map[string]*Instance{}}
 	for _, o := range opts {
 		o(c)
 	}
@@ -78,40 +103,51 @@ func New(logger *slog.Logger, opts ...Option) *Cache {
 		_, _ = rand.Read(b[:])
 		c.prefix = hex.EncodeToString(b[:]) + "."
 	}
+	c.setDur = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "apigw_xds_cache_update_seconds", Help: "Time to install an instance's translated resources in the xDS cache (comparison and encoding of what changed).",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+	})
+	if c.reg != nil {
+		c.reg.MustRegister(c.setDur)
+	}
 	return c
 }
 
-// content is a set of resources by type and name, at a revision.
+// content is a set of resources by feed and name, at a revision.
 type content struct {
-	rev    int64
-	byType map[string]map[string]types.Resource
+	rev       int64
+	byFeed    map[string]map[string]proto.Message
+	hasSingle bool
 }
 
 func newContent(rev int64, res *translate.Resources) *content {
-	c := &content{rev: rev, byType: map[string]map[string]types.Resource{}}
-	add := func(t, name string, r types.Resource) {
-		if c.byType[t] == nil {
-			c.byType[t] = map[string]types.Resource{}
-		}
-		c.byType[t][name] = r
+	c := &content{rev: rev, byFeed: map[string]map[string]proto.Message{}, hasSingle: res.SingleListeners != nil}
+	for _, f := range feeds {
+		c.byFeed[f] = map[string]proto.Message{}
 	}
 	for _, r := range res.Listeners {
-		add(resource.ListenerType, r.Name, r)
+		c.byFeed[resource.ListenerType][r.Name] = r
+	}
+	for _, r := range res.SingleListeners {
+		c.byFeed[FeedSingleListeners][r.Name] = r
 	}
 	for _, r := range res.Routes {
-		add(resource.RouteType, r.Name, r)
+		c.byFeed[resource.RouteType][r.Name] = r
+	}
+	for _, r := range res.SingleRoutes {
+		c.byFeed[resource.RouteType][r.Name] = r
 	}
 	for _, r := range res.Clusters {
-		add(resource.ClusterType, r.Name, r)
+		c.byFeed[resource.ClusterType][r.Name] = r
 	}
 	for _, r := range res.Endpoints {
-		add(resource.EndpointType, r.ClusterName, r)
+		c.byFeed[resource.EndpointType][r.ClusterName] = r
 	}
 	for _, r := range res.Secrets {
-		add(resource.SecretType, r.Name, r)
+		c.byFeed[resource.SecretType][r.Name] = r
 	}
 	for _, r := range res.Scopes {
-		add(resource.ScopedRouteType, r.Name, r)
+		c.byFeed[resource.ScopedRouteType][r.Name] = r
 	}
 	return c
 }
@@ -124,12 +160,15 @@ type Stats struct {
 // Set installs the resources of an instance, translated at etcd revision
 // rev. Only resources that differ from the current ones are updated.
 func (c *Cache) Set(name string, rev int64, res *translate.Resources) Stats {
-	ic := c.instance(name)
+	start := time.Now()
+	ic := c.Instance(name)
 	ic.mu.Lock()
-	defer ic.mu.Unlock()
 	ic.defined = true
 	st := ic.apply(newContent(rev, res), c.log)
-	ic.makeReady(c.log)
+	ic.ready.Store(true)
+	ic.mu.Unlock()
+	ic.notify()
+	c.setDur.Observe(time.Since(start).Seconds())
 	return st
 }
 
@@ -140,23 +179,26 @@ func (c *Cache) SetDefault(rev int64, res *translate.Resources) {
 	fb := newContent(rev, res)
 	c.mu.Lock()
 	c.fallback = fb
-	var undefined []*instance
+	all := make([]*Instance, 0, len(c.instances))
 	for _, ic := range c.instances {
-		undefined = append(undefined, ic)
+		all = append(all, ic)
 	}
 	c.mu.Unlock()
-	for _, ic := range undefined {
+	for _, ic := range all {
 		ic.mu.Lock()
-		if !ic.defined {
-			ic.apply(fb, c.log)
-			ic.makeReady(c.log)
+		if ic.defined {
+			ic.mu.Unlock()
+			continue
 		}
+		ic.apply(fb, c.log)
+		ic.ready.Store(true)
 		ic.mu.Unlock()
+		ic.notify()
 	}
 }
 
-// Revision returns the latest etcd revision whose resources of a type a
-// version the cache sent for an instance carries (false if unknown or too
+// Revision returns the latest etcd revision that a version the cache sent
+// for an instance's resources of a type carries (false if unknown or too
 // old).
 func (c *Cache) Revision(name, typeURL, version string) (int64, bool) {
 	c.mu.Lock()
@@ -165,158 +207,188 @@ func (c *Cache) Revision(name, typeURL, version string) (int64, bool) {
 	if ic == nil {
 		return 0, false
 	}
-	ic.mu.Lock()
-	defer ic.mu.Unlock()
-	rev, ok := ic.versions[typeURL].get(version)
-	return rev, ok
+	return ic.Revision(typeURL, version)
 }
 
-// instance returns the cache of an instance, creating it (seeded with the
+// Instance returns the cache of an instance, creating it (seeded with the
 // fallback resources when there are any).
-func (c *Cache) instance(name string) *instance {
+func (c *Cache) Instance(name string) *Instance {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ic := c.instances[name]
 	if ic != nil {
 		return ic
 	}
-	ic = newInstance(name, c.prefix, c.log)
+	ic = newInstance(name, c.prefix)
 	c.instances[name] = ic
 	if c.fallback != nil {
 		ic.apply(c.fallback, c.log)
-		ic.ready = true
+		ic.ready.Store(true)
 	}
 	return ic
 }
 
-// CreateWatch implements cache.ConfigWatcher for SotW streams.
-func (c *Cache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, ch chan cachev3.Response) (func(), error) {
-	if !served(req.GetTypeUrl()) {
-		return func() {}, nil
-	}
-	ic := c.instance(NodeHash{}.ID(req.GetNode()))
-	return ic.watch(&parkedWatch{sotw: &sotwWatch{req: req, sub: sub, ch: ch}})
-}
+// Instance is the cache of one instance.
+type Instance struct {
+	name      string
+	ready     atomic.Bool
+	hasSingle atomic.Bool
+	feeds     map[string]*feed // fixed at creation
 
-// CreateDeltaWatch implements cache.ConfigWatcher for delta streams.
-func (c *Cache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscription, ch chan cachev3.DeltaResponse) (func(), error) {
-	if !served(req.GetTypeUrl()) {
-		return func() {}, nil
-	}
-	ic := c.instance(NodeHash{}.ID(req.GetNode()))
-	return ic.watch(&parkedWatch{delta: &deltaWatch{req: req, sub: sub, ch: ch}})
-}
-
-// Fetch implements cache.ConfigFetcher; REST xDS is not served.
-func (c *Cache) Fetch(context.Context, *cachev3.Request) (cachev3.Response, error) {
-	return nil, errors.New("apigw serves xDS over gRPC only")
-}
-
-func served(typeURL string) bool {
-	for _, t := range Types {
-		if t == typeURL {
-			return true
-		}
-	}
-	return false
-}
-
-// instance is the cache of one instance.
-type instance struct {
-	name     string
 	mu       sync.Mutex
-	ready    bool
 	defined  bool
-	caches   map[string]*cachev3.LinearCache
-	counters map[string]uint64
-	prefix   string
-	current  map[string]map[string]types.Resource
-	pending  map[string]map[string]bool
-	versions map[string]*versionLog
-	parked   map[*parkedWatch]struct{}
+	watchers map[chan<- struct{}]struct{}
 }
 
-func newInstance(name, prefix string, log *slog.Logger) *instance {
-	ic := &instance{
-		name: name, prefix: prefix, caches: map[string]*cachev3.LinearCache{}, counters: map[string]uint64{},
-		current: map[string]map[string]types.Resource{}, pending: map[string]map[string]bool{},
-		versions: map[string]*versionLog{}, parked: map[*parkedWatch]struct{}{},
-	}
-	for _, t := range Types {
-		ic.caches[t] = cachev3.NewLinearCache(t, cachev3.WithVersionPrefix(prefix), cachev3.WithLogger(Logger(log.With("instance", name))))
-		ic.current[t] = map[string]types.Resource{}
-		ic.versions[t] = newVersionLog(64)
+// feed is the sequence of versions of one feed of an instance.
+type feed struct {
+	typeURL  string
+	idPrefix string
+	counter  uint64
+	cur      atomic.Pointer[Version]
+	pending  map[string]bool // removed resources kept for one update
+	versions *versionLog
+}
+
+func newInstance(name, prefix string) *Instance {
+	ic := &Instance{name: name, feeds: map[string]*feed{}, watchers: map[chan<- struct{}]struct{}{}}
+	for _, key := range feeds {
+		f := &feed{typeURL: key, idPrefix: prefix, pending: map[string]bool{}, versions: newVersionLog(64)}
+		if key == FeedSingleListeners {
+			f.typeURL, f.idPrefix = resource.ListenerType, prefix+"s"
+		}
+		ic.feeds[key] = f
 	}
 	return ic
 }
 
-// apply moves the instance to next: changed and new resources are
-// updated, removed routes and listeners deleted, removed clusters,
-// endpoints and secrets deleted on the following apply. A cluster that
-// changes gets its endpoints resent (Envoy warms a changed cluster until
-// it receives them). Callers hold ic.mu.
-func (ic *instance) apply(next *content, log *slog.Logger) Stats {
-	var st Stats
-	changedClusters := map[string]bool{}
-	for _, t := range Types {
-		cur, nxt := ic.current[t], next.byType[t]
-		upd := map[string]types.Resource{}
-		for name, r := range nxt {
-			old, ok := cur[name]
-			if !ok || (old != r && !proto.Equal(old, r)) {
-				upd[name] = r
-			}
+// Name returns the instance name.
+func (ic *Instance) Name() string { return ic.name }
+
+// Current returns the current version of a feed (a type URL or
+// FeedSingleListeners), or nil while the instance is held: its resources
+// do not exist yet.
+func (ic *Instance) Current(key string) *Version {
+	if !ic.ready.Load() {
+		return nil
+	}
+	if key == FeedSingleListeners && !ic.hasSingle.Load() {
+		key = resource.ListenerType
+	}
+	f := ic.feeds[key]
+	if f == nil {
+		return nil
+	}
+	return f.cur.Load()
+}
+
+// Watch registers ch, which receives a value (without blocking: a full
+// channel already has one pending) whenever the instance's resources
+// change or become available. cancel unregisters it.
+func (ic *Instance) Watch(ch chan<- struct{}) (cancel func()) {
+	ic.mu.Lock()
+	ic.watchers[ch] = struct{}{}
+	ic.mu.Unlock()
+	return func() {
+		ic.mu.Lock()
+		delete(ic.watchers, ch)
+		ic.mu.Unlock()
+	}
+}
+
+func (ic *Instance) notify() {
+	ic.mu.Lock()
+	defer ic.mu.Unlock()
+	for ch := range ic.watchers {
+		select {
+		case ch <- struct{}{}:
+		default:
 		}
-		switch t {
-		case resource.ClusterType:
-			for name := range upd {
+	}
+}
+
+// Revision returns the latest etcd revision a version of a type carries.
+func (ic *Instance) Revision(typeURL, version string) (int64, bool) {
+	ic.mu.Lock()
+	defer ic.mu.Unlock()
+	if f := ic.feeds[typeURL]; f != nil {
+		if rev, ok := f.versions.get(version); ok {
+			return rev, true
+		}
+	}
+	if typeURL == resource.ListenerType {
+		return ic.feeds[FeedSingleListeners].versions.get(version)
+	}
+	return 0, false
+}
+
+// apply moves the instance to next. Callers hold ic.mu.
+func (ic *Instance) apply(next *content, log *slog.Logger) Stats {
+	var st Stats
+	now := time.Now()
+	changedClusters := map[string]bool{}
+	ic.hasSingle.Store(next.hasSingle)
+	for _, key := range feeds {
+		f := ic.feeds[key]
+		cur := f.cur.Load()
+		var curRes map[string]*Resource
+		if cur != nil {
+			curRes = cur.Resources
+		}
+		nxt := next.byFeed[key]
+		res := make(map[string]*Resource, len(nxt))
+		updated, deleted := 0, 0
+		for name, m := range nxt {
+			old := curRes[name]
+			forced := key == resource.EndpointType && changedClusters[name]
+			switch {
+			case old != nil && old.Msg == m && !forced:
+				res[name] = old
+				continue
+			case old != nil && old.encoded() && !forced:
+				// Someone was sent the old one: compare encodings (the
+				// new one is needed anyway).
+				r := newResource(name, m)
+				ob, oerr := old.Body()
+				nb, nerr := r.Body()
+				if oerr == nil && nerr == nil && bytes.Equal(ob, nb) {
+					res[name] = old.withMsg(m)
+					continue
+				}
+				res[name] = r
+			default:
+				res[name] = newResource(name, m)
+			}
+			updated++
+			if key == resource.ClusterType {
 				changedClusters[name] = true
 			}
-		case resource.EndpointType:
-			for name := range changedClusters {
-				if r, ok := nxt[name]; ok {
-					upd[name] = r
-				}
-			}
 		}
-		var del []string
 		pend := map[string]bool{}
-		for name := range cur {
+		for name, old := range curRes {
 			if _, ok := nxt[name]; ok {
 				continue
 			}
-			if deferredDelete[t] && !ic.pending[t][name] {
+			if deferredDelete[key] && !f.pending[name] {
 				pend[name] = true
+				res[name] = old
 				continue
 			}
-			del = append(del, name)
+			deleted++
 		}
-		ic.pending[t] = pend
-		if fullState[t] && len(upd)+len(del) > 0 {
-			for name, r := range nxt {
-				upd[name] = r
-			}
-		}
-		if len(upd) == 0 && len(del) == 0 {
-			// The type's current version now also stands for rev.
-			if ic.counters[t] > 0 {
-				ic.versions[t].touch(ic.prefix+strconv.FormatUint(ic.counters[t], 10), next.rev)
-			}
+		f.pending = pend
+		if cur != nil && updated == 0 && deleted == 0 {
+			// The current version now also stands for next.rev.
+			f.versions.touch(cur.ID, next.rev)
 			continue
 		}
-		for name, r := range upd {
-			cur[name] = r
-		}
-		for _, name := range del {
-			delete(cur, name)
-		}
-		if err := ic.caches[t].UpdateResources(upd, del); err != nil {
-			log.Error("xds cache update failed", "instance", ic.name, "type", t, "err", err)
-		}
-		ic.counters[t]++
-		ic.versions[t].add(ic.prefix+strconv.FormatUint(ic.counters[t], 10), next.rev)
-		st.Updated += len(upd)
-		st.Deleted += len(del)
+		f.counter++
+		v := &Version{TypeURL: f.typeURL, ID: f.idPrefix + strconv.FormatUint(f.counter, 10), Resources: res, Installed: now}
+		f.cur.Store(v)
+		f.versions.add(v.ID, next.rev)
+		st.Updated += updated
+		st.Deleted += deleted
+		log.Debug("xds feed updated", "instance", ic.name, "feed", key, "version", v.ID, "updated", updated, "deleted", deleted)
 	}
 	return st
 }

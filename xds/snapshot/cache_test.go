@@ -4,16 +4,11 @@ import (
 	"log/slog"
 	"slices"
 	"testing"
-	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
-	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
-	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/server/stream/v3"
 
 	"github.com/apigw/apigw/xds/snapshot"
 	"github.com/apigw/apigw/xds/translate"
@@ -27,88 +22,35 @@ func cluster(name string, eds bool) *clusterv3.Cluster {
 	return c
 }
 
-// sotwWatch is one SotW watch on the cache, as the server keeps it.
-type sotwWatch struct {
-	t   *testing.T
-	c   *snapshot.Cache
-	req *discoveryv3.DiscoveryRequest
-	sub stream.Subscription
-	ch  chan cachev3.Response
-}
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-func newWatch(t *testing.T, c *snapshot.Cache, typeURL string, names ...string) *sotwWatch {
-	w := &sotwWatch{t: t, c: c, sub: stream.NewSotwSubscription(names, true), ch: make(chan cachev3.Response, 8),
-		req: &discoveryv3.DiscoveryRequest{TypeUrl: typeURL, ResourceNames: names, Node: &corev3.Node{Id: "n", Cluster: "inst"}}}
-	w.open()
-	return w
-}
-
-func (w *sotwWatch) open() {
-	if _, err := w.c.CreateWatch(w.req, w.sub, w.ch); err != nil {
-		w.t.Fatal(err)
-	}
-}
-
-// next returns the names of the resources in the next response and re-opens the
-// watch as the server does after sending it.
-func (w *sotwWatch) next() ([]string, string) {
-	w.t.Helper()
-	select {
-	case r := <-w.ch:
-		w.sub.SetReturnedResources(r.GetReturnedResources())
-		dr, err := r.GetDiscoveryResponse()
-		if err != nil {
-			w.t.Fatal(err)
-		}
-		var names []string
-		for _, a := range dr.Resources {
-			m, err := a.UnmarshalNew()
-			if err != nil {
-				w.t.Fatal(err)
-			}
-			names = append(names, cachev3.GetResourceName(m))
-		}
-		slices.Sort(names)
-		w.req = &discoveryv3.DiscoveryRequest{TypeUrl: w.req.TypeUrl, ResourceNames: w.req.ResourceNames, Node: w.req.Node, VersionInfo: r.GetResponseVersion()}
-		w.open()
-		return names, r.GetResponseVersion()
-	case <-time.After(5 * time.Second):
-		w.t.Fatal("no response")
-	}
-	return nil, ""
-}
-
-// none asserts that no response is pending.
-func (w *sotwWatch) none() {
-	w.t.Helper()
-	select {
-	case r := <-w.ch:
-		w.t.Fatalf("unexpected response %v", r.GetReturnedResources())
-	default:
-	}
-}
+func names(v *snapshot.Version) []string { return slices.Clone(v.Names()) }
 
 func TestDeferredDeleteAndEndpointResend(t *testing.T) {
-	c := snapshot.New(slog.New(slog.DiscardHandler), snapshot.WithVersionPrefix("v."))
-	cla := &endpointv3.ClusterLoadAssignment{ClusterName: "ch"}
-	c.Set("inst", 1, &translate.Resources{Clusters: []*clusterv3.Cluster{cluster("a", false), cluster("ch", true)}, Endpoints: []*endpointv3.ClusterLoadAssignment{cla}})
-
-	cds := newWatch(t, c, resource.ClusterType)
-	eds := newWatch(t, c, resource.EndpointType, "ch")
-	names, v := cds.next()
-	if !slices.Equal(names, []string{"a", "ch"}) {
-		t.Fatalf("clusters %v", names)
+	c := snapshot.New(quiet(), snapshot.WithVersionPrefix("v."))
+	c.Set("inst", 1, &translate.Resources{Clusters: []*clusterv3.Cluster{cluster("a", false), cluster("ch", true)}, Endpoints: []*endpointv3.ClusterLoadAssignment{{ClusterName: "ch"}}})
+	ic := c.Instance("inst")
+	cds, eds := ic.Current(resource.ClusterType), ic.Current(resource.EndpointType)
+	if !slices.Equal(names(cds), []string{"a", "ch"}) || cds.ID != "v.1" {
+		t.Fatalf("clusters %v at %s", names(cds), cds.ID)
 	}
-	if rev, ok := c.Revision("inst", resource.ClusterType, v); !ok || rev != 1 {
-		t.Fatalf("version %s maps to %d, %v; want revision 1", v, rev, ok)
+	if rev, ok := c.Revision("inst", resource.ClusterType, cds.ID); !ok || rev != 1 {
+		t.Fatalf("version %s maps to %d, %v; want revision 1", cds.ID, rev, ok)
 	}
-	eds.next()
-
-	// An equal translation changes nothing.
+	// Resources sent are encoded; an equal translation (new messages,
+	// same content) changes nothing, and the version stands for the new
+	// revision.
+	for _, r := range cds.Resources {
+		if _, err := r.Body(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edsRes := eds.Resources["ch"]
 	c.Set("inst", 2, &translate.Resources{Clusters: []*clusterv3.Cluster{cluster("a", false), cluster("ch", true)}, Endpoints: []*endpointv3.ClusterLoadAssignment{{ClusterName: "ch"}}})
-	cds.none()
-	eds.none()
-	if rev, _ := c.Revision("inst", resource.ClusterType, v); rev != 2 {
+	if ic.Current(resource.ClusterType) != cds {
+		t.Fatal("an equal translation installed a new cluster version")
+	}
+	if rev, _ := c.Revision("inst", resource.ClusterType, cds.ID); rev != 2 {
 		t.Fatalf("unchanged clusters still carry revision %d, want 2", rev)
 	}
 
@@ -117,34 +59,87 @@ func TestDeferredDeleteAndEndpointResend(t *testing.T) {
 	changed := cluster("ch", true)
 	changed.LbPolicy = clusterv3.Cluster_LEAST_REQUEST
 	c.Set("inst", 3, &translate.Resources{Clusters: []*clusterv3.Cluster{changed}, Endpoints: []*endpointv3.ClusterLoadAssignment{{ClusterName: "ch"}}})
-	if names, _ := cds.next(); !slices.Equal(names, []string{"a", "ch"}) {
-		t.Fatalf("clusters %v: a removed cluster must stay for one update", names)
+	cds3, eds3 := ic.Current(resource.ClusterType), ic.Current(resource.EndpointType)
+	if !slices.Equal(names(cds3), []string{"a", "ch"}) || cds3.ID == cds.ID {
+		t.Fatalf("clusters %v at %s: a removed cluster must stay for one update", names(cds3), cds3.ID)
 	}
-	if names, _ := eds.next(); !slices.Equal(names, []string{"ch"}) {
-		t.Fatalf("endpoints %v not resent", names)
+	if cds3.Resources["a"] != cds.Resources["a"] {
+		t.Fatal("the unchanged cluster lost its identity")
+	}
+	if eds3.Resources["ch"].Seq == edsRes.Seq {
+		t.Fatal("the endpoints of the changed cluster were not resent")
 	}
 	c.Set("inst", 4, &translate.Resources{Clusters: []*clusterv3.Cluster{changed}, Endpoints: []*endpointv3.ClusterLoadAssignment{{ClusterName: "ch"}}})
-	if names, _ := cds.next(); !slices.Equal(names, []string{"ch"}) {
-		t.Fatalf("clusters %v: the removed cluster must go on the next update", names)
+	if got := names(ic.Current(resource.ClusterType)); !slices.Equal(got, []string{"ch"}) {
+		t.Fatalf("clusters %v: the removed cluster must go on the next update", got)
 	}
 }
 
-// TestScopesAreFullState: Envoy drops the routing scopes a SotW SRDS
-// response leaves out, so any change resends them all.
-func TestScopesAreFullState(t *testing.T) {
-	c := snapshot.New(slog.New(slog.DiscardHandler))
-	scope := func(host string) *routev3.ScopedRouteConfiguration {
-		return &routev3.ScopedRouteConfiguration{Name: host, RouteConfigurationName: "rc"}
+// TestHeldUntilReady: an instance without resources answers nothing
+// (its Envoys wait) until its first Set, or the fallback for instances
+// without definitions; watchers are told.
+func TestHeldUntilReady(t *testing.T) {
+	c := snapshot.New(quiet())
+	ic := c.Instance("early")
+	wake := make(chan struct{}, 1)
+	defer ic.Watch(wake)()
+	if ic.Current(resource.ListenerType) != nil {
+		t.Fatal("an instance without resources is not held")
 	}
-	c.Set("inst", 1, &translate.Resources{Scopes: []*routev3.ScopedRouteConfiguration{scope("a"), scope("b"), scope("c")}})
-	w := newWatch(t, c, resource.ScopedRouteType)
-	if names, _ := w.next(); !slices.Equal(names, []string{"a", "b", "c"}) {
-		t.Fatalf("scopes %v", names)
+	c.SetDefault(1, &translate.Resources{Listeners: []*listenerv3.Listener{{Name: "fallback"}}})
+	select {
+	case <-wake:
+	default:
+		t.Fatal("the watcher was not told")
 	}
-	changed := scope("b")
-	changed.RouteConfigurationName = "rc2"
-	c.Set("inst", 2, &translate.Resources{Scopes: []*routev3.ScopedRouteConfiguration{scope("a"), changed}})
-	if names, _ := w.next(); !slices.Equal(names, []string{"a", "b"}) {
-		t.Fatalf("scopes %v, want every remaining scope", names)
+	if got := names(ic.Current(resource.ListenerType)); !slices.Equal(got, []string{"fallback"}) {
+		t.Fatalf("listeners %v, want the fallback", got)
+	}
+	c.Set("early", 2, &translate.Resources{Listeners: []*listenerv3.Listener{{Name: "own"}}})
+	<-wake
+	if got := names(ic.Current(resource.ListenerType)); !slices.Equal(got, []string{"own"}) {
+		t.Fatalf("listeners %v, want its own", got)
+	}
+	// A later fallback leaves defined instances alone; new ones start
+	// with it.
+	c.SetDefault(3, &translate.Resources{Listeners: []*listenerv3.Listener{{Name: "fallback2"}}})
+	if got := names(ic.Current(resource.ListenerType)); !slices.Equal(got, []string{"own"}) {
+		t.Fatalf("listeners %v after a new fallback", got)
+	}
+	if got := names(c.Instance("late").Current(resource.ListenerType)); !slices.Equal(got, []string{"fallback2"}) {
+		t.Fatalf("a new instance starts with %v", got)
+	}
+}
+
+// TestSingleListenersFeed: in scoped routing the single-RDS listeners
+// are their own feed; otherwise that feed is the listeners.
+func TestSingleListenersFeed(t *testing.T) {
+	c := snapshot.New(quiet())
+	c.Set("scoped", 1, &translate.Resources{Listeners: []*listenerv3.Listener{{Name: "l", StatPrefix: "scoped"}}, SingleListeners: []*listenerv3.Listener{{Name: "l", StatPrefix: "single"}}})
+	c.Set("single", 1, &translate.Resources{Listeners: []*listenerv3.Listener{{Name: "l", StatPrefix: "single"}}})
+	sc, si := c.Instance("scoped"), c.Instance("single")
+	main, single := sc.Current(resource.ListenerType), sc.Current(snapshot.FeedSingleListeners)
+	if main.Resources["l"].Msg.(*listenerv3.Listener).StatPrefix != "scoped" || single.Resources["l"].Msg.(*listenerv3.Listener).StatPrefix != "single" || main.ID == single.ID {
+		t.Fatalf("scoped instance: %s %v / %s %v", main.ID, main.Resources["l"].Msg, single.ID, single.Resources["l"].Msg)
+	}
+	if rev, ok := c.Revision("scoped", resource.ListenerType, single.ID); !ok || rev != 1 {
+		t.Fatalf("the single listeners' version %s is unknown (%d, %v)", single.ID, rev, ok)
+	}
+	if si.Current(snapshot.FeedSingleListeners) != si.Current(resource.ListenerType) {
+		t.Fatal("without a single variant, the single feed is not the listeners")
+	}
+}
+
+// TestMemoShared: a response is built once per version and key.
+func TestMemoShared(t *testing.T) {
+	c := snapshot.New(quiet())
+	c.Set("inst", 1, &translate.Resources{Clusters: []*clusterv3.Cluster{cluster("a", false)}})
+	v := c.Instance("inst").Current(resource.ClusterType)
+	builds := 0
+	build := func() (any, error) { builds++; return builds, nil }
+	a, sa, _ := v.Memo("k", build)
+	b, sb, _ := v.Memo("k", build)
+	if a != b || builds != 1 || !sa || !sb {
+		t.Fatalf("memo built %d times (%v, %v)", builds, a, b)
 	}
 }

@@ -20,10 +20,9 @@ import (
 type Options struct {
 	// Translate are the deployment settings of the translation.
 	Translate translate.Options
-	// Holdoff is how long the controller waits for more changes after
-	// one arrives (default 10ms); MaxHoldoff bounds the wait under a
-	// stream of changes (default 100ms). The first snapshot is applied
-	// at once.
+	// A snapshot arriving after Holdoff (default 10ms) without any is
+	// applied at once; one arriving sooner waits for Holdoff of quiet,
+	// at most MaxHoldoff (default 100ms) under a stream of changes.
 	Holdoff, MaxHoldoff time.Duration
 	// OnSync, when set, is called after each snapshot is installed.
 	OnSync func(rev int64)
@@ -61,10 +60,11 @@ func New(feed *model.Feed, cache *snapshot.Cache, status *model.Status, logger *
 func (c *Controller) Run(ctx context.Context) error {
 	snaps := c.feed.Subscribe(ctx)
 	var (
-		pending  *model.Snapshot
-		first    = true
-		timer    = time.NewTimer(time.Hour)
-		deadline time.Time
+		pending   *model.Snapshot
+		since     time.Time // arrival of the oldest snapshot pending
+		lastApply time.Time // end of the last apply
+		timer     = time.NewTimer(time.Hour)
+		deadline  time.Time
 	)
 	timer.Stop()
 	defer timer.Stop()
@@ -76,29 +76,32 @@ func (c *Controller) Run(ctx context.Context) error {
 			if !ok {
 				return nil
 			}
-			if first {
-				first = false
-				c.apply(s)
+			now := time.Now()
+			if pending == nil && now.Sub(lastApply) >= c.opts.Holdoff {
+				c.apply(s, now)
+				lastApply = time.Now()
 				continue
 			}
-			now := time.Now()
 			if pending == nil {
-				deadline = now.Add(c.opts.MaxHoldoff)
+				since, deadline = now, now.Add(c.opts.MaxHoldoff)
 			}
 			pending = s
 			timer.Reset(min(c.opts.Holdoff, max(deadline.Sub(now), 0)))
 		case <-timer.C:
 			if pending != nil {
-				c.apply(pending)
+				c.apply(pending, since)
+				lastApply = time.Now()
 				pending = nil
 			}
 		}
 	}
 }
 
-// apply translates every instance of a snapshot and installs it.
-func (c *Controller) apply(s *model.Snapshot) {
+// apply translates every instance of a snapshot, which arrived at
+// arrived, and installs it.
+func (c *Controller) apply(s *model.Snapshot, arrived time.Time) {
 	start := time.Now()
+	c.m.wait.Observe(start.Sub(arrived).Seconds())
 	seen := map[string]bool{}
 	problems := 0
 	for _, in := range s.Instances() {
@@ -137,7 +140,9 @@ func (c *Controller) install(in *model.Instance, rev int64) int {
 		b = translate.NewBuilder(c.opts.Translate)
 		c.builders[in.Name] = b
 	}
+	start := time.Now()
 	res, err := b.Build(in)
+	c.m.translate.Observe(time.Since(start).Seconds())
 	if err != nil {
 		// A resource failed validation: an apigw bug. Keep serving the
 		// last good resources.

@@ -4,9 +4,11 @@ import "github.com/prometheus/client_golang/prometheus"
 
 type metrics struct {
 	duration prometheus.Histogram
-	revision prometheus.Gauge
-	problems prometheus.Gauge
-	failures prometheus.Counter
+	// wait and translate are stages of propagation.
+	wait, translate prometheus.Histogram
+	revision        prometheus.Gauge
+	problems        prometheus.Gauge
+	failures        prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -17,8 +19,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		problems: prometheus.NewGauge(prometheus.GaugeOpts{Name: "apigw_xds_api_problems", Help: "Published APIs left out of the configuration."}),
 		failures: prometheus.NewCounter(prometheus.CounterOpts{Name: "apigw_xds_translate_failures_total", Help: "Translations that failed (the previous configuration is kept)."}),
 	}
+	m.wait = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "apigw_xds_sync_wait_seconds",
+		Help: "Time a snapshot waits for translation (debounce of bursts).", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 18)})
+	m.translate = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "apigw_xds_translate_seconds",
+		Help: "Time to translate one instance.", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 18)})
 	if reg != nil {
-		reg.MustRegister(m.duration, m.revision, m.problems, m.failures)
+		reg.MustRegister(m.duration, m.revision, m.problems, m.failures, m.wait, m.translate)
 	}
 	return m
 }

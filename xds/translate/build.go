@@ -74,8 +74,10 @@ type listenerMemo struct {
 	problems  []model.APIProblem
 	// tlsGroups are the groups with at least one HTTPS filter chain.
 	tlsGroups map[string]bool
-	// scoped says that the HTTP listener uses scoped routes.
+	// scoped says that the HTTP listener uses scoped routes; single are
+	// then the listeners of the Envoys served RouteHTTP instead.
 	scoped bool
+	single []*listenerv3.Listener
 }
 
 // NewBuilder returns a Builder with nothing memoized.
@@ -126,8 +128,16 @@ func (b *Builder) Build(in *model.Instance) (*Resources, error) {
 		if err := b.scopedHTTP(in, groups, c.hosts, vhosts, out); err != nil {
 			return nil, err
 		}
-	} else if err := b.singleHTTP(groups, vhosts, out); err != nil {
-		return nil, err
+		single := &Resources{}
+		if err := b.singleHTTP(groups, vhosts, single); err != nil {
+			return nil, err
+		}
+		out.SingleListeners, out.SingleRoutes = lm.single, single.Routes
+	} else {
+		if err := b.singleHTTP(groups, vhosts, out); err != nil {
+			return nil, err
+		}
+		clear(b.httpGroupRC)
 	}
 
 	httpsSeen := map[string]bool{}

@@ -25,9 +25,14 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/ou
 var testTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // caseOptions are the translation options of cases that do not use the
-// defaults.
+// defaults. Cases with wildcard domains run in single routing, where the
+// HTTP listener serves them. The single-routing variant that scoped
+// routing carries for older Envoys (Resources.SingleListeners,
+// SingleRoutes) is not rendered: TestRoutingModeNeverSwitches checks it.
 var caseOptions = map[string]Options{
 	"scoped_wildcard": {HTTPRouting: RoutingScoped},
+	"responses":       {HTTPRouting: RoutingSingle},
+	"tls":             {HTTPRouting: RoutingSingle},
 }
 
 // goldenInput is a golden case: what sits in etcd for one instance.

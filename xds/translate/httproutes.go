@@ -31,14 +31,12 @@ func (b *Builder) singleHTTP(groups []*apigwv1.ApiGroup, vhosts map[string]*grou
 		b.httpRC = &rcMemo{deps: deps, rc: rc}
 	}
 	out.Routes = append(out.Routes, b.httpRC.rc)
-	clear(b.httpGroupRC)
 	return nil
 }
 
 // scopedHTTP gives each group its HTTP RouteConfiguration and a scope per
 // exact host that selects it.
 func (b *Builder) scopedHTTP(in *model.Instance, groups []*apigwv1.ApiGroup, hosts map[string][]string, vhosts map[string]*groupMemo, out *Resources) error {
-	b.httpRC = nil
 	seen := map[string]bool{}
 	for _, g := range groups {
 		gm := vhosts[g.Id]
@@ -59,7 +57,7 @@ func (b *Builder) scopedHTTP(in *model.Instance, groups []*apigwv1.ApiGroup, hos
 		out.Routes = append(out.Routes, m.rc)
 		for _, d := range hosts[g.Id] {
 			if strings.HasPrefix(d, "*.") {
-				out.Problems = append(out.Problems, model.APIProblem{Instance: in.Name, Reason: fmt.Sprintf("group %s domain %s: wildcard domains are not served over HTTP with scoped routing", g.Id, d)})
+				out.Problems = append(out.Problems, model.APIProblem{Instance: in.Name, Reason: fmt.Sprintf("group %s domain %s: wildcard domains are not served over HTTP by Envoys that use scoped routes (1.38 and newer); use --http-routing single", g.Id, d)})
 				continue
 			}
 			sc := &routev3.ScopedRouteConfiguration{

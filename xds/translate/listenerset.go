@@ -56,17 +56,22 @@ func (b *Builder) listenersFor(c *buildCtx, groups []*apigwv1.ApiGroup) (*listen
 				mtls: d.VerifiedClientCertificateEnabled && cert.TrustedRootCa != ""})
 		}
 	}
-	lm.scoped = c.opts.HTTPRouting == RoutingScoped
-	if c.opts.HTTPRouting == RoutingAuto {
-		// Scoped, unless a wildcard needs a single RouteConfiguration or
-		// there is no host at all (a SotW SRDS response cannot be empty).
-		lm.scoped = !hasWildcard(groups) && len(c.hosts) > 0
-	}
+	// The routing mode depends on the options only: switching a listener
+	// between RDS and SRDS is a listener update that Envoys before 1.38
+	// cannot apply to SRDS (their SRDS subscription never starts).
+	lm.scoped = c.opts.HTTPRouting != RoutingSingle
 	l, err := httpListener(in, c.opts, filters, custom, c.hosts, lm.scoped)
 	if err != nil {
 		return nil, err
 	}
 	lm.listeners = append(lm.listeners, l)
+	if lm.scoped {
+		sl, err := httpListener(in, c.opts, filters, custom, c.hosts, false)
+		if err != nil {
+			return nil, err
+		}
+		lm.single = append(lm.single, sl)
+	}
 	if len(chains) > 0 {
 		sort.Slice(chains, func(i, j int) bool { return chains[i].domain < chains[j].domain })
 		l, err := httpsListener(in, c.opts, filters, chains)
@@ -74,6 +79,9 @@ func (b *Builder) listenersFor(c *buildCtx, groups []*apigwv1.ApiGroup) (*listen
 			return nil, err
 		}
 		lm.listeners = append(lm.listeners, l)
+		if lm.scoped {
+			lm.single = append(lm.single, l)
+		}
 		done := map[string]bool{}
 		for _, ch := range chains {
 			for _, s := range secrets(ch) {
@@ -91,15 +99,4 @@ func (b *Builder) listenersFor(c *buildCtx, groups []*apigwv1.ApiGroup) (*listen
 	}
 	b.listeners = lm
 	return lm, nil
-}
-
-func hasWildcard(groups []*apigwv1.ApiGroup) bool {
-	for _, g := range groups {
-		for _, d := range g.UrlDomains {
-			if strings.HasPrefix(d.Domain, "*.") {
-				return true
-			}
-		}
-	}
-	return false
 }

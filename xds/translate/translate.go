@@ -40,13 +40,15 @@ type Options struct {
 	RateLimitTimeout time.Duration
 	// ConnectTimeout is the upstream connect timeout (default 5s).
 	ConnectTimeout time.Duration
-	// HTTPRouting chooses how the HTTP listener finds a group's routes:
-	// "scoped" gives each group its own RouteConfiguration, chosen by the
-	// request's host over SRDS, so that a change to one API sends one
-	// group's routes; "single" puts every group in one RouteConfiguration
-	// (needed for wildcard domains, which a scope key cannot express);
-	// "auto" (the default) is scoped unless a group has a wildcard domain
-	// or no group has a host.
+	// HTTPRouting chooses how the HTTP listener finds a group's routes.
+	// "single" puts every group in one RouteConfiguration (RouteHTTP) for
+	// every Envoy. "auto" (the default; "scoped" is the same) gives each
+	// group its own RouteConfiguration, chosen by the request's host over
+	// SRDS, so that a change to one API sends one group's routes; the
+	// result then also carries the single-RouteConfiguration variant
+	// (Resources.SingleListeners, SingleRoutes) for the Envoys that cannot
+	// use scoped routes. The choice never depends on the definitions, so
+	// a listener never switches between the two while apigw runs.
 	HTTPRouting string
 	// UpstreamCAFile, when set, is a CA bundle path on the Envoy hosts used
 	// to verify HTTPS backends (SAN = backend host). Empty: not verified,
@@ -104,6 +106,13 @@ type Resources struct {
 	Secrets   []*tlsv3.Secret
 	// Problems lists the published APIs (and domains) left out, with why.
 	Problems []model.APIProblem
+
+	// SingleListeners and SingleRoutes are set in scoped routing: the
+	// listeners and route configurations of the Envoys served a single
+	// RouteConfiguration instead (the same listeners, with the HTTP
+	// listener on RDS RouteHTTP, which has every group's virtual host).
+	SingleListeners []*listenerv3.Listener
+	SingleRoutes    []*routev3.RouteConfiguration
 }
 
 // Build translates an instance from scratch.

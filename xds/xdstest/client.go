@@ -2,11 +2,13 @@ package xdstest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -15,6 +17,23 @@ import (
 
 // Wait bounds how long a test client waits for a response before failing.
 const Wait = 10 * time.Second
+
+// EnvoyVersion is the Envoy release the test clients present themselves
+// as, unless a test gives its own node.
+const EnvoyVersion = "1.40.0"
+
+// Node returns the node an Envoy of a release ("1.37.2") sends: id,
+// cluster (the apigw instance), user agent and build version.
+func Node(id, cluster, version string) *corev3.Node {
+	n := &corev3.Node{Id: id, Cluster: cluster, UserAgentName: "envoy"}
+	var v [3]uint32
+	if _, err := fmt.Sscanf(version, "%d.%d.%d", &v[0], &v[1], &v[2]); err == nil {
+		n.UserAgentVersionType = &corev3.Node_UserAgentBuildVersion{UserAgentBuildVersion: &corev3.BuildVersion{
+			Version: &typev3.SemanticVersion{MajorNumber: v[0], MinorNumber: v[1], Patch: v[2]},
+		}}
+	}
+	return n
+}
 
 // SotwClient plays Envoy on a SotW ADS stream: it subscribes, receives,
 // and ACKs or NACKs like Envoy does.
@@ -38,8 +57,15 @@ func dial(t testing.TB, addr string) *grpc.ClientConn {
 	return conn
 }
 
-// DialSotw opens an ADS stream as node id of instance cluster.
+// DialSotw opens an ADS stream as node id of instance cluster, a current
+// Envoy (EnvoyVersion).
 func DialSotw(t testing.TB, addr, id, cluster string) *SotwClient {
+	t.Helper()
+	return DialSotwAs(t, addr, Node(id, cluster, EnvoyVersion))
+}
+
+// DialSotwAs opens an ADS stream as node.
+func DialSotwAs(t testing.TB, addr string, node *corev3.Node) *SotwClient {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -47,7 +73,7 @@ func DialSotw(t testing.TB, addr, id, cluster string) *SotwClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &SotwClient{t: t, node: &corev3.Node{Id: id, Cluster: cluster}, stream: stream,
+	c := &SotwClient{t: t, node: node, stream: stream,
 		resps: make(chan *discoveryv3.DiscoveryResponse, 64), names: map[string][]string{}, good: map[string]string{}, first: true}
 	go func() {
 		defer close(c.resps)
@@ -120,8 +146,15 @@ type DeltaClient struct {
 	first  bool
 }
 
-// DialDelta opens a delta ADS stream as node id of instance cluster.
+// DialDelta opens a delta ADS stream as node id of instance cluster, a
+// current Envoy (EnvoyVersion).
 func DialDelta(t testing.TB, addr, id, cluster string) *DeltaClient {
+	t.Helper()
+	return DialDeltaAs(t, addr, Node(id, cluster, EnvoyVersion))
+}
+
+// DialDeltaAs opens a delta ADS stream as node.
+func DialDeltaAs(t testing.TB, addr string, node *corev3.Node) *DeltaClient {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -129,7 +162,7 @@ func DialDelta(t testing.TB, addr, id, cluster string) *DeltaClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &DeltaClient{t: t, node: &corev3.Node{Id: id, Cluster: cluster}, stream: stream,
+	c := &DeltaClient{t: t, node: node, stream: stream,
 		resps: make(chan *discoveryv3.DeltaDiscoveryResponse, 64), first: true}
 	go func() {
 		defer close(c.resps)
@@ -187,4 +220,40 @@ func (c *DeltaClient) Nack(r *discoveryv3.DeltaDiscoveryResponse, msg string) {
 	c.t.Helper()
 	c.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: r.TypeUrl, ResponseNonce: r.Nonce,
 		ErrorDetail: &statuspb.Status{Code: int32(codes.InvalidArgument), Message: msg}})
+}
+
+// Quiet fails the test if a response arrives within d.
+func (c *SotwClient) Quiet(d time.Duration) {
+	c.t.Helper()
+	select {
+	case r, ok := <-c.resps:
+		if ok {
+			c.t.Fatalf("unexpected %s response version %s (%d resources)", r.TypeUrl, r.VersionInfo, len(r.Resources))
+		}
+	case <-time.After(d):
+	}
+}
+
+// Quiet fails the test if a response arrives within d.
+func (c *DeltaClient) Quiet(d time.Duration) {
+	c.t.Helper()
+	select {
+	case r, ok := <-c.resps:
+		if ok {
+			c.t.Fatalf("unexpected delta %s response (%d resources, %d removed)", r.TypeUrl, len(r.Resources), len(r.RemovedResources))
+		}
+	case <-time.After(d):
+	}
+}
+
+// SendRaw sends a request as it is (the node is added to the first).
+func (c *SotwClient) SendRaw(req *discoveryv3.DiscoveryRequest) {
+	c.t.Helper()
+	c.send(req)
+}
+
+// Unsubscribe unsubscribes from names of a type.
+func (c *DeltaClient) Unsubscribe(typeURL string, names ...string) {
+	c.t.Helper()
+	c.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: typeURL, ResourceNamesUnsubscribe: names})
 }

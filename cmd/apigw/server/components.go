@@ -34,8 +34,8 @@ func services(d *deps) ([]service, error) {
 		}})
 	}
 	if d.cfg.Has(CompXDS) {
-		cache := snapshot.New(d.log)
-		out = append(out, service{name: CompXDS, addr: d.cfg.XDSAddr,
+		cache := snapshot.New(d.log, snapshot.WithRegisterer(d.reg))
+		out = append(out, service{name: CompXDS, addr: d.cfg.XDSAddr, opts: xdsserver.GRPCOptions(),
 			register: func(ctx context.Context, s *grpc.Server) error {
 				xdsserver.New(ctx, cache, d.status, d.log, xdsserver.Options{Registerer: d.reg}).Register(s)
 				return nil

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -94,6 +95,7 @@ func Run(ctx context.Context, cfg *Config, logOut io.Writer) error {
 	rec := recovery.New(log, reg)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return d.store.Watch(gctx, d.feed) })
+	g.Go(func() error { settleMemory(gctx, d.feed, 5*time.Second, debug.FreeOSMemory); return nil })
 	g.Go(func() error {
 		select {
 		case <-d.feed.Ready():
