@@ -32,6 +32,9 @@ func TestServiceClustersOverMTLS(t *testing.T) {
 		if ctx.GetSni() != w[1] {
 			t.Errorf("%s: SNI %q, want %q", cl.GetName(), ctx.GetSni(), w[1])
 		}
+		if alpn := ctx.GetCommonTlsContext().GetAlpnProtocols(); len(alpn) != 1 || alpn[0] != "h2" {
+			t.Errorf("%s: ALPN %v, want h2 (gRPC)", cl.GetName(), alpn)
+		}
 		certs := ctx.GetCommonTlsContext().GetTlsCertificateSdsSecretConfigs()
 		if len(certs) != 1 || certs[0].GetName() != "apigw-client" || certs[0].GetSdsConfig().GetPathConfigSource().GetPath() != "/pki/envoy/sds-tls.yaml" ||
 			certs[0].GetSdsConfig().GetPathConfigSource().GetWatchedDirectory().GetPath() != "/pki/envoy" {

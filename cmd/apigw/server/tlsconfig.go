@@ -83,6 +83,16 @@ func (c *Config) finishTLS() []error {
 	return errs
 }
 
+// EnvoyUsesTLS reports whether Envoy reaches ext_authz or the rate-limit
+// service (CompExtAuth, CompRateLimit) over mTLS, as apigw tells it over
+// CDS.
+func (c *Config) EnvoyUsesTLS(comp string) bool {
+	if comp == CompExtAuth {
+		return c.envoyUsesTLS(comp, c.EnvoyExtAuthAddr)
+	}
+	return c.envoyUsesTLS(comp, c.EnvoyRateLimitAddr)
+}
+
 // envoyUsesTLS reports whether Envoy reaches a service (extauth or
 // ratelimit) at addr over mTLS.
 func (c *Config) envoyUsesTLS(comp, addr string) bool {
