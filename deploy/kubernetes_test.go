@@ -23,8 +23,8 @@ type manifests struct {
 	configMaps   []*corev1.ConfigMap
 	pdbs         []*policyv1.PodDisruptionBudget
 	workloads    []*workload
-	certificates []*certificate // cert-manager
-	issuers      []*issuer      // cert-manager
+	certificates []*certificate    // cert-manager
+	issuers      []*issuer         // cert-manager
 	kustomizeImg map[string]string // image name → new tag
 }
 

@@ -37,10 +37,11 @@ type globals struct {
 	tls      bool
 	caFile   string
 	insecure bool
+	timeout  time.Duration
+
 	// certFile and keyFile are the client certificate the admin API may
 	// require (--admin-client-ca-file).
 	certFile, keyFile string
-	timeout  time.Duration
 
 	conn *grpc.ClientConn
 }
