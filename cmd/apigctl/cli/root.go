@@ -39,11 +39,11 @@ type globals struct {
 	insecure bool
 	timeout  time.Duration
 
+	conn *grpc.ClientConn
+
 	// certFile and keyFile are the client certificate the admin API may
 	// require (--admin-client-ca-file).
 	certFile, keyFile string
-
-	conn *grpc.ClientConn
 }
 
 // client connects to the admin API (once per run).
