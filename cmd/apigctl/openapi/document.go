@@ -92,7 +92,7 @@ func parse(data []byte) (*document, error) {
 		}
 		var doc openapi2.T
 		if err := json.Unmarshal(js, &doc); err != nil {
-			return nil, fmt.Errorf("Swagger 2.0: %w", err)
+			return nil, fmt.Errorf("not a valid Swagger 2.0 document: %w", err)
 		}
 		return fromV2(&doc)
 	case head.OpenAPI != nil:
