@@ -327,6 +327,7 @@ func allowedResp(t testing.TB, resp *authv3.CheckResponse) allowed {
 	}
 	a := allowed{headers: map[string]string{}, querySet: map[string]string{}, meta: map[string]string{}, respHdrs: map[string]string{}}
 	for _, h := range ok.Headers {
+		//lint:ignore SA1019 the harness checks the field Envoy's ext_authz reads
 		// Envoys with append_action support on OK responses default to
 		// APPEND_IF_EXISTS_OR_ADD: a client-sent header of the same name
 		// would then reach the backend beside ours.

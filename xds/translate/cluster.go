@@ -219,7 +219,7 @@ func sanType(host string) tlsv3.SubjectAltNameMatcher_SanType {
 }
 
 // serviceCluster is the HTTP/2 cluster of one of apigw's gRPC services.
-func serviceCluster(name, addr string, opts Options) (*clusterv3.Cluster, error) {
+func serviceCluster(name, addr string, mtls bool, opts Options) (*clusterv3.Cluster, error) {
 	host, port, err := splitHostPort(addr, "http")
 	if err != nil {
 		return nil, fmt.Errorf("%s address: %w", name, err)
@@ -239,6 +239,11 @@ func serviceCluster(name, addr string, opts Options) (*clusterv3.Cluster, error)
 		LoadAssignment:                singleEndpoint(name, host, port),
 		CircuitBreakers:               circuitBreakers(),
 		TypedExtensionProtocolOptions: map[string]*anypb.Any{httpProtocolOptionsKey: po},
+	}
+	if mtls {
+		if cl.TransportSocket, err = serviceTLS(host, opts); err != nil {
+			return nil, err
+		}
 	}
 	return cl, validate(cl)
 }

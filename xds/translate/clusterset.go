@@ -38,8 +38,11 @@ func (b *Builder) clustersFor(c *buildCtx, byGroup map[string][]*pubResult, tlsG
 		}
 	}
 	if b.services == nil {
-		for _, svc := range [][2]string{{ClusterExtAuthz, c.opts.ExtAuthzAddress}, {ClusterRateLimit, c.opts.RateLimitAddress}} {
-			cl, err := serviceCluster(svc[0], svc[1], c.opts)
+		for _, svc := range []struct {
+			name, addr string
+			tls        bool
+		}{{ClusterExtAuthz, c.opts.ExtAuthzAddress, c.opts.ExtAuthzTLS}, {ClusterRateLimit, c.opts.RateLimitAddress, c.opts.RateLimitTLS}} {
+			cl, err := serviceCluster(svc.name, svc.addr, svc.tls, c.opts)
 			if err != nil {
 				return err
 			}

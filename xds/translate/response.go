@@ -68,6 +68,7 @@ func bodyFormat(tmpl string, vars gwresp.Vars) *corev3.SubstitutionFormatString 
 		}
 	}
 	return &corev3.SubstitutionFormatString{
+		//lint:ignore SA1019 Envoy still accepts text_format; text_format_source would only rewrite the golden files
 		Format:      &corev3.SubstitutionFormatString_TextFormat{TextFormat: gwresp.Substitute(escapeFormatter(tmpl), vars, false)},
 		ContentType: "text/plain; charset=utf-8",
 	}

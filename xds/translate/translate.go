@@ -33,6 +33,11 @@ type Options struct {
 	// ExtAuthzAddress and RateLimitAddress are host:port of the ext_authz
 	// and rate-limit services (default 127.0.0.1 on apigw's own ports).
 	ExtAuthzAddress, RateLimitAddress string
+	// ExtAuthzTLS and RateLimitTLS make Envoy reach those services over
+	// mTLS with its client certificate from EnvoyTLSDir, a directory on the
+	// Envoy hosts (default model/dataplane.EnvoyTLSDir).
+	ExtAuthzTLS, RateLimitTLS bool
+	EnvoyTLSDir               string
 	// ExtAuthzTimeout bounds a Check call (default 2s); routes of APIs
 	// with a custom authorizer get the authorizer's timeout plus 1s.
 	ExtAuthzTimeout time.Duration

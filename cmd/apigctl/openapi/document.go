@@ -92,7 +92,7 @@ func parse(data []byte) (*document, error) {
 		}
 		var doc openapi2.T
 		if err := json.Unmarshal(js, &doc); err != nil {
-			return nil, fmt.Errorf("Swagger 2.0: %w", err)
+			return nil, fmt.Errorf("not a valid Swagger 2.0 document: %w", err)
 		}
 		return fromV2(&doc)
 	case head.OpenAPI != nil:
@@ -125,11 +125,17 @@ func fromV2(d *openapi2.T) (*document, error) {
 		doc.rootSecurity = &s
 	}
 	for name, s := range d.SecurityDefinitions {
+		if s == nil { // `name: null`: nothing to define
+			continue
+		}
 		doc.security[name] = &secScheme{name: name, ptr: ptr("/securityDefinitions", name), typ: s.Type, in: s.In, header: s.Name, ext: s.Extensions}
 	}
 	base := strings.TrimSuffix(d.BasePath, "/")
 	for _, path := range sortedKeys(d.Paths) {
 		item := d.Paths[path]
+		if item == nil { // `/path: null`: no operations
+			continue
+		}
 		pp := ptr("/paths", path)
 		add := func(method, p string, op *openapi2.Operation) error {
 			o := &operation{path: base + path, method: strings.ToUpper(method), ptr: p, id: op.OperationID, summary: op.Summary,
@@ -146,6 +152,9 @@ func fromV2(d *openapi2.T) (*document, error) {
 			if op.Responses != nil {
 				for _, code := range responseOrder(keysOf(op.Responses.Map())) {
 					r := op.Responses.Value(code)
+					if r == nil {
+						continue
+					}
 					ext := r.Extensions
 					if r.Ref != "" {
 						if shared := d.Responses[strings.TrimPrefix(r.Ref, "#/responses/")]; shared != nil {
@@ -197,6 +206,9 @@ func v2Params(d *openapi2.T, shared, own openapi2.Parameters, pathPtr, opPtr str
 	var out []*param
 	seen := map[string]int{}
 	conv := func(p *openapi2.Parameter, at string) (*param, error) {
+		if p == nil {
+			return nil, fmt.Errorf("%s: not a parameter", at)
+		}
 		if p.Ref != "" {
 			name := strings.TrimPrefix(p.Ref, "#/parameters/")
 			r := d.Parameters[name]
@@ -238,7 +250,10 @@ func v2Params(d *openapi2.T, shared, own openapi2.Parameters, pathPtr, opPtr str
 }
 
 func fromV3(d *openapi3.T) (*document, error) {
-	doc := &document{version: d.OpenAPI, title: d.Info.Title, description: d.Info.Description, security: map[string]*secScheme{}}
+	doc := &document{version: d.OpenAPI, security: map[string]*secScheme{}}
+	if d.Info != nil { // required by OpenAPI; without it the group has no title (warned)
+		doc.title, doc.description = d.Info.Title, d.Info.Description
+	}
 	if d.Extensions != nil {
 		doc.root = append(doc.root, extSet{ptr: "", m: d.Extensions})
 	}
@@ -247,7 +262,7 @@ func fromV3(d *openapi3.T) (*document, error) {
 			doc.root = append(doc.root, extSet{ptr: "/components", m: d.Components.Extensions})
 		}
 		for name, s := range d.Components.SecuritySchemes {
-			if s.Value == nil {
+			if s == nil || s.Value == nil {
 				continue
 			}
 			doc.security[name] = &secScheme{name: name, ptr: ptr("/components/securitySchemes", name), typ: s.Value.Type, in: s.Value.In,
@@ -255,6 +270,9 @@ func fromV3(d *openapi3.T) (*document, error) {
 		}
 	}
 	for _, s := range d.Servers {
+		if s == nil {
+			continue
+		}
 		if u, err := url.Parse(s.URL); err == nil {
 			if u.Host != "" {
 				doc.hosts = append(doc.hosts, u.Host)
@@ -274,6 +292,9 @@ func fromV3(d *openapi3.T) (*document, error) {
 	pm := d.Paths.Map()
 	for _, path := range sortedKeys(pm) {
 		item := pm[path]
+		if item == nil { // `/path: null`: no operations
+			continue
+		}
 		pp := ptr("/paths", path)
 		add := func(method, p string, op *openapi3.Operation) error {
 			o := &operation{path: path, method: strings.ToUpper(method), ptr: p, id: op.OperationID, summary: op.Summary,
@@ -287,6 +308,9 @@ func fromV3(d *openapi3.T) (*document, error) {
 				servers = &item.Servers
 			}
 			for _, s := range *servers {
+				if s == nil {
+					continue
+				}
 				if u, err := url.Parse(s.URL); err == nil && u.Scheme != "" {
 					o.schemes = append(o.schemes, u.Scheme)
 				}
@@ -300,6 +324,9 @@ func fromV3(d *openapi3.T) (*document, error) {
 				m := op.Responses.Map()
 				for _, code := range responseOrder(keysOf(m)) {
 					r := m[code]
+					if r == nil {
+						continue
+					}
 					ext := r.Extensions
 					if r.Value != nil {
 						ext = merge(r.Value.Extensions, ext)
@@ -343,6 +370,9 @@ func v3Params(d *openapi3.T, shared, own openapi3.Parameters, pathPtr, opPtr str
 	var out []*param
 	seen := map[string]int{}
 	conv := func(r *openapi3.ParameterRef, at string) (*param, error) {
+		if r == nil {
+			return nil, fmt.Errorf("%s: not a parameter", at)
+		}
 		p := r.Value
 		if p == nil && r.Ref != "" && d.Components != nil {
 			if c := d.Components.Parameters[strings.TrimPrefix(r.Ref, "#/components/parameters/")]; c != nil {

@@ -23,7 +23,7 @@ import (
 func services(d *deps) ([]service, error) {
 	var out []service
 	if d.cfg.Has(CompAdmin) {
-		opts, err := adminServerOptions(d.cfg)
+		opts, err := adminServerOptions(d.cfg, d.log)
 		if err != nil {
 			return nil, err
 		}
@@ -35,7 +35,11 @@ func services(d *deps) ([]service, error) {
 	}
 	if d.cfg.Has(CompXDS) {
 		cache := snapshot.New(d.log, snapshot.WithRegisterer(d.reg))
-		out = append(out, service{name: CompXDS, addr: d.cfg.XDSAddr, opts: xdsserver.GRPCOptions(),
+		opts, err := envoyServiceOptions(d.cfg, CompXDS, d.log)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, service{name: CompXDS, addr: d.cfg.XDSAddr, opts: append(opts, xdsserver.GRPCOptions()...),
 			register: func(ctx context.Context, s *grpc.Server) error {
 				xdsserver.New(ctx, cache, d.status, d.log, xdsserver.Options{Registerer: d.reg}).Register(s)
 				return nil
@@ -45,7 +49,11 @@ func services(d *deps) ([]service, error) {
 			}})
 	}
 	if d.cfg.Has(CompExtAuth) {
-		out = append(out, service{name: CompExtAuth, addr: d.cfg.ExtAuthAddr, register: func(_ context.Context, s *grpc.Server) error {
+		opts, err := envoyServiceOptions(d.cfg, CompExtAuth, d.log)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, service{name: CompExtAuth, addr: d.cfg.ExtAuthAddr, opts: opts, register: func(_ context.Context, s *grpc.Server) error {
 			opts := []extauth.Option{extauth.WithRegisterer(d.reg), extauth.WithFailOpen(d.cfg.ExtAuthFailOpen)}
 			if d.cfg.ServerName != "" {
 				opts = append(opts, extauth.WithServerName(d.cfg.ServerName))
@@ -68,7 +76,11 @@ func services(d *deps) ([]service, error) {
 		if !d.cfg.RateLimitFailOpen {
 			mode = ratelimit.FailClosed
 		}
-		out = append(out, service{name: CompRateLimit, addr: d.cfg.RateLimitAddr,
+		opts, err := envoyServiceOptions(d.cfg, CompRateLimit, d.log)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, service{name: CompRateLimit, addr: d.cfg.RateLimitAddr, opts: opts,
 			register: func(ctx context.Context, s *grpc.Server) error {
 				if r, ok := cnt.(*counter.Redis); ok {
 					pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
@@ -100,5 +112,8 @@ func translateOptions(c *Config) translate.Options {
 		HTTPPort: uint32(c.EnvoyHTTPPort), HTTPSPort: uint32(c.EnvoyHTTPSPort),
 		ExtAuthzAddress: c.EnvoyExtAuthAddr, RateLimitAddress: c.EnvoyRateLimitAddr,
 		HTTPRouting: c.HTTPRouting, UpstreamCAFile: c.UpstreamCAFile,
+		ExtAuthzTLS:  c.envoyUsesTLS(CompExtAuth, c.EnvoyExtAuthAddr),
+		RateLimitTLS: c.envoyUsesTLS(CompRateLimit, c.EnvoyRateLimitAddr),
+		EnvoyTLSDir:  c.EnvoyTLSDir,
 	}
 }

@@ -61,6 +61,16 @@ type Config struct {
 	AdminInsecure  bool
 	// AdminMaxRequestBytes bounds one admin request (an apply).
 	AdminMaxRequestBytes int
+	// AdminClientCAFile makes the admin API require client certificates
+	// signed by this CA.
+	AdminClientCAFile string
+
+	// mTLS of the gRPC services Envoy calls (tlsconfig.go).
+	TLSDir                           string
+	XDSTLS, ExtAuthTLS, RateLimitTLS ServiceTLS
+	XDSIdentitiesFile                string
+	EnvoyServiceTLS                  string
+	EnvoyTLSDir                      string
 
 	RedisURL          string
 	RateLimitFailOpen bool
@@ -106,17 +116,19 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs.StringVar(&c.EmbeddedPeerURL, "embedded-etcd-peer-url", "http://127.0.0.1:2380", "Peer URL of the embedded etcd.")
 	fs.StringVar(&c.SecretKeyFile, "secret-key-file", "", "File with the 32-byte key that encrypts secrets at rest (default <data-dir>/secret.key with the embedded etcd, created if missing).")
 	fs.StringVar(&c.SecretKey, "secret-key", "", "The secret key itself, hex or base64 (prefer the APIGW_SECRET_KEY variable).")
-	fs.StringVar(&c.XDSAddr, "xds-addr", ":18000", "Listen address of the xDS (ADS) server.")
-	fs.StringVar(&c.ExtAuthAddr, "extauth-addr", ":18001", "Listen address of the ext_authz server.")
-	fs.StringVar(&c.RateLimitAddr, "ratelimit-addr", ":18002", "Listen address of the rate-limit service.")
+	fs.StringVar(&c.XDSAddr, "xds-addr", "127.0.0.1:18000", "Listen address of the xDS (ADS) server.")
+	fs.StringVar(&c.ExtAuthAddr, "extauth-addr", "127.0.0.1:18001", "Listen address of the ext_authz server.")
+	fs.StringVar(&c.RateLimitAddr, "ratelimit-addr", "127.0.0.1:18002", "Listen address of the rate-limit service.")
 	fs.StringVar(&c.AdminAddr, "admin-addr", "127.0.0.1:18003", "Listen address of the admin gRPC API.")
 	fs.StringVar(&c.OpsAddr, "ops-addr", ":18004", "Listen address of /healthz, /readyz and /metrics.")
 	fs.StringVar(&c.AdminTokenFile, "admin-token-file", "", "File with the bearer token the admin API requires.")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "The admin bearer token (prefer the APIGW_ADMIN_TOKEN variable).")
 	fs.StringVar(&c.AdminTLSCert, "admin-tls-cert-file", "", "TLS certificate of the admin API.")
 	fs.StringVar(&c.AdminTLSKey, "admin-tls-key-file", "", "TLS key of the admin API.")
-	fs.BoolVar(&c.AdminInsecure, "admin-insecure", false, "Allow the admin API beyond loopback without TLS or a token.")
 	fs.IntVar(&c.AdminMaxRequestBytes, "admin-max-request-bytes", 32<<20, "Largest admin request accepted (one apply), in bytes; larger ones fail with RESOURCE_EXHAUSTED.")
+	fs.BoolVar(&c.AdminInsecure, "admin-insecure", false, "Allow the admin API beyond loopback without a token or client certificates.")
+	fs.StringVar(&c.AdminClientCAFile, "admin-client-ca-file", "", "CA bundle of the client certificates the admin API requires (with --admin-tls-cert-file).")
+	c.tlsFlags(fs)
 	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis URL for shared rate-limit counters (redis://host:port/0); empty keeps counters in memory.")
 	fs.BoolVar(&c.RateLimitFailOpen, "ratelimit-fail-open", false, "Allow requests while Redis is unreachable (default: refuse them; other counter errors always refuse).")
 	fs.BoolVar(&c.ExtAuthFailOpen, "extauth-fail-open", false, "Allow requests when ext_authz hits an internal error (a deny is never affected).")
@@ -139,7 +151,9 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	if err := applyEnv(fs, getenv); err != nil {
 		return nil, err
 	}
-	return c, c.finish(components, endpoints, logLevel)
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return c, c.finish(components, endpoints, logLevel, set)
 }
 
 // applyEnv sets flags not given on the command line from APIGW_* variables.
@@ -158,7 +172,7 @@ func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
 	return errors.Join(errs...)
 }
 
-func (c *Config) finish(components, endpoints, logLevel string) error {
+func (c *Config) finish(components, endpoints, logLevel string, set map[string]bool) error {
 	var errs []error
 	for _, comp := range model.SplitList(components) {
 		switch {
@@ -189,9 +203,8 @@ func (c *Config) finish(components, endpoints, logLevel string) error {
 	if (c.AdminTLSCert == "") != (c.AdminTLSKey == "") {
 		errs = append(errs, errors.New("--admin-tls-cert-file and --admin-tls-key-file go together"))
 	}
-	if c.Has(CompAdmin) && !c.AdminInsecure && !loopback(c.AdminAddr) && c.AdminTLSCert == "" && c.AdminToken == "" && c.AdminTokenFile == "" {
-		errs = append(errs, fmt.Errorf("--admin-addr %s is not loopback: set --admin-tls-cert-file/--admin-tls-key-file or an admin token, or --admin-insecure", c.AdminAddr))
-	}
+	errs = append(errs, c.finishAdminAuth(set["admin-token"])...)
+	errs = append(errs, c.finishTLS()...)
 	if c.EtcdRequestTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--etcd-request-timeout must be positive (got %v)", c.EtcdRequestTimeout))
 	}
