@@ -6,7 +6,7 @@ import (
 
 // clustersFor collects the clusters (and EDS endpoints) the served routes
 // use, plus the clusters of ext_authz and the rate-limit service.
-func (b *Builder) clustersFor(c *buildCtx, byGroup map[string][]*pubResult, tlsGroups map[string]bool, out *Resources) error {
+func (b *Builder) clustersFor(byGroup map[string][]*pubResult, tlsGroups map[string]bool, out *Resources) error {
 	specs := map[string]*clusterSpec{}
 	for g, rs := range byGroup {
 		for _, r := range rs {
@@ -21,7 +21,7 @@ func (b *Builder) clustersFor(c *buildCtx, byGroup map[string][]*pubResult, tlsG
 		m := b.clusters[name]
 		if m == nil || !m.spec.same(s) {
 			m = &clusterMemo{spec: s}
-			m.cluster, m.eds, m.err = buildCluster(s, c.opts)
+			m.cluster, m.eds, m.err = buildCluster(s, b.opts)
 			b.clusters[name] = m
 		}
 		if m.err != nil {
@@ -38,8 +38,8 @@ func (b *Builder) clustersFor(c *buildCtx, byGroup map[string][]*pubResult, tlsG
 		}
 	}
 	if b.services == nil {
-		for _, svc := range [][2]string{{ClusterExtAuthz, c.opts.ExtAuthzAddress}, {ClusterRateLimit, c.opts.RateLimitAddress}} {
-			cl, err := serviceCluster(svc[0], svc[1], c.opts)
+		for _, svc := range [][2]string{{ClusterExtAuthz, b.opts.ExtAuthzAddress}, {ClusterRateLimit, b.opts.RateLimitAddress}} {
+			cl, err := serviceCluster(svc[0], svc[1], b.opts)
 			if err != nil {
 				return err
 			}

@@ -1,0 +1,169 @@
+package inputs
+
+import (
+	"github.com/apigw/apigw/model"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+)
+
+// View reads a Snapshot and records every lookup with its result. Every
+// exported method is a recorded lookup; it returns what the instance
+// holds, which must never be modified.
+type View struct {
+	s   *Snapshot
+	rec Record
+}
+
+// Track returns a View that starts an empty Record.
+func (s *Snapshot) Track() *View { return &View{s: s} }
+
+// Record returns what the View has read so far.
+func (v *View) Record() Record { return v.rec }
+
+func (v *View) read(o op, a, b string) (any, string) {
+	x, str := v.s.eval(o, a, b)
+	if n := len(v.rec.reads); n > 0 {
+		if last := &v.rec.reads[n-1]; last.op == o && last.a == a && last.b == b {
+			return x, str // the same lookup again: nothing new to record
+		}
+	}
+	v.rec.reads = append(v.rec.reads, read{op: o, a: a, b: b, v: x, s: str})
+	return x, str
+}
+
+// Name returns the instance's name (Envoy's node.cluster).
+func (v *View) Name() string {
+	_, s := v.read(opName, "", "")
+	return s
+}
+
+// Config returns the instance parameters with defaults filled in.
+func (v *View) Config() *apigwv1.InstanceConfig {
+	x, _ := v.read(opConfig, "", "")
+	c, _ := x.(*apigwv1.InstanceConfig)
+	return c
+}
+
+// ServedAll returns every current publication record, sorted by (API id,
+// environment id).
+func (v *View) ServedAll() []*apigwv1.Publication {
+	x, _ := v.read(opServedAll, "", "")
+	l, _ := x.([]*apigwv1.Publication)
+	return l
+}
+
+// Served returns the publication record current for (API, environment),
+// or nil.
+func (v *View) Served(apiID, envID string) *apigwv1.Publication {
+	x, _ := v.read(opServed, apiID, envID)
+	p, _ := x.(*apigwv1.Publication)
+	return p
+}
+
+// Env returns an environment by id.
+func (v *View) Env(id string) *apigwv1.Environment {
+	x, _ := v.read(opEnv, id, "")
+	e, _ := x.(*apigwv1.Environment)
+	return e
+}
+
+// HasGroup reports whether a group exists (without depending on its
+// definition).
+func (v *View) HasGroup(id string) bool {
+	x, _ := v.read(opHasGroup, id, "")
+	return x == true
+}
+
+// Groups returns every group, sorted by id.
+func (v *View) Groups() []*apigwv1.ApiGroup {
+	x, _ := v.read(opGroups, "", "")
+	l, _ := x.([]*apigwv1.ApiGroup)
+	return l
+}
+
+// Authorizer returns a custom authorizer by id.
+func (v *View) Authorizer(id string) *apigwv1.Authorizer {
+	x, _ := v.read(opAuthorizer, id, "")
+	a, _ := x.(*apigwv1.Authorizer)
+	return a
+}
+
+// Channel returns a load-balance channel by id.
+func (v *View) Channel(id string) *apigwv1.VpcChannel {
+	x, _ := v.read(opChannel, id, "")
+	c, _ := x.(*apigwv1.VpcChannel)
+	return c
+}
+
+// Certificate returns a certificate by id.
+func (v *View) Certificate(id string) *apigwv1.Certificate {
+	x, _ := v.read(opCertificate, id, "")
+	c, _ := x.(*apigwv1.Certificate)
+	return c
+}
+
+// ThrottleFor returns the throttling policy bound to (API, environment).
+func (v *View) ThrottleFor(apiID, envID string) *apigwv1.Throttle {
+	x, _ := v.read(opThrottleFor, apiID, envID)
+	t, _ := x.(*apigwv1.Throttle)
+	return t
+}
+
+// ACLsFor returns the ACL policies bound to (API, environment).
+func (v *View) ACLsFor(apiID, envID string) []*apigwv1.Acl {
+	x, _ := v.read(opACLsFor, apiID, envID)
+	l, _ := x.([]*apigwv1.Acl)
+	return l
+}
+
+// Blocked returns why an API cannot be served in an environment with every
+// restriction configured for it ("" when it can); see model.Instance.
+func (v *View) Blocked(apiID, envID string) string {
+	_, s := v.read(opBlocked, apiID, envID)
+	return s
+}
+
+// BlockedApps returns the ids of the apps whose calls are refused, sorted.
+func (v *View) BlockedApps() []string {
+	x, _ := v.read(opBlockedApps, "", "")
+	l, _ := x.([]string)
+	return l
+}
+
+// AppBlocked returns why calls made with an app are refused ("" when they
+// are not).
+func (v *View) AppBlocked(appID string) string {
+	_, s := v.read(opAppBlocked, appID, "")
+	return s
+}
+
+// ResponseSet returns a group's gateway-response set by id or name (empty:
+// the set named "default"), or nil, as model.Instance.ResponseSet does.
+func (v *View) ResponseSet(groupID, ref string) *apigwv1.GatewayResponse {
+	x, _ := v.read(opResponseSet, groupID, ref)
+	r, _ := x.(*apigwv1.GatewayResponse)
+	return r
+}
+
+// ResponseSets returns every gateway-response set, sorted by id.
+func (v *View) ResponseSets() []*apigwv1.GatewayResponse {
+	x, _ := v.read(opResponseSets, "", "")
+	l, _ := x.([]*apigwv1.GatewayResponse)
+	return l
+}
+
+// Hosts returns the hosts a group answers (lower case, sorted): its debug
+// sub-domain unless disabled and its bound domains, wildcards included,
+// without those an earlier group (by id) already answers.
+func (v *View) Hosts(groupID string) []string {
+	x, _ := v.read(opHosts, groupID, "")
+	l, _ := x.([]string)
+	return l
+}
+
+// HostProblems reports the domains left out because an earlier group
+// already answers them.
+func (v *View) HostProblems() []model.APIProblem {
+	x, _ := v.read(opHostProblems, "", "")
+	l, _ := x.([]model.APIProblem)
+	return l
+}
