@@ -12,6 +12,7 @@ import (
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 
 	"github.com/apigw/apigw/model"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/xds/translate/internal/inputs"
 )
 
@@ -38,12 +39,17 @@ type Builder struct {
 	services    []*clusterv3.Cluster
 }
 
+// pubMemo is a publication's translation, keyed on the publication
+// record and the Record of what its translation read.
 type pubMemo struct {
 	gen uint64
+	pub *apigwv1.Publication
 	rec inputs.Record
 	res *pubResult
 }
 
+// groupMemo is a group's virtual hosts, keyed on its publications'
+// results and the Record of what building the virtual hosts read.
 type groupMemo struct {
 	rec         inputs.Record
 	results     []*pubResult
@@ -171,8 +177,8 @@ func (b *Builder) publications(s *inputs.Snapshot, v *inputs.View, out *Resource
 	for _, pub := range v.ServedAll() {
 		key := model.ReleaseID(pub.ApiId, pub.EnvId)
 		m := b.pubs[key]
-		if m == nil || !m.rec.Holds(s) {
-			m = b.publication(s, pub.ApiId, pub.EnvId)
+		if m == nil || m.pub != pub || !m.rec.Holds(s) {
+			m = b.publication(s, pub)
 			b.pubs[key] = m
 		}
 		m.gen = b.gen
@@ -194,12 +200,11 @@ func (b *Builder) publications(s *inputs.Snapshot, v *inputs.View, out *Resource
 	return byGroup
 }
 
-// publication translates the publication served for (API, environment),
-// recording what it reads.
-func (b *Builder) publication(s *inputs.Snapshot, apiID, envID string) *pubMemo {
+// publication translates a served publication, recording what it reads.
+func (b *Builder) publication(s *inputs.Snapshot, pub *apigwv1.Publication) *pubMemo {
 	c := &buildCtx{v: s.Track(), opts: b.opts}
-	res := c.translatePublication(c.v.Served(apiID, envID))
-	return &pubMemo{rec: c.v.Record(), res: res}
+	res := c.translatePublication(pub)
+	return &pubMemo{pub: pub, rec: c.v.Record(), res: res}
 }
 
 // group builds (or reuses) a group's virtual hosts from its publications'

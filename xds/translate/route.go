@@ -56,17 +56,19 @@ const (
 
 // pubPlan holds what the routes of one publication share.
 type pubPlan struct {
-	c        *buildCtx
-	pub      *apigwv1.Publication
-	api      *apigwv1.Api
-	env      *apigwv1.Environment
-	fe       *frontend
-	ext      bool // ext_authz checks the routes
-	packer   anyPacker
-	res      *pubResult
-	tpfc     map[string]*anypb.Any // cors and rbac configs
-	rls      []*routev3.RateLimit
-	metadata *corev3.Metadata
+	c      *buildCtx
+	pub    *apigwv1.Publication
+	api    *apigwv1.Api
+	env    *apigwv1.Environment
+	fe     *frontend
+	ext    bool // ext_authz checks the routes
+	packer anyPacker
+	res    *pubResult
+	tpfc   map[string]*anypb.Any // cors and rbac configs
+	// ipByEnvoy says that Envoy's remote address is the client IP.
+	ipByEnvoy bool
+	rls       []*routev3.RateLimit
+	metadata  *corev3.Metadata
 }
 
 // translatePublication builds the routes of one (API, environment).
@@ -141,6 +143,7 @@ func (p *pubPlan) build() error {
 	throttle := v.ThrottleFor(api.Id, p.env.Id)
 	acls := v.ACLsFor(api.Id, p.env.Id)
 	ipByEnvoy := envoyKnowsClientIP(v.Config())
+	p.ipByEnvoy = ipByEnvoy
 	if ipByEnvoy {
 		rbac, err := rbacRoute(acls)
 		if err != nil {
@@ -239,7 +242,7 @@ func (p *pubPlan) target(http *httpBackend, mock *mockBackend, params []*apigwv1
 	if err != nil {
 		return target{}, false, err
 	}
-	hdrs, delegated := nativeHeaders(p.api, p.env.Name, params)
+	hdrs, delegated := nativeHeaders(p.api, p.env.Name, p.ipByEnvoy, params)
 	t := target{backend: http.authorizerID, cluster: spec}
 	for _, m := range p.fe.matches {
 		rw, viaExt := planRewrite(m, p.api, http.uri, params)

@@ -29,7 +29,6 @@ const (
 	opName op = iota
 	opConfig
 	opServedAll
-	opServed
 	opEnv
 	opHasGroup
 	opGroups
@@ -58,8 +57,6 @@ func (s *Snapshot) eval(o op, a, b string) (any, string) {
 		return s.cfg, ""
 	case opServedAll:
 		return in.ServedAll(), ""
-	case opServed:
-		return in.Served(a, b), ""
 	case opEnv:
 		return s.envs[a], ""
 	case opHasGroup:

@@ -51,14 +51,6 @@ func (v *View) ServedAll() []*apigwv1.Publication {
 	return l
 }
 
-// Served returns the publication record current for (API, environment),
-// or nil.
-func (v *View) Served(apiID, envID string) *apigwv1.Publication {
-	x, _ := v.read(opServed, apiID, envID)
-	p, _ := x.(*apigwv1.Publication)
-	return p
-}
-
 // Env returns an environment by id.
 func (v *View) Env(id string) *apigwv1.Environment {
 	x, _ := v.read(opEnv, id, "")

@@ -68,7 +68,7 @@ func TestRecordHolds(t *testing.T) {
 	in := testInstance("g")
 	s := Open(in, nil)
 	v := s.Track()
-	if v.Served("a1", model.ReleaseEnvID) == nil || v.Env(model.ReleaseEnvID) == nil || len(v.Hosts("g1")) != 2 ||
+	if len(v.ServedAll()) != 1 || v.Env(model.ReleaseEnvID) == nil || len(v.Hosts("g1")) != 2 ||
 		v.ResponseSet("g1", "") == nil || v.Config() == nil {
 		t.Fatal("lookups of the test instance failed")
 	}
