@@ -46,6 +46,9 @@ type Snapshot struct {
 	hosts        map[string][]string // group id → hosts it answers
 	hostProblems []model.APIProblem
 	indexed      uint8
+
+	// chunk holds the first reads of the next Views (see Track).
+	chunk []read
 }
 
 const (
