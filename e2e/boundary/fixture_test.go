@@ -13,6 +13,11 @@ import (
 	"testing"
 	"time"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -134,32 +139,28 @@ type gateway struct {
 	res   *translate.Resources
 }
 
-func serveGRPC(t *testing.T, register func(*grpc.Server)) string {
+func startGateway(t *testing.T, in *model.Instance, routing string) *gateway {
 	t.Helper()
+	feed := model.NewFeed()
+	feed.Publish(model.NewSnapshot(1, map[string]*model.Instance{in.Name: in}, nil))
+	rls, err := ratelimit.New(feed, counter.NewMemory(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ext_authz and the rate-limit service on one gRPC server, as an apigw
+	// sidecar serves them.
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := grpc.NewServer()
-	register(g)
+	extauth.New(feed, nil, extauth.WithClock(func() time.Time { return testNow }), extauth.WithServerName(serverName)).Register(g)
+	rls.Register(g)
 	go func() { _ = g.Serve(lis) }()
 	t.Cleanup(g.Stop)
-	return lis.Addr().String()
-}
+	addr := lis.Addr().String()
 
-func startGateway(t *testing.T, in *model.Instance, routing string) *gateway {
-	t.Helper()
-	feed := model.NewFeed()
-	feed.Publish(model.NewSnapshot(1, map[string]*model.Instance{in.Name: in}, nil))
-	authz := extauth.New(feed, nil, extauth.WithClock(func() time.Time { return testNow }), extauth.WithServerName(serverName))
-	authzAddr := serveGRPC(t, authz.Register)
-	rls, err := ratelimit.New(feed, counter.NewMemory(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rlsAddr := serveGRPC(t, rls.Register)
-
-	res, err := translate.Build(in, translate.Options{ExtAuthzAddress: authzAddr, RateLimitAddress: rlsAddr, HTTPRouting: routing})
+	res, err := translate.Build(in, translate.Options{ExtAuthzAddress: addr, RateLimitAddress: addr, HTTPRouting: routing})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,27 +168,21 @@ func startGateway(t *testing.T, in *model.Instance, routing string) *gateway {
 		t.Fatalf("translation problems: %+v", res.Problems)
 	}
 	cfg := envoysim.NewConfig()
-	for _, l := range res.Listeners {
-		cfg.Listeners[l.Name] = l
-	}
-	for _, c := range res.Clusters {
-		cfg.Clusters[c.Name] = c
-	}
-	for _, e := range res.Endpoints {
-		cfg.Endpoints[e.ClusterName] = e
-	}
-	for _, r := range res.Routes {
-		cfg.Routes[r.Name] = r
-	}
-	for _, s := range res.Scopes {
-		cfg.Scopes[s.Name] = s
-	}
-	for _, s := range res.Secrets {
-		cfg.Secrets[s.Name] = s
-	}
+	byName(cfg.Listeners, res.Listeners, (*listenerv3.Listener).GetName)
+	byName(cfg.Clusters, res.Clusters, (*clusterv3.Cluster).GetName)
+	byName(cfg.Endpoints, res.Endpoints, (*endpointv3.ClusterLoadAssignment).GetClusterName)
+	byName(cfg.Routes, res.Routes, (*routev3.RouteConfiguration).GetName)
+	byName(cfg.Scopes, res.Scopes, (*routev3.ScopedRouteConfiguration).GetName)
+	byName(cfg.Secrets, res.Secrets, (*tlsv3.Secret).GetName)
 	e := envoysim.New(envoysim.StaticConfig(cfg), envoysim.Options{MinServiceTimeout: 10 * time.Second})
 	t.Cleanup(e.Close)
 	return &gateway{envoy: e, res: res}
+}
+
+func byName[T any](dst map[string]T, list []T, name func(T) string) {
+	for _, r := range list {
+		dst[name(r)] = r
+	}
 }
 
 var serveMu sync.Mutex

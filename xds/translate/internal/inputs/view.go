@@ -30,6 +30,12 @@ func (s *Snapshot) Track() *View {
 // Record returns what the View has read so far.
 func (v *View) Record() Record { return v.rec }
 
+// result is a lookup's result as the type its method returns.
+func result[T any](x any, _ string) T {
+	r, _ := x.(T)
+	return r
+}
+
 func (v *View) read(o op, a, b string) (any, string) {
 	x, str := v.s.eval(o, a, b)
 	if n := len(v.rec.reads); n > 0 {
@@ -49,24 +55,18 @@ func (v *View) Name() string {
 
 // Config returns the instance parameters with defaults filled in.
 func (v *View) Config() *apigwv1.InstanceConfig {
-	x, _ := v.read(opConfig, "", "")
-	c, _ := x.(*apigwv1.InstanceConfig)
-	return c
+	return result[*apigwv1.InstanceConfig](v.read(opConfig, "", ""))
 }
 
 // ServedAll returns every current publication record, sorted by (API id,
 // environment id).
 func (v *View) ServedAll() []*apigwv1.Publication {
-	x, _ := v.read(opServedAll, "", "")
-	l, _ := x.([]*apigwv1.Publication)
-	return l
+	return result[[]*apigwv1.Publication](v.read(opServedAll, "", ""))
 }
 
 // Env returns an environment by id.
 func (v *View) Env(id string) *apigwv1.Environment {
-	x, _ := v.read(opEnv, id, "")
-	e, _ := x.(*apigwv1.Environment)
-	return e
+	return result[*apigwv1.Environment](v.read(opEnv, id, ""))
 }
 
 // HasGroup reports whether a group exists (without depending on its
@@ -78,44 +78,32 @@ func (v *View) HasGroup(id string) bool {
 
 // Groups returns every group, sorted by id.
 func (v *View) Groups() []*apigwv1.ApiGroup {
-	x, _ := v.read(opGroups, "", "")
-	l, _ := x.([]*apigwv1.ApiGroup)
-	return l
+	return result[[]*apigwv1.ApiGroup](v.read(opGroups, "", ""))
 }
 
 // Authorizer returns a custom authorizer by id.
 func (v *View) Authorizer(id string) *apigwv1.Authorizer {
-	x, _ := v.read(opAuthorizer, id, "")
-	a, _ := x.(*apigwv1.Authorizer)
-	return a
+	return result[*apigwv1.Authorizer](v.read(opAuthorizer, id, ""))
 }
 
 // Channel returns a load-balance channel by id.
 func (v *View) Channel(id string) *apigwv1.VpcChannel {
-	x, _ := v.read(opChannel, id, "")
-	c, _ := x.(*apigwv1.VpcChannel)
-	return c
+	return result[*apigwv1.VpcChannel](v.read(opChannel, id, ""))
 }
 
 // Certificate returns a certificate by id.
 func (v *View) Certificate(id string) *apigwv1.Certificate {
-	x, _ := v.read(opCertificate, id, "")
-	c, _ := x.(*apigwv1.Certificate)
-	return c
+	return result[*apigwv1.Certificate](v.read(opCertificate, id, ""))
 }
 
 // ThrottleFor returns the throttling policy bound to (API, environment).
 func (v *View) ThrottleFor(apiID, envID string) *apigwv1.Throttle {
-	x, _ := v.read(opThrottleFor, apiID, envID)
-	t, _ := x.(*apigwv1.Throttle)
-	return t
+	return result[*apigwv1.Throttle](v.read(opThrottleFor, apiID, envID))
 }
 
 // ACLsFor returns the ACL policies bound to (API, environment).
 func (v *View) ACLsFor(apiID, envID string) []*apigwv1.Acl {
-	x, _ := v.read(opACLsFor, apiID, envID)
-	l, _ := x.([]*apigwv1.Acl)
-	return l
+	return result[[]*apigwv1.Acl](v.read(opACLsFor, apiID, envID))
 }
 
 // Blocked returns why an API cannot be served in an environment with every
@@ -127,9 +115,7 @@ func (v *View) Blocked(apiID, envID string) string {
 
 // BlockedApps returns the ids of the apps whose calls are refused, sorted.
 func (v *View) BlockedApps() []string {
-	x, _ := v.read(opBlockedApps, "", "")
-	l, _ := x.([]string)
-	return l
+	return result[[]string](v.read(opBlockedApps, "", ""))
 }
 
 // AppBlocked returns why calls made with an app are refused ("" when they
@@ -142,31 +128,23 @@ func (v *View) AppBlocked(appID string) string {
 // ResponseSet returns a group's gateway-response set by id or name (empty:
 // the set named "default"), or nil, as model.Instance.ResponseSet does.
 func (v *View) ResponseSet(groupID, ref string) *apigwv1.GatewayResponse {
-	x, _ := v.read(opResponseSet, groupID, ref)
-	r, _ := x.(*apigwv1.GatewayResponse)
-	return r
+	return result[*apigwv1.GatewayResponse](v.read(opResponseSet, groupID, ref))
 }
 
 // ResponseSets returns every gateway-response set, sorted by id.
 func (v *View) ResponseSets() []*apigwv1.GatewayResponse {
-	x, _ := v.read(opResponseSets, "", "")
-	l, _ := x.([]*apigwv1.GatewayResponse)
-	return l
+	return result[[]*apigwv1.GatewayResponse](v.read(opResponseSets, "", ""))
 }
 
 // Hosts returns the hosts a group answers (lower case, sorted): its debug
 // sub-domain unless disabled and its bound domains, wildcards included,
 // without those an earlier group (by id) already answers.
 func (v *View) Hosts(groupID string) []string {
-	x, _ := v.read(opHosts, groupID, "")
-	l, _ := x.([]string)
-	return l
+	return result[[]string](v.read(opHosts, groupID, ""))
 }
 
 // HostProblems reports the domains left out because an earlier group
 // already answers them.
 func (v *View) HostProblems() []model.APIProblem {
-	x, _ := v.read(opHostProblems, "", "")
-	l, _ := x.([]model.APIProblem)
-	return l
+	return result[[]model.APIProblem](v.read(opHostProblems, "", ""))
 }
