@@ -3,9 +3,11 @@
 // and a View reads it, recording every lookup together with its result.
 //
 // A translate.Builder keys each result it keeps (a publication's routes, a
-// group's virtual hosts, the listeners) on the Record of the View that
-// produced it, and reuses the result while the Record still holds for the
-// next Snapshot: replaying the lookups in order gives the same results.
+// group's virtual hosts, the listeners) on its arguments (the publication
+// record; the group's publication results) and the Record of the View that
+// produced it, and reuses the result while the arguments are the same and
+// the Record still holds for the next Snapshot: replaying the lookups in
+// order gives the same results.
 // Translation is a pure function of what it reads, so the reads of a new
 // translation would be the same ones, in the same order, with the same
 // results, and so would its output. Nothing has to list by hand what a
