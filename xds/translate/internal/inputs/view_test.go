@@ -79,7 +79,7 @@ func TestRecordHolds(t *testing.T) {
 	var objs []proto.Message
 	for _, k := range model.Kinds() {
 		for _, o := range in.Objects(k.Name) {
-			if o.(proto.Message) != in.Env(model.ReleaseEnvID) {
+			if o != in.Env(model.ReleaseEnvID) {
 				objs = append(objs, o)
 			}
 		}
