@@ -105,6 +105,8 @@ func GRPCOptions() []grpc.ServerOption {
 		grpc.MaxConcurrentStreams(1 << 20),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 5 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 30 * time.Second, PermitWithoutStream: true}),
+		// Connections share write buffers (gRPC's default since
+		// SharedWriteBuffer was deprecated): an idle one holds none.
 		grpc.ForceServerCodecV2(newCodec()),
 	}
 }

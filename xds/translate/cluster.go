@@ -49,7 +49,7 @@ func (c *buildCtx) backendCluster(b *httpBackend) (*clusterSpec, error) {
 		return nil, fmt.Errorf("enable_client_ssl: backend client certificates are not supported yet")
 	}
 	if b.usesChannel() {
-		ch := c.in.Channel(b.channelID)
+		ch := c.v.Channel(b.channelID)
 		if ch == nil {
 			return nil, fmt.Errorf("load-balance channel %s does not exist", b.channelID)
 		}

@@ -6,7 +6,7 @@ import (
 
 // clustersFor collects the clusters (and EDS endpoints) the served routes
 // use, plus the clusters of ext_authz and the rate-limit service.
-func (b *Builder) clustersFor(c *buildCtx, byGroup map[string][]*pubResult, tlsGroups map[string]bool, out *Resources) error {
+func (b *Builder) clustersFor(byGroup map[string][]*pubResult, tlsGroups map[string]bool, out *Resources) error {
 	specs := map[string]*clusterSpec{}
 	for g, rs := range byGroup {
 		for _, r := range rs {
@@ -21,7 +21,7 @@ func (b *Builder) clustersFor(c *buildCtx, byGroup map[string][]*pubResult, tlsG
 		m := b.clusters[name]
 		if m == nil || !m.spec.same(s) {
 			m = &clusterMemo{spec: s}
-			m.cluster, m.eds, m.err = buildCluster(s, c.opts)
+			m.cluster, m.eds, m.err = buildCluster(s, b.opts)
 			b.clusters[name] = m
 		}
 		if m.err != nil {
@@ -41,8 +41,8 @@ func (b *Builder) clustersFor(c *buildCtx, byGroup map[string][]*pubResult, tlsG
 		for _, svc := range []struct {
 			name, addr string
 			tls        bool
-		}{{ClusterExtAuthz, c.opts.ExtAuthzAddress, c.opts.ExtAuthzTLS}, {ClusterRateLimit, c.opts.RateLimitAddress, c.opts.RateLimitTLS}} {
-			cl, err := serviceCluster(svc.name, svc.addr, svc.tls, c.opts)
+		}{{ClusterExtAuthz, b.opts.ExtAuthzAddress, b.opts.ExtAuthzTLS}, {ClusterRateLimit, b.opts.RateLimitAddress, b.opts.RateLimitTLS}} {
+			cl, err := serviceCluster(svc.name, svc.addr, svc.tls, b.opts)
 			if err != nil {
 				return err
 			}
