@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -32,6 +33,9 @@ func (s *Service) answer(resp *rlsv3.RateLimitResponse, checks []check, results 
 	blocks := make([]statusBlock, len(checks)) // one allocation for all statuses
 	for i := range checks {
 		c, r := &checks[i], results[i]
+		if c.unknown {
+			continue
+		}
 		st := blocks[i].fill(c.limit, r)
 		if r.Over {
 			st.Code = rlsv3.RateLimitResponse_OVER_LIMIT
@@ -46,7 +50,7 @@ func (s *Service) answer(resp *rlsv3.RateLimitResponse, checks []check, results 
 	}
 	if hit != nil {
 		resp.OverallCode = rlsv3.RateLimitResponse_OVER_LIMIT
-		render(resp, hit, rc)
+		s.render(resp, hit, rc)
 	}
 	if rc.debug {
 		resp.ResponseHeadersToAdd = append(resp.ResponseHeadersToAdd, debugHeaders(checks, results)...)
@@ -90,27 +94,105 @@ func unit(u string) rlsv3.RateLimitResponse_RateLimit_Unit {
 // response: Envoy sends raw_body and response_headers_to_add with its
 // 429, and the dynamic metadata lets local_reply_config set the status
 // the response asks for (405 for APIG.0501, or a response set's own).
-func render(resp *rlsv3.RateLimitResponse, c *check, rc *requestContext) {
+func (s *Service) render(resp *rlsv3.RateLimitResponse, c *check, rc *requestContext) {
 	in := c.in
 	api := in.Served(c.d.API, c.d.Env).GetApi()
-	reqPath, _, _ := strings.Cut(rc.path, "?")
-	vars := gwresp.Vars{
-		"apiId": c.d.API, "apiName": api.GetName(), "stage": in.Env(c.d.Env).GetName(),
-		"requestId": rc.requestID, "sourceIp": rc.clientIP,
-		"appId": rc.appID, "appName": in.App(rc.appID).GetName(),
-		"reqMethod": rc.method, "reqUri": rc.path, "reqPath": reqPath,
+	r := s.response(rc.snap, in, api.GetGroupId(), api.GetResponseId(), c.limit.Error)
+	vars := func(name string) string {
+		switch name {
+		case "apiId":
+			return c.d.API
+		case "apiName":
+			return api.GetName()
+		case "stage":
+			return in.Env(c.d.Env).GetName()
+		case "requestId":
+			return rc.requestID
+		case "sourceIp":
+			return rc.clientIP
+		case "appId":
+			return rc.appID
+		case "appName":
+			return in.App(rc.appID).GetName()
+		case "reqMethod":
+			return rc.method
+		case "reqUri":
+			return rc.path
+		case "reqPath":
+			p, _, _ := strings.Cut(rc.path, "?")
+			return p
+		}
+		return ""
 	}
-	r := gwresp.Render(in, api.GetGroupId(), api.GetResponseId(), c.limit.Error, vars)
-	resp.RawBody = []byte(r.Body)
-	resp.ResponseHeadersToAdd = append(resp.ResponseHeadersToAdd, &corev3.HeaderValue{Key: "content-type", Value: r.ContentType})
-	for _, h := range r.Headers {
-		resp.ResponseHeadersToAdd = append(resp.ResponseHeadersToAdd, &corev3.HeaderValue{Key: h[0], Value: h[1]})
+	resp.RawBody = r.c.AppendBody(make([]byte, 0, r.size), vars)
+	resp.ResponseHeadersToAdd = append(resp.ResponseHeadersToAdd, r.contentType)
+	for i, h := range r.headers {
+		if h == nil {
+			key, _, _ := r.c.Header(i)
+			h = &corev3.HeaderValue{Key: key, Value: string(r.c.AppendHeader(nil, i, vars))}
+		}
+		resp.ResponseHeadersToAdd = append(resp.ResponseHeadersToAdd, h)
 	}
-	resp.DynamicMetadata = &structpb.Struct{Fields: map[string]*structpb.Value{
-		descriptor.MetaErrorCode:    structpb.NewStringValue(c.limit.Error.Code),
-		descriptor.MetaErrorMessage: structpb.NewStringValue(c.limit.Error.Message),
-		descriptor.MetaErrorType:    structpb.NewStringValue(c.limit.Error.Type),
-		descriptor.MetaStatus:       structpb.NewNumberValue(float64(r.Status)),
-		descriptor.MetaDim:          structpb.NewStringValue(c.d.Dim),
-	}}
+	resp.DynamicMetadata = r.meta[rank(c.d.Dim)]
+}
+
+// responseCache holds the gateway responses rendered for one snapshot.
+type responseCache struct {
+	snap *model.Snapshot
+	m    sync.Map // responseKey → *compiledResponse
+}
+
+type responseKey struct {
+	in              *model.Instance
+	group, response string
+	err             gwresp.Error
+}
+
+// compiledResponse is a gateway response ready to render, with the
+// parts every request shares (never modified).
+type compiledResponse struct {
+	c           *gwresp.Compiled
+	size        int // of the body's text, to size its buffer
+	contentType *corev3.HeaderValue
+	headers     []*corev3.HeaderValue // nil where the value depends on the request
+	meta        []*structpb.Struct    // dynamic metadata by dimension rank
+}
+
+// response returns the compiled gateway response for an error of an API
+// of snap's instance in.
+func (s *Service) response(snap *model.Snapshot, in *model.Instance, group, response string, e gwresp.Error) *compiledResponse {
+	cache := s.responses.Load()
+	if cache == nil || cache.snap != snap {
+		fresh := &responseCache{snap: snap}
+		if s.responses.CompareAndSwap(cache, fresh) {
+			cache = fresh
+		} else if cache = s.responses.Load(); cache.snap != snap {
+			cache = fresh // a call of another snapshot won: do not cache
+		}
+	}
+	k := responseKey{in, group, response, e}
+	if r, ok := cache.m.Load(k); ok {
+		return r.(*compiledResponse)
+	}
+	c := gwresp.Compile(in, group, response, e)
+	r := &compiledResponse{c: c, size: len(c.AppendBody(nil, func(string) string { return "" })) + 64,
+		contentType: &corev3.HeaderValue{Key: "content-type", Value: c.ContentType}}
+	for i := range c.Headers() {
+		var h *corev3.HeaderValue
+		if key, value, constant := c.Header(i); constant {
+			h = &corev3.HeaderValue{Key: key, Value: value}
+		}
+		r.headers = append(r.headers, h)
+	}
+	for _, dim := range descriptor.Dims {
+		r.meta = append(r.meta, &structpb.Struct{Fields: map[string]*structpb.Value{
+			descriptor.MetaErrorCode:    structpb.NewStringValue(e.Code),
+			descriptor.MetaErrorMessage: structpb.NewStringValue(e.Message),
+			descriptor.MetaErrorType:    structpb.NewStringValue(e.Type),
+			descriptor.MetaStatus:       structpb.NewNumberValue(float64(c.Status)),
+			descriptor.MetaDim:          structpb.NewStringValue(dim),
+		}})
+	}
+	actual, _ := cache.m.LoadOrStore(k, r)
+	return actual.(*compiledResponse)
 }

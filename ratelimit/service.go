@@ -11,8 +11,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	rlsv3 "github.com/envoyproxy/go-control-plane/envoy/service/ratelimit/v3"
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,6 +43,13 @@ type Service struct {
 	// responses (never modified).
 	ok          *rlsv3.RateLimitResponse_DescriptorStatus
 	lastFailLog atomic.Int64
+	// over remembers refusals of a remote counter (nil for the memory
+	// counter, which answers as fast itself).
+	over *counter.OverCache
+	// scratch holds a call's working memory (*scratch).
+	scratch sync.Pool
+	// responses caches rendered gateway responses per snapshot.
+	responses atomic.Pointer[responseCache]
 }
 
 var _ rlsv3.RateLimitServiceServer = (*Service)(nil)
@@ -67,6 +76,10 @@ func New(feed *model.Feed, c counter.Counter, logger *slog.Logger, opts ...Optio
 		return nil, err
 	}
 	s.m = m
+	if _, local := c.(*counter.Memory); !local {
+		s.over = counter.NewOverCache()
+	}
+	s.scratch.New = func() any { return new(scratch) }
 	return s, nil
 }
 
@@ -79,12 +92,28 @@ type check struct {
 	in    *model.Instance
 	d     descriptor.Descriptor
 	limit quota.Limit
+	// unknown marks a limit whose counter was not asked: the over-limit
+	// cache refused the call on another one.
+	unknown bool
 }
 
 // requestContext is what the descriptors say about the request itself.
 type requestContext struct {
+	snap                                     *model.Snapshot
 	requestID, method, path, appID, clientIP string
 	debug                                    bool
+}
+
+// scratch is a call's working memory, reused across calls: the checks,
+// their counter items and results, and the counter keys (the items' keys
+// point into keys, valid until the scratch is reused: counters keep no
+// item after Take).
+type scratch struct {
+	checks  []check
+	items   []counter.Item
+	results []counter.Result
+	keys    []byte
+	ends    []int
 }
 
 // ShouldRateLimit implements rlsv3.RateLimitServiceServer. It never
@@ -97,22 +126,24 @@ func (s *Service) ShouldRateLimit(ctx context.Context, req *rlsv3.RateLimitReque
 	for i := range resp.Statuses {
 		resp.Statuses[i] = s.ok
 	}
-	var (
-		rc   requestContext
-		cbuf [8]check
-		ibuf [8]counter.Item
-		rbuf [8]counter.Result
-	)
-	checks, items := s.resolve(req, &rc, cbuf[:0], ibuf[:0])
-	results := rbuf[:0]
-	if len(items) > 0 {
+	var rc requestContext
+	sc := s.scratch.Get().(*scratch)
+	s.resolve(req, &rc, sc)
+	var results []counter.Result
+	if len(sc.items) > 0 {
 		now := start
 		if _, real := s.clock.(systemClock); !real {
 			now = s.clock.Now()
 		}
-		results = s.take(ctx, now, items, rbuf[:])
+		if results = s.cached(now, sc, &rc); results == nil {
+			results = s.take(ctx, now, sc.items, sc.results[:cap(sc.results)])
+		}
 	}
-	s.answer(resp, checks, results, &rc)
+	s.answer(resp, sc.checks, results, &rc)
+	if cap(results) > cap(sc.results) {
+		sc.results = results[:0]
+	}
+	s.scratch.Put(sc)
 	if resp.OverallCode == rlsv3.RateLimitResponse_OVER_LIMIT {
 		s.m.requests[1].Inc()
 	} else {
@@ -122,13 +153,15 @@ func (s *Service) ShouldRateLimit(ctx context.Context, req *rlsv3.RateLimitReque
 	return resp, nil
 }
 
-// resolve parses the request's descriptors and returns those that have a
-// limit, with their counter items.
-func (s *Service) resolve(req *rlsv3.RateLimitRequest, rc *requestContext, checks []check, items []counter.Item) ([]check, []counter.Item) {
+// resolve parses the request's descriptors and puts those that have a
+// limit in sc, with their counter items.
+func (s *Service) resolve(req *rlsv3.RateLimitRequest, rc *requestContext, sc *scratch) {
+	sc.checks, sc.items, sc.keys, sc.ends = sc.checks[:0], sc.items[:0], sc.keys[:0], sc.ends[:0]
 	snap := s.feed.Current()
 	if req.GetDomain() != descriptor.Domain || snap == nil {
-		return checks, items
+		return
 	}
+	rc.snap = snap
 	var (
 		scope         quota.Scope // of the previous descriptor: most share one
 		scopeInstance string
@@ -146,14 +179,21 @@ func (s *Service) resolve(req *rlsv3.RateLimitRequest, rc *requestContext, check
 			scopeInstance = d.Instance
 			scope = quota.NewScope(snap.Instance(d.Instance), d.API, d.Env)
 		}
-		l, ok := scope.Resolve(&d)
+		l, keys, ok := scope.ResolveAppend(&d, sc.keys)
 		if !ok {
 			continue
 		}
-		checks = append(checks, check{idx: i, in: scope.Instance(), d: d, limit: l})
-		items = append(items, counter.Item{Key: l.Key, Limit: l.Requests, Hits: hits(rd, req.GetHitsAddend()), Window: s.window(l)})
+		sc.keys = keys
+		sc.ends = append(sc.ends, len(keys))
+		sc.checks = append(sc.checks, check{idx: i, in: scope.Instance(), d: d, limit: l})
+		sc.items = append(sc.items, counter.Item{Limit: l.Requests, Hits: hits(rd, req.GetHitsAddend()), Window: s.window(l)})
 	}
-	return checks, items
+	// The keys, once the buffer is final.
+	from := 0
+	for i, end := range sc.ends {
+		sc.items[i].Key = unsafe.String(unsafe.SliceData(sc.keys[from:]), end-from)
+		from = end
+	}
 }
 
 // take counts the items. When the counter fails it returns nil (fail
@@ -167,6 +207,7 @@ func (s *Service) take(ctx context.Context, now time.Time, items []counter.Item,
 	}
 	err := s.counter.Take(ctx, now, items, results)
 	if err == nil {
+		s.learn(now, items, results)
 		return results
 	}
 	s.counterFailed(err)

@@ -100,8 +100,8 @@ func NewRedis(client redis.UniversalClient, opts ...RedisOption) (*Redis, error)
 }
 
 // pending is one Take waiting for its batch. The worker owns it (and
-// copies of the caller's items): a caller that gives up at its deadline
-// may reuse items and out at once.
+// copies of the caller's items, whose keys it does not use: a caller that
+// gives up at its deadline may reuse items, their keys and out at once).
 type pending struct {
 	items []Item
 	keys  []string

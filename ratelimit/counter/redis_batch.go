@@ -216,7 +216,7 @@ func (r *Redis) settle(ctx context.Context, batch []*pending, calls []*call) err
 			}
 			for _, i := range s.idx {
 				it := &s.p.items[i]
-				s.p.res[i].Count -= sameKey(s.p.items, i, len(s.p.items))
+				s.p.res[i].Count -= s.p.sameKey(i, len(s.p.items))
 				u.keys = append(u.keys, s.p.keys[i])
 				u.args = append(u.args, it.Window.span(), it.Hits, it.Window.index(s.p.t))
 			}
@@ -227,7 +227,7 @@ func (r *Redis) settle(ctx context.Context, batch []*pending, calls []*call) err
 	}
 	for p := range refused {
 		for i := range p.items {
-			p.res[i].Over = p.res[i].Count+sameKey(p.items, i, i+1) > p.items[i].Limit
+			p.res[i].Over = p.res[i].Count+p.sameKey(i, i+1) > p.items[i].Limit
 		}
 	}
 	if len(undo) == 0 {
@@ -238,12 +238,13 @@ func (r *Redis) settle(ctx context.Context, batch []*pending, calls []*call) err
 	return err
 }
 
-// sameKey sums the hits of items[:upto] on the counter of items[i].
-func sameKey(items []Item, i, upto int) uint64 {
+// sameKey sums the hits of p's items[:upto] on the counter of items[i]
+// (by storage key: the caller's keys may be gone).
+func (p *pending) sameKey(i, upto int) uint64 {
 	var n uint64
 	for j := range upto {
-		if items[j].Key == items[i].Key && items[j].Window == items[i].Window {
-			n += items[j].Hits
+		if p.keys[j] == p.keys[i] {
+			n += p.items[j].Hits
 		}
 	}
 	return n

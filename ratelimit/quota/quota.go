@@ -75,7 +75,6 @@ type Scope struct {
 	API, Env string
 	served   bool
 	throttle *apigwv1.Throttle
-	prefix   string // key prefix of the throttling counters
 }
 
 // NewScope looks up the policy bound to (api, env) in an instance.
@@ -85,11 +84,6 @@ func NewScope(in *model.Instance, api, env string) Scope {
 		return s
 	}
 	s.served, s.throttle = true, in.ThrottleFor(api, env)
-	scope := "api:" + api
-	if s.throttle != nil && s.throttle.Type == model.ThrottleShared {
-		scope = "shared:" + s.throttle.Id
-	}
-	s.prefix = "{" + in.Name + "/" + env + "/" + scope + "}"
 	return s
 }
 
@@ -99,43 +93,65 @@ func (s *Scope) Instance() *model.Instance { return s.in }
 // Resolve returns the limit for a descriptor of the scope's instance,
 // API and environment (see the package's Resolve).
 func (s *Scope) Resolve(d *descriptor.Descriptor) (Limit, bool) {
+	l, key, ok := s.ResolveAppend(d, nil)
+	l.Key = string(key)
+	return l, ok
+}
+
+// ResolveAppend is Resolve without allocating: it leaves the limit's Key
+// empty and appends the key to key instead.
+func (s *Scope) ResolveAppend(d *descriptor.Descriptor, key []byte) (Limit, []byte, bool) {
 	if s.in == nil {
-		return Limit{}, false
+		return Limit{}, key, false
 	}
 	switch d.Dim {
 	case descriptor.DimAPI, descriptor.DimUser, descriptor.DimApp, descriptor.DimIP:
-		return s.throttleLimit(d)
+		return s.throttleLimit(d, key)
 	case descriptor.DimAppQuota:
-		return appQuota(s.in, d)
+		return appQuota(s.in, d, key)
 	}
-	return Limit{}, false
+	return Limit{}, key, false
 }
 
-func (s *Scope) throttleLimit(d *descriptor.Descriptor) (Limit, bool) {
+// appendPrefix appends the hash tag of the scope's throttling counters:
+// {<instance>/<env>/api:<api id>} or, for a shared policy,
+// {<instance>/<env>/shared:<policy id>}.
+func (s *Scope) appendPrefix(b []byte) []byte {
+	b = append(append(append(append(b, '{'), s.in.Name...), '/'), s.Env...)
+	if s.throttle != nil && s.throttle.Type == model.ThrottleShared {
+		b = append(append(b, "/shared:"...), s.throttle.Id...)
+	} else {
+		b = append(append(b, "/api:"...), s.API...)
+	}
+	return append(b, '}')
+}
+
+func (s *Scope) throttleLimit(d *descriptor.Descriptor, key []byte) (Limit, []byte, bool) {
 	if !s.served || (d.Dim != descriptor.DimAPI && d.Subject == "") {
-		return Limit{}, false
+		return Limit{}, key, false
 	}
 	t := s.throttle
 	if t == nil {
 		if d.Dim != descriptor.DimAPI {
-			return Limit{}, false
+			return Limit{}, key, false
 		}
-		return instanceDefault(s.in, s.prefix), true
+		return instanceDefault(s.in), append(s.appendPrefix(key), "default"...), true
 	}
 	n, special := callLimit(t, d)
 	if n <= 0 {
-		return Limit{}, false
+		return Limit{}, key, false
 	}
 	l := Limit{
 		Dim: d.Dim, Name: t.Name, Special: special, Requests: uint64(n),
 		Interval: max(t.TimeInterval, 1), Unit: unitOrMinute(t.TimeUnit),
-		Error: gwresp.ErrThrottled, Key: s.prefix + d.Dim,
+		Error: gwresp.ErrThrottled,
 	}
 	l.Period = period(l.Interval, l.Unit)
+	key = append(s.appendPrefix(key), d.Dim...)
 	if d.Dim != descriptor.DimAPI {
-		l.Key = s.prefix + d.Dim + "/" + d.Subject
+		key = append(append(key, '/'), d.Subject...)
 	}
-	return l, true
+	return l, key, true
 }
 
 // callLimit returns the policy's limit for the descriptor's dimension
@@ -169,7 +185,7 @@ func special(t *apigwv1.Throttle, typ, id string) (int32, bool) {
 	return 0, false
 }
 
-func instanceDefault(in *model.Instance, prefix string) Limit {
+func instanceDefault(in *model.Instance) Limit {
 	n := in.Config.GetRatelimit().GetApiLimits()
 	if n <= 0 {
 		n = model.DefaultAPILimits
@@ -177,28 +193,28 @@ func instanceDefault(in *model.Instance, prefix string) Limit {
 	return Limit{
 		Dim: descriptor.DimAPI, Name: DefaultName, Default: true, Requests: uint64(n),
 		Interval: 1, Unit: model.UnitSecond, Period: time.Second,
-		Key: prefix + "default", Error: gwresp.ErrThrottled,
+		Error: gwresp.ErrThrottled,
 	}
 }
 
-func appQuota(in *model.Instance, d *descriptor.Descriptor) (Limit, bool) {
+func appQuota(in *model.Instance, d *descriptor.Descriptor, key []byte) (Limit, []byte, bool) {
 	app := in.App(d.Subject)
 	if app == nil || app.AppQuotaId == "" {
-		return Limit{}, false
+		return Limit{}, key, false
 	}
 	q := in.AppQuota(app.AppQuotaId)
 	if q == nil || q.CallLimits <= 0 {
-		return Limit{}, false
+		return Limit{}, key, false
 	}
 	l := Limit{
 		Dim: d.Dim, Name: q.Name, Requests: uint64(q.CallLimits),
 		Interval: max(q.TimeInterval, 1), Unit: unitOrMinute(q.TimeUnit),
 		Aligned: true, Error: gwresp.ErrAppQuota,
-		Key: "{" + in.Name + "/quota/" + app.Id + "}" + q.Id,
 	}
 	l.Period = period(l.Interval, l.Unit)
 	l.Offset = resetOffset(q, l.Period)
-	return l, true
+	key = append(append(append(append(append(append(key, '{'), in.Name...), "/quota/"...), app.Id...), '}'), q.Id...)
+	return l, key, true
 }
 
 // resetOffset aligns a quota's windows to its reset time: windows start

@@ -1,0 +1,71 @@
+package ratelimit_test
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	rlsv3 "github.com/envoyproxy/go-control-plane/envoy/service/ratelimit/v3"
+	"google.golang.org/grpc"
+
+	"github.com/apigw/apigw/internal/loadtest"
+	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/ratelimit"
+	"github.com/apigw/apigw/ratelimit/counter"
+)
+
+// Roles of the benchmark's server processes (loadtest.StartChild).
+const (
+	roleNoop   = "rls-noop"
+	roleMemory = "rls-memory"
+	roleRedis  = "rls-redis"
+
+	// envLimits selects the limits a child serves: "ok" (never reached)
+	// or "over" (one call per app per second).
+	envLimits = "APIGW_LOADTEST_LIMITS"
+	// envRedis is the Redis of a roleRedis child, envPrefix its key
+	// prefix.
+	envRedis  = "APIGW_LOADTEST_REDIS"
+	envPrefix = "APIGW_LOADTEST_PREFIX"
+)
+
+func TestMain(m *testing.M) {
+	if role := loadtest.ChildRole(); role != "" {
+		if err := serveChild(role); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", role, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// serveChild serves one benchmark backend until the parent goes away.
+func serveChild(role string) error {
+	g := grpc.NewServer(loadtest.ServerOptions()...)
+	var c counter.Counter
+	switch role {
+	case roleNoop:
+		rlsv3.RegisterRateLimitServiceServer(g, noop{})
+		return loadtest.ServeChild(g)
+	case roleMemory:
+		c = counter.NewMemory()
+	case roleRedis:
+		r, err := counter.OpenRedis(os.Getenv(envRedis), counter.WithPrefix(os.Getenv(envPrefix)))
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		c = r
+	default:
+		return fmt.Errorf("unknown role")
+	}
+	feed := model.NewFeed()
+	feed.Publish(benchSnapshot(os.Getenv(envLimits) == "over"))
+	svc, err := ratelimit.New(feed, c, nil)
+	if err != nil {
+		return err
+	}
+	svc.Register(g)
+	return loadtest.ServeChild(g)
+}
