@@ -18,7 +18,6 @@ import (
 
 	rlsv3 "github.com/envoyproxy/go-control-plane/envoy/service/ratelimit/v3"
 	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/grpc"
 
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/ratelimit/counter"
@@ -46,8 +45,10 @@ type Service struct {
 	// over remembers refusals of a remote counter (nil for the memory
 	// counter, which answers as fast itself).
 	over *counter.OverCache
-	// scratch holds a call's working memory (*scratch).
-	scratch sync.Pool
+	// scratch holds a call's working memory (*scratch), requests the
+	// decoded requests (*wireRequest).
+	scratch  sync.Pool
+	requests sync.Pool
 	// responses caches rendered gateway responses per snapshot.
 	responses atomic.Pointer[responseCache]
 }
@@ -83,9 +84,6 @@ func New(feed *model.Feed, c counter.Counter, logger *slog.Logger, opts ...Optio
 	return s, nil
 }
 
-// Register registers the service on a gRPC server.
-func (s *Service) Register(g *grpc.Server) { rlsv3.RegisterRateLimitServiceServer(g, s) }
-
 // check is one descriptor that has a limit.
 type check struct {
 	idx   int // descriptor index
@@ -104,75 +102,89 @@ type requestContext struct {
 	debug                                    bool
 }
 
-// scratch is a call's working memory, reused across calls: the checks,
-// their counter items and results, and the counter keys (the items' keys
-// point into keys, valid until the scratch is reused: counters keep no
-// item after Take).
+// scratch is a call's working memory, reused across calls: the request
+// as read, the checks, their counter items and results, the counter keys
+// (the items' keys point into keys, valid until the scratch is reused:
+// counters keep no item after Take), and the answer.
 type scratch struct {
+	call    *callView // the request as read: own, or a wireRequest's
+	own     callView
+	rc      requestContext
 	checks  []check
 	items   []counter.Item
-	results []counter.Result
+	results []counter.Result // results[:len(items)] once counted; nil: not counted
 	keys    []byte
 	ends    []int
+	answer  answer
 }
 
 // ShouldRateLimit implements rlsv3.RateLimitServiceServer. It never
 // returns an error: descriptors it does not know are answered OK, and a
-// failing counter is answered per the failure mode.
+// failing counter is answered per the failure mode. (Served over gRPC,
+// the service reads and writes the messages' wire form itself; see
+// Register.)
 func (s *Service) ShouldRateLimit(ctx context.Context, req *rlsv3.RateLimitRequest) (*rlsv3.RateLimitResponse, error) {
-	start := time.Now()
-	descs := req.GetDescriptors()
-	resp := &rlsv3.RateLimitResponse{OverallCode: rlsv3.RateLimitResponse_OK, Statuses: make([]*rlsv3.RateLimitResponse_DescriptorStatus, len(descs))}
-	for i := range resp.Statuses {
-		resp.Statuses[i] = s.ok
-	}
-	var rc requestContext
 	sc := s.scratch.Get().(*scratch)
-	s.resolve(req, &rc, sc)
+	sc.own.fromProto(req)
+	sc.call = &sc.own
+	s.decide(ctx, sc)
+	resp := s.toProto(sc)
+	sc.call = nil
+	s.scratch.Put(sc)
+	return resp, nil
+}
+
+// decide answers the call in sc.call: it resolves the limits, counts
+// them (or finds the answer in the over-limit cache) and fills
+// sc.answer.
+func (s *Service) decide(ctx context.Context, sc *scratch) {
+	start := time.Now()
+	sc.rc = requestContext{}
+	s.resolve(sc)
 	var results []counter.Result
 	if len(sc.items) > 0 {
 		now := start
 		if _, real := s.clock.(systemClock); !real {
 			now = s.clock.Now()
 		}
-		if results = s.cached(now, sc, &rc); results == nil {
+		if results = s.cached(now, sc, &sc.rc); results == nil {
 			results = s.take(ctx, now, sc.items, sc.results[:cap(sc.results)])
 		}
+		if cap(results) > cap(sc.results) {
+			sc.results = results[:0]
+		}
 	}
-	s.answer(resp, sc.checks, results, &rc)
-	if cap(results) > cap(sc.results) {
-		sc.results = results[:0]
-	}
-	s.scratch.Put(sc)
-	if resp.OverallCode == rlsv3.RateLimitResponse_OVER_LIMIT {
+	s.decideAnswer(sc, results)
+	if sc.answer.over {
 		s.m.requests[1].Inc()
 	} else {
 		s.m.requests[0].Inc()
 	}
 	s.m.duration.Observe(time.Since(start).Seconds())
-	return resp, nil
 }
 
-// resolve parses the request's descriptors and puts those that have a
-// limit in sc, with their counter items.
-func (s *Service) resolve(req *rlsv3.RateLimitRequest, rc *requestContext, sc *scratch) {
+// resolve parses the call's descriptors and puts those that have a limit
+// in sc, with their counter items.
+func (s *Service) resolve(sc *scratch) {
 	sc.checks, sc.items, sc.keys, sc.ends = sc.checks[:0], sc.items[:0], sc.keys[:0], sc.ends[:0]
 	snap := s.feed.Current()
-	if req.GetDomain() != descriptor.Domain || snap == nil {
+	if sc.call.domain != descriptor.Domain || snap == nil {
 		return
 	}
+	rc := &sc.rc
 	rc.snap = snap
 	var (
 		scope         quota.Scope // of the previous descriptor: most share one
 		scopeInstance string
 	)
-	for i, rd := range req.GetDescriptors() {
-		d, ok := parse(rd, rc)
+	for i := range sc.call.descs {
+		dv := &sc.call.descs[i]
+		d, ok := parse(sc.call.entries[dv.first:dv.first+dv.n], rc)
 		if !ok {
 			s.m.unknown.Inc()
 			continue
 		}
-		if rd.GetIsNegativeHits() {
+		if dv.negative {
 			continue // refunds are not supported; never an error
 		}
 		if d.Instance != scopeInstance || d.API != scope.API || d.Env != scope.Env {
@@ -186,7 +198,7 @@ func (s *Service) resolve(req *rlsv3.RateLimitRequest, rc *requestContext, sc *s
 		sc.keys = keys
 		sc.ends = append(sc.ends, len(keys))
 		sc.checks = append(sc.checks, check{idx: i, in: scope.Instance(), d: d, limit: l})
-		sc.items = append(sc.items, counter.Item{Limit: l.Requests, Hits: hits(rd, req.GetHitsAddend()), Window: s.window(l)})
+		sc.items = append(sc.items, counter.Item{Limit: l.Requests, Hits: hits(dv, sc.call.hits), Window: s.window(l)})
 	}
 	// The keys, once the buffer is final.
 	from := 0

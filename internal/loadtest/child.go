@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +23,8 @@ const addrPrefix = "loadtest-listening "
 
 // ProfileEnv, suffixed with a role in upper case ("-" as "_"), names a
 // file the child of that role writes its CPU profile to:
-// APIGW_LOADTEST_CPUPROFILE_RLS_REDIS=/tmp/redis.pprof.
+// APIGW_LOADTEST_CPUPROFILE_RLS_REDIS=/tmp/redis.pprof ("%d" in the
+// name is replaced by the child's process id).
 const ProfileEnv = "APIGW_LOADTEST_CPUPROFILE"
 
 // ChildRole returns the role this process was started for by StartChild,
@@ -94,7 +96,7 @@ func ServeChild(g *grpc.Server) error {
 		return err
 	}
 	if path := os.Getenv(ProfileEnv + "_" + strings.ToUpper(strings.NewReplacer("-", "_").Replace(os.Getenv(roleEnv)))); path != "" {
-		f, err := os.Create(path)
+		f, err := os.Create(strings.ReplaceAll(path, "%d", strconv.Itoa(os.Getpid())))
 		if err != nil {
 			return err
 		}

@@ -31,7 +31,6 @@ func (r *Redis) plan(batch []*pending) []*call {
 	var calls []*call
 	slots := map[string]*call{}
 	for _, p := range batch {
-		subOf := map[*call]int{}
 		for i := range p.items {
 			slot := ""
 			if r.split {
@@ -43,10 +42,11 @@ func (r *Redis) plan(batch []*pending) []*call {
 				slots[slot] = c
 				calls = append(calls, c)
 			}
-			si, ok := subOf[c]
-			if !ok {
+			// p's sub in c is the last one if p has one: p's items are
+			// planned together.
+			si := len(c.subs) - 1
+			if si < 0 || c.subs[si].p != p {
 				si = len(c.subs)
-				subOf[c] = si
 				c.subs = append(c.subs, sub{p: p})
 			}
 			c.subs[si].idx = append(c.subs[si].idx, i)
