@@ -47,10 +47,10 @@ const (
 	respRawBody         = 5
 	respDynamicMetadata = 6
 
-	fStatusCode          = 1
-	fStatusCurrentLimit  = 2
-	fStatusRemaining     = 3
-	fStatusReset         = 4
+	fStatusCode         = 1
+	fStatusCurrentLimit = 2
+	fStatusRemaining    = 3
+	fStatusReset        = 4
 
 	limitRequestsPerUnit = 1
 	limitUnit            = 2
@@ -109,7 +109,7 @@ type wireReflect struct {
 }
 
 func (r *wireReflect) Interface() protoreflect.ProtoMessage { return r.msg }
-func (r *wireReflect) ProtoMethods() *protoiface.Methods     { return r.methods }
+func (r *wireReflect) ProtoMethods() *protoiface.Methods    { return r.methods }
 
 func initialized(protoiface.CheckInitializedInput) (protoiface.CheckInitializedOutput, error) {
 	return protoiface.CheckInitializedOutput{}, nil

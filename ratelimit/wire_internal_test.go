@@ -74,7 +74,6 @@ func checkDecode(t *testing.T, b []byte) {
 	}
 }
 
-
 // The wire decoder reads what proto.Unmarshal reads, and refuses what it
 // refuses: the seeds, and random mutations of them (bytes changed,
 // truncated, duplicated fields).

@@ -144,7 +144,7 @@ func (r *Redis) newPending(ctx context.Context, items []Item, t int64) *pending 
 	for i := range items {
 		n := len(b)
 		b = appendStorageKey(b, r.prefix, &items[i])
-		p.items[i].Key = "" // the caller's: not to be used past Take
+		p.items[i].Key = ""                 // the caller's: not to be used past Take
 		p.res[i].Count = uint64(len(b) - n) // the key's length, for now
 	}
 	p.keyBuf = b
