@@ -11,7 +11,6 @@ import (
 	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
 	rlsv3 "github.com/envoyproxy/go-control-plane/envoy/service/ratelimit/v3"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/internal/loadtest"
@@ -56,13 +55,13 @@ func benchSnapshot(over bool) *model.Snapshot {
 	return fx.Edit(1, in, objs...)
 }
 
-// benchRequests returns 1000 requests with random-ish subjects.
-// single: one app descriptor per request (the reference's shape);
-// otherwise what a real route sends: api, user, app, ip, request.
-func benchRequests(single bool) []*rlsv3.RateLimitRequest {
+// benchRequests returns 1000 requests with random-ish subjects, over
+// apps apps. single: one app descriptor per request (the reference's
+// shape); otherwise what a real route sends: api, user, app, ip, request.
+func benchRequests(single bool, apps int) []*rlsv3.RateLimitRequest {
 	out := make([]*rlsv3.RateLimitRequest, 1000)
 	for i := range out {
-		app := "app-" + strconv.Itoa(i*7919%1000)
+		app := "app-" + strconv.Itoa(i*7919%apps)
 		if single {
 			d := descriptor.Descriptor{Instance: fx.Instance, API: fx.APIExclusive, Env: fx.Env, Dim: descriptor.DimApp, Subject: app}
 			rd := &ratelimitv3.RateLimitDescriptor{}
@@ -88,9 +87,10 @@ func benchRequests(single bool) []*rlsv3.RateLimitRequest {
 // same one-descriptor requests.
 //
 //   - ok/...: limits never reached (every answer OK);
-//   - over/...: one call per app per second, so that nearly every answer
-//     is OVER_LIMIT (the memory service with limits never reached runs
-//     alongside as "memory-ok": over-limit answers must cost no more);
+//   - over/...: 100 apps calling, one call per app per second admitted,
+//     so that nearly every answer is OVER_LIMIT (the memory service with
+//     limits never reached runs alongside as "memory-ok": over-limit
+//     answers must cost no more);
 //   - 1desc: one app descriptor per request, as the reference is fed;
 //     route: what a route with a full policy sends (api, user, app, ip,
 //     request descriptors).
@@ -125,7 +125,7 @@ func BenchmarkRLS(b *testing.B) {
 	}
 	for _, limits := range []string{"ok", "over"} {
 		for _, shape := range []string{"1desc", "route"} {
-			reqs := benchRequests(shape == "1desc")
+			reqs := benchRequests(shape == "1desc", appsOf(limits))
 			for _, n := range []int{1, 16, 64} {
 				b.Run(fmt.Sprintf("%s/%s/inflight=%d", limits, shape, n), func(b *testing.B) {
 					var bes []loadtest.Backend
@@ -147,7 +147,7 @@ func BenchmarkRLS(b *testing.B) {
 						add("redis", "redis", reqs, redis)
 					}
 					if ref != nil && shape == "1desc" {
-						add("reference", "reference", referenceRequests(limits == "over"), redis)
+						add("reference", "reference", referenceRequests(limits == "over", appsOf(limits)), redis)
 					}
 					b.ResetTimer()
 					stats, err := loadtest.Interleave(bes, n, b.N, slice)
@@ -198,10 +198,19 @@ func rlsCall(client rlsv3.RateLimitServiceClient, reqs []*rlsv3.RateLimitRequest
 	}
 }
 
+// appsOf is the number of apps calling: over their limits, few enough
+// that nearly every call is refused.
+func appsOf(limits string) int {
+	if limits == "over" {
+		return 100
+	}
+	return 1000
+}
+
 // referenceRequests are the reference's one-descriptor requests: domain
 // "bench" (limit never reached) or "bench_over" (one call per app per
-// second), key "app", the same 1000 apps in the same order.
-func referenceRequests(over bool) []*rlsv3.RateLimitRequest {
+// second), key "app", the same apps in the same order.
+func referenceRequests(over bool, apps int) []*rlsv3.RateLimitRequest {
 	domain := "bench"
 	if over {
 		domain = "bench_over"
@@ -209,14 +218,14 @@ func referenceRequests(over bool) []*rlsv3.RateLimitRequest {
 	reqs := make([]*rlsv3.RateLimitRequest, 1000)
 	for i := range reqs {
 		reqs[i] = &rlsv3.RateLimitRequest{Domain: domain, Descriptors: []*ratelimitv3.RateLimitDescriptor{{
-			Entries: []*ratelimitv3.RateLimitDescriptor_Entry{{Key: "app", Value: "app-" + strconv.Itoa(i*7919%1000)}},
+			Entries: []*ratelimitv3.RateLimitDescriptor_Entry{{Key: "app", Value: "app-" + strconv.Itoa(i*7919%apps)}},
 		}}}
 	}
 	return reqs
 }
 
 func dial(b *testing.B, addr string) rlsv3.RateLimitServiceClient {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(addr, loadtest.DialOptions()...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -237,7 +246,7 @@ func BenchmarkShouldRateLimit(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				reqs := benchRequests(shape == "1desc")
+				reqs := benchRequests(shape == "1desc", appsOf(limits))
 				ctx := context.Background()
 				b.ReportAllocs()
 				b.ResetTimer()

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/apigw/apigw/internal/grpcopts"
@@ -18,4 +19,15 @@ func ServerOptions() []grpc.ServerOption {
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 5 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 30 * time.Second, PermitWithoutStream: true}),
 	}, grpcopts.DataPlane()...)
+}
+
+// DialOptions are the options of a client shaped as Envoy's: one
+// plaintext HTTP/2 connection with static flow-control windows of
+// Envoy's default size (256 MiB), so no bandwidth-probing PINGs.
+func DialOptions() []grpc.DialOption {
+	return []grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithInitialWindowSize(256 << 20),
+		grpc.WithInitialConnWindowSize(256 << 20),
+	}
 }
