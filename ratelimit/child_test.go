@@ -1,7 +1,6 @@
 package ratelimit_test
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -29,43 +28,34 @@ const (
 	envPrefix = "APIGW_LOADTEST_PREFIX"
 )
 
-func TestMain(m *testing.M) {
-	if role := loadtest.ChildRole(); role != "" {
-		if err := serveChild(role); err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n", role, err)
-			os.Exit(1)
+// TestLoadtestChild is a server process of BenchmarkRLS.
+func TestLoadtestChild(t *testing.T) {
+	loadtest.Child(t, func(t *testing.T, role string) *grpc.Server {
+		g := grpc.NewServer(loadtest.ServerOptions()...)
+		var c counter.Counter
+		switch role {
+		case roleNoop:
+			rlsv3.RegisterRateLimitServiceServer(g, noop{})
+			return g
+		case roleMemory:
+			c = counter.NewMemory()
+		case roleRedis:
+			r, err := counter.OpenRedis(os.Getenv(envRedis), counter.WithPrefix(os.Getenv(envPrefix)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = r.Close() })
+			c = r
+		default:
+			t.Fatalf("unknown role %q", role)
 		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
-// serveChild serves one benchmark backend until the parent goes away.
-func serveChild(role string) error {
-	g := grpc.NewServer(loadtest.ServerOptions()...)
-	var c counter.Counter
-	switch role {
-	case roleNoop:
-		rlsv3.RegisterRateLimitServiceServer(g, noop{})
-		return loadtest.ServeChild(g)
-	case roleMemory:
-		c = counter.NewMemory()
-	case roleRedis:
-		r, err := counter.OpenRedis(os.Getenv(envRedis), counter.WithPrefix(os.Getenv(envPrefix)))
+		feed := model.NewFeed()
+		feed.Publish(benchSnapshot(os.Getenv(envLimits) == "over"))
+		svc, err := ratelimit.New(feed, c, nil)
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		defer r.Close()
-		c = r
-	default:
-		return fmt.Errorf("unknown role")
-	}
-	feed := model.NewFeed()
-	feed.Publish(benchSnapshot(os.Getenv(envLimits) == "over"))
-	svc, err := ratelimit.New(feed, c, nil)
-	if err != nil {
-		return err
-	}
-	svc.Register(g)
-	return loadtest.ServeChild(g)
+		svc.Register(g)
+		return g
+	})
 }

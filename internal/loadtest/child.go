@@ -43,7 +43,7 @@ type Proc struct {
 // stdin closes).
 func StartChild(tb testing.TB, role string, env ...string) *Proc {
 	tb.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLoadtestChild$", "-test.bench=^$", "-test.count=1", "-test.timeout=0")
 	cmd.Env = append(append(os.Environ(), roleEnv+"="+role), env...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
@@ -88,9 +88,22 @@ func StartChild(tb testing.TB, role string, env ...string) *Proc {
 	}
 }
 
-// ServeChild serves g on a free loopback port, tells the parent where, and
-// returns when the parent closes the child's stdin.
-func ServeChild(g *grpc.Server) error {
+// Child is the body of a package's TestLoadtestChild: in a child started
+// by StartChild it serves the server build returns for the child's role
+// until the parent goes away; in a normal test run it skips.
+func Child(t *testing.T, build func(t *testing.T, role string) *grpc.Server) {
+	role := ChildRole()
+	if role == "" {
+		t.Skip("a server process of the load benchmarks (loadtest.StartChild)")
+	}
+	if err := serveChild(build(t, role)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// serveChild serves g on a free loopback port, tells the parent where,
+// and returns when the parent closes the child's stdin.
+func serveChild(g *grpc.Server) error {
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err

@@ -5,8 +5,8 @@
 // time every process involved spent per call.
 //
 // Servers run in the test binary itself, re-executed as a child
-// (StartChild): a package's TestMain calls ChildRole first and, in a
-// child, builds its server and hands it to ServeChild. Backends of one
+// (StartChild) to run the package's TestLoadtestChild, which hands
+// Child a function building the server of each role. Backends of one
 // benchmark are driven in turns (Interleave) so that noise from other work
 // on the machine hits all of them alike; the benchmarks report ratios
 // between backends measured in the same run.

@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"os"
 	"time"
 
 	"google.golang.org/grpc"
@@ -10,15 +11,25 @@ import (
 	"github.com/apigw/apigw/internal/grpcopts"
 )
 
+// DefaultsEnv, set to 1 in a child's environment, makes ServerOptions
+// leave out grpcopts.DataPlane (a server with gRPC's defaults, to
+// compare with).
+const DefaultsEnv = "APIGW_LOADTEST_GRPC_DEFAULTS"
+
 // ServerOptions are the options apigw's binary gives its data-plane gRPC
-// servers: those of every server (cmd/apigw/server) and grpcopts.DataPlane.
+// servers: those of every server (cmd/apigw/server) and grpcopts.DataPlane
+// (unless DefaultsEnv is set).
 func ServerOptions() []grpc.ServerOption {
-	return append([]grpc.ServerOption{
+	base := []grpc.ServerOption{
 		grpc.MaxConcurrentStreams(1_000_000),
 		grpc.MaxRecvMsgSize(64 << 20),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 5 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 30 * time.Second, PermitWithoutStream: true}),
-	}, grpcopts.DataPlane()...)
+	}
+	if os.Getenv(DefaultsEnv) == "1" {
+		return base
+	}
+	return append(base, grpcopts.DataPlane()...)
 }
 
 // DialOptions are the options of a client shaped as Envoy's: one
