@@ -109,7 +109,14 @@ func (r *Redis) flush(batch []*pending) {
 	if len(batch) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+	// A batch of one Take ends at its caller's deadline too (the caller
+	// may be the one sending it); a larger one serves callers with
+	// different deadlines.
+	base := context.Background()
+	if len(batch) == 1 {
+		base = batch[0].ctx
+	}
+	ctx, cancel := context.WithTimeout(base, r.timeout)
 	defer cancel()
 	calls := r.plan(batch)
 	err := r.exec(ctx, calls)
