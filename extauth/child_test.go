@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/apigw/apigw/extauth"
+	"github.com/apigw/apigw/internal/grpcopts"
 	"github.com/apigw/apigw/internal/loadtest"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/ratelimit/counter"
@@ -30,7 +31,7 @@ const (
 // TestLoadtestChild is a server process of BenchmarkGRPC.
 func TestLoadtestChild(t *testing.T) {
 	loadtest.Child(t, func(t *testing.T, role string) *grpc.Server {
-		g := grpc.NewServer(loadtest.ServerOptions()...)
+		g := grpc.NewServer(loadtest.ServerOptions(grpcopts.ExtAuthWorkersPerCPU)...)
 		switch role {
 		case roleNoop:
 			authv3.RegisterAuthorizationServer(g, noopServer{})

@@ -114,7 +114,7 @@ func BenchmarkRLS(b *testing.B) {
 		"redis-ok":  loadtest.StartChild(b, roleRedis, envLimits+"=ok", envRedis+"="+redisAddr, envPrefix+"=apigw:bench-ok:"),
 		"redis":     loadtest.StartChild(b, roleRedis, envLimits+"=over", envRedis+"="+redisAddr, envPrefix+"=apigw:bench-over:"),
 	}
-	clients := map[string]rlsv3.RateLimitServiceClient{}
+	clients := map[string]*grpc.ClientConn{}
 	for name, p := range procs {
 		clients[name] = dial(b, p.Addr)
 	}
@@ -186,15 +186,25 @@ func BenchmarkRLS(b *testing.B) {
 }
 
 // rlsCall returns a loadtest call sending reqs in turn; over-limit answers
-// are marked.
-func rlsCall(client rlsv3.RateLimitServiceClient, reqs []*rlsv3.RateLimitRequest) func(int) (bool, error) {
+// are marked. It reads only the answers' overall_code (a lean client,
+// see loadtest.Invoke).
+func rlsCall(conn *grpc.ClientConn, reqs []*rlsv3.RateLimitRequest) func(int) (bool, error) {
 	ctx := context.Background()
 	return func(i int) (bool, error) {
-		resp, err := client.ShouldRateLimit(ctx, reqs[i%len(reqs)])
+		r, err := loadtest.Invoke(ctx, conn, rlsv3.RateLimitService_ShouldRateLimit_FullMethodName, reqs[i%len(reqs)])
 		if err != nil {
 			return false, err
 		}
-		return resp.OverallCode == rlsv3.RateLimitResponse_OVER_LIMIT, nil
+		code, err := loadtest.Varint(r.B, 1)
+		switch {
+		case err != nil:
+			return false, err
+		case code == uint64(rlsv3.RateLimitResponse_OK):
+			return false, nil
+		case code == uint64(rlsv3.RateLimitResponse_OVER_LIMIT):
+			return true, nil
+		}
+		return false, fmt.Errorf("overall_code %d", code)
 	}
 }
 
@@ -224,13 +234,13 @@ func referenceRequests(over bool, apps int) []*rlsv3.RateLimitRequest {
 	return reqs
 }
 
-func dial(b *testing.B, addr string) rlsv3.RateLimitServiceClient {
+func dial(b *testing.B, addr string) *grpc.ClientConn {
 	conn, err := grpc.NewClient(addr, loadtest.DialOptions()...)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = conn.Close() })
-	return rlsv3.NewRateLimitServiceClient(conn)
+	return conn
 }
 
 // BenchmarkShouldRateLimit measures the service's own work per call,

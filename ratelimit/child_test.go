@@ -7,6 +7,7 @@ import (
 	rlsv3 "github.com/envoyproxy/go-control-plane/envoy/service/ratelimit/v3"
 	"google.golang.org/grpc"
 
+	"github.com/apigw/apigw/internal/grpcopts"
 	"github.com/apigw/apigw/internal/loadtest"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/ratelimit"
@@ -31,7 +32,7 @@ const (
 // TestLoadtestChild is a server process of BenchmarkRLS.
 func TestLoadtestChild(t *testing.T) {
 	loadtest.Child(t, func(t *testing.T, role string) *grpc.Server {
-		g := grpc.NewServer(loadtest.ServerOptions()...)
+		g := grpc.NewServer(loadtest.ServerOptions(grpcopts.RateLimitWorkersPerCPU)...)
 		var c counter.Counter
 		switch role {
 		case roleNoop:

@@ -16,10 +16,10 @@ import (
 // compare with).
 const DefaultsEnv = "APIGW_LOADTEST_GRPC_DEFAULTS"
 
-// ServerOptions are the options apigw's binary gives its data-plane gRPC
-// servers: those of every server (cmd/apigw/server) and grpcopts.DataPlane
-// (unless DefaultsEnv is set).
-func ServerOptions() []grpc.ServerOption {
+// ServerOptions are the options apigw's binary gives a data-plane gRPC
+// server: those of every server (cmd/apigw/server) and
+// grpcopts.DataPlane(workersPerCPU) (unless DefaultsEnv is set).
+func ServerOptions(workersPerCPU int) []grpc.ServerOption {
 	base := []grpc.ServerOption{
 		grpc.MaxConcurrentStreams(1_000_000),
 		grpc.MaxRecvMsgSize(64 << 20),
@@ -29,7 +29,7 @@ func ServerOptions() []grpc.ServerOption {
 	if os.Getenv(DefaultsEnv) == "1" {
 		return base
 	}
-	return append(base, grpcopts.DataPlane()...)
+	return append(base, grpcopts.DataPlane(workersPerCPU)...)
 }
 
 // DialOptions are the options of a client shaped as Envoy's: one

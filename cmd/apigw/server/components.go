@@ -45,7 +45,7 @@ func services(d *deps) ([]service, error) {
 			}})
 	}
 	if d.cfg.Has(CompExtAuth) {
-		out = append(out, service{name: CompExtAuth, addr: d.cfg.ExtAuthAddr, opts: grpcopts.DataPlane(), register: func(_ context.Context, s *grpc.Server) error {
+		out = append(out, service{name: CompExtAuth, addr: d.cfg.ExtAuthAddr, opts: grpcopts.DataPlane(grpcopts.ExtAuthWorkersPerCPU), register: func(_ context.Context, s *grpc.Server) error {
 			opts := []extauth.Option{extauth.WithRegisterer(d.reg), extauth.WithFailOpen(d.cfg.ExtAuthFailOpen)}
 			if d.cfg.ServerName != "" {
 				opts = append(opts, extauth.WithServerName(d.cfg.ServerName))
@@ -68,7 +68,7 @@ func services(d *deps) ([]service, error) {
 		if !d.cfg.RateLimitFailOpen {
 			mode = ratelimit.FailClosed
 		}
-		out = append(out, service{name: CompRateLimit, addr: d.cfg.RateLimitAddr, opts: grpcopts.DataPlane(),
+		out = append(out, service{name: CompRateLimit, addr: d.cfg.RateLimitAddr, opts: grpcopts.DataPlane(grpcopts.RateLimitWorkersPerCPU),
 			register: func(ctx context.Context, s *grpc.Server) error {
 				if r, ok := cnt.(*counter.Redis); ok {
 					pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
