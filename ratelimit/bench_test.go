@@ -170,13 +170,23 @@ func BenchmarkRLS(b *testing.B) {
 					if limits == "ok" {
 						b.ReportMetric(100*s["memory"].QPS()/s["noop"].QPS(), "memory/floor-%")
 					} else {
-						b.ReportMetric(s["memory"].QPS()/s["memory-ok"].QPS(), "memory-over/ok-x")
+						over := s["memory"].QPS() / s["memory-ok"].QPS()
+						b.ReportMetric(over, "memory-over/ok-x")
+						b.ReportMetric(s["memory"].CPUPerCall("server")/s["memory-ok"].CPUPerCall("server"), "memory-over/ok-cpu-x")
+						loadtest.AtLeast(b, "memory counter, over-limit answers / OK answers, throughput", over, 1)
 					}
 					if r := s["reference"]; r != nil {
-						b.ReportMetric(s["redis"].QPS()/r.QPS(), "redis/reference-x")
-						b.ReportMetric(s["redis"].Pct(99)/r.Pct(99), "redis/reference-p99-x")
+						x, p99 := s["redis"].QPS()/r.QPS(), s["redis"].Pct(99)/r.Pct(99)
+						b.ReportMetric(x, "redis/reference-x")
+						b.ReportMetric(p99, "redis/reference-p99-x")
 						b.ReportMetric(s["redis"].CPUPerCall("redis"), "redis-redis-cpu-µs/call")
 						b.ReportMetric(r.CPUPerCall("redis"), "reference-redis-cpu-µs/call")
+						if limits == "ok" {
+							loadtest.AtLeast(b, "Redis counter / envoyproxy/ratelimit, throughput", x, 2)
+						} else {
+							loadtest.AtLeast(b, "Redis counter with the over-limit cache / envoyproxy/ratelimit with its local cache, throughput", x, 1.5)
+						}
+						loadtest.AtMost(b, "Redis counter / envoyproxy/ratelimit, p99", p99, 1)
 					}
 					b.ReportMetric(0, "ns/op")
 				})

@@ -48,6 +48,9 @@ func BenchmarkMemoryFootprint(b *testing.B) {
 				heap1, rss1 := memNow()
 				gcLive := gcTime()
 				b.ReportMetric(float64(heap1-heap0)/n, "heap-B/counter")
+				if c.name == "memory" {
+					b.Logf("memory counter, heap per live counter: %.0f B (target ≤ 150 B): %s", float64(heap1-heap0)/n, map[bool]string{true: "met", false: "NOT met"}[float64(heap1-heap0)/n <= 150])
+				}
 				b.ReportMetric(float64(rss1-rss0)/n, "rss-B/counter")
 				b.ReportMetric(float64(gcLive)/1e6, "gc-ms")
 				b.ReportMetric(float64(gcLive)/float64(gcBase), "gc-x-without")

@@ -1,0 +1,22 @@
+package loadtest
+
+import "testing"
+
+// AtLeast logs a benchmark figure against its target, a floor.
+func AtLeast(b *testing.B, what string, got, target float64) {
+	b.Helper()
+	b.Logf("%s: %.3g (target ≥ %.3g): %s", what, got, target, met(got >= target))
+}
+
+// AtMost logs a benchmark figure against its target, a ceiling.
+func AtMost(b *testing.B, what string, got, target float64) {
+	b.Helper()
+	b.Logf("%s: %.3g (target ≤ %.3g): %s", what, got, target, met(got <= target))
+}
+
+func met(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "NOT met"
+}
