@@ -118,11 +118,13 @@ type pending struct {
 	t     int64
 	ctx   context.Context
 	done  chan error
-	// storage for the common case of a few items
-	itemBuf [8]Item
-	keyBuf  []byte
-	keyArr  [8]string
-	resBuf  [8]Result
+	// storage for the common case of a few items, and for the batch this
+	// Take sends itself
+	batchBuf [8]*pending
+	itemBuf  [8]Item
+	keyBuf   []byte
+	keyArr   [8]string
+	resBuf   [8]Result
 }
 
 func (r *Redis) newPending(ctx context.Context, items []Item, t int64) *pending {
@@ -187,7 +189,9 @@ func (r *Redis) Take(ctx context.Context, now time.Time, items []Item, out []Res
 	select {
 	case r.slots <- struct{}{}:
 		// A batch may go now: send this Take, and any queued, from here.
-		r.flush(r.drain(append(make([]*pending, 0, 8), p)))
+		batch := r.drain(append(p.batchBuf[:0], p))
+		r.flush(batch)
+		clear(batch)
 		<-r.slots
 	default:
 		select {
