@@ -16,6 +16,7 @@ import (
 
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/gwresp"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit/counter"
 	"github.com/apigw/apigw/ratelimit/descriptor"
 	"github.com/apigw/apigw/ratelimit/quota"
@@ -161,9 +162,8 @@ func unit(u string) rlsv3.RateLimitResponse_RateLimit_Unit {
 // and the dynamic metadata lets local_reply_config set the status the
 // response asks for (405 for APIG.0501, or a response set's own).
 func (s *Service) render(sc *scratch, c *check) {
-	a, rc, in := &sc.answer, &sc.rc, c.in
-	api := in.Served(c.d.API, c.d.Env).GetApi()
-	r := s.response(rc.snap, in, api.GetGroupId(), api.GetResponseId(), c.limit.Error)
+	a, rc, in, api := &sc.answer, &sc.rc, c.in, c.api
+	r := s.response(rc.snap, in, api, c.limit.Error)
 	vars := func(name string) string {
 		switch name {
 		case "apiId":
@@ -208,10 +208,12 @@ type responseCache struct {
 	m    sync.Map // responseKey → *compiledResponse
 }
 
+// responseKey identifies a gateway response: the API as published (in
+// one instance of one snapshot) and the error (throttling or credential
+// quota: the error code tells them apart).
 type responseKey struct {
-	in              *model.Instance
-	group, response string
-	err             gwresp.Error
+	api  *apigwv1.Api
+	code string
 }
 
 // compiledResponse is a gateway response ready to render, with the parts
@@ -230,7 +232,7 @@ type compiledResponse struct {
 
 // response returns the compiled gateway response for an error of an API
 // of snap's instance in.
-func (s *Service) response(snap *model.Snapshot, in *model.Instance, group, response string, e gwresp.Error) *compiledResponse {
+func (s *Service) response(snap *model.Snapshot, in *model.Instance, api *apigwv1.Api, e gwresp.Error) *compiledResponse {
 	cache := s.responses.Load()
 	if cache == nil || cache.snap != snap {
 		fresh := &responseCache{snap: snap}
@@ -240,11 +242,11 @@ func (s *Service) response(snap *model.Snapshot, in *model.Instance, group, resp
 			cache = fresh // a call of another snapshot won: do not cache
 		}
 	}
-	k := responseKey{in, group, response, e}
+	k := responseKey{api, e.Code}
 	if r, ok := cache.m.Load(k); ok {
 		return r.(*compiledResponse)
 	}
-	c := gwresp.Compile(in, group, response, e)
+	c := gwresp.Compile(in, api.GetGroupId(), api.GetResponseId(), e)
 	r := &compiledResponse{c: c, contentType: &corev3.HeaderValue{Key: "content-type", Value: c.ContentType}}
 	r.contentTypeWire = appendHeaderField(nil, r.contentType.Key, r.contentType.Value)
 	for i := range c.Headers() {

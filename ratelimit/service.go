@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/apigw/apigw/model"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit/counter"
 	"github.com/apigw/apigw/ratelimit/descriptor"
 	"github.com/apigw/apigw/ratelimit/quota"
@@ -88,6 +89,7 @@ func New(feed *model.Feed, c counter.Counter, logger *slog.Logger, opts ...Optio
 type check struct {
 	idx   int // descriptor index
 	in    *model.Instance
+	api   *apigwv1.Api // as published in the environment
 	d     descriptor.Descriptor
 	limit quota.Limit
 	// unknown marks a limit whose counter was not asked: the over-limit
@@ -197,7 +199,7 @@ func (s *Service) resolve(sc *scratch) {
 		}
 		sc.keys = keys
 		sc.ends = append(sc.ends, len(keys))
-		sc.checks = append(sc.checks, check{idx: i, in: scope.Instance(), d: d, limit: l})
+		sc.checks = append(sc.checks, check{idx: i, in: scope.Instance(), api: scope.Published(), d: d, limit: l})
 		sc.items = append(sc.items, counter.Item{Limit: l.Requests, Hits: hits(dv, sc.call.hits), Window: s.window(l)})
 	}
 	// The keys, once the buffer is final.

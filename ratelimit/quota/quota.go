@@ -74,21 +74,30 @@ type Scope struct {
 	in       *model.Instance
 	API, Env string
 	served   bool
+	api      *apigwv1.Api // as published in Env
 	throttle *apigwv1.Throttle
 }
 
 // NewScope looks up the policy bound to (api, env) in an instance.
 func NewScope(in *model.Instance, api, env string) Scope {
 	s := Scope{in: in, API: api, Env: env}
-	if in == nil || in.Served(api, env) == nil {
+	if in == nil {
 		return s
 	}
-	s.served, s.throttle = true, in.ThrottleFor(api, env)
+	pub := in.Served(api, env)
+	if pub == nil {
+		return s
+	}
+	s.served, s.api, s.throttle = true, pub.GetApi(), in.ThrottleFor(api, env)
 	return s
 }
 
 // Instance returns the scope's instance.
 func (s *Scope) Instance() *model.Instance { return s.in }
+
+// Published returns the API as published in the scope's environment (nil
+// if it is not served there).
+func (s *Scope) Published() *apigwv1.Api { return s.api }
 
 // Resolve returns the limit for a descriptor of the scope's instance,
 // API and environment (see the package's Resolve).
