@@ -31,7 +31,11 @@ const (
 // TestLoadtestChild is a server process of BenchmarkGRPC.
 func TestLoadtestChild(t *testing.T) {
 	loadtest.Child(t, func(t *testing.T, role string) *grpc.Server {
-		g := grpc.NewServer(loadtest.ServerOptions(grpcopts.ExtAuthWorkersPerCPU)...)
+		opts := loadtest.ServerOptions(grpcopts.ExtAuthWorkersPerCPU)
+		if role == roleExtauth && os.Getenv(loadtest.DefaultsEnv) != "1" {
+			opts = append(opts, extauth.ServerOptions()...)
+		}
+		g := grpc.NewServer(opts...)
 		switch role {
 		case roleNoop:
 			authv3.RegisterAuthorizationServer(g, noopServer{})

@@ -45,7 +45,7 @@ func services(d *deps) ([]service, error) {
 			}})
 	}
 	if d.cfg.Has(CompExtAuth) {
-		out = append(out, service{name: CompExtAuth, addr: d.cfg.ExtAuthAddr, opts: grpcopts.DataPlane(grpcopts.ExtAuthWorkersPerCPU), register: func(_ context.Context, s *grpc.Server) error {
+		out = append(out, service{name: CompExtAuth, addr: d.cfg.ExtAuthAddr, opts: append(grpcopts.DataPlane(grpcopts.ExtAuthWorkersPerCPU), extauth.ServerOptions()...), register: func(_ context.Context, s *grpc.Server) error {
 			opts := []extauth.Option{extauth.WithRegisterer(d.reg), extauth.WithFailOpen(d.cfg.ExtAuthFailOpen)}
 			if d.cfg.ServerName != "" {
 				opts = append(opts, extauth.WithServerName(d.cfg.ServerName))
