@@ -68,3 +68,28 @@ func TestCodecWritesCheckResponsesAsProtobuf(t *testing.T) {
 
 // protoUnknown is an unknown field: number 99, varint 1.
 func protoUnknown() []byte { return []byte{0x98, 0x06, 0x01} }
+
+// BenchmarkCodec compares the codec with proto.Marshal on the answer of
+// an allowed APP check (one mapped header, four metadata values).
+func BenchmarkCodec(b *testing.B) {
+	r := &authv3.CheckResponse{Status: &rpcstatus.Status{}, HttpResponse: &authv3.CheckResponse_OkResponse{OkResponse: &authv3.OkHttpResponse{
+		Headers: []*corev3.HeaderValueOption{{Header: &corev3.HeaderValue{Key: "X-App-Id", Value: "app1"}, Append: wrapperspb.Bool(false)}}}},
+		DynamicMetadata: &structpb.Struct{Fields: map[string]*structpb.Value{"api_id": structpb.NewStringValue("api-sig"), "env_id": structpb.NewStringValue("RELEASE"),
+			"app_id": structpb.NewStringValue("app1"), "client_ip": structpb.NewStringValue("10.1.2.3")}}}
+	b.Run("codec", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := appendCheckResponse(nil, r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("protobuf", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := proto.Marshal(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
