@@ -17,7 +17,10 @@ var serviceDesc = grpc.ServiceDesc{
 	Metadata:    rlsv3.RateLimitService_ServiceDesc.Metadata,
 }
 
-// Register registers the service on a gRPC server.
+// Register registers the service on a gRPC server. Interceptors see the
+// request as a *wireRequest (a proto.Message whose reflection is that of
+// an empty RateLimitRequest); unless WithRequestReuse is set, each
+// request handed to them is left to them.
 func (s *Service) Register(g *grpc.Server) { g.RegisterService(&serviceDesc, s) }
 
 func shouldRateLimitHandler(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
@@ -34,12 +37,19 @@ func shouldRateLimitHandler(srv any, ctx context.Context, dec func(any) error, i
 		s.requests.Put(in)
 		return out, err
 	}
-	info := &grpc.UnaryServerInfo{Server: srv, FullMethod: rlsv3.RateLimitService_ShouldRateLimit_FullMethodName}
-	handler := func(ctx context.Context, req any) (any, error) {
-		return s.shouldRateLimitWire(ctx, req.(*wireRequest))
+	out, err := interceptor(ctx, in, &s.info, s.wireHandler)
+	if s.reuseRequests {
+		// The interceptors keep no request (WithRequestReuse). A call
+		// whose handler panicked and was recovered ends here too: the
+		// next call's decoding resets the request.
+		s.requests.Put(in)
 	}
-	// Interceptors may keep the request: it is not reused.
-	return interceptor(ctx, in, info, handler)
+	return out, err
+}
+
+// handleWire is the handler interceptors call.
+func (s *Service) handleWire(ctx context.Context, req any) (any, error) {
+	return s.shouldRateLimitWire(ctx, req.(*wireRequest))
 }
 
 // shouldRateLimitWire is ShouldRateLimit on the wire forms.

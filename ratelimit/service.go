@@ -18,6 +18,7 @@ import (
 
 	rlsv3 "github.com/envoyproxy/go-control-plane/envoy/service/ratelimit/v3"
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
 
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
@@ -52,6 +53,12 @@ type Service struct {
 	requests sync.Pool
 	// responses caches rendered gateway responses per snapshot.
 	responses atomic.Pointer[responseCache]
+	// info and wireHandler are what the gRPC handler passes interceptors
+	// (made once: none is allocated per call); reuseRequests says they
+	// keep no request (WithRequestReuse).
+	info          grpc.UnaryServerInfo
+	wireHandler   grpc.UnaryHandler
+	reuseRequests bool
 }
 
 var _ rlsv3.RateLimitServiceServer = (*Service)(nil)
@@ -82,6 +89,8 @@ func New(feed *model.Feed, c counter.Counter, logger *slog.Logger, opts ...Optio
 		s.over = counter.NewOverCache()
 	}
 	s.scratch.New = func() any { return new(scratch) }
+	s.info = grpc.UnaryServerInfo{Server: s, FullMethod: rlsv3.RateLimitService_ShouldRateLimit_FullMethodName}
+	s.wireHandler = s.handleWire
 	return s, nil
 }
 

@@ -18,7 +18,8 @@ const DefaultsEnv = "APIGW_LOADTEST_GRPC_DEFAULTS"
 
 // ServerOptions are the options apigw's binary gives a data-plane gRPC
 // server: those of every server (cmd/apigw/server) and
-// grpcopts.DataPlane(workersPerCPU) (unless DefaultsEnv is set).
+// grpcopts.DataPlane(workersPerCPU) (unless DefaultsEnv is set), but for
+// the panic-recovery interceptors and mTLS.
 func ServerOptions(workersPerCPU int) []grpc.ServerOption {
 	base := []grpc.ServerOption{
 		grpc.MaxConcurrentStreams(1_000_000),

@@ -92,7 +92,10 @@ func services(d *deps) ([]service, error) {
 						d.log.Warn("redis is unreachable; throttled calls follow --ratelimit-fail-open until it answers", "err", err, "fail_open", d.cfg.RateLimitFailOpen)
 					}
 				}
-				svc, err := ratelimit.New(d.feed, cnt, d.log, ratelimit.WithRegisterer(d.reg), ratelimit.WithFailureMode(mode))
+				// WithRequestReuse: the server's only interceptors are
+				// panic recovery's, and its only stats handler
+				// (insecureConnLog) ignores calls: none keeps a request.
+				svc, err := ratelimit.New(d.feed, cnt, d.log, ratelimit.WithRegisterer(d.reg), ratelimit.WithFailureMode(mode), ratelimit.WithRequestReuse())
 				if err != nil {
 					return err
 				}
