@@ -102,7 +102,8 @@ type check struct {
 	d     descriptor.Descriptor
 	limit quota.Limit
 	// unknown marks a limit whose counter was not asked: the over-limit
-	// cache refused the call on another one.
+	// cache, or a limit that admits nothing, refused the call on another
+	// one.
 	unknown bool
 }
 
@@ -146,8 +147,8 @@ func (s *Service) ShouldRateLimit(ctx context.Context, req *rlsv3.RateLimitReque
 }
 
 // decide answers the call in sc.call: it resolves the limits, counts
-// them (or finds the answer in the over-limit cache) and fills
-// sc.answer.
+// them (or refuses a limit that admits nothing, or finds the answer in
+// the over-limit cache) and fills sc.answer.
 func (s *Service) decide(ctx context.Context, sc *scratch) {
 	start := time.Now()
 	sc.rc = requestContext{}
@@ -158,8 +159,10 @@ func (s *Service) decide(ctx context.Context, sc *scratch) {
 		if _, real := s.clock.(systemClock); !real {
 			now = s.clock.Now()
 		}
-		if results = s.cached(now, sc, &sc.rc); results == nil {
-			results = s.take(ctx, now, sc.items, sc.results[:cap(sc.results)])
+		if results = s.unavailable(sc); results == nil {
+			if results = s.cached(now, sc, &sc.rc); results == nil {
+				results = s.take(ctx, now, sc.items, sc.results[:cap(sc.results)])
+			}
 		}
 		if cap(results) > cap(sc.results) {
 			sc.results = results[:0]
