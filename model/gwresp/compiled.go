@@ -39,7 +39,7 @@ type header struct {
 // (see Lookup).
 func Compile(in *model.Instance, groupID, responseID string, e Error) *Compiled {
 	t := Lookup(in, groupID, responseID, e.Type)
-	errVars := Vars{"error.code": e.Code, "error.message": e.Message, "error.type": e.Type}
+	errVars := Vars{"error.code": e.Code, "error.message": Clip(e.Message, 2*MaxEcho), "error.type": e.Type}
 	isJSON := looksJSON(t.Body)
 	c := &Compiled{Status: e.Status, ContentType: "application/json", body: parse(t.Body, errVars, isJSON)}
 	if t.Status != 0 {
@@ -85,7 +85,8 @@ func parse(tmpl string, known Vars, jsonEscape bool) template {
 }
 
 // AppendBody appends the body rendered with the request's variables
-// (vars returns "" for an unknown name).
+// (vars returns "" for an unknown name), each cut to MaxEcho bytes as
+// Render cuts them.
 func (c *Compiled) AppendBody(dst []byte, vars func(name string) string) []byte {
 	return c.body.append(dst, vars)
 }
@@ -98,22 +99,37 @@ func (c *Compiled) Headers() int { return len(c.headers) }
 func (c *Compiled) Header(i int) (key, value string, constant bool) {
 	h := &c.headers[i]
 	if p := h.value.pieces; len(p) == 1 && p[0].name == "" {
-		return h.key, p[0].lit, true
+		return h.key, withoutControls(p[0].lit), true
 	}
 	return h.key, "", false
 }
 
 // AppendHeader appends header i's value rendered with the request's
 // variables.
+// As Render's, the value holds no control character but tab.
 func (c *Compiled) AppendHeader(dst []byte, i int, vars func(name string) string) []byte {
-	return c.headers[i].value.append(dst, vars)
+	start := len(dst)
+	dst = c.headers[i].value.append(dst, vars)
+	if v := dst[start:]; hasControl(v) {
+		dst = append(dst[:start], withoutControls(string(v))...)
+	}
+	return dst
+}
+
+func hasControl(b []byte) bool {
+	for _, c := range b {
+		if (c < 0x20 && c != '\t') || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *template) append(dst []byte, vars func(string) string) []byte {
 	for _, p := range t.pieces {
 		dst = append(dst, p.lit...)
 		if p.name != "" {
-			dst = append(appendValue(dst, vars(p.name), t.json), p.trail...)
+			dst = append(appendValue(dst, Clip(vars(p.name), MaxEcho), t.json), p.trail...)
 		}
 	}
 	return dst

@@ -1,6 +1,7 @@
 package gwresp_test
 
 import (
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -12,7 +13,8 @@ import (
 
 // A compiled response renders exactly what Render renders, whatever the
 // template and the values (escaping, trailing dots, unknown variables,
-// error variables, constant and variable headers).
+// error variables, constant and variable headers, values cut to
+// gwresp.MaxEcho, control characters left out of headers).
 func TestCompiledRendersAsRender(t *testing.T) {
 	bodies := []string{
 		gwresp.DefaultBody,
@@ -22,7 +24,8 @@ func TestCompiledRendersAsRender(t *testing.T) {
 		`no variables at all`,
 		``,
 	}
-	values := []string{"", "abc", `quote " back \ slash`, "<tag>&amp;", "ctl\x01\n\t", "é ünïcode \u2028", "bad \xff utf8", "$context.requestId"}
+	values := []string{"", "abc", `quote " back \ slash`, "<tag>&amp;", "ctl\x01\n\t", "é ünïcode \u2028", "bad \xff utf8", "$context.requestId",
+		"long " + strings.Repeat("é", 300), "bad \xff with ctl\r\n"}
 	for bi, body := range bodies {
 		set := &apigwv1.GatewayResponse{Id: "r1", GroupId: "g1", Name: "custom", Responses: map[string]*apigwv1.ResponseInfo{
 			"THROTTLED": {Status: 503, Body: body, Headers: []*apigwv1.ResponseHeader{
