@@ -123,18 +123,6 @@ func (w *fsWorld) call(t *testing.T, c call) *result {
 	return do(t, simGateway{w.envoy}, c)
 }
 
-func (w *fsWorld) apiID(t *testing.T, name string) string {
-	t.Helper()
-	out := w.g.apigctl(t, "get", "api", name, "-o", "yaml")
-	for _, l := range strings.Split(out, "\n") {
-		if v, ok := strings.CutPrefix(l, "id: "); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	t.Fatalf("no id for api %s:\n%s", name, out)
-	return ""
-}
-
 const fsGroup = `
 kind: group
 id: failsafe

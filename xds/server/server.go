@@ -66,7 +66,6 @@ type Server struct {
 	log    *slog.Logger
 	track  *tracker
 	m      *metrics
-	ids    atomic.Int64
 	nonces atomic.Uint64
 }
 
@@ -107,8 +106,6 @@ func GRPCOptions() []grpc.ServerOption {
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 5 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 30 * time.Second, PermitWithoutStream: true}),
 		grpc.ForceServerCodecV2(newCodec()),
-		// An idle connection holds no write buffer.
-		grpc.SharedWriteBuffer(true),
 	}
 }
 

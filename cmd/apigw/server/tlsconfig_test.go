@@ -128,4 +128,3 @@ func TestInsecureServiceWarnsOnEveryConnection(t *testing.T) {
 		t.Errorf("%d connection warnings for 2 connections:\n%s", n, logs.String())
 	}
 }
-
