@@ -31,6 +31,7 @@ func (p panicky) Take(ctx context.Context, now time.Time, items []counter.Item, 
 	for _, it := range items {
 		if it.Hits == 7 {
 			var m map[string]int
+			//lint:ignore SA5000 the panic is the point
 			m["boom"]++ // a real runtime panic
 		}
 	}
