@@ -90,7 +90,7 @@ func newHarness(t testing.TB, in *model.Instance, opts ...extauth.Option) *harne
 	if err != nil {
 		t.Fatal(err)
 	}
-	gs := grpc.NewServer()
+	gs := grpc.NewServer(extauth.ServerOptions()...)
 	h.srv.Register(gs)
 	go gs.Serve(lis)
 	t.Cleanup(gs.Stop)

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/apigw/apigw/extauth"
+	"github.com/apigw/apigw/internal/grpcopts"
 	"github.com/apigw/apigw/model/admin"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 	"github.com/apigw/apigw/ratelimit"
@@ -53,6 +54,7 @@ func services(d *deps) ([]service, error) {
 		if err != nil {
 			return nil, err
 		}
+		opts = append(append(opts, grpcopts.DataPlane(grpcopts.ExtAuthWorkersPerCPU)...), extauth.ServerOptions()...)
 		out = append(out, service{name: CompExtAuth, addr: d.cfg.ExtAuthAddr, opts: opts, register: func(_ context.Context, s *grpc.Server) error {
 			opts := []extauth.Option{extauth.WithRegisterer(d.reg), extauth.WithFailOpen(d.cfg.ExtAuthFailOpen)}
 			if d.cfg.ServerName != "" {
@@ -80,6 +82,7 @@ func services(d *deps) ([]service, error) {
 		if err != nil {
 			return nil, err
 		}
+		opts = append(opts, grpcopts.DataPlane(grpcopts.RateLimitWorkersPerCPU)...)
 		out = append(out, service{name: CompRateLimit, addr: d.cfg.RateLimitAddr, opts: opts,
 			register: func(ctx context.Context, s *grpc.Server) error {
 				if r, ok := cnt.(*counter.Redis); ok {
@@ -89,7 +92,10 @@ func services(d *deps) ([]service, error) {
 						d.log.Warn("redis is unreachable; throttled calls follow --ratelimit-fail-open until it answers", "err", err, "fail_open", d.cfg.RateLimitFailOpen)
 					}
 				}
-				svc, err := ratelimit.New(d.feed, cnt, d.log, ratelimit.WithRegisterer(d.reg), ratelimit.WithFailureMode(mode))
+				// WithRequestReuse: the server's only interceptors are
+				// panic recovery's, and its only stats handler
+				// (insecureConnLog) ignores calls: none keeps a request.
+				svc, err := ratelimit.New(d.feed, cnt, d.log, ratelimit.WithRegisterer(d.reg), ratelimit.WithFailureMode(mode), ratelimit.WithRequestReuse())
 				if err != nil {
 					return err
 				}
