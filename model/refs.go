@@ -106,7 +106,7 @@ func apiRefs(prefix string, a *apigwv1.Api) []Ref {
 func (in *Instance) Resolve(m proto.Message) {
 	for _, r := range Refs(m) {
 		v := r.Get()
-		if v == "" || in.objs[r.Kind][v] != nil {
+		if v == "" || in.Get(r.Kind, v) != nil {
 			continue
 		}
 		if r.Kind == KindResponse {
@@ -129,20 +129,17 @@ type Referrer struct {
 func (r Referrer) String() string { return fmt.Sprintf("%s %s (%s)", r.Kind, r.ID, r.Field) }
 
 // Referrers lists the objects referencing (kind, id). Publication records
-// only count while they are current.
+// only count while they are current. It costs O(referrers): references are
+// indexed backwards.
 func (in *Instance) Referrers(kind, id string) []Referrer {
 	var out []Referrer
-	for _, k := range Kinds() {
-		for _, o := range in.Objects(k.Name) {
-			if p, ok := o.(*apigwv1.Publication); ok && in.Served(p.ApiId, p.EnvId) != p {
+	for _, r := range in.referrers(kind, id) {
+		if r.Kind == KindPublication {
+			if p, ok := in.Get(KindPublication, r.ID).(*apigwv1.Publication); !ok || in.Served(p.ApiId, p.EnvId) != p {
 				continue
 			}
-			for _, r := range Refs(o) {
-				if r.Kind == kind && r.Get() == id {
-					out = append(out, Referrer{Kind: k.Name, ID: IDOf(o), Field: r.Field})
-				}
-			}
 		}
+		out = append(out, r)
 	}
 	return out
 }
@@ -164,7 +161,7 @@ func (in *Instance) Check(m proto.Message) Violations {
 			}
 			continue
 		}
-		if in.objs[r.Kind][v] == nil {
+		if in.Get(r.Kind, v) == nil {
 			c.add(r.Field, "%s %q does not exist", r.Kind, v)
 		}
 	}
