@@ -2,6 +2,7 @@ package admin
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 
 	"google.golang.org/protobuf/proto"
@@ -16,68 +17,66 @@ type objKey [2]string // kind, id
 
 func keyOf(m proto.Message) objKey { return objKey{model.KindOf(m).Name, model.IDOf(m)} }
 
-// tx stages the changes of one admin operation over the instance as loaded.
+// tx stages the changes of one admin operation over the instance as
+// loaded. Staged changes go into a live view derived from the loaded one
+// (model.Edit, O(change)), so every lookup of the operation sees them.
 type tx struct {
-	s        *Server
-	base     *store.Loaded
-	puts     map[objKey]proto.Message
-	order    []objKey
-	fields   map[objKey]string // field prefix of each staged object in the request
-	deleted  map[objKey]bool
+	s       *Server
+	base    *store.Loaded
+	edit    *model.Edit
+	puts    map[objKey]proto.Message
+	order   []objKey
+	fields  map[objKey]string // field prefix of each staged object in the request
+	deleted map[objKey]bool
+	// reads are loaded objects the change was computed from besides what
+	// it writes and references; the commit is guarded on them too.
+	reads    map[objKey]bool
 	vs       model.Violations
 	change   store.Change
-	view     *model.Instance // final view, set by finish
+	final    *model.Instance // final view, set by finish
 	revision int64
 	reveal   map[string]bool // secret values created by this call
 }
 
 func newTx(s *Server, base *store.Loaded) *tx {
-	return &tx{s: s, base: base, puts: map[objKey]proto.Message{}, fields: map[objKey]string{}, deleted: map[objKey]bool{}, reveal: map[string]bool{}}
+	return &tx{s: s, base: base, edit: base.Instance.Edit(), puts: map[objKey]proto.Message{}, fields: map[objKey]string{},
+		deleted: map[objKey]bool{}, reads: map[objKey]bool{}, reveal: map[string]bool{}}
 }
 
 // in is the instance as loaded.
 func (t *tx) in() *model.Instance { return t.base.Instance }
 
-// limits are the instance's limits (a staged instance object wins).
-func (t *tx) limits() model.Limits {
-	def := t.in().Def
-	if m, ok := t.puts[objKey{model.KindInstance, t.in().Name}]; ok {
-		def = m.(*apigwv1.Instance)
+// view is the instance with the changes staged so far.
+func (t *tx) view() *model.Instance {
+	if t.final != nil {
+		return t.final
 	}
-	return model.InstanceLimits(model.EffectiveConfig(def))
+	return t.edit.View()
 }
+
+// limits are the instance's limits (a staged instance object wins).
+func (t *tx) limits() model.Limits { return model.InstanceLimits(t.view().Config) }
 
 // get returns the current (staged or stored) object, or nil.
 func (t *tx) get(kind, id string) proto.Message {
-	k := objKey{kind, id}
-	if t.deleted[k] {
+	if t.deleted[objKey{kind, id}] {
 		return nil
 	}
-	if m, ok := t.puts[k]; ok {
-		return m
+	if kind == model.KindInstance {
+		if id == t.in().Name {
+			return t.view().Def
+		}
+		return nil
 	}
-	if kind == model.KindInstance && id == t.in().Name {
-		return t.in().Def
-	}
-	return t.in().Get(kind, id)
+	return t.view().Get(kind, id)
 }
 
-// objects returns every current object of a kind (staged ones included).
-func (t *tx) objects(kind string) []proto.Message {
-	var out []proto.Message
-	for _, m := range t.in().Objects(kind) {
-		k := keyOf(m)
-		if !t.deleted[k] && t.puts[k] == nil {
-			out = append(out, m)
-		}
-	}
-	for _, k := range t.order {
-		if k[0] == kind && !t.deleted[k] {
-			out = append(out, t.puts[k])
-		}
-	}
-	return out
-}
+// objects returns every current object of a kind (staged ones included),
+// sorted by id.
+func (t *tx) objects(kind string) []proto.Message { return t.view().Objects(kind) }
+
+// read records that the change depends on a loaded object.
+func (t *tx) read(kind, id string) { t.reads[objKey{kind, id}] = true }
 
 // find resolves an id or unique name of a kind.
 func (t *tx) find(kind, ref string) (proto.Message, error) {
@@ -87,19 +86,14 @@ func (t *tx) find(kind, ref string) (proto.Message, error) {
 	if m := t.get(kind, ref); m != nil {
 		return m, nil
 	}
-	var hits []proto.Message
-	for _, m := range t.objects(kind) {
-		if model.NameOf(m) == ref {
-			hits = append(hits, m)
-		}
-	}
-	switch len(hits) {
+	switch ids := t.view().Named(kind, ref); len(ids) {
 	case 0:
 		return nil, fmt.Errorf("%s %q: %w", kind, ref, model.ErrNotFound)
 	case 1:
-		return hits[0], nil
+		return t.get(kind, ids[0]), nil
+	default:
+		return nil, fmt.Errorf("%s %q names %d objects; use the id: %w", kind, ref, len(ids), model.ErrAmbiguous)
 	}
-	return nil, fmt.Errorf("%s %q names %d objects; use the id: %w", kind, ref, len(hits), model.ErrAmbiguous)
 }
 
 // resolve rewrites references given by name into ids.
@@ -110,8 +104,8 @@ func (t *tx) resolve(m proto.Message) {
 			continue
 		}
 		if r.Kind == model.KindResponse {
-			for _, o := range t.objects(model.KindResponse) {
-				if g := o.(*apigwv1.GatewayResponse); g.GroupId == r.Group && g.Name == v {
+			for _, id := range t.view().ReferrerIDs(model.KindGroup, r.Group, model.KindResponse) {
+				if g, ok := t.get(model.KindResponse, id).(*apigwv1.GatewayResponse); ok && g.Name == v {
 					r.Set(g.Id)
 				}
 			}
@@ -135,6 +129,7 @@ func (t *tx) stage(m proto.Message, field string) {
 	delete(t.deleted, k)
 	t.puts[k] = m
 	t.fields[k] = field
+	t.edit.Put(m)
 }
 
 // remove records a deletion.
@@ -150,6 +145,7 @@ func (t *tx) remove(kind, id string) {
 		}
 	}
 	t.deleted[k] = true
+	t.edit.Delete(kind, id)
 }
 
 // stamp sets the create and update times of an object being written.
@@ -164,8 +160,11 @@ func (t *tx) stamp(m, old proto.Message) {
 	meta.UpdateTime = now
 }
 
-// finish builds the final view, checks references, uniqueness and quotas of
-// every staged object and that no deleted object is still referenced.
+// finish checks references, uniqueness and quotas of every staged object
+// and that no deleted object is still referenced, all against the final
+// view, and lists what the commit writes and is guarded on: the written
+// keys, the loaded objects the staged ones reference, and the recorded
+// reads. Nothing else of the instance is read or checked.
 func (t *tx) finish() error {
 	var puts []proto.Message
 	for _, k := range t.order {
@@ -177,23 +176,39 @@ func (t *tx) finish() error {
 			dels = append(dels, [2]string(k))
 		}
 	}
-	t.view = t.in().With(puts, dels)
+	sort.Slice(dels, func(i, j int) bool { return dels[i][0]+"/"+dels[i][1] < dels[j][0]+"/"+dels[j][1] })
+	t.final = t.edit.Done()
 	for _, m := range puts {
-		t.vs.Merge(t.fields[keyOf(m)], t.view.Check(m))
+		t.vs.Merge(t.fields[keyOf(m)], t.final.Check(m))
 	}
 	if err := t.vs.Err(); err != nil {
 		return err
 	}
 	for _, d := range dels {
-		if refs := t.view.Referrers(d[0], d[1]); len(refs) > 0 {
+		if refs := t.final.Referrers(d[0], d[1]); len(refs) > 0 {
 			return &inUseError{subject: d[0] + " " + d[1], referrers: refs}
 		}
 	}
+	reads := map[objKey]bool{}
+	for k := range t.reads {
+		reads[k] = true
+	}
 	for _, m := range puts {
 		t.change.Puts = append(t.change.Puts, m)
+		for _, r := range model.Refs(m) {
+			if v := r.Get(); v != "" {
+				reads[objKey{r.Kind, v}] = true
+			}
+		}
 	}
 	for _, d := range dels {
 		t.change.Deletes = append(t.change.Deletes, store.ObjectID{Kind: model.KindByName(d[0]), ID: d[1]})
+	}
+	for k := range reads {
+		if _, written := t.puts[k]; written || t.deleted[k] || t.in().Get(k[0], k[1]) == nil {
+			continue
+		}
+		t.change.Reads = append(t.change.Reads, store.ObjectID{Kind: model.KindByName(k[0]), ID: k[1]})
 	}
 	return nil
 }

@@ -29,6 +29,16 @@ type watcher struct {
 	entries   map[string]*entry
 	instances map[string]*model.Instance
 	gens      map[string]generation
+	// edits holds, per instance, the view being derived from the events
+	// of the current batch (O(change): see model.Edit).
+	edits map[string]*model.Edit
+	// objects counts the good objects of each instance.
+	objects map[string]int
+	// invalid lists the unusable values; invalidList is it sorted, rebuilt
+	// only when it changes.
+	invalid      map[string]model.InvalidObject
+	invalidList  []model.InvalidObject
+	invalidDirty bool
 }
 
 // Watch lists every definition at a revision, publishes a snapshot, then
@@ -37,7 +47,7 @@ type watcher struct {
 // object that fails validation is skipped and reported; its last good
 // version stays in force. Watch returns when ctx ends.
 func (s *Store) Watch(ctx context.Context, feed *model.Feed) error {
-	w := &watcher{s: s, feed: feed, entries: map[string]*entry{}, gens: map[string]generation{}}
+	w := &watcher{s: s, feed: feed, entries: map[string]*entry{}, gens: map[string]generation{}, instances: map[string]*model.Instance{}}
 	backoff := 100 * time.Millisecond
 	for {
 		rev, err := w.list(ctx)
@@ -65,6 +75,7 @@ func (w *watcher) list(ctx context.Context) (int64, error) {
 	var rev int64
 	seen := map[string]bool{}
 	w.gens = map[string]generation{}
+	w.edits, w.invalid = nil, nil // rebuild derives them from the entries
 	key, end := Prefix, clientv3.GetPrefixRangeEnd(Prefix)
 	for {
 		opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(page), clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend)}
@@ -96,9 +107,91 @@ func (w *watcher) list(ctx context.Context) (int64, error) {
 			delete(w.entries, k)
 		}
 	}
-	w.instances = map[string]*model.Instance{}
-	w.publish(rev, w.allInstances())
+	w.rebuild()
+	w.publish(rev)
 	return rev, nil
+}
+
+// rebuild builds every instance view and the invalid list from the
+// entries (after a list).
+func (w *watcher) rebuild() {
+	byInst := map[string][]proto.Message{}
+	w.invalid = map[string]model.InvalidObject{}
+	w.objects = map[string]int{}
+	for key, e := range w.entries {
+		if e.reason != "" {
+			w.invalid[key] = e.invalidObject(key)
+		}
+		if e.good != nil {
+			byInst[e.pk.Instance] = append(byInst[e.pk.Instance], e.good)
+			w.objects[e.pk.Instance]++
+		}
+	}
+	w.instances = map[string]*model.Instance{}
+	for name, objs := range byInst {
+		w.instances[name] = model.NewInstance(name, objs)
+	}
+	w.edits = map[string]*model.Edit{}
+	w.invalidDirty = true
+}
+
+func (e *entry) invalidObject(key string) model.InvalidObject {
+	return model.InvalidObject{Key: key, ModRevision: e.badRev, Reason: e.reason, InForce: e.good != nil}
+}
+
+// edit returns the view of an instance being changed by this batch.
+func (w *watcher) edit(instance string) *model.Edit {
+	e := w.edits[instance]
+	if e == nil {
+		prev := w.instances[instance]
+		if prev == nil {
+			prev = model.NewInstance(instance, nil)
+		}
+		e = prev.Edit()
+		w.edits[instance] = e
+	}
+	return e
+}
+
+// setGood records the object now in force for a key (nil: none) and
+// stages it into the instance's view.
+func (w *watcher) setGood(key string, e *entry, good proto.Message) {
+	if w.edits == nil { // during a list, rebuild does it all
+		e.good = good
+		return
+	}
+	switch {
+	case e.good == nil && good != nil:
+		w.objects[e.pk.Instance]++
+	case e.good != nil && good == nil:
+		w.objects[e.pk.Instance]--
+	}
+	e.good = good
+	if good != nil {
+		w.edit(e.pk.Instance).Put(good)
+	} else {
+		w.edit(e.pk.Instance).Delete(e.pk.Kind.Name, e.pk.ID)
+	}
+}
+
+// setInvalid records whether a key's current value is unusable.
+func (w *watcher) setInvalid(key string, e *entry) {
+	if w.invalid == nil {
+		return
+	}
+	old, had := w.invalid[key]
+	switch {
+	case e == nil || e.reason == "":
+		if had {
+			delete(w.invalid, key)
+			w.invalidDirty = true
+		}
+	default:
+		if o := e.invalidObject(key); !had || o != old {
+			w.invalid[key] = o
+			w.invalidDirty = true
+		}
+	}
 }
 
 func (w *watcher) watch(ctx context.Context, rev int64) error {
@@ -130,13 +223,19 @@ func (w *watcher) watch(ctx context.Context, rev int64) error {
 			}
 			changed[pk.Instance] = true
 			if ev.Type == clientv3.EventTypeDelete {
-				delete(w.entries, key)
+				if e := w.entries[key]; e != nil {
+					if e.good != nil {
+						w.setGood(key, e, nil)
+					}
+					delete(w.entries, key)
+					w.setInvalid(key, nil)
+				}
 				continue
 			}
 			w.apply(key, ev.Kv.Value, ev.Kv.ModRevision)
 		}
 		if len(changed) > 0 {
-			w.publish(resp.Header.Revision, changed)
+			w.publish(resp.Header.Revision)
 		}
 	}
 	if ctx.Err() != nil {
@@ -163,42 +262,37 @@ func (w *watcher) apply(key string, value []byte, modRev int64) {
 			w.s.log.Warn("skipping invalid object", "key", key, "mod_revision", modRev, "reason", err.Error(), "in_force", e.good != nil)
 		}
 		e.badRev, e.reason = modRev, err.Error()
+		w.setInvalid(key, e)
 		return
 	}
-	e.good, e.goodRev, e.badRev, e.reason = m, modRev, 0, ""
+	w.setGood(key, e, m)
+	e.goodRev, e.badRev, e.reason = modRev, 0, ""
+	w.setInvalid(key, e)
 }
 
-func (w *watcher) allInstances() map[string]bool {
-	out := map[string]bool{}
-	for _, e := range w.entries {
-		out[e.pk.Instance] = true
-	}
-	return out
-}
-
-// publish rebuilds the changed instances and publishes a snapshot.
-func (w *watcher) publish(rev int64, changed map[string]bool) {
-	byInst := map[string][]proto.Message{}
-	var invalid []model.InvalidObject
-	for key, e := range w.entries {
-		if e.reason != "" {
-			invalid = append(invalid, model.InvalidObject{Key: key, ModRevision: e.badRev, Reason: e.reason, InForce: e.good != nil})
-		}
-		if e.good != nil && changed[e.pk.Instance] {
-			byInst[e.pk.Instance] = append(byInst[e.pk.Instance], e.good)
-		}
-	}
-	for name := range changed {
-		if objs, ok := byInst[name]; ok {
-			w.instances[name] = model.NewInstance(name, objs)
+// publish finishes the views changed by the batch and publishes a
+// snapshot: O(change), the unchanged instances and indexes are shared.
+func (w *watcher) publish(rev int64) {
+	for name, e := range w.edits {
+		if w.objects[name] > 0 {
+			w.instances[name] = e.Done()
 		} else {
 			delete(w.instances, name)
+			delete(w.objects, name)
 		}
 	}
-	sort.Slice(invalid, func(i, j int) bool { return invalid[i].Key < invalid[j].Key })
-	w.s.m.invalid.Set(float64(len(invalid)))
+	clear(w.edits)
+	if w.invalidDirty {
+		w.invalidList = make([]model.InvalidObject, 0, len(w.invalid))
+		for _, o := range w.invalid {
+			w.invalidList = append(w.invalidList, o)
+		}
+		sort.Slice(w.invalidList, func(i, j int) bool { return w.invalidList[i].Key < w.invalidList[j].Key })
+		w.invalidDirty = false
+	}
+	w.s.m.invalid.Set(float64(len(w.invalidList)))
 	w.s.m.revision.Set(float64(rev))
-	snap := model.NewSnapshot(rev, w.instances, invalid)
+	snap := model.NewSnapshot(rev, w.instances, w.invalidList)
 	gens := make(map[string]generation, len(w.gens))
 	for k, g := range w.gens {
 		gens[k] = g
