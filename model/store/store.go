@@ -167,6 +167,26 @@ func (s *Store) Commit(ctx context.Context, base *Loaded, ch *Change) (int64, er
 	return resp.Header.Revision, nil
 }
 
+// Current reports whether no admin write reached the instance since base
+// was loaded (one read of its generation key). A write that fails against
+// a watched view asks before reporting the failure: the view may lag
+// behind another replica's write, which a retry then sees.
+func (s *Store) Current(ctx context.Context, base *Loaded) (bool, error) {
+	resp, err := s.cli.Get(ctx, GenerationKey(base.Instance.Name))
+	if err != nil {
+		return false, fmt.Errorf("read generation of instance %q: %w", base.Instance.Name, err)
+	}
+	var modRev int64
+	if len(resp.Kvs) == 1 {
+		modRev = resp.Kvs[0].ModRevision
+	}
+	if modRev == base.genRev {
+		return true, nil
+	}
+	s.cache.saw(resp.Header.Revision)
+	return false, nil
+}
+
 // stored returns the loaded object of a kind and id (the instance object
 // only when it is stored), or nil.
 func (l *Loaded) stored(k *model.Kind, id string) proto.Message {
