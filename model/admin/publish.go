@@ -212,6 +212,12 @@ func (s *Server) PublishBatch(ctx context.Context, req *adminv1.PublishBatchRequ
 			default:
 				err = badRequest("action must be PUBLISH_ACTION_PUBLISH, PUBLISH_ACTION_UNPUBLISH or PUBLISH_ACTION_ROLLBACK")
 			}
+			if vs, ok := model.AsValidation(err); ok {
+				// Violations name the item: items[i].backend_api.url_domain.
+				var in model.Violations
+				in.Merge(field, vs)
+				return fmt.Errorf("%s: api %s cannot be published: %w", field, api.Name, in.Err())
+			}
 			if err != nil {
 				return fmt.Errorf("%s: %w", field, err)
 			}
