@@ -46,7 +46,23 @@ func (e *Edit) View() *Instance { return e.in }
 
 // Done returns the finished view.
 func (e *Edit) Done() *Instance {
-	in := e.in
+	in, tok := e.in, e.tok
+	for k, m := range in.objs {
+		m.trim(tok, nil)
+		in.objs[k] = m
+	}
+	in.byName.trim(tok, nil)
+	in.refs.trim(tok, func(set pmap[string]) pmap[string] { set.trim(tok, nil); return set })
+	in.uniq.trim(tok, nil)
+	in.domains.trim(tok, nil)
+	in.wildcards.trim(tok, nil)
+	in.appByKey.trim(tok, nil)
+	in.appByCode.trim(tok, nil)
+	in.served.trim(tok, nil)
+	in.throttleOf.trim(tok, nil)
+	in.aclsOf.trim(tok, nil)
+	in.appAuth.trim(tok, nil)
+	in.envVars.trim(tok, nil)
 	e.in, e.tok = nil, nil
 	return in
 }
@@ -352,6 +368,12 @@ func first[T any](list []T) T {
 // editFields adds a field to, or removes it from, the fields (separated
 // by NUL) through which one object references another.
 func editFields(fields, field string, add bool) string {
+	if fields == "" || fields == field {
+		if add {
+			return field
+		}
+		return ""
+	}
 	var out []string
 	for _, f := range strings.Split(fields, "\x00") {
 		if f != "" && f != field {

@@ -145,7 +145,13 @@ func (n *pnode[V]) editable(tok *editToken) *pnode[V] {
 	if tok != nil && n.owner == tok {
 		return n
 	}
-	return &pnode[V]{owner: tok, bitmap: n.bitmap, slots: slices.Clone(n.slots)}
+	return &pnode[V]{owner: tok, bitmap: n.bitmap, slots: exact(n.slots)}
+}
+
+func exact[V any](slots []pslot[V]) []pslot[V] {
+	out := make([]pslot[V], len(slots))
+	copy(out, slots)
+	return out
 }
 
 func (n *pnode[V]) set(tok *editToken, h uint64, shift uint, key string, val V) (*pnode[V], bool) {
@@ -158,14 +164,14 @@ func (n *pnode[V]) set(tok *editToken, h uint64, shift uint, key string, val V) 
 			}
 		}
 		e := n.editable(tok)
-		e.slots = insertSlot(e.slots, len(e.slots), pslot[V]{hash: h, key: key, val: val})
+		e.slots = insertSlot(e.slots, len(e.slots), pslot[V]{hash: h, key: key, val: val}, tok != nil)
 		return e, true
 	}
 	bit := uint32(1) << ((h >> shift) & 31)
 	idx := bits.OnesCount32(n.bitmap & (bit - 1))
 	if n.bitmap&bit == 0 {
 		e := n.editable(tok)
-		e.slots = insertSlot(e.slots, idx, pslot[V]{hash: h, key: key, val: val})
+		e.slots = insertSlot(e.slots, idx, pslot[V]{hash: h, key: key, val: val}, tok != nil)
 		e.bitmap |= bit
 		return e, true
 	}
@@ -233,11 +239,17 @@ func (n *pnode[V]) del(tok *editToken, h uint64, shift uint, key string) (*pnode
 	return e, true
 }
 
-// insertSlot inserts s at i, growing the slice by one only: nodes are
-// many and mostly small, so spare capacity would be memory held for good.
-func insertSlot[V any](slots []pslot[V], i int, s pslot[V]) []pslot[V] {
+// insertSlot inserts s at i. A node of an edit session grows with spare
+// room (many inserts go to the same nodes); trim takes it back when the
+// session ends, for nodes are many and mostly small.
+func insertSlot[V any](slots []pslot[V], i int, s pslot[V], spare bool) []pslot[V] {
 	if len(slots) == cap(slots) {
-		grown := make([]pslot[V], len(slots)+1)
+		n := len(slots) + 1
+		if spare {
+			n = min(max(4, 2*len(slots)), 1<<pmapBits)
+			n = max(n, len(slots)+1)
+		}
+		grown := make([]pslot[V], len(slots)+1, n)
 		copy(grown, slots[:i])
 		copy(grown[i+1:], slots[i:])
 		grown[i] = s
@@ -247,4 +259,28 @@ func insertSlot[V any](slots []pslot[V], i int, s pslot[V]) []pslot[V] {
 	copy(slots[i+1:], slots[i:])
 	slots[i] = s
 	return slots
+}
+
+// trim drops the spare room of the nodes tok owns (those of one edit
+// session: O(change)), applying val to their values when it is set.
+func (m *pmap[V]) trim(tok *editToken, val func(V) V) {
+	if m.root != nil && tok != nil {
+		m.root.trim(tok, val)
+	}
+}
+
+func (n *pnode[V]) trim(tok *editToken, val func(V) V) {
+	if n.owner != tok {
+		return
+	}
+	if cap(n.slots) > len(n.slots) {
+		n.slots = exact(n.slots)
+	}
+	for i := range n.slots {
+		if s := &n.slots[i]; s.child != nil {
+			s.child.trim(tok, val)
+		} else if val != nil {
+			s.val = val(s.val)
+		}
+	}
 }
