@@ -30,6 +30,7 @@ type apigw struct {
 	etcd                     string // the embedded etcd's client URL
 	envoyHTTP, envoyHTTPS    uint32
 	adminConn                *grpc.ClientConn
+	args                     []string // of the last launch
 }
 
 type syncBuffer struct {
@@ -114,6 +115,7 @@ func newAPIGW(t *testing.T) *apigw {
 // launch starts the binary and waits for /readyz.
 func (g *apigw) launch(t *testing.T, args []string) {
 	t.Helper()
+	g.args = args
 	g.cmd = exec.Command(apigwBin, args...)
 	g.cmd.Stdout, g.cmd.Stderr = g.out, g.out
 	if err := g.cmd.Start(); err != nil {
@@ -139,6 +141,14 @@ func (g *apigw) waitReady(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("apigw not ready within 30s\n%s", g.out)
+}
+
+// restart stops apigw (SIGTERM) and starts it again with the same
+// arguments (the same embedded etcd data).
+func (g *apigw) restart(t *testing.T) {
+	t.Helper()
+	g.stop(t)
+	g.launch(t, g.args)
 }
 
 func (g *apigw) stop(t *testing.T) {

@@ -142,6 +142,15 @@ func signedPost(t *testing.T, w *world) {
 	if got.Method != http.MethodPost || got.Path != "/v1/pets" || got.Body != body {
 		t.Errorf("backend got %s %s %q", got.Method, got.Path, got.Body)
 	}
+	// A signed body beyond Envoy's default 1 MiB buffer reaches ext_authz
+	// whole (the route raises the buffer limit to the 12 MiB ext_authz
+	// asks for) and then the backend.
+	big := `{"name":"` + strings.Repeat("x", 3<<20) + `"}`
+	r = do(t, w.gw, call{method: http.MethodPost, path: "/pets", header: hdr, body: big, key: webKey, secret: webSecret})
+	wantStatus(t, r, http.StatusOK)
+	if _, got := w.upstream(t, r); len(got.Body) != len(big) {
+		t.Errorf("backend got a %d-byte body, want %d", len(got.Body), len(big))
+	}
 	// Changing the body after signing breaks the signature.
 	r = do(t, w.gw, call{method: http.MethodPost, path: "/pets", header: hdr, body: body, key: webKey, secret: webSecret,
 		after: func(c *call) { c.body = `{"name":"Rex","tag":"cat"}` }})
@@ -216,10 +225,14 @@ func authorizerAllowDeny(t *testing.T, w *world) {
 	if n := w.be.auth.callsFor(""); n != 0 {
 		t.Errorf("the authorizer was called without an identity")
 	}
-	r = do(t, w.gw, call{path: "/store/orders/8", header: http.Header{"Authorization": {"Bearer demo-token-bob"}}})
+	// A client-sent X-User never reaches the backend beside the value
+	// ext_authz sets from the authorizer's context.
+	r = do(t, w.gw, call{path: "/store/orders/8", header: http.Header{"Authorization": {"Bearer demo-token-bob"}, "X-User": {"alice"}}})
 	wantStatus(t, r, http.StatusOK)
 	_, got := w.upstream(t, r)
-	wantHeader(t, got, "X-User", "bob")
+	if vs := got.Header.Values("X-User"); len(vs) != 1 || vs[0] != "bob" {
+		t.Errorf("backend header X-User = %q, want only %q", vs, "bob")
+	}
 }
 
 // callUntilThrottled calls GET /store/inventory as an app and returns the

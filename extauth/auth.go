@@ -116,9 +116,13 @@ func (c *call) authAppCode(code string) *denial {
 	return nil
 }
 
-// authorizeApp checks the authenticated app: not frozen, authorized for
-// (API, environment), and called from an IP its ACL allows.
+// authorizeApp checks the authenticated app: its credential quota can be
+// read, not frozen, authorized for (API, environment), and called from an
+// IP its ACL allows.
 func (c *call) authorizeApp() *denial {
+	if why := c.inst.AppBlocked(c.app.Id); why != "" {
+		return &denial{reason: ReasonPolicyUnavailable, err: gwresp.ErrPolicyUnavailable, cause: errors.New(why)}
+	}
 	if c.app.Status == 2 {
 		return deny(ReasonAppFrozen, gwresp.ErrAppFrozen)
 	}

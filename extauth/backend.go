@@ -5,6 +5,7 @@ import (
 
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/model/gwresp"
 )
 
 // HandleTimeFormat is the format of the system parameter handleTime (the
@@ -28,12 +29,21 @@ func (c *call) mapBackend() *denial {
 		}
 		switch bp.loc {
 		case model.LocHeader:
-			if v != "" && validHeaderValue(v) {
+			if !validHeaderValue(v) {
+				if bp.origin == model.OriginRequest {
+					return denyf(ReasonBadParameter, gwresp.ErrParameters, "the value of backend header parameter "+bp.name+" holds a control character")
+				}
+				continue // an authorizer's context value: never put on the wire
+			}
+			if v != "" {
 				c.setHeader(bp.name, v)
 			}
 		case model.LocQuery:
 			c.setQueryParam(bp.name, v)
 		case model.LocPath:
+			if hasDotSegment(v) {
+				return denyf(ReasonBadParameter, gwresp.ErrParameters, "the value of backend path parameter "+bp.name+" is a . or .. segment")
+			}
 			pathVals = append(pathVals, kv{bp.name, v})
 		}
 	}
@@ -55,6 +65,9 @@ func (c *call) mapBackend() *denial {
 		c.removeHeader(dataplane.PolicyHeader)
 	}
 	if b.http {
+		if c.rest != "" && hasDotSegment(c.rest) {
+			return denyf(ReasonBadParameter, gwresp.ErrParameters, "the request path holds a . or .. segment")
+		}
 		c.backPath = c.buildBackendPath(b.uri, pathVals)
 		c.hasBePath = true
 	}
@@ -186,7 +199,13 @@ func (c *call) buildBackendPath(uri string, vals []kv) string {
 
 // Mutations of the backend request.
 
-func (c *call) setHeader(k, v string) { setKV(&c.setHdr, &c.rmHdr, c.mutBuf[:0], k, v) }
+// setHeader sets a backend request header; a value with a control
+// character is never put on the wire.
+func (c *call) setHeader(k, v string) {
+	if validHeaderValue(v) {
+		setKV(&c.setHdr, &c.rmHdr, c.mutBuf[:0], k, v)
+	}
+}
 
 func (c *call) removeHeader(k string) { removeKey(c.setHdr, &c.rmHdr, c.rmBuf[:0], k) }
 
@@ -238,9 +257,11 @@ func remove(list []string, k string) []string {
 	return list
 }
 
+// validHeaderValue reports whether v may be a header value: no control
+// character but horizontal tab (RFC 9110 field-value).
 func validHeaderValue(v string) bool {
 	for i := 0; i < len(v); i++ {
-		if c := v[i]; c == '\r' || c == '\n' || c == 0 {
+		if c := v[i]; (c < 0x20 && c != '\t') || c == 0x7f {
 			return false
 		}
 	}

@@ -2,6 +2,7 @@ package extauth
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -108,6 +109,9 @@ func (c *call) resolve() *denial {
 		return deny(ReasonAPINotFound, gwresp.ErrAPINotFound)
 	}
 	c.plan, c.api, c.env, c.groupID = plan, plan.api, plan.env, plan.api.GroupId
+	if plan.blocked != "" {
+		return &denial{reason: ReasonPolicyUnavailable, err: gwresp.ErrPolicyUnavailable, cause: errors.New(plan.blocked)}
+	}
 	if n := len(plan.params); n <= len(c.valsBuf) {
 		c.vals = c.valsBuf[:n]
 	} else {

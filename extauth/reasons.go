@@ -33,6 +33,9 @@ const (
 	ReasonBadParameter       Reason = "bad_parameter"
 	ReasonBadRequest         Reason = "bad_request"
 	ReasonInternal           Reason = "internal_error"
+	// ReasonPolicyUnavailable: a policy the API or the app needs is
+	// missing or cannot be read (model.Instance.Blocked); fails closed.
+	ReasonPolicyUnavailable Reason = "policy_unavailable"
 )
 
 // denyReasons lists every denial reason (for metrics).
@@ -43,6 +46,7 @@ func denyReasons() []Reason {
 		ReasonAppCodeInsecure, ReasonBadAppCode, ReasonAppNotAuthorized, ReasonAppFrozen, ReasonAppIPDenied,
 		ReasonIAMMissing, ReasonIAMInvalid, ReasonIAMExpired, ReasonIAMUnavailable, ReasonAccountDenied,
 		ReasonIdentityMissing, ReasonAuthorizerDenied, ReasonAuthorizerFailed, ReasonBadParameter, ReasonBadRequest, ReasonInternal,
+		ReasonPolicyUnavailable,
 	}
 }
 
@@ -56,6 +60,9 @@ type denial struct {
 
 func deny(r Reason, e gwresp.Error) *denial { return &denial{reason: r, err: e} }
 
+// denyf adds a detail to the error's message, cut to gwresp.MaxEcho bytes:
+// details may quote the client (an unknown app key), and a denial never
+// echoes unbounded input.
 func denyf(r Reason, e gwresp.Error, detail string) *denial {
-	return &denial{reason: r, err: e.With(detail)}
+	return &denial{reason: r, err: e.With(gwresp.Clip(detail, gwresp.MaxEcho))}
 }

@@ -38,7 +38,9 @@ func (c *call) allowResponse() *authv3.CheckResponse {
 		ok.Headers = make([]*corev3.HeaderValueOption, n)
 		for i, h := range c.setHdr {
 			vals[i].Key, vals[i].Value = h.k, h.v
-			opts[i].Header = &vals[i]
+			// Our value replaces a client-sent one: Envoys that honour
+			// append_action here default to appending.
+			opts[i].Header, opts[i].AppendAction = &vals[i], corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD
 			ok.Headers[i] = &opts[i]
 		}
 	}

@@ -39,15 +39,29 @@ type Instance struct {
 	aclsOf     pmap[[]*apigwv1.Acl]       // ReleaseID → bound policies
 	appAuth    pmap[struct{}]             // ReleaseID + "/" + app id
 	envVars    pmap[map[string]string]    // group/env → name → value
+
+	// Objects that cannot be read, and what they hold closed
+	// (placeholder.go).
+	placeholders pmap[Placeholder] // kind, id → placeholder
+	holds        holds
 }
 
 // NewInstance builds the view of an instance from its objects (of any
 // kind; an *apigwv1.Instance among them becomes Def). Built-in objects
 // (environment RELEASE) are added when absent.
 func NewInstance(name string, objects []proto.Message) *Instance {
+	return NewInstanceWith(name, objects, nil)
+}
+
+// NewInstanceWith is NewInstance with the placeholders of the objects of
+// the instance that cannot be read (see Placeholder).
+func NewInstanceWith(name string, objects []proto.Message, placeholders []Placeholder) *Instance {
 	in := &Instance{Name: name, objs: map[string]pmap[proto.Message]{}, Def: &apigwv1.Instance{Name: name}}
 	in.Config = EffectiveConfig(in.Def)
 	e := in.Edit()
+	for _, p := range placeholders {
+		e.SetPlaceholder(p)
+	}
 	for _, o := range objects {
 		if d, ok := o.(*apigwv1.Instance); ok {
 			e.Put(d)

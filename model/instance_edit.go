@@ -63,6 +63,10 @@ func (e *Edit) Done() *Instance {
 	in.aclsOf.trim(tok, nil)
 	in.appAuth.trim(tok, nil)
 	in.envVars.trim(tok, nil)
+	in.placeholders.trim(tok, nil)
+	in.holds.apis.trim(tok, nil)
+	in.holds.rels.trim(tok, nil)
+	in.holds.apps.trim(tok, nil)
 	e.in, e.tok = nil, nil
 	return in
 }
@@ -74,17 +78,19 @@ func (e *Edit) Put(m proto.Message) {
 	if k == nil {
 		return
 	}
+	id := IDOf(m)
+	e.DeletePlaceholder(k.Name, id)
 	if d, ok := m.(*apigwv1.Instance); ok {
 		e.setDef(d)
 		return
 	}
-	id := IDOf(m)
 	e.replace(k.Name, id, e.in.Get(k.Name, id), m)
 }
 
 // Delete removes an object. Deleting the instance object restores the
 // default instance; deleting environment RELEASE restores the built-in one.
 func (e *Edit) Delete(kind, id string) {
+	e.DeletePlaceholder(kind, id)
 	if kind == KindInstance {
 		if id == e.in.Name {
 			e.setDef(&apigwv1.Instance{Name: e.in.Name})
@@ -235,6 +241,24 @@ func (e *Edit) derive(kind, id string, old, m proto.Message) {
 		case *apigwv1.EnvVariable:
 			e.vars(v.GroupId, v.EnvId)
 		}
+	}
+	for _, o := range []proto.Message{old, m} {
+		switch v := o.(type) {
+		case *apigwv1.Release:
+			e.relHold(v.ApiId, v.EnvId)
+		case *apigwv1.Publication:
+			e.relHold(v.ApiId, v.EnvId)
+		case *apigwv1.ThrottleBinding:
+			e.relHold(v.ApiId, v.EnvId)
+		case *apigwv1.AclBinding:
+			e.relHold(v.ApiId, v.EnvId)
+		case *apigwv1.App:
+			e.appHold(v.Id)
+		}
+	}
+	switch kind {
+	case KindThrottle, KindACL, KindAuthorizer, KindAppQuota:
+		e.dependentHolds(kind, id)
 	}
 	switch kind {
 	case KindThrottle:

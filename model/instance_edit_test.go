@@ -16,7 +16,7 @@ import (
 // names, so that random changes replace, collide and dangle.
 func randomObject(r *rand.Rand) proto.Message {
 	n := func(prefix string, k int) string { return fmt.Sprintf("%s%d", prefix, r.IntN(k)) }
-	switch r.IntN(13) {
+	switch r.IntN(15) {
 	case 0:
 		return &apigwv1.ApiGroup{Id: n("g", 3), Name: n("group", 3), UrlDomains: []*apigwv1.UrlDomain{{Domain: n("h", 4) + ".example.com"}, {Domain: "*." + n("w", 3) + ".example.com"}}}
 	case 1:
@@ -34,14 +34,18 @@ func randomObject(r *rand.Rand) proto.Message {
 	case 7:
 		return &apigwv1.AclBinding{Id: n("ab", 4), ApiId: n("a", 4), EnvId: n("e", 2), AclId: n("acl", 3)}
 	case 8:
-		return &apigwv1.App{Id: n("app", 3), Name: n("app", 3), AppKey: n("key", 3), AppCodes: []*apigwv1.AppCode{{Id: "c", AppCode: n("code", 3)}}}
+		return &apigwv1.App{Id: n("app", 3), Name: n("app", 3), AppKey: n("key", 3), AppCodes: []*apigwv1.AppCode{{Id: "c", AppCode: n("code", 3)}}, AppQuotaId: []string{"", "q0", "q1"}[r.IntN(3)]}
+	case 13:
+		return &apigwv1.AppQuota{Id: n("q", 2), Name: n("quota", 2)}
+	case 14:
+		return &apigwv1.Authorizer{Id: n("az", 2), Name: n("az", 2), Type: model.AuthorizerFrontend}
 	case 9:
 		return &apigwv1.AppAuth{Id: n("aa", 4), ApiId: n("a", 4), EnvId: n("e", 2), AppId: n("app", 3)}
 	case 10:
 		return &apigwv1.GatewayResponse{Id: n("r", 2), GroupId: n("g", 3), Name: []string{"default", "custom"}[r.IntN(2)]}
 	case 11:
 		api := n("a", 4)
-		return &apigwv1.Publication{Id: n("pub", 6), ApiId: api, EnvId: n("e", 2), Api: &apigwv1.Api{Id: api, GroupId: n("g", 3), Name: "x"}}
+		return &apigwv1.Publication{Id: n("pub", 6), ApiId: api, EnvId: n("e", 2), Api: &apigwv1.Api{Id: api, GroupId: n("g", 3), Name: "x", AuthorizerId: []string{"", "az0", "az1"}[r.IntN(3)]}}
 	default:
 		return &apigwv1.Release{ApiId: n("a", 4), EnvId: n("e", 2), PublicationId: n("pub", 6)}
 	}
@@ -96,11 +100,16 @@ func describeView(in *model.Instance) []string {
 				acls = append(acls, x.Id)
 			}
 			add("acls %s %s: %v", api, e, acls)
+			add("blocked %s %s: %q", api, e, in.Blocked(api, e))
 			for p := range 3 {
 				add("authorized app%d %s %s: %v", p, api, e, in.Authorized(fmt.Sprint("app", p), api, e))
 			}
 		}
 	}
+	for p := range 3 {
+		add("app%d blocked: %q", p, in.AppBlocked(fmt.Sprint("app", p)))
+	}
+	add("blocked apps %v placeholders %v", in.BlockedApps(), in.Placeholders())
 	var served []string
 	for _, p := range in.ServedAll() {
 		served = append(served, p.Id)
@@ -109,44 +118,89 @@ func describeView(in *model.Instance) []string {
 	return out
 }
 
+func randomPlaceholder(r *rand.Rand) model.Placeholder {
+	n := func(prefix string, k int) string { return fmt.Sprintf("%s%d", prefix, r.IntN(k)) }
+	switch r.IntN(7) {
+	case 0:
+		return model.Placeholder{Kind: model.KindThrottle, ID: n("t", 2), Reason: n("bad", 2)}
+	case 1:
+		return model.Placeholder{Kind: model.KindACL, ID: n("acl", 3), Reason: n("bad", 2)}
+	case 2:
+		return model.Placeholder{Kind: model.KindAuthorizer, ID: n("az", 2), Reason: n("bad", 2)}
+	case 3:
+		return model.Placeholder{Kind: model.KindAppQuota, ID: n("q", 2), Reason: n("bad", 2)}
+	case 4:
+		return model.Placeholder{Kind: model.KindInstance, ID: "default", Reason: n("bad", 2)}
+	}
+	kind := []string{model.KindThrottleBinding, model.KindACLBinding}[r.IntN(2)]
+	p := model.Placeholder{Kind: kind, ID: n("pb", 3), Reason: n("bad", 2)}
+	switch r.IntN(3) {
+	case 0:
+		p.APIID, p.EnvID = n("a", 4), n("e", 2)
+	case 1:
+		p.APIID = n("a", 4)
+	}
+	return p
+}
+
 // A view derived change by change answers every lookup exactly as a view
-// built from scratch from the same objects.
+// built from scratch from the same objects and placeholders.
 func TestIncrementalViewsMatchFullBuilds(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 11))
 	in := model.NewInstance("default", nil)
 	stored := map[[2]string]proto.Message{}
-	for step := range 400 {
-		var puts []proto.Message
-		var dels [][2]string
+	placeholders := map[[2]string]model.Placeholder{}
+	for step := range 500 {
+		e := in.Edit()
 		for range r.IntN(4) + 1 {
-			if r.IntN(4) == 0 && len(stored) > 0 {
+			switch op := r.IntN(10); {
+			case op < 2 && len(stored) > 0:
 				keys := make([][2]string, 0, len(stored))
 				for k := range stored {
 					keys = append(keys, k)
 				}
-				slices.SortFunc(keys, func(a, b [2]string) int { return cmpKey(a, b) })
+				slices.SortFunc(keys, cmpKey)
 				k := keys[r.IntN(len(keys))]
-				dels = append(dels, k)
+				e.Delete(k[0], k[1])
 				delete(stored, k)
-				continue
+				delete(placeholders, k)
+			case op == 2:
+				p := randomPlaceholder(r)
+				k := [2]string{p.Kind, p.ID}
+				e.SetPlaceholder(p)
+				placeholders[k] = p
+				delete(stored, k)
+			case op == 3 && len(placeholders) > 0:
+				keys := make([][2]string, 0, len(placeholders))
+				for k := range placeholders {
+					keys = append(keys, k)
+				}
+				slices.SortFunc(keys, cmpKey)
+				k := keys[r.IntN(len(keys))]
+				e.DeletePlaceholder(k[0], k[1])
+				delete(placeholders, k)
+			default:
+				o := randomObject(r)
+				if step%50 == 49 {
+					o = &apigwv1.Instance{Name: "default", Config: &apigwv1.InstanceConfig{DebugDomainSuffix: fmt.Sprintf("s%d.test", r.IntN(2))}}
+				}
+				model.Normalize(o)
+				k := [2]string{model.KindOf(o).Name, model.IDOf(o)}
+				e.Put(o)
+				stored[k] = o
+				delete(placeholders, k)
 			}
-			o := randomObject(r)
-			if step%50 == 49 {
-				o = &apigwv1.Instance{Name: "default", Config: &apigwv1.InstanceConfig{DebugDomainSuffix: fmt.Sprintf("s%d.test", r.IntN(2))}}
-			}
-			model.Normalize(o)
-			puts = append(puts, o)
 		}
-		// Deletes apply first, then puts (With's order).
-		for _, p := range puts {
-			stored[[2]string{model.KindOf(p).Name, model.IDOf(p)}] = p
-		}
-		in = in.With(puts, dels)
+		in = e.Done()
 		var all []proto.Message
 		for _, o := range stored {
 			all = append(all, o)
 		}
-		full := model.NewInstance("default", all)
+		var ph []model.Placeholder
+		for _, p := range placeholders {
+			ph = append(ph, p)
+		}
+		full := model.NewInstanceWith("default", all, ph)
 		got, want := describeView(in), describeView(full)
 		if !slices.Equal(got, want) {
 			for i := range min(len(got), len(want)) {

@@ -59,6 +59,9 @@ func ParseFrontendPath(uri string) (PathTemplate, error) {
 	case strings.Contains(uri, "//"):
 		return t, fmt.Errorf("must not contain empty segments (//)")
 	}
+	if err := checkPathEscapes(uri); err != nil {
+		return t, err
+	}
 	if uri == "/" {
 		return t, nil
 	}
@@ -67,6 +70,9 @@ func ParseFrontendPath(uri string) (PathTemplate, error) {
 	for i, part := range parts {
 		if part == "" { // trailing slash
 			continue
+		}
+		if part == "." || part == ".." {
+			return t, fmt.Errorf("must not contain . or .. segments (Envoy resolves them before matching, so the route would never match)")
 		}
 		if !strings.ContainsAny(part, "{}") {
 			t.Segments = append(t.Segments, Segment{Literal: part})
@@ -92,6 +98,51 @@ func ParseFrontendPath(uri string) (PathTemplate, error) {
 		t.Greedy = greedy
 	}
 	return t, nil
+}
+
+// checkPathEscapes refuses percent escapes a frontend path can never be
+// matched with: broken ones, encoded control bytes (%00 ...), and encoded
+// dots and slashes, which Envoy decodes (or resolves) before matching.
+func checkPathEscapes(uri string) error {
+	for i := 0; i < len(uri); i++ {
+		if uri[i] != '%' {
+			continue
+		}
+		if i+2 >= len(uri) || unhex(uri[i+1]) < 0 || unhex(uri[i+2]) < 0 {
+			return fmt.Errorf("has a broken percent escape at %q", uri[i:min(i+3, len(uri))])
+		}
+		switch b := unhex(uri[i+1])<<4 | unhex(uri[i+2]); {
+		case b < 0x20 || b == 0x7f:
+			return fmt.Errorf("must not hold an encoded control character (%s)", uri[i:i+3])
+		case b == '.' || b == '/' || b == '\\':
+			return fmt.Errorf("must not hold an encoded . / or \\ (%s): Envoy decodes it before matching, so the route would never match", uri[i:i+3])
+		}
+	}
+	return nil
+}
+
+func unhex(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	case 'A' <= c && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// RouteShape is a frontend path with its parameter names left out
+// ("/t/{x}" and "/t/{y}" are both "/t/{}"): paths of one shape match the
+// same requests, so APIG treats them as one route.
+func RouteShape(uri string) string {
+	return reBraceParam.ReplaceAllStringFunc(uri, func(m string) string {
+		if strings.HasSuffix(m, "+}") {
+			return "{+}"
+		}
+		return "{}"
+	})
 }
 
 // BackendPathParams returns the {name} placeholders of a backend path

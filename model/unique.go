@@ -30,7 +30,7 @@ func (in *Instance) uniqueKeys(m proto.Message) []uniqueKey {
 	case *apigwv1.Api:
 		out = append(out,
 			uniqueKey{"name", "api/" + v.GroupId + "/name/" + v.Name, "API name in the group"},
-			uniqueKey{"req_uri", "api/" + v.GroupId + "/route/" + v.ReqMethod + " " + v.ReqUri + " " + v.MatchMode, "method, path and match mode in the group"})
+			uniqueKey{"req_uri", "api/" + v.GroupId + "/route/" + v.ReqMethod + " " + RouteShape(v.ReqUri) + " " + v.MatchMode, "method, path and match mode in the group"})
 	case *apigwv1.GatewayResponse:
 		out = append(out, uniqueKey{"name", "response/" + v.GroupId + "/" + v.Name, "response set name in the group"})
 	case *apigwv1.App:

@@ -93,6 +93,7 @@ func validateReqParams(c checker, a *apigwv1.Api, tmpl PathTemplate, pathOK bool
 		pc.oneOf("valid_enable", strconv.Itoa(int(p.ValidEnable)), "1", "2")
 		pc.oneOf("pass_through", strconv.Itoa(int(p.PassThrough)), "1", "2")
 		pc.maxLen("default_value", p.DefaultValue, 255)
+		checkWire(pc, "default_value", p.DefaultValue)
 		pc.maxLen("sample_value", p.SampleValue, 255)
 		pc.maxLen("remark", p.Remark, 255)
 		if p.MinNum != nil && p.MaxNum != nil && *p.MinNum > *p.MaxNum {
@@ -223,6 +224,7 @@ func validateHTTPBackend(c checker, a *apigwv1.Api, b httpBackend, lim Limits) {
 	case strings.ContainsAny(b.uri, "?"):
 		c.add("req_uri", "must not contain a query string")
 	}
+	checkWire(c, "req_uri", b.uri)
 	for _, v := range BackendPathParams(b.uri) {
 		if strings.HasSuffix(v, "+") {
 			c.add("req_uri", "greedy parameters {%s} are only allowed in frontend paths", v)
@@ -301,9 +303,7 @@ func validateMock(c checker, status int32, body string, headers []*apigwv1.MockH
 		if hc.required("key", h.Key) && !ValidHeaderName(h.Key) {
 			hc.add("key", "must be an HTTP header name")
 		}
-		if strings.ContainsAny(h.Value, "\r\n") {
-			hc.add("value", "must not contain line breaks")
-		}
+		checkWire(hc, "value", h.Value)
 	}
 }
 
@@ -335,6 +335,7 @@ func validateBackendParams(c checker, a *apigwv1.Api, ps []*apigwv1.BackendParam
 			pc.add("name", "backend PATH parameter %q is not in the backend req_uri", p.Name)
 		}
 		pc.maxLen("value", p.Value, 255)
+		checkWire(pc, "value", p.Value)
 		pc.maxLen("remark", p.Remark, 255)
 		switch p.Origin {
 		case OriginRequest:

@@ -113,14 +113,31 @@ func ParseHTTPCodes(s string) ([]CodeRange, error) {
 	return out, nil
 }
 
+// MaxPeriodDays bounds time_interval x time_unit of throttling policies
+// and credential quotas. APIG accepts a time_interval up to 2147483647 of
+// any unit (2147483647 minutes are 4085 years), which the counters' clock
+// arithmetic cannot hold; a period they cannot count would switch the
+// limit off.
+const MaxPeriodDays = 3650
+
+// checkPeriod checks a time_interval (1..2147483647, as APIG) and the
+// period it makes with its unit (at most MaxPeriodDays).
+func checkPeriod(c checker, interval int32, unit string) {
+	if interval < 1 {
+		c.add("time_interval", "is required and must be at least 1")
+		return
+	}
+	if secs := UnitSeconds(unit); secs > 0 && int64(interval)*secs > MaxPeriodDays*86400 {
+		c.add("time_interval", "%d %s is longer than %d days, the longest period apigw counts", interval, strings.ToLower(unit), MaxPeriodDays)
+	}
+}
+
 func validateThrottle(c checker, t *apigwv1.Throttle, lim Limits) {
 	if c.required("name", t.Name) && !rePolicyName.MatchString(t.Name) {
 		c.add("name", "must be %s", patPolicyName)
 	}
 	c.oneOf("time_unit", t.TimeUnit, UnitSecond, UnitMinute, UnitHour, UnitDay)
-	if t.TimeInterval < 1 {
-		c.add("time_interval", "is required and must be at least 1")
-	}
+	checkPeriod(c, t.TimeInterval, t.TimeUnit)
 	c.rangeInt("type", int64(t.Type), 1, 2)
 	c.maxLen("remark", t.Remark, 255)
 	if t.ApiCallLimits < 1 {
@@ -250,9 +267,7 @@ func validateAppQuota(c checker, q *apigwv1.AppQuota) {
 		c.add("call_limits", "is required and must be at least 1")
 	}
 	c.oneOf("time_unit", q.TimeUnit, UnitSecond, UnitMinute, UnitHour, UnitDay)
-	if q.TimeInterval < 1 {
-		c.add("time_interval", "is required and must be at least 1")
-	}
+	checkPeriod(c, q.TimeInterval, q.TimeUnit)
 	if q.ResetTime != "" {
 		if _, err := time.Parse(ResetTimeLayout, q.ResetTime); err != nil {
 			c.add("reset_time", "must be %q (UTC)", ResetTimeLayout)
@@ -331,6 +346,7 @@ func validateResponse(c checker, r *apigwv1.GatewayResponse) {
 			if strings.Contains(h.Value, "[[") || strings.Contains(h.Value, "]]") || strings.ContainsAny(h.Value, "\r\n") {
 				hc.add("value", "must not contain [[, ]] or line breaks")
 			}
+			checkWire(hc, "value", h.Value)
 		}
 	}
 }

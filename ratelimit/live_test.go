@@ -109,7 +109,7 @@ func (f *failing) Take(context.Context, time.Time, []counter.Item, []counter.Res
 
 func TestCounterFailureModes(t *testing.T) {
 	t.Run("open", func(t *testing.T) {
-		e := start(t, &failing{})
+		e := start(t, &failing{}, ratelimit.WithFailureMode(ratelimit.FailOpen))
 		for range 20 {
 			r := e.do(t, call{api: fx.APIExclusive, app: fx.AppPlain, debug: true})
 			if r.OverallCode != OK || len(r.ResponseHeadersToAdd) != 0 {
@@ -120,8 +120,8 @@ func TestCounterFailureModes(t *testing.T) {
 			t.Errorf("counter_failures_total = %v", got)
 		}
 	})
-	t.Run("closed", func(t *testing.T) {
-		e := start(t, &failing{}, ratelimit.WithFailureMode(ratelimit.FailClosed))
+	t.Run("closed by default", func(t *testing.T) {
+		e := start(t, &failing{})
 		r := e.do(t, call{api: fx.APIExclusive, app: fx.AppPlain})
 		if r.OverallCode != OVER || len(r.RawBody) == 0 {
 			t.Fatalf("fail closed: %v", r)

@@ -14,11 +14,11 @@ type metrics struct {
 	requests  [2]prometheus.Counter // by overall code: OK, OVER_LIMIT
 	overByDim map[string]prometheus.Counter
 	unknown   prometheus.Counter
-	failures  prometheus.Counter
+	failures  [2]prometheus.Counter // by the FailureMode applied
 	duration  prometheus.Observer
 }
 
-func newMetrics(reg prometheus.Registerer, mode FailureMode) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "apigw", Subsystem: "ratelimit", Name: "requests_total",
 		Help: "ShouldRateLimit calls by overall code.",
@@ -33,7 +33,7 @@ func newMetrics(reg prometheus.Registerer, mode FailureMode) (*metrics, error) {
 	})
 	failures := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "apigw", Subsystem: "ratelimit", Name: "counter_failures_total",
-		Help: "Calls whose counter failed, by the failure mode applied.",
+		Help: "Calls whose counter failed, by the failure mode applied (open or closed).",
 	}, []string{"mode"})
 	duration := prometheus.NewHistogram(prometheus.HistogramOpts{
 		Namespace: "apigw", Subsystem: "ratelimit", Name: "duration_seconds",
@@ -51,7 +51,7 @@ func newMetrics(reg prometheus.Registerer, mode FailureMode) (*metrics, error) {
 		requests:  [2]prometheus.Counter{requests.WithLabelValues("ok"), requests.WithLabelValues("over_limit")},
 		overByDim: map[string]prometheus.Counter{},
 		unknown:   unknown,
-		failures:  failures.WithLabelValues(mode.String()),
+		failures:  [2]prometheus.Counter{FailOpen: failures.WithLabelValues(FailOpen.String()), FailClosed: failures.WithLabelValues(FailClosed.String())},
 		duration:  duration,
 	}
 	for _, d := range descriptor.Dims {

@@ -18,10 +18,13 @@ func (systemClock) Now() time.Time { return time.Now() }
 type FailureMode int
 
 const (
-	// FailOpen answers OK: traffic flows unlimited while counting is down.
-	FailOpen FailureMode = iota
-	// FailClosed answers OVER_LIMIT with the throttled gateway response.
-	FailClosed
+	// FailClosed answers OVER_LIMIT with the throttled gateway response
+	// (the default).
+	FailClosed FailureMode = iota
+	// FailOpen answers OK while the counter cannot be reached: traffic
+	// flows unlimited while counting is down. Errors about what is counted
+	// (a window the counter cannot count) still fail closed.
+	FailOpen
 )
 
 func (m FailureMode) String() string {
@@ -47,9 +50,16 @@ func WithBuckets(n int) Option {
 	return func(s *Service) { s.buckets = min(max(n, 1), 60) }
 }
 
-// WithFailureMode sets the answer when the counter fails (default
-// FailOpen, as Envoy's own default).
-func WithFailureMode(m FailureMode) Option { return func(s *Service) { s.failure = m } }
+// WithFailureMode sets the answer when the counter cannot be reached
+// (default FailClosed: no limit is switched off by an outage).
+func WithFailureMode(m FailureMode) Option {
+	return func(s *Service) {
+		s.failure = FailClosed
+		if m == FailOpen {
+			s.failure = FailOpen
+		}
+	}
+}
 
 // WithRegisterer registers the service's metrics.
 func WithRegisterer(r prometheus.Registerer) Option { return func(s *Service) { s.reg = r } }

@@ -62,7 +62,7 @@ func New(feed *model.Feed, c counter.Counter, logger *slog.Logger, opts ...Optio
 	for _, o := range opts {
 		o(s)
 	}
-	m, err := newMetrics(s.reg, s.failure)
+	m, err := newMetrics(s.reg)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +89,7 @@ type requestContext struct {
 
 // ShouldRateLimit implements rlsv3.RateLimitServiceServer. It never
 // returns an error: descriptors it does not know are answered OK, and a
-// failing counter is answered per the failure mode.
+// failing counter is answered per the failure mode (see take).
 func (s *Service) ShouldRateLimit(ctx context.Context, req *rlsv3.RateLimitRequest) (*rlsv3.RateLimitResponse, error) {
 	start := time.Now()
 	descs := req.GetDescriptors()
@@ -156,8 +156,11 @@ func (s *Service) resolve(req *rlsv3.RateLimitRequest, rc *requestContext, check
 	return checks, items
 }
 
-// take counts the items. When the counter fails it returns nil (fail
-// open: nothing is known) or every item over the limit (fail closed).
+// take counts the items. When the counter fails it returns every item
+// over the limit (fail closed), or nil (fail open: nothing is known) when
+// the service was told to fail open and the counter could not be reached:
+// an error about the items themselves (a window it cannot count) always
+// fails closed, or a limit would be switched off.
 func (s *Service) take(ctx context.Context, now time.Time, items []counter.Item, buf []counter.Result) []counter.Result {
 	var results []counter.Result
 	if len(items) <= len(buf) {
@@ -169,8 +172,12 @@ func (s *Service) take(ctx context.Context, now time.Time, items []counter.Item,
 	if err == nil {
 		return results
 	}
-	s.counterFailed(err)
-	if s.failure == FailOpen {
+	mode := s.failure
+	if errors.Is(err, counter.ErrInvalidWindow) {
+		mode = FailClosed
+	}
+	s.counterFailed(err, mode)
+	if mode == FailOpen {
 		return nil
 	}
 	for i := range results {
@@ -186,12 +193,13 @@ func (s *Service) window(l quota.Limit) counter.Window {
 	return counter.Sliding(l.Period, s.buckets)
 }
 
-// counterFailed counts a counter failure and logs at most once a second.
-func (s *Service) counterFailed(err error) {
-	s.m.failures.Inc()
+// counterFailed counts a counter failure by the mode applied and logs at
+// most once a second.
+func (s *Service) counterFailed(err error, mode FailureMode) {
+	s.m.failures[mode].Inc()
 	now := time.Now().UnixNano()
 	last := s.lastFailLog.Load()
 	if now-last >= int64(time.Second) && s.lastFailLog.CompareAndSwap(last, now) {
-		s.log.Warn("rate-limit counter failed", slog.String("failure_mode", s.failure.String()), slog.Any("err", err))
+		s.log.Warn("rate-limit counter failed", slog.String("failure_mode", mode.String()), slog.Any("err", err))
 	}
 }

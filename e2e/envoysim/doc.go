@@ -20,9 +20,13 @@
 //   - the HTTP filters in their configured order: cors, body_size_limit,
 //     rbac (per-route remote_ip rules), ext_authz (the CheckRequest Envoy
 //     sends for the route — context extensions, headers or header_map,
-//     body, source and destination, TLS session — sent to the address of
+//     body (buffered under the route's request_body_buffer_limit, else the
+//     listener's per-connection limit, 1 MiB by default: a 413 beyond it),
+//     source and destination, TLS session — sent to the address of
 //     the ext_authz cluster from CDS; the OK response's header, query and
-//     dynamic-metadata mutations under the mutation rules; the route cache
+//     dynamic-metadata mutations under the mutation rules, headers applied
+//     per append_action as Envoy 1.38+ does (the deprecated append, when
+//     set, decides; the default appends a second header); the route cache
 //     cleared as clear_route_cache(_headers) say), ratelimit (descriptors
 //     from the route's actions, sent to the rate-limit cluster), router;
 //   - the router: direct responses, cluster and endpoint selection (static,

@@ -152,6 +152,12 @@ func (s *stream) checkRequest(f *extauthzv3.ExtAuthz, withBody *extauthzv3.Buffe
 			}
 			body, partial = body[:max], true
 		}
+		// With allow_partial_message the filter buffers under the
+		// stream's buffer limit, whose overflow is a 413 before the check.
+		if withBody.GetAllowPartialMessage() && uint64(len(body)) > s.bufferLimit() {
+			s.tracef("ext_authz: buffering %d bytes overflows the buffer limit %d", len(body), s.bufferLimit())
+			return nil, true
+		}
 		hdr.Set("x-envoy-auth-partial-body", strconv.FormatBool(partial))
 		if withBody.GetPackAsBytes() {
 			httpReq.RawBody = body
@@ -221,12 +227,9 @@ func (s *stream) applyOK(f *extauthzv3.ExtAuthz, ok *authv3.OkHttpResponse) (*Re
 			}
 			continue
 		}
-		if o.GetAppend().GetValue() {
-			s.hdr.Add(k, headerValue(o.GetHeader()))
-		} else {
-			s.hdr.Set(k, headerValue(o.GetHeader()))
+		if applyHeaderOption(s.hdr, k, headerValue(o.GetHeader()), o) {
+			touched = append(touched, k)
 		}
-		touched = append(touched, k)
 	}
 	for _, k := range ok.GetHeadersToRemove() {
 		k = strings.ToLower(k)
@@ -265,6 +268,47 @@ func (s *stream) applyOK(f *extauthzv3.ExtAuthz, ok *authv3.OkHttpResponse) (*Re
 		}
 	}
 	return nil, nil
+}
+
+// applyHeaderOption applies one OkHttpResponse.headers entry the way an
+// Envoy with append_action support on ext_authz OK responses does (1.38,
+// envoyproxy/envoy#42878): the deprecated append, when present, decides
+// (true appends the value to the existing header, false overwrites);
+// otherwise append_action does, and its default, APPEND_IF_EXISTS_OR_ADD,
+// adds one more header of that name (a client-sent one stays). It reports
+// whether the headers changed.
+func applyHeaderOption(h *Headers, k, v string, o *corev3.HeaderValueOption) bool {
+	_, exists := h.Get(k)
+	if o.GetAppend() != nil {
+		if !o.GetAppend().GetValue() {
+			h.Set(k, v)
+			return true
+		}
+		if !exists {
+			h.Add(k, v)
+			return true
+		}
+		joined, _ := h.Joined(k)
+		h.Set(k, joined+","+v)
+		return true
+	}
+	switch o.GetAppendAction() {
+	case corev3.HeaderValueOption_ADD_IF_ABSENT:
+		if exists {
+			return false
+		}
+		h.Add(k, v)
+	case corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD:
+		h.Set(k, v)
+	case corev3.HeaderValueOption_OVERWRITE_IF_EXISTS:
+		if !exists {
+			return false
+		}
+		h.Set(k, v)
+	default: // APPEND_IF_EXISTS_OR_ADD
+		h.Add(k, v)
+	}
+	return true
 }
 
 // mutationAllowed applies HeaderMutationRules (nil: everything allowed).

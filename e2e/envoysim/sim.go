@@ -135,18 +135,20 @@ func truncate(s string, n int) string {
 
 // stream is one request in flight.
 type stream struct {
-	e       *Envoy
-	cfg     *Config
-	hcm     *hcmv3.HttpConnectionManager
-	chain   *listenerv3.FilterChain
-	hdr     *Headers
-	body    []byte
-	tls     bool
-	sni     string
-	peer    string // TCP peer ip:port
-	remote  string // the trusted client address ip:port
-	local   string // Envoy's address ip:port
-	dynMeta map[string]*structpb.Struct
+	e     *Envoy
+	cfg   *Config
+	hcm   *hcmv3.HttpConnectionManager
+	chain *listenerv3.FilterChain
+	// connBufferLimit is the listener's per_connection_buffer_limit_bytes.
+	connBufferLimit uint64
+	hdr             *Headers
+	body            []byte
+	tls             bool
+	sni             string
+	peer            string // TCP peer ip:port
+	remote          string // the trusted client address ip:port
+	local           string // Envoy's address ip:port
+	dynMeta         map[string]*structpb.Struct
 	// resolved route (route cache)
 	resolved bool
 	rc       *routev3.RouteConfiguration
@@ -156,6 +158,19 @@ type stream struct {
 	respAdd []respHeader
 	cert    *x509.Certificate
 	trace   []string
+}
+
+// defaultConnBufferLimit is Envoy's default per-connection buffer limit.
+const defaultConnBufferLimit = 1 << 20
+
+// bufferLimit is how much of the request body Envoy's filters may buffer:
+// the route's request_body_buffer_limit (applied when the route is matched,
+// Envoy 1.37+), else the connection's limit.
+func (s *stream) bufferLimit() uint64 {
+	if v := s.route.GetRequestBodyBufferLimit(); v != nil {
+		return v.GetValue()
+	}
+	return s.connBufferLimit
 }
 
 type respHeader struct {
@@ -208,6 +223,10 @@ func (s *stream) connect(req *Request) error {
 		return err
 	}
 	s.chain = fc
+	s.connBufferLimit = defaultConnBufferLimit
+	if v := l.GetPerConnectionBufferLimitBytes(); v != nil {
+		s.connBufferLimit = uint64(v.GetValue())
+	}
 	s.tracef("listener %s, filter chain %q", l.GetName(), fc.GetName())
 	if req.TLS {
 		leaf, secret, err := s.cfg.serverCertificate(fc)

@@ -66,3 +66,8 @@ var (
 	ErrAuthorizerIdent   = Error{"APIG.0305", "Incorrect authentication information: identity source missing or invalid.", "AUTHORIZER_IDENTITIES_FAILURE", 401}
 	ErrParameters        = Error{"APIG.0106", "Orchestration error.", "REQUEST_PARAMETERS_FAILURE", 400}
 )
+
+// ErrPolicyUnavailable answers an API that cannot be served with every
+// restriction configured for it, and calls with an app whose credential
+// quota cannot be read (model.Instance.Blocked, AppBlocked).
+var ErrPolicyUnavailable = Error{"APIG.0601", "Internal server error: a policy of the API cannot be read.", "DEFAULT_5XX", 500}

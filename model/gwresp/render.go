@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
@@ -63,9 +64,9 @@ func Render(in *model.Instance, groupID, responseID string, e Error, vars Vars) 
 	t := Lookup(in, groupID, responseID, e.Type)
 	all := make(Vars, len(vars)+3)
 	for k, v := range vars {
-		all[k] = v
+		all[k] = Clip(v, MaxEcho)
 	}
-	all["error.code"], all["error.message"], all["error.type"] = e.Code, e.Message, e.Type
+	all["error.code"], all["error.message"], all["error.type"] = e.Code, Clip(e.Message, 2*MaxEcho), e.Type
 	status := e.Status
 	if t.Status != 0 {
 		status = t.Status
@@ -75,11 +76,44 @@ func Render(in *model.Instance, groupID, responseID string, e Error, vars Vars) 
 		r.ContentType = "text/plain; charset=utf-8"
 	}
 	for _, h := range t.Headers {
-		r.Headers = append(r.Headers, [2]string{h.Key, Substitute(h.Value, all, false)})
+		r.Headers = append(r.Headers, [2]string{h.Key, withoutControls(Substitute(h.Value, all, false))})
 	}
 	sort.SliceStable(r.Headers, func(i, j int) bool { return r.Headers[i][0] < r.Headers[j][0] })
 	return r
 }
+
+// MaxEcho bounds what a gateway response echoes of one request value
+// (a path, an app key, an authorizer's context value), in bytes.
+const MaxEcho = 256
+
+// Clip cuts s to at most n bytes on a UTF-8 boundary, ending it with
+// "..." when it was cut.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := max(n-3, 0)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+// withoutControls drops control characters (but tab) from a header value:
+// a substituted value (an authorizer's context) never splits a header.
+func withoutControls(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func isControl(r rune) bool { return (r < 0x20 && r != '\t') || r == 0x7f }
 
 var reVar = regexp.MustCompile(`\$context\.[A-Za-z0-9_.\-]+`)
 

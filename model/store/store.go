@@ -74,6 +74,7 @@ func (s *Store) loadEtcd(ctx context.Context, instance string) (*Loaded, error) 
 	}
 	l := &Loaded{Revision: resp.Header.Revision, ModRevisions: map[string]int64{}}
 	var objs []proto.Message
+	var holds []model.Placeholder
 	for _, r := range resp.Responses[:2] {
 		for _, kv := range r.GetResponseRange().Kvs {
 			pk, ok := ParseKey(string(kv.Key))
@@ -83,6 +84,7 @@ func (s *Store) loadEtcd(ctx context.Context, instance string) (*Loaded, error) 
 			m, err := s.codec.Decode(pk, kv.Value, kv.ModRevision)
 			if err != nil {
 				l.Invalid = append(l.Invalid, model.InvalidObject{Key: string(kv.Key), ModRevision: kv.ModRevision, Reason: err.Error()})
+				holds = append(holds, placeholderOf(pk, kv.Value, err.Error()))
 				continue
 			}
 			l.ModRevisions[string(kv.Key)] = kv.ModRevision
@@ -93,7 +95,7 @@ func (s *Store) loadEtcd(ctx context.Context, instance string) (*Loaded, error) 
 		l.genRev = kvs[0].ModRevision
 		l.gen, _ = strconv.ParseInt(string(kvs[0].Value), 10, 64)
 	}
-	l.Instance = model.NewInstance(instance, objs)
+	l.Instance = model.NewInstanceWith(instance, objs, holds)
 	return l, nil
 }
 

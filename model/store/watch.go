@@ -20,7 +20,14 @@ type entry struct {
 	goodRev int64
 	badRev  int64
 	reason  string
+	// bad stands for the unusable value in the view when no good
+	// version is in force.
+	bad model.Placeholder
 }
+
+// present says whether the entry has a place in its instance's view: a
+// good version, or a placeholder.
+func (e *entry) present() bool { return e.good != nil || e.reason != "" }
 
 // watcher turns the etcd keyspace into model snapshots.
 type watcher struct {
@@ -45,7 +52,9 @@ type watcher struct {
 // watches from the next revision and publishes a new snapshot after each
 // batch of changes. On compaction or a broken watch it lists again. An
 // object that fails validation is skipped and reported; its last good
-// version stays in force. Watch returns when ctx ends.
+// version stays in force, and when there is none (after a restart) the
+// view gets a placeholder for it, which holds closed the APIs it would
+// restrict (model.Placeholder). Watch returns when ctx ends.
 func (s *Store) Watch(ctx context.Context, feed *model.Feed) error {
 	w := &watcher{s: s, feed: feed, entries: map[string]*entry{}, gens: map[string]generation{}, instances: map[string]*model.Instance{}}
 	backoff := 100 * time.Millisecond
@@ -116,20 +125,26 @@ func (w *watcher) list(ctx context.Context) (int64, error) {
 // entries (after a list).
 func (w *watcher) rebuild() {
 	byInst := map[string][]proto.Message{}
+	holds := map[string][]model.Placeholder{}
 	w.invalid = map[string]model.InvalidObject{}
 	w.objects = map[string]int{}
 	for key, e := range w.entries {
 		if e.reason != "" {
 			w.invalid[key] = e.invalidObject(key)
 		}
-		if e.good != nil {
+		switch {
+		case e.good != nil:
 			byInst[e.pk.Instance] = append(byInst[e.pk.Instance], e.good)
+		case e.reason != "":
+			holds[e.pk.Instance] = append(holds[e.pk.Instance], e.bad)
+		}
+		if e.present() {
 			w.objects[e.pk.Instance]++
 		}
 	}
 	w.instances = map[string]*model.Instance{}
-	for name, objs := range byInst {
-		w.instances[name] = model.NewInstance(name, objs)
+	for name := range w.objects {
+		w.instances[name] = model.NewInstanceWith(name, byInst[name], holds[name])
 	}
 	w.edits = map[string]*model.Edit{}
 	w.invalidDirty = true
@@ -153,24 +168,27 @@ func (w *watcher) edit(instance string) *model.Edit {
 	return e
 }
 
-// setGood records the object now in force for a key (nil: none) and
-// stages it into the instance's view.
-func (w *watcher) setGood(key string, e *entry, good proto.Message) {
+// stage puts into the instance's view what an entry now holds: its good
+// version, else a placeholder for its unusable value, else nothing (the
+// key is gone). wasPresent is whether the view had it before.
+func (w *watcher) stage(e *entry, wasPresent bool) {
 	if w.edits == nil { // during a list, rebuild does it all
-		e.good = good
 		return
 	}
-	switch {
-	case e.good == nil && good != nil:
+	switch now := e.present(); {
+	case now && !wasPresent:
 		w.objects[e.pk.Instance]++
-	case e.good != nil && good == nil:
+	case !now && wasPresent:
 		w.objects[e.pk.Instance]--
 	}
-	e.good = good
-	if good != nil {
-		w.edit(e.pk.Instance).Put(good)
-	} else {
-		w.edit(e.pk.Instance).Delete(e.pk.Kind.Name, e.pk.ID)
+	ed := w.edit(e.pk.Instance)
+	switch {
+	case e.good != nil:
+		ed.Put(e.good)
+	case e.reason != "":
+		ed.SetPlaceholder(e.bad)
+	default:
+		ed.Delete(e.pk.Kind.Name, e.pk.ID)
 	}
 }
 
@@ -224,10 +242,10 @@ func (w *watcher) watch(ctx context.Context, rev int64) error {
 			changed[pk.Instance] = true
 			if ev.Type == clientv3.EventTypeDelete {
 				if e := w.entries[key]; e != nil {
-					if e.good != nil {
-						w.setGood(key, e, nil)
-					}
+					was := e.present()
 					delete(w.entries, key)
+					e.good, e.reason = nil, ""
+					w.stage(e, was)
 					w.setInvalid(key, nil)
 				}
 				continue
@@ -256,25 +274,30 @@ func (w *watcher) apply(key string, value []byte, modRev int64) {
 		e = &entry{pk: pk}
 		w.entries[key] = e
 	}
+	was := e.present()
 	m, err := w.s.codec.Decode(pk, value, modRev)
 	if err != nil {
 		if e.badRev != modRev {
 			w.s.log.Warn("skipping invalid object", "key", key, "mod_revision", modRev, "reason", err.Error(), "in_force", e.good != nil)
 		}
 		e.badRev, e.reason = modRev, err.Error()
+		e.bad = placeholderOf(pk, value, e.reason)
 		w.setInvalid(key, e)
+		if e.good == nil { // no good version in force: the placeholder changes
+			w.stage(e, was)
+		}
 		return
 	}
-	w.setGood(key, e, m)
-	e.goodRev, e.badRev, e.reason = modRev, 0, ""
+	e.good, e.goodRev, e.badRev, e.reason, e.bad = m, modRev, 0, "", model.Placeholder{}
 	w.setInvalid(key, e)
+	w.stage(e, was)
 }
 
 // publish finishes the views changed by the batch and publishes a
 // snapshot: O(change), the unchanged instances and indexes are shared.
 func (w *watcher) publish(rev int64) {
 	for name, e := range w.edits {
-		if w.objects[name] > 0 {
+		if w.objects[name] > 0 { // objects or placeholders
 			w.instances[name] = e.Done()
 		} else {
 			delete(w.instances, name)

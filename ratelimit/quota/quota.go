@@ -10,7 +10,10 @@
 //   - an API without a policy gets the instance default on the api
 //     dimension (ratelimit.api_limits per second, spec §1.2);
 //   - an app bound to a credential quota is limited across all APIs, in
-//     windows aligned to the quota's reset time (spec §3.4).
+//     windows aligned to the quota's reset time (spec §3.4);
+//   - an API held closed (a policy it needs is missing or unreadable, see
+//     model.Instance.Blocked), or an app whose credential quota is, gets
+//     a limit that admits nothing (fail closed).
 //
 // Counter keys never contain the limit, so editing a limit keeps the
 // running counts; they change when what is counted changes (the policy's
@@ -60,6 +63,21 @@ type Limit struct {
 // DefaultName is Limit.Name for the instance default.
 const DefaultName = "instance-default"
 
+// UnavailableName is Limit.Name of the limit that refuses every call of
+// an API held closed (model.Instance.Blocked) or of an app whose
+// credential quota is missing or cannot be read.
+const UnavailableName = "policy-unavailable"
+
+// unavailable is a limit that admits nothing: a throttling policy or
+// credential quota that is configured but cannot be read must not be
+// replaced by no limit (or the instance default).
+func unavailable(dim, key string) Limit {
+	return Limit{
+		Dim: dim, Name: UnavailableName, Requests: 0, Interval: 1, Unit: model.UnitSecond, Period: time.Second,
+		Aligned: true, Key: key, Error: gwresp.ErrPolicyUnavailable,
+	}
+}
+
 // Resolve returns the limit for a descriptor, or false when none applies:
 // unknown instance, API not served in the environment, a dimension the
 // policy does not limit, or a descriptor without its subject.
@@ -74,6 +92,7 @@ type Scope struct {
 	in       *model.Instance
 	API, Env string
 	served   bool
+	blocked  bool // model.Instance.Blocked: every limit refuses
 	throttle *apigwv1.Throttle
 	prefix   string // key prefix of the throttling counters
 }
@@ -84,7 +103,7 @@ func NewScope(in *model.Instance, api, env string) Scope {
 	if in == nil || in.Served(api, env) == nil {
 		return s
 	}
-	s.served, s.throttle = true, in.ThrottleFor(api, env)
+	s.served, s.throttle, s.blocked = true, in.ThrottleFor(api, env), in.Blocked(api, env) != ""
 	scope := "api:" + api
 	if s.throttle != nil && s.throttle.Type == model.ThrottleShared {
 		scope = "shared:" + s.throttle.Id
@@ -114,6 +133,9 @@ func (s *Scope) Resolve(d *descriptor.Descriptor) (Limit, bool) {
 func (s *Scope) throttleLimit(d *descriptor.Descriptor) (Limit, bool) {
 	if !s.served || (d.Dim != descriptor.DimAPI && d.Subject == "") {
 		return Limit{}, false
+	}
+	if s.blocked {
+		return unavailable(d.Dim, s.prefix+"unavailable"), true
 	}
 	t := s.throttle
 	if t == nil {
@@ -187,7 +209,10 @@ func appQuota(in *model.Instance, d *descriptor.Descriptor) (Limit, bool) {
 		return Limit{}, false
 	}
 	q := in.AppQuota(app.AppQuotaId)
-	if q == nil || q.CallLimits <= 0 {
+	if q == nil {
+		return unavailable(d.Dim, "{"+in.Name+"/quota/"+app.Id+"}unavailable"), true
+	}
+	if q.CallLimits <= 0 {
 		return Limit{}, false
 	}
 	l := Limit{

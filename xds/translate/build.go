@@ -96,6 +96,10 @@ func (b *Builder) Build(in *model.Instance) (*Resources, error) {
 	out := &Resources{}
 	byGroup := b.publications(c, out)
 	out.Problems = append(out.Problems, hostProblems...)
+	for _, id := range in.BlockedApps() {
+		out.Problems = append(out.Problems, model.APIProblem{Instance: in.Name,
+			Reason: fmt.Sprintf("app %s: calls with this app are refused with APIG.0601 (500) until fixed: %s", id, in.AppBlocked(id))})
+	}
 
 	seen := map[string]bool{}
 	vhosts := map[string]*groupMemo{}
@@ -191,6 +195,10 @@ func (b *Builder) publications(c *buildCtx, out *Resources) map[string][]*pubRes
 		if m.res.problem != "" {
 			out.Problems = append(out.Problems, model.APIProblem{Instance: c.in.Name, APIID: pub.ApiId, EnvID: pub.EnvId, Reason: m.res.problem})
 			continue
+		}
+		if m.res.blocked != "" {
+			out.Problems = append(out.Problems, model.APIProblem{Instance: c.in.Name, APIID: pub.ApiId, EnvID: pub.EnvId,
+				Reason: "answered with APIG.0601 (500) until fixed: " + m.res.blocked})
 		}
 		byGroup[m.res.groupID] = append(byGroup[m.res.groupID], m.res)
 	}

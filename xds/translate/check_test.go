@@ -6,6 +6,7 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/proto"
@@ -104,6 +105,7 @@ func checkResources(t *testing.T, r *Resources) {
 				if c := rt.GetRoute().GetCluster(); c != "" {
 					clusters[c] = true
 				}
+				checkBodyBuffer(t, rt)
 			}
 		}
 	}
@@ -145,6 +147,28 @@ func checkResources(t *testing.T, r *Resources) {
 	}
 	for n := range secrets {
 		t.Errorf("listener references missing secret %s", n)
+	}
+}
+
+// checkBodyBuffer asserts that a route whose ext_authz check buffers the
+// body lets Envoy buffer that much: without request_body_buffer_limit the
+// connection's buffer limit (1 MiB by default) answers 413 first.
+func checkBodyBuffer(t *testing.T, rt *routev3.Route) {
+	t.Helper()
+	a := rt.GetTypedPerFilterConfig()[filterExtAuthz]
+	if a == nil {
+		return
+	}
+	per := &extauthzv3.ExtAuthzPerRoute{}
+	if err := a.UnmarshalTo(per); err != nil {
+		t.Fatal(err)
+	}
+	n := uint64(per.GetCheckSettings().GetWithRequestBody().GetMaxRequestBytes())
+	if n == 0 {
+		return
+	}
+	if got := rt.GetRequestBodyBufferLimit().GetValue(); got < n {
+		t.Errorf("route %s: ext_authz buffers up to %d bytes but request_body_buffer_limit is %d", rt.Name, n, got)
 	}
 }
 

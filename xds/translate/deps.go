@@ -16,6 +16,7 @@ type pubKey struct {
 	set, defaultSet    *apigwv1.GatewayResponse
 	authorizer, backAz *apigwv1.Authorizer
 	channel            *apigwv1.VpcChannel
+	blocked            string
 }
 
 // depsView answers the lookups of pubDeps cheaply for a whole build.
@@ -56,6 +57,7 @@ func (v *depsView) pubDeps(pub *apigwv1.Publication) (pubKey, []any) {
 		set:      v.responseSet(api.GetGroupId(), api.GetResponseId()), defaultSet: v.responseSet(api.GetGroupId(), ""),
 		authorizer: in.Authorizer(api.GetAuthorizerId()), backAz: in.Authorizer(api.GetBackendApi().GetAuthorizerId()),
 		channel: in.Channel(api.GetBackendApi().GetVpcChannelInfo().GetVpcChannelId()),
+		blocked: in.Blocked(pub.ApiId, pub.EnvId),
 	}
 	var extra []any
 	for _, a := range in.ACLsFor(pub.ApiId, pub.EnvId) {

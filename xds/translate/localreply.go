@@ -138,9 +138,9 @@ func andFilter(a, b *accesslogv3.AccessLogFilter) *accesslogv3.AccessLogFilter {
 // its over-limit replies (see above). A reply that matches none keeps 429
 // and its body.
 func throttleStatusMappers(in *model.Instance) []*hcmv3.ResponseMapper {
-	statuses := map[uint32]bool{uint32(gwresp.ErrAppQuota.Status): true}
+	statuses := map[uint32]bool{uint32(gwresp.ErrAppQuota.Status): true, uint32(gwresp.ErrPolicyUnavailable.Status): true}
 	for _, set := range model.List[*apigwv1.GatewayResponse](in, model.KindResponse) {
-		for _, typ := range []string{gwresp.ErrThrottled.Type, gwresp.ErrAppQuota.Type} {
+		for _, typ := range []string{gwresp.ErrThrottled.Type, gwresp.ErrAppQuota.Type, gwresp.ErrPolicyUnavailable.Type} {
 			if st := set.GetResponses()[typ].GetStatus(); st != 0 {
 				statuses[uint32(st)] = true
 			}

@@ -26,7 +26,7 @@ type matchSet struct {
 // paths, regex patterns) makes ext_authz evaluate the policy and select it
 // through dataplane.PolicyHeader, and viaExtAuthz is true.
 func policyMatches(api *apigwv1.Api, p policy) (alts []matchSet, viaExtAuthz bool) {
-	byHeader := []matchSet{{headers: []*routev3.HeaderMatcher{exactHeader(dataplane.PolicyHeader, p.name)}}}
+	byHeader := []matchSet{policyHeaderMatch(p.name)}
 	if len(p.conditions) == 0 {
 		return byHeader, true
 	}
@@ -113,6 +113,11 @@ func conditionMatches(api *apigwv1.Api, c *apigwv1.Condition, single bool) ([]ma
 		}
 	}
 	return out, true
+}
+
+// policyHeaderMatch selects a policy backend by the header ext_authz sets.
+func policyHeaderMatch(name string) matchSet {
+	return matchSet{headers: []*routev3.HeaderMatcher{exactHeader(dataplane.PolicyHeader, name)}}
 }
 
 func quoteAll(vs []string) string {

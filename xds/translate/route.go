@@ -7,6 +7,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/gwresp"
@@ -28,6 +29,9 @@ type pubResult struct {
 	items   []routeItem
 	maxBody int
 	problem string
+	// blocked says why the API is answered with an error instead of being
+	// served (model.Instance.Blocked); its routes are direct responses.
+	blocked string
 }
 
 // routeItem is one route in its HTTP-listener and HTTPS-listener variants
@@ -110,7 +114,26 @@ func (c *buildCtx) planPublication(pub *apigwv1.Publication, res *pubResult) err
 		return fmt.Errorf("req_uri %q cannot be matched by Envoy: %v", api.ReqUri, err)
 	}
 	p := &pubPlan{c: c, pub: pub, api: api, env: env, fe: fe, res: res, tpfc: map[string]*anypb.Any{}}
+	if why := c.in.Blocked(pub.ApiId, pub.EnvId); why != "" {
+		res.blocked = why
+		return p.buildBlocked()
+	}
 	return p.build()
+}
+
+// buildBlocked answers every request of an API that cannot be served with
+// the restrictions configured for it with the group's gateway response of
+// gwresp.ErrPolicyUnavailable (fail closed), without ext_authz.
+func (p *pubPlan) buildBlocked() error {
+	p.metadata = routeMetadata(p.pub)
+	rep := renderReply(p.c.in, p.api.GroupId, p.api.ResponseId, gwresp.ErrPolicyUnavailable)
+	a := routeAction{direct: &routev3.DirectResponseAction{Status: rep.status, BodyFormat: rep.body}, respHeaders: rep.headers}
+	authz := p.packer.pack(extAuthzDisabled())
+	for i, m := range p.fe.matches {
+		r := p.route(routeName(p.api.Id, p.env.Name, "", i), m, p.api.ReqMethod, matchSet{}, a, authz)
+		p.addItem(r, p.key(0, i, methodRank(p.api.ReqMethod)), i, nil)
+	}
+	return p.packer.err
 }
 
 func (p *pubPlan) build() error {
@@ -158,6 +181,7 @@ type target struct {
 	policy   string
 	order    int
 	alts     []matchSet
+	byHeader bool // alts select the policy by dataplane.PolicyHeader only
 	actions  []routeAction
 	cluster  *clusterSpec
 	backend  string // backend authorizer
@@ -177,7 +201,7 @@ func (p *pubPlan) targets() ([]target, bool, error) {
 		if err != nil {
 			return nil, false, fmt.Errorf("policy backend %s: %v", pol.name, err)
 		}
-		t.policy, t.order, t.alts = pol.name, i, alts
+		t.policy, t.order, t.alts, t.byHeader = pol.name, i, alts, viaExt
 		delegated = delegated || d
 		out = append(out, t)
 	}
@@ -236,11 +260,19 @@ func (p *pubPlan) addRoutes(t target) error {
 	if len(alts) == 0 {
 		alts = []matchSet{{}}
 	}
+	if t.policy != "" && !t.byHeader && p.ext {
+		// ext_authz selects the policy too and may strip the parameters
+		// its conditions read (pass_through: 2): the route matched again
+		// after the check must still find the policy, by the header.
+		alts = append(alts[:len(alts):len(alts)], policyHeaderMatch(t.policy))
+	}
 	authz := p.extAuthzConfig(t.policy, t.backend)
+	bodyLimit := p.bodyBufferLimit()
 	n := 0
 	for i, m := range p.fe.matches {
 		for _, alt := range alts {
 			r := p.route(routeName(p.api.Id, p.env.Name, role, n), m, p.api.ReqMethod, alt, t.actions[i], authz)
+			r.RequestBodyBufferLimit = bodyLimit
 			p.addItem(r, p.key(t.order, n, methodRank(p.api.ReqMethod)), i, t.cluster)
 			n++
 		}
@@ -314,6 +346,18 @@ func (p *pubPlan) protocolRoute(r *routev3.Route, match int, accepted string) *r
 		ResponseHeadersToAdd: rep.headers,
 		TypedPerFilterConfig: map[string]*anypb.Any{filterExtAuthz: p.packer.pack(extAuthzDisabled())},
 	}
+}
+
+// bodyBufferLimit lets Envoy buffer the body ext_authz asks for on the
+// routes of APIs whose check needs it: without it the connection's buffer
+// limit (1 MiB unless the listener raises it) answers 413 before ext_authz
+// has the body. Envoy applies a route's limit when the route is matched
+// from 1.37 (envoyproxy/envoy#42607).
+func (p *pubPlan) bodyBufferLimit() *wrapperspb.UInt64Value {
+	if !p.ext || !bodyNeeded(p.c.in, p.api) {
+		return nil
+	}
+	return wrapperspb.UInt64(maxSignedBody)
 }
 
 // extAuthzConfig is the per-route ext_authz config of a target's routes.

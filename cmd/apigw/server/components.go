@@ -73,7 +73,7 @@ func services(d *deps) ([]service, error) {
 					pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 					defer cancel()
 					if err := r.Ping(pctx); err != nil {
-						d.log.Warn("redis is unreachable; rate limiting follows --ratelimit-fail-open until it answers", "err", err, "fail_open", d.cfg.RateLimitFailOpen)
+						d.log.Warn("redis is unreachable; throttled calls follow --ratelimit-fail-open until it answers", "err", err, "fail_open", d.cfg.RateLimitFailOpen)
 					}
 				}
 				svc, err := ratelimit.New(d.feed, cnt, d.log, ratelimit.WithRegisterer(d.reg), ratelimit.WithFailureMode(mode))

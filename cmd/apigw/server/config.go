@@ -112,7 +112,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs.StringVar(&c.AdminTLSKey, "admin-tls-key-file", "", "TLS key of the admin API.")
 	fs.BoolVar(&c.AdminInsecure, "admin-insecure", false, "Allow the admin API beyond loopback without TLS or a token.")
 	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis URL for shared rate-limit counters (redis://host:port/0); empty keeps counters in memory.")
-	fs.BoolVar(&c.RateLimitFailOpen, "ratelimit-fail-open", true, "Allow requests when Redis is unreachable (false rejects them).")
+	fs.BoolVar(&c.RateLimitFailOpen, "ratelimit-fail-open", false, "Allow requests while Redis is unreachable (default: refuse them; other counter errors always refuse).")
 	fs.BoolVar(&c.ExtAuthFailOpen, "extauth-fail-open", false, "Allow requests when ext_authz hits an internal error (a deny is never affected).")
 	fs.UintVar(&c.EnvoyHTTPPort, "envoy-http-port", 8080, "Port of the HTTP listener given to Envoy.")
 	fs.UintVar(&c.EnvoyHTTPSPort, "envoy-https-port", 8443, "Port of the HTTPS listener given to Envoy.")
