@@ -46,6 +46,9 @@ func (in *Instance) Placeholders() []Placeholder {
 
 // Placeholder returns the placeholder of (kind, id), if the view has one.
 func (in *Instance) Placeholder(kind, id string) (Placeholder, bool) {
+	if in.placeholders.Len() == 0 { // the usual case: spare building the key
+		return Placeholder{}, false
+	}
 	return in.placeholders.Get(kind + "\x00" + id)
 }
 

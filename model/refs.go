@@ -75,7 +75,18 @@ func Refs(m proto.Message) []Ref {
 
 func apiRefs(prefix string, a *apigwv1.Api) []Ref {
 	f := func(s string) string { return join(prefix, s) }
-	out := []Ref{ref(f("group_id"), KindGroup, &a.GroupId), ref(f("authorizer_id"), KindAuthorizer, &a.AuthorizerId)}
+	n := 4 + 2*len(a.PolicyHttps) + len(a.PolicyFunctions) + len(a.PolicyMocks) // one allocation: this runs for every API written
+	if a.GetBackendApi().GetVpcChannelInfo() != nil {
+		n++
+	}
+	if a.FuncInfo != nil {
+		n++
+	}
+	if a.MockInfo != nil {
+		n++
+	}
+	out := make([]Ref, 0, n)
+	out = append(out, ref(f("group_id"), KindGroup, &a.GroupId), ref(f("authorizer_id"), KindAuthorizer, &a.AuthorizerId))
 	rr := ref(f("response_id"), KindResponse, &a.ResponseId)
 	rr.Group = a.GroupId
 	out = append(out, rr)
