@@ -145,7 +145,9 @@ func TestRulesBetweenObjectsFollowEachBatch(t *testing.T) {
 	put("groups/g1", `{"id":"g1","name":"pets"}`)
 	put("apis/a1", `{"id":"a1","name":"get","group_id":"g1","req_method":"GET","req_uri":"/p","auth_type":"NONE","backend_type":"MOCK","mock_info":{"status_code":200}}`)
 	put("environments/e1", `{"id":"e1","name":"PROD"}`)
-	sn = waitFor(t, sub, func(sn *model.Snapshot) bool { return sn.Instance("default").API("a1") != nil && sn.Instance("default").Env("e1") != nil })
+	sn = waitFor(t, sub, func(sn *model.Snapshot) bool {
+		return sn.Instance("default").API("a1") != nil && sn.Instance("default").Env("e1") != nil
+	})
 	if o := find(sn, "throttle-bindings/b1"); o != nil {
 		t.Fatalf("b1 reported once its API, environment and policy exist: %+v (all: %+v)", o, sn.Invalid)
 	}
