@@ -22,30 +22,19 @@ type Placeholder struct {
 }
 
 // holds is what an instance holds closed because an object it needs is
-// missing or unreadable.
+// missing or unreadable. Edit keeps it up to date for what a change
+// touches (placeholderEdit and holdsFor below).
 type holds struct {
-	all  string            // every API of the instance
-	apis map[string]string // API id → reason (every environment)
-	rels map[string]string // ReleaseID → reason
-	apps map[string]string // app id → reason
-}
-
-func (in *Instance) setPlaceholders(ps []Placeholder) {
-	if len(ps) == 0 {
-		return
-	}
-	in.placeholders = make(map[[2]string]Placeholder, len(ps))
-	for _, p := range ps {
-		in.placeholders[[2]string{p.Kind, p.ID}] = p
-	}
+	all  string       // every API of the instance
+	apis pmap[string] // API id → reason (every environment)
+	rels pmap[string] // ReleaseID → reason
+	apps pmap[string] // app id → reason
 }
 
 // Placeholders returns the placeholders of the view, sorted by kind and id.
 func (in *Instance) Placeholders() []Placeholder {
-	out := make([]Placeholder, 0, len(in.placeholders))
-	for _, p := range in.placeholders {
-		out = append(out, p)
-	}
+	out := make([]Placeholder, 0, in.placeholders.Len())
+	in.placeholders.each(func(_ string, p Placeholder) bool { out = append(out, p); return true })
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Kind != out[j].Kind {
 			return out[i].Kind < out[j].Kind
@@ -57,8 +46,10 @@ func (in *Instance) Placeholders() []Placeholder {
 
 // Placeholder returns the placeholder of (kind, id), if the view has one.
 func (in *Instance) Placeholder(kind, id string) (Placeholder, bool) {
-	p, ok := in.placeholders[[2]string{kind, id}]
-	return p, ok
+	if in.placeholders.Len() == 0 { // the usual case: spare building the key
+		return Placeholder{}, false
+	}
+	return in.placeholders.Get(kind + "\x00" + id)
 }
 
 // Blocked returns why an API cannot be served in an environment with every
@@ -69,59 +60,92 @@ func (in *Instance) Placeholder(kind, id string) (Placeholder, bool) {
 // data plane then answers the API's requests with an error instead of
 // serving it with fewer restrictions.
 func (in *Instance) Blocked(apiID, envID string) string {
-	switch {
-	case in.holds.all != "":
+	if in.holds.all != "" {
 		return in.holds.all
-	case in.holds.apis[apiID] != "":
-		return in.holds.apis[apiID]
 	}
-	return in.holds.rels[ReleaseID(apiID, envID)]
+	if why := in.holds.apis.Value(apiID); why != "" {
+		return why
+	}
+	return in.holds.rels.Value(ReleaseID(apiID, envID))
 }
 
 // AppBlocked returns why calls made with an app are refused ("" when they
 // are not): the credential quota bound to it is missing or cannot be read.
-func (in *Instance) AppBlocked(appID string) string { return in.holds.apps[appID] }
+func (in *Instance) AppBlocked(appID string) string { return in.holds.apps.Value(appID) }
 
 // BlockedApps returns the ids of the apps AppBlocked refuses, sorted.
 func (in *Instance) BlockedApps() []string {
-	out := make([]string, 0, len(in.holds.apps))
-	for id := range in.holds.apps {
-		out = append(out, id)
-	}
+	out := make([]string, 0, in.holds.apps.Len())
+	in.holds.apps.each(func(id string, _ string) bool { out = append(out, id); return true })
 	sort.Strings(out)
 	return out
 }
 
 // unusable says why a referenced object cannot be used ("" when it can).
 func (in *Instance) unusable(kind, id, what string) string {
-	if in.objs[kind][id] != nil {
+	if in.Get(kind, id) != nil {
 		return ""
 	}
-	if p, ok := in.placeholders[[2]string{kind, id}]; ok {
+	if p, ok := in.Placeholder(kind, id); ok {
 		return fmt.Sprintf("%s %s cannot be read from etcd (%s)", what, id, p.Reason)
 	}
 	return fmt.Sprintf("%s %s does not exist", what, id)
 }
 
-func (in *Instance) indexHolds() {
-	// The maps stay nil (no allocation) unless something is held.
-	var h holds
-	// hold records why (API, environment) is held closed; of several
-	// reasons the view keeps the least, so that it does not depend on
-	// map order.
-	hold := func(apiID, envID, why string) {
-		if why == "" {
-			return
+// SetPlaceholder records an object that cannot be read (replacing any
+// object or placeholder of the same kind and id).
+func (e *Edit) SetPlaceholder(p Placeholder) {
+	switch {
+	case p.Kind == KindInstance:
+		if p.ID == e.in.Name {
+			e.setDef(&apigwv1.Instance{Name: e.in.Name})
 		}
-		if h.rels == nil {
-			h.rels = map[string]string{}
-		}
-		if k := ReleaseID(apiID, envID); h.rels[k] == "" || why < h.rels[k] {
-			h.rels[k] = why
+	case e.in.Get(p.Kind, p.ID) != nil:
+		e.replace(p.Kind, p.ID, e.in.Get(p.Kind, p.ID), nil)
+	}
+	old, had := e.in.Placeholder(p.Kind, p.ID)
+	e.in.placeholders.set(e.tok, p.Kind+"\x00"+p.ID, p)
+	if had {
+		e.placeholderChanged(old)
+	}
+	e.placeholderChanged(p)
+}
+
+// DeletePlaceholder removes the placeholder of (kind, id), if any.
+func (e *Edit) DeletePlaceholder(kind, id string) {
+	old, had := e.in.Placeholder(kind, id)
+	if !had {
+		return
+	}
+	e.in.placeholders.del(e.tok, kind+"\x00"+id)
+	e.placeholderChanged(old)
+}
+
+// placeholderChanged updates what a placeholder (set or removed) holds
+// closed: the APIs bound to the policy it stands for, the served APIs
+// naming the authorizer, the apps of the credential quota, or, for a
+// binding or the instance definition, what they name.
+func (e *Edit) placeholderChanged(p Placeholder) {
+	switch p.Kind {
+	case KindThrottle, KindACL, KindAuthorizer, KindAppQuota:
+		e.dependentHolds(p.Kind, p.ID)
+	case KindThrottleBinding, KindACLBinding, KindInstance:
+		e.placeholderHolds()
+		if p.APIID != "" && p.EnvID != "" {
+			e.relHold(p.APIID, p.EnvID)
 		}
 	}
-	if p, ok := in.placeholders[[2]string{KindInstance, in.Name}]; ok {
-		h.all = fmt.Sprintf("the definition of instance %s cannot be read from etcd (%s)", in.Name, p.Reason)
+}
+
+// placeholderHolds recomputes what unreadable bindings naming no
+// environment and an unreadable instance definition hold closed (from the
+// placeholders, which are few).
+func (e *Edit) placeholderHolds() {
+	in := e.in
+	var all string
+	var apis pmap[string]
+	if p, ok := in.Placeholder(KindInstance, in.Name); ok {
+		all = fmt.Sprintf("the definition of instance %s cannot be read from etcd (%s)", in.Name, p.Reason)
 	}
 	for _, p := range in.Placeholders() {
 		if p.Kind != KindThrottleBinding && p.Kind != KindACLBinding {
@@ -130,43 +154,91 @@ func (in *Instance) indexHolds() {
 		why := fmt.Sprintf("%s %s cannot be read from etcd (%s)", p.Kind, p.ID, p.Reason)
 		switch {
 		case p.APIID != "" && p.EnvID != "":
-			hold(p.APIID, p.EnvID, why)
 		case p.APIID != "":
-			if h.apis == nil {
-				h.apis = map[string]string{}
+			if why += "; it names no environment"; apis.Value(p.APIID) == "" || why < apis.Value(p.APIID) {
+				apis.set(e.tok, p.APIID, why)
 			}
-			if why += "; it names no environment"; h.apis[p.APIID] == "" || why < h.apis[p.APIID] {
-				h.apis[p.APIID] = why
-			}
-		case h.all == "":
-			h.all = why + "; it names no API"
+		case all == "":
+			all = why + "; it names no API"
 		}
 	}
-	for _, b := range each[*apigwv1.ThrottleBinding](in, KindThrottleBinding) {
-		hold(b.ApiId, b.EnvId, in.unusable(KindThrottle, b.StrategyId, "throttling policy"))
-	}
-	for _, b := range each[*apigwv1.AclBinding](in, KindACLBinding) {
-		hold(b.ApiId, b.EnvId, in.unusable(KindACL, b.AclId, "ACL policy"))
-	}
-	for _, pub := range in.served {
-		if pub.Api == nil {
-			continue
-		}
-		eachAuthorizer(pub.Api, func(id string) {
-			hold(pub.ApiId, pub.EnvId, in.unusable(KindAuthorizer, id, "custom authorizer"))
-		})
-	}
-	for _, a := range each[*apigwv1.App](in, KindApp) {
-		if a.AppQuotaId != "" {
-			if why := in.unusable(KindAppQuota, a.AppQuotaId, "credential quota"); why != "" {
-				if h.apps == nil {
-					h.apps = map[string]string{}
-				}
-				h.apps[a.Id] = why
+	in.holds.all, in.holds.apis = all, apis
+}
+
+// dependentHolds recomputes the holds that depend on (kind, id) being
+// readable: of the bindings of a policy, of the served APIs naming an
+// authorizer, of the apps of a credential quota.
+func (e *Edit) dependentHolds(kind, id string) {
+	in := e.in
+	switch kind {
+	case KindThrottle:
+		for _, bid := range in.ReferrerIDs(kind, id, KindThrottleBinding) {
+			if b := get[*apigwv1.ThrottleBinding](in, KindThrottleBinding, bid); b != nil {
+				e.relHold(b.ApiId, b.EnvId)
 			}
 		}
+	case KindACL:
+		for _, bid := range in.ReferrerIDs(kind, id, KindACLBinding) {
+			if b := get[*apigwv1.AclBinding](in, KindACLBinding, bid); b != nil {
+				e.relHold(b.ApiId, b.EnvId)
+			}
+		}
+	case KindAuthorizer:
+		for _, pid := range in.ReferrerIDs(kind, id, KindPublication) {
+			if p := get[*apigwv1.Publication](in, KindPublication, pid); p != nil && in.Served(p.ApiId, p.EnvId) == p {
+				e.relHold(p.ApiId, p.EnvId)
+			}
+		}
+	case KindAppQuota:
+		for _, aid := range in.ReferrerIDs(kind, id, KindApp) {
+			e.appHold(aid)
+		}
 	}
-	in.holds = h
+}
+
+// relHold recomputes why (API, environment) is held closed; of several
+// reasons the view keeps the least, so that it does not depend on order.
+func (e *Edit) relHold(apiID, envID string) {
+	in := e.in
+	var why string
+	hold := func(w string) {
+		if w != "" && (why == "" || w < why) {
+			why = w
+		}
+	}
+	in.placeholders.each(func(_ string, p Placeholder) bool {
+		if (p.Kind == KindThrottleBinding || p.Kind == KindACLBinding) && p.APIID == apiID && p.EnvID == envID {
+			hold(fmt.Sprintf("%s %s cannot be read from etcd (%s)", p.Kind, p.ID, p.Reason))
+		}
+		return true
+	})
+	for _, b := range bindings[*apigwv1.ThrottleBinding](in, KindThrottleBinding, apiID, envID) {
+		hold(in.unusable(KindThrottle, b.StrategyId, "throttling policy"))
+	}
+	for _, b := range bindings[*apigwv1.AclBinding](in, KindACLBinding, apiID, envID) {
+		hold(in.unusable(KindACL, b.AclId, "ACL policy"))
+	}
+	if pub := in.Served(apiID, envID); pub != nil && pub.Api != nil {
+		eachAuthorizer(pub.Api, func(id string) { hold(in.unusable(KindAuthorizer, id, "custom authorizer")) })
+	}
+	if rid := ReleaseID(apiID, envID); why != "" {
+		in.holds.rels.set(e.tok, rid, why)
+	} else {
+		in.holds.rels.del(e.tok, rid)
+	}
+}
+
+// appHold recomputes why calls with an app are refused.
+func (e *Edit) appHold(appID string) {
+	var why string
+	if a := e.in.App(appID); a != nil && a.AppQuotaId != "" {
+		why = e.in.unusable(KindAppQuota, a.AppQuotaId, "credential quota")
+	}
+	if why != "" {
+		e.in.holds.apps.set(e.tok, appID, why)
+	} else {
+		e.in.holds.apps.del(e.tok, appID)
+	}
 }
 
 // eachAuthorizer calls f with every custom authorizer an API names (the

@@ -75,7 +75,18 @@ func Refs(m proto.Message) []Ref {
 
 func apiRefs(prefix string, a *apigwv1.Api) []Ref {
 	f := func(s string) string { return join(prefix, s) }
-	out := []Ref{ref(f("group_id"), KindGroup, &a.GroupId), ref(f("authorizer_id"), KindAuthorizer, &a.AuthorizerId)}
+	n := 4 + 2*len(a.PolicyHttps) + len(a.PolicyFunctions) + len(a.PolicyMocks) // one allocation: this runs for every API written
+	if a.GetBackendApi().GetVpcChannelInfo() != nil {
+		n++
+	}
+	if a.FuncInfo != nil {
+		n++
+	}
+	if a.MockInfo != nil {
+		n++
+	}
+	out := make([]Ref, 0, n)
+	out = append(out, ref(f("group_id"), KindGroup, &a.GroupId), ref(f("authorizer_id"), KindAuthorizer, &a.AuthorizerId))
 	rr := ref(f("response_id"), KindResponse, &a.ResponseId)
 	rr.Group = a.GroupId
 	out = append(out, rr)
@@ -111,7 +122,7 @@ func apiRefs(prefix string, a *apigwv1.Api) []Ref {
 func (in *Instance) Resolve(m proto.Message) {
 	for _, r := range Refs(m) {
 		v := r.Get()
-		if v == "" || in.objs[r.Kind][v] != nil {
+		if v == "" || in.Get(r.Kind, v) != nil {
 			continue
 		}
 		if r.Kind == KindResponse {
@@ -134,29 +145,19 @@ type Referrer struct {
 func (r Referrer) String() string { return fmt.Sprintf("%s %s (%s)", r.Kind, r.ID, r.Field) }
 
 // Referrers lists the objects referencing (kind, id). Publication records
-// only count while they are current.
+// only count while they are current. It costs O(referrers): references are
+// indexed backwards.
 func (in *Instance) Referrers(kind, id string) []Referrer {
-	in.refsOnce.Do(in.buildReferrers)
-	return append([]Referrer(nil), in.referrers[[2]string{kind, id}]...)
-}
-
-// buildReferrers indexes every reference of the view once, so that
-// checking many deletions costs one pass over the instance.
-func (in *Instance) buildReferrers() {
-	in.referrers = map[[2]string][]Referrer{}
-	for _, k := range Kinds() {
-		for _, o := range in.Objects(k.Name) {
-			if p, ok := o.(*apigwv1.Publication); ok && in.Served(p.ApiId, p.EnvId) != p {
+	var out []Referrer
+	for _, r := range in.referrers(kind, id) {
+		if r.Kind == KindPublication {
+			if p, ok := in.Get(KindPublication, r.ID).(*apigwv1.Publication); !ok || in.Served(p.ApiId, p.EnvId) != p {
 				continue
 			}
-			for _, r := range Refs(o) {
-				if v := r.Get(); v != "" {
-					key := [2]string{r.Kind, v}
-					in.referrers[key] = append(in.referrers[key], Referrer{Kind: k.Name, ID: IDOf(o), Field: r.Field})
-				}
-			}
 		}
+		out = append(out, r)
 	}
+	return out
 }
 
 // Check verifies the rules that involve other objects, for objects already

@@ -68,18 +68,12 @@ func BuildStored(name string, objs []proto.Message, placeholders []Placeholder, 
 		}
 	}
 	for kind, objs := range in.objs {
-		for id, o := range objs {
-			if p, ok := o.(*apigwv1.Publication); ok && in.Served(p.ApiId, p.EnvId) != p {
-				continue // retained records may name objects deleted since
+		objs.each(func(id string, o proto.Message) bool {
+			if reason := in.refProblem(o); reason != "" {
+				problems = append(problems, StoredProblem{Kind: kind, ID: id, Reason: reason})
 			}
-			var vs Violations
-			c := newChecker(&vs, "")
-			in.checkRefs(c, o)
-			in.checkKinds(c, o)
-			if len(vs) > 0 {
-				problems = append(problems, StoredProblem{Kind: kind, ID: id, Reason: vs.Err().Error()})
-			}
-		}
+			return true
+		})
 	}
 	sort.Slice(problems, func(i, j int) bool {
 		if problems[i].Kind != problems[j].Kind {
@@ -100,11 +94,12 @@ func (in *Instance) uniquenessLosers() map[[2]string]Violations {
 	}
 	byKey := map[string][]owner{}
 	for kind, objs := range in.objs {
-		for id, o := range objs {
+		objs.each(func(id string, o proto.Message) bool {
 			for _, k := range in.uniqueKeys(o) {
 				byKey[k.key] = append(byKey[k.key], owner{kind: kind, id: id, key: k})
 			}
-		}
+			return true
+		})
 	}
 	losers := map[[2]string]Violations{}
 	for _, owners := range byKey {
@@ -112,7 +107,7 @@ func (in *Instance) uniquenessLosers() map[[2]string]Violations {
 			continue
 		}
 		for i := range owners {
-			owners[i].rev = revisionOf(in.objs[owners[i].kind][owners[i].id])
+			owners[i].rev = revisionOf(in.Get(owners[i].kind, owners[i].id))
 		}
 		sort.Slice(owners, func(i, j int) bool {
 			a, b := owners[i], owners[j]
@@ -135,7 +130,21 @@ func (in *Instance) uniquenessLosers() map[[2]string]Violations {
 			losers[k] = vs
 		}
 	}
+	for _, vs := range losers {
+		sortViolations(vs)
+	}
 	return losers
+}
+
+// sortViolations orders the violations of a uniqueness loser by field,
+// so that its report does not depend on the order keys were visited in.
+func sortViolations(vs Violations) {
+	sort.SliceStable(vs, func(i, j int) bool {
+		if vs[i].Field != vs[j].Field {
+			return vs[i].Field < vs[j].Field
+		}
+		return vs[i].Description < vs[j].Description
+	})
 }
 
 // dropLosers returns objs without the losers, each replaced by its earlier
@@ -164,6 +173,24 @@ func dropLosers(objs []proto.Message, losers map[[2]string]Violations, prev func
 	return keep, subs
 }
 
+// refProblem says which references of an object of the view resolve to
+// nothing or to an object of the wrong type ("" when none). Retained
+// publication records that are not current are not checked: they may name
+// objects deleted since.
+func (in *Instance) refProblem(o proto.Message) string {
+	if p, ok := o.(*apigwv1.Publication); ok && in.Served(p.ApiId, p.EnvId) != p {
+		return ""
+	}
+	var vs Violations
+	c := newChecker(&vs, "")
+	in.checkRefs(c, o)
+	in.checkKinds(c, o)
+	if len(vs) == 0 {
+		return ""
+	}
+	return vs.Err().Error()
+}
+
 // checkRefs reports references of m that resolve to nothing.
 func (in *Instance) checkRefs(c checker, m proto.Message) {
 	for _, r := range Refs(m) {
@@ -177,7 +204,7 @@ func (in *Instance) checkRefs(c checker, m proto.Message) {
 			}
 			continue
 		}
-		if in.objs[r.Kind][v] == nil {
+		if in.Get(r.Kind, v) == nil {
 			c.add(r.Field, "%s %q does not exist", r.Kind, v)
 		}
 	}

@@ -56,24 +56,12 @@ func (in *Instance) uniqueKeys(m proto.Message) []uniqueKey {
 
 // checkUnique reports natural keys of m that another object also has.
 func (in *Instance) checkUnique(c checker, m proto.Message) {
-	in.uniqOnce.Do(in.buildUnique)
 	self := [2]string{KindOf(m).Name, IDOf(m)}
 	for _, k := range in.uniqueKeys(m) {
-		for _, owner := range in.uniq[k.key] {
+		for _, owner := range in.uniq.Value(k.key) {
 			if owner != self {
 				c.add(k.field, "%s is already used by %s %s", k.what, owner[0], owner[1])
 				break
-			}
-		}
-	}
-}
-
-func (in *Instance) buildUnique() {
-	in.uniq = map[string][][2]string{}
-	for kind, objs := range in.objs {
-		for id, o := range objs {
-			for _, k := range in.uniqueKeys(o) {
-				in.uniq[k.key] = append(in.uniq[k.key], [2]string{kind, id})
 			}
 		}
 	}
@@ -94,7 +82,8 @@ func (in *Instance) checkQuotas(c checker, m proto.Message) {
 		over("", in.Count(KindEnvironment), q.Environments, "environments")
 	case *apigwv1.Api:
 		over("", in.Count(KindAPI), q.Apis, "APIs")
-		over("group_id", in.apisIn[v.GroupId], q.ApisPerGroup, "APIs per group")
+		n := in.ReferrerCount(KindGroup, v.GroupId, KindAPI)
+		over("group_id", n, q.ApisPerGroup, "APIs per group")
 	case *apigwv1.EnvVariable:
 		over("", len(in.EnvVars(v.GroupId, v.EnvId)), q.VariablesPerEnv, "variables per group and environment")
 	case *apigwv1.App:
@@ -113,8 +102,8 @@ func (in *Instance) checkQuotas(c checker, m proto.Message) {
 		over("", in.Count(KindCertificate), q.Certificates, "certificates")
 	case *apigwv1.GatewayResponse:
 		n := 0
-		for _, r := range in.responses[v.GroupId] {
-			if r.Name != DefaultResponse {
+		for _, id := range in.ReferrerIDs(KindGroup, v.GroupId, KindResponse) {
+			if r, ok := in.Get(KindResponse, id).(*apigwv1.GatewayResponse); ok && r.Name != DefaultResponse {
 				n++
 			}
 		}

@@ -294,28 +294,28 @@ func (t *tx) delete(kind, id string) error {
 		return fmt.Errorf("instance default %w: it always exists", model.ErrImmutable)
 	case kind == model.KindInstance:
 		for _, k := range model.Kinds() {
-			if k.Name != model.KindInstance && len(t.objects(k.Name)) > 0 && !(k.Name == model.KindEnvironment && len(t.objects(k.Name)) == 1) {
+			if n := t.view().Count(k.Name); k.Name != model.KindInstance && n > 0 && !(k.Name == model.KindEnvironment && n == 1) {
 				return fmt.Errorf("instance %s still holds %s objects; delete them first: %w", id, k.Name, model.ErrInUse)
 			}
 		}
 	}
-	owned := map[string]func(proto.Message) bool{}
+	// What the object owns references it: its referrers of the owned kinds.
+	var owned []string
 	switch kind {
 	case model.KindAPI:
-		byAPI := func(m proto.Message) bool { v, _ := fieldString(m, "api_id"); return v == id }
-		for _, k := range []string{model.KindPublication, model.KindRelease, model.KindThrottleBinding, model.KindACLBinding, model.KindAppAuth} {
-			owned[k] = byAPI
-		}
+		owned = []string{model.KindPublication, model.KindRelease, model.KindThrottleBinding, model.KindACLBinding, model.KindAppAuth}
 	case model.KindGroup:
-		byGroup := func(m proto.Message) bool { v, _ := fieldString(m, "group_id"); return v == id }
-		owned[model.KindEnvVariable], owned[model.KindResponse] = byGroup, byGroup
+		owned = []string{model.KindEnvVariable, model.KindResponse}
 	case model.KindEnvironment:
-		owned[model.KindEnvVariable] = func(m proto.Message) bool { v, _ := fieldString(m, "env_id"); return v == id }
+		owned = []string{model.KindEnvVariable}
 	}
-	for k, match := range owned {
-		for _, m := range t.objects(k) {
-			if match(m) {
-				t.remove(k, model.IDOf(m))
+	field := map[string]string{model.KindAPI: "api_id", model.KindGroup: "group_id", model.KindEnvironment: "env_id"}[kind]
+	for _, k := range owned {
+		for _, oid := range t.view().ReferrerIDs(kind, id, k) {
+			if m := t.get(k, oid); m != nil {
+				if v, _ := fieldString(m, field); v == id {
+					t.remove(k, oid)
+				}
 			}
 		}
 	}

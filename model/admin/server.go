@@ -1,8 +1,9 @@
 // Package admin implements the gRPC AdminService: create, read, update and
 // delete of every resource, atomic apply, publishing, bindings and status.
-// Every write loads the instance at one etcd revision, applies the change
-// to an in-memory view, validates it completely and commits it in one
-// guarded transaction; a concurrent change makes it retry.
+// Every write loads the instance at one etcd revision, stages the change
+// into a view derived from it, checks what it touches and what references
+// that, and commits it in one transaction guarded on exactly those keys;
+// a concurrent change makes it retry.
 package admin
 
 import (
@@ -27,6 +28,9 @@ type Server struct {
 	now    func() time.Time
 	newID  func() string
 	secret func(n int) string
+	// beforeCommit, when set, runs between a write's load and its commit
+	// (tests interleave concurrent writers there).
+	beforeCommit func(attempt int)
 }
 
 var _ adminv1.AdminServiceServer = (*Server)(nil)
@@ -69,14 +73,24 @@ func (s *Server) mutate(ctx context.Context, instance string, dryRun bool, fn fu
 			return nil, err
 		}
 		t := newTx(s, base)
-		if err := fn(t); err != nil {
-			return nil, err
+		err = fn(t)
+		if err == nil {
+			err = t.finish()
 		}
-		if err := t.finish(); err != nil {
-			return nil, err
+		if err != nil {
+			// A refusal computed from a view that missed another replica's
+			// write is retried against the newer state.
+			if current, cerr := s.store.Current(ctx, base); cerr != nil || current || ctx.Err() != nil {
+				return nil, err
+			}
+			lastErr = err
+			continue
 		}
 		if dryRun || t.change.Empty() {
 			return t, nil
+		}
+		if s.beforeCommit != nil {
+			s.beforeCommit(attempt)
 		}
 		rev, err := s.store.Commit(ctx, base, &t.change)
 		if errors.Is(err, model.ErrConflict) {

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 
 	"google.golang.org/protobuf/proto"
@@ -16,75 +17,74 @@ type objKey [2]string // kind, id
 
 func keyOf(m proto.Message) objKey { return objKey{model.KindOf(m).Name, model.IDOf(m)} }
 
-// tx stages the changes of one admin operation over the instance as loaded.
+// tx stages the changes of one admin operation over the instance as
+// loaded. Staged changes go into a live view derived from the loaded one
+// (model.Edit, O(change)), so every lookup of the operation sees them.
 type tx struct {
-	s        *Server
-	base     *store.Loaded
-	puts     map[objKey]proto.Message
-	order    []objKey
-	fields   map[objKey]string // field prefix of each staged object in the request
-	deleted  map[objKey]bool
+	s       *Server
+	base    *store.Loaded
+	edit    *model.Edit
+	puts    map[objKey]proto.Message
+	order   []objKey
+	fields  map[objKey]string // field prefix of each staged object in the request
+	deleted map[objKey]bool
+	// reads are loaded objects the change was computed from besides what
+	// it writes and references; the commit is guarded on them too.
+	reads    map[objKey]bool
 	vs       model.Violations
 	change   store.Change
-	view     *model.Instance // final view, set by finish
+	final    *model.Instance // final view, set by finish
 	revision int64
-	reveal   map[string]bool       // secret values created by this call
-	ix       map[string]*kindIndex // by kind, built on first use (txindex.go)
-	lim      *model.Limits         // limits of limDef
-	limDef   *apigwv1.Instance
+	reveal   map[string]bool // secret values created by this call
+	lim      *model.Limits   // limits of limCfg
+	limCfg   *apigwv1.InstanceConfig
 }
 
 func newTx(s *Server, base *store.Loaded) *tx {
-	return &tx{s: s, base: base, puts: map[objKey]proto.Message{}, fields: map[objKey]string{}, deleted: map[objKey]bool{}, reveal: map[string]bool{}}
+	return &tx{s: s, base: base, edit: base.Instance.Edit(), puts: map[objKey]proto.Message{}, fields: map[objKey]string{},
+		deleted: map[objKey]bool{}, reads: map[objKey]bool{}, reveal: map[string]bool{}}
 }
 
 // in is the instance as loaded.
 func (t *tx) in() *model.Instance { return t.base.Instance }
 
+// view is the instance with the changes staged so far.
+func (t *tx) view() *model.Instance {
+	if t.final != nil {
+		return t.final
+	}
+	return t.edit.View()
+}
+
 // limits are the instance's limits (a staged instance object wins).
 func (t *tx) limits() model.Limits {
-	def := t.in().Def
-	if m, ok := t.puts[objKey{model.KindInstance, t.in().Name}]; ok {
-		def = m.(*apigwv1.Instance)
-	}
-	if t.limDef != def || t.lim == nil { // computed once per instance object
-		lim := model.InstanceLimits(model.EffectiveConfig(def))
-		t.lim, t.limDef = &lim, def
+	if cfg := t.view().Config; t.lim == nil || t.limCfg != cfg { // computed once per instance object
+		lim := model.InstanceLimits(cfg)
+		t.lim, t.limCfg = &lim, cfg
 	}
 	return *t.lim
 }
 
 // get returns the current (staged or stored) object, or nil.
 func (t *tx) get(kind, id string) proto.Message {
-	k := objKey{kind, id}
-	if t.deleted[k] {
+	if t.deleted[objKey{kind, id}] {
 		return nil
 	}
-	if m, ok := t.puts[k]; ok {
-		return m
+	if kind == model.KindInstance {
+		if id == t.in().Name {
+			return t.view().Def
+		}
+		return nil
 	}
-	if kind == model.KindInstance && id == t.in().Name {
-		return t.in().Def
-	}
-	return t.in().Get(kind, id)
+	return t.view().Get(kind, id)
 }
 
-// objects returns every current object of a kind (staged ones included).
-func (t *tx) objects(kind string) []proto.Message {
-	var out []proto.Message
-	for _, m := range t.in().Objects(kind) {
-		k := keyOf(m)
-		if !t.deleted[k] && t.puts[k] == nil {
-			out = append(out, m)
-		}
-	}
-	for _, k := range t.order {
-		if k[0] == kind && !t.deleted[k] {
-			out = append(out, t.puts[k])
-		}
-	}
-	return out
-}
+// objects returns every current object of a kind (staged ones included),
+// sorted by id.
+func (t *tx) objects(kind string) []proto.Message { return t.view().Objects(kind) }
+
+// read records that the change depends on a loaded object.
+func (t *tx) read(kind, id string) { t.reads[objKey{kind, id}] = true }
 
 // find resolves an id or unique name of a kind.
 func (t *tx) find(kind, ref string) (proto.Message, error) {
@@ -94,14 +94,14 @@ func (t *tx) find(kind, ref string) (proto.Message, error) {
 	if m := t.get(kind, ref); m != nil {
 		return m, nil
 	}
-	hits := t.named(kind, ref)
-	switch len(hits) {
+	switch ids := t.view().Named(kind, ref); len(ids) {
 	case 0:
 		return nil, fmt.Errorf("%s %s: %w", kind, model.Excerpt(ref), model.ErrNotFound)
 	case 1:
-		return hits[0], nil
+		return t.get(kind, ids[0]), nil
+	default:
+		return nil, fmt.Errorf("%s %s names %d objects; use the id: %w", kind, model.Excerpt(ref), len(ids), model.ErrAmbiguous)
 	}
-	return nil, fmt.Errorf("%s %s names %d objects; use the id: %w", kind, model.Excerpt(ref), len(hits), model.ErrAmbiguous)
 }
 
 // resolve rewrites references given by name into ids.
@@ -112,8 +112,10 @@ func (t *tx) resolve(m proto.Message) {
 			continue
 		}
 		if r.Kind == model.KindResponse {
-			if o := t.byNaturalKey(&apigwv1.GatewayResponse{GroupId: r.Group, Name: v}); o != nil {
-				r.Set(model.IDOf(o))
+			for _, id := range t.view().ReferrerIDs(model.KindGroup, r.Group, model.KindResponse) {
+				if g, ok := t.get(model.KindResponse, id).(*apigwv1.GatewayResponse); ok && g.Name == v {
+					r.Set(g.Id)
+				}
 			}
 			continue
 		}
@@ -129,18 +131,17 @@ func (t *tx) stage(m proto.Message, field string) {
 	model.Normalize(m)
 	t.vs.Merge(field, model.Validate(m, t.limits()))
 	k := keyOf(m)
-	t.indexPut(m)
 	if _, ok := t.puts[k]; !ok {
 		t.order = append(t.order, k)
 	}
 	delete(t.deleted, k)
 	t.puts[k] = m
 	t.fields[k] = field
+	t.edit.Put(m)
 }
 
 // remove records a deletion.
 func (t *tx) remove(kind, id string) {
-	t.indexRemove(kind, id)
 	k := objKey{kind, id}
 	if _, ok := t.puts[k]; ok {
 		delete(t.puts, k)
@@ -152,6 +153,7 @@ func (t *tx) remove(kind, id string) {
 		}
 	}
 	t.deleted[k] = true
+	t.edit.Delete(kind, id)
 }
 
 // stamp sets the create and update times of an object being written.
@@ -166,8 +168,11 @@ func (t *tx) stamp(m, old proto.Message) {
 	meta.UpdateTime = now
 }
 
-// finish builds the final view, checks references, uniqueness and quotas of
-// every staged object and that no deleted object is still referenced.
+// finish checks references, uniqueness and quotas of every staged object
+// and that no deleted object is still referenced, all against the final
+// view, and lists what the commit writes and is guarded on: the written
+// keys, the loaded objects the staged ones reference, and the recorded
+// reads. Nothing else of the instance is read or checked.
 func (t *tx) finish() error {
 	var puts []proto.Message
 	for _, k := range t.order {
@@ -179,21 +184,39 @@ func (t *tx) finish() error {
 			dels = append(dels, [2]string(k))
 		}
 	}
-	t.view = t.in().With(puts, dels)
+	sort.Slice(dels, func(i, j int) bool { return dels[i][0]+"/"+dels[i][1] < dels[j][0]+"/"+dels[j][1] })
+	t.final = t.edit.Done()
 	for _, m := range puts {
-		t.vs.Merge(t.fields[keyOf(m)], t.view.Check(m))
+		t.vs.Merge(t.fields[keyOf(m)], t.final.Check(m))
 	}
 	if err := t.vs.Err(); err != nil {
 		return err
 	}
 	for _, d := range dels {
-		if refs := t.view.Referrers(d[0], d[1]); len(refs) > 0 {
+		if refs := t.final.Referrers(d[0], d[1]); len(refs) > 0 {
 			return &inUseError{subject: d[0] + " " + d[1], referrers: refs}
 		}
 	}
-	t.change.Puts = append(t.change.Puts, puts...)
+	reads := map[objKey]bool{}
+	for k := range t.reads {
+		reads[k] = true
+	}
+	for _, m := range puts {
+		t.change.Puts = append(t.change.Puts, m)
+		for _, r := range model.Refs(m) {
+			if v := r.Get(); v != "" {
+				reads[objKey{r.Kind, v}] = true
+			}
+		}
+	}
 	for _, d := range dels {
 		t.change.Deletes = append(t.change.Deletes, store.ObjectID{Kind: model.KindByName(d[0]), ID: d[1]})
+	}
+	for k := range reads {
+		if _, written := t.puts[k]; written || t.deleted[k] || t.in().Get(k[0], k[1]) == nil {
+			continue
+		}
+		t.change.Reads = append(t.change.Reads, store.ObjectID{Kind: model.KindByName(k[0]), ID: k[1]})
 	}
 	return nil
 }
@@ -203,5 +226,14 @@ func (t *tx) stampVersions(rev int64) {
 	v := strconv.FormatInt(rev, 10)
 	for _, m := range t.change.Puts {
 		model.MetaOf(m).ResourceVersion = v
+	}
+}
+
+// reserve sizes the staging of a transaction that will write about n
+// objects (an apply), sparing the maps' growth.
+func (t *tx) reserve(n int) {
+	if len(t.puts) == 0 && n > 8 {
+		t.puts, t.fields = make(map[objKey]proto.Message, n), make(map[objKey]string, n)
+		t.order = make([]objKey, 0, n)
 	}
 }

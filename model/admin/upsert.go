@@ -88,13 +88,34 @@ func describe(m proto.Message) string {
 }
 
 // existing finds the stored object m replaces: by id, or else (apply and
-// update) by its natural key.
+// update) by its natural key among the objects that can share it (those
+// of the same name, or the bindings of the same API).
 func (t *tx) existing(m proto.Message, mode upsertMode) (proto.Message, error) {
 	k := model.KindOf(m)
 	if id := model.IDOf(m); id != "" {
 		return t.get(k.Name, id), nil
 	}
-	return t.byNaturalKey(m), nil
+	key := naturalKey(m)
+	if key == "" {
+		return nil, nil
+	}
+	var ids []string
+	switch v := m.(type) {
+	case *apigwv1.ThrottleBinding:
+		ids = t.view().ReferrerIDs(model.KindAPI, v.ApiId, k.Name)
+	case *apigwv1.AclBinding:
+		ids = t.view().ReferrerIDs(model.KindAPI, v.ApiId, k.Name)
+	case *apigwv1.AppAuth:
+		ids = t.view().ReferrerIDs(model.KindAPI, v.ApiId, k.Name)
+	default:
+		ids = t.view().Named(k.Name, model.NameOf(m))
+	}
+	for _, id := range ids {
+		if o := t.get(k.Name, id); o != nil && naturalKey(o) == key {
+			return o, nil
+		}
+	}
+	return nil, nil
 }
 
 // naturalKey identifies objects given without an id (declarative apply).
@@ -204,8 +225,7 @@ func (t *tx) generate(m proto.Message) {
 func (t *tx) derive(m proto.Message) {
 	switch v := m.(type) {
 	case *apigwv1.ApiGroup:
-		cfg := model.EffectiveConfig(t.in().Def)
-		v.SlDomain = model.DebugDomain(v.Id, cfg)
+		v.SlDomain = model.DebugDomain(v.Id, t.view().Config)
 		v.SlDomains = []string{v.SlDomain}
 	case *apigwv1.Certificate:
 		model.FillCertificateInfo(v)

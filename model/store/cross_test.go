@@ -91,3 +91,77 @@ func TestRulesBetweenObjectsAreCheckedOnRead(t *testing.T) {
 		t.Fatal("fixed environment not served")
 	}
 }
+
+// The watcher re-checks the rules between objects per batch, for what the
+// batch affects: deleting the first of two environments named TEST serves
+// the second and clears its report; a binding whose policy appears later
+// is no longer reported; renaming a group into a taken name leaves the
+// group's APIs served (the earlier version stays) without reporting them.
+func TestRulesBetweenObjectsFollowEachBatch(t *testing.T) {
+	_, cli := storetest.Etcd(t, "")
+	s := storetest.Store(t, cli)
+	feed := model.NewFeed()
+	wctx, cancel := context.WithCancel(ctx(t))
+	defer cancel()
+	go func() { _ = s.Watch(wctx, feed) }()
+	sub := feed.Subscribe(wctx)
+	put := func(key, value string) {
+		t.Helper()
+		if _, err := cli.Put(ctx(t), store.InstancePrefix("default")+key, value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	find := func(sn *model.Snapshot, suffix string) *model.InvalidObject {
+		for i, o := range sn.Invalid {
+			if strings.HasSuffix(o.Key, suffix) {
+				return &sn.Invalid[i]
+			}
+		}
+		return nil
+	}
+
+	put("environments/e1", `{"id":"e1","name":"TEST"}`)
+	put("environments/e2", `{"id":"e2","name":"TEST"}`)
+	put("throttle-bindings/b1", `{"id":"b1","api_id":"a1","env_id":"e1","strategy_id":"t1"}`)
+	waitFor(t, sub, func(sn *model.Snapshot) bool {
+		return find(sn, "environments/e2") != nil && find(sn, "throttle-bindings/b1") != nil
+	})
+
+	if _, err := cli.Delete(ctx(t), store.InstancePrefix("default")+"environments/e1"); err != nil {
+		t.Fatal(err)
+	}
+	sn := waitFor(t, sub, func(sn *model.Snapshot) bool { return sn.Instance("default").Env("e1") == nil })
+	if got := sn.Instance("default").EnvByName("TEST").GetId(); got != "e2" {
+		t.Fatalf("TEST is %q after deleting e1, want e2", got)
+	}
+	if o := find(sn, "environments/e2"); o != nil {
+		t.Fatalf("e2 still reported: %+v", o)
+	}
+	if o := find(sn, "throttle-bindings/b1"); o == nil || !strings.Contains(o.Reason, "env_id") {
+		t.Fatalf("b1 must now name its missing environment: %+v", o)
+	}
+
+	put("throttles/t1", `{"id":"t1","name":"limit_t1","api_call_limits":10,"time_interval":1,"time_unit":"SECOND"}`)
+	put("groups/g1", `{"id":"g1","name":"pets"}`)
+	put("apis/a1", `{"id":"a1","name":"get","group_id":"g1","req_method":"GET","req_uri":"/p","auth_type":"NONE","backend_type":"MOCK","mock_info":{"status_code":200}}`)
+	put("environments/e1", `{"id":"e1","name":"PROD"}`)
+	sn = waitFor(t, sub, func(sn *model.Snapshot) bool {
+		return sn.Instance("default").API("a1") != nil && sn.Instance("default").Env("e1") != nil
+	})
+	if o := find(sn, "throttle-bindings/b1"); o != nil {
+		t.Fatalf("b1 reported once its API, environment and policy exist: %+v (all: %+v)", o, sn.Invalid)
+	}
+
+	put("groups/g2", `{"id":"g2","name":"cats"}`)
+	put("groups/g1", `{"id":"g1","name":"cats"}`)
+	sn = waitFor(t, sub, func(sn *model.Snapshot) bool { return find(sn, "groups/g1") != nil })
+	in := sn.Instance("default")
+	if in.Group("g1").GetName() != "pets" || in.API("a1") == nil {
+		t.Fatalf("g1 served as %q, a1=%v; want its earlier version and its API", in.Group("g1").GetName(), in.API("a1"))
+	}
+	for _, o := range sn.Invalid {
+		if !strings.HasSuffix(o.Key, "groups/g1") {
+			t.Fatalf("only g1 should be reported: %+v", sn.Invalid)
+		}
+	}
+}

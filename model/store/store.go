@@ -121,6 +121,10 @@ func (s *Store) loadEtcd(ctx context.Context, instance string) (*Loaded, error) 
 type Change struct {
 	Puts    []proto.Message
 	Deletes []ObjectID
+	// Reads are loaded objects the change was computed from (the objects
+	// the written ones reference, the draft a publication copies); the
+	// commit fails if any of them changed since the load.
+	Reads []ObjectID
 }
 
 // ObjectID names a stored object.
@@ -135,41 +139,50 @@ func (c *Change) Empty() bool { return len(c.Puts) == 0 && len(c.Deletes) == 0 }
 // ErrTooLarge is returned when etcd refuses a transaction for its size.
 var ErrTooLarge = errors.New("the change is too large for one etcd transaction; raise etcd's --max-txn-ops and --max-request-bytes")
 
-// Commit writes a change atomically, provided nothing in the instance
-// changed since base was loaded; otherwise it returns model.ErrConflict.
+// Commit writes a change atomically, provided that since base was loaded
+// no other admin write reached the instance (its generation key) and none
+// of the keys the change writes or reads changed, whoever wrote them;
+// otherwise it returns model.ErrConflict. The guard names each of those
+// keys: its cost grows with the change, not with the instance.
 func (s *Store) Commit(ctx context.Context, base *Loaded, ch *Change) (int64, error) {
 	inst := base.Instance.Name
 	if err := checkKeys(inst, ch); err != nil {
 		return 0, err
 	}
 	ops := make([]clientv3.Op, 0, len(ch.Puts)+len(ch.Deletes)+1)
+	g := base.guard()
+	g.key(InstanceKey(inst), base.stored(model.KindByName(model.KindInstance), inst))
 	for _, m := range ch.Puts {
 		k := model.KindOf(m)
 		v, err := s.codec.Encode(m)
 		if err != nil {
 			return 0, fmt.Errorf("encode %s %s: %w", k.Name, model.IDOf(m), err)
 		}
-		ops = append(ops, clientv3.OpPut(ObjectKey(inst, k, model.IDOf(m)), string(v)))
+		key := ObjectKey(inst, k, model.IDOf(m))
+		g.key(key, base.stored(k, model.IDOf(m)))
+		ops = append(ops, clientv3.OpPut(key, string(v)))
 	}
 	for _, d := range ch.Deletes {
-		ops = append(ops, clientv3.OpDelete(ObjectKey(inst, d.Kind, d.ID)))
+		key := ObjectKey(inst, d.Kind, d.ID)
+		g.key(key, base.stored(d.Kind, d.ID))
+		ops = append(ops, clientv3.OpDelete(key))
+	}
+	for _, r := range ch.Reads {
+		g.key(ObjectKey(inst, r.Kind, r.ID), base.stored(r.Kind, r.ID))
 	}
 	ops = append(ops, clientv3.OpPut(GenerationKey(inst), strconv.FormatInt(base.gen+1, 10)))
+	cmps := append([]clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(GenerationKey(inst)), "=", base.genRev)}, g.cmps...)
 	cctx, cancel := s.callContext(ctx)
 	defer cancel()
 	started := time.Now()
-	resp, err := s.cli.Txn(cctx).If(
-		clientv3.Compare(clientv3.ModRevision(GenerationKey(inst)), "=", base.genRev),
-		clientv3.Compare(clientv3.ModRevision(InstancePrefix(inst)), "<", base.Revision+1).WithPrefix(),
-		clientv3.Compare(clientv3.ModRevision(InstanceKey(inst)), "<", base.Revision+1),
-	).Then(ops...).Commit()
+	resp, err := s.cli.Txn(cctx).If(cmps...).Then(ops...).Commit()
 	if err := s.unavailable(ctx, err, true, started); err != nil {
 		if errors.Is(err, model.ErrUnavailable) {
 			s.m.commits.WithLabelValues("error").Inc()
 			return 0, err
 		}
 		if errors.Is(err, rpctypes.ErrTooManyOps) || errors.Is(err, rpctypes.ErrRequestTooLarge) || strings.Contains(err.Error(), "too many operations") {
-			return 0, fmt.Errorf("%w (%d operations): %v", ErrTooLarge, len(ops), err)
+			return 0, fmt.Errorf("%w (%d operations, %d comparisons): %v", ErrTooLarge, len(ops), len(cmps), err)
 		}
 		s.m.commits.WithLabelValues("error").Inc()
 		return 0, fmt.Errorf("write to etcd: %w", err)
@@ -181,7 +194,7 @@ func (s *Store) Commit(ctx context.Context, base *Loaded, ch *Change) (int64, er
 	}
 	s.m.commits.WithLabelValues("ok").Inc()
 	s.commitTimes.commit(resp.Header.Revision, time.Now(), s.m.watchDelay)
-	s.log.Debug("committed", "instance", inst, "puts", len(ch.Puts), "deletes", len(ch.Deletes), "revision", resp.Header.Revision)
+	s.log.Debug("committed", "instance", inst, "puts", len(ch.Puts), "deletes", len(ch.Deletes), "guarded_keys", len(cmps), "revision", resp.Header.Revision)
 	return resp.Header.Revision, nil
 }
 
@@ -196,6 +209,91 @@ func checkKeys(inst string, ch *Change) error {
 		vs.Merge(d.Kind.Name, model.CheckKeyID(d.Kind, d.ID))
 	}
 	return vs.Err()
+}
+
+// Current reports whether no admin write reached the instance since base
+// was loaded (one read of its generation key). A write that fails against
+// a watched view asks before reporting the failure: the view may lag
+// behind another replica's write, which a retry then sees.
+func (s *Store) Current(ctx context.Context, base *Loaded) (bool, error) {
+	cctx, cancel := s.callContext(ctx)
+	defer cancel()
+	started := time.Now()
+	resp, err := s.cli.Get(cctx, GenerationKey(base.Instance.Name))
+	if err := s.unavailable(ctx, err, false, started); err != nil {
+		return false, fmt.Errorf("read generation of instance %q: %w", base.Instance.Name, err)
+	}
+	var modRev int64
+	if len(resp.Kvs) == 1 {
+		modRev = resp.Kvs[0].ModRevision
+	}
+	if modRev == base.genRev {
+		return true, nil
+	}
+	s.cache.saw(resp.Header.Revision)
+	return false, nil
+}
+
+// stored returns the loaded object of a kind and id (the instance object
+// only when it is stored), or nil.
+func (l *Loaded) stored(k *model.Kind, id string) proto.Message {
+	if k.Name == model.KindInstance {
+		if id == l.Instance.Name && l.Instance.Def.GetMeta().GetResourceVersion() != "" {
+			return l.Instance.Def
+		}
+		return nil
+	}
+	return l.Instance.Get(k.Name, id)
+}
+
+// guard collects one ModRevision comparison per key: the key's revision
+// as loaded, 0 for a key that did not exist.
+type guard struct {
+	l       *Loaded
+	invalid map[string]int64
+	seen    map[string]bool
+	cmps    []clientv3.Cmp
+}
+
+func (l *Loaded) guard() *guard {
+	g := &guard{l: l, invalid: map[string]int64{}, seen: map[string]bool{}}
+	for _, o := range l.Invalid {
+		// A key can be listed twice: its unusable current value, and
+		// the older good version in force breaking a rule between
+		// objects. The current value has the higher revision.
+		g.invalid[o.Key] = max(g.invalid[o.Key], o.ModRevision)
+	}
+	return g
+}
+
+func (g *guard) key(key string, loaded proto.Message) {
+	if g.seen[key] {
+		return
+	}
+	g.seen[key] = true
+	g.cmps = append(g.cmps, clientv3.Compare(clientv3.ModRevision(key), "=", g.modRevision(key, loaded)))
+}
+
+// modRevision is the ModRevision of key at the load: that of its unusable
+// current value when it has one (the object in the view is then an older
+// good version), else the loaded object's resource_version, else 0.
+func (g *guard) modRevision(key string, loaded proto.Message) int64 {
+	if r, ok := g.invalid[key]; ok {
+		return r
+	}
+	if r, ok := g.l.ModRevisions[key]; ok {
+		return r
+	}
+	if loaded == nil {
+		return 0
+	}
+	r := loaded.ProtoReflect()
+	fd := r.Descriptor().Fields().ByName("meta")
+	if fd == nil || !r.Has(fd) {
+		return 0
+	}
+	rv, _ := strconv.ParseInt(r.Get(fd).Message().Interface().(*apigwv1.Meta).GetResourceVersion(), 10, 64)
+	return rv
 }
 
 // Instances returns every stored instance plus the built-in default.

@@ -66,13 +66,30 @@ func TestCommitDetectsConcurrentChanges(t *testing.T) {
 	if _, err := s.Commit(ctx(t), d, &store.Change{Puts: []proto.Message{group("g4", "fourth")}}); !errors.Is(err, model.ErrConflict) {
 		t.Fatalf("writer that missed a delete: got %v, want ErrConflict", err)
 	}
-	// A raw write by another tool (etcdctl) also invalidates the base.
-	e, _ := s.Load(ctx(t), "default")
-	if _, err := cli.Put(ctx(t), store.InstancePrefix("default")+"groups/raw", `{"id":"raw","name":"raw-group"}`); err != nil {
-		t.Fatal(err)
+	// A raw write by another tool (etcdctl) to a key the change writes, or
+	// to one it was computed from, invalidates the base too.
+	rawPut := func(id, name string) {
+		t.Helper()
+		if _, err := cli.Put(ctx(t), store.InstancePrefix("default")+"groups/"+id, fmt.Sprintf(`{"id":%q,"name":%q}`, id, name)); err != nil {
+			t.Fatal(err)
+		}
 	}
+	e, _ := s.Load(ctx(t), "default")
+	rawPut("g5", "raw-fifth")
 	if _, err := s.Commit(ctx(t), e, &store.Change{Puts: []proto.Message{group("g5", "fifth")}}); !errors.Is(err, model.ErrConflict) {
-		t.Fatalf("writer that missed a raw put: got %v, want ErrConflict", err)
+		t.Fatalf("writer that missed a raw put of the key it creates: got %v, want ErrConflict", err)
+	}
+	f, _ := s.Load(ctx(t), "default")
+	rawPut("g2", "raw-second")
+	if _, err := s.Commit(ctx(t), f, &store.Change{Puts: []proto.Message{group("g6", "sixth")}, Reads: []store.ObjectID{{Kind: k, ID: "g2"}}}); !errors.Is(err, model.ErrConflict) {
+		t.Fatalf("writer that missed a raw put of a key it read: got %v, want ErrConflict", err)
+	}
+	// A raw write elsewhere in the instance does not: the guard names the
+	// keys of the change, not the instance prefix.
+	g, _ := s.Load(ctx(t), "default")
+	rawPut("raw", "raw-group")
+	if _, err := s.Commit(ctx(t), g, &store.Change{Puts: []proto.Message{group("g7", "seventh")}, Reads: []store.ObjectID{{Kind: k, ID: "g2"}}}); err != nil {
+		t.Fatalf("writer next to an unrelated raw put: %v", err)
 	}
 }
 

@@ -215,6 +215,37 @@ func TestPublishHistoryRollbackUnpublish(t *testing.T) {
 	}
 }
 
+// publish --all is one atomic change: an API that cannot be published in
+// the environment (its variable is not defined there) keeps every other
+// API of the group unpublished too, including one listed before it.
+func TestPublishAllIsAtomic(t *testing.T) {
+	e := start(t)
+	e.must(petsYAML+`---
+kind: api
+id: 0-list-pets
+name: list_pets
+group_id: pets
+req_method: GET
+req_uri: /pets
+backend_api:
+  req_protocol: HTTP
+  url_domain: 10.1.2.3:8080
+  req_uri: /v1/pets
+`, "apply", "-f", "-")
+	r := e.run("", "publish", "--all", "--group", "pets")
+	if r.code != cli.ExitInvalid {
+		t.Fatalf("publish --all with an undefined variable in RELEASE: exit %d (%s)", r.code, r.err)
+	}
+	contains(t, "error", r.err, "nothing was changed", "api get_pet: backend_api.url_domain: variable #backend# is not defined")
+	for _, api := range []string{"get_pet", "list_pets"} {
+		contains(t, "history of "+api, e.must("", "history", api), "never been published to RELEASE")
+	}
+	out := e.must("", "publish", "--all", "--group", "pets", "--env", "TEST")
+	contains(t, "publish --all", out, "api/get_pet published to TEST", "api/list_pets published to TEST")
+	out = e.must("", "unpublish", "--all", "--group", "pets", "--env", "TEST")
+	contains(t, "unpublish --all", out, "api/get_pet unpublished from TEST", "api/list_pets unpublished from TEST")
+}
+
 func TestBindAppsAndAppCodes(t *testing.T) {
 	e := start(t)
 	e.must(petsYAML, "apply", "-f", "-")

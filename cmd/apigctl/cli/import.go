@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -30,7 +31,8 @@ name) and policies with the same name are conflicts when their definitions
 differ; --conflict says what to do: fail (default: change nothing), skip
 (keep the stored ones) or overwrite. Unknown x-apigateway-* extensions are
 warned about; invalid ones are refused with the JSON pointer of the node.
-Imported APIs are not published unless --publish is given.`,
+Imported APIs are not published unless --publish is given; then all of
+them are published in one atomic change after the import.`,
 		Example: `  apigctl import -f shop.yaml
   apigctl import -f export.json --group shop --conflict overwrite --env TEST --publish
   apigctl import -f shop.yaml --dry-run
@@ -102,12 +104,25 @@ Imported APIs are not published unless --publish is given.`,
 			if !publish || dryRun {
 				return nil
 			}
+			if len(res.APIIDs) == 0 {
+				return nil
+			}
+			names := map[string]string{}
+			for _, r := range res.Results {
+				names[r.GetId()] = r.GetName()
+			}
+			req := &adminv1.PublishBatchRequest{Instance: g.instance}
+			var labels []string
 			for _, id := range res.APIIDs {
-				p, err := c.Publish(ctx, &adminv1.PublishRequest{Instance: g.instance, ApiId: id, EnvId: env})
-				if err != nil {
-					return fmt.Errorf("imported, but publishing api %s to %s failed: %w", id, env, err)
-				}
-				fmt.Fprintf(w, "api/%s published to %s\n", p.GetPublication().GetApi().GetName(), env)
+				req.Items = append(req.Items, &adminv1.PublishBatchItem{Action: adminv1.PublishAction_PUBLISH_ACTION_PUBLISH, ApiId: id, EnvId: env})
+				labels = append(labels, cmp.Or(names[id], id))
+			}
+			pub, err := c.PublishBatch(ctx, req)
+			if err != nil {
+				return &exitError{code: classifyCode(err), err: fmt.Errorf("imported, but publishing to %s failed; none of the APIs was published:\n%s", env, batchDetails(err, labels))}
+			}
+			for _, r := range pub.GetResults() {
+				fmt.Fprintf(w, "api/%s published to %s\n", r.GetApiName(), env)
 			}
 			return nil
 		}),

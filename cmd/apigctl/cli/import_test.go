@@ -194,3 +194,39 @@ func TestMalformedImportsChangeNothing(t *testing.T) {
 		})
 	}
 }
+
+const twoOps = `swagger: "2.0"
+info: {title: pub_api, version: "1.0"}
+paths:
+  /a:
+    get:
+      operationId: aaa_first
+      responses: {default: {description: ok}}
+      x-apigateway-backend:
+        type: HTTP
+        httpEndpoints: {address: a.internal:8080, scheme: http, method: GET, path: /a}
+  /b:
+    get:
+      operationId: bbb_second
+      responses: {default: {description: ok}}
+      x-apigateway-backend:
+        type: HTTP
+        httpEndpoints: {address: '#host#:8080', scheme: http, method: GET, path: /b}
+`
+
+// import --publish publishes every imported API in one atomic change.
+func TestImportPublishIsAtomic(t *testing.T) {
+	e := start(t)
+	f := writeFile(t, t.TempDir(), "two.yaml", twoOps)
+	r := e.run("", "import", "-f", f, "--publish")
+	if r.code != cli.ExitInvalid {
+		t.Fatalf("import --publish with an undefined variable: exit %d (%s)", r.code, r.err)
+	}
+	contains(t, "error", r.err, "none of the APIs was published", "api bbb_second: backend_api.url_domain: variable #host# is not defined")
+	for _, api := range []string{"aaa_first", "bbb_second"} {
+		contains(t, "history of "+api, e.must("", "history", api), "never been published to RELEASE")
+	}
+	e.must("kind: env_variable\ngroup_id: pub_api\nenv_id: RELEASE\nvariable_name: host\nvariable_value: b.internal\n", "apply", "-f", "-")
+	out := e.must("", "import", "-f", f, "--publish")
+	contains(t, "import --publish", out, "api/aaa_first published to RELEASE", "api/bbb_second published to RELEASE")
+}

@@ -3,9 +3,14 @@ package cli
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/status"
 
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
@@ -25,30 +30,29 @@ func (t *targetFlags) add(cmd *cobra.Command, allowAll bool) {
 	}
 }
 
-// apis returns the API references of the command: the arguments, or every
-// API of the group with --all.
-func (t *targetFlags) apis(ctx context.Context, g *globals, c adminv1.AdminServiceClient, args []string) ([]string, error) {
+// apis returns the API references of the command (the arguments, or the
+// ids of every API of the group with --all) and their names for messages.
+func (t *targetFlags) apis(ctx context.Context, g *globals, c adminv1.AdminServiceClient, args []string) (refs, names []string, err error) {
 	if !t.all {
 		if len(args) == 0 {
-			return nil, usageError(fmt.Errorf("name at least one API, or use --all --group GROUP"))
+			return nil, nil, usageError(fmt.Errorf("name at least one API, or use --all --group GROUP"))
 		}
-		return args, nil
+		return args, args, nil
 	}
 	if t.group == "" || len(args) > 0 {
-		return nil, usageError(fmt.Errorf("--all needs --group and no API names"))
+		return nil, nil, usageError(fmt.Errorf("--all needs --group and no API names"))
 	}
 	rs, err := listAll(ctx, g, c, "api", listFilter{group: t.group})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var out []string
 	for _, r := range rs {
-		out = append(out, r.GetApi().GetId())
+		refs, names = append(refs, r.GetApi().GetId()), append(names, r.GetApi().GetName())
 	}
-	if len(out) == 0 {
-		return nil, &exitError{code: ExitNotFound, err: fmt.Errorf("group %s has no APIs", t.group)}
+	if len(refs) == 0 {
+		return nil, nil, &exitError{code: ExitNotFound, err: fmt.Errorf("group %s has no APIs", t.group)}
 	}
-	return out, nil
+	return refs, names, nil
 }
 
 func newPublishCmd(g *globals) *cobra.Command {
@@ -60,21 +64,27 @@ func newPublishCmd(g *globals) *cobra.Command {
 		Long: `Publish stores an immutable publication record of each API's current
 definition in the environment (environment variables resolved) and makes it
 the one served. Up to 10 records are kept per API and environment; see
-'apigctl history' and 'apigctl rollback'.`,
+'apigctl history' and 'apigctl rollback'. The APIs named (or all of the
+group) are published in one atomic change: all of them, or none when one
+cannot be published.`,
 		Example: `  apigctl publish get_pet --env TEST
   apigctl publish --all --group pets --version 1.2 --remark "pets v1.2"`,
 		RunE: withAdmin(g, func(ctx context.Context, c adminv1.AdminServiceClient, cmd *cobra.Command, args []string) error {
-			apis, err := t.apis(ctx, g, c, args)
+			apis, names, err := t.apis(ctx, g, c, args)
 			if err != nil {
 				return err
 			}
+			req := &adminv1.PublishBatchRequest{Instance: g.instance}
 			for _, a := range apis {
-				resp, err := c.Publish(ctx, &adminv1.PublishRequest{Instance: g.instance, ApiId: a, Group: t.group, EnvId: t.env, Version: version, Remark: remark})
-				if err != nil {
-					return fmt.Errorf("publish %s: %w", a, err)
-				}
-				p := resp.GetPublication()
-				fmt.Fprintf(g.streams.Out, "api/%s published to %s (publication %s)\n", p.GetApi().GetName(), t.env, p.GetId())
+				req.Items = append(req.Items, &adminv1.PublishBatchItem{Action: adminv1.PublishAction_PUBLISH_ACTION_PUBLISH,
+					ApiId: a, Group: t.group, EnvId: t.env, Version: version, Remark: remark})
+			}
+			resp, err := c.PublishBatch(ctx, req)
+			if err != nil {
+				return &exitError{code: classifyCode(err), err: fmt.Errorf("publish (nothing was published): %w", err), fields: itemFields(names)}
+			}
+			for _, r := range resp.GetResults() {
+				fmt.Fprintf(g.streams.Out, "api/%s published to %s (publication %s)\n", r.GetApiName(), t.env, r.GetPublication().GetId())
 			}
 			return nil
 		}),
@@ -90,16 +100,24 @@ func newUnpublishCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "unpublish API... [--env ENV] [--group GROUP] | --all --group GROUP",
 		Short: "Take APIs offline in an environment (bindings and records stay)",
+		Long: `Unpublish takes the APIs named (or all of the group) offline in one atomic
+change: all of them, or none when one is not published there.`,
 		RunE: withAdmin(g, func(ctx context.Context, c adminv1.AdminServiceClient, cmd *cobra.Command, args []string) error {
-			apis, err := t.apis(ctx, g, c, args)
+			apis, names, err := t.apis(ctx, g, c, args)
 			if err != nil {
 				return err
 			}
+			req := &adminv1.PublishBatchRequest{Instance: g.instance}
 			for _, a := range apis {
-				if _, err := c.Unpublish(ctx, &adminv1.UnpublishRequest{Instance: g.instance, ApiId: a, Group: t.group, EnvId: t.env}); err != nil {
-					return fmt.Errorf("unpublish %s: %w", a, err)
-				}
-				fmt.Fprintf(g.streams.Out, "api/%s unpublished from %s\n", a, t.env)
+				req.Items = append(req.Items, &adminv1.PublishBatchItem{Action: adminv1.PublishAction_PUBLISH_ACTION_UNPUBLISH,
+					ApiId: a, Group: t.group, EnvId: t.env})
+			}
+			resp, err := c.PublishBatch(ctx, req)
+			if err != nil {
+				return &exitError{code: classifyCode(err), err: fmt.Errorf("unpublish (nothing was unpublished): %w", err), fields: itemFields(names)}
+			}
+			for _, r := range resp.GetResults() {
+				fmt.Fprintf(g.streams.Out, "api/%s unpublished from %s\n", r.GetApiName(), t.env)
 			}
 			return nil
 		}),
@@ -213,4 +231,43 @@ func newHistoryCmd(g *globals) *cobra.Command {
 	t.add(cmd, false)
 	cmd.Flags().StringVarP(&output, "output", "o", outTable, "Output format: table, yaml or json.")
 	return cmd
+}
+
+var reItemIndex = regexp.MustCompile(`^items\[(\d+)\]`)
+
+// itemFields rewrites the field paths of a batch's violations
+// (items[i].backend_api...) to name the API of the item.
+func itemFields(names []string) func(string) string {
+	return func(f string) string {
+		m := reItemIndex.FindStringSubmatch(f)
+		if m == nil {
+			return f
+		}
+		i, _ := strconv.Atoi(m[1])
+		if i >= len(names) {
+			return f
+		}
+		return "api " + names[i] + strings.Replace(f[len(m[0]):], ".", ": ", 1)
+	}
+}
+
+// batchDetails renders why a batch failed: one line per violation, naming
+// the API of the item, or the status message.
+func batchDetails(err error, names []string) string {
+	st, ok := status.FromError(err)
+	if !ok {
+		return "  " + err.Error()
+	}
+	var lines []string
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			for _, v := range br.GetFieldViolations() {
+				lines = append(lines, "  "+itemFields(names)(v.GetField())+": "+v.GetDescription())
+			}
+		}
+	}
+	if len(lines) == 0 {
+		return "  " + st.Message()
+	}
+	return strings.Join(lines, "\n")
 }

@@ -23,6 +23,62 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// PublishAction is what a PublishBatchItem does.
+type PublishAction int32
+
+const (
+	PublishAction_PUBLISH_ACTION_UNSPECIFIED PublishAction = 0
+	// Store a publication record of the API's draft and make it current.
+	PublishAction_PUBLISH_ACTION_PUBLISH PublishAction = 1
+	// Take the API offline in the environment.
+	PublishAction_PUBLISH_ACTION_UNPUBLISH PublishAction = 2
+	// Make the retained record publication_id current again.
+	PublishAction_PUBLISH_ACTION_ROLLBACK PublishAction = 3
+)
+
+// Enum value maps for PublishAction.
+var (
+	PublishAction_name = map[int32]string{
+		0: "PUBLISH_ACTION_UNSPECIFIED",
+		1: "PUBLISH_ACTION_PUBLISH",
+		2: "PUBLISH_ACTION_UNPUBLISH",
+		3: "PUBLISH_ACTION_ROLLBACK",
+	}
+	PublishAction_value = map[string]int32{
+		"PUBLISH_ACTION_UNSPECIFIED": 0,
+		"PUBLISH_ACTION_PUBLISH":     1,
+		"PUBLISH_ACTION_UNPUBLISH":   2,
+		"PUBLISH_ACTION_ROLLBACK":    3,
+	}
+)
+
+func (x PublishAction) Enum() *PublishAction {
+	p := new(PublishAction)
+	*p = x
+	return p
+}
+
+func (x PublishAction) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PublishAction) Descriptor() protoreflect.EnumDescriptor {
+	return file_apigw_admin_v1_admin_proto_enumTypes[0].Descriptor()
+}
+
+func (PublishAction) Type() protoreflect.EnumType {
+	return &file_apigw_admin_v1_admin_proto_enumTypes[0]
+}
+
+func (x PublishAction) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PublishAction.Descriptor instead.
+func (PublishAction) EnumDescriptor() ([]byte, []int) {
+	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{0}
+}
+
 type CreateRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// instance defaults to "default".
@@ -1207,6 +1263,297 @@ func (x *RollbackResponse) GetPublication() *v1.Publication {
 	return nil
 }
 
+type PublishBatchRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Instance string                 `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	// items are applied in order; a later item sees the earlier ones.
+	Items []*PublishBatchItem `protobuf:"bytes,2,rep,name=items,proto3" json:"items,omitempty"`
+	// dry_run checks every item and reports what would happen without
+	// storing anything.
+	DryRun        bool `protobuf:"varint,3,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PublishBatchRequest) Reset() {
+	*x = PublishBatchRequest{}
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PublishBatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PublishBatchRequest) ProtoMessage() {}
+
+func (x *PublishBatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PublishBatchRequest.ProtoReflect.Descriptor instead.
+func (*PublishBatchRequest) Descriptor() ([]byte, []int) {
+	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *PublishBatchRequest) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+func (x *PublishBatchRequest) GetItems() []*PublishBatchItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *PublishBatchRequest) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+type PublishBatchItem struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Action PublishAction          `protobuf:"varint,1,opt,name=action,proto3,enum=apigw.admin.v1.PublishAction" json:"action,omitempty"`
+	// api_id: id or name of the API (name needs group).
+	ApiId string `protobuf:"bytes,2,opt,name=api_id,json=apiId,proto3" json:"api_id,omitempty"`
+	Group string `protobuf:"bytes,3,opt,name=group,proto3" json:"group,omitempty"`
+	// env_id: id or name of the environment (default RELEASE).
+	EnvId string `protobuf:"bytes,4,opt,name=env_id,json=envId,proto3" json:"env_id,omitempty"`
+	// version and remark of a publication.
+	Version string `protobuf:"bytes,5,opt,name=version,proto3" json:"version,omitempty"`
+	Remark  string `protobuf:"bytes,6,opt,name=remark,proto3" json:"remark,omitempty"`
+	// publication_id of a rollback.
+	PublicationId string `protobuf:"bytes,7,opt,name=publication_id,json=publicationId,proto3" json:"publication_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PublishBatchItem) Reset() {
+	*x = PublishBatchItem{}
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PublishBatchItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PublishBatchItem) ProtoMessage() {}
+
+func (x *PublishBatchItem) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PublishBatchItem.ProtoReflect.Descriptor instead.
+func (*PublishBatchItem) Descriptor() ([]byte, []int) {
+	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *PublishBatchItem) GetAction() PublishAction {
+	if x != nil {
+		return x.Action
+	}
+	return PublishAction_PUBLISH_ACTION_UNSPECIFIED
+}
+
+func (x *PublishBatchItem) GetApiId() string {
+	if x != nil {
+		return x.ApiId
+	}
+	return ""
+}
+
+func (x *PublishBatchItem) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *PublishBatchItem) GetEnvId() string {
+	if x != nil {
+		return x.EnvId
+	}
+	return ""
+}
+
+func (x *PublishBatchItem) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *PublishBatchItem) GetRemark() string {
+	if x != nil {
+		return x.Remark
+	}
+	return ""
+}
+
+func (x *PublishBatchItem) GetPublicationId() string {
+	if x != nil {
+		return x.PublicationId
+	}
+	return ""
+}
+
+type PublishBatchResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// results, one per item, in order.
+	Results []*PublishBatchResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	// revision is the etcd revision of the change (0 on dry run).
+	Revision      int64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PublishBatchResponse) Reset() {
+	*x = PublishBatchResponse{}
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PublishBatchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PublishBatchResponse) ProtoMessage() {}
+
+func (x *PublishBatchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PublishBatchResponse.ProtoReflect.Descriptor instead.
+func (*PublishBatchResponse) Descriptor() ([]byte, []int) {
+	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *PublishBatchResponse) GetResults() []*PublishBatchResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+func (x *PublishBatchResponse) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+type PublishBatchResult struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Action  PublishAction          `protobuf:"varint,1,opt,name=action,proto3,enum=apigw.admin.v1.PublishAction" json:"action,omitempty"`
+	ApiId   string                 `protobuf:"bytes,2,opt,name=api_id,json=apiId,proto3" json:"api_id,omitempty"`
+	ApiName string                 `protobuf:"bytes,3,opt,name=api_name,json=apiName,proto3" json:"api_name,omitempty"`
+	EnvId   string                 `protobuf:"bytes,4,opt,name=env_id,json=envId,proto3" json:"env_id,omitempty"`
+	// publication is the record now current (publish, rollback); empty for
+	// unpublish.
+	Publication   *v1.Publication `protobuf:"bytes,5,opt,name=publication,proto3" json:"publication,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PublishBatchResult) Reset() {
+	*x = PublishBatchResult{}
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PublishBatchResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PublishBatchResult) ProtoMessage() {}
+
+func (x *PublishBatchResult) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PublishBatchResult.ProtoReflect.Descriptor instead.
+func (*PublishBatchResult) Descriptor() ([]byte, []int) {
+	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *PublishBatchResult) GetAction() PublishAction {
+	if x != nil {
+		return x.Action
+	}
+	return PublishAction_PUBLISH_ACTION_UNSPECIFIED
+}
+
+func (x *PublishBatchResult) GetApiId() string {
+	if x != nil {
+		return x.ApiId
+	}
+	return ""
+}
+
+func (x *PublishBatchResult) GetApiName() string {
+	if x != nil {
+		return x.ApiName
+	}
+	return ""
+}
+
+func (x *PublishBatchResult) GetEnvId() string {
+	if x != nil {
+		return x.EnvId
+	}
+	return ""
+}
+
+func (x *PublishBatchResult) GetPublication() *v1.Publication {
+	if x != nil {
+		return x.Publication
+	}
+	return nil
+}
+
 type ListPublicationsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Instance      string                 `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
@@ -1219,7 +1566,7 @@ type ListPublicationsRequest struct {
 
 func (x *ListPublicationsRequest) Reset() {
 	*x = ListPublicationsRequest{}
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1231,7 +1578,7 @@ func (x *ListPublicationsRequest) String() string {
 func (*ListPublicationsRequest) ProtoMessage() {}
 
 func (x *ListPublicationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1244,7 +1591,7 @@ func (x *ListPublicationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPublicationsRequest.ProtoReflect.Descriptor instead.
 func (*ListPublicationsRequest) Descriptor() ([]byte, []int) {
-	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListPublicationsRequest) GetInstance() string {
@@ -1287,7 +1634,7 @@ type ListPublicationsResponse struct {
 
 func (x *ListPublicationsResponse) Reset() {
 	*x = ListPublicationsResponse{}
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1299,7 +1646,7 @@ func (x *ListPublicationsResponse) String() string {
 func (*ListPublicationsResponse) ProtoMessage() {}
 
 func (x *ListPublicationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1312,7 +1659,7 @@ func (x *ListPublicationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPublicationsResponse.ProtoReflect.Descriptor instead.
 func (*ListPublicationsResponse) Descriptor() ([]byte, []int) {
-	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListPublicationsResponse) GetPublications() []*v1.Publication {
@@ -1344,7 +1691,7 @@ type BindRequest struct {
 
 func (x *BindRequest) Reset() {
 	*x = BindRequest{}
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1356,7 +1703,7 @@ func (x *BindRequest) String() string {
 func (*BindRequest) ProtoMessage() {}
 
 func (x *BindRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1369,7 +1716,7 @@ func (x *BindRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BindRequest.ProtoReflect.Descriptor instead.
 func (*BindRequest) Descriptor() ([]byte, []int) {
-	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *BindRequest) GetInstance() string {
@@ -1418,7 +1765,7 @@ type BindResponse struct {
 
 func (x *BindResponse) Reset() {
 	*x = BindResponse{}
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[23]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1430,7 +1777,7 @@ func (x *BindResponse) String() string {
 func (*BindResponse) ProtoMessage() {}
 
 func (x *BindResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[23]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1443,7 +1790,7 @@ func (x *BindResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BindResponse.ProtoReflect.Descriptor instead.
 func (*BindResponse) Descriptor() ([]byte, []int) {
-	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *BindResponse) GetResources() []*v1.Resource {
@@ -1466,7 +1813,7 @@ type UnbindRequest struct {
 
 func (x *UnbindRequest) Reset() {
 	*x = UnbindRequest{}
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[24]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1478,7 +1825,7 @@ func (x *UnbindRequest) String() string {
 func (*UnbindRequest) ProtoMessage() {}
 
 func (x *UnbindRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[24]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1491,7 +1838,7 @@ func (x *UnbindRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnbindRequest.ProtoReflect.Descriptor instead.
 func (*UnbindRequest) Descriptor() ([]byte, []int) {
-	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *UnbindRequest) GetInstance() string {
@@ -1538,7 +1885,7 @@ type UnbindResponse struct {
 
 func (x *UnbindResponse) Reset() {
 	*x = UnbindResponse{}
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[25]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1550,7 +1897,7 @@ func (x *UnbindResponse) String() string {
 func (*UnbindResponse) ProtoMessage() {}
 
 func (x *UnbindResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[25]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1563,7 +1910,7 @@ func (x *UnbindResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnbindResponse.ProtoReflect.Descriptor instead.
 func (*UnbindResponse) Descriptor() ([]byte, []int) {
-	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *UnbindResponse) GetRemoved() int32 {
@@ -1584,7 +1931,7 @@ type ResetAppSecretRequest struct {
 
 func (x *ResetAppSecretRequest) Reset() {
 	*x = ResetAppSecretRequest{}
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[26]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1596,7 +1943,7 @@ func (x *ResetAppSecretRequest) String() string {
 func (*ResetAppSecretRequest) ProtoMessage() {}
 
 func (x *ResetAppSecretRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[26]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1609,7 +1956,7 @@ func (x *ResetAppSecretRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetAppSecretRequest.ProtoReflect.Descriptor instead.
 func (*ResetAppSecretRequest) Descriptor() ([]byte, []int) {
-	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ResetAppSecretRequest) GetInstance() string {
@@ -1642,7 +1989,7 @@ type ResetAppSecretResponse struct {
 
 func (x *ResetAppSecretResponse) Reset() {
 	*x = ResetAppSecretResponse{}
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[27]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1654,7 +2001,7 @@ func (x *ResetAppSecretResponse) String() string {
 func (*ResetAppSecretResponse) ProtoMessage() {}
 
 func (x *ResetAppSecretResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[27]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1667,7 +2014,7 @@ func (x *ResetAppSecretResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetAppSecretResponse.ProtoReflect.Descriptor instead.
 func (*ResetAppSecretResponse) Descriptor() ([]byte, []int) {
-	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ResetAppSecretResponse) GetApp() *v1.App {
@@ -1686,7 +2033,7 @@ type GetStatusRequest struct {
 
 func (x *GetStatusRequest) Reset() {
 	*x = GetStatusRequest{}
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[28]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1698,7 +2045,7 @@ func (x *GetStatusRequest) String() string {
 func (*GetStatusRequest) ProtoMessage() {}
 
 func (x *GetStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[28]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1711,7 +2058,7 @@ func (x *GetStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetStatusRequest) Descriptor() ([]byte, []int) {
-	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{28}
+	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetStatusRequest) GetInstance() string {
@@ -1734,7 +2081,7 @@ type GetStatusResponse struct {
 
 func (x *GetStatusResponse) Reset() {
 	*x = GetStatusResponse{}
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[29]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1746,7 +2093,7 @@ func (x *GetStatusResponse) String() string {
 func (*GetStatusResponse) ProtoMessage() {}
 
 func (x *GetStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[29]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1759,7 +2106,7 @@ func (x *GetStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetStatusResponse) Descriptor() ([]byte, []int) {
-	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetStatusResponse) GetRevision() int64 {
@@ -1803,7 +2150,7 @@ type InvalidObject struct {
 
 func (x *InvalidObject) Reset() {
 	*x = InvalidObject{}
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[30]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1815,7 +2162,7 @@ func (x *InvalidObject) String() string {
 func (*InvalidObject) ProtoMessage() {}
 
 func (x *InvalidObject) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[30]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1828,7 +2175,7 @@ func (x *InvalidObject) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InvalidObject.ProtoReflect.Descriptor instead.
 func (*InvalidObject) Descriptor() ([]byte, []int) {
-	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *InvalidObject) GetKey() string {
@@ -1870,7 +2217,7 @@ type ApiProblem struct {
 
 func (x *ApiProblem) Reset() {
 	*x = ApiProblem{}
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[31]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1882,7 +2229,7 @@ func (x *ApiProblem) String() string {
 func (*ApiProblem) ProtoMessage() {}
 
 func (x *ApiProblem) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[31]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1895,7 +2242,7 @@ func (x *ApiProblem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiProblem.ProtoReflect.Descriptor instead.
 func (*ApiProblem) Descriptor() ([]byte, []int) {
-	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ApiProblem) GetApiId() string {
@@ -1933,7 +2280,7 @@ type NodeStatus struct {
 
 func (x *NodeStatus) Reset() {
 	*x = NodeStatus{}
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[32]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1945,7 +2292,7 @@ func (x *NodeStatus) String() string {
 func (*NodeStatus) ProtoMessage() {}
 
 func (x *NodeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_admin_v1_admin_proto_msgTypes[32]
+	mi := &file_apigw_admin_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1958,7 +2305,7 @@ func (x *NodeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatus.ProtoReflect.Descriptor instead.
 func (*NodeStatus) Descriptor() ([]byte, []int) {
-	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{32}
+	return file_apigw_admin_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *NodeStatus) GetNodeId() string {
@@ -2085,7 +2432,28 @@ const file_apigw_admin_v1_admin_proto_rawDesc = "" +
 	"\x06env_id\x18\x04 \x01(\tR\x05envId\x12%\n" +
 	"\x0epublication_id\x18\x05 \x01(\tR\rpublicationId\"K\n" +
 	"\x10RollbackResponse\x127\n" +
-	"\vpublication\x18\x01 \x01(\v2\x15.apigw.v1.PublicationR\vpublication\"y\n" +
+	"\vpublication\x18\x01 \x01(\v2\x15.apigw.v1.PublicationR\vpublication\"\x82\x01\n" +
+	"\x13PublishBatchRequest\x12\x1a\n" +
+	"\binstance\x18\x01 \x01(\tR\binstance\x126\n" +
+	"\x05items\x18\x02 \x03(\v2 .apigw.admin.v1.PublishBatchItemR\x05items\x12\x17\n" +
+	"\adry_run\x18\x03 \x01(\bR\x06dryRun\"\xe6\x01\n" +
+	"\x10PublishBatchItem\x125\n" +
+	"\x06action\x18\x01 \x01(\x0e2\x1d.apigw.admin.v1.PublishActionR\x06action\x12\x15\n" +
+	"\x06api_id\x18\x02 \x01(\tR\x05apiId\x12\x14\n" +
+	"\x05group\x18\x03 \x01(\tR\x05group\x12\x15\n" +
+	"\x06env_id\x18\x04 \x01(\tR\x05envId\x12\x18\n" +
+	"\aversion\x18\x05 \x01(\tR\aversion\x12\x16\n" +
+	"\x06remark\x18\x06 \x01(\tR\x06remark\x12%\n" +
+	"\x0epublication_id\x18\a \x01(\tR\rpublicationId\"p\n" +
+	"\x14PublishBatchResponse\x12<\n" +
+	"\aresults\x18\x01 \x03(\v2\".apigw.admin.v1.PublishBatchResultR\aresults\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\x03R\brevision\"\xcd\x01\n" +
+	"\x12PublishBatchResult\x125\n" +
+	"\x06action\x18\x01 \x01(\x0e2\x1d.apigw.admin.v1.PublishActionR\x06action\x12\x15\n" +
+	"\x06api_id\x18\x02 \x01(\tR\x05apiId\x12\x19\n" +
+	"\bapi_name\x18\x03 \x01(\tR\aapiName\x12\x15\n" +
+	"\x06env_id\x18\x04 \x01(\tR\x05envId\x127\n" +
+	"\vpublication\x18\x05 \x01(\v2\x15.apigw.v1.PublicationR\vpublication\"y\n" +
 	"\x17ListPublicationsRequest\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\tR\binstance\x12\x15\n" +
 	"\x06api_id\x18\x02 \x01(\tR\x05apiId\x12\x14\n" +
@@ -2143,7 +2511,12 @@ const file_apigw_admin_v1_admin_proto_rawDesc = "" +
 	"\btype_url\x18\x03 \x01(\tR\atypeUrl\x12#\n" +
 	"\racked_version\x18\x04 \x01(\tR\fackedVersion\x12\x1b\n" +
 	"\tlast_nack\x18\x05 \x01(\tR\blastNack\x127\n" +
-	"\tlast_seen\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen2\xc5\b\n" +
+	"\tlast_seen\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen*\x86\x01\n" +
+	"\rPublishAction\x12\x1e\n" +
+	"\x1aPUBLISH_ACTION_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16PUBLISH_ACTION_PUBLISH\x10\x01\x12\x1c\n" +
+	"\x18PUBLISH_ACTION_UNPUBLISH\x10\x02\x12\x1b\n" +
+	"\x17PUBLISH_ACTION_ROLLBACK\x10\x032\xa0\t\n" +
 	"\fAdminService\x12G\n" +
 	"\x06Create\x12\x1d.apigw.admin.v1.CreateRequest\x1a\x1e.apigw.admin.v1.CreateResponse\x12>\n" +
 	"\x03Get\x12\x1a.apigw.admin.v1.GetRequest\x1a\x1b.apigw.admin.v1.GetResponse\x12A\n" +
@@ -2153,7 +2526,8 @@ const file_apigw_admin_v1_admin_proto_rawDesc = "" +
 	"\x05Apply\x12\x1c.apigw.admin.v1.ApplyRequest\x1a\x1d.apigw.admin.v1.ApplyResponse\x12J\n" +
 	"\aPublish\x12\x1e.apigw.admin.v1.PublishRequest\x1a\x1f.apigw.admin.v1.PublishResponse\x12P\n" +
 	"\tUnpublish\x12 .apigw.admin.v1.UnpublishRequest\x1a!.apigw.admin.v1.UnpublishResponse\x12M\n" +
-	"\bRollback\x12\x1f.apigw.admin.v1.RollbackRequest\x1a .apigw.admin.v1.RollbackResponse\x12e\n" +
+	"\bRollback\x12\x1f.apigw.admin.v1.RollbackRequest\x1a .apigw.admin.v1.RollbackResponse\x12Y\n" +
+	"\fPublishBatch\x12#.apigw.admin.v1.PublishBatchRequest\x1a$.apigw.admin.v1.PublishBatchResponse\x12e\n" +
 	"\x10ListPublications\x12'.apigw.admin.v1.ListPublicationsRequest\x1a(.apigw.admin.v1.ListPublicationsResponse\x12A\n" +
 	"\x04Bind\x12\x1b.apigw.admin.v1.BindRequest\x1a\x1c.apigw.admin.v1.BindResponse\x12G\n" +
 	"\x06Unbind\x12\x1d.apigw.admin.v1.UnbindRequest\x1a\x1e.apigw.admin.v1.UnbindResponse\x12_\n" +
@@ -2172,99 +2546,112 @@ func file_apigw_admin_v1_admin_proto_rawDescGZIP() []byte {
 	return file_apigw_admin_v1_admin_proto_rawDescData
 }
 
-var file_apigw_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_apigw_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_apigw_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_apigw_admin_v1_admin_proto_goTypes = []any{
-	(*CreateRequest)(nil),            // 0: apigw.admin.v1.CreateRequest
-	(*CreateResponse)(nil),           // 1: apigw.admin.v1.CreateResponse
-	(*GetRequest)(nil),               // 2: apigw.admin.v1.GetRequest
-	(*GetResponse)(nil),              // 3: apigw.admin.v1.GetResponse
-	(*ListRequest)(nil),              // 4: apigw.admin.v1.ListRequest
-	(*ListResponse)(nil),             // 5: apigw.admin.v1.ListResponse
-	(*UpdateRequest)(nil),            // 6: apigw.admin.v1.UpdateRequest
-	(*UpdateResponse)(nil),           // 7: apigw.admin.v1.UpdateResponse
-	(*DeleteRequest)(nil),            // 8: apigw.admin.v1.DeleteRequest
-	(*DeleteResponse)(nil),           // 9: apigw.admin.v1.DeleteResponse
-	(*ApplyRequest)(nil),             // 10: apigw.admin.v1.ApplyRequest
-	(*ObjectRef)(nil),                // 11: apigw.admin.v1.ObjectRef
-	(*ApplyResponse)(nil),            // 12: apigw.admin.v1.ApplyResponse
-	(*ApplyResult)(nil),              // 13: apigw.admin.v1.ApplyResult
-	(*PublishRequest)(nil),           // 14: apigw.admin.v1.PublishRequest
-	(*PublishResponse)(nil),          // 15: apigw.admin.v1.PublishResponse
-	(*UnpublishRequest)(nil),         // 16: apigw.admin.v1.UnpublishRequest
-	(*UnpublishResponse)(nil),        // 17: apigw.admin.v1.UnpublishResponse
-	(*RollbackRequest)(nil),          // 18: apigw.admin.v1.RollbackRequest
-	(*RollbackResponse)(nil),         // 19: apigw.admin.v1.RollbackResponse
-	(*ListPublicationsRequest)(nil),  // 20: apigw.admin.v1.ListPublicationsRequest
-	(*ListPublicationsResponse)(nil), // 21: apigw.admin.v1.ListPublicationsResponse
-	(*BindRequest)(nil),              // 22: apigw.admin.v1.BindRequest
-	(*BindResponse)(nil),             // 23: apigw.admin.v1.BindResponse
-	(*UnbindRequest)(nil),            // 24: apigw.admin.v1.UnbindRequest
-	(*UnbindResponse)(nil),           // 25: apigw.admin.v1.UnbindResponse
-	(*ResetAppSecretRequest)(nil),    // 26: apigw.admin.v1.ResetAppSecretRequest
-	(*ResetAppSecretResponse)(nil),   // 27: apigw.admin.v1.ResetAppSecretResponse
-	(*GetStatusRequest)(nil),         // 28: apigw.admin.v1.GetStatusRequest
-	(*GetStatusResponse)(nil),        // 29: apigw.admin.v1.GetStatusResponse
-	(*InvalidObject)(nil),            // 30: apigw.admin.v1.InvalidObject
-	(*ApiProblem)(nil),               // 31: apigw.admin.v1.ApiProblem
-	(*NodeStatus)(nil),               // 32: apigw.admin.v1.NodeStatus
-	(*v1.Resource)(nil),              // 33: apigw.v1.Resource
-	(*v1.Publication)(nil),           // 34: apigw.v1.Publication
-	(*v1.App)(nil),                   // 35: apigw.v1.App
-	(*timestamppb.Timestamp)(nil),    // 36: google.protobuf.Timestamp
+	(PublishAction)(0),               // 0: apigw.admin.v1.PublishAction
+	(*CreateRequest)(nil),            // 1: apigw.admin.v1.CreateRequest
+	(*CreateResponse)(nil),           // 2: apigw.admin.v1.CreateResponse
+	(*GetRequest)(nil),               // 3: apigw.admin.v1.GetRequest
+	(*GetResponse)(nil),              // 4: apigw.admin.v1.GetResponse
+	(*ListRequest)(nil),              // 5: apigw.admin.v1.ListRequest
+	(*ListResponse)(nil),             // 6: apigw.admin.v1.ListResponse
+	(*UpdateRequest)(nil),            // 7: apigw.admin.v1.UpdateRequest
+	(*UpdateResponse)(nil),           // 8: apigw.admin.v1.UpdateResponse
+	(*DeleteRequest)(nil),            // 9: apigw.admin.v1.DeleteRequest
+	(*DeleteResponse)(nil),           // 10: apigw.admin.v1.DeleteResponse
+	(*ApplyRequest)(nil),             // 11: apigw.admin.v1.ApplyRequest
+	(*ObjectRef)(nil),                // 12: apigw.admin.v1.ObjectRef
+	(*ApplyResponse)(nil),            // 13: apigw.admin.v1.ApplyResponse
+	(*ApplyResult)(nil),              // 14: apigw.admin.v1.ApplyResult
+	(*PublishRequest)(nil),           // 15: apigw.admin.v1.PublishRequest
+	(*PublishResponse)(nil),          // 16: apigw.admin.v1.PublishResponse
+	(*UnpublishRequest)(nil),         // 17: apigw.admin.v1.UnpublishRequest
+	(*UnpublishResponse)(nil),        // 18: apigw.admin.v1.UnpublishResponse
+	(*RollbackRequest)(nil),          // 19: apigw.admin.v1.RollbackRequest
+	(*RollbackResponse)(nil),         // 20: apigw.admin.v1.RollbackResponse
+	(*PublishBatchRequest)(nil),      // 21: apigw.admin.v1.PublishBatchRequest
+	(*PublishBatchItem)(nil),         // 22: apigw.admin.v1.PublishBatchItem
+	(*PublishBatchResponse)(nil),     // 23: apigw.admin.v1.PublishBatchResponse
+	(*PublishBatchResult)(nil),       // 24: apigw.admin.v1.PublishBatchResult
+	(*ListPublicationsRequest)(nil),  // 25: apigw.admin.v1.ListPublicationsRequest
+	(*ListPublicationsResponse)(nil), // 26: apigw.admin.v1.ListPublicationsResponse
+	(*BindRequest)(nil),              // 27: apigw.admin.v1.BindRequest
+	(*BindResponse)(nil),             // 28: apigw.admin.v1.BindResponse
+	(*UnbindRequest)(nil),            // 29: apigw.admin.v1.UnbindRequest
+	(*UnbindResponse)(nil),           // 30: apigw.admin.v1.UnbindResponse
+	(*ResetAppSecretRequest)(nil),    // 31: apigw.admin.v1.ResetAppSecretRequest
+	(*ResetAppSecretResponse)(nil),   // 32: apigw.admin.v1.ResetAppSecretResponse
+	(*GetStatusRequest)(nil),         // 33: apigw.admin.v1.GetStatusRequest
+	(*GetStatusResponse)(nil),        // 34: apigw.admin.v1.GetStatusResponse
+	(*InvalidObject)(nil),            // 35: apigw.admin.v1.InvalidObject
+	(*ApiProblem)(nil),               // 36: apigw.admin.v1.ApiProblem
+	(*NodeStatus)(nil),               // 37: apigw.admin.v1.NodeStatus
+	(*v1.Resource)(nil),              // 38: apigw.v1.Resource
+	(*v1.Publication)(nil),           // 39: apigw.v1.Publication
+	(*v1.App)(nil),                   // 40: apigw.v1.App
+	(*timestamppb.Timestamp)(nil),    // 41: google.protobuf.Timestamp
 }
 var file_apigw_admin_v1_admin_proto_depIdxs = []int32{
-	33, // 0: apigw.admin.v1.CreateRequest.resource:type_name -> apigw.v1.Resource
-	33, // 1: apigw.admin.v1.CreateResponse.resource:type_name -> apigw.v1.Resource
-	33, // 2: apigw.admin.v1.GetResponse.resource:type_name -> apigw.v1.Resource
-	33, // 3: apigw.admin.v1.ListResponse.resources:type_name -> apigw.v1.Resource
-	33, // 4: apigw.admin.v1.UpdateRequest.resource:type_name -> apigw.v1.Resource
-	33, // 5: apigw.admin.v1.UpdateResponse.resource:type_name -> apigw.v1.Resource
-	33, // 6: apigw.admin.v1.ApplyRequest.resources:type_name -> apigw.v1.Resource
-	11, // 7: apigw.admin.v1.ApplyRequest.deletes:type_name -> apigw.admin.v1.ObjectRef
-	13, // 8: apigw.admin.v1.ApplyResponse.results:type_name -> apigw.admin.v1.ApplyResult
-	33, // 9: apigw.admin.v1.ApplyResult.resource:type_name -> apigw.v1.Resource
-	34, // 10: apigw.admin.v1.PublishResponse.publication:type_name -> apigw.v1.Publication
-	34, // 11: apigw.admin.v1.RollbackResponse.publication:type_name -> apigw.v1.Publication
-	34, // 12: apigw.admin.v1.ListPublicationsResponse.publications:type_name -> apigw.v1.Publication
-	33, // 13: apigw.admin.v1.BindResponse.resources:type_name -> apigw.v1.Resource
-	35, // 14: apigw.admin.v1.ResetAppSecretResponse.app:type_name -> apigw.v1.App
-	30, // 15: apigw.admin.v1.GetStatusResponse.invalid_objects:type_name -> apigw.admin.v1.InvalidObject
-	31, // 16: apigw.admin.v1.GetStatusResponse.api_problems:type_name -> apigw.admin.v1.ApiProblem
-	32, // 17: apigw.admin.v1.GetStatusResponse.nodes:type_name -> apigw.admin.v1.NodeStatus
-	36, // 18: apigw.admin.v1.NodeStatus.last_seen:type_name -> google.protobuf.Timestamp
-	0,  // 19: apigw.admin.v1.AdminService.Create:input_type -> apigw.admin.v1.CreateRequest
-	2,  // 20: apigw.admin.v1.AdminService.Get:input_type -> apigw.admin.v1.GetRequest
-	4,  // 21: apigw.admin.v1.AdminService.List:input_type -> apigw.admin.v1.ListRequest
-	6,  // 22: apigw.admin.v1.AdminService.Update:input_type -> apigw.admin.v1.UpdateRequest
-	8,  // 23: apigw.admin.v1.AdminService.Delete:input_type -> apigw.admin.v1.DeleteRequest
-	10, // 24: apigw.admin.v1.AdminService.Apply:input_type -> apigw.admin.v1.ApplyRequest
-	14, // 25: apigw.admin.v1.AdminService.Publish:input_type -> apigw.admin.v1.PublishRequest
-	16, // 26: apigw.admin.v1.AdminService.Unpublish:input_type -> apigw.admin.v1.UnpublishRequest
-	18, // 27: apigw.admin.v1.AdminService.Rollback:input_type -> apigw.admin.v1.RollbackRequest
-	20, // 28: apigw.admin.v1.AdminService.ListPublications:input_type -> apigw.admin.v1.ListPublicationsRequest
-	22, // 29: apigw.admin.v1.AdminService.Bind:input_type -> apigw.admin.v1.BindRequest
-	24, // 30: apigw.admin.v1.AdminService.Unbind:input_type -> apigw.admin.v1.UnbindRequest
-	26, // 31: apigw.admin.v1.AdminService.ResetAppSecret:input_type -> apigw.admin.v1.ResetAppSecretRequest
-	28, // 32: apigw.admin.v1.AdminService.GetStatus:input_type -> apigw.admin.v1.GetStatusRequest
-	1,  // 33: apigw.admin.v1.AdminService.Create:output_type -> apigw.admin.v1.CreateResponse
-	3,  // 34: apigw.admin.v1.AdminService.Get:output_type -> apigw.admin.v1.GetResponse
-	5,  // 35: apigw.admin.v1.AdminService.List:output_type -> apigw.admin.v1.ListResponse
-	7,  // 36: apigw.admin.v1.AdminService.Update:output_type -> apigw.admin.v1.UpdateResponse
-	9,  // 37: apigw.admin.v1.AdminService.Delete:output_type -> apigw.admin.v1.DeleteResponse
-	12, // 38: apigw.admin.v1.AdminService.Apply:output_type -> apigw.admin.v1.ApplyResponse
-	15, // 39: apigw.admin.v1.AdminService.Publish:output_type -> apigw.admin.v1.PublishResponse
-	17, // 40: apigw.admin.v1.AdminService.Unpublish:output_type -> apigw.admin.v1.UnpublishResponse
-	19, // 41: apigw.admin.v1.AdminService.Rollback:output_type -> apigw.admin.v1.RollbackResponse
-	21, // 42: apigw.admin.v1.AdminService.ListPublications:output_type -> apigw.admin.v1.ListPublicationsResponse
-	23, // 43: apigw.admin.v1.AdminService.Bind:output_type -> apigw.admin.v1.BindResponse
-	25, // 44: apigw.admin.v1.AdminService.Unbind:output_type -> apigw.admin.v1.UnbindResponse
-	27, // 45: apigw.admin.v1.AdminService.ResetAppSecret:output_type -> apigw.admin.v1.ResetAppSecretResponse
-	29, // 46: apigw.admin.v1.AdminService.GetStatus:output_type -> apigw.admin.v1.GetStatusResponse
-	33, // [33:47] is the sub-list for method output_type
-	19, // [19:33] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	38, // 0: apigw.admin.v1.CreateRequest.resource:type_name -> apigw.v1.Resource
+	38, // 1: apigw.admin.v1.CreateResponse.resource:type_name -> apigw.v1.Resource
+	38, // 2: apigw.admin.v1.GetResponse.resource:type_name -> apigw.v1.Resource
+	38, // 3: apigw.admin.v1.ListResponse.resources:type_name -> apigw.v1.Resource
+	38, // 4: apigw.admin.v1.UpdateRequest.resource:type_name -> apigw.v1.Resource
+	38, // 5: apigw.admin.v1.UpdateResponse.resource:type_name -> apigw.v1.Resource
+	38, // 6: apigw.admin.v1.ApplyRequest.resources:type_name -> apigw.v1.Resource
+	12, // 7: apigw.admin.v1.ApplyRequest.deletes:type_name -> apigw.admin.v1.ObjectRef
+	14, // 8: apigw.admin.v1.ApplyResponse.results:type_name -> apigw.admin.v1.ApplyResult
+	38, // 9: apigw.admin.v1.ApplyResult.resource:type_name -> apigw.v1.Resource
+	39, // 10: apigw.admin.v1.PublishResponse.publication:type_name -> apigw.v1.Publication
+	39, // 11: apigw.admin.v1.RollbackResponse.publication:type_name -> apigw.v1.Publication
+	22, // 12: apigw.admin.v1.PublishBatchRequest.items:type_name -> apigw.admin.v1.PublishBatchItem
+	0,  // 13: apigw.admin.v1.PublishBatchItem.action:type_name -> apigw.admin.v1.PublishAction
+	24, // 14: apigw.admin.v1.PublishBatchResponse.results:type_name -> apigw.admin.v1.PublishBatchResult
+	0,  // 15: apigw.admin.v1.PublishBatchResult.action:type_name -> apigw.admin.v1.PublishAction
+	39, // 16: apigw.admin.v1.PublishBatchResult.publication:type_name -> apigw.v1.Publication
+	39, // 17: apigw.admin.v1.ListPublicationsResponse.publications:type_name -> apigw.v1.Publication
+	38, // 18: apigw.admin.v1.BindResponse.resources:type_name -> apigw.v1.Resource
+	40, // 19: apigw.admin.v1.ResetAppSecretResponse.app:type_name -> apigw.v1.App
+	35, // 20: apigw.admin.v1.GetStatusResponse.invalid_objects:type_name -> apigw.admin.v1.InvalidObject
+	36, // 21: apigw.admin.v1.GetStatusResponse.api_problems:type_name -> apigw.admin.v1.ApiProblem
+	37, // 22: apigw.admin.v1.GetStatusResponse.nodes:type_name -> apigw.admin.v1.NodeStatus
+	41, // 23: apigw.admin.v1.NodeStatus.last_seen:type_name -> google.protobuf.Timestamp
+	1,  // 24: apigw.admin.v1.AdminService.Create:input_type -> apigw.admin.v1.CreateRequest
+	3,  // 25: apigw.admin.v1.AdminService.Get:input_type -> apigw.admin.v1.GetRequest
+	5,  // 26: apigw.admin.v1.AdminService.List:input_type -> apigw.admin.v1.ListRequest
+	7,  // 27: apigw.admin.v1.AdminService.Update:input_type -> apigw.admin.v1.UpdateRequest
+	9,  // 28: apigw.admin.v1.AdminService.Delete:input_type -> apigw.admin.v1.DeleteRequest
+	11, // 29: apigw.admin.v1.AdminService.Apply:input_type -> apigw.admin.v1.ApplyRequest
+	15, // 30: apigw.admin.v1.AdminService.Publish:input_type -> apigw.admin.v1.PublishRequest
+	17, // 31: apigw.admin.v1.AdminService.Unpublish:input_type -> apigw.admin.v1.UnpublishRequest
+	19, // 32: apigw.admin.v1.AdminService.Rollback:input_type -> apigw.admin.v1.RollbackRequest
+	21, // 33: apigw.admin.v1.AdminService.PublishBatch:input_type -> apigw.admin.v1.PublishBatchRequest
+	25, // 34: apigw.admin.v1.AdminService.ListPublications:input_type -> apigw.admin.v1.ListPublicationsRequest
+	27, // 35: apigw.admin.v1.AdminService.Bind:input_type -> apigw.admin.v1.BindRequest
+	29, // 36: apigw.admin.v1.AdminService.Unbind:input_type -> apigw.admin.v1.UnbindRequest
+	31, // 37: apigw.admin.v1.AdminService.ResetAppSecret:input_type -> apigw.admin.v1.ResetAppSecretRequest
+	33, // 38: apigw.admin.v1.AdminService.GetStatus:input_type -> apigw.admin.v1.GetStatusRequest
+	2,  // 39: apigw.admin.v1.AdminService.Create:output_type -> apigw.admin.v1.CreateResponse
+	4,  // 40: apigw.admin.v1.AdminService.Get:output_type -> apigw.admin.v1.GetResponse
+	6,  // 41: apigw.admin.v1.AdminService.List:output_type -> apigw.admin.v1.ListResponse
+	8,  // 42: apigw.admin.v1.AdminService.Update:output_type -> apigw.admin.v1.UpdateResponse
+	10, // 43: apigw.admin.v1.AdminService.Delete:output_type -> apigw.admin.v1.DeleteResponse
+	13, // 44: apigw.admin.v1.AdminService.Apply:output_type -> apigw.admin.v1.ApplyResponse
+	16, // 45: apigw.admin.v1.AdminService.Publish:output_type -> apigw.admin.v1.PublishResponse
+	18, // 46: apigw.admin.v1.AdminService.Unpublish:output_type -> apigw.admin.v1.UnpublishResponse
+	20, // 47: apigw.admin.v1.AdminService.Rollback:output_type -> apigw.admin.v1.RollbackResponse
+	23, // 48: apigw.admin.v1.AdminService.PublishBatch:output_type -> apigw.admin.v1.PublishBatchResponse
+	26, // 49: apigw.admin.v1.AdminService.ListPublications:output_type -> apigw.admin.v1.ListPublicationsResponse
+	28, // 50: apigw.admin.v1.AdminService.Bind:output_type -> apigw.admin.v1.BindResponse
+	30, // 51: apigw.admin.v1.AdminService.Unbind:output_type -> apigw.admin.v1.UnbindResponse
+	32, // 52: apigw.admin.v1.AdminService.ResetAppSecret:output_type -> apigw.admin.v1.ResetAppSecretResponse
+	34, // 53: apigw.admin.v1.AdminService.GetStatus:output_type -> apigw.admin.v1.GetStatusResponse
+	39, // [39:54] is the sub-list for method output_type
+	24, // [24:39] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_apigw_admin_v1_admin_proto_init() }
@@ -2277,13 +2664,14 @@ func file_apigw_admin_v1_admin_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_apigw_admin_v1_admin_proto_rawDesc), len(file_apigw_admin_v1_admin_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   33,
+			NumEnums:      1,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_apigw_admin_v1_admin_proto_goTypes,
 		DependencyIndexes: file_apigw_admin_v1_admin_proto_depIdxs,
+		EnumInfos:         file_apigw_admin_v1_admin_proto_enumTypes,
 		MessageInfos:      file_apigw_admin_v1_admin_proto_msgTypes,
 	}.Build()
 	File_apigw_admin_v1_admin_proto = out.File

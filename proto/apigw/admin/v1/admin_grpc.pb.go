@@ -28,6 +28,7 @@ const (
 	AdminService_Publish_FullMethodName          = "/apigw.admin.v1.AdminService/Publish"
 	AdminService_Unpublish_FullMethodName        = "/apigw.admin.v1.AdminService/Unpublish"
 	AdminService_Rollback_FullMethodName         = "/apigw.admin.v1.AdminService/Rollback"
+	AdminService_PublishBatch_FullMethodName     = "/apigw.admin.v1.AdminService/PublishBatch"
 	AdminService_ListPublications_FullMethodName = "/apigw.admin.v1.AdminService/ListPublications"
 	AdminService_Bind_FullMethodName             = "/apigw.admin.v1.AdminService/Bind"
 	AdminService_Unbind_FullMethodName           = "/apigw.admin.v1.AdminService/Unbind"
@@ -66,6 +67,10 @@ type AdminServiceClient interface {
 	Unpublish(ctx context.Context, in *UnpublishRequest, opts ...grpc.CallOption) (*UnpublishResponse, error)
 	// Rollback makes an earlier publication record current again.
 	Rollback(ctx context.Context, in *RollbackRequest, opts ...grpc.CallOption) (*RollbackResponse, error)
+	// PublishBatch publishes, unpublishes and rolls back many APIs in one
+	// atomic change (one etcd transaction): every item takes effect, or none
+	// does and the error names the item that failed.
+	PublishBatch(ctx context.Context, in *PublishBatchRequest, opts ...grpc.CallOption) (*PublishBatchResponse, error)
 	// ListPublications lists the retained records of (API, environment).
 	ListPublications(ctx context.Context, in *ListPublicationsRequest, opts ...grpc.CallOption) (*ListPublicationsResponse, error)
 	// Bind binds a throttling or ACL policy, or authorizes an app, for APIs
@@ -178,6 +183,16 @@ func (c *adminServiceClient) Rollback(ctx context.Context, in *RollbackRequest, 
 	return out, nil
 }
 
+func (c *adminServiceClient) PublishBatch(ctx context.Context, in *PublishBatchRequest, opts ...grpc.CallOption) (*PublishBatchResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PublishBatchResponse)
+	err := c.cc.Invoke(ctx, AdminService_PublishBatch_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *adminServiceClient) ListPublications(ctx context.Context, in *ListPublicationsRequest, opts ...grpc.CallOption) (*ListPublicationsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListPublicationsResponse)
@@ -259,6 +274,10 @@ type AdminServiceServer interface {
 	Unpublish(context.Context, *UnpublishRequest) (*UnpublishResponse, error)
 	// Rollback makes an earlier publication record current again.
 	Rollback(context.Context, *RollbackRequest) (*RollbackResponse, error)
+	// PublishBatch publishes, unpublishes and rolls back many APIs in one
+	// atomic change (one etcd transaction): every item takes effect, or none
+	// does and the error names the item that failed.
+	PublishBatch(context.Context, *PublishBatchRequest) (*PublishBatchResponse, error)
 	// ListPublications lists the retained records of (API, environment).
 	ListPublications(context.Context, *ListPublicationsRequest) (*ListPublicationsResponse, error)
 	// Bind binds a throttling or ACL policy, or authorizes an app, for APIs
@@ -307,6 +326,9 @@ func (UnimplementedAdminServiceServer) Unpublish(context.Context, *UnpublishRequ
 }
 func (UnimplementedAdminServiceServer) Rollback(context.Context, *RollbackRequest) (*RollbackResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Rollback not implemented")
+}
+func (UnimplementedAdminServiceServer) PublishBatch(context.Context, *PublishBatchRequest) (*PublishBatchResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PublishBatch not implemented")
 }
 func (UnimplementedAdminServiceServer) ListPublications(context.Context, *ListPublicationsRequest) (*ListPublicationsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListPublications not implemented")
@@ -506,6 +528,24 @@ func _AdminService_Rollback_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_PublishBatch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PublishBatchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).PublishBatch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_PublishBatch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).PublishBatch(ctx, req.(*PublishBatchRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AdminService_ListPublications_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListPublicationsRequest)
 	if err := dec(in); err != nil {
@@ -638,6 +678,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Rollback",
 			Handler:    _AdminService_Rollback_Handler,
+		},
+		{
+			MethodName: "PublishBatch",
+			Handler:    _AdminService_PublishBatch_Handler,
 		},
 		{
 			MethodName: "ListPublications",
