@@ -76,11 +76,25 @@ check-generate: generate ## Fail if the committed generated code is not current.
 	@test -z "$$(git status --porcelain -- proto/)" || { git status --porcelain -- proto/; echo "untracked generated files: run make generate and commit"; exit 1; }
 
 .PHONY: lint
-lint: $(TOOLS_BIN)/buf $(TOOLS_BIN)/staticcheck ## gofmt, go vet, staticcheck (pinned in deploy/tools) and buf lint.
+lint: $(TOOLS_BIN)/buf $(TOOLS_BIN)/staticcheck check-refs ## gofmt, go vet, staticcheck (pinned in deploy/tools), buf lint and check-refs.
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); test -z "$$out" || { echo "gofmt needed: $$out"; exit 1; }
 	$(GO) vet $(PKGS)
 	$(TOOLS_BIN)/staticcheck $(PKGS)
 	$(TOOLS_BIN)/buf lint
+
+# Files whose comments and text must be readable without anything outside
+# the repository.
+REF_FILES := '*.go' '*.proto' '*.md' '*.yaml' '*.yml'
+
+.PHONY: check-refs
+check-refs: ## Fail if code or docs cite a section sign, the external spec or an issue number, or a missing docs/apig-semantics.md section.
+	@out=$$(git grep --untracked -nIE '§|shared/spec|[Ii]ssues? #?[0-9]' -- $(REF_FILES)); \
+	test -z "$$out" || { echo "$$out"; echo 'references must be self-contained: cite docs/apig-semantics.md#<section> (or write the rule out) instead of a spec section or an issue number'; exit 1; }
+	@have=$$(awk '/^```/ {f = !f; next} !f && /^#+ / {sub(/^#+ +/, ""); print}' docs/apig-semantics.md | \
+	  tr 'A-Z' 'a-z' | sed -E 's/[^a-z0-9 _-]//g; s/ /-/g'); \
+	bad=0; for a in $$(git grep --untracked -hoE 'apig-semantics\.md#[A-Za-z0-9_-]+' -- $(REF_FILES) | sed 's/.*#//' | sort -u); do \
+	  grep -qxF -- "$$a" <<<"$$have" || { echo "docs/apig-semantics.md has no section #$$a"; bad=1; }; \
+	done; exit $$bad
 
 .PHONY: tidy-check
 tidy-check: ## Fail if go mod tidy would change go.mod or go.sum.

@@ -20,8 +20,9 @@ type world struct {
 	ps *petstore
 }
 
-// scenarios are the issue #7 scenarios, run by both layers in this order
-// (unpublished_api changes the configuration and restores it).
+// scenarios are those of the top-level README's sample walk-through ("Try the
+// sample"), run by both layers in this order (unpublished_api changes the
+// configuration and restores it).
 var scenarios = []struct {
 	name string
 	run  func(*testing.T, *world)

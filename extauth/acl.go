@@ -5,9 +5,9 @@ import (
 	"github.com/apigw/apigw/model/gwresp"
 )
 
-// checkIPACLs applies the IP ACL policies bound to (API, environment)
-// before authentication (spec §3.2): a PERMIT list must contain the real
-// client IP, a DENY list must not.
+// checkIPACLs applies the IP ACL policies bound to (API, environment) before
+// authentication (docs/apig-semantics.md#acls): a PERMIT list must contain
+// the real client IP, a DENY list must not.
 func (c *call) checkIPACLs() *denial {
 	for _, a := range c.plan.acls {
 		if a.EntityType != model.EntityIP {
@@ -29,9 +29,10 @@ func (c *call) checkIPACLs() *denial {
 }
 
 // checkAccountACLs applies the account ACL policies (DOMAIN: account name,
-// DOMAIN_ID: account id) to IAM-authenticated calls (spec §3.2). When a
-// whitelist exists only whitelists are evaluated; otherwise every
-// blacklist is; the name and id results are AND-ed.
+// DOMAIN_ID: account id) to IAM-authenticated calls
+// (docs/apig-semantics.md#acls). When a whitelist exists only whitelists are
+// evaluated; otherwise every blacklist is; the name and id results are
+// AND-ed.
 func (c *call) checkAccountACLs() *denial {
 	if !c.iamAuth {
 		return nil

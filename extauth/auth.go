@@ -19,7 +19,7 @@ const (
 
 // authenticate runs the API's authentication and, when the API names a
 // frontend authorizer, the custom authorizer after it (two-factor with APP
-// or IAM, spec §2.8).
+// or IAM, docs/apig-semantics.md#two-factor-authentication).
 func (c *call) authenticate() *denial {
 	var d *denial
 	switch c.api.AuthType {
@@ -95,7 +95,8 @@ func signatureDenial(err error) *denial {
 	return denyf(ReasonBadSignature, gwresp.ErrAppAuth, "verify signature fail")
 }
 
-// authAppCode finds the app owning an AppCode (HTTPS only, spec §2.3).
+// authAppCode finds the app owning an AppCode (HTTPS only,
+// docs/apig-semantics.md#appcode).
 func (c *call) authAppCode(code string) *denial {
 	if !strings.EqualFold(c.req.scheme, "https") {
 		return denyf(ReasonAppCodeInsecure, gwresp.ErrAppAuth, "AppCode authentication is only accepted over HTTPS")

@@ -8,15 +8,16 @@ import (
 	"github.com/apigw/apigw/model/gwresp"
 )
 
-// HandleTimeFormat is the format of the system parameter handleTime (the
-// spec leaves it open; ISO 8601 UTC).
+// HandleTimeFormat is the format of the system parameter handleTime (APIG
+// does not document one; ISO 8601 UTC, see
+// docs/apig-semantics.md#system-parameters).
 const HandleTimeFormat = "2006-01-02T15:04:05Z"
 
 // mapBackend turns the selected backend's parameters into mutations of the
-// backend request (spec §1.9): headers and query parameters to set, the
-// declared parameters with pass_through=never to strip, the policy
-// selection header, and the backend path (+ query) for the route's
-// path_rewrite.
+// backend request (docs/apig-semantics.md#backend-parameters): headers and
+// query parameters to set, the declared parameters with pass_through=never to
+// strip, the policy selection header, and the backend path (+ query) for the
+// route's path_rewrite.
 func (c *call) mapBackend() *denial {
 	b := c.backend
 	var pathBuf [4]kv
@@ -111,7 +112,8 @@ func (c *call) backendValue(bp *backendParamPlan) (string, bool) {
 	return "", false
 }
 
-// systemValue returns a gateway system parameter (spec §1.9).
+// systemValue returns a gateway system parameter
+// (docs/apig-semantics.md#system-parameters).
 func (c *call) systemValue(ns, key string) (string, bool) {
 	switch ns {
 	case model.SysParamFrontend:

@@ -72,7 +72,8 @@ type pval struct {
 	defaulted bool
 }
 
-// run performs the checks in APIG's order (spec §8): API, protocol, IP
+// run performs the checks in APIG's order
+// (docs/apig-semantics.md#request-time-order): API, protocol, IP
 // ACL, authentication (and two-factor), credential authorization and ACL,
 // account ACL, parameters, policy backend, backend authorizer, backend
 // parameters.

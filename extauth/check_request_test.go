@@ -177,8 +177,9 @@ func TestRequestParameters(t *testing.T) {
 
 func TestBackendMapping(t *testing.T) {
 	h := newHarness(t, newFixture("", nil).instance(t))
-	// Spec §1.9: GET /v1.0/aaa?test03=ccc with test02: bbb → GET /v1.0/bbb
-	// with headers test01: aaa and test03: ccc.
+	// docs/apig-semantics.md#backend-parameters: GET /v1.0/aaa?test03=ccc
+	// with test02: bbb → GET /v1.0/bbb with headers test01: aaa and test03:
+	// ccc.
 	a := allowedResp(t, h.check(envoyRequest{api: "api-map", path: "/v1.0/aaa?test03=ccc", headers: map[string]string{"test02": "bbb"}}.checkRequest()))
 	if a.headers["test01"] != "aaa" || a.headers["test03"] != "ccc" {
 		t.Errorf("headers %v", a.headers)

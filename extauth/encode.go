@@ -3,7 +3,8 @@ package extauth
 import "strings"
 
 // APIG percent-encodes backend parameter values before sending them
-// (spec §1.9): control bytes, bytes ≥ 0x7F, whitespace and, for PATH,
+// (docs/apig-semantics.md#percent-encoding): control bytes, bytes ≥ 0x7F,
+// whitespace and, for PATH,
 // ? > < / % # " [ \ ] ^ ` { | }; for QUERY, > = < + & % # " [ \ ] ^ ` { | }.
 const (
 	pathSpecials  = "?></%#\"[\\]^`{|}"

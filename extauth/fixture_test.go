@@ -138,7 +138,7 @@ func newFixture(authzURL string, cfg *apigwv1.InstanceConfig) *fixture {
 			{Name: "X-Session", Location: model.LocHeader, Origin: model.OriginRequest, Value: "session"},
 			{Name: "size", Location: model.LocQuery, Origin: model.OriginRequest, Value: "limit"},
 		}})
-	// Mapping example of the spec (§1.9).
+	// The mapping example of docs/apig-semantics.md#backend-parameters.
 	f.api(&apigwv1.Api{Id: "api-map", Name: "mapping", ReqUri: "/v1.0/{test01}",
 		ReqParams: []*apigwv1.ReqParam{
 			{Name: "test01", Location: model.LocPath},

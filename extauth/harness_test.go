@@ -199,10 +199,11 @@ func sockAddr(ip string, port uint32) *corev3.Address {
 		Address: ip, PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: port}}}}
 }
 
-// sdkSign is an independent implementation of SDK-HMAC-SHA256 (spec
-// §2.2) written the way Huawei's SDK signers are — net/url decoding,
-// strings.Join, crypto/hmac — sharing no code with package sign. It signs
-// every header in h plus host and returns the headers to send.
+// sdkSign is an independent implementation of SDK-HMAC-SHA256
+// (docs/apig-semantics.md#app-signature) written the way Huawei's SDK signers
+// are — net/url decoding, strings.Join, crypto/hmac — sharing no code with
+// package sign. It signs every header in h plus host and returns the headers
+// to send.
 func sdkSign(method, rawURL string, h map[string]string, body, key, secret string, at time.Time) map[string]string {
 	u, err := url.Parse(rawURL)
 	if err != nil {

@@ -10,10 +10,11 @@ import (
 	"github.com/apigw/apigw/model/gwresp"
 )
 
-// checkParams validates the declared request parameters (spec §1.7):
-// presence of required ones, NUMBER syntax, and with valid_enable the
-// enumeration, numeric range and string length. Absent optional
-// parameters with a default get it, also on the backend request.
+// checkParams validates the declared request parameters
+// (docs/apig-semantics.md#request-parameters): presence of required ones,
+// NUMBER syntax, and with valid_enable the enumeration, numeric range and
+// string length. Absent optional parameters with a default get it, also on
+// the backend request.
 func (c *call) checkParams() *denial {
 	for i := range c.plan.params {
 		pp := &c.plan.params[i]

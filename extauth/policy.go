@@ -8,7 +8,7 @@ import (
 
 // selectBackend evaluates the policy backends in order; the first whose
 // conditions hold (ANY or ALL) serves the request, else the default
-// backend (spec §1.10).
+// backend (docs/apig-semantics.md#policy-backends).
 func (c *call) selectBackend() *denial {
 	c.backend = &c.plan.def
 	for i := range c.plan.policies {

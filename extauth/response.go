@@ -98,8 +98,9 @@ func (c *call) metadata(d *denial) *structpb.Struct {
 	return &structpb.Struct{Fields: f}
 }
 
-// denyResponse renders the group's gateway response for the denial (spec
-// §4): status, body and headers of the API's response set.
+// denyResponse renders the group's gateway response for the denial
+// (docs/apig-semantics.md#gateway-responses): status, body and headers of
+// the API's response set.
 func (c *call) denyResponse(d *denial) *authv3.CheckResponse {
 	responseID := ""
 	if c.api != nil {

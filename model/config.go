@@ -6,7 +6,8 @@ import (
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
-// Instance parameter defaults and absolute bounds (spec §1.2).
+// Instance parameter defaults and absolute bounds
+// (docs/apig-semantics.md#instance-parameters).
 const (
 	DefaultAPILimits         = 200
 	MaxAPILimits             = 1_000_000
@@ -22,7 +23,8 @@ const (
 	DefaultAuthorizerTimeout = 5_000
 )
 
-// DefaultQuotas are the limits of spec §1.1.
+// DefaultQuotas are the default instance quotas
+// (docs/apig-semantics.md#names-and-quotas).
 func DefaultQuotas() *apigwv1.Quotas {
 	return &apigwv1.Quotas{
 		ApiGroups: 1500, ApisPerGroup: 1000, Apis: 8000, Apps: 50, AppCodesPerApp: 5,

@@ -98,14 +98,16 @@ const (
 var Methods = []string{"GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"}
 
 // SystemParams are the $context variables usable as SYSTEM backend
-// parameters (spec §1.9), by their short names.
+// parameters (docs/apig-semantics.md#system-parameters), by their short
+// names.
 var SystemParams = []string{
 	"sourceIp", "stage", "apiId", "appId", "requestId", "serverAddr", "serverName",
 	"handleTime", "providerAppId", "apiName", "appName",
 }
 
 // Response types of gateway responses and their default HTTP status
-// (spec §4.2). 0 keeps the underlying status.
+// (docs/apig-semantics.md#gateway-responses). 0 keeps the underlying
+// status.
 var ResponseTypes = map[string]int32{
 	"ACCESS_DENIED":                     403,
 	"AUTH_FAILURE":                      401,

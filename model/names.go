@@ -8,7 +8,8 @@ import (
 	"unicode/utf8"
 )
 
-// Name rules of spec §1-§6. \p{L} covers letters including CJK.
+// Name rules (docs/apig-semantics.md#names-and-quotas). \p{L} covers
+// letters including CJK.
 var (
 	reGroupName    = runeRange(`^[\p{L}\p{N}][\p{L}\p{N}\-_./()：:、]*$`, 3, 255)
 	rePolicyName   = runeRange(`^\p{L}[\p{L}\p{N}_]*$`, 3, 64)
@@ -95,7 +96,7 @@ func ValidDomain(d string, allowWildcard bool) bool {
 func ValidHeaderName(s string) bool { return reHeaderName.MatchString(s) }
 
 // ReservedParam reports why a parameter name is reserved at a location
-// ("" if it is allowed), per spec §1.7.
+// ("" if it is allowed); see docs/apig-semantics.md#request-parameters.
 func ReservedParam(name, location string, backend bool) string {
 	l := strings.ToLower(name)
 	switch {

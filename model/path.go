@@ -42,7 +42,7 @@ var (
 )
 
 // ParseFrontendPath parses an APIG frontend path: whole-segment {p}, and
-// {p+} only as the last segment (spec §1.6.1).
+// {p+} only as the last segment (docs/apig-semantics.md#api-paths).
 func ParseFrontendPath(uri string) (PathTemplate, error) {
 	var t PathTemplate
 	switch {

@@ -11,7 +11,8 @@ import (
 
 // Publication builds the immutable publication record of an API's current
 // draft for an environment: the full definition with every #variable#
-// resolved from the group's variables in that environment (spec §1.11). A
+// resolved from the group's variables in that environment
+// (docs/apig-semantics.md#publication). A
 // variable the environment does not define fails the publication.
 func (in *Instance) Publication(apiID, envID, pubID, version, remark string, now time.Time) (*apigwv1.Publication, error) {
 	api := in.API(apiID)

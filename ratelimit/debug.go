@@ -10,7 +10,8 @@ import (
 	"github.com/apigw/apigw/ratelimit/descriptor"
 )
 
-// debugHeaderPrefix starts APIG's debug headers (spec §4.5):
+// debugHeaderPrefix starts APIG's debug headers
+// (docs/apig-semantics.md#debug-headers):
 // X-Apig-RateLimit-api, -user, -app, -ip, and -api-allenv for the
 // instance default.
 const debugHeaderPrefix = "X-Apig-RateLimit-"

@@ -10,7 +10,7 @@ func TestURITemplate(t *testing.T) {
 		{"/users/{id}", "/users/42", map[string]string{"id": "42"}},
 		{"/users/{id}", "/users/42/x", nil},
 		{"/users/{id}", "/users/", nil},
-		{"/a/{b=**}", "/a", nil}, // Envoy issue 33571
+		{"/a/{b=**}", "/a", nil}, // envoyproxy/envoy#33571
 		{"/a/{b=**}", "/a/", map[string]string{"b": ""}},
 		{"/a/{b=**}", "/a/x/y", map[string]string{"b": "x/y"}},
 		{"/shops/{shop}/orders/{rest=**}", "/shops/s1/orders/9/items", map[string]string{"shop": "s1", "rest": "9/items"}},

@@ -1,4 +1,5 @@
-// Package authorizer calls APIG custom authorizers (spec §2.6) over HTTP
+// Package authorizer calls APIG custom authorizers
+// (docs/apig-semantics.md#custom-authorizers) over HTTP
 // and caches their decisions.
 //
 // A request's identity sources (headers and query parameters named by the

@@ -72,7 +72,8 @@ type Decision struct {
 	Context map[string]string
 }
 
-// MaxResponseSize bounds an authorizer response (spec §2.6: 1 MB).
+// MaxResponseSize bounds an authorizer response to 1 MB
+// (docs/apig-semantics.md#custom-authorizers).
 const MaxResponseSize = 1 << 20
 
 var reContextKey = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_\-]{0,31}$`)

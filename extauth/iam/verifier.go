@@ -1,7 +1,8 @@
 // Package iam verifies IAM tokens (X-Auth-Token) as JWTs against an
 // instance's IAM configuration: issuer, audiences and a JWK set given
 // inline or fetched from jwks_uri and cached. The caller's account comes
-// from a configurable claim (spec §2.5); see docs/extauth.md.
+// from a configurable claim (docs/apig-semantics.md#iam); see
+// docs/extauth.md.
 package iam
 
 import (

@@ -1,7 +1,7 @@
-// Package sign implements APIG's SDK-HMAC-SHA256 request signatures (spec
-// §2.2): the canonical request shared by both sides, a signer for clients
-// (Sign, Signer) and a verifier for the gateway (ParseAuthorization,
-// Verify).
+// Package sign implements APIG's SDK-HMAC-SHA256 request signatures
+// (docs/apig-semantics.md#app-signature): the canonical request shared by
+// both sides, a signer for clients (Sign, Signer) and a verifier for the
+// gateway (ParseAuthorization, Verify).
 //
 // The canonical request is
 //

@@ -11,8 +11,9 @@ import (
 	"github.com/apigw/apigw/extauth/sign"
 )
 
-// The official vector of Huawei's signing guide (spec §2.2.5): only the
-// string to sign is published.
+// The official vector of Huawei's signing guide
+// (docs/apig-semantics.md#app-signature): only the string to sign is
+// published.
 func TestOfficialCanonicalRequestVector(t *testing.T) {
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
@@ -64,7 +65,9 @@ type vector struct {
 	auth    string
 }
 
-// The self-computed vectors of spec §2.2.5.
+// Vectors computed with two independent implementations of the algorithm
+// (Python and Go), not published by Huawei
+// (docs/apig-semantics.md#app-signature).
 var vectors = []vector{
 	{
 		name: "get-sorted-query", method: "GET", url: "https://api.example.com/app1?b=2&a=1",

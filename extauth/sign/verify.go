@@ -10,7 +10,7 @@ import (
 )
 
 // MaxSkew is the largest accepted difference between X-Sdk-Date and the
-// verifier's clock (spec §2.2.4).
+// verifier's clock (docs/apig-semantics.md#clock-skew).
 const MaxSkew = 15 * time.Minute
 
 // Verification failures. Verify returns them, or an *ExpiredError or a

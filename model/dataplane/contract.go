@@ -60,7 +60,8 @@ const (
 // cache. ext_authz always sets or removes it, so clients cannot force it.
 const PolicyHeader = "x-apigw-policy"
 
-// StageHeader selects a non-RELEASE environment (spec §1.4).
+// StageHeader selects a non-RELEASE environment
+// (docs/apig-semantics.md#environments).
 const StageHeader = "x-stage"
 
 // Ports reserved for the components.

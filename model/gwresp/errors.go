@@ -1,5 +1,6 @@
-// Package gwresp holds APIG's data-plane error catalog (spec §4.3) and
-// renders gateway responses (spec §4.1-§4.2) from a group's response sets.
+// Package gwresp holds APIG's data-plane error catalog
+// (docs/apig-semantics.md#error-catalog) and renders gateway responses
+// (docs/apig-semantics.md#gateway-responses) from a group's response sets.
 // ext_authz and the rate-limit service render denials with it; the xDS
 // translator uses the same templates for Envoy's local replies.
 package gwresp

@@ -39,8 +39,8 @@ const (
 	DimAppQuota = "app_quota"
 )
 
-// Dims lists the dimensions in evaluation order (spec §3.1: api, user,
-// app, ip; then the credential quota).
+// Dims lists the dimensions in evaluation order (api, user, app, ip; then
+// the credential quota; docs/apig-semantics.md#throttling).
 var Dims = []string{DimAPI, DimUser, DimApp, DimIP, DimAppQuota}
 
 // SubjectKey returns the entry key holding a dimension's subject ("" for

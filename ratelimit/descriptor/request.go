@@ -15,7 +15,8 @@ import "github.com/apigw/apigw/model/dataplane"
 //
 // DimDebug is present only when the request asks for debug output
 // (header_value_match on DebugHeader == DebugValue, ignoring case); the
-// service then returns the X-Apig-RateLimit-* headers (spec §4.5).
+// service then returns the X-Apig-RateLimit-* headers
+// (docs/apig-semantics.md#debug-headers).
 const (
 	DimRequest = "request"
 	DimDebug   = "debug"

@@ -4,13 +4,15 @@
 //   - a throttling policy bound to (API, environment) limits the api,
 //     user, app and ip dimensions per time_interval x time_unit; an
 //     exclusive policy counts each API apart, a shared one counts all the
-//     APIs bound to it together (spec §3.1);
+//     APIs bound to it together (docs/apig-semantics.md#throttling);
 //   - a special quota for an app or a tenant replaces the policy's app or
 //     user limit for that subject; the API limit still applies;
 //   - an API without a policy gets the instance default on the api
-//     dimension (ratelimit.api_limits per second, spec §1.2);
+//     dimension (ratelimit.api_limits per second,
+//     docs/apig-semantics.md#instance-parameters);
 //   - an app bound to a credential quota is limited across all APIs, in
-//     windows aligned to the quota's reset time (spec §3.4);
+//     windows aligned to the quota's reset time
+//     (docs/apig-semantics.md#credential-quotas);
 //   - an API held closed (a policy it needs is missing or unreadable, see
 //     model.Instance.Blocked), or an app whose credential quota is, gets
 //     a limit that admits nothing (fail closed).

@@ -170,8 +170,8 @@ func TestCredentialQuotaAlignment(t *testing.T) {
 	}
 }
 
-// The policy hierarchy of spec §3.1 is enforced when definitions are
-// validated, so Resolve can rely on it.
+// The policy hierarchy (docs/apig-semantics.md#throttling) is enforced when
+// definitions are validated, so Resolve can rely on it.
 func TestHierarchyValidated(t *testing.T) {
 	lim := model.InstanceLimits(fx.NewInstance().Config)
 	bad := []*apigwv1.Throttle{

@@ -47,11 +47,12 @@ func rbacRoute(acls []*apigwv1.Acl) (*rbacv3.RBACPerRoute, error) {
 	return nil, nil
 }
 
-// envoyKnowsClientIP reports whether Envoy's remote address is the client
-// IP the instance's settings define (spec §1.2): it is with the TCP peer or
-// with XFF counted from the right (trusted hops), not with a custom header
-// or XFF counted from the left. Otherwise IP ACLs are left to ext_authz,
-// which reads the configured address.
+// envoyKnowsClientIP reports whether Envoy's remote address is the client IP
+// the instance's settings define
+// (docs/apig-semantics.md#instance-parameters): it is with the TCP peer or
+// with XFF counted from the right (trusted hops), not with a custom header or
+// XFF counted from the left. Otherwise IP ACLs are left to ext_authz, which
+// reads the configured address.
 func envoyKnowsClientIP(cfg *apigwv1.InstanceConfig) bool {
 	if cfg.GetRealIpHeaderGetter().GetEnable() {
 		return false

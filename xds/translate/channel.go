@@ -14,7 +14,8 @@ import (
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
-// channelCluster configures a load-balance channel's cluster (spec §6):
+// channelCluster configures a load-balance channel's cluster
+// (docs/apig-semantics.md#load-balance-channels):
 // EDS when every member is an IP address (so member changes only touch
 // endpoints), STRICT_DNS otherwise; its algorithm, active health check
 // and, since APIG answers APIG.0610 when no member is healthy, no panic

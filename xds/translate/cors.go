@@ -7,7 +7,8 @@ import (
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 )
 
-// APIG's CORS answers for APIs with cors enabled (spec §3.7).
+// APIG's CORS answers for APIs with cors enabled
+// (docs/apig-semantics.md#cors).
 const (
 	corsAllowMethods  = "GET,POST,PUT,DELETE,HEAD,OPTIONS,PATCH"
 	corsAllowHeaders  = "X-Stage,X-Sdk-Date,X-Sdk-Nonce,X-Proxy-Signed-Headers,X-Sdk-Content-Sha256,X-Forwarded-For,Authorization,Content-Type,Accept,Accept-Ranges,Cache-Control,Range"

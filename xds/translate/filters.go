@@ -33,10 +33,11 @@ const (
 	filterRouter    = "envoy.filters.http.router"
 )
 
-// httpFilters is the filter chain of every HCM, in the order of the Envoy
-// mapping (§14): cors answers preflights before anything else; the body
-// limit rejects early; rbac applies IP ACLs; ext_authz authenticates and
-// feeds the rate-limit descriptors; ratelimit; router.
+// httpFilters is the filter chain of every HCM, in the request-time order of
+// docs/apig-semantics.md#request-time-order: cors answers preflights before
+// anything else; the body limit rejects early; rbac applies IP ACLs;
+// ext_authz authenticates and feeds the rate-limit descriptors; ratelimit;
+// router.
 func httpFilters(cfg *apigwv1.InstanceConfig, opts Options) ([]*hcmv3.HttpFilter, error) {
 	type entry struct {
 		name     string

@@ -12,7 +12,8 @@ import (
 	"github.com/apigw/apigw/model"
 )
 
-// Route match classes, in APIG priority order (spec §1.6.1).
+// Route match classes, in APIG priority order
+// (docs/apig-semantics.md#route-priority).
 const (
 	classExact = iota
 	classTemplate

@@ -24,10 +24,10 @@ import (
 // set's custom status).
 
 // replyCase is an Envoy-generated failure and the APIG error it becomes
-// (spec §4.2-§4.3). Each matches by response flag or, for failures without
-// a flag, by response code details. Mock bodies (direct_response) and
-// ext_authz denials (UAEX, rendered by ext_authz) match none and pass
-// through unchanged: no top-level body_format is set.
+// (docs/apig-semantics.md#error-catalog). Each matches by response flag or,
+// for failures without a flag, by response code details. Mock bodies
+// (direct_response) and ext_authz denials (UAEX, rendered by ext_authz) match
+// none and pass through unchanged: no top-level body_format is set.
 type replyCase struct {
 	err     gwresp.Error
 	flags   []string

@@ -7,10 +7,11 @@ import (
 	"github.com/apigw/apigw/model"
 )
 
-// routeKey places a route in APIG's priority order (spec §1.6.1): exact
-// paths, then templates, then greedy templates, then prefixes longest
-// first; literal segments before parameters; method-specific before CORS
-// preflights before ANY; policy backends before the default backend.
+// routeKey places a route in APIG's priority order
+// (docs/apig-semantics.md#route-priority): exact paths, then templates, then
+// greedy templates, then prefixes longest first; literal segments before
+// parameters; method-specific before CORS preflights before ANY; policy
+// backends before the default backend.
 type routeKey struct {
 	class          int
 	segs           []model.Segment

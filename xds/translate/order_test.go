@@ -7,7 +7,8 @@ import (
 	"github.com/apigw/apigw/model"
 )
 
-// TestRouteOrder checks APIG's priority (spec §1.6.1) on a shuffled set.
+// TestRouteOrder checks APIG's priority
+// (docs/apig-semantics.md#route-priority) on a shuffled set.
 func TestRouteOrder(t *testing.T) {
 	key := func(uri, mode, method string) routeKey {
 		tmpl, err := model.ParseFrontendPath(uri)

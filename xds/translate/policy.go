@@ -20,11 +20,12 @@ type matchSet struct {
 }
 
 // policyMatches returns the alternatives (ORed as separate routes) under
-// which a policy backend applies (spec §1.10). Conditions on declared
-// header and query parameters and on the request method are matched by
-// Envoy; any other condition (source IP, authorizer context, cookies,
-// paths, regex patterns) makes ext_authz evaluate the policy and select it
-// through dataplane.PolicyHeader, and viaExtAuthz is true.
+// which a policy backend applies (docs/apig-semantics.md#policy-backends).
+// Conditions on declared header and query parameters and on the request
+// method are matched by Envoy; any other condition (source IP, authorizer
+// context, cookies, paths, regex patterns) makes ext_authz evaluate the
+// policy and select it through dataplane.PolicyHeader, and viaExtAuthz is
+// true.
 func policyMatches(api *apigwv1.Api, p policy) (alts []matchSet, viaExtAuthz bool) {
 	byHeader := []matchSet{policyHeaderMatch(p.name)}
 	if len(p.conditions) == 0 {

@@ -93,7 +93,8 @@ func requestDescriptor(inst, apiID, envID string) *routev3.RateLimit {
 }
 
 // debugDescriptor exists only for requests with X-Apig-Mode: debug; it
-// asks the service for the X-Apig-RateLimit-* headers (spec §4.5).
+// asks the service for the X-Apig-RateLimit-* headers
+// (docs/apig-semantics.md#debug-headers).
 func debugDescriptor(inst, apiID, envID string) *routev3.RateLimit {
 	return &routev3.RateLimit{Actions: []*routev3.RateLimit_Action{
 		genericKey(descriptor.KeyInstance, inst), genericKey(descriptor.KeyAPI, apiID), genericKey(descriptor.KeyEnv, envID),

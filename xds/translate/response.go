@@ -12,9 +12,9 @@ import (
 	"github.com/apigw/apigw/xds/translate/internal/inputs"
 )
 
-// envoyVars are the $context variables of gateway-response templates as
-// Envoy formatter commands (spec §4.1). Variables Envoy cannot know
-// (API and app names, authorizer context) render empty.
+// envoyVars are the $context variables of gateway-response templates as Envoy
+// formatter commands (docs/apig-semantics.md#gateway-responses). Variables
+// Envoy cannot know (API and app names, authorizer context) render empty.
 var envoyVars = gwresp.Vars{
 	"requestId": "%REQ(X-REQUEST-ID)%",
 	"sourceIp":  "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%",

@@ -32,12 +32,14 @@ type pathRewrite struct {
 	formatter string
 }
 
-// planRewrite computes the backend path of a route (spec §1.6.1 item 5 and
-// §1.9): prefix APIs pass the remainder through (/test/ → /test2/ sends
-// /test/AA/CC to /test2/AA/CC), path parameters are substituted by a URI
-// template rewrite and constants are inlined. A backend path that needs
-// other sources (headers, queries, system parameters) is computed by
-// ext_authz and applied from its dynamic metadata; viaExtAuthz says so.
+// planRewrite computes the backend path of a route
+// (docs/apig-semantics.md#api-paths,
+// docs/apig-semantics.md#backend-parameters): prefix APIs pass the remainder
+// through (/test/ → /test2/ sends /test/AA/CC to /test2/AA/CC), path
+// parameters are substituted by a URI template rewrite and constants are
+// inlined. A backend path that needs other sources (headers, queries, system
+// parameters) is computed by ext_authz and applied from its dynamic metadata;
+// viaExtAuthz says so.
 func planRewrite(m frontendMatch, api *apigwv1.Api, uri string, params []*apigwv1.BackendParam) (rw pathRewrite, viaExtAuthz bool) {
 	ext := pathRewrite{formatter: metadataPathRewrite}
 	resolved, ok := resolveBackendPath(m, api, uri, params)
@@ -127,7 +129,7 @@ func resolveBackendPath(m frontendMatch, api *apigwv1.Api, uri string, params []
 }
 
 // encodePathConstant percent-encodes a constant for a backend path the way
-// APIG does (spec §1.9).
+// APIG does (docs/apig-semantics.md#percent-encoding).
 func encodePathConstant(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {

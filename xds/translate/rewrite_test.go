@@ -17,7 +17,7 @@ func TestPlanRewrite(t *testing.T) {
 		want                    pathRewrite
 		ext                     bool
 	}{
-		{name: "prefix remainder passthrough (spec §1.6.1 item 5)", front: "/test/", mode: model.MatchPrefix, back: "/test2/", want: pathRewrite{prefix: "/test2"}},
+		{name: "prefix remainder passthrough", front: "/test/", mode: model.MatchPrefix, back: "/test2/", want: pathRewrite{prefix: "/test2"}},
 		{name: "prefix to root", front: "/test", mode: model.MatchPrefix, back: "/", want: pathRewrite{regex: regexRewrite("^/test/?", "/")}},
 		{name: "root prefix to path", front: "/", mode: model.MatchPrefix, back: "/v1", want: pathRewrite{prefix: "/v1/"}},
 		{name: "same prefix", front: "/a", mode: model.MatchPrefix, back: "/a/", want: pathRewrite{}},

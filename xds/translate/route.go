@@ -47,7 +47,7 @@ type routeItem struct {
 }
 
 // Method ranks in the route order: method-specific routes, then CORS
-// preflight routes, then ANY (spec §1.6.1 item 7).
+// preflight routes, then ANY (docs/apig-semantics.md#route-priority).
 const (
 	methodSpecific = iota
 	methodPreflight
@@ -305,7 +305,7 @@ func (p *pubPlan) addPreflight(t target) error {
 }
 
 // addItem records a route; on the listener whose protocol the API does not
-// accept it is replaced by APIG.0607 (spec §1.6 req_protocol).
+// accept it is replaced by APIG.0607 (docs/apig-semantics.md#api-paths).
 func (p *pubPlan) addItem(r *routev3.Route, key routeKey, match int, cluster *clusterSpec) {
 	it := routeItem{key: key, http: r, https: r, onHTTP: true, onHTTPS: true}
 	if r.GetRoute() != nil {

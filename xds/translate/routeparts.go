@@ -51,7 +51,7 @@ func (p *pubPlan) route(name string, m frontendMatch, method string, alt matchSe
 }
 
 // stageMatcher selects the environment: x-stage equal to its name, and
-// for RELEASE also an absent header (spec §1.4).
+// for RELEASE also an absent header (docs/apig-semantics.md#environments).
 func stageMatcher(env *apigwv1.Environment) *routev3.HeaderMatcher {
 	if env.Id != model.ReleaseEnvID {
 		return exactHeader(dataplane.StageHeader, env.Name)
@@ -120,7 +120,8 @@ func (p *pubPlan) clusterAction(b *httpBackend, spec *clusterSpec, rw pathRewrit
 	return routeAction{route: a, reqHeaders: hdrs}
 }
 
-// retryPolicy maps APIG retry_count (spec §1.8): -1 retries idempotent
+// retryPolicy maps APIG retry_count
+// (docs/apig-semantics.md#retries-and-timeouts): -1 retries idempotent
 // methods once, 0 never, n up to n times.
 func (p *pubPlan) retryPolicy(count *int32) *routev3.RetryPolicy {
 	n := int32(-1)

@@ -26,9 +26,10 @@ members:
   weight: 1
 `
 
-// The "done when" of issue #6: importing the Swagger 2.0 example of spec
-// §5.3.14 creates the group, API, backends, policies and bindings, export
-// reproduces it, and export → import → export is identical.
+// Importing the complete Swagger 2.0 example of APIG's extension reference
+// (testdata/swagger2_shop.yaml) creates the group, API, backends, policies
+// and bindings, export reproduces it, and export → import → export is
+// identical.
 func TestImportShopExampleThenExportRoundTrips(t *testing.T) {
 	e := start(t)
 	e.must(ordersChannel, "apply", "-f", "-")

@@ -259,7 +259,8 @@ func (c *converter) policies(p string, v any, a *apigwv1.Api) {
 	}
 }
 
-// conditions accepts both spellings of spec §5.3.13a: the extension
+// conditions accepts both spellings found in APIG documents
+// (docs/apig-semantics.md#openapi-extensions): the extension
 // page's (type equal|enum|pattern, origin request|source) and the export's
 // (type exact|enum|pattern or "", origin param|source|system|cookie).
 func (c *converter) conditions(o *obj) []*apigwv1.Condition {

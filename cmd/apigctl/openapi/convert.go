@@ -11,7 +11,7 @@ import (
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
-// Extension names of spec §5.3.
+// Extension names (docs/apig-semantics.md#openapi-extensions).
 const (
 	extAuthType      = "x-apigateway-auth-type"
 	extAuthOpt       = "x-apigateway-auth-opt"

@@ -7,7 +7,8 @@ import (
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
-// ratelimits decodes x-apigateway-ratelimits (spec §5.3.8).
+// ratelimits decodes x-apigateway-ratelimits
+// (docs/apig-semantics.md#openapi-extensions).
 func (c *converter) ratelimits(p string, v any) {
 	o, ok := asObj(c.ps, p, v)
 	if !ok {
@@ -65,7 +66,8 @@ func (c *converter) ratelimits(p string, v any) {
 	}
 }
 
-// accessControls decodes x-apigateway-access-controls (spec §5.3.9).
+// accessControls decodes x-apigateway-access-controls
+// (docs/apig-semantics.md#openapi-extensions).
 func (c *converter) accessControls(p string, v any) {
 	o, ok := asObj(c.ps, p, v)
 	if !ok {
@@ -89,7 +91,8 @@ func (c *converter) accessControls(p string, v any) {
 	}
 }
 
-// responses decodes x-apigateway-responses (spec §5.3.11): sets of
+// responses decodes x-apigateway-responses
+// (docs/apig-semantics.md#openapi-extensions): sets of
 // gateway responses by type.
 func (c *converter) responses(p string, v any) {
 	o, ok := asObj(c.ps, p, v)

@@ -21,8 +21,9 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Api is the draft definition of an API (spec §1.6-§1.10). What the data
-// plane serves is its publication record in each environment.
+// Api is the draft definition of an API (docs/apig-semantics.md#api-paths and
+// the sections after it). What the data plane serves is its publication
+// record in each environment.
 type Api struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -372,7 +373,8 @@ func (x *AuthOpt) GetAppCodeAuthType() string {
 	return ""
 }
 
-// ReqParam is a declared frontend request parameter (spec §1.7).
+// ReqParam is a declared frontend request parameter
+// (docs/apig-semantics.md#request-parameters).
 type ReqParam struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -561,7 +563,7 @@ func (x *ReqParam) GetJsonSchema() string {
 }
 
 // BackendParam maps a request parameter, a constant or a system parameter
-// onto the backend request (spec §1.9).
+// onto the backend request (docs/apig-semantics.md#backend-parameters).
 type BackendParam struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1139,7 +1141,7 @@ func (x *MockHeader) GetRemark() string {
 	return ""
 }
 
-// Condition of a policy backend (spec §1.10).
+// Condition of a policy backend (docs/apig-semantics.md#policy-backends).
 type Condition struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`

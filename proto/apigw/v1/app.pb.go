@@ -22,8 +22,8 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// App is a credential (spec §2.4): key and secret for APP signatures,
-// AppCodes, an IP ACL and a quota.
+// App is a credential (docs/apig-semantics.md#authentication): key and secret
+// for APP signatures, AppCodes, an IP ACL and a quota.
 type App struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`

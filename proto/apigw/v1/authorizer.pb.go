@@ -21,8 +21,9 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Authorizer is a custom authorizer (spec §2.6). apigw POSTs an event JSON
-// to authorizer_uri and reads {"status":"allow|deny","context":{...}}.
+// Authorizer is a custom authorizer
+// (docs/apig-semantics.md#custom-authorizers). apigw POSTs an event JSON to
+// authorizer_uri and reads {"status":"allow|deny","context":{...}}.
 type Authorizer struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`

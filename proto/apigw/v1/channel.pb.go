@@ -22,7 +22,8 @@ const (
 )
 
 // VpcChannel is a load-balance channel: a set of weighted backend members
-// with a balancing algorithm and a health check (spec §6).
+// with a balancing algorithm and a health check
+// (docs/apig-semantics.md#load-balance-channels).
 type VpcChannel struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`

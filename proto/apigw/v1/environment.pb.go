@@ -21,7 +21,8 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Environment is a stage APIs are published to (spec §1.4). RELEASE, with id
+// Environment is a stage APIs are published to
+// (docs/apig-semantics.md#environments). RELEASE, with id
 // DEFAULT_ENVIRONMENT_RELEASE_ID, is built in.
 type Environment struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -93,7 +94,8 @@ func (x *Environment) GetMeta() *Meta {
 }
 
 // EnvVariable is a value substituted for #name# in backend addresses and
-// paths when an API is published to the environment (spec §1.5).
+// paths when an API is published to the environment
+// (docs/apig-semantics.md#environment-variables).
 type EnvVariable struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Id      string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`

@@ -21,7 +21,8 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// ApiGroup groups APIs under the same domains (spec §1.3).
+// ApiGroup groups APIs under the same domains
+// (docs/apig-semantics.md#groups-and-domains).
 type ApiGroup struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// id is generated (32 hex digits) unless given.

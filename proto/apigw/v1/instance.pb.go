@@ -92,7 +92,8 @@ func (x *Instance) GetMeta() *Meta {
 	return nil
 }
 
-// InstanceConfig holds the instance parameters (APIG "features", spec §1.2).
+// InstanceConfig holds the instance parameters (APIG "features",
+// docs/apig-semantics.md#instance-parameters).
 // Zero values mean "the default".
 type InstanceConfig struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -460,7 +461,8 @@ func (x *CustomAuthHeader) GetBackendSignHeader() string {
 	return ""
 }
 
-// Quotas are the instance limits of spec §1.1. Zero means the default.
+// Quotas are the instance limits (docs/apig-semantics.md#names-and-quotas).
+// Zero means the default.
 type Quotas struct {
 	state                protoimpl.MessageState `protogen:"open.v1"`
 	ApiGroups            int32                  `protobuf:"varint,1,opt,name=api_groups,json=apiGroups,proto3" json:"api_groups,omitempty"`                                       // 1500

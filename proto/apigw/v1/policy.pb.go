@@ -21,7 +21,7 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Throttle is a request-throttling policy (spec §3.1).
+// Throttle is a request-throttling policy (docs/apig-semantics.md#throttling).
 type Throttle struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -242,7 +242,7 @@ func (x *ThrottleSpecial) GetCallLimits() int32 {
 	return 0
 }
 
-// Acl is an access-control policy (spec §3.2).
+// Acl is an access-control policy (docs/apig-semantics.md#acls).
 type Acl struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -340,7 +340,8 @@ func (x *Acl) GetMeta() *Meta {
 	return nil
 }
 
-// AppQuota is a credential quota policy (spec §3.4).
+// AppQuota is a credential quota policy
+// (docs/apig-semantics.md#credential-quotas).
 type AppQuota struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`

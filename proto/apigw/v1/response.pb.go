@@ -21,8 +21,9 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// GatewayResponse is a group's gateway-response set (spec §4.1). Each group
-// has a "default" set built in; up to 4 more may be defined.
+// GatewayResponse is a group's gateway-response set
+// (docs/apig-semantics.md#gateway-responses). Each group has a "default" set
+// built in; up to 4 more may be defined.
 type GatewayResponse struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Id      string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
