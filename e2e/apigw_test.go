@@ -81,7 +81,7 @@ func startAPIGW(t *testing.T, extra ...string) *apigw {
 		"--embedded-etcd-client-url", g.etcd,
 		"--embedded-etcd-peer-url", "http://" + freeAddr(t),
 		"--xds-addr", g.xds, "--extauth-addr", g.extauth, "--ratelimit-addr", g.rls,
-		"--admin-addr", g.admin, "--ops-addr", g.ops,
+		"--admin-addr", g.admin, "--ops-addr", g.ops, "--console-addr", "127.0.0.1:0",
 		"--envoy-extauth-address", g.extauth, "--envoy-ratelimit-address", g.rls,
 		"--envoy-http-port", strconv.Itoa(int(g.envoyHTTP)), "--envoy-https-port", strconv.Itoa(int(g.envoyHTTPS)),
 		"--tls-dir", filepath.Join(pkiDir, "apigw"), "--envoy-tls-dir", filepath.Join(pkiDir, "envoy"),

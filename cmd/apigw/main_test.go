@@ -70,7 +70,8 @@ func start(t *testing.T, bin, dataDir string, etcdPort, peerPort int) *proc {
 		"--admin-addr", p.adm, "--ops-addr", p.ops,
 		"--xds-addr", p.xds,
 		"--extauth-addr", p.auth,
-		"--ratelimit-addr", p.rls)
+		"--ratelimit-addr", p.rls,
+		"--console-addr", "127.0.0.1:0")
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -228,7 +229,7 @@ func TestBinaryFailsClearly(t *testing.T) {
 	}
 	code, out = run(t, bin, "--etcd-endpoints", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--etcd-dial-timeout", "1s",
 		"--secret-key", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-		"--ops-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--xds-addr", "127.0.0.1:0", "--extauth-addr", "127.0.0.1:0", "--ratelimit-addr", "127.0.0.1:0")
+		"--ops-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--xds-addr", "127.0.0.1:0", "--extauth-addr", "127.0.0.1:0", "--ratelimit-addr", "127.0.0.1:0", "--console-addr", "127.0.0.1:0")
 	if code != 1 || !strings.Contains(out, "unreachable") {
 		t.Errorf("unreachable etcd: exit %d\n%s", code, out)
 	}

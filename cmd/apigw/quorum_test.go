@@ -35,7 +35,7 @@ func TestBinaryKeepsServingWithoutEtcdQuorum(t *testing.T) {
 	p.rls = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	p.cmd = exec.Command(bin, "--etcd-endpoints", members[0].Endpoint(),
 		"--secret-key", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-		"--admin-addr", p.adm, "--ops-addr", p.ops, "--xds-addr", p.xds, "--extauth-addr", p.auth, "--ratelimit-addr", p.rls)
+		"--admin-addr", p.adm, "--ops-addr", p.ops, "--xds-addr", p.xds, "--extauth-addr", p.auth, "--ratelimit-addr", p.rls, "--console-addr", "127.0.0.1:0")
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

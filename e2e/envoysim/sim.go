@@ -44,6 +44,13 @@ type Options struct {
 	MinServiceTimeout time.Duration
 	// Log receives one line per request (default: discarded).
 	Log *slog.Logger
+	// Services, when set, gives the connection to the gRPC service of a
+	// cluster (ext_authz, rate limit) instead of dialing its endpoint: a
+	// nil result dials as usual.
+	Services func(cluster string) grpc.ClientConnInterface
+	// Upstream, when set, makes the upstream requests instead of a real
+	// HTTP client (the request's URL carries the scheme and endpoint).
+	Upstream http.RoundTripper
 }
 
 // Envoy processes requests with the configuration of a ConfigSource.
@@ -116,6 +123,9 @@ type Response struct {
 	// its response code details.
 	Flags   []string
 	Details string
+	// Cluster and Endpoint are the upstream chosen by the router ("" when
+	// the request did not reach it).
+	Cluster, Endpoint string
 	// Certificate is the server certificate of a TLS request.
 	Certificate *x509.Certificate
 	// Trace lists the steps taken, for test failure messages.
@@ -156,6 +166,8 @@ type stream struct {
 	route    *routev3.Route
 	// response headers filters add on the way back
 	respAdd []respHeader
+	// the upstream chosen by the router
+	cluster, endpoint string
 	cert    *x509.Certificate
 	trace   []string
 }

@@ -104,7 +104,7 @@ func startAPIGW(b *testing.B, extra ...string) *apigwProc {
 		"--data-dir", p.dir, "--secret-key", p.key,
 		"--embedded-etcd-client-url", p.etcdURL, "--embedded-etcd-peer-url", "http://" + freeAddr(b),
 		"--xds-addr", p.xds, "--ops-addr", p.ops,
-		"--extauth-addr", freeAddr(b), "--ratelimit-addr", freeAddr(b), "--admin-addr", freeAddr(b),
+		"--extauth-addr", freeAddr(b), "--ratelimit-addr", freeAddr(b), "--admin-addr", freeAddr(b), "--console-addr", "127.0.0.1:0",
 		"--log-level", "warn",
 	}, extra...)
 	p.start(b)

@@ -9,8 +9,6 @@ import (
 
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/internal/grpcopts"
-	"github.com/apigw/apigw/model/admin"
-	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
 	xdsserver "github.com/apigw/apigw/xds/server"
@@ -28,10 +26,9 @@ func services(d *deps) ([]service, error) {
 		if err != nil {
 			return nil, err
 		}
-		opts = append(opts, grpc.MaxRecvMsgSize(d.cfg.AdminMaxRequestBytes))
-		out = append(out, service{name: CompAdmin, addr: d.cfg.AdminAddr, opts: opts, register: func(_ context.Context, s *grpc.Server) error {
-			adminv1.RegisterAdminServiceServer(s, admin.New(d.store, d.feed, d.status, d.log))
-			return nil
+		opts = append(opts, maxRecv(d.cfg))
+		out = append(out, service{name: CompAdmin, addr: d.cfg.AdminAddr, opts: opts, register: func(ctx context.Context, s *grpc.Server) error {
+			return registerAdminServices(ctx, s, d)
 		}})
 	}
 	if d.cfg.Has(CompXDS) {

@@ -22,10 +22,11 @@ const (
 	CompXDS       = "xds"
 	CompExtAuth   = "extauth"
 	CompRateLimit = "ratelimit"
+	CompConsole   = "console"
 )
 
 // AllComponents are the components run by default.
-var AllComponents = []string{CompAdmin, CompXDS, CompExtAuth, CompRateLimit}
+var AllComponents = []string{CompAdmin, CompXDS, CompExtAuth, CompRateLimit, CompConsole}
 
 // Config is the validated configuration of the apigw server.
 type Config struct {
@@ -53,6 +54,7 @@ type Config struct {
 	RateLimitAddr string
 	AdminAddr     string
 	OpsAddr       string
+	ConsoleAddr   string
 
 	AdminTokenFile string
 	AdminToken     string
@@ -102,7 +104,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs := flag.NewFlagSet("apigw", flag.ContinueOnError)
 	fs.SetOutput(out)
 	var components, endpoints, logLevel string
-	fs.StringVar(&components, "components", "all", "Comma-separated components to run: all, or any of admin, xds, extauth, ratelimit.")
+	fs.StringVar(&components, "components", "all", "Comma-separated components to run: all, or any of admin, xds, extauth, ratelimit, console.")
 	fs.StringVar(&endpoints, "etcd-endpoints", "", "Comma-separated external etcd endpoints; empty runs an embedded etcd in --data-dir.")
 	fs.StringVar(&c.EtcdCAFile, "etcd-ca-file", "", "CA bundle to verify the etcd servers (TLS).")
 	fs.StringVar(&c.EtcdCertFile, "etcd-cert-file", "", "Client certificate for etcd (TLS).")
@@ -121,6 +123,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs.StringVar(&c.RateLimitAddr, "ratelimit-addr", "127.0.0.1:18002", "Listen address of the rate-limit service.")
 	fs.StringVar(&c.AdminAddr, "admin-addr", "127.0.0.1:18003", "Listen address of the admin gRPC API.")
 	fs.StringVar(&c.OpsAddr, "ops-addr", ":18004", "Listen address of /healthz, /readyz and /metrics.")
+	fs.StringVar(&c.ConsoleAddr, "console-addr", "127.0.0.1:18005", "Listen address of the web console (HTTPS with --admin-tls-cert-file).")
 	fs.StringVar(&c.AdminTokenFile, "admin-token-file", "", "File with the bearer token the admin API requires.")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "The admin bearer token (prefer the APIGW_ADMIN_TOKEN variable).")
 	fs.StringVar(&c.AdminTLSCert, "admin-tls-cert-file", "", "TLS certificate of the admin API.")
@@ -204,6 +207,7 @@ func (c *Config) finish(components, endpoints, logLevel string, set map[string]b
 		errs = append(errs, errors.New("--admin-tls-cert-file and --admin-tls-key-file go together"))
 	}
 	errs = append(errs, c.finishAdminAuth(set["admin-token"])...)
+	errs = append(errs, c.finishConsole()...)
 	errs = append(errs, c.finishTLS()...)
 	if c.EtcdRequestTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--etcd-request-timeout must be positive (got %v)", c.EtcdRequestTimeout))
@@ -219,7 +223,7 @@ func (c *Config) finish(components, endpoints, logLevel string, set map[string]b
 			errs = append(errs, fmt.Errorf("%s must be 1-65535 (got %d)", name, p))
 		}
 	}
-	for name, addr := range map[string]string{"--xds-addr": c.XDSAddr, "--extauth-addr": c.ExtAuthAddr, "--ratelimit-addr": c.RateLimitAddr, "--admin-addr": c.AdminAddr, "--ops-addr": c.OpsAddr,
+	for name, addr := range map[string]string{"--xds-addr": c.XDSAddr, "--extauth-addr": c.ExtAuthAddr, "--ratelimit-addr": c.RateLimitAddr, "--admin-addr": c.AdminAddr, "--ops-addr": c.OpsAddr, "--console-addr": c.ConsoleAddr,
 		"--envoy-extauth-address": c.EnvoyExtAuthAddr, "--envoy-ratelimit-address": c.EnvoyRateLimitAddr} {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))

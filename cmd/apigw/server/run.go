@@ -59,6 +59,13 @@ func Run(ctx context.Context, cfg *Config, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
+	conLis, err := consoleListener(cfg)
+	if err != nil {
+		return err
+	}
+	if conLis != nil {
+		defer conLis.Close()
+	}
 	listeners := make([]net.Listener, len(svcs))
 	for i, s := range svcs {
 		if listeners[i], err = net.Listen("tcp", s.addr); err != nil {
@@ -71,6 +78,9 @@ func Run(ctx context.Context, cfg *Config, logOut io.Writer) error {
 	names := []string{"store"}
 	for _, s := range svcs {
 		names = append(names, s.name)
+	}
+	if conLis != nil {
+		names = append(names, CompConsole)
 	}
 	ready := newReadiness(names...)
 	ops := opsServer(opsLis, reg, ready, log)
@@ -124,6 +134,12 @@ func Run(ctx context.Context, cfg *Config, logOut io.Writer) error {
 		hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 		ready.done(s.name)
 		log.Info("listening", "component", s.name, "addr", lis.Addr().String())
+	}
+	if conLis != nil {
+		if err := startConsole(gctx, g, d, rec, conLis); err != nil {
+			return fmt.Errorf("%s: %w", CompConsole, err)
+		}
+		ready.done(CompConsole)
 	}
 	log.Info("apigw started", "components", cfg.Components, "ops", opsLis.Addr().String(), "embedded_etcd", cfg.Embedded())
 
