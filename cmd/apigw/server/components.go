@@ -71,6 +71,7 @@ func services(d *deps) ([]service, error) {
 			}
 			cnt, closer = r, r.Close
 		}
+		d.counter = cnt
 		mode := ratelimit.FailOpen
 		if !d.cfg.RateLimitFailOpen {
 			mode = ratelimit.FailClosed

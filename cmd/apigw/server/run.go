@@ -19,6 +19,7 @@ import (
 	"github.com/apigw/apigw/internal/recovery"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/store"
+	"github.com/apigw/apigw/ratelimit/counter"
 )
 
 // deps are what the components share.
@@ -29,6 +30,11 @@ type deps struct {
 	store  *store.Store
 	feed   *model.Feed
 	status *model.Status
+	// counter is the rate-limit component's counter (nil when it does not
+	// run here); admin holds the admin services, made once for the admin
+	// port and the console.
+	counter counter.Counter
+	admin   *adminServices
 }
 
 // service is one gRPC component on its own port.

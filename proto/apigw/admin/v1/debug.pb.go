@@ -985,6 +985,233 @@ func (x *SendResponse) GetDurationMs() int64 {
 	return 0
 }
 
+type OverviewRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Instance      string                 `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OverviewRequest) Reset() {
+	*x = OverviewRequest{}
+	mi := &file_apigw_admin_v1_debug_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OverviewRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OverviewRequest) ProtoMessage() {}
+
+func (x *OverviewRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_admin_v1_debug_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OverviewRequest.ProtoReflect.Descriptor instead.
+func (*OverviewRequest) Descriptor() ([]byte, []int) {
+	return file_apigw_admin_v1_debug_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *OverviewRequest) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+type OverviewResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// revision is the etcd revision of the snapshot summarized.
+	Revision int64        `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	Kinds    []*KindCount `protobuf:"bytes,2,rep,name=kinds,proto3" json:"kinds,omitempty"`
+	// published counts the APIs online in each environment.
+	Published []*EnvCount `protobuf:"bytes,3,rep,name=published,proto3" json:"published,omitempty"`
+	// unpublished counts the APIs online in no environment.
+	Unpublished   int32 `protobuf:"varint,4,opt,name=unpublished,proto3" json:"unpublished,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OverviewResponse) Reset() {
+	*x = OverviewResponse{}
+	mi := &file_apigw_admin_v1_debug_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OverviewResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OverviewResponse) ProtoMessage() {}
+
+func (x *OverviewResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_admin_v1_debug_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OverviewResponse.ProtoReflect.Descriptor instead.
+func (*OverviewResponse) Descriptor() ([]byte, []int) {
+	return file_apigw_admin_v1_debug_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *OverviewResponse) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *OverviewResponse) GetKinds() []*KindCount {
+	if x != nil {
+		return x.Kinds
+	}
+	return nil
+}
+
+func (x *OverviewResponse) GetPublished() []*EnvCount {
+	if x != nil {
+		return x.Published
+	}
+	return nil
+}
+
+func (x *OverviewResponse) GetUnpublished() int32 {
+	if x != nil {
+		return x.Unpublished
+	}
+	return 0
+}
+
+type KindCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	Count         int32                  `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KindCount) Reset() {
+	*x = KindCount{}
+	mi := &file_apigw_admin_v1_debug_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KindCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KindCount) ProtoMessage() {}
+
+func (x *KindCount) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_admin_v1_debug_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KindCount.ProtoReflect.Descriptor instead.
+func (*KindCount) Descriptor() ([]byte, []int) {
+	return file_apigw_admin_v1_debug_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *KindCount) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *KindCount) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+type EnvCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EnvId         string                 `protobuf:"bytes,1,opt,name=env_id,json=envId,proto3" json:"env_id,omitempty"`
+	EnvName       string                 `protobuf:"bytes,2,opt,name=env_name,json=envName,proto3" json:"env_name,omitempty"`
+	Apis          int32                  `protobuf:"varint,3,opt,name=apis,proto3" json:"apis,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnvCount) Reset() {
+	*x = EnvCount{}
+	mi := &file_apigw_admin_v1_debug_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnvCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnvCount) ProtoMessage() {}
+
+func (x *EnvCount) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_admin_v1_debug_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnvCount.ProtoReflect.Descriptor instead.
+func (*EnvCount) Descriptor() ([]byte, []int) {
+	return file_apigw_admin_v1_debug_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *EnvCount) GetEnvId() string {
+	if x != nil {
+		return x.EnvId
+	}
+	return ""
+}
+
+func (x *EnvCount) GetEnvName() string {
+	if x != nil {
+		return x.EnvName
+	}
+	return ""
+}
+
+func (x *EnvCount) GetApis() int32 {
+	if x != nil {
+		return x.Apis
+	}
+	return 0
+}
+
 var File_apigw_admin_v1_debug_proto protoreflect.FileDescriptor
 
 const file_apigw_admin_v1_debug_proto_rawDesc = "" +
@@ -1072,10 +1299,25 @@ const file_apigw_admin_v1_debug_proto_rawDesc = "" +
 	"\arequest\x18\x01 \x01(\v2\x1b.apigw.admin.v1.HttpRequestR\arequest\x128\n" +
 	"\bresponse\x18\x02 \x01(\v2\x1c.apigw.admin.v1.HttpResponseR\bresponse\x12\x1f\n" +
 	"\vduration_ms\x18\x03 \x01(\x03R\n" +
-	"durationMs2\x9d\x01\n" +
+	"durationMs\"-\n" +
+	"\x0fOverviewRequest\x12\x1a\n" +
+	"\binstance\x18\x01 \x01(\tR\binstance\"\xb9\x01\n" +
+	"\x10OverviewResponse\x12\x1a\n" +
+	"\brevision\x18\x01 \x01(\x03R\brevision\x12/\n" +
+	"\x05kinds\x18\x02 \x03(\v2\x19.apigw.admin.v1.KindCountR\x05kinds\x126\n" +
+	"\tpublished\x18\x03 \x03(\v2\x18.apigw.admin.v1.EnvCountR\tpublished\x12 \n" +
+	"\vunpublished\x18\x04 \x01(\x05R\vunpublished\"5\n" +
+	"\tKindCount\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x05R\x05count\"P\n" +
+	"\bEnvCount\x12\x15\n" +
+	"\x06env_id\x18\x01 \x01(\tR\x05envId\x12\x19\n" +
+	"\benv_name\x18\x02 \x01(\tR\aenvName\x12\x12\n" +
+	"\x04apis\x18\x03 \x01(\x05R\x04apis2\xec\x01\n" +
 	"\fDebugService\x12J\n" +
 	"\aExplain\x12\x1e.apigw.admin.v1.ExplainRequest\x1a\x1f.apigw.admin.v1.ExplainResponse\x12A\n" +
-	"\x04Send\x12\x1b.apigw.admin.v1.SendRequest\x1a\x1c.apigw.admin.v1.SendResponseB5Z3github.com/apigw/apigw/proto/apigw/admin/v1;adminv1b\x06proto3"
+	"\x04Send\x12\x1b.apigw.admin.v1.SendRequest\x1a\x1c.apigw.admin.v1.SendResponse\x12M\n" +
+	"\bOverview\x12\x1f.apigw.admin.v1.OverviewRequest\x1a .apigw.admin.v1.OverviewResponseB5Z3github.com/apigw/apigw/proto/apigw/admin/v1;adminv1b\x06proto3"
 
 var (
 	file_apigw_admin_v1_debug_proto_rawDescOnce sync.Once
@@ -1089,20 +1331,24 @@ func file_apigw_admin_v1_debug_proto_rawDescGZIP() []byte {
 	return file_apigw_admin_v1_debug_proto_rawDescData
 }
 
-var file_apigw_admin_v1_debug_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_apigw_admin_v1_debug_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_apigw_admin_v1_debug_proto_goTypes = []any{
-	(*HttpRequest)(nil),     // 0: apigw.admin.v1.HttpRequest
-	(*Header)(nil),          // 1: apigw.admin.v1.Header
-	(*Credentials)(nil),     // 2: apigw.admin.v1.Credentials
-	(*ExplainRequest)(nil),  // 3: apigw.admin.v1.ExplainRequest
-	(*ExplainResponse)(nil), // 4: apigw.admin.v1.ExplainResponse
-	(*RouteResult)(nil),     // 5: apigw.admin.v1.RouteResult
-	(*AuthResult)(nil),      // 6: apigw.admin.v1.AuthResult
-	(*LimitResult)(nil),     // 7: apigw.admin.v1.LimitResult
-	(*BackendRequest)(nil),  // 8: apigw.admin.v1.BackendRequest
-	(*HttpResponse)(nil),    // 9: apigw.admin.v1.HttpResponse
-	(*SendRequest)(nil),     // 10: apigw.admin.v1.SendRequest
-	(*SendResponse)(nil),    // 11: apigw.admin.v1.SendResponse
+	(*HttpRequest)(nil),      // 0: apigw.admin.v1.HttpRequest
+	(*Header)(nil),           // 1: apigw.admin.v1.Header
+	(*Credentials)(nil),      // 2: apigw.admin.v1.Credentials
+	(*ExplainRequest)(nil),   // 3: apigw.admin.v1.ExplainRequest
+	(*ExplainResponse)(nil),  // 4: apigw.admin.v1.ExplainResponse
+	(*RouteResult)(nil),      // 5: apigw.admin.v1.RouteResult
+	(*AuthResult)(nil),       // 6: apigw.admin.v1.AuthResult
+	(*LimitResult)(nil),      // 7: apigw.admin.v1.LimitResult
+	(*BackendRequest)(nil),   // 8: apigw.admin.v1.BackendRequest
+	(*HttpResponse)(nil),     // 9: apigw.admin.v1.HttpResponse
+	(*SendRequest)(nil),      // 10: apigw.admin.v1.SendRequest
+	(*SendResponse)(nil),     // 11: apigw.admin.v1.SendResponse
+	(*OverviewRequest)(nil),  // 12: apigw.admin.v1.OverviewRequest
+	(*OverviewResponse)(nil), // 13: apigw.admin.v1.OverviewResponse
+	(*KindCount)(nil),        // 14: apigw.admin.v1.KindCount
+	(*EnvCount)(nil),         // 15: apigw.admin.v1.EnvCount
 }
 var file_apigw_admin_v1_debug_proto_depIdxs = []int32{
 	1,  // 0: apigw.admin.v1.HttpRequest.headers:type_name -> apigw.admin.v1.Header
@@ -1121,15 +1367,19 @@ var file_apigw_admin_v1_debug_proto_depIdxs = []int32{
 	2,  // 13: apigw.admin.v1.SendRequest.credentials:type_name -> apigw.admin.v1.Credentials
 	0,  // 14: apigw.admin.v1.SendResponse.request:type_name -> apigw.admin.v1.HttpRequest
 	9,  // 15: apigw.admin.v1.SendResponse.response:type_name -> apigw.admin.v1.HttpResponse
-	3,  // 16: apigw.admin.v1.DebugService.Explain:input_type -> apigw.admin.v1.ExplainRequest
-	10, // 17: apigw.admin.v1.DebugService.Send:input_type -> apigw.admin.v1.SendRequest
-	4,  // 18: apigw.admin.v1.DebugService.Explain:output_type -> apigw.admin.v1.ExplainResponse
-	11, // 19: apigw.admin.v1.DebugService.Send:output_type -> apigw.admin.v1.SendResponse
-	18, // [18:20] is the sub-list for method output_type
-	16, // [16:18] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	14, // 16: apigw.admin.v1.OverviewResponse.kinds:type_name -> apigw.admin.v1.KindCount
+	15, // 17: apigw.admin.v1.OverviewResponse.published:type_name -> apigw.admin.v1.EnvCount
+	3,  // 18: apigw.admin.v1.DebugService.Explain:input_type -> apigw.admin.v1.ExplainRequest
+	10, // 19: apigw.admin.v1.DebugService.Send:input_type -> apigw.admin.v1.SendRequest
+	12, // 20: apigw.admin.v1.DebugService.Overview:input_type -> apigw.admin.v1.OverviewRequest
+	4,  // 21: apigw.admin.v1.DebugService.Explain:output_type -> apigw.admin.v1.ExplainResponse
+	11, // 22: apigw.admin.v1.DebugService.Send:output_type -> apigw.admin.v1.SendResponse
+	13, // 23: apigw.admin.v1.DebugService.Overview:output_type -> apigw.admin.v1.OverviewResponse
+	21, // [21:24] is the sub-list for method output_type
+	18, // [18:21] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_apigw_admin_v1_debug_proto_init() }
@@ -1143,7 +1393,7 @@ func file_apigw_admin_v1_debug_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_apigw_admin_v1_debug_proto_rawDesc), len(file_apigw_admin_v1_debug_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

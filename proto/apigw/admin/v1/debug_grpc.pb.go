@@ -19,8 +19,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	DebugService_Explain_FullMethodName = "/apigw.admin.v1.DebugService/Explain"
-	DebugService_Send_FullMethodName    = "/apigw.admin.v1.DebugService/Send"
+	DebugService_Explain_FullMethodName  = "/apigw.admin.v1.DebugService/Explain"
+	DebugService_Send_FullMethodName     = "/apigw.admin.v1.DebugService/Send"
+	DebugService_Overview_FullMethodName = "/apigw.admin.v1.DebugService/Overview"
 )
 
 // DebugServiceClient is the client API for DebugService service.
@@ -42,6 +43,9 @@ type DebugServiceClient interface {
 	// secret never leaves apigw) and sends it to a gateway URL, an Envoy of
 	// the instance, returning its response.
 	Send(ctx context.Context, in *SendRequest, opts ...grpc.CallOption) (*SendResponse, error)
+	// Overview summarizes an instance as served: objects by kind and APIs by
+	// publication state.
+	Overview(ctx context.Context, in *OverviewRequest, opts ...grpc.CallOption) (*OverviewResponse, error)
 }
 
 type debugServiceClient struct {
@@ -72,6 +76,16 @@ func (c *debugServiceClient) Send(ctx context.Context, in *SendRequest, opts ...
 	return out, nil
 }
 
+func (c *debugServiceClient) Overview(ctx context.Context, in *OverviewRequest, opts ...grpc.CallOption) (*OverviewResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OverviewResponse)
+	err := c.cc.Invoke(ctx, DebugService_Overview_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DebugServiceServer is the server API for DebugService service.
 // All implementations must embed UnimplementedDebugServiceServer
 // for forward compatibility.
@@ -91,6 +105,9 @@ type DebugServiceServer interface {
 	// secret never leaves apigw) and sends it to a gateway URL, an Envoy of
 	// the instance, returning its response.
 	Send(context.Context, *SendRequest) (*SendResponse, error)
+	// Overview summarizes an instance as served: objects by kind and APIs by
+	// publication state.
+	Overview(context.Context, *OverviewRequest) (*OverviewResponse, error)
 	mustEmbedUnimplementedDebugServiceServer()
 }
 
@@ -106,6 +123,9 @@ func (UnimplementedDebugServiceServer) Explain(context.Context, *ExplainRequest)
 }
 func (UnimplementedDebugServiceServer) Send(context.Context, *SendRequest) (*SendResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Send not implemented")
+}
+func (UnimplementedDebugServiceServer) Overview(context.Context, *OverviewRequest) (*OverviewResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Overview not implemented")
 }
 func (UnimplementedDebugServiceServer) mustEmbedUnimplementedDebugServiceServer() {}
 func (UnimplementedDebugServiceServer) testEmbeddedByValue()                      {}
@@ -164,6 +184,24 @@ func _DebugService_Send_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DebugService_Overview_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OverviewRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DebugServiceServer).Overview(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DebugService_Overview_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DebugServiceServer).Overview(ctx, req.(*OverviewRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DebugService_ServiceDesc is the grpc.ServiceDesc for DebugService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -178,6 +216,10 @@ var DebugService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Send",
 			Handler:    _DebugService_Send_Handler,
+		},
+		{
+			MethodName: "Overview",
+			Handler:    _DebugService_Overview_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
