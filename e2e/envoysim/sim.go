@@ -168,8 +168,8 @@ type stream struct {
 	respAdd []respHeader
 	// the upstream chosen by the router
 	cluster, endpoint string
-	cert    *x509.Certificate
-	trace   []string
+	cert              *x509.Certificate
+	trace             []string
 }
 
 // defaultConnBufferLimit is Envoy's default per-connection buffer limit.
