@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file apigw/admin/v1/debug.proto.
  */
 export const file_apigw_admin_v1_debug: GenFile = /*@__PURE__*/
-  fileDesc("ChphcGlndy9hZG1pbi92MS9kZWJ1Zy5wcm90bxIOYXBpZ3cuYWRtaW4udjEikAEKC0h0dHBSZXF1ZXN0Eg4KBm1ldGhvZBgBIAEoCRIMCgRwYXRoGAIgASgJEgwKBGhvc3QYAyABKAkSJwoHaGVhZGVycxgEIAMoCzIWLmFwaWd3LmFkbWluLnYxLkhlYWRlchIMCgRib2R5GAUgASgMEgsKA3RscxgGIAEoCBIRCgljbGllbnRfaXAYByABKAkiJQoGSGVhZGVyEgwKBG5hbWUYASABKAkSDQoFdmFsdWUYAiABKAkiLwoLQ3JlZGVudGlhbHMSDgoGYXBwX2lkGAEgASgJEhAKCGFwcF9jb2RlGAIgASgIIoIBCg5FeHBsYWluUmVxdWVzdBIQCghpbnN0YW5jZRgBIAEoCRIsCgdyZXF1ZXN0GAIgASgLMhsuYXBpZ3cuYWRtaW4udjEuSHR0cFJlcXVlc3QSMAoLY3JlZGVudGlhbHMYAyABKAsyGy5hcGlndy5hZG1pbi52MS5DcmVkZW50aWFscyLEAgoPRXhwbGFpblJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgDEiwKB3JlcXVlc3QYAiABKAsyGy5hcGlndy5hZG1pbi52MS5IdHRwUmVxdWVzdBIqCgVyb3V0ZRgDIAEoCzIbLmFwaWd3LmFkbWluLnYxLlJvdXRlUmVzdWx0EigKBGF1dGgYBCABKAsyGi5hcGlndy5hZG1pbi52MS5BdXRoUmVzdWx0EisKBmxpbWl0cxgFIAMoCzIbLmFwaWd3LmFkbWluLnYxLkxpbWl0UmVzdWx0Ei8KB2JhY2tlbmQYBiABKAsyHi5hcGlndy5hZG1pbi52MS5CYWNrZW5kUmVxdWVzdBIuCghyZXNwb25zZRgHIAEoCzIcLmFwaWd3LmFkbWluLnYxLkh0dHBSZXNwb25zZRINCgV0cmFjZRgIIAMoCSKtAQoLUm91dGVSZXN1bHQSDwoHbWF0Y2hlZBgBIAEoCBIOCgZyZWFzb24YAiABKAkSEgoKcm91dGVfbmFtZRgDIAEoCRIUCgx2aXJ0dWFsX2hvc3QYBCABKAkSDgoGYXBpX2lkGAUgASgJEhAKCGFwaV9uYW1lGAYgASgJEhAKCGdyb3VwX2lkGAcgASgJEg4KBmVudl9pZBgIIAEoCRIPCgdiYWNrZW5kGAkgASgJIr0BCgpBdXRoUmVzdWx0Eg8KB2NoZWNrZWQYASABKAgSDwoHYWxsb3dlZBgCIAEoCBIOCgZzdGF0dXMYAyABKAUSEgoKZXJyb3JfY29kZRgEIAEoCRIRCgllcnJvcl9tc2cYBSABKAkSKwoLaGVhZGVyc19zZXQYBiADKAsyFi5hcGlndy5hZG1pbi52MS5IZWFkZXISFwoPaGVhZGVyc19yZW1vdmVkGAcgAygJEhAKCG1ldGFkYXRhGAggASgJIl8KC0xpbWl0UmVzdWx0EhIKCmRlc2NyaXB0b3IYASABKAkSDAoEY29kZRgCIAEoCRINCgVsaW1pdBgDIAEoDRIMCgR1bml0GAQgASgJEhEKCXJlbWFpbmluZxgFIAEoDSKHAQoOQmFja2VuZFJlcXVlc3QSCwoDdXJsGAEgASgJEg4KBm1ldGhvZBgCIAEoCRInCgdoZWFkZXJzGAMgAygLMhYuYXBpZ3cuYWRtaW4udjEuSGVhZGVyEgwKBGJvZHkYBCABKAwSDwoHY2x1c3RlchgFIAEoCRIQCghlbmRwb2ludBgGIAEoCSJVCgxIdHRwUmVzcG9uc2USDgoGc3RhdHVzGAEgASgFEicKB2hlYWRlcnMYAiADKAsyFi5hcGlndy5hZG1pbi52MS5IZWFkZXISDAoEYm9keRgDIAEoDCLGAQoLU2VuZFJlcXVlc3QSEAoIaW5zdGFuY2UYASABKAkSEwoLZ2F0ZXdheV91cmwYAiABKAkSLAoHcmVxdWVzdBgDIAEoCzIbLmFwaWd3LmFkbWluLnYxLkh0dHBSZXF1ZXN0EjAKC2NyZWRlbnRpYWxzGAQgASgLMhsuYXBpZ3cuYWRtaW4udjEuQ3JlZGVudGlhbHMSHAoUaW5zZWN1cmVfc2tpcF92ZXJpZnkYBSABKAgSEgoKdGltZW91dF9tcxgGIAEoBSKBAQoMU2VuZFJlc3BvbnNlEiwKB3JlcXVlc3QYASABKAsyGy5hcGlndy5hZG1pbi52MS5IdHRwUmVxdWVzdBIuCghyZXNwb25zZRgCIAEoCzIcLmFwaWd3LmFkbWluLnYxLkh0dHBSZXNwb25zZRITCgtkdXJhdGlvbl9tcxgDIAEoAzKdAQoMRGVidWdTZXJ2aWNlEkoKB0V4cGxhaW4SHi5hcGlndy5hZG1pbi52MS5FeHBsYWluUmVxdWVzdBofLmFwaWd3LmFkbWluLnYxLkV4cGxhaW5SZXNwb25zZRJBCgRTZW5kEhsuYXBpZ3cuYWRtaW4udjEuU2VuZFJlcXVlc3QaHC5hcGlndy5hZG1pbi52MS5TZW5kUmVzcG9uc2VCNVozZ2l0aHViLmNvbS9hcGlndy9hcGlndy9wcm90by9hcGlndy9hZG1pbi92MTthZG1pbnYxYgZwcm90bzM");
+  fileDesc("ChphcGlndy9hZG1pbi92MS9kZWJ1Zy5wcm90bxIOYXBpZ3cuYWRtaW4udjEikAEKC0h0dHBSZXF1ZXN0Eg4KBm1ldGhvZBgBIAEoCRIMCgRwYXRoGAIgASgJEgwKBGhvc3QYAyABKAkSJwoHaGVhZGVycxgEIAMoCzIWLmFwaWd3LmFkbWluLnYxLkhlYWRlchIMCgRib2R5GAUgASgMEgsKA3RscxgGIAEoCBIRCgljbGllbnRfaXAYByABKAkiJQoGSGVhZGVyEgwKBG5hbWUYASABKAkSDQoFdmFsdWUYAiABKAkiLwoLQ3JlZGVudGlhbHMSDgoGYXBwX2lkGAEgASgJEhAKCGFwcF9jb2RlGAIgASgIIoIBCg5FeHBsYWluUmVxdWVzdBIQCghpbnN0YW5jZRgBIAEoCRIsCgdyZXF1ZXN0GAIgASgLMhsuYXBpZ3cuYWRtaW4udjEuSHR0cFJlcXVlc3QSMAoLY3JlZGVudGlhbHMYAyABKAsyGy5hcGlndy5hZG1pbi52MS5DcmVkZW50aWFscyLEAgoPRXhwbGFpblJlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgDEiwKB3JlcXVlc3QYAiABKAsyGy5hcGlndy5hZG1pbi52MS5IdHRwUmVxdWVzdBIqCgVyb3V0ZRgDIAEoCzIbLmFwaWd3LmFkbWluLnYxLlJvdXRlUmVzdWx0EigKBGF1dGgYBCABKAsyGi5hcGlndy5hZG1pbi52MS5BdXRoUmVzdWx0EisKBmxpbWl0cxgFIAMoCzIbLmFwaWd3LmFkbWluLnYxLkxpbWl0UmVzdWx0Ei8KB2JhY2tlbmQYBiABKAsyHi5hcGlndy5hZG1pbi52MS5CYWNrZW5kUmVxdWVzdBIuCghyZXNwb25zZRgHIAEoCzIcLmFwaWd3LmFkbWluLnYxLkh0dHBSZXNwb25zZRINCgV0cmFjZRgIIAMoCSKtAQoLUm91dGVSZXN1bHQSDwoHbWF0Y2hlZBgBIAEoCBIOCgZyZWFzb24YAiABKAkSEgoKcm91dGVfbmFtZRgDIAEoCRIUCgx2aXJ0dWFsX2hvc3QYBCABKAkSDgoGYXBpX2lkGAUgASgJEhAKCGFwaV9uYW1lGAYgASgJEhAKCGdyb3VwX2lkGAcgASgJEg4KBmVudl9pZBgIIAEoCRIPCgdiYWNrZW5kGAkgASgJIr0BCgpBdXRoUmVzdWx0Eg8KB2NoZWNrZWQYASABKAgSDwoHYWxsb3dlZBgCIAEoCBIOCgZzdGF0dXMYAyABKAUSEgoKZXJyb3JfY29kZRgEIAEoCRIRCgllcnJvcl9tc2cYBSABKAkSKwoLaGVhZGVyc19zZXQYBiADKAsyFi5hcGlndy5hZG1pbi52MS5IZWFkZXISFwoPaGVhZGVyc19yZW1vdmVkGAcgAygJEhAKCG1ldGFkYXRhGAggASgJIl8KC0xpbWl0UmVzdWx0EhIKCmRlc2NyaXB0b3IYASABKAkSDAoEY29kZRgCIAEoCRINCgVsaW1pdBgDIAEoDRIMCgR1bml0GAQgASgJEhEKCXJlbWFpbmluZxgFIAEoDSKHAQoOQmFja2VuZFJlcXVlc3QSCwoDdXJsGAEgASgJEg4KBm1ldGhvZBgCIAEoCRInCgdoZWFkZXJzGAMgAygLMhYuYXBpZ3cuYWRtaW4udjEuSGVhZGVyEgwKBGJvZHkYBCABKAwSDwoHY2x1c3RlchgFIAEoCRIQCghlbmRwb2ludBgGIAEoCSJVCgxIdHRwUmVzcG9uc2USDgoGc3RhdHVzGAEgASgFEicKB2hlYWRlcnMYAiADKAsyFi5hcGlndy5hZG1pbi52MS5IZWFkZXISDAoEYm9keRgDIAEoDCLGAQoLU2VuZFJlcXVlc3QSEAoIaW5zdGFuY2UYASABKAkSEwoLZ2F0ZXdheV91cmwYAiABKAkSLAoHcmVxdWVzdBgDIAEoCzIbLmFwaWd3LmFkbWluLnYxLkh0dHBSZXF1ZXN0EjAKC2NyZWRlbnRpYWxzGAQgASgLMhsuYXBpZ3cuYWRtaW4udjEuQ3JlZGVudGlhbHMSHAoUaW5zZWN1cmVfc2tpcF92ZXJpZnkYBSABKAgSEgoKdGltZW91dF9tcxgGIAEoBSKBAQoMU2VuZFJlc3BvbnNlEiwKB3JlcXVlc3QYASABKAsyGy5hcGlndy5hZG1pbi52MS5IdHRwUmVxdWVzdBIuCghyZXNwb25zZRgCIAEoCzIcLmFwaWd3LmFkbWluLnYxLkh0dHBSZXNwb25zZRITCgtkdXJhdGlvbl9tcxgDIAEoAyIjCg9PdmVydmlld1JlcXVlc3QSEAoIaW5zdGFuY2UYASABKAkikAEKEE92ZXJ2aWV3UmVzcG9uc2USEAoIcmV2aXNpb24YASABKAMSKAoFa2luZHMYAiADKAsyGS5hcGlndy5hZG1pbi52MS5LaW5kQ291bnQSKwoJcHVibGlzaGVkGAMgAygLMhguYXBpZ3cuYWRtaW4udjEuRW52Q291bnQSEwoLdW5wdWJsaXNoZWQYBCABKAUiKAoJS2luZENvdW50EgwKBGtpbmQYASABKAkSDQoFY291bnQYAiABKAUiOgoIRW52Q291bnQSDgoGZW52X2lkGAEgASgJEhAKCGVudl9uYW1lGAIgASgJEgwKBGFwaXMYAyABKAUy7AEKDERlYnVnU2VydmljZRJKCgdFeHBsYWluEh4uYXBpZ3cuYWRtaW4udjEuRXhwbGFpblJlcXVlc3QaHy5hcGlndy5hZG1pbi52MS5FeHBsYWluUmVzcG9uc2USQQoEU2VuZBIbLmFwaWd3LmFkbWluLnYxLlNlbmRSZXF1ZXN0GhwuYXBpZ3cuYWRtaW4udjEuU2VuZFJlc3BvbnNlEk0KCE92ZXJ2aWV3Eh8uYXBpZ3cuYWRtaW4udjEuT3ZlcnZpZXdSZXF1ZXN0GiAuYXBpZ3cuYWRtaW4udjEuT3ZlcnZpZXdSZXNwb25zZUI1WjNnaXRodWIuY29tL2FwaWd3L2FwaWd3L3Byb3RvL2FwaWd3L2FkbWluL3YxO2FkbWludjFiBnByb3RvMw");
 
 /**
  * HttpRequest is a client request.
@@ -533,6 +533,110 @@ export const SendResponseSchema: GenMessage<SendResponse> = /*@__PURE__*/
   messageDesc(file_apigw_admin_v1_debug, 11);
 
 /**
+ * @generated from message apigw.admin.v1.OverviewRequest
+ */
+export type OverviewRequest = Message<"apigw.admin.v1.OverviewRequest"> & {
+  /**
+   * @generated from field: string instance = 1;
+   */
+  instance: string;
+};
+
+/**
+ * Describes the message apigw.admin.v1.OverviewRequest.
+ * Use `create(OverviewRequestSchema)` to create a new message.
+ */
+export const OverviewRequestSchema: GenMessage<OverviewRequest> = /*@__PURE__*/
+  messageDesc(file_apigw_admin_v1_debug, 12);
+
+/**
+ * @generated from message apigw.admin.v1.OverviewResponse
+ */
+export type OverviewResponse = Message<"apigw.admin.v1.OverviewResponse"> & {
+  /**
+   * revision is the etcd revision of the snapshot summarized.
+   *
+   * @generated from field: int64 revision = 1;
+   */
+  revision: bigint;
+
+  /**
+   * @generated from field: repeated apigw.admin.v1.KindCount kinds = 2;
+   */
+  kinds: KindCount[];
+
+  /**
+   * published counts the APIs online in each environment.
+   *
+   * @generated from field: repeated apigw.admin.v1.EnvCount published = 3;
+   */
+  published: EnvCount[];
+
+  /**
+   * unpublished counts the APIs online in no environment.
+   *
+   * @generated from field: int32 unpublished = 4;
+   */
+  unpublished: number;
+};
+
+/**
+ * Describes the message apigw.admin.v1.OverviewResponse.
+ * Use `create(OverviewResponseSchema)` to create a new message.
+ */
+export const OverviewResponseSchema: GenMessage<OverviewResponse> = /*@__PURE__*/
+  messageDesc(file_apigw_admin_v1_debug, 13);
+
+/**
+ * @generated from message apigw.admin.v1.KindCount
+ */
+export type KindCount = Message<"apigw.admin.v1.KindCount"> & {
+  /**
+   * @generated from field: string kind = 1;
+   */
+  kind: string;
+
+  /**
+   * @generated from field: int32 count = 2;
+   */
+  count: number;
+};
+
+/**
+ * Describes the message apigw.admin.v1.KindCount.
+ * Use `create(KindCountSchema)` to create a new message.
+ */
+export const KindCountSchema: GenMessage<KindCount> = /*@__PURE__*/
+  messageDesc(file_apigw_admin_v1_debug, 14);
+
+/**
+ * @generated from message apigw.admin.v1.EnvCount
+ */
+export type EnvCount = Message<"apigw.admin.v1.EnvCount"> & {
+  /**
+   * @generated from field: string env_id = 1;
+   */
+  envId: string;
+
+  /**
+   * @generated from field: string env_name = 2;
+   */
+  envName: string;
+
+  /**
+   * @generated from field: int32 apis = 3;
+   */
+  apis: number;
+};
+
+/**
+ * Describes the message apigw.admin.v1.EnvCount.
+ * Use `create(EnvCountSchema)` to create a new message.
+ */
+export const EnvCountSchema: GenMessage<EnvCount> = /*@__PURE__*/
+  messageDesc(file_apigw_admin_v1_debug, 15);
+
+/**
  * DebugService debugs APIs against the published configuration. It is
  * served with the admin API (same port, same authentication).
  *
@@ -566,6 +670,17 @@ export const DebugService: GenService<{
     methodKind: "unary";
     input: typeof SendRequestSchema;
     output: typeof SendResponseSchema;
+  },
+  /**
+   * Overview summarizes an instance as served: objects by kind and APIs by
+   * publication state.
+   *
+   * @generated from rpc apigw.admin.v1.DebugService.Overview
+   */
+  overview: {
+    methodKind: "unary";
+    input: typeof OverviewRequestSchema;
+    output: typeof OverviewResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_apigw_admin_v1_debug, 0);
