@@ -29,6 +29,7 @@ if (process.argv.includes("--tests")) {
     outExtension: { ".js": ".test.mjs" },
     entryNames: "[name]",
     platform: "node",
+    packages: "external",
     format: "esm",
     sourcemap: "inline",
   });
