@@ -100,9 +100,9 @@ check-console: $(CONSOLE_DEPS) ## Type-check and unit-test the console, and fail
 	@git diff --exit-code -- console/dist || { echo "console/dist is stale: run make console and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- console/dist)" || { git status --porcelain -- console/dist; echo "untracked console files: run make console and commit"; exit 1; }
 
-.PHONY: test-console
-test-console: $(CONSOLE_DEPS) ## Run the console's browser test (headless Debian chromium) against a real apigw; writes docs/console/*.png.
-	APIGW_CONSOLE_E2E=1 $(GO) test -count=1 -run TestConsoleInBrowser -v ./console/e2e/
+.PHONY: console-screenshots
+console-screenshots: $(CONSOLE_DEPS) ## Run the console's browser test (headless Debian chromium, also part of make test) and save its screenshots in docs/console/.
+	APIGW_CONSOLE_SCREENSHOTS=$(CURDIR)/docs/console $(GO) test -count=1 -run TestConsoleInBrowser -v ./console/e2e/
 
 .PHONY: lint
 lint: $(TOOLS_BIN)/buf $(TOOLS_BIN)/staticcheck check-refs ## gofmt, go vet, staticcheck (pinned in deploy/tools), buf lint and check-refs.

@@ -122,6 +122,10 @@ func route(in *model.Instance, t *translated, resp *envoysim.Response, out *admi
 		r.Backend = "default"
 	}
 	r.ApiName = in.API(r.ApiId).GetName()
+	r.EnvName = model.ReleaseEnvName
+	if e := in.Env(r.EnvId); e != nil {
+		r.EnvName = e.GetName()
+	}
 	for _, l := range resp.Trace {
 		if vh, ok := strings.CutPrefix(l, "route configuration "); ok {
 			if i := strings.Index(vh, "virtual host "); i >= 0 {

@@ -30,24 +30,29 @@ func root(t *testing.T) string {
 }
 
 // chromium returns the browser to drive, or skips: CI installs Debian's
-// chromium (.ci/run); a developer machine may not have it.
+// chromium and the console's packages (.ci/run), so there (CI=true) a
+// missing one fails the test instead; a developer machine may lack them.
 func chromium(t *testing.T) string {
 	t.Helper()
 	if raceEnabled {
 		t.Skip("the browser test drives other processes; nothing to race-check")
+	}
+	skip := t.Skipf
+	if os.Getenv("CI") == "true" {
+		skip = t.Fatalf
 	}
 	path := os.Getenv("APIGW_CHROMIUM")
 	if path == "" {
 		path = "/usr/bin/chromium"
 	}
 	if _, err := os.Stat(path); err != nil {
-		t.Skipf("no chromium at %s (apt-get install chromium, or set APIGW_CHROMIUM): browser test skipped", path)
+		skip("no chromium at %s (apt-get install chromium, or set APIGW_CHROMIUM): browser test skipped", path)
 	}
 	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("no node on PATH: browser test skipped")
+		skip("no node on PATH: browser test skipped")
 	}
 	if _, err := os.Stat(filepath.Join(root(t), "console/web/node_modules/playwright-core")); err != nil {
-		t.Skip("console/web/node_modules is not installed (make console-deps): browser test skipped")
+		skip("console/web/node_modules is not installed (make console-deps): browser test skipped")
 	}
 	return path
 }

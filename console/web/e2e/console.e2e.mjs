@@ -34,7 +34,9 @@ after(async () => {
 async function shot(name) {
   if (!shots) return;
   mkdirSync(shots, { recursive: true });
+  await page.evaluate(() => document.querySelector(".toasts")?.setAttribute("hidden", ""));
   await page.screenshot({ path: join(shots, name + ".png"), fullPage: false });
+  await page.evaluate(() => document.querySelector(".toasts")?.removeAttribute("hidden"));
 }
 
 const field = (path) => page.locator(`[name="${path}"]`);

@@ -36,3 +36,18 @@ export function diffLines(a: string, b: string): DiffLine[] {
 export function changed(d: DiffLine[]): boolean {
   return d.some((l) => l.op !== " ");
 }
+
+/** The changed lines with `context` unchanged lines around them; null marks a gap. */
+export function hunks(d: DiffLine[], context = 3): (DiffLine | null)[] {
+  const keep = new Array<boolean>(d.length).fill(false);
+  d.forEach((l, i) => {
+    if (l.op === " ") return;
+    for (let j = Math.max(0, i - context); j <= Math.min(d.length - 1, i + context); j++) keep[j] = true;
+  });
+  const out: (DiffLine | null)[] = [];
+  d.forEach((l, i) => {
+    if (keep[i]) out.push(l);
+    else if (out.length === 0 || out[out.length - 1] !== null) out.push(null);
+  });
+  return out;
+}

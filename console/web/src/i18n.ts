@@ -129,6 +129,7 @@ export const zh: Record<string, string> = {
   "Bindings": "绑定",
   "Bind to APIs": "绑定API",
   "Unbind": "解除绑定",
+  "Bound {0} API(s)": "已绑定 {0} 个API",
   "API": "API",
   "Bound APIs": "已绑定的API",
   "Authorized APIs": "已授权的API",

@@ -127,8 +127,8 @@ function App() {
     go: (h) => (location.hash = h),
     toast: (msg, kind = "ok") => {
       const id = Math.random();
-      setToasts((ts) => [...ts, { id, msg, kind }]);
-      setTimeout(() => setToasts((ts) => ts.filter((x) => x.id !== id)), 4000);
+      setToasts((ts) => [...ts.slice(-2), { id, msg, kind }]);
+      setTimeout(() => setToasts((ts) => ts.filter((x) => x.id !== id)), 3000);
     },
   };
   if (authed === undefined) return <div class="login muted">…</div>;

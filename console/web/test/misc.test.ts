@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createRouterTransport } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
-import { changed, diffLines } from "../src/diff";
+import { changed, diffLines, hunks } from "../src/diff";
 import { parseHeaders, requestPath } from "../src/request";
 import { route } from "../src/router";
 import { initialLang, translate, zh } from "../src/i18n";
@@ -17,6 +17,9 @@ test("line diff", () => {
   assert.ok(changed(d));
   assert.ok(!changed(diffLines("a\n", "a\n")));
   assert.deepEqual(diffLines("", "a").map((l) => l.op + l.text), ["+a"]);
+  const long = Array.from({ length: 20 }, (_, i) => "l" + i).join("\n");
+  const h = hunks(diffLines(long, long.replace("l10", "x")), 2);
+  assert.deepEqual(h.map((l) => (l ? l.op + l.text : "…")), ["…", " l8", " l9", "-l10", "+x", " l11", " l12", "…"]);
 });
 
 test("debug requests from API definitions", () => {

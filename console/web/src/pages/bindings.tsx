@@ -37,7 +37,7 @@ export function Bindings(props: { policyKind: string; policyId: string }) {
       setPicked([]);
       setErr(undefined);
       bindings.reload();
-      toast(t("Saved {0}", picked.length));
+      toast(t("Bound {0} API(s)", picked.length));
     } catch (e) {
       setErr(e);
     }

@@ -188,7 +188,7 @@ function Explained(props: { r: ExplainResponse }) {
                 <dt>{t("API")}</dt>
                 <dd data-testid="route-api">{r.route.apiName}</dd>
                 <dt>{t("Environment")}</dt>
-                <dd>{r.route.envId}</dd>
+                <dd>{r.route.envName || r.route.envId}</dd>
                 <dt>{t("Policy backends")}</dt>
                 <dd>{r.route.backend}</dd>
                 <dt>{t("Route")}</dt>
@@ -230,7 +230,7 @@ function Explained(props: { r: ExplainResponse }) {
           <Table
             rows={r.limits.filter((l) => l.limit > 0)}
             columns={[
-              { title: t("Descriptor"), cell: (l) => <code class="small">{l.descriptor}</code> },
+              { title: t("Descriptor"), cell: (l) => <code class="small">{shortDescriptor(l.descriptor)}</code> },
               { title: t("Limit"), cell: (l) => `${l.limit} / ${l.unit}` },
               { title: t("Remaining"), cell: (l) => l.remaining },
               { title: t("Status"), cell: (l) => <Badge kind={l.code === "OK" ? "ok" : "error"}>{l.code}</Badge> },
@@ -289,3 +289,11 @@ function Sent(props: { r: SendResponse }) {
 }
 
 export type { AnyMsg };
+
+/** A descriptor without the entries every one of the call shares (instance, API, environment). */
+export function shortDescriptor(d: string): string {
+  return d
+    .split(", ")
+    .filter((e) => !/^(instance|api_id|env_id)=/.test(e))
+    .join(", ");
+}

@@ -1,6 +1,15 @@
 import { Badge, Card, ErrorBox, Loading, Page, Table, useApp, useLoad } from "../ui";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 
+const tiles: [string, string][] = [
+  ["group", "API Groups"],
+  ["api", "APIs"],
+  ["environment", "Environments"],
+  ["app", "Apps"],
+  ["throttle", "Throttling policies"],
+  ["vpc_channel", "Load balance channels"],
+];
+
 const kindPages: Record<string, string> = {
   group: "groups",
   api: "apis",
@@ -45,16 +54,14 @@ export function Overview() {
             <div class="tile-label">{t("Revision")}</div>
             <div class="tile-value">{String(o.revision)}</div>
           </div>
-          {o.kinds
-            .filter((k) => ["group", "api", "environment", "app", "throttle", "vpc_channel"].includes(k.kind))
-            .map((k) => (
-              <a class="tile" href={"#/" + kindPages[k.kind]}>
-                <div class="tile-label">{k.kind}</div>
-                <div class="tile-value" data-testid={"count-" + k.kind}>
-                  {k.count}
-                </div>
-              </a>
-            ))}
+          {tiles.map(([kind, label]) => (
+            <a class="tile" href={"#/" + kindPages[kind]}>
+              <div class="tile-label">{t(label)}</div>
+              <div class="tile-value" data-testid={"count-" + kind}>
+                {o.kinds.find((k) => k.kind === kind)?.count ?? 0}
+              </div>
+            </a>
+          ))}
         </div>
       )}
       {o && (

@@ -3,7 +3,7 @@
 // and unpublish.
 import { useState } from "preact/hooks";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { changed, diffLines } from "../diff";
+import { changed, diffLines, hunks } from "../diff";
 import { kind, toYAML, unwrap } from "../resources";
 import { Badge, Card, ErrorBox, Field, Loading, Page, Select, Table, TextInput, useApp, useLoad } from "../ui";
 import { useEnvs } from "./bindings";
@@ -75,11 +75,15 @@ export function PublishPage(props: { id: string }) {
         <h3>{t("Changes against the current publication")}</h3>
         {changed(diff) ? (
           <pre class="diff" data-testid="diff">
-            {diff.map((l) => (
-              <div class={l.op === "+" ? "add" : l.op === "-" ? "del" : ""}>
-                {l.op} {l.text}
-              </div>
-            ))}
+            {hunks(diff).map((l) =>
+              l === null ? (
+                <div class="gap">⋯</div>
+              ) : (
+                <div class={l.op === "+" ? "add" : l.op === "-" ? "del" : ""}>
+                  {l.op} {l.text}
+                </div>
+              ),
+            )}
           </pre>
         ) : (
           <p class="muted">{t("No changes")}</p>

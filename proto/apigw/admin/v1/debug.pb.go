@@ -408,6 +408,7 @@ type RouteResult struct {
 	EnvId       string `protobuf:"bytes,8,opt,name=env_id,json=envId,proto3" json:"env_id,omitempty"`
 	// backend is the route's backend: the default one or a policy backend.
 	Backend       string `protobuf:"bytes,9,opt,name=backend,proto3" json:"backend,omitempty"`
+	EnvName       string `protobuf:"bytes,10,opt,name=env_name,json=envName,proto3" json:"env_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -501,6 +502,13 @@ func (x *RouteResult) GetEnvId() string {
 func (x *RouteResult) GetBackend() string {
 	if x != nil {
 		return x.Backend
+	}
+	return ""
+}
+
+func (x *RouteResult) GetEnvName() string {
+	if x != nil {
+		return x.EnvName
 	}
 	return ""
 }
@@ -1243,7 +1251,7 @@ const file_apigw_admin_v1_debug_proto_rawDesc = "" +
 	"\x06limits\x18\x05 \x03(\v2\x1b.apigw.admin.v1.LimitResultR\x06limits\x128\n" +
 	"\abackend\x18\x06 \x01(\v2\x1e.apigw.admin.v1.BackendRequestR\abackend\x128\n" +
 	"\bresponse\x18\a \x01(\v2\x1c.apigw.admin.v1.HttpResponseR\bresponse\x12\x14\n" +
-	"\x05trace\x18\b \x03(\tR\x05trace\"\xff\x01\n" +
+	"\x05trace\x18\b \x03(\tR\x05trace\"\x9a\x02\n" +
 	"\vRouteResult\x12\x18\n" +
 	"\amatched\x18\x01 \x01(\bR\amatched\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1d\n" +
@@ -1254,7 +1262,9 @@ const file_apigw_admin_v1_debug_proto_rawDesc = "" +
 	"\bapi_name\x18\x06 \x01(\tR\aapiName\x12\x19\n" +
 	"\bgroup_id\x18\a \x01(\tR\agroupId\x12\x15\n" +
 	"\x06env_id\x18\b \x01(\tR\x05envId\x12\x18\n" +
-	"\abackend\x18\t \x01(\tR\abackend\"\x92\x02\n" +
+	"\abackend\x18\t \x01(\tR\abackend\x12\x19\n" +
+	"\benv_name\x18\n" +
+	" \x01(\tR\aenvName\"\x92\x02\n" +
 	"\n" +
 	"AuthResult\x12\x18\n" +
 	"\achecked\x18\x01 \x01(\bR\achecked\x12\x18\n" +
