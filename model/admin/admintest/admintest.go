@@ -40,6 +40,13 @@ type Server struct {
 // 127.0.0.1:0.
 func Start(t testing.TB, opts ...admin.Option) *Server {
 	t.Helper()
+	return StartWith(t, nil, opts...)
+}
+
+// StartWith is Start with more services on the admin API's server:
+// register is called with the server and the feed before it serves.
+func StartWith(t testing.TB, register func(*grpc.Server, *model.Feed), opts ...admin.Option) *Server {
+	t.Helper()
 	server, etcd := storetest.Etcd(t, "")
 	st := storetest.Store(t, etcd)
 	feed := model.NewFeed()
@@ -55,6 +62,9 @@ func Start(t testing.TB, opts ...admin.Option) *Server {
 	}
 	gs := grpc.NewServer()
 	adminv1.RegisterAdminServiceServer(gs, srv)
+	if register != nil {
+		register(gs, feed)
+	}
 	go func() { _ = gs.Serve(lis) }()
 	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {

@@ -1,15 +1,13 @@
 // The API list: filtered by group and name and paged on the server.
 import { useState } from "preact/hooks";
 import { displayName, unwrap, type AnyMsg } from "../resources";
+import { listAll } from "./bindings";
 import { Badge, ErrorBox, Page, Pager, Select, Table, useApp, useLoad, usePager } from "../ui";
 
 /** Groups by id, for names and the group filter. */
 export function useGroups() {
   const { api, instance } = useApp();
-  return useLoad(async () => {
-    const r = await api.admin.list({ instance, kind: "group", pageSize: 1000 });
-    return r.resources.map((x) => unwrap(x)!);
-  }, [instance]);
+  return useLoad(() => listAll(api, instance, "group"), [instance]);
 }
 
 export function ApiList() {

@@ -1,6 +1,7 @@
 // Bindings of a throttling or ACL policy, and the APIs an app is
 // authorized for, with the forms to bind more and to unbind.
 import { useState } from "preact/hooks";
+import type { Api } from "../api";
 import { displayName, unwrap, type AnyMsg } from "../resources";
 import { Card, ErrorBox, Field, Select, Table, useApp, useLoad } from "../ui";
 
@@ -26,10 +27,7 @@ export function Bindings(props: { policyKind: string; policyId: string }) {
   const [search, setSearch] = useState("");
   const [picked, setPicked] = useState<string[]>([]);
   const [err, setErr] = useState<unknown>();
-  const bindings = useLoad(async () => {
-    const r = await api.admin.list({ instance, kind, pageSize: 1000 });
-    return r.resources.map((x) => unwrap(x)!).filter((b) => b[field] === props.policyId);
-  }, [instance, kind, props.policyId]);
+  const bindings = useLoad(async () => (await listAll(api, instance, kind)).filter((b) => b[field] === props.policyId), [instance, kind, props.policyId]);
   const apis = useLoad(() => api.admin.list({ instance, kind: "api", name: search, pageSize: 20 }), [instance, search]);
   const bind = async () => {
     try {
@@ -98,4 +96,16 @@ export function Bindings(props: { policyKind: string; policyId: string }) {
       </button>
     </Card>
   );
+}
+
+/** Every object of a kind, page by page (the admin API pages by 1000 at most). */
+export async function listAll(api: Api, instance: string, kind: string): Promise<AnyMsg[]> {
+  const out: AnyMsg[] = [];
+  let pageToken = "";
+  do {
+    const r = await api.admin.list({ instance, kind, pageSize: 1000, pageToken });
+    out.push(...r.resources.map((x) => unwrap(x)!));
+    pageToken = r.nextPageToken;
+  } while (pageToken);
+  return out;
 }
