@@ -15,7 +15,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/apigw/apigw/e2e/envoysim"
+	"github.com/apigw/apigw/internal/envoysim"
 	"github.com/apigw/apigw/internal/inproc"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/dataplane"

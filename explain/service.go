@@ -1,7 +1,7 @@
 // Package explain serves the admin API's DebugService: Explain evaluates a
 // request against an instance's published configuration with the code
 // that serves it — the xDS translator (xds/translate) gives the Envoy
-// resources, the Envoy emulator (e2e/envoysim) routes the request through
+// resources, the Envoy emulator (internal/envoysim) routes the request through
 // them and calls apigw's real ext_authz server (extauth) and rate-limit
 // service (ratelimit, in a dry run that reads the counters without
 // counting) in process, and the request the backend would receive is
@@ -19,8 +19,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/apigw/apigw/e2e/envoysim"
 	"github.com/apigw/apigw/extauth"
+	"github.com/apigw/apigw/internal/envoysim"
 	"github.com/apigw/apigw/model"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 	"github.com/apigw/apigw/ratelimit"

@@ -31,9 +31,9 @@ import (
 	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/yaml"
 
-	"github.com/apigw/apigw/e2e/envoysim"
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/internal/certgen"
+	"github.com/apigw/apigw/internal/envoysim"
 	"github.com/apigw/apigw/internal/tlsfiles"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/dataplane"
