@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -86,7 +87,7 @@ func (s *Service) ImportOpenAPI(ctx context.Context, req *adminv1.ImportOpenAPIR
 }
 
 // withDocumentFields rewrites the field violations of a refused apply to
-// name the document's nodes.
+// name the document's nodes ("document/paths/~1pets/get (req_uri)").
 func withDocumentFields(ae *openapi.ApplyError) error {
 	st, ok := status.FromError(ae.Err)
 	if !ok {
@@ -100,7 +101,11 @@ func withDocumentFields(ae *openapi.ApplyError) error {
 		}
 		nb := &errdetails.BadRequest{}
 		for _, v := range br.GetFieldViolations() {
-			nb.FieldViolations = append(nb.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: ae.Field(v.GetField()), Description: v.GetDescription()})
+			f := ae.Field(v.GetField())
+			if strings.HasPrefix(f, "/") { // a node of the document
+				f = "document" + f
+			}
+			nb.FieldViolations = append(nb.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: f, Description: v.GetDescription()})
 		}
 		if o, err := out.WithDetails(nb); err == nil {
 			out = o
