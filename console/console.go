@@ -30,6 +30,9 @@ type Options struct {
 	// Hosts are host names (without port) the console is reached at,
 	// beyond loopback ones.
 	Hosts []string
+	// AnyHost serves every Host without authentication (apigw's
+	// --admin-insecure: the operator chose an open console).
+	AnyHost bool
 }
 
 // RPCHandler returns an http.Handler serving every service registered on

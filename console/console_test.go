@@ -72,6 +72,9 @@ func TestGuards(t *testing.T) {
 			t.Errorf("Host %s: %d, want %d", host, w.Code, want)
 		}
 	}
+	if w := do(Handler(rpc, Options{AnyHost: true}), "GET", "http://x/", map[string]string{"Host": "apigw.example.com"}); w.Code != 200 {
+		t.Errorf("open console by name: %d", w.Code)
+	}
 	authed := Handler(rpc, Options{Authenticated: true})
 	if w := do(authed, "GET", "http://x/", map[string]string{"Host": "apigw.example.com"}); w.Code != 200 {
 		t.Errorf("authenticated console by name: %d", w.Code)

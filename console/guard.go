@@ -17,7 +17,7 @@ type guard struct{ opts Options }
 // names and the configured hosts, so that a page of another site whose
 // name was rebound to 127.0.0.1 is not served.
 func (g *guard) allowHost(r *http.Request) bool {
-	if g.opts.Authenticated {
+	if g.opts.Authenticated || g.opts.AnyHost {
 		return true
 	}
 	host := hostOnly(r.Host)

@@ -193,3 +193,59 @@ func TestSendSigns(t *testing.T) {
 		t.Fatal("an ftp gateway URL was accepted")
 	}
 }
+
+// The policy backend chosen by ext_authz from a request parameter, and a
+// parameter check that fails, are what Explain reports.
+func TestExplainPolicyBackendAndParameterCheck(t *testing.T) {
+	adm := admintest.Start(t)
+	ctx := admintest.Context(t)
+	c := adm.Client
+	for _, m := range []proto.Message{
+		&apigwv1.ApiGroup{Name: "shop"},
+		&apigwv1.Api{Name: "list_items", GroupId: "shop", ReqMethod: "GET", ReqUri: "/items", AuthType: "NONE", ReqProtocol: "BOTH",
+			ReqParams: []*apigwv1.ReqParam{
+				{Name: "tier", Location: "QUERY", Type: "STRING", Required: 2},
+				{Name: "limit", Location: "QUERY", Type: "NUMBER", Required: 1},
+			},
+			BackendApi: &apigwv1.BackendApi{ReqProtocol: "HTTP", ReqMethod: "GET", UrlDomain: "127.0.0.1:9", ReqUri: "/items", Timeout: 3000},
+			PolicyHttps: []*apigwv1.PolicyHttp{{Name: "gold", EffectMode: "ANY", ReqProtocol: "HTTP", ReqMethod: "GET", UrlDomain: "127.0.0.2:9", ReqUri: "/gold/items", Timeout: 3000,
+				Conditions: []*apigwv1.Condition{{ConditionOrigin: "param", ReqParamName: "tier", ConditionType: "exact", ConditionValue: "gold"}}}}},
+	} {
+		if _, err := c.Create(ctx, &adminv1.CreateRequest{Resource: model.Wrap(m)}); err != nil {
+			t.Fatalf("create %T: %v", m, err)
+		}
+	}
+	if _, err := c.Publish(ctx, &adminv1.PublishRequest{ApiId: "list_items", Group: "shop"}); err != nil {
+		t.Fatal(err)
+	}
+	waitServed(t, adm.Feed)
+	g, err := c.Get(ctx, &adminv1.GetRequest{Kind: "group", Id: "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := explain.New(adm.Feed, explain.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := g.GetResource().GetGroup().GetSlDomain()
+	explainPath := func(path string) *adminv1.ExplainResponse {
+		t.Helper()
+		out, err := svc.Explain(ctx, &adminv1.ExplainRequest{Request: &adminv1.HttpRequest{Path: path, Host: host}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	gold := explainPath("/items?tier=gold&limit=5")
+	if gold.Route.Backend != "gold" || gold.Backend.GetEndpoint() != "127.0.0.2:9" || !strings.HasPrefix(gold.Backend.GetUrl(), "http://127.0.0.2:9/gold/items?") {
+		t.Fatalf("gold: route %v backend %v\n%s", gold.Route, gold.Backend, strings.Join(gold.Trace, "\n"))
+	}
+	plain := explainPath("/items?limit=5")
+	if plain.Route.Backend != "default" || plain.Backend.GetEndpoint() != "127.0.0.1:9" {
+		t.Fatalf("default: route %v backend %v", plain.Route, plain.Backend)
+	}
+	missing := explainPath("/items?tier=gold")
+	if missing.Auth.Allowed || missing.Auth.Status != 400 || !strings.HasPrefix(missing.Auth.ErrorCode, "APIG.") || !strings.Contains(missing.Auth.ErrorMsg, "limit") {
+		t.Fatalf("missing required parameter: auth %v", missing.Auth)
+	}
+}

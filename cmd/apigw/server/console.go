@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -57,7 +58,8 @@ func startConsole(ctx context.Context, g *errgroup.Group, d *deps, rec *recovery
 		return err
 	}
 	srv := &http.Server{
-		Handler:           console.Handler(rpc, console.Options{Authenticated: d.cfg.AdminToken != "" || d.cfg.AdminClientCAFile != ""}),
+		Handler: console.Handler(rpc, console.Options{Authenticated: d.cfg.AdminToken != "" || d.cfg.AdminClientCAFile != "",
+			Hosts: listenHosts(d.cfg.ConsoleAddr), AnyHost: d.cfg.AdminInsecure}),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
@@ -98,4 +100,17 @@ func consoleURL(scheme, addr string) string {
 		host = "127.0.0.1"
 	}
 	return scheme + "://" + net.JoinHostPort(host, port) + "/"
+}
+
+// listenHosts is the host of a listen address when it names one (not an
+// unspecified address): the console answers requests addressed to it.
+func listenHosts(addr string) []string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		return nil
+	}
+	return []string{strings.ToLower(host)}
 }

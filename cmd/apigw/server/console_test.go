@@ -38,6 +38,12 @@ func TestConsoleGuard(t *testing.T) {
 	if _, err := ParseConfig([]string{"--console-addr", "nope"}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "--console-addr") {
 		t.Errorf("bad address: %v", err)
 	}
+	if got := listenHosts("10.0.0.5:18005"); len(got) != 1 || got[0] != "10.0.0.5" {
+		t.Errorf("listen hosts: %v", got)
+	}
+	if got := listenHosts("0.0.0.0:18005"); got != nil {
+		t.Errorf("listen hosts of 0.0.0.0: %v", got)
+	}
 	if got := consoleURL("http", "0.0.0.0:18005"); got != "http://127.0.0.1:18005/" {
 		t.Errorf("URL of an unspecified address: %s", got)
 	}
