@@ -4,10 +4,11 @@
 // them. Throttling and ACL policies show their bindings; apps their
 // authorizations, key and secret.
 import type { ComponentChildren } from "preact";
+import { create } from "@bufbuild/protobuf";
 import { useState } from "preact/hooks";
 import { ScalarType } from "@bufbuild/protobuf";
 import type { Resource } from "../gen/apigw/v1/resource_pb";
-import { unclaimed, type FieldViolation } from "../errors";
+import { unclaimed, violationsFor, type FieldViolation } from "../errors";
 import { blank, displayName, fromYAML, kind as kindOf, setPath, toYAML, unwrap, wrap, type AnyMsg, type Kind } from "../resources";
 import { Card, ErrorBox, Field, Loading, Modal, Page, Pager, Table, Tabs, TextInput, useApp, useLoad, usePager, violationsOf, type Column } from "../ui";
 import { Bindings } from "./bindings";
@@ -155,32 +156,129 @@ function ResourceList(props: { def: PageDef; page: string }) {
   );
 }
 
-/** The form of a kind's scalar fields (id and output-only meta left out). */
+type DescMsg = Kind["schema"];
+type DescFld = DescMsg["fields"][number];
+
+const isScalar = (f: DescFld) => f.fieldKind === "scalar" || f.fieldKind === "enum";
+/** A message the form can show: scalar fields only (not meta, not a timestamp). */
+const flat = (m: DescMsg | undefined) => !!m && m.typeName !== "google.protobuf.Timestamp" && m.typeName !== "apigw.v1.Meta" && m.fields.every(isScalar);
+
+/** The paths a generic form shows for m (its violations go on them). */
+export function genericPaths(k: Kind, m: AnyMsg): string[] {
+  const out: string[] = [];
+  for (const f of k.schema.fields) {
+    if (isScalar(f)) out.push(f.name);
+    else if (f.fieldKind === "message" && flat(f.message)) f.message!.fields.forEach((x) => out.push(`${f.name}.${x.name}`));
+    else if (f.fieldKind === "list" && f.listKind === "message" && flat(f.message))
+      (m[f.localName] ?? []).forEach((_: unknown, i: number) => f.message!.fields.forEach((x) => out.push(`${f.name}[${i}].${x.name}`)));
+  }
+  return out;
+}
+
+/** An input for a scalar field at path. */
+function ScalarInput(props: { f: DescFld; path: string; value: unknown; set: (v: unknown) => void }) {
+  const { f, path, value: v, set } = props;
+  if (f.fieldKind === "scalar" && f.scalar === ScalarType.BOOL) {
+    return <input type="checkbox" name={path} checked={!!v} onChange={(e) => set((e.target as HTMLInputElement).checked)} />;
+  }
+  if (f.fieldKind === "scalar" && f.scalar === ScalarType.STRING) {
+    return /content|private_key|trusted_root|user_data|body/.test(f.name) ? (
+      <textarea name={path} rows={4} value={(v as string) ?? ""} onInput={(e) => set((e.target as HTMLTextAreaElement).value)} />
+    ) : (
+      <TextInput name={path} value={(v as string) ?? ""} onInput={set} />
+    );
+  }
+  return <input type="number" name={path} value={(v as number) ?? ""} onInput={(e) => set(Number((e.target as HTMLInputElement).value) || 0)} />;
+}
+
+/**
+ * The form of a kind read from its descriptor: its scalar fields, its
+ * nested messages of scalars as sub-forms (a health check) and its lists of
+ * them as tables (domains, members). Other fields are in the YAML tab.
+ */
 export function ScalarForm(props: { k: Kind; msg: AnyMsg; onChange: (m: AnyMsg) => void; violations: FieldViolation[]; skip?: string[] }) {
-  const fields = props.k.schema.fields.filter((f) => (f.fieldKind === "scalar" || f.fieldKind === "enum") && f.name !== "id" && !(props.skip ?? []).includes(f.name));
+  const { t } = useApp();
+  const { k, msg } = props;
+  const set = (path: string, x: unknown) => props.onChange(setPath(k.schema, msg, path, x));
+  const fields = k.schema.fields.filter((f) => f.name !== "id" && !(props.skip ?? []).includes(f.name));
   return (
-    <div class="form-grid">
-      {fields.map((f) => {
-        const v = props.msg[f.localName];
-        const set = (x: unknown) => props.onChange(setPath(props.k.schema, props.msg, f.name, x));
-        let input: ComponentChildren;
-        if (f.fieldKind === "scalar" && f.scalar === ScalarType.BOOL) {
-          input = <input type="checkbox" name={f.name} checked={!!v} onChange={(e) => set((e.target as HTMLInputElement).checked)} />;
-        } else if (f.fieldKind === "scalar" && f.scalar === ScalarType.STRING) {
-          input = /content|private_key|trusted_root|user_data|body/.test(f.name) ? (
-            <textarea name={f.name} rows={4} value={v ?? ""} onInput={(e) => set((e.target as HTMLTextAreaElement).value)} />
-          ) : (
-            <TextInput name={f.name} value={v ?? ""} onInput={set} />
-          );
-        } else {
-          input = <input type="number" name={f.name} value={v ?? ""} onInput={(e) => set(Number((e.target as HTMLInputElement).value) || 0)} />;
-        }
-        return (
+    <div>
+      <div class="form-grid">
+        {fields.filter(isScalar).map((f) => (
           <Field label={f.name} path={f.name} violations={props.violations} wide={f.fieldKind === "scalar" && f.scalar === ScalarType.STRING && /content|key|body|data/.test(f.name)}>
-            {input}
+            <ScalarInput f={f} path={f.name} value={msg[f.localName]} set={(x) => set(f.name, x)} />
           </Field>
-        );
-      })}
+        ))}
+      </div>
+      {fields
+        .filter((f) => f.fieldKind === "message" && flat(f.message))
+        .map((f) => (
+          <>
+            <h3>{f.name}</h3>
+            <div class="form-grid">
+              {f.message!.fields.map((x) => (
+                <Field label={x.name} path={`${f.name}.${x.name}`} violations={props.violations}>
+                  <ScalarInput f={x} path={`${f.name}.${x.name}`} value={msg[f.localName]?.[x.localName]} set={(v) => set(`${f.name}.${x.name}`, v)} />
+                </Field>
+              ))}
+            </div>
+          </>
+        ))}
+      {fields
+        .filter((f) => f.fieldKind === "list" && f.listKind === "message" && flat(f.message))
+        .map((f) => {
+          const rows: AnyMsg[] = msg[f.localName] ?? [];
+          const cols = f.message!.fields.filter((x) => x.name !== "id");
+          return (
+            <>
+              <h3>{f.name}</h3>
+              <table class="table rows" data-testid={f.name}>
+                <thead>
+                  <tr>
+                    {cols.map((x) => (
+                      <th>{x.name}</th>
+                    ))}
+                    <th />
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map((r, i) => (
+                    <tr>
+                      {cols.map((x) => {
+                        const path = `${f.name}[${i}].${x.name}`;
+                        const vs = violationsFor(props.violations, path);
+                        return (
+                          <td class={vs.length ? "invalid" : ""} data-field={path}>
+                            <ScalarInput f={x} path={path} value={r[x.localName]} set={(v) => set(path, v)} />
+                            {vs.map((v) => (
+                              <span class="field-error" role="alert">
+                                {v.description}
+                              </span>
+                            ))}
+                          </td>
+                        );
+                      })}
+                      <td>
+                        <button class="btn-link danger" onClick={() => set(f.name, rows.filter((_, j) => j !== i))}>
+                          {t("Remove")}
+                        </button>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+                <tfoot>
+                  <tr>
+                    <td colSpan={cols.length + 1}>
+                      <button class="btn" onClick={() => set(f.name, [...rows, create(f.message!)])}>
+                        + {t("Add")}
+                      </button>
+                    </td>
+                  </tr>
+                </tfoot>
+              </table>
+            </>
+          );
+        })}
     </div>
   );
 }
@@ -309,7 +407,7 @@ function ResourceEditor(props: { def: PageDef; id?: string; page: string }) {
           k={k}
           msg={msg}
           setMsg={setMsg}
-          formPaths={k.schema.fields.map((f) => f.name)}
+          formPaths={genericPaths(k, msg)}
           form={(vs) => <ScalarForm k={k} msg={msg} onChange={setMsg} violations={vs} />}
           onSaved={(r, created) => {
             const m = unwrap(r)!;
