@@ -20,10 +20,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/apigw/apigw/cmd/apigw/server"
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/e2e/envoysim"
 	"github.com/apigw/apigw/internal/certgen"
 	"github.com/apigw/apigw/internal/tlsfiles"
-	"github.com/apigw/apigw/model/dataplane"
 	"github.com/apigw/apigw/xds/xdsauth"
 )
 

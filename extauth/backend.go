@@ -3,8 +3,8 @@ package extauth
 import (
 	"strings"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
 	"github.com/apigw/apigw/model/gwresp"
 )
 
@@ -60,9 +60,9 @@ func (c *call) mapBackend() *denial {
 		}
 	}
 	if b.name != "" {
-		c.setHeader(dataplane.PolicyHeader, b.name)
-	} else if _, ok := c.req.hdr.get(dataplane.PolicyHeader); ok {
-		c.removeHeader(dataplane.PolicyHeader)
+		c.setHeader(dataplane.ExtAuthzPolicyHeader, b.name)
+	} else if _, ok := c.req.hdr.get(dataplane.ExtAuthzPolicyHeader); ok {
+		c.removeHeader(dataplane.ExtAuthzPolicyHeader)
 	}
 	if b.http {
 		if c.rest != "" && hasDotSegment(c.rest) {

@@ -10,8 +10,8 @@ import (
 
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
 	"github.com/apigw/apigw/model/gwresp"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
@@ -91,13 +91,13 @@ func (c *call) run() *denial {
 
 func (c *call) resolve() *denial {
 	ext := c.cr.GetAttributes().GetContextExtensions()
-	c.groupID = ext[dataplane.CtxGroup]
-	instName := ext[dataplane.CtxInstance]
+	c.groupID = ext[dataplane.ExtAuthzCtxGroup]
+	instName := ext[dataplane.ExtAuthzCtxInstance]
 	if instName == "" {
 		instName = model.DefaultInstance
 	}
 	c.inst = c.plans.snap.Instance(instName)
-	apiID, envID := ext[dataplane.CtxAPI], ext[dataplane.CtxEnv]
+	apiID, envID := ext[dataplane.ExtAuthzCtxAPI], ext[dataplane.ExtAuthzCtxEnv]
 	if c.inst == nil || apiID == "" || envID == "" {
 		return deny(ReasonAPINotFound, gwresp.ErrAPINotFound)
 	}

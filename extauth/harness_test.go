@@ -24,9 +24,9 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -181,8 +181,8 @@ func (r envoyRequest) checkRequest() *authv3.CheckRequest {
 		httpReq.RawBody = []byte(r.body)
 	}
 	ext := map[string]string{
-		dataplane.CtxInstance: model.DefaultInstance, dataplane.CtxGroup: "g1",
-		dataplane.CtxAPI: r.api, dataplane.CtxEnv: r.env, dataplane.CtxPolicy: r.policy,
+		dataplane.ExtAuthzCtxInstance: model.DefaultInstance, dataplane.ExtAuthzCtxGroup: "g1",
+		dataplane.ExtAuthzCtxAPI: r.api, dataplane.ExtAuthzCtxEnv: r.env, dataplane.ExtAuthzCtxPolicy: r.policy,
 	}
 	return &authv3.CheckRequest{Attributes: &authv3.AttributeContext{
 		Source:               &authv3.AttributeContext_Peer{Address: sockAddr(r.peer, 51234)},
@@ -407,7 +407,7 @@ func upstream(t testing.TB, reqPath string, a allowed) string {
 		}
 		q.Set(k, dv)
 	}
-	path := a.meta[dataplane.MetaBackendPath]
+	path := a.meta[dataplane.ExtAuthzMetaBackendPath]
 	if strings.Contains(path, "?") {
 		t.Fatalf("backend_path %q must not carry a query: path_rewrite keeps the request's", path)
 	}

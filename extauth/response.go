@@ -12,7 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
-	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model/gwresp"
 )
 
@@ -65,35 +65,35 @@ func (c *call) allowResponse() *authv3.CheckResponse {
 }
 
 // metadata is the dynamic metadata of a decision (namespace
-// dataplane.MetadataNamespace).
+// dataplane.ExtAuthzMetadataNamespace).
 func (c *call) metadata(d *denial) *structpb.Struct {
 	f := make(map[string]*structpb.Value, 6)
 	if c.plan != nil {
-		f[dataplane.MetaAPIID], f[dataplane.MetaEnvID] = c.plan.apiIDValue, c.plan.envIDValue
+		f[dataplane.ExtAuthzMetaAPIID], f[dataplane.ExtAuthzMetaEnvID] = c.plan.apiIDValue, c.plan.envIDValue
 	}
 	if c.app != nil {
-		f[dataplane.MetaAppID] = c.plans.appValue(c.app)
+		f[dataplane.ExtAuthzMetaAppID] = c.plans.appValue(c.app)
 	}
 	if c.account != "" {
-		f[dataplane.MetaAccountID] = structpb.NewStringValue(c.account)
+		f[dataplane.ExtAuthzMetaAccountID] = structpb.NewStringValue(c.account)
 		if c.accName != "" {
-			f[dataplane.MetaAccountName] = structpb.NewStringValue(c.accName)
+			f[dataplane.ExtAuthzMetaAccountName] = structpb.NewStringValue(c.accName)
 		}
 	}
 	if c.ipStr != "" {
-		f[dataplane.MetaClientIP] = structpb.NewStringValue(c.ipStr)
+		f[dataplane.ExtAuthzMetaClientIP] = structpb.NewStringValue(c.ipStr)
 	}
 	if d == nil {
 		if c.hasBePath {
-			f[dataplane.MetaBackendPath] = structpb.NewStringValue(c.backPath)
+			f[dataplane.ExtAuthzMetaBackendPath] = structpb.NewStringValue(c.backPath)
 		}
 		if c.backend != nil && c.backend.name != "" {
-			f[dataplane.MetaPolicy] = structpb.NewStringValue(c.backend.name)
+			f[dataplane.ExtAuthzMetaPolicy] = structpb.NewStringValue(c.backend.name)
 		}
 	} else {
-		f[dataplane.MetaErrorCode] = structpb.NewStringValue(d.err.Code)
-		f[dataplane.MetaErrorMessage] = structpb.NewStringValue(d.err.Message)
-		f[dataplane.MetaErrorType] = structpb.NewStringValue(d.err.Type)
+		f[dataplane.ExtAuthzMetaErrorCode] = structpb.NewStringValue(d.err.Code)
+		f[dataplane.ExtAuthzMetaErrorMessage] = structpb.NewStringValue(d.err.Message)
+		f[dataplane.ExtAuthzMetaErrorType] = structpb.NewStringValue(d.err.Type)
 	}
 	return &structpb.Struct{Fields: f}
 }

@@ -13,12 +13,12 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/internal/loadtest"
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
-	"github.com/apigw/apigw/ratelimit/descriptor"
 	fx "github.com/apigw/apigw/ratelimit/internal/fixture"
 	"github.com/apigw/apigw/ratelimit/internal/redistest"
 )
@@ -63,12 +63,12 @@ func benchRequests(single bool, apps int) []*rlsv3.RateLimitRequest {
 	for i := range out {
 		app := "app-" + strconv.Itoa(i*7919%apps)
 		if single {
-			d := descriptor.Descriptor{Instance: fx.Instance, API: fx.APIExclusive, Env: fx.Env, Dim: descriptor.DimApp, Subject: app}
+			d := dataplane.RateLimitDescriptor{Instance: fx.Instance, API: fx.APIExclusive, Env: fx.Env, Dim: dataplane.RateLimitDimApp, Subject: app}
 			rd := &ratelimitv3.RateLimitDescriptor{}
 			for _, e := range d.Entries() {
 				rd.Entries = append(rd.Entries, &ratelimitv3.RateLimitDescriptor_Entry{Key: e.Key, Value: e.Value})
 			}
-			out[i] = &rlsv3.RateLimitRequest{Domain: descriptor.Domain, Descriptors: []*ratelimitv3.RateLimitDescriptor{rd}}
+			out[i] = &rlsv3.RateLimitRequest{Domain: dataplane.RateLimitDomain, Descriptors: []*ratelimitv3.RateLimitDescriptor{rd}}
 			continue
 		}
 		out[i] = call{api: fx.APIExclusive, account: "acct-" + strconv.Itoa(i%50), app: app,

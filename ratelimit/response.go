@@ -14,11 +14,11 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/gwresp"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit/counter"
-	"github.com/apigw/apigw/ratelimit/descriptor"
 	"github.com/apigw/apigw/ratelimit/quota"
 )
 
@@ -48,7 +48,10 @@ type answerHeader struct {
 	key, value string
 }
 
-func rank(dim string) int { return slices.Index(descriptor.Dims, dim) }
+func rank(dim string) int {
+	dims := dataplane.RateLimitDims()
+	return slices.Index(dims[:], dim)
+}
 
 // decideAnswer fills sc.answer from the checks' results (nil when the
 // counter failed open).
@@ -258,13 +261,13 @@ func (s *Service) response(snap *model.Snapshot, in *model.Instance, api *apigwv
 		}
 		r.headers, r.headersWire = append(r.headers, h), append(r.headersWire, w)
 	}
-	for _, dim := range descriptor.Dims {
+	for _, dim := range dataplane.RateLimitDims() {
 		m := &structpb.Struct{Fields: map[string]*structpb.Value{
-			descriptor.MetaErrorCode:    structpb.NewStringValue(e.Code),
-			descriptor.MetaErrorMessage: structpb.NewStringValue(e.Message),
-			descriptor.MetaErrorType:    structpb.NewStringValue(e.Type),
-			descriptor.MetaStatus:       structpb.NewNumberValue(float64(c.Status)),
-			descriptor.MetaDim:          structpb.NewStringValue(dim),
+			dataplane.RateLimitMetaErrorCode:    structpb.NewStringValue(e.Code),
+			dataplane.RateLimitMetaErrorMessage: structpb.NewStringValue(e.Message),
+			dataplane.RateLimitMetaErrorType:    structpb.NewStringValue(e.Type),
+			dataplane.RateLimitMetaStatus:       structpb.NewNumberValue(float64(c.Status)),
+			dataplane.RateLimitMetaDim:          structpb.NewStringValue(dim),
 		}}
 		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
 		if err != nil {

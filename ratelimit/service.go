@@ -20,10 +20,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit/counter"
-	"github.com/apigw/apigw/ratelimit/descriptor"
 	"github.com/apigw/apigw/ratelimit/quota"
 )
 
@@ -99,7 +99,7 @@ type check struct {
 	idx   int // descriptor index
 	in    *model.Instance
 	api   *apigwv1.Api // as published in the environment
-	d     descriptor.Descriptor
+	d     dataplane.RateLimitDescriptor
 	limit quota.Limit
 	// unknown marks a limit whose counter was not asked: the over-limit
 	// cache, or a limit that admits nothing, refused the call on another
@@ -182,7 +182,7 @@ func (s *Service) decide(ctx context.Context, sc *scratch) {
 func (s *Service) resolve(sc *scratch) {
 	sc.checks, sc.items, sc.keys, sc.ends = sc.checks[:0], sc.items[:0], sc.keys[:0], sc.ends[:0]
 	snap := s.feed.Current()
-	if sc.call.domain != descriptor.Domain || snap == nil {
+	if sc.call.domain != dataplane.RateLimitDomain || snap == nil {
 		return
 	}
 	rc := &sc.rc

@@ -31,12 +31,12 @@ import (
 	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/yaml"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/e2e/envoysim"
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/internal/certgen"
 	"github.com/apigw/apigw/internal/tlsfiles"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"

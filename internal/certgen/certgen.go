@@ -28,7 +28,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/dataplane"
 )
 
 // Options say what to create.

@@ -5,7 +5,7 @@ import (
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 
-	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/dataplane"
 )
 
 // serviceTLS is the transport socket of the apigw.extauth and
