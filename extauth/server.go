@@ -1,6 +1,6 @@
 // Package extauth is apigw's Envoy ext_authz service: for every API
 // request Envoy sends a CheckRequest naming the API (route
-// context_extensions, see model/dataplane); Check authenticates and
+// context_extensions, see dataplane); Check authenticates and
 // authorizes it exactly as Huawei APIG would and answers with the mutations
 // for the backend request and dynamic metadata, or with the rendered
 // gateway response of the denial. A denial is never a gRPC error.

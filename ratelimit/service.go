@@ -1,6 +1,6 @@
 // Package ratelimit is apigw's rate-limit service: Envoy's RLS v3
 // (envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit) over the
-// descriptor scheme of ratelimit/descriptor. Each call resolves the
+// descriptor scheme of dataplane (RateLimit*). Each call resolves the
 // limits from the feed's current snapshot (ratelimit/quota), admits the
 // hits on a counter (ratelimit/counter) all or nothing, and answers with
 // per-descriptor statuses for Envoy's X-RateLimit headers, the rendered

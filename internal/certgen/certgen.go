@@ -2,7 +2,7 @@
 // deployment: a CA, apigw's server certificate and Envoy client
 // certificates, in the layout cert-manager writes (tls.crt, tls.key,
 // ca.crt per directory), plus the file-based SDS resources through which
-// Envoy reads its certificate (see model/dataplane).
+// Envoy reads its certificate (see dataplane).
 //
 // Existing files are kept: a directory whose certificate and key exist is
 // left alone, and an existing CA signs the certificates still missing.

@@ -48,7 +48,7 @@ var subjectMetadata = map[string]string{
 }
 
 // rateLimits returns one RateLimit per dimension, each producing the
-// descriptor of ratelimit/descriptor: instance, api_id, env_id, dim and,
+// descriptor of the dataplane scheme: instance, api_id, env_id, dim and,
 // for dimensions with a subject, the subject read from ext_authz's dynamic
 // metadata (the descriptor is dropped when ext_authz did not set it).
 func rateLimits(inst, apiID, envID string, dims []string) []*routev3.RateLimit {

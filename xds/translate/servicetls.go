@@ -13,7 +13,7 @@ import (
 // Envoy presents its client certificate and verifies apigw's server
 // certificate against apigw's CA and the service's host name (or IP),
 // both read from the file-based SDS resources in Options.EnvoyTLSDir on
-// the Envoy host (see model/dataplane), so that renewed files are picked
+// the Envoy host (see dataplane), so that renewed files are picked
 // up without a restart.
 func serviceTLS(host string, opts Options) (*corev3.TransportSocket, error) {
 	dir := opts.EnvoyTLSDir

@@ -35,7 +35,7 @@ type Options struct {
 	ExtAuthzAddress, RateLimitAddress string
 	// ExtAuthzTLS and RateLimitTLS make Envoy reach those services over
 	// mTLS with its client certificate from EnvoyTLSDir, a directory on the
-	// Envoy hosts (default model/dataplane.EnvoyTLSDir).
+	// Envoy hosts (default dataplane.EnvoyTLSDir).
 	ExtAuthzTLS, RateLimitTLS bool
 	EnvoyTLSDir               string
 	// ExtAuthzTimeout bounds a Check call (default 2s); routes of APIs
