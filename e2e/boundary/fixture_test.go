@@ -40,10 +40,10 @@ import (
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
-	"github.com/apigw/apigw/xds/server"
-	"github.com/apigw/apigw/xds/snapshot"
+	"github.com/apigw/apigw/xds/ads"
 	"github.com/apigw/apigw/xds/translate"
 	"github.com/apigw/apigw/xds/xdsauth"
+	"github.com/apigw/apigw/xds/xdscache"
 	"github.com/apigw/apigw/xds/xdstest"
 )
 
@@ -203,15 +203,15 @@ func startGateway(t *testing.T, in *model.Instance, routing, envoyVersion string
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	cache := snapshot.New(log)
+	cache := xdscache.New(log)
 	cache.Set(in.Name, 1, res)
 	xlis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	xg := grpc.NewServer(append(append(server.GRPCOptions(), serverTLS),
+	xg := grpc.NewServer(append(append(ads.GRPCOptions(), serverTLS),
 		xdsauth.New(xdsauth.Options{RequireClientCert: true, Log: log}).ServerOptions()...)...)
-	server.New(ctx, cache, model.NewStatus(), log, server.Options{}).Register(xg)
+	ads.New(ctx, cache, model.NewStatus(), log, ads.Options{}).Register(xg)
 	go func() { _ = xg.Serve(xlis) }()
 	t.Cleanup(xg.Stop)
 

@@ -1,4 +1,4 @@
-package snapshot
+package xdscache
 
 import (
 	"crypto/sha256"

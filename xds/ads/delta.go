@@ -1,4 +1,4 @@
-package server
+package ads
 
 import (
 	"maps"
@@ -7,7 +7,7 @@ import (
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 
-	"github.com/apigw/apigw/xds/snapshot"
+	"github.com/apigw/apigw/xds/xdscache"
 )
 
 // handleDelta applies a delta request: subscription changes always; the
@@ -72,7 +72,7 @@ func (sb *sub) updateDelta(subscribe, unsubscribe []string) {
 // deltaResponse returns what a delta subscription is due at version cur:
 // the resources whose version the client does not have (so a rejected
 // one is not sent again) and the removals of what it has.
-func (st *stream) deltaResponse(sb *sub, cur *snapshot.Version) (*wire, func(), error) {
+func (st *stream) deltaResponse(sb *sub, cur *xdscache.Version) (*wire, func(), error) {
 	candidates := sortedNames(sb.names)
 	if sb.wildcard {
 		candidates = cur.Names()
@@ -114,7 +114,7 @@ func (st *stream) deltaResponse(sb *sub, cur *snapshot.Version) (*wire, func(), 
 	}, err
 }
 
-func deltaWire(typeURL string, cur *snapshot.Version, names, removed []string, nonce string) (*wire, error) {
+func deltaWire(typeURL string, cur *xdscache.Version, names, removed []string, nonce string) (*wire, error) {
 	resp := &discoveryv3.DeltaDiscoveryResponse{SystemVersionInfo: cur.ID, TypeUrl: typeURL, Nonce: nonce, RemovedResources: removed,
 		Resources: make([]*discoveryv3.Resource, 0, len(names))}
 	for _, n := range names {

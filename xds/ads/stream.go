@@ -1,4 +1,4 @@
-package server
+package ads
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/apigw/apigw/xds/snapshot"
+	"github.com/apigw/apigw/xds/xdscache"
 )
 
 // stream is one xDS stream (ADS, or one type's service when fixedType
@@ -29,7 +29,7 @@ type stream struct {
 	ss        grpc.ServerStream
 
 	node   *corev3.Node
-	inst   *snapshot.Instance
+	inst   *xdscache.Instance
 	single bool // served the single-RouteConfiguration listeners
 	wake   chan struct{}
 	subs   map[string]*sub
@@ -153,7 +153,7 @@ func (st *stream) handle(m proto.Message) error {
 	if st.fixedType != "" && typeURL != st.fixedType {
 		return status.Errorf(codes.InvalidArgument, "type_url %s on the %s service", typeURL, st.fixedType)
 	}
-	if !snapshot.Served(typeURL) {
+	if !xdscache.Served(typeURL) {
 		st.s.log.Debug("request for a type apigw does not serve", "node", st.node.GetId(), "type", typeURL)
 		return nil
 	}
@@ -167,7 +167,7 @@ func (st *stream) handle(m proto.Message) error {
 
 func (st *stream) feedOf(typeURL string) string {
 	if typeURL == resource.ListenerType && st.single {
-		return snapshot.FeedSingleListeners
+		return xdscache.FeedSingleListeners
 	}
 	return typeURL
 }
@@ -176,7 +176,7 @@ func (st *stream) feedOf(typeURL string) string {
 // subscription is due and has not been sent; a type waits for the answer
 // to its previous response.
 func (st *stream) flush() error {
-	for _, t := range snapshot.Types {
+	for _, t := range xdscache.Types {
 		sb := st.subs[t]
 		if sb == nil || sb.pending {
 			continue
@@ -213,7 +213,7 @@ func (st *stream) flush() error {
 // version cur, shared with the other streams in the same state (unless
 // it is the very response this stream got last: then a fresh one, so
 // that its nonce differs).
-func (st *stream) respond(sb *sub, cur *snapshot.Version, key string, build func(nonce string) (*wire, error)) (*wire, error) {
+func (st *stream) respond(sb *sub, cur *xdscache.Version, key string, build func(nonce string) (*wire, error)) (*wire, error) {
 	v, shared, err := cur.Memo(key, func() (any, error) { return build(st.s.nonce()) })
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package snapshot
+package xdscache
 
 // versionLog remembers the etcd revision of the last versions of a type.
 type versionLog struct {

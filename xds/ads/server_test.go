@@ -1,4 +1,4 @@
-package server_test
+package ads_test
 
 import (
 	"context"
@@ -16,17 +16,17 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/xds/server"
-	"github.com/apigw/apigw/xds/snapshot"
+	"github.com/apigw/apigw/xds/ads"
 	"github.com/apigw/apigw/xds/translate"
+	"github.com/apigw/apigw/xds/xdscache"
 	"github.com/apigw/apigw/xds/xdstest"
 )
 
 type harness struct {
 	addr   string
-	cache  *snapshot.Cache
+	cache  *xdscache.Cache
 	status *model.Status
-	events chan server.Event
+	events chan ads.Event
 }
 
 func start(t *testing.T) *harness {
@@ -38,9 +38,9 @@ func startWith(t *testing.T, log *slog.Logger) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	h := &harness{cache: snapshot.New(log, snapshot.WithVersionPrefix("t.")), status: model.NewStatus(), events: make(chan server.Event, 256)}
-	srv := server.New(ctx, h.cache, h.status, log, server.Options{Observe: func(e server.Event) { h.events <- e }})
-	g := grpc.NewServer(server.GRPCOptions()...)
+	h := &harness{cache: xdscache.New(log, xdscache.WithVersionPrefix("t.")), status: model.NewStatus(), events: make(chan ads.Event, 256)}
+	srv := ads.New(ctx, h.cache, h.status, log, ads.Options{Observe: func(e ads.Event) { h.events <- e }})
+	g := grpc.NewServer(ads.GRPCOptions()...)
 	srv.Register(g)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -53,7 +53,7 @@ func startWith(t *testing.T, log *slog.Logger) *harness {
 }
 
 // event waits for the next ACK or NACK of a type.
-func (h *harness) event(t *testing.T, typeURL string) server.Event {
+func (h *harness) event(t *testing.T, typeURL string) ads.Event {
 	t.Helper()
 	for {
 		select {

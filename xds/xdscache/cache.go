@@ -1,5 +1,5 @@
-// Package snapshot holds the xDS resources apigw serves, per instance, as
-// versions that the ADS server (xds/server) sends. Envoys are grouped by
+// Package xdscache holds the xDS resources apigw serves, per instance, as
+// versions that the ADS server (xds/ads) sends. Envoys are grouped by
 // node.cluster (the instance name). For each instance and resource type
 // (a feed) the cache keeps the current Version: the resources by name,
 // each encoded once and shared by every stream, so that what a connected
@@ -17,7 +17,7 @@
 //   - In scoped routing the listeners exist in two variants: the scoped
 //     one and the single-RDS one (FeedSingleListeners) for Envoys that
 //     cannot use scoped routes.
-package snapshot
+package xdscache
 
 import (
 	"bytes"

@@ -1,7 +1,7 @@
 // Package xdssync keeps the xDS cache in step with the definitions: it
 // subscribes to the model feed, debounces bursts of changes, translates
 // each instance with an incremental translate.Builder and installs the
-// result in the snapshot cache, reporting the APIs left out.
+// result in the xDS cache (xds/xdscache), reporting the APIs left out.
 package xdssync
 
 import (
@@ -12,8 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/xds/snapshot"
 	"github.com/apigw/apigw/xds/translate"
+	"github.com/apigw/apigw/xds/xdscache"
 )
 
 // Options configure a Controller.
@@ -33,7 +33,7 @@ type Options struct {
 // Controller translates snapshots into the xDS cache.
 type Controller struct {
 	feed     *model.Feed
-	cache    *snapshot.Cache
+	cache    *xdscache.Cache
 	status   *model.Status
 	log      *slog.Logger
 	opts     Options
@@ -43,7 +43,7 @@ type Controller struct {
 }
 
 // New returns a controller; Run starts it.
-func New(feed *model.Feed, cache *snapshot.Cache, status *model.Status, logger *slog.Logger, opts Options) *Controller {
+func New(feed *model.Feed, cache *xdscache.Cache, status *model.Status, logger *slog.Logger, opts Options) *Controller {
 	if opts.Holdoff <= 0 {
 		opts.Holdoff = 10 * time.Millisecond
 	}

@@ -18,10 +18,10 @@ import (
 
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
-	"github.com/apigw/apigw/xds/server"
-	"github.com/apigw/apigw/xds/snapshot"
-	xdssync "github.com/apigw/apigw/xds/sync"
+	"github.com/apigw/apigw/xds/ads"
 	"github.com/apigw/apigw/xds/translate"
+	"github.com/apigw/apigw/xds/xdscache"
+	"github.com/apigw/apigw/xds/xdssync"
 	"github.com/apigw/apigw/xds/xdstest"
 )
 
@@ -40,9 +40,9 @@ func startPlane(t *testing.T, feed *model.Feed) *plane {
 	t.Cleanup(cancel)
 	log := slog.New(slog.DiscardHandler)
 	p := &plane{feed: feed, status: model.NewStatus(), synced: make(chan int64, 64)}
-	cache := snapshot.New(log)
-	srv := server.New(ctx, cache, p.status, log, server.Options{})
-	g := grpc.NewServer(server.GRPCOptions()...)
+	cache := xdscache.New(log)
+	srv := ads.New(ctx, cache, p.status, log, ads.Options{})
+	g := grpc.NewServer(ads.GRPCOptions()...)
 	srv.Register(g)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -1,5 +1,5 @@
-// Package server is apigw's xDS gRPC server: ADS (SotW and delta) and the
-// per-type discovery services over a snapshot.Cache.
+// Package ads is apigw's xDS gRPC server: ADS (SotW and delta) and the
+// per-type discovery services over an xdscache.Cache.
 //
 // What a connected Envoy costs is its subscription state: per resource
 // type, the names it subscribed to and which version (or, for named
@@ -10,7 +10,7 @@
 // The server records each Envoy's ACKs and NACKs into model.Status with
 // the etcd revision of the version concerned. A version an Envoy rejected
 // is never sent to it again: the stream waits for the next change.
-package server
+package ads
 
 import (
 	"context"
@@ -30,7 +30,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/xds/snapshot"
+	"github.com/apigw/apigw/xds/xdscache"
 )
 
 // Options configure a Server.
@@ -62,7 +62,7 @@ type Event struct {
 // Server serves xDS to Envoys.
 type Server struct {
 	ctx    context.Context
-	cache  *snapshot.Cache
+	cache  *xdscache.Cache
 	log    *slog.Logger
 	track  *tracker
 	m      *metrics
@@ -71,7 +71,7 @@ type Server struct {
 
 // New returns a server over cache. ACKs and NACKs are recorded in status;
 // ctx bounds every stream.
-func New(ctx context.Context, cache *snapshot.Cache, status *model.Status, logger *slog.Logger, opts Options) *Server {
+func New(ctx context.Context, cache *xdscache.Cache, status *model.Status, logger *slog.Logger, opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}

@@ -1,4 +1,4 @@
-package server
+package ads
 
 import (
 	"fmt"
@@ -9,7 +9,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/xds/snapshot"
+	"github.com/apigw/apigw/xds/xdscache"
 )
 
 // maxRejected bounds the nodes whose rejected versions are remembered
@@ -21,7 +21,7 @@ const maxRejected = 10000
 type tracker struct {
 	log    *slog.Logger
 	status *model.Status
-	cache  *snapshot.Cache
+	cache  *xdscache.Cache
 	opts   Options
 	m      *metrics
 
@@ -51,7 +51,7 @@ type answer struct {
 	rtt                                   time.Duration
 }
 
-func newTracker(log *slog.Logger, status *model.Status, cache *snapshot.Cache, opts Options, m *metrics) *tracker {
+func newTracker(log *slog.Logger, status *model.Status, cache *xdscache.Cache, opts Options, m *metrics) *tracker {
 	return &tracker{log: log, status: status, cache: cache, opts: opts, m: m, nodes: map[string]*nodeState{}, rejectedBy: map[string]map[string]string{}}
 }
 

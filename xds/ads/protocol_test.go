@@ -1,4 +1,4 @@
-package server_test
+package ads_test
 
 import (
 	"slices"

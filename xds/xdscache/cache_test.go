@@ -1,4 +1,4 @@
-package snapshot_test
+package xdscache_test
 
 import (
 	"log/slog"
@@ -10,8 +10,8 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
-	"github.com/apigw/apigw/xds/snapshot"
 	"github.com/apigw/apigw/xds/translate"
+	"github.com/apigw/apigw/xds/xdscache"
 )
 
 func cluster(name string, eds bool) *clusterv3.Cluster {
@@ -24,10 +24,10 @@ func cluster(name string, eds bool) *clusterv3.Cluster {
 
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-func names(v *snapshot.Version) []string { return slices.Clone(v.Names()) }
+func names(v *xdscache.Version) []string { return slices.Clone(v.Names()) }
 
 func TestDeferredDeleteAndEndpointResend(t *testing.T) {
-	c := snapshot.New(quiet(), snapshot.WithVersionPrefix("v."))
+	c := xdscache.New(quiet(), xdscache.WithVersionPrefix("v."))
 	c.Set("inst", 1, &translate.Resources{Clusters: []*clusterv3.Cluster{cluster("a", false), cluster("ch", true)}, Endpoints: []*endpointv3.ClusterLoadAssignment{{ClusterName: "ch"}}})
 	ic := c.Instance("inst")
 	cds, eds := ic.Current(resource.ClusterType), ic.Current(resource.EndpointType)
@@ -79,7 +79,7 @@ func TestDeferredDeleteAndEndpointResend(t *testing.T) {
 // (its Envoys wait) until its first Set, or the fallback for instances
 // without definitions; watchers are told.
 func TestHeldUntilReady(t *testing.T) {
-	c := snapshot.New(quiet())
+	c := xdscache.New(quiet())
 	ic := c.Instance("early")
 	wake := make(chan struct{}, 1)
 	defer ic.Watch(wake)()
@@ -114,25 +114,25 @@ func TestHeldUntilReady(t *testing.T) {
 // TestSingleListenersFeed: in scoped routing the single-RDS listeners
 // are their own feed; otherwise that feed is the listeners.
 func TestSingleListenersFeed(t *testing.T) {
-	c := snapshot.New(quiet())
+	c := xdscache.New(quiet())
 	c.Set("scoped", 1, &translate.Resources{Listeners: []*listenerv3.Listener{{Name: "l", StatPrefix: "scoped"}}, SingleListeners: []*listenerv3.Listener{{Name: "l", StatPrefix: "single"}}})
 	c.Set("single", 1, &translate.Resources{Listeners: []*listenerv3.Listener{{Name: "l", StatPrefix: "single"}}})
 	sc, si := c.Instance("scoped"), c.Instance("single")
-	main, single := sc.Current(resource.ListenerType), sc.Current(snapshot.FeedSingleListeners)
+	main, single := sc.Current(resource.ListenerType), sc.Current(xdscache.FeedSingleListeners)
 	if main.Resources["l"].Msg.(*listenerv3.Listener).StatPrefix != "scoped" || single.Resources["l"].Msg.(*listenerv3.Listener).StatPrefix != "single" || main.ID == single.ID {
 		t.Fatalf("scoped instance: %s %v / %s %v", main.ID, main.Resources["l"].Msg, single.ID, single.Resources["l"].Msg)
 	}
 	if rev, ok := c.Revision("scoped", resource.ListenerType, single.ID); !ok || rev != 1 {
 		t.Fatalf("the single listeners' version %s is unknown (%d, %v)", single.ID, rev, ok)
 	}
-	if si.Current(snapshot.FeedSingleListeners) != si.Current(resource.ListenerType) {
+	if si.Current(xdscache.FeedSingleListeners) != si.Current(resource.ListenerType) {
 		t.Fatal("without a single variant, the single feed is not the listeners")
 	}
 }
 
 // TestMemoShared: a response is built once per version and key.
 func TestMemoShared(t *testing.T) {
-	c := snapshot.New(quiet())
+	c := xdscache.New(quiet())
 	c.Set("inst", 1, &translate.Resources{Clusters: []*clusterv3.Cluster{cluster("a", false)}})
 	v := c.Instance("inst").Current(resource.ClusterType)
 	builds := 0

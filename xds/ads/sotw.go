@@ -1,10 +1,10 @@
-package server
+package ads
 
 import (
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 
-	"github.com/apigw/apigw/xds/snapshot"
+	"github.com/apigw/apigw/xds/xdscache"
 )
 
 // handleSotw applies a SotW request: the first of a type opens the
@@ -24,7 +24,7 @@ func (st *stream) handleSotw(req *discoveryv3.DiscoveryRequest, typeURL string) 
 	if sb.nonce != "" && req.ResponseNonce != sb.nonce {
 		return
 	}
-	if sb.setSotwNames(req.ResourceNames) && snapshot.FullState(typeURL) {
+	if sb.setSotwNames(req.ResourceNames) && xdscache.FullState(typeURL) {
 		sb.sent = "" // the response must reflect the new set
 	}
 	if sb.pending && req.ResponseNonce != "" {
@@ -74,8 +74,8 @@ func (sb *sub) setSotwNames(names []string) bool {
 // state types (listeners, clusters, scopes) get every resource whenever
 // any changed; the others get the resources whose content changed since
 // they were last sent, so a rejected content is not sent again.
-func (st *stream) sotwResponse(sb *sub, cur *snapshot.Version) (*wire, func(), error) {
-	full := snapshot.FullState(sb.typeURL)
+func (st *stream) sotwResponse(sb *sub, cur *xdscache.Version) (*wire, func(), error) {
+	full := xdscache.FullState(sb.typeURL)
 	if sb.wildcard && full {
 		if !sb.reply && sb.sent == cur.ID {
 			return nil, nil, nil
@@ -128,7 +128,7 @@ func (st *stream) sotwResponse(sb *sub, cur *snapshot.Version) (*wire, func(), e
 	}, err
 }
 
-func sotwWire(typeURL string, cur *snapshot.Version, names []string, nonce string) (*wire, error) {
+func sotwWire(typeURL string, cur *xdscache.Version, names []string, nonce string) (*wire, error) {
 	resp := &discoveryv3.DiscoveryResponse{VersionInfo: cur.ID, TypeUrl: typeURL, Nonce: nonce, Resources: make([]*anypb.Any, 0, len(names))}
 	for _, n := range names {
 		body, err := cur.Resources[n].Body()

@@ -1,4 +1,4 @@
-package server
+package ads
 
 // holdRejected keeps a new subscription from being sent again the version
 // of its type that this Envoy rejected on an earlier stream, when the
