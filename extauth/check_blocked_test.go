@@ -7,6 +7,7 @@ import (
 
 	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -43,7 +44,7 @@ func TestPoliciesThatCannotBeReadFailClosed(t *testing.T) {
 		objs = append(objs, o)
 	}
 	broken := model.NewInstanceWith(model.DefaultInstance, objs, []model.Placeholder{{Kind: model.KindACL, ID: "acl-permit", Reason: "acl_value: bad"}})
-	h.feed.Publish(model.NewSnapshot(2, map[string]*model.Instance{model.DefaultInstance: broken}, nil))
+	h.feed.Publish(live.NewSnapshot(2, map[string]*model.Instance{model.DefaultInstance: broken}, nil))
 
 	resp := h.check(envoyRequest{api: "api-https", path: "/secure", peer: "198.51.100.9"}.checkRequest())
 	status, b, _ := denied(t, resp)

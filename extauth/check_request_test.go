@@ -10,6 +10,7 @@ import (
 	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -295,7 +296,7 @@ func TestSnapshotUpdate(t *testing.T) {
 		t.Fatalf("before: %d", status)
 	}
 	f.authorize("app2", "api-app")
-	h.feed.Publish(model.NewSnapshot(2, map[string]*model.Instance{model.DefaultInstance: f.instance(t)}, nil))
+	h.feed.Publish(live.NewSnapshot(2, map[string]*model.Instance{model.DefaultInstance: f.instance(t)}, nil))
 	allowedResp(t, h.check(r.checkRequest()))
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -71,7 +72,7 @@ func published(t testing.TB, name string, objs []proto.Message, releases ...[2]s
 // harness is a real ext_authz gRPC server on 127.0.0.1:0 and a client.
 type harness struct {
 	t      testing.TB
-	feed   *model.Feed
+	feed   *live.Feed
 	srv    *extauth.Server
 	client authv3.AuthorizationClient
 	clock  *clock
@@ -80,9 +81,9 @@ type harness struct {
 
 func newHarness(t testing.TB, in *model.Instance, opts ...extauth.Option) *harness {
 	t.Helper()
-	h := &harness{t: t, feed: model.NewFeed(), clock: &clock{t: testNow}, reg: prometheus.NewRegistry()}
+	h := &harness{t: t, feed: live.NewFeed(), clock: &clock{t: testNow}, reg: prometheus.NewRegistry()}
 	if in != nil {
-		h.feed.Publish(model.NewSnapshot(1, map[string]*model.Instance{in.Name: in}, nil))
+		h.feed.Publish(live.NewSnapshot(1, map[string]*model.Instance{in.Name: in}, nil))
 	}
 	opts = append([]extauth.Option{extauth.WithClock(h.clock.Now), extauth.WithRegisterer(h.reg), extauth.WithServerName("gw-1")}, opts...)
 	h.srv = extauth.New(h.feed, slog.New(slog.DiscardHandler), opts...)

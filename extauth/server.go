@@ -27,15 +27,15 @@ import (
 
 	"github.com/apigw/apigw/extauth/authorizer"
 	"github.com/apigw/apigw/extauth/iam"
-	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/gwresp"
+	"github.com/apigw/apigw/model/live"
 )
 
 // Server implements envoy.service.auth.v3.Authorization.
 type Server struct {
 	authv3.UnimplementedAuthorizationServer
 
-	feed     *model.Feed
+	feed     *live.Feed
 	log      *slog.Logger
 	cfg      config
 	authz    *authorizer.Client
@@ -48,7 +48,7 @@ type Server struct {
 var _ authv3.AuthorizationServer = (*Server)(nil)
 
 // New returns a server answering from the snapshots of feed.
-func New(feed *model.Feed, logger *slog.Logger, opts ...Option) *Server {
+func New(feed *live.Feed, logger *slog.Logger, opts ...Option) *Server {
 	cfg := defaults()
 	for _, o := range opts {
 		o(&cfg)

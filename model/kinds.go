@@ -1,7 +1,8 @@
 // Package model holds the rules and views over the apigw resource messages
 // generated from proto/apigw/v1: the kind table, defaults, validation,
-// references, publication and the immutable snapshot that the data-plane
-// components serve from. It imports no etcd, gRPC or Envoy packages.
+// references and publication. The runtime pieces built on it (the
+// snapshot the data-plane components serve from, its feed and the status
+// registry) are in model/live. It imports no etcd, gRPC or Envoy packages.
 package model
 
 import (

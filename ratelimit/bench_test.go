@@ -16,6 +16,7 @@ import (
 	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/internal/loadtest"
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
@@ -41,7 +42,7 @@ func (noop) ShouldRateLimit(_ context.Context, req *rlsv3.RateLimitRequest) (*rl
 // the others limits are never reached; otherwise nothing is (the
 // instance allows 1e6/s, the policy 1e6 calls per second per api, user,
 // app and ip).
-func benchSnapshot(over bool) *model.Snapshot {
+func benchSnapshot(over bool) *live.Snapshot {
 	in := fx.NewInstance()
 	app := int32(model.MaxAPILimits)
 	if over {
@@ -260,7 +261,7 @@ func BenchmarkShouldRateLimit(b *testing.B) {
 	for _, limits := range []string{"ok", "over"} {
 		for _, shape := range []string{"1desc", "route"} {
 			b.Run(limits+"/"+shape, func(b *testing.B) {
-				feed := model.NewFeed()
+				feed := live.NewFeed()
 				feed.Publish(benchSnapshot(limits == "over"))
 				svc, err := ratelimit.New(feed, counter.NewMemory(), nil)
 				if err != nil {

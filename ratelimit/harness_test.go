@@ -14,7 +14,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/apigw/apigw/dataplane"
-	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
 	fx "github.com/apigw/apigw/ratelimit/internal/fixture"
@@ -38,7 +38,7 @@ func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 type env struct {
 	client rlsv3.RateLimitServiceClient
-	feed   *model.Feed
+	feed   *live.Feed
 	clock  *fakeClock
 	reg    *prometheus.Registry
 }
@@ -48,7 +48,7 @@ type env struct {
 // fake clock at epoch.
 func start(t testing.TB, c counter.Counter, opts ...ratelimit.Option) *env {
 	t.Helper()
-	e := &env{feed: model.NewFeed(), clock: newClock(), reg: prometheus.NewRegistry()}
+	e := &env{feed: live.NewFeed(), clock: newClock(), reg: prometheus.NewRegistry()}
 	e.feed.Publish(fx.Snapshot(1))
 	if c == nil {
 		c = counter.NewMemory()

@@ -17,6 +17,7 @@ import (
 	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/gwresp"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit/counter"
 	"github.com/apigw/apigw/ratelimit/quota"
@@ -207,7 +208,7 @@ func (s *Service) render(sc *scratch, c *check) {
 
 // responseCache holds the gateway responses rendered for one snapshot.
 type responseCache struct {
-	snap *model.Snapshot
+	snap *live.Snapshot
 	m    sync.Map // responseKey → *compiledResponse
 }
 
@@ -235,7 +236,7 @@ type compiledResponse struct {
 
 // response returns the compiled gateway response for an error of an API
 // of snap's instance in.
-func (s *Service) response(snap *model.Snapshot, in *model.Instance, api *apigwv1.Api, e gwresp.Error) *compiledResponse {
+func (s *Service) response(snap *live.Snapshot, in *model.Instance, api *apigwv1.Api, e gwresp.Error) *compiledResponse {
 	cache := s.responses.Load()
 	if cache == nil || cache.snap != snap {
 		fresh := &responseCache{snap: snap}

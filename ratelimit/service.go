@@ -22,6 +22,7 @@ import (
 
 	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit/counter"
 	"github.com/apigw/apigw/ratelimit/quota"
@@ -31,7 +32,7 @@ import (
 type Service struct {
 	rlsv3.UnimplementedRateLimitServiceServer
 
-	feed    *model.Feed
+	feed    *live.Feed
 	counter counter.Counter
 	log     *slog.Logger
 	clock   Clock
@@ -65,7 +66,7 @@ var _ rlsv3.RateLimitServiceServer = (*Service)(nil)
 
 // New returns a service answering from feed's current snapshot with
 // counter c.
-func New(feed *model.Feed, c counter.Counter, logger *slog.Logger, opts ...Option) (*Service, error) {
+func New(feed *live.Feed, c counter.Counter, logger *slog.Logger, opts ...Option) (*Service, error) {
 	if feed == nil || c == nil {
 		return nil, errors.New("ratelimit: a feed and a counter are required")
 	}
@@ -109,7 +110,7 @@ type check struct {
 
 // requestContext is what the descriptors say about the request itself.
 type requestContext struct {
-	snap                                     *model.Snapshot
+	snap                                     *live.Snapshot
 	requestID, method, path, appID, clientIP string
 	debug                                    bool
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/internal/recovery"
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit/counter"
 	fx "github.com/apigw/apigw/ratelimit/internal/fixture"
@@ -30,7 +31,7 @@ func BenchmarkWire(b *testing.B) {
 			if limits == "over" {
 				app = 1
 			}
-			feed := model.NewFeed()
+			feed := live.NewFeed()
 			feed.Publish(fx.Edit(1, fx.NewInstance(), &apigwv1.Throttle{Id: fx.Exclusive, Name: "bench", ApiCallLimits: model.MaxAPILimits,
 				AppCallLimits: app, TimeInterval: 1, TimeUnit: model.UnitSecond, Type: model.ThrottleExclusive}))
 			s, err := New(feed, counter.NewMemory(), nil)
@@ -77,7 +78,7 @@ func BenchmarkWireInterceptors(b *testing.B) {
 		reuse bool
 	}{{"none", nil, false}, {"recovery", rec.Unary("ratelimit"), false}, {"recovery+reuse", rec.Unary("ratelimit"), true}} {
 		b.Run(bc.name, func(b *testing.B) {
-			feed := model.NewFeed()
+			feed := live.NewFeed()
 			feed.Publish(fx.Edit(1, fx.NewInstance(), &apigwv1.Throttle{Id: fx.Exclusive, Name: "bench", ApiCallLimits: model.MaxAPILimits,
 				AppCallLimits: model.MaxAPILimits, TimeInterval: 1, TimeUnit: model.UnitSecond, Type: model.ThrottleExclusive}))
 			var opts []Option

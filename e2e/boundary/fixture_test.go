@@ -37,6 +37,7 @@ import (
 	"github.com/apigw/apigw/internal/certgen"
 	"github.com/apigw/apigw/internal/tlsfiles"
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
@@ -171,8 +172,8 @@ func startGateway(t *testing.T, in *model.Instance, routing, envoyVersion string
 	serverTLS := grpc.Creds(credentials.NewTLS(files.Config()))
 	envoyDir := filepath.Join(pki, certgen.EnvoySubdir(model.DefaultInstance))
 
-	feed := model.NewFeed()
-	feed.Publish(model.NewSnapshot(1, map[string]*model.Instance{in.Name: in}, nil))
+	feed := live.NewFeed()
+	feed.Publish(live.NewSnapshot(1, map[string]*model.Instance{in.Name: in}, nil))
 	rls, err := ratelimit.New(feed, counter.NewMemory(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -211,7 +212,7 @@ func startGateway(t *testing.T, in *model.Instance, routing, envoyVersion string
 	}
 	xg := grpc.NewServer(append(append(ads.GRPCOptions(), serverTLS),
 		xdsauth.New(xdsauth.Options{RequireClientCert: true, Log: log}).ServerOptions()...)...)
-	ads.New(ctx, cache, model.NewStatus(), log, ads.Options{}).Register(xg)
+	ads.New(ctx, cache, live.NewStatus(), log, ads.Options{}).Register(xg)
 	go func() { _ = xg.Serve(xlis) }()
 	t.Cleanup(xg.Stop)
 

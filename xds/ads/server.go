@@ -7,8 +7,8 @@
 // from the cache's shared encodings, and streams in the same state share
 // one encoded response, written by gRPC without a copy (see GRPCOptions).
 //
-// The server records each Envoy's ACKs and NACKs into model.Status with
-// the etcd revision of the version concerned. A version an Envoy rejected
+// The server records each Envoy's ACKs and NACKs into a NodeRecorder
+// (live.Status) with the etcd revision of the version concerned. A version an Envoy rejected
 // is never sent to it again: the stream waits for the next change.
 package ads
 
@@ -29,7 +29,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
 
-	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/xds/xdscache"
 )
 
@@ -69,9 +69,18 @@ type Server struct {
 	nonces atomic.Uint64
 }
 
-// New returns a server over cache. ACKs and NACKs are recorded in status;
-// ctx bounds every stream.
-func New(ctx context.Context, cache *xdscache.Cache, status *model.Status, logger *slog.Logger, opts Options) *Server {
+// NodeRecorder is where the server records what each Envoy acknowledged
+// or rejected (live.Status implements it).
+type NodeRecorder interface {
+	// UpdateNode records the state of a node for one resource type.
+	UpdateNode(live.NodeStatus)
+	// RemoveNode forgets a node (its last stream ended).
+	RemoveNode(nodeID string)
+}
+
+// New returns a server over cache. ACKs and NACKs are recorded in status
+// (nil: not recorded); ctx bounds every stream.
+func New(ctx context.Context, cache *xdscache.Cache, status NodeRecorder, logger *slog.Logger, opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/xds/ads"
 	"github.com/apigw/apigw/xds/translate"
 	"github.com/apigw/apigw/xds/xdscache"
@@ -25,7 +26,7 @@ import (
 type harness struct {
 	addr   string
 	cache  *xdscache.Cache
-	status *model.Status
+	status *live.Status
 	events chan ads.Event
 }
 
@@ -38,7 +39,7 @@ func startWith(t *testing.T, log *slog.Logger) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	h := &harness{cache: xdscache.New(log, xdscache.WithVersionPrefix("t.")), status: model.NewStatus(), events: make(chan ads.Event, 256)}
+	h := &harness{cache: xdscache.New(log, xdscache.WithVersionPrefix("t.")), status: live.NewStatus(), events: make(chan ads.Event, 256)}
 	srv := ads.New(ctx, h.cache, h.status, log, ads.Options{Observe: func(e ads.Event) { h.events <- e }})
 	g := grpc.NewServer(ads.GRPCOptions()...)
 	srv.Register(g)
@@ -126,7 +127,7 @@ func expectType(t *testing.T, got, want string) {
 }
 
 // nodeStatus returns what status says about one node and type.
-func nodeStatus(t *testing.T, st *model.Status, node, typeURL string) model.NodeStatus {
+func nodeStatus(t *testing.T, st *live.Status, node, typeURL string) live.NodeStatus {
 	t.Helper()
 	for _, n := range st.Nodes("") {
 		if n.NodeID == node && n.TypeURL == typeURL {
@@ -134,7 +135,7 @@ func nodeStatus(t *testing.T, st *model.Status, node, typeURL string) model.Node
 		}
 	}
 	t.Fatalf("no status for node %s type %s", node, typeURL)
-	return model.NodeStatus{}
+	return live.NodeStatus{}
 }
 
 // routeMentions reports whether a SotW route response contains s.

@@ -8,7 +8,7 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 
-	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/xds/xdscache"
 )
 
@@ -17,10 +17,10 @@ import (
 const maxRejected = 10000
 
 // tracker records what each Envoy accepted and rejected, per node and
-// type, into model.Status, the metrics and the logs.
+// type, into the status, the metrics and the logs.
 type tracker struct {
 	log    *slog.Logger
-	status *model.Status
+	status NodeRecorder
 	cache  *xdscache.Cache
 	opts   Options
 	m      *metrics
@@ -51,7 +51,7 @@ type answer struct {
 	rtt                                   time.Duration
 }
 
-func newTracker(log *slog.Logger, status *model.Status, cache *xdscache.Cache, opts Options, m *metrics) *tracker {
+func newTracker(log *slog.Logger, status NodeRecorder, cache *xdscache.Cache, opts Options, m *metrics) *tracker {
 	return &tracker{log: log, status: status, cache: cache, opts: opts, m: m, nodes: map[string]*nodeState{}, rejectedBy: map[string]map[string]string{}}
 }
 
@@ -133,7 +133,7 @@ func (t *tracker) answer(a answer) {
 		}
 		ts.acked = a.version
 	}
-	ns2 := model.NodeStatus{NodeID: id, Cluster: inst, TypeURL: a.typeURL, AckedVersion: t.describe(inst, a.typeURL, ts.acked), LastNack: ts.nack, LastSeen: t.opts.Now()}
+	ns2 := live.NodeStatus{NodeID: id, Cluster: inst, TypeURL: a.typeURL, AckedVersion: t.describe(inst, a.typeURL, ts.acked), LastNack: ts.nack, LastSeen: t.opts.Now()}
 	t.mu.Unlock()
 
 	if t.status != nil {

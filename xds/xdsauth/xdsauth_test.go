@@ -31,7 +31,7 @@ import (
 
 	"github.com/apigw/apigw/internal/certgen"
 	"github.com/apigw/apigw/internal/tlsfiles"
-	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/xds/ads"
 	"github.com/apigw/apigw/xds/translate"
 	"github.com/apigw/apigw/xds/xdsauth"
@@ -94,7 +94,7 @@ func server(t *testing.T, dir string, opts xdsauth.Options) string {
 		sopts = append(sopts, grpc.Creds(credentials.NewTLS(tf.Config())))
 	}
 	s := grpc.NewServer(sopts...)
-	ads.New(ctx, cache, model.NewStatus(), opts.Log, ads.Options{}).Register(s)
+	ads.New(ctx, cache, live.NewStatus(), opts.Log, ads.Options{}).Register(s)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/xds/translate"
 	"github.com/apigw/apigw/xds/xdscache"
 )
@@ -32,9 +33,9 @@ type Options struct {
 
 // Controller translates snapshots into the xDS cache.
 type Controller struct {
-	feed     *model.Feed
+	feed     *live.Feed
 	cache    *xdscache.Cache
-	status   *model.Status
+	status   ProblemRecorder
 	log      *slog.Logger
 	opts     Options
 	m        *metrics
@@ -42,8 +43,14 @@ type Controller struct {
 	fallback bool
 }
 
-// New returns a controller; Run starts it.
-func New(feed *model.Feed, cache *xdscache.Cache, status *model.Status, logger *slog.Logger, opts Options) *Controller {
+// ProblemRecorder is where the controller reports, per instance, the APIs
+// the translation left out (live.Status implements it).
+type ProblemRecorder interface {
+	SetAPIProblems(instance string, ps []model.APIProblem)
+}
+
+// New returns a controller; Run starts it. status may be nil.
+func New(feed *live.Feed, cache *xdscache.Cache, status ProblemRecorder, logger *slog.Logger, opts Options) *Controller {
 	if opts.Holdoff <= 0 {
 		opts.Holdoff = 10 * time.Millisecond
 	}
@@ -60,7 +67,7 @@ func New(feed *model.Feed, cache *xdscache.Cache, status *model.Status, logger *
 func (c *Controller) Run(ctx context.Context) error {
 	snaps := c.feed.Subscribe(ctx)
 	var (
-		pending   *model.Snapshot
+		pending   *live.Snapshot
 		since     time.Time // arrival of the oldest snapshot pending
 		lastApply time.Time // end of the last apply
 		timer     = time.NewTimer(time.Hour)
@@ -99,7 +106,7 @@ func (c *Controller) Run(ctx context.Context) error {
 
 // apply translates every instance of a snapshot, which arrived at
 // arrived, and installs it.
-func (c *Controller) apply(s *model.Snapshot, arrived time.Time) {
+func (c *Controller) apply(s *live.Snapshot, arrived time.Time) {
 	start := time.Now()
 	c.m.wait.Observe(start.Sub(arrived).Seconds())
 	seen := map[string]bool{}

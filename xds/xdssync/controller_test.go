@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/xds/ads"
 	"github.com/apigw/apigw/xds/translate"
@@ -29,17 +30,17 @@ import (
 // cache → ADS server on 127.0.0.1:0.
 type plane struct {
 	addr   string
-	feed   *model.Feed
-	status *model.Status
+	feed   *live.Feed
+	status *live.Status
 	synced chan int64
 }
 
-func startPlane(t *testing.T, feed *model.Feed) *plane {
+func startPlane(t *testing.T, feed *live.Feed) *plane {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	log := slog.New(slog.DiscardHandler)
-	p := &plane{feed: feed, status: model.NewStatus(), synced: make(chan int64, 64)}
+	p := &plane{feed: feed, status: live.NewStatus(), synced: make(chan int64, 64)}
 	cache := xdscache.New(log)
 	srv := ads.New(ctx, cache, p.status, log, ads.Options{})
 	g := grpc.NewServer(ads.GRPCOptions()...)
@@ -72,12 +73,12 @@ func (p *plane) waitSynced(t *testing.T, rev int64) {
 	}
 }
 
-func snapshotOf(rev int64, ins ...*model.Instance) *model.Snapshot {
+func snapshotOf(rev int64, ins ...*model.Instance) *live.Snapshot {
 	m := map[string]*model.Instance{}
 	for _, in := range ins {
 		m[in.Name] = in
 	}
-	return model.NewSnapshot(rev, m, nil)
+	return live.NewSnapshot(rev, m, nil)
 }
 
 func routeNames(t *testing.T, r *discoveryv3.DiscoveryResponse) []string {
@@ -101,7 +102,7 @@ func routeNames(t *testing.T, r *discoveryv3.DiscoveryResponse) []string {
 // connected ADS client within tens of milliseconds; an unpublished API's
 // route goes; a broken API is reported and the rest is served.
 func TestPublishReachesEnvoy(t *testing.T) {
-	feed := model.NewFeed()
+	feed := live.NewFeed()
 	in, err := xdstest.Instance(model.DefaultInstance, xdstest.Objects(2, 5))
 	if err != nil {
 		t.Fatal(err)
@@ -173,7 +174,7 @@ func TestPublishReachesEnvoy(t *testing.T) {
 // TestDebounce: a burst of snapshots is installed far fewer times than it
 // has snapshots, ending at its last revision.
 func TestDebounce(t *testing.T) {
-	feed := model.NewFeed()
+	feed := live.NewFeed()
 	in := model.NewInstance(model.DefaultInstance, nil)
 	feed.Publish(snapshotOf(1, in))
 	p := startPlane(t, feed)

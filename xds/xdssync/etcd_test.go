@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/xds/translate"
@@ -90,7 +91,7 @@ func deltaRoutes(t *testing.T, r *discoveryv3.DeltaDiscoveryResponse) []string {
 // and a delta client: publish → the route arrives; unpublish → it goes.
 func TestEtcdToEnvoy(t *testing.T) {
 	st := etcdStore(t)
-	feed := model.NewFeed()
+	feed := live.NewFeed()
 	ctx, cancel := context.WithCancel(context.Background())
 	watchDone := make(chan struct{})
 	go func() { _ = st.Watch(ctx, feed); close(watchDone) }()

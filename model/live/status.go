@@ -1,15 +1,12 @@
-package model
+package live
 
 import (
 	"sort"
 	"sync"
 	"time"
-)
 
-// APIProblem is a published API that the data plane leaves out, with why.
-type APIProblem struct {
-	Instance, APIID, EnvID, Reason string
-}
+	"github.com/apigw/apigw/model"
+)
 
 // NodeStatus is what an Envoy node last acknowledged or rejected.
 type NodeStatus struct {
@@ -21,27 +18,27 @@ type NodeStatus struct {
 // for the admin API's GetStatus. It is safe for concurrent use.
 type Status struct {
 	mu       sync.Mutex
-	problems map[string][]APIProblem // by instance
-	nodes    map[string]NodeStatus   // by node id + type URL
+	problems map[string][]model.APIProblem // by instance
+	nodes    map[string]NodeStatus         // by node id + type URL
 }
 
 // NewStatus returns an empty status registry.
 func NewStatus() *Status {
-	return &Status{problems: map[string][]APIProblem{}, nodes: map[string]NodeStatus{}}
+	return &Status{problems: map[string][]model.APIProblem{}, nodes: map[string]NodeStatus{}}
 }
 
 // SetAPIProblems replaces the problems reported for an instance.
-func (s *Status) SetAPIProblems(instance string, ps []APIProblem) {
+func (s *Status) SetAPIProblems(instance string, ps []model.APIProblem) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.problems[instance] = append([]APIProblem(nil), ps...)
+	s.problems[instance] = append([]model.APIProblem(nil), ps...)
 }
 
 // APIProblems returns the problems of an instance.
-func (s *Status) APIProblems(instance string) []APIProblem {
+func (s *Status) APIProblems(instance string) []model.APIProblem {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]APIProblem(nil), s.problems[instance]...)
+	return append([]model.APIProblem(nil), s.problems[instance]...)
 }
 
 // UpdateNode records the state of a node for one resource type.
