@@ -129,7 +129,7 @@ func TestBootstrapsUseMTLS(t *testing.T) {
 			if len(sans) != 1 || sans[0].GetMatcher().GetExact() != host {
 				t.Errorf("SAN matchers %v: want the ADS host %s", sans, host)
 			}
-			if !slices.Contains(certgen.DefaultHosts, host) {
+			if !slices.Contains(certgen.DefaultHosts(), host) {
 				t.Errorf("apigw certs does not put %s in apigw's certificate", host)
 			}
 

@@ -1,5 +1,7 @@
 package model
 
+import "slices"
+
 // Enumerated values of the resource fields, as APIG spells them.
 const (
 	// Built-in objects.
@@ -94,19 +96,26 @@ const (
 	StrategyURIHash = 4
 )
 
-// Methods are the HTTP methods an API may declare (besides ANY).
-var Methods = []string{"GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"}
+// methods are the HTTP methods an API may declare (besides ANY).
+var methods = [...]string{"GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"}
 
-// SystemParams are the $context variables usable as SYSTEM backend
+// Methods returns the HTTP methods an API may declare (besides ANY), in a
+// new slice.
+func Methods() []string { return slices.Clone(methods[:]) }
+
+// IsMethod reports whether an API may declare m (besides ANY).
+func IsMethod(m string) bool { return slices.Contains(methods[:], m) }
+
+// systemParams are the $context variables usable as SYSTEM backend
 // parameters (spec §1.9), by their short names.
-var SystemParams = []string{
+var systemParams = [...]string{
 	"sourceIp", "stage", "apiId", "appId", "requestId", "serverAddr", "serverName",
 	"handleTime", "providerAppId", "apiName", "appName",
 }
 
 // Response types of gateway responses and their default HTTP status
 // (spec §4.2). 0 keeps the underlying status.
-var ResponseTypes = map[string]int32{
+var responseTypes = map[string]int32{
 	"ACCESS_DENIED":                     403,
 	"AUTH_FAILURE":                      401,
 	"AUTH_HEADER_MISSING":               401,
@@ -126,6 +135,13 @@ var ResponseTypes = map[string]int32{
 	"THIRD_AUTH_CONF_FAILURE":           500,
 	"ORCHESTRATION_PARAMETER_NOT_FOUND": 400,
 	"ORCHESTRATION_FAILURE":             400,
+}
+
+// ResponseType returns the default HTTP status of a gateway-response type
+// (0: the underlying status is kept) and whether the type exists.
+func ResponseType(typ string) (status int32, ok bool) {
+	status, ok = responseTypes[typ]
+	return status, ok
 }
 
 // UnitSeconds returns the length of a time unit in seconds (0 if unknown).

@@ -29,7 +29,7 @@ import (
 func TestWritesWithoutEtcdQuorumAreUnavailable(t *testing.T) {
 	members := storetest.Cluster(t, 3)
 	cli := storetest.Client(t, members[0].Endpoint())
-	sealer, _ := store.NewSealer(storetest.Key)
+	sealer, _ := store.NewSealer(storetest.Key())
 	reg := prometheus.NewRegistry()
 	st := store.New(cli, store.NewCodec(sealer), storetest.Logger(), reg)
 	feed := live.NewFeed()

@@ -176,7 +176,7 @@ func (st *stream) feedOf(typeURL string) string {
 // subscription is due and has not been sent; a type waits for the answer
 // to its previous response.
 func (st *stream) flush() error {
-	for _, t := range xdscache.Types {
+	for _, t := range xdscache.Types() {
 		sb := st.subs[t]
 		if sb == nil || sb.pending {
 			continue

@@ -36,17 +36,21 @@ import (
 	"github.com/apigw/apigw/xds/translate"
 )
 
-// Types are the resource types apigw serves, in the order an update is
-// applied and sent: secrets and clusters before the listeners and routes
-// that use them (make-before-break).
-var Types = []string{resource.SecretType, resource.ClusterType, resource.EndpointType, resource.ListenerType, resource.ScopedRouteType, resource.RouteType}
+// Types returns the resource types apigw serves, in the order an update
+// is applied and sent: secrets and clusters before the listeners and
+// routes that use them (make-before-break).
+func Types() [6]string {
+	return [...]string{resource.SecretType, resource.ClusterType, resource.EndpointType, resource.ListenerType, resource.ScopedRouteType, resource.RouteType}
+}
 
 // FeedSingleListeners is the feed of the listeners served to Envoys that
 // use a single RouteConfiguration while the instance uses scoped routes.
 const FeedSingleListeners = resource.ListenerType + "#single"
 
-// feeds are every feed of an instance, in apply order.
-var feeds = []string{resource.SecretType, resource.ClusterType, resource.EndpointType, resource.ListenerType, FeedSingleListeners, resource.ScopedRouteType, resource.RouteType}
+// feedOrder returns every feed of an instance, in apply order.
+func feedOrder() [7]string {
+	return [...]string{resource.SecretType, resource.ClusterType, resource.EndpointType, resource.ListenerType, FeedSingleListeners, resource.ScopedRouteType, resource.RouteType}
+}
 
 // FullState reports whether a SotW response of a type carries every
 // resource of the subscription: Envoy removes the listeners, clusters
@@ -57,7 +61,7 @@ func FullState(typeURL string) bool {
 
 // Served reports whether apigw serves a resource type.
 func Served(typeURL string) bool {
-	for _, t := range Types {
+	for _, t := range Types() {
 		if t == typeURL {
 			return true
 		}
@@ -122,7 +126,7 @@ type content struct {
 
 func newContent(rev int64, res *translate.Resources) *content {
 	c := &content{rev: rev, byFeed: map[string]map[string]proto.Message{}, hasSingle: res.SingleListeners != nil}
-	for _, f := range feeds {
+	for _, f := range feedOrder() {
 		c.byFeed[f] = map[string]proto.Message{}
 	}
 	for _, r := range res.Listeners {
@@ -252,7 +256,7 @@ type feed struct {
 
 func newInstance(name, prefix string) *Instance {
 	ic := &Instance{name: name, feeds: map[string]*feed{}, watchers: map[chan<- struct{}]struct{}{}}
-	for _, key := range feeds {
+	for _, key := range feedOrder() {
 		f := &feed{typeURL: key, idPrefix: prefix, pending: map[string]bool{}, versions: newVersionLog(64)}
 		if key == FeedSingleListeners {
 			f.typeURL, f.idPrefix = resource.ListenerType, prefix+"s"
@@ -328,7 +332,7 @@ func (ic *Instance) apply(next *content, log *slog.Logger) Stats {
 	now := time.Now()
 	changedClusters := map[string]bool{}
 	ic.hasSingle.Store(next.hasSingle)
-	for _, key := range feeds {
+	for _, key := range feedOrder() {
 		f := ic.feeds[key]
 		cur := f.cur.Load()
 		var curRes map[string]*Resource
