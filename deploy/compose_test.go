@@ -108,7 +108,7 @@ func TestCompose(t *testing.T) {
 	if err != nil {
 		t.Fatalf("apigw flags: %v", err)
 	}
-	if !slices.Equal(cfg.Components, server.AllComponents) {
+	if !slices.Equal(cfg.Components, server.AllComponents()) {
 		t.Errorf("central layout runs every component, got %v", cfg.Components)
 	}
 	if apigwSvc.Build == nil || !strings.HasPrefix(apigwSvc.Image, apigwImage+":") {

@@ -5,4 +5,9 @@
 // Envoy's Bootstrap proto and validated, every manifest into the
 // Kubernetes API types, and their ports, names, images and flags are
 // compared with apigw's own defaults.
+//
+// deploy is its own Go module (github.com/apigw/apigw/deploy, with a
+// replace to the main module), so that the Kubernetes API types these
+// checks need stay out of the product's go.mod. make test runs its tests
+// with the main module's.
 package deploy

@@ -73,7 +73,7 @@ func hasPort(c corev1.Container, p uint32) bool {
 // bootstrap of deploy/envoy and exposes the listener ports apigw gives it.
 func TestKubernetesApigw(t *testing.T) {
 	want := map[string]map[string][]string{
-		"central": {"apigw": server.AllComponents},
+		"central": {"apigw": server.AllComponents()},
 		"sidecar": {"apigw-xds": {server.CompAdmin, server.CompXDS}, "envoy": {server.CompExtAuth, server.CompRateLimit}},
 	}
 	etcdVersion := goModVersion(t, "go.etcd.io/etcd/server/v3")

@@ -20,10 +20,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/apigw/apigw/cmd/apigw/server"
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/e2e/envoysim"
 	"github.com/apigw/apigw/internal/certgen"
 	"github.com/apigw/apigw/internal/tlsfiles"
-	"github.com/apigw/apigw/model/dataplane"
 	"github.com/apigw/apigw/xds/xdsauth"
 )
 
@@ -129,7 +129,7 @@ func TestBootstrapsUseMTLS(t *testing.T) {
 			if len(sans) != 1 || sans[0].GetMatcher().GetExact() != host {
 				t.Errorf("SAN matchers %v: want the ADS host %s", sans, host)
 			}
-			if !slices.Contains(certgen.DefaultHosts, host) {
+			if !slices.Contains(certgen.DefaultHosts(), host) {
 				t.Errorf("apigw certs does not put %s in apigw's certificate", host)
 			}
 

@@ -23,7 +23,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"sigs.k8s.io/yaml"
 
-	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/dataplane"
 )
 
 // TestRealEnvoy runs every scenario through a real Envoy started with the

@@ -12,6 +12,7 @@ import (
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/extauth/sign"
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 )
 
 // Decision logs carry the outcome but never a secret.
@@ -20,8 +21,8 @@ func TestDecisionLogsHaveNoSecrets(t *testing.T) {
 	var buf bytes.Buffer
 	var mu sync.Mutex
 	logger := slog.New(slog.NewJSONHandler(lockedWriter{&buf, &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	feed := model.NewFeed()
-	feed.Publish(model.NewSnapshot(1, map[string]*model.Instance{model.DefaultInstance: newFixture(az.URL, nil).instance(t)}, nil))
+	feed := live.NewFeed()
+	feed.Publish(live.NewSnapshot(1, map[string]*model.Instance{model.DefaultInstance: newFixture(az.URL, nil).instance(t)}, nil))
 	srv := extauth.New(feed, logger, extauth.WithClock(func() time.Time { return testNow }))
 
 	sig := signed("api-app", "GET", "/pets/1", nil, "", key1, secret1, testNow)
@@ -95,7 +96,7 @@ func TestConcurrentChecksAcrossSnapshots(t *testing.T) {
 		}()
 	}
 	for rev := int64(2); rev < 8; rev++ {
-		h.feed.Publish(model.NewSnapshot(rev, map[string]*model.Instance{model.DefaultInstance: f.instance(t)}, nil))
+		h.feed.Publish(live.NewSnapshot(rev, map[string]*model.Instance{model.DefaultInstance: f.instance(t)}, nil))
 	}
 	wg.Wait()
 }

@@ -24,9 +24,10 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -71,7 +72,7 @@ func published(t testing.TB, name string, objs []proto.Message, releases ...[2]s
 // harness is a real ext_authz gRPC server on 127.0.0.1:0 and a client.
 type harness struct {
 	t      testing.TB
-	feed   *model.Feed
+	feed   *live.Feed
 	srv    *extauth.Server
 	client authv3.AuthorizationClient
 	clock  *clock
@@ -80,9 +81,9 @@ type harness struct {
 
 func newHarness(t testing.TB, in *model.Instance, opts ...extauth.Option) *harness {
 	t.Helper()
-	h := &harness{t: t, feed: model.NewFeed(), clock: &clock{t: testNow}, reg: prometheus.NewRegistry()}
+	h := &harness{t: t, feed: live.NewFeed(), clock: &clock{t: testNow}, reg: prometheus.NewRegistry()}
 	if in != nil {
-		h.feed.Publish(model.NewSnapshot(1, map[string]*model.Instance{in.Name: in}, nil))
+		h.feed.Publish(live.NewSnapshot(1, map[string]*model.Instance{in.Name: in}, nil))
 	}
 	opts = append([]extauth.Option{extauth.WithClock(h.clock.Now), extauth.WithRegisterer(h.reg), extauth.WithServerName("gw-1")}, opts...)
 	h.srv = extauth.New(h.feed, slog.New(slog.DiscardHandler), opts...)
@@ -181,8 +182,8 @@ func (r envoyRequest) checkRequest() *authv3.CheckRequest {
 		httpReq.RawBody = []byte(r.body)
 	}
 	ext := map[string]string{
-		dataplane.CtxInstance: model.DefaultInstance, dataplane.CtxGroup: "g1",
-		dataplane.CtxAPI: r.api, dataplane.CtxEnv: r.env, dataplane.CtxPolicy: r.policy,
+		dataplane.ExtAuthzCtxInstance: model.DefaultInstance, dataplane.ExtAuthzCtxGroup: "g1",
+		dataplane.ExtAuthzCtxAPI: r.api, dataplane.ExtAuthzCtxEnv: r.env, dataplane.ExtAuthzCtxPolicy: r.policy,
 	}
 	return &authv3.CheckRequest{Attributes: &authv3.AttributeContext{
 		Source:               &authv3.AttributeContext_Peer{Address: sockAddr(r.peer, 51234)},
@@ -408,7 +409,7 @@ func upstream(t testing.TB, reqPath string, a allowed) string {
 		}
 		q.Set(k, dv)
 	}
-	path := a.meta[dataplane.MetaBackendPath]
+	path := a.meta[dataplane.ExtAuthzMetaBackendPath]
 	if strings.Contains(path, "?") {
 		t.Fatalf("backend_path %q must not carry a query: path_rewrite keeps the request's", path)
 	}

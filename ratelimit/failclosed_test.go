@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
@@ -51,7 +52,7 @@ func TestCounterErrorsFailClosed(t *testing.T) {
 		t.Run(mode.name, func(t *testing.T) {
 			var logs syncBuffer
 			reg := prometheus.NewRegistry()
-			feed := model.NewFeed()
+			feed := live.NewFeed()
 			huge := &apigwv1.Throttle{Id: fx.Exclusive, Name: "exclusive_policy", ApiCallLimits: 10,
 				TimeInterval: 2147483647, TimeUnit: model.UnitMinute, Type: model.ThrottleExclusive}
 			feed.Publish(fx.Edit(1, fx.NewInstance(), huge))
@@ -96,7 +97,7 @@ func TestUnreadablePoliciesFailClosed(t *testing.T) {
 		objs = append(objs, o)
 	}
 	in := model.NewInstanceWith(fx.Instance, objs, []model.Placeholder{{Kind: model.KindThrottle, ID: fx.Exclusive, Reason: "not a valid throttle"}})
-	e.feed.Publish(model.NewSnapshot(2, map[string]*model.Instance{fx.Instance: in}, nil))
+	e.feed.Publish(live.NewSnapshot(2, map[string]*model.Instance{fx.Instance: in}, nil))
 
 	for _, c := range []call{
 		{api: fx.APIExclusive},                         // its policy cannot be read
@@ -142,7 +143,7 @@ func (f *flaky) Take(ctx context.Context, now time.Time, items []counter.Item, r
 // unreadable returns the fixture's snapshot with the exclusive policy
 // unreadable and the credential quota gone (see
 // TestUnreadablePoliciesFailClosed).
-func unreadable(version int64) *model.Snapshot {
+func unreadable(version int64) *live.Snapshot {
 	var objs []proto.Message
 	for _, o := range fx.Objects() {
 		switch v := o.(type) {
@@ -156,7 +157,7 @@ func unreadable(version int64) *model.Snapshot {
 		objs = append(objs, o)
 	}
 	in := model.NewInstanceWith(fx.Instance, objs, []model.Placeholder{{Kind: model.KindThrottle, ID: fx.Exclusive, Reason: "not a valid throttle"}})
-	return model.NewSnapshot(version, map[string]*model.Instance{fx.Instance: in}, nil)
+	return live.NewSnapshot(version, map[string]*model.Instance{fx.Instance: in}, nil)
 }
 
 // An API held closed, or an app whose credential quota is gone, is

@@ -18,7 +18,7 @@ import (
 
 	"github.com/apigw/apigw/internal/grpcopts"
 	"github.com/apigw/apigw/internal/recovery"
-	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
 	fx "github.com/apigw/apigw/ratelimit/internal/fixture"
@@ -48,7 +48,7 @@ func TestPanicInTheHandlerIsRecovered(t *testing.T) {
 		t.Run(map[bool]string{false: "requests left to interceptors", true: "requests reused"}[reuse], func(t *testing.T) {
 			var logs syncBuffer
 			reg := prometheus.NewRegistry()
-			feed := model.NewFeed()
+			feed := live.NewFeed()
 			feed.Publish(fx.Snapshot(1))
 			clock := newClock()
 			opts := []ratelimit.Option{ratelimit.WithClock(clock)}

@@ -31,19 +31,20 @@ import (
 	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/yaml"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/e2e/envoysim"
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/internal/certgen"
 	"github.com/apigw/apigw/internal/tlsfiles"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
-	"github.com/apigw/apigw/xds/server"
-	"github.com/apigw/apigw/xds/snapshot"
+	"github.com/apigw/apigw/xds/ads"
 	"github.com/apigw/apigw/xds/translate"
 	"github.com/apigw/apigw/xds/xdsauth"
+	"github.com/apigw/apigw/xds/xdscache"
 	"github.com/apigw/apigw/xds/xdstest"
 )
 
@@ -171,8 +172,8 @@ func startGateway(t *testing.T, in *model.Instance, routing, envoyVersion string
 	serverTLS := grpc.Creds(credentials.NewTLS(files.Config()))
 	envoyDir := filepath.Join(pki, certgen.EnvoySubdir(model.DefaultInstance))
 
-	feed := model.NewFeed()
-	feed.Publish(model.NewSnapshot(1, map[string]*model.Instance{in.Name: in}, nil))
+	feed := live.NewFeed()
+	feed.Publish(live.NewSnapshot(1, map[string]*model.Instance{in.Name: in}, nil))
 	rls, err := ratelimit.New(feed, counter.NewMemory(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -203,15 +204,15 @@ func startGateway(t *testing.T, in *model.Instance, routing, envoyVersion string
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	cache := snapshot.New(log)
+	cache := xdscache.New(log)
 	cache.Set(in.Name, 1, res)
 	xlis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	xg := grpc.NewServer(append(append(server.GRPCOptions(), serverTLS),
+	xg := grpc.NewServer(append(append(ads.GRPCOptions(), serverTLS),
 		xdsauth.New(xdsauth.Options{RequireClientCert: true, Log: log}).ServerOptions()...)...)
-	server.New(ctx, cache, model.NewStatus(), log, server.Options{}).Register(xg)
+	ads.New(ctx, cache, live.NewStatus(), log, ads.Options{}).Register(xg)
 	go func() { _ = xg.Serve(xlis) }()
 	t.Cleanup(xg.Stop)
 

@@ -9,8 +9,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 
-	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/admin"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store/storetest"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 )
@@ -21,7 +21,7 @@ import (
 func TestTokenAuthExactMatchOnly(t *testing.T) {
 	_, cli := storetest.Etcd(t, "")
 	u, s := admin.TokenAuth("s3cret-token")
-	c := serve(t, admin.New(storetest.Store(t, cli), model.NewFeed(), model.NewStatus(), storetest.Logger()),
+	c := serve(t, admin.New(storetest.Store(t, cli), live.NewFeed(), live.NewStatus(), storetest.Logger()),
 		grpc.ChainUnaryInterceptor(u), grpc.ChainStreamInterceptor(s))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/admin"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store/storetest"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
@@ -46,13 +47,13 @@ func TestReplicasNeedNoCoordinationBeyondEtcd(t *testing.T) {
 		// Each replica watches etcd and writes from its own (possibly
 		// stale) view; the guarded commit turns staleness into retries.
 		st := storetest.Store(t, cli)
-		feed := model.NewFeed()
+		feed := live.NewFeed()
 		wctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { _ = st.Watch(wctx, feed); close(done) }()
 		t.Cleanup(func() { cancel(); <-done })
 		<-feed.Ready()
-		clients = append(clients, serve(t, admin.New(st, feed, model.NewStatus(), storetest.Logger())))
+		clients = append(clients, serve(t, admin.New(st, feed, live.NewStatus(), storetest.Logger())))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -91,7 +92,7 @@ func TestReplicasNeedNoCoordinationBeyondEtcd(t *testing.T) {
 func TestTokenAuth(t *testing.T) {
 	_, cli := storetest.Etcd(t, "")
 	u, s := admin.TokenAuth("s3cret-token")
-	c := serve(t, admin.New(storetest.Store(t, cli), model.NewFeed(), model.NewStatus(), storetest.Logger()),
+	c := serve(t, admin.New(storetest.Store(t, cli), live.NewFeed(), live.NewStatus(), storetest.Logger()),
 		grpc.ChainUnaryInterceptor(u), grpc.ChainStreamInterceptor(s))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 )
@@ -22,8 +23,8 @@ import (
 type Server struct {
 	adminv1.UnimplementedAdminServiceServer
 	store  *store.Store
-	feed   *model.Feed
-	status *model.Status
+	feed   *live.Feed
+	status StatusReader
 	log    *slog.Logger
 	now    func() time.Time
 	newID  func() string
@@ -44,9 +45,19 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // WithIDs sets the id generator (tests).
 func WithIDs(f func() string) Option { return func(s *Server) { s.newID = f } }
 
+// StatusReader is what GetStatus reads of what the components report
+// (live.Status implements it).
+type StatusReader interface {
+	// APIProblems returns the APIs the data plane leaves out of an
+	// instance, with why.
+	APIProblems(instance string) []model.APIProblem
+	// Nodes returns the Envoys of an instance and what each acknowledged.
+	Nodes(instance string) []live.NodeStatus
+}
+
 // New returns an admin server over a store. feed supplies the served
-// snapshot and status the component reports, for GetStatus.
-func New(st *store.Store, feed *model.Feed, status *model.Status, log *slog.Logger, opts ...Option) *Server {
+// snapshot and status the components' reports, for GetStatus.
+func New(st *store.Store, feed *live.Feed, status StatusReader, log *slog.Logger, opts ...Option) *Server {
 	s := &Server{store: st, feed: feed, status: status, log: log.With("component", "admin"),
 		now: time.Now, newID: model.NewID, secret: model.NewSecret}
 	for _, o := range opts {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
 	"github.com/apigw/apigw/model/store/storetest"
 )
@@ -17,7 +18,7 @@ import (
 func TestRulesBetweenObjectsAreCheckedOnRead(t *testing.T) {
 	_, cli := storetest.Etcd(t, "")
 	s := storetest.Store(t, cli)
-	feed := model.NewFeed()
+	feed := live.NewFeed()
 	wctx, cancel := context.WithCancel(ctx(t))
 	defer cancel()
 	go func() { _ = s.Watch(wctx, feed) }()
@@ -28,7 +29,7 @@ func TestRulesBetweenObjectsAreCheckedOnRead(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	find := func(sn *model.Snapshot, suffix string) *model.InvalidObject {
+	find := func(sn *live.Snapshot, suffix string) *live.InvalidObject {
 		for i, o := range sn.Invalid {
 			if strings.HasSuffix(o.Key, suffix) {
 				return &sn.Invalid[i]
@@ -39,7 +40,7 @@ func TestRulesBetweenObjectsAreCheckedOnRead(t *testing.T) {
 
 	put("environments/e1", `{"id":"e1","name":"TEST"}`)
 	put("environments/e2", `{"id":"e2","name":"TEST"}`)
-	sn := waitFor(t, sub, func(sn *model.Snapshot) bool { return find(sn, "environments/e2") != nil })
+	sn := waitFor(t, sub, func(sn *live.Snapshot) bool { return find(sn, "environments/e2") != nil })
 	in := sn.Instance("default")
 	if in.Env("e2") != nil || in.EnvByName("TEST").GetId() != "e1" {
 		t.Fatalf("the later duplicate is served: e2=%v TEST=%v", in.Env("e2"), in.EnvByName("TEST"))
@@ -53,9 +54,9 @@ func TestRulesBetweenObjectsAreCheckedOnRead(t *testing.T) {
 
 	// Renaming PROD into the taken name keeps PROD in force.
 	put("environments/e3", `{"id":"e3","name":"PROD"}`)
-	waitFor(t, sub, func(sn *model.Snapshot) bool { return sn.Instance("default").Env("e3") != nil })
+	waitFor(t, sub, func(sn *live.Snapshot) bool { return sn.Instance("default").Env("e3") != nil })
 	put("environments/e3", `{"id":"e3","name":"TEST"}`)
-	sn = waitFor(t, sub, func(sn *model.Snapshot) bool { return find(sn, "environments/e3") != nil })
+	sn = waitFor(t, sub, func(sn *live.Snapshot) bool { return find(sn, "environments/e3") != nil })
 	if got := sn.Instance("default").Env("e3").GetName(); got != "PROD" {
 		t.Fatalf("e3 served as %q, want its earlier version PROD", got)
 	}
@@ -66,7 +67,7 @@ func TestRulesBetweenObjectsAreCheckedOnRead(t *testing.T) {
 	// A binding whose policy is gone is reported and kept (the data plane
 	// fails closed on it).
 	put("throttle-bindings/b1", `{"id":"b1","api_id":"nope","env_id":"e1","strategy_id":"gone"}`)
-	sn = waitFor(t, sub, func(sn *model.Snapshot) bool { return find(sn, "throttle-bindings/b1") != nil })
+	sn = waitFor(t, sub, func(sn *live.Snapshot) bool { return find(sn, "throttle-bindings/b1") != nil })
 	o := find(sn, "throttle-bindings/b1")
 	if !o.InForce || !strings.Contains(o.Reason, "strategy_id") || !strings.Contains(o.Reason, "api_id") {
 		t.Fatalf("report: %+v", o)
@@ -86,7 +87,7 @@ func TestRulesBetweenObjectsAreCheckedOnRead(t *testing.T) {
 
 	// Fixing the duplicate clears its report.
 	put("environments/e2", `{"id":"e2","name":"STAGING"}`)
-	sn = waitFor(t, sub, func(sn *model.Snapshot) bool { return find(sn, "environments/e2") == nil })
+	sn = waitFor(t, sub, func(sn *live.Snapshot) bool { return find(sn, "environments/e2") == nil })
 	if sn.Instance("default").Env("e2").GetName() != "STAGING" {
 		t.Fatal("fixed environment not served")
 	}
@@ -100,7 +101,7 @@ func TestRulesBetweenObjectsAreCheckedOnRead(t *testing.T) {
 func TestRulesBetweenObjectsFollowEachBatch(t *testing.T) {
 	_, cli := storetest.Etcd(t, "")
 	s := storetest.Store(t, cli)
-	feed := model.NewFeed()
+	feed := live.NewFeed()
 	wctx, cancel := context.WithCancel(ctx(t))
 	defer cancel()
 	go func() { _ = s.Watch(wctx, feed) }()
@@ -111,7 +112,7 @@ func TestRulesBetweenObjectsFollowEachBatch(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	find := func(sn *model.Snapshot, suffix string) *model.InvalidObject {
+	find := func(sn *live.Snapshot, suffix string) *live.InvalidObject {
 		for i, o := range sn.Invalid {
 			if strings.HasSuffix(o.Key, suffix) {
 				return &sn.Invalid[i]
@@ -123,14 +124,14 @@ func TestRulesBetweenObjectsFollowEachBatch(t *testing.T) {
 	put("environments/e1", `{"id":"e1","name":"TEST"}`)
 	put("environments/e2", `{"id":"e2","name":"TEST"}`)
 	put("throttle-bindings/b1", `{"id":"b1","api_id":"a1","env_id":"e1","strategy_id":"t1"}`)
-	waitFor(t, sub, func(sn *model.Snapshot) bool {
+	waitFor(t, sub, func(sn *live.Snapshot) bool {
 		return find(sn, "environments/e2") != nil && find(sn, "throttle-bindings/b1") != nil
 	})
 
 	if _, err := cli.Delete(ctx(t), store.InstancePrefix("default")+"environments/e1"); err != nil {
 		t.Fatal(err)
 	}
-	sn := waitFor(t, sub, func(sn *model.Snapshot) bool { return sn.Instance("default").Env("e1") == nil })
+	sn := waitFor(t, sub, func(sn *live.Snapshot) bool { return sn.Instance("default").Env("e1") == nil })
 	if got := sn.Instance("default").EnvByName("TEST").GetId(); got != "e2" {
 		t.Fatalf("TEST is %q after deleting e1, want e2", got)
 	}
@@ -145,7 +146,7 @@ func TestRulesBetweenObjectsFollowEachBatch(t *testing.T) {
 	put("groups/g1", `{"id":"g1","name":"pets"}`)
 	put("apis/a1", `{"id":"a1","name":"get","group_id":"g1","req_method":"GET","req_uri":"/p","auth_type":"NONE","backend_type":"MOCK","mock_info":{"status_code":200}}`)
 	put("environments/e1", `{"id":"e1","name":"PROD"}`)
-	sn = waitFor(t, sub, func(sn *model.Snapshot) bool {
+	sn = waitFor(t, sub, func(sn *live.Snapshot) bool {
 		return sn.Instance("default").API("a1") != nil && sn.Instance("default").Env("e1") != nil
 	})
 	if o := find(sn, "throttle-bindings/b1"); o != nil {
@@ -154,7 +155,7 @@ func TestRulesBetweenObjectsFollowEachBatch(t *testing.T) {
 
 	put("groups/g2", `{"id":"g2","name":"cats"}`)
 	put("groups/g1", `{"id":"g1","name":"cats"}`)
-	sn = waitFor(t, sub, func(sn *model.Snapshot) bool { return find(sn, "groups/g1") != nil })
+	sn = waitFor(t, sub, func(sn *live.Snapshot) bool { return find(sn, "groups/g1") != nil })
 	in := sn.Instance("default")
 	if in.Group("g1").GetName() != "pets" || in.API("a1") == nil {
 		t.Fatalf("g1 served as %q, a1=%v; want its earlier version and its API", in.Group("g1").GetName(), in.API("a1"))

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -52,7 +53,7 @@ type Loaded struct {
 	// ModRevisions of the objects, by key.
 	ModRevisions map[string]int64
 	// Invalid objects that were left out.
-	Invalid []model.InvalidObject
+	Invalid []live.InvalidObject
 	genRev  int64
 	gen     int64
 }
@@ -96,7 +97,7 @@ func (s *Store) loadEtcd(ctx context.Context, instance string) (*Loaded, error) 
 			}
 			m, err := s.codec.Decode(pk, kv.Value, kv.ModRevision)
 			if err != nil {
-				l.Invalid = append(l.Invalid, model.InvalidObject{Key: string(kv.Key), ModRevision: kv.ModRevision, Reason: err.Error()})
+				l.Invalid = append(l.Invalid, live.InvalidObject{Key: string(kv.Key), ModRevision: kv.ModRevision, Reason: err.Error()})
 				holds = append(holds, placeholderOf(pk, kv.Value, err.Error()))
 				continue
 			}
@@ -112,7 +113,7 @@ func (s *Store) loadEtcd(ctx context.Context, instance string) (*Loaded, error) 
 	l.Instance, problems = model.BuildStored(instance, objs, holds, nil)
 	for _, p := range problems {
 		key := ObjectKey(instance, model.KindByName(p.Kind), p.ID)
-		l.Invalid = append(l.Invalid, model.InvalidObject{Key: key, ModRevision: l.ModRevisions[key], Reason: p.Reason, InForce: !p.Dropped})
+		l.Invalid = append(l.Invalid, live.InvalidObject{Key: key, ModRevision: l.ModRevisions[key], Reason: p.Reason, InForce: !p.Dropped})
 	}
 	return l, nil
 }

@@ -11,9 +11,9 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model/gwresp"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
-	"github.com/apigw/apigw/ratelimit/descriptor"
 	"github.com/apigw/apigw/xds/translate/internal/inputs"
 )
 
@@ -159,8 +159,8 @@ func throttleStatusMappers(v *inputs.View) []*hcmv3.ResponseMapper {
 	for _, st := range codes {
 		md := &accesslogv3.AccessLogFilter{FilterSpecifier: &accesslogv3.AccessLogFilter_MetadataFilter{MetadataFilter: &accesslogv3.MetadataFilter{
 			Matcher: &matcherv3.MetadataMatcher{
-				Filter: descriptor.MetadataNamespace,
-				Path:   []*matcherv3.MetadataMatcher_PathSegment{{Segment: &matcherv3.MetadataMatcher_PathSegment_Key{Key: descriptor.MetaStatus}}},
+				Filter: dataplane.RateLimitMetadataNamespace,
+				Path:   []*matcherv3.MetadataMatcher_PathSegment{{Segment: &matcherv3.MetadataMatcher_PathSegment_Key{Key: dataplane.RateLimitMetaStatus}}},
 				Value:  &matcherv3.ValueMatcher{MatchPattern: &matcherv3.ValueMatcher_DoubleMatch{DoubleMatch: &matcherv3.DoubleMatcher{MatchPattern: &matcherv3.DoubleMatcher_Exact{Exact: float64(st)}}}},
 			},
 		}}}

@@ -184,7 +184,7 @@ type target struct {
 	policy   string
 	order    int
 	alts     []matchSet
-	byHeader bool // alts select the policy by dataplane.PolicyHeader only
+	byHeader bool // alts select the policy by dataplane.ExtAuthzPolicyHeader only
 	actions  []routeAction
 	cluster  *clusterSpec
 	backend  string // backend authorizer

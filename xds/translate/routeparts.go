@@ -10,8 +10,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 

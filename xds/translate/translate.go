@@ -20,8 +20,8 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
 )
 
 // Options are the deployment settings the definitions do not carry.
@@ -35,7 +35,7 @@ type Options struct {
 	ExtAuthzAddress, RateLimitAddress string
 	// ExtAuthzTLS and RateLimitTLS make Envoy reach those services over
 	// mTLS with its client certificate from EnvoyTLSDir, a directory on the
-	// Envoy hosts (default model/dataplane.EnvoyTLSDir).
+	// Envoy hosts (default dataplane.EnvoyTLSDir).
 	ExtAuthzTLS, RateLimitTLS bool
 	EnvoyTLSDir               string
 	// ExtAuthzTimeout bounds a Check call (default 2s); routes of APIs

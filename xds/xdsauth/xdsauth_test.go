@@ -31,11 +31,11 @@ import (
 
 	"github.com/apigw/apigw/internal/certgen"
 	"github.com/apigw/apigw/internal/tlsfiles"
-	"github.com/apigw/apigw/model"
-	xdsserver "github.com/apigw/apigw/xds/server"
-	"github.com/apigw/apigw/xds/snapshot"
+	"github.com/apigw/apigw/model/live"
+	"github.com/apigw/apigw/xds/ads"
 	"github.com/apigw/apigw/xds/translate"
 	"github.com/apigw/apigw/xds/xdsauth"
+	"github.com/apigw/apigw/xds/xdscache"
 )
 
 // keyPEM is the private key of every instance's TLS certificate: no
@@ -80,11 +80,11 @@ func server(t *testing.T, dir string, opts xdsauth.Options) string {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	cache := snapshot.New(opts.Log)
+	cache := xdscache.New(opts.Log)
 	for _, inst := range []string{"default", "other"} {
 		cache.Set(inst, 1, instanceResources(inst))
 	}
-	sopts := append(xdsserver.GRPCOptions(), xdsauth.New(opts).ServerOptions()...)
+	sopts := append(ads.GRPCOptions(), xdsauth.New(opts).ServerOptions()...)
 	if dir != "" {
 		files := tlsfiles.Files{Cert: filepath.Join(dir, "apigw/tls.crt"), Key: filepath.Join(dir, "apigw/tls.key"), ClientCA: filepath.Join(dir, "apigw/ca.crt")}
 		tf, err := tlsfiles.NewServer(files, opts.Log)
@@ -94,7 +94,7 @@ func server(t *testing.T, dir string, opts xdsauth.Options) string {
 		sopts = append(sopts, grpc.Creds(credentials.NewTLS(tf.Config())))
 	}
 	s := grpc.NewServer(sopts...)
-	xdsserver.New(ctx, cache, model.NewStatus(), opts.Log, xdsserver.Options{}).Register(s)
+	ads.New(ctx, cache, live.NewStatus(), opts.Log, ads.Options{}).Register(s)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -15,8 +15,8 @@ import (
 	"github.com/apigw/apigw/cmd/apigctl/cli"
 	"github.com/apigw/apigw/internal/certgen"
 	"github.com/apigw/apigw/internal/tlsfiles"
-	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/admin"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store/storetest"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 )
@@ -36,7 +36,7 @@ func TestClientCertificate(t *testing.T) {
 	}
 	_, etcd := storetest.Etcd(t, "")
 	gs := grpc.NewServer(grpc.Creds(credentials.NewTLS(creds.Config())))
-	adminv1.RegisterAdminServiceServer(gs, admin.New(storetest.Store(t, etcd), model.NewFeed(), model.NewStatus(), storetest.Logger()))
+	adminv1.RegisterAdminServiceServer(gs, admin.New(storetest.Store(t, etcd), live.NewFeed(), live.NewStatus(), storetest.Logger()))
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

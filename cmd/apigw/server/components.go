@@ -13,10 +13,10 @@ import (
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
-	xdsserver "github.com/apigw/apigw/xds/server"
-	"github.com/apigw/apigw/xds/snapshot"
-	xdssync "github.com/apigw/apigw/xds/sync"
+	"github.com/apigw/apigw/xds/ads"
 	"github.com/apigw/apigw/xds/translate"
+	"github.com/apigw/apigw/xds/xdscache"
+	"github.com/apigw/apigw/xds/xdssync"
 )
 
 // services returns the gRPC components enabled by the configuration. The
@@ -35,14 +35,14 @@ func services(d *deps) ([]service, error) {
 		}})
 	}
 	if d.cfg.Has(CompXDS) {
-		cache := snapshot.New(d.log, snapshot.WithRegisterer(d.reg))
+		cache := xdscache.New(d.log, xdscache.WithRegisterer(d.reg))
 		opts, err := envoyServiceOptions(d.cfg, CompXDS, d.log)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, service{name: CompXDS, addr: d.cfg.XDSAddr, opts: append(opts, xdsserver.GRPCOptions()...),
+		out = append(out, service{name: CompXDS, addr: d.cfg.XDSAddr, opts: append(opts, ads.GRPCOptions()...),
 			register: func(ctx context.Context, s *grpc.Server) error {
-				xdsserver.New(ctx, cache, d.status, d.log, xdsserver.Options{Registerer: d.reg}).Register(s)
+				ads.New(ctx, cache, d.status, d.log, ads.Options{Registerer: d.reg}).Register(s)
 				return nil
 			},
 			run: func(ctx context.Context) error {

@@ -24,8 +24,10 @@ const (
 	CompRateLimit = "ratelimit"
 )
 
-// AllComponents are the components run by default.
-var AllComponents = []string{CompAdmin, CompXDS, CompExtAuth, CompRateLimit}
+// AllComponents returns the components run by default, in a new slice.
+func AllComponents() []string {
+	return []string{CompAdmin, CompXDS, CompExtAuth, CompRateLimit}
+}
 
 // Config is the validated configuration of the apigw server.
 type Config struct {
@@ -174,14 +176,15 @@ func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
 
 func (c *Config) finish(components, endpoints, logLevel string, set map[string]bool) error {
 	var errs []error
+	all := AllComponents()
 	for _, comp := range model.SplitList(components) {
 		switch {
 		case comp == "all":
-			c.Components = append(c.Components, AllComponents...)
-		case slices.Contains(AllComponents, comp):
+			c.Components = append(c.Components, all...)
+		case slices.Contains(all, comp):
 			c.Components = append(c.Components, comp)
 		default:
-			errs = append(errs, fmt.Errorf("--components: unknown component %q (all, %s)", comp, strings.Join(AllComponents, ", ")))
+			errs = append(errs, fmt.Errorf("--components: unknown component %q (all, %s)", comp, strings.Join(all, ", ")))
 		}
 	}
 	if len(c.Components) == 0 {

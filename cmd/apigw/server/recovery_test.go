@@ -37,8 +37,8 @@ func TestEveryGRPCServerRecoversFromPanics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(svcs) != len(AllComponents) {
-		t.Fatalf("%d services for %d components", len(svcs), len(AllComponents))
+	if len(svcs) != len(AllComponents()) {
+		t.Fatalf("%d services for %d components", len(svcs), len(AllComponents()))
 	}
 	rec := recovery.New(log, reg)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -17,7 +17,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/apigw/apigw/internal/recovery"
-	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
 )
 
@@ -27,8 +27,8 @@ type deps struct {
 	log    *slog.Logger
 	reg    *prometheus.Registry
 	store  *store.Store
-	feed   *model.Feed
-	status *model.Status
+	feed   *live.Feed
+	status *live.Status
 }
 
 // service is one gRPC component on its own port.
@@ -54,7 +54,7 @@ func Run(ctx context.Context, cfg *Config, logOut io.Writer) error {
 		return fmt.Errorf("ops endpoint: %w", err)
 	}
 	defer opsLis.Close()
-	d := &deps{cfg: cfg, log: log, reg: reg, feed: model.NewFeed(), status: model.NewStatus()}
+	d := &deps{cfg: cfg, log: log, reg: reg, feed: live.NewFeed(), status: live.NewStatus()}
 	svcs, err := services(d)
 	if err != nil {
 		return err

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/dataplane"
 )
 
 // ServiceTLS is the mTLS setting of one gRPC service Envoy calls.

@@ -12,8 +12,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/admin"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
 	"github.com/apigw/apigw/model/store/storetest"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
@@ -27,9 +27,9 @@ type Server struct {
 	Client adminv1.AdminServiceClient
 	// Status is the component status GetStatus reports; tests may record
 	// nodes and API problems in it.
-	Status *model.Status
+	Status *live.Status
 	// Feed carries the snapshots the store watch publishes.
-	Feed *model.Feed
+	Feed *live.Feed
 	// Etcd is a client of the embedded etcd, for writes around the admin
 	// API; EtcdServer is that etcd (Close it to take it away).
 	Etcd       *clientv3.Client
@@ -42,11 +42,11 @@ func Start(t testing.TB, opts ...admin.Option) *Server {
 	t.Helper()
 	server, etcd := storetest.Etcd(t, "")
 	st := storetest.Store(t, etcd)
-	feed := model.NewFeed()
+	feed := live.NewFeed()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = st.Watch(ctx, feed); close(done) }()
-	status := model.NewStatus()
+	status := live.NewStatus()
 	srv := admin.New(st, feed, status, storetest.Logger(), opts...)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -38,13 +38,13 @@ func Etcd(t testing.TB, dir string) (*store.Embedded, *clientv3.Client) {
 	return e, cli
 }
 
-// Key is a fixed secret key for tests.
-var Key = []byte("0123456789abcdef0123456789abcdef")
+// Key returns a fixed secret key for tests, in a new slice.
+func Key() []byte { return []byte("0123456789abcdef0123456789abcdef") }
 
 // Store returns a store over cli with the test key and a quiet logger.
 func Store(t testing.TB, cli *clientv3.Client) *store.Store {
 	t.Helper()
-	s, err := store.NewSealer(Key)
+	s, err := store.NewSealer(Key())
 	if err != nil {
 		t.Fatal(err)
 	}
