@@ -107,7 +107,9 @@ func protocolLevel(t *testing.T, routing string) {
 	// them so that a loaded CI machine does not make Envoy fail open.
 	envoy := envoysim.New(ads, envoysim.Options{HTTPPort: g.envoyHTTP, HTTPSPort: g.envoyHTTPS, MinServiceTimeout: 10 * time.Second, Log: log})
 	t.Cleanup(envoy.Close)
-	runScenarios(t, &world{gw: simGateway{envoy}, g: g, be: be, ps: ps})
+	tl := newTally(simGateway{envoy})
+	runScenarios(t, &world{gw: tl, g: g, be: be, ps: ps})
+	checkAPIMetrics(t, g, envoy.FlushAccessLogs, tl)
 	signedCallWithApigctl(t, g, httpFront(t, envoy))
 
 	if n := ads.NACKs(); len(n) > 0 {

@@ -51,6 +51,9 @@ type subscription struct {
 // wildcardTypes are subscribed with no names; they carry full state.
 var wildcardTypes = []string{resourcev3.ClusterType, resourcev3.ListenerType, resourcev3.ScopedRouteType}
 
+// Node is the node the client connects as.
+func (a *ADS) Node() *corev3.Node { return a.node }
+
 // Connect opens an ADS stream to addr as node and keeps it up to date
 // until ctx ends.
 func Connect(ctx context.Context, addr string, node *corev3.Node, log *slog.Logger) (*ADS, error) {

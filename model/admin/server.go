@@ -27,6 +27,9 @@ type Server struct {
 	now    func() time.Time
 	newID  func() string
 	secret func(n int) string
+	// metrics answers GetAPIMetrics (nil: the accesslog component does
+	// not run in this process).
+	metrics APIMetricsSource
 }
 
 var _ adminv1.AdminServiceServer = (*Server)(nil)

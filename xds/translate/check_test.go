@@ -94,7 +94,7 @@ func checkResources(t *testing.T, r *Resources) {
 		}
 	}
 	routeNames := map[string]bool{}
-	clusters := map[string]bool{ClusterExtAuthz: true, ClusterRateLimit: true}
+	clusters := map[string]bool{ClusterExtAuthz: true, ClusterRateLimit: true, ClusterAccessLog: true}
 	for _, rc := range r.Routes {
 		routeNames[rc.Name] = true
 		if !rds[rc.Name] {

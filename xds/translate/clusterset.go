@@ -38,7 +38,11 @@ func (b *Builder) clustersFor(c *buildCtx, byGroup map[string][]*pubResult, tlsG
 		}
 	}
 	if b.services == nil {
-		for _, svc := range [][2]string{{ClusterExtAuthz, c.opts.ExtAuthzAddress}, {ClusterRateLimit, c.opts.RateLimitAddress}} {
+		svcs := [][2]string{{ClusterExtAuthz, c.opts.ExtAuthzAddress}, {ClusterRateLimit, c.opts.RateLimitAddress}}
+		if c.opts.AccessLogAddress != AccessLogOff {
+			svcs = append(svcs, [2]string{ClusterAccessLog, c.opts.AccessLogAddress})
+		}
+		for _, svc := range svcs {
 			cl, err := serviceCluster(svc[0], svc[1], c.opts)
 			if err != nil {
 				return err

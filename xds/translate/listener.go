@@ -27,12 +27,12 @@ type tlsChain struct {
 // httpListener serves every group over plain HTTP through one HCM: with
 // the RouteConfiguration RouteHTTP, or in scoped mode with a group's
 // RouteConfiguration chosen by host.
-func httpListener(in *model.Instance, opts Options, filters []*hcmv3.HttpFilter, custom []*apigwv1.ApiGroup, hosts map[string][]string, scoped bool) (*listenerv3.Listener, error) {
+func httpListener(in *model.Instance, opts Options, filters []*hcmv3.HttpFilter, obs *hcmObservability, custom []*apigwv1.ApiGroup, hosts map[string][]string, scoped bool) (*listenerv3.Listener, error) {
 	replies, err := localReplies(in, nil, custom, hosts)
 	if err != nil {
 		return nil, err
 	}
-	h, err := connectionManager("http", routing{rds: RouteHTTP, scoped: scoped}, in.Config, filters, replies)
+	h, err := connectionManager("http", routing{rds: RouteHTTP, scoped: scoped}, in.Config, filters, replies, obs)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +47,7 @@ func httpListener(in *model.Instance, opts Options, filters []*hcmv3.HttpFilter,
 // httpsListener has one filter chain per bound domain with a certificate,
 // selected by SNI; each chain's HCM routes with its group's
 // RouteConfiguration and answers with its group's gateway responses.
-func httpsListener(in *model.Instance, opts Options, filters []*hcmv3.HttpFilter, chains []tlsChain) (*listenerv3.Listener, error) {
+func httpsListener(in *model.Instance, opts Options, filters []*hcmv3.HttpFilter, obs *hcmObservability, chains []tlsChain) (*listenerv3.Listener, error) {
 	tlsInspector, err := toAny(&tlsinspectorv3.TlsInspector{})
 	if err != nil {
 		return nil, err
@@ -62,7 +62,7 @@ func httpsListener(in *model.Instance, opts Options, filters []*hcmv3.HttpFilter
 		if err != nil {
 			return nil, err
 		}
-		h, err := connectionManager("https."+ch.group.Id, routing{rds: RouteHTTPS(ch.group.Id)}, in.Config, filters, replies)
+		h, err := connectionManager("https."+ch.group.Id, routing{rds: RouteHTTPS(ch.group.Id)}, in.Config, filters, replies, obs)
 		if err != nil {
 			return nil, err
 		}

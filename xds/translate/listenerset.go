@@ -33,6 +33,10 @@ func (b *Builder) listenersFor(c *buildCtx, groups []*apigwv1.ApiGroup) (*listen
 	if err != nil {
 		return nil, err
 	}
+	obs, err := observability(in, c.opts)
+	if err != nil {
+		return nil, err
+	}
 	var custom []*apigwv1.ApiGroup
 	var chains []tlsChain
 	for _, g := range groups {
@@ -60,13 +64,13 @@ func (b *Builder) listenersFor(c *buildCtx, groups []*apigwv1.ApiGroup) (*listen
 	// between RDS and SRDS is a listener update that Envoys before 1.38
 	// cannot apply to SRDS (their SRDS subscription never starts).
 	lm.scoped = c.opts.HTTPRouting != RoutingSingle
-	l, err := httpListener(in, c.opts, filters, custom, c.hosts, lm.scoped)
+	l, err := httpListener(in, c.opts, filters, obs, custom, c.hosts, lm.scoped)
 	if err != nil {
 		return nil, err
 	}
 	lm.listeners = append(lm.listeners, l)
 	if lm.scoped {
-		sl, err := httpListener(in, c.opts, filters, custom, c.hosts, false)
+		sl, err := httpListener(in, c.opts, filters, obs, custom, c.hosts, false)
 		if err != nil {
 			return nil, err
 		}
@@ -74,7 +78,7 @@ func (b *Builder) listenersFor(c *buildCtx, groups []*apigwv1.ApiGroup) (*listen
 	}
 	if len(chains) > 0 {
 		sort.Slice(chains, func(i, j int) bool { return chains[i].domain < chains[j].domain })
-		l, err := httpsListener(in, c.opts, filters, chains)
+		l, err := httpsListener(in, c.opts, filters, obs, chains)
 		if err != nil {
 			return nil, err
 		}

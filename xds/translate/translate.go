@@ -33,6 +33,10 @@ type Options struct {
 	// ExtAuthzAddress and RateLimitAddress are host:port of the ext_authz
 	// and rate-limit services (default 127.0.0.1 on apigw's own ports).
 	ExtAuthzAddress, RateLimitAddress string
+	// AccessLogAddress is host:port of the access-log service (default
+	// 127.0.0.1 on apigw's port); AccessLogOff configures no gRPC access
+	// log.
+	AccessLogAddress string
 	// ExtAuthzTimeout bounds a Check call (default 2s); routes of APIs
 	// with a custom authorizer get the authorizer's timeout plus 1s.
 	ExtAuthzTimeout time.Duration
@@ -71,6 +75,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RateLimitAddress == "" {
 		o.RateLimitAddress = "127.0.0.1:" + itoa(dataplane.PortRateLimit)
+	}
+	if o.AccessLogAddress == "" {
+		o.AccessLogAddress = "127.0.0.1:" + itoa(dataplane.PortAccessLog)
 	}
 	if o.ExtAuthzTimeout == 0 {
 		o.ExtAuthzTimeout = 2 * time.Second

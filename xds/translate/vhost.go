@@ -92,6 +92,7 @@ func fallbackRoute(in *model.Instance, groupID string) (*routev3.Route, error) {
 		}},
 		ResponseHeadersToAdd: rep.headers,
 		TypedPerFilterConfig: map[string]*anypb.Any{filterExtAuthz: authz},
+		Metadata:             fallbackMetadata(in.Name, groupID, gwresp.ErrAPINotFound.Code),
 	}
 	return r, validate(r)
 }

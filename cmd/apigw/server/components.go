@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/apigw/apigw/accesslog"
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/model/admin"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
@@ -22,6 +23,10 @@ import (
 // register functions run after the store is connected.
 func services(d *deps) ([]service, error) {
 	var out []service
+	als, err := accessLogService(d)
+	if err != nil {
+		return nil, err
+	}
 	if d.cfg.Has(CompAdmin) {
 		opts, err := adminServerOptions(d.cfg)
 		if err != nil {
@@ -29,7 +34,11 @@ func services(d *deps) ([]service, error) {
 		}
 		opts = append(opts, grpc.MaxRecvMsgSize(d.cfg.AdminMaxRequestBytes))
 		out = append(out, service{name: CompAdmin, addr: d.cfg.AdminAddr, opts: opts, register: func(_ context.Context, s *grpc.Server) error {
-			adminv1.RegisterAdminServiceServer(s, admin.New(d.store, d.feed, d.status, d.log))
+			var opts []admin.Option
+			if als != nil {
+				opts = append(opts, admin.WithAPIMetrics(als))
+			}
+			adminv1.RegisterAdminServiceServer(s, admin.New(d.store, d.feed, d.status, d.log, opts...))
 			return nil
 		}})
 	}
@@ -92,13 +101,31 @@ func services(d *deps) ([]service, error) {
 				return nil
 			}})
 	}
+	if als != nil {
+		out = append(out, service{name: CompAccessLog, addr: d.cfg.AccessLogAddr,
+			register: func(_ context.Context, s *grpc.Server) error { als.Register(s); return nil },
+			run:      als.Run})
+	}
 	return out, nil
+}
+
+// accessLogService builds the access-log service when it is enabled; the
+// admin API answers GetAPIMetrics from it.
+func accessLogService(d *deps) (*accesslog.Server, error) {
+	if !d.cfg.Has(CompAccessLog) {
+		return nil, nil
+	}
+	stats, err := accesslog.NewStats(accesslog.StatsOptions{MaxAPIs: d.cfg.APIMetricsMaxAPIs, MaxApps: d.cfg.APIMetricsMaxApps, Registerer: d.reg})
+	if err != nil {
+		return nil, err
+	}
+	return accesslog.New(stats, d.log, d.reg)
 }
 
 func translateOptions(c *Config) translate.Options {
 	return translate.Options{
 		HTTPPort: uint32(c.EnvoyHTTPPort), HTTPSPort: uint32(c.EnvoyHTTPSPort),
-		ExtAuthzAddress: c.EnvoyExtAuthAddr, RateLimitAddress: c.EnvoyRateLimitAddr,
+		ExtAuthzAddress: c.EnvoyExtAuthAddr, RateLimitAddress: c.EnvoyRateLimitAddr, AccessLogAddress: c.EnvoyAccessLogAddr,
 		HTTPRouting: c.HTTPRouting, UpstreamCAFile: c.UpstreamCAFile,
 	}
 }

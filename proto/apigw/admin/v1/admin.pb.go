@@ -2007,7 +2007,7 @@ var File_apigw_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_apigw_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x1aapigw/admin/v1/admin.proto\x12\x0eapigw.admin.v1\x1a\x12apigw/v1/app.proto\x1a\x1aapigw/v1/publication.proto\x1a\x17apigw/v1/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"[\n" +
+	"\x1aapigw/admin/v1/admin.proto\x12\x0eapigw.admin.v1\x1a\x1capigw/admin/v1/metrics.proto\x1a\x12apigw/v1/app.proto\x1a\x1aapigw/v1/publication.proto\x1a\x17apigw/v1/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"[\n" +
 	"\rCreateRequest\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\tR\binstance\x12.\n" +
 	"\bresource\x18\x02 \x01(\v2\x12.apigw.v1.ResourceR\bresource\"@\n" +
@@ -2143,7 +2143,7 @@ const file_apigw_admin_v1_admin_proto_rawDesc = "" +
 	"\btype_url\x18\x03 \x01(\tR\atypeUrl\x12#\n" +
 	"\racked_version\x18\x04 \x01(\tR\fackedVersion\x12\x1b\n" +
 	"\tlast_nack\x18\x05 \x01(\tR\blastNack\x127\n" +
-	"\tlast_seen\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen2\xc5\b\n" +
+	"\tlast_seen\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen2\xa3\t\n" +
 	"\fAdminService\x12G\n" +
 	"\x06Create\x12\x1d.apigw.admin.v1.CreateRequest\x1a\x1e.apigw.admin.v1.CreateResponse\x12>\n" +
 	"\x03Get\x12\x1a.apigw.admin.v1.GetRequest\x1a\x1b.apigw.admin.v1.GetResponse\x12A\n" +
@@ -2158,7 +2158,8 @@ const file_apigw_admin_v1_admin_proto_rawDesc = "" +
 	"\x04Bind\x12\x1b.apigw.admin.v1.BindRequest\x1a\x1c.apigw.admin.v1.BindResponse\x12G\n" +
 	"\x06Unbind\x12\x1d.apigw.admin.v1.UnbindRequest\x1a\x1e.apigw.admin.v1.UnbindResponse\x12_\n" +
 	"\x0eResetAppSecret\x12%.apigw.admin.v1.ResetAppSecretRequest\x1a&.apigw.admin.v1.ResetAppSecretResponse\x12P\n" +
-	"\tGetStatus\x12 .apigw.admin.v1.GetStatusRequest\x1a!.apigw.admin.v1.GetStatusResponseB5Z3github.com/apigw/apigw/proto/apigw/admin/v1;adminv1b\x06proto3"
+	"\tGetStatus\x12 .apigw.admin.v1.GetStatusRequest\x1a!.apigw.admin.v1.GetStatusResponse\x12\\\n" +
+	"\rGetAPIMetrics\x12$.apigw.admin.v1.GetAPIMetricsRequest\x1a%.apigw.admin.v1.GetAPIMetricsResponseB5Z3github.com/apigw/apigw/proto/apigw/admin/v1;adminv1b\x06proto3"
 
 var (
 	file_apigw_admin_v1_admin_proto_rawDescOnce sync.Once
@@ -2211,6 +2212,8 @@ var file_apigw_admin_v1_admin_proto_goTypes = []any{
 	(*v1.Publication)(nil),           // 34: apigw.v1.Publication
 	(*v1.App)(nil),                   // 35: apigw.v1.App
 	(*timestamppb.Timestamp)(nil),    // 36: google.protobuf.Timestamp
+	(*GetAPIMetricsRequest)(nil),     // 37: apigw.admin.v1.GetAPIMetricsRequest
+	(*GetAPIMetricsResponse)(nil),    // 38: apigw.admin.v1.GetAPIMetricsResponse
 }
 var file_apigw_admin_v1_admin_proto_depIdxs = []int32{
 	33, // 0: apigw.admin.v1.CreateRequest.resource:type_name -> apigw.v1.Resource
@@ -2246,22 +2249,24 @@ var file_apigw_admin_v1_admin_proto_depIdxs = []int32{
 	24, // 30: apigw.admin.v1.AdminService.Unbind:input_type -> apigw.admin.v1.UnbindRequest
 	26, // 31: apigw.admin.v1.AdminService.ResetAppSecret:input_type -> apigw.admin.v1.ResetAppSecretRequest
 	28, // 32: apigw.admin.v1.AdminService.GetStatus:input_type -> apigw.admin.v1.GetStatusRequest
-	1,  // 33: apigw.admin.v1.AdminService.Create:output_type -> apigw.admin.v1.CreateResponse
-	3,  // 34: apigw.admin.v1.AdminService.Get:output_type -> apigw.admin.v1.GetResponse
-	5,  // 35: apigw.admin.v1.AdminService.List:output_type -> apigw.admin.v1.ListResponse
-	7,  // 36: apigw.admin.v1.AdminService.Update:output_type -> apigw.admin.v1.UpdateResponse
-	9,  // 37: apigw.admin.v1.AdminService.Delete:output_type -> apigw.admin.v1.DeleteResponse
-	12, // 38: apigw.admin.v1.AdminService.Apply:output_type -> apigw.admin.v1.ApplyResponse
-	15, // 39: apigw.admin.v1.AdminService.Publish:output_type -> apigw.admin.v1.PublishResponse
-	17, // 40: apigw.admin.v1.AdminService.Unpublish:output_type -> apigw.admin.v1.UnpublishResponse
-	19, // 41: apigw.admin.v1.AdminService.Rollback:output_type -> apigw.admin.v1.RollbackResponse
-	21, // 42: apigw.admin.v1.AdminService.ListPublications:output_type -> apigw.admin.v1.ListPublicationsResponse
-	23, // 43: apigw.admin.v1.AdminService.Bind:output_type -> apigw.admin.v1.BindResponse
-	25, // 44: apigw.admin.v1.AdminService.Unbind:output_type -> apigw.admin.v1.UnbindResponse
-	27, // 45: apigw.admin.v1.AdminService.ResetAppSecret:output_type -> apigw.admin.v1.ResetAppSecretResponse
-	29, // 46: apigw.admin.v1.AdminService.GetStatus:output_type -> apigw.admin.v1.GetStatusResponse
-	33, // [33:47] is the sub-list for method output_type
-	19, // [19:33] is the sub-list for method input_type
+	37, // 33: apigw.admin.v1.AdminService.GetAPIMetrics:input_type -> apigw.admin.v1.GetAPIMetricsRequest
+	1,  // 34: apigw.admin.v1.AdminService.Create:output_type -> apigw.admin.v1.CreateResponse
+	3,  // 35: apigw.admin.v1.AdminService.Get:output_type -> apigw.admin.v1.GetResponse
+	5,  // 36: apigw.admin.v1.AdminService.List:output_type -> apigw.admin.v1.ListResponse
+	7,  // 37: apigw.admin.v1.AdminService.Update:output_type -> apigw.admin.v1.UpdateResponse
+	9,  // 38: apigw.admin.v1.AdminService.Delete:output_type -> apigw.admin.v1.DeleteResponse
+	12, // 39: apigw.admin.v1.AdminService.Apply:output_type -> apigw.admin.v1.ApplyResponse
+	15, // 40: apigw.admin.v1.AdminService.Publish:output_type -> apigw.admin.v1.PublishResponse
+	17, // 41: apigw.admin.v1.AdminService.Unpublish:output_type -> apigw.admin.v1.UnpublishResponse
+	19, // 42: apigw.admin.v1.AdminService.Rollback:output_type -> apigw.admin.v1.RollbackResponse
+	21, // 43: apigw.admin.v1.AdminService.ListPublications:output_type -> apigw.admin.v1.ListPublicationsResponse
+	23, // 44: apigw.admin.v1.AdminService.Bind:output_type -> apigw.admin.v1.BindResponse
+	25, // 45: apigw.admin.v1.AdminService.Unbind:output_type -> apigw.admin.v1.UnbindResponse
+	27, // 46: apigw.admin.v1.AdminService.ResetAppSecret:output_type -> apigw.admin.v1.ResetAppSecretResponse
+	29, // 47: apigw.admin.v1.AdminService.GetStatus:output_type -> apigw.admin.v1.GetStatusResponse
+	38, // 48: apigw.admin.v1.AdminService.GetAPIMetrics:output_type -> apigw.admin.v1.GetAPIMetricsResponse
+	34, // [34:49] is the sub-list for method output_type
+	19, // [19:34] is the sub-list for method input_type
 	19, // [19:19] is the sub-list for extension type_name
 	19, // [19:19] is the sub-list for extension extendee
 	0,  // [0:19] is the sub-list for field type_name
@@ -2272,6 +2277,7 @@ func file_apigw_admin_v1_admin_proto_init() {
 	if File_apigw_admin_v1_admin_proto != nil {
 		return
 	}
+	file_apigw_admin_v1_metrics_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

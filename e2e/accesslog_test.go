@@ -1,0 +1,201 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
+)
+
+// tally counts what clients got through a gateway, per API route: the
+// figures apigw must report from Envoy's access-log stream.
+type tally struct {
+	gateway
+	mu sync.Mutex
+	// by "apiID|envName" ("(none)|" for requests on no API route).
+	calls map[string]int
+	codes map[string]map[string]int
+	class map[string]map[string]int
+}
+
+func newTally(gw gateway) *tally {
+	return &tally{gateway: gw, calls: map[string]int{}, codes: map[string]map[string]int{}, class: map[string]map[string]int{}}
+}
+
+func (t *tally) send(ctx context.Context, c call) (*result, error) {
+	r, err := t.gateway.send(ctx, c)
+	if err != nil {
+		return r, err
+	}
+	key := "(none)|"
+	if rest, ok := strings.CutPrefix(r.route, "api."); ok {
+		parts := strings.SplitN(rest, ".", 3)
+		if len(parts) >= 2 {
+			key = parts[0] + "|" + parts[1]
+		}
+	}
+	var body struct {
+		Code string `json:"error_code"`
+	}
+	_ = json.Unmarshal(r.body, &body)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.calls[key]++
+	if t.codes[key] == nil {
+		t.codes[key], t.class[key] = map[string]int{}, map[string]int{}
+	}
+	if strings.HasPrefix(body.Code, "APIG.") {
+		t.codes[key][body.Code]++
+	}
+	t.class[key][strconv.Itoa(r.status/100)+"xx"]++
+	return r, nil
+}
+
+// checkAPIMetrics compares what apigw reports per API (admin API, apigctl
+// top, /metrics) with what the clients of the scenarios got.
+func checkAPIMetrics(t *testing.T, g *apigw, flush func(), tl *tally) {
+	t.Helper()
+	flush()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	want := 0
+	for _, n := range tl.calls {
+		want += n
+	}
+	var resp *adminv1.GetAPIMetricsResponse
+	eventually(t, 10*time.Second, func() error {
+		var err error
+		resp, err = g.adminClient().GetAPIMetrics(ctx, &adminv1.GetAPIMetricsRequest{Windows: []string{"1h", "5m"}})
+		if err != nil {
+			return err
+		}
+		got := int64(0)
+		for _, a := range resp.GetApis() {
+			got += a.GetWindows()[0].GetCalls()
+		}
+		if got != int64(want) {
+			return fmt.Errorf("%d calls reported, the clients made %d", got, want)
+		}
+		return nil
+	})
+	if resp.GetStreams() < 1 {
+		t.Errorf("streams = %d", resp.GetStreams())
+	}
+	seen := map[string]bool{}
+	for _, a := range resp.GetApis() {
+		key := a.GetApiId() + "|" + a.GetEnvName()
+		if a.GetApiId() == "(none)" {
+			key = "(none)|"
+		}
+		seen[key] = true
+		w := a.GetWindows()[0]
+		if int(w.GetCalls()) != tl.calls[key] {
+			t.Errorf("%s (%s): %d calls reported, clients made %d", key, a.GetApiName(), w.GetCalls(), tl.calls[key])
+		}
+		for code, n := range tl.codes[key] {
+			if int(w.GetErrorCodes()[code]) != n {
+				t.Errorf("%s: %s reported %d times, clients got it %d times (reported %v)", key, code, w.GetErrorCodes()[code], n, w.GetErrorCodes())
+			}
+		}
+		for code, n := range w.GetErrorCodes() {
+			if tl.codes[key][code] == 0 {
+				t.Errorf("%s: %s reported %d times, clients never got it", key, code, n)
+			}
+		}
+		classes := map[string]int64{"2xx": w.GetStatus_2Xx(), "3xx": w.GetStatus_3Xx(), "4xx": w.GetStatus_4Xx(), "5xx": w.GetStatus_5Xx()}
+		for cls, n := range classes {
+			if int(n) != tl.class[key][cls] {
+				t.Errorf("%s: %d %s reported, clients got %d", key, n, cls, tl.class[key][cls])
+			}
+		}
+		if w.GetCalls() > 0 && (w.GetLatencyP50Ms() <= 0 || w.GetLatencyP99Ms() < w.GetLatencyP50Ms()) {
+			t.Errorf("%s: latency p50 %.3f p99 %.3f ms", key, w.GetLatencyP50Ms(), w.GetLatencyP99Ms())
+		}
+		if a.GetApiId() != "(none)" && a.GetEnvId() == "" {
+			t.Errorf("%s: no environment id", key)
+		}
+	}
+	for key := range tl.calls {
+		if !seen[key] {
+			t.Errorf("%s: %d calls not reported", key, tl.calls[key])
+		}
+	}
+
+	// apigctl top lists the busiest API first, with its name.
+	top := g.apigctl(t, "top", "--window", "1h")
+	var busiest string
+	for k, n := range tl.calls {
+		if busiest == "" || n > tl.calls[busiest] || n == tl.calls[busiest] && k < busiest {
+			busiest = k
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(top), "\n")
+	if len(lines) < 2 || !strings.Contains(lines[1], strconv.Itoa(tl.calls[busiest])) {
+		t.Errorf("apigctl top: busiest %s (%d calls) not first:\n%s", busiest, tl.calls[busiest], top)
+	}
+
+	// /metrics: the same calls per API, environment and status class.
+	series := scrape(t, g)
+	for key, byClass := range tl.class {
+		api, env, _ := strings.Cut(key, "|")
+		for cls, n := range byClass {
+			found := false
+			for name, v := range series {
+				if strings.HasPrefix(name, "apigw_api_requests_total{") && strings.Contains(name, `api="`+api+`"`) &&
+					strings.Contains(name, `class="`+cls+`"`) && (env == "" || strings.Contains(name, `env="`+envID(resp, api, env)+`"`)) {
+					if int(v) != n {
+						t.Errorf("%s = %v, clients got %d", name, v, n)
+					}
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no apigw_api_requests_total series for %s %s (%d calls)", key, cls, n)
+			}
+		}
+	}
+}
+
+// envID is the environment id reported for an API's environment name.
+func envID(resp *adminv1.GetAPIMetricsResponse, api, envName string) string {
+	for _, a := range resp.GetApis() {
+		if a.GetApiId() == api && a.GetEnvName() == envName {
+			return a.GetEnvId()
+		}
+	}
+	return "?"
+}
+
+// scrape reads apigw's /metrics as series name{labels} → value.
+func scrape(t *testing.T, g *apigw) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + g.ops + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") || line == "" {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			continue
+		}
+		out[line[:i]] = v
+	}
+	return out
+}

@@ -1,0 +1,126 @@
+package translate
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	grpcalsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/grpc/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	metadatav3 "github.com/envoyproxy/go-control-plane/envoy/type/metadata/v3"
+	tracingv3 "github.com/envoyproxy/go-control-plane/envoy/type/tracing/v3"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/model/gwresp"
+)
+
+// ClusterAccessLog is the cluster of apigw's access-log service.
+const ClusterAccessLog = "apigw.accesslog"
+
+// AccessLogOff as Options.AccessLogAddress configures no gRPC access log.
+const AccessLogOff = "off"
+
+// The gRPC access logger batches entries per Envoy worker and sends them
+// when the batch reaches accessLogBufferBytes or every accessLogFlush
+// (Envoy's own defaults, written out so that the goldens say them).
+const (
+	accessLogFlush       = time.Second
+	accessLogBufferBytes = 16384
+	grpcAccessLogName    = "envoy.access_loggers.http_grpc"
+)
+
+// hcmObservability is what every HCM gets for access logs and tracing;
+// it depends on the instance settings and the options only.
+type hcmObservability struct {
+	accessLog []*accesslogv3.AccessLog
+}
+
+func (o *hcmObservability) apply(h *hcmv3.HttpConnectionManager) {
+	if o == nil {
+		return
+	}
+	h.AccessLog = o.accessLog
+}
+
+// observability builds the access loggers (and tracing) of the HCMs.
+func observability(in *model.Instance, opts Options) (*hcmObservability, error) {
+	o := &hcmObservability{}
+	if opts.AccessLogAddress != AccessLogOff {
+		al, err := grpcAccessLog()
+		if err != nil {
+			return nil, err
+		}
+		o.accessLog = append(o.accessLog, al)
+	}
+	return o, nil
+}
+
+// grpcAccessLog streams every request's entry to the access-log service.
+// The route metadata naming the API (routeMetadata) is copied into custom
+// tags; ext_authz's and the rate-limit service's dynamic metadata (app,
+// user, APIG error) travel in common_properties.metadata, which Envoy
+// always fills.
+func grpcAccessLog() (*accesslogv3.AccessLog, error) {
+	var tags []*tracingv3.CustomTag
+	for _, t := range dataplane.RouteTags() {
+		tags = append(tags, &tracingv3.CustomTag{Tag: t[0], Type: &tracingv3.CustomTag_Metadata_{Metadata: &tracingv3.CustomTag_Metadata{
+			Kind: &metadatav3.MetadataKind{Kind: &metadatav3.MetadataKind_Route_{Route: &metadatav3.MetadataKind_Route{}}},
+			MetadataKey: &metadatav3.MetadataKey{Key: dataplane.RouteMetadataNamespace, Path: []*metadatav3.MetadataKey_PathSegment{
+				{Segment: &metadatav3.MetadataKey_PathSegment_Key{Key: t[1]}},
+			}},
+		}}})
+	}
+	cfg := &grpcalsv3.HttpGrpcAccessLogConfig{CommonConfig: &grpcalsv3.CommonGrpcAccessLogConfig{
+		LogName: dataplane.AccessLogName,
+		// No timeout: the stream lives as long as the connection.
+		GrpcService:         &corev3.GrpcService{TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: ClusterAccessLog}}},
+		TransportApiVersion: corev3.ApiVersion_V3,
+		BufferFlushInterval: durationpb.New(accessLogFlush),
+		BufferSizeBytes:     wrapperspb.UInt32(accessLogBufferBytes),
+		CustomTags:          tags,
+	}}
+	if err := validate(cfg); err != nil {
+		return nil, err
+	}
+	a, err := toAny(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &accesslogv3.AccessLog{Name: grpcAccessLogName, ConfigType: &accesslogv3.AccessLog_TypedConfig{TypedConfig: a}}, nil
+}
+
+// LocalReplyError is the APIG error that Envoy's local reply with these
+// response flags (short names: NR, UF, ...) and response code details
+// becomes through the HCM's local_reply_config, as the translator maps it.
+func LocalReplyError(flags []string, details string) (gwresp.Error, bool) {
+	for _, rc := range replyCases {
+		if len(rc.flags) > 0 {
+			for _, f := range flags {
+				if slices.Contains(rc.flags, f) {
+					return rc.err, true
+				}
+			}
+			continue
+		}
+		if details == rc.details || rc.prefix && strings.HasPrefix(details, rc.details) {
+			return rc.err, true
+		}
+	}
+	return gwresp.Error{}, false
+}
+
+// fallbackMetadata names the instance, group and error of a group's
+// fallback route (no API) for the access logs.
+func fallbackMetadata(inst, groupID, errorCode string) *corev3.Metadata {
+	return &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{dataplane.RouteMetadataNamespace: {Fields: map[string]*structpb.Value{
+		dataplane.RouteInstance:  structpb.NewStringValue(inst),
+		dataplane.RouteGroup:     structpb.NewStringValue(groupID),
+		dataplane.RouteErrorCode: structpb.NewStringValue(errorCode),
+	}}}}
+}
