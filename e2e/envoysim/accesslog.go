@@ -218,14 +218,8 @@ func (l *alsLogger) close(cfg *Config) {
 // FlushAccessLogs sends the access-log entries buffered so far, as the
 // flush timer would.
 func (e *Envoy) FlushAccessLogs() {
-	e.mu.Lock()
-	ls := make([]*alsLogger, 0, len(e.als))
-	for _, l := range e.als {
-		ls = append(ls, l)
-	}
-	e.mu.Unlock()
 	cfg := e.src.Config()
-	for _, l := range ls {
+	for _, l := range e.loggers() {
 		l.mu.Lock()
 		l.flush(cfg)
 		l.mu.Unlock()
@@ -236,15 +230,25 @@ func (e *Envoy) FlushAccessLogs() {
 // access_logs.grpc_access_log.logs_dropped (and batches lost on a failed
 // stream).
 func (e *Envoy) DroppedAccessLogs() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	n := 0
-	for _, l := range e.als {
+	for _, l := range e.loggers() {
 		l.mu.Lock()
 		n += l.dropped
 		l.mu.Unlock()
 	}
 	return n
+}
+
+// loggers lists the gRPC access loggers (e.mu is not held while a logger
+// is locked: a flush takes e.mu to dial).
+func (e *Envoy) loggers() []*alsLogger {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ls := make([]*alsLogger, 0, len(e.als))
+	for _, l := range e.als {
+		ls = append(ls, l)
+	}
+	return ls
 }
 
 // node is the Envoy's node: Options.Node, else the ADS client's.
@@ -485,14 +489,8 @@ type timing struct {
 
 // stopAccessLogs flushes and closes every logger.
 func (e *Envoy) stopAccessLogs() {
-	e.mu.Lock()
-	ls := make([]*alsLogger, 0, len(e.als))
-	for _, l := range e.als {
-		ls = append(ls, l)
-	}
-	e.mu.Unlock()
 	cfg := e.src.Config()
-	for _, l := range ls {
+	for _, l := range e.loggers() {
 		l.close(cfg)
 	}
 }
