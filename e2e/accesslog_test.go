@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/apigw/apigw/e2e/envoysim"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 )
 
@@ -198,4 +201,73 @@ func scrape(t *testing.T, g *apigw) map[string]float64 {
 		out[line[:i]] = v
 	}
 	return out
+}
+
+// checkAccessLogLines turns on the instance's JSON access-log lines and
+// checks what the Envoy writes for a signed call and a denied one.
+func checkAccessLogLines(t *testing.T, g *apigw, ads *envoysim.ADS, gw gateway, out *syncBuffer, ps *petstore) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "instance.yaml")
+	doc := `kind: instance
+name: default
+config:
+  access_log:
+    enabled: true
+    fields: [request_id, api_id, api_name, app_id, http_status, request_time, upstream_response_time, error_code, response_flags]
+    custom_fields:
+      - {location: header, name: X-Tenant}
+      - {location: query, name: limit}
+`
+	if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g.apigctl(t, "apply", "-f", file)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := ads.WaitFor(ctx, func(c *envoysim.Config) error {
+		hcms, err := c.HCMs()
+		if err != nil {
+			return err
+		}
+		for name, h := range hcms {
+			if len(h.GetAccessLog()) != 2 {
+				return fmt.Errorf("%s: %d access loggers", name, len(h.GetAccessLog()))
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ok := do(t, gw, call{path: "/pets?limit=7", header: http.Header{"X-Tenant": {"acme"}}, key: webKey, secret: webSecret})
+	denied := do(t, gw, call{path: "/pets"})
+	lines := map[string]map[string]any{}
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("access-log line is not JSON: %v: %s", err, l)
+		}
+		if id, _ := m["request_id"].(string); id != "" {
+			lines[id] = m
+		}
+	}
+	o := lines[ok.requestID]
+	if o == nil {
+		t.Fatalf("no access-log line for request %s:\n%s", ok.requestID, out)
+	}
+	for k, want := range map[string]any{"api_id": ps.apis["list_pets"], "api_name": "list_pets", "app_id": ps.apps["petstore_web"],
+		"http_status": float64(200), "custom_data_log01": "acme", "custom_data_log02": "7", "error_code": nil} {
+		if o[k] != want {
+			t.Errorf("signed call: %s = %v, want %v (%v)", k, o[k], want, o)
+		}
+	}
+	if v, ok := o["request_time"].(float64); !ok || v < 0 {
+		t.Errorf("request_time %v", o["request_time"])
+	}
+	if _, ok := o["upstream_response_time"].(float64); !ok {
+		t.Errorf("upstream_response_time %v", o["upstream_response_time"])
+	}
+	d := lines[denied.requestID]
+	if d == nil || d["error_code"] != "APIG.0303" || d["http_status"] != float64(401) || d["response_flags"] != "UAEX" || d["upstream_response_time"] != nil {
+		t.Errorf("denied call line %v", d)
+	}
 }

@@ -11,10 +11,13 @@ import (
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	datav3 "github.com/envoyproxy/go-control-plane/envoy/data/accesslog/v3"
+	filealv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/file/v3"
 	grpcalsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/grpc/v3"
+	streamalv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stream/v3"
 	alsv3 "github.com/envoyproxy/go-control-plane/envoy/service/accesslog/v3"
 	metadatav3 "github.com/envoyproxy/go-control-plane/envoy/type/metadata/v3"
 	tracingv3 "github.com/envoyproxy/go-control-plane/envoy/type/tracing/v3"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -60,6 +63,7 @@ func (s *stream) accessLog(resp *Response, end time.Time) error {
 	}
 	x := s.fmtCtx(HeadersFrom(resp.Header))
 	x.status, x.details, x.flags = resp.Status, resp.Details, resp.Flags
+	x.end, x.bytesIn, x.bytesOut = end, len(s.body), len(resp.Body)
 	for _, l := range logs {
 		ok, err := s.logFilter(l.GetFilter(), x)
 		if err != nil {
@@ -495,7 +499,64 @@ func (e *Envoy) stopAccessLogs() {
 	}
 }
 
-// fileAccessLog runs a logger other than http_grpc.
-func (s *stream) fileAccessLog(l *accesslogv3.AccessLog, x *fmtCtx, end time.Time) error {
-	return fmt.Errorf("access logger %s (%s) is not emulated", l.GetName(), l.GetTypedConfig().GetTypeUrl())
+// fileAccessLog runs the stdout, stderr and file loggers: the line is
+// rendered with the formatter and written to Options.AccessLogOut (stdout
+// and stderr) or appended to the file.
+func (s *stream) fileAccessLog(l *accesslogv3.AccessLog, x *fmtCtx, _ time.Time) error {
+	a := l.GetTypedConfig()
+	var format *corev3.SubstitutionFormatString
+	path := ""
+	switch {
+	case a.MessageIs(&streamalv3.StdoutAccessLog{}):
+		c := &streamalv3.StdoutAccessLog{}
+		if err := unpack(a, c); err != nil {
+			return err
+		}
+		format = c.GetLogFormat()
+	case a.MessageIs(&streamalv3.StderrAccessLog{}):
+		c := &streamalv3.StderrAccessLog{}
+		if err := unpack(a, c); err != nil {
+			return err
+		}
+		format = c.GetLogFormat()
+	case a.MessageIs(&filealv3.FileAccessLog{}):
+		c := &filealv3.FileAccessLog{}
+		if err := unpack(a, c); err != nil {
+			return err
+		}
+		if c.GetLogFormat() == nil {
+			return fmt.Errorf("access log %s: only log_format is emulated", l.GetName())
+		}
+		format, path = c.GetLogFormat(), c.GetPath()
+	default:
+		return fmt.Errorf("access logger %s (%s) is not emulated", l.GetName(), a.GetTypeUrl())
+	}
+	if format.GetJsonFormat() == nil {
+		return fmt.Errorf("access log %s: only json_format is emulated", l.GetName())
+	}
+	js, err := formatJSON(format.GetJsonFormat(), x)
+	if err != nil {
+		return fmt.Errorf("access log %s: %w", l.GetName(), err)
+	}
+	line, err := protojson.Marshal(js)
+	if err != nil {
+		return err
+	}
+	line = append(line, '\n')
+	if path != "" {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return fmt.Errorf("access log %s: %w", l.GetName(), err)
+		}
+		defer f.Close()
+		_, err = f.Write(line)
+		return err
+	}
+	if w := s.e.opts.AccessLogOut; w != nil {
+		s.e.mu.Lock()
+		defer s.e.mu.Unlock()
+		_, err = w.Write(line)
+		return err
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -48,6 +49,9 @@ type Options struct {
 	// Node is the node sent in access-log identifiers (default: the ADS
 	// client's node).
 	Node *corev3.Node
+	// AccessLogOut receives the lines of the stdout and stderr access
+	// loggers (default: discarded).
+	AccessLogOut io.Writer
 }
 
 // Envoy processes requests with the configuration of a ConfigSource.

@@ -261,7 +261,7 @@ type headerLevel struct {
 }
 
 func (s *stream) fmtCtx(resp *Headers) *fmtCtx {
-	return &fmtCtx{req: s.hdr, resp: resp, dynMeta: s.dynMeta, routeMeta: s.route.GetMetadata(), routeName: s.route.GetName(), remote: s.remote, local: s.local, peer: s.peer}
+	return &fmtCtx{req: s.hdr, resp: resp, dynMeta: s.dynMeta, routeMeta: s.route.GetMetadata(), routeName: s.route.GetName(), remote: s.remote, local: s.local, peer: s.peer, t: &s.timing}
 }
 
 // finish adds the response headers Envoy sets on every response.

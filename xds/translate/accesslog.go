@@ -1,16 +1,20 @@
 package translate
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	filealv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/file/v3"
 	grpcalsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/grpc/v3"
+	streamalv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stream/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	metadatav3 "github.com/envoyproxy/go-control-plane/envoy/type/metadata/v3"
 	tracingv3 "github.com/envoyproxy/go-control-plane/envoy/type/tracing/v3"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -18,6 +22,7 @@ import (
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/dataplane"
 	"github.com/apigw/apigw/model/gwresp"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
 // ClusterAccessLog is the cluster of apigw's access-log service.
@@ -58,7 +63,67 @@ func observability(in *model.Instance, opts Options) (*hcmObservability, error) 
 		}
 		o.accessLog = append(o.accessLog, al)
 	}
+	if a := in.Config.GetAccessLog(); a.GetEnabled() {
+		al, err := lineAccessLog(a)
+		if err != nil {
+			return nil, err
+		}
+		o.accessLog = append(o.accessLog, al)
+	}
 	return o, nil
+}
+
+// lineAccessLog writes one JSON line per request with the instance's
+// fields (model/dataplane.LogFields) and custom request values
+// (custom_data_log01..10) to Envoy's standard output, standard error or a
+// file.
+func lineAccessLog(a *apigwv1.AccessLogConfig) (*accesslogv3.AccessLog, error) {
+	formats := map[string]string{}
+	var defaults []string
+	for _, f := range dataplane.LogFields() {
+		formats[f.Name] = f.Format
+		if f.Default {
+			defaults = append(defaults, f.Name)
+		}
+	}
+	names := a.GetFields()
+	if len(names) == 0 {
+		names = defaults
+	}
+	fields := map[string]*structpb.Value{}
+	for _, n := range names {
+		f, ok := formats[n]
+		if !ok {
+			return nil, fmt.Errorf("access_log.fields: unknown field %q", n)
+		}
+		fields[n] = structpb.NewStringValue(f)
+	}
+	for i, cf := range a.GetCustomFields() {
+		f := "%REQ(" + cf.GetName() + ")%"
+		if cf.GetLocation() == model.LogFieldQuery {
+			f = "%QUERY_PARAM(" + cf.GetName() + ")%"
+		}
+		fields[fmt.Sprintf("custom_data_log%02d", i+1)] = structpb.NewStringValue(f)
+	}
+	format := &corev3.SubstitutionFormatString{Format: &corev3.SubstitutionFormatString_JsonFormat{JsonFormat: &structpb.Struct{Fields: fields}}}
+	var name string
+	var cfg proto.Message
+	switch p := a.GetPath(); p {
+	case "", "/dev/stdout":
+		name, cfg = "envoy.access_loggers.stdout", &streamalv3.StdoutAccessLog{AccessLogFormat: &streamalv3.StdoutAccessLog_LogFormat{LogFormat: format}}
+	case "/dev/stderr":
+		name, cfg = "envoy.access_loggers.stderr", &streamalv3.StderrAccessLog{AccessLogFormat: &streamalv3.StderrAccessLog_LogFormat{LogFormat: format}}
+	default:
+		name, cfg = "envoy.access_loggers.file", &filealv3.FileAccessLog{Path: p, AccessLogFormat: &filealv3.FileAccessLog_LogFormat{LogFormat: format}}
+	}
+	if err := validate(cfg); err != nil {
+		return nil, err
+	}
+	t, err := toAny(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &accesslogv3.AccessLog{Name: name, ConfigType: &accesslogv3.AccessLog_TypedConfig{TypedConfig: t}}, nil
 }
 
 // grpcAccessLog streams every request's entry to the access-log service.
