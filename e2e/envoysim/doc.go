@@ -43,8 +43,9 @@
 // What it does not emulate (tests assert on the configuration instead):
 // TLS handshakes, HTTP/2 and WebSocket, retries, health checking and outlier
 // detection (every endpoint is healthy), circuit breakers, hash-based load
-// balancing (ring hash and Maglev fall back to round robin), stats, the exact timing of Envoy's timeouts (ext_authz and rate-limit
-// timeouts can be widened with Options.MinServiceTimeout so that a loaded
-// CI machine does not fail open), and any filter or match field it does not
+// balancing (ring hash and Maglev fall back to round robin), stats, the
+// exact timing of Envoy's timeouts (ext_authz and rate-limit timeouts can
+// be widened with Options.MinServiceTimeout so that a loaded CI machine
+// does not fail open), and any filter or match field it does not
 // know: those make Serve return an error rather than a guess.
 package envoysim
