@@ -170,6 +170,9 @@ type stream struct {
 	cert    *x509.Certificate
 	trace   []string
 	timing  timing
+	// respMutations are the response header mutations of the
+	// header_mutation filters that ran.
+	respMutations []*corev3.HeaderValueOption
 }
 
 // defaultConnBufferLimit is Envoy's default per-connection buffer limit.
@@ -208,6 +211,9 @@ func (e *Envoy) Serve(ctx context.Context, req *Request) (*Response, error) {
 		return nil, fmt.Errorf("%w\n  %s", err, strings.Join(s.trace, "\n  "))
 	}
 	s.finish(resp)
+	if err := s.applyResponseMutations(resp); err != nil {
+		return nil, fmt.Errorf("%w\n  %s", err, strings.Join(s.trace, "\n  "))
+	}
 	if err := s.accessLog(resp, time.Now()); err != nil {
 		return nil, fmt.Errorf("%w\n  %s", err, strings.Join(s.trace, "\n  "))
 	}
