@@ -44,6 +44,7 @@ const (
 // it depends on the instance settings and the options only.
 type hcmObservability struct {
 	accessLog []*accesslogv3.AccessLog
+	tracing   *hcmv3.HttpConnectionManager_Tracing
 }
 
 func (o *hcmObservability) apply(h *hcmv3.HttpConnectionManager) {
@@ -51,6 +52,7 @@ func (o *hcmObservability) apply(h *hcmv3.HttpConnectionManager) {
 		return
 	}
 	h.AccessLog = o.accessLog
+	h.Tracing = o.tracing
 }
 
 // observability builds the access loggers (and tracing) of the HCMs.
@@ -63,6 +65,11 @@ func observability(in *model.Instance, opts Options) (*hcmObservability, error) 
 		}
 		o.accessLog = append(o.accessLog, al)
 	}
+	tr, err := tracing(in.Name, in.Config.GetTracing())
+	if err != nil {
+		return nil, err
+	}
+	o.tracing = tr
 	if a := in.Config.GetAccessLog(); a.GetEnabled() {
 		al, err := lineAccessLog(a)
 		if err != nil {

@@ -34,6 +34,9 @@ type Builder struct {
 	httpsRC     map[string]*rcMemo
 	listeners   *listenerMemo
 	services    []*clusterv3.Cluster
+	// tracing is the cluster of the instance's OTLP collector (tracing.go).
+	tracing     *clusterv3.Cluster
+	tracingAddr string
 	// def and envs are the previous build's instance object and
 	// environments: the model rebuilds the built-in ones on every
 	// snapshot, so equal values are mapped back to these pointers.

@@ -51,5 +51,18 @@ func (b *Builder) clustersFor(c *buildCtx, byGroup map[string][]*pubResult, tlsG
 		}
 	}
 	out.Clusters = append(out.Clusters, b.services...)
+	tc := c.in.Config.GetTracing()
+	if key := tc.GetCollector(); !tc.GetEnabled() || key == "" {
+		b.tracing = nil
+	} else if b.tracing == nil || b.tracing.GetLoadAssignment().GetClusterName() != ClusterTracing || b.tracingAddr != key {
+		cl, err := tracingCluster(tc, c.opts)
+		if err != nil {
+			return fmt.Errorf("tracing collector: %w", err)
+		}
+		b.tracing, b.tracingAddr = cl, key
+	}
+	if b.tracing != nil {
+		out.Clusters = append(out.Clusters, b.tracing)
+	}
 	return nil
 }

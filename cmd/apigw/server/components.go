@@ -33,7 +33,7 @@ func services(d *deps) ([]service, error) {
 			return nil, err
 		}
 		opts = append(opts, grpc.MaxRecvMsgSize(d.cfg.AdminMaxRequestBytes))
-		out = append(out, service{name: CompAdmin, addr: d.cfg.AdminAddr, opts: opts, register: func(_ context.Context, s *grpc.Server) error {
+		out = append(out, service{name: CompAdmin, addr: d.cfg.AdminAddr, opts: opts, traced: true, register: func(_ context.Context, s *grpc.Server) error {
 			var opts []admin.Option
 			if als != nil {
 				opts = append(opts, admin.WithAPIMetrics(als))
@@ -54,7 +54,7 @@ func services(d *deps) ([]service, error) {
 			}})
 	}
 	if d.cfg.Has(CompExtAuth) {
-		out = append(out, service{name: CompExtAuth, addr: d.cfg.ExtAuthAddr, register: func(_ context.Context, s *grpc.Server) error {
+		out = append(out, service{name: CompExtAuth, addr: d.cfg.ExtAuthAddr, traced: true, register: func(_ context.Context, s *grpc.Server) error {
 			opts := []extauth.Option{extauth.WithRegisterer(d.reg), extauth.WithFailOpen(d.cfg.ExtAuthFailOpen)}
 			if d.cfg.ServerName != "" {
 				opts = append(opts, extauth.WithServerName(d.cfg.ServerName))
@@ -77,7 +77,7 @@ func services(d *deps) ([]service, error) {
 		if !d.cfg.RateLimitFailOpen {
 			mode = ratelimit.FailClosed
 		}
-		out = append(out, service{name: CompRateLimit, addr: d.cfg.RateLimitAddr,
+		out = append(out, service{name: CompRateLimit, addr: d.cfg.RateLimitAddr, traced: true,
 			register: func(ctx context.Context, s *grpc.Server) error {
 				if r, ok := cnt.(*counter.Redis); ok {
 					pctx, cancel := context.WithTimeout(ctx, 3*time.Second)

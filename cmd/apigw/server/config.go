@@ -79,6 +79,11 @@ type Config struct {
 	UpstreamCAFile                       string
 	ServerName                           string
 
+	// TracingCollector (host:port, OTLP/gRPC) receives the spans of the
+	// admin, ext_authz and rate-limit servers; empty: no tracing.
+	TracingCollector          string
+	TracingSamplingPercentage float64
+
 	LogLevel  slog.Level
 	LogFormat string
 
@@ -137,6 +142,8 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs.StringVar(&c.HTTPRouting, "http-routing", "auto", "How Envoy finds a group's routes: auto or scoped (one route table per group over SRDS for Envoy 1.38+, one table for older Envoys) or single (one table for every Envoy).")
 	fs.StringVar(&c.UpstreamCAFile, "upstream-ca-file", "", "CA bundle path on the Envoy hosts to verify HTTPS backends (empty: not verified, as APIG).")
 	fs.StringVar(&c.ServerName, "server-name", "", "Gateway server name for the serverName system parameter (default the host name).")
+	fs.StringVar(&c.TracingCollector, "tracing-collector", "", "host:port of an OpenTelemetry collector (OTLP/gRPC) for the spans of apigw's admin, ext_authz and rate-limit servers; empty: no tracing.")
+	fs.Float64Var(&c.TracingSamplingPercentage, "tracing-sampling-percentage", 0, "Share (0-100) of calls without a sampled trace context that start a trace; calls Envoy traces are always traced.")
 	fs.StringVar(&logLevel, "log-level", "info", "Log level: debug, info, warn, error.")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "Log format: text or json.")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "Time allowed for a graceful shutdown.")
@@ -207,6 +214,14 @@ func (c *Config) finish(components, endpoints, logLevel string) error {
 	}
 	if c.AdminMaxRequestBytes < 64<<10 || c.AdminMaxRequestBytes > 1<<30 {
 		errs = append(errs, fmt.Errorf("--admin-max-request-bytes must be between 65536 and 1073741824 (got %d)", c.AdminMaxRequestBytes))
+	}
+	if p := c.TracingSamplingPercentage; p < 0 || p > 100 {
+		errs = append(errs, fmt.Errorf("--tracing-sampling-percentage must be 0-100 (got %v)", p))
+	}
+	if c.TracingCollector != "" {
+		if _, _, err := net.SplitHostPort(c.TracingCollector); err != nil {
+			errs = append(errs, fmt.Errorf("--tracing-collector: %w", err))
+		}
 	}
 	if c.HTTPRouting != "auto" && c.HTTPRouting != "scoped" && c.HTTPRouting != "single" {
 		errs = append(errs, fmt.Errorf("--http-routing must be auto, scoped or single (got %q)", c.HTTPRouting))
