@@ -20,10 +20,12 @@ import (
 type composeFile struct {
 	Name     string                    `json:"name"`
 	Services map[string]composeService `json:"services"`
+	Volumes  map[string]any            `json:"volumes"`
 }
 
 type composeService struct {
 	Image       string            `json:"image"`
+	User        string            `json:"user"`
 	Build       *composeBuild     `json:"build"`
 	Command     []string          `json:"command"`
 	Entrypoint  []string          `json:"entrypoint"`
@@ -199,6 +201,9 @@ func TestCompose(t *testing.T) {
 	}
 	for _, v := range apigwSvc.Volumes {
 		src, _, _ := strings.Cut(v, ":")
+		if _, named := c.Volumes[src]; named {
+			continue
+		}
 		if _, err := os.Stat(filepath.Join("compose", src)); err != nil {
 			t.Errorf("apigw volume %s: %v", v, err)
 		}

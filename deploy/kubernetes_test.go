@@ -23,6 +23,8 @@ type manifests struct {
 	configMaps   []*corev1.ConfigMap
 	pdbs         []*policyv1.PodDisruptionBudget
 	workloads    []*workload
+	certificates []*certificate    // cert-manager
+	issuers      []*issuer         // cert-manager
 	kustomizeImg map[string]string // image name → new tag
 }
 
@@ -118,6 +120,8 @@ func (m *manifests) merge(o *manifests) {
 	m.configMaps = append(m.configMaps, o.configMaps...)
 	m.pdbs = append(m.pdbs, o.pdbs...)
 	m.workloads = append(m.workloads, o.workloads...)
+	m.certificates = append(m.certificates, o.certificates...)
+	m.issuers = append(m.issuers, o.issuers...)
 }
 
 // decodeFile decodes every document of a manifest into its API type,
@@ -166,6 +170,14 @@ func (m *manifests) decodeFile(t *testing.T, path string) {
 			o := &appsv1.StatefulSet{}
 			strict(o)
 			m.workloads = append(m.workloads, &workload{kind: "StatefulSet", name: o.Name, replicas: replicas(o.Spec.Replicas), selector: o.Spec.Selector, pod: &o.Spec.Template, sts: o})
+		case "cert-manager.io/v1/Certificate":
+			o := &certificate{}
+			strict(o)
+			m.certificates = append(m.certificates, o)
+		case "cert-manager.io/v1/Issuer":
+			o := &issuer{}
+			strict(o)
+			m.issuers = append(m.issuers, o)
 		default:
 			t.Fatalf("%s#%d: unexpected %s %s (add it to the check)", path, i+1, tm.APIVersion, tm.Kind)
 		}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -68,8 +69,10 @@ func portOf(addr string) uint32 {
 }
 
 // startAPIGW runs apigw with all components (extra flags can change
-// that: the last occurrence of a flag wins); Envoys reach ext_authz and
-// the rate-limit service at the addresses apigw listens on.
+// that: the last occurrence of a flag wins), serving Envoy over mTLS with
+// the certificates of `apigw certs`, as the README's local run does;
+// Envoys reach ext_authz and the rate-limit service at the addresses apigw
+// listens on.
 func startAPIGW(t *testing.T, extra ...string) *apigw {
 	t.Helper()
 	g := newAPIGW(t)
@@ -83,6 +86,7 @@ func startAPIGW(t *testing.T, extra ...string) *apigw {
 		"--envoy-extauth-address", g.extauth, "--envoy-ratelimit-address", g.rls,
 		"--accesslog-addr", g.als, "--envoy-accesslog-address", g.als,
 		"--envoy-http-port", strconv.Itoa(int(g.envoyHTTP)), "--envoy-https-port", strconv.Itoa(int(g.envoyHTTPS)),
+		"--tls-dir", filepath.Join(pkiDir, "apigw"), "--envoy-tls-dir", filepath.Join(pkiDir, "envoy"),
 		"--log-level", "debug",
 	}
 	g.launch(t, append(args, extra...))

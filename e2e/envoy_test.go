@@ -22,6 +22,8 @@ import (
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"sigs.k8s.io/yaml"
+
+	"github.com/apigw/apigw/model/dataplane"
 )
 
 // TestRealEnvoy runs every scenario through a real Envoy started with the
@@ -78,6 +80,8 @@ func startEnvoy(t *testing.T, bin string, g *apigw, node string) {
 		t.Fatal(err)
 	}
 	b.Node.Id = node
+	// Envoy's client certificate: the one `apigw certs` made for this run.
+	movePKI(t, b.GetStaticResources().GetClusters()[0].GetTransportSocket(), dataplane.EnvoyTLSDir, filepath.Join(pkiDir, "envoy"))
 	xdsHost, xdsPort, _ := net.SplitHostPort(g.xds)
 	sa := b.GetStaticResources().GetClusters()[0].GetLoadAssignment().GetEndpoints()[0].GetLbEndpoints()[0].GetEndpoint().GetAddress().GetSocketAddress()
 	sa.Address, sa.PortSpecifier = xdsHost, &corev3.SocketAddress_PortValue{PortValue: portOf(net.JoinHostPort(xdsHost, xdsPort))}

@@ -11,13 +11,13 @@ import (
 	"testing"
 	"time"
 
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/apigw/apigw/e2e/envoysim"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/store"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
+	"github.com/apigw/apigw/xds/xdstest"
 )
 
 // fsHost is the domain of the group the fail-safe tests define.
@@ -77,7 +77,7 @@ func (w *fsWorld) connect(t *testing.T, routes ...string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	ads, err := envoysim.Connect(ctx, w.g.xds, &corev3.Node{Id: "fs-envoy", Cluster: "default"}, log)
+	ads, err := envoysim.Connect(ctx, w.g.xds, xdstest.Node("fs-envoy", "default", xdstest.EnvoyVersion), log, envoysim.WithTLS(envoyTLS(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,18 +121,6 @@ func (w *fsWorld) call(t *testing.T, c call) *result {
 		c.host = fsHost
 	}
 	return do(t, simGateway{w.envoy}, c)
-}
-
-func (w *fsWorld) apiID(t *testing.T, name string) string {
-	t.Helper()
-	out := w.g.apigctl(t, "get", "api", name, "-o", "yaml")
-	for _, l := range strings.Split(out, "\n") {
-		if v, ok := strings.CutPrefix(l, "id: "); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	t.Fatalf("no id for api %s:\n%s", name, out)
-	return ""
 }
 
 const fsGroup = `

@@ -8,8 +8,9 @@ import (
 	"testing"
 )
 
-// apigwBin is the apigw binary built for this test run.
-var apigwBin string
+// apigwBin is the apigw binary built for this test run; pkiDir holds the
+// certificates it made with `apigw certs` (the README's local steps).
+var apigwBin, pkiDir string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "apigw-e2e-")
@@ -20,6 +21,12 @@ func TestMain(m *testing.M) {
 	apigwBin = filepath.Join(dir, "apigw")
 	if out, err := exec.Command("go", "build", "-o", apigwBin, "../cmd/apigw").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build ../cmd/apigw: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	pkiDir = filepath.Join(dir, "pki")
+	if out, err := exec.Command(apigwBin, "certs", "--dir", pkiDir).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "apigw certs: %v\n%s", err, out)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}

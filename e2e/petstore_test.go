@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -148,10 +147,3 @@ func mustReplace(t *testing.T, repl map[string]string, v any) string {
 func routeName(apiID, env string) string { return "api." + apiID + "." + env }
 
 func itoa(n uint32) string { return strconv.Itoa(int(n)) }
-
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(fmt.Sprint(err))
-	}
-	return v
-}

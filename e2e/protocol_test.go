@@ -16,7 +16,6 @@ import (
 
 	"github.com/apigw/apigw/e2e/envoysim"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
-	"github.com/apigw/apigw/xds/xdstest"
 )
 
 // The API routes of the pet store once published (quick start): every API
@@ -90,11 +89,7 @@ func protocolLevel(t *testing.T, routing string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	ads, err := envoysim.Connect(ctx, g.xds, xdstest.Node("e2e-envoy", "default", xdstest.EnvoyVersion), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ads.Close() })
+	ads := connectEnvoy(t, ctx, g, "e2e-envoy", log)
 	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
 	cfg, err := ads.WaitFor(wctx, servesPetstore(ps, routing == "auto"))
 	wcancel()
@@ -102,6 +97,7 @@ func protocolLevel(t *testing.T, routing string) {
 		t.Fatal(err)
 	}
 	checkServiceFilters(t, cfg)
+	checkServiceTLS(t, cfg, true)
 
 	// ext_authz and RLS timeouts are asserted above; the emulator widens
 	// them so that a loaded CI machine does not make Envoy fail open.
@@ -118,6 +114,7 @@ func protocolLevel(t *testing.T, routing string) {
 		t.Errorf("the emulated Envoy rejected configuration: %v", n)
 	}
 	checkStatus(t, g, "e2e-envoy")
+	checkXDSRefusesStrangers(t, g)
 }
 
 // checkServiceFilters asserts what the emulator cannot reproduce exactly:
@@ -154,6 +151,17 @@ func checkServiceFilters(t *testing.T, cfg *envoysim.Config) {
 					t.Errorf("%s: ratelimit %v", name, &rl)
 				}
 			}
+		}
+	}
+}
+
+// checkServiceTLS asserts whether Envoy reaches ext_authz and the RLS over
+// mTLS (the emulator then does, with the certificates the SDS files name).
+func checkServiceTLS(t *testing.T, cfg *envoysim.Config, want bool) {
+	t.Helper()
+	for _, name := range []string{"apigw.extauth", "apigw.ratelimit"} {
+		if got := cfg.Clusters[name].GetTransportSocket() != nil; got != want {
+			t.Errorf("cluster %s over mTLS: %v, want %v", name, got, want)
 		}
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/apigw/apigw/e2e/envoysim"
-	"github.com/apigw/apigw/xds/xdstest"
 )
 
 // TestProtocolLevelSidecarLayout plays the sidecar layout of
@@ -43,17 +42,14 @@ func TestProtocolLevelSidecarLayout(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	ads, err := envoysim.Connect(ctx, central.xds, xdstest.Node("e2e-sidecar-envoy", "default", xdstest.EnvoyVersion), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ads.Close() })
+	ads := connectEnvoy(t, ctx, central, "e2e-sidecar-envoy", log)
 	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
-	_, err = ads.WaitFor(wctx, servesPetstore(ps, true))
+	cfg, err := ads.WaitFor(wctx, servesPetstore(ps, true))
 	wcancel()
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkServiceTLS(t, cfg, false) // the sidecar is on the pod's loopback
 	envoy := envoysim.New(ads, envoysim.Options{HTTPPort: central.envoyHTTP, HTTPSPort: central.envoyHTTPS, MinServiceTimeout: 10 * time.Second, Log: log})
 	t.Cleanup(envoy.Close)
 	// The sidecar follows etcd on its own: wait until it knows the APIs.

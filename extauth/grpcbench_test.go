@@ -3,17 +3,14 @@ package extauth_test
 import (
 	"context"
 	"fmt"
-	"net"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/apigw/apigw/internal/loadtest"
 )
 
 // noopServer allows everything: the baseline for the gRPC overhead.
@@ -25,100 +22,84 @@ func (noopServer) Check(context.Context, *authv3.CheckRequest) (*authv3.CheckRes
 	return &authv3.CheckResponse{Status: &rpcstatus.Status{}}, nil
 }
 
-func serveGRPC(b *testing.B, register func(*grpc.Server)) authv3.AuthorizationClient {
-	b.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	gs := grpc.NewServer()
-	register(gs)
-	go gs.Serve(lis)
-	b.Cleanup(gs.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { conn.Close() })
-	return authv3.NewAuthorizationClient(conn)
-}
-
-// BenchmarkGRPC measures loopback gRPC throughput and latency of an APP
-// signature check at 1, 16 and 64 requests in flight against apigw and, in
-// the same run, a no-op ext_authz server given the same request. The two
-// alternate in ten rounds so that both see the same machine load. Run with
-//
-//	go test ./extauth -run '^$' -bench BenchmarkGRPC -benchtime 40000x
+// BenchmarkGRPC drives, over one loopback gRPC connection shaped as
+// Envoy's, ext_authz servers that each run in a process of their own:
+// a no-op server (the baseline: answers OK without looking), apigw
+// checking an APP signature, and apigw holding one million live
+// rate-limit counters in memory besides ("counters": rate limiting must
+// not slow ext_authz in the same process), with apigw's data-plane gRPC
+// options, and the no-op server and apigw again with gRPC's defaults
+// ("-defaults", what the options change), at 1, 16 and 64 checks in
+// flight. They run in turns of 400ms, so that noise from other work on
+// the machine hits them alike; run with -benchtime=8x. It reports
+// throughput, p50, p99, the servers' CPU time per check and the ratios
+// to the no-op server.
 func BenchmarkGRPC(b *testing.B) {
-	h := newHarness(b, newFixture("", nil).instance(b))
+	const slice = 400 * time.Millisecond
 	req := signed("api-sig", "GET", "/items/42?b=2&a=1", map[string]string{"Content-Type": "application/json"}, "", key1, secret1, testNow).checkRequest()
-	noop := serveGRPC(b, func(g *grpc.Server) { authv3.RegisterAuthorizationServer(g, noopServer{}) })
-	apigw := serveGRPC(b, h.srv.Register)
+	defaults := loadtest.DefaultsEnv + "=1"
+	procs := []*loadtest.Proc{
+		loadtest.StartChild(b, roleNoop),
+		loadtest.StartChild(b, roleExtauth),
+		loadtest.StartChild(b, roleExtauth, envCounters+"=1000000"),
+		loadtest.StartChild(b, roleNoop, defaults),
+		loadtest.StartChild(b, roleExtauth, defaults),
+	}
+	names := []string{"noop", "apigw", "counters", "noop-defaults", "apigw-defaults"}
+	var bes []loadtest.Backend
+	for i, p := range procs {
+		conn, err := grpc.NewClient(p.Addr, loadtest.DialOptions()...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = conn.Close() })
+		bes = append(bes, loadtest.Backend{Name: names[i], Procs: []*loadtest.Proc{{Name: "server", PID: p.PID}},
+			Call: func(int) (bool, error) { return false, checkAllowed(conn, req) }})
+	}
 	for _, inflight := range []int{1, 16, 64} {
 		b.Run(fmt.Sprintf("inflight=%d", inflight), func(b *testing.B) {
-			var noopRes, apigwRes loadResult
-			const rounds = 10
-			per := max(b.N/(2*rounds), inflight)
-			for range rounds {
-				noopRes.add(runLoad(b, noop, req, inflight, per))
-				apigwRes.add(runLoad(b, apigw, req, inflight, per))
+			b.ResetTimer()
+			stats, err := loadtest.Interleave(bes, inflight, b.N, slice)
+			b.StopTimer()
+			if err != nil {
+				b.Fatal(err)
 			}
-			b.ReportMetric(noopRes.rate(), "noop-req/s")
-			b.ReportMetric(apigwRes.rate(), "apigw-req/s")
-			b.ReportMetric(100*apigwRes.rate()/noopRes.rate(), "apigw-%-of-noop")
-			b.ReportMetric(noopRes.pct(0.50), "noop-p50-µs")
-			b.ReportMetric(apigwRes.pct(0.50), "apigw-p50-µs")
-			b.ReportMetric(noopRes.pct(0.99), "noop-p99-µs")
-			b.ReportMetric(apigwRes.pct(0.99), "apigw-p99-µs")
+			for i, be := range bes {
+				st := &stats[i]
+				b.ReportMetric(st.QPS(), be.Name+"-req/s")
+				b.ReportMetric(st.Pct(50), be.Name+"-p50-µs")
+				b.ReportMetric(st.Pct(99), be.Name+"-p99-µs")
+				b.ReportMetric(st.CPUPerCall("server"), be.Name+"-cpu-µs/call")
+			}
+			x, cx, cp99 := stats[1].QPS()/stats[0].QPS(), stats[2].QPS()/stats[1].QPS(), stats[2].Pct(99)/stats[1].Pct(99)
+			b.ReportMetric(x, "apigw/noop-x")
+			b.ReportMetric(stats[4].QPS()/stats[3].QPS(), "apigw/noop-defaults-x")
+			b.ReportMetric(cx, "counters/apigw-x")
+			b.ReportMetric(cp99, "counters/apigw-p99-x")
+			loadtest.AtLeast(b, "apigw APP check / no-op server, throughput", x, 0.9)
+			// No effect of a million counters: equal within the noise of
+			// a shared machine.
+			loadtest.AtLeast(b, "with 1M rate-limit counters / without, throughput", cx, 0.9)
+			loadtest.AtMost(b, "with 1M rate-limit counters / without, p99", cp99, 1.25)
+			b.ReportMetric(0, "ns/op")
 		})
 	}
 }
 
-type loadResult struct {
-	elapsed time.Duration
-	lat     []time.Duration
-}
-
-func (r *loadResult) add(o loadResult) {
-	r.elapsed += o.elapsed
-	r.lat = append(r.lat, o.lat...)
-}
-
-func (r *loadResult) rate() float64 { return float64(len(r.lat)) / r.elapsed.Seconds() }
-
-func (r *loadResult) pct(p float64) float64 {
-	if len(r.lat) == 0 {
-		return 0
+// checkAllowed makes a check and fails unless it is allowed (status code
+// 0), reading nothing else of the answer (a lean client, see
+// loadtest.Invoke).
+func checkAllowed(conn *grpc.ClientConn, req *authv3.CheckRequest) error {
+	r, err := loadtest.Invoke(context.Background(), conn, authv3.Authorization_Check_FullMethodName, req)
+	if err != nil {
+		return err
 	}
-	slices.Sort(r.lat)
-	return float64(r.lat[int(p*float64(len(r.lat)-1))].Microseconds())
-}
-
-// runLoad sends n checks with inflight concurrent callers.
-func runLoad(b *testing.B, client authv3.AuthorizationClient, req *authv3.CheckRequest, inflight, n int) loadResult {
-	ctx := context.Background()
-	if resp, err := client.Check(ctx, req); err != nil || resp.GetStatus().GetCode() != 0 {
-		b.Fatalf("warm-up: %v %v", err, resp)
+	st, err := loadtest.Message(r.B, 1)
+	if err != nil {
+		return err
 	}
-	var next atomic.Int64
-	lat := make([][]time.Duration, inflight)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for g := range inflight {
-		lat[g] = make([]time.Duration, 0, n/inflight+1)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for next.Add(1) <= int64(n) {
-				t0 := time.Now()
-				if _, err := client.Check(ctx, req); err != nil {
-					b.Error(err)
-					return
-				}
-				lat[g] = append(lat[g], time.Since(t0))
-			}
-		}()
+	if code, err := loadtest.Varint(st, 1); err != nil || code != 0 {
+		return fmt.Errorf("check denied (status %d): %v", code, err)
 	}
-	wg.Wait()
-	return loadResult{elapsed: time.Since(start), lat: slices.Concat(lat...)}
+	return nil
 }

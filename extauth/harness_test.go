@@ -90,7 +90,7 @@ func newHarness(t testing.TB, in *model.Instance, opts ...extauth.Option) *harne
 	if err != nil {
 		t.Fatal(err)
 	}
-	gs := grpc.NewServer()
+	gs := grpc.NewServer(extauth.ServerOptions()...)
 	h.srv.Register(gs)
 	go gs.Serve(lis)
 	t.Cleanup(gs.Stop)
@@ -330,7 +330,9 @@ func allowedResp(t testing.TB, resp *authv3.CheckResponse) allowed {
 		// Envoys with append_action support on OK responses default to
 		// APPEND_IF_EXISTS_OR_ADD: a client-sent header of the same name
 		// would then reach the backend beside ours.
+		//lint:ignore SA1019 the harness checks the field Envoy's ext_authz reads
 		if h.Append != nil || h.AppendAction != corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD {
+			//lint:ignore SA1019 the harness checks the field Envoy's ext_authz reads
 			t.Errorf("header %s: append %v, append_action %v; want append_action OVERWRITE_IF_EXISTS_OR_ADD only", h.Header.Key, h.Append, h.AppendAction)
 		}
 		a.headers[h.Header.Key] = h.Header.Value

@@ -126,6 +126,7 @@ func (c *call) denyResponse(d *denial) *authv3.CheckResponse {
 }
 
 func setHeader(k, v string) *corev3.HeaderValueOption {
+	//lint:ignore SA1019 ext_authz reads append (not append_action) in OkHttpResponse.headers
 	return &corev3.HeaderValueOption{Header: &corev3.HeaderValue{Key: k, Value: v}, Append: wrapperspb.Bool(false)}
 }
 

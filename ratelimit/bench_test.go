@@ -4,19 +4,16 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
 	rlsv3 "github.com/envoyproxy/go-control-plane/envoy/service/ratelimit/v3"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/apigw/apigw/internal/loadtest"
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit"
@@ -39,26 +36,32 @@ func (noop) ShouldRateLimit(_ context.Context, req *rlsv3.RateLimitRequest) (*rl
 	return &rlsv3.RateLimitResponse{OverallCode: rlsv3.RateLimitResponse_OK, Statuses: st}, nil
 }
 
-// benchSnapshot is the fixture with limits nothing reaches: the instance
-// allows 1e6/s and the exclusive policy 1e6 calls per second per app, as
-// in anchors §2.1 (limit 1e9, never over).
-func benchSnapshot() *model.Snapshot {
+// benchSnapshot is the fixture with the exclusive policy limiting
+// every dimension: with over, an app may make one call per second and
+// the others limits are never reached; otherwise nothing is (the
+// instance allows 1e6/s, the policy 1e6 calls per second per api, user,
+// app and ip).
+func benchSnapshot(over bool) *model.Snapshot {
 	in := fx.NewInstance()
+	app := int32(model.MaxAPILimits)
+	if over {
+		app = 1
+	}
 	objs := []proto.Message{
 		&apigwv1.Instance{Name: fx.Instance, Config: &apigwv1.InstanceConfig{Ratelimit: &apigwv1.RatelimitFeature{ApiLimits: model.MaxAPILimits}}},
 		&apigwv1.Throttle{Id: fx.Exclusive, Name: "bench", ApiCallLimits: model.MaxAPILimits, UserCallLimits: model.MaxAPILimits,
-			AppCallLimits: model.MaxAPILimits, IpCallLimits: model.MaxAPILimits, TimeInterval: 1, TimeUnit: model.UnitSecond, Type: model.ThrottleExclusive},
+			AppCallLimits: app, IpCallLimits: model.MaxAPILimits, TimeInterval: 1, TimeUnit: model.UnitSecond, Type: model.ThrottleExclusive},
 	}
 	return fx.Edit(1, in, objs...)
 }
 
-// benchRequests returns 1000 requests with random-ish subjects.
-// single: one app descriptor per request (the reference's shape);
-// otherwise what a real route sends: api, user, app, ip, request.
-func benchRequests(single bool) []*rlsv3.RateLimitRequest {
+// benchRequests returns 1000 requests with random-ish subjects, over
+// apps apps. single: one app descriptor per request (the reference's
+// shape); otherwise what a real route sends: api, user, app, ip, request.
+func benchRequests(single bool, apps int) []*rlsv3.RateLimitRequest {
 	out := make([]*rlsv3.RateLimitRequest, 1000)
 	for i := range out {
-		app := "app-" + strconv.Itoa(i*7919%1000)
+		app := "app-" + strconv.Itoa(i*7919%apps)
 		if single {
 			d := descriptor.Descriptor{Instance: fx.Instance, API: fx.APIExclusive, Env: fx.Env, Dim: descriptor.DimApp, Subject: app}
 			rd := &ratelimitv3.RateLimitDescriptor{}
@@ -74,188 +77,205 @@ func benchRequests(single bool) []*rlsv3.RateLimitRequest {
 	return out
 }
 
-// latencies collects call latencies of one backend over all rounds.
-type latencies struct {
-	calls   int
-	elapsed time.Duration
-	all     []time.Duration
-}
-
-func (l *latencies) qps() float64 { return float64(l.calls) / l.elapsed.Seconds() }
-
-func (l *latencies) pct(p int) float64 {
-	if len(l.all) == 0 {
-		return 0
-	}
-	slices.Sort(l.all)
-	return float64(l.all[len(l.all)*p/100].Microseconds())
-}
-
-// round keeps inflight calls going for d and records them.
-func round(b *testing.B, client rlsv3.RateLimitServiceClient, reqs []*rlsv3.RateLimitRequest, inflight int, d time.Duration, into *latencies) {
-	var next atomic.Int64
-	lat := make([][]time.Duration, inflight)
-	var wg sync.WaitGroup
-	start := time.Now()
-	deadline := start.Add(d)
-	for g := range inflight {
-		wg.Go(func() {
-			var l []time.Duration
-			for {
-				i := next.Add(1) - 1
-				t0 := time.Now()
-				if !t0.Before(deadline) {
-					break
-				}
-				resp, err := client.ShouldRateLimit(context.Background(), reqs[i%int64(len(reqs))])
-				l = append(l, time.Since(t0))
-				if err != nil || resp.OverallCode != rlsv3.RateLimitResponse_OK {
-					b.Errorf("call: %v %v", err, resp.GetOverallCode())
-					return
-				}
-			}
-			lat[g] = l
-		})
-	}
-	wg.Wait()
-	into.elapsed += time.Since(start)
-	for _, l := range lat {
-		into.calls += len(l)
-		into.all = append(into.all, l...)
-	}
-}
-
-// BenchmarkRLS compares, side by side at 1, 16 and 64 calls in flight
-// over one loopback gRPC connection: a no-op RLS (the floor), the
-// service with the memory counter, and with the Redis counter (on a
-// redis-server the benchmark starts, or APIGW_BENCH_REDIS=host:port);
-// with APIGW_BENCH_REFERENCE=host:port also an envoyproxy/ratelimit
-// there (config: domain "bench", descriptor key "app" with a limit never
-// reached; see README), fed the same one-descriptor requests.
+// BenchmarkRLS drives, at 1, 16 and 64 calls in flight over one
+// loopback gRPC connection as Envoy does, servers that each run in a
+// process of their own: a no-op RLS (the floor), the service with the
+// memory counter and with the Redis counter (a redis-server the benchmark
+// starts, or APIGW_BENCH_REDIS=host:port), and with
+// APIGW_BENCH_REFERENCE=host:port an envoyproxy/ratelimit there, running
+// on the same Redis (see README for its build and configuration), fed the
+// same one-descriptor requests.
+//
+//   - ok/...: limits never reached (every answer OK);
+//   - over/...: 100 apps calling, one call per app per second admitted,
+//     so that nearly every answer is OVER_LIMIT (the memory service with
+//     limits never reached runs alongside as "memory-ok": over-limit
+//     answers must cost no more);
+//   - 1desc: one app descriptor per request, as the reference is fed;
+//     route: what a route with a full policy sends (api, user, app, ip,
+//     request descriptors).
 //
 // Each iteration is one round in which every backend runs for 400ms in
-// turn, so that noise from other work on the machine hits all of them
-// alike; run e.g. -benchtime=8x. It reports each backend's throughput
-// and p99 and the ratios: memory and redis to the floor, redis to the
-// reference.
+// turn, so that noise from other work on the machine hits them alike;
+// run e.g. -benchtime=8x. It reports each backend's throughput, p99 and
+// CPU time per call (its server, and Redis), and the ratios.
 func BenchmarkRLS(b *testing.B) {
 	const slice = 400 * time.Millisecond
-	for _, shape := range []string{"1desc", "route"} {
-		reqs := benchRequests(shape == "1desc")
-		for _, n := range []int{1, 16, 64} {
-			b.Run(fmt.Sprintf("%s/inflight=%d", shape, n), func(b *testing.B) {
-				bes := benchBackends(shape)
-				clients := make([]rlsv3.RateLimitServiceClient, len(bes))
-				for i, be := range bes {
-					clients[i] = be.client(b)
-					round(b, clients[i], reqsOf(be, reqs), n, slice/4, &latencies{}) // warm up
-				}
-				stats := make([]latencies, len(bes))
-				b.ResetTimer()
-				for range b.N {
-					for i, be := range bes {
-						round(b, clients[i], reqsOf(be, reqs), n, slice, &stats[i])
+	redisAddr := os.Getenv("APIGW_BENCH_REDIS")
+	if redisAddr == "" {
+		redisAddr = redistest.Start(b).Addr
+	}
+	redis := loadtest.External("redis", redisAddr)
+	refAddr := os.Getenv("APIGW_BENCH_REFERENCE")
+	procs := map[string]*loadtest.Proc{
+		"noop":      loadtest.StartChild(b, roleNoop),
+		"memory-ok": loadtest.StartChild(b, roleMemory, envLimits+"=ok"),
+		"memory":    loadtest.StartChild(b, roleMemory, envLimits+"=over"),
+		"redis-ok":  loadtest.StartChild(b, roleRedis, envLimits+"=ok", envRedis+"="+redisAddr, envPrefix+"=apigw:bench-ok:"),
+		"redis":     loadtest.StartChild(b, roleRedis, envLimits+"=over", envRedis+"="+redisAddr, envPrefix+"=apigw:bench-over:"),
+	}
+	clients := map[string]*grpc.ClientConn{}
+	for name, p := range procs {
+		clients[name] = dial(b, p.Addr)
+	}
+	var ref *loadtest.Proc
+	if refAddr != "" {
+		ref = loadtest.External("reference", refAddr)
+		clients["reference"] = dial(b, refAddr)
+	}
+	for _, limits := range []string{"ok", "over"} {
+		for _, shape := range []string{"1desc", "route"} {
+			reqs := benchRequests(shape == "1desc", appsOf(limits))
+			for _, n := range []int{1, 16, 64} {
+				b.Run(fmt.Sprintf("%s/%s/inflight=%d", limits, shape, n), func(b *testing.B) {
+					var bes []loadtest.Backend
+					add := func(name, proc string, reqs []*rlsv3.RateLimitRequest, extra ...*loadtest.Proc) {
+						p := procs[proc]
+						if proc == "reference" {
+							p = ref
+						}
+						bes = append(bes, loadtest.Backend{Name: name, Procs: append([]*loadtest.Proc{{Name: "server", PID: p.PID}}, extra...),
+							Call: rlsCall(clients[proc], reqs)})
 					}
-				}
-				b.StopTimer()
-				qps := map[string]float64{}
-				for i, be := range bes {
-					qps[be.name] = stats[i].qps()
-					b.ReportMetric(stats[i].qps(), be.name+"-req/s")
-					b.ReportMetric(stats[i].pct(99), be.name+"-p99-µs")
-				}
-				b.ReportMetric(100*qps["memory"]/qps["noop"], "memory/floor-%")
-				b.ReportMetric(100*qps["redis"]/qps["noop"], "redis/floor-%")
-				if qps["reference"] > 0 {
-					b.ReportMetric(qps["redis"]/qps["reference"], "redis/reference-x")
-				}
-				b.ReportMetric(0, "ns/op")
-			})
+					if limits == "ok" {
+						add("noop", "noop", reqs)
+						add("memory", "memory-ok", reqs)
+						add("redis", "redis-ok", reqs, redis)
+					} else {
+						add("memory-ok", "memory-ok", reqs)
+						add("memory", "memory", reqs)
+						add("redis", "redis", reqs, redis)
+					}
+					if ref != nil && shape == "1desc" {
+						add("reference", "reference", referenceRequests(limits == "over", appsOf(limits)), redis)
+					}
+					b.ResetTimer()
+					stats, err := loadtest.Interleave(bes, n, b.N, slice)
+					b.StopTimer()
+					if err != nil {
+						b.Fatal(err)
+					}
+					s := map[string]*loadtest.Sample{}
+					for i, be := range bes {
+						st := &stats[i]
+						s[be.Name] = st
+						b.ReportMetric(st.QPS(), be.Name+"-req/s")
+						b.ReportMetric(st.Pct(99), be.Name+"-p99-µs")
+						b.ReportMetric(st.CPUPerCall("server"), be.Name+"-cpu-µs/call")
+						b.ReportMetric(st.CPUPerCall("client"), be.Name+"-client-cpu-µs/call")
+						if limits == "over" {
+							b.ReportMetric(100*st.MarkedShare(), be.Name+"-over-%")
+						}
+					}
+					if limits == "ok" {
+						b.ReportMetric(100*s["memory"].QPS()/s["noop"].QPS(), "memory/floor-%")
+					} else {
+						over := s["memory"].QPS() / s["memory-ok"].QPS()
+						b.ReportMetric(over, "memory-over/ok-x")
+						b.ReportMetric(s["memory"].CPUPerCall("server")/s["memory-ok"].CPUPerCall("server"), "memory-over/ok-cpu-x")
+						loadtest.AtLeast(b, "memory counter, over-limit answers / OK answers, throughput", over, 1)
+					}
+					if r := s["reference"]; r != nil {
+						x, p99 := s["redis"].QPS()/r.QPS(), s["redis"].Pct(99)/r.Pct(99)
+						b.ReportMetric(x, "redis/reference-x")
+						b.ReportMetric(p99, "redis/reference-p99-x")
+						b.ReportMetric(s["redis"].CPUPerCall("redis"), "redis-redis-cpu-µs/call")
+						b.ReportMetric(r.CPUPerCall("redis"), "reference-redis-cpu-µs/call")
+						if limits == "ok" {
+							loadtest.AtLeast(b, "Redis counter / envoyproxy/ratelimit, throughput", x, 2)
+						} else {
+							loadtest.AtLeast(b, "Redis counter with the over-limit cache / envoyproxy/ratelimit with its local cache, throughput", x, 1.5)
+						}
+						loadtest.AtMost(b, "Redis counter / envoyproxy/ratelimit, p99", p99, 1)
+					}
+					b.ReportMetric(0, "ns/op")
+				})
+			}
 		}
 	}
 }
 
-func reqsOf(be benchBackend, reqs []*rlsv3.RateLimitRequest) []*rlsv3.RateLimitRequest {
-	if be.reqs != nil {
-		return be.reqs
+// rlsCall returns a loadtest call sending reqs in turn; over-limit answers
+// are marked. It reads only the answers' overall_code (a lean client,
+// see loadtest.Invoke).
+func rlsCall(conn *grpc.ClientConn, reqs []*rlsv3.RateLimitRequest) func(int) (bool, error) {
+	ctx := context.Background()
+	return func(i int) (bool, error) {
+		r, err := loadtest.Invoke(ctx, conn, rlsv3.RateLimitService_ShouldRateLimit_FullMethodName, reqs[i%len(reqs)])
+		if err != nil {
+			return false, err
+		}
+		code, err := loadtest.Varint(r.B, 1)
+		switch {
+		case err != nil:
+			return false, err
+		case code == uint64(rlsv3.RateLimitResponse_OK):
+			return false, nil
+		case code == uint64(rlsv3.RateLimitResponse_OVER_LIMIT):
+			return true, nil
+		}
+		return false, fmt.Errorf("overall_code %d", code)
+	}
+}
+
+// appsOf is the number of apps calling: over their limits, few enough
+// that nearly every call is refused.
+func appsOf(limits string) int {
+	if limits == "over" {
+		return 100
+	}
+	return 1000
+}
+
+// referenceRequests are the reference's one-descriptor requests: domain
+// "bench" (limit never reached) or "bench_over" (one call per app per
+// second), key "app", the same apps in the same order.
+func referenceRequests(over bool, apps int) []*rlsv3.RateLimitRequest {
+	domain := "bench"
+	if over {
+		domain = "bench_over"
+	}
+	reqs := make([]*rlsv3.RateLimitRequest, 1000)
+	for i := range reqs {
+		reqs[i] = &rlsv3.RateLimitRequest{Domain: domain, Descriptors: []*ratelimitv3.RateLimitDescriptor{{
+			Entries: []*ratelimitv3.RateLimitDescriptor_Entry{{Key: "app", Value: "app-" + strconv.Itoa(i*7919%apps)}},
+		}}}
 	}
 	return reqs
 }
 
-type benchBackend struct {
-	name   string
-	client func(b *testing.B) rlsv3.RateLimitServiceClient
-	reqs   []*rlsv3.RateLimitRequest // requests of its own (reference)
-}
-
-func benchBackends(shape string) []benchBackend {
-	bes := []benchBackend{
-		{name: "noop", client: func(b *testing.B) rlsv3.RateLimitServiceClient {
-			return serve(b, func(g *grpc.Server) { rlsv3.RegisterRateLimitServiceServer(g, noop{}) })
-		}},
-		{name: "memory", client: func(b *testing.B) rlsv3.RateLimitServiceClient { return serve(b, service(b, counter.NewMemory())) }},
-		{name: "redis", client: func(b *testing.B) rlsv3.RateLimitServiceClient {
-			addr := os.Getenv("APIGW_BENCH_REDIS")
-			if addr == "" {
-				addr = redistest.Start(b).Addr
-			}
-			c, err := counter.OpenRedis(addr)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { _ = c.Close() })
-			return serve(b, service(b, c))
-		}},
-	}
-	if addr := os.Getenv("APIGW_BENCH_REFERENCE"); addr != "" && shape == "1desc" {
-		reqs := make([]*rlsv3.RateLimitRequest, 1000)
-		for i := range reqs {
-			reqs[i] = &rlsv3.RateLimitRequest{Domain: "bench", Descriptors: []*ratelimitv3.RateLimitDescriptor{{
-				Entries: []*ratelimitv3.RateLimitDescriptor_Entry{{Key: "app", Value: "app-" + strconv.Itoa(i*7919%1000)}},
-			}}}
-		}
-		bes = append(bes, benchBackend{name: "reference", reqs: reqs, client: func(b *testing.B) rlsv3.RateLimitServiceClient {
-			conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { _ = conn.Close() })
-			return rlsv3.NewRateLimitServiceClient(conn)
-		}})
-	}
-	return bes
-}
-
-func service(b *testing.B, c counter.Counter) func(*grpc.Server) {
-	feed := model.NewFeed()
-	feed.Publish(benchSnapshot())
-	svc, err := ratelimit.New(feed, c, nil)
+func dial(b *testing.B, addr string) *grpc.ClientConn {
+	conn, err := grpc.NewClient(addr, loadtest.DialOptions()...)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return svc.Register
+	b.Cleanup(func() { _ = conn.Close() })
+	return conn
 }
 
 // BenchmarkShouldRateLimit measures the service's own work per call,
-// without gRPC, on the memory counter.
+// without gRPC, on the memory counter: ok with limits never reached,
+// over with nearly every call over the app limit.
 func BenchmarkShouldRateLimit(b *testing.B) {
-	for _, shape := range []string{"1desc", "route"} {
-		b.Run(shape, func(b *testing.B) {
-			feed := model.NewFeed()
-			feed.Publish(benchSnapshot())
-			svc, err := ratelimit.New(feed, counter.NewMemory(), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			reqs := benchRequests(shape == "1desc")
-			ctx := context.Background()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := range b.N {
-				if _, err := svc.ShouldRateLimit(ctx, reqs[i%len(reqs)]); err != nil {
+	for _, limits := range []string{"ok", "over"} {
+		for _, shape := range []string{"1desc", "route"} {
+			b.Run(limits+"/"+shape, func(b *testing.B) {
+				feed := model.NewFeed()
+				feed.Publish(benchSnapshot(limits == "over"))
+				svc, err := ratelimit.New(feed, counter.NewMemory(), nil)
+				if err != nil {
 					b.Fatal(err)
 				}
-			}
-		})
+				reqs := benchRequests(shape == "1desc", appsOf(limits))
+				ctx := context.Background()
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := range b.N {
+					if _, err := svc.ShouldRateLimit(ctx, reqs[i%len(reqs)]); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }

@@ -21,6 +21,9 @@ func debugHeaders(checks []check, results []counter.Result) []*corev3.HeaderValu
 	var out []*corev3.HeaderValue
 	for i := range checks {
 		c := &checks[i]
+		if c.unknown {
+			continue // not counted
+		}
 		switch c.d.Dim {
 		case descriptor.DimAPI, descriptor.DimUser, descriptor.DimApp, descriptor.DimIP:
 		default:

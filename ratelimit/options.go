@@ -61,5 +61,13 @@ func WithFailureMode(m FailureMode) Option {
 	}
 }
 
+// WithRequestReuse tells the service that the unary interceptors of the
+// gRPC server it is registered on never keep a request after they return
+// (apigw's panic recovery does not), so that the memory of a request read
+// from the wire is reused for later calls when interceptors are set too.
+// Without it, a request handed to interceptors is left to them (a new one
+// is allocated for the next call).
+func WithRequestReuse() Option { return func(s *Service) { s.reuseRequests = true } }
+
 // WithRegisterer registers the service's metrics.
 func WithRegisterer(r prometheus.Registerer) Option { return func(s *Service) { s.reg = r } }

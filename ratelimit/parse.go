@@ -1,18 +1,58 @@
 package ratelimit
 
 import (
-	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
+	rlsv3 "github.com/envoyproxy/go-control-plane/envoy/service/ratelimit/v3"
 
 	"github.com/apigw/apigw/ratelimit/descriptor"
 )
 
+// callView is what the service reads of a RateLimitRequest, decoded from
+// the wire without allocating (wireRequest) or taken from a message
+// (fromProto): the domain, the request's hits_addend and the
+// descriptors, whose entries are consecutive in entries.
+type callView struct {
+	domain  string
+	hits    uint32
+	descs   []descView
+	entries []descriptor.Entry
+}
+
+// descView is one descriptor: entries[first:first+n], its own
+// hits_addend if set, and is_negative_hits.
+type descView struct {
+	first, n int
+	hits     uint64
+	hasHits  bool
+	negative bool
+}
+
+func (v *callView) reset() {
+	v.domain, v.hits, v.descs, v.entries = "", 0, v.descs[:0], v.entries[:0]
+}
+
+// fromProto fills v from a message (its strings are the message's).
+func (v *callView) fromProto(req *rlsv3.RateLimitRequest) {
+	v.reset()
+	v.domain, v.hits = req.GetDomain(), req.GetHitsAddend()
+	for _, rd := range req.GetDescriptors() {
+		d := descView{first: len(v.entries), n: len(rd.GetEntries()), negative: rd.GetIsNegativeHits()}
+		if h := rd.GetHitsAddend(); h != nil {
+			d.hits, d.hasHits = h.GetValue(), true
+		}
+		for _, e := range rd.GetEntries() {
+			v.entries = append(v.entries, descriptor.Entry{Key: e.GetKey(), Value: e.GetValue()})
+		}
+		v.descs = append(v.descs, d)
+	}
+}
+
 // parse reads a descriptor of the apigw scheme. Entries may come in any
 // order; unknown keys are ignored. It returns false when the descriptor
 // lacks the instance, API, environment or dimension.
-func parse(rd *ratelimitv3.RateLimitDescriptor, rc *requestContext) (descriptor.Descriptor, bool) {
+func parse(entries []descriptor.Entry, rc *requestContext) (descriptor.Descriptor, bool) {
 	var d descriptor.Descriptor
 	var account, app, ip string
-	for _, e := range rd.GetEntries() {
+	for _, e := range entries {
 		switch e.Key {
 		case descriptor.KeyInstance:
 			d.Instance = e.Value
@@ -60,9 +100,9 @@ func parse(rd *ratelimitv3.RateLimitDescriptor, rc *requestContext) (descriptor.
 
 // hits returns a descriptor's hits: its own hits_addend, else the
 // request's; 0 counts as 1.
-func hits(rd *ratelimitv3.RateLimitDescriptor, reqHits uint32) uint64 {
-	if h := rd.GetHitsAddend(); h != nil {
-		return max(h.GetValue(), 1)
+func hits(d *descView, reqHits uint32) uint64 {
+	if d.hasHits {
+		return max(d.hits, 1)
 	}
 	return uint64(max(reqHits, 1))
 }

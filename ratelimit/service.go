@@ -11,14 +11,17 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	rlsv3 "github.com/envoyproxy/go-control-plane/envoy/service/ratelimit/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
 	"github.com/apigw/apigw/model"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit/counter"
 	"github.com/apigw/apigw/ratelimit/descriptor"
 	"github.com/apigw/apigw/ratelimit/quota"
@@ -41,6 +44,21 @@ type Service struct {
 	// responses (never modified).
 	ok          *rlsv3.RateLimitResponse_DescriptorStatus
 	lastFailLog atomic.Int64
+	// over remembers refusals of a remote counter (nil for the memory
+	// counter, which answers as fast itself).
+	over *counter.OverCache
+	// scratch holds a call's working memory (*scratch), requests the
+	// decoded requests (*wireRequest).
+	scratch  sync.Pool
+	requests sync.Pool
+	// responses caches rendered gateway responses per snapshot.
+	responses atomic.Pointer[responseCache]
+	// info and wireHandler are what the gRPC handler passes interceptors
+	// (made once: none is allocated per call); reuseRequests says they
+	// keep no request (WithRequestReuse).
+	info          grpc.UnaryServerInfo
+	wireHandler   grpc.UnaryHandler
+	reuseRequests bool
 }
 
 var _ rlsv3.RateLimitServiceServer = (*Service)(nil)
@@ -67,93 +85,141 @@ func New(feed *model.Feed, c counter.Counter, logger *slog.Logger, opts ...Optio
 		return nil, err
 	}
 	s.m = m
+	if _, local := c.(*counter.Memory); !local {
+		s.over = counter.NewOverCache()
+	}
+	s.scratch.New = func() any { return new(scratch) }
+	s.info = grpc.UnaryServerInfo{Server: s, FullMethod: rlsv3.RateLimitService_ShouldRateLimit_FullMethodName}
+	s.wireHandler = s.handleWire
 	return s, nil
 }
-
-// Register registers the service on a gRPC server.
-func (s *Service) Register(g *grpc.Server) { rlsv3.RegisterRateLimitServiceServer(g, s) }
 
 // check is one descriptor that has a limit.
 type check struct {
 	idx   int // descriptor index
 	in    *model.Instance
+	api   *apigwv1.Api // as published in the environment
 	d     descriptor.Descriptor
 	limit quota.Limit
+	// unknown marks a limit whose counter was not asked: the over-limit
+	// cache, or a limit that admits nothing, refused the call on another
+	// one.
+	unknown bool
 }
 
 // requestContext is what the descriptors say about the request itself.
 type requestContext struct {
+	snap                                     *model.Snapshot
 	requestID, method, path, appID, clientIP string
 	debug                                    bool
 }
 
+// scratch is a call's working memory, reused across calls: the request
+// as read, the checks, their counter items and results, the counter keys
+// (the items' keys point into keys, valid until the scratch is reused:
+// counters keep no item after Take), and the answer.
+type scratch struct {
+	call    *callView // the request as read: own, or a wireRequest's
+	own     callView
+	rc      requestContext
+	checks  []check
+	items   []counter.Item
+	results []counter.Result // results[:len(items)] once counted; nil: not counted
+	keys    []byte
+	ends    []int
+	answer  answer
+}
+
 // ShouldRateLimit implements rlsv3.RateLimitServiceServer. It never
 // returns an error: descriptors it does not know are answered OK, and a
-// failing counter is answered per the failure mode (see take).
+// failing counter is answered per the failure mode (see take). (Served
+// over gRPC, the service reads and writes the messages' wire form itself;
+// see Register.)
 func (s *Service) ShouldRateLimit(ctx context.Context, req *rlsv3.RateLimitRequest) (*rlsv3.RateLimitResponse, error) {
+	sc := s.scratch.Get().(*scratch)
+	sc.own.fromProto(req)
+	sc.call = &sc.own
+	s.decide(ctx, sc)
+	resp := s.toProto(sc)
+	sc.call = nil
+	s.scratch.Put(sc)
+	return resp, nil
+}
+
+// decide answers the call in sc.call: it resolves the limits, counts
+// them (or refuses a limit that admits nothing, or finds the answer in
+// the over-limit cache) and fills sc.answer.
+func (s *Service) decide(ctx context.Context, sc *scratch) {
 	start := time.Now()
-	descs := req.GetDescriptors()
-	resp := &rlsv3.RateLimitResponse{OverallCode: rlsv3.RateLimitResponse_OK, Statuses: make([]*rlsv3.RateLimitResponse_DescriptorStatus, len(descs))}
-	for i := range resp.Statuses {
-		resp.Statuses[i] = s.ok
-	}
-	var (
-		rc   requestContext
-		cbuf [8]check
-		ibuf [8]counter.Item
-		rbuf [8]counter.Result
-	)
-	checks, items := s.resolve(req, &rc, cbuf[:0], ibuf[:0])
-	results := rbuf[:0]
-	if len(items) > 0 {
+	sc.rc = requestContext{}
+	s.resolve(sc)
+	var results []counter.Result
+	if len(sc.items) > 0 {
 		now := start
 		if _, real := s.clock.(systemClock); !real {
 			now = s.clock.Now()
 		}
-		results = s.take(ctx, now, items, rbuf[:])
+		if results = s.unavailable(sc); results == nil {
+			if results = s.cached(now, sc, &sc.rc); results == nil {
+				results = s.take(ctx, now, sc.items, sc.results[:cap(sc.results)])
+			}
+		}
+		if cap(results) > cap(sc.results) {
+			sc.results = results[:0]
+		}
 	}
-	s.answer(resp, checks, results, &rc)
-	if resp.OverallCode == rlsv3.RateLimitResponse_OVER_LIMIT {
+	s.decideAnswer(sc, results)
+	if sc.answer.over {
 		s.m.requests[1].Inc()
 	} else {
 		s.m.requests[0].Inc()
 	}
 	s.m.duration.Observe(time.Since(start).Seconds())
-	return resp, nil
 }
 
-// resolve parses the request's descriptors and returns those that have a
-// limit, with their counter items.
-func (s *Service) resolve(req *rlsv3.RateLimitRequest, rc *requestContext, checks []check, items []counter.Item) ([]check, []counter.Item) {
+// resolve parses the call's descriptors and puts those that have a limit
+// in sc, with their counter items.
+func (s *Service) resolve(sc *scratch) {
+	sc.checks, sc.items, sc.keys, sc.ends = sc.checks[:0], sc.items[:0], sc.keys[:0], sc.ends[:0]
 	snap := s.feed.Current()
-	if req.GetDomain() != descriptor.Domain || snap == nil {
-		return checks, items
+	if sc.call.domain != descriptor.Domain || snap == nil {
+		return
 	}
+	rc := &sc.rc
+	rc.snap = snap
 	var (
 		scope         quota.Scope // of the previous descriptor: most share one
 		scopeInstance string
 	)
-	for i, rd := range req.GetDescriptors() {
-		d, ok := parse(rd, rc)
+	for i := range sc.call.descs {
+		dv := &sc.call.descs[i]
+		d, ok := parse(sc.call.entries[dv.first:dv.first+dv.n], rc)
 		if !ok {
 			s.m.unknown.Inc()
 			continue
 		}
-		if rd.GetIsNegativeHits() {
+		if dv.negative {
 			continue // refunds are not supported; never an error
 		}
 		if d.Instance != scopeInstance || d.API != scope.API || d.Env != scope.Env {
 			scopeInstance = d.Instance
 			scope = quota.NewScope(snap.Instance(d.Instance), d.API, d.Env)
 		}
-		l, ok := scope.Resolve(&d)
+		l, keys, ok := scope.ResolveAppend(&d, sc.keys)
 		if !ok {
 			continue
 		}
-		checks = append(checks, check{idx: i, in: scope.Instance(), d: d, limit: l})
-		items = append(items, counter.Item{Key: l.Key, Limit: l.Requests, Hits: hits(rd, req.GetHitsAddend()), Window: s.window(l)})
+		sc.keys = keys
+		sc.ends = append(sc.ends, len(keys))
+		sc.checks = append(sc.checks, check{idx: i, in: scope.Instance(), api: scope.Published(), d: d, limit: l})
+		sc.items = append(sc.items, counter.Item{Limit: l.Requests, Hits: hits(dv, sc.call.hits), Window: s.window(l)})
 	}
-	return checks, items
+	// The keys, once the buffer is final.
+	from := 0
+	for i, end := range sc.ends {
+		sc.items[i].Key = unsafe.String(unsafe.SliceData(sc.keys[from:]), end-from)
+		from = end
+	}
 }
 
 // take counts the items. When the counter fails it returns every item
@@ -170,6 +236,7 @@ func (s *Service) take(ctx context.Context, now time.Time, items []counter.Item,
 	}
 	err := s.counter.Take(ctx, now, items, results)
 	if err == nil {
+		s.learn(now, items, results)
 		return results
 	}
 	mode := s.failure

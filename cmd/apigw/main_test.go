@@ -235,4 +235,10 @@ func TestBinaryFailsClearly(t *testing.T) {
 	if code, out := run(t, bin, "--admin-addr", "0.0.0.0:0"); code != 2 || !strings.Contains(out, "not loopback") {
 		t.Errorf("public admin without TLS or token: exit %d\n%s", code, out)
 	}
+	if code, out := run(t, bin, "--xds-addr", "0.0.0.0:0"); code != 2 || !strings.Contains(out, "--xds-insecure") {
+		t.Errorf("public xDS without mTLS: exit %d\n%s", code, out)
+	}
+	if code, out := run(t, bin, "certs", "--dir", filepath.Join(t.TempDir(), "pki")); code != 0 || !strings.Contains(out, "envoy/sds-tls.yaml") {
+		t.Errorf("apigw certs: exit %d\n%s", code, out)
+	}
 }

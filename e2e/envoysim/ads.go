@@ -2,6 +2,7 @@ package envoysim
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -54,10 +56,27 @@ var wildcardTypes = []string{resourcev3.ClusterType, resourcev3.ListenerType, re
 // Node is the node the client connects as.
 func (a *ADS) Node() *corev3.Node { return a.node }
 
+// ConnectOption changes how Connect reaches the xDS server.
+type ConnectOption func(*connectOptions)
+
+type connectOptions struct{ tls *tls.Config }
+
+// WithTLS connects over TLS with this configuration (for a bootstrap's
+// transport socket, see UpstreamTLS); the default is plaintext.
+func WithTLS(cfg *tls.Config) ConnectOption { return func(o *connectOptions) { o.tls = cfg } }
+
 // Connect opens an ADS stream to addr as node and keeps it up to date
 // until ctx ends.
-func Connect(ctx context.Context, addr string, node *corev3.Node, log *slog.Logger) (*ADS, error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+func Connect(ctx context.Context, addr string, node *corev3.Node, log *slog.Logger, opts ...ConnectOption) (*ADS, error) {
+	var o connectOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	creds := insecure.NewCredentials()
+	if o.tls != nil {
+		creds = credentials.NewTLS(o.tls)
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30)))
 	if err != nil {
 		return nil, err

@@ -40,8 +40,12 @@
 //     Envoy's GrpcAccessLogger does (see accesslog.go), and JSON lines of
 //     the stdout, stderr and file loggers.
 //
+// Connections to apigw's gRPC services (ADS with WithTLS, ext_authz and the
+// rate-limit service from their clusters' transport sockets) use real TLS
+// built by UpstreamTLS, file-based SDS included.
+//
 // What it does not emulate (tests assert on the configuration instead):
-// TLS handshakes, HTTP/2 and WebSocket, retries, health checking and outlier
+// TLS handshakes on Envoy's listeners, HTTP/2 and WebSocket, retries, health checking and outlier
 // detection (every endpoint is healthy), circuit breakers, hash-based load
 // balancing (ring hash and Maglev fall back to round robin), stats, the
 // exact timing of Envoy's timeouts (ext_authz and rate-limit timeouts can

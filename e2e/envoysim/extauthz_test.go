@@ -25,7 +25,9 @@ func TestApplyHeaderOption(t *testing.T) {
 		{"add if absent adds", &corev3.HeaderValueOption{AppendAction: corev3.HeaderValueOption_ADD_IF_ABSENT}, false, []string{"ours"}},
 		{"overwrite if exists", &corev3.HeaderValueOption{AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS}, true, []string{"ours"}},
 		{"overwrite if exists skips", &corev3.HeaderValueOption{AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS}, false, nil},
+		//lint:ignore SA1019 the emulator honours the deprecated field as Envoy does
 		{"deprecated append false overwrites", &corev3.HeaderValueOption{Append: wrapperspb.Bool(false)}, true, []string{"ours"}},
+		//lint:ignore SA1019 the emulator honours the deprecated field as Envoy does
 		{"deprecated append true joins", &corev3.HeaderValueOption{Append: wrapperspb.Bool(true)}, true, []string{"client,ours"}},
 	}
 	for _, c := range cases {

@@ -10,6 +10,7 @@ import (
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 )
 
@@ -44,15 +45,23 @@ func (e *Envoy) grpcConn(cfg *Config, cluster string) (*grpc.ClientConn, error) 
 	}
 	sa := eps[0].GetLbEndpoints()[0].GetEndpoint().GetAddress().GetSocketAddress()
 	addr := net.JoinHostPort(sa.GetAddress(), strconv.Itoa(int(sa.GetPortValue())))
+	creds, key := insecure.NewCredentials(), addr
+	if ts := cl.GetTransportSocket(); ts != nil {
+		cfg, err := UpstreamTLS(ts)
+		if err != nil {
+			return nil, fmt.Errorf("cluster %s: %w", cluster, err)
+		}
+		creds, key = credentials.NewTLS(cfg), addr+" tls"
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if c := e.conns[addr]; c != nil {
+	if c := e.conns[key]; c != nil {
 		return c, nil
 	}
-	c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		return nil, err
 	}
-	e.conns[addr] = c
+	e.conns[key] = c
 	return c, nil
 }

@@ -138,12 +138,11 @@ func toCluster(c string) *routev3.Route_Route {
 }
 
 type simFixture struct {
-	envoy    *Envoy
-	authz    *fakeAuthz
-	rls      *fakeRLS
-	up, vip  *httptest.Server
-	upGot    chan *http.Request
-	vipCalls int
+	envoy   *Envoy
+	authz   *fakeAuthz
+	rls     *fakeRLS
+	up, vip *httptest.Server
+	upGot   chan *http.Request
 }
 
 func newSimFixture(t *testing.T) *simFixture {

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 Envoy still honours these deprecated fields, so the emulator reads them too
+
 package envoysim
 
 import (

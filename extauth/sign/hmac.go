@@ -8,9 +8,6 @@ import (
 // maxDateLen bounds the X-Sdk-Date value copied into the string to sign.
 const maxDateLen = 64
 
-// stringToSignLen is the length of a string to sign for a date of n bytes.
-func stringToSignLen(n int) int { return len(Algorithm) + 1 + n + 1 + 2*sha256.Size }
-
 // StringToSign returns the string to sign of a canonical request.
 func StringToSign(canonicalRequest, date string) string {
 	sum := sha256.Sum256([]byte(canonicalRequest))

@@ -30,6 +30,8 @@ type Server struct {
 	// metrics answers GetAPIMetrics (nil: the accesslog component does
 	// not run in this process).
 	metrics APIMetricsSource
+	// retention bounds the audit trail (audit.go).
+	retention AuditRetention
 }
 
 var _ adminv1.AdminServiceServer = (*Server)(nil)
@@ -47,7 +49,7 @@ func WithIDs(f func() string) Option { return func(s *Server) { s.newID = f } }
 // snapshot and status the component reports, for GetStatus.
 func New(st *store.Store, feed *model.Feed, status *model.Status, log *slog.Logger, opts ...Option) *Server {
 	s := &Server{store: st, feed: feed, status: status, log: log.With("component", "admin"),
-		now: time.Now, newID: model.NewID, secret: model.NewSecret}
+		now: time.Now, newID: model.NewID, secret: model.NewSecret, retention: DefaultAuditRetention}
 	for _, o := range opts {
 		o(s)
 	}
@@ -81,6 +83,7 @@ func (s *Server) mutate(ctx context.Context, instance string, dryRun bool, fn fu
 		if dryRun || t.change.Empty() {
 			return t, nil
 		}
+		t.change.Audit = s.auditRecord(ctx, t)
 		rev, err := s.store.Commit(ctx, base, &t.change)
 		if errors.Is(err, model.ErrConflict) {
 			lastErr = err

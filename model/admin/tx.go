@@ -191,9 +191,7 @@ func (t *tx) finish() error {
 			return &inUseError{subject: d[0] + " " + d[1], referrers: refs}
 		}
 	}
-	for _, m := range puts {
-		t.change.Puts = append(t.change.Puts, m)
-	}
+	t.change.Puts = append(t.change.Puts, puts...)
 	for _, d := range dels {
 		t.change.Deletes = append(t.change.Deletes, store.ObjectID{Kind: model.KindByName(d[0]), ID: d[1]})
 	}

@@ -41,13 +41,24 @@ type Template struct {
 // the type's entry in the API's response set if it defines one, else the
 // default.
 func Lookup(in *model.Instance, groupID, responseID, typ string) Template {
-	t := Template{Body: DefaultBody}
 	if in == nil {
-		return t
+		return Template{Body: DefaultBody}
 	}
-	set := in.ResponseSet(groupID, responseID)
+	return LookupIn(in, groupID, responseID, typ)
+}
+
+// ResponseSets finds a group's gateway-response sets the way
+// model.Instance.ResponseSet does.
+type ResponseSets interface {
+	ResponseSet(groupID, ref string) *apigwv1.GatewayResponse
+}
+
+// LookupIn is Lookup over any ResponseSets.
+func LookupIn(sets ResponseSets, groupID, responseID, typ string) Template {
+	t := Template{Body: DefaultBody}
+	set := sets.ResponseSet(groupID, responseID)
 	if set == nil && responseID != "" {
-		set = in.ResponseSet(groupID, "")
+		set = sets.ResponseSet(groupID, "")
 	}
 	if info := set.GetResponses()[typ]; info != nil {
 		t.Status = info.Status

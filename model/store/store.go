@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,6 +34,8 @@ type Store struct {
 	// commitTimes are when this store's recent commits returned, for the
 	// watch delay metric.
 	commitTimes commitTimes
+	// direct receives the writes made around the admin API (audit.go).
+	direct atomic.Pointer[directWriteHandler]
 }
 
 // New returns a store over an etcd client. Metrics are registered on reg
@@ -121,6 +124,8 @@ func (s *Store) loadEtcd(ctx context.Context, instance string) (*Loaded, error) 
 type Change struct {
 	Puts    []proto.Message
 	Deletes []ObjectID
+	// Audit, when set, is written in the same transaction (audit.go).
+	Audit *AuditRecord
 }
 
 // ObjectID names a stored object.
@@ -155,6 +160,9 @@ func (s *Store) Commit(ctx context.Context, base *Loaded, ch *Change) (int64, er
 		ops = append(ops, clientv3.OpDelete(ObjectKey(inst, d.Kind, d.ID)))
 	}
 	ops = append(ops, clientv3.OpPut(GenerationKey(inst), strconv.FormatInt(base.gen+1, 10)))
+	if a := ch.Audit; a != nil {
+		ops = append(ops, clientv3.OpPut(AuditPrefix(inst)+a.Key, string(a.Value)))
+	}
 	cctx, cancel := s.callContext(ctx)
 	defer cancel()
 	started := time.Now()

@@ -16,7 +16,8 @@ type Counter interface {
 	// item has room (count + hits <= limit), every item's count grows by
 	// its hits; otherwise no count changes. out[i] (len(out) >= len(items))
 	// receives item i's state. An error means the backend could not
-	// answer; out is then undefined.
+	// answer; out is then undefined. Take keeps nothing of items once it
+	// returns (the service passes keys that point into reused memory).
 	Take(ctx context.Context, now time.Time, items []Item, out []Result) error
 }
 

@@ -1,6 +1,7 @@
 package counter
 
 import (
+	"strconv"
 	"testing"
 	"time"
 )
@@ -65,5 +66,38 @@ func TestMemorySweepKeepsLiveCounters(t *testing.T) {
 	sweepAll(2 * time.Minute) // the last bucket touched (at 59s) has left
 	if n := m.Len(); n != 0 {
 		t.Fatalf("Len = %d after the window, want 0", n)
+	}
+}
+
+// A sweep that leaves a table a quarter full moves the live counters to
+// fresh slabs: memory from a burst of counters is given back.
+func TestMemoryCompactsAfterBurst(t *testing.T) {
+	m := NewMemory()
+	w := Sliding(time.Second, 10)
+	for i := range 400_000 {
+		take(t, m, at(0), item("burst-"+strconv.Itoa(i), 5, w))
+	}
+	later := at(time.Hour)
+	for i := range 5000 {
+		take(t, m, later, item("late-"+strconv.Itoa(i), 5, w))
+	}
+	if n := m.Len(); n != 5000 {
+		t.Fatalf("Len = %d, want the 5000 live counters", n)
+	}
+	slots := 0
+	for i := range m.shards {
+		for _, tb := range m.shards[i].tables {
+			slots += len(tb.chunks) * chunkSize
+		}
+	}
+	if slots > 50_000 {
+		t.Fatalf("%d counter slots kept for 5000 live counters after the burst left", slots)
+	}
+	// The counts survived the move.
+	for i := range 5000 {
+		r := take(t, m, later, item("late-"+strconv.Itoa(i), 5, w))[0]
+		if r.Over || r.Count != 2 {
+			t.Fatalf("late-%d after compaction: %+v, want count 2", i, r)
+		}
 	}
 }

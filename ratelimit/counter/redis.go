@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -15,9 +16,12 @@ import (
 // Redis is a Counter shared by every apigw replica that uses the same
 // Redis (standalone, sentinel or cluster).
 //
-// Concurrent Takes are coalesced: a few workers each send whatever is
-// queued as one script call per hash slot (one call in all for a
-// standalone server), pipelined in one round trip. The script admits the
+// Each Take is one round trip, and concurrent Takes share it: at most a
+// few batches are in flight (WithWorkers); a Take that finds one free
+// sends itself, with whatever is queued, on its own goroutine, others
+// queue and the workers send each queue's worth as one batch. A batch is
+// one script call per hash slot (one call in all for a standalone
+// server), pipelined in one round trip. The script admits the
 // batch's requests one after the other, each all or nothing, so the
 // result is exact. When a request spans hash slots (Redis Cluster: a
 // throttling scope and a credential quota) and one slot refuses it, the
@@ -37,7 +41,10 @@ type Redis struct {
 	// owned says Close closes client (OpenRedis).
 	owned bool
 
-	queue     chan *pending
+	queue chan *pending
+	// slots holds one token per batch in flight (capacity workers).
+	slots     chan struct{}
+	pendings  sync.Pool
 	quit      chan struct{}
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -87,6 +94,7 @@ func NewRedis(client redis.UniversalClient, opts ...RedisOption) (*Redis, error)
 	for _, o := range opts {
 		o(r)
 	}
+	r.slots = make(chan struct{}, r.workers)
 	if strings.ContainsAny(r.prefix, "{}") {
 		return nil, fmt.Errorf("counter: redis key prefix %q must not contain braces", r.prefix)
 	}
@@ -99,43 +107,69 @@ func NewRedis(client redis.UniversalClient, opts ...RedisOption) (*Redis, error)
 	return r, nil
 }
 
-// pending is one Take waiting for its batch. The worker owns it (and
-// copies of the caller's items): a caller that gives up at its deadline
-// may reuse items and out at once.
+// pending is one Take waiting for its batch. The batch's sender owns it
+// (and copies of the caller's items, whose keys it does not use: a
+// caller that gives up at its deadline may reuse items, their keys and
+// out at once; the pending is then left to the garbage collector).
 type pending struct {
 	items []Item
-	keys  []string
+	keys  []string // storage keys, pointing into keyBuf
 	res   []Result
 	t     int64
 	ctx   context.Context
 	done  chan error
-	// storage for the common case of a few items
-	itemBuf [8]Item
-	keyBuf  [8]string
-	resBuf  [8]Result
+	// storage for the common case of a few items, and for the batch this
+	// Take sends itself
+	batchBuf [8]*pending
+	itemBuf  [8]Item
+	keyBuf   []byte
+	keyArr   [8]string
+	resBuf   [8]Result
 }
 
-func newPending(ctx context.Context, prefix string, items []Item, t int64) *pending {
-	p := &pending{ctx: ctx, t: t, done: make(chan error, 1)}
+func (r *Redis) newPending(ctx context.Context, items []Item, t int64) *pending {
+	p, _ := r.pendings.Get().(*pending)
+	if p == nil {
+		p = &pending{done: make(chan error, 1)}
+	}
+	p.ctx, p.t = ctx, t
 	n := len(items)
 	if n <= len(p.itemBuf) {
-		p.items, p.keys, p.res = p.itemBuf[:n], p.keyBuf[:n], p.resBuf[:n]
+		p.items, p.keys, p.res = p.itemBuf[:n], p.keyArr[:n], p.resBuf[:n]
 	} else {
 		p.items, p.keys, p.res = make([]Item, n), make([]string, n), make([]Result, n)
 	}
 	copy(p.items, items)
+	clear(p.res)
+	// The keys, in one buffer: lengths first, strings once it is final.
+	b := p.keyBuf[:0]
 	for i := range items {
-		p.keys[i] = storageKey(prefix, &items[i])
+		n := len(b)
+		b = appendStorageKey(b, r.prefix, &items[i])
+		p.items[i].Key = ""                 // the caller's: not to be used past Take
+		p.res[i].Count = uint64(len(b) - n) // the key's length, for now
 	}
+	p.keyBuf = b
+	for i := range items {
+		n := int(p.res[i].Count)
+		p.keys[i], b = unsafe.String(unsafe.SliceData(b), n), b[n:]
+	}
+	clear(p.res)
 	return p
 }
 
-// storageKey is the Redis key of an item's counter: the prefix, the
-// item's key and its window (a changed window is a new counter).
-func storageKey(prefix string, it *Item) string {
-	b := make([]byte, 0, len(prefix)+len(it.Key)+32)
+// release returns a pending whose batch has answered to the pool.
+func (r *Redis) release(p *pending) {
+	p.ctx, p.items, p.keys, p.res = nil, nil, nil, nil
+	r.pendings.Put(p)
+}
+
+// appendStorageKey appends the Redis key of an item's counter: the
+// prefix, the item's key and its window (a changed window is a new
+// counter).
+func appendStorageKey(b []byte, prefix string, it *Item) []byte {
 	b = append(append(append(b, prefix...), it.Key...), '|')
-	return string(it.Window.appendID(b))
+	return it.Window.appendID(b)
 }
 
 // Take implements Counter.
@@ -146,25 +180,53 @@ func (r *Redis) Take(ctx context.Context, now time.Time, items []Item, out []Res
 	if len(items) == 0 {
 		return nil
 	}
-	p := newPending(ctx, r.prefix, items, now.UnixNano())
 	select {
-	case r.queue <- p:
-	case <-ctx.Done():
-		return ctx.Err()
 	case <-r.quit:
 		return ErrClosed
+	default:
+	}
+	p := r.newPending(ctx, items, now.UnixNano())
+	select {
+	case r.slots <- struct{}{}:
+		// A batch may go now: send this Take, and any queued, from here.
+		batch := r.drain(append(p.batchBuf[:0], p))
+		r.flush(batch)
+		clear(batch)
+		<-r.slots
+	default:
+		select {
+		case r.queue <- p:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-r.quit:
+			return ErrClosed
+		}
 	}
 	select {
 	case err := <-p.done:
 		if err == nil {
 			copy(out, p.res)
 		}
+		r.release(p)
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-r.quit:
 		return ErrClosed
 	}
+}
+
+// drain adds the queued Takes to batch, up to maxBatch.
+func (r *Redis) drain(batch []*pending) []*pending {
+	for len(batch) < r.maxBatch {
+		select {
+		case p := <-r.queue:
+			batch = append(batch, p)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 func (r *Redis) work() {
@@ -176,16 +238,15 @@ func (r *Redis) work() {
 		case p := <-r.queue:
 			batch = append(batch[:0], p)
 		}
-	drain:
-		for len(batch) < r.maxBatch {
-			select {
-			case p := <-r.queue:
-				batch = append(batch, p)
-			default:
-				break drain
-			}
+		select {
+		case r.slots <- struct{}{}:
+		case <-r.quit:
+			p := batch[0]
+			p.done <- ErrClosed
+			return
 		}
-		r.flush(batch)
+		r.flush(r.drain(batch))
+		<-r.slots
 		clear(batch)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -17,39 +19,53 @@ type call struct {
 	index map[string]int // key → position in keys
 	span  []int64        // per key
 	subs  []sub
+	items []int // the subs' indices into their requests' items
+	blob  []byte
 }
 
-// sub is the part of one request in a call.
+// sub is the part of one request in a call: p.items[i] for i in
+// c.items[from:to].
 type sub struct {
 	p        *pending
-	idx      []int // indices into p.items
+	from, to int
 	admitted bool
 }
 
+func (s *sub) idx(c *call) []int { return c.items[s.from:s.to] }
+
+// planner is the working memory of a batch's calls, reused.
+type planner struct {
+	calls []*call
+	made  []*call // every call made, for reuse
+	slots map[string]*call
+}
+
+var planners = sync.Pool{New: func() any { return &planner{slots: map[string]*call{}} }}
+
 // plan splits a batch into script calls, keeping the batch's order.
-func (r *Redis) plan(batch []*pending) []*call {
-	var calls []*call
-	slots := map[string]*call{}
+func (r *Redis) plan(pl *planner, batch []*pending) []*call {
+	pl.calls = pl.calls[:0]
+	clear(pl.slots)
 	for _, p := range batch {
-		subOf := map[*call]int{}
 		for i := range p.items {
 			slot := ""
 			if r.split {
 				slot = hashTag(p.keys[i])
 			}
-			c := slots[slot]
+			c := pl.slots[slot]
 			if c == nil {
-				c = &call{index: map[string]int{}}
-				slots[slot] = c
-				calls = append(calls, c)
+				c = pl.call()
+				pl.slots[slot] = c
 			}
-			si, ok := subOf[c]
-			if !ok {
+			// p's sub in c is the last one if p has one: p's items are
+			// planned together.
+			si := len(c.subs) - 1
+			if si < 0 || c.subs[si].p != p {
 				si = len(c.subs)
-				subOf[c] = si
-				c.subs = append(c.subs, sub{p: p})
+				c.subs = append(c.subs, sub{p: p, from: len(c.items)})
 			}
-			c.subs[si].idx = append(c.subs[si].idx, i)
+			c.items = append(c.items, i)
+			c.subs[si].to = len(c.items)
 			if _, ok := c.index[p.keys[i]]; !ok {
 				c.index[p.keys[i]] = len(c.keys)
 				c.keys = append(c.keys, p.keys[i])
@@ -57,24 +73,41 @@ func (r *Redis) plan(batch []*pending) []*call {
 			}
 		}
 	}
-	return calls
+	return pl.calls
+}
+
+// call returns an empty call, the batch's next.
+func (pl *planner) call() *call {
+	var c *call
+	if n := len(pl.calls); n < len(pl.made) {
+		c = pl.made[n]
+		clear(c.index)
+		clear(c.subs) // no pendings kept alive
+		clear(c.keys)
+		c.keys, c.span, c.subs, c.items = c.keys[:0], c.span[:0], c.subs[:0], c.items[:0]
+	} else {
+		c = &call{index: map[string]int{}}
+		pl.made = append(pl.made, c)
+	}
+	pl.calls = append(pl.calls, c)
+	return c
 }
 
 // args encodes the call's ARGV blob (see takeScript).
 func (c *call) args() []any {
 	n := len(c.keys) + 1
 	for _, s := range c.subs {
-		n += 1 + itemArgs*len(s.idx)
+		n += 1 + itemArgs*(s.to-s.from)
 	}
-	b := make([]byte, 0, 8*n)
+	b := slices.Grow(c.blob[:0], 8*n)
 	put := func(v int64) { b = binary.LittleEndian.AppendUint64(b, math.Float64bits(float64(v))) }
 	for _, sp := range c.span {
 		put(sp)
 	}
 	put(int64(len(c.subs)))
 	for _, s := range c.subs {
-		put(int64(len(s.idx)))
-		for _, i := range s.idx {
+		put(int64(s.to - s.from))
+		for _, i := range s.idx(c) {
 			it := &s.p.items[i]
 			w := it.Window
 			cur := w.index(s.p.t)
@@ -86,6 +119,7 @@ func (c *call) args() []any {
 			put(max(ttl, 1))
 		}
 	}
+	c.blob = b
 	return []any{b}
 }
 
@@ -109,13 +143,25 @@ func (r *Redis) flush(batch []*pending) {
 	if len(batch) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+	// A batch of one Take ends at its caller's deadline too (the caller
+	// may be the one sending it); a larger one serves callers with
+	// different deadlines.
+	base := context.Background()
+	if len(batch) == 1 {
+		base = batch[0].ctx
+	}
+	ctx, cancel := context.WithTimeout(base, r.timeout)
 	defer cancel()
-	calls := r.plan(batch)
+	pl := planners.Get().(*planner)
+	calls := r.plan(pl, batch)
 	err := r.exec(ctx, calls)
 	if err == nil {
 		err = r.settle(ctx, batch, calls)
 	}
+	for _, c := range calls {
+		clear(c.subs) // no pendings kept alive
+	}
+	planners.Put(pl)
 	r.m.observe(start, len(batch), err)
 	for _, p := range batch {
 		p.done <- err
@@ -142,11 +188,11 @@ func (r *Redis) exec(ctx context.Context, calls []*call) error {
 		}
 		for si := range c.subs {
 			s := &c.subs[si]
-			if pos+8*(1+2*len(s.idx)) > len(reply) {
+			if pos+8*(1+2*(s.to-s.from)) > len(reply) {
 				return fmt.Errorf("counter: redis: script reply too short (%d bytes)", len(reply))
 			}
 			s.admitted = val() == 1
-			for _, i := range s.idx {
+			for _, i := range s.idx(c) {
 				count, oldest := val(), val()
 				w := s.p.items[i].Window
 				s.p.res[i] = Result{Count: uint64(max(count, 0)), Reset: w.Size}
@@ -214,9 +260,9 @@ func (r *Redis) settle(ctx context.Context, batch []*pending, calls []*call) err
 			if !refused[s.p] || !s.admitted {
 				continue
 			}
-			for _, i := range s.idx {
+			for _, i := range s.idx(c) {
 				it := &s.p.items[i]
-				s.p.res[i].Count -= sameKey(s.p.items, i, len(s.p.items))
+				s.p.res[i].Count -= s.p.sameKey(i, len(s.p.items))
 				u.keys = append(u.keys, s.p.keys[i])
 				u.args = append(u.args, it.Window.span(), it.Hits, it.Window.index(s.p.t))
 			}
@@ -227,7 +273,7 @@ func (r *Redis) settle(ctx context.Context, batch []*pending, calls []*call) err
 	}
 	for p := range refused {
 		for i := range p.items {
-			p.res[i].Over = p.res[i].Count+sameKey(p.items, i, i+1) > p.items[i].Limit
+			p.res[i].Over = p.res[i].Count+p.sameKey(i, i+1) > p.items[i].Limit
 		}
 	}
 	if len(undo) == 0 {
@@ -238,12 +284,13 @@ func (r *Redis) settle(ctx context.Context, batch []*pending, calls []*call) err
 	return err
 }
 
-// sameKey sums the hits of items[:upto] on the counter of items[i].
-func sameKey(items []Item, i, upto int) uint64 {
+// sameKey sums the hits of p's items[:upto] on the counter of items[i]
+// (by storage key: the caller's keys may be gone).
+func (p *pending) sameKey(i, upto int) uint64 {
 	var n uint64
 	for j := range upto {
-		if items[j].Key == items[i].Key && items[j].Window == items[i].Window {
-			n += items[j].Hits
+		if p.keys[j] == p.keys[i] {
+			n += p.items[j].Hits
 		}
 	}
 	return n

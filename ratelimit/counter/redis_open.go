@@ -35,13 +35,16 @@ func OpenRedis(spec string, opts ...RedisOption) (*Redis, error) {
 
 // Client settings for a request path: commands honour the caller's
 // deadline, a dead server is dialled once per attempt rather than with
-// go-redis' 5 retries 100ms apart, and a script call is never resent (it
-// is not idempotent: a lost reply must not count twice).
+// go-redis' 5 retries 100ms apart, a script call is never resent (it is
+// not idempotent: a lost reply must not count twice), and replies are
+// RESP2 (RESP3 makes go-redis look for push notifications around every
+// command).
 const (
 	dialTimeout   = time.Second
 	ioTimeout     = time.Second
 	dialerRetries = 1
 	noRetries     = -1
+	resp2         = 2
 )
 
 func redisClient(spec string) (redis.UniversalClient, error) {
@@ -55,7 +58,7 @@ func redisClient(spec string) (redis.UniversalClient, error) {
 			addrs[i] = strings.TrimSpace(addrs[i])
 		}
 		return redis.NewUniversalClient(&redis.UniversalOptions{
-			Addrs: addrs, ContextTimeoutEnabled: true, DialerRetries: dialerRetries, MaxRetries: noRetries,
+			Addrs: addrs, ContextTimeoutEnabled: true, DialerRetries: dialerRetries, MaxRetries: noRetries, Protocol: resp2,
 			DialTimeout: dialTimeout, ReadTimeout: ioTimeout, WriteTimeout: ioTimeout,
 		}), nil
 	}
@@ -72,7 +75,7 @@ func redisClient(spec string) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, fmt.Errorf("counter: redis cluster url: %w", err)
 		}
-		o.ContextTimeoutEnabled, o.DialerRetries, o.MaxRetries = true, dialerRetries, noRetries
+		o.ContextTimeoutEnabled, o.DialerRetries, o.MaxRetries, o.Protocol = true, dialerRetries, noRetries, resp2
 		defaults(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout)
 		return redis.NewClusterClient(o), nil
 	}
@@ -80,7 +83,7 @@ func redisClient(spec string) (redis.UniversalClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("counter: redis url: %w", err)
 	}
-	o.ContextTimeoutEnabled, o.DialerRetries, o.MaxRetries = true, dialerRetries, noRetries
+	o.ContextTimeoutEnabled, o.DialerRetries, o.MaxRetries, o.Protocol = true, dialerRetries, noRetries, resp2
 	defaults(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout)
 	return redis.NewClient(o), nil
 }

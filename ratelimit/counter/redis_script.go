@@ -34,76 +34,88 @@ local function fmt(n)
 end
 local hdr = {U(fmt(nk + 1), blob)}
 local pos = hdr[nk + 2]
-local n, c, ttl, dirty = {}, {}, {}, {}
+-- One MGET for the keys (in chunks: unpack has a limit).
+local vals = {}
+local i = 1
+while i <= nk do
+  local j = math.min(i + 999, nk)
+  local part = redis.call('MGET', unpack(KEYS, i, j))
+  for q = 1, j - i + 1 do vals[i + q - 1] = part[q] end
+  i = j + 1
+end
+local n, c, tot, ttl, dirty = {}, {}, {}, {}, {}
 for k = 1, nk do
   local nb = hdr[k] + 1
-  local v = redis.call('GET', KEYS[k])
+  local v = vals[k]
   if v and #v == 8 * (nb + 1) then
     c[k] = {U(fmt(nb + 1), v)}
   else
     local t = {false}
-    for i = 2, nb + 1 do t[i] = 0 end
-    c[k] = t
+    for q = 2, nb + 1 do t[q] = 0 end
+    c[k], tot[k] = t, 0
   end
   n[k], ttl[k], dirty[k] = nb, 0, false
 end
 -- advance moves counter k (c[k][1] = newest bucket, c[k][2 + i % n]
--- = hits in bucket i) to bucket cur and returns its count.
+-- = hits in bucket i) to bucket cur and returns its count (tot[k],
+-- kept until the buckets move).
 local function advance(k, cur)
   local t, nb = c[k], n[k]
   local head = t[1]
   if not head then
     t[1] = cur
   elseif cur > head then
-    for i = head + 1, math.min(cur, head + nb) do t[2 + i % nb] = 0 end
+    for q = head + 1, math.min(cur, head + nb) do t[2 + q % nb] = 0 end
     t[1] = cur
+    tot[k] = nil
   end
-  local sum = 0
-  for i = 2, nb + 1 do sum = sum + t[i] end
+  local sum = tot[k]
+  if not sum then
+    sum = 0
+    for q = 2, nb + 1 do sum = sum + t[q] end
+    tot[k] = sum
+  end
   return sum
 end
 local function oldest(k)
   local t, nb = c[k], n[k]
-  for i = t[1] - nb + 1, t[1] do
-    if t[2 + i % nb] > 0 then return i end
+  for q = t[1] - nb + 1, t[1] do
+    if t[2 + q % nb] > 0 then return q end
   end
   return -1
 end
 local out = {}
+local sums = {}
 for r = 1, hdr[nk + 1] do
   local m
   m, pos = U('<d', blob, pos)
   local x = {U(fmt(5 * m), blob, pos)}
   pos = x[5 * m + 1]
-  local over, sums = false, {}
-  for i = 0, m - 1 do
-    local k, hits = x[5 * i + 1], x[5 * i + 3]
-    sums[i] = advance(k, x[5 * i + 4])
+  local over = false
+  for q = 0, m - 1 do
+    local k, hits = x[5 * q + 1], x[5 * q + 3]
+    sums[q] = advance(k, x[5 * q + 4])
     local pending = hits
-    for j = 0, i - 1 do
+    for j = 0, q - 1 do
       if x[5 * j + 1] == k then pending = pending + x[5 * j + 3] end
     end
-    if sums[i] + pending > x[5 * i + 2] then over = true end
+    if sums[q] + pending > x[5 * q + 2] then over = true end
   end
   out[#out + 1] = P('<d', over and 0 or 1)
   if not over then
-    for i = 0, m - 1 do
-      local k = x[5 * i + 1]
+    for q = 0, m - 1 do
+      local k, hits = x[5 * q + 1], x[5 * q + 3]
       local t = c[k]
       local slot = 2 + t[1] % n[k]
-      t[slot] = t[slot] + x[5 * i + 3]
-      if x[5 * i + 5] > ttl[k] then ttl[k] = x[5 * i + 5] end
+      t[slot] = t[slot] + hits
+      tot[k] = tot[k] + hits
+      if x[5 * q + 5] > ttl[k] then ttl[k] = x[5 * q + 5] end
       dirty[k] = true
     end
   end
-  for i = 0, m - 1 do
-    local k = x[5 * i + 1]
-    local sum = sums[i]
-    if not over then
-      sum = 0
-      for j = 2, n[k] + 1 do sum = sum + c[k][j] end
-    end
-    out[#out + 1] = P('<dd', sum, oldest(k))
+  for q = 0, m - 1 do
+    local k = x[5 * q + 1]
+    out[#out + 1] = P('<dd', over and sums[q] or tot[k], oldest(k))
   end
 end
 for k = 1, nk do

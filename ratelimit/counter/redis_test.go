@@ -22,10 +22,15 @@ func openRedis(t *testing.T, spec string, opts ...RedisOption) *Redis {
 	return r
 }
 
+// slowMachine lets round trips of the conformance suite take longer than
+// in production: what it checks does not depend on the timeout, and a
+// loaded CI machine must not fail it.
+var slowMachine = WithTimeout(5 * time.Second)
+
 func TestRedisConformance(t *testing.T) {
 	srv := redistest.Start(t)
 	conformance(t, func(t *testing.T) Counter {
-		r := openRedis(t, "redis://"+srv.Addr)
+		r := openRedis(t, "redis://"+srv.Addr, slowMachine)
 		if err := r.client.FlushAll(t.Context()).Err(); err != nil {
 			t.Fatal(err)
 		}
@@ -38,7 +43,7 @@ func TestRedisConformance(t *testing.T) {
 func TestRedisConformanceSplitBySlot(t *testing.T) {
 	srv := redistest.Start(t)
 	conformance(t, func(t *testing.T) Counter {
-		r := openRedis(t, srv.Addr, withSplit())
+		r := openRedis(t, srv.Addr, withSplit(), slowMachine)
 		if err := r.client.FlushAll(t.Context()).Err(); err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +59,7 @@ func TestRedisCluster(t *testing.T) {
 	}
 	// A prefix per subtest instead of FLUSHALL on every node.
 	conformance(t, func(t *testing.T) Counter {
-		return openRedis(t, strings.Join(addrs, ","), WithPrefix("apigw:rl:"+t.Name()+":"))
+		return openRedis(t, strings.Join(addrs, ","), WithPrefix("apigw:rl:"+t.Name()+":"), slowMachine)
 	})
 	take(t, r, at(0), item("{t}a", 5, Sliding(time.Second, 10)), item("{t}b", 5, Sliding(time.Second, 10)), item("{q}c", 5, Fixed(time.Hour, 0)))
 	// The keys of one scope share a hash slot, so they landed on one node

@@ -71,10 +71,10 @@ const UnavailableName = "policy-unavailable"
 // unavailable is a limit that admits nothing: a throttling policy or
 // credential quota that is configured but cannot be read must not be
 // replaced by no limit (or the instance default).
-func unavailable(dim, key string) Limit {
+func unavailable(dim string) Limit {
 	return Limit{
 		Dim: dim, Name: UnavailableName, Requests: 0, Interval: 1, Unit: model.UnitSecond, Period: time.Second,
-		Aligned: true, Key: key, Error: gwresp.ErrPolicyUnavailable,
+		Aligned: true, Error: gwresp.ErrPolicyUnavailable,
 	}
 }
 
@@ -92,72 +92,97 @@ type Scope struct {
 	in       *model.Instance
 	API, Env string
 	served   bool
-	blocked  bool // model.Instance.Blocked: every limit refuses
+	blocked  bool         // model.Instance.Blocked: every limit refuses
+	api      *apigwv1.Api // as published in Env
 	throttle *apigwv1.Throttle
-	prefix   string // key prefix of the throttling counters
 }
 
 // NewScope looks up the policy bound to (api, env) in an instance.
 func NewScope(in *model.Instance, api, env string) Scope {
 	s := Scope{in: in, API: api, Env: env}
-	if in == nil || in.Served(api, env) == nil {
+	if in == nil {
 		return s
 	}
-	s.served, s.throttle, s.blocked = true, in.ThrottleFor(api, env), in.Blocked(api, env) != ""
-	scope := "api:" + api
-	if s.throttle != nil && s.throttle.Type == model.ThrottleShared {
-		scope = "shared:" + s.throttle.Id
+	pub := in.Served(api, env)
+	if pub == nil {
+		return s
 	}
-	s.prefix = "{" + in.Name + "/" + env + "/" + scope + "}"
+	s.served, s.api, s.throttle, s.blocked = true, pub.GetApi(), in.ThrottleFor(api, env), in.Blocked(api, env) != ""
 	return s
 }
 
 // Instance returns the scope's instance.
 func (s *Scope) Instance() *model.Instance { return s.in }
 
+// Published returns the API as published in the scope's environment (nil
+// if it is not served there).
+func (s *Scope) Published() *apigwv1.Api { return s.api }
+
 // Resolve returns the limit for a descriptor of the scope's instance,
 // API and environment (see the package's Resolve).
 func (s *Scope) Resolve(d *descriptor.Descriptor) (Limit, bool) {
+	l, key, ok := s.ResolveAppend(d, nil)
+	l.Key = string(key)
+	return l, ok
+}
+
+// ResolveAppend is Resolve without allocating: it leaves the limit's Key
+// empty and appends the key to key instead.
+func (s *Scope) ResolveAppend(d *descriptor.Descriptor, key []byte) (Limit, []byte, bool) {
 	if s.in == nil {
-		return Limit{}, false
+		return Limit{}, key, false
 	}
 	switch d.Dim {
 	case descriptor.DimAPI, descriptor.DimUser, descriptor.DimApp, descriptor.DimIP:
-		return s.throttleLimit(d)
+		return s.throttleLimit(d, key)
 	case descriptor.DimAppQuota:
-		return appQuota(s.in, d)
+		return appQuota(s.in, d, key)
 	}
-	return Limit{}, false
+	return Limit{}, key, false
 }
 
-func (s *Scope) throttleLimit(d *descriptor.Descriptor) (Limit, bool) {
+// appendPrefix appends the hash tag of the scope's throttling counters:
+// {<instance>/<env>/api:<api id>} or, for a shared policy,
+// {<instance>/<env>/shared:<policy id>}.
+func (s *Scope) appendPrefix(b []byte) []byte {
+	b = append(append(append(append(b, '{'), s.in.Name...), '/'), s.Env...)
+	if s.throttle != nil && s.throttle.Type == model.ThrottleShared {
+		b = append(append(b, "/shared:"...), s.throttle.Id...)
+	} else {
+		b = append(append(b, "/api:"...), s.API...)
+	}
+	return append(b, '}')
+}
+
+func (s *Scope) throttleLimit(d *descriptor.Descriptor, key []byte) (Limit, []byte, bool) {
 	if !s.served || (d.Dim != descriptor.DimAPI && d.Subject == "") {
-		return Limit{}, false
+		return Limit{}, key, false
 	}
 	if s.blocked {
-		return unavailable(d.Dim, s.prefix+"unavailable"), true
+		return unavailable(d.Dim), append(s.appendPrefix(key), "unavailable"...), true
 	}
 	t := s.throttle
 	if t == nil {
 		if d.Dim != descriptor.DimAPI {
-			return Limit{}, false
+			return Limit{}, key, false
 		}
-		return instanceDefault(s.in, s.prefix), true
+		return instanceDefault(s.in), append(s.appendPrefix(key), "default"...), true
 	}
 	n, special := callLimit(t, d)
 	if n <= 0 {
-		return Limit{}, false
+		return Limit{}, key, false
 	}
 	l := Limit{
 		Dim: d.Dim, Name: t.Name, Special: special, Requests: uint64(n),
 		Interval: max(t.TimeInterval, 1), Unit: unitOrMinute(t.TimeUnit),
-		Error: gwresp.ErrThrottled, Key: s.prefix + d.Dim,
+		Error: gwresp.ErrThrottled,
 	}
 	l.Period = period(l.Interval, l.Unit)
+	key = append(s.appendPrefix(key), d.Dim...)
 	if d.Dim != descriptor.DimAPI {
-		l.Key = s.prefix + d.Dim + "/" + d.Subject
+		key = append(append(key, '/'), d.Subject...)
 	}
-	return l, true
+	return l, key, true
 }
 
 // callLimit returns the policy's limit for the descriptor's dimension
@@ -191,7 +216,7 @@ func special(t *apigwv1.Throttle, typ, id string) (int32, bool) {
 	return 0, false
 }
 
-func instanceDefault(in *model.Instance, prefix string) Limit {
+func instanceDefault(in *model.Instance) Limit {
 	n := in.Config.GetRatelimit().GetApiLimits()
 	if n <= 0 {
 		n = model.DefaultAPILimits
@@ -199,31 +224,31 @@ func instanceDefault(in *model.Instance, prefix string) Limit {
 	return Limit{
 		Dim: descriptor.DimAPI, Name: DefaultName, Default: true, Requests: uint64(n),
 		Interval: 1, Unit: model.UnitSecond, Period: time.Second,
-		Key: prefix + "default", Error: gwresp.ErrThrottled,
+		Error: gwresp.ErrThrottled,
 	}
 }
 
-func appQuota(in *model.Instance, d *descriptor.Descriptor) (Limit, bool) {
+func appQuota(in *model.Instance, d *descriptor.Descriptor, key []byte) (Limit, []byte, bool) {
 	app := in.App(d.Subject)
 	if app == nil || app.AppQuotaId == "" {
-		return Limit{}, false
+		return Limit{}, key, false
 	}
 	q := in.AppQuota(app.AppQuotaId)
 	if q == nil {
-		return unavailable(d.Dim, "{"+in.Name+"/quota/"+app.Id+"}unavailable"), true
+		return unavailable(d.Dim), append(append(append(append(append(key, '{'), in.Name...), "/quota/"...), app.Id...), "}unavailable"...), true
 	}
 	if q.CallLimits <= 0 {
-		return Limit{}, false
+		return Limit{}, key, false
 	}
 	l := Limit{
 		Dim: d.Dim, Name: q.Name, Requests: uint64(q.CallLimits),
 		Interval: max(q.TimeInterval, 1), Unit: unitOrMinute(q.TimeUnit),
 		Aligned: true, Error: gwresp.ErrAppQuota,
-		Key: "{" + in.Name + "/quota/" + app.Id + "}" + q.Id,
 	}
 	l.Period = period(l.Interval, l.Unit)
 	l.Offset = resetOffset(q, l.Period)
-	return l, true
+	key = append(append(append(append(append(append(key, '{'), in.Name...), "/quota/"...), app.Id...), '}'), q.Id...)
+	return l, key, true
 }
 
 // resetOffset aligns a quota's windows to its reset time: windows start

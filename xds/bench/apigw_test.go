@@ -3,7 +3,6 @@ package bench
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -329,16 +328,4 @@ func (h histogram) quantile(q float64) time.Duration {
 		prevBound, prevCount = h.bounds[i], c
 	}
 	return time.Duration(prevBound * float64(time.Second))
-}
-
-// waitFor polls cond until it holds or the context ends.
-func waitFor(ctx context.Context, cond func() bool) bool {
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			return false
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return true
 }

@@ -66,7 +66,6 @@ type Server struct {
 	log    *slog.Logger
 	track  *tracker
 	m      *metrics
-	ids    atomic.Int64
 	nonces atomic.Uint64
 }
 
@@ -106,9 +105,9 @@ func GRPCOptions() []grpc.ServerOption {
 		grpc.MaxConcurrentStreams(1 << 20),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 5 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 30 * time.Second, PermitWithoutStream: true}),
+		// Connections share write buffers (gRPC's default since
+		// SharedWriteBuffer was deprecated): an idle one holds none.
 		grpc.ForceServerCodecV2(newCodec()),
-		// An idle connection holds no write buffer.
-		grpc.SharedWriteBuffer(true),
 	}
 }
 

@@ -55,8 +55,9 @@ func (o *hcmObservability) apply(h *hcmv3.HttpConnectionManager) {
 	h.Tracing = o.tracing
 }
 
-// observability builds the access loggers (and tracing) of the HCMs.
-func observability(in *model.Instance, opts Options) (*hcmObservability, error) {
+// observability builds the access loggers and tracing of an instance's
+// HCMs.
+func observability(inst string, cfg *apigwv1.InstanceConfig, opts Options) (*hcmObservability, error) {
 	o := &hcmObservability{}
 	if opts.AccessLogAddress != AccessLogOff {
 		al, err := grpcAccessLog()
@@ -65,12 +66,12 @@ func observability(in *model.Instance, opts Options) (*hcmObservability, error) 
 		}
 		o.accessLog = append(o.accessLog, al)
 	}
-	tr, err := tracing(in.Name, in.Config.GetTracing())
+	tr, err := tracing(inst, cfg.GetTracing())
 	if err != nil {
 		return nil, err
 	}
 	o.tracing = tr
-	if a := in.Config.GetAccessLog(); a.GetEnabled() {
+	if a := cfg.GetAccessLog(); a.GetEnabled() {
 		al, err := lineAccessLog(a)
 		if err != nil {
 			return nil, err

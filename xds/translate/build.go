@@ -4,28 +4,31 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+	"github.com/apigw/apigw/xds/translate/internal/inputs"
 )
 
 // Builder translates successive versions of one instance, reusing the
-// results whose inputs are unchanged. The model keeps unchanged objects
-// pointer-identical across snapshots, so "unchanged" is a comparison of
-// pointers and a one-API change re-translates one API, its group's virtual
-// host and the resources that list them. A Builder is not safe for
+// results whose inputs are unchanged. Each kept result (a publication's
+// routes, a group's virtual hosts, the listeners) is keyed on the Record
+// of the lookups its translation made through an inputs.View, the only way
+// the translator reads an instance; it is reused while that Record holds
+// for the new version. The model keeps unchanged objects pointer-identical
+// across snapshots, so a one-API change re-translates one API, its group's
+// virtual host and the resources that list them. A Builder is not safe for
 // concurrent use; its results equal Build's.
 type Builder struct {
 	opts        Options
 	gen         uint64
+	snap        *inputs.Snapshot
 	pubs        map[string]*pubMemo
 	groups      map[string]*groupMemo
 	clusters    map[string]*clusterMemo
@@ -34,25 +37,22 @@ type Builder struct {
 	httpsRC     map[string]*rcMemo
 	listeners   *listenerMemo
 	services    []*clusterv3.Cluster
-	// tracing is the cluster of the instance's OTLP collector (tracing.go).
-	tracing     *clusterv3.Cluster
-	tracingAddr string
-	// def and envs are the previous build's instance object and
-	// environments: the model rebuilds the built-in ones on every
-	// snapshot, so equal values are mapped back to these pointers.
-	def  *apigwv1.Instance
-	envs map[string]*apigwv1.Environment
 }
 
+// pubMemo is a publication's translation, keyed on the publication
+// record and the Record of what its translation read.
 type pubMemo struct {
-	gen   uint64
-	key   pubKey
-	extra []any
-	res   *pubResult
+	gen uint64
+	pub *apigwv1.Publication
+	rec inputs.Record
+	res *pubResult
 }
 
+// groupMemo is a group's virtual hosts, keyed on its publications'
+// results and the Record of what building the virtual hosts read.
 type groupMemo struct {
-	deps        []any
+	rec         inputs.Record
+	results     []*pubResult
 	http, https *routev3.VirtualHost
 	maxBody     int
 	err         error
@@ -71,7 +71,7 @@ type rcMemo struct {
 }
 
 type listenerMemo struct {
-	deps      []any
+	rec       inputs.Record
 	listeners []*listenerv3.Listener
 	secrets   []*tlsv3.Secret
 	problems  []model.APIProblem
@@ -81,6 +81,9 @@ type listenerMemo struct {
 	// then the listeners of the Envoys served RouteHTTP instead.
 	scoped bool
 	single []*listenerv3.Listener
+	// tracing is the cluster of the instance's OTLP collector (nil
+	// without tracing); it depends on the instance settings, as the HCMs.
+	tracing *clusterv3.Cluster
 }
 
 // NewBuilder returns a Builder with nothing memoized.
@@ -93,24 +96,28 @@ func NewBuilder(opts Options) *Builder {
 
 // Build translates an instance.
 func (b *Builder) Build(in *model.Instance) (*Resources, error) {
-	c := &buildCtx{in: in, opts: b.opts}
-	b.canonicalize(in)
-	groups := model.List[*apigwv1.ApiGroup](in, model.KindGroup)
-	var hostProblems []model.APIProblem
-	c.hosts, hostProblems = claimHosts(in, groups)
+	b.snap = inputs.Open(in, b.snap)
+	return b.build(b.snap)
+}
+
+func (b *Builder) build(s *inputs.Snapshot) (*Resources, error) {
+	// v reads what is assembled on every build; the memoized parts read
+	// through Views of their own.
+	v := s.Track()
+	groups := v.Groups()
 	out := &Resources{}
-	byGroup := b.publications(c, out)
-	out.Problems = append(out.Problems, hostProblems...)
-	for _, id := range in.BlockedApps() {
-		out.Problems = append(out.Problems, model.APIProblem{Instance: in.Name,
-			Reason: fmt.Sprintf("app %s: calls with this app are refused with APIG.0601 (500) until fixed: %s", id, in.AppBlocked(id))})
+	byGroup := b.publications(s, v, out)
+	out.Problems = append(out.Problems, v.HostProblems()...)
+	for _, id := range v.BlockedApps() {
+		out.Problems = append(out.Problems, model.APIProblem{Instance: v.Name(),
+			Reason: fmt.Sprintf("app %s: calls with this app are refused with APIG.0601 (500) until fixed: %s", id, v.AppBlocked(id))})
 	}
 
 	seen := map[string]bool{}
 	vhosts := map[string]*groupMemo{}
 	for _, g := range groups {
 		seen[g.Id] = true
-		gm := b.group(in, g, c.hosts[g.Id], byGroup[g.Id])
+		gm := b.group(s, g.Id, byGroup[g.Id])
 		if gm.err != nil {
 			return nil, fmt.Errorf("group %s: %w", g.Id, gm.err)
 		}
@@ -121,14 +128,14 @@ func (b *Builder) Build(in *model.Instance) (*Resources, error) {
 			delete(b.groups, id)
 		}
 	}
-	lm, err := b.listenersFor(c, groups)
+	lm, err := b.listenersFor(s)
 	if err != nil {
 		return nil, err
 	}
 	out.Listeners, out.Secrets = lm.listeners, lm.secrets
 	out.Problems = append(out.Problems, lm.problems...)
 	if lm.scoped {
-		if err := b.scopedHTTP(in, groups, c.hosts, vhosts, out); err != nil {
+		if err := b.scopedHTTP(v, groups, vhosts, out); err != nil {
 			return nil, err
 		}
 		single := &Resources{}
@@ -167,50 +174,36 @@ func (b *Builder) Build(in *model.Instance) (*Resources, error) {
 			delete(b.httpsRC, id)
 		}
 	}
-	if err := b.clustersFor(c, byGroup, lm.tlsGroups, out); err != nil {
+	if err := b.clustersFor(byGroup, lm.tlsGroups, out); err != nil {
 		return nil, err
+	}
+	if lm.tracing != nil {
+		out.Clusters = append(out.Clusters, lm.tracing)
 	}
 	sortResources(out)
 	return out, nil
 }
 
-// canonicalize keeps the instance object and the environments
-// pointer-stable across builds when their values are unchanged.
-func (b *Builder) canonicalize(in *model.Instance) {
-	if b.def == nil || !proto.Equal(b.def, in.Def) {
-		b.def = in.Def
-	}
-	envs := map[string]*apigwv1.Environment{}
-	for _, e := range model.List[*apigwv1.Environment](in, model.KindEnvironment) {
-		if prev := b.envs[e.Id]; prev != nil && proto.Equal(prev, e) {
-			e = prev
-		}
-		envs[e.Id] = e
-	}
-	b.envs = envs
-}
-
 // publications translates (or reuses) every served publication and groups
 // the usable results by group; the others become problems.
-func (b *Builder) publications(c *buildCtx, out *Resources) map[string][]*pubResult {
+func (b *Builder) publications(s *inputs.Snapshot, v *inputs.View, out *Resources) map[string][]*pubResult {
 	byGroup := map[string][]*pubResult{}
-	v := newDepsView(c.in, b.def, b.envs)
 	b.gen++
-	for _, pub := range c.in.ServedAll() {
+	inst := v.Name()
+	for _, pub := range v.ServedAll() {
 		key := model.ReleaseID(pub.ApiId, pub.EnvId)
-		k, extra := v.pubDeps(pub)
 		m := b.pubs[key]
-		if m == nil || m.key != k || !sameDeps(m.extra, extra) {
-			m = &pubMemo{key: k, extra: extra, res: c.translatePublication(pub)}
+		if m == nil || m.pub != pub || !m.rec.Holds(s) {
+			m = b.publication(s, pub)
 			b.pubs[key] = m
 		}
 		m.gen = b.gen
 		if m.res.problem != "" {
-			out.Problems = append(out.Problems, model.APIProblem{Instance: c.in.Name, APIID: pub.ApiId, EnvID: pub.EnvId, Reason: m.res.problem})
+			out.Problems = append(out.Problems, model.APIProblem{Instance: inst, APIID: pub.ApiId, EnvID: pub.EnvId, Reason: m.res.problem})
 			continue
 		}
 		if m.res.blocked != "" {
-			out.Problems = append(out.Problems, model.APIProblem{Instance: c.in.Name, APIID: pub.ApiId, EnvID: pub.EnvId,
+			out.Problems = append(out.Problems, model.APIProblem{Instance: inst, APIID: pub.ApiId, EnvID: pub.EnvId,
 				Reason: "answered with APIG.0601 (500) until fixed: " + m.res.blocked})
 		}
 		byGroup[m.res.groupID] = append(byGroup[m.res.groupID], m.res)
@@ -223,39 +216,52 @@ func (b *Builder) publications(c *buildCtx, out *Resources) map[string][]*pubRes
 	return byGroup
 }
 
-// group builds (or reuses) a group's virtual hosts.
-func (b *Builder) group(in *model.Instance, g *apigwv1.ApiGroup, domains []string, results []*pubResult) *groupMemo {
-	deps := []any{g, b.def, in.ResponseSet(g.Id, ""), strings.Join(domains, ",")}
-	for _, r := range results {
-		deps = append(deps, r)
-	}
-	if m := b.groups[g.Id]; m != nil && sameDeps(m.deps, deps) {
+// publication translates a served publication, recording what it reads.
+func (b *Builder) publication(s *inputs.Snapshot, pub *apigwv1.Publication) *pubMemo {
+	c := &buildCtx{v: s.Track(), opts: b.opts}
+	res := c.translatePublication(pub)
+	return &pubMemo{pub: pub, rec: c.v.Record(), res: res}
+}
+
+// group builds (or reuses) a group's virtual hosts from its publications'
+// results.
+func (b *Builder) group(s *inputs.Snapshot, id string, results []*pubResult) *groupMemo {
+	if m := b.groups[id]; m != nil && slices.Equal(m.results, results) && m.rec.Holds(s) {
 		return m
 	}
-	m := &groupMemo{deps: deps}
-	b.groups[g.Id] = m
+	v := s.Track()
+	m := &groupMemo{results: results}
+	m.http, m.https, m.maxBody, m.err = groupVirtualHosts(v, id, results)
+	m.rec = v.Record()
+	b.groups[id] = m
+	return m
+}
+
+// groupVirtualHosts builds a group's HTTP and HTTPS virtual hosts (nil
+// without domains) and the largest direct-response body of its routes.
+func groupVirtualHosts(v *inputs.View, groupID string, results []*pubResult) (http, https *routev3.VirtualHost, maxBody int, err error) {
+	domains := v.Hosts(groupID)
 	var items []routeItem
 	for _, r := range results {
 		items = append(items, r.items...)
-		m.maxBody = max(m.maxBody, r.maxBody)
+		maxBody = max(maxBody, r.maxBody)
 	}
 	sortItems(items)
-	if m.http, m.err = virtualHost(in, g, domains, items, false); m.err != nil {
-		return m
+	if http, err = virtualHost(v, groupID, domains, items, false); err != nil {
+		return nil, nil, 0, err
 	}
-	if m.https, m.err = virtualHost(in, g, domains, items, true); m.err != nil {
-		return m
+	if https, err = virtualHost(v, groupID, domains, items, true); err != nil {
+		return nil, nil, 0, err
 	}
-	for _, vh := range []*routev3.VirtualHost{m.http, m.https} {
+	for _, vh := range []*routev3.VirtualHost{http, https} {
 		if vh == nil {
 			continue
 		}
 		if err := validate(&routev3.VirtualHost{Name: vh.Name, Domains: vh.Domains}); err != nil {
-			m.err = err
-			return m
+			return nil, nil, 0, err
 		}
 	}
-	return m
+	return http, https, maxBody, nil
 }
 
 func sameDeps(a, b []any) bool { return slices.Equal(a, b) }

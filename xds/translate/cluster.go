@@ -49,7 +49,7 @@ func (c *buildCtx) backendCluster(b *httpBackend) (*clusterSpec, error) {
 		return nil, fmt.Errorf("enable_client_ssl: backend client certificates are not supported yet")
 	}
 	if b.usesChannel() {
-		ch := c.in.Channel(b.channelID)
+		ch := c.v.Channel(b.channelID)
 		if ch == nil {
 			return nil, fmt.Errorf("load-balance channel %s does not exist", b.channelID)
 		}
@@ -219,7 +219,7 @@ func sanType(host string) tlsv3.SubjectAltNameMatcher_SanType {
 }
 
 // serviceCluster is the HTTP/2 cluster of one of apigw's gRPC services.
-func serviceCluster(name, addr string, opts Options) (*clusterv3.Cluster, error) {
+func serviceCluster(name, addr string, mtls bool, opts Options) (*clusterv3.Cluster, error) {
 	host, port, err := splitHostPort(addr, "http")
 	if err != nil {
 		return nil, fmt.Errorf("%s address: %w", name, err)
@@ -239,6 +239,11 @@ func serviceCluster(name, addr string, opts Options) (*clusterv3.Cluster, error)
 		LoadAssignment:                singleEndpoint(name, host, port),
 		CircuitBreakers:               circuitBreakers(),
 		TypedExtensionProtocolOptions: map[string]*anypb.Any{httpProtocolOptionsKey: po},
+	}
+	if mtls {
+		if cl.TransportSocket, err = serviceTLS(host, opts); err != nil {
+			return nil, err
+		}
 	}
 	return cl, validate(cl)
 }

@@ -6,7 +6,7 @@ import (
 
 // clustersFor collects the clusters (and EDS endpoints) the served routes
 // use, plus the clusters of ext_authz and the rate-limit service.
-func (b *Builder) clustersFor(c *buildCtx, byGroup map[string][]*pubResult, tlsGroups map[string]bool, out *Resources) error {
+func (b *Builder) clustersFor(byGroup map[string][]*pubResult, tlsGroups map[string]bool, out *Resources) error {
 	specs := map[string]*clusterSpec{}
 	for g, rs := range byGroup {
 		for _, r := range rs {
@@ -21,7 +21,7 @@ func (b *Builder) clustersFor(c *buildCtx, byGroup map[string][]*pubResult, tlsG
 		m := b.clusters[name]
 		if m == nil || !m.spec.same(s) {
 			m = &clusterMemo{spec: s}
-			m.cluster, m.eds, m.err = buildCluster(s, c.opts)
+			m.cluster, m.eds, m.err = buildCluster(s, b.opts)
 			b.clusters[name] = m
 		}
 		if m.err != nil {
@@ -38,12 +38,14 @@ func (b *Builder) clustersFor(c *buildCtx, byGroup map[string][]*pubResult, tlsG
 		}
 	}
 	if b.services == nil {
-		svcs := [][2]string{{ClusterExtAuthz, c.opts.ExtAuthzAddress}, {ClusterRateLimit, c.opts.RateLimitAddress}}
-		if c.opts.AccessLogAddress != AccessLogOff {
-			svcs = append(svcs, [2]string{ClusterAccessLog, c.opts.AccessLogAddress})
-		}
-		for _, svc := range svcs {
-			cl, err := serviceCluster(svc[0], svc[1], c.opts)
+		for _, svc := range []struct {
+			name, addr string
+			tls        bool
+		}{{ClusterExtAuthz, b.opts.ExtAuthzAddress, b.opts.ExtAuthzTLS}, {ClusterRateLimit, b.opts.RateLimitAddress, b.opts.RateLimitTLS}, {ClusterAccessLog, b.opts.AccessLogAddress, b.opts.AccessLogTLS}} {
+			if svc.name == ClusterAccessLog && svc.addr == AccessLogOff {
+				continue
+			}
+			cl, err := serviceCluster(svc.name, svc.addr, svc.tls, b.opts)
 			if err != nil {
 				return err
 			}
@@ -51,18 +53,5 @@ func (b *Builder) clustersFor(c *buildCtx, byGroup map[string][]*pubResult, tlsG
 		}
 	}
 	out.Clusters = append(out.Clusters, b.services...)
-	tc := c.in.Config.GetTracing()
-	if key := tc.GetCollector(); !tc.GetEnabled() || key == "" {
-		b.tracing = nil
-	} else if b.tracing == nil || b.tracing.GetLoadAssignment().GetClusterName() != ClusterTracing || b.tracingAddr != key {
-		cl, err := tracingCluster(tc, c.opts)
-		if err != nil {
-			return fmt.Errorf("tracing collector: %w", err)
-		}
-		b.tracing, b.tracingAddr = cl, key
-	}
-	if b.tracing != nil {
-		out.Clusters = append(out.Clusters, b.tracing)
-	}
 	return nil
 }

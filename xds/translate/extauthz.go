@@ -8,6 +8,7 @@ import (
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/dataplane"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+	"github.com/apigw/apigw/xds/translate/internal/inputs"
 )
 
 // maxSignedBody is the body size ext_authz receives for APP signatures
@@ -52,19 +53,19 @@ func extAuthzNeeded(api *apigwv1.Api, t *apigwv1.Throttle, acls []*apigwv1.Acl, 
 
 // bodyNeeded reports whether ext_authz needs the request body: APP
 // signatures hash it, and authorizers may ask for it.
-func bodyNeeded(in *model.Instance, api *apigwv1.Api) bool {
+func bodyNeeded(v *inputs.View, api *apigwv1.Api) bool {
 	if api.AuthType == model.AuthApp {
 		return true
 	}
-	return api.AuthorizerId != "" && in.Authorizer(api.AuthorizerId).GetNeedBody()
+	return api.AuthorizerId != "" && v.Authorizer(api.AuthorizerId).GetNeedBody()
 }
 
 // authorizerTimeout is the Check deadline of routes whose API calls a
 // custom authorizer (0 = the filter default).
-func authorizerTimeout(in *model.Instance, api *apigwv1.Api, backendAuthorizer string) time.Duration {
+func authorizerTimeout(v *inputs.View, api *apigwv1.Api, backendAuthorizer string) time.Duration {
 	var ms int32
 	for _, id := range []string{api.AuthorizerId, backendAuthorizer} {
-		if a := in.Authorizer(id); a != nil && a.Timeout > ms {
+		if a := v.Authorizer(id); a != nil && a.Timeout > ms {
 			ms = a.Timeout
 		}
 	}

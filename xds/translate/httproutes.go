@@ -8,6 +8,7 @@ import (
 
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+	"github.com/apigw/apigw/xds/translate/internal/inputs"
 )
 
 // singleHTTP puts every group's HTTP virtual host in RouteHTTP.
@@ -36,7 +37,7 @@ func (b *Builder) singleHTTP(groups []*apigwv1.ApiGroup, vhosts map[string]*grou
 
 // scopedHTTP gives each group its HTTP RouteConfiguration and a scope per
 // exact host that selects it.
-func (b *Builder) scopedHTTP(in *model.Instance, groups []*apigwv1.ApiGroup, hosts map[string][]string, vhosts map[string]*groupMemo, out *Resources) error {
+func (b *Builder) scopedHTTP(v *inputs.View, groups []*apigwv1.ApiGroup, vhosts map[string]*groupMemo, out *Resources) error {
 	seen := map[string]bool{}
 	for _, g := range groups {
 		gm := vhosts[g.Id]
@@ -55,9 +56,9 @@ func (b *Builder) scopedHTTP(in *model.Instance, groups []*apigwv1.ApiGroup, hos
 			b.httpGroupRC[g.Id] = m
 		}
 		out.Routes = append(out.Routes, m.rc)
-		for _, d := range hosts[g.Id] {
+		for _, d := range v.Hosts(g.Id) {
 			if strings.HasPrefix(d, "*.") {
-				out.Problems = append(out.Problems, model.APIProblem{Instance: in.Name, Reason: fmt.Sprintf("group %s domain %s: wildcard domains are not served over HTTP by Envoys that use scoped routes (1.38 and newer); use --http-routing single", g.Id, d)})
+				out.Problems = append(out.Problems, model.APIProblem{Instance: v.Name(), Reason: fmt.Sprintf("group %s domain %s: wildcard domains are not served over HTTP by Envoys that use scoped routes (1.38 and newer); use --http-routing single", g.Id, d)})
 				continue
 			}
 			sc := &routev3.ScopedRouteConfiguration{

@@ -10,6 +10,7 @@ import (
 
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+	"github.com/apigw/apigw/xds/translate/internal/inputs"
 )
 
 const hcmFilterName = "envoy.filters.network.http_connection_manager"
@@ -27,12 +28,12 @@ type tlsChain struct {
 // httpListener serves every group over plain HTTP through one HCM: with
 // the RouteConfiguration RouteHTTP, or in scoped mode with a group's
 // RouteConfiguration chosen by host.
-func httpListener(in *model.Instance, opts Options, filters []*hcmv3.HttpFilter, obs *hcmObservability, custom []*apigwv1.ApiGroup, hosts map[string][]string, scoped bool) (*listenerv3.Listener, error) {
-	replies, err := localReplies(in, nil, custom, hosts)
+func httpListener(v *inputs.View, opts Options, filters []*hcmv3.HttpFilter, obs *hcmObservability, custom []*apigwv1.ApiGroup, scoped bool) (*listenerv3.Listener, error) {
+	replies, err := localReplies(v, nil, custom)
 	if err != nil {
 		return nil, err
 	}
-	h, err := connectionManager("http", routing{rds: RouteHTTP, scoped: scoped}, in.Config, filters, replies, obs)
+	h, err := connectionManager("http", routing{rds: RouteHTTP, scoped: scoped}, v.Config(), filters, replies, obs)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +48,7 @@ func httpListener(in *model.Instance, opts Options, filters []*hcmv3.HttpFilter,
 // httpsListener has one filter chain per bound domain with a certificate,
 // selected by SNI; each chain's HCM routes with its group's
 // RouteConfiguration and answers with its group's gateway responses.
-func httpsListener(in *model.Instance, opts Options, filters []*hcmv3.HttpFilter, obs *hcmObservability, chains []tlsChain) (*listenerv3.Listener, error) {
+func httpsListener(v *inputs.View, opts Options, filters []*hcmv3.HttpFilter, obs *hcmObservability, chains []tlsChain) (*listenerv3.Listener, error) {
 	tlsInspector, err := toAny(&tlsinspectorv3.TlsInspector{})
 	if err != nil {
 		return nil, err
@@ -58,11 +59,11 @@ func httpsListener(in *model.Instance, opts Options, filters []*hcmv3.HttpFilter
 		ListenerFilters: []*listenerv3.ListenerFilter{{Name: "envoy.filters.listener.tls_inspector", ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: tlsInspector}}},
 	}
 	for _, ch := range chains {
-		replies, err := localReplies(in, ch.group, nil, nil)
+		replies, err := localReplies(v, ch.group, nil)
 		if err != nil {
 			return nil, err
 		}
-		h, err := connectionManager("https."+ch.group.Id, routing{rds: RouteHTTPS(ch.group.Id)}, in.Config, filters, replies, obs)
+		h, err := connectionManager("https."+ch.group.Id, routing{rds: RouteHTTPS(ch.group.Id)}, v.Config(), filters, replies, obs)
 		if err != nil {
 			return nil, err
 		}

@@ -8,51 +8,57 @@ import (
 
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+	"github.com/apigw/apigw/xds/translate/internal/inputs"
 )
 
-// listenersFor builds the listeners and the secrets of the HTTPS filter
-// chains. They depend on the instance, the groups, the certificates and
-// the response sets only.
-func (b *Builder) listenersFor(c *buildCtx, groups []*apigwv1.ApiGroup) (*listenerMemo, error) {
-	in := c.in
-	deps := []any{b.def}
-	for _, g := range groups {
-		deps = append(deps, g)
-	}
-	for _, o := range in.Objects(model.KindCertificate) {
-		deps = append(deps, o)
-	}
-	for _, o := range in.Objects(model.KindResponse) {
-		deps = append(deps, o)
-	}
-	if b.listeners != nil && sameDeps(b.listeners.deps, deps) {
+// listenersFor builds (or reuses) the listeners and the secrets of the
+// HTTPS filter chains.
+func (b *Builder) listenersFor(s *inputs.Snapshot) (*listenerMemo, error) {
+	if b.listeners != nil && b.listeners.rec.Holds(s) {
 		return b.listeners, nil
 	}
-	lm := &listenerMemo{deps: deps, tlsGroups: map[string]bool{}}
-	filters, err := httpFilters(in.Config, c.opts)
+	v := s.Track()
+	lm, err := listeners(v, b.opts)
 	if err != nil {
 		return nil, err
 	}
-	obs, err := observability(in, c.opts)
+	lm.rec = v.Record()
+	b.listeners = lm
+	return lm, nil
+}
+
+// listeners builds the HTTP listener and, when a domain has a
+// certificate, the HTTPS listener with its secrets.
+func listeners(v *inputs.View, opts Options) (*listenerMemo, error) {
+	lm := &listenerMemo{tlsGroups: map[string]bool{}}
+	groups := v.Groups()
+	filters, err := httpFilters(v.Config(), opts)
 	if err != nil {
 		return nil, err
+	}
+	obs, err := observability(v.Name(), v.Config(), opts)
+	if err != nil {
+		return nil, err
+	}
+	if lm.tracing, err = tracingCluster(v.Config().GetTracing(), opts); err != nil {
+		return nil, fmt.Errorf("tracing collector: %w", err)
 	}
 	var custom []*apigwv1.ApiGroup
 	var chains []tlsChain
 	for _, g := range groups {
 		for _, rc := range replyCases {
-			if customized(in, g.Id, rc.err.Type) {
+			if customized(v, g.Id, rc.err.Type) {
 				custom = append(custom, g)
 				break
 			}
 		}
 		for _, d := range g.UrlDomains {
-			if d.SslId == "" || !slices.Contains(c.hosts[g.Id], strings.ToLower(d.Domain)) {
+			if d.SslId == "" || !slices.Contains(v.Hosts(g.Id), strings.ToLower(d.Domain)) {
 				continue
 			}
-			cert := in.Certificate(d.SslId)
+			cert := v.Certificate(d.SslId)
 			if cert == nil {
-				lm.problems = append(lm.problems, model.APIProblem{Instance: in.Name, Reason: fmt.Sprintf("group %s domain %s: certificate %s does not exist; the domain is not served over HTTPS", g.Id, d.Domain, d.SslId)})
+				lm.problems = append(lm.problems, model.APIProblem{Instance: v.Name(), Reason: fmt.Sprintf("group %s domain %s: certificate %s does not exist; the domain is not served over HTTPS", g.Id, d.Domain, d.SslId)})
 				continue
 			}
 			lm.tlsGroups[g.Id] = true
@@ -63,14 +69,14 @@ func (b *Builder) listenersFor(c *buildCtx, groups []*apigwv1.ApiGroup) (*listen
 	// The routing mode depends on the options only: switching a listener
 	// between RDS and SRDS is a listener update that Envoys before 1.38
 	// cannot apply to SRDS (their SRDS subscription never starts).
-	lm.scoped = c.opts.HTTPRouting != RoutingSingle
-	l, err := httpListener(in, c.opts, filters, obs, custom, c.hosts, lm.scoped)
+	lm.scoped = opts.HTTPRouting != RoutingSingle
+	l, err := httpListener(v, opts, filters, obs, custom, lm.scoped)
 	if err != nil {
 		return nil, err
 	}
 	lm.listeners = append(lm.listeners, l)
 	if lm.scoped {
-		sl, err := httpListener(in, c.opts, filters, obs, custom, c.hosts, false)
+		sl, err := httpListener(v, opts, filters, obs, custom, false)
 		if err != nil {
 			return nil, err
 		}
@@ -78,7 +84,7 @@ func (b *Builder) listenersFor(c *buildCtx, groups []*apigwv1.ApiGroup) (*listen
 	}
 	if len(chains) > 0 {
 		sort.Slice(chains, func(i, j int) bool { return chains[i].domain < chains[j].domain })
-		l, err := httpsListener(in, c.opts, filters, obs, chains)
+		l, err := httpsListener(v, opts, filters, obs, chains)
 		if err != nil {
 			return nil, err
 		}
@@ -101,6 +107,5 @@ func (b *Builder) listenersFor(c *buildCtx, groups []*apigwv1.ApiGroup) (*listen
 			return nil, err
 		}
 	}
-	b.listeners = lm
 	return lm, nil
 }

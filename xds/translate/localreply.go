@@ -11,10 +11,10 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 
-	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/gwresp"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit/descriptor"
+	"github.com/apigw/apigw/xds/translate/internal/inputs"
 )
 
 // Throttling replies (flag RL) carry the body and headers the rate-limit
@@ -70,19 +70,19 @@ func (rc replyCase) filter() (*accesslogv3.AccessLogFilter, error) {
 // chain serving one group) the group's templates apply to every reply;
 // otherwise the groups listed in custom get mappers restricted to their
 // hosts, ahead of mappers with the built-in templates.
-func localReplies(in *model.Instance, group *apigwv1.ApiGroup, custom []*apigwv1.ApiGroup, hostsOf map[string][]string) (*hcmv3.LocalReplyConfig, error) {
-	mappers := throttleStatusMappers(in)
+func localReplies(v *inputs.View, group *apigwv1.ApiGroup, custom []*apigwv1.ApiGroup) (*hcmv3.LocalReplyConfig, error) {
+	mappers := throttleStatusMappers(v)
 	for _, g := range custom {
-		hosts := authorityFilter(hostsOf[g.Id])
+		hosts := authorityFilter(v.Hosts(g.Id))
 		for _, rc := range replyCases {
-			if rc.err.Type == gwresp.ErrAPINotFound.Type || !customized(in, g.Id, rc.err.Type) || hosts == nil {
+			if rc.err.Type == gwresp.ErrAPINotFound.Type || !customized(v, g.Id, rc.err.Type) || hosts == nil {
 				continue
 			}
 			f, err := rc.filter()
 			if err != nil {
 				return nil, err
 			}
-			mappers = append(mappers, mapper(in, g.Id, rc.err, andFilter(f, hosts)))
+			mappers = append(mappers, mapper(v, g.Id, rc.err, andFilter(f, hosts)))
 		}
 	}
 	groupID := ""
@@ -94,13 +94,13 @@ func localReplies(in *model.Instance, group *apigwv1.ApiGroup, custom []*apigwv1
 		if err != nil {
 			return nil, err
 		}
-		mappers = append(mappers, mapper(in, groupID, rc.err, f))
+		mappers = append(mappers, mapper(v, groupID, rc.err, f))
 	}
 	return &hcmv3.LocalReplyConfig{Mappers: mappers}, nil
 }
 
-func mapper(in *model.Instance, groupID string, e gwresp.Error, f *accesslogv3.AccessLogFilter) *hcmv3.ResponseMapper {
-	rep := renderReply(in, groupID, "", e)
+func mapper(v *inputs.View, groupID string, e gwresp.Error, f *accesslogv3.AccessLogFilter) *hcmv3.ResponseMapper {
+	rep := renderReply(v, groupID, "", e)
 	return &hcmv3.ResponseMapper{Filter: f, StatusCode: wrapU32(rep.status), BodyFormatOverride: rep.body, HeadersToAdd: rep.headers}
 }
 
@@ -137,9 +137,9 @@ func andFilter(a, b *accesslogv3.AccessLogFilter) *accesslogv3.AccessLogFilter {
 // throttleStatusMappers map the rate-limit service's requested status onto
 // its over-limit replies (see above). A reply that matches none keeps 429
 // and its body.
-func throttleStatusMappers(in *model.Instance) []*hcmv3.ResponseMapper {
+func throttleStatusMappers(v *inputs.View) []*hcmv3.ResponseMapper {
 	statuses := map[uint32]bool{uint32(gwresp.ErrAppQuota.Status): true, uint32(gwresp.ErrPolicyUnavailable.Status): true}
-	for _, set := range model.List[*apigwv1.GatewayResponse](in, model.KindResponse) {
+	for _, set := range v.ResponseSets() {
 		for _, typ := range []string{gwresp.ErrThrottled.Type, gwresp.ErrAppQuota.Type, gwresp.ErrPolicyUnavailable.Type} {
 			if st := set.GetResponses()[typ].GetStatus(); st != 0 {
 				statuses[uint32(st)] = true

@@ -12,11 +12,14 @@ import (
 
 // systemHeaderValues are the system parameters a route can set natively,
 // as Envoy formatter expressions (values that depend on the API or the
-// environment are filled in by nativeHeaders).
+// environment are filled in by nativeHeaders). Each must equal what
+// ext_authz computes for the same parameter in a query or a path: the
+// server name is ext_authz's (--server-name), not the Envoy host's, so it
+// is left to ext_authz; the client IP only when Envoy knows it (see
+// envoyKnowsClientIP).
 var systemHeaderValues = map[string]string{
 	"sourceIp":   "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%",
 	"requestId":  "%REQ(X-REQUEST-ID)%",
-	"serverName": "%HOSTNAME%",
 	"serverAddr": "%DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT%",
 	"appId":      "%DYNAMIC_METADATA(" + dataplane.MetadataNamespace + ":" + dataplane.MetaAppID + ")%",
 }
@@ -27,13 +30,14 @@ var systemHeaderValues = map[string]string{
 // parameters, authorizer context, path variables into headers, parameters
 // whose source must not be passed through) is applied by ext_authz;
 // delegated says whether any parameter is left to it. PATH parameters are
-// handled by the path rewrite.
-func nativeHeaders(api *apigwv1.Api, envName string, params []*apigwv1.BackendParam) (hdrs []*corev3.HeaderValueOption, delegated bool) {
+// handled by the path rewrite. ipByEnvoy says whether Envoy's remote
+// address is the client IP the instance defines.
+func nativeHeaders(api *apigwv1.Api, envName string, ipByEnvoy bool, params []*apigwv1.BackendParam) (hdrs []*corev3.HeaderValueOption, delegated bool) {
 	for _, p := range params {
 		if p.Location == model.LocPath {
 			continue
 		}
-		v, ok := nativeHeaderValue(api, envName, p)
+		v, ok := nativeHeaderValue(api, envName, ipByEnvoy, p)
 		if !ok {
 			delegated = true
 			continue
@@ -46,7 +50,7 @@ func nativeHeaders(api *apigwv1.Api, envName string, params []*apigwv1.BackendPa
 	return hdrs, delegated
 }
 
-func nativeHeaderValue(api *apigwv1.Api, envName string, p *apigwv1.BackendParam) (string, bool) {
+func nativeHeaderValue(api *apigwv1.Api, envName string, ipByEnvoy bool, p *apigwv1.BackendParam) (string, bool) {
 	if p.Location != model.LocHeader {
 		return "", false
 	}
@@ -65,6 +69,10 @@ func nativeHeaderValue(api *apigwv1.Api, envName string, p *apigwv1.BackendParam
 			return escapeFormatter(api.Id), true
 		case "apiName":
 			return escapeFormatter(api.Name), true
+		case "sourceIp":
+			if !ipByEnvoy {
+				return "", false
+			}
 		}
 		v, ok := systemHeaderValues[name]
 		return v, ok

@@ -7,9 +7,9 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/dataplane"
 	"github.com/apigw/apigw/model/gwresp"
+	"github.com/apigw/apigw/xds/translate/internal/inputs"
 )
 
 // envoyVars are the $context variables of gateway-response templates as
@@ -37,8 +37,8 @@ type reply struct {
 // renderReply renders the template a group (and response set) defines for
 // an error's type into an Envoy body format: JSON templates become
 // json_format (values JSON-escaped by Envoy), others text_format.
-func renderReply(in *model.Instance, groupID, responseID string, e gwresp.Error) reply {
-	t := gwresp.Lookup(in, groupID, responseID, e.Type)
+func renderReply(v *inputs.View, groupID, responseID string, e gwresp.Error) reply {
+	t := gwresp.LookupIn(v, groupID, responseID, e.Type)
 	vars := gwresp.Vars{}
 	for k, v := range envoyVars {
 		vars[k] = v
@@ -68,6 +68,7 @@ func bodyFormat(tmpl string, vars gwresp.Vars) *corev3.SubstitutionFormatString 
 		}
 	}
 	return &corev3.SubstitutionFormatString{
+		//lint:ignore SA1019 Envoy still accepts text_format; text_format_source would only rewrite the golden files
 		Format:      &corev3.SubstitutionFormatString_TextFormat{TextFormat: gwresp.Substitute(escapeFormatter(tmpl), vars, false)},
 		ContentType: "text/plain; charset=utf-8",
 	}
@@ -91,7 +92,7 @@ func substituteJSON(v any, vars gwresp.Vars) any {
 
 // customized reports whether a group's default response set changes a
 // response type (so Envoy-generated replies need group-specific mappers).
-func customized(in *model.Instance, groupID, typ string) bool {
-	t := gwresp.Lookup(in, groupID, "", typ)
+func customized(v *inputs.View, groupID, typ string) bool {
+	t := gwresp.LookupIn(v, groupID, "", typ)
 	return t.Status != 0 || t.Body != gwresp.DefaultBody || len(t.Headers) > 0
 }

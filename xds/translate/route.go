@@ -12,14 +12,14 @@ import (
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/gwresp"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+	"github.com/apigw/apigw/xds/translate/internal/inputs"
 )
 
-// buildCtx is what translating one publication reads.
+// buildCtx is what translating one publication reads: the instance,
+// through a View that records the lookups, and the options.
 type buildCtx struct {
-	in   *model.Instance
+	v    *inputs.View
 	opts Options
-	// hosts are the hosts each group answers (claimHosts).
-	hosts map[string][]string
 }
 
 // pubResult is the translation of one publication: its routes (not yet
@@ -56,17 +56,19 @@ const (
 
 // pubPlan holds what the routes of one publication share.
 type pubPlan struct {
-	c        *buildCtx
-	pub      *apigwv1.Publication
-	api      *apigwv1.Api
-	env      *apigwv1.Environment
-	fe       *frontend
-	ext      bool // ext_authz checks the routes
-	packer   anyPacker
-	res      *pubResult
-	tpfc     map[string]*anypb.Any // cors and rbac configs
-	rls      []*routev3.RateLimit
-	metadata *corev3.Metadata
+	c      *buildCtx
+	pub    *apigwv1.Publication
+	api    *apigwv1.Api
+	env    *apigwv1.Environment
+	fe     *frontend
+	ext    bool // ext_authz checks the routes
+	packer anyPacker
+	res    *pubResult
+	tpfc   map[string]*anypb.Any // cors and rbac configs
+	// ipByEnvoy says that Envoy's remote address is the client IP.
+	ipByEnvoy bool
+	rls       []*routev3.RateLimit
+	metadata  *corev3.Metadata
 }
 
 // translatePublication builds the routes of one (API, environment).
@@ -92,11 +94,11 @@ func (c *buildCtx) planPublication(pub *apigwv1.Publication, res *pubResult) err
 	if api == nil {
 		return fmt.Errorf("the publication record has no API definition")
 	}
-	env := c.in.Env(pub.EnvId)
+	env := c.v.Env(pub.EnvId)
 	if env == nil {
 		return fmt.Errorf("environment %s does not exist", pub.EnvId)
 	}
-	if c.in.Group(api.GroupId) == nil {
+	if !c.v.HasGroup(api.GroupId) {
 		return fmt.Errorf("group %s does not exist", api.GroupId)
 	}
 	if api.BackendType == model.BackendFunction || len(api.PolicyFunctions) > 0 {
@@ -114,7 +116,7 @@ func (c *buildCtx) planPublication(pub *apigwv1.Publication, res *pubResult) err
 		return fmt.Errorf("req_uri %q cannot be matched by Envoy: %v", api.ReqUri, err)
 	}
 	p := &pubPlan{c: c, pub: pub, api: api, env: env, fe: fe, res: res, tpfc: map[string]*anypb.Any{}}
-	if why := c.in.Blocked(pub.ApiId, pub.EnvId); why != "" {
+	if why := c.v.Blocked(pub.ApiId, pub.EnvId); why != "" {
 		res.blocked = why
 		return p.buildBlocked()
 	}
@@ -125,8 +127,8 @@ func (c *buildCtx) planPublication(pub *apigwv1.Publication, res *pubResult) err
 // the restrictions configured for it with the group's gateway response of
 // gwresp.ErrPolicyUnavailable (fail closed), without ext_authz.
 func (p *pubPlan) buildBlocked() error {
-	p.metadata = routeMetadata(p.c.in.Name, p.pub, gwresp.ErrPolicyUnavailable.Code)
-	rep := renderReply(p.c.in, p.api.GroupId, p.api.ResponseId, gwresp.ErrPolicyUnavailable)
+	p.metadata = routeMetadata(p.c.v.Name(), p.pub, gwresp.ErrPolicyUnavailable.Code)
+	rep := renderReply(p.c.v, p.api.GroupId, p.api.ResponseId, gwresp.ErrPolicyUnavailable)
 	a := routeAction{direct: &routev3.DirectResponseAction{Status: rep.status, BodyFormat: rep.body}, respHeaders: rep.headers}
 	authz := p.packer.pack(extAuthzDisabled())
 	for i, m := range p.fe.matches {
@@ -137,10 +139,11 @@ func (p *pubPlan) buildBlocked() error {
 }
 
 func (p *pubPlan) build() error {
-	api, in := p.api, p.c.in
-	throttle := in.ThrottleFor(api.Id, p.env.Id)
-	acls := in.ACLsFor(api.Id, p.env.Id)
-	ipByEnvoy := envoyKnowsClientIP(in.Config)
+	api, v := p.api, p.c.v
+	throttle := v.ThrottleFor(api.Id, p.env.Id)
+	acls := v.ACLsFor(api.Id, p.env.Id)
+	ipByEnvoy := envoyKnowsClientIP(v.Config())
+	p.ipByEnvoy = ipByEnvoy
 	if ipByEnvoy {
 		rbac, err := rbacRoute(acls)
 		if err != nil {
@@ -153,8 +156,8 @@ func (p *pubPlan) build() error {
 	if api.Cors {
 		p.tpfc[filterCORS] = p.packer.pack(corsRoute())
 	}
-	p.rls = rateLimits(in.Name, api.Id, p.env.Id, throttleDims(api, throttle))
-	p.metadata = routeMetadata(in.Name, p.pub, "")
+	p.rls = rateLimits(v.Name(), api.Id, p.env.Id, throttleDims(api, throttle))
+	p.metadata = routeMetadata(v.Name(), p.pub, "")
 
 	targets, delegated, err := p.targets()
 	if err != nil {
@@ -239,7 +242,7 @@ func (p *pubPlan) target(http *httpBackend, mock *mockBackend, params []*apigwv1
 	if err != nil {
 		return target{}, false, err
 	}
-	hdrs, delegated := nativeHeaders(p.api, p.env.Name, params)
+	hdrs, delegated := nativeHeaders(p.api, p.env.Name, p.ipByEnvoy, params)
 	t := target{backend: http.authorizerID, cluster: spec}
 	for _, m := range p.fe.matches {
 		rw, viaExt := planRewrite(m, p.api, http.uri, params)
@@ -335,7 +338,7 @@ func (p *pubPlan) key(order, variant, method int) routeKey {
 func (p *pubPlan) protocolRoute(r *routev3.Route, match int, accepted string) *routev3.Route {
 	e := gwresp.ErrProtocol
 	e.Message = strings.ReplaceAll(e.Message, "{xxx}", accepted)
-	rep := renderReply(p.c.in, p.api.GroupId, p.api.ResponseId, e)
+	rep := renderReply(p.c.v, p.api.GroupId, p.api.ResponseId, e)
 	return &routev3.Route{
 		Name:     r.Name + ".protocol",
 		Match:    r.Match,
@@ -354,7 +357,7 @@ func (p *pubPlan) protocolRoute(r *routev3.Route, match int, accepted string) *r
 // has the body. Envoy applies a route's limit when the route is matched
 // from 1.37 (envoyproxy/envoy#42607).
 func (p *pubPlan) bodyBufferLimit() *wrapperspb.UInt64Value {
-	if !p.ext || !bodyNeeded(p.c.in, p.api) {
+	if !p.ext || !bodyNeeded(p.c.v, p.api) {
 		return nil
 	}
 	return wrapperspb.UInt64(maxSignedBody)
@@ -365,7 +368,7 @@ func (p *pubPlan) extAuthzConfig(policyName, backendAuthorizer string) *anypb.An
 	if !p.ext {
 		return p.packer.pack(extAuthzDisabled())
 	}
-	body := bodyNeeded(p.c.in, p.api)
-	timeout := authorizerTimeout(p.c.in, p.api, backendAuthorizer)
-	return p.packer.pack(extAuthzRoute(p.c.in.Name, p.pub, policyName, body, timeout))
+	body := bodyNeeded(p.c.v, p.api)
+	timeout := authorizerTimeout(p.c.v, p.api, backendAuthorizer)
+	return p.packer.pack(extAuthzRoute(p.c.v.Name(), p.pub, policyName, body, timeout))
 }

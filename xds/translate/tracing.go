@@ -47,5 +47,5 @@ func tracingCluster(t *apigwv1.TracingConfig, opts Options) (*clusterv3.Cluster,
 	if !t.GetEnabled() || t.GetCollector() == "" {
 		return nil, nil
 	}
-	return serviceCluster(ClusterTracing, t.GetCollector(), opts)
+	return serviceCluster(ClusterTracing, t.GetCollector(), false, opts)
 }

@@ -37,6 +37,13 @@ type Options struct {
 	// 127.0.0.1 on apigw's port); AccessLogOff configures no gRPC access
 	// log.
 	AccessLogAddress string
+	// AccessLogTLS is the same for the access-log service.
+	AccessLogTLS bool
+	// ExtAuthzTLS and RateLimitTLS make Envoy reach those services over
+	// mTLS with its client certificate from EnvoyTLSDir, a directory on the
+	// Envoy hosts (default model/dataplane.EnvoyTLSDir).
+	ExtAuthzTLS, RateLimitTLS bool
+	EnvoyTLSDir               string
 	// ExtAuthzTimeout bounds a Check call (default 2s); routes of APIs
 	// with a custom authorizer get the authorizer's timeout plus 1s.
 	ExtAuthzTimeout time.Duration

@@ -27,7 +27,7 @@ func (bearer) RequireTransportSecurity() bool { return false }
 func dial(g *globals) (*grpc.ClientConn, error) {
 	// Replies to large applies and lists exceed gRPC's default 4 MiB.
 	opts := []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256 << 20))}
-	if g.tls || g.caFile != "" || g.insecure {
+	if g.tls || g.caFile != "" || g.insecure || g.certFile != "" {
 		cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: g.insecure} //nolint:gosec // explicit flag
 		if g.caFile != "" {
 			pem, err := os.ReadFile(g.caFile)
@@ -39,6 +39,13 @@ func dial(g *globals) (*grpc.ClientConn, error) {
 				return nil, fmt.Errorf("%s: no PEM certificates", g.caFile)
 			}
 			cfg.RootCAs = pool
+		}
+		if g.certFile != "" || g.keyFile != "" {
+			pair, err := tls.LoadX509KeyPair(g.certFile, g.keyFile)
+			if err != nil {
+				return nil, fmt.Errorf("--client-certificate/--client-key: %w", err)
+			}
+			cfg.Certificates = []tls.Certificate{pair}
 		}
 		opts = append(opts, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
 	} else {

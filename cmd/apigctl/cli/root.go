@@ -40,6 +40,10 @@ type globals struct {
 	timeout  time.Duration
 
 	conn *grpc.ClientConn
+
+	// certFile and keyFile are the client certificate the admin API may
+	// require (--admin-client-ca-file).
+	certFile, keyFile string
 }
 
 // client connects to the admin API (once per run).
@@ -99,6 +103,8 @@ see which Envoys run what, and call APIs with an APP signature.`,
 	pf.BoolVar(&g.tls, "tls", false, "Connect to the admin API over TLS.")
 	pf.StringVar(&g.caFile, "certificate-authority", "", "PEM CA bundle to verify the admin API's certificate (implies --tls).")
 	pf.BoolVar(&g.insecure, "insecure-skip-tls-verify", false, "Do not verify the admin API's certificate (implies --tls).")
+	pf.StringVar(&g.certFile, "client-certificate", "", "PEM client certificate for an admin API that requires one (implies --tls).")
+	pf.StringVar(&g.keyFile, "client-key", "", "PEM key of --client-certificate.")
 	pf.DurationVar(&g.timeout, "request-timeout", 30*time.Second, "Time limit of a command's admin API calls (0 = none).")
 
 	root.AddGroup(&cobra.Group{ID: "basic", Title: "Definitions:"},
@@ -116,7 +122,7 @@ see which Envoys run what, and call APIs with an APP signature.`,
 	add("deploy", newPublishCmd(g), newUnpublishCmd(g), newRollbackCmd(g), newHistoryCmd(g), newBindCmd(g, true), newBindCmd(g, false))
 	add("openapi", newImportCmd(g), newExportCmd(g))
 	add("calls", newCallCmd(g), newSignCmd(g))
-	add("other", newStatusCmd(g), newTopCmd(g), newMetricsCmd(g), newVersionCmd(g))
+	add("other", newStatusCmd(g), newTopCmd(g), newMetricsCmd(g), newAuditCmd(g), newVersionCmd(g))
 	root.SetHelpCommandGroupID("other")
 	root.SetCompletionCommandGroupID("other")
 	return root

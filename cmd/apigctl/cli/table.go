@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 
 	"google.golang.org/protobuf/proto"
@@ -13,104 +14,133 @@ import (
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
+// column is one column of a kind's table: its header and how a resource
+// renders in it.
+type column struct {
+	header string
+	value  func(proto.Message) string
+}
+
+// col makes a column of a kind whose messages are T.
+func col[T proto.Message](header string, value func(T) string) column {
+	return column{header: header, value: func(m proto.Message) string { return value(m.(T)) }}
+}
+
+// kindColumns is the table of each kind's columns.
+var kindColumns = sync.OnceValue(func() map[string][]column {
+	return map[string][]column{
+		model.KindAPI: {
+			col("ID", (*apigwv1.Api).GetId), col("NAME", (*apigwv1.Api).GetName), col("GROUP", (*apigwv1.Api).GetGroupId),
+			col("METHOD", (*apigwv1.Api).GetReqMethod), col("PATH", (*apigwv1.Api).GetReqUri), col("MATCH", (*apigwv1.Api).GetMatchMode),
+			col("AUTH", (*apigwv1.Api).GetAuthType), col("BACKEND", backendSummary),
+		},
+		model.KindGroup: {
+			col("ID", (*apigwv1.ApiGroup).GetId), col("NAME", (*apigwv1.ApiGroup).GetName),
+			col("DOMAINS", func(g *apigwv1.ApiGroup) string {
+				ds := make([]string, len(g.UrlDomains))
+				for i, d := range g.UrlDomains {
+					ds[i] = d.Domain
+				}
+				return strings.Join(ds, ",")
+			}),
+			col("DEBUG DOMAIN", (*apigwv1.ApiGroup).GetSlDomain),
+		},
+		model.KindEnvironment: {
+			col("ID", (*apigwv1.Environment).GetId), col("NAME", (*apigwv1.Environment).GetName), col("REMARK", (*apigwv1.Environment).GetRemark),
+		},
+		model.KindEnvVariable: {
+			col("ID", (*apigwv1.EnvVariable).GetId), col("GROUP", (*apigwv1.EnvVariable).GetGroupId), col("ENV", (*apigwv1.EnvVariable).GetEnvId),
+			col("NAME", (*apigwv1.EnvVariable).GetVariableName), col("VALUE", (*apigwv1.EnvVariable).GetVariableValue),
+		},
+		model.KindVpcChannel: {
+			col("ID", (*apigwv1.VpcChannel).GetId), col("NAME", (*apigwv1.VpcChannel).GetName),
+			col("PORT", func(c *apigwv1.VpcChannel) string { return itoa(c.Port) }),
+			col("STRATEGY", func(c *apigwv1.VpcChannel) string { return itoa(c.BalanceStrategy) }),
+			col("MEMBERS", func(c *apigwv1.VpcChannel) string { return itoa(int32(len(c.Members))) }),
+		},
+		model.KindThrottle: {
+			col("ID", (*apigwv1.Throttle).GetId), col("NAME", (*apigwv1.Throttle).GetName),
+			col("API", func(t *apigwv1.Throttle) string { return itoa(t.ApiCallLimits) }),
+			col("USER", func(t *apigwv1.Throttle) string { return itoa(t.UserCallLimits) }),
+			col("APP", func(t *apigwv1.Throttle) string { return itoa(t.AppCallLimits) }),
+			col("IP", func(t *apigwv1.Throttle) string { return itoa(t.IpCallLimits) }),
+			col("PER", func(t *apigwv1.Throttle) string { return fmt.Sprintf("%d %s", t.TimeInterval, t.TimeUnit) }),
+			col("SHARED", func(t *apigwv1.Throttle) string { return strconv.FormatBool(t.Type == model.ThrottleShared) }),
+		},
+		model.KindACL: {
+			col("ID", (*apigwv1.Acl).GetId), col("NAME", (*apigwv1.Acl).GetAclName), col("TYPE", (*apigwv1.Acl).GetAclType),
+			col("ENTITY", (*apigwv1.Acl).GetEntityType), col("VALUE", (*apigwv1.Acl).GetAclValue),
+		},
+		model.KindApp: {
+			col("ID", (*apigwv1.App).GetId), col("NAME", (*apigwv1.App).GetName), col("APP KEY", (*apigwv1.App).GetAppKey),
+			col("APPCODES", func(a *apigwv1.App) string { return itoa(int32(len(a.AppCodes))) }),
+			col("STATUS", func(a *apigwv1.App) string {
+				if a.Status == 2 {
+					return "frozen"
+				}
+				return "valid"
+			}),
+		},
+		model.KindAppQuota: {
+			col("ID", (*apigwv1.AppQuota).GetId), col("NAME", (*apigwv1.AppQuota).GetName),
+			col("LIMIT", func(q *apigwv1.AppQuota) string { return itoa(q.CallLimits) }),
+			col("PER", func(q *apigwv1.AppQuota) string { return fmt.Sprintf("%d %s", q.TimeInterval, q.TimeUnit) }),
+			col("RESET", (*apigwv1.AppQuota).GetResetTime),
+		},
+		model.KindAuthorizer: {
+			col("ID", (*apigwv1.Authorizer).GetId), col("NAME", (*apigwv1.Authorizer).GetName), col("TYPE", (*apigwv1.Authorizer).GetType),
+			col("URI", (*apigwv1.Authorizer).GetAuthorizerUri), col("TTL", func(a *apigwv1.Authorizer) string { return itoa(a.Ttl) }),
+		},
+		model.KindResponse: {
+			col("ID", (*apigwv1.GatewayResponse).GetId), col("NAME", (*apigwv1.GatewayResponse).GetName),
+			col("GROUP", (*apigwv1.GatewayResponse).GetGroupId),
+			col("TYPES", func(r *apigwv1.GatewayResponse) string { return itoa(int32(len(r.Responses))) }),
+		},
+		model.KindCertificate: {
+			col("ID", (*apigwv1.Certificate).GetId), col("NAME", (*apigwv1.Certificate).GetName),
+			col("COMMON NAME", (*apigwv1.Certificate).GetCommonName),
+			col("NOT AFTER", func(c *apigwv1.Certificate) string {
+				if c.NotAfter == nil {
+					return ""
+				}
+				return c.NotAfter.AsTime().UTC().Format("2006-01-02")
+			}),
+		},
+		model.KindThrottleBinding: {
+			col("ID", (*apigwv1.ThrottleBinding).GetId), col("API", (*apigwv1.ThrottleBinding).GetApiId),
+			col("ENV", (*apigwv1.ThrottleBinding).GetEnvId), col("THROTTLE", (*apigwv1.ThrottleBinding).GetStrategyId),
+		},
+		model.KindACLBinding: {
+			col("ID", (*apigwv1.AclBinding).GetId), col("API", (*apigwv1.AclBinding).GetApiId),
+			col("ENV", (*apigwv1.AclBinding).GetEnvId), col("ACL", (*apigwv1.AclBinding).GetAclId),
+		},
+		model.KindAppAuth: {
+			col("ID", (*apigwv1.AppAuth).GetId), col("API", (*apigwv1.AppAuth).GetApiId),
+			col("ENV", (*apigwv1.AppAuth).GetEnvId), col("APP", (*apigwv1.AppAuth).GetAppId),
+		},
+		model.KindInstance: {
+			col("NAME", (*apigwv1.Instance).GetName), col("DESCRIPTION", (*apigwv1.Instance).GetDescription),
+		},
+	}
+})
+
 // row returns the table header and a row renderer for a kind.
 func row(kind string) ([]string, func(proto.Message) []string) {
-	switch kind {
-	case model.KindAPI:
-		return []string{"ID", "NAME", "GROUP", "METHOD", "PATH", "MATCH", "AUTH", "BACKEND"}, func(m proto.Message) []string {
-			a := m.(*apigwv1.Api)
-			return []string{a.Id, a.Name, a.GroupId, a.ReqMethod, a.ReqUri, a.MatchMode, a.AuthType, backendSummary(a)}
-		}
-	case model.KindGroup:
-		return []string{"ID", "NAME", "DOMAINS", "DEBUG DOMAIN"}, func(m proto.Message) []string {
-			g := m.(*apigwv1.ApiGroup)
-			var ds []string
-			for _, d := range g.UrlDomains {
-				ds = append(ds, d.Domain)
-			}
-			return []string{g.Id, g.Name, strings.Join(ds, ","), g.SlDomain}
-		}
-	case model.KindEnvironment:
-		return []string{"ID", "NAME", "REMARK"}, func(m proto.Message) []string {
-			e := m.(*apigwv1.Environment)
-			return []string{e.Id, e.Name, e.Remark}
-		}
-	case model.KindEnvVariable:
-		return []string{"ID", "GROUP", "ENV", "NAME", "VALUE"}, func(m proto.Message) []string {
-			v := m.(*apigwv1.EnvVariable)
-			return []string{v.Id, v.GroupId, v.EnvId, v.VariableName, v.VariableValue}
-		}
-	case model.KindVpcChannel:
-		return []string{"ID", "NAME", "PORT", "STRATEGY", "MEMBERS"}, func(m proto.Message) []string {
-			c := m.(*apigwv1.VpcChannel)
-			return []string{c.Id, c.Name, itoa(c.Port), itoa(c.BalanceStrategy), itoa(int32(len(c.Members)))}
-		}
-	case model.KindThrottle:
-		return []string{"ID", "NAME", "API", "USER", "APP", "IP", "PER", "SHARED"}, func(m proto.Message) []string {
-			t := m.(*apigwv1.Throttle)
-			return []string{t.Id, t.Name, itoa(t.ApiCallLimits), itoa(t.UserCallLimits), itoa(t.AppCallLimits), itoa(t.IpCallLimits),
-				fmt.Sprintf("%d %s", t.TimeInterval, t.TimeUnit), strconv.FormatBool(t.Type == model.ThrottleShared)}
-		}
-	case model.KindACL:
-		return []string{"ID", "NAME", "TYPE", "ENTITY", "VALUE"}, func(m proto.Message) []string {
-			a := m.(*apigwv1.Acl)
-			return []string{a.Id, a.AclName, a.AclType, a.EntityType, a.AclValue}
-		}
-	case model.KindApp:
-		return []string{"ID", "NAME", "APP KEY", "APPCODES", "STATUS"}, func(m proto.Message) []string {
-			a := m.(*apigwv1.App)
-			st := "valid"
-			if a.Status == 2 {
-				st = "frozen"
-			}
-			return []string{a.Id, a.Name, a.AppKey, itoa(int32(len(a.AppCodes))), st}
-		}
-	case model.KindAppQuota:
-		return []string{"ID", "NAME", "LIMIT", "PER", "RESET"}, func(m proto.Message) []string {
-			q := m.(*apigwv1.AppQuota)
-			return []string{q.Id, q.Name, itoa(q.CallLimits), fmt.Sprintf("%d %s", q.TimeInterval, q.TimeUnit), q.ResetTime}
-		}
-	case model.KindAuthorizer:
-		return []string{"ID", "NAME", "TYPE", "URI", "TTL"}, func(m proto.Message) []string {
-			a := m.(*apigwv1.Authorizer)
-			return []string{a.Id, a.Name, a.Type, a.AuthorizerUri, itoa(a.Ttl)}
-		}
-	case model.KindResponse:
-		return []string{"ID", "NAME", "GROUP", "TYPES"}, func(m proto.Message) []string {
-			r := m.(*apigwv1.GatewayResponse)
-			return []string{r.Id, r.Name, r.GroupId, itoa(int32(len(r.Responses)))}
-		}
-	case model.KindCertificate:
-		return []string{"ID", "NAME", "COMMON NAME", "NOT AFTER"}, func(m proto.Message) []string {
-			c := m.(*apigwv1.Certificate)
-			na := ""
-			if c.NotAfter != nil {
-				na = c.NotAfter.AsTime().UTC().Format("2006-01-02")
-			}
-			return []string{c.Id, c.Name, c.CommonName, na}
-		}
-	case model.KindThrottleBinding:
-		return []string{"ID", "API", "ENV", "THROTTLE"}, func(m proto.Message) []string {
-			b := m.(*apigwv1.ThrottleBinding)
-			return []string{b.Id, b.ApiId, b.EnvId, b.StrategyId}
-		}
-	case model.KindACLBinding:
-		return []string{"ID", "API", "ENV", "ACL"}, func(m proto.Message) []string {
-			b := m.(*apigwv1.AclBinding)
-			return []string{b.Id, b.ApiId, b.EnvId, b.AclId}
-		}
-	case model.KindAppAuth:
-		return []string{"ID", "API", "ENV", "APP"}, func(m proto.Message) []string {
-			b := m.(*apigwv1.AppAuth)
-			return []string{b.Id, b.ApiId, b.EnvId, b.AppId}
-		}
-	case model.KindInstance:
-		return []string{"NAME", "DESCRIPTION"}, func(m proto.Message) []string {
-			in := m.(*apigwv1.Instance)
-			return []string{in.Name, in.Description}
-		}
+	cols, ok := kindColumns()[kind]
+	if !ok {
+		cols = []column{{header: "ID", value: model.IDOf}, {header: "NAME", value: model.NameOf}}
 	}
-	return []string{"ID", "NAME"}, func(m proto.Message) []string { return []string{model.IDOf(m), model.NameOf(m)} }
+	header := make([]string, len(cols))
+	for i, c := range cols {
+		header[i] = c.header
+	}
+	return header, func(m proto.Message) []string {
+		out := make([]string, len(cols))
+		for i, c := range cols {
+			out[i] = c.value(m)
+		}
+		return out
+	}
 }
 
 func backendSummary(a *apigwv1.Api) string {

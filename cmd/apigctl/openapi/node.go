@@ -52,11 +52,6 @@ func fold(s string) string {
 	return strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(s))
 }
 
-func (o *obj) has(names ...string) bool {
-	_, v, ok := o.key(names...)
-	return ok && v != nil
-}
-
 // str returns a string value; numbers and booleans are accepted as their
 // text (exports write "5000" and 5000 alike).
 func (o *obj) str(names ...string) string {

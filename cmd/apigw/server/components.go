@@ -9,6 +9,7 @@ import (
 
 	"github.com/apigw/apigw/accesslog"
 	"github.com/apigw/apigw/extauth"
+	"github.com/apigw/apigw/internal/grpcopts"
 	"github.com/apigw/apigw/model/admin"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 	"github.com/apigw/apigw/ratelimit"
@@ -28,23 +29,30 @@ func services(d *deps) ([]service, error) {
 		return nil, err
 	}
 	if d.cfg.Has(CompAdmin) {
-		opts, err := adminServerOptions(d.cfg)
+		opts, err := adminServerOptions(d.cfg, d.log)
 		if err != nil {
 			return nil, err
 		}
 		opts = append(opts, grpc.MaxRecvMsgSize(d.cfg.AdminMaxRequestBytes))
+		var srv *admin.Server
 		out = append(out, service{name: CompAdmin, addr: d.cfg.AdminAddr, opts: opts, traced: true, register: func(_ context.Context, s *grpc.Server) error {
-			var opts []admin.Option
+			opts := []admin.Option{admin.WithAuditRetention(admin.AuditRetention{MaxAge: d.cfg.AuditMaxAge, MaxEvents: d.cfg.AuditMaxEvents})}
 			if als != nil {
 				opts = append(opts, admin.WithAPIMetrics(als))
 			}
-			adminv1.RegisterAdminServiceServer(s, admin.New(d.store, d.feed, d.status, d.log, opts...))
+			srv = admin.New(d.store, d.feed, d.status, d.log, opts...)
+			d.store.OnDirectWrite(srv.RecordDirectWrite)
+			adminv1.RegisterAdminServiceServer(s, srv)
 			return nil
-		}})
+		}, run: func(ctx context.Context) error { return srv.RunAuditRetention(ctx, time.Minute) }})
 	}
 	if d.cfg.Has(CompXDS) {
 		cache := snapshot.New(d.log, snapshot.WithRegisterer(d.reg))
-		out = append(out, service{name: CompXDS, addr: d.cfg.XDSAddr, opts: xdsserver.GRPCOptions(),
+		opts, err := envoyServiceOptions(d.cfg, CompXDS, d.log)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, service{name: CompXDS, addr: d.cfg.XDSAddr, opts: append(opts, xdsserver.GRPCOptions()...),
 			register: func(ctx context.Context, s *grpc.Server) error {
 				xdsserver.New(ctx, cache, d.status, d.log, xdsserver.Options{Registerer: d.reg}).Register(s)
 				return nil
@@ -54,7 +62,12 @@ func services(d *deps) ([]service, error) {
 			}})
 	}
 	if d.cfg.Has(CompExtAuth) {
-		out = append(out, service{name: CompExtAuth, addr: d.cfg.ExtAuthAddr, traced: true, register: func(_ context.Context, s *grpc.Server) error {
+		opts, err := envoyServiceOptions(d.cfg, CompExtAuth, d.log)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(append(opts, grpcopts.DataPlane(grpcopts.ExtAuthWorkersPerCPU)...), extauth.ServerOptions()...)
+		out = append(out, service{name: CompExtAuth, addr: d.cfg.ExtAuthAddr, opts: opts, traced: true, register: func(_ context.Context, s *grpc.Server) error {
 			opts := []extauth.Option{extauth.WithRegisterer(d.reg), extauth.WithFailOpen(d.cfg.ExtAuthFailOpen)}
 			if d.cfg.ServerName != "" {
 				opts = append(opts, extauth.WithServerName(d.cfg.ServerName))
@@ -77,7 +90,12 @@ func services(d *deps) ([]service, error) {
 		if !d.cfg.RateLimitFailOpen {
 			mode = ratelimit.FailClosed
 		}
-		out = append(out, service{name: CompRateLimit, addr: d.cfg.RateLimitAddr, traced: true,
+		opts, err := envoyServiceOptions(d.cfg, CompRateLimit, d.log)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, grpcopts.DataPlane(grpcopts.RateLimitWorkersPerCPU)...)
+		out = append(out, service{name: CompRateLimit, addr: d.cfg.RateLimitAddr, opts: opts, traced: true,
 			register: func(ctx context.Context, s *grpc.Server) error {
 				if r, ok := cnt.(*counter.Redis); ok {
 					pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
@@ -86,7 +104,10 @@ func services(d *deps) ([]service, error) {
 						d.log.Warn("redis is unreachable; throttled calls follow --ratelimit-fail-open until it answers", "err", err, "fail_open", d.cfg.RateLimitFailOpen)
 					}
 				}
-				svc, err := ratelimit.New(d.feed, cnt, d.log, ratelimit.WithRegisterer(d.reg), ratelimit.WithFailureMode(mode))
+				// WithRequestReuse: the server's only interceptors are
+				// panic recovery's, and its only stats handler
+				// (insecureConnLog) ignores calls: none keeps a request.
+				svc, err := ratelimit.New(d.feed, cnt, d.log, ratelimit.WithRegisterer(d.reg), ratelimit.WithFailureMode(mode), ratelimit.WithRequestReuse())
 				if err != nil {
 					return err
 				}
@@ -102,7 +123,11 @@ func services(d *deps) ([]service, error) {
 			}})
 	}
 	if als != nil {
-		out = append(out, service{name: CompAccessLog, addr: d.cfg.AccessLogAddr,
+		opts, err := envoyServiceOptions(d.cfg, CompAccessLog, d.log)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, service{name: CompAccessLog, addr: d.cfg.AccessLogAddr, opts: opts,
 			register: func(_ context.Context, s *grpc.Server) error { als.Register(s); return nil },
 			run:      als.Run})
 	}
@@ -125,7 +150,12 @@ func accessLogService(d *deps) (*accesslog.Server, error) {
 func translateOptions(c *Config) translate.Options {
 	return translate.Options{
 		HTTPPort: uint32(c.EnvoyHTTPPort), HTTPSPort: uint32(c.EnvoyHTTPSPort),
-		ExtAuthzAddress: c.EnvoyExtAuthAddr, RateLimitAddress: c.EnvoyRateLimitAddr, AccessLogAddress: c.EnvoyAccessLogAddr,
+		ExtAuthzAddress: c.EnvoyExtAuthAddr, RateLimitAddress: c.EnvoyRateLimitAddr,
 		HTTPRouting: c.HTTPRouting, UpstreamCAFile: c.UpstreamCAFile,
+		ExtAuthzTLS:      c.envoyUsesTLS(CompExtAuth, c.EnvoyExtAuthAddr),
+		RateLimitTLS:     c.envoyUsesTLS(CompRateLimit, c.EnvoyRateLimitAddr),
+		AccessLogAddress: c.EnvoyAccessLogAddr,
+		AccessLogTLS:     c.EnvoyAccessLogAddr != translate.AccessLogOff && c.envoyUsesTLS(CompAccessLog, c.EnvoyAccessLogAddr),
+		EnvoyTLSDir:      c.EnvoyTLSDir,
 	}
 }

@@ -63,6 +63,17 @@ type Config struct {
 	AdminInsecure  bool
 	// AdminMaxRequestBytes bounds one admin request (an apply).
 	AdminMaxRequestBytes int
+	// AdminClientCAFile makes the admin API require client certificates
+	// signed by this CA.
+	AdminClientCAFile string
+
+	// mTLS of the gRPC services Envoy calls (tlsconfig.go).
+	TLSDir                           string
+	XDSTLS, ExtAuthTLS, RateLimitTLS ServiceTLS
+	AccessLogTLS                     ServiceTLS
+	XDSIdentitiesFile                string
+	EnvoyServiceTLS                  string
+	EnvoyTLSDir                      string
 
 	RedisURL          string
 	RateLimitFailOpen bool
@@ -78,6 +89,10 @@ type Config struct {
 	HTTPRouting                          string
 	UpstreamCAFile                       string
 	ServerName                           string
+
+	// AuditMaxAge and AuditMaxEvents bound the audit trail per instance.
+	AuditMaxAge    time.Duration
+	AuditMaxEvents int
 
 	// TracingCollector (host:port, OTLP/gRPC) receives the spans of the
 	// admin, ext_authz and rate-limit servers; empty: no tracing.
@@ -117,18 +132,20 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs.StringVar(&c.EmbeddedPeerURL, "embedded-etcd-peer-url", "http://127.0.0.1:2380", "Peer URL of the embedded etcd.")
 	fs.StringVar(&c.SecretKeyFile, "secret-key-file", "", "File with the 32-byte key that encrypts secrets at rest (default <data-dir>/secret.key with the embedded etcd, created if missing).")
 	fs.StringVar(&c.SecretKey, "secret-key", "", "The secret key itself, hex or base64 (prefer the APIGW_SECRET_KEY variable).")
-	fs.StringVar(&c.XDSAddr, "xds-addr", ":18000", "Listen address of the xDS (ADS) server.")
-	fs.StringVar(&c.ExtAuthAddr, "extauth-addr", ":18001", "Listen address of the ext_authz server.")
-	fs.StringVar(&c.RateLimitAddr, "ratelimit-addr", ":18002", "Listen address of the rate-limit service.")
-	fs.StringVar(&c.AccessLogAddr, "accesslog-addr", ":18005", "Listen address of the access-log service (Envoy's gRPC AccessLogService).")
+	fs.StringVar(&c.XDSAddr, "xds-addr", "127.0.0.1:18000", "Listen address of the xDS (ADS) server.")
+	fs.StringVar(&c.ExtAuthAddr, "extauth-addr", "127.0.0.1:18001", "Listen address of the ext_authz server.")
+	fs.StringVar(&c.RateLimitAddr, "ratelimit-addr", "127.0.0.1:18002", "Listen address of the rate-limit service.")
+	fs.StringVar(&c.AccessLogAddr, "accesslog-addr", "127.0.0.1:18005", "Listen address of the access-log service (Envoy's gRPC AccessLogService).")
 	fs.StringVar(&c.AdminAddr, "admin-addr", "127.0.0.1:18003", "Listen address of the admin gRPC API.")
 	fs.StringVar(&c.OpsAddr, "ops-addr", ":18004", "Listen address of /healthz, /readyz and /metrics.")
 	fs.StringVar(&c.AdminTokenFile, "admin-token-file", "", "File with the bearer token the admin API requires.")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "The admin bearer token (prefer the APIGW_ADMIN_TOKEN variable).")
 	fs.StringVar(&c.AdminTLSCert, "admin-tls-cert-file", "", "TLS certificate of the admin API.")
 	fs.StringVar(&c.AdminTLSKey, "admin-tls-key-file", "", "TLS key of the admin API.")
-	fs.BoolVar(&c.AdminInsecure, "admin-insecure", false, "Allow the admin API beyond loopback without TLS or a token.")
 	fs.IntVar(&c.AdminMaxRequestBytes, "admin-max-request-bytes", 32<<20, "Largest admin request accepted (one apply), in bytes; larger ones fail with RESOURCE_EXHAUSTED.")
+	fs.BoolVar(&c.AdminInsecure, "admin-insecure", false, "Allow the admin API beyond loopback without a token or client certificates.")
+	fs.StringVar(&c.AdminClientCAFile, "admin-client-ca-file", "", "CA bundle of the client certificates the admin API requires (with --admin-tls-cert-file).")
+	c.tlsFlags(fs)
 	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis URL for shared rate-limit counters (redis://host:port/0); empty keeps counters in memory.")
 	fs.BoolVar(&c.RateLimitFailOpen, "ratelimit-fail-open", false, "Allow requests while Redis is unreachable (default: refuse them; other counter errors always refuse).")
 	fs.BoolVar(&c.ExtAuthFailOpen, "extauth-fail-open", false, "Allow requests when ext_authz hits an internal error (a deny is never affected).")
@@ -139,11 +156,13 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs.StringVar(&c.EnvoyAccessLogAddr, "envoy-accesslog-address", "127.0.0.1:18005", "host:port at which Envoy streams its access logs to apigw's access-log service; off: no access-log stream (no per-API metrics).")
 	fs.IntVar(&c.APIMetricsMaxAPIs, "api-metrics-max-apis", 200, "(API, environment) pairs with their own metric series and windows, per instance; the calls of the others are counted under api=\"(other)\".")
 	fs.IntVar(&c.APIMetricsMaxApps, "api-metrics-max-apps", 200, "Apps with their own apigw_app_requests_total series, per instance; the others are counted under app=\"(other)\".")
+	fs.DurationVar(&c.AuditMaxAge, "audit-max-age", 90*24*time.Hour, "Audit events older than this are dropped.")
+	fs.IntVar(&c.AuditMaxEvents, "audit-max-events", 10000, "Audit events kept per instance (the oldest beyond are dropped).")
+	fs.StringVar(&c.TracingCollector, "tracing-collector", "", "host:port of an OpenTelemetry collector (OTLP/gRPC) for the spans of apigw's admin, ext_authz and rate-limit servers; empty: no tracing.")
+	fs.Float64Var(&c.TracingSamplingPercentage, "tracing-sampling-percentage", 0, "Share (0-100) of calls without a sampled trace context that start a trace; calls Envoy traces are always traced.")
 	fs.StringVar(&c.HTTPRouting, "http-routing", "auto", "How Envoy finds a group's routes: auto or scoped (one route table per group over SRDS for Envoy 1.38+, one table for older Envoys) or single (one table for every Envoy).")
 	fs.StringVar(&c.UpstreamCAFile, "upstream-ca-file", "", "CA bundle path on the Envoy hosts to verify HTTPS backends (empty: not verified, as APIG).")
 	fs.StringVar(&c.ServerName, "server-name", "", "Gateway server name for the serverName system parameter (default the host name).")
-	fs.StringVar(&c.TracingCollector, "tracing-collector", "", "host:port of an OpenTelemetry collector (OTLP/gRPC) for the spans of apigw's admin, ext_authz and rate-limit servers; empty: no tracing.")
-	fs.Float64Var(&c.TracingSamplingPercentage, "tracing-sampling-percentage", 0, "Share (0-100) of calls without a sampled trace context that start a trace; calls Envoy traces are always traced.")
 	fs.StringVar(&logLevel, "log-level", "info", "Log level: debug, info, warn, error.")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "Log format: text or json.")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "Time allowed for a graceful shutdown.")
@@ -156,7 +175,9 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	if err := applyEnv(fs, getenv); err != nil {
 		return nil, err
 	}
-	return c, c.finish(components, endpoints, logLevel)
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return c, c.finish(components, endpoints, logLevel, set)
 }
 
 // applyEnv sets flags not given on the command line from APIGW_* variables.
@@ -175,7 +196,7 @@ func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
 	return errors.Join(errs...)
 }
 
-func (c *Config) finish(components, endpoints, logLevel string) error {
+func (c *Config) finish(components, endpoints, logLevel string, set map[string]bool) error {
 	var errs []error
 	for _, comp := range model.SplitList(components) {
 		switch {
@@ -206,14 +227,16 @@ func (c *Config) finish(components, endpoints, logLevel string) error {
 	if (c.AdminTLSCert == "") != (c.AdminTLSKey == "") {
 		errs = append(errs, errors.New("--admin-tls-cert-file and --admin-tls-key-file go together"))
 	}
-	if c.Has(CompAdmin) && !c.AdminInsecure && !loopback(c.AdminAddr) && c.AdminTLSCert == "" && c.AdminToken == "" && c.AdminTokenFile == "" {
-		errs = append(errs, fmt.Errorf("--admin-addr %s is not loopback: set --admin-tls-cert-file/--admin-tls-key-file or an admin token, or --admin-insecure", c.AdminAddr))
-	}
+	errs = append(errs, c.finishAdminAuth(set["admin-token"])...)
+	errs = append(errs, c.finishTLS()...)
 	if c.EtcdRequestTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--etcd-request-timeout must be positive (got %v)", c.EtcdRequestTimeout))
 	}
 	if c.AdminMaxRequestBytes < 64<<10 || c.AdminMaxRequestBytes > 1<<30 {
 		errs = append(errs, fmt.Errorf("--admin-max-request-bytes must be between 65536 and 1073741824 (got %d)", c.AdminMaxRequestBytes))
+	}
+	if c.AuditMaxAge <= 0 || c.AuditMaxEvents < 1 || c.AuditMaxEvents > 1000000 {
+		errs = append(errs, fmt.Errorf("--audit-max-age must be positive and --audit-max-events 1-1000000 (got %v, %d)", c.AuditMaxAge, c.AuditMaxEvents))
 	}
 	if p := c.TracingSamplingPercentage; p < 0 || p > 100 {
 		errs = append(errs, fmt.Errorf("--tracing-sampling-percentage must be 0-100 (got %v)", p))

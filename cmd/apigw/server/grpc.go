@@ -1,10 +1,8 @@
 package server
 
 import (
-	"crypto/tls"
 	"fmt"
-	"os"
-	"strings"
+	"log/slog"
 	"time"
 
 	"google.golang.org/grpc"
@@ -15,6 +13,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/apigw/apigw/internal/recovery"
+	"github.com/apigw/apigw/internal/tlsfiles"
 	"github.com/apigw/apigw/model/admin"
 )
 
@@ -41,25 +40,18 @@ func (s service) newServer(rec *recovery.Recoverer) (*grpc.Server, *health.Serve
 }
 
 // adminServerOptions returns the TLS and token options of the admin API.
-func adminServerOptions(cfg *Config) ([]grpc.ServerOption, error) {
+func adminServerOptions(cfg *Config, log *slog.Logger) ([]grpc.ServerOption, error) {
 	var opts []grpc.ServerOption
 	if cfg.AdminTLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.AdminTLSCert, cfg.AdminTLSKey)
+		files := tlsfiles.Files{Cert: cfg.AdminTLSCert, Key: cfg.AdminTLSKey, ClientCA: cfg.AdminClientCAFile}
+		creds, err := tlsfiles.NewServer(files, log.With("component", CompAdmin))
 		if err != nil {
 			return nil, fmt.Errorf("admin TLS: %w", err)
 		}
-		opts = append(opts, grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})))
+		opts = append(opts, grpc.Creds(credentials.NewTLS(creds.Config())))
 	}
-	token := cfg.AdminToken
-	if cfg.AdminTokenFile != "" {
-		b, err := os.ReadFile(cfg.AdminTokenFile)
-		if err != nil {
-			return nil, fmt.Errorf("admin token: %w", err)
-		}
-		token = strings.TrimSpace(string(b))
-	}
-	if token != "" {
-		u, s := admin.TokenAuth(token)
+	if cfg.AdminToken != "" {
+		u, s := admin.TokenAuth(cfg.AdminToken)
 		opts = append(opts, grpc.ChainUnaryInterceptor(u), grpc.ChainStreamInterceptor(s))
 	}
 	return opts, nil

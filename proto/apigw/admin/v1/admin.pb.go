@@ -2007,7 +2007,7 @@ var File_apigw_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_apigw_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x1aapigw/admin/v1/admin.proto\x12\x0eapigw.admin.v1\x1a\x1capigw/admin/v1/metrics.proto\x1a\x12apigw/v1/app.proto\x1a\x1aapigw/v1/publication.proto\x1a\x17apigw/v1/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"[\n" +
+	"\x1aapigw/admin/v1/admin.proto\x12\x0eapigw.admin.v1\x1a\x1aapigw/admin/v1/audit.proto\x1a\x1capigw/admin/v1/metrics.proto\x1a\x12apigw/v1/app.proto\x1a\x1aapigw/v1/publication.proto\x1a\x17apigw/v1/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"[\n" +
 	"\rCreateRequest\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\tR\binstance\x12.\n" +
 	"\bresource\x18\x02 \x01(\v2\x12.apigw.v1.ResourceR\bresource\"@\n" +
@@ -2143,7 +2143,8 @@ const file_apigw_admin_v1_admin_proto_rawDesc = "" +
 	"\btype_url\x18\x03 \x01(\tR\atypeUrl\x12#\n" +
 	"\racked_version\x18\x04 \x01(\tR\fackedVersion\x12\x1b\n" +
 	"\tlast_nack\x18\x05 \x01(\tR\blastNack\x127\n" +
-	"\tlast_seen\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen2\xa3\t\n" +
+	"\tlast_seen\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen2\x87\n" +
+	"\n" +
 	"\fAdminService\x12G\n" +
 	"\x06Create\x12\x1d.apigw.admin.v1.CreateRequest\x1a\x1e.apigw.admin.v1.CreateResponse\x12>\n" +
 	"\x03Get\x12\x1a.apigw.admin.v1.GetRequest\x1a\x1b.apigw.admin.v1.GetResponse\x12A\n" +
@@ -2159,7 +2160,8 @@ const file_apigw_admin_v1_admin_proto_rawDesc = "" +
 	"\x06Unbind\x12\x1d.apigw.admin.v1.UnbindRequest\x1a\x1e.apigw.admin.v1.UnbindResponse\x12_\n" +
 	"\x0eResetAppSecret\x12%.apigw.admin.v1.ResetAppSecretRequest\x1a&.apigw.admin.v1.ResetAppSecretResponse\x12P\n" +
 	"\tGetStatus\x12 .apigw.admin.v1.GetStatusRequest\x1a!.apigw.admin.v1.GetStatusResponse\x12\\\n" +
-	"\rGetAPIMetrics\x12$.apigw.admin.v1.GetAPIMetricsRequest\x1a%.apigw.admin.v1.GetAPIMetricsResponseB5Z3github.com/apigw/apigw/proto/apigw/admin/v1;adminv1b\x06proto3"
+	"\rGetAPIMetrics\x12$.apigw.admin.v1.GetAPIMetricsRequest\x1a%.apigw.admin.v1.GetAPIMetricsResponse\x12b\n" +
+	"\x0fListAuditEvents\x12&.apigw.admin.v1.ListAuditEventsRequest\x1a'.apigw.admin.v1.ListAuditEventsResponseB5Z3github.com/apigw/apigw/proto/apigw/admin/v1;adminv1b\x06proto3"
 
 var (
 	file_apigw_admin_v1_admin_proto_rawDescOnce sync.Once
@@ -2213,7 +2215,9 @@ var file_apigw_admin_v1_admin_proto_goTypes = []any{
 	(*v1.App)(nil),                   // 35: apigw.v1.App
 	(*timestamppb.Timestamp)(nil),    // 36: google.protobuf.Timestamp
 	(*GetAPIMetricsRequest)(nil),     // 37: apigw.admin.v1.GetAPIMetricsRequest
-	(*GetAPIMetricsResponse)(nil),    // 38: apigw.admin.v1.GetAPIMetricsResponse
+	(*ListAuditEventsRequest)(nil),   // 38: apigw.admin.v1.ListAuditEventsRequest
+	(*GetAPIMetricsResponse)(nil),    // 39: apigw.admin.v1.GetAPIMetricsResponse
+	(*ListAuditEventsResponse)(nil),  // 40: apigw.admin.v1.ListAuditEventsResponse
 }
 var file_apigw_admin_v1_admin_proto_depIdxs = []int32{
 	33, // 0: apigw.admin.v1.CreateRequest.resource:type_name -> apigw.v1.Resource
@@ -2250,23 +2254,25 @@ var file_apigw_admin_v1_admin_proto_depIdxs = []int32{
 	26, // 31: apigw.admin.v1.AdminService.ResetAppSecret:input_type -> apigw.admin.v1.ResetAppSecretRequest
 	28, // 32: apigw.admin.v1.AdminService.GetStatus:input_type -> apigw.admin.v1.GetStatusRequest
 	37, // 33: apigw.admin.v1.AdminService.GetAPIMetrics:input_type -> apigw.admin.v1.GetAPIMetricsRequest
-	1,  // 34: apigw.admin.v1.AdminService.Create:output_type -> apigw.admin.v1.CreateResponse
-	3,  // 35: apigw.admin.v1.AdminService.Get:output_type -> apigw.admin.v1.GetResponse
-	5,  // 36: apigw.admin.v1.AdminService.List:output_type -> apigw.admin.v1.ListResponse
-	7,  // 37: apigw.admin.v1.AdminService.Update:output_type -> apigw.admin.v1.UpdateResponse
-	9,  // 38: apigw.admin.v1.AdminService.Delete:output_type -> apigw.admin.v1.DeleteResponse
-	12, // 39: apigw.admin.v1.AdminService.Apply:output_type -> apigw.admin.v1.ApplyResponse
-	15, // 40: apigw.admin.v1.AdminService.Publish:output_type -> apigw.admin.v1.PublishResponse
-	17, // 41: apigw.admin.v1.AdminService.Unpublish:output_type -> apigw.admin.v1.UnpublishResponse
-	19, // 42: apigw.admin.v1.AdminService.Rollback:output_type -> apigw.admin.v1.RollbackResponse
-	21, // 43: apigw.admin.v1.AdminService.ListPublications:output_type -> apigw.admin.v1.ListPublicationsResponse
-	23, // 44: apigw.admin.v1.AdminService.Bind:output_type -> apigw.admin.v1.BindResponse
-	25, // 45: apigw.admin.v1.AdminService.Unbind:output_type -> apigw.admin.v1.UnbindResponse
-	27, // 46: apigw.admin.v1.AdminService.ResetAppSecret:output_type -> apigw.admin.v1.ResetAppSecretResponse
-	29, // 47: apigw.admin.v1.AdminService.GetStatus:output_type -> apigw.admin.v1.GetStatusResponse
-	38, // 48: apigw.admin.v1.AdminService.GetAPIMetrics:output_type -> apigw.admin.v1.GetAPIMetricsResponse
-	34, // [34:49] is the sub-list for method output_type
-	19, // [19:34] is the sub-list for method input_type
+	38, // 34: apigw.admin.v1.AdminService.ListAuditEvents:input_type -> apigw.admin.v1.ListAuditEventsRequest
+	1,  // 35: apigw.admin.v1.AdminService.Create:output_type -> apigw.admin.v1.CreateResponse
+	3,  // 36: apigw.admin.v1.AdminService.Get:output_type -> apigw.admin.v1.GetResponse
+	5,  // 37: apigw.admin.v1.AdminService.List:output_type -> apigw.admin.v1.ListResponse
+	7,  // 38: apigw.admin.v1.AdminService.Update:output_type -> apigw.admin.v1.UpdateResponse
+	9,  // 39: apigw.admin.v1.AdminService.Delete:output_type -> apigw.admin.v1.DeleteResponse
+	12, // 40: apigw.admin.v1.AdminService.Apply:output_type -> apigw.admin.v1.ApplyResponse
+	15, // 41: apigw.admin.v1.AdminService.Publish:output_type -> apigw.admin.v1.PublishResponse
+	17, // 42: apigw.admin.v1.AdminService.Unpublish:output_type -> apigw.admin.v1.UnpublishResponse
+	19, // 43: apigw.admin.v1.AdminService.Rollback:output_type -> apigw.admin.v1.RollbackResponse
+	21, // 44: apigw.admin.v1.AdminService.ListPublications:output_type -> apigw.admin.v1.ListPublicationsResponse
+	23, // 45: apigw.admin.v1.AdminService.Bind:output_type -> apigw.admin.v1.BindResponse
+	25, // 46: apigw.admin.v1.AdminService.Unbind:output_type -> apigw.admin.v1.UnbindResponse
+	27, // 47: apigw.admin.v1.AdminService.ResetAppSecret:output_type -> apigw.admin.v1.ResetAppSecretResponse
+	29, // 48: apigw.admin.v1.AdminService.GetStatus:output_type -> apigw.admin.v1.GetStatusResponse
+	39, // 49: apigw.admin.v1.AdminService.GetAPIMetrics:output_type -> apigw.admin.v1.GetAPIMetricsResponse
+	40, // 50: apigw.admin.v1.AdminService.ListAuditEvents:output_type -> apigw.admin.v1.ListAuditEventsResponse
+	35, // [35:51] is the sub-list for method output_type
+	19, // [19:35] is the sub-list for method input_type
 	19, // [19:19] is the sub-list for extension type_name
 	19, // [19:19] is the sub-list for extension extendee
 	0,  // [0:19] is the sub-list for field type_name
@@ -2277,6 +2283,7 @@ func file_apigw_admin_v1_admin_proto_init() {
 	if File_apigw_admin_v1_admin_proto != nil {
 		return
 	}
+	file_apigw_admin_v1_audit_proto_init()
 	file_apigw_admin_v1_metrics_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

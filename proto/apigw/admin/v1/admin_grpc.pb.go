@@ -34,6 +34,7 @@ const (
 	AdminService_ResetAppSecret_FullMethodName   = "/apigw.admin.v1.AdminService/ResetAppSecret"
 	AdminService_GetStatus_FullMethodName        = "/apigw.admin.v1.AdminService/GetStatus"
 	AdminService_GetAPIMetrics_FullMethodName    = "/apigw.admin.v1.AdminService/GetAPIMetrics"
+	AdminService_ListAuditEvents_FullMethodName  = "/apigw.admin.v1.AdminService/ListAuditEvents"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -83,6 +84,9 @@ type AdminServiceClient interface {
 	// over rolling windows, from the access logs of the Envoys connected to
 	// this apigw.
 	GetAPIMetrics(ctx context.Context, in *GetAPIMetricsRequest, opts ...grpc.CallOption) (*GetAPIMetricsResponse, error)
+	// ListAuditEvents lists the recorded changes of an instance: who changed
+	// what, when, at which etcd revision.
+	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
 }
 
 type adminServiceClient struct {
@@ -243,6 +247,16 @@ func (c *adminServiceClient) GetAPIMetrics(ctx context.Context, in *GetAPIMetric
 	return out, nil
 }
 
+func (c *adminServiceClient) ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAuditEventsResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListAuditEvents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -290,6 +304,9 @@ type AdminServiceServer interface {
 	// over rolling windows, from the access logs of the Envoys connected to
 	// this apigw.
 	GetAPIMetrics(context.Context, *GetAPIMetricsRequest) (*GetAPIMetricsResponse, error)
+	// ListAuditEvents lists the recorded changes of an instance: who changed
+	// what, when, at which etcd revision.
+	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -344,6 +361,9 @@ func (UnimplementedAdminServiceServer) GetStatus(context.Context, *GetStatusRequ
 }
 func (UnimplementedAdminServiceServer) GetAPIMetrics(context.Context, *GetAPIMetricsRequest) (*GetAPIMetricsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetAPIMetrics not implemented")
+}
+func (UnimplementedAdminServiceServer) ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAuditEvents not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -636,6 +656,24 @@ func _AdminService_GetAPIMetrics_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_ListAuditEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAuditEventsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListAuditEvents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListAuditEvents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListAuditEvents(ctx, req.(*ListAuditEventsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -702,6 +740,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetAPIMetrics",
 			Handler:    _AdminService_GetAPIMetrics_Handler,
+		},
+		{
+			MethodName: "ListAuditEvents",
+			Handler:    _AdminService_ListAuditEvents_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
