@@ -217,16 +217,16 @@ func TestStreamDrivesPerAPIFigures(t *testing.T) {
 	}
 
 	for series, want := range map[string]float64{
-		`apigw_api_requests_total{api="a1",class="2xx",env="RELEASE",group="g1",instance="default"}`:     3,
-		`apigw_api_requests_total{api="a1",class="4xx",env="RELEASE",group="g1",instance="default"}`:     2,
-		`apigw_api_requests_total{api="a1",class="5xx",env="TEST",group="g1",instance="default"}`:        1,
-		`apigw_api_errors_total{api="a1",code="APIG.0308",env="RELEASE",group="g1",instance="default"}`:  1,
-		`apigw_api_errors_total{api="(none)",code="APIG.0101",env="",group="",instance="default"}`:       1,
-		`apigw_app_requests_total{app="app1",instance="default"}`:                                        4,
-		`apigw_accesslog_entries_total{result="recorded"}`:                                               7,
-		`apigw_accesslog_entries_total{result="ignored"}`:                                                2,
-		`apigw_api_request_duration_seconds_count{api="a1",env="RELEASE",group="g1",instance="default"}`: 5,
-		`apigw_api_backend_duration_seconds_count{api="a1",env="RELEASE",group="g1",instance="default"}`: 3,
+		`apigw_api_requests_total{api="a1",class="2xx",env="RELEASE",gateway="default",group="g1"}`:     3,
+		`apigw_api_requests_total{api="a1",class="4xx",env="RELEASE",gateway="default",group="g1"}`:     2,
+		`apigw_api_requests_total{api="a1",class="5xx",env="TEST",gateway="default",group="g1"}`:        1,
+		`apigw_api_errors_total{api="a1",code="APIG.0308",env="RELEASE",gateway="default",group="g1"}`:  1,
+		`apigw_api_errors_total{api="(none)",code="APIG.0101",env="",gateway="default",group=""}`:       1,
+		`apigw_app_requests_total{app="app1",gateway="default"}`:                                        4,
+		`apigw_accesslog_entries_total{result="recorded"}`:                                              7,
+		`apigw_accesslog_entries_total{result="ignored"}`:                                               2,
+		`apigw_api_request_duration_seconds_count{api="a1",env="RELEASE",gateway="default",group="g1"}`: 5,
+		`apigw_api_backend_duration_seconds_count{api="a1",env="RELEASE",gateway="default",group="g1"}`: 3,
 	} {
 		if got := metric(t, h.reg, series); got != want {
 			t.Errorf("%s = %v, want %v", series, got, want)
@@ -311,28 +311,28 @@ func TestSeriesAreBounded(t *testing.T) {
 		return entry{api: api, env: "RELEASE", group: "g1", status: 200, total: time.Millisecond, authz: map[string]any{dataplane.MetaAppID: app}}
 	}
 	h.send(t, dataplane.AccessLogName, []entry{e("a1", "x"), e("a2", "y"), e("a3", "y"), e("a4", "z")})
-	if got := metric(t, h.reg, `apigw_api_requests_total{api="(other)",class="2xx",env="",group="",instance="default"}`); got != 2 {
+	if got := metric(t, h.reg, `apigw_api_requests_total{api="(other)",class="2xx",env="",gateway="default",group=""}`); got != 2 {
 		t.Errorf("(other) = %v, want 2", got)
 	}
-	if got := metric(t, h.reg, `apigw_api_requests_total{api="a3",class="2xx",env="RELEASE",group="g1",instance="default"}`); got != -1 {
+	if got := metric(t, h.reg, `apigw_api_requests_total{api="a3",class="2xx",env="RELEASE",gateway="default",group="g1"}`); got != -1 {
 		t.Errorf("a3 has its own series beyond the limit")
 	}
-	if got := metric(t, h.reg, `apigw_app_requests_total{app="(other)",instance="default"}`); got != 3 {
+	if got := metric(t, h.reg, `apigw_app_requests_total{app="(other)",gateway="default"}`); got != 3 {
 		t.Errorf("app (other) = %v, want 3", got)
 	}
-	if got := metric(t, h.reg, `apigw_api_tracked{instance="default"}`); got != 2 {
+	if got := metric(t, h.reg, `apigw_api_tracked{gateway="default"}`); got != 2 {
 		t.Errorf("tracked = %v", got)
 	}
 	h.clk.Add(11 * time.Minute)
 	h.send(t, dataplane.AccessLogName, []entry{e("a2", "y"), e("a3", "y")})
 	// a1 was idle longest: a3 took its place.
-	if got := metric(t, h.reg, `apigw_api_requests_total{api="a1",class="2xx",env="RELEASE",group="g1",instance="default"}`); got != -1 {
+	if got := metric(t, h.reg, `apigw_api_requests_total{api="a1",class="2xx",env="RELEASE",gateway="default",group="g1"}`); got != -1 {
 		t.Errorf("a1's series survived its eviction: %v", got)
 	}
-	if got := metric(t, h.reg, `apigw_api_requests_total{api="a3",class="2xx",env="RELEASE",group="g1",instance="default"}`); got != 1 {
+	if got := metric(t, h.reg, `apigw_api_requests_total{api="a3",class="2xx",env="RELEASE",gateway="default",group="g1"}`); got != 1 {
 		t.Errorf("a3 = %v, want 1", got)
 	}
-	if got := metric(t, h.reg, `apigw_api_tracked{instance="default"}`); got != 2 {
+	if got := metric(t, h.reg, `apigw_api_tracked{gateway="default"}`); got != 2 {
 		t.Errorf("tracked = %v", got)
 	}
 }

@@ -108,7 +108,9 @@ var promBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30
 // NewStats returns an empty Stats.
 func NewStats(opts StatsOptions) (*Stats, error) {
 	opts = opts.withDefaults()
-	labels := []string{"instance", "group", "api", "env"}
+	// "gateway" is the apigw instance: Prometheus sets "instance" to the
+	// scraped target.
+	labels := []string{"gateway", "group", "api", "env"}
 	v := vecs{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "apigw", Subsystem: "api", Name: "requests_total",
 			Help: "Requests served by Envoy per API and environment, by status class (from the access-log stream)."}, append(labels, "class")),
@@ -119,9 +121,9 @@ func NewStats(opts StatsOptions) (*Stats, error) {
 		backend: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "apigw", Subsystem: "api", Name: "backend_duration_seconds",
 			Help: "Backend latency (request sent to last response byte) per API and environment; calls that reached a backend only.", Buckets: promBuckets}, labels),
 		apps: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "apigw", Subsystem: "app", Name: "requests_total",
-			Help: "Requests per authenticated app."}, []string{"instance", "app"}),
+			Help: "Requests per authenticated app."}, []string{"gateway", "app"}),
 		tracked: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "apigw", Subsystem: "api", Name: "tracked",
-			Help: "(API, environment) pairs with their own series, per instance (at most --api-metrics-max-apis)."}, []string{"instance"}),
+			Help: "(API, environment) pairs with their own series, per apigw instance (at most --api-metrics-max-apis)."}, []string{"gateway"}),
 	}
 	if opts.Registerer != nil {
 		for _, c := range []prometheus.Collector{v.requests, v.errors, v.latency, v.backend, v.apps, v.tracked} {
@@ -144,11 +146,12 @@ func (s *Stats) Add(r *Record) {
 	if r.HasUpstream {
 		a.backend.Observe(r.Upstream.Seconds())
 	}
+	smp := sampleOf(r)
 	a.mu.Lock()
 	if r.APIName != "" && a.apiName != r.APIName {
 		a.apiName = r.APIName
 	}
-	a.win.add(now.Unix(), r)
+	a.win.add(now.Unix(), &smp)
 	var code prometheus.Counter
 	if r.ErrorCode != "" {
 		if code = a.codes[r.ErrorCode]; code == nil {

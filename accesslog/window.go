@@ -23,12 +23,13 @@ var latencyBounds = [...]float64{1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 75, 100, 150
 
 type histogram [len(latencyBounds) + 1]uint32
 
-func (h *histogram) add(ms float64) {
+// latencyIndex is the histogram bucket of a latency in ms.
+func latencyIndex(ms float64) int {
 	i := 0
 	for i < len(latencyBounds) && ms > latencyBounds[i] {
 		i++
 	}
-	h[i]++
+	return i
 }
 
 func (h *histogram) merge(o *histogram) {
@@ -78,29 +79,48 @@ type figures struct {
 	lat, up   histogram
 }
 
-func (f *figures) add(r *Record) {
+// sample is a record reduced to what the windows count, computed before
+// the API's lock is taken.
+type sample struct {
+	class, lat, up   int
+	latMs, upMs      float64
+	denied, throttle bool
+	hasUp            bool
+	code             string
+}
+
+func sampleOf(r *Record) sample {
+	s := sample{class: statusClass(r.Status), latMs: float64(r.Duration) / float64(time.Millisecond),
+		denied: r.Denied, throttle: r.Throttled, hasUp: r.HasUpstream, code: r.ErrorCode}
+	s.lat = latencyIndex(s.latMs)
+	if s.hasUp {
+		s.upMs = float64(r.Upstream) / float64(time.Millisecond)
+		s.up = latencyIndex(s.upMs)
+	}
+	return s
+}
+
+func (f *figures) add(s *sample) {
 	f.calls++
-	f.classes[statusClass(r.Status)]++
-	if r.Denied {
+	f.classes[s.class]++
+	if s.denied {
 		f.denied++
 	}
-	if r.Throttled {
+	if s.throttle {
 		f.throttled++
 	}
-	if r.ErrorCode != "" {
+	if s.code != "" {
 		if f.codes == nil {
 			f.codes = map[string]uint64{}
 		}
-		f.codes[r.ErrorCode]++
+		f.codes[s.code]++
 	}
-	ms := float64(r.Duration) / float64(time.Millisecond)
-	f.latSumMs += ms
-	f.lat.add(ms)
-	if r.HasUpstream {
-		ums := float64(r.Upstream) / float64(time.Millisecond)
+	f.latSumMs += s.latMs
+	f.lat[s.lat]++
+	if s.hasUp {
 		f.upCalls++
-		f.upSumMs += ums
-		f.up.add(ums)
+		f.upSumMs += s.upMs
+		f.up[s.up]++
 	}
 }
 
@@ -172,10 +192,10 @@ func newWindows() *windows {
 	return &windows{sec: newRing(10*time.Second, 30), min: newRing(time.Minute, 60), hour: newRing(time.Hour, 24)}
 }
 
-func (w *windows) add(unix int64, r *Record) {
-	w.sec.at(unix).add(r)
-	w.min.at(unix).add(r)
-	w.hour.at(unix).add(r)
+func (w *windows) add(unix int64, s *sample) {
+	w.sec.at(unix).add(s)
+	w.min.at(unix).add(s)
+	w.hour.at(unix).add(s)
 }
 
 // window returns the figures of a window ending at now.
