@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -269,5 +270,47 @@ config:
 	d := lines[denied.requestID]
 	if d == nil || d["error_code"] != "APIG.0303" || d["http_status"] != float64(401) || d["response_flags"] != "UAEX" || d["upstream_response_time"] != nil {
 		t.Errorf("denied call line %v", d)
+	}
+}
+
+// checkAudit checks `apigctl audit` after the scenarios: the quick start's
+// apply and publishes, and the last change (the access-log settings),
+// each with its etcd revision and caller.
+func checkAudit(t *testing.T, g *apigw) {
+	t.Helper()
+	var out struct {
+		Events []struct {
+			Revision  string `json:"revision"`
+			Caller    string `json:"caller"`
+			Operation string `json:"operation"`
+			Objects   []struct {
+				Kind          string   `json:"kind"`
+				Action        string   `json:"action"`
+				ChangedFields []string `json:"changed_fields"`
+			} `json:"objects"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(g.apigctl(t, "audit", "-n", "1000", "-o", "json")), &out); err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]int{}
+	for _, ev := range out.Events {
+		ops[ev.Operation]++
+		if ev.Revision == "" || ev.Caller == "" {
+			t.Errorf("audit event without revision or caller: %+v", ev)
+		}
+	}
+	if ops["apply"] < 2 || ops["publish"] < 2 {
+		t.Errorf("audit operations %v, want the quick start's apply and publishes", ops)
+	}
+	last := out.Events[0]
+	// The default instance was not stored before: it is created.
+	if last.Operation != "apply" || len(last.Objects) != 1 || last.Objects[0].Kind != "instance" ||
+		last.Objects[0].Action != "created" && !slices.Contains(last.Objects[0].ChangedFields, "config.access_log.enabled") {
+		t.Errorf("newest audit event %+v, want the access-log settings", last)
+	}
+	table := g.apigctl(t, "audit", "-n", "3")
+	if !strings.Contains(table, "REVISION") || !strings.Contains(table, "updated instance") && !strings.Contains(table, "created instance") {
+		t.Errorf("apigctl audit:\n%s", table)
 	}
 }

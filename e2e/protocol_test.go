@@ -109,6 +109,7 @@ func protocolLevel(t *testing.T, routing string) {
 	checkAPIMetrics(t, g, envoy.FlushAccessLogs, tl)
 	signedCallWithApigctl(t, g, httpFront(t, envoy))
 	checkAccessLogLines(t, g, ads, simGateway{envoy}, lines, ps)
+	checkAudit(t, g)
 
 	if n := ads.NACKs(); len(n) > 0 {
 		t.Errorf("the emulated Envoy rejected configuration: %v", n)
