@@ -22,6 +22,7 @@ import (
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	datav3 "github.com/envoyproxy/go-control-plane/envoy/data/accesslog/v3"
 	alsv3 "github.com/envoyproxy/go-control-plane/envoy/service/accesslog/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
@@ -48,7 +49,7 @@ type Server struct {
 // New returns a server feeding stats (and any further sinks).
 func New(stats *Stats, log *slog.Logger, reg prometheus.Registerer, sinks ...Sink) (*Server, error) {
 	entries := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "apigw", Subsystem: "accesslog", Name: "entries_total",
-		Help: "HTTP access-log entries received, by result: recorded, or ignored (another log_name, intermediate entries)."}, []string{"result"})
+		Help: "HTTP access-log entries received, by result: recorded, or ignored (another log_name, entries other than the request's final one)."}, []string{"result"})
 	streams := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "apigw", Subsystem: "accesslog", Name: "streams",
 		Help: "Open access-log streams (one per Envoy worker thread)."})
 	if reg != nil {
@@ -121,7 +122,9 @@ func (s *Server) StreamAccessLogs(stream alsv3.AccessLogService_StreamAccessLogs
 		}
 		n := 0
 		for _, e := range entries {
-			if e.GetCommonProperties().GetIntermediateLogEntry() {
+			// One entry per request: the one written when the
+			// downstream stream ends (NotSet from Envoys that do not say).
+			if t := e.GetCommonProperties().GetAccessLogType(); t != datav3.AccessLogType_NotSet && t != datav3.AccessLogType_DownstreamEnd {
 				continue
 			}
 			r := Decode(node, e)

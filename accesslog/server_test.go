@@ -48,6 +48,7 @@ type entry struct {
 	authz, rl       map[string]any
 	total, upstream time.Duration // upstream 0: no backend called
 	noRoute         bool
+	periodic        bool // an intermediate entry (DownstreamPeriodic)
 }
 
 func (e entry) build() *datav3.HTTPAccessLogEntry {
@@ -66,6 +67,9 @@ func (e entry) build() *datav3.HTTPAccessLogEntry {
 		c.RouteName = "api." + e.api + "." + e.env
 		c.CustomTags = map[string]string{dataplane.TagInstance: "default", dataplane.TagGroup: e.group, dataplane.TagAPI: e.api,
 			dataplane.TagAPIName: "name-" + e.api, dataplane.TagEnv: e.env}
+	}
+	if e.periodic {
+		c.AccessLogType = datav3.AccessLogType_DownstreamPeriodic
 	}
 	if e.upstream > 0 {
 		tx := e.total - e.upstream - time.Millisecond
@@ -191,6 +195,9 @@ func TestStreamDrivesPerAPIFigures(t *testing.T) {
 
 	h.send(t, dataplane.AccessLogName, []entry{ok, ok, denied}, []entry{throttled, ok, timeout, noRoute})
 	h.send(t, "someone.else", []entry{ok, ok})
+	periodic := ok
+	periodic.periodic = true
+	h.send(t, dataplane.AccessLogName, []entry{periodic})
 
 	got := window(t, h, "a1", "RELEASE", "1m")
 	want := map[string]any{"calls": int64(5), "2xx": int64(3), "4xx": int64(2), "5xx": int64(0), "denied": int64(1), "throttled": int64(1),
@@ -224,7 +231,7 @@ func TestStreamDrivesPerAPIFigures(t *testing.T) {
 		`apigw_api_errors_total{api="(none)",code="APIG.0101",env="",gateway="default",group=""}`:       1,
 		`apigw_app_requests_total{app="app1",gateway="default"}`:                                        4,
 		`apigw_accesslog_entries_total{result="recorded"}`:                                              7,
-		`apigw_accesslog_entries_total{result="ignored"}`:                                               2,
+		`apigw_accesslog_entries_total{result="ignored"}`:                                               3,
 		`apigw_api_request_duration_seconds_count{api="a1",env="RELEASE",gateway="default",group="g1"}`: 5,
 		`apigw_api_backend_duration_seconds_count{api="a1",env="RELEASE",gateway="default",group="g1"}`: 3,
 	} {

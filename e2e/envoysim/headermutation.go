@@ -27,8 +27,8 @@ func (s *stream) matchedFilter(name string, a *anypb.Any) error {
 	if err := unpack(a, cfg); err != nil {
 		return err
 	}
-	if cfg.GetMatcher() != nil {
-		return fmt.Errorf("filter %s: the deprecated matcher field is not emulated (xds_matcher is)", name)
+	if cfg.GetXdsMatcher() == nil {
+		return fmt.Errorf("filter %s: only xds_matcher is emulated", name)
 	}
 	skip, err := s.skipByMatcher(cfg.GetXdsMatcher())
 	if err != nil {
