@@ -27,6 +27,7 @@ type apigw struct {
 	cmd                      *exec.Cmd
 	out                      *syncBuffer
 	xds, extauth, rls, admin string
+	als                      string // the access-log service
 	ops                      string
 	etcd                     string // the embedded etcd's client URL
 	envoyHTTP, envoyHTTPS    uint32
@@ -83,6 +84,7 @@ func startAPIGW(t *testing.T, extra ...string) *apigw {
 		"--xds-addr", g.xds, "--extauth-addr", g.extauth, "--ratelimit-addr", g.rls,
 		"--admin-addr", g.admin, "--ops-addr", g.ops,
 		"--envoy-extauth-address", g.extauth, "--envoy-ratelimit-address", g.rls,
+		"--accesslog-addr", g.als, "--envoy-accesslog-address", g.als,
 		"--envoy-http-port", strconv.Itoa(int(g.envoyHTTP)), "--envoy-https-port", strconv.Itoa(int(g.envoyHTTPS)),
 		"--tls-dir", filepath.Join(pkiDir, "apigw"), "--envoy-tls-dir", filepath.Join(pkiDir, "envoy"),
 		"--log-level", "debug",
@@ -112,7 +114,7 @@ func startSidecar(t *testing.T, g, central *apigw, extra ...string) {
 
 func newAPIGW(t *testing.T) *apigw {
 	t.Helper()
-	return &apigw{out: &syncBuffer{}, xds: freeAddr(t), extauth: freeAddr(t), rls: freeAddr(t), admin: freeAddr(t), ops: freeAddr(t),
+	return &apigw{out: &syncBuffer{}, xds: freeAddr(t), extauth: freeAddr(t), rls: freeAddr(t), admin: freeAddr(t), ops: freeAddr(t), als: freeAddr(t),
 		envoyHTTP: portOf(freeAddr(t)), envoyHTTPS: portOf(freeAddr(t))}
 }
 

@@ -5,13 +5,13 @@ import (
 	"testing"
 )
 
-// TestDataPlaneContract checks that the xDS translator and the two
-// services Envoy calls at request time (ext_authz and the rate-limit
-// service) share their names through the dataplane package only: each
-// depends on it, and none depends on another.
+// TestDataPlaneContract checks that the xDS translator and the services
+// Envoy calls at request time (ext_authz, the rate-limit service and the
+// access-log service) share their names through the dataplane package
+// only: each depends on it, and none depends on another.
 func TestDataPlaneContract(t *testing.T) {
 	g := importGraph(moduleFiles(t, false))
-	sides := []string{"xds/translate", "extauth", "ratelimit"}
+	sides := []string{"xds/translate", "extauth", "ratelimit", "accesslog"}
 	for _, side := range sides {
 		pkgs := []string{}
 		for p := range g {

@@ -32,6 +32,11 @@ type Server struct {
 	// beforeCommit, when set, runs between a write's load and its commit
 	// (tests interleave concurrent writers there).
 	beforeCommit func(attempt int)
+	// metrics answers GetAPIMetrics (nil: the accesslog component does
+	// not run in this process).
+	metrics APIMetricsSource
+	// retention bounds the audit trail (audit.go).
+	retention AuditRetention
 }
 
 var _ adminv1.AdminServiceServer = (*Server)(nil)
@@ -59,7 +64,7 @@ type StatusReader interface {
 // snapshot and status the components' reports, for GetStatus.
 func New(st *store.Store, feed *live.Feed, status StatusReader, log *slog.Logger, opts ...Option) *Server {
 	s := &Server{store: st, feed: feed, status: status, log: log.With("component", "admin"),
-		now: time.Now, newID: model.NewID, secret: model.NewSecret}
+		now: time.Now, newID: model.NewID, secret: model.NewSecret, retention: DefaultAuditRetention()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -100,6 +105,7 @@ func (s *Server) mutate(ctx context.Context, instance string, dryRun bool, fn fu
 		if dryRun || t.change.Empty() {
 			return t, nil
 		}
+		t.change.Audit = s.auditRecord(ctx, t)
 		if s.beforeCommit != nil {
 			s.beforeCommit(attempt)
 		}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,6 +35,8 @@ type Store struct {
 	// commitTimes are when this store's recent commits returned, for the
 	// watch delay metric.
 	commitTimes commitTimes
+	// direct receives the writes made around the admin API (audit.go).
+	direct atomic.Pointer[directWriteHandler]
 }
 
 // New returns a store over an etcd client. Metrics are registered on reg
@@ -126,6 +129,8 @@ type Change struct {
 	// the written ones reference, the draft a publication copies); the
 	// commit fails if any of them changed since the load.
 	Reads []ObjectID
+	// Audit, when set, is written in the same transaction (audit.go).
+	Audit *AuditRecord
 }
 
 // ObjectID names a stored object.
@@ -150,7 +155,7 @@ func (s *Store) Commit(ctx context.Context, base *Loaded, ch *Change) (int64, er
 	if err := checkKeys(inst, ch); err != nil {
 		return 0, err
 	}
-	ops := make([]clientv3.Op, 0, len(ch.Puts)+len(ch.Deletes)+1)
+	ops := make([]clientv3.Op, 0, len(ch.Puts)+len(ch.Deletes)+2)
 	g := base.guard()
 	g.key(InstanceKey(inst), base.stored(model.KindByName(model.KindInstance), inst))
 	for _, m := range ch.Puts {
@@ -172,6 +177,9 @@ func (s *Store) Commit(ctx context.Context, base *Loaded, ch *Change) (int64, er
 		g.key(ObjectKey(inst, r.Kind, r.ID), base.stored(r.Kind, r.ID))
 	}
 	ops = append(ops, clientv3.OpPut(GenerationKey(inst), strconv.FormatInt(base.gen+1, 10)))
+	if a := ch.Audit; a != nil {
+		ops = append(ops, clientv3.OpPut(AuditPrefix(inst)+a.Key, string(a.Value)))
+	}
 	cmps := append([]clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(GenerationKey(inst)), "=", base.genRev)}, g.cmps...)
 	cctx, cancel := s.callContext(ctx)
 	defer cancel()

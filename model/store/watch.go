@@ -301,9 +301,11 @@ func (w *watcher) watch(ctx context.Context, rev int64) error {
 		received := time.Now()
 		w.s.commitTimes.events(resp.Events, received, w.s.m.watchDelay)
 		changed := map[string]bool{}
+		direct := newDirectWrites(&w.s.direct)
 		for _, ev := range resp.Events {
 			key := string(ev.Kv.Key)
 			if inst, g, ok := parseGeneration(key, ev.Kv.Value, ev.Kv.ModRevision); ok {
+				direct.generation(inst, ev.Kv.ModRevision)
 				if ev.Type == clientv3.EventTypeDelete {
 					delete(w.gens, inst)
 				} else {
@@ -317,6 +319,7 @@ func (w *watcher) watch(ctx context.Context, rev int64) error {
 				continue
 			}
 			changed[pk.Instance] = true
+			direct.object(pk, ev.Kv.ModRevision, ev.Type == clientv3.EventTypeDelete)
 			if ev.Type == clientv3.EventTypeDelete {
 				if e := w.entries[key]; e != nil {
 					was := e.present()
@@ -329,6 +332,7 @@ func (w *watcher) watch(ctx context.Context, rev int64) error {
 			}
 			w.apply(key, ev.Kv.Value, ev.Kv.ModRevision)
 		}
+		direct.report()
 		if len(changed) > 0 {
 			w.publish(resp.Header.Revision)
 			w.s.m.viewUpdate.Observe(time.Since(received).Seconds())

@@ -70,7 +70,7 @@ func (h *harness) event(t *testing.T, typeURL string) ads.Event {
 
 func build(t *testing.T, in *model.Instance) *translate.Resources {
 	t.Helper()
-	res, err := translate.Build(in, translate.Options{HTTPRouting: translate.RoutingSingle})
+	res, err := translate.Build(in, translate.Options{HTTPRouting: translate.RoutingSingle, AccessLogAddress: translate.AccessLogOff})
 	if err != nil {
 		t.Fatal(err)
 	}

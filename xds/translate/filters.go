@@ -43,7 +43,14 @@ func httpFilters(cfg *apigwv1.InstanceConfig, opts Options) ([]*hcmv3.HttpFilter
 		cfg      proto.Message
 		optional bool
 	}
+	debug, err := debugLatencyFilter()
+	if err != nil {
+		return nil, err
+	}
 	entries := []entry{
+		// First, so that it sees every response last (latency headers of
+		// debug mode, debugheaders.go).
+		{name: filterDebugLatency, cfg: debug},
 		{name: filterCORS, cfg: &corsv3.Cors{}},
 		// body_size_limit exists in Envoy 1.40; older Envoys skip it and
 		// the limit is not enforced there.

@@ -51,6 +51,7 @@ func fallbackRoute(v *inputs.View, groupID string) (*routev3.Route, error) {
 		}},
 		ResponseHeadersToAdd: rep.headers,
 		TypedPerFilterConfig: map[string]*anypb.Any{filterExtAuthz: authz},
+		Metadata:             fallbackMetadata(v.Name(), groupID, gwresp.ErrAPINotFound.Code),
 	}
 	return r, validate(r)
 }

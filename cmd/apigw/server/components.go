@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/apigw/apigw/accesslog"
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/internal/grpcopts"
 	"github.com/apigw/apigw/model/admin"
@@ -23,16 +24,27 @@ import (
 // register functions run after the store is connected.
 func services(d *deps) ([]service, error) {
 	var out []service
+	als, err := accessLogService(d)
+	if err != nil {
+		return nil, err
+	}
 	if d.cfg.Has(CompAdmin) {
 		opts, err := adminServerOptions(d.cfg, d.log)
 		if err != nil {
 			return nil, err
 		}
 		opts = append(opts, grpc.MaxRecvMsgSize(d.cfg.AdminMaxRequestBytes))
-		out = append(out, service{name: CompAdmin, addr: d.cfg.AdminAddr, opts: opts, register: func(_ context.Context, s *grpc.Server) error {
-			adminv1.RegisterAdminServiceServer(s, admin.New(d.store, d.feed, d.status, d.log))
+		var srv *admin.Server
+		out = append(out, service{name: CompAdmin, addr: d.cfg.AdminAddr, opts: opts, traced: true, register: func(_ context.Context, s *grpc.Server) error {
+			opts := []admin.Option{admin.WithAuditRetention(admin.AuditRetention{MaxAge: d.cfg.AuditMaxAge, MaxEvents: d.cfg.AuditMaxEvents})}
+			if als != nil {
+				opts = append(opts, admin.WithAPIMetrics(als))
+			}
+			srv = admin.New(d.store, d.feed, d.status, d.log, opts...)
+			d.store.OnDirectWrite(srv.RecordDirectWrite)
+			adminv1.RegisterAdminServiceServer(s, srv)
 			return nil
-		}})
+		}, run: func(ctx context.Context) error { return srv.RunAuditRetention(ctx, time.Minute) }})
 	}
 	if d.cfg.Has(CompXDS) {
 		cache := xdscache.New(d.log, xdscache.WithRegisterer(d.reg))
@@ -55,7 +67,7 @@ func services(d *deps) ([]service, error) {
 			return nil, err
 		}
 		opts = append(append(opts, grpcopts.DataPlane(grpcopts.ExtAuthWorkersPerCPU)...), extauth.ServerOptions()...)
-		out = append(out, service{name: CompExtAuth, addr: d.cfg.ExtAuthAddr, opts: opts, register: func(_ context.Context, s *grpc.Server) error {
+		out = append(out, service{name: CompExtAuth, addr: d.cfg.ExtAuthAddr, opts: opts, traced: true, register: func(_ context.Context, s *grpc.Server) error {
 			opts := []extauth.Option{extauth.WithRegisterer(d.reg), extauth.WithFailOpen(d.cfg.ExtAuthFailOpen)}
 			if d.cfg.ServerName != "" {
 				opts = append(opts, extauth.WithServerName(d.cfg.ServerName))
@@ -83,7 +95,7 @@ func services(d *deps) ([]service, error) {
 			return nil, err
 		}
 		opts = append(opts, grpcopts.DataPlane(grpcopts.RateLimitWorkersPerCPU)...)
-		out = append(out, service{name: CompRateLimit, addr: d.cfg.RateLimitAddr, opts: opts,
+		out = append(out, service{name: CompRateLimit, addr: d.cfg.RateLimitAddr, opts: opts, traced: true,
 			register: func(ctx context.Context, s *grpc.Server) error {
 				if r, ok := cnt.(*counter.Redis); ok {
 					pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
@@ -110,7 +122,29 @@ func services(d *deps) ([]service, error) {
 				return nil
 			}})
 	}
+	if als != nil {
+		opts, err := envoyServiceOptions(d.cfg, CompAccessLog, d.log)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, service{name: CompAccessLog, addr: d.cfg.AccessLogAddr, opts: opts,
+			register: func(_ context.Context, s *grpc.Server) error { als.Register(s); return nil },
+			run:      als.Run})
+	}
 	return out, nil
+}
+
+// accessLogService builds the access-log service when it is enabled; the
+// admin API answers GetAPIMetrics from it.
+func accessLogService(d *deps) (*accesslog.Server, error) {
+	if !d.cfg.Has(CompAccessLog) {
+		return nil, nil
+	}
+	stats, err := accesslog.NewStats(accesslog.StatsOptions{MaxAPIs: d.cfg.APIMetricsMaxAPIs, MaxApps: d.cfg.APIMetricsMaxApps, Registerer: d.reg})
+	if err != nil {
+		return nil, err
+	}
+	return accesslog.New(stats, d.log, d.reg)
 }
 
 func translateOptions(c *Config) translate.Options {
@@ -118,8 +152,10 @@ func translateOptions(c *Config) translate.Options {
 		HTTPPort: uint32(c.EnvoyHTTPPort), HTTPSPort: uint32(c.EnvoyHTTPSPort),
 		ExtAuthzAddress: c.EnvoyExtAuthAddr, RateLimitAddress: c.EnvoyRateLimitAddr,
 		HTTPRouting: c.HTTPRouting, UpstreamCAFile: c.UpstreamCAFile,
-		ExtAuthzTLS:  c.envoyUsesTLS(CompExtAuth, c.EnvoyExtAuthAddr),
-		RateLimitTLS: c.envoyUsesTLS(CompRateLimit, c.EnvoyRateLimitAddr),
-		EnvoyTLSDir:  c.EnvoyTLSDir,
+		ExtAuthzTLS:      c.envoyUsesTLS(CompExtAuth, c.EnvoyExtAuthAddr),
+		RateLimitTLS:     c.envoyUsesTLS(CompRateLimit, c.EnvoyRateLimitAddr),
+		AccessLogAddress: c.EnvoyAccessLogAddr,
+		AccessLogTLS:     c.EnvoyAccessLogAddr != translate.AccessLogOff && c.envoyUsesTLS(CompAccessLog, c.EnvoyAccessLogAddr),
+		EnvoyTLSDir:      c.EnvoyTLSDir,
 	}
 }

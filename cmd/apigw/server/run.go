@@ -17,6 +17,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/apigw/apigw/internal/recovery"
+	"github.com/apigw/apigw/internal/tracing"
 	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
 )
@@ -39,6 +40,8 @@ type service struct {
 	register func(ctx context.Context, s *grpc.Server) error
 	// run is an optional background loop, stopped by ctx.
 	run func(ctx context.Context) error
+	// traced servers record spans when --tracing-collector is set.
+	traced bool
 }
 
 // Run runs the configured components until ctx ends, then shuts down
@@ -92,6 +95,17 @@ func Run(ctx context.Context, cfg *Config, logOut io.Writer) error {
 	d.store = store.New(cli, store.NewCodec(sealer), log, reg)
 	d.store.SetRequestTimeout(cfg.EtcdRequestTimeout)
 
+	var tracer *tracing.Tracer
+	if cfg.TracingCollector != "" {
+		if tracer, err = tracing.New(ctx, tracing.Options{Collector: cfg.TracingCollector, SamplingPercentage: cfg.TracingSamplingPercentage}); err != nil {
+			return err
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+			defer cancel()
+			_ = tracer.Shutdown(sctx)
+		}()
+	}
 	rec := recovery.New(log, reg)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return d.store.Watch(gctx, d.feed) })
@@ -106,6 +120,9 @@ func Run(ctx context.Context, cfg *Config, logOut io.Writer) error {
 	})
 	servers := make([]*grpc.Server, 0, len(svcs))
 	for i, s := range svcs {
+		if tracer != nil && s.traced {
+			s.opts = append(s.opts, tracer.ServerOption())
+		}
 		gs, hs := s.newServer(rec)
 		if err := s.register(gctx, gs); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)

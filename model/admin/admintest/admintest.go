@@ -48,6 +48,7 @@ func Start(t testing.TB, opts ...admin.Option) *Server {
 	go func() { _ = st.Watch(ctx, feed); close(done) }()
 	status := live.NewStatus()
 	srv := admin.New(st, feed, status, storetest.Logger(), opts...)
+	st.OnDirectWrite(srv.RecordDirectWrite)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		cancel()
