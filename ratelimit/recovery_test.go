@@ -18,6 +18,7 @@ import (
 
 	"github.com/apigw/apigw/internal/grpcopts"
 	"github.com/apigw/apigw/internal/recovery"
+	"github.com/apigw/apigw/internal/testutil"
 	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
@@ -46,7 +47,7 @@ func (p panicky) Take(ctx context.Context, now time.Time, items []counter.Item, 
 func TestPanicInTheHandlerIsRecovered(t *testing.T) {
 	for _, reuse := range []bool{false, true} {
 		t.Run(map[bool]string{false: "requests left to interceptors", true: "requests reused"}[reuse], func(t *testing.T) {
-			var logs syncBuffer
+			var logs testutil.Buffer
 			reg := prometheus.NewRegistry()
 			feed := live.NewFeed()
 			feed.Publish(fx.Snapshot(1))

@@ -1,12 +1,10 @@
 package recovery_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,27 +18,11 @@ import (
 
 	"github.com/apigw/apigw/internal/recovery"
 	"github.com/apigw/apigw/internal/recovery/recoverytest"
+	"github.com/apigw/apigw/internal/testutil"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestPanicsBecomeInternalWithStackAndCounter(t *testing.T) {
-	var logs syncBuffer
+	var logs testutil.Buffer
 	reg := prometheus.NewRegistry()
 	rec := recovery.New(slog.New(slog.NewJSONHandler(&logs, nil)), reg)
 

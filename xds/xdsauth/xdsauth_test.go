@@ -11,7 +11,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,6 +29,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/apigw/apigw/internal/certgen"
+	"github.com/apigw/apigw/internal/testutil"
 	"github.com/apigw/apigw/internal/tlsfiles"
 	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/xds/ads"
@@ -412,7 +412,7 @@ func TestParseRules(t *testing.T) {
 }
 
 func TestPrivateKeysNeverReachUnauthenticatedStreams(t *testing.T) {
-	var logs syncBuffer
+	var logs testutil.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	addr := server(t, "", xdsauth.Options{Insecure: true, Log: log}) // plaintext, as --xds-insecure
 	conn := dial(t, addr, "", "")
@@ -450,21 +450,4 @@ func TestPrivateKeysNeverReachUnauthenticatedStreams(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, logs.String())
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

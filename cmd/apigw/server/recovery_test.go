@@ -1,13 +1,11 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 
 	"github.com/apigw/apigw/internal/recovery"
 	"github.com/apigw/apigw/internal/recovery/recoverytest"
+	"github.com/apigw/apigw/internal/testutil"
 )
 
 // Every gRPC server apigw runs (admin with its token guard, xDS, ext_authz,
@@ -30,7 +29,7 @@ func TestEveryGRPCServerRecoversFromPanics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
+	logs := &testutil.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	reg := prometheus.NewRegistry()
 	svcs, err := services(&deps{cfg: cfg, log: log, reg: reg})
@@ -71,21 +70,4 @@ func TestEveryGRPCServerRecoversFromPanics(t *testing.T) {
 			t.Errorf("%s: no log line for the panic", s.name)
 		}
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -15,6 +15,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/apigw/apigw/internal/certgen"
+	"github.com/apigw/apigw/internal/testutil"
 )
 
 // Beyond loopback, xDS, ext_authz and the rate-limit service need mTLS or
@@ -96,7 +97,7 @@ func TestInsecureServiceWarnsOnEveryConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
+	var logs testutil.Buffer
 	opts, err := envoyServiceOptions(cfg, CompExtAuth, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
