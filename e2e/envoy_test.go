@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/apigw/apigw/dataplane"
+	"github.com/apigw/apigw/internal/testutil"
 )
 
 // TestRealEnvoy runs every scenario through a real Envoy started with the
@@ -82,11 +83,11 @@ func startEnvoy(t *testing.T, bin string, g *apigw, node string) {
 	b.Node.Id = node
 	// Envoy's client certificate: the one `apigw certs` made for this run.
 	movePKI(t, b.GetStaticResources().GetClusters()[0].GetTransportSocket(), dataplane.EnvoyTLSDir, filepath.Join(pkiDir, "envoy"))
-	xdsHost, xdsPort, _ := net.SplitHostPort(g.xds)
+	xdsHost, _, _ := net.SplitHostPort(g.XDS)
 	sa := b.GetStaticResources().GetClusters()[0].GetLoadAssignment().GetEndpoints()[0].GetLbEndpoints()[0].GetEndpoint().GetAddress().GetSocketAddress()
-	sa.Address, sa.PortSpecifier = xdsHost, &corev3.SocketAddress_PortValue{PortValue: portOf(net.JoinHostPort(xdsHost, xdsPort))}
-	admin := freeAddr(t)
-	b.Admin.Address.GetSocketAddress().PortSpecifier = &corev3.SocketAddress_PortValue{PortValue: portOf(admin)}
+	sa.Address, sa.PortSpecifier = xdsHost, &corev3.SocketAddress_PortValue{PortValue: testutil.Port(g.XDS)}
+	admin := testutil.FreeAddr(t)
+	b.Admin.Address.GetSocketAddress().PortSpecifier = &corev3.SocketAddress_PortValue{PortValue: testutil.Port(admin)}
 	out, err := protojson.Marshal(b)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +96,7 @@ func startEnvoy(t *testing.T, bin string, g *apigw, node string) {
 	if err := os.WriteFile(cfg, out, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testutil.Buffer{}
 	cmd := exec.Command(bin, "-c", cfg, "--use-dynamic-base-id", "--log-level", "warn", "--drain-time-s", "1")
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
@@ -111,7 +112,7 @@ func startEnvoy(t *testing.T, bin string, g *apigw, node string) {
 			_ = cmd.Process.Kill()
 		}
 		if t.Failed() {
-			t.Logf("envoy output (last 8 KiB):\n%s", tail(logs.String(), 8<<10))
+			t.Logf("envoy output (last 8 KiB):\n%s", logs.Tail(8<<10))
 			if resp, err := http.Get("http://" + admin + "/config_dump"); err == nil {
 				dump, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()

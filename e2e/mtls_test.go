@@ -93,7 +93,7 @@ func envoyTLS(t *testing.T) *tls.Config {
 // "default", over mTLS as the local bootstrap does.
 func connectEnvoy(t *testing.T, ctx context.Context, g *apigw, node string, log *slog.Logger) *envoysim.ADS {
 	t.Helper()
-	ads, err := envoysim.Connect(ctx, g.xds, xdstest.Node(node, "default", xdstest.EnvoyVersion), log, envoysim.WithTLS(envoyTLS(t)))
+	ads, err := envoysim.Connect(ctx, g.XDS, xdstest.Node(node, "default", xdstest.EnvoyVersion), log, envoysim.WithTLS(envoyTLS(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func connectEnvoy(t *testing.T, ctx context.Context, g *apigw, node string, log 
 func checkXDSRefusesStrangers(t *testing.T, g *apigw) {
 	t.Helper()
 	first := func(creds credentials.TransportCredentials, cluster string) error {
-		conn, err := grpc.NewClient(g.xds, grpc.WithTransportCredentials(creds))
+		conn, err := grpc.NewClient(g.XDS, grpc.WithTransportCredentials(creds))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -26,3 +26,13 @@ func (b *Buffer) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// Tail returns the last n bytes written (all of them when fewer), for a
+// failure message that must stay readable.
+func (b *Buffer) Tail(n int) string {
+	s := b.String()
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}

@@ -37,3 +37,14 @@ func TestFreeAddrAndPort(t *testing.T) {
 		t.Fatalf("Port of an address without a port: %d", p)
 	}
 }
+
+func TestBufferTail(t *testing.T) {
+	var b Buffer
+	b.Write([]byte("0123456789"))
+	if got := b.Tail(4); got != "6789" {
+		t.Errorf("Tail(4) = %q", got)
+	}
+	if got := b.Tail(64); got != "0123456789" {
+		t.Errorf("Tail(64) = %q", got)
+	}
+}
