@@ -3,7 +3,6 @@ package ratelimit_test
 import (
 	"context"
 	"log/slog"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	grpccodes "google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -69,17 +67,7 @@ func TestPanicInTheHandlerIsRecovered(t *testing.T) {
 			rec := recovery.New(slog.New(slog.NewTextHandler(&logs, nil)), reg)
 			g := grpc.NewServer(append(rec.ServerOptions("ratelimit"), grpcopts.DataPlane(grpcopts.RateLimitWorkersPerCPU)...)...)
 			svc.Register(g)
-			lis, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			go func() { _ = g.Serve(lis) }()
-			t.Cleanup(g.Stop)
-			conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = conn.Close() })
+			conn := testutil.ServeAndDialGRPC(t, g)
 			client := rlsv3.NewRateLimitServiceClient(conn)
 
 			calls := []call{

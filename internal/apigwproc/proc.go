@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/apigw/apigw/internal/testutil"
 )
@@ -122,12 +121,7 @@ func (p *Proc) Restart(t testing.TB, within time.Duration) {
 // connection closes at test cleanup.
 func (p *Proc) DialAdmin(t testing.TB) *grpc.ClientConn {
 	t.Helper()
-	conn, err := grpc.NewClient(p.Admin, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	return conn
+	return testutil.DialGRPC(t, p.Admin)
 }
 
 // Metrics scrapes /metrics on p.Ops: every sample by its full name with

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -95,13 +94,7 @@ func server(t *testing.T, dir string, opts xdsauth.Options) string {
 	}
 	s := grpc.NewServer(sopts...)
 	ads.New(ctx, cache, live.NewStatus(), opts.Log, ads.Options{}).Register(s)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = s.Serve(lis) }()
-	t.Cleanup(s.Stop)
-	return lis.Addr().String()
+	return testutil.ServeGRPC(t, s)
 }
 
 // dial connects as Envoy does: over mTLS with the certificate in

@@ -4,15 +4,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -46,17 +43,7 @@ func TestEveryGRPCServerRecoversFromPanics(t *testing.T) {
 	for _, s := range svcs {
 		gs, _ := s.newServer(rec)
 		recoverytest.Register(gs)
-		lis, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		go func() { _ = gs.Serve(lis) }()
-		t.Cleanup(gs.Stop)
-		conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = conn.Close() })
+		conn := testutil.ServeAndDialGRPC(t, gs)
 		if err := recoverytest.CallUnary(ctx, conn); status.Code(err) != codes.Internal {
 			t.Errorf("%s: unary panic gave %v, want Internal", s.name, err)
 		}
