@@ -16,12 +16,10 @@ import (
 	"testing"
 	"time"
 
-	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/resource_monitors/downstream_connections/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"google.golang.org/protobuf/encoding/protojson"
-	"sigs.k8s.io/yaml"
 
 	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/internal/testutil"
@@ -68,18 +66,7 @@ func TestRealEnvoy(t *testing.T) {
 // pointed at apigw and its admin on a free loopback port.
 func startEnvoy(t *testing.T, bin string, g *apigw, node string) {
 	t.Helper()
-	y, err := os.ReadFile("../deploy/envoy/central.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, err := yaml.YAMLToJSON(y)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &bootstrapv3.Bootstrap{}
-	if err := protojson.Unmarshal(j, b); err != nil {
-		t.Fatal(err)
-	}
+	b := readBootstrap(t, "../deploy/envoy/central.yaml")
 	b.Node.Id = node
 	// Envoy's client certificate: the one `apigw certs` made for this run.
 	movePKI(t, b.GetStaticResources().GetClusters()[0].GetTransportSocket(), dataplane.EnvoyTLSDir, filepath.Join(pkiDir, "envoy"))

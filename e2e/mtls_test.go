@@ -27,11 +27,10 @@ import (
 	"github.com/apigw/apigw/xds/xdstest"
 )
 
-// localBootstrap is deploy/envoy/local.yaml with its Envoy TLS directory
-// (pki/envoy, relative to the repository) moved to this run's pkiDir.
-func localBootstrap(t *testing.T) *bootstrapv3.Bootstrap {
+// readBootstrap reads an Envoy bootstrap written in YAML.
+func readBootstrap(t *testing.T, path string) *bootstrapv3.Bootstrap {
 	t.Helper()
-	y, err := os.ReadFile("../deploy/envoy/local.yaml")
+	y, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +42,14 @@ func localBootstrap(t *testing.T) *bootstrapv3.Bootstrap {
 	if err := protojson.Unmarshal(j, b); err != nil {
 		t.Fatal(err)
 	}
+	return b
+}
+
+// localBootstrap is deploy/envoy/local.yaml with its Envoy TLS directory
+// (pki/envoy, relative to the repository) moved to this run's pkiDir.
+func localBootstrap(t *testing.T) *bootstrapv3.Bootstrap {
+	t.Helper()
+	b := readBootstrap(t, "../deploy/envoy/local.yaml")
 	for _, c := range b.GetStaticResources().GetClusters() {
 		if c.GetTransportSocket() != nil {
 			movePKI(t, c.GetTransportSocket(), "pki/envoy", filepath.Join(pkiDir, "envoy"))
