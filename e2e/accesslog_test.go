@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/apigw/apigw/e2e/envoysim"
+	"github.com/apigw/apigw/internal/testutil"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 )
 
@@ -147,7 +147,7 @@ func checkAPIMetrics(t *testing.T, g *apigw, flush func(), tl *tally) {
 	}
 
 	// /metrics: the same calls per API, environment and status class.
-	series := scrape(t, g)
+	series := g.Metrics(t)
 	for key, byClass := range tl.class {
 		api, env, _ := strings.Cut(key, "|")
 		for cls, n := range byClass {
@@ -178,35 +178,9 @@ func envID(resp *adminv1.GetAPIMetricsResponse, api, envName string) string {
 	return "?"
 }
 
-// scrape reads apigw's /metrics as series name{labels} → value.
-func scrape(t *testing.T, g *apigw) map[string]float64 {
-	t.Helper()
-	resp, err := http.Get("http://" + g.ops + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") || line == "" {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			continue
-		}
-		out[line[:i]] = v
-	}
-	return out
-}
-
 // checkAccessLogLines turns on the instance's JSON access-log lines and
 // checks what the Envoy writes for a signed call and a denied one.
-func checkAccessLogLines(t *testing.T, g *apigw, ads *envoysim.ADS, gw gateway, out *syncBuffer, ps *petstore) {
+func checkAccessLogLines(t *testing.T, g *apigw, ads *envoysim.ADS, gw gateway, out *testutil.Buffer, ps *petstore) {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "instance.yaml")
 	doc := `kind: instance

@@ -15,6 +15,7 @@ import (
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
 	"github.com/apigw/apigw/e2e/envoysim"
+	"github.com/apigw/apigw/internal/testutil"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 )
 
@@ -101,7 +102,7 @@ func protocolLevel(t *testing.T, routing string) {
 
 	// ext_authz and RLS timeouts are asserted above; the emulator widens
 	// them so that a loaded CI machine does not make Envoy fail open.
-	lines := &syncBuffer{}
+	lines := &testutil.Buffer{}
 	envoy := envoysim.New(ads, envoysim.Options{HTTPPort: g.envoyHTTP, HTTPSPort: g.envoyHTTPS, MinServiceTimeout: 10 * time.Second, Log: log, AccessLogOut: lines})
 	t.Cleanup(envoy.Close)
 	tl := newTally(simGateway{envoy})

@@ -1,7 +1,6 @@
 package extauth_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/extauth/sign"
+	"github.com/apigw/apigw/internal/testutil"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/live"
 )
@@ -18,9 +18,8 @@ import (
 // Decision logs carry the outcome but never a secret.
 func TestDecisionLogsHaveNoSecrets(t *testing.T) {
 	az := newAuthzServer(t)
-	var buf bytes.Buffer
-	var mu sync.Mutex
-	logger := slog.New(slog.NewJSONHandler(lockedWriter{&buf, &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var buf testutil.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	feed := live.NewFeed()
 	feed.Publish(live.NewSnapshot(1, map[string]*model.Instance{model.DefaultInstance: newFixture(az.URL, nil).instance(t)}, nil))
 	srv := extauth.New(feed, logger, extauth.WithClock(func() time.Time { return testNow }))
@@ -39,9 +38,7 @@ func TestDecisionLogsHaveNoSecrets(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mu.Lock()
 	out := buf.String()
-	mu.Unlock()
 	a, _ := sign.ParseAuthorization(sig.headers["Authorization"])
 	b, _ := sign.ParseAuthorization(badSig.headers["Authorization"])
 	for _, secret := range []string{secret1, a.Signature, b.Signature, appCode1, "mallory", "sig-secret-part", "eyJhbGciOiJub25lIn0"} {
@@ -55,17 +52,6 @@ func TestDecisionLogsHaveNoSecrets(t *testing.T) {
 	if !strings.Contains(out, `"reason":"bad_signature"`) || !strings.Contains(out, `"app_id":"app1"`) {
 		t.Errorf("decision logs lack reason or app:\n%s", out)
 	}
-}
-
-type lockedWriter struct {
-	b  *bytes.Buffer
-	mu *sync.Mutex
-}
-
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
 }
 
 // Checks run concurrently while snapshots change (run with -race).

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"sort"
 	"strings"
@@ -20,12 +19,12 @@ import (
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/extauth"
+	"github.com/apigw/apigw/internal/testutil"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
@@ -87,20 +86,9 @@ func newHarness(t testing.TB, in *model.Instance, opts ...extauth.Option) *harne
 	}
 	opts = append([]extauth.Option{extauth.WithClock(h.clock.Now), extauth.WithRegisterer(h.reg), extauth.WithServerName("gw-1")}, opts...)
 	h.srv = extauth.New(h.feed, slog.New(slog.DiscardHandler), opts...)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	gs := grpc.NewServer(extauth.ServerOptions()...)
 	h.srv.Register(gs)
-	go gs.Serve(lis)
-	t.Cleanup(gs.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	h.client = authv3.NewAuthorizationClient(conn)
+	h.client = authv3.NewAuthorizationClient(testutil.ServeAndDialGRPC(t, gs))
 	return h
 }
 

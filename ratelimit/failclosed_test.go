@@ -1,14 +1,12 @@
 package ratelimit_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/apigw/apigw/internal/testutil"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
@@ -23,23 +22,6 @@ import (
 	"github.com/apigw/apigw/ratelimit/counter"
 	fx "github.com/apigw/apigw/ratelimit/internal/fixture"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // A window the counter cannot count (a period beyond what a duration
 // holds) never switches a limit off: the call is refused, logged and
@@ -50,7 +32,7 @@ func TestCounterErrorsFailClosed(t *testing.T) {
 		opts []ratelimit.Option
 	}{{"default", nil}, {"fail-open", []ratelimit.Option{ratelimit.WithFailureMode(ratelimit.FailOpen)}}} {
 		t.Run(mode.name, func(t *testing.T) {
-			var logs syncBuffer
+			var logs testutil.Buffer
 			reg := prometheus.NewRegistry()
 			feed := live.NewFeed()
 			huge := &apigwv1.Throttle{Id: fx.Exclusive, Name: "exclusive_policy", ApiCallLimits: 10,

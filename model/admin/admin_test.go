@@ -3,7 +3,6 @@ package admin_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -11,17 +10,15 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/admin"
+	"github.com/apigw/apigw/model/admin/admintest"
 	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
-	"github.com/apigw/apigw/model/store/storetest"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
@@ -35,35 +32,10 @@ type env struct {
 
 func setup(t *testing.T, opts ...admin.Option) *env {
 	t.Helper()
-	_, cli := storetest.Etcd(t, "")
-	st := storetest.Store(t, cli)
-	feed := live.NewFeed()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = st.Watch(ctx, feed); close(done) }()
 	var n atomic.Int64
 	ids := func() string { return fmt.Sprintf("id%030d", n.Add(1)) }
-	srv := admin.New(st, feed, live.NewStatus(), storetest.Logger(), append([]admin.Option{admin.WithIDs(ids)}, opts...)...)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs := grpc.NewServer()
-	adminv1.RegisterAdminServiceServer(gs, srv)
-	go func() { _ = gs.Serve(lis) }()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = conn.Close()
-		gs.Stop()
-		cancel()
-		<-done
-	})
-	tctx, tcancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(tcancel)
-	return &env{c: adminv1.NewAdminServiceClient(conn), etcd: cli, feed: feed, ctx: tctx}
+	srv := admintest.Start(t, append([]admin.Option{admin.WithIDs(ids)}, opts...)...)
+	return &env{c: srv.Client, etcd: srv.Etcd, feed: srv.Feed, ctx: admintest.Context(t)}
 }
 
 func (e *env) create(t *testing.T, m proto.Message) proto.Message {

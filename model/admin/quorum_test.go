@@ -14,6 +14,7 @@ import (
 
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/admin"
+	"github.com/apigw/apigw/model/admin/admintest"
 	"github.com/apigw/apigw/model/admin/storehdr"
 	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
@@ -32,12 +33,8 @@ func TestWritesWithoutEtcdQuorumAreUnavailable(t *testing.T) {
 	sealer, _ := store.NewSealer(storetest.Key())
 	reg := prometheus.NewRegistry()
 	st := store.New(cli, store.NewCodec(sealer), storetest.Logger(), reg)
-	feed := live.NewFeed()
-	wctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = st.Watch(wctx, feed); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	c := serve(t, admin.New(st, feed, live.NewStatus(), storetest.Logger()))
+	feed := storetest.Watch(t, st)
+	c := admintest.Serve(t, admin.New(st, feed, live.NewStatus(), storetest.Logger()))
 	ctx, cancelCtx := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancelCtx()
 

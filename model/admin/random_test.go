@@ -21,6 +21,7 @@ import (
 	"github.com/apigw/apigw/internal/recovery"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/admin"
+	"github.com/apigw/apigw/model/admin/admintest"
 	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
 	"github.com/apigw/apigw/model/store/storetest"
@@ -53,14 +54,10 @@ func TestRandomAdminSequencesKeepTheStoreConsistent(t *testing.T) {
 
 	_, cli := storetest.Etcd(t, "")
 	st := storetest.Store(t, cli)
-	feed := live.NewFeed()
-	wctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = st.Watch(wctx, feed); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	feed := storetest.Watch(t, st)
 	reg := prometheus.NewRegistry()
 	rec := recovery.New(slog.New(slog.NewTextHandler(io.Discard, nil)), reg)
-	c := serve(t, admin.New(st, feed, live.NewStatus(), storetest.Logger()), rec.ServerOptions("admin")...)
+	c := admintest.Serve(t, admin.New(st, feed, live.NewStatus(), storetest.Logger()), rec.ServerOptions("admin")...)
 	ctx, cancelCtx := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancelCtx()
 

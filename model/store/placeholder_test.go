@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -19,12 +18,7 @@ import (
 // does) until the test ends and returns its snapshots.
 func watchStore(t *testing.T, s *store.Store) <-chan *live.Snapshot {
 	t.Helper()
-	feed := live.NewFeed()
-	wctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = s.Watch(wctx, feed); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return feed.Subscribe(wctx)
+	return storetest.Watch(t, s).Subscribe(t.Context())
 }
 
 // After a restart an unreadable ACL, throttle, authorizer, credential

@@ -153,12 +153,8 @@ func waitFor(t *testing.T, sub <-chan *live.Snapshot, ok func(*live.Snapshot) bo
 func TestWatchSkipsInvalidObjectsAndKeepsTheLastGood(t *testing.T) {
 	_, cli := storetest.Etcd(t, "")
 	s := storetest.Store(t, cli)
-	feed := live.NewFeed()
-	wctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = s.Watch(wctx, feed); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	sub := feed.Subscribe(wctx)
+	feed := storetest.Watch(t, s)
+	sub := feed.Subscribe(t.Context())
 
 	commit(t, s, group("g1", "good-name"))
 	waitFor(t, sub, func(sn *live.Snapshot) bool { return sn.Instance("default").Group("g1") != nil })
@@ -201,11 +197,7 @@ func TestListPagesThroughLargeKeyspaces(t *testing.T) {
 		puts = append(puts, group(fmt.Sprintf("g%05d", i), fmt.Sprintf("group-%05d", i)))
 	}
 	rev := commit(t, s, puts...)
-	feed := live.NewFeed()
-	wctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() { _ = s.Watch(wctx, feed) }()
-	sn := waitFor(t, feed.Subscribe(wctx), func(sn *live.Snapshot) bool { return sn.Revision >= rev })
+	sn := waitFor(t, storetest.Watch(t, s).Subscribe(t.Context()), func(sn *live.Snapshot) bool { return sn.Revision >= rev })
 	if n := sn.Instance("default").Count(model.KindGroup); n != 2500 {
 		t.Fatalf("got %d groups, want 2500", n)
 	}

@@ -3,7 +3,6 @@ package ads_test
 import (
 	"context"
 	"log/slog"
-	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/apigw/apigw/internal/testutil"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/xds/ads"
@@ -43,13 +43,7 @@ func startWith(t *testing.T, log *slog.Logger) *harness {
 	srv := ads.New(ctx, h.cache, h.status, log, ads.Options{Observe: func(e ads.Event) { h.events <- e }})
 	g := grpc.NewServer(ads.GRPCOptions()...)
 	srv.Register(g)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = g.Serve(lis) }()
-	t.Cleanup(g.Stop)
-	h.addr = lis.Addr().String()
+	h.addr = testutil.ServeGRPC(t, g)
 	return h
 }
 

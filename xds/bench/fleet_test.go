@@ -330,7 +330,7 @@ func propagate(ctx context.Context, b *testing.B, p *apigwProc, st *store.Store,
 		}
 	}
 	for i := range n {
-		e, err := dialEnvoy(ctx, p.xds, xdstest.Node(fmt.Sprintf("envoy-%s-%v-%04d", version, delta, i), model.DefaultInstance, version), delta, marker, onMarker)
+		e, err := dialEnvoy(ctx, p.XDS, xdstest.Node(fmt.Sprintf("envoy-%s-%v-%04d", version, delta, i), model.DefaultInstance, version), delta, marker, onMarker)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -474,7 +474,7 @@ func fleet(ctx context.Context, b *testing.B, p *apigwProc, n int) fleetResult {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			e, err := dialEnvoy(ctx, p.xds, xdstest.Node(fmt.Sprintf("fleet-%04d", i), model.DefaultInstance, "1.40.0"), false, marker, onMarker)
+			e, err := dialEnvoy(ctx, p.XDS, xdstest.Node(fmt.Sprintf("fleet-%04d", i), model.DefaultInstance, "1.40.0"), false, marker, onMarker)
 			if err != nil {
 				b.Error(err)
 				return

@@ -3,7 +3,6 @@ package xdssync_test
 import (
 	"context"
 	"log/slog"
-	"net"
 	"runtime"
 	"slices"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/apigw/apigw/internal/testutil"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
@@ -45,13 +45,7 @@ func startPlane(t *testing.T, feed *live.Feed) *plane {
 	srv := ads.New(ctx, cache, p.status, log, ads.Options{})
 	g := grpc.NewServer(ads.GRPCOptions()...)
 	srv.Register(g)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = g.Serve(lis) }()
-	t.Cleanup(g.Stop)
-	p.addr = lis.Addr().String()
+	p.addr = testutil.ServeGRPC(t, g)
 	ctrl := xdssync.New(feed, cache, p.status, log, xdssync.Options{OnSync: func(rev int64) { p.synced <- rev }})
 	done := make(chan struct{})
 	go func() { _ = ctrl.Run(ctx); close(done) }()

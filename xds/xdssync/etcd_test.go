@@ -2,20 +2,17 @@ package xdssync_test
 
 import (
 	"context"
-	"crypto/rand"
-	"log/slog"
 	"slices"
 	"testing"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
+	"github.com/apigw/apigw/model/store/storetest"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/xds/translate"
 	"github.com/apigw/apigw/xds/xdstest"
@@ -24,24 +21,8 @@ import (
 // etcdStore starts an embedded etcd and returns a store over it.
 func etcdStore(t *testing.T) *store.Store {
 	t.Helper()
-	ctx := context.Background()
-	e, err := store.StartEmbedded(ctx, store.EmbeddedConfig{Dir: t.TempDir(), ClientURL: "http://127.0.0.1:0", PeerURL: "http://127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.Close)
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{e.Endpoint()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cli.Close() })
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	sealer, err := store.NewSealer(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return store.New(cli, store.NewCodec(sealer), slog.New(slog.DiscardHandler), nil)
+	_, cli := storetest.Etcd(t, "")
+	return storetest.Store(t, cli)
 }
 
 func commit(t *testing.T, st *store.Store, ch func(in *model.Instance) *store.Change) int64 {
@@ -91,11 +72,7 @@ func deltaRoutes(t *testing.T, r *discoveryv3.DeltaDiscoveryResponse) []string {
 // and a delta client: publish → the route arrives; unpublish → it goes.
 func TestEtcdToEnvoy(t *testing.T) {
 	st := etcdStore(t)
-	feed := live.NewFeed()
-	ctx, cancel := context.WithCancel(context.Background())
-	watchDone := make(chan struct{})
-	go func() { _ = st.Watch(ctx, feed); close(watchDone) }()
-	t.Cleanup(func() { cancel(); <-watchDone })
+	feed := storetest.Watch(t, st)
 	p := startPlane(t, feed)
 
 	group := &apigwv1.ApiGroup{Id: "g000", Name: "group_g000", UrlDomains: []*apigwv1.UrlDomain{{Domain: "g000.example.com"}}}

@@ -4,14 +4,13 @@ package admintest
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/apigw/apigw/internal/testutil"
 	"github.com/apigw/apigw/model/admin"
 	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
@@ -42,33 +41,24 @@ func Start(t testing.TB, opts ...admin.Option) *Server {
 	t.Helper()
 	server, etcd := storetest.Etcd(t, "")
 	st := storetest.Store(t, etcd)
-	feed := live.NewFeed()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = st.Watch(ctx, feed); close(done) }()
+	feed := storetest.Watch(t, st)
 	status := live.NewStatus()
 	srv := admin.New(st, feed, status, storetest.Logger(), opts...)
 	st.OnDirectWrite(srv.RecordDirectWrite)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
 	gs := grpc.NewServer()
 	adminv1.RegisterAdminServiceServer(gs, srv)
-	go func() { _ = gs.Serve(lis) }()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = conn.Close()
-		gs.Stop()
-		cancel()
-		<-done
-	})
-	return &Server{Addr: lis.Addr().String(), Client: adminv1.NewAdminServiceClient(conn), Status: status, Feed: feed, Etcd: etcd, EtcdServer: server}
+	addr := testutil.ServeGRPC(t, gs)
+	client := adminv1.NewAdminServiceClient(testutil.DialGRPC(t, addr))
+	return &Server{Addr: addr, Client: client, Status: status, Feed: feed, Etcd: etcd, EtcdServer: server}
+}
+
+// Serve serves srv with the server options on 127.0.0.1:0 until test
+// cleanup and returns a client connected to it.
+func Serve(t testing.TB, srv adminv1.AdminServiceServer, opts ...grpc.ServerOption) adminv1.AdminServiceClient {
+	t.Helper()
+	gs := grpc.NewServer(opts...)
+	adminv1.RegisterAdminServiceServer(gs, srv)
+	return adminv1.NewAdminServiceClient(testutil.ServeAndDialGRPC(t, gs))
 }
 
 // Context returns a context for test calls that ends at cleanup or after a

@@ -10,6 +10,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
 )
 
@@ -63,4 +64,16 @@ func Client(t testing.TB, endpoints ...string) *clientv3.Client {
 	}
 	t.Cleanup(func() { _ = cli.Close() })
 	return cli
+}
+
+// Watch runs s.Watch on a new feed, as apigw does, until test cleanup
+// (which stops it and waits for it to return), and returns the feed.
+func Watch(t testing.TB, s *store.Store) *live.Feed {
+	t.Helper()
+	feed := live.NewFeed()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = s.Watch(ctx, feed); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return feed
 }
