@@ -4,6 +4,10 @@ GO ?= go
 TOOLS_MOD := deploy/tools/go.mod
 TOOLS_BIN := $(CURDIR)/bin/tools
 PKGS := ./...
+# Nested modules tested with the main one: deploy/ holds the deployment
+# layouts' checks, which need the Kubernetes API types (kept out of the
+# product's go.mod).
+SUBMODS := deploy
 TEST_FLAGS ?= -count=1 -timeout 15m
 FUZZTIME ?= 15s
 # Minimizing each new interesting input of a large seed can take longer
@@ -25,13 +29,15 @@ run: ## Run apigw with the embedded etcd in ./data.
 	$(GO) run ./cmd/apigw
 
 .PHONY: test
-test: ## Run every test (needs redis-server on PATH for the Redis tests).
+test: ## Run every test, of the main module and of deploy/ (needs redis-server on PATH for the Redis tests).
 	$(GO) vet $(PKGS)
 	$(GO) test $(TEST_FLAGS) $(PKGS)
+	@set -e; for m in $(SUBMODS); do (cd $$m && $(GO) vet ./... && $(GO) test $(TEST_FLAGS) ./...); done
 
 .PHONY: test-race
 test-race: ## Run every test with the race detector.
 	$(GO) test -race $(TEST_FLAGS) $(PKGS)
+	@set -e; for m in $(SUBMODS); do (cd $$m && $(GO) test -race $(TEST_FLAGS) ./...); done
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME (15s) each, from its committed seed corpus.
@@ -109,6 +115,7 @@ lint: $(TOOLS_BIN)/buf $(TOOLS_BIN)/staticcheck check-refs ## gofmt, go vet, sta
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); test -z "$$out" || { echo "gofmt needed: $$out"; exit 1; }
 	$(GO) vet $(PKGS)
 	$(TOOLS_BIN)/staticcheck $(PKGS)
+	@set -e; for m in $(SUBMODS); do (cd $$m && $(GO) vet ./... && $(TOOLS_BIN)/staticcheck ./...); done
 	$(TOOLS_BIN)/buf lint
 
 # Files whose comments and text must be readable without anything outside
@@ -126,5 +133,6 @@ check-refs: ## Fail if code or docs cite a section sign, the external spec or an
 	done; exit $$bad
 
 .PHONY: tidy-check
-tidy-check: ## Fail if go mod tidy would change go.mod or go.sum.
+tidy-check: ## Fail if go mod tidy would change go.mod or go.sum (main module and deploy/).
 	$(GO) mod tidy && git diff --exit-code go.mod go.sum
+	@set -e; for m in $(SUBMODS); do (cd $$m && $(GO) mod tidy) && git diff --exit-code $$m/go.mod $$m/go.sum; done

@@ -34,7 +34,7 @@ func do(h http.Handler, method, target string, hdr map[string]string) *httptest.
 func TestAssetsAndRPCPaths(t *testing.T) {
 	rpc := &rpcStub{}
 	h := Handler(rpc, Options{})
-	w := do(h, "GET", "http://127.0.0.1:18005/", nil)
+	w := do(h, "GET", "http://127.0.0.1:18006/", nil)
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `<div id="app">`) || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") {
 		t.Fatalf("index: %d %q %s", w.Code, w.Header().Get("Content-Type"), w.Body)
 	}
@@ -45,19 +45,19 @@ func TestAssetsAndRPCPaths(t *testing.T) {
 	if etag == "" || w.Header().Get("Cache-Control") != "no-cache" {
 		t.Fatalf("validators: %v", w.Header())
 	}
-	if w := do(h, "GET", "http://127.0.0.1:18005/", map[string]string{"If-None-Match": etag}); w.Code != http.StatusNotModified {
+	if w := do(h, "GET", "http://127.0.0.1:18006/", map[string]string{"If-None-Match": etag}); w.Code != http.StatusNotModified {
 		t.Errorf("revalidation: %d, want 304", w.Code)
 	}
-	if w := do(h, "GET", "http://127.0.0.1:18005/app.js", nil); w.Code != 200 || !strings.Contains(w.Header().Get("Content-Type"), "javascript") {
+	if w := do(h, "GET", "http://127.0.0.1:18006/app.js", nil); w.Code != 200 || !strings.Contains(w.Header().Get("Content-Type"), "javascript") {
 		t.Errorf("app.js: %d %q", w.Code, w.Header().Get("Content-Type"))
 	}
-	if w := do(h, "GET", "http://127.0.0.1:18005/nope.js", nil); w.Code != 404 {
+	if w := do(h, "GET", "http://127.0.0.1:18006/nope.js", nil); w.Code != 404 {
 		t.Errorf("missing asset: %d", w.Code)
 	}
-	if w := do(h, "POST", "http://127.0.0.1:18005/", nil); w.Code != http.StatusMethodNotAllowed {
+	if w := do(h, "POST", "http://127.0.0.1:18006/", nil); w.Code != http.StatusMethodNotAllowed {
 		t.Errorf("POST /: %d", w.Code)
 	}
-	if w := do(h, "POST", "http://127.0.0.1:18005/apigw.admin.v1.AdminService/List", nil); w.Code != http.StatusNoContent || rpc.called != 1 {
+	if w := do(h, "POST", "http://127.0.0.1:18006/apigw.admin.v1.AdminService/List", nil); w.Code != http.StatusNoContent || rpc.called != 1 {
 		t.Errorf("RPC path: %d, rpc called %d", w.Code, rpc.called)
 	}
 }
@@ -67,7 +67,7 @@ func TestAssetsAndRPCPaths(t *testing.T) {
 func TestGuards(t *testing.T) {
 	rpc := &rpcStub{}
 	open := Handler(rpc, Options{Hosts: []string{"console.internal"}})
-	for host, want := range map[string]int{"127.0.0.1:18005": 200, "localhost:18005": 200, "[::1]:18005": 200, "console.internal:18005": 200, "evil.example:18005": http.StatusMisdirectedRequest} {
+	for host, want := range map[string]int{"127.0.0.1:18006": 200, "localhost:18006": 200, "[::1]:18006": 200, "console.internal:18006": 200, "evil.example:18006": http.StatusMisdirectedRequest} {
 		if w := do(open, "GET", "http://x/", map[string]string{"Host": host}); w.Code != want {
 			t.Errorf("Host %s: %d, want %d", host, w.Code, want)
 		}
@@ -79,11 +79,11 @@ func TestGuards(t *testing.T) {
 	if w := do(authed, "GET", "http://x/", map[string]string{"Host": "apigw.example.com"}); w.Code != 200 {
 		t.Errorf("authenticated console by name: %d", w.Code)
 	}
-	path := "http://127.0.0.1:18005/apigw.admin.v1.AdminService/Delete"
-	if w := do(authed, "POST", path, map[string]string{"Host": "127.0.0.1:18005", "Origin": "https://evil.example"}); w.Code != http.StatusForbidden {
+	path := "http://127.0.0.1:18006/apigw.admin.v1.AdminService/Delete"
+	if w := do(authed, "POST", path, map[string]string{"Host": "127.0.0.1:18006", "Origin": "https://evil.example"}); w.Code != http.StatusForbidden {
 		t.Errorf("cross-origin call: %d, want 403", w.Code)
 	}
-	if w := do(authed, "POST", path, map[string]string{"Host": "127.0.0.1:18005", "Origin": "http://127.0.0.1:18005"}); w.Code != http.StatusNoContent {
+	if w := do(authed, "POST", path, map[string]string{"Host": "127.0.0.1:18006", "Origin": "http://127.0.0.1:18006"}); w.Code != http.StatusNoContent {
 		t.Errorf("same-origin call: %d", w.Code)
 	}
 	if rpc.called != 1 {

@@ -14,6 +14,7 @@ import (
 	"github.com/apigw/apigw/console"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/admin/admintest"
+	"github.com/apigw/apigw/model/live"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
@@ -31,7 +32,7 @@ const targetList = 200 * time.Millisecond
 //	go test ./console -run '^$' -bench ConsoleList10k -benchtime 20x
 func BenchmarkConsoleList10k(b *testing.B) {
 	var gs *grpc.Server
-	srv := admintest.StartWith(b, func(s *grpc.Server, _ *model.Feed) { gs = s })
+	srv := admintest.StartWith(b, func(s *grpc.Server, _ *live.Feed) { gs = s })
 	ctx := admintest.Context(b)
 	inst := &apigwv1.Instance{Name: model.DefaultInstance, Config: &apigwv1.InstanceConfig{Quotas: &apigwv1.Quotas{Apis: 20000, ApiGroups: 1500}}}
 	if _, err := srv.Client.Apply(ctx, &adminv1.ApplyRequest{Resources: []*apigwv1.Resource{model.Wrap(inst)}}); err != nil {

@@ -108,7 +108,7 @@ func TestCompose(t *testing.T) {
 	if err != nil {
 		t.Fatalf("apigw flags: %v", err)
 	}
-	if !slices.Equal(cfg.Components, server.AllComponents) {
+	if !slices.Equal(cfg.Components, server.AllComponents()) {
 		t.Errorf("central layout runs every component, got %v", cfg.Components)
 	}
 	if apigwSvc.Build == nil || !strings.HasPrefix(apigwSvc.Image, apigwImage+":") {
@@ -147,6 +147,9 @@ func TestCompose(t *testing.T) {
 	}
 	if h, p := c.hostPort(t, "--envoy-ratelimit-address", cfg.EnvoyRateLimitAddr); h != "apigw" || p != port(t, cfg.RateLimitAddr) {
 		t.Errorf("--envoy-ratelimit-address %s: apigw's RLS listens on %s", cfg.EnvoyRateLimitAddr, cfg.RateLimitAddr)
+	}
+	if h, p := c.hostPort(t, "--envoy-accesslog-address", cfg.EnvoyAccessLogAddr); h != "apigw" || p != port(t, cfg.AccessLogAddr) {
+		t.Errorf("--envoy-accesslog-address %s: apigw's access-log service listens on %s", cfg.EnvoyAccessLogAddr, cfg.AccessLogAddr)
 	}
 	if hc := apigwSvc.Healthcheck; hc == nil || !slices.ContainsFunc(hc.Test, func(s string) bool {
 		return strings.Contains(s, ":"+strconv.Itoa(int(port(t, cfg.OpsAddr)))+"/readyz")

@@ -50,6 +50,7 @@ var componentAddr = map[string]func(*server.Config) string{
 	server.CompXDS:       func(c *server.Config) string { return c.XDSAddr },
 	server.CompExtAuth:   func(c *server.Config) string { return c.ExtAuthAddr },
 	server.CompRateLimit: func(c *server.Config) string { return c.RateLimitAddr },
+	server.CompAccessLog: func(c *server.Config) string { return c.AccessLogAddr },
 }
 
 func isLoopback(t *testing.T, addr string) bool {
@@ -73,8 +74,8 @@ func hasPort(c corev1.Container, p uint32) bool {
 // bootstrap of deploy/envoy and exposes the listener ports apigw gives it.
 func TestKubernetesApigw(t *testing.T) {
 	want := map[string]map[string][]string{
-		"central": {"apigw": server.AllComponents},
-		"sidecar": {"apigw-xds": {server.CompAdmin, server.CompXDS}, "envoy": {server.CompExtAuth, server.CompRateLimit}},
+		"central": {"apigw": server.AllComponents()},
+		"sidecar": {"apigw-xds": {server.CompAdmin, server.CompXDS, server.CompAccessLog}, "envoy": {server.CompExtAuth, server.CompRateLimit}},
 	}
 	etcdVersion := goModVersion(t, "go.etcd.io/etcd/server/v3")
 	for layout, comps := range want {
@@ -99,6 +100,7 @@ func TestKubernetesApigw(t *testing.T) {
 			}
 			checkServiceAddr(t, m, pods, "--envoy-extauth-address", xds.cfg.EnvoyExtAuthAddr, server.CompExtAuth)
 			checkServiceAddr(t, m, pods, "--envoy-ratelimit-address", xds.cfg.EnvoyRateLimitAddr, server.CompRateLimit)
+			checkServiceAddr(t, m, pods, "--envoy-accesslog-address", xds.cfg.EnvoyAccessLogAddr, server.CompAccessLog)
 			checkEnvoy(t, m, layout, xds)
 			for _, w := range m.workloads {
 				if w.name == "etcd" && w.pod.Spec.Containers[0].Image != "quay.io/coreos/etcd:"+etcdVersion {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"io"
-	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -20,23 +19,27 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/apigw/apigw/cmd/apigw/server"
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/internal/certgen"
+	"github.com/apigw/apigw/internal/certgen/certgentest"
 	"github.com/apigw/apigw/internal/envoysim"
-	"github.com/apigw/apigw/internal/tlsfiles"
-	"github.com/apigw/apigw/model/dataplane"
 	"github.com/apigw/apigw/xds/xdsauth"
 )
+
+// objectMeta is the part of a Kubernetes object's metadata the layouts'
+// cert-manager resources use.
+type objectMeta struct {
+	Name   string            `json:"name"`
+	Labels map[string]string `json:"labels"`
+}
 
 // certificate and issuer are the parts of cert-manager's resources the
 // layouts use (decoded strictly: an unknown field fails).
 type certificate struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Metadata   struct {
-		Name   string            `json:"name"`
-		Labels map[string]string `json:"labels"`
-	} `json:"metadata"`
-	Spec struct {
+	APIVersion string     `json:"apiVersion"`
+	Kind       string     `json:"kind"`
+	Metadata   objectMeta `json:"metadata"`
+	Spec       struct {
 		SecretName  string   `json:"secretName"`
 		CommonName  string   `json:"commonName"`
 		IsCA        bool     `json:"isCA"`
@@ -58,13 +61,10 @@ type certificate struct {
 }
 
 type issuer struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Metadata   struct {
-		Name   string            `json:"name"`
-		Labels map[string]string `json:"labels"`
-	} `json:"metadata"`
-	Spec struct {
+	APIVersion string     `json:"apiVersion"`
+	Kind       string     `json:"kind"`
+	Metadata   objectMeta `json:"metadata"`
+	Spec       struct {
 		SelfSigned *struct{} `json:"selfSigned"`
 		CA         *struct {
 			SecretName string `json:"secretName"`
@@ -129,15 +129,12 @@ func TestBootstrapsUseMTLS(t *testing.T) {
 			if len(sans) != 1 || sans[0].GetMatcher().GetExact() != host {
 				t.Errorf("SAN matchers %v: want the ADS host %s", sans, host)
 			}
-			if !slices.Contains(certgen.DefaultHosts, host) {
+			if !slices.Contains(certgen.DefaultHosts(), host) {
 				t.Errorf("apigw certs does not put %s in apigw's certificate", host)
 			}
 
 			// A real handshake with the files of `apigw certs`.
-			pki := t.TempDir()
-			if _, err := certgen.Generate(certgen.Options{Dir: pki}); err != nil {
-				t.Fatal(err)
-			}
+			pki := certgentest.PKI(t)
 			local := proto.Clone(ts).(*corev3.TransportSocket)
 			rewriteSDSPaths(t, local, dir, filepath.Join(pki, "envoy"))
 			cfg, err := envoysim.UpstreamTLS(local)
@@ -179,12 +176,7 @@ func rewriteSDSPaths(t *testing.T, ts *corev3.TransportSocket, dir, local string
 // server verified.
 func handshake(t *testing.T, pki, host string, cfg *tls.Config) (leaf *urlCert) {
 	t.Helper()
-	srv, err := tlsfiles.NewServer(tlsfiles.Files{Cert: filepath.Join(pki, "apigw/tls.crt"), Key: filepath.Join(pki, "apigw/tls.key"), ClientCA: filepath.Join(pki, "apigw/ca.crt")},
-		slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lis, err := tls.Listen("tcp", "127.0.0.1:0", srv.Config())
+	lis, err := tls.Listen("tcp", "127.0.0.1:0", certgentest.ServerTLS(t, pki))
 	if err != nil {
 		t.Fatal(err)
 	}

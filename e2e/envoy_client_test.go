@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/apigw/apigw/internal/testutil"
 )
 
 // The real-Envoy layer's client: the Host header, TLS by SNI verified
@@ -38,7 +40,7 @@ func TestEnvoyGatewayClient(t *testing.T) {
 	secure.StartTLS()
 	t.Cleanup(secure.Close)
 
-	g := &apigw{envoyHTTP: portOf(plain.Listener.Addr().String()), envoyHTTPS: portOf(secure.Listener.Addr().String())}
+	g := &apigw{envoyHTTP: testutil.Port(plain.Listener.Addr().String()), envoyHTTPS: testutil.Port(secure.Listener.Addr().String())}
 	gw := newEnvoyGateway(t, g)
 	r := do(t, gw, call{method: http.MethodPost, path: "/pets?x=1", header: http.Header{"X-A": {"b"}}, body: "hi"})
 	if string(r.body) != petstoreHost+" POST /pets?x=1 b hi" || r.requestID != "r1" {

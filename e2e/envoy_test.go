@@ -16,14 +16,13 @@ import (
 	"testing"
 	"time"
 
-	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/resource_monitors/downstream_connections/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"google.golang.org/protobuf/encoding/protojson"
-	"sigs.k8s.io/yaml"
 
-	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/dataplane"
+	"github.com/apigw/apigw/internal/testutil"
 )
 
 // TestRealEnvoy runs every scenario through a real Envoy started with the
@@ -67,26 +66,15 @@ func TestRealEnvoy(t *testing.T) {
 // pointed at apigw and its admin on a free loopback port.
 func startEnvoy(t *testing.T, bin string, g *apigw, node string) {
 	t.Helper()
-	y, err := os.ReadFile("../deploy/envoy/central.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, err := yaml.YAMLToJSON(y)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &bootstrapv3.Bootstrap{}
-	if err := protojson.Unmarshal(j, b); err != nil {
-		t.Fatal(err)
-	}
+	b := readBootstrap(t, "../deploy/envoy/central.yaml")
 	b.Node.Id = node
 	// Envoy's client certificate: the one `apigw certs` made for this run.
 	movePKI(t, b.GetStaticResources().GetClusters()[0].GetTransportSocket(), dataplane.EnvoyTLSDir, filepath.Join(pkiDir, "envoy"))
-	xdsHost, xdsPort, _ := net.SplitHostPort(g.xds)
+	xdsHost, _, _ := net.SplitHostPort(g.XDS)
 	sa := b.GetStaticResources().GetClusters()[0].GetLoadAssignment().GetEndpoints()[0].GetLbEndpoints()[0].GetEndpoint().GetAddress().GetSocketAddress()
-	sa.Address, sa.PortSpecifier = xdsHost, &corev3.SocketAddress_PortValue{PortValue: portOf(net.JoinHostPort(xdsHost, xdsPort))}
-	admin := freeAddr(t)
-	b.Admin.Address.GetSocketAddress().PortSpecifier = &corev3.SocketAddress_PortValue{PortValue: portOf(admin)}
+	sa.Address, sa.PortSpecifier = xdsHost, &corev3.SocketAddress_PortValue{PortValue: testutil.Port(g.XDS)}
+	admin := testutil.FreeAddr(t)
+	b.Admin.Address.GetSocketAddress().PortSpecifier = &corev3.SocketAddress_PortValue{PortValue: testutil.Port(admin)}
 	out, err := protojson.Marshal(b)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +83,7 @@ func startEnvoy(t *testing.T, bin string, g *apigw, node string) {
 	if err := os.WriteFile(cfg, out, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testutil.Buffer{}
 	cmd := exec.Command(bin, "-c", cfg, "--use-dynamic-base-id", "--log-level", "warn", "--drain-time-s", "1")
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
@@ -111,7 +99,7 @@ func startEnvoy(t *testing.T, bin string, g *apigw, node string) {
 			_ = cmd.Process.Kill()
 		}
 		if t.Failed() {
-			t.Logf("envoy output (last 8 KiB):\n%s", tail(logs.String(), 8<<10))
+			t.Logf("envoy output (last 8 KiB):\n%s", logs.Tail(8<<10))
 			if resp, err := http.Get("http://" + admin + "/config_dump"); err == nil {
 				dump, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()

@@ -77,7 +77,7 @@ func (w *fsWorld) connect(t *testing.T, routes ...string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	ads, err := envoysim.Connect(ctx, w.g.xds, xdstest.Node("fs-envoy", "default", xdstest.EnvoyVersion), log, envoysim.WithTLS(envoyTLS(t)))
+	ads, err := envoysim.Connect(ctx, w.g.XDS, xdstest.Node("fs-envoy", "default", xdstest.EnvoyVersion), log, envoysim.WithTLS(envoyTLS(t)))
 	if err != nil {
 		t.Fatal(err)
 	}

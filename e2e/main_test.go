@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/apigw/apigw/internal/apigwproc"
 )
 
 // apigwBin is the apigw binary built for this test run; pkiDir holds the
@@ -18,9 +20,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	apigwBin = filepath.Join(dir, "apigw")
-	if out, err := exec.Command("go", "build", "-o", apigwBin, "../cmd/apigw").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build ../cmd/apigw: %v\n%s", err, out)
+	if apigwBin, err = apigwproc.Build(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}

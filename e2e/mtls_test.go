@@ -27,11 +27,10 @@ import (
 	"github.com/apigw/apigw/xds/xdstest"
 )
 
-// localBootstrap is deploy/envoy/local.yaml with its Envoy TLS directory
-// (pki/envoy, relative to the repository) moved to this run's pkiDir.
-func localBootstrap(t *testing.T) *bootstrapv3.Bootstrap {
+// readBootstrap reads an Envoy bootstrap written in YAML.
+func readBootstrap(t *testing.T, path string) *bootstrapv3.Bootstrap {
 	t.Helper()
-	y, err := os.ReadFile("../deploy/envoy/local.yaml")
+	y, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +42,14 @@ func localBootstrap(t *testing.T) *bootstrapv3.Bootstrap {
 	if err := protojson.Unmarshal(j, b); err != nil {
 		t.Fatal(err)
 	}
+	return b
+}
+
+// localBootstrap is deploy/envoy/local.yaml with its Envoy TLS directory
+// (pki/envoy, relative to the repository) moved to this run's pkiDir.
+func localBootstrap(t *testing.T) *bootstrapv3.Bootstrap {
+	t.Helper()
+	b := readBootstrap(t, "../deploy/envoy/local.yaml")
 	for _, c := range b.GetStaticResources().GetClusters() {
 		if c.GetTransportSocket() != nil {
 			movePKI(t, c.GetTransportSocket(), "pki/envoy", filepath.Join(pkiDir, "envoy"))
@@ -93,7 +100,7 @@ func envoyTLS(t *testing.T) *tls.Config {
 // "default", over mTLS as the local bootstrap does.
 func connectEnvoy(t *testing.T, ctx context.Context, g *apigw, node string, log *slog.Logger) *envoysim.ADS {
 	t.Helper()
-	ads, err := envoysim.Connect(ctx, g.xds, xdstest.Node(node, "default", xdstest.EnvoyVersion), log, envoysim.WithTLS(envoyTLS(t)))
+	ads, err := envoysim.Connect(ctx, g.XDS, xdstest.Node(node, "default", xdstest.EnvoyVersion), log, envoysim.WithTLS(envoyTLS(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +113,7 @@ func connectEnvoy(t *testing.T, ctx context.Context, g *apigw, node string, log 
 func checkXDSRefusesStrangers(t *testing.T, g *apigw) {
 	t.Helper()
 	first := func(creds credentials.TransportCredentials, cluster string) error {
-		conn, err := grpc.NewClient(g.xds, grpc.WithTransportCredentials(creds))
+		conn, err := grpc.NewClient(g.XDS, grpc.WithTransportCredentials(creds))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/apigw/apigw/internal/testutil"
 	"github.com/apigw/apigw/model"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 )
@@ -118,9 +119,9 @@ func testAddresses(t *testing.T, be *backends) string {
 			}
 			for i, m := range members {
 				mm := m.(map[string]any)
-				mm["host"], mm["port"] = "127.0.0.1", portOf(pool[i].addr())
+				mm["host"], mm["port"] = "127.0.0.1", testutil.Port(pool[i].addr())
 			}
-			d["port"] = portOf(be.poolA.addr())
+			d["port"] = testutil.Port(be.poolA.addr())
 		default:
 			t.Fatalf("%s: unexpected %v document (update testAddresses)", localAddrFile, d["kind"])
 		}

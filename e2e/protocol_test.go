@@ -15,6 +15,7 @@ import (
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
 	"github.com/apigw/apigw/internal/envoysim"
+	"github.com/apigw/apigw/internal/testutil"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 )
 
@@ -101,10 +102,15 @@ func protocolLevel(t *testing.T, routing string) {
 
 	// ext_authz and RLS timeouts are asserted above; the emulator widens
 	// them so that a loaded CI machine does not make Envoy fail open.
-	envoy := envoysim.New(ads, envoysim.Options{HTTPPort: g.envoyHTTP, HTTPSPort: g.envoyHTTPS, MinServiceTimeout: 10 * time.Second, Log: log})
+	lines := &testutil.Buffer{}
+	envoy := envoysim.New(ads, envoysim.Options{HTTPPort: g.envoyHTTP, HTTPSPort: g.envoyHTTPS, MinServiceTimeout: 10 * time.Second, Log: log, AccessLogOut: lines})
 	t.Cleanup(envoy.Close)
-	runScenarios(t, &world{gw: simGateway{envoy}, g: g, be: be, ps: ps})
+	tl := newTally(simGateway{envoy})
+	runScenarios(t, &world{gw: tl, g: g, be: be, ps: ps})
+	checkAPIMetrics(t, g, envoy.FlushAccessLogs, tl)
 	signedCallWithApigctl(t, g, httpFront(t, envoy))
+	checkAccessLogLines(t, g, ads, simGateway{envoy}, lines, ps)
+	checkAudit(t, g)
 
 	if n := ads.NACKs(); len(n) > 0 {
 		t.Errorf("the emulated Envoy rejected configuration: %v", n)

@@ -36,6 +36,7 @@ var scenarios = []struct {
 	{"special_app_quota", specialAppQuota},
 	{"unknown_path", unknownPath},
 	{"mock_api", mockAPI},
+	{"debug_latency_headers", debugLatencyHeaders},
 	{"policy_backend_by_source_ip", policyBySourceIP},
 	{"load_balance_channel", loadBalanceChannel},
 	{"x_stage_selects_environment", xStage},

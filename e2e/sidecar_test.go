@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/apigw/apigw/internal/envoysim"
+	"github.com/apigw/apigw/internal/testutil"
 )
 
 // TestProtocolLevelSidecarLayout plays the sidecar layout of
@@ -34,7 +35,7 @@ func TestProtocolLevelSidecarLayout(t *testing.T) {
 
 	side := newAPIGW(t)
 	central := startAPIGW(t, "--components", "admin,xds", "--secret-key", secret,
-		"--envoy-extauth-address", side.extauth, "--envoy-ratelimit-address", side.rls)
+		"--envoy-extauth-address", side.ExtAuth, "--envoy-ratelimit-address", side.RateLimit)
 	startSidecar(t, side, central, "--secret-key", secret, "--redis-url", "redis://"+redisAddr+"/0")
 	be := newBackends(t)
 	ps := deployPetstore(t, central, be)
@@ -82,8 +83,8 @@ func startRedis(t *testing.T) string {
 		}
 		t.Skip("redis-server not found on PATH: the sidecar layout shares rate-limit counters in Redis; install redis-server to run this test")
 	}
-	addr := freeAddr(t)
-	cmd := exec.Command(bin, "--port", strconv.Itoa(int(portOf(addr))), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+	addr := testutil.FreeAddr(t)
+	cmd := exec.Command(bin, "--port", strconv.Itoa(int(testutil.Port(addr))), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--protected-mode", "no", "--dir", t.TempDir())
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

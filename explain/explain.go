@@ -15,10 +15,10 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/internal/envoysim"
 	"github.com/apigw/apigw/internal/inproc"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 	"github.com/apigw/apigw/xds/translate"
 )
@@ -42,7 +42,7 @@ func (s *Service) Explain(ctx context.Context, req *adminv1.ExplainRequest) (*ad
 	rl := &recorder{conn: inproc.New(&rlsv3.RateLimitService_ServiceDesc, s.rls)}
 	up := &capture{}
 	opts := s.opts.Translate
-	envoy := envoysim.New(envoysim.StaticConfig(t.cfg), envoysim.Options{HTTPPort: opts.HTTPPort, HTTPSPort: opts.HTTPSPort, Upstream: up,
+	envoy := envoysim.New(envoysim.StaticConfig(t.cfg), envoysim.Options{HTTPPort: opts.HTTPPort, HTTPSPort: opts.HTTPSPort, Upstream: up, NoAccessLogs: true,
 		Services: func(cluster string) grpc.ClientConnInterface {
 			switch cluster {
 			case translate.ClusterExtAuthz:
@@ -108,8 +108,8 @@ func route(in *model.Instance, t *translated, resp *envoysim.Response, out *admi
 		per := &extauthzv3.ExtAuthzPerRoute{}
 		if a.UnmarshalTo(per) == nil {
 			ext := per.GetCheckSettings().GetContextExtensions()
-			r.ApiId, r.GroupId, r.EnvId = ext[dataplane.CtxAPI], ext[dataplane.CtxGroup], ext[dataplane.CtxEnv]
-			r.Backend = ext[dataplane.CtxPolicy]
+			r.ApiId, r.GroupId, r.EnvId = ext[dataplane.ExtAuthzCtxAPI], ext[dataplane.ExtAuthzCtxGroup], ext[dataplane.ExtAuthzCtxEnv]
+			r.Backend = ext[dataplane.ExtAuthzCtxPolicy]
 		}
 	}
 	if r.ApiId == "" {
@@ -162,11 +162,11 @@ func explainAuth(rec *recorder, out *adminv1.ExplainResponse) {
 	}
 	d := cr.GetDeniedResponse()
 	a.Status = int32(d.GetStatus().GetCode())
-	a.ErrorCode = md[dataplane.MetaErrorCode].GetStringValue()
+	a.ErrorCode = md[dataplane.ExtAuthzMetaErrorCode].GetStringValue()
 	if a.ErrorCode == "" {
 		a.ErrorCode = cr.GetStatus().GetMessage()
 	}
-	a.ErrorMsg = md[dataplane.MetaErrorMessage].GetStringValue()
+	a.ErrorMsg = md[dataplane.ExtAuthzMetaErrorMessage].GetStringValue()
 }
 
 // explainLimits reports the rate-limit service's answer per descriptor.

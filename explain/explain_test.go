@@ -2,8 +2,11 @@ package explain_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,9 +16,11 @@ import (
 	"github.com/apigw/apigw/explain"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/admin/admintest"
+	"github.com/apigw/apigw/model/live"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit/counter"
+	"github.com/apigw/apigw/xds/translate"
 )
 
 type fixture struct {
@@ -69,7 +74,7 @@ func setup(t *testing.T) *fixture {
 }
 
 // waitServed waits until the snapshot serves a publication.
-func waitServed(t *testing.T, feed *model.Feed) {
+func waitServed(t *testing.T, feed *live.Feed) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -247,5 +252,57 @@ func TestExplainPolicyBackendAndParameterCheck(t *testing.T) {
 	missing := explainPath("/items?tier=gold")
 	if missing.Auth.Allowed || missing.Auth.Status != 400 || !strings.HasPrefix(missing.Auth.ErrorCode, "APIG.") || !strings.Contains(missing.Auth.ErrorMsg, "limit") {
 		t.Fatalf("missing required parameter: auth %v", missing.Auth)
+	}
+}
+
+// Explaining writes no access log: neither a line of the instance's
+// access log (a file here) nor an entry to the access-log service, whose
+// per-API metrics count real calls only.
+func TestExplainWritesNoAccessLog(t *testing.T) {
+	f := setup(t)
+	lines := filepath.Join(t.TempDir(), "access.log")
+	if _, err := f.adm.Client.Update(f.ctx, &adminv1.UpdateRequest{Resource: model.Wrap(&apigwv1.Instance{Name: model.DefaultInstance,
+		Config: &apigwv1.InstanceConfig{AccessLog: &apigwv1.AccessLogConfig{Enabled: true, Path: lines}}})}); err != nil {
+		t.Fatal(err)
+	}
+	als, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer als.Close()
+	accepted := make(chan struct{}, 1)
+	go func() {
+		if c, err := als.Accept(); err == nil {
+			accepted <- struct{}{}
+			c.Close()
+		}
+	}()
+	svc, err := explain.New(f.adm.Feed, explain.Options{Translate: translate.Options{AccessLogAddress: als.Addr().String()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) { // until the instance's access log is served
+		if in := f.adm.Feed.Current().Instance(model.DefaultInstance); in.Config.GetAccessLog().GetEnabled() {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	out, err := svc.Explain(f.ctx, &adminv1.ExplainRequest{Request: &adminv1.HttpRequest{Method: "GET", Path: "/pets/7", Host: f.host},
+		Credentials: &adminv1.Credentials{AppId: "mobile"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.Route.Matched || out.Backend == nil {
+		t.Fatalf("route %v backend %v\ntrace %s", out.Route, out.Backend, strings.Join(out.Trace, "\n"))
+	}
+	if _, err := os.Stat(lines); !os.IsNotExist(err) {
+		b, _ := os.ReadFile(lines)
+		t.Errorf("explain wrote the instance's access log: %v %s", err, b)
+	}
+	select {
+	case <-accepted:
+		t.Error("explain connected to the access-log service")
+	case <-time.After(500 * time.Millisecond):
 	}
 }

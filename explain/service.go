@@ -22,6 +22,7 @@ import (
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/internal/envoysim"
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
@@ -48,7 +49,7 @@ type Options struct {
 // Service implements adminv1.DebugServiceServer.
 type Service struct {
 	adminv1.UnimplementedDebugServiceServer
-	feed *model.Feed
+	feed *live.Feed
 	opts Options
 	log  *slog.Logger
 	auth *extauth.Server
@@ -68,7 +69,7 @@ type translated struct {
 }
 
 // New returns the service over the snapshots of feed.
-func New(feed *model.Feed, opts Options) (*Service, error) {
+func New(feed *live.Feed, opts Options) (*Service, error) {
 	log := opts.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -89,7 +90,7 @@ func New(feed *model.Feed, opts Options) (*Service, error) {
 }
 
 // instance returns the snapshot and the named instance.
-func (s *Service) instance(name string) (*model.Snapshot, *model.Instance, error) {
+func (s *Service) instance(name string) (*live.Snapshot, *model.Instance, error) {
 	if name == "" {
 		name = model.DefaultInstance
 	}
@@ -106,7 +107,7 @@ func (s *Service) instance(name string) (*model.Snapshot, *model.Instance, error
 
 // config translates the instance as the xDS server does, once per
 // snapshot.
-func (s *Service) config(snap *model.Snapshot, in *model.Instance) (*translated, error) {
+func (s *Service) config(snap *live.Snapshot, in *model.Instance) (*translated, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.rev != snap.Revision {

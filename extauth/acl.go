@@ -9,7 +9,7 @@ import (
 // authentication (docs/apig-semantics.md#acls): a PERMIT list must contain
 // the real client IP, a DENY list must not.
 func (c *call) checkIPACLs() *denial {
-	for _, a := range c.plan.acls {
+	for _, a := range c.target.plan.acls {
 		if a.EntityType != model.EntityIP {
 			continue
 		}
@@ -34,11 +34,11 @@ func (c *call) checkIPACLs() *denial {
 // evaluated; otherwise every blacklist is; the name and id results are
 // AND-ed.
 func (c *call) checkAccountACLs() *denial {
-	if !c.iamAuth {
+	if !c.caller.iamAuth {
 		return nil
 	}
 	var permits, denies []*aclPlan
-	for _, a := range c.plan.acls {
+	for _, a := range c.target.plan.acls {
 		if a.EntityType != model.EntityDomain && a.EntityType != model.EntityDomainID {
 			continue
 		}
@@ -54,9 +54,9 @@ func (c *call) checkAccountACLs() *denial {
 	}
 	listed := func(p *aclPlan) bool {
 		if p.entity == model.EntityDomain {
-			return c.accName != "" && p.names[c.accName]
+			return c.caller.accName != "" && p.names[c.caller.accName]
 		}
-		return p.names[c.account]
+		return p.names[c.caller.account]
 	}
 	if len(permits) > 0 {
 		for _, p := range permits {

@@ -22,20 +22,20 @@ const (
 // or IAM, docs/apig-semantics.md#two-factor-authentication).
 func (c *call) authenticate() *denial {
 	var d *denial
-	switch c.api.AuthType {
+	switch c.target.api.AuthType {
 	case model.AuthApp:
 		d = c.authApp()
 	case model.AuthIAM:
 		d = c.authIAM()
 	case model.AuthAuthorizer:
-		if c.api.AuthorizerId == "" {
+		if c.target.api.AuthorizerId == "" {
 			return &denial{reason: ReasonInternal, err: gwresp.ErrAuthorizerConf, cause: errors.New("AUTHORIZER API without authorizer_id")}
 		}
 	}
 	if d != nil {
 		return d
 	}
-	if c.api.AuthorizerId != "" && c.api.AuthType != model.AuthNone {
+	if c.target.api.AuthorizerId != "" && c.target.api.AuthType != model.AuthNone {
 		return c.frontAuthorizer()
 	}
 	return nil
@@ -45,7 +45,7 @@ func (c *call) authenticate() *denial {
 // the request carries one) or by SDK-HMAC-SHA256 signature, then checks
 // that the app may call the API in this environment and from this IP.
 func (c *call) authApp() *denial {
-	if c.api.GetAuthOpt().GetAppCodeAuthType() == model.AppCodeHeader {
+	if c.target.api.GetAuthOpt().GetAppCodeAuthType() == model.AppCodeHeader {
 		if code, ok := c.req.hdr.get(hdrAppCode); ok && code != "" {
 			if d := c.authAppCode(code); d != nil {
 				return d
@@ -54,7 +54,7 @@ func (c *call) authApp() *denial {
 		}
 	}
 	name := hdrAuthorization
-	if h := c.inst.Config.GetCustomAuthHeader().GetAppAuthHeader(); h != "" {
+	if h := c.target.inst.Config.GetCustomAuthHeader().GetAppAuthHeader(); h != "" {
 		name = strings.ToLower(h)
 	}
 	v, ok := c.req.hdr.get(name)
@@ -65,11 +65,11 @@ func (c *call) authApp() *denial {
 	if err != nil {
 		return denyf(ReasonSignatureMalformed, gwresp.ErrAppAuth, "the authorization header is not an SDK-HMAC-SHA256 signature")
 	}
-	app := c.inst.AppByKey(a.Access)
+	app := c.target.inst.AppByKey(a.Access)
 	if app == nil {
 		return denyf(ReasonUnknownApp, gwresp.ErrAppAuth, "app not found, appkey "+a.Access)
 	}
-	c.app = app
+	c.caller.app = app
 	sr := sign.Request{Method: c.req.method, Host: c.req.host, Path: c.req.path, RawQuery: c.req.rawQuery, Header: &c.req.hdr, Body: c.req.body}
 	if err := sign.Verify(&sr, a, app.AppSecret, c.now); err != nil {
 		return signatureDenial(err)
@@ -101,7 +101,7 @@ func (c *call) authAppCode(code string) *denial {
 	if !strings.EqualFold(c.req.scheme, "https") {
 		return denyf(ReasonAppCodeInsecure, gwresp.ErrAppAuth, "AppCode authentication is only accepted over HTTPS")
 	}
-	app := c.inst.AppByCode(code)
+	app := c.target.inst.AppByCode(code)
 	found := false
 	if app != nil {
 		for _, ac := range app.AppCodes {
@@ -113,7 +113,7 @@ func (c *call) authAppCode(code string) *denial {
 	if !found {
 		return denyf(ReasonBadAppCode, gwresp.ErrAppAuth, "AppCode not found")
 	}
-	c.app = app
+	c.caller.app = app
 	return nil
 }
 
@@ -121,16 +121,16 @@ func (c *call) authAppCode(code string) *denial {
 // read, not frozen, authorized for (API, environment), and called from an
 // IP its ACL allows.
 func (c *call) authorizeApp() *denial {
-	if why := c.inst.AppBlocked(c.app.Id); why != "" {
+	if why := c.target.inst.AppBlocked(c.caller.app.Id); why != "" {
 		return &denial{reason: ReasonPolicyUnavailable, err: gwresp.ErrPolicyUnavailable, cause: errors.New(why)}
 	}
-	if c.app.Status == 2 {
+	if c.caller.app.Status == 2 {
 		return deny(ReasonAppFrozen, gwresp.ErrAppFrozen)
 	}
-	if !c.plan.authorized[c.app.Id] {
+	if !c.target.plan.authorized[c.caller.app.Id] {
 		return deny(ReasonAppNotAuthorized, gwresp.ErrAppNotAuthorized)
 	}
-	acl, err := loadOrCompile(&c.plans.apps, c.app, func() (*appACL, error) { return compileAppACL(c.app) })
+	acl, err := loadOrCompile(&c.plans.apps, c.caller.app, func() (*appACL, error) { return compileAppACL(c.caller.app) })
 	if err != nil {
 		return &denial{reason: ReasonInternal, err: gwresp.ErrInternal, cause: err}
 	}

@@ -13,28 +13,28 @@ import (
 // frontAuthorizer runs the API's FRONTEND custom authorizer; its context
 // becomes $context.authorizer.frontend.*.
 func (c *call) frontAuthorizer() *denial {
-	ctx, d := c.runAuthorizer(c.api.AuthorizerId)
-	c.frontCtx = ctx
+	ctx, d := c.runAuthorizer(c.target.api.AuthorizerId)
+	c.caller.frontCtx = ctx
 	return d
 }
 
 // backendAuthorizer runs the selected backend's BACKEND authorizer; its
 // context becomes $context.authorizer.backend.*.
 func (c *call) backendAuthorizer() *denial {
-	if c.backend.authorizerID == "" {
+	if c.backend.plan.authorizerID == "" {
 		return nil
 	}
-	ctx, d := c.runAuthorizer(c.backend.authorizerID)
-	c.backCtx = ctx
+	ctx, d := c.runAuthorizer(c.backend.plan.authorizerID)
+	c.backend.authzCtx = ctx
 	return d
 }
 
 func (c *call) runAuthorizer(id string) (map[string]string, *denial) {
-	def := c.inst.Authorizer(id)
+	def := c.target.inst.Authorizer(id)
 	if def == nil {
 		return nil, &denial{reason: ReasonAuthorizerFailed, err: gwresp.ErrAuthorizerConf, cause: errors.New("authorizer " + id + " does not exist")}
 	}
-	spec, err := loadOrCompile(&c.plans.authz, def, func() (*authorizer.Spec, error) { return compileAuthorizer(c.inst.Name, def) })
+	spec, err := loadOrCompile(&c.plans.authz, def, func() (*authorizer.Spec, error) { return compileAuthorizer(c.target.inst.Name, def) })
 	if err != nil {
 		return nil, &denial{reason: ReasonAuthorizerFailed, err: gwresp.ErrAuthorizerConf, cause: err}
 	}
@@ -49,7 +49,7 @@ func (c *call) runAuthorizer(id string) (map[string]string, *denial) {
 		return nil, &denial{reason: ReasonAuthorizerFailed, err: gwresp.ErrAuthorizerConf, cause: err}
 	case res.Cached:
 		m.azHit.Inc()
-		c.azCached = true
+		c.decision.authzCached = true
 	case res.Downgraded:
 		m.azDowngraded.Inc()
 	default:
@@ -84,24 +84,24 @@ func (c *call) authorizerEvent(def *apigwv1.Authorizer) *authorizer.Event {
 			ev.QueryStringParameters[q.key] = q.val
 		}
 	}
-	for i, pp := range c.plan.params {
-		if pp.loc == model.LocPath && c.vals[i].ok {
-			ev.PathParameters[pp.p.Name] = c.vals[i].v
+	for i, pp := range c.target.plan.params {
+		if pp.loc == model.LocPath && c.params.vals[i].ok {
+			ev.PathParameters[pp.p.Name] = c.params.vals[i].v
 		}
 	}
-	c.clientIP() // fills c.ipStr
+	c.clientIP() // fills c.client.str
 	ev.RequestContext = authorizer.RequestContext{
-		APIID: c.plan.pub.ApiId, APIName: c.api.Name, Stage: c.env.GetName(), RequestID: c.req.requestID,
-		SourceIP: c.ipStr, AccountID: c.account,
+		APIID: c.target.plan.pub.ApiId, APIName: c.target.api.Name, Stage: c.target.env.GetName(), RequestID: c.req.requestID,
+		SourceIP: c.client.str, AccountID: c.caller.account,
 	}
-	if c.app != nil {
-		ev.RequestContext.AppID = c.app.Id
+	if c.caller.app != nil {
+		ev.RequestContext.AppID = c.caller.app.Id
 	}
-	if def.GetType() == model.AuthorizerBackend && len(c.frontCtx) > 0 {
-		ev.RequestContext.Authorizer = c.frontCtx
+	if def.GetType() == model.AuthorizerBackend && len(c.caller.frontCtx) > 0 {
+		ev.RequestContext.Authorizer = c.caller.frontCtx
 	}
 	if def.GetNeedBody() {
-		ev.SetBody(c.req.body, c.api.IsSendFgBodyBase64 != nil && !*c.api.IsSendFgBodyBase64)
+		ev.SetBody(c.req.body, c.target.api.IsSendFgBodyBase64 != nil && !*c.target.api.IsSendFgBodyBase64)
 	}
 	return ev
 }

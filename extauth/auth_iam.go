@@ -15,7 +15,7 @@ func (c *call) authIAM() *denial {
 	if !ok || strings.TrimSpace(tok) == "" {
 		return deny(ReasonIAMMissing, gwresp.ErrIAMTokenMissing)
 	}
-	id, err := c.s.iam.Verify(c.ctx, c.inst.Config.GetIam(), tok)
+	id, err := c.s.iam.Verify(c.ctx, c.target.inst.Config.GetIam(), tok)
 	switch {
 	case err == nil:
 	case errors.Is(err, iam.ErrNotConfigured):
@@ -28,7 +28,7 @@ func (c *call) authIAM() *denial {
 		detail := strings.TrimPrefix(err.Error(), iam.ErrInvalid.Error()+": ")
 		return denyf(ReasonIAMInvalid, gwresp.ErrIAMAuth, detail)
 	}
-	c.iamAuth, c.account, c.accName = true, id.AccountID, id.AccountName
-	c.removeHeader(hdrAuthToken)
+	c.caller.iamAuth, c.caller.account, c.caller.accName = true, id.AccountID, id.AccountName
+	c.mut.removeHeader(hdrAuthToken)
 	return nil
 }

@@ -3,8 +3,8 @@ package extauth
 import (
 	"strings"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
 	"github.com/apigw/apigw/model/gwresp"
 )
 
@@ -19,7 +19,7 @@ const HandleTimeFormat = "2006-01-02T15:04:05Z"
 // strip, the policy selection header, and the backend path (+ query) for the
 // route's path_rewrite.
 func (c *call) mapBackend() *denial {
-	b := c.backend
+	b := c.backend.plan
 	var pathBuf [4]kv
 	pathVals := pathBuf[:0]
 	for i := range b.params {
@@ -37,10 +37,10 @@ func (c *call) mapBackend() *denial {
 				continue // an authorizer's context value: never put on the wire
 			}
 			if v != "" {
-				c.setHeader(bp.name, v)
+				c.mut.setHeader(bp.name, v)
 			}
 		case model.LocQuery:
-			c.setQueryParam(bp.name, v)
+			c.mut.setQueryParam(bp.name, v)
 		case model.LocPath:
 			if hasDotSegment(v) {
 				return denyf(ReasonBadParameter, gwresp.ErrParameters, "the value of backend path parameter "+bp.name+" is a . or .. segment")
@@ -48,29 +48,29 @@ func (c *call) mapBackend() *denial {
 			pathVals = append(pathVals, kv{bp.name, v})
 		}
 	}
-	for i := range c.plan.params {
-		pp := &c.plan.params[i]
-		if !pp.drop || !c.vals[i].ok || c.vals[i].defaulted {
+	for i := range c.target.plan.params {
+		pp := &c.target.plan.params[i]
+		if !pp.drop || !c.params.vals[i].ok || c.params.vals[i].defaulted {
 			continue
 		}
 		switch pp.loc {
 		case model.LocHeader:
-			c.removeHeader(pp.hname)
+			c.mut.removeHeader(pp.hname)
 		case model.LocQuery:
-			c.removeQueryParam(pp.p.Name)
+			c.mut.removeQueryParam(pp.p.Name)
 		}
 	}
 	if b.name != "" {
-		c.setHeader(dataplane.PolicyHeader, b.name)
-	} else if _, ok := c.req.hdr.get(dataplane.PolicyHeader); ok {
-		c.removeHeader(dataplane.PolicyHeader)
+		c.mut.setHeader(dataplane.ExtAuthzPolicyHeader, b.name)
+	} else if _, ok := c.req.hdr.get(dataplane.ExtAuthzPolicyHeader); ok {
+		c.mut.removeHeader(dataplane.ExtAuthzPolicyHeader)
 	}
 	if b.http {
-		if c.rest != "" && hasDotSegment(c.rest) {
+		if c.params.rest != "" && hasDotSegment(c.params.rest) {
 			return denyf(ReasonBadParameter, gwresp.ErrParameters, "the request path holds a . or .. segment")
 		}
-		c.backPath = c.buildBackendPath(b.uri, pathVals)
-		c.hasBePath = true
+		c.backend.path = c.buildBackendPath(b.uri, pathVals)
+		c.backend.hasPath = true
 	}
 	return nil
 }
@@ -82,13 +82,13 @@ func (c *call) backendValue(bp *backendParamPlan) (string, bool) {
 	case model.OriginConstant:
 		return bp.constant, true
 	case model.OriginRequest:
-		if bp.src < 0 || !c.vals[bp.src].ok {
+		if bp.src < 0 || !c.params.vals[bp.src].ok {
 			return "", false
 		}
-		v := c.vals[bp.src]
+		v := c.params.vals[bp.src]
 		switch bp.loc {
 		case model.LocPath:
-			if c.plan.params[bp.src].loc == model.LocPath && !v.defaulted {
+			if c.target.plan.params[bp.src].loc == model.LocPath && !v.defaulted {
 				return v.raw, true
 			}
 			return encodePathValue(v.v), true
@@ -117,29 +117,29 @@ func (c *call) backendValue(bp *backendParamPlan) (string, bool) {
 func (c *call) systemValue(ns, key string) (string, bool) {
 	switch ns {
 	case model.SysParamFrontend:
-		v, ok := c.frontCtx[key]
+		v, ok := c.caller.frontCtx[key]
 		return v, ok
 	case model.SysParamBackend:
-		v, ok := c.backCtx[key]
+		v, ok := c.backend.authzCtx[key]
 		return v, ok
 	}
 	switch key {
 	case "sourceIp":
 		c.clientIP()
-		return c.ipStr, c.ipStr != ""
+		return c.client.str, c.client.str != ""
 	case "stage":
-		return c.env.GetName(), true
+		return c.target.env.GetName(), true
 	case "apiId":
-		return c.plan.pub.ApiId, true
+		return c.target.plan.pub.ApiId, true
 	case "apiName":
-		return c.api.Name, true
+		return c.target.api.Name, true
 	case "appId":
-		if c.app != nil {
-			return c.app.Id, true
+		if c.caller.app != nil {
+			return c.caller.app.Id, true
 		}
 	case "appName":
-		if c.app != nil {
-			return c.app.Name, true
+		if c.caller.app != nil {
+			return c.caller.app.Name, true
 		}
 	case "requestId":
 		return c.req.requestID, c.req.requestID != ""
@@ -159,7 +159,7 @@ func (c *call) systemValue(ns, key string) (string, bool) {
 // those set.
 func (c *call) buildBackendPath(uri string, vals []kv) string {
 	var b strings.Builder
-	n := len(uri) + len(c.rest) + 1
+	n := len(uri) + len(c.params.rest) + 1
 	for _, v := range vals {
 		n += len(v.v)
 	}
@@ -188,75 +188,15 @@ func (c *call) buildBackendPath(uri string, vals []kv) string {
 		}
 		uri = uri[j+1:]
 	}
-	if c.rest != "" {
+	if c.params.rest != "" {
 		s := b.String()
 		trimmed := strings.TrimRight(s, "/")
 		b.Reset()
 		b.Grow(n)
 		b.WriteString(trimmed)
-		b.WriteString(c.rest)
+		b.WriteString(c.params.rest)
 	}
 	return b.String()
-}
-
-// Mutations of the backend request.
-
-// setHeader sets a backend request header; a value with a control
-// character is never put on the wire.
-func (c *call) setHeader(k, v string) {
-	if validHeaderValue(v) {
-		setKV(&c.setHdr, &c.rmHdr, c.mutBuf[:0], k, v)
-	}
-}
-
-func (c *call) removeHeader(k string) { removeKey(c.setHdr, &c.rmHdr, c.rmBuf[:0], k) }
-
-func (c *call) setQueryParam(k, v string) { setKV(&c.setQuery, &c.rmQuery, c.setQBuf[:0], k, v) }
-
-func (c *call) removeQueryParam(k string) { removeKey(c.setQuery, &c.rmQuery, c.rmQBuf[:0], k) }
-
-// setKV sets k to v in a set list (overwriting), starting it in buf (a
-// per-call buffer) when empty, and cancels a pending removal of k.
-func setKV(set *[]kv, rm *[]string, buf []kv, k, v string) {
-	for i := range *set {
-		if (*set)[i].k == k {
-			(*set)[i].v = v
-			return
-		}
-	}
-	if *set == nil {
-		*set = buf
-	}
-	*set = append(*set, kv{k, v})
-	*rm = remove(*rm, k)
-}
-
-// removeKey records the removal of k unless k is being set or already
-// removed.
-func removeKey(set []kv, rm *[]string, buf []string, k string) {
-	for _, s := range set {
-		if s.k == k {
-			return
-		}
-	}
-	for _, r := range *rm {
-		if r == k {
-			return
-		}
-	}
-	if *rm == nil {
-		*rm = buf
-	}
-	*rm = append(*rm, k)
-}
-
-func remove(list []string, k string) []string {
-	for i, r := range list {
-		if r == k {
-			return append(list[:i], list[i+1:]...)
-		}
-	}
-	return list
 }
 
 // validHeaderValue reports whether v may be a header value: no control

@@ -1,67 +1,15 @@
 package extauth
 
 import (
-	"context"
 	"errors"
 	"net/netip"
 	"net/url"
 	"strings"
-	"time"
 
-	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
-
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
 	"github.com/apigw/apigw/model/gwresp"
-	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
-
-// call is one Check: the request, what was resolved and decided so far,
-// and the mutations for the backend request.
-type call struct {
-	s     *Server
-	ctx   context.Context
-	now   time.Time // injected clock
-	start time.Time // wall clock, for latency
-	cr    *authv3.CheckRequest
-	req   request
-	plans *plans
-
-	inst    *model.Instance
-	groupID string
-	env     *apigwv1.Environment
-	plan    *apiPlan
-	api     *apigwv1.Api
-
-	ip        netip.Addr
-	ipStr     string
-	ipDone    bool
-	vals      []pval
-	valsBuf   [4]pval
-	rest      string // SWA remainder of the path
-	app       *apigwv1.App
-	account   string
-	accName   string
-	iamAuth   bool
-	frontCtx  map[string]string
-	backCtx   map[string]string
-	backend   *backendPlan
-	azCached  bool
-	debug     bool
-	allowed   bool
-	reason    Reason
-	denial    *denial
-	setHdr    []kv
-	rmHdr     []string
-	setQuery  []kv
-	rmQuery   []string
-	backPath  string
-	mutBuf    [6]kv
-	rmBuf     [2]string
-	setQBuf   [2]kv
-	rmQBuf    [2]string
-	hasBePath bool
-}
 
 type kv struct{ k, v string }
 
@@ -92,31 +40,31 @@ func (c *call) run() *denial {
 
 func (c *call) resolve() *denial {
 	ext := c.cr.GetAttributes().GetContextExtensions()
-	c.groupID = ext[dataplane.CtxGroup]
-	instName := ext[dataplane.CtxInstance]
+	c.target.groupID = ext[dataplane.ExtAuthzCtxGroup]
+	instName := ext[dataplane.ExtAuthzCtxInstance]
 	if instName == "" {
 		instName = model.DefaultInstance
 	}
-	c.inst = c.plans.snap.Instance(instName)
-	apiID, envID := ext[dataplane.CtxAPI], ext[dataplane.CtxEnv]
-	if c.inst == nil || apiID == "" || envID == "" {
+	c.target.inst = c.plans.snap.Instance(instName)
+	apiID, envID := ext[dataplane.ExtAuthzCtxAPI], ext[dataplane.ExtAuthzCtxEnv]
+	if c.target.inst == nil || apiID == "" || envID == "" {
 		return deny(ReasonAPINotFound, gwresp.ErrAPINotFound)
 	}
-	plan, err := c.plans.plan(c.inst, apiID, envID)
+	plan, err := c.plans.plan(c.target.inst, apiID, envID)
 	if err != nil {
 		return &denial{reason: ReasonInternal, err: gwresp.ErrInternal, cause: err}
 	}
 	if plan == nil {
 		return deny(ReasonAPINotFound, gwresp.ErrAPINotFound)
 	}
-	c.plan, c.api, c.env, c.groupID = plan, plan.api, plan.env, plan.api.GroupId
+	c.target.plan, c.target.api, c.target.env, c.target.groupID = plan, plan.api, plan.env, plan.api.GroupId
 	if plan.blocked != "" {
 		return &denial{reason: ReasonPolicyUnavailable, err: gwresp.ErrPolicyUnavailable, cause: errors.New(plan.blocked)}
 	}
-	if n := len(plan.params); n <= len(c.valsBuf) {
-		c.vals = c.valsBuf[:n]
+	if n := len(plan.params); n <= len(c.params.buf) {
+		c.params.vals = c.params.buf[:n]
 	} else {
-		c.vals = make([]pval, n)
+		c.params.vals = make([]pval, n)
 	}
 	return nil
 }
@@ -124,11 +72,11 @@ func (c *call) resolve() *denial {
 func (c *call) checkProtocol() *denial {
 	switch strings.ToLower(c.req.scheme) {
 	case "http":
-		if !c.plan.http {
+		if !c.target.plan.http {
 			return deny(ReasonProtocol, protocolError("HTTPS"))
 		}
 	case "https":
-		if !c.plan.https {
+		if !c.target.plan.https {
 			return deny(ReasonProtocol, protocolError("HTTP"))
 		}
 	}
@@ -152,7 +100,7 @@ func (c *call) matchPath() *denial {
 		return deny(ReasonAPINotFound, gwresp.ErrAPINotFound)
 	}
 	rest := p
-	for _, seg := range c.plan.segs {
+	for _, seg := range c.target.plan.segs {
 		if seg.greedy {
 			v := strings.TrimPrefix(rest, "/")
 			if seg.param >= 0 {
@@ -182,11 +130,11 @@ func (c *call) matchPath() *denial {
 		rest = next
 	}
 	switch {
-	case c.plan.prefix:
+	case c.target.plan.prefix:
 		if rest == "/" {
 			rest = ""
 		}
-		c.rest = rest
+		c.params.rest = rest
 	case rest != "" && rest != "/":
 		return deny(ReasonAPINotFound, gwresp.ErrAPINotFound)
 	}
@@ -194,17 +142,17 @@ func (c *call) matchPath() *denial {
 }
 
 func (c *call) setPathParam(i int, raw string) {
-	c.vals[i] = pval{v: unescape(raw), raw: raw, ok: true}
+	c.params.vals[i] = pval{v: unescape(raw), raw: raw, ok: true}
 }
 
 // clientIP returns the real client IP per the instance's settings:
 // real_ip_header_getter, else real_ip_from_xff, else the TCP peer.
 func (c *call) clientIP() (netip.Addr, bool) {
-	if c.ipDone {
-		return c.ip, c.ip.IsValid()
+	if c.client.done {
+		return c.client.ip, c.client.ip.IsValid()
 	}
-	c.ipDone = true
-	cfg := c.inst.Config
+	c.client.done = true
+	cfg := c.target.inst.Config
 	s := c.req.peer
 	if g := cfg.GetRealIpHeaderGetter(); g.GetEnable() {
 		if name, ok := strings.CutPrefix(g.GetHeaderGetter(), "header:"); ok {
@@ -219,11 +167,11 @@ func (c *call) clientIP() (netip.Addr, bool) {
 			}
 		}
 	}
-	c.ip = parseIP(strings.TrimSpace(s))
-	if c.ip.IsValid() {
-		c.ipStr = c.ip.String()
+	c.client.ip = parseIP(strings.TrimSpace(s))
+	if c.client.ip.IsValid() {
+		c.client.str = c.client.ip.String()
 	}
-	return c.ip, c.ip.IsValid()
+	return c.client.ip, c.client.ip.IsValid()
 }
 
 // xffEntry returns entry i of an X-Forwarded-For list (i < 0 counts from

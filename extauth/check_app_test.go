@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/extauth/sign"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -49,7 +49,7 @@ func TestAppSignatureAllowed(t *testing.T) {
 		if got := upstream(t, r.path, a); !sameURL(got, "/v1/pets/42?b=2&a=1&a=0&tag=%5Bapi%5D%20x%26y") {
 			t.Errorf("upstream = %q", got)
 		}
-		for k, v := range map[string]string{dataplane.MetaAppID: "app1", dataplane.MetaClientIP: "198.51.100.7", dataplane.MetaAPIID: "api-app", dataplane.MetaEnvID: model.ReleaseEnvID} {
+		for k, v := range map[string]string{dataplane.ExtAuthzMetaAppID: "app1", dataplane.ExtAuthzMetaClientIP: "198.51.100.7", dataplane.ExtAuthzMetaAPIID: "api-app", dataplane.ExtAuthzMetaEnvID: model.ReleaseEnvID} {
 			if a.meta[k] != v {
 				t.Errorf("metadata %s = %q, want %q", k, a.meta[k], v)
 			}
@@ -157,8 +157,8 @@ func TestAppCode(t *testing.T) {
 	h := newHarness(t, newFixture("", nil).instance(t))
 	r := envoyRequest{api: "api-code", path: "/code", headers: map[string]string{"X-Apig-AppCode": appCode1}}
 	a := allowedResp(t, h.check(r.checkRequest()))
-	if a.meta[dataplane.MetaAppID] != "app1" {
-		t.Errorf("app_id = %q", a.meta[dataplane.MetaAppID])
+	if a.meta[dataplane.ExtAuthzMetaAppID] != "app1" {
+		t.Errorf("app_id = %q", a.meta[dataplane.ExtAuthzMetaAppID])
 	}
 	// Signatures still work on AppCode APIs.
 	allowedResp(t, h.check(signed("api-code", "GET", "/code", nil, "", key1, secret1, testNow).checkRequest()))

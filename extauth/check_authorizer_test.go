@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/extauth/authorizer"
-	"github.com/apigw/apigw/model/dataplane"
 )
 
 // authzServer is a real HTTP custom authorizer: /front decides by the
@@ -113,7 +113,7 @@ func TestCustomAuthorizer(t *testing.T) {
 
 	// Authorizer context drives a policy backend (FunctionGraph response shape).
 	a = allowedResp(t, h.check(req("root").checkRequest()))
-	if a.headers[dataplane.PolicyHeader] != "admins" || upstream(t, "/custom?x=1", a) != "/admin?x=1" {
+	if a.headers[dataplane.ExtAuthzPolicyHeader] != "admins" || upstream(t, "/custom?x=1", a) != "/admin?x=1" {
 		t.Errorf("admin policy: %v %v", a.headers, a.meta)
 	}
 
@@ -130,7 +130,7 @@ func TestCustomAuthorizer(t *testing.T) {
 	for _, c := range cases {
 		resp := h.check(req(c.token).checkRequest())
 		status, b, _ := denied(t, resp)
-		if status != c.status || b.Code != c.code || metaOf(resp)[dataplane.MetaErrorType] != c.typ {
+		if status != c.status || b.Code != c.code || metaOf(resp)[dataplane.ExtAuthzMetaErrorType] != c.typ {
 			t.Errorf("token %q: %d %+v %v", c.token, status, b, metaOf(resp))
 		}
 	}
@@ -157,7 +157,7 @@ func TestTwoFactor(t *testing.T) {
 	h := newHarness(t, newFixture(az.URL, nil).instance(t))
 	r := signed("api-2fa", "GET", "/two-factor", map[string]string{"X-Token": "alice"}, "", key1, secret1, testNow)
 	a := allowedResp(t, h.check(r.checkRequest()))
-	if a.meta[dataplane.MetaAppID] != "app1" {
+	if a.meta[dataplane.ExtAuthzMetaAppID] != "app1" {
 		t.Errorf("metadata %v", a.meta)
 	}
 	if ev := az.last("/front"); ev.RequestContext.AppID != "app1" {

@@ -5,8 +5,9 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -43,11 +44,11 @@ func TestPoliciesThatCannotBeReadFailClosed(t *testing.T) {
 		objs = append(objs, o)
 	}
 	broken := model.NewInstanceWith(model.DefaultInstance, objs, []model.Placeholder{{Kind: model.KindACL, ID: "acl-permit", Reason: "acl_value: bad"}})
-	h.feed.Publish(model.NewSnapshot(2, map[string]*model.Instance{model.DefaultInstance: broken}, nil))
+	h.feed.Publish(live.NewSnapshot(2, map[string]*model.Instance{model.DefaultInstance: broken}, nil))
 
 	resp := h.check(envoyRequest{api: "api-https", path: "/secure", peer: "198.51.100.9"}.checkRequest())
 	status, b, _ := denied(t, resp)
-	if status != 500 || b.Code != "APIG.0601" || metaOf(resp)[dataplane.MetaErrorType] != "DEFAULT_5XX" {
+	if status != 500 || b.Code != "APIG.0601" || metaOf(resp)[dataplane.ExtAuthzMetaErrorType] != "DEFAULT_5XX" {
 		t.Errorf("API with an unreadable ACL: %d %+v", status, b)
 	}
 	status, b, _ = denied(t, h.check(signed("api-sig", "GET", "/items/1", nil, "", key1, secret1, testNow).checkRequest()))

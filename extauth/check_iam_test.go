@@ -12,7 +12,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/dataplane"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -55,8 +55,8 @@ func TestIAM(t *testing.T) {
 		return envoyRequest{api: api, path: path, headers: hdrs}
 	}
 	a := allowedResp(t, h.check(req("api-iam", "/iam", mint(nil)).checkRequest()))
-	if a.meta[dataplane.MetaAccountID] != "acct-42" || a.meta[dataplane.MetaAccountName] != "acme" || a.headers["x-env"] != "RELEASE" ||
-		a.headers["x-api-id"] != "api-iam" || a.meta[dataplane.MetaBackendPath] != "/iam/%5Bapi%5D%20v1" {
+	if a.meta[dataplane.ExtAuthzMetaAccountID] != "acct-42" || a.meta[dataplane.ExtAuthzMetaAccountName] != "acme" || a.headers["x-env"] != "RELEASE" ||
+		a.headers["x-api-id"] != "api-iam" || a.meta[dataplane.ExtAuthzMetaBackendPath] != "/iam/%5Bapi%5D%20v1" {
 		t.Errorf("meta %v headers %v", a.meta, a.headers)
 	}
 	if !slices.Contains(a.removed, "x-auth-token") {
@@ -80,7 +80,7 @@ func TestIAM(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			resp := h.check(req(c.api, c.path, c.tok).checkRequest())
 			status, b, _ := denied(t, resp)
-			if status != c.status || b.Code != c.code || (c.typ != "" && metaOf(resp)[dataplane.MetaErrorType] != c.typ) {
+			if status != c.status || b.Code != c.code || (c.typ != "" && metaOf(resp)[dataplane.ExtAuthzMetaErrorType] != c.typ) {
 				t.Errorf("got %d %+v %v", status, b, metaOf(resp))
 			}
 		})

@@ -1,7 +1,6 @@
 package extauth_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
@@ -11,17 +10,18 @@ import (
 
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/extauth/sign"
+	"github.com/apigw/apigw/internal/testutil"
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 )
 
 // Decision logs carry the outcome but never a secret.
 func TestDecisionLogsHaveNoSecrets(t *testing.T) {
 	az := newAuthzServer(t)
-	var buf bytes.Buffer
-	var mu sync.Mutex
-	logger := slog.New(slog.NewJSONHandler(lockedWriter{&buf, &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	feed := model.NewFeed()
-	feed.Publish(model.NewSnapshot(1, map[string]*model.Instance{model.DefaultInstance: newFixture(az.URL, nil).instance(t)}, nil))
+	var buf testutil.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	feed := live.NewFeed()
+	feed.Publish(live.NewSnapshot(1, map[string]*model.Instance{model.DefaultInstance: newFixture(az.URL, nil).instance(t)}, nil))
 	srv := extauth.New(feed, logger, extauth.WithClock(func() time.Time { return testNow }))
 
 	sig := signed("api-app", "GET", "/pets/1", nil, "", key1, secret1, testNow)
@@ -38,9 +38,7 @@ func TestDecisionLogsHaveNoSecrets(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mu.Lock()
 	out := buf.String()
-	mu.Unlock()
 	a, _ := sign.ParseAuthorization(sig.headers["Authorization"])
 	b, _ := sign.ParseAuthorization(badSig.headers["Authorization"])
 	for _, secret := range []string{secret1, a.Signature, b.Signature, appCode1, "mallory", "sig-secret-part", "eyJhbGciOiJub25lIn0"} {
@@ -54,17 +52,6 @@ func TestDecisionLogsHaveNoSecrets(t *testing.T) {
 	if !strings.Contains(out, `"reason":"bad_signature"`) || !strings.Contains(out, `"app_id":"app1"`) {
 		t.Errorf("decision logs lack reason or app:\n%s", out)
 	}
-}
-
-type lockedWriter struct {
-	b  *bytes.Buffer
-	mu *sync.Mutex
-}
-
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
 }
 
 // Checks run concurrently while snapshots change (run with -race).
@@ -95,7 +82,7 @@ func TestConcurrentChecksAcrossSnapshots(t *testing.T) {
 		}()
 	}
 	for rev := int64(2); rev < 8; rev++ {
-		h.feed.Publish(model.NewSnapshot(rev, map[string]*model.Instance{model.DefaultInstance: f.instance(t)}, nil))
+		h.feed.Publish(live.NewSnapshot(rev, map[string]*model.Instance{model.DefaultInstance: f.instance(t)}, nil))
 	}
 	wg.Wait()
 }

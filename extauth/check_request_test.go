@@ -7,9 +7,10 @@ import (
 
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -34,7 +35,7 @@ func TestUnknownAPI(t *testing.T) {
 		})
 	}
 	req := envoyRequest{api: "x", path: "/x"}.checkRequest()
-	req.Attributes.ContextExtensions[dataplane.CtxInstance] = "no-such-instance"
+	req.Attributes.ContextExtensions[dataplane.ExtAuthzCtxInstance] = "no-such-instance"
 	if status, _, _ := denied(t, h.check(req)); status != 404 {
 		t.Errorf("unknown instance: %d", status)
 	}
@@ -189,7 +190,7 @@ func TestBackendMapping(t *testing.T) {
 	}
 	// A header value is percent-encoded into the path.
 	a = allowedResp(t, h.check(envoyRequest{api: "api-map", path: "/v1.0/a%20b", headers: map[string]string{"test02": "x/y z"}}.checkRequest()))
-	if got := a.meta[dataplane.MetaBackendPath]; got != "/v1.0/x%2Fy%20z" || a.headers["test01"] != "a b" {
+	if got := a.meta[dataplane.ExtAuthzMetaBackendPath]; got != "/v1.0/x%2Fy%20z" || a.headers["test01"] != "a b" {
 		t.Errorf("backend_path = %q, test01 = %q", got, a.headers["test01"])
 	}
 
@@ -219,7 +220,7 @@ func TestBackendMapping(t *testing.T) {
 	}
 	// Mock APIs carry no backend path.
 	a = allowedResp(t, h.check(envoyRequest{api: "api-mock", path: "/mock"}.checkRequest()))
-	if _, ok := a.meta[dataplane.MetaBackendPath]; ok {
+	if _, ok := a.meta[dataplane.ExtAuthzMetaBackendPath]; ok {
 		t.Error("mock API got a backend_path")
 	}
 }
@@ -239,19 +240,19 @@ func TestPolicyBackends(t *testing.T) {
 		{name: "any-source-ip", method: "GET", path: "/routed", peer: "172.16.0.1", policy: "lan_users", backend: "/lan"},
 		{name: "any-cookie-pattern", method: "GET", path: "/routed", hdrs: map[string]string{"cookie": "beta=onward"}, policy: "lan_users", backend: "/lan"},
 		{name: "first-match-wins", method: "GET", path: "/routed?tier=gold", peer: "10.0.0.1", policy: "gold_tier", backend: "/gold?tier=gold"},
-		{name: "client-header-removed", method: "GET", path: "/routed", hdrs: map[string]string{dataplane.PolicyHeader: "gold_tier"}, backend: "/default"},
+		{name: "client-header-removed", method: "GET", path: "/routed", hdrs: map[string]string{dataplane.ExtAuthzPolicyHeader: "gold_tier"}, backend: "/default"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			a := allowedResp(t, h.check(envoyRequest{api: "api-policy", method: c.method, path: c.path, peer: c.peer, headers: c.hdrs}.checkRequest()))
 			if c.policy != "" {
-				if a.headers[dataplane.PolicyHeader] != c.policy || a.meta[dataplane.MetaPolicy] != c.policy {
-					t.Errorf("policy header %q, metadata %q; want %q", a.headers[dataplane.PolicyHeader], a.meta[dataplane.MetaPolicy], c.policy)
+				if a.headers[dataplane.ExtAuthzPolicyHeader] != c.policy || a.meta[dataplane.ExtAuthzMetaPolicy] != c.policy {
+					t.Errorf("policy header %q, metadata %q; want %q", a.headers[dataplane.ExtAuthzPolicyHeader], a.meta[dataplane.ExtAuthzMetaPolicy], c.policy)
 				}
-			} else if _, set := a.headers[dataplane.PolicyHeader]; set {
-				t.Errorf("default backend selected but policy header set to %q", a.headers[dataplane.PolicyHeader])
+			} else if _, set := a.headers[dataplane.ExtAuthzPolicyHeader]; set {
+				t.Errorf("default backend selected but policy header set to %q", a.headers[dataplane.ExtAuthzPolicyHeader])
 			}
-			if c.hdrs[dataplane.PolicyHeader] != "" && !slices.Contains(a.removed, dataplane.PolicyHeader) {
+			if c.hdrs[dataplane.ExtAuthzPolicyHeader] != "" && !slices.Contains(a.removed, dataplane.ExtAuthzPolicyHeader) {
 				t.Errorf("client-sent policy header not removed: %v", a.removed)
 			}
 			if got := upstream(t, c.path, a); got != c.backend {
@@ -273,7 +274,7 @@ func TestGatewayResponseTemplates(t *testing.T) {
 	}
 	resp := h.check(signed("api-app", "GET", "/pets/1", nil, "", key2, secret2, testNow).checkRequest())
 	m := metaOf(resp)
-	if m[dataplane.MetaErrorCode] != "APIG.0304" || m[dataplane.MetaErrorType] != "UNAUTHORIZED" || m[dataplane.MetaErrorMessage] == "" || m[dataplane.MetaAppID] != "app2" {
+	if m[dataplane.ExtAuthzMetaErrorCode] != "APIG.0304" || m[dataplane.ExtAuthzMetaErrorType] != "UNAUTHORIZED" || m[dataplane.ExtAuthzMetaErrorMessage] == "" || m[dataplane.ExtAuthzMetaAppID] != "app2" {
 		t.Errorf("denial metadata %v", m)
 	}
 }
@@ -296,7 +297,7 @@ func TestSnapshotUpdate(t *testing.T) {
 		t.Fatalf("before: %d", status)
 	}
 	f.authorize("app2", "api-app")
-	h.feed.Publish(model.NewSnapshot(2, map[string]*model.Instance{model.DefaultInstance: f.instance(t)}, nil))
+	h.feed.Publish(live.NewSnapshot(2, map[string]*model.Instance{model.DefaultInstance: f.instance(t)}, nil))
 	allowedResp(t, h.check(r.checkRequest()))
 }
 

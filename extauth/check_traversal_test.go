@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -44,10 +44,10 @@ func TestBackendPathTraversal(t *testing.T) {
 		t.Run("refused "+c.path, func(t *testing.T) {
 			resp := h.check(envoyRequest{api: c.api, path: c.path}.checkRequest())
 			if resp.GetOkResponse() != nil {
-				t.Fatalf("allowed with backend path %q", metaOf(resp)[dataplane.MetaBackendPath])
+				t.Fatalf("allowed with backend path %q", metaOf(resp)[dataplane.ExtAuthzMetaBackendPath])
 			}
 			status, b, _ := denied(t, resp)
-			if status != 400 || b.Code != "APIG.0106" || metaOf(resp)[dataplane.MetaErrorType] != "REQUEST_PARAMETERS_FAILURE" {
+			if status != 400 || b.Code != "APIG.0106" || metaOf(resp)[dataplane.ExtAuthzMetaErrorType] != "REQUEST_PARAMETERS_FAILURE" {
 				t.Errorf("got %d %+v %v", status, b, metaOf(resp))
 			}
 		})
@@ -66,11 +66,11 @@ func TestBackendPathTraversal(t *testing.T) {
 	for _, c := range allowed {
 		t.Run("allowed "+c.path, func(t *testing.T) {
 			a := allowedResp(t, h.check(envoyRequest{api: c.api, path: c.path}.checkRequest()))
-			if got := a.meta[dataplane.MetaBackendPath]; got != c.backend {
+			if got := a.meta[dataplane.ExtAuthzMetaBackendPath]; got != c.backend {
 				t.Errorf("backend path %q, want %q", got, c.backend)
 			}
-			if strings.Contains(a.meta[dataplane.MetaBackendPath], "/../") {
-				t.Errorf("dot segment in %q", a.meta[dataplane.MetaBackendPath])
+			if strings.Contains(a.meta[dataplane.ExtAuthzMetaBackendPath], "/../") {
+				t.Errorf("dot segment in %q", a.meta[dataplane.ExtAuthzMetaBackendPath])
 			}
 		})
 	}
@@ -86,7 +86,7 @@ func TestPrefixRemainderTraversal(t *testing.T) {
 		}
 	}
 	a := allowedResp(t, h.check(envoyRequest{api: "api-prefix", path: "/test/a..b/c"}.checkRequest()))
-	if got := a.meta[dataplane.MetaBackendPath]; got != "/test2/a..b/c" {
+	if got := a.meta[dataplane.ExtAuthzMetaBackendPath]; got != "/test2/a..b/c" {
 		t.Errorf("backend path %q", got)
 	}
 }

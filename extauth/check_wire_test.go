@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -45,7 +45,7 @@ func TestNoControlCharactersInHeaderMutations(t *testing.T) {
 				}
 			}
 			status, b, _ := denied(t, resp)
-			if status != 400 || b.Code != "APIG.0106" || metaOf(resp)[dataplane.MetaErrorType] != "REQUEST_PARAMETERS_FAILURE" {
+			if status != 400 || b.Code != "APIG.0106" || metaOf(resp)[dataplane.ExtAuthzMetaErrorType] != "REQUEST_PARAMETERS_FAILURE" {
 				t.Errorf("got %d %+v", status, b)
 			}
 		})
@@ -73,7 +73,7 @@ func TestDenialsDoNotEchoUnboundedInput(t *testing.T) {
 	if !strings.Contains(b.Msg, "appkey kkkk") {
 		t.Errorf("message %q does not show the start of the key", b.Msg)
 	}
-	if n := len(metaOf(resp)[dataplane.MetaErrorMessage]); n > 1024 {
+	if n := len(metaOf(resp)[dataplane.ExtAuthzMetaErrorMessage]); n > 1024 {
 		t.Errorf("error_message metadata is %d bytes", n)
 	}
 }

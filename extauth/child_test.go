@@ -15,6 +15,7 @@ import (
 	"github.com/apigw/apigw/internal/grpcopts"
 	"github.com/apigw/apigw/internal/loadtest"
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/ratelimit/counter"
 )
 
@@ -40,9 +41,9 @@ func TestLoadtestChild(t *testing.T) {
 		case roleNoop:
 			authv3.RegisterAuthorizationServer(g, noopServer{})
 		case roleExtauth:
-			feed := model.NewFeed()
+			feed := live.NewFeed()
 			in := newFixture("", nil).instance(t)
-			feed.Publish(model.NewSnapshot(1, map[string]*model.Instance{in.Name: in}, nil))
+			feed.Publish(live.NewSnapshot(1, map[string]*model.Instance{in.Name: in}, nil))
 			extauth.New(feed, slog.New(slog.DiscardHandler), extauth.WithClock(func() time.Time { return testNow }), extauth.WithServerName("gw-1")).Register(g)
 			if n, _ := strconv.Atoi(os.Getenv(envCounters)); n > 0 {
 				c := fillCounters(t, n)

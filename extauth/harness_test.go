@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"sort"
 	"strings"
@@ -20,13 +19,14 @@ import (
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/extauth"
+	"github.com/apigw/apigw/internal/testutil"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -71,7 +71,7 @@ func published(t testing.TB, name string, objs []proto.Message, releases ...[2]s
 // harness is a real ext_authz gRPC server on 127.0.0.1:0 and a client.
 type harness struct {
 	t      testing.TB
-	feed   *model.Feed
+	feed   *live.Feed
 	srv    *extauth.Server
 	client authv3.AuthorizationClient
 	clock  *clock
@@ -80,26 +80,15 @@ type harness struct {
 
 func newHarness(t testing.TB, in *model.Instance, opts ...extauth.Option) *harness {
 	t.Helper()
-	h := &harness{t: t, feed: model.NewFeed(), clock: &clock{t: testNow}, reg: prometheus.NewRegistry()}
+	h := &harness{t: t, feed: live.NewFeed(), clock: &clock{t: testNow}, reg: prometheus.NewRegistry()}
 	if in != nil {
-		h.feed.Publish(model.NewSnapshot(1, map[string]*model.Instance{in.Name: in}, nil))
+		h.feed.Publish(live.NewSnapshot(1, map[string]*model.Instance{in.Name: in}, nil))
 	}
 	opts = append([]extauth.Option{extauth.WithClock(h.clock.Now), extauth.WithRegisterer(h.reg), extauth.WithServerName("gw-1")}, opts...)
 	h.srv = extauth.New(h.feed, slog.New(slog.DiscardHandler), opts...)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	gs := grpc.NewServer(extauth.ServerOptions()...)
 	h.srv.Register(gs)
-	go gs.Serve(lis)
-	t.Cleanup(gs.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	h.client = authv3.NewAuthorizationClient(conn)
+	h.client = authv3.NewAuthorizationClient(testutil.ServeAndDialGRPC(t, gs))
 	return h
 }
 
@@ -181,8 +170,8 @@ func (r envoyRequest) checkRequest() *authv3.CheckRequest {
 		httpReq.RawBody = []byte(r.body)
 	}
 	ext := map[string]string{
-		dataplane.CtxInstance: model.DefaultInstance, dataplane.CtxGroup: "g1",
-		dataplane.CtxAPI: r.api, dataplane.CtxEnv: r.env, dataplane.CtxPolicy: r.policy,
+		dataplane.ExtAuthzCtxInstance: model.DefaultInstance, dataplane.ExtAuthzCtxGroup: "g1",
+		dataplane.ExtAuthzCtxAPI: r.api, dataplane.ExtAuthzCtxEnv: r.env, dataplane.ExtAuthzCtxPolicy: r.policy,
 	}
 	return &authv3.CheckRequest{Attributes: &authv3.AttributeContext{
 		Source:               &authv3.AttributeContext_Peer{Address: sockAddr(r.peer, 51234)},
@@ -408,7 +397,7 @@ func upstream(t testing.TB, reqPath string, a allowed) string {
 		}
 		q.Set(k, dv)
 	}
-	path := a.meta[dataplane.MetaBackendPath]
+	path := a.meta[dataplane.ExtAuthzMetaBackendPath]
 	if strings.Contains(path, "?") {
 		t.Fatalf("backend_path %q must not carry a query: path_rewrite keeps the request's", path)
 	}

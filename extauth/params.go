@@ -16,9 +16,9 @@ import (
 // string length. Absent optional parameters with a default get it, also on
 // the backend request.
 func (c *call) checkParams() *denial {
-	for i := range c.plan.params {
-		pp := &c.plan.params[i]
-		v := &c.vals[i]
+	for i := range c.target.plan.params {
+		pp := &c.target.plan.params[i]
+		v := &c.params.vals[i]
 		if pp.loc != model.LocPath {
 			var s string
 			var ok bool
@@ -109,8 +109,8 @@ func (c *call) insertDefault(pp *paramPlan) {
 	}
 	switch pp.loc {
 	case model.LocHeader:
-		c.setHeader(pp.hname, pp.p.DefaultValue)
+		c.mut.setHeader(pp.hname, pp.p.DefaultValue)
 	case model.LocQuery:
-		c.setQueryParam(pp.p.Name, encodeQueryValue(pp.p.DefaultValue))
+		c.mut.setQueryParam(pp.p.Name, encodeQueryValue(pp.p.DefaultValue))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -15,7 +16,7 @@ import (
 // the (immutable) objects of that snapshot. A new snapshot gets a new,
 // empty set, so nothing outlives the definitions it was built from.
 type plans struct {
-	snap    *model.Snapshot
+	snap    *live.Snapshot
 	mu      sync.RWMutex
 	served  map[relKey]*apiPlan // (instance, API, environment) → plan
 	acls    sync.Map            // *apigwv1.Acl → *aclPlan
@@ -68,7 +69,7 @@ func (p *plans) appValue(a *apigwv1.App) *structpb.Value {
 	return v.(*structpb.Value)
 }
 
-func currentPlans(p *atomic.Pointer[plans], snap *model.Snapshot) *plans {
+func currentPlans(p *atomic.Pointer[plans], snap *live.Snapshot) *plans {
 	for {
 		cur := p.Load()
 		if cur != nil && cur.snap == snap {

@@ -10,11 +10,11 @@ import (
 // conditions hold (ANY or ALL) serves the request, else the default
 // backend (docs/apig-semantics.md#policy-backends).
 func (c *call) selectBackend() *denial {
-	c.backend = &c.plan.def
-	for i := range c.plan.policies {
-		p := &c.plan.policies[i]
+	c.backend.plan = &c.target.plan.def
+	for i := range c.target.plan.policies {
+		p := &c.target.plan.policies[i]
 		if c.policyMatches(p) {
-			c.backend = &p.backendPlan
+			c.backend.plan = &p.backendPlan
 			break
 		}
 	}
@@ -46,8 +46,8 @@ func (c *call) condMatches(cp *condPlan) bool {
 		ip, ok := c.clientIP()
 		return ok && cp.ips.Contains(ip)
 	case model.CondParam:
-		if cp.param >= 0 && c.vals[cp.param].ok {
-			v, ok = c.vals[cp.param].v, true
+		if cp.param >= 0 && c.params.vals[cp.param].ok {
+			v, ok = c.params.vals[cp.param].v, true
 		}
 	case model.CondSystem:
 		if cp.sys == "method" {
@@ -58,7 +58,7 @@ func (c *call) condMatches(cp *condPlan) bool {
 	case model.CondCookie:
 		v, ok = c.req.cookie(cp.cookie)
 	case model.CondFrontendAuthorizer:
-		v, ok = c.frontCtx[cp.ctxKey]
+		v, ok = c.caller.frontCtx[cp.ctxKey]
 	}
 	if !ok {
 		return false

@@ -12,7 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
-	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model/gwresp"
 )
 
@@ -32,11 +32,11 @@ const (
 // route's path_rewrite and logs.
 func (c *call) allowResponse() *authv3.CheckResponse {
 	ok := &authv3.OkHttpResponse{}
-	if n := len(c.setHdr); n > 0 {
+	if n := len(c.mut.setHdr); n > 0 {
 		opts := make([]corev3.HeaderValueOption, n)
 		vals := make([]corev3.HeaderValue, n)
 		ok.Headers = make([]*corev3.HeaderValueOption, n)
-		for i, h := range c.setHdr {
+		for i, h := range c.mut.setHdr {
 			vals[i].Key, vals[i].Value = h.k, h.v
 			// Our value replaces a client-sent one: Envoys that honour
 			// append_action here default to appending.
@@ -44,17 +44,17 @@ func (c *call) allowResponse() *authv3.CheckResponse {
 			ok.Headers[i] = &opts[i]
 		}
 	}
-	ok.HeadersToRemove = c.rmHdr
-	if n := len(c.setQuery); n > 0 {
+	ok.HeadersToRemove = c.mut.rmHdr
+	if n := len(c.mut.setQuery); n > 0 {
 		qs := make([]corev3.QueryParameter, n)
 		ok.QueryParametersToSet = make([]*corev3.QueryParameter, n)
-		for i, q := range c.setQuery {
+		for i, q := range c.mut.setQuery {
 			qs[i].Key, qs[i].Value = q.k, q.v
 			ok.QueryParametersToSet[i] = &qs[i]
 		}
 	}
-	ok.QueryParametersToRemove = c.rmQuery
-	if c.debug {
+	ok.QueryParametersToRemove = c.mut.rmQuery
+	if c.decision.debug {
 		ok.ResponseHeadersToAdd = c.debugHeaders()
 	}
 	return &authv3.CheckResponse{
@@ -65,35 +65,35 @@ func (c *call) allowResponse() *authv3.CheckResponse {
 }
 
 // metadata is the dynamic metadata of a decision (namespace
-// dataplane.MetadataNamespace).
+// dataplane.ExtAuthzMetadataNamespace).
 func (c *call) metadata(d *denial) *structpb.Struct {
 	f := make(map[string]*structpb.Value, 6)
-	if c.plan != nil {
-		f[dataplane.MetaAPIID], f[dataplane.MetaEnvID] = c.plan.apiIDValue, c.plan.envIDValue
+	if c.target.plan != nil {
+		f[dataplane.ExtAuthzMetaAPIID], f[dataplane.ExtAuthzMetaEnvID] = c.target.plan.apiIDValue, c.target.plan.envIDValue
 	}
-	if c.app != nil {
-		f[dataplane.MetaAppID] = c.plans.appValue(c.app)
+	if c.caller.app != nil {
+		f[dataplane.ExtAuthzMetaAppID] = c.plans.appValue(c.caller.app)
 	}
-	if c.account != "" {
-		f[dataplane.MetaAccountID] = structpb.NewStringValue(c.account)
-		if c.accName != "" {
-			f[dataplane.MetaAccountName] = structpb.NewStringValue(c.accName)
+	if c.caller.account != "" {
+		f[dataplane.ExtAuthzMetaAccountID] = structpb.NewStringValue(c.caller.account)
+		if c.caller.accName != "" {
+			f[dataplane.ExtAuthzMetaAccountName] = structpb.NewStringValue(c.caller.accName)
 		}
 	}
-	if c.ipStr != "" {
-		f[dataplane.MetaClientIP] = structpb.NewStringValue(c.ipStr)
+	if c.client.str != "" {
+		f[dataplane.ExtAuthzMetaClientIP] = structpb.NewStringValue(c.client.str)
 	}
 	if d == nil {
-		if c.hasBePath {
-			f[dataplane.MetaBackendPath] = structpb.NewStringValue(c.backPath)
+		if c.backend.hasPath {
+			f[dataplane.ExtAuthzMetaBackendPath] = structpb.NewStringValue(c.backend.path)
 		}
-		if c.backend != nil && c.backend.name != "" {
-			f[dataplane.MetaPolicy] = structpb.NewStringValue(c.backend.name)
+		if c.backend.plan != nil && c.backend.plan.name != "" {
+			f[dataplane.ExtAuthzMetaPolicy] = structpb.NewStringValue(c.backend.plan.name)
 		}
 	} else {
-		f[dataplane.MetaErrorCode] = structpb.NewStringValue(d.err.Code)
-		f[dataplane.MetaErrorMessage] = structpb.NewStringValue(d.err.Message)
-		f[dataplane.MetaErrorType] = structpb.NewStringValue(d.err.Type)
+		f[dataplane.ExtAuthzMetaErrorCode] = structpb.NewStringValue(d.err.Code)
+		f[dataplane.ExtAuthzMetaErrorMessage] = structpb.NewStringValue(d.err.Message)
+		f[dataplane.ExtAuthzMetaErrorType] = structpb.NewStringValue(d.err.Type)
 	}
 	return &structpb.Struct{Fields: f}
 }
@@ -103,16 +103,16 @@ func (c *call) metadata(d *denial) *structpb.Struct {
 // the API's response set.
 func (c *call) denyResponse(d *denial) *authv3.CheckResponse {
 	responseID := ""
-	if c.api != nil {
-		responseID = c.api.ResponseId
+	if c.target.api != nil {
+		responseID = c.target.api.ResponseId
 	}
-	r := gwresp.Render(c.inst, c.groupID, responseID, d.err, c.vars())
+	r := gwresp.Render(c.target.inst, c.target.groupID, responseID, d.err, c.vars())
 	hdrs := make([]*corev3.HeaderValueOption, 0, len(r.Headers)+2)
 	hdrs = append(hdrs, setHeader("content-type", r.ContentType))
 	for _, h := range r.Headers {
 		hdrs = append(hdrs, setHeader(h[0], h[1]))
 	}
-	if c.debug {
+	if c.decision.debug {
 		hdrs = append(hdrs, setHeader(hdrDebugReason, string(d.reason)))
 	}
 	return &authv3.CheckResponse{
@@ -142,20 +142,20 @@ func (c *call) vars() gwresp.Vars {
 	if c.req.rawQuery != "" {
 		v["reqUri"] = c.req.path + "?" + c.req.rawQuery
 	}
-	if c.inst != nil {
+	if c.target.inst != nil {
 		c.clientIP()
-		v["sourceIp"] = c.ipStr
+		v["sourceIp"] = c.client.str
 	}
-	if c.plan != nil {
-		v["apiId"], v["apiName"], v["stage"] = c.plan.pub.ApiId, c.api.Name, c.env.GetName()
+	if c.target.plan != nil {
+		v["apiId"], v["apiName"], v["stage"] = c.target.plan.pub.ApiId, c.target.api.Name, c.target.env.GetName()
 	}
-	if c.app != nil {
-		v["appId"], v["appName"] = c.app.Id, c.app.Name
+	if c.caller.app != nil {
+		v["appId"], v["appName"] = c.caller.app.Id, c.caller.app.Name
 	}
-	for k, val := range c.frontCtx {
+	for k, val := range c.caller.frontCtx {
 		v["authorizer.frontend."+k] = val
 	}
-	for k, val := range c.backCtx {
+	for k, val := range c.backend.authzCtx {
 		v["authorizer.backend."+k] = val
 	}
 	return v
@@ -163,20 +163,20 @@ func (c *call) vars() gwresp.Vars {
 
 func (c *call) debugHeaders() []*corev3.HeaderValueOption {
 	backend := "default"
-	if c.backend != nil && c.backend.name != "" {
-		backend = c.backend.name
+	if c.backend.plan != nil && c.backend.plan.name != "" {
+		backend = c.backend.plan.name
 	}
 	h := []*corev3.HeaderValueOption{
-		setHeader(hdrDebugAPI, c.plan.debugAPI),
+		setHeader(hdrDebugAPI, c.target.plan.debugAPI),
 		setHeader(hdrDebugBackend, backend),
 		setHeader(hdrDebugDuration, strconv.FormatInt(time.Since(c.start).Microseconds(), 10)+"us"),
 	}
-	if c.app != nil {
-		h = append(h, setHeader(hdrDebugApp, c.app.Id))
+	if c.caller.app != nil {
+		h = append(h, setHeader(hdrDebugApp, c.caller.app.Id))
 	}
-	if c.api.AuthorizerId != "" {
+	if c.target.api.AuthorizerId != "" {
 		st := "called"
-		if c.azCached {
+		if c.decision.authzCached {
 			st = "cached"
 		}
 		h = append(h, setHeader(hdrDebugAuthz, st))

@@ -1,6 +1,6 @@
 // Package extauth is apigw's Envoy ext_authz service: for every API
 // request Envoy sends a CheckRequest naming the API (route
-// context_extensions, see model/dataplane); Check authenticates and
+// context_extensions, see dataplane); Check authenticates and
 // authorizes it exactly as Huawei APIG would and answers with the mutations
 // for the backend request and dynamic metadata, or with the rendered
 // gateway response of the denial. A denial is never a gRPC error.
@@ -27,15 +27,15 @@ import (
 
 	"github.com/apigw/apigw/extauth/authorizer"
 	"github.com/apigw/apigw/extauth/iam"
-	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/gwresp"
+	"github.com/apigw/apigw/model/live"
 )
 
 // Server implements envoy.service.auth.v3.Authorization.
 type Server struct {
 	authv3.UnimplementedAuthorizationServer
 
-	feed     *model.Feed
+	feed     *live.Feed
 	log      *slog.Logger
 	cfg      config
 	authz    *authorizer.Client
@@ -48,7 +48,7 @@ type Server struct {
 var _ authv3.AuthorizationServer = (*Server)(nil)
 
 // New returns a server answering from the snapshots of feed.
-func New(feed *model.Feed, logger *slog.Logger, opts ...Option) *Server {
+func New(feed *live.Feed, logger *slog.Logger, opts ...Option) *Server {
 	cfg := defaults()
 	for _, o := range opts {
 		o(&cfg)
@@ -80,17 +80,17 @@ func (s *Server) Check(ctx context.Context, req *authv3.CheckRequest) (resp *aut
 			resp = c.internal(fmt.Errorf("panic: %v", p))
 		}
 		d := time.Since(start)
-		s.metrics.observe(c.allowed, c.reason, d)
+		s.metrics.observe(c.decision.allowed, c.decision.reason, d)
 		s.logDecision(ctx, c, d)
 	}()
 	c.req = newRequest(req)
 	if req.GetAttributes().GetRequest().GetHttp() == nil {
 		d := denyf(ReasonBadRequest, gwresp.ErrBadRequest, "the check has no HTTP request attributes")
-		c.reason, c.denial = d.reason, d
+		c.decision.reason, c.decision.denial = d.reason, d
 		return c.denyResponse(d), nil
 	}
 	if m, _ := c.req.hdr.get(hdrMode); strings.EqualFold(m, "debug") {
-		c.debug = true
+		c.decision.debug = true
 	}
 	snap := s.feed.Current()
 	if snap == nil {
@@ -101,24 +101,24 @@ func (s *Server) Check(ctx context.Context, req *authv3.CheckRequest) (resp *aut
 		if d.reason == ReasonInternal {
 			return c.internal(d.cause), nil
 		}
-		c.reason, c.denial = d.reason, d
+		c.decision.reason, c.decision.denial = d.reason, d
 		return c.denyResponse(d), nil
 	}
-	c.allowed, c.reason = true, ReasonAllowed
+	c.decision.allowed, c.decision.reason = true, ReasonAllowed
 	return c.allowResponse(), nil
 }
 
 // internal handles an error of apigw itself: deny 500 APIG.0601 (fail
 // closed) or, with WithFailOpen, allow without mutations.
 func (c *call) internal(cause error) *authv3.CheckResponse {
-	c.reason = ReasonInternal
+	c.decision.reason = ReasonInternal
 	d := &denial{reason: ReasonInternal, err: gwresp.ErrInternal, cause: cause}
-	c.denial = d
+	c.decision.denial = d
 	if c.s.cfg.failOpen {
-		c.allowed = true
+		c.decision.allowed = true
 		return &authv3.CheckResponse{Status: c.s.okStatus, HttpResponse: &authv3.CheckResponse_OkResponse{OkResponse: &authv3.OkHttpResponse{}}}
 	}
-	c.allowed = false
+	c.decision.allowed = false
 	return c.denyResponse(d)
 }
 
@@ -127,33 +127,33 @@ func (c *call) internal(cause error) *authv3.CheckResponse {
 // tokens, identity values — are never logged.
 func (s *Server) logDecision(ctx context.Context, c *call, d time.Duration) {
 	level := slog.LevelDebug
-	if c.reason == ReasonInternal {
+	if c.decision.reason == ReasonInternal {
 		level = slog.LevelError
 	}
 	if !s.log.Enabled(ctx, level) {
 		return
 	}
 	attrs := []slog.Attr{
-		slog.Bool("allowed", c.allowed), slog.String("reason", string(c.reason)),
+		slog.Bool("allowed", c.decision.allowed), slog.String("reason", string(c.decision.reason)),
 		slog.String("method", c.req.method), slog.String("path", c.req.path),
 		slog.String("request_id", c.req.requestID), slog.Duration("duration", d),
 	}
-	if c.plan != nil {
-		attrs = append(attrs, slog.String("api_id", c.plan.pub.ApiId), slog.String("env_id", c.plan.pub.EnvId))
+	if c.target.plan != nil {
+		attrs = append(attrs, slog.String("api_id", c.target.plan.pub.ApiId), slog.String("env_id", c.target.plan.pub.EnvId))
 	}
-	if c.app != nil {
-		attrs = append(attrs, slog.String("app_id", c.app.Id))
+	if c.caller.app != nil {
+		attrs = append(attrs, slog.String("app_id", c.caller.app.Id))
 	}
-	if c.account != "" {
-		attrs = append(attrs, slog.String("account_id", c.account))
+	if c.caller.account != "" {
+		attrs = append(attrs, slog.String("account_id", c.caller.account))
 	}
-	if c.ipStr != "" {
-		attrs = append(attrs, slog.String("client_ip", c.ipStr))
+	if c.client.str != "" {
+		attrs = append(attrs, slog.String("client_ip", c.client.str))
 	}
-	if c.backend != nil && c.backend.name != "" {
-		attrs = append(attrs, slog.String("policy", c.backend.name))
+	if c.backend.plan != nil && c.backend.plan.name != "" {
+		attrs = append(attrs, slog.String("policy", c.backend.plan.name))
 	}
-	if dn := c.denial; dn != nil {
+	if dn := c.decision.denial; dn != nil {
 		attrs = append(attrs, slog.String("code", dn.err.Code), slog.String("message", dn.err.Message))
 		if dn.cause != nil {
 			attrs = append(attrs, slog.String("cause", dn.cause.Error()))

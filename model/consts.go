@@ -1,5 +1,7 @@
 package model
 
+import "slices"
+
 // Enumerated values of the resource fields, as APIG spells them.
 const (
 	// Built-in objects.
@@ -94,13 +96,20 @@ const (
 	StrategyURIHash = 4
 )
 
-// Methods are the HTTP methods an API may declare (besides ANY).
-var Methods = []string{"GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"}
+// methods are the HTTP methods an API may declare (besides ANY).
+var methods = [...]string{"GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"}
 
-// SystemParams are the $context variables usable as SYSTEM backend
+// Methods returns the HTTP methods an API may declare (besides ANY), in a
+// new slice.
+func Methods() []string { return slices.Clone(methods[:]) }
+
+// IsMethod reports whether an API may declare m (besides ANY).
+func IsMethod(m string) bool { return slices.Contains(methods[:], m) }
+
+// systemParams are the $context variables usable as SYSTEM backend
 // parameters (docs/apig-semantics.md#system-parameters), by their short
 // names.
-var SystemParams = []string{
+var systemParams = [...]string{
 	"sourceIp", "stage", "apiId", "appId", "requestId", "serverAddr", "serverName",
 	"handleTime", "providerAppId", "apiName", "appName",
 }
@@ -108,7 +117,7 @@ var SystemParams = []string{
 // Response types of gateway responses and their default HTTP status
 // (docs/apig-semantics.md#gateway-responses). 0 keeps the underlying
 // status.
-var ResponseTypes = map[string]int32{
+var responseTypes = map[string]int32{
 	"ACCESS_DENIED":                     403,
 	"AUTH_FAILURE":                      401,
 	"AUTH_HEADER_MISSING":               401,
@@ -128,6 +137,13 @@ var ResponseTypes = map[string]int32{
 	"THIRD_AUTH_CONF_FAILURE":           500,
 	"ORCHESTRATION_PARAMETER_NOT_FOUND": 400,
 	"ORCHESTRATION_FAILURE":             400,
+}
+
+// ResponseType returns the default HTTP status of a gateway-response type
+// (0: the underlying status is kept) and whether the type exists.
+func ResponseType(typ string) (status int32, ok bool) {
+	status, ok = responseTypes[typ]
+	return status, ok
 }
 
 // UnitSeconds returns the length of a time unit in seconds (0 if unknown).

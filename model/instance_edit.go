@@ -443,7 +443,7 @@ func (in *Instance) ReferrerCount(kind, id, referrerKind string) int {
 // kind order), id and field.
 func (in *Instance) referrers(kind, id string) []Referrer {
 	var out []Referrer
-	for _, k := range Kinds() {
+	for _, k := range kindTable {
 		set := in.refs.Value(kind + "\x00" + id + "\x00" + k.Name)
 		for _, rid := range in.ReferrerIDs(kind, id, k.Name) {
 			for _, f := range strings.Split(set.Value(rid), "\x00") {

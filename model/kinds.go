@@ -1,11 +1,14 @@
 // Package model holds the rules and views over the apigw resource messages
 // generated from proto/apigw/v1: the kind table, defaults, validation,
-// references, publication and the immutable snapshot that the data-plane
-// components serve from. It imports no etcd, gRPC or Envoy packages.
+// references and publication. The runtime pieces built on it (the
+// snapshot the data-plane components serve from, its feed and the status
+// registry) are in model/live. It imports no etcd, gRPC or Envoy packages.
 package model
 
 import (
+	"slices"
 	"sort"
+	"sync"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -53,8 +56,9 @@ type Kind struct {
 // New returns an empty message of the kind.
 func (k *Kind) New() proto.Message { return k.newMsg() }
 
-// Kinds returns every kind, in dependency order (referenced kinds first).
-func Kinds() []*Kind { return kindTable }
+// Kinds returns every kind, in dependency order (referenced kinds first),
+// in a new slice.
+func Kinds() []*Kind { return slices.Clone(kindTable) }
 
 var kindTable = []*Kind{
 	{Name: KindInstance, Segment: "instances", NameField: "name", newMsg: func() proto.Message { return &apigwv1.Instance{} }},
@@ -77,32 +81,40 @@ var kindTable = []*Kind{
 	{Name: KindRelease, Segment: "releases", Internal: true, newMsg: func() proto.Message { return &apigwv1.Release{} }},
 }
 
-var (
-	kindByName    = map[string]*Kind{}
-	kindBySegment = map[string]*Kind{}
-	kindByMsg     = map[protoreflect.FullName]*Kind{}
-)
-
-func init() {
-	for _, k := range kindTable {
-		kindByName[k.Name] = k
-		kindBySegment[k.Segment] = k
-		kindByMsg[k.New().ProtoReflect().Descriptor().FullName()] = k
-	}
+// kindIndex finds kinds by name, key segment and message type.
+type kindIndex struct {
+	byName    map[string]*Kind
+	bySegment map[string]*Kind
+	byMsg     map[protoreflect.FullName]*Kind
 }
 
+// kinds is the index of kindTable, built on first use.
+var kinds = sync.OnceValue(func() *kindIndex {
+	x := &kindIndex{
+		byName:    make(map[string]*Kind, len(kindTable)),
+		bySegment: make(map[string]*Kind, len(kindTable)),
+		byMsg:     make(map[protoreflect.FullName]*Kind, len(kindTable)),
+	}
+	for _, k := range kindTable {
+		x.byName[k.Name] = k
+		x.bySegment[k.Segment] = k
+		x.byMsg[k.New().ProtoReflect().Descriptor().FullName()] = k
+	}
+	return x
+})
+
 // KindByName returns the kind with that name, or nil.
-func KindByName(name string) *Kind { return kindByName[name] }
+func KindByName(name string) *Kind { return kinds().byName[name] }
 
 // KindBySegment returns the kind stored under that etcd key segment, or nil.
-func KindBySegment(seg string) *Kind { return kindBySegment[seg] }
+func KindBySegment(seg string) *Kind { return kinds().bySegment[seg] }
 
 // KindOf returns the kind of a resource message, or nil.
 func KindOf(m proto.Message) *Kind {
 	if m == nil {
 		return nil
 	}
-	return kindByMsg[m.ProtoReflect().Descriptor().FullName()]
+	return kinds().byMsg[m.ProtoReflect().Descriptor().FullName()]
 }
 
 // KindNames returns the public kind names, sorted.
@@ -140,5 +152,5 @@ func Unwrap(r *apigwv1.Resource) (proto.Message, *Kind) {
 		return nil, nil
 	}
 	m := r.ProtoReflect().Get(fd).Message().Interface()
-	return m, kindByName[string(fd.Name())]
+	return m, kinds().byName[string(fd.Name())]
 }

@@ -196,7 +196,7 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 // Integrity checks every object of the view (used after deletions).
 func (in *Instance) Integrity() error {
 	var errs []error
-	for _, k := range Kinds() {
+	for _, k := range kindTable {
 		for _, o := range in.Objects(k.Name) {
 			if vs := in.Check(o); len(vs) > 0 {
 				errs = append(errs, fmt.Errorf("%s %s: %w", k.Name, IDOf(o), vs.Err()))

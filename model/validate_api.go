@@ -19,7 +19,7 @@ func validateAPI(c checker, a *apigwv1.Api, lim Limits) {
 	c.oneOf("type", strconv.Itoa(int(a.Type)), "1", "2")
 	c.maxLen("version", a.Version, 16)
 	c.oneOf("req_protocol", a.ReqProtocol, ProtoHTTP, ProtoHTTPS, ProtoBoth)
-	c.oneOf("req_method", a.ReqMethod, append(slices.Clone(Methods), MethodAny)...)
+	c.oneOf("req_method", a.ReqMethod, append(Methods(), MethodAny)...)
 	tmpl, err := ParseFrontendPath(a.ReqUri)
 	if err != nil {
 		c.add("req_uri", "%v", err)
@@ -213,7 +213,7 @@ type httpBackend struct {
 
 func validateHTTPBackend(c checker, a *apigwv1.Api, b httpBackend, lim Limits) {
 	c.oneOf("req_protocol", b.protocol, ProtoHTTP, ProtoHTTPS)
-	c.oneOf("req_method", b.method, append(slices.Clone(Methods), MethodAny)...)
+	c.oneOf("req_method", b.method, append(Methods(), MethodAny)...)
 	switch {
 	case b.uri == "":
 		c.add("req_uri", "is required")
@@ -387,8 +387,8 @@ func checkSystemParam(a *apigwv1.Api, p *apigwv1.BackendParam) string {
 	ns, key := SystemParamKey(p)
 	switch ns {
 	case SysParamInternal:
-		if !slices.Contains(SystemParams, key) {
-			return "unknown system parameter " + strconv.Quote(p.Value) + "; one of " + strings.Join(SystemParams, ", ")
+		if !slices.Contains(systemParams[:], key) {
+			return "unknown system parameter " + strconv.Quote(p.Value) + "; one of " + strings.Join(systemParams[:], ", ")
 		}
 	case SysParamFrontend:
 		if a.AuthorizerId == "" {
@@ -438,7 +438,7 @@ func validateCondition(c checker, a *apigwv1.Api, cd *apigwv1.Condition) {
 		}
 		if m := cd.SysParamName; m == "req_method" || m == "reqMethod" {
 			for _, v := range SplitList(cd.ConditionValue) {
-				if !slices.Contains(Methods, v) {
+				if !IsMethod(v) {
 					c.add("condition_value", "%q is not an HTTP method", v)
 				}
 			}

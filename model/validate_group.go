@@ -56,6 +56,8 @@ func validateInstance(c checker, in *apigwv1.Instance) {
 			}
 		}
 	}
+	validateAccessLog(cc.at("access_log"), cfg.GetAccessLog())
+	validateTracing(cc.at("tracing"), cfg.GetTracing())
 	if iam := cfg.GetIam(); iam != nil {
 		if iam.JwksUri != "" {
 			if u, err := url.Parse(iam.JwksUri); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -128,8 +129,24 @@ func TestOtherRules(t *testing.T) {
 		{"instance body size", &apigwv1.Instance{Name: "prod", Config: &apigwv1.InstanceConfig{RequestBodySize: 10}}, "config.request_body_size", "between"},
 		{"instance header getter", &apigwv1.Instance{Name: "prod", Config: &apigwv1.InstanceConfig{RealIpHeaderGetter: &apigwv1.RealIpHeaderGetter{Enable: true, HeaderGetter: "x-real-ip"}}}, "config.real_ip_header_getter.header_getter", "header:<name>"},
 		{"instance iam", &apigwv1.Instance{Name: "prod", Config: &apigwv1.InstanceConfig{Iam: &apigwv1.IamConfig{JwksUri: "ftp://x"}}}, "config.iam.jwks_uri", "http(s) URL"},
+		// Observability settings: everything accepted is rendered by Envoy.
+		{"access log field", obs(&apigwv1.AccessLogConfig{Fields: []string{"api_id", "upstream_status"}}, nil), "config.access_log.fields[1]", "unknown field"},
+		{"access log twice", obs(&apigwv1.AccessLogConfig{Fields: []string{"api_id", "api_id"}}, nil), "config.access_log.fields[1]", "twice"},
+		{"access log cookie", obs(&apigwv1.AccessLogConfig{CustomFields: []*apigwv1.CustomLogField{{Location: "cookie", Name: "sid"}}}, nil), "config.access_log.custom_fields[0].location", "cookies cannot be logged"},
+		{"access log header", obs(&apigwv1.AccessLogConfig{CustomFields: []*apigwv1.CustomLogField{{Location: "header", Name: "bad header"}}}, nil), "config.access_log.custom_fields[0].name", "header name"},
+		{"access log query", obs(&apigwv1.AccessLogConfig{CustomFields: []*apigwv1.CustomLogField{{Location: "query", Name: "a%b"}}}, nil), "config.access_log.custom_fields[0].name", "query parameter"},
+		{"access log eleven", obs(&apigwv1.AccessLogConfig{CustomFields: slices.Repeat([]*apigwv1.CustomLogField{{Location: "query", Name: "q"}}, 11)}, nil), "config.access_log.custom_fields", "at most 10"},
+		{"access log path", obs(&apigwv1.AccessLogConfig{Path: "logs/access.log"}, nil), "config.access_log.path", "absolute"},
+		{"tracing collector", obs(nil, &apigwv1.TracingConfig{Enabled: true}), "config.tracing.collector", "required"},
+		{"tracing collector address", obs(nil, &apigwv1.TracingConfig{Collector: "http://otel:4317"}), "config.tracing.collector", "host:port"},
+		{"tracing sampling", obs(nil, &apigwv1.TracingConfig{Collector: "otel:4317", SamplingPercentage: 101}), "config.tracing.sampling_percentage", "between 0 and 100"},
 		// Bindings.
 		{"binding api", &apigwv1.ThrottleBinding{EnvId: "e", StrategyId: "t"}, "api_id", "required"},
 		{"binding policy", &apigwv1.AppAuth{ApiId: "a", EnvId: "e"}, "app_id", "required"},
 	})
+}
+
+// obs is an instance with observability settings.
+func obs(a *apigwv1.AccessLogConfig, tr *apigwv1.TracingConfig) *apigwv1.Instance {
+	return &apigwv1.Instance{Name: "prod", Config: &apigwv1.InstanceConfig{AccessLog: a, Tracing: tr}}
 }

@@ -325,7 +325,7 @@ func validateResponse(c checker, r *apigwv1.GatewayResponse) {
 	}
 	for typ, info := range r.Responses {
 		rc := c.at("responses." + typ)
-		if _, ok := ResponseTypes[typ]; !ok {
+		if _, ok := ResponseType(typ); !ok {
 			rc.add("", "unknown response type")
 			continue
 		}

@@ -13,12 +13,13 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/internal/loadtest"
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
-	"github.com/apigw/apigw/ratelimit/descriptor"
 	fx "github.com/apigw/apigw/ratelimit/internal/fixture"
 	"github.com/apigw/apigw/ratelimit/internal/redistest"
 )
@@ -41,7 +42,7 @@ func (noop) ShouldRateLimit(_ context.Context, req *rlsv3.RateLimitRequest) (*rl
 // the others limits are never reached; otherwise nothing is (the
 // instance allows 1e6/s, the policy 1e6 calls per second per api, user,
 // app and ip).
-func benchSnapshot(over bool) *model.Snapshot {
+func benchSnapshot(over bool) *live.Snapshot {
 	in := fx.NewInstance()
 	app := int32(model.MaxAPILimits)
 	if over {
@@ -63,12 +64,12 @@ func benchRequests(single bool, apps int) []*rlsv3.RateLimitRequest {
 	for i := range out {
 		app := "app-" + strconv.Itoa(i*7919%apps)
 		if single {
-			d := descriptor.Descriptor{Instance: fx.Instance, API: fx.APIExclusive, Env: fx.Env, Dim: descriptor.DimApp, Subject: app}
+			d := dataplane.RateLimitDescriptor{Instance: fx.Instance, API: fx.APIExclusive, Env: fx.Env, Dim: dataplane.RateLimitDimApp, Subject: app}
 			rd := &ratelimitv3.RateLimitDescriptor{}
 			for _, e := range d.Entries() {
 				rd.Entries = append(rd.Entries, &ratelimitv3.RateLimitDescriptor_Entry{Key: e.Key, Value: e.Value})
 			}
-			out[i] = &rlsv3.RateLimitRequest{Domain: descriptor.Domain, Descriptors: []*ratelimitv3.RateLimitDescriptor{rd}}
+			out[i] = &rlsv3.RateLimitRequest{Domain: dataplane.RateLimitDomain, Descriptors: []*ratelimitv3.RateLimitDescriptor{rd}}
 			continue
 		}
 		out[i] = call{api: fx.APIExclusive, account: "acct-" + strconv.Itoa(i%50), app: app,
@@ -260,7 +261,7 @@ func BenchmarkShouldRateLimit(b *testing.B) {
 	for _, limits := range []string{"ok", "over"} {
 		for _, shape := range []string{"1desc", "route"} {
 			b.Run(limits+"/"+shape, func(b *testing.B) {
-				feed := model.NewFeed()
+				feed := live.NewFeed()
 				feed.Publish(benchSnapshot(limits == "over"))
 				svc, err := ratelimit.New(feed, counter.NewMemory(), nil)
 				if err != nil {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/apigw/apigw/internal/grpcopts"
 	"github.com/apigw/apigw/internal/loadtest"
-	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
 )
@@ -50,7 +50,7 @@ func TestLoadtestChild(t *testing.T) {
 		default:
 			t.Fatalf("unknown role %q", role)
 		}
-		feed := model.NewFeed()
+		feed := live.NewFeed()
 		feed.Publish(benchSnapshot(os.Getenv(envLimits) == "over"))
 		svc, err := ratelimit.New(feed, c, nil)
 		if err != nil {

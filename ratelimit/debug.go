@@ -6,8 +6,8 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/ratelimit/counter"
-	"github.com/apigw/apigw/ratelimit/descriptor"
 )
 
 // debugHeaderPrefix starts APIG's debug headers
@@ -26,7 +26,7 @@ func debugHeaders(checks []check, results []counter.Result) []*corev3.HeaderValu
 			continue // not counted
 		}
 		switch c.d.Dim {
-		case descriptor.DimAPI, descriptor.DimUser, descriptor.DimApp, descriptor.DimIP:
+		case dataplane.RateLimitDimAPI, dataplane.RateLimitDimUser, dataplane.RateLimitDimApp, dataplane.RateLimitDimIP:
 		default:
 			continue
 		}

@@ -1,14 +1,12 @@
 package ratelimit_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,29 +14,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/apigw/apigw/internal/testutil"
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
 	fx "github.com/apigw/apigw/ratelimit/internal/fixture"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // A window the counter cannot count (a period beyond what a duration
 // holds) never switches a limit off: the call is refused, logged and
@@ -49,9 +32,9 @@ func TestCounterErrorsFailClosed(t *testing.T) {
 		opts []ratelimit.Option
 	}{{"default", nil}, {"fail-open", []ratelimit.Option{ratelimit.WithFailureMode(ratelimit.FailOpen)}}} {
 		t.Run(mode.name, func(t *testing.T) {
-			var logs syncBuffer
+			var logs testutil.Buffer
 			reg := prometheus.NewRegistry()
-			feed := model.NewFeed()
+			feed := live.NewFeed()
 			huge := &apigwv1.Throttle{Id: fx.Exclusive, Name: "exclusive_policy", ApiCallLimits: 10,
 				TimeInterval: 2147483647, TimeUnit: model.UnitMinute, Type: model.ThrottleExclusive}
 			feed.Publish(fx.Edit(1, fx.NewInstance(), huge))
@@ -96,7 +79,7 @@ func TestUnreadablePoliciesFailClosed(t *testing.T) {
 		objs = append(objs, o)
 	}
 	in := model.NewInstanceWith(fx.Instance, objs, []model.Placeholder{{Kind: model.KindThrottle, ID: fx.Exclusive, Reason: "not a valid throttle"}})
-	e.feed.Publish(model.NewSnapshot(2, map[string]*model.Instance{fx.Instance: in}, nil))
+	e.feed.Publish(live.NewSnapshot(2, map[string]*model.Instance{fx.Instance: in}, nil))
 
 	for _, c := range []call{
 		{api: fx.APIExclusive},                         // its policy cannot be read
@@ -142,7 +125,7 @@ func (f *flaky) Take(ctx context.Context, now time.Time, items []counter.Item, r
 // unreadable returns the fixture's snapshot with the exclusive policy
 // unreadable and the credential quota gone (see
 // TestUnreadablePoliciesFailClosed).
-func unreadable(version int64) *model.Snapshot {
+func unreadable(version int64) *live.Snapshot {
 	var objs []proto.Message
 	for _, o := range fx.Objects() {
 		switch v := o.(type) {
@@ -156,7 +139,7 @@ func unreadable(version int64) *model.Snapshot {
 		objs = append(objs, o)
 	}
 	in := model.NewInstanceWith(fx.Instance, objs, []model.Placeholder{{Kind: model.KindThrottle, ID: fx.Exclusive, Reason: "not a valid throttle"}})
-	return model.NewSnapshot(version, map[string]*model.Instance{fx.Instance: in}, nil)
+	return live.NewSnapshot(version, map[string]*model.Instance{fx.Instance: in}, nil)
 }
 
 // An API held closed, or an app whose credential quota is gone, is

@@ -2,7 +2,6 @@ package ratelimit_test
 
 import (
 	"context"
-	"net"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,12 +10,12 @@ import (
 	rlsv3 "github.com/envoyproxy/go-control-plane/envoy/service/ratelimit/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/dataplane"
+	"github.com/apigw/apigw/internal/testutil"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
-	"github.com/apigw/apigw/ratelimit/descriptor"
 	fx "github.com/apigw/apigw/ratelimit/internal/fixture"
 )
 
@@ -38,7 +37,7 @@ func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 type env struct {
 	client rlsv3.RateLimitServiceClient
-	feed   *model.Feed
+	feed   *live.Feed
 	clock  *fakeClock
 	reg    *prometheus.Registry
 }
@@ -48,7 +47,7 @@ type env struct {
 // fake clock at epoch.
 func start(t testing.TB, c counter.Counter, opts ...ratelimit.Option) *env {
 	t.Helper()
-	e := &env{feed: model.NewFeed(), clock: newClock(), reg: prometheus.NewRegistry()}
+	e := &env{feed: live.NewFeed(), clock: newClock(), reg: prometheus.NewRegistry()}
 	e.feed.Publish(fx.Snapshot(1))
 	if c == nil {
 		c = counter.NewMemory()
@@ -64,26 +63,9 @@ func start(t testing.TB, c counter.Counter, opts ...ratelimit.Option) *env {
 
 func serve(t testing.TB, register func(*grpc.Server)) rlsv3.RateLimitServiceClient {
 	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	g := grpc.NewServer()
 	register(g)
-	done := make(chan error, 1)
-	go func() { done <- g.Serve(lis) }()
-	t.Cleanup(func() {
-		g.Stop()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return rlsv3.NewRateLimitServiceClient(conn)
+	return rlsv3.NewRateLimitServiceClient(testutil.ServeAndDialGRPC(t, g))
 }
 
 // call describes one API call the way the translator's rate-limit actions
@@ -104,40 +86,40 @@ func (c call) request() *rlsv3.RateLimitRequest {
 	if c.env == "" {
 		c.env = fx.Env
 	}
-	d := func(dim, subject string) descriptor.Descriptor {
-		return descriptor.Descriptor{Instance: fx.Instance, API: c.api, Env: c.env, Dim: dim, Subject: subject}
+	d := func(dim, subject string) dataplane.RateLimitDescriptor {
+		return dataplane.RateLimitDescriptor{Instance: fx.Instance, API: c.api, Env: c.env, Dim: dim, Subject: subject}
 	}
 	var descs []*ratelimitv3.RateLimitDescriptor
-	add := func(entries []descriptor.Entry) {
+	add := func(entries []dataplane.RateLimitEntry) {
 		rd := &ratelimitv3.RateLimitDescriptor{}
 		for _, e := range entries {
 			rd.Entries = append(rd.Entries, &ratelimitv3.RateLimitDescriptor_Entry{Key: e.Key, Value: e.Value})
 		}
 		descs = append(descs, rd)
 	}
-	add(d(descriptor.DimAPI, "").Entries())
+	add(d(dataplane.RateLimitDimAPI, "").Entries())
 	if c.account != "" {
-		add(d(descriptor.DimUser, c.account).Entries())
+		add(d(dataplane.RateLimitDimUser, c.account).Entries())
 	}
 	if c.app != "" {
-		add(d(descriptor.DimApp, c.app).Entries())
+		add(d(dataplane.RateLimitDimApp, c.app).Entries())
 	}
 	if c.ip != "" {
-		add(d(descriptor.DimIP, c.ip).Entries())
+		add(d(dataplane.RateLimitDimIP, c.ip).Entries())
 	}
 	if c.app != "" {
-		add(d(descriptor.DimAppQuota, c.app).Entries())
+		add(d(dataplane.RateLimitDimAppQuota, c.app).Entries())
 	}
 	if c.requestID != "" {
-		add(append(d(descriptor.DimRequest, "").Entries(),
-			descriptor.Entry{Key: descriptor.KeyRequestID, Value: c.requestID},
-			descriptor.Entry{Key: descriptor.KeyMethod, Value: c.method},
-			descriptor.Entry{Key: descriptor.KeyPath, Value: c.path}))
+		add(append(d(dataplane.RateLimitDimRequest, "").Entries(),
+			dataplane.RateLimitEntry{Key: dataplane.RateLimitKeyRequestID, Value: c.requestID},
+			dataplane.RateLimitEntry{Key: dataplane.RateLimitKeyMethod, Value: c.method},
+			dataplane.RateLimitEntry{Key: dataplane.RateLimitKeyPath, Value: c.path}))
 	}
 	if c.debug {
-		add(d(descriptor.DimDebug, "").Entries())
+		add(d(dataplane.RateLimitDimDebug, "").Entries())
 	}
-	return &rlsv3.RateLimitRequest{Domain: descriptor.Domain, Descriptors: descs, HitsAddend: c.hits}
+	return &rlsv3.RateLimitRequest{Domain: dataplane.RateLimitDomain, Descriptors: descs, HitsAddend: c.hits}
 }
 
 func (e *env) do(t testing.TB, c call) *rlsv3.RateLimitResponse {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
@@ -57,7 +58,7 @@ func TestLiveChanges(t *testing.T) {
 
 // Without a snapshot yet, everything is OK.
 func TestNoSnapshotYet(t *testing.T) {
-	svc, err := ratelimit.New(model.NewFeed(), counter.NewMemory(), nil)
+	svc, err := ratelimit.New(live.NewFeed(), counter.NewMemory(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

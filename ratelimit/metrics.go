@@ -5,7 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/apigw/apigw/ratelimit/descriptor"
+	"github.com/apigw/apigw/dataplane"
 )
 
 // metrics are resolved to label children up front so the request path
@@ -60,7 +60,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		cached:    cached,
 		duration:  duration,
 	}
-	for _, d := range descriptor.Dims {
+	for _, d := range dataplane.RateLimitDims() {
 		m.overByDim[d] = over.WithLabelValues(d)
 	}
 	return m, nil

@@ -3,7 +3,7 @@ package ratelimit
 import (
 	rlsv3 "github.com/envoyproxy/go-control-plane/envoy/service/ratelimit/v3"
 
-	"github.com/apigw/apigw/ratelimit/descriptor"
+	"github.com/apigw/apigw/dataplane"
 )
 
 // callView is what the service reads of a RateLimitRequest, decoded from
@@ -14,7 +14,7 @@ type callView struct {
 	domain  string
 	hits    uint32
 	descs   []descView
-	entries []descriptor.Entry
+	entries []dataplane.RateLimitEntry
 }
 
 // descView is one descriptor: entries[first:first+n], its own
@@ -40,7 +40,7 @@ func (v *callView) fromProto(req *rlsv3.RateLimitRequest) {
 			d.hits, d.hasHits = h.GetValue(), true
 		}
 		for _, e := range rd.GetEntries() {
-			v.entries = append(v.entries, descriptor.Entry{Key: e.GetKey(), Value: e.GetValue()})
+			v.entries = append(v.entries, dataplane.RateLimitEntry{Key: e.GetKey(), Value: e.GetValue()})
 		}
 		v.descs = append(v.descs, d)
 	}
@@ -49,50 +49,50 @@ func (v *callView) fromProto(req *rlsv3.RateLimitRequest) {
 // parse reads a descriptor of the apigw scheme. Entries may come in any
 // order; unknown keys are ignored. It returns false when the descriptor
 // lacks the instance, API, environment or dimension.
-func parse(entries []descriptor.Entry, rc *requestContext) (descriptor.Descriptor, bool) {
-	var d descriptor.Descriptor
+func parse(entries []dataplane.RateLimitEntry, rc *requestContext) (dataplane.RateLimitDescriptor, bool) {
+	var d dataplane.RateLimitDescriptor
 	var account, app, ip string
 	for _, e := range entries {
 		switch e.Key {
-		case descriptor.KeyInstance:
+		case dataplane.RateLimitKeyInstance:
 			d.Instance = e.Value
-		case descriptor.KeyAPI:
+		case dataplane.RateLimitKeyAPI:
 			d.API = e.Value
-		case descriptor.KeyEnv:
+		case dataplane.RateLimitKeyEnv:
 			d.Env = e.Value
-		case descriptor.KeyDim:
+		case dataplane.RateLimitKeyDim:
 			d.Dim = e.Value
-		case descriptor.KeyAccount:
+		case dataplane.RateLimitKeyAccount:
 			account = e.Value
-		case descriptor.KeyApp:
+		case dataplane.RateLimitKeyApp:
 			app = e.Value
-		case descriptor.KeyClientIP:
+		case dataplane.RateLimitKeyClientIP:
 			ip = e.Value
-		case descriptor.KeyRequestID:
+		case dataplane.RateLimitKeyRequestID:
 			rc.requestID = e.Value
-		case descriptor.KeyMethod:
+		case dataplane.RateLimitKeyMethod:
 			rc.method = e.Value
-		case descriptor.KeyPath:
+		case dataplane.RateLimitKeyPath:
 			rc.path = e.Value
 		}
 	}
 	if d.Instance == "" || d.API == "" || d.Env == "" || d.Dim == "" {
 		return d, false
 	}
-	switch descriptor.SubjectKey(d.Dim) {
-	case descriptor.KeyAccount:
+	switch dataplane.RateLimitSubjectKey(d.Dim) {
+	case dataplane.RateLimitKeyAccount:
 		d.Subject = account
-	case descriptor.KeyApp:
+	case dataplane.RateLimitKeyApp:
 		d.Subject = app
-	case descriptor.KeyClientIP:
+	case dataplane.RateLimitKeyClientIP:
 		d.Subject = ip
 	}
 	switch d.Dim {
-	case descriptor.DimApp, descriptor.DimAppQuota:
+	case dataplane.RateLimitDimApp, dataplane.RateLimitDimAppQuota:
 		rc.appID = d.Subject
-	case descriptor.DimIP:
+	case dataplane.RateLimitDimIP:
 		rc.clientIP = d.Subject
-	case descriptor.DimDebug:
+	case dataplane.RateLimitDimDebug:
 		rc.debug = true
 	}
 	return d, true

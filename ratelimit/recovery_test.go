@@ -3,7 +3,6 @@ package ratelimit_test
 import (
 	"context"
 	"log/slog"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -12,13 +11,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	grpccodes "google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/internal/grpcopts"
 	"github.com/apigw/apigw/internal/recovery"
-	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/internal/testutil"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
 	fx "github.com/apigw/apigw/ratelimit/internal/fixture"
@@ -46,9 +45,9 @@ func (p panicky) Take(ctx context.Context, now time.Time, items []counter.Item, 
 func TestPanicInTheHandlerIsRecovered(t *testing.T) {
 	for _, reuse := range []bool{false, true} {
 		t.Run(map[bool]string{false: "requests left to interceptors", true: "requests reused"}[reuse], func(t *testing.T) {
-			var logs syncBuffer
+			var logs testutil.Buffer
 			reg := prometheus.NewRegistry()
-			feed := model.NewFeed()
+			feed := live.NewFeed()
 			feed.Publish(fx.Snapshot(1))
 			clock := newClock()
 			opts := []ratelimit.Option{ratelimit.WithClock(clock)}
@@ -68,17 +67,7 @@ func TestPanicInTheHandlerIsRecovered(t *testing.T) {
 			rec := recovery.New(slog.New(slog.NewTextHandler(&logs, nil)), reg)
 			g := grpc.NewServer(append(rec.ServerOptions("ratelimit"), grpcopts.DataPlane(grpcopts.RateLimitWorkersPerCPU)...)...)
 			svc.Register(g)
-			lis, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			go func() { _ = g.Serve(lis) }()
-			t.Cleanup(g.Stop)
-			conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = conn.Close() })
+			conn := testutil.ServeAndDialGRPC(t, g)
 			client := rlsv3.NewRateLimitServiceClient(conn)
 
 			calls := []call{

@@ -14,11 +14,12 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/gwresp"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit/counter"
-	"github.com/apigw/apigw/ratelimit/descriptor"
 	"github.com/apigw/apigw/ratelimit/quota"
 )
 
@@ -48,7 +49,10 @@ type answerHeader struct {
 	key, value string
 }
 
-func rank(dim string) int { return slices.Index(descriptor.Dims, dim) }
+func rank(dim string) int {
+	dims := dataplane.RateLimitDims()
+	return slices.Index(dims[:], dim)
+}
 
 // decideAnswer fills sc.answer from the checks' results (nil when the
 // counter failed open).
@@ -204,7 +208,7 @@ func (s *Service) render(sc *scratch, c *check) {
 
 // responseCache holds the gateway responses rendered for one snapshot.
 type responseCache struct {
-	snap *model.Snapshot
+	snap *live.Snapshot
 	m    sync.Map // responseKey → *compiledResponse
 }
 
@@ -232,7 +236,7 @@ type compiledResponse struct {
 
 // response returns the compiled gateway response for an error of an API
 // of snap's instance in.
-func (s *Service) response(snap *model.Snapshot, in *model.Instance, api *apigwv1.Api, e gwresp.Error) *compiledResponse {
+func (s *Service) response(snap *live.Snapshot, in *model.Instance, api *apigwv1.Api, e gwresp.Error) *compiledResponse {
 	cache := s.responses.Load()
 	if cache == nil || cache.snap != snap {
 		fresh := &responseCache{snap: snap}
@@ -258,13 +262,13 @@ func (s *Service) response(snap *model.Snapshot, in *model.Instance, api *apigwv
 		}
 		r.headers, r.headersWire = append(r.headers, h), append(r.headersWire, w)
 	}
-	for _, dim := range descriptor.Dims {
+	for _, dim := range dataplane.RateLimitDims() {
 		m := &structpb.Struct{Fields: map[string]*structpb.Value{
-			descriptor.MetaErrorCode:    structpb.NewStringValue(e.Code),
-			descriptor.MetaErrorMessage: structpb.NewStringValue(e.Message),
-			descriptor.MetaErrorType:    structpb.NewStringValue(e.Type),
-			descriptor.MetaStatus:       structpb.NewNumberValue(float64(c.Status)),
-			descriptor.MetaDim:          structpb.NewStringValue(dim),
+			dataplane.RateLimitMetaErrorCode:    structpb.NewStringValue(e.Code),
+			dataplane.RateLimitMetaErrorMessage: structpb.NewStringValue(e.Message),
+			dataplane.RateLimitMetaErrorType:    structpb.NewStringValue(e.Type),
+			dataplane.RateLimitMetaStatus:       structpb.NewNumberValue(float64(c.Status)),
+			dataplane.RateLimitMetaDim:          structpb.NewStringValue(dim),
 		}}
 		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
 		if err != nil {

@@ -1,6 +1,6 @@
 // Package ratelimit is apigw's rate-limit service: Envoy's RLS v3
 // (envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit) over the
-// descriptor scheme of ratelimit/descriptor. Each call resolves the
+// descriptor scheme of dataplane (RateLimit*). Each call resolves the
 // limits from the feed's current snapshot (ratelimit/quota), admits the
 // hits on a counter (ratelimit/counter) all or nothing, and answers with
 // per-descriptor statuses for Envoy's X-RateLimit headers, the rendered
@@ -20,10 +20,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit/counter"
-	"github.com/apigw/apigw/ratelimit/descriptor"
 	"github.com/apigw/apigw/ratelimit/quota"
 )
 
@@ -31,7 +32,7 @@ import (
 type Service struct {
 	rlsv3.UnimplementedRateLimitServiceServer
 
-	feed    *model.Feed
+	feed    *live.Feed
 	counter counter.Counter
 	log     *slog.Logger
 	clock   Clock
@@ -67,7 +68,7 @@ var _ rlsv3.RateLimitServiceServer = (*Service)(nil)
 
 // New returns a service answering from feed's current snapshot with
 // counter c.
-func New(feed *model.Feed, c counter.Counter, logger *slog.Logger, opts ...Option) (*Service, error) {
+func New(feed *live.Feed, c counter.Counter, logger *slog.Logger, opts ...Option) (*Service, error) {
 	if feed == nil || c == nil {
 		return nil, errors.New("ratelimit: a feed and a counter are required")
 	}
@@ -101,7 +102,7 @@ type check struct {
 	idx   int // descriptor index
 	in    *model.Instance
 	api   *apigwv1.Api // as published in the environment
-	d     descriptor.Descriptor
+	d     dataplane.RateLimitDescriptor
 	limit quota.Limit
 	// unknown marks a limit whose counter was not asked: the over-limit
 	// cache, or a limit that admits nothing, refused the call on another
@@ -111,7 +112,7 @@ type check struct {
 
 // requestContext is what the descriptors say about the request itself.
 type requestContext struct {
-	snap                                     *model.Snapshot
+	snap                                     *live.Snapshot
 	requestID, method, path, appID, clientIP string
 	debug                                    bool
 }
@@ -184,7 +185,7 @@ func (s *Service) decide(ctx context.Context, sc *scratch) {
 func (s *Service) resolve(sc *scratch) {
 	sc.checks, sc.items, sc.keys, sc.ends = sc.checks[:0], sc.items[:0], sc.keys[:0], sc.ends[:0]
 	snap := s.feed.Current()
-	if sc.call.domain != descriptor.Domain || snap == nil {
+	if sc.call.domain != dataplane.RateLimitDomain || snap == nil {
 		return
 	}
 	rc := &sc.rc

@@ -10,8 +10,8 @@ import (
 	rlsv3 "github.com/envoyproxy/go-control-plane/envoy/service/ratelimit/v3"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model/gwresp"
-	"github.com/apigw/apigw/ratelimit/descriptor"
 	fx "github.com/apigw/apigw/ratelimit/internal/fixture"
 )
 
@@ -60,8 +60,8 @@ func TestOverLimitRendersGatewayResponse(t *testing.T) {
 		t.Errorf("response set header X-Throttled-By = %q", v)
 	}
 	md := r.DynamicMetadata.GetFields()
-	if md[descriptor.MetaErrorCode].GetStringValue() != "APIG.0308" || md[descriptor.MetaStatus].GetNumberValue() != 429 ||
-		md[descriptor.MetaErrorType].GetStringValue() != "THROTTLED" || md[descriptor.MetaDim].GetStringValue() != descriptor.DimApp {
+	if md[dataplane.RateLimitMetaErrorCode].GetStringValue() != "APIG.0308" || md[dataplane.RateLimitMetaStatus].GetNumberValue() != 429 ||
+		md[dataplane.RateLimitMetaErrorType].GetStringValue() != "THROTTLED" || md[dataplane.RateLimitMetaDim].GetStringValue() != dataplane.RateLimitDimApp {
 		t.Errorf("dynamic metadata %v", md)
 	}
 	if got := metric(t, e.reg, "apigw_ratelimit_over_limit_total", map[string]string{"dim": "app"}); got != 1 {
@@ -116,7 +116,7 @@ func TestSpecialQuotasReplaceAppLimit(t *testing.T) {
 	if !eqCodes(codes(r), OVER, OK, OK) {
 		t.Fatalf("statuses %v, want the api over", codes(r))
 	}
-	if r.DynamicMetadata.GetFields()[descriptor.MetaDim].GetStringValue() != descriptor.DimAPI {
+	if r.DynamicMetadata.GetFields()[dataplane.RateLimitMetaDim].GetStringValue() != dataplane.RateLimitDimAPI {
 		t.Errorf("hit dim %v, want api", r.DynamicMetadata)
 	}
 }
@@ -180,7 +180,7 @@ func TestCredentialQuotaAcrossAPIs(t *testing.T) {
 	if err := json.Unmarshal(r.RawBody, &body); err != nil || body["error_code"] != "APIG.0501" || body["request_id"] != "r-1" {
 		t.Fatalf("body %s (%v), want APIG.0501 in the default template", r.RawBody, err)
 	}
-	if s := r.DynamicMetadata.GetFields()[descriptor.MetaStatus].GetNumberValue(); s != 405 {
+	if s := r.DynamicMetadata.GetFields()[dataplane.RateLimitMetaStatus].GetNumberValue(); s != 405 {
 		t.Errorf("status %v, want 405", s)
 	}
 	if d := r.Statuses[2].DurationUntilReset.AsDuration(); d != 30*time.Second {
@@ -251,14 +251,14 @@ func TestUnknownDescriptorsAreOK(t *testing.T) {
 	}
 	reqs := []*rlsv3.RateLimitRequest{
 		{Domain: "other", Descriptors: call{api: fx.APIExclusive}.request().Descriptors},
-		{Domain: descriptor.Domain, Descriptors: []*ratelimitv3.RateLimitDescriptor{
+		{Domain: dataplane.RateLimitDomain, Descriptors: []*ratelimitv3.RateLimitDescriptor{
 			entry("remote_address", "10.0.0.1"),
 			entry(),
-			entry(descriptor.KeyInstance, "nope", descriptor.KeyAPI, fx.APIExclusive, descriptor.KeyEnv, fx.Env, descriptor.KeyDim, descriptor.DimAPI),
-			entry(descriptor.KeyInstance, fx.Instance, descriptor.KeyAPI, fx.APIExclusive, descriptor.KeyEnv, fx.Env, descriptor.KeyDim, "weather"),
-			entry(descriptor.KeyInstance, fx.Instance, descriptor.KeyAPI, "ghost", descriptor.KeyEnv, fx.Env, descriptor.KeyDim, descriptor.DimAPI),
+			entry(dataplane.RateLimitKeyInstance, "nope", dataplane.RateLimitKeyAPI, fx.APIExclusive, dataplane.RateLimitKeyEnv, fx.Env, dataplane.RateLimitKeyDim, dataplane.RateLimitDimAPI),
+			entry(dataplane.RateLimitKeyInstance, fx.Instance, dataplane.RateLimitKeyAPI, fx.APIExclusive, dataplane.RateLimitKeyEnv, fx.Env, dataplane.RateLimitKeyDim, "weather"),
+			entry(dataplane.RateLimitKeyInstance, fx.Instance, dataplane.RateLimitKeyAPI, "ghost", dataplane.RateLimitKeyEnv, fx.Env, dataplane.RateLimitKeyDim, dataplane.RateLimitDimAPI),
 		}},
-		{Domain: descriptor.Domain},
+		{Domain: dataplane.RateLimitDomain},
 	}
 	for i, req := range reqs {
 		for range 20 {

@@ -11,8 +11,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/runtime/protoiface"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/ratelimit/counter"
-	"github.com/apigw/apigw/ratelimit/descriptor"
 	"github.com/apigw/apigw/ratelimit/quota"
 )
 
@@ -219,7 +219,7 @@ func (v *callView) decodeDescriptor(b []byte) error {
 }
 
 func (v *callView) decodeEntry(b []byte) error {
-	var e descriptor.Entry
+	var e dataplane.RateLimitEntry
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {

@@ -11,11 +11,12 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/internal/recovery"
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit/counter"
-	"github.com/apigw/apigw/ratelimit/descriptor"
 	fx "github.com/apigw/apigw/ratelimit/internal/fixture"
 )
 
@@ -30,7 +31,7 @@ func BenchmarkWire(b *testing.B) {
 			if limits == "over" {
 				app = 1
 			}
-			feed := model.NewFeed()
+			feed := live.NewFeed()
 			feed.Publish(fx.Edit(1, fx.NewInstance(), &apigwv1.Throttle{Id: fx.Exclusive, Name: "bench", ApiCallLimits: model.MaxAPILimits,
 				AppCallLimits: app, TimeInterval: 1, TimeUnit: model.UnitSecond, Type: model.ThrottleExclusive}))
 			s, err := New(feed, counter.NewMemory(), nil)
@@ -39,12 +40,12 @@ func BenchmarkWire(b *testing.B) {
 			}
 			var reqs [][]byte
 			for i := range 100 {
-				d := descriptor.Descriptor{Instance: fx.Instance, API: fx.APIExclusive, Env: fx.Env, Dim: descriptor.DimApp, Subject: "app-" + strconv.Itoa(i)}
+				d := dataplane.RateLimitDescriptor{Instance: fx.Instance, API: fx.APIExclusive, Env: fx.Env, Dim: dataplane.RateLimitDimApp, Subject: "app-" + strconv.Itoa(i)}
 				rd := &ratelimitv3.RateLimitDescriptor{}
 				for _, e := range d.Entries() {
 					rd.Entries = append(rd.Entries, &ratelimitv3.RateLimitDescriptor_Entry{Key: e.Key, Value: e.Value})
 				}
-				raw, _ := proto.Marshal(&rlsv3.RateLimitRequest{Domain: descriptor.Domain, Descriptors: []*ratelimitv3.RateLimitDescriptor{rd}})
+				raw, _ := proto.Marshal(&rlsv3.RateLimitRequest{Domain: dataplane.RateLimitDomain, Descriptors: []*ratelimitv3.RateLimitDescriptor{rd}})
 				reqs = append(reqs, raw)
 			}
 			in := newWireRequest()
@@ -77,7 +78,7 @@ func BenchmarkWireInterceptors(b *testing.B) {
 		reuse bool
 	}{{"none", nil, false}, {"recovery", rec.Unary("ratelimit"), false}, {"recovery+reuse", rec.Unary("ratelimit"), true}} {
 		b.Run(bc.name, func(b *testing.B) {
-			feed := model.NewFeed()
+			feed := live.NewFeed()
 			feed.Publish(fx.Edit(1, fx.NewInstance(), &apigwv1.Throttle{Id: fx.Exclusive, Name: "bench", ApiCallLimits: model.MaxAPILimits,
 				AppCallLimits: model.MaxAPILimits, TimeInterval: 1, TimeUnit: model.UnitSecond, Type: model.ThrottleExclusive}))
 			var opts []Option
@@ -90,9 +91,9 @@ func BenchmarkWireInterceptors(b *testing.B) {
 			}
 			var reqs [][]byte
 			for i := range 100 {
-				req := &rlsv3.RateLimitRequest{Domain: descriptor.Domain}
-				for _, dim := range []string{descriptor.DimAPI, descriptor.DimApp, descriptor.DimIP, descriptor.DimAppQuota} {
-					d := descriptor.Descriptor{Instance: fx.Instance, API: fx.APIExclusive, Env: fx.Env, Dim: dim, Subject: "app-" + strconv.Itoa(i)}
+				req := &rlsv3.RateLimitRequest{Domain: dataplane.RateLimitDomain}
+				for _, dim := range []string{dataplane.RateLimitDimAPI, dataplane.RateLimitDimApp, dataplane.RateLimitDimIP, dataplane.RateLimitDimAppQuota} {
+					d := dataplane.RateLimitDescriptor{Instance: fx.Instance, API: fx.APIExclusive, Env: fx.Env, Dim: dim, Subject: "app-" + strconv.Itoa(i)}
 					rd := &ratelimitv3.RateLimitDescriptor{}
 					for _, e := range d.Entries() {
 						rd.Entries = append(rd.Entries, &ratelimitv3.RateLimitDescriptor_Entry{Key: e.Key, Value: e.Value})

@@ -8,7 +8,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
 	fx "github.com/apigw/apigw/ratelimit/internal/fixture"
@@ -22,7 +22,7 @@ import (
 func TestWireMatchesMessages(t *testing.T) {
 	served := start(t, nil)
 	clock := newClock()
-	feed := model.NewFeed()
+	feed := live.NewFeed()
 	feed.Publish(fx.Snapshot(1))
 	direct, err := ratelimit.New(feed, counter.NewMemory(), nil, ratelimit.WithClock(clock))
 	if err != nil {

@@ -38,7 +38,7 @@ Envoy bootstraps that point at DIR/envoy (deploy/envoy/local.yaml: pki/envoy).
 	dir := fs.String("dir", "pki", "Output directory.")
 	instances := fs.String("instance", "default", "Comma-separated instances to create Envoy certificates for; each gets the identity spiffe://<trust domain>/apigw/envoy/<instance>.")
 	trust := fs.String("trust-domain", "apigw.local", "SPIFFE trust domain of the Envoy identities.")
-	hosts := fs.String("hosts", "", "Comma-separated extra DNS names or IPs of apigw's certificate (always: "+strings.Join(certgen.DefaultHosts, ", ")+").")
+	hosts := fs.String("hosts", "", "Comma-separated extra DNS names or IPs of apigw's certificate (always: "+strings.Join(certgen.DefaultHosts(), ", ")+").")
 	mount := fs.String("mount-dir", "", "Path at which Envoy sees --dir, written into the SDS files (default: --dir's absolute path).")
 	days := fs.Int("days", 365, "Validity of the server and client certificates, in days.")
 	if err := fs.Parse(args); err != nil {

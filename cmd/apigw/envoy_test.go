@@ -17,9 +17,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/dataplane"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
-	"github.com/apigw/apigw/ratelimit/descriptor"
 	"github.com/apigw/apigw/xds/xdstest"
 )
 
@@ -78,7 +77,7 @@ func checkXDS(t *testing.T, addr, path string) (*routev3.Route, map[string]strin
 // generic keys survive) and expects the instance default limit to allow it.
 func checkRateLimit(t *testing.T, addr string, rt *routev3.Route) {
 	t.Helper()
-	req := &rlsv3.RateLimitRequest{Domain: descriptor.Domain}
+	req := &rlsv3.RateLimitRequest{Domain: dataplane.RateLimitDomain}
 	for _, rl := range rt.GetRoute().GetRateLimits() {
 		d := &ratelimitcommonv3.RateLimitDescriptor{}
 		for _, a := range rl.Actions {
@@ -120,7 +119,7 @@ func checkRateLimit(t *testing.T, addr string, rt *routev3.Route) {
 // authentication).
 func checkExtAuthz(t *testing.T, addr string, ctxExt map[string]string, pub *apigwv1.Publication) {
 	t.Helper()
-	if ctxExt[dataplane.CtxAPI] != pub.ApiId || ctxExt[dataplane.CtxPublication] != pub.Id {
+	if ctxExt[dataplane.ExtAuthzCtxAPI] != pub.ApiId || ctxExt[dataplane.ExtAuthzCtxPublication] != pub.Id {
 		t.Fatalf("context_extensions %v do not name the publication %s of API %s", ctxExt, pub.Id, pub.ApiId)
 	}
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))

@@ -1,141 +1,51 @@
 package main_test
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/apigw/apigw/internal/apigwproc"
+	"github.com/apigw/apigw/internal/testutil"
 	"github.com/apigw/apigw/model"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
-// binary builds cmd/apigw once per test binary.
+// binary builds cmd/apigw for one test.
 func binary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "apigw")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	bin, err := apigwproc.Build(t.TempDir())
 	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		t.Fatal(err)
 	}
 	return bin
 }
 
-func freePort(t *testing.T) int {
+// start runs bin with args, every server on a free loopback address.
+func start(t *testing.T, bin string, args ...string) *apigwproc.Proc {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-type proc struct {
-	cmd  *exec.Cmd
-	out  *bytes.Buffer
-	ops  string
-	adm  string
-	etcd string
-	xds  string
-	auth string
-	rls  string
-}
-
-func start(t *testing.T, bin, dataDir string, etcdPort, peerPort int) *proc {
-	t.Helper()
-	p := &proc{out: &bytes.Buffer{}, etcd: fmt.Sprintf("127.0.0.1:%d", etcdPort)}
-	p.ops = fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	p.adm = fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	p.xds = fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	p.auth = fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	p.rls = fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	p.cmd = exec.Command(bin,
-		"--data-dir", dataDir,
-		"--embedded-etcd-client-url", "http://"+p.etcd,
-		"--embedded-etcd-peer-url", fmt.Sprintf("http://127.0.0.1:%d", peerPort),
-		"--admin-addr", p.adm, "--ops-addr", p.ops,
-		"--xds-addr", p.xds,
-		"--extauth-addr", p.auth,
-		"--ratelimit-addr", p.rls,
-		"--console-addr", "127.0.0.1:0")
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.stop(t) })
+	p := &apigwproc.Proc{Bin: bin, Addrs: apigwproc.FreeAddrs(t)}
+	p.Start(t, append(p.Addrs.Flags(), args...)...)
 	return p
 }
 
-func (p *proc) stop(t *testing.T) {
-	if p.cmd.ProcessState != nil {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- p.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("apigw exited with %v after SIGTERM\n%s", err, p.out)
-		}
-	case <-time.After(15 * time.Second):
-		_ = p.cmd.Process.Kill()
-		t.Errorf("apigw did not stop within 15s of SIGTERM\n%s", p.out)
-	}
-}
-
-func (p *proc) waitReady(t *testing.T, within time.Duration) time.Duration {
+func admin(t *testing.T, p *apigwproc.Proc) adminv1.AdminServiceClient {
 	t.Helper()
-	start := time.Now()
-	for time.Since(start) < within {
-		resp, err := http.Get("http://" + p.ops + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return time.Since(start)
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("/readyz not 200 within %v\n%s", within, p.out)
-	return 0
+	return adminv1.NewAdminServiceClient(p.DialAdmin(t))
 }
 
-func (p *proc) admin(t *testing.T) adminv1.AdminServiceClient {
+// publishPets creates the group pets with the API list_pets (GET /pets)
+// and publishes it.
+func publishPets(ctx context.Context, t *testing.T, c adminv1.AdminServiceClient) *apigwv1.Publication {
 	t.Helper()
-	conn, err := grpc.NewClient(p.adm, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return adminv1.NewAdminServiceClient(conn)
-}
-
-func TestBinaryServesAndPersistsDefinitions(t *testing.T) {
-	bin := binary(t)
-	dir := t.TempDir()
-	etcdPort, peerPort := freePort(t), freePort(t)
-	p := start(t, bin, dir, etcdPort, peerPort)
-	took := p.waitReady(t, 10*time.Second)
-	t.Logf("/readyz 200 after %v", took)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c := p.admin(t)
 	for _, m := range []*apigwv1.Resource{
 		model.Wrap(&apigwv1.ApiGroup{Name: "pets"}),
 		model.Wrap(&apigwv1.Api{Name: "list_pets", GroupId: "pets", ReqMethod: "GET", ReqUri: "/pets", AuthType: "APP", ReqProtocol: "BOTH",
@@ -149,13 +59,27 @@ func TestBinaryServesAndPersistsDefinitions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return pub.Publication
+}
+
+func TestBinaryServesAndPersistsDefinitions(t *testing.T) {
+	bin := binary(t)
+	etcd := apigwproc.NewEtcd(t)
+	p := start(t, bin, etcd.Flags()...)
+	took := p.WaitReady(t, 10*time.Second)
+	t.Logf("/readyz 200 after %v", took)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := admin(t, p)
+	pub := publishPets(ctx, t, c)
 	// An invalid API is refused and nothing is written.
-	_, err = c.Create(ctx, &adminv1.CreateRequest{Resource: model.Wrap(&apigwv1.Api{Name: "bad", GroupId: "pets", ReqUri: "nope"})})
+	_, err := c.Create(ctx, &adminv1.CreateRequest{Resource: model.Wrap(&apigwv1.Api{Name: "bad", GroupId: "pets", ReqUri: "nope"})})
 	if err == nil || !strings.Contains(err.Error(), "req_uri") || !strings.Contains(err.Error(), "req_method") {
 		t.Fatalf("invalid API: %v", err)
 	}
 
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{p.etcd}, DialTimeout: 5 * time.Second})
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{etcd.Endpoint()}, DialTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +93,7 @@ func TestBinaryServesAndPersistsDefinitions(t *testing.T) {
 		keys = append(keys, string(kv.Key))
 	}
 	all := strings.Join(keys, "\n")
-	for _, want := range []string{"/groups/", "/apis/", "/publications/" + pub.Publication.Id, "/releases/" + pub.Publication.ApiId + "/" + model.ReleaseEnvID} {
+	for _, want := range []string{"/groups/", "/apis/", "/publications/" + pub.Id, "/releases/" + pub.ApiId + "/" + model.ReleaseEnvID} {
 		if !strings.Contains(all, want) {
 			t.Errorf("no key containing %s in\n%s", want, all)
 		}
@@ -180,19 +104,19 @@ func TestBinaryServesAndPersistsDefinitions(t *testing.T) {
 
 	// Envoy's side: the published route reaches an ADS client of instance
 	// "default", and ext_authz answers the check that route would send.
-	route, ctxExt := checkXDS(t, p.xds, "/pets")
-	checkExtAuthz(t, p.auth, ctxExt, pub.Publication)
-	checkRateLimit(t, p.rls, route)
+	route, ctxExt := checkXDS(t, p.XDS, "/pets")
+	checkExtAuthz(t, p.ExtAuth, ctxExt, pub)
+	checkRateLimit(t, p.RateLimit, route)
 
-	p.stop(t)
-	p2 := start(t, bin, dir, etcdPort, peerPort)
-	p2.waitReady(t, 10*time.Second)
-	l, err := p2.admin(t).ListPublications(ctx, &adminv1.ListPublicationsRequest{ApiId: "list_pets"})
+	p.Stop(t)
+	p2 := start(t, bin, etcd.Flags()...)
+	p2.WaitReady(t, 10*time.Second)
+	l, err := admin(t, p2).ListPublications(ctx, &adminv1.ListPublicationsRequest{ApiId: "list_pets"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.CurrentPublicationId != pub.Publication.Id {
-		t.Errorf("after restart the current publication is %q, want %q", l.CurrentPublicationId, pub.Publication.Id)
+	if l.CurrentPublicationId != pub.Id {
+		t.Errorf("after restart the current publication is %q, want %q", l.CurrentPublicationId, pub.Id)
 	}
 }
 
@@ -227,7 +151,7 @@ func TestBinaryFailsClearly(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "address already in use") {
 		t.Errorf("busy port: exit %d\n%s", code, out)
 	}
-	code, out = run(t, bin, "--etcd-endpoints", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--etcd-dial-timeout", "1s",
+	code, out = run(t, bin, "--etcd-endpoints", testutil.FreeAddr(t), "--etcd-dial-timeout", "1s",
 		"--secret-key", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 		"--ops-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--xds-addr", "127.0.0.1:0", "--extauth-addr", "127.0.0.1:0", "--ratelimit-addr", "127.0.0.1:0", "--console-addr", "127.0.0.1:0")
 	if code != 1 || !strings.Contains(out, "unreachable") {

@@ -1,22 +1,17 @@
 package e2e_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/apigw/apigw/internal/apigwproc"
 )
 
 // root is the repository's root (the test runs in console/e2e).
@@ -57,93 +52,22 @@ func chromium(t *testing.T) string {
 	return path
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// lockedBuffer collects a process's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-var consoleURL = regexp.MustCompile(`msg="web console" url=(\S+)`)
-
 // apigw builds and starts apigw with every component on free loopback
 // ports and an admin token; it returns the console's URL, as printed.
 func apigw(t *testing.T, token string) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "apigw")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/apigw")
-	build.Dir = root(t)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	port := func() string { return fmt.Sprintf("127.0.0.1:%d", freePort(t)) }
-	cmd := exec.Command(bin, "--data-dir", t.TempDir(),
-		"--embedded-etcd-client-url", "http://"+port(), "--embedded-etcd-peer-url", "http://"+port(),
-		"--ops-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--xds-addr", "127.0.0.1:0",
-		"--extauth-addr", "127.0.0.1:0", "--ratelimit-addr", "127.0.0.1:0", "--console-addr", "127.0.0.1:0",
-		"--admin-token", token)
-	pr, pw := io.Pipe()
-	logs := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = pw, pw
-	if err := cmd.Start(); err != nil {
+	bin, err := apigwproc.Build(t.TempDir())
+	if err != nil {
 		t.Fatal(err)
 	}
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			fmt.Fprintln(logs, sc.Text())
-			if m := consoleURL.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case found <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		pw.Close()
-		if t.Failed() {
-			t.Logf("apigw output:\n%s", logs.String())
-		}
-	})
-	select {
-	case u := <-found:
-		return u
-	case <-time.After(60 * time.Second):
-		t.Fatalf("apigw printed no console URL within 60s:\n%s", logs.String())
-		return ""
+	p := &apigwproc.Proc{Bin: bin, Addrs: apigwproc.FreeAddrs(t)}
+	p.Start(t, append(append(apigwproc.NewEtcd(t).Flags(), p.Addrs.Flags()...), "--admin-token", token)...)
+	p.WaitReady(t, 60*time.Second)
+	url := "http://" + p.Console + "/"
+	if !strings.Contains(p.Out.String(), `msg="web console" url=`+url) {
+		t.Fatalf("apigw did not print the console URL %s:\n%s", url, p.Out.String())
 	}
+	return url
 }
 
 // TestConsoleInBrowser walks a newcomer's path through the console in

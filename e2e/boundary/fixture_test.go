@@ -2,13 +2,11 @@ package boundary_test
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -33,17 +31,18 @@ import (
 
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/internal/certgen"
+	"github.com/apigw/apigw/internal/certgen/certgentest"
 	"github.com/apigw/apigw/internal/envoysim"
-	"github.com/apigw/apigw/internal/tlsfiles"
+	"github.com/apigw/apigw/internal/testutil"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
-	"github.com/apigw/apigw/xds/server"
-	"github.com/apigw/apigw/xds/snapshot"
+	"github.com/apigw/apigw/xds/ads"
 	"github.com/apigw/apigw/xds/translate"
 	"github.com/apigw/apigw/xds/xdsauth"
+	"github.com/apigw/apigw/xds/xdscache"
 	"github.com/apigw/apigw/xds/xdstest"
 )
 
@@ -158,37 +157,23 @@ type gateway struct {
 
 func startGateway(t *testing.T, in *model.Instance, routing, envoyVersion string) *gateway {
 	t.Helper()
-	pki := t.TempDir()
-	if _, err := certgen.Generate(certgen.Options{Dir: pki}); err != nil {
-		t.Fatal(err)
-	}
+	pki := certgentest.PKI(t)
 	// apigw's server certificate; Envoy's must chain to the CA.
-	files, err := tlsfiles.NewServer(tlsfiles.Files{Cert: filepath.Join(pki, "apigw", dataplane.TLSCertFile),
-		Key: filepath.Join(pki, "apigw", dataplane.TLSKeyFile), ClientCA: filepath.Join(pki, dataplane.TLSCAFile)}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	serverTLS := grpc.Creds(credentials.NewTLS(files.Config()))
+	serverTLS := grpc.Creds(credentials.NewTLS(certgentest.ServerTLS(t, pki)))
 	envoyDir := filepath.Join(pki, certgen.EnvoySubdir(model.DefaultInstance))
 
-	feed := model.NewFeed()
-	feed.Publish(model.NewSnapshot(1, map[string]*model.Instance{in.Name: in}, nil))
+	feed := live.NewFeed()
+	feed.Publish(live.NewSnapshot(1, map[string]*model.Instance{in.Name: in}, nil))
 	rls, err := ratelimit.New(feed, counter.NewMemory(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// ext_authz and the rate-limit service on one gRPC server, as an apigw
 	// sidecar serves them.
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	g := grpc.NewServer(serverTLS)
 	extauth.New(feed, nil, extauth.WithClock(func() time.Time { return testNow }), extauth.WithServerName(serverName)).Register(g)
 	rls.Register(g)
-	go func() { _ = g.Serve(lis) }()
-	t.Cleanup(g.Stop)
-	addr := lis.Addr().String()
+	addr := testutil.ServeGRPC(t, g)
 
 	res, err := translate.Build(in, translate.Options{ExtAuthzAddress: addr, RateLimitAddress: addr, HTTPRouting: routing,
 		ExtAuthzTLS: true, RateLimitTLS: true, EnvoyTLSDir: envoyDir})
@@ -203,33 +188,16 @@ func startGateway(t *testing.T, in *model.Instance, routing, envoyVersion string
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	cache := snapshot.New(log)
+	cache := xdscache.New(log)
 	cache.Set(in.Name, 1, res)
-	xlis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	xg := grpc.NewServer(append(append(server.GRPCOptions(), serverTLS),
+	xg := grpc.NewServer(append(append(ads.GRPCOptions(), serverTLS),
 		xdsauth.New(xdsauth.Options{RequireClientCert: true, Log: log}).ServerOptions()...)...)
-	server.New(ctx, cache, model.NewStatus(), log, server.Options{}).Register(xg)
-	go func() { _ = xg.Serve(xlis) }()
-	t.Cleanup(xg.Stop)
+	ads.New(ctx, cache, live.NewStatus(), log, ads.Options{}).Register(xg)
+	xaddr := testutil.ServeGRPC(t, xg)
 
 	// The Envoy's ADS cluster: its client certificate and apigw's CA.
-	cert, err := tls.LoadX509KeyPair(filepath.Join(envoyDir, dataplane.TLSCertFile), filepath.Join(envoyDir, dataplane.TLSKeyFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := os.ReadFile(filepath.Join(envoyDir, dataplane.TLSCAFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots, err := tlsfiles.Pool(ca)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clientTLS := &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: roots, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
-	ads, err := envoysim.Connect(ctx, xlis.Addr().String(), xdstest.Node("boundary-envoy", in.Name, envoyVersion), log, envoysim.WithTLS(clientTLS))
+	clientTLS := certgentest.ClientTLS(t, pki, "127.0.0.1", certgen.EnvoySubdir(model.DefaultInstance))
+	ads, err := envoysim.Connect(ctx, xaddr, xdstest.Node("boundary-envoy", in.Name, envoyVersion), log, envoysim.WithTLS(clientTLS))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,7 @@
 // deployment: a CA, apigw's server certificate and Envoy client
 // certificates, in the layout cert-manager writes (tls.crt, tls.key,
 // ca.crt per directory), plus the file-based SDS resources through which
-// Envoy reads its certificate (see model/dataplane).
+// Envoy reads its certificate (see dataplane).
 //
 // Existing files are kept: a directory whose certificate and key exist is
 // left alone, and an existing CA signs the certificates still missing.
@@ -28,7 +28,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/dataplane"
 )
 
 // Options say what to create.
@@ -55,8 +55,11 @@ type Options struct {
 	Now func() time.Time
 }
 
-// DefaultHosts are always in apigw's server certificate.
-var DefaultHosts = []string{"localhost", "127.0.0.1", "::1", "apigw", "apigw-xds"}
+// DefaultHosts returns the names always in apigw's server certificate, in
+// a new slice.
+func DefaultHosts() []string {
+	return []string{"localhost", "127.0.0.1", "::1", "apigw", "apigw-xds"}
+}
 
 // File is one file Generate created or kept.
 type File struct {
@@ -103,7 +106,7 @@ func Generate(o Options) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
-	hosts := append(append([]string{}, DefaultHosts...), o.Hosts...)
+	hosts := append(DefaultHosts(), o.Hosts...)
 	if err := w.leaf(o, ca, filepath.Join(o.Dir, "apigw"), leafSpec{cn: "apigw", hosts: hosts, usage: x509.ExtKeyUsageServerAuth}); err != nil {
 		return nil, err
 	}

@@ -53,6 +53,9 @@ type subscription struct {
 // wildcardTypes are subscribed with no names; they carry full state.
 var wildcardTypes = []string{resourcev3.ClusterType, resourcev3.ListenerType, resourcev3.ScopedRouteType}
 
+// Node is the node the client connects as.
+func (a *ADS) Node() *corev3.Node { return a.node }
+
 // ConnectOption changes how Connect reaches the xDS server.
 type ConnectOption func(*connectOptions)
 

@@ -38,7 +38,11 @@
 //     URI template, formatter path_rewrite), host rewrites, route and
 //     virtual-host header mutations with Envoy's formatters, and a real
 //     HTTP request to the endpoint;
-//   - local replies rendered through local_reply_config.
+//   - local replies rendered through local_reply_config;
+//   - access logs when the stream ends: the http_grpc logger batching
+//     entries onto a StreamAccessLogs stream to the logger's cluster as
+//     Envoy's GrpcAccessLogger does (see accesslog.go), and JSON lines of
+//     the stdout, stderr and file loggers.
 //
 // Connections to apigw's gRPC services (ADS with WithTLS, ext_authz and the
 // rate-limit service from their clusters' transport sockets) use real TLS
@@ -47,9 +51,9 @@
 // What it does not emulate (tests assert on the configuration instead):
 // TLS handshakes on Envoy's listeners, HTTP/2 and WebSocket, retries, health checking and outlier
 // detection (every endpoint is healthy), circuit breakers, hash-based load
-// balancing (ring hash and Maglev fall back to round robin), access logs,
-// stats, the exact timing of Envoy's timeouts (ext_authz and rate-limit
-// timeouts can be widened with Options.MinServiceTimeout so that a loaded
-// CI machine does not fail open), and any filter or match field it does not
+// balancing (ring hash and Maglev fall back to round robin), stats, the
+// exact timing of Envoy's timeouts (ext_authz and rate-limit timeouts can
+// be widened with Options.MinServiceTimeout so that a loaded CI machine
+// does not fail open), and any filter or match field it does not
 // know: those make Serve return an error rather than a guess.
 package envoysim

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -25,6 +26,44 @@ type fmtCtx struct {
 	body          string // the local reply body
 	details       string
 	flags         []string
+	// t, end and the byte counts are known once the stream has timings
+	// (access logs, response header mutations).
+	t                 *timing
+	end               time.Time
+	bytesIn, bytesOut int
+}
+
+// ms renders a duration as Envoy's millisecond commands do.
+func ms(d time.Duration) *structpb.Value { return structpb.NewNumberValue(float64(d.Milliseconds())) }
+
+// commonDuration is %COMMON_DURATION(START:END:ms)% over the emulated
+// events (US_CX_* are the upstream request's start, as the emulator does
+// not see connections).
+func commonDuration(x *fmtCtx, arg string) *structpb.Value {
+	parts := strings.Split(arg, ":")
+	if x.t == nil || len(parts) != 3 || parts[2] != "ms" {
+		return nil
+	}
+	at := func(p string) time.Time {
+		switch p {
+		case "DS_RX_BEG", "DS_RX_END":
+			return x.t.start
+		case "US_CX_BEG", "US_CX_END", "US_TX_BEG", "US_TX_END":
+			return x.t.upTx
+		case "US_RX_BEG":
+			return x.t.upRxFirst
+		case "US_RX_END":
+			return x.t.upRxLast
+		case "DS_TX_BEG", "DS_TX_END":
+			return x.end
+		}
+		return time.Time{}
+	}
+	a, b := at(parts[0]), at(parts[1])
+	if a.IsZero() || b.IsZero() {
+		return nil
+	}
+	return ms(b.Sub(a))
 }
 
 // command is one %COMMAND(arg):len% of a format string.
@@ -106,6 +145,33 @@ func parseCommand(s string) (*command, error) {
 type commandFunc func(x *fmtCtx, arg string) *structpb.Value
 
 var commands = map[string]commandFunc{
+	"START_TIME": func(x *fmtCtx, arg string) *structpb.Value {
+		if x.t == nil || arg != "" {
+			return nil
+		}
+		return str(x.t.start.UTC().Format("2006-01-02T15:04:05.000Z"))
+	},
+	"DURATION": func(x *fmtCtx, _ string) *structpb.Value {
+		if x.t == nil || x.end.IsZero() {
+			return nil
+		}
+		return ms(x.end.Sub(x.t.start))
+	},
+	"RESPONSE_DURATION": func(x *fmtCtx, _ string) *structpb.Value {
+		if x.t == nil || x.t.upRxFirst.IsZero() {
+			return nil
+		}
+		return ms(x.t.upRxFirst.Sub(x.t.start))
+	},
+	"COMMON_DURATION": commonDuration,
+	"BYTES_RECEIVED":  func(x *fmtCtx, _ string) *structpb.Value { return structpb.NewNumberValue(float64(x.bytesIn)) },
+	"BYTES_SENT":      func(x *fmtCtx, _ string) *structpb.Value { return structpb.NewNumberValue(float64(x.bytesOut)) },
+	"UPSTREAM_HOST": func(x *fmtCtx, _ string) *structpb.Value {
+		if x.t == nil {
+			return nil
+		}
+		return str(x.t.upAddr)
+	},
 	"REQ":                                    func(x *fmtCtx, arg string) *structpb.Value { return headerCmd(x.req, arg) },
 	"RESP":                                   func(x *fmtCtx, arg string) *structpb.Value { return headerCmd(x.resp, arg) },
 	"DOWNSTREAM_REMOTE_ADDRESS":              func(x *fmtCtx, _ string) *structpb.Value { return str(x.remote) },

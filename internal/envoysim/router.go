@@ -348,6 +348,7 @@ func (s *stream) send(ctx context.Context, cl *clusterv3.Cluster, ra *routev3.Ro
 	case tlsCfg != nil:
 		client = &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg, DisableCompression: true}, CheckRedirect: s.e.http.CheckRedirect}
 	}
+	s.timing.upTx, s.timing.upCluster, s.timing.upAddr = time.Now(), cl.GetName(), ep
 	resp, err := client.Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -358,10 +359,12 @@ func (s *stream) send(ctx context.Context, cl *clusterv3.Cluster, ra *routev3.Ro
 			"upstream_reset_before_response_started{connection_failure}", "UF"), nil
 	}
 	defer resp.Body.Close()
+	s.timing.upRxFirst = time.Now()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("upstream body: %w", err)
 	}
+	s.timing.upRxLast = time.Now()
 	h := HeadersFrom(resp.Header)
 	for _, k := range hopByHop {
 		h.Del(k)

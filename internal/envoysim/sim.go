@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -51,6 +53,15 @@ type Options struct {
 	// Upstream, when set, makes the upstream requests instead of a real
 	// HTTP client (the request's URL carries the scheme and endpoint).
 	Upstream http.RoundTripper
+	// Node is the node sent in access-log identifiers (default: the ADS
+	// client's node).
+	Node *corev3.Node
+	// AccessLogOut receives the lines of the stdout and stderr access
+	// loggers (default: discarded).
+	AccessLogOut io.Writer
+	// NoAccessLogs skips every access logger of the configuration: a
+	// request evaluated for a dry run is neither written nor streamed.
+	NoAccessLogs bool
 }
 
 // Envoy processes requests with the configuration of a ConfigSource.
@@ -63,6 +74,7 @@ type Envoy struct {
 	mu    sync.Mutex
 	conns map[string]*grpc.ClientConn
 	rr    map[string]uint64
+	als   map[string]*alsLogger
 }
 
 // New returns an emulated Envoy.
@@ -77,12 +89,14 @@ func New(src ConfigSource, opts Options) *Envoy {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Envoy{src: src, opts: opts, log: log.With("component", "envoysim"), conns: map[string]*grpc.ClientConn{}, rr: map[string]uint64{},
+	return &Envoy{src: src, opts: opts, log: log.With("component", "envoysim"), conns: map[string]*grpc.ClientConn{}, rr: map[string]uint64{}, als: map[string]*alsLogger{},
 		http: &http.Client{Transport: &http.Transport{DisableCompression: true, ForceAttemptHTTP2: false}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
-// Close releases the connections to ext_authz and the rate-limit service.
+// Close flushes the access logs and releases the connections to apigw's
+// services.
 func (e *Envoy) Close() {
+	e.stopAccessLogs()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, c := range e.conns {
@@ -170,6 +184,10 @@ type stream struct {
 	cluster, endpoint string
 	cert              *x509.Certificate
 	trace             []string
+	timing            timing
+	// respMutations are the response header mutations of the
+	// header_mutation filters that ran.
+	respMutations []*corev3.HeaderValueOption
 }
 
 // defaultConnBufferLimit is Envoy's default per-connection buffer limit.
@@ -198,7 +216,7 @@ func (s *stream) tracef(format string, args ...any) {
 // An error means Envoy could not be emulated for this request (or the
 // connection itself failed, as with no listener on the port).
 func (e *Envoy) Serve(ctx context.Context, req *Request) (*Response, error) {
-	s := &stream{e: e, cfg: e.src.Config(), tls: req.TLS, dynMeta: map[string]*structpb.Struct{}}
+	s := &stream{e: e, cfg: e.src.Config(), tls: req.TLS, dynMeta: map[string]*structpb.Struct{}, timing: timing{start: time.Now()}}
 	if err := s.connect(req); err != nil {
 		return nil, err
 	}
@@ -208,6 +226,12 @@ func (e *Envoy) Serve(ctx context.Context, req *Request) (*Response, error) {
 		return nil, fmt.Errorf("%w\n  %s", err, strings.Join(s.trace, "\n  "))
 	}
 	s.finish(resp)
+	if err := s.applyResponseMutations(resp); err != nil {
+		return nil, fmt.Errorf("%w\n  %s", err, strings.Join(s.trace, "\n  "))
+	}
+	if err := s.accessLog(resp, time.Now()); err != nil {
+		return nil, fmt.Errorf("%w\n  %s", err, strings.Join(s.trace, "\n  "))
+	}
 	e.log.Debug("request", "method", req.Method, "path", req.Path, "host", req.Host, "status", resp.Status, "route", resp.Route, "flags", resp.Flags)
 	return resp, nil
 }

@@ -38,6 +38,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/apigw/apigw/internal/testutil"
 )
 
 // fakeAuthz decides by path: /denied is refused, a request with x-vip is
@@ -100,15 +102,9 @@ func (f *fakeRLS) ShouldRateLimit(_ context.Context, r *rlsv3.RateLimitRequest) 
 
 func serveGRPC(t *testing.T, register func(*grpc.Server)) string {
 	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	s := grpc.NewServer()
 	register(s)
-	go func() { _ = s.Serve(lis) }()
-	t.Cleanup(s.Stop)
-	return lis.Addr().String()
+	return testutil.ServeGRPC(t, s)
 }
 
 func anyOf(t *testing.T, m proto.Message) *anypb.Any {

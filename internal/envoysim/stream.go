@@ -9,6 +9,7 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	matchingv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/matching/v3"
 	bodysizev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/body_size_limit/v3"
 	corsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
@@ -77,6 +78,12 @@ func (s *stream) decode(ctx context.Context) (*Response, error) {
 				return s.router(ctx, cfg)
 			}
 		default:
+			if f.GetTypedConfig().MessageIs(&matchingv3.ExtensionWithMatcher{}) {
+				if err := s.matchedFilter(f.GetName(), f.GetTypedConfig()); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			if f.GetIsOptional() {
 				s.tracef("filter %s: optional and not emulated, skipped", f.GetName())
 				continue
@@ -263,7 +270,7 @@ type headerLevel struct {
 }
 
 func (s *stream) fmtCtx(resp *Headers) *fmtCtx {
-	return &fmtCtx{req: s.hdr, resp: resp, dynMeta: s.dynMeta, routeMeta: s.route.GetMetadata(), routeName: s.route.GetName(), remote: s.remote, local: s.local, peer: s.peer}
+	return &fmtCtx{req: s.hdr, resp: resp, dynMeta: s.dynMeta, routeMeta: s.route.GetMetadata(), routeName: s.route.GetName(), remote: s.remote, local: s.local, peer: s.peer, t: &s.timing}
 }
 
 // finish adds the response headers Envoy sets on every response.

@@ -12,43 +12,18 @@ import (
 	"testing"
 
 	"github.com/apigw/apigw/internal/certgen"
+	"github.com/apigw/apigw/internal/certgen/certgentest"
 	"github.com/apigw/apigw/internal/tlsfiles"
 )
 
-// pki creates a CA, apigw's certificate and the default Envoy's in a
-// temporary directory.
-func pki(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	if _, err := certgen.Generate(certgen.Options{Dir: dir}); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-func serverFiles(dir string) tlsfiles.Files {
-	return tlsfiles.Files{Cert: filepath.Join(dir, "apigw/tls.crt"), Key: filepath.Join(dir, "apigw/tls.key"), ClientCA: filepath.Join(dir, "apigw/ca.crt")}
-}
-
+// clientConfig trusts dir's CA for apigw and presents the default Envoy's
+// certificate when withCert.
 func clientConfig(t *testing.T, dir string, withCert bool) *tls.Config {
 	t.Helper()
-	ca, err := os.ReadFile(filepath.Join(dir, "envoy/ca.crt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, err := tlsfiles.Pool(ca)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := &tls.Config{RootCAs: pool, ServerName: "apigw", MinVersion: tls.VersionTLS12, NextProtos: []string{"h2"}}
 	if withCert {
-		pair, err := tls.LoadX509KeyPair(filepath.Join(dir, "envoy/tls.crt"), filepath.Join(dir, "envoy/tls.key"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Certificates = []tls.Certificate{pair}
+		return certgentest.ClientTLS(t, dir, "apigw", "envoy")
 	}
-	return cfg
+	return certgentest.ClientTLS(t, dir, "apigw", "")
 }
 
 // serve accepts TLS connections with the server's configuration and
@@ -92,8 +67,8 @@ func dial(addr string, cfg *tls.Config) (*x509.Certificate, error) {
 }
 
 func TestClientCertificateRequired(t *testing.T) {
-	dir := pki(t)
-	s, err := tlsfiles.NewServer(serverFiles(dir), slog.New(slog.DiscardHandler))
+	dir := certgentest.PKI(t)
+	s, err := tlsfiles.NewServer(certgentest.ServerFiles(dir), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +80,7 @@ func TestClientCertificateRequired(t *testing.T) {
 		t.Errorf("a client with the Envoy certificate: %v", err)
 	}
 	// A certificate from another CA is refused too.
-	other := pki(t)
+	other := certgentest.PKI(t)
 	cfg := clientConfig(t, dir, false)
 	pair, err := tls.LoadX509KeyPair(filepath.Join(other, "envoy/tls.crt"), filepath.Join(other, "envoy/tls.key"))
 	if err != nil {
@@ -118,9 +93,9 @@ func TestClientCertificateRequired(t *testing.T) {
 }
 
 func TestCertificateRotationWithoutRestart(t *testing.T) {
-	dir := pki(t)
+	dir := certgentest.PKI(t)
 	var logs bytes.Buffer
-	s, err := tlsfiles.NewServer(serverFiles(dir), slog.New(slog.NewTextHandler(&logs, nil)), tlsfiles.WithInterval(0))
+	s, err := tlsfiles.NewServer(certgentest.ServerFiles(dir), slog.New(slog.NewTextHandler(&logs, nil)), tlsfiles.WithInterval(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +136,7 @@ func TestCertificateRotationWithoutRestart(t *testing.T) {
 
 	// A new client CA: clients of the new CA are accepted from then on.
 	newClient := clientConfig(t, dir, false)
-	other := pki(t)
+	other := certgentest.PKI(t)
 	if err := copyFile(filepath.Join(other, "ca.crt"), filepath.Join(dir, "apigw/ca.crt")); err != nil {
 		t.Fatal(err)
 	}
@@ -180,13 +155,13 @@ func TestCertificateRotationWithoutRestart(t *testing.T) {
 }
 
 func TestInvalidFilesAreRefusedAtStart(t *testing.T) {
-	dir := pki(t)
-	f := serverFiles(dir)
+	dir := certgentest.PKI(t)
+	f := certgentest.ServerFiles(dir)
 	f.ClientCA = filepath.Join(dir, "apigw/tls.key") // no certificate in it
 	if _, err := tlsfiles.NewServer(f, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "tls.key") {
 		t.Errorf("a client CA without certificates: %v", err)
 	}
-	f = serverFiles(dir)
+	f = certgentest.ServerFiles(dir)
 	f.Key = filepath.Join(dir, "missing.key")
 	if _, err := tlsfiles.NewServer(f, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "missing.key") {
 		t.Errorf("a missing key: %v", err)

@@ -3,7 +3,6 @@ package admin_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -11,16 +10,15 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/admin"
+	"github.com/apigw/apigw/model/admin/admintest"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
-	"github.com/apigw/apigw/model/store/storetest"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
@@ -28,41 +26,16 @@ import (
 type env struct {
 	c    adminv1.AdminServiceClient
 	etcd *clientv3.Client
-	feed *model.Feed
+	feed *live.Feed
 	ctx  context.Context
 }
 
 func setup(t *testing.T, opts ...admin.Option) *env {
 	t.Helper()
-	_, cli := storetest.Etcd(t, "")
-	st := storetest.Store(t, cli)
-	feed := model.NewFeed()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = st.Watch(ctx, feed); close(done) }()
 	var n atomic.Int64
 	ids := func() string { return fmt.Sprintf("id%030d", n.Add(1)) }
-	srv := admin.New(st, feed, model.NewStatus(), storetest.Logger(), append([]admin.Option{admin.WithIDs(ids)}, opts...)...)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs := grpc.NewServer()
-	adminv1.RegisterAdminServiceServer(gs, srv)
-	go func() { _ = gs.Serve(lis) }()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = conn.Close()
-		gs.Stop()
-		cancel()
-		<-done
-	})
-	tctx, tcancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(tcancel)
-	return &env{c: adminv1.NewAdminServiceClient(conn), etcd: cli, feed: feed, ctx: tctx}
+	srv := admintest.Start(t, append([]admin.Option{admin.WithIDs(ids)}, opts...)...)
+	return &env{c: srv.Client, etcd: srv.Etcd, feed: srv.Feed, ctx: admintest.Context(t)}
 }
 
 func (e *env) create(t *testing.T, m proto.Message) proto.Message {
@@ -358,7 +331,7 @@ func TestSecretsAreReturnedOnlyWhenCreatedOrReset(t *testing.T) {
 		t.Fatalf("reset: %v %v", reset, err)
 	}
 	// The stored app still has the first code and the new secret.
-	sn := waitRevision(t, e, 0, func(s *model.Snapshot) bool {
+	sn := waitRevision(t, e, 0, func(s *live.Snapshot) bool {
 		x := s.Instance("default").App(app.Id)
 		return x != nil && x.AppSecret == reset.App.AppSecret
 	})
@@ -367,7 +340,7 @@ func TestSecretsAreReturnedOnlyWhenCreatedOrReset(t *testing.T) {
 	}
 }
 
-func waitRevision(t *testing.T, e *env, _ int64, ok func(*model.Snapshot) bool) *model.Snapshot {
+func waitRevision(t *testing.T, e *env, _ int64, ok func(*live.Snapshot) bool) *live.Snapshot {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(e.ctx, 20*time.Second)
 	defer cancel()
@@ -410,7 +383,7 @@ func TestPublicationRecordsRetentionAndRollback(t *testing.T) {
 	if _, err := e.c.Rollback(e.ctx, &adminv1.RollbackRequest{ApiId: api.Id, PublicationId: first}); err != nil {
 		t.Fatal(err)
 	}
-	sn := waitRevision(t, e, 0, func(s *model.Snapshot) bool {
+	sn := waitRevision(t, e, 0, func(s *live.Snapshot) bool {
 		p := s.Instance("default").Served(api.Id, model.ReleaseEnvID)
 		return p != nil && p.Id == first
 	})
@@ -508,7 +481,7 @@ func TestStatusReportsInvalidObjects(t *testing.T) {
 	if _, err := e.etcd.Put(e.ctx, key, `{"id":"broken","name":"b"}`); err != nil {
 		t.Fatal(err)
 	}
-	waitRevision(t, e, 0, func(s *model.Snapshot) bool { return len(s.Invalid) == 1 })
+	waitRevision(t, e, 0, func(s *live.Snapshot) bool { return len(s.Invalid) == 1 })
 	st, err := e.c.GetStatus(e.ctx, &adminv1.GetStatusRequest{})
 	if err != nil {
 		t.Fatal(err)

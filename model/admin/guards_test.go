@@ -14,6 +14,8 @@ import (
 
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/admin"
+	"github.com/apigw/apigw/model/admin/admintest"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
 	"github.com/apigw/apigw/model/store/storetest"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
@@ -135,13 +137,9 @@ func TestRawEtcdWritesRacingAnAdminWrite(t *testing.T) {
 func replica(t *testing.T, cli *clientv3.Client, opts ...admin.Option) adminv1.AdminServiceClient {
 	t.Helper()
 	st := storetest.Store(t, cli)
-	feed := model.NewFeed()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = st.Watch(ctx, feed); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	feed := storetest.Watch(t, st)
 	<-feed.Ready()
-	return serve(t, admin.New(st, feed, model.NewStatus(), storetest.Logger(), opts...))
+	return admintest.Serve(t, admin.New(st, feed, live.NewStatus(), storetest.Logger(), opts...))
 }
 
 // Conflicting writes through two admin servers, the second getting in

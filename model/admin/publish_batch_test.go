@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
@@ -88,7 +89,7 @@ func TestPublishBatchIsAtomic(t *testing.T) {
 	if got := resp.Results[2].Publication.Api.BackendApi.UrlDomain; got != "10.0.0.9" {
 		t.Errorf("variable resolved to %q", got)
 	}
-	sn := waitRevision(t, e, 0, func(s *model.Snapshot) bool { return s.Revision >= resp.Revision })
+	sn := waitRevision(t, e, 0, func(s *live.Snapshot) bool { return s.Revision >= resp.Revision })
 	for _, a := range apis {
 		if p := sn.Instance(model.DefaultInstance).Served(a.Id, model.ReleaseEnvID); p == nil || p.Version != "1.0" {
 			t.Errorf("%s is not served", a.Name)
@@ -133,7 +134,7 @@ func TestPublishBatchMixesActions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sn := waitRevision(t, e, 0, func(s *model.Snapshot) bool { return s.Revision >= resp.Revision })
+	sn := waitRevision(t, e, 0, func(s *live.Snapshot) bool { return s.Revision >= resp.Revision })
 	in := sn.Instance(model.DefaultInstance)
 	if p := in.Served(apis[0].Id, model.ReleaseEnvID); p == nil || p.Id != first[apis[0].Id] {
 		t.Errorf("api 0 serves %v, want its first record", p.GetId())

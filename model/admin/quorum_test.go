@@ -14,7 +14,9 @@ import (
 
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/admin"
+	"github.com/apigw/apigw/model/admin/admintest"
 	"github.com/apigw/apigw/model/admin/storehdr"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
 	"github.com/apigw/apigw/model/store/storetest"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
@@ -28,15 +30,11 @@ import (
 func TestWritesWithoutEtcdQuorumAreUnavailable(t *testing.T) {
 	members := storetest.Cluster(t, 3)
 	cli := storetest.Client(t, members[0].Endpoint())
-	sealer, _ := store.NewSealer(storetest.Key)
+	sealer, _ := store.NewSealer(storetest.Key())
 	reg := prometheus.NewRegistry()
 	st := store.New(cli, store.NewCodec(sealer), storetest.Logger(), reg)
-	feed := model.NewFeed()
-	wctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = st.Watch(wctx, feed); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	c := serve(t, admin.New(st, feed, model.NewStatus(), storetest.Logger()))
+	feed := storetest.Watch(t, st)
+	c := admintest.Serve(t, admin.New(st, feed, live.NewStatus(), storetest.Logger()))
 	ctx, cancelCtx := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancelCtx()
 

@@ -21,6 +21,8 @@ import (
 	"github.com/apigw/apigw/internal/recovery"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/admin"
+	"github.com/apigw/apigw/model/admin/admintest"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
 	"github.com/apigw/apigw/model/store/storetest"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
@@ -52,14 +54,10 @@ func TestRandomAdminSequencesKeepTheStoreConsistent(t *testing.T) {
 
 	_, cli := storetest.Etcd(t, "")
 	st := storetest.Store(t, cli)
-	feed := model.NewFeed()
-	wctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = st.Watch(wctx, feed); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	feed := storetest.Watch(t, st)
 	reg := prometheus.NewRegistry()
 	rec := recovery.New(slog.New(slog.NewTextHandler(io.Discard, nil)), reg)
-	c := serve(t, admin.New(st, feed, model.NewStatus(), storetest.Logger()), rec.ServerOptions("admin")...)
+	c := admintest.Serve(t, admin.New(st, feed, live.NewStatus(), storetest.Logger()), rec.ServerOptions("admin")...)
 	ctx, cancelCtx := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancelCtx()
 
@@ -247,7 +245,7 @@ func (r *randomOps) step(ctx context.Context) (string, error) {
 
 // checkConsistent reads every instance straight from etcd and checks its
 // invariants, then that the watched view caught up with the same state.
-func checkConsistent(t *testing.T, ctx context.Context, cli *clientv3.Client, feed *model.Feed) {
+func checkConsistent(t *testing.T, ctx context.Context, cli *clientv3.Client, feed *live.Feed) {
 	t.Helper()
 	resp, err := cli.Get(ctx, store.Prefix, clientv3.WithPrefix(), clientv3.WithKeysOnly())
 	if err != nil {
@@ -312,7 +310,7 @@ func checkConsistent(t *testing.T, ctx context.Context, cli *clientv3.Client, fe
 	}
 }
 
-func waitForRevision(t *testing.T, ctx context.Context, feed *model.Feed, rev int64) *model.Snapshot {
+func waitForRevision(t *testing.T, ctx context.Context, feed *live.Feed, rev int64) *live.Snapshot {
 	t.Helper()
 	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()

@@ -3,39 +3,20 @@ package admin_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"sync"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/admin"
+	"github.com/apigw/apigw/model/admin/admintest"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store/storetest"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
-
-func serve(t *testing.T, srv adminv1.AdminServiceServer, opts ...grpc.ServerOption) adminv1.AdminServiceClient {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs := grpc.NewServer(opts...)
-	adminv1.RegisterAdminServiceServer(gs, srv)
-	go func() { _ = gs.Serve(lis) }()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(); gs.Stop() })
-	return adminv1.NewAdminServiceClient(conn)
-}
 
 // Two replicas on one etcd, many concurrent writers: every write lands once
 // and the uniqueness rules hold across replicas.
@@ -46,13 +27,9 @@ func TestReplicasNeedNoCoordinationBeyondEtcd(t *testing.T) {
 		// Each replica watches etcd and writes from its own (possibly
 		// stale) view; the guarded commit turns staleness into retries.
 		st := storetest.Store(t, cli)
-		feed := model.NewFeed()
-		wctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { _ = st.Watch(wctx, feed); close(done) }()
-		t.Cleanup(func() { cancel(); <-done })
+		feed := storetest.Watch(t, st)
 		<-feed.Ready()
-		clients = append(clients, serve(t, admin.New(st, feed, model.NewStatus(), storetest.Logger())))
+		clients = append(clients, admintest.Serve(t, admin.New(st, feed, live.NewStatus(), storetest.Logger())))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -85,26 +62,5 @@ func TestReplicasNeedNoCoordinationBeyondEtcd(t *testing.T) {
 	}
 	if l.Total != writers+1 {
 		t.Errorf("%d groups stored, want %d", l.Total, writers+1)
-	}
-}
-
-func TestTokenAuth(t *testing.T) {
-	_, cli := storetest.Etcd(t, "")
-	u, s := admin.TokenAuth("s3cret-token")
-	c := serve(t, admin.New(storetest.Store(t, cli), model.NewFeed(), model.NewStatus(), storetest.Logger()),
-		grpc.ChainUnaryInterceptor(u), grpc.ChainStreamInterceptor(s))
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	req := &adminv1.ListRequest{Kind: "group"}
-	if _, err := c.List(ctx, req); code(err) != codes.Unauthenticated {
-		t.Errorf("no token: %v", err)
-	}
-	bad := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer nope")
-	if _, err := c.List(bad, req); code(err) != codes.Unauthenticated {
-		t.Errorf("wrong token: %v", err)
-	}
-	good := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer s3cret-token")
-	if _, err := c.List(good, req); err != nil {
-		t.Errorf("right token: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
@@ -26,7 +27,7 @@ func TestRollbackOfAnOfflineAPIRepublishesTheRecord(t *testing.T) {
 	if _, err := e.c.Unpublish(e.ctx, &adminv1.UnpublishRequest{ApiId: api.Id, EnvId: "TEST"}); err != nil {
 		t.Fatal(err)
 	}
-	waitRevision(t, e, 0, func(s *model.Snapshot) bool { return s.Instance("default").Served(api.Id, env.Id) == nil })
+	waitRevision(t, e, 0, func(s *live.Snapshot) bool { return s.Instance("default").Served(api.Id, env.Id) == nil })
 
 	rb, err := e.c.Rollback(e.ctx, &adminv1.RollbackRequest{ApiId: api.Id, EnvId: "TEST", PublicationId: pub.Publication.Id})
 	if err != nil {
@@ -35,7 +36,7 @@ func TestRollbackOfAnOfflineAPIRepublishesTheRecord(t *testing.T) {
 	if rb.Publication.GetId() != pub.Publication.Id {
 		t.Fatalf("rollback returned record %q, want %q", rb.Publication.GetId(), pub.Publication.Id)
 	}
-	waitRevision(t, e, 0, func(s *model.Snapshot) bool {
+	waitRevision(t, e, 0, func(s *live.Snapshot) bool {
 		p := s.Instance("default").Served(api.Id, env.Id)
 		return p != nil && p.Id == pub.Publication.Id
 	})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 )
@@ -22,8 +23,8 @@ import (
 type Server struct {
 	adminv1.UnimplementedAdminServiceServer
 	store  *store.Store
-	feed   *model.Feed
-	status *model.Status
+	feed   *live.Feed
+	status StatusReader
 	log    *slog.Logger
 	now    func() time.Time
 	newID  func() string
@@ -31,6 +32,11 @@ type Server struct {
 	// beforeCommit, when set, runs between a write's load and its commit
 	// (tests interleave concurrent writers there).
 	beforeCommit func(attempt int)
+	// metrics answers GetAPIMetrics (nil: the accesslog component does
+	// not run in this process).
+	metrics APIMetricsSource
+	// retention bounds the audit trail (audit.go).
+	retention AuditRetention
 }
 
 var _ adminv1.AdminServiceServer = (*Server)(nil)
@@ -44,11 +50,21 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // WithIDs sets the id generator (tests).
 func WithIDs(f func() string) Option { return func(s *Server) { s.newID = f } }
 
+// StatusReader is what GetStatus reads of what the components report
+// (live.Status implements it).
+type StatusReader interface {
+	// APIProblems returns the APIs the data plane leaves out of an
+	// instance, with why.
+	APIProblems(instance string) []model.APIProblem
+	// Nodes returns the Envoys of an instance and what each acknowledged.
+	Nodes(instance string) []live.NodeStatus
+}
+
 // New returns an admin server over a store. feed supplies the served
-// snapshot and status the component reports, for GetStatus.
-func New(st *store.Store, feed *model.Feed, status *model.Status, log *slog.Logger, opts ...Option) *Server {
+// snapshot and status the components' reports, for GetStatus.
+func New(st *store.Store, feed *live.Feed, status StatusReader, log *slog.Logger, opts ...Option) *Server {
 	s := &Server{store: st, feed: feed, status: status, log: log.With("component", "admin"),
-		now: time.Now, newID: model.NewID, secret: model.NewSecret}
+		now: time.Now, newID: model.NewID, secret: model.NewSecret, retention: DefaultAuditRetention()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -89,6 +105,7 @@ func (s *Server) mutate(ctx context.Context, instance string, dryRun bool, fn fu
 		if dryRun || t.change.Empty() {
 			return t, nil
 		}
+		t.change.Audit = s.auditRecord(ctx, t)
 		if s.beforeCommit != nil {
 			s.beforeCommit(attempt)
 		}

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 )
@@ -25,7 +25,7 @@ func TestStatusRendersObjectsThatAreNotUTF8(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitRevision(t, e, 0, func(s *model.Snapshot) bool { return len(s.Invalid) == len(puts) })
+	waitRevision(t, e, 0, func(s *live.Snapshot) bool { return len(s.Invalid) == len(puts) })
 	st, err := e.c.GetStatus(e.ctx, &adminv1.GetStatusRequest{})
 	if err != nil {
 		t.Fatalf("status: %v", err)

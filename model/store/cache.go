@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 )
 
 // cacheWait bounds how long Load waits for the watch to catch up before
@@ -26,7 +27,7 @@ type cache struct {
 }
 
 type cachedView struct {
-	snap *model.Snapshot
+	snap *live.Snapshot
 	gens map[string]generation
 }
 

@@ -11,7 +11,7 @@ import (
 )
 
 func BenchmarkDecodeAPI(b *testing.B) {
-	sealer, _ := store.NewSealer(storetest.Key)
+	sealer, _ := store.NewSealer(storetest.Key())
 	c := store.NewCodec(sealer)
 	api := &apigwv1.Api{Id: "a1", Name: "get_pet", GroupId: "g1", ReqMethod: "GET", ReqUri: "/pets/{id}",
 		BackendApi: &apigwv1.BackendApi{UrlDomain: "10.0.0.1:80", ReqUri: "/v1/pets/{id}"}}

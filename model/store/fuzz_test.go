@@ -20,7 +20,7 @@ import (
 //
 //	go test ./model/store -run '^$' -fuzz FuzzDecode -fuzztime 30s
 func FuzzDecode(f *testing.F) {
-	sealer, err := store.NewSealer(storetest.Key)
+	sealer, err := store.NewSealer(storetest.Key())
 	if err != nil {
 		f.Fatal(err)
 	}

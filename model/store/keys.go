@@ -61,3 +61,7 @@ func ParseKey(key string) (ParsedKey, bool) {
 	}
 	return ParsedKey{Instance: parts[0], Kind: k, ID: parts[2]}, true
 }
+
+// AuditPrefix is where the audit events of an instance are kept, outside
+// Prefix: the object watch never sees them.
+func AuditPrefix(instance string) string { return "/apigw/audit/v1/" + instance + "/" }

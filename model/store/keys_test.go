@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -9,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
 	"github.com/apigw/apigw/model/store/storetest"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
@@ -64,11 +64,7 @@ func TestKeysUnderInvalidInstanceNamesAreReported(t *testing.T) {
 	if _, err := cli.Put(ctx(t), store.Prefix+"i/Bad_Name/groups/g1", `{"id":"g1","name":"pets"}`); err != nil {
 		t.Fatal(err)
 	}
-	feed := model.NewFeed()
-	wctx, cancel := context.WithCancel(ctx(t))
-	defer cancel()
-	go func() { _ = s.Watch(wctx, feed) }()
-	sn := waitFor(t, feed.Subscribe(wctx), func(sn *model.Snapshot) bool { return len(sn.Invalid) == 1 })
+	sn := waitFor(t, storetest.Watch(t, s).Subscribe(t.Context()), func(sn *live.Snapshot) bool { return len(sn.Invalid) == 1 })
 	if sn.Instance("Bad_Name") != nil || !strings.Contains(sn.Invalid[0].Reason, "instance") {
 		t.Fatalf("invalid instance served or not reported: %+v", sn.Invalid)
 	}

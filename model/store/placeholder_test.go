@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
 	"github.com/apigw/apigw/model/store/storetest"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
@@ -16,14 +16,9 @@ import (
 
 // watchStore runs Watch of a new store over cli (what a restarted apigw
 // does) until the test ends and returns its snapshots.
-func watchStore(t *testing.T, s *store.Store) <-chan *model.Snapshot {
+func watchStore(t *testing.T, s *store.Store) <-chan *live.Snapshot {
 	t.Helper()
-	feed := model.NewFeed()
-	wctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = s.Watch(wctx, feed); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return feed.Subscribe(wctx)
+	return storetest.Watch(t, s).Subscribe(t.Context())
 }
 
 // After a restart an unreadable ACL, throttle, authorizer, credential
@@ -68,7 +63,7 @@ func TestRestartHoldsClosedWhatCannotBeRead(t *testing.T) {
 	commit(t, s, objs...)
 
 	running := watchStore(t, s)
-	waitFor(t, running, func(sn *model.Snapshot) bool { return sn.Instance("default").ACL("acl1") != nil })
+	waitFor(t, running, func(sn *live.Snapshot) bool { return sn.Instance("default").ACL("acl1") != nil })
 
 	// Around the admin API: two values that do not decode or validate,
 	// a binding that does not decode, and three deletions.
@@ -87,7 +82,7 @@ func TestRestartHoldsClosedWhatCannotBeRead(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sn := waitFor(t, running, func(sn *model.Snapshot) bool {
+	sn := waitFor(t, running, func(sn *live.Snapshot) bool {
 		return reported(sn, p+"acls/acl1", p+"throttles/thr1", p+"throttle-bindings/tb3") && sn.Instance("default").Authorizer("az1") == nil && sn.Instance("default").AppQuota("q1") == nil
 	})
 	in := sn.Instance("default")
@@ -104,7 +99,7 @@ func TestRestartHoldsClosedWhatCannotBeRead(t *testing.T) {
 
 	// Restart: a new store lists the keyspace afresh.
 	restarted := watchStore(t, storetest.Store(t, cli))
-	sn = waitFor(t, restarted, func(sn *model.Snapshot) bool { return sn.Instance("default") != nil })
+	sn = waitFor(t, restarted, func(sn *live.Snapshot) bool { return sn.Instance("default") != nil })
 	in = sn.Instance("default")
 	if in.ACL("acl1") != nil || in.Throttle("thr1") != nil {
 		t.Fatal("an invalid value was served after the restart")
@@ -143,9 +138,9 @@ func TestRestartHoldsClosedWhatCannotBeRead(t *testing.T) {
 
 // reported says whether every key is among the snapshot's invalid objects
 // (others may be reported too: objects whose references broke).
-func reported(sn *model.Snapshot, keys ...string) bool {
+func reported(sn *live.Snapshot, keys ...string) bool {
 	for _, k := range keys {
-		if !slices.ContainsFunc(sn.Invalid, func(o model.InvalidObject) bool { return o.Key == k }) {
+		if !slices.ContainsFunc(sn.Invalid, func(o live.InvalidObject) bool { return o.Key == k }) {
 			return false
 		}
 	}

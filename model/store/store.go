@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -33,6 +35,8 @@ type Store struct {
 	// commitTimes are when this store's recent commits returned, for the
 	// watch delay metric.
 	commitTimes commitTimes
+	// direct receives the writes made around the admin API (audit.go).
+	direct atomic.Pointer[directWriteHandler]
 }
 
 // New returns a store over an etcd client. Metrics are registered on reg
@@ -52,7 +56,7 @@ type Loaded struct {
 	// ModRevisions of the objects, by key.
 	ModRevisions map[string]int64
 	// Invalid objects that were left out.
-	Invalid []model.InvalidObject
+	Invalid []live.InvalidObject
 	genRev  int64
 	gen     int64
 }
@@ -96,7 +100,7 @@ func (s *Store) loadEtcd(ctx context.Context, instance string) (*Loaded, error) 
 			}
 			m, err := s.codec.Decode(pk, kv.Value, kv.ModRevision)
 			if err != nil {
-				l.Invalid = append(l.Invalid, model.InvalidObject{Key: string(kv.Key), ModRevision: kv.ModRevision, Reason: err.Error()})
+				l.Invalid = append(l.Invalid, live.InvalidObject{Key: string(kv.Key), ModRevision: kv.ModRevision, Reason: err.Error()})
 				holds = append(holds, placeholderOf(pk, kv.Value, err.Error()))
 				continue
 			}
@@ -112,7 +116,7 @@ func (s *Store) loadEtcd(ctx context.Context, instance string) (*Loaded, error) 
 	l.Instance, problems = model.BuildStored(instance, objs, holds, nil)
 	for _, p := range problems {
 		key := ObjectKey(instance, model.KindByName(p.Kind), p.ID)
-		l.Invalid = append(l.Invalid, model.InvalidObject{Key: key, ModRevision: l.ModRevisions[key], Reason: p.Reason, InForce: !p.Dropped})
+		l.Invalid = append(l.Invalid, live.InvalidObject{Key: key, ModRevision: l.ModRevisions[key], Reason: p.Reason, InForce: !p.Dropped})
 	}
 	return l, nil
 }
@@ -125,6 +129,8 @@ type Change struct {
 	// the written ones reference, the draft a publication copies); the
 	// commit fails if any of them changed since the load.
 	Reads []ObjectID
+	// Audit, when set, is written in the same transaction (audit.go).
+	Audit *AuditRecord
 }
 
 // ObjectID names a stored object.
@@ -149,7 +155,7 @@ func (s *Store) Commit(ctx context.Context, base *Loaded, ch *Change) (int64, er
 	if err := checkKeys(inst, ch); err != nil {
 		return 0, err
 	}
-	ops := make([]clientv3.Op, 0, len(ch.Puts)+len(ch.Deletes)+1)
+	ops := make([]clientv3.Op, 0, len(ch.Puts)+len(ch.Deletes)+2)
 	g := base.guard()
 	g.key(InstanceKey(inst), base.stored(model.KindByName(model.KindInstance), inst))
 	for _, m := range ch.Puts {
@@ -171,6 +177,9 @@ func (s *Store) Commit(ctx context.Context, base *Loaded, ch *Change) (int64, er
 		g.key(ObjectKey(inst, r.Kind, r.ID), base.stored(r.Kind, r.ID))
 	}
 	ops = append(ops, clientv3.OpPut(GenerationKey(inst), strconv.FormatInt(base.gen+1, 10)))
+	if a := ch.Audit; a != nil {
+		ops = append(ops, clientv3.OpPut(AuditPrefix(inst)+a.Key, string(a.Value)))
+	}
 	cmps := append([]clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(GenerationKey(inst)), "=", base.genRev)}, g.cmps...)
 	cctx, cancel := s.callContext(ctx)
 	defer cancel()

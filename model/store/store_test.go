@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
 	"github.com/apigw/apigw/model/store/storetest"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
@@ -134,7 +135,7 @@ func TestSecretsAreSealedAtRest(t *testing.T) {
 }
 
 // waitFor returns the first snapshot from sub that satisfies ok.
-func waitFor(t *testing.T, sub <-chan *model.Snapshot, ok func(*model.Snapshot) bool) *model.Snapshot {
+func waitFor(t *testing.T, sub <-chan *live.Snapshot, ok func(*live.Snapshot) bool) *live.Snapshot {
 	t.Helper()
 	timeout := time.After(20 * time.Second)
 	for {
@@ -152,21 +153,17 @@ func waitFor(t *testing.T, sub <-chan *model.Snapshot, ok func(*model.Snapshot) 
 func TestWatchSkipsInvalidObjectsAndKeepsTheLastGood(t *testing.T) {
 	_, cli := storetest.Etcd(t, "")
 	s := storetest.Store(t, cli)
-	feed := model.NewFeed()
-	wctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = s.Watch(wctx, feed); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	sub := feed.Subscribe(wctx)
+	feed := storetest.Watch(t, s)
+	sub := feed.Subscribe(t.Context())
 
 	commit(t, s, group("g1", "good-name"))
-	waitFor(t, sub, func(sn *model.Snapshot) bool { return sn.Instance("default").Group("g1") != nil })
+	waitFor(t, sub, func(sn *live.Snapshot) bool { return sn.Instance("default").Group("g1") != nil })
 
 	key := store.InstancePrefix("default") + "groups/g1"
 	if _, err := cli.Put(ctx(t), key, `{"id":"g1","name":"x"}`); err != nil { // name too short
 		t.Fatal(err)
 	}
-	sn := waitFor(t, sub, func(sn *model.Snapshot) bool { return len(sn.Invalid) == 1 })
+	sn := waitFor(t, sub, func(sn *live.Snapshot) bool { return len(sn.Invalid) == 1 })
 	if g := sn.Instance("default").Group("g1"); g.GetName() != "good-name" {
 		t.Fatalf("last good version not in force: %v", g)
 	}
@@ -177,7 +174,7 @@ func TestWatchSkipsInvalidObjectsAndKeepsTheLastGood(t *testing.T) {
 	if _, err := cli.Put(ctx(t), store.InstancePrefix("default")+"groups/g2", `{"id":"g2","name":"ok-name","bogus":1}`); err != nil {
 		t.Fatal(err)
 	}
-	sn = waitFor(t, sub, func(sn *model.Snapshot) bool { return len(sn.Invalid) == 2 })
+	sn = waitFor(t, sub, func(sn *live.Snapshot) bool { return len(sn.Invalid) == 2 })
 	if sn.Instance("default").Group("g2") != nil || sn.Invalid[1].InForce {
 		t.Fatalf("unknown field must make the object invalid: %+v", sn.Invalid)
 	}
@@ -186,7 +183,7 @@ func TestWatchSkipsInvalidObjectsAndKeepsTheLastGood(t *testing.T) {
 	if _, err := cli.Put(ctx(t), key, `{"id":"g1","name":"fixed-name"}`); err != nil {
 		t.Fatal(err)
 	}
-	sn = waitFor(t, sub, func(sn *model.Snapshot) bool { return sn.Instance("default").Group("g1").GetName() == "fixed-name" })
+	sn = waitFor(t, sub, func(sn *live.Snapshot) bool { return sn.Instance("default").Group("g1").GetName() == "fixed-name" })
 	if len(sn.Invalid) != 1 {
 		t.Fatalf("fixed object still reported: %+v", sn.Invalid)
 	}
@@ -200,11 +197,7 @@ func TestListPagesThroughLargeKeyspaces(t *testing.T) {
 		puts = append(puts, group(fmt.Sprintf("g%05d", i), fmt.Sprintf("group-%05d", i)))
 	}
 	rev := commit(t, s, puts...)
-	feed := model.NewFeed()
-	wctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() { _ = s.Watch(wctx, feed) }()
-	sn := waitFor(t, feed.Subscribe(wctx), func(sn *model.Snapshot) bool { return sn.Revision >= rev })
+	sn := waitFor(t, storetest.Watch(t, s).Subscribe(t.Context()), func(sn *live.Snapshot) bool { return sn.Revision >= rev })
 	if n := sn.Instance("default").Count(model.KindGroup); n != 2500 {
 		t.Fatalf("got %d groups, want 2500", n)
 	}

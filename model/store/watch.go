@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 )
 
 // entry is the state of one key: the last good object and, when the
@@ -36,7 +37,7 @@ func (e *entry) present() bool {
 // watcher turns the etcd keyspace into model snapshots.
 type watcher struct {
 	s         *Store
-	feed      *model.Feed
+	feed      *live.Feed
 	entries   map[string]*entry
 	instances map[string]*model.Instance
 	gens      map[string]generation
@@ -49,11 +50,11 @@ type watcher struct {
 	objects map[string]int
 	// invalid lists the unusable values; invalidList is it sorted, rebuilt
 	// only when it changes.
-	invalid map[string]model.InvalidObject
+	invalid map[string]live.InvalidObject
 	// cross are, per instance and key, the objects that break rules
 	// involving other objects (model.StoredProblem).
-	cross        map[string]map[string][]model.InvalidObject
-	invalidList  []model.InvalidObject
+	cross        map[string]map[string][]live.InvalidObject
+	invalidList  []live.InvalidObject
 	invalidDirty bool
 }
 
@@ -67,7 +68,7 @@ type watcher struct {
 // objects (a second environment named TEST, a reference to nothing) are
 // found as BuildStored finds them, re-checking per batch only what the
 // batch can affect (model.StoredView). Watch returns when ctx ends.
-func (s *Store) Watch(ctx context.Context, feed *model.Feed) error {
+func (s *Store) Watch(ctx context.Context, feed *live.Feed) error {
 	w := &watcher{s: s, feed: feed, entries: map[string]*entry{}, gens: map[string]generation{}, instances: map[string]*model.Instance{}}
 	go s.probe(ctx)
 	backoff := 100 * time.Millisecond
@@ -140,7 +141,7 @@ func (w *watcher) list(ctx context.Context) (int64, error) {
 func (w *watcher) rebuild() {
 	byInst := map[string][]proto.Message{}
 	holds := map[string][]model.Placeholder{}
-	w.invalid = map[string]model.InvalidObject{}
+	w.invalid = map[string]live.InvalidObject{}
 	w.objects = map[string]int{}
 	for key, e := range w.entries {
 		if e.reason != "" {
@@ -157,7 +158,7 @@ func (w *watcher) rebuild() {
 		w.objects[e.pk.Instance]++
 	}
 	old := w.views
-	w.instances, w.views, w.cross = map[string]*model.Instance{}, map[string]*model.StoredView{}, map[string]map[string][]model.InvalidObject{}
+	w.instances, w.views, w.cross = map[string]*model.Instance{}, map[string]*model.StoredView{}, map[string]map[string][]live.InvalidObject{}
 	for name := range w.objects {
 		var prev func(kind, id string) proto.Message
 		if o := old[name]; o != nil {
@@ -177,11 +178,11 @@ func (w *watcher) rebuild() {
 func (w *watcher) setCross(name string, sv *model.StoredView, keys [][2]string) {
 	cross := w.cross[name]
 	if cross == nil {
-		cross = map[string][]model.InvalidObject{}
+		cross = map[string][]live.InvalidObject{}
 		w.cross[name] = cross
 	}
 	var problems []model.StoredProblem
-	before := map[string][]model.InvalidObject{}
+	before := map[string][]live.InvalidObject{}
 	if keys == nil {
 		problems = sv.Problems()
 	} else {
@@ -196,7 +197,7 @@ func (w *watcher) setCross(name string, sv *model.StoredView, keys [][2]string) 
 	}
 	for _, p := range problems {
 		key := ObjectKey(name, model.KindByName(p.Kind), p.ID)
-		io := model.InvalidObject{Key: key, Reason: p.Reason, InForce: !p.Dropped}
+		io := live.InvalidObject{Key: key, Reason: p.Reason, InForce: !p.Dropped}
 		if e := w.entries[key]; e != nil {
 			io.ModRevision = e.goodRev
 		}
@@ -219,8 +220,8 @@ func (w *watcher) setCross(name string, sv *model.StoredView, keys [][2]string) 
 	}
 }
 
-func (e *entry) invalidObject(key string) model.InvalidObject {
-	return model.InvalidObject{Key: key, ModRevision: e.badRev, Reason: e.reason, InForce: e.good != nil}
+func (e *entry) invalidObject(key string) live.InvalidObject {
+	return live.InvalidObject{Key: key, ModRevision: e.badRev, Reason: e.reason, InForce: e.good != nil}
 }
 
 // edit returns the changes of this batch to an instance.
@@ -300,9 +301,11 @@ func (w *watcher) watch(ctx context.Context, rev int64) error {
 		received := time.Now()
 		w.s.commitTimes.events(resp.Events, received, w.s.m.watchDelay)
 		changed := map[string]bool{}
+		direct := newDirectWrites(&w.s.direct)
 		for _, ev := range resp.Events {
 			key := string(ev.Kv.Key)
 			if inst, g, ok := parseGeneration(key, ev.Kv.Value, ev.Kv.ModRevision); ok {
+				direct.generation(inst, ev.Kv.ModRevision)
 				if ev.Type == clientv3.EventTypeDelete {
 					delete(w.gens, inst)
 				} else {
@@ -316,6 +319,7 @@ func (w *watcher) watch(ctx context.Context, rev int64) error {
 				continue
 			}
 			changed[pk.Instance] = true
+			direct.object(pk, ev.Kv.ModRevision, ev.Type == clientv3.EventTypeDelete)
 			if ev.Type == clientv3.EventTypeDelete {
 				if e := w.entries[key]; e != nil {
 					was := e.present()
@@ -328,6 +332,7 @@ func (w *watcher) watch(ctx context.Context, rev int64) error {
 			}
 			w.apply(key, ev.Kv.Value, ev.Kv.ModRevision)
 		}
+		direct.report()
 		if len(changed) > 0 {
 			w.publish(resp.Header.Revision)
 			w.s.m.viewUpdate.Observe(time.Since(received).Seconds())
@@ -391,7 +396,7 @@ func (w *watcher) publish(rev int64) {
 	}
 	clear(w.edits)
 	if w.invalidDirty {
-		w.invalidList = make([]model.InvalidObject, 0, len(w.invalid))
+		w.invalidList = make([]live.InvalidObject, 0, len(w.invalid))
 		for _, o := range w.invalid {
 			w.invalidList = append(w.invalidList, o)
 		}
@@ -411,7 +416,7 @@ func (w *watcher) publish(rev int64) {
 	}
 	w.s.m.invalid.Set(float64(len(w.invalidList)))
 	w.s.m.revision.Set(float64(rev))
-	snap := model.NewSnapshot(rev, w.instances, w.invalidList)
+	snap := live.NewSnapshot(rev, w.instances, w.invalidList)
 	gens := make(map[string]generation, len(w.gens))
 	for k, g := range w.gens {
 		gens[k] = g

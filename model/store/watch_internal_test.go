@@ -11,7 +11,7 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 )
 
 // TestWatchResyncsAfterCompaction starts a watch from a revision that has
@@ -32,7 +32,7 @@ func TestWatchResyncsAfterCompaction(t *testing.T) {
 	defer cli.Close()
 	sealer, _ := NewSealer([]byte("0123456789abcdef0123456789abcdef"))
 	s := New(cli, NewCodec(sealer), slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	feed := model.NewFeed()
+	feed := live.NewFeed()
 	w := &watcher{s: s, feed: feed, entries: map[string]*entry{}}
 	rev, err := w.list(ctx)
 	if err != nil {

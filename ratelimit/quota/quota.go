@@ -25,10 +25,10 @@ package quota
 import (
 	"time"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/gwresp"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
-	"github.com/apigw/apigw/ratelimit/descriptor"
 )
 
 // Limit is the limit that applies to one descriptor.
@@ -83,7 +83,7 @@ func unavailable(dim string) Limit {
 // Resolve returns the limit for a descriptor, or false when none applies:
 // unknown instance, API not served in the environment, a dimension the
 // policy does not limit, or a descriptor without its subject.
-func Resolve(in *model.Instance, d descriptor.Descriptor) (Limit, bool) {
+func Resolve(in *model.Instance, d dataplane.RateLimitDescriptor) (Limit, bool) {
 	s := NewScope(in, d.API, d.Env)
 	return s.Resolve(&d)
 }
@@ -122,7 +122,7 @@ func (s *Scope) Published() *apigwv1.Api { return s.api }
 
 // Resolve returns the limit for a descriptor of the scope's instance,
 // API and environment (see the package's Resolve).
-func (s *Scope) Resolve(d *descriptor.Descriptor) (Limit, bool) {
+func (s *Scope) Resolve(d *dataplane.RateLimitDescriptor) (Limit, bool) {
 	l, key, ok := s.ResolveAppend(d, nil)
 	l.Key = string(key)
 	return l, ok
@@ -130,14 +130,14 @@ func (s *Scope) Resolve(d *descriptor.Descriptor) (Limit, bool) {
 
 // ResolveAppend is Resolve without allocating: it leaves the limit's Key
 // empty and appends the key to key instead.
-func (s *Scope) ResolveAppend(d *descriptor.Descriptor, key []byte) (Limit, []byte, bool) {
+func (s *Scope) ResolveAppend(d *dataplane.RateLimitDescriptor, key []byte) (Limit, []byte, bool) {
 	if s.in == nil {
 		return Limit{}, key, false
 	}
 	switch d.Dim {
-	case descriptor.DimAPI, descriptor.DimUser, descriptor.DimApp, descriptor.DimIP:
+	case dataplane.RateLimitDimAPI, dataplane.RateLimitDimUser, dataplane.RateLimitDimApp, dataplane.RateLimitDimIP:
 		return s.throttleLimit(d, key)
-	case descriptor.DimAppQuota:
+	case dataplane.RateLimitDimAppQuota:
 		return appQuota(s.in, d, key)
 	}
 	return Limit{}, key, false
@@ -156,8 +156,8 @@ func (s *Scope) appendPrefix(b []byte) []byte {
 	return append(b, '}')
 }
 
-func (s *Scope) throttleLimit(d *descriptor.Descriptor, key []byte) (Limit, []byte, bool) {
-	if !s.served || (d.Dim != descriptor.DimAPI && d.Subject == "") {
+func (s *Scope) throttleLimit(d *dataplane.RateLimitDescriptor, key []byte) (Limit, []byte, bool) {
+	if !s.served || (d.Dim != dataplane.RateLimitDimAPI && d.Subject == "") {
 		return Limit{}, key, false
 	}
 	if s.blocked {
@@ -165,7 +165,7 @@ func (s *Scope) throttleLimit(d *descriptor.Descriptor, key []byte) (Limit, []by
 	}
 	t := s.throttle
 	if t == nil {
-		if d.Dim != descriptor.DimAPI {
+		if d.Dim != dataplane.RateLimitDimAPI {
 			return Limit{}, key, false
 		}
 		return instanceDefault(s.in), append(s.appendPrefix(key), "default"...), true
@@ -181,7 +181,7 @@ func (s *Scope) throttleLimit(d *descriptor.Descriptor, key []byte) (Limit, []by
 	}
 	l.Period = period(l.Interval, l.Unit)
 	key = append(s.appendPrefix(key), d.Dim...)
-	if d.Dim != descriptor.DimAPI {
+	if d.Dim != dataplane.RateLimitDimAPI {
 		key = append(append(key, '/'), d.Subject...)
 	}
 	return l, key, true
@@ -189,21 +189,21 @@ func (s *Scope) throttleLimit(d *descriptor.Descriptor, key []byte) (Limit, []by
 
 // callLimit returns the policy's limit for the descriptor's dimension
 // and whether a special quota supplied it.
-func callLimit(t *apigwv1.Throttle, d *descriptor.Descriptor) (int32, bool) {
+func callLimit(t *apigwv1.Throttle, d *dataplane.RateLimitDescriptor) (int32, bool) {
 	switch d.Dim {
-	case descriptor.DimAPI:
+	case dataplane.RateLimitDimAPI:
 		return t.ApiCallLimits, false
-	case descriptor.DimUser:
+	case dataplane.RateLimitDimUser:
 		if n, ok := special(t, model.SpecialUser, d.Subject); ok {
 			return n, true
 		}
 		return t.UserCallLimits, false
-	case descriptor.DimApp:
+	case dataplane.RateLimitDimApp:
 		if n, ok := special(t, model.SpecialApp, d.Subject); ok {
 			return n, true
 		}
 		return t.AppCallLimits, false
-	case descriptor.DimIP:
+	case dataplane.RateLimitDimIP:
 		return t.IpCallLimits, false
 	}
 	return 0, false
@@ -224,13 +224,13 @@ func instanceDefault(in *model.Instance) Limit {
 		n = model.DefaultAPILimits
 	}
 	return Limit{
-		Dim: descriptor.DimAPI, Name: DefaultName, Default: true, Requests: uint64(n),
+		Dim: dataplane.RateLimitDimAPI, Name: DefaultName, Default: true, Requests: uint64(n),
 		Interval: 1, Unit: model.UnitSecond, Period: time.Second,
 		Error: gwresp.ErrThrottled,
 	}
 }
 
-func appQuota(in *model.Instance, d *descriptor.Descriptor, key []byte) (Limit, []byte, bool) {
+func appQuota(in *model.Instance, d *dataplane.RateLimitDescriptor, key []byte) (Limit, []byte, bool) {
 	app := in.App(d.Subject)
 	if app == nil || app.AppQuotaId == "" {
 		return Limit{}, key, false

@@ -8,16 +8,16 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/gwresp"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
-	"github.com/apigw/apigw/ratelimit/descriptor"
 	fx "github.com/apigw/apigw/ratelimit/internal/fixture"
 	"github.com/apigw/apigw/ratelimit/quota"
 )
 
-func desc(api, env, dim, subject string) descriptor.Descriptor {
-	return descriptor.Descriptor{Instance: fx.Instance, API: api, Env: env, Dim: dim, Subject: subject}
+func desc(api, env, dim, subject string) dataplane.RateLimitDescriptor {
+	return dataplane.RateLimitDescriptor{Instance: fx.Instance, API: api, Env: env, Dim: dim, Subject: subject}
 }
 
 func TestResolve(t *testing.T) {
@@ -31,34 +31,34 @@ func TestResolve(t *testing.T) {
 	}
 	cases := []struct {
 		name string
-		d    descriptor.Descriptor
+		d    dataplane.RateLimitDescriptor
 		want *want // nil: no limit applies
 	}{
-		{"exclusive api", desc(fx.APIExclusive, fx.Env, descriptor.DimAPI, ""), &want{10, time.Minute, "exclusive_policy", false, false}},
-		{"exclusive user", desc(fx.APIExclusive, fx.Env, descriptor.DimUser, "acct-x"), &want{5, time.Minute, "exclusive_policy", false, false}},
-		{"exclusive app", desc(fx.APIExclusive, fx.Env, descriptor.DimApp, fx.AppPlain), &want{3, time.Minute, "exclusive_policy", false, false}},
-		{"exclusive ip", desc(fx.APIExclusive, fx.Env, descriptor.DimIP, "10.0.0.1"), &want{4, time.Minute, "exclusive_policy", false, false}},
+		{"exclusive api", desc(fx.APIExclusive, fx.Env, dataplane.RateLimitDimAPI, ""), &want{10, time.Minute, "exclusive_policy", false, false}},
+		{"exclusive user", desc(fx.APIExclusive, fx.Env, dataplane.RateLimitDimUser, "acct-x"), &want{5, time.Minute, "exclusive_policy", false, false}},
+		{"exclusive app", desc(fx.APIExclusive, fx.Env, dataplane.RateLimitDimApp, fx.AppPlain), &want{3, time.Minute, "exclusive_policy", false, false}},
+		{"exclusive ip", desc(fx.APIExclusive, fx.Env, dataplane.RateLimitDimIP, "10.0.0.1"), &want{4, time.Minute, "exclusive_policy", false, false}},
 		// Special quotas replace the app limit, below or above it.
-		{"special app below default", desc(fx.APIExclusive, fx.Env, descriptor.DimApp, fx.AppSpecialLow), &want{2, time.Minute, "exclusive_policy", true, false}},
-		{"special app above default", desc(fx.APIExclusive, fx.Env, descriptor.DimApp, fx.AppSpecialHigh), &want{4, time.Minute, "exclusive_policy", true, false}},
-		{"special tenant", desc(fx.APIExclusive, fx.Env, descriptor.DimUser, fx.AccountSpecial), &want{1, time.Minute, "exclusive_policy", true, false}},
+		{"special app below default", desc(fx.APIExclusive, fx.Env, dataplane.RateLimitDimApp, fx.AppSpecialLow), &want{2, time.Minute, "exclusive_policy", true, false}},
+		{"special app above default", desc(fx.APIExclusive, fx.Env, dataplane.RateLimitDimApp, fx.AppSpecialHigh), &want{4, time.Minute, "exclusive_policy", true, false}},
+		{"special tenant", desc(fx.APIExclusive, fx.Env, dataplane.RateLimitDimUser, fx.AccountSpecial), &want{1, time.Minute, "exclusive_policy", true, false}},
 		// An app id that is a special *tenant* id gets the app default.
-		{"special types do not mix", desc(fx.APIExclusive, fx.Env, descriptor.DimApp, fx.AccountSpecial), &want{3, time.Minute, "exclusive_policy", false, false}},
-		{"shared api", desc(fx.APIShared1, fx.Env, descriptor.DimAPI, ""), &want{6, 10 * time.Second, "shared_policy", false, false}},
-		{"shared policy without app limit", desc(fx.APIShared1, fx.Env, descriptor.DimApp, fx.AppPlain), nil},
-		{"shared policy without ip limit", desc(fx.APIShared1, fx.Env, descriptor.DimIP, "10.0.0.1"), nil},
-		{"instance default", desc(fx.APIDefault, fx.Env, descriptor.DimAPI, ""), &want{fx.APILimits, time.Second, quota.DefaultName, false, true}},
-		{"instance default in the other env", desc(fx.APIExclusive, fx.Release, descriptor.DimAPI, ""), &want{fx.APILimits, time.Second, quota.DefaultName, false, true}},
-		{"no app limit without policy", desc(fx.APIDefault, fx.Env, descriptor.DimApp, fx.AppPlain), nil},
-		{"subject missing", desc(fx.APIExclusive, fx.Env, descriptor.DimApp, ""), nil},
-		{"not published", desc(fx.APIOffline, fx.Env, descriptor.DimAPI, ""), nil},
-		{"unknown api", desc("nope", fx.Env, descriptor.DimAPI, ""), nil},
+		{"special types do not mix", desc(fx.APIExclusive, fx.Env, dataplane.RateLimitDimApp, fx.AccountSpecial), &want{3, time.Minute, "exclusive_policy", false, false}},
+		{"shared api", desc(fx.APIShared1, fx.Env, dataplane.RateLimitDimAPI, ""), &want{6, 10 * time.Second, "shared_policy", false, false}},
+		{"shared policy without app limit", desc(fx.APIShared1, fx.Env, dataplane.RateLimitDimApp, fx.AppPlain), nil},
+		{"shared policy without ip limit", desc(fx.APIShared1, fx.Env, dataplane.RateLimitDimIP, "10.0.0.1"), nil},
+		{"instance default", desc(fx.APIDefault, fx.Env, dataplane.RateLimitDimAPI, ""), &want{fx.APILimits, time.Second, quota.DefaultName, false, true}},
+		{"instance default in the other env", desc(fx.APIExclusive, fx.Release, dataplane.RateLimitDimAPI, ""), &want{fx.APILimits, time.Second, quota.DefaultName, false, true}},
+		{"no app limit without policy", desc(fx.APIDefault, fx.Env, dataplane.RateLimitDimApp, fx.AppPlain), nil},
+		{"subject missing", desc(fx.APIExclusive, fx.Env, dataplane.RateLimitDimApp, ""), nil},
+		{"not published", desc(fx.APIOffline, fx.Env, dataplane.RateLimitDimAPI, ""), nil},
+		{"unknown api", desc("nope", fx.Env, dataplane.RateLimitDimAPI, ""), nil},
 		{"unknown dim", desc(fx.APIExclusive, fx.Env, "color", "red"), nil},
-		{"request descriptor", desc(fx.APIExclusive, fx.Env, descriptor.DimRequest, ""), nil},
-		{"credential quota", desc(fx.APIExclusive, fx.Env, descriptor.DimAppQuota, fx.AppPlain), &want{5, time.Hour, "hourly_quota", false, false}},
-		{"credential quota on any api", desc(fx.APIDefault, fx.Env, descriptor.DimAppQuota, fx.AppPlain), &want{5, time.Hour, "hourly_quota", false, false}},
-		{"app without quota", desc(fx.APIExclusive, fx.Env, descriptor.DimAppQuota, fx.AppSpecialHigh), nil},
-		{"unknown app quota", desc(fx.APIExclusive, fx.Env, descriptor.DimAppQuota, "ghost"), nil},
+		{"request descriptor", desc(fx.APIExclusive, fx.Env, dataplane.RateLimitDimRequest, ""), nil},
+		{"credential quota", desc(fx.APIExclusive, fx.Env, dataplane.RateLimitDimAppQuota, fx.AppPlain), &want{5, time.Hour, "hourly_quota", false, false}},
+		{"credential quota on any api", desc(fx.APIDefault, fx.Env, dataplane.RateLimitDimAppQuota, fx.AppPlain), &want{5, time.Hour, "hourly_quota", false, false}},
+		{"app without quota", desc(fx.APIExclusive, fx.Env, dataplane.RateLimitDimAppQuota, fx.AppSpecialHigh), nil},
+		{"unknown app quota", desc(fx.APIExclusive, fx.Env, dataplane.RateLimitDimAppQuota, "ghost"), nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -81,12 +81,12 @@ func TestResolve(t *testing.T) {
 			}
 		})
 	}
-	if _, ok := quota.Resolve(nil, desc(fx.APIExclusive, fx.Env, descriptor.DimAPI, "")); ok {
+	if _, ok := quota.Resolve(nil, desc(fx.APIExclusive, fx.Env, dataplane.RateLimitDimAPI, "")); ok {
 		t.Error("nil instance gave a limit")
 	}
 }
 
-func key(t *testing.T, in *model.Instance, d descriptor.Descriptor) string {
+func key(t *testing.T, in *model.Instance, d dataplane.RateLimitDescriptor) string {
 	t.Helper()
 	l, ok := quota.Resolve(in, d)
 	if !ok {
@@ -97,8 +97,8 @@ func key(t *testing.T, in *model.Instance, d descriptor.Descriptor) string {
 
 func TestKeysScope(t *testing.T) {
 	in := fx.NewInstance()
-	api := func(a, env string) string { return key(t, in, desc(a, env, descriptor.DimAPI, "")) }
-	app := func(a, id string) string { return key(t, in, desc(a, fx.Env, descriptor.DimApp, id)) }
+	api := func(a, env string) string { return key(t, in, desc(a, env, dataplane.RateLimitDimAPI, "")) }
+	app := func(a, id string) string { return key(t, in, desc(a, fx.Env, dataplane.RateLimitDimApp, id)) }
 	if api(fx.APIShared1, fx.Env) != api(fx.APIShared2, fx.Env) {
 		t.Error("APIs bound to a shared policy must share the api counter")
 	}
@@ -112,8 +112,8 @@ func TestKeysScope(t *testing.T) {
 	if app(fx.APIExclusive, fx.AppSpecialLow) == app(fx.APIExclusive, fx.AppPlain) {
 		t.Error("apps share a counter")
 	}
-	q1 := key(t, in, desc(fx.APIExclusive, fx.Env, descriptor.DimAppQuota, fx.AppPlain))
-	q2 := key(t, in, desc(fx.APIShared1, fx.Release, descriptor.DimAppQuota, fx.AppPlain))
+	q1 := key(t, in, desc(fx.APIExclusive, fx.Env, dataplane.RateLimitDimAppQuota, fx.AppPlain))
+	q2 := key(t, in, desc(fx.APIShared1, fx.Release, dataplane.RateLimitDimAppQuota, fx.AppPlain))
 	if q1 != q2 {
 		t.Errorf("credential quota counters differ across APIs: %q vs %q", q1, q2)
 	}
@@ -126,7 +126,7 @@ func TestKeysScope(t *testing.T) {
 
 func TestEditingLimitsKeepsKeys(t *testing.T) {
 	in := fx.NewInstance()
-	d := desc(fx.APIExclusive, fx.Env, descriptor.DimApp, fx.AppSpecialLow)
+	d := desc(fx.APIExclusive, fx.Env, dataplane.RateLimitDimApp, fx.AppSpecialLow)
 	before := key(t, in, d)
 	edited := in.With([]proto.Message{&apigwv1.Throttle{Id: fx.Exclusive, Name: "exclusive_policy", ApiCallLimits: 20, AppCallLimits: 7,
 		TimeInterval: 1, TimeUnit: model.UnitMinute, Type: model.ThrottleExclusive}}, nil)
@@ -146,7 +146,7 @@ func TestEditingLimitsKeepsKeys(t *testing.T) {
 
 func TestCredentialQuotaAlignment(t *testing.T) {
 	in := fx.NewInstance()
-	l, _ := quota.Resolve(in, desc(fx.APIExclusive, fx.Env, descriptor.DimAppQuota, fx.AppPlain))
+	l, _ := quota.Resolve(in, desc(fx.APIExclusive, fx.Env, dataplane.RateLimitDimAppQuota, fx.AppPlain))
 	if !l.Aligned || l.Offset != 5*time.Minute {
 		t.Fatalf("reset %s hourly: aligned=%v offset=%v, want windows at :05", fx.QuotaReset, l.Aligned, l.Offset)
 	}
@@ -156,16 +156,16 @@ func TestCredentialQuotaAlignment(t *testing.T) {
 	// A daily quota resetting at 05:05 is offset by 5h5m; without a reset
 	// time it aligns to the quota's creation.
 	daily := in.With([]proto.Message{&apigwv1.AppQuota{Id: fx.AppQuota, Name: "q", CallLimits: 1, TimeInterval: 1, TimeUnit: model.UnitDay, ResetTime: fx.QuotaReset}}, nil)
-	if l, _ := quota.Resolve(daily, desc(fx.APIExclusive, fx.Env, descriptor.DimAppQuota, fx.AppPlain)); l.Offset != 5*time.Hour+5*time.Minute {
+	if l, _ := quota.Resolve(daily, desc(fx.APIExclusive, fx.Env, dataplane.RateLimitDimAppQuota, fx.AppPlain)); l.Offset != 5*time.Hour+5*time.Minute {
 		t.Errorf("daily offset %v", l.Offset)
 	}
 	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	noReset := in.With([]proto.Message{&apigwv1.AppQuota{Id: fx.AppQuota, Name: "q", CallLimits: 1, TimeInterval: 1, TimeUnit: model.UnitDay,
 		Meta: &apigwv1.Meta{CreateTime: timestamppb.New(created)}}}, nil)
-	if l, _ := quota.Resolve(noReset, desc(fx.APIExclusive, fx.Env, descriptor.DimAppQuota, fx.AppPlain)); l.Offset != 3*time.Hour+4*time.Minute+5*time.Second {
+	if l, _ := quota.Resolve(noReset, desc(fx.APIExclusive, fx.Env, dataplane.RateLimitDimAppQuota, fx.AppPlain)); l.Offset != 3*time.Hour+4*time.Minute+5*time.Second {
 		t.Errorf("offset without reset time %v, want the creation time of day", l.Offset)
 	}
-	if l, _ := quota.Resolve(in, desc(fx.APIExclusive, fx.Env, descriptor.DimApp, fx.AppPlain)); l.Aligned || l.Error != gwresp.ErrThrottled {
+	if l, _ := quota.Resolve(in, desc(fx.APIExclusive, fx.Env, dataplane.RateLimitDimApp, fx.AppPlain)); l.Aligned || l.Error != gwresp.ErrThrottled {
 		t.Errorf("throttling limit: %+v, want sliding with APIG.0308", l)
 	}
 }

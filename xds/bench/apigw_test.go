@@ -7,50 +7,26 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/apigw/apigw/internal/apigwproc"
 	"github.com/apigw/apigw/model/store"
 )
 
 // apigwProc is an apigw binary running with its embedded etcd, as a
 // separate process so that its memory is measured alone.
 type apigwProc struct {
-	bin, dir, key string
-	etcdURL       string
-	xds, ops      string
-	args          []string
-	cmd           *exec.Cmd
-	out           *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	*apigwproc.Proc
+	etcd apigwproc.Etcd
+	key  string // --secret-key, hex
 }
 
 var (
@@ -72,10 +48,7 @@ func apigwBinary(b *testing.B) string {
 			buildErr = err
 			return
 		}
-		binPath = filepath.Join(dir, "apigw")
-		if out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/apigw").CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ../../cmd/apigw: %v\n%s", err, out)
-		}
+		binPath, buildErr = apigwproc.Build(dir)
 	})
 	if buildErr != nil {
 		b.Fatal(buildErr)
@@ -83,76 +56,26 @@ func apigwBinary(b *testing.B) string {
 	return binPath
 }
 
-func freeAddr(b *testing.B) string {
-	b.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+// readyWithin is how long apigw may take to answer /readyz, at start and
+// after a restart on a large store.
+const readyWithin = 60 * time.Second
 
 // startAPIGW runs apigw (all components) on free ports.
 func startAPIGW(b *testing.B, extra ...string) *apigwProc {
 	b.Helper()
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	p := &apigwProc{bin: apigwBinary(b), dir: b.TempDir(), key: hex.EncodeToString(key), etcdURL: "http://" + freeAddr(b),
-		xds: freeAddr(b), ops: freeAddr(b), out: &syncBuffer{}}
-	p.args = append([]string{
-		"--data-dir", p.dir, "--secret-key", p.key,
-		"--embedded-etcd-client-url", p.etcdURL, "--embedded-etcd-peer-url", "http://" + freeAddr(b),
-		"--xds-addr", p.xds, "--ops-addr", p.ops,
-		"--extauth-addr", freeAddr(b), "--ratelimit-addr", freeAddr(b), "--admin-addr", freeAddr(b), "--console-addr", "127.0.0.1:0",
-		"--log-level", "warn",
-	}, extra...)
-	p.start(b)
-	b.Cleanup(func() { p.stop(b) })
+	p := &apigwProc{Proc: &apigwproc.Proc{Bin: apigwBinary(b), Addrs: apigwproc.FreeAddrs(b)}, etcd: apigwproc.NewEtcd(b), key: hex.EncodeToString(key)}
+	args := append(p.etcd.Flags(), p.Addrs.Flags()...)
+	p.Start(b, append(append(args, "--secret-key", p.key, "--log-level", "warn"), extra...)...)
+	p.WaitReady(b, readyWithin)
 	return p
-}
-
-func (p *apigwProc) start(b *testing.B) {
-	b.Helper()
-	p.cmd = exec.Command(p.bin, p.args...)
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get("http://" + p.ops + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	b.Fatalf("apigw not ready:\n%s", p.out.String())
-}
-
-func (p *apigwProc) stop(b *testing.B) {
-	if p.cmd == nil || p.cmd.Process == nil {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-done
-	}
-	p.cmd = nil
 }
 
 // restart stops apigw and starts it again on the same data.
 func (p *apigwProc) restart(b *testing.B) {
 	b.Helper()
-	p.stop(b)
-	p.start(b)
+	p.Restart(b, readyWithin)
 }
 
 // rss returns the process's resident set and its peak, in bytes.
@@ -165,7 +88,7 @@ func (p *apigwProc) rss(b *testing.B) (cur, peak int64) {
 // cpu returns the CPU time the process has used (user + system).
 func (p *apigwProc) cpu(b *testing.B) time.Duration {
 	b.Helper()
-	return procCPU(b, p.cmd.Process.Pid)
+	return procCPU(b, p.Pid())
 }
 
 // procCPU reads a process's CPU time from /proc/<pid>/stat.
@@ -185,7 +108,7 @@ func procCPU(b *testing.B, pid int) time.Duration {
 // status returns the sizes of /proc/<pid>/status, in bytes.
 func (p *apigwProc) status(b *testing.B) map[string]int64 {
 	b.Helper()
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.Pid()))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -205,7 +128,7 @@ func (p *apigwProc) status(b *testing.B) map[string]int64 {
 // store returns a store on apigw's etcd, sealing with apigw's key.
 func (p *apigwProc) store(b *testing.B) *store.Store {
 	b.Helper()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{strings.TrimPrefix(p.etcdURL, "http://")}, MaxCallSendMsgSize: 64 << 20, DialTimeout: 5 * time.Second})
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{p.etcd.Endpoint()}, MaxCallSendMsgSize: 64 << 20, DialTimeout: 5 * time.Second})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -221,30 +144,7 @@ func (p *apigwProc) store(b *testing.B) *store.Store {
 // metrics scrapes apigw's /metrics: every sample by its full name.
 func (p *apigwProc) metrics(b *testing.B) promSamples {
 	b.Helper()
-	resp, err := http.Get("http://" + p.ops + "/metrics")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out := promSamples{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			continue
-		}
-		out[line[:i]] = v
-	}
-	return out
+	return p.Metrics(b)
 }
 
 // waitRevision waits until apigw serves etcd revision rev.
@@ -257,7 +157,7 @@ func (p *apigwProc) waitRevision(b *testing.B, rev int64, timeout time.Duration)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	b.Fatalf("apigw did not serve revision %d within %v:\n%s", rev, timeout, p.out.String())
+	b.Fatalf("apigw did not serve revision %d within %v:\n%s", rev, timeout, p.Out.String())
 }
 
 type promSamples map[string]float64

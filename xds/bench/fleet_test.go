@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/xds/xdstest"
@@ -96,7 +97,7 @@ func runFleet(b *testing.B, cfg fleetConfig) {
 
 	p := startAPIGW(b)
 	st := p.store(b)
-	go func() { _ = st.Watch(ctx, model.NewFeed()) }() // Load from the watched view
+	go func() { _ = st.Watch(ctx, live.NewFeed()) }() // Load from the watched view
 
 	// A publishing session: the definitions, then one commit publishing
 	// each group's APIs (what the admin API writes for them).
@@ -329,7 +330,7 @@ func propagate(ctx context.Context, b *testing.B, p *apigwProc, st *store.Store,
 		}
 	}
 	for i := range n {
-		e, err := dialEnvoy(ctx, p.xds, xdstest.Node(fmt.Sprintf("envoy-%s-%v-%04d", version, delta, i), model.DefaultInstance, version), delta, marker, onMarker)
+		e, err := dialEnvoy(ctx, p.XDS, xdstest.Node(fmt.Sprintf("envoy-%s-%v-%04d", version, delta, i), model.DefaultInstance, version), delta, marker, onMarker)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -473,7 +474,7 @@ func fleet(ctx context.Context, b *testing.B, p *apigwProc, n int) fleetResult {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			e, err := dialEnvoy(ctx, p.xds, xdstest.Node(fmt.Sprintf("fleet-%04d", i), model.DefaultInstance, "1.40.0"), false, marker, onMarker)
+			e, err := dialEnvoy(ctx, p.XDS, xdstest.Node(fmt.Sprintf("fleet-%04d", i), model.DefaultInstance, "1.40.0"), false, marker, onMarker)
 			if err != nil {
 				b.Error(err)
 				return
@@ -499,7 +500,7 @@ func fleet(ctx context.Context, b *testing.B, p *apigwProc, n int) fleetResult {
 	res.peak = max(peak.Load(), hwm)
 
 	st := p.store(b)
-	go func() { _ = st.Watch(ctx, model.NewFeed()) }()
+	go func() { _ = st.Watch(ctx, live.NewFeed()) }()
 	api := changedAPI(99999)
 	c := &change{marker: fmt.Sprintf("/backend/%s/r%d", api.Id, 99999), done: make(chan struct{})}
 	c.remaining.Store(int64(n))

@@ -81,6 +81,9 @@ type listenerMemo struct {
 	// then the listeners of the Envoys served RouteHTTP instead.
 	scoped bool
 	single []*listenerv3.Listener
+	// tracing is the cluster of the instance's OTLP collector (nil
+	// without tracing); it depends on the instance settings, as the HCMs.
+	tracing *clusterv3.Cluster
 }
 
 // NewBuilder returns a Builder with nothing memoized.
@@ -173,6 +176,9 @@ func (b *Builder) build(s *inputs.Snapshot) (*Resources, error) {
 	}
 	if err := b.clustersFor(byGroup, lm.tlsGroups, out); err != nil {
 		return nil, err
+	}
+	if lm.tracing != nil {
+		out.Clusters = append(out.Clusters, lm.tracing)
 	}
 	sortResources(out)
 	return out, nil

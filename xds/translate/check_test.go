@@ -64,12 +64,21 @@ func checkResources(t *testing.T, r *Resources) {
 		}
 	}
 	rds, secrets := map[string]bool{}, map[string]bool{}
+	// Clusters of apigw's services: ext_authz and RLS are always there;
+	// the access-log and tracing clusters when an HCM uses them.
+	clusters := map[string]bool{ClusterExtAuthz: true, ClusterRateLimit: true}
 	for _, l := range r.Listeners {
 		for _, fc := range l.FilterChains {
 			for _, f := range fc.Filters {
 				h := &hcmv3.HttpConnectionManager{}
 				if err := f.GetTypedConfig().UnmarshalTo(h); err != nil {
 					t.Fatal(err)
+				}
+				if len(h.GetAccessLog()) > 0 && h.GetAccessLog()[0].GetName() == grpcAccessLogName {
+					clusters[ClusterAccessLog] = true
+				}
+				if h.GetTracing() != nil {
+					clusters[ClusterTracing] = true
 				}
 				if h.GetScopedRoutes() != nil {
 					for _, sc := range r.Scopes {
@@ -94,7 +103,6 @@ func checkResources(t *testing.T, r *Resources) {
 		}
 	}
 	routeNames := map[string]bool{}
-	clusters := map[string]bool{ClusterExtAuthz: true, ClusterRateLimit: true}
 	for _, rc := range r.Routes {
 		routeNames[rc.Name] = true
 		if !rds[rc.Name] {

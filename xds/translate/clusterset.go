@@ -41,7 +41,10 @@ func (b *Builder) clustersFor(byGroup map[string][]*pubResult, tlsGroups map[str
 		for _, svc := range []struct {
 			name, addr string
 			tls        bool
-		}{{ClusterExtAuthz, b.opts.ExtAuthzAddress, b.opts.ExtAuthzTLS}, {ClusterRateLimit, b.opts.RateLimitAddress, b.opts.RateLimitTLS}} {
+		}{{ClusterExtAuthz, b.opts.ExtAuthzAddress, b.opts.ExtAuthzTLS}, {ClusterRateLimit, b.opts.RateLimitAddress, b.opts.RateLimitTLS}, {ClusterAccessLog, b.opts.AccessLogAddress, b.opts.AccessLogTLS}} {
+			if svc.name == ClusterAccessLog && svc.addr == AccessLogOff {
+				continue
+			}
 			cl, err := serviceCluster(svc.name, svc.addr, svc.tls, b.opts)
 			if err != nil {
 				return err

@@ -5,8 +5,8 @@ import (
 
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/xds/translate/internal/inputs"
 )
@@ -80,14 +80,14 @@ func authorizerTimeout(v *inputs.View, api *apigwv1.Api, backendAuthorizer strin
 // and policy backend the request hit.
 func extAuthzRoute(inst string, pub *apigwv1.Publication, policyName string, body bool, timeout time.Duration) *extauthzv3.ExtAuthzPerRoute {
 	ext := map[string]string{
-		dataplane.CtxInstance:    inst,
-		dataplane.CtxGroup:       pub.GetApi().GetGroupId(),
-		dataplane.CtxAPI:         pub.ApiId,
-		dataplane.CtxEnv:         pub.EnvId,
-		dataplane.CtxPublication: pub.Id,
+		dataplane.ExtAuthzCtxInstance:    inst,
+		dataplane.ExtAuthzCtxGroup:       pub.GetApi().GetGroupId(),
+		dataplane.ExtAuthzCtxAPI:         pub.ApiId,
+		dataplane.ExtAuthzCtxEnv:         pub.EnvId,
+		dataplane.ExtAuthzCtxPublication: pub.Id,
 	}
 	if policyName != "" {
-		ext[dataplane.CtxPolicy] = policyName
+		ext[dataplane.ExtAuthzCtxPolicy] = policyName
 	}
 	cs := &extauthzv3.CheckSettings{ContextExtensions: ext}
 	if body {

@@ -18,9 +18,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
-	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/dataplane"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
-	"github.com/apigw/apigw/ratelimit/descriptor"
 )
 
 // HTTP filter names; per-route configs are keyed by the same names.
@@ -44,7 +43,14 @@ func httpFilters(cfg *apigwv1.InstanceConfig, opts Options) ([]*hcmv3.HttpFilter
 		cfg      proto.Message
 		optional bool
 	}
+	debug, err := debugLatencyFilter()
+	if err != nil {
+		return nil, err
+	}
 	entries := []entry{
+		// First, so that it sees every response last (latency headers of
+		// debug mode, debugheaders.go).
+		{name: filterDebugLatency, cfg: debug},
 		{name: filterCORS, cfg: &corsv3.Cors{}},
 		// body_size_limit exists in Envoy 1.40; older Envoys skip it and
 		// the limit is not enforced there.
@@ -73,14 +79,14 @@ func grpcService(cluster string, timeout time.Duration) *corev3.GrpcService {
 
 // extAuthzFilter checks every route that does not disable it. A denial is
 // rendered by ext_authz; a broken ext_authz fails closed (500). When
-// ext_authz selects a policy backend it sets dataplane.PolicyHeader and
+// ext_authz selects a policy backend it sets dataplane.ExtAuthzPolicyHeader and
 // the route is matched again.
 func extAuthzFilter(opts Options) *extauthzv3.ExtAuthz {
 	return &extauthzv3.ExtAuthz{
 		Services:                   &extauthzv3.ExtAuthz_GrpcService{GrpcService: grpcService(ClusterExtAuthz, opts.ExtAuthzTimeout)},
 		TransportApiVersion:        corev3.ApiVersion_V3,
 		ClearRouteCache:            true,
-		ClearRouteCacheHeaders:     []string{dataplane.PolicyHeader},
+		ClearRouteCacheHeaders:     []string{dataplane.ExtAuthzPolicyHeader},
 		StatusOnError:              &typev3.HttpStatus{Code: typev3.StatusCode_InternalServerError},
 		EncodeRawHeaders:           true,
 		IncludeTlsSession:          true,
@@ -92,7 +98,7 @@ func extAuthzFilter(opts Options) *extauthzv3.ExtAuthz {
 // descriptors; it fails open like Envoy's default.
 func rateLimitFilter(opts Options) *ratelimitv3.RateLimit {
 	return &ratelimitv3.RateLimit{
-		Domain:  descriptor.Domain,
+		Domain:  dataplane.RateLimitDomain,
 		Timeout: durationpb.New(opts.RateLimitTimeout),
 		RateLimitService: &rlsconfv3.RateLimitServiceConfig{
 			GrpcService:         grpcService(ClusterRateLimit, opts.RateLimitTimeout),

@@ -22,7 +22,7 @@ const (
 )
 
 // connectionManager builds the HCM of a listener or filter chain.
-func connectionManager(statPrefix string, routes routing, cfg *apigwv1.InstanceConfig, filters []*hcmv3.HttpFilter, replies *hcmv3.LocalReplyConfig) (*hcmv3.HttpConnectionManager, error) {
+func connectionManager(statPrefix string, routes routing, cfg *apigwv1.InstanceConfig, filters []*hcmv3.HttpFilter, replies *hcmv3.LocalReplyConfig, obs *hcmObservability) (*hcmv3.HttpConnectionManager, error) {
 	rid, err := toAny(&uuidv3.UuidRequestIdConfig{PackTraceReason: wrapperspb.Bool(false)})
 	if err != nil {
 		return nil, err
@@ -47,6 +47,7 @@ func connectionManager(statPrefix string, routes routing, cfg *apigwv1.InstanceC
 		LocalReplyConfig:             replies,
 	}
 	routes.apply(h)
+	obs.apply(h)
 	return h, validate(h)
 }
 

@@ -28,12 +28,12 @@ type tlsChain struct {
 // httpListener serves every group over plain HTTP through one HCM: with
 // the RouteConfiguration RouteHTTP, or in scoped mode with a group's
 // RouteConfiguration chosen by host.
-func httpListener(v *inputs.View, opts Options, filters []*hcmv3.HttpFilter, custom []*apigwv1.ApiGroup, scoped bool) (*listenerv3.Listener, error) {
+func httpListener(v *inputs.View, opts Options, filters []*hcmv3.HttpFilter, obs *hcmObservability, custom []*apigwv1.ApiGroup, scoped bool) (*listenerv3.Listener, error) {
 	replies, err := localReplies(v, nil, custom)
 	if err != nil {
 		return nil, err
 	}
-	h, err := connectionManager("http", routing{rds: RouteHTTP, scoped: scoped}, v.Config(), filters, replies)
+	h, err := connectionManager("http", routing{rds: RouteHTTP, scoped: scoped}, v.Config(), filters, replies, obs)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +48,7 @@ func httpListener(v *inputs.View, opts Options, filters []*hcmv3.HttpFilter, cus
 // httpsListener has one filter chain per bound domain with a certificate,
 // selected by SNI; each chain's HCM routes with its group's
 // RouteConfiguration and answers with its group's gateway responses.
-func httpsListener(v *inputs.View, opts Options, filters []*hcmv3.HttpFilter, chains []tlsChain) (*listenerv3.Listener, error) {
+func httpsListener(v *inputs.View, opts Options, filters []*hcmv3.HttpFilter, obs *hcmObservability, chains []tlsChain) (*listenerv3.Listener, error) {
 	tlsInspector, err := toAny(&tlsinspectorv3.TlsInspector{})
 	if err != nil {
 		return nil, err
@@ -63,7 +63,7 @@ func httpsListener(v *inputs.View, opts Options, filters []*hcmv3.HttpFilter, ch
 		if err != nil {
 			return nil, err
 		}
-		h, err := connectionManager("https."+ch.group.Id, routing{rds: RouteHTTPS(ch.group.Id)}, v.Config(), filters, replies)
+		h, err := connectionManager("https."+ch.group.Id, routing{rds: RouteHTTPS(ch.group.Id)}, v.Config(), filters, replies, obs)
 		if err != nil {
 			return nil, err
 		}

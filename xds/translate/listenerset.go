@@ -36,6 +36,13 @@ func listeners(v *inputs.View, opts Options) (*listenerMemo, error) {
 	if err != nil {
 		return nil, err
 	}
+	obs, err := observability(v.Name(), v.Config(), opts)
+	if err != nil {
+		return nil, err
+	}
+	if lm.tracing, err = tracingCluster(v.Config().GetTracing(), opts); err != nil {
+		return nil, fmt.Errorf("tracing collector: %w", err)
+	}
 	var custom []*apigwv1.ApiGroup
 	var chains []tlsChain
 	for _, g := range groups {
@@ -63,13 +70,13 @@ func listeners(v *inputs.View, opts Options) (*listenerMemo, error) {
 	// between RDS and SRDS is a listener update that Envoys before 1.38
 	// cannot apply to SRDS (their SRDS subscription never starts).
 	lm.scoped = opts.HTTPRouting != RoutingSingle
-	l, err := httpListener(v, opts, filters, custom, lm.scoped)
+	l, err := httpListener(v, opts, filters, obs, custom, lm.scoped)
 	if err != nil {
 		return nil, err
 	}
 	lm.listeners = append(lm.listeners, l)
 	if lm.scoped {
-		sl, err := httpListener(v, opts, filters, custom, false)
+		sl, err := httpListener(v, opts, filters, obs, custom, false)
 		if err != nil {
 			return nil, err
 		}
@@ -77,7 +84,7 @@ func listeners(v *inputs.View, opts Options) (*listenerMemo, error) {
 	}
 	if len(chains) > 0 {
 		sort.Slice(chains, func(i, j int) bool { return chains[i].domain < chains[j].domain })
-		l, err := httpsListener(v, opts, filters, chains)
+		l, err := httpsListener(v, opts, filters, obs, chains)
 		if err != nil {
 			return nil, err
 		}

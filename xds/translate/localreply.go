@@ -11,9 +11,9 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model/gwresp"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
-	"github.com/apigw/apigw/ratelimit/descriptor"
 	"github.com/apigw/apigw/xds/translate/internal/inputs"
 )
 
@@ -24,10 +24,11 @@ import (
 // set's custom status).
 
 // replyCase is an Envoy-generated failure and the APIG error it becomes
-// (docs/apig-semantics.md#error-catalog). Each matches by response flag or,
-// for failures without a flag, by response code details. Mock bodies
-// (direct_response) and ext_authz denials (UAEX, rendered by ext_authz) match
-// none and pass through unchanged: no top-level body_format is set.
+// (gwresp.LocalReplies, docs/apig-semantics.md#error-catalog). Each matches
+// by response flag or, for failures without a flag, by response code
+// details. Mock bodies (direct_response) and ext_authz denials (UAEX,
+// rendered by ext_authz) match none and pass through unchanged: no
+// top-level body_format is set.
 type replyCase struct {
 	err     gwresp.Error
 	flags   []string
@@ -35,17 +36,13 @@ type replyCase struct {
 	prefix  bool
 }
 
-var replyCases = []replyCase{
-	{err: gwresp.ErrAPINotFound, flags: []string{"NR"}},
-	{err: gwresp.ErrBackendTimeout, flags: []string{"UT"}},
-	{err: gwresp.ErrNoBackend, flags: []string{"UH"}},
-	{err: gwresp.ErrBackendUnavailable, flags: []string{"UF", "URX", "UC", "NC", "UPE", "UO", "DF"}},
-	{err: gwresp.ErrInternal, flags: []string{"RLSE"}},
-	{err: gwresp.ErrIPDenied, details: "rbac_access_denied", prefix: true},
-	{err: gwresp.ErrEntityTooLarge, details: "request_payload_too_large"},
-	{err: gwresp.ErrHeadersTooLarge, details: "http1.headers_too_large"},
-	{err: gwresp.ErrInternal, details: "ext_authz_error"},
-}
+var replyCases = func() []replyCase {
+	var out []replyCase
+	for _, r := range gwresp.LocalReplies() {
+		out = append(out, replyCase{err: r.Err, flags: r.Flags, details: r.Details, prefix: r.Prefix})
+	}
+	return out
+}()
 
 func (rc replyCase) filter() (*accesslogv3.AccessLogFilter, error) {
 	if len(rc.flags) > 0 {
@@ -159,8 +156,8 @@ func throttleStatusMappers(v *inputs.View) []*hcmv3.ResponseMapper {
 	for _, st := range codes {
 		md := &accesslogv3.AccessLogFilter{FilterSpecifier: &accesslogv3.AccessLogFilter_MetadataFilter{MetadataFilter: &accesslogv3.MetadataFilter{
 			Matcher: &matcherv3.MetadataMatcher{
-				Filter: descriptor.MetadataNamespace,
-				Path:   []*matcherv3.MetadataMatcher_PathSegment{{Segment: &matcherv3.MetadataMatcher_PathSegment_Key{Key: descriptor.MetaStatus}}},
+				Filter: dataplane.RateLimitMetadataNamespace,
+				Path:   []*matcherv3.MetadataMatcher_PathSegment{{Segment: &matcherv3.MetadataMatcher_PathSegment_Key{Key: dataplane.RateLimitMetaStatus}}},
 				Value:  &matcherv3.ValueMatcher{MatchPattern: &matcherv3.ValueMatcher_DoubleMatch{DoubleMatch: &matcherv3.DoubleMatcher{MatchPattern: &matcherv3.DoubleMatcher_Exact{Exact: float64(st)}}}},
 			},
 		}}}

@@ -3,6 +3,8 @@ package translate
 import (
 	"strconv"
 	"strings"
+
+	"github.com/apigw/apigw/dataplane"
 )
 
 // Resource names. They are deterministic and hierarchical so that goldens,
@@ -20,7 +22,7 @@ const (
 	ClusterExtAuthz  = "apigw.extauth"
 	ClusterRateLimit = "apigw.ratelimit"
 	// metadataNamespace holds the route metadata describing the API.
-	metadataNamespace = "apigw"
+	metadataNamespace = dataplane.AccessLogRouteNamespace
 )
 
 // RouteHTTPGroup is a group's RouteConfiguration on the HTTP listener in

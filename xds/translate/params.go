@@ -5,8 +5,8 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -21,7 +21,7 @@ var systemHeaderValues = map[string]string{
 	"sourceIp":   "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%",
 	"requestId":  "%REQ(X-REQUEST-ID)%",
 	"serverAddr": "%DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT%",
-	"appId":      "%DYNAMIC_METADATA(" + dataplane.MetadataNamespace + ":" + dataplane.MetaAppID + ")%",
+	"appId":      "%DYNAMIC_METADATA(" + dataplane.ExtAuthzMetadataNamespace + ":" + dataplane.ExtAuthzMetaAppID + ")%",
 }
 
 // nativeHeaders returns the backend parameters a route applies itself:

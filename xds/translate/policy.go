@@ -7,8 +7,8 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -24,8 +24,8 @@ type matchSet struct {
 // Conditions on declared header and query parameters and on the request
 // method are matched by Envoy; any other condition (source IP, authorizer
 // context, cookies, paths, regex patterns) makes ext_authz evaluate the
-// policy and select it through dataplane.PolicyHeader, and viaExtAuthz is
-// true.
+// policy and select it through dataplane.ExtAuthzPolicyHeader, and viaExtAuthz
+// is true.
 func policyMatches(api *apigwv1.Api, p policy) (alts []matchSet, viaExtAuthz bool) {
 	byHeader := []matchSet{policyHeaderMatch(p.name)}
 	if len(p.conditions) == 0 {
@@ -118,7 +118,7 @@ func conditionMatches(api *apigwv1.Api, c *apigwv1.Condition, single bool) ([]ma
 
 // policyHeaderMatch selects a policy backend by the header ext_authz sets.
 func policyHeaderMatch(name string) matchSet {
-	return matchSet{headers: []*routev3.HeaderMatcher{exactHeader(dataplane.PolicyHeader, name)}}
+	return matchSet{headers: []*routev3.HeaderMatcher{exactHeader(dataplane.ExtAuthzPolicyHeader, name)}}
 }
 
 func quoteAll(vs []string) string {

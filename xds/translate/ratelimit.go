@@ -7,10 +7,9 @@ import (
 
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
-	"github.com/apigw/apigw/ratelimit/descriptor"
 )
 
 // throttleDims returns the rate-limit dimensions of a publication: api
@@ -23,18 +22,18 @@ func throttleDims(api *apigwv1.Api, t *apigwv1.Throttle) []string {
 		user = user || s.ObjectType == model.SpecialUser
 		app = app || s.ObjectType == model.SpecialApp
 	}
-	dims := []string{descriptor.DimAPI}
+	dims := []string{dataplane.RateLimitDimAPI}
 	if t.GetUserCallLimits() > 0 || user {
-		dims = append(dims, descriptor.DimUser)
+		dims = append(dims, dataplane.RateLimitDimUser)
 	}
 	if t.GetAppCallLimits() > 0 || app {
-		dims = append(dims, descriptor.DimApp)
+		dims = append(dims, dataplane.RateLimitDimApp)
 	}
 	if t.GetIpCallLimits() > 0 {
-		dims = append(dims, descriptor.DimIP)
+		dims = append(dims, dataplane.RateLimitDimIP)
 	}
 	if api.AuthType == model.AuthApp {
-		dims = append(dims, descriptor.DimAppQuota)
+		dims = append(dims, dataplane.RateLimitDimAppQuota)
 	}
 	return dims
 }
@@ -42,30 +41,30 @@ func throttleDims(api *apigwv1.Api, t *apigwv1.Throttle) []string {
 // subjectMetadata is the ext_authz dynamic-metadata key holding each
 // dimension's subject.
 var subjectMetadata = map[string]string{
-	descriptor.DimUser:     dataplane.MetaAccountID,
-	descriptor.DimApp:      dataplane.MetaAppID,
-	descriptor.DimAppQuota: dataplane.MetaAppID,
-	descriptor.DimIP:       dataplane.MetaClientIP,
+	dataplane.RateLimitDimUser:     dataplane.ExtAuthzMetaAccountID,
+	dataplane.RateLimitDimApp:      dataplane.ExtAuthzMetaAppID,
+	dataplane.RateLimitDimAppQuota: dataplane.ExtAuthzMetaAppID,
+	dataplane.RateLimitDimIP:       dataplane.ExtAuthzMetaClientIP,
 }
 
 // rateLimits returns one RateLimit per dimension, each producing the
-// descriptor of ratelimit/descriptor: instance, api_id, env_id, dim and,
+// descriptor of the dataplane scheme: instance, api_id, env_id, dim and,
 // for dimensions with a subject, the subject read from ext_authz's dynamic
 // metadata (the descriptor is dropped when ext_authz did not set it).
 func rateLimits(inst, apiID, envID string, dims []string) []*routev3.RateLimit {
 	out := make([]*routev3.RateLimit, 0, len(dims))
 	for _, dim := range dims {
 		actions := []*routev3.RateLimit_Action{
-			genericKey(descriptor.KeyInstance, inst),
-			genericKey(descriptor.KeyAPI, apiID),
-			genericKey(descriptor.KeyEnv, envID),
-			genericKey(descriptor.KeyDim, dim),
+			genericKey(dataplane.RateLimitKeyInstance, inst),
+			genericKey(dataplane.RateLimitKeyAPI, apiID),
+			genericKey(dataplane.RateLimitKeyEnv, envID),
+			genericKey(dataplane.RateLimitKeyDim, dim),
 		}
-		if key := descriptor.SubjectKey(dim); key != "" {
+		if key := dataplane.RateLimitSubjectKey(dim); key != "" {
 			actions = append(actions, &routev3.RateLimit_Action{ActionSpecifier: &routev3.RateLimit_Action_Metadata{
 				Metadata: &routev3.RateLimit_Action_MetaData{
 					DescriptorKey: key,
-					MetadataKey: &metadatav3.MetadataKey{Key: dataplane.MetadataNamespace,
+					MetadataKey: &metadatav3.MetadataKey{Key: dataplane.ExtAuthzMetadataNamespace,
 						Path: []*metadatav3.MetadataKey_PathSegment{{Segment: &metadatav3.MetadataKey_PathSegment_Key{Key: subjectMetadata[dim]}}}},
 					Source: routev3.RateLimit_Action_MetaData_DYNAMIC,
 				},
@@ -86,9 +85,9 @@ func requestDescriptor(inst, apiID, envID string) *routev3.RateLimit {
 		}}
 	}
 	return &routev3.RateLimit{Actions: []*routev3.RateLimit_Action{
-		genericKey(descriptor.KeyInstance, inst), genericKey(descriptor.KeyAPI, apiID), genericKey(descriptor.KeyEnv, envID),
-		genericKey(descriptor.KeyDim, descriptor.DimRequest),
-		header("x-request-id", descriptor.KeyRequestID), header(":method", descriptor.KeyMethod), header(":path", descriptor.KeyPath),
+		genericKey(dataplane.RateLimitKeyInstance, inst), genericKey(dataplane.RateLimitKeyAPI, apiID), genericKey(dataplane.RateLimitKeyEnv, envID),
+		genericKey(dataplane.RateLimitKeyDim, dataplane.RateLimitDimRequest),
+		header("x-request-id", dataplane.RateLimitKeyRequestID), header(":method", dataplane.RateLimitKeyMethod), header(":path", dataplane.RateLimitKeyPath),
 	}}
 }
 
@@ -97,12 +96,12 @@ func requestDescriptor(inst, apiID, envID string) *routev3.RateLimit {
 // (docs/apig-semantics.md#debug-headers).
 func debugDescriptor(inst, apiID, envID string) *routev3.RateLimit {
 	return &routev3.RateLimit{Actions: []*routev3.RateLimit_Action{
-		genericKey(descriptor.KeyInstance, inst), genericKey(descriptor.KeyAPI, apiID), genericKey(descriptor.KeyEnv, envID),
-		genericKey(descriptor.KeyDim, descriptor.DimDebug),
+		genericKey(dataplane.RateLimitKeyInstance, inst), genericKey(dataplane.RateLimitKeyAPI, apiID), genericKey(dataplane.RateLimitKeyEnv, envID),
+		genericKey(dataplane.RateLimitKeyDim, dataplane.RateLimitDimDebug),
 		{ActionSpecifier: &routev3.RateLimit_Action_HeaderValueMatch_{HeaderValueMatch: &routev3.RateLimit_Action_HeaderValueMatch{
-			DescriptorKey: descriptor.DimDebug, DescriptorValue: "1", ExpectMatch: wrapperspb.Bool(true),
-			Headers: []*routev3.HeaderMatcher{{Name: descriptor.DebugHeader, HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{
-				StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: descriptor.DebugValue}, IgnoreCase: true},
+			DescriptorKey: dataplane.RateLimitDimDebug, DescriptorValue: "1", ExpectMatch: wrapperspb.Bool(true),
+			Headers: []*routev3.HeaderMatcher{{Name: dataplane.RateLimitDebugHeader, HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{
+				StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: dataplane.RateLimitDebugValue}, IgnoreCase: true},
 			}}},
 		}}},
 	}}

@@ -7,7 +7,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model/gwresp"
 	"github.com/apigw/apigw/xds/translate/internal/inputs"
 )
@@ -23,7 +23,7 @@ var envoyVars = gwresp.Vars{
 	"reqMethod": "%REQ(:METHOD)%",
 	"stage":     "%REQ(X-STAGE)%",
 	"apiId":     "%METADATA(ROUTE:" + metadataNamespace + ":api_id)%",
-	"appId":     "%DYNAMIC_METADATA(" + dataplane.MetadataNamespace + ":" + dataplane.MetaAppID + ")%",
+	"appId":     "%DYNAMIC_METADATA(" + dataplane.ExtAuthzMetadataNamespace + ":" + dataplane.ExtAuthzMetaAppID + ")%",
 }
 
 // reply is a gateway response rendered for Envoy: status, body format

@@ -9,8 +9,8 @@ import (
 	uritrewritev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/path/rewrite/uri_template/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -21,7 +21,7 @@ const templateRewriterName = "envoy.path.rewrite.uri_template.uri_template_rewri
 const maxRegexPrefix = 64
 
 // metadataPathRewrite makes Envoy use the backend path ext_authz computed.
-var metadataPathRewrite = "%DYNAMIC_METADATA(" + dataplane.MetadataNamespace + ":" + dataplane.MetaBackendPath + ")%"
+var metadataPathRewrite = "%DYNAMIC_METADATA(" + dataplane.ExtAuthzMetadataNamespace + ":" + dataplane.ExtAuthzMetaBackendPath + ")%"
 
 // pathRewrite is how a route maps the frontend path onto the backend path;
 // at most one field is set (Envoy allows one rewrite per route).

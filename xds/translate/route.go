@@ -127,7 +127,7 @@ func (c *buildCtx) planPublication(pub *apigwv1.Publication, res *pubResult) err
 // the restrictions configured for it with the group's gateway response of
 // gwresp.ErrPolicyUnavailable (fail closed), without ext_authz.
 func (p *pubPlan) buildBlocked() error {
-	p.metadata = routeMetadata(p.pub)
+	p.metadata = routeMetadata(p.c.v.Name(), p.pub, gwresp.ErrPolicyUnavailable.Code)
 	rep := renderReply(p.c.v, p.api.GroupId, p.api.ResponseId, gwresp.ErrPolicyUnavailable)
 	a := routeAction{direct: &routev3.DirectResponseAction{Status: rep.status, BodyFormat: rep.body}, respHeaders: rep.headers}
 	authz := p.packer.pack(extAuthzDisabled())
@@ -157,7 +157,7 @@ func (p *pubPlan) build() error {
 		p.tpfc[filterCORS] = p.packer.pack(corsRoute())
 	}
 	p.rls = rateLimits(v.Name(), api.Id, p.env.Id, throttleDims(api, throttle))
-	p.metadata = routeMetadata(p.pub)
+	p.metadata = routeMetadata(v.Name(), p.pub, "")
 
 	targets, delegated, err := p.targets()
 	if err != nil {
@@ -184,7 +184,7 @@ type target struct {
 	policy   string
 	order    int
 	alts     []matchSet
-	byHeader bool // alts select the policy by dataplane.PolicyHeader only
+	byHeader bool // alts select the policy by dataplane.ExtAuthzPolicyHeader only
 	actions  []routeAction
 	cluster  *clusterSpec
 	backend  string // backend authorizer

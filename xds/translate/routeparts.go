@@ -10,8 +10,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -66,12 +66,22 @@ func stageMatcher(env *apigwv1.Environment) *routev3.HeaderMatcher {
 }
 
 // routeMetadata names the API in the route's metadata, for access logs
-// and response templates (%METADATA(ROUTE:apigw:api_id)%). It is kept
-// small: it is repeated on every route.
-func routeMetadata(pub *apigwv1.Publication) *corev3.Metadata {
-	return &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{metadataNamespace: {Fields: map[string]*structpb.Value{
-		"api_id": structpb.NewStringValue(pub.ApiId),
-	}}}}
+// (the access logger copies it into custom tags, see accesslog.go) and
+// response templates (%METADATA(ROUTE:apigw:api_id)%). It is kept small:
+// it is repeated on every route. errorCode is set on routes that answer
+// with an APIG error themselves.
+func routeMetadata(inst string, pub *apigwv1.Publication, errorCode string) *corev3.Metadata {
+	f := map[string]*structpb.Value{
+		dataplane.AccessLogRouteInstance: structpb.NewStringValue(inst),
+		dataplane.AccessLogRouteGroup:    structpb.NewStringValue(pub.GetApi().GetGroupId()),
+		dataplane.AccessLogRouteAPI:      structpb.NewStringValue(pub.ApiId),
+		dataplane.AccessLogRouteAPIName:  structpb.NewStringValue(pub.GetApi().GetName()),
+		dataplane.AccessLogRouteEnv:      structpb.NewStringValue(pub.EnvId),
+	}
+	if errorCode != "" {
+		f[dataplane.AccessLogRouteErrorCode] = structpb.NewStringValue(errorCode)
+	}
+	return &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{metadataNamespace: {Fields: f}}}
 }
 
 // mockAction answers with the mock's status, body and headers.

@@ -5,7 +5,7 @@ import (
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 
-	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/dataplane"
 )
 
 // serviceTLS is the transport socket of the apigw.extauth and
@@ -13,7 +13,7 @@ import (
 // Envoy presents its client certificate and verifies apigw's server
 // certificate against apigw's CA and the service's host name (or IP),
 // both read from the file-based SDS resources in Options.EnvoyTLSDir on
-// the Envoy host (see model/dataplane), so that renewed files are picked
+// the Envoy host (see dataplane), so that renewed files are picked
 // up without a restart.
 func serviceTLS(host string, opts Options) (*corev3.TransportSocket, error) {
 	dir := opts.EnvoyTLSDir

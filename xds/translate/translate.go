@@ -20,8 +20,8 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/dataplane"
 )
 
 // Options are the deployment settings the definitions do not carry.
@@ -33,9 +33,15 @@ type Options struct {
 	// ExtAuthzAddress and RateLimitAddress are host:port of the ext_authz
 	// and rate-limit services (default 127.0.0.1 on apigw's own ports).
 	ExtAuthzAddress, RateLimitAddress string
+	// AccessLogAddress is host:port of the access-log service (default
+	// 127.0.0.1 on apigw's port); AccessLogOff configures no gRPC access
+	// log.
+	AccessLogAddress string
+	// AccessLogTLS is the same for the access-log service.
+	AccessLogTLS bool
 	// ExtAuthzTLS and RateLimitTLS make Envoy reach those services over
 	// mTLS with its client certificate from EnvoyTLSDir, a directory on the
-	// Envoy hosts (default model/dataplane.EnvoyTLSDir).
+	// Envoy hosts (default dataplane.EnvoyTLSDir).
 	ExtAuthzTLS, RateLimitTLS bool
 	EnvoyTLSDir               string
 	// ExtAuthzTimeout bounds a Check call (default 2s); routes of APIs
@@ -76,6 +82,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RateLimitAddress == "" {
 		o.RateLimitAddress = "127.0.0.1:" + itoa(dataplane.PortRateLimit)
+	}
+	if o.AccessLogAddress == "" {
+		o.AccessLogAddress = "127.0.0.1:" + itoa(dataplane.PortAccessLog)
 	}
 	if o.ExtAuthzTimeout == 0 {
 		o.ExtAuthzTimeout = 2 * time.Second

@@ -4,7 +4,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 
-	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model/gwresp"
 	"github.com/apigw/apigw/xds/translate/internal/inputs"
 )
@@ -34,7 +34,7 @@ func virtualHost(v *inputs.View, groupID string, domains []string, items []route
 	}
 	routes = append(routes, fb)
 	// The policy selection header stays internal (set by ext_authz only).
-	return &routev3.VirtualHost{Name: vhostName(groupID), Domains: domains, Routes: routes, RequestHeadersToRemove: []string{dataplane.PolicyHeader}}, nil
+	return &routev3.VirtualHost{Name: vhostName(groupID), Domains: domains, Routes: routes, RequestHeadersToRemove: []string{dataplane.ExtAuthzPolicyHeader}}, nil
 }
 
 func fallbackRoute(v *inputs.View, groupID string) (*routev3.Route, error) {
@@ -51,6 +51,7 @@ func fallbackRoute(v *inputs.View, groupID string) (*routev3.Route, error) {
 		}},
 		ResponseHeadersToAdd: rep.headers,
 		TypedPerFilterConfig: map[string]*anypb.Any{filterExtAuthz: authz},
+		Metadata:             fallbackMetadata(v.Name(), groupID, gwresp.ErrAPINotFound.Code),
 	}
 	return r, validate(r)
 }

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/dataplane"
 )
 
 // Policy decides whether an Envoy with the given identities may subscribe

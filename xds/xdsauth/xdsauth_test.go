@@ -3,15 +3,12 @@ package xdsauth_test
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,18 +21,18 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/apigw/apigw/internal/certgen"
+	"github.com/apigw/apigw/internal/certgen/certgentest"
+	"github.com/apigw/apigw/internal/testutil"
 	"github.com/apigw/apigw/internal/tlsfiles"
-	"github.com/apigw/apigw/model"
-	xdsserver "github.com/apigw/apigw/xds/server"
-	"github.com/apigw/apigw/xds/snapshot"
+	"github.com/apigw/apigw/model/live"
+	"github.com/apigw/apigw/xds/ads"
 	"github.com/apigw/apigw/xds/translate"
 	"github.com/apigw/apigw/xds/xdsauth"
+	"github.com/apigw/apigw/xds/xdscache"
 )
 
 // keyPEM is the private key of every instance's TLS certificate: no
@@ -59,17 +56,6 @@ func instanceResources(inst string) *translate.Resources {
 	}
 }
 
-// pki creates a CA, apigw's server certificate and Envoy certificates for
-// the instances default and other.
-func pki(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	if _, err := certgen.Generate(certgen.Options{Dir: dir, Instances: []string{"default", "other"}}); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 // server runs apigw's xDS server (resources per node.cluster, responses
 // encoded once and shared between streams) behind the authorizer on
 // 127.0.0.1:0, with mTLS when dir is set.
@@ -80,28 +66,21 @@ func server(t *testing.T, dir string, opts xdsauth.Options) string {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	cache := snapshot.New(opts.Log)
+	cache := xdscache.New(opts.Log)
 	for _, inst := range []string{"default", "other"} {
 		cache.Set(inst, 1, instanceResources(inst))
 	}
-	sopts := append(xdsserver.GRPCOptions(), xdsauth.New(opts).ServerOptions()...)
+	sopts := append(ads.GRPCOptions(), xdsauth.New(opts).ServerOptions()...)
 	if dir != "" {
-		files := tlsfiles.Files{Cert: filepath.Join(dir, "apigw/tls.crt"), Key: filepath.Join(dir, "apigw/tls.key"), ClientCA: filepath.Join(dir, "apigw/ca.crt")}
-		tf, err := tlsfiles.NewServer(files, opts.Log)
+		tf, err := tlsfiles.NewServer(certgentest.ServerFiles(dir), opts.Log)
 		if err != nil {
 			t.Fatal(err)
 		}
 		sopts = append(sopts, grpc.Creds(credentials.NewTLS(tf.Config())))
 	}
 	s := grpc.NewServer(sopts...)
-	xdsserver.New(ctx, cache, model.NewStatus(), opts.Log, xdsserver.Options{}).Register(s)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = s.Serve(lis) }()
-	t.Cleanup(s.Stop)
-	return lis.Addr().String()
+	ads.New(ctx, cache, live.NewStatus(), opts.Log, ads.Options{}).Register(s)
+	return testutil.ServeGRPC(t, s)
 }
 
 // dial connects as Envoy does: over mTLS with the certificate in
@@ -109,32 +88,10 @@ func server(t *testing.T, dir string, opts xdsauth.Options) string {
 // only dir is set, in plaintext otherwise.
 func dial(t *testing.T, addr, dir, envoyDir string) *grpc.ClientConn {
 	t.Helper()
-	creds := insecure.NewCredentials()
-	if dir != "" {
-		ca, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pool, err := tlsfiles.Pool(ca)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg := &tls.Config{RootCAs: pool, ServerName: "apigw", MinVersion: tls.VersionTLS12}
-		if envoyDir != "" {
-			pair, err := tls.LoadX509KeyPair(filepath.Join(dir, envoyDir, "tls.crt"), filepath.Join(dir, envoyDir, "tls.key"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg.Certificates = []tls.Certificate{pair}
-		}
-		creds = credentials.NewTLS(cfg)
+	if dir == "" {
+		return testutil.DialGRPC(t, addr)
 	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
+	return testutil.DialGRPC(t, addr, grpc.WithTransportCredentials(credentials.NewTLS(certgentest.ClientTLS(t, dir, "apigw", envoyDir))))
 }
 
 // received is what an Envoy-shaped client got: resource names by type,
@@ -252,7 +209,7 @@ func resourceName(t *testing.T, typeURL string, b []byte) string {
 }
 
 func TestClientWithoutCertificateRefused(t *testing.T) {
-	dir := pki(t)
+	dir := certgentest.PKI(t, "default", "other")
 	addr := server(t, dir, xdsauth.Options{RequireClientCert: true})
 	for name, conn := range map[string]*grpc.ClientConn{
 		"TLS without a client certificate": dial(t, addr, dir, ""),
@@ -264,7 +221,7 @@ func TestClientWithoutCertificateRefused(t *testing.T) {
 		}
 	}
 	// A certificate of another CA is refused as well.
-	stranger := pki(t)
+	stranger := certgentest.PKI(t, "default", "other")
 	conn := dial(t, addr, stranger, "envoy")
 	if got, err := sotw(t, conn, "default", "cert-default"); err == nil || len(got.raw) > 0 {
 		t.Errorf("another CA's certificate: %d responses, err %v", len(got.raw), err)
@@ -272,7 +229,7 @@ func TestClientWithoutCertificateRefused(t *testing.T) {
 }
 
 func TestAuthenticatedEnvoyGetsExactlyItsInstance(t *testing.T) {
-	dir := pki(t)
+	dir := certgentest.PKI(t, "default", "other")
 	addr := server(t, dir, xdsauth.Options{RequireClientCert: true})
 	conn := dial(t, addr, dir, "envoy") // spiffe://apigw.local/apigw/envoy/default
 	for name, subscribe := range map[string]func(*testing.T, *grpc.ClientConn, string, ...string) (*received, error){"sotw": sotw, "delta": delta} {
@@ -290,7 +247,7 @@ func TestAuthenticatedEnvoyGetsExactlyItsInstance(t *testing.T) {
 }
 
 func TestOtherInstanceRefused(t *testing.T) {
-	dir := pki(t)
+	dir := certgentest.PKI(t, "default", "other")
 	addr := server(t, dir, xdsauth.Options{RequireClientCert: true})
 	conn := dial(t, addr, dir, "envoy") // allowed "default" only
 	for name, subscribe := range map[string]func(*testing.T, *grpc.ClientConn, string, ...string) (*received, error){"sotw": sotw, "delta": delta} {
@@ -348,7 +305,7 @@ func TestOtherInstanceRefused(t *testing.T) {
 }
 
 func TestIdentitiesFile(t *testing.T) {
-	dir := pki(t)
+	dir := certgentest.PKI(t, "default", "other")
 	file := filepath.Join(t.TempDir(), "identities")
 	write := func(s string) {
 		t.Helper()
@@ -412,7 +369,7 @@ func TestParseRules(t *testing.T) {
 }
 
 func TestPrivateKeysNeverReachUnauthenticatedStreams(t *testing.T) {
-	var logs syncBuffer
+	var logs testutil.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	addr := server(t, "", xdsauth.Options{Insecure: true, Log: log}) // plaintext, as --xds-insecure
 	conn := dial(t, addr, "", "")
@@ -450,21 +407,4 @@ func TestPrivateKeysNeverReachUnauthenticatedStreams(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, logs.String())
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

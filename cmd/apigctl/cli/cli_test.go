@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/apigw/apigw/cmd/apigctl/cli"
-	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/admin/admintest"
+	"github.com/apigw/apigw/model/live"
 )
 
 type env struct {
@@ -307,7 +307,7 @@ func TestDeleteFromFiles(t *testing.T) {
 
 func TestStatusVersionAndExitCodes(t *testing.T) {
 	e := start(t)
-	e.srv.Status.UpdateNode(model.NodeStatus{NodeID: "envoy-1", Cluster: "default", TypeURL: "type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
+	e.srv.Status.UpdateNode(live.NodeStatus{NodeID: "envoy-1", Cluster: "default", TypeURL: "type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
 		AckedVersion: "42-abc", LastNack: "route: bad regex", LastSeen: time.Now()})
 	out := e.must("", "status")
 	contains(t, "status", out, "envoy-1", "42-abc", "route: bad regex", "RouteConfiguration")

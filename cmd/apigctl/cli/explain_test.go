@@ -8,8 +8,8 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/apigw/apigw/explain"
-	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/admin/admintest"
+	"github.com/apigw/apigw/model/live"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 )
 
@@ -41,7 +41,7 @@ name: mobile
 // the request is signed server-side and reaches the backend; without it
 // ext_authz denies it with APIG.0303.
 func TestExplain(t *testing.T) {
-	e := &env{t: t, srv: admintest.StartWith(t, func(gs *grpc.Server, feed *model.Feed) {
+	e := &env{t: t, srv: admintest.StartWith(t, func(gs *grpc.Server, feed *live.Feed) {
 		svc, err := explain.New(feed, explain.Options{})
 		if err != nil {
 			t.Fatal(err)

@@ -122,7 +122,7 @@ see which Envoys run what, and call APIs with an APP signature.`,
 	add("deploy", newPublishCmd(g), newUnpublishCmd(g), newRollbackCmd(g), newHistoryCmd(g), newBindCmd(g, true), newBindCmd(g, false))
 	add("openapi", newImportCmd(g), newExportCmd(g))
 	add("calls", newCallCmd(g), newSignCmd(g), newExplainCmd(g))
-	add("other", newStatusCmd(g), newVersionCmd(g))
+	add("other", newStatusCmd(g), newTopCmd(g), newMetricsCmd(g), newAuditCmd(g), newVersionCmd(g))
 	root.SetHelpCommandGroupID("other")
 	root.SetCompletionCommandGroupID("other")
 	return root

@@ -3,7 +3,6 @@ package cli_test
 import (
 	"bytes"
 	"context"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,10 +12,10 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/apigw/apigw/cmd/apigctl/cli"
-	"github.com/apigw/apigw/internal/certgen"
-	"github.com/apigw/apigw/internal/tlsfiles"
-	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/internal/certgen/certgentest"
+	"github.com/apigw/apigw/internal/testutil"
 	"github.com/apigw/apigw/model/admin"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store/storetest"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 )
@@ -25,30 +24,17 @@ import (
 // serves apigctl with --client-certificate/--client-key and refuses it
 // without.
 func TestClientCertificate(t *testing.T) {
-	pki := t.TempDir()
-	if _, err := certgen.Generate(certgen.Options{Dir: pki}); err != nil {
-		t.Fatal(err)
-	}
-	files := tlsfiles.Files{Cert: filepath.Join(pki, "apigw/tls.crt"), Key: filepath.Join(pki, "apigw/tls.key"), ClientCA: filepath.Join(pki, "ca.crt")}
-	creds, err := tlsfiles.NewServer(files, storetest.Logger())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pki := certgentest.PKI(t)
 	_, etcd := storetest.Etcd(t, "")
-	gs := grpc.NewServer(grpc.Creds(credentials.NewTLS(creds.Config())))
-	adminv1.RegisterAdminServiceServer(gs, admin.New(storetest.Store(t, etcd), model.NewFeed(), model.NewStatus(), storetest.Logger()))
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = gs.Serve(lis) }()
-	t.Cleanup(gs.Stop)
+	gs := grpc.NewServer(grpc.Creds(credentials.NewTLS(certgentest.ServerTLS(t, pki))))
+	adminv1.RegisterAdminServiceServer(gs, admin.New(storetest.Store(t, etcd), live.NewFeed(), live.NewStatus(), storetest.Logger()))
+	addr := testutil.ServeGRPC(t, gs)
 
 	run := func(args ...string) (int, string) {
 		var out bytes.Buffer
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		base := []string{"--server", lis.Addr().String(), "--certificate-authority", filepath.Join(pki, "ca.crt"), "--request-timeout", "5s"}
+		base := []string{"--server", addr, "--certificate-authority", filepath.Join(pki, "ca.crt"), "--request-timeout", "5s"}
 		code := cli.Main(ctx, append(base, args...), cli.Streams{In: strings.NewReader(""), Out: &out, Err: &out}, func(string) string { return "" })
 		return code, out.String()
 	}

@@ -120,7 +120,7 @@ func (c *converter) httpEndpoints(o *obj, typ string) httpTarget {
 		}
 	}
 	t.protocol = e.enum([]string{"scheme"}, model.ProtoHTTP, model.ProtoHTTPS)
-	t.method = e.enum([]string{"method"}, append(model.Methods, model.MethodAny)...)
+	t.method = e.enum([]string{"method"}, append(model.Methods(), model.MethodAny)...)
 	t.uri = e.str("path")
 	if n, ok := e.num("timeout"); ok && n != 0 {
 		t.timeout = int32(n)

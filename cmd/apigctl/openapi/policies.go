@@ -114,7 +114,7 @@ func (c *converter) responses(p string, v any) {
 		for _, typ := range sortedKeys(so.m) {
 			so.used[typ] = true
 			tp := ptr(so.ptr, typ)
-			if _, known := model.ResponseTypes[strings.ToUpper(typ)]; !known {
+			if _, known := model.ResponseType(strings.ToUpper(typ)); !known {
 				c.ps.errorf(tp, "unknown gateway response type")
 				continue
 			}

@@ -23,14 +23,21 @@ type adminServices struct {
 	debug   *explain.Service
 }
 
-// registerAdminServices registers the admin API's services on s.
+// registerAdminServices registers the admin API's services on s. The
+// admin server answers GetAPIMetrics from the access-log service when it
+// runs in this process, and records direct etcd writes in the audit trail.
 // OpenAPIService imports and exports through the same admin server,
 // called in process; DebugService explains requests with this process's
 // rate-limit counter when the ratelimit component runs here, else with
 // the shared Redis (--redis-url), else with empty counters.
 func registerAdminServices(ctx context.Context, s *grpc.Server, d *deps) error {
 	if d.admin == nil {
-		adm := admin.New(d.store, d.feed, d.status, d.log)
+		opts := []admin.Option{admin.WithAuditRetention(admin.AuditRetention{MaxAge: d.cfg.AuditMaxAge, MaxEvents: d.cfg.AuditMaxEvents})}
+		if d.als != nil {
+			opts = append(opts, admin.WithAPIMetrics(d.als))
+		}
+		adm := admin.New(d.store, d.feed, d.status, d.log, opts...)
+		d.store.OnDirectWrite(adm.RecordDirectWrite)
 		cnt := d.counter
 		if cnt == nil && d.cfg.RedisURL != "" {
 			r, err := counter.OpenRedis(d.cfg.RedisURL)

@@ -2,10 +2,8 @@ package server
 
 import (
 	"context"
-	"crypto/tls"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,8 +14,8 @@ import (
 	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/apigw/apigw/internal/certgen"
-	"github.com/apigw/apigw/internal/tlsfiles"
+	"github.com/apigw/apigw/internal/certgen/certgentest"
+	"github.com/apigw/apigw/internal/testutil"
 )
 
 // The admin guard: a blank token never turns authentication off, and
@@ -85,10 +83,7 @@ func TestAdminGuard(t *testing.T) {
 // With --admin-client-ca-file the admin API completes no TLS handshake
 // without a client certificate of that CA.
 func TestAdminClientCertificates(t *testing.T) {
-	pki := t.TempDir()
-	if _, err := certgen.Generate(certgen.Options{Dir: pki}); err != nil {
-		t.Fatal(err)
-	}
+	pki := certgentest.PKI(t)
 	cfg, err := ParseConfig([]string{"--admin-addr", "0.0.0.0:0", "--admin-tls-cert-file", filepath.Join(pki, "apigw/tls.crt"),
 		"--admin-tls-key-file", filepath.Join(pki, "apigw/tls.key"), "--admin-client-ca-file", filepath.Join(pki, "apigw/ca.crt")}, env(nil), io.Discard)
 	if err != nil {
@@ -99,40 +94,19 @@ func TestAdminClientCertificates(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _ := newGRPCServer(opts...)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = s.Serve(lis) }()
-	t.Cleanup(s.Stop)
-	check := func(withCert bool) error {
-		ca, _ := os.ReadFile(filepath.Join(pki, "ca.crt"))
-		pool, err := tlsfiles.Pool(ca)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tc := &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12}
-		if withCert {
-			pair, err := tls.LoadX509KeyPair(filepath.Join(pki, "envoy/tls.crt"), filepath.Join(pki, "envoy/tls.key"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			tc.Certificates = []tls.Certificate{pair}
-		}
-		conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(credentials.NewTLS(tc)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
+	addr := testutil.ServeGRPC(t, s)
+	check := func(certDir string) error {
+		tc := certgentest.ClientTLS(t, pki, "localhost", certDir)
+		conn := testutil.DialGRPC(t, addr, grpc.WithTransportCredentials(credentials.NewTLS(tc)))
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_, err = healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+		_, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
 		return err
 	}
-	if err := check(false); err == nil {
+	if err := check(""); err == nil {
 		t.Error("a client without a certificate was served")
 	}
-	if err := check(true); err != nil {
+	if err := check("envoy"); err != nil {
 		t.Errorf("a client with a certificate of the CA: %v", err)
 	}
 }

@@ -4,19 +4,17 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
 	"github.com/apigw/apigw/internal/recovery"
+	"github.com/apigw/apigw/internal/testutil"
 )
 
 // The admin server refuses a request above --admin-max-request-bytes with
@@ -31,17 +29,7 @@ func TestAdminRequestSizeIsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	gs, _ := svcs[0].newServer(recovery.New(discardLogger(), nil))
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = gs.Serve(lis) }()
-	t.Cleanup(gs.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
+	conn := testutil.ServeAndDialGRPC(t, gs)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	hc := healthpb.NewHealthClient(conn)

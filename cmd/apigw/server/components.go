@@ -7,39 +7,45 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/apigw/apigw/accesslog"
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/internal/grpcopts"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
-	xdsserver "github.com/apigw/apigw/xds/server"
-	"github.com/apigw/apigw/xds/snapshot"
-	xdssync "github.com/apigw/apigw/xds/sync"
+	"github.com/apigw/apigw/xds/ads"
 	"github.com/apigw/apigw/xds/translate"
+	"github.com/apigw/apigw/xds/xdscache"
+	"github.com/apigw/apigw/xds/xdssync"
 )
 
 // services returns the gRPC components enabled by the configuration. The
 // register functions run after the store is connected.
 func services(d *deps) ([]service, error) {
 	var out []service
+	als, err := accessLogService(d)
+	if err != nil {
+		return nil, err
+	}
+	d.als = als
 	if d.cfg.Has(CompAdmin) {
 		opts, err := adminServerOptions(d.cfg, d.log)
 		if err != nil {
 			return nil, err
 		}
 		opts = append(opts, maxRecv(d.cfg))
-		out = append(out, service{name: CompAdmin, addr: d.cfg.AdminAddr, opts: opts, register: func(ctx context.Context, s *grpc.Server) error {
-			return registerAdminServices(ctx, s, d)
-		}})
+		out = append(out, service{name: CompAdmin, addr: d.cfg.AdminAddr, opts: opts, traced: true,
+			register: func(ctx context.Context, s *grpc.Server) error { return registerAdminServices(ctx, s, d) },
+			run:      func(ctx context.Context) error { return d.admin.admin.RunAuditRetention(ctx, time.Minute) }})
 	}
 	if d.cfg.Has(CompXDS) {
-		cache := snapshot.New(d.log, snapshot.WithRegisterer(d.reg))
+		cache := xdscache.New(d.log, xdscache.WithRegisterer(d.reg))
 		opts, err := envoyServiceOptions(d.cfg, CompXDS, d.log)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, service{name: CompXDS, addr: d.cfg.XDSAddr, opts: append(opts, xdsserver.GRPCOptions()...),
+		out = append(out, service{name: CompXDS, addr: d.cfg.XDSAddr, opts: append(opts, ads.GRPCOptions()...),
 			register: func(ctx context.Context, s *grpc.Server) error {
-				xdsserver.New(ctx, cache, d.status, d.log, xdsserver.Options{Registerer: d.reg}).Register(s)
+				ads.New(ctx, cache, d.status, d.log, ads.Options{Registerer: d.reg}).Register(s)
 				return nil
 			},
 			run: func(ctx context.Context) error {
@@ -52,7 +58,7 @@ func services(d *deps) ([]service, error) {
 			return nil, err
 		}
 		opts = append(append(opts, grpcopts.DataPlane(grpcopts.ExtAuthWorkersPerCPU)...), extauth.ServerOptions()...)
-		out = append(out, service{name: CompExtAuth, addr: d.cfg.ExtAuthAddr, opts: opts, register: func(_ context.Context, s *grpc.Server) error {
+		out = append(out, service{name: CompExtAuth, addr: d.cfg.ExtAuthAddr, opts: opts, traced: true, register: func(_ context.Context, s *grpc.Server) error {
 			opts := []extauth.Option{extauth.WithRegisterer(d.reg), extauth.WithFailOpen(d.cfg.ExtAuthFailOpen)}
 			if d.cfg.ServerName != "" {
 				opts = append(opts, extauth.WithServerName(d.cfg.ServerName))
@@ -81,7 +87,7 @@ func services(d *deps) ([]service, error) {
 			return nil, err
 		}
 		opts = append(opts, grpcopts.DataPlane(grpcopts.RateLimitWorkersPerCPU)...)
-		out = append(out, service{name: CompRateLimit, addr: d.cfg.RateLimitAddr, opts: opts,
+		out = append(out, service{name: CompRateLimit, addr: d.cfg.RateLimitAddr, opts: opts, traced: true,
 			register: func(ctx context.Context, s *grpc.Server) error {
 				if r, ok := cnt.(*counter.Redis); ok {
 					pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
@@ -108,7 +114,29 @@ func services(d *deps) ([]service, error) {
 				return nil
 			}})
 	}
+	if als != nil {
+		opts, err := envoyServiceOptions(d.cfg, CompAccessLog, d.log)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, service{name: CompAccessLog, addr: d.cfg.AccessLogAddr, opts: opts,
+			register: func(_ context.Context, s *grpc.Server) error { als.Register(s); return nil },
+			run:      als.Run})
+	}
 	return out, nil
+}
+
+// accessLogService builds the access-log service when it is enabled; the
+// admin API answers GetAPIMetrics from it.
+func accessLogService(d *deps) (*accesslog.Server, error) {
+	if !d.cfg.Has(CompAccessLog) {
+		return nil, nil
+	}
+	stats, err := accesslog.NewStats(accesslog.StatsOptions{MaxAPIs: d.cfg.APIMetricsMaxAPIs, MaxApps: d.cfg.APIMetricsMaxApps, Registerer: d.reg})
+	if err != nil {
+		return nil, err
+	}
+	return accesslog.New(stats, d.log, d.reg)
 }
 
 func translateOptions(c *Config) translate.Options {
@@ -116,8 +144,10 @@ func translateOptions(c *Config) translate.Options {
 		HTTPPort: uint32(c.EnvoyHTTPPort), HTTPSPort: uint32(c.EnvoyHTTPSPort),
 		ExtAuthzAddress: c.EnvoyExtAuthAddr, RateLimitAddress: c.EnvoyRateLimitAddr,
 		HTTPRouting: c.HTTPRouting, UpstreamCAFile: c.UpstreamCAFile,
-		ExtAuthzTLS:  c.envoyUsesTLS(CompExtAuth, c.EnvoyExtAuthAddr),
-		RateLimitTLS: c.envoyUsesTLS(CompRateLimit, c.EnvoyRateLimitAddr),
-		EnvoyTLSDir:  c.EnvoyTLSDir,
+		ExtAuthzTLS:      c.envoyUsesTLS(CompExtAuth, c.EnvoyExtAuthAddr),
+		RateLimitTLS:     c.envoyUsesTLS(CompRateLimit, c.EnvoyRateLimitAddr),
+		AccessLogAddress: c.EnvoyAccessLogAddr,
+		AccessLogTLS:     c.EnvoyAccessLogAddr != translate.AccessLogOff && c.envoyUsesTLS(CompAccessLog, c.EnvoyAccessLogAddr),
+		EnvoyTLSDir:      c.EnvoyTLSDir,
 	}
 }

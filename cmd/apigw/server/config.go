@@ -10,9 +10,11 @@ import (
 	"net"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
 )
 
@@ -22,11 +24,14 @@ const (
 	CompXDS       = "xds"
 	CompExtAuth   = "extauth"
 	CompRateLimit = "ratelimit"
+	CompAccessLog = "accesslog"
 	CompConsole   = "console"
 )
 
-// AllComponents are the components run by default.
-var AllComponents = []string{CompAdmin, CompXDS, CompExtAuth, CompRateLimit, CompConsole}
+// AllComponents returns the components run by default, in a new slice.
+func AllComponents() []string {
+	return []string{CompAdmin, CompXDS, CompExtAuth, CompRateLimit, CompAccessLog, CompConsole}
+}
 
 // Config is the validated configuration of the apigw server.
 type Config struct {
@@ -52,6 +57,7 @@ type Config struct {
 	XDSAddr       string
 	ExtAuthAddr   string
 	RateLimitAddr string
+	AccessLogAddr string
 	AdminAddr     string
 	OpsAddr       string
 	ConsoleAddr   string
@@ -70,6 +76,7 @@ type Config struct {
 	// mTLS of the gRPC services Envoy calls (tlsconfig.go).
 	TLSDir                           string
 	XDSTLS, ExtAuthTLS, RateLimitTLS ServiceTLS
+	AccessLogTLS                     ServiceTLS
 	XDSIdentitiesFile                string
 	EnvoyServiceTLS                  string
 	EnvoyTLSDir                      string
@@ -81,9 +88,22 @@ type Config struct {
 	EnvoyHTTPPort, EnvoyHTTPSPort uint
 	EnvoyExtAuthAddr              string
 	EnvoyRateLimitAddr            string
-	HTTPRouting                   string
-	UpstreamCAFile                string
-	ServerName                    string
+	EnvoyAccessLogAddr            string
+	// APIMetricsMaxAPIs and APIMetricsMaxApps bound the per-API and
+	// per-app series of the access-log component, per instance.
+	APIMetricsMaxAPIs, APIMetricsMaxApps int
+	HTTPRouting                          string
+	UpstreamCAFile                       string
+	ServerName                           string
+
+	// AuditMaxAge and AuditMaxEvents bound the audit trail per instance.
+	AuditMaxAge    time.Duration
+	AuditMaxEvents int
+
+	// TracingCollector (host:port, OTLP/gRPC) receives the spans of the
+	// admin, ext_authz and rate-limit servers; empty: no tracing.
+	TracingCollector          string
+	TracingSamplingPercentage float64
 
 	LogLevel  slog.Level
 	LogFormat string
@@ -104,7 +124,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs := flag.NewFlagSet("apigw", flag.ContinueOnError)
 	fs.SetOutput(out)
 	var components, endpoints, logLevel string
-	fs.StringVar(&components, "components", "all", "Comma-separated components to run: all, or any of admin, xds, extauth, ratelimit, console.")
+	fs.StringVar(&components, "components", "all", "Comma-separated components to run: all, or any of admin, xds, extauth, ratelimit, accesslog, console.")
 	fs.StringVar(&endpoints, "etcd-endpoints", "", "Comma-separated external etcd endpoints; empty runs an embedded etcd in --data-dir.")
 	fs.StringVar(&c.EtcdCAFile, "etcd-ca-file", "", "CA bundle to verify the etcd servers (TLS).")
 	fs.StringVar(&c.EtcdCertFile, "etcd-cert-file", "", "Client certificate for etcd (TLS).")
@@ -121,9 +141,10 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs.StringVar(&c.XDSAddr, "xds-addr", "127.0.0.1:18000", "Listen address of the xDS (ADS) server.")
 	fs.StringVar(&c.ExtAuthAddr, "extauth-addr", "127.0.0.1:18001", "Listen address of the ext_authz server.")
 	fs.StringVar(&c.RateLimitAddr, "ratelimit-addr", "127.0.0.1:18002", "Listen address of the rate-limit service.")
+	fs.StringVar(&c.AccessLogAddr, "accesslog-addr", "127.0.0.1:18005", "Listen address of the access-log service (Envoy's gRPC AccessLogService).")
 	fs.StringVar(&c.AdminAddr, "admin-addr", "127.0.0.1:18003", "Listen address of the admin gRPC API.")
 	fs.StringVar(&c.OpsAddr, "ops-addr", ":18004", "Listen address of /healthz, /readyz and /metrics.")
-	fs.StringVar(&c.ConsoleAddr, "console-addr", "127.0.0.1:18005", "Listen address of the web console (HTTPS with --admin-tls-cert-file).")
+	fs.StringVar(&c.ConsoleAddr, "console-addr", "127.0.0.1:"+strconv.Itoa(dataplane.PortConsole), "Listen address of the web console (HTTPS with --admin-tls-cert-file).")
 	fs.StringVar(&c.AdminTokenFile, "admin-token-file", "", "File with the bearer token the admin API requires.")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "The admin bearer token (prefer the APIGW_ADMIN_TOKEN variable).")
 	fs.StringVar(&c.AdminTLSCert, "admin-tls-cert-file", "", "TLS certificate of the admin API.")
@@ -139,6 +160,13 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs.UintVar(&c.EnvoyHTTPSPort, "envoy-https-port", 8443, "Port of the HTTPS listener given to Envoy.")
 	fs.StringVar(&c.EnvoyExtAuthAddr, "envoy-extauth-address", "127.0.0.1:18001", "host:port at which Envoy reaches the ext_authz service (a sidecar: 127.0.0.1).")
 	fs.StringVar(&c.EnvoyRateLimitAddr, "envoy-ratelimit-address", "127.0.0.1:18002", "host:port at which Envoy reaches the rate-limit service.")
+	fs.StringVar(&c.EnvoyAccessLogAddr, "envoy-accesslog-address", "127.0.0.1:18005", "host:port at which Envoy streams its access logs to apigw's access-log service; off: no access-log stream (no per-API metrics).")
+	fs.IntVar(&c.APIMetricsMaxAPIs, "api-metrics-max-apis", 200, "(API, environment) pairs with their own metric series and windows, per instance; the calls of the others are counted under api=\"(other)\".")
+	fs.IntVar(&c.APIMetricsMaxApps, "api-metrics-max-apps", 200, "Apps with their own apigw_app_requests_total series, per instance; the others are counted under app=\"(other)\".")
+	fs.DurationVar(&c.AuditMaxAge, "audit-max-age", 90*24*time.Hour, "Audit events older than this are dropped.")
+	fs.IntVar(&c.AuditMaxEvents, "audit-max-events", 10000, "Audit events kept per instance (the oldest beyond are dropped).")
+	fs.StringVar(&c.TracingCollector, "tracing-collector", "", "host:port of an OpenTelemetry collector (OTLP/gRPC) for the spans of apigw's admin, ext_authz and rate-limit servers; empty: no tracing.")
+	fs.Float64Var(&c.TracingSamplingPercentage, "tracing-sampling-percentage", 0, "Share (0-100) of calls without a sampled trace context that start a trace; calls Envoy traces are always traced.")
 	fs.StringVar(&c.HTTPRouting, "http-routing", "auto", "How Envoy finds a group's routes: auto or scoped (one route table per group over SRDS for Envoy 1.38+, one table for older Envoys) or single (one table for every Envoy).")
 	fs.StringVar(&c.UpstreamCAFile, "upstream-ca-file", "", "CA bundle path on the Envoy hosts to verify HTTPS backends (empty: not verified, as APIG).")
 	fs.StringVar(&c.ServerName, "server-name", "", "Gateway server name for the serverName system parameter (default the host name).")
@@ -177,14 +205,15 @@ func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
 
 func (c *Config) finish(components, endpoints, logLevel string, set map[string]bool) error {
 	var errs []error
+	all := AllComponents()
 	for _, comp := range model.SplitList(components) {
 		switch {
 		case comp == "all":
-			c.Components = append(c.Components, AllComponents...)
-		case slices.Contains(AllComponents, comp):
+			c.Components = append(c.Components, all...)
+		case slices.Contains(all, comp):
 			c.Components = append(c.Components, comp)
 		default:
-			errs = append(errs, fmt.Errorf("--components: unknown component %q (all, %s)", comp, strings.Join(AllComponents, ", ")))
+			errs = append(errs, fmt.Errorf("--components: unknown component %q (all, %s)", comp, strings.Join(all, ", ")))
 		}
 	}
 	if len(c.Components) == 0 {
@@ -215,6 +244,17 @@ func (c *Config) finish(components, endpoints, logLevel string, set map[string]b
 	if c.AdminMaxRequestBytes < 64<<10 || c.AdminMaxRequestBytes > 1<<30 {
 		errs = append(errs, fmt.Errorf("--admin-max-request-bytes must be between 65536 and 1073741824 (got %d)", c.AdminMaxRequestBytes))
 	}
+	if c.AuditMaxAge <= 0 || c.AuditMaxEvents < 1 || c.AuditMaxEvents > 1000000 {
+		errs = append(errs, fmt.Errorf("--audit-max-age must be positive and --audit-max-events 1-1000000 (got %v, %d)", c.AuditMaxAge, c.AuditMaxEvents))
+	}
+	if p := c.TracingSamplingPercentage; p < 0 || p > 100 {
+		errs = append(errs, fmt.Errorf("--tracing-sampling-percentage must be 0-100 (got %v)", p))
+	}
+	if c.TracingCollector != "" {
+		if _, _, err := net.SplitHostPort(c.TracingCollector); err != nil {
+			errs = append(errs, fmt.Errorf("--tracing-collector: %w", err))
+		}
+	}
 	if c.HTTPRouting != "auto" && c.HTTPRouting != "scoped" && c.HTTPRouting != "single" {
 		errs = append(errs, fmt.Errorf("--http-routing must be auto, scoped or single (got %q)", c.HTTPRouting))
 	}
@@ -223,8 +263,17 @@ func (c *Config) finish(components, endpoints, logLevel string, set map[string]b
 			errs = append(errs, fmt.Errorf("%s must be 1-65535 (got %d)", name, p))
 		}
 	}
-	for name, addr := range map[string]string{"--xds-addr": c.XDSAddr, "--extauth-addr": c.ExtAuthAddr, "--ratelimit-addr": c.RateLimitAddr, "--admin-addr": c.AdminAddr, "--ops-addr": c.OpsAddr, "--console-addr": c.ConsoleAddr,
-		"--envoy-extauth-address": c.EnvoyExtAuthAddr, "--envoy-ratelimit-address": c.EnvoyRateLimitAddr} {
+	addrs := map[string]string{"--xds-addr": c.XDSAddr, "--extauth-addr": c.ExtAuthAddr, "--ratelimit-addr": c.RateLimitAddr, "--admin-addr": c.AdminAddr, "--ops-addr": c.OpsAddr, "--console-addr": c.ConsoleAddr,
+		"--envoy-extauth-address": c.EnvoyExtAuthAddr, "--envoy-ratelimit-address": c.EnvoyRateLimitAddr, "--accesslog-addr": c.AccessLogAddr}
+	if c.EnvoyAccessLogAddr != "off" {
+		addrs["--envoy-accesslog-address"] = c.EnvoyAccessLogAddr
+	}
+	for name, n := range map[string]int{"--api-metrics-max-apis": c.APIMetricsMaxAPIs, "--api-metrics-max-apps": c.APIMetricsMaxApps} {
+		if n < 1 || n > 100000 {
+			errs = append(errs, fmt.Errorf("%s must be 1-100000 (got %d)", name, n))
+		}
+	}
+	for name, addr := range addrs {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}

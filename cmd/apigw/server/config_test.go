@@ -52,7 +52,7 @@ func TestConfigErrorsNameTheFlag(t *testing.T) {
 		}
 	}
 	c, err := ParseConfig(nil, env(nil), io.Discard)
-	if err != nil || !c.Embedded() || c.SecretKeyFile != "data/secret.key" || len(c.Components) != len(AllComponents) {
+	if err != nil || !c.Embedded() || c.SecretKeyFile != "data/secret.key" || len(c.Components) != len(AllComponents()) {
 		t.Errorf("defaults: %+v %v", c, err)
 	}
 }

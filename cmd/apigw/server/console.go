@@ -53,6 +53,10 @@ func startConsole(ctx context.Context, g *errgroup.Group, d *deps, rec *recovery
 	if err := registerAdminServices(ctx, gs, d); err != nil {
 		return err
 	}
+	if !d.cfg.Has(CompAdmin) {
+		// The admin component prunes the audit trail when it runs.
+		g.Go(func() error { return d.admin.admin.RunAuditRetention(ctx, time.Minute) })
+	}
 	rpc, err := console.RPCHandler(gs)
 	if err != nil {
 		return err

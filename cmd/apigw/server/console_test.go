@@ -10,14 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apigw/apigw/internal/testutil"
 	"github.com/apigw/apigw/model/store/storetest"
 )
 
 // The console serves the admin API, so the admin guard applies to its
 // address: beyond loopback a token or client certificates are required.
 func TestConsoleGuard(t *testing.T) {
-	public := []string{"--console-addr", "0.0.0.0:18005"}
-	if _, err := ParseConfig(public, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "--console-addr 0.0.0.0:18005 is not loopback") {
+	public := []string{"--console-addr", "0.0.0.0:18006"}
+	if _, err := ParseConfig(public, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "--console-addr 0.0.0.0:18006 is not loopback") {
 		t.Errorf("public console without authentication: %v", err)
 	}
 	if _, err := ParseConfig(nil, env(map[string]string{"APIGW_CONSOLE_ADDR": "192.0.2.1:80"}), io.Discard); err == nil || !strings.Contains(err.Error(), "--console-addr") {
@@ -38,13 +39,13 @@ func TestConsoleGuard(t *testing.T) {
 	if _, err := ParseConfig([]string{"--console-addr", "nope"}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "--console-addr") {
 		t.Errorf("bad address: %v", err)
 	}
-	if got := listenHosts("10.0.0.5:18005"); len(got) != 1 || got[0] != "10.0.0.5" {
+	if got := listenHosts("10.0.0.5:18006"); len(got) != 1 || got[0] != "10.0.0.5" {
 		t.Errorf("listen hosts: %v", got)
 	}
-	if got := listenHosts("0.0.0.0:18005"); got != nil {
+	if got := listenHosts("0.0.0.0:18006"); got != nil {
 		t.Errorf("listen hosts of 0.0.0.0: %v", got)
 	}
-	if got := consoleURL("http", "0.0.0.0:18005"); got != "http://127.0.0.1:18005/" {
+	if got := consoleURL("http", "0.0.0.0:18006"); got != "http://127.0.0.1:18006/" {
 		t.Errorf("URL of an unspecified address: %s", got)
 	}
 	if got := consoleURL("https", "[::1]:443"); got != "https://[::1]:443/" {
@@ -58,14 +59,14 @@ func TestConsoleGuard(t *testing.T) {
 func TestConsoleServesTheAdminAPI(t *testing.T) {
 	etcd, _ := storetest.Etcd(t, "")
 	const token = "t0ken-for-the-console"
-	cfg, err := ParseConfig([]string{"--etcd-endpoints", etcd.Endpoint(), "--secret-key", hex.EncodeToString(storetest.Key),
+	cfg, err := ParseConfig([]string{"--etcd-endpoints", etcd.Endpoint(), "--secret-key", hex.EncodeToString(storetest.Key()),
 		"--components", "admin,console", "--admin-addr", "127.0.0.1:0", "--console-addr", "127.0.0.1:0", "--ops-addr", "127.0.0.1:0",
 		"--admin-token", token}, env(nil), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &lockedBuffer{}
+	logs := &testutil.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, cfg, logs) }()
 	defer func() {

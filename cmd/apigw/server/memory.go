@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 )
 
 // settleMemory calls free once the definitions have stopped changing for
@@ -12,7 +12,7 @@ import (
 // session, an apply) grows the heap to up to twice the live data, which
 // the Go runtime otherwise keeps for a long time; free is
 // debug.FreeOSMemory, which collects and returns it to the system.
-func settleMemory(ctx context.Context, feed *model.Feed, quiet time.Duration, free func()) {
+func settleMemory(ctx context.Context, feed *live.Feed, quiet time.Duration, free func()) {
 	snaps := feed.Subscribe(ctx)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()

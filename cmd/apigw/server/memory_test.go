@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 )
 
 // TestSettleMemory: memory is returned once per burst of changes, after
@@ -14,11 +14,11 @@ import (
 func TestSettleMemory(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	feed := model.NewFeed()
+	feed := live.NewFeed()
 	var frees atomic.Int32
 	go settleMemory(ctx, feed, 100*time.Millisecond, func() { frees.Add(1) })
 	for i := range 10 {
-		feed.Publish(model.NewSnapshot(int64(i+1), nil, nil))
+		feed.Publish(live.NewSnapshot(int64(i+1), nil, nil))
 		time.Sleep(20 * time.Millisecond)
 	}
 	if n := frees.Load(); n != 0 {

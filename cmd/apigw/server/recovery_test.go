@@ -1,26 +1,22 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/apigw/apigw/internal/recovery"
 	"github.com/apigw/apigw/internal/recovery/recoverytest"
+	"github.com/apigw/apigw/internal/testutil"
 )
 
 // Every gRPC server apigw runs (admin with its token guard, xDS, ext_authz,
@@ -30,7 +26,7 @@ func TestEveryGRPCServerRecoversFromPanics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
+	logs := &testutil.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	reg := prometheus.NewRegistry()
 	svcs, err := services(&deps{cfg: cfg, log: log, reg: reg})
@@ -39,8 +35,8 @@ func TestEveryGRPCServerRecoversFromPanics(t *testing.T) {
 	}
 	// The console serves over HTTP (a gRPC server with the same recovery
 	// behind it: TestConsoleServesTheAdminAPI).
-	if len(svcs) != len(AllComponents)-1 {
-		t.Fatalf("%d services for %d gRPC components", len(svcs), len(AllComponents)-1)
+	if len(svcs) != len(AllComponents())-1 {
+		t.Fatalf("%d services for %d gRPC components", len(svcs), len(AllComponents())-1)
 	}
 	rec := recovery.New(log, reg)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -49,17 +45,7 @@ func TestEveryGRPCServerRecoversFromPanics(t *testing.T) {
 	for _, s := range svcs {
 		gs, _ := s.newServer(rec)
 		recoverytest.Register(gs)
-		lis, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		go func() { _ = gs.Serve(lis) }()
-		t.Cleanup(gs.Stop)
-		conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = conn.Close() })
+		conn := testutil.ServeAndDialGRPC(t, gs)
 		if err := recoverytest.CallUnary(ctx, conn); status.Code(err) != codes.Internal {
 			t.Errorf("%s: unary panic gave %v, want Internal", s.name, err)
 		}
@@ -73,21 +59,4 @@ func TestEveryGRPCServerRecoversFromPanics(t *testing.T) {
 			t.Errorf("%s: no log line for the panic", s.name)
 		}
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

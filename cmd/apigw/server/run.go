@@ -16,8 +16,10 @@ import (
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/apigw/apigw/accesslog"
 	"github.com/apigw/apigw/internal/recovery"
-	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/internal/tracing"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
 	"github.com/apigw/apigw/ratelimit/counter"
 )
@@ -28,11 +30,13 @@ type deps struct {
 	log    *slog.Logger
 	reg    *prometheus.Registry
 	store  *store.Store
-	feed   *model.Feed
-	status *model.Status
-	// counter is the rate-limit component's counter (nil when it does not
-	// run here); admin holds the admin services, made once for the admin
-	// port and the console.
+	feed   *live.Feed
+	status *live.Status
+	// als is the access-log service (nil when it does not run here);
+	// counter is the rate-limit component's counter (nil when it does
+	// not run here); admin holds the admin services, made once for the
+	// admin port and the console.
+	als     *accesslog.Server
 	counter counter.Counter
 	admin   *adminServices
 }
@@ -45,6 +49,8 @@ type service struct {
 	register func(ctx context.Context, s *grpc.Server) error
 	// run is an optional background loop, stopped by ctx.
 	run func(ctx context.Context) error
+	// traced servers record spans when --tracing-collector is set.
+	traced bool
 }
 
 // Run runs the configured components until ctx ends, then shuts down
@@ -60,7 +66,7 @@ func Run(ctx context.Context, cfg *Config, logOut io.Writer) error {
 		return fmt.Errorf("ops endpoint: %w", err)
 	}
 	defer opsLis.Close()
-	d := &deps{cfg: cfg, log: log, reg: reg, feed: model.NewFeed(), status: model.NewStatus()}
+	d := &deps{cfg: cfg, log: log, reg: reg, feed: live.NewFeed(), status: live.NewStatus()}
 	svcs, err := services(d)
 	if err != nil {
 		return err
@@ -108,6 +114,17 @@ func Run(ctx context.Context, cfg *Config, logOut io.Writer) error {
 	d.store = store.New(cli, store.NewCodec(sealer), log, reg)
 	d.store.SetRequestTimeout(cfg.EtcdRequestTimeout)
 
+	var tracer *tracing.Tracer
+	if cfg.TracingCollector != "" {
+		if tracer, err = tracing.New(ctx, tracing.Options{Collector: cfg.TracingCollector, SamplingPercentage: cfg.TracingSamplingPercentage}); err != nil {
+			return err
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+			defer cancel()
+			_ = tracer.Shutdown(sctx)
+		}()
+	}
 	rec := recovery.New(log, reg)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return d.store.Watch(gctx, d.feed) })
@@ -122,6 +139,9 @@ func Run(ctx context.Context, cfg *Config, logOut io.Writer) error {
 	})
 	servers := make([]*grpc.Server, 0, len(svcs))
 	for i, s := range svcs {
+		if tracer != nil && s.traced {
+			s.opts = append(s.opts, tracer.ServerOption())
+		}
 		gs, hs := s.newServer(rec)
 		if err := s.register(gctx, gs); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/apigw/apigw/model/dataplane"
+	"github.com/apigw/apigw/dataplane"
 )
 
 // ServiceTLS is the mTLS setting of one gRPC service Envoy calls.
@@ -30,6 +30,7 @@ func (c *Config) tlsServices() []tlsService {
 		{CompXDS, "xds", &c.XDSAddr, &c.XDSTLS},
 		{CompExtAuth, "extauth", &c.ExtAuthAddr, &c.ExtAuthTLS},
 		{CompRateLimit, "ratelimit", &c.RateLimitAddr, &c.RateLimitTLS},
+		{CompAccessLog, "accesslog", &c.AccessLogAddr, &c.AccessLogTLS},
 	}
 }
 
@@ -89,6 +90,9 @@ func (c *Config) finishTLS() []error {
 func (c *Config) EnvoyUsesTLS(comp string) bool {
 	if comp == CompExtAuth {
 		return c.envoyUsesTLS(comp, c.EnvoyExtAuthAddr)
+	}
+	if comp == CompAccessLog {
+		return c.EnvoyAccessLogAddr != "off" && c.envoyUsesTLS(comp, c.EnvoyAccessLogAddr)
 	}
 	return c.envoyUsesTLS(comp, c.EnvoyRateLimitAddr)
 }

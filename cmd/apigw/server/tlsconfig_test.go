@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,17 +13,14 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/apigw/apigw/internal/certgen"
+	"github.com/apigw/apigw/internal/certgen/certgentest"
+	"github.com/apigw/apigw/internal/testutil"
 )
 
 // Beyond loopback, xDS, ext_authz and the rate-limit service need mTLS or
 // their -insecure flag; on loopback (the default) they start as they are.
 func TestPublicServicesNeedMTLS(t *testing.T) {
-	pki := t.TempDir()
-	if _, err := certgen.Generate(certgen.Options{Dir: pki}); err != nil {
-		t.Fatal(err)
-	}
-	tlsDir := filepath.Join(pki, "apigw")
+	tlsDir := filepath.Join(certgentest.PKI(t), "apigw")
 	if _, err := ParseConfig(nil, env(nil), io.Discard); err != nil {
 		t.Fatalf("defaults (loopback): %v", err)
 	}
@@ -96,7 +92,7 @@ func TestInsecureServiceWarnsOnEveryConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
+	var logs testutil.Buffer
 	opts, err := envoyServiceOptions(cfg, CompExtAuth, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -105,14 +101,9 @@ func TestInsecureServiceWarnsOnEveryConnection(t *testing.T) {
 		t.Errorf("no startup warning: %s", logs.String())
 	}
 	s, _ := newGRPCServer(opts...)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = s.Serve(lis) }()
-	t.Cleanup(s.Stop)
+	addr := testutil.ServeGRPC(t, s)
 	for range 2 {
-		conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,16 +4,15 @@ package admintest
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/internal/testutil"
 	"github.com/apigw/apigw/model/admin"
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
 	"github.com/apigw/apigw/model/store/storetest"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
@@ -27,9 +26,9 @@ type Server struct {
 	Client adminv1.AdminServiceClient
 	// Status is the component status GetStatus reports; tests may record
 	// nodes and API problems in it.
-	Status *model.Status
+	Status *live.Status
 	// Feed carries the snapshots the store watch publishes.
-	Feed *model.Feed
+	Feed *live.Feed
 	// Etcd is a client of the embedded etcd, for writes around the admin
 	// API; EtcdServer is that etcd (Close it to take it away).
 	Etcd       *clientv3.Client
@@ -45,39 +44,31 @@ func Start(t testing.TB, opts ...admin.Option) *Server {
 
 // StartWith is Start with more services on the admin API's server:
 // register is called with the server and the feed before it serves.
-func StartWith(t testing.TB, register func(*grpc.Server, *model.Feed), opts ...admin.Option) *Server {
+func StartWith(t testing.TB, register func(*grpc.Server, *live.Feed), opts ...admin.Option) *Server {
 	t.Helper()
 	server, etcd := storetest.Etcd(t, "")
 	st := storetest.Store(t, etcd)
-	feed := model.NewFeed()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = st.Watch(ctx, feed); close(done) }()
-	status := model.NewStatus()
+	feed := storetest.Watch(t, st)
+	status := live.NewStatus()
 	srv := admin.New(st, feed, status, storetest.Logger(), opts...)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
+	st.OnDirectWrite(srv.RecordDirectWrite)
 	gs := grpc.NewServer()
 	adminv1.RegisterAdminServiceServer(gs, srv)
 	if register != nil {
 		register(gs, feed)
 	}
-	go func() { _ = gs.Serve(lis) }()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = conn.Close()
-		gs.Stop()
-		cancel()
-		<-done
-	})
-	return &Server{Addr: lis.Addr().String(), Client: adminv1.NewAdminServiceClient(conn), Status: status, Feed: feed, Etcd: etcd, EtcdServer: server}
+	addr := testutil.ServeGRPC(t, gs)
+	client := adminv1.NewAdminServiceClient(testutil.DialGRPC(t, addr))
+	return &Server{Addr: addr, Client: client, Status: status, Feed: feed, Etcd: etcd, EtcdServer: server}
+}
+
+// Serve serves srv with the server options on 127.0.0.1:0 until test
+// cleanup and returns a client connected to it.
+func Serve(t testing.TB, srv adminv1.AdminServiceServer, opts ...grpc.ServerOption) adminv1.AdminServiceClient {
+	t.Helper()
+	gs := grpc.NewServer(opts...)
+	adminv1.RegisterAdminServiceServer(gs, srv)
+	return adminv1.NewAdminServiceClient(testutil.ServeAndDialGRPC(t, gs))
 }
 
 // Context returns a context for test calls that ends at cleanup or after a

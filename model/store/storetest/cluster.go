@@ -3,12 +3,12 @@ package storetest
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/apigw/apigw/internal/testutil"
 	"github.com/apigw/apigw/model/store"
 )
 
@@ -20,7 +20,7 @@ func Cluster(t testing.TB, n int) []*store.Embedded {
 	peers := make([]string, n)
 	var initial []string
 	for i := range peers {
-		peers[i] = "http://" + freeAddr(t)
+		peers[i] = "http://" + testutil.FreeAddr(t)
 		initial = append(initial, fmt.Sprintf("m%d=%s", i, peers[i]))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -48,16 +48,4 @@ func Cluster(t testing.TB, n int) []*store.Embedded {
 		}
 	}
 	return members
-}
-
-// freeAddr returns a loopback address with a port that was free a moment
-// ago (etcd peers must know each other's URLs before they start).
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }

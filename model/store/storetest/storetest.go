@@ -10,6 +10,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
 )
 
@@ -38,13 +39,13 @@ func Etcd(t testing.TB, dir string) (*store.Embedded, *clientv3.Client) {
 	return e, cli
 }
 
-// Key is a fixed secret key for tests.
-var Key = []byte("0123456789abcdef0123456789abcdef")
+// Key returns a fixed secret key for tests, in a new slice.
+func Key() []byte { return []byte("0123456789abcdef0123456789abcdef") }
 
 // Store returns a store over cli with the test key and a quiet logger.
 func Store(t testing.TB, cli *clientv3.Client) *store.Store {
 	t.Helper()
-	s, err := store.NewSealer(Key)
+	s, err := store.NewSealer(Key())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,4 +64,16 @@ func Client(t testing.TB, endpoints ...string) *clientv3.Client {
 	}
 	t.Cleanup(func() { _ = cli.Close() })
 	return cli
+}
+
+// Watch runs s.Watch on a new feed, as apigw does, until test cleanup
+// (which stops it and waits for it to return), and returns the feed.
+func Watch(t testing.TB, s *store.Store) *live.Feed {
+	t.Helper()
+	feed := live.NewFeed()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = s.Watch(ctx, feed); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return feed
 }

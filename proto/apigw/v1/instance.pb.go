@@ -112,8 +112,14 @@ type InstanceConfig struct {
 	DebugDomainSuffix string     `protobuf:"bytes,7,opt,name=debug_domain_suffix,json=debugDomainSuffix,proto3" json:"debug_domain_suffix,omitempty"`
 	Quotas            *Quotas    `protobuf:"bytes,8,opt,name=quotas,proto3" json:"quotas,omitempty"`
 	Iam               *IamConfig `protobuf:"bytes,9,opt,name=iam,proto3" json:"iam,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// access_log makes every Envoy of the instance write one JSON line per
+	// request with APIG's log fields, besides the stream to apigw's
+	// access-log service.
+	AccessLog *AccessLogConfig `protobuf:"bytes,10,opt,name=access_log,json=accessLog,proto3" json:"access_log,omitempty"`
+	// tracing makes the Envoys of the instance report OpenTelemetry traces.
+	Tracing       *TracingConfig `protobuf:"bytes,11,opt,name=tracing,proto3" json:"tracing,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *InstanceConfig) Reset() {
@@ -209,6 +215,226 @@ func (x *InstanceConfig) GetIam() *IamConfig {
 	return nil
 }
 
+func (x *InstanceConfig) GetAccessLog() *AccessLogConfig {
+	if x != nil {
+		return x.AccessLog
+	}
+	return nil
+}
+
+func (x *InstanceConfig) GetTracing() *TracingConfig {
+	if x != nil {
+		return x.Tracing
+	}
+	return nil
+}
+
+// AccessLogConfig is Envoy's own access log (APIG custom_log-like fields).
+type AccessLogConfig struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Enabled bool                   `protobuf:"varint,1,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// path is where each Envoy writes the lines: empty or "/dev/stdout" for
+	// its standard output, "/dev/stderr", or an absolute file path on the
+	// Envoy host.
+	Path string `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	// fields are the system fields of each line, by APIG name (start_time,
+	// request_id, client_ip, api_id, api_name, app_id, http_status,
+	// request_time, upstream_response_time, error_code, ...; the list is in
+	// docs/observability.md). Empty: APIG's default set.
+	Fields []string `protobuf:"bytes,3,rep,name=fields,proto3" json:"fields,omitempty"`
+	// custom_fields add request values as custom_data_log01..10 (at most 10,
+	// 2 KB of names together).
+	CustomFields  []*CustomLogField `protobuf:"bytes,4,rep,name=custom_fields,json=customFields,proto3" json:"custom_fields,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AccessLogConfig) Reset() {
+	*x = AccessLogConfig{}
+	mi := &file_apigw_v1_instance_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccessLogConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccessLogConfig) ProtoMessage() {}
+
+func (x *AccessLogConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_instance_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccessLogConfig.ProtoReflect.Descriptor instead.
+func (*AccessLogConfig) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *AccessLogConfig) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *AccessLogConfig) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *AccessLogConfig) GetFields() []string {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
+func (x *AccessLogConfig) GetCustomFields() []*CustomLogField {
+	if x != nil {
+		return x.CustomFields
+	}
+	return nil
+}
+
+// CustomLogField is one request value written into the access log.
+type CustomLogField struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// location is "header" or "query".
+	Location      string `protobuf:"bytes,1,opt,name=location,proto3" json:"location,omitempty"`
+	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CustomLogField) Reset() {
+	*x = CustomLogField{}
+	mi := &file_apigw_v1_instance_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CustomLogField) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CustomLogField) ProtoMessage() {}
+
+func (x *CustomLogField) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_instance_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CustomLogField.ProtoReflect.Descriptor instead.
+func (*CustomLogField) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *CustomLogField) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *CustomLogField) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// TracingConfig is OpenTelemetry tracing of the instance's requests.
+type TracingConfig struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Enabled bool                   `protobuf:"varint,1,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// sampling_percentage of the requests that start a trace (0-100; a
+	// request that arrives with a sampled trace context is always traced).
+	SamplingPercentage float64 `protobuf:"fixed64,2,opt,name=sampling_percentage,json=samplingPercentage,proto3" json:"sampling_percentage,omitempty"`
+	// collector is the OTLP/gRPC collector host:port the Envoys send spans
+	// to.
+	Collector string `protobuf:"bytes,3,opt,name=collector,proto3" json:"collector,omitempty"`
+	// service_name names the Envoys in the traces (default "apigw-<instance>").
+	ServiceName   string `protobuf:"bytes,4,opt,name=service_name,json=serviceName,proto3" json:"service_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TracingConfig) Reset() {
+	*x = TracingConfig{}
+	mi := &file_apigw_v1_instance_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TracingConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TracingConfig) ProtoMessage() {}
+
+func (x *TracingConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_instance_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TracingConfig.ProtoReflect.Descriptor instead.
+func (*TracingConfig) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *TracingConfig) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *TracingConfig) GetSamplingPercentage() float64 {
+	if x != nil {
+		return x.SamplingPercentage
+	}
+	return 0
+}
+
+func (x *TracingConfig) GetCollector() string {
+	if x != nil {
+		return x.Collector
+	}
+	return ""
+}
+
+func (x *TracingConfig) GetServiceName() string {
+	if x != nil {
+		return x.ServiceName
+	}
+	return ""
+}
+
 type RatelimitFeature struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// api_limits calls per second per API (default 200, 1..1000000).
@@ -219,7 +445,7 @@ type RatelimitFeature struct {
 
 func (x *RatelimitFeature) Reset() {
 	*x = RatelimitFeature{}
-	mi := &file_apigw_v1_instance_proto_msgTypes[2]
+	mi := &file_apigw_v1_instance_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -231,7 +457,7 @@ func (x *RatelimitFeature) String() string {
 func (*RatelimitFeature) ProtoMessage() {}
 
 func (x *RatelimitFeature) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_instance_proto_msgTypes[2]
+	mi := &file_apigw_v1_instance_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -244,7 +470,7 @@ func (x *RatelimitFeature) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RatelimitFeature.ProtoReflect.Descriptor instead.
 func (*RatelimitFeature) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{2}
+	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RatelimitFeature) GetApiLimits() int32 {
@@ -265,7 +491,7 @@ type BackendTimeoutFeature struct {
 
 func (x *BackendTimeoutFeature) Reset() {
 	*x = BackendTimeoutFeature{}
-	mi := &file_apigw_v1_instance_proto_msgTypes[3]
+	mi := &file_apigw_v1_instance_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -277,7 +503,7 @@ func (x *BackendTimeoutFeature) String() string {
 func (*BackendTimeoutFeature) ProtoMessage() {}
 
 func (x *BackendTimeoutFeature) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_instance_proto_msgTypes[3]
+	mi := &file_apigw_v1_instance_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -290,7 +516,7 @@ func (x *BackendTimeoutFeature) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackendTimeoutFeature.ProtoReflect.Descriptor instead.
 func (*BackendTimeoutFeature) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{3}
+	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *BackendTimeoutFeature) GetMaxTimeout() int32 {
@@ -312,7 +538,7 @@ type RealIpFromXff struct {
 
 func (x *RealIpFromXff) Reset() {
 	*x = RealIpFromXff{}
-	mi := &file_apigw_v1_instance_proto_msgTypes[4]
+	mi := &file_apigw_v1_instance_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -324,7 +550,7 @@ func (x *RealIpFromXff) String() string {
 func (*RealIpFromXff) ProtoMessage() {}
 
 func (x *RealIpFromXff) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_instance_proto_msgTypes[4]
+	mi := &file_apigw_v1_instance_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -337,7 +563,7 @@ func (x *RealIpFromXff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RealIpFromXff.ProtoReflect.Descriptor instead.
 func (*RealIpFromXff) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{4}
+	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RealIpFromXff) GetEnable() bool {
@@ -365,7 +591,7 @@ type RealIpHeaderGetter struct {
 
 func (x *RealIpHeaderGetter) Reset() {
 	*x = RealIpHeaderGetter{}
-	mi := &file_apigw_v1_instance_proto_msgTypes[5]
+	mi := &file_apigw_v1_instance_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -377,7 +603,7 @@ func (x *RealIpHeaderGetter) String() string {
 func (*RealIpHeaderGetter) ProtoMessage() {}
 
 func (x *RealIpHeaderGetter) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_instance_proto_msgTypes[5]
+	mi := &file_apigw_v1_instance_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -390,7 +616,7 @@ func (x *RealIpHeaderGetter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RealIpHeaderGetter.ProtoReflect.Descriptor instead.
 func (*RealIpHeaderGetter) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{5}
+	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RealIpHeaderGetter) GetEnable() bool {
@@ -419,7 +645,7 @@ type CustomAuthHeader struct {
 
 func (x *CustomAuthHeader) Reset() {
 	*x = CustomAuthHeader{}
-	mi := &file_apigw_v1_instance_proto_msgTypes[6]
+	mi := &file_apigw_v1_instance_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -431,7 +657,7 @@ func (x *CustomAuthHeader) String() string {
 func (*CustomAuthHeader) ProtoMessage() {}
 
 func (x *CustomAuthHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_instance_proto_msgTypes[6]
+	mi := &file_apigw_v1_instance_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -444,7 +670,7 @@ func (x *CustomAuthHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomAuthHeader.ProtoReflect.Descriptor instead.
 func (*CustomAuthHeader) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{6}
+	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CustomAuthHeader) GetAppAuthHeader() string {
@@ -491,7 +717,7 @@ type Quotas struct {
 
 func (x *Quotas) Reset() {
 	*x = Quotas{}
-	mi := &file_apigw_v1_instance_proto_msgTypes[7]
+	mi := &file_apigw_v1_instance_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -503,7 +729,7 @@ func (x *Quotas) String() string {
 func (*Quotas) ProtoMessage() {}
 
 func (x *Quotas) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_instance_proto_msgTypes[7]
+	mi := &file_apigw_v1_instance_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -516,7 +742,7 @@ func (x *Quotas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Quotas.ProtoReflect.Descriptor instead.
 func (*Quotas) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{7}
+	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Quotas) GetApiGroups() int32 {
@@ -680,7 +906,7 @@ type IamConfig struct {
 
 func (x *IamConfig) Reset() {
 	*x = IamConfig{}
-	mi := &file_apigw_v1_instance_proto_msgTypes[8]
+	mi := &file_apigw_v1_instance_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -692,7 +918,7 @@ func (x *IamConfig) String() string {
 func (*IamConfig) ProtoMessage() {}
 
 func (x *IamConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_instance_proto_msgTypes[8]
+	mi := &file_apigw_v1_instance_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -705,7 +931,7 @@ func (x *IamConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IamConfig.ProtoReflect.Descriptor instead.
 func (*IamConfig) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{8}
+	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *IamConfig) GetIssuer() string {
@@ -759,7 +985,7 @@ const file_apigw_v1_instance_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x120\n" +
 	"\x06config\x18\x03 \x01(\v2\x18.apigw.v1.InstanceConfigR\x06config\x12\"\n" +
-	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\"\x9e\x04\n" +
+	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\"\x8b\x05\n" +
 	"\x0eInstanceConfig\x128\n" +
 	"\tratelimit\x18\x01 \x01(\v2\x1a.apigw.v1.RatelimitFeatureR\tratelimit\x12*\n" +
 	"\x11request_body_size\x18\x02 \x01(\x03R\x0frequestBodySize\x12H\n" +
@@ -769,7 +995,24 @@ const file_apigw_v1_instance_proto_rawDesc = "" +
 	"\x12custom_auth_header\x18\x06 \x01(\v2\x1a.apigw.v1.CustomAuthHeaderR\x10customAuthHeader\x12.\n" +
 	"\x13debug_domain_suffix\x18\a \x01(\tR\x11debugDomainSuffix\x12(\n" +
 	"\x06quotas\x18\b \x01(\v2\x10.apigw.v1.QuotasR\x06quotas\x12%\n" +
-	"\x03iam\x18\t \x01(\v2\x13.apigw.v1.IamConfigR\x03iam\"1\n" +
+	"\x03iam\x18\t \x01(\v2\x13.apigw.v1.IamConfigR\x03iam\x128\n" +
+	"\n" +
+	"access_log\x18\n" +
+	" \x01(\v2\x19.apigw.v1.AccessLogConfigR\taccessLog\x121\n" +
+	"\atracing\x18\v \x01(\v2\x17.apigw.v1.TracingConfigR\atracing\"\x96\x01\n" +
+	"\x0fAccessLogConfig\x12\x18\n" +
+	"\aenabled\x18\x01 \x01(\bR\aenabled\x12\x12\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\x12\x16\n" +
+	"\x06fields\x18\x03 \x03(\tR\x06fields\x12=\n" +
+	"\rcustom_fields\x18\x04 \x03(\v2\x18.apigw.v1.CustomLogFieldR\fcustomFields\"@\n" +
+	"\x0eCustomLogField\x12\x1a\n" +
+	"\blocation\x18\x01 \x01(\tR\blocation\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"\x9b\x01\n" +
+	"\rTracingConfig\x12\x18\n" +
+	"\aenabled\x18\x01 \x01(\bR\aenabled\x12/\n" +
+	"\x13sampling_percentage\x18\x02 \x01(\x01R\x12samplingPercentage\x12\x1c\n" +
+	"\tcollector\x18\x03 \x01(\tR\tcollector\x12!\n" +
+	"\fservice_name\x18\x04 \x01(\tR\vserviceName\"1\n" +
 	"\x10RatelimitFeature\x12\x1d\n" +
 	"\n" +
 	"api_limits\x18\x01 \x01(\x05R\tapiLimits\"8\n" +
@@ -830,34 +1073,40 @@ func file_apigw_v1_instance_proto_rawDescGZIP() []byte {
 	return file_apigw_v1_instance_proto_rawDescData
 }
 
-var file_apigw_v1_instance_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_apigw_v1_instance_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_apigw_v1_instance_proto_goTypes = []any{
 	(*Instance)(nil),              // 0: apigw.v1.Instance
 	(*InstanceConfig)(nil),        // 1: apigw.v1.InstanceConfig
-	(*RatelimitFeature)(nil),      // 2: apigw.v1.RatelimitFeature
-	(*BackendTimeoutFeature)(nil), // 3: apigw.v1.BackendTimeoutFeature
-	(*RealIpFromXff)(nil),         // 4: apigw.v1.RealIpFromXff
-	(*RealIpHeaderGetter)(nil),    // 5: apigw.v1.RealIpHeaderGetter
-	(*CustomAuthHeader)(nil),      // 6: apigw.v1.CustomAuthHeader
-	(*Quotas)(nil),                // 7: apigw.v1.Quotas
-	(*IamConfig)(nil),             // 8: apigw.v1.IamConfig
-	(*Meta)(nil),                  // 9: apigw.v1.Meta
+	(*AccessLogConfig)(nil),       // 2: apigw.v1.AccessLogConfig
+	(*CustomLogField)(nil),        // 3: apigw.v1.CustomLogField
+	(*TracingConfig)(nil),         // 4: apigw.v1.TracingConfig
+	(*RatelimitFeature)(nil),      // 5: apigw.v1.RatelimitFeature
+	(*BackendTimeoutFeature)(nil), // 6: apigw.v1.BackendTimeoutFeature
+	(*RealIpFromXff)(nil),         // 7: apigw.v1.RealIpFromXff
+	(*RealIpHeaderGetter)(nil),    // 8: apigw.v1.RealIpHeaderGetter
+	(*CustomAuthHeader)(nil),      // 9: apigw.v1.CustomAuthHeader
+	(*Quotas)(nil),                // 10: apigw.v1.Quotas
+	(*IamConfig)(nil),             // 11: apigw.v1.IamConfig
+	(*Meta)(nil),                  // 12: apigw.v1.Meta
 }
 var file_apigw_v1_instance_proto_depIdxs = []int32{
-	1, // 0: apigw.v1.Instance.config:type_name -> apigw.v1.InstanceConfig
-	9, // 1: apigw.v1.Instance.meta:type_name -> apigw.v1.Meta
-	2, // 2: apigw.v1.InstanceConfig.ratelimit:type_name -> apigw.v1.RatelimitFeature
-	3, // 3: apigw.v1.InstanceConfig.backend_timeout:type_name -> apigw.v1.BackendTimeoutFeature
-	4, // 4: apigw.v1.InstanceConfig.real_ip_from_xff:type_name -> apigw.v1.RealIpFromXff
-	5, // 5: apigw.v1.InstanceConfig.real_ip_header_getter:type_name -> apigw.v1.RealIpHeaderGetter
-	6, // 6: apigw.v1.InstanceConfig.custom_auth_header:type_name -> apigw.v1.CustomAuthHeader
-	7, // 7: apigw.v1.InstanceConfig.quotas:type_name -> apigw.v1.Quotas
-	8, // 8: apigw.v1.InstanceConfig.iam:type_name -> apigw.v1.IamConfig
-	9, // [9:9] is the sub-list for method output_type
-	9, // [9:9] is the sub-list for method input_type
-	9, // [9:9] is the sub-list for extension type_name
-	9, // [9:9] is the sub-list for extension extendee
-	0, // [0:9] is the sub-list for field type_name
+	1,  // 0: apigw.v1.Instance.config:type_name -> apigw.v1.InstanceConfig
+	12, // 1: apigw.v1.Instance.meta:type_name -> apigw.v1.Meta
+	5,  // 2: apigw.v1.InstanceConfig.ratelimit:type_name -> apigw.v1.RatelimitFeature
+	6,  // 3: apigw.v1.InstanceConfig.backend_timeout:type_name -> apigw.v1.BackendTimeoutFeature
+	7,  // 4: apigw.v1.InstanceConfig.real_ip_from_xff:type_name -> apigw.v1.RealIpFromXff
+	8,  // 5: apigw.v1.InstanceConfig.real_ip_header_getter:type_name -> apigw.v1.RealIpHeaderGetter
+	9,  // 6: apigw.v1.InstanceConfig.custom_auth_header:type_name -> apigw.v1.CustomAuthHeader
+	10, // 7: apigw.v1.InstanceConfig.quotas:type_name -> apigw.v1.Quotas
+	11, // 8: apigw.v1.InstanceConfig.iam:type_name -> apigw.v1.IamConfig
+	2,  // 9: apigw.v1.InstanceConfig.access_log:type_name -> apigw.v1.AccessLogConfig
+	4,  // 10: apigw.v1.InstanceConfig.tracing:type_name -> apigw.v1.TracingConfig
+	3,  // 11: apigw.v1.AccessLogConfig.custom_fields:type_name -> apigw.v1.CustomLogField
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_apigw_v1_instance_proto_init() }
@@ -872,7 +1121,7 @@ func file_apigw_v1_instance_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_apigw_v1_instance_proto_rawDesc), len(file_apigw_v1_instance_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -34,6 +34,8 @@ const (
 	AdminService_Unbind_FullMethodName           = "/apigw.admin.v1.AdminService/Unbind"
 	AdminService_ResetAppSecret_FullMethodName   = "/apigw.admin.v1.AdminService/ResetAppSecret"
 	AdminService_GetStatus_FullMethodName        = "/apigw.admin.v1.AdminService/GetStatus"
+	AdminService_GetAPIMetrics_FullMethodName    = "/apigw.admin.v1.AdminService/GetAPIMetrics"
+	AdminService_ListAuditEvents_FullMethodName  = "/apigw.admin.v1.AdminService/ListAuditEvents"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -83,6 +85,13 @@ type AdminServiceClient interface {
 	// GetStatus reports what apigw could not use: invalid objects in etcd,
 	// APIs left out of the data plane, and the Envoy nodes connected.
 	GetStatus(ctx context.Context, in *GetStatusRequest, opts ...grpc.CallOption) (*GetStatusResponse, error)
+	// GetAPIMetrics reports calls, errors and latency per API and environment
+	// over rolling windows, from the access logs of the Envoys connected to
+	// this apigw.
+	GetAPIMetrics(ctx context.Context, in *GetAPIMetricsRequest, opts ...grpc.CallOption) (*GetAPIMetricsResponse, error)
+	// ListAuditEvents lists the recorded changes of an instance: who changed
+	// what, when, at which etcd revision.
+	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
 }
 
 type adminServiceClient struct {
@@ -243,6 +252,26 @@ func (c *adminServiceClient) GetStatus(ctx context.Context, in *GetStatusRequest
 	return out, nil
 }
 
+func (c *adminServiceClient) GetAPIMetrics(ctx context.Context, in *GetAPIMetricsRequest, opts ...grpc.CallOption) (*GetAPIMetricsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetAPIMetricsResponse)
+	err := c.cc.Invoke(ctx, AdminService_GetAPIMetrics_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAuditEventsResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListAuditEvents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -290,6 +319,13 @@ type AdminServiceServer interface {
 	// GetStatus reports what apigw could not use: invalid objects in etcd,
 	// APIs left out of the data plane, and the Envoy nodes connected.
 	GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error)
+	// GetAPIMetrics reports calls, errors and latency per API and environment
+	// over rolling windows, from the access logs of the Envoys connected to
+	// this apigw.
+	GetAPIMetrics(context.Context, *GetAPIMetricsRequest) (*GetAPIMetricsResponse, error)
+	// ListAuditEvents lists the recorded changes of an instance: who changed
+	// what, when, at which etcd revision.
+	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -344,6 +380,12 @@ func (UnimplementedAdminServiceServer) ResetAppSecret(context.Context, *ResetApp
 }
 func (UnimplementedAdminServiceServer) GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetStatus not implemented")
+}
+func (UnimplementedAdminServiceServer) GetAPIMetrics(context.Context, *GetAPIMetricsRequest) (*GetAPIMetricsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetAPIMetrics not implemented")
+}
+func (UnimplementedAdminServiceServer) ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAuditEvents not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -636,6 +678,42 @@ func _AdminService_GetStatus_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_GetAPIMetrics_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetAPIMetricsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetAPIMetrics(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetAPIMetrics_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetAPIMetrics(ctx, req.(*GetAPIMetricsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListAuditEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAuditEventsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListAuditEvents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListAuditEvents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListAuditEvents(ctx, req.(*ListAuditEventsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -702,6 +780,14 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetStatus",
 			Handler:    _AdminService_GetStatus_Handler,
+		},
+		{
+			MethodName: "GetAPIMetrics",
+			Handler:    _AdminService_GetAPIMetrics_Handler,
+		},
+		{
+			MethodName: "ListAuditEvents",
+			Handler:    _AdminService_ListAuditEvents_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,0 +1,63 @@
+package dataplane
+
+// Keys of ExtAuthzPerRoute.check_settings.context_extensions set on every
+// API route. ext_authz resolves the request's API from them.
+const (
+	ExtAuthzCtxInstance    = "apigw_instance"
+	ExtAuthzCtxGroup       = "apigw_group"
+	ExtAuthzCtxAPI         = "apigw_api"
+	ExtAuthzCtxEnv         = "apigw_env"
+	ExtAuthzCtxPublication = "apigw_publication"
+	// ExtAuthzCtxPolicy names the policy backend a route serves ("" =
+	// default).
+	ExtAuthzCtxPolicy = "apigw_policy"
+)
+
+// ExtAuthzMetadataNamespace is where Envoy puts ext_authz's dynamic
+// metadata; the rate-limit actions and the local-reply formatters read it
+// from there.
+const ExtAuthzMetadataNamespace = "envoy.filters.http.ext_authz"
+
+// Keys of the dynamic metadata ext_authz returns.
+const (
+	// ExtAuthzMetaAppID is the id of the authenticated app (APP auth,
+	// AppCode).
+	ExtAuthzMetaAppID = "app_id"
+	// ExtAuthzMetaAccountID is the caller's account (IAM, or the app's
+	// owner).
+	ExtAuthzMetaAccountID = "account_id"
+	// ExtAuthzMetaClientIP is the real client IP per the instance's real-IP
+	// settings.
+	ExtAuthzMetaClientIP = "client_ip"
+	// ExtAuthzMetaBackendPath is the backend path computed by ext_authz,
+	// used by the route's path_rewrite.
+	//
+	// Routes use it only when Envoy cannot compute the backend path itself
+	// (see docs/xds.md, "Contract with ext_authz"). Envoy's path_rewrite
+	// replaces the path and keeps the request's query string, so the value
+	// is the percent-encoded path alone; query parameters are changed with
+	// the CheckResponse's query_parameters_to_set and _to_remove.
+	ExtAuthzMetaBackendPath = "backend_path"
+	// ExtAuthzMetaAPIID and ExtAuthzMetaEnvID name the API and environment
+	// the request was checked against (also on denials of a known API).
+	ExtAuthzMetaAPIID = "api_id"
+	ExtAuthzMetaEnvID = "env_id"
+	// ExtAuthzMetaAccountName is the caller's account name (IAM), for logs.
+	ExtAuthzMetaAccountName = "account_name"
+	// ExtAuthzMetaPolicy is the name of the policy backend selected (""
+	// for the default backend); ExtAuthzPolicyHeader carries the same
+	// value.
+	ExtAuthzMetaPolicy = "policy"
+	// ExtAuthzMetaErrorCode, ExtAuthzMetaErrorMessage and
+	// ExtAuthzMetaErrorType describe a denial (APIG.xxxx, message,
+	// gateway-response type).
+	ExtAuthzMetaErrorCode    = "error_code"
+	ExtAuthzMetaErrorMessage = "error_message"
+	ExtAuthzMetaErrorType    = "error_type"
+)
+
+// ExtAuthzPolicyHeader carries the name of the policy backend ext_authz
+// selected; routes of policy backends match on it after ext_authz clears
+// the route cache. ext_authz always sets or removes it, so clients cannot
+// force it.
+const ExtAuthzPolicyHeader = "x-apigw-policy"
