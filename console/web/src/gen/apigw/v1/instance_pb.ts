@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file apigw/v1/instance.proto.
  */
 export const file_apigw_v1_instance: GenFile = /*@__PURE__*/
-  fileDesc("ChdhcGlndy92MS9pbnN0YW5jZS5wcm90bxIIYXBpZ3cudjEidQoISW5zdGFuY2USDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIoCgZjb25maWcYAyABKAsyGC5hcGlndy52MS5JbnN0YW5jZUNvbmZpZxIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSKdAwoOSW5zdGFuY2VDb25maWcSLQoJcmF0ZWxpbWl0GAEgASgLMhouYXBpZ3cudjEuUmF0ZWxpbWl0RmVhdHVyZRIZChFyZXF1ZXN0X2JvZHlfc2l6ZRgCIAEoAxI4Cg9iYWNrZW5kX3RpbWVvdXQYAyABKAsyHy5hcGlndy52MS5CYWNrZW5kVGltZW91dEZlYXR1cmUSMQoQcmVhbF9pcF9mcm9tX3hmZhgEIAEoCzIXLmFwaWd3LnYxLlJlYWxJcEZyb21YZmYSOwoVcmVhbF9pcF9oZWFkZXJfZ2V0dGVyGAUgASgLMhwuYXBpZ3cudjEuUmVhbElwSGVhZGVyR2V0dGVyEjYKEmN1c3RvbV9hdXRoX2hlYWRlchgGIAEoCzIaLmFwaWd3LnYxLkN1c3RvbUF1dGhIZWFkZXISGwoTZGVidWdfZG9tYWluX3N1ZmZpeBgHIAEoCRIgCgZxdW90YXMYCCABKAsyEC5hcGlndy52MS5RdW90YXMSIAoDaWFtGAkgASgLMhMuYXBpZ3cudjEuSWFtQ29uZmlnIiYKEFJhdGVsaW1pdEZlYXR1cmUSEgoKYXBpX2xpbWl0cxgBIAEoBSIsChVCYWNrZW5kVGltZW91dEZlYXR1cmUSEwoLbWF4X3RpbWVvdXQYASABKAUiMgoNUmVhbElwRnJvbVhmZhIOCgZlbmFibGUYASABKAgSEQoJeGZmX2luZGV4GAIgASgFIjsKElJlYWxJcEhlYWRlckdldHRlchIOCgZlbmFibGUYASABKAgSFQoNaGVhZGVyX2dldHRlchgCIAEoCSJIChBDdXN0b21BdXRoSGVhZGVyEhcKD2FwcF9hdXRoX2hlYWRlchgBIAEoCRIbChNiYWNrZW5kX3NpZ25faGVhZGVyGAIgASgJItEDCgZRdW90YXMSEgoKYXBpX2dyb3VwcxgBIAEoBRIWCg5hcGlzX3Blcl9ncm91cBgCIAEoBRIMCgRhcGlzGAMgASgFEgwKBGFwcHMYBCABKAUSGQoRYXBwX2NvZGVzX3Blcl9hcHAYBSABKAUSEQoJdGhyb3R0bGVzGAYgASgFEhkKEXRocm90dGxlX3NwZWNpYWxzGAcgASgFEhQKDGVudmlyb25tZW50cxgIIAEoBRIMCgRhY2xzGAkgASgFEhQKDHZwY19jaGFubmVscxgKIAEoBRIbChNtZW1iZXJzX3Blcl9jaGFubmVsGAsgASgFEhkKEXZhcmlhYmxlc19wZXJfZW52GAwgASgFEhkKEWRvbWFpbnNfcGVyX2dyb3VwGA0gASgFEhYKDnBhcmFtc19wZXJfYXBpGA4gASgFEhsKE3B1YmxpY2F0aW9uX3JlY29yZHMYDyABKAUSEwoLYXV0aG9yaXplcnMYECABKAUSHwoXcmVzcG9uc2Vfc2V0c19wZXJfZ3JvdXAYESABKAUSFAoMdGFnc19wZXJfYXBpGBIgASgFEhIKCmFwcF9xdW90YXMYEyABKAUSFAoMY2VydGlmaWNhdGVzGBQgASgFIoEBCglJYW1Db25maWcSDgoGaXNzdWVyGAEgASgJEhAKCGp3a3NfdXJpGAIgASgJEgwKBGp3a3MYAyABKAkSEQoJYXVkaWVuY2VzGAQgAygJEhUKDWFjY291bnRfY2xhaW0YBSABKAkSGgoSYWNjb3VudF9uYW1lX2NsYWltGAYgASgJQi9aLWdpdGh1Yi5jb20vYXBpZ3cvYXBpZ3cvcHJvdG8vYXBpZ3cvdjE7YXBpZ3d2MWIGcHJvdG8z", [file_apigw_v1_meta]);
+  fileDesc("ChdhcGlndy92MS9pbnN0YW5jZS5wcm90bxIIYXBpZ3cudjEidQoISW5zdGFuY2USDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIoCgZjb25maWcYAyABKAsyGC5hcGlndy52MS5JbnN0YW5jZUNvbmZpZxIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSL2AwoOSW5zdGFuY2VDb25maWcSLQoJcmF0ZWxpbWl0GAEgASgLMhouYXBpZ3cudjEuUmF0ZWxpbWl0RmVhdHVyZRIZChFyZXF1ZXN0X2JvZHlfc2l6ZRgCIAEoAxI4Cg9iYWNrZW5kX3RpbWVvdXQYAyABKAsyHy5hcGlndy52MS5CYWNrZW5kVGltZW91dEZlYXR1cmUSMQoQcmVhbF9pcF9mcm9tX3hmZhgEIAEoCzIXLmFwaWd3LnYxLlJlYWxJcEZyb21YZmYSOwoVcmVhbF9pcF9oZWFkZXJfZ2V0dGVyGAUgASgLMhwuYXBpZ3cudjEuUmVhbElwSGVhZGVyR2V0dGVyEjYKEmN1c3RvbV9hdXRoX2hlYWRlchgGIAEoCzIaLmFwaWd3LnYxLkN1c3RvbUF1dGhIZWFkZXISGwoTZGVidWdfZG9tYWluX3N1ZmZpeBgHIAEoCRIgCgZxdW90YXMYCCABKAsyEC5hcGlndy52MS5RdW90YXMSIAoDaWFtGAkgASgLMhMuYXBpZ3cudjEuSWFtQ29uZmlnEi0KCmFjY2Vzc19sb2cYCiABKAsyGS5hcGlndy52MS5BY2Nlc3NMb2dDb25maWcSKAoHdHJhY2luZxgLIAEoCzIXLmFwaWd3LnYxLlRyYWNpbmdDb25maWcicQoPQWNjZXNzTG9nQ29uZmlnEg8KB2VuYWJsZWQYASABKAgSDAoEcGF0aBgCIAEoCRIOCgZmaWVsZHMYAyADKAkSLwoNY3VzdG9tX2ZpZWxkcxgEIAMoCzIYLmFwaWd3LnYxLkN1c3RvbUxvZ0ZpZWxkIjAKDkN1c3RvbUxvZ0ZpZWxkEhAKCGxvY2F0aW9uGAEgASgJEgwKBG5hbWUYAiABKAkiZgoNVHJhY2luZ0NvbmZpZxIPCgdlbmFibGVkGAEgASgIEhsKE3NhbXBsaW5nX3BlcmNlbnRhZ2UYAiABKAESEQoJY29sbGVjdG9yGAMgASgJEhQKDHNlcnZpY2VfbmFtZRgEIAEoCSImChBSYXRlbGltaXRGZWF0dXJlEhIKCmFwaV9saW1pdHMYASABKAUiLAoVQmFja2VuZFRpbWVvdXRGZWF0dXJlEhMKC21heF90aW1lb3V0GAEgASgFIjIKDVJlYWxJcEZyb21YZmYSDgoGZW5hYmxlGAEgASgIEhEKCXhmZl9pbmRleBgCIAEoBSI7ChJSZWFsSXBIZWFkZXJHZXR0ZXISDgoGZW5hYmxlGAEgASgIEhUKDWhlYWRlcl9nZXR0ZXIYAiABKAkiSAoQQ3VzdG9tQXV0aEhlYWRlchIXCg9hcHBfYXV0aF9oZWFkZXIYASABKAkSGwoTYmFja2VuZF9zaWduX2hlYWRlchgCIAEoCSLRAwoGUXVvdGFzEhIKCmFwaV9ncm91cHMYASABKAUSFgoOYXBpc19wZXJfZ3JvdXAYAiABKAUSDAoEYXBpcxgDIAEoBRIMCgRhcHBzGAQgASgFEhkKEWFwcF9jb2Rlc19wZXJfYXBwGAUgASgFEhEKCXRocm90dGxlcxgGIAEoBRIZChF0aHJvdHRsZV9zcGVjaWFscxgHIAEoBRIUCgxlbnZpcm9ubWVudHMYCCABKAUSDAoEYWNscxgJIAEoBRIUCgx2cGNfY2hhbm5lbHMYCiABKAUSGwoTbWVtYmVyc19wZXJfY2hhbm5lbBgLIAEoBRIZChF2YXJpYWJsZXNfcGVyX2VudhgMIAEoBRIZChFkb21haW5zX3Blcl9ncm91cBgNIAEoBRIWCg5wYXJhbXNfcGVyX2FwaRgOIAEoBRIbChNwdWJsaWNhdGlvbl9yZWNvcmRzGA8gASgFEhMKC2F1dGhvcml6ZXJzGBAgASgFEh8KF3Jlc3BvbnNlX3NldHNfcGVyX2dyb3VwGBEgASgFEhQKDHRhZ3NfcGVyX2FwaRgSIAEoBRISCgphcHBfcXVvdGFzGBMgASgFEhQKDGNlcnRpZmljYXRlcxgUIAEoBSKBAQoJSWFtQ29uZmlnEg4KBmlzc3VlchgBIAEoCRIQCghqd2tzX3VyaRgCIAEoCRIMCgRqd2tzGAMgASgJEhEKCWF1ZGllbmNlcxgEIAMoCRIVCg1hY2NvdW50X2NsYWltGAUgASgJEhoKEmFjY291bnRfbmFtZV9jbGFpbRgGIAEoCUIvWi1naXRodWIuY29tL2FwaWd3L2FwaWd3L3Byb3RvL2FwaWd3L3YxO2FwaWd3djFiBnByb3RvMw", [file_apigw_v1_meta]);
 
 /**
  * Instance is one gateway: one Envoy fleet, selected by Envoy's node.cluster.
@@ -112,6 +112,22 @@ export type InstanceConfig = Message<"apigw.v1.InstanceConfig"> & {
    * @generated from field: apigw.v1.IamConfig iam = 9;
    */
   iam?: IamConfig | undefined;
+
+  /**
+   * access_log makes every Envoy of the instance write one JSON line per
+   * request with APIG's log fields, besides the stream to apigw's
+   * access-log service.
+   *
+   * @generated from field: apigw.v1.AccessLogConfig access_log = 10;
+   */
+  accessLog?: AccessLogConfig | undefined;
+
+  /**
+   * tracing makes the Envoys of the instance report OpenTelemetry traces.
+   *
+   * @generated from field: apigw.v1.TracingConfig tracing = 11;
+   */
+  tracing?: TracingConfig | undefined;
 };
 
 /**
@@ -120,6 +136,120 @@ export type InstanceConfig = Message<"apigw.v1.InstanceConfig"> & {
  */
 export const InstanceConfigSchema: GenMessage<InstanceConfig> = /*@__PURE__*/
   messageDesc(file_apigw_v1_instance, 1);
+
+/**
+ * AccessLogConfig is Envoy's own access log (APIG custom_log-like fields).
+ *
+ * @generated from message apigw.v1.AccessLogConfig
+ */
+export type AccessLogConfig = Message<"apigw.v1.AccessLogConfig"> & {
+  /**
+   * @generated from field: bool enabled = 1;
+   */
+  enabled: boolean;
+
+  /**
+   * path is where each Envoy writes the lines: empty or "/dev/stdout" for
+   * its standard output, "/dev/stderr", or an absolute file path on the
+   * Envoy host.
+   *
+   * @generated from field: string path = 2;
+   */
+  path: string;
+
+  /**
+   * fields are the system fields of each line, by APIG name (start_time,
+   * request_id, client_ip, api_id, api_name, app_id, http_status,
+   * request_time, upstream_response_time, error_code, ...; the list is in
+   * docs/observability.md). Empty: APIG's default set.
+   *
+   * @generated from field: repeated string fields = 3;
+   */
+  fields: string[];
+
+  /**
+   * custom_fields add request values as custom_data_log01..10 (at most 10,
+   * 2 KB of names together).
+   *
+   * @generated from field: repeated apigw.v1.CustomLogField custom_fields = 4;
+   */
+  customFields: CustomLogField[];
+};
+
+/**
+ * Describes the message apigw.v1.AccessLogConfig.
+ * Use `create(AccessLogConfigSchema)` to create a new message.
+ */
+export const AccessLogConfigSchema: GenMessage<AccessLogConfig> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_instance, 2);
+
+/**
+ * CustomLogField is one request value written into the access log.
+ *
+ * @generated from message apigw.v1.CustomLogField
+ */
+export type CustomLogField = Message<"apigw.v1.CustomLogField"> & {
+  /**
+   * location is "header" or "query".
+   *
+   * @generated from field: string location = 1;
+   */
+  location: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message apigw.v1.CustomLogField.
+ * Use `create(CustomLogFieldSchema)` to create a new message.
+ */
+export const CustomLogFieldSchema: GenMessage<CustomLogField> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_instance, 3);
+
+/**
+ * TracingConfig is OpenTelemetry tracing of the instance's requests.
+ *
+ * @generated from message apigw.v1.TracingConfig
+ */
+export type TracingConfig = Message<"apigw.v1.TracingConfig"> & {
+  /**
+   * @generated from field: bool enabled = 1;
+   */
+  enabled: boolean;
+
+  /**
+   * sampling_percentage of the requests that start a trace (0-100; a
+   * request that arrives with a sampled trace context is always traced).
+   *
+   * @generated from field: double sampling_percentage = 2;
+   */
+  samplingPercentage: number;
+
+  /**
+   * collector is the OTLP/gRPC collector host:port the Envoys send spans
+   * to.
+   *
+   * @generated from field: string collector = 3;
+   */
+  collector: string;
+
+  /**
+   * service_name names the Envoys in the traces (default "apigw-<instance>").
+   *
+   * @generated from field: string service_name = 4;
+   */
+  serviceName: string;
+};
+
+/**
+ * Describes the message apigw.v1.TracingConfig.
+ * Use `create(TracingConfigSchema)` to create a new message.
+ */
+export const TracingConfigSchema: GenMessage<TracingConfig> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_instance, 4);
 
 /**
  * @generated from message apigw.v1.RatelimitFeature
@@ -138,7 +268,7 @@ export type RatelimitFeature = Message<"apigw.v1.RatelimitFeature"> & {
  * Use `create(RatelimitFeatureSchema)` to create a new message.
  */
 export const RatelimitFeatureSchema: GenMessage<RatelimitFeature> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_instance, 2);
+  messageDesc(file_apigw_v1_instance, 5);
 
 /**
  * @generated from message apigw.v1.BackendTimeoutFeature
@@ -158,7 +288,7 @@ export type BackendTimeoutFeature = Message<"apigw.v1.BackendTimeoutFeature"> & 
  * Use `create(BackendTimeoutFeatureSchema)` to create a new message.
  */
 export const BackendTimeoutFeatureSchema: GenMessage<BackendTimeoutFeature> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_instance, 3);
+  messageDesc(file_apigw_v1_instance, 6);
 
 /**
  * @generated from message apigw.v1.RealIpFromXff
@@ -183,7 +313,7 @@ export type RealIpFromXff = Message<"apigw.v1.RealIpFromXff"> & {
  * Use `create(RealIpFromXffSchema)` to create a new message.
  */
 export const RealIpFromXffSchema: GenMessage<RealIpFromXff> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_instance, 4);
+  messageDesc(file_apigw_v1_instance, 7);
 
 /**
  * @generated from message apigw.v1.RealIpHeaderGetter
@@ -207,7 +337,7 @@ export type RealIpHeaderGetter = Message<"apigw.v1.RealIpHeaderGetter"> & {
  * Use `create(RealIpHeaderGetterSchema)` to create a new message.
  */
 export const RealIpHeaderGetterSchema: GenMessage<RealIpHeaderGetter> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_instance, 5);
+  messageDesc(file_apigw_v1_instance, 8);
 
 /**
  * @generated from message apigw.v1.CustomAuthHeader
@@ -233,7 +363,7 @@ export type CustomAuthHeader = Message<"apigw.v1.CustomAuthHeader"> & {
  * Use `create(CustomAuthHeaderSchema)` to create a new message.
  */
 export const CustomAuthHeaderSchema: GenMessage<CustomAuthHeader> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_instance, 6);
+  messageDesc(file_apigw_v1_instance, 9);
 
 /**
  * Quotas are the instance limits (docs/apig-semantics.md#names-and-quotas).
@@ -388,7 +518,7 @@ export type Quotas = Message<"apigw.v1.Quotas"> & {
  * Use `create(QuotasSchema)` to create a new message.
  */
 export const QuotasSchema: GenMessage<Quotas> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_instance, 7);
+  messageDesc(file_apigw_v1_instance, 10);
 
 /**
  * IamConfig says how IAM tokens (X-Auth-Token) are verified: as JWTs of an
@@ -441,5 +571,5 @@ export type IamConfig = Message<"apigw.v1.IamConfig"> & {
  * Use `create(IamConfigSchema)` to create a new message.
  */
 export const IamConfigSchema: GenMessage<IamConfig> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_instance, 8);
+  messageDesc(file_apigw_v1_instance, 11);
 
