@@ -103,7 +103,7 @@ check-console: $(CONSOLE_DEPS) ## Type-check and unit-test the console, and fail
 	cd $(CONSOLE_WEB) && npx --no-install tsc --noEmit -p .
 	cd $(CONSOLE_WEB) && node build.mjs --tests && node --test .test-out/
 	$(MAKE) console
-	@git diff --exit-code -- console/dist || { echo "console/dist is stale: run make console and commit"; exit 1; }
+	@git diff --quiet -- console/dist || { git diff --stat -- console/dist; echo "console/dist is stale: run make console and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- console/dist)" || { git status --porcelain -- console/dist; echo "untracked console files: run make console and commit"; exit 1; }
 
 .PHONY: console-screenshots

@@ -53,28 +53,32 @@ func chromium(t *testing.T) string {
 }
 
 // apigw builds and starts apigw with every component on free loopback
-// ports and an admin token; it returns the console's URL, as printed.
-func apigw(t *testing.T, token string) string {
+// ports and an admin token; it returns the process and the console's
+// URL, as printed.
+func apigw(t *testing.T, token string) (*apigwproc.Proc, string) {
 	t.Helper()
 	bin, err := apigwproc.Build(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := &apigwproc.Proc{Bin: bin, Addrs: apigwproc.FreeAddrs(t)}
-	p.Start(t, append(append(apigwproc.NewEtcd(t).Flags(), p.Addrs.Flags()...), "--admin-token", token)...)
+	args := append(apigwproc.NewEtcd(t).Flags(), p.Addrs.Flags()...)
+	p.Start(t, append(append(args, gatewayFlags(p)...), "--admin-token", token)...)
 	p.WaitReady(t, 60*time.Second)
 	url := "http://" + p.Console + "/"
 	if !strings.Contains(p.Out.String(), `msg="web console" url=`+url) {
 		t.Fatalf("apigw did not print the console URL %s:\n%s", url, p.Out.String())
 	}
-	return url
+	return p, url
 }
 
 // TestConsoleInBrowser walks a newcomer's path through the console in
 // headless chromium: sign in, create a group and an API (a validation
 // error shows on its field first), create and authorize an app, publish,
 // explain a signed request (allowed) and an unsigned one (401 APIG.0303),
-// import an OpenAPI file with a dry run, roll back, and switch to Chinese.
+// send a signed request through an (emulated) Envoy of the instance and
+// see it in the API's metrics, see the changes in the audit log, import an
+// OpenAPI file with a dry run, roll back, and switch to Chinese.
 // It also measures the first load (asset size and time). With
 // APIGW_CONSOLE_SCREENSHOTS=dir it saves screenshots there (make
 // console-screenshots writes docs/console/).
@@ -83,12 +87,15 @@ func TestConsoleInBrowser(t *testing.T) {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	token := hex.EncodeToString(b)
-	url := apigw(t, token)
+	p, url := apigw(t, token)
+	gw := gateway(t, p)
+	be := backend(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", "e2e/console.e2e.mjs")
 	cmd.Dir = filepath.Join(root(t), "console/web")
-	cmd.Env = append(os.Environ(), "APIGW_CONSOLE_URL="+url, "APIGW_ADMIN_TOKEN="+token, "APIGW_CHROMIUM="+browser)
+	cmd.Env = append(os.Environ(), "APIGW_CONSOLE_URL="+url, "APIGW_ADMIN_TOKEN="+token, "APIGW_CHROMIUM="+browser,
+		"APIGW_GATEWAY_URL="+gw, "APIGW_BACKEND="+be)
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser test output:\n%s", out)
 	if err != nil {

@@ -1,7 +1,9 @@
 // The console in headless chromium (Debian's, never a downloaded browser),
 // driven by playwright-core against a running apigw. Run by the Go test
 // console/e2e (TestConsoleInBrowser), which starts apigw and passes
-// APIGW_CONSOLE_URL, APIGW_ADMIN_TOKEN and APIGW_CHROMIUM;
+// APIGW_CONSOLE_URL, APIGW_ADMIN_TOKEN, APIGW_CHROMIUM, APIGW_GATEWAY_URL
+// (an emulated Envoy of the instance) and APIGW_BACKEND (the backend's
+// host:port);
 // APIGW_CONSOLE_SCREENSHOTS=dir saves the screenshots of docs/console.md.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -12,7 +14,9 @@ import { chromium } from "playwright-core";
 const url = process.env.APIGW_CONSOLE_URL;
 const token = process.env.APIGW_ADMIN_TOKEN;
 const shots = process.env.APIGW_CONSOLE_SCREENSHOTS;
-if (!url || !token) throw new Error("APIGW_CONSOLE_URL and APIGW_ADMIN_TOKEN are required");
+const gatewayUrl = process.env.APIGW_GATEWAY_URL;
+const backendAddr = process.env.APIGW_BACKEND;
+if (!url || !token || !gatewayUrl || !backendAddr) throw new Error("APIGW_CONSOLE_URL, APIGW_ADMIN_TOKEN, APIGW_GATEWAY_URL and APIGW_BACKEND are required");
 
 let browser, page;
 
@@ -104,7 +108,7 @@ test("create an API: a validation error shows on its field, then it saves", asyn
   await field("group_id").selectOption({ label: "shop" });
   await field("req_protocol").selectOption("BOTH");
   await field("req_uri").fill("pets/{id}"); // no leading slash: refused by apigw
-  await field("backend_api.url_domain").fill("127.0.0.1:9");
+  await field("backend_api.url_domain").fill(backendAddr);
   await field("backend_api.req_uri").fill("/v1/pets/{id}");
   await page.click('[data-testid="req_params"] >> text=Add');
   await field("req_params[0].name").fill("id");
@@ -189,6 +193,55 @@ test("explain an unsigned request: 401 APIG.0303", async () => {
   assert.match(txt, /401/);
   assert.match(txt, /APIG\.0303/);
   await shot("explain-denied");
+});
+
+test("send a signed request through an Envoy of the instance", async () => {
+  await page.goto(url + "#/debug/" + apiId);
+  await page.waitForFunction(() => document.querySelector('input[name="host"]')?.value);
+  await field("mode").selectOption("app");
+  await field("gateway").fill(gatewayUrl);
+  // The Envoy receives the served configuration shortly.
+  for (let i = 0; ; i++) {
+    await Promise.all([page.waitForResponse((r) => r.url().endsWith("/apigw.admin.v1.DebugService/Send")), page.click('[data-testid="send"]')]);
+    const status = page.locator('[data-testid="send-status"]');
+    if ((await status.count()) && (await status.textContent()) === "200") break;
+    assert.ok(i < 40, "the gateway never answered 200: " + (await page.locator("main").textContent()));
+    await page.waitForTimeout(250);
+  }
+  assert.match(await page.locator('[data-testid="send-result"] pre').first().textContent(), /"path":"\/v1\/pets\/1"/);
+  await shot("send");
+});
+
+test("the call shows in the API's metrics", async () => {
+  await page.goto(url + "#/metrics");
+  // The Envoy flushes its access log every second.
+  for (let i = 0; ; i++) {
+    const row = page.locator('[data-testid="metrics"] tbody tr', { hasText: "get_pet" });
+    if ((await row.count()) && Number(await row.locator('[data-testid="calls"]').textContent()) >= 1) break;
+    assert.ok(i < 60, "no call of get_pet in the metrics: " + (await page.locator("main").textContent()));
+    await page.waitForTimeout(250);
+    await page.click('[data-testid="metrics-refresh"]');
+  }
+  await page.click('[data-testid="metrics-api-get_pet"]');
+  await page.waitForSelector('[data-testid="metrics-charts"]');
+  const ok = await page.evaluate(() => [...document.querySelectorAll('[data-testid="chart-calls"] rect.s2')].map((r) => Number(r.getAttribute("data-value"))));
+  assert.ok(ok.length === 4 && ok.every((n) => n >= 1), "2xx bars per window: " + ok);
+  await shot("metrics");
+});
+
+test("the audit log lists the changes, filtered on the server", async () => {
+  await page.goto(url + "#/audit");
+  await page.waitForSelector('[data-testid="audit"] [data-testid="audit-op"] >> text=rollback');
+  await field("audit-operation").selectOption("publish");
+  await page.waitForFunction(() => {
+    const ops = [...document.querySelectorAll('[data-testid="audit-op"]')].map((e) => e.textContent);
+    return ops.length === 2 && ops.every((o) => o === "publish");
+  });
+  const rows = await page.locator('[data-testid="audit"] tbody tr').allTextContents();
+  assert.ok(rows.every((r) => r.includes("token") && r.includes("publication")), "publish events: " + rows.join(" | "));
+  await field("audit-operation").selectOption("");
+  await page.waitForSelector('[data-testid="audit"] [data-testid="audit-op"] >> text=rollback');
+  await shot("audit");
 });
 
 test("import OpenAPI with a dry run, then apply", async () => {

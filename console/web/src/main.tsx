@@ -13,6 +13,8 @@ import { ApiEditor } from "./pages/apiedit";
 import { PublishPage } from "./pages/publish";
 import { ImportExport } from "./pages/importexport";
 import { DebugPage } from "./pages/debug";
+import { MetricsPage } from "./pages/metrics";
+import { AuditPage } from "./pages/audit";
 
 const api = createApi(sessionStorage);
 
@@ -45,6 +47,13 @@ const nav: { section: string; items: [string, string][] }[] = [
     items: [
       ["import", "Import / export"],
       ["debug", "Debug & explain"],
+    ],
+  },
+  {
+    section: "Monitoring",
+    items: [
+      ["metrics", "API metrics"],
+      ["audit", "Audit log"],
     ],
   },
 ];
@@ -90,6 +99,10 @@ function Content(props: { r: Route }) {
       return <ImportExport />;
     case "debug":
       return <DebugPage apiId={r.id} />;
+    case "metrics":
+      return <MetricsPage />;
+    case "audit":
+      return <AuditPage />;
     default:
       return <ResourcePage page={r.page} id={r.id} />;
   }

@@ -276,7 +276,7 @@ function Sent(props: { r: SendResponse }) {
     <div data-testid="send-result">
       <Card title={t("Response")}>
         <p>
-          {t("Status")}: <b>{r.response?.status}</b> · {t("Duration")}: {String(r.durationMs)} ms
+          {t("Status")}: <b data-testid="send-status">{r.response?.status}</b> · {t("Duration")}: {String(r.durationMs)} ms
         </p>
         <HeaderTable headers={r.response?.headers ?? []} />
         <pre class="code">{text(r.response?.body)}</pre>

@@ -78,7 +78,9 @@ export function Overview() {
               <b>{o.unpublished}</b>
             </div>
           </div>
-          <p class="muted small">{t("Metrics and audit log appear here once the observability service is enabled.")}</p>
+          <p class="muted small">
+            <a href="#/metrics">{t("API metrics")}</a> · <a href="#/audit">{t("Audit log")}</a>
+          </p>
         </Card>
       )}
       {s && (
