@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -18,11 +19,14 @@ import (
 //go:embed dist
 var dist embed.FS
 
-// asset is one embedded file with its validator.
+// asset is one embedded file with its validator, and its gzip
+// compression (nil when that saves nothing) with the validator of that.
 type asset struct {
-	body  []byte
-	ctype string
-	etag  string
+	body   []byte
+	ctype  string
+	etag   string
+	gz     []byte
+	gzEtag string
 }
 
 type assets struct{ files map[string]asset }
@@ -42,7 +46,11 @@ func newAssets() *assets {
 		if ctype == "" {
 			ctype = http.DetectContentType(b)
 		}
-		a.files["/"+strings.TrimPrefix(p, "dist/")] = asset{body: b, ctype: ctype, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+		f := asset{body: b, ctype: ctype, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+		if gz := compress(b); len(gz) < len(b) {
+			f.gz, f.gzEtag = gz, `"`+hex.EncodeToString(sum[:12])+`-gz"`
+		}
+		a.files["/"+strings.TrimPrefix(p, "dist/")] = f
 		return nil
 	})
 	return a
@@ -76,8 +84,44 @@ func (a *assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	body, etag := f.body, f.etag
+	if f.gz != nil {
+		w.Header().Set("Vary", "Accept-Encoding")
+		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+			body, etag = f.gz, f.gzEtag
+			w.Header().Set("Content-Encoding", "gzip")
+		}
+	}
 	w.Header().Set("Content-Type", f.ctype)
-	w.Header().Set("ETag", f.etag)
+	w.Header().Set("ETag", etag)
 	w.Header().Set("Cache-Control", "no-cache")
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(f.body))
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+}
+
+// compress gzips b once, when the handler is made (the same bytes every
+// time: no name or time in the header).
+func compress(b []byte) []byte {
+	var out bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&out, gzip.BestCompression)
+	if _, err := zw.Write(b); err != nil {
+		return nil
+	}
+	if err := zw.Close(); err != nil {
+		return nil
+	}
+	return out.Bytes()
+}
+
+// acceptsGzip reports whether an Accept-Encoding header accepts gzip (not
+// with q=0).
+func acceptsGzip(h string) bool {
+	for _, part := range strings.Split(h, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			continue
+		}
+		q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
+		return !(strings.HasPrefix(q, "q=0") && strings.Trim(strings.TrimPrefix(q, "q="), "0.") == "")
+	}
+	return false
 }
