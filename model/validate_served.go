@@ -114,3 +114,15 @@ func CheckEnvoyTemplate(t PathTemplate, prefix bool) error {
 	}
 	return nil
 }
+
+// BackendMethodChange returns the method an HTTP backend is called with
+// when it is not the client's: the backend's req_method unless that is
+// empty, ANY or the frontend's req_method ("" then: the client's method is
+// forwarded). With an ANY frontend the client's method may already be the
+// backend's; the data plane changes the method only when it differs.
+func BackendMethodChange(frontend, backend string) string {
+	if backend == "" || backend == MethodAny || backend == frontend {
+		return ""
+	}
+	return backend
+}
