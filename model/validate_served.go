@@ -15,7 +15,7 @@ import (
 // (docs/apig-semantics.md#what-apigw-refuses).
 const (
 	whyNoFunctions = "FUNCTION backends are not served: apigw has no function registry to map a FunctionGraph function onto an endpoint; use an HTTP backend that calls the function's HTTP URL"
-	whyNoClientSSL = "backend client certificates (two-way TLS to the backend) are not supported: the gateway has no client certificate to present, so the backend would refuse the connection"
+	whyNoHealthSSL = "client certificates for health checks are not supported: the health check would connect without the instance's backend client certificate"
 )
 
 // validateServed refuses the parts of an API the data plane cannot serve.
@@ -26,12 +26,9 @@ func validateServed(c checker, a *apigwv1.Api, tmpl PathTemplate, pathOK bool) {
 	for i := range a.PolicyFunctions {
 		c.idx("policy_functions", i).add("", "%s", whyNoFunctions)
 	}
-	if a.GetBackendApi().GetEnableClientSsl() {
-		c.add("backend_api.enable_client_ssl", "%s", whyNoClientSSL)
-	}
-	for i, p := range a.PolicyHttps {
-		if p.EnableClientSsl {
-			c.idx("policy_https", i).add("enable_client_ssl", "%s", whyNoClientSSL)
+	for _, f := range ClientSSLFields(a) {
+		if backendProtocol(a, f) != ProtoHTTPS {
+			c.add(f, "needs req_protocol HTTPS: a client certificate is presented over TLS")
 		}
 	}
 	if pathOK {
@@ -125,4 +122,18 @@ func BackendMethodChange(frontend, backend string) string {
 		return ""
 	}
 	return backend
+}
+
+// backendProtocol is the req_protocol of the backend a ClientSSLFields
+// path names.
+func backendProtocol(a *apigwv1.Api, field string) string {
+	if field == "backend_api.enable_client_ssl" {
+		return a.GetBackendApi().GetReqProtocol()
+	}
+	for i, p := range a.PolicyHttps {
+		if field == index("policy_https", i)+".enable_client_ssl" {
+			return p.ReqProtocol
+		}
+	}
+	return ""
 }

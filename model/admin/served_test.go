@@ -1,11 +1,15 @@
 package admin_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/apigw/apigw/dataplane"
+	"github.com/apigw/apigw/internal/certgen/certgentest"
 	"github.com/apigw/apigw/model"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
@@ -13,7 +17,8 @@ import (
 
 // TestWhatTheDataPlaneCannotServeIsRefusedWhenWritten: definitions the
 // translator would leave out of Envoy's configuration (function backends,
-// backend client certificates, paths Envoy's URI templates cannot match)
+// backend client certificates without the instance's certificate, paths
+// Envoy's URI templates cannot match)
 // are refused by Create and by Apply with the field path, and nothing is
 // stored.
 func TestWhatTheDataPlaneCannotServeIsRefusedWhenWritten(t *testing.T) {
@@ -43,12 +48,13 @@ func TestWhatTheDataPlaneCannotServeIsRefusedWhenWritten(t *testing.T) {
 			a.PolicyFunctions = []*apigwv1.PolicyFunction{{Name: "async", EffectMode: "ANY", FunctionUrn: "https://fn.example.com/f2", InvocationType: "async", NetworkType: "V2", Timeout: 5000,
 				Conditions: []*apigwv1.Condition{{ConditionOrigin: "source", ConditionValue: "10.0.0.0/8"}}}}
 		}), "policy_functions[0]", "FUNCTION backends are not served"},
-		{"backend client certificate", api(func(a *apigwv1.Api) { a.BackendApi.EnableClientSsl = true }), "backend_api.enable_client_ssl", "client certificates"},
+		{"backend client certificate", api(func(a *apigwv1.Api) { a.BackendApi.EnableClientSsl = true }), "backend_api.enable_client_ssl", "backend client certificate"},
+		{"client certificate over HTTP", api(func(a *apigwv1.Api) { a.BackendApi.EnableClientSsl, a.BackendApi.ReqProtocol = true, "HTTP" }), "backend_api.enable_client_ssl", "needs req_protocol HTTPS"},
 		{"policy backend client certificate", api(func(a *apigwv1.Api) {
 			p := proto.Clone(httpsPolicy).(*apigwv1.PolicyHttp)
 			p.EnableClientSsl = true
 			a.PolicyHttps = []*apigwv1.PolicyHttp{p}
-		}), "policy_https[0].enable_client_ssl", "client certificates"},
+		}), "policy_https[0].enable_client_ssl", "backend client certificate"},
 		{"too many path parameters for a prefix match", api(func(a *apigwv1.Api) {
 			a.ReqUri, a.MatchMode, a.BackendApi.ReqUri = "/{a}/{b}/{c}/{d}/{e}", "SWA", "/v1"
 		}), "req_uri", "uses one for the rest of the path"},
@@ -89,4 +95,51 @@ func hasViolation(t *testing.T, err error, field, why string) bool {
 		}
 	}
 	return false
+}
+
+// enable_client_ssl is accepted once the instance has a backend client
+// certificate, and the certificate cannot be removed while an API uses it.
+func TestClientSSLNeedsTheInstanceCertificate(t *testing.T) {
+	e := setup(t)
+	pki := certgentest.PKI(t)
+	read := func(parts ...string) string {
+		b, err := os.ReadFile(filepath.Join(append([]string{pki}, parts...)...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	bt := &apigwv1.BackendTls{ClientCertificate: read("envoy", dataplane.TLSCertFile), ClientPrivateKey: read("envoy", dataplane.TLSKeyFile), Ca: read(dataplane.TLSCAFile)}
+	upsert := func(cfg *apigwv1.InstanceConfig) error {
+		_, err := e.c.Apply(e.ctx, &adminv1.ApplyRequest{Resources: []*apigwv1.Resource{model.Wrap(&apigwv1.Instance{Name: "default", Config: cfg})}})
+		return err
+	}
+	// A key that does not match is refused.
+	bad := proto.Clone(bt).(*apigwv1.BackendTls)
+	bad.ClientPrivateKey = read("apigw", dataplane.TLSKeyFile)
+	if err := upsert(&apigwv1.InstanceConfig{BackendTls: bad}); !hasViolation(t, err, "resources[0].config.backend_tls.client_private_key", "does not match") {
+		t.Errorf("mismatched key: %v", err)
+	}
+	if err := upsert(&apigwv1.InstanceConfig{BackendTls: bt}); err != nil {
+		t.Fatal(err)
+	}
+	e.create(t, &apigwv1.ApiGroup{Name: "pets"})
+	e.create(t, &apigwv1.Api{Name: "get_pet", GroupId: "pets", ReqMethod: "GET", ReqUri: "/pets", AuthType: "NONE",
+		BackendApi: &apigwv1.BackendApi{ReqProtocol: "HTTPS", UrlDomain: "10.0.0.1:8443", ReqUri: "/v1/pets", Timeout: 3000, EnableClientSsl: true}})
+	// The key is kept when an update leaves it empty, and never read back.
+	kept := proto.Clone(bt).(*apigwv1.BackendTls)
+	kept.ClientPrivateKey = ""
+	if err := upsert(&apigwv1.InstanceConfig{BackendTls: kept}); err != nil {
+		t.Errorf("update without the key: %v", err)
+	}
+	got, err := e.c.Get(e.ctx, &adminv1.GetRequest{Kind: "instance", Id: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := got.GetResource().GetInstance().GetConfig().GetBackendTls().GetClientPrivateKey(); k != "" {
+		t.Errorf("the private key is returned by Get (%d bytes)", len(k))
+	}
+	if err := upsert(&apigwv1.InstanceConfig{}); !hasViolation(t, err, "resources[0].config.backend_tls.client_certificate", "enable_client_ssl") {
+		t.Errorf("removing the certificate an API uses: %v", err)
+	}
 }
