@@ -191,8 +191,17 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 		if v.Api != nil {
 			in.checkClientSSL(c, "api", v.Api)
 		}
+	case *apigwv1.VpcChannel:
+		if v.GetVpcHealthConfig().GetEnableClientSsl() && in.Def.GetConfig().GetBackendTls().GetClientCertificate() == "" {
+			c.add("vpc_health_config.enable_client_ssl", "needs the instance's backend client certificate (instance config.backend_tls.client_certificate)")
+		}
 	case *apigwv1.Instance:
 		if v.GetConfig().GetBackendTls().GetClientCertificate() == "" {
+			for _, o := range in.Objects(KindVpcChannel) {
+				if ch := o.(*apigwv1.VpcChannel); ch.GetVpcHealthConfig().GetEnableClientSsl() {
+					c.add("config.backend_tls.client_certificate", "is required: channel %s (%s) has vpc_health_config.enable_client_ssl", ch.Id, ch.Name)
+				}
+			}
 			for _, kind := range []string{KindAPI, KindPublication} {
 				for _, o := range in.Objects(kind) {
 					a, ok := o.(*apigwv1.Api)

@@ -77,9 +77,6 @@ func validateChannel(c checker, ch *apigwv1.VpcChannel, lim Limits) {
 			}
 		}
 		hc.rangeInt("port", int64(h.Port), 0, 65535)
-		if h.EnableClientSsl {
-			hc.add("enable_client_ssl", "%s", whyNoHealthSSL)
-		}
 		hc.rangeInt("threshold_normal", int64(h.ThresholdNormal), 1, 10)
 		hc.rangeInt("threshold_abnormal", int64(h.ThresholdAbnormal), 1, 10)
 		hc.rangeInt("time_interval", int64(h.TimeInterval), 1, 300)

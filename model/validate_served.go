@@ -15,7 +15,6 @@ import (
 // (docs/apig-semantics.md#what-apigw-refuses).
 const (
 	whyNoFunctions = "FUNCTION backends are not served: apigw has no function registry to map a FunctionGraph function onto an endpoint; use an HTTP backend that calls the function's HTTP URL"
-	whyNoHealthSSL = "client certificates for health checks are not supported: the health check would connect without the instance's backend client certificate"
 )
 
 // validateServed refuses the parts of an API the data plane cannot serve.

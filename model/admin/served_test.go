@@ -62,7 +62,7 @@ func TestWhatTheDataPlaneCannotServeIsRefusedWhenWritten(t *testing.T) {
 		{"health check client certificate", &apigwv1.VpcChannel{Name: "pool", Port: 443, MemberType: "ip",
 			Members:         []*apigwv1.Member{{Host: "10.0.0.3"}},
 			VpcHealthConfig: &apigwv1.VpcHealthConfig{Protocol: "HTTPS", Path: "/health", HttpCode: "200", EnableClientSsl: true}},
-			"vpc_health_config.enable_client_ssl", "client certificates"},
+			"vpc_health_config.enable_client_ssl", "backend client certificate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,6 +126,8 @@ func TestClientSSLNeedsTheInstanceCertificate(t *testing.T) {
 	e.create(t, &apigwv1.ApiGroup{Name: "pets"})
 	e.create(t, &apigwv1.Api{Name: "get_pet", GroupId: "pets", ReqMethod: "GET", ReqUri: "/pets", AuthType: "NONE",
 		BackendApi: &apigwv1.BackendApi{ReqProtocol: "HTTPS", UrlDomain: "10.0.0.1:8443", ReqUri: "/v1/pets", Timeout: 3000, EnableClientSsl: true}})
+	e.create(t, &apigwv1.VpcChannel{Name: "pool", Port: 443, MemberType: "ip", Members: []*apigwv1.Member{{Host: "10.0.0.3"}},
+		VpcHealthConfig: &apigwv1.VpcHealthConfig{Protocol: "HTTPS", Path: "/health", HttpCode: "200", EnableClientSsl: true}})
 	// The key is kept when an update leaves it empty, and never read back.
 	kept := proto.Clone(bt).(*apigwv1.BackendTls)
 	kept.ClientPrivateKey = ""
@@ -139,7 +141,8 @@ func TestClientSSLNeedsTheInstanceCertificate(t *testing.T) {
 	if k := got.GetResource().GetInstance().GetConfig().GetBackendTls().GetClientPrivateKey(); k != "" {
 		t.Errorf("the private key is returned by Get (%d bytes)", len(k))
 	}
-	if err := upsert(&apigwv1.InstanceConfig{}); !hasViolation(t, err, "resources[0].config.backend_tls.client_certificate", "enable_client_ssl") {
-		t.Errorf("removing the certificate an API uses: %v", err)
+	err = upsert(&apigwv1.InstanceConfig{})
+	if !hasViolation(t, err, "resources[0].config.backend_tls.client_certificate", "api ") || !hasViolation(t, err, "resources[0].config.backend_tls.client_certificate", "channel ") {
+		t.Errorf("removing the certificate an API and a channel use: %v", err)
 	}
 }

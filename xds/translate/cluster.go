@@ -67,7 +67,15 @@ func (c *buildCtx) backendCluster(b *httpBackend) (*clusterSpec, error) {
 		if ch == nil {
 			return nil, fmt.Errorf("load-balance channel %s does not exist", b.channelID)
 		}
-		return &clusterSpec{name: channelClusterName(ch.Id, scheme) + variant, scheme: scheme, channel: ch, clientCert: b.clientSSL, instanceCA: ca}, nil
+		// A channel whose HTTPS health check has enable_client_ssl: its
+		// clusters present the certificate (health checks use the
+		// cluster's TLS; a backend that does not ask for a client
+		// certificate is not sent one).
+		clientCert := b.clientSSL || scheme == "https" && ch.GetVpcHealthConfig().GetEnableClientSsl() && bt.GetClientCertificate() != ""
+		if clientCert {
+			variant = ".mtls"
+		}
+		return &clusterSpec{name: channelClusterName(ch.Id, scheme) + variant, scheme: scheme, channel: ch, clientCert: clientCert, instanceCA: ca}, nil
 	}
 	host, port, err := splitHostPort(b.urlDomain, scheme)
 	if err != nil {
