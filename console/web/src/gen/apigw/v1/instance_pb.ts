@@ -6,13 +6,14 @@ import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Meta } from "./meta_pb";
 import { file_apigw_v1_meta } from "./meta_pb";
+import { file_apigw_v1_options } from "./options_pb";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file apigw/v1/instance.proto.
  */
 export const file_apigw_v1_instance: GenFile = /*@__PURE__*/
-  fileDesc("ChdhcGlndy92MS9pbnN0YW5jZS5wcm90bxIIYXBpZ3cudjEidQoISW5zdGFuY2USDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIoCgZjb25maWcYAyABKAsyGC5hcGlndy52MS5JbnN0YW5jZUNvbmZpZxIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSL2AwoOSW5zdGFuY2VDb25maWcSLQoJcmF0ZWxpbWl0GAEgASgLMhouYXBpZ3cudjEuUmF0ZWxpbWl0RmVhdHVyZRIZChFyZXF1ZXN0X2JvZHlfc2l6ZRgCIAEoAxI4Cg9iYWNrZW5kX3RpbWVvdXQYAyABKAsyHy5hcGlndy52MS5CYWNrZW5kVGltZW91dEZlYXR1cmUSMQoQcmVhbF9pcF9mcm9tX3hmZhgEIAEoCzIXLmFwaWd3LnYxLlJlYWxJcEZyb21YZmYSOwoVcmVhbF9pcF9oZWFkZXJfZ2V0dGVyGAUgASgLMhwuYXBpZ3cudjEuUmVhbElwSGVhZGVyR2V0dGVyEjYKEmN1c3RvbV9hdXRoX2hlYWRlchgGIAEoCzIaLmFwaWd3LnYxLkN1c3RvbUF1dGhIZWFkZXISGwoTZGVidWdfZG9tYWluX3N1ZmZpeBgHIAEoCRIgCgZxdW90YXMYCCABKAsyEC5hcGlndy52MS5RdW90YXMSIAoDaWFtGAkgASgLMhMuYXBpZ3cudjEuSWFtQ29uZmlnEi0KCmFjY2Vzc19sb2cYCiABKAsyGS5hcGlndy52MS5BY2Nlc3NMb2dDb25maWcSKAoHdHJhY2luZxgLIAEoCzIXLmFwaWd3LnYxLlRyYWNpbmdDb25maWcicQoPQWNjZXNzTG9nQ29uZmlnEg8KB2VuYWJsZWQYASABKAgSDAoEcGF0aBgCIAEoCRIOCgZmaWVsZHMYAyADKAkSLwoNY3VzdG9tX2ZpZWxkcxgEIAMoCzIYLmFwaWd3LnYxLkN1c3RvbUxvZ0ZpZWxkIjAKDkN1c3RvbUxvZ0ZpZWxkEhAKCGxvY2F0aW9uGAEgASgJEgwKBG5hbWUYAiABKAkiZgoNVHJhY2luZ0NvbmZpZxIPCgdlbmFibGVkGAEgASgIEhsKE3NhbXBsaW5nX3BlcmNlbnRhZ2UYAiABKAESEQoJY29sbGVjdG9yGAMgASgJEhQKDHNlcnZpY2VfbmFtZRgEIAEoCSImChBSYXRlbGltaXRGZWF0dXJlEhIKCmFwaV9saW1pdHMYASABKAUiLAoVQmFja2VuZFRpbWVvdXRGZWF0dXJlEhMKC21heF90aW1lb3V0GAEgASgFIjIKDVJlYWxJcEZyb21YZmYSDgoGZW5hYmxlGAEgASgIEhEKCXhmZl9pbmRleBgCIAEoBSI7ChJSZWFsSXBIZWFkZXJHZXR0ZXISDgoGZW5hYmxlGAEgASgIEhUKDWhlYWRlcl9nZXR0ZXIYAiABKAkiSAoQQ3VzdG9tQXV0aEhlYWRlchIXCg9hcHBfYXV0aF9oZWFkZXIYASABKAkSGwoTYmFja2VuZF9zaWduX2hlYWRlchgCIAEoCSLRAwoGUXVvdGFzEhIKCmFwaV9ncm91cHMYASABKAUSFgoOYXBpc19wZXJfZ3JvdXAYAiABKAUSDAoEYXBpcxgDIAEoBRIMCgRhcHBzGAQgASgFEhkKEWFwcF9jb2Rlc19wZXJfYXBwGAUgASgFEhEKCXRocm90dGxlcxgGIAEoBRIZChF0aHJvdHRsZV9zcGVjaWFscxgHIAEoBRIUCgxlbnZpcm9ubWVudHMYCCABKAUSDAoEYWNscxgJIAEoBRIUCgx2cGNfY2hhbm5lbHMYCiABKAUSGwoTbWVtYmVyc19wZXJfY2hhbm5lbBgLIAEoBRIZChF2YXJpYWJsZXNfcGVyX2VudhgMIAEoBRIZChFkb21haW5zX3Blcl9ncm91cBgNIAEoBRIWCg5wYXJhbXNfcGVyX2FwaRgOIAEoBRIbChNwdWJsaWNhdGlvbl9yZWNvcmRzGA8gASgFEhMKC2F1dGhvcml6ZXJzGBAgASgFEh8KF3Jlc3BvbnNlX3NldHNfcGVyX2dyb3VwGBEgASgFEhQKDHRhZ3NfcGVyX2FwaRgSIAEoBRISCgphcHBfcXVvdGFzGBMgASgFEhQKDGNlcnRpZmljYXRlcxgUIAEoBSKBAQoJSWFtQ29uZmlnEg4KBmlzc3VlchgBIAEoCRIQCghqd2tzX3VyaRgCIAEoCRIMCgRqd2tzGAMgASgJEhEKCWF1ZGllbmNlcxgEIAMoCRIVCg1hY2NvdW50X2NsYWltGAUgASgJEhoKEmFjY291bnRfbmFtZV9jbGFpbRgGIAEoCUIvWi1naXRodWIuY29tL2FwaWd3L2FwaWd3L3Byb3RvL2FwaWd3L3YxO2FwaWd3djFiBnByb3RvMw", [file_apigw_v1_meta]);
+  fileDesc("ChdhcGlndy92MS9pbnN0YW5jZS5wcm90bxIIYXBpZ3cudjEidQoISW5zdGFuY2USDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIoCgZjb25maWcYAyABKAsyGC5hcGlndy52MS5JbnN0YW5jZUNvbmZpZxIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSKiBAoOSW5zdGFuY2VDb25maWcSLQoJcmF0ZWxpbWl0GAEgASgLMhouYXBpZ3cudjEuUmF0ZWxpbWl0RmVhdHVyZRIZChFyZXF1ZXN0X2JvZHlfc2l6ZRgCIAEoAxI4Cg9iYWNrZW5kX3RpbWVvdXQYAyABKAsyHy5hcGlndy52MS5CYWNrZW5kVGltZW91dEZlYXR1cmUSMQoQcmVhbF9pcF9mcm9tX3hmZhgEIAEoCzIXLmFwaWd3LnYxLlJlYWxJcEZyb21YZmYSOwoVcmVhbF9pcF9oZWFkZXJfZ2V0dGVyGAUgASgLMhwuYXBpZ3cudjEuUmVhbElwSGVhZGVyR2V0dGVyEjYKEmN1c3RvbV9hdXRoX2hlYWRlchgGIAEoCzIaLmFwaWd3LnYxLkN1c3RvbUF1dGhIZWFkZXISGwoTZGVidWdfZG9tYWluX3N1ZmZpeBgHIAEoCRIgCgZxdW90YXMYCCABKAsyEC5hcGlndy52MS5RdW90YXMSIAoDaWFtGAkgASgLMhMuYXBpZ3cudjEuSWFtQ29uZmlnEi0KCmFjY2Vzc19sb2cYCiABKAsyGS5hcGlndy52MS5BY2Nlc3NMb2dDb25maWcSKAoHdHJhY2luZxgLIAEoCzIXLmFwaWd3LnYxLlRyYWNpbmdDb25maWcSKgoLYmFja2VuZF90bHMYlgEgASgLMhQuYXBpZ3cudjEuQmFja2VuZFRscyJxCg9BY2Nlc3NMb2dDb25maWcSDwoHZW5hYmxlZBgBIAEoCBIMCgRwYXRoGAIgASgJEg4KBmZpZWxkcxgDIAMoCRIvCg1jdXN0b21fZmllbGRzGAQgAygLMhguYXBpZ3cudjEuQ3VzdG9tTG9nRmllbGQiMAoOQ3VzdG9tTG9nRmllbGQSEAoIbG9jYXRpb24YASABKAkSDAoEbmFtZRgCIAEoCSJmCg1UcmFjaW5nQ29uZmlnEg8KB2VuYWJsZWQYASABKAgSGwoTc2FtcGxpbmdfcGVyY2VudGFnZRgCIAEoARIRCgljb2xsZWN0b3IYAyABKAkSFAoMc2VydmljZV9uYW1lGAQgASgJIiYKEFJhdGVsaW1pdEZlYXR1cmUSEgoKYXBpX2xpbWl0cxgBIAEoBSIsChVCYWNrZW5kVGltZW91dEZlYXR1cmUSEwoLbWF4X3RpbWVvdXQYASABKAUiMgoNUmVhbElwRnJvbVhmZhIOCgZlbmFibGUYASABKAgSEQoJeGZmX2luZGV4GAIgASgFIjsKElJlYWxJcEhlYWRlckdldHRlchIOCgZlbmFibGUYASABKAgSFQoNaGVhZGVyX2dldHRlchgCIAEoCSJIChBDdXN0b21BdXRoSGVhZGVyEhcKD2FwcF9hdXRoX2hlYWRlchgBIAEoCRIbChNiYWNrZW5kX3NpZ25faGVhZGVyGAIgASgJItEDCgZRdW90YXMSEgoKYXBpX2dyb3VwcxgBIAEoBRIWCg5hcGlzX3Blcl9ncm91cBgCIAEoBRIMCgRhcGlzGAMgASgFEgwKBGFwcHMYBCABKAUSGQoRYXBwX2NvZGVzX3Blcl9hcHAYBSABKAUSEQoJdGhyb3R0bGVzGAYgASgFEhkKEXRocm90dGxlX3NwZWNpYWxzGAcgASgFEhQKDGVudmlyb25tZW50cxgIIAEoBRIMCgRhY2xzGAkgASgFEhQKDHZwY19jaGFubmVscxgKIAEoBRIbChNtZW1iZXJzX3Blcl9jaGFubmVsGAsgASgFEhkKEXZhcmlhYmxlc19wZXJfZW52GAwgASgFEhkKEWRvbWFpbnNfcGVyX2dyb3VwGA0gASgFEhYKDnBhcmFtc19wZXJfYXBpGA4gASgFEhsKE3B1YmxpY2F0aW9uX3JlY29yZHMYDyABKAUSEwoLYXV0aG9yaXplcnMYECABKAUSHwoXcmVzcG9uc2Vfc2V0c19wZXJfZ3JvdXAYESABKAUSFAoMdGFnc19wZXJfYXBpGBIgASgFEhIKCmFwcF9xdW90YXMYEyABKAUSFAoMY2VydGlmaWNhdGVzGBQgASgFIoEBCglJYW1Db25maWcSDgoGaXNzdWVyGAEgASgJEhAKCGp3a3NfdXJpGAIgASgJEgwKBGp3a3MYAyABKAkSEQoJYXVkaWVuY2VzGAQgAygJEhUKDWFjY291bnRfY2xhaW0YBSABKAkSGgoSYWNjb3VudF9uYW1lX2NsYWltGAYgASgJIlgKCkJhY2tlbmRUbHMSGgoSY2xpZW50X2NlcnRpZmljYXRlGAEgASgJEiIKEmNsaWVudF9wcml2YXRlX2tleRgCIAEoCUIGkoIZAggBEgoKAmNhGAMgASgJQi9aLWdpdGh1Yi5jb20vYXBpZ3cvYXBpZ3cvcHJvdG8vYXBpZ3cvdjE7YXBpZ3d2MWIGcHJvdG8z", [file_apigw_v1_meta, file_apigw_v1_options]);
 
 /**
  * Instance is one gateway: one Envoy fleet, selected by Envoy's node.cluster.
@@ -128,6 +129,15 @@ export type InstanceConfig = Message<"apigw.v1.InstanceConfig"> & {
    * @generated from field: apigw.v1.TracingConfig tracing = 11;
    */
   tracing?: TracingConfig | undefined;
+
+  /**
+   * backend_tls: the client certificate the gateway presents to HTTPS
+   * backends with enable_client_ssl, and the CA that verifies HTTPS
+   * backends (docs/xds.md#backend-tls).
+   *
+   * @generated from field: apigw.v1.BackendTls backend_tls = 150;
+   */
+  backendTls?: BackendTls | undefined;
 };
 
 /**
@@ -572,4 +582,42 @@ export type IamConfig = Message<"apigw.v1.IamConfig"> & {
  */
 export const IamConfigSchema: GenMessage<IamConfig> = /*@__PURE__*/
   messageDesc(file_apigw_v1_instance, 11);
+
+/**
+ * BackendTls is the instance's TLS towards backends. The certificate and
+ * key are served over SDS to the instance's authenticated Envoys only.
+ *
+ * @generated from message apigw.v1.BackendTls
+ */
+export type BackendTls = Message<"apigw.v1.BackendTls"> & {
+  /**
+   * client_certificate: PEM certificate chain presented to backends whose
+   * API has enable_client_ssl.
+   *
+   * @generated from field: string client_certificate = 1;
+   */
+  clientCertificate: string;
+
+  /**
+   * client_private_key: PEM private key of client_certificate.
+   *
+   * @generated from field: string client_private_key = 2;
+   */
+  clientPrivateKey: string;
+
+  /**
+   * ca: PEM CA bundle that verifies every HTTPS backend (and its host
+   * name); empty falls back to the host file --upstream-ca-file.
+   *
+   * @generated from field: string ca = 3;
+   */
+  ca: string;
+};
+
+/**
+ * Describes the message apigw.v1.BackendTls.
+ * Use `create(BackendTlsSchema)` to create a new message.
+ */
+export const BackendTlsSchema: GenMessage<BackendTls> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_instance, 12);
 
