@@ -61,10 +61,12 @@ func apigw(t *testing.T, token string) (*apigwproc.Proc, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &apigwproc.Proc{Bin: bin, Addrs: apigwproc.FreeAddrs(t)}
-	args := append(apigwproc.NewEtcd(t).Flags(), p.Addrs.Flags()...)
-	p.Start(t, append(append(args, gatewayFlags(p)...), "--admin-token", token)...)
-	p.WaitReady(t, 60*time.Second)
+	p := &apigwproc.Proc{Bin: bin}
+	p.StartReady(t, 60*time.Second, func() []string {
+		p.Addrs = apigwproc.FreeAddrs(t)
+		args := append(apigwproc.NewEtcd(t).Flags(), p.Addrs.Flags()...)
+		return append(append(args, gatewayFlags(p)...), "--admin-token", token)
+	})
 	url := "http://" + p.Console + "/"
 	if !strings.Contains(p.Out.String(), `msg="web console" url=`+url) {
 		t.Fatalf("apigw did not print the console URL %s:\n%s", url, p.Out.String())
