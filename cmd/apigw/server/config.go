@@ -10,9 +10,11 @@ import (
 	"net"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
 )
 
@@ -23,11 +25,12 @@ const (
 	CompExtAuth   = "extauth"
 	CompRateLimit = "ratelimit"
 	CompAccessLog = "accesslog"
+	CompConsole   = "console"
 )
 
 // AllComponents returns the components run by default, in a new slice.
 func AllComponents() []string {
-	return []string{CompAdmin, CompXDS, CompExtAuth, CompRateLimit, CompAccessLog}
+	return []string{CompAdmin, CompXDS, CompExtAuth, CompRateLimit, CompAccessLog, CompConsole}
 }
 
 // Config is the validated configuration of the apigw server.
@@ -57,6 +60,7 @@ type Config struct {
 	AccessLogAddr string
 	AdminAddr     string
 	OpsAddr       string
+	ConsoleAddr   string
 
 	AdminTokenFile string
 	AdminToken     string
@@ -120,7 +124,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs := flag.NewFlagSet("apigw", flag.ContinueOnError)
 	fs.SetOutput(out)
 	var components, endpoints, logLevel string
-	fs.StringVar(&components, "components", "all", "Comma-separated components to run: all, or any of admin, xds, extauth, ratelimit, accesslog.")
+	fs.StringVar(&components, "components", "all", "Comma-separated components to run: all, or any of admin, xds, extauth, ratelimit, accesslog, console.")
 	fs.StringVar(&endpoints, "etcd-endpoints", "", "Comma-separated external etcd endpoints; empty runs an embedded etcd in --data-dir.")
 	fs.StringVar(&c.EtcdCAFile, "etcd-ca-file", "", "CA bundle to verify the etcd servers (TLS).")
 	fs.StringVar(&c.EtcdCertFile, "etcd-cert-file", "", "Client certificate for etcd (TLS).")
@@ -140,6 +144,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs.StringVar(&c.AccessLogAddr, "accesslog-addr", "127.0.0.1:18005", "Listen address of the access-log service (Envoy's gRPC AccessLogService).")
 	fs.StringVar(&c.AdminAddr, "admin-addr", "127.0.0.1:18003", "Listen address of the admin gRPC API.")
 	fs.StringVar(&c.OpsAddr, "ops-addr", ":18004", "Listen address of /healthz, /readyz and /metrics.")
+	fs.StringVar(&c.ConsoleAddr, "console-addr", "127.0.0.1:"+strconv.Itoa(dataplane.PortConsole), "Listen address of the web console (HTTPS with --admin-tls-cert-file).")
 	fs.StringVar(&c.AdminTokenFile, "admin-token-file", "", "File with the bearer token the admin API requires.")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "The admin bearer token (prefer the APIGW_ADMIN_TOKEN variable).")
 	fs.StringVar(&c.AdminTLSCert, "admin-tls-cert-file", "", "TLS certificate of the admin API.")
@@ -231,6 +236,7 @@ func (c *Config) finish(components, endpoints, logLevel string, set map[string]b
 		errs = append(errs, errors.New("--admin-tls-cert-file and --admin-tls-key-file go together"))
 	}
 	errs = append(errs, c.finishAdminAuth(set["admin-token"])...)
+	errs = append(errs, c.finishConsole()...)
 	errs = append(errs, c.finishTLS()...)
 	if c.EtcdRequestTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--etcd-request-timeout must be positive (got %v)", c.EtcdRequestTimeout))
@@ -257,7 +263,7 @@ func (c *Config) finish(components, endpoints, logLevel string, set map[string]b
 			errs = append(errs, fmt.Errorf("%s must be 1-65535 (got %d)", name, p))
 		}
 	}
-	addrs := map[string]string{"--xds-addr": c.XDSAddr, "--extauth-addr": c.ExtAuthAddr, "--ratelimit-addr": c.RateLimitAddr, "--admin-addr": c.AdminAddr, "--ops-addr": c.OpsAddr,
+	addrs := map[string]string{"--xds-addr": c.XDSAddr, "--extauth-addr": c.ExtAuthAddr, "--ratelimit-addr": c.RateLimitAddr, "--admin-addr": c.AdminAddr, "--ops-addr": c.OpsAddr, "--console-addr": c.ConsoleAddr,
 		"--envoy-extauth-address": c.EnvoyExtAuthAddr, "--envoy-ratelimit-address": c.EnvoyRateLimitAddr, "--accesslog-addr": c.AccessLogAddr}
 	if c.EnvoyAccessLogAddr != "off" {
 		addrs["--envoy-accesslog-address"] = c.EnvoyAccessLogAddr

@@ -157,6 +157,7 @@ func (s *stream) upstream(ctx context.Context, f *routerv3.Router, ra *routev3.R
 		up.Set("x-envoy-expected-rq-timeout-ms", strconv.FormatInt(routeTimeout(ra).Milliseconds(), 10))
 	}
 	s.tracef("upstream %s %s → cluster %s endpoint %s host %s", up.Value(":method"), path, name, ep, up.Value(":authority"))
+	s.cluster, s.endpoint = name, ep
 	return s.send(ctx, cl, ra, ep, up)
 }
 
@@ -344,7 +345,10 @@ func (s *stream) send(ctx context.Context, cl *clusterv3.Cluster, ra *routev3.Ro
 		req.Header.Set("User-Agent", "") // no Go default
 	}
 	client := s.e.http
-	if tlsCfg != nil {
+	switch {
+	case s.e.opts.Upstream != nil:
+		client = &http.Client{Transport: s.e.opts.Upstream, CheckRedirect: s.e.http.CheckRedirect}
+	case tlsCfg != nil:
 		client = &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg, DisableCompression: true}, CheckRedirect: s.e.http.CheckRedirect}
 	}
 	s.timing.upTx, s.timing.upCluster, s.timing.upAddr = time.Now(), cl.GetName(), ep

@@ -298,6 +298,7 @@ func (s *stream) finish(r *Response) {
 		}
 	}
 	r.Route = s.route.GetName()
+	r.Cluster, r.Endpoint = s.cluster, s.endpoint
 	r.Certificate = s.cert
 	r.Trace = s.trace
 }

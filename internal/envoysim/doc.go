@@ -1,5 +1,9 @@
 // Package envoysim plays an Envoy of an apigw instance at the protocol
-// level, for end-to-end tests that cannot run a real Envoy.
+// level, for end-to-end tests that cannot run a real Envoy, and for
+// apigw's explain (package explain), which routes a request through the
+// translated configuration with it, its ext_authz and rate-limit calls
+// going to apigw's services in process (Options.Services) and its upstream
+// request captured instead of sent (Options.Upstream).
 //
 // An ADS client (Connect) subscribes like Envoy does — clusters and
 // listeners, then the endpoints, route configurations, scopes and secrets

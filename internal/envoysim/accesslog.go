@@ -55,10 +55,11 @@ type alsLogger struct {
 	dropped int
 }
 
-// accessLog runs the HCM's access loggers for a finished stream.
+// accessLog runs the HCM's access loggers for a finished stream (none
+// with Options.NoAccessLogs).
 func (s *stream) accessLog(resp *Response, end time.Time) error {
 	logs := s.hcm.GetAccessLog()
-	if len(logs) == 0 {
+	if len(logs) == 0 || s.e.opts.NoAccessLogs {
 		return nil
 	}
 	x := s.fmtCtx(HeadersFrom(resp.Header))

@@ -31,7 +31,12 @@ func (e *Envoy) serviceTimeout(configured, def time.Duration) time.Duration {
 
 // grpcConn returns a connection to the first endpoint of a cluster (the
 // ext_authz and rate-limit clusters apigw emits have one).
-func (e *Envoy) grpcConn(cfg *Config, cluster string) (*grpc.ClientConn, error) {
+func (e *Envoy) grpcConn(cfg *Config, cluster string) (grpc.ClientConnInterface, error) {
+	if e.opts.Services != nil {
+		if c := e.opts.Services(cluster); c != nil {
+			return c, nil
+		}
+	}
 	cl := cfg.Clusters[cluster]
 	if cl == nil {
 		return nil, fmt.Errorf("cluster %s not received", cluster)

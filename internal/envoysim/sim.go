@@ -46,12 +46,22 @@ type Options struct {
 	MinServiceTimeout time.Duration
 	// Log receives one line per request (default: discarded).
 	Log *slog.Logger
+	// Services, when set, gives the connection to the gRPC service of a
+	// cluster (ext_authz, rate limit) instead of dialing its endpoint: a
+	// nil result dials as usual.
+	Services func(cluster string) grpc.ClientConnInterface
+	// Upstream, when set, makes the upstream requests instead of a real
+	// HTTP client (the request's URL carries the scheme and endpoint).
+	Upstream http.RoundTripper
 	// Node is the node sent in access-log identifiers (default: the ADS
 	// client's node).
 	Node *corev3.Node
 	// AccessLogOut receives the lines of the stdout and stderr access
 	// loggers (default: discarded).
 	AccessLogOut io.Writer
+	// NoAccessLogs skips every access logger of the configuration: a
+	// request evaluated for a dry run is neither written nor streamed.
+	NoAccessLogs bool
 }
 
 // Envoy processes requests with the configuration of a ConfigSource.
@@ -127,6 +137,9 @@ type Response struct {
 	// its response code details.
 	Flags   []string
 	Details string
+	// Cluster and Endpoint are the upstream chosen by the router ("" when
+	// the request did not reach it).
+	Cluster, Endpoint string
 	// Certificate is the server certificate of a TLS request.
 	Certificate *x509.Certificate
 	// Trace lists the steps taken, for test failure messages.
@@ -167,9 +180,11 @@ type stream struct {
 	route    *routev3.Route
 	// response headers filters add on the way back
 	respAdd []respHeader
-	cert    *x509.Certificate
-	trace   []string
-	timing  timing
+	// the upstream chosen by the router
+	cluster, endpoint string
+	cert              *x509.Certificate
+	trace             []string
+	timing            timing
 	// respMutations are the response header mutations of the
 	// header_mutation filters that ran.
 	respMutations []*corev3.HeaderValueOption
