@@ -93,6 +93,9 @@ func validateGroup(c checker, g *apigwv1.ApiGroup, lim Limits) {
 		if d.IsHttpRedirectToHttps && d.SslId == "" {
 			dc.add("is_http_redirect_to_https", "needs a certificate (ssl_id)")
 		}
+		if d.IsHttpRedirectToHttps && d.IngressHttpsPort == -1 {
+			dc.add("is_http_redirect_to_https", "needs the domain served over HTTPS (ingress_https_port is -1)")
+		}
 		if d.VerifiedClientCertificateEnabled && d.SslId == "" {
 			dc.add("verified_client_certificate_enabled", "needs a certificate (ssl_id)")
 		}

@@ -54,8 +54,11 @@ type groupMemo struct {
 	rec         inputs.Record
 	results     []*pubResult
 	http, https *routev3.VirtualHost
-	maxBody     int
-	err         error
+	// redirect are the HTTP-listener virtual hosts of the domains that
+	// redirect to HTTPS (one per HTTPS port).
+	redirect []*routev3.VirtualHost
+	maxBody  int
+	err      error
 }
 
 type clusterMemo struct {
@@ -231,37 +234,42 @@ func (b *Builder) group(s *inputs.Snapshot, id string, results []*pubResult) *gr
 	}
 	v := s.Track()
 	m := &groupMemo{results: results}
-	m.http, m.https, m.maxBody, m.err = groupVirtualHosts(v, id, results)
+	m.http, m.https, m.redirect, m.maxBody, m.err = groupVirtualHosts(v, id, results, b.opts)
 	m.rec = v.Record()
 	b.groups[id] = m
 	return m
 }
 
 // groupVirtualHosts builds a group's HTTP and HTTPS virtual hosts (nil
-// without domains) and the largest direct-response body of its routes.
-func groupVirtualHosts(v *inputs.View, groupID string, results []*pubResult) (http, https *routev3.VirtualHost, maxBody int, err error) {
+// without domains), the HTTP virtual hosts of its domains that redirect to
+// HTTPS, and the largest direct-response body of its routes.
+func groupVirtualHosts(v *inputs.View, groupID string, results []*pubResult, opts Options) (http, https *routev3.VirtualHost, redirect []*routev3.VirtualHost, maxBody int, err error) {
 	domains := v.Hosts(groupID)
+	toHTTPS := redirectDomains(v, groupID, opts)
 	var items []routeItem
 	for _, r := range results {
 		items = append(items, r.items...)
 		maxBody = max(maxBody, r.maxBody)
 	}
 	sortItems(items)
-	if http, err = virtualHost(v, groupID, domains, items, false); err != nil {
-		return nil, nil, 0, err
+	if http, err = virtualHost(v, groupID, without(domains, toHTTPS), items, false); err != nil {
+		return nil, nil, nil, 0, err
 	}
 	if https, err = virtualHost(v, groupID, domains, items, true); err != nil {
-		return nil, nil, 0, err
+		return nil, nil, nil, 0, err
+	}
+	if redirect, err = redirectVirtualHosts(v, groupID, toHTTPS, items); err != nil {
+		return nil, nil, nil, 0, err
 	}
 	for _, vh := range []*routev3.VirtualHost{http, https} {
 		if vh == nil {
 			continue
 		}
 		if err := validate(&routev3.VirtualHost{Name: vh.Name, Domains: vh.Domains}); err != nil {
-			return nil, nil, 0, err
+			return nil, nil, nil, 0, err
 		}
 	}
-	return http, https, maxBody, nil
+	return http, https, redirect, maxBody, nil
 }
 
 func sameDeps(a, b []any) bool { return slices.Equal(a, b) }

@@ -37,6 +37,12 @@ func RouteHTTPS(groupID string) string { return "apigw.https." + groupID }
 
 func vhostName(groupID string) string { return "group." + groupID }
 
+// redirectVhostName names the virtual host of a group's domains that
+// redirect HTTP to HTTPS on port.
+func redirectVhostName(groupID string, port uint32) string {
+	return "group." + groupID + ".https-redirect." + itoa(port)
+}
+
 func fallbackRouteName(groupID string) string { return "group." + groupID + ".fallback" }
 
 func filterChainName(domain string) string { return "domain." + domain }
