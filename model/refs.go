@@ -186,6 +186,10 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 				}
 			}
 		}
+	case *apigwv1.ApiGroup:
+		checkIngressPorts(c, in.Config, v)
+	case *apigwv1.Instance:
+		in.checkIngressPortsUsed(c, v)
 	case *apigwv1.Environment:
 		if v.Id == ReleaseEnvID && v.Name != ReleaseEnvName {
 			c.add("name", "the built-in environment is called RELEASE")

@@ -117,7 +117,10 @@ type InstanceConfig struct {
 	// access-log service.
 	AccessLog *AccessLogConfig `protobuf:"bytes,10,opt,name=access_log,json=accessLog,proto3" json:"access_log,omitempty"`
 	// tracing makes the Envoys of the instance report OpenTelemetry traces.
-	Tracing       *TracingConfig `protobuf:"bytes,11,opt,name=tracing,proto3" json:"tracing,omitempty"`
+	Tracing *TracingConfig `protobuf:"bytes,11,opt,name=tracing,proto3" json:"tracing,omitempty"`
+	// ingress_ports are the custom inbound ports (at most 50, each port
+	// once): extra listeners serving only the domains bound to them.
+	IngressPorts  []*IngressPort `protobuf:"bytes,200,rep,name=ingress_ports,json=ingressPorts,proto3" json:"ingress_ports,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -225,6 +228,13 @@ func (x *InstanceConfig) GetAccessLog() *AccessLogConfig {
 func (x *InstanceConfig) GetTracing() *TracingConfig {
 	if x != nil {
 		return x.Tracing
+	}
+	return nil
+}
+
+func (x *InstanceConfig) GetIngressPorts() []*IngressPort {
+	if x != nil {
+		return x.IngressPorts
 	}
 	return nil
 }
@@ -980,12 +990,12 @@ var File_apigw_v1_instance_proto protoreflect.FileDescriptor
 
 const file_apigw_v1_instance_proto_rawDesc = "" +
 	"\n" +
-	"\x17apigw/v1/instance.proto\x12\bapigw.v1\x1a\x13apigw/v1/meta.proto\"\x96\x01\n" +
+	"\x17apigw/v1/instance.proto\x12\bapigw.v1\x1a\x16apigw/v1/ingress.proto\x1a\x13apigw/v1/meta.proto\"\x96\x01\n" +
 	"\bInstance\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x120\n" +
 	"\x06config\x18\x03 \x01(\v2\x18.apigw.v1.InstanceConfigR\x06config\x12\"\n" +
-	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\"\x8b\x05\n" +
+	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\"\xc8\x05\n" +
 	"\x0eInstanceConfig\x128\n" +
 	"\tratelimit\x18\x01 \x01(\v2\x1a.apigw.v1.RatelimitFeatureR\tratelimit\x12*\n" +
 	"\x11request_body_size\x18\x02 \x01(\x03R\x0frequestBodySize\x12H\n" +
@@ -999,7 +1009,8 @@ const file_apigw_v1_instance_proto_rawDesc = "" +
 	"\n" +
 	"access_log\x18\n" +
 	" \x01(\v2\x19.apigw.v1.AccessLogConfigR\taccessLog\x121\n" +
-	"\atracing\x18\v \x01(\v2\x17.apigw.v1.TracingConfigR\atracing\"\x96\x01\n" +
+	"\atracing\x18\v \x01(\v2\x17.apigw.v1.TracingConfigR\atracing\x12;\n" +
+	"\ringress_ports\x18\xc8\x01 \x03(\v2\x15.apigw.v1.IngressPortR\fingressPorts\"\x96\x01\n" +
 	"\x0fAccessLogConfig\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x16\n" +
@@ -1088,6 +1099,7 @@ var file_apigw_v1_instance_proto_goTypes = []any{
 	(*Quotas)(nil),                // 10: apigw.v1.Quotas
 	(*IamConfig)(nil),             // 11: apigw.v1.IamConfig
 	(*Meta)(nil),                  // 12: apigw.v1.Meta
+	(*IngressPort)(nil),           // 13: apigw.v1.IngressPort
 }
 var file_apigw_v1_instance_proto_depIdxs = []int32{
 	1,  // 0: apigw.v1.Instance.config:type_name -> apigw.v1.InstanceConfig
@@ -1101,12 +1113,13 @@ var file_apigw_v1_instance_proto_depIdxs = []int32{
 	11, // 8: apigw.v1.InstanceConfig.iam:type_name -> apigw.v1.IamConfig
 	2,  // 9: apigw.v1.InstanceConfig.access_log:type_name -> apigw.v1.AccessLogConfig
 	4,  // 10: apigw.v1.InstanceConfig.tracing:type_name -> apigw.v1.TracingConfig
-	3,  // 11: apigw.v1.AccessLogConfig.custom_fields:type_name -> apigw.v1.CustomLogField
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	13, // 11: apigw.v1.InstanceConfig.ingress_ports:type_name -> apigw.v1.IngressPort
+	3,  // 12: apigw.v1.AccessLogConfig.custom_fields:type_name -> apigw.v1.CustomLogField
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_apigw_v1_instance_proto_init() }
@@ -1114,6 +1127,7 @@ func file_apigw_v1_instance_proto_init() {
 	if File_apigw_v1_instance_proto != nil {
 		return
 	}
+	file_apigw_v1_ingress_proto_init()
 	file_apigw_v1_meta_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
