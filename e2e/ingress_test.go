@@ -151,3 +151,84 @@ url_domains:
 		t.Errorf("unknown path: %d %s", resp.Status, resp.Body)
 	}
 }
+
+// Custom inbound port numbers of TestCustomInboundPorts. Nothing binds
+// them: the emulator selects a listener by its configured port.
+const (
+	customHTTPPort  = 9080
+	customHTTPSPort = 9443
+)
+
+// Custom inbound ports: a domain bound to the instance's HTTP port 9080
+// and HTTPS port 9443 is served there (HTTPS by its certificate) and no
+// longer by the instance listeners; the group's other domain is not
+// served on the custom ports.
+func TestCustomInboundPorts(t *testing.T) {
+	w := startFS(t, fmt.Sprintf(`
+kind: instance
+name: default
+config:
+  ingress_ports:
+    - {protocol: HTTP, port: %d}
+    - {protocol: HTTPS, port: %d}
+---
+kind: group
+id: failsafe
+name: failsafe
+url_domains:
+  - domain: %s
+  - domain: petstore.example.com
+    ssl_id: petstore_cert
+    ingress_http_port: %d
+    ingress_https_port: %d
+---
+`, customHTTPPort, customHTTPSPort, fsHost, customHTTPPort, customHTTPSPort)+exampleCertificate(t)+redirectAPIs)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := w.ads.WaitFor(ctx, func(c *envoysim.Config) error {
+		for _, rc := range []string{"apigw.http:9080", "apigw.https:9443.failsafe"} {
+			if c.Routes[rc] == nil {
+				return fmt.Errorf("no route configuration %s", rc)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w.waitHosts(t, fsHost)
+
+	for _, c := range []struct {
+		name string
+		req  envoysim.Request
+		path string // "" = not served (404)
+	}{
+		{"HTTP on the custom port", envoysim.Request{Host: "petstore.example.com", Path: "/both", Port: customHTTPPort}, "/both"},
+		{"HTTPS on the custom port", envoysim.Request{Host: "petstore.example.com", Path: "/both", Port: customHTTPSPort, TLS: true}, "/both"},
+		{"HTTP on the instance port", envoysim.Request{Host: "petstore.example.com", Path: "/both"}, ""},
+		{"other domain on the custom port", envoysim.Request{Host: fsHost, Path: "/both", Port: customHTTPPort}, ""},
+		{"other domain on the instance port", envoysim.Request{Host: fsHost, Path: "/both"}, "/both"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req := c.req
+			req.Method = http.MethodGet
+			resp := w.serve(t, &req)
+			b, path := w.upstreamOf(resp)
+			if c.path == "" {
+				if resp.Status != http.StatusNotFound || b != nil {
+					t.Errorf("status %d (backend path %q), want 404\n%s", resp.Status, path, strings.Join(resp.Trace, "\n"))
+				}
+				return
+			}
+			if resp.Status != http.StatusOK || b != w.be.release || path != c.path {
+				t.Errorf("status %d, backend path %q, want 200 from %s\n%s", resp.Status, path, c.path, strings.Join(resp.Trace, "\n"))
+			}
+		})
+	}
+
+	// The instance HTTPS listener has no filter chain for the domain.
+	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if resp, err := w.envoy.Serve(ctx, &envoysim.Request{Method: http.MethodGet, Host: "petstore.example.com", Path: "/both", TLS: true}); err == nil {
+		t.Errorf("HTTPS on the instance port answered %d", resp.Status)
+	}
+}

@@ -71,7 +71,7 @@ func (b *Builder) scopedHTTP(v *inputs.View, groups []*apigwv1.ApiGroup, vhosts 
 			b.httpGroupRC[g.Id] = m
 		}
 		out.Routes = append(out.Routes, m.rc)
-		for _, d := range v.Hosts(g.Id) {
+		for _, d := range gm.scopeHosts {
 			if strings.HasPrefix(d, "*.") {
 				out.Problems = append(out.Problems, model.APIProblem{Instance: v.Name(), Reason: fmt.Sprintf("group %s domain %s: wildcard domains are not served over HTTP by Envoys that use scoped routes (1.38 and newer); use --http-routing single", g.Id, d)})
 				continue

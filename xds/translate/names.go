@@ -35,6 +35,21 @@ func ScopeName(domain string) string { return "apigw.scope." + domain }
 // RouteHTTPS is the RouteConfiguration of a group's HTTPS filter chains.
 func RouteHTTPS(groupID string) string { return "apigw.https." + groupID }
 
+// ListenerHTTPPort and ListenerHTTPSPort name the listeners of custom
+// inbound ports.
+func ListenerHTTPPort(port uint32) string  { return "apigw.http:" + itoa(port) }
+func ListenerHTTPSPort(port uint32) string { return "apigw.https:" + itoa(port) }
+
+// RouteHTTPPort is the RouteConfiguration of a custom HTTP port (the
+// domains bound to it, of every group).
+func RouteHTTPPort(port uint32) string { return "apigw.http:" + itoa(port) }
+
+// RouteHTTPSPort is the RouteConfiguration of a group's HTTPS filter
+// chains on a custom HTTPS port.
+func RouteHTTPSPort(groupID string, port uint32) string {
+	return "apigw.https:" + itoa(port) + "." + groupID
+}
+
 func vhostName(groupID string) string { return "group." + groupID }
 
 // redirectVhostName names the virtual host of a group's domains that
