@@ -137,13 +137,16 @@ type UrlDomain struct {
 	// domain is an FQDN or a wildcard "*.example.com" (one level).
 	Domain string `protobuf:"bytes,2,opt,name=domain,proto3" json:"domain,omitempty"`
 	// min_ssl_version is TLSv1.1 or TLSv1.2 (default TLSv1.2).
-	MinSslVersion         string `protobuf:"bytes,3,opt,name=min_ssl_version,json=minSslVersion,proto3" json:"min_ssl_version,omitempty"`
-	IsHttpRedirectToHttps bool   `protobuf:"varint,4,opt,name=is_http_redirect_to_https,json=isHttpRedirectToHttps,proto3" json:"is_http_redirect_to_https,omitempty"`
+	MinSslVersion string `protobuf:"bytes,3,opt,name=min_ssl_version,json=minSslVersion,proto3" json:"min_ssl_version,omitempty"`
+	// is_http_redirect_to_https answers plain-HTTP calls with a 301 to
+	// HTTPS (needs ssl_id).
+	IsHttpRedirectToHttps bool `protobuf:"varint,4,opt,name=is_http_redirect_to_https,json=isHttpRedirectToHttps,proto3" json:"is_http_redirect_to_https,omitempty"`
 	// ssl_id names the certificate served for this domain over HTTPS.
 	SslId                            string `protobuf:"bytes,5,opt,name=ssl_id,json=sslId,proto3" json:"ssl_id,omitempty"`
 	VerifiedClientCertificateEnabled bool   `protobuf:"varint,6,opt,name=verified_client_certificate_enabled,json=verifiedClientCertificateEnabled,proto3" json:"verified_client_certificate_enabled,omitempty"`
-	// ingress_http_port / ingress_https_port: 1024-49151, -1 = not served,
-	// 0 = the instance listener.
+	// ingress_http_port / ingress_https_port: 0 = the instance listener,
+	// -1 = not served over that protocol, else a custom inbound port the
+	// instance declares for that protocol (config.ingress_ports).
 	IngressHttpPort  int32 `protobuf:"varint,7,opt,name=ingress_http_port,json=ingressHttpPort,proto3" json:"ingress_http_port,omitempty"`
 	IngressHttpsPort int32 `protobuf:"varint,8,opt,name=ingress_https_port,json=ingressHttpsPort,proto3" json:"ingress_https_port,omitempty"`
 	unknownFields    protoimpl.UnknownFields
