@@ -114,6 +114,11 @@ func apiRefs(prefix string, a *apigwv1.Api) []Ref {
 	for i, p := range a.PolicyMocks {
 		out = append(out, ref(f(index("policy_mocks", i))+".authorizer_id", KindAuthorizer, &p.AuthorizerId))
 	}
+	for i, p := range a.ReqParams {
+		for j := range p.Orchestrations {
+			out = append(out, ref(f(index("req_params", i))+"."+index("orchestrations", j), KindOrchestration, &p.Orchestrations[j]))
+		}
+	}
 	return out
 }
 
@@ -176,6 +181,7 @@ func (in *Instance) Check(m proto.Message) Violations {
 func (in *Instance) checkKinds(c checker, m proto.Message) {
 	switch v := m.(type) {
 	case *apigwv1.Api:
+		in.checkOrchestrations(c, v)
 		if a := in.Authorizer(v.AuthorizerId); a != nil && a.Type != AuthorizerFrontend {
 			c.add("authorizer_id", "authorizer %q is a %s authorizer; the API needs a FRONTEND one", a.Name, a.Type)
 		}
@@ -188,6 +194,8 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 		}
 	case *apigwv1.ApiGroup:
 		checkIngressPorts(c, in.Config, v)
+	case *apigwv1.Orchestration:
+		in.checkOrchestrationUsers(c, v)
 	case *apigwv1.Instance:
 		in.checkIngressPortsUsed(c, v)
 	case *apigwv1.Environment:
