@@ -164,6 +164,12 @@ func validateOrchestration(c checker, o *apigwv1.Orchestration) {
 // rule that is not a default, every rule producing a parameter produces
 // the same one, which is not a declared parameter.
 func (in *Instance) checkOrchestrations(c checker, a *apigwv1.Api) {
+	var mapped string
+	defer func() {
+		if orchestrated(a) {
+			checkParamNames(c, a, mapped)
+		}
+	}()
 	for i, p := range a.ReqParams {
 		if len(p.Orchestrations) == 0 {
 			continue
@@ -190,6 +196,7 @@ func (in *Instance) checkOrchestrations(c checker, a *apigwv1.Api) {
 			pc.add("orchestrations", "%s", problem)
 		}
 		if mp := MappedParam(rules); mp != nil {
+			mapped = mp.MappedParamName
 			for _, q := range a.ReqParams {
 				if strings.EqualFold(q.Name, mp.MappedParamName) {
 					pc.add("orchestrations", "the mapped parameter %s is a declared parameter", mp.MappedParamName)
@@ -263,5 +270,39 @@ func (in *Instance) checkOrchestrationUsers(c checker, o *apigwv1.Orchestration)
 		for _, v := range vs {
 			c.add("orchestration_strategy", "API %s: %s: %s", a.Name, v.Field, v.Description)
 		}
+	}
+}
+
+// checkParamNames verifies that the request parameters named by backend
+// parameters and policy conditions are declared or the mapped parameter
+// of the API's orchestration rules.
+func checkParamNames(c checker, a *apigwv1.Api, mapped string) {
+	ok := func(name string) bool { return hasReqParam(a, name) || (mapped != "" && name == mapped) }
+	params := func(prefix string, bps []*apigwv1.BackendParam) {
+		for i, bp := range bps {
+			if bp.Origin == OriginRequest && !ok(bp.Value) {
+				c.add(join(prefix, index("backend_params", i))+".value", "names no declared request parameter or mapped parameter (%q)", bp.Value)
+			}
+		}
+	}
+	conds := func(prefix string, cs []*apigwv1.Condition) {
+		for i, cd := range cs {
+			if cd.ConditionOrigin == CondParam && cd.ReqParamName != "" && !ok(cd.ReqParamName) {
+				c.add(join(prefix, index("conditions", i))+".req_param_name", "names no declared request parameter or mapped parameter (%q)", cd.ReqParamName)
+			}
+		}
+	}
+	params("", a.BackendParams)
+	for i, p := range a.PolicyHttps {
+		params(index("policy_https", i), p.BackendParams)
+		conds(index("policy_https", i), p.Conditions)
+	}
+	for i, p := range a.PolicyFunctions {
+		params(index("policy_functions", i), p.BackendParams)
+		conds(index("policy_functions", i), p.Conditions)
+	}
+	for i, p := range a.PolicyMocks {
+		params(index("policy_mocks", i), p.BackendParams)
+		conds(index("policy_mocks", i), p.Conditions)
 	}
 }
