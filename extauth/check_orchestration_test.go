@@ -1,6 +1,7 @@
 package extauth_test
 
 import (
+	"context"
 	"strconv"
 	"testing"
 
@@ -122,6 +123,48 @@ func TestOrchestrationStrategies(t *testing.T) {
 			// shard (the policy backend has no parameters).
 			if got := a.querySet["shard"]; policy == "" && got != c.want {
 				t.Errorf("backend parameter shard %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+// BenchmarkCheckOrchestration measures the in-process Check of the same
+// API with and without its orchestration rules (a preprocessing head_n, a
+// 100-entry list and a default) side by side. Run with
+//
+//	go test ./extauth -run '^$' -bench BenchmarkCheckOrchestration -benchmem
+func BenchmarkCheckOrchestration(b *testing.B) {
+	var entries []*apigwv1.OrchestrationMap
+	for i := range 100 {
+		entries = append(entries, listEntry(strconv.Itoa(i%7), "t"+strconv.Itoa(i)))
+	}
+	head := orchRule("head2", model.OrchHeadN, true, &apigwv1.OrchestrationMap{InterceptLength: 3})
+	list := orchRule("by_list", model.OrchList, false, entries...)
+	def := orchRule("otherwise", model.OrchDefault, false, &apigwv1.OrchestrationMap{MappedParamValue: "9"})
+	for _, c := range []struct {
+		name  string
+		rules []*apigwv1.Orchestration
+	}{{"baseline_no_rules", nil}, {"head_n_list100_default", []*apigwv1.Orchestration{head, list, def}}} {
+		b.Run(c.name, func(b *testing.B) {
+			f := newFixture("", nil)
+			var ids []string
+			for _, r := range c.rules {
+				f.add(r)
+				ids = append(ids, r.Id)
+			}
+			f.api(&apigwv1.Api{Id: "api-orch", Name: "sharded", ReqUri: "/sharded", AuthType: model.AuthNone,
+				ReqParams:  []*apigwv1.ReqParam{{Name: "tenant", Location: model.LocQuery, Orchestrations: ids}},
+				BackendApi: &apigwv1.BackendApi{UrlDomain: "default.internal", ReqUri: "/default"}})
+			h := newHarness(b, f.instance(b))
+			req := envoyRequest{api: "api-orch", path: "/sharded?tenant=t42x"}.checkRequest()
+			ctx := context.Background()
+			if resp, err := h.srv.Check(ctx, req); err != nil || resp.GetStatus().GetCode() != 0 {
+				b.Fatalf("not allowed: %v %v", err, resp)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				h.srv.Check(ctx, req)
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
@@ -119,19 +120,37 @@ func (r *rule) apply(v string) (string, bool) {
 	case model.OrchHashRange:
 		return r.inRange(Hash(v))
 	case model.OrchHeadN:
-		rs := []rune(v)
-		if n := r.entries[0].n; n < len(rs) {
-			rs = rs[:n]
-		}
-		return string(rs), true
+		return head(v, r.entries[0].n), true
 	case model.OrchTailN:
-		rs := []rune(v)
-		if n := r.entries[0].n; n < len(rs) {
-			rs = rs[len(rs)-n:]
-		}
-		return string(rs), true
+		return tail(v, r.entries[0].n), true
 	}
 	return "", false
+}
+
+// head returns the first n characters of v (a substring: no copy).
+func head(v string, n int) string {
+	for i := range v {
+		if n == 0 {
+			return v[:i]
+		}
+		n--
+	}
+	return v
+}
+
+// tail returns the last n characters of v (a substring: no copy).
+func tail(v string, n int) string {
+	skip := utf8.RuneCountInString(v) - n
+	if skip <= 0 {
+		return v
+	}
+	for i := range v {
+		if skip == 0 {
+			return v[i:]
+		}
+		skip--
+	}
+	return v
 }
 
 func (r *rule) inRange(n int64) (string, bool) {
