@@ -92,7 +92,7 @@ func TestOrchestrationBinding(t *testing.T) {
 	api := func(rules []string, edit func(a *apigwv1.Api)) *apigwv1.Api {
 		a := &apigwv1.Api{Id: "a1", Name: "sharded", GroupId: "g1", ReqMethod: "GET", ReqUri: "/s", AuthType: model.AuthNone, ReqProtocol: model.ProtoHTTPS,
 			BackendType: model.BackendHTTP, BackendApi: &apigwv1.BackendApi{UrlDomain: "b.internal", ReqProtocol: model.ProtoHTTP, ReqMethod: "GET", ReqUri: "/s", Timeout: 5000},
-			ReqParams: []*apigwv1.ReqParam{{Name: "tenant", Location: model.LocQuery, Type: model.TypeString, Orchestrations: rules}},
+			ReqParams:     []*apigwv1.ReqParam{{Name: "tenant", Location: model.LocQuery, Type: model.TypeString, Orchestrations: rules}},
 			BackendParams: []*apigwv1.BackendParam{{Name: "shard", Location: model.LocQuery, Origin: model.OriginRequest, Value: "X-Shard"}}}
 		model.Normalize(a)
 		if edit != nil {
