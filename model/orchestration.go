@@ -40,6 +40,10 @@ var (
 	reDecimalDigits = regexp.MustCompile(`^[0-9]+$`)
 )
 
+// DebugDomainDailyCalls is APIG's limit of the calls through a group's
+// debug sub-domain per day (switchable per group: sl_domain_quota_enabled).
+const DebugDomainDailyCalls = 1000
+
 // Orchestration returns an orchestration rule by id.
 func (in *Instance) Orchestration(id string) *apigwv1.Orchestration {
 	return get[*apigwv1.Orchestration](in, KindOrchestration, id)

@@ -38,10 +38,13 @@ type ApiGroup struct {
 	// (default true).
 	SlDomainAccessEnabled *bool `protobuf:"varint,6,opt,name=sl_domain_access_enabled,json=slDomainAccessEnabled,proto3,oneof" json:"sl_domain_access_enabled,omitempty"`
 	// url_domains are the independent domains bound to the group (<= 5).
-	UrlDomains    []*UrlDomain `protobuf:"bytes,7,rep,name=url_domains,json=urlDomains,proto3" json:"url_domains,omitempty"`
-	Meta          *Meta        `protobuf:"bytes,15,opt,name=meta,proto3" json:"meta,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UrlDomains []*UrlDomain `protobuf:"bytes,7,rep,name=url_domains,json=urlDomains,proto3" json:"url_domains,omitempty"`
+	Meta       *Meta        `protobuf:"bytes,15,opt,name=meta,proto3" json:"meta,omitempty"`
+	// sl_domain_quota_enabled limits the calls through the debug sub-domain
+	// to 1000 per group per UTC day, as APIG does (default true).
+	SlDomainQuotaEnabled *bool `protobuf:"varint,200,opt,name=sl_domain_quota_enabled,json=slDomainQuotaEnabled,proto3,oneof" json:"sl_domain_quota_enabled,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *ApiGroup) Reset() {
@@ -128,6 +131,13 @@ func (x *ApiGroup) GetMeta() *Meta {
 		return x.Meta
 	}
 	return nil
+}
+
+func (x *ApiGroup) GetSlDomainQuotaEnabled() bool {
+	if x != nil && x.SlDomainQuotaEnabled != nil {
+		return *x.SlDomainQuotaEnabled
+	}
+	return false
 }
 
 // UrlDomain is an independent domain bound to a group.
@@ -243,7 +253,7 @@ var File_apigw_v1_group_proto protoreflect.FileDescriptor
 
 const file_apigw_v1_group_proto_rawDesc = "" +
 	"\n" +
-	"\x14apigw/v1/group.proto\x12\bapigw.v1\x1a\x13apigw/v1/meta.proto\x1a\x16apigw/v1/options.proto\"\xc7\x02\n" +
+	"\x14apigw/v1/group.proto\x12\bapigw.v1\x1a\x13apigw/v1/meta.proto\x1a\x16apigw/v1/options.proto\"\xa0\x03\n" +
 	"\bApiGroup\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -254,8 +264,10 @@ const file_apigw_v1_group_proto_rawDesc = "" +
 	"\x18sl_domain_access_enabled\x18\x06 \x01(\bH\x00R\x15slDomainAccessEnabled\x88\x01\x01\x124\n" +
 	"\vurl_domains\x18\a \x03(\v2\x13.apigw.v1.UrlDomainR\n" +
 	"urlDomains\x12\"\n" +
-	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04metaB\x1b\n" +
-	"\x19_sl_domain_access_enabled\"\xd5\x02\n" +
+	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\x12;\n" +
+	"\x17sl_domain_quota_enabled\x18\xc8\x01 \x01(\bH\x01R\x14slDomainQuotaEnabled\x88\x01\x01B\x1b\n" +
+	"\x19_sl_domain_access_enabledB\x1a\n" +
+	"\x18_sl_domain_quota_enabled\"\xd5\x02\n" +
 	"\tUrlDomain\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06domain\x18\x02 \x01(\tR\x06domain\x12&\n" +
