@@ -83,7 +83,7 @@ func redirectVirtualHosts(v *inputs.View, groupID string, byDomain map[string]ui
 			routes = append(routes, redirectRoute(it.https, port, authz))
 		}
 		routes = append(routes, fb)
-		vh := &routev3.VirtualHost{Name: redirectVhostName(groupID, port), Domains: domains, Routes: routes, RequestHeadersToRemove: []string{dataplane.ExtAuthzPolicyHeader}}
+		vh := &routev3.VirtualHost{Name: redirectVhostName(groupID, port), Domains: domains, Routes: routes, RequestHeadersToRemove: []string{dataplane.ExtAuthzPolicyHeader, dataplane.ExtAuthzMethodHeader}}
 		if err := validate(vh); err != nil {
 			return nil, err
 		}
