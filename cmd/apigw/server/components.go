@@ -141,7 +141,7 @@ func accessLogService(d *deps) (*accesslog.Server, error) {
 
 func translateOptions(c *Config) translate.Options {
 	return translate.Options{
-		HTTPPort: uint32(c.EnvoyHTTPPort), HTTPSPort: uint32(c.EnvoyHTTPSPort),
+		HTTPPort: uint32(c.EnvoyHTTPPort), HTTPSPort: uint32(c.EnvoyHTTPSPort), HTTPSRedirectPort: uint32(c.HTTPSRedirectPort),
 		ExtAuthzAddress: c.EnvoyExtAuthAddr, RateLimitAddress: c.EnvoyRateLimitAddr,
 		HTTPRouting: c.HTTPRouting, UpstreamCAFile: c.UpstreamCAFile,
 		ExtAuthzTLS:      c.envoyUsesTLS(CompExtAuth, c.EnvoyExtAuthAddr),

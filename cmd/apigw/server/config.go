@@ -86,9 +86,12 @@ type Config struct {
 	ExtAuthFailOpen   bool
 
 	EnvoyHTTPPort, EnvoyHTTPSPort uint
-	EnvoyExtAuthAddr              string
-	EnvoyRateLimitAddr            string
-	EnvoyAccessLogAddr            string
+	// HTTPSRedirectPort is the port of the HTTPS redirects (0: the
+	// HTTPS listener's port).
+	HTTPSRedirectPort  uint
+	EnvoyExtAuthAddr   string
+	EnvoyRateLimitAddr string
+	EnvoyAccessLogAddr string
 	// APIMetricsMaxAPIs and APIMetricsMaxApps bound the per-API and
 	// per-app series of the access-log component, per instance.
 	APIMetricsMaxAPIs, APIMetricsMaxApps int
@@ -158,6 +161,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs.BoolVar(&c.ExtAuthFailOpen, "extauth-fail-open", false, "Allow requests when ext_authz hits an internal error (a deny is never affected).")
 	fs.UintVar(&c.EnvoyHTTPPort, "envoy-http-port", 8080, "Port of the HTTP listener given to Envoy.")
 	fs.UintVar(&c.EnvoyHTTPSPort, "envoy-https-port", 8443, "Port of the HTTPS listener given to Envoy.")
+	fs.UintVar(&c.HTTPSRedirectPort, "https-redirect-port", 0, "HTTPS port clients are redirected to by domains with is_http_redirect_to_https (0: --envoy-https-port; 443 behind a load balancer that maps 443).")
 	fs.StringVar(&c.EnvoyExtAuthAddr, "envoy-extauth-address", "127.0.0.1:18001", "host:port at which Envoy reaches the ext_authz service (a sidecar: 127.0.0.1).")
 	fs.StringVar(&c.EnvoyRateLimitAddr, "envoy-ratelimit-address", "127.0.0.1:18002", "host:port at which Envoy reaches the rate-limit service.")
 	fs.StringVar(&c.EnvoyAccessLogAddr, "envoy-accesslog-address", "127.0.0.1:18005", "host:port at which Envoy streams its access logs to apigw's access-log service; off: no access-log stream (no per-API metrics).")
@@ -257,6 +261,9 @@ func (c *Config) finish(components, endpoints, logLevel string, set map[string]b
 	}
 	if c.HTTPRouting != "auto" && c.HTTPRouting != "scoped" && c.HTTPRouting != "single" {
 		errs = append(errs, fmt.Errorf("--http-routing must be auto, scoped or single (got %q)", c.HTTPRouting))
+	}
+	if c.HTTPSRedirectPort > 65535 {
+		errs = append(errs, fmt.Errorf("--https-redirect-port must be 0-65535 (got %d)", c.HTTPSRedirectPort))
 	}
 	for name, p := range map[string]uint{"--envoy-http-port": c.EnvoyHTTPPort, "--envoy-https-port": c.EnvoyHTTPSPort} {
 		if p == 0 || p > 65535 {
