@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apigw/apigw/e2e/envoysim"
+	"github.com/apigw/apigw/internal/envoysim"
 	"github.com/apigw/apigw/model"
 )
 

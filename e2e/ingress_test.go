@@ -10,7 +10,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/apigw/apigw/e2e/envoysim"
+	"github.com/apigw/apigw/internal/envoysim"
 )
 
 // exampleCertificate is the pet store's certificate document (for
