@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/apigw/apigw/internal/envoysim"
+	"github.com/apigw/apigw/xds/translate"
+	"github.com/apigw/apigw/xds/xdstest"
 )
 
 // gatewayIP is the gateway address of TestDefaultGroup (an address of the
@@ -51,13 +53,25 @@ backend_api: {req_protocol: HTTP, req_method: GET, url_domain: "{release}", req_
 // port); a bound domain still routes to its own group; another group's
 // API is not reachable by the gateway address, and neither an unknown
 // host nor an address that is not listed reaches the DEFAULT group.
+// It runs as Envoy 1.40 (scoped routes: the addresses are scope keys) and
+// as Envoy 1.37 (one RouteConfiguration: they are virtual-host domains).
 func TestDefaultGroup(t *testing.T) {
+	for _, version := range []string{xdstest.EnvoyVersion, "1.37.2"} {
+		t.Run("envoy-"+version, func(t *testing.T) { testDefaultGroup(t, version) })
+	}
+}
+
+func testDefaultGroup(t *testing.T, version string) {
 	w := &fsWorld{g: startAPIGW(t), be: newBackends(t)}
 	w.apply(t, defaultGroupDefs)
 	w.g.apigctl(t, "publish", "--all", "--group", "DEFAULT")
 	w.g.apigctl(t, "publish", "--all", "--group", "failsafe")
-	w.connect(t, w.routes(t)...)
-	w.waitHosts(t, gatewayIP, fsHost)
+	w.connectAs(t, version, w.routes(t)...)
+	if version == xdstest.EnvoyVersion {
+		w.waitHosts(t, gatewayIP, fsHost)
+	} else if _, ok := w.ads.Config().Routes[translate.RouteHTTP]; !ok {
+		t.Fatalf("Envoy %s: no RouteConfiguration %s (single routing)", version, translate.RouteHTTP)
+	}
 
 	for _, c := range []struct {
 		name, host, path string
