@@ -2,6 +2,8 @@ package model
 
 import (
 	"net/netip"
+	"slices"
+	"strings"
 
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
@@ -38,5 +40,32 @@ func validateDefaultGroupHosts(c checker, hosts []string) {
 			c.idx("default_group_hosts", i).add("", "%s is listed twice", h)
 		}
 		seen[h] = true
+	}
+}
+
+// checkGatewayAddresses refuses a gateway address that is also a domain
+// bound to a group: the host would belong to two groups. def is the
+// instance definition (for an Instance being written) or nil (for a
+// group being written into this view).
+func (in *Instance) checkGatewayAddresses(c checker, def *apigwv1.Instance, g *apigwv1.ApiGroup) {
+	if def != nil {
+		bound := map[string]string{}
+		for _, og := range List[*apigwv1.ApiGroup](in, KindGroup) {
+			for _, d := range og.UrlDomains {
+				bound[strings.ToLower(d.Domain)] = og.Name
+			}
+		}
+		for i, h := range def.GetConfig().GetDefaultGroupHosts() {
+			if name, ok := bound[h]; ok {
+				c.idx("config.default_group_hosts", i).add("", "%s is bound as a domain of group %s", h, name)
+			}
+		}
+		return
+	}
+	hosts := in.Config.GetDefaultGroupHosts()
+	for i, d := range g.UrlDomains {
+		if slices.Contains(hosts, strings.ToLower(d.Domain)) {
+			c.idx("url_domains", i).add("domain", "%s is a gateway address of the instance (config.default_group_hosts): a request with it as Host is served by the DEFAULT group", d.Domain)
+		}
 	}
 }

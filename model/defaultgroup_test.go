@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
@@ -49,5 +51,33 @@ func TestDefaultGroupHosts(t *testing.T) {
 	}
 	if !model.IsDefaultGroup(&apigwv1.ApiGroup{Name: "DEFAULT"}) || model.IsDefaultGroup(&apigwv1.ApiGroup{Name: "default"}) {
 		t.Error("IsDefaultGroup: the DEFAULT group is the group named DEFAULT, exactly")
+	}
+}
+
+// A gateway address cannot also be a domain bound to a group: the
+// instance and the group are each refused, naming the field.
+func TestGatewayAddressNotADomain(t *testing.T) {
+	def := &apigwv1.Instance{Name: model.DefaultInstance, Config: &apigwv1.InstanceConfig{DefaultGroupHosts: []string{"192.0.2.10"}}}
+	g := &apigwv1.ApiGroup{Id: "g1", Name: "shop", UrlDomains: []*apigwv1.UrlDomain{{Domain: "api.example.com"}, {Domain: "192.0.2.10"}}}
+	in := model.NewInstance(model.DefaultInstance, []proto.Message{def, g})
+	for _, c := range []struct {
+		obj   proto.Message
+		field string
+	}{
+		{def, "config.default_group_hosts[0]"},
+		{g, "url_domains[1].domain"},
+	} {
+		vs := in.Check(c.obj)
+		found := false
+		for _, v := range vs {
+			found = found || v.Field == c.field
+		}
+		if !found {
+			t.Errorf("%T: violations %v, want one on %s", c.obj, vs, c.field)
+		}
+	}
+	ok := model.NewInstance(model.DefaultInstance, []proto.Message{def, &apigwv1.ApiGroup{Id: "g1", Name: "shop", UrlDomains: []*apigwv1.UrlDomain{{Domain: "api.example.com"}}}})
+	if vs := ok.Check(def); len(vs) > 0 {
+		t.Errorf("instance without a clash refused: %v", vs)
 	}
 }
