@@ -74,10 +74,17 @@ func (w *fsWorld) apply(t *testing.T, manifest string) {
 // connect connects the emulated Envoy and waits for the named routes.
 func (w *fsWorld) connect(t *testing.T, routes ...string) {
 	t.Helper()
+	w.connectAs(t, xdstest.EnvoyVersion, routes...)
+}
+
+// connectAs connects the emulated Envoy presenting an Envoy release
+// (before 1.38 it is served single routing).
+func (w *fsWorld) connectAs(t *testing.T, version string, routes ...string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	ads, err := envoysim.Connect(ctx, w.g.XDS, xdstest.Node("fs-envoy", "default", xdstest.EnvoyVersion), log, envoysim.WithTLS(envoyTLS(t)))
+	ads, err := envoysim.Connect(ctx, w.g.XDS, xdstest.Node("fs-envoy", "default", version), log, envoysim.WithTLS(envoyTLS(t)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -203,6 +203,7 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 		}
 	case *apigwv1.Instance:
 		in.checkIngressPortsUsed(c, v)
+		in.checkGatewayAddresses(c, v, nil)
 		if v.GetConfig().GetBackendTls().GetClientCertificate() == "" {
 			for _, o := range in.Objects(KindVpcChannel) {
 				if ch := o.(*apigwv1.VpcChannel); ch.GetVpcHealthConfig().GetEnableClientSsl() {
@@ -223,6 +224,7 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 		}
 	case *apigwv1.ApiGroup:
 		checkIngressPorts(c, in.Config, v)
+		in.checkGatewayAddresses(c, nil, v)
 	case *apigwv1.Orchestration:
 		in.checkOrchestrationUsers(c, v)
 	case *apigwv1.Environment:

@@ -30,9 +30,10 @@ var testTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 // routing carries for older Envoys (Resources.SingleListeners,
 // SingleRoutes) is not rendered: TestRoutingModeNeverSwitches checks it.
 var caseOptions = map[string]Options{
-	"scoped_wildcard": {HTTPRouting: RoutingScoped},
-	"responses":       {HTTPRouting: RoutingSingle},
-	"tls":             {HTTPRouting: RoutingSingle},
+	"scoped_wildcard":     {HTTPRouting: RoutingScoped},
+	"responses":           {HTTPRouting: RoutingSingle},
+	"tls":                 {HTTPRouting: RoutingSingle},
+	"defaultgroup_single": {HTTPRouting: RoutingSingle},
 }
 
 // goldenInput is a golden case: what sits in etcd for one instance.

@@ -124,9 +124,14 @@ type InstanceConfig struct {
 	BackendTls *BackendTls `protobuf:"bytes,150,opt,name=backend_tls,json=backendTls,proto3" json:"backend_tls,omitempty"`
 	// ingress_ports are the custom inbound ports (at most 50, each port
 	// once): extra listeners serving only the domains bound to them.
-	IngressPorts  []*IngressPort `protobuf:"bytes,200,rep,name=ingress_ports,json=ingressPorts,proto3" json:"ingress_ports,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	IngressPorts []*IngressPort `protobuf:"bytes,200,rep,name=ingress_ports,json=ingressPorts,proto3" json:"ingress_ports,omitempty"`
+	// default_group_hosts are the gateway's own addresses (IPv4, at most
+	// 50): a request whose Host is one of them, with any port, is served by
+	// the DEFAULT group (the group named "DEFAULT"), as APIG serves calls by
+	// the gateway's IP (APIG's default_group_host_trustlist).
+	DefaultGroupHosts []string `protobuf:"bytes,350,rep,name=default_group_hosts,json=defaultGroupHosts,proto3" json:"default_group_hosts,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *InstanceConfig) Reset() {
@@ -246,6 +251,13 @@ func (x *InstanceConfig) GetBackendTls() *BackendTls {
 func (x *InstanceConfig) GetIngressPorts() []*IngressPort {
 	if x != nil {
 		return x.IngressPorts
+	}
+	return nil
+}
+
+func (x *InstanceConfig) GetDefaultGroupHosts() []string {
+	if x != nil {
+		return x.DefaultGroupHosts
 	}
 	return nil
 }
@@ -1073,7 +1085,7 @@ const file_apigw_v1_instance_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x120\n" +
 	"\x06config\x18\x03 \x01(\v2\x18.apigw.v1.InstanceConfigR\x06config\x12\"\n" +
-	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\"\x80\x06\n" +
+	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\"\xb1\x06\n" +
 	"\x0eInstanceConfig\x128\n" +
 	"\tratelimit\x18\x01 \x01(\v2\x1a.apigw.v1.RatelimitFeatureR\tratelimit\x12*\n" +
 	"\x11request_body_size\x18\x02 \x01(\x03R\x0frequestBodySize\x12H\n" +
@@ -1090,7 +1102,8 @@ const file_apigw_v1_instance_proto_rawDesc = "" +
 	"\atracing\x18\v \x01(\v2\x17.apigw.v1.TracingConfigR\atracing\x126\n" +
 	"\vbackend_tls\x18\x96\x01 \x01(\v2\x14.apigw.v1.BackendTlsR\n" +
 	"backendTls\x12;\n" +
-	"\ringress_ports\x18\xc8\x01 \x03(\v2\x15.apigw.v1.IngressPortR\fingressPorts\"\x96\x01\n" +
+	"\ringress_ports\x18\xc8\x01 \x03(\v2\x15.apigw.v1.IngressPortR\fingressPorts\x12/\n" +
+	"\x13default_group_hosts\x18\xde\x02 \x03(\tR\x11defaultGroupHosts\"\x96\x01\n" +
 	"\x0fAccessLogConfig\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x16\n" +

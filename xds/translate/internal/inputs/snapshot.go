@@ -141,7 +141,8 @@ func (s *Snapshot) claimHosts() {
 }
 
 // groupDomains are the hosts a group answers: its debug sub-domain (unless
-// disabled) and its bound domains, including wildcards.
+// disabled) and its bound domains, including wildcards; the DEFAULT group
+// also answers the gateway's own addresses.
 func groupDomains(cfg *apigwv1.InstanceConfig, g *apigwv1.ApiGroup) []string {
 	var out []string
 	if g.SlDomainAccessEnabled == nil || g.GetSlDomainAccessEnabled() {
@@ -149,6 +150,9 @@ func groupDomains(cfg *apigwv1.InstanceConfig, g *apigwv1.ApiGroup) []string {
 	}
 	for _, d := range g.UrlDomains {
 		out = append(out, strings.ToLower(d.Domain))
+	}
+	if model.IsDefaultGroup(g) {
+		out = append(out, cfg.GetDefaultGroupHosts()...)
 	}
 	sort.Strings(out)
 	return slices.Compact(out)
