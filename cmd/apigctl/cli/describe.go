@@ -98,7 +98,7 @@ func (d describer) api(a *apigwv1.Api) error {
 	} else if err := printTable(d.w, []string{"ENV", "PUBLICATION", "VERSION", "PUBLISHED", "RECORDS"}, rows); err != nil {
 		return err
 	}
-	for _, k := range []string{model.KindThrottleBinding, model.KindACLBinding, model.KindAppAuth} {
+	for _, k := range []string{model.KindThrottleBinding, model.KindACLBinding, model.KindAppAuth, model.KindSignBinding} {
 		if err := d.bindings("Bindings ("+k+")", k, listFilter{api: a.Id}, nil); err != nil {
 			return err
 		}
