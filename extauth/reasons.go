@@ -33,6 +33,8 @@ const (
 	ReasonBadParameter       Reason = "bad_parameter"
 	ReasonBadRequest         Reason = "bad_request"
 	ReasonInternal           Reason = "internal_error"
+	// ReasonBackendSign: the backend request could not be signed.
+	ReasonBackendSign Reason = "backend_sign_failed"
 	// ReasonPolicyUnavailable: a policy the API or the app needs is
 	// missing or cannot be read (model.Instance.Blocked); fails closed.
 	ReasonPolicyUnavailable Reason = "policy_unavailable"
@@ -46,7 +48,7 @@ func denyReasons() []Reason {
 		ReasonAppCodeInsecure, ReasonBadAppCode, ReasonAppNotAuthorized, ReasonAppFrozen, ReasonAppIPDenied,
 		ReasonIAMMissing, ReasonIAMInvalid, ReasonIAMExpired, ReasonIAMUnavailable, ReasonAccountDenied,
 		ReasonIdentityMissing, ReasonAuthorizerDenied, ReasonAuthorizerFailed, ReasonBadParameter, ReasonBadRequest, ReasonInternal,
-		ReasonPolicyUnavailable,
+		ReasonPolicyUnavailable, ReasonBackendSign,
 	}
 }
 

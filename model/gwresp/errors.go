@@ -57,6 +57,7 @@ var (
 	ErrInternal           = Error{"APIG.0601", "Internal server error.", "DEFAULT_5XX", 500}
 	ErrProtocol           = Error{"APIG.0607", "The following protocol is supported: {xxx}", "DEFAULT_4XX", 400}
 	ErrNoBackend          = Error{"APIG.0610", "No backend available.", "BACKEND_UNAVAILABLE", 502}
+	ErrBackendSign        = Error{"APIG.0705", "Backend signature calculation failed.", "DEFAULT_5XX", 500}
 	ErrIAMUnavailable     = Error{"APIG.0613", "The IAM service is currently unavailable.", "DEFAULT_5XX", 503}
 
 	// Authentication errors with their gateway-response types.

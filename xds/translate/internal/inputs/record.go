@@ -44,6 +44,7 @@ const (
 	opResponseSets
 	opHosts
 	opHostProblems
+	opSigned
 )
 
 // eval performs a lookup on the Snapshot. Views and Record.Holds both
@@ -90,6 +91,11 @@ func (s *Snapshot) eval(o op, a, b string) (any, string) {
 	case opHostProblems:
 		s.claimHosts()
 		return s.hostProblems, ""
+	case opSigned:
+		if in.SignatureFor(a, b) != nil {
+			return nil, "signed"
+		}
+		return nil, ""
 	}
 	panic(fmt.Sprintf("inputs: unknown lookup %d", o))
 }
