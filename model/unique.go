@@ -102,6 +102,8 @@ func (in *Instance) checkQuotas(c checker, m proto.Message) {
 		over("", in.Count(KindAppQuota), q.AppQuotas, "credential quotas")
 	case *apigwv1.Certificate:
 		over("", in.Count(KindCertificate), q.Certificates, "certificates")
+	case *apigwv1.SignatureKey:
+		over("", in.Count(KindSignature), q.Signatures, "signature keys")
 	case *apigwv1.GatewayResponse:
 		n := 0
 		for _, id := range in.ReferrerIDs(KindGroup, v.GroupId, KindResponse) {

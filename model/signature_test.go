@@ -1,0 +1,35 @@
+package model_test
+
+import (
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/apigw/apigw/model"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+)
+
+// A signature binding whose key is missing holds the API closed in that
+// environment (it is never served unsigned); with the key present the
+// binding resolves to it.
+func TestSignatureBindingHoldsClosedWithoutItsKey(t *testing.T) {
+	key := &apigwv1.SignatureKey{Id: "sk1", Name: "sig_key", SignType: model.SignHMAC, SignKey: "gw_key_01", SignSecret: "0123456789abcdefXYZ"}
+	binding := &apigwv1.SignatureBinding{Id: "sb1", ApiId: "a1", EnvId: model.ReleaseEnvID, SignId: "sk1"}
+	base := []proto.Message{&apigwv1.ApiGroup{Id: "g1", Name: "group1"}, &apigwv1.Api{Id: "a1", Name: "api1", GroupId: "g1"}, binding}
+
+	in := model.NewInstance(model.DefaultInstance, append(base, key))
+	if got := in.SignatureFor("a1", model.ReleaseEnvID); got != key {
+		t.Fatalf("SignatureFor = %v", got)
+	}
+	if why := in.Blocked("a1", model.ReleaseEnvID); why != "" {
+		t.Fatalf("held closed with its key present: %s", why)
+	}
+	missing := model.NewInstance(model.DefaultInstance, base)
+	if why := missing.Blocked("a1", model.ReleaseEnvID); !strings.Contains(why, "signature key sk1") {
+		t.Errorf("a binding to a missing key must hold the API closed, got %q", why)
+	}
+	if why := missing.Blocked("a1", "other"); why != "" {
+		t.Errorf("another environment is held closed: %s", why)
+	}
+}
