@@ -133,6 +133,9 @@ sign_secret: `+secret+`
 	if out := w.g.apigctl(t, "get", "signature", "gw_signer", "-o", "yaml"); strings.Contains(out, secret) || !strings.Contains(out, "gw_key_0001") {
 		t.Fatalf("apigctl get must show the key and never the secret:\n%s", out)
 	}
+	if out, id := w.g.apigctl(t, "describe", "signature", "gw_signer"), w.ids(t, "api")["signed_order"]; !strings.Contains(out, "Bound APIs") || !strings.Contains(out, id) || strings.Contains(out, secret) {
+		t.Errorf("apigctl describe must list the bound API %s and never the secret:\n%s", id, out)
+	}
 	if out, code := w.g.apigctlCode(t, "delete", "signature", "gw_signer"); code == 0 {
 		t.Fatalf("a bound signature key was deleted:\n%s", out)
 	}
