@@ -33,3 +33,17 @@ func TestSignatureBindingHoldsClosedWithoutItsKey(t *testing.T) {
 		t.Errorf("another environment is held closed: %s", why)
 	}
 }
+
+func TestBackendSignHeaderValidation(t *testing.T) {
+	for h, ok := range map[string]bool{"X-Backend-Sign": true, "": true, "X-Sdk-Date": false, "host": false, "bad header": false} {
+		in := &apigwv1.Instance{Name: model.DefaultInstance, Config: &apigwv1.InstanceConfig{CustomAuthHeader: &apigwv1.CustomAuthHeader{BackendSignHeader: h}}}
+		vs := model.Validate(in, model.AbsoluteLimits())
+		found := false
+		for _, v := range vs {
+			found = found || strings.HasSuffix(v.Field, "custom_auth_header.backend_sign_header")
+		}
+		if found == ok {
+			t.Errorf("backend_sign_header %q: violations %v", h, vs)
+		}
+	}
+}
