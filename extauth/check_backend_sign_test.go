@@ -106,7 +106,7 @@ func verifyBackendSignature(method, path, rawQuery string, header func(string) s
 
 func signFixture(cfg *apigwv1.InstanceConfig, signType, key, secret string) []proto.Message {
 	orders := &apigwv1.Api{Id: "orders", Name: "orders", GroupId: "g1", ReqMethod: "GET", ReqUri: "/orders/{id}", AuthType: "NONE", ReqProtocol: "HTTPS",
-		ReqParams: []*apigwv1.ReqParam{{Name: "id", Location: "PATH", Type: "STRING"}, {Name: "drop", Location: "QUERY", Type: "STRING", PassThrough: 2}},
+		ReqParams:  []*apigwv1.ReqParam{{Name: "id", Location: "PATH", Type: "STRING"}, {Name: "drop", Location: "QUERY", Type: "STRING", PassThrough: 2}},
 		BackendApi: &apigwv1.BackendApi{ReqProtocol: "HTTP", ReqMethod: "POST", UrlDomain: "10.0.0.1:8080", ReqUri: "/v1/orders/{bid}", Timeout: 3000},
 		BackendParams: []*apigwv1.BackendParam{
 			{Name: "bid", Location: "PATH", Origin: "REQUEST", Value: "id"},
