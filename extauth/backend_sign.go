@@ -56,7 +56,7 @@ func (c *call) signBackend() *denial {
 		Method:   strings.ToUpper(method),
 		Path:     path,
 		RawQuery: c.backendQuery(),
-		Header:   signHeaders{date: date},
+		Header:   &signHeaders{date: [1]string{date}, payload: [1]string{sign.UnsignedPayload}},
 	}
 	a, err := sign.SignRequest(r, key.SignKey, key.SignSecret, date, backendSignedHeaders)
 	if err != nil {
@@ -69,14 +69,14 @@ func (c *call) signBackend() *denial {
 }
 
 // signHeaders are the signed headers' values as the backend receives them.
-type signHeaders struct{ date string }
+type signHeaders struct{ date, payload [1]string }
 
-func (h signHeaders) Values(name string) []string {
+func (h *signHeaders) Values(name string) []string {
 	switch name {
 	case "x-sdk-date":
-		return []string{h.date}
+		return h.date[:]
 	case "x-sdk-content-sha256":
-		return []string{sign.UnsignedPayload}
+		return h.payload[:]
 	}
 	return nil
 }
@@ -85,7 +85,11 @@ func (h signHeaders) Values(name string) []string {
 // minus those ext_authz removes or sets (matched by decoded name, as Envoy
 // applies the mutations), then those it sets.
 func (c *call) backendQuery() string {
+	if len(c.mut.setQuery) == 0 && len(c.mut.rmQuery) == 0 {
+		return c.req.rawQuery
+	}
 	var b strings.Builder
+	b.Grow(len(c.req.rawQuery) + 16*len(c.mut.setQuery))
 	for _, p := range c.req.params() {
 		if c.queryMutated(p.key) {
 			continue

@@ -1,6 +1,7 @@
 package extauth_test
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -202,5 +203,36 @@ func TestBackendSignFailureAnswers0705(t *testing.T) {
 	status, b, _ := denied(t, h.check(envoyRequest{api: "orders", path: "/orders/%zz"}.checkRequest()))
 	if status != 500 || b.Code != "APIG.0705" {
 		t.Errorf("got %d %s (%s), want 500 APIG.0705", status, b.Code, b.Msg)
+	}
+}
+
+// BenchmarkBackendSign measures the in-process Check of the same API with
+// and without a bound signature key, side by side. Run with
+//
+//	go test ./extauth -run '^$' -bench BenchmarkBackendSign -benchmem
+func BenchmarkBackendSign(b *testing.B) {
+	signedObjs := signFixture(&apigwv1.InstanceConfig{}, "hmac", "gw_key_01", "0123456789abcdefXYZ")
+	var plainObjs []proto.Message
+	for _, o := range signedObjs {
+		if _, ok := o.(*apigwv1.SignatureBinding); !ok {
+			plainObjs = append(plainObjs, o)
+		}
+	}
+	req := envoyRequest{api: "orders", path: "/orders/a%20b?q=x%20y&q=a&drop=1"}.checkRequest()
+	for _, c := range []struct {
+		name string
+		objs []proto.Message
+	}{{"unsigned", plainObjs}, {"hmac_signed", signedObjs}} {
+		b.Run(c.name, func(b *testing.B) {
+			h := newHarness(b, published(b, model.DefaultInstance, c.objs, [2]string{"orders", model.ReleaseEnvID}))
+			ctx := context.Background()
+			if resp, err := h.srv.Check(ctx, req); err != nil || resp.GetStatus().GetCode() != 0 {
+				b.Fatalf("not allowed: %v %v", err, resp)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				h.srv.Check(ctx, req)
+			}
+		})
 	}
 }
