@@ -31,8 +31,11 @@ const (
 	ReasonAuthorizerDenied   Reason = "authorizer_denied"
 	ReasonAuthorizerFailed   Reason = "authorizer_failed"
 	ReasonBadParameter       Reason = "bad_parameter"
-	ReasonBadRequest         Reason = "bad_request"
-	ReasonInternal           Reason = "internal_error"
+	// ReasonOrchestration: the orchestration rules found no input or no
+	// matching rule.
+	ReasonOrchestration Reason = "orchestration"
+	ReasonBadRequest    Reason = "bad_request"
+	ReasonInternal      Reason = "internal_error"
 	// ReasonBackendSign: the backend request could not be signed.
 	ReasonBackendSign Reason = "backend_sign_failed"
 	// ReasonPolicyUnavailable: a policy the API or the app needs is
@@ -48,7 +51,7 @@ func denyReasons() []Reason {
 		ReasonAppCodeInsecure, ReasonBadAppCode, ReasonAppNotAuthorized, ReasonAppFrozen, ReasonAppIPDenied,
 		ReasonIAMMissing, ReasonIAMInvalid, ReasonIAMExpired, ReasonIAMUnavailable, ReasonAccountDenied,
 		ReasonIdentityMissing, ReasonAuthorizerDenied, ReasonAuthorizerFailed, ReasonBadParameter, ReasonBadRequest, ReasonInternal,
-		ReasonPolicyUnavailable, ReasonBackendSign,
+		ReasonPolicyUnavailable, ReasonOrchestration, ReasonBackendSign,
 	}
 }
 
