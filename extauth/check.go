@@ -24,11 +24,11 @@ type pval struct {
 // (docs/apig-semantics.md#request-time-order): API, protocol, IP
 // ACL, authentication (and two-factor), credential authorization and ACL,
 // account ACL, parameters, policy backend, backend authorizer, backend
-// parameters.
+// parameters, backend signature.
 func (c *call) run() *denial {
 	steps := [...]func() *denial{
 		c.resolve, c.checkProtocol, c.matchPath, c.checkIPACLs, c.authenticate,
-		c.checkAccountACLs, c.checkParams, c.orchestrate, c.selectBackend, c.backendAuthorizer, c.mapBackend,
+		c.checkAccountACLs, c.checkParams, c.orchestrate, c.selectBackend, c.backendAuthorizer, c.mapBackend, c.signBackend,
 	}
 	for _, step := range steps {
 		if d := step(); d != nil {

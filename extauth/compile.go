@@ -35,6 +35,8 @@ type apiPlan struct {
 	// Metadata values shared by every response of this API.
 	apiIDValue, envIDValue *structpb.Value
 	debugAPI               string
+	// signKey is the backend signature key bound to (API, environment).
+	signKey *apigwv1.SignatureKey
 	// blocked says why the API is refused instead of served with fewer
 	// restrictions than configured (model.Instance.Blocked).
 	blocked string
@@ -115,7 +117,8 @@ func compileAPI(in *model.Instance, pub *apigwv1.Publication) (*apiPlan, error) 
 	p := &apiPlan{pub: pub, api: a, env: env, prefix: a.MatchMode == model.MatchPrefix,
 		acls: in.ACLsFor(pub.ApiId, pub.EnvId), authorized: map[string]bool{},
 		apiIDValue: structpb.NewStringValue(pub.ApiId), envIDValue: structpb.NewStringValue(pub.EnvId),
-		debugAPI: a.Name + " (" + pub.ApiId + ") " + env.GetName(), blocked: in.Blocked(pub.ApiId, pub.EnvId)}
+		debugAPI: a.Name + " (" + pub.ApiId + ") " + env.GetName(), blocked: in.Blocked(pub.ApiId, pub.EnvId),
+		signKey: signKeyOf(in, pub)}
 	for _, aa := range model.List[*apigwv1.AppAuth](in, model.KindAppAuth) {
 		if aa.ApiId == pub.ApiId && aa.EnvId == pub.EnvId {
 			p.authorized[aa.AppId] = true

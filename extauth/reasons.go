@@ -36,6 +36,8 @@ const (
 	ReasonOrchestration Reason = "orchestration"
 	ReasonBadRequest    Reason = "bad_request"
 	ReasonInternal      Reason = "internal_error"
+	// ReasonBackendSign: the backend request could not be signed.
+	ReasonBackendSign Reason = "backend_sign_failed"
 	// ReasonPolicyUnavailable: a policy the API or the app needs is
 	// missing or cannot be read (model.Instance.Blocked); fails closed.
 	ReasonPolicyUnavailable Reason = "policy_unavailable"
@@ -49,7 +51,7 @@ func denyReasons() []Reason {
 		ReasonAppCodeInsecure, ReasonBadAppCode, ReasonAppNotAuthorized, ReasonAppFrozen, ReasonAppIPDenied,
 		ReasonIAMMissing, ReasonIAMInvalid, ReasonIAMExpired, ReasonIAMUnavailable, ReasonAccountDenied,
 		ReasonIdentityMissing, ReasonAuthorizerDenied, ReasonAuthorizerFailed, ReasonBadParameter, ReasonBadRequest, ReasonInternal,
-		ReasonPolicyUnavailable, ReasonOrchestration,
+		ReasonPolicyUnavailable, ReasonOrchestration, ReasonBackendSign,
 	}
 }
 

@@ -31,7 +31,7 @@ func DefaultQuotas() *apigwv1.Quotas {
 		Throttles: 300, ThrottleSpecials: 30, Environments: 10, Acls: 100, VpcChannels: 200,
 		MembersPerChannel: 10, VariablesPerEnv: 50, DomainsPerGroup: 5, ParamsPerApi: 50,
 		PublicationRecords: 10, Authorizers: 50, ResponseSetsPerGroup: 4, TagsPerApi: 10,
-		AppQuotas: 50, Certificates: 200,
+		AppQuotas: 50, Certificates: 200, Signatures: 200,
 	}
 }
 

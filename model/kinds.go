@@ -34,6 +34,8 @@ const (
 	KindThrottleBinding = "throttle_binding"
 	KindACLBinding      = "acl_binding"
 	KindAppAuth         = "app_auth"
+	KindSignature       = "signature"
+	KindSignBinding     = "signature_binding"
 	// KindPublication and KindRelease are managed by publish, unpublish and
 	// rollback only; they are not part of apigw.v1.Resource.
 	KindPublication = "publication"
@@ -75,9 +77,11 @@ var kindTable = []*Kind{
 	{Name: KindApp, Segment: "apps", NameField: "name", newMsg: func() proto.Message { return &apigwv1.App{} }},
 	{Name: KindThrottle, Segment: "throttles", NameField: "name", newMsg: func() proto.Message { return &apigwv1.Throttle{} }},
 	{Name: KindACL, Segment: "acls", NameField: "acl_name", newMsg: func() proto.Message { return &apigwv1.Acl{} }},
+	{Name: KindSignature, Segment: "signatures", NameField: "name", newMsg: func() proto.Message { return &apigwv1.SignatureKey{} }},
 	{Name: KindThrottleBinding, Segment: "throttle-bindings", newMsg: func() proto.Message { return &apigwv1.ThrottleBinding{} }},
 	{Name: KindACLBinding, Segment: "acl-bindings", newMsg: func() proto.Message { return &apigwv1.AclBinding{} }},
 	{Name: KindAppAuth, Segment: "app-auths", newMsg: func() proto.Message { return &apigwv1.AppAuth{} }},
+	{Name: KindSignBinding, Segment: "signature-bindings", newMsg: func() proto.Message { return &apigwv1.SignatureBinding{} }},
 	{Name: KindPublication, Segment: "publications", Internal: true, newMsg: func() proto.Message { return &apigwv1.Publication{} }},
 	{Name: KindRelease, Segment: "releases", Internal: true, newMsg: func() proto.Message { return &apigwv1.Release{} }},
 }

@@ -127,9 +127,9 @@ func (e *Edit) DeletePlaceholder(kind, id string) {
 // binding or the instance definition, what they name.
 func (e *Edit) placeholderChanged(p Placeholder) {
 	switch p.Kind {
-	case KindThrottle, KindACL, KindAuthorizer, KindAppQuota:
+	case KindThrottle, KindACL, KindAuthorizer, KindAppQuota, KindSignature:
 		e.dependentHolds(p.Kind, p.ID)
-	case KindThrottleBinding, KindACLBinding, KindInstance:
+	case KindThrottleBinding, KindACLBinding, KindSignBinding, KindInstance:
 		e.placeholderHolds()
 		if p.APIID != "" && p.EnvID != "" {
 			e.relHold(p.APIID, p.EnvID)
@@ -148,7 +148,7 @@ func (e *Edit) placeholderHolds() {
 		all = fmt.Sprintf("the definition of instance %s cannot be read from etcd (%s)", in.Name, p.Reason)
 	}
 	for _, p := range in.Placeholders() {
-		if p.Kind != KindThrottleBinding && p.Kind != KindACLBinding {
+		if p.Kind != KindThrottleBinding && p.Kind != KindACLBinding && p.Kind != KindSignBinding {
 			continue
 		}
 		why := fmt.Sprintf("%s %s cannot be read from etcd (%s)", p.Kind, p.ID, p.Reason)
@@ -183,6 +183,12 @@ func (e *Edit) dependentHolds(kind, id string) {
 				e.relHold(b.ApiId, b.EnvId)
 			}
 		}
+	case KindSignature:
+		for _, bid := range in.ReferrerIDs(kind, id, KindSignBinding) {
+			if b := get[*apigwv1.SignatureBinding](in, KindSignBinding, bid); b != nil {
+				e.relHold(b.ApiId, b.EnvId)
+			}
+		}
 	case KindAuthorizer:
 		for _, pid := range in.ReferrerIDs(kind, id, KindPublication) {
 			if p := get[*apigwv1.Publication](in, KindPublication, pid); p != nil && in.Served(p.ApiId, p.EnvId) == p {
@@ -207,7 +213,7 @@ func (e *Edit) relHold(apiID, envID string) {
 		}
 	}
 	in.placeholders.each(func(_ string, p Placeholder) bool {
-		if (p.Kind == KindThrottleBinding || p.Kind == KindACLBinding) && p.APIID == apiID && p.EnvID == envID {
+		if (p.Kind == KindThrottleBinding || p.Kind == KindACLBinding || p.Kind == KindSignBinding) && p.APIID == apiID && p.EnvID == envID {
 			hold(fmt.Sprintf("%s %s cannot be read from etcd (%s)", p.Kind, p.ID, p.Reason))
 		}
 		return true
@@ -217,6 +223,9 @@ func (e *Edit) relHold(apiID, envID string) {
 	}
 	for _, b := range bindings[*apigwv1.AclBinding](in, KindACLBinding, apiID, envID) {
 		hold(in.unusable(KindACL, b.AclId, "ACL policy"))
+	}
+	for _, b := range bindings[*apigwv1.SignatureBinding](in, KindSignBinding, apiID, envID) {
+		hold(in.unusable(KindSignature, b.SignId, "signature key"))
 	}
 	if pub := in.Served(apiID, envID); pub != nil && pub.Api != nil {
 		eachAuthorizer(pub.Api, func(id string) { hold(in.unusable(KindAuthorizer, id, "custom authorizer")) })

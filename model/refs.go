@@ -58,6 +58,8 @@ func Refs(m proto.Message) []Ref {
 		out = append(out, ref("api_id", KindAPI, &v.ApiId), ref("env_id", KindEnvironment, &v.EnvId), ref("acl_id", KindACL, &v.AclId))
 	case *apigwv1.AppAuth:
 		out = append(out, ref("api_id", KindAPI, &v.ApiId), ref("env_id", KindEnvironment, &v.EnvId), ref("app_id", KindApp, &v.AppId))
+	case *apigwv1.SignatureBinding:
+		out = append(out, ref("api_id", KindAPI, &v.ApiId), ref("env_id", KindEnvironment, &v.EnvId), ref("sign_id", KindSignature, &v.SignId))
 	case *apigwv1.Publication:
 		out = append(out, ref("api_id", KindAPI, &v.ApiId), ref("env_id", KindEnvironment, &v.EnvId))
 		if v.Api != nil {

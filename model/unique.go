@@ -48,6 +48,8 @@ func (in *Instance) uniqueKeys(m proto.Message) []uniqueKey {
 		if a := in.ACL(v.AclId); a != nil {
 			out = append(out, uniqueKey{"acl_id", "ab/" + v.ApiId + "/" + v.EnvId + "/" + a.EntityType, a.EntityType + " ACL binding for this API and environment"})
 		}
+	case *apigwv1.SignatureBinding:
+		out = append(out, uniqueKey{"sign_id", "sb/" + v.ApiId + "/" + v.EnvId, "signature key binding for this API and environment"})
 	case *apigwv1.AppAuth:
 		out = append(out, uniqueKey{"app_id", "aa/" + v.ApiId + "/" + v.EnvId + "/" + v.AppId, "authorization of this app for this API and environment"})
 	}
@@ -100,6 +102,8 @@ func (in *Instance) checkQuotas(c checker, m proto.Message) {
 		over("", in.Count(KindAppQuota), q.AppQuotas, "credential quotas")
 	case *apigwv1.Certificate:
 		over("", in.Count(KindCertificate), q.Certificates, "certificates")
+	case *apigwv1.SignatureKey:
+		over("", in.Count(KindSignature), q.Signatures, "signature keys")
 	case *apigwv1.GatewayResponse:
 		n := 0
 		for _, id := range in.ReferrerIDs(KindGroup, v.GroupId, KindResponse) {

@@ -55,6 +55,10 @@ func Validate(m proto.Message, lim Limits) Violations {
 		validateBinding(c, v.ApiId, v.EnvId, "acl_id", v.AclId)
 	case *apigwv1.AppAuth:
 		validateBinding(c, v.ApiId, v.EnvId, "app_id", v.AppId)
+	case *apigwv1.SignatureKey:
+		validateSignatureKey(c, v)
+	case *apigwv1.SignatureBinding:
+		validateBinding(c, v.ApiId, v.EnvId, "sign_id", v.SignId)
 	case *apigwv1.Publication:
 		c.required("api_id", v.ApiId)
 		c.required("env_id", v.EnvId)

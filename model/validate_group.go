@@ -45,6 +45,11 @@ func validateInstance(c checker, in *apigwv1.Instance) {
 			cc.add(h.field, "must be an HTTP header name")
 		}
 	}
+	switch strings.ToLower(cfg.GetCustomAuthHeader().GetBackendSignHeader()) {
+	case "x-sdk-date", "x-sdk-content-sha256", "host":
+		// The backend signature covers these headers and sets them itself.
+		cc.add("custom_auth_header.backend_sign_header", "cannot be a header the backend signature sets or needs (X-Sdk-Date, X-Sdk-Content-Sha256, Host)")
+	}
 	if s := cfg.GetDebugDomainSuffix(); s != "" && !ValidDomain("x."+s, false) {
 		cc.add("debug_domain_suffix", "must be a DNS suffix such as apigw.example.com")
 	}

@@ -124,7 +124,8 @@ func SignRequest(r *Request, key, secret, date, signedHeaders string) (Authoriza
 	if len(date) > maxDateLen {
 		return Authorization{}, fmt.Errorf("sign: date %q is too long", date)
 	}
-	cr, err := appendCanonicalRequest(nil, r, signedHeaders, []byte(PayloadHash(r)))
+	var stack [1024]byte // most canonical requests fit: no allocation
+	cr, err := appendCanonicalRequest(stack[:0], r, signedHeaders, []byte(PayloadHash(r)))
 	if err != nil {
 		return Authorization{}, err
 	}

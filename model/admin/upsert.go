@@ -107,6 +107,8 @@ func (t *tx) existing(m proto.Message, mode upsertMode) (proto.Message, error) {
 		ids = t.view().ReferrerIDs(model.KindAPI, v.ApiId, k.Name)
 	case *apigwv1.AppAuth:
 		ids = t.view().ReferrerIDs(model.KindAPI, v.ApiId, k.Name)
+	case *apigwv1.SignatureBinding:
+		ids = t.view().ReferrerIDs(model.KindAPI, v.ApiId, k.Name)
 	default:
 		ids = t.view().Named(k.Name, model.NameOf(m))
 	}
@@ -133,6 +135,8 @@ func naturalKey(m proto.Message) string {
 		return v.ApiId + "/" + v.EnvId + "/" + v.AclId
 	case *apigwv1.AppAuth:
 		return v.ApiId + "/" + v.EnvId + "/" + v.AppId
+	case *apigwv1.SignatureBinding:
+		return v.ApiId + "/" + v.EnvId + "/" + v.SignId
 	}
 	return model.NameOf(m)
 }

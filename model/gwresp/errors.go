@@ -62,6 +62,7 @@ var (
 	ErrProtocol              = Error{"APIG.0607", "The following protocol is supported: {xxx}", "DEFAULT_4XX", 400}
 	ErrNoBackend             = Error{"APIG.0610", "No backend available.", "BACKEND_UNAVAILABLE", 502}
 	ErrIAMUnavailable        = Error{"APIG.0613", "The IAM service is currently unavailable.", "DEFAULT_5XX", 503}
+	ErrBackendSign           = Error{"APIG.0705", "Backend signature calculation failed.", "DEFAULT_5XX", 500}
 
 	// Authentication errors with their gateway-response types.
 	ErrAuthHeaderMissing = Error{"APIG.0303", "Incorrect app authentication information: the authentication header is missing.", "AUTH_HEADER_MISSING", 401}

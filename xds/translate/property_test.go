@@ -299,6 +299,8 @@ func (p *objectPool) mutate(r *rand.Rand, in *model.Instance, kind string) (*mod
 			switch b := o.(type) {
 			case *apigwv1.ThrottleBinding:
 				ph.APIID, ph.EnvID = b.ApiId, b.EnvId
+			case *apigwv1.SignatureBinding:
+				ph.APIID, ph.EnvID = b.ApiId, b.EnvId
 			case *apigwv1.AclBinding:
 				ph.APIID = b.ApiId
 				if r.IntN(2) == 0 {

@@ -164,7 +164,9 @@ func (p *pubPlan) build() error {
 	if err != nil {
 		return err
 	}
-	p.ext = extAuthzNeeded(api, throttle, acls, delegated || (!ipByEnvoy && hasIPACL(acls)))
+	// A bound signature key: ext_authz signs the backend requests.
+	signed := v.Signed(api.Id, p.env.Id)
+	p.ext = extAuthzNeeded(api, throttle, acls, delegated || signed || (!ipByEnvoy && hasIPACL(acls)))
 
 	for _, t := range targets {
 		if err := p.addRoutes(t); err != nil {

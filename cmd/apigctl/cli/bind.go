@@ -16,21 +16,21 @@ func newBindCmd(g *globals, bind bool) *cobra.Command {
 		use, short = "unbind", "Remove policy bindings or app authorizations from APIs in an environment"
 	}
 	cmd := &cobra.Command{
-		Use:   use + " throttle|acl|app POLICY --api API [--api API...] [--env ENV]",
+		Use:   use + " throttle|acl|app|signature POLICY --api API [--api API...] [--env ENV]",
 		Short: short,
 		Example: fmt.Sprintf(`  apigctl %[1]s throttle rl_basic --api get_pet --api list_pets --env RELEASE
   apigctl %[1]s app shop_client --group pets --api get_pet`, use),
 		Args: cobra.ExactArgs(2),
 		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 			if len(args) == 0 {
-				return []string{"throttle", "acl", "app"}, cobra.ShellCompDirectiveNoFileComp
+				return []string{"throttle", "acl", "app", "signature"}, cobra.ShellCompDirectiveNoFileComp
 			}
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: run(g, func(cmd *cobra.Command, args []string) error {
 			kind, err := kindName(args[0])
-			if err != nil || (kind != "throttle" && kind != "acl" && kind != "app") {
-				return usageError(fmt.Errorf("the policy kind is throttle, acl or app (got %q)", args[0]))
+			if err != nil || (kind != "throttle" && kind != "acl" && kind != "app" && kind != "signature") {
+				return usageError(fmt.Errorf("the policy kind is throttle, acl, app or signature (got %q)", args[0]))
 			}
 			if len(apis) == 0 {
 				return usageError(fmt.Errorf("--api is required"))

@@ -18,6 +18,7 @@ var kindAliases = map[string]string{
 	"throttles": model.KindThrottle, "acls": model.KindACL, "apps": model.KindApp, "app_quotas": model.KindAppQuota,
 	"authorizers": model.KindAuthorizer, "responses": model.KindResponse, "certificates": model.KindCertificate, "cert": model.KindCertificate, "certs": model.KindCertificate,
 	"throttle_bindings": model.KindThrottleBinding, "acl_bindings": model.KindACLBinding, "app_auths": model.KindAppAuth,
+	"signatures": model.KindSignature, "signature_key": model.KindSignature, "signature_keys": model.KindSignature, "signature_bindings": model.KindSignBinding,
 	"instances": model.KindInstance, "orchestrations": model.KindOrchestration,
 }
 

@@ -123,6 +123,14 @@ var kindColumns = sync.OnceValue(func() map[string][]column {
 			col("ID", (*apigwv1.AppAuth).GetId), col("API", (*apigwv1.AppAuth).GetApiId),
 			col("ENV", (*apigwv1.AppAuth).GetEnvId), col("APP", (*apigwv1.AppAuth).GetAppId),
 		},
+		model.KindSignature: {
+			col("ID", (*apigwv1.SignatureKey).GetId), col("NAME", (*apigwv1.SignatureKey).GetName),
+			col("TYPE", (*apigwv1.SignatureKey).GetSignType), col("KEY", (*apigwv1.SignatureKey).GetSignKey),
+		},
+		model.KindSignBinding: {
+			col("ID", (*apigwv1.SignatureBinding).GetId), col("API", (*apigwv1.SignatureBinding).GetApiId),
+			col("ENV", (*apigwv1.SignatureBinding).GetEnvId), col("SIGNATURE", (*apigwv1.SignatureBinding).GetSignId),
+		},
 		model.KindInstance: {
 			col("NAME", (*apigwv1.Instance).GetName), col("DESCRIPTION", (*apigwv1.Instance).GetDescription),
 		},

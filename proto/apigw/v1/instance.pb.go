@@ -744,6 +744,7 @@ type Quotas struct {
 	TagsPerApi           int32                  `protobuf:"varint,18,opt,name=tags_per_api,json=tagsPerApi,proto3" json:"tags_per_api,omitempty"`                                 // 10
 	AppQuotas            int32                  `protobuf:"varint,19,opt,name=app_quotas,json=appQuotas,proto3" json:"app_quotas,omitempty"`                                      // 50
 	Certificates         int32                  `protobuf:"varint,20,opt,name=certificates,proto3" json:"certificates,omitempty"`                                                 // 200
+	Signatures           int32                  `protobuf:"varint,300,opt,name=signatures,proto3" json:"signatures,omitempty"`                                                    // 200 backend signature keys
 	unknownFields        protoimpl.UnknownFields
 	sizeCache            protoimpl.SizeCache
 }
@@ -914,6 +915,13 @@ func (x *Quotas) GetAppQuotas() int32 {
 func (x *Quotas) GetCertificates() int32 {
 	if x != nil {
 		return x.Certificates
+	}
+	return 0
+}
+
+func (x *Quotas) GetSignatures() int32 {
+	if x != nil {
+		return x.Signatures
 	}
 	return 0
 }
@@ -1131,7 +1139,7 @@ const file_apigw_v1_instance_proto_rawDesc = "" +
 	"\rheader_getter\x18\x02 \x01(\tR\fheaderGetter\"j\n" +
 	"\x10CustomAuthHeader\x12&\n" +
 	"\x0fapp_auth_header\x18\x01 \x01(\tR\rappAuthHeader\x12.\n" +
-	"\x13backend_sign_header\x18\x02 \x01(\tR\x11backendSignHeader\"\xe3\x05\n" +
+	"\x13backend_sign_header\x18\x02 \x01(\tR\x11backendSignHeader\"\x84\x06\n" +
 	"\x06Quotas\x12\x1d\n" +
 	"\n" +
 	"api_groups\x18\x01 \x01(\x05R\tapiGroups\x12$\n" +
@@ -1156,7 +1164,10 @@ const file_apigw_v1_instance_proto_rawDesc = "" +
 	"tagsPerApi\x12\x1d\n" +
 	"\n" +
 	"app_quotas\x18\x13 \x01(\x05R\tappQuotas\x12\"\n" +
-	"\fcertificates\x18\x14 \x01(\x05R\fcertificates\"\xc3\x01\n" +
+	"\fcertificates\x18\x14 \x01(\x05R\fcertificates\x12\x1f\n" +
+	"\n" +
+	"signatures\x18\xac\x02 \x01(\x05R\n" +
+	"signatures\"\xc3\x01\n" +
 	"\tIamConfig\x12\x16\n" +
 	"\x06issuer\x18\x01 \x01(\tR\x06issuer\x12\x19\n" +
 	"\bjwks_uri\x18\x02 \x01(\tR\ajwksUri\x12\x12\n" +

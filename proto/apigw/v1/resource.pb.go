@@ -44,6 +44,8 @@ type Resource struct {
 	//	*Resource_AclBinding
 	//	*Resource_AppAuth
 	//	*Resource_Orchestration
+	//	*Resource_Signature
+	//	*Resource_SignatureBinding
 	Kind          isResource_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -239,6 +241,24 @@ func (x *Resource) GetOrchestration() *Orchestration {
 	return nil
 }
 
+func (x *Resource) GetSignature() *SignatureKey {
+	if x != nil {
+		if x, ok := x.Kind.(*Resource_Signature); ok {
+			return x.Signature
+		}
+	}
+	return nil
+}
+
+func (x *Resource) GetSignatureBinding() *SignatureBinding {
+	if x != nil {
+		if x, ok := x.Kind.(*Resource_SignatureBinding); ok {
+			return x.SignatureBinding
+		}
+	}
+	return nil
+}
+
 type isResource_Kind interface {
 	isResource_Kind()
 }
@@ -311,6 +331,14 @@ type Resource_Orchestration struct {
 	Orchestration *Orchestration `protobuf:"bytes,200,opt,name=orchestration,proto3,oneof"`
 }
 
+type Resource_Signature struct {
+	Signature *SignatureKey `protobuf:"bytes,300,opt,name=signature,proto3,oneof"`
+}
+
+type Resource_SignatureBinding struct {
+	SignatureBinding *SignatureBinding `protobuf:"bytes,301,opt,name=signature_binding,json=signatureBinding,proto3,oneof"`
+}
+
 func (*Resource_Instance) isResource_Kind() {}
 
 func (*Resource_Group) isResource_Kind() {}
@@ -345,11 +373,15 @@ func (*Resource_AppAuth) isResource_Kind() {}
 
 func (*Resource_Orchestration) isResource_Kind() {}
 
+func (*Resource_Signature) isResource_Kind() {}
+
+func (*Resource_SignatureBinding) isResource_Kind() {}
+
 var File_apigw_v1_resource_proto protoreflect.FileDescriptor
 
 const file_apigw_v1_resource_proto_rawDesc = "" +
 	"\n" +
-	"\x17apigw/v1/resource.proto\x12\bapigw.v1\x1a\x12apigw/v1/api.proto\x1a\x12apigw/v1/app.proto\x1a\x19apigw/v1/authorizer.proto\x1a\x16apigw/v1/binding.proto\x1a\x1aapigw/v1/certificate.proto\x1a\x16apigw/v1/channel.proto\x1a\x1aapigw/v1/environment.proto\x1a\x14apigw/v1/group.proto\x1a\x17apigw/v1/instance.proto\x1a\x1capigw/v1/orchestration.proto\x1a\x15apigw/v1/policy.proto\x1a\x17apigw/v1/response.proto\"\x8d\a\n" +
+	"\x17apigw/v1/resource.proto\x12\bapigw.v1\x1a\x12apigw/v1/api.proto\x1a\x12apigw/v1/app.proto\x1a\x19apigw/v1/authorizer.proto\x1a\x16apigw/v1/binding.proto\x1a\x1aapigw/v1/certificate.proto\x1a\x16apigw/v1/channel.proto\x1a\x1aapigw/v1/environment.proto\x1a\x14apigw/v1/group.proto\x1a\x17apigw/v1/instance.proto\x1a\x1capigw/v1/orchestration.proto\x1a\x15apigw/v1/policy.proto\x1a\x17apigw/v1/response.proto\x1a\x18apigw/v1/signature.proto\"\x92\b\n" +
 	"\bResource\x120\n" +
 	"\binstance\x18\x01 \x01(\v2\x12.apigw.v1.InstanceH\x00R\binstance\x12*\n" +
 	"\x05group\x18\x02 \x01(\v2\x12.apigw.v1.ApiGroupH\x00R\x05group\x129\n" +
@@ -372,7 +404,9 @@ const file_apigw_v1_resource_proto_rawDesc = "" +
 	"\vacl_binding\x18\x0f \x01(\v2\x14.apigw.v1.AclBindingH\x00R\n" +
 	"aclBinding\x12.\n" +
 	"\bapp_auth\x18\x10 \x01(\v2\x11.apigw.v1.AppAuthH\x00R\aappAuth\x12@\n" +
-	"\rorchestration\x18\xc8\x01 \x01(\v2\x17.apigw.v1.OrchestrationH\x00R\rorchestrationB\x06\n" +
+	"\rorchestration\x18\xc8\x01 \x01(\v2\x17.apigw.v1.OrchestrationH\x00R\rorchestration\x127\n" +
+	"\tsignature\x18\xac\x02 \x01(\v2\x16.apigw.v1.SignatureKeyH\x00R\tsignature\x12J\n" +
+	"\x11signature_binding\x18\xad\x02 \x01(\v2\x1a.apigw.v1.SignatureBindingH\x00R\x10signatureBindingB\x06\n" +
 	"\x04kindB/Z-github.com/apigw/apigw/proto/apigw/v1;apigwv1b\x06proto3"
 
 var (
@@ -389,24 +423,26 @@ func file_apigw_v1_resource_proto_rawDescGZIP() []byte {
 
 var file_apigw_v1_resource_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
 var file_apigw_v1_resource_proto_goTypes = []any{
-	(*Resource)(nil),        // 0: apigw.v1.Resource
-	(*Instance)(nil),        // 1: apigw.v1.Instance
-	(*ApiGroup)(nil),        // 2: apigw.v1.ApiGroup
-	(*Environment)(nil),     // 3: apigw.v1.Environment
-	(*EnvVariable)(nil),     // 4: apigw.v1.EnvVariable
-	(*Api)(nil),             // 5: apigw.v1.Api
-	(*VpcChannel)(nil),      // 6: apigw.v1.VpcChannel
-	(*Throttle)(nil),        // 7: apigw.v1.Throttle
-	(*Acl)(nil),             // 8: apigw.v1.Acl
-	(*App)(nil),             // 9: apigw.v1.App
-	(*AppQuota)(nil),        // 10: apigw.v1.AppQuota
-	(*Authorizer)(nil),      // 11: apigw.v1.Authorizer
-	(*GatewayResponse)(nil), // 12: apigw.v1.GatewayResponse
-	(*Certificate)(nil),     // 13: apigw.v1.Certificate
-	(*ThrottleBinding)(nil), // 14: apigw.v1.ThrottleBinding
-	(*AclBinding)(nil),      // 15: apigw.v1.AclBinding
-	(*AppAuth)(nil),         // 16: apigw.v1.AppAuth
-	(*Orchestration)(nil),   // 17: apigw.v1.Orchestration
+	(*Resource)(nil),         // 0: apigw.v1.Resource
+	(*Instance)(nil),         // 1: apigw.v1.Instance
+	(*ApiGroup)(nil),         // 2: apigw.v1.ApiGroup
+	(*Environment)(nil),      // 3: apigw.v1.Environment
+	(*EnvVariable)(nil),      // 4: apigw.v1.EnvVariable
+	(*Api)(nil),              // 5: apigw.v1.Api
+	(*VpcChannel)(nil),       // 6: apigw.v1.VpcChannel
+	(*Throttle)(nil),         // 7: apigw.v1.Throttle
+	(*Acl)(nil),              // 8: apigw.v1.Acl
+	(*App)(nil),              // 9: apigw.v1.App
+	(*AppQuota)(nil),         // 10: apigw.v1.AppQuota
+	(*Authorizer)(nil),       // 11: apigw.v1.Authorizer
+	(*GatewayResponse)(nil),  // 12: apigw.v1.GatewayResponse
+	(*Certificate)(nil),      // 13: apigw.v1.Certificate
+	(*ThrottleBinding)(nil),  // 14: apigw.v1.ThrottleBinding
+	(*AclBinding)(nil),       // 15: apigw.v1.AclBinding
+	(*AppAuth)(nil),          // 16: apigw.v1.AppAuth
+	(*Orchestration)(nil),    // 17: apigw.v1.Orchestration
+	(*SignatureKey)(nil),     // 18: apigw.v1.SignatureKey
+	(*SignatureBinding)(nil), // 19: apigw.v1.SignatureBinding
 }
 var file_apigw_v1_resource_proto_depIdxs = []int32{
 	1,  // 0: apigw.v1.Resource.instance:type_name -> apigw.v1.Instance
@@ -426,11 +462,13 @@ var file_apigw_v1_resource_proto_depIdxs = []int32{
 	15, // 14: apigw.v1.Resource.acl_binding:type_name -> apigw.v1.AclBinding
 	16, // 15: apigw.v1.Resource.app_auth:type_name -> apigw.v1.AppAuth
 	17, // 16: apigw.v1.Resource.orchestration:type_name -> apigw.v1.Orchestration
-	17, // [17:17] is the sub-list for method output_type
-	17, // [17:17] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	18, // 17: apigw.v1.Resource.signature:type_name -> apigw.v1.SignatureKey
+	19, // 18: apigw.v1.Resource.signature_binding:type_name -> apigw.v1.SignatureBinding
+	19, // [19:19] is the sub-list for method output_type
+	19, // [19:19] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_apigw_v1_resource_proto_init() }
@@ -450,6 +488,7 @@ func file_apigw_v1_resource_proto_init() {
 	file_apigw_v1_orchestration_proto_init()
 	file_apigw_v1_policy_proto_init()
 	file_apigw_v1_response_proto_init()
+	file_apigw_v1_signature_proto_init()
 	file_apigw_v1_resource_proto_msgTypes[0].OneofWrappers = []any{
 		(*Resource_Instance)(nil),
 		(*Resource_Group)(nil),
@@ -468,6 +507,8 @@ func file_apigw_v1_resource_proto_init() {
 		(*Resource_AclBinding)(nil),
 		(*Resource_AppAuth)(nil),
 		(*Resource_Orchestration)(nil),
+		(*Resource_Signature)(nil),
+		(*Resource_SignatureBinding)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -45,6 +45,7 @@ const (
 	opHosts
 	opHostProblems
 	opGroup
+	opSigned
 )
 
 // eval performs a lookup on the Snapshot. Views and Record.Holds both
@@ -93,6 +94,11 @@ func (s *Snapshot) eval(o op, a, b string) (any, string) {
 	case opHostProblems:
 		s.claimHosts()
 		return s.hostProblems, ""
+	case opSigned:
+		if in.SignatureFor(a, b) != nil {
+			return nil, "signed"
+		}
+		return nil, ""
 	}
 	panic(fmt.Sprintf("inputs: unknown lookup %d", o))
 }

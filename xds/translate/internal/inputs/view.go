@@ -111,6 +111,14 @@ func (v *View) ACLsFor(apiID, envID string) []*apigwv1.Acl {
 	return result[[]*apigwv1.Acl](v.read(opACLsFor, apiID, envID))
 }
 
+// Signed reports whether a backend signature key is bound to (API,
+// environment): ext_authz signs its backend requests. The key itself never
+// reaches the translator.
+func (v *View) Signed(apiID, envID string) bool {
+	_, s := v.read(opSigned, apiID, envID)
+	return s != ""
+}
+
 // Blocked returns why an API cannot be served in an environment with every
 // restriction configured for it ("" when it can); see model.Instance.
 func (v *View) Blocked(apiID, envID string) string {
