@@ -73,9 +73,9 @@ func (s *Service) Explain(ctx context.Context, req *adminv1.ExplainRequest) (*ad
 	explainLimits(rl, out)
 	if r, body := up.sent(); r != nil {
 		out.Backend = &adminv1.BackendRequest{Url: r.URL.Scheme + "://" + r.Host + r.URL.Opaque + query(r.URL.RawQuery), Method: r.Method,
-			Headers: append([]*adminv1.Header{{Name: "Host", Value: r.Host}}, headerList(r.Header)...), Body: body, Cluster: resp.Cluster, Endpoint: resp.Endpoint}
+			Headers: append([]*adminv1.Header{{Name: "Host", Value: r.Host}}, adminv1.HeadersOf(r.Header)...), Body: body, Cluster: resp.Cluster, Endpoint: resp.Endpoint}
 	} else {
-		out.Response = &adminv1.HttpResponse{Status: int32(resp.Status), Headers: headerList(resp.Header), Body: resp.Body}
+		out.Response = &adminv1.HttpResponse{Status: int32(resp.Status), Headers: adminv1.HeadersOf(resp.Header), Body: resp.Body}
 	}
 	return out, nil
 }

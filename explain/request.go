@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -110,24 +109,10 @@ func httpRequest(in *model.Instance, base string, r *adminv1.HttpRequest, creds 
 // to, the secret; an AppCode is a credential the user chose to use).
 func wireRequest(r *http.Request, orig *adminv1.HttpRequest) *adminv1.HttpRequest {
 	out := &adminv1.HttpRequest{Method: r.Method, Path: r.URL.RequestURI(), Host: r.Host, Body: orig.GetBody(), Tls: orig.GetTls(), ClientIp: orig.GetClientIp()}
-	out.Headers = headerList(r.Header)
+	out.Headers = adminv1.HeadersOf(r.Header)
 	return out
 }
 
-func headerList(h http.Header) []*adminv1.Header {
-	names := make([]string, 0, len(h))
-	for k := range h {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var out []*adminv1.Header
-	for _, k := range names {
-		for _, v := range h[k] {
-			out = append(out, &adminv1.Header{Name: k, Value: v})
-		}
-	}
-	return out
-}
 
 // invalid is an INVALID_ARGUMENT naming the request field, with the
 // google.rpc.BadRequest field violation the console shows on the field.

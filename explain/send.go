@@ -55,5 +55,5 @@ func (s *Service) Send(ctx context.Context, req *adminv1.SendRequest) (*adminv1.
 	}
 	d := time.Since(start)
 	return &adminv1.SendResponse{Request: wireRequest(hr, req.GetRequest()), DurationMs: d.Milliseconds(),
-		Response: &adminv1.HttpResponse{Status: int32(resp.StatusCode), Headers: headerList(resp.Header), Body: b}}, nil
+		Response: &adminv1.HttpResponse{Status: int32(resp.StatusCode), Headers: adminv1.HeadersOf(resp.Header), Body: b}}, nil
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net/http"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -55,7 +53,7 @@ so the secret never leaves apigw; --app-key/--app-secret sign it here instead.`,
 				}
 			}
 			req := &adminv1.ExplainRequest{Instance: g.instance, Request: &adminv1.HttpRequest{Method: r.Method, Path: r.URL.RequestURI(),
-				Host: r.Host, Body: body, Tls: r.URL.Scheme == "https", Headers: headersOf(r.Header)}}
+				Host: r.Host, Body: body, Tls: r.URL.Scheme == "https", Headers: adminv1.HeadersOf(r.Header)}}
 			if req.Request.Host == "" {
 				req.Request.Host = r.URL.Host
 			}
@@ -85,20 +83,6 @@ so the secret never leaves apigw; --app-key/--app-secret sign it here instead.`,
 	return cmd
 }
 
-func headersOf(h http.Header) []*adminv1.Header {
-	names := make([]string, 0, len(h))
-	for k := range h {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var out []*adminv1.Header
-	for _, k := range names {
-		for _, v := range h[k] {
-			out = append(out, &adminv1.Header{Name: k, Value: v})
-		}
-	}
-	return out
-}
 
 // printExplain writes the explanation for a person.
 func printExplain(w io.Writer, e *adminv1.ExplainResponse) {
