@@ -1,94 +1,20 @@
 package e2e
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"net/http"
-	"net/url"
-	"regexp"
-	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/apigw/apigw/internal/sdkverify"
 )
 
-// sigAuthPattern is how Huawei's backend verification samples read the
-// gateway's signature.
-var sigAuthPattern = regexp.MustCompile(`^SDK-HMAC-SHA256\s+Access=([^,]+),\s?SignedHeaders=([^,]+),\s?Signature=(\w+)$`)
-
-// verifySignedBackendRequest is the backend side of a signature key,
-// written from the documented SDK-HMAC-SHA256 algorithm and sharing no
-// code with apigw: it recomputes the signature of the request as the
-// backend received it and checks X-Sdk-Date within 15 minutes.
+// verifySignedBackendRequest is the backend's side of a signature key:
+// sdkverify, written from the documented SDK-HMAC-SHA256 algorithm, shares
+// no code with apigw; X-Sdk-Date must be within 15 minutes of now.
 func verifySignedBackendRequest(got received, authHeader string, secrets map[string]string, now time.Time) (string, error) {
-	m := sigAuthPattern.FindStringSubmatch(got.Header.Get(authHeader))
-	if m == nil {
-		return "", errors.New("no SDK-HMAC-SHA256 signature in " + authHeader)
-	}
-	key, signed, sig := m[1], m[2], m[3]
-	secret, ok := secrets[key]
-	if !ok {
-		return "", errors.New("unknown key " + key)
-	}
-	date := got.Header.Get("X-Sdk-Date")
-	at, err := time.Parse("20060102T150405Z", date)
-	if err != nil {
-		return "", err
-	}
-	if d := now.Sub(at); d > 15*time.Minute || d < -15*time.Minute {
-		return "", errors.New("X-Sdk-Date is more than 15 minutes away")
-	}
-	enc := func(s string) string {
-		return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
-	}
-	segs := strings.Split(got.Path, "/")
-	for i, s := range segs {
-		d, err := url.PathUnescape(s)
-		if err != nil {
-			return "", err
-		}
-		segs[i] = enc(d)
-	}
-	uri := strings.Join(segs, "/")
-	if !strings.HasSuffix(uri, "/") {
-		uri += "/"
-	}
-	q, err := url.ParseQuery(got.RawQuery)
-	if err != nil {
-		return "", err
-	}
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var pairs []string
-	for _, k := range keys {
-		vs := append([]string(nil), q[k]...)
-		sort.Strings(vs)
-		for _, v := range vs {
-			pairs = append(pairs, enc(k)+"="+enc(v))
-		}
-	}
-	var hdrs strings.Builder
-	for _, h := range strings.Split(signed, ";") {
-		hdrs.WriteString(h + ":" + strings.TrimSpace(got.Header.Get(h)) + "\n")
-	}
-	payload := got.Header.Get("X-Sdk-Content-Sha256")
-	if payload != "UNSIGNED-PAYLOAD" {
-		sum := sha256.Sum256([]byte(got.Body))
-		payload = hex.EncodeToString(sum[:])
-	}
-	cr := got.Method + "\n" + uri + "\n" + strings.Join(pairs, "&") + "\n" + hdrs.String() + "\n" + signed + "\n" + payload
-	crSum := sha256.Sum256([]byte(cr))
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte("SDK-HMAC-SHA256\n" + date + "\n" + hex.EncodeToString(crSum[:])))
-	if !hmac.Equal([]byte(hex.EncodeToString(mac.Sum(nil))), []byte(sig)) {
-		return "", errors.New("signature mismatch")
-	}
-	return key, nil
+	return sdkverify.Verify(sdkverify.Request{Method: got.Method, Path: got.Path, RawQuery: got.RawQuery, Header: got.Header.Get, Body: []byte(got.Body)},
+		authHeader, secrets, now)
 }
 
 // A signature key bound to an API (docs/apig-semantics.md#backend-signature-keys):

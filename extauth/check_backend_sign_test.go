@@ -2,107 +2,22 @@ package extauth_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
-	"errors"
-	"net/url"
-	"regexp"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/apigw/apigw/internal/sdkverify"
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
-// backendAuthPattern is how Huawei's backend verification samples read the
-// gateway's signature.
-var backendAuthPattern = regexp.MustCompile(`^SDK-HMAC-SHA256\s+Access=([^,]+),\s?SignedHeaders=([^,]+),\s?Signature=(\w+)$`)
-
-// verifyBackendSignature is a backend's verifier, written from the
-// documented algorithm and sharing no code with the gateway's signer: it
-// checks the signature header of a request the backend received (method,
-// path as received, raw query, header lookup by lower-case name), the
-// X-Sdk-Date skew (at most 15 minutes), and returns the key used.
+// verifyBackendSignature is the backend's side: sdkverify, written from
+// the documented algorithm, shares no code with the gateway's signer.
 func verifyBackendSignature(method, path, rawQuery string, header func(string) string, authHeader string, secrets map[string]string, now time.Time) (string, error) {
-	m := backendAuthPattern.FindStringSubmatch(header(strings.ToLower(authHeader)))
-	if m == nil {
-		return "", errors.New("no SDK-HMAC-SHA256 signature in " + authHeader)
-	}
-	key, signedHeaders, sig := m[1], m[2], m[3]
-	secret, ok := secrets[key]
-	if !ok {
-		return "", errors.New("unknown key " + key)
-	}
-	date := header("x-sdk-date")
-	t, err := time.Parse("20060102T150405Z", date)
-	if err != nil {
-		return "", err
-	}
-	if d := now.Sub(t); d > 15*time.Minute || d < -15*time.Minute {
-		return "", errors.New("X-Sdk-Date too far from now")
-	}
-	esc := func(s string) string {
-		var b strings.Builder
-		for _, c := range []byte(s) {
-			if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
-				b.WriteByte(c)
-			} else {
-				b.WriteString("%" + strings.ToUpper(hex.EncodeToString([]byte{c})))
-			}
-		}
-		return b.String()
-	}
-	segs := strings.Split(path, "/")
-	for i, s := range segs {
-		d, err := url.PathUnescape(s)
-		if err != nil {
-			return "", err
-		}
-		segs[i] = esc(d)
-	}
-	uri := strings.Join(segs, "/")
-	if !strings.HasSuffix(uri, "/") {
-		uri += "/"
-	}
-	q, err := url.ParseQuery(rawQuery)
-	if err != nil {
-		return "", err
-	}
-	var names []string
-	for k := range q {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var pairs []string
-	for _, k := range names {
-		vs := append([]string(nil), q[k]...)
-		sort.Strings(vs)
-		for _, v := range vs {
-			pairs = append(pairs, esc(k)+"="+esc(v))
-		}
-	}
-	var lines strings.Builder
-	for _, h := range strings.Split(signedHeaders, ";") {
-		lines.WriteString(h + ":" + strings.TrimSpace(header(h)) + "\n")
-	}
-	payload := header("x-sdk-content-sha256")
-	if payload != "UNSIGNED-PAYLOAD" {
-		return "", errors.New("the sample only accepts an unsigned payload here")
-	}
-	canonical := method + "\n" + uri + "\n" + strings.Join(pairs, "&") + "\n" + lines.String() + "\n" + signedHeaders + "\n" + payload
-	sum := sha256.Sum256([]byte(canonical))
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte("SDK-HMAC-SHA256\n" + date + "\n" + hex.EncodeToString(sum[:])))
-	if !hmac.Equal([]byte(hex.EncodeToString(mac.Sum(nil))), []byte(sig)) {
-		return "", errors.New("signature mismatch")
-	}
-	return key, nil
+	return sdkverify.Verify(sdkverify.Request{Method: method, Path: path, RawQuery: rawQuery, Header: header}, authHeader, secrets, now)
 }
 
 func signFixture(cfg *apigwv1.InstanceConfig, signType, key, secret string) []proto.Message {
