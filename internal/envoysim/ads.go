@@ -23,6 +23,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/apigw/apigw/internal/protowalk"
 )
 
 // ADS is a state-of-the-world ADS client that subscribes and ACKs like
@@ -389,22 +391,7 @@ func walkRefs(m proto.Message, add func(typeURL, name string)) {
 		case *tlsv3.SdsSecretConfig:
 			add(resourcev3.SecretType, v.GetName())
 		}
-		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			switch {
-			case fd.IsList() && fd.Message() != nil:
-				for i := 0; i < v.List().Len(); i++ {
-					walk(v.List().Get(i).Message())
-				}
-			case fd.IsMap() && fd.MapValue().Message() != nil:
-				v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
-					walk(mv.Message())
-					return true
-				})
-			case !fd.IsList() && !fd.IsMap() && fd.Message() != nil:
-				walk(v.Message())
-			}
-			return true
-		})
+		protowalk.Children(m, func(c protoreflect.Message, _ string) { walk(c) })
 	}
 	walk(m.ProtoReflect())
 }

@@ -14,6 +14,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/apigw/apigw/internal/protowalk"
 )
 
 // Config is the configuration an Envoy holds: the resources it accepted,
@@ -151,23 +153,7 @@ func ValidateDeep(m proto.Message) error {
 				errs = append(errs, fmt.Errorf("%s: %w", path, err))
 			}
 		}
-		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			p := path + "." + string(fd.Name())
-			switch {
-			case fd.IsList() && fd.Message() != nil:
-				for i := 0; i < v.List().Len(); i++ {
-					walk(v.List().Get(i).Message(), fmt.Sprintf("%s[%d]", p, i))
-				}
-			case fd.IsMap() && fd.MapValue().Message() != nil:
-				v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
-					walk(mv.Message(), fmt.Sprintf("%s[%v]", p, k.Interface()))
-					return true
-				})
-			case !fd.IsList() && !fd.IsMap() && fd.Message() != nil:
-				walk(v.Message(), p)
-			}
-			return true
-		})
+		protowalk.Children(m, func(c protoreflect.Message, step string) { walk(c, path+step) })
 	}
 	walk(m.ProtoReflect(), string(m.ProtoReflect().Descriptor().Name()))
 	return errors.Join(errs...)

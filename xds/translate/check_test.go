@@ -13,6 +13,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/apigw/apigw/internal/protowalk"
 )
 
 // deepValidate runs ValidateAll on m and, recursively, on every typed
@@ -33,22 +35,7 @@ func deepValidate(m proto.Message) []error {
 			errs = append(errs, deepValidate(inner)...)
 			return
 		}
-		pm.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			switch {
-			case fd.IsList() && fd.Message() != nil:
-				for i := 0; i < v.List().Len(); i++ {
-					walk(v.List().Get(i).Message())
-				}
-			case fd.IsMap() && fd.MapValue().Message() != nil:
-				v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
-					walk(mv.Message())
-					return true
-				})
-			case !fd.IsList() && !fd.IsMap() && fd.Message() != nil:
-				walk(v.Message())
-			}
-			return true
-		})
+		protowalk.Children(pm, func(c protoreflect.Message, _ string) { walk(c) })
 	}
 	walk(m.ProtoReflect())
 	return errs
