@@ -129,6 +129,14 @@ func (e *Edit) replace(kind, id string, old, m proto.Message) {
 			}
 		}
 	}
+	// So do those of plug-in bindings on their plug-in's type.
+	if kind == KindPlugin {
+		for _, bid := range in.ReferrerIDs(KindPlugin, id, KindPluginBinding) {
+			if b := in.Get(KindPluginBinding, bid); b != nil {
+				deps = append(deps, b)
+			}
+		}
+	}
 	for _, d := range deps {
 		e.uniqueKeys(d, false)
 	}

@@ -34,6 +34,8 @@ const (
 	KindThrottleBinding = "throttle_binding"
 	KindACLBinding      = "acl_binding"
 	KindAppAuth         = "app_auth"
+	KindPlugin          = "plugin"
+	KindPluginBinding   = "plugin_binding"
 	// KindPublication and KindRelease are managed by publish, unpublish and
 	// rollback only; they are not part of apigw.v1.Resource.
 	KindPublication = "publication"
@@ -74,8 +76,10 @@ var kindTable = []*Kind{
 	{Name: KindApp, Segment: "apps", NameField: "name", newMsg: func() proto.Message { return &apigwv1.App{} }},
 	{Name: KindThrottle, Segment: "throttles", NameField: "name", newMsg: func() proto.Message { return &apigwv1.Throttle{} }},
 	{Name: KindACL, Segment: "acls", NameField: "acl_name", newMsg: func() proto.Message { return &apigwv1.Acl{} }},
+	{Name: KindPlugin, Segment: "plugins", NameField: "plugin_name", newMsg: func() proto.Message { return &apigwv1.Plugin{} }},
 	{Name: KindThrottleBinding, Segment: "throttle-bindings", newMsg: func() proto.Message { return &apigwv1.ThrottleBinding{} }},
 	{Name: KindACLBinding, Segment: "acl-bindings", newMsg: func() proto.Message { return &apigwv1.AclBinding{} }},
+	{Name: KindPluginBinding, Segment: "plugin-bindings", newMsg: func() proto.Message { return &apigwv1.PluginBinding{} }},
 	{Name: KindAppAuth, Segment: "app-auths", newMsg: func() proto.Message { return &apigwv1.AppAuth{} }},
 	{Name: KindPublication, Segment: "publications", Internal: true, newMsg: func() proto.Message { return &apigwv1.Publication{} }},
 	{Name: KindRelease, Segment: "releases", Internal: true, newMsg: func() proto.Message { return &apigwv1.Release{} }},

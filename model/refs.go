@@ -58,6 +58,8 @@ func Refs(m proto.Message) []Ref {
 		out = append(out, ref("api_id", KindAPI, &v.ApiId), ref("env_id", KindEnvironment, &v.EnvId), ref("acl_id", KindACL, &v.AclId))
 	case *apigwv1.AppAuth:
 		out = append(out, ref("api_id", KindAPI, &v.ApiId), ref("env_id", KindEnvironment, &v.EnvId), ref("app_id", KindApp, &v.AppId))
+	case *apigwv1.PluginBinding:
+		out = append(out, ref("api_id", KindAPI, &v.ApiId), ref("env_id", KindEnvironment, &v.EnvId), ref("plugin_id", KindPlugin, &v.PluginId))
 	case *apigwv1.Publication:
 		out = append(out, ref("api_id", KindAPI, &v.ApiId), ref("env_id", KindEnvironment, &v.EnvId))
 		if v.Api != nil {
@@ -186,6 +188,11 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 				}
 			}
 		}
+		in.checkAPIPlugins(c, v)
+	case *apigwv1.Plugin:
+		in.checkPluginUse(c, v)
+	case *apigwv1.PluginBinding:
+		in.checkPluginBinding(c, v)
 	case *apigwv1.Environment:
 		if v.Id == ReleaseEnvID && v.Name != ReleaseEnvName {
 			c.add("name", "the built-in environment is called RELEASE")

@@ -53,6 +53,10 @@ func Validate(m proto.Message, lim Limits) Violations {
 		validateBinding(c, v.ApiId, v.EnvId, "acl_id", v.AclId)
 	case *apigwv1.AppAuth:
 		validateBinding(c, v.ApiId, v.EnvId, "app_id", v.AppId)
+	case *apigwv1.Plugin:
+		validatePlugin(c, v)
+	case *apigwv1.PluginBinding:
+		validateBinding(c, v.ApiId, v.EnvId, "plugin_id", v.PluginId)
 	case *apigwv1.Publication:
 		c.required("api_id", v.ApiId)
 		c.required("env_id", v.EnvId)
