@@ -326,6 +326,9 @@ func (in *Instance) checkPluginBinding(c checker, b *apigwv1.PluginBinding) {
 		if cc := CorsContent(p); cc != nil && api.ReqMethod != MethodAny && !CorsAllowsMethod(cc, api.ReqMethod) {
 			c.add("plugin_id", "cors plug-in %q does not allow the API's method %s (allow_methods)", p.PluginName, api.ReqMethod)
 		}
+		if cc := CorsContent(p); cc != nil && api.BackendType == BackendMock && strings.TrimSpace(cc.AllowOrigin) != "*" {
+			c.add("plugin_id", "API %q has a mock backend, answered by Envoy without its cors filter: a cors plug-in bound to it must allow any origin (allow_origin \"*\")", api.Name)
+		}
 		shape := RouteShape(api.ReqUri)
 		for _, other := range in.ReferrerIDs(KindGroup, api.GroupId, KindAPI) {
 			o := in.API(other)
@@ -361,6 +364,9 @@ func (in *Instance) checkAPIPlugins(c checker, api *apigwv1.Api) {
 		case PluginCORS:
 			if cc := CorsContent(p); cc != nil && api.ReqMethod != MethodAny && !CorsAllowsMethod(cc, api.ReqMethod) {
 				c.add("req_method", "cors plug-in %q bound to the API does not allow %s", p.PluginName, api.ReqMethod)
+			}
+			if cc := CorsContent(p); cc != nil && api.BackendType == BackendMock && strings.TrimSpace(cc.AllowOrigin) != "*" {
+				c.add("backend_type", "cors plug-in %q bound to the API names origins: a mock API needs allow_origin \"*\"", p.PluginName)
 			}
 		case PluginProxyMirror:
 			if api.BackendType == BackendMock {

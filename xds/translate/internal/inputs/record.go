@@ -44,6 +44,7 @@ const (
 	opResponseSets
 	opHosts
 	opHostProblems
+	opPluginsFor
 )
 
 // eval performs a lookup on the Snapshot. Views and Record.Holds both
@@ -90,6 +91,8 @@ func (s *Snapshot) eval(o op, a, b string) (any, string) {
 	case opHostProblems:
 		s.claimHosts()
 		return s.hostProblems, ""
+	case opPluginsFor:
+		return in.PluginsFor(a, b), ""
 	}
 	panic(fmt.Sprintf("inputs: unknown lookup %d", o))
 }
@@ -121,6 +124,8 @@ func same(x, y any) bool {
 	case []*apigwv1.ApiGroup:
 		return eqList(x, y)
 	case []*apigwv1.Acl:
+		return eqList(x, y)
+	case []*apigwv1.Plugin:
 		return eqList(x, y)
 	case []*apigwv1.GatewayResponse:
 		return eqList(x, y)
