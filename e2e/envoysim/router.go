@@ -157,6 +157,7 @@ func (s *stream) upstream(ctx context.Context, f *routerv3.Router, ra *routev3.R
 		up.Set("x-envoy-expected-rq-timeout-ms", strconv.FormatInt(routeTimeout(ra).Milliseconds(), 10))
 	}
 	s.tracef("upstream %s %s → cluster %s endpoint %s host %s", up.Value(":method"), path, name, ep, up.Value(":authority"))
+	s.mirror(ra.GetRequestMirrorPolicies(), up)
 	return s.send(ctx, cl, ra, ep, up)
 }
 
