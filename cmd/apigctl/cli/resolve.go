@@ -43,6 +43,8 @@ func apiOf(r *apigwv1.Resource) string {
 		return r.GetAclBinding().GetApiId()
 	case r.GetAppAuth() != nil:
 		return r.GetAppAuth().GetApiId()
+	case r.GetPluginBinding() != nil:
+		return r.GetPluginBinding().GetApiId()
 	}
 	return ""
 }

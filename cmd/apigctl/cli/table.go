@@ -118,6 +118,14 @@ var kindColumns = sync.OnceValue(func() map[string][]column {
 			col("ID", (*apigwv1.AppAuth).GetId), col("API", (*apigwv1.AppAuth).GetApiId),
 			col("ENV", (*apigwv1.AppAuth).GetEnvId), col("APP", (*apigwv1.AppAuth).GetAppId),
 		},
+		model.KindPlugin: {
+			col("ID", (*apigwv1.Plugin).GetId), col("NAME", (*apigwv1.Plugin).GetPluginName),
+			col("TYPE", (*apigwv1.Plugin).GetPluginType), col("SCOPE", (*apigwv1.Plugin).GetPluginScope),
+		},
+		model.KindPluginBinding: {
+			col("ID", (*apigwv1.PluginBinding).GetId), col("API", (*apigwv1.PluginBinding).GetApiId),
+			col("ENV", (*apigwv1.PluginBinding).GetEnvId), col("PLUGIN", (*apigwv1.PluginBinding).GetPluginId),
+		},
 		model.KindInstance: {
 			col("NAME", (*apigwv1.Instance).GetName), col("DESCRIPTION", (*apigwv1.Instance).GetDescription),
 		},
