@@ -81,6 +81,11 @@ members: [{host: 10.0.0.8}]
 ---
 kind: app
 name: partner_app
+---
+kind: plugin
+plugin_name: cors_plugin_1
+plugin_type: cors
+plugin_content: '{"allow_origin":"*","allow_methods":"GET,POST,PUT,DELETE,PATCH,HEAD"}'
 `
 	e.must(setup, "apply", "-f", "-")
 	for _, name := range []string{"swagger2_all.json", "oas30_all.yaml", "oas31_all.json", "huawei_export.yaml"} {
