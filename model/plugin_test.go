@@ -174,3 +174,25 @@ func TestPublicationCarriesBoundPlugins(t *testing.T) {
 		t.Errorf("publication: %v", vs)
 	}
 }
+
+// A plug-in or an API that changes after the binding is checked again:
+// the plug-in's content and the API's method and backend must still fit.
+func TestChangesToBoundPluginsAndAPIsAreChecked(t *testing.T) {
+	in := pluginWorld(&apigwv1.PluginBinding{Id: "b1", ApiId: "a2", EnvId: "e1", PluginId: "cors1"},
+		&apigwv1.PluginBinding{Id: "b2", ApiId: "a1", EnvId: "e1", PluginId: "mir1"})
+	narrowed := plugin("cors1", "cors", `{"allow_origin":"*","allow_methods":"GET"}`)
+	in2 := in.With([]proto.Message{narrowed}, nil)
+	if vs := in2.Check(narrowed); len(vs) == 0 || vs[0].Field != "plugin_content" {
+		t.Errorf("cors plug-in no longer allowing a bound API's PUT: want a plugin_content violation, got %v", vs)
+	}
+	api := proto.Clone(in.API("a2")).(*apigwv1.Api)
+	api.ReqMethod = "DELETE"
+	if vs := in.With([]proto.Message{api}, nil).Check(api); len(vs) == 0 || vs[0].Field != "req_method" {
+		t.Errorf("API method outside the bound cors plug-in: want a req_method violation, got %v", vs)
+	}
+	mock := proto.Clone(in.API("a1")).(*apigwv1.Api)
+	mock.BackendType, mock.BackendApi, mock.MockInfo = model.BackendMock, nil, &apigwv1.MockInfo{StatusCode: 200}
+	if vs := in.With([]proto.Message{mock}, nil).Check(mock); len(vs) == 0 || vs[0].Field != "backend_type" {
+		t.Errorf("mirrored API becoming a mock: want a backend_type violation, got %v", vs)
+	}
+}
