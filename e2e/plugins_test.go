@@ -38,6 +38,25 @@ req_method: POST
 req_uri: /mirror
 backend_api: {req_protocol: HTTP, req_method: POST, url_domain: "{release}", req_uri: /ok, timeout: 5000}
 ---
+kind: plugin
+plugin_name: cors_any
+plugin_type: cors
+plugin_content: '{"allow_origin":"*","allow_methods":"GET","allow_headers":"X-Token","expose_headers":"X-Mock","max_age":60}'
+---
+kind: api
+name: mock_api
+group_id: failsafe
+req_protocol: HTTP
+req_method: GET
+req_uri: /mockcors
+backend_type: MOCK
+mock_info: {status_code: 200, result_content: "mocked", headers: [{key: X-Mock, value: "yes"}]}
+---
+kind: plugin_binding
+api_id: mock_api
+env_id: RELEASE
+plugin_id: cors_any
+---
 kind: plugin_binding
 api_id: cors_api
 env_id: RELEASE
@@ -97,6 +116,20 @@ func TestPluginsThroughEnvoy(t *testing.T) {
 		if r.header.Get("Access-Control-Allow-Origin") != "https://app.example.com" || r.header.Get("Access-Control-Expose-Headers") != "X-Backend" ||
 			r.header.Get("Access-Control-Allow-Credentials") != "true" {
 			t.Errorf("CORS headers of the response: %v", r.header)
+		}
+	})
+	t.Run("cors_mock", func(t *testing.T) {
+		h := origin.Clone()
+		h.Set("Access-Control-Request-Method", "GET")
+		r := w.call(t, call{method: http.MethodOptions, path: "/mockcors", header: h})
+		wantStatus(t, r, http.StatusOK)
+		if r.header.Get("Access-Control-Allow-Origin") != "*" || r.header.Get("Access-Control-Allow-Methods") != "GET" || r.header.Get("Access-Control-Max-Age") != "60" {
+			t.Errorf("mock preflight: %v", r.header)
+		}
+		r = w.call(t, call{path: "/mockcors", header: origin})
+		wantStatus(t, r, http.StatusOK)
+		if string(r.body) != "mocked" || r.header.Get("Access-Control-Allow-Origin") != "*" || r.header.Get("Access-Control-Expose-Headers") != "X-Mock" {
+			t.Errorf("mock answer: %s %v", r.body, r.header)
 		}
 	})
 	t.Run("response_headers", func(t *testing.T) {
