@@ -45,6 +45,14 @@ plugin_content: '{"allow_origin":"*","allow_method":"GET"}'
 	}
 
 	e.must("", "bind", "plugin", "cors_shop", "--api", "get_pet", "--env", "TEST")
+	// A second plug-in of a type bound to the same API and environment is
+	// refused, naming the field.
+	e.must(strings.ReplaceAll(corsPluginYAML, "cors_shop", "cors_other"), "apply", "-f", "-")
+	r = e.run("", "bind", "plugin", "cors_other", "--api", "get_pet", "--env", "TEST")
+	if r.code == 0 {
+		t.Fatalf("a second cors plug-in was bound:\n%s", r.out)
+	}
+	contains(t, "second cors plug-in", r.err, "plugin_id", "cors plug-in binding for this API and environment")
 	out = e.must("", "get", "plugin_bindings", "--env", "TEST")
 	contains(t, "plugin bindings", out, "PLUGIN")
 	out = e.must("", "describe", "plugin", "cors_shop")
