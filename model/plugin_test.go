@@ -196,3 +196,22 @@ func TestChangesToBoundPluginsAndAPIsAreChecked(t *testing.T) {
 		t.Errorf("mirrored API becoming a mock: want a backend_type violation, got %v", vs)
 	}
 }
+
+// Any plug-in content is either refused with violations or decodes into
+// the message of its type; validation never panics.
+func FuzzPluginValidate(f *testing.F) {
+	f.Add("cors", `{"allow_origin":"*","allow_methods":"GET","max_age":5}`)
+	f.Add("set_resp_headers", `{"response_headers":[{"name":"X-A","value":"$context.requestId","value_type":"system_parameter","action":"append"}]}`)
+	f.Add("proxy_mirror", `{"protocol":"HTTPS","host":"[::1]:8443","sample_ratio":0.5,"timeout":10}`)
+	f.Add("rate_limit", `{"api_limit":-1}`)
+	f.Fuzz(func(t *testing.T, typ, content string) {
+		p := plugin("p1", typ, content)
+		vs := model.Validate(p, model.AbsoluteLimits())
+		if len(vs) > 0 {
+			return
+		}
+		if _, err := model.PluginContent(p); err != nil {
+			t.Fatalf("valid plug-in %s %q does not decode: %v", typ, content, err)
+		}
+	})
+}
