@@ -38,6 +38,8 @@ paths:
 func TestImportExportRoundTripWithPlugins(t *testing.T) {
 	e := start(t)
 	f := writeFile(t, t.TempDir(), "plugins.yaml", pluginsDoc)
+	y := e.must("", "import", "-f", f, "-o", "yaml")
+	contains(t, "converted", y, "kind: plugin\n", "plugin_name: shop_mirror", "kind: plugin_binding", "plugin_id: cors_shop")
 	out := e.must("", "import", "-f", f)
 	contains(t, "import", out, "plugin/cors_shop created", "plugin/shop_headers created", "plugin/shop_mirror created", "plugin_binding/")
 	out = e.must("", "get", "plugin_bindings", "--api", "list_items")
