@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -19,8 +20,8 @@ const (
 	PluginScopeGlobal    = "global"
 )
 
-// PluginTypes lists the plug-in types apigw implements.
-var PluginTypes = []string{PluginCORS, PluginSetRespHeaders, PluginProxyMirror}
+// pluginTypes lists the plug-in types apigw implements.
+var pluginTypes = []string{PluginCORS, PluginSetRespHeaders, PluginProxyMirror}
 
 // unimplementedPlugins are APIG plug-in types apigw refuses when written
 // (never stored and ignored).
@@ -47,10 +48,14 @@ const (
 // MaxRespHeaders is how many headers one set_resp_headers plug-in sets.
 const MaxRespHeaders = 10
 
-// PluginContextVars are the $context variables a set_resp_headers value
+// pluginContextVars are the $context variables a set_resp_headers value
 // of type system_parameter may name: those the Envoy data plane knows on
 // every response.
-var PluginContextVars = []string{"requestId", "sourceIp", "reqPath", "reqUri", "reqMethod", "stage", "apiId", "appId"}
+var pluginContextVars = []string{"requestId", "sourceIp", "reqPath", "reqUri", "reqMethod", "stage", "apiId", "appId"}
+
+// PluginContextVars returns the $context variables a set_resp_headers
+// value may name, in a new slice.
+func PluginContextVars() []string { return slices.Clone(pluginContextVars) }
 
 // Proxy mirror defaults and bounds.
 const (
@@ -116,19 +121,20 @@ func validatePlugin(c checker, p *apigwv1.Plugin) {
 		return
 	}
 	if unimplementedPlugins[p.PluginType] {
-		c.add("plugin_type", "%s plug-ins are not supported by apigw (supported: %s)", p.PluginType, strings.Join(PluginTypes, ", "))
+		c.add("plugin_type", "%s plug-ins are not supported by apigw (supported: %s)", p.PluginType, strings.Join(pluginTypes, ", "))
 		return
 	}
-	c.oneOf("plugin_type", p.PluginType, PluginTypes...)
+	if !slices.Contains(pluginTypes, p.PluginType) {
+		c.oneOf("plugin_type", p.PluginType, pluginTypes...)
+		return
+	}
 	if !c.required("plugin_content", p.PluginContent) {
 		return
 	}
 	c.maxLen("plugin_content", p.PluginContent, 65535)
 	m, err := PluginContent(p)
 	if err != nil {
-		if c.prefix == "" || p.PluginType != "" {
-			c.add("plugin_content", "%v", err)
-		}
+		c.add("plugin_content", "%v", err)
 		return
 	}
 	cc := c.at("plugin_content")
@@ -251,11 +257,11 @@ func validateRespHeaders(c checker, v *apigwv1.SetRespHeadersContent) {
 			}
 			name, ok := strings.CutPrefix(h.Value, "$context.")
 			known := false
-			for _, k := range PluginContextVars {
+			for _, k := range pluginContextVars {
 				known = known || (ok && name == k)
 			}
 			if !known {
-				hc.add("value", "must be one of the system values $context.%s (got %q)", strings.Join(PluginContextVars, ", $context."), h.Value)
+				hc.add("value", "must be one of the system values $context.%s (got %q)", strings.Join(pluginContextVars, ", $context."), h.Value)
 			}
 		case action != HeaderDelete && h.Value == "":
 			hc.add("value", "is required for %s", action)
