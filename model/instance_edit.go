@@ -269,12 +269,14 @@ func (e *Edit) derive(kind, id string, old, m proto.Message) {
 			e.relHold(v.ApiId, v.EnvId)
 		case *apigwv1.AclBinding:
 			e.relHold(v.ApiId, v.EnvId)
+		case *apigwv1.PluginBinding:
+			e.relHold(v.ApiId, v.EnvId)
 		case *apigwv1.App:
 			e.appHold(v.Id)
 		}
 	}
 	switch kind {
-	case KindThrottle, KindACL, KindAuthorizer, KindAppQuota:
+	case KindThrottle, KindACL, KindAuthorizer, KindAppQuota, KindPlugin:
 		e.dependentHolds(kind, id)
 	}
 	switch kind {

@@ -215,3 +215,44 @@ func FuzzPluginValidate(f *testing.F) {
 		}
 	})
 }
+
+// An API whose bound plug-in or plug-in binding cannot be read from etcd
+// is held closed (Blocked), never served without the plug-in.
+func TestUnreadablePluginHoldsTheAPIClosed(t *testing.T) {
+	bind := &apigwv1.PluginBinding{Id: "b1", ApiId: "a1", EnvId: "e1", PluginId: "hdr1"}
+	in := pluginWorld(bind)
+	if why := in.Blocked("a1", "e1"); why != "" {
+		t.Fatalf("readable plug-in: blocked: %s", why)
+	}
+	var objs []proto.Message
+	for _, k := range model.Kinds() {
+		for _, o := range in.Objects(k.Name) {
+			if k.Name != model.KindPlugin || model.IDOf(o) != "hdr1" {
+				objs = append(objs, o)
+			}
+		}
+	}
+	broken := model.NewInstanceWith("default", objs, []model.Placeholder{{Kind: model.KindPlugin, ID: "hdr1", Reason: "bad value"}})
+	if why := broken.Blocked("a1", "e1"); !strings.Contains(why, "plug-in hdr1") {
+		t.Errorf("unreadable plug-in: Blocked = %q", why)
+	}
+	if why := broken.Blocked("a1", model.ReleaseEnvID); why != "" {
+		t.Errorf("another environment is held closed too: %s", why)
+	}
+	fixed := broken.With([]proto.Message{plugin("hdr1", "set_resp_headers", `{"response_headers":[{"name":"X-A","value":"1","action":"add"}]}`)}, nil)
+	if why := fixed.Blocked("a1", "e1"); why != "" {
+		t.Errorf("plug-in readable again: still blocked: %s", why)
+	}
+	objs = objs[:0]
+	for _, k := range model.Kinds() {
+		for _, o := range in.Objects(k.Name) {
+			if k.Name != model.KindPluginBinding {
+				objs = append(objs, o)
+			}
+		}
+	}
+	unreadableBinding := model.NewInstanceWith("default", objs, []model.Placeholder{{Kind: model.KindPluginBinding, ID: "b1", Reason: "bad value", APIID: "a1", EnvID: "e1"}})
+	if why := unreadableBinding.Blocked("a1", "e1"); !strings.Contains(why, "plugin_binding b1") {
+		t.Errorf("unreadable plug-in binding: Blocked = %q", why)
+	}
+}
