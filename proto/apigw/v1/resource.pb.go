@@ -45,6 +45,7 @@ type Resource struct {
 	//	*Resource_AppAuth
 	//	*Resource_Plugin
 	//	*Resource_PluginBinding
+	//	*Resource_Orchestration
 	Kind          isResource_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -249,6 +250,15 @@ func (x *Resource) GetPluginBinding() *PluginBinding {
 	return nil
 }
 
+func (x *Resource) GetOrchestration() *Orchestration {
+	if x != nil {
+		if x, ok := x.Kind.(*Resource_Orchestration); ok {
+			return x.Orchestration
+		}
+	}
+	return nil
+}
+
 type isResource_Kind interface {
 	isResource_Kind()
 }
@@ -325,6 +335,10 @@ type Resource_PluginBinding struct {
 	PluginBinding *PluginBinding `protobuf:"bytes,101,opt,name=plugin_binding,json=pluginBinding,proto3,oneof"`
 }
 
+type Resource_Orchestration struct {
+	Orchestration *Orchestration `protobuf:"bytes,200,opt,name=orchestration,proto3,oneof"`
+}
+
 func (*Resource_Instance) isResource_Kind() {}
 
 func (*Resource_Group) isResource_Kind() {}
@@ -361,11 +375,13 @@ func (*Resource_Plugin) isResource_Kind() {}
 
 func (*Resource_PluginBinding) isResource_Kind() {}
 
+func (*Resource_Orchestration) isResource_Kind() {}
+
 var File_apigw_v1_resource_proto protoreflect.FileDescriptor
 
 const file_apigw_v1_resource_proto_rawDesc = "" +
 	"\n" +
-	"\x17apigw/v1/resource.proto\x12\bapigw.v1\x1a\x12apigw/v1/api.proto\x1a\x12apigw/v1/app.proto\x1a\x19apigw/v1/authorizer.proto\x1a\x16apigw/v1/binding.proto\x1a\x1aapigw/v1/certificate.proto\x1a\x16apigw/v1/channel.proto\x1a\x1aapigw/v1/environment.proto\x1a\x14apigw/v1/group.proto\x1a\x17apigw/v1/instance.proto\x1a\x15apigw/v1/plugin.proto\x1a\x15apigw/v1/policy.proto\x1a\x17apigw/v1/response.proto\"\xb9\a\n" +
+	"\x17apigw/v1/resource.proto\x12\bapigw.v1\x1a\x12apigw/v1/api.proto\x1a\x12apigw/v1/app.proto\x1a\x19apigw/v1/authorizer.proto\x1a\x16apigw/v1/binding.proto\x1a\x1aapigw/v1/certificate.proto\x1a\x16apigw/v1/channel.proto\x1a\x1aapigw/v1/environment.proto\x1a\x14apigw/v1/group.proto\x1a\x17apigw/v1/instance.proto\x1a\x1capigw/v1/orchestration.proto\x1a\x15apigw/v1/plugin.proto\x1a\x15apigw/v1/policy.proto\x1a\x17apigw/v1/response.proto\"\xfb\a\n" +
 	"\bResource\x120\n" +
 	"\binstance\x18\x01 \x01(\v2\x12.apigw.v1.InstanceH\x00R\binstance\x12*\n" +
 	"\x05group\x18\x02 \x01(\v2\x12.apigw.v1.ApiGroupH\x00R\x05group\x129\n" +
@@ -389,7 +405,8 @@ const file_apigw_v1_resource_proto_rawDesc = "" +
 	"aclBinding\x12.\n" +
 	"\bapp_auth\x18\x10 \x01(\v2\x11.apigw.v1.AppAuthH\x00R\aappAuth\x12*\n" +
 	"\x06plugin\x18d \x01(\v2\x10.apigw.v1.PluginH\x00R\x06plugin\x12@\n" +
-	"\x0eplugin_binding\x18e \x01(\v2\x17.apigw.v1.PluginBindingH\x00R\rpluginBindingB\x06\n" +
+	"\x0eplugin_binding\x18e \x01(\v2\x17.apigw.v1.PluginBindingH\x00R\rpluginBinding\x12@\n" +
+	"\rorchestration\x18\xc8\x01 \x01(\v2\x17.apigw.v1.OrchestrationH\x00R\rorchestrationB\x06\n" +
 	"\x04kindB/Z-github.com/apigw/apigw/proto/apigw/v1;apigwv1b\x06proto3"
 
 var (
@@ -425,6 +442,7 @@ var file_apigw_v1_resource_proto_goTypes = []any{
 	(*AppAuth)(nil),         // 16: apigw.v1.AppAuth
 	(*Plugin)(nil),          // 17: apigw.v1.Plugin
 	(*PluginBinding)(nil),   // 18: apigw.v1.PluginBinding
+	(*Orchestration)(nil),   // 19: apigw.v1.Orchestration
 }
 var file_apigw_v1_resource_proto_depIdxs = []int32{
 	1,  // 0: apigw.v1.Resource.instance:type_name -> apigw.v1.Instance
@@ -445,11 +463,12 @@ var file_apigw_v1_resource_proto_depIdxs = []int32{
 	16, // 15: apigw.v1.Resource.app_auth:type_name -> apigw.v1.AppAuth
 	17, // 16: apigw.v1.Resource.plugin:type_name -> apigw.v1.Plugin
 	18, // 17: apigw.v1.Resource.plugin_binding:type_name -> apigw.v1.PluginBinding
-	18, // [18:18] is the sub-list for method output_type
-	18, // [18:18] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	19, // 18: apigw.v1.Resource.orchestration:type_name -> apigw.v1.Orchestration
+	19, // [19:19] is the sub-list for method output_type
+	19, // [19:19] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_apigw_v1_resource_proto_init() }
@@ -466,6 +485,7 @@ func file_apigw_v1_resource_proto_init() {
 	file_apigw_v1_environment_proto_init()
 	file_apigw_v1_group_proto_init()
 	file_apigw_v1_instance_proto_init()
+	file_apigw_v1_orchestration_proto_init()
 	file_apigw_v1_plugin_proto_init()
 	file_apigw_v1_policy_proto_init()
 	file_apigw_v1_response_proto_init()
@@ -488,6 +508,7 @@ func file_apigw_v1_resource_proto_init() {
 		(*Resource_AppAuth)(nil),
 		(*Resource_Plugin)(nil),
 		(*Resource_PluginBinding)(nil),
+		(*Resource_Orchestration)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -45,6 +45,7 @@ const (
 	opHosts
 	opHostProblems
 	opPluginsFor
+	opGroup
 )
 
 // eval performs a lookup on the Snapshot. Views and Record.Holds both
@@ -85,6 +86,8 @@ func (s *Snapshot) eval(o op, a, b string) (any, string) {
 	case opResponseSets:
 		s.responseSets()
 		return s.allSets, ""
+	case opGroup:
+		return in.Group(a), ""
 	case opHosts:
 		s.claimHosts()
 		return s.hosts[a], ""
