@@ -126,9 +126,6 @@ func Import(ctx context.Context, c adminv1.AdminServiceClient, plan *Plan, opt I
 	if name == "" {
 		return nil, fmt.Errorf("the document has no info.title: name the group")
 	}
-	if err := checkPluginRefs(ctx, c, plan, opt.Instance); err != nil {
-		return nil, err
-	}
 	res := &ImportResult{}
 	r := &request{req: &adminv1.ApplyRequest{Instance: opt.Instance}}
 	var existing []*apigwv1.Api

@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"sort"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	"github.com/apigw/apigw/model"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
@@ -21,8 +18,8 @@ import (
 //     x-apigateway-plugins map of name → {type, scope, content, remark}
 //     with the definitions of the plug-ins the operations name, so that an
 //     export imports elsewhere without loss. A name an operation lists must
-//     be defined there or exist on the instance; otherwise the import is
-//     refused at the list entry's JSON pointer.
+//     be defined there or exist on the instance; otherwise the Apply refuses
+//     the binding, reported at the list entry's JSON pointer.
 
 // pluginDefs decodes the root x-apigateway-plugins map.
 func (c *converter) pluginDefs(p string, v any) {
@@ -74,36 +71,6 @@ func (c *converter) pluginRefs(p string, v any, it *APIItem) {
 		}
 		it.Plugins = append(it.Plugins, Item[string]{Ptr: ptr(p, i), Msg: name})
 	}
-}
-
-// checkPluginRefs refuses an import whose operations name a plug-in that
-// the document does not define and the instance does not hold, naming the
-// list entry.
-func checkPluginRefs(ctx context.Context, c adminv1.AdminServiceClient, plan *Plan, instance string) error {
-	defined := map[string]bool{}
-	for _, p := range plan.Plugins {
-		defined[p.Msg.PluginName] = true
-	}
-	checked := map[string]error{}
-	for _, it := range plan.APIs {
-		for _, ref := range it.Plugins {
-			if defined[ref.Msg] {
-				continue
-			}
-			err, seen := checked[ref.Msg]
-			if !seen {
-				_, err = c.Get(ctx, &adminv1.GetRequest{Instance: instance, Kind: model.KindPlugin, Id: ref.Msg})
-				checked[ref.Msg] = err
-			}
-			switch {
-			case status.Code(err) == codes.NotFound:
-				return status.Errorf(codes.NotFound, "%s: plug-in %q is neither defined in the document (x-apigateway-plugins) nor on the instance", ref.Ptr, ref.Msg)
-			case err != nil:
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // lookupPlugins gathers the plug-ins bound to an API in the exported
