@@ -26,6 +26,8 @@ func Normalize(m proto.Message) {
 		defInt(&v.Type, ThrottleExclusive)
 	case *apigwv1.App:
 		defInt(&v.Status, 1)
+	case *apigwv1.Plugin:
+		def(&v.PluginScope, PluginScopeGlobal)
 	case *apigwv1.Authorizer:
 		def(&v.AuthorizerType, "FUNC")
 		def(&v.NetworkType, "V1")

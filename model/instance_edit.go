@@ -129,6 +129,14 @@ func (e *Edit) replace(kind, id string, old, m proto.Message) {
 			}
 		}
 	}
+	// So do those of plug-in bindings on their plug-in's type.
+	if kind == KindPlugin {
+		for _, bid := range in.ReferrerIDs(KindPlugin, id, KindPluginBinding) {
+			if b := in.Get(KindPluginBinding, bid); b != nil {
+				deps = append(deps, b)
+			}
+		}
+	}
 	for _, d := range deps {
 		e.uniqueKeys(d, false)
 	}
@@ -263,12 +271,14 @@ func (e *Edit) derive(kind, id string, old, m proto.Message) {
 			e.relHold(v.ApiId, v.EnvId)
 		case *apigwv1.SignatureBinding:
 			e.relHold(v.ApiId, v.EnvId)
+		case *apigwv1.PluginBinding:
+			e.relHold(v.ApiId, v.EnvId)
 		case *apigwv1.App:
 			e.appHold(v.Id)
 		}
 	}
 	switch kind {
-	case KindThrottle, KindACL, KindAuthorizer, KindAppQuota, KindSignature:
+	case KindThrottle, KindACL, KindAuthorizer, KindAppQuota, KindSignature, KindPlugin:
 		e.dependentHolds(kind, id)
 	}
 	switch kind {

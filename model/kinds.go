@@ -36,6 +36,8 @@ const (
 	KindAppAuth         = "app_auth"
 	KindSignature       = "signature"
 	KindSignBinding     = "signature_binding"
+	KindPlugin          = "plugin"
+	KindPluginBinding   = "plugin_binding"
 	// KindPublication and KindRelease are managed by publish, unpublish and
 	// rollback only; they are not part of apigw.v1.Resource.
 	KindPublication = "publication"
@@ -78,8 +80,10 @@ var kindTable = []*Kind{
 	{Name: KindThrottle, Segment: "throttles", NameField: "name", newMsg: func() proto.Message { return &apigwv1.Throttle{} }},
 	{Name: KindACL, Segment: "acls", NameField: "acl_name", newMsg: func() proto.Message { return &apigwv1.Acl{} }},
 	{Name: KindSignature, Segment: "signatures", NameField: "name", newMsg: func() proto.Message { return &apigwv1.SignatureKey{} }},
+	{Name: KindPlugin, Segment: "plugins", NameField: "plugin_name", newMsg: func() proto.Message { return &apigwv1.Plugin{} }},
 	{Name: KindThrottleBinding, Segment: "throttle-bindings", newMsg: func() proto.Message { return &apigwv1.ThrottleBinding{} }},
 	{Name: KindACLBinding, Segment: "acl-bindings", newMsg: func() proto.Message { return &apigwv1.AclBinding{} }},
+	{Name: KindPluginBinding, Segment: "plugin-bindings", newMsg: func() proto.Message { return &apigwv1.PluginBinding{} }},
 	{Name: KindAppAuth, Segment: "app-auths", newMsg: func() proto.Message { return &apigwv1.AppAuth{} }},
 	{Name: KindSignBinding, Segment: "signature-bindings", newMsg: func() proto.Message { return &apigwv1.SignatureBinding{} }},
 	{Name: KindPublication, Segment: "publications", Internal: true, newMsg: func() proto.Message { return &apigwv1.Publication{} }},

@@ -55,10 +55,11 @@ func (in *Instance) Placeholder(kind, id string) (Placeholder, bool) {
 // Blocked returns why an API cannot be served in an environment with every
 // restriction its operator configured ("" when it can): a throttling or
 // ACL policy bound to it, or a custom authorizer its served definition
-// names, is missing or cannot be read; a throttling or ACL binding of it
-// cannot be read; or the instance definition itself cannot be read. The
-// data plane then answers the API's requests with an error instead of
-// serving it with fewer restrictions.
+// names, or a plug-in bound to it, is missing or cannot be read; a
+// throttling, ACL or plug-in binding of it cannot be read; or the
+// instance definition itself cannot be read. The data plane then answers
+// the API's requests with an error instead of serving it with fewer
+// restrictions.
 func (in *Instance) Blocked(apiID, envID string) string {
 	if in.holds.all != "" {
 		return in.holds.all
@@ -127,9 +128,9 @@ func (e *Edit) DeletePlaceholder(kind, id string) {
 // binding or the instance definition, what they name.
 func (e *Edit) placeholderChanged(p Placeholder) {
 	switch p.Kind {
-	case KindThrottle, KindACL, KindAuthorizer, KindAppQuota, KindSignature:
+	case KindThrottle, KindACL, KindAuthorizer, KindAppQuota, KindSignature, KindPlugin:
 		e.dependentHolds(p.Kind, p.ID)
-	case KindThrottleBinding, KindACLBinding, KindSignBinding, KindInstance:
+	case KindThrottleBinding, KindACLBinding, KindSignBinding, KindPluginBinding, KindInstance:
 		e.placeholderHolds()
 		if p.APIID != "" && p.EnvID != "" {
 			e.relHold(p.APIID, p.EnvID)
@@ -148,7 +149,7 @@ func (e *Edit) placeholderHolds() {
 		all = fmt.Sprintf("the definition of instance %s cannot be read from etcd (%s)", in.Name, p.Reason)
 	}
 	for _, p := range in.Placeholders() {
-		if p.Kind != KindThrottleBinding && p.Kind != KindACLBinding && p.Kind != KindSignBinding {
+		if p.Kind != KindThrottleBinding && p.Kind != KindACLBinding && p.Kind != KindSignBinding && p.Kind != KindPluginBinding {
 			continue
 		}
 		why := fmt.Sprintf("%s %s cannot be read from etcd (%s)", p.Kind, p.ID, p.Reason)
@@ -189,6 +190,12 @@ func (e *Edit) dependentHolds(kind, id string) {
 				e.relHold(b.ApiId, b.EnvId)
 			}
 		}
+	case KindPlugin:
+		for _, bid := range in.ReferrerIDs(kind, id, KindPluginBinding) {
+			if b := get[*apigwv1.PluginBinding](in, KindPluginBinding, bid); b != nil {
+				e.relHold(b.ApiId, b.EnvId)
+			}
+		}
 	case KindAuthorizer:
 		for _, pid := range in.ReferrerIDs(kind, id, KindPublication) {
 			if p := get[*apigwv1.Publication](in, KindPublication, pid); p != nil && in.Served(p.ApiId, p.EnvId) == p {
@@ -213,7 +220,7 @@ func (e *Edit) relHold(apiID, envID string) {
 		}
 	}
 	in.placeholders.each(func(_ string, p Placeholder) bool {
-		if (p.Kind == KindThrottleBinding || p.Kind == KindACLBinding || p.Kind == KindSignBinding) && p.APIID == apiID && p.EnvID == envID {
+		if (p.Kind == KindThrottleBinding || p.Kind == KindACLBinding || p.Kind == KindSignBinding || p.Kind == KindPluginBinding) && p.APIID == apiID && p.EnvID == envID {
 			hold(fmt.Sprintf("%s %s cannot be read from etcd (%s)", p.Kind, p.ID, p.Reason))
 		}
 		return true
@@ -226,6 +233,9 @@ func (e *Edit) relHold(apiID, envID string) {
 	}
 	for _, b := range bindings[*apigwv1.SignatureBinding](in, KindSignBinding, apiID, envID) {
 		hold(in.unusable(KindSignature, b.SignId, "signature key"))
+	}
+	for _, b := range bindings[*apigwv1.PluginBinding](in, KindPluginBinding, apiID, envID) {
+		hold(in.unusable(KindPlugin, b.PluginId, "plug-in"))
 	}
 	if pub := in.Served(apiID, envID); pub != nil && pub.Api != nil {
 		eachAuthorizer(pub.Api, func(id string) { hold(in.unusable(KindAuthorizer, id, "custom authorizer")) })

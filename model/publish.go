@@ -54,6 +54,11 @@ func (in *Instance) Publication(apiID, envID, pubID, version, remark string, now
 		Id: pubID, ApiId: apiID, EnvId: envID, Version: version, Remark: remark,
 		PublishTime: timestamppb.New(now), Api: rec,
 	}
+	for _, p := range in.PluginsFor(apiID, envID) {
+		c := proto.Clone(p).(*apigwv1.Plugin)
+		c.Meta = nil
+		pub.Plugins = append(pub.Plugins, c)
+	}
 	if pub.Version == "" {
 		pub.Version = now.UTC().Format("20060102150405")
 	}

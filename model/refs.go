@@ -60,6 +60,8 @@ func Refs(m proto.Message) []Ref {
 		out = append(out, ref("api_id", KindAPI, &v.ApiId), ref("env_id", KindEnvironment, &v.EnvId), ref("app_id", KindApp, &v.AppId))
 	case *apigwv1.SignatureBinding:
 		out = append(out, ref("api_id", KindAPI, &v.ApiId), ref("env_id", KindEnvironment, &v.EnvId), ref("sign_id", KindSignature, &v.SignId))
+	case *apigwv1.PluginBinding:
+		out = append(out, ref("api_id", KindAPI, &v.ApiId), ref("env_id", KindEnvironment, &v.EnvId), ref("plugin_id", KindPlugin, &v.PluginId))
 	case *apigwv1.Publication:
 		out = append(out, ref("api_id", KindAPI, &v.ApiId), ref("env_id", KindEnvironment, &v.EnvId))
 		if v.Api != nil {
@@ -195,6 +197,11 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 			}
 		}
 		in.checkClientSSL(c, "", v)
+		in.checkAPIPlugins(c, v)
+	case *apigwv1.Plugin:
+		in.checkPluginUse(c, v)
+	case *apigwv1.PluginBinding:
+		in.checkPluginBinding(c, v)
 	case *apigwv1.Publication:
 		if v.Api != nil {
 			in.checkClientSSL(c, "api", v.Api)

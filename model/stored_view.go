@@ -319,6 +319,13 @@ func coOwners(old, cur *Instance, from map[[2]string]bool) map[[2]string]bool {
 				}
 			}
 		}
+		if k[0] == KindPlugin {
+			for _, in := range []*Instance{old, cur} {
+				for _, id := range in.ReferrerIDs(KindPlugin, k[1], KindPluginBinding) {
+					out[[2]string{KindPluginBinding, id}] = true
+				}
+			}
+		}
 	}
 	keys := map[string]bool{}
 	for k := range out {

@@ -50,6 +50,10 @@ func (in *Instance) uniqueKeys(m proto.Message) []uniqueKey {
 		}
 	case *apigwv1.SignatureBinding:
 		out = append(out, uniqueKey{"sign_id", "sb/" + v.ApiId + "/" + v.EnvId, "signature key binding for this API and environment"})
+	case *apigwv1.PluginBinding:
+		if p := get[*apigwv1.Plugin](in, KindPlugin, v.PluginId); p != nil {
+			out = append(out, uniqueKey{"plugin_id", "pb/" + v.ApiId + "/" + v.EnvId + "/" + p.PluginType, p.PluginType + " plug-in binding for this API and environment"})
+		}
 	case *apigwv1.AppAuth:
 		out = append(out, uniqueKey{"app_id", "aa/" + v.ApiId + "/" + v.EnvId + "/" + v.AppId, "authorization of this app for this API and environment"})
 	}

@@ -59,6 +59,10 @@ func Validate(m proto.Message, lim Limits) Violations {
 		validateSignatureKey(c, v)
 	case *apigwv1.SignatureBinding:
 		validateBinding(c, v.ApiId, v.EnvId, "sign_id", v.SignId)
+	case *apigwv1.Plugin:
+		validatePlugin(c, v)
+	case *apigwv1.PluginBinding:
+		validateBinding(c, v.ApiId, v.EnvId, "plugin_id", v.PluginId)
 	case *apigwv1.Publication:
 		c.required("api_id", v.ApiId)
 		c.required("env_id", v.EnvId)

@@ -36,8 +36,9 @@
 //   - the router: direct responses, cluster and endpoint selection (static,
 //     EDS, weighted round robin, priorities), path rewrites (prefix, regex,
 //     URI template, formatter path_rewrite), host rewrites, route and
-//     virtual-host header mutations with Envoy's formatters, and a real
-//     HTTP request to the endpoint;
+//     virtual-host header mutations with Envoy's formatters, a real
+//     HTTP request to the endpoint, and the shadow requests of
+//     request_mirror_policies (sampled, not awaited, see mirror.go);
 //   - local replies rendered through local_reply_config;
 //   - access logs when the stream ends: the http_grpc logger batching
 //     entries onto a StreamAccessLogs stream to the logger's cluster as

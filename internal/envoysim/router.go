@@ -158,6 +158,7 @@ func (s *stream) upstream(ctx context.Context, f *routerv3.Router, ra *routev3.R
 	}
 	s.tracef("upstream %s %s → cluster %s endpoint %s host %s", up.Value(":method"), path, name, ep, up.Value(":authority"))
 	s.cluster, s.endpoint = name, ep
+	s.mirror(ra.GetRequestMirrorPolicies(), up)
 	return s.send(ctx, cl, ra, ep, up)
 }
 

@@ -181,14 +181,18 @@ func (s *stream) cors(per *anypb.Any) (*Response, error) {
 	if err := unpack(per, p); err != nil {
 		return nil, err
 	}
+	// Envoy allows an origin when a matcher matches "*" or the origin.
 	allowed := false
 	for _, m := range p.GetAllowOriginStringMatch() {
-		if ok, err := matchString(m, origin); err != nil {
-			return nil, err
-		} else if ok {
-			allowed = true
+		for _, v := range []string{"*", origin} {
+			if ok, err := matchString(m, v); err != nil {
+				return nil, err
+			} else if ok {
+				allowed = true
+			}
 		}
 	}
+	credentials := p.GetAllowCredentials().GetValue()
 	if !allowed {
 		return nil, nil
 	}
@@ -200,10 +204,16 @@ func (s *stream) cors(per *anypb.Any) (*Response, error) {
 				h.Set(k, v)
 			}
 		}
+		if credentials {
+			h.Set("access-control-allow-credentials", "true")
+		}
 		s.tracef("cors: preflight answered")
 		return s.reply(http.StatusOK, nil, h, "cors_response"), nil
 	}
 	s.respAdd = append(s.respAdd, respHeader{name: "access-control-allow-origin", value: origin})
+	if credentials {
+		s.respAdd = append(s.respAdd, respHeader{name: "access-control-allow-credentials", value: "true"})
+	}
 	if v := p.GetExposeHeaders(); v != "" {
 		s.respAdd = append(s.respAdd, respHeader{name: "access-control-expose-headers", value: v})
 	}

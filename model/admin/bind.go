@@ -22,8 +22,10 @@ func binding(policyKind, policyID, apiID, envID string) (proto.Message, error) {
 		return &apigwv1.AppAuth{ApiId: apiID, EnvId: envID, AppId: policyID}, nil
 	case model.KindSignature:
 		return &apigwv1.SignatureBinding{ApiId: apiID, EnvId: envID, SignId: policyID}, nil
+	case model.KindPlugin:
+		return &apigwv1.PluginBinding{ApiId: apiID, EnvId: envID, PluginId: policyID}, nil
 	}
-	return nil, badRequest("policy_kind must be throttle, acl, app or signature (got %q)", policyKind)
+	return nil, badRequest("policy_kind must be throttle, acl, app, signature or plugin (got %q)", policyKind)
 }
 
 // Bind binds a policy to APIs in an environment (or authorizes an app).
@@ -91,8 +93,8 @@ func (s *Server) Unbind(ctx context.Context, req *adminv1.UnbindRequest) (*admin
 }
 
 func (t *tx) bindTargets(kind, policyRef, envRef string, apiRefs []string) (proto.Message, string, []string, error) {
-	if kind != model.KindThrottle && kind != model.KindACL && kind != model.KindApp && kind != model.KindSignature {
-		return nil, "", nil, badRequest("policy_kind must be throttle, acl, app or signature (got %q)", kind)
+	if kind != model.KindThrottle && kind != model.KindACL && kind != model.KindApp && kind != model.KindSignature && kind != model.KindPlugin {
+		return nil, "", nil, badRequest("policy_kind must be throttle, acl, app, signature or plugin (got %q)", kind)
 	}
 	policy, err := t.find(kind, policyRef)
 	if err != nil {

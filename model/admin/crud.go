@@ -303,7 +303,7 @@ func (t *tx) delete(kind, id string) error {
 	var owned []string
 	switch kind {
 	case model.KindAPI:
-		owned = []string{model.KindPublication, model.KindRelease, model.KindThrottleBinding, model.KindACLBinding, model.KindAppAuth, model.KindSignBinding}
+		owned = []string{model.KindPublication, model.KindRelease, model.KindThrottleBinding, model.KindACLBinding, model.KindAppAuth, model.KindSignBinding, model.KindPluginBinding}
 	case model.KindGroup:
 		owned = []string{model.KindEnvVariable, model.KindResponse}
 	case model.KindEnvironment:

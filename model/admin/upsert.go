@@ -109,6 +109,8 @@ func (t *tx) existing(m proto.Message, mode upsertMode) (proto.Message, error) {
 		ids = t.view().ReferrerIDs(model.KindAPI, v.ApiId, k.Name)
 	case *apigwv1.SignatureBinding:
 		ids = t.view().ReferrerIDs(model.KindAPI, v.ApiId, k.Name)
+	case *apigwv1.PluginBinding:
+		ids = t.view().ReferrerIDs(model.KindAPI, v.ApiId, k.Name)
 	default:
 		ids = t.view().Named(k.Name, model.NameOf(m))
 	}
@@ -137,6 +139,8 @@ func naturalKey(m proto.Message) string {
 		return v.ApiId + "/" + v.EnvId + "/" + v.AppId
 	case *apigwv1.SignatureBinding:
 		return v.ApiId + "/" + v.EnvId + "/" + v.SignId
+	case *apigwv1.PluginBinding:
+		return v.ApiId + "/" + v.EnvId + "/" + v.PluginId
 	}
 	return model.NameOf(m)
 }
@@ -146,6 +150,10 @@ func (t *tx) checkImmutable(m, old proto.Message) error {
 	case *apigwv1.Authorizer:
 		if o := old.(*apigwv1.Authorizer); v.Type != o.Type && v.Type != "" {
 			return fmt.Errorf("authorizer type %s %w (it is %s)", v.Type, model.ErrImmutable, o.Type)
+		}
+	case *apigwv1.Plugin:
+		if o := old.(*apigwv1.Plugin); v.PluginType != o.PluginType {
+			return fmt.Errorf("plug-in type %s %w (it is %s)", v.PluginType, model.ErrImmutable, o.PluginType)
 		}
 	case *apigwv1.Environment:
 		if v.Id == model.ReleaseEnvID {

@@ -98,6 +98,9 @@ func checkResources(t *testing.T, r *Resources) {
 		}
 		for _, vh := range rc.VirtualHosts {
 			for _, rt := range vh.Routes {
+				for _, m := range rt.GetRoute().GetRequestMirrorPolicies() {
+					clusters[m.GetCluster()] = true
+				}
 				if c := rt.GetRoute().GetCluster(); c != "" {
 					clusters[c] = true
 				}

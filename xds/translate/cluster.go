@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -36,12 +37,15 @@ type clusterSpec struct {
 	// instanceCA verifies the backend with the instance's CA (both over
 	// SDS, docs/xds.md#backend-tls).
 	clientCert, instanceCA bool
+	// streamTimeout (ms) bounds every stream of the cluster (mirror
+	// clusters).
+	streamTimeout int32
 }
 
 // same reports whether two specs build the same cluster.
 func (s *clusterSpec) same(o *clusterSpec) bool {
 	return s.name == o.name && s.scheme == o.scheme && s.host == o.host && s.port == o.port && s.channel == o.channel &&
-		s.clientCert == o.clientCert && s.instanceCA == o.instanceCA
+		s.clientCert == o.clientCert && s.instanceCA == o.instanceCA && s.streamTimeout == o.streamTimeout
 }
 
 // backendCluster resolves the upstream of an HTTP backend.
@@ -154,6 +158,18 @@ func buildCluster(s *clusterSpec, opts Options) (*clusterv3.Cluster, *endpointv3
 			}
 			cl.TypedExtensionProtocolOptions = map[string]*anypb.Any{httpProtocolOptionsKey: po}
 		}
+	}
+	if s.streamTimeout > 0 {
+		po, err := toAny(&upstreamhttpv3.HttpProtocolOptions{
+			CommonHttpProtocolOptions: &corev3.HttpProtocolOptions{MaxStreamDuration: durationpb.New(time.Duration(s.streamTimeout) * time.Millisecond)},
+			UpstreamProtocolOptions: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig{
+				ProtocolConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_HttpProtocolOptions{HttpProtocolOptions: &corev3.Http1ProtocolOptions{}},
+			}},
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		cl.TypedExtensionProtocolOptions = map[string]*anypb.Any{httpProtocolOptionsKey: po}
 	}
 	if err := validate(cl); err != nil {
 		return nil, nil, err

@@ -13,6 +13,9 @@ func (b *Builder) clustersFor(byGroup map[string][]*pubResult, tlsGroups map[str
 			for _, it := range r.items {
 				if it.cluster != nil && (it.onHTTP || (it.onHTTPS && tlsGroups[g])) {
 					specs[it.cluster.name] = it.cluster
+					if it.mirror != nil {
+						specs[it.mirror.name] = it.mirror
+					}
 				}
 			}
 		}

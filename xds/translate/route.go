@@ -45,6 +45,8 @@ type routeItem struct {
 	// onHTTP and onHTTPS say on which listeners it forwards to it.
 	cluster         *clusterSpec
 	onHTTP, onHTTPS bool
+	// mirror is the proxy_mirror cluster of the route, if any.
+	mirror *clusterSpec
 }
 
 // Method ranks in the route order: method-specific routes, then CORS
@@ -70,6 +72,7 @@ type pubPlan struct {
 	ipByEnvoy bool
 	rls       []*routev3.RateLimit
 	metadata  *corev3.Metadata
+	plugins   pluginPlan
 }
 
 // translatePublication builds the routes of one (API, environment).
@@ -151,7 +154,15 @@ func (p *pubPlan) build() error {
 			p.tpfc[filterRBAC] = p.packer.pack(rbac)
 		}
 	}
-	if api.Cors {
+	plugins, err := p.c.planPlugins(api.Id, p.env.Id)
+	if err != nil {
+		return err
+	}
+	p.plugins = plugins
+	switch {
+	case plugins.cors != nil: // the plug-in overrides the API's cors flag
+		p.tpfc[filterCORS] = p.packer.pack(corsPluginRoute(plugins.cors))
+	case api.Cors:
 		p.tpfc[filterCORS] = p.packer.pack(corsRoute())
 	}
 	p.rls = rateLimits(v.Name(), api.Id, p.env.Id, throttleDims(api, throttle))
@@ -173,7 +184,7 @@ func (p *pubPlan) build() error {
 			return err
 		}
 	}
-	if api.Cors && api.ReqMethod != model.MethodAny && api.ReqMethod != "OPTIONS" && len(targets) > 0 {
+	if p.corsOn() && api.ReqMethod != model.MethodAny && api.ReqMethod != "OPTIONS" && len(targets) > 0 {
 		if err := p.addPreflight(targets[len(targets)-1]); err != nil {
 			return err
 		}
@@ -332,6 +343,9 @@ func (p *pubPlan) addPreflight(t target) error {
 		a := t.actions[i]
 		if t.isDirect {
 			a = corsPreflightResponse()
+			if p.plugins.cors != nil {
+				a = corsPluginPreflight(p.plugins.cors)
+			}
 		}
 		r := p.route(routeName(p.api.Id, p.env.Name, "preflight", i), m, "OPTIONS", alt, a, authz)
 		p.addItem(r, p.key(t.order, i, methodPreflight), i, t.cluster)
@@ -345,6 +359,9 @@ func (p *pubPlan) addItem(r *routev3.Route, key routeKey, match int, cluster *cl
 	it := routeItem{key: key, http: r, https: r, onHTTP: true, onHTTPS: true}
 	if r.GetRoute() != nil {
 		it.cluster = cluster
+		if len(r.GetRoute().GetRequestMirrorPolicies()) > 0 {
+			it.mirror = p.plugins.mirror
+		}
 	}
 	switch p.api.ReqProtocol {
 	case model.ProtoHTTP:
@@ -354,6 +371,10 @@ func (p *pubPlan) addItem(r *routev3.Route, key routeKey, match int, cluster *cl
 	}
 	p.res.items = append(p.res.items, it)
 }
+
+// corsOn says whether the API answers CORS: a cors plug-in, or else its
+// cors flag.
+func (p *pubPlan) corsOn() bool { return p.plugins.cors != nil || p.api.Cors }
 
 func methodRank(method string) int {
 	if method == model.MethodAny {

@@ -1,6 +1,8 @@
 package translate
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -40,13 +42,23 @@ func (p *pubPlan) route(name string, m frontendMatch, method string, alt matchSe
 	}
 	tpfc[filterExtAuthz] = authz
 	r := &routev3.Route{Name: name, Match: match, Metadata: p.metadata, TypedPerFilterConfig: tpfc}
+	// set_resp_headers acts on the backend's (or the mock's) headers.
+	r.ResponseHeadersToRemove = p.plugins.respRemove
 	if a.direct != nil {
 		r.Action = &routev3.Route_DirectResponse{DirectResponse: a.direct}
-		r.ResponseHeadersToAdd = a.respHeaders
+		// A mock's own headers stand for the backend's: those the plug-in
+		// deletes are left out (Envoy removes before it adds).
+		for _, h := range a.respHeaders {
+			if !slices.Contains(p.plugins.respRemove, strings.ToLower(h.GetHeader().GetKey())) {
+				r.ResponseHeadersToAdd = append(r.ResponseHeadersToAdd, h)
+			}
+		}
+		r.ResponseHeadersToAdd = append(r.ResponseHeadersToAdd, p.plugins.respAdd...)
 		return r
 	}
 	r.Action = &routev3.Route_Route{Route: a.route}
 	r.RequestHeadersToAdd = a.reqHeaders
+	r.ResponseHeadersToAdd = p.plugins.respAdd
 	return r
 }
 
@@ -97,7 +109,10 @@ func (p *pubPlan) mockAction(m *mockBackend) (routeAction, error) {
 			AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
 		})
 	}
-	if p.api.Cors {
+	switch {
+	case p.plugins.cors != nil:
+		a.respHeaders = append(a.respHeaders, corsPluginMockHeaders(p.plugins.cors)...)
+	case p.api.Cors:
 		a.respHeaders = append(a.respHeaders, corsMockHeaders()...)
 	}
 	return a, nil
@@ -119,6 +134,9 @@ func (p *pubPlan) clusterAction(b *httpBackend, spec *clusterSpec, rw pathRewrit
 		RetryPolicy:      p.retryPolicy(b.retry),
 		RateLimits:       p.rls,
 		HashPolicy:       spec.hashPolicy(),
+	}
+	if p.plugins.mirrorPolicy != nil {
+		a.RequestMirrorPolicies = []*routev3.RouteAction_RequestMirrorPolicy{p.plugins.mirrorPolicy}
 	}
 	switch {
 	case b.usesChannel() && b.proxyHost != "":

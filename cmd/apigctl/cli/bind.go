@@ -11,26 +11,27 @@ import (
 func newBindCmd(g *globals, bind bool) *cobra.Command {
 	var apis []string
 	var group, env string
-	use, short := "bind", "Bind a throttling or ACL policy to APIs, or authorize an app, in an environment"
+	use, short := "bind", "Bind a throttling or ACL policy or a plug-in to APIs, or authorize an app, in an environment"
 	if !bind {
 		use, short = "unbind", "Remove policy bindings or app authorizations from APIs in an environment"
 	}
 	cmd := &cobra.Command{
-		Use:   use + " throttle|acl|app|signature POLICY --api API [--api API...] [--env ENV]",
+		Use:   use + " throttle|acl|app|signature|plugin POLICY --api API [--api API...] [--env ENV]",
 		Short: short,
 		Example: fmt.Sprintf(`  apigctl %[1]s throttle rl_basic --api get_pet --api list_pets --env RELEASE
-  apigctl %[1]s app shop_client --group pets --api get_pet`, use),
+  apigctl %[1]s app shop_client --group pets --api get_pet
+  apigctl %[1]s plugin cors_shop --group pets --api get_pet --env RELEASE`, use),
 		Args: cobra.ExactArgs(2),
 		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 			if len(args) == 0 {
-				return []string{"throttle", "acl", "app", "signature"}, cobra.ShellCompDirectiveNoFileComp
+				return []string{"throttle", "acl", "app", "signature", "plugin"}, cobra.ShellCompDirectiveNoFileComp
 			}
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: run(g, func(cmd *cobra.Command, args []string) error {
 			kind, err := kindName(args[0])
-			if err != nil || (kind != "throttle" && kind != "acl" && kind != "app" && kind != "signature") {
-				return usageError(fmt.Errorf("the policy kind is throttle, acl, app or signature (got %q)", args[0]))
+			if err != nil || (kind != "throttle" && kind != "acl" && kind != "app" && kind != "signature" && kind != "plugin") {
+				return usageError(fmt.Errorf("the policy kind is throttle, acl, app, signature or plugin (got %q)", args[0]))
 			}
 			if len(apis) == 0 {
 				return usageError(fmt.Errorf("--api is required"))

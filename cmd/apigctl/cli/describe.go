@@ -56,6 +56,8 @@ func newDescribeCmd(g *globals) *cobra.Command {
 				return d.bindings("Bound APIs", model.KindACLBinding, listFilter{}, func(r *apigwv1.Resource) bool { return r.GetAclBinding().GetAclId() == v.Id })
 			case *apigwv1.SignatureKey:
 				return d.bindings("Bound APIs", model.KindSignBinding, listFilter{}, func(r *apigwv1.Resource) bool { return r.GetSignatureBinding().GetSignId() == v.Id })
+			case *apigwv1.Plugin:
+				return d.bindings("Bound APIs", model.KindPluginBinding, listFilter{}, func(r *apigwv1.Resource) bool { return r.GetPluginBinding().GetPluginId() == v.Id })
 			case *apigwv1.ApiGroup:
 				rs, err := listAll(ctx, g, c, model.KindAPI, listFilter{group: v.Id})
 				if err != nil {
@@ -100,7 +102,7 @@ func (d describer) api(a *apigwv1.Api) error {
 	} else if err := printTable(d.w, []string{"ENV", "PUBLICATION", "VERSION", "PUBLISHED", "RECORDS"}, rows); err != nil {
 		return err
 	}
-	for _, k := range []string{model.KindThrottleBinding, model.KindACLBinding, model.KindAppAuth, model.KindSignBinding} {
+	for _, k := range []string{model.KindThrottleBinding, model.KindACLBinding, model.KindAppAuth, model.KindSignBinding, model.KindPluginBinding} {
 		if err := d.bindings("Bindings ("+k+")", k, listFilter{api: a.Id}, nil); err != nil {
 			return err
 		}

@@ -31,7 +31,8 @@ func newGetCmd(g *globals) *cobra.Command {
 		Short: "List objects of a kind, or show some by name or id",
 		Long: `Get lists the objects of a kind (api, group, environment, env_variable,
 vpc_channel, throttle, acl, app, app_quota, authorizer, response, certificate,
-throttle_binding, acl_binding, app_auth, instance; plurals work too) or shows
+throttle_binding, acl_binding, app_auth, plugin, plugin_binding, instance;
+plurals work too) or shows
 the named ones. -o yaml prints documents that apply -f accepts; secrets are
 never shown.`,
 		Example: `  apigctl get apis --group pets

@@ -10,7 +10,8 @@ import (
 // and the export names the rule again.
 func TestImportOrchestrationRules(t *testing.T) {
 	e := start(t)
-	e.must("kind: vpc_channel\nname: pets_canary\nport: 443\nmembers: [{host: 10.0.0.7}]\n---\nkind: app\nname: partner_app\n", "apply", "-f", "-")
+	e.must("kind: vpc_channel\nname: pets_canary\nport: 443\nmembers: [{host: 10.0.0.7}]\n---\nkind: app\nname: partner_app\n"+
+		"---\nkind: plugin\nplugin_name: cors_plugin_1\nplugin_type: cors\nplugin_content: '{\"allow_origin\":\"*\",\"allow_methods\":\"GET\"}'\n", "apply", "-f", "-")
 	r := e.run("", "import", "-f", corpus(t, "swagger2_all.json"))
 	if r.code == 0 {
 		t.Fatalf("import with a missing orchestration rule succeeded:\n%s", r.out)

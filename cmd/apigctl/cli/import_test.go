@@ -82,6 +82,11 @@ members: [{host: 10.0.0.8}]
 kind: app
 name: partner_app
 ---
+kind: plugin
+plugin_name: cors_plugin_1
+plugin_type: cors
+plugin_content: '{"allow_origin":"*","allow_methods":"GET,POST,PUT,DELETE,PATCH,HEAD"}'
+---
 kind: orchestration
 orchestration_name: tenant_to_shard
 orchestration_strategy: list

@@ -19,7 +19,7 @@ var kindAliases = map[string]string{
 	"authorizers": model.KindAuthorizer, "responses": model.KindResponse, "certificates": model.KindCertificate, "cert": model.KindCertificate, "certs": model.KindCertificate,
 	"throttle_bindings": model.KindThrottleBinding, "acl_bindings": model.KindACLBinding, "app_auths": model.KindAppAuth,
 	"signatures": model.KindSignature, "signature_key": model.KindSignature, "signature_keys": model.KindSignature, "signature_bindings": model.KindSignBinding,
-	"instances": model.KindInstance, "orchestrations": model.KindOrchestration,
+	"instances": model.KindInstance, "orchestrations": model.KindOrchestration, "plugins": model.KindPlugin, "plugin_bindings": model.KindPluginBinding,
 }
 
 // kindName resolves a kind as typed on the command line ("apis", "api",

@@ -45,6 +45,8 @@ func apiOf(r *apigwv1.Resource) string {
 		return r.GetAppAuth().GetApiId()
 	case r.GetSignatureBinding() != nil:
 		return r.GetSignatureBinding().GetApiId()
+	case r.GetPluginBinding() != nil:
+		return r.GetPluginBinding().GetApiId()
 	}
 	return ""
 }

@@ -131,6 +131,14 @@ var kindColumns = sync.OnceValue(func() map[string][]column {
 			col("ID", (*apigwv1.SignatureBinding).GetId), col("API", (*apigwv1.SignatureBinding).GetApiId),
 			col("ENV", (*apigwv1.SignatureBinding).GetEnvId), col("SIGNATURE", (*apigwv1.SignatureBinding).GetSignId),
 		},
+		model.KindPlugin: {
+			col("ID", (*apigwv1.Plugin).GetId), col("NAME", (*apigwv1.Plugin).GetPluginName),
+			col("TYPE", (*apigwv1.Plugin).GetPluginType), col("SCOPE", (*apigwv1.Plugin).GetPluginScope),
+		},
+		model.KindPluginBinding: {
+			col("ID", (*apigwv1.PluginBinding).GetId), col("API", (*apigwv1.PluginBinding).GetApiId),
+			col("ENV", (*apigwv1.PluginBinding).GetEnvId), col("PLUGIN", (*apigwv1.PluginBinding).GetPluginId),
+		},
 		model.KindInstance: {
 			col("NAME", (*apigwv1.Instance).GetName), col("DESCRIPTION", (*apigwv1.Instance).GetDescription),
 		},

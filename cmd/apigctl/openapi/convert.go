@@ -69,7 +69,7 @@ type converter struct {
 
 // known lists the extensions understood at each scope.
 var known = map[string][]string{
-	"root":   {extRatelimits, extACLs, extResponses},
+	"root":   {extRatelimits, extACLs, extResponses, extPlugins},
 	"scheme": {extAuthType, extAuthOpt, extAuthorizer},
 	"op": {extRequestType, extMatchMode, extCors, extFgBase64, extContentType, extBackend, extPolicies, extRatelimit,
 		extACL, extPlugins, extResponse, extResponses},
@@ -110,6 +110,9 @@ func (c *converter) root() {
 		}
 		if v, ok := r.m[extResponses]; ok {
 			c.responses(ptr(r.ptr, extResponses), v)
+		}
+		if v, ok := r.m[extPlugins]; ok {
+			c.pluginDefs(ptr(r.ptr, extPlugins), v)
 		}
 	}
 }
@@ -167,7 +170,7 @@ func (c *converter) operation(op *operation) {
 		item.ACL, item.ACLPtr = c.policyName(ptr(op.ptr, extACL), v), ptr(op.ptr, extACL)
 	}
 	if v, ok := op.ext[extPlugins]; ok {
-		c.ps.warnf(ptr(op.ptr, extPlugins), "plug-ins are not supported by apigw; %v not bound", v)
+		c.pluginRefs(ptr(op.ptr, extPlugins), v, item)
 	}
 	if v, ok := op.ext[extResponses]; ok {
 		c.responses(ptr(op.ptr, extResponses), v)

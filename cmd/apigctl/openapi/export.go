@@ -50,6 +50,8 @@ type exported struct {
 	acl       map[string]string // api id → ACL name
 	throttles map[string]*apigwv1.Throttle
 	acls      map[string]*apigwv1.Acl
+	plugins   map[string]*apigwv1.Plugin // by id
+	pluginsOf map[string][]string        // api id → plug-in names
 	sets      []*apigwv1.GatewayResponse
 	names     *names
 }
@@ -98,7 +100,7 @@ func gather(ctx context.Context, c adminv1.AdminServiceClient, opt ExportOptions
 	}
 	envID := env.GetResource().GetEnvironment().GetId()
 	x := &exported{group: g.GetResource().GetGroup(), throttle: map[string]string{}, acl: map[string]string{},
-		throttles: map[string]*apigwv1.Throttle{}, acls: map[string]*apigwv1.Acl{},
+		throttles: map[string]*apigwv1.Throttle{}, acls: map[string]*apigwv1.Acl{}, plugins: map[string]*apigwv1.Plugin{}, pluginsOf: map[string][]string{},
 		names: &names{channels: map[string]string{}, authorizers: map[string]*apigwv1.Authorizer{}, responses: map[string]string{}}}
 	drafts, err := groupAPIs(ctx, c, in, x.group.Id)
 	if err != nil {
@@ -192,6 +194,9 @@ func (x *exported) lookups(ctx context.Context, c adminv1.AdminServiceClient, in
 			}
 			x.throttle[a.Id] = x.throttles[id].Name
 		}
+		if err := x.lookupPlugins(ctx, c, in, envID, a.Id); err != nil {
+			return err
+		}
 		ab, err := c.List(ctx, &adminv1.ListRequest{Instance: in, Kind: model.KindACLBinding, ApiId: a.Id, EnvId: envID})
 		if err != nil {
 			return err
@@ -258,6 +263,7 @@ func (x *exported) rootExt() map[string]any {
 	if len(x.sets) > 0 {
 		ext[extResponses] = responsesExt(x.sets)
 	}
+	x.pluginsExt(ext)
 	return ext
 }
 
@@ -295,6 +301,7 @@ func (x *exported) swagger(opt ExportOptions) *openapi2.T {
 	for _, a := range x.apis {
 		op := &openapi2.Operation{OperationID: a.Name, Description: a.Remark, Tags: a.Tags, Schemes: schemesOf(a.ReqProtocol),
 			Extensions: operationExt(a, x.names, x.throttle[a.Id], x.acl[a.Id])}
+		x.opPlugins(op.Extensions, a.Id)
 		if s := securityOf(a, x.names); s != nil {
 			sr := openapi2.SecurityRequirements{s}
 			op.Security = &sr
@@ -415,6 +422,7 @@ func (x *exported) openapi3(opt ExportOptions) *openapi3.T {
 	}
 	for _, a := range x.apis {
 		op := &openapi3.Operation{OperationID: a.Name, Description: a.Remark, Tags: a.Tags, Extensions: operationExt(a, x.names, x.throttle[a.Id], x.acl[a.Id])}
+		x.opPlugins(op.Extensions, a.Id)
 		if s := securityOf(a, x.names); s != nil {
 			op.Security = &openapi3.SecurityRequirements{s}
 		}

@@ -155,6 +155,9 @@ func Import(ctx context.Context, c adminv1.AdminServiceClient, plan *Plan, opt I
 	for _, a := range plan.ACLs {
 		r.add(a.Msg, a.Ptr, "acl/"+a.Msg.AclName, -1)
 	}
+	for _, p := range plan.Plugins {
+		r.add(p.Msg, p.Ptr, "plugin/"+p.Msg.PluginName, -1)
+	}
 	for _, s := range plan.Responses {
 		m := proto.Clone(s.Msg).(*apigwv1.GatewayResponse)
 		m.GroupId = res.GroupID
@@ -181,6 +184,9 @@ func Import(ctx context.Context, c adminv1.AdminServiceClient, plan *Plan, opt I
 		}
 		if it.ACL != "" {
 			bindings = append(bindings, binding{&apigwv1.AclBinding{ApiId: a.Id, EnvId: opt.Env, AclId: it.ACL}, it.ACLPtr, "acl_binding/" + a.Name + "/" + it.ACL, idx})
+		}
+		for _, pl := range it.Plugins {
+			bindings = append(bindings, binding{&apigwv1.PluginBinding{ApiId: a.Id, EnvId: opt.Env, PluginId: pl.Msg}, pl.Ptr, "plugin_binding/" + a.Name + "/" + pl.Msg, idx})
 		}
 	}
 	for _, b := range bindings {

@@ -23,6 +23,7 @@ type Plan struct {
 	Throttles   []Item[*apigwv1.Throttle]
 	ACLs        []Item[*apigwv1.Acl]
 	Responses   []Item[*apigwv1.GatewayResponse]
+	Plugins     []Item[*apigwv1.Plugin]
 	APIs        []*APIItem
 }
 
@@ -40,6 +41,8 @@ type APIItem struct {
 	ThrottlePtr string
 	ACL         string
 	ACLPtr      string
+	// Plugins are the plug-ins bound by name, each with its list entry.
+	Plugins []Item[string]
 }
 
 // Resources returns the plan as apigw resources that reference each other
@@ -62,6 +65,9 @@ func (p *Plan) Resources(group, env string) []*apigwv1.Resource {
 	for _, a := range p.ACLs {
 		add(a.Msg)
 	}
+	for _, pl := range p.Plugins {
+		add(pl.Msg)
+	}
 	for _, r := range p.Responses {
 		m := proto.Clone(r.Msg).(*apigwv1.GatewayResponse)
 		m.GroupId = group
@@ -77,6 +83,9 @@ func (p *Plan) Resources(group, env string) []*apigwv1.Resource {
 		}
 		if it.ACL != "" {
 			bindings = append(bindings, &apigwv1.AclBinding{ApiId: a.Name, EnvId: env, AclId: it.ACL})
+		}
+		for _, pl := range it.Plugins {
+			bindings = append(bindings, &apigwv1.PluginBinding{ApiId: a.Name, EnvId: env, PluginId: pl.Msg})
 		}
 	}
 	for _, b := range bindings {

@@ -33,8 +33,12 @@ type Publication struct {
 	Remark      string                 `protobuf:"bytes,5,opt,name=remark,proto3" json:"remark,omitempty"`
 	PublishTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=publish_time,json=publishTime,proto3" json:"publish_time,omitempty"`
 	// api is the definition served in env_id.
-	Api           *Api  `protobuf:"bytes,7,opt,name=api,proto3" json:"api,omitempty"`
-	Meta          *Meta `protobuf:"bytes,15,opt,name=meta,proto3" json:"meta,omitempty"`
+	Api *Api `protobuf:"bytes,7,opt,name=api,proto3" json:"api,omitempty"`
+	// plugins are the plug-ins bound to (API, environment) when the record
+	// was made, for the record's history; the data plane applies the
+	// bindings in force (a binding takes effect without publishing again).
+	Plugins       []*Plugin `protobuf:"bytes,100,rep,name=plugins,proto3" json:"plugins,omitempty"`
+	Meta          *Meta     `protobuf:"bytes,15,opt,name=meta,proto3" json:"meta,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -114,6 +118,13 @@ func (x *Publication) GetPublishTime() *timestamppb.Timestamp {
 func (x *Publication) GetApi() *Api {
 	if x != nil {
 		return x.Api
+	}
+	return nil
+}
+
+func (x *Publication) GetPlugins() []*Plugin {
+	if x != nil {
+		return x.Plugins
 	}
 	return nil
 }
@@ -199,7 +210,7 @@ var File_apigw_v1_publication_proto protoreflect.FileDescriptor
 
 const file_apigw_v1_publication_proto_rawDesc = "" +
 	"\n" +
-	"\x1aapigw/v1/publication.proto\x12\bapigw.v1\x1a\x12apigw/v1/api.proto\x1a\x13apigw/v1/meta.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x81\x02\n" +
+	"\x1aapigw/v1/publication.proto\x12\bapigw.v1\x1a\x12apigw/v1/api.proto\x1a\x13apigw/v1/meta.proto\x1a\x15apigw/v1/plugin.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xad\x02\n" +
 	"\vPublication\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x15\n" +
 	"\x06api_id\x18\x02 \x01(\tR\x05apiId\x12\x15\n" +
@@ -207,7 +218,8 @@ const file_apigw_v1_publication_proto_rawDesc = "" +
 	"\aversion\x18\x04 \x01(\tR\aversion\x12\x16\n" +
 	"\x06remark\x18\x05 \x01(\tR\x06remark\x12=\n" +
 	"\fpublish_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vpublishTime\x12\x1f\n" +
-	"\x03api\x18\a \x01(\v2\r.apigw.v1.ApiR\x03api\x12\"\n" +
+	"\x03api\x18\a \x01(\v2\r.apigw.v1.ApiR\x03api\x12*\n" +
+	"\aplugins\x18d \x03(\v2\x10.apigw.v1.PluginR\aplugins\x12\"\n" +
 	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\"\x82\x01\n" +
 	"\aRelease\x12\x15\n" +
 	"\x06api_id\x18\x01 \x01(\tR\x05apiId\x12\x15\n" +
@@ -233,18 +245,20 @@ var file_apigw_v1_publication_proto_goTypes = []any{
 	(*Release)(nil),               // 1: apigw.v1.Release
 	(*timestamppb.Timestamp)(nil), // 2: google.protobuf.Timestamp
 	(*Api)(nil),                   // 3: apigw.v1.Api
-	(*Meta)(nil),                  // 4: apigw.v1.Meta
+	(*Plugin)(nil),                // 4: apigw.v1.Plugin
+	(*Meta)(nil),                  // 5: apigw.v1.Meta
 }
 var file_apigw_v1_publication_proto_depIdxs = []int32{
 	2, // 0: apigw.v1.Publication.publish_time:type_name -> google.protobuf.Timestamp
 	3, // 1: apigw.v1.Publication.api:type_name -> apigw.v1.Api
-	4, // 2: apigw.v1.Publication.meta:type_name -> apigw.v1.Meta
-	4, // 3: apigw.v1.Release.meta:type_name -> apigw.v1.Meta
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	4, // 2: apigw.v1.Publication.plugins:type_name -> apigw.v1.Plugin
+	5, // 3: apigw.v1.Publication.meta:type_name -> apigw.v1.Meta
+	5, // 4: apigw.v1.Release.meta:type_name -> apigw.v1.Meta
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_apigw_v1_publication_proto_init() }
@@ -254,6 +268,7 @@ func file_apigw_v1_publication_proto_init() {
 	}
 	file_apigw_v1_api_proto_init()
 	file_apigw_v1_meta_proto_init()
+	file_apigw_v1_plugin_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

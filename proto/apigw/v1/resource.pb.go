@@ -43,6 +43,8 @@ type Resource struct {
 	//	*Resource_ThrottleBinding
 	//	*Resource_AclBinding
 	//	*Resource_AppAuth
+	//	*Resource_Plugin
+	//	*Resource_PluginBinding
 	//	*Resource_Orchestration
 	//	*Resource_Signature
 	//	*Resource_SignatureBinding
@@ -232,6 +234,24 @@ func (x *Resource) GetAppAuth() *AppAuth {
 	return nil
 }
 
+func (x *Resource) GetPlugin() *Plugin {
+	if x != nil {
+		if x, ok := x.Kind.(*Resource_Plugin); ok {
+			return x.Plugin
+		}
+	}
+	return nil
+}
+
+func (x *Resource) GetPluginBinding() *PluginBinding {
+	if x != nil {
+		if x, ok := x.Kind.(*Resource_PluginBinding); ok {
+			return x.PluginBinding
+		}
+	}
+	return nil
+}
+
 func (x *Resource) GetOrchestration() *Orchestration {
 	if x != nil {
 		if x, ok := x.Kind.(*Resource_Orchestration); ok {
@@ -327,6 +347,14 @@ type Resource_AppAuth struct {
 	AppAuth *AppAuth `protobuf:"bytes,16,opt,name=app_auth,json=appAuth,proto3,oneof"`
 }
 
+type Resource_Plugin struct {
+	Plugin *Plugin `protobuf:"bytes,100,opt,name=plugin,proto3,oneof"`
+}
+
+type Resource_PluginBinding struct {
+	PluginBinding *PluginBinding `protobuf:"bytes,101,opt,name=plugin_binding,json=pluginBinding,proto3,oneof"`
+}
+
 type Resource_Orchestration struct {
 	Orchestration *Orchestration `protobuf:"bytes,200,opt,name=orchestration,proto3,oneof"`
 }
@@ -371,6 +399,10 @@ func (*Resource_AclBinding) isResource_Kind() {}
 
 func (*Resource_AppAuth) isResource_Kind() {}
 
+func (*Resource_Plugin) isResource_Kind() {}
+
+func (*Resource_PluginBinding) isResource_Kind() {}
+
 func (*Resource_Orchestration) isResource_Kind() {}
 
 func (*Resource_Signature) isResource_Kind() {}
@@ -381,7 +413,7 @@ var File_apigw_v1_resource_proto protoreflect.FileDescriptor
 
 const file_apigw_v1_resource_proto_rawDesc = "" +
 	"\n" +
-	"\x17apigw/v1/resource.proto\x12\bapigw.v1\x1a\x12apigw/v1/api.proto\x1a\x12apigw/v1/app.proto\x1a\x19apigw/v1/authorizer.proto\x1a\x16apigw/v1/binding.proto\x1a\x1aapigw/v1/certificate.proto\x1a\x16apigw/v1/channel.proto\x1a\x1aapigw/v1/environment.proto\x1a\x14apigw/v1/group.proto\x1a\x17apigw/v1/instance.proto\x1a\x1capigw/v1/orchestration.proto\x1a\x15apigw/v1/policy.proto\x1a\x17apigw/v1/response.proto\x1a\x18apigw/v1/signature.proto\"\x92\b\n" +
+	"\x17apigw/v1/resource.proto\x12\bapigw.v1\x1a\x12apigw/v1/api.proto\x1a\x12apigw/v1/app.proto\x1a\x19apigw/v1/authorizer.proto\x1a\x16apigw/v1/binding.proto\x1a\x1aapigw/v1/certificate.proto\x1a\x16apigw/v1/channel.proto\x1a\x1aapigw/v1/environment.proto\x1a\x14apigw/v1/group.proto\x1a\x17apigw/v1/instance.proto\x1a\x1capigw/v1/orchestration.proto\x1a\x15apigw/v1/plugin.proto\x1a\x15apigw/v1/policy.proto\x1a\x17apigw/v1/response.proto\x1a\x18apigw/v1/signature.proto\"\x80\t\n" +
 	"\bResource\x120\n" +
 	"\binstance\x18\x01 \x01(\v2\x12.apigw.v1.InstanceH\x00R\binstance\x12*\n" +
 	"\x05group\x18\x02 \x01(\v2\x12.apigw.v1.ApiGroupH\x00R\x05group\x129\n" +
@@ -403,7 +435,9 @@ const file_apigw_v1_resource_proto_rawDesc = "" +
 	"\x10throttle_binding\x18\x0e \x01(\v2\x19.apigw.v1.ThrottleBindingH\x00R\x0fthrottleBinding\x127\n" +
 	"\vacl_binding\x18\x0f \x01(\v2\x14.apigw.v1.AclBindingH\x00R\n" +
 	"aclBinding\x12.\n" +
-	"\bapp_auth\x18\x10 \x01(\v2\x11.apigw.v1.AppAuthH\x00R\aappAuth\x12@\n" +
+	"\bapp_auth\x18\x10 \x01(\v2\x11.apigw.v1.AppAuthH\x00R\aappAuth\x12*\n" +
+	"\x06plugin\x18d \x01(\v2\x10.apigw.v1.PluginH\x00R\x06plugin\x12@\n" +
+	"\x0eplugin_binding\x18e \x01(\v2\x17.apigw.v1.PluginBindingH\x00R\rpluginBinding\x12@\n" +
 	"\rorchestration\x18\xc8\x01 \x01(\v2\x17.apigw.v1.OrchestrationH\x00R\rorchestration\x127\n" +
 	"\tsignature\x18\xac\x02 \x01(\v2\x16.apigw.v1.SignatureKeyH\x00R\tsignature\x12J\n" +
 	"\x11signature_binding\x18\xad\x02 \x01(\v2\x1a.apigw.v1.SignatureBindingH\x00R\x10signatureBindingB\x06\n" +
@@ -440,9 +474,11 @@ var file_apigw_v1_resource_proto_goTypes = []any{
 	(*ThrottleBinding)(nil),  // 14: apigw.v1.ThrottleBinding
 	(*AclBinding)(nil),       // 15: apigw.v1.AclBinding
 	(*AppAuth)(nil),          // 16: apigw.v1.AppAuth
-	(*Orchestration)(nil),    // 17: apigw.v1.Orchestration
-	(*SignatureKey)(nil),     // 18: apigw.v1.SignatureKey
-	(*SignatureBinding)(nil), // 19: apigw.v1.SignatureBinding
+	(*Plugin)(nil),           // 17: apigw.v1.Plugin
+	(*PluginBinding)(nil),    // 18: apigw.v1.PluginBinding
+	(*Orchestration)(nil),    // 19: apigw.v1.Orchestration
+	(*SignatureKey)(nil),     // 20: apigw.v1.SignatureKey
+	(*SignatureBinding)(nil), // 21: apigw.v1.SignatureBinding
 }
 var file_apigw_v1_resource_proto_depIdxs = []int32{
 	1,  // 0: apigw.v1.Resource.instance:type_name -> apigw.v1.Instance
@@ -461,14 +497,16 @@ var file_apigw_v1_resource_proto_depIdxs = []int32{
 	14, // 13: apigw.v1.Resource.throttle_binding:type_name -> apigw.v1.ThrottleBinding
 	15, // 14: apigw.v1.Resource.acl_binding:type_name -> apigw.v1.AclBinding
 	16, // 15: apigw.v1.Resource.app_auth:type_name -> apigw.v1.AppAuth
-	17, // 16: apigw.v1.Resource.orchestration:type_name -> apigw.v1.Orchestration
-	18, // 17: apigw.v1.Resource.signature:type_name -> apigw.v1.SignatureKey
-	19, // 18: apigw.v1.Resource.signature_binding:type_name -> apigw.v1.SignatureBinding
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	17, // 16: apigw.v1.Resource.plugin:type_name -> apigw.v1.Plugin
+	18, // 17: apigw.v1.Resource.plugin_binding:type_name -> apigw.v1.PluginBinding
+	19, // 18: apigw.v1.Resource.orchestration:type_name -> apigw.v1.Orchestration
+	20, // 19: apigw.v1.Resource.signature:type_name -> apigw.v1.SignatureKey
+	21, // 20: apigw.v1.Resource.signature_binding:type_name -> apigw.v1.SignatureBinding
+	21, // [21:21] is the sub-list for method output_type
+	21, // [21:21] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_apigw_v1_resource_proto_init() }
@@ -486,6 +524,7 @@ func file_apigw_v1_resource_proto_init() {
 	file_apigw_v1_group_proto_init()
 	file_apigw_v1_instance_proto_init()
 	file_apigw_v1_orchestration_proto_init()
+	file_apigw_v1_plugin_proto_init()
 	file_apigw_v1_policy_proto_init()
 	file_apigw_v1_response_proto_init()
 	file_apigw_v1_signature_proto_init()
@@ -506,6 +545,8 @@ func file_apigw_v1_resource_proto_init() {
 		(*Resource_ThrottleBinding)(nil),
 		(*Resource_AclBinding)(nil),
 		(*Resource_AppAuth)(nil),
+		(*Resource_Plugin)(nil),
+		(*Resource_PluginBinding)(nil),
 		(*Resource_Orchestration)(nil),
 		(*Resource_Signature)(nil),
 		(*Resource_SignatureBinding)(nil),

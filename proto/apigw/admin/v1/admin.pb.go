@@ -1679,7 +1679,7 @@ func (x *ListPublicationsResponse) GetCurrentPublicationId() string {
 type BindRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Instance string                 `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
-	// policy_kind: throttle, acl, app or signature.
+	// policy_kind: throttle, acl, app, signature or plugin.
 	PolicyKind string `protobuf:"bytes,2,opt,name=policy_kind,json=policyKind,proto3" json:"policy_kind,omitempty"`
 	// policy_id: id or name of the throttle, acl or app.
 	PolicyId      string   `protobuf:"bytes,3,opt,name=policy_id,json=policyId,proto3" json:"policy_id,omitempty"`

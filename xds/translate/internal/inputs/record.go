@@ -44,6 +44,7 @@ const (
 	opResponseSets
 	opHosts
 	opHostProblems
+	opPluginsFor
 	opGroup
 	opSigned
 )
@@ -99,6 +100,8 @@ func (s *Snapshot) eval(o op, a, b string) (any, string) {
 			return nil, "signed"
 		}
 		return nil, ""
+	case opPluginsFor:
+		return in.PluginsFor(a, b), ""
 	}
 	panic(fmt.Sprintf("inputs: unknown lookup %d", o))
 }
@@ -130,6 +133,8 @@ func same(x, y any) bool {
 	case []*apigwv1.ApiGroup:
 		return eqList(x, y)
 	case []*apigwv1.Acl:
+		return eqList(x, y)
+	case []*apigwv1.Plugin:
 		return eqList(x, y)
 	case []*apigwv1.GatewayResponse:
 		return eqList(x, y)

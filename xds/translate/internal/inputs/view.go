@@ -106,6 +106,11 @@ func (v *View) ThrottleFor(apiID, envID string) *apigwv1.Throttle {
 	return result[*apigwv1.Throttle](v.read(opThrottleFor, apiID, envID))
 }
 
+// PluginsFor returns the plug-ins bound to (API, environment).
+func (v *View) PluginsFor(apiID, envID string) []*apigwv1.Plugin {
+	return result[[]*apigwv1.Plugin](v.read(opPluginsFor, apiID, envID))
+}
+
 // ACLsFor returns the ACL policies bound to (API, environment).
 func (v *View) ACLsFor(apiID, envID string) []*apigwv1.Acl {
 	return result[[]*apigwv1.Acl](v.read(opACLsFor, apiID, envID))

@@ -8,6 +8,8 @@ import type { Api } from "./api_pb";
 import { file_apigw_v1_api } from "./api_pb";
 import type { Meta } from "./meta_pb";
 import { file_apigw_v1_meta } from "./meta_pb";
+import type { Plugin } from "./plugin_pb";
+import { file_apigw_v1_plugin } from "./plugin_pb";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -16,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file apigw/v1/publication.proto.
  */
 export const file_apigw_v1_publication: GenFile = /*@__PURE__*/
-  fileDesc("ChphcGlndy92MS9wdWJsaWNhdGlvbi5wcm90bxIIYXBpZ3cudjEixgEKC1B1YmxpY2F0aW9uEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSDwoHdmVyc2lvbhgEIAEoCRIOCgZyZW1hcmsYBSABKAkSMAoMcHVibGlzaF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIaCgNhcGkYByABKAsyDS5hcGlndy52MS5BcGkSHAoEbWV0YRgPIAEoCzIOLmFwaWd3LnYxLk1ldGEiXwoHUmVsZWFzZRIOCgZhcGlfaWQYASABKAkSDgoGZW52X2lkGAIgASgJEhYKDnB1YmxpY2F0aW9uX2lkGAMgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhQi9aLWdpdGh1Yi5jb20vYXBpZ3cvYXBpZ3cvcHJvdG8vYXBpZ3cvdjE7YXBpZ3d2MWIGcHJvdG8z", [file_apigw_v1_api, file_apigw_v1_meta, file_google_protobuf_timestamp]);
+  fileDesc("ChphcGlndy92MS9wdWJsaWNhdGlvbi5wcm90bxIIYXBpZ3cudjEi6QEKC1B1YmxpY2F0aW9uEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSDwoHdmVyc2lvbhgEIAEoCRIOCgZyZW1hcmsYBSABKAkSMAoMcHVibGlzaF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIaCgNhcGkYByABKAsyDS5hcGlndy52MS5BcGkSIQoHcGx1Z2lucxhkIAMoCzIQLmFwaWd3LnYxLlBsdWdpbhIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJfCgdSZWxlYXNlEg4KBmFwaV9pZBgBIAEoCRIOCgZlbnZfaWQYAiABKAkSFgoOcHVibGljYXRpb25faWQYAyABKAkSHAoEbWV0YRgPIAEoCzIOLmFwaWd3LnYxLk1ldGFCL1otZ2l0aHViLmNvbS9hcGlndy9hcGlndy9wcm90by9hcGlndy92MTthcGlnd3YxYgZwcm90bzM", [file_apigw_v1_api, file_apigw_v1_meta, file_apigw_v1_plugin, file_google_protobuf_timestamp]);
 
 /**
  * Publication is an immutable publication record: the API as it was
@@ -61,6 +63,15 @@ export type Publication = Message<"apigw.v1.Publication"> & {
    * @generated from field: apigw.v1.Api api = 7;
    */
   api?: Api | undefined;
+
+  /**
+   * plugins are the plug-ins bound to (API, environment) when the record
+   * was made, for the record's history; the data plane applies the
+   * bindings in force (a binding takes effect without publishing again).
+   *
+   * @generated from field: repeated apigw.v1.Plugin plugins = 100;
+   */
+  plugins: Plugin[];
 
   /**
    * @generated from field: apigw.v1.Meta meta = 15;

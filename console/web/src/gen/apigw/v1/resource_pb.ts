@@ -24,6 +24,8 @@ import type { Instance } from "./instance_pb";
 import { file_apigw_v1_instance } from "./instance_pb";
 import type { Orchestration } from "./orchestration_pb";
 import { file_apigw_v1_orchestration } from "./orchestration_pb";
+import type { Plugin, PluginBinding } from "./plugin_pb";
+import { file_apigw_v1_plugin } from "./plugin_pb";
 import type { Acl, AppQuota, Throttle } from "./policy_pb";
 import { file_apigw_v1_policy } from "./policy_pb";
 import type { GatewayResponse } from "./response_pb";
@@ -36,7 +38,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file apigw/v1/resource.proto.
  */
 export const file_apigw_v1_resource: GenFile = /*@__PURE__*/
-  fileDesc("ChdhcGlndy92MS9yZXNvdXJjZS5wcm90bxIIYXBpZ3cudjEiwwYKCFJlc291cmNlEiYKCGluc3RhbmNlGAEgASgLMhIuYXBpZ3cudjEuSW5zdGFuY2VIABIjCgVncm91cBgCIAEoCzISLmFwaWd3LnYxLkFwaUdyb3VwSAASLAoLZW52aXJvbm1lbnQYAyABKAsyFS5hcGlndy52MS5FbnZpcm9ubWVudEgAEi0KDGVudl92YXJpYWJsZRgEIAEoCzIVLmFwaWd3LnYxLkVudlZhcmlhYmxlSAASHAoDYXBpGAUgASgLMg0uYXBpZ3cudjEuQXBpSAASKwoLdnBjX2NoYW5uZWwYBiABKAsyFC5hcGlndy52MS5WcGNDaGFubmVsSAASJgoIdGhyb3R0bGUYByABKAsyEi5hcGlndy52MS5UaHJvdHRsZUgAEhwKA2FjbBgIIAEoCzINLmFwaWd3LnYxLkFjbEgAEhwKA2FwcBgJIAEoCzINLmFwaWd3LnYxLkFwcEgAEicKCWFwcF9xdW90YRgKIAEoCzISLmFwaWd3LnYxLkFwcFF1b3RhSAASKgoKYXV0aG9yaXplchgLIAEoCzIULmFwaWd3LnYxLkF1dGhvcml6ZXJIABItCghyZXNwb25zZRgMIAEoCzIZLmFwaWd3LnYxLkdhdGV3YXlSZXNwb25zZUgAEiwKC2NlcnRpZmljYXRlGA0gASgLMhUuYXBpZ3cudjEuQ2VydGlmaWNhdGVIABI1ChB0aHJvdHRsZV9iaW5kaW5nGA4gASgLMhkuYXBpZ3cudjEuVGhyb3R0bGVCaW5kaW5nSAASKwoLYWNsX2JpbmRpbmcYDyABKAsyFC5hcGlndy52MS5BY2xCaW5kaW5nSAASJQoIYXBwX2F1dGgYECABKAsyES5hcGlndy52MS5BcHBBdXRoSAASMQoNb3JjaGVzdHJhdGlvbhjIASABKAsyFy5hcGlndy52MS5PcmNoZXN0cmF0aW9uSAASLAoJc2lnbmF0dXJlGKwCIAEoCzIWLmFwaWd3LnYxLlNpZ25hdHVyZUtleUgAEjgKEXNpZ25hdHVyZV9iaW5kaW5nGK0CIAEoCzIaLmFwaWd3LnYxLlNpZ25hdHVyZUJpbmRpbmdIAEIGCgRraW5kQi9aLWdpdGh1Yi5jb20vYXBpZ3cvYXBpZ3cvcHJvdG8vYXBpZ3cvdjE7YXBpZ3d2MWIGcHJvdG8z", [file_apigw_v1_api, file_apigw_v1_app, file_apigw_v1_authorizer, file_apigw_v1_binding, file_apigw_v1_certificate, file_apigw_v1_channel, file_apigw_v1_environment, file_apigw_v1_group, file_apigw_v1_instance, file_apigw_v1_orchestration, file_apigw_v1_policy, file_apigw_v1_response, file_apigw_v1_signature]);
+  fileDesc("ChdhcGlndy92MS9yZXNvdXJjZS5wcm90bxIIYXBpZ3cudjEimgcKCFJlc291cmNlEiYKCGluc3RhbmNlGAEgASgLMhIuYXBpZ3cudjEuSW5zdGFuY2VIABIjCgVncm91cBgCIAEoCzISLmFwaWd3LnYxLkFwaUdyb3VwSAASLAoLZW52aXJvbm1lbnQYAyABKAsyFS5hcGlndy52MS5FbnZpcm9ubWVudEgAEi0KDGVudl92YXJpYWJsZRgEIAEoCzIVLmFwaWd3LnYxLkVudlZhcmlhYmxlSAASHAoDYXBpGAUgASgLMg0uYXBpZ3cudjEuQXBpSAASKwoLdnBjX2NoYW5uZWwYBiABKAsyFC5hcGlndy52MS5WcGNDaGFubmVsSAASJgoIdGhyb3R0bGUYByABKAsyEi5hcGlndy52MS5UaHJvdHRsZUgAEhwKA2FjbBgIIAEoCzINLmFwaWd3LnYxLkFjbEgAEhwKA2FwcBgJIAEoCzINLmFwaWd3LnYxLkFwcEgAEicKCWFwcF9xdW90YRgKIAEoCzISLmFwaWd3LnYxLkFwcFF1b3RhSAASKgoKYXV0aG9yaXplchgLIAEoCzIULmFwaWd3LnYxLkF1dGhvcml6ZXJIABItCghyZXNwb25zZRgMIAEoCzIZLmFwaWd3LnYxLkdhdGV3YXlSZXNwb25zZUgAEiwKC2NlcnRpZmljYXRlGA0gASgLMhUuYXBpZ3cudjEuQ2VydGlmaWNhdGVIABI1ChB0aHJvdHRsZV9iaW5kaW5nGA4gASgLMhkuYXBpZ3cudjEuVGhyb3R0bGVCaW5kaW5nSAASKwoLYWNsX2JpbmRpbmcYDyABKAsyFC5hcGlndy52MS5BY2xCaW5kaW5nSAASJQoIYXBwX2F1dGgYECABKAsyES5hcGlndy52MS5BcHBBdXRoSAASIgoGcGx1Z2luGGQgASgLMhAuYXBpZ3cudjEuUGx1Z2luSAASMQoOcGx1Z2luX2JpbmRpbmcYZSABKAsyFy5hcGlndy52MS5QbHVnaW5CaW5kaW5nSAASMQoNb3JjaGVzdHJhdGlvbhjIASABKAsyFy5hcGlndy52MS5PcmNoZXN0cmF0aW9uSAASLAoJc2lnbmF0dXJlGKwCIAEoCzIWLmFwaWd3LnYxLlNpZ25hdHVyZUtleUgAEjgKEXNpZ25hdHVyZV9iaW5kaW5nGK0CIAEoCzIaLmFwaWd3LnYxLlNpZ25hdHVyZUJpbmRpbmdIAEIGCgRraW5kQi9aLWdpdGh1Yi5jb20vYXBpZ3cvYXBpZ3cvcHJvdG8vYXBpZ3cvdjE7YXBpZ3d2MWIGcHJvdG8z", [file_apigw_v1_api, file_apigw_v1_app, file_apigw_v1_authorizer, file_apigw_v1_binding, file_apigw_v1_certificate, file_apigw_v1_channel, file_apigw_v1_environment, file_apigw_v1_group, file_apigw_v1_instance, file_apigw_v1_orchestration, file_apigw_v1_plugin, file_apigw_v1_policy, file_apigw_v1_response, file_apigw_v1_signature]);
 
 /**
  * Resource holds any one definition. The oneof field name is the resource
@@ -144,6 +146,18 @@ export type Resource = Message<"apigw.v1.Resource"> & {
      */
     value: AppAuth;
     case: "appAuth";
+  } | {
+    /**
+     * @generated from field: apigw.v1.Plugin plugin = 100;
+     */
+    value: Plugin;
+    case: "plugin";
+  } | {
+    /**
+     * @generated from field: apigw.v1.PluginBinding plugin_binding = 101;
+     */
+    value: PluginBinding;
+    case: "pluginBinding";
   } | {
     /**
      * @generated from field: apigw.v1.Orchestration orchestration = 200;

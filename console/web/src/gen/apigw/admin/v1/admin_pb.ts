@@ -799,7 +799,7 @@ export type BindRequest = Message<"apigw.admin.v1.BindRequest"> & {
   instance: string;
 
   /**
-   * policy_kind: throttle, acl, app or signature.
+   * policy_kind: throttle, acl, app, signature or plugin.
    *
    * @generated from field: string policy_kind = 2;
    */

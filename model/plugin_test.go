@@ -1,0 +1,258 @@
+package model_test
+
+import (
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/apigw/apigw/model"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+)
+
+func plugin(id, typ, content string) *apigwv1.Plugin {
+	p := &apigwv1.Plugin{Id: id, PluginName: "plugin_" + id, PluginType: typ, PluginContent: content}
+	model.Normalize(p)
+	return p
+}
+
+// fieldsOf returns the violated field paths with their descriptions.
+func fieldsOf(vs model.Violations) string {
+	var out []string
+	for _, v := range vs {
+		out = append(out, v.String())
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestPluginContentValidation(t *testing.T) {
+	lim := model.AbsoluteLimits()
+	for _, tc := range []struct {
+		name, typ, content string
+		want               string // a violated field path; "" = valid
+	}{
+		{"cors ok", "cors", `{"allow_origin":"*","allow_methods":"GET,POST","allow_headers":"Content-Type","expose_headers":"X-Request-Id","max_age":86400,"allow_credentials":false}`, ""},
+		{"cors origins list", "cors", `{"allow_origin":"https://a.example.com, http://b.example.com:8080","allow_methods":"GET","allow_credentials":true}`, ""},
+		{"cors star with credentials", "cors", `{"allow_origin":"*","allow_methods":"GET","allow_credentials":true}`, "plugin_content.allow_origin"},
+		{"cors bad origin", "cors", `{"allow_origin":"example.com","allow_methods":"GET"}`, "plugin_content.allow_origin"},
+		{"cors bad method", "cors", `{"allow_origin":"*","allow_methods":"GET,FETCH"}`, "plugin_content.allow_methods"},
+		{"cors unknown field", "cors", `{"allow_origin":"*","allow_methods":"GET","allow_origins":"*"}`, "plugin_content"},
+		{"cors wrong type", "cors", `{"allow_origin":"*","allow_methods":"GET","max_age":"a day"}`, "plugin_content"},
+		{"cors not json", "cors", `allow_origin=*`, "plugin_content"},
+		{"headers ok", "set_resp_headers", `{"response_headers":[{"name":"X-Custom","value":"v","action":"override"},{"name":"x-b","value":"$context.requestId","value_type":"system_parameter","action":"APPEND"},{"name":"x-c","action":"delete"}]}`, ""},
+		{"headers bad action", "set_resp_headers", `{"response_headers":[{"name":"X-Custom","value":"v","action":"replace"}]}`, "plugin_content.response_headers[0].action"},
+		{"headers gateway header", "set_resp_headers", `{"response_headers":[{"name":"X-Apig-Latency","value":"v","action":"override"}]}`, "plugin_content.response_headers[0].name"},
+		{"headers request id", "set_resp_headers", `{"response_headers":[{"name":"X-Request-Id","value":"v","action":"override"}]}`, "plugin_content.response_headers[0].name"},
+		{"headers cors header", "set_resp_headers", `{"response_headers":[{"name":"Access-Control-Allow-Origin","value":"*","action":"override"}]}`, "plugin_content.response_headers[0].name"},
+		{"headers duplicate", "set_resp_headers", `{"response_headers":[{"name":"X-A","value":"1","action":"add"},{"name":"x-a","value":"2","action":"add"}]}`, "plugin_content.response_headers[1].name"},
+		{"headers system with override", "set_resp_headers", `{"response_headers":[{"name":"X-A","value":"$context.requestId","value_type":"system_parameter","action":"override"}]}`, "plugin_content.response_headers[0].action"},
+		{"headers unknown system value", "set_resp_headers", `{"response_headers":[{"name":"X-A","value":"$context.cacheStatus","value_type":"system_parameter","action":"add"}]}`, "plugin_content.response_headers[0].value"},
+		{"headers name too long", "set_resp_headers", `{"response_headers":[{"name":"X-` + strings.Repeat("a", 31) + `","value":"1","action":"add"}]}`, "plugin_content.response_headers[0].name"},
+		{"headers value with CR", "set_resp_headers", `{"response_headers":[{"name":"X-A","value":"a\rb","action":"add"}]}`, "plugin_content.response_headers[0].value"},
+		{"headers eleven", "set_resp_headers", `{"response_headers":[` + strings.TrimSuffix(strings.Repeat(`{"name":"X-A","value":"1","action":"add"},`, 11), ",") + `]}`, "plugin_content.response_headers"},
+		{"mirror ok", "proxy_mirror", `{"protocol":"HTTPS","host":"mirror.example.com:7443","sample_ratio":0.5,"timeout":3000,"mirror_request_body_enabled":true,"path":"","path_concat_mode":"replace"}`, ""},
+		{"mirror ratio", "proxy_mirror", `{"protocol":"HTTP","host":"10.0.0.1","sample_ratio":0}`, "plugin_content.sample_ratio"},
+		{"mirror path refused", "proxy_mirror", `{"protocol":"HTTP","host":"10.0.0.1","path":"/ab"}`, "plugin_content.path"},
+		{"mirror body refused", "proxy_mirror", `{"protocol":"HTTP","host":"10.0.0.1","mirror_request_body_enabled":false}`, "plugin_content.mirror_request_body_enabled"},
+		{"mirror protocol", "proxy_mirror", `{"protocol":"GRPC","host":"10.0.0.1"}`, "plugin_content.protocol"},
+		{"mirror host", "proxy_mirror", `{"protocol":"HTTP","host":"bad host:99999"}`, "plugin_content.host"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vs := model.Validate(plugin("p1", tc.typ, tc.content), lim)
+			if tc.want == "" {
+				if len(vs) > 0 {
+					t.Fatalf("unexpected violations:\n%s", fieldsOf(vs))
+				}
+				return
+			}
+			found := false
+			for _, v := range vs {
+				found = found || v.Field == tc.want
+			}
+			if !found {
+				t.Fatalf("want a violation of %s, got:\n%s", tc.want, fieldsOf(vs))
+			}
+		})
+	}
+}
+
+// Plug-in types apigw does not implement are refused by name, never
+// stored and ignored.
+func TestUnimplementedPluginTypesAreRefused(t *testing.T) {
+	for _, typ := range []string{"rate_limit", "third_auth", "jwt_auth", "breaker", "kafka_log", "proxy_cache", "oidc_auth", "bogus"} {
+		vs := model.Validate(plugin("p1", typ, `{}`), model.AbsoluteLimits())
+		if len(vs) == 0 || vs[0].Field != "plugin_type" {
+			t.Errorf("%s: want a plugin_type violation, got %v", typ, vs)
+		}
+	}
+}
+
+func pluginWorld(extra ...proto.Message) *model.Instance {
+	objs := sampleObjects()
+	objs = append(objs,
+		&apigwv1.Api{Id: "a2", Name: "put_pet", GroupId: "g1", ReqMethod: "PUT", ReqUri: "/pets/{pid}", BackendApi: &apigwv1.BackendApi{UrlDomain: "10.0.0.1:80", ReqUri: "/"}},
+		&apigwv1.Api{Id: "a3", Name: "mock_pet", GroupId: "g1", ReqMethod: "GET", ReqUri: "/mock", BackendType: model.BackendMock, MockInfo: &apigwv1.MockInfo{StatusCode: 200}},
+		plugin("cors1", "cors", `{"allow_origin":"*","allow_methods":"GET,PUT"}`),
+		plugin("cors2", "cors", `{"allow_origin":"*","allow_methods":"GET,PUT"}`),
+		plugin("corsget", "cors", `{"allow_origin":"*","allow_methods":"GET"}`),
+		plugin("hdr1", "set_resp_headers", `{"response_headers":[{"name":"X-A","value":"1","action":"add"}]}`),
+		plugin("hdr2", "set_resp_headers", `{"response_headers":[{"name":"X-B","value":"1","action":"add"}]}`),
+		plugin("mir1", "proxy_mirror", `{"protocol":"HTTP","host":"10.0.0.9:8080"}`),
+	)
+	objs = append(objs, extra...)
+	return model.NewInstance("default", objs)
+}
+
+func TestPluginBindingRules(t *testing.T) {
+	bind := func(id, api, plug string) *apigwv1.PluginBinding {
+		return &apigwv1.PluginBinding{Id: id, ApiId: api, EnvId: "e1", PluginId: plug}
+	}
+	for _, tc := range []struct {
+		name  string
+		have  []proto.Message
+		check *apigwv1.PluginBinding
+		want  string // field; "" = allowed
+	}{
+		{"one cors", nil, bind("b1", "a1", "cors1"), ""},
+		{"two of a type", []proto.Message{bind("b0", "a1", "hdr1")}, bind("b1", "a1", "hdr2"), "plugin_id"},
+		{"two types", []proto.Message{bind("b0", "a1", "hdr1")}, bind("b1", "a1", "cors1"), ""},
+		{"same path other cors", []proto.Message{bind("b0", "a1", "cors1")}, bind("b1", "a2", "cors2"), "plugin_id"},
+		{"same path same cors", []proto.Message{bind("b0", "a1", "cors1")}, bind("b1", "a2", "cors1"), ""},
+		{"method not allowed", nil, bind("b1", "a2", "corsget"), "plugin_id"},
+		{"missing plug-in", nil, bind("b1", "a1", "nope"), "plugin_id"},
+		{"mirror on mock", nil, bind("b1", "a3", "mir1"), "api_id"},
+		{"mirror", nil, bind("b1", "a1", "mir1"), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := pluginWorld(append(tc.have, tc.check)...)
+			vs := in.Check(tc.check)
+			if tc.want == "" {
+				if len(vs) > 0 {
+					t.Fatalf("unexpected violations:\n%s", fieldsOf(vs))
+				}
+				return
+			}
+			found := false
+			for _, v := range vs {
+				found = found || v.Field == tc.want
+			}
+			if !found {
+				t.Fatalf("want a violation of %s, got:\n%s", tc.want, fieldsOf(vs))
+			}
+		})
+	}
+}
+
+func TestCorsPluginRefusesAnOptionsAPIOnItsPath(t *testing.T) {
+	opts := &apigwv1.Api{Id: "a9", Name: "options_pet", GroupId: "g1", ReqMethod: "OPTIONS", ReqUri: "/pets/{x}", BackendApi: &apigwv1.BackendApi{UrlDomain: "10.0.0.1:80", ReqUri: "/"}}
+	b := &apigwv1.PluginBinding{Id: "b1", ApiId: "a1", EnvId: "e1", PluginId: "cors1"}
+	in := pluginWorld(opts, b)
+	if vs := in.Check(b); len(vs) == 0 || vs[0].Field != "api_id" {
+		t.Errorf("binding: want an api_id violation, got %v", vs)
+	}
+	if vs := in.Check(opts); len(vs) == 0 || vs[0].Field != "req_method" {
+		t.Errorf("OPTIONS API: want a req_method violation, got %v", vs)
+	}
+}
+
+func TestPublicationCarriesBoundPlugins(t *testing.T) {
+	in := pluginWorld(&apigwv1.PluginBinding{Id: "b1", ApiId: "a1", EnvId: "e1", PluginId: "hdr1"},
+		&apigwv1.PluginBinding{Id: "b2", ApiId: "a1", EnvId: "e1", PluginId: "cors1"},
+		&apigwv1.PluginBinding{Id: "b3", ApiId: "a1", EnvId: model.ReleaseEnvID, PluginId: "mir1"})
+	pub, err := in.Publication("a1", "e1", "p1", "", "", testTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range pub.Plugins {
+		got = append(got, p.Id)
+	}
+	if strings.Join(got, ",") != "hdr1,cors1" {
+		t.Errorf("publication plug-ins = %v, want hdr1,cors1 (bindings of e1 in binding order)", got)
+	}
+	if vs := model.Validate(pub, model.AbsoluteLimits()); len(vs) > 0 {
+		t.Errorf("publication: %v", vs)
+	}
+}
+
+// A plug-in or an API that changes after the binding is checked again:
+// the plug-in's content and the API's method and backend must still fit.
+func TestChangesToBoundPluginsAndAPIsAreChecked(t *testing.T) {
+	in := pluginWorld(&apigwv1.PluginBinding{Id: "b1", ApiId: "a2", EnvId: "e1", PluginId: "cors1"},
+		&apigwv1.PluginBinding{Id: "b2", ApiId: "a1", EnvId: "e1", PluginId: "mir1"})
+	narrowed := plugin("cors1", "cors", `{"allow_origin":"*","allow_methods":"GET"}`)
+	in2 := in.With([]proto.Message{narrowed}, nil)
+	if vs := in2.Check(narrowed); len(vs) == 0 || vs[0].Field != "plugin_content" {
+		t.Errorf("cors plug-in no longer allowing a bound API's PUT: want a plugin_content violation, got %v", vs)
+	}
+	api := proto.Clone(in.API("a2")).(*apigwv1.Api)
+	api.ReqMethod = "DELETE"
+	if vs := in.With([]proto.Message{api}, nil).Check(api); len(vs) == 0 || vs[0].Field != "req_method" {
+		t.Errorf("API method outside the bound cors plug-in: want a req_method violation, got %v", vs)
+	}
+	mock := proto.Clone(in.API("a1")).(*apigwv1.Api)
+	mock.BackendType, mock.BackendApi, mock.MockInfo = model.BackendMock, nil, &apigwv1.MockInfo{StatusCode: 200}
+	if vs := in.With([]proto.Message{mock}, nil).Check(mock); len(vs) == 0 || vs[0].Field != "backend_type" {
+		t.Errorf("mirrored API becoming a mock: want a backend_type violation, got %v", vs)
+	}
+}
+
+// Any plug-in content is either refused with violations or decodes into
+// the message of its type; validation never panics.
+func FuzzPluginValidate(f *testing.F) {
+	f.Add("cors", `{"allow_origin":"*","allow_methods":"GET","max_age":5}`)
+	f.Add("set_resp_headers", `{"response_headers":[{"name":"X-A","value":"$context.requestId","value_type":"system_parameter","action":"append"}]}`)
+	f.Add("proxy_mirror", `{"protocol":"HTTPS","host":"[::1]:8443","sample_ratio":0.5,"timeout":10}`)
+	f.Add("rate_limit", `{"api_limit":-1}`)
+	f.Fuzz(func(t *testing.T, typ, content string) {
+		p := plugin("p1", typ, content)
+		vs := model.Validate(p, model.AbsoluteLimits())
+		if len(vs) > 0 {
+			return
+		}
+		if _, err := model.PluginContent(p); err != nil {
+			t.Fatalf("valid plug-in %s %q does not decode: %v", typ, content, err)
+		}
+	})
+}
+
+// An API whose bound plug-in or plug-in binding cannot be read from etcd
+// is held closed (Blocked), never served without the plug-in.
+func TestUnreadablePluginHoldsTheAPIClosed(t *testing.T) {
+	bind := &apigwv1.PluginBinding{Id: "b1", ApiId: "a1", EnvId: "e1", PluginId: "hdr1"}
+	in := pluginWorld(bind)
+	if why := in.Blocked("a1", "e1"); why != "" {
+		t.Fatalf("readable plug-in: blocked: %s", why)
+	}
+	var objs []proto.Message
+	for _, k := range model.Kinds() {
+		for _, o := range in.Objects(k.Name) {
+			if k.Name != model.KindPlugin || model.IDOf(o) != "hdr1" {
+				objs = append(objs, o)
+			}
+		}
+	}
+	broken := model.NewInstanceWith("default", objs, []model.Placeholder{{Kind: model.KindPlugin, ID: "hdr1", Reason: "bad value"}})
+	if why := broken.Blocked("a1", "e1"); !strings.Contains(why, "plug-in hdr1") {
+		t.Errorf("unreadable plug-in: Blocked = %q", why)
+	}
+	if why := broken.Blocked("a1", model.ReleaseEnvID); why != "" {
+		t.Errorf("another environment is held closed too: %s", why)
+	}
+	fixed := broken.With([]proto.Message{plugin("hdr1", "set_resp_headers", `{"response_headers":[{"name":"X-A","value":"1","action":"add"}]}`)}, nil)
+	if why := fixed.Blocked("a1", "e1"); why != "" {
+		t.Errorf("plug-in readable again: still blocked: %s", why)
+	}
+	objs = objs[:0]
+	for _, k := range model.Kinds() {
+		for _, o := range in.Objects(k.Name) {
+			if k.Name != model.KindPluginBinding {
+				objs = append(objs, o)
+			}
+		}
+	}
+	unreadableBinding := model.NewInstanceWith("default", objs, []model.Placeholder{{Kind: model.KindPluginBinding, ID: "b1", Reason: "bad value", APIID: "a1", EnvID: "e1"}})
+	if why := unreadableBinding.Blocked("a1", "e1"); !strings.Contains(why, "plugin_binding b1") {
+		t.Errorf("unreadable plug-in binding: Blocked = %q", why)
+	}
+}
