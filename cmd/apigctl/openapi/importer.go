@@ -50,6 +50,9 @@ type ImportResult struct {
 	APIIDs []string
 	// Request is the Apply request sent.
 	Request *adminv1.ApplyRequest
+	// Warnings are found against what is stored (specials naming apps
+	// that do not exist).
+	Warnings []Problem
 }
 
 // ConflictError lists objects that exist with another definition.
@@ -148,6 +151,9 @@ func Import(ctx context.Context, c adminv1.AdminServiceClient, plan *Plan, opt I
 	for _, a := range plan.Authorizers {
 		r.add(a.Msg, a.Ptr, "authorizer/"+a.Msg.Name, -1)
 	}
+	if err := warnSpecials(ctx, c, opt.Instance, plan, res); err != nil {
+		return nil, err
+	}
 	for _, t := range plan.Throttles {
 		m := proto.Clone(t.Msg).(*apigwv1.Throttle)
 		r.add(m, t.Ptr, "throttle/"+m.Name, -1)
@@ -197,6 +203,23 @@ func Import(ctx context.Context, c adminv1.AdminServiceClient, plan *Plan, opt I
 	res.Results = resp.GetResults()
 	res.Request = r.req
 	return res, nil
+}
+
+// warnSpecials warns about throttling specials that name no app: APIG
+// exports name apps by opaque id, and such a special is stored as it is
+// (it applies once an app with that id exists).
+func warnSpecials(ctx context.Context, c adminv1.AdminServiceClient, instance string, plan *Plan, res *ImportResult) error {
+	for _, s := range plan.AppSpecials {
+		_, err := c.Get(ctx, &adminv1.GetRequest{Instance: instance, Kind: model.KindApp, Id: s.Msg})
+		switch {
+		case status.Code(err) == codes.NotFound:
+			res.Warnings = append(res.Warnings, Problem{Pointer: s.Ptr,
+				Message: fmt.Sprintf("app %q does not exist; the special quota is stored as it is and applies once an app with this id exists", s.Msg)})
+		case err != nil:
+			return err
+		}
+	}
+	return nil
 }
 
 // resolveConflicts asks the admin API (dry run) which objects would change

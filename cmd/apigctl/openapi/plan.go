@@ -24,6 +24,9 @@ type Plan struct {
 	ACLs        []Item[*apigwv1.Acl]
 	Responses   []Item[*apigwv1.GatewayResponse]
 	APIs        []*APIItem
+	// AppSpecials are the app ids named by throttling specials, with the
+	// node of each special: Import warns about those naming no app.
+	AppSpecials []Item[string]
 }
 
 // Item is a resource and the pointer of the node that defines it.

@@ -60,6 +60,9 @@ func (c *converter) ratelimits(p string, v any) {
 			}
 			so.unknown("a special throttle")
 			t.Specials = append(t.Specials, s)
+			if s.ObjectType == model.SpecialApp && s.ObjectId != "" {
+				c.plan.AppSpecials = append(c.plan.AppSpecials, Item[string]{Ptr: so.ptr, Msg: s.ObjectId})
+			}
 		}
 		po.unknown("a throttling policy")
 		c.plan.Throttles = append(c.plan.Throttles, Item[*apigwv1.Throttle]{Ptr: po.ptr, Msg: t})
