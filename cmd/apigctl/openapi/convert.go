@@ -312,11 +312,17 @@ func (c *converter) samples(op *operation, a *apigwv1.Api) {
 	for _, r := range op.responses {
 		c.unknownExt("resp", r.ptr, r.m)
 		ex := &obj{ptr: r.ptr, m: r.m, used: map[string]bool{}, ps: c.ps}
-		if s := ex.str(extNormalSample); s != "" && a.ResultNormalSample == "" {
-			a.ResultNormalSample = s
-		}
-		if s := ex.str(extFailureSample); s != "" && a.ResultFailureSample == "" {
-			a.ResultFailureSample = s
+		for _, f := range []struct {
+			key string
+			dst *string
+		}{{extNormalSample, &a.ResultNormalSample}, {extFailureSample, &a.ResultFailureSample}} {
+			switch s := ex.str(f.key); {
+			case s == "" || s == *f.dst:
+			case *f.dst == "":
+				*f.dst = s
+			default:
+				c.ps.warnf(ptr(r.ptr, f.key), "another sample was read first; this one is ignored")
+			}
 		}
 	}
 }

@@ -50,7 +50,7 @@ func fromV2(d *openapi2.T) (*document, error) {
 			return nil, err
 		}
 		if op.Responses != nil {
-			o.responses = responseSets(op.Responses.Map(), at, func(r *openapi2.Response) map[string]any {
+			o.responses = responseSets(op.Responses.Map(), op.Responses.Extensions, at, func(r *openapi2.Response) map[string]any {
 				if r.Ref != "" {
 					if shared := d.Responses[strings.TrimPrefix(r.Ref, "#/responses/")]; shared != nil {
 						return merge(shared.Extensions, r.Extensions)

@@ -85,7 +85,7 @@ func fromV3(d *openapi3.T) (*document, error) {
 			return nil, err
 		}
 		if op.Responses != nil {
-			o.responses = responseSets(op.Responses.Map(), at, func(r *openapi3.ResponseRef) map[string]any {
+			o.responses = responseSets(op.Responses.Map(), op.Responses.Extensions, at, func(r *openapi3.ResponseRef) map[string]any {
 				if r.Value != nil {
 					return merge(r.Value.Extensions, r.Extensions)
 				}
