@@ -1,6 +1,7 @@
 package openapi
 
 import (
+	"math"
 	"strings"
 
 	"github.com/apigw/apigw/model"
@@ -122,9 +123,7 @@ func (c *converter) httpEndpoints(o *obj, typ string) httpTarget {
 	t.protocol = e.enum([]string{"scheme"}, model.ProtoHTTP, model.ProtoHTTPS)
 	t.method = e.enum([]string{"method"}, append(model.Methods(), model.MethodAny)...)
 	t.uri = e.str("path")
-	if n, ok := e.num("timeout"); ok && n != 0 {
-		t.timeout = int32(n)
-	}
+	t.timeout = c.timeout(e)
 	if n, ok := e.num("retryCount", "retry_count"); ok {
 		t.retry = int32p(n)
 	}
@@ -152,9 +151,7 @@ func (c *converter) function(f *obj) *apigwv1.PolicyFunction {
 		k, _, _ := f.key("invocation-type", "invocation_type")
 		c.ps.errorf(ptr(f.ptr, k), "must be sync or async (got %q)", inv)
 	}
-	if n, ok := f.num("timeout"); ok && n != 0 {
-		pf.Timeout = int32(n)
-	}
+	pf.Timeout = c.timeout(f)
 	return pf
 }
 
@@ -311,4 +308,23 @@ func (c *converter) conditions(o *obj) []*apigwv1.Condition {
 		out = append(out, cd)
 	}
 	return out
+}
+
+// timeout reads an endpoint's timeout in ms. 0 is not "unset" (APIG's
+// range starts at 1): it is refused; an absent or empty timeout is unset.
+func (c *converter) timeout(o *obj) int32 {
+	n, ok := o.num("timeout")
+	if !ok {
+		return 0
+	}
+	k, _, _ := o.key("timeout")
+	switch {
+	case n < 1:
+		c.ps.errorf(ptr(o.ptr, k), "must be at least 1 (ms); omit it for the default (got %d)", n)
+		return 0
+	case n > math.MaxInt32:
+		c.ps.errorf(ptr(o.ptr, k), "is out of range (got %d)", n)
+		return 0
+	}
+	return int32(n)
 }

@@ -2,6 +2,7 @@ package openapi
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -251,7 +252,7 @@ func (c *converter) params(op *operation, a *apigwv1.Api) {
 		}
 		rp.Enumerations = strings.Join(enum, ",")
 		if rp.Type == model.TypeNumber {
-			rp.MinNum, rp.MaxNum = nonZero(p.min), nonZero(p.max)
+			rp.MinNum, rp.MaxNum = c.bound(ptr(p.bounds, "minimum"), p.min), c.bound(ptr(p.bounds, "maximum"), p.max)
 		} else {
 			if p.minLen > 0 {
 				rp.MinSize = int32p(int64(p.minLen))
@@ -295,9 +296,16 @@ func scalar(v any) string {
 	return fmt.Sprint(v)
 }
 
-// nonZero treats the 0 placeholders of APIG exports as unset.
-func nonZero(f *float64) *int32 {
-	if f == nil || *f == 0 {
+// bound converts the minimum or maximum of a number parameter. apigw's
+// bounds are integers, as APIG's: a decimal or out-of-range value is
+// refused at its node rather than truncated. The 0 placeholders of APIG
+// exports are unset.
+func (c *converter) bound(at string, f *float64) *int32 {
+	switch {
+	case f == nil || *f == 0:
+		return nil
+	case *f != math.Trunc(*f) || *f < math.MinInt32 || *f > math.MaxInt32:
+		c.ps.errorf(at, "must be an integer between %d and %d: the bounds of NUMBER parameters are integers (got %v)", math.MinInt32, math.MaxInt32, *f)
 		return nil
 	}
 	return int32p(int64(*f))

@@ -63,3 +63,79 @@ func TestConflictingResultSamplesAreWarned(t *testing.T) {
 	}
 	t.Errorf("no warning for the ignored sample: %v", ps.Warnings)
 }
+
+// A decimal or out-of-range minimum/maximum of a number parameter cannot be
+// kept by apigw's (and APIG's) integer bounds: it is refused at its own
+// node, never truncated. Whole values and the 0 placeholders of APIG
+// exports are kept as before.
+func TestNumberParameterBoundsAreKeptOrRefusedNeverTruncated(t *testing.T) {
+	param := func(bounds string) string {
+		return "  /a:\n    get:\n      operationId: aaa1\n      parameters:\n      - {name: size, in: query, type: number, " + bounds + "}\n      x-apigateway-backend: " + okBackend + "\n"
+	}
+	v3 := func(bounds string) string {
+		return "openapi: 3.0.3\ninfo: {title: g1, version: '1'}\npaths:\n  /a:\n    get:\n      operationId: aaa1\n      parameters:\n      - {name: size, in: query, schema: {type: number, " + bounds + "}}\n      responses: {default: {description: ok}}\n      x-apigateway-backend: " + okBackend + "\n"
+	}
+	refused := []struct{ name, doc, ptr string }{
+		{"2.0 decimal maximum", swagger(param("minimum: 1, maximum: 99.5"), ""), "/paths/~1a/get/parameters/0/maximum"},
+		{"2.0 decimal minimum", swagger(param("minimum: 0.25"), ""), "/paths/~1a/get/parameters/0/minimum"},
+		{"2.0 beyond int32", swagger(param("maximum: 1e12"), ""), "/paths/~1a/get/parameters/0/maximum"},
+		{"2.0 shared parameter", swagger("  /a:\n    get:\n      operationId: aaa1\n      parameters: [{$ref: '#/parameters/size'}]\n      x-apigateway-backend: "+okBackend+"\n",
+			"parameters:\n  size: {name: size, in: query, type: number, maximum: 2.5}\n"), "/parameters/size/maximum"},
+		{"3.0 decimal maximum", v3("maximum: 2.5"), "/paths/~1a/get/parameters/0/schema/maximum"},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			_, ps, err := openapi.Convert([]byte(tt.doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range ps.Errors {
+				if p.Pointer == tt.ptr && strings.Contains(p.Message, "integer") {
+					return
+				}
+			}
+			t.Errorf("no error at %s: %v", tt.ptr, ps.Errors)
+		})
+	}
+	plan, _ := convertOK(t, swagger(param("minimum: -5, maximum: 100.0"), ""))
+	rp := plan.APIs[0].API.ReqParams[0]
+	if rp.MinNum == nil || *rp.MinNum != -5 || rp.MaxNum == nil || *rp.MaxNum != 100 {
+		t.Errorf("whole bounds: %v", rp)
+	}
+	plan, _ = convertOK(t, swagger(param("minimum: 0, maximum: 0"), ""))
+	if rp := plan.APIs[0].API.ReqParams[0]; rp.MinNum != nil || rp.MaxNum != nil {
+		t.Errorf("0 placeholders of APIG exports are unset: %v", rp)
+	}
+}
+
+// timeout: 0 is not "unset": APIG's range starts at 1, so it is refused at
+// its node (HTTP, HTTP-VPC, FUNCTION and policy backends alike).
+func TestZeroBackendTimeoutIsRefused(t *testing.T) {
+	op := func(ext string) string {
+		return swagger("  /a:\n    get:\n      operationId: aaa1\n"+ext, "")
+	}
+	tests := []struct{ name, doc, ptr string }{
+		{"http", op("      x-apigateway-backend: {type: HTTP, httpEndpoints: {address: a.example.com, scheme: HTTP, method: GET, path: /, timeout: 0}}\n"),
+			"/paths/~1a/get/x-apigateway-backend/httpEndpoints/timeout"},
+		{"http string", op("      x-apigateway-backend: {type: HTTP, httpEndpoints: {address: a.example.com, scheme: HTTP, method: GET, path: /, timeout: '0'}}\n"),
+			"/paths/~1a/get/x-apigateway-backend/httpEndpoints/timeout"},
+		{"function", op("      x-apigateway-backend: {type: FUNCTION, functionEndpoints: {function-urn: 'urn:fss:r:p:function:default:f', version: latest, invocation-type: sync, timeout: 0}}\n"),
+			"/paths/~1a/get/x-apigateway-backend/functionEndpoints/timeout"},
+		{"policy", op("      x-apigateway-backend: {type: HTTP, httpEndpoints: {address: a.example.com, scheme: HTTP, method: GET, path: /}}\n      x-apigateway-backend-policies: [{name: p1x, type: HTTP, httpEndpoints: {address: b.example.com, scheme: HTTP, method: GET, path: /, timeout: 0}, conditions: [{type: equal, origin: source, value: 10.0.0.1}]}]\n"),
+			"/paths/~1a/get/x-apigateway-backend-policies/0/httpEndpoints/timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, ps, err := openapi.Convert([]byte(tt.doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range ps.Errors {
+				if p.Pointer == tt.ptr && strings.Contains(p.Message, "at least 1") {
+					return
+				}
+			}
+			t.Errorf("no error at %s: %v", tt.ptr, ps.Errors)
+		})
+	}
+}
