@@ -66,6 +66,8 @@ type converter struct {
 	// authorizers maps security scheme names to authorizer names.
 	authorizers  map[string]string
 	responseSets map[string]*apigwv1.GatewayResponse
+	// nodes records the fields of the resource being converted.
+	nodes Nodes
 }
 
 // known lists the extensions understood at each scope.
@@ -133,8 +135,11 @@ func (c *converter) operation(op *operation) {
 	if a.Remark == "" {
 		a.Remark = op.summary
 	}
-	item := &APIItem{Ptr: op.ptr, API: a}
+	item := &APIItem{Ptr: op.ptr, API: a, Fields: Nodes{}}
+	c.nodes = item.Fields
+	defer func() { c.nodes = nil }()
 	ex := &obj{ptr: op.ptr, m: op.ext, used: map[string]bool{}, ps: c.ps}
+	c.recOperation(op, ex)
 	switch ex.enum([]string{extRequestType}, "public", "private") {
 	case "private":
 		a.Type = 2
@@ -231,6 +236,7 @@ func (c *converter) params(op *operation, a *apigwv1.Api) {
 			continue
 		}
 		rp := &apigwv1.ReqParam{Name: p.name, Location: loc, Remark: p.description, Required: model.No}
+		c.recParam(fmt.Sprintf("req_params[%d]", len(a.ReqParams)), p)
 		if p.required || loc == model.LocPath {
 			rp.Required = model.Yes
 		}
@@ -328,6 +334,7 @@ func (c *converter) samples(op *operation, a *apigwv1.Api) {
 			case s == "" || s == *f.dst:
 			case *f.dst == "":
 				*f.dst = s
+				c.rec(map[string]string{extNormalSample: "result_normal_sample", extFailureSample: "result_failure_sample"}[f.key], ptr(r.ptr, f.key))
 			default:
 				c.ps.warnf(ptr(r.ptr, f.key), "another sample was read first; this one is ignored")
 			}

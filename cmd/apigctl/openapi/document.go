@@ -59,7 +59,9 @@ type param struct {
 	ptr, name, in, typ string
 	// bounds is the node holding minimum/maximum/minLength/maxLength: the
 	// parameter (2.0), its schema (3.x), or what a $ref names.
-	bounds       string
+	bounds string
+	// src is the parameter object itself (what a $ref names).
+	src          string
 	required     bool
 	def, example any
 	enum         []any

@@ -139,3 +139,38 @@ func TestZeroBackendTimeoutIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// Violations found by apigw's model point at the offending node itself
+// (the parameter, the key inside the extension), not at the operation
+// with a model field, so that the pointer can be used as it is.
+func TestModelViolationsPointAtTheOffendingNode(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	tests := []struct{ name, doc, ptr, field string }{
+		{"parameter name", swagger("  /a:\n    get:\n      operationId: aaa1\n      parameters:\n      - {name: ok, in: query, type: string}\n      - {name: '"+long+"', in: query, type: string}\n      x-apigateway-backend: "+okBackend+"\n", ""),
+			"/paths/~1a/get/parameters/1/name", "req_params[1].name"},
+		{"skipped parameters do not shift", swagger("  /a:\n    get:\n      operationId: aaa1\n      parameters:\n      - {name: X-Auth-Token, in: header, type: string}\n      - {name: '"+long+"', in: query, type: string}\n      x-apigateway-backend: "+okBackend+"\n", ""),
+			"/paths/~1a/get/parameters/1/name", "req_params[0].name"},
+		{"shared parameter", swagger("  /a:\n    get:\n      operationId: aaa1\n      parameters: [{$ref: '#/parameters/p'}]\n      x-apigateway-backend: "+okBackend+"\n", "parameters:\n  p: {name: '"+long+"', in: query, type: string}\n"),
+			"/parameters/p/name", "req_params[0].name"},
+		{"backend parameter", swagger("  /a:\n    get:\n      operationId: aaa1\n      x-apigateway-backend: {type: MOCK, parameters: [{name: '"+long+"', value: v, in: header, origin: CONSTANT}], mockEndpoints: {result-content: ok}}\n", ""),
+			"/paths/~1a/get/x-apigateway-backend/parameters/0/name", "backend_params[0].name"},
+		{"policy backend", swagger("  /a:\n    get:\n      operationId: aaa1\n      x-apigateway-backend: {type: HTTP, httpEndpoints: {address: a.example.com, scheme: HTTP, method: GET, path: /}}\n      x-apigateway-backend-policies: [{name: p1x, type: HTTP, httpEndpoints: {address: b.example.com, scheme: HTTP, method: GET, path: /, timeout: 900000}, conditions: [{type: equal, origin: source, value: 10.0.0.1}]}]\n", ""),
+			"/paths/~1a/get/x-apigateway-backend-policies/0/httpEndpoints/timeout", "policy_https[0].timeout"},
+		{"throttle", swagger("  /a:\n    get: {operationId: aaa1, x-apigateway-backend: "+okBackend+"}\n", "x-apigateway-ratelimits:\n  rl1x: {api-limit: 5, user-limit: 9, interval: 1, unit: MINUTE}\n"),
+			"/x-apigateway-ratelimits/rl1x/user-limit", "user_call_limits"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, ps, err := openapi.Convert([]byte(tt.doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range ps.Errors {
+				if p.Pointer == tt.ptr && strings.HasPrefix(p.Message, tt.field+":") {
+					return
+				}
+			}
+			t.Errorf("no %s error at %s: %v", tt.field, tt.ptr, ps.Errors)
+		})
+	}
+}

@@ -33,12 +33,16 @@ type Plan struct {
 type Item[T any] struct {
 	Ptr string
 	Msg T
+	// Fields are the nodes its fields were read from.
+	Fields Nodes
 }
 
 // APIItem is an API with the policies the operation binds by name.
 type APIItem struct {
-	Ptr         string
-	API         *apigwv1.Api
+	Ptr string
+	API *apigwv1.Api
+	// Fields are the nodes the API's fields were read from.
+	Fields      Nodes
 	Throttle    string
 	ThrottlePtr string
 	ACL         string

@@ -75,7 +75,7 @@ func v2Param(d *openapi2.T, p *openapi2.Parameter, at string) (*param, error) {
 		}
 		p, bounds = r, ptr("/parameters", name)
 	}
-	q := &param{ptr: at, bounds: bounds, name: p.Name, in: p.In, required: p.Required, def: p.Default, enum: p.Enum,
+	q := &param{ptr: at, bounds: bounds, src: bounds, name: p.Name, in: p.In, required: p.Required, def: p.Default, enum: p.Enum,
 		min: p.Minimum, max: p.Maximum, minLen: p.MinLength, maxLen: p.MaxLength, description: p.Description, ext: p.Extensions}
 	if p.Type != nil && len(*p.Type) > 0 {
 		q.typ = (*p.Type)[0]

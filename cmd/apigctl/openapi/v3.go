@@ -120,7 +120,7 @@ func v3Param(d *openapi3.T, r *openapi3.ParameterRef, at string) (*param, error)
 	if p == nil {
 		return nil, fmt.Errorf("%s: $ref %q names no parameter", at, r.Ref)
 	}
-	q := &param{ptr: at, bounds: ptr(src, "schema"), name: p.Name, in: p.In, required: p.Required, description: p.Description, ext: p.Extensions, example: p.Example}
+	q := &param{ptr: at, src: src, bounds: ptr(src, "schema"), name: p.Name, in: p.In, required: p.Required, description: p.Description, ext: p.Extensions, example: p.Example}
 	if p.Schema != nil && strings.HasPrefix(p.Schema.Ref, "#/components/schemas/") {
 		q.bounds = ptr("/components/schemas", strings.TrimPrefix(p.Schema.Ref, "#/components/schemas/"))
 	}
