@@ -88,12 +88,25 @@ type node struct {
 type Expr struct {
 	root   node
 	params []string
+	at     []value
 	src    string
 }
 
 // Params lists the parameter names the expression reads, in the order of
 // their first use.
 func (e *Expr) Params() []string { return append([]string(nil), e.params...) }
+
+// CheckParams refuses an expression naming a parameter that known does
+// not accept (a rule may only use the parameters its plug-in defines),
+// with the position where the parameter is first named.
+func (e *Expr) CheckParams(known func(name string) bool) error {
+	for i, p := range e.params {
+		if !known(p) {
+			return e.at[i].errf("parameter %q is not defined", p)
+		}
+	}
+	return nil
+}
 
 // Source is the text the expression was parsed from.
 func (e *Expr) Source() string { return e.src }

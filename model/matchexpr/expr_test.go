@@ -241,3 +241,20 @@ func contains(s, sub string) bool {
 	}
 	return false
 }
+
+func TestCheckParamsNamesTheFirstUnknownParameter(t *testing.T) {
+	e, err := matchexpr.Parse(`["AND",["method","==","GET"],["OR",["reqPath","~~","^/a"],["tenant","==","x"]]]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := map[string]bool{"method": true, "reqPath": true}
+	err = e.CheckParams(func(n string) bool { return declared[n] })
+	pe, ok := err.(*matchexpr.Error)
+	if !ok || pe.Path != "[2][2][0]" || pe.Offset != 59 || !contains(pe.Msg, `"tenant" is not defined`) {
+		t.Fatalf("got %v", err)
+	}
+	declared["tenant"] = true
+	if err := e.CheckParams(func(n string) bool { return declared[n] }); err != nil {
+		t.Errorf("all declared: %v", err)
+	}
+}

@@ -65,7 +65,7 @@ func Parse(src string) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Expr{root: n, params: c.params, src: src}, nil
+	return &Expr{root: n, params: c.params, at: c.at, src: src}, nil
 }
 
 type reader struct {
@@ -139,6 +139,7 @@ func kindName(k byte) string {
 
 type compiler struct {
 	params     []string
+	at         []value // where each parameter is first named
 	conditions int
 }
 
@@ -210,7 +211,7 @@ func (c *compiler) condition(v value) (node, error) {
 		return node{}, p.errf("the parameter name is empty")
 	}
 	n.param = p.str
-	c.addParam(p.str)
+	c.addParam(p)
 	if opv.kind != 's' {
 		return node{}, opv.errf("want an operator (==, ~=, >, >=, <, <=, ~~, ~*, in), got %s", kindName(opv.kind))
 	}
@@ -293,11 +294,12 @@ func (c *compiler) condition(v value) (node, error) {
 	return n, nil
 }
 
-func (c *compiler) addParam(p string) {
+func (c *compiler) addParam(p value) {
 	for _, q := range c.params {
-		if q == p {
+		if q == p.str {
 			return
 		}
 	}
-	c.params = append(c.params, p)
+	c.params = append(c.params, p.str)
+	c.at = append(c.at, value{path: p.path, off: p.off})
 }
