@@ -62,7 +62,8 @@ func TestServerSpansJoinTheCallersTrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := serve(t, []grpc.ServerOption{tr.ServerOption()}, func(s *grpc.Server) { healthpb.RegisterHealthServer(s, health.NewServer()) })
+	var traced *grpc.Server
+	addr := serve(t, []grpc.ServerOption{tr.ServerOption()}, func(s *grpc.Server) { traced = s; healthpb.RegisterHealthServer(s, health.NewServer()) })
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +77,9 @@ func TestServerSpansJoinTheCallersTrace(t *testing.T) {
 	if _, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
 		t.Fatal(err)
 	}
+	// The server span ends after the response reached the client; a
+	// graceful stop returns once every call, its span included, is done.
+	traced.GracefulStop()
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := tr.Shutdown(sctx); err != nil {

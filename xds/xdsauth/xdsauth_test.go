@@ -3,6 +3,8 @@ package xdsauth_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -132,10 +134,10 @@ func sotw(t *testing.T, conn *grpc.ClientConn, cluster string, secrets ...string
 	}
 	node := &corev3.Node{Id: "envoy-1", Cluster: cluster}
 	if err := st.Send(&discoveryv3.DiscoveryRequest{Node: node, TypeUrl: resourcev3.ClusterType}); err != nil {
-		return got, err
+		return got, sendErr(err, st.Recv)
 	}
 	if err := st.Send(&discoveryv3.DiscoveryRequest{TypeUrl: resourcev3.SecretType, ResourceNames: secrets}); err != nil {
-		return got, err
+		return got, sendErr(err, st.Recv)
 	}
 	for pending := 2; pending > 0; pending-- {
 		resp, err := st.Recv()
@@ -166,10 +168,10 @@ func delta(t *testing.T, conn *grpc.ClientConn, cluster string, secrets ...strin
 		return got, err
 	}
 	if err := st.Send(&discoveryv3.DeltaDiscoveryRequest{Node: &corev3.Node{Id: "envoy-1", Cluster: cluster}, TypeUrl: resourcev3.ClusterType}); err != nil {
-		return got, err
+		return got, sendErr(err, st.Recv)
 	}
 	if err := st.Send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resourcev3.SecretType, ResourceNamesSubscribe: secrets}); err != nil {
-		return got, err
+		return got, sendErr(err, st.Recv)
 	}
 	for pending := 2; pending > 0; pending-- {
 		resp, err := st.Recv()
@@ -182,7 +184,7 @@ func delta(t *testing.T, conn *grpc.ClientConn, cluster string, secrets ...strin
 			got.names[resp.GetTypeUrl()] = append(got.names[resp.GetTypeUrl()], r.GetName())
 		}
 		if err := st.Send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resp.GetTypeUrl(), ResponseNonce: resp.GetNonce()}); err != nil {
-			return got, err
+			return got, sendErr(err, st.Recv)
 		}
 	}
 	return got, nil
@@ -407,4 +409,16 @@ func TestPrivateKeysNeverReachUnauthenticatedStreams(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, logs.String())
 		}
 	}
+}
+
+// sendErr is the stream's status when a Send fails because the server
+// ended the stream (gRPC then returns io.EOF from Send, and the status
+// from the next Recv); any other error as it is.
+func sendErr[T any](err error, recv func() (T, error)) error {
+	if errors.Is(err, io.EOF) {
+		if _, rerr := recv(); rerr != nil {
+			return rerr
+		}
+	}
+	return err
 }
