@@ -42,17 +42,8 @@ func (o *obj) at(names ...string) string {
 	if o == nil {
 		return ""
 	}
-	for _, n := range names {
-		if _, ok := o.m[n]; ok {
-			return ptr(o.ptr, n)
-		}
-	}
-	for k := range o.m {
-		for _, n := range names {
-			if fold(k) == fold(n) {
-				return ptr(o.ptr, k)
-			}
-		}
+	if k, _, ok := o.lookup(names...); ok {
+		return ptr(o.ptr, k)
 	}
 	return o.ptr
 }
