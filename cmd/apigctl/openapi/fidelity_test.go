@@ -156,6 +156,8 @@ func TestModelViolationsPointAtTheOffendingNode(t *testing.T) {
 			"/paths/~1a/get/x-apigateway-backend/parameters/0/name", "backend_params[0].name"},
 		{"policy backend", swagger("  /a:\n    get:\n      operationId: aaa1\n      x-apigateway-backend: {type: HTTP, httpEndpoints: {address: a.example.com, scheme: HTTP, method: GET, path: /}}\n      x-apigateway-backend-policies: [{name: p1x, type: HTTP, httpEndpoints: {address: b.example.com, scheme: HTTP, method: GET, path: /, timeout: 900000}, conditions: [{type: equal, origin: source, value: 10.0.0.1}]}]\n", ""),
 			"/paths/~1a/get/x-apigateway-backend-policies/0/httpEndpoints/timeout", "policy_https[0].timeout"},
+		{"gateway response", swagger("  /a:\n    get: {operationId: aaa1, x-apigateway-backend: "+okBackend+"}\n", "x-apigateway-responses:\n  strict:\n    THROTTLED: {status: 444}\n"),
+			"/x-apigateway-responses/strict/THROTTLED/status", "responses.THROTTLED.status"},
 		{"throttle", swagger("  /a:\n    get: {operationId: aaa1, x-apigateway-backend: "+okBackend+"}\n", "x-apigateway-ratelimits:\n  rl1x: {api-limit: 5, user-limit: 9, interval: 1, unit: MINUTE}\n"),
 			"/x-apigateway-ratelimits/rl1x/user-limit", "user_call_limits"},
 	}

@@ -122,7 +122,13 @@ func (c *converter) responses(p string, v any) {
 		if set == nil {
 			set = &apigwv1.GatewayResponse{Name: name, Responses: map[string]*apigwv1.ResponseInfo{}}
 			c.responseSets[name] = set
-			c.plan.Responses = append(c.plan.Responses, Item[*apigwv1.GatewayResponse]{Ptr: so.ptr, Msg: set})
+			c.plan.Responses = append(c.plan.Responses, Item[*apigwv1.GatewayResponse]{Ptr: so.ptr, Msg: set, Fields: Nodes{}})
+		}
+		var fields Nodes
+		for _, it := range c.plan.Responses {
+			if it.Msg == set {
+				fields = it.Fields
+			}
 		}
 		for _, typ := range sortedKeys(so.m) {
 			so.used[typ] = true
@@ -136,6 +142,13 @@ func (c *converter) responses(p string, v any) {
 				continue
 			}
 			ri := &apigwv1.ResponseInfo{}
+			f := "responses." + strings.ToUpper(typ)
+			fields.set(f, tp)
+			for _, k := range []string{"status", "body", "headers"} {
+				if _, _, ok := ro.lookup(k); ok {
+					fields.set(f+"."+k, ro.at(k))
+				}
+			}
 			if n, ok := ro.num("status"); ok {
 				ri.Status = int32(n)
 			}
