@@ -261,10 +261,10 @@ func (c *converter) params(op *operation, a *apigwv1.Api) {
 			rp.MinNum, rp.MaxNum = c.bound(ptr(p.bounds, "minimum"), p.min), c.bound(ptr(p.bounds, "maximum"), p.max)
 		} else {
 			if p.minLen > 0 {
-				rp.MinSize = int32p(int64(p.minLen))
+				rp.MinSize = c.length(ptr(p.bounds, "minLength"), p.minLen)
 			}
 			if p.maxLen != nil && *p.maxLen > 0 {
-				rp.MaxSize = int32p(int64(*p.maxLen))
+				rp.MaxSize = c.length(ptr(p.bounds, "maxLength"), *p.maxLen)
 			}
 		}
 		rp.ValidEnable = model.No
@@ -315,6 +315,16 @@ func (c *converter) bound(at string, f *float64) *int32 {
 		return nil
 	}
 	return int32p(int64(*f))
+}
+
+// length converts minLength or maxLength, refusing what does not fit
+// (rather than wrapping it).
+func (c *converter) length(at string, n uint64) *int32 {
+	if n > math.MaxInt32 {
+		c.ps.errorf(at, "must be at most %d (got %d)", math.MaxInt32, n)
+		return nil
+	}
+	return int32p(int64(n))
 }
 
 func int32p(v int64) *int32 {
