@@ -2,7 +2,6 @@ package openapi
 
 import (
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/apigw/apigw/model"
@@ -347,13 +346,9 @@ func (c *converter) timeout(o *obj) int32 {
 	if !ok {
 		return 0
 	}
-	k, _, _ := o.key("timeout")
-	switch {
-	case n < 1:
+	if n < 1 {
+		k, _, _ := o.key("timeout")
 		c.ps.errorf(ptr(o.ptr, k), "must be at least 1 (ms); omit it for the default (got %d)", n)
-		return 0
-	case n > math.MaxInt32:
-		c.ps.errorf(ptr(o.ptr, k), "is out of range (got %d)", n)
 		return 0
 	}
 	return int32(n)

@@ -178,3 +178,18 @@ func TestModelViolationsPointAtTheOffendingNode(t *testing.T) {
 		})
 	}
 }
+
+// Integers beyond 32 bits are refused at their node, never wrapped.
+func TestOutOfRangeIntegersAreRefused(t *testing.T) {
+	doc := swagger("  /a:\n    get: {operationId: aaa1, x-apigateway-backend: "+okBackend+"}\n", "x-apigateway-ratelimits:\n  rl1x: {api-limit: 4294967297, interval: 1, unit: MINUTE}\n")
+	_, ps, err := openapi.Convert([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps.Errors {
+		if p.Pointer == "/x-apigateway-ratelimits/rl1x/api-limit" && strings.Contains(p.Message, "out of range") {
+			return
+		}
+	}
+	t.Errorf("no error at api-limit: %v", ps.Errors)
+}
