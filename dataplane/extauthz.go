@@ -61,3 +61,21 @@ const (
 // the route cache. ext_authz always sets or removes it, so clients cannot
 // force it.
 const ExtAuthzPolicyHeader = "x-apigw-policy"
+
+// ExtAuthzMethodHeader marks a request whose method ext_authz changed to
+// the backend's (req_method of an HTTP backend that differs from the
+// frontend's): ext_authz sets :method and this header, whose value is
+// ExtAuthzMethodRoute of the selected backend. When Envoy matches the
+// route again after the check, only the route variant of that backend
+// matches it (those variants come first in the virtual host), so no other
+// API's route with the backend's method can take the request. A request
+// that arrives with the header is refused by ext_authz; the virtual host
+// removes it before the backend.
+const ExtAuthzMethodHeader = "x-apigw-backend-method"
+
+// ExtAuthzMethodRoute is the value of ExtAuthzMethodHeader for a backend:
+// the API id, the environment id and the policy backend's name ("" for
+// the default backend).
+func ExtAuthzMethodRoute(apiID, envID, policy string) string {
+	return apiID + "/" + envID + "/" + policy
+}

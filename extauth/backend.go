@@ -1,6 +1,7 @@
 package extauth
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/apigw/apigw/dataplane"
@@ -13,6 +14,8 @@ import (
 // docs/apig-semantics.md#system-parameters).
 const HandleTimeFormat = "2006-01-02T15:04:05Z"
 
+var errForgedMethodHeader = errors.New("the request carries the internal header " + dataplane.ExtAuthzMethodHeader)
+
 // mapBackend turns the selected backend's parameters into mutations of the
 // backend request (docs/apig-semantics.md#backend-parameters): headers and
 // query parameters to set, the declared parameters with pass_through=never to
@@ -20,6 +23,11 @@ const HandleTimeFormat = "2006-01-02T15:04:05Z"
 // route's path_rewrite.
 func (c *call) mapBackend() *denial {
 	b := c.backend.plan
+	if _, forged := c.req.hdr.get(dataplane.ExtAuthzMethodHeader); forged {
+		// Only ext_authz sets it, after this check: a client sending it
+		// would pick a backend route of its own choosing.
+		return &denial{reason: ReasonAPINotFound, err: gwresp.ErrAPINotFound, cause: errForgedMethodHeader}
+	}
 	var pathBuf [4]kv
 	pathVals := pathBuf[:0]
 	for i := range b.params {
@@ -64,6 +72,13 @@ func (c *call) mapBackend() *denial {
 		c.mut.setHeader(dataplane.ExtAuthzPolicyHeader, b.name)
 	} else if _, ok := c.req.hdr.get(dataplane.ExtAuthzPolicyHeader); ok {
 		c.mut.removeHeader(dataplane.ExtAuthzPolicyHeader)
+	}
+	if b.http && b.method != "" && b.method != c.req.method {
+		// The backend is called with its own method; the marker makes the
+		// route matched again after this check the backend's variant
+		// (docs/apig-semantics.md#backend-method).
+		c.mut.setHeader(":method", b.method)
+		c.mut.setHeader(dataplane.ExtAuthzMethodHeader, dataplane.ExtAuthzMethodRoute(c.target.api.GetId(), c.target.env.GetId(), b.name))
 	}
 	if b.http {
 		if c.params.rest != "" && hasDotSegment(c.params.rest) {

@@ -57,9 +57,13 @@ type paramPlan struct {
 }
 
 type backendPlan struct {
-	name         string // policy name, "" for the default backend
-	http         bool   // an HTTP backend: the backend path is computed
-	uri          string
+	name string // policy name, "" for the default backend
+	http bool   // an HTTP backend: the backend path is computed
+	uri  string
+	// method is the HTTP backend's req_method when requests reach it with
+	// another method than the client's (docs/apig-semantics.md#backend-method):
+	// set unless it is empty, ANY or the frontend's.
+	method       string
 	params       []backendParamPlan
 	authorizerID string
 }
@@ -142,11 +146,15 @@ func compileAPI(in *model.Instance, pub *apigwv1.Publication) (*apiPlan, error) 
 		p.segs = append(p.segs, sp)
 	}
 	p.def = compileBackend("", a.BackendType == model.BackendHTTP, defaultURI(a), a.BackendParams, defaultAuthorizer(a), index)
+	if a.BackendType == model.BackendHTTP {
+		p.def.method = model.BackendMethodChange(a.ReqMethod, a.GetBackendApi().GetReqMethod())
+	}
 	for _, ph := range a.PolicyHttps {
 		pp, err := compilePolicy(ph.Name, true, ph.ReqUri, ph.EffectMode, ph.Conditions, ph.BackendParams, ph.AuthorizerId, index)
 		if err != nil {
 			return nil, fmt.Errorf("api %s: policy %s: %w", a.Id, ph.Name, err)
 		}
+		pp.method = model.BackendMethodChange(a.ReqMethod, ph.ReqMethod)
 		p.policies = append(p.policies, pp)
 	}
 	for _, pf := range a.PolicyFunctions {

@@ -193,6 +193,34 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 				}
 			}
 		}
+		in.checkClientSSL(c, "", v)
+	case *apigwv1.Publication:
+		if v.Api != nil {
+			in.checkClientSSL(c, "api", v.Api)
+		}
+	case *apigwv1.VpcChannel:
+		if v.GetVpcHealthConfig().GetEnableClientSsl() && in.Def.GetConfig().GetBackendTls().GetClientCertificate() == "" {
+			c.add("vpc_health_config.enable_client_ssl", "needs the instance's backend client certificate (instance config.backend_tls.client_certificate)")
+		}
+	case *apigwv1.Instance:
+		if v.GetConfig().GetBackendTls().GetClientCertificate() == "" {
+			for _, o := range in.Objects(KindVpcChannel) {
+				if ch := o.(*apigwv1.VpcChannel); ch.GetVpcHealthConfig().GetEnableClientSsl() {
+					c.add("config.backend_tls.client_certificate", "is required: channel %s (%s) has vpc_health_config.enable_client_ssl", ch.Id, ch.Name)
+				}
+			}
+			for _, kind := range []string{KindAPI, KindPublication} {
+				for _, o := range in.Objects(kind) {
+					a, ok := o.(*apigwv1.Api)
+					if p, isPub := o.(*apigwv1.Publication); isPub {
+						a, ok = p.Api, p.Api != nil && in.Served(p.ApiId, p.EnvId) == p
+					}
+					if ok && len(ClientSSLFields(a)) > 0 {
+						c.add("config.backend_tls.client_certificate", "is required: %s %s (%s) has enable_client_ssl", kind, IDOf(o), a.Name)
+					}
+				}
+			}
+		}
 	case *apigwv1.Environment:
 		if v.Id == ReleaseEnvID && v.Name != ReleaseEnvName {
 			c.add("name", "the built-in environment is called RELEASE")
@@ -211,4 +239,30 @@ func (in *Instance) Integrity() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkClientSSL refuses enable_client_ssl while the instance has no
+// backend client certificate to present.
+func (in *Instance) checkClientSSL(c checker, prefix string, a *apigwv1.Api) {
+	if in.Def.GetConfig().GetBackendTls().GetClientCertificate() != "" {
+		return
+	}
+	for _, f := range ClientSSLFields(a) {
+		c.add(join(prefix, f), "needs the instance's backend client certificate (instance config.backend_tls.client_certificate)")
+	}
+}
+
+// ClientSSLFields lists the field paths of an API's HTTP backends that
+// have enable_client_ssl.
+func ClientSSLFields(a *apigwv1.Api) []string {
+	var out []string
+	if a.GetBackendApi().GetEnableClientSsl() {
+		out = append(out, "backend_api.enable_client_ssl")
+	}
+	for i, p := range a.PolicyHttps {
+		if p.EnableClientSsl {
+			out = append(out, index("policy_https", i)+".enable_client_ssl")
+		}
+	}
+	return out
 }

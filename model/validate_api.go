@@ -56,6 +56,7 @@ func validateAPI(c checker, a *apigwv1.Api, lim Limits) {
 	}
 	validateReqParams(c, a, tmpl, err == nil, lim)
 	validateBackends(c, a, lim)
+	validateServed(c, a, tmpl, err == nil)
 }
 
 func validateReqParams(c checker, a *apigwv1.Api, tmpl PathTemplate, pathOK bool, lim Limits) {

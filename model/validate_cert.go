@@ -59,3 +59,28 @@ func FillCertificateInfo(cert *apigwv1.Certificate) {
 	cert.San = append(cert.San[:0], leaf.DNSNames...)
 	cert.NotAfter = timestamppb.New(leaf.NotAfter.UTC().Truncate(time.Second))
 }
+
+// validateBackendTLS checks the instance's TLS towards backends: a client
+// certificate with its matching key (both or neither) and a CA bundle.
+func validateBackendTLS(c checker, b *apigwv1.BackendTls) {
+	if b == nil {
+		return
+	}
+	switch {
+	case b.ClientCertificate == "" && b.ClientPrivateKey != "":
+		c.add("client_certificate", "is required with client_private_key")
+	case b.ClientCertificate != "" && b.ClientPrivateKey == "":
+		c.add("client_private_key", "is required with client_certificate")
+	case b.ClientCertificate != "":
+		if _, err := parseLeaf(b.ClientCertificate); err != nil {
+			c.add("client_certificate", "%v", err)
+		} else if _, err := tls.X509KeyPair([]byte(b.ClientCertificate), []byte(b.ClientPrivateKey)); err != nil {
+			c.add("client_private_key", "does not match client_certificate or is not a PEM private key: %v", err)
+		}
+	}
+	if b.Ca != "" {
+		if ok := x509.NewCertPool().AppendCertsFromPEM([]byte(b.Ca)); !ok {
+			c.add("ca", "holds no PEM certificate")
+		}
+	}
+}

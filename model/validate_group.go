@@ -18,6 +18,7 @@ func validateInstance(c checker, in *apigwv1.Instance) {
 	c.maxLen("description", in.Description, 255)
 	cfg := in.GetConfig()
 	cc := c.at("config")
+	validateBackendTLS(cc.at("backend_tls"), cfg.GetBackendTls())
 	if v := cfg.GetRatelimit().GetApiLimits(); v != 0 {
 		cc.rangeInt("ratelimit.api_limits", int64(v), 1, MaxAPILimits)
 	}

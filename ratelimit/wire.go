@@ -35,6 +35,7 @@ const (
 
 	descEntries        = 1
 	descLimit          = 2 // RateLimitOverride (ignored)
+	overrideMultiplier = 3 // RateLimitOverride.unit_multiplier, google.protobuf.UInt32Value
 	descHitsAddend     = 3 // google.protobuf.UInt64Value
 	descIsNegativeHits = 4
 
@@ -198,7 +199,7 @@ func (v *callView) decodeDescriptor(b []byte) error {
 		case num == descLimit && typ == protowire.BytesType:
 			// The override is ignored, but must be a valid message.
 			var l []byte
-			if l, n = protowire.ConsumeBytes(b); n >= 0 && !wellFormed(l) {
+			if l, n = protowire.ConsumeBytes(b); n >= 0 && !wellFormedOverride(l) {
 				return errMalformed
 			}
 		case num == descIsNegativeHits && typ == protowire.VarintType:
@@ -294,6 +295,30 @@ func wellFormed(b []byte) bool {
 			return false
 		}
 		b = b[n:]
+	}
+	return true
+}
+
+// wellFormedOverride reports whether b is a RateLimitOverride that
+// proto.Unmarshal accepts: well-formed fields, and a well-formed
+// unit_multiplier message (UInt32Value holds only a varint, so nothing
+// below it is parsed).
+func wellFormedOverride(b []byte) bool {
+	if !wellFormed(b) {
+		return false
+	}
+	for len(b) > 0 {
+		num, typ, n := consumeTag(b)
+		b = b[n:]
+		if num == overrideMultiplier && typ == protowire.BytesType {
+			v, m := protowire.ConsumeBytes(b)
+			if !wellFormed(v) {
+				return false
+			}
+			b = b[m:]
+			continue
+		}
+		b = b[protowire.ConsumeFieldValue(num, typ, b):]
 	}
 	return true
 }

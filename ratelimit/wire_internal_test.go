@@ -26,7 +26,7 @@ func wireSeeds() []*rlsv3.RateLimitRequest {
 	neg := e("instance", "default", "api_id", "a", "env_id", "e", "dim", "api")
 	neg.IsNegativeHits = true
 	over := e("k", "v")
-	over.Limit = &ratelimitv3.RateLimitDescriptor_RateLimitOverride{RequestsPerUnit: 3}
+	over.Limit = &ratelimitv3.RateLimitDescriptor_RateLimitOverride{RequestsPerUnit: 3, UnitMultiplier: wrapperspb.UInt32(2)}
 	zero := e("dim", "api")
 	zero.HitsAddend = wrapperspb.UInt64(0)
 	return []*rlsv3.RateLimitRequest{

@@ -312,11 +312,14 @@ func (s *stream) send(ctx context.Context, cl *clusterv3.Cluster, ra *routev3.Ro
 			return nil, err
 		}
 		scheme = "https"
-		sni := utc.GetSni()
-		if sni == "" { // auto SNI (upstream protocol options): the host header
-			sni = hostOf(up.Value(":authority"))
+		cfg, err := upstreamTLS(ts, s.cfg.Secrets)
+		if err != nil {
+			return nil, fmt.Errorf("cluster %s: %w", cl.GetName(), err)
 		}
-		tlsCfg = &tls.Config{ServerName: sni, InsecureSkipVerify: utc.GetCommonTlsContext().GetValidationContext() == nil} //nolint:gosec // as Envoy without a validation context
+		if cfg.ServerName == "" { // auto SNI (upstream protocol options): the host header
+			cfg.ServerName = hostOf(up.Value(":authority"))
+		}
+		tlsCfg = cfg
 	}
 	timeout := routeTimeout(ra)
 	if timeout > 0 {

@@ -24,6 +24,14 @@ import (
 // alternative name matchers (not against SNI, as Envoy does). Static
 // secrets (a name without sds_config) and SDS over gRPC are not emulated.
 func UpstreamTLS(ts *corev3.TransportSocket) (*tls.Config, error) {
+	return upstreamTLS(ts, nil)
+}
+
+// upstreamTLS is UpstreamTLS with the secrets received over ADS: an SDS
+// reference with an ads config source names one of them (Envoy keeps a
+// cluster warming until its secrets arrive; here a missing one is an
+// error).
+func upstreamTLS(ts *corev3.TransportSocket, ads map[string]*tlsv3.Secret) (*tls.Config, error) {
 	if ts.GetName() != "envoy.transport_sockets.tls" {
 		return nil, fmt.Errorf("transport socket %q is not emulated", ts.GetName())
 	}
@@ -36,7 +44,7 @@ func UpstreamTLS(ts *corev3.TransportSocket) (*tls.Config, error) {
 	var certs []*tlsv3.TlsCertificate
 	certs = append(certs, common.GetTlsCertificates()...)
 	for _, ref := range common.GetTlsCertificateSdsSecretConfigs() {
-		s, err := sdsSecret(ref)
+		s, err := sdsSecret(ref, ads)
 		if err != nil {
 			return nil, err
 		}
@@ -60,7 +68,7 @@ func UpstreamTLS(ts *corev3.TransportSocket) (*tls.Config, error) {
 		}
 		cfg.Certificates = append(cfg.Certificates, pair)
 	}
-	vc, err := validationContext(common)
+	vc, err := validationContext(common, ads)
 	if err != nil {
 		return nil, err
 	}
@@ -104,19 +112,19 @@ func UpstreamTLS(ts *corev3.TransportSocket) (*tls.Config, error) {
 	return cfg, nil
 }
 
-func validationContext(common *tlsv3.CommonTlsContext) (*tlsv3.CertificateValidationContext, error) {
+func validationContext(common *tlsv3.CommonTlsContext, ads map[string]*tlsv3.Secret) (*tlsv3.CertificateValidationContext, error) {
 	switch {
 	case common.GetValidationContext() != nil:
 		return common.GetValidationContext(), nil
 	case common.GetValidationContextSdsSecretConfig() != nil:
-		s, err := sdsSecret(common.GetValidationContextSdsSecretConfig())
+		s, err := sdsSecret(common.GetValidationContextSdsSecretConfig(), ads)
 		if err != nil {
 			return nil, err
 		}
 		return s.GetValidationContext(), nil
 	case common.GetCombinedValidationContext() != nil:
 		comb := common.GetCombinedValidationContext()
-		s, err := sdsSecret(comb.GetValidationContextSdsSecretConfig())
+		s, err := sdsSecret(comb.GetValidationContextSdsSecretConfig(), ads)
 		if err != nil {
 			return nil, err
 		}
@@ -139,9 +147,16 @@ func validationContext(common *tlsv3.CommonTlsContext) (*tlsv3.CertificateValida
 	return nil, nil
 }
 
-// sdsSecret reads a secret from a file-based SDS resource, as Envoy's
-// path_config_source does.
-func sdsSecret(ref *tlsv3.SdsSecretConfig) (*tlsv3.Secret, error) {
+// sdsSecret reads a secret received over ADS, or from a file-based SDS
+// resource, as Envoy's path_config_source does.
+func sdsSecret(ref *tlsv3.SdsSecretConfig, ads map[string]*tlsv3.Secret) (*tlsv3.Secret, error) {
+	if ref.GetSdsConfig().GetAds() != nil {
+		s := ads[ref.GetName()]
+		if s == nil {
+			return nil, fmt.Errorf("secret %s was not received over ADS", ref.GetName())
+		}
+		return s, nil
+	}
 	path := ref.GetSdsConfig().GetPathConfigSource().GetPath()
 	if path == "" {
 		return nil, fmt.Errorf("secret %s: only file-based SDS (path_config_source) is emulated", ref.GetName())

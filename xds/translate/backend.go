@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"fmt"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 
 	"github.com/apigw/apigw/model"
@@ -88,31 +87,6 @@ func reqParam(api *apigwv1.Api, name string) *apigwv1.ReqParam {
 	for _, p := range api.ReqParams {
 		if p.Name == name {
 			return p
-		}
-	}
-	return nil
-}
-
-// checkBackendMethods refuses HTTP backends whose method differs from the
-// frontend's: Envoy forwards the client's method, and changing :method
-// (through ext_authz) would make Envoy match the route again with the new
-// method. Such an API is left out and reported rather than served with the
-// wrong method.
-func checkBackendMethods(api *apigwv1.Api) error {
-	check := func(field, method string) error {
-		if method == "" || method == model.MethodAny || method == api.ReqMethod {
-			return nil
-		}
-		return fmt.Errorf("%s %s differs from the frontend method %s: Envoy forwards the client's method, so set it to %s or ANY", field, method, api.ReqMethod, api.ReqMethod)
-	}
-	if api.BackendType == model.BackendHTTP {
-		if err := check("backend_api.req_method", api.GetBackendApi().GetReqMethod()); err != nil {
-			return err
-		}
-	}
-	for i, p := range api.PolicyHttps {
-		if err := check(fmt.Sprintf("policy_https[%d].req_method", i), p.ReqMethod); err != nil {
-			return err
 		}
 	}
 	return nil

@@ -177,6 +177,7 @@ func (b *Builder) build(s *inputs.Snapshot) (*Resources, error) {
 	if err := b.clustersFor(byGroup, lm.tlsGroups, out); err != nil {
 		return nil, err
 	}
+	out.Secrets = append(out.Secrets[:len(out.Secrets):len(out.Secrets)], b.backendSecrets(v.Config().GetBackendTls())...)
 	if lm.tracing != nil {
 		out.Clusters = append(out.Clusters, lm.tracing)
 	}

@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"slices"
 	"testing"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -126,6 +127,23 @@ func checkResources(t *testing.T, r *Resources) {
 	have := map[string]bool{}
 	for _, c := range r.Clusters {
 		have[c.Name] = true
+		if ts := c.GetTransportSocket(); ts != nil {
+			ctx := &tlsv3.UpstreamTlsContext{}
+			if err := ts.GetTypedConfig().UnmarshalTo(ctx); err != nil {
+				t.Errorf("cluster %s: transport socket: %v", c.Name, err)
+			}
+			common := ctx.GetCommonTlsContext()
+			refs := append([]*tlsv3.SdsSecretConfig{common.GetValidationContextSdsSecretConfig(), common.GetCombinedValidationContext().GetValidationContextSdsSecretConfig()}, common.GetTlsCertificateSdsSecretConfigs()...)
+			for _, ref := range refs {
+				if ref.GetSdsConfig().GetAds() == nil {
+					continue // file-based SDS on the Envoy host
+				}
+				secrets[ref.Name] = true
+				if !slices.ContainsFunc(r.Secrets, func(s *tlsv3.Secret) bool { return s.Name == ref.Name }) {
+					t.Errorf("cluster %s uses secret %s, which is not served", c.Name, ref.Name)
+				}
+			}
+		}
 		if !clusters[c.Name] {
 			t.Errorf("cluster %s is not used by any route", c.Name)
 		}

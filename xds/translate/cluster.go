@@ -32,11 +32,16 @@ type clusterSpec struct {
 	host    string
 	port    uint32
 	channel *apigwv1.VpcChannel
+	// clientCert presents the instance's backend client certificate;
+	// instanceCA verifies the backend with the instance's CA (both over
+	// SDS, docs/xds.md#backend-tls).
+	clientCert, instanceCA bool
 }
 
 // same reports whether two specs build the same cluster.
 func (s *clusterSpec) same(o *clusterSpec) bool {
-	return s.name == o.name && s.scheme == o.scheme && s.host == o.host && s.port == o.port && s.channel == o.channel
+	return s.name == o.name && s.scheme == o.scheme && s.host == o.host && s.port == o.port && s.channel == o.channel &&
+		s.clientCert == o.clientCert && s.instanceCA == o.instanceCA
 }
 
 // backendCluster resolves the upstream of an HTTP backend.
@@ -45,21 +50,38 @@ func (c *buildCtx) backendCluster(b *httpBackend) (*clusterSpec, error) {
 	if scheme != "http" && scheme != "https" {
 		return nil, fmt.Errorf("backend protocol %q is not supported", b.protocol)
 	}
+	bt := c.v.Config().GetBackendTls()
+	variant := ""
 	if b.clientSSL {
-		return nil, fmt.Errorf("enable_client_ssl: backend client certificates are not supported yet")
+		if scheme != "https" {
+			return nil, fmt.Errorf("enable_client_ssl needs an HTTPS backend")
+		}
+		if bt.GetClientCertificate() == "" {
+			return nil, fmt.Errorf("enable_client_ssl: the instance has no backend client certificate (config.backend_tls)")
+		}
+		variant = ".mtls"
 	}
+	ca := scheme == "https" && bt.GetCa() != ""
 	if b.usesChannel() {
 		ch := c.v.Channel(b.channelID)
 		if ch == nil {
 			return nil, fmt.Errorf("load-balance channel %s does not exist", b.channelID)
 		}
-		return &clusterSpec{name: channelClusterName(ch.Id, scheme), scheme: scheme, channel: ch}, nil
+		// A channel whose HTTPS health check has enable_client_ssl: its
+		// clusters present the certificate (health checks use the
+		// cluster's TLS; a backend that does not ask for a client
+		// certificate is not sent one).
+		clientCert := b.clientSSL || scheme == "https" && ch.GetVpcHealthConfig().GetEnableClientSsl() && bt.GetClientCertificate() != ""
+		if clientCert {
+			variant = ".mtls"
+		}
+		return &clusterSpec{name: channelClusterName(ch.Id, scheme) + variant, scheme: scheme, channel: ch, clientCert: clientCert, instanceCA: ca}, nil
 	}
 	host, port, err := splitHostPort(b.urlDomain, scheme)
 	if err != nil {
 		return nil, err
 	}
-	return &clusterSpec{name: backendClusterName(scheme, host, port), scheme: scheme, host: host, port: port}, nil
+	return &clusterSpec{name: backendClusterName(scheme, host, port) + variant, scheme: scheme, host: host, port: port, clientCert: b.clientSSL, instanceCA: ca}, nil
 }
 
 func splitHostPort(addr, scheme string) (string, uint32, error) {
@@ -122,7 +144,7 @@ func buildCluster(s *clusterSpec, opts Options) (*clusterv3.Cluster, *endpointv3
 		cl.TransportSocket = ts
 		if s.channel != nil {
 			po, err := toAny(&upstreamhttpv3.HttpProtocolOptions{
-				UpstreamHttpProtocolOptions: &corev3.UpstreamHttpProtocolOptions{AutoSni: true, AutoSanValidation: opts.UpstreamCAFile != ""},
+				UpstreamHttpProtocolOptions: &corev3.UpstreamHttpProtocolOptions{AutoSni: true, AutoSanValidation: opts.UpstreamCAFile != "" || s.instanceCA},
 				UpstreamProtocolOptions: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig{
 					ProtocolConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_HttpProtocolOptions{HttpProtocolOptions: &corev3.Http1ProtocolOptions{}},
 				}},
@@ -192,15 +214,29 @@ func upstreamTLS(s *clusterSpec, opts Options) (*corev3.TransportSocket, error) 
 	if s.channel == nil && discoveryType(s.host) != clusterv3.Cluster_STATIC {
 		ctx.Sni = s.host
 	}
-	if opts.UpstreamCAFile != "" {
-		vc := &tlsv3.CertificateValidationContext{
-			TrustedCa: &corev3.DataSource{Specifier: &corev3.DataSource_Filename{Filename: opts.UpstreamCAFile}},
+	if s.clientCert {
+		ctx.CommonTlsContext.TlsCertificateSdsSecretConfigs = []*tlsv3.SdsSecretConfig{{Name: BackendClientSecret, SdsConfig: adsSource()}}
+	}
+	var sans []*tlsv3.SubjectAltNameMatcher
+	if s.channel == nil {
+		sans = []*tlsv3.SubjectAltNameMatcher{{
+			SanType: sanType(s.host),
+			Matcher: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: s.host}},
+		}}
+	}
+	switch {
+	case s.instanceCA:
+		// The CA comes over SDS; the host name check stays on the cluster.
+		ctx.CommonTlsContext.ValidationContextType = &tlsv3.CommonTlsContext_CombinedValidationContext{
+			CombinedValidationContext: &tlsv3.CommonTlsContext_CombinedCertificateValidationContext{
+				DefaultValidationContext:         &tlsv3.CertificateValidationContext{MatchTypedSubjectAltNames: sans},
+				ValidationContextSdsSecretConfig: &tlsv3.SdsSecretConfig{Name: BackendCASecret, SdsConfig: adsSource()},
+			},
 		}
-		if s.channel == nil {
-			vc.MatchTypedSubjectAltNames = []*tlsv3.SubjectAltNameMatcher{{
-				SanType: sanType(s.host),
-				Matcher: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: s.host}},
-			}}
+	case opts.UpstreamCAFile != "":
+		vc := &tlsv3.CertificateValidationContext{
+			TrustedCa:                 &corev3.DataSource{Specifier: &corev3.DataSource_Filename{Filename: opts.UpstreamCAFile}},
+			MatchTypedSubjectAltNames: sans,
 		}
 		ctx.CommonTlsContext.ValidationContextType = &tlsv3.CommonTlsContext_ValidationContext{ValidationContext: vc}
 	}
@@ -249,3 +285,34 @@ func serviceCluster(name, addr string, mtls bool, opts Options) (*clusterv3.Clus
 }
 
 func wrapU32(n uint32) *wrapperspb.UInt32Value { return wrapperspb.UInt32(n) }
+
+// SDS names of the instance's backend TLS secrets (docs/xds.md#backend-tls).
+const (
+	BackendClientSecret = "backend.client"
+	BackendCASecret     = "backend.ca"
+)
+
+// backendSecrets are the SDS secrets of the instance's backend TLS that
+// the built clusters use: its client certificate and its CA.
+func (b *Builder) backendSecrets(bt *apigwv1.BackendTls) []*tlsv3.Secret {
+	inline := func(s string) *corev3.DataSource {
+		return &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: s}}
+	}
+	var client, ca bool
+	for _, m := range b.clusters {
+		client = client || m.spec.clientCert
+		ca = ca || m.spec.instanceCA
+	}
+	var out []*tlsv3.Secret
+	if client && bt.GetClientCertificate() != "" {
+		out = append(out, &tlsv3.Secret{Name: BackendClientSecret, Type: &tlsv3.Secret_TlsCertificate{TlsCertificate: &tlsv3.TlsCertificate{
+			CertificateChain: inline(bt.ClientCertificate), PrivateKey: inline(bt.ClientPrivateKey),
+		}}})
+	}
+	if ca && bt.GetCa() != "" {
+		out = append(out, &tlsv3.Secret{Name: BackendCASecret, Type: &tlsv3.Secret_ValidationContext{ValidationContext: &tlsv3.CertificateValidationContext{
+			TrustedCa: inline(bt.Ca),
+		}}})
+	}
+	return out
+}

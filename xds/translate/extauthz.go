@@ -24,6 +24,16 @@ func extAuthzNeeded(api *apigwv1.Api, t *apigwv1.Throttle, acls []*apigwv1.Acl, 
 	if delegated || api.AuthType != model.AuthNone || api.AuthorizerId != "" {
 		return true
 	}
+	// ext_authz changes the method of requests to a backend called with
+	// another method (docs/apig-semantics.md#backend-method).
+	if api.BackendType == model.BackendHTTP && model.BackendMethodChange(api.ReqMethod, api.GetBackendApi().GetReqMethod()) != "" {
+		return true
+	}
+	for _, p := range api.PolicyHttps {
+		if model.BackendMethodChange(api.ReqMethod, p.ReqMethod) != "" {
+			return true
+		}
+	}
 	if api.GetBackendApi().GetAuthorizerId() != "" || api.GetMockInfo().GetAuthorizerId() != "" {
 		return true
 	}

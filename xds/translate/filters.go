@@ -83,14 +83,16 @@ func grpcService(cluster string, timeout time.Duration) *corev3.GrpcService {
 // the route is matched again.
 func extAuthzFilter(opts Options) *extauthzv3.ExtAuthz {
 	return &extauthzv3.ExtAuthz{
-		Services:                   &extauthzv3.ExtAuthz_GrpcService{GrpcService: grpcService(ClusterExtAuthz, opts.ExtAuthzTimeout)},
-		TransportApiVersion:        corev3.ApiVersion_V3,
-		ClearRouteCache:            true,
-		ClearRouteCacheHeaders:     []string{dataplane.ExtAuthzPolicyHeader},
-		StatusOnError:              &typev3.HttpStatus{Code: typev3.StatusCode_InternalServerError},
-		EncodeRawHeaders:           true,
-		IncludeTlsSession:          true,
-		DecoderHeaderMutationRules: &mutationrulesv3.HeaderMutationRules{},
+		Services:               &extauthzv3.ExtAuthz_GrpcService{GrpcService: grpcService(ClusterExtAuthz, opts.ExtAuthzTimeout)},
+		TransportApiVersion:    corev3.ApiVersion_V3,
+		ClearRouteCache:        true,
+		ClearRouteCacheHeaders: []string{dataplane.ExtAuthzPolicyHeader},
+		StatusOnError:          &typev3.HttpStatus{Code: typev3.StatusCode_InternalServerError},
+		EncodeRawHeaders:       true,
+		IncludeTlsSession:      true,
+		// allow_all_routing lets ext_authz set :method for backends
+		// called with another method; ext_authz is apigw's own server.
+		DecoderHeaderMutationRules: &mutationrulesv3.HeaderMutationRules{AllowAllRouting: wrapperspb.Bool(true)},
 	}
 }
 

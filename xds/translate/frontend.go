@@ -85,6 +85,9 @@ func parseFrontend(api model.PathTemplate, uri, mode string) (*frontend, error) 
 		name := s.Param
 		if !validVarName(name) || used[name] {
 			name = "p" + strconv.Itoa(i)
+			for used[name] {
+				name += "_"
+			}
 		}
 		used[name] = true
 		vars[s.Param] = name

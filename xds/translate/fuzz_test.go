@@ -12,13 +12,15 @@ import (
 // An accepted path must round-trip through its segments, and every URI
 // template the translator emits must pass Envoy's template rules with one
 // variable per path parameter (plus the remainder of a prefix match), so
-// that a path the admin API accepts is never one Envoy rejects.
+// that a path the admin API accepts is never one Envoy rejects; and the
+// translator matches exactly the paths model.CheckEnvoyTemplate accepts,
+// so that none is accepted when written and left out when published.
 //
 // Seed corpus: testdata/fuzz/FuzzPathTemplate. Run it with
 //
 //	go test ./xds/translate -run '^$' -fuzz FuzzPathTemplate -fuzztime 30s
 func FuzzPathTemplate(f *testing.F) {
-	for _, s := range []string{"/", "/pets", "/pets/", "/pets/{id}", "/a/{b}/c/{d+}", "/{a}/{b}/{c}/{d}/{e}/{f}", "/x/{user-id}", "/x/{1}", "/{a}/{a}", "/a{b}", "/a//b"} {
+	for _, s := range []string{"/", "/pets", "/pets/", "/pets/{id}", "/a/{b}/c/{d+}", "/{a}/{b}/{c}/{d}/{e}/{f}", "/x/{user-id}", "/x/{1}", "/{a}/{a}", "/a{b}", "/a//b", "/a*/{b}", "/{a}/{b}/{c}/{d}/{e}", "/{p1}/{a.b}/{p1x}"} {
 		f.Add(s, false)
 		f.Add(s, true)
 	}
@@ -55,8 +57,14 @@ func FuzzPathTemplate(f *testing.F) {
 			mode = model.MatchPrefix
 		}
 		fr, err := parseFrontend(p, uri, mode)
-		if err != nil {
-			return // reported as an API problem, never sent to Envoy
+		verr := model.CheckEnvoyTemplate(p, prefix)
+		switch {
+		case err != nil && verr == nil:
+			t.Fatalf("%q (prefix %v) passes validation but the translator cannot match it: %v", uri, prefix, err)
+		case err != nil:
+			return // refused when written
+		case verr != nil:
+			t.Fatalf("%q (prefix %v) is refused by validation (%v) but the translator matches it", uri, prefix, verr)
 		}
 		for _, m := range fr.matches {
 			if m.kind != kindTemplate {

@@ -1,13 +1,14 @@
 package translate
 
 import (
-	"strings"
+	"slices"
 	"testing"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
@@ -73,9 +74,11 @@ func TestIPACLFollowsTheRealIPSettings(t *testing.T) {
 	}
 }
 
-// A backend method other than the frontend's cannot be honoured by Envoy:
-// the API is left out with the reason, the others are served.
-func TestBackendMethodChangeIsReported(t *testing.T) {
+// A backend method other than the frontend's is served: ext_authz checks
+// the API's routes (it sets :method), and a variant matching the backend's
+// method and ext_authz's marker comes first; APIs that keep the client's
+// method get neither.
+func TestBackendMethodChangeIsServed(t *testing.T) {
 	mk := func(id, path, backendMethod string) []proto.Message {
 		api := &apigwv1.Api{Id: id, Name: "api_" + id, GroupId: "g1", ReqMethod: "GET", ReqUri: path, ReqProtocol: "HTTP",
 			BackendApi: &apigwv1.BackendApi{UrlDomain: "10.0.0.1:80", ReqUri: "/", ReqProtocol: "HTTP", ReqMethod: backendMethod}}
@@ -93,18 +96,48 @@ func TestBackendMethodChangeIsReported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Problems) != 1 || res.Problems[0].APIID != "post" || !strings.Contains(res.Problems[0].Reason, "backend_api.req_method POST") {
+	if len(res.Problems) != 0 {
 		t.Fatalf("problems: %+v", res.Problems)
 	}
-	served := map[string]bool{}
+	type seen struct{ methods, markers []string }
+	routes := map[string]*seen{}
 	for _, rc := range res.Routes {
 		for _, vh := range rc.VirtualHosts {
-			for _, r := range vh.Routes {
-				served[r.GetMatch().GetPath()] = true
+			for i, r := range vh.Routes {
+				if r.GetRoute() == nil {
+					continue // the HTTPS listener answers APIG.0607
+				}
+				path := r.GetMatch().GetPath()
+				if routes[path] == nil {
+					routes[path] = &seen{}
+				}
+				for _, h := range r.GetMatch().GetHeaders() {
+					switch h.Name {
+					case ":method":
+						routes[path].methods = append(routes[path].methods, h.GetStringMatch().GetExact())
+					case dataplane.ExtAuthzMethodHeader:
+						routes[path].markers = append(routes[path].markers, h.GetStringMatch().GetExact())
+						if i != 0 {
+							t.Errorf("the method variant %s is route %d of its virtual host, want the first", r.Name, i)
+						}
+					}
+				}
+				var per extauthzv3.ExtAuthzPerRoute
+				if err := r.TypedPerFilterConfig[filterExtAuthz].UnmarshalTo(&per); err != nil {
+					t.Fatal(err)
+				}
+				if checked := per.GetCheckSettings() != nil; checked != (path == "/post") {
+					t.Errorf("route %s: ext_authz checks it: %v", r.Name, checked)
+				}
 			}
 		}
 	}
-	if !served["/same"] || !served["/any"] || served["/post"] {
-		t.Errorf("served paths: %v", served)
+	if got := routes["/post"]; got == nil || !slices.Equal(got.methods, []string{"POST", "GET"}) || !slices.Equal(got.markers, []string{"post/" + model.ReleaseEnvID + "/"}) {
+		t.Errorf("/post routes: %+v", got)
+	}
+	for _, p := range []string{"/same", "/any"} {
+		if got := routes[p]; got == nil || len(got.markers) != 0 || len(got.methods) != 1 {
+			t.Errorf("%s routes: %+v", p, got)
+		}
 	}
 }

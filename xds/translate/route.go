@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/gwresp"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
@@ -104,9 +105,6 @@ func (c *buildCtx) planPublication(pub *apigwv1.Publication, res *pubResult) err
 	if api.BackendType == model.BackendFunction || len(api.PolicyFunctions) > 0 {
 		return fmt.Errorf("function backends are not supported by the Envoy data plane")
 	}
-	if err := checkBackendMethods(api); err != nil {
-		return err
-	}
 	tmpl, err := model.ParseFrontendPath(api.ReqUri)
 	if err != nil {
 		return fmt.Errorf("req_uri %q: %v", api.ReqUri, err)
@@ -190,7 +188,15 @@ type target struct {
 	backend  string // backend authorizer
 	maxBody  int
 	isDirect bool
+	// method is the method the backend is called with when it is not the
+	// client's (model.BackendMethodChange).
+	method string
 }
+
+// classMethodVariant places the routes that requests whose method
+// ext_authz changed match again (dataplane.ExtAuthzMethodHeader) before
+// every other route of the virtual host.
+const classMethodVariant = classExact - 1
 
 // targets plans the policy backends, in order, then the default backend.
 func (p *pubPlan) targets() ([]target, bool, error) {
@@ -243,7 +249,7 @@ func (p *pubPlan) target(http *httpBackend, mock *mockBackend, params []*apigwv1
 		return target{}, false, err
 	}
 	hdrs, delegated := nativeHeaders(p.api, p.env.Name, p.ipByEnvoy, params)
-	t := target{backend: http.authorizerID, cluster: spec}
+	t := target{backend: http.authorizerID, cluster: spec, method: model.BackendMethodChange(p.api.ReqMethod, http.method)}
 	for _, m := range p.fe.matches {
 		rw, viaExt := planRewrite(m, p.api, http.uri, params)
 		delegated = delegated || viaExt
@@ -280,10 +286,34 @@ func (p *pubPlan) addRoutes(t target) error {
 			n++
 		}
 	}
+	if t.method != "" {
+		p.addMethodVariants(t, role, authz, bodyLimit)
+	}
 	if t.isDirect && t.maxBody > p.res.maxBody {
 		p.res.maxBody = t.maxBody
 	}
 	return nil
+}
+
+// addMethodVariants emits, for a backend called with another method than
+// the client's, the routes Envoy matches when it selects the route again
+// after ext_authz changed :method (a policy selected, query parameters
+// set): the backend's method and ext_authz's marker for this backend, the
+// same action. Routes matched first, before ext_authz, keep the frontend
+// method; on Envoys that keep the route (clear_route_cache_headers) the
+// variants are never used.
+func (p *pubPlan) addMethodVariants(t target, role string, authz *anypb.Any, bodyLimit *wrapperspb.UInt64Value) {
+	role = strings.TrimPrefix(role+".method", ".")
+	marker := matchSet{headers: []*routev3.HeaderMatcher{
+		exactHeader(dataplane.ExtAuthzMethodHeader, dataplane.ExtAuthzMethodRoute(p.api.Id, p.env.Id, t.policy)),
+	}}
+	for i, m := range p.fe.matches {
+		r := p.route(routeName(p.api.Id, p.env.Name, role, i), m, t.method, marker, t.actions[i], authz)
+		r.RequestBodyBufferLimit = bodyLimit
+		key := p.key(t.order, i, methodSpecific)
+		key.class = classMethodVariant
+		p.addItem(r, key, i, t.cluster)
+	}
 }
 
 // addPreflight lets CORS preflights of a method-specific API match a route

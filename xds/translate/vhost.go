@@ -34,7 +34,7 @@ func virtualHost(v *inputs.View, groupID string, domains []string, items []route
 	}
 	routes = append(routes, fb)
 	// The policy selection header stays internal (set by ext_authz only).
-	return &routev3.VirtualHost{Name: vhostName(groupID), Domains: domains, Routes: routes, RequestHeadersToRemove: []string{dataplane.ExtAuthzPolicyHeader}}, nil
+	return &routev3.VirtualHost{Name: vhostName(groupID), Domains: domains, Routes: routes, RequestHeadersToRemove: []string{dataplane.ExtAuthzPolicyHeader, dataplane.ExtAuthzMethodHeader}}, nil
 }
 
 func fallbackRoute(v *inputs.View, groupID string) (*routev3.Route, error) {

@@ -117,7 +117,11 @@ type InstanceConfig struct {
 	// access-log service.
 	AccessLog *AccessLogConfig `protobuf:"bytes,10,opt,name=access_log,json=accessLog,proto3" json:"access_log,omitempty"`
 	// tracing makes the Envoys of the instance report OpenTelemetry traces.
-	Tracing       *TracingConfig `protobuf:"bytes,11,opt,name=tracing,proto3" json:"tracing,omitempty"`
+	Tracing *TracingConfig `protobuf:"bytes,11,opt,name=tracing,proto3" json:"tracing,omitempty"`
+	// backend_tls: the client certificate the gateway presents to HTTPS
+	// backends with enable_client_ssl, and the CA that verifies HTTPS
+	// backends (docs/xds.md#backend-tls).
+	BackendTls    *BackendTls `protobuf:"bytes,150,opt,name=backend_tls,json=backendTls,proto3" json:"backend_tls,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -225,6 +229,13 @@ func (x *InstanceConfig) GetAccessLog() *AccessLogConfig {
 func (x *InstanceConfig) GetTracing() *TracingConfig {
 	if x != nil {
 		return x.Tracing
+	}
+	return nil
+}
+
+func (x *InstanceConfig) GetBackendTls() *BackendTls {
+	if x != nil {
+		return x.BackendTls
 	}
 	return nil
 }
@@ -976,16 +987,83 @@ func (x *IamConfig) GetAccountNameClaim() string {
 	return ""
 }
 
+// BackendTls is the instance's TLS towards backends. The certificate and
+// key are served over SDS to the instance's authenticated Envoys only.
+type BackendTls struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// client_certificate: PEM certificate chain presented to backends whose
+	// API has enable_client_ssl.
+	ClientCertificate string `protobuf:"bytes,1,opt,name=client_certificate,json=clientCertificate,proto3" json:"client_certificate,omitempty"`
+	// client_private_key: PEM private key of client_certificate.
+	ClientPrivateKey string `protobuf:"bytes,2,opt,name=client_private_key,json=clientPrivateKey,proto3" json:"client_private_key,omitempty"`
+	// ca: PEM CA bundle that verifies every HTTPS backend (and its host
+	// name); empty falls back to the host file --upstream-ca-file.
+	Ca            string `protobuf:"bytes,3,opt,name=ca,proto3" json:"ca,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackendTls) Reset() {
+	*x = BackendTls{}
+	mi := &file_apigw_v1_instance_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackendTls) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackendTls) ProtoMessage() {}
+
+func (x *BackendTls) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_instance_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackendTls.ProtoReflect.Descriptor instead.
+func (*BackendTls) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *BackendTls) GetClientCertificate() string {
+	if x != nil {
+		return x.ClientCertificate
+	}
+	return ""
+}
+
+func (x *BackendTls) GetClientPrivateKey() string {
+	if x != nil {
+		return x.ClientPrivateKey
+	}
+	return ""
+}
+
+func (x *BackendTls) GetCa() string {
+	if x != nil {
+		return x.Ca
+	}
+	return ""
+}
+
 var File_apigw_v1_instance_proto protoreflect.FileDescriptor
 
 const file_apigw_v1_instance_proto_rawDesc = "" +
 	"\n" +
-	"\x17apigw/v1/instance.proto\x12\bapigw.v1\x1a\x13apigw/v1/meta.proto\"\x96\x01\n" +
+	"\x17apigw/v1/instance.proto\x12\bapigw.v1\x1a\x13apigw/v1/meta.proto\x1a\x16apigw/v1/options.proto\"\x96\x01\n" +
 	"\bInstance\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x120\n" +
 	"\x06config\x18\x03 \x01(\v2\x18.apigw.v1.InstanceConfigR\x06config\x12\"\n" +
-	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\"\x8b\x05\n" +
+	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\"\xc3\x05\n" +
 	"\x0eInstanceConfig\x128\n" +
 	"\tratelimit\x18\x01 \x01(\v2\x1a.apigw.v1.RatelimitFeatureR\tratelimit\x12*\n" +
 	"\x11request_body_size\x18\x02 \x01(\x03R\x0frequestBodySize\x12H\n" +
@@ -999,7 +1077,9 @@ const file_apigw_v1_instance_proto_rawDesc = "" +
 	"\n" +
 	"access_log\x18\n" +
 	" \x01(\v2\x19.apigw.v1.AccessLogConfigR\taccessLog\x121\n" +
-	"\atracing\x18\v \x01(\v2\x17.apigw.v1.TracingConfigR\atracing\"\x96\x01\n" +
+	"\atracing\x18\v \x01(\v2\x17.apigw.v1.TracingConfigR\atracing\x126\n" +
+	"\vbackend_tls\x18\x96\x01 \x01(\v2\x14.apigw.v1.BackendTlsR\n" +
+	"backendTls\"\x96\x01\n" +
 	"\x0fAccessLogConfig\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x16\n" +
@@ -1059,7 +1139,12 @@ const file_apigw_v1_instance_proto_rawDesc = "" +
 	"\x04jwks\x18\x03 \x01(\tR\x04jwks\x12\x1c\n" +
 	"\taudiences\x18\x04 \x03(\tR\taudiences\x12#\n" +
 	"\raccount_claim\x18\x05 \x01(\tR\faccountClaim\x12,\n" +
-	"\x12account_name_claim\x18\x06 \x01(\tR\x10accountNameClaimB/Z-github.com/apigw/apigw/proto/apigw/v1;apigwv1b\x06proto3"
+	"\x12account_name_claim\x18\x06 \x01(\tR\x10accountNameClaim\"\x81\x01\n" +
+	"\n" +
+	"BackendTls\x12-\n" +
+	"\x12client_certificate\x18\x01 \x01(\tR\x11clientCertificate\x124\n" +
+	"\x12client_private_key\x18\x02 \x01(\tB\x06\x92\x82\x19\x02\b\x01R\x10clientPrivateKey\x12\x0e\n" +
+	"\x02ca\x18\x03 \x01(\tR\x02caB/Z-github.com/apigw/apigw/proto/apigw/v1;apigwv1b\x06proto3"
 
 var (
 	file_apigw_v1_instance_proto_rawDescOnce sync.Once
@@ -1073,7 +1158,7 @@ func file_apigw_v1_instance_proto_rawDescGZIP() []byte {
 	return file_apigw_v1_instance_proto_rawDescData
 }
 
-var file_apigw_v1_instance_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_apigw_v1_instance_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_apigw_v1_instance_proto_goTypes = []any{
 	(*Instance)(nil),              // 0: apigw.v1.Instance
 	(*InstanceConfig)(nil),        // 1: apigw.v1.InstanceConfig
@@ -1087,11 +1172,12 @@ var file_apigw_v1_instance_proto_goTypes = []any{
 	(*CustomAuthHeader)(nil),      // 9: apigw.v1.CustomAuthHeader
 	(*Quotas)(nil),                // 10: apigw.v1.Quotas
 	(*IamConfig)(nil),             // 11: apigw.v1.IamConfig
-	(*Meta)(nil),                  // 12: apigw.v1.Meta
+	(*BackendTls)(nil),            // 12: apigw.v1.BackendTls
+	(*Meta)(nil),                  // 13: apigw.v1.Meta
 }
 var file_apigw_v1_instance_proto_depIdxs = []int32{
 	1,  // 0: apigw.v1.Instance.config:type_name -> apigw.v1.InstanceConfig
-	12, // 1: apigw.v1.Instance.meta:type_name -> apigw.v1.Meta
+	13, // 1: apigw.v1.Instance.meta:type_name -> apigw.v1.Meta
 	5,  // 2: apigw.v1.InstanceConfig.ratelimit:type_name -> apigw.v1.RatelimitFeature
 	6,  // 3: apigw.v1.InstanceConfig.backend_timeout:type_name -> apigw.v1.BackendTimeoutFeature
 	7,  // 4: apigw.v1.InstanceConfig.real_ip_from_xff:type_name -> apigw.v1.RealIpFromXff
@@ -1101,12 +1187,13 @@ var file_apigw_v1_instance_proto_depIdxs = []int32{
 	11, // 8: apigw.v1.InstanceConfig.iam:type_name -> apigw.v1.IamConfig
 	2,  // 9: apigw.v1.InstanceConfig.access_log:type_name -> apigw.v1.AccessLogConfig
 	4,  // 10: apigw.v1.InstanceConfig.tracing:type_name -> apigw.v1.TracingConfig
-	3,  // 11: apigw.v1.AccessLogConfig.custom_fields:type_name -> apigw.v1.CustomLogField
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	12, // 11: apigw.v1.InstanceConfig.backend_tls:type_name -> apigw.v1.BackendTls
+	3,  // 12: apigw.v1.AccessLogConfig.custom_fields:type_name -> apigw.v1.CustomLogField
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_apigw_v1_instance_proto_init() }
@@ -1115,13 +1202,14 @@ func file_apigw_v1_instance_proto_init() {
 		return
 	}
 	file_apigw_v1_meta_proto_init()
+	file_apigw_v1_options_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_apigw_v1_instance_proto_rawDesc), len(file_apigw_v1_instance_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
