@@ -49,7 +49,7 @@ fuzz: ## Run every fuzz target for FUZZTIME (15s) each, from its committed seed 
 	done
 
 .PHONY: ci
-ci: test test-race fuzz lint check-generate ## Everything .ci/run checks.
+ci: test test-race fuzz lint check-generate check-console ## Everything .ci/run checks.
 
 .PHONY: testdata
 testdata: ## Refresh the xDS golden files (review the diff before committing).
@@ -71,15 +71,44 @@ $(TOOLS_BIN)/%: $(TOOLS_MOD)
 	@mkdir -p $(TOOLS_BIN)
 	$(GO) build -modfile=$(TOOLS_MOD) -o $(TOOLS_BIN)/ $(shell $(GO) list -modfile=$(TOOLS_MOD) tool | grep '/$*$$')
 
+# The web console (console/web): npm packages pinned by package-lock.json.
+CONSOLE_WEB := console/web
+CONSOLE_DEPS := $(CONSOLE_WEB)/node_modules/.package-lock.json
+GENERATED := proto/ $(CONSOLE_WEB)/src/gen/
+
+$(CONSOLE_DEPS): $(CONSOLE_WEB)/package.json $(CONSOLE_WEB)/package-lock.json
+	cd $(CONSOLE_WEB) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: console-deps
+console-deps: $(CONSOLE_DEPS) ## Install the console's npm packages from the lockfile (npm ci).
+
 .PHONY: generate
-generate: $(TOOLS_BIN)/buf $(TOOLS_BIN)/protoc-gen-go $(TOOLS_BIN)/protoc-gen-go-grpc ## Regenerate the protobuf and gRPC code (offline, pinned tools).
+generate: $(TOOLS_BIN)/buf $(TOOLS_BIN)/protoc-gen-go $(TOOLS_BIN)/protoc-gen-go-grpc $(CONSOLE_DEPS) ## Regenerate the protobuf and gRPC code and the console's TypeScript client (offline, pinned tools).
 	$(TOOLS_BIN)/buf lint
 	$(TOOLS_BIN)/buf generate
+	$(TOOLS_BIN)/buf generate --template $(CONSOLE_WEB)/buf.gen.yaml
 
 .PHONY: check-generate
 check-generate: generate ## Fail if the committed generated code is not current.
-	@git diff --exit-code -- proto/ || { echo "generated code is stale: run make generate and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- proto/)" || { git status --porcelain -- proto/; echo "untracked generated files: run make generate and commit"; exit 1; }
+	@git diff --exit-code -- $(GENERATED) || { echo "generated code is stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- $(GENERATED))" || { git status --porcelain -- $(GENERATED); echo "untracked generated files: run make generate and commit"; exit 1; }
+
+.PHONY: console
+console: $(CONSOLE_DEPS) ## Build the web console into console/dist (embedded in apigw; commit the result).
+	cd $(CONSOLE_WEB) && node build.mjs
+
+.PHONY: check-console
+check-console: $(CONSOLE_DEPS) ## Type-check and unit-test the console, and fail if console/dist is not the build of the sources.
+	cd $(CONSOLE_WEB) && npx --no-install tsc --noEmit -p .
+	cd $(CONSOLE_WEB) && node build.mjs --tests && node --test .test-out/
+	$(MAKE) console
+	@git diff --quiet -- console/dist || { git diff --stat -- console/dist; echo "console/dist is stale: run make console and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- console/dist)" || { git status --porcelain -- console/dist; echo "untracked console files: run make console and commit"; exit 1; }
+
+.PHONY: console-screenshots
+console-screenshots: $(CONSOLE_DEPS) ## Run the console's browser test (headless Debian chromium, also part of make test) and save its screenshots in docs/console/.
+	APIGW_CONSOLE_SCREENSHOTS=$(CURDIR)/docs/console $(GO) test -count=1 -run TestConsoleInBrowser -v ./console/e2e/
 
 .PHONY: lint
 lint: $(TOOLS_BIN)/buf $(TOOLS_BIN)/staticcheck check-refs ## gofmt, go vet, staticcheck (pinned in deploy/tools), buf lint and check-refs.

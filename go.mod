@@ -3,6 +3,7 @@ module github.com/apigw/apigw
 go 1.26.0
 
 require (
+	connectrpc.com/vanguard v0.4.0
 	github.com/envoyproxy/go-control-plane v0.14.0
 	github.com/envoyproxy/go-control-plane/envoy v1.40.0
 	github.com/hashicorp/golang-lru/v2 v2.0.7
@@ -14,6 +15,8 @@ require (
 	google.golang.org/grpc v1.84.0
 	sigs.k8s.io/yaml v1.6.0
 )
+
+require connectrpc.com/connect v1.21.1 // indirect
 
 require (
 	cel.dev/expr v0.25.2 // indirect

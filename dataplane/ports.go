@@ -12,4 +12,6 @@ const (
 	PortOps       = 18004
 	// PortAccessLog serves Envoy's gRPC AccessLogService.
 	PortAccessLog = 18005
+	// PortConsole serves the web console (Envoy never calls it).
+	PortConsole = 18006
 )

@@ -38,13 +38,17 @@ const (
 	RateLimitDimApp      = "app"
 	RateLimitDimIP       = "ip"
 	RateLimitDimAppQuota = "app_quota"
+	// RateLimitDimDebugDomain counts the calls through a group's debug
+	// sub-domain (per group and day).
+	RateLimitDimDebugDomain = "debug_domain"
 )
 
 // RateLimitDims returns the dimensions in evaluation order (api, user,
-// app, ip; then the credential quota; docs/apig-semantics.md#throttling).
+// app, ip; then the credential quota and the debug sub-domain's daily
+// calls; docs/apig-semantics.md#throttling).
 // The result is a value: callers cannot change the order seen by others.
-func RateLimitDims() [5]string {
-	return [...]string{RateLimitDimAPI, RateLimitDimUser, RateLimitDimApp, RateLimitDimIP, RateLimitDimAppQuota}
+func RateLimitDims() [6]string {
+	return [...]string{RateLimitDimAPI, RateLimitDimUser, RateLimitDimApp, RateLimitDimIP, RateLimitDimAppQuota, RateLimitDimDebugDomain}
 }
 
 // RateLimitSubjectKey returns the entry key holding a dimension's subject

@@ -20,9 +20,9 @@ import (
 
 	"github.com/apigw/apigw/cmd/apigw/server"
 	"github.com/apigw/apigw/dataplane"
-	"github.com/apigw/apigw/e2e/envoysim"
 	"github.com/apigw/apigw/internal/certgen"
 	"github.com/apigw/apigw/internal/certgen/certgentest"
+	"github.com/apigw/apigw/internal/envoysim"
 	"github.com/apigw/apigw/xds/xdsauth"
 )
 

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apigw/apigw/e2e/envoysim"
+	"github.com/apigw/apigw/internal/envoysim"
 	"github.com/apigw/apigw/internal/testutil"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 )

@@ -69,10 +69,22 @@ func newAPIGW(t *testing.T) *apigw {
 }
 
 // launch starts the binary and waits for /readyz.
+// An address FreeAddr picked may be taken by the time apigw binds it (by
+// another test's connection); apigw is then started again on new ones.
 func (g *apigw) launch(t *testing.T, args []string) {
 	t.Helper()
-	g.Start(t, args...)
-	g.WaitReady(t, 30*time.Second)
+	launches := 0
+	g.StartReady(t, 30*time.Second, func() []string {
+		if launches++; launches > 1 {
+			args = g.Renew(t, args)
+			for i := 0; i+1 < len(args); i++ {
+				if args[i] == "--embedded-etcd-client-url" {
+					g.etcd = args[i+1]
+				}
+			}
+		}
+		return args
+	})
 }
 
 // restart stops apigw (SIGTERM) and starts it again with the same

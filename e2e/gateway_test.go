@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apigw/apigw/e2e/envoysim"
 	"github.com/apigw/apigw/extauth/sign"
+	"github.com/apigw/apigw/internal/envoysim"
 )
 
 // call is one client request of a scenario.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apigw/apigw/e2e/envoysim"
+	"github.com/apigw/apigw/internal/envoysim"
 )
 
 // httpFront serves real HTTP in front of the emulated Envoy's plain-text

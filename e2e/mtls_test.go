@@ -23,7 +23,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"sigs.k8s.io/yaml"
 
-	"github.com/apigw/apigw/e2e/envoysim"
+	"github.com/apigw/apigw/internal/envoysim"
 	"github.com/apigw/apigw/xds/xdstest"
 )
 

@@ -14,7 +14,7 @@ import (
 	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ratelimit/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
-	"github.com/apigw/apigw/e2e/envoysim"
+	"github.com/apigw/apigw/internal/envoysim"
 	"github.com/apigw/apigw/internal/testutil"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 )
@@ -73,7 +73,7 @@ func hasRoute(rc *routev3.RouteConfiguration, name string) bool {
 }
 
 // TestProtocolLevel runs every scenario against the built apigw through
-// the protocol-level Envoy emulator (e2e/envoysim), with apigw's default
+// the protocol-level Envoy emulator (internal/envoysim), with apigw's default
 // HTTP routing (scoped route tables per host for the pet store) and with
 // one route table for every group (--http-routing=single).
 func TestProtocolLevel(t *testing.T) {

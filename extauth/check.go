@@ -28,7 +28,7 @@ type pval struct {
 func (c *call) run() *denial {
 	steps := [...]func() *denial{
 		c.resolve, c.checkProtocol, c.matchPath, c.checkIPACLs, c.authenticate,
-		c.checkAccountACLs, c.checkParams, c.selectBackend, c.backendAuthorizer, c.mapBackend,
+		c.checkAccountACLs, c.checkParams, c.orchestrate, c.selectBackend, c.backendAuthorizer, c.mapBackend,
 	}
 	for _, step := range steps {
 		if d := step(); d != nil {

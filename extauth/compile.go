@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/apigw/apigw/extauth/authorizer"
+	"github.com/apigw/apigw/extauth/orch"
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
@@ -24,6 +25,8 @@ type apiPlan struct {
 	segs       []segPlan
 	prefix     bool // SWA
 	params     []paramPlan
+	// orch maps a parameter through its orchestration rules (nil: none).
+	orch *orchPlan
 	// def is the default backend; policies are tried in order.
 	def      backendPlan
 	policies []policyPlan
@@ -54,6 +57,16 @@ type paramPlan struct {
 	enum       []string
 	drop       bool // pass_through = 2
 	hasDefault bool
+	// mapped: the mapped parameter of the orchestration rules, set by
+	// ext_authz, never read from the request.
+	mapped bool
+}
+
+// orchPlan is the orchestration of one parameter: its rules, the index
+// of the input parameter and that of the mapped parameter in params.
+type orchPlan struct {
+	chain      *orch.Chain
+	input, out int
 }
 
 type backendPlan struct {
@@ -130,6 +143,9 @@ func compileAPI(in *model.Instance, pub *apigwv1.Publication) (*apiPlan, error) 
 			index[rp.Name] = i
 		}
 	}
+	if err := compileOrchestration(in, p, index); err != nil {
+		return nil, fmt.Errorf("api %s: %w", a.Id, err)
+	}
 	tmpl, err := model.ParseFrontendPath(a.ReqUri)
 	if err != nil {
 		return nil, fmt.Errorf("api %s: req_uri: %w", a.Id, err)
@@ -172,6 +188,38 @@ func compileAPI(in *model.Instance, pub *apigwv1.Publication) (*apiPlan, error) 
 		p.policies = append(p.policies, pp)
 	}
 	return p, nil
+}
+
+// compileOrchestration compiles the rules of the parameter that has some
+// and declares their mapped parameter, so that backend parameters and
+// policy conditions find it by name.
+func compileOrchestration(in *model.Instance, p *apiPlan, index map[string]int) error {
+	for i, rp := range p.api.ReqParams {
+		if len(rp.Orchestrations) == 0 {
+			continue
+		}
+		rules := make([]*apigwv1.Orchestration, 0, len(rp.Orchestrations))
+		for _, id := range rp.Orchestrations {
+			o := in.Orchestration(id)
+			if o == nil {
+				return fmt.Errorf("req_params[%d]: orchestration rule %s does not exist", i, id)
+			}
+			rules = append(rules, o)
+		}
+		ch, err := orch.Compile(rules)
+		if err != nil {
+			return fmt.Errorf("req_params[%d]: %w", i, err)
+		}
+		loc := model.LocHeader
+		if ch.Loc == "query" {
+			loc = model.LocQuery
+		}
+		p.orch = &orchPlan{chain: ch, input: i, out: len(p.params)}
+		p.params = append(p.params, paramPlan{p: &apigwv1.ReqParam{Name: ch.Name, Location: loc}, hname: strings.ToLower(ch.Name), loc: loc, mapped: true})
+		index[ch.Name] = p.orch.out
+		return nil
+	}
+	return nil
 }
 
 func defaultURI(a *apigwv1.Api) string {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/apigw/apigw/extauth/orch"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/gwresp"
 )
@@ -18,6 +19,9 @@ import (
 func (c *call) checkParams() *denial {
 	for i := range c.target.plan.params {
 		pp := &c.target.plan.params[i]
+		if pp.mapped {
+			continue
+		}
 		v := &c.params.vals[i]
 		if pp.loc != model.LocPath {
 			var s string
@@ -113,4 +117,32 @@ func (c *call) insertDefault(pp *paramPlan) {
 	case model.LocQuery:
 		c.mut.setQueryParam(pp.p.Name, encodeQueryValue(pp.p.DefaultValue))
 	}
+}
+
+// orchestrate maps the orchestrated parameter through its rules
+// (docs/apig-semantics.md#orchestration-rules): the mapped parameter gets
+// its value, for the backend request (header or query) and for the policy
+// conditions and backend parameters that name it.
+func (c *call) orchestrate() *denial {
+	op := c.target.plan.orch
+	if op == nil {
+		return nil
+	}
+	in := c.params.vals[op.input]
+	out, res := op.chain.Eval(in.v, in.ok)
+	switch res {
+	case orch.ParamNotFound:
+		return denyf(ReasonOrchestration, gwresp.ErrOrchestrationNotFound, "orchestration: parameter "+c.target.plan.params[op.input].p.Name+" is absent and no none_value rule is bound")
+	case orch.Failure:
+		return denyf(ReasonOrchestration, gwresp.ErrOrchestrationFailure, "orchestration: no rule of parameter "+c.target.plan.params[op.input].p.Name+" matched and no default rule is bound")
+	}
+	c.params.vals[op.out] = pval{v: out, raw: out, ok: true}
+	pp := &c.target.plan.params[op.out]
+	switch pp.loc {
+	case model.LocHeader:
+		c.mut.setHeader(pp.hname, out)
+	case model.LocQuery:
+		c.mut.setQueryParam(pp.p.Name, encodeQueryValue(out))
+	}
+	return nil
 }

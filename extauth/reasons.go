@@ -31,8 +31,11 @@ const (
 	ReasonAuthorizerDenied   Reason = "authorizer_denied"
 	ReasonAuthorizerFailed   Reason = "authorizer_failed"
 	ReasonBadParameter       Reason = "bad_parameter"
-	ReasonBadRequest         Reason = "bad_request"
-	ReasonInternal           Reason = "internal_error"
+	// ReasonOrchestration: the orchestration rules found no input or no
+	// matching rule.
+	ReasonOrchestration Reason = "orchestration"
+	ReasonBadRequest    Reason = "bad_request"
+	ReasonInternal      Reason = "internal_error"
 	// ReasonPolicyUnavailable: a policy the API or the app needs is
 	// missing or cannot be read (model.Instance.Blocked); fails closed.
 	ReasonPolicyUnavailable Reason = "policy_unavailable"
@@ -46,7 +49,7 @@ func denyReasons() []Reason {
 		ReasonAppCodeInsecure, ReasonBadAppCode, ReasonAppNotAuthorized, ReasonAppFrozen, ReasonAppIPDenied,
 		ReasonIAMMissing, ReasonIAMInvalid, ReasonIAMExpired, ReasonIAMUnavailable, ReasonAccountDenied,
 		ReasonIdentityMissing, ReasonAuthorizerDenied, ReasonAuthorizerFailed, ReasonBadParameter, ReasonBadRequest, ReasonInternal,
-		ReasonPolicyUnavailable,
+		ReasonPolicyUnavailable, ReasonOrchestration,
 	}
 }
 

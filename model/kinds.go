@@ -69,6 +69,7 @@ var kindTable = []*Kind{
 	{Name: KindVpcChannel, Segment: "vpc-channels", NameField: "name", newMsg: func() proto.Message { return &apigwv1.VpcChannel{} }},
 	{Name: KindAuthorizer, Segment: "authorizers", NameField: "name", newMsg: func() proto.Message { return &apigwv1.Authorizer{} }},
 	{Name: KindResponse, Segment: "responses", NameField: "name", newMsg: func() proto.Message { return &apigwv1.GatewayResponse{} }},
+	{Name: KindOrchestration, Segment: "orchestrations", NameField: "orchestration_name", newMsg: func() proto.Message { return &apigwv1.Orchestration{} }},
 	{Name: KindAPI, Segment: "apis", NameField: "name", newMsg: func() proto.Message { return &apigwv1.Api{} }},
 	{Name: KindAppQuota, Segment: "app-quotas", NameField: "name", newMsg: func() proto.Message { return &apigwv1.AppQuota{} }},
 	{Name: KindApp, Segment: "apps", NameField: "name", newMsg: func() proto.Message { return &apigwv1.App{} }},

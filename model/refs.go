@@ -121,6 +121,11 @@ func apiRefs(prefix string, a *apigwv1.Api) []Ref {
 	for i, p := range a.PolicyMocks {
 		out = append(out, ref(f(index("policy_mocks", i))+".authorizer_id", KindAuthorizer, &p.AuthorizerId))
 	}
+	for i, p := range a.ReqParams {
+		for j := range p.Orchestrations {
+			out = append(out, ref(f(index("req_params", i))+"."+index("orchestrations", j), KindOrchestration, &p.Orchestrations[j]))
+		}
+	}
 	return out
 }
 
@@ -183,6 +188,7 @@ func (in *Instance) Check(m proto.Message) Violations {
 func (in *Instance) checkKinds(c checker, m proto.Message) {
 	switch v := m.(type) {
 	case *apigwv1.Api:
+		in.checkOrchestrations(c, v)
 		if a := in.Authorizer(v.AuthorizerId); a != nil && a.Type != AuthorizerFrontend {
 			c.add("authorizer_id", "authorizer %q is a %s authorizer; the API needs a FRONTEND one", a.Name, a.Type)
 		}
@@ -203,6 +209,7 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 			c.add("vpc_health_config.enable_client_ssl", "needs the instance's backend client certificate (instance config.backend_tls.client_certificate)")
 		}
 	case *apigwv1.Instance:
+		in.checkIngressPortsUsed(c, v)
 		if v.GetConfig().GetBackendTls().GetClientCertificate() == "" {
 			for _, o := range in.Objects(KindVpcChannel) {
 				if ch := o.(*apigwv1.VpcChannel); ch.GetVpcHealthConfig().GetEnableClientSsl() {
@@ -221,6 +228,10 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 				}
 			}
 		}
+	case *apigwv1.ApiGroup:
+		checkIngressPorts(c, in.Config, v)
+	case *apigwv1.Orchestration:
+		in.checkOrchestrationUsers(c, v)
 	case *apigwv1.Environment:
 		if v.Id == ReleaseEnvID && v.Name != ReleaseEnvName {
 			c.add("name", "the built-in environment is called RELEASE")

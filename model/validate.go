@@ -47,6 +47,8 @@ func Validate(m proto.Message, lim Limits) Violations {
 		validateResponse(c, v)
 	case *apigwv1.Certificate:
 		validateCertificate(c, v)
+	case *apigwv1.Orchestration:
+		validateOrchestration(c, v)
 	case *apigwv1.ThrottleBinding:
 		validateBinding(c, v.ApiId, v.EnvId, "strategy_id", v.StrategyId)
 	case *apigwv1.AclBinding:

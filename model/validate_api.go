@@ -340,7 +340,7 @@ func validateBackendParams(c checker, a *apigwv1.Api, ps []*apigwv1.BackendParam
 		pc.maxLen("remark", p.Remark, 255)
 		switch p.Origin {
 		case OriginRequest:
-			if !hasReqParam(a, p.Value) {
+			if !hasReqParam(a, p.Value) && !orchestrated(a) { // else checked with the rules
 				pc.add("value", "names no declared request parameter (%q)", p.Value)
 			}
 		case OriginSystem:
@@ -354,6 +354,17 @@ func validateBackendParams(c checker, a *apigwv1.Api, ps []*apigwv1.BackendParam
 			c.add("", "backend path variable {%s} has no PATH backend parameter", ph)
 		}
 	}
+}
+
+// orchestrated reports whether a parameter of the API has orchestration
+// rules: its mapped parameter may then be used like a declared one.
+func orchestrated(a *apigwv1.Api) bool {
+	for _, p := range a.ReqParams {
+		if len(p.Orchestrations) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func hasReqParam(a *apigwv1.Api, name string) bool {
@@ -429,7 +440,7 @@ func validateCondition(c checker, a *apigwv1.Api, cd *apigwv1.Condition) {
 	c.required("condition_value", cd.ConditionValue)
 	switch cd.ConditionOrigin {
 	case CondParam:
-		if c.required("req_param_name", cd.ReqParamName) && !hasReqParam(a, cd.ReqParamName) {
+		if c.required("req_param_name", cd.ReqParamName) && !hasReqParam(a, cd.ReqParamName) && !orchestrated(a) { // else checked with the rules
 			c.add("req_param_name", "names no declared request parameter (%q)", cd.ReqParamName)
 		}
 	case CondSystem:

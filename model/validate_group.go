@@ -57,6 +57,7 @@ func validateInstance(c checker, in *apigwv1.Instance) {
 			}
 		}
 	}
+	validateIngressPorts(cc, cfg.GetIngressPorts())
 	validateAccessLog(cc.at("access_log"), cfg.GetAccessLog())
 	validateTracing(cc.at("tracing"), cfg.GetTracing())
 	if iam := cfg.GetIam(); iam != nil {
@@ -94,6 +95,9 @@ func validateGroup(c checker, g *apigwv1.ApiGroup, lim Limits) {
 		if d.IsHttpRedirectToHttps && d.SslId == "" {
 			dc.add("is_http_redirect_to_https", "needs a certificate (ssl_id)")
 		}
+		if d.IsHttpRedirectToHttps && d.IngressHttpsPort == -1 {
+			dc.add("is_http_redirect_to_https", "needs the domain served over HTTPS (ingress_https_port is -1)")
+		}
 		if d.VerifiedClientCertificateEnabled && d.SslId == "" {
 			dc.add("verified_client_certificate_enabled", "needs a certificate (ssl_id)")
 		}
@@ -101,9 +105,12 @@ func validateGroup(c checker, g *apigwv1.ApiGroup, lim Limits) {
 			field string
 			v     int32
 		}{{"ingress_http_port", d.IngressHttpPort}, {"ingress_https_port", d.IngressHttpsPort}} {
-			if p.v != 0 && p.v != -1 && (p.v < 1024 || p.v > 49151) {
+			if p.v != 0 && p.v != -1 && (p.v < MinIngressPort || p.v > MaxIngressPort) {
 				dc.add(p.field, "must be -1, 0 or 1024-49151 (got %d)", p.v)
 			}
+		}
+		if d.IngressHttpPort > 0 && d.IngressHttpPort == d.IngressHttpsPort {
+			dc.add("ingress_https_port", "cannot be the domain's HTTP port too")
 		}
 	}
 }

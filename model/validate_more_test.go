@@ -48,6 +48,7 @@ func TestOtherRules(t *testing.T) {
 		}), "url_domains", "at most 5"},
 		{"min tls", gr(func(g *apigwv1.ApiGroup) { g.UrlDomains[0].MinSslVersion = "TLSv1.0" }), "url_domains[0].min_ssl_version", "one of"},
 		{"redirect needs cert", gr(func(g *apigwv1.ApiGroup) { g.UrlDomains[0].IsHttpRedirectToHttps = true }), "url_domains[0].is_http_redirect_to_https", "certificate"},
+		{"redirect needs https served", gr(func(g *apigwv1.ApiGroup) { g.UrlDomains[1].IngressHttpsPort = -1 }), "url_domains[1].is_http_redirect_to_https", "ingress_https_port is -1"},
 		{"ingress port", gr(func(g *apigwv1.ApiGroup) { g.UrlDomains[0].IngressHttpPort = 80 }), "url_domains[0].ingress_http_port", "1024-49151"},
 		// Environments and variables.
 		{"env name", &apigwv1.Environment{Name: "1abc"}, "name", "starting with a letter"},

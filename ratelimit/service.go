@@ -60,6 +60,8 @@ type Service struct {
 	info          grpc.UnaryServerInfo
 	wireHandler   grpc.UnaryHandler
 	reuseRequests bool
+	// dryRun reads the counters without counting (WithDryRun).
+	dryRun bool
 }
 
 var _ rlsv3.RateLimitServiceServer = (*Service)(nil)
@@ -86,7 +88,7 @@ func New(feed *live.Feed, c counter.Counter, logger *slog.Logger, opts ...Option
 		return nil, err
 	}
 	s.m = m
-	if _, local := c.(*counter.Memory); !local {
+	if _, local := c.(*counter.Memory); !local && !s.dryRun {
 		s.over = counter.NewOverCache()
 	}
 	s.scratch.New = func() any { return new(scratch) }
@@ -235,7 +237,7 @@ func (s *Service) take(ctx context.Context, now time.Time, items []counter.Item,
 	} else {
 		results = make([]counter.Result, len(items))
 	}
-	err := s.counter.Take(ctx, now, items, results)
+	err := s.count(ctx, now, items, results)
 	if err == nil {
 		s.learn(now, items, results)
 		return results

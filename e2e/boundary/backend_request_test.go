@@ -8,8 +8,8 @@ import (
 
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 
-	"github.com/apigw/apigw/e2e/envoysim"
 	"github.com/apigw/apigw/extauth/sign"
+	"github.com/apigw/apigw/internal/envoysim"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/xds/translate"
 	"github.com/apigw/apigw/xds/xdstest"
@@ -22,7 +22,7 @@ import (
 // query mutations, the backend_path metadata the route's path_rewrite
 // reads). Neither side is checked here against the other's code: the
 // test serves the translation of testdata/apis.yaml over ADS from apigw's
-// xDS server to an emulated Envoy (e2e/envoysim) of the current release
+// xDS server to an emulated Envoy (internal/envoysim) of the current release
 // (scoped and single routing) and of 1.37 (the single-RDS variant), with
 // the real ext_authz and rate-limit services on loopback, everything over
 // mTLS as apigw runs it, sends client requests, and compares what the

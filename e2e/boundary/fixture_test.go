@@ -29,10 +29,10 @@ import (
 	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/yaml"
 
-	"github.com/apigw/apigw/e2e/envoysim"
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/internal/certgen"
 	"github.com/apigw/apigw/internal/certgen/certgentest"
+	"github.com/apigw/apigw/internal/envoysim"
 	"github.com/apigw/apigw/internal/testutil"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/live"

@@ -1,6 +1,7 @@
 package apigwproc
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,13 +13,14 @@ import (
 type Addrs struct {
 	XDS, ExtAuth, RateLimit, Admin, Ops string
 	AccessLog                           string // the access-log service
+	Console                             string // the web console
 }
 
 // FreeAddrs returns free loopback addresses for every server.
 func FreeAddrs(t testing.TB) Addrs {
 	t.Helper()
 	return Addrs{XDS: testutil.FreeAddr(t), ExtAuth: testutil.FreeAddr(t), RateLimit: testutil.FreeAddr(t),
-		Admin: testutil.FreeAddr(t), Ops: testutil.FreeAddr(t), AccessLog: testutil.FreeAddr(t)}
+		Admin: testutil.FreeAddr(t), Ops: testutil.FreeAddr(t), AccessLog: testutil.FreeAddr(t), Console: testutil.FreeAddr(t)}
 }
 
 // Flags returns the flags that make apigw listen on a.
@@ -26,7 +28,7 @@ func (a Addrs) Flags() []string {
 	var out []string
 	for _, f := range []struct{ flag, addr string }{
 		{"--xds-addr", a.XDS}, {"--extauth-addr", a.ExtAuth}, {"--ratelimit-addr", a.RateLimit},
-		{"--admin-addr", a.Admin}, {"--ops-addr", a.Ops}, {"--accesslog-addr", a.AccessLog},
+		{"--admin-addr", a.Admin}, {"--ops-addr", a.Ops}, {"--accesslog-addr", a.AccessLog}, {"--console-addr", a.Console},
 	} {
 		if f.addr != "" {
 			out = append(out, f.flag, f.addr)
@@ -55,3 +57,35 @@ func (e Etcd) Flags() []string {
 
 // Endpoint is the client address for an etcd client (host:port).
 func (e Etcd) Endpoint() string { return strings.TrimPrefix(e.ClientURL, "http://") }
+
+// Renew gives every address of a that is set a new free loopback address,
+// and returns args with each argument that is an old address (host:port, or
+// a URL of it) replaced by its new one, the embedded etcd's URLs included: what a
+// launch needs after apigw found an address taken.
+func (a *Addrs) Renew(t testing.TB, args []string) []string {
+	t.Helper()
+	repl := map[string]string{}
+	for _, f := range []*string{&a.XDS, &a.ExtAuth, &a.RateLimit, &a.Admin, &a.Ops, &a.AccessLog, &a.Console} {
+		if *f != "" {
+			next := testutil.FreeAddr(t)
+			repl[*f], *f = next, next
+		}
+	}
+	out := slices.Clone(args)
+	for i := 0; i+1 < len(out); i++ {
+		if out[i] == "--embedded-etcd-client-url" || out[i] == "--embedded-etcd-peer-url" {
+			old := strings.TrimPrefix(out[i+1], "http://")
+			repl[old] = testutil.FreeAddr(t)
+		}
+	}
+	for i, arg := range out {
+		scheme, hostport := "", arg
+		if j := strings.Index(arg, "://"); j >= 0 {
+			scheme, hostport = arg[:j+3], arg[j+3:]
+		}
+		if next, ok := repl[hostport]; ok {
+			out[i] = scheme + next
+		}
+	}
+	return out
+}

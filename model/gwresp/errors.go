@@ -32,32 +32,36 @@ func trimDot(s string) string {
 
 // The catalog.
 var (
-	ErrAPINotFound        = Error{"APIG.0101", "The API does not exist or has not been published in the environment.", "NOT_FOUND", 404}
-	ErrMethodNotFound     = Error{"APIG.0101", "The API does not exist.", "NOT_FOUND", 404}
-	ErrOrchestration      = Error{"APIG.0106", "Orchestration error.", "REQUEST_PARAMETERS_FAILURE", 400}
-	ErrBadRequest         = Error{"APIG.0201", "API request error.", "REQUEST_PARAMETERS_FAILURE", 400}
-	ErrEntityTooLarge     = Error{"APIG.0201", "Request entity too large.", "DEFAULT_4XX", 413}
-	ErrURITooLarge        = Error{"APIG.0201", "Request URI too large.", "DEFAULT_4XX", 414}
-	ErrHeadersTooLarge    = Error{"APIG.0201", "Request headers too large.", "DEFAULT_4XX", 494}
-	ErrBackendUnavailable = Error{"APIG.0202", "Backend unavailable.", "BACKEND_UNAVAILABLE", 502}
-	ErrBackendTimeout     = Error{"APIG.0203", "Backend timeout.", "BACKEND_TIMEOUT", 504}
-	ErrIAMAuth            = Error{"APIG.0301", "Incorrect IAM authentication information.", "AUTH_FAILURE", 401}
-	ErrIAMForbidden       = Error{"APIG.0302", "The IAM user is not authorized to access the API.", "ACCESS_DENIED", 403}
-	ErrAppAuth            = Error{"APIG.0303", "Incorrect app authentication information.", "AUTH_FAILURE", 401}
-	ErrAppNotAuthorized   = Error{"APIG.0304", "The app is not authorized to access the API.", "UNAUTHORIZED", 403}
-	ErrAuth               = Error{"APIG.0305", "Incorrect authentication information.", "AUTH_FAILURE", 401}
-	ErrAccessDenied       = Error{"APIG.0306", "API access denied.", "ACCESS_DENIED", 403}
-	ErrTokenExpired       = Error{"APIG.0307", "The token must be updated.", "AUTH_FAILURE", 401}
-	ErrThrottled          = Error{"APIG.0308", "The throttling threshold has been reached.", "THROTTLED", 429}
-	ErrUnknownClientIP    = Error{"APIG.0401", "Unknown client IP address.", "ACCESS_DENIED", 403}
-	ErrIPDenied           = Error{"APIG.0402", "The IP address is not authorized to access the API.", "ACCESS_DENIED", 403}
-	ErrAppIPDenied        = Error{"APIG.0405", "The app is not accessed from a trusted IP address.", "ACCESS_DENIED", 403}
-	ErrAppQuota           = Error{"APIG.0501", "The app quota has been used up.", "DEFAULT_4XX", 405}
-	ErrAppFrozen          = Error{"APIG.0502", "The app has been frozen.", "DEFAULT_4XX", 405}
-	ErrInternal           = Error{"APIG.0601", "Internal server error.", "DEFAULT_5XX", 500}
-	ErrProtocol           = Error{"APIG.0607", "The following protocol is supported: {xxx}", "DEFAULT_4XX", 400}
-	ErrNoBackend          = Error{"APIG.0610", "No backend available.", "BACKEND_UNAVAILABLE", 502}
-	ErrIAMUnavailable     = Error{"APIG.0613", "The IAM service is currently unavailable.", "DEFAULT_5XX", 503}
+	ErrAPINotFound    = Error{"APIG.0101", "The API does not exist or has not been published in the environment.", "NOT_FOUND", 404}
+	ErrMethodNotFound = Error{"APIG.0101", "The API does not exist.", "NOT_FOUND", 404}
+	ErrOrchestration  = Error{"APIG.0106", "Orchestration error.", "REQUEST_PARAMETERS_FAILURE", 400}
+	// The orchestration rules' errors: no input parameter (and no
+	// none_value rule), no matching rule (and no default rule).
+	ErrOrchestrationNotFound = Error{"APIG.0106", "Orchestration error: the orchestrated parameter is missing.", "ORCHESTRATION_PARAMETER_NOT_FOUND", 400}
+	ErrOrchestrationFailure  = Error{"APIG.0106", "Orchestration error: no orchestration rule matched.", "ORCHESTRATION_FAILURE", 400}
+	ErrBadRequest            = Error{"APIG.0201", "API request error.", "REQUEST_PARAMETERS_FAILURE", 400}
+	ErrEntityTooLarge        = Error{"APIG.0201", "Request entity too large.", "DEFAULT_4XX", 413}
+	ErrURITooLarge           = Error{"APIG.0201", "Request URI too large.", "DEFAULT_4XX", 414}
+	ErrHeadersTooLarge       = Error{"APIG.0201", "Request headers too large.", "DEFAULT_4XX", 494}
+	ErrBackendUnavailable    = Error{"APIG.0202", "Backend unavailable.", "BACKEND_UNAVAILABLE", 502}
+	ErrBackendTimeout        = Error{"APIG.0203", "Backend timeout.", "BACKEND_TIMEOUT", 504}
+	ErrIAMAuth               = Error{"APIG.0301", "Incorrect IAM authentication information.", "AUTH_FAILURE", 401}
+	ErrIAMForbidden          = Error{"APIG.0302", "The IAM user is not authorized to access the API.", "ACCESS_DENIED", 403}
+	ErrAppAuth               = Error{"APIG.0303", "Incorrect app authentication information.", "AUTH_FAILURE", 401}
+	ErrAppNotAuthorized      = Error{"APIG.0304", "The app is not authorized to access the API.", "UNAUTHORIZED", 403}
+	ErrAuth                  = Error{"APIG.0305", "Incorrect authentication information.", "AUTH_FAILURE", 401}
+	ErrAccessDenied          = Error{"APIG.0306", "API access denied.", "ACCESS_DENIED", 403}
+	ErrTokenExpired          = Error{"APIG.0307", "The token must be updated.", "AUTH_FAILURE", 401}
+	ErrThrottled             = Error{"APIG.0308", "The throttling threshold has been reached.", "THROTTLED", 429}
+	ErrUnknownClientIP       = Error{"APIG.0401", "Unknown client IP address.", "ACCESS_DENIED", 403}
+	ErrIPDenied              = Error{"APIG.0402", "The IP address is not authorized to access the API.", "ACCESS_DENIED", 403}
+	ErrAppIPDenied           = Error{"APIG.0405", "The app is not accessed from a trusted IP address.", "ACCESS_DENIED", 403}
+	ErrAppQuota              = Error{"APIG.0501", "The app quota has been used up.", "DEFAULT_4XX", 405}
+	ErrAppFrozen             = Error{"APIG.0502", "The app has been frozen.", "DEFAULT_4XX", 405}
+	ErrInternal              = Error{"APIG.0601", "Internal server error.", "DEFAULT_5XX", 500}
+	ErrProtocol              = Error{"APIG.0607", "The following protocol is supported: {xxx}", "DEFAULT_4XX", 400}
+	ErrNoBackend             = Error{"APIG.0610", "No backend available.", "BACKEND_UNAVAILABLE", 502}
+	ErrIAMUnavailable        = Error{"APIG.0613", "The IAM service is currently unavailable.", "DEFAULT_5XX", 503}
 
 	// Authentication errors with their gateway-response types.
 	ErrAuthHeaderMissing = Error{"APIG.0303", "Incorrect app authentication information: the authentication header is missing.", "AUTH_HEADER_MISSING", 401}

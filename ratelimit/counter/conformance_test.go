@@ -30,6 +30,7 @@ func conformance(t *testing.T, newCounter func(t *testing.T) Counter) {
 	t.Run("ExactAcrossSlots", func(t *testing.T) { testConcurrency(t, newCounter(t), "{q}conc-quota-%d") })
 	t.Run("InvalidWindow", func(t *testing.T) { testInvalid(t, newCounter(t)) })
 	t.Run("ManyItems", func(t *testing.T) { testManyItems(t, newCounter(t)) })
+	t.Run("PeekDoesNotCount", func(t *testing.T) { testPeek(t, newCounter(t)) })
 }
 
 func take(t *testing.T, c Counter, now time.Time, items ...Item) []Result {

@@ -53,7 +53,7 @@ func TestRedisConformanceSplitBySlot(t *testing.T) {
 
 func TestRedisCluster(t *testing.T) {
 	addrs := redistest.Cluster(t, 3)
-	r := openRedis(t, strings.Join(addrs, ","))
+	r := openRedis(t, strings.Join(addrs, ","), slowMachine)
 	if !r.split {
 		t.Fatal("several addresses did not make a cluster client")
 	}
@@ -100,7 +100,7 @@ func TestRedisURLForms(t *testing.T) {
 
 func TestRedisKeysExpire(t *testing.T) {
 	srv := redistest.Start(t)
-	r := openRedis(t, srv.Addr)
+	r := openRedis(t, srv.Addr, slowMachine)
 	now := time.Now()
 	take(t, r, now, item("{t}exp", 5, Sliding(time.Second, 10)), item("{q}exp", 5, Fixed(time.Hour, 0)))
 	ctx := t.Context()
@@ -126,7 +126,7 @@ func TestRedisKeysExpire(t *testing.T) {
 // After Redis restarts (script cache gone) the counter reloads the script.
 func TestRedisScriptReload(t *testing.T) {
 	srv := redistest.Start(t)
-	r := openRedis(t, srv.Addr)
+	r := openRedis(t, srv.Addr, slowMachine)
 	take(t, r, at(0), item("{t}reload", 5, Sliding(time.Minute, 6)))
 	if err := r.client.ScriptFlush(t.Context()).Err(); err != nil {
 		t.Fatal(err)

@@ -139,6 +139,8 @@ func (s *Scope) ResolveAppend(d *dataplane.RateLimitDescriptor, key []byte) (Lim
 		return s.throttleLimit(d, key)
 	case dataplane.RateLimitDimAppQuota:
 		return appQuota(s.in, d, key)
+	case dataplane.RateLimitDimDebugDomain:
+		return s.debugDomain(key)
 	}
 	return Limit{}, key, false
 }
@@ -283,4 +285,26 @@ func unitOrMinute(u string) string {
 
 func period(interval int32, unit string) time.Duration {
 	return time.Duration(interval) * time.Duration(model.UnitSeconds(unit)) * time.Second
+}
+
+// DebugDomainName is Limit.Name of the debug sub-domain's daily limit.
+const DebugDomainName = "debug-domain"
+
+// debugDomain is the daily limit of the calls through the debug
+// sub-domain of the API's group (model.DebugDomainDailyCalls per UTC day),
+// unless the group switched it off (sl_domain_quota_enabled false). The
+// counter is the group's: {<instance>/debug-domain:<group id>}.
+func (s *Scope) debugDomain(key []byte) (Limit, []byte, bool) {
+	if !s.served {
+		return Limit{}, key, false
+	}
+	g := s.in.Group(s.api.GroupId)
+	if g == nil || (g.SlDomainQuotaEnabled != nil && !g.GetSlDomainQuotaEnabled()) {
+		return Limit{}, key, false
+	}
+	key = append(append(append(append(key, '{'), s.in.Name...), "/debug-domain:"...), g.Id...)
+	return Limit{
+		Dim: dataplane.RateLimitDimDebugDomain, Name: DebugDomainName, Requests: model.DebugDomainDailyCalls,
+		Interval: 1, Unit: model.UnitDay, Period: 24 * time.Hour, Aligned: true, Error: gwresp.ErrThrottled,
+	}, append(key, '}'), true
 }

@@ -35,6 +35,7 @@ type Builder struct {
 	httpRC      *rcMemo
 	httpGroupRC map[string]*rcMemo
 	httpsRC     map[string]*rcMemo
+	portRC      map[string]*rcMemo
 	listeners   *listenerMemo
 	services    []*clusterv3.Cluster
 }
@@ -54,8 +55,18 @@ type groupMemo struct {
 	rec         inputs.Record
 	results     []*pubResult
 	http, https *routev3.VirtualHost
-	maxBody     int
-	err         error
+	// redirect are the HTTP-listener virtual hosts of the domains that
+	// redirect to HTTPS (one per HTTPS port).
+	redirect []*routev3.VirtualHost
+	// scopeHosts are the hosts on the instance HTTP listener.
+	scopeHosts []string
+	// portHTTP and portHTTPS are the virtual hosts of the hosts bound to
+	// custom inbound ports.
+	portHTTP  map[uint32][]*routev3.VirtualHost
+	portHTTPS map[uint32]*routev3.VirtualHost
+	problems  []model.APIProblem
+	maxBody   int
+	err       error
 }
 
 type clusterMemo struct {
@@ -75,6 +86,8 @@ type listenerMemo struct {
 	listeners []*listenerv3.Listener
 	secrets   []*tlsv3.Secret
 	problems  []model.APIProblem
+	// httpPorts are the custom HTTP ports with a listener.
+	httpPorts []uint32
 	// tlsGroups are the groups with at least one HTTPS filter chain.
 	tlsGroups map[string]bool
 	// scoped says that the HTTP listener uses scoped routes; single are
@@ -90,7 +103,7 @@ type listenerMemo struct {
 func NewBuilder(opts Options) *Builder {
 	return &Builder{
 		opts: opts.withDefaults(), pubs: map[string]*pubMemo{}, groups: map[string]*groupMemo{},
-		clusters: map[string]*clusterMemo{}, httpsRC: map[string]*rcMemo{}, httpGroupRC: map[string]*rcMemo{},
+		clusters: map[string]*clusterMemo{}, httpsRC: map[string]*rcMemo{}, portRC: map[string]*rcMemo{}, httpGroupRC: map[string]*rcMemo{},
 	}
 }
 
@@ -122,6 +135,7 @@ func (b *Builder) build(s *inputs.Snapshot) (*Resources, error) {
 			return nil, fmt.Errorf("group %s: %w", g.Id, gm.err)
 		}
 		vhosts[g.Id] = gm
+		out.Problems = append(out.Problems, gm.problems...)
 	}
 	for id := range b.groups {
 		if !seen[id] {
@@ -173,6 +187,9 @@ func (b *Builder) build(s *inputs.Snapshot) (*Resources, error) {
 		if !httpsSeen[id] {
 			delete(b.httpsRC, id)
 		}
+	}
+	if err := b.portRoutes(groups, vhosts, lm, out); err != nil {
+		return nil, err
 	}
 	if err := b.clustersFor(byGroup, lm.tlsGroups, out); err != nil {
 		return nil, err
@@ -232,37 +249,82 @@ func (b *Builder) group(s *inputs.Snapshot, id string, results []*pubResult) *gr
 	}
 	v := s.Track()
 	m := &groupMemo{results: results}
-	m.http, m.https, m.maxBody, m.err = groupVirtualHosts(v, id, results)
+	m.err = groupVirtualHosts(v, id, results, b.opts, m)
 	m.rec = v.Record()
 	b.groups[id] = m
 	return m
 }
 
-// groupVirtualHosts builds a group's HTTP and HTTPS virtual hosts (nil
-// without domains) and the largest direct-response body of its routes.
-func groupVirtualHosts(v *inputs.View, groupID string, results []*pubResult) (http, https *routev3.VirtualHost, maxBody int, err error) {
-	domains := v.Hosts(groupID)
+// groupVirtualHosts builds a group's virtual hosts: on the instance HTTP
+// listener (nil without hosts there) with those of its domains that
+// redirect to HTTPS, on the instance HTTPS listener, on each custom port;
+// and the largest direct-response body of its routes.
+func groupVirtualHosts(v *inputs.View, groupID string, results []*pubResult, opts Options, m *groupMemo) error {
+	gp := portsOf(v, groupID, opts)
+	m.scopeHosts, m.problems = gp.mainHTTP, gp.problems
+	toHTTPS := redirectDomains(v, groupID, opts)
 	var items []routeItem
 	for _, r := range results {
 		items = append(items, r.items...)
-		maxBody = max(maxBody, r.maxBody)
+		m.maxBody = max(m.maxBody, r.maxBody)
 	}
 	sortItems(items)
-	if http, err = virtualHost(v, groupID, domains, items, false); err != nil {
-		return nil, nil, 0, err
+	var err error
+	if m.http, m.redirect, err = httpVirtualHosts(v, groupID, gp.mainHTTP, toHTTPS, items); err != nil {
+		return err
 	}
-	if https, err = virtualHost(v, groupID, domains, items, true); err != nil {
-		return nil, nil, 0, err
+	if m.https, err = virtualHost(v, groupID, gp.mainHTTPS, items, true); err != nil {
+		return err
 	}
-	for _, vh := range []*routev3.VirtualHost{http, https} {
+	for port, hosts := range gp.httpPorts {
+		plain, redirect, err := httpVirtualHosts(v, groupID, hosts, toHTTPS, items)
+		if err != nil {
+			return err
+		}
+		if m.portHTTP == nil {
+			m.portHTTP = map[uint32][]*routev3.VirtualHost{}
+		}
+		if plain != nil {
+			m.portHTTP[port] = append(m.portHTTP[port], plain)
+		}
+		m.portHTTP[port] = append(m.portHTTP[port], redirect...)
+	}
+	for port, hosts := range gp.httpsPorts {
+		vh, err := virtualHost(v, groupID, hosts, items, true)
+		if err != nil {
+			return err
+		}
+		if m.portHTTPS == nil {
+			m.portHTTPS = map[uint32]*routev3.VirtualHost{}
+		}
+		m.portHTTPS[port] = vh
+	}
+	for _, vh := range []*routev3.VirtualHost{m.http, m.https} {
 		if vh == nil {
 			continue
 		}
 		if err := validate(&routev3.VirtualHost{Name: vh.Name, Domains: vh.Domains}); err != nil {
-			return nil, nil, 0, err
+			return err
 		}
 	}
-	return http, https, maxBody, nil
+	return nil
+}
+
+// httpVirtualHosts builds a group's HTTP virtual hosts for some of its
+// hosts: the plain one, and those of the hosts that redirect to HTTPS.
+func httpVirtualHosts(v *inputs.View, groupID string, hosts []string, toHTTPS map[string]uint32, items []routeItem) (*routev3.VirtualHost, []*routev3.VirtualHost, error) {
+	sub := map[string]uint32{}
+	for _, h := range hosts {
+		if p, ok := toHTTPS[h]; ok {
+			sub[h] = p
+		}
+	}
+	plain, err := virtualHost(v, groupID, without(hosts, sub), items, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	redirect, err := redirectVirtualHosts(v, groupID, sub, items)
+	return plain, redirect, err
 }
 
 func sameDeps(a, b []any) bool { return slices.Equal(a, b) }

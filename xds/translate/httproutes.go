@@ -17,9 +17,16 @@ func (b *Builder) singleHTTP(groups []*apigwv1.ApiGroup, vhosts map[string]*grou
 	deps := []any{}
 	maxBody := 0
 	for _, g := range groups {
-		if gm := vhosts[g.Id]; gm.http != nil {
+		gm := vhosts[g.Id]
+		if gm.http != nil {
 			httpVhosts = append(httpVhosts, gm.http)
 			deps = append(deps, gm.http)
+		}
+		for _, vh := range gm.redirect {
+			httpVhosts = append(httpVhosts, vh)
+			deps = append(deps, vh)
+		}
+		if gm.http != nil || len(gm.redirect) > 0 {
 			maxBody = max(maxBody, gm.maxBody)
 		}
 	}
@@ -41,14 +48,22 @@ func (b *Builder) scopedHTTP(v *inputs.View, groups []*apigwv1.ApiGroup, vhosts 
 	seen := map[string]bool{}
 	for _, g := range groups {
 		gm := vhosts[g.Id]
-		if gm.http == nil {
+		if gm.http == nil && len(gm.redirect) == 0 {
 			continue
 		}
 		seen[g.Id] = true
-		deps := []any{gm.http, gm.maxBody}
+		deps := []any{gm.maxBody}
+		var vhs []*routev3.VirtualHost
+		if gm.http != nil {
+			vhs = append(vhs, gm.http)
+		}
+		vhs = append(vhs, gm.redirect...)
+		for _, vh := range vhs {
+			deps = append(deps, vh)
+		}
 		m := b.httpGroupRC[g.Id]
 		if m == nil || !sameDeps(m.deps, deps) {
-			rc := routeConfig(RouteHTTPGroup(g.Id), []*routev3.VirtualHost{gm.http}, gm.maxBody)
+			rc := routeConfig(RouteHTTPGroup(g.Id), vhs, gm.maxBody)
 			if err := validateShallow(rc); err != nil {
 				return err
 			}
@@ -56,7 +71,7 @@ func (b *Builder) scopedHTTP(v *inputs.View, groups []*apigwv1.ApiGroup, vhosts 
 			b.httpGroupRC[g.Id] = m
 		}
 		out.Routes = append(out.Routes, m.rc)
-		for _, d := range v.Hosts(g.Id) {
+		for _, d := range gm.scopeHosts {
 			if strings.HasPrefix(d, "*.") {
 				out.Problems = append(out.Problems, model.APIProblem{Instance: v.Name(), Reason: fmt.Sprintf("group %s domain %s: wildcard domains are not served over HTTP by Envoys that use scoped routes (1.38 and newer); use --http-routing single", g.Id, d)})
 				continue

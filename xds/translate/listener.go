@@ -23,17 +23,24 @@ type tlsChain struct {
 	cert   *apigwv1.Certificate
 	minTLS string
 	mtls   bool
+	// rds is the chain's RouteConfiguration (default RouteHTTPS(group)).
+	rds string
 }
 
 // httpListener serves every group over plain HTTP through one HCM: with
 // the RouteConfiguration RouteHTTP, or in scoped mode with a group's
 // RouteConfiguration chosen by host.
 func httpListener(v *inputs.View, opts Options, filters []*hcmv3.HttpFilter, obs *hcmObservability, custom []*apigwv1.ApiGroup, scoped bool) (*listenerv3.Listener, error) {
+	return plainListener(v, opts, filters, obs, custom, ListenerHTTP, opts.HTTPPort, "http", routing{rds: RouteHTTP, scoped: scoped})
+}
+
+// plainListener is an HTTP listener on a port with one HCM.
+func plainListener(v *inputs.View, opts Options, filters []*hcmv3.HttpFilter, obs *hcmObservability, custom []*apigwv1.ApiGroup, name string, port uint32, statPrefix string, rt routing) (*listenerv3.Listener, error) {
 	replies, err := localReplies(v, nil, custom)
 	if err != nil {
 		return nil, err
 	}
-	h, err := connectionManager("http", routing{rds: RouteHTTP, scoped: scoped}, v.Config(), filters, replies, obs)
+	h, err := connectionManager(statPrefix, rt, v.Config(), filters, replies, obs)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +48,7 @@ func httpListener(v *inputs.View, opts Options, filters []*hcmv3.HttpFilter, obs
 	if err != nil {
 		return nil, err
 	}
-	l := &listenerv3.Listener{Name: ListenerHTTP, Address: socketAddress(opts.ListenAddress, opts.HTTPPort), FilterChains: []*listenerv3.FilterChain{fc}}
+	l := &listenerv3.Listener{Name: name, Address: socketAddress(opts.ListenAddress, port), FilterChains: []*listenerv3.FilterChain{fc}}
 	return l, validate(l)
 }
 
@@ -49,13 +56,19 @@ func httpListener(v *inputs.View, opts Options, filters []*hcmv3.HttpFilter, obs
 // selected by SNI; each chain's HCM routes with its group's
 // RouteConfiguration and answers with its group's gateway responses.
 func httpsListener(v *inputs.View, opts Options, filters []*hcmv3.HttpFilter, obs *hcmObservability, chains []tlsChain) (*listenerv3.Listener, error) {
+	return tlsListener(v, opts, filters, obs, chains, ListenerHTTPS, opts.HTTPSPort, "https.")
+}
+
+// tlsListener is an HTTPS listener on a port with a filter chain per
+// domain.
+func tlsListener(v *inputs.View, opts Options, filters []*hcmv3.HttpFilter, obs *hcmObservability, chains []tlsChain, name string, port uint32, statPrefix string) (*listenerv3.Listener, error) {
 	tlsInspector, err := toAny(&tlsinspectorv3.TlsInspector{})
 	if err != nil {
 		return nil, err
 	}
 	l := &listenerv3.Listener{
-		Name:            ListenerHTTPS,
-		Address:         socketAddress(opts.ListenAddress, opts.HTTPSPort),
+		Name:            name,
+		Address:         socketAddress(opts.ListenAddress, port),
 		ListenerFilters: []*listenerv3.ListenerFilter{{Name: "envoy.filters.listener.tls_inspector", ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: tlsInspector}}},
 	}
 	for _, ch := range chains {
@@ -63,7 +76,11 @@ func httpsListener(v *inputs.View, opts Options, filters []*hcmv3.HttpFilter, ob
 		if err != nil {
 			return nil, err
 		}
-		h, err := connectionManager("https."+ch.group.Id, routing{rds: RouteHTTPS(ch.group.Id)}, v.Config(), filters, replies, obs)
+		rds := ch.rds
+		if rds == "" {
+			rds = RouteHTTPS(ch.group.Id)
+		}
+		h, err := connectionManager(statPrefix+ch.group.Id, routing{rds: rds}, v.Config(), filters, replies, obs)
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -45,6 +46,16 @@ func listeners(v *inputs.View, opts Options) (*listenerMemo, error) {
 	}
 	var custom []*apigwv1.ApiGroup
 	var chains []tlsChain
+	// Custom inbound ports: the declared HTTP ports and those domains use
+	// get a listener each; an HTTPS port gets one when a domain on it has
+	// a certificate.
+	httpPorts := map[uint32]bool{}
+	for _, p := range v.Config().GetIngressPorts() {
+		if port := uint32(p.Port); p.Protocol == model.ProtoHTTP && port != opts.HTTPPort && port != opts.HTTPSPort {
+			httpPorts[port] = true
+		}
+	}
+	portChains := map[uint32][]tlsChain{}
 	for _, g := range groups {
 		for _, rc := range replyCases {
 			if customized(v, g.Id, rc.err.Type) {
@@ -52,9 +63,18 @@ func listeners(v *inputs.View, opts Options) (*listenerMemo, error) {
 				break
 			}
 		}
+		gp := portsOf(v, g.Id, opts)
+		for port := range gp.httpPorts {
+			httpPorts[port] = true
+		}
 		for _, d := range g.UrlDomains {
-			if d.SslId == "" || !slices.Contains(v.Hosts(g.Id), strings.ToLower(d.Domain)) {
+			dom := strings.ToLower(d.Domain)
+			if d.SslId == "" || !slices.Contains(v.Hosts(g.Id), dom) {
 				continue
+			}
+			port, custom := gp.httpsPort[dom]
+			if !custom && !slices.Contains(gp.mainHTTPS, dom) {
+				continue // ingress_https_port -1: not served over HTTPS
 			}
 			cert := v.Certificate(d.SslId)
 			if cert == nil {
@@ -62,8 +82,14 @@ func listeners(v *inputs.View, opts Options) (*listenerMemo, error) {
 				continue
 			}
 			lm.tlsGroups[g.Id] = true
-			chains = append(chains, tlsChain{domain: d.Domain, group: g, cert: cert, minTLS: d.MinSslVersion,
-				mtls: d.VerifiedClientCertificateEnabled && cert.TrustedRootCa != ""})
+			ch := tlsChain{domain: d.Domain, group: g, cert: cert, minTLS: d.MinSslVersion,
+				mtls: d.VerifiedClientCertificateEnabled && cert.TrustedRootCa != ""}
+			if custom {
+				ch.rds = RouteHTTPSPort(g.Id, port)
+				portChains[port] = append(portChains[port], ch)
+				continue
+			}
+			chains = append(chains, ch)
 		}
 	}
 	// The routing mode depends on the options only: switching a listener
@@ -92,13 +118,37 @@ func listeners(v *inputs.View, opts Options) (*listenerMemo, error) {
 		if lm.scoped {
 			lm.single = append(lm.single, l)
 		}
-		done := map[string]bool{}
-		for _, ch := range chains {
-			for _, s := range secrets(ch) {
-				if !done[s.Name] {
-					done[s.Name] = true
-					lm.secrets = append(lm.secrets, s)
-				}
+	}
+	for _, port := range slices.Sorted(maps.Keys(httpPorts)) {
+		l, err := plainListener(v, opts, filters, obs, custom, ListenerHTTPPort(port), port, "http:"+itoa(port), routing{rds: RouteHTTPPort(port)})
+		if err != nil {
+			return nil, err
+		}
+		lm.httpPorts = append(lm.httpPorts, port)
+		lm.listeners = append(lm.listeners, l)
+		if lm.scoped {
+			lm.single = append(lm.single, l)
+		}
+	}
+	for _, port := range slices.Sorted(maps.Keys(portChains)) {
+		pc := portChains[port]
+		sort.Slice(pc, func(i, j int) bool { return pc[i].domain < pc[j].domain })
+		l, err := tlsListener(v, opts, filters, obs, pc, ListenerHTTPSPort(port), port, "https:"+itoa(port)+".")
+		if err != nil {
+			return nil, err
+		}
+		lm.listeners = append(lm.listeners, l)
+		if lm.scoped {
+			lm.single = append(lm.single, l)
+		}
+		chains = append(chains, pc...)
+	}
+	done := map[string]bool{}
+	for _, ch := range chains {
+		for _, s := range secrets(ch) {
+			if !done[s.Name] {
+				done[s.Name] = true
+				lm.secrets = append(lm.secrets, s)
 			}
 		}
 	}

@@ -35,7 +35,28 @@ func ScopeName(domain string) string { return "apigw.scope." + domain }
 // RouteHTTPS is the RouteConfiguration of a group's HTTPS filter chains.
 func RouteHTTPS(groupID string) string { return "apigw.https." + groupID }
 
+// ListenerHTTPPort and ListenerHTTPSPort name the listeners of custom
+// inbound ports.
+func ListenerHTTPPort(port uint32) string  { return "apigw.http:" + itoa(port) }
+func ListenerHTTPSPort(port uint32) string { return "apigw.https:" + itoa(port) }
+
+// RouteHTTPPort is the RouteConfiguration of a custom HTTP port (the
+// domains bound to it, of every group).
+func RouteHTTPPort(port uint32) string { return "apigw.http:" + itoa(port) }
+
+// RouteHTTPSPort is the RouteConfiguration of a group's HTTPS filter
+// chains on a custom HTTPS port.
+func RouteHTTPSPort(groupID string, port uint32) string {
+	return "apigw.https:" + itoa(port) + "." + groupID
+}
+
 func vhostName(groupID string) string { return "group." + groupID }
+
+// redirectVhostName names the virtual host of a group's domains that
+// redirect HTTP to HTTPS on port.
+func redirectVhostName(groupID string, port uint32) string {
+	return "group." + groupID + ".https-redirect." + itoa(port)
+}
 
 func fallbackRouteName(groupID string) string { return "group." + groupID + ".fallback" }
 

@@ -65,9 +65,10 @@ func TestIncrementalEqualsFresh(t *testing.T) {
 		}
 	}
 	// Kinds the translator does not read: ext_authz reads app
-	// authorizations, and environment variables are resolved when an API
-	// is published (the publication record holds the result).
-	unread := map[string]bool{model.KindAppAuth: true, model.KindEnvVariable: true}
+	// authorizations and orchestration rules, and environment variables are
+	// resolved when an API is published (the publication record holds the
+	// result).
+	unread := map[string]bool{model.KindAppAuth: true, model.KindEnvVariable: true, model.KindOrchestration: true}
 	for _, k := range model.Kinds() {
 		if testing.Short() {
 			break

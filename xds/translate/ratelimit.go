@@ -1,6 +1,8 @@
 package translate
 
 import (
+	"regexp"
+
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	metadatav3 "github.com/envoyproxy/go-control-plane/envoy/type/metadata/v3"
@@ -10,6 +12,7 @@ import (
 	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+	"github.com/apigw/apigw/xds/translate/internal/inputs"
 )
 
 // throttleDims returns the rate-limit dimensions of a publication: api
@@ -110,5 +113,34 @@ func debugDescriptor(inst, apiID, envID string) *routev3.RateLimit {
 func genericKey(key, value string) *routev3.RateLimit_Action {
 	return &routev3.RateLimit_Action{ActionSpecifier: &routev3.RateLimit_Action_GenericKey_{
 		GenericKey: &routev3.RateLimit_Action_GenericKey{DescriptorKey: key, DescriptorValue: value},
+	}}
+}
+
+// quotaDebugDomain returns the debug sub-domain of a group whose calls are
+// limited per day ("" when the group has none, it is not callable, or the
+// group switched the limit off).
+func quotaDebugDomain(v *inputs.View, groupID string) string {
+	g := v.Group(groupID)
+	if g == nil || (g.SlDomainQuotaEnabled != nil && !g.GetSlDomainQuotaEnabled()) ||
+		(g.SlDomainAccessEnabled != nil && !g.GetSlDomainAccessEnabled()) {
+		return ""
+	}
+	return model.DebugDomain(groupID, v.Config())
+}
+
+// debugDomainDescriptor exists only for requests whose :authority is the
+// group's debug sub-domain (with or without a port): the rate-limit
+// service counts them per group and day.
+func debugDomainDescriptor(inst, apiID, envID, host string) *routev3.RateLimit {
+	return &routev3.RateLimit{Actions: []*routev3.RateLimit_Action{
+		genericKey(dataplane.RateLimitKeyInstance, inst), genericKey(dataplane.RateLimitKeyAPI, apiID), genericKey(dataplane.RateLimitKeyEnv, envID),
+		genericKey(dataplane.RateLimitKeyDim, dataplane.RateLimitDimDebugDomain),
+		{ActionSpecifier: &routev3.RateLimit_Action_HeaderValueMatch_{HeaderValueMatch: &routev3.RateLimit_Action_HeaderValueMatch{
+			DescriptorKey: dataplane.RateLimitDimDebugDomain, DescriptorValue: "1", ExpectMatch: wrapperspb.Bool(true),
+			Headers: []*routev3.HeaderMatcher{{Name: ":authority", HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{
+				StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_SafeRegex{
+					SafeRegex: &matcherv3.RegexMatcher{Regex: "^(?i:" + regexp.QuoteMeta(host) + ")(:[0-9]+)?$"}}},
+			}}},
+		}}},
 	}}
 }

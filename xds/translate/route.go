@@ -155,6 +155,9 @@ func (p *pubPlan) build() error {
 		p.tpfc[filterCORS] = p.packer.pack(corsRoute())
 	}
 	p.rls = rateLimits(v.Name(), api.Id, p.env.Id, throttleDims(api, throttle))
+	if host := quotaDebugDomain(v, api.GroupId); host != "" {
+		p.rls = append(p.rls, debugDomainDescriptor(v.Name(), api.Id, p.env.Id, host))
+	}
 	p.metadata = routeMetadata(v.Name(), p.pub, "")
 
 	targets, delegated, err := p.targets()

@@ -30,6 +30,11 @@ type Options struct {
 	ListenAddress string
 	// HTTPPort and HTTPSPort are the listener ports (default 8080, 8443).
 	HTTPPort, HTTPSPort uint32
+	// HTTPSRedirectPort is the port in the Location of the redirects of
+	// domains with is_http_redirect_to_https and no inbound HTTPS port of
+	// their own: the HTTPS port clients reach (default HTTPSPort; 443 when
+	// a load balancer maps 443 to the listener).
+	HTTPSRedirectPort uint32
 	// ExtAuthzAddress and RateLimitAddress are host:port of the ext_authz
 	// and rate-limit services (default 127.0.0.1 on apigw's own ports).
 	ExtAuthzAddress, RateLimitAddress string

@@ -81,6 +81,14 @@ members: [{host: 10.0.0.8}]
 ---
 kind: app
 name: partner_app
+---
+kind: orchestration
+orchestration_name: tenant_to_shard
+orchestration_strategy: list
+orchestration_mapped_param: {mapped_param_name: X-Shard, mapped_param_type: number, mapped_param_location: header}
+orchestration_map:
+  - {map_param_list: ["10001", "10002"], mapped_param_value: "1"}
+  - {map_param_list: ["10003", "10004"], mapped_param_value: "2"}
 `
 	e.must(setup, "apply", "-f", "-")
 	for _, name := range []string{"swagger2_all.json", "oas30_all.yaml", "oas31_all.json", "huawei_export.yaml"} {

@@ -18,7 +18,7 @@ var kindAliases = map[string]string{
 	"throttles": model.KindThrottle, "acls": model.KindACL, "apps": model.KindApp, "app_quotas": model.KindAppQuota,
 	"authorizers": model.KindAuthorizer, "responses": model.KindResponse, "certificates": model.KindCertificate, "cert": model.KindCertificate, "certs": model.KindCertificate,
 	"throttle_bindings": model.KindThrottleBinding, "acl_bindings": model.KindACLBinding, "app_auths": model.KindAppAuth,
-	"instances": model.KindInstance,
+	"instances": model.KindInstance, "orchestrations": model.KindOrchestration,
 }
 
 // kindName resolves a kind as typed on the command line ("apis", "api",

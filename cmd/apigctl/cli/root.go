@@ -121,7 +121,7 @@ see which Envoys run what, and call APIs with an APP signature.`,
 	add("basic", newApplyCmd(g), newGetCmd(g), newDescribeCmd(g), newDeleteCmd(g), newAppCmd(g))
 	add("deploy", newPublishCmd(g), newUnpublishCmd(g), newRollbackCmd(g), newHistoryCmd(g), newBindCmd(g, true), newBindCmd(g, false))
 	add("openapi", newImportCmd(g), newExportCmd(g))
-	add("calls", newCallCmd(g), newSignCmd(g))
+	add("calls", newCallCmd(g), newSignCmd(g), newExplainCmd(g))
 	add("other", newStatusCmd(g), newTopCmd(g), newMetricsCmd(g), newAuditCmd(g), newVersionCmd(g))
 	root.SetHelpCommandGroupID("other")
 	root.SetCompletionCommandGroupID("other")

@@ -106,6 +106,11 @@ var kindColumns = sync.OnceValue(func() map[string][]column {
 				return c.NotAfter.AsTime().UTC().Format("2006-01-02")
 			}),
 		},
+		model.KindOrchestration: {
+			col("ID", (*apigwv1.Orchestration).GetId), col("NAME", (*apigwv1.Orchestration).GetOrchestrationName),
+			col("STRATEGY", (*apigwv1.Orchestration).GetOrchestrationStrategy),
+			col("MAPPED", func(o *apigwv1.Orchestration) string { return o.GetOrchestrationMappedParam().GetMappedParamName() }),
+		},
 		model.KindThrottleBinding: {
 			col("ID", (*apigwv1.ThrottleBinding).GetId), col("API", (*apigwv1.ThrottleBinding).GetApiId),
 			col("ENV", (*apigwv1.ThrottleBinding).GetEnvId), col("THROTTLE", (*apigwv1.ThrottleBinding).GetStrategyId),

@@ -160,6 +160,13 @@ func (x *exported) lookups(ctx context.Context, c adminv1.AdminServiceClient, in
 					}
 					x.names.authorizers[id] = res.GetAuthorizer()
 				}
+			case model.KindOrchestration:
+				// x-apigateway-orchestrations lists rule names.
+				res, err := get(r.Kind, id)
+				if err != nil {
+					return err
+				}
+				r.Set(res.GetOrchestration().GetOrchestrationName())
 			case model.KindVpcChannel:
 				if _, ok := x.names.channels[id]; !ok {
 					res, err := get(r.Kind, id)

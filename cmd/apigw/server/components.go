@@ -10,8 +10,6 @@ import (
 	"github.com/apigw/apigw/accesslog"
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/internal/grpcopts"
-	"github.com/apigw/apigw/model/admin"
-	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
 	"github.com/apigw/apigw/xds/ads"
@@ -28,23 +26,16 @@ func services(d *deps) ([]service, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.als = als
 	if d.cfg.Has(CompAdmin) {
 		opts, err := adminServerOptions(d.cfg, d.log)
 		if err != nil {
 			return nil, err
 		}
-		opts = append(opts, grpc.MaxRecvMsgSize(d.cfg.AdminMaxRequestBytes))
-		var srv *admin.Server
-		out = append(out, service{name: CompAdmin, addr: d.cfg.AdminAddr, opts: opts, traced: true, register: func(_ context.Context, s *grpc.Server) error {
-			opts := []admin.Option{admin.WithAuditRetention(admin.AuditRetention{MaxAge: d.cfg.AuditMaxAge, MaxEvents: d.cfg.AuditMaxEvents})}
-			if als != nil {
-				opts = append(opts, admin.WithAPIMetrics(als))
-			}
-			srv = admin.New(d.store, d.feed, d.status, d.log, opts...)
-			d.store.OnDirectWrite(srv.RecordDirectWrite)
-			adminv1.RegisterAdminServiceServer(s, srv)
-			return nil
-		}, run: func(ctx context.Context) error { return srv.RunAuditRetention(ctx, time.Minute) }})
+		opts = append(opts, maxRecv(d.cfg))
+		out = append(out, service{name: CompAdmin, addr: d.cfg.AdminAddr, opts: opts, traced: true,
+			register: func(ctx context.Context, s *grpc.Server) error { return registerAdminServices(ctx, s, d) },
+			run:      func(ctx context.Context) error { return d.admin.admin.RunAuditRetention(ctx, time.Minute) }})
 	}
 	if d.cfg.Has(CompXDS) {
 		cache := xdscache.New(d.log, xdscache.WithRegisterer(d.reg))
@@ -86,6 +77,7 @@ func services(d *deps) ([]service, error) {
 			}
 			cnt, closer = r, r.Close
 		}
+		d.counter = cnt
 		mode := ratelimit.FailOpen
 		if !d.cfg.RateLimitFailOpen {
 			mode = ratelimit.FailClosed
@@ -149,7 +141,7 @@ func accessLogService(d *deps) (*accesslog.Server, error) {
 
 func translateOptions(c *Config) translate.Options {
 	return translate.Options{
-		HTTPPort: uint32(c.EnvoyHTTPPort), HTTPSPort: uint32(c.EnvoyHTTPSPort),
+		HTTPPort: uint32(c.EnvoyHTTPPort), HTTPSPort: uint32(c.EnvoyHTTPSPort), HTTPSRedirectPort: uint32(c.HTTPSRedirectPort),
 		ExtAuthzAddress: c.EnvoyExtAuthAddr, RateLimitAddress: c.EnvoyRateLimitAddr,
 		HTTPRouting: c.HTTPRouting, UpstreamCAFile: c.UpstreamCAFile,
 		ExtAuthzTLS:      c.envoyUsesTLS(CompExtAuth, c.EnvoyExtAuthAddr),

@@ -10,9 +10,11 @@ import (
 	"net"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
 )
 
@@ -23,11 +25,12 @@ const (
 	CompExtAuth   = "extauth"
 	CompRateLimit = "ratelimit"
 	CompAccessLog = "accesslog"
+	CompConsole   = "console"
 )
 
 // AllComponents returns the components run by default, in a new slice.
 func AllComponents() []string {
-	return []string{CompAdmin, CompXDS, CompExtAuth, CompRateLimit, CompAccessLog}
+	return []string{CompAdmin, CompXDS, CompExtAuth, CompRateLimit, CompAccessLog, CompConsole}
 }
 
 // Config is the validated configuration of the apigw server.
@@ -57,6 +60,7 @@ type Config struct {
 	AccessLogAddr string
 	AdminAddr     string
 	OpsAddr       string
+	ConsoleAddr   string
 
 	AdminTokenFile string
 	AdminToken     string
@@ -82,9 +86,12 @@ type Config struct {
 	ExtAuthFailOpen   bool
 
 	EnvoyHTTPPort, EnvoyHTTPSPort uint
-	EnvoyExtAuthAddr              string
-	EnvoyRateLimitAddr            string
-	EnvoyAccessLogAddr            string
+	// HTTPSRedirectPort is the port of the HTTPS redirects (0: the
+	// HTTPS listener's port).
+	HTTPSRedirectPort  uint
+	EnvoyExtAuthAddr   string
+	EnvoyRateLimitAddr string
+	EnvoyAccessLogAddr string
 	// APIMetricsMaxAPIs and APIMetricsMaxApps bound the per-API and
 	// per-app series of the access-log component, per instance.
 	APIMetricsMaxAPIs, APIMetricsMaxApps int
@@ -120,7 +127,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs := flag.NewFlagSet("apigw", flag.ContinueOnError)
 	fs.SetOutput(out)
 	var components, endpoints, logLevel string
-	fs.StringVar(&components, "components", "all", "Comma-separated components to run: all, or any of admin, xds, extauth, ratelimit, accesslog.")
+	fs.StringVar(&components, "components", "all", "Comma-separated components to run: all, or any of admin, xds, extauth, ratelimit, accesslog, console.")
 	fs.StringVar(&endpoints, "etcd-endpoints", "", "Comma-separated external etcd endpoints; empty runs an embedded etcd in --data-dir.")
 	fs.StringVar(&c.EtcdCAFile, "etcd-ca-file", "", "CA bundle to verify the etcd servers (TLS).")
 	fs.StringVar(&c.EtcdCertFile, "etcd-cert-file", "", "Client certificate for etcd (TLS).")
@@ -140,6 +147,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs.StringVar(&c.AccessLogAddr, "accesslog-addr", "127.0.0.1:18005", "Listen address of the access-log service (Envoy's gRPC AccessLogService).")
 	fs.StringVar(&c.AdminAddr, "admin-addr", "127.0.0.1:18003", "Listen address of the admin gRPC API.")
 	fs.StringVar(&c.OpsAddr, "ops-addr", ":18004", "Listen address of /healthz, /readyz and /metrics.")
+	fs.StringVar(&c.ConsoleAddr, "console-addr", "127.0.0.1:"+strconv.Itoa(dataplane.PortConsole), "Listen address of the web console (HTTPS with --admin-tls-cert-file).")
 	fs.StringVar(&c.AdminTokenFile, "admin-token-file", "", "File with the bearer token the admin API requires.")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "The admin bearer token (prefer the APIGW_ADMIN_TOKEN variable).")
 	fs.StringVar(&c.AdminTLSCert, "admin-tls-cert-file", "", "TLS certificate of the admin API.")
@@ -153,6 +161,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs.BoolVar(&c.ExtAuthFailOpen, "extauth-fail-open", false, "Allow requests when ext_authz hits an internal error (a deny is never affected).")
 	fs.UintVar(&c.EnvoyHTTPPort, "envoy-http-port", 8080, "Port of the HTTP listener given to Envoy.")
 	fs.UintVar(&c.EnvoyHTTPSPort, "envoy-https-port", 8443, "Port of the HTTPS listener given to Envoy.")
+	fs.UintVar(&c.HTTPSRedirectPort, "https-redirect-port", 0, "HTTPS port clients are redirected to by domains with is_http_redirect_to_https (0: --envoy-https-port; 443 behind a load balancer that maps 443).")
 	fs.StringVar(&c.EnvoyExtAuthAddr, "envoy-extauth-address", "127.0.0.1:18001", "host:port at which Envoy reaches the ext_authz service (a sidecar: 127.0.0.1).")
 	fs.StringVar(&c.EnvoyRateLimitAddr, "envoy-ratelimit-address", "127.0.0.1:18002", "host:port at which Envoy reaches the rate-limit service.")
 	fs.StringVar(&c.EnvoyAccessLogAddr, "envoy-accesslog-address", "127.0.0.1:18005", "host:port at which Envoy streams its access logs to apigw's access-log service; off: no access-log stream (no per-API metrics).")
@@ -231,6 +240,7 @@ func (c *Config) finish(components, endpoints, logLevel string, set map[string]b
 		errs = append(errs, errors.New("--admin-tls-cert-file and --admin-tls-key-file go together"))
 	}
 	errs = append(errs, c.finishAdminAuth(set["admin-token"])...)
+	errs = append(errs, c.finishConsole()...)
 	errs = append(errs, c.finishTLS()...)
 	if c.EtcdRequestTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--etcd-request-timeout must be positive (got %v)", c.EtcdRequestTimeout))
@@ -252,12 +262,15 @@ func (c *Config) finish(components, endpoints, logLevel string, set map[string]b
 	if c.HTTPRouting != "auto" && c.HTTPRouting != "scoped" && c.HTTPRouting != "single" {
 		errs = append(errs, fmt.Errorf("--http-routing must be auto, scoped or single (got %q)", c.HTTPRouting))
 	}
+	if c.HTTPSRedirectPort > 65535 {
+		errs = append(errs, fmt.Errorf("--https-redirect-port must be 0-65535 (got %d)", c.HTTPSRedirectPort))
+	}
 	for name, p := range map[string]uint{"--envoy-http-port": c.EnvoyHTTPPort, "--envoy-https-port": c.EnvoyHTTPSPort} {
 		if p == 0 || p > 65535 {
 			errs = append(errs, fmt.Errorf("%s must be 1-65535 (got %d)", name, p))
 		}
 	}
-	addrs := map[string]string{"--xds-addr": c.XDSAddr, "--extauth-addr": c.ExtAuthAddr, "--ratelimit-addr": c.RateLimitAddr, "--admin-addr": c.AdminAddr, "--ops-addr": c.OpsAddr,
+	addrs := map[string]string{"--xds-addr": c.XDSAddr, "--extauth-addr": c.ExtAuthAddr, "--ratelimit-addr": c.RateLimitAddr, "--admin-addr": c.AdminAddr, "--ops-addr": c.OpsAddr, "--console-addr": c.ConsoleAddr,
 		"--envoy-extauth-address": c.EnvoyExtAuthAddr, "--envoy-ratelimit-address": c.EnvoyRateLimitAddr, "--accesslog-addr": c.AccessLogAddr}
 	if c.EnvoyAccessLogAddr != "off" {
 		addrs["--envoy-accesslog-address"] = c.EnvoyAccessLogAddr

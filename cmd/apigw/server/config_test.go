@@ -2,8 +2,12 @@ package server
 
 import (
 	"io"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/apigw/apigw/dataplane"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -52,7 +56,34 @@ func TestConfigErrorsNameTheFlag(t *testing.T) {
 		}
 	}
 	c, err := ParseConfig(nil, env(nil), io.Discard)
-	if err != nil || !c.Embedded() || c.SecretKeyFile != "data/secret.key" || len(c.Components) != 5 {
+	if err != nil || !c.Embedded() || c.SecretKeyFile != "data/secret.key" || len(c.Components) != len(AllComponents()) {
 		t.Errorf("defaults: %+v %v", c, err)
+	}
+}
+
+// The components' default listen addresses are the ports the dataplane
+// package reserves, one each: with every component on, nothing collides.
+func TestDefaultListenAddressesAreDistinct(t *testing.T) {
+	c, err := ParseConfig(nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"xds": dataplane.PortXDS, "extauth": dataplane.PortExtAuth, "ratelimit": dataplane.PortRateLimit,
+		"admin": dataplane.PortAdmin, "ops": dataplane.PortOps, "accesslog": dataplane.PortAccessLog, "console": dataplane.PortConsole}
+	got := map[string]string{"xds": c.XDSAddr, "extauth": c.ExtAuthAddr, "ratelimit": c.RateLimitAddr,
+		"admin": c.AdminAddr, "ops": c.OpsAddr, "accesslog": c.AccessLogAddr, "console": c.ConsoleAddr}
+	owner := map[string]string{}
+	for name, addr := range got {
+		_, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if port != strconv.Itoa(want[name]) {
+			t.Errorf("%s listens on %s by default, want port %d", name, addr, want[name])
+		}
+		if other, ok := owner[port]; ok {
+			t.Errorf("%s and %s both listen on port %s by default", name, other, port)
+		}
+		owner[port] = name
 	}
 }

@@ -16,10 +16,12 @@ import (
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/apigw/apigw/accesslog"
 	"github.com/apigw/apigw/internal/recovery"
 	"github.com/apigw/apigw/internal/tracing"
 	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/store"
+	"github.com/apigw/apigw/ratelimit/counter"
 )
 
 // deps are what the components share.
@@ -30,6 +32,13 @@ type deps struct {
 	store  *store.Store
 	feed   *live.Feed
 	status *live.Status
+	// als is the access-log service (nil when it does not run here);
+	// counter is the rate-limit component's counter (nil when it does
+	// not run here); admin holds the admin services, made once for the
+	// admin port and the console.
+	als     *accesslog.Server
+	counter counter.Counter
+	admin   *adminServices
 }
 
 // service is one gRPC component on its own port.
@@ -62,6 +71,13 @@ func Run(ctx context.Context, cfg *Config, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
+	conLis, err := consoleListener(cfg)
+	if err != nil {
+		return err
+	}
+	if conLis != nil {
+		defer conLis.Close()
+	}
 	listeners := make([]net.Listener, len(svcs))
 	for i, s := range svcs {
 		if listeners[i], err = net.Listen("tcp", s.addr); err != nil {
@@ -74,6 +90,9 @@ func Run(ctx context.Context, cfg *Config, logOut io.Writer) error {
 	names := []string{"store"}
 	for _, s := range svcs {
 		names = append(names, s.name)
+	}
+	if conLis != nil {
+		names = append(names, CompConsole)
 	}
 	ready := newReadiness(names...)
 	ops := opsServer(opsLis, reg, ready, log)
@@ -141,6 +160,12 @@ func Run(ctx context.Context, cfg *Config, logOut io.Writer) error {
 		hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 		ready.done(s.name)
 		log.Info("listening", "component", s.name, "addr", lis.Addr().String())
+	}
+	if conLis != nil {
+		if err := startConsole(gctx, g, d, rec, conLis); err != nil {
+			return fmt.Errorf("%s: %w", CompConsole, err)
+		}
+		ready.done(CompConsole)
 	}
 	log.Info("apigw started", "components", cfg.Components, "ops", opsLis.Addr().String(), "embedded_etcd", cfg.Embedded())
 

@@ -39,6 +39,13 @@ type Server struct {
 // 127.0.0.1:0.
 func Start(t testing.TB, opts ...admin.Option) *Server {
 	t.Helper()
+	return StartWith(t, nil, opts...)
+}
+
+// StartWith is Start with more services on the admin API's server:
+// register is called with the server and the feed before it serves.
+func StartWith(t testing.TB, register func(*grpc.Server, *live.Feed), opts ...admin.Option) *Server {
+	t.Helper()
 	server, etcd := storetest.Etcd(t, "")
 	st := storetest.Store(t, etcd)
 	feed := storetest.Watch(t, st)
@@ -47,6 +54,9 @@ func Start(t testing.TB, opts ...admin.Option) *Server {
 	st.OnDirectWrite(srv.RecordDirectWrite)
 	gs := grpc.NewServer()
 	adminv1.RegisterAdminServiceServer(gs, srv)
+	if register != nil {
+		register(gs, feed)
+	}
 	addr := testutil.ServeGRPC(t, gs)
 	client := adminv1.NewAdminServiceClient(testutil.DialGRPC(t, addr))
 	return &Server{Addr: addr, Client: client, Status: status, Feed: feed, Etcd: etcd, EtcdServer: server}

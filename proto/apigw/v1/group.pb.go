@@ -38,10 +38,13 @@ type ApiGroup struct {
 	// (default true).
 	SlDomainAccessEnabled *bool `protobuf:"varint,6,opt,name=sl_domain_access_enabled,json=slDomainAccessEnabled,proto3,oneof" json:"sl_domain_access_enabled,omitempty"`
 	// url_domains are the independent domains bound to the group (<= 5).
-	UrlDomains    []*UrlDomain `protobuf:"bytes,7,rep,name=url_domains,json=urlDomains,proto3" json:"url_domains,omitempty"`
-	Meta          *Meta        `protobuf:"bytes,15,opt,name=meta,proto3" json:"meta,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UrlDomains []*UrlDomain `protobuf:"bytes,7,rep,name=url_domains,json=urlDomains,proto3" json:"url_domains,omitempty"`
+	Meta       *Meta        `protobuf:"bytes,15,opt,name=meta,proto3" json:"meta,omitempty"`
+	// sl_domain_quota_enabled limits the calls through the debug sub-domain
+	// to 1000 per group per UTC day, as APIG does (default true).
+	SlDomainQuotaEnabled *bool `protobuf:"varint,200,opt,name=sl_domain_quota_enabled,json=slDomainQuotaEnabled,proto3,oneof" json:"sl_domain_quota_enabled,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *ApiGroup) Reset() {
@@ -130,6 +133,13 @@ func (x *ApiGroup) GetMeta() *Meta {
 	return nil
 }
 
+func (x *ApiGroup) GetSlDomainQuotaEnabled() bool {
+	if x != nil && x.SlDomainQuotaEnabled != nil {
+		return *x.SlDomainQuotaEnabled
+	}
+	return false
+}
+
 // UrlDomain is an independent domain bound to a group.
 type UrlDomain struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -137,13 +147,16 @@ type UrlDomain struct {
 	// domain is an FQDN or a wildcard "*.example.com" (one level).
 	Domain string `protobuf:"bytes,2,opt,name=domain,proto3" json:"domain,omitempty"`
 	// min_ssl_version is TLSv1.1 or TLSv1.2 (default TLSv1.2).
-	MinSslVersion         string `protobuf:"bytes,3,opt,name=min_ssl_version,json=minSslVersion,proto3" json:"min_ssl_version,omitempty"`
-	IsHttpRedirectToHttps bool   `protobuf:"varint,4,opt,name=is_http_redirect_to_https,json=isHttpRedirectToHttps,proto3" json:"is_http_redirect_to_https,omitempty"`
+	MinSslVersion string `protobuf:"bytes,3,opt,name=min_ssl_version,json=minSslVersion,proto3" json:"min_ssl_version,omitempty"`
+	// is_http_redirect_to_https answers plain-HTTP calls with a 301 to
+	// HTTPS (needs ssl_id).
+	IsHttpRedirectToHttps bool `protobuf:"varint,4,opt,name=is_http_redirect_to_https,json=isHttpRedirectToHttps,proto3" json:"is_http_redirect_to_https,omitempty"`
 	// ssl_id names the certificate served for this domain over HTTPS.
 	SslId                            string `protobuf:"bytes,5,opt,name=ssl_id,json=sslId,proto3" json:"ssl_id,omitempty"`
 	VerifiedClientCertificateEnabled bool   `protobuf:"varint,6,opt,name=verified_client_certificate_enabled,json=verifiedClientCertificateEnabled,proto3" json:"verified_client_certificate_enabled,omitempty"`
-	// ingress_http_port / ingress_https_port: 1024-49151, -1 = not served,
-	// 0 = the instance listener.
+	// ingress_http_port / ingress_https_port: 0 = the instance listener,
+	// -1 = not served over that protocol, else a custom inbound port the
+	// instance declares for that protocol (config.ingress_ports).
 	IngressHttpPort  int32 `protobuf:"varint,7,opt,name=ingress_http_port,json=ingressHttpPort,proto3" json:"ingress_http_port,omitempty"`
 	IngressHttpsPort int32 `protobuf:"varint,8,opt,name=ingress_https_port,json=ingressHttpsPort,proto3" json:"ingress_https_port,omitempty"`
 	unknownFields    protoimpl.UnknownFields
@@ -240,7 +253,7 @@ var File_apigw_v1_group_proto protoreflect.FileDescriptor
 
 const file_apigw_v1_group_proto_rawDesc = "" +
 	"\n" +
-	"\x14apigw/v1/group.proto\x12\bapigw.v1\x1a\x13apigw/v1/meta.proto\x1a\x16apigw/v1/options.proto\"\xc7\x02\n" +
+	"\x14apigw/v1/group.proto\x12\bapigw.v1\x1a\x13apigw/v1/meta.proto\x1a\x16apigw/v1/options.proto\"\xa0\x03\n" +
 	"\bApiGroup\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -251,8 +264,10 @@ const file_apigw_v1_group_proto_rawDesc = "" +
 	"\x18sl_domain_access_enabled\x18\x06 \x01(\bH\x00R\x15slDomainAccessEnabled\x88\x01\x01\x124\n" +
 	"\vurl_domains\x18\a \x03(\v2\x13.apigw.v1.UrlDomainR\n" +
 	"urlDomains\x12\"\n" +
-	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04metaB\x1b\n" +
-	"\x19_sl_domain_access_enabled\"\xd5\x02\n" +
+	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\x12;\n" +
+	"\x17sl_domain_quota_enabled\x18\xc8\x01 \x01(\bH\x01R\x14slDomainQuotaEnabled\x88\x01\x01B\x1b\n" +
+	"\x19_sl_domain_access_enabledB\x1a\n" +
+	"\x18_sl_domain_quota_enabled\"\xd5\x02\n" +
 	"\tUrlDomain\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06domain\x18\x02 \x01(\tR\x06domain\x12&\n" +

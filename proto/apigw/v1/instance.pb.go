@@ -121,7 +121,10 @@ type InstanceConfig struct {
 	// backend_tls: the client certificate the gateway presents to HTTPS
 	// backends with enable_client_ssl, and the CA that verifies HTTPS
 	// backends (docs/xds.md#backend-tls).
-	BackendTls    *BackendTls `protobuf:"bytes,150,opt,name=backend_tls,json=backendTls,proto3" json:"backend_tls,omitempty"`
+	BackendTls *BackendTls `protobuf:"bytes,150,opt,name=backend_tls,json=backendTls,proto3" json:"backend_tls,omitempty"`
+	// ingress_ports are the custom inbound ports (at most 50, each port
+	// once): extra listeners serving only the domains bound to them.
+	IngressPorts  []*IngressPort `protobuf:"bytes,200,rep,name=ingress_ports,json=ingressPorts,proto3" json:"ingress_ports,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -236,6 +239,13 @@ func (x *InstanceConfig) GetTracing() *TracingConfig {
 func (x *InstanceConfig) GetBackendTls() *BackendTls {
 	if x != nil {
 		return x.BackendTls
+	}
+	return nil
+}
+
+func (x *InstanceConfig) GetIngressPorts() []*IngressPort {
+	if x != nil {
+		return x.IngressPorts
 	}
 	return nil
 }
@@ -1058,12 +1068,12 @@ var File_apigw_v1_instance_proto protoreflect.FileDescriptor
 
 const file_apigw_v1_instance_proto_rawDesc = "" +
 	"\n" +
-	"\x17apigw/v1/instance.proto\x12\bapigw.v1\x1a\x13apigw/v1/meta.proto\x1a\x16apigw/v1/options.proto\"\x96\x01\n" +
+	"\x17apigw/v1/instance.proto\x12\bapigw.v1\x1a\x16apigw/v1/ingress.proto\x1a\x13apigw/v1/meta.proto\x1a\x16apigw/v1/options.proto\"\x96\x01\n" +
 	"\bInstance\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x120\n" +
 	"\x06config\x18\x03 \x01(\v2\x18.apigw.v1.InstanceConfigR\x06config\x12\"\n" +
-	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\"\xc3\x05\n" +
+	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\"\x80\x06\n" +
 	"\x0eInstanceConfig\x128\n" +
 	"\tratelimit\x18\x01 \x01(\v2\x1a.apigw.v1.RatelimitFeatureR\tratelimit\x12*\n" +
 	"\x11request_body_size\x18\x02 \x01(\x03R\x0frequestBodySize\x12H\n" +
@@ -1079,7 +1089,8 @@ const file_apigw_v1_instance_proto_rawDesc = "" +
 	" \x01(\v2\x19.apigw.v1.AccessLogConfigR\taccessLog\x121\n" +
 	"\atracing\x18\v \x01(\v2\x17.apigw.v1.TracingConfigR\atracing\x126\n" +
 	"\vbackend_tls\x18\x96\x01 \x01(\v2\x14.apigw.v1.BackendTlsR\n" +
-	"backendTls\"\x96\x01\n" +
+	"backendTls\x12;\n" +
+	"\ringress_ports\x18\xc8\x01 \x03(\v2\x15.apigw.v1.IngressPortR\fingressPorts\"\x96\x01\n" +
 	"\x0fAccessLogConfig\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x16\n" +
@@ -1174,6 +1185,7 @@ var file_apigw_v1_instance_proto_goTypes = []any{
 	(*IamConfig)(nil),             // 11: apigw.v1.IamConfig
 	(*BackendTls)(nil),            // 12: apigw.v1.BackendTls
 	(*Meta)(nil),                  // 13: apigw.v1.Meta
+	(*IngressPort)(nil),           // 14: apigw.v1.IngressPort
 }
 var file_apigw_v1_instance_proto_depIdxs = []int32{
 	1,  // 0: apigw.v1.Instance.config:type_name -> apigw.v1.InstanceConfig
@@ -1188,12 +1200,13 @@ var file_apigw_v1_instance_proto_depIdxs = []int32{
 	2,  // 9: apigw.v1.InstanceConfig.access_log:type_name -> apigw.v1.AccessLogConfig
 	4,  // 10: apigw.v1.InstanceConfig.tracing:type_name -> apigw.v1.TracingConfig
 	12, // 11: apigw.v1.InstanceConfig.backend_tls:type_name -> apigw.v1.BackendTls
-	3,  // 12: apigw.v1.AccessLogConfig.custom_fields:type_name -> apigw.v1.CustomLogField
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	14, // 12: apigw.v1.InstanceConfig.ingress_ports:type_name -> apigw.v1.IngressPort
+	3,  // 13: apigw.v1.AccessLogConfig.custom_fields:type_name -> apigw.v1.CustomLogField
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_apigw_v1_instance_proto_init() }
@@ -1201,6 +1214,7 @@ func file_apigw_v1_instance_proto_init() {
 	if File_apigw_v1_instance_proto != nil {
 		return
 	}
+	file_apigw_v1_ingress_proto_init()
 	file_apigw_v1_meta_proto_init()
 	file_apigw_v1_options_proto_init()
 	type x struct{}

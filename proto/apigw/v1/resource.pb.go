@@ -43,6 +43,7 @@ type Resource struct {
 	//	*Resource_ThrottleBinding
 	//	*Resource_AclBinding
 	//	*Resource_AppAuth
+	//	*Resource_Orchestration
 	Kind          isResource_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -229,6 +230,15 @@ func (x *Resource) GetAppAuth() *AppAuth {
 	return nil
 }
 
+func (x *Resource) GetOrchestration() *Orchestration {
+	if x != nil {
+		if x, ok := x.Kind.(*Resource_Orchestration); ok {
+			return x.Orchestration
+		}
+	}
+	return nil
+}
+
 type isResource_Kind interface {
 	isResource_Kind()
 }
@@ -297,6 +307,10 @@ type Resource_AppAuth struct {
 	AppAuth *AppAuth `protobuf:"bytes,16,opt,name=app_auth,json=appAuth,proto3,oneof"`
 }
 
+type Resource_Orchestration struct {
+	Orchestration *Orchestration `protobuf:"bytes,200,opt,name=orchestration,proto3,oneof"`
+}
+
 func (*Resource_Instance) isResource_Kind() {}
 
 func (*Resource_Group) isResource_Kind() {}
@@ -329,11 +343,13 @@ func (*Resource_AclBinding) isResource_Kind() {}
 
 func (*Resource_AppAuth) isResource_Kind() {}
 
+func (*Resource_Orchestration) isResource_Kind() {}
+
 var File_apigw_v1_resource_proto protoreflect.FileDescriptor
 
 const file_apigw_v1_resource_proto_rawDesc = "" +
 	"\n" +
-	"\x17apigw/v1/resource.proto\x12\bapigw.v1\x1a\x12apigw/v1/api.proto\x1a\x12apigw/v1/app.proto\x1a\x19apigw/v1/authorizer.proto\x1a\x16apigw/v1/binding.proto\x1a\x1aapigw/v1/certificate.proto\x1a\x16apigw/v1/channel.proto\x1a\x1aapigw/v1/environment.proto\x1a\x14apigw/v1/group.proto\x1a\x17apigw/v1/instance.proto\x1a\x15apigw/v1/policy.proto\x1a\x17apigw/v1/response.proto\"\xcb\x06\n" +
+	"\x17apigw/v1/resource.proto\x12\bapigw.v1\x1a\x12apigw/v1/api.proto\x1a\x12apigw/v1/app.proto\x1a\x19apigw/v1/authorizer.proto\x1a\x16apigw/v1/binding.proto\x1a\x1aapigw/v1/certificate.proto\x1a\x16apigw/v1/channel.proto\x1a\x1aapigw/v1/environment.proto\x1a\x14apigw/v1/group.proto\x1a\x17apigw/v1/instance.proto\x1a\x1capigw/v1/orchestration.proto\x1a\x15apigw/v1/policy.proto\x1a\x17apigw/v1/response.proto\"\x8d\a\n" +
 	"\bResource\x120\n" +
 	"\binstance\x18\x01 \x01(\v2\x12.apigw.v1.InstanceH\x00R\binstance\x12*\n" +
 	"\x05group\x18\x02 \x01(\v2\x12.apigw.v1.ApiGroupH\x00R\x05group\x129\n" +
@@ -355,7 +371,8 @@ const file_apigw_v1_resource_proto_rawDesc = "" +
 	"\x10throttle_binding\x18\x0e \x01(\v2\x19.apigw.v1.ThrottleBindingH\x00R\x0fthrottleBinding\x127\n" +
 	"\vacl_binding\x18\x0f \x01(\v2\x14.apigw.v1.AclBindingH\x00R\n" +
 	"aclBinding\x12.\n" +
-	"\bapp_auth\x18\x10 \x01(\v2\x11.apigw.v1.AppAuthH\x00R\aappAuthB\x06\n" +
+	"\bapp_auth\x18\x10 \x01(\v2\x11.apigw.v1.AppAuthH\x00R\aappAuth\x12@\n" +
+	"\rorchestration\x18\xc8\x01 \x01(\v2\x17.apigw.v1.OrchestrationH\x00R\rorchestrationB\x06\n" +
 	"\x04kindB/Z-github.com/apigw/apigw/proto/apigw/v1;apigwv1b\x06proto3"
 
 var (
@@ -389,6 +406,7 @@ var file_apigw_v1_resource_proto_goTypes = []any{
 	(*ThrottleBinding)(nil), // 14: apigw.v1.ThrottleBinding
 	(*AclBinding)(nil),      // 15: apigw.v1.AclBinding
 	(*AppAuth)(nil),         // 16: apigw.v1.AppAuth
+	(*Orchestration)(nil),   // 17: apigw.v1.Orchestration
 }
 var file_apigw_v1_resource_proto_depIdxs = []int32{
 	1,  // 0: apigw.v1.Resource.instance:type_name -> apigw.v1.Instance
@@ -407,11 +425,12 @@ var file_apigw_v1_resource_proto_depIdxs = []int32{
 	14, // 13: apigw.v1.Resource.throttle_binding:type_name -> apigw.v1.ThrottleBinding
 	15, // 14: apigw.v1.Resource.acl_binding:type_name -> apigw.v1.AclBinding
 	16, // 15: apigw.v1.Resource.app_auth:type_name -> apigw.v1.AppAuth
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	17, // 16: apigw.v1.Resource.orchestration:type_name -> apigw.v1.Orchestration
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_apigw_v1_resource_proto_init() }
@@ -428,6 +447,7 @@ func file_apigw_v1_resource_proto_init() {
 	file_apigw_v1_environment_proto_init()
 	file_apigw_v1_group_proto_init()
 	file_apigw_v1_instance_proto_init()
+	file_apigw_v1_orchestration_proto_init()
 	file_apigw_v1_policy_proto_init()
 	file_apigw_v1_response_proto_init()
 	file_apigw_v1_resource_proto_msgTypes[0].OneofWrappers = []any{
@@ -447,6 +467,7 @@ func file_apigw_v1_resource_proto_init() {
 		(*Resource_ThrottleBinding)(nil),
 		(*Resource_AclBinding)(nil),
 		(*Resource_AppAuth)(nil),
+		(*Resource_Orchestration)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -44,6 +44,7 @@ const (
 	opResponseSets
 	opHosts
 	opHostProblems
+	opGroup
 )
 
 // eval performs a lookup on the Snapshot. Views and Record.Holds both
@@ -84,6 +85,8 @@ func (s *Snapshot) eval(o op, a, b string) (any, string) {
 	case opResponseSets:
 		s.responseSets()
 		return s.allSets, ""
+	case opGroup:
+		return in.Group(a), ""
 	case opHosts:
 		s.claimHosts()
 		return s.hosts[a], ""

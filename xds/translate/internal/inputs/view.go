@@ -76,6 +76,11 @@ func (v *View) HasGroup(id string) bool {
 	return x == true
 }
 
+// Group returns a group by id (nil when it does not exist).
+func (v *View) Group(id string) *apigwv1.ApiGroup {
+	return result[*apigwv1.ApiGroup](v.read(opGroup, id, ""))
+}
+
 // Groups returns every group, sorted by id.
 func (v *View) Groups() []*apigwv1.ApiGroup {
 	return result[[]*apigwv1.ApiGroup](v.read(opGroups, "", ""))
