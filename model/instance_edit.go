@@ -168,7 +168,7 @@ func (e *Edit) index(kind, id string, m proto.Message, add bool) {
 	}
 	for _, r := range Refs(m) {
 		v := r.Get()
-		if v == "" {
+		if v == "" || r.Optional {
 			continue
 		}
 		key := r.Kind + "\x00" + v + "\x00" + kind

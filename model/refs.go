@@ -16,7 +16,12 @@ type Ref struct {
 	Kind  string
 	// Group scopes response-set references to the API's group.
 	Group string
-	p     *string
+	// Optional references (throttling specials naming apps by id) may
+	// name an object that does not exist: they are stored verbatim, a name
+	// of an existing object is still resolved to its id, and they do not
+	// keep the target from being deleted.
+	Optional bool
+	p        *string
 }
 
 // Get returns the referenced id (or name).
@@ -47,7 +52,9 @@ func Refs(m proto.Message) []Ref {
 	case *apigwv1.Throttle:
 		for i, s := range v.Specials {
 			if s.ObjectType == SpecialApp {
-				out = append(out, ref(index("specials", i)+".object_id", KindApp, &s.ObjectId))
+				r := ref(index("specials", i)+".object_id", KindApp, &s.ObjectId)
+				r.Optional = true
+				out = append(out, r)
 			}
 		}
 	case *apigwv1.App:

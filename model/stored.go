@@ -195,7 +195,7 @@ func (in *Instance) refProblem(o proto.Message) string {
 func (in *Instance) checkRefs(c checker, m proto.Message) {
 	for _, r := range Refs(m) {
 		v := r.Get()
-		if v == "" {
+		if v == "" || r.Optional {
 			continue
 		}
 		if r.Kind == KindResponse {

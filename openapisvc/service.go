@@ -80,14 +80,15 @@ func (s *Service) ImportOpenAPI(ctx context.Context, req *adminv1.ImportOpenAPIR
 		return nil, err
 	}
 	out := &adminv1.ImportOpenAPIResponse{Results: res.Results, Skipped: res.Skipped, ApiIds: res.APIIDs}
-	for _, w := range ps.Warnings {
+	for _, w := range append(ps.Warnings, res.Warnings...) {
 		out.Warnings = append(out.Warnings, w.String())
 	}
 	return out, nil
 }
 
 // withDocumentFields rewrites the field violations of a refused apply to
-// name the document's nodes ("document/paths/~1pets/get (req_uri)").
+// name the document's nodes ("document/paths/~1pets/get/parameters/0/name"),
+// the model field leading the description ("req_params[0].name: ...").
 func withDocumentFields(ae *openapi.ApplyError) error {
 	st, ok := status.FromError(ae.Err)
 	if !ok {
@@ -101,11 +102,14 @@ func withDocumentFields(ae *openapi.ApplyError) error {
 		}
 		nb := &errdetails.BadRequest{}
 		for _, v := range br.GetFieldViolations() {
-			f := ae.Field(v.GetField())
-			if strings.HasPrefix(f, "/") { // a node of the document
+			f, desc := ae.Field(v.GetField()), v.GetDescription()
+			if strings.HasPrefix(f, "/") { // a node of the document, then the model field
+				if node, field, ok := strings.Cut(f, ": "); ok {
+					f, desc = node, field+": "+desc
+				}
 				f = "document" + f
 			}
-			nb.FieldViolations = append(nb.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: f, Description: v.GetDescription()})
+			nb.FieldViolations = append(nb.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: f, Description: desc})
 		}
 		if o, err := out.WithDetails(nb); err == nil {
 			out = o

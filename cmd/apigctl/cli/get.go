@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -31,11 +32,14 @@ func newGetCmd(g *globals) *cobra.Command {
 		Short: "List objects of a kind, or show some by name or id",
 		Long: `Get lists the objects of a kind (api, group, environment, env_variable,
 vpc_channel, throttle, acl, app, app_quota, authorizer, response, certificate,
-throttle_binding, acl_binding, app_auth, plugin, plugin_binding, instance;
-plurals work too) or shows
-the named ones. -o yaml prints documents that apply -f accepts; secrets are
+throttle_binding, acl_binding, app_auth, signature, signature_binding,
+plugin, plugin_binding, orchestration, instance; plurals work too) or shows
+the named ones. "get all" lists every kind of the instance, or with --group
+the group, its APIs, variables and response sets and the bindings and
+authorizations of its APIs (one table per kind). -o yaml prints documents that apply -f accepts; secrets are
 never shown.`,
 		Example: `  apigctl get apis --group pets
+  apigctl get all --group pets
   apigctl get api get_pet -o yaml
   apigctl get throttle_bindings --env RELEASE --api get_pet`,
 		Args:              cobra.MinimumNArgs(1),
@@ -43,6 +47,22 @@ never shown.`,
 		RunE: run(g, func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(output, outTable, outWide, outYAML, outJSON, outName); err != nil {
 				return usageError(err)
+			}
+			if args[0] == kindAll {
+				if len(args) > 1 {
+					return usageError(fmt.Errorf("get all takes no names"))
+				}
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				ctx, cancel := g.ctx(cmd.Context())
+				defer cancel()
+				secs, err := getAll(ctx, g, c, f)
+				if err != nil {
+					return err
+				}
+				return printSections(g.streams.Out, output, clean, secs)
 			}
 			kind, err := kindName(args[0])
 			if err != nil {

@@ -85,6 +85,9 @@ them are published in one atomic change after the import.`,
 			case err != nil:
 				return err
 			}
+			for _, w := range res.Warnings {
+				fmt.Fprintf(g.streams.Err, "warning: %s\n", w)
+			}
 			w := g.streams.Out
 			if dryRun {
 				if err := printDiffs(ctx, g, c, res.Results, w); err != nil {

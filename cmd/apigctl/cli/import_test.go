@@ -189,11 +189,11 @@ func TestMalformedImportsChangeNothing(t *testing.T) {
 		{"not openapi", "hello: world\n", "not an OpenAPI document", cli.ExitInvalid},
 		{"broken yaml", "swagger: '2.0'\npaths: [\n", "not YAML or JSON", cli.ExitInvalid},
 		{"bad extension", "swagger: '2.0'\ninfo: {title: bad_group, version: '1'}\npaths:\n  /a:\n    get:\n      operationId: aaa\n      x-apigateway-backend: {type: HTTP, httpEndpoints: {address: a.example.com, scheme: http, method: GET, path: /, timeout: 99999999}}\n",
-			"/paths/~1a/get: backend_api.timeout", cli.ExitInvalid},
+			"/paths/~1a/get/x-apigateway-backend/httpEndpoints/timeout: backend_api.timeout", cli.ExitInvalid},
 		{"missing channel", "swagger: '2.0'\ninfo: {title: bad_group, version: '1'}\npaths:\n  /a:\n    get:\n      operationId: aaa\n      x-apigateway-backend: {type: HTTP-VPC, httpVpcEndpoints: {name: nowhere, scheme: http, method: GET, path: /}}\n",
-			"/paths/~1a/get (backend_api.vpc_channel_info.vpc_channel_id)", cli.ExitInvalid},
+			"/paths/~1a/get/x-apigateway-backend/httpVpcEndpoints/name: backend_api.vpc_channel_info.vpc_channel_id", cli.ExitInvalid},
 		{"missing policy", "swagger: '2.0'\ninfo: {title: bad_group, version: '1'}\npaths:\n  /a:\n    get:\n      operationId: aaa\n      x-apigateway-ratelimit: nope\n      x-apigateway-backend: {type: MOCK, mockEndpoints: {result-content: x}}\n",
-			"/paths/~1a/get/x-apigateway-ratelimit (strategy_id)", cli.ExitInvalid},
+			"/paths/~1a/get/x-apigateway-ratelimit: strategy_id", cli.ExitInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

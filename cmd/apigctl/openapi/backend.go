@@ -1,6 +1,7 @@
 package openapi
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/apigw/apigw/model"
@@ -31,12 +32,14 @@ func (c *converter) backend(p string, v any, a *apigwv1.Api) {
 		return
 	}
 	typ := o.enum([]string{"type"}, typeHTTP, typeHTTPVPC, typeFunction, typeMock, typeMemberGroup)
-	a.BackendParams = c.backendParams(o)
+	c.rec("backend_type", o.at("type"))
+	a.BackendParams = c.backendParams(o, "backend_params")
 	authz := o.str("authorizer")
 	switch typ {
 	case typeHTTP, typeHTTPVPC:
 		a.BackendType = model.BackendHTTP
-		t := c.httpEndpoints(o, typ)
+		t := c.httpEndpoints(o, typ, "backend_api")
+		c.rec("backend_api.authorizer_id", o.at("authorizer"))
 		a.BackendApi = &apigwv1.BackendApi{ReqProtocol: t.protocol, ReqMethod: t.method, ReqUri: t.uri, UrlDomain: t.domain, Timeout: t.timeout,
 			RetryCount: t.retry, EnableClientSsl: t.clientSSL, VpcChannelInfo: t.channel, Remark: t.remark, AuthorizerId: c.authorizerRef(o, authz)}
 	case typeFunction:
@@ -46,7 +49,8 @@ func (c *converter) backend(p string, v any, a *apigwv1.Api) {
 			c.ps.errorf(p, "functionEndpoints is required for a FUNCTION backend")
 			break
 		}
-		pf := c.function(f)
+		pf := c.function(f, "func_info")
+		c.rec("func_info.authorizer_id", o.at("authorizer"))
 		a.FuncInfo = &apigwv1.FuncInfo{FunctionUrn: pf.FunctionUrn, Version: pf.Version, AliasUrn: pf.AliasUrn, InvocationType: pf.InvocationType,
 			NetworkType: pf.NetworkType, Timeout: pf.Timeout, Remark: f.str("description"), AuthorizerId: c.authorizerRef(o, authz)}
 		f.unknown("functionEndpoints")
@@ -54,8 +58,10 @@ func (c *converter) backend(p string, v any, a *apigwv1.Api) {
 		a.BackendType = model.BackendMock
 		m := o.object("mockEndpoints")
 		a.MockInfo = &apigwv1.MockInfo{AuthorizerId: c.authorizerRef(o, authz)}
+		c.rec("mock_info", o.ptr)
+		c.rec("mock_info.authorizer_id", o.at("authorizer"))
 		if m != nil {
-			pm := c.mock(m)
+			pm := c.mock(m, "mock_info")
 			a.MockInfo.ResultContent, a.MockInfo.StatusCode, a.MockInfo.Headers = pm.ResultContent, pm.StatusCode, pm.Headers
 			a.MockInfo.Remark = m.str("description")
 			m.unknown("mockEndpoints")
@@ -80,12 +86,16 @@ func (c *converter) authorizerRef(o *obj, scheme string) string {
 	return scheme // an authorizer that exists already
 }
 
-func (c *converter) httpEndpoints(o *obj, typ string) httpTarget {
+func (c *converter) httpEndpoints(o *obj, typ, field string) httpTarget {
 	key := "httpEndpoints"
 	if typ == typeHTTPVPC {
 		key = "httpVpcEndpoints"
 	}
 	e := o.object(key)
+	c.rec(field, o.ptr)
+	c.recKeys(field, e, keys("req_protocol", "scheme"), keys("req_method", "method"), keys("req_uri", "path"), keys("url_domain", "address"),
+		keys("timeout", "timeout"), keys("retry_count", "retryCount", "retry_count"), keys("enable_client_ssl", "enableClientSsl", "enable_client_ssl"),
+		keys("remark", "description"), keys("vpc_channel_info", "name"), keys("vpc_channel_info.vpc_channel_proxy_host", "host"))
 	if e == nil {
 		c.ps.errorf(o.ptr, "%s is required for a %s backend", key, typ)
 		return httpTarget{}
@@ -122,9 +132,7 @@ func (c *converter) httpEndpoints(o *obj, typ string) httpTarget {
 	t.protocol = e.enum([]string{"scheme"}, model.ProtoHTTP, model.ProtoHTTPS)
 	t.method = e.enum([]string{"method"}, append(model.Methods(), model.MethodAny)...)
 	t.uri = e.str("path")
-	if n, ok := e.num("timeout"); ok && n != 0 {
-		t.timeout = int32(n)
-	}
+	t.timeout = c.timeout(e)
 	if n, ok := e.num("retryCount", "retry_count"); ok {
 		t.retry = int32p(n)
 	}
@@ -136,7 +144,10 @@ func (c *converter) httpEndpoints(o *obj, typ string) httpTarget {
 	return t
 }
 
-func (c *converter) function(f *obj) *apigwv1.PolicyFunction {
+func (c *converter) function(f *obj, field string) *apigwv1.PolicyFunction {
+	c.recKeys(field, f, keys("function_urn", "function-urn", "function_urn"), keys("version", "version"), keys("alias_urn", "alias-urn", "alias_urn"),
+		keys("network_type", "network-type", "network_type"), keys("invocation_type", "invocation-type", "invocation_type"), keys("timeout", "timeout"),
+		keys("remark", "description"))
 	pf := &apigwv1.PolicyFunction{FunctionUrn: f.str("function-urn", "function_urn"), Version: f.str("version"), AliasUrn: f.str("alias-urn", "alias_urn"),
 		NetworkType: f.enum([]string{"network-type", "network_type"}, "V1", "V2")}
 	if pf.FunctionUrn == "" {
@@ -152,13 +163,13 @@ func (c *converter) function(f *obj) *apigwv1.PolicyFunction {
 		k, _, _ := f.key("invocation-type", "invocation_type")
 		c.ps.errorf(ptr(f.ptr, k), "must be sync or async (got %q)", inv)
 	}
-	if n, ok := f.num("timeout"); ok && n != 0 {
-		pf.Timeout = int32(n)
-	}
+	pf.Timeout = c.timeout(f)
 	return pf
 }
 
-func (c *converter) mock(m *obj) *apigwv1.PolicyMock {
+func (c *converter) mock(m *obj, field string) *apigwv1.PolicyMock {
+	c.recKeys(field, m, keys("result_content", "result-content", "result_content"), keys("status_code", "status-code", "status_code", "statusCode"),
+		keys("headers", "headers"), keys("remark", "description"))
 	pm := &apigwv1.PolicyMock{ResultContent: m.str("result-content", "result_content")}
 	if n, ok := m.num("status-code", "status_code", "statusCode"); ok {
 		pm.StatusCode = int32(n)
@@ -169,13 +180,17 @@ func (c *converter) mock(m *obj) *apigwv1.PolicyMock {
 		if !ok {
 			continue
 		}
+		c.rec(fmt.Sprintf("%s.headers[%d]", field, len(pm.Headers)), ho.ptr)
 		pm.Headers = append(pm.Headers, &apigwv1.MockHeader{Key: ho.str("key", "name"), Value: ho.str("value"), Remark: ho.str("remark", "description")})
 		ho.unknown("a mock header")
 	}
 	return pm
 }
 
-func (c *converter) backendParams(o *obj) []*apigwv1.BackendParam {
+func (c *converter) backendParams(o *obj, field string) []*apigwv1.BackendParam {
+	if _, _, ok := o.lookup("parameters"); ok {
+		c.rec(field, o.at("parameters"))
+	}
 	l, lp := o.list("parameters")
 	var out []*apigwv1.BackendParam
 	for i, v := range l {
@@ -190,6 +205,8 @@ func (c *converter) backendParams(o *obj) []*apigwv1.BackendParam {
 		if t := po.enum([]string{"system_param_type", "system-param-type"}, model.SysParamInternal, model.SysParamFrontend, model.SysParamBackend); t != "" {
 			bp.SystemParamType = t
 		}
+		c.recKeys(fmt.Sprintf("%s[%d]", field, len(out)), po, keys("name", "name"), keys("value", "value"), keys("location", "in", "location"),
+			keys("origin", "origin"), keys("remark", "description", "remark"), keys("system_param_type", "system_param_type", "system-param-type"))
 		for _, req := range []struct{ v, k string }{{bp.Name, "name"}, {bp.Location, "in"}, {bp.Origin, "origin"}} {
 			if req.v == "" {
 				c.ps.errorf(ptr(lp, i), "%s is required", req.k)
@@ -216,10 +233,16 @@ func (c *converter) policies(p string, v any, a *apigwv1.Api) {
 			continue
 		}
 		typ := o.enum([]string{"type"}, typeHTTP, typeHTTPVPC, typeFunction, typeMock, typeMemberGroup)
+		field := map[string]string{typeHTTP: fmt.Sprintf("policy_https[%d]", len(a.PolicyHttps)), typeHTTPVPC: fmt.Sprintf("policy_https[%d]", len(a.PolicyHttps)),
+			typeFunction: fmt.Sprintf("policy_functions[%d]", len(a.PolicyFunctions)), typeMock: fmt.Sprintf("policy_mocks[%d]", len(a.PolicyMocks))}[typ]
+		if field == "" {
+			field = "policy"
+		}
+		c.recKeys(field, o, keys("name", "name"), keys("effect_mode", "effectMode", "effect_mode"), keys("authorizer_id", "authorizer"))
 		name := o.str("name")
 		effect := o.enum([]string{"effectMode", "effect_mode"}, model.EffectAny, model.EffectAll)
-		conds := c.conditions(o)
-		params := c.backendParams(o)
+		conds := c.conditions(o, field+".conditions")
+		params := c.backendParams(o, field+".backend_params")
 		authz := c.authorizerRef(o, o.str("authorizer"))
 		want := map[string]string{typeHTTP: model.BackendHTTP, typeHTTPVPC: model.BackendHTTP, typeFunction: model.BackendFunction, typeMock: model.BackendMock}[typ]
 		if typ != "" && want != "" && a.BackendType != "" && want != a.BackendType {
@@ -227,13 +250,13 @@ func (c *converter) policies(p string, v any, a *apigwv1.Api) {
 		}
 		switch typ {
 		case typeHTTP, typeHTTPVPC:
-			t := c.httpEndpoints(o, typ)
+			t := c.httpEndpoints(o, typ, field)
 			a.PolicyHttps = append(a.PolicyHttps, &apigwv1.PolicyHttp{Name: name, EffectMode: effect, Conditions: conds, BackendParams: params,
 				ReqProtocol: t.protocol, ReqMethod: t.method, ReqUri: t.uri, Timeout: t.timeout, RetryCount: t.retry, UrlDomain: t.domain,
 				VpcChannelInfo: t.channel, EnableClientSsl: t.clientSSL, AuthorizerId: authz})
 		case typeFunction:
 			if f := o.object("functionEndpoints"); f != nil {
-				pf := c.function(f)
+				pf := c.function(f, field)
 				pf.Name, pf.EffectMode, pf.Conditions, pf.BackendParams, pf.AuthorizerId = name, effect, conds, params, authz
 				f.used["description"] = true
 				f.unknown("functionEndpoints")
@@ -244,7 +267,7 @@ func (c *converter) policies(p string, v any, a *apigwv1.Api) {
 		case typeMock:
 			pm := &apigwv1.PolicyMock{}
 			if m := o.object("mockEndpoints"); m != nil {
-				pm = c.mock(m)
+				pm = c.mock(m, field)
 				m.used["description"] = true
 				m.unknown("mockEndpoints")
 			}
@@ -263,8 +286,9 @@ func (c *converter) policies(p string, v any, a *apigwv1.Api) {
 // (docs/apig-semantics.md#openapi-extensions): the extension
 // page's (type equal|enum|pattern, origin request|source) and the export's
 // (type exact|enum|pattern or "", origin param|source|system|cookie).
-func (c *converter) conditions(o *obj) []*apigwv1.Condition {
+func (c *converter) conditions(o *obj, field string) []*apigwv1.Condition {
 	l, lp := o.list("conditions")
+	c.rec(field, o.at("conditions"))
 	if l == nil {
 		c.ps.errorf(o.ptr, "conditions are required")
 	}
@@ -275,6 +299,8 @@ func (c *converter) conditions(o *obj) []*apigwv1.Condition {
 			continue
 		}
 		cd := &apigwv1.Condition{ConditionValue: co.str("value", "condition_value")}
+		c.recKeys(fmt.Sprintf("%s[%d]", field, len(out)), co, keys("condition_value", "value", "condition_value"), keys("condition_type", "type", "condition_type"),
+			keys("condition_origin", "origin", "condition_origin"))
 		switch t := strings.ToLower(co.str("type", "condition_type")); t {
 		case "equal", "exact":
 			cd.ConditionType = model.CondExact
@@ -311,4 +337,19 @@ func (c *converter) conditions(o *obj) []*apigwv1.Condition {
 		out = append(out, cd)
 	}
 	return out
+}
+
+// timeout reads an endpoint's timeout in ms. 0 is not "unset" (APIG's
+// range starts at 1): it is refused; an absent or empty timeout is unset.
+func (c *converter) timeout(o *obj) int32 {
+	n, ok := o.num("timeout")
+	if !ok {
+		return 0
+	}
+	if n < 1 {
+		k, _, _ := o.key("timeout")
+		c.ps.errorf(ptr(o.ptr, k), "must be at least 1 (ms); omit it for the default (got %d)", n)
+		return 0
+	}
+	return int32(n)
 }

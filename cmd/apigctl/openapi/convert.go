@@ -2,6 +2,7 @@ package openapi
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -65,6 +66,8 @@ type converter struct {
 	// authorizers maps security scheme names to authorizer names.
 	authorizers  map[string]string
 	responseSets map[string]*apigwv1.GatewayResponse
+	// nodes records the fields of the resource being converted.
+	nodes Nodes
 }
 
 // known lists the extensions understood at each scope.
@@ -135,8 +138,11 @@ func (c *converter) operation(op *operation) {
 	if a.Remark == "" {
 		a.Remark = op.summary
 	}
-	item := &APIItem{Ptr: op.ptr, API: a}
+	item := &APIItem{Ptr: op.ptr, API: a, Fields: Nodes{}}
+	c.nodes = item.Fields
+	defer func() { c.nodes = nil }()
 	ex := &obj{ptr: op.ptr, m: op.ext, used: map[string]bool{}, ps: c.ps}
+	c.recOperation(op, ex)
 	switch ex.enum([]string{extRequestType}, "public", "private") {
 	case "private":
 		a.Type = 2
@@ -233,6 +239,7 @@ func (c *converter) params(op *operation, a *apigwv1.Api) {
 			continue
 		}
 		rp := &apigwv1.ReqParam{Name: p.name, Location: loc, Remark: p.description, Required: model.No}
+		c.recParam(fmt.Sprintf("req_params[%d]", len(a.ReqParams)), p)
 		if p.required || loc == model.LocPath {
 			rp.Required = model.Yes
 		}
@@ -254,13 +261,13 @@ func (c *converter) params(op *operation, a *apigwv1.Api) {
 		}
 		rp.Enumerations = strings.Join(enum, ",")
 		if rp.Type == model.TypeNumber {
-			rp.MinNum, rp.MaxNum = nonZero(p.min), nonZero(p.max)
+			rp.MinNum, rp.MaxNum = c.bound(ptr(p.bounds, "minimum"), p.min), c.bound(ptr(p.bounds, "maximum"), p.max)
 		} else {
 			if p.minLen > 0 {
-				rp.MinSize = int32p(int64(p.minLen))
+				rp.MinSize = c.length(ptr(p.bounds, "minLength"), p.minLen)
 			}
 			if p.maxLen != nil && *p.maxLen > 0 {
-				rp.MaxSize = int32p(int64(*p.maxLen))
+				rp.MaxSize = c.length(ptr(p.bounds, "maxLength"), *p.maxLen)
 			}
 		}
 		rp.ValidEnable = model.No
@@ -298,12 +305,29 @@ func scalar(v any) string {
 	return fmt.Sprint(v)
 }
 
-// nonZero treats the 0 placeholders of APIG exports as unset.
-func nonZero(f *float64) *int32 {
-	if f == nil || *f == 0 {
+// bound converts the minimum or maximum of a number parameter. apigw's
+// bounds are integers, as APIG's: a decimal or out-of-range value is
+// refused at its node rather than truncated. The 0 placeholders of APIG
+// exports are unset.
+func (c *converter) bound(at string, f *float64) *int32 {
+	switch {
+	case f == nil || *f == 0:
+		return nil
+	case *f != math.Trunc(*f) || *f < math.MinInt32 || *f > math.MaxInt32:
+		c.ps.errorf(at, "must be an integer between %d and %d: the bounds of NUMBER parameters are integers (got %v)", math.MinInt32, math.MaxInt32, *f)
 		return nil
 	}
 	return int32p(int64(*f))
+}
+
+// length converts minLength or maxLength, refusing what does not fit
+// (rather than wrapping it).
+func (c *converter) length(at string, n uint64) *int32 {
+	if n > math.MaxInt32 {
+		c.ps.errorf(at, "must be at most %d (got %d)", math.MaxInt32, n)
+		return nil
+	}
+	return int32p(int64(n))
 }
 
 func int32p(v int64) *int32 {
@@ -315,11 +339,18 @@ func (c *converter) samples(op *operation, a *apigwv1.Api) {
 	for _, r := range op.responses {
 		c.unknownExt("resp", r.ptr, r.m)
 		ex := &obj{ptr: r.ptr, m: r.m, used: map[string]bool{}, ps: c.ps}
-		if s := ex.str(extNormalSample); s != "" && a.ResultNormalSample == "" {
-			a.ResultNormalSample = s
-		}
-		if s := ex.str(extFailureSample); s != "" && a.ResultFailureSample == "" {
-			a.ResultFailureSample = s
+		for _, f := range []struct {
+			key string
+			dst *string
+		}{{extNormalSample, &a.ResultNormalSample}, {extFailureSample, &a.ResultFailureSample}} {
+			switch s := ex.str(f.key); {
+			case s == "" || s == *f.dst:
+			case *f.dst == "":
+				*f.dst = s
+				c.rec(map[string]string{extNormalSample: "result_normal_sample", extFailureSample: "result_failure_sample"}[f.key], ptr(r.ptr, f.key))
+			default:
+				c.ps.warnf(ptr(r.ptr, f.key), "another sample was read first; this one is ignored")
+			}
 		}
 	}
 }

@@ -57,14 +57,19 @@ type operation struct {
 
 type param struct {
 	ptr, name, in, typ string
-	required           bool
-	def, example       any
-	enum               []any
-	min, max           *float64
-	minLen             uint64
-	maxLen             *uint64
-	description        string
-	ext                map[string]any
+	// bounds is the node holding minimum/maximum/minLength/maxLength: the
+	// parameter (2.0), its schema (3.x), or what a $ref names.
+	bounds string
+	// src is the parameter object itself (what a $ref names).
+	src          string
+	required     bool
+	def, example any
+	enum         []any
+	min, max     *float64
+	minLen       uint64
+	maxLen       *uint64
+	description  string
+	ext          map[string]any
 }
 
 var methods = []string{"get", "put", "post", "delete", "options", "head", "patch"}

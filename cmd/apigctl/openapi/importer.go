@@ -50,6 +50,9 @@ type ImportResult struct {
 	APIIDs []string
 	// Request is the Apply request sent.
 	Request *adminv1.ApplyRequest
+	// Warnings are found against what is stored (specials naming apps
+	// that do not exist).
+	Warnings []Problem
 }
 
 // ConflictError lists objects that exist with another definition.
@@ -60,10 +63,11 @@ func (e *ConflictError) Error() string {
 }
 
 // ApplyError is an Apply refused by the admin API, with the source node
-// of each offending resource.
+// of each offending resource and of its fields.
 type ApplyError struct {
-	Err  error
-	Ptrs []string
+	Err   error
+	Ptrs  []string
+	Nodes []Nodes
 }
 
 func (e *ApplyError) Error() string { return e.Err.Error() }
@@ -72,7 +76,10 @@ func (e *ApplyError) Unwrap() error { return e.Err }
 
 var reIndex = regexp.MustCompile(`^resources\[(\d+)\]\.?`)
 
-// Field maps a field violation path of the Apply to the document node.
+// Field maps a field violation path of the Apply to the document node it
+// was read from, followed by the field: "/paths/~1a/get/parameters/0:
+// req_params[0].name" (the node of the resource when the field's own is
+// not known).
 func (e *ApplyError) Field(f string) string {
 	m := reIndex.FindStringSubmatch(f)
 	if m == nil {
@@ -84,26 +91,31 @@ func (e *ApplyError) Field(f string) string {
 	}
 	rest := f[len(m[0]):]
 	p := e.Ptrs[i]
+	if rest != "" && i < len(e.Nodes) {
+		p = nodeOf(p, e.Nodes[i], rest)
+	}
 	if p == "" {
 		p = "/"
 	}
 	if rest == "" {
 		return p
 	}
-	return p + " (" + rest + ")"
+	return p + ": " + rest
 }
 
 type request struct {
 	req   *adminv1.ApplyRequest
 	ptrs  []string
+	nodes []Nodes
 	label []string
 	// apiOf is the index of the API a binding belongs to (-1 otherwise).
 	apiOf []int
 }
 
-func (r *request) add(m proto.Message, p, label string, api int) {
+func (r *request) add(m proto.Message, p string, fields Nodes, label string, api int) {
 	r.req.Resources = append(r.req.Resources, model.Wrap(m))
 	r.ptrs = append(r.ptrs, p)
+	r.nodes = append(r.nodes, fields)
 	r.label = append(r.label, label)
 	r.apiOf = append(r.apiOf, api)
 }
@@ -141,27 +153,30 @@ func Import(ctx context.Context, c adminv1.AdminServiceClient, plan *Plan, opt I
 		}
 	case status.Code(err) == codes.NotFound:
 		res.GroupID = opt.NewID()
-		r.add(&apigwv1.ApiGroup{Id: res.GroupID, Name: name, Remark: plan.GroupRemark}, "/info", "group/"+name, -1)
+		r.add(&apigwv1.ApiGroup{Id: res.GroupID, Name: name, Remark: plan.GroupRemark}, "/info", nil, "group/"+name, -1)
 	default:
 		return nil, err
 	}
 	for _, a := range plan.Authorizers {
-		r.add(a.Msg, a.Ptr, "authorizer/"+a.Msg.Name, -1)
+		r.add(a.Msg, a.Ptr, a.Fields, "authorizer/"+a.Msg.Name, -1)
+	}
+	if err := warnSpecials(ctx, c, opt.Instance, plan, res); err != nil {
+		return nil, err
 	}
 	for _, t := range plan.Throttles {
 		m := proto.Clone(t.Msg).(*apigwv1.Throttle)
-		r.add(m, t.Ptr, "throttle/"+m.Name, -1)
+		r.add(m, t.Ptr, t.Fields, "throttle/"+m.Name, -1)
 	}
 	for _, a := range plan.ACLs {
-		r.add(a.Msg, a.Ptr, "acl/"+a.Msg.AclName, -1)
+		r.add(a.Msg, a.Ptr, a.Fields, "acl/"+a.Msg.AclName, -1)
 	}
 	for _, p := range plan.Plugins {
-		r.add(p.Msg, p.Ptr, "plugin/"+p.Msg.PluginName, -1)
+		r.add(p.Msg, p.Ptr, p.Fields, "plugin/"+p.Msg.PluginName, -1)
 	}
 	for _, s := range plan.Responses {
 		m := proto.Clone(s.Msg).(*apigwv1.GatewayResponse)
 		m.GroupId = res.GroupID
-		r.add(m, s.Ptr, "response/"+m.Name, -1)
+		r.add(m, s.Ptr, s.Fields, "response/"+m.Name, -1)
 	}
 	type binding struct {
 		msg       proto.Message
@@ -178,7 +193,7 @@ func Import(ctx context.Context, c adminv1.AdminServiceClient, plan *Plan, opt I
 		}
 		res.APIIDs = append(res.APIIDs, a.Id)
 		idx := len(r.req.Resources)
-		r.add(a, it.Ptr, "api/"+a.Name, idx)
+		r.add(a, it.Ptr, it.Fields, "api/"+a.Name, idx)
 		if it.Throttle != "" {
 			bindings = append(bindings, binding{&apigwv1.ThrottleBinding{ApiId: a.Id, EnvId: opt.Env, StrategyId: it.Throttle}, it.ThrottlePtr, "throttle_binding/" + a.Name + "/" + it.Throttle, idx})
 		}
@@ -190,7 +205,7 @@ func Import(ctx context.Context, c adminv1.AdminServiceClient, plan *Plan, opt I
 		}
 	}
 	for _, b := range bindings {
-		r.add(b.msg, b.ptr, b.name, b.api)
+		r.add(b.msg, b.ptr, nil, b.name, b.api)
 	}
 	if err := resolveConflicts(ctx, c, r, opt, res); err != nil {
 		return nil, err
@@ -198,11 +213,28 @@ func Import(ctx context.Context, c adminv1.AdminServiceClient, plan *Plan, opt I
 	r.req.DryRun = opt.DryRun
 	resp, err := c.Apply(ctx, r.req)
 	if err != nil {
-		return nil, &ApplyError{Err: err, Ptrs: r.ptrs}
+		return nil, &ApplyError{Err: err, Ptrs: r.ptrs, Nodes: r.nodes}
 	}
 	res.Results = resp.GetResults()
 	res.Request = r.req
 	return res, nil
+}
+
+// warnSpecials warns about throttling specials that name no app: APIG
+// exports name apps by opaque id, and such a special is stored as it is
+// (it applies once an app with that id exists).
+func warnSpecials(ctx context.Context, c adminv1.AdminServiceClient, instance string, plan *Plan, res *ImportResult) error {
+	for _, s := range plan.AppSpecials {
+		_, err := c.Get(ctx, &adminv1.GetRequest{Instance: instance, Kind: model.KindApp, Id: s.Msg})
+		switch {
+		case status.Code(err) == codes.NotFound:
+			res.Warnings = append(res.Warnings, Problem{Pointer: s.Ptr,
+				Message: fmt.Sprintf("app %q does not exist; the special quota is stored as it is and applies once an app with this id exists", s.Msg)})
+		case err != nil:
+			return err
+		}
+	}
+	return nil
 }
 
 // resolveConflicts asks the admin API (dry run) which objects would change
@@ -212,7 +244,7 @@ func resolveConflicts(ctx context.Context, c adminv1.AdminServiceClient, r *requ
 	probe.DryRun = true
 	resp, err := c.Apply(ctx, probe)
 	if err != nil {
-		return &ApplyError{Err: err, Ptrs: r.ptrs}
+		return &ApplyError{Err: err, Ptrs: r.ptrs, Nodes: r.nodes}
 	}
 	var conflicts []int
 	for i, x := range resp.GetResults() {
@@ -249,6 +281,7 @@ func resolveConflicts(ctx context.Context, c adminv1.AdminServiceClient, r *requ
 		}
 		kept.req.Resources = append(kept.req.Resources, r.req.Resources[i])
 		kept.ptrs = append(kept.ptrs, r.ptrs[i])
+		kept.nodes = append(kept.nodes, r.nodes[i])
 		kept.label = append(kept.label, r.label[i])
 		kept.apiOf = append(kept.apiOf, r.apiOf[i])
 	}

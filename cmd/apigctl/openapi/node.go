@@ -72,13 +72,19 @@ func (o *obj) str(names ...string) string {
 }
 
 // num returns an integer value given as a number or a numeric string; ok
-// is false when absent or empty.
+// is false when absent or empty. Every integer of apigw's model is 32-bit:
+// a value beyond is refused here rather than wrapped later.
 func (o *obj) num(names ...string) (int64, bool) {
 	k, v, present := o.key(names...)
 	if !present || v == nil {
 		return 0, false
 	}
-	return toInt(o.ps, ptr(o.ptr, k), v)
+	n, ok := toInt(o.ps, ptr(o.ptr, k), v)
+	if ok && (n < math.MinInt32 || n > math.MaxInt32) {
+		o.ps.errorf(ptr(o.ptr, k), "is out of range (got %d)", n)
+		return 0, false
+	}
+	return n, ok
 }
 
 func toInt(ps *Problems, p string, v any) (int64, bool) {

@@ -25,18 +25,25 @@ type Plan struct {
 	Responses   []Item[*apigwv1.GatewayResponse]
 	Plugins     []Item[*apigwv1.Plugin]
 	APIs        []*APIItem
+	// AppSpecials are the app ids named by throttling specials, with the
+	// node of each special: Import warns about those naming no app.
+	AppSpecials []Item[string]
 }
 
 // Item is a resource and the pointer of the node that defines it.
 type Item[T any] struct {
 	Ptr string
 	Msg T
+	// Fields are the nodes its fields were read from.
+	Fields Nodes
 }
 
 // APIItem is an API with the policies the operation binds by name.
 type APIItem struct {
-	Ptr         string
-	API         *apigwv1.Api
+	Ptr string
+	API *apigwv1.Api
+	// Fields are the nodes the API's fields were read from.
+	Fields      Nodes
 	Throttle    string
 	ThrottlePtr string
 	ACL         string

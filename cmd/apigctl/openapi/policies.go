@@ -1,6 +1,7 @@
 package openapi
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/apigw/apigw/model"
@@ -21,6 +22,10 @@ func (c *converter) ratelimits(p string, v any) {
 			continue
 		}
 		t := &apigwv1.Throttle{Name: name, TimeUnit: po.enum([]string{"unit"}, model.UnitSecond, model.UnitMinute, model.UnitHour, model.UnitDay)}
+		c.nodes = Nodes{}
+		c.recKeys("", po, keys("api_call_limits", "api-limit"), keys("user_call_limits", "user-limit"), keys("app_call_limits", "app-limit"),
+			keys("ip_call_limits", "ip-limit"), keys("time_interval", "interval"), keys("time_unit", "unit"), keys("type", "shared"),
+			keys("remark", "description", "remark"), keys("specials", "special", "specials"))
 		if n, ok := po.num("api-limit"); ok {
 			t.ApiCallLimits = int32(n)
 		} else {
@@ -55,14 +60,19 @@ func (c *converter) ratelimits(p string, v any) {
 				continue
 			}
 			s := &apigwv1.ThrottleSpecial{ObjectType: so.enum([]string{"type"}, model.SpecialApp, model.SpecialUser), ObjectId: so.str("instance")}
+			c.recKeys(fmt.Sprintf("specials[%d]", len(t.Specials)), so, keys("object_type", "type"), keys("object_id", "instance"), keys("call_limits", "limit"))
 			if n, ok := so.num("limit"); ok {
 				s.CallLimits = int32(n)
 			}
 			so.unknown("a special throttle")
 			t.Specials = append(t.Specials, s)
+			if s.ObjectType == model.SpecialApp && s.ObjectId != "" {
+				c.plan.AppSpecials = append(c.plan.AppSpecials, Item[string]{Ptr: so.ptr, Msg: s.ObjectId})
+			}
 		}
 		po.unknown("a throttling policy")
-		c.plan.Throttles = append(c.plan.Throttles, Item[*apigwv1.Throttle]{Ptr: po.ptr, Msg: t})
+		c.plan.Throttles = append(c.plan.Throttles, Item[*apigwv1.Throttle]{Ptr: po.ptr, Msg: t, Fields: c.nodes})
+		c.nodes = nil
 	}
 }
 
@@ -79,6 +89,8 @@ func (c *converter) accessControls(p string, v any) {
 		if !ok {
 			continue
 		}
+		c.nodes = Nodes{}
+		c.recKeys("", po, keys("acl_type", "acl-type"), keys("entity_type", "entity-type"), keys("acl_value", "value"), keys("remark", "description", "remark"))
 		a := &apigwv1.Acl{AclName: name,
 			AclType:    po.enum([]string{"acl-type"}, model.ACLPermit, model.ACLDeny),
 			EntityType: po.enum([]string{"entity-type"}, model.EntityIP, model.EntityDomain, model.EntityDomainID),
@@ -87,7 +99,8 @@ func (c *converter) accessControls(p string, v any) {
 			a.EntityType = model.EntityIP
 		}
 		po.unknown("an access-control policy")
-		c.plan.ACLs = append(c.plan.ACLs, Item[*apigwv1.Acl]{Ptr: po.ptr, Msg: a})
+		c.plan.ACLs = append(c.plan.ACLs, Item[*apigwv1.Acl]{Ptr: po.ptr, Msg: a, Fields: c.nodes})
+		c.nodes = nil
 	}
 }
 
@@ -109,7 +122,13 @@ func (c *converter) responses(p string, v any) {
 		if set == nil {
 			set = &apigwv1.GatewayResponse{Name: name, Responses: map[string]*apigwv1.ResponseInfo{}}
 			c.responseSets[name] = set
-			c.plan.Responses = append(c.plan.Responses, Item[*apigwv1.GatewayResponse]{Ptr: so.ptr, Msg: set})
+			c.plan.Responses = append(c.plan.Responses, Item[*apigwv1.GatewayResponse]{Ptr: so.ptr, Msg: set, Fields: Nodes{}})
+		}
+		var fields Nodes
+		for _, it := range c.plan.Responses {
+			if it.Msg == set {
+				fields = it.Fields
+			}
 		}
 		for _, typ := range sortedKeys(so.m) {
 			so.used[typ] = true
@@ -123,6 +142,13 @@ func (c *converter) responses(p string, v any) {
 				continue
 			}
 			ri := &apigwv1.ResponseInfo{}
+			f := "responses." + strings.ToUpper(typ)
+			fields.set(f, tp)
+			for _, k := range []string{"status", "body", "headers"} {
+				if _, _, ok := ro.lookup(k); ok {
+					fields.set(f+"."+k, ro.at(k))
+				}
+			}
 			if n, ok := ro.num("status"); ok {
 				ri.Status = int32(n)
 			}

@@ -96,6 +96,9 @@ func (c *converter) security(op *operation, a *apigwv1.Api) {
 		c.ps.warnf(p, "only the first security requirement is used (alternatives are not supported)")
 	}
 	req := (*reqs)[0]
+	for _, f := range []string{"auth_type", "authorizer_id", "auth_opt"} {
+		c.rec(f, ptr(p, 0))
+	}
 	for _, name := range sortedKeys(req) {
 		s := c.doc.security[name]
 		if s == nil {

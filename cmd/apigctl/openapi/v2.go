@@ -50,7 +50,7 @@ func fromV2(d *openapi2.T) (*document, error) {
 			return nil, err
 		}
 		if op.Responses != nil {
-			o.responses = responseSets(op.Responses.Map(), at, func(r *openapi2.Response) map[string]any {
+			o.responses = responseSets(op.Responses.Map(), op.Responses.Extensions, at, func(r *openapi2.Response) map[string]any {
 				if r.Ref != "" {
 					if shared := d.Responses[strings.TrimPrefix(r.Ref, "#/responses/")]; shared != nil {
 						return merge(shared.Extensions, r.Extensions)
@@ -66,15 +66,16 @@ func fromV2(d *openapi2.T) (*document, error) {
 // v2Param converts a Swagger 2.0 parameter (or the /parameters entry it
 // refers to).
 func v2Param(d *openapi2.T, p *openapi2.Parameter, at string) (*param, error) {
+	bounds := at
 	if p.Ref != "" {
 		name := strings.TrimPrefix(p.Ref, "#/parameters/")
 		r := d.Parameters[name]
 		if r == nil {
 			return nil, fmt.Errorf("%s: $ref %q names no parameter of /parameters", at, p.Ref)
 		}
-		p = r
+		p, bounds = r, ptr("/parameters", name)
 	}
-	q := &param{ptr: at, name: p.Name, in: p.In, required: p.Required, def: p.Default, enum: p.Enum,
+	q := &param{ptr: at, bounds: bounds, src: bounds, name: p.Name, in: p.In, required: p.Required, def: p.Default, enum: p.Enum,
 		min: p.Minimum, max: p.Maximum, minLen: p.MinLength, maxLen: p.MaxLength, description: p.Description, ext: p.Extensions}
 	if p.Type != nil && len(*p.Type) > 0 {
 		q.typ = (*p.Type)[0]

@@ -85,7 +85,7 @@ func fromV3(d *openapi3.T) (*document, error) {
 			return nil, err
 		}
 		if op.Responses != nil {
-			o.responses = responseSets(op.Responses.Map(), at, func(r *openapi3.ResponseRef) map[string]any {
+			o.responses = responseSets(op.Responses.Map(), op.Responses.Extensions, at, func(r *openapi3.ResponseRef) map[string]any {
 				if r.Value != nil {
 					return merge(r.Value.Extensions, r.Extensions)
 				}
@@ -108,6 +108,10 @@ func toReqs(s openapi3.SecurityRequirements) []map[string][]string {
 // to), with its schema's type, default, enumeration and bounds.
 func v3Param(d *openapi3.T, r *openapi3.ParameterRef, at string) (*param, error) {
 	p := r.Value
+	src := at
+	if r.Ref != "" {
+		src = ptr("/components/parameters", strings.TrimPrefix(r.Ref, "#/components/parameters/"))
+	}
 	if p == nil && r.Ref != "" && d.Components != nil {
 		if c := d.Components.Parameters[strings.TrimPrefix(r.Ref, "#/components/parameters/")]; c != nil {
 			p = c.Value
@@ -116,7 +120,10 @@ func v3Param(d *openapi3.T, r *openapi3.ParameterRef, at string) (*param, error)
 	if p == nil {
 		return nil, fmt.Errorf("%s: $ref %q names no parameter", at, r.Ref)
 	}
-	q := &param{ptr: at, name: p.Name, in: p.In, required: p.Required, description: p.Description, ext: p.Extensions, example: p.Example}
+	q := &param{ptr: at, src: src, bounds: ptr(src, "schema"), name: p.Name, in: p.In, required: p.Required, description: p.Description, ext: p.Extensions, example: p.Example}
+	if p.Schema != nil && strings.HasPrefix(p.Schema.Ref, "#/components/schemas/") {
+		q.bounds = ptr("/components/schemas", strings.TrimPrefix(p.Schema.Ref, "#/components/schemas/"))
+	}
 	if p.Schema != nil && p.Schema.Value != nil {
 		s := p.Schema.Value
 		if s.Type != nil {

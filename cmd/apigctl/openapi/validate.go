@@ -17,26 +17,26 @@ const placeholderGroup = "import-group"
 // defined the resource.
 func (c *converter) validate() {
 	lim := model.InstanceLimits(model.EffectiveConfig(nil))
-	check := func(p string, m proto.Message) {
+	check := func(p string, fields Nodes, m proto.Message) {
 		m = proto.Clone(m)
 		model.Normalize(m)
 		for _, v := range model.Validate(m, lim) {
-			c.ps.errorf(p, "%s", v.String())
+			c.ps.errorf(nodeOf(p, fields, v.Field), "%s", v.String())
 		}
 	}
 	for _, a := range c.plan.Authorizers {
-		check(a.Ptr, a.Msg)
+		check(a.Ptr, a.Fields, a.Msg)
 	}
 	for _, t := range c.plan.Throttles {
-		check(t.Ptr, t.Msg)
+		check(t.Ptr, t.Fields, t.Msg)
 	}
 	for _, a := range c.plan.ACLs {
-		check(a.Ptr, a.Msg)
+		check(a.Ptr, a.Fields, a.Msg)
 	}
 	for _, r := range c.plan.Responses {
 		r2 := proto.Clone(r.Msg).(*apigwv1.GatewayResponse)
 		r2.GroupId = placeholderGroup
-		check(r.Ptr, r2)
+		check(r.Ptr, r.Fields, r2)
 	}
 	for _, it := range c.plan.APIs {
 		a := proto.Clone(it.API).(*apigwv1.Api)
@@ -47,7 +47,7 @@ func (c *converter) validate() {
 				c.ps.errorf(ptr(it.Ptr, "operationId"), "%s", v.Description)
 				continue
 			}
-			c.ps.errorf(it.Ptr, "%s", v.String())
+			c.ps.errorf(nodeOf(it.Ptr, it.Fields, v.Field), "%s", v.String())
 		}
 	}
 	// Violations of fields the converter never sets are noise: drop

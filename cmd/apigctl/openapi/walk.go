@@ -91,8 +91,13 @@ func mergeParams[P comparable](shared, own []P, pathPtr, opPtr string, conv func
 
 // responseSets lists an operation's response objects with their
 // extensions, "default" first, then by code; null responses are skipped.
-func responseSets[R comparable](responses map[string]R, opPtr string, ext func(R) map[string]any) []extSet {
+// The extensions of the responses object itself come first: APIG exports
+// write result samples there too, beside `default: {$ref}`.
+func responseSets[R comparable](responses map[string]R, own map[string]any, opPtr string, ext func(R) map[string]any) []extSet {
 	var out []extSet
+	if len(own) > 0 {
+		out = append(out, extSet{ptr: ptr(opPtr, "responses"), m: own})
+	}
 	var null R
 	for _, code := range responseOrder(keysOf(responses)) {
 		r := responses[code]
