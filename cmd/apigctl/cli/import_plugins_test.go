@@ -80,7 +80,7 @@ func TestImportRefusesAMissingPlugin(t *testing.T) {
 	if r.code == 0 {
 		t.Fatalf("import with a missing plug-in succeeded:\n%s", r.out)
 	}
-	contains(t, "refusal", r.err, "/paths/~1items/get/x-apigateway-plugins/1 (plugin_id)", `plugin "no_such_plugin" does not exist`, "nothing was changed")
+	contains(t, "refusal", r.err, "/paths/~1items/get/x-apigateway-plugins/1: plugin_id:", `plugin "no_such_plugin" does not exist`, "nothing was changed")
 	if r := e.run("", "get", "group", "plugshop"); r.code == 0 {
 		t.Errorf("the group was imported despite the refusal")
 	}
