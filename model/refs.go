@@ -193,9 +193,11 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 			}
 		}
 		in.checkClientSSL(c, "", v)
+		in.checkFunctions(c, "", v)
 	case *apigwv1.Publication:
 		if v.Api != nil {
 			in.checkClientSSL(c, "api", v.Api)
+			in.checkFunctions(c, "api", v.Api)
 		}
 	case *apigwv1.VpcChannel:
 		if v.GetVpcHealthConfig().GetEnableClientSsl() && in.Def.GetConfig().GetBackendTls().GetClientCertificate() == "" {
@@ -203,6 +205,7 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 		}
 	case *apigwv1.Instance:
 		in.checkIngressPortsUsed(c, v)
+		in.checkFunctionsUsed(c, v)
 		if v.GetConfig().GetBackendTls().GetClientCertificate() == "" {
 			for _, o := range in.Objects(KindVpcChannel) {
 				if ch := o.(*apigwv1.VpcChannel); ch.GetVpcHealthConfig().GetEnableClientSsl() {

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file apigw/v1/group.proto.
  */
 export const file_apigw_v1_group: GenFile = /*@__PURE__*/
-  fileDesc("ChRhcGlndy92MS9ncm91cC5wcm90bxIIYXBpZ3cudjEi9wEKCEFwaUdyb3VwEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDgoGcmVtYXJrGAMgASgJEhkKCXNsX2RvbWFpbhgEIAEoCUIGkoIZAhABEhoKCnNsX2RvbWFpbnMYBSADKAlCBpKCGQIQARIlChhzbF9kb21haW5fYWNjZXNzX2VuYWJsZWQYBiABKAhIAIgBARIoCgt1cmxfZG9tYWlucxgHIAMoCzITLmFwaWd3LnYxLlVybERvbWFpbhIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YUIbChlfc2xfZG9tYWluX2FjY2Vzc19lbmFibGVkItcBCglVcmxEb21haW4SCgoCaWQYASABKAkSDgoGZG9tYWluGAIgASgJEhcKD21pbl9zc2xfdmVyc2lvbhgDIAEoCRIhChlpc19odHRwX3JlZGlyZWN0X3RvX2h0dHBzGAQgASgIEg4KBnNzbF9pZBgFIAEoCRIrCiN2ZXJpZmllZF9jbGllbnRfY2VydGlmaWNhdGVfZW5hYmxlZBgGIAEoCBIZChFpbmdyZXNzX2h0dHBfcG9ydBgHIAEoBRIaChJpbmdyZXNzX2h0dHBzX3BvcnQYCCABKAVCL1otZ2l0aHViLmNvbS9hcGlndy9hcGlndy9wcm90by9hcGlndy92MTthcGlnd3YxYgZwcm90bzM", [file_apigw_v1_meta, file_apigw_v1_options]);
+  fileDesc("ChRhcGlndy92MS9ncm91cC5wcm90bxIIYXBpZ3cudjEiugIKCEFwaUdyb3VwEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDgoGcmVtYXJrGAMgASgJEhkKCXNsX2RvbWFpbhgEIAEoCUIGkoIZAhABEhoKCnNsX2RvbWFpbnMYBSADKAlCBpKCGQIQARIlChhzbF9kb21haW5fYWNjZXNzX2VuYWJsZWQYBiABKAhIAIgBARIoCgt1cmxfZG9tYWlucxgHIAMoCzITLmFwaWd3LnYxLlVybERvbWFpbhIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YRIlChdzbF9kb21haW5fcXVvdGFfZW5hYmxlZBjIASABKAhIAYgBAUIbChlfc2xfZG9tYWluX2FjY2Vzc19lbmFibGVkQhoKGF9zbF9kb21haW5fcXVvdGFfZW5hYmxlZCLXAQoJVXJsRG9tYWluEgoKAmlkGAEgASgJEg4KBmRvbWFpbhgCIAEoCRIXCg9taW5fc3NsX3ZlcnNpb24YAyABKAkSIQoZaXNfaHR0cF9yZWRpcmVjdF90b19odHRwcxgEIAEoCBIOCgZzc2xfaWQYBSABKAkSKwojdmVyaWZpZWRfY2xpZW50X2NlcnRpZmljYXRlX2VuYWJsZWQYBiABKAgSGQoRaW5ncmVzc19odHRwX3BvcnQYByABKAUSGgoSaW5ncmVzc19odHRwc19wb3J0GAggASgFQi9aLWdpdGh1Yi5jb20vYXBpZ3cvYXBpZ3cvcHJvdG8vYXBpZ3cvdjE7YXBpZ3d2MWIGcHJvdG8z", [file_apigw_v1_meta, file_apigw_v1_options]);
 
 /**
  * ApiGroup groups APIs under the same domains
@@ -73,6 +73,14 @@ export type ApiGroup = Message<"apigw.v1.ApiGroup"> & {
    * @generated from field: apigw.v1.Meta meta = 15;
    */
   meta?: Meta | undefined;
+
+  /**
+   * sl_domain_quota_enabled limits the calls through the debug sub-domain
+   * to 1000 per group per UTC day, as APIG does (default true).
+   *
+   * @generated from field: optional bool sl_domain_quota_enabled = 200;
+   */
+  slDomainQuotaEnabled?: boolean | undefined;
 };
 
 /**
@@ -108,6 +116,9 @@ export type UrlDomain = Message<"apigw.v1.UrlDomain"> & {
   minSslVersion: string;
 
   /**
+   * is_http_redirect_to_https answers plain-HTTP calls with a 301 to
+   * HTTPS (needs ssl_id).
+   *
    * @generated from field: bool is_http_redirect_to_https = 4;
    */
   isHttpRedirectToHttps: boolean;
@@ -125,8 +136,9 @@ export type UrlDomain = Message<"apigw.v1.UrlDomain"> & {
   verifiedClientCertificateEnabled: boolean;
 
   /**
-   * ingress_http_port / ingress_https_port: 1024-49151, -1 = not served,
-   * 0 = the instance listener.
+   * ingress_http_port / ingress_https_port: 0 = the instance listener,
+   * -1 = not served over that protocol, else a custom inbound port the
+   * instance declares for that protocol (config.ingress_ports).
    *
    * @generated from field: int32 ingress_http_port = 7;
    */

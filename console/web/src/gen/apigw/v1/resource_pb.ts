@@ -22,6 +22,8 @@ import type { ApiGroup } from "./group_pb";
 import { file_apigw_v1_group } from "./group_pb";
 import type { Instance } from "./instance_pb";
 import { file_apigw_v1_instance } from "./instance_pb";
+import type { Orchestration } from "./orchestration_pb";
+import { file_apigw_v1_orchestration } from "./orchestration_pb";
 import type { Acl, AppQuota, Throttle } from "./policy_pb";
 import { file_apigw_v1_policy } from "./policy_pb";
 import type { GatewayResponse } from "./response_pb";
@@ -32,7 +34,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file apigw/v1/resource.proto.
  */
 export const file_apigw_v1_resource: GenFile = /*@__PURE__*/
-  fileDesc("ChdhcGlndy92MS9yZXNvdXJjZS5wcm90bxIIYXBpZ3cudjEiqAUKCFJlc291cmNlEiYKCGluc3RhbmNlGAEgASgLMhIuYXBpZ3cudjEuSW5zdGFuY2VIABIjCgVncm91cBgCIAEoCzISLmFwaWd3LnYxLkFwaUdyb3VwSAASLAoLZW52aXJvbm1lbnQYAyABKAsyFS5hcGlndy52MS5FbnZpcm9ubWVudEgAEi0KDGVudl92YXJpYWJsZRgEIAEoCzIVLmFwaWd3LnYxLkVudlZhcmlhYmxlSAASHAoDYXBpGAUgASgLMg0uYXBpZ3cudjEuQXBpSAASKwoLdnBjX2NoYW5uZWwYBiABKAsyFC5hcGlndy52MS5WcGNDaGFubmVsSAASJgoIdGhyb3R0bGUYByABKAsyEi5hcGlndy52MS5UaHJvdHRsZUgAEhwKA2FjbBgIIAEoCzINLmFwaWd3LnYxLkFjbEgAEhwKA2FwcBgJIAEoCzINLmFwaWd3LnYxLkFwcEgAEicKCWFwcF9xdW90YRgKIAEoCzISLmFwaWd3LnYxLkFwcFF1b3RhSAASKgoKYXV0aG9yaXplchgLIAEoCzIULmFwaWd3LnYxLkF1dGhvcml6ZXJIABItCghyZXNwb25zZRgMIAEoCzIZLmFwaWd3LnYxLkdhdGV3YXlSZXNwb25zZUgAEiwKC2NlcnRpZmljYXRlGA0gASgLMhUuYXBpZ3cudjEuQ2VydGlmaWNhdGVIABI1ChB0aHJvdHRsZV9iaW5kaW5nGA4gASgLMhkuYXBpZ3cudjEuVGhyb3R0bGVCaW5kaW5nSAASKwoLYWNsX2JpbmRpbmcYDyABKAsyFC5hcGlndy52MS5BY2xCaW5kaW5nSAASJQoIYXBwX2F1dGgYECABKAsyES5hcGlndy52MS5BcHBBdXRoSABCBgoEa2luZEIvWi1naXRodWIuY29tL2FwaWd3L2FwaWd3L3Byb3RvL2FwaWd3L3YxO2FwaWd3djFiBnByb3RvMw", [file_apigw_v1_api, file_apigw_v1_app, file_apigw_v1_authorizer, file_apigw_v1_binding, file_apigw_v1_certificate, file_apigw_v1_channel, file_apigw_v1_environment, file_apigw_v1_group, file_apigw_v1_instance, file_apigw_v1_policy, file_apigw_v1_response]);
+  fileDesc("ChdhcGlndy92MS9yZXNvdXJjZS5wcm90bxIIYXBpZ3cudjEi2wUKCFJlc291cmNlEiYKCGluc3RhbmNlGAEgASgLMhIuYXBpZ3cudjEuSW5zdGFuY2VIABIjCgVncm91cBgCIAEoCzISLmFwaWd3LnYxLkFwaUdyb3VwSAASLAoLZW52aXJvbm1lbnQYAyABKAsyFS5hcGlndy52MS5FbnZpcm9ubWVudEgAEi0KDGVudl92YXJpYWJsZRgEIAEoCzIVLmFwaWd3LnYxLkVudlZhcmlhYmxlSAASHAoDYXBpGAUgASgLMg0uYXBpZ3cudjEuQXBpSAASKwoLdnBjX2NoYW5uZWwYBiABKAsyFC5hcGlndy52MS5WcGNDaGFubmVsSAASJgoIdGhyb3R0bGUYByABKAsyEi5hcGlndy52MS5UaHJvdHRsZUgAEhwKA2FjbBgIIAEoCzINLmFwaWd3LnYxLkFjbEgAEhwKA2FwcBgJIAEoCzINLmFwaWd3LnYxLkFwcEgAEicKCWFwcF9xdW90YRgKIAEoCzISLmFwaWd3LnYxLkFwcFF1b3RhSAASKgoKYXV0aG9yaXplchgLIAEoCzIULmFwaWd3LnYxLkF1dGhvcml6ZXJIABItCghyZXNwb25zZRgMIAEoCzIZLmFwaWd3LnYxLkdhdGV3YXlSZXNwb25zZUgAEiwKC2NlcnRpZmljYXRlGA0gASgLMhUuYXBpZ3cudjEuQ2VydGlmaWNhdGVIABI1ChB0aHJvdHRsZV9iaW5kaW5nGA4gASgLMhkuYXBpZ3cudjEuVGhyb3R0bGVCaW5kaW5nSAASKwoLYWNsX2JpbmRpbmcYDyABKAsyFC5hcGlndy52MS5BY2xCaW5kaW5nSAASJQoIYXBwX2F1dGgYECABKAsyES5hcGlndy52MS5BcHBBdXRoSAASMQoNb3JjaGVzdHJhdGlvbhjIASABKAsyFy5hcGlndy52MS5PcmNoZXN0cmF0aW9uSABCBgoEa2luZEIvWi1naXRodWIuY29tL2FwaWd3L2FwaWd3L3Byb3RvL2FwaWd3L3YxO2FwaWd3djFiBnByb3RvMw", [file_apigw_v1_api, file_apigw_v1_app, file_apigw_v1_authorizer, file_apigw_v1_binding, file_apigw_v1_certificate, file_apigw_v1_channel, file_apigw_v1_environment, file_apigw_v1_group, file_apigw_v1_instance, file_apigw_v1_orchestration, file_apigw_v1_policy, file_apigw_v1_response]);
 
 /**
  * Resource holds any one definition. The oneof field name is the resource
@@ -140,6 +142,12 @@ export type Resource = Message<"apigw.v1.Resource"> & {
      */
     value: AppAuth;
     case: "appAuth";
+  } | {
+    /**
+     * @generated from field: apigw.v1.Orchestration orchestration = 200;
+     */
+    value: Orchestration;
+    case: "orchestration";
   } | { case: undefined; value?: undefined };
 };
 
