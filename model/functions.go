@@ -43,6 +43,18 @@ func validateFunctionRegistry(c checker, fns []*apigwv1.FunctionTarget) {
 	}
 }
 
+// IsFunctionURN says whether an authorizer_uri names a function (to be
+// resolved in the registry) rather than an http(s) URL.
+func IsFunctionURN(s string) bool { return strings.HasPrefix(s, "urn:") }
+
+// checkAuthorizerFunction refuses a function authorizer whose function
+// the instance's registry does not map.
+func (in *Instance) checkAuthorizerFunction(c checker, a *apigwv1.Authorizer) {
+	if IsFunctionURN(a.AuthorizerUri) && ResolveFunction(in.Config, a.AuthorizerUri, a.AuthorizerVersion, a.AuthorizerAliasUri) == nil {
+		c.add("authorizer_uri", "function %s is not in the instance's function registry (instance config.functions: %s)", a.AuthorizerUri, strings.Join(FunctionKeys(a.AuthorizerUri, a.AuthorizerVersion, a.AuthorizerAliasUri), " or "))
+	}
+}
+
 // FunctionKeys are the registry URNs that serve a function backend, best
 // first: the alias URN when set (an alias wins over a version), else the
 // function URN with ":<version>" when a version is set; then the function
@@ -82,6 +94,12 @@ func (in *Instance) checkFunctions(c checker, prefix string, a *apigwv1.Api) {
 // registry no longer serves a function an API or a served publication
 // calls.
 func (in *Instance) checkFunctionsUsed(c checker, def *apigwv1.Instance) {
+	for _, o := range in.Objects(KindAuthorizer) {
+		a := o.(*apigwv1.Authorizer)
+		if IsFunctionURN(a.AuthorizerUri) && ResolveFunction(def.GetConfig(), a.AuthorizerUri, a.AuthorizerVersion, a.AuthorizerAliasUri) == nil {
+			c.add("config.functions", "must serve function %s: authorizer %s (%s) calls it", a.AuthorizerUri, a.Id, a.Name)
+		}
+	}
 	for _, kind := range []string{KindAPI, KindPublication} {
 		for _, o := range in.Objects(kind) {
 			a, ok := o.(*apigwv1.Api)

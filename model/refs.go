@@ -228,6 +228,8 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 		checkIngressPorts(c, in.Config, v)
 	case *apigwv1.Orchestration:
 		in.checkOrchestrationUsers(c, v)
+	case *apigwv1.Authorizer:
+		in.checkAuthorizerFunction(c, v)
 	case *apigwv1.Environment:
 		if v.Id == ReleaseEnvID && v.Name != ReleaseEnvName {
 			c.add("name", "the built-in environment is called RELEASE")

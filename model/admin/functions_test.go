@@ -3,6 +3,8 @@ package admin_test
 import (
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/apigw/apigw/model"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
@@ -51,5 +53,35 @@ func TestFunctionBackendNeedsTheRegistry(t *testing.T) {
 	fns := inst.(*apigwv1.Instance).GetConfig().GetFunctions()
 	if len(fns) != 1 || fns[0].Url != "http://127.0.0.1:1/prod" || fns[0].Authorization != "" {
 		t.Errorf("read back %v; want the entry without its credential", fns)
+	}
+
+	// A function authorizer likewise needs the registry.
+	az := &apigwv1.Authorizer{Name: "fn_auth", Type: "FRONTEND", AuthorizerType: "FUNC", AuthorizerUri: "urn:fss:cn-north-4:p1:function:default:authz", NetworkType: "V2", Timeout: 3000,
+		Identities: []*apigwv1.Identity{{Name: "X-Token", Location: "HEADER"}}}
+	_, err = e.c.Create(e.ctx, &adminv1.CreateRequest{Resource: model.Wrap(az)})
+	if !hasViolation(t, err, "authorizer_uri", "not in the instance's function registry") {
+		t.Errorf("unregistered function authorizer accepted: %v", err)
+	}
+	if err := upsert(&apigwv1.FunctionTarget{Urn: urn + ":!prod", Url: "http://127.0.0.1:1/prod"}, &apigwv1.FunctionTarget{Urn: az.AuthorizerUri, Url: "http://127.0.0.1:1/authz"}); err != nil {
+		t.Fatal(err)
+	}
+	e.create(t, az)
+	if err := upsert(&apigwv1.FunctionTarget{Urn: urn + ":!prod", Url: "http://127.0.0.1:1/prod"}); !hasViolation(t, err, "resources[0].config.functions", "authorizer") {
+		t.Errorf("registry dropped a function an authorizer calls: %v", err)
+	}
+	// Changing the authorizer to a function the registry does not serve
+	// is refused at the field.
+	az2 := proto.Clone(az).(*apigwv1.Authorizer)
+	az2.AuthorizerUri = "urn:fss:cn-north-4:p1:function:default:authz2"
+	if _, err := e.c.Apply(e.ctx, &adminv1.ApplyRequest{Resources: []*apigwv1.Resource{model.Wrap(az2)}}); !hasViolation(t, err, "resources[0].authorizer_uri", "function registry") {
+		t.Errorf("authorizer moved to an unregistered alias: %v", err)
+	}
+	// One apply may add the registry entry and the authorizer that calls it.
+	_, err = e.c.Apply(e.ctx, &adminv1.ApplyRequest{Resources: []*apigwv1.Resource{
+		model.Wrap(&apigwv1.Instance{Name: "default", Config: &apigwv1.InstanceConfig{Functions: []*apigwv1.FunctionTarget{
+			{Urn: urn + ":!prod", Url: "http://127.0.0.1:1/prod"}, {Urn: az.AuthorizerUri, Url: "http://127.0.0.1:1/authz"}, {Urn: az2.AuthorizerUri, Url: "http://127.0.0.1:1/authz2"}}}}),
+		model.Wrap(az2)}})
+	if err != nil {
+		t.Errorf("registry entry and authorizer in one apply: %v", err)
 	}
 }
