@@ -15,3 +15,15 @@ const (
 	// PortConsole serves the web console (Envoy never calls it).
 	PortConsole = 18006
 )
+
+// PortFunctions serves the function component: Envoy routes FUNCTION
+// backends to it over HTTP (cluster apigw.functions).
+const PortFunctions = 18007
+
+// Request headers Envoy's routes to apigw.functions set (overwriting any
+// the client sent): which instance, API and environment the call is for.
+const (
+	FunctionInstanceHeader = "x-apigw-function-instance"
+	FunctionAPIHeader      = "x-apigw-function-api"
+	FunctionEnvHeader      = "x-apigw-function-env"
+)

@@ -39,7 +39,7 @@ func startAPIGW(t *testing.T, extra ...string) *apigw {
 	args := append(etcd.Flags(), g.Addrs.Flags()...)
 	args = append(args,
 		"--envoy-extauth-address", g.ExtAuth, "--envoy-ratelimit-address", g.RateLimit,
-		"--envoy-accesslog-address", g.AccessLog,
+		"--envoy-accesslog-address", g.AccessLog, "--envoy-functions-address", g.Functions,
 		"--envoy-http-port", strconv.Itoa(int(g.envoyHTTP)), "--envoy-https-port", strconv.Itoa(int(g.envoyHTTPS)),
 		"--tls-dir", filepath.Join(pkiDir, "apigw"), "--envoy-tls-dir", filepath.Join(pkiDir, "envoy"),
 		"--log-level", "debug",

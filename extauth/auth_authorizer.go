@@ -34,7 +34,7 @@ func (c *call) runAuthorizer(id string) (map[string]string, *denial) {
 	if def == nil {
 		return nil, &denial{reason: ReasonAuthorizerFailed, err: gwresp.ErrAuthorizerConf, cause: errors.New("authorizer " + id + " does not exist")}
 	}
-	spec, err := loadOrCompile(&c.plans.authz, def, func() (*authorizer.Spec, error) { return compileAuthorizer(c.target.inst.Name, def) })
+	spec, err := loadOrCompile(&c.plans.authz, def, func() (*authorizer.Spec, error) { return compileAuthorizer(c.target.inst, def) })
 	if err != nil {
 		return nil, &denial{reason: ReasonAuthorizerFailed, err: gwresp.ErrAuthorizerConf, cause: err}
 	}

@@ -357,6 +357,16 @@ func compileAppACL(a *apigwv1.App) (*appACL, error) {
 	return &appACL{permit: acl.AppAclType == model.ACLPermit, ips: ips}, nil
 }
 
-func compileAuthorizer(instance string, a *apigwv1.Authorizer) (*authorizer.Spec, error) {
-	return authorizer.Compile(instance, a)
+// compileAuthorizer prepares an authorizer; one whose authorizer_uri is a
+// function URN is called at the URL the instance's function registry maps
+// it onto (alias over version), and fails closed when it maps none.
+func compileAuthorizer(in *model.Instance, a *apigwv1.Authorizer) (*authorizer.Spec, error) {
+	if !model.IsFunctionURN(a.GetAuthorizerUri()) {
+		return authorizer.Compile(in.Name, a)
+	}
+	fn := model.ResolveFunction(in.Config, a.AuthorizerUri, a.AuthorizerVersion, a.AuthorizerAliasUri)
+	if fn == nil {
+		return nil, fmt.Errorf("authorizer %s: function %s is not in the instance's function registry", a.Id, a.AuthorizerUri)
+	}
+	return authorizer.CompileAt(in.Name, a, fn.Url, fn.Authorization)
 }

@@ -205,6 +205,7 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 		}
 		in.checkClientSSL(c, "", v)
 		in.checkAPIPlugins(c, v)
+		in.checkFunctions(c, "", v)
 	case *apigwv1.Plugin:
 		in.checkPluginUse(c, v)
 	case *apigwv1.PluginBinding:
@@ -212,6 +213,7 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 	case *apigwv1.Publication:
 		if v.Api != nil {
 			in.checkClientSSL(c, "api", v.Api)
+			in.checkFunctions(c, "api", v.Api)
 		}
 	case *apigwv1.VpcChannel:
 		if v.GetVpcHealthConfig().GetEnableClientSsl() && in.Def.GetConfig().GetBackendTls().GetClientCertificate() == "" {
@@ -220,6 +222,7 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 	case *apigwv1.Instance:
 		in.checkIngressPortsUsed(c, v)
 		in.checkGatewayAddresses(c, v, nil)
+		in.checkFunctionsUsed(c, v)
 		if v.GetConfig().GetBackendTls().GetClientCertificate() == "" {
 			for _, o := range in.Objects(KindVpcChannel) {
 				if ch := o.(*apigwv1.VpcChannel); ch.GetVpcHealthConfig().GetEnableClientSsl() {
@@ -243,6 +246,8 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 		in.checkGatewayAddresses(c, nil, v)
 	case *apigwv1.Orchestration:
 		in.checkOrchestrationUsers(c, v)
+	case *apigwv1.Authorizer:
+		in.checkAuthorizerFunction(c, v)
 	case *apigwv1.Environment:
 		if v.Id == ReleaseEnvID && v.Name != ReleaseEnvName {
 			c.add("name", "the built-in environment is called RELEASE")

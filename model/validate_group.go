@@ -64,6 +64,7 @@ func validateInstance(c checker, in *apigwv1.Instance) {
 	}
 	validateIngressPorts(cc, cfg.GetIngressPorts())
 	validateDefaultGroupHosts(cc, cfg.GetDefaultGroupHosts())
+	validateFunctionRegistry(cc, cfg.GetFunctions())
 	validateAccessLog(cc.at("access_log"), cfg.GetAccessLog())
 	validateTracing(cc.at("tracing"), cfg.GetTracing())
 	if iam := cfg.GetIam(); iam != nil {

@@ -112,7 +112,7 @@ func TestOtherRules(t *testing.T) {
 		{"quota reset time", &apigwv1.AppQuota{Name: "monthly", CallLimits: 1, TimeUnit: "DAY", TimeInterval: 1, ResetTime: "2026-01-01T00:00"}, "reset_time", "2006-01-02 15:04:05"},
 		// Authorizers.
 		{"authorizer type", au(func(a *apigwv1.Authorizer) { a.Type = "MIDDLE" }), "type", "one of"},
-		{"authorizer uri", au(func(a *apigwv1.Authorizer) { a.AuthorizerUri = "urn:fss:x" }), "authorizer_uri", "http(s) URL"},
+		{"authorizer uri", au(func(a *apigwv1.Authorizer) { a.AuthorizerUri = "ftp://x" }), "authorizer_uri", "http(s) URL"},
 		{"authorizer ttl", au(func(a *apigwv1.Authorizer) { a.Ttl = 3601 }), "ttl", "between 0 and 3600"},
 		{"authorizer user data", au(func(a *apigwv1.Authorizer) { a.UserData = strings.Repeat("u", 2049) }), "user_data", "2048"},
 		{"identity location", au(func(a *apigwv1.Authorizer) { a.Identities[0].Location = "COOKIE" }), "identities[0].location", "one of"},

@@ -283,8 +283,8 @@ func validateAuthorizer(c checker, a *apigwv1.Authorizer) {
 	c.oneOf("type", a.Type, AuthorizerFrontend, AuthorizerBackend)
 	c.oneOf("authorizer_type", a.AuthorizerType, "FUNC")
 	if c.required("authorizer_uri", a.AuthorizerUri) {
-		if u, err := url.Parse(a.AuthorizerUri); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			c.add("authorizer_uri", "must be the http(s) URL of the authorizer endpoint")
+		if u, err := url.Parse(a.AuthorizerUri); !IsFunctionURN(a.AuthorizerUri) && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+			c.add("authorizer_uri", "must be the http(s) URL of the authorizer endpoint or a function URN (urn:fss:...) of the instance's function registry")
 		}
 	}
 	c.oneOf("network_type", a.NetworkType, "V1", "V2")

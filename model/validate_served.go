@@ -14,14 +14,11 @@ import (
 // definition is written, never discovered when it is published
 // (docs/apig-semantics.md#what-apigw-refuses).
 const (
-	whyNoFunctions = "FUNCTION backends are not served: apigw has no function registry to map a FunctionGraph function onto an endpoint; use an HTTP backend that calls the function's HTTP URL"
+	whyNoFunctions = "FUNCTION policy backends are not served yet (the API's default FUNCTION backend is, through the instance's function registry); use an HTTP policy backend that calls the function's HTTP URL"
 )
 
 // validateServed refuses the parts of an API the data plane cannot serve.
 func validateServed(c checker, a *apigwv1.Api, tmpl PathTemplate, pathOK bool) {
-	if a.BackendType == BackendFunction {
-		c.add("backend_type", "%s", whyNoFunctions)
-	}
 	for i := range a.PolicyFunctions {
 		c.idx("policy_functions", i).add("", "%s", whyNoFunctions)
 	}

@@ -153,7 +153,7 @@ func TestBinaryFailsClearly(t *testing.T) {
 	}
 	code, out = run(t, bin, "--etcd-endpoints", testutil.FreeAddr(t), "--etcd-dial-timeout", "1s",
 		"--secret-key", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-		"--ops-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--xds-addr", "127.0.0.1:0", "--extauth-addr", "127.0.0.1:0", "--ratelimit-addr", "127.0.0.1:0", "--console-addr", "127.0.0.1:0")
+		"--ops-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--xds-addr", "127.0.0.1:0", "--extauth-addr", "127.0.0.1:0", "--ratelimit-addr", "127.0.0.1:0", "--console-addr", "127.0.0.1:0", "--functions-addr", "127.0.0.1:0")
 	if code != 1 || !strings.Contains(out, "unreachable") {
 		t.Errorf("unreachable etcd: exit %d\n%s", code, out)
 	}

@@ -115,11 +115,14 @@ func (c *Client) call(ctx context.Context, s *Spec, ev *Event) (Decision, error)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.Def.GetAuthorizerUri(), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
 	if err != nil {
 		return Decision{}, &CallError{Err: err}
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if s.authorization != "" {
+		req.Header.Set("Authorization", s.authorization)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return Decision{}, &CallError{Err: err}

@@ -25,6 +25,10 @@ type Spec struct {
 	ttl        time.Duration
 	timeout    time.Duration
 	keyPrefix  string
+	// url is where the authorizer is called; authorization, when set, is
+	// sent as the Authorization header (a function authorizer's registry
+	// credential).
+	url, authorization string
 }
 
 type identity struct {
@@ -34,9 +38,17 @@ type identity struct {
 	re    *regexp.Regexp
 }
 
-// Compile prepares an authorizer of an instance for calls.
+// Compile prepares an authorizer of an instance for calls at its
+// authorizer_uri.
 func Compile(instance string, a *apigwv1.Authorizer) (*Spec, error) {
-	s := &Spec{Def: a, ttl: time.Duration(a.GetTtl()) * time.Second, timeout: time.Duration(a.GetTimeout()) * time.Millisecond}
+	return CompileAt(instance, a, a.GetAuthorizerUri(), "")
+}
+
+// CompileAt is Compile for an authorizer called at url with an
+// Authorization header (none when empty): a function authorizer, whose
+// authorizer_uri is a function URN the instance's registry maps.
+func CompileAt(instance string, a *apigwv1.Authorizer, url, authorization string) (*Spec, error) {
+	s := &Spec{Def: a, url: url, authorization: authorization, ttl: time.Duration(a.GetTtl()) * time.Second, timeout: time.Duration(a.GetTimeout()) * time.Millisecond}
 	if s.timeout <= 0 {
 		s.timeout = model.DefaultAuthorizerTimeout * time.Millisecond
 	}
@@ -55,7 +67,7 @@ func Compile(instance string, a *apigwv1.Authorizer) (*Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("authorizer %s: %w", a.GetId(), err)
 	}
-	sum := sha256.Sum256(append([]byte(instance+"\x00"), b...))
+	sum := sha256.Sum256(append([]byte(instance+"\x00"+url+"\x00"+authorization+"\x00"), b...))
 	s.keyPrefix = hex.EncodeToString(sum[:12])
 	return s, nil
 }

@@ -14,13 +14,15 @@ type Addrs struct {
 	XDS, ExtAuth, RateLimit, Admin, Ops string
 	AccessLog                           string // the access-log service
 	Console                             string // the web console
+	Functions                           string // the function component
 }
 
 // FreeAddrs returns free loopback addresses for every server.
 func FreeAddrs(t testing.TB) Addrs {
 	t.Helper()
 	return Addrs{XDS: testutil.FreeAddr(t), ExtAuth: testutil.FreeAddr(t), RateLimit: testutil.FreeAddr(t),
-		Admin: testutil.FreeAddr(t), Ops: testutil.FreeAddr(t), AccessLog: testutil.FreeAddr(t), Console: testutil.FreeAddr(t)}
+		Admin: testutil.FreeAddr(t), Ops: testutil.FreeAddr(t), AccessLog: testutil.FreeAddr(t), Console: testutil.FreeAddr(t),
+		Functions: testutil.FreeAddr(t)}
 }
 
 // Flags returns the flags that make apigw listen on a.
@@ -29,6 +31,7 @@ func (a Addrs) Flags() []string {
 	for _, f := range []struct{ flag, addr string }{
 		{"--xds-addr", a.XDS}, {"--extauth-addr", a.ExtAuth}, {"--ratelimit-addr", a.RateLimit},
 		{"--admin-addr", a.Admin}, {"--ops-addr", a.Ops}, {"--accesslog-addr", a.AccessLog}, {"--console-addr", a.Console},
+		{"--functions-addr", a.Functions},
 	} {
 		if f.addr != "" {
 			out = append(out, f.flag, f.addr)

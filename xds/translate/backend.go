@@ -16,6 +16,9 @@ type httpBackend struct {
 	retry                            *int32
 	clientSSL                        bool
 	params                           []*apigwv1.BackendParam
+	// function: the backend is the function component serving the API's
+	// FUNCTION backend (functionBackend).
+	function bool
 }
 
 func (b httpBackend) usesChannel() bool { return b.channelID != "" }

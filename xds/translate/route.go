@@ -105,8 +105,11 @@ func (c *buildCtx) planPublication(pub *apigwv1.Publication, res *pubResult) err
 	if !c.v.HasGroup(api.GroupId) {
 		return fmt.Errorf("group %s does not exist", api.GroupId)
 	}
-	if api.BackendType == model.BackendFunction || len(api.PolicyFunctions) > 0 {
-		return fmt.Errorf("function backends are not supported by the Envoy data plane")
+	if len(api.PolicyFunctions) > 0 {
+		return fmt.Errorf("function policy backends are not supported by the Envoy data plane")
+	}
+	if fi := api.GetFuncInfo(); api.BackendType == model.BackendFunction && model.ResolveFunction(c.v.Config(), fi.GetFunctionUrn(), fi.GetVersion(), fi.GetAliasUrn()) == nil {
+		return fmt.Errorf("function %s is not in the instance's function registry", fi.GetFunctionUrn())
 	}
 	tmpl, err := model.ParseFrontendPath(api.ReqUri)
 	if err != nil {
@@ -236,6 +239,9 @@ func (p *pubPlan) targets() ([]target, bool, error) {
 		mock = &mockBackend{status: m.GetStatusCode(), body: m.GetResultContent(), headers: m.GetHeaders(), authorizerID: m.GetAuthorizerId()}
 	}
 	http := defaultHTTPBackend(p.api)
+	if p.api.BackendType == model.BackendFunction {
+		http = functionBackend(p.api, p.c.opts.FunctionsAddress)
+	}
 	if mock == nil && http == nil {
 		return nil, false, fmt.Errorf("the API has no backend")
 	}
@@ -265,6 +271,9 @@ func (p *pubPlan) target(http *httpBackend, mock *mockBackend, params []*apigwv1
 		return target{}, false, err
 	}
 	hdrs, delegated := nativeHeaders(p.api, p.env.Name, p.ipByEnvoy, params)
+	if http.function {
+		hdrs = append(hdrs, functionHeaders(p.c.v.Name(), p.api.Id, p.env.Id)...)
+	}
 	t := target{backend: http.authorizerID, cluster: spec, method: model.BackendMethodChange(p.api.ReqMethod, http.method)}
 	for _, m := range p.fe.matches {
 		rw, viaExt := planRewrite(m, p.api, http.uri, params)

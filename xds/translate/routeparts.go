@@ -141,7 +141,7 @@ func (p *pubPlan) clusterAction(b *httpBackend, spec *clusterSpec, rw pathRewrit
 	switch {
 	case b.usesChannel() && b.proxyHost != "":
 		a.HostRewriteSpecifier = &routev3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: b.proxyHost}
-	case !b.usesChannel():
+	case !b.usesChannel() && !b.function:
 		a.HostRewriteSpecifier = &routev3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: b.urlDomain}
 	}
 	rw.apply(a, &p.packer)

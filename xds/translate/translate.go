@@ -44,6 +44,10 @@ type Options struct {
 	AccessLogAddress string
 	// AccessLogTLS is the same for the access-log service.
 	AccessLogTLS bool
+	// FunctionsAddress is host:port of the function component (plain
+	// HTTP) that FUNCTION backends are routed to (default 127.0.0.1 on
+	// apigw's port).
+	FunctionsAddress string
 	// ExtAuthzTLS and RateLimitTLS make Envoy reach those services over
 	// mTLS with its client certificate from EnvoyTLSDir, a directory on the
 	// Envoy hosts (default dataplane.EnvoyTLSDir).
@@ -90,6 +94,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.AccessLogAddress == "" {
 		o.AccessLogAddress = "127.0.0.1:" + itoa(dataplane.PortAccessLog)
+	}
+	if o.FunctionsAddress == "" {
+		o.FunctionsAddress = "127.0.0.1:" + itoa(dataplane.PortFunctions)
 	}
 	if o.ExtAuthzTimeout == 0 {
 		o.ExtAuthzTimeout = 2 * time.Second

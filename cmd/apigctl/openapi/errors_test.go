@@ -56,8 +56,6 @@ func TestInvalidExtensionsAreRefusedWithTheirPointer(t *testing.T) {
 		{"duplicate operationId", swagger("  /a:\n    get: {operationId: a1, x-apigateway-backend: "+okBackend+"}\n  /b:\n    get: {operationId: a1, x-apigateway-backend: "+okBackend+"}\n", ""),
 			"/paths/~1b/get", `operationId "a1" is already used by /paths/~1a/get`},
 		{"bad path", swagger("  a:\n    get: {operationId: a1, x-apigateway-backend: "+okBackend+"}\n", ""), "/paths/a", "req_uri"},
-		{"function backend", swagger("  /a:\n    get: {operationId: a1, x-apigateway-backend: {type: FUNCTION, functionEndpoints: {function-urn: 'urn:fss:cn-north-4:p1:function:default:f1', invocation-type: synchronous, network-type: V2, timeout: 5000}}}\n", ""),
-			"/paths/~1a/get/x-apigateway-backend/type", "backend_type: FUNCTION backends are not served"},
 		{"backend client certificate over HTTP", swagger("  /a:\n    get: {operationId: a1, x-apigateway-backend: {type: HTTP, httpEndpoints: {address: a.example.com, scheme: http, method: GET, path: /, enableClientSsl: true}}}\n", ""),
 			"/paths/~1a/get/x-apigateway-backend/httpEndpoints/enableClientSsl", "backend_api.enable_client_ssl: needs req_protocol HTTPS"},
 		{"oas3 match mode", "openapi: 3.0.0\ninfo: {title: g1, version: '1'}\npaths:\n  /a:\n    get:\n      operationId: a1\n      responses: {default: {description: x}}\n      x-apigateway-match-mode: FUZZY\n      x-apigateway-backend: " + okBackend + "\n",
@@ -120,5 +118,25 @@ func TestUnknownExtensionsAreWarned(t *testing.T) {
 		if strings.Contains(p.Pointer, "x-vendor-thing") {
 			t.Errorf("other vendors' extensions are not ours to warn about: %v", p)
 		}
+	}
+}
+
+// A FUNCTION backend and a function custom authorizer (authorizer_uri a
+// FunctionGraph URN) convert without errors: whether the instance's
+// function registry serves their URNs is checked by the admin API at
+// import time.
+func TestFunctionBackendAndAuthorizerConvert(t *testing.T) {
+	const urn = "urn:fss:cn-north-4:p1:function:default:"
+	doc := swagger("  /a:\n    get: {operationId: call_fn, security: [{fn_auth: []}], x-apigateway-backend: {type: FUNCTION, functionEndpoints: {function-urn: '"+urn+"f1', invocation-type: synchronous, network-type: V2, timeout: 5000}}}\n",
+		"securityDefinitions:\n  fn_auth:\n    type: apiKey\n    in: header\n    name: X-Token\n    x-apigateway-authorizer: {type: FRONTEND, authorizer_type: FUNC, authorizer_uri: '"+urn+"authz', authorizer_version: v1, identities: [{name: X-Token, location: HEADER}]}\n")
+	plan, ps, err := openapi.Convert([]byte(doc))
+	if err != nil || len(ps.Errors) > 0 {
+		t.Fatalf("%v %v", err, ps.Errors)
+	}
+	if len(plan.Authorizers) != 1 || plan.Authorizers[0].Msg.AuthorizerUri != urn+"authz" || plan.Authorizers[0].Msg.AuthorizerVersion != "v1" {
+		t.Errorf("authorizers %v", plan.Authorizers)
+	}
+	if len(plan.APIs) != 1 || plan.APIs[0].API.BackendType != "FUNCTION" || plan.APIs[0].API.AuthType != "AUTHORIZER" || plan.APIs[0].API.GetFuncInfo().GetFunctionUrn() != urn+"f1" {
+		t.Errorf("APIs %v", plan.APIs)
 	}
 }

@@ -147,6 +147,7 @@ func translateOptions(c *Config) translate.Options {
 		ExtAuthzTLS:      c.envoyUsesTLS(CompExtAuth, c.EnvoyExtAuthAddr),
 		RateLimitTLS:     c.envoyUsesTLS(CompRateLimit, c.EnvoyRateLimitAddr),
 		AccessLogAddress: c.EnvoyAccessLogAddr,
+		FunctionsAddress: c.EnvoyFunctionsAddr,
 		AccessLogTLS:     c.EnvoyAccessLogAddr != translate.AccessLogOff && c.envoyUsesTLS(CompAccessLog, c.EnvoyAccessLogAddr),
 		EnvoyTLSDir:      c.EnvoyTLSDir,
 	}

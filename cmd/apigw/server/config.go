@@ -26,11 +26,13 @@ const (
 	CompRateLimit = "ratelimit"
 	CompAccessLog = "accesslog"
 	CompConsole   = "console"
+	// CompFunctions serves FUNCTION backends (HTTP; Envoy routes to it).
+	CompFunctions = "functions"
 )
 
 // AllComponents returns the components run by default, in a new slice.
 func AllComponents() []string {
-	return []string{CompAdmin, CompXDS, CompExtAuth, CompRateLimit, CompAccessLog, CompConsole}
+	return []string{CompAdmin, CompXDS, CompExtAuth, CompRateLimit, CompAccessLog, CompConsole, CompFunctions}
 }
 
 // Config is the validated configuration of the apigw server.
@@ -61,6 +63,12 @@ type Config struct {
 	AdminAddr     string
 	OpsAddr       string
 	ConsoleAddr   string
+	// FunctionsAddr is the function component's listen address;
+	// EnvoyFunctionsAddr is where Envoy reaches it; FunctionsMaxAsync
+	// bounds its async invocations in flight.
+	FunctionsAddr      string
+	EnvoyFunctionsAddr string
+	FunctionsMaxAsync  int
 
 	AdminTokenFile string
 	AdminToken     string
@@ -127,7 +135,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs := flag.NewFlagSet("apigw", flag.ContinueOnError)
 	fs.SetOutput(out)
 	var components, endpoints, logLevel string
-	fs.StringVar(&components, "components", "all", "Comma-separated components to run: all, or any of admin, xds, extauth, ratelimit, accesslog, console.")
+	fs.StringVar(&components, "components", "all", "Comma-separated components to run: all, or any of admin, xds, extauth, ratelimit, accesslog, console, functions.")
 	fs.StringVar(&endpoints, "etcd-endpoints", "", "Comma-separated external etcd endpoints; empty runs an embedded etcd in --data-dir.")
 	fs.StringVar(&c.EtcdCAFile, "etcd-ca-file", "", "CA bundle to verify the etcd servers (TLS).")
 	fs.StringVar(&c.EtcdCertFile, "etcd-cert-file", "", "Client certificate for etcd (TLS).")
@@ -164,6 +172,9 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs.UintVar(&c.HTTPSRedirectPort, "https-redirect-port", 0, "HTTPS port clients are redirected to by domains with is_http_redirect_to_https (0: --envoy-https-port; 443 behind a load balancer that maps 443).")
 	fs.StringVar(&c.EnvoyExtAuthAddr, "envoy-extauth-address", "127.0.0.1:18001", "host:port at which Envoy reaches the ext_authz service (a sidecar: 127.0.0.1).")
 	fs.StringVar(&c.EnvoyRateLimitAddr, "envoy-ratelimit-address", "127.0.0.1:18002", "host:port at which Envoy reaches the rate-limit service.")
+	fs.StringVar(&c.FunctionsAddr, "functions-addr", "127.0.0.1:"+strconv.Itoa(dataplane.PortFunctions), "Listen address of the function component (plain HTTP; Envoy routes FUNCTION backends to it).")
+	fs.StringVar(&c.EnvoyFunctionsAddr, "envoy-functions-address", "127.0.0.1:"+strconv.Itoa(dataplane.PortFunctions), "host:port at which Envoy reaches the function component.")
+	fs.IntVar(&c.FunctionsMaxAsync, "functions-max-async", 256, "Async function invocations in flight at most; beyond, calls are dropped and counted (apigw_function_async_dropped_total).")
 	fs.StringVar(&c.EnvoyAccessLogAddr, "envoy-accesslog-address", "127.0.0.1:18005", "host:port at which Envoy streams its access logs to apigw's access-log service; off: no access-log stream (no per-API metrics).")
 	fs.IntVar(&c.APIMetricsMaxAPIs, "api-metrics-max-apis", 200, "(API, environment) pairs with their own metric series and windows, per instance; the calls of the others are counted under api=\"(other)\".")
 	fs.IntVar(&c.APIMetricsMaxApps, "api-metrics-max-apps", 200, "Apps with their own apigw_app_requests_total series, per instance; the others are counted under app=\"(other)\".")
@@ -271,7 +282,11 @@ func (c *Config) finish(components, endpoints, logLevel string, set map[string]b
 		}
 	}
 	addrs := map[string]string{"--xds-addr": c.XDSAddr, "--extauth-addr": c.ExtAuthAddr, "--ratelimit-addr": c.RateLimitAddr, "--admin-addr": c.AdminAddr, "--ops-addr": c.OpsAddr, "--console-addr": c.ConsoleAddr,
-		"--envoy-extauth-address": c.EnvoyExtAuthAddr, "--envoy-ratelimit-address": c.EnvoyRateLimitAddr, "--accesslog-addr": c.AccessLogAddr}
+		"--envoy-extauth-address": c.EnvoyExtAuthAddr, "--envoy-ratelimit-address": c.EnvoyRateLimitAddr, "--accesslog-addr": c.AccessLogAddr,
+		"--functions-addr": c.FunctionsAddr, "--envoy-functions-address": c.EnvoyFunctionsAddr}
+	if c.FunctionsMaxAsync < 1 || c.FunctionsMaxAsync > 100000 {
+		errs = append(errs, fmt.Errorf("--functions-max-async must be 1-100000 (got %d)", c.FunctionsMaxAsync))
+	}
 	if c.EnvoyAccessLogAddr != "off" {
 		addrs["--envoy-accesslog-address"] = c.EnvoyAccessLogAddr
 	}

@@ -69,9 +69,9 @@ func TestDefaultListenAddressesAreDistinct(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]int{"xds": dataplane.PortXDS, "extauth": dataplane.PortExtAuth, "ratelimit": dataplane.PortRateLimit,
-		"admin": dataplane.PortAdmin, "ops": dataplane.PortOps, "accesslog": dataplane.PortAccessLog, "console": dataplane.PortConsole}
+		"admin": dataplane.PortAdmin, "ops": dataplane.PortOps, "accesslog": dataplane.PortAccessLog, "console": dataplane.PortConsole, "functions": dataplane.PortFunctions}
 	got := map[string]string{"xds": c.XDSAddr, "extauth": c.ExtAuthAddr, "ratelimit": c.RateLimitAddr,
-		"admin": c.AdminAddr, "ops": c.OpsAddr, "accesslog": c.AccessLogAddr, "console": c.ConsoleAddr}
+		"admin": c.AdminAddr, "ops": c.OpsAddr, "accesslog": c.AccessLogAddr, "console": c.ConsoleAddr, "functions": c.FunctionsAddr}
 	owner := map[string]string{}
 	for name, addr := range got {
 		_, port, err := net.SplitHostPort(addr)

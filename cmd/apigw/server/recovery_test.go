@@ -33,10 +33,10 @@ func TestEveryGRPCServerRecoversFromPanics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The console serves over HTTP (a gRPC server with the same recovery
+	// The console and the function component serve over HTTP (a gRPC server with the same recovery
 	// behind it: TestConsoleServesTheAdminAPI).
-	if len(svcs) != len(AllComponents())-1 {
-		t.Fatalf("%d services for %d gRPC components", len(svcs), len(AllComponents())-1)
+	if len(svcs) != len(AllComponents())-2 {
+		t.Fatalf("%d services for %d gRPC components", len(svcs), len(AllComponents())-2)
 	}
 	rec := recovery.New(log, reg)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

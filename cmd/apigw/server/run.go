@@ -78,6 +78,13 @@ func Run(ctx context.Context, cfg *Config, logOut io.Writer) error {
 	if conLis != nil {
 		defer conLis.Close()
 	}
+	fnLis, err := functionsListener(cfg)
+	if err != nil {
+		return err
+	}
+	if fnLis != nil {
+		defer fnLis.Close()
+	}
 	listeners := make([]net.Listener, len(svcs))
 	for i, s := range svcs {
 		if listeners[i], err = net.Listen("tcp", s.addr); err != nil {
@@ -93,6 +100,9 @@ func Run(ctx context.Context, cfg *Config, logOut io.Writer) error {
 	}
 	if conLis != nil {
 		names = append(names, CompConsole)
+	}
+	if fnLis != nil {
+		names = append(names, CompFunctions)
 	}
 	ready := newReadiness(names...)
 	ops := opsServer(opsLis, reg, ready, log)
@@ -166,6 +176,10 @@ func Run(ctx context.Context, cfg *Config, logOut io.Writer) error {
 			return fmt.Errorf("%s: %w", CompConsole, err)
 		}
 		ready.done(CompConsole)
+	}
+	if fnLis != nil {
+		startFunctions(gctx, g, d, fnLis)
+		ready.done(CompFunctions)
 	}
 	log.Info("apigw started", "components", cfg.Components, "ops", opsLis.Addr().String(), "embedded_etcd", cfg.Embedded())
 

@@ -33,7 +33,8 @@ type Authorizer struct {
 	Type string `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
 	// authorizer_type: FUNC (default).
 	AuthorizerType string `protobuf:"bytes,4,opt,name=authorizer_type,json=authorizerType,proto3" json:"authorizer_type,omitempty"`
-	// authorizer_uri: the http(s) endpoint of the authorizer.
+	// authorizer_uri: the http(s) endpoint of the authorizer, or a function
+	// URN (urn:fss:...) the instance's function registry maps.
 	AuthorizerUri      string `protobuf:"bytes,5,opt,name=authorizer_uri,json=authorizerUri,proto3" json:"authorizer_uri,omitempty"`
 	NetworkType        string `protobuf:"bytes,6,opt,name=network_type,json=networkType,proto3" json:"network_type,omitempty"`
 	AuthorizerVersion  string `protobuf:"bytes,7,opt,name=authorizer_version,json=authorizerVersion,proto3" json:"authorizer_version,omitempty"`

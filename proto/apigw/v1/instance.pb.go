@@ -130,8 +130,12 @@ type InstanceConfig struct {
 	// the DEFAULT group (the group named "DEFAULT"), as APIG serves calls by
 	// the gateway's IP (APIG's default_group_host_trustlist).
 	DefaultGroupHosts []string `protobuf:"bytes,350,rep,name=default_group_hosts,json=defaultGroupHosts,proto3" json:"default_group_hosts,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// functions is the function registry: the HTTP endpoints FUNCTION
+	// backends call in place of FunctionGraph functions (at most 200, each
+	// urn once; docs/apig-semantics.md#function-backends).
+	Functions     []*FunctionTarget `protobuf:"bytes,400,rep,name=functions,proto3" json:"functions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *InstanceConfig) Reset() {
@@ -262,6 +266,91 @@ func (x *InstanceConfig) GetDefaultGroupHosts() []string {
 	return nil
 }
 
+func (x *InstanceConfig) GetFunctions() []*FunctionTarget {
+	if x != nil {
+		return x.Functions
+	}
+	return nil
+}
+
+// FunctionTarget maps a function URN (a function, a function version
+// "<function urn>:<version>" or an alias URN) onto an HTTP endpoint that
+// receives APIG's function-trigger event as a JSON POST.
+type FunctionTarget struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// urn: "urn:fss:..." as APIs name it in func_info.function_urn, or that
+	// URN followed by ":<version>", or an alias URN (func_info.alias_urn).
+	Urn string `protobuf:"bytes,1,opt,name=urn,proto3" json:"urn,omitempty"`
+	// url is the http(s) URL the event is POSTed to.
+	Url string `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
+	// timeout in ms caps every call of the function (default: the API's
+	// func_info.timeout only).
+	Timeout int32 `protobuf:"varint,3,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	// authorization is sent as the Authorization header of every call
+	// (e.g. "Bearer ..."); sealed at rest and never read back.
+	Authorization string `protobuf:"bytes,4,opt,name=authorization,proto3" json:"authorization,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FunctionTarget) Reset() {
+	*x = FunctionTarget{}
+	mi := &file_apigw_v1_instance_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FunctionTarget) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FunctionTarget) ProtoMessage() {}
+
+func (x *FunctionTarget) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_instance_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FunctionTarget.ProtoReflect.Descriptor instead.
+func (*FunctionTarget) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *FunctionTarget) GetUrn() string {
+	if x != nil {
+		return x.Urn
+	}
+	return ""
+}
+
+func (x *FunctionTarget) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *FunctionTarget) GetTimeout() int32 {
+	if x != nil {
+		return x.Timeout
+	}
+	return 0
+}
+
+func (x *FunctionTarget) GetAuthorization() string {
+	if x != nil {
+		return x.Authorization
+	}
+	return ""
+}
+
 // AccessLogConfig is Envoy's own access log (APIG custom_log-like fields).
 type AccessLogConfig struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -284,7 +373,7 @@ type AccessLogConfig struct {
 
 func (x *AccessLogConfig) Reset() {
 	*x = AccessLogConfig{}
-	mi := &file_apigw_v1_instance_proto_msgTypes[2]
+	mi := &file_apigw_v1_instance_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -296,7 +385,7 @@ func (x *AccessLogConfig) String() string {
 func (*AccessLogConfig) ProtoMessage() {}
 
 func (x *AccessLogConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_instance_proto_msgTypes[2]
+	mi := &file_apigw_v1_instance_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -309,7 +398,7 @@ func (x *AccessLogConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessLogConfig.ProtoReflect.Descriptor instead.
 func (*AccessLogConfig) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{2}
+	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *AccessLogConfig) GetEnabled() bool {
@@ -352,7 +441,7 @@ type CustomLogField struct {
 
 func (x *CustomLogField) Reset() {
 	*x = CustomLogField{}
-	mi := &file_apigw_v1_instance_proto_msgTypes[3]
+	mi := &file_apigw_v1_instance_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -364,7 +453,7 @@ func (x *CustomLogField) String() string {
 func (*CustomLogField) ProtoMessage() {}
 
 func (x *CustomLogField) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_instance_proto_msgTypes[3]
+	mi := &file_apigw_v1_instance_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -377,7 +466,7 @@ func (x *CustomLogField) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomLogField.ProtoReflect.Descriptor instead.
 func (*CustomLogField) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{3}
+	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CustomLogField) GetLocation() string {
@@ -412,7 +501,7 @@ type TracingConfig struct {
 
 func (x *TracingConfig) Reset() {
 	*x = TracingConfig{}
-	mi := &file_apigw_v1_instance_proto_msgTypes[4]
+	mi := &file_apigw_v1_instance_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -424,7 +513,7 @@ func (x *TracingConfig) String() string {
 func (*TracingConfig) ProtoMessage() {}
 
 func (x *TracingConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_instance_proto_msgTypes[4]
+	mi := &file_apigw_v1_instance_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -437,7 +526,7 @@ func (x *TracingConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TracingConfig.ProtoReflect.Descriptor instead.
 func (*TracingConfig) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{4}
+	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *TracingConfig) GetEnabled() bool {
@@ -478,7 +567,7 @@ type RatelimitFeature struct {
 
 func (x *RatelimitFeature) Reset() {
 	*x = RatelimitFeature{}
-	mi := &file_apigw_v1_instance_proto_msgTypes[5]
+	mi := &file_apigw_v1_instance_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -490,7 +579,7 @@ func (x *RatelimitFeature) String() string {
 func (*RatelimitFeature) ProtoMessage() {}
 
 func (x *RatelimitFeature) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_instance_proto_msgTypes[5]
+	mi := &file_apigw_v1_instance_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -503,7 +592,7 @@ func (x *RatelimitFeature) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RatelimitFeature.ProtoReflect.Descriptor instead.
 func (*RatelimitFeature) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{5}
+	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RatelimitFeature) GetApiLimits() int32 {
@@ -524,7 +613,7 @@ type BackendTimeoutFeature struct {
 
 func (x *BackendTimeoutFeature) Reset() {
 	*x = BackendTimeoutFeature{}
-	mi := &file_apigw_v1_instance_proto_msgTypes[6]
+	mi := &file_apigw_v1_instance_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -536,7 +625,7 @@ func (x *BackendTimeoutFeature) String() string {
 func (*BackendTimeoutFeature) ProtoMessage() {}
 
 func (x *BackendTimeoutFeature) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_instance_proto_msgTypes[6]
+	mi := &file_apigw_v1_instance_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -549,7 +638,7 @@ func (x *BackendTimeoutFeature) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackendTimeoutFeature.ProtoReflect.Descriptor instead.
 func (*BackendTimeoutFeature) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{6}
+	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *BackendTimeoutFeature) GetMaxTimeout() int32 {
@@ -571,7 +660,7 @@ type RealIpFromXff struct {
 
 func (x *RealIpFromXff) Reset() {
 	*x = RealIpFromXff{}
-	mi := &file_apigw_v1_instance_proto_msgTypes[7]
+	mi := &file_apigw_v1_instance_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -583,7 +672,7 @@ func (x *RealIpFromXff) String() string {
 func (*RealIpFromXff) ProtoMessage() {}
 
 func (x *RealIpFromXff) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_instance_proto_msgTypes[7]
+	mi := &file_apigw_v1_instance_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -596,7 +685,7 @@ func (x *RealIpFromXff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RealIpFromXff.ProtoReflect.Descriptor instead.
 func (*RealIpFromXff) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{7}
+	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RealIpFromXff) GetEnable() bool {
@@ -624,7 +713,7 @@ type RealIpHeaderGetter struct {
 
 func (x *RealIpHeaderGetter) Reset() {
 	*x = RealIpHeaderGetter{}
-	mi := &file_apigw_v1_instance_proto_msgTypes[8]
+	mi := &file_apigw_v1_instance_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -636,7 +725,7 @@ func (x *RealIpHeaderGetter) String() string {
 func (*RealIpHeaderGetter) ProtoMessage() {}
 
 func (x *RealIpHeaderGetter) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_instance_proto_msgTypes[8]
+	mi := &file_apigw_v1_instance_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -649,7 +738,7 @@ func (x *RealIpHeaderGetter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RealIpHeaderGetter.ProtoReflect.Descriptor instead.
 func (*RealIpHeaderGetter) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{8}
+	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RealIpHeaderGetter) GetEnable() bool {
@@ -678,7 +767,7 @@ type CustomAuthHeader struct {
 
 func (x *CustomAuthHeader) Reset() {
 	*x = CustomAuthHeader{}
-	mi := &file_apigw_v1_instance_proto_msgTypes[9]
+	mi := &file_apigw_v1_instance_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -690,7 +779,7 @@ func (x *CustomAuthHeader) String() string {
 func (*CustomAuthHeader) ProtoMessage() {}
 
 func (x *CustomAuthHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_instance_proto_msgTypes[9]
+	mi := &file_apigw_v1_instance_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -703,7 +792,7 @@ func (x *CustomAuthHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomAuthHeader.ProtoReflect.Descriptor instead.
 func (*CustomAuthHeader) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{9}
+	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CustomAuthHeader) GetAppAuthHeader() string {
@@ -751,7 +840,7 @@ type Quotas struct {
 
 func (x *Quotas) Reset() {
 	*x = Quotas{}
-	mi := &file_apigw_v1_instance_proto_msgTypes[10]
+	mi := &file_apigw_v1_instance_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -763,7 +852,7 @@ func (x *Quotas) String() string {
 func (*Quotas) ProtoMessage() {}
 
 func (x *Quotas) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_instance_proto_msgTypes[10]
+	mi := &file_apigw_v1_instance_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -776,7 +865,7 @@ func (x *Quotas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Quotas.ProtoReflect.Descriptor instead.
 func (*Quotas) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{10}
+	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Quotas) GetApiGroups() int32 {
@@ -947,7 +1036,7 @@ type IamConfig struct {
 
 func (x *IamConfig) Reset() {
 	*x = IamConfig{}
-	mi := &file_apigw_v1_instance_proto_msgTypes[11]
+	mi := &file_apigw_v1_instance_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -959,7 +1048,7 @@ func (x *IamConfig) String() string {
 func (*IamConfig) ProtoMessage() {}
 
 func (x *IamConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_instance_proto_msgTypes[11]
+	mi := &file_apigw_v1_instance_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -972,7 +1061,7 @@ func (x *IamConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IamConfig.ProtoReflect.Descriptor instead.
 func (*IamConfig) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{11}
+	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *IamConfig) GetIssuer() string {
@@ -1035,7 +1124,7 @@ type BackendTls struct {
 
 func (x *BackendTls) Reset() {
 	*x = BackendTls{}
-	mi := &file_apigw_v1_instance_proto_msgTypes[12]
+	mi := &file_apigw_v1_instance_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1047,7 +1136,7 @@ func (x *BackendTls) String() string {
 func (*BackendTls) ProtoMessage() {}
 
 func (x *BackendTls) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_instance_proto_msgTypes[12]
+	mi := &file_apigw_v1_instance_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1060,7 +1149,7 @@ func (x *BackendTls) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackendTls.ProtoReflect.Descriptor instead.
 func (*BackendTls) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{12}
+	return file_apigw_v1_instance_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *BackendTls) GetClientCertificate() string {
@@ -1093,7 +1182,7 @@ const file_apigw_v1_instance_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x120\n" +
 	"\x06config\x18\x03 \x01(\v2\x18.apigw.v1.InstanceConfigR\x06config\x12\"\n" +
-	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\"\xb1\x06\n" +
+	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\"\xea\x06\n" +
 	"\x0eInstanceConfig\x128\n" +
 	"\tratelimit\x18\x01 \x01(\v2\x1a.apigw.v1.RatelimitFeatureR\tratelimit\x12*\n" +
 	"\x11request_body_size\x18\x02 \x01(\x03R\x0frequestBodySize\x12H\n" +
@@ -1111,7 +1200,13 @@ const file_apigw_v1_instance_proto_rawDesc = "" +
 	"\vbackend_tls\x18\x96\x01 \x01(\v2\x14.apigw.v1.BackendTlsR\n" +
 	"backendTls\x12;\n" +
 	"\ringress_ports\x18\xc8\x01 \x03(\v2\x15.apigw.v1.IngressPortR\fingressPorts\x12/\n" +
-	"\x13default_group_hosts\x18\xde\x02 \x03(\tR\x11defaultGroupHosts\"\x96\x01\n" +
+	"\x13default_group_hosts\x18\xde\x02 \x03(\tR\x11defaultGroupHosts\x127\n" +
+	"\tfunctions\x18\x90\x03 \x03(\v2\x18.apigw.v1.FunctionTargetR\tfunctions\"|\n" +
+	"\x0eFunctionTarget\x12\x10\n" +
+	"\x03urn\x18\x01 \x01(\tR\x03urn\x12\x10\n" +
+	"\x03url\x18\x02 \x01(\tR\x03url\x12\x18\n" +
+	"\atimeout\x18\x03 \x01(\x05R\atimeout\x12,\n" +
+	"\rauthorization\x18\x04 \x01(\tB\x06\x92\x82\x19\x02\b\x01R\rauthorization\"\x96\x01\n" +
 	"\x0fAccessLogConfig\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x16\n" +
@@ -1193,44 +1288,46 @@ func file_apigw_v1_instance_proto_rawDescGZIP() []byte {
 	return file_apigw_v1_instance_proto_rawDescData
 }
 
-var file_apigw_v1_instance_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_apigw_v1_instance_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_apigw_v1_instance_proto_goTypes = []any{
 	(*Instance)(nil),              // 0: apigw.v1.Instance
 	(*InstanceConfig)(nil),        // 1: apigw.v1.InstanceConfig
-	(*AccessLogConfig)(nil),       // 2: apigw.v1.AccessLogConfig
-	(*CustomLogField)(nil),        // 3: apigw.v1.CustomLogField
-	(*TracingConfig)(nil),         // 4: apigw.v1.TracingConfig
-	(*RatelimitFeature)(nil),      // 5: apigw.v1.RatelimitFeature
-	(*BackendTimeoutFeature)(nil), // 6: apigw.v1.BackendTimeoutFeature
-	(*RealIpFromXff)(nil),         // 7: apigw.v1.RealIpFromXff
-	(*RealIpHeaderGetter)(nil),    // 8: apigw.v1.RealIpHeaderGetter
-	(*CustomAuthHeader)(nil),      // 9: apigw.v1.CustomAuthHeader
-	(*Quotas)(nil),                // 10: apigw.v1.Quotas
-	(*IamConfig)(nil),             // 11: apigw.v1.IamConfig
-	(*BackendTls)(nil),            // 12: apigw.v1.BackendTls
-	(*Meta)(nil),                  // 13: apigw.v1.Meta
-	(*IngressPort)(nil),           // 14: apigw.v1.IngressPort
+	(*FunctionTarget)(nil),        // 2: apigw.v1.FunctionTarget
+	(*AccessLogConfig)(nil),       // 3: apigw.v1.AccessLogConfig
+	(*CustomLogField)(nil),        // 4: apigw.v1.CustomLogField
+	(*TracingConfig)(nil),         // 5: apigw.v1.TracingConfig
+	(*RatelimitFeature)(nil),      // 6: apigw.v1.RatelimitFeature
+	(*BackendTimeoutFeature)(nil), // 7: apigw.v1.BackendTimeoutFeature
+	(*RealIpFromXff)(nil),         // 8: apigw.v1.RealIpFromXff
+	(*RealIpHeaderGetter)(nil),    // 9: apigw.v1.RealIpHeaderGetter
+	(*CustomAuthHeader)(nil),      // 10: apigw.v1.CustomAuthHeader
+	(*Quotas)(nil),                // 11: apigw.v1.Quotas
+	(*IamConfig)(nil),             // 12: apigw.v1.IamConfig
+	(*BackendTls)(nil),            // 13: apigw.v1.BackendTls
+	(*Meta)(nil),                  // 14: apigw.v1.Meta
+	(*IngressPort)(nil),           // 15: apigw.v1.IngressPort
 }
 var file_apigw_v1_instance_proto_depIdxs = []int32{
 	1,  // 0: apigw.v1.Instance.config:type_name -> apigw.v1.InstanceConfig
-	13, // 1: apigw.v1.Instance.meta:type_name -> apigw.v1.Meta
-	5,  // 2: apigw.v1.InstanceConfig.ratelimit:type_name -> apigw.v1.RatelimitFeature
-	6,  // 3: apigw.v1.InstanceConfig.backend_timeout:type_name -> apigw.v1.BackendTimeoutFeature
-	7,  // 4: apigw.v1.InstanceConfig.real_ip_from_xff:type_name -> apigw.v1.RealIpFromXff
-	8,  // 5: apigw.v1.InstanceConfig.real_ip_header_getter:type_name -> apigw.v1.RealIpHeaderGetter
-	9,  // 6: apigw.v1.InstanceConfig.custom_auth_header:type_name -> apigw.v1.CustomAuthHeader
-	10, // 7: apigw.v1.InstanceConfig.quotas:type_name -> apigw.v1.Quotas
-	11, // 8: apigw.v1.InstanceConfig.iam:type_name -> apigw.v1.IamConfig
-	2,  // 9: apigw.v1.InstanceConfig.access_log:type_name -> apigw.v1.AccessLogConfig
-	4,  // 10: apigw.v1.InstanceConfig.tracing:type_name -> apigw.v1.TracingConfig
-	12, // 11: apigw.v1.InstanceConfig.backend_tls:type_name -> apigw.v1.BackendTls
-	14, // 12: apigw.v1.InstanceConfig.ingress_ports:type_name -> apigw.v1.IngressPort
-	3,  // 13: apigw.v1.AccessLogConfig.custom_fields:type_name -> apigw.v1.CustomLogField
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	14, // 1: apigw.v1.Instance.meta:type_name -> apigw.v1.Meta
+	6,  // 2: apigw.v1.InstanceConfig.ratelimit:type_name -> apigw.v1.RatelimitFeature
+	7,  // 3: apigw.v1.InstanceConfig.backend_timeout:type_name -> apigw.v1.BackendTimeoutFeature
+	8,  // 4: apigw.v1.InstanceConfig.real_ip_from_xff:type_name -> apigw.v1.RealIpFromXff
+	9,  // 5: apigw.v1.InstanceConfig.real_ip_header_getter:type_name -> apigw.v1.RealIpHeaderGetter
+	10, // 6: apigw.v1.InstanceConfig.custom_auth_header:type_name -> apigw.v1.CustomAuthHeader
+	11, // 7: apigw.v1.InstanceConfig.quotas:type_name -> apigw.v1.Quotas
+	12, // 8: apigw.v1.InstanceConfig.iam:type_name -> apigw.v1.IamConfig
+	3,  // 9: apigw.v1.InstanceConfig.access_log:type_name -> apigw.v1.AccessLogConfig
+	5,  // 10: apigw.v1.InstanceConfig.tracing:type_name -> apigw.v1.TracingConfig
+	13, // 11: apigw.v1.InstanceConfig.backend_tls:type_name -> apigw.v1.BackendTls
+	15, // 12: apigw.v1.InstanceConfig.ingress_ports:type_name -> apigw.v1.IngressPort
+	2,  // 13: apigw.v1.InstanceConfig.functions:type_name -> apigw.v1.FunctionTarget
+	4,  // 14: apigw.v1.AccessLogConfig.custom_fields:type_name -> apigw.v1.CustomLogField
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_apigw_v1_instance_proto_init() }
@@ -1247,7 +1344,7 @@ func file_apigw_v1_instance_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_apigw_v1_instance_proto_rawDesc), len(file_apigw_v1_instance_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -49,7 +49,8 @@ export type Authorizer = Message<"apigw.v1.Authorizer"> & {
   authorizerType: string;
 
   /**
-   * authorizer_uri: the http(s) endpoint of the authorizer.
+   * authorizer_uri: the http(s) endpoint of the authorizer, or a function
+   * URN (urn:fss:...) the instance's function registry maps.
    *
    * @generated from field: string authorizer_uri = 5;
    */

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file apigw/v1/instance.proto.
  */
 export const file_apigw_v1_instance: GenFile = /*@__PURE__*/
-  fileDesc("ChdhcGlndy92MS9pbnN0YW5jZS5wcm90bxIIYXBpZ3cudjEidQoISW5zdGFuY2USDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIoCgZjb25maWcYAyABKAsyGC5hcGlndy52MS5JbnN0YW5jZUNvbmZpZxIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSLvBAoOSW5zdGFuY2VDb25maWcSLQoJcmF0ZWxpbWl0GAEgASgLMhouYXBpZ3cudjEuUmF0ZWxpbWl0RmVhdHVyZRIZChFyZXF1ZXN0X2JvZHlfc2l6ZRgCIAEoAxI4Cg9iYWNrZW5kX3RpbWVvdXQYAyABKAsyHy5hcGlndy52MS5CYWNrZW5kVGltZW91dEZlYXR1cmUSMQoQcmVhbF9pcF9mcm9tX3hmZhgEIAEoCzIXLmFwaWd3LnYxLlJlYWxJcEZyb21YZmYSOwoVcmVhbF9pcF9oZWFkZXJfZ2V0dGVyGAUgASgLMhwuYXBpZ3cudjEuUmVhbElwSGVhZGVyR2V0dGVyEjYKEmN1c3RvbV9hdXRoX2hlYWRlchgGIAEoCzIaLmFwaWd3LnYxLkN1c3RvbUF1dGhIZWFkZXISGwoTZGVidWdfZG9tYWluX3N1ZmZpeBgHIAEoCRIgCgZxdW90YXMYCCABKAsyEC5hcGlndy52MS5RdW90YXMSIAoDaWFtGAkgASgLMhMuYXBpZ3cudjEuSWFtQ29uZmlnEi0KCmFjY2Vzc19sb2cYCiABKAsyGS5hcGlndy52MS5BY2Nlc3NMb2dDb25maWcSKAoHdHJhY2luZxgLIAEoCzIXLmFwaWd3LnYxLlRyYWNpbmdDb25maWcSKgoLYmFja2VuZF90bHMYlgEgASgLMhQuYXBpZ3cudjEuQmFja2VuZFRscxItCg1pbmdyZXNzX3BvcnRzGMgBIAMoCzIVLmFwaWd3LnYxLkluZ3Jlc3NQb3J0EhwKE2RlZmF1bHRfZ3JvdXBfaG9zdHMY3gIgAygJInEKD0FjY2Vzc0xvZ0NvbmZpZxIPCgdlbmFibGVkGAEgASgIEgwKBHBhdGgYAiABKAkSDgoGZmllbGRzGAMgAygJEi8KDWN1c3RvbV9maWVsZHMYBCADKAsyGC5hcGlndy52MS5DdXN0b21Mb2dGaWVsZCIwCg5DdXN0b21Mb2dGaWVsZBIQCghsb2NhdGlvbhgBIAEoCRIMCgRuYW1lGAIgASgJImYKDVRyYWNpbmdDb25maWcSDwoHZW5hYmxlZBgBIAEoCBIbChNzYW1wbGluZ19wZXJjZW50YWdlGAIgASgBEhEKCWNvbGxlY3RvchgDIAEoCRIUCgxzZXJ2aWNlX25hbWUYBCABKAkiJgoQUmF0ZWxpbWl0RmVhdHVyZRISCgphcGlfbGltaXRzGAEgASgFIiwKFUJhY2tlbmRUaW1lb3V0RmVhdHVyZRITCgttYXhfdGltZW91dBgBIAEoBSIyCg1SZWFsSXBGcm9tWGZmEg4KBmVuYWJsZRgBIAEoCBIRCgl4ZmZfaW5kZXgYAiABKAUiOwoSUmVhbElwSGVhZGVyR2V0dGVyEg4KBmVuYWJsZRgBIAEoCBIVCg1oZWFkZXJfZ2V0dGVyGAIgASgJIkgKEEN1c3RvbUF1dGhIZWFkZXISFwoPYXBwX2F1dGhfaGVhZGVyGAEgASgJEhsKE2JhY2tlbmRfc2lnbl9oZWFkZXIYAiABKAki5gMKBlF1b3RhcxISCgphcGlfZ3JvdXBzGAEgASgFEhYKDmFwaXNfcGVyX2dyb3VwGAIgASgFEgwKBGFwaXMYAyABKAUSDAoEYXBwcxgEIAEoBRIZChFhcHBfY29kZXNfcGVyX2FwcBgFIAEoBRIRCgl0aHJvdHRsZXMYBiABKAUSGQoRdGhyb3R0bGVfc3BlY2lhbHMYByABKAUSFAoMZW52aXJvbm1lbnRzGAggASgFEgwKBGFjbHMYCSABKAUSFAoMdnBjX2NoYW5uZWxzGAogASgFEhsKE21lbWJlcnNfcGVyX2NoYW5uZWwYCyABKAUSGQoRdmFyaWFibGVzX3Blcl9lbnYYDCABKAUSGQoRZG9tYWluc19wZXJfZ3JvdXAYDSABKAUSFgoOcGFyYW1zX3Blcl9hcGkYDiABKAUSGwoTcHVibGljYXRpb25fcmVjb3JkcxgPIAEoBRITCgthdXRob3JpemVycxgQIAEoBRIfChdyZXNwb25zZV9zZXRzX3Blcl9ncm91cBgRIAEoBRIUCgx0YWdzX3Blcl9hcGkYEiABKAUSEgoKYXBwX3F1b3RhcxgTIAEoBRIUCgxjZXJ0aWZpY2F0ZXMYFCABKAUSEwoKc2lnbmF0dXJlcxisAiABKAUigQEKCUlhbUNvbmZpZxIOCgZpc3N1ZXIYASABKAkSEAoIandrc191cmkYAiABKAkSDAoEandrcxgDIAEoCRIRCglhdWRpZW5jZXMYBCADKAkSFQoNYWNjb3VudF9jbGFpbRgFIAEoCRIaChJhY2NvdW50X25hbWVfY2xhaW0YBiABKAkiWAoKQmFja2VuZFRscxIaChJjbGllbnRfY2VydGlmaWNhdGUYASABKAkSIgoSY2xpZW50X3ByaXZhdGVfa2V5GAIgASgJQgaSghkCCAESCgoCY2EYAyABKAlCL1otZ2l0aHViLmNvbS9hcGlndy9hcGlndy9wcm90by9hcGlndy92MTthcGlnd3YxYgZwcm90bzM", [file_apigw_v1_ingress, file_apigw_v1_meta, file_apigw_v1_options]);
+  fileDesc("ChdhcGlndy92MS9pbnN0YW5jZS5wcm90bxIIYXBpZ3cudjEidQoISW5zdGFuY2USDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIoCgZjb25maWcYAyABKAsyGC5hcGlndy52MS5JbnN0YW5jZUNvbmZpZxIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSKdBQoOSW5zdGFuY2VDb25maWcSLQoJcmF0ZWxpbWl0GAEgASgLMhouYXBpZ3cudjEuUmF0ZWxpbWl0RmVhdHVyZRIZChFyZXF1ZXN0X2JvZHlfc2l6ZRgCIAEoAxI4Cg9iYWNrZW5kX3RpbWVvdXQYAyABKAsyHy5hcGlndy52MS5CYWNrZW5kVGltZW91dEZlYXR1cmUSMQoQcmVhbF9pcF9mcm9tX3hmZhgEIAEoCzIXLmFwaWd3LnYxLlJlYWxJcEZyb21YZmYSOwoVcmVhbF9pcF9oZWFkZXJfZ2V0dGVyGAUgASgLMhwuYXBpZ3cudjEuUmVhbElwSGVhZGVyR2V0dGVyEjYKEmN1c3RvbV9hdXRoX2hlYWRlchgGIAEoCzIaLmFwaWd3LnYxLkN1c3RvbUF1dGhIZWFkZXISGwoTZGVidWdfZG9tYWluX3N1ZmZpeBgHIAEoCRIgCgZxdW90YXMYCCABKAsyEC5hcGlndy52MS5RdW90YXMSIAoDaWFtGAkgASgLMhMuYXBpZ3cudjEuSWFtQ29uZmlnEi0KCmFjY2Vzc19sb2cYCiABKAsyGS5hcGlndy52MS5BY2Nlc3NMb2dDb25maWcSKAoHdHJhY2luZxgLIAEoCzIXLmFwaWd3LnYxLlRyYWNpbmdDb25maWcSKgoLYmFja2VuZF90bHMYlgEgASgLMhQuYXBpZ3cudjEuQmFja2VuZFRscxItCg1pbmdyZXNzX3BvcnRzGMgBIAMoCzIVLmFwaWd3LnYxLkluZ3Jlc3NQb3J0EhwKE2RlZmF1bHRfZ3JvdXBfaG9zdHMY3gIgAygJEiwKCWZ1bmN0aW9ucxiQAyADKAsyGC5hcGlndy52MS5GdW5jdGlvblRhcmdldCJaCg5GdW5jdGlvblRhcmdldBILCgN1cm4YASABKAkSCwoDdXJsGAIgASgJEg8KB3RpbWVvdXQYAyABKAUSHQoNYXV0aG9yaXphdGlvbhgEIAEoCUIGkoIZAggBInEKD0FjY2Vzc0xvZ0NvbmZpZxIPCgdlbmFibGVkGAEgASgIEgwKBHBhdGgYAiABKAkSDgoGZmllbGRzGAMgAygJEi8KDWN1c3RvbV9maWVsZHMYBCADKAsyGC5hcGlndy52MS5DdXN0b21Mb2dGaWVsZCIwCg5DdXN0b21Mb2dGaWVsZBIQCghsb2NhdGlvbhgBIAEoCRIMCgRuYW1lGAIgASgJImYKDVRyYWNpbmdDb25maWcSDwoHZW5hYmxlZBgBIAEoCBIbChNzYW1wbGluZ19wZXJjZW50YWdlGAIgASgBEhEKCWNvbGxlY3RvchgDIAEoCRIUCgxzZXJ2aWNlX25hbWUYBCABKAkiJgoQUmF0ZWxpbWl0RmVhdHVyZRISCgphcGlfbGltaXRzGAEgASgFIiwKFUJhY2tlbmRUaW1lb3V0RmVhdHVyZRITCgttYXhfdGltZW91dBgBIAEoBSIyCg1SZWFsSXBGcm9tWGZmEg4KBmVuYWJsZRgBIAEoCBIRCgl4ZmZfaW5kZXgYAiABKAUiOwoSUmVhbElwSGVhZGVyR2V0dGVyEg4KBmVuYWJsZRgBIAEoCBIVCg1oZWFkZXJfZ2V0dGVyGAIgASgJIkgKEEN1c3RvbUF1dGhIZWFkZXISFwoPYXBwX2F1dGhfaGVhZGVyGAEgASgJEhsKE2JhY2tlbmRfc2lnbl9oZWFkZXIYAiABKAki5gMKBlF1b3RhcxISCgphcGlfZ3JvdXBzGAEgASgFEhYKDmFwaXNfcGVyX2dyb3VwGAIgASgFEgwKBGFwaXMYAyABKAUSDAoEYXBwcxgEIAEoBRIZChFhcHBfY29kZXNfcGVyX2FwcBgFIAEoBRIRCgl0aHJvdHRsZXMYBiABKAUSGQoRdGhyb3R0bGVfc3BlY2lhbHMYByABKAUSFAoMZW52aXJvbm1lbnRzGAggASgFEgwKBGFjbHMYCSABKAUSFAoMdnBjX2NoYW5uZWxzGAogASgFEhsKE21lbWJlcnNfcGVyX2NoYW5uZWwYCyABKAUSGQoRdmFyaWFibGVzX3Blcl9lbnYYDCABKAUSGQoRZG9tYWluc19wZXJfZ3JvdXAYDSABKAUSFgoOcGFyYW1zX3Blcl9hcGkYDiABKAUSGwoTcHVibGljYXRpb25fcmVjb3JkcxgPIAEoBRITCgthdXRob3JpemVycxgQIAEoBRIfChdyZXNwb25zZV9zZXRzX3Blcl9ncm91cBgRIAEoBRIUCgx0YWdzX3Blcl9hcGkYEiABKAUSEgoKYXBwX3F1b3RhcxgTIAEoBRIUCgxjZXJ0aWZpY2F0ZXMYFCABKAUSEwoKc2lnbmF0dXJlcxisAiABKAUigQEKCUlhbUNvbmZpZxIOCgZpc3N1ZXIYASABKAkSEAoIandrc191cmkYAiABKAkSDAoEandrcxgDIAEoCRIRCglhdWRpZW5jZXMYBCADKAkSFQoNYWNjb3VudF9jbGFpbRgFIAEoCRIaChJhY2NvdW50X25hbWVfY2xhaW0YBiABKAkiWAoKQmFja2VuZFRscxIaChJjbGllbnRfY2VydGlmaWNhdGUYASABKAkSIgoSY2xpZW50X3ByaXZhdGVfa2V5GAIgASgJQgaSghkCCAESCgoCY2EYAyABKAlCL1otZ2l0aHViLmNvbS9hcGlndy9hcGlndy9wcm90by9hcGlndy92MTthcGlnd3YxYgZwcm90bzM", [file_apigw_v1_ingress, file_apigw_v1_meta, file_apigw_v1_options]);
 
 /**
  * Instance is one gateway: one Envoy fleet, selected by Envoy's node.cluster.
@@ -158,6 +158,15 @@ export type InstanceConfig = Message<"apigw.v1.InstanceConfig"> & {
    * @generated from field: repeated string default_group_hosts = 350;
    */
   defaultGroupHosts: string[];
+
+  /**
+   * functions is the function registry: the HTTP endpoints FUNCTION
+   * backends call in place of FunctionGraph functions (at most 200, each
+   * urn once; docs/apig-semantics.md#function-backends).
+   *
+   * @generated from field: repeated apigw.v1.FunctionTarget functions = 400;
+   */
+  functions: FunctionTarget[];
 };
 
 /**
@@ -166,6 +175,53 @@ export type InstanceConfig = Message<"apigw.v1.InstanceConfig"> & {
  */
 export const InstanceConfigSchema: GenMessage<InstanceConfig> = /*@__PURE__*/
   messageDesc(file_apigw_v1_instance, 1);
+
+/**
+ * FunctionTarget maps a function URN (a function, a function version
+ * "<function urn>:<version>" or an alias URN) onto an HTTP endpoint that
+ * receives APIG's function-trigger event as a JSON POST.
+ *
+ * @generated from message apigw.v1.FunctionTarget
+ */
+export type FunctionTarget = Message<"apigw.v1.FunctionTarget"> & {
+  /**
+   * urn: "urn:fss:..." as APIs name it in func_info.function_urn, or that
+   * URN followed by ":<version>", or an alias URN (func_info.alias_urn).
+   *
+   * @generated from field: string urn = 1;
+   */
+  urn: string;
+
+  /**
+   * url is the http(s) URL the event is POSTed to.
+   *
+   * @generated from field: string url = 2;
+   */
+  url: string;
+
+  /**
+   * timeout in ms caps every call of the function (default: the API's
+   * func_info.timeout only).
+   *
+   * @generated from field: int32 timeout = 3;
+   */
+  timeout: number;
+
+  /**
+   * authorization is sent as the Authorization header of every call
+   * (e.g. "Bearer ..."); sealed at rest and never read back.
+   *
+   * @generated from field: string authorization = 4;
+   */
+  authorization: string;
+};
+
+/**
+ * Describes the message apigw.v1.FunctionTarget.
+ * Use `create(FunctionTargetSchema)` to create a new message.
+ */
+export const FunctionTargetSchema: GenMessage<FunctionTarget> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_instance, 2);
 
 /**
  * AccessLogConfig is Envoy's own access log (APIG custom_log-like fields).
@@ -211,7 +267,7 @@ export type AccessLogConfig = Message<"apigw.v1.AccessLogConfig"> & {
  * Use `create(AccessLogConfigSchema)` to create a new message.
  */
 export const AccessLogConfigSchema: GenMessage<AccessLogConfig> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_instance, 2);
+  messageDesc(file_apigw_v1_instance, 3);
 
 /**
  * CustomLogField is one request value written into the access log.
@@ -237,7 +293,7 @@ export type CustomLogField = Message<"apigw.v1.CustomLogField"> & {
  * Use `create(CustomLogFieldSchema)` to create a new message.
  */
 export const CustomLogFieldSchema: GenMessage<CustomLogField> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_instance, 3);
+  messageDesc(file_apigw_v1_instance, 4);
 
 /**
  * TracingConfig is OpenTelemetry tracing of the instance's requests.
@@ -279,7 +335,7 @@ export type TracingConfig = Message<"apigw.v1.TracingConfig"> & {
  * Use `create(TracingConfigSchema)` to create a new message.
  */
 export const TracingConfigSchema: GenMessage<TracingConfig> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_instance, 4);
+  messageDesc(file_apigw_v1_instance, 5);
 
 /**
  * @generated from message apigw.v1.RatelimitFeature
@@ -298,7 +354,7 @@ export type RatelimitFeature = Message<"apigw.v1.RatelimitFeature"> & {
  * Use `create(RatelimitFeatureSchema)` to create a new message.
  */
 export const RatelimitFeatureSchema: GenMessage<RatelimitFeature> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_instance, 5);
+  messageDesc(file_apigw_v1_instance, 6);
 
 /**
  * @generated from message apigw.v1.BackendTimeoutFeature
@@ -318,7 +374,7 @@ export type BackendTimeoutFeature = Message<"apigw.v1.BackendTimeoutFeature"> & 
  * Use `create(BackendTimeoutFeatureSchema)` to create a new message.
  */
 export const BackendTimeoutFeatureSchema: GenMessage<BackendTimeoutFeature> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_instance, 6);
+  messageDesc(file_apigw_v1_instance, 7);
 
 /**
  * @generated from message apigw.v1.RealIpFromXff
@@ -343,7 +399,7 @@ export type RealIpFromXff = Message<"apigw.v1.RealIpFromXff"> & {
  * Use `create(RealIpFromXffSchema)` to create a new message.
  */
 export const RealIpFromXffSchema: GenMessage<RealIpFromXff> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_instance, 7);
+  messageDesc(file_apigw_v1_instance, 8);
 
 /**
  * @generated from message apigw.v1.RealIpHeaderGetter
@@ -367,7 +423,7 @@ export type RealIpHeaderGetter = Message<"apigw.v1.RealIpHeaderGetter"> & {
  * Use `create(RealIpHeaderGetterSchema)` to create a new message.
  */
 export const RealIpHeaderGetterSchema: GenMessage<RealIpHeaderGetter> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_instance, 8);
+  messageDesc(file_apigw_v1_instance, 9);
 
 /**
  * @generated from message apigw.v1.CustomAuthHeader
@@ -393,7 +449,7 @@ export type CustomAuthHeader = Message<"apigw.v1.CustomAuthHeader"> & {
  * Use `create(CustomAuthHeaderSchema)` to create a new message.
  */
 export const CustomAuthHeaderSchema: GenMessage<CustomAuthHeader> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_instance, 9);
+  messageDesc(file_apigw_v1_instance, 10);
 
 /**
  * Quotas are the instance limits (docs/apig-semantics.md#names-and-quotas).
@@ -555,7 +611,7 @@ export type Quotas = Message<"apigw.v1.Quotas"> & {
  * Use `create(QuotasSchema)` to create a new message.
  */
 export const QuotasSchema: GenMessage<Quotas> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_instance, 10);
+  messageDesc(file_apigw_v1_instance, 11);
 
 /**
  * IamConfig says how IAM tokens (X-Auth-Token) are verified: as JWTs of an
@@ -608,7 +664,7 @@ export type IamConfig = Message<"apigw.v1.IamConfig"> & {
  * Use `create(IamConfigSchema)` to create a new message.
  */
 export const IamConfigSchema: GenMessage<IamConfig> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_instance, 11);
+  messageDesc(file_apigw_v1_instance, 12);
 
 /**
  * BackendTls is the instance's TLS towards backends. The certificate and
@@ -646,5 +702,5 @@ export type BackendTls = Message<"apigw.v1.BackendTls"> & {
  * Use `create(BackendTlsSchema)` to create a new message.
  */
 export const BackendTlsSchema: GenMessage<BackendTls> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_instance, 12);
+  messageDesc(file_apigw_v1_instance, 13);
 

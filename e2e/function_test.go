@@ -1,0 +1,87 @@
+package e2e
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apigw/apigw/functions"
+)
+
+// FUNCTION backends end to end: the instance's function registry maps
+// the APIs' function URNs (a version, an alias) onto a test HTTP
+// function; Envoy routes to apigw's function component, which sends APIG's
+// trigger event and turns the reply into the response (sync), or answers
+// at once and calls the function in the background (async).
+func TestFunctionBackends(t *testing.T) {
+	events := make(chan functions.Event, 10)
+	fn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev functions.Event
+		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil || r.Header.Get("Authorization") != "Bearer fn-key" {
+			http.Error(w, "bad call", http.StatusBadRequest)
+			return
+		}
+		events <- ev
+		body, _ := base64.StdEncoding.DecodeString(ev.Body)
+		_, _ = io.WriteString(w, `{"statusCode":201,"headers":{"X-Function":"f1"},"isBase64Encoded":false,"body":"pet `+ev.PathParameters["id"]+` got `+string(body)+`"}`)
+	}))
+	t.Cleanup(fn.Close)
+	const urn = "urn:fss:cn-north-4:p1:function:default:f1"
+	w := startFS(t, `kind: instance
+name: default
+config:
+  functions:
+    - {urn: "`+urn+`:v1", url: "`+fn.URL+`", authorization: "Bearer fn-key"}
+    - {urn: "`+urn+`:!async", url: "`+fn.URL+`", authorization: "Bearer fn-key"}
+---`+fsGroup+`---
+kind: api
+name: fn_sync
+group_id: failsafe
+req_protocol: HTTP
+req_method: POST
+req_uri: /pets/{id}
+auth_type: NONE
+backend_type: FUNCTION
+func_info: {function_urn: "`+urn+`", version: v1, invocation_type: sync, network_type: V2, timeout: 5000}
+---
+kind: api
+name: fn_async
+group_id: failsafe
+req_protocol: HTTP
+req_method: POST
+req_uri: /jobs
+auth_type: NONE
+backend_type: FUNCTION
+func_info: {function_urn: "`+urn+`", alias_urn: "`+urn+`:!async", version: v1, invocation_type: async, network_type: V2, timeout: 5000}
+`)
+	r := w.call(t, call{method: "POST", path: "/pets/42?color=red", body: "hello", header: http.Header{"X-Apigw-Function-Api": {"forged"}}})
+	wantStatus(t, r, http.StatusCreated)
+	if string(r.body) != "pet 42 got hello" || r.header.Get("X-Function") != "f1" {
+		t.Errorf("sync reply %s", r)
+	}
+	ev := <-events
+	if ev.HTTPMethod != "POST" || ev.Path != "/pets/42" || ev.QueryStringParameters["color"] != "red" || !ev.IsBase64Encoded ||
+		ev.RequestContext.Stage != "RELEASE" || ev.Headers["host"] != fsHost || ev.RequestContext.RequestID == "" {
+		t.Errorf("event %+v", ev)
+	}
+
+	start := time.Now()
+	r = w.call(t, call{method: "POST", path: "/jobs", body: "later"})
+	wantStatus(t, r, http.StatusOK)
+	if !strings.Contains(string(r.body), "request_id") {
+		t.Errorf("async answer %s", r)
+	}
+	select {
+	case ev := <-events:
+		if ev.Path != "/jobs" {
+			t.Errorf("async event %+v", ev)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the async function was not called (answered after %v)", time.Since(start))
+	}
+}
