@@ -154,6 +154,26 @@ test("create an app and authorize it", async () => {
   await page.waitForSelector('[data-testid="bindings"] >> text=RELEASE');
 });
 
+test("create a plug-in and bind it; a bad content is refused on its field", async () => {
+  await page.goto(url + "#/plugins/new");
+  await field("plugin_name").fill("shop_headers");
+  await field("plugin_type").fill("set_resp_headers");
+  await field("plugin_content").fill('{"response_headers":[{"name":"X-Shop","value":"1","action":"noSuchAction"}]}');
+  await save();
+  const err = page.locator('label.field.invalid[data-field="plugin_content"] .field-error');
+  await err.waitFor();
+  assert.match(await err.textContent(), /action/);
+  await field("plugin_content").fill('{"response_headers":[{"name":"X-Shop","value":"1","action":"override"}]}');
+  await save();
+  await page.waitForSelector('[data-testid="list-plugin"] >> text=shop_headers');
+  await page.click('[data-testid="list-plugin"] >> text=shop_headers');
+  await field("bind-search").fill("get_pet");
+  await page.locator(".pick", { hasText: "get_pet" }).locator("input").check();
+  await page.click('button:has-text("Bind to APIs")');
+  await page.waitForSelector('[data-testid="bindings"] >> text=RELEASE');
+  await shot("plugin-bindings");
+});
+
 test("publish twice, then roll back to the first", async () => {
   await page.goto(url + "#/publish/" + apiId);
   await field("version").fill("v1");

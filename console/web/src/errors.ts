@@ -64,13 +64,18 @@ export function isUnauthenticated(err: unknown): boolean {
  * "resources[0]." (an apply) is ignored.
  */
 export function violationsFor(vs: FieldViolation[], path: string): FieldViolation[] {
-  return vs.filter((v) => {
-    const f = v.field.replace(/^resources\[\d+\]\./, "");
-    return f === path;
-  });
+  return vs.filter((v) => within(v.field.replace(/^resources\[\d+\]\./, ""), path));
+}
+
+/** Whether field is path or names something inside it. */
+function within(field: string, path: string): boolean {
+  return field === path || field.startsWith(path + ".") || field.startsWith(path + "[");
 }
 
 /** Violations no input of the form shows (given the paths it has). */
 export function unclaimed(vs: FieldViolation[], paths: string[]): FieldViolation[] {
-  return vs.filter((v) => !paths.includes(v.field.replace(/^resources\[\d+\]\./, "")));
+  return vs.filter((v) => {
+    const f = v.field.replace(/^resources\[\d+\]\./, "");
+    return !paths.some((p) => within(f, p));
+  });
 }

@@ -42,7 +42,7 @@ export function wrap(k: Kind, m: Message): Resource {
 /** The name shown for a resource (its name, or what stands for it). */
 export function displayName(m: AnyMsg | undefined): string {
   if (!m) return "";
-  return m.name || m.aclName || m.variableName || m.id || "";
+  return m.name || m.aclName || m.variableName || m.pluginName || m.orchestrationName || m.id || "";
 }
 
 /** A new, empty message of kind k with the given fields. */

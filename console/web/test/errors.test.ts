@@ -47,3 +47,14 @@ test("assigns violations to form fields; an apply's resources[i] prefix is ignor
   assert.deepEqual(violationsFor(vs, "name").map((v) => v.description), ["b"]);
   assert.deepEqual(unclaimed(vs, ["req_uri", "name"]).map((v) => v.field), ["auth_type"]);
 });
+
+test("a violation inside a field (a plug-in's JSON content) shows on that field", () => {
+  const vs = [
+    { field: "plugin_content.response_headers[0].action", description: "a" },
+    { field: "plugin_contents", description: "b" },
+    { field: "req_params[1].name", description: "c" },
+  ];
+  assert.deepEqual(violationsFor(vs, "plugin_content").map((v) => v.description), ["a"]);
+  assert.deepEqual(violationsFor(vs, "req_params").map((v) => v.description), ["c"]);
+  assert.deepEqual(unclaimed(vs, ["plugin_content", "req_params[1].name"]).map((v) => v.field), ["plugin_contents"]);
+});

@@ -36,4 +36,6 @@ test("field paths of the admin API address messages", () => {
   assert.equal(r.kind.case, "api");
   assert.equal(displayName(unwrap(r)), "x");
   assert.equal(displayName(blank(kind("acl"), { aclName: "deny_lab" })), "deny_lab");
+  assert.equal(displayName(blank(kind("plugin"), { pluginName: "shop_cors" })), "shop_cors");
+  assert.equal(displayName(blank(kind("orchestration"), { orchestrationName: "tier" })), "tier");
 });

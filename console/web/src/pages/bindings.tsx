@@ -1,4 +1,5 @@
-// Bindings of a throttling or ACL policy, and the APIs an app is
+// Bindings of a throttling or ACL policy, a plug-in or a signature key,
+// and the APIs an app is
 // authorized for, with the forms to bind more and to unbind.
 import { useState } from "preact/hooks";
 import type { Api } from "../api";
@@ -9,6 +10,8 @@ const bindingKind: Record<string, [string, string]> = {
   throttle: ["throttle_binding", "strategyId"],
   acl: ["acl_binding", "aclId"],
   app: ["app_auth", "appId"],
+  plugin: ["plugin_binding", "pluginId"],
+  signature: ["signature_binding", "signId"],
 };
 
 /** The environments to choose from: RELEASE and the defined ones. */

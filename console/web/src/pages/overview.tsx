@@ -23,6 +23,9 @@ const kindPages: Record<string, string> = {
   certificate: "certificates",
   response: "responses",
   env_variable: "env_variables",
+  plugin: "plugins",
+  signature: "signatures",
+  orchestration: "orchestrations",
 };
 
 export function Overview() {

@@ -1,8 +1,8 @@
 // Generic pages for the kinds without a dedicated editor: a list paged and
 // filtered on the server, and an editor with a form of the kind's scalar
 // fields (read from the generated descriptor) and a YAML tab for all of
-// them. Throttling and ACL policies show their bindings; apps their
-// authorizations, key and secret.
+// them. Throttling and ACL policies, plug-ins and signature keys show
+// their bindings; apps their authorizations, key and secret.
 import type { ComponentChildren } from "preact";
 import { create } from "@bufbuild/protobuf";
 import { useState } from "preact/hooks";
@@ -82,14 +82,41 @@ const pages: Record<string, PageDef> = {
     ],
   },
   certificates: { kind: "certificate", title: "Certificates", columns: () => [{ title: "CN", cell: (m) => m.commonName }] },
+  plugins: {
+    kind: "plugin",
+    title: "Plug-ins",
+    columns: (t) => [
+      { title: t("Type"), cell: (m) => m.pluginType },
+      { title: t("Scope"), cell: (m) => m.pluginScope || "global" },
+      { title: t("Remark"), cell: (m) => m.remark },
+    ],
+  },
+  signatures: {
+    kind: "signature",
+    title: "Signature keys",
+    columns: (t) => [
+      { title: t("Type"), cell: (m) => m.signType },
+      { title: t("Key"), cell: (m) => <code>{m.signKey}</code> },
+    ],
+  },
+  orchestrations: {
+    kind: "orchestration",
+    title: "Orchestration rules",
+    columns: (t) => [
+      { title: t("Strategy"), cell: (m) => m.orchestrationStrategy },
+      { title: t("Mapped parameter"), cell: (m) => m.orchestrationMappedParam?.mappedParamName ?? "-" },
+    ],
+  },
 };
 
 export function ResourcePage(props: { page: string; id?: string }) {
   const def = pages[props.page];
   const { t } = useApp();
   if (!def) return <Page title="404">{t("No data")}</Page>;
-  if (props.id) return <ResourceEditor def={def} id={props.id === "new" ? undefined : props.id} page={props.page} />;
-  return <ResourceList def={def} page={props.page} />;
+  // Keyed by page and object, so that moving from one editor to another
+  // never keeps the previous object's state.
+  if (props.id) return <ResourceEditor key={props.page + "/" + props.id} def={def} id={props.id === "new" ? undefined : props.id} page={props.page} />;
+  return <ResourceList key={props.page} def={def} page={props.page} />;
 }
 
 function ResourceList(props: { def: PageDef; page: string }) {
@@ -419,7 +446,7 @@ function ResourceEditor(props: { def: PageDef; id?: string; page: string }) {
           }}
         />
       </Card>
-      {props.id && (k.name === "throttle" || k.name === "acl" || k.name === "app") && <Bindings policyKind={k.name} policyId={props.id} />}
+      {props.id && ["throttle", "acl", "app", "plugin", "signature"].includes(k.name) && <Bindings policyKind={k.name} policyId={props.id} />}
       {props.id && k.name === "app" && <AppSecret id={props.id} onSecret={setSecret} />}
       {secret && (
         <Modal
