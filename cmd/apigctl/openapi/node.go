@@ -231,3 +231,19 @@ func typeName(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
+
+// namedObjects calls fn, in name order, for each entry of the map of named
+// objects at p (x-apigateway-ratelimits, -access-controls, -responses,
+// -plugins); an entry that is not an object is reported and skipped.
+func (c *converter) namedObjects(p string, v any, fn func(name string, o *obj)) {
+	o, ok := asObj(c.ps, p, v)
+	if !ok {
+		return
+	}
+	for _, name := range sortedKeys(o.m) {
+		o.used[name] = true
+		if eo, ok := asObj(c.ps, ptr(p, name), o.m[name]); ok {
+			fn(name, eo)
+		}
+	}
+}

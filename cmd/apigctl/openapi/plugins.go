@@ -23,16 +23,7 @@ import (
 
 // pluginDefs decodes the root x-apigateway-plugins map.
 func (c *converter) pluginDefs(p string, v any) {
-	o, ok := asObj(c.ps, p, v)
-	if !ok {
-		return
-	}
-	for _, name := range sortedKeys(o.m) {
-		o.used[name] = true
-		po, ok := asObj(c.ps, ptr(p, name), o.m[name])
-		if !ok {
-			continue
-		}
+	c.namedObjects(p, v, func(name string, po *obj) {
 		pl := &apigwv1.Plugin{PluginName: name, PluginType: po.str("type", "plugin_type"), PluginScope: po.str("scope", "plugin_scope"),
 			Remark: po.str("description", "remark")}
 		if k, content, ok := po.key("content", "plugin_content"); ok {
@@ -54,7 +45,7 @@ func (c *converter) pluginDefs(p string, v any) {
 		}
 		po.unknown("a plug-in")
 		c.plan.Plugins = append(c.plan.Plugins, Item[*apigwv1.Plugin]{Ptr: po.ptr, Msg: pl})
-	}
+	})
 }
 
 // pluginRefs decodes an operation's x-apigateway-plugins list of names.

@@ -11,16 +11,7 @@ import (
 // ratelimits decodes x-apigateway-ratelimits
 // (docs/apig-semantics.md#openapi-extensions).
 func (c *converter) ratelimits(p string, v any) {
-	o, ok := asObj(c.ps, p, v)
-	if !ok {
-		return
-	}
-	for _, name := range sortedKeys(o.m) {
-		o.used[name] = true
-		po, ok := asObj(c.ps, ptr(p, name), o.m[name])
-		if !ok {
-			continue
-		}
+	c.namedObjects(p, v, func(name string, po *obj) {
 		t := &apigwv1.Throttle{Name: name, TimeUnit: po.enum([]string{"unit"}, model.UnitSecond, model.UnitMinute, model.UnitHour, model.UnitDay)}
 		c.nodes = Nodes{}
 		c.recKeys("", po, keys("api_call_limits", "api-limit"), keys("user_call_limits", "user-limit"), keys("app_call_limits", "app-limit"),
@@ -73,22 +64,13 @@ func (c *converter) ratelimits(p string, v any) {
 		po.unknown("a throttling policy")
 		c.plan.Throttles = append(c.plan.Throttles, Item[*apigwv1.Throttle]{Ptr: po.ptr, Msg: t, Fields: c.nodes})
 		c.nodes = nil
-	}
+	})
 }
 
 // accessControls decodes x-apigateway-access-controls
 // (docs/apig-semantics.md#openapi-extensions).
 func (c *converter) accessControls(p string, v any) {
-	o, ok := asObj(c.ps, p, v)
-	if !ok {
-		return
-	}
-	for _, name := range sortedKeys(o.m) {
-		o.used[name] = true
-		po, ok := asObj(c.ps, ptr(p, name), o.m[name])
-		if !ok {
-			continue
-		}
+	c.namedObjects(p, v, func(name string, po *obj) {
 		c.nodes = Nodes{}
 		c.recKeys("", po, keys("acl_type", "acl-type"), keys("entity_type", "entity-type"), keys("acl_value", "value"), keys("remark", "description", "remark"))
 		a := &apigwv1.Acl{AclName: name,
@@ -101,23 +83,14 @@ func (c *converter) accessControls(p string, v any) {
 		po.unknown("an access-control policy")
 		c.plan.ACLs = append(c.plan.ACLs, Item[*apigwv1.Acl]{Ptr: po.ptr, Msg: a, Fields: c.nodes})
 		c.nodes = nil
-	}
+	})
 }
 
 // responses decodes x-apigateway-responses
 // (docs/apig-semantics.md#openapi-extensions): sets of
 // gateway responses by type.
 func (c *converter) responses(p string, v any) {
-	o, ok := asObj(c.ps, p, v)
-	if !ok {
-		return
-	}
-	for _, name := range sortedKeys(o.m) {
-		o.used[name] = true
-		so, ok := asObj(c.ps, ptr(p, name), o.m[name])
-		if !ok {
-			continue
-		}
+	c.namedObjects(p, v, func(name string, so *obj) {
 		set := c.responseSets[name]
 		if set == nil {
 			set = &apigwv1.GatewayResponse{Name: name, Responses: map[string]*apigwv1.ResponseInfo{}}
@@ -175,5 +148,5 @@ func (c *converter) responses(p string, v any) {
 			ro.unknown("a gateway response")
 			set.Responses[strings.ToUpper(typ)] = ri
 		}
-	}
+	})
 }
