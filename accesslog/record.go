@@ -1,6 +1,7 @@
 package accesslog
 
 import (
+	"net"
 	"strconv"
 	"time"
 
@@ -41,6 +42,10 @@ type Record struct {
 	// called.
 	Upstream    time.Duration
 	HasUpstream bool
+	// UpstreamCluster is the Envoy cluster the request was sent to and
+	// UpstreamHost the address (host:port) of the host it reached, ""
+	// when none was chosen.
+	UpstreamCluster, UpstreamHost string
 }
 
 // Decode reads an HTTP access-log entry sent by a node.
@@ -70,6 +75,10 @@ func Decode(node *corev3.Node, e *datav3.HTTPAccessLogEntry) Record {
 	}
 	if ts := c.GetStartTime(); ts != nil {
 		r.Start = ts.AsTime()
+	}
+	r.UpstreamCluster = c.GetUpstreamCluster()
+	if sa := c.GetUpstreamRemoteAddress().GetSocketAddress(); sa.GetAddress() != "" {
+		r.UpstreamHost = net.JoinHostPort(sa.GetAddress(), strconv.FormatUint(uint64(sa.GetPortValue()), 10))
 	}
 	r.Duration = c.GetDuration().AsDuration()
 	if r.Duration == 0 && c.GetTimeToLastDownstreamTxByte() != nil {

@@ -40,6 +40,7 @@ type Server struct {
 	log     *slog.Logger
 	sinks   []Sink
 	stats   *Stats
+	members *Members
 	streams atomic.Int32
 
 	recorded, ignored prometheus.Counter
@@ -62,7 +63,8 @@ func New(stats *Stats, log *slog.Logger, reg prometheus.Registerer, sinks ...Sin
 	s := &Server{log: log.With("component", "accesslog"), stats: stats, recorded: entries.WithLabelValues("recorded"),
 		ignored: entries.WithLabelValues("ignored"), streamGauge: streams}
 	if stats != nil {
-		s.sinks = append(s.sinks, stats)
+		s.members = NewMembers(MembersOptions{})
+		s.sinks = append(s.sinks, stats, s.members)
 	}
 	s.sinks = append(s.sinks, sinks...)
 	return s, nil
@@ -79,10 +81,20 @@ func (s *Server) APIMetrics(instance, apiID, envID string, windows []string) ([]
 	return s.stats.APIMetrics(instance, apiID, envID, windows)
 }
 
+// ChannelHealth returns the figures of a channel's called member
+// addresses and the span they cover.
+func (s *Server) ChannelHealth(instance, channelID string) ([]*adminv1.MemberHealth, string) {
+	if s.members == nil {
+		return nil, memberWindow
+	}
+	return s.members.Channel(instance, channelID), memberWindow
+}
+
 // MaxAPIs is the per-instance tracking limit of the stats.
 func (s *Server) MaxAPIs() int { return s.stats.MaxAPIs() }
 
-// Run expires idle APIs every minute until ctx ends.
+// Run expires idle APIs (and whatever else a sink lets expire, such as
+// member health) every minute until ctx ends.
 func (s *Server) Run(ctx context.Context) error {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -91,8 +103,10 @@ func (s *Server) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			if s.stats != nil {
-				s.stats.Expire()
+			for _, k := range s.sinks {
+				if e, ok := k.(interface{ Expire() }); ok {
+					e.Expire()
+				}
 			}
 		}
 	}

@@ -108,6 +108,7 @@ func protocolLevel(t *testing.T, routing string) {
 	tl := newTally(simGateway{envoy})
 	runScenarios(t, &world{gw: tl, g: g, be: be, ps: ps})
 	checkAPIMetrics(t, g, envoy.FlushAccessLogs, tl)
+	checkChannelHealth(t, g)
 	signedCallWithApigctl(t, g, httpFront(t, envoy))
 	checkAccessLogLines(t, g, ads, simGateway{envoy}, lines, ps)
 	checkAudit(t, g)

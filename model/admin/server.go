@@ -35,6 +35,8 @@ type Server struct {
 	// metrics answers GetAPIMetrics (nil: the accesslog component does
 	// not run in this process).
 	metrics APIMetricsSource
+	// health answers GetChannelHealth (nil as metrics).
+	health ChannelHealthSource
 	// retention bounds the audit trail (audit.go).
 	retention AuditRetention
 }

@@ -88,7 +88,7 @@ func backendClusterName(scheme, host string, port uint32) string {
 }
 
 func channelClusterName(channelID, scheme string) string {
-	return "channel." + channelID + "." + scheme
+	return dataplane.ChannelCluster(channelID, scheme)
 }
 
 func certSecretName(certID string) string { return "cert." + certID }

@@ -58,6 +58,8 @@ func newDescribeCmd(g *globals) *cobra.Command {
 				return d.bindings("Bound APIs", model.KindSignBinding, listFilter{}, func(r *apigwv1.Resource) bool { return r.GetSignatureBinding().GetSignId() == v.Id })
 			case *apigwv1.Plugin:
 				return d.bindings("Bound APIs", model.KindPluginBinding, listFilter{}, func(r *apigwv1.Resource) bool { return r.GetPluginBinding().GetPluginId() == v.Id })
+			case *apigwv1.VpcChannel:
+				return d.channelHealth(v)
 			case *apigwv1.ApiGroup:
 				rs, err := listAll(ctx, g, c, model.KindAPI, listFilter{group: v.Id})
 				if err != nil {

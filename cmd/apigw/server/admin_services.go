@@ -34,7 +34,7 @@ func registerAdminServices(ctx context.Context, s *grpc.Server, d *deps) error {
 	if d.admin == nil {
 		opts := []admin.Option{admin.WithAuditRetention(admin.AuditRetention{MaxAge: d.cfg.AuditMaxAge, MaxEvents: d.cfg.AuditMaxEvents})}
 		if d.als != nil {
-			opts = append(opts, admin.WithAPIMetrics(d.als))
+			opts = append(opts, admin.WithAPIMetrics(d.als), admin.WithChannelHealth(d.als))
 		}
 		adm := admin.New(d.store, d.feed, d.status, d.log, opts...)
 		d.store.OnDirectWrite(adm.RecordDirectWrite)

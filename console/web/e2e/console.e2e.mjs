@@ -174,6 +174,20 @@ test("create a plug-in and bind it; a bad content is refused on its field", asyn
   await shot("plugin-bindings");
 });
 
+test("a load-balance channel shows its members' health", async () => {
+  await page.goto(url + "#/channels/new");
+  await page.click('button[role="tab"]:has-text("YAML")');
+  const [host, port] = backendAddr.split(":");
+  await field("yaml").fill(`name: shop_pool\nport: ${port}\nmembers:\n- {host: ${host}}\n- {host: ${host}, port: 1, is_backup: true}\n`);
+  await save();
+  await page.click('[data-testid="list-vpc_channel"] >> text=shop_pool');
+  const rows = page.locator('[data-testid="member-health"] tbody tr');
+  await rows.first().waitFor();
+  assert.equal(await rows.count(), 2);
+  assert.match(await rows.nth(0).textContent(), new RegExp(`${host}:${port}.*member.*no_traffic`));
+  assert.match(await rows.nth(1).textContent(), new RegExp(`${host}:1.*backup.*no_traffic`));
+});
+
 test("publish twice, then roll back to the first", async () => {
   await page.goto(url + "#/publish/" + apiId);
   await field("version").fill("v1");

@@ -12,6 +12,7 @@ import { unclaimed, violationsFor, type FieldViolation } from "../errors";
 import { blank, displayName, fromYAML, kind as kindOf, setPath, toYAML, unwrap, wrap, type AnyMsg, type Kind } from "../resources";
 import { Card, ErrorBox, Field, Loading, Modal, Page, Pager, Table, Tabs, TextInput, useApp, useLoad, usePager, violationsOf, type Column } from "../ui";
 import { Bindings } from "./bindings";
+import { ChannelHealth } from "./channelhealth";
 
 interface PageDef {
   kind: string;
@@ -447,6 +448,7 @@ function ResourceEditor(props: { def: PageDef; id?: string; page: string }) {
         />
       </Card>
       {props.id && ["throttle", "acl", "app", "plugin", "signature"].includes(k.name) && <Bindings policyKind={k.name} policyId={props.id} />}
+      {props.id && k.name === "vpc_channel" && <ChannelHealth channelId={props.id} />}
       {props.id && k.name === "app" && <AppSecret id={props.id} onSecret={setSecret} />}
       {secret && (
         <Modal

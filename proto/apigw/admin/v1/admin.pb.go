@@ -2354,7 +2354,7 @@ var File_apigw_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_apigw_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x1aapigw/admin/v1/admin.proto\x12\x0eapigw.admin.v1\x1a\x1aapigw/admin/v1/audit.proto\x1a\x1capigw/admin/v1/metrics.proto\x1a\x12apigw/v1/app.proto\x1a\x1aapigw/v1/publication.proto\x1a\x17apigw/v1/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"[\n" +
+	"\x1aapigw/admin/v1/admin.proto\x12\x0eapigw.admin.v1\x1a\x1aapigw/admin/v1/audit.proto\x1a\x1bapigw/admin/v1/health.proto\x1a\x1capigw/admin/v1/metrics.proto\x1a\x12apigw/v1/app.proto\x1a\x1aapigw/v1/publication.proto\x1a\x17apigw/v1/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"[\n" +
 	"\rCreateRequest\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\tR\binstance\x12.\n" +
 	"\bresource\x18\x02 \x01(\v2\x12.apigw.v1.ResourceR\bresource\"@\n" +
@@ -2516,8 +2516,7 @@ const file_apigw_admin_v1_admin_proto_rawDesc = "" +
 	"\x1aPUBLISH_ACTION_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16PUBLISH_ACTION_PUBLISH\x10\x01\x12\x1c\n" +
 	"\x18PUBLISH_ACTION_UNPUBLISH\x10\x02\x12\x1b\n" +
-	"\x17PUBLISH_ACTION_ROLLBACK\x10\x032\xe2\n" +
-	"\n" +
+	"\x17PUBLISH_ACTION_ROLLBACK\x10\x032\xc9\v\n" +
 	"\fAdminService\x12G\n" +
 	"\x06Create\x12\x1d.apigw.admin.v1.CreateRequest\x1a\x1e.apigw.admin.v1.CreateResponse\x12>\n" +
 	"\x03Get\x12\x1a.apigw.admin.v1.GetRequest\x1a\x1b.apigw.admin.v1.GetResponse\x12A\n" +
@@ -2534,7 +2533,8 @@ const file_apigw_admin_v1_admin_proto_rawDesc = "" +
 	"\x06Unbind\x12\x1d.apigw.admin.v1.UnbindRequest\x1a\x1e.apigw.admin.v1.UnbindResponse\x12_\n" +
 	"\x0eResetAppSecret\x12%.apigw.admin.v1.ResetAppSecretRequest\x1a&.apigw.admin.v1.ResetAppSecretResponse\x12P\n" +
 	"\tGetStatus\x12 .apigw.admin.v1.GetStatusRequest\x1a!.apigw.admin.v1.GetStatusResponse\x12\\\n" +
-	"\rGetAPIMetrics\x12$.apigw.admin.v1.GetAPIMetricsRequest\x1a%.apigw.admin.v1.GetAPIMetricsResponse\x12b\n" +
+	"\rGetAPIMetrics\x12$.apigw.admin.v1.GetAPIMetricsRequest\x1a%.apigw.admin.v1.GetAPIMetricsResponse\x12e\n" +
+	"\x10GetChannelHealth\x12'.apigw.admin.v1.GetChannelHealthRequest\x1a(.apigw.admin.v1.GetChannelHealthResponse\x12b\n" +
 	"\x0fListAuditEvents\x12&.apigw.admin.v1.ListAuditEventsRequest\x1a'.apigw.admin.v1.ListAuditEventsResponseB5Z3github.com/apigw/apigw/proto/apigw/admin/v1;adminv1b\x06proto3"
 
 var (
@@ -2595,9 +2595,11 @@ var file_apigw_admin_v1_admin_proto_goTypes = []any{
 	(*v1.App)(nil),                   // 40: apigw.v1.App
 	(*timestamppb.Timestamp)(nil),    // 41: google.protobuf.Timestamp
 	(*GetAPIMetricsRequest)(nil),     // 42: apigw.admin.v1.GetAPIMetricsRequest
-	(*ListAuditEventsRequest)(nil),   // 43: apigw.admin.v1.ListAuditEventsRequest
-	(*GetAPIMetricsResponse)(nil),    // 44: apigw.admin.v1.GetAPIMetricsResponse
-	(*ListAuditEventsResponse)(nil),  // 45: apigw.admin.v1.ListAuditEventsResponse
+	(*GetChannelHealthRequest)(nil),  // 43: apigw.admin.v1.GetChannelHealthRequest
+	(*ListAuditEventsRequest)(nil),   // 44: apigw.admin.v1.ListAuditEventsRequest
+	(*GetAPIMetricsResponse)(nil),    // 45: apigw.admin.v1.GetAPIMetricsResponse
+	(*GetChannelHealthResponse)(nil), // 46: apigw.admin.v1.GetChannelHealthResponse
+	(*ListAuditEventsResponse)(nil),  // 47: apigw.admin.v1.ListAuditEventsResponse
 }
 var file_apigw_admin_v1_admin_proto_depIdxs = []int32{
 	38, // 0: apigw.admin.v1.CreateRequest.resource:type_name -> apigw.v1.Resource
@@ -2640,26 +2642,28 @@ var file_apigw_admin_v1_admin_proto_depIdxs = []int32{
 	31, // 37: apigw.admin.v1.AdminService.ResetAppSecret:input_type -> apigw.admin.v1.ResetAppSecretRequest
 	33, // 38: apigw.admin.v1.AdminService.GetStatus:input_type -> apigw.admin.v1.GetStatusRequest
 	42, // 39: apigw.admin.v1.AdminService.GetAPIMetrics:input_type -> apigw.admin.v1.GetAPIMetricsRequest
-	43, // 40: apigw.admin.v1.AdminService.ListAuditEvents:input_type -> apigw.admin.v1.ListAuditEventsRequest
-	2,  // 41: apigw.admin.v1.AdminService.Create:output_type -> apigw.admin.v1.CreateResponse
-	4,  // 42: apigw.admin.v1.AdminService.Get:output_type -> apigw.admin.v1.GetResponse
-	6,  // 43: apigw.admin.v1.AdminService.List:output_type -> apigw.admin.v1.ListResponse
-	8,  // 44: apigw.admin.v1.AdminService.Update:output_type -> apigw.admin.v1.UpdateResponse
-	10, // 45: apigw.admin.v1.AdminService.Delete:output_type -> apigw.admin.v1.DeleteResponse
-	13, // 46: apigw.admin.v1.AdminService.Apply:output_type -> apigw.admin.v1.ApplyResponse
-	16, // 47: apigw.admin.v1.AdminService.Publish:output_type -> apigw.admin.v1.PublishResponse
-	18, // 48: apigw.admin.v1.AdminService.Unpublish:output_type -> apigw.admin.v1.UnpublishResponse
-	20, // 49: apigw.admin.v1.AdminService.Rollback:output_type -> apigw.admin.v1.RollbackResponse
-	23, // 50: apigw.admin.v1.AdminService.PublishBatch:output_type -> apigw.admin.v1.PublishBatchResponse
-	26, // 51: apigw.admin.v1.AdminService.ListPublications:output_type -> apigw.admin.v1.ListPublicationsResponse
-	28, // 52: apigw.admin.v1.AdminService.Bind:output_type -> apigw.admin.v1.BindResponse
-	30, // 53: apigw.admin.v1.AdminService.Unbind:output_type -> apigw.admin.v1.UnbindResponse
-	32, // 54: apigw.admin.v1.AdminService.ResetAppSecret:output_type -> apigw.admin.v1.ResetAppSecretResponse
-	34, // 55: apigw.admin.v1.AdminService.GetStatus:output_type -> apigw.admin.v1.GetStatusResponse
-	44, // 56: apigw.admin.v1.AdminService.GetAPIMetrics:output_type -> apigw.admin.v1.GetAPIMetricsResponse
-	45, // 57: apigw.admin.v1.AdminService.ListAuditEvents:output_type -> apigw.admin.v1.ListAuditEventsResponse
-	41, // [41:58] is the sub-list for method output_type
-	24, // [24:41] is the sub-list for method input_type
+	43, // 40: apigw.admin.v1.AdminService.GetChannelHealth:input_type -> apigw.admin.v1.GetChannelHealthRequest
+	44, // 41: apigw.admin.v1.AdminService.ListAuditEvents:input_type -> apigw.admin.v1.ListAuditEventsRequest
+	2,  // 42: apigw.admin.v1.AdminService.Create:output_type -> apigw.admin.v1.CreateResponse
+	4,  // 43: apigw.admin.v1.AdminService.Get:output_type -> apigw.admin.v1.GetResponse
+	6,  // 44: apigw.admin.v1.AdminService.List:output_type -> apigw.admin.v1.ListResponse
+	8,  // 45: apigw.admin.v1.AdminService.Update:output_type -> apigw.admin.v1.UpdateResponse
+	10, // 46: apigw.admin.v1.AdminService.Delete:output_type -> apigw.admin.v1.DeleteResponse
+	13, // 47: apigw.admin.v1.AdminService.Apply:output_type -> apigw.admin.v1.ApplyResponse
+	16, // 48: apigw.admin.v1.AdminService.Publish:output_type -> apigw.admin.v1.PublishResponse
+	18, // 49: apigw.admin.v1.AdminService.Unpublish:output_type -> apigw.admin.v1.UnpublishResponse
+	20, // 50: apigw.admin.v1.AdminService.Rollback:output_type -> apigw.admin.v1.RollbackResponse
+	23, // 51: apigw.admin.v1.AdminService.PublishBatch:output_type -> apigw.admin.v1.PublishBatchResponse
+	26, // 52: apigw.admin.v1.AdminService.ListPublications:output_type -> apigw.admin.v1.ListPublicationsResponse
+	28, // 53: apigw.admin.v1.AdminService.Bind:output_type -> apigw.admin.v1.BindResponse
+	30, // 54: apigw.admin.v1.AdminService.Unbind:output_type -> apigw.admin.v1.UnbindResponse
+	32, // 55: apigw.admin.v1.AdminService.ResetAppSecret:output_type -> apigw.admin.v1.ResetAppSecretResponse
+	34, // 56: apigw.admin.v1.AdminService.GetStatus:output_type -> apigw.admin.v1.GetStatusResponse
+	45, // 57: apigw.admin.v1.AdminService.GetAPIMetrics:output_type -> apigw.admin.v1.GetAPIMetricsResponse
+	46, // 58: apigw.admin.v1.AdminService.GetChannelHealth:output_type -> apigw.admin.v1.GetChannelHealthResponse
+	47, // 59: apigw.admin.v1.AdminService.ListAuditEvents:output_type -> apigw.admin.v1.ListAuditEventsResponse
+	42, // [42:60] is the sub-list for method output_type
+	24, // [24:42] is the sub-list for method input_type
 	24, // [24:24] is the sub-list for extension type_name
 	24, // [24:24] is the sub-list for extension extendee
 	0,  // [0:24] is the sub-list for field type_name
@@ -2671,6 +2675,7 @@ func file_apigw_admin_v1_admin_proto_init() {
 		return
 	}
 	file_apigw_admin_v1_audit_proto_init()
+	file_apigw_admin_v1_health_proto_init()
 	file_apigw_admin_v1_metrics_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -35,6 +35,7 @@ const (
 	AdminService_ResetAppSecret_FullMethodName   = "/apigw.admin.v1.AdminService/ResetAppSecret"
 	AdminService_GetStatus_FullMethodName        = "/apigw.admin.v1.AdminService/GetStatus"
 	AdminService_GetAPIMetrics_FullMethodName    = "/apigw.admin.v1.AdminService/GetAPIMetrics"
+	AdminService_GetChannelHealth_FullMethodName = "/apigw.admin.v1.AdminService/GetChannelHealth"
 	AdminService_ListAuditEvents_FullMethodName  = "/apigw.admin.v1.AdminService/ListAuditEvents"
 )
 
@@ -89,6 +90,9 @@ type AdminServiceClient interface {
 	// over rolling windows, from the access logs of the Envoys connected to
 	// this apigw.
 	GetAPIMetrics(ctx context.Context, in *GetAPIMetricsRequest, opts ...grpc.CallOption) (*GetAPIMetricsResponse, error)
+	// GetChannelHealth reports how the members of a load-balance channel
+	// answered the Envoys connected to this apigw (from their access logs).
+	GetChannelHealth(ctx context.Context, in *GetChannelHealthRequest, opts ...grpc.CallOption) (*GetChannelHealthResponse, error)
 	// ListAuditEvents lists the recorded changes of an instance: who changed
 	// what, when, at which etcd revision.
 	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
@@ -262,6 +266,16 @@ func (c *adminServiceClient) GetAPIMetrics(ctx context.Context, in *GetAPIMetric
 	return out, nil
 }
 
+func (c *adminServiceClient) GetChannelHealth(ctx context.Context, in *GetChannelHealthRequest, opts ...grpc.CallOption) (*GetChannelHealthResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetChannelHealthResponse)
+	err := c.cc.Invoke(ctx, AdminService_GetChannelHealth_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *adminServiceClient) ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListAuditEventsResponse)
@@ -323,6 +337,9 @@ type AdminServiceServer interface {
 	// over rolling windows, from the access logs of the Envoys connected to
 	// this apigw.
 	GetAPIMetrics(context.Context, *GetAPIMetricsRequest) (*GetAPIMetricsResponse, error)
+	// GetChannelHealth reports how the members of a load-balance channel
+	// answered the Envoys connected to this apigw (from their access logs).
+	GetChannelHealth(context.Context, *GetChannelHealthRequest) (*GetChannelHealthResponse, error)
 	// ListAuditEvents lists the recorded changes of an instance: who changed
 	// what, when, at which etcd revision.
 	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)
@@ -383,6 +400,9 @@ func (UnimplementedAdminServiceServer) GetStatus(context.Context, *GetStatusRequ
 }
 func (UnimplementedAdminServiceServer) GetAPIMetrics(context.Context, *GetAPIMetricsRequest) (*GetAPIMetricsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetAPIMetrics not implemented")
+}
+func (UnimplementedAdminServiceServer) GetChannelHealth(context.Context, *GetChannelHealthRequest) (*GetChannelHealthResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetChannelHealth not implemented")
 }
 func (UnimplementedAdminServiceServer) ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListAuditEvents not implemented")
@@ -696,6 +716,24 @@ func _AdminService_GetAPIMetrics_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_GetChannelHealth_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetChannelHealthRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetChannelHealth(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetChannelHealth_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetChannelHealth(ctx, req.(*GetChannelHealthRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AdminService_ListAuditEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListAuditEventsRequest)
 	if err := dec(in); err != nil {
@@ -784,6 +822,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetAPIMetrics",
 			Handler:    _AdminService_GetAPIMetrics_Handler,
+		},
+		{
+			MethodName: "GetChannelHealth",
+			Handler:    _AdminService_GetChannelHealth_Handler,
 		},
 		{
 			MethodName: "ListAuditEvents",
