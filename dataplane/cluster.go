@@ -17,5 +17,8 @@ func ChannelOfCluster(cluster string) (string, bool) {
 		return "", false
 	}
 	id, _, ok := strings.Cut(rest, ".")
-	return id, ok && id != ""
+	if !ok || id == "" {
+		return "", false
+	}
+	return id, true
 }
