@@ -27,10 +27,17 @@ const (
 	ReasonIAMExpired         Reason = "iam_token_expired"
 	ReasonIAMUnavailable     Reason = "iam_unavailable"
 	ReasonAccountDenied      Reason = "account_denied"
-	ReasonIdentityMissing    Reason = "authorizer_identity"
-	ReasonAuthorizerDenied   Reason = "authorizer_denied"
-	ReasonAuthorizerFailed   Reason = "authorizer_failed"
-	ReasonBadParameter       Reason = "bad_parameter"
+	// ReasonJWTMissing, ReasonJWTInvalid, ReasonJWTExpired,
+	// ReasonJWTUnavailable: a jwt_auth plug-in's token is missing, does
+	// not verify, has expired, or its key set cannot be fetched.
+	ReasonJWTMissing       Reason = "jwt_token_missing"
+	ReasonJWTInvalid       Reason = "jwt_token_invalid"
+	ReasonJWTExpired       Reason = "jwt_token_expired"
+	ReasonJWTUnavailable   Reason = "jwt_keys_unavailable"
+	ReasonIdentityMissing  Reason = "authorizer_identity"
+	ReasonAuthorizerDenied Reason = "authorizer_denied"
+	ReasonAuthorizerFailed Reason = "authorizer_failed"
+	ReasonBadParameter     Reason = "bad_parameter"
 	// ReasonOrchestration: the orchestration rules found no input or no
 	// matching rule.
 	ReasonOrchestration Reason = "orchestration"
@@ -52,6 +59,7 @@ func denyReasons() []Reason {
 		ReasonIAMMissing, ReasonIAMInvalid, ReasonIAMExpired, ReasonIAMUnavailable, ReasonAccountDenied,
 		ReasonIdentityMissing, ReasonAuthorizerDenied, ReasonAuthorizerFailed, ReasonBadParameter, ReasonBadRequest, ReasonInternal,
 		ReasonPolicyUnavailable, ReasonOrchestration, ReasonBackendSign,
+		ReasonJWTMissing, ReasonJWTInvalid, ReasonJWTExpired, ReasonJWTUnavailable,
 	}
 }
 

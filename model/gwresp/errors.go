@@ -70,7 +70,13 @@ var (
 	ErrAuthorizerDenied  = Error{"APIG.0305", "Incorrect authentication information: the custom authorizer denied the request.", "AUTHORIZER_FAILURE", 500}
 	ErrAuthorizerConf    = Error{"APIG.0305", "Incorrect authentication information: the custom authorizer failed.", "AUTHORIZER_CONF_FAILURE", 500}
 	ErrAuthorizerIdent   = Error{"APIG.0305", "Incorrect authentication information: identity source missing or invalid.", "AUTHORIZER_IDENTITIES_FAILURE", 401}
-	ErrParameters        = Error{"APIG.0106", "Orchestration error.", "REQUEST_PARAMETERS_FAILURE", 400}
+	// ErrJWTAuth: a jwt_auth plug-in refused the request's token (missing,
+	// malformed, badly signed, expired, wrong issuer or audience).
+	ErrJWTAuth = Error{"APIG.0305", "Incorrect authentication information: JWT verification failed.", "JWT_AUTH_FAILURE", 401}
+	// ErrJWTKeysUnavailable: the key set of a jwt_auth plug-in cannot be
+	// fetched (and none is cached); the request is refused.
+	ErrJWTKeysUnavailable = Error{"APIG.0601", "Internal server error: the JWT key set cannot be fetched.", "DEFAULT_5XX", 500}
+	ErrParameters         = Error{"APIG.0106", "Orchestration error.", "REQUEST_PARAMETERS_FAILURE", 400}
 )
 
 // ErrPolicyUnavailable answers an API that cannot be served with every

@@ -28,6 +28,8 @@ type pluginPlan struct {
 	// mirror is the proxy_mirror cluster and policy.
 	mirror       *clusterSpec
 	mirrorPolicy *routev3.RouteAction_RequestMirrorPolicy
+	// jwt: a jwt_auth plug-in, which ext_authz verifies.
+	jwt bool
 }
 
 // planPlugins reads the plug-ins bound to (API, environment).
@@ -49,6 +51,8 @@ func (c *buildCtx) planPlugins(apiID, envID string) (pluginPlan, error) {
 				return out, fmt.Errorf("plug-in %s: %v", p.PluginName, err)
 			}
 			out.mirror, out.mirrorPolicy = spec, pol
+		case *apigwv1.JwtAuthContent:
+			out.jwt = true
 		}
 	}
 	return out, nil

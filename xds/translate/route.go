@@ -180,7 +180,8 @@ func (p *pubPlan) build() error {
 	}
 	// A bound signature key: ext_authz signs the backend requests.
 	signed := v.Signed(api.Id, p.env.Id)
-	p.ext = extAuthzNeeded(api, throttle, acls, delegated || signed || (!ipByEnvoy && hasIPACL(acls)))
+	// A jwt_auth plug-in: ext_authz verifies the token.
+	p.ext = extAuthzNeeded(api, throttle, acls, delegated || signed || plugins.jwt || (!ipByEnvoy && hasIPACL(acls)))
 
 	for _, t := range targets {
 		if err := p.addRoutes(t); err != nil {

@@ -30,14 +30,15 @@ type Plugin struct {
 	// plugin_name: 3-255, starts with a letter or CJK, letters, CJK, digits,
 	// - and _; unique in the instance.
 	PluginName string `protobuf:"bytes,2,opt,name=plugin_name,json=pluginName,proto3" json:"plugin_name,omitempty"`
-	// plugin_type: cors, set_resp_headers or proxy_mirror. APIG's other
-	// types (rate_limit, third_auth, jwt_auth, breaker, kafka_log,
+	// plugin_type: cors, set_resp_headers, proxy_mirror or jwt_auth.
+	// APIG's other types (rate_limit, third_auth, breaker, kafka_log,
 	// proxy_cache, oidc_auth) are refused.
 	PluginType string `protobuf:"bytes,3,opt,name=plugin_type,json=pluginType,proto3" json:"plugin_type,omitempty"`
 	// plugin_scope: global (the default; the only scope).
 	PluginScope string `protobuf:"bytes,4,opt,name=plugin_scope,json=pluginScope,proto3" json:"plugin_scope,omitempty"`
 	// plugin_content: the JSON settings of the type (CorsPluginContent,
-	// SetRespHeadersContent, ProxyMirrorContent), decoded strictly: unknown
+	// SetRespHeadersContent, ProxyMirrorContent, JwtAuthContent), decoded
+	// strictly: unknown
 	// fields and wrong types are refused.
 	PluginContent string `protobuf:"bytes,5,opt,name=plugin_content,json=pluginContent,proto3" json:"plugin_content,omitempty"`
 	// remark: at most 255 characters.
@@ -520,6 +521,292 @@ func (x *ProxyMirrorContent) GetMirrorRequestBodyEnabled() bool {
 	return false
 }
 
+// JwtAuthContent is the plugin_content of a jwt_auth plug-in: ext_authz
+// verifies a JWT carried by the request against a JWK set
+// (docs/plugins.md#jwt_auth). Field names are APIG's (JWTAuthContent)
+// except issuer and audiences, which are apigw's.
+type JwtAuthContent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// jwks_service: a URL serving the JWK set, fetched and cached. Wins over
+	// jwks when both are set, as in APIG. One of the two is required.
+	JwksService *JwtAuthJwksService `protobuf:"bytes,1,opt,name=jwks_service,json=jwksService,proto3" json:"jwks_service,omitempty"`
+	// jwks: an inline JWK set (RFC 7517), at most 50 KB.
+	Jwks string `protobuf:"bytes,2,opt,name=jwks,proto3" json:"jwks,omitempty"`
+	// token_location: header (default), query or cookie.
+	TokenLocation string `protobuf:"bytes,3,opt,name=token_location,json=tokenLocation,proto3" json:"token_location,omitempty"`
+	// token_name: the header (default Authorization, case-insensitive),
+	// query parameter (default access_token) or cookie (required) carrying
+	// the token.
+	TokenName string `protobuf:"bytes,4,opt,name=token_name,json=tokenName,proto3" json:"token_name,omitempty"`
+	// token_prefix: with a header, the prefix removed before verification
+	// (default "Bearer"; a token without it is refused).
+	TokenPrefix *string `protobuf:"bytes,5,opt,name=token_prefix,json=tokenPrefix,proto3,oneof" json:"token_prefix,omitempty"`
+	// token_expiration_tolerance: seconds of clock skew tolerated for exp
+	// and nbf, 0-86400 as a decimal string (default "0").
+	TokenExpirationTolerance string `protobuf:"bytes,6,opt,name=token_expiration_tolerance,json=tokenExpirationTolerance,proto3" json:"token_expiration_tolerance,omitempty"`
+	// token_pass_through_enabled: forward the token to the backend (default
+	// false: the header, query parameter or cookie is removed).
+	TokenPassThroughEnabled bool `protobuf:"varint,7,opt,name=token_pass_through_enabled,json=tokenPassThroughEnabled,proto3" json:"token_pass_through_enabled,omitempty"`
+	// carry_payload: claims of the verified token set as backend request
+	// headers.
+	CarryPayload *JwtAuthCarryPayload `protobuf:"bytes,8,opt,name=carry_payload,json=carryPayload,proto3" json:"carry_payload,omitempty"`
+	// issuer: when set, the token's iss must equal it.
+	Issuer string `protobuf:"bytes,9,opt,name=issuer,proto3" json:"issuer,omitempty"`
+	// audiences: when set, the token's aud must contain one of them.
+	Audiences     []string `protobuf:"bytes,10,rep,name=audiences,proto3" json:"audiences,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JwtAuthContent) Reset() {
+	*x = JwtAuthContent{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JwtAuthContent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JwtAuthContent) ProtoMessage() {}
+
+func (x *JwtAuthContent) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JwtAuthContent.ProtoReflect.Descriptor instead.
+func (*JwtAuthContent) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *JwtAuthContent) GetJwksService() *JwtAuthJwksService {
+	if x != nil {
+		return x.JwksService
+	}
+	return nil
+}
+
+func (x *JwtAuthContent) GetJwks() string {
+	if x != nil {
+		return x.Jwks
+	}
+	return ""
+}
+
+func (x *JwtAuthContent) GetTokenLocation() string {
+	if x != nil {
+		return x.TokenLocation
+	}
+	return ""
+}
+
+func (x *JwtAuthContent) GetTokenName() string {
+	if x != nil {
+		return x.TokenName
+	}
+	return ""
+}
+
+func (x *JwtAuthContent) GetTokenPrefix() string {
+	if x != nil && x.TokenPrefix != nil {
+		return *x.TokenPrefix
+	}
+	return ""
+}
+
+func (x *JwtAuthContent) GetTokenExpirationTolerance() string {
+	if x != nil {
+		return x.TokenExpirationTolerance
+	}
+	return ""
+}
+
+func (x *JwtAuthContent) GetTokenPassThroughEnabled() bool {
+	if x != nil {
+		return x.TokenPassThroughEnabled
+	}
+	return false
+}
+
+func (x *JwtAuthContent) GetCarryPayload() *JwtAuthCarryPayload {
+	if x != nil {
+		return x.CarryPayload
+	}
+	return nil
+}
+
+func (x *JwtAuthContent) GetIssuer() string {
+	if x != nil {
+		return x.Issuer
+	}
+	return ""
+}
+
+func (x *JwtAuthContent) GetAudiences() []string {
+	if x != nil {
+		return x.Audiences
+	}
+	return nil
+}
+
+// JwtAuthJwksService is where a jwt_auth plug-in fetches its JWK set.
+type JwtAuthJwksService struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// url: http or https URL of the JWK set.
+	Url           string `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JwtAuthJwksService) Reset() {
+	*x = JwtAuthJwksService{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JwtAuthJwksService) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JwtAuthJwksService) ProtoMessage() {}
+
+func (x *JwtAuthJwksService) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JwtAuthJwksService.ProtoReflect.Descriptor instead.
+func (*JwtAuthJwksService) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *JwtAuthJwksService) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+// JwtAuthCarryPayload lists the claims forwarded to the backend.
+type JwtAuthCarryPayload struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// claims: at most 10, header names unique (case-insensitive).
+	Claims        []*JwtAuthClaimHeader `protobuf:"bytes,1,rep,name=claims,proto3" json:"claims,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JwtAuthCarryPayload) Reset() {
+	*x = JwtAuthCarryPayload{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JwtAuthCarryPayload) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JwtAuthCarryPayload) ProtoMessage() {}
+
+func (x *JwtAuthCarryPayload) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JwtAuthCarryPayload.ProtoReflect.Descriptor instead.
+func (*JwtAuthCarryPayload) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *JwtAuthCarryPayload) GetClaims() []*JwtAuthClaimHeader {
+	if x != nil {
+		return x.Claims
+	}
+	return nil
+}
+
+// JwtAuthClaimHeader forwards one claim as a request header.
+type JwtAuthClaimHeader struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// claim: the claim's name, or a dotted path into object claims
+	// ("realm.role"); a claim the token does not have sets no header.
+	Claim string `protobuf:"bytes,1,opt,name=claim,proto3" json:"claim,omitempty"`
+	// header: the backend request header (1-64, [A-Za-z0-9-], starting with
+	// a letter; not x-apig-* nor the token header).
+	Header        string `protobuf:"bytes,2,opt,name=header,proto3" json:"header,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JwtAuthClaimHeader) Reset() {
+	*x = JwtAuthClaimHeader{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JwtAuthClaimHeader) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JwtAuthClaimHeader) ProtoMessage() {}
+
+func (x *JwtAuthClaimHeader) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JwtAuthClaimHeader.ProtoReflect.Descriptor instead.
+func (*JwtAuthClaimHeader) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *JwtAuthClaimHeader) GetClaim() string {
+	if x != nil {
+		return x.Claim
+	}
+	return ""
+}
+
+func (x *JwtAuthClaimHeader) GetHeader() string {
+	if x != nil {
+		return x.Header
+	}
+	return ""
+}
+
 var File_apigw_v1_plugin_proto protoreflect.FileDescriptor
 
 const file_apigw_v1_plugin_proto_rawDesc = "" +
@@ -567,7 +854,28 @@ const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\r_sample_ratioB\n" +
 	"\n" +
 	"\b_timeoutB\x1e\n" +
-	"\x1c_mirror_request_body_enabledB/Z-github.com/apigw/apigw/proto/apigw/v1;apigwv1b\x06proto3"
+	"\x1c_mirror_request_body_enabled\"\xd9\x03\n" +
+	"\x0eJwtAuthContent\x12?\n" +
+	"\fjwks_service\x18\x01 \x01(\v2\x1c.apigw.v1.JwtAuthJwksServiceR\vjwksService\x12\x12\n" +
+	"\x04jwks\x18\x02 \x01(\tR\x04jwks\x12%\n" +
+	"\x0etoken_location\x18\x03 \x01(\tR\rtokenLocation\x12\x1d\n" +
+	"\n" +
+	"token_name\x18\x04 \x01(\tR\ttokenName\x12&\n" +
+	"\ftoken_prefix\x18\x05 \x01(\tH\x00R\vtokenPrefix\x88\x01\x01\x12<\n" +
+	"\x1atoken_expiration_tolerance\x18\x06 \x01(\tR\x18tokenExpirationTolerance\x12;\n" +
+	"\x1atoken_pass_through_enabled\x18\a \x01(\bR\x17tokenPassThroughEnabled\x12B\n" +
+	"\rcarry_payload\x18\b \x01(\v2\x1d.apigw.v1.JwtAuthCarryPayloadR\fcarryPayload\x12\x16\n" +
+	"\x06issuer\x18\t \x01(\tR\x06issuer\x12\x1c\n" +
+	"\taudiences\x18\n" +
+	" \x03(\tR\taudiencesB\x0f\n" +
+	"\r_token_prefix\"&\n" +
+	"\x12JwtAuthJwksService\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\"K\n" +
+	"\x13JwtAuthCarryPayload\x124\n" +
+	"\x06claims\x18\x01 \x03(\v2\x1c.apigw.v1.JwtAuthClaimHeaderR\x06claims\"B\n" +
+	"\x12JwtAuthClaimHeader\x12\x14\n" +
+	"\x05claim\x18\x01 \x01(\tR\x05claim\x12\x16\n" +
+	"\x06header\x18\x02 \x01(\tR\x06headerB/Z-github.com/apigw/apigw/proto/apigw/v1;apigwv1b\x06proto3"
 
 var (
 	file_apigw_v1_plugin_proto_rawDescOnce sync.Once
@@ -581,7 +889,7 @@ func file_apigw_v1_plugin_proto_rawDescGZIP() []byte {
 	return file_apigw_v1_plugin_proto_rawDescData
 }
 
-var file_apigw_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_apigw_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_apigw_v1_plugin_proto_goTypes = []any{
 	(*Plugin)(nil),                // 0: apigw.v1.Plugin
 	(*PluginBinding)(nil),         // 1: apigw.v1.PluginBinding
@@ -589,17 +897,24 @@ var file_apigw_v1_plugin_proto_goTypes = []any{
 	(*SetRespHeadersContent)(nil), // 3: apigw.v1.SetRespHeadersContent
 	(*HeaderPolicy)(nil),          // 4: apigw.v1.HeaderPolicy
 	(*ProxyMirrorContent)(nil),    // 5: apigw.v1.ProxyMirrorContent
-	(*Meta)(nil),                  // 6: apigw.v1.Meta
+	(*JwtAuthContent)(nil),        // 6: apigw.v1.JwtAuthContent
+	(*JwtAuthJwksService)(nil),    // 7: apigw.v1.JwtAuthJwksService
+	(*JwtAuthCarryPayload)(nil),   // 8: apigw.v1.JwtAuthCarryPayload
+	(*JwtAuthClaimHeader)(nil),    // 9: apigw.v1.JwtAuthClaimHeader
+	(*Meta)(nil),                  // 10: apigw.v1.Meta
 }
 var file_apigw_v1_plugin_proto_depIdxs = []int32{
-	6, // 0: apigw.v1.Plugin.meta:type_name -> apigw.v1.Meta
-	6, // 1: apigw.v1.PluginBinding.meta:type_name -> apigw.v1.Meta
-	4, // 2: apigw.v1.SetRespHeadersContent.response_headers:type_name -> apigw.v1.HeaderPolicy
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	10, // 0: apigw.v1.Plugin.meta:type_name -> apigw.v1.Meta
+	10, // 1: apigw.v1.PluginBinding.meta:type_name -> apigw.v1.Meta
+	4,  // 2: apigw.v1.SetRespHeadersContent.response_headers:type_name -> apigw.v1.HeaderPolicy
+	7,  // 3: apigw.v1.JwtAuthContent.jwks_service:type_name -> apigw.v1.JwtAuthJwksService
+	8,  // 4: apigw.v1.JwtAuthContent.carry_payload:type_name -> apigw.v1.JwtAuthCarryPayload
+	9,  // 5: apigw.v1.JwtAuthCarryPayload.claims:type_name -> apigw.v1.JwtAuthClaimHeader
+	6,  // [6:6] is the sub-list for method output_type
+	6,  // [6:6] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_apigw_v1_plugin_proto_init() }
@@ -609,13 +924,14 @@ func file_apigw_v1_plugin_proto_init() {
 	}
 	file_apigw_v1_meta_proto_init()
 	file_apigw_v1_plugin_proto_msgTypes[5].OneofWrappers = []any{}
+	file_apigw_v1_plugin_proto_msgTypes[6].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_apigw_v1_plugin_proto_rawDesc), len(file_apigw_v1_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

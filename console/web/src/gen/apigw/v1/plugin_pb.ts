@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file apigw/v1/plugin.proto.
  */
 export const file_apigw_v1_plugin: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkQi9aLWdpdGh1Yi5jb20vYXBpZ3cvYXBpZ3cvcHJvdG8vYXBpZ3cvdjE7YXBpZ3d2MWIGcHJvdG8z", [file_apigw_v1_meta]);
+  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkIssCCg5Kd3RBdXRoQ29udGVudBIyCgxqd2tzX3NlcnZpY2UYASABKAsyHC5hcGlndy52MS5Kd3RBdXRoSndrc1NlcnZpY2USDAoEandrcxgCIAEoCRIWCg50b2tlbl9sb2NhdGlvbhgDIAEoCRISCgp0b2tlbl9uYW1lGAQgASgJEhkKDHRva2VuX3ByZWZpeBgFIAEoCUgAiAEBEiIKGnRva2VuX2V4cGlyYXRpb25fdG9sZXJhbmNlGAYgASgJEiIKGnRva2VuX3Bhc3NfdGhyb3VnaF9lbmFibGVkGAcgASgIEjQKDWNhcnJ5X3BheWxvYWQYCCABKAsyHS5hcGlndy52MS5Kd3RBdXRoQ2FycnlQYXlsb2FkEg4KBmlzc3VlchgJIAEoCRIRCglhdWRpZW5jZXMYCiADKAlCDwoNX3Rva2VuX3ByZWZpeCIhChJKd3RBdXRoSndrc1NlcnZpY2USCwoDdXJsGAEgASgJIkMKE0p3dEF1dGhDYXJyeVBheWxvYWQSLAoGY2xhaW1zGAEgAygLMhwuYXBpZ3cudjEuSnd0QXV0aENsYWltSGVhZGVyIjMKEkp3dEF1dGhDbGFpbUhlYWRlchINCgVjbGFpbRgBIAEoCRIOCgZoZWFkZXIYAiABKAlCL1otZ2l0aHViLmNvbS9hcGlndy9hcGlndy9wcm90by9hcGlndy92MTthcGlnd3YxYgZwcm90bzM", [file_apigw_v1_meta]);
 
 /**
  * Plugin is a plug-in policy (docs/plugins.md): an object of a type whose
@@ -36,8 +36,8 @@ export type Plugin = Message<"apigw.v1.Plugin"> & {
   pluginName: string;
 
   /**
-   * plugin_type: cors, set_resp_headers or proxy_mirror. APIG's other
-   * types (rate_limit, third_auth, jwt_auth, breaker, kafka_log,
+   * plugin_type: cors, set_resp_headers, proxy_mirror or jwt_auth.
+   * APIG's other types (rate_limit, third_auth, breaker, kafka_log,
    * proxy_cache, oidc_auth) are refused.
    *
    * @generated from field: string plugin_type = 3;
@@ -53,7 +53,8 @@ export type Plugin = Message<"apigw.v1.Plugin"> & {
 
   /**
    * plugin_content: the JSON settings of the type (CorsPluginContent,
-   * SetRespHeadersContent, ProxyMirrorContent), decoded strictly: unknown
+   * SetRespHeadersContent, ProxyMirrorContent, JwtAuthContent), decoded
+   * strictly: unknown
    * fields and wrong types are refused.
    *
    * @generated from field: string plugin_content = 5;
@@ -306,4 +307,170 @@ export type ProxyMirrorContent = Message<"apigw.v1.ProxyMirrorContent"> & {
  */
 export const ProxyMirrorContentSchema: GenMessage<ProxyMirrorContent> = /*@__PURE__*/
   messageDesc(file_apigw_v1_plugin, 5);
+
+/**
+ * JwtAuthContent is the plugin_content of a jwt_auth plug-in: ext_authz
+ * verifies a JWT carried by the request against a JWK set
+ * (docs/plugins.md#jwt_auth). Field names are APIG's (JWTAuthContent)
+ * except issuer and audiences, which are apigw's.
+ *
+ * @generated from message apigw.v1.JwtAuthContent
+ */
+export type JwtAuthContent = Message<"apigw.v1.JwtAuthContent"> & {
+  /**
+   * jwks_service: a URL serving the JWK set, fetched and cached. Wins over
+   * jwks when both are set, as in APIG. One of the two is required.
+   *
+   * @generated from field: apigw.v1.JwtAuthJwksService jwks_service = 1;
+   */
+  jwksService?: JwtAuthJwksService | undefined;
+
+  /**
+   * jwks: an inline JWK set (RFC 7517), at most 50 KB.
+   *
+   * @generated from field: string jwks = 2;
+   */
+  jwks: string;
+
+  /**
+   * token_location: header (default), query or cookie.
+   *
+   * @generated from field: string token_location = 3;
+   */
+  tokenLocation: string;
+
+  /**
+   * token_name: the header (default Authorization, case-insensitive),
+   * query parameter (default access_token) or cookie (required) carrying
+   * the token.
+   *
+   * @generated from field: string token_name = 4;
+   */
+  tokenName: string;
+
+  /**
+   * token_prefix: with a header, the prefix removed before verification
+   * (default "Bearer"; a token without it is refused).
+   *
+   * @generated from field: optional string token_prefix = 5;
+   */
+  tokenPrefix?: string | undefined;
+
+  /**
+   * token_expiration_tolerance: seconds of clock skew tolerated for exp
+   * and nbf, 0-86400 as a decimal string (default "0").
+   *
+   * @generated from field: string token_expiration_tolerance = 6;
+   */
+  tokenExpirationTolerance: string;
+
+  /**
+   * token_pass_through_enabled: forward the token to the backend (default
+   * false: the header, query parameter or cookie is removed).
+   *
+   * @generated from field: bool token_pass_through_enabled = 7;
+   */
+  tokenPassThroughEnabled: boolean;
+
+  /**
+   * carry_payload: claims of the verified token set as backend request
+   * headers.
+   *
+   * @generated from field: apigw.v1.JwtAuthCarryPayload carry_payload = 8;
+   */
+  carryPayload?: JwtAuthCarryPayload | undefined;
+
+  /**
+   * issuer: when set, the token's iss must equal it.
+   *
+   * @generated from field: string issuer = 9;
+   */
+  issuer: string;
+
+  /**
+   * audiences: when set, the token's aud must contain one of them.
+   *
+   * @generated from field: repeated string audiences = 10;
+   */
+  audiences: string[];
+};
+
+/**
+ * Describes the message apigw.v1.JwtAuthContent.
+ * Use `create(JwtAuthContentSchema)` to create a new message.
+ */
+export const JwtAuthContentSchema: GenMessage<JwtAuthContent> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 6);
+
+/**
+ * JwtAuthJwksService is where a jwt_auth plug-in fetches its JWK set.
+ *
+ * @generated from message apigw.v1.JwtAuthJwksService
+ */
+export type JwtAuthJwksService = Message<"apigw.v1.JwtAuthJwksService"> & {
+  /**
+   * url: http or https URL of the JWK set.
+   *
+   * @generated from field: string url = 1;
+   */
+  url: string;
+};
+
+/**
+ * Describes the message apigw.v1.JwtAuthJwksService.
+ * Use `create(JwtAuthJwksServiceSchema)` to create a new message.
+ */
+export const JwtAuthJwksServiceSchema: GenMessage<JwtAuthJwksService> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 7);
+
+/**
+ * JwtAuthCarryPayload lists the claims forwarded to the backend.
+ *
+ * @generated from message apigw.v1.JwtAuthCarryPayload
+ */
+export type JwtAuthCarryPayload = Message<"apigw.v1.JwtAuthCarryPayload"> & {
+  /**
+   * claims: at most 10, header names unique (case-insensitive).
+   *
+   * @generated from field: repeated apigw.v1.JwtAuthClaimHeader claims = 1;
+   */
+  claims: JwtAuthClaimHeader[];
+};
+
+/**
+ * Describes the message apigw.v1.JwtAuthCarryPayload.
+ * Use `create(JwtAuthCarryPayloadSchema)` to create a new message.
+ */
+export const JwtAuthCarryPayloadSchema: GenMessage<JwtAuthCarryPayload> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 8);
+
+/**
+ * JwtAuthClaimHeader forwards one claim as a request header.
+ *
+ * @generated from message apigw.v1.JwtAuthClaimHeader
+ */
+export type JwtAuthClaimHeader = Message<"apigw.v1.JwtAuthClaimHeader"> & {
+  /**
+   * claim: the claim's name, or a dotted path into object claims
+   * ("realm.role"); a claim the token does not have sets no header.
+   *
+   * @generated from field: string claim = 1;
+   */
+  claim: string;
+
+  /**
+   * header: the backend request header (1-64, [A-Za-z0-9-], starting with
+   * a letter; not x-apig-* nor the token header).
+   *
+   * @generated from field: string header = 2;
+   */
+  header: string;
+};
+
+/**
+ * Describes the message apigw.v1.JwtAuthClaimHeader.
+ * Use `create(JwtAuthClaimHeaderSchema)` to create a new message.
+ */
+export const JwtAuthClaimHeaderSchema: GenMessage<JwtAuthClaimHeader> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 9);
 
