@@ -143,6 +143,9 @@ func TestJWTAuthPluginAllows(t *testing.T) {
 	// The second audience is accepted; the prefix is case-insensitive.
 	allowedResp(t, w.h.check(envoyRequest{api: "api-jwt", path: "/jwt", headers: map[string]string{
 		"Authorization": "bearer " + w.mint(t, false, jwt.MapClaims{"aud": []string{"other", "admin"}})}}.checkRequest()))
+	// As in APIG, exp is checked when present: a token without one passes.
+	allowedResp(t, w.h.check(envoyRequest{api: "api-jwt", path: "/jwt", headers: map[string]string{
+		"Authorization": "Bearer " + w.mint(t, false, jwt.MapClaims{"exp": nil})}}.checkRequest()))
 	// Bound in RELEASE only: TEST needs no token.
 	allowedResp(t, w.h.check(envoyRequest{api: "api-jwt", env: envTest, path: "/jwt"}.checkRequest()))
 
