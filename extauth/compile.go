@@ -37,6 +37,12 @@ type apiPlan struct {
 	debugAPI               string
 	// signKey is the backend signature key bound to (API, environment).
 	signKey *apigwv1.SignatureKey
+	// jwt is the jwt_auth plug-in bound to (API, environment), nil when
+	// there is none.
+	jwt *jwtPlan
+	// third is the third_auth plug-in bound to (API, environment), nil
+	// when there is none.
+	third *thirdPlan
 	// blocked says why the API is refused instead of served with fewer
 	// restrictions than configured (model.Instance.Blocked).
 	blocked string
@@ -119,6 +125,14 @@ func compileAPI(in *model.Instance, pub *apigwv1.Publication) (*apiPlan, error) 
 		apiIDValue: structpb.NewStringValue(pub.ApiId), envIDValue: structpb.NewStringValue(pub.EnvId),
 		debugAPI: a.Name + " (" + pub.ApiId + ") " + env.GetName(), blocked: in.Blocked(pub.ApiId, pub.EnvId),
 		signKey: signKeyOf(in, pub)}
+	jp, err := compileJWT(in, pub.ApiId, pub.EnvId)
+	if err != nil {
+		return nil, fmt.Errorf("api %s: %w", a.Id, err)
+	}
+	p.jwt = jp
+	if p.third, err = compileThird(in, pub.ApiId, pub.EnvId); err != nil {
+		return nil, fmt.Errorf("api %s: %w", a.Id, err)
+	}
 	for _, aa := range model.List[*apigwv1.AppAuth](in, model.KindAppAuth) {
 		if aa.ApiId == pub.ApiId && aa.EnvId == pub.EnvId {
 			p.authorized[aa.AppId] = true

@@ -27,10 +27,25 @@ const (
 	ReasonIAMExpired         Reason = "iam_token_expired"
 	ReasonIAMUnavailable     Reason = "iam_unavailable"
 	ReasonAccountDenied      Reason = "account_denied"
-	ReasonIdentityMissing    Reason = "authorizer_identity"
-	ReasonAuthorizerDenied   Reason = "authorizer_denied"
-	ReasonAuthorizerFailed   Reason = "authorizer_failed"
-	ReasonBadParameter       Reason = "bad_parameter"
+	// ReasonJWTMissing, ReasonJWTInvalid, ReasonJWTExpired,
+	// ReasonJWTUnavailable: a jwt_auth plug-in's token is missing, does
+	// not verify, has expired, or its key set cannot be fetched.
+	ReasonJWTMissing     Reason = "jwt_token_missing"
+	ReasonJWTInvalid     Reason = "jwt_token_invalid"
+	ReasonJWTExpired     Reason = "jwt_token_expired"
+	ReasonJWTUnavailable Reason = "jwt_keys_unavailable"
+	// ReasonThirdDenied, ReasonThirdIdentity, ReasonThirdBlocked,
+	// ReasonThirdFailed: a third_auth plug-in's service refused, an
+	// identity source is missing, the client IP is blocked after too many
+	// failures, the service could not be called.
+	ReasonThirdDenied      Reason = "third_auth_denied"
+	ReasonThirdIdentity    Reason = "third_auth_identity"
+	ReasonThirdBlocked     Reason = "third_auth_blocked"
+	ReasonThirdFailed      Reason = "third_auth_failed"
+	ReasonIdentityMissing  Reason = "authorizer_identity"
+	ReasonAuthorizerDenied Reason = "authorizer_denied"
+	ReasonAuthorizerFailed Reason = "authorizer_failed"
+	ReasonBadParameter     Reason = "bad_parameter"
 	// ReasonOrchestration: the orchestration rules found no input or no
 	// matching rule.
 	ReasonOrchestration Reason = "orchestration"
@@ -52,6 +67,8 @@ func denyReasons() []Reason {
 		ReasonIAMMissing, ReasonIAMInvalid, ReasonIAMExpired, ReasonIAMUnavailable, ReasonAccountDenied,
 		ReasonIdentityMissing, ReasonAuthorizerDenied, ReasonAuthorizerFailed, ReasonBadParameter, ReasonBadRequest, ReasonInternal,
 		ReasonPolicyUnavailable, ReasonOrchestration, ReasonBackendSign,
+		ReasonJWTMissing, ReasonJWTInvalid, ReasonJWTExpired, ReasonJWTUnavailable,
+		ReasonThirdDenied, ReasonThirdIdentity, ReasonThirdBlocked, ReasonThirdFailed,
 	}
 }
 
@@ -61,6 +78,9 @@ type denial struct {
 	reason Reason
 	err    gwresp.Error
 	cause  error
+	// body and contentType, when body is set, replace the gateway
+	// response's body (a third_auth service's answer).
+	body, contentType string
 }
 
 func deny(r Reason, e gwresp.Error) *denial { return &denial{reason: r, err: e} }

@@ -107,6 +107,9 @@ func (c *call) denyResponse(d *denial) *authv3.CheckResponse {
 		responseID = c.target.api.ResponseId
 	}
 	r := gwresp.Render(c.target.inst, c.target.groupID, responseID, d.err, c.vars())
+	if d.body != "" {
+		r.Body, r.ContentType = d.body, d.contentType
+	}
 	hdrs := make([]*corev3.HeaderValueOption, 0, len(r.Headers)+2)
 	hdrs = append(hdrs, setHeader("content-type", r.ContentType))
 	for _, h := range r.Headers {

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -35,14 +36,18 @@ import (
 type Server struct {
 	authv3.UnimplementedAuthorizationServer
 
-	feed     *live.Feed
-	log      *slog.Logger
-	cfg      config
-	authz    *authorizer.Client
-	iam      *iam.Verifier
-	metrics  *metrics
-	plans    atomic.Pointer[plans]
-	okStatus *rpcstatus.Status
+	feed  *live.Feed
+	log   *slog.Logger
+	cfg   config
+	authz *authorizer.Client
+	iam   *iam.Verifier
+	// third calls third_auth services (redirects are answers, not
+	// followed); thirdFails counts their failures per client IP.
+	third      *http.Client
+	thirdFails *thirdFails
+	metrics    *metrics
+	plans      atomic.Pointer[plans]
+	okStatus   *rpcstatus.Status
 }
 
 var _ authv3.AuthorizationServer = (*Server)(nil)
@@ -57,13 +62,15 @@ func New(feed *live.Feed, logger *slog.Logger, opts ...Option) *Server {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Server{
-		feed:     feed,
-		log:      logger.With(slog.String("component", "extauth")),
-		cfg:      cfg,
-		authz:    authorizer.NewClient(cfg.httpClient, cfg.now, cfg.cacheSize),
-		iam:      iam.NewVerifier(cfg.httpClient, cfg.now, cfg.jwksTTL),
-		metrics:  newMetrics(cfg.reg),
-		okStatus: &rpcstatus.Status{Code: int32(codes.OK)},
+		feed:       feed,
+		log:        logger.With(slog.String("component", "extauth")),
+		cfg:        cfg,
+		authz:      authorizer.NewClient(cfg.httpClient, cfg.now, cfg.cacheSize),
+		iam:        iam.NewVerifier(cfg.httpClient, cfg.now, cfg.jwksTTL),
+		third:      noRedirects(cfg.httpClient),
+		thirdFails: newThirdFails(),
+		metrics:    newMetrics(cfg.reg),
+		okStatus:   &rpcstatus.Status{Code: int32(codes.OK)},
 	}
 }
 
@@ -160,4 +167,15 @@ func (s *Server) logDecision(ctx context.Context, c *call, d time.Duration) {
 		}
 	}
 	s.log.LogAttrs(context.WithoutCancel(ctx), level, "ext_authz decision", attrs...)
+}
+
+// noRedirects returns a copy of hc (http.DefaultClient when nil) that
+// returns redirects instead of following them.
+func noRedirects(hc *http.Client) *http.Client {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
 }

@@ -135,6 +135,7 @@ var responseTypes = map[string]int32{
 	"THIRD_AUTH_FAILURE":                401,
 	"THIRD_AUTH_IDENTITIES_FAILURE":     401,
 	"THIRD_AUTH_CONF_FAILURE":           500,
+	"JWT_AUTH_FAILURE":                  401,
 	"ORCHESTRATION_PARAMETER_NOT_FOUND": 400,
 	"ORCHESTRATION_FAILURE":             400,
 }

@@ -21,12 +21,12 @@ const (
 )
 
 // pluginTypes lists the plug-in types apigw implements.
-var pluginTypes = []string{PluginCORS, PluginSetRespHeaders, PluginProxyMirror}
+var pluginTypes = []string{PluginCORS, PluginSetRespHeaders, PluginProxyMirror, PluginJWTAuth, PluginThirdAuth}
 
 // unimplementedPlugins are APIG plug-in types apigw refuses when written
 // (never stored and ignored).
 var unimplementedPlugins = map[string]bool{
-	"rate_limit": true, "third_auth": true, "jwt_auth": true, "breaker": true,
+	"rate_limit": true, "breaker": true,
 	"kafka_log": true, "proxy_cache": true, "oidc_auth": true,
 }
 
@@ -78,6 +78,10 @@ func PluginContent(p *apigwv1.Plugin) (proto.Message, error) {
 		m = &apigwv1.SetRespHeadersContent{}
 	case PluginProxyMirror:
 		m = &apigwv1.ProxyMirrorContent{}
+	case PluginJWTAuth:
+		m = &apigwv1.JwtAuthContent{}
+	case PluginThirdAuth:
+		m = &apigwv1.ThirdAuthContent{}
 	default:
 		return nil, fmt.Errorf("plug-in type %q is not supported", p.GetPluginType())
 	}
@@ -145,6 +149,10 @@ func validatePlugin(c checker, p *apigwv1.Plugin) {
 		validateRespHeaders(cc, v)
 	case *apigwv1.ProxyMirrorContent:
 		validateMirror(cc, v)
+	case *apigwv1.JwtAuthContent:
+		validateJWTAuth(cc, v)
+	case *apigwv1.ThirdAuthContent:
+		validateThirdAuth(cc, v)
 	}
 }
 

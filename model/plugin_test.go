@@ -55,6 +55,45 @@ func TestPluginContentValidation(t *testing.T) {
 		{"mirror path refused", "proxy_mirror", `{"protocol":"HTTP","host":"10.0.0.1","path":"/ab"}`, "plugin_content.path"},
 		{"mirror body refused", "proxy_mirror", `{"protocol":"HTTP","host":"10.0.0.1","mirror_request_body_enabled":false}`, "plugin_content.mirror_request_body_enabled"},
 		{"mirror protocol", "proxy_mirror", `{"protocol":"GRPC","host":"10.0.0.1"}`, "plugin_content.protocol"},
+		{"jwt inline ok", "jwt_auth", `{"jwks":"{\"keys\":[{\"kty\":\"EC\",\"kid\":\"e1\",\"crv\":\"P-256\",\"x\":\"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU\",\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0\"}]}","token_location":"header","token_name":"X-Token","token_prefix":"","token_expiration_tolerance":"30","token_pass_through_enabled":true,"issuer":"https://idp","audiences":["a"],"carry_payload":{"claims":[{"claim":"sub","header":"X-User"}]}}`, ""},
+		{"jwt service ok", "jwt_auth", `{"jwks_service":{"url":"https://idp.example.com/jwks"},"token_location":"QUERY"}`, ""},
+		{"jwt no keys", "jwt_auth", `{"issuer":"https://idp"}`, "plugin_content.jwks"},
+		{"jwt bad jwks", "jwt_auth", `{"jwks":"{\"keys\":[]}"}`, "plugin_content.jwks"},
+		{"jwt service without url", "jwt_auth", `{"jwks_service":{}}`, "plugin_content.jwks_service.url"},
+		{"jwt service not http", "jwt_auth", `{"jwks_service":{"url":"file:///etc/jwks"}}`, "plugin_content.jwks_service.url"},
+		{"jwt service unknown field", "jwt_auth", `{"jwks_service":{"url":"https://idp/jwks","uri":"x"}}`, "plugin_content"},
+		{"jwt location", "jwt_auth", `{"jwks_service":{"url":"https://idp/jwks"},"token_location":"body"}`, "plugin_content.token_location"},
+		{"jwt cookie needs name", "jwt_auth", `{"jwks_service":{"url":"https://idp/jwks"},"token_location":"cookie"}`, "plugin_content.token_name"},
+		{"jwt prefix with query", "jwt_auth", `{"jwks_service":{"url":"https://idp/jwks"},"token_location":"query","token_prefix":"Bearer"}`, "plugin_content.token_prefix"},
+		{"jwt tolerance range", "jwt_auth", `{"jwks_service":{"url":"https://idp/jwks"},"token_expiration_tolerance":"86401"}`, "plugin_content.token_expiration_tolerance"},
+		{"jwt tolerance number", "jwt_auth", `{"jwks_service":{"url":"https://idp/jwks"},"token_expiration_tolerance":30}`, "plugin_content"},
+		{"jwt empty audience", "jwt_auth", `{"jwks_service":{"url":"https://idp/jwks"},"audiences":[""]}`, "plugin_content.audiences[0]"},
+		{"jwt claim header reserved", "jwt_auth", `{"jwks_service":{"url":"https://idp/jwks"},"carry_payload":{"claims":[{"claim":"sub","header":"X-Apig-User"}]}}`, "plugin_content.carry_payload.claims[0].header"},
+		{"jwt claim header is the token", "jwt_auth", `{"jwks_service":{"url":"https://idp/jwks"},"carry_payload":{"claims":[{"claim":"sub","header":"authorization"}]}}`, "plugin_content.carry_payload.claims[0].header"},
+		{"jwt claim header twice", "jwt_auth", `{"jwks_service":{"url":"https://idp/jwks"},"carry_payload":{"claims":[{"claim":"sub","header":"X-U"},{"claim":"iss","header":"x-u"}]}}`, "plugin_content.carry_payload.claims[1].header"},
+		{"jwt claim required", "jwt_auth", `{"jwks_service":{"url":"https://idp/jwks"},"carry_payload":{"claims":[{"header":"X-U"}]}}`, "plugin_content.carry_payload.claims[0].claim"},
+		{"third ok (Terraform's document)", "third_auth", `{"auth_downgrade_enabled":true,"auth_request":{"method":"POST","protocol":"HTTPS","url_domain":"tftest.example.com","path":"/test","timeout":5005,"vpc_channel_enabled":false,"vpc_channel_info":null},"identities":{"headers":[{"name":"X-Custom-Token"}],"queries":[{"name":"user_name"}]},"carry_body":{"enabled":false,"max_body_size":1000},"carry_path_enabled":true,"return_resp_body_enabled":false,"carry_resp_headers":[],"simple_auth_mode_enabled":true,"match_auth":null,"parameters":null,"rules":null,"rule_type":"allow","rule_enabled":false,"custom_forbid_limit":90}`, ""},
+		{"third ok reference spelling", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"carry_resp_header":["X-User"]}`, ""},
+		{"third no request", "third_auth", `{"custom_forbid_limit":5}`, "plugin_content.auth_request"},
+		{"third method", "third_auth", `{"auth_request":{"method":"DELETE","protocol":"HTTP","url_domain":"a.example.com"}}`, "plugin_content.auth_request.method"},
+		{"third protocol", "third_auth", `{"auth_request":{"method":"GET","protocol":"FTP","url_domain":"a.example.com"}}`, "plugin_content.auth_request.protocol"},
+		{"third host", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTP","url_domain":"a b"}}`, "plugin_content.auth_request.url_domain"},
+		{"third path", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTP","url_domain":"a.example.com","path":"check?x=1"}}`, "plugin_content.auth_request.path"},
+		{"third timeout", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTP","url_domain":"a.example.com","timeout":60001}}`, "plugin_content.auth_request.timeout"},
+		{"third vpc channel", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTP","url_domain":"a.example.com","vpc_channel_enabled":true}}`, "plugin_content.auth_request.vpc_channel_enabled"},
+		{"third vpc info", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTP","url_domain":"a.example.com","vpc_channel_info":{"vpc_id":"c1"}}}`, "plugin_content.auth_request.vpc_channel_info"},
+		{"third carry body", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"carry_body":{"enabled":true,"max_body_size":10}}`, "plugin_content.carry_body.enabled"},
+		{"third match mode", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"simple_auth_mode_enabled":false}`, "plugin_content.simple_auth_mode_enabled"},
+		{"third match_auth content", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"match_auth":{"headers":[]}}`, "plugin_content"},
+		{"third rules on", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"rule_enabled":true,"rule_type":"allow"}`, "plugin_content.rule_enabled"},
+		{"third rules given", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"rules":[{}]}`, "plugin_content.rules"},
+		{"third rule type", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"rule_type":"block"}`, "plugin_content.rule_type"},
+		{"third eleven identities", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"identities":{"headers":[` + strings.TrimSuffix(strings.Repeat(`{"name":"X-A"},`, 11), ",") + `]}}`, "plugin_content.identities.headers"},
+		{"third identity twice", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"identities":{"headers":[{"name":"X-A"},{"name":"x-a"}]}}`, "plugin_content.identities.headers[1].name"},
+		{"third identity name", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"identities":{"queries":[{"name":"a&b"}]}}`, "plugin_content.identities.queries[0].name"},
+		{"third both spellings", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"carry_resp_headers":["X-A"],"carry_resp_header":["X-B"]}`, "plugin_content.carry_resp_header"},
+		{"third gateway header", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"carry_resp_headers":["X-Apig-Mode"]}`, "plugin_content.carry_resp_headers[0]"},
+		{"third forbid limit", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"custom_forbid_limit":-1}`, "plugin_content.custom_forbid_limit"},
 		{"mirror host", "proxy_mirror", `{"protocol":"HTTP","host":"bad host:99999"}`, "plugin_content.host"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,7 +118,7 @@ func TestPluginContentValidation(t *testing.T) {
 // Plug-in types apigw does not implement are refused by name, never
 // stored and ignored.
 func TestUnimplementedPluginTypesAreRefused(t *testing.T) {
-	for _, typ := range []string{"rate_limit", "third_auth", "jwt_auth", "breaker", "kafka_log", "proxy_cache", "oidc_auth", "bogus"} {
+	for _, typ := range []string{"rate_limit", "breaker", "kafka_log", "proxy_cache", "oidc_auth", "bogus"} {
 		vs := model.Validate(plugin("p1", typ, `{}`), model.AbsoluteLimits())
 		if len(vs) == 0 || vs[0].Field != "plugin_type" {
 			t.Errorf("%s: want a plugin_type violation, got %v", typ, vs)
@@ -254,5 +293,20 @@ func TestUnreadablePluginHoldsTheAPIClosed(t *testing.T) {
 	unreadableBinding := model.NewInstanceWith("default", objs, []model.Placeholder{{Kind: model.KindPluginBinding, ID: "b1", Reason: "bad value", APIID: "a1", EnvID: "e1"}})
 	if why := unreadableBinding.Blocked("a1", "e1"); !strings.Contains(why, "plugin_binding b1") {
 		t.Errorf("unreadable plug-in binding: Blocked = %q", why)
+	}
+}
+
+// A response set may customize JWT_AUTH_FAILURE, the response of jwt_auth
+// plug-ins.
+func TestJWTAuthFailureResponseType(t *testing.T) {
+	gr := &apigwv1.GatewayResponse{Id: "r1", GroupId: "g1", Name: "jwt", Responses: map[string]*apigwv1.ResponseInfo{
+		"JWT_AUTH_FAILURE": {Status: 403}}}
+	model.Normalize(gr)
+	if vs := model.Validate(gr, model.AbsoluteLimits()); len(vs) > 0 {
+		t.Fatalf("JWT_AUTH_FAILURE refused: %s", fieldsOf(vs))
+	}
+	gr.Responses["JWT_AUTH_FAILED"] = &apigwv1.ResponseInfo{Status: 403}
+	if vs := model.Validate(gr, model.AbsoluteLimits()); len(vs) == 0 {
+		t.Fatal("an unknown response type was accepted")
 	}
 }

@@ -1,6 +1,8 @@
 // Package iam verifies IAM tokens (X-Auth-Token) as JWTs against an
 // instance's IAM configuration: issuer, audiences and a JWK set given
-// inline or fetched from jwks_uri and cached. The caller's account comes
+// inline or fetched from jwks_uri and cached. VerifyJWT, the same
+// verification without the IAM account rules, serves jwt_auth plug-ins
+// (docs/plugins.md#jwt_auth). The caller's account comes
 // from a configurable claim (docs/apig-semantics.md#iam); see
 // docs/extauth.md.
 package iam
@@ -20,6 +22,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/jwk"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -59,12 +62,12 @@ type Verifier struct {
 
 	mu     sync.Mutex
 	remote map[string]*remoteSet
-	inline map[[32]byte][]key
+	inline map[[32]byte][]jwk.Key
 }
 
 type remoteSet struct {
 	mu      sync.Mutex
-	keys    []key
+	keys    []jwk.Key
 	fetched time.Time
 	tried   time.Time
 }
@@ -84,39 +87,36 @@ func NewVerifier(hc *http.Client, now func() time.Time, ttl time.Duration) *Veri
 		ttl = 10 * time.Minute
 	}
 	return &Verifier{http: hc, now: now, ttl: ttl, minRefresh: 30 * time.Second,
-		remote: map[string]*remoteSet{}, inline: map[[32]byte][]key{}}
+		remote: map[string]*remoteSet{}, inline: map[[32]byte][]jwk.Key{}}
 }
 
-// Verify checks a token against cfg and returns the caller's identity. It
-// fails with ErrNotConfigured, ErrUnavailable, ErrExpired or ErrInvalid
-// (possibly wrapped with a detail).
+// Config is what VerifyJWT checks a token against.
+type Config struct {
+	// Jwks is an inline JWK set; JwksURI a URL serving one (fetched and
+	// cached). Jwks wins when both are set.
+	Jwks, JwksURI string
+	// Issuer, when set, must equal the token's iss; the token's aud must
+	// contain one of Audiences when there are any.
+	Issuer    string
+	Audiences []string
+	// Leeway is the clock skew tolerated for exp, nbf and iat.
+	Leeway time.Duration
+	// RequireExp refuses tokens without an exp claim.
+	RequireExp bool
+}
+
+// Verify checks an IAM token against cfg and returns the caller's
+// identity. It fails with ErrNotConfigured, ErrUnavailable, ErrExpired or
+// ErrInvalid (possibly wrapped with a detail).
 func (v *Verifier) Verify(ctx context.Context, cfg *apigwv1.IamConfig, token string) (Identity, error) {
-	if cfg.GetJwks() == "" && cfg.GetJwksUri() == "" {
-		return Identity{}, ErrNotConfigured
-	}
 	token = strings.TrimSpace(token)
 	if t, ok := strings.CutPrefix(token, "Bearer "); ok {
 		token = strings.TrimSpace(t)
 	}
-	opts := []jwt.ParserOption{jwt.WithValidMethods(algorithms), jwt.WithTimeFunc(v.now), jwt.WithLeeway(Leeway), jwt.WithExpirationRequired()}
-	if cfg.GetIssuer() != "" {
-		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
-	}
-	if len(cfg.GetAudiences()) > 0 {
-		opts = append(opts, jwt.WithAudience(cfg.Audiences...))
-	}
-	claims := jwt.MapClaims{}
-	_, err := jwt.NewParser(opts...).ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
-		return v.keyFor(ctx, cfg, t)
-	})
-	switch {
-	case err == nil:
-	case errors.Is(err, ErrUnavailable):
-		return Identity{}, ErrUnavailable
-	case errors.Is(err, jwt.ErrTokenExpired):
-		return Identity{}, ErrExpired
-	default:
-		return Identity{}, fmt.Errorf("%w: %s", ErrInvalid, jwtReason(err))
+	claims, err := v.VerifyJWT(ctx, Config{Jwks: cfg.GetJwks(), JwksURI: cfg.GetJwksUri(), Issuer: cfg.GetIssuer(),
+		Audiences: cfg.GetAudiences(), Leeway: Leeway, RequireExp: true}, token)
+	if err != nil {
+		return Identity{}, err
 	}
 	accountClaim := cfg.GetAccountClaim()
 	if accountClaim == "" {
@@ -126,11 +126,45 @@ func (v *Verifier) Verify(ctx context.Context, cfg *apigwv1.IamConfig, token str
 	if nameClaim == "" {
 		nameClaim = model.DefaultAccountNameClaim
 	}
-	id := Identity{AccountID: claimString(claims, accountClaim), AccountName: claimString(claims, nameClaim), Subject: claimString(claims, "sub")}
+	id := Identity{AccountID: ClaimString(claims, accountClaim), AccountName: ClaimString(claims, nameClaim), Subject: ClaimString(claims, "sub")}
 	if id.AccountID == "" {
 		return Identity{}, fmt.Errorf("%w: the token has no %s claim", ErrInvalid, accountClaim)
 	}
 	return id, nil
+}
+
+// VerifyJWT checks a compact JWT (signature by a key of the set, exp and
+// nbf with the leeway, issuer, audiences) and returns its claims. It fails
+// with ErrNotConfigured (no key set), ErrUnavailable (the set cannot be
+// fetched), ErrExpired or ErrInvalid (wrapped with a secret-free detail).
+func (v *Verifier) VerifyJWT(ctx context.Context, cfg Config, token string) (map[string]any, error) {
+	if cfg.Jwks == "" && cfg.JwksURI == "" {
+		return nil, ErrNotConfigured
+	}
+	opts := []jwt.ParserOption{jwt.WithValidMethods(algorithms), jwt.WithTimeFunc(v.now), jwt.WithLeeway(cfg.Leeway)}
+	if cfg.RequireExp {
+		opts = append(opts, jwt.WithExpirationRequired())
+	}
+	if cfg.Issuer != "" {
+		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
+	}
+	if len(cfg.Audiences) > 0 {
+		opts = append(opts, jwt.WithAudience(cfg.Audiences...))
+	}
+	claims := jwt.MapClaims{}
+	_, err := jwt.NewParser(opts...).ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+		return v.keyFor(ctx, cfg, t)
+	})
+	switch {
+	case err == nil:
+		return claims, nil
+	case errors.Is(err, ErrUnavailable):
+		return nil, ErrUnavailable
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return nil, ErrExpired
+	default:
+		return nil, fmt.Errorf("%w: %s", ErrInvalid, jwtReason(err))
+	}
 }
 
 // jwtReason is a short, secret-free description of a parse failure.
@@ -145,8 +179,9 @@ func jwtReason(err error) string {
 	return "token is invalid"
 }
 
-// claimString reads a claim by a dotted path ("domain.id") as a string.
-func claimString(claims jwt.MapClaims, path string) string {
+// ClaimString reads a claim by a dotted path ("domain.id") as a string
+// ("" when the claim is missing or is not a string, number or boolean).
+func ClaimString(claims map[string]any, path string) string {
 	var cur any = map[string]any(claims)
 	for _, part := range strings.Split(path, ".") {
 		m, ok := cur.(map[string]any)
@@ -168,24 +203,24 @@ func claimString(claims jwt.MapClaims, path string) string {
 
 var errNoKey = errors.New("no key matches the token")
 
-func (v *Verifier) keyFor(ctx context.Context, cfg *apigwv1.IamConfig, t *jwt.Token) (any, error) {
+func (v *Verifier) keyFor(ctx context.Context, cfg Config, t *jwt.Token) (any, error) {
 	kid, _ := t.Header["kid"].(string)
 	alg := t.Method.Alg()
-	if cfg.GetJwks() != "" {
+	if cfg.Jwks != "" {
 		keys, err := v.inlineKeys(cfg.Jwks)
 		if err != nil {
 			return nil, err
 		}
 		return pick(keys, kid, alg)
 	}
-	set := v.remoteSet(cfg.JwksUri)
-	keys, err := set.get(ctx, v, cfg.JwksUri, false)
+	set := v.remoteSet(cfg.JwksURI)
+	keys, err := set.get(ctx, v, cfg.JwksURI, false)
 	if err != nil {
 		return nil, err
 	}
 	k, err := pick(keys, kid, alg)
 	if errors.Is(err, errNoKey) && kid != "" {
-		if keys, err2 := set.get(ctx, v, cfg.JwksUri, true); err2 == nil {
+		if keys, err2 := set.get(ctx, v, cfg.JwksURI, true); err2 == nil {
 			return pick(keys, kid, alg)
 		}
 	}
@@ -194,19 +229,19 @@ func (v *Verifier) keyFor(ctx context.Context, cfg *apigwv1.IamConfig, t *jwt.To
 
 // pick returns the key with the token's kid, or every key of a compatible
 // algorithm when the token names none.
-func pick(keys []key, kid, alg string) (any, error) {
+func pick(keys []jwk.Key, kid, alg string) (any, error) {
 	var set jwt.VerificationKeySet
 	for _, k := range keys {
-		if k.alg != "" && k.alg != alg {
+		if k.Alg != "" && k.Alg != alg {
 			continue
 		}
 		if kid != "" {
-			if k.kid == kid {
-				return k.pub, nil
+			if k.Kid == kid {
+				return k.Pub, nil
 			}
 			continue
 		}
-		set.Keys = append(set.Keys, k.pub)
+		set.Keys = append(set.Keys, k.Pub)
 	}
 	if len(set.Keys) == 0 {
 		return nil, errNoKey
@@ -214,14 +249,14 @@ func pick(keys []key, kid, alg string) (any, error) {
 	return set, nil
 }
 
-func (v *Verifier) inlineKeys(jwks string) ([]key, error) {
+func (v *Verifier) inlineKeys(jwks string) ([]jwk.Key, error) {
 	h := sha256.Sum256([]byte(jwks))
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if k, ok := v.inline[h]; ok {
 		return k, nil
 	}
-	keys, err := parseJWKS([]byte(jwks))
+	keys, err := jwk.ParseSet([]byte(jwks))
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +284,7 @@ func (v *Verifier) remoteSet(uri string) *remoteSet {
 // get returns the cached keys, fetching them when they are missing, stale
 // or (with force) when a token named an unknown key. A failed refresh
 // keeps serving the previous keys.
-func (s *remoteSet) get(ctx context.Context, v *Verifier, uri string, force bool) ([]key, error) {
+func (s *remoteSet) get(ctx context.Context, v *Verifier, uri string, force bool) ([]jwk.Key, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := v.now()
@@ -272,7 +307,7 @@ func (s *remoteSet) get(ctx context.Context, v *Verifier, uri string, force bool
 	return keys, nil
 }
 
-func (v *Verifier) fetch(ctx context.Context, uri string) ([]key, error) {
+func (v *Verifier) fetch(ctx context.Context, uri string) ([]jwk.Key, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
@@ -291,5 +326,5 @@ func (v *Verifier) fetch(ctx context.Context, uri string) ([]key, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseJWKS(data)
+	return jwk.ParseSet(data)
 }

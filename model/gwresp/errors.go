@@ -70,7 +70,22 @@ var (
 	ErrAuthorizerDenied  = Error{"APIG.0305", "Incorrect authentication information: the custom authorizer denied the request.", "AUTHORIZER_FAILURE", 500}
 	ErrAuthorizerConf    = Error{"APIG.0305", "Incorrect authentication information: the custom authorizer failed.", "AUTHORIZER_CONF_FAILURE", 500}
 	ErrAuthorizerIdent   = Error{"APIG.0305", "Incorrect authentication information: identity source missing or invalid.", "AUTHORIZER_IDENTITIES_FAILURE", 401}
-	ErrParameters        = Error{"APIG.0106", "Orchestration error.", "REQUEST_PARAMETERS_FAILURE", 400}
+	// ErrJWTAuth: a jwt_auth plug-in refused the request's token (missing,
+	// malformed, badly signed, expired, wrong issuer or audience).
+	ErrJWTAuth = Error{"APIG.0305", "Incorrect authentication information: JWT verification failed.", "JWT_AUTH_FAILURE", 401}
+	// ErrJWTKeysUnavailable: the key set of a jwt_auth plug-in cannot be
+	// fetched (and none is cached); the request is refused.
+	ErrJWTKeysUnavailable = Error{"APIG.0601", "Internal server error: the JWT key set cannot be fetched.", "DEFAULT_5XX", 500}
+	// Third-party authentication (third_auth plug-ins): the service
+	// refused, an identity source is missing, the client IP is blocked
+	// after too many failures, the service cannot be called or answered
+	// unreadably.
+	ErrThirdAuth           = Error{"APIG.0312", "Incorrect third-party authentication information,auth fail", "THIRD_AUTH_FAILURE", 401}
+	ErrThirdAuthIdentities = Error{"APIG.0313", "Incorrect third-party authentication information,identities error", "THIRD_AUTH_IDENTITIES_FAILURE", 401}
+	ErrThirdAuthBlocked    = Error{"APIG.0314", "Incorrect third-party authentication information,access deny", "THIRD_AUTH_FAILURE", 403}
+	ErrThirdAuthRequest    = Error{"APIG.0616", "Incorrect third-party authentication request information.", "THIRD_AUTH_CONF_FAILURE", 500}
+	ErrThirdAuthResponse   = Error{"APIG.0617", "Incorrect third-party authentication response information.", "THIRD_AUTH_CONF_FAILURE", 500}
+	ErrParameters          = Error{"APIG.0106", "Orchestration error.", "REQUEST_PARAMETERS_FAILURE", 400}
 )
 
 // ErrPolicyUnavailable answers an API that cannot be served with every

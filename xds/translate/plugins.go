@@ -28,6 +28,11 @@ type pluginPlan struct {
 	// mirror is the proxy_mirror cluster and policy.
 	mirror       *clusterSpec
 	mirrorPolicy *routev3.RouteAction_RequestMirrorPolicy
+	// jwt: a jwt_auth plug-in, which ext_authz verifies.
+	jwt bool
+	// thirdTimeout: a third_auth plug-in's service timeout (ms), which
+	// ext_authz calls; 0 without the plug-in.
+	thirdTimeout int32
 }
 
 // planPlugins reads the plug-ins bound to (API, environment).
@@ -49,6 +54,10 @@ func (c *buildCtx) planPlugins(apiID, envID string) (pluginPlan, error) {
 				return out, fmt.Errorf("plug-in %s: %v", p.PluginName, err)
 			}
 			out.mirror, out.mirrorPolicy = spec, pol
+		case *apigwv1.JwtAuthContent:
+			out.jwt = true
+		case *apigwv1.ThirdAuthContent:
+			out.thirdTimeout = model.ThirdAuthTimeout(v)
 		}
 	}
 	return out, nil

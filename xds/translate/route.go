@@ -3,6 +3,7 @@ package translate
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -180,7 +181,10 @@ func (p *pubPlan) build() error {
 	}
 	// A bound signature key: ext_authz signs the backend requests.
 	signed := v.Signed(api.Id, p.env.Id)
-	p.ext = extAuthzNeeded(api, throttle, acls, delegated || signed || (!ipByEnvoy && hasIPACL(acls)))
+	// A jwt_auth or third_auth plug-in: ext_authz verifies the token or
+	// calls the authentication service.
+	authPlugin := plugins.jwt || plugins.thirdTimeout > 0
+	p.ext = extAuthzNeeded(api, throttle, acls, delegated || signed || authPlugin || (!ipByEnvoy && hasIPACL(acls)))
 
 	for _, t := range targets {
 		if err := p.addRoutes(t); err != nil {
@@ -435,5 +439,13 @@ func (p *pubPlan) extAuthzConfig(policyName, backendAuthorizer string) *anypb.An
 	}
 	body := bodyNeeded(p.c.v, p.api)
 	timeout := authorizerTimeout(p.c.v, p.api, backendAuthorizer)
+	// A third_auth service call is added to the check, which must outlast
+	// it (and a custom authorizer's).
+	if t := p.plugins.thirdTimeout; t > 0 {
+		timeout += time.Duration(t) * time.Millisecond
+		if timeout == time.Duration(t)*time.Millisecond {
+			timeout += time.Second
+		}
+	}
 	return p.packer.pack(extAuthzRoute(p.c.v.Name(), p.pub, policyName, body, timeout))
 }

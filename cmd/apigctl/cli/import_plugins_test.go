@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// pluginsDoc defines three plug-ins at the root (apigw's extension) and
+// pluginsDoc defines five plug-ins at the root (apigw's extension) and
 // binds them, with APIG's operation-level list, to one API.
 const pluginsDoc = `swagger: "2.0"
 info: {title: plugshop, version: "1.0"}
@@ -21,12 +21,18 @@ x-apigateway-plugins:
   shop_mirror:
     type: proxy_mirror
     content: '{"protocol":"HTTP","host":"10.0.0.99:8080","sample_ratio":0.5}'
+  shop_jwt:
+    type: jwt_auth
+    content: {"jwks_service": {"url": "https://idp.example.com/jwks"}, "token_location": "query", "token_expiration_tolerance": "30", "issuer": "https://idp.example.com", "audiences": ["shop"], "carry_payload": {"claims": [{"claim": "sub", "header": "X-User"}]}}
+  shop_third:
+    type: third_auth
+    content: '{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":3000},"identities":{"headers":[{"name":"X-Token"}]},"carry_resp_headers":["X-User"],"custom_forbid_limit":10}'
 paths:
   /items:
     get:
       operationId: list_items
       responses: {default: {description: ok}}
-      x-apigateway-plugins: [cors_shop, shop_headers, shop_mirror]
+      x-apigateway-plugins: [cors_shop, shop_headers, shop_mirror, shop_jwt, shop_third]
       x-apigateway-backend:
         type: HTTP
         httpEndpoints: {address: "10.0.0.9:8080", scheme: http, method: GET, path: /items, timeout: 5000}
@@ -41,16 +47,18 @@ func TestImportExportRoundTripWithPlugins(t *testing.T) {
 	y := e.must("", "import", "-f", f, "-o", "yaml")
 	contains(t, "converted", y, "kind: plugin\n", "plugin_name: shop_mirror", "kind: plugin_binding", "plugin_id: cors_shop")
 	out := e.must("", "import", "-f", f)
-	contains(t, "import", out, "plugin/cors_shop created", "plugin/shop_headers created", "plugin/shop_mirror created", "plugin_binding/")
+	contains(t, "import", out, "plugin/cors_shop created", "plugin/shop_headers created", "plugin/shop_mirror created", "plugin/shop_jwt created", "plugin/shop_third created", "plugin_binding/")
 	out = e.must("", "get", "plugin_bindings", "--api", "list_items")
-	if n := strings.Count(out, "DEFAULT_ENVIRONMENT_RELEASE_ID"); n != 3 {
-		t.Fatalf("want 3 plug-in bindings in RELEASE:\n%s", out)
+	if n := strings.Count(out, "DEFAULT_ENVIRONMENT_RELEASE_ID"); n != 5 {
+		t.Fatalf("want 5 plug-in bindings in RELEASE:\n%s", out)
 	}
 	contains(t, "headers plug-in", e.must("", "get", "plugin", "shop_headers", "-o", "yaml"), "security headers", `X-Frame-Options`)
 
 	for _, oas := range []string{"2.0", "3.0"} {
 		first := e.must("", "export", "--group", "plugshop", "--draft", "--oas", oas)
-		contains(t, "export "+oas, first, "x-apigateway-plugins:", "- cors_shop", "- shop_headers", "- shop_mirror", "type: proxy_mirror", "sample_ratio")
+		contains(t, "export "+oas, first, "x-apigateway-plugins:", "- cors_shop", "- shop_headers", "- shop_mirror", "type: proxy_mirror", "sample_ratio",
+			"- shop_jwt", "type: jwt_auth", "https://idp.example.com/jwks", "X-User",
+			"- shop_third", "type: third_auth", "auth.example.com")
 		inst := "plug" + strings.ReplaceAll(oas, ".", "")
 		e.must("kind: instance\nname: "+inst+"\n", "--instance", inst, "apply", "-f", "-")
 		g := writeFile(t, t.TempDir(), "export.yaml", first)
@@ -75,7 +83,7 @@ func TestImportExportRoundTripWithPlugins(t *testing.T) {
 // imported.
 func TestImportRefusesAMissingPlugin(t *testing.T) {
 	e := start(t)
-	doc := strings.Replace(pluginsDoc, "[cors_shop, shop_headers, shop_mirror]", "[cors_shop, no_such_plugin]", 1)
+	doc := strings.Replace(pluginsDoc, "[cors_shop, shop_headers, shop_mirror, shop_jwt, shop_third]", "[cors_shop, no_such_plugin]", 1)
 	r := e.run("", "import", "-f", writeFile(t, t.TempDir(), "missing.yaml", doc))
 	if r.code == 0 {
 		t.Fatalf("import with a missing plug-in succeeded:\n%s", r.out)

@@ -23,14 +23,14 @@ func TestPluginApplyBindDelete(t *testing.T) {
 	contains(t, "get plugins", out, "cors_shop", "cors", "global")
 
 	r := e.run(`kind: plugin
-plugin_name: jwt_check
-plugin_type: jwt_auth
+plugin_name: breaker_check
+plugin_type: breaker
 plugin_content: '{}'
 `, "apply", "-f", "-")
 	if r.code != cli.ExitInvalid {
-		t.Fatalf("jwt_auth plug-in: exit %d, want %d: %s", r.code, cli.ExitInvalid, r.err)
+		t.Fatalf("breaker plug-in: exit %d, want %d: %s", r.code, cli.ExitInvalid, r.err)
 	}
-	contains(t, "refused type", r.err, "plugin_type", "jwt_auth")
+	contains(t, "refused type", r.err, "plugin_type", "breaker")
 	r = e.run(`kind: plugin
 plugin_name: cors_bad
 plugin_type: cors

@@ -30,14 +30,15 @@ type Plugin struct {
 	// plugin_name: 3-255, starts with a letter or CJK, letters, CJK, digits,
 	// - and _; unique in the instance.
 	PluginName string `protobuf:"bytes,2,opt,name=plugin_name,json=pluginName,proto3" json:"plugin_name,omitempty"`
-	// plugin_type: cors, set_resp_headers or proxy_mirror. APIG's other
-	// types (rate_limit, third_auth, jwt_auth, breaker, kafka_log,
+	// plugin_type: cors, set_resp_headers, proxy_mirror, jwt_auth or
+	// third_auth. APIG's other types (rate_limit, breaker, kafka_log,
 	// proxy_cache, oidc_auth) are refused.
 	PluginType string `protobuf:"bytes,3,opt,name=plugin_type,json=pluginType,proto3" json:"plugin_type,omitempty"`
 	// plugin_scope: global (the default; the only scope).
 	PluginScope string `protobuf:"bytes,4,opt,name=plugin_scope,json=pluginScope,proto3" json:"plugin_scope,omitempty"`
 	// plugin_content: the JSON settings of the type (CorsPluginContent,
-	// SetRespHeadersContent, ProxyMirrorContent), decoded strictly: unknown
+	// SetRespHeadersContent, ProxyMirrorContent, JwtAuthContent,
+	// ThirdAuthContent), decoded strictly: unknown
 	// fields and wrong types are refused.
 	PluginContent string `protobuf:"bytes,5,opt,name=plugin_content,json=pluginContent,proto3" json:"plugin_content,omitempty"`
 	// remark: at most 255 characters.
@@ -520,6 +521,894 @@ func (x *ProxyMirrorContent) GetMirrorRequestBodyEnabled() bool {
 	return false
 }
 
+// JwtAuthContent is the plugin_content of a jwt_auth plug-in: ext_authz
+// verifies a JWT carried by the request against a JWK set
+// (docs/plugins.md#jwt_auth). Field names are APIG's (JWTAuthContent)
+// except issuer and audiences, which are apigw's.
+type JwtAuthContent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// jwks_service: a URL serving the JWK set, fetched and cached. Wins over
+	// jwks when both are set, as in APIG. One of the two is required.
+	JwksService *JwtAuthJwksService `protobuf:"bytes,1,opt,name=jwks_service,json=jwksService,proto3" json:"jwks_service,omitempty"`
+	// jwks: an inline JWK set (RFC 7517), at most 50 KB.
+	Jwks string `protobuf:"bytes,2,opt,name=jwks,proto3" json:"jwks,omitempty"`
+	// token_location: header (default), query or cookie.
+	TokenLocation string `protobuf:"bytes,3,opt,name=token_location,json=tokenLocation,proto3" json:"token_location,omitempty"`
+	// token_name: the header (default Authorization, case-insensitive),
+	// query parameter (default access_token) or cookie (required) carrying
+	// the token.
+	TokenName string `protobuf:"bytes,4,opt,name=token_name,json=tokenName,proto3" json:"token_name,omitempty"`
+	// token_prefix: with a header, the prefix removed before verification
+	// (default "Bearer"; a token without it is refused).
+	TokenPrefix *string `protobuf:"bytes,5,opt,name=token_prefix,json=tokenPrefix,proto3,oneof" json:"token_prefix,omitempty"`
+	// token_expiration_tolerance: seconds of clock skew tolerated for exp
+	// and nbf, 0-86400 as a decimal string (default "0").
+	TokenExpirationTolerance string `protobuf:"bytes,6,opt,name=token_expiration_tolerance,json=tokenExpirationTolerance,proto3" json:"token_expiration_tolerance,omitempty"`
+	// token_pass_through_enabled: forward the token to the backend (default
+	// false: the header, query parameter or cookie is removed).
+	TokenPassThroughEnabled bool `protobuf:"varint,7,opt,name=token_pass_through_enabled,json=tokenPassThroughEnabled,proto3" json:"token_pass_through_enabled,omitempty"`
+	// carry_payload: claims of the verified token set as backend request
+	// headers.
+	CarryPayload *JwtAuthCarryPayload `protobuf:"bytes,8,opt,name=carry_payload,json=carryPayload,proto3" json:"carry_payload,omitempty"`
+	// issuer: when set, the token's iss must equal it.
+	Issuer string `protobuf:"bytes,9,opt,name=issuer,proto3" json:"issuer,omitempty"`
+	// audiences: when set, the token's aud must contain one of them.
+	Audiences     []string `protobuf:"bytes,10,rep,name=audiences,proto3" json:"audiences,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JwtAuthContent) Reset() {
+	*x = JwtAuthContent{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JwtAuthContent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JwtAuthContent) ProtoMessage() {}
+
+func (x *JwtAuthContent) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JwtAuthContent.ProtoReflect.Descriptor instead.
+func (*JwtAuthContent) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *JwtAuthContent) GetJwksService() *JwtAuthJwksService {
+	if x != nil {
+		return x.JwksService
+	}
+	return nil
+}
+
+func (x *JwtAuthContent) GetJwks() string {
+	if x != nil {
+		return x.Jwks
+	}
+	return ""
+}
+
+func (x *JwtAuthContent) GetTokenLocation() string {
+	if x != nil {
+		return x.TokenLocation
+	}
+	return ""
+}
+
+func (x *JwtAuthContent) GetTokenName() string {
+	if x != nil {
+		return x.TokenName
+	}
+	return ""
+}
+
+func (x *JwtAuthContent) GetTokenPrefix() string {
+	if x != nil && x.TokenPrefix != nil {
+		return *x.TokenPrefix
+	}
+	return ""
+}
+
+func (x *JwtAuthContent) GetTokenExpirationTolerance() string {
+	if x != nil {
+		return x.TokenExpirationTolerance
+	}
+	return ""
+}
+
+func (x *JwtAuthContent) GetTokenPassThroughEnabled() bool {
+	if x != nil {
+		return x.TokenPassThroughEnabled
+	}
+	return false
+}
+
+func (x *JwtAuthContent) GetCarryPayload() *JwtAuthCarryPayload {
+	if x != nil {
+		return x.CarryPayload
+	}
+	return nil
+}
+
+func (x *JwtAuthContent) GetIssuer() string {
+	if x != nil {
+		return x.Issuer
+	}
+	return ""
+}
+
+func (x *JwtAuthContent) GetAudiences() []string {
+	if x != nil {
+		return x.Audiences
+	}
+	return nil
+}
+
+// JwtAuthJwksService is where a jwt_auth plug-in fetches its JWK set.
+type JwtAuthJwksService struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// url: http or https URL of the JWK set.
+	Url           string `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JwtAuthJwksService) Reset() {
+	*x = JwtAuthJwksService{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JwtAuthJwksService) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JwtAuthJwksService) ProtoMessage() {}
+
+func (x *JwtAuthJwksService) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JwtAuthJwksService.ProtoReflect.Descriptor instead.
+func (*JwtAuthJwksService) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *JwtAuthJwksService) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+// JwtAuthCarryPayload lists the claims forwarded to the backend.
+type JwtAuthCarryPayload struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// claims: at most 10, header names unique (case-insensitive).
+	Claims        []*JwtAuthClaimHeader `protobuf:"bytes,1,rep,name=claims,proto3" json:"claims,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JwtAuthCarryPayload) Reset() {
+	*x = JwtAuthCarryPayload{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JwtAuthCarryPayload) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JwtAuthCarryPayload) ProtoMessage() {}
+
+func (x *JwtAuthCarryPayload) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JwtAuthCarryPayload.ProtoReflect.Descriptor instead.
+func (*JwtAuthCarryPayload) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *JwtAuthCarryPayload) GetClaims() []*JwtAuthClaimHeader {
+	if x != nil {
+		return x.Claims
+	}
+	return nil
+}
+
+// JwtAuthClaimHeader forwards one claim as a request header.
+type JwtAuthClaimHeader struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// claim: the claim's name, or a dotted path into object claims
+	// ("realm.role"); a claim the token does not have sets no header.
+	Claim string `protobuf:"bytes,1,opt,name=claim,proto3" json:"claim,omitempty"`
+	// header: the backend request header (1-64, [A-Za-z0-9-], starting with
+	// a letter; not x-apig-* nor the token header).
+	Header        string `protobuf:"bytes,2,opt,name=header,proto3" json:"header,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JwtAuthClaimHeader) Reset() {
+	*x = JwtAuthClaimHeader{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JwtAuthClaimHeader) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JwtAuthClaimHeader) ProtoMessage() {}
+
+func (x *JwtAuthClaimHeader) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JwtAuthClaimHeader.ProtoReflect.Descriptor instead.
+func (*JwtAuthClaimHeader) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *JwtAuthClaimHeader) GetClaim() string {
+	if x != nil {
+		return x.Claim
+	}
+	return ""
+}
+
+func (x *JwtAuthClaimHeader) GetHeader() string {
+	if x != nil {
+		return x.Header
+	}
+	return ""
+}
+
+// ThirdAuthContent is the plugin_content of a third_auth plug-in: ext_authz
+// calls the caller's authentication service before the backend
+// (docs/plugins.md#third_auth). Field names are APIG's (ThirdAuthContent);
+// the options apigw does not implement are refused when set.
+type ThirdAuthContent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// auth_request: the authentication service (required).
+	AuthRequest *ThirdAuthRequest `protobuf:"bytes,1,opt,name=auth_request,json=authRequest,proto3" json:"auth_request,omitempty"`
+	// identities: the request headers and query parameters sent to the
+	// service, each required in the request (none listed: all of them are
+	// sent and none is required).
+	Identities *ThirdAuthIdentities `protobuf:"bytes,2,opt,name=identities,proto3" json:"identities,omitempty"`
+	// carry_body: must be off (the request body is not sent).
+	CarryBody *ThirdAuthCarryBody `protobuf:"bytes,3,opt,name=carry_body,json=carryBody,proto3" json:"carry_body,omitempty"`
+	// carry_path_enabled: append the request path to auth_request.path.
+	CarryPathEnabled bool `protobuf:"varint,4,opt,name=carry_path_enabled,json=carryPathEnabled,proto3" json:"carry_path_enabled,omitempty"`
+	// return_resp_body_enabled: a refusal answers with the service's
+	// response body instead of the gateway response's.
+	ReturnRespBodyEnabled bool `protobuf:"varint,5,opt,name=return_resp_body_enabled,json=returnRespBodyEnabled,proto3" json:"return_resp_body_enabled,omitempty"`
+	// carry_resp_headers: at most 10 headers of the service's response
+	// copied to the backend request on success. APIG's reference spells
+	// the field carry_resp_header, its Terraform provider
+	// carry_resp_headers; both are accepted, not together.
+	CarryRespHeaders []string `protobuf:"bytes,6,rep,name=carry_resp_headers,json=carryRespHeaders,proto3" json:"carry_resp_headers,omitempty"`
+	CarryRespHeader  []string `protobuf:"bytes,7,rep,name=carry_resp_header,json=carryRespHeader,proto3" json:"carry_resp_header,omitempty"`
+	// simple_auth_mode_enabled: a 2xx answer authenticates. Must be true or
+	// absent: result matching (match_auth) is not implemented.
+	SimpleAuthModeEnabled *bool `protobuf:"varint,8,opt,name=simple_auth_mode_enabled,json=simpleAuthModeEnabled,proto3,oneof" json:"simple_auth_mode_enabled,omitempty"`
+	// match_auth: must be empty (result matching is not implemented).
+	MatchAuth *ThirdAuthMatchAuth `protobuf:"bytes,9,opt,name=match_auth,json=matchAuth,proto3" json:"match_auth,omitempty"`
+	// rule_enabled: must be false (black/white-list rules are not
+	// implemented); rule_type, parameters and rules must be empty or, for
+	// rule_type, allow / deny.
+	RuleEnabled bool                      `protobuf:"varint,10,opt,name=rule_enabled,json=ruleEnabled,proto3" json:"rule_enabled,omitempty"`
+	RuleType    string                    `protobuf:"bytes,11,opt,name=rule_type,json=ruleType,proto3" json:"rule_type,omitempty"`
+	Parameters  []*ThirdAuthRuleParameter `protobuf:"bytes,12,rep,name=parameters,proto3" json:"parameters,omitempty"`
+	Rules       []*ThirdAuthRule          `protobuf:"bytes,13,rep,name=rules,proto3" json:"rules,omitempty"`
+	// custom_forbid_limit: failed authentications a client IP may have in a
+	// 5-minute window before it is blocked until the window ends (0: no
+	// blocking).
+	CustomForbidLimit int32 `protobuf:"varint,14,opt,name=custom_forbid_limit,json=customForbidLimit,proto3" json:"custom_forbid_limit,omitempty"`
+	// auth_downgrade_enabled: relaxed mode, the request is let through when
+	// the service cannot be reached or times out.
+	AuthDowngradeEnabled bool `protobuf:"varint,15,opt,name=auth_downgrade_enabled,json=authDowngradeEnabled,proto3" json:"auth_downgrade_enabled,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *ThirdAuthContent) Reset() {
+	*x = ThirdAuthContent{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ThirdAuthContent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ThirdAuthContent) ProtoMessage() {}
+
+func (x *ThirdAuthContent) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ThirdAuthContent.ProtoReflect.Descriptor instead.
+func (*ThirdAuthContent) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ThirdAuthContent) GetAuthRequest() *ThirdAuthRequest {
+	if x != nil {
+		return x.AuthRequest
+	}
+	return nil
+}
+
+func (x *ThirdAuthContent) GetIdentities() *ThirdAuthIdentities {
+	if x != nil {
+		return x.Identities
+	}
+	return nil
+}
+
+func (x *ThirdAuthContent) GetCarryBody() *ThirdAuthCarryBody {
+	if x != nil {
+		return x.CarryBody
+	}
+	return nil
+}
+
+func (x *ThirdAuthContent) GetCarryPathEnabled() bool {
+	if x != nil {
+		return x.CarryPathEnabled
+	}
+	return false
+}
+
+func (x *ThirdAuthContent) GetReturnRespBodyEnabled() bool {
+	if x != nil {
+		return x.ReturnRespBodyEnabled
+	}
+	return false
+}
+
+func (x *ThirdAuthContent) GetCarryRespHeaders() []string {
+	if x != nil {
+		return x.CarryRespHeaders
+	}
+	return nil
+}
+
+func (x *ThirdAuthContent) GetCarryRespHeader() []string {
+	if x != nil {
+		return x.CarryRespHeader
+	}
+	return nil
+}
+
+func (x *ThirdAuthContent) GetSimpleAuthModeEnabled() bool {
+	if x != nil && x.SimpleAuthModeEnabled != nil {
+		return *x.SimpleAuthModeEnabled
+	}
+	return false
+}
+
+func (x *ThirdAuthContent) GetMatchAuth() *ThirdAuthMatchAuth {
+	if x != nil {
+		return x.MatchAuth
+	}
+	return nil
+}
+
+func (x *ThirdAuthContent) GetRuleEnabled() bool {
+	if x != nil {
+		return x.RuleEnabled
+	}
+	return false
+}
+
+func (x *ThirdAuthContent) GetRuleType() string {
+	if x != nil {
+		return x.RuleType
+	}
+	return ""
+}
+
+func (x *ThirdAuthContent) GetParameters() []*ThirdAuthRuleParameter {
+	if x != nil {
+		return x.Parameters
+	}
+	return nil
+}
+
+func (x *ThirdAuthContent) GetRules() []*ThirdAuthRule {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *ThirdAuthContent) GetCustomForbidLimit() int32 {
+	if x != nil {
+		return x.CustomForbidLimit
+	}
+	return 0
+}
+
+func (x *ThirdAuthContent) GetAuthDowngradeEnabled() bool {
+	if x != nil {
+		return x.AuthDowngradeEnabled
+	}
+	return false
+}
+
+// ThirdAuthRequest is the authentication service of a third_auth plug-in.
+type ThirdAuthRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// method: GET, POST, PUT or HEAD.
+	Method string `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
+	// protocol: HTTP or HTTPS.
+	Protocol string `protobuf:"bytes,2,opt,name=protocol,proto3" json:"protocol,omitempty"`
+	// url_domain: host[:port] of the service (80 / 443 by default).
+	UrlDomain string `protobuf:"bytes,3,opt,name=url_domain,json=urlDomain,proto3" json:"url_domain,omitempty"`
+	// path: the service's path (default "/").
+	Path string `protobuf:"bytes,4,opt,name=path,proto3" json:"path,omitempty"`
+	// timeout: milliseconds (1-60000, default 5000).
+	Timeout int32 `protobuf:"varint,5,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	// vpc_channel_enabled: must be false (load balance channels are not
+	// supported for the service); vpc_channel_info must be empty.
+	VpcChannelEnabled bool                     `protobuf:"varint,6,opt,name=vpc_channel_enabled,json=vpcChannelEnabled,proto3" json:"vpc_channel_enabled,omitempty"`
+	VpcChannelInfo    *ThirdAuthVpcChannelInfo `protobuf:"bytes,7,opt,name=vpc_channel_info,json=vpcChannelInfo,proto3" json:"vpc_channel_info,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *ThirdAuthRequest) Reset() {
+	*x = ThirdAuthRequest{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ThirdAuthRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ThirdAuthRequest) ProtoMessage() {}
+
+func (x *ThirdAuthRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ThirdAuthRequest.ProtoReflect.Descriptor instead.
+func (*ThirdAuthRequest) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ThirdAuthRequest) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *ThirdAuthRequest) GetProtocol() string {
+	if x != nil {
+		return x.Protocol
+	}
+	return ""
+}
+
+func (x *ThirdAuthRequest) GetUrlDomain() string {
+	if x != nil {
+		return x.UrlDomain
+	}
+	return ""
+}
+
+func (x *ThirdAuthRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *ThirdAuthRequest) GetTimeout() int32 {
+	if x != nil {
+		return x.Timeout
+	}
+	return 0
+}
+
+func (x *ThirdAuthRequest) GetVpcChannelEnabled() bool {
+	if x != nil {
+		return x.VpcChannelEnabled
+	}
+	return false
+}
+
+func (x *ThirdAuthRequest) GetVpcChannelInfo() *ThirdAuthVpcChannelInfo {
+	if x != nil {
+		return x.VpcChannelInfo
+	}
+	return nil
+}
+
+// ThirdAuthVpcChannelInfo is APIG's load balance channel of the service;
+// refused when set.
+type ThirdAuthVpcChannelInfo struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	VpcId         string                 `protobuf:"bytes,1,opt,name=vpc_id,json=vpcId,proto3" json:"vpc_id,omitempty"`
+	VpcProxyHost  string                 `protobuf:"bytes,2,opt,name=vpc_proxy_host,json=vpcProxyHost,proto3" json:"vpc_proxy_host,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ThirdAuthVpcChannelInfo) Reset() {
+	*x = ThirdAuthVpcChannelInfo{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ThirdAuthVpcChannelInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ThirdAuthVpcChannelInfo) ProtoMessage() {}
+
+func (x *ThirdAuthVpcChannelInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ThirdAuthVpcChannelInfo.ProtoReflect.Descriptor instead.
+func (*ThirdAuthVpcChannelInfo) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ThirdAuthVpcChannelInfo) GetVpcId() string {
+	if x != nil {
+		return x.VpcId
+	}
+	return ""
+}
+
+func (x *ThirdAuthVpcChannelInfo) GetVpcProxyHost() string {
+	if x != nil {
+		return x.VpcProxyHost
+	}
+	return ""
+}
+
+// ThirdAuthIdentities are the identity sources of a third_auth plug-in.
+type ThirdAuthIdentities struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// headers: at most 10.
+	Headers []*ThirdAuthIdentity `protobuf:"bytes,1,rep,name=headers,proto3" json:"headers,omitempty"`
+	// queries: at most 10.
+	Queries       []*ThirdAuthIdentity `protobuf:"bytes,2,rep,name=queries,proto3" json:"queries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ThirdAuthIdentities) Reset() {
+	*x = ThirdAuthIdentities{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ThirdAuthIdentities) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ThirdAuthIdentities) ProtoMessage() {}
+
+func (x *ThirdAuthIdentities) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ThirdAuthIdentities.ProtoReflect.Descriptor instead.
+func (*ThirdAuthIdentities) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ThirdAuthIdentities) GetHeaders() []*ThirdAuthIdentity {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+func (x *ThirdAuthIdentities) GetQueries() []*ThirdAuthIdentity {
+	if x != nil {
+		return x.Queries
+	}
+	return nil
+}
+
+// ThirdAuthIdentity is one identity source.
+type ThirdAuthIdentity struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ThirdAuthIdentity) Reset() {
+	*x = ThirdAuthIdentity{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ThirdAuthIdentity) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ThirdAuthIdentity) ProtoMessage() {}
+
+func (x *ThirdAuthIdentity) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ThirdAuthIdentity.ProtoReflect.Descriptor instead.
+func (*ThirdAuthIdentity) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ThirdAuthIdentity) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// ThirdAuthCarryBody is APIG's option to send the request body; enabled
+// must be false.
+type ThirdAuthCarryBody struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Enabled       bool                   `protobuf:"varint,1,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	MaxBodySize   int32                  `protobuf:"varint,2,opt,name=max_body_size,json=maxBodySize,proto3" json:"max_body_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ThirdAuthCarryBody) Reset() {
+	*x = ThirdAuthCarryBody{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ThirdAuthCarryBody) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ThirdAuthCarryBody) ProtoMessage() {}
+
+func (x *ThirdAuthCarryBody) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ThirdAuthCarryBody.ProtoReflect.Descriptor instead.
+func (*ThirdAuthCarryBody) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ThirdAuthCarryBody) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *ThirdAuthCarryBody) GetMaxBodySize() int32 {
+	if x != nil {
+		return x.MaxBodySize
+	}
+	return 0
+}
+
+// ThirdAuthMatchAuth is APIG's result matching; any field is refused.
+type ThirdAuthMatchAuth struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ThirdAuthMatchAuth) Reset() {
+	*x = ThirdAuthMatchAuth{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ThirdAuthMatchAuth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ThirdAuthMatchAuth) ProtoMessage() {}
+
+func (x *ThirdAuthMatchAuth) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ThirdAuthMatchAuth.ProtoReflect.Descriptor instead.
+func (*ThirdAuthMatchAuth) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{16}
+}
+
+// ThirdAuthRuleParameter is a black/white-list rule parameter; refused.
+type ThirdAuthRuleParameter struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ThirdAuthRuleParameter) Reset() {
+	*x = ThirdAuthRuleParameter{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ThirdAuthRuleParameter) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ThirdAuthRuleParameter) ProtoMessage() {}
+
+func (x *ThirdAuthRuleParameter) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ThirdAuthRuleParameter.ProtoReflect.Descriptor instead.
+func (*ThirdAuthRuleParameter) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{17}
+}
+
+// ThirdAuthRule is a black/white-list rule; refused.
+type ThirdAuthRule struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ThirdAuthRule) Reset() {
+	*x = ThirdAuthRule{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ThirdAuthRule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ThirdAuthRule) ProtoMessage() {}
+
+func (x *ThirdAuthRule) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ThirdAuthRule.ProtoReflect.Descriptor instead.
+func (*ThirdAuthRule) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{18}
+}
+
 var File_apigw_v1_plugin_proto protoreflect.FileDescriptor
 
 const file_apigw_v1_plugin_proto_rawDesc = "" +
@@ -567,7 +1456,75 @@ const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\r_sample_ratioB\n" +
 	"\n" +
 	"\b_timeoutB\x1e\n" +
-	"\x1c_mirror_request_body_enabledB/Z-github.com/apigw/apigw/proto/apigw/v1;apigwv1b\x06proto3"
+	"\x1c_mirror_request_body_enabled\"\xd9\x03\n" +
+	"\x0eJwtAuthContent\x12?\n" +
+	"\fjwks_service\x18\x01 \x01(\v2\x1c.apigw.v1.JwtAuthJwksServiceR\vjwksService\x12\x12\n" +
+	"\x04jwks\x18\x02 \x01(\tR\x04jwks\x12%\n" +
+	"\x0etoken_location\x18\x03 \x01(\tR\rtokenLocation\x12\x1d\n" +
+	"\n" +
+	"token_name\x18\x04 \x01(\tR\ttokenName\x12&\n" +
+	"\ftoken_prefix\x18\x05 \x01(\tH\x00R\vtokenPrefix\x88\x01\x01\x12<\n" +
+	"\x1atoken_expiration_tolerance\x18\x06 \x01(\tR\x18tokenExpirationTolerance\x12;\n" +
+	"\x1atoken_pass_through_enabled\x18\a \x01(\bR\x17tokenPassThroughEnabled\x12B\n" +
+	"\rcarry_payload\x18\b \x01(\v2\x1d.apigw.v1.JwtAuthCarryPayloadR\fcarryPayload\x12\x16\n" +
+	"\x06issuer\x18\t \x01(\tR\x06issuer\x12\x1c\n" +
+	"\taudiences\x18\n" +
+	" \x03(\tR\taudiencesB\x0f\n" +
+	"\r_token_prefix\"&\n" +
+	"\x12JwtAuthJwksService\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\"K\n" +
+	"\x13JwtAuthCarryPayload\x124\n" +
+	"\x06claims\x18\x01 \x03(\v2\x1c.apigw.v1.JwtAuthClaimHeaderR\x06claims\"B\n" +
+	"\x12JwtAuthClaimHeader\x12\x14\n" +
+	"\x05claim\x18\x01 \x01(\tR\x05claim\x12\x16\n" +
+	"\x06header\x18\x02 \x01(\tR\x06header\"\xbd\x06\n" +
+	"\x10ThirdAuthContent\x12=\n" +
+	"\fauth_request\x18\x01 \x01(\v2\x1a.apigw.v1.ThirdAuthRequestR\vauthRequest\x12=\n" +
+	"\n" +
+	"identities\x18\x02 \x01(\v2\x1d.apigw.v1.ThirdAuthIdentitiesR\n" +
+	"identities\x12;\n" +
+	"\n" +
+	"carry_body\x18\x03 \x01(\v2\x1c.apigw.v1.ThirdAuthCarryBodyR\tcarryBody\x12,\n" +
+	"\x12carry_path_enabled\x18\x04 \x01(\bR\x10carryPathEnabled\x127\n" +
+	"\x18return_resp_body_enabled\x18\x05 \x01(\bR\x15returnRespBodyEnabled\x12,\n" +
+	"\x12carry_resp_headers\x18\x06 \x03(\tR\x10carryRespHeaders\x12*\n" +
+	"\x11carry_resp_header\x18\a \x03(\tR\x0fcarryRespHeader\x12<\n" +
+	"\x18simple_auth_mode_enabled\x18\b \x01(\bH\x00R\x15simpleAuthModeEnabled\x88\x01\x01\x12;\n" +
+	"\n" +
+	"match_auth\x18\t \x01(\v2\x1c.apigw.v1.ThirdAuthMatchAuthR\tmatchAuth\x12!\n" +
+	"\frule_enabled\x18\n" +
+	" \x01(\bR\vruleEnabled\x12\x1b\n" +
+	"\trule_type\x18\v \x01(\tR\bruleType\x12@\n" +
+	"\n" +
+	"parameters\x18\f \x03(\v2 .apigw.v1.ThirdAuthRuleParameterR\n" +
+	"parameters\x12-\n" +
+	"\x05rules\x18\r \x03(\v2\x17.apigw.v1.ThirdAuthRuleR\x05rules\x12.\n" +
+	"\x13custom_forbid_limit\x18\x0e \x01(\x05R\x11customForbidLimit\x124\n" +
+	"\x16auth_downgrade_enabled\x18\x0f \x01(\bR\x14authDowngradeEnabledB\x1b\n" +
+	"\x19_simple_auth_mode_enabled\"\x90\x02\n" +
+	"\x10ThirdAuthRequest\x12\x16\n" +
+	"\x06method\x18\x01 \x01(\tR\x06method\x12\x1a\n" +
+	"\bprotocol\x18\x02 \x01(\tR\bprotocol\x12\x1d\n" +
+	"\n" +
+	"url_domain\x18\x03 \x01(\tR\turlDomain\x12\x12\n" +
+	"\x04path\x18\x04 \x01(\tR\x04path\x12\x18\n" +
+	"\atimeout\x18\x05 \x01(\x05R\atimeout\x12.\n" +
+	"\x13vpc_channel_enabled\x18\x06 \x01(\bR\x11vpcChannelEnabled\x12K\n" +
+	"\x10vpc_channel_info\x18\a \x01(\v2!.apigw.v1.ThirdAuthVpcChannelInfoR\x0evpcChannelInfo\"V\n" +
+	"\x17ThirdAuthVpcChannelInfo\x12\x15\n" +
+	"\x06vpc_id\x18\x01 \x01(\tR\x05vpcId\x12$\n" +
+	"\x0evpc_proxy_host\x18\x02 \x01(\tR\fvpcProxyHost\"\x83\x01\n" +
+	"\x13ThirdAuthIdentities\x125\n" +
+	"\aheaders\x18\x01 \x03(\v2\x1b.apigw.v1.ThirdAuthIdentityR\aheaders\x125\n" +
+	"\aqueries\x18\x02 \x03(\v2\x1b.apigw.v1.ThirdAuthIdentityR\aqueries\"'\n" +
+	"\x11ThirdAuthIdentity\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"R\n" +
+	"\x12ThirdAuthCarryBody\x12\x18\n" +
+	"\aenabled\x18\x01 \x01(\bR\aenabled\x12\"\n" +
+	"\rmax_body_size\x18\x02 \x01(\x05R\vmaxBodySize\"\x14\n" +
+	"\x12ThirdAuthMatchAuth\"\x18\n" +
+	"\x16ThirdAuthRuleParameter\"\x0f\n" +
+	"\rThirdAuthRuleB/Z-github.com/apigw/apigw/proto/apigw/v1;apigwv1b\x06proto3"
 
 var (
 	file_apigw_v1_plugin_proto_rawDescOnce sync.Once
@@ -581,25 +1538,50 @@ func file_apigw_v1_plugin_proto_rawDescGZIP() []byte {
 	return file_apigw_v1_plugin_proto_rawDescData
 }
 
-var file_apigw_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_apigw_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_apigw_v1_plugin_proto_goTypes = []any{
-	(*Plugin)(nil),                // 0: apigw.v1.Plugin
-	(*PluginBinding)(nil),         // 1: apigw.v1.PluginBinding
-	(*CorsPluginContent)(nil),     // 2: apigw.v1.CorsPluginContent
-	(*SetRespHeadersContent)(nil), // 3: apigw.v1.SetRespHeadersContent
-	(*HeaderPolicy)(nil),          // 4: apigw.v1.HeaderPolicy
-	(*ProxyMirrorContent)(nil),    // 5: apigw.v1.ProxyMirrorContent
-	(*Meta)(nil),                  // 6: apigw.v1.Meta
+	(*Plugin)(nil),                  // 0: apigw.v1.Plugin
+	(*PluginBinding)(nil),           // 1: apigw.v1.PluginBinding
+	(*CorsPluginContent)(nil),       // 2: apigw.v1.CorsPluginContent
+	(*SetRespHeadersContent)(nil),   // 3: apigw.v1.SetRespHeadersContent
+	(*HeaderPolicy)(nil),            // 4: apigw.v1.HeaderPolicy
+	(*ProxyMirrorContent)(nil),      // 5: apigw.v1.ProxyMirrorContent
+	(*JwtAuthContent)(nil),          // 6: apigw.v1.JwtAuthContent
+	(*JwtAuthJwksService)(nil),      // 7: apigw.v1.JwtAuthJwksService
+	(*JwtAuthCarryPayload)(nil),     // 8: apigw.v1.JwtAuthCarryPayload
+	(*JwtAuthClaimHeader)(nil),      // 9: apigw.v1.JwtAuthClaimHeader
+	(*ThirdAuthContent)(nil),        // 10: apigw.v1.ThirdAuthContent
+	(*ThirdAuthRequest)(nil),        // 11: apigw.v1.ThirdAuthRequest
+	(*ThirdAuthVpcChannelInfo)(nil), // 12: apigw.v1.ThirdAuthVpcChannelInfo
+	(*ThirdAuthIdentities)(nil),     // 13: apigw.v1.ThirdAuthIdentities
+	(*ThirdAuthIdentity)(nil),       // 14: apigw.v1.ThirdAuthIdentity
+	(*ThirdAuthCarryBody)(nil),      // 15: apigw.v1.ThirdAuthCarryBody
+	(*ThirdAuthMatchAuth)(nil),      // 16: apigw.v1.ThirdAuthMatchAuth
+	(*ThirdAuthRuleParameter)(nil),  // 17: apigw.v1.ThirdAuthRuleParameter
+	(*ThirdAuthRule)(nil),           // 18: apigw.v1.ThirdAuthRule
+	(*Meta)(nil),                    // 19: apigw.v1.Meta
 }
 var file_apigw_v1_plugin_proto_depIdxs = []int32{
-	6, // 0: apigw.v1.Plugin.meta:type_name -> apigw.v1.Meta
-	6, // 1: apigw.v1.PluginBinding.meta:type_name -> apigw.v1.Meta
-	4, // 2: apigw.v1.SetRespHeadersContent.response_headers:type_name -> apigw.v1.HeaderPolicy
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	19, // 0: apigw.v1.Plugin.meta:type_name -> apigw.v1.Meta
+	19, // 1: apigw.v1.PluginBinding.meta:type_name -> apigw.v1.Meta
+	4,  // 2: apigw.v1.SetRespHeadersContent.response_headers:type_name -> apigw.v1.HeaderPolicy
+	7,  // 3: apigw.v1.JwtAuthContent.jwks_service:type_name -> apigw.v1.JwtAuthJwksService
+	8,  // 4: apigw.v1.JwtAuthContent.carry_payload:type_name -> apigw.v1.JwtAuthCarryPayload
+	9,  // 5: apigw.v1.JwtAuthCarryPayload.claims:type_name -> apigw.v1.JwtAuthClaimHeader
+	11, // 6: apigw.v1.ThirdAuthContent.auth_request:type_name -> apigw.v1.ThirdAuthRequest
+	13, // 7: apigw.v1.ThirdAuthContent.identities:type_name -> apigw.v1.ThirdAuthIdentities
+	15, // 8: apigw.v1.ThirdAuthContent.carry_body:type_name -> apigw.v1.ThirdAuthCarryBody
+	16, // 9: apigw.v1.ThirdAuthContent.match_auth:type_name -> apigw.v1.ThirdAuthMatchAuth
+	17, // 10: apigw.v1.ThirdAuthContent.parameters:type_name -> apigw.v1.ThirdAuthRuleParameter
+	18, // 11: apigw.v1.ThirdAuthContent.rules:type_name -> apigw.v1.ThirdAuthRule
+	12, // 12: apigw.v1.ThirdAuthRequest.vpc_channel_info:type_name -> apigw.v1.ThirdAuthVpcChannelInfo
+	14, // 13: apigw.v1.ThirdAuthIdentities.headers:type_name -> apigw.v1.ThirdAuthIdentity
+	14, // 14: apigw.v1.ThirdAuthIdentities.queries:type_name -> apigw.v1.ThirdAuthIdentity
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_apigw_v1_plugin_proto_init() }
@@ -609,13 +1591,15 @@ func file_apigw_v1_plugin_proto_init() {
 	}
 	file_apigw_v1_meta_proto_init()
 	file_apigw_v1_plugin_proto_msgTypes[5].OneofWrappers = []any{}
+	file_apigw_v1_plugin_proto_msgTypes[6].OneofWrappers = []any{}
+	file_apigw_v1_plugin_proto_msgTypes[10].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_apigw_v1_plugin_proto_rawDesc), len(file_apigw_v1_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file apigw/v1/plugin.proto.
  */
 export const file_apigw_v1_plugin: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkQi9aLWdpdGh1Yi5jb20vYXBpZ3cvYXBpZ3cvcHJvdG8vYXBpZ3cvdjE7YXBpZ3d2MWIGcHJvdG8z", [file_apigw_v1_meta]);
+  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkIssCCg5Kd3RBdXRoQ29udGVudBIyCgxqd2tzX3NlcnZpY2UYASABKAsyHC5hcGlndy52MS5Kd3RBdXRoSndrc1NlcnZpY2USDAoEandrcxgCIAEoCRIWCg50b2tlbl9sb2NhdGlvbhgDIAEoCRISCgp0b2tlbl9uYW1lGAQgASgJEhkKDHRva2VuX3ByZWZpeBgFIAEoCUgAiAEBEiIKGnRva2VuX2V4cGlyYXRpb25fdG9sZXJhbmNlGAYgASgJEiIKGnRva2VuX3Bhc3NfdGhyb3VnaF9lbmFibGVkGAcgASgIEjQKDWNhcnJ5X3BheWxvYWQYCCABKAsyHS5hcGlndy52MS5Kd3RBdXRoQ2FycnlQYXlsb2FkEg4KBmlzc3VlchgJIAEoCRIRCglhdWRpZW5jZXMYCiADKAlCDwoNX3Rva2VuX3ByZWZpeCIhChJKd3RBdXRoSndrc1NlcnZpY2USCwoDdXJsGAEgASgJIkMKE0p3dEF1dGhDYXJyeVBheWxvYWQSLAoGY2xhaW1zGAEgAygLMhwuYXBpZ3cudjEuSnd0QXV0aENsYWltSGVhZGVyIjMKEkp3dEF1dGhDbGFpbUhlYWRlchINCgVjbGFpbRgBIAEoCRIOCgZoZWFkZXIYAiABKAki2AQKEFRoaXJkQXV0aENvbnRlbnQSMAoMYXV0aF9yZXF1ZXN0GAEgASgLMhouYXBpZ3cudjEuVGhpcmRBdXRoUmVxdWVzdBIxCgppZGVudGl0aWVzGAIgASgLMh0uYXBpZ3cudjEuVGhpcmRBdXRoSWRlbnRpdGllcxIwCgpjYXJyeV9ib2R5GAMgASgLMhwuYXBpZ3cudjEuVGhpcmRBdXRoQ2FycnlCb2R5EhoKEmNhcnJ5X3BhdGhfZW5hYmxlZBgEIAEoCBIgChhyZXR1cm5fcmVzcF9ib2R5X2VuYWJsZWQYBSABKAgSGgoSY2FycnlfcmVzcF9oZWFkZXJzGAYgAygJEhkKEWNhcnJ5X3Jlc3BfaGVhZGVyGAcgAygJEiUKGHNpbXBsZV9hdXRoX21vZGVfZW5hYmxlZBgIIAEoCEgAiAEBEjAKCm1hdGNoX2F1dGgYCSABKAsyHC5hcGlndy52MS5UaGlyZEF1dGhNYXRjaEF1dGgSFAoMcnVsZV9lbmFibGVkGAogASgIEhEKCXJ1bGVfdHlwZRgLIAEoCRI0CgpwYXJhbWV0ZXJzGAwgAygLMiAuYXBpZ3cudjEuVGhpcmRBdXRoUnVsZVBhcmFtZXRlchImCgVydWxlcxgNIAMoCzIXLmFwaWd3LnYxLlRoaXJkQXV0aFJ1bGUSGwoTY3VzdG9tX2ZvcmJpZF9saW1pdBgOIAEoBRIeChZhdXRoX2Rvd25ncmFkZV9lbmFibGVkGA8gASgIQhsKGV9zaW1wbGVfYXV0aF9tb2RlX2VuYWJsZWQiwQEKEFRoaXJkQXV0aFJlcXVlc3QSDgoGbWV0aG9kGAEgASgJEhAKCHByb3RvY29sGAIgASgJEhIKCnVybF9kb21haW4YAyABKAkSDAoEcGF0aBgEIAEoCRIPCgd0aW1lb3V0GAUgASgFEhsKE3ZwY19jaGFubmVsX2VuYWJsZWQYBiABKAgSOwoQdnBjX2NoYW5uZWxfaW5mbxgHIAEoCzIhLmFwaWd3LnYxLlRoaXJkQXV0aFZwY0NoYW5uZWxJbmZvIkEKF1RoaXJkQXV0aFZwY0NoYW5uZWxJbmZvEg4KBnZwY19pZBgBIAEoCRIWCg52cGNfcHJveHlfaG9zdBgCIAEoCSJxChNUaGlyZEF1dGhJZGVudGl0aWVzEiwKB2hlYWRlcnMYASADKAsyGy5hcGlndy52MS5UaGlyZEF1dGhJZGVudGl0eRIsCgdxdWVyaWVzGAIgAygLMhsuYXBpZ3cudjEuVGhpcmRBdXRoSWRlbnRpdHkiIQoRVGhpcmRBdXRoSWRlbnRpdHkSDAoEbmFtZRgBIAEoCSI8ChJUaGlyZEF1dGhDYXJyeUJvZHkSDwoHZW5hYmxlZBgBIAEoCBIVCg1tYXhfYm9keV9zaXplGAIgASgFIhQKElRoaXJkQXV0aE1hdGNoQXV0aCIYChZUaGlyZEF1dGhSdWxlUGFyYW1ldGVyIg8KDVRoaXJkQXV0aFJ1bGVCL1otZ2l0aHViLmNvbS9hcGlndy9hcGlndy9wcm90by9hcGlndy92MTthcGlnd3YxYgZwcm90bzM", [file_apigw_v1_meta]);
 
 /**
  * Plugin is a plug-in policy (docs/plugins.md): an object of a type whose
@@ -36,8 +36,8 @@ export type Plugin = Message<"apigw.v1.Plugin"> & {
   pluginName: string;
 
   /**
-   * plugin_type: cors, set_resp_headers or proxy_mirror. APIG's other
-   * types (rate_limit, third_auth, jwt_auth, breaker, kafka_log,
+   * plugin_type: cors, set_resp_headers, proxy_mirror, jwt_auth or
+   * third_auth. APIG's other types (rate_limit, breaker, kafka_log,
    * proxy_cache, oidc_auth) are refused.
    *
    * @generated from field: string plugin_type = 3;
@@ -53,7 +53,8 @@ export type Plugin = Message<"apigw.v1.Plugin"> & {
 
   /**
    * plugin_content: the JSON settings of the type (CorsPluginContent,
-   * SetRespHeadersContent, ProxyMirrorContent), decoded strictly: unknown
+   * SetRespHeadersContent, ProxyMirrorContent, JwtAuthContent,
+   * ThirdAuthContent), decoded strictly: unknown
    * fields and wrong types are refused.
    *
    * @generated from field: string plugin_content = 5;
@@ -306,4 +307,500 @@ export type ProxyMirrorContent = Message<"apigw.v1.ProxyMirrorContent"> & {
  */
 export const ProxyMirrorContentSchema: GenMessage<ProxyMirrorContent> = /*@__PURE__*/
   messageDesc(file_apigw_v1_plugin, 5);
+
+/**
+ * JwtAuthContent is the plugin_content of a jwt_auth plug-in: ext_authz
+ * verifies a JWT carried by the request against a JWK set
+ * (docs/plugins.md#jwt_auth). Field names are APIG's (JWTAuthContent)
+ * except issuer and audiences, which are apigw's.
+ *
+ * @generated from message apigw.v1.JwtAuthContent
+ */
+export type JwtAuthContent = Message<"apigw.v1.JwtAuthContent"> & {
+  /**
+   * jwks_service: a URL serving the JWK set, fetched and cached. Wins over
+   * jwks when both are set, as in APIG. One of the two is required.
+   *
+   * @generated from field: apigw.v1.JwtAuthJwksService jwks_service = 1;
+   */
+  jwksService?: JwtAuthJwksService | undefined;
+
+  /**
+   * jwks: an inline JWK set (RFC 7517), at most 50 KB.
+   *
+   * @generated from field: string jwks = 2;
+   */
+  jwks: string;
+
+  /**
+   * token_location: header (default), query or cookie.
+   *
+   * @generated from field: string token_location = 3;
+   */
+  tokenLocation: string;
+
+  /**
+   * token_name: the header (default Authorization, case-insensitive),
+   * query parameter (default access_token) or cookie (required) carrying
+   * the token.
+   *
+   * @generated from field: string token_name = 4;
+   */
+  tokenName: string;
+
+  /**
+   * token_prefix: with a header, the prefix removed before verification
+   * (default "Bearer"; a token without it is refused).
+   *
+   * @generated from field: optional string token_prefix = 5;
+   */
+  tokenPrefix?: string | undefined;
+
+  /**
+   * token_expiration_tolerance: seconds of clock skew tolerated for exp
+   * and nbf, 0-86400 as a decimal string (default "0").
+   *
+   * @generated from field: string token_expiration_tolerance = 6;
+   */
+  tokenExpirationTolerance: string;
+
+  /**
+   * token_pass_through_enabled: forward the token to the backend (default
+   * false: the header, query parameter or cookie is removed).
+   *
+   * @generated from field: bool token_pass_through_enabled = 7;
+   */
+  tokenPassThroughEnabled: boolean;
+
+  /**
+   * carry_payload: claims of the verified token set as backend request
+   * headers.
+   *
+   * @generated from field: apigw.v1.JwtAuthCarryPayload carry_payload = 8;
+   */
+  carryPayload?: JwtAuthCarryPayload | undefined;
+
+  /**
+   * issuer: when set, the token's iss must equal it.
+   *
+   * @generated from field: string issuer = 9;
+   */
+  issuer: string;
+
+  /**
+   * audiences: when set, the token's aud must contain one of them.
+   *
+   * @generated from field: repeated string audiences = 10;
+   */
+  audiences: string[];
+};
+
+/**
+ * Describes the message apigw.v1.JwtAuthContent.
+ * Use `create(JwtAuthContentSchema)` to create a new message.
+ */
+export const JwtAuthContentSchema: GenMessage<JwtAuthContent> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 6);
+
+/**
+ * JwtAuthJwksService is where a jwt_auth plug-in fetches its JWK set.
+ *
+ * @generated from message apigw.v1.JwtAuthJwksService
+ */
+export type JwtAuthJwksService = Message<"apigw.v1.JwtAuthJwksService"> & {
+  /**
+   * url: http or https URL of the JWK set.
+   *
+   * @generated from field: string url = 1;
+   */
+  url: string;
+};
+
+/**
+ * Describes the message apigw.v1.JwtAuthJwksService.
+ * Use `create(JwtAuthJwksServiceSchema)` to create a new message.
+ */
+export const JwtAuthJwksServiceSchema: GenMessage<JwtAuthJwksService> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 7);
+
+/**
+ * JwtAuthCarryPayload lists the claims forwarded to the backend.
+ *
+ * @generated from message apigw.v1.JwtAuthCarryPayload
+ */
+export type JwtAuthCarryPayload = Message<"apigw.v1.JwtAuthCarryPayload"> & {
+  /**
+   * claims: at most 10, header names unique (case-insensitive).
+   *
+   * @generated from field: repeated apigw.v1.JwtAuthClaimHeader claims = 1;
+   */
+  claims: JwtAuthClaimHeader[];
+};
+
+/**
+ * Describes the message apigw.v1.JwtAuthCarryPayload.
+ * Use `create(JwtAuthCarryPayloadSchema)` to create a new message.
+ */
+export const JwtAuthCarryPayloadSchema: GenMessage<JwtAuthCarryPayload> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 8);
+
+/**
+ * JwtAuthClaimHeader forwards one claim as a request header.
+ *
+ * @generated from message apigw.v1.JwtAuthClaimHeader
+ */
+export type JwtAuthClaimHeader = Message<"apigw.v1.JwtAuthClaimHeader"> & {
+  /**
+   * claim: the claim's name, or a dotted path into object claims
+   * ("realm.role"); a claim the token does not have sets no header.
+   *
+   * @generated from field: string claim = 1;
+   */
+  claim: string;
+
+  /**
+   * header: the backend request header (1-64, [A-Za-z0-9-], starting with
+   * a letter; not x-apig-* nor the token header).
+   *
+   * @generated from field: string header = 2;
+   */
+  header: string;
+};
+
+/**
+ * Describes the message apigw.v1.JwtAuthClaimHeader.
+ * Use `create(JwtAuthClaimHeaderSchema)` to create a new message.
+ */
+export const JwtAuthClaimHeaderSchema: GenMessage<JwtAuthClaimHeader> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 9);
+
+/**
+ * ThirdAuthContent is the plugin_content of a third_auth plug-in: ext_authz
+ * calls the caller's authentication service before the backend
+ * (docs/plugins.md#third_auth). Field names are APIG's (ThirdAuthContent);
+ * the options apigw does not implement are refused when set.
+ *
+ * @generated from message apigw.v1.ThirdAuthContent
+ */
+export type ThirdAuthContent = Message<"apigw.v1.ThirdAuthContent"> & {
+  /**
+   * auth_request: the authentication service (required).
+   *
+   * @generated from field: apigw.v1.ThirdAuthRequest auth_request = 1;
+   */
+  authRequest?: ThirdAuthRequest | undefined;
+
+  /**
+   * identities: the request headers and query parameters sent to the
+   * service, each required in the request (none listed: all of them are
+   * sent and none is required).
+   *
+   * @generated from field: apigw.v1.ThirdAuthIdentities identities = 2;
+   */
+  identities?: ThirdAuthIdentities | undefined;
+
+  /**
+   * carry_body: must be off (the request body is not sent).
+   *
+   * @generated from field: apigw.v1.ThirdAuthCarryBody carry_body = 3;
+   */
+  carryBody?: ThirdAuthCarryBody | undefined;
+
+  /**
+   * carry_path_enabled: append the request path to auth_request.path.
+   *
+   * @generated from field: bool carry_path_enabled = 4;
+   */
+  carryPathEnabled: boolean;
+
+  /**
+   * return_resp_body_enabled: a refusal answers with the service's
+   * response body instead of the gateway response's.
+   *
+   * @generated from field: bool return_resp_body_enabled = 5;
+   */
+  returnRespBodyEnabled: boolean;
+
+  /**
+   * carry_resp_headers: at most 10 headers of the service's response
+   * copied to the backend request on success. APIG's reference spells
+   * the field carry_resp_header, its Terraform provider
+   * carry_resp_headers; both are accepted, not together.
+   *
+   * @generated from field: repeated string carry_resp_headers = 6;
+   */
+  carryRespHeaders: string[];
+
+  /**
+   * @generated from field: repeated string carry_resp_header = 7;
+   */
+  carryRespHeader: string[];
+
+  /**
+   * simple_auth_mode_enabled: a 2xx answer authenticates. Must be true or
+   * absent: result matching (match_auth) is not implemented.
+   *
+   * @generated from field: optional bool simple_auth_mode_enabled = 8;
+   */
+  simpleAuthModeEnabled?: boolean | undefined;
+
+  /**
+   * match_auth: must be empty (result matching is not implemented).
+   *
+   * @generated from field: apigw.v1.ThirdAuthMatchAuth match_auth = 9;
+   */
+  matchAuth?: ThirdAuthMatchAuth | undefined;
+
+  /**
+   * rule_enabled: must be false (black/white-list rules are not
+   * implemented); rule_type, parameters and rules must be empty or, for
+   * rule_type, allow / deny.
+   *
+   * @generated from field: bool rule_enabled = 10;
+   */
+  ruleEnabled: boolean;
+
+  /**
+   * @generated from field: string rule_type = 11;
+   */
+  ruleType: string;
+
+  /**
+   * @generated from field: repeated apigw.v1.ThirdAuthRuleParameter parameters = 12;
+   */
+  parameters: ThirdAuthRuleParameter[];
+
+  /**
+   * @generated from field: repeated apigw.v1.ThirdAuthRule rules = 13;
+   */
+  rules: ThirdAuthRule[];
+
+  /**
+   * custom_forbid_limit: failed authentications a client IP may have in a
+   * 5-minute window before it is blocked until the window ends (0: no
+   * blocking).
+   *
+   * @generated from field: int32 custom_forbid_limit = 14;
+   */
+  customForbidLimit: number;
+
+  /**
+   * auth_downgrade_enabled: relaxed mode, the request is let through when
+   * the service cannot be reached or times out.
+   *
+   * @generated from field: bool auth_downgrade_enabled = 15;
+   */
+  authDowngradeEnabled: boolean;
+};
+
+/**
+ * Describes the message apigw.v1.ThirdAuthContent.
+ * Use `create(ThirdAuthContentSchema)` to create a new message.
+ */
+export const ThirdAuthContentSchema: GenMessage<ThirdAuthContent> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 10);
+
+/**
+ * ThirdAuthRequest is the authentication service of a third_auth plug-in.
+ *
+ * @generated from message apigw.v1.ThirdAuthRequest
+ */
+export type ThirdAuthRequest = Message<"apigw.v1.ThirdAuthRequest"> & {
+  /**
+   * method: GET, POST, PUT or HEAD.
+   *
+   * @generated from field: string method = 1;
+   */
+  method: string;
+
+  /**
+   * protocol: HTTP or HTTPS.
+   *
+   * @generated from field: string protocol = 2;
+   */
+  protocol: string;
+
+  /**
+   * url_domain: host[:port] of the service (80 / 443 by default).
+   *
+   * @generated from field: string url_domain = 3;
+   */
+  urlDomain: string;
+
+  /**
+   * path: the service's path (default "/").
+   *
+   * @generated from field: string path = 4;
+   */
+  path: string;
+
+  /**
+   * timeout: milliseconds (1-60000, default 5000).
+   *
+   * @generated from field: int32 timeout = 5;
+   */
+  timeout: number;
+
+  /**
+   * vpc_channel_enabled: must be false (load balance channels are not
+   * supported for the service); vpc_channel_info must be empty.
+   *
+   * @generated from field: bool vpc_channel_enabled = 6;
+   */
+  vpcChannelEnabled: boolean;
+
+  /**
+   * @generated from field: apigw.v1.ThirdAuthVpcChannelInfo vpc_channel_info = 7;
+   */
+  vpcChannelInfo?: ThirdAuthVpcChannelInfo | undefined;
+};
+
+/**
+ * Describes the message apigw.v1.ThirdAuthRequest.
+ * Use `create(ThirdAuthRequestSchema)` to create a new message.
+ */
+export const ThirdAuthRequestSchema: GenMessage<ThirdAuthRequest> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 11);
+
+/**
+ * ThirdAuthVpcChannelInfo is APIG's load balance channel of the service;
+ * refused when set.
+ *
+ * @generated from message apigw.v1.ThirdAuthVpcChannelInfo
+ */
+export type ThirdAuthVpcChannelInfo = Message<"apigw.v1.ThirdAuthVpcChannelInfo"> & {
+  /**
+   * @generated from field: string vpc_id = 1;
+   */
+  vpcId: string;
+
+  /**
+   * @generated from field: string vpc_proxy_host = 2;
+   */
+  vpcProxyHost: string;
+};
+
+/**
+ * Describes the message apigw.v1.ThirdAuthVpcChannelInfo.
+ * Use `create(ThirdAuthVpcChannelInfoSchema)` to create a new message.
+ */
+export const ThirdAuthVpcChannelInfoSchema: GenMessage<ThirdAuthVpcChannelInfo> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 12);
+
+/**
+ * ThirdAuthIdentities are the identity sources of a third_auth plug-in.
+ *
+ * @generated from message apigw.v1.ThirdAuthIdentities
+ */
+export type ThirdAuthIdentities = Message<"apigw.v1.ThirdAuthIdentities"> & {
+  /**
+   * headers: at most 10.
+   *
+   * @generated from field: repeated apigw.v1.ThirdAuthIdentity headers = 1;
+   */
+  headers: ThirdAuthIdentity[];
+
+  /**
+   * queries: at most 10.
+   *
+   * @generated from field: repeated apigw.v1.ThirdAuthIdentity queries = 2;
+   */
+  queries: ThirdAuthIdentity[];
+};
+
+/**
+ * Describes the message apigw.v1.ThirdAuthIdentities.
+ * Use `create(ThirdAuthIdentitiesSchema)` to create a new message.
+ */
+export const ThirdAuthIdentitiesSchema: GenMessage<ThirdAuthIdentities> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 13);
+
+/**
+ * ThirdAuthIdentity is one identity source.
+ *
+ * @generated from message apigw.v1.ThirdAuthIdentity
+ */
+export type ThirdAuthIdentity = Message<"apigw.v1.ThirdAuthIdentity"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message apigw.v1.ThirdAuthIdentity.
+ * Use `create(ThirdAuthIdentitySchema)` to create a new message.
+ */
+export const ThirdAuthIdentitySchema: GenMessage<ThirdAuthIdentity> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 14);
+
+/**
+ * ThirdAuthCarryBody is APIG's option to send the request body; enabled
+ * must be false.
+ *
+ * @generated from message apigw.v1.ThirdAuthCarryBody
+ */
+export type ThirdAuthCarryBody = Message<"apigw.v1.ThirdAuthCarryBody"> & {
+  /**
+   * @generated from field: bool enabled = 1;
+   */
+  enabled: boolean;
+
+  /**
+   * @generated from field: int32 max_body_size = 2;
+   */
+  maxBodySize: number;
+};
+
+/**
+ * Describes the message apigw.v1.ThirdAuthCarryBody.
+ * Use `create(ThirdAuthCarryBodySchema)` to create a new message.
+ */
+export const ThirdAuthCarryBodySchema: GenMessage<ThirdAuthCarryBody> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 15);
+
+/**
+ * ThirdAuthMatchAuth is APIG's result matching; any field is refused.
+ *
+ * @generated from message apigw.v1.ThirdAuthMatchAuth
+ */
+export type ThirdAuthMatchAuth = Message<"apigw.v1.ThirdAuthMatchAuth"> & {
+};
+
+/**
+ * Describes the message apigw.v1.ThirdAuthMatchAuth.
+ * Use `create(ThirdAuthMatchAuthSchema)` to create a new message.
+ */
+export const ThirdAuthMatchAuthSchema: GenMessage<ThirdAuthMatchAuth> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 16);
+
+/**
+ * ThirdAuthRuleParameter is a black/white-list rule parameter; refused.
+ *
+ * @generated from message apigw.v1.ThirdAuthRuleParameter
+ */
+export type ThirdAuthRuleParameter = Message<"apigw.v1.ThirdAuthRuleParameter"> & {
+};
+
+/**
+ * Describes the message apigw.v1.ThirdAuthRuleParameter.
+ * Use `create(ThirdAuthRuleParameterSchema)` to create a new message.
+ */
+export const ThirdAuthRuleParameterSchema: GenMessage<ThirdAuthRuleParameter> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 17);
+
+/**
+ * ThirdAuthRule is a black/white-list rule; refused.
+ *
+ * @generated from message apigw.v1.ThirdAuthRule
+ */
+export type ThirdAuthRule = Message<"apigw.v1.ThirdAuthRule"> & {
+};
+
+/**
+ * Describes the message apigw.v1.ThirdAuthRule.
+ * Use `create(ThirdAuthRuleSchema)` to create a new message.
+ */
+export const ThirdAuthRuleSchema: GenMessage<ThirdAuthRule> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 18);
 

@@ -1,4 +1,7 @@
-package iam
+// Package jwk parses JSON Web Key sets (RFC 7517) into the public keys
+// JWT signatures are verified with. The IAM verifier and the jwt_auth
+// plug-in (extauth/iam) use it at run time, model validation at write.
+package jwk
 
 import (
 	"crypto"
@@ -26,23 +29,23 @@ type jwk struct {
 	Y   string `json:"y"`
 }
 
-// key is a parsed verification key.
-type key struct {
-	kid string
-	alg string
-	pub crypto.PublicKey
+// Key is a parsed verification key.
+type Key struct {
+	Kid string
+	Alg string
+	Pub crypto.PublicKey
 }
 
-// parseJWKS parses a JWK set; keys for encryption ("use":"enc") and of
+// ParseSet parses a JWK set; keys for encryption ("use":"enc") and of
 // unsupported types are skipped. A set without usable keys is an error.
-func parseJWKS(data []byte) ([]key, error) {
+func ParseSet(data []byte) ([]Key, error) {
 	var set struct {
 		Keys []jwk `json:"keys"`
 	}
 	if err := json.Unmarshal(data, &set); err != nil {
 		return nil, fmt.Errorf("jwks: %w", err)
 	}
-	var out []key
+	var out []Key
 	for _, k := range set.Keys {
 		if k.Use == "enc" {
 			continue
@@ -51,7 +54,7 @@ func parseJWKS(data []byte) ([]key, error) {
 		if err != nil {
 			continue
 		}
-		out = append(out, key{kid: k.Kid, alg: k.Alg, pub: pub})
+		out = append(out, Key{Kid: k.Kid, Alg: k.Alg, Pub: pub})
 	}
 	if len(out) == 0 {
 		return nil, errors.New("jwks: no usable signature keys")

@@ -1,0 +1,186 @@
+package extauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/gwresp"
+)
+
+// thirdPlan is the third_auth plug-in bound to (API, environment)
+// (docs/plugins.md#third_auth).
+type thirdPlan struct {
+	pluginID    string
+	method      string
+	base        string // scheme://host[:port]
+	path        string // the service's path
+	carryPath   bool
+	timeout     time.Duration
+	headers     []string // identity headers, lower case (none: all)
+	queries     []string // identity query parameters (none: all)
+	respHeaders []string // copied to the backend, lower case
+	returnBody  bool
+	forbidLimit int
+	relaxed     bool
+}
+
+// maxThirdAuthBody bounds the service's answer read by ext_authz.
+const maxThirdAuthBody = 1 << 20
+
+// compileThird returns the plan of the third_auth plug-in bound to (API,
+// environment), nil when there is none.
+func compileThird(in *model.Instance, apiID, envID string) (*thirdPlan, error) {
+	p := in.PluginOf(apiID, envID, model.PluginThirdAuth)
+	if p == nil {
+		return nil, nil
+	}
+	v := model.ThirdAuthContentOf(p)
+	if v == nil || v.AuthRequest == nil {
+		return nil, fmt.Errorf("third_auth plug-in %s: its content does not decode", p.PluginName)
+	}
+	r := v.AuthRequest
+	tp := &thirdPlan{pluginID: p.Id, method: strings.ToUpper(r.Method),
+		base: strings.ToLower(r.Protocol) + "://" + r.UrlDomain, path: r.Path, carryPath: v.CarryPathEnabled,
+		timeout:    time.Duration(model.ThirdAuthTimeout(v)) * time.Millisecond,
+		returnBody: v.ReturnRespBodyEnabled, forbidLimit: int(v.CustomForbidLimit), relaxed: v.AuthDowngradeEnabled}
+	if tp.path == "" {
+		tp.path = "/"
+	}
+	for _, h := range v.GetIdentities().GetHeaders() {
+		tp.headers = append(tp.headers, strings.ToLower(h.Name))
+	}
+	for _, q := range v.GetIdentities().GetQueries() {
+		tp.queries = append(tp.queries, q.Name)
+	}
+	for _, h := range model.ThirdAuthRespHeaders(v) {
+		tp.respHeaders = append(tp.respHeaders, strings.ToLower(h))
+	}
+	return tp, nil
+}
+
+// notForwarded are request headers never sent to the authentication
+// service when every header is (pseudo-headers aside): hop-by-hop
+// headers and those describing the client's body, which is not sent.
+var notForwarded = map[string]bool{
+	"host": true, "content-length": true, "transfer-encoding": true, "connection": true,
+	"keep-alive": true, "te": true, "upgrade": true, "expect": true, "proxy-connection": true,
+}
+
+// authThird calls the third_auth plug-in's authentication service: a 2xx
+// answer lets the request through (copying the configured answer headers
+// to the backend request), anything else refuses it. Failures count
+// towards the client IP's brute-force limit.
+func (c *call) authThird() *denial {
+	tp := c.target.plan.third
+	if tp == nil {
+		return nil
+	}
+	ip := ""
+	if tp.forbidLimit > 0 {
+		if _, ok := c.clientIP(); ok {
+			ip = c.client.str
+		}
+		if ip != "" && c.s.thirdFails.blocked(tp.pluginID, ip, tp.forbidLimit, c.now) {
+			return deny(ReasonThirdBlocked, gwresp.ErrThirdAuthBlocked)
+		}
+	}
+	req, d := c.thirdRequest(tp)
+	if d != nil {
+		return d
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, tp.timeout)
+	defer cancel()
+	resp, err := c.s.third.Do(req.WithContext(ctx))
+	if err != nil {
+		if tp.relaxed {
+			return nil
+		}
+		return &denial{reason: ReasonThirdFailed, err: gwresp.ErrThirdAuthRequest, cause: fmt.Errorf("third_auth %s: %w", tp.base, err)}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxThirdAuthBody+1))
+	switch {
+	case err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && tp.relaxed:
+		return nil
+	case err != nil:
+		return &denial{reason: ReasonThirdFailed, err: gwresp.ErrThirdAuthResponse, cause: fmt.Errorf("third_auth %s: reading the answer: %w", tp.base, err)}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		if ip != "" {
+			c.s.thirdFails.fail(tp.pluginID, ip, c.now)
+		}
+		d := denyf(ReasonThirdDenied, gwresp.ErrThirdAuth, "")
+		if tp.returnBody && len(body) > 0 && len(body) <= maxThirdAuthBody {
+			d.body, d.contentType = string(body), resp.Header.Get("Content-Type")
+			if d.contentType == "" {
+				d.contentType = "text/plain; charset=utf-8"
+			}
+		}
+		return d
+	}
+	for _, h := range tp.respHeaders {
+		if v := resp.Header.Get(h); v != "" && validHeaderValue(v) {
+			c.mut.setHeader(h, v)
+		} else {
+			// A client-sent header of that name never passes for the
+			// service's.
+			c.mut.removeHeader(h)
+		}
+	}
+	return nil
+}
+
+// thirdRequest builds the call to the authentication service: the
+// identity headers and query parameters (each required), or all of them
+// when the plug-in lists none.
+func (c *call) thirdRequest(tp *thirdPlan) (*http.Request, *denial) {
+	u := tp.base + tp.path
+	if tp.carryPath {
+		u = strings.TrimSuffix(tp.base+tp.path, "/") + c.req.path
+	}
+	h := http.Header{}
+	if len(tp.headers) == 0 {
+		c.req.hdr.each(func(k, v string) {
+			if !strings.HasPrefix(k, ":") && !notForwarded[k] {
+				h.Add(k, v)
+			}
+		})
+	}
+	for _, name := range tp.headers {
+		v, ok := c.req.hdr.get(name)
+		if !ok || v == "" {
+			return nil, denyf(ReasonThirdIdentity, gwresp.ErrThirdAuthIdentities, "header "+name+" is missing")
+		}
+		h.Set(name, v)
+	}
+	rawQuery := c.req.rawQuery
+	if len(tp.queries) > 0 {
+		q := url.Values{}
+		for _, name := range tp.queries {
+			v, ok := c.req.queryValue(name)
+			if !ok || v == "" {
+				return nil, denyf(ReasonThirdIdentity, gwresp.ErrThirdAuthIdentities, "query parameter "+name+" is missing")
+			}
+			q.Set(name, v)
+		}
+		rawQuery = q.Encode()
+	} else if len(tp.headers) > 0 {
+		rawQuery = ""
+	}
+	if rawQuery != "" {
+		u += "?" + rawQuery
+	}
+	req, err := http.NewRequest(tp.method, u, nil)
+	if err != nil {
+		return nil, &denial{reason: ReasonThirdFailed, err: gwresp.ErrThirdAuthRequest, cause: fmt.Errorf("third_auth: %w", err)}
+	}
+	req.Header = h
+	return req, nil
+}
