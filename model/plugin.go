@@ -17,16 +17,17 @@ const (
 	PluginCORS           = "cors"
 	PluginSetRespHeaders = "set_resp_headers"
 	PluginProxyMirror    = "proxy_mirror"
+	PluginRateLimit      = "rate_limit"
 	PluginScopeGlobal    = "global"
 )
 
 // pluginTypes lists the plug-in types apigw implements.
-var pluginTypes = []string{PluginCORS, PluginSetRespHeaders, PluginProxyMirror}
+var pluginTypes = []string{PluginCORS, PluginSetRespHeaders, PluginProxyMirror, PluginRateLimit}
 
 // unimplementedPlugins are APIG plug-in types apigw refuses when written
 // (never stored and ignored).
 var unimplementedPlugins = map[string]bool{
-	"rate_limit": true, "third_auth": true, "jwt_auth": true, "breaker": true,
+	"third_auth": true, "jwt_auth": true, "breaker": true,
 	"kafka_log": true, "proxy_cache": true, "oidc_auth": true,
 }
 
@@ -78,6 +79,8 @@ func PluginContent(p *apigwv1.Plugin) (proto.Message, error) {
 		m = &apigwv1.SetRespHeadersContent{}
 	case PluginProxyMirror:
 		m = &apigwv1.ProxyMirrorContent{}
+	case PluginRateLimit:
+		m = &apigwv1.RateLimitContent{}
 	default:
 		return nil, fmt.Errorf("plug-in type %q is not supported", p.GetPluginType())
 	}
@@ -111,7 +114,7 @@ func MirrorContent(p *apigwv1.Plugin) *apigwv1.ProxyMirrorContent {
 	return c
 }
 
-func validatePlugin(c checker, p *apigwv1.Plugin) {
+func validatePlugin(c checker, p *apigwv1.Plugin, lim Limits) {
 	if c.required("plugin_name", p.PluginName) && !rePluginName.MatchString(p.PluginName) {
 		c.add("plugin_name", "must be 3-255 letters, CJK, digits, - or _, starting with a letter or CJK")
 	}
@@ -145,6 +148,8 @@ func validatePlugin(c checker, p *apigwv1.Plugin) {
 		validateRespHeaders(cc, v)
 	case *apigwv1.ProxyMirrorContent:
 		validateMirror(cc, v)
+	case *apigwv1.RateLimitContent:
+		validateRateLimit(cc, v, lim)
 	}
 }
 

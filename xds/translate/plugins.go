@@ -28,6 +28,9 @@ type pluginPlan struct {
 	// mirror is the proxy_mirror cluster and policy.
 	mirror       *clusterSpec
 	mirrorPolicy *routev3.RouteAction_RequestMirrorPolicy
+	// rateLimit replaces the throttling policy bound to the API
+	// (docs/plugins.md#rate_limit).
+	rateLimit *model.RateLimit
 }
 
 // planPlugins reads the plug-ins bound to (API, environment).
@@ -49,6 +52,12 @@ func (c *buildCtx) planPlugins(apiID, envID string) (pluginPlan, error) {
 				return out, fmt.Errorf("plug-in %s: %v", p.PluginName, err)
 			}
 			out.mirror, out.mirrorPolicy = spec, pol
+		case *apigwv1.RateLimitContent:
+			rl, err := model.CompileRateLimit(p)
+			if err != nil {
+				return out, err
+			}
+			out.rateLimit = rl
 		}
 	}
 	return out, nil

@@ -168,7 +168,11 @@ func (p *pubPlan) build() error {
 	case api.Cors:
 		p.tpfc[filterCORS] = p.packer.pack(corsRoute())
 	}
-	p.rls = rateLimits(v.Name(), api.Id, p.env.Id, throttleDims(api, throttle))
+	dims := throttleDims(api, throttle)
+	if plugins.rateLimit != nil { // the plug-in replaces the throttling policy
+		dims = pluginDims(api, plugins.rateLimit)
+	}
+	p.rls = rateLimits(v.Name(), api.Id, p.env.Id, dims)
 	if host := quotaDebugDomain(v, api.GroupId); host != "" {
 		p.rls = append(p.rls, debugDomainDescriptor(v.Name(), api.Id, p.env.Id, host))
 	}
@@ -180,7 +184,7 @@ func (p *pubPlan) build() error {
 	}
 	// A bound signature key: ext_authz signs the backend requests.
 	signed := v.Signed(api.Id, p.env.Id)
-	p.ext = extAuthzNeeded(api, throttle, acls, delegated || signed || (!ipByEnvoy && hasIPACL(acls)))
+	p.ext = extAuthzNeeded(api, dims, acls, delegated || signed || (!ipByEnvoy && hasIPACL(acls)))
 
 	for _, t := range targets {
 		if err := p.addRoutes(t); err != nil {

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file apigw/v1/plugin.proto.
  */
 export const file_apigw_v1_plugin: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkQi9aLWdpdGh1Yi5jb20vYXBpZ3cvYXBpZ3cvcHJvdG8vYXBpZ3cvdjE7YXBpZ3d2MWIGcHJvdG8z", [file_apigw_v1_meta]);
+  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkItoCChBSYXRlTGltaXRDb250ZW50Eg0KBXNjb3BlGAEgASgJEhkKEWRlZmF1bHRfdGltZV91bml0GAIgASgJEh0KEGRlZmF1bHRfaW50ZXJ2YWwYAyABKAVIAIgBARIRCglhcGlfbGltaXQYBCABKAUSEgoKdXNlcl9saW1pdBgFIAEoBRIRCglhcHBfbGltaXQYBiABKAUSEAoIaXBfbGltaXQYByABKAUSEQoJYWxnb3JpdGhtGAggASgJEiwKCHNwZWNpYWxzGAkgAygLMhouYXBpZ3cudjEuUmF0ZUxpbWl0U3BlY2lhbBIzCgpwYXJhbWV0ZXJzGAogAygLMh8uYXBpZ3cudjEuUGx1Z2luQ29tbW9uUGFyYW1ldGVyEiYKBXJ1bGVzGAsgAygLMhcuYXBpZ3cudjEuUmF0ZUxpbWl0UnVsZUITChFfZGVmYXVsdF9pbnRlcnZhbCJUChBSYXRlTGltaXRTcGVjaWFsEgwKBHR5cGUYASABKAkSMgoIcG9saWNpZXMYAiADKAsyIC5hcGlndy52MS5SYXRlTGltaXRTcGVjaWFsUG9saWN5IjQKFlJhdGVMaW1pdFNwZWNpYWxQb2xpY3kSCwoDa2V5GAEgASgJEg0KBWxpbWl0GAIgASgFIkIKFVBsdWdpbkNvbW1vblBhcmFtZXRlchIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSDQoFdmFsdWUYAyABKAkifQoNUmF0ZUxpbWl0UnVsZRIRCglydWxlX25hbWUYASABKAkSEwoLbWF0Y2hfcmVnZXgYAiABKAkSEQoJdGltZV91bml0GAMgASgJEhUKCGludGVydmFsGAQgASgFSACIAQESDQoFbGltaXQYBSABKAVCCwoJX2ludGVydmFsQi9aLWdpdGh1Yi5jb20vYXBpZ3cvYXBpZ3cvcHJvdG8vYXBpZ3cvdjE7YXBpZ3d2MWIGcHJvdG8z", [file_apigw_v1_meta]);
 
 /**
  * Plugin is a plug-in policy (docs/plugins.md): an object of a type whose
@@ -36,8 +36,8 @@ export type Plugin = Message<"apigw.v1.Plugin"> & {
   pluginName: string;
 
   /**
-   * plugin_type: cors, set_resp_headers or proxy_mirror. APIG's other
-   * types (rate_limit, third_auth, jwt_auth, breaker, kafka_log,
+   * plugin_type: cors, set_resp_headers, proxy_mirror or rate_limit.
+   * APIG's other types (third_auth, jwt_auth, breaker, kafka_log,
    * proxy_cache, oidc_auth) are refused.
    *
    * @generated from field: string plugin_type = 3;
@@ -53,7 +53,7 @@ export type Plugin = Message<"apigw.v1.Plugin"> & {
 
   /**
    * plugin_content: the JSON settings of the type (CorsPluginContent,
-   * SetRespHeadersContent, ProxyMirrorContent), decoded strictly: unknown
+   * SetRespHeadersContent, ProxyMirrorContent, RateLimitContent), decoded strictly: unknown
    * fields and wrong types are refused.
    *
    * @generated from field: string plugin_content = 5;
@@ -306,4 +306,245 @@ export type ProxyMirrorContent = Message<"apigw.v1.ProxyMirrorContent"> & {
  */
 export const ProxyMirrorContentSchema: GenMessage<ProxyMirrorContent> = /*@__PURE__*/
   messageDesc(file_apigw_v1_plugin, 5);
+
+/**
+ * RateLimitContent is the plugin_content of a rate_limit plug-in (APIG's
+ * Request Throttling 2.0, docs/plugins.md#rate_limit). It replaces the
+ * traditional throttling policy of the APIs it is bound to.
+ *
+ * @generated from message apigw.v1.RateLimitContent
+ */
+export type RateLimitContent = Message<"apigw.v1.RateLimitContent"> & {
+  /**
+   * scope: basic (default; each bound API counted apart) or share (all
+   * the APIs bound to the plug-in in an environment counted together).
+   *
+   * @generated from field: string scope = 1;
+   */
+  scope: string;
+
+  /**
+   * default_time_unit: second (default), minute, hour or day.
+   *
+   * @generated from field: string default_time_unit = 2;
+   */
+  defaultTimeUnit: string;
+
+  /**
+   * default_interval: the period of the limits, in default_time_unit
+   * (default 1).
+   *
+   * @generated from field: optional int32 default_interval = 3;
+   */
+  defaultInterval?: number | undefined;
+
+  /**
+   * api_limit: required; calls per API (or per plug-in with share) in the
+   * period, or -1: the API is not limited (not even by the instance
+   * default).
+   *
+   * @generated from field: int32 api_limit = 4;
+   */
+  apiLimit: number;
+
+  /**
+   * user_limit, app_limit, ip_limit: calls per account, app and client IP
+   * in the period; 0 (absent) or -1: not limited. app <= user <= api,
+   * ip <= api.
+   *
+   * @generated from field: int32 user_limit = 5;
+   */
+  userLimit: number;
+
+  /**
+   * @generated from field: int32 app_limit = 6;
+   */
+  appLimit: number;
+
+  /**
+   * @generated from field: int32 ip_limit = 7;
+   */
+  ipLimit: number;
+
+  /**
+   * algorithm: counter (default) or haht, both counted exactly by the
+   * rate-limit service; local (per-node counting) is refused.
+   *
+   * @generated from field: string algorithm = 8;
+   */
+  algorithm: string;
+
+  /**
+   * specials: limits replacing app_limit or user_limit for named apps
+   * and accounts.
+   *
+   * @generated from field: repeated apigw.v1.RateLimitSpecial specials = 9;
+   */
+  specials: RateLimitSpecial[];
+
+  /**
+   * parameters: the request values the rules' expressions read.
+   *
+   * @generated from field: repeated apigw.v1.PluginCommonParameter parameters = 10;
+   */
+  parameters: PluginCommonParameter[];
+
+  /**
+   * rules: at most 100; the first whose match_regex matches a request
+   * limits it further with its own limit.
+   *
+   * @generated from field: repeated apigw.v1.RateLimitRule rules = 11;
+   */
+  rules: RateLimitRule[];
+};
+
+/**
+ * Describes the message apigw.v1.RateLimitContent.
+ * Use `create(RateLimitContentSchema)` to create a new message.
+ */
+export const RateLimitContentSchema: GenMessage<RateLimitContent> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 6);
+
+/**
+ * RateLimitSpecial lists special limits of one type.
+ *
+ * @generated from message apigw.v1.RateLimitSpecial
+ */
+export type RateLimitSpecial = Message<"apigw.v1.RateLimitSpecial"> & {
+  /**
+   * type: app (keys are app ids) or user (keys are account ids).
+   *
+   * @generated from field: string type = 1;
+   */
+  type: string;
+
+  /**
+   * @generated from field: repeated apigw.v1.RateLimitSpecialPolicy policies = 2;
+   */
+  policies: RateLimitSpecialPolicy[];
+};
+
+/**
+ * Describes the message apigw.v1.RateLimitSpecial.
+ * Use `create(RateLimitSpecialSchema)` to create a new message.
+ */
+export const RateLimitSpecialSchema: GenMessage<RateLimitSpecial> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 7);
+
+/**
+ * RateLimitSpecialPolicy is the limit of one app or account.
+ *
+ * @generated from message apigw.v1.RateLimitSpecialPolicy
+ */
+export type RateLimitSpecialPolicy = Message<"apigw.v1.RateLimitSpecialPolicy"> & {
+  /**
+   * key: the app id or account id.
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * limit: calls in the period, 1..api_limit.
+   *
+   * @generated from field: int32 limit = 2;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message apigw.v1.RateLimitSpecialPolicy.
+ * Use `create(RateLimitSpecialPolicySchema)` to create a new message.
+ */
+export const RateLimitSpecialPolicySchema: GenMessage<RateLimitSpecialPolicy> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 8);
+
+/**
+ * PluginCommonParameter is a named request value a rule expression
+ * reads.
+ *
+ * @generated from message apigw.v1.PluginCommonParameter
+ */
+export type PluginCommonParameter = Message<"apigw.v1.PluginCommonParameter"> & {
+  /**
+   * name: the name rules use, 1-32 letters, digits, _, - and ., starting
+   * with a letter; unique.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * type: header (first value of the header named by value), query (first
+   * value of the query parameter named by value), path (the request
+   * path), method (the request method) or system (the gateway system
+   * parameter named by value).
+   *
+   * @generated from field: string type = 2;
+   */
+  type: string;
+
+  /**
+   * @generated from field: string value = 3;
+   */
+  value: string;
+};
+
+/**
+ * Describes the message apigw.v1.PluginCommonParameter.
+ * Use `create(PluginCommonParameterSchema)` to create a new message.
+ */
+export const PluginCommonParameterSchema: GenMessage<PluginCommonParameter> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 9);
+
+/**
+ * RateLimitRule is one rule of a rate_limit plug-in.
+ *
+ * @generated from message apigw.v1.RateLimitRule
+ */
+export type RateLimitRule = Message<"apigw.v1.RateLimitRule"> & {
+  /**
+   * rule_name: 1-64 letters, digits, _ and -, unique in the plug-in.
+   *
+   * @generated from field: string rule_name = 1;
+   */
+  ruleName: string;
+
+  /**
+   * match_regex: the rule's expression, a JSON array such as
+   * ["AND",["method","==","GET"],["reqPath","~~","^/v1/"]] naming
+   * parameters of the plug-in.
+   *
+   * @generated from field: string match_regex = 2;
+   */
+  matchRegex: string;
+
+  /**
+   * time_unit and interval: the rule's period (default: the plug-in's
+   * default_time_unit and default_interval).
+   *
+   * @generated from field: string time_unit = 3;
+   */
+  timeUnit: string;
+
+  /**
+   * @generated from field: optional int32 interval = 4;
+   */
+  interval?: number | undefined;
+
+  /**
+   * limit: calls matching the rule per API (or per plug-in with share) in
+   * the period, 1-2147483647.
+   *
+   * @generated from field: int32 limit = 5;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message apigw.v1.RateLimitRule.
+ * Use `create(RateLimitRuleSchema)` to create a new message.
+ */
+export const RateLimitRuleSchema: GenMessage<RateLimitRule> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 10);
 
