@@ -35,7 +35,7 @@ type rateParams struct {
 }
 
 // Param implements matchexpr.Params: header and query parameters are
-// the first value, path the request path as sent (without the query),
+// the first value (Host is the request's :authority), path the request path as sent (without the query),
 // method the client's method, system a gateway system parameter.
 func (p rateParams) Param(name string) (string, bool) {
 	for i := range p.defs {
@@ -45,6 +45,10 @@ func (p rateParams) Param(name string) (string, bool) {
 		}
 		switch d.Type {
 		case model.RateLimitParamHeader:
+			if d.Value == "host" && p.c.req.host != "" {
+				// Envoy carries Host as :authority.
+				return p.c.req.host, true
+			}
 			if vs := p.c.req.hdr.Values(d.Value); len(vs) > 0 {
 				return vs[0], true
 			}
