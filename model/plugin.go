@@ -325,7 +325,8 @@ func (in *Instance) PluginOf(apiID, envID, typ string) *apigwv1.Plugin {
 
 // checkPluginBinding verifies the rules a binding has with other objects:
 // the cors rules (allowed method, one plug-in per path, no explicit
-// OPTIONS API on the path) and proxy_mirror's non-mock backend.
+// OPTIONS API on the path) and the non-mock backend of proxy_mirror and
+// rate_limit.
 func (in *Instance) checkPluginBinding(c checker, b *apigwv1.PluginBinding) {
 	p := get[*apigwv1.Plugin](in, KindPlugin, b.PluginId)
 	api := in.API(b.ApiId)
@@ -360,6 +361,10 @@ func (in *Instance) checkPluginBinding(c checker, b *apigwv1.PluginBinding) {
 		if api.BackendType == BackendMock {
 			c.add("api_id", "API %q has a mock backend: proxy_mirror needs a backend to mirror", api.Name)
 		}
+	case PluginRateLimit:
+		if api.BackendType == BackendMock {
+			c.add("api_id", "API %q has a mock backend, answered by Envoy without its rate-limit filter: a rate_limit plug-in cannot be bound to it", api.Name)
+		}
 	}
 }
 
@@ -382,6 +387,10 @@ func (in *Instance) checkAPIPlugins(c checker, api *apigwv1.Api) {
 		case PluginProxyMirror:
 			if api.BackendType == BackendMock {
 				c.add("backend_type", "proxy_mirror plug-in %q is bound to the API: a mock backend cannot be mirrored", p.PluginName)
+			}
+		case PluginRateLimit:
+			if api.BackendType == BackendMock {
+				c.add("backend_type", "rate_limit plug-in %q is bound to the API: Envoy answers a mock backend without its rate-limit filter", p.PluginName)
 			}
 		}
 	}
