@@ -6,6 +6,7 @@ import (
 
 	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	fx "github.com/apigw/apigw/ratelimit/internal/fixture"
 )
@@ -137,5 +138,21 @@ func TestRateLimitPluginShare(t *testing.T) {
 	e.do(t, call{api: fx.APIDefault})
 	if r := e.do(t, call{api: fx.APIExclusive}); r.OverallCode != OVER {
 		t.Fatalf("shared api counter: %v", codes(r))
+	}
+}
+
+// A bound rate_limit plug-in that cannot be read holds the API closed:
+// every descriptor, the rule's included, refuses with APIG.0601; never
+// the throttling policy it replaced, nor no limit.
+func TestUnreadableRateLimitPluginFailsClosed(t *testing.T) {
+	e := start(t, nil)
+	objs := append(fx.Objects(), pluginBinding("pb1", fx.APIExclusive, "p-gone"))
+	in := model.NewInstanceWith(fx.Instance, objs, []model.Placeholder{{Kind: model.KindPlugin, ID: "p-gone", Reason: "not a valid plugin"}})
+	e.feed.Publish(live.NewSnapshot(2, map[string]*model.Instance{fx.Instance: in}, nil))
+	for _, c := range []call{{api: fx.APIExclusive}, {api: fx.APIExclusive, rule: "gets"}} {
+		r := e.do(t, c)
+		if md := r.GetDynamicMetadata().GetFields(); r.OverallCode != OVER || md["error_code"].GetStringValue() != "APIG.0601" {
+			t.Fatalf("%+v: %v %v", c, r.OverallCode, md)
+		}
 	}
 }
