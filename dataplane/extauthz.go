@@ -42,6 +42,11 @@ const (
 	// the request was checked against (also on denials of a known API).
 	ExtAuthzMetaAPIID = "api_id"
 	ExtAuthzMetaEnvID = "env_id"
+	// ExtAuthzMetaRateLimitRule is the name of the first rule of the
+	// rate_limit plug-in bound to the API whose expression matches the
+	// request (absent when none does); the route's rule descriptor reads
+	// it.
+	ExtAuthzMetaRateLimitRule = "rate_limit_rule"
 	// ExtAuthzMetaAccountName is the caller's account name (IAM), for logs.
 	ExtAuthzMetaAccountName = "account_name"
 	// ExtAuthzMetaPolicy is the name of the policy backend selected (""

@@ -11,6 +11,12 @@ package dataplane
 //	instance=<name> api_id=<id> env_id=<id> dim=app   app_id=<app id>
 //	instance=<name> api_id=<id> env_id=<id> dim=ip    client_ip=<ip>
 //	instance=<name> api_id=<id> env_id=<id> dim=app_quota app_id=<app id>
+//	instance=<name> api_id=<id> env_id=<id> dim=rule  rule=<rule name>
+//
+// The rule descriptor exists on APIs with a rate_limit plug-in that has
+// rules: ext_authz evaluates the rules' expressions and names the first
+// matching rule in its dynamic metadata (ExtAuthzMetaRateLimitRule); no
+// rule matching, no descriptor.
 //
 // Subjects come from ext_authz's dynamic metadata (ExtAuthzMeta*); when a
 // subject is absent Envoy drops that descriptor, so e.g. app limits only
@@ -29,14 +35,18 @@ const (
 	RateLimitKeyAccount  = "account_id"
 	RateLimitKeyApp      = "app_id"
 	RateLimitKeyClientIP = "client_ip"
+	RateLimitKeyRule     = "rule"
 )
 
 // Dimensions (values of RateLimitKeyDim).
 const (
-	RateLimitDimAPI      = "api"
-	RateLimitDimUser     = "user"
-	RateLimitDimApp      = "app"
-	RateLimitDimIP       = "ip"
+	RateLimitDimAPI  = "api"
+	RateLimitDimUser = "user"
+	RateLimitDimApp  = "app"
+	RateLimitDimIP   = "ip"
+	// RateLimitDimRule is the limit of the rate_limit plug-in's rule
+	// matched by the request.
+	RateLimitDimRule     = "rule"
 	RateLimitDimAppQuota = "app_quota"
 	// RateLimitDimDebugDomain counts the calls through a group's debug
 	// sub-domain (per group and day).
@@ -44,11 +54,11 @@ const (
 )
 
 // RateLimitDims returns the dimensions in evaluation order (api, user,
-// app, ip; then the credential quota and the debug sub-domain's daily
-// calls; docs/apig-semantics.md#throttling).
+// app, ip, the rate_limit plug-in's rule; then the credential quota and
+// the debug sub-domain's daily calls; docs/apig-semantics.md#throttling).
 // The result is a value: callers cannot change the order seen by others.
-func RateLimitDims() [6]string {
-	return [...]string{RateLimitDimAPI, RateLimitDimUser, RateLimitDimApp, RateLimitDimIP, RateLimitDimAppQuota, RateLimitDimDebugDomain}
+func RateLimitDims() [7]string {
+	return [...]string{RateLimitDimAPI, RateLimitDimUser, RateLimitDimApp, RateLimitDimIP, RateLimitDimRule, RateLimitDimAppQuota, RateLimitDimDebugDomain}
 }
 
 // RateLimitSubjectKey returns the entry key holding a dimension's subject
@@ -61,6 +71,8 @@ func RateLimitSubjectKey(dim string) string {
 		return RateLimitKeyApp
 	case RateLimitDimIP:
 		return RateLimitKeyClientIP
+	case RateLimitDimRule:
+		return RateLimitKeyRule
 	}
 	return ""
 }
@@ -71,8 +83,8 @@ type RateLimitDescriptor struct {
 	API      string
 	Env      string
 	Dim      string
-	// Subject is the account id, app id or client IP of dimensions that
-	// have one (RateLimitSubjectKey(Dim)).
+	// Subject is the account id, app id, client IP or rule name of
+	// dimensions that have one (RateLimitSubjectKey(Dim)).
 	Subject string
 }
 

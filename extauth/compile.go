@@ -46,6 +46,9 @@ type apiPlan struct {
 	// blocked says why the API is refused instead of served with fewer
 	// restrictions than configured (model.Instance.Blocked).
 	blocked string
+	// rateLimit is the rate_limit plug-in bound to (API, environment)
+	// when it has rules, which ext_authz evaluates (nil otherwise).
+	rateLimit *model.RateLimit
 }
 
 type segPlan struct {
@@ -137,6 +140,13 @@ func compileAPI(in *model.Instance, pub *apigwv1.Publication) (*apiPlan, error) 
 		if aa.ApiId == pub.ApiId && aa.EnvId == pub.EnvId {
 			p.authorized[aa.AppId] = true
 		}
+	}
+	if rl, err := in.RateLimitFor(pub.ApiId, pub.EnvId); err != nil {
+		if p.blocked == "" {
+			p.blocked = err.Error() // fail closed, as the rate-limit service does
+		}
+	} else if rl != nil && len(rl.Rules) > 0 {
+		p.rateLimit = rl
 	}
 	switch a.ReqProtocol {
 	case model.ProtoHTTP:

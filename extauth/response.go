@@ -90,6 +90,11 @@ func (c *call) metadata(d *denial) *structpb.Struct {
 		if c.backend.plan != nil && c.backend.plan.name != "" {
 			f[dataplane.ExtAuthzMetaPolicy] = structpb.NewStringValue(c.backend.plan.name)
 		}
+		if c.target.plan != nil {
+			if r := c.rateRule(); r != "" {
+				f[dataplane.ExtAuthzMetaRateLimitRule] = structpb.NewStringValue(r)
+			}
+		}
 	} else {
 		f[dataplane.ExtAuthzMetaErrorCode] = structpb.NewStringValue(d.err.Code)
 		f[dataplane.ExtAuthzMetaErrorMessage] = structpb.NewStringValue(d.err.Message)

@@ -17,16 +17,17 @@ const (
 	PluginCORS           = "cors"
 	PluginSetRespHeaders = "set_resp_headers"
 	PluginProxyMirror    = "proxy_mirror"
+	PluginRateLimit      = "rate_limit"
 	PluginScopeGlobal    = "global"
 )
 
 // pluginTypes lists the plug-in types apigw implements.
-var pluginTypes = []string{PluginCORS, PluginSetRespHeaders, PluginProxyMirror, PluginJWTAuth, PluginThirdAuth}
+var pluginTypes = []string{PluginCORS, PluginSetRespHeaders, PluginProxyMirror, PluginRateLimit, PluginJWTAuth, PluginThirdAuth}
 
 // unimplementedPlugins are APIG plug-in types apigw refuses when written
 // (never stored and ignored).
 var unimplementedPlugins = map[string]bool{
-	"rate_limit": true, "breaker": true,
+	"breaker": true,
 	"kafka_log": true, "proxy_cache": true, "oidc_auth": true,
 }
 
@@ -82,6 +83,8 @@ func PluginContent(p *apigwv1.Plugin) (proto.Message, error) {
 		m = &apigwv1.JwtAuthContent{}
 	case PluginThirdAuth:
 		m = &apigwv1.ThirdAuthContent{}
+	case PluginRateLimit:
+		m = &apigwv1.RateLimitContent{}
 	default:
 		return nil, fmt.Errorf("plug-in type %q is not supported", p.GetPluginType())
 	}
@@ -115,7 +118,7 @@ func MirrorContent(p *apigwv1.Plugin) *apigwv1.ProxyMirrorContent {
 	return c
 }
 
-func validatePlugin(c checker, p *apigwv1.Plugin) {
+func validatePlugin(c checker, p *apigwv1.Plugin, lim Limits) {
 	if c.required("plugin_name", p.PluginName) && !rePluginName.MatchString(p.PluginName) {
 		c.add("plugin_name", "must be 3-255 letters, CJK, digits, - or _, starting with a letter or CJK")
 	}
@@ -153,6 +156,8 @@ func validatePlugin(c checker, p *apigwv1.Plugin) {
 		validateJWTAuth(cc, v)
 	case *apigwv1.ThirdAuthContent:
 		validateThirdAuth(cc, v)
+	case *apigwv1.RateLimitContent:
+		validateRateLimit(cc, v, lim)
 	}
 }
 
@@ -328,7 +333,8 @@ func (in *Instance) PluginOf(apiID, envID, typ string) *apigwv1.Plugin {
 
 // checkPluginBinding verifies the rules a binding has with other objects:
 // the cors rules (allowed method, one plug-in per path, no explicit
-// OPTIONS API on the path) and proxy_mirror's non-mock backend.
+// OPTIONS API on the path) and the non-mock backend of proxy_mirror and
+// rate_limit.
 func (in *Instance) checkPluginBinding(c checker, b *apigwv1.PluginBinding) {
 	p := get[*apigwv1.Plugin](in, KindPlugin, b.PluginId)
 	api := in.API(b.ApiId)
@@ -363,6 +369,10 @@ func (in *Instance) checkPluginBinding(c checker, b *apigwv1.PluginBinding) {
 		if api.BackendType == BackendMock {
 			c.add("api_id", "API %q has a mock backend: proxy_mirror needs a backend to mirror", api.Name)
 		}
+	case PluginRateLimit:
+		if api.BackendType == BackendMock {
+			c.add("api_id", "API %q has a mock backend, answered by Envoy without its rate-limit filter: a rate_limit plug-in cannot be bound to it", api.Name)
+		}
 	}
 }
 
@@ -385,6 +395,10 @@ func (in *Instance) checkAPIPlugins(c checker, api *apigwv1.Api) {
 		case PluginProxyMirror:
 			if api.BackendType == BackendMock {
 				c.add("backend_type", "proxy_mirror plug-in %q is bound to the API: a mock backend cannot be mirrored", p.PluginName)
+			}
+		case PluginRateLimit:
+			if api.BackendType == BackendMock {
+				c.add("backend_type", "rate_limit plug-in %q is bound to the API: Envoy answers a mock backend without its rate-limit filter", p.PluginName)
 			}
 		}
 	}

@@ -118,7 +118,7 @@ func TestPluginContentValidation(t *testing.T) {
 // Plug-in types apigw does not implement are refused by name, never
 // stored and ignored.
 func TestUnimplementedPluginTypesAreRefused(t *testing.T) {
-	for _, typ := range []string{"rate_limit", "breaker", "kafka_log", "proxy_cache", "oidc_auth", "bogus"} {
+	for _, typ := range []string{"breaker", "kafka_log", "proxy_cache", "oidc_auth", "bogus"} {
 		vs := model.Validate(plugin("p1", typ, `{}`), model.AbsoluteLimits())
 		if len(vs) == 0 || vs[0].Field != "plugin_type" {
 			t.Errorf("%s: want a plugin_type violation, got %v", typ, vs)
@@ -137,6 +137,7 @@ func pluginWorld(extra ...proto.Message) *model.Instance {
 		plugin("hdr1", "set_resp_headers", `{"response_headers":[{"name":"X-A","value":"1","action":"add"}]}`),
 		plugin("hdr2", "set_resp_headers", `{"response_headers":[{"name":"X-B","value":"1","action":"add"}]}`),
 		plugin("mir1", "proxy_mirror", `{"protocol":"HTTP","host":"10.0.0.9:8080"}`),
+		plugin("rl1", "rate_limit", `{"api_limit":10}`),
 	)
 	objs = append(objs, extra...)
 	return model.NewInstance("default", objs)
@@ -161,6 +162,9 @@ func TestPluginBindingRules(t *testing.T) {
 		{"missing plug-in", nil, bind("b1", "a1", "nope"), "plugin_id"},
 		{"mirror on mock", nil, bind("b1", "a3", "mir1"), "api_id"},
 		{"mirror", nil, bind("b1", "a1", "mir1"), ""},
+		{"rate_limit on mock", nil, bind("b1", "a3", "rl1"), "api_id"},
+		{"rate_limit", nil, bind("b1", "a1", "rl1"), ""},
+		{"rate_limit and a policy", []proto.Message{&apigwv1.Throttle{Id: "t1", Name: "tiered", ApiCallLimits: 5, TimeInterval: 1, TimeUnit: model.UnitMinute}, &apigwv1.ThrottleBinding{Id: "tb", ApiId: "a1", EnvId: "e1", StrategyId: "t1"}}, bind("b1", "a1", "rl1"), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := pluginWorld(append(tc.have, tc.check)...)
@@ -234,6 +238,10 @@ func TestChangesToBoundPluginsAndAPIsAreChecked(t *testing.T) {
 	if vs := in.With([]proto.Message{mock}, nil).Check(mock); len(vs) == 0 || vs[0].Field != "backend_type" {
 		t.Errorf("mirrored API becoming a mock: want a backend_type violation, got %v", vs)
 	}
+	in3 := pluginWorld(&apigwv1.PluginBinding{Id: "b3", ApiId: "a1", EnvId: "e1", PluginId: "rl1"})
+	if vs := in3.With([]proto.Message{mock}, nil).Check(mock); len(vs) == 0 || vs[0].Field != "backend_type" {
+		t.Errorf("rate-limited API becoming a mock: want a backend_type violation, got %v", vs)
+	}
 }
 
 // Any plug-in content is either refused with violations or decodes into
@@ -243,6 +251,7 @@ func FuzzPluginValidate(f *testing.F) {
 	f.Add("set_resp_headers", `{"response_headers":[{"name":"X-A","value":"$context.requestId","value_type":"system_parameter","action":"append"}]}`)
 	f.Add("proxy_mirror", `{"protocol":"HTTPS","host":"[::1]:8443","sample_ratio":0.5,"timeout":10}`)
 	f.Add("rate_limit", `{"api_limit":-1}`)
+	f.Add("rate_limit", `{"api_limit":5,"user_limit":3,"parameters":[{"type":"method","name":"m"}],"rules":[{"rule_name":"r","match_regex":"[\"m\",\"in\",\"GET,PUT\"]","limit":1}]}`)
 	f.Fuzz(func(t *testing.T, typ, content string) {
 		p := plugin("p1", typ, content)
 		vs := model.Validate(p, model.AbsoluteLimits())
@@ -251,6 +260,11 @@ func FuzzPluginValidate(f *testing.F) {
 		}
 		if _, err := model.PluginContent(p); err != nil {
 			t.Fatalf("valid plug-in %s %q does not decode: %v", typ, content, err)
+		}
+		if typ == model.PluginRateLimit {
+			if _, err := model.CompileRateLimit(p); err != nil {
+				t.Fatalf("valid rate_limit plug-in %q does not compile: %v", content, err)
+			}
 		}
 	})
 }

@@ -74,6 +74,7 @@ func serve(t testing.TB, register func(*grpc.Server)) rlsv3.RateLimitServiceClie
 type call struct {
 	api, env                string
 	account, app, ip        string
+	rule                    string // the rate_limit rule ext_authz matched
 	requestID, method, path string
 	debug                   bool
 	hits                    uint32
@@ -106,6 +107,9 @@ func (c call) request() *rlsv3.RateLimitRequest {
 	}
 	if c.ip != "" {
 		add(d(dataplane.RateLimitDimIP, c.ip).Entries())
+	}
+	if c.rule != "" {
+		add(d(dataplane.RateLimitDimRule, c.rule).Entries())
 	}
 	if c.app != "" {
 		add(d(dataplane.RateLimitDimAppQuota, c.app).Entries())

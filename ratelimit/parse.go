@@ -51,7 +51,7 @@ func (v *callView) fromProto(req *rlsv3.RateLimitRequest) {
 // lacks the instance, API, environment or dimension.
 func parse(entries []dataplane.RateLimitEntry, rc *requestContext) (dataplane.RateLimitDescriptor, bool) {
 	var d dataplane.RateLimitDescriptor
-	var account, app, ip string
+	var account, app, ip, rule string
 	for _, e := range entries {
 		switch e.Key {
 		case dataplane.RateLimitKeyInstance:
@@ -68,6 +68,8 @@ func parse(entries []dataplane.RateLimitEntry, rc *requestContext) (dataplane.Ra
 			app = e.Value
 		case dataplane.RateLimitKeyClientIP:
 			ip = e.Value
+		case dataplane.RateLimitKeyRule:
+			rule = e.Value
 		case dataplane.RateLimitKeyRequestID:
 			rc.requestID = e.Value
 		case dataplane.RateLimitKeyMethod:
@@ -86,6 +88,8 @@ func parse(entries []dataplane.RateLimitEntry, rc *requestContext) (dataplane.Ra
 		d.Subject = app
 	case dataplane.RateLimitKeyClientIP:
 		d.Subject = ip
+	case dataplane.RateLimitKeyRule:
+		d.Subject = rule
 	}
 	switch d.Dim {
 	case dataplane.RateLimitDimApp, dataplane.RateLimitDimAppQuota:

@@ -27,7 +27,7 @@ import (
 // (toProto) and its wire form (appendResponse) are written: a status per
 // limited descriptor (1:1 with the request's, for Envoy's X-RateLimit
 // headers), the overall code, the gateway response of the first limit
-// hit in the order api, user, app, ip, app_quota, and the
+// hit in the order api, user, app, ip, rule, app_quota, and the
 // debug headers.
 type answer struct {
 	over bool

@@ -54,6 +54,8 @@ type Service struct {
 	requests sync.Pool
 	// responses caches rendered gateway responses per snapshot.
 	responses atomic.Pointer[responseCache]
+	// plugins caches the prepared rate_limit plug-ins of a snapshot.
+	plugins atomic.Pointer[pluginCache]
 	// info and wireHandler are what the gRPC handler passes interceptors
 	// (made once: none is allocated per call); reuseRequests says they
 	// keep no request (WithRequestReuse).
@@ -206,7 +208,7 @@ func (s *Service) resolve(sc *scratch) {
 		}
 		if d.Instance != scopeInstance || d.API != scope.API || d.Env != scope.Env {
 			scopeInstance = d.Instance
-			scope = quota.NewScope(snap.Instance(d.Instance), d.API, d.Env)
+			scope = quota.NewScopeCached(snap.Instance(d.Instance), d.API, d.Env, s.rateLimits(snap))
 		}
 		l, keys, ok := scope.ResolveAppend(&d, sc.keys)
 		if !ok {
@@ -271,5 +273,27 @@ func (s *Service) counterFailed(err error, mode FailureMode) {
 	last := s.lastFailLog.Load()
 	if now-last >= int64(time.Second) && s.lastFailLog.CompareAndSwap(last, now) {
 		s.log.Warn("rate-limit counter failed", slog.String("failure_mode", mode.String()), slog.Any("err", err))
+	}
+}
+
+// pluginCache holds the rate_limit plug-ins prepared for one snapshot.
+type pluginCache struct {
+	snap *live.Snapshot
+	rl   quota.RateLimits
+}
+
+// rateLimits returns the cache of prepared rate_limit plug-ins of a
+// snapshot; a new snapshot starts an empty one, so nothing outlives the
+// definitions it was prepared from.
+func (s *Service) rateLimits(snap *live.Snapshot) *quota.RateLimits {
+	for {
+		cur := s.plugins.Load()
+		if cur != nil && cur.snap == snap {
+			return &cur.rl
+		}
+		next := &pluginCache{snap: snap}
+		if s.plugins.CompareAndSwap(cur, next) {
+			return &next.rl
+		}
 	}
 }

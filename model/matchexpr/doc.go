@@ -46,9 +46,8 @@
 // expression is compiled once (regular expressions, lists and numbers are
 // prepared) and Eval is then allocation-free.
 //
-// This package is not yet wired to plug-ins: the plug-in model lives on
-// another branch. The Throttling 2.0 rules and breaker conditions are to
-// call Parse when their content is validated and Eval where the request is
-// classified (ext_authz), carrying the matched rule to the rate-limit
-// service through the existing descriptor contract.
+// The rate_limit plug-in (model.CompileRateLimit, docs/plugins.md#rate_limit)
+// calls Parse when its content is validated and compiled; ext_authz calls
+// Eval to select the first matching rule, whose name reaches the
+// rate-limit service through the route's rule descriptor.
 package matchexpr

@@ -23,6 +23,7 @@
 package quota
 
 import (
+	"sync"
 	"time"
 
 	"github.com/apigw/apigw/dataplane"
@@ -97,10 +98,19 @@ type Scope struct {
 	blocked  bool         // model.Instance.Blocked: every limit refuses
 	api      *apigwv1.Api // as published in Env
 	throttle *apigwv1.Throttle
+	// rl is the rate_limit plug-in bound to (API, environment); it
+	// replaces throttle.
+	rl *model.RateLimit
 }
 
 // NewScope looks up the policy bound to (api, env) in an instance.
 func NewScope(in *model.Instance, api, env string) Scope {
+	return NewScopeCached(in, api, env, nil)
+}
+
+// NewScopeCached is NewScope with the rate_limit plug-ins prepared once
+// in cache (nil: prepared on every call).
+func NewScopeCached(in *model.Instance, api, env string, cache *RateLimits) Scope {
 	s := Scope{in: in, API: api, Env: env}
 	if in == nil {
 		return s
@@ -109,8 +119,38 @@ func NewScope(in *model.Instance, api, env string) Scope {
 	if pub == nil {
 		return s
 	}
-	s.served, s.api, s.throttle, s.blocked = true, pub.GetApi(), in.ThrottleFor(api, env), in.Blocked(api, env) != ""
+	s.served, s.api, s.blocked = true, pub.GetApi(), in.Blocked(api, env) != ""
+	if p := in.PluginOf(api, env, model.PluginRateLimit); p != nil {
+		rl, err := cache.get(p)
+		if err != nil {
+			s.blocked = true // a plug-in that cannot be used is not replaced by no limit
+		}
+		s.rl = rl
+		return s
+	}
+	s.throttle = in.ThrottleFor(api, env)
 	return s
+}
+
+// RateLimits caches prepared rate_limit plug-ins by plug-in object (the
+// objects of a snapshot never change). The zero value is ready.
+type RateLimits struct{ m sync.Map }
+
+type rateLimitEntry struct {
+	rl  *model.RateLimit
+	err error
+}
+
+func (c *RateLimits) get(p *apigwv1.Plugin) (*model.RateLimit, error) {
+	if c == nil {
+		return model.CompileRateLimit(p)
+	}
+	if e, ok := c.m.Load(p); ok {
+		return e.(rateLimitEntry).rl, e.(rateLimitEntry).err
+	}
+	rl, err := model.CompileRateLimit(p)
+	c.m.Store(p, rateLimitEntry{rl, err})
+	return rl, err
 }
 
 // Instance returns the scope's instance.
@@ -135,7 +175,13 @@ func (s *Scope) ResolveAppend(d *dataplane.RateLimitDescriptor, key []byte) (Lim
 		return Limit{}, key, false
 	}
 	switch d.Dim {
-	case dataplane.RateLimitDimAPI, dataplane.RateLimitDimUser, dataplane.RateLimitDimApp, dataplane.RateLimitDimIP:
+	case dataplane.RateLimitDimAPI, dataplane.RateLimitDimUser, dataplane.RateLimitDimApp, dataplane.RateLimitDimIP, dataplane.RateLimitDimRule:
+		if s.rl != nil && !s.blocked {
+			return s.pluginLimit(d, key)
+		}
+		if d.Dim == dataplane.RateLimitDimRule && !s.blocked {
+			return Limit{}, key, false
+		}
 		return s.throttleLimit(d, key)
 	case dataplane.RateLimitDimAppQuota:
 		return appQuota(s.in, d, key)
@@ -150,9 +196,12 @@ func (s *Scope) ResolveAppend(d *dataplane.RateLimitDescriptor, key []byte) (Lim
 // {<instance>/<env>/shared:<policy id>}.
 func (s *Scope) appendPrefix(b []byte) []byte {
 	b = append(append(append(append(b, '{'), s.in.Name...), '/'), s.Env...)
-	if s.throttle != nil && s.throttle.Type == model.ThrottleShared {
+	switch {
+	case s.rl != nil && s.rl.Shared:
+		b = append(append(b, "/plugin:"...), s.rl.PluginID...)
+	case s.throttle != nil && s.throttle.Type == model.ThrottleShared:
 		b = append(append(b, "/shared:"...), s.throttle.Id...)
-	} else {
+	default:
 		b = append(append(b, "/api:"...), s.API...)
 	}
 	return append(b, '}')

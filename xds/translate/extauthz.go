@@ -19,8 +19,9 @@ const maxSignedBody = 12 << 20
 // checked by ext_authz: authentication, authorizers, parameter validation
 // and orchestration, parameters or paths ext_authz computes, policy
 // conditions it evaluates, throttling dimensions whose subject it supplies
-// and account ACLs. Only routes where none applies run without it.
-func extAuthzNeeded(api *apigwv1.Api, t *apigwv1.Throttle, acls []*apigwv1.Acl, delegated bool) bool {
+// (including the rule of a rate_limit plug-in, which it selects) and
+// account ACLs. Only routes where none applies run without it.
+func extAuthzNeeded(api *apigwv1.Api, dims []string, acls []*apigwv1.Acl, delegated bool) bool {
 	if delegated || api.AuthType != model.AuthNone || api.AuthorizerId != "" {
 		return true
 	}
@@ -48,8 +49,8 @@ func extAuthzNeeded(api *apigwv1.Api, t *apigwv1.Throttle, acls []*apigwv1.Acl, 
 			return true
 		}
 	}
-	for _, d := range throttleDims(api, t) {
-		if d != "api" {
+	for _, d := range dims {
+		if d != dataplane.RateLimitDimAPI {
 			return true
 		}
 	}

@@ -33,6 +33,9 @@ type pluginPlan struct {
 	// thirdTimeout: a third_auth plug-in's service timeout (ms), which
 	// ext_authz calls; 0 without the plug-in.
 	thirdTimeout int32
+	// rateLimit replaces the throttling policy bound to the API
+	// (docs/plugins.md#rate_limit).
+	rateLimit *model.RateLimit
 }
 
 // planPlugins reads the plug-ins bound to (API, environment).
@@ -58,6 +61,12 @@ func (c *buildCtx) planPlugins(apiID, envID string) (pluginPlan, error) {
 			out.jwt = true
 		case *apigwv1.ThirdAuthContent:
 			out.thirdTimeout = model.ThirdAuthTimeout(v)
+		case *apigwv1.RateLimitContent:
+			rl, err := model.CompileRateLimit(p)
+			if err != nil {
+				return out, err
+			}
+			out.rateLimit = rl
 		}
 	}
 	return out, nil

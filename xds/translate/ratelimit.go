@@ -41,6 +41,25 @@ func throttleDims(api *apigwv1.Api, t *apigwv1.Throttle) []string {
 	return dims
 }
 
+// pluginDims returns the rate-limit dimensions of a publication with a
+// rate_limit plug-in: api unless api_limit is -1, user, app and ip when
+// the plug-in limits them (a default or a special), rule when it has
+// rules, and the credential quota for APP authentication.
+func pluginDims(api *apigwv1.Api, rl *model.RateLimit) []string {
+	a, user, app, ip, rules := rl.Dims()
+	var dims []string
+	for _, d := range []struct {
+		on  bool
+		dim string
+	}{{a, dataplane.RateLimitDimAPI}, {user, dataplane.RateLimitDimUser}, {app, dataplane.RateLimitDimApp}, {ip, dataplane.RateLimitDimIP},
+		{rules, dataplane.RateLimitDimRule}, {api.AuthType == model.AuthApp, dataplane.RateLimitDimAppQuota}} {
+		if d.on {
+			dims = append(dims, d.dim)
+		}
+	}
+	return dims
+}
+
 // subjectMetadata is the ext_authz dynamic-metadata key holding each
 // dimension's subject.
 var subjectMetadata = map[string]string{
@@ -48,6 +67,7 @@ var subjectMetadata = map[string]string{
 	dataplane.RateLimitDimApp:      dataplane.ExtAuthzMetaAppID,
 	dataplane.RateLimitDimAppQuota: dataplane.ExtAuthzMetaAppID,
 	dataplane.RateLimitDimIP:       dataplane.ExtAuthzMetaClientIP,
+	dataplane.RateLimitDimRule:     dataplane.ExtAuthzMetaRateLimitRule,
 }
 
 // rateLimits returns one RateLimit per dimension, each producing the

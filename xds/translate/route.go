@@ -169,7 +169,11 @@ func (p *pubPlan) build() error {
 	case api.Cors:
 		p.tpfc[filterCORS] = p.packer.pack(corsRoute())
 	}
-	p.rls = rateLimits(v.Name(), api.Id, p.env.Id, throttleDims(api, throttle))
+	dims := throttleDims(api, throttle)
+	if plugins.rateLimit != nil { // the plug-in replaces the throttling policy
+		dims = pluginDims(api, plugins.rateLimit)
+	}
+	p.rls = rateLimits(v.Name(), api.Id, p.env.Id, dims)
 	if host := quotaDebugDomain(v, api.GroupId); host != "" {
 		p.rls = append(p.rls, debugDomainDescriptor(v.Name(), api.Id, p.env.Id, host))
 	}
@@ -184,7 +188,7 @@ func (p *pubPlan) build() error {
 	// A jwt_auth or third_auth plug-in: ext_authz verifies the token or
 	// calls the authentication service.
 	authPlugin := plugins.jwt || plugins.thirdTimeout > 0
-	p.ext = extAuthzNeeded(api, throttle, acls, delegated || signed || authPlugin || (!ipByEnvoy && hasIPACL(acls)))
+	p.ext = extAuthzNeeded(api, dims, acls, delegated || signed || authPlugin || (!ipByEnvoy && hasIPACL(acls)))
 
 	for _, t := range targets {
 		if err := p.addRoutes(t); err != nil {

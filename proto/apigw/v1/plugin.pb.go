@@ -30,15 +30,15 @@ type Plugin struct {
 	// plugin_name: 3-255, starts with a letter or CJK, letters, CJK, digits,
 	// - and _; unique in the instance.
 	PluginName string `protobuf:"bytes,2,opt,name=plugin_name,json=pluginName,proto3" json:"plugin_name,omitempty"`
-	// plugin_type: cors, set_resp_headers, proxy_mirror, jwt_auth or
-	// third_auth. APIG's other types (rate_limit, breaker, kafka_log,
+	// plugin_type: cors, set_resp_headers, proxy_mirror, rate_limit,
+	// jwt_auth or third_auth. APIG's other types (breaker, kafka_log,
 	// proxy_cache, oidc_auth) are refused.
 	PluginType string `protobuf:"bytes,3,opt,name=plugin_type,json=pluginType,proto3" json:"plugin_type,omitempty"`
 	// plugin_scope: global (the default; the only scope).
 	PluginScope string `protobuf:"bytes,4,opt,name=plugin_scope,json=pluginScope,proto3" json:"plugin_scope,omitempty"`
 	// plugin_content: the JSON settings of the type (CorsPluginContent,
-	// SetRespHeadersContent, ProxyMirrorContent, JwtAuthContent,
-	// ThirdAuthContent), decoded strictly: unknown
+	// SetRespHeadersContent, ProxyMirrorContent, RateLimitContent,
+	// JwtAuthContent, ThirdAuthContent), decoded strictly: unknown
 	// fields and wrong types are refused.
 	PluginContent string `protobuf:"bytes,5,opt,name=plugin_content,json=pluginContent,proto3" json:"plugin_content,omitempty"`
 	// remark: at most 255 characters.
@@ -1409,6 +1409,413 @@ func (*ThirdAuthRule) Descriptor() ([]byte, []int) {
 	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{18}
 }
 
+// RateLimitContent is the plugin_content of a rate_limit plug-in (APIG's
+// Request Throttling 2.0, docs/plugins.md#rate_limit). It replaces the
+// traditional throttling policy of the APIs it is bound to.
+type RateLimitContent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// scope: basic (default; each bound API counted apart) or share (all
+	// the APIs bound to the plug-in in an environment counted together).
+	Scope string `protobuf:"bytes,1,opt,name=scope,proto3" json:"scope,omitempty"`
+	// default_time_unit: second (default), minute, hour or day.
+	DefaultTimeUnit string `protobuf:"bytes,2,opt,name=default_time_unit,json=defaultTimeUnit,proto3" json:"default_time_unit,omitempty"`
+	// default_interval: the period of the limits, in default_time_unit
+	// (default 1).
+	DefaultInterval *int32 `protobuf:"varint,3,opt,name=default_interval,json=defaultInterval,proto3,oneof" json:"default_interval,omitempty"`
+	// api_limit: required; calls per API (or per plug-in with share) in the
+	// period, or -1: the API is not limited (not even by the instance
+	// default).
+	ApiLimit int32 `protobuf:"varint,4,opt,name=api_limit,json=apiLimit,proto3" json:"api_limit,omitempty"`
+	// user_limit, app_limit, ip_limit: calls per account, app and client IP
+	// in the period; 0 (absent) or -1: not limited. app <= user <= api,
+	// ip <= api.
+	UserLimit int32 `protobuf:"varint,5,opt,name=user_limit,json=userLimit,proto3" json:"user_limit,omitempty"`
+	AppLimit  int32 `protobuf:"varint,6,opt,name=app_limit,json=appLimit,proto3" json:"app_limit,omitempty"`
+	IpLimit   int32 `protobuf:"varint,7,opt,name=ip_limit,json=ipLimit,proto3" json:"ip_limit,omitempty"`
+	// algorithm: counter (default) or haht, both counted exactly by the
+	// rate-limit service; local (per-node counting) is refused.
+	Algorithm string `protobuf:"bytes,8,opt,name=algorithm,proto3" json:"algorithm,omitempty"`
+	// specials: limits replacing app_limit or user_limit for named apps
+	// and accounts.
+	Specials []*RateLimitSpecial `protobuf:"bytes,9,rep,name=specials,proto3" json:"specials,omitempty"`
+	// parameters: the request values the rules' expressions read.
+	Parameters []*PluginCommonParameter `protobuf:"bytes,10,rep,name=parameters,proto3" json:"parameters,omitempty"`
+	// rules: at most 100; the first whose match_regex matches a request
+	// limits it further with its own limit.
+	Rules         []*RateLimitRule `protobuf:"bytes,11,rep,name=rules,proto3" json:"rules,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RateLimitContent) Reset() {
+	*x = RateLimitContent{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RateLimitContent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RateLimitContent) ProtoMessage() {}
+
+func (x *RateLimitContent) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RateLimitContent.ProtoReflect.Descriptor instead.
+func (*RateLimitContent) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *RateLimitContent) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *RateLimitContent) GetDefaultTimeUnit() string {
+	if x != nil {
+		return x.DefaultTimeUnit
+	}
+	return ""
+}
+
+func (x *RateLimitContent) GetDefaultInterval() int32 {
+	if x != nil && x.DefaultInterval != nil {
+		return *x.DefaultInterval
+	}
+	return 0
+}
+
+func (x *RateLimitContent) GetApiLimit() int32 {
+	if x != nil {
+		return x.ApiLimit
+	}
+	return 0
+}
+
+func (x *RateLimitContent) GetUserLimit() int32 {
+	if x != nil {
+		return x.UserLimit
+	}
+	return 0
+}
+
+func (x *RateLimitContent) GetAppLimit() int32 {
+	if x != nil {
+		return x.AppLimit
+	}
+	return 0
+}
+
+func (x *RateLimitContent) GetIpLimit() int32 {
+	if x != nil {
+		return x.IpLimit
+	}
+	return 0
+}
+
+func (x *RateLimitContent) GetAlgorithm() string {
+	if x != nil {
+		return x.Algorithm
+	}
+	return ""
+}
+
+func (x *RateLimitContent) GetSpecials() []*RateLimitSpecial {
+	if x != nil {
+		return x.Specials
+	}
+	return nil
+}
+
+func (x *RateLimitContent) GetParameters() []*PluginCommonParameter {
+	if x != nil {
+		return x.Parameters
+	}
+	return nil
+}
+
+func (x *RateLimitContent) GetRules() []*RateLimitRule {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+// RateLimitSpecial lists special limits of one type.
+type RateLimitSpecial struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// type: app (keys are app ids) or user (keys are account ids).
+	Type          string                    `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	Policies      []*RateLimitSpecialPolicy `protobuf:"bytes,2,rep,name=policies,proto3" json:"policies,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RateLimitSpecial) Reset() {
+	*x = RateLimitSpecial{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RateLimitSpecial) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RateLimitSpecial) ProtoMessage() {}
+
+func (x *RateLimitSpecial) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RateLimitSpecial.ProtoReflect.Descriptor instead.
+func (*RateLimitSpecial) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *RateLimitSpecial) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *RateLimitSpecial) GetPolicies() []*RateLimitSpecialPolicy {
+	if x != nil {
+		return x.Policies
+	}
+	return nil
+}
+
+// RateLimitSpecialPolicy is the limit of one app or account.
+type RateLimitSpecialPolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// key: the app id or account id.
+	Key string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// limit: calls in the period, 1..api_limit.
+	Limit         int32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RateLimitSpecialPolicy) Reset() {
+	*x = RateLimitSpecialPolicy{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RateLimitSpecialPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RateLimitSpecialPolicy) ProtoMessage() {}
+
+func (x *RateLimitSpecialPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RateLimitSpecialPolicy.ProtoReflect.Descriptor instead.
+func (*RateLimitSpecialPolicy) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *RateLimitSpecialPolicy) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *RateLimitSpecialPolicy) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// PluginCommonParameter is a named request value a rule expression
+// reads.
+type PluginCommonParameter struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name: the name rules use, 1-32 letters, digits, _, - and ., starting
+	// with a letter; unique.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// type: header (first value of the header named by value), query (first
+	// value of the query parameter named by value), path (the request
+	// path), method (the request method) or system (the gateway system
+	// parameter named by value).
+	Type          string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	Value         string `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PluginCommonParameter) Reset() {
+	*x = PluginCommonParameter{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PluginCommonParameter) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PluginCommonParameter) ProtoMessage() {}
+
+func (x *PluginCommonParameter) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PluginCommonParameter.ProtoReflect.Descriptor instead.
+func (*PluginCommonParameter) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *PluginCommonParameter) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PluginCommonParameter) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *PluginCommonParameter) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+// RateLimitRule is one rule of a rate_limit plug-in.
+type RateLimitRule struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// rule_name: 1-64 letters, digits, _ and -, unique in the plug-in.
+	RuleName string `protobuf:"bytes,1,opt,name=rule_name,json=ruleName,proto3" json:"rule_name,omitempty"`
+	// match_regex: the rule's expression, a JSON array such as
+	// ["AND",["method","==","GET"],["reqPath","~~","^/v1/"]] naming
+	// parameters of the plug-in.
+	MatchRegex string `protobuf:"bytes,2,opt,name=match_regex,json=matchRegex,proto3" json:"match_regex,omitempty"`
+	// time_unit and interval: the rule's period (default: the plug-in's
+	// default_time_unit and default_interval).
+	TimeUnit string `protobuf:"bytes,3,opt,name=time_unit,json=timeUnit,proto3" json:"time_unit,omitempty"`
+	Interval *int32 `protobuf:"varint,4,opt,name=interval,proto3,oneof" json:"interval,omitempty"`
+	// limit: calls matching the rule per API (or per plug-in with share) in
+	// the period, 1-2147483647.
+	Limit         int32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RateLimitRule) Reset() {
+	*x = RateLimitRule{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RateLimitRule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RateLimitRule) ProtoMessage() {}
+
+func (x *RateLimitRule) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RateLimitRule.ProtoReflect.Descriptor instead.
+func (*RateLimitRule) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *RateLimitRule) GetRuleName() string {
+	if x != nil {
+		return x.RuleName
+	}
+	return ""
+}
+
+func (x *RateLimitRule) GetMatchRegex() string {
+	if x != nil {
+		return x.MatchRegex
+	}
+	return ""
+}
+
+func (x *RateLimitRule) GetTimeUnit() string {
+	if x != nil {
+		return x.TimeUnit
+	}
+	return ""
+}
+
+func (x *RateLimitRule) GetInterval() int32 {
+	if x != nil && x.Interval != nil {
+		return *x.Interval
+	}
+	return 0
+}
+
+func (x *RateLimitRule) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
 var File_apigw_v1_plugin_proto protoreflect.FileDescriptor
 
 const file_apigw_v1_plugin_proto_rawDesc = "" +
@@ -1524,7 +1931,42 @@ const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\rmax_body_size\x18\x02 \x01(\x05R\vmaxBodySize\"\x14\n" +
 	"\x12ThirdAuthMatchAuth\"\x18\n" +
 	"\x16ThirdAuthRuleParameter\"\x0f\n" +
-	"\rThirdAuthRuleB/Z-github.com/apigw/apigw/proto/apigw/v1;apigwv1b\x06proto3"
+	"\rThirdAuthRule\"\xd3\x03\n" +
+	"\x10RateLimitContent\x12\x14\n" +
+	"\x05scope\x18\x01 \x01(\tR\x05scope\x12*\n" +
+	"\x11default_time_unit\x18\x02 \x01(\tR\x0fdefaultTimeUnit\x12.\n" +
+	"\x10default_interval\x18\x03 \x01(\x05H\x00R\x0fdefaultInterval\x88\x01\x01\x12\x1b\n" +
+	"\tapi_limit\x18\x04 \x01(\x05R\bapiLimit\x12\x1d\n" +
+	"\n" +
+	"user_limit\x18\x05 \x01(\x05R\tuserLimit\x12\x1b\n" +
+	"\tapp_limit\x18\x06 \x01(\x05R\bappLimit\x12\x19\n" +
+	"\bip_limit\x18\a \x01(\x05R\aipLimit\x12\x1c\n" +
+	"\talgorithm\x18\b \x01(\tR\talgorithm\x126\n" +
+	"\bspecials\x18\t \x03(\v2\x1a.apigw.v1.RateLimitSpecialR\bspecials\x12?\n" +
+	"\n" +
+	"parameters\x18\n" +
+	" \x03(\v2\x1f.apigw.v1.PluginCommonParameterR\n" +
+	"parameters\x12-\n" +
+	"\x05rules\x18\v \x03(\v2\x17.apigw.v1.RateLimitRuleR\x05rulesB\x13\n" +
+	"\x11_default_interval\"d\n" +
+	"\x10RateLimitSpecial\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12<\n" +
+	"\bpolicies\x18\x02 \x03(\v2 .apigw.v1.RateLimitSpecialPolicyR\bpolicies\"@\n" +
+	"\x16RateLimitSpecialPolicy\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\x05R\x05limit\"U\n" +
+	"\x15PluginCommonParameter\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\"\xae\x01\n" +
+	"\rRateLimitRule\x12\x1b\n" +
+	"\trule_name\x18\x01 \x01(\tR\bruleName\x12\x1f\n" +
+	"\vmatch_regex\x18\x02 \x01(\tR\n" +
+	"matchRegex\x12\x1b\n" +
+	"\ttime_unit\x18\x03 \x01(\tR\btimeUnit\x12\x1f\n" +
+	"\binterval\x18\x04 \x01(\x05H\x00R\binterval\x88\x01\x01\x12\x14\n" +
+	"\x05limit\x18\x05 \x01(\x05R\x05limitB\v\n" +
+	"\t_intervalB/Z-github.com/apigw/apigw/proto/apigw/v1;apigwv1b\x06proto3"
 
 var (
 	file_apigw_v1_plugin_proto_rawDescOnce sync.Once
@@ -1538,7 +1980,7 @@ func file_apigw_v1_plugin_proto_rawDescGZIP() []byte {
 	return file_apigw_v1_plugin_proto_rawDescData
 }
 
-var file_apigw_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_apigw_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_apigw_v1_plugin_proto_goTypes = []any{
 	(*Plugin)(nil),                  // 0: apigw.v1.Plugin
 	(*PluginBinding)(nil),           // 1: apigw.v1.PluginBinding
@@ -1559,11 +2001,16 @@ var file_apigw_v1_plugin_proto_goTypes = []any{
 	(*ThirdAuthMatchAuth)(nil),      // 16: apigw.v1.ThirdAuthMatchAuth
 	(*ThirdAuthRuleParameter)(nil),  // 17: apigw.v1.ThirdAuthRuleParameter
 	(*ThirdAuthRule)(nil),           // 18: apigw.v1.ThirdAuthRule
-	(*Meta)(nil),                    // 19: apigw.v1.Meta
+	(*RateLimitContent)(nil),        // 19: apigw.v1.RateLimitContent
+	(*RateLimitSpecial)(nil),        // 20: apigw.v1.RateLimitSpecial
+	(*RateLimitSpecialPolicy)(nil),  // 21: apigw.v1.RateLimitSpecialPolicy
+	(*PluginCommonParameter)(nil),   // 22: apigw.v1.PluginCommonParameter
+	(*RateLimitRule)(nil),           // 23: apigw.v1.RateLimitRule
+	(*Meta)(nil),                    // 24: apigw.v1.Meta
 }
 var file_apigw_v1_plugin_proto_depIdxs = []int32{
-	19, // 0: apigw.v1.Plugin.meta:type_name -> apigw.v1.Meta
-	19, // 1: apigw.v1.PluginBinding.meta:type_name -> apigw.v1.Meta
+	24, // 0: apigw.v1.Plugin.meta:type_name -> apigw.v1.Meta
+	24, // 1: apigw.v1.PluginBinding.meta:type_name -> apigw.v1.Meta
 	4,  // 2: apigw.v1.SetRespHeadersContent.response_headers:type_name -> apigw.v1.HeaderPolicy
 	7,  // 3: apigw.v1.JwtAuthContent.jwks_service:type_name -> apigw.v1.JwtAuthJwksService
 	8,  // 4: apigw.v1.JwtAuthContent.carry_payload:type_name -> apigw.v1.JwtAuthCarryPayload
@@ -1577,11 +2024,15 @@ var file_apigw_v1_plugin_proto_depIdxs = []int32{
 	12, // 12: apigw.v1.ThirdAuthRequest.vpc_channel_info:type_name -> apigw.v1.ThirdAuthVpcChannelInfo
 	14, // 13: apigw.v1.ThirdAuthIdentities.headers:type_name -> apigw.v1.ThirdAuthIdentity
 	14, // 14: apigw.v1.ThirdAuthIdentities.queries:type_name -> apigw.v1.ThirdAuthIdentity
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	20, // 15: apigw.v1.RateLimitContent.specials:type_name -> apigw.v1.RateLimitSpecial
+	22, // 16: apigw.v1.RateLimitContent.parameters:type_name -> apigw.v1.PluginCommonParameter
+	23, // 17: apigw.v1.RateLimitContent.rules:type_name -> apigw.v1.RateLimitRule
+	21, // 18: apigw.v1.RateLimitSpecial.policies:type_name -> apigw.v1.RateLimitSpecialPolicy
+	19, // [19:19] is the sub-list for method output_type
+	19, // [19:19] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_apigw_v1_plugin_proto_init() }
@@ -1593,13 +2044,15 @@ func file_apigw_v1_plugin_proto_init() {
 	file_apigw_v1_plugin_proto_msgTypes[5].OneofWrappers = []any{}
 	file_apigw_v1_plugin_proto_msgTypes[6].OneofWrappers = []any{}
 	file_apigw_v1_plugin_proto_msgTypes[10].OneofWrappers = []any{}
+	file_apigw_v1_plugin_proto_msgTypes[19].OneofWrappers = []any{}
+	file_apigw_v1_plugin_proto_msgTypes[23].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_apigw_v1_plugin_proto_rawDesc), len(file_apigw_v1_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file apigw/v1/plugin.proto.
  */
 export const file_apigw_v1_plugin: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkIssCCg5Kd3RBdXRoQ29udGVudBIyCgxqd2tzX3NlcnZpY2UYASABKAsyHC5hcGlndy52MS5Kd3RBdXRoSndrc1NlcnZpY2USDAoEandrcxgCIAEoCRIWCg50b2tlbl9sb2NhdGlvbhgDIAEoCRISCgp0b2tlbl9uYW1lGAQgASgJEhkKDHRva2VuX3ByZWZpeBgFIAEoCUgAiAEBEiIKGnRva2VuX2V4cGlyYXRpb25fdG9sZXJhbmNlGAYgASgJEiIKGnRva2VuX3Bhc3NfdGhyb3VnaF9lbmFibGVkGAcgASgIEjQKDWNhcnJ5X3BheWxvYWQYCCABKAsyHS5hcGlndy52MS5Kd3RBdXRoQ2FycnlQYXlsb2FkEg4KBmlzc3VlchgJIAEoCRIRCglhdWRpZW5jZXMYCiADKAlCDwoNX3Rva2VuX3ByZWZpeCIhChJKd3RBdXRoSndrc1NlcnZpY2USCwoDdXJsGAEgASgJIkMKE0p3dEF1dGhDYXJyeVBheWxvYWQSLAoGY2xhaW1zGAEgAygLMhwuYXBpZ3cudjEuSnd0QXV0aENsYWltSGVhZGVyIjMKEkp3dEF1dGhDbGFpbUhlYWRlchINCgVjbGFpbRgBIAEoCRIOCgZoZWFkZXIYAiABKAki2AQKEFRoaXJkQXV0aENvbnRlbnQSMAoMYXV0aF9yZXF1ZXN0GAEgASgLMhouYXBpZ3cudjEuVGhpcmRBdXRoUmVxdWVzdBIxCgppZGVudGl0aWVzGAIgASgLMh0uYXBpZ3cudjEuVGhpcmRBdXRoSWRlbnRpdGllcxIwCgpjYXJyeV9ib2R5GAMgASgLMhwuYXBpZ3cudjEuVGhpcmRBdXRoQ2FycnlCb2R5EhoKEmNhcnJ5X3BhdGhfZW5hYmxlZBgEIAEoCBIgChhyZXR1cm5fcmVzcF9ib2R5X2VuYWJsZWQYBSABKAgSGgoSY2FycnlfcmVzcF9oZWFkZXJzGAYgAygJEhkKEWNhcnJ5X3Jlc3BfaGVhZGVyGAcgAygJEiUKGHNpbXBsZV9hdXRoX21vZGVfZW5hYmxlZBgIIAEoCEgAiAEBEjAKCm1hdGNoX2F1dGgYCSABKAsyHC5hcGlndy52MS5UaGlyZEF1dGhNYXRjaEF1dGgSFAoMcnVsZV9lbmFibGVkGAogASgIEhEKCXJ1bGVfdHlwZRgLIAEoCRI0CgpwYXJhbWV0ZXJzGAwgAygLMiAuYXBpZ3cudjEuVGhpcmRBdXRoUnVsZVBhcmFtZXRlchImCgVydWxlcxgNIAMoCzIXLmFwaWd3LnYxLlRoaXJkQXV0aFJ1bGUSGwoTY3VzdG9tX2ZvcmJpZF9saW1pdBgOIAEoBRIeChZhdXRoX2Rvd25ncmFkZV9lbmFibGVkGA8gASgIQhsKGV9zaW1wbGVfYXV0aF9tb2RlX2VuYWJsZWQiwQEKEFRoaXJkQXV0aFJlcXVlc3QSDgoGbWV0aG9kGAEgASgJEhAKCHByb3RvY29sGAIgASgJEhIKCnVybF9kb21haW4YAyABKAkSDAoEcGF0aBgEIAEoCRIPCgd0aW1lb3V0GAUgASgFEhsKE3ZwY19jaGFubmVsX2VuYWJsZWQYBiABKAgSOwoQdnBjX2NoYW5uZWxfaW5mbxgHIAEoCzIhLmFwaWd3LnYxLlRoaXJkQXV0aFZwY0NoYW5uZWxJbmZvIkEKF1RoaXJkQXV0aFZwY0NoYW5uZWxJbmZvEg4KBnZwY19pZBgBIAEoCRIWCg52cGNfcHJveHlfaG9zdBgCIAEoCSJxChNUaGlyZEF1dGhJZGVudGl0aWVzEiwKB2hlYWRlcnMYASADKAsyGy5hcGlndy52MS5UaGlyZEF1dGhJZGVudGl0eRIsCgdxdWVyaWVzGAIgAygLMhsuYXBpZ3cudjEuVGhpcmRBdXRoSWRlbnRpdHkiIQoRVGhpcmRBdXRoSWRlbnRpdHkSDAoEbmFtZRgBIAEoCSI8ChJUaGlyZEF1dGhDYXJyeUJvZHkSDwoHZW5hYmxlZBgBIAEoCBIVCg1tYXhfYm9keV9zaXplGAIgASgFIhQKElRoaXJkQXV0aE1hdGNoQXV0aCIYChZUaGlyZEF1dGhSdWxlUGFyYW1ldGVyIg8KDVRoaXJkQXV0aFJ1bGVCL1otZ2l0aHViLmNvbS9hcGlndy9hcGlndy9wcm90by9hcGlndy92MTthcGlnd3YxYgZwcm90bzM", [file_apigw_v1_meta]);
+  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkIssCCg5Kd3RBdXRoQ29udGVudBIyCgxqd2tzX3NlcnZpY2UYASABKAsyHC5hcGlndy52MS5Kd3RBdXRoSndrc1NlcnZpY2USDAoEandrcxgCIAEoCRIWCg50b2tlbl9sb2NhdGlvbhgDIAEoCRISCgp0b2tlbl9uYW1lGAQgASgJEhkKDHRva2VuX3ByZWZpeBgFIAEoCUgAiAEBEiIKGnRva2VuX2V4cGlyYXRpb25fdG9sZXJhbmNlGAYgASgJEiIKGnRva2VuX3Bhc3NfdGhyb3VnaF9lbmFibGVkGAcgASgIEjQKDWNhcnJ5X3BheWxvYWQYCCABKAsyHS5hcGlndy52MS5Kd3RBdXRoQ2FycnlQYXlsb2FkEg4KBmlzc3VlchgJIAEoCRIRCglhdWRpZW5jZXMYCiADKAlCDwoNX3Rva2VuX3ByZWZpeCIhChJKd3RBdXRoSndrc1NlcnZpY2USCwoDdXJsGAEgASgJIkMKE0p3dEF1dGhDYXJyeVBheWxvYWQSLAoGY2xhaW1zGAEgAygLMhwuYXBpZ3cudjEuSnd0QXV0aENsYWltSGVhZGVyIjMKEkp3dEF1dGhDbGFpbUhlYWRlchINCgVjbGFpbRgBIAEoCRIOCgZoZWFkZXIYAiABKAki2AQKEFRoaXJkQXV0aENvbnRlbnQSMAoMYXV0aF9yZXF1ZXN0GAEgASgLMhouYXBpZ3cudjEuVGhpcmRBdXRoUmVxdWVzdBIxCgppZGVudGl0aWVzGAIgASgLMh0uYXBpZ3cudjEuVGhpcmRBdXRoSWRlbnRpdGllcxIwCgpjYXJyeV9ib2R5GAMgASgLMhwuYXBpZ3cudjEuVGhpcmRBdXRoQ2FycnlCb2R5EhoKEmNhcnJ5X3BhdGhfZW5hYmxlZBgEIAEoCBIgChhyZXR1cm5fcmVzcF9ib2R5X2VuYWJsZWQYBSABKAgSGgoSY2FycnlfcmVzcF9oZWFkZXJzGAYgAygJEhkKEWNhcnJ5X3Jlc3BfaGVhZGVyGAcgAygJEiUKGHNpbXBsZV9hdXRoX21vZGVfZW5hYmxlZBgIIAEoCEgAiAEBEjAKCm1hdGNoX2F1dGgYCSABKAsyHC5hcGlndy52MS5UaGlyZEF1dGhNYXRjaEF1dGgSFAoMcnVsZV9lbmFibGVkGAogASgIEhEKCXJ1bGVfdHlwZRgLIAEoCRI0CgpwYXJhbWV0ZXJzGAwgAygLMiAuYXBpZ3cudjEuVGhpcmRBdXRoUnVsZVBhcmFtZXRlchImCgVydWxlcxgNIAMoCzIXLmFwaWd3LnYxLlRoaXJkQXV0aFJ1bGUSGwoTY3VzdG9tX2ZvcmJpZF9saW1pdBgOIAEoBRIeChZhdXRoX2Rvd25ncmFkZV9lbmFibGVkGA8gASgIQhsKGV9zaW1wbGVfYXV0aF9tb2RlX2VuYWJsZWQiwQEKEFRoaXJkQXV0aFJlcXVlc3QSDgoGbWV0aG9kGAEgASgJEhAKCHByb3RvY29sGAIgASgJEhIKCnVybF9kb21haW4YAyABKAkSDAoEcGF0aBgEIAEoCRIPCgd0aW1lb3V0GAUgASgFEhsKE3ZwY19jaGFubmVsX2VuYWJsZWQYBiABKAgSOwoQdnBjX2NoYW5uZWxfaW5mbxgHIAEoCzIhLmFwaWd3LnYxLlRoaXJkQXV0aFZwY0NoYW5uZWxJbmZvIkEKF1RoaXJkQXV0aFZwY0NoYW5uZWxJbmZvEg4KBnZwY19pZBgBIAEoCRIWCg52cGNfcHJveHlfaG9zdBgCIAEoCSJxChNUaGlyZEF1dGhJZGVudGl0aWVzEiwKB2hlYWRlcnMYASADKAsyGy5hcGlndy52MS5UaGlyZEF1dGhJZGVudGl0eRIsCgdxdWVyaWVzGAIgAygLMhsuYXBpZ3cudjEuVGhpcmRBdXRoSWRlbnRpdHkiIQoRVGhpcmRBdXRoSWRlbnRpdHkSDAoEbmFtZRgBIAEoCSI8ChJUaGlyZEF1dGhDYXJyeUJvZHkSDwoHZW5hYmxlZBgBIAEoCBIVCg1tYXhfYm9keV9zaXplGAIgASgFIhQKElRoaXJkQXV0aE1hdGNoQXV0aCIYChZUaGlyZEF1dGhSdWxlUGFyYW1ldGVyIg8KDVRoaXJkQXV0aFJ1bGUi2gIKEFJhdGVMaW1pdENvbnRlbnQSDQoFc2NvcGUYASABKAkSGQoRZGVmYXVsdF90aW1lX3VuaXQYAiABKAkSHQoQZGVmYXVsdF9pbnRlcnZhbBgDIAEoBUgAiAEBEhEKCWFwaV9saW1pdBgEIAEoBRISCgp1c2VyX2xpbWl0GAUgASgFEhEKCWFwcF9saW1pdBgGIAEoBRIQCghpcF9saW1pdBgHIAEoBRIRCglhbGdvcml0aG0YCCABKAkSLAoIc3BlY2lhbHMYCSADKAsyGi5hcGlndy52MS5SYXRlTGltaXRTcGVjaWFsEjMKCnBhcmFtZXRlcnMYCiADKAsyHy5hcGlndy52MS5QbHVnaW5Db21tb25QYXJhbWV0ZXISJgoFcnVsZXMYCyADKAsyFy5hcGlndy52MS5SYXRlTGltaXRSdWxlQhMKEV9kZWZhdWx0X2ludGVydmFsIlQKEFJhdGVMaW1pdFNwZWNpYWwSDAoEdHlwZRgBIAEoCRIyCghwb2xpY2llcxgCIAMoCzIgLmFwaWd3LnYxLlJhdGVMaW1pdFNwZWNpYWxQb2xpY3kiNAoWUmF0ZUxpbWl0U3BlY2lhbFBvbGljeRILCgNrZXkYASABKAkSDQoFbGltaXQYAiABKAUiQgoVUGx1Z2luQ29tbW9uUGFyYW1ldGVyEgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCSJ9Cg1SYXRlTGltaXRSdWxlEhEKCXJ1bGVfbmFtZRgBIAEoCRITCgttYXRjaF9yZWdleBgCIAEoCRIRCgl0aW1lX3VuaXQYAyABKAkSFQoIaW50ZXJ2YWwYBCABKAVIAIgBARINCgVsaW1pdBgFIAEoBUILCglfaW50ZXJ2YWxCL1otZ2l0aHViLmNvbS9hcGlndy9hcGlndy9wcm90by9hcGlndy92MTthcGlnd3YxYgZwcm90bzM", [file_apigw_v1_meta]);
 
 /**
  * Plugin is a plug-in policy (docs/plugins.md): an object of a type whose
@@ -36,8 +36,8 @@ export type Plugin = Message<"apigw.v1.Plugin"> & {
   pluginName: string;
 
   /**
-   * plugin_type: cors, set_resp_headers, proxy_mirror, jwt_auth or
-   * third_auth. APIG's other types (rate_limit, breaker, kafka_log,
+   * plugin_type: cors, set_resp_headers, proxy_mirror, rate_limit,
+   * jwt_auth or third_auth. APIG's other types (breaker, kafka_log,
    * proxy_cache, oidc_auth) are refused.
    *
    * @generated from field: string plugin_type = 3;
@@ -53,8 +53,8 @@ export type Plugin = Message<"apigw.v1.Plugin"> & {
 
   /**
    * plugin_content: the JSON settings of the type (CorsPluginContent,
-   * SetRespHeadersContent, ProxyMirrorContent, JwtAuthContent,
-   * ThirdAuthContent), decoded strictly: unknown
+   * SetRespHeadersContent, ProxyMirrorContent, RateLimitContent,
+   * JwtAuthContent, ThirdAuthContent), decoded strictly: unknown
    * fields and wrong types are refused.
    *
    * @generated from field: string plugin_content = 5;
@@ -803,4 +803,245 @@ export type ThirdAuthRule = Message<"apigw.v1.ThirdAuthRule"> & {
  */
 export const ThirdAuthRuleSchema: GenMessage<ThirdAuthRule> = /*@__PURE__*/
   messageDesc(file_apigw_v1_plugin, 18);
+
+/**
+ * RateLimitContent is the plugin_content of a rate_limit plug-in (APIG's
+ * Request Throttling 2.0, docs/plugins.md#rate_limit). It replaces the
+ * traditional throttling policy of the APIs it is bound to.
+ *
+ * @generated from message apigw.v1.RateLimitContent
+ */
+export type RateLimitContent = Message<"apigw.v1.RateLimitContent"> & {
+  /**
+   * scope: basic (default; each bound API counted apart) or share (all
+   * the APIs bound to the plug-in in an environment counted together).
+   *
+   * @generated from field: string scope = 1;
+   */
+  scope: string;
+
+  /**
+   * default_time_unit: second (default), minute, hour or day.
+   *
+   * @generated from field: string default_time_unit = 2;
+   */
+  defaultTimeUnit: string;
+
+  /**
+   * default_interval: the period of the limits, in default_time_unit
+   * (default 1).
+   *
+   * @generated from field: optional int32 default_interval = 3;
+   */
+  defaultInterval?: number | undefined;
+
+  /**
+   * api_limit: required; calls per API (or per plug-in with share) in the
+   * period, or -1: the API is not limited (not even by the instance
+   * default).
+   *
+   * @generated from field: int32 api_limit = 4;
+   */
+  apiLimit: number;
+
+  /**
+   * user_limit, app_limit, ip_limit: calls per account, app and client IP
+   * in the period; 0 (absent) or -1: not limited. app <= user <= api,
+   * ip <= api.
+   *
+   * @generated from field: int32 user_limit = 5;
+   */
+  userLimit: number;
+
+  /**
+   * @generated from field: int32 app_limit = 6;
+   */
+  appLimit: number;
+
+  /**
+   * @generated from field: int32 ip_limit = 7;
+   */
+  ipLimit: number;
+
+  /**
+   * algorithm: counter (default) or haht, both counted exactly by the
+   * rate-limit service; local (per-node counting) is refused.
+   *
+   * @generated from field: string algorithm = 8;
+   */
+  algorithm: string;
+
+  /**
+   * specials: limits replacing app_limit or user_limit for named apps
+   * and accounts.
+   *
+   * @generated from field: repeated apigw.v1.RateLimitSpecial specials = 9;
+   */
+  specials: RateLimitSpecial[];
+
+  /**
+   * parameters: the request values the rules' expressions read.
+   *
+   * @generated from field: repeated apigw.v1.PluginCommonParameter parameters = 10;
+   */
+  parameters: PluginCommonParameter[];
+
+  /**
+   * rules: at most 100; the first whose match_regex matches a request
+   * limits it further with its own limit.
+   *
+   * @generated from field: repeated apigw.v1.RateLimitRule rules = 11;
+   */
+  rules: RateLimitRule[];
+};
+
+/**
+ * Describes the message apigw.v1.RateLimitContent.
+ * Use `create(RateLimitContentSchema)` to create a new message.
+ */
+export const RateLimitContentSchema: GenMessage<RateLimitContent> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 19);
+
+/**
+ * RateLimitSpecial lists special limits of one type.
+ *
+ * @generated from message apigw.v1.RateLimitSpecial
+ */
+export type RateLimitSpecial = Message<"apigw.v1.RateLimitSpecial"> & {
+  /**
+   * type: app (keys are app ids) or user (keys are account ids).
+   *
+   * @generated from field: string type = 1;
+   */
+  type: string;
+
+  /**
+   * @generated from field: repeated apigw.v1.RateLimitSpecialPolicy policies = 2;
+   */
+  policies: RateLimitSpecialPolicy[];
+};
+
+/**
+ * Describes the message apigw.v1.RateLimitSpecial.
+ * Use `create(RateLimitSpecialSchema)` to create a new message.
+ */
+export const RateLimitSpecialSchema: GenMessage<RateLimitSpecial> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 20);
+
+/**
+ * RateLimitSpecialPolicy is the limit of one app or account.
+ *
+ * @generated from message apigw.v1.RateLimitSpecialPolicy
+ */
+export type RateLimitSpecialPolicy = Message<"apigw.v1.RateLimitSpecialPolicy"> & {
+  /**
+   * key: the app id or account id.
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * limit: calls in the period, 1..api_limit.
+   *
+   * @generated from field: int32 limit = 2;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message apigw.v1.RateLimitSpecialPolicy.
+ * Use `create(RateLimitSpecialPolicySchema)` to create a new message.
+ */
+export const RateLimitSpecialPolicySchema: GenMessage<RateLimitSpecialPolicy> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 21);
+
+/**
+ * PluginCommonParameter is a named request value a rule expression
+ * reads.
+ *
+ * @generated from message apigw.v1.PluginCommonParameter
+ */
+export type PluginCommonParameter = Message<"apigw.v1.PluginCommonParameter"> & {
+  /**
+   * name: the name rules use, 1-32 letters, digits, _, - and ., starting
+   * with a letter; unique.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * type: header (first value of the header named by value), query (first
+   * value of the query parameter named by value), path (the request
+   * path), method (the request method) or system (the gateway system
+   * parameter named by value).
+   *
+   * @generated from field: string type = 2;
+   */
+  type: string;
+
+  /**
+   * @generated from field: string value = 3;
+   */
+  value: string;
+};
+
+/**
+ * Describes the message apigw.v1.PluginCommonParameter.
+ * Use `create(PluginCommonParameterSchema)` to create a new message.
+ */
+export const PluginCommonParameterSchema: GenMessage<PluginCommonParameter> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 22);
+
+/**
+ * RateLimitRule is one rule of a rate_limit plug-in.
+ *
+ * @generated from message apigw.v1.RateLimitRule
+ */
+export type RateLimitRule = Message<"apigw.v1.RateLimitRule"> & {
+  /**
+   * rule_name: 1-64 letters, digits, _ and -, unique in the plug-in.
+   *
+   * @generated from field: string rule_name = 1;
+   */
+  ruleName: string;
+
+  /**
+   * match_regex: the rule's expression, a JSON array such as
+   * ["AND",["method","==","GET"],["reqPath","~~","^/v1/"]] naming
+   * parameters of the plug-in.
+   *
+   * @generated from field: string match_regex = 2;
+   */
+  matchRegex: string;
+
+  /**
+   * time_unit and interval: the rule's period (default: the plug-in's
+   * default_time_unit and default_interval).
+   *
+   * @generated from field: string time_unit = 3;
+   */
+  timeUnit: string;
+
+  /**
+   * @generated from field: optional int32 interval = 4;
+   */
+  interval?: number | undefined;
+
+  /**
+   * limit: calls matching the rule per API (or per plug-in with share) in
+   * the period, 1-2147483647.
+   *
+   * @generated from field: int32 limit = 5;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message apigw.v1.RateLimitRule.
+ * Use `create(RateLimitRuleSchema)` to create a new message.
+ */
+export const RateLimitRuleSchema: GenMessage<RateLimitRule> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 23);
 
