@@ -52,6 +52,9 @@ const (
 
 	ChannelOn  = 1
 	ChannelOff = 2
+	// ChannelMemberGroups calls the channel's member groups, each with its
+	// own URL (member_group_url_infos).
+	ChannelMemberGroups = 4
 
 	EffectAny = "ANY"
 	EffectAll = "ALL"
@@ -111,7 +114,7 @@ func IsMethod(m string) bool { return slices.Contains(methods[:], m) }
 // names.
 var systemParams = [...]string{
 	"sourceIp", "stage", "apiId", "appId", "requestId", "serverAddr", "serverName",
-	"handleTime", "providerAppId", "apiName", "appName",
+	"handleTime", "providerAppId", "apiName", "appName", "member_group_name", "member_group_id",
 }
 
 // Response types of gateway responses and their default HTTP status

@@ -25,12 +25,19 @@ func validateChannel(c checker, ch *apigwv1.VpcChannel, lim Limits) {
 	} else {
 		c.oneOf("member_type", ch.MemberType, "ip")
 	}
-	c.oneOf("type", ch.Type, "builtin")
+	switch ch.Type {
+	case "reference":
+		c.add("type", "reference channels (a channel whose member groups point at other channels) are not supported; call the member groups of one channel (vpc_channel_status 4) or use policy backends")
+	case "microservice":
+		c.add("type", "microservice channels (members from a service registry) are not supported; list the members (builtin)")
+	default:
+		c.oneOf("type", ch.Type, "builtin")
+	}
 	c.maxLen("remark", ch.Remark, 255)
 	if n := len(ch.Members); n > int(lim.Quotas.GetMembersPerChannel()) {
 		c.add("members", "at most %d members per channel (got %d)", lim.Quotas.GetMembersPerChannel(), n)
 	}
-	groups := map[string]bool{}
+	groups, ids := map[string]bool{}, map[string]bool{}
 	for i, g := range ch.MemberGroups {
 		gc := c.idx("member_groups", i)
 		if gc.required("member_group_name", g.MemberGroupName) && !reChannelName.MatchString(g.MemberGroupName) {
@@ -40,6 +47,14 @@ func validateChannel(c checker, ch *apigwv1.VpcChannel, lim Limits) {
 			gc.add("member_group_name", "%q is defined twice", g.MemberGroupName)
 		}
 		groups[g.MemberGroupName] = true
+		if g.MemberGroupId != "" {
+			gc.maxLen("member_group_id", g.MemberGroupId, 64)
+			if ids[g.MemberGroupId] {
+				gc.add("member_group_id", "%q is used twice", g.MemberGroupId)
+			}
+			ids[g.MemberGroupId] = true
+		}
+		gc.maxLen("member_group_remark", g.MemberGroupRemark, 255)
 		gc.rangeInt("member_group_weight", int64(g.MemberGroupWeight), 0, 100)
 	}
 	seen := map[string]bool{}
