@@ -1,0 +1,108 @@
+package cli_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// groupChannel is the channel the member-group documents name.
+const groupChannel = `kind: vpc_channel
+name: VPC_6ZZ0
+port: 8080
+member_groups:
+  - {member_group_name: blue_pool, member_group_weight: 3}
+  - {member_group_name: green_pool, member_group_weight: 1}
+members:
+  - {host: 10.0.0.1, member_group_name: blue_pool}
+  - {host: 10.0.0.2, member_group_name: green_pool}
+`
+
+// groupDoc has an HTTP-VPC-MEMBER-GROUP default backend (APIG's example
+// shape) and a policy backend of the same type.
+const groupDoc = `swagger: "2.0"
+info: {title: groupshop, version: "1.0"}
+host: groups.example.com
+paths:
+  /users/{userId}:
+    get:
+      operationId: get_user
+      parameters:
+        - {name: userId, in: path, type: string, required: true}
+        - {name: canary, in: query, type: string}
+      responses: {default: {description: ok}}
+      x-apigateway-backend:
+        type: HTTP-VPC-MEMBER-GROUP
+        parameters:
+          - {name: X-Group, in: HEADER, origin: SYSTEM, value: $context.member_group_name}
+        httpVpcMemberGroupEndpoints:
+          memberGroupUrlInfos:
+            - {name: blue_pool, scheme: http, method: GET, path: "/v1/users/{userId}"}
+            - {name: green_pool, scheme: https, method: GET, path: "/v2/users/{userId}"}
+          enableClientSsl: false
+          enableSmChannel: false
+          retryCount: 0
+          timeout: 5000
+          name: VPC_6ZZ0
+      x-apigateway-backend-policies:
+        - name: canary
+          type: HTTP-VPC-MEMBER-GROUP
+          effectMode: ANY
+          conditions: [{origin: param, parameter: canary, type: exact, value: "yes"}]
+          httpVpcMemberGroupEndpoints:
+            memberGroupUrlInfos:
+              - {name: green_pool, scheme: http, method: GET, path: /canary}
+            timeout: 3000
+            name: VPC_6ZZ0
+`
+
+// HTTP-VPC-MEMBER-GROUP backends import as backends calling member groups
+// (vpc_channel_status 4) and survive import → export → import, in both
+// OpenAPI versions.
+func TestImportExportRoundTripWithMemberGroups(t *testing.T) {
+	e := start(t)
+	e.must(groupChannel, "apply", "-f", "-")
+	f := writeFile(t, t.TempDir(), "groups.yaml", groupDoc)
+	e.must("", "import", "-f", f)
+	got := e.must("", "get", "api", "get_user", "-o", "yaml")
+	contains(t, "imported API", got, "vpc_channel_status: 4", "member_group_name: blue_pool", "req_uri: /v1/users/{userId}", "member_group_name: green_pool",
+		"req_protocol: HTTPS", "value: $context.member_group_name", "req_uri: /canary")
+
+	for _, oas := range []string{"2.0", "3.0"} {
+		first := e.must("", "export", "--group", "groupshop", "--draft", "--oas", oas)
+		contains(t, "export "+oas, first, "type: HTTP-VPC-MEMBER-GROUP", "httpVpcMemberGroupEndpoints:", "memberGroupUrlInfos:", "name: blue_pool", "path: /v2/users/{userId}",
+			"name: VPC_6ZZ0")
+		inst := "grp" + strings.ReplaceAll(oas, ".", "")
+		e.must("kind: instance\nname: "+inst+"\n", "--instance", inst, "apply", "-f", "-")
+		e.must(groupChannel, "--instance", inst, "apply", "-f", "-")
+		g := writeFile(t, t.TempDir(), "export.yaml", first)
+		e.must("", "--instance", inst, "import", "-f", g)
+		second := e.must("", "--instance", inst, "export", "--group", "groupshop", "--draft", "--oas", oas)
+		if first != second {
+			t.Errorf("export → import → export (%s) differs:\nfirst:\n%s\nsecond:\n%s", oas, first, second)
+		}
+	}
+}
+
+// A member group URL without a group name, and an SM channel, are refused
+// at their JSON pointers; nothing is imported.
+func TestImportRefusesBadMemberGroupBackends(t *testing.T) {
+	e := start(t)
+	e.must(groupChannel, "apply", "-f", "-")
+	for _, c := range []struct{ name, from, to, want string }{
+		{"no group name", "- {name: blue_pool, scheme: http", "- {scheme: http", "/paths/~1users~1{userId}/get/x-apigateway-backend/httpVpcMemberGroupEndpoints/memberGroupUrlInfos/0: name (the member group) is required"},
+		{"sm channel", "enableSmChannel: false\n          retryCount", "enableSmChannel: true\n          retryCount", "httpVpcMemberGroupEndpoints/enableSmChannel: SM"},
+		{"other method", "scheme: https, method: GET", "scheme: https, method: POST", "member_group_url_infos[1].req_method: must be the backend's req_method (GET)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			doc := strings.Replace(groupDoc, c.from, c.to, 1)
+			if doc == groupDoc {
+				t.Fatal("the test's replacement does not apply")
+			}
+			r := e.run("", "import", "-f", writeFile(t, t.TempDir(), "bad.yaml", doc))
+			if r.code == 0 {
+				t.Fatalf("import succeeded:\n%s", r.out)
+			}
+			contains(t, "refusal", r.err, c.want)
+		})
+	}
+}
