@@ -842,12 +842,12 @@ type MemberGroupUrlInfo struct {
 	// the id matches a group's member_group_id).
 	MemberGroupId   string `protobuf:"bytes,1,opt,name=member_group_id,json=memberGroupId,proto3" json:"member_group_id,omitempty"`
 	MemberGroupName string `protobuf:"bytes,5,opt,name=member_group_name,json=memberGroupName,proto3" json:"member_group_name,omitempty"`
-	// req_protocol: HTTP or HTTPS (default HTTPS).
+	// req_protocol: HTTP or HTTPS (default the backend's).
 	ReqProtocol string `protobuf:"bytes,2,opt,name=req_protocol,json=reqProtocol,proto3" json:"req_protocol,omitempty"`
-	// req_method: GET POST PUT DELETE HEAD PATCH OPTIONS ANY (default the
-	// API's method).
+	// req_method: the backend's req_method (its default).
 	ReqMethod string `protobuf:"bytes,3,opt,name=req_method,json=reqMethod,proto3" json:"req_method,omitempty"`
-	// req_uri: backend path, may use {param} and #variables#.
+	// req_uri: backend path, may use {param} and #variables# (default the
+	// backend's req_uri).
 	ReqUri        string `protobuf:"bytes,4,opt,name=req_uri,json=reqUri,proto3" json:"req_uri,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -36,7 +36,8 @@ type VpcChannel struct {
 	BalanceStrategy int32 `protobuf:"varint,4,opt,name=balance_strategy,json=balanceStrategy,proto3" json:"balance_strategy,omitempty"`
 	// member_type: ip (default). ecs is not supported outside Huawei Cloud.
 	MemberType string `protobuf:"bytes,5,opt,name=member_type,json=memberType,proto3" json:"member_type,omitempty"`
-	// type: builtin (default).
+	// type: builtin (default). reference and microservice channels are
+	// refused.
 	Type            string           `protobuf:"bytes,6,opt,name=type,proto3" json:"type,omitempty"`
 	MemberGroups    []*MemberGroup   `protobuf:"bytes,7,rep,name=member_groups,json=memberGroups,proto3" json:"member_groups,omitempty"`
 	Members         []*Member        `protobuf:"bytes,8,rep,name=members,proto3" json:"members,omitempty"`
@@ -155,10 +156,16 @@ func (x *VpcChannel) GetMeta() *Meta {
 }
 
 type MemberGroup struct {
-	state             protoimpl.MessageState `protogen:"open.v1"`
-	MemberGroupId     string                 `protobuf:"bytes,1,opt,name=member_group_id,json=memberGroupId,proto3" json:"member_group_id,omitempty"`
-	MemberGroupName   string                 `protobuf:"bytes,2,opt,name=member_group_name,json=memberGroupName,proto3" json:"member_group_name,omitempty"`
-	MemberGroupRemark string                 `protobuf:"bytes,3,opt,name=member_group_remark,json=memberGroupRemark,proto3" json:"member_group_remark,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// member_group_id: optional, at most 64 characters, unique in the
+	// channel (apigw does not assign one); member_group_url_infos may name
+	// the group by it.
+	MemberGroupId string `protobuf:"bytes,1,opt,name=member_group_id,json=memberGroupId,proto3" json:"member_group_id,omitempty"`
+	// member_group_name: 3-64, starts with a letter or CJK, unique in the
+	// channel.
+	MemberGroupName string `protobuf:"bytes,2,opt,name=member_group_name,json=memberGroupName,proto3" json:"member_group_name,omitempty"`
+	// member_group_remark: at most 255 characters.
+	MemberGroupRemark string `protobuf:"bytes,3,opt,name=member_group_remark,json=memberGroupRemark,proto3" json:"member_group_remark,omitempty"`
 	// member_group_weight: 0-100; applied to members without a weight.
 	MemberGroupWeight int32 `protobuf:"varint,4,opt,name=member_group_weight,json=memberGroupWeight,proto3" json:"member_group_weight,omitempty"`
 	unknownFields     protoimpl.UnknownFields

@@ -551,22 +551,22 @@ export type MemberGroupUrlInfo = Message<"apigw.v1.MemberGroupUrlInfo"> & {
   memberGroupName: string;
 
   /**
-   * req_protocol: HTTP or HTTPS (default HTTPS).
+   * req_protocol: HTTP or HTTPS (default the backend's).
    *
    * @generated from field: string req_protocol = 2;
    */
   reqProtocol: string;
 
   /**
-   * req_method: GET POST PUT DELETE HEAD PATCH OPTIONS ANY (default the
-   * API's method).
+   * req_method: the backend's req_method (its default).
    *
    * @generated from field: string req_method = 3;
    */
   reqMethod: string;
 
   /**
-   * req_uri: backend path, may use {param} and #variables#.
+   * req_uri: backend path, may use {param} and #variables# (default the
+   * backend's req_uri).
    *
    * @generated from field: string req_uri = 4;
    */

@@ -57,7 +57,8 @@ export type VpcChannel = Message<"apigw.v1.VpcChannel"> & {
   memberType: string;
 
   /**
-   * type: builtin (default).
+   * type: builtin (default). reference and microservice channels are
+   * refused.
    *
    * @generated from field: string type = 6;
    */
@@ -101,16 +102,25 @@ export const VpcChannelSchema: GenMessage<VpcChannel> = /*@__PURE__*/
  */
 export type MemberGroup = Message<"apigw.v1.MemberGroup"> & {
   /**
+   * member_group_id: optional, at most 64 characters, unique in the
+   * channel (apigw does not assign one); member_group_url_infos may name
+   * the group by it.
+   *
    * @generated from field: string member_group_id = 1;
    */
   memberGroupId: string;
 
   /**
+   * member_group_name: 3-64, starts with a letter or CJK, unique in the
+   * channel.
+   *
    * @generated from field: string member_group_name = 2;
    */
   memberGroupName: string;
 
   /**
+   * member_group_remark: at most 255 characters.
+   *
    * @generated from field: string member_group_remark = 3;
    */
   memberGroupRemark: string;
