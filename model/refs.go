@@ -206,6 +206,7 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 		in.checkClientSSL(c, "", v)
 		in.checkAPIPlugins(c, v)
 		in.checkFunctions(c, "", v)
+		in.checkGroupBackends(c, "", v, v.Id, "")
 	case *apigwv1.Plugin:
 		in.checkPluginUse(c, v)
 	case *apigwv1.PluginBinding:
@@ -214,8 +215,12 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 		if v.Api != nil {
 			in.checkClientSSL(c, "api", v.Api)
 			in.checkFunctions(c, "api", v.Api)
+			in.checkGroupBackends(c, "api", v.Api, v.ApiId, v.EnvId)
 		}
+	case *apigwv1.SignatureBinding:
+		in.checkSignatureOfGroups(c, v)
 	case *apigwv1.VpcChannel:
+		in.checkChannelGroupsUsed(c, v)
 		if v.GetVpcHealthConfig().GetEnableClientSsl() && in.Def.GetConfig().GetBackendTls().GetClientCertificate() == "" {
 			c.add("vpc_health_config.enable_client_ssl", "needs the instance's backend client certificate (instance config.backend_tls.client_certificate)")
 		}

@@ -106,3 +106,37 @@ func TestImportRefusesBadMemberGroupBackends(t *testing.T) {
 		})
 	}
 }
+
+// What only the instance can tell is refused when written, with the field
+// path: a member-group URL naming a group the channel lacks, a channel
+// update dropping a group an API calls, and a signature key bound to an
+// API calling member groups.
+func TestMemberGroupReferencesAreCheckedWhenWritten(t *testing.T) {
+	e := start(t)
+	e.must(groupChannel+"---\nkind: group\nname: grp_refs\n", "apply", "-f", "-")
+	api := func(group string) string {
+		return "kind: api\nname: grp_api\ngroup_id: grp_refs\nreq_method: GET\nreq_uri: /g\nbackend_api:\n  req_protocol: HTTP\n  vpc_channel_info: {vpc_channel_id: VPC_6ZZ0}\n" +
+			"  member_group_url_infos:\n    - {member_group_name: " + group + ", req_uri: /g}\n"
+	}
+	r := e.run(api("red_pool"), "apply", "-f", "-")
+	if r.code == 0 {
+		t.Fatalf("an API calling a group the channel lacks was accepted:\n%s", r.out)
+	}
+	contains(t, "missing group", r.err, "backend_api.member_group_url_infos[0].member_group_name", `channel VPC_6ZZ0 has no member group "red_pool"`)
+
+	e.must(api("green_pool"), "apply", "-f", "-")
+	dropped := strings.Replace(groupChannel, "  - {member_group_name: green_pool, member_group_weight: 1}\n", "", 1)
+	dropped = strings.Replace(dropped, "  - {host: 10.0.0.2, member_group_name: green_pool}\n", "", 1)
+	r = e.run(dropped, "apply", "-f", "-")
+	if r.code == 0 {
+		t.Fatalf("a channel dropping a called group was accepted:\n%s", r.out)
+	}
+	contains(t, "dropped group", r.err, "member_groups", `calls member group "green_pool"`)
+
+	e.must("kind: signature\nname: grp_signer\nsign_type: hmac\nsign_key: grp_key_0001\nsign_secret: grp_secret_000001\n", "apply", "-f", "-")
+	r = e.run("", "bind", "signature", "grp_signer", "--group", "grp_refs", "--api", "grp_api")
+	if r.code == 0 {
+		t.Fatalf("a signature key was bound to an API calling member groups:\n%s", r.out)
+	}
+	contains(t, "signature", r.err, "api_id", "cannot be signed")
+}
