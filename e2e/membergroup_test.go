@@ -66,6 +66,33 @@ policy_https:
       - {member_group_name: green, req_uri: /p-green}
     backend_params:
       - {name: X-Group, location: HEADER, origin: SYSTEM, value: member_group_name}
+---
+kind: vpc_channel
+name: a_only
+port: {poolAPort}
+members:
+  - {host: 127.0.0.1, weight: 1}
+---
+kind: vpc_channel
+name: b_only
+port: {poolBPort}
+members:
+  - {host: 127.0.0.1, weight: 1}
+---
+kind: vpc_channel
+name: ref_pool
+type: reference
+member_groups:
+  - {member_group_name: stable, member_group_weight: 3, reference_vpc_channel_id: a_only}
+  - {member_group_name: next, member_group_weight: 1, reference_vpc_channel_id: b_only}
+---
+kind: api
+name: ref_api
+group_id: failsafe
+req_protocol: HTTP
+req_method: GET
+req_uri: /ref
+backend_api: {req_protocol: HTTP, req_method: GET, req_uri: /via-ref, timeout: 5000, vpc_channel_info: {vpc_channel_id: ref_pool}}
 `
 
 func port(t *testing.T, b *backend) string {
@@ -137,6 +164,26 @@ func TestMemberGroupsThroughEnvoy(t *testing.T) {
 		}
 		if !seen["blue"] || !seen["green"] {
 			t.Errorf("groups reached by the policy: %v, want both", seen)
+		}
+	})
+
+	// A reference channel splits an ordinary channel backend between the
+	// channels its groups point at, by group weight, with the backend's
+	// path.
+	t.Run("reference_channel", func(t *testing.T) {
+		counts := map[string]int{}
+		for i := range 80 {
+			r := w.call(t, call{path: "/ref"})
+			wantStatus(t, r, http.StatusOK)
+			b, got, ok := w.be.find(r.requestID)
+			if !ok || b != w.be.poolA && b != w.be.poolB || got.Path != "/via-ref" {
+				t.Fatalf("request %d reached %v %s, want pool-a or pool-b /via-ref (%s)", i, b, got.Path, r)
+			}
+			counts[b.name]++
+		}
+		// 3:1 of 80: 60 expected for pool-a (standard deviation 3.9).
+		if counts["pool-a"] < 42 || counts["pool-a"] > 75 || counts["pool-b"] == 0 {
+			t.Errorf("split stable:next = %d:%d, want about 60:20", counts["pool-a"], counts["pool-b"])
 		}
 	})
 

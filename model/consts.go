@@ -52,6 +52,9 @@ const (
 
 	ChannelOn  = 1
 	ChannelOff = 2
+	// ChannelReference is the type of a channel whose member groups point
+	// at other channels.
+	ChannelReference = "reference"
 	// ChannelMemberGroups calls the channel's member groups, each with its
 	// own URL (member_group_url_infos).
 	ChannelMemberGroups = 4

@@ -113,3 +113,24 @@ func (in *Instance) checkSignatureOfGroups(c checker, b *apigwv1.SignatureBindin
 		}
 	}
 }
+
+// checkReferenceChannel refuses a reference channel pointing at a
+// reference channel (one level only), and a channel turned into a
+// reference channel while another reference channel points at it.
+func (in *Instance) checkReferenceChannel(c checker, ch *apigwv1.VpcChannel) {
+	if ch.Type != ChannelReference {
+		return
+	}
+	for i, g := range ch.MemberGroups {
+		if g.ReferenceVpcChannelId == ch.Id {
+			c.add(index("member_groups", i)+".reference_vpc_channel_id", "a reference channel cannot point at itself")
+		} else if t := in.Channel(g.ReferenceVpcChannelId); t != nil && t.Type == ChannelReference {
+			c.add(index("member_groups", i)+".reference_vpc_channel_id", "channel %s is a reference channel itself; reference channels point at builtin channels", t.Name)
+		}
+	}
+	for _, r := range in.Referrers(KindVpcChannel, ch.Id) {
+		if r.Kind == KindVpcChannel && r.ID != ch.Id {
+			c.add("type", "channel %s points at this channel (%s); it must stay builtin", r.ID, r.Field)
+		}
+	}
+}

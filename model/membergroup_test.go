@@ -88,7 +88,17 @@ func TestMemberGroupBackendRules(t *testing.T) {
 		}), "policy_https[0].member_group_url_infos[0].req_uri", "must start with /"},
 		{"status 3", groupAPIWith(func(a *apigwv1.Api) { a.BackendApi.VpcChannelStatus = 3 }),
 			"backend_api.vpc_channel_status", "must be 1 (use a channel), 2 (no channel) or 4"},
-		{"reference channel", &apigwv1.VpcChannel{Name: "ref", Port: 80, Type: "reference"}, "type", "reference channels"},
+		{"reference channel without groups", &apigwv1.VpcChannel{Name: "ref", Type: "reference"}, "member_groups", "needs member groups"},
+		{"reference group without channel", refChannelWith(func(c *apigwv1.VpcChannel) { c.MemberGroups[1].ReferenceVpcChannelId = "" }),
+			"member_groups[1].reference_vpc_channel_id", "is required"},
+		{"reference channel with members", refChannelWith(func(c *apigwv1.VpcChannel) { c.Members = []*apigwv1.Member{{Host: "10.0.0.1"}} }),
+			"members", "no members of its own"},
+		{"reference channel with a port", refChannelWith(func(c *apigwv1.VpcChannel) { c.Port = 80 }), "port", "no port of its own"},
+		{"reference channel with a strategy", refChannelWith(func(c *apigwv1.VpcChannel) { c.BalanceStrategy = 3 }), "balance_strategy", "splits by member_group_weight"},
+		{"reference channel with a health check", refChannelWith(func(c *apigwv1.VpcChannel) { c.VpcHealthConfig = &apigwv1.VpcHealthConfig{} }),
+			"vpc_health_config", "no health check of its own"},
+		{"reference group in a builtin channel", channelWith(func(c *apigwv1.VpcChannel) { c.MemberGroups[0].ReferenceVpcChannelId = "ch9" }),
+			"member_groups[0].reference_vpc_channel_id", "only for reference channels"},
 		{"microservice channel", &apigwv1.VpcChannel{Name: "ms", Port: 80, Type: "microservice"}, "type", "microservice channels"},
 	})
 }
@@ -113,4 +123,21 @@ func TestMemberGroupChannelRules(t *testing.T) {
 		{"weight", channelWith(func(c *apigwv1.VpcChannel) { c.MemberGroups[0].MemberGroupWeight = 101 }), "member_groups[0].member_group_weight", ""},
 		{"unknown group", channelWith(func(c *apigwv1.VpcChannel) { c.Members[1].MemberGroupName = "red" }), "members[1].member_group_name", "names no member group"},
 	})
+}
+
+func refChannelWith(f func(c *apigwv1.VpcChannel)) *apigwv1.VpcChannel {
+	c := &apigwv1.VpcChannel{Name: "split_ref", Type: "reference", MemberGroups: []*apigwv1.MemberGroup{
+		{MemberGroupName: "stable", MemberGroupWeight: 9, ReferenceVpcChannelId: "ch1"},
+		{MemberGroupName: "next", MemberGroupWeight: 1, ReferenceVpcChannelId: "ch2"},
+	}}
+	f(c)
+	return c
+}
+
+func TestReferenceChannelValid(t *testing.T) {
+	c := refChannelWith(func(*apigwv1.VpcChannel) {})
+	model.Normalize(c)
+	if vs := model.Validate(c, model.InstanceLimits(model.EffectiveConfig(&apigwv1.Instance{}))); len(vs) > 0 {
+		t.Fatalf("violations: %v", vs)
+	}
 }

@@ -81,7 +81,7 @@ func (c *buildCtx) backendCluster(b *httpBackend) (*clusterSpec, error) {
 		if clientCert {
 			variant = ".mtls"
 		}
-		if g := b.group; g != nil {
+		if g := b.group; g != nil && g.ReferenceVpcChannelId == "" {
 			return &clusterSpec{name: groupClusterName(ch.Id, g.MemberGroupName, scheme) + variant, scheme: scheme, channel: ch, group: g.MemberGroupName,
 				clientCert: clientCert, instanceCA: ca}, nil
 		}

@@ -7,6 +7,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 
+	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -53,14 +54,17 @@ func (g *groupSplit) variant(n int) int {
 }
 
 // backendTargets plans a backend: one target, or for an HTTP backend
-// calling member groups (vpc_channel_status 4) one target per member group
-// with a share of the requests (docs/apig-semantics.md#member-group-backends):
-// each calls a cluster of that group's members with the group's protocol,
-// method and path, in proportion to member_group_weight; groups of weight
-// 0 get none unless no listed group has a weight (then they share
+// calling member groups (vpc_channel_status 4) or a reference channel one
+// target per member group with a share of the requests
+// (docs/apig-semantics.md#member-group-backends,
+// docs/apig-semantics.md#reference-channels): each calls a cluster of that
+// group's members (of a reference group, the referenced channel's cluster)
+// with the group's protocol, method and path (a reference channel's groups
+// all use the backend's), in proportion to member_group_weight; groups of
+// weight 0 get none unless no group has a weight (then they share
 // equally).
 func (p *pubPlan) backendTargets(http *httpBackend, mock *mockBackend, params []*apigwv1.BackendParam) ([]target, bool, error) {
-	if http == nil || len(http.groups) == 0 {
+	if http == nil || !http.usesChannel() {
 		t, d, err := p.target(http, mock, params)
 		return []target{t}, d, err
 	}
@@ -68,15 +72,32 @@ func (p *pubPlan) backendTargets(http *httpBackend, mock *mockBackend, params []
 	if ch == nil {
 		return nil, false, fmt.Errorf("load-balance channel %s does not exist", http.channelID)
 	}
-	if p.c.v.Signed(p.api.Id, p.env.Id) {
+	urls := http.groups
+	ownURLs := len(urls) > 0
+	if !ownURLs {
+		if ch.Type != model.ChannelReference {
+			t, d, err := p.target(http, mock, params)
+			return []target{t}, d, err
+		}
+		// A reference channel: every group, with the backend's URL.
+		for _, g := range ch.MemberGroups {
+			urls = append(urls, &apigwv1.MemberGroupUrlInfo{MemberGroupName: g.MemberGroupName, ReqProtocol: http.protocol, ReqMethod: http.method, ReqUri: http.uri})
+		}
+	}
+	if ownURLs && p.c.v.Signed(p.api.Id, p.env.Id) {
 		return nil, false, fmt.Errorf("a backend signature key is bound, and backends calling member groups cannot be signed (ext_authz signs the backend's req_uri, not the group's)")
 	}
-	groups := make([]*apigwv1.MemberGroup, len(http.groups))
+	groups := make([]*apigwv1.MemberGroup, len(urls))
 	var total int64
-	for i, u := range http.groups {
+	for i, u := range urls {
 		g := findMemberGroup(ch, u)
 		if g == nil {
 			return nil, false, fmt.Errorf("member_group_url_infos[%d]: channel %s has no member group %s", i, ch.Name, groupRef(u))
+		}
+		if ref := g.ReferenceVpcChannelId; ref != "" {
+			if rc := p.c.v.Channel(ref); rc == nil || rc.Type == model.ChannelReference {
+				return nil, false, fmt.Errorf("member group %s of reference channel %s: channel %s does not exist or is a reference channel", g.MemberGroupName, ch.Name, ref)
+			}
 		}
 		groups[i] = g
 		total += int64(max(g.MemberGroupWeight, 0))
@@ -88,11 +109,9 @@ func (p *pubPlan) backendTargets(http *httpBackend, mock *mockBackend, params []
 		return int64(max(g.MemberGroupWeight, 0))
 	}
 	sum := int64(0)
-	for _, g := range groups {
-		sum += weight(g)
-	}
 	lastIdx := -1
 	for i, g := range groups {
+		sum += weight(g)
 		if weight(g) > 0 {
 			lastIdx = i
 		}
@@ -100,7 +119,7 @@ func (p *pubPlan) backendTargets(http *httpBackend, mock *mockBackend, params []
 	var out []target
 	delegated := false
 	cum := int64(0)
-	for i, u := range http.groups {
+	for i, u := range urls {
 		g := groups[i]
 		w := weight(g)
 		if w == 0 {
@@ -109,12 +128,15 @@ func (p *pubPlan) backendTargets(http *httpBackend, mock *mockBackend, params []
 		cum += w
 		b := *http
 		b.protocol, b.method, b.uri, b.groups, b.group = u.ReqProtocol, u.ReqMethod, u.ReqUri, nil, g
+		if g.ReferenceVpcChannelId != "" {
+			b.channelID = g.ReferenceVpcChannelId
+		}
 		t, d, err := p.target(&b, nil, params)
 		if err != nil {
 			return nil, false, fmt.Errorf("member group %s: %v", g.MemberGroupName, err)
 		}
 		for _, a := range t.actions {
-			if a.route.GetPathRewrite() == metadataPathRewrite {
+			if ownURLs && a.route.GetPathRewrite() == metadataPathRewrite {
 				return nil, false, fmt.Errorf("member group %s: its path %s needs ext_authz to be computed (path variables from headers, queries or system parameters), which backends calling member groups do not support", g.MemberGroupName, u.ReqUri)
 			}
 		}

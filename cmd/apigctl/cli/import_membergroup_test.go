@@ -140,3 +140,32 @@ func TestMemberGroupReferencesAreCheckedWhenWritten(t *testing.T) {
 	}
 	contains(t, "signature", r.err, "api_id", "cannot be signed")
 }
+
+// Reference channels point at builtin channels only, one level deep: a
+// reference channel pointing at a reference channel, a referenced channel
+// turned into a reference channel and the deletion of a referenced channel
+// are refused.
+func TestReferenceChannelRulesWhenWritten(t *testing.T) {
+	e := start(t)
+	e.must(groupChannel+"---\nkind: vpc_channel\nname: ref_one\ntype: reference\nmember_groups:\n  - {member_group_name: all, member_group_weight: 1, reference_vpc_channel_id: VPC_6ZZ0}\n", "apply", "-f", "-")
+	r := e.run("kind: vpc_channel\nname: ref_two\ntype: reference\nmember_groups:\n  - {member_group_name: nested, reference_vpc_channel_id: ref_one}\n", "apply", "-f", "-")
+	if r.code == 0 {
+		t.Fatalf("a reference channel pointing at a reference channel was accepted:\n%s", r.out)
+	}
+	contains(t, "nested", r.err, "member_groups[0].reference_vpc_channel_id", "is a reference channel itself")
+	r = e.run("kind: vpc_channel\nname: VPC_6ZZ0\ntype: reference\nmember_groups:\n  - {member_group_name: loop, reference_vpc_channel_id: ref_one}\n", "apply", "-f", "-")
+	if r.code == 0 {
+		t.Fatalf("a referenced channel became a reference channel:\n%s", r.out)
+	}
+	contains(t, "referenced", r.err, "type", "must stay builtin")
+	if r := e.run("", "delete", "vpc_channel", "VPC_6ZZ0"); r.code == 0 {
+		t.Fatalf("a referenced channel was deleted:\n%s", r.out)
+	} else {
+		contains(t, "delete", r.err, "still referenced", "member_groups[0].reference_vpc_channel_id")
+	}
+	r = e.run("kind: vpc_channel\nname: ref_three\ntype: reference\nmember_groups:\n  - {member_group_name: gone, reference_vpc_channel_id: no_such_channel}\n", "apply", "-f", "-")
+	if r.code == 0 {
+		t.Fatalf("a reference to a missing channel was accepted:\n%s", r.out)
+	}
+	contains(t, "missing", r.err, "member_groups[0].reference_vpc_channel_id")
+}
