@@ -306,7 +306,7 @@ func (c *converter) policies(p string, v any, a *apigwv1.Api) {
 		typ := o.enum([]string{"type"}, typeHTTP, typeHTTPVPC, typeFunction, typeMock, typeMemberGroup)
 		field := map[string]string{typeHTTP: fmt.Sprintf("policy_https[%d]", len(a.PolicyHttps)), typeHTTPVPC: fmt.Sprintf("policy_https[%d]", len(a.PolicyHttps)),
 			typeMemberGroup: fmt.Sprintf("policy_https[%d]", len(a.PolicyHttps)),
-			typeFunction: fmt.Sprintf("policy_functions[%d]", len(a.PolicyFunctions)), typeMock: fmt.Sprintf("policy_mocks[%d]", len(a.PolicyMocks))}[typ]
+			typeFunction:    fmt.Sprintf("policy_functions[%d]", len(a.PolicyFunctions)), typeMock: fmt.Sprintf("policy_mocks[%d]", len(a.PolicyMocks))}[typ]
 		if field == "" {
 			field = "policy"
 		}
