@@ -26,15 +26,15 @@ func groupBackends(a *apigwv1.Api) []groupBackend {
 	return out
 }
 
-// HasMemberGroup reports whether a channel has the member group a URL
-// names (by id, else by name).
-func HasMemberGroup(ch *apigwv1.VpcChannel, u *apigwv1.MemberGroupUrlInfo) bool {
+// FindMemberGroup returns the member group of a channel a URL names (by
+// id, else by name), nil if the channel has none.
+func FindMemberGroup(ch *apigwv1.VpcChannel, u *apigwv1.MemberGroupUrlInfo) *apigwv1.MemberGroup {
 	for _, g := range ch.GetMemberGroups() {
 		if u.MemberGroupId != "" && g.MemberGroupId == u.MemberGroupId || u.MemberGroupId == "" && g.MemberGroupName == u.MemberGroupName {
-			return true
+			return g
 		}
 	}
-	return false
+	return nil
 }
 
 func groupURLField(u *apigwv1.MemberGroupUrlInfo) (field, ref string) {
@@ -57,7 +57,7 @@ func (in *Instance) checkGroupBackends(c checker, prefix string, a *apigwv1.Api,
 			continue // the reference check reports it
 		}
 		for i, u := range b.urls {
-			if !HasMemberGroup(ch, u) {
+			if FindMemberGroup(ch, u) == nil {
 				f, ref := groupURLField(u)
 				c.add(join(prefix, b.field+"."+index("member_group_url_infos", i)+"."+f), "channel %s has no member group %q", ch.Name, ref)
 			}
@@ -90,7 +90,7 @@ func (in *Instance) checkChannelGroupsUsed(c checker, ch *apigwv1.VpcChannel) {
 				continue
 			}
 			for _, u := range b.urls {
-				if !HasMemberGroup(ch, u) {
+				if FindMemberGroup(ch, u) == nil {
 					_, ref := groupURLField(u)
 					c.add("member_groups", "%s %s (%s) calls member group %q", r.Kind, r.ID, a.GetName(), ref)
 				}

@@ -274,8 +274,8 @@ const maxGroupURLs = 10
 
 // validateGroupURLs checks the member-group URLs of a backend with
 // vpc_channel_status 4 (docs/apig-semantics.md#member-group-backends).
-// That the groups exist in the channel is checked when the API is
-// translated (the channel may change after the API is written).
+// That the groups exist in the channel is checked against the instance
+// (Instance.Check: checkGroupBackends, checkChannelGroupsUsed).
 func validateGroupURLs(c checker, b httpBackend) {
 	switch n := len(b.groups); {
 	case n == 0:

@@ -90,7 +90,7 @@ func (p *pubPlan) backendTargets(http *httpBackend, mock *mockBackend, params []
 	groups := make([]*apigwv1.MemberGroup, len(urls))
 	var total int64
 	for i, u := range urls {
-		g := findMemberGroup(ch, u)
+		g := model.FindMemberGroup(ch, u)
 		if g == nil {
 			return nil, false, fmt.Errorf("member_group_url_infos[%d]: channel %s has no member group %s", i, ch.Name, groupRef(u))
 		}
@@ -145,17 +145,6 @@ func (p *pubPlan) backendTargets(http *httpBackend, mock *mockBackend, params []
 		out = append(out, t)
 	}
 	return out, delegated, nil
-}
-
-// findMemberGroup returns the member group of a channel a URL names, by id
-// or else by name.
-func findMemberGroup(ch *apigwv1.VpcChannel, u *apigwv1.MemberGroupUrlInfo) *apigwv1.MemberGroup {
-	for _, g := range ch.MemberGroups {
-		if u.MemberGroupId != "" && g.MemberGroupId == u.MemberGroupId || u.MemberGroupId == "" && g.MemberGroupName == u.MemberGroupName {
-			return g
-		}
-	}
-	return nil
 }
 
 func groupRef(u *apigwv1.MemberGroupUrlInfo) string {
