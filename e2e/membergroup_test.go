@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // memberGroupDefs: channel groups_pool has member groups blue (pool-a,
@@ -114,6 +116,16 @@ func TestMemberGroupsThroughEnvoy(t *testing.T) {
 	w := &fsWorld{g: startAPIGW(t), be: newBackends(t)}
 	w.apply(t, strings.NewReplacer("{poolAPort}", port(t, w.be.poolA), "{poolBPort}", port(t, w.be.poolB), "{canaryPort}", port(t, w.be.canary)).Replace(memberGroupDefs))
 	w.publish(t)
+	// The routes are there (publish waits for them); the groups' EDS
+	// endpoints may follow a moment later.
+	eventually(t, 20*time.Second, func() error {
+		for _, path := range []string{"/split/0", "/ref", "/pol"} {
+			if r := w.call(t, call{path: path, source: "127.0.0.1"}); r.status != http.StatusOK {
+				return fmt.Errorf("%s: %s", path, r)
+			}
+		}
+		return nil
+	})
 
 	t.Run("split", func(t *testing.T) {
 		counts := map[string]int{}
