@@ -139,6 +139,16 @@ func TestMemberGroupReferencesAreCheckedWhenWritten(t *testing.T) {
 		t.Fatalf("a signature key was bound to an API calling member groups:\n%s", r.out)
 	}
 	contains(t, "signature", r.err, "api_id", "cannot be signed")
+
+	// The other way round: an API bound to a key cannot start calling
+	// member groups.
+	e.must("kind: api\nname: plain_api\ngroup_id: grp_refs\nreq_method: GET\nreq_uri: /p\nbackend_api: {req_protocol: HTTP, url_domain: \"10.0.0.9:80\", req_uri: /p}\n", "apply", "-f", "-")
+	e.must("", "bind", "signature", "grp_signer", "--group", "grp_refs", "--api", "plain_api")
+	r = e.run(strings.NewReplacer("name: grp_api", "name: plain_api", "req_uri: /g\nbackend_api", "req_uri: /p\nbackend_api").Replace(api("green_pool")), "apply", "-f", "-")
+	if r.code == 0 {
+		t.Fatalf("an API bound to a signature key started calling member groups:\n%s", r.out)
+	}
+	contains(t, "signed API", r.err, "backend_api.vpc_channel_status", "cannot be signed")
 }
 
 // Reference channels point at builtin channels only, one level deep: a
