@@ -52,6 +52,12 @@ const (
 
 	ChannelOn  = 1
 	ChannelOff = 2
+	// ChannelReference is the type of a channel whose member groups point
+	// at other channels.
+	ChannelReference = "reference"
+	// ChannelMemberGroups calls the channel's member groups, each with its
+	// own URL (member_group_url_infos).
+	ChannelMemberGroups = 4
 
 	EffectAny = "ANY"
 	EffectAll = "ALL"
@@ -111,7 +117,7 @@ func IsMethod(m string) bool { return slices.Contains(methods[:], m) }
 // names.
 var systemParams = [...]string{
 	"sourceIp", "stage", "apiId", "appId", "requestId", "serverAddr", "serverName",
-	"handleTime", "providerAppId", "apiName", "appName",
+	"handleTime", "providerAppId", "apiName", "appName", "member_group_name", "member_group_id",
 }
 
 // Response types of gateway responses and their default HTTP status

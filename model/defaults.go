@@ -65,7 +65,9 @@ func normalizeAPI(a *apigwv1.Api) {
 	case BackendHTTP:
 		if a.BackendApi != nil {
 			b := a.BackendApi
+			groupURLStatus(&b.VpcChannelStatus, b.MemberGroupUrlInfos)
 			normalizeHTTP(&b.ReqProtocol, &b.ReqMethod, &b.Timeout, &b.RetryCount, &b.VpcChannelStatus, b.VpcChannelInfo, a.ReqMethod)
+			normalizeGroupURLs(a, b.ReqProtocol, b.ReqMethod, b.ReqUri, b.MemberGroupUrlInfos, &a.BackendParams)
 			mapPathParams(a, b.ReqUri, &a.BackendParams)
 		}
 	case BackendMock:
@@ -82,7 +84,9 @@ func normalizeAPI(a *apigwv1.Api) {
 	}
 	for _, p := range a.PolicyHttps {
 		def(&p.EffectMode, EffectAny)
+		groupURLStatus(&p.VpcChannelStatus, p.MemberGroupUrlInfos)
 		normalizeHTTP(&p.ReqProtocol, &p.ReqMethod, &p.Timeout, &p.RetryCount, &p.VpcChannelStatus, p.VpcChannelInfo, a.ReqMethod)
+		normalizeGroupURLs(a, p.ReqProtocol, p.ReqMethod, p.ReqUri, p.MemberGroupUrlInfos, &p.BackendParams)
 		normalizeBackendParams(p.BackendParams)
 		mapPathParams(a, p.ReqUri, &p.BackendParams)
 	}
@@ -112,6 +116,25 @@ func normalizeHTTP(proto_, method *string, timeout *int32, retry **int32, chStat
 		if ch.GetVpcChannelId() != "" {
 			*chStatus = ChannelOn
 		}
+	}
+}
+
+// groupURLStatus: a backend listing member-group URLs without a
+// vpc_channel_status uses 4 (docs/apig-semantics.md#member-group-backends).
+func groupURLStatus(status *int32, urls []*apigwv1.MemberGroupUrlInfo) {
+	if len(urls) > 0 && *status == 0 {
+		*status = ChannelMemberGroups
+	}
+}
+
+// normalizeGroupURLs defaults each member-group URL's protocol, method and
+// path to the backend's; their path variables map like req_uri's.
+func normalizeGroupURLs(a *apigwv1.Api, protocol, method, uri string, urls []*apigwv1.MemberGroupUrlInfo, params *[]*apigwv1.BackendParam) {
+	for _, u := range urls {
+		def(&u.ReqProtocol, protocol)
+		def(&u.ReqMethod, method)
+		def(&u.ReqUri, uri)
+		mapPathParams(a, u.ReqUri, params)
 	}
 }
 

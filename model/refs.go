@@ -59,6 +59,12 @@ func Refs(m proto.Message) []Ref {
 		}
 	case *apigwv1.App:
 		out = append(out, ref("app_quota_id", KindAppQuota, &v.AppQuotaId))
+	case *apigwv1.VpcChannel:
+		for i, g := range v.MemberGroups {
+			if g.ReferenceVpcChannelId != "" {
+				out = append(out, ref(index("member_groups", i)+".reference_vpc_channel_id", KindVpcChannel, &g.ReferenceVpcChannelId))
+			}
+		}
 	case *apigwv1.ThrottleBinding:
 		out = append(out, ref("api_id", KindAPI, &v.ApiId), ref("env_id", KindEnvironment, &v.EnvId), ref("strategy_id", KindThrottle, &v.StrategyId))
 	case *apigwv1.AclBinding:
@@ -206,6 +212,7 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 		in.checkClientSSL(c, "", v)
 		in.checkAPIPlugins(c, v)
 		in.checkFunctions(c, "", v)
+		in.checkGroupBackends(c, "", v, v.Id, "")
 	case *apigwv1.Plugin:
 		in.checkPluginUse(c, v)
 	case *apigwv1.PluginBinding:
@@ -214,8 +221,13 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 		if v.Api != nil {
 			in.checkClientSSL(c, "api", v.Api)
 			in.checkFunctions(c, "api", v.Api)
+			in.checkGroupBackends(c, "api", v.Api, v.ApiId, v.EnvId)
 		}
+	case *apigwv1.SignatureBinding:
+		in.checkSignatureOfGroups(c, v)
 	case *apigwv1.VpcChannel:
+		in.checkChannelGroupsUsed(c, v)
+		in.checkReferenceChannel(c, v)
 		if v.GetVpcHealthConfig().GetEnableClientSsl() && in.Def.GetConfig().GetBackendTls().GetClientCertificate() == "" {
 			c.add("vpc_health_config.enable_client_ssl", "needs the instance's backend client certificate (instance config.backend_tls.client_certificate)")
 		}

@@ -129,14 +129,14 @@ func validateReqParams(c checker, a *apigwv1.Api, tmpl PathTemplate, pathOK bool
 
 func validateBackends(c checker, a *apigwv1.Api, lim Limits) {
 	c.oneOf("backend_type", a.BackendType, BackendHTTP, BackendFunction, BackendMock)
-	validateBackendParams(c.at("backend_params"), a, a.BackendParams, backendURI(a))
+	validateBackendParams(c.at("backend_params"), a, a.BackendParams, backendURI(a), defaultUsesGroups(a))
 	switch a.BackendType {
 	case BackendHTTP:
 		if a.BackendApi == nil {
 			c.add("backend_api", "is required when backend_type is HTTP")
 		} else {
 			b := a.BackendApi
-			validateHTTPBackend(c.at("backend_api"), a, httpBackend{b.ReqProtocol, b.ReqMethod, b.ReqUri, b.Timeout, b.GetRetryCount(), b.UrlDomain, b.VpcChannelStatus, b.VpcChannelInfo}, lim)
+			validateHTTPBackend(c.at("backend_api"), a, httpBackend{b.ReqProtocol, b.ReqMethod, b.ReqUri, b.Timeout, b.GetRetryCount(), b.UrlDomain, b.VpcChannelStatus, b.VpcChannelInfo, b.MemberGroupUrlInfos}, lim)
 			c.maxLen("backend_api.remark", b.Remark, 255)
 		}
 	case BackendFunction:
@@ -178,30 +178,52 @@ func validateBackends(c checker, a *apigwv1.Api, lim Limits) {
 		pc := c.idx("policy_https", i)
 		checkName(pc, p.Name)
 		validateConditions(pc, a, p.EffectMode, p.Conditions)
-		validateHTTPBackend(pc, a, httpBackend{p.ReqProtocol, p.ReqMethod, p.ReqUri, p.Timeout, p.GetRetryCount(), p.UrlDomain, p.VpcChannelStatus, p.VpcChannelInfo}, lim)
-		validateBackendParams(pc.at("backend_params"), a, p.BackendParams, p.ReqUri)
+		validateHTTPBackend(pc, a, httpBackend{p.ReqProtocol, p.ReqMethod, p.ReqUri, p.Timeout, p.GetRetryCount(), p.UrlDomain, p.VpcChannelStatus, p.VpcChannelInfo, p.MemberGroupUrlInfos}, lim)
+		validateBackendParams(pc.at("backend_params"), a, p.BackendParams, groupURIs(p.ReqUri, p.VpcChannelStatus, p.MemberGroupUrlInfos), p.VpcChannelStatus == ChannelMemberGroups)
 	}
 	for i, p := range a.PolicyFunctions {
 		pc := c.idx("policy_functions", i)
 		checkName(pc, p.Name)
 		validateConditions(pc, a, p.EffectMode, p.Conditions)
 		validateFunction(pc, p.FunctionUrn, p.InvocationType, p.NetworkType, p.Timeout, lim)
-		validateBackendParams(pc.at("backend_params"), a, p.BackendParams, "")
+		validateBackendParams(pc.at("backend_params"), a, p.BackendParams, "", false)
 	}
 	for i, p := range a.PolicyMocks {
 		pc := c.idx("policy_mocks", i)
 		checkName(pc, p.Name)
 		validateConditions(pc, a, p.EffectMode, p.Conditions)
 		validateMock(pc, p.StatusCode, p.ResultContent, p.Headers)
-		validateBackendParams(pc.at("backend_params"), a, p.BackendParams, "")
+		validateBackendParams(pc.at("backend_params"), a, p.BackendParams, "", false)
 	}
 }
 
 func backendURI(a *apigwv1.Api) string {
 	if a.BackendType == BackendHTTP {
-		return a.GetBackendApi().GetReqUri()
+		b := a.GetBackendApi()
+		return groupURIs(b.GetReqUri(), b.GetVpcChannelStatus(), b.GetMemberGroupUrlInfos())
 	}
 	return ""
+}
+
+// defaultUsesGroups says whether the API's default backend calls member
+// groups (vpc_channel_status 4).
+func defaultUsesGroups(a *apigwv1.Api) bool {
+	return a.BackendType == BackendHTTP && a.GetBackendApi().GetVpcChannelStatus() == ChannelMemberGroups
+}
+
+// groupURIs is the path the backend parameters of a backend are checked
+// against: req_uri, or with member groups their paths one after the other
+// (a PATH parameter must appear in one of them, each placeholder of each
+// needs one).
+func groupURIs(uri string, status int32, urls []*apigwv1.MemberGroupUrlInfo) string {
+	if status != ChannelMemberGroups {
+		return uri
+	}
+	var b strings.Builder
+	for _, u := range urls {
+		b.WriteString(u.ReqUri)
+	}
+	return b.String()
 }
 
 type httpBackend struct {
@@ -210,37 +232,30 @@ type httpBackend struct {
 	domain                string
 	channelStatus         int32
 	channel               *apigwv1.VpcChannelInfo
+	groups                []*apigwv1.MemberGroupUrlInfo
 }
 
 func validateHTTPBackend(c checker, a *apigwv1.Api, b httpBackend, lim Limits) {
 	c.oneOf("req_protocol", b.protocol, ProtoHTTP, ProtoHTTPS)
 	c.oneOf("req_method", b.method, append(Methods(), MethodAny)...)
-	switch {
-	case b.uri == "":
-		c.add("req_uri", "is required")
-	case !strings.HasPrefix(b.uri, "/"):
-		c.add("req_uri", "must start with /")
-	case len(b.uri) > 512:
-		c.add("req_uri", "must be at most 512 characters")
-	case strings.ContainsAny(b.uri, "?"):
-		c.add("req_uri", "must not contain a query string")
+	if b.channelStatus != ChannelMemberGroups || b.uri != "" {
+		validateBackendURI(c, b.uri)
 	}
-	checkWire(c, "req_uri", b.uri)
-	for _, v := range BackendPathParams(b.uri) {
-		if strings.HasSuffix(v, "+") {
-			c.add("req_uri", "greedy parameters {%s} are only allowed in frontend paths", v)
-		}
-	}
-	validateEnvVarRefs(c.at("req_uri"), b.uri)
 	c.rangeInt("timeout", int64(b.timeout), 1, int64(lim.MaxTimeout))
 	c.rangeInt("retry_count", int64(b.retry), -1, 10)
+	if len(b.groups) > 0 && b.channelStatus != ChannelMemberGroups {
+		c.add("member_group_url_infos", "needs vpc_channel_status 4 (got %d)", b.channelStatus)
+	}
 	switch b.channelStatus {
-	case ChannelOn:
+	case ChannelOn, ChannelMemberGroups:
 		if b.channel.GetVpcChannelId() == "" {
-			c.add("vpc_channel_info.vpc_channel_id", "is required when vpc_channel_status is 1")
+			c.add("vpc_channel_info.vpc_channel_id", "is required when vpc_channel_status is %d", b.channelStatus)
 		}
 		if h := b.channel.GetVpcChannelProxyHost(); h != "" && !ValidDomain(strings.Split(h, ":")[0], false) {
 			c.add("vpc_channel_info.vpc_channel_proxy_host", "must be a host name")
+		}
+		if b.channelStatus == ChannelMemberGroups {
+			validateGroupURLs(c, b)
 		}
 	case ChannelOff:
 		if b.domain == "" {
@@ -249,8 +264,76 @@ func validateHTTPBackend(c checker, a *apigwv1.Api, b httpBackend, lim Limits) {
 			validateBackendAddress(c.at("url_domain"), b.domain)
 		}
 	default:
-		c.add("vpc_channel_status", "must be 1 (use a channel) or 2 (no channel) (got %d)", b.channelStatus)
+		c.add("vpc_channel_status", "must be 1 (use a channel), 2 (no channel) or 4 (the channel's member groups) (got %d)", b.channelStatus)
 	}
+}
+
+// maxGroupURLs bounds the member groups one backend calls (each is a
+// route per frontend match, docs/xds.md#member-group-backends).
+const maxGroupURLs = 10
+
+// validateGroupURLs checks the member-group URLs of a backend with
+// vpc_channel_status 4 (docs/apig-semantics.md#member-group-backends).
+// That the groups exist in the channel is checked against the instance
+// (Instance.Check: checkGroupBackends, checkChannelGroupsUsed).
+func validateGroupURLs(c checker, b httpBackend) {
+	switch n := len(b.groups); {
+	case n == 0:
+		c.add("member_group_url_infos", "is required when vpc_channel_status is 4")
+	case n > maxGroupURLs:
+		c.add("member_group_url_infos", "at most %d member groups (got %d)", maxGroupURLs, n)
+	}
+	seen := map[string]bool{}
+	for i, u := range b.groups {
+		uc := c.idx("member_group_url_infos", i)
+		key := "id/" + u.MemberGroupId
+		switch {
+		case u.MemberGroupId == "" && u.MemberGroupName == "":
+			uc.add("member_group_name", "is required (or member_group_id)")
+		case u.MemberGroupId != "" && u.MemberGroupName != "":
+			uc.add("member_group_id", "give member_group_id or member_group_name, not both")
+		case u.MemberGroupId != "":
+			uc.maxLen("member_group_id", u.MemberGroupId, 64)
+		default:
+			key = "name/" + u.MemberGroupName
+			if !reChannelName.MatchString(u.MemberGroupName) {
+				uc.add("member_group_name", "must be 3-64 letters, CJK, digits or _.-, starting with a letter or CJK")
+			}
+		}
+		if seen[key] {
+			uc.add("member_group_name", "member group %s is listed twice", strings.TrimPrefix(strings.TrimPrefix(key, "id/"), "name/"))
+		}
+		seen[key] = true
+		uc.oneOf("req_protocol", u.ReqProtocol, ProtoHTTP, ProtoHTTPS)
+		uc.oneOf("req_method", u.ReqMethod, append(Methods(), MethodAny)...)
+		if u.ReqMethod != b.method && (IsMethod(u.ReqMethod) || u.ReqMethod == MethodAny) {
+			// ext_authz changes the method to the backend's before Envoy's
+			// route (the group) is known.
+			uc.add("req_method", "must be the backend's req_method (%s) (got %s)", b.method, u.ReqMethod)
+		}
+		validateBackendURI(uc, u.ReqUri)
+	}
+}
+
+// validateBackendURI checks a backend path (req_uri).
+func validateBackendURI(c checker, uri string) {
+	switch {
+	case uri == "":
+		c.add("req_uri", "is required")
+	case !strings.HasPrefix(uri, "/"):
+		c.add("req_uri", "must start with /")
+	case len(uri) > 512:
+		c.add("req_uri", "must be at most 512 characters")
+	case strings.ContainsAny(uri, "?"):
+		c.add("req_uri", "must not contain a query string")
+	}
+	checkWire(c, "req_uri", uri)
+	for _, v := range BackendPathParams(uri) {
+		if strings.HasSuffix(v, "+") {
+			c.add("req_uri", "greedy parameters {%s} are only allowed in frontend paths", v)
+		}
+	}
+	validateEnvVarRefs(c.at("req_uri"), uri)
 }
 
 var reAddress = regexp.MustCompile(`^[A-Za-z0-9.\-_#\[\]:]+$`)
@@ -308,7 +391,10 @@ func validateMock(c checker, status int32, body string, headers []*apigwv1.MockH
 	}
 }
 
-func validateBackendParams(c checker, a *apigwv1.Api, ps []*apigwv1.BackendParam, uri string) {
+// validateBackendParams checks the backend parameters of a backend whose
+// path is uri; groups says the backend calls member groups, whose
+// $context.member_group_* parameters it may then use (in headers).
+func validateBackendParams(c checker, a *apigwv1.Api, ps []*apigwv1.BackendParam, uri string, groups bool) {
 	if len(ps) > 50 {
 		c.add("", "at most 50 backend parameters (got %d)", len(ps))
 	}
@@ -335,6 +421,11 @@ func validateBackendParams(c checker, a *apigwv1.Api, ps []*apigwv1.BackendParam
 		if p.Location == LocPath && uri != "" && !slices.Contains(placeholders, p.Name) {
 			pc.add("name", "backend PATH parameter %q is not in the backend req_uri", p.Name)
 		}
+		if p.Location == LocPath && groups && !envoyPathSource(a, p) {
+			// Envoy rewrites each group's path itself; ext_authz computes
+			// one path per backend, not per group.
+			pc.add("origin", "the path variables of member-group URLs must be constants or path parameters of the request")
+		}
 		pc.maxLen("value", p.Value, 255)
 		checkWire(pc, "value", p.Value)
 		pc.maxLen("remark", p.Remark, 255)
@@ -346,6 +437,8 @@ func validateBackendParams(c checker, a *apigwv1.Api, ps []*apigwv1.BackendParam
 		case OriginSystem:
 			if why := checkSystemParam(a, p); why != "" {
 				pc.add("value", "%s", why)
+			} else if why := checkGroupParam(p, groups); why != "" {
+				pc.add("value", "%s", why)
 			}
 		}
 	}
@@ -354,6 +447,22 @@ func validateBackendParams(c checker, a *apigwv1.Api, ps []*apigwv1.BackendParam
 			c.add("", "backend path variable {%s} has no PATH backend parameter", ph)
 		}
 	}
+}
+
+// envoyPathSource reports whether a PATH backend parameter is a constant or
+// a frontend PATH parameter (a value Envoy places in the path itself).
+func envoyPathSource(a *apigwv1.Api, p *apigwv1.BackendParam) bool {
+	switch p.Origin {
+	case OriginConstant:
+		return true
+	case OriginRequest:
+		for _, rp := range a.ReqParams {
+			if rp.Name == p.Value {
+				return rp.Location == LocPath && len(rp.Orchestrations) == 0
+			}
+		}
+	}
+	return false
 }
 
 // orchestrated reports whether a parameter of the API has orchestration
@@ -416,6 +525,28 @@ func checkSystemParam(a *apigwv1.Api, p *apigwv1.BackendParam) string {
 	}
 	return ""
 }
+
+// checkGroupParam refuses $context.member_group_name / _id where apigw
+// cannot know the member group: outside a backend that calls member
+// groups (vpc_channel_status 4), and in a query or path, which ext_authz
+// fills before Envoy picks the group.
+func checkGroupParam(p *apigwv1.BackendParam, groups bool) string {
+	ns, key := SystemParamKey(p)
+	if ns != SysParamInternal || !IsGroupParam(key) {
+		return ""
+	}
+	if !groups {
+		return key + " is only known on a backend that calls member groups (vpc_channel_status 4)"
+	}
+	if p.Location != LocHeader {
+		return key + " can only be sent in a HEADER"
+	}
+	return ""
+}
+
+// IsGroupParam reports whether a system parameter (short name) is the
+// member group the request is sent to.
+func IsGroupParam(key string) bool { return key == "member_group_name" || key == "member_group_id" }
 
 var reContextKey = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_\-]{0,31}$`)
 

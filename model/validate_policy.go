@@ -14,23 +14,57 @@ import (
 // ResetTimeLayout is the format of AppQuota.reset_time (UTC).
 const ResetTimeLayout = "2006-01-02 15:04:05"
 
+// validateReferenceChannel checks a reference channel
+// (docs/apig-semantics.md#reference-channels): member groups pointing at
+// channels, nothing of its own to balance or check.
+func validateReferenceChannel(c checker, ch *apigwv1.VpcChannel) {
+	if len(ch.MemberGroups) == 0 {
+		c.add("member_groups", "a reference channel needs member groups, each pointing at a channel (reference_vpc_channel_id)")
+	}
+	for i, g := range ch.MemberGroups {
+		c.idx("member_groups", i).required("reference_vpc_channel_id", g.ReferenceVpcChannelId)
+	}
+	if len(ch.Members) > 0 {
+		c.add("members", "a reference channel has no members of its own (its member groups point at channels)")
+	}
+	if ch.Port != 0 {
+		c.add("port", "a reference channel has no port of its own (each referenced channel uses its own)")
+	}
+	if ch.BalanceStrategy != StrategyWRR {
+		c.add("balance_strategy", "a reference channel splits by member_group_weight; each referenced channel balances its members by its own strategy")
+	}
+	if ch.VpcHealthConfig != nil {
+		c.add("vpc_health_config", "a reference channel has no health check of its own (each referenced channel checks its members)")
+	}
+}
+
 func validateChannel(c checker, ch *apigwv1.VpcChannel, lim Limits) {
 	if c.required("name", ch.Name) && !reChannelName.MatchString(ch.Name) {
 		c.add("name", "must be 3-64 letters, CJK, digits or _.-, starting with a letter or CJK")
 	}
-	c.rangeInt("port", int64(ch.Port), 1, 65535)
+	ref := ch.Type == ChannelReference
+	if !ref {
+		c.rangeInt("port", int64(ch.Port), 1, 65535)
+	}
 	c.rangeInt("balance_strategy", int64(ch.BalanceStrategy), 1, 4)
 	if ch.MemberType == "ecs" {
 		c.add("member_type", "ecs members need Huawei Cloud; use ip members (host) instead")
 	} else {
 		c.oneOf("member_type", ch.MemberType, "ip")
 	}
-	c.oneOf("type", ch.Type, "builtin")
+	switch ch.Type {
+	case ChannelReference:
+		validateReferenceChannel(c, ch)
+	case "microservice":
+		c.add("type", "microservice channels (members from a service registry) are not supported; list the members (builtin)")
+	default:
+		c.oneOf("type", ch.Type, "builtin")
+	}
 	c.maxLen("remark", ch.Remark, 255)
 	if n := len(ch.Members); n > int(lim.Quotas.GetMembersPerChannel()) {
 		c.add("members", "at most %d members per channel (got %d)", lim.Quotas.GetMembersPerChannel(), n)
 	}
-	groups := map[string]bool{}
+	groups, ids := map[string]bool{}, map[string]bool{}
 	for i, g := range ch.MemberGroups {
 		gc := c.idx("member_groups", i)
 		if gc.required("member_group_name", g.MemberGroupName) && !reChannelName.MatchString(g.MemberGroupName) {
@@ -40,7 +74,18 @@ func validateChannel(c checker, ch *apigwv1.VpcChannel, lim Limits) {
 			gc.add("member_group_name", "%q is defined twice", g.MemberGroupName)
 		}
 		groups[g.MemberGroupName] = true
+		if g.MemberGroupId != "" {
+			gc.maxLen("member_group_id", g.MemberGroupId, 64)
+			if ids[g.MemberGroupId] {
+				gc.add("member_group_id", "%q is used twice", g.MemberGroupId)
+			}
+			ids[g.MemberGroupId] = true
+		}
+		gc.maxLen("member_group_remark", g.MemberGroupRemark, 255)
 		gc.rangeInt("member_group_weight", int64(g.MemberGroupWeight), 0, 100)
+		if !ref && g.ReferenceVpcChannelId != "" {
+			gc.add("reference_vpc_channel_id", "is only for reference channels (type reference)")
+		}
 	}
 	seen := map[string]bool{}
 	for i, m := range ch.Members {

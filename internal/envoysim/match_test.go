@@ -3,8 +3,10 @@ package envoysim
 import (
 	"testing"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
@@ -86,5 +88,32 @@ func TestRouteMatchPaths(t *testing.T) {
 	}
 	if _, err := routeMatches(&routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}, Grpc: &routev3.RouteMatch_GrpcRouteMatchOptions{}}, headers(":path", "/")); err == nil {
 		t.Error("a gRPC matcher should be reported as not emulated")
+	}
+}
+
+// Routes with increasing cumulative runtime_fraction numerators, matched
+// against one random value, partition the values; a runtime key is refused
+// (no runtime is emulated).
+func TestRuntimeFractionSplitsOnOneValue(t *testing.T) {
+	frac := func(n uint32) *corev3.RuntimeFractionalPercent {
+		return &corev3.RuntimeFractionalPercent{DefaultValue: &typev3.FractionalPercent{Numerator: n, Denominator: typev3.FractionalPercent_MILLION}}
+	}
+	for _, c := range []struct {
+		random uint64
+		first  bool // below 750000: the first route; else only the second
+	}{{0, true}, {749_999, true}, {750_000, false}, {999_999, false}, {1_000_000 + 10, true}} {
+		a, err := runtimeFractionMatches(frac(750_000), c.random)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := runtimeFractionMatches(frac(1_000_000), c.random)
+		if a != c.first || !b {
+			t.Errorf("random %d: first %v second %v, want first %v and second true", c.random, a, b, c.first)
+		}
+	}
+	f := frac(1)
+	f.RuntimeKey = "routing.split"
+	if _, err := runtimeFractionMatches(f, 0); err == nil {
+		t.Error("a runtime key was accepted")
 	}
 }

@@ -5,9 +5,11 @@ import (
 	"strconv"
 	"strings"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	uritemplatematchv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/path/match/uri_template/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -122,8 +124,9 @@ func virtualHost(rc *routev3.RouteConfiguration, authority string) *routev3.Virt
 	return nil
 }
 
-// selectRoute returns the first route of vh matching the request.
-func selectRoute(vh *routev3.VirtualHost, hdr *Headers) (*routev3.Route, error) {
+// selectRoute returns the first route of vh matching the request; random
+// is the stream's random value the routes' runtime_fraction use.
+func selectRoute(vh *routev3.VirtualHost, hdr *Headers, random uint64) (*routev3.Route, error) {
 	if vh.GetMatcher() != nil {
 		return nil, fmt.Errorf("virtual host %s: matcher trees are not emulated", vh.GetName())
 	}
@@ -131,6 +134,12 @@ func selectRoute(vh *routev3.VirtualHost, hdr *Headers) (*routev3.Route, error) 
 		ok, err := routeMatches(r.GetMatch(), hdr)
 		if err != nil {
 			return nil, fmt.Errorf("route %s: %w", r.GetName(), err)
+		}
+		if ok && r.GetMatch().GetRuntimeFraction() != nil {
+			ok, err = runtimeFractionMatches(r.GetMatch().GetRuntimeFraction(), random)
+			if err != nil {
+				return nil, fmt.Errorf("route %s: %w", r.GetName(), err)
+			}
 		}
 		if ok {
 			return r, nil
@@ -188,9 +197,27 @@ func routeMatches(m *routev3.RouteMatch, hdr *Headers) (bool, error) {
 	return true, nil
 }
 
+// runtimeFractionMatches applies a route's runtime_fraction the way Envoy
+// does with no runtime override: the stream's random value modulo the
+// denominator is below the numerator. Envoy uses the same value for every
+// route of a selection (and every selection of the stream), so routes with
+// increasing numerators split requests.
+func runtimeFractionMatches(f *corev3.RuntimeFractionalPercent, random uint64) (bool, error) {
+	if f.GetRuntimeKey() != "" {
+		return false, fmt.Errorf("runtime_fraction runtime_key %q: runtime is not emulated", f.GetRuntimeKey())
+	}
+	d := map[typev3.FractionalPercent_DenominatorType]uint64{
+		typev3.FractionalPercent_HUNDRED: 100, typev3.FractionalPercent_TEN_THOUSAND: 10_000, typev3.FractionalPercent_MILLION: 1_000_000,
+	}[f.GetDefaultValue().GetDenominator()]
+	if d == 0 {
+		return false, fmt.Errorf("runtime_fraction denominator %v is not emulated", f.GetDefaultValue().GetDenominator())
+	}
+	return random%d < uint64(f.GetDefaultValue().GetNumerator()), nil
+}
+
 func onlyEmulatedMatch(m *routev3.RouteMatch) error {
 	rest := proto.Clone(m).(*routev3.RouteMatch)
-	rest.PathSpecifier, rest.CaseSensitive, rest.Headers, rest.QueryParameters = nil, nil, nil, nil
+	rest.PathSpecifier, rest.CaseSensitive, rest.Headers, rest.QueryParameters, rest.RuntimeFraction = nil, nil, nil, nil, nil
 	if !proto.Equal(rest, &routev3.RouteMatch{}) {
 		return fmt.Errorf("route match fields %v are not emulated", rest)
 	}

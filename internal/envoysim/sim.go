@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
@@ -173,6 +174,9 @@ type stream struct {
 	remote          string // the trusted client address ip:port
 	local           string // Envoy's address ip:port
 	dynMeta         map[string]*structpb.Struct
+	// streamID is the stream's random value: every route's runtime_fraction
+	// is matched against it, on every route selection of the stream.
+	streamID uint64
 	// resolved route (route cache)
 	resolved bool
 	rc       *routev3.RouteConfiguration
@@ -216,7 +220,7 @@ func (s *stream) tracef(format string, args ...any) {
 // An error means Envoy could not be emulated for this request (or the
 // connection itself failed, as with no listener on the port).
 func (e *Envoy) Serve(ctx context.Context, req *Request) (*Response, error) {
-	s := &stream{e: e, cfg: e.src.Config(), tls: req.TLS, dynMeta: map[string]*structpb.Struct{}, timing: timing{start: time.Now()}}
+	s := &stream{e: e, cfg: e.src.Config(), tls: req.TLS, dynMeta: map[string]*structpb.Struct{}, timing: timing{start: time.Now()}, streamID: mrand.Uint64()}
 	if err := s.connect(req); err != nil {
 		return nil, err
 	}

@@ -131,7 +131,7 @@ func (s *stream) resolve() error {
 		s.tracef("route configuration %s: no virtual host for %q", rc.GetName(), s.hdr.Value(":authority"))
 		return nil
 	}
-	if s.route, err = selectRoute(s.vh, s.hdr); err != nil {
+	if s.route, err = selectRoute(s.vh, s.hdr, s.streamID); err != nil {
 		return err
 	}
 	s.tracef("route configuration %s, virtual host %s, route %q", rc.GetName(), s.vh.GetName(), s.route.GetName())

@@ -19,6 +19,10 @@ type httpBackend struct {
 	// function: the backend is the function component serving the API's
 	// FUNCTION backend (functionBackend).
 	function bool
+	// groups: the member-group URLs of a backend with vpc_channel_status
+	// 4; group: the member group one of its targets calls.
+	groups []*apigwv1.MemberGroupUrlInfo
+	group  *apigwv1.MemberGroup
 }
 
 func (b httpBackend) usesChannel() bool { return b.channelID != "" }
@@ -33,9 +37,12 @@ func defaultHTTPBackend(api *apigwv1.Api) *httpBackend {
 		authorizerID: b.AuthorizerId, timeout: b.Timeout, retry: b.RetryCount,
 		clientSSL: b.EnableClientSsl, params: api.BackendParams,
 	}
-	if b.VpcChannelStatus == model.ChannelOn {
+	if b.VpcChannelStatus == model.ChannelOn || b.VpcChannelStatus == model.ChannelMemberGroups {
 		out.channelID = b.GetVpcChannelInfo().GetVpcChannelId()
 		out.proxyHost = b.GetVpcChannelInfo().GetVpcChannelProxyHost()
+	}
+	if b.VpcChannelStatus == model.ChannelMemberGroups {
+		out.groups = b.MemberGroupUrlInfos
 	}
 	return out
 }
@@ -46,9 +53,12 @@ func policyHTTPBackend(p *apigwv1.PolicyHttp) *httpBackend {
 		authorizerID: p.AuthorizerId, timeout: p.Timeout, retry: p.RetryCount,
 		clientSSL: p.EnableClientSsl, params: p.BackendParams,
 	}
-	if p.VpcChannelStatus == model.ChannelOn {
+	if p.VpcChannelStatus == model.ChannelOn || p.VpcChannelStatus == model.ChannelMemberGroups {
 		out.channelID = p.GetVpcChannelInfo().GetVpcChannelId()
 		out.proxyHost = p.GetVpcChannelInfo().GetVpcChannelProxyHost()
+	}
+	if p.VpcChannelStatus == model.ChannelMemberGroups {
+		out.groups = p.MemberGroupUrlInfos
 	}
 	return out
 }

@@ -22,7 +22,7 @@ import (
 // routing. It returns the EDS endpoints (nil for DNS channels).
 func channelCluster(cl *clusterv3.Cluster, s *clusterSpec) *endpointv3.ClusterLoadAssignment {
 	ch := s.channel
-	cla := channelEndpoints(s.name, ch)
+	cla := channelEndpoints(s.name, ch, s.group)
 	if channelIsStatic(ch) {
 		cl.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS}
 		cl.EdsClusterConfig = &clusterv3.Cluster_EdsClusterConfig{EdsConfig: adsSource(), ServiceName: s.name}
@@ -57,8 +57,8 @@ func channelIsStatic(ch *apigwv1.VpcChannel) bool {
 
 // channelEndpoints lists the enabled members with their weights (a member
 // without a weight takes its member group's); backup members form the
-// second priority.
-func channelEndpoints(name string, ch *apigwv1.VpcChannel) *endpointv3.ClusterLoadAssignment {
+// second priority. A group keeps only that member group's members.
+func channelEndpoints(name string, ch *apigwv1.VpcChannel, group string) *endpointv3.ClusterLoadAssignment {
 	groupWeight := map[string]int32{}
 	for _, g := range ch.MemberGroups {
 		groupWeight[g.MemberGroupName] = g.MemberGroupWeight
@@ -69,6 +69,9 @@ func channelEndpoints(name string, ch *apigwv1.VpcChannel) *endpointv3.ClusterLo
 	}
 	var primary, backup []*endpointv3.LbEndpoint
 	for _, m := range ch.Members {
+		if group != "" && m.MemberGroupName != group {
+			continue
+		}
 		w := m.Weight
 		if w == 0 {
 			w = groupWeight[m.MemberGroupName]

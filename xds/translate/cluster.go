@@ -33,6 +33,8 @@ type clusterSpec struct {
 	host    string
 	port    uint32
 	channel *apigwv1.VpcChannel
+	// group keeps only the members of this member group of the channel.
+	group string
 	// clientCert presents the instance's backend client certificate;
 	// instanceCA verifies the backend with the instance's CA (both over
 	// SDS, docs/xds.md#backend-tls).
@@ -44,7 +46,7 @@ type clusterSpec struct {
 
 // same reports whether two specs build the same cluster.
 func (s *clusterSpec) same(o *clusterSpec) bool {
-	return s.name == o.name && s.scheme == o.scheme && s.host == o.host && s.port == o.port && s.channel == o.channel &&
+	return s.name == o.name && s.scheme == o.scheme && s.host == o.host && s.port == o.port && s.channel == o.channel && s.group == o.group &&
 		s.clientCert == o.clientCert && s.instanceCA == o.instanceCA && s.streamTimeout == o.streamTimeout
 }
 
@@ -78,6 +80,10 @@ func (c *buildCtx) backendCluster(b *httpBackend) (*clusterSpec, error) {
 		clientCert := b.clientSSL || scheme == "https" && ch.GetVpcHealthConfig().GetEnableClientSsl() && bt.GetClientCertificate() != ""
 		if clientCert {
 			variant = ".mtls"
+		}
+		if g := b.group; g != nil && g.ReferenceVpcChannelId == "" {
+			return &clusterSpec{name: groupClusterName(ch.Id, g.MemberGroupName, scheme) + variant, scheme: scheme, channel: ch, group: g.MemberGroupName,
+				clientCert: clientCert, instanceCA: ca}, nil
 		}
 		return &clusterSpec{name: channelClusterName(ch.Id, scheme) + variant, scheme: scheme, channel: ch, clientCert: clientCert, instanceCA: ca}, nil
 	}

@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"encoding/hex"
 	"strconv"
 	"strings"
 
@@ -89,6 +90,12 @@ func backendClusterName(scheme, host string, port uint32) string {
 
 func channelClusterName(channelID, scheme string) string {
 	return dataplane.ChannelCluster(channelID, scheme)
+}
+
+// groupClusterName names the cluster of one member group of a channel;
+// the group's name is hex-encoded (it may hold CJK and dots).
+func groupClusterName(channelID, group, scheme string) string {
+	return "channel." + channelID + ".group." + hex.EncodeToString([]byte(group)) + "." + scheme
 }
 
 func certSecretName(certID string) string { return "cert." + certID }

@@ -32,12 +32,15 @@ var systemHeaderValues = map[string]string{
 // delegated says whether any parameter is left to it. PATH parameters are
 // handled by the path rewrite. ipByEnvoy says whether Envoy's remote
 // address is the client IP the instance defines.
-func nativeHeaders(api *apigwv1.Api, envName string, ipByEnvoy bool, params []*apigwv1.BackendParam) (hdrs []*corev3.HeaderValueOption, delegated bool) {
+//
+// group is the member group the route calls (member-group backends): its
+// name and id are the $context.member_group_* parameters.
+func nativeHeaders(api *apigwv1.Api, envName string, ipByEnvoy bool, params []*apigwv1.BackendParam, group *apigwv1.MemberGroup) (hdrs []*corev3.HeaderValueOption, delegated bool) {
 	for _, p := range params {
 		if p.Location == model.LocPath {
 			continue
 		}
-		v, ok := nativeHeaderValue(api, envName, ipByEnvoy, p)
+		v, ok := nativeHeaderValue(api, envName, ipByEnvoy, p, group)
 		if !ok {
 			delegated = true
 			continue
@@ -50,7 +53,7 @@ func nativeHeaders(api *apigwv1.Api, envName string, ipByEnvoy bool, params []*a
 	return hdrs, delegated
 }
 
-func nativeHeaderValue(api *apigwv1.Api, envName string, ipByEnvoy bool, p *apigwv1.BackendParam) (string, bool) {
+func nativeHeaderValue(api *apigwv1.Api, envName string, ipByEnvoy bool, p *apigwv1.BackendParam, group *apigwv1.MemberGroup) (string, bool) {
 	if p.Location != model.LocHeader {
 		return "", false
 	}
@@ -69,6 +72,10 @@ func nativeHeaderValue(api *apigwv1.Api, envName string, ipByEnvoy bool, p *apig
 			return escapeFormatter(api.Id), true
 		case "apiName":
 			return escapeFormatter(api.Name), true
+		case "member_group_name":
+			return escapeFormatter(group.GetMemberGroupName()), group != nil
+		case "member_group_id":
+			return escapeFormatter(group.GetMemberGroupId()), group != nil
 		case "sourceIp":
 			if !ipByEnvoy {
 				return "", false

@@ -218,6 +218,9 @@ type target struct {
 	// method is the method the backend is called with when it is not the
 	// client's (model.BackendMethodChange).
 	method string
+	// group is the member group of a backend calling member groups
+	// (membergroup.go), nil otherwise.
+	group *groupSplit
 }
 
 // classMethodVariant places the routes that requests whose method
@@ -233,13 +236,15 @@ func (p *pubPlan) targets() ([]target, bool, error) {
 	for i, pol := range pols {
 		alts, viaExt := policyMatches(p.api, pol)
 		delegated = delegated || viaExt
-		t, d, err := p.target(pol.http, pol.mock, pol.params)
+		ts, d, err := p.backendTargets(pol.http, pol.mock, pol.params)
 		if err != nil {
 			return nil, false, fmt.Errorf("policy backend %s: %v", pol.name, err)
 		}
-		t.policy, t.order, t.alts, t.byHeader = pol.name, i, alts, viaExt
+		for _, t := range ts {
+			t.policy, t.order, t.alts, t.byHeader = pol.name, i, alts, viaExt
+			out = append(out, t)
+		}
 		delegated = delegated || d
-		out = append(out, t)
 	}
 	var mock *mockBackend
 	if p.api.BackendType == model.BackendMock {
@@ -253,12 +258,14 @@ func (p *pubPlan) targets() ([]target, bool, error) {
 	if mock == nil && http == nil {
 		return nil, false, fmt.Errorf("the API has no backend")
 	}
-	t, d, err := p.target(http, mock, p.api.BackendParams)
+	ts, d, err := p.backendTargets(http, mock, p.api.BackendParams)
 	if err != nil {
 		return nil, false, err
 	}
-	t.order = len(pols)
-	out = append(out, t)
+	for _, t := range ts {
+		t.order = len(pols)
+		out = append(out, t)
+	}
 	return out, delegated || d, nil
 }
 
@@ -278,7 +285,7 @@ func (p *pubPlan) target(http *httpBackend, mock *mockBackend, params []*apigwv1
 	if err != nil {
 		return target{}, false, err
 	}
-	hdrs, delegated := nativeHeaders(p.api, p.env.Name, p.ipByEnvoy, params)
+	hdrs, delegated := nativeHeaders(p.api, p.env.Name, p.ipByEnvoy, params, http.group)
 	if http.function {
 		hdrs = append(hdrs, functionHeaders(p.c.v.Name(), p.api.Id, p.env.Id)...)
 	}
@@ -298,6 +305,9 @@ func (p *pubPlan) addRoutes(t target) error {
 	if t.policy != "" {
 		role = "policy." + t.policy
 	}
+	if t.group != nil {
+		role = strings.TrimPrefix(role+".group."+itoa(t.group.index), ".")
+	}
 	alts := t.alts
 	if len(alts) == 0 {
 		alts = []matchSet{{}}
@@ -315,7 +325,8 @@ func (p *pubPlan) addRoutes(t target) error {
 		for _, alt := range alts {
 			r := p.route(routeName(p.api.Id, p.env.Name, role, n), m, p.api.ReqMethod, alt, t.actions[i], authz)
 			r.RequestBodyBufferLimit = bodyLimit
-			p.addItem(r, p.key(t.order, n, methodRank(p.api.ReqMethod)), i, t.cluster)
+			t.group.split(r)
+			p.addItem(r, p.key(t.order, t.group.variant(n), methodRank(p.api.ReqMethod)), i, t.cluster)
 			n++
 		}
 	}
@@ -343,7 +354,8 @@ func (p *pubPlan) addMethodVariants(t target, role string, authz *anypb.Any, bod
 	for i, m := range p.fe.matches {
 		r := p.route(routeName(p.api.Id, p.env.Name, role, i), m, t.method, marker, t.actions[i], authz)
 		r.RequestBodyBufferLimit = bodyLimit
-		key := p.key(t.order, i, methodSpecific)
+		t.group.split(r)
+		key := p.key(t.order, t.group.variant(i), methodSpecific)
 		key.class = classMethodVariant
 		p.addItem(r, key, i, t.cluster)
 	}

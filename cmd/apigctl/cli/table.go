@@ -172,6 +172,17 @@ func backendSummary(a *apigwv1.Api) string {
 		return "FUNCTION " + a.GetFuncInfo().GetFunctionUrn()
 	}
 	b := a.GetBackendApi()
+	if b.GetVpcChannelStatus() == model.ChannelMemberGroups {
+		groups := make([]string, 0, len(b.GetMemberGroupUrlInfos()))
+		for _, u := range b.GetMemberGroupUrlInfos() {
+			g := u.GetMemberGroupName()
+			if g == "" {
+				g = u.GetMemberGroupId()
+			}
+			groups = append(groups, g+u.GetReqUri())
+		}
+		return fmt.Sprintf("%s channel:%s groups:%s", b.GetReqMethod(), b.GetVpcChannelInfo().GetVpcChannelId(), strings.Join(groups, ","))
+	}
 	if b.GetVpcChannelStatus() == model.ChannelOn {
 		return fmt.Sprintf("%s channel:%s%s", b.GetReqMethod(), b.GetVpcChannelInfo().GetVpcChannelId(), b.GetReqUri())
 	}

@@ -24,6 +24,18 @@ type httpTarget struct {
 	retry                                 *int32
 	clientSSL                             bool
 	channel                               *apigwv1.VpcChannelInfo
+	// groups: the member-group URLs of an HTTP-VPC-MEMBER-GROUP backend.
+	groups []*apigwv1.MemberGroupUrlInfo
+}
+
+// channelStatus is the vpc_channel_status of an imported HTTP backend: 4
+// when it calls member groups, else left to the defaults (1 with a
+// channel).
+func (t httpTarget) channelStatus() int32 {
+	if len(t.groups) > 0 {
+		return model.ChannelMemberGroups
+	}
+	return 0
 }
 
 func (c *converter) backend(p string, v any, a *apigwv1.Api) {
@@ -36,12 +48,13 @@ func (c *converter) backend(p string, v any, a *apigwv1.Api) {
 	a.BackendParams = c.backendParams(o, "backend_params")
 	authz := o.str("authorizer")
 	switch typ {
-	case typeHTTP, typeHTTPVPC:
+	case typeHTTP, typeHTTPVPC, typeMemberGroup:
 		a.BackendType = model.BackendHTTP
 		t := c.httpEndpoints(o, typ, "backend_api")
 		c.rec("backend_api.authorizer_id", o.at("authorizer"))
 		a.BackendApi = &apigwv1.BackendApi{ReqProtocol: t.protocol, ReqMethod: t.method, ReqUri: t.uri, UrlDomain: t.domain, Timeout: t.timeout,
-			RetryCount: t.retry, EnableClientSsl: t.clientSSL, VpcChannelInfo: t.channel, Remark: t.remark, AuthorizerId: c.authorizerRef(o, authz)}
+			RetryCount: t.retry, EnableClientSsl: t.clientSSL, VpcChannelInfo: t.channel, Remark: t.remark, AuthorizerId: c.authorizerRef(o, authz),
+			VpcChannelStatus: t.channelStatus(), MemberGroupUrlInfos: t.groups}
 	case typeFunction:
 		a.BackendType = model.BackendFunction
 		f := o.object("functionEndpoints")
@@ -66,10 +79,8 @@ func (c *converter) backend(p string, v any, a *apigwv1.Api) {
 			a.MockInfo.Remark = m.str("description")
 			m.unknown("mockEndpoints")
 		}
-	case typeMemberGroup:
-		c.ps.errorf(ptr(p, "type"), "HTTP-VPC-MEMBER-GROUP backends (per member-group URLs) are not supported")
 	case "":
-		c.ps.errorf(p, "type is required: HTTP, HTTP-VPC, FUNCTION or MOCK")
+		c.ps.errorf(p, "type is required: HTTP, HTTP-VPC, HTTP-VPC-MEMBER-GROUP, FUNCTION or MOCK")
 	}
 	o.unknown(extBackend)
 }
@@ -87,6 +98,9 @@ func (c *converter) authorizerRef(o *obj, scheme string) string {
 }
 
 func (c *converter) httpEndpoints(o *obj, typ, field string) httpTarget {
+	if typ == typeMemberGroup {
+		return c.memberGroupEndpoints(o, field)
+	}
 	key := "httpEndpoints"
 	if typ == typeHTTPVPC {
 		key = "httpVpcEndpoints"
@@ -140,6 +154,63 @@ func (c *converter) httpEndpoints(o *obj, typ, field string) httpTarget {
 		t.clientSSL = b
 	}
 	t.remark = e.str("description")
+	e.unknown(key)
+	return t
+}
+
+// memberGroupEndpoints decodes httpVpcMemberGroupEndpoints: the channel
+// (name, host), the backend's timeout, retries and client TLS, and per
+// member group (memberGroupUrlInfos[].name) its scheme, method and path
+// (docs/apig-semantics.md#member-group-backends). The backend's method is
+// the groups' (apigw calls every group with one method).
+func (c *converter) memberGroupEndpoints(o *obj, field string) httpTarget {
+	const key = "httpVpcMemberGroupEndpoints"
+	e := o.object(key)
+	c.rec(field, o.ptr)
+	c.recKeys(field, e, keys("timeout", "timeout"), keys("retry_count", "retryCount", "retry_count"),
+		keys("enable_client_ssl", "enableClientSsl", "enable_client_ssl"), keys("remark", "description"), keys("vpc_channel_info", "name"),
+		keys("vpc_channel_info.vpc_channel_proxy_host", "host"), keys("member_group_url_infos", "memberGroupUrlInfos"))
+	if e == nil {
+		c.ps.errorf(o.ptr, "%s is required for a %s backend", key, typeMemberGroup)
+		return httpTarget{}
+	}
+	t := httpTarget{channel: &apigwv1.VpcChannelInfo{VpcChannelId: e.str("name"), VpcChannelProxyHost: e.str("host")}}
+	if t.channel.VpcChannelId == "" {
+		c.ps.errorf(e.ptr, "name (the load-balance channel) is required")
+	}
+	if b, ok := e.boolean("enableSmChannel", "enable_sm_channel"); ok && b {
+		c.ps.errorf(ptr(e.ptr, "enableSmChannel"), "SM (Chinese cryptography) channels are not supported")
+	}
+	t.timeout = c.timeout(e)
+	if n, ok := e.num("retryCount", "retry_count"); ok {
+		t.retry = int32p(n)
+	}
+	if b, ok := e.boolean("enableClientSsl", "enable_client_ssl"); ok {
+		t.clientSSL = b
+	}
+	t.remark = e.str("description")
+	l, lp := e.list("memberGroupUrlInfos")
+	if len(l) == 0 {
+		c.ps.errorf(e.ptr, "memberGroupUrlInfos is required (one entry per member group)")
+	}
+	for i, v := range l {
+		uo, ok := asObj(c.ps, ptr(lp, i), v)
+		if !ok {
+			continue
+		}
+		uf := fmt.Sprintf("%s.member_group_url_infos[%d]", field, len(t.groups))
+		c.recKeys(uf, uo, keys("member_group_name", "name"), keys("req_protocol", "scheme"), keys("req_method", "method"), keys("req_uri", "path"))
+		u := &apigwv1.MemberGroupUrlInfo{MemberGroupName: uo.str("name"), ReqProtocol: uo.enum([]string{"scheme"}, model.ProtoHTTP, model.ProtoHTTPS),
+			ReqMethod: uo.enum([]string{"method"}, append(model.Methods(), model.MethodAny)...), ReqUri: uo.str("path")}
+		if u.MemberGroupName == "" {
+			c.ps.errorf(uo.ptr, "name (the member group) is required")
+		}
+		if t.method == "" {
+			t.method, t.protocol = u.ReqMethod, u.ReqProtocol
+		}
+		uo.unknown("a member group URL")
+		t.groups = append(t.groups, u)
+	}
 	e.unknown(key)
 	return t
 }
@@ -234,7 +305,8 @@ func (c *converter) policies(p string, v any, a *apigwv1.Api) {
 		}
 		typ := o.enum([]string{"type"}, typeHTTP, typeHTTPVPC, typeFunction, typeMock, typeMemberGroup)
 		field := map[string]string{typeHTTP: fmt.Sprintf("policy_https[%d]", len(a.PolicyHttps)), typeHTTPVPC: fmt.Sprintf("policy_https[%d]", len(a.PolicyHttps)),
-			typeFunction: fmt.Sprintf("policy_functions[%d]", len(a.PolicyFunctions)), typeMock: fmt.Sprintf("policy_mocks[%d]", len(a.PolicyMocks))}[typ]
+			typeMemberGroup: fmt.Sprintf("policy_https[%d]", len(a.PolicyHttps)),
+			typeFunction:    fmt.Sprintf("policy_functions[%d]", len(a.PolicyFunctions)), typeMock: fmt.Sprintf("policy_mocks[%d]", len(a.PolicyMocks))}[typ]
 		if field == "" {
 			field = "policy"
 		}
@@ -244,16 +316,16 @@ func (c *converter) policies(p string, v any, a *apigwv1.Api) {
 		conds := c.conditions(o, field+".conditions")
 		params := c.backendParams(o, field+".backend_params")
 		authz := c.authorizerRef(o, o.str("authorizer"))
-		want := map[string]string{typeHTTP: model.BackendHTTP, typeHTTPVPC: model.BackendHTTP, typeFunction: model.BackendFunction, typeMock: model.BackendMock}[typ]
+		want := map[string]string{typeHTTP: model.BackendHTTP, typeHTTPVPC: model.BackendHTTP, typeMemberGroup: model.BackendHTTP, typeFunction: model.BackendFunction, typeMock: model.BackendMock}[typ]
 		if typ != "" && want != "" && a.BackendType != "" && want != a.BackendType {
 			c.ps.errorf(ptr(pp, "type"), "a %s policy backend cannot go with a %s default backend (HTTP and HTTP-VPC go together, FUNCTION and MOCK only with their own kind)", typ, a.BackendType)
 		}
 		switch typ {
-		case typeHTTP, typeHTTPVPC:
+		case typeHTTP, typeHTTPVPC, typeMemberGroup:
 			t := c.httpEndpoints(o, typ, field)
 			a.PolicyHttps = append(a.PolicyHttps, &apigwv1.PolicyHttp{Name: name, EffectMode: effect, Conditions: conds, BackendParams: params,
 				ReqProtocol: t.protocol, ReqMethod: t.method, ReqUri: t.uri, Timeout: t.timeout, RetryCount: t.retry, UrlDomain: t.domain,
-				VpcChannelInfo: t.channel, EnableClientSsl: t.clientSSL, AuthorizerId: authz})
+				VpcChannelInfo: t.channel, EnableClientSsl: t.clientSSL, AuthorizerId: authz, VpcChannelStatus: t.channelStatus(), MemberGroupUrlInfos: t.groups})
 		case typeFunction:
 			if f := o.object("functionEndpoints"); f != nil {
 				pf := c.function(f, field)
@@ -273,10 +345,8 @@ func (c *converter) policies(p string, v any, a *apigwv1.Api) {
 			}
 			pm.Name, pm.EffectMode, pm.Conditions, pm.BackendParams, pm.AuthorizerId = name, effect, conds, params, authz
 			a.PolicyMocks = append(a.PolicyMocks, pm)
-		case typeMemberGroup:
-			c.ps.errorf(ptr(pp, "type"), "HTTP-VPC-MEMBER-GROUP backends (per member-group URLs) are not supported")
 		case "":
-			c.ps.errorf(pp, "type is required: HTTP, HTTP-VPC, FUNCTION or MOCK")
+			c.ps.errorf(pp, "type is required: HTTP, HTTP-VPC, HTTP-VPC-MEMBER-GROUP, FUNCTION or MOCK")
 		}
 		o.unknown("a backend policy")
 	}

@@ -101,7 +101,7 @@ func gather(ctx context.Context, c adminv1.AdminServiceClient, opt ExportOptions
 	envID := env.GetResource().GetEnvironment().GetId()
 	x := &exported{group: g.GetResource().GetGroup(), throttle: map[string]string{}, acl: map[string]string{},
 		throttles: map[string]*apigwv1.Throttle{}, acls: map[string]*apigwv1.Acl{}, plugins: map[string]*apigwv1.Plugin{}, pluginsOf: map[string][]string{},
-		names: &names{channels: map[string]string{}, authorizers: map[string]*apigwv1.Authorizer{}, responses: map[string]string{}}}
+		names: &names{channels: map[string]string{}, groups: map[[2]string]string{}, authorizers: map[string]*apigwv1.Authorizer{}, responses: map[string]string{}}}
 	drafts, err := groupAPIs(ctx, c, in, x.group.Id)
 	if err != nil {
 		return nil, err
@@ -176,6 +176,11 @@ func (x *exported) lookups(ctx context.Context, c adminv1.AdminServiceClient, in
 						return err
 					}
 					x.names.channels[id] = res.GetVpcChannel().GetName()
+					for _, g := range res.GetVpcChannel().GetMemberGroups() {
+						if g.MemberGroupId != "" {
+							x.names.groups[[2]string{id, g.MemberGroupId}] = g.MemberGroupName
+						}
+					}
 				}
 			}
 		}

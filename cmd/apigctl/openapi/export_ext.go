@@ -17,7 +17,9 @@ const (
 
 // names maps the ids an API refers to onto names.
 type names struct {
-	channels    map[string]string
+	channels map[string]string
+	// groups: member group names by (channel id, member group id).
+	groups      map[[2]string]string
 	authorizers map[string]*apigwv1.Authorizer
 	responses   map[string]string
 }
@@ -128,7 +130,7 @@ func operationExt(a *apigwv1.Api, n *names, throttle, acl string) map[string]any
 	for _, p := range a.PolicyHttps {
 		m := policyHead(p.Name, p.EffectMode, p.Conditions, p.BackendParams, p.AuthorizerId, n)
 		typ, key, ep := httpExt(httpTarget{protocol: p.ReqProtocol, method: p.ReqMethod, uri: p.ReqUri, domain: p.UrlDomain, timeout: p.Timeout,
-			retry: p.RetryCount, clientSSL: p.EnableClientSsl, channel: p.VpcChannelInfo}, p.VpcChannelStatus, n)
+			retry: p.RetryCount, clientSSL: p.EnableClientSsl, channel: p.VpcChannelInfo, groups: p.MemberGroupUrlInfos}, p.VpcChannelStatus, n)
 		m["type"], m[key] = typ, ep
 		pols = append(pols, m)
 	}
@@ -181,7 +183,8 @@ func backendExt(a *apigwv1.Api, n *names) map[string]any {
 	case model.BackendHTTP:
 		b := a.GetBackendApi()
 		typ, key, ep := httpExt(httpTarget{protocol: b.GetReqProtocol(), method: b.GetReqMethod(), uri: b.GetReqUri(), domain: b.GetUrlDomain(),
-			timeout: b.GetTimeout(), retry: b.RetryCount, clientSSL: b.GetEnableClientSsl(), channel: b.GetVpcChannelInfo(), remark: b.GetRemark()}, b.GetVpcChannelStatus(), n)
+			timeout: b.GetTimeout(), retry: b.RetryCount, clientSSL: b.GetEnableClientSsl(), channel: b.GetVpcChannelInfo(), remark: b.GetRemark(),
+			groups: b.GetMemberGroupUrlInfos()}, b.GetVpcChannelStatus(), n)
 		m["type"], m[key] = typ, ep
 		authz = b.GetAuthorizerId()
 	case model.BackendFunction:
@@ -207,6 +210,9 @@ func httpExt(t httpTarget, channelStatus int32, n *names) (typ, key string, ep m
 		ep["retryCount"] = strconv.Itoa(int(*t.retry))
 	}
 	setStr(ep, "description", t.remark)
+	if channelStatus == model.ChannelMemberGroups {
+		return typeMemberGroup, "httpVpcMemberGroupEndpoints", memberGroupExt(t, ep, n)
+	}
 	if channelStatus == model.ChannelOn {
 		ep["name"] = n.channel(t.channel.GetVpcChannelId())
 		setStr(ep, "host", t.channel.GetVpcChannelProxyHost())
@@ -214,6 +220,35 @@ func httpExt(t httpTarget, channelStatus int32, n *names) (typ, key string, ep m
 	}
 	ep["address"] = t.domain
 	return typeHTTP, "httpEndpoints", ep
+}
+
+// memberGroupExt is httpVpcMemberGroupEndpoints: the channel and, per
+// member group, its URL (docs/apig-semantics.md#member-group-backends).
+// The backend's own method and path are the defaults of the group URLs;
+// they are exported only when set (a path) and written into every group.
+func memberGroupExt(t httpTarget, ep map[string]any, n *names) map[string]any {
+	delete(ep, "scheme")
+	delete(ep, "method")
+	delete(ep, "path")
+	ep["name"] = n.channel(t.channel.GetVpcChannelId())
+	setStr(ep, "host", t.channel.GetVpcChannelProxyHost())
+	urls := make([]any, 0, len(t.groups))
+	for _, u := range t.groups {
+		name := u.MemberGroupName
+		if name == "" {
+			name = u.MemberGroupId
+			if g, ok := n.groups[[2]string{t.channel.GetVpcChannelId(), u.MemberGroupId}]; ok {
+				name = g
+			}
+		}
+		uri := u.ReqUri
+		if uri == "" {
+			uri = t.uri
+		}
+		urls = append(urls, map[string]any{"name": name, "scheme": strings.ToLower(u.ReqProtocol), "method": u.ReqMethod, "path": uri})
+	}
+	ep["memberGroupUrlInfos"] = urls
+	return ep
 }
 
 func functionExt(urn, version, alias, invocation, network, remark string, timeout int32) map[string]any {

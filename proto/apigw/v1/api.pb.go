@@ -688,15 +688,21 @@ type BackendApi struct {
 	EnableClientSsl bool   `protobuf:"varint,7,opt,name=enable_client_ssl,json=enableClientSsl,proto3" json:"enable_client_ssl,omitempty"`
 	// url_domain: host[:port], may use #variables#; required without channel.
 	UrlDomain string `protobuf:"bytes,8,opt,name=url_domain,json=urlDomain,proto3" json:"url_domain,omitempty"`
-	// vpc_channel_status: 1 use a load-balance channel, 2 no (default).
+	// vpc_channel_status: 1 use a load-balance channel, 2 no (default), 4
+	// use the channel's member groups, each with its own URL
+	// (member_group_url_infos).
 	VpcChannelStatus int32           `protobuf:"varint,9,opt,name=vpc_channel_status,json=vpcChannelStatus,proto3" json:"vpc_channel_status,omitempty"`
 	VpcChannelInfo   *VpcChannelInfo `protobuf:"bytes,10,opt,name=vpc_channel_info,json=vpcChannelInfo,proto3" json:"vpc_channel_info,omitempty"`
 	// authorizer_id: BACKEND custom authorizer.
-	AuthorizerId  string `protobuf:"bytes,11,opt,name=authorizer_id,json=authorizerId,proto3" json:"authorizer_id,omitempty"`
-	Remark        string `protobuf:"bytes,12,opt,name=remark,proto3" json:"remark,omitempty"`
-	Version       string `protobuf:"bytes,13,opt,name=version,proto3" json:"version,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	AuthorizerId string `protobuf:"bytes,11,opt,name=authorizer_id,json=authorizerId,proto3" json:"authorizer_id,omitempty"`
+	Remark       string `protobuf:"bytes,12,opt,name=remark,proto3" json:"remark,omitempty"`
+	Version      string `protobuf:"bytes,13,opt,name=version,proto3" json:"version,omitempty"`
+	// member_group_url_infos: with vpc_channel_status 4, the member groups
+	// of the channel called and the URL each is called with; traffic splits
+	// between them by member_group_weight.
+	MemberGroupUrlInfos []*MemberGroupUrlInfo `protobuf:"bytes,550,rep,name=member_group_url_infos,json=memberGroupUrlInfos,proto3" json:"member_group_url_infos,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *BackendApi) Reset() {
@@ -820,6 +826,98 @@ func (x *BackendApi) GetVersion() string {
 	return ""
 }
 
+func (x *BackendApi) GetMemberGroupUrlInfos() []*MemberGroupUrlInfo {
+	if x != nil {
+		return x.MemberGroupUrlInfos
+	}
+	return nil
+}
+
+// MemberGroupUrlInfo calls one member group of a load-balance channel with
+// its own protocol, method and path
+// (docs/apig-semantics.md#member-group-backends).
+type MemberGroupUrlInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// member_group_id or member_group_name names the group (one is required;
+	// the id matches a group's member_group_id).
+	MemberGroupId   string `protobuf:"bytes,1,opt,name=member_group_id,json=memberGroupId,proto3" json:"member_group_id,omitempty"`
+	MemberGroupName string `protobuf:"bytes,5,opt,name=member_group_name,json=memberGroupName,proto3" json:"member_group_name,omitempty"`
+	// req_protocol: HTTP or HTTPS (default the backend's).
+	ReqProtocol string `protobuf:"bytes,2,opt,name=req_protocol,json=reqProtocol,proto3" json:"req_protocol,omitempty"`
+	// req_method: the backend's req_method (its default).
+	ReqMethod string `protobuf:"bytes,3,opt,name=req_method,json=reqMethod,proto3" json:"req_method,omitempty"`
+	// req_uri: backend path, may use {param} and #variables# (default the
+	// backend's req_uri).
+	ReqUri        string `protobuf:"bytes,4,opt,name=req_uri,json=reqUri,proto3" json:"req_uri,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberGroupUrlInfo) Reset() {
+	*x = MemberGroupUrlInfo{}
+	mi := &file_apigw_v1_api_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberGroupUrlInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberGroupUrlInfo) ProtoMessage() {}
+
+func (x *MemberGroupUrlInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_api_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberGroupUrlInfo.ProtoReflect.Descriptor instead.
+func (*MemberGroupUrlInfo) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_api_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *MemberGroupUrlInfo) GetMemberGroupId() string {
+	if x != nil {
+		return x.MemberGroupId
+	}
+	return ""
+}
+
+func (x *MemberGroupUrlInfo) GetMemberGroupName() string {
+	if x != nil {
+		return x.MemberGroupName
+	}
+	return ""
+}
+
+func (x *MemberGroupUrlInfo) GetReqProtocol() string {
+	if x != nil {
+		return x.ReqProtocol
+	}
+	return ""
+}
+
+func (x *MemberGroupUrlInfo) GetReqMethod() string {
+	if x != nil {
+		return x.ReqMethod
+	}
+	return ""
+}
+
+func (x *MemberGroupUrlInfo) GetReqUri() string {
+	if x != nil {
+		return x.ReqUri
+	}
+	return ""
+}
+
 type VpcChannelInfo struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	VpcChannelId string                 `protobuf:"bytes,1,opt,name=vpc_channel_id,json=vpcChannelId,proto3" json:"vpc_channel_id,omitempty"`
@@ -832,7 +930,7 @@ type VpcChannelInfo struct {
 
 func (x *VpcChannelInfo) Reset() {
 	*x = VpcChannelInfo{}
-	mi := &file_apigw_v1_api_proto_msgTypes[5]
+	mi := &file_apigw_v1_api_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -844,7 +942,7 @@ func (x *VpcChannelInfo) String() string {
 func (*VpcChannelInfo) ProtoMessage() {}
 
 func (x *VpcChannelInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_api_proto_msgTypes[5]
+	mi := &file_apigw_v1_api_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -857,7 +955,7 @@ func (x *VpcChannelInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VpcChannelInfo.ProtoReflect.Descriptor instead.
 func (*VpcChannelInfo) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_api_proto_rawDescGZIP(), []int{5}
+	return file_apigw_v1_api_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *VpcChannelInfo) GetVpcChannelId() string {
@@ -897,7 +995,7 @@ type FuncInfo struct {
 
 func (x *FuncInfo) Reset() {
 	*x = FuncInfo{}
-	mi := &file_apigw_v1_api_proto_msgTypes[6]
+	mi := &file_apigw_v1_api_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -909,7 +1007,7 @@ func (x *FuncInfo) String() string {
 func (*FuncInfo) ProtoMessage() {}
 
 func (x *FuncInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_api_proto_msgTypes[6]
+	mi := &file_apigw_v1_api_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -922,7 +1020,7 @@ func (x *FuncInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FuncInfo.ProtoReflect.Descriptor instead.
 func (*FuncInfo) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_api_proto_rawDescGZIP(), []int{6}
+	return file_apigw_v1_api_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *FuncInfo) GetId() string {
@@ -1011,7 +1109,7 @@ type MockInfo struct {
 
 func (x *MockInfo) Reset() {
 	*x = MockInfo{}
-	mi := &file_apigw_v1_api_proto_msgTypes[7]
+	mi := &file_apigw_v1_api_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1023,7 +1121,7 @@ func (x *MockInfo) String() string {
 func (*MockInfo) ProtoMessage() {}
 
 func (x *MockInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_api_proto_msgTypes[7]
+	mi := &file_apigw_v1_api_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1036,7 +1134,7 @@ func (x *MockInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MockInfo.ProtoReflect.Descriptor instead.
 func (*MockInfo) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_api_proto_rawDescGZIP(), []int{7}
+	return file_apigw_v1_api_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *MockInfo) GetId() string {
@@ -1092,7 +1190,7 @@ type MockHeader struct {
 
 func (x *MockHeader) Reset() {
 	*x = MockHeader{}
-	mi := &file_apigw_v1_api_proto_msgTypes[8]
+	mi := &file_apigw_v1_api_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1104,7 +1202,7 @@ func (x *MockHeader) String() string {
 func (*MockHeader) ProtoMessage() {}
 
 func (x *MockHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_api_proto_msgTypes[8]
+	mi := &file_apigw_v1_api_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1117,7 +1215,7 @@ func (x *MockHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MockHeader.ProtoReflect.Descriptor instead.
 func (*MockHeader) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_api_proto_rawDescGZIP(), []int{8}
+	return file_apigw_v1_api_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *MockHeader) GetKey() string {
@@ -1164,7 +1262,7 @@ type Condition struct {
 
 func (x *Condition) Reset() {
 	*x = Condition{}
-	mi := &file_apigw_v1_api_proto_msgTypes[9]
+	mi := &file_apigw_v1_api_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1176,7 +1274,7 @@ func (x *Condition) String() string {
 func (*Condition) ProtoMessage() {}
 
 func (x *Condition) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_api_proto_msgTypes[9]
+	mi := &file_apigw_v1_api_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1189,7 +1287,7 @@ func (x *Condition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Condition.ProtoReflect.Descriptor instead.
 func (*Condition) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_api_proto_rawDescGZIP(), []int{9}
+	return file_apigw_v1_api_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Condition) GetId() string {
@@ -1281,13 +1379,15 @@ type PolicyHttp struct {
 	VpcChannelInfo   *VpcChannelInfo `protobuf:"bytes,13,opt,name=vpc_channel_info,json=vpcChannelInfo,proto3" json:"vpc_channel_info,omitempty"`
 	AuthorizerId     string          `protobuf:"bytes,14,opt,name=authorizer_id,json=authorizerId,proto3" json:"authorizer_id,omitempty"`
 	EnableClientSsl  bool            `protobuf:"varint,15,opt,name=enable_client_ssl,json=enableClientSsl,proto3" json:"enable_client_ssl,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// member_group_url_infos: as BackendApi's, with vpc_channel_status 4.
+	MemberGroupUrlInfos []*MemberGroupUrlInfo `protobuf:"bytes,550,rep,name=member_group_url_infos,json=memberGroupUrlInfos,proto3" json:"member_group_url_infos,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *PolicyHttp) Reset() {
 	*x = PolicyHttp{}
-	mi := &file_apigw_v1_api_proto_msgTypes[10]
+	mi := &file_apigw_v1_api_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1299,7 +1399,7 @@ func (x *PolicyHttp) String() string {
 func (*PolicyHttp) ProtoMessage() {}
 
 func (x *PolicyHttp) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_api_proto_msgTypes[10]
+	mi := &file_apigw_v1_api_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1312,7 +1412,7 @@ func (x *PolicyHttp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PolicyHttp.ProtoReflect.Descriptor instead.
 func (*PolicyHttp) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_api_proto_rawDescGZIP(), []int{10}
+	return file_apigw_v1_api_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *PolicyHttp) GetId() string {
@@ -1420,6 +1520,13 @@ func (x *PolicyHttp) GetEnableClientSsl() bool {
 	return false
 }
 
+func (x *PolicyHttp) GetMemberGroupUrlInfos() []*MemberGroupUrlInfo {
+	if x != nil {
+		return x.MemberGroupUrlInfos
+	}
+	return nil
+}
+
 type PolicyFunction struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	Id             string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1441,7 +1548,7 @@ type PolicyFunction struct {
 
 func (x *PolicyFunction) Reset() {
 	*x = PolicyFunction{}
-	mi := &file_apigw_v1_api_proto_msgTypes[11]
+	mi := &file_apigw_v1_api_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1453,7 +1560,7 @@ func (x *PolicyFunction) String() string {
 func (*PolicyFunction) ProtoMessage() {}
 
 func (x *PolicyFunction) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_api_proto_msgTypes[11]
+	mi := &file_apigw_v1_api_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1466,7 +1573,7 @@ func (x *PolicyFunction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PolicyFunction.ProtoReflect.Descriptor instead.
 func (*PolicyFunction) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_api_proto_rawDescGZIP(), []int{11}
+	return file_apigw_v1_api_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PolicyFunction) GetId() string {
@@ -1577,7 +1684,7 @@ type PolicyMock struct {
 
 func (x *PolicyMock) Reset() {
 	*x = PolicyMock{}
-	mi := &file_apigw_v1_api_proto_msgTypes[12]
+	mi := &file_apigw_v1_api_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1589,7 +1696,7 @@ func (x *PolicyMock) String() string {
 func (*PolicyMock) ProtoMessage() {}
 
 func (x *PolicyMock) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_api_proto_msgTypes[12]
+	mi := &file_apigw_v1_api_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1602,7 +1709,7 @@ func (x *PolicyMock) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PolicyMock.ProtoReflect.Descriptor instead.
 func (*PolicyMock) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_api_proto_rawDescGZIP(), []int{12}
+	return file_apigw_v1_api_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *PolicyMock) GetId() string {
@@ -1751,7 +1858,7 @@ const file_apigw_v1_api_proto_rawDesc = "" +
 	"\x06remark\x18\x06 \x01(\tR\x06remark\x12 \n" +
 	"\freq_param_id\x18\a \x01(\tR\n" +
 	"reqParamId\x12*\n" +
-	"\x11system_param_type\x18\b \x01(\tR\x0fsystemParamType\"\xdb\x03\n" +
+	"\x11system_param_type\x18\b \x01(\tR\x0fsystemParamType\"\xaf\x04\n" +
 	"\n" +
 	"BackendApi\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
@@ -1770,8 +1877,16 @@ const file_apigw_v1_api_proto_rawDesc = "" +
 	" \x01(\v2\x18.apigw.v1.VpcChannelInfoR\x0evpcChannelInfo\x12#\n" +
 	"\rauthorizer_id\x18\v \x01(\tR\fauthorizerId\x12\x16\n" +
 	"\x06remark\x18\f \x01(\tR\x06remark\x12\x18\n" +
-	"\aversion\x18\r \x01(\tR\aversionB\x0e\n" +
-	"\f_retry_count\"k\n" +
+	"\aversion\x18\r \x01(\tR\aversion\x12R\n" +
+	"\x16member_group_url_infos\x18\xa6\x04 \x03(\v2\x1c.apigw.v1.MemberGroupUrlInfoR\x13memberGroupUrlInfosB\x0e\n" +
+	"\f_retry_count\"\xc3\x01\n" +
+	"\x12MemberGroupUrlInfo\x12&\n" +
+	"\x0fmember_group_id\x18\x01 \x01(\tR\rmemberGroupId\x12*\n" +
+	"\x11member_group_name\x18\x05 \x01(\tR\x0fmemberGroupName\x12!\n" +
+	"\freq_protocol\x18\x02 \x01(\tR\vreqProtocol\x12\x1d\n" +
+	"\n" +
+	"req_method\x18\x03 \x01(\tR\treqMethod\x12\x17\n" +
+	"\areq_uri\x18\x04 \x01(\tR\x06reqUri\"k\n" +
 	"\x0eVpcChannelInfo\x12$\n" +
 	"\x0evpc_channel_id\x18\x01 \x01(\tR\fvpcChannelId\x123\n" +
 	"\x16vpc_channel_proxy_host\x18\x02 \x01(\tR\x13vpcChannelProxyHost\"\xba\x02\n" +
@@ -1811,7 +1926,7 @@ const file_apigw_v1_api_proto_rawDesc = "" +
 	"\x0fcondition_value\x18\b \x01(\tR\x0econditionValue\x12*\n" +
 	"\x11mapped_param_name\x18\t \x01(\tR\x0fmappedParamName\x122\n" +
 	"\x15mapped_param_location\x18\n" +
-	" \x01(\tR\x13mappedParamLocation\"\xd2\x04\n" +
+	" \x01(\tR\x13mappedParamLocation\"\xa6\x05\n" +
 	"\n" +
 	"PolicyHttp\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
@@ -1835,7 +1950,8 @@ const file_apigw_v1_api_proto_rawDesc = "" +
 	"\x12vpc_channel_status\x18\f \x01(\x05R\x10vpcChannelStatus\x12B\n" +
 	"\x10vpc_channel_info\x18\r \x01(\v2\x18.apigw.v1.VpcChannelInfoR\x0evpcChannelInfo\x12#\n" +
 	"\rauthorizer_id\x18\x0e \x01(\tR\fauthorizerId\x12*\n" +
-	"\x11enable_client_ssl\x18\x0f \x01(\bR\x0fenableClientSslB\x0e\n" +
+	"\x11enable_client_ssl\x18\x0f \x01(\bR\x0fenableClientSsl\x12R\n" +
+	"\x16member_group_url_infos\x18\xa6\x04 \x03(\v2\x1c.apigw.v1.MemberGroupUrlInfoR\x13memberGroupUrlInfosB\x0e\n" +
 	"\f_retry_count\"\xd1\x03\n" +
 	"\x0ePolicyFunction\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
@@ -1883,49 +1999,52 @@ func file_apigw_v1_api_proto_rawDescGZIP() []byte {
 	return file_apigw_v1_api_proto_rawDescData
 }
 
-var file_apigw_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_apigw_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_apigw_v1_api_proto_goTypes = []any{
-	(*Api)(nil),            // 0: apigw.v1.Api
-	(*AuthOpt)(nil),        // 1: apigw.v1.AuthOpt
-	(*ReqParam)(nil),       // 2: apigw.v1.ReqParam
-	(*BackendParam)(nil),   // 3: apigw.v1.BackendParam
-	(*BackendApi)(nil),     // 4: apigw.v1.BackendApi
-	(*VpcChannelInfo)(nil), // 5: apigw.v1.VpcChannelInfo
-	(*FuncInfo)(nil),       // 6: apigw.v1.FuncInfo
-	(*MockInfo)(nil),       // 7: apigw.v1.MockInfo
-	(*MockHeader)(nil),     // 8: apigw.v1.MockHeader
-	(*Condition)(nil),      // 9: apigw.v1.Condition
-	(*PolicyHttp)(nil),     // 10: apigw.v1.PolicyHttp
-	(*PolicyFunction)(nil), // 11: apigw.v1.PolicyFunction
-	(*PolicyMock)(nil),     // 12: apigw.v1.PolicyMock
-	(*Meta)(nil),           // 13: apigw.v1.Meta
+	(*Api)(nil),                // 0: apigw.v1.Api
+	(*AuthOpt)(nil),            // 1: apigw.v1.AuthOpt
+	(*ReqParam)(nil),           // 2: apigw.v1.ReqParam
+	(*BackendParam)(nil),       // 3: apigw.v1.BackendParam
+	(*BackendApi)(nil),         // 4: apigw.v1.BackendApi
+	(*MemberGroupUrlInfo)(nil), // 5: apigw.v1.MemberGroupUrlInfo
+	(*VpcChannelInfo)(nil),     // 6: apigw.v1.VpcChannelInfo
+	(*FuncInfo)(nil),           // 7: apigw.v1.FuncInfo
+	(*MockInfo)(nil),           // 8: apigw.v1.MockInfo
+	(*MockHeader)(nil),         // 9: apigw.v1.MockHeader
+	(*Condition)(nil),          // 10: apigw.v1.Condition
+	(*PolicyHttp)(nil),         // 11: apigw.v1.PolicyHttp
+	(*PolicyFunction)(nil),     // 12: apigw.v1.PolicyFunction
+	(*PolicyMock)(nil),         // 13: apigw.v1.PolicyMock
+	(*Meta)(nil),               // 14: apigw.v1.Meta
 }
 var file_apigw_v1_api_proto_depIdxs = []int32{
 	1,  // 0: apigw.v1.Api.auth_opt:type_name -> apigw.v1.AuthOpt
 	2,  // 1: apigw.v1.Api.req_params:type_name -> apigw.v1.ReqParam
 	3,  // 2: apigw.v1.Api.backend_params:type_name -> apigw.v1.BackendParam
 	4,  // 3: apigw.v1.Api.backend_api:type_name -> apigw.v1.BackendApi
-	6,  // 4: apigw.v1.Api.func_info:type_name -> apigw.v1.FuncInfo
-	7,  // 5: apigw.v1.Api.mock_info:type_name -> apigw.v1.MockInfo
-	10, // 6: apigw.v1.Api.policy_https:type_name -> apigw.v1.PolicyHttp
-	11, // 7: apigw.v1.Api.policy_functions:type_name -> apigw.v1.PolicyFunction
-	12, // 8: apigw.v1.Api.policy_mocks:type_name -> apigw.v1.PolicyMock
-	13, // 9: apigw.v1.Api.meta:type_name -> apigw.v1.Meta
-	5,  // 10: apigw.v1.BackendApi.vpc_channel_info:type_name -> apigw.v1.VpcChannelInfo
-	8,  // 11: apigw.v1.MockInfo.headers:type_name -> apigw.v1.MockHeader
-	9,  // 12: apigw.v1.PolicyHttp.conditions:type_name -> apigw.v1.Condition
-	3,  // 13: apigw.v1.PolicyHttp.backend_params:type_name -> apigw.v1.BackendParam
-	5,  // 14: apigw.v1.PolicyHttp.vpc_channel_info:type_name -> apigw.v1.VpcChannelInfo
-	9,  // 15: apigw.v1.PolicyFunction.conditions:type_name -> apigw.v1.Condition
-	3,  // 16: apigw.v1.PolicyFunction.backend_params:type_name -> apigw.v1.BackendParam
-	9,  // 17: apigw.v1.PolicyMock.conditions:type_name -> apigw.v1.Condition
-	3,  // 18: apigw.v1.PolicyMock.backend_params:type_name -> apigw.v1.BackendParam
-	8,  // 19: apigw.v1.PolicyMock.headers:type_name -> apigw.v1.MockHeader
-	20, // [20:20] is the sub-list for method output_type
-	20, // [20:20] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	7,  // 4: apigw.v1.Api.func_info:type_name -> apigw.v1.FuncInfo
+	8,  // 5: apigw.v1.Api.mock_info:type_name -> apigw.v1.MockInfo
+	11, // 6: apigw.v1.Api.policy_https:type_name -> apigw.v1.PolicyHttp
+	12, // 7: apigw.v1.Api.policy_functions:type_name -> apigw.v1.PolicyFunction
+	13, // 8: apigw.v1.Api.policy_mocks:type_name -> apigw.v1.PolicyMock
+	14, // 9: apigw.v1.Api.meta:type_name -> apigw.v1.Meta
+	6,  // 10: apigw.v1.BackendApi.vpc_channel_info:type_name -> apigw.v1.VpcChannelInfo
+	5,  // 11: apigw.v1.BackendApi.member_group_url_infos:type_name -> apigw.v1.MemberGroupUrlInfo
+	9,  // 12: apigw.v1.MockInfo.headers:type_name -> apigw.v1.MockHeader
+	10, // 13: apigw.v1.PolicyHttp.conditions:type_name -> apigw.v1.Condition
+	3,  // 14: apigw.v1.PolicyHttp.backend_params:type_name -> apigw.v1.BackendParam
+	6,  // 15: apigw.v1.PolicyHttp.vpc_channel_info:type_name -> apigw.v1.VpcChannelInfo
+	5,  // 16: apigw.v1.PolicyHttp.member_group_url_infos:type_name -> apigw.v1.MemberGroupUrlInfo
+	10, // 17: apigw.v1.PolicyFunction.conditions:type_name -> apigw.v1.Condition
+	3,  // 18: apigw.v1.PolicyFunction.backend_params:type_name -> apigw.v1.BackendParam
+	10, // 19: apigw.v1.PolicyMock.conditions:type_name -> apigw.v1.Condition
+	3,  // 20: apigw.v1.PolicyMock.backend_params:type_name -> apigw.v1.BackendParam
+	9,  // 21: apigw.v1.PolicyMock.headers:type_name -> apigw.v1.MockHeader
+	22, // [22:22] is the sub-list for method output_type
+	22, // [22:22] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_apigw_v1_api_proto_init() }
@@ -1937,14 +2056,14 @@ func file_apigw_v1_api_proto_init() {
 	file_apigw_v1_api_proto_msgTypes[0].OneofWrappers = []any{}
 	file_apigw_v1_api_proto_msgTypes[2].OneofWrappers = []any{}
 	file_apigw_v1_api_proto_msgTypes[4].OneofWrappers = []any{}
-	file_apigw_v1_api_proto_msgTypes[10].OneofWrappers = []any{}
+	file_apigw_v1_api_proto_msgTypes[11].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_apigw_v1_api_proto_rawDesc), len(file_apigw_v1_api_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -36,7 +36,9 @@ type VpcChannel struct {
 	BalanceStrategy int32 `protobuf:"varint,4,opt,name=balance_strategy,json=balanceStrategy,proto3" json:"balance_strategy,omitempty"`
 	// member_type: ip (default). ecs is not supported outside Huawei Cloud.
 	MemberType string `protobuf:"bytes,5,opt,name=member_type,json=memberType,proto3" json:"member_type,omitempty"`
-	// type: builtin (default).
+	// type: builtin (default) or reference (its member groups point at
+	// other channels: reference_vpc_channel_id). microservice channels are
+	// refused.
 	Type            string           `protobuf:"bytes,6,opt,name=type,proto3" json:"type,omitempty"`
 	MemberGroups    []*MemberGroup   `protobuf:"bytes,7,rep,name=member_groups,json=memberGroups,proto3" json:"member_groups,omitempty"`
 	Members         []*Member        `protobuf:"bytes,8,rep,name=members,proto3" json:"members,omitempty"`
@@ -155,14 +157,25 @@ func (x *VpcChannel) GetMeta() *Meta {
 }
 
 type MemberGroup struct {
-	state             protoimpl.MessageState `protogen:"open.v1"`
-	MemberGroupId     string                 `protobuf:"bytes,1,opt,name=member_group_id,json=memberGroupId,proto3" json:"member_group_id,omitempty"`
-	MemberGroupName   string                 `protobuf:"bytes,2,opt,name=member_group_name,json=memberGroupName,proto3" json:"member_group_name,omitempty"`
-	MemberGroupRemark string                 `protobuf:"bytes,3,opt,name=member_group_remark,json=memberGroupRemark,proto3" json:"member_group_remark,omitempty"`
-	// member_group_weight: 0-100; applied to members without a weight.
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// member_group_id: optional, at most 64 characters, unique in the
+	// channel (apigw does not assign one); member_group_url_infos may name
+	// the group by it.
+	MemberGroupId string `protobuf:"bytes,1,opt,name=member_group_id,json=memberGroupId,proto3" json:"member_group_id,omitempty"`
+	// member_group_name: 3-64, starts with a letter or CJK, unique in the
+	// channel.
+	MemberGroupName string `protobuf:"bytes,2,opt,name=member_group_name,json=memberGroupName,proto3" json:"member_group_name,omitempty"`
+	// member_group_remark: at most 255 characters.
+	MemberGroupRemark string `protobuf:"bytes,3,opt,name=member_group_remark,json=memberGroupRemark,proto3" json:"member_group_remark,omitempty"`
+	// member_group_weight: 0-100; applied to members without a weight; in a
+	// reference channel, the group's share of requests.
 	MemberGroupWeight int32 `protobuf:"varint,4,opt,name=member_group_weight,json=memberGroupWeight,proto3" json:"member_group_weight,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// reference_vpc_channel_id: in a reference channel (required there, refused
+	// elsewhere), the builtin channel (id or name) whose members the group
+	// stands for.
+	ReferenceVpcChannelId string `protobuf:"bytes,550,opt,name=reference_vpc_channel_id,json=referenceVpcChannelId,proto3" json:"reference_vpc_channel_id,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *MemberGroup) Reset() {
@@ -221,6 +234,13 @@ func (x *MemberGroup) GetMemberGroupWeight() int32 {
 		return x.MemberGroupWeight
 	}
 	return 0
+}
+
+func (x *MemberGroup) GetReferenceVpcChannelId() string {
+	if x != nil {
+		return x.ReferenceVpcChannelId
+	}
+	return ""
 }
 
 type Member struct {
@@ -487,12 +507,13 @@ const file_apigw_v1_channel_proto_rawDesc = "" +
 	"\x11vpc_health_config\x18\t \x01(\v2\x19.apigw.v1.VpcHealthConfigR\x0fvpcHealthConfig\x12\x16\n" +
 	"\x06remark\x18\n" +
 	" \x01(\tR\x06remark\x12\"\n" +
-	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\"\xc1\x01\n" +
+	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\"\xfb\x01\n" +
 	"\vMemberGroup\x12&\n" +
 	"\x0fmember_group_id\x18\x01 \x01(\tR\rmemberGroupId\x12*\n" +
 	"\x11member_group_name\x18\x02 \x01(\tR\x0fmemberGroupName\x12.\n" +
 	"\x13member_group_remark\x18\x03 \x01(\tR\x11memberGroupRemark\x12.\n" +
-	"\x13member_group_weight\x18\x04 \x01(\x05R\x11memberGroupWeight\"\xeb\x01\n" +
+	"\x13member_group_weight\x18\x04 \x01(\x05R\x11memberGroupWeight\x128\n" +
+	"\x18reference_vpc_channel_id\x18\xa6\x04 \x01(\tR\x15referenceVpcChannelId\"\xeb\x01\n" +
 	"\x06Member\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04host\x18\x02 \x01(\tR\x04host\x12\x15\n" +

@@ -102,7 +102,9 @@ function ApiForm(props: { msg: AnyMsg; set: (m: AnyMsg) => void; vs: FieldViolat
       <input type="number" name={path} value={str(path)} onInput={(e) => set(path, Number((e.target as HTMLInputElement).value) || 0)} />
     </Field>
   );
-  const channel = m.backendApi?.vpcChannelStatus === 1;
+  // 4: the channel's member groups, each with its URL (kept when the box is ticked again).
+  const channel = m.backendApi?.vpcChannelStatus === 1 || m.backendApi?.vpcChannelStatus === 4;
+  const channelOn = m.backendApi?.memberGroupUrlInfos?.length ? 4 : 1;
   return (
     <div>
       <h3>{t("Frontend definition")}</h3>
@@ -155,7 +157,7 @@ function ApiForm(props: { msg: AnyMsg; set: (m: AnyMsg) => void; vs: FieldViolat
             {select(t("Protocol"), "backend_api.req_protocol", ["HTTP", "HTTPS"])}
             {select(t("Method"), "backend_api.req_method", METHODS)}
             <Field label={t("Load balance channels")} path="backend_api.vpc_channel_status" violations={props.vs}>
-              <input type="checkbox" name="use-channel" checked={channel} onChange={(e) => set("backend_api.vpc_channel_status", (e.target as HTMLInputElement).checked ? 1 : 2)} />
+              <input type="checkbox" name="use-channel" checked={channel} onChange={(e) => set("backend_api.vpc_channel_status", (e.target as HTMLInputElement).checked ? channelOn : 2)} />
             </Field>
             {channel ? text(t("Load balance channels"), "backend_api.vpc_channel_info.vpc_channel_id") : text(t("Backend URL"), "backend_api.url_domain", "backend.example.com:8080")}
             {text(t("Backend path"), "backend_api.req_uri", "/v1/pets/{id}")}

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file apigw/v1/api.proto.
  */
 export const file_apigw_v1_api: GenFile = /*@__PURE__*/
-  fileDesc("ChJhcGlndy92MS9hcGkucHJvdG8SCGFwaWd3LnYxIugGCgNBcGkSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghncm91cF9pZBgDIAEoCRIMCgR0eXBlGAQgASgFEg8KB3ZlcnNpb24YBSABKAkSFAoMcmVxX3Byb3RvY29sGAYgASgJEhIKCnJlcV9tZXRob2QYByABKAkSDwoHcmVxX3VyaRgIIAEoCRISCgptYXRjaF9tb2RlGAkgASgJEhEKCWF1dGhfdHlwZRgKIAEoCRIjCghhdXRoX29wdBgLIAEoCzIRLmFwaWd3LnYxLkF1dGhPcHQSFQoNYXV0aG9yaXplcl9pZBgMIAEoCRIMCgRjb3JzGA0gASgIEhQKDGNvbnRlbnRfdHlwZRgOIAEoCRIjChZpc19zZW5kX2ZnX2JvZHlfYmFzZTY0GA8gASgISACIAQESDgoGcmVtYXJrGBAgASgJEhMKC2JvZHlfcmVtYXJrGBEgASgJEhwKFHJlc3VsdF9ub3JtYWxfc2FtcGxlGBIgASgJEh0KFXJlc3VsdF9mYWlsdXJlX3NhbXBsZRgTIAEoCRITCgtyZXNwb25zZV9pZBgUIAEoCRIMCgR0YWdzGBUgAygJEhQKDGJhY2tlbmRfdHlwZRgWIAEoCRImCgpyZXFfcGFyYW1zGBcgAygLMhIuYXBpZ3cudjEuUmVxUGFyYW0SLgoOYmFja2VuZF9wYXJhbXMYGCADKAsyFi5hcGlndy52MS5CYWNrZW5kUGFyYW0SKQoLYmFja2VuZF9hcGkYGSABKAsyFC5hcGlndy52MS5CYWNrZW5kQXBpEiUKCWZ1bmNfaW5mbxgaIAEoCzISLmFwaWd3LnYxLkZ1bmNJbmZvEiUKCW1vY2tfaW5mbxgbIAEoCzISLmFwaWd3LnYxLk1vY2tJbmZvEioKDHBvbGljeV9odHRwcxgcIAMoCzIULmFwaWd3LnYxLlBvbGljeUh0dHASMgoQcG9saWN5X2Z1bmN0aW9ucxgdIAMoCzIYLmFwaWd3LnYxLlBvbGljeUZ1bmN0aW9uEioKDHBvbGljeV9tb2NrcxgeIAMoCzIULmFwaWd3LnYxLlBvbGljeU1vY2sSHAoEbWV0YRgoIAEoCzIOLmFwaWd3LnYxLk1ldGFCGQoXX2lzX3NlbmRfZmdfYm9keV9iYXNlNjQiJQoHQXV0aE9wdBIaChJhcHBfY29kZV9hdXRoX3R5cGUYASABKAkinwMKCFJlcVBhcmFtEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDAoEdHlwZRgDIAEoCRIQCghsb2NhdGlvbhgEIAEoCRIQCghyZXF1aXJlZBgFIAEoBRIVCg1kZWZhdWx0X3ZhbHVlGAYgASgJEhQKDHNhbXBsZV92YWx1ZRgHIAEoCRIUCgx2YWxpZF9lbmFibGUYCCABKAUSFAoMZW51bWVyYXRpb25zGAkgASgJEhQKB21pbl9udW0YCiABKAVIAIgBARIUCgdtYXhfbnVtGAsgASgFSAGIAQESFQoIbWluX3NpemUYDCABKAVIAogBARIVCghtYXhfc2l6ZRgNIAEoBUgDiAEBEhQKDHBhc3NfdGhyb3VnaBgOIAEoBRIWCg5vcmNoZXN0cmF0aW9ucxgPIAMoCRIOCgZyZW1hcmsYECABKAkSDwoHcmVndWxhchgRIAEoCRITCgtqc29uX3NjaGVtYRgSIAEoCUIKCghfbWluX251bUIKCghfbWF4X251bUILCglfbWluX3NpemVCCwoJX21heF9zaXplIpoBCgxCYWNrZW5kUGFyYW0SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghsb2NhdGlvbhgDIAEoCRIOCgZvcmlnaW4YBCABKAkSDQoFdmFsdWUYBSABKAkSDgoGcmVtYXJrGAYgASgJEhQKDHJlcV9wYXJhbV9pZBgHIAEoCRIZChFzeXN0ZW1fcGFyYW1fdHlwZRgIIAEoCSLFAgoKQmFja2VuZEFwaRIKCgJpZBgBIAEoCRIUCgxyZXFfcHJvdG9jb2wYAiABKAkSEgoKcmVxX21ldGhvZBgDIAEoCRIPCgdyZXFfdXJpGAQgASgJEg8KB3RpbWVvdXQYBSABKAUSGAoLcmV0cnlfY291bnQYBiABKAVIAIgBARIZChFlbmFibGVfY2xpZW50X3NzbBgHIAEoCBISCgp1cmxfZG9tYWluGAggASgJEhoKEnZwY19jaGFubmVsX3N0YXR1cxgJIAEoBRIyChB2cGNfY2hhbm5lbF9pbmZvGAogASgLMhguYXBpZ3cudjEuVnBjQ2hhbm5lbEluZm8SFQoNYXV0aG9yaXplcl9pZBgLIAEoCRIOCgZyZW1hcmsYDCABKAkSDwoHdmVyc2lvbhgNIAEoCUIOCgxfcmV0cnlfY291bnQiSAoOVnBjQ2hhbm5lbEluZm8SFgoOdnBjX2NoYW5uZWxfaWQYASABKAkSHgoWdnBjX2NoYW5uZWxfcHJveHlfaG9zdBgCIAEoCSLNAQoIRnVuY0luZm8SCgoCaWQYASABKAkSFAoMZnVuY3Rpb25fdXJuGAIgASgJEg8KB3ZlcnNpb24YAyABKAkSEQoJYWxpYXNfdXJuGAQgASgJEhcKD2ludm9jYXRpb25fdHlwZRgFIAEoCRIUCgxuZXR3b3JrX3R5cGUYBiABKAkSDwoHdGltZW91dBgHIAEoBRIUCgxyZXFfcHJvdG9jb2wYCCABKAkSFQoNYXV0aG9yaXplcl9pZBgJIAEoCRIOCgZyZW1hcmsYCiABKAkikQEKCE1vY2tJbmZvEgoKAmlkGAEgASgJEhYKDnJlc3VsdF9jb250ZW50GAIgASgJEhMKC3N0YXR1c19jb2RlGAMgASgFEiUKB2hlYWRlcnMYBCADKAsyFC5hcGlndy52MS5Nb2NrSGVhZGVyEhUKDWF1dGhvcml6ZXJfaWQYBSABKAkSDgoGcmVtYXJrGAYgASgJIjgKCk1vY2tIZWFkZXISCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJEg4KBnJlbWFyaxgDIAEoCSKPAgoJQ29uZGl0aW9uEgoKAmlkGAEgASgJEhgKEGNvbmRpdGlvbl9vcmlnaW4YAiABKAkSFgoOcmVxX3BhcmFtX25hbWUYAyABKAkSFgoOc3lzX3BhcmFtX25hbWUYBCABKAkSGQoRY29va2llX3BhcmFtX25hbWUYBSABKAkSJgoeZnJvbnRlbmRfYXV0aG9yaXplcl9wYXJhbV9uYW1lGAYgASgJEhYKDmNvbmRpdGlvbl90eXBlGAcgASgJEhcKD2NvbmRpdGlvbl92YWx1ZRgIIAEoCRIZChFtYXBwZWRfcGFyYW1fbmFtZRgJIAEoCRIdChVtYXBwZWRfcGFyYW1fbG9jYXRpb24YCiABKAkioAMKClBvbGljeUh0dHASCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtlZmZlY3RfbW9kZRgDIAEoCRInCgpjb25kaXRpb25zGAQgAygLMhMuYXBpZ3cudjEuQ29uZGl0aW9uEi4KDmJhY2tlbmRfcGFyYW1zGAUgAygLMhYuYXBpZ3cudjEuQmFja2VuZFBhcmFtEhQKDHJlcV9wcm90b2NvbBgGIAEoCRISCgpyZXFfbWV0aG9kGAcgASgJEg8KB3JlcV91cmkYCCABKAkSDwoHdGltZW91dBgJIAEoBRIYCgtyZXRyeV9jb3VudBgKIAEoBUgAiAEBEhIKCnVybF9kb21haW4YCyABKAkSGgoSdnBjX2NoYW5uZWxfc3RhdHVzGAwgASgFEjIKEHZwY19jaGFubmVsX2luZm8YDSABKAsyGC5hcGlndy52MS5WcGNDaGFubmVsSW5mbxIVCg1hdXRob3JpemVyX2lkGA4gASgJEhkKEWVuYWJsZV9jbGllbnRfc3NsGA8gASgIQg4KDF9yZXRyeV9jb3VudCK/AgoOUG9saWN5RnVuY3Rpb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtlZmZlY3RfbW9kZRgDIAEoCRInCgpjb25kaXRpb25zGAQgAygLMhMuYXBpZ3cudjEuQ29uZGl0aW9uEi4KDmJhY2tlbmRfcGFyYW1zGAUgAygLMhYuYXBpZ3cudjEuQmFja2VuZFBhcmFtEhQKDGZ1bmN0aW9uX3VybhgGIAEoCRIPCgd2ZXJzaW9uGAcgASgJEhEKCWFsaWFzX3VybhgIIAEoCRIXCg9pbnZvY2F0aW9uX3R5cGUYCSABKAkSFAoMbmV0d29ya190eXBlGAogASgJEg8KB3RpbWVvdXQYCyABKAUSFAoMcmVxX3Byb3RvY29sGAwgASgJEhUKDWF1dGhvcml6ZXJfaWQYDSABKAki/wEKClBvbGljeU1vY2sSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtlZmZlY3RfbW9kZRgDIAEoCRInCgpjb25kaXRpb25zGAQgAygLMhMuYXBpZ3cudjEuQ29uZGl0aW9uEi4KDmJhY2tlbmRfcGFyYW1zGAUgAygLMhYuYXBpZ3cudjEuQmFja2VuZFBhcmFtEhYKDnJlc3VsdF9jb250ZW50GAYgASgJEhMKC3N0YXR1c19jb2RlGAcgASgFEiUKB2hlYWRlcnMYCCADKAsyFC5hcGlndy52MS5Nb2NrSGVhZGVyEhUKDWF1dGhvcml6ZXJfaWQYCSABKAlCL1otZ2l0aHViLmNvbS9hcGlndy9hcGlndy9wcm90by9hcGlndy92MTthcGlnd3YxYgZwcm90bzM", [file_apigw_v1_meta]);
+  fileDesc("ChJhcGlndy92MS9hcGkucHJvdG8SCGFwaWd3LnYxIugGCgNBcGkSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghncm91cF9pZBgDIAEoCRIMCgR0eXBlGAQgASgFEg8KB3ZlcnNpb24YBSABKAkSFAoMcmVxX3Byb3RvY29sGAYgASgJEhIKCnJlcV9tZXRob2QYByABKAkSDwoHcmVxX3VyaRgIIAEoCRISCgptYXRjaF9tb2RlGAkgASgJEhEKCWF1dGhfdHlwZRgKIAEoCRIjCghhdXRoX29wdBgLIAEoCzIRLmFwaWd3LnYxLkF1dGhPcHQSFQoNYXV0aG9yaXplcl9pZBgMIAEoCRIMCgRjb3JzGA0gASgIEhQKDGNvbnRlbnRfdHlwZRgOIAEoCRIjChZpc19zZW5kX2ZnX2JvZHlfYmFzZTY0GA8gASgISACIAQESDgoGcmVtYXJrGBAgASgJEhMKC2JvZHlfcmVtYXJrGBEgASgJEhwKFHJlc3VsdF9ub3JtYWxfc2FtcGxlGBIgASgJEh0KFXJlc3VsdF9mYWlsdXJlX3NhbXBsZRgTIAEoCRITCgtyZXNwb25zZV9pZBgUIAEoCRIMCgR0YWdzGBUgAygJEhQKDGJhY2tlbmRfdHlwZRgWIAEoCRImCgpyZXFfcGFyYW1zGBcgAygLMhIuYXBpZ3cudjEuUmVxUGFyYW0SLgoOYmFja2VuZF9wYXJhbXMYGCADKAsyFi5hcGlndy52MS5CYWNrZW5kUGFyYW0SKQoLYmFja2VuZF9hcGkYGSABKAsyFC5hcGlndy52MS5CYWNrZW5kQXBpEiUKCWZ1bmNfaW5mbxgaIAEoCzISLmFwaWd3LnYxLkZ1bmNJbmZvEiUKCW1vY2tfaW5mbxgbIAEoCzISLmFwaWd3LnYxLk1vY2tJbmZvEioKDHBvbGljeV9odHRwcxgcIAMoCzIULmFwaWd3LnYxLlBvbGljeUh0dHASMgoQcG9saWN5X2Z1bmN0aW9ucxgdIAMoCzIYLmFwaWd3LnYxLlBvbGljeUZ1bmN0aW9uEioKDHBvbGljeV9tb2NrcxgeIAMoCzIULmFwaWd3LnYxLlBvbGljeU1vY2sSHAoEbWV0YRgoIAEoCzIOLmFwaWd3LnYxLk1ldGFCGQoXX2lzX3NlbmRfZmdfYm9keV9iYXNlNjQiJQoHQXV0aE9wdBIaChJhcHBfY29kZV9hdXRoX3R5cGUYASABKAkinwMKCFJlcVBhcmFtEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDAoEdHlwZRgDIAEoCRIQCghsb2NhdGlvbhgEIAEoCRIQCghyZXF1aXJlZBgFIAEoBRIVCg1kZWZhdWx0X3ZhbHVlGAYgASgJEhQKDHNhbXBsZV92YWx1ZRgHIAEoCRIUCgx2YWxpZF9lbmFibGUYCCABKAUSFAoMZW51bWVyYXRpb25zGAkgASgJEhQKB21pbl9udW0YCiABKAVIAIgBARIUCgdtYXhfbnVtGAsgASgFSAGIAQESFQoIbWluX3NpemUYDCABKAVIAogBARIVCghtYXhfc2l6ZRgNIAEoBUgDiAEBEhQKDHBhc3NfdGhyb3VnaBgOIAEoBRIWCg5vcmNoZXN0cmF0aW9ucxgPIAMoCRIOCgZyZW1hcmsYECABKAkSDwoHcmVndWxhchgRIAEoCRITCgtqc29uX3NjaGVtYRgSIAEoCUIKCghfbWluX251bUIKCghfbWF4X251bUILCglfbWluX3NpemVCCwoJX21heF9zaXplIpoBCgxCYWNrZW5kUGFyYW0SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghsb2NhdGlvbhgDIAEoCRIOCgZvcmlnaW4YBCABKAkSDQoFdmFsdWUYBSABKAkSDgoGcmVtYXJrGAYgASgJEhQKDHJlcV9wYXJhbV9pZBgHIAEoCRIZChFzeXN0ZW1fcGFyYW1fdHlwZRgIIAEoCSKEAwoKQmFja2VuZEFwaRIKCgJpZBgBIAEoCRIUCgxyZXFfcHJvdG9jb2wYAiABKAkSEgoKcmVxX21ldGhvZBgDIAEoCRIPCgdyZXFfdXJpGAQgASgJEg8KB3RpbWVvdXQYBSABKAUSGAoLcmV0cnlfY291bnQYBiABKAVIAIgBARIZChFlbmFibGVfY2xpZW50X3NzbBgHIAEoCBISCgp1cmxfZG9tYWluGAggASgJEhoKEnZwY19jaGFubmVsX3N0YXR1cxgJIAEoBRIyChB2cGNfY2hhbm5lbF9pbmZvGAogASgLMhguYXBpZ3cudjEuVnBjQ2hhbm5lbEluZm8SFQoNYXV0aG9yaXplcl9pZBgLIAEoCRIOCgZyZW1hcmsYDCABKAkSDwoHdmVyc2lvbhgNIAEoCRI9ChZtZW1iZXJfZ3JvdXBfdXJsX2luZm9zGKYEIAMoCzIcLmFwaWd3LnYxLk1lbWJlckdyb3VwVXJsSW5mb0IOCgxfcmV0cnlfY291bnQigwEKEk1lbWJlckdyb3VwVXJsSW5mbxIXCg9tZW1iZXJfZ3JvdXBfaWQYASABKAkSGQoRbWVtYmVyX2dyb3VwX25hbWUYBSABKAkSFAoMcmVxX3Byb3RvY29sGAIgASgJEhIKCnJlcV9tZXRob2QYAyABKAkSDwoHcmVxX3VyaRgEIAEoCSJICg5WcGNDaGFubmVsSW5mbxIWCg52cGNfY2hhbm5lbF9pZBgBIAEoCRIeChZ2cGNfY2hhbm5lbF9wcm94eV9ob3N0GAIgASgJIs0BCghGdW5jSW5mbxIKCgJpZBgBIAEoCRIUCgxmdW5jdGlvbl91cm4YAiABKAkSDwoHdmVyc2lvbhgDIAEoCRIRCglhbGlhc191cm4YBCABKAkSFwoPaW52b2NhdGlvbl90eXBlGAUgASgJEhQKDG5ldHdvcmtfdHlwZRgGIAEoCRIPCgd0aW1lb3V0GAcgASgFEhQKDHJlcV9wcm90b2NvbBgIIAEoCRIVCg1hdXRob3JpemVyX2lkGAkgASgJEg4KBnJlbWFyaxgKIAEoCSKRAQoITW9ja0luZm8SCgoCaWQYASABKAkSFgoOcmVzdWx0X2NvbnRlbnQYAiABKAkSEwoLc3RhdHVzX2NvZGUYAyABKAUSJQoHaGVhZGVycxgEIAMoCzIULmFwaWd3LnYxLk1vY2tIZWFkZXISFQoNYXV0aG9yaXplcl9pZBgFIAEoCRIOCgZyZW1hcmsYBiABKAkiOAoKTW9ja0hlYWRlchILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAkSDgoGcmVtYXJrGAMgASgJIo8CCglDb25kaXRpb24SCgoCaWQYASABKAkSGAoQY29uZGl0aW9uX29yaWdpbhgCIAEoCRIWCg5yZXFfcGFyYW1fbmFtZRgDIAEoCRIWCg5zeXNfcGFyYW1fbmFtZRgEIAEoCRIZChFjb29raWVfcGFyYW1fbmFtZRgFIAEoCRImCh5mcm9udGVuZF9hdXRob3JpemVyX3BhcmFtX25hbWUYBiABKAkSFgoOY29uZGl0aW9uX3R5cGUYByABKAkSFwoPY29uZGl0aW9uX3ZhbHVlGAggASgJEhkKEW1hcHBlZF9wYXJhbV9uYW1lGAkgASgJEh0KFW1hcHBlZF9wYXJhbV9sb2NhdGlvbhgKIAEoCSLfAwoKUG9saWN5SHR0cBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2VmZmVjdF9tb2RlGAMgASgJEicKCmNvbmRpdGlvbnMYBCADKAsyEy5hcGlndy52MS5Db25kaXRpb24SLgoOYmFja2VuZF9wYXJhbXMYBSADKAsyFi5hcGlndy52MS5CYWNrZW5kUGFyYW0SFAoMcmVxX3Byb3RvY29sGAYgASgJEhIKCnJlcV9tZXRob2QYByABKAkSDwoHcmVxX3VyaRgIIAEoCRIPCgd0aW1lb3V0GAkgASgFEhgKC3JldHJ5X2NvdW50GAogASgFSACIAQESEgoKdXJsX2RvbWFpbhgLIAEoCRIaChJ2cGNfY2hhbm5lbF9zdGF0dXMYDCABKAUSMgoQdnBjX2NoYW5uZWxfaW5mbxgNIAEoCzIYLmFwaWd3LnYxLlZwY0NoYW5uZWxJbmZvEhUKDWF1dGhvcml6ZXJfaWQYDiABKAkSGQoRZW5hYmxlX2NsaWVudF9zc2wYDyABKAgSPQoWbWVtYmVyX2dyb3VwX3VybF9pbmZvcximBCADKAsyHC5hcGlndy52MS5NZW1iZXJHcm91cFVybEluZm9CDgoMX3JldHJ5X2NvdW50Ir8CCg5Qb2xpY3lGdW5jdGlvbhIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2VmZmVjdF9tb2RlGAMgASgJEicKCmNvbmRpdGlvbnMYBCADKAsyEy5hcGlndy52MS5Db25kaXRpb24SLgoOYmFja2VuZF9wYXJhbXMYBSADKAsyFi5hcGlndy52MS5CYWNrZW5kUGFyYW0SFAoMZnVuY3Rpb25fdXJuGAYgASgJEg8KB3ZlcnNpb24YByABKAkSEQoJYWxpYXNfdXJuGAggASgJEhcKD2ludm9jYXRpb25fdHlwZRgJIAEoCRIUCgxuZXR3b3JrX3R5cGUYCiABKAkSDwoHdGltZW91dBgLIAEoBRIUCgxyZXFfcHJvdG9jb2wYDCABKAkSFQoNYXV0aG9yaXplcl9pZBgNIAEoCSL/AQoKUG9saWN5TW9jaxIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2VmZmVjdF9tb2RlGAMgASgJEicKCmNvbmRpdGlvbnMYBCADKAsyEy5hcGlndy52MS5Db25kaXRpb24SLgoOYmFja2VuZF9wYXJhbXMYBSADKAsyFi5hcGlndy52MS5CYWNrZW5kUGFyYW0SFgoOcmVzdWx0X2NvbnRlbnQYBiABKAkSEwoLc3RhdHVzX2NvZGUYByABKAUSJQoHaGVhZGVycxgIIAMoCzIULmFwaWd3LnYxLk1vY2tIZWFkZXISFQoNYXV0aG9yaXplcl9pZBgJIAEoCUIvWi1naXRodWIuY29tL2FwaWd3L2FwaWd3L3Byb3RvL2FwaWd3L3YxO2FwaWd3djFiBnByb3RvMw", [file_apigw_v1_meta]);
 
 /**
  * Api is the draft definition of an API (docs/apig-semantics.md#api-paths and
@@ -482,7 +482,9 @@ export type BackendApi = Message<"apigw.v1.BackendApi"> & {
   urlDomain: string;
 
   /**
-   * vpc_channel_status: 1 use a load-balance channel, 2 no (default).
+   * vpc_channel_status: 1 use a load-balance channel, 2 no (default), 4
+   * use the channel's member groups, each with its own URL
+   * (member_group_url_infos).
    *
    * @generated from field: int32 vpc_channel_status = 9;
    */
@@ -509,6 +511,15 @@ export type BackendApi = Message<"apigw.v1.BackendApi"> & {
    * @generated from field: string version = 13;
    */
   version: string;
+
+  /**
+   * member_group_url_infos: with vpc_channel_status 4, the member groups
+   * of the channel called and the URL each is called with; traffic splits
+   * between them by member_group_weight.
+   *
+   * @generated from field: repeated apigw.v1.MemberGroupUrlInfo member_group_url_infos = 550;
+   */
+  memberGroupUrlInfos: MemberGroupUrlInfo[];
 };
 
 /**
@@ -517,6 +528,57 @@ export type BackendApi = Message<"apigw.v1.BackendApi"> & {
  */
 export const BackendApiSchema: GenMessage<BackendApi> = /*@__PURE__*/
   messageDesc(file_apigw_v1_api, 4);
+
+/**
+ * MemberGroupUrlInfo calls one member group of a load-balance channel with
+ * its own protocol, method and path
+ * (docs/apig-semantics.md#member-group-backends).
+ *
+ * @generated from message apigw.v1.MemberGroupUrlInfo
+ */
+export type MemberGroupUrlInfo = Message<"apigw.v1.MemberGroupUrlInfo"> & {
+  /**
+   * member_group_id or member_group_name names the group (one is required;
+   * the id matches a group's member_group_id).
+   *
+   * @generated from field: string member_group_id = 1;
+   */
+  memberGroupId: string;
+
+  /**
+   * @generated from field: string member_group_name = 5;
+   */
+  memberGroupName: string;
+
+  /**
+   * req_protocol: HTTP or HTTPS (default the backend's).
+   *
+   * @generated from field: string req_protocol = 2;
+   */
+  reqProtocol: string;
+
+  /**
+   * req_method: the backend's req_method (its default).
+   *
+   * @generated from field: string req_method = 3;
+   */
+  reqMethod: string;
+
+  /**
+   * req_uri: backend path, may use {param} and #variables# (default the
+   * backend's req_uri).
+   *
+   * @generated from field: string req_uri = 4;
+   */
+  reqUri: string;
+};
+
+/**
+ * Describes the message apigw.v1.MemberGroupUrlInfo.
+ * Use `create(MemberGroupUrlInfoSchema)` to create a new message.
+ */
+export const MemberGroupUrlInfoSchema: GenMessage<MemberGroupUrlInfo> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_api, 5);
 
 /**
  * @generated from message apigw.v1.VpcChannelInfo
@@ -541,7 +603,7 @@ export type VpcChannelInfo = Message<"apigw.v1.VpcChannelInfo"> & {
  * Use `create(VpcChannelInfoSchema)` to create a new message.
  */
 export const VpcChannelInfoSchema: GenMessage<VpcChannelInfo> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_api, 5);
+  messageDesc(file_apigw_v1_api, 6);
 
 /**
  * FuncInfo is a function backend. apigw POSTs the FunctionGraph event to
@@ -612,7 +674,7 @@ export type FuncInfo = Message<"apigw.v1.FuncInfo"> & {
  * Use `create(FuncInfoSchema)` to create a new message.
  */
 export const FuncInfoSchema: GenMessage<FuncInfo> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_api, 6);
+  messageDesc(file_apigw_v1_api, 7);
 
 /**
  * MockInfo answers without calling a backend.
@@ -658,7 +720,7 @@ export type MockInfo = Message<"apigw.v1.MockInfo"> & {
  * Use `create(MockInfoSchema)` to create a new message.
  */
 export const MockInfoSchema: GenMessage<MockInfo> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_api, 7);
+  messageDesc(file_apigw_v1_api, 8);
 
 /**
  * @generated from message apigw.v1.MockHeader
@@ -685,7 +747,7 @@ export type MockHeader = Message<"apigw.v1.MockHeader"> & {
  * Use `create(MockHeaderSchema)` to create a new message.
  */
 export const MockHeaderSchema: GenMessage<MockHeader> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_api, 8);
+  messageDesc(file_apigw_v1_api, 9);
 
 /**
  * Condition of a policy backend (docs/apig-semantics.md#policy-backends).
@@ -757,7 +819,7 @@ export type Condition = Message<"apigw.v1.Condition"> & {
  * Use `create(ConditionSchema)` to create a new message.
  */
 export const ConditionSchema: GenMessage<Condition> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_api, 9);
+  messageDesc(file_apigw_v1_api, 10);
 
 /**
  * @generated from message apigw.v1.PolicyHttp
@@ -841,6 +903,13 @@ export type PolicyHttp = Message<"apigw.v1.PolicyHttp"> & {
    * @generated from field: bool enable_client_ssl = 15;
    */
   enableClientSsl: boolean;
+
+  /**
+   * member_group_url_infos: as BackendApi's, with vpc_channel_status 4.
+   *
+   * @generated from field: repeated apigw.v1.MemberGroupUrlInfo member_group_url_infos = 550;
+   */
+  memberGroupUrlInfos: MemberGroupUrlInfo[];
 };
 
 /**
@@ -848,7 +917,7 @@ export type PolicyHttp = Message<"apigw.v1.PolicyHttp"> & {
  * Use `create(PolicyHttpSchema)` to create a new message.
  */
 export const PolicyHttpSchema: GenMessage<PolicyHttp> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_api, 10);
+  messageDesc(file_apigw_v1_api, 11);
 
 /**
  * @generated from message apigw.v1.PolicyFunction
@@ -925,7 +994,7 @@ export type PolicyFunction = Message<"apigw.v1.PolicyFunction"> & {
  * Use `create(PolicyFunctionSchema)` to create a new message.
  */
 export const PolicyFunctionSchema: GenMessage<PolicyFunction> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_api, 11);
+  messageDesc(file_apigw_v1_api, 12);
 
 /**
  * @generated from message apigw.v1.PolicyMock
@@ -982,5 +1051,5 @@ export type PolicyMock = Message<"apigw.v1.PolicyMock"> & {
  * Use `create(PolicyMockSchema)` to create a new message.
  */
 export const PolicyMockSchema: GenMessage<PolicyMock> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_api, 12);
+  messageDesc(file_apigw_v1_api, 13);
 

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file apigw/v1/channel.proto.
  */
 export const file_apigw_v1_channel: GenFile = /*@__PURE__*/
-  fileDesc("ChZhcGlndy92MS9jaGFubmVsLnByb3RvEghhcGlndy52MSKmAgoKVnBjQ2hhbm5lbBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEgwKBHBvcnQYAyABKAUSGAoQYmFsYW5jZV9zdHJhdGVneRgEIAEoBRITCgttZW1iZXJfdHlwZRgFIAEoCRIMCgR0eXBlGAYgASgJEiwKDW1lbWJlcl9ncm91cHMYByADKAsyFS5hcGlndy52MS5NZW1iZXJHcm91cBIhCgdtZW1iZXJzGAggAygLMhAuYXBpZ3cudjEuTWVtYmVyEjQKEXZwY19oZWFsdGhfY29uZmlnGAkgASgLMhkuYXBpZ3cudjEuVnBjSGVhbHRoQ29uZmlnEg4KBnJlbWFyaxgKIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJ7CgtNZW1iZXJHcm91cBIXCg9tZW1iZXJfZ3JvdXBfaWQYASABKAkSGQoRbWVtYmVyX2dyb3VwX25hbWUYAiABKAkSGwoTbWVtYmVyX2dyb3VwX3JlbWFyaxgDIAEoCRIbChNtZW1iZXJfZ3JvdXBfd2VpZ2h0GAQgASgFIqABCgZNZW1iZXISCgoCaWQYASABKAkSDAoEaG9zdBgCIAEoCRIOCgZlY3NfaWQYAyABKAkSEAoIZWNzX25hbWUYBCABKAkSDgoGd2VpZ2h0GAUgASgFEhEKCWlzX2JhY2t1cBgGIAEoCBIZChFtZW1iZXJfZ3JvdXBfbmFtZRgHIAEoCRIOCgZzdGF0dXMYCCABKAUSDAoEcG9ydBgJIAEoBSLrAQoPVnBjSGVhbHRoQ29uZmlnEhAKCHByb3RvY29sGAEgASgJEgwKBHBhdGgYAiABKAkSDgoGbWV0aG9kGAMgASgJEgwKBHBvcnQYBCABKAUSGAoQdGhyZXNob2xkX25vcm1hbBgFIAEoBRIaChJ0aHJlc2hvbGRfYWJub3JtYWwYBiABKAUSFQoNdGltZV9pbnRlcnZhbBgHIAEoBRIPCgd0aW1lb3V0GAggASgFEhEKCWh0dHBfY29kZRgJIAEoCRIZChFlbmFibGVfY2xpZW50X3NzbBgKIAEoCBIOCgZzdGF0dXMYCyABKAVCL1otZ2l0aHViLmNvbS9hcGlndy9hcGlndy9wcm90by9hcGlndy92MTthcGlnd3YxYgZwcm90bzM", [file_apigw_v1_meta]);
+  fileDesc("ChZhcGlndy92MS9jaGFubmVsLnByb3RvEghhcGlndy52MSKmAgoKVnBjQ2hhbm5lbBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEgwKBHBvcnQYAyABKAUSGAoQYmFsYW5jZV9zdHJhdGVneRgEIAEoBRITCgttZW1iZXJfdHlwZRgFIAEoCRIMCgR0eXBlGAYgASgJEiwKDW1lbWJlcl9ncm91cHMYByADKAsyFS5hcGlndy52MS5NZW1iZXJHcm91cBIhCgdtZW1iZXJzGAggAygLMhAuYXBpZ3cudjEuTWVtYmVyEjQKEXZwY19oZWFsdGhfY29uZmlnGAkgASgLMhkuYXBpZ3cudjEuVnBjSGVhbHRoQ29uZmlnEg4KBnJlbWFyaxgKIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSKeAQoLTWVtYmVyR3JvdXASFwoPbWVtYmVyX2dyb3VwX2lkGAEgASgJEhkKEW1lbWJlcl9ncm91cF9uYW1lGAIgASgJEhsKE21lbWJlcl9ncm91cF9yZW1hcmsYAyABKAkSGwoTbWVtYmVyX2dyb3VwX3dlaWdodBgEIAEoBRIhChhyZWZlcmVuY2VfdnBjX2NoYW5uZWxfaWQYpgQgASgJIqABCgZNZW1iZXISCgoCaWQYASABKAkSDAoEaG9zdBgCIAEoCRIOCgZlY3NfaWQYAyABKAkSEAoIZWNzX25hbWUYBCABKAkSDgoGd2VpZ2h0GAUgASgFEhEKCWlzX2JhY2t1cBgGIAEoCBIZChFtZW1iZXJfZ3JvdXBfbmFtZRgHIAEoCRIOCgZzdGF0dXMYCCABKAUSDAoEcG9ydBgJIAEoBSLrAQoPVnBjSGVhbHRoQ29uZmlnEhAKCHByb3RvY29sGAEgASgJEgwKBHBhdGgYAiABKAkSDgoGbWV0aG9kGAMgASgJEgwKBHBvcnQYBCABKAUSGAoQdGhyZXNob2xkX25vcm1hbBgFIAEoBRIaChJ0aHJlc2hvbGRfYWJub3JtYWwYBiABKAUSFQoNdGltZV9pbnRlcnZhbBgHIAEoBRIPCgd0aW1lb3V0GAggASgFEhEKCWh0dHBfY29kZRgJIAEoCRIZChFlbmFibGVfY2xpZW50X3NzbBgKIAEoCBIOCgZzdGF0dXMYCyABKAVCL1otZ2l0aHViLmNvbS9hcGlndy9hcGlndy9wcm90by9hcGlndy92MTthcGlnd3YxYgZwcm90bzM", [file_apigw_v1_meta]);
 
 /**
  * VpcChannel is a load-balance channel: a set of weighted backend members
@@ -57,7 +57,9 @@ export type VpcChannel = Message<"apigw.v1.VpcChannel"> & {
   memberType: string;
 
   /**
-   * type: builtin (default).
+   * type: builtin (default) or reference (its member groups point at
+   * other channels: reference_vpc_channel_id). microservice channels are
+   * refused.
    *
    * @generated from field: string type = 6;
    */
@@ -101,26 +103,45 @@ export const VpcChannelSchema: GenMessage<VpcChannel> = /*@__PURE__*/
  */
 export type MemberGroup = Message<"apigw.v1.MemberGroup"> & {
   /**
+   * member_group_id: optional, at most 64 characters, unique in the
+   * channel (apigw does not assign one); member_group_url_infos may name
+   * the group by it.
+   *
    * @generated from field: string member_group_id = 1;
    */
   memberGroupId: string;
 
   /**
+   * member_group_name: 3-64, starts with a letter or CJK, unique in the
+   * channel.
+   *
    * @generated from field: string member_group_name = 2;
    */
   memberGroupName: string;
 
   /**
+   * member_group_remark: at most 255 characters.
+   *
    * @generated from field: string member_group_remark = 3;
    */
   memberGroupRemark: string;
 
   /**
-   * member_group_weight: 0-100; applied to members without a weight.
+   * member_group_weight: 0-100; applied to members without a weight; in a
+   * reference channel, the group's share of requests.
    *
    * @generated from field: int32 member_group_weight = 4;
    */
   memberGroupWeight: number;
+
+  /**
+   * reference_vpc_channel_id: in a reference channel (required there, refused
+   * elsewhere), the builtin channel (id or name) whose members the group
+   * stands for.
+   *
+   * @generated from field: string reference_vpc_channel_id = 550;
+   */
+  referenceVpcChannelId: string;
 };
 
 /**
