@@ -1,6 +1,9 @@
 package dataplane
 
-import "strings"
+import (
+	"encoding/hex"
+	"strings"
+)
 
 // ChannelCluster is the name of the Envoy cluster (and EDS service) of a
 // load-balance channel: "channel.<channel id>.<http|https>".
@@ -8,9 +11,16 @@ func ChannelCluster(channelID, scheme string) string {
 	return "channel." + channelID + "." + scheme
 }
 
+// MemberGroupCluster is the name of the cluster of one member group of a
+// channel: "channel.<channel id>.group.<hex of the group name>.<scheme>"
+// (the name may hold CJK characters and dots).
+func MemberGroupCluster(channelID, group, scheme string) string {
+	return "channel." + channelID + ".group." + hex.EncodeToString([]byte(group)) + "." + scheme
+}
+
 // ChannelOfCluster returns the channel id of a cluster named by
-// ChannelCluster (the access log's upstream cluster), or false for any
-// other cluster.
+// ChannelCluster or MemberGroupCluster (the access log's upstream
+// cluster), or false for any other cluster.
 func ChannelOfCluster(cluster string) (string, bool) {
 	rest, ok := strings.CutPrefix(cluster, "channel.")
 	if !ok {

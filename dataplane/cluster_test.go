@@ -9,6 +9,7 @@ func TestChannelOfCluster(t *testing.T) {
 	}{
 		{ChannelCluster("c0ffee", "https"), "c0ffee", true},
 		{"channel.abc.http", "abc", true},
+		{MemberGroupCluster("abc", "组.a", "https"), "abc", true},
 		{"backend.http.example.com.80", "", false},
 		{"channel.", "", false},
 		{"channel.abc", "", false},

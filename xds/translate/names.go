@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"encoding/hex"
 	"strconv"
 	"strings"
 
@@ -95,7 +94,7 @@ func channelClusterName(channelID, scheme string) string {
 // groupClusterName names the cluster of one member group of a channel;
 // the group's name is hex-encoded (it may hold CJK and dots).
 func groupClusterName(channelID, group, scheme string) string {
-	return "channel." + channelID + ".group." + hex.EncodeToString([]byte(group)) + "." + scheme
+	return dataplane.MemberGroupCluster(channelID, group, scheme)
 }
 
 func certSecretName(certID string) string { return "cert." + certID }
