@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	authzapi "github.com/apigw/apigw/extauth/authorizer"
 	"github.com/apigw/apigw/functions"
 )
 
@@ -17,7 +18,9 @@ import (
 // the APIs' function URNs (a version, an alias) onto a test HTTP
 // function; Envoy routes to apigw's function component, which sends APIG's
 // trigger event and turns the reply into the response (sync), or answers
-// at once and calls the function in the background (async).
+// at once and calls the function in the background (async). A custom
+// authorizer whose authorizer_uri is a function URN is called at the URL
+// the registry maps its alias onto, with the registry's credential.
 func TestFunctionBackends(t *testing.T) {
 	events := make(chan functions.Event, 10)
 	fn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -31,14 +34,48 @@ func TestFunctionBackends(t *testing.T) {
 		_, _ = io.WriteString(w, `{"statusCode":201,"headers":{"X-Function":"f1"},"isBase64Encoded":false,"body":"pet `+ev.PathParameters["id"]+` got `+string(body)+`"}`)
 	}))
 	t.Cleanup(fn.Close)
+	authz := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev authzapi.Event
+		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil || r.Header.Get("Authorization") != "Bearer authz-key" {
+			http.Error(w, "bad call", http.StatusBadRequest)
+			return
+		}
+		if ev.Headers["x-token"] == "alice" {
+			_, _ = io.WriteString(w, `{"status":"allow","context":{"user":"alice"}}`)
+			return
+		}
+		_, _ = io.WriteString(w, `{"status":"deny","context":{"code":"E-1"}}`)
+	}))
+	t.Cleanup(authz.Close)
 	const urn = "urn:fss:cn-north-4:p1:function:default:f1"
+	const authzURN = "urn:fss:cn-north-4:p1:function:default:authz"
 	w := startFS(t, `kind: instance
 name: default
 config:
   functions:
     - {urn: "`+urn+`:v1", url: "`+fn.URL+`", authorization: "Bearer fn-key"}
     - {urn: "`+urn+`:!async", url: "`+fn.URL+`", authorization: "Bearer fn-key"}
+    - {urn: "`+authzURN+`:!live", url: "`+authz.URL+`", authorization: "Bearer authz-key"}
 ---`+fsGroup+`---
+kind: authorizer
+name: fn_token_check
+type: FRONTEND
+authorizer_type: FUNC
+authorizer_uri: "`+authzURN+`"
+authorizer_alias_uri: "`+authzURN+`:!live"
+identities: [{name: X-Token, location: HEADER}]
+---
+kind: api
+name: fn_guarded
+group_id: failsafe
+req_protocol: HTTP
+req_method: POST
+req_uri: /guarded/{id}
+auth_type: AUTHORIZER
+authorizer_id: fn_token_check
+backend_type: FUNCTION
+func_info: {function_urn: "`+urn+`", version: v1, invocation_type: sync, network_type: V2, timeout: 5000}
+---
 kind: api
 name: fn_sync
 group_id: failsafe
@@ -68,6 +105,21 @@ func_info: {function_urn: "`+urn+`", alias_urn: "`+urn+`:!async", version: v1, i
 	if ev.HTTPMethod != "POST" || ev.Path != "/pets/42" || ev.QueryStringParameters["color"] != "red" || !ev.IsBase64Encoded ||
 		ev.RequestContext.Stage != "RELEASE" || ev.Headers["host"] != fsHost || ev.RequestContext.RequestID == "" {
 		t.Errorf("event %+v", ev)
+	}
+
+	// The function authorizer admits alice and refuses bob before the
+	// backend function is called (a deny is AUTHORIZER_FAILURE, 500 by
+	// default, as in APIG).
+	r = w.call(t, call{method: "POST", path: "/guarded/7", body: "x", header: http.Header{"X-Token": {"alice"}}})
+	wantStatus(t, r, http.StatusCreated)
+	if ev := <-events; ev.Path != "/guarded/7" {
+		t.Errorf("guarded event %+v", ev)
+	}
+	apigError(t, w.call(t, call{method: "POST", path: "/guarded/7", header: http.Header{"X-Token": {"bob"}}}), http.StatusInternalServerError, "APIG.0305")
+	select {
+	case ev := <-events:
+		t.Errorf("the backend function was called for a refused request: %+v", ev)
+	default:
 	}
 
 	start := time.Now()
