@@ -102,6 +102,9 @@ func (c *call) metadata(d *denial) *structpb.Struct {
 // (docs/apig-semantics.md#gateway-responses): status, body and headers of
 // the API's response set.
 func (c *call) denyResponse(d *denial) *authv3.CheckResponse {
+	if d.mock != nil {
+		return c.mockResponse(d)
+	}
 	responseID := ""
 	if c.target.api != nil {
 		responseID = c.target.api.ResponseId

@@ -17,16 +17,17 @@ const (
 	PluginCORS           = "cors"
 	PluginSetRespHeaders = "set_resp_headers"
 	PluginProxyMirror    = "proxy_mirror"
+	PluginBreaker        = "breaker"
 	PluginScopeGlobal    = "global"
 )
 
 // pluginTypes lists the plug-in types apigw implements.
-var pluginTypes = []string{PluginCORS, PluginSetRespHeaders, PluginProxyMirror}
+var pluginTypes = []string{PluginCORS, PluginSetRespHeaders, PluginProxyMirror, PluginBreaker}
 
 // unimplementedPlugins are APIG plug-in types apigw refuses when written
 // (never stored and ignored).
 var unimplementedPlugins = map[string]bool{
-	"rate_limit": true, "third_auth": true, "jwt_auth": true, "breaker": true,
+	"rate_limit": true, "third_auth": true, "jwt_auth": true,
 	"kafka_log": true, "proxy_cache": true, "oidc_auth": true,
 }
 
@@ -78,6 +79,8 @@ func PluginContent(p *apigwv1.Plugin) (proto.Message, error) {
 		m = &apigwv1.SetRespHeadersContent{}
 	case PluginProxyMirror:
 		m = &apigwv1.ProxyMirrorContent{}
+	case PluginBreaker:
+		m = &apigwv1.BreakerContent{}
 	default:
 		return nil, fmt.Errorf("plug-in type %q is not supported", p.GetPluginType())
 	}
@@ -145,6 +148,8 @@ func validatePlugin(c checker, p *apigwv1.Plugin) {
 		validateRespHeaders(cc, v)
 	case *apigwv1.ProxyMirrorContent:
 		validateMirror(cc, v)
+	case *apigwv1.BreakerContent:
+		validateBreaker(cc, v)
 	}
 }
 
@@ -355,6 +360,10 @@ func (in *Instance) checkPluginBinding(c checker, b *apigwv1.PluginBinding) {
 		if api.BackendType == BackendMock {
 			c.add("api_id", "API %q has a mock backend: proxy_mirror needs a backend to mirror", api.Name)
 		}
+	case PluginBreaker:
+		if api.BackendType == BackendMock {
+			c.add("api_id", "API %q has a mock backend: a breaker needs a backend to protect", api.Name)
+		}
 	}
 }
 
@@ -377,6 +386,10 @@ func (in *Instance) checkAPIPlugins(c checker, api *apigwv1.Api) {
 		case PluginProxyMirror:
 			if api.BackendType == BackendMock {
 				c.add("backend_type", "proxy_mirror plug-in %q is bound to the API: a mock backend cannot be mirrored", p.PluginName)
+			}
+		case PluginBreaker:
+			if api.BackendType == BackendMock {
+				c.add("backend_type", "breaker plug-in %q is bound to the API: a mock backend has nothing to protect", p.PluginName)
 			}
 		}
 	}

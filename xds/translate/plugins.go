@@ -28,6 +28,9 @@ type pluginPlan struct {
 	// mirror is the proxy_mirror cluster and policy.
 	mirror       *clusterSpec
 	mirrorPolicy *routev3.RouteAction_RequestMirrorPolicy
+	// breaker: a breaker plug-in is bound; ext_authz, which reads its
+	// state, must run on the API's routes.
+	breaker bool
 }
 
 // planPlugins reads the plug-ins bound to (API, environment).
@@ -49,6 +52,8 @@ func (c *buildCtx) planPlugins(apiID, envID string) (pluginPlan, error) {
 				return out, fmt.Errorf("plug-in %s: %v", p.PluginName, err)
 			}
 			out.mirror, out.mirrorPolicy = spec, pol
+		case *apigwv1.BreakerContent:
+			out.breaker = true
 		}
 	}
 	return out, nil

@@ -180,7 +180,7 @@ func (p *pubPlan) build() error {
 	}
 	// A bound signature key: ext_authz signs the backend requests.
 	signed := v.Signed(api.Id, p.env.Id)
-	p.ext = extAuthzNeeded(api, throttle, acls, delegated || signed || (!ipByEnvoy && hasIPACL(acls)))
+	p.ext = extAuthzNeeded(api, throttle, acls, delegated || signed || plugins.breaker || (!ipByEnvoy && hasIPACL(acls)))
 
 	for _, t := range targets {
 		if err := p.addRoutes(t); err != nil {

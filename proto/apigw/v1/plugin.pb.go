@@ -9,6 +9,7 @@ package apigwv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -520,11 +521,502 @@ func (x *ProxyMirrorContent) GetMirrorRequestBodyEnabled() bool {
 	return false
 }
 
+// BreakerContent is the plugin_content of a breaker plug-in (APIG's
+// BreakerContent; docs/plugins.md#breaker). apigw implements the basic and
+// share scopes, timeout and condition breakers in counter and percentage
+// modes, and the mock downgrade or none (503); the other parts are
+// refused at write.
+type BreakerContent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// scope: basic (default; each bound API and environment has its own
+	// breaker) or share (the APIs bound to the plug-in share one).
+	Scope string `protobuf:"bytes,1,opt,name=scope,proto3" json:"scope,omitempty"`
+	// breaker_condition: required.
+	BreakerCondition *PluginBreakerCondition `protobuf:"bytes,2,opt,name=breaker_condition,json=breakerCondition,proto3" json:"breaker_condition,omitempty"`
+	// downgrade_default: what an open breaker answers; absent or null:
+	// 503 with the gateway response DEFAULT_5XX.
+	DowngradeDefault *PluginBreakerDowngradeInfo `protobuf:"bytes,3,opt,name=downgrade_default,json=downgradeDefault,proto3" json:"downgrade_default,omitempty"`
+	// downgrade_parameters: must be empty (downgrade rules are refused).
+	DowngradeParameters []*PluginCommonParameter `protobuf:"bytes,4,rep,name=downgrade_parameters,json=downgradeParameters,proto3" json:"downgrade_parameters,omitempty"`
+	// downgrade_rules: must be empty (refused).
+	DowngradeRules []*PluginBreakerDowngradeRule `protobuf:"bytes,5,rep,name=downgrade_rules,json=downgradeRules,proto3" json:"downgrade_rules,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *BreakerContent) Reset() {
+	*x = BreakerContent{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BreakerContent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BreakerContent) ProtoMessage() {}
+
+func (x *BreakerContent) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BreakerContent.ProtoReflect.Descriptor instead.
+func (*BreakerContent) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *BreakerContent) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *BreakerContent) GetBreakerCondition() *PluginBreakerCondition {
+	if x != nil {
+		return x.BreakerCondition
+	}
+	return nil
+}
+
+func (x *BreakerContent) GetDowngradeDefault() *PluginBreakerDowngradeInfo {
+	if x != nil {
+		return x.DowngradeDefault
+	}
+	return nil
+}
+
+func (x *BreakerContent) GetDowngradeParameters() []*PluginCommonParameter {
+	if x != nil {
+		return x.DowngradeParameters
+	}
+	return nil
+}
+
+func (x *BreakerContent) GetDowngradeRules() []*PluginBreakerDowngradeRule {
+	if x != nil {
+		return x.DowngradeRules
+	}
+	return nil
+}
+
+// PluginBreakerCondition says when a breaker opens.
+type PluginBreakerCondition struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// breaker_type: timeout (backend timeouts are unhealthy) or condition
+	// (unhealthy_condition decides).
+	BreakerType string `protobuf:"bytes,1,opt,name=breaker_type,json=breakerType,proto3" json:"breaker_type,omitempty"`
+	// breaker_mode: counter (default) or percentage.
+	BreakerMode string `protobuf:"bytes,2,opt,name=breaker_mode,json=breakerMode,proto3" json:"breaker_mode,omitempty"`
+	// unhealthy_condition: a rule expression over $context.statusCode and
+	// $context.backendResponseTime (ms); required for condition.
+	UnhealthyCondition string `protobuf:"bytes,3,opt,name=unhealthy_condition,json=unhealthyCondition,proto3" json:"unhealthy_condition,omitempty"`
+	// unhealthy_threshold: counter: unhealthy calls in time_window that
+	// open the breaker (1-2147483647).
+	UnhealthyThreshold int32 `protobuf:"varint,4,opt,name=unhealthy_threshold,json=unhealthyThreshold,proto3" json:"unhealthy_threshold,omitempty"`
+	// min_call_threshold: percentage: calls a window needs (1-2147483647).
+	MinCallThreshold int32 `protobuf:"varint,5,opt,name=min_call_threshold,json=minCallThreshold,proto3" json:"min_call_threshold,omitempty"`
+	// unhealthy_percentage: percentage: share of unhealthy calls, 1-100.
+	UnhealthyPercentage int32 `protobuf:"varint,6,opt,name=unhealthy_percentage,json=unhealthyPercentage,proto3" json:"unhealthy_percentage,omitempty"`
+	// time_window: seconds, 1-3600, required.
+	TimeWindow int32 `protobuf:"varint,7,opt,name=time_window,json=timeWindow,proto3" json:"time_window,omitempty"`
+	// open_breaker_time: seconds the breaker stays open, 1-3600, required.
+	OpenBreakerTime int32 `protobuf:"varint,8,opt,name=open_breaker_time,json=openBreakerTime,proto3" json:"open_breaker_time,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *PluginBreakerCondition) Reset() {
+	*x = PluginBreakerCondition{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PluginBreakerCondition) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PluginBreakerCondition) ProtoMessage() {}
+
+func (x *PluginBreakerCondition) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PluginBreakerCondition.ProtoReflect.Descriptor instead.
+func (*PluginBreakerCondition) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *PluginBreakerCondition) GetBreakerType() string {
+	if x != nil {
+		return x.BreakerType
+	}
+	return ""
+}
+
+func (x *PluginBreakerCondition) GetBreakerMode() string {
+	if x != nil {
+		return x.BreakerMode
+	}
+	return ""
+}
+
+func (x *PluginBreakerCondition) GetUnhealthyCondition() string {
+	if x != nil {
+		return x.UnhealthyCondition
+	}
+	return ""
+}
+
+func (x *PluginBreakerCondition) GetUnhealthyThreshold() int32 {
+	if x != nil {
+		return x.UnhealthyThreshold
+	}
+	return 0
+}
+
+func (x *PluginBreakerCondition) GetMinCallThreshold() int32 {
+	if x != nil {
+		return x.MinCallThreshold
+	}
+	return 0
+}
+
+func (x *PluginBreakerCondition) GetUnhealthyPercentage() int32 {
+	if x != nil {
+		return x.UnhealthyPercentage
+	}
+	return 0
+}
+
+func (x *PluginBreakerCondition) GetTimeWindow() int32 {
+	if x != nil {
+		return x.TimeWindow
+	}
+	return 0
+}
+
+func (x *PluginBreakerCondition) GetOpenBreakerTime() int32 {
+	if x != nil {
+		return x.OpenBreakerTime
+	}
+	return 0
+}
+
+// PluginBreakerDowngradeInfo is what an open breaker does.
+type PluginBreakerDowngradeInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// type: mock (answers with mock_info). http, http_vpc, func and
+	// passthrough are refused.
+	Type     string                 `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	MockInfo *PluginBreakerMockInfo `protobuf:"bytes,2,opt,name=mock_info,json=mockInfo,proto3" json:"mock_info,omitempty"`
+	// http_info, http_vpc_info, func_info, passthrough_infos: accepted
+	// only null or absent (their downgrade types are refused).
+	HttpInfo         *structpb.Struct    `protobuf:"bytes,3,opt,name=http_info,json=httpInfo,proto3" json:"http_info,omitempty"`
+	HttpVpcInfo      *structpb.Struct    `protobuf:"bytes,4,opt,name=http_vpc_info,json=httpVpcInfo,proto3" json:"http_vpc_info,omitempty"`
+	FuncInfo         *structpb.Struct    `protobuf:"bytes,5,opt,name=func_info,json=funcInfo,proto3" json:"func_info,omitempty"`
+	PassthroughInfos *structpb.ListValue `protobuf:"bytes,6,opt,name=passthrough_infos,json=passthroughInfos,proto3" json:"passthrough_infos,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *PluginBreakerDowngradeInfo) Reset() {
+	*x = PluginBreakerDowngradeInfo{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PluginBreakerDowngradeInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PluginBreakerDowngradeInfo) ProtoMessage() {}
+
+func (x *PluginBreakerDowngradeInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PluginBreakerDowngradeInfo.ProtoReflect.Descriptor instead.
+func (*PluginBreakerDowngradeInfo) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *PluginBreakerDowngradeInfo) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *PluginBreakerDowngradeInfo) GetMockInfo() *PluginBreakerMockInfo {
+	if x != nil {
+		return x.MockInfo
+	}
+	return nil
+}
+
+func (x *PluginBreakerDowngradeInfo) GetHttpInfo() *structpb.Struct {
+	if x != nil {
+		return x.HttpInfo
+	}
+	return nil
+}
+
+func (x *PluginBreakerDowngradeInfo) GetHttpVpcInfo() *structpb.Struct {
+	if x != nil {
+		return x.HttpVpcInfo
+	}
+	return nil
+}
+
+func (x *PluginBreakerDowngradeInfo) GetFuncInfo() *structpb.Struct {
+	if x != nil {
+		return x.FuncInfo
+	}
+	return nil
+}
+
+func (x *PluginBreakerDowngradeInfo) GetPassthroughInfos() *structpb.ListValue {
+	if x != nil {
+		return x.PassthroughInfos
+	}
+	return nil
+}
+
+// PluginBreakerMockInfo is a mock downgrade answer.
+type PluginBreakerMockInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// status_code: 200-599 (default 200).
+	StatusCode int32 `protobuf:"varint,1,opt,name=status_code,json=statusCode,proto3" json:"status_code,omitempty"`
+	// result_content: the body, at most 65535 characters.
+	ResultContent string `protobuf:"bytes,2,opt,name=result_content,json=resultContent,proto3" json:"result_content,omitempty"`
+	// headers: at most 10.
+	Headers       []*MockHeader `protobuf:"bytes,3,rep,name=headers,proto3" json:"headers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PluginBreakerMockInfo) Reset() {
+	*x = PluginBreakerMockInfo{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PluginBreakerMockInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PluginBreakerMockInfo) ProtoMessage() {}
+
+func (x *PluginBreakerMockInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PluginBreakerMockInfo.ProtoReflect.Descriptor instead.
+func (*PluginBreakerMockInfo) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *PluginBreakerMockInfo) GetStatusCode() int32 {
+	if x != nil {
+		return x.StatusCode
+	}
+	return 0
+}
+
+func (x *PluginBreakerMockInfo) GetResultContent() string {
+	if x != nil {
+		return x.ResultContent
+	}
+	return ""
+}
+
+func (x *PluginBreakerMockInfo) GetHeaders() []*MockHeader {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+// PluginCommonParameter is a parameter of breaker rule expressions.
+type PluginCommonParameter struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Type          string                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	Value         string                 `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PluginCommonParameter) Reset() {
+	*x = PluginCommonParameter{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PluginCommonParameter) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PluginCommonParameter) ProtoMessage() {}
+
+func (x *PluginCommonParameter) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PluginCommonParameter.ProtoReflect.Descriptor instead.
+func (*PluginCommonParameter) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *PluginCommonParameter) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PluginCommonParameter) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *PluginCommonParameter) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+// PluginBreakerDowngradeRule is a downgrade rule (refused).
+type PluginBreakerDowngradeRule struct {
+	state            protoimpl.MessageState      `protogen:"open.v1"`
+	RuleName         string                      `protobuf:"bytes,1,opt,name=rule_name,json=ruleName,proto3" json:"rule_name,omitempty"`
+	Parameters       []string                    `protobuf:"bytes,2,rep,name=parameters,proto3" json:"parameters,omitempty"`
+	MatchRegex       string                      `protobuf:"bytes,3,opt,name=match_regex,json=matchRegex,proto3" json:"match_regex,omitempty"`
+	DowngradeBackend *PluginBreakerDowngradeInfo `protobuf:"bytes,4,opt,name=downgrade_backend,json=downgradeBackend,proto3" json:"downgrade_backend,omitempty"`
+	BreakerCondition *PluginBreakerCondition     `protobuf:"bytes,5,opt,name=breaker_condition,json=breakerCondition,proto3" json:"breaker_condition,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *PluginBreakerDowngradeRule) Reset() {
+	*x = PluginBreakerDowngradeRule{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PluginBreakerDowngradeRule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PluginBreakerDowngradeRule) ProtoMessage() {}
+
+func (x *PluginBreakerDowngradeRule) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PluginBreakerDowngradeRule.ProtoReflect.Descriptor instead.
+func (*PluginBreakerDowngradeRule) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *PluginBreakerDowngradeRule) GetRuleName() string {
+	if x != nil {
+		return x.RuleName
+	}
+	return ""
+}
+
+func (x *PluginBreakerDowngradeRule) GetParameters() []string {
+	if x != nil {
+		return x.Parameters
+	}
+	return nil
+}
+
+func (x *PluginBreakerDowngradeRule) GetMatchRegex() string {
+	if x != nil {
+		return x.MatchRegex
+	}
+	return ""
+}
+
+func (x *PluginBreakerDowngradeRule) GetDowngradeBackend() *PluginBreakerDowngradeInfo {
+	if x != nil {
+		return x.DowngradeBackend
+	}
+	return nil
+}
+
+func (x *PluginBreakerDowngradeRule) GetBreakerCondition() *PluginBreakerCondition {
+	if x != nil {
+		return x.BreakerCondition
+	}
+	return nil
+}
+
 var File_apigw_v1_plugin_proto protoreflect.FileDescriptor
 
 const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\n" +
-	"\x15apigw/v1/plugin.proto\x12\bapigw.v1\x1a\x13apigw/v1/meta.proto\"\xe0\x01\n" +
+	"\x15apigw/v1/plugin.proto\x12\bapigw.v1\x1a\x12apigw/v1/api.proto\x1a\x13apigw/v1/meta.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xe0\x01\n" +
 	"\x06Plugin\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n" +
 	"\vplugin_name\x18\x02 \x01(\tR\n" +
@@ -567,7 +1059,48 @@ const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\r_sample_ratioB\n" +
 	"\n" +
 	"\b_timeoutB\x1e\n" +
-	"\x1c_mirror_request_body_enabledB/Z-github.com/apigw/apigw/proto/apigw/v1;apigwv1b\x06proto3"
+	"\x1c_mirror_request_body_enabled\"\xeb\x02\n" +
+	"\x0eBreakerContent\x12\x14\n" +
+	"\x05scope\x18\x01 \x01(\tR\x05scope\x12M\n" +
+	"\x11breaker_condition\x18\x02 \x01(\v2 .apigw.v1.PluginBreakerConditionR\x10breakerCondition\x12Q\n" +
+	"\x11downgrade_default\x18\x03 \x01(\v2$.apigw.v1.PluginBreakerDowngradeInfoR\x10downgradeDefault\x12R\n" +
+	"\x14downgrade_parameters\x18\x04 \x03(\v2\x1f.apigw.v1.PluginCommonParameterR\x13downgradeParameters\x12M\n" +
+	"\x0fdowngrade_rules\x18\x05 \x03(\v2$.apigw.v1.PluginBreakerDowngradeRuleR\x0edowngradeRules\"\xee\x02\n" +
+	"\x16PluginBreakerCondition\x12!\n" +
+	"\fbreaker_type\x18\x01 \x01(\tR\vbreakerType\x12!\n" +
+	"\fbreaker_mode\x18\x02 \x01(\tR\vbreakerMode\x12/\n" +
+	"\x13unhealthy_condition\x18\x03 \x01(\tR\x12unhealthyCondition\x12/\n" +
+	"\x13unhealthy_threshold\x18\x04 \x01(\x05R\x12unhealthyThreshold\x12,\n" +
+	"\x12min_call_threshold\x18\x05 \x01(\x05R\x10minCallThreshold\x121\n" +
+	"\x14unhealthy_percentage\x18\x06 \x01(\x05R\x13unhealthyPercentage\x12\x1f\n" +
+	"\vtime_window\x18\a \x01(\x05R\n" +
+	"timeWindow\x12*\n" +
+	"\x11open_breaker_time\x18\b \x01(\x05R\x0fopenBreakerTime\"\xe0\x02\n" +
+	"\x1aPluginBreakerDowngradeInfo\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12<\n" +
+	"\tmock_info\x18\x02 \x01(\v2\x1f.apigw.v1.PluginBreakerMockInfoR\bmockInfo\x124\n" +
+	"\thttp_info\x18\x03 \x01(\v2\x17.google.protobuf.StructR\bhttpInfo\x12;\n" +
+	"\rhttp_vpc_info\x18\x04 \x01(\v2\x17.google.protobuf.StructR\vhttpVpcInfo\x124\n" +
+	"\tfunc_info\x18\x05 \x01(\v2\x17.google.protobuf.StructR\bfuncInfo\x12G\n" +
+	"\x11passthrough_infos\x18\x06 \x01(\v2\x1a.google.protobuf.ListValueR\x10passthroughInfos\"\x8f\x01\n" +
+	"\x15PluginBreakerMockInfo\x12\x1f\n" +
+	"\vstatus_code\x18\x01 \x01(\x05R\n" +
+	"statusCode\x12%\n" +
+	"\x0eresult_content\x18\x02 \x01(\tR\rresultContent\x12.\n" +
+	"\aheaders\x18\x03 \x03(\v2\x14.apigw.v1.MockHeaderR\aheaders\"U\n" +
+	"\x15PluginCommonParameter\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\"\x9c\x02\n" +
+	"\x1aPluginBreakerDowngradeRule\x12\x1b\n" +
+	"\trule_name\x18\x01 \x01(\tR\bruleName\x12\x1e\n" +
+	"\n" +
+	"parameters\x18\x02 \x03(\tR\n" +
+	"parameters\x12\x1f\n" +
+	"\vmatch_regex\x18\x03 \x01(\tR\n" +
+	"matchRegex\x12Q\n" +
+	"\x11downgrade_backend\x18\x04 \x01(\v2$.apigw.v1.PluginBreakerDowngradeInfoR\x10downgradeBackend\x12M\n" +
+	"\x11breaker_condition\x18\x05 \x01(\v2 .apigw.v1.PluginBreakerConditionR\x10breakerConditionB/Z-github.com/apigw/apigw/proto/apigw/v1;apigwv1b\x06proto3"
 
 var (
 	file_apigw_v1_plugin_proto_rawDescOnce sync.Once
@@ -581,25 +1114,46 @@ func file_apigw_v1_plugin_proto_rawDescGZIP() []byte {
 	return file_apigw_v1_plugin_proto_rawDescData
 }
 
-var file_apigw_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_apigw_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_apigw_v1_plugin_proto_goTypes = []any{
-	(*Plugin)(nil),                // 0: apigw.v1.Plugin
-	(*PluginBinding)(nil),         // 1: apigw.v1.PluginBinding
-	(*CorsPluginContent)(nil),     // 2: apigw.v1.CorsPluginContent
-	(*SetRespHeadersContent)(nil), // 3: apigw.v1.SetRespHeadersContent
-	(*HeaderPolicy)(nil),          // 4: apigw.v1.HeaderPolicy
-	(*ProxyMirrorContent)(nil),    // 5: apigw.v1.ProxyMirrorContent
-	(*Meta)(nil),                  // 6: apigw.v1.Meta
+	(*Plugin)(nil),                     // 0: apigw.v1.Plugin
+	(*PluginBinding)(nil),              // 1: apigw.v1.PluginBinding
+	(*CorsPluginContent)(nil),          // 2: apigw.v1.CorsPluginContent
+	(*SetRespHeadersContent)(nil),      // 3: apigw.v1.SetRespHeadersContent
+	(*HeaderPolicy)(nil),               // 4: apigw.v1.HeaderPolicy
+	(*ProxyMirrorContent)(nil),         // 5: apigw.v1.ProxyMirrorContent
+	(*BreakerContent)(nil),             // 6: apigw.v1.BreakerContent
+	(*PluginBreakerCondition)(nil),     // 7: apigw.v1.PluginBreakerCondition
+	(*PluginBreakerDowngradeInfo)(nil), // 8: apigw.v1.PluginBreakerDowngradeInfo
+	(*PluginBreakerMockInfo)(nil),      // 9: apigw.v1.PluginBreakerMockInfo
+	(*PluginCommonParameter)(nil),      // 10: apigw.v1.PluginCommonParameter
+	(*PluginBreakerDowngradeRule)(nil), // 11: apigw.v1.PluginBreakerDowngradeRule
+	(*Meta)(nil),                       // 12: apigw.v1.Meta
+	(*structpb.Struct)(nil),            // 13: google.protobuf.Struct
+	(*structpb.ListValue)(nil),         // 14: google.protobuf.ListValue
+	(*MockHeader)(nil),                 // 15: apigw.v1.MockHeader
 }
 var file_apigw_v1_plugin_proto_depIdxs = []int32{
-	6, // 0: apigw.v1.Plugin.meta:type_name -> apigw.v1.Meta
-	6, // 1: apigw.v1.PluginBinding.meta:type_name -> apigw.v1.Meta
-	4, // 2: apigw.v1.SetRespHeadersContent.response_headers:type_name -> apigw.v1.HeaderPolicy
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	12, // 0: apigw.v1.Plugin.meta:type_name -> apigw.v1.Meta
+	12, // 1: apigw.v1.PluginBinding.meta:type_name -> apigw.v1.Meta
+	4,  // 2: apigw.v1.SetRespHeadersContent.response_headers:type_name -> apigw.v1.HeaderPolicy
+	7,  // 3: apigw.v1.BreakerContent.breaker_condition:type_name -> apigw.v1.PluginBreakerCondition
+	8,  // 4: apigw.v1.BreakerContent.downgrade_default:type_name -> apigw.v1.PluginBreakerDowngradeInfo
+	10, // 5: apigw.v1.BreakerContent.downgrade_parameters:type_name -> apigw.v1.PluginCommonParameter
+	11, // 6: apigw.v1.BreakerContent.downgrade_rules:type_name -> apigw.v1.PluginBreakerDowngradeRule
+	9,  // 7: apigw.v1.PluginBreakerDowngradeInfo.mock_info:type_name -> apigw.v1.PluginBreakerMockInfo
+	13, // 8: apigw.v1.PluginBreakerDowngradeInfo.http_info:type_name -> google.protobuf.Struct
+	13, // 9: apigw.v1.PluginBreakerDowngradeInfo.http_vpc_info:type_name -> google.protobuf.Struct
+	13, // 10: apigw.v1.PluginBreakerDowngradeInfo.func_info:type_name -> google.protobuf.Struct
+	14, // 11: apigw.v1.PluginBreakerDowngradeInfo.passthrough_infos:type_name -> google.protobuf.ListValue
+	15, // 12: apigw.v1.PluginBreakerMockInfo.headers:type_name -> apigw.v1.MockHeader
+	8,  // 13: apigw.v1.PluginBreakerDowngradeRule.downgrade_backend:type_name -> apigw.v1.PluginBreakerDowngradeInfo
+	7,  // 14: apigw.v1.PluginBreakerDowngradeRule.breaker_condition:type_name -> apigw.v1.PluginBreakerCondition
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_apigw_v1_plugin_proto_init() }
@@ -607,6 +1161,7 @@ func file_apigw_v1_plugin_proto_init() {
 	if File_apigw_v1_plugin_proto != nil {
 		return
 	}
+	file_apigw_v1_api_proto_init()
 	file_apigw_v1_meta_proto_init()
 	file_apigw_v1_plugin_proto_msgTypes[5].OneofWrappers = []any{}
 	type x struct{}
@@ -615,7 +1170,7 @@ func file_apigw_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_apigw_v1_plugin_proto_rawDesc), len(file_apigw_v1_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

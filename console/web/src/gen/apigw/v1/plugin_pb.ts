@@ -4,15 +4,19 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { MockHeader } from "./api_pb";
+import { file_apigw_v1_api } from "./api_pb";
 import type { Meta } from "./meta_pb";
 import { file_apigw_v1_meta } from "./meta_pb";
-import type { Message } from "@bufbuild/protobuf";
+import type { ListValue } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
+import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file apigw/v1/plugin.proto.
  */
 export const file_apigw_v1_plugin: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkQi9aLWdpdGh1Yi5jb20vYXBpZ3cvYXBpZ3cvcHJvdG8vYXBpZ3cvdjE7YXBpZ3d2MWIGcHJvdG8z", [file_apigw_v1_meta]);
+  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkIpsCCg5CcmVha2VyQ29udGVudBINCgVzY29wZRgBIAEoCRI7ChFicmVha2VyX2NvbmRpdGlvbhgCIAEoCzIgLmFwaWd3LnYxLlBsdWdpbkJyZWFrZXJDb25kaXRpb24SPwoRZG93bmdyYWRlX2RlZmF1bHQYAyABKAsyJC5hcGlndy52MS5QbHVnaW5CcmVha2VyRG93bmdyYWRlSW5mbxI9ChRkb3duZ3JhZGVfcGFyYW1ldGVycxgEIAMoCzIfLmFwaWd3LnYxLlBsdWdpbkNvbW1vblBhcmFtZXRlchI9Cg9kb3duZ3JhZGVfcnVsZXMYBSADKAsyJC5hcGlndy52MS5QbHVnaW5CcmVha2VyRG93bmdyYWRlUnVsZSLoAQoWUGx1Z2luQnJlYWtlckNvbmRpdGlvbhIUCgxicmVha2VyX3R5cGUYASABKAkSFAoMYnJlYWtlcl9tb2RlGAIgASgJEhsKE3VuaGVhbHRoeV9jb25kaXRpb24YAyABKAkSGwoTdW5oZWFsdGh5X3RocmVzaG9sZBgEIAEoBRIaChJtaW5fY2FsbF90aHJlc2hvbGQYBSABKAUSHAoUdW5oZWFsdGh5X3BlcmNlbnRhZ2UYBiABKAUSEwoLdGltZV93aW5kb3cYByABKAUSGQoRb3Blbl9icmVha2VyX3RpbWUYCCABKAUinQIKGlBsdWdpbkJyZWFrZXJEb3duZ3JhZGVJbmZvEgwKBHR5cGUYASABKAkSMgoJbW9ja19pbmZvGAIgASgLMh8uYXBpZ3cudjEuUGx1Z2luQnJlYWtlck1vY2tJbmZvEioKCWh0dHBfaW5mbxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSLgoNaHR0cF92cGNfaW5mbxgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKgoJZnVuY19pbmZvGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBI1ChFwYXNzdGhyb3VnaF9pbmZvcxgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5MaXN0VmFsdWUiawoVUGx1Z2luQnJlYWtlck1vY2tJbmZvEhMKC3N0YXR1c19jb2RlGAEgASgFEhYKDnJlc3VsdF9jb250ZW50GAIgASgJEiUKB2hlYWRlcnMYAyADKAsyFC5hcGlndy52MS5Nb2NrSGVhZGVyIkIKFVBsdWdpbkNvbW1vblBhcmFtZXRlchIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSDQoFdmFsdWUYAyABKAki1gEKGlBsdWdpbkJyZWFrZXJEb3duZ3JhZGVSdWxlEhEKCXJ1bGVfbmFtZRgBIAEoCRISCgpwYXJhbWV0ZXJzGAIgAygJEhMKC21hdGNoX3JlZ2V4GAMgASgJEj8KEWRvd25ncmFkZV9iYWNrZW5kGAQgASgLMiQuYXBpZ3cudjEuUGx1Z2luQnJlYWtlckRvd25ncmFkZUluZm8SOwoRYnJlYWtlcl9jb25kaXRpb24YBSABKAsyIC5hcGlndy52MS5QbHVnaW5CcmVha2VyQ29uZGl0aW9uQi9aLWdpdGh1Yi5jb20vYXBpZ3cvYXBpZ3cvcHJvdG8vYXBpZ3cvdjE7YXBpZ3d2MWIGcHJvdG8z", [file_apigw_v1_api, file_apigw_v1_meta, file_google_protobuf_struct]);
 
 /**
  * Plugin is a plug-in policy (docs/plugins.md): an object of a type whose
@@ -306,4 +310,285 @@ export type ProxyMirrorContent = Message<"apigw.v1.ProxyMirrorContent"> & {
  */
 export const ProxyMirrorContentSchema: GenMessage<ProxyMirrorContent> = /*@__PURE__*/
   messageDesc(file_apigw_v1_plugin, 5);
+
+/**
+ * BreakerContent is the plugin_content of a breaker plug-in (APIG's
+ * BreakerContent; docs/plugins.md#breaker). apigw implements the basic and
+ * share scopes, timeout and condition breakers in counter and percentage
+ * modes, and the mock downgrade or none (503); the other parts are
+ * refused at write.
+ *
+ * @generated from message apigw.v1.BreakerContent
+ */
+export type BreakerContent = Message<"apigw.v1.BreakerContent"> & {
+  /**
+   * scope: basic (default; each bound API and environment has its own
+   * breaker) or share (the APIs bound to the plug-in share one).
+   *
+   * @generated from field: string scope = 1;
+   */
+  scope: string;
+
+  /**
+   * breaker_condition: required.
+   *
+   * @generated from field: apigw.v1.PluginBreakerCondition breaker_condition = 2;
+   */
+  breakerCondition?: PluginBreakerCondition | undefined;
+
+  /**
+   * downgrade_default: what an open breaker answers; absent or null:
+   * 503 with the gateway response DEFAULT_5XX.
+   *
+   * @generated from field: apigw.v1.PluginBreakerDowngradeInfo downgrade_default = 3;
+   */
+  downgradeDefault?: PluginBreakerDowngradeInfo | undefined;
+
+  /**
+   * downgrade_parameters: must be empty (downgrade rules are refused).
+   *
+   * @generated from field: repeated apigw.v1.PluginCommonParameter downgrade_parameters = 4;
+   */
+  downgradeParameters: PluginCommonParameter[];
+
+  /**
+   * downgrade_rules: must be empty (refused).
+   *
+   * @generated from field: repeated apigw.v1.PluginBreakerDowngradeRule downgrade_rules = 5;
+   */
+  downgradeRules: PluginBreakerDowngradeRule[];
+};
+
+/**
+ * Describes the message apigw.v1.BreakerContent.
+ * Use `create(BreakerContentSchema)` to create a new message.
+ */
+export const BreakerContentSchema: GenMessage<BreakerContent> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 6);
+
+/**
+ * PluginBreakerCondition says when a breaker opens.
+ *
+ * @generated from message apigw.v1.PluginBreakerCondition
+ */
+export type PluginBreakerCondition = Message<"apigw.v1.PluginBreakerCondition"> & {
+  /**
+   * breaker_type: timeout (backend timeouts are unhealthy) or condition
+   * (unhealthy_condition decides).
+   *
+   * @generated from field: string breaker_type = 1;
+   */
+  breakerType: string;
+
+  /**
+   * breaker_mode: counter (default) or percentage.
+   *
+   * @generated from field: string breaker_mode = 2;
+   */
+  breakerMode: string;
+
+  /**
+   * unhealthy_condition: a rule expression over $context.statusCode and
+   * $context.backendResponseTime (ms); required for condition.
+   *
+   * @generated from field: string unhealthy_condition = 3;
+   */
+  unhealthyCondition: string;
+
+  /**
+   * unhealthy_threshold: counter: unhealthy calls in time_window that
+   * open the breaker (1-2147483647).
+   *
+   * @generated from field: int32 unhealthy_threshold = 4;
+   */
+  unhealthyThreshold: number;
+
+  /**
+   * min_call_threshold: percentage: calls a window needs (1-2147483647).
+   *
+   * @generated from field: int32 min_call_threshold = 5;
+   */
+  minCallThreshold: number;
+
+  /**
+   * unhealthy_percentage: percentage: share of unhealthy calls, 1-100.
+   *
+   * @generated from field: int32 unhealthy_percentage = 6;
+   */
+  unhealthyPercentage: number;
+
+  /**
+   * time_window: seconds, 1-3600, required.
+   *
+   * @generated from field: int32 time_window = 7;
+   */
+  timeWindow: number;
+
+  /**
+   * open_breaker_time: seconds the breaker stays open, 1-3600, required.
+   *
+   * @generated from field: int32 open_breaker_time = 8;
+   */
+  openBreakerTime: number;
+};
+
+/**
+ * Describes the message apigw.v1.PluginBreakerCondition.
+ * Use `create(PluginBreakerConditionSchema)` to create a new message.
+ */
+export const PluginBreakerConditionSchema: GenMessage<PluginBreakerCondition> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 7);
+
+/**
+ * PluginBreakerDowngradeInfo is what an open breaker does.
+ *
+ * @generated from message apigw.v1.PluginBreakerDowngradeInfo
+ */
+export type PluginBreakerDowngradeInfo = Message<"apigw.v1.PluginBreakerDowngradeInfo"> & {
+  /**
+   * type: mock (answers with mock_info). http, http_vpc, func and
+   * passthrough are refused.
+   *
+   * @generated from field: string type = 1;
+   */
+  type: string;
+
+  /**
+   * @generated from field: apigw.v1.PluginBreakerMockInfo mock_info = 2;
+   */
+  mockInfo?: PluginBreakerMockInfo | undefined;
+
+  /**
+   * http_info, http_vpc_info, func_info, passthrough_infos: accepted
+   * only null or absent (their downgrade types are refused).
+   *
+   * @generated from field: google.protobuf.Struct http_info = 3;
+   */
+  httpInfo?: JsonObject | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Struct http_vpc_info = 4;
+   */
+  httpVpcInfo?: JsonObject | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Struct func_info = 5;
+   */
+  funcInfo?: JsonObject | undefined;
+
+  /**
+   * @generated from field: google.protobuf.ListValue passthrough_infos = 6;
+   */
+  passthroughInfos?: ListValue | undefined;
+};
+
+/**
+ * Describes the message apigw.v1.PluginBreakerDowngradeInfo.
+ * Use `create(PluginBreakerDowngradeInfoSchema)` to create a new message.
+ */
+export const PluginBreakerDowngradeInfoSchema: GenMessage<PluginBreakerDowngradeInfo> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 8);
+
+/**
+ * PluginBreakerMockInfo is a mock downgrade answer.
+ *
+ * @generated from message apigw.v1.PluginBreakerMockInfo
+ */
+export type PluginBreakerMockInfo = Message<"apigw.v1.PluginBreakerMockInfo"> & {
+  /**
+   * status_code: 200-599 (default 200).
+   *
+   * @generated from field: int32 status_code = 1;
+   */
+  statusCode: number;
+
+  /**
+   * result_content: the body, at most 65535 characters.
+   *
+   * @generated from field: string result_content = 2;
+   */
+  resultContent: string;
+
+  /**
+   * headers: at most 10.
+   *
+   * @generated from field: repeated apigw.v1.MockHeader headers = 3;
+   */
+  headers: MockHeader[];
+};
+
+/**
+ * Describes the message apigw.v1.PluginBreakerMockInfo.
+ * Use `create(PluginBreakerMockInfoSchema)` to create a new message.
+ */
+export const PluginBreakerMockInfoSchema: GenMessage<PluginBreakerMockInfo> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 9);
+
+/**
+ * PluginCommonParameter is a parameter of breaker rule expressions.
+ *
+ * @generated from message apigw.v1.PluginCommonParameter
+ */
+export type PluginCommonParameter = Message<"apigw.v1.PluginCommonParameter"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string type = 2;
+   */
+  type: string;
+
+  /**
+   * @generated from field: string value = 3;
+   */
+  value: string;
+};
+
+/**
+ * Describes the message apigw.v1.PluginCommonParameter.
+ * Use `create(PluginCommonParameterSchema)` to create a new message.
+ */
+export const PluginCommonParameterSchema: GenMessage<PluginCommonParameter> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 10);
+
+/**
+ * PluginBreakerDowngradeRule is a downgrade rule (refused).
+ *
+ * @generated from message apigw.v1.PluginBreakerDowngradeRule
+ */
+export type PluginBreakerDowngradeRule = Message<"apigw.v1.PluginBreakerDowngradeRule"> & {
+  /**
+   * @generated from field: string rule_name = 1;
+   */
+  ruleName: string;
+
+  /**
+   * @generated from field: repeated string parameters = 2;
+   */
+  parameters: string[];
+
+  /**
+   * @generated from field: string match_regex = 3;
+   */
+  matchRegex: string;
+
+  /**
+   * @generated from field: apigw.v1.PluginBreakerDowngradeInfo downgrade_backend = 4;
+   */
+  downgradeBackend?: PluginBreakerDowngradeInfo | undefined;
+
+  /**
+   * @generated from field: apigw.v1.PluginBreakerCondition breaker_condition = 5;
+   */
+  breakerCondition?: PluginBreakerCondition | undefined;
+};
+
+/**
+ * Describes the message apigw.v1.PluginBreakerDowngradeRule.
+ * Use `create(PluginBreakerDowngradeRuleSchema)` to create a new message.
+ */
+export const PluginBreakerDowngradeRuleSchema: GenMessage<PluginBreakerDowngradeRule> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 11);
 

@@ -1,0 +1,56 @@
+package extauth
+
+import (
+	"strconv"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
+
+	"github.com/apigw/apigw/model/gwresp"
+)
+
+// checkBreaker answers for an open breaker plug-in (docs/plugins.md#breaker):
+// the mock downgrade, or 503 with the group's DEFAULT_5XX response. The
+// breaker's state comes from the access-log stream (package breaker), so
+// no route changes when it opens or closes.
+func (c *call) checkBreaker() *denial {
+	b := c.s.cfg.breakers
+	if b == nil {
+		return nil
+	}
+	d := b.Decide(c.plans.snap, c.target.inst.Name, c.target.plan.pub.ApiId, c.target.plan.pub.EnvId)
+	if !d.Open {
+		return nil
+	}
+	return &denial{reason: ReasonBreakerOpen, err: gwresp.ErrBreakerOpen, mock: d.Mock}
+}
+
+// mockResponse is an open breaker's mock downgrade: its status (200 by
+// default), headers and body.
+func (c *call) mockResponse(d *denial) *authv3.CheckResponse {
+	m := d.mock
+	status := m.GetStatusCode()
+	if status == 0 {
+		status = 200
+	}
+	hdrs := make([]*corev3.HeaderValueOption, 0, len(m.GetHeaders())+1)
+	for _, h := range m.GetHeaders() {
+		hdrs = append(hdrs, setHeader(h.GetKey(), h.GetValue()))
+	}
+	if c.decision.debug {
+		hdrs = append(hdrs, setHeader(hdrDebugReason, string(d.reason)))
+	}
+	return &authv3.CheckResponse{
+		// A denial for Envoy (it sends this answer instead of calling
+		// the backend), whatever the mock's status.
+		Status: &rpcstatus.Status{Code: int32(grpcCode(503)), Message: d.err.Code + " downgrade " + strconv.Itoa(int(status))},
+		HttpResponse: &authv3.CheckResponse_DeniedResponse{DeniedResponse: &authv3.DeniedHttpResponse{
+			Status:  &typev3.HttpStatus{Code: typev3.StatusCode(status)},
+			Headers: hdrs,
+			Body:    m.GetResultContent(),
+		}},
+		DynamicMetadata: c.metadata(d),
+	}
+}
