@@ -31,15 +31,15 @@ type Plugin struct {
 	// plugin_name: 3-255, starts with a letter or CJK, letters, CJK, digits,
 	// - and _; unique in the instance.
 	PluginName string `protobuf:"bytes,2,opt,name=plugin_name,json=pluginName,proto3" json:"plugin_name,omitempty"`
-	// plugin_type: cors, set_resp_headers or proxy_mirror. APIG's other
-	// types (rate_limit, third_auth, jwt_auth, breaker, kafka_log,
-	// proxy_cache, oidc_auth) are refused.
+	// plugin_type: cors, set_resp_headers, proxy_mirror or breaker. APIG's
+	// other types (rate_limit, third_auth, jwt_auth, kafka_log, proxy_cache,
+	// oidc_auth) are refused.
 	PluginType string `protobuf:"bytes,3,opt,name=plugin_type,json=pluginType,proto3" json:"plugin_type,omitempty"`
 	// plugin_scope: global (the default; the only scope).
 	PluginScope string `protobuf:"bytes,4,opt,name=plugin_scope,json=pluginScope,proto3" json:"plugin_scope,omitempty"`
 	// plugin_content: the JSON settings of the type (CorsPluginContent,
-	// SetRespHeadersContent, ProxyMirrorContent), decoded strictly: unknown
-	// fields and wrong types are refused.
+	// SetRespHeadersContent, ProxyMirrorContent, BreakerContent), decoded
+	// strictly: unknown fields and wrong types are refused.
 	PluginContent string `protobuf:"bytes,5,opt,name=plugin_content,json=pluginContent,proto3" json:"plugin_content,omitempty"`
 	// remark: at most 255 characters.
 	Remark        string `protobuf:"bytes,6,opt,name=remark,proto3" json:"remark,omitempty"`

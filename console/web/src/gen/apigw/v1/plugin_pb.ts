@@ -40,9 +40,9 @@ export type Plugin = Message<"apigw.v1.Plugin"> & {
   pluginName: string;
 
   /**
-   * plugin_type: cors, set_resp_headers or proxy_mirror. APIG's other
-   * types (rate_limit, third_auth, jwt_auth, breaker, kafka_log,
-   * proxy_cache, oidc_auth) are refused.
+   * plugin_type: cors, set_resp_headers, proxy_mirror or breaker. APIG's
+   * other types (rate_limit, third_auth, jwt_auth, kafka_log, proxy_cache,
+   * oidc_auth) are refused.
    *
    * @generated from field: string plugin_type = 3;
    */
@@ -57,8 +57,8 @@ export type Plugin = Message<"apigw.v1.Plugin"> & {
 
   /**
    * plugin_content: the JSON settings of the type (CorsPluginContent,
-   * SetRespHeadersContent, ProxyMirrorContent), decoded strictly: unknown
-   * fields and wrong types are refused.
+   * SetRespHeadersContent, ProxyMirrorContent, BreakerContent), decoded
+   * strictly: unknown fields and wrong types are refused.
    *
    * @generated from field: string plugin_content = 5;
    */
