@@ -2,7 +2,9 @@ package breaker
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/apigw/apigw/accesslog"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/live"
+	"github.com/apigw/apigw/model/matchexpr"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -66,17 +69,54 @@ func New(feed *live.Feed, log *slog.Logger, opts ...Option) *Registry {
 	return r
 }
 
-// machineKey names one breaker: the plug-in, and (API, environment) for
-// the basic scope (empty for share).
+// machineKey names one breaker plug-in's breakers: the plug-in, and
+// (API, environment) for the basic scope (empty for share).
 type machineKey struct {
 	inst, plugin, api, env string
 }
 
-// entry is a breaker and the content it was built from.
+// entry is the breakers of a plug-in (for one API and environment, or
+// shared) and the content they were built from.
 type entry struct {
-	content  string
-	m        *Machine
-	downgrad *apigwv1.PluginBreakerDowngradeInfo
+	content string
+	def     target // requests that match no rule
+	rules   []rule
+}
+
+// target is one breaker and its downgrade (nil: 503).
+type target struct {
+	m         *Machine
+	downgrade *apigwv1.PluginBreakerDowngradeInfo
+}
+
+// rule is a downgrade rule: its expression, the parameters it names and
+// its own breaker.
+type rule struct {
+	name   string
+	expr   *matchexpr.Expr
+	params map[string]*apigwv1.PluginCommonParameter
+	target
+}
+
+// Request gives a downgrade rule the values of the request being checked
+// (ext_authz implements it): typ is a parameter type (header, query,
+// path, method, system) and value the parameter's source name.
+type Request interface {
+	Value(typ, value string) (string, bool)
+}
+
+// ruleParams are a rule's parameters over a request (matchexpr.Params).
+type ruleParams struct {
+	defs map[string]*apigwv1.PluginCommonParameter
+	req  Request
+}
+
+func (p *ruleParams) Param(name string) (string, bool) {
+	d := p.defs[name]
+	if d == nil || p.req == nil {
+		return "", false
+	}
+	return p.req.Value(strings.ToLower(d.Type), d.Value)
 }
 
 // index maps (instance, API, environment) to its breaker for one snapshot.
@@ -90,6 +130,10 @@ type relKey struct{ inst, api, env string }
 
 // Decision is what ext_authz does with a request.
 type Decision struct {
+	// Rule is the downgrade rule the request matched ("" for none):
+	// ext_authz passes it to the access log, which counts the call for
+	// that rule's breaker.
+	Rule string
 	// Open: the breaker is open and the request gets the downgrade.
 	Open bool
 	// Mock is the mock downgrade's answer; nil: 503 (the gateway
@@ -98,30 +142,69 @@ type Decision struct {
 }
 
 // Decide returns the decision for a request of (API, environment) of an
-// instance in a snapshot.
-func (r *Registry) Decide(snap *live.Snapshot, inst, apiID, envID string) Decision {
+// instance in a snapshot: the first downgrade rule that matches req (or
+// the default breaker), and whether its breaker is open.
+func (r *Registry) Decide(snap *live.Snapshot, inst, apiID, envID string, req Request) Decision {
 	e := r.lookup(snap, relKey{inst, apiID, envID})
-	if e == nil || e.m.State(r.now()) != Open {
+	if e == nil {
 		return Decision{}
 	}
-	d := Decision{Open: true}
-	if dg := e.downgrad; dg != nil && dg.GetType() == model.DowngradeMock {
+	var d Decision
+	t := &e.def
+	if len(e.rules) > 0 {
+		p := &ruleParams{req: req}
+		for i := range e.rules {
+			p.defs = e.rules[i].params
+			if e.rules[i].expr.Eval(p) {
+				t, d.Rule = &e.rules[i].target, e.rules[i].name
+				break
+			}
+		}
+	}
+	if t.m.State(r.now()) != Open {
+		return d
+	}
+	d.Open = true
+	if dg := t.downgrade; dg.GetType() == model.DowngradeMock {
 		d.Mock = dg.GetMockInfo()
 	}
 	return d
 }
 
-// State returns the state of the breaker of (API, environment), and
-// whether one is bound.
-func (r *Registry) State(inst, apiID, envID string) (State, bool) {
+// State returns the state of the breaker of (API, environment) for a
+// downgrade rule ("" for the default one), and whether there is one.
+func (r *Registry) State(inst, apiID, envID string, ruleName ...string) (State, bool) {
 	e := r.lookup(r.feed.Current(), relKey{inst, apiID, envID})
 	if e == nil {
 		return Closed, false
 	}
-	return e.m.State(r.now()), true
+	name := ""
+	if len(ruleName) > 0 {
+		name = ruleName[0]
+	}
+	t := e.target(name)
+	if t == nil {
+		return Closed, false
+	}
+	return t.m.State(r.now()), true
 }
 
-// Add feeds an access-log record to the breaker of its API (accesslog.Sink).
+// target returns the breaker of a rule ("" the default; nil for an
+// unknown rule).
+func (e *entry) target(name string) *target {
+	if name == "" {
+		return &e.def
+	}
+	for i := range e.rules {
+		if e.rules[i].name == name {
+			return &e.rules[i].target
+		}
+	}
+	return nil
+}
+
+// Add feeds an access-log record to the breaker of its API and downgrade
+// rule (accesslog.Sink).
 func (r *Registry) Add(rec *accesslog.Record) {
 	if rec.API == "" || !backendCall(rec) {
 		return
@@ -130,7 +213,12 @@ func (r *Registry) Add(rec *accesslog.Record) {
 	if e == nil {
 		return
 	}
-	e.m.Record(r.now(), e.m.cfg.Unhealthy(rec))
+	t := e.target(rec.BreakerRule)
+	if t == nil {
+		// A rule of an older content of the plug-in.
+		return
+	}
+	t.m.Record(r.now(), t.m.cfg.Unhealthy(rec))
 	r.recorded.Inc()
 }
 
@@ -192,19 +280,59 @@ func (r *Registry) resolve(snap *live.Snapshot, k relKey) *entry {
 	if e := r.machines[mk]; e != nil && e.content == p.PluginContent {
 		return e
 	}
-	cfg, err := Compile(v.GetBreakerCondition())
+	log := r.log.With("instance", k.inst, "plugin", p.PluginName, "api_id", mk.api, "env_id", mk.env)
+	e, err := r.build(v, log)
 	if err != nil {
 		r.log.Error("breaker plug-in does not compile; requests pass", "plugin", p.PluginName, "err", err)
 		return nil
 	}
-	log := r.log.With("instance", k.inst, "plugin", p.PluginName, "api_id", mk.api, "env_id", mk.env)
-	e := &entry{content: p.PluginContent, downgrad: v.GetDowngradeDefault()}
-	e.m = NewMachine(cfg, func(from, to State) {
-		r.transitions.WithLabelValues(to.String()).Inc()
-		log.LogAttrs(context.Background(), slog.LevelInfo, "breaker state changed", slog.String("from", from.String()), slog.String("to", to.String()))
-	})
+	e.content = p.PluginContent
 	r.machines[mk] = e
 	return e
+}
+
+// build compiles a breaker content: the default breaker and one per
+// downgrade rule (with the rule's condition and downgrade, else the
+// plug-in's).
+func (r *Registry) build(v *apigwv1.BreakerContent, log *slog.Logger) (*entry, error) {
+	def, err := Compile(v.GetBreakerCondition())
+	if err != nil {
+		return nil, err
+	}
+	machine := func(cfg *Config, rule string) *Machine {
+		l := log
+		if rule != "" {
+			l = log.With("rule", rule)
+		}
+		return NewMachine(cfg, func(from, to State) {
+			r.transitions.WithLabelValues(to.String()).Inc()
+			l.LogAttrs(context.Background(), slog.LevelInfo, "breaker state changed", slog.String("from", from.String()), slog.String("to", to.String()))
+		})
+	}
+	e := &entry{def: target{m: machine(def, ""), downgrade: v.GetDowngradeDefault()}}
+	for _, dr := range v.GetDowngradeRules() {
+		expr, err := matchexpr.Parse(dr.GetMatchRegex())
+		if err != nil {
+			return nil, fmt.Errorf("rule %s: %w", dr.GetRuleName(), err)
+		}
+		params, err := model.BreakerRuleParams(v, dr)
+		if err != nil {
+			return nil, fmt.Errorf("rule %s: %w", dr.GetRuleName(), err)
+		}
+		cfg := def
+		if dr.GetBreakerCondition() != nil {
+			if cfg, err = Compile(dr.GetBreakerCondition()); err != nil {
+				return nil, fmt.Errorf("rule %s: %w", dr.GetRuleName(), err)
+			}
+		}
+		dg := v.GetDowngradeDefault()
+		if dr.GetDowngradeBackend() != nil {
+			dg = dr.GetDowngradeBackend()
+		}
+		e.rules = append(e.rules, rule{name: dr.GetRuleName(), expr: expr, params: params,
+			target: target{m: machine(cfg, dr.GetRuleName()), downgrade: dg}})
+	}
+	return e, nil
 }
 
 // Forget drops the breakers whose plug-in is no longer bound anywhere in

@@ -93,11 +93,11 @@ func TestRegistryBasicScope(t *testing.T) {
 	if state(t, r, "a1") != breaker.Open || state(t, r, "a2") != breaker.Closed {
 		t.Fatalf("a1 %v, a2 %v: want open, closed", state(t, r, "a1"), state(t, r, "a2"))
 	}
-	d := r.Decide(feed.Current(), model.DefaultInstance, "a1", model.ReleaseEnvID)
+	d := r.Decide(feed.Current(), model.DefaultInstance, "a1", model.ReleaseEnvID, nil)
 	if !d.Open || d.Mock.GetResultContent() != "degraded" || d.Mock.GetHeaders()[0].GetKey() != "X-Degraded" {
 		t.Fatalf("decision %+v, want the mock downgrade", d)
 	}
-	if d := r.Decide(feed.Current(), model.DefaultInstance, "a3", model.ReleaseEnvID); d.Open {
+	if d := r.Decide(feed.Current(), model.DefaultInstance, "a3", model.ReleaseEnvID, nil); d.Open {
 		t.Fatal("an API without a breaker got a downgrade")
 	}
 	if _, ok := r.State(model.DefaultInstance, "a3", model.ReleaseEnvID); ok {
@@ -148,7 +148,7 @@ func TestRegistryTimeoutType(t *testing.T) {
 	if state(t, r, "a1") != breaker.Open {
 		t.Fatal("two timeouts did not open the breaker")
 	}
-	d := r.Decide(feed.Current(), model.DefaultInstance, "a1", model.ReleaseEnvID)
+	d := r.Decide(feed.Current(), model.DefaultInstance, "a1", model.ReleaseEnvID, nil)
 	if !d.Open || d.Mock != nil {
 		t.Fatalf("decision %+v: want open without a mock (503)", d)
 	}
@@ -156,7 +156,7 @@ func TestRegistryTimeoutType(t *testing.T) {
 	if state(t, r, "a1") != breaker.HalfOpen {
 		t.Fatal("not half-open after open_breaker_time")
 	}
-	if d := r.Decide(feed.Current(), model.DefaultInstance, "a1", model.ReleaseEnvID); d.Open {
+	if d := r.Decide(feed.Current(), model.DefaultInstance, "a1", model.ReleaseEnvID, nil); d.Open {
 		t.Fatal("a half-open breaker must let requests through")
 	}
 	r.Add(rec("a1", 200, time.Millisecond))

@@ -48,6 +48,10 @@ const (
 	// for the default backend); ExtAuthzPolicyHeader carries the same
 	// value.
 	ExtAuthzMetaPolicy = "policy"
+	// ExtAuthzMetaBreakerRule is the downgrade rule of the API's breaker
+	// plug-in the request matched (absent: the default breaker); the
+	// access-log service counts the call for that rule's breaker.
+	ExtAuthzMetaBreakerRule = "breaker_rule"
 	// ExtAuthzMetaErrorCode, ExtAuthzMetaErrorMessage and
 	// ExtAuthzMetaErrorType describe a denial (APIG.xxxx, message,
 	// gateway-response type).

@@ -2,12 +2,14 @@ package extauth
 
 import (
 	"strconv"
+	"strings"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
 
+	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/gwresp"
 )
 
@@ -20,11 +22,36 @@ func (c *call) checkBreaker() *denial {
 	if b == nil {
 		return nil
 	}
-	d := b.Decide(c.plans.snap, c.target.inst.Name, c.target.plan.pub.ApiId, c.target.plan.pub.EnvId)
+	d := b.Decide(c.plans.snap, c.target.inst.Name, c.target.plan.pub.ApiId, c.target.plan.pub.EnvId, c)
+	c.backend.breakerRule = d.Rule
 	if !d.Open {
 		return nil
 	}
 	return &denial{reason: ReasonBreakerOpen, err: gwresp.ErrBreakerOpen, mock: d.Mock}
+}
+
+// Value is a request value a downgrade rule's parameter names
+// (breaker.Request): the first value of a header or query parameter, the
+// path, the method or a system parameter.
+func (c *call) Value(typ, value string) (string, bool) {
+	switch typ {
+	case model.BreakerParamHeader:
+		v, ok := c.req.hdr.get(strings.ToLower(value))
+		if i := strings.IndexByte(v, ','); i >= 0 {
+			v = v[:i]
+		}
+		return v, ok
+	case model.BreakerParamQuery:
+		return c.req.queryValue(value)
+	case model.BreakerParamPath:
+		return unescape(c.req.path), true
+	case model.BreakerParamMethod:
+		return c.req.method, true
+	case model.BreakerParamSystem:
+		k, _ := model.BreakerSystemParam(value)
+		return c.systemValue(model.SysParamInternal, k)
+	}
+	return "", false
 }
 
 // mockResponse is an open breaker's mock downgrade: its status (200 by

@@ -74,6 +74,9 @@ type backendCall struct {
 	authzCtx map[string]string // the backend authorizer's context
 	path     string            // the backend path, when hasPath
 	hasPath  bool
+	// breakerRule is the breaker plug-in's downgrade rule the request
+	// matched, for the access log.
+	breakerRule string
 }
 
 // decision is the outcome of a check.

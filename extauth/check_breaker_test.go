@@ -11,6 +11,7 @@ import (
 	alsv3 "github.com/envoyproxy/go-control-plane/envoy/service/accesslog/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
@@ -32,12 +33,28 @@ const breakerMock = `{"breaker_condition":{"breaker_type":"condition","unhealthy
 const breakerNone = `{"breaker_condition":{"breaker_type":"timeout","breaker_mode":"percentage","min_call_threshold":2,` +
 	`"unhealthy_percentage":50,"time_window":10,"open_breaker_time":30}}`
 
+// breakerRules has two downgrade rules: slow_path (requests under
+// /rules/slow: a timeout breaker of its own with its own mock) and gold
+// (X-Tier: gold, a rule-local parameter: the plug-in's condition, no
+// downgrade: 503); other requests count for the default breaker.
+const breakerRules = `{"breaker_condition":{"breaker_type":"condition","unhealthy_condition":"[\"$context.statusCode\",\"in\",\"500,502\"]",` +
+	`"unhealthy_threshold":2,"time_window":10,"open_breaker_time":30},` +
+	`"downgrade_parameters":[{"name":"reqPath","type":"path","value":"path"},{"name":"method","type":"method","value":"method"}],` +
+	`"downgrade_rules":[` +
+	`{"rule_name":"slow_path","parameters":["reqPath","method"],"match_regex":"[\"AND\",[\"reqPath\",\"~~\",\"^/rules/slow\"],[\"method\",\"==\",\"GET\"]]",` +
+	`"breaker_condition":{"breaker_type":"timeout","unhealthy_threshold":1,"time_window":10,"open_breaker_time":30},` +
+	`"downgrade_backend":{"type":"mock","mock_info":{"status_code":202,"result_content":"slow degraded"}}},` +
+	`{"rule_name":"gold","parameters":[{"name":"tier","type":"header","value":"X-Tier"}],"match_regex":"[\"tier\",\"==\",\"gold\"]"}]}`
+
 // breakerWorld is the fixture with two APIs with a breaker each: api-brk
 // (mock downgrade) and api-brk503 (none).
 func breakerWorld(t *testing.T) *model.Instance {
 	f := newFixture("http://127.0.0.1:1", nil)
 	f.api(&apigwv1.Api{Id: "api-brk", Name: "fragile", ReqUri: "/fragile", AuthType: model.AuthNone})
 	f.api(&apigwv1.Api{Id: "api-brk503", Name: "fragile_503", ReqUri: "/fragile503", AuthType: model.AuthNone})
+	f.api(&apigwv1.Api{Id: "api-rules", Name: "ruled", ReqUri: "/rules", MatchMode: model.MatchPrefix, AuthType: model.AuthNone})
+	f.add(&apigwv1.Plugin{Id: "brk-rules", PluginName: "brk_rules", PluginType: model.PluginBreaker, PluginContent: breakerRules},
+		&apigwv1.PluginBinding{Id: "pbr", ApiId: "api-rules", EnvId: model.ReleaseEnvID, PluginId: "brk-rules"})
 	f.add(&apigwv1.Plugin{Id: "brk-mock", PluginName: "brk_mock", PluginType: model.PluginBreaker, PluginContent: breakerMock},
 		&apigwv1.Plugin{Id: "brk-none", PluginName: "brk_none", PluginType: model.PluginBreaker, PluginContent: breakerNone},
 		&apigwv1.PluginBinding{Id: "pbm", ApiId: "api-brk", EnvId: model.ReleaseEnvID, PluginId: "brk-mock"},
@@ -152,7 +169,7 @@ func TestBreakerOpenDelay(t *testing.T) {
 	req := envoyRequest{api: "api-brk", path: "/fragile"}
 	// Two failing backend calls end at t0; Envoy buffers their entries.
 	opened := h.clock.Now()
-	buffered := []*datav3.HTTPAccessLogEntry{alsEntry("api-brk", 502, opened), alsEntry("api-brk", 500, opened)}
+	buffered := []*datav3.HTTPAccessLogEntry{alsEntry("api-brk", 502, opened, nil), alsEntry("api-brk", 500, opened, nil)}
 	// Until the flush, ext_authz knows nothing of them.
 	h.clock.Add(accessLogFlush - time.Millisecond)
 	allowedResp(t, h.check(req.checkRequest()))
@@ -187,9 +204,89 @@ func TestBreakerOpenDelay(t *testing.T) {
 	}
 }
 
+// Downgrade rules: ext_authz evaluates them on each request, names the
+// matched rule in its metadata, the access log brings the result back
+// with it, and only that rule's breaker counts it and opens.
+func TestBreakerDowngradeRules(t *testing.T) {
+	h, reg := breakerHarness(t)
+	als, err := accesslog.New(nil, slog.New(slog.DiscardHandler), nil, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer()
+	als.Register(gs)
+	client := alsv3.NewAccessLogServiceClient(testutil.ServeAndDialGRPC(t, gs))
+	send := func(entries ...*datav3.HTTPAccessLogEntry) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		stream, err := client.StreamAccessLogs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := stream.Send(&alsv3.StreamAccessLogsMessage{
+			Identifier: &alsv3.StreamAccessLogsMessage_Identifier{Node: &corev3.Node{Id: "envoy-1", Cluster: model.DefaultInstance}, LogName: dataplane.AccessLogName},
+			LogEntries: &alsv3.StreamAccessLogsMessage_HttpLogs{HttpLogs: &alsv3.StreamAccessLogsMessage_HTTPAccessLogEntries{LogEntry: entries}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := stream.CloseAndRecv(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slow := envoyRequest{api: "api-rules", path: "/rules/slow/1"}
+	other := envoyRequest{api: "api-rules", path: "/rules/fast"}
+	gold := envoyRequest{api: "api-rules", path: "/rules/fast", headers: map[string]string{"X-Tier": "gold"}}
+
+	a := allowedResp(t, h.check(slow.checkRequest()))
+	if a.meta[dataplane.ExtAuthzMetaBreakerRule] != "slow_path" {
+		t.Fatalf("metadata %v: want breaker_rule slow_path", a.meta)
+	}
+	if a := allowedResp(t, h.check(other.checkRequest())); a.meta[dataplane.ExtAuthzMetaBreakerRule] != "" {
+		t.Fatalf("a request matching no rule names one: %v", a.meta)
+	}
+	if a := allowedResp(t, h.check(gold.checkRequest())); a.meta[dataplane.ExtAuthzMetaBreakerRule] != "gold" {
+		t.Fatalf("metadata %v: want breaker_rule gold", a.meta)
+	}
+
+	// One timeout of a slow_path call (the rule's own timeout breaker,
+	// threshold 1), and two 502s of calls matching no rule (the default
+	// breaker's condition, threshold 2) — but one of them reported
+	// under gold: neither the default breaker nor gold's opens.
+	timeout := alsEntry("api-rules", 504, h.clock.Now(), map[string]any{dataplane.ExtAuthzMetaBreakerRule: "slow_path"})
+	timeout.CommonProperties.ResponseFlags = &datav3.ResponseFlags{UpstreamRequestTimeout: true}
+	send(timeout, alsEntry("api-rules", 502, h.clock.Now(), nil), alsEntry("api-rules", 502, h.clock.Now(), map[string]any{dataplane.ExtAuthzMetaBreakerRule: "gold"}))
+
+	resp := h.check(slow.checkRequest())
+	if d := resp.GetDeniedResponse(); d.GetStatus().GetCode() != 202 || d.GetBody() != "slow degraded" {
+		t.Fatalf("slow_path's breaker did not answer with the rule's mock: %v", resp)
+	}
+	allowedResp(t, h.check(other.checkRequest()))
+	allowedResp(t, h.check(gold.checkRequest()))
+
+	// A second 502 for gold opens gold's breaker: the plug-in's condition,
+	// no downgrade → 503.
+	send(alsEntry("api-rules", 500, h.clock.Now(), map[string]any{dataplane.ExtAuthzMetaBreakerRule: "gold"}))
+	if status, body, _ := denied(t, h.check(gold.checkRequest())); status != 503 || body.Code != "APIG.0202" {
+		t.Fatalf("gold: got %d %+v, want 503 APIG.0202", status, body)
+	}
+	allowedResp(t, h.check(other.checkRequest()))
+	if s, _ := reg.State(model.DefaultInstance, "api-rules", model.ReleaseEnvID); s != breaker.Closed {
+		t.Fatalf("the default breaker is %v, want closed", s)
+	}
+}
+
 // alsEntry is the entry Envoy's http_grpc logger writes for a request of
-// an apigw route that reached its backend.
-func alsEntry(api string, status int, start time.Time) *datav3.HTTPAccessLogEntry {
+// an apigw route that reached its backend, with ext_authz's metadata.
+func alsEntry(api string, status int, start time.Time, authz map[string]any) *datav3.HTTPAccessLogEntry {
+	var md *corev3.Metadata
+	if authz != nil {
+		st, err := structpb.NewStruct(authz)
+		if err != nil {
+			panic(err)
+		}
+		md = &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{dataplane.ExtAuthzMetadataNamespace: st}}
+	}
 	return &datav3.HTTPAccessLogEntry{
 		CommonProperties: &datav3.AccessLogCommon{
 			StartTime:                 timestamppb.New(start.Add(-30 * time.Millisecond)),
@@ -197,6 +294,7 @@ func alsEntry(api string, status int, start time.Time) *datav3.HTTPAccessLogEntr
 			TimeToFirstUpstreamTxByte: durationpb.New(2 * time.Millisecond),
 			TimeToLastUpstreamRxByte:  durationpb.New(29 * time.Millisecond),
 			AccessLogType:             datav3.AccessLogType_DownstreamEnd,
+			Metadata:                  md,
 			CustomTags: map[string]string{dataplane.AccessLogTagInstance: model.DefaultInstance, dataplane.AccessLogTagGroup: "g1",
 				dataplane.AccessLogTagAPI: api, dataplane.AccessLogTagEnv: model.ReleaseEnvID},
 		},

@@ -83,6 +83,9 @@ func (c *call) metadata(d *denial) *structpb.Struct {
 	if c.client.str != "" {
 		f[dataplane.ExtAuthzMetaClientIP] = structpb.NewStringValue(c.client.str)
 	}
+	if c.backend.breakerRule != "" {
+		f[dataplane.ExtAuthzMetaBreakerRule] = structpb.NewStringValue(c.backend.breakerRule)
+	}
 	if d == nil {
 		if c.backend.hasPath {
 			f[dataplane.ExtAuthzMetaBackendPath] = structpb.NewStringValue(c.backend.path)

@@ -2,7 +2,12 @@ package model
 
 import (
 	"errors"
+	"slices"
+	"strconv"
 	"strings"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/apigw/apigw/model/matchexpr"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
@@ -92,12 +97,175 @@ func validateBreaker(c checker, v *apigwv1.BreakerContent) {
 	if v.DowngradeDefault != nil {
 		validateDowngrade(c.at("downgrade_default"), v.DowngradeDefault)
 	}
-	if len(v.DowngradeParameters) > 0 {
-		c.add("downgrade_parameters", "downgrade rules and their parameters are not supported by apigw (leave empty)")
+	if len(v.DowngradeParameters) > BreakerMaxParams {
+		c.add("downgrade_parameters", "at most %d parameters (got %d)", BreakerMaxParams, len(v.DowngradeParameters))
 	}
-	if len(v.DowngradeRules) > 0 {
-		c.add("downgrade_rules", "downgrade rules are not supported by apigw: one condition and one downgrade (downgrade_default) apply to every request")
+	seen := map[string]bool{}
+	for i, p := range v.DowngradeParameters {
+		pc := c.idx("downgrade_parameters", i)
+		validateBreakerParam(pc, p)
+		if seen[p.Name] {
+			pc.add("name", "%q is defined twice", p.Name)
+		}
+		seen[p.Name] = true
 	}
+	if len(v.DowngradeRules) > BreakerMaxRules {
+		c.add("downgrade_rules", "at most %d rules (got %d)", BreakerMaxRules, len(v.DowngradeRules))
+	}
+	rules := map[string]bool{}
+	for i, r := range v.DowngradeRules {
+		rc := c.idx("downgrade_rules", i)
+		if rc.required("rule_name", r.RuleName) {
+			if !reBreakerRuleName.MatchString(r.RuleName) {
+				rc.add("rule_name", "must be 1-64 letters, digits, - or _, starting with a letter")
+			}
+			if rules[r.RuleName] {
+				rc.add("rule_name", "%q is used twice", r.RuleName)
+			}
+			rules[r.RuleName] = true
+		}
+		params, ok := validateRuleParams(rc, v, r)
+		if rc.required("match_regex", r.MatchRegex) {
+			rc.maxLen("match_regex", r.MatchRegex, 2048)
+			e, err := matchexpr.Parse(r.MatchRegex)
+			if err == nil && ok {
+				err = e.CheckParams(func(n string) bool { _, ok := params[n]; return ok })
+			}
+			if err != nil {
+				rc.add("match_regex", "%v", err)
+			}
+		}
+		if r.BreakerCondition != nil {
+			validateBreakerCondition(rc.at("breaker_condition"), r.BreakerCondition)
+		}
+		if r.DowngradeBackend != nil {
+			validateDowngrade(rc.at("downgrade_backend"), r.DowngradeBackend)
+		}
+	}
+}
+
+// Breaker rule parameter types.
+const (
+	BreakerParamHeader = "header"
+	BreakerParamQuery  = "query"
+	BreakerParamPath   = "path"
+	BreakerParamMethod = "method"
+	BreakerParamSystem = "system"
+)
+
+// Bounds of downgrade rules.
+const (
+	BreakerMaxParams = 50
+	BreakerMaxRules  = 20
+)
+
+var (
+	reBreakerParamName = runeRange(`^[A-Za-z][A-Za-z0-9_.\-]*$`, 1, 32)
+	reBreakerRuleName  = runeRange(`^[A-Za-z][A-Za-z0-9_\-]*$`, 1, 64)
+)
+
+// BreakerSystemParam returns the system parameter a system-type rule
+// parameter names (its value, with or without "$context."), and whether
+// it is one apigw knows.
+func BreakerSystemParam(value string) (string, bool) {
+	k := strings.TrimPrefix(value, "$context.")
+	return k, slices.Contains(systemParams[:], k)
+}
+
+func validateBreakerParam(c checker, p *apigwv1.PluginCommonParameter) {
+	if c.required("name", p.Name) && !reBreakerParamName.MatchString(p.Name) {
+		c.add("name", "must be 1-32 letters, digits, _, - or ., starting with a letter")
+	}
+	typ := strings.ToLower(p.Type)
+	if c.required("type", p.Type) {
+		c.oneOf("type", typ, BreakerParamHeader, BreakerParamQuery, BreakerParamPath, BreakerParamMethod, BreakerParamSystem)
+	}
+	switch typ {
+	case BreakerParamHeader:
+		if c.required("value", p.Value) && !ValidHeaderName(p.Value) {
+			c.add("value", "%q is not a header name", p.Value)
+		}
+	case BreakerParamQuery:
+		if c.required("value", p.Value) {
+			c.maxLen("value", p.Value, 255)
+			checkWire(c, "value", p.Value)
+		}
+	case BreakerParamSystem:
+		if c.required("value", p.Value) {
+			if _, ok := BreakerSystemParam(p.Value); !ok {
+				c.add("value", "unknown system parameter %q; one of %s", p.Value, strings.Join(systemParams[:], ", "))
+			}
+		}
+	}
+}
+
+// validateRuleParams checks a rule's parameters list and returns the
+// parameters its expression may name (ok false when the list is invalid).
+func validateRuleParams(c checker, v *apigwv1.BreakerContent, r *apigwv1.PluginBreakerDowngradeRule) (map[string]*apigwv1.PluginCommonParameter, bool) {
+	params, err := BreakerRuleParams(v, r)
+	if err != nil {
+		var pe *ruleParamError
+		if errors.As(err, &pe) {
+			if pe.param != nil {
+				validateBreakerParam(c.idx("parameters", pe.index), pe.param)
+			} else {
+				c.add(index("parameters", pe.index), "%s", pe.msg)
+			}
+		}
+		return nil, false
+	}
+	return params, true
+}
+
+type ruleParamError struct {
+	index int
+	msg   string
+	param *apigwv1.PluginCommonParameter // an invalid own parameter
+}
+
+func (e *ruleParamError) Error() string {
+	return "parameters[" + strconv.Itoa(e.index) + "]: " + e.msg
+}
+
+// BreakerRuleParams returns the parameters a downgrade rule's expression
+// may name: its parameters list (names of downgrade_parameters, or
+// parameter objects of its own), or all of downgrade_parameters when the
+// list is empty.
+func BreakerRuleParams(v *apigwv1.BreakerContent, r *apigwv1.PluginBreakerDowngradeRule) (map[string]*apigwv1.PluginCommonParameter, error) {
+	defs := make(map[string]*apigwv1.PluginCommonParameter, len(v.GetDowngradeParameters()))
+	for _, p := range v.GetDowngradeParameters() {
+		defs[p.Name] = p
+	}
+	list := r.GetParameters().GetValues()
+	if len(list) == 0 {
+		return defs, nil
+	}
+	out := make(map[string]*apigwv1.PluginCommonParameter, len(list))
+	for i, e := range list {
+		switch k := e.GetKind().(type) {
+		case *structpb.Value_StringValue:
+			p := defs[k.StringValue]
+			if p == nil {
+				return nil, &ruleParamError{index: i, msg: strconv.Quote(k.StringValue) + " is not one of downgrade_parameters"}
+			}
+			out[p.Name] = p
+		case *structpb.Value_StructValue:
+			b, _ := protojson.Marshal(k.StructValue)
+			p := &apigwv1.PluginCommonParameter{}
+			if err := protojson.Unmarshal(b, p); err != nil {
+				return nil, &ruleParamError{index: i, msg: "is not a parameter {name, type, value}: " + strings.TrimPrefix(err.Error(), "proto: ")}
+			}
+			var vs Violations
+			validateBreakerParam(newChecker(&vs, ""), p)
+			if len(vs) > 0 {
+				return nil, &ruleParamError{index: i, msg: vs[0].String(), param: p}
+			}
+			out[p.Name] = p
+		default:
+			return nil, &ruleParamError{index: i, msg: "must be a parameter name or a parameter {name, type, value}"}
+		}
+	}
+	return out, nil
 }
 
 func validateBreakerCondition(c checker, v *apigwv1.PluginBreakerCondition) {

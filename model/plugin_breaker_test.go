@@ -21,6 +21,7 @@ func brk(cond, extra string) string {
 const (
 	condOK    = `{"breaker_type":"condition","breaker_mode":"counter","unhealthy_condition":"[\"OR\",[\"$context.statusCode\",\"in\",\"500,502\"],[\"$context.backendResponseTime\",\">\",3000]]","unhealthy_threshold":30,"time_window":15,"open_breaker_time":15}`
 	timeoutOK = `{"breaker_type":"timeout","breaker_mode":"percentage","unhealthy_condition":"","min_call_threshold":20,"unhealthy_percentage":51,"time_window":15,"open_breaker_time":15}`
+	params    = `"downgrade_parameters":[{"name":"reqPath","type":"path","value":"path"},{"name":"method","type":"method","value":"method"},{"name":"srv","type":"system","value":"serverName"},{"name":"q","type":"query","value":"q"}]`
 	mockOK    = `"downgrade_default":{"type":"mock","mock_info":{"status_code":200,"result_content":"{status: ok}","headers":[{"key":"X-Degraded","value":"1"}]},"http_info":null,"func_info":null,"http_vpc_info":null,"passthrough_infos":null}`
 )
 
@@ -57,8 +58,25 @@ func TestBreakerContentValidation(t *testing.T) {
 		{"mock gateway header", brk(condOK, `"downgrade_default":{"type":"mock","mock_info":{"headers":[{"key":"X-Apig-Latency","value":"1"}]}}`), "plugin_content.downgrade_default.mock_info.headers[0].key"},
 		{"mock header CR", brk(condOK, `"downgrade_default":{"type":"mock","mock_info":{"headers":[{"key":"X-A","value":"a\rb"}]}}`), "plugin_content.downgrade_default.mock_info.headers[0].value"},
 		{"mock eleven headers", brk(condOK, `"downgrade_default":{"type":"mock","mock_info":{"headers":[`+strings.TrimSuffix(strings.Repeat(`{"key":"X-A","value":"1"},`, 11), ",")+`]}}`), "plugin_content.downgrade_default.mock_info.headers"},
-		{"rules refused", brk(condOK, `"downgrade_parameters":[{"name":"reqPath","type":"path","value":"path"}],"downgrade_rules":[{"rule_name":"r1","parameters":["reqPath"],"match_regex":"[\"reqPath\",\"==\",\"/test\"]"}]`), "plugin_content.downgrade_rules"},
-		{"parameters refused", brk(condOK, `"downgrade_parameters":[{"name":"reqPath","type":"path","value":"path"}]`), "plugin_content.downgrade_parameters"},
+		{"rules", brk(condOK, params+`,"downgrade_rules":[{"rule_name":"r1","parameters":["reqPath","method"],"match_regex":"[\"AND\",[\"reqPath\",\"==\",\"/test\"],[\"method\",\"in\",\"GET,PUT\"]]",`+
+			`"breaker_condition":{"breaker_type":"timeout","unhealthy_threshold":1,"time_window":5,"open_breaker_time":5},"downgrade_backend":{"type":"mock","mock_info":{"status_code":200}}},`+
+			`{"rule_name":"r2","parameters":[{"name":"tier","type":"header","value":"X-Tier"}],"match_regex":"[\"tier\",\"==\",\"gold\"]"},`+
+			`{"rule_name":"r3","match_regex":"[\"OR\",[\"srv\",\"==\",\"gw-1\"],[\"q\",\"~~\",\"^a\"]]"}]`), ""},
+		{"parameter bad type", brk(condOK, `"downgrade_parameters":[{"name":"p","type":"cookie","value":"c"}]`), "plugin_content.downgrade_parameters[0].type"},
+		{"parameter bad name", brk(condOK, `"downgrade_parameters":[{"name":"1p","type":"path","value":"path"}]`), "plugin_content.downgrade_parameters[0].name"},
+		{"parameter twice", brk(condOK, `"downgrade_parameters":[{"name":"p","type":"path","value":"path"},{"name":"p","type":"method","value":"method"}]`), "plugin_content.downgrade_parameters[1].name"},
+		{"parameter bad header", brk(condOK, `"downgrade_parameters":[{"name":"h","type":"header","value":"a b"}]`), "plugin_content.downgrade_parameters[0].value"},
+		{"parameter unknown system", brk(condOK, `"downgrade_parameters":[{"name":"s","type":"system","value":"$context.cacheStatus"}]`), "plugin_content.downgrade_parameters[0].value"},
+		{"rule without name", brk(condOK, params+`,"downgrade_rules":[{"match_regex":"[\"reqPath\",\"==\",\"/a\"]"}]`), "plugin_content.downgrade_rules[0].rule_name"},
+		{"rule names twice", brk(condOK, params+`,"downgrade_rules":[{"rule_name":"r","match_regex":"[\"reqPath\",\"==\",\"/a\"]"},{"rule_name":"r","match_regex":"[\"reqPath\",\"==\",\"/b\"]"}]`), "plugin_content.downgrade_rules[1].rule_name"},
+		{"rule without expression", brk(condOK, params+`,"downgrade_rules":[{"rule_name":"r"}]`), "plugin_content.downgrade_rules[0].match_regex"},
+		{"rule bad expression", brk(condOK, params+`,"downgrade_rules":[{"rule_name":"r","match_regex":"[\"reqPath\",\"=~\",\"/a\"]"}]`), "plugin_content.downgrade_rules[0].match_regex"},
+		{"rule unknown parameter", brk(condOK, params+`,"downgrade_rules":[{"rule_name":"r","match_regex":"[\"host\",\"==\",\"a\"]"}]`), "plugin_content.downgrade_rules[0].match_regex"},
+		{"rule parameter not listed", brk(condOK, params+`,"downgrade_rules":[{"rule_name":"r","parameters":["method"],"match_regex":"[\"reqPath\",\"==\",\"/a\"]"}]`), "plugin_content.downgrade_rules[0].match_regex"},
+		{"rule parameter undefined", brk(condOK, params+`,"downgrade_rules":[{"rule_name":"r","parameters":["nope"],"match_regex":"[\"reqPath\",\"==\",\"/a\"]"}]`), "plugin_content.downgrade_rules[0].parameters[0]"},
+		{"rule own parameter invalid", brk(condOK, params+`,"downgrade_rules":[{"rule_name":"r","parameters":[{"name":"x","type":"cookie","value":"c"}],"match_regex":"[\"x\",\"==\",\"/a\"]"}]`), "plugin_content.downgrade_rules[0].parameters[0].type"},
+		{"rule bad condition", brk(condOK, params+`,"downgrade_rules":[{"rule_name":"r","match_regex":"[\"reqPath\",\"==\",\"/a\"]","breaker_condition":{"breaker_type":"timeout","time_window":5,"open_breaker_time":5}}]`), "plugin_content.downgrade_rules[0].breaker_condition.unhealthy_threshold"},
+		{"rule http downgrade", brk(condOK, params+`,"downgrade_rules":[{"rule_name":"r","match_regex":"[\"reqPath\",\"==\",\"/a\"]","downgrade_backend":{"type":"http"}}]`), "plugin_content.downgrade_rules[0].downgrade_backend.type"},
 		{"unknown field", brk(condOK, `"breaker":true`), "plugin_content"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -81,7 +99,8 @@ func TestBreakerContentValidation(t *testing.T) {
 }
 
 // APIG's own example content (a timeout breaker with a mock rule and an
-// HTTP default downgrade) is refused on exactly the parts apigw lacks.
+// HTTP default downgrade) is refused on exactly the part apigw lacks: the
+// HTTP downgrade.
 func TestBreakerHuaweiExampleRefusedByField(t *testing.T) {
 	content := `{"scope":"share","breaker_condition":{"breaker_type":"timeout","breaker_mode":"counter","unhealthy_condition":"","unhealthy_threshold":30,"min_call_threshold":20,"unhealthy_percentage":51,"time_window":15,"open_breaker_time":15},` +
 		`"downgrade_default":{"type":"http","http_info":{"isVpc":false,"vpc_channel_id":"","address":"10.10.10.10","scheme":"HTTP","method":"GET","path":"/demo","timeout":5000},"mock_info":null,"func_info":null,"http_vpc_info":null,"passthrough_infos":null},` +
@@ -93,13 +112,21 @@ func TestBreakerHuaweiExampleRefusedByField(t *testing.T) {
 	for _, v := range vs {
 		got[v.Field] = true
 	}
-	for _, f := range []string{"plugin_content.downgrade_default.type", "plugin_content.downgrade_default.http_info", "plugin_content.downgrade_parameters", "plugin_content.downgrade_rules"} {
+	for _, f := range []string{"plugin_content.downgrade_default.type", "plugin_content.downgrade_default.http_info"} {
 		if !got[f] {
 			t.Errorf("no violation of %s in:\n%s", f, fieldsOf(vs))
 		}
 	}
-	if len(got) != 4 {
+	if len(got) != 2 {
 		t.Errorf("unexpected violations:\n%s", fieldsOf(vs))
+	}
+	// Without the HTTP downgrade (503 for requests matching no rule) it
+	// is accepted, its rule included.
+	i := strings.Index(content, `"downgrade_default":`)
+	j := strings.Index(content, `"downgrade_parameters":`)
+	noHTTP := content[:i] + `"downgrade_default":null,` + content[j:]
+	if vs := model.Validate(plugin("p1", model.PluginBreaker, noHTTP), model.AbsoluteLimits()); len(vs) > 0 {
+		t.Errorf("the example without its HTTP downgrade: %s", fieldsOf(vs))
 	}
 }
 

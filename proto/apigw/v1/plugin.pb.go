@@ -524,8 +524,8 @@ func (x *ProxyMirrorContent) GetMirrorRequestBodyEnabled() bool {
 // BreakerContent is the plugin_content of a breaker plug-in (APIG's
 // BreakerContent; docs/plugins.md#breaker). apigw implements the basic and
 // share scopes, timeout and condition breakers in counter and percentage
-// modes, and the mock downgrade or none (503); the other parts are
-// refused at write.
+// modes, downgrade rules, and the mock downgrade or none (503); the other
+// downgrade types are refused at write.
 type BreakerContent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// scope: basic (default; each bound API and environment has its own
@@ -536,9 +536,11 @@ type BreakerContent struct {
 	// downgrade_default: what an open breaker answers; absent or null:
 	// 503 with the gateway response DEFAULT_5XX.
 	DowngradeDefault *PluginBreakerDowngradeInfo `protobuf:"bytes,3,opt,name=downgrade_default,json=downgradeDefault,proto3" json:"downgrade_default,omitempty"`
-	// downgrade_parameters: must be empty (downgrade rules are refused).
+	// downgrade_parameters: the request values the rules' expressions
+	// compare (at most 50, names unique).
 	DowngradeParameters []*PluginCommonParameter `protobuf:"bytes,4,rep,name=downgrade_parameters,json=downgradeParameters,proto3" json:"downgrade_parameters,omitempty"`
-	// downgrade_rules: must be empty (refused).
+	// downgrade_rules: evaluated top-down on each request; the first that
+	// matches has its own breaker (at most 20, names unique).
 	DowngradeRules []*PluginBreakerDowngradeRule `protobuf:"bytes,5,rep,name=downgrade_rules,json=downgradeRules,proto3" json:"downgrade_rules,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
@@ -876,10 +878,15 @@ func (x *PluginBreakerMockInfo) GetHeaders() []*MockHeader {
 
 // PluginCommonParameter is a parameter of breaker rule expressions.
 type PluginCommonParameter struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Type          string                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
-	Value         string                 `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name: 1-32, letters, digits, _ - and ., starting with a letter; what
+	// the expressions name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// type: header (first value of the header named by value), query (first
+	// value of the query parameter), path (the request path), method, or
+	// system (the gateway system parameter named by value).
+	Type          string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	Value         string `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -935,14 +942,23 @@ func (x *PluginCommonParameter) GetValue() string {
 	return ""
 }
 
-// PluginBreakerDowngradeRule is a downgrade rule (refused).
+// PluginBreakerDowngradeRule is a downgrade rule: requests its
+// expression matches are counted by a breaker of their own and get its
+// downgrade.
 type PluginBreakerDowngradeRule struct {
-	state            protoimpl.MessageState      `protogen:"open.v1"`
-	RuleName         string                      `protobuf:"bytes,1,opt,name=rule_name,json=ruleName,proto3" json:"rule_name,omitempty"`
-	Parameters       []string                    `protobuf:"bytes,2,rep,name=parameters,proto3" json:"parameters,omitempty"`
-	MatchRegex       string                      `protobuf:"bytes,3,opt,name=match_regex,json=matchRegex,proto3" json:"match_regex,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// rule_name: 1-64, unique in the plug-in.
+	RuleName string `protobuf:"bytes,1,opt,name=rule_name,json=ruleName,proto3" json:"rule_name,omitempty"`
+	// parameters: the parameters match_regex may name: names of
+	// downgrade_parameters, or parameter objects of the rule's own; empty:
+	// all of downgrade_parameters.
+	Parameters *structpb.ListValue `protobuf:"bytes,2,opt,name=parameters,proto3" json:"parameters,omitempty"`
+	// match_regex: required, a rule expression (model/matchexpr).
+	MatchRegex string `protobuf:"bytes,3,opt,name=match_regex,json=matchRegex,proto3" json:"match_regex,omitempty"`
+	// downgrade_backend: the rule's downgrade; absent: downgrade_default.
 	DowngradeBackend *PluginBreakerDowngradeInfo `protobuf:"bytes,4,opt,name=downgrade_backend,json=downgradeBackend,proto3" json:"downgrade_backend,omitempty"`
-	BreakerCondition *PluginBreakerCondition     `protobuf:"bytes,5,opt,name=breaker_condition,json=breakerCondition,proto3" json:"breaker_condition,omitempty"`
+	// breaker_condition: the rule's condition; absent: the plug-in's.
+	BreakerCondition *PluginBreakerCondition `protobuf:"bytes,5,opt,name=breaker_condition,json=breakerCondition,proto3" json:"breaker_condition,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -984,7 +1000,7 @@ func (x *PluginBreakerDowngradeRule) GetRuleName() string {
 	return ""
 }
 
-func (x *PluginBreakerDowngradeRule) GetParameters() []string {
+func (x *PluginBreakerDowngradeRule) GetParameters() *structpb.ListValue {
 	if x != nil {
 		return x.Parameters
 	}
@@ -1091,11 +1107,11 @@ const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\x15PluginCommonParameter\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x14\n" +
-	"\x05value\x18\x03 \x01(\tR\x05value\"\x9c\x02\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\"\xb8\x02\n" +
 	"\x1aPluginBreakerDowngradeRule\x12\x1b\n" +
-	"\trule_name\x18\x01 \x01(\tR\bruleName\x12\x1e\n" +
+	"\trule_name\x18\x01 \x01(\tR\bruleName\x12:\n" +
 	"\n" +
-	"parameters\x18\x02 \x03(\tR\n" +
+	"parameters\x18\x02 \x01(\v2\x1a.google.protobuf.ListValueR\n" +
 	"parameters\x12\x1f\n" +
 	"\vmatch_regex\x18\x03 \x01(\tR\n" +
 	"matchRegex\x12Q\n" +
@@ -1147,13 +1163,14 @@ var file_apigw_v1_plugin_proto_depIdxs = []int32{
 	13, // 10: apigw.v1.PluginBreakerDowngradeInfo.func_info:type_name -> google.protobuf.Struct
 	14, // 11: apigw.v1.PluginBreakerDowngradeInfo.passthrough_infos:type_name -> google.protobuf.ListValue
 	15, // 12: apigw.v1.PluginBreakerMockInfo.headers:type_name -> apigw.v1.MockHeader
-	8,  // 13: apigw.v1.PluginBreakerDowngradeRule.downgrade_backend:type_name -> apigw.v1.PluginBreakerDowngradeInfo
-	7,  // 14: apigw.v1.PluginBreakerDowngradeRule.breaker_condition:type_name -> apigw.v1.PluginBreakerCondition
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	14, // 13: apigw.v1.PluginBreakerDowngradeRule.parameters:type_name -> google.protobuf.ListValue
+	8,  // 14: apigw.v1.PluginBreakerDowngradeRule.downgrade_backend:type_name -> apigw.v1.PluginBreakerDowngradeInfo
+	7,  // 15: apigw.v1.PluginBreakerDowngradeRule.breaker_condition:type_name -> apigw.v1.PluginBreakerCondition
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_apigw_v1_plugin_proto_init() }

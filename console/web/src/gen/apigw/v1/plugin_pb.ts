@@ -16,7 +16,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file apigw/v1/plugin.proto.
  */
 export const file_apigw_v1_plugin: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkIpsCCg5CcmVha2VyQ29udGVudBINCgVzY29wZRgBIAEoCRI7ChFicmVha2VyX2NvbmRpdGlvbhgCIAEoCzIgLmFwaWd3LnYxLlBsdWdpbkJyZWFrZXJDb25kaXRpb24SPwoRZG93bmdyYWRlX2RlZmF1bHQYAyABKAsyJC5hcGlndy52MS5QbHVnaW5CcmVha2VyRG93bmdyYWRlSW5mbxI9ChRkb3duZ3JhZGVfcGFyYW1ldGVycxgEIAMoCzIfLmFwaWd3LnYxLlBsdWdpbkNvbW1vblBhcmFtZXRlchI9Cg9kb3duZ3JhZGVfcnVsZXMYBSADKAsyJC5hcGlndy52MS5QbHVnaW5CcmVha2VyRG93bmdyYWRlUnVsZSLoAQoWUGx1Z2luQnJlYWtlckNvbmRpdGlvbhIUCgxicmVha2VyX3R5cGUYASABKAkSFAoMYnJlYWtlcl9tb2RlGAIgASgJEhsKE3VuaGVhbHRoeV9jb25kaXRpb24YAyABKAkSGwoTdW5oZWFsdGh5X3RocmVzaG9sZBgEIAEoBRIaChJtaW5fY2FsbF90aHJlc2hvbGQYBSABKAUSHAoUdW5oZWFsdGh5X3BlcmNlbnRhZ2UYBiABKAUSEwoLdGltZV93aW5kb3cYByABKAUSGQoRb3Blbl9icmVha2VyX3RpbWUYCCABKAUinQIKGlBsdWdpbkJyZWFrZXJEb3duZ3JhZGVJbmZvEgwKBHR5cGUYASABKAkSMgoJbW9ja19pbmZvGAIgASgLMh8uYXBpZ3cudjEuUGx1Z2luQnJlYWtlck1vY2tJbmZvEioKCWh0dHBfaW5mbxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSLgoNaHR0cF92cGNfaW5mbxgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKgoJZnVuY19pbmZvGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBI1ChFwYXNzdGhyb3VnaF9pbmZvcxgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5MaXN0VmFsdWUiawoVUGx1Z2luQnJlYWtlck1vY2tJbmZvEhMKC3N0YXR1c19jb2RlGAEgASgFEhYKDnJlc3VsdF9jb250ZW50GAIgASgJEiUKB2hlYWRlcnMYAyADKAsyFC5hcGlndy52MS5Nb2NrSGVhZGVyIkIKFVBsdWdpbkNvbW1vblBhcmFtZXRlchIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSDQoFdmFsdWUYAyABKAki1gEKGlBsdWdpbkJyZWFrZXJEb3duZ3JhZGVSdWxlEhEKCXJ1bGVfbmFtZRgBIAEoCRISCgpwYXJhbWV0ZXJzGAIgAygJEhMKC21hdGNoX3JlZ2V4GAMgASgJEj8KEWRvd25ncmFkZV9iYWNrZW5kGAQgASgLMiQuYXBpZ3cudjEuUGx1Z2luQnJlYWtlckRvd25ncmFkZUluZm8SOwoRYnJlYWtlcl9jb25kaXRpb24YBSABKAsyIC5hcGlndy52MS5QbHVnaW5CcmVha2VyQ29uZGl0aW9uQi9aLWdpdGh1Yi5jb20vYXBpZ3cvYXBpZ3cvcHJvdG8vYXBpZ3cvdjE7YXBpZ3d2MWIGcHJvdG8z", [file_apigw_v1_api, file_apigw_v1_meta, file_google_protobuf_struct]);
+  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkIpsCCg5CcmVha2VyQ29udGVudBINCgVzY29wZRgBIAEoCRI7ChFicmVha2VyX2NvbmRpdGlvbhgCIAEoCzIgLmFwaWd3LnYxLlBsdWdpbkJyZWFrZXJDb25kaXRpb24SPwoRZG93bmdyYWRlX2RlZmF1bHQYAyABKAsyJC5hcGlndy52MS5QbHVnaW5CcmVha2VyRG93bmdyYWRlSW5mbxI9ChRkb3duZ3JhZGVfcGFyYW1ldGVycxgEIAMoCzIfLmFwaWd3LnYxLlBsdWdpbkNvbW1vblBhcmFtZXRlchI9Cg9kb3duZ3JhZGVfcnVsZXMYBSADKAsyJC5hcGlndy52MS5QbHVnaW5CcmVha2VyRG93bmdyYWRlUnVsZSLoAQoWUGx1Z2luQnJlYWtlckNvbmRpdGlvbhIUCgxicmVha2VyX3R5cGUYASABKAkSFAoMYnJlYWtlcl9tb2RlGAIgASgJEhsKE3VuaGVhbHRoeV9jb25kaXRpb24YAyABKAkSGwoTdW5oZWFsdGh5X3RocmVzaG9sZBgEIAEoBRIaChJtaW5fY2FsbF90aHJlc2hvbGQYBSABKAUSHAoUdW5oZWFsdGh5X3BlcmNlbnRhZ2UYBiABKAUSEwoLdGltZV93aW5kb3cYByABKAUSGQoRb3Blbl9icmVha2VyX3RpbWUYCCABKAUinQIKGlBsdWdpbkJyZWFrZXJEb3duZ3JhZGVJbmZvEgwKBHR5cGUYASABKAkSMgoJbW9ja19pbmZvGAIgASgLMh8uYXBpZ3cudjEuUGx1Z2luQnJlYWtlck1vY2tJbmZvEioKCWh0dHBfaW5mbxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSLgoNaHR0cF92cGNfaW5mbxgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKgoJZnVuY19pbmZvGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBI1ChFwYXNzdGhyb3VnaF9pbmZvcxgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5MaXN0VmFsdWUiawoVUGx1Z2luQnJlYWtlck1vY2tJbmZvEhMKC3N0YXR1c19jb2RlGAEgASgFEhYKDnJlc3VsdF9jb250ZW50GAIgASgJEiUKB2hlYWRlcnMYAyADKAsyFC5hcGlndy52MS5Nb2NrSGVhZGVyIkIKFVBsdWdpbkNvbW1vblBhcmFtZXRlchIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSDQoFdmFsdWUYAyABKAki8gEKGlBsdWdpbkJyZWFrZXJEb3duZ3JhZGVSdWxlEhEKCXJ1bGVfbmFtZRgBIAEoCRIuCgpwYXJhbWV0ZXJzGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkxpc3RWYWx1ZRITCgttYXRjaF9yZWdleBgDIAEoCRI/ChFkb3duZ3JhZGVfYmFja2VuZBgEIAEoCzIkLmFwaWd3LnYxLlBsdWdpbkJyZWFrZXJEb3duZ3JhZGVJbmZvEjsKEWJyZWFrZXJfY29uZGl0aW9uGAUgASgLMiAuYXBpZ3cudjEuUGx1Z2luQnJlYWtlckNvbmRpdGlvbkIvWi1naXRodWIuY29tL2FwaWd3L2FwaWd3L3Byb3RvL2FwaWd3L3YxO2FwaWd3djFiBnByb3RvMw", [file_apigw_v1_api, file_apigw_v1_meta, file_google_protobuf_struct]);
 
 /**
  * Plugin is a plug-in policy (docs/plugins.md): an object of a type whose
@@ -315,8 +315,8 @@ export const ProxyMirrorContentSchema: GenMessage<ProxyMirrorContent> = /*@__PUR
  * BreakerContent is the plugin_content of a breaker plug-in (APIG's
  * BreakerContent; docs/plugins.md#breaker). apigw implements the basic and
  * share scopes, timeout and condition breakers in counter and percentage
- * modes, and the mock downgrade or none (503); the other parts are
- * refused at write.
+ * modes, downgrade rules, and the mock downgrade or none (503); the other
+ * downgrade types are refused at write.
  *
  * @generated from message apigw.v1.BreakerContent
  */
@@ -345,14 +345,16 @@ export type BreakerContent = Message<"apigw.v1.BreakerContent"> & {
   downgradeDefault?: PluginBreakerDowngradeInfo | undefined;
 
   /**
-   * downgrade_parameters: must be empty (downgrade rules are refused).
+   * downgrade_parameters: the request values the rules' expressions
+   * compare (at most 50, names unique).
    *
    * @generated from field: repeated apigw.v1.PluginCommonParameter downgrade_parameters = 4;
    */
   downgradeParameters: PluginCommonParameter[];
 
   /**
-   * downgrade_rules: must be empty (refused).
+   * downgrade_rules: evaluated top-down on each request; the first that
+   * matches has its own breaker (at most 20, names unique).
    *
    * @generated from field: repeated apigw.v1.PluginBreakerDowngradeRule downgrade_rules = 5;
    */
@@ -531,11 +533,18 @@ export const PluginBreakerMockInfoSchema: GenMessage<PluginBreakerMockInfo> = /*
  */
 export type PluginCommonParameter = Message<"apigw.v1.PluginCommonParameter"> & {
   /**
+   * name: 1-32, letters, digits, _ - and ., starting with a letter; what
+   * the expressions name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
 
   /**
+   * type: header (first value of the header named by value), query (first
+   * value of the query parameter), path (the request path), method, or
+   * system (the gateway system parameter named by value).
+   *
    * @generated from field: string type = 2;
    */
   type: string;
@@ -554,32 +563,46 @@ export const PluginCommonParameterSchema: GenMessage<PluginCommonParameter> = /*
   messageDesc(file_apigw_v1_plugin, 10);
 
 /**
- * PluginBreakerDowngradeRule is a downgrade rule (refused).
+ * PluginBreakerDowngradeRule is a downgrade rule: requests its
+ * expression matches are counted by a breaker of their own and get its
+ * downgrade.
  *
  * @generated from message apigw.v1.PluginBreakerDowngradeRule
  */
 export type PluginBreakerDowngradeRule = Message<"apigw.v1.PluginBreakerDowngradeRule"> & {
   /**
+   * rule_name: 1-64, unique in the plug-in.
+   *
    * @generated from field: string rule_name = 1;
    */
   ruleName: string;
 
   /**
-   * @generated from field: repeated string parameters = 2;
+   * parameters: the parameters match_regex may name: names of
+   * downgrade_parameters, or parameter objects of the rule's own; empty:
+   * all of downgrade_parameters.
+   *
+   * @generated from field: google.protobuf.ListValue parameters = 2;
    */
-  parameters: string[];
+  parameters?: ListValue | undefined;
 
   /**
+   * match_regex: required, a rule expression (model/matchexpr).
+   *
    * @generated from field: string match_regex = 3;
    */
   matchRegex: string;
 
   /**
+   * downgrade_backend: the rule's downgrade; absent: downgrade_default.
+   *
    * @generated from field: apigw.v1.PluginBreakerDowngradeInfo downgrade_backend = 4;
    */
   downgradeBackend?: PluginBreakerDowngradeInfo | undefined;
 
   /**
+   * breaker_condition: the rule's condition; absent: the plug-in's.
+   *
    * @generated from field: apigw.v1.PluginBreakerCondition breaker_condition = 5;
    */
   breakerCondition?: PluginBreakerCondition | undefined;
