@@ -1,0 +1,66 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// A breaker plug-in through the emulated Envoy and a real apigw: the
+// backend answers 502, the calls' access-log entries reach apigw when
+// Envoy flushes, the breaker opens, and ext_authz answers the next calls
+// with the mock downgrade without calling the backend — with no new
+// configuration pushed to Envoy.
+func TestBreakerThroughEnvoy(t *testing.T) {
+	var hits atomic.Int32
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		http.Error(w, "down", http.StatusBadGateway)
+	}))
+	t.Cleanup(failing.Close)
+	manifest := fsGroup + `---
+kind: plugin
+plugin_name: fragile_breaker
+plugin_type: breaker
+plugin_content: '{"breaker_condition":{"breaker_type":"condition","unhealthy_condition":"[\"$context.statusCode\",\"in\",\"500,502,503\"]","unhealthy_threshold":2,"time_window":60,"open_breaker_time":60},"downgrade_default":{"type":"mock","mock_info":{"status_code":200,"result_content":"degraded","headers":[{"key":"X-Degraded","value":"yes"}]}}}'
+---
+kind: api
+name: fragile_api
+group_id: failsafe
+req_protocol: HTTP
+req_method: GET
+req_uri: /fragile
+backend_api: {req_protocol: HTTP, req_method: GET, url_domain: "` + strings.TrimPrefix(failing.URL, "http://") + `", req_uri: /x, timeout: 5000}
+---
+kind: plugin_binding
+api_id: fragile_api
+env_id: RELEASE
+plugin_id: fragile_breaker
+`
+	w := startFS(t, manifest)
+	for i := 0; i < 2; i++ {
+		wantStatus(t, w.call(t, call{path: "/fragile"}), http.StatusBadGateway)
+	}
+	versions := fmt.Sprint(w.ads.Config().Versions)
+	w.envoy.FlushAccessLogs()
+	eventually(t, 10*time.Second, func() error {
+		r := w.call(t, call{path: "/fragile"})
+		if r.status != http.StatusOK || string(r.body) != "degraded" || r.header.Get("X-Degraded") != "yes" {
+			w.envoy.FlushAccessLogs() // a call that still reached the backend
+			return fmt.Errorf("not downgraded yet: %s", r)
+		}
+		return nil
+	})
+	before := hits.Load()
+	r := w.call(t, call{path: "/fragile"})
+	if string(r.body) != "degraded" || hits.Load() != before {
+		t.Fatalf("an open breaker let a call reach the backend (%s)", r)
+	}
+	if v := fmt.Sprint(w.ads.Config().Versions); v != versions {
+		t.Errorf("the configuration changed (%s → %s): a breaker must act without a push", versions, v)
+	}
+}
