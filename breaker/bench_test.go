@@ -4,11 +4,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apigw/apigw/accesslog"
+	"github.com/apigw/apigw/breaker"
 )
 
 // BenchmarkAdd is the breaker's cost per access-log entry, on top of the
-// access-log service's own: an API with a condition breaker (the
+// access-log service's own (breaker/alsink copies the record into a Call): an API with a condition breaker (the
 // expression evaluated on status and backend time, the machine updated
 // under its lock), an API with a timeout breaker, and an API without one
 // (the index lookup only).
@@ -24,7 +24,7 @@ func BenchmarkAdd(b *testing.B) {
 	}{{"condition", content, "a1"}, {"timeout", timeout, "a1"}, {"no-breaker", content, "a3"}} {
 		b.Run(c.name, func(b *testing.B) {
 			r, _, _ := newRegistry(b, world(c.content))
-			recs := []*accesslog.Record{rec(c.api, 200, 12*time.Millisecond), rec(c.api, 502, 3*time.Millisecond), rec(c.api, 200, 2500*time.Millisecond)}
+			recs := []*breaker.Call{rec(c.api, 200, 12*time.Millisecond), rec(c.api, 502, 3*time.Millisecond), rec(c.api, 200, 2500*time.Millisecond)}
 			r.Add(recs[0])
 			b.ReportAllocs()
 			b.ResetTimer()

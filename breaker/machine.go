@@ -2,7 +2,8 @@
 // a state machine per breaker fed by the access-log entries of the
 // instance's Envoys (accesslog.Sink), and the decision ext_authz asks for
 // on each request of an API with a breaker bound: pass, or answer with the
-// downgrade because the breaker is open.
+// downgrade because the breaker is open. Package breaker/alsink connects
+// it to the access-log service.
 //
 // No xDS push is involved in a state change: the access-log stream brings
 // the results of the backend calls (Envoy flushes it every second), the

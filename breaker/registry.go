@@ -11,7 +11,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/apigw/apigw/accesslog"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/live"
 	"github.com/apigw/apigw/model/matchexpr"
@@ -19,8 +18,8 @@ import (
 )
 
 // Registry holds the breakers of every instance, keyed by plug-in and, for
-// the basic scope, by (API, environment). It is the access-log sink that
-// feeds them and answers ext_authz's Decide. Breaker states survive
+// the basic scope, by (API, environment). Add feeds them (from the
+// access-log stream, through breaker/alsink) and Decide answers ext_authz. Breaker states survive
 // configuration changes as long as the plug-in's content is unchanged.
 type Registry struct {
 	feed *live.Feed
@@ -203,26 +202,24 @@ func (e *entry) target(name string) *target {
 	return nil
 }
 
-// Add feeds an access-log record to the breaker of its API and downgrade
-// rule (accesslog.Sink).
-func (r *Registry) Add(rec *accesslog.Record) {
-	if rec.API == "" || !backendCall(rec) {
+// Add feeds the result of a call to the breaker of its API and downgrade
+// rule.
+func (r *Registry) Add(c *Call) {
+	if c.API == "" || !c.backendCall() {
 		return
 	}
-	e := r.lookup(r.feed.Current(), relKey{rec.Instance, rec.API, rec.Env})
+	e := r.lookup(r.feed.Current(), relKey{c.Instance, c.API, c.Env})
 	if e == nil {
 		return
 	}
-	t := e.target(rec.BreakerRule)
+	t := e.target(c.Rule)
 	if t == nil {
 		// A rule of an older content of the plug-in.
 		return
 	}
-	t.m.Record(r.now(), t.m.cfg.Unhealthy(rec))
+	t.m.Record(r.now(), t.m.cfg.Unhealthy(c))
 	r.recorded.Inc()
 }
-
-var _ accesslog.Sink = (*Registry)(nil)
 
 func (r *Registry) lookup(snap *live.Snapshot, k relKey) *entry {
 	if snap == nil {

@@ -8,7 +8,6 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/apigw/apigw/accesslog"
 	"github.com/apigw/apigw/breaker"
 	"github.com/apigw/apigw/model"
 	"github.com/apigw/apigw/model/live"
@@ -58,8 +57,8 @@ func newRegistry(t testing.TB, in *model.Instance) (*breaker.Registry, *live.Fee
 	return breaker.New(feed, nil, breaker.WithClock(c.Now)), feed, c
 }
 
-func rec(api string, status int, backend time.Duration) *accesslog.Record {
-	return &accesslog.Record{Instance: model.DefaultInstance, API: api, Env: model.ReleaseEnvID, Status: status,
+func rec(api string, status int, backend time.Duration) *breaker.Call {
+	return &breaker.Call{Instance: model.DefaultInstance, API: api, Env: model.ReleaseEnvID, Status: status,
 		Upstream: backend, HasUpstream: true, Duration: backend + time.Millisecond}
 }
 
@@ -139,7 +138,7 @@ func TestRegistryTimeoutType(t *testing.T) {
 	r, feed, c := newRegistry(t, world(content))
 	slow := rec("a1", 200, 5*time.Second) // slow but answered: healthy
 	r.Add(slow)
-	to := &accesslog.Record{Instance: model.DefaultInstance, API: "a1", Env: model.ReleaseEnvID, Status: 504, Flags: []string{"UT"}, ErrorCode: "APIG.0203"}
+	to := &breaker.Call{Instance: model.DefaultInstance, API: "a1", Env: model.ReleaseEnvID, Status: 504, Flags: []string{"UT"}, ErrorCode: "APIG.0203"}
 	r.Add(to)
 	if state(t, r, "a1") != breaker.Closed {
 		t.Fatal("opened after one timeout")

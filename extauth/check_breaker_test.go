@@ -17,6 +17,7 @@ import (
 
 	"github.com/apigw/apigw/accesslog"
 	"github.com/apigw/apigw/breaker"
+	"github.com/apigw/apigw/breaker/alsink"
 	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/internal/testutil"
@@ -75,8 +76,8 @@ func breakerHarness(t *testing.T) (*harness, *breaker.Registry) {
 	return h, reg
 }
 
-func backendResult(api string, status int) *accesslog.Record {
-	return &accesslog.Record{Instance: model.DefaultInstance, API: api, Env: model.ReleaseEnvID, Status: status,
+func backendResult(api string, status int) *breaker.Call {
+	return &breaker.Call{Instance: model.DefaultInstance, API: api, Env: model.ReleaseEnvID, Status: status,
 		HasUpstream: true, Upstream: 20 * time.Millisecond, Duration: 21 * time.Millisecond}
 }
 
@@ -126,7 +127,7 @@ func TestBreakerOpenAnswersMock(t *testing.T) {
 // group's gateway response.
 func TestBreakerOpenWithoutDowngrade(t *testing.T) {
 	h, reg := breakerHarness(t)
-	timeout := &accesslog.Record{Instance: model.DefaultInstance, API: "api-brk503", Env: model.ReleaseEnvID, Status: 504,
+	timeout := &breaker.Call{Instance: model.DefaultInstance, API: "api-brk503", Env: model.ReleaseEnvID, Status: 504,
 		Flags: []string{"UT"}, ErrorCode: "APIG.0203", Duration: 5 * time.Second}
 	reg.Add(timeout)
 	reg.Add(backendResult("api-brk503", 200))
@@ -158,7 +159,7 @@ const accessLogFlush = time.Second
 // the stream is a real gRPC stream on loopback.
 func TestBreakerOpenDelay(t *testing.T) {
 	h, reg := breakerHarness(t)
-	als, err := accesslog.New(nil, slog.New(slog.DiscardHandler), nil, reg)
+	als, err := accesslog.New(nil, slog.New(slog.DiscardHandler), nil, alsink.Sink{Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +210,7 @@ func TestBreakerOpenDelay(t *testing.T) {
 // with it, and only that rule's breaker counts it and opens.
 func TestBreakerDowngradeRules(t *testing.T) {
 	h, reg := breakerHarness(t)
-	als, err := accesslog.New(nil, slog.New(slog.DiscardHandler), nil, reg)
+	als, err := accesslog.New(nil, slog.New(slog.DiscardHandler), nil, alsink.Sink{Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}

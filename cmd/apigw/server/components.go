@@ -9,6 +9,7 @@ import (
 
 	"github.com/apigw/apigw/accesslog"
 	"github.com/apigw/apigw/breaker"
+	"github.com/apigw/apigw/breaker/alsink"
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/internal/grpcopts"
 	"github.com/apigw/apigw/ratelimit"
@@ -154,7 +155,7 @@ func accessLogService(d *deps, breakers *breaker.Registry) (*accesslog.Server, e
 		return nil, err
 	}
 	if breakers != nil {
-		return accesslog.New(stats, d.log, d.reg, breakers)
+		return accesslog.New(stats, d.log, d.reg, alsink.Sink{Registry: breakers})
 	}
 	return accesslog.New(stats, d.log, d.reg)
 }
