@@ -113,7 +113,6 @@ func wireRequest(r *http.Request, orig *adminv1.HttpRequest) *adminv1.HttpReques
 	return out
 }
 
-
 // invalid is an INVALID_ARGUMENT naming the request field, with the
 // google.rpc.BadRequest field violation the console shows on the field.
 func invalid(field, desc string) error {

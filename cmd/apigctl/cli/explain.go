@@ -83,7 +83,6 @@ so the secret never leaves apigw; --app-key/--app-secret sign it here instead.`,
 	return cmd
 }
 
-
 // printExplain writes the explanation for a person.
 func printExplain(w io.Writer, e *adminv1.ExplainResponse) {
 	r := e.GetRequest()
