@@ -28,17 +28,19 @@ type Call struct {
 	// HasUpstream.
 	Duration, Upstream time.Duration
 	HasUpstream        bool
-	// Rule is the downgrade rule ext_authz matched ("" for none).
-	Rule string
+	// Rule is the downgrade rule ext_authz matched ("" for none);
+	// Downgraded: the call went to an open breaker's http downgrade.
+	Rule       string
+	Downgraded bool
 }
 
 // backendCall reports whether a call was sent to the backend: not denied
-// by ext_authz (which includes the answers of an open breaker) nor
-// throttled, and either timed by Envoy's upstream timers or failed on the
+// by ext_authz (which includes the answers of an open breaker), not sent
+// to an http downgrade, not throttled, and either timed by Envoy's upstream timers or failed on the
 // way to the backend (timeout, connection failure or reset, retries
 // exhausted, no healthy host).
 func (c *Call) backendCall() bool {
-	if c.Denied || c.Throttled {
+	if c.Denied || c.Throttled || c.Downgraded {
 		return false
 	}
 	return c.HasUpstream || c.timedOut() || c.hasFlag("UF", "URX", "UH", "UC", "UR")

@@ -135,9 +135,11 @@ type Decision struct {
 	Rule string
 	// Open: the breaker is open and the request gets the downgrade.
 	Open bool
-	// Mock is the mock downgrade's answer; nil: 503 (the gateway
-	// response DEFAULT_5XX).
-	Mock *apigwv1.PluginBreakerMockInfo
+	// Mock is the mock downgrade's answer; Policy the policy backend of
+	// an http downgrade (model.BreakerPolicyName); neither: 503 (the
+	// gateway response DEFAULT_5XX).
+	Mock   *apigwv1.PluginBreakerMockInfo
+	Policy string
 }
 
 // Decide returns the decision for a request of (API, environment) of an
@@ -164,8 +166,11 @@ func (r *Registry) Decide(snap *live.Snapshot, inst, apiID, envID string, req Re
 		return d
 	}
 	d.Open = true
-	if dg := t.downgrade; dg.GetType() == model.DowngradeMock {
+	switch dg := t.downgrade; strings.ToLower(dg.GetType()) {
+	case model.DowngradeMock:
 		d.Mock = dg.GetMockInfo()
+	case model.DowngradeHTTP:
+		d.Policy = model.BreakerPolicyName(d.Rule)
 	}
 	return d
 }

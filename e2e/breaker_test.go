@@ -40,6 +40,24 @@ kind: plugin_binding
 api_id: fragile_api
 env_id: RELEASE
 plugin_id: fragile_breaker
+---
+kind: plugin
+plugin_name: fallback_breaker
+plugin_type: breaker
+plugin_content: '{"breaker_condition":{"breaker_type":"condition","unhealthy_condition":"[\"$context.statusCode\",\">=\",500]","unhealthy_threshold":1,"time_window":60,"open_breaker_time":60},"downgrade_default":{"type":"http","http_info":{"isVpc":false,"address":"{canary}","scheme":"HTTP","method":"GET","path":"/fallback","timeout":5000}}}'
+---
+kind: api
+name: fallback_api
+group_id: failsafe
+req_protocol: HTTP
+req_method: POST
+req_uri: /withfallback
+backend_api: {req_protocol: HTTP, req_method: POST, url_domain: "` + strings.TrimPrefix(failing.URL, "http://") + `", req_uri: /x, timeout: 5000}
+---
+kind: plugin_binding
+api_id: fallback_api
+env_id: RELEASE
+plugin_id: fallback_breaker
 `
 	w := startFS(t, manifest)
 	for i := 0; i < 2; i++ {
@@ -63,4 +81,21 @@ plugin_id: fragile_breaker
 	if v := fmt.Sprint(w.ads.Config().Versions); v != versions {
 		t.Errorf("the configuration changed (%s → %s): a breaker must act without a push", versions, v)
 	}
+
+	// An http downgrade: once open, requests go to the canary backend,
+	// with its path and method.
+	wantStatus(t, w.call(t, call{method: http.MethodPost, path: "/withfallback"}), http.StatusBadGateway)
+	w.envoy.FlushAccessLogs()
+	eventually(t, 10*time.Second, func() error {
+		r := w.call(t, call{method: http.MethodPost, path: "/withfallback"})
+		got, ok := w.be.canary.request(r.requestID)
+		if r.status != http.StatusOK || !ok {
+			w.envoy.FlushAccessLogs()
+			return fmt.Errorf("not downgraded yet: %s", r)
+		}
+		if got.Path != "/fallback" || got.Method != http.MethodGet {
+			t.Fatalf("the downgrade backend got %s %s, want GET /fallback", got.Method, got.Path)
+		}
+		return nil
+	})
 }

@@ -1,6 +1,7 @@
 package extauth
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
@@ -26,6 +27,18 @@ func (c *call) checkBreaker() *denial {
 	c.backend.breakerRule = d.Rule
 	if !d.Open {
 		return nil
+	}
+	if d.Policy != "" {
+		// An http downgrade: the request goes to the downgrade backend,
+		// a policy backend without conditions whose route matches the
+		// selection header (mapBackend sets it).
+		for i := range c.target.plan.policies {
+			if pp := &c.target.plan.policies[i]; pp.name == d.Policy {
+				c.backend.plan, c.backend.downgraded = &pp.backendPlan, true
+				return nil
+			}
+		}
+		return &denial{reason: ReasonInternal, err: gwresp.ErrInternal, cause: errors.New("breaker downgrade " + d.Policy + " has no compiled backend")}
 	}
 	return &denial{reason: ReasonBreakerOpen, err: gwresp.ErrBreakerOpen, mock: d.Mock}
 }

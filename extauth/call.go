@@ -75,8 +75,10 @@ type backendCall struct {
 	path     string            // the backend path, when hasPath
 	hasPath  bool
 	// breakerRule is the breaker plug-in's downgrade rule the request
-	// matched, for the access log.
+	// matched, for the access log; downgraded: sent to an open breaker's
+	// http downgrade (its result must not feed the breaker).
 	breakerRule string
+	downgraded  bool
 }
 
 // decision is the outcome of a check.

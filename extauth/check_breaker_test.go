@@ -34,6 +34,10 @@ const breakerMock = `{"breaker_condition":{"breaker_type":"condition","unhealthy
 const breakerNone = `{"breaker_condition":{"breaker_type":"timeout","breaker_mode":"percentage","min_call_threshold":2,` +
 	`"unhealthy_percentage":50,"time_window":10,"open_breaker_time":30}}`
 
+// breakerHTTP downgrades to another HTTP backend, called with GET.
+const breakerHTTP = `{"breaker_condition":{"breaker_type":"timeout","unhealthy_threshold":1,"time_window":10,"open_breaker_time":30},` +
+	`"downgrade_default":{"type":"http","http_info":{"isVpc":false,"address":"fallback.internal:8080","scheme":"HTTP","method":"GET","path":"/static/fallback","timeout":2000}}}`
+
 // breakerRules has two downgrade rules: slow_path (requests under
 // /rules/slow: a timeout breaker of its own with its own mock) and gold
 // (X-Tier: gold, a rule-local parameter: the plug-in's condition, no
@@ -53,6 +57,9 @@ func breakerWorld(t *testing.T) *model.Instance {
 	f := newFixture("http://127.0.0.1:1", nil)
 	f.api(&apigwv1.Api{Id: "api-brk", Name: "fragile", ReqUri: "/fragile", AuthType: model.AuthNone})
 	f.api(&apigwv1.Api{Id: "api-brk503", Name: "fragile_503", ReqUri: "/fragile503", AuthType: model.AuthNone})
+	f.api(&apigwv1.Api{Id: "api-brk-http", Name: "fragile_http", ReqUri: "/fragilehttp", ReqMethod: "POST", AuthType: model.AuthNone})
+	f.add(&apigwv1.Plugin{Id: "brk-http", PluginName: "brk_http", PluginType: model.PluginBreaker, PluginContent: breakerHTTP},
+		&apigwv1.PluginBinding{Id: "pbh", ApiId: "api-brk-http", EnvId: model.ReleaseEnvID, PluginId: "brk-http"})
 	f.api(&apigwv1.Api{Id: "api-rules", Name: "ruled", ReqUri: "/rules", MatchMode: model.MatchPrefix, AuthType: model.AuthNone})
 	f.add(&apigwv1.Plugin{Id: "brk-rules", PluginName: "brk_rules", PluginType: model.PluginBreaker, PluginContent: breakerRules},
 		&apigwv1.PluginBinding{Id: "pbr", ApiId: "api-rules", EnvId: model.ReleaseEnvID, PluginId: "brk-rules"})
@@ -137,6 +144,36 @@ func TestBreakerOpenWithoutDowngrade(t *testing.T) {
 	status, body, hdrs := denied(t, h.check(req.checkRequest()))
 	if status != 503 || body.Code != "APIG.0202" || hdrs["content-type"] != "application/json" {
 		t.Fatalf("got %d %+v %v, want 503 APIG.0202 as JSON", status, body, hdrs)
+	}
+}
+
+// An open breaker with an http downgrade: ext_authz lets the request
+// through to the downgrade backend, a policy backend without conditions
+// selected by the header its route matches, with its path and method, and
+// marks it so that its result does not feed the breaker.
+func TestBreakerOpenHTTPDowngrade(t *testing.T) {
+	h, reg := breakerHarness(t)
+	req := envoyRequest{method: "POST", api: "api-brk-http", path: "/fragilehttp"}
+	a := allowedResp(t, h.check(req.checkRequest()))
+	if a.headers[dataplane.ExtAuthzPolicyHeader] != "" || a.meta[dataplane.ExtAuthzMetaBackendPath] == "/static/fallback" {
+		t.Fatalf("a closed breaker sent the request to the downgrade: %+v", a)
+	}
+	reg.Add(&breaker.Call{Instance: model.DefaultInstance, API: "api-brk-http", Env: model.ReleaseEnvID, Status: 504, Flags: []string{"UT"}})
+	resp := h.check(req.checkRequest())
+	a = allowedResp(t, resp)
+	if a.headers[dataplane.ExtAuthzPolicyHeader] != "breaker:default" || a.meta[dataplane.ExtAuthzMetaBackendPath] != "/static/fallback" ||
+		a.headers[":method"] != "GET" || a.headers[dataplane.ExtAuthzMethodHeader] == "" {
+		t.Fatalf("the open breaker did not select its http downgrade: %+v", a)
+	}
+	if v := resp.GetDynamicMetadata().GetFields()[dataplane.ExtAuthzMetaBreakerDowngraded]; !v.GetBoolValue() {
+		t.Fatalf("the downgraded request is not marked: %v", resp.GetDynamicMetadata())
+	}
+	// The downgrade backend's answers do not feed the breaker: after the
+	// open time it is half-open, and a result of the real backend decides.
+	h.clock.Add(30 * time.Second)
+	reg.Add(&breaker.Call{Instance: model.DefaultInstance, API: "api-brk-http", Env: model.ReleaseEnvID, Status: 504, Flags: []string{"UT"}, Downgraded: true})
+	if s, _ := reg.State(model.DefaultInstance, "api-brk-http", model.ReleaseEnvID); s != breaker.HalfOpen {
+		t.Fatalf("state %v after a downgraded call's result, want half-open", s)
 	}
 }
 

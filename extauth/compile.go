@@ -190,6 +190,20 @@ func compileAPI(in *model.Instance, pub *apigwv1.Publication) (*apiPlan, error) 
 		}
 		p.policies = append(p.policies, pp)
 	}
+	// The http downgrades of a bound breaker plug-in: policies without
+	// conditions, selected by checkBreaker when their breaker is open.
+	if bp := in.PluginOf(pub.ApiId, pub.EnvId, model.PluginBreaker); bp != nil {
+		if v := model.BreakerContentOf(bp); v != nil {
+			for _, ph := range model.BreakerHTTPPolicies(v, a.BackendParams) {
+				pp, err := compilePolicy(ph.Name, true, ph.ReqUri, "", nil, ph.BackendParams, "", index)
+				if err != nil {
+					return nil, fmt.Errorf("api %s: breaker downgrade %s: %w", a.Id, ph.Name, err)
+				}
+				pp.method = model.BackendMethodChange(a.ReqMethod, ph.ReqMethod)
+				p.policies = append(p.policies, pp)
+			}
+		}
+	}
 	return p, nil
 }
 

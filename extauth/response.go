@@ -86,6 +86,9 @@ func (c *call) metadata(d *denial) *structpb.Struct {
 	if c.backend.breakerRule != "" {
 		f[dataplane.ExtAuthzMetaBreakerRule] = structpb.NewStringValue(c.backend.breakerRule)
 	}
+	if c.backend.downgraded {
+		f[dataplane.ExtAuthzMetaBreakerDowngraded] = structpb.NewBoolValue(true)
+	}
 	if d == nil {
 		if c.backend.hasPath {
 			f[dataplane.ExtAuthzMetaBackendPath] = structpb.NewStringValue(c.backend.path)

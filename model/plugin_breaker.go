@@ -25,6 +25,11 @@ const (
 	BreakerModePercentage = "percentage"
 
 	DowngradeMock = "mock"
+	DowngradeHTTP = "http"
+
+	// BreakerDowngradeTimeout is the default timeout of an http
+	// downgrade (ms).
+	BreakerDowngradeTimeout = 5000
 
 	// The $context values an unhealthy_condition may compare.
 	BreakerStatusCode      = "$context.statusCode"
@@ -39,11 +44,10 @@ const (
 // downgradeRefused are APIG's downgrade types apigw does not implement,
 // with the reason given at write.
 var downgradeRefused = map[string]string{
-	"http":        "a downgrade to another HTTP backend is not supported by apigw (use mock, or no downgrade for 503)",
-	"http_vpc":    "a downgrade to a VPC channel is not supported by apigw (use mock, or no downgrade for 503)",
-	"func":        "a downgrade to a function is not supported by apigw (use mock, or no downgrade for 503)",
-	"function":    "a downgrade to a function is not supported by apigw (use mock, or no downgrade for 503)",
-	"passthrough": "a passthrough downgrade is not supported by apigw (use mock, or no downgrade for 503)",
+	"http_vpc":    "a downgrade to a VPC channel is not supported by apigw (use http with an address, mock, or no downgrade for 503)",
+	"func":        "a downgrade to a function is not supported by apigw (use http, mock, or no downgrade for 503)",
+	"function":    "a downgrade to a function is not supported by apigw (use http, mock, or no downgrade for 503)",
+	"passthrough": "a passthrough downgrade is not supported by apigw (use http, mock, or no downgrade for 503)",
 }
 
 // BreakerContentOf returns the content of a breaker plug-in (nil if it
@@ -301,16 +305,20 @@ func validateDowngrade(c checker, v *apigwv1.PluginBreakerDowngradeInfo) {
 		if why, ok := downgradeRefused[typ]; ok {
 			c.add("type", "%s", why)
 		} else {
-			c.oneOf("type", typ, DowngradeMock)
+			c.oneOf("type", typ, DowngradeMock, DowngradeHTTP)
 		}
 	}
 	for _, f := range []struct {
 		name string
 		set  bool
-	}{{"http_info", v.HttpInfo != nil}, {"http_vpc_info", v.HttpVpcInfo != nil}, {"func_info", v.FuncInfo != nil}, {"passthrough_infos", v.PassthroughInfos != nil}} {
+	}{{"http_vpc_info", v.HttpVpcInfo != nil}, {"func_info", v.FuncInfo != nil}, {"passthrough_infos", v.PassthroughInfos != nil}} {
 		if f.set {
-			c.add(f.name, "is not supported by apigw (only mock downgrades: leave it null)")
+			c.add(f.name, "is not supported by apigw (only mock and http downgrades: leave it null)")
 		}
+	}
+	if typ == DowngradeHTTP {
+		validateDowngradeHTTP(c, v.HttpInfo)
+		return
 	}
 	if typ != DowngradeMock {
 		return
@@ -341,4 +349,87 @@ func validateDowngrade(c checker, v *apigwv1.PluginBreakerDowngradeInfo) {
 		hc.maxLen("value", h.Value, 1024)
 		checkWire(hc, "value", h.Value)
 	}
+}
+
+func validateDowngradeHTTP(c checker, h *apigwv1.PluginBreakerHttpInfo) {
+	if h == nil {
+		c.add("http_info", "is required for an http downgrade")
+		return
+	}
+	hc := c.at("http_info")
+	if h.IsVpc {
+		hc.add("isVpc", "VPC channel downgrades are not supported by apigw (call an address)")
+	}
+	if h.VpcChannelId != "" {
+		hc.add("vpc_channel_id", "VPC channel downgrades are not supported by apigw (leave it empty)")
+	}
+	if hc.required("address", h.Address) {
+		hc.maxLen("address", h.Address, 255)
+		if err := CheckHostPort(h.Address); err != nil {
+			hc.add("address", "%v", err)
+		}
+	}
+	if hc.required("scheme", h.Scheme) {
+		hc.oneOf("scheme", strings.ToUpper(h.Scheme), ProtoHTTP, ProtoHTTPS)
+	}
+	if hc.required("method", h.Method) {
+		m := strings.ToUpper(h.Method)
+		if m != MethodAny && !IsMethod(m) {
+			hc.add("method", "must be one of %s or ANY (got %q)", strings.Join(methods[:], ", "), h.Method)
+		}
+	}
+	if hc.required("path", h.Path) {
+		switch {
+		case h.Path[0] != '/':
+			hc.add("path", "must start with /")
+		case strings.ContainsAny(h.Path, "{}?#"):
+			hc.add("path", "must be a literal path (no {parameters}, query or fragment)")
+		}
+		hc.maxLen("path", h.Path, 1024)
+		checkWire(hc, "path", h.Path)
+	}
+	if h.Timeout != 0 {
+		hc.rangeInt("timeout", int64(h.Timeout), 1, AbsoluteMaxTimeout)
+	}
+}
+
+// BreakerPolicyName is the name of the policy backend that carries the
+// http downgrade of a downgrade rule ("" for downgrade_default). The ":"
+// cannot appear in the names of an API's own policy backends.
+func BreakerPolicyName(rule string) string {
+	if rule == "" {
+		return "breaker:default"
+	}
+	return "breaker:" + rule
+}
+
+// BreakerHTTPPolicies returns the http downgrades of a breaker content as
+// policy backends without conditions (never selected by conditions; an
+// open breaker selects them), named by BreakerPolicyName: the translator
+// gives them routes and ext_authz their backend mapping, as for the API's
+// own policy backends. params are the API's backend parameters, which
+// the downgrade backend gets like the default backend.
+func BreakerHTTPPolicies(v *apigwv1.BreakerContent, params []*apigwv1.BackendParam) []*apigwv1.PolicyHttp {
+	var out []*apigwv1.PolicyHttp
+	add := func(rule string, d *apigwv1.PluginBreakerDowngradeInfo) {
+		if strings.ToLower(d.GetType()) != DowngradeHTTP || d.GetHttpInfo() == nil {
+			return
+		}
+		h := d.GetHttpInfo()
+		timeout := h.GetTimeout()
+		if timeout == 0 {
+			timeout = BreakerDowngradeTimeout
+		}
+		retries := int32(0)
+		out = append(out, &apigwv1.PolicyHttp{
+			Name: BreakerPolicyName(rule), UrlDomain: h.GetAddress(), ReqProtocol: strings.ToUpper(h.GetScheme()),
+			ReqMethod: strings.ToUpper(h.GetMethod()), ReqUri: h.GetPath(), Timeout: timeout, RetryCount: &retries,
+			BackendParams: params,
+		})
+	}
+	add("", v.GetDowngradeDefault())
+	for _, r := range v.GetDowngradeRules() {
+		add(r.GetRuleName(), r.GetDowngradeBackend())
+	}
+	return out
 }

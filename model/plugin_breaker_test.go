@@ -47,8 +47,14 @@ func TestBreakerContentValidation(t *testing.T) {
 		{"condition not an expression", brk(`{"breaker_type":"condition","unhealthy_condition":"statusCode > 500","unhealthy_threshold":3,"time_window":5,"open_breaker_time":5}`, ""), "plugin_content.breaker_condition.unhealthy_condition"},
 		{"condition unknown parameter", brk(`{"breaker_type":"condition","unhealthy_condition":"[\"reqPath\",\"==\",\"/a\"]","unhealthy_threshold":3,"time_window":5,"open_breaker_time":5}`, ""), "plugin_content.breaker_condition.unhealthy_condition"},
 		{"timeout with condition", brk(`{"breaker_type":"timeout","unhealthy_condition":"[\"$context.statusCode\",\"==\",500]","unhealthy_threshold":3,"time_window":5,"open_breaker_time":5}`, ""), "plugin_content.breaker_condition.unhealthy_condition"},
-		{"http downgrade refused", brk(condOK, `"downgrade_default":{"type":"http","http_info":{"address":"10.10.10.10","scheme":"HTTP","method":"GET","path":"/demo","timeout":5000}}`), "plugin_content.downgrade_default.type"},
-		{"http info refused", brk(condOK, `"downgrade_default":{"type":"http","http_info":{"address":"10.10.10.10"}}`), "plugin_content.downgrade_default.http_info"},
+		{"http downgrade", brk(condOK, `"downgrade_default":{"type":"http","http_info":{"isVpc":false,"vpc_channel_id":"","address":"10.10.10.10","scheme":"HTTP","method":"GET","path":"/demo","timeout":5000}}`), ""},
+		{"http without info", brk(condOK, `"downgrade_default":{"type":"http"}`), "plugin_content.downgrade_default.http_info"},
+		{"http without address", brk(condOK, `"downgrade_default":{"type":"http","http_info":{"scheme":"HTTP","method":"GET","path":"/demo"}}`), "plugin_content.downgrade_default.http_info.address"},
+		{"http bad scheme", brk(condOK, `"downgrade_default":{"type":"http","http_info":{"address":"a.example.com","scheme":"FTP","method":"GET","path":"/demo"}}`), "plugin_content.downgrade_default.http_info.scheme"},
+		{"http bad method", brk(condOK, `"downgrade_default":{"type":"http","http_info":{"address":"a.example.com","scheme":"HTTPS","method":"FETCH","path":"/demo"}}`), "plugin_content.downgrade_default.http_info.method"},
+		{"http path parameter", brk(condOK, `"downgrade_default":{"type":"http","http_info":{"address":"a.example.com","scheme":"HTTPS","method":"GET","path":"/demo/{id}"}}`), "plugin_content.downgrade_default.http_info.path"},
+		{"http timeout", brk(condOK, `"downgrade_default":{"type":"http","http_info":{"address":"a.example.com","scheme":"HTTPS","method":"GET","path":"/demo","timeout":600001}}`), "plugin_content.downgrade_default.http_info.timeout"},
+		{"http vpc refused", brk(condOK, `"downgrade_default":{"type":"http","http_info":{"isVpc":true,"vpc_channel_id":"ch1","scheme":"HTTP","method":"GET","path":"/demo"}}`), "plugin_content.downgrade_default.http_info.isVpc"},
 		{"http_vpc downgrade refused", brk(condOK, `"downgrade_default":{"type":"http_vpc"}`), "plugin_content.downgrade_default.type"},
 		{"passthrough refused", brk(condOK, `"downgrade_default":{"type":"passthrough","passthrough_infos":[{"key":"x"}]}`), "plugin_content.downgrade_default.passthrough_infos"},
 		{"function refused", brk(condOK, `"downgrade_default":{"type":"func"}`), "plugin_content.downgrade_default.type"},
@@ -76,7 +82,8 @@ func TestBreakerContentValidation(t *testing.T) {
 		{"rule parameter undefined", brk(condOK, params+`,"downgrade_rules":[{"rule_name":"r","parameters":["nope"],"match_regex":"[\"reqPath\",\"==\",\"/a\"]"}]`), "plugin_content.downgrade_rules[0].parameters[0]"},
 		{"rule own parameter invalid", brk(condOK, params+`,"downgrade_rules":[{"rule_name":"r","parameters":[{"name":"x","type":"cookie","value":"c"}],"match_regex":"[\"x\",\"==\",\"/a\"]"}]`), "plugin_content.downgrade_rules[0].parameters[0].type"},
 		{"rule bad condition", brk(condOK, params+`,"downgrade_rules":[{"rule_name":"r","match_regex":"[\"reqPath\",\"==\",\"/a\"]","breaker_condition":{"breaker_type":"timeout","time_window":5,"open_breaker_time":5}}]`), "plugin_content.downgrade_rules[0].breaker_condition.unhealthy_threshold"},
-		{"rule http downgrade", brk(condOK, params+`,"downgrade_rules":[{"rule_name":"r","match_regex":"[\"reqPath\",\"==\",\"/a\"]","downgrade_backend":{"type":"http"}}]`), "plugin_content.downgrade_rules[0].downgrade_backend.type"},
+		{"rule http downgrade", brk(condOK, params+`,"downgrade_rules":[{"rule_name":"r","match_regex":"[\"reqPath\",\"==\",\"/a\"]","downgrade_backend":{"type":"http"}}]`), "plugin_content.downgrade_rules[0].downgrade_backend.http_info"},
+		{"rule passthrough", brk(condOK, params+`,"downgrade_rules":[{"rule_name":"r","match_regex":"[\"reqPath\",\"==\",\"/a\"]","downgrade_backend":{"type":"passthrough"}}]`), "plugin_content.downgrade_rules[0].downgrade_backend.type"},
 		{"unknown field", brk(condOK, `"breaker":true`), "plugin_content"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -99,34 +106,22 @@ func TestBreakerContentValidation(t *testing.T) {
 }
 
 // APIG's own example content (a timeout breaker with a mock rule and an
-// HTTP default downgrade) is refused on exactly the part apigw lacks: the
-// HTTP downgrade.
-func TestBreakerHuaweiExampleRefusedByField(t *testing.T) {
+// HTTP default downgrade) is accepted as it is.
+func TestBreakerHuaweiExampleAccepted(t *testing.T) {
 	content := `{"scope":"share","breaker_condition":{"breaker_type":"timeout","breaker_mode":"counter","unhealthy_condition":"","unhealthy_threshold":30,"min_call_threshold":20,"unhealthy_percentage":51,"time_window":15,"open_breaker_time":15},` +
 		`"downgrade_default":{"type":"http","http_info":{"isVpc":false,"vpc_channel_id":"","address":"10.10.10.10","scheme":"HTTP","method":"GET","path":"/demo","timeout":5000},"mock_info":null,"func_info":null,"http_vpc_info":null,"passthrough_infos":null},` +
 		`"downgrade_parameters":[{"name":"reqPath","type":"path","value":"path"},{"name":"method","type":"method","value":"method"}],` +
 		`"downgrade_rules":[{"rule_name":"rule-test1","parameters":["reqPath","method"],"match_regex":"[\"reqPath\",\"==\",\"/test\"]","downgrade_backend":{"type":"mock","mock_info":{"status_code":200,"result_content":"{status: ok}","headers":[]}},` +
 		`"breaker_condition":{"breaker_type":"timeout","breaker_mode":"percentage","unhealthy_threshold":30,"time_window":15,"open_breaker_time":15,"unhealthy_percentage":51,"min_call_threshold":20}}]}`
-	vs := model.Validate(plugin("p1", model.PluginBreaker, content), model.AbsoluteLimits())
-	got := map[string]bool{}
-	for _, v := range vs {
-		got[v.Field] = true
+	p := plugin("p1", model.PluginBreaker, content)
+	if vs := model.Validate(p, model.AbsoluteLimits()); len(vs) > 0 {
+		t.Fatalf("APIG's example: %s", fieldsOf(vs))
 	}
-	for _, f := range []string{"plugin_content.downgrade_default.type", "plugin_content.downgrade_default.http_info"} {
-		if !got[f] {
-			t.Errorf("no violation of %s in:\n%s", f, fieldsOf(vs))
-		}
-	}
-	if len(got) != 2 {
-		t.Errorf("unexpected violations:\n%s", fieldsOf(vs))
-	}
-	// Without the HTTP downgrade (503 for requests matching no rule) it
-	// is accepted, its rule included.
-	i := strings.Index(content, `"downgrade_default":`)
-	j := strings.Index(content, `"downgrade_parameters":`)
-	noHTTP := content[:i] + `"downgrade_default":null,` + content[j:]
-	if vs := model.Validate(plugin("p1", model.PluginBreaker, noHTTP), model.AbsoluteLimits()); len(vs) > 0 {
-		t.Errorf("the example without its HTTP downgrade: %s", fieldsOf(vs))
+	// Its HTTP downgrade becomes a policy backend without conditions.
+	pols := model.BreakerHTTPPolicies(model.BreakerContentOf(p), nil)
+	if len(pols) != 1 || pols[0].Name != "breaker:default" || pols[0].UrlDomain != "10.10.10.10" || pols[0].ReqUri != "/demo" ||
+		pols[0].ReqMethod != "GET" || pols[0].ReqProtocol != "HTTP" || pols[0].Timeout != 5000 || len(pols[0].Conditions) != 0 {
+		t.Fatalf("downgrade policies %v", pols)
 	}
 }
 

@@ -23,7 +23,7 @@ func (s Sink) Add(r *accesslog.Record) {
 	c := breaker.Call{
 		Instance: r.Instance, API: r.API, Env: r.Env, Status: r.Status, ErrorCode: r.ErrorCode, Flags: r.Flags,
 		Denied: r.Denied, Throttled: r.Throttled, Duration: r.Duration, Upstream: r.Upstream, HasUpstream: r.HasUpstream,
-		Rule: r.BreakerRule,
+		Rule: r.BreakerRule, Downgraded: r.BreakerDowngraded,
 	}
 	s.Registry.Add(&c)
 }

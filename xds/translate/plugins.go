@@ -29,12 +29,15 @@ type pluginPlan struct {
 	mirror       *clusterSpec
 	mirrorPolicy *routev3.RouteAction_RequestMirrorPolicy
 	// breaker: a breaker plug-in is bound; ext_authz, which reads its
-	// state, must run on the API's routes.
-	breaker bool
+	// state, must run on the API's routes. breakerPolicies are its http
+	// downgrades, routed like policy backends selected by ext_authz.
+	breaker         bool
+	breakerPolicies []*apigwv1.PolicyHttp
 }
 
 // planPlugins reads the plug-ins bound to (API, environment).
-func (c *buildCtx) planPlugins(apiID, envID string) (pluginPlan, error) {
+func (c *buildCtx) planPlugins(api *apigwv1.Api, envID string) (pluginPlan, error) {
+	apiID := api.Id
 	var out pluginPlan
 	for _, p := range c.v.PluginsFor(apiID, envID) {
 		m, err := model.PluginContent(p)
@@ -54,6 +57,7 @@ func (c *buildCtx) planPlugins(apiID, envID string) (pluginPlan, error) {
 			out.mirror, out.mirrorPolicy = spec, pol
 		case *apigwv1.BreakerContent:
 			out.breaker = true
+			out.breakerPolicies = model.BreakerHTTPPolicies(v, api.BackendParams)
 		}
 	}
 	return out, nil

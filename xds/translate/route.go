@@ -157,7 +157,7 @@ func (p *pubPlan) build() error {
 			p.tpfc[filterRBAC] = p.packer.pack(rbac)
 		}
 	}
-	plugins, err := p.c.planPlugins(api.Id, p.env.Id)
+	plugins, err := p.c.planPlugins(api, p.env.Id)
 	if err != nil {
 		return err
 	}
@@ -222,6 +222,11 @@ func (p *pubPlan) targets() ([]target, bool, error) {
 	var out []target
 	delegated := false
 	pols := policies(p.api)
+	// An open breaker's http downgrades: policy backends without
+	// conditions, selected by ext_authz (docs/plugins.md#breaker).
+	for _, ph := range p.plugins.breakerPolicies {
+		pols = append(pols, policy{name: ph.Name, http: policyHTTPBackend(ph), params: ph.BackendParams})
+	}
 	for i, pol := range pols {
 		alts, viaExt := policyMatches(p.api, pol)
 		delegated = delegated || viaExt

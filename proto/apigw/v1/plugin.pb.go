@@ -726,13 +726,14 @@ func (x *PluginBreakerCondition) GetOpenBreakerTime() int32 {
 // PluginBreakerDowngradeInfo is what an open breaker does.
 type PluginBreakerDowngradeInfo struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// type: mock (answers with mock_info). http, http_vpc, func and
-	// passthrough are refused.
+	// type: mock (answers with mock_info) or http (calls the backend of
+	// http_info). http_vpc, func / function and passthrough are refused.
 	Type     string                 `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
 	MockInfo *PluginBreakerMockInfo `protobuf:"bytes,2,opt,name=mock_info,json=mockInfo,proto3" json:"mock_info,omitempty"`
-	// http_info, http_vpc_info, func_info, passthrough_infos: accepted
-	// only null or absent (their downgrade types are refused).
-	HttpInfo         *structpb.Struct    `protobuf:"bytes,3,opt,name=http_info,json=httpInfo,proto3" json:"http_info,omitempty"`
+	// http_info: the backend of an http downgrade.
+	HttpInfo *PluginBreakerHttpInfo `protobuf:"bytes,3,opt,name=http_info,json=httpInfo,proto3" json:"http_info,omitempty"`
+	// http_vpc_info, func_info, passthrough_infos: accepted only null or
+	// absent (their downgrade types are refused).
 	HttpVpcInfo      *structpb.Struct    `protobuf:"bytes,4,opt,name=http_vpc_info,json=httpVpcInfo,proto3" json:"http_vpc_info,omitempty"`
 	FuncInfo         *structpb.Struct    `protobuf:"bytes,5,opt,name=func_info,json=funcInfo,proto3" json:"func_info,omitempty"`
 	PassthroughInfos *structpb.ListValue `protobuf:"bytes,6,opt,name=passthrough_infos,json=passthroughInfos,proto3" json:"passthrough_infos,omitempty"`
@@ -784,7 +785,7 @@ func (x *PluginBreakerDowngradeInfo) GetMockInfo() *PluginBreakerMockInfo {
 	return nil
 }
 
-func (x *PluginBreakerDowngradeInfo) GetHttpInfo() *structpb.Struct {
+func (x *PluginBreakerDowngradeInfo) GetHttpInfo() *PluginBreakerHttpInfo {
 	if x != nil {
 		return x.HttpInfo
 	}
@@ -812,6 +813,108 @@ func (x *PluginBreakerDowngradeInfo) GetPassthroughInfos() *structpb.ListValue {
 	return nil
 }
 
+// PluginBreakerHttpInfo is the backend of an http downgrade.
+type PluginBreakerHttpInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// isVpc: must be false (VPC channel downgrades are refused).
+	IsVpc bool `protobuf:"varint,1,opt,name=is_vpc,json=isVpc,proto3" json:"is_vpc,omitempty"`
+	// vpc_channel_id: must be empty.
+	VpcChannelId string `protobuf:"bytes,2,opt,name=vpc_channel_id,json=vpcChannelId,proto3" json:"vpc_channel_id,omitempty"`
+	// address: required, host[:port] (80 / 443 by default).
+	Address string `protobuf:"bytes,3,opt,name=address,proto3" json:"address,omitempty"`
+	// scheme: required, HTTP or HTTPS.
+	Scheme string `protobuf:"bytes,4,opt,name=scheme,proto3" json:"scheme,omitempty"`
+	// method: required, GET, POST, PUT, DELETE, HEAD, PATCH, OPTIONS or ANY
+	// (the request's method).
+	Method string `protobuf:"bytes,5,opt,name=method,proto3" json:"method,omitempty"`
+	// path: required, starts with /, without {parameters}; a prefix API's
+	// remainder is appended.
+	Path string `protobuf:"bytes,6,opt,name=path,proto3" json:"path,omitempty"`
+	// timeout: milliseconds, 1-600000 (default 5000).
+	Timeout       int32 `protobuf:"varint,7,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PluginBreakerHttpInfo) Reset() {
+	*x = PluginBreakerHttpInfo{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PluginBreakerHttpInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PluginBreakerHttpInfo) ProtoMessage() {}
+
+func (x *PluginBreakerHttpInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PluginBreakerHttpInfo.ProtoReflect.Descriptor instead.
+func (*PluginBreakerHttpInfo) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *PluginBreakerHttpInfo) GetIsVpc() bool {
+	if x != nil {
+		return x.IsVpc
+	}
+	return false
+}
+
+func (x *PluginBreakerHttpInfo) GetVpcChannelId() string {
+	if x != nil {
+		return x.VpcChannelId
+	}
+	return ""
+}
+
+func (x *PluginBreakerHttpInfo) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *PluginBreakerHttpInfo) GetScheme() string {
+	if x != nil {
+		return x.Scheme
+	}
+	return ""
+}
+
+func (x *PluginBreakerHttpInfo) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *PluginBreakerHttpInfo) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *PluginBreakerHttpInfo) GetTimeout() int32 {
+	if x != nil {
+		return x.Timeout
+	}
+	return 0
+}
+
 // PluginBreakerMockInfo is a mock downgrade answer.
 type PluginBreakerMockInfo struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -827,7 +930,7 @@ type PluginBreakerMockInfo struct {
 
 func (x *PluginBreakerMockInfo) Reset() {
 	*x = PluginBreakerMockInfo{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[9]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -839,7 +942,7 @@ func (x *PluginBreakerMockInfo) String() string {
 func (*PluginBreakerMockInfo) ProtoMessage() {}
 
 func (x *PluginBreakerMockInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[9]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -852,7 +955,7 @@ func (x *PluginBreakerMockInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginBreakerMockInfo.ProtoReflect.Descriptor instead.
 func (*PluginBreakerMockInfo) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{9}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *PluginBreakerMockInfo) GetStatusCode() int32 {
@@ -893,7 +996,7 @@ type PluginCommonParameter struct {
 
 func (x *PluginCommonParameter) Reset() {
 	*x = PluginCommonParameter{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[10]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -905,7 +1008,7 @@ func (x *PluginCommonParameter) String() string {
 func (*PluginCommonParameter) ProtoMessage() {}
 
 func (x *PluginCommonParameter) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[10]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -918,7 +1021,7 @@ func (x *PluginCommonParameter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginCommonParameter.ProtoReflect.Descriptor instead.
 func (*PluginCommonParameter) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{10}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *PluginCommonParameter) GetName() string {
@@ -965,7 +1068,7 @@ type PluginBreakerDowngradeRule struct {
 
 func (x *PluginBreakerDowngradeRule) Reset() {
 	*x = PluginBreakerDowngradeRule{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[11]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -977,7 +1080,7 @@ func (x *PluginBreakerDowngradeRule) String() string {
 func (*PluginBreakerDowngradeRule) ProtoMessage() {}
 
 func (x *PluginBreakerDowngradeRule) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[11]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -990,7 +1093,7 @@ func (x *PluginBreakerDowngradeRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginBreakerDowngradeRule.ProtoReflect.Descriptor instead.
 func (*PluginBreakerDowngradeRule) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{11}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PluginBreakerDowngradeRule) GetRuleName() string {
@@ -1091,14 +1194,22 @@ const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\x14unhealthy_percentage\x18\x06 \x01(\x05R\x13unhealthyPercentage\x12\x1f\n" +
 	"\vtime_window\x18\a \x01(\x05R\n" +
 	"timeWindow\x12*\n" +
-	"\x11open_breaker_time\x18\b \x01(\x05R\x0fopenBreakerTime\"\xe0\x02\n" +
+	"\x11open_breaker_time\x18\b \x01(\x05R\x0fopenBreakerTime\"\xe8\x02\n" +
 	"\x1aPluginBreakerDowngradeInfo\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12<\n" +
-	"\tmock_info\x18\x02 \x01(\v2\x1f.apigw.v1.PluginBreakerMockInfoR\bmockInfo\x124\n" +
-	"\thttp_info\x18\x03 \x01(\v2\x17.google.protobuf.StructR\bhttpInfo\x12;\n" +
+	"\tmock_info\x18\x02 \x01(\v2\x1f.apigw.v1.PluginBreakerMockInfoR\bmockInfo\x12<\n" +
+	"\thttp_info\x18\x03 \x01(\v2\x1f.apigw.v1.PluginBreakerHttpInfoR\bhttpInfo\x12;\n" +
 	"\rhttp_vpc_info\x18\x04 \x01(\v2\x17.google.protobuf.StructR\vhttpVpcInfo\x124\n" +
 	"\tfunc_info\x18\x05 \x01(\v2\x17.google.protobuf.StructR\bfuncInfo\x12G\n" +
-	"\x11passthrough_infos\x18\x06 \x01(\v2\x1a.google.protobuf.ListValueR\x10passthroughInfos\"\x8f\x01\n" +
+	"\x11passthrough_infos\x18\x06 \x01(\v2\x1a.google.protobuf.ListValueR\x10passthroughInfos\"\xcc\x01\n" +
+	"\x15PluginBreakerHttpInfo\x12\x15\n" +
+	"\x06is_vpc\x18\x01 \x01(\bR\x05isVpc\x12$\n" +
+	"\x0evpc_channel_id\x18\x02 \x01(\tR\fvpcChannelId\x12\x18\n" +
+	"\aaddress\x18\x03 \x01(\tR\aaddress\x12\x16\n" +
+	"\x06scheme\x18\x04 \x01(\tR\x06scheme\x12\x16\n" +
+	"\x06method\x18\x05 \x01(\tR\x06method\x12\x12\n" +
+	"\x04path\x18\x06 \x01(\tR\x04path\x12\x18\n" +
+	"\atimeout\x18\a \x01(\x05R\atimeout\"\x8f\x01\n" +
 	"\x15PluginBreakerMockInfo\x12\x1f\n" +
 	"\vstatus_code\x18\x01 \x01(\x05R\n" +
 	"statusCode\x12%\n" +
@@ -1130,7 +1241,7 @@ func file_apigw_v1_plugin_proto_rawDescGZIP() []byte {
 	return file_apigw_v1_plugin_proto_rawDescData
 }
 
-var file_apigw_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_apigw_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_apigw_v1_plugin_proto_goTypes = []any{
 	(*Plugin)(nil),                     // 0: apigw.v1.Plugin
 	(*PluginBinding)(nil),              // 1: apigw.v1.PluginBinding
@@ -1141,29 +1252,30 @@ var file_apigw_v1_plugin_proto_goTypes = []any{
 	(*BreakerContent)(nil),             // 6: apigw.v1.BreakerContent
 	(*PluginBreakerCondition)(nil),     // 7: apigw.v1.PluginBreakerCondition
 	(*PluginBreakerDowngradeInfo)(nil), // 8: apigw.v1.PluginBreakerDowngradeInfo
-	(*PluginBreakerMockInfo)(nil),      // 9: apigw.v1.PluginBreakerMockInfo
-	(*PluginCommonParameter)(nil),      // 10: apigw.v1.PluginCommonParameter
-	(*PluginBreakerDowngradeRule)(nil), // 11: apigw.v1.PluginBreakerDowngradeRule
-	(*Meta)(nil),                       // 12: apigw.v1.Meta
-	(*structpb.Struct)(nil),            // 13: google.protobuf.Struct
-	(*structpb.ListValue)(nil),         // 14: google.protobuf.ListValue
-	(*MockHeader)(nil),                 // 15: apigw.v1.MockHeader
+	(*PluginBreakerHttpInfo)(nil),      // 9: apigw.v1.PluginBreakerHttpInfo
+	(*PluginBreakerMockInfo)(nil),      // 10: apigw.v1.PluginBreakerMockInfo
+	(*PluginCommonParameter)(nil),      // 11: apigw.v1.PluginCommonParameter
+	(*PluginBreakerDowngradeRule)(nil), // 12: apigw.v1.PluginBreakerDowngradeRule
+	(*Meta)(nil),                       // 13: apigw.v1.Meta
+	(*structpb.Struct)(nil),            // 14: google.protobuf.Struct
+	(*structpb.ListValue)(nil),         // 15: google.protobuf.ListValue
+	(*MockHeader)(nil),                 // 16: apigw.v1.MockHeader
 }
 var file_apigw_v1_plugin_proto_depIdxs = []int32{
-	12, // 0: apigw.v1.Plugin.meta:type_name -> apigw.v1.Meta
-	12, // 1: apigw.v1.PluginBinding.meta:type_name -> apigw.v1.Meta
+	13, // 0: apigw.v1.Plugin.meta:type_name -> apigw.v1.Meta
+	13, // 1: apigw.v1.PluginBinding.meta:type_name -> apigw.v1.Meta
 	4,  // 2: apigw.v1.SetRespHeadersContent.response_headers:type_name -> apigw.v1.HeaderPolicy
 	7,  // 3: apigw.v1.BreakerContent.breaker_condition:type_name -> apigw.v1.PluginBreakerCondition
 	8,  // 4: apigw.v1.BreakerContent.downgrade_default:type_name -> apigw.v1.PluginBreakerDowngradeInfo
-	10, // 5: apigw.v1.BreakerContent.downgrade_parameters:type_name -> apigw.v1.PluginCommonParameter
-	11, // 6: apigw.v1.BreakerContent.downgrade_rules:type_name -> apigw.v1.PluginBreakerDowngradeRule
-	9,  // 7: apigw.v1.PluginBreakerDowngradeInfo.mock_info:type_name -> apigw.v1.PluginBreakerMockInfo
-	13, // 8: apigw.v1.PluginBreakerDowngradeInfo.http_info:type_name -> google.protobuf.Struct
-	13, // 9: apigw.v1.PluginBreakerDowngradeInfo.http_vpc_info:type_name -> google.protobuf.Struct
-	13, // 10: apigw.v1.PluginBreakerDowngradeInfo.func_info:type_name -> google.protobuf.Struct
-	14, // 11: apigw.v1.PluginBreakerDowngradeInfo.passthrough_infos:type_name -> google.protobuf.ListValue
-	15, // 12: apigw.v1.PluginBreakerMockInfo.headers:type_name -> apigw.v1.MockHeader
-	14, // 13: apigw.v1.PluginBreakerDowngradeRule.parameters:type_name -> google.protobuf.ListValue
+	11, // 5: apigw.v1.BreakerContent.downgrade_parameters:type_name -> apigw.v1.PluginCommonParameter
+	12, // 6: apigw.v1.BreakerContent.downgrade_rules:type_name -> apigw.v1.PluginBreakerDowngradeRule
+	10, // 7: apigw.v1.PluginBreakerDowngradeInfo.mock_info:type_name -> apigw.v1.PluginBreakerMockInfo
+	9,  // 8: apigw.v1.PluginBreakerDowngradeInfo.http_info:type_name -> apigw.v1.PluginBreakerHttpInfo
+	14, // 9: apigw.v1.PluginBreakerDowngradeInfo.http_vpc_info:type_name -> google.protobuf.Struct
+	14, // 10: apigw.v1.PluginBreakerDowngradeInfo.func_info:type_name -> google.protobuf.Struct
+	15, // 11: apigw.v1.PluginBreakerDowngradeInfo.passthrough_infos:type_name -> google.protobuf.ListValue
+	16, // 12: apigw.v1.PluginBreakerMockInfo.headers:type_name -> apigw.v1.MockHeader
+	15, // 13: apigw.v1.PluginBreakerDowngradeRule.parameters:type_name -> google.protobuf.ListValue
 	8,  // 14: apigw.v1.PluginBreakerDowngradeRule.downgrade_backend:type_name -> apigw.v1.PluginBreakerDowngradeInfo
 	7,  // 15: apigw.v1.PluginBreakerDowngradeRule.breaker_condition:type_name -> apigw.v1.PluginBreakerCondition
 	16, // [16:16] is the sub-list for method output_type
@@ -1187,7 +1299,7 @@ func file_apigw_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_apigw_v1_plugin_proto_rawDesc), len(file_apigw_v1_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -16,7 +16,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file apigw/v1/plugin.proto.
  */
 export const file_apigw_v1_plugin: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkIpsCCg5CcmVha2VyQ29udGVudBINCgVzY29wZRgBIAEoCRI7ChFicmVha2VyX2NvbmRpdGlvbhgCIAEoCzIgLmFwaWd3LnYxLlBsdWdpbkJyZWFrZXJDb25kaXRpb24SPwoRZG93bmdyYWRlX2RlZmF1bHQYAyABKAsyJC5hcGlndy52MS5QbHVnaW5CcmVha2VyRG93bmdyYWRlSW5mbxI9ChRkb3duZ3JhZGVfcGFyYW1ldGVycxgEIAMoCzIfLmFwaWd3LnYxLlBsdWdpbkNvbW1vblBhcmFtZXRlchI9Cg9kb3duZ3JhZGVfcnVsZXMYBSADKAsyJC5hcGlndy52MS5QbHVnaW5CcmVha2VyRG93bmdyYWRlUnVsZSLoAQoWUGx1Z2luQnJlYWtlckNvbmRpdGlvbhIUCgxicmVha2VyX3R5cGUYASABKAkSFAoMYnJlYWtlcl9tb2RlGAIgASgJEhsKE3VuaGVhbHRoeV9jb25kaXRpb24YAyABKAkSGwoTdW5oZWFsdGh5X3RocmVzaG9sZBgEIAEoBRIaChJtaW5fY2FsbF90aHJlc2hvbGQYBSABKAUSHAoUdW5oZWFsdGh5X3BlcmNlbnRhZ2UYBiABKAUSEwoLdGltZV93aW5kb3cYByABKAUSGQoRb3Blbl9icmVha2VyX3RpbWUYCCABKAUinQIKGlBsdWdpbkJyZWFrZXJEb3duZ3JhZGVJbmZvEgwKBHR5cGUYASABKAkSMgoJbW9ja19pbmZvGAIgASgLMh8uYXBpZ3cudjEuUGx1Z2luQnJlYWtlck1vY2tJbmZvEioKCWh0dHBfaW5mbxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSLgoNaHR0cF92cGNfaW5mbxgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKgoJZnVuY19pbmZvGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBI1ChFwYXNzdGhyb3VnaF9pbmZvcxgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5MaXN0VmFsdWUiawoVUGx1Z2luQnJlYWtlck1vY2tJbmZvEhMKC3N0YXR1c19jb2RlGAEgASgFEhYKDnJlc3VsdF9jb250ZW50GAIgASgJEiUKB2hlYWRlcnMYAyADKAsyFC5hcGlndy52MS5Nb2NrSGVhZGVyIkIKFVBsdWdpbkNvbW1vblBhcmFtZXRlchIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSDQoFdmFsdWUYAyABKAki8gEKGlBsdWdpbkJyZWFrZXJEb3duZ3JhZGVSdWxlEhEKCXJ1bGVfbmFtZRgBIAEoCRIuCgpwYXJhbWV0ZXJzGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkxpc3RWYWx1ZRITCgttYXRjaF9yZWdleBgDIAEoCRI/ChFkb3duZ3JhZGVfYmFja2VuZBgEIAEoCzIkLmFwaWd3LnYxLlBsdWdpbkJyZWFrZXJEb3duZ3JhZGVJbmZvEjsKEWJyZWFrZXJfY29uZGl0aW9uGAUgASgLMiAuYXBpZ3cudjEuUGx1Z2luQnJlYWtlckNvbmRpdGlvbkIvWi1naXRodWIuY29tL2FwaWd3L2FwaWd3L3Byb3RvL2FwaWd3L3YxO2FwaWd3djFiBnByb3RvMw", [file_apigw_v1_api, file_apigw_v1_meta, file_google_protobuf_struct]);
+  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkIpsCCg5CcmVha2VyQ29udGVudBINCgVzY29wZRgBIAEoCRI7ChFicmVha2VyX2NvbmRpdGlvbhgCIAEoCzIgLmFwaWd3LnYxLlBsdWdpbkJyZWFrZXJDb25kaXRpb24SPwoRZG93bmdyYWRlX2RlZmF1bHQYAyABKAsyJC5hcGlndy52MS5QbHVnaW5CcmVha2VyRG93bmdyYWRlSW5mbxI9ChRkb3duZ3JhZGVfcGFyYW1ldGVycxgEIAMoCzIfLmFwaWd3LnYxLlBsdWdpbkNvbW1vblBhcmFtZXRlchI9Cg9kb3duZ3JhZGVfcnVsZXMYBSADKAsyJC5hcGlndy52MS5QbHVnaW5CcmVha2VyRG93bmdyYWRlUnVsZSLoAQoWUGx1Z2luQnJlYWtlckNvbmRpdGlvbhIUCgxicmVha2VyX3R5cGUYASABKAkSFAoMYnJlYWtlcl9tb2RlGAIgASgJEhsKE3VuaGVhbHRoeV9jb25kaXRpb24YAyABKAkSGwoTdW5oZWFsdGh5X3RocmVzaG9sZBgEIAEoBRIaChJtaW5fY2FsbF90aHJlc2hvbGQYBSABKAUSHAoUdW5oZWFsdGh5X3BlcmNlbnRhZ2UYBiABKAUSEwoLdGltZV93aW5kb3cYByABKAUSGQoRb3Blbl9icmVha2VyX3RpbWUYCCABKAUipQIKGlBsdWdpbkJyZWFrZXJEb3duZ3JhZGVJbmZvEgwKBHR5cGUYASABKAkSMgoJbW9ja19pbmZvGAIgASgLMh8uYXBpZ3cudjEuUGx1Z2luQnJlYWtlck1vY2tJbmZvEjIKCWh0dHBfaW5mbxgDIAEoCzIfLmFwaWd3LnYxLlBsdWdpbkJyZWFrZXJIdHRwSW5mbxIuCg1odHRwX3ZwY19pbmZvGAQgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIqCglmdW5jX2luZm8YBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EjUKEXBhc3N0aHJvdWdoX2luZm9zGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLkxpc3RWYWx1ZSKPAQoVUGx1Z2luQnJlYWtlckh0dHBJbmZvEg4KBmlzX3ZwYxgBIAEoCBIWCg52cGNfY2hhbm5lbF9pZBgCIAEoCRIPCgdhZGRyZXNzGAMgASgJEg4KBnNjaGVtZRgEIAEoCRIOCgZtZXRob2QYBSABKAkSDAoEcGF0aBgGIAEoCRIPCgd0aW1lb3V0GAcgASgFImsKFVBsdWdpbkJyZWFrZXJNb2NrSW5mbxITCgtzdGF0dXNfY29kZRgBIAEoBRIWCg5yZXN1bHRfY29udGVudBgCIAEoCRIlCgdoZWFkZXJzGAMgAygLMhQuYXBpZ3cudjEuTW9ja0hlYWRlciJCChVQbHVnaW5Db21tb25QYXJhbWV0ZXISDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEg0KBXZhbHVlGAMgASgJIvIBChpQbHVnaW5CcmVha2VyRG93bmdyYWRlUnVsZRIRCglydWxlX25hbWUYASABKAkSLgoKcGFyYW1ldGVycxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5MaXN0VmFsdWUSEwoLbWF0Y2hfcmVnZXgYAyABKAkSPwoRZG93bmdyYWRlX2JhY2tlbmQYBCABKAsyJC5hcGlndy52MS5QbHVnaW5CcmVha2VyRG93bmdyYWRlSW5mbxI7ChFicmVha2VyX2NvbmRpdGlvbhgFIAEoCzIgLmFwaWd3LnYxLlBsdWdpbkJyZWFrZXJDb25kaXRpb25CL1otZ2l0aHViLmNvbS9hcGlndy9hcGlndy9wcm90by9hcGlndy92MTthcGlnd3YxYgZwcm90bzM", [file_apigw_v1_api, file_apigw_v1_meta, file_google_protobuf_struct]);
 
 /**
  * Plugin is a plug-in policy (docs/plugins.md): an object of a type whose
@@ -448,8 +448,8 @@ export const PluginBreakerConditionSchema: GenMessage<PluginBreakerCondition> = 
  */
 export type PluginBreakerDowngradeInfo = Message<"apigw.v1.PluginBreakerDowngradeInfo"> & {
   /**
-   * type: mock (answers with mock_info). http, http_vpc, func and
-   * passthrough are refused.
+   * type: mock (answers with mock_info) or http (calls the backend of
+   * http_info). http_vpc, func / function and passthrough are refused.
    *
    * @generated from field: string type = 1;
    */
@@ -461,14 +461,16 @@ export type PluginBreakerDowngradeInfo = Message<"apigw.v1.PluginBreakerDowngrad
   mockInfo?: PluginBreakerMockInfo | undefined;
 
   /**
-   * http_info, http_vpc_info, func_info, passthrough_infos: accepted
-   * only null or absent (their downgrade types are refused).
+   * http_info: the backend of an http downgrade.
    *
-   * @generated from field: google.protobuf.Struct http_info = 3;
+   * @generated from field: apigw.v1.PluginBreakerHttpInfo http_info = 3;
    */
-  httpInfo?: JsonObject | undefined;
+  httpInfo?: PluginBreakerHttpInfo | undefined;
 
   /**
+   * http_vpc_info, func_info, passthrough_infos: accepted only null or
+   * absent (their downgrade types are refused).
+   *
    * @generated from field: google.protobuf.Struct http_vpc_info = 4;
    */
   httpVpcInfo?: JsonObject | undefined;
@@ -490,6 +492,71 @@ export type PluginBreakerDowngradeInfo = Message<"apigw.v1.PluginBreakerDowngrad
  */
 export const PluginBreakerDowngradeInfoSchema: GenMessage<PluginBreakerDowngradeInfo> = /*@__PURE__*/
   messageDesc(file_apigw_v1_plugin, 8);
+
+/**
+ * PluginBreakerHttpInfo is the backend of an http downgrade.
+ *
+ * @generated from message apigw.v1.PluginBreakerHttpInfo
+ */
+export type PluginBreakerHttpInfo = Message<"apigw.v1.PluginBreakerHttpInfo"> & {
+  /**
+   * isVpc: must be false (VPC channel downgrades are refused).
+   *
+   * @generated from field: bool is_vpc = 1;
+   */
+  isVpc: boolean;
+
+  /**
+   * vpc_channel_id: must be empty.
+   *
+   * @generated from field: string vpc_channel_id = 2;
+   */
+  vpcChannelId: string;
+
+  /**
+   * address: required, host[:port] (80 / 443 by default).
+   *
+   * @generated from field: string address = 3;
+   */
+  address: string;
+
+  /**
+   * scheme: required, HTTP or HTTPS.
+   *
+   * @generated from field: string scheme = 4;
+   */
+  scheme: string;
+
+  /**
+   * method: required, GET, POST, PUT, DELETE, HEAD, PATCH, OPTIONS or ANY
+   * (the request's method).
+   *
+   * @generated from field: string method = 5;
+   */
+  method: string;
+
+  /**
+   * path: required, starts with /, without {parameters}; a prefix API's
+   * remainder is appended.
+   *
+   * @generated from field: string path = 6;
+   */
+  path: string;
+
+  /**
+   * timeout: milliseconds, 1-600000 (default 5000).
+   *
+   * @generated from field: int32 timeout = 7;
+   */
+  timeout: number;
+};
+
+/**
+ * Describes the message apigw.v1.PluginBreakerHttpInfo.
+ * Use `create(PluginBreakerHttpInfoSchema)` to create a new message.
+ */
+export const PluginBreakerHttpInfoSchema: GenMessage<PluginBreakerHttpInfo> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 9);
 
 /**
  * PluginBreakerMockInfo is a mock downgrade answer.
@@ -524,7 +591,7 @@ export type PluginBreakerMockInfo = Message<"apigw.v1.PluginBreakerMockInfo"> & 
  * Use `create(PluginBreakerMockInfoSchema)` to create a new message.
  */
 export const PluginBreakerMockInfoSchema: GenMessage<PluginBreakerMockInfo> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 9);
+  messageDesc(file_apigw_v1_plugin, 10);
 
 /**
  * PluginCommonParameter is a parameter of breaker rule expressions.
@@ -560,7 +627,7 @@ export type PluginCommonParameter = Message<"apigw.v1.PluginCommonParameter"> & 
  * Use `create(PluginCommonParameterSchema)` to create a new message.
  */
 export const PluginCommonParameterSchema: GenMessage<PluginCommonParameter> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 10);
+  messageDesc(file_apigw_v1_plugin, 11);
 
 /**
  * PluginBreakerDowngradeRule is a downgrade rule: requests its
@@ -613,5 +680,5 @@ export type PluginBreakerDowngradeRule = Message<"apigw.v1.PluginBreakerDowngrad
  * Use `create(PluginBreakerDowngradeRuleSchema)` to create a new message.
  */
 export const PluginBreakerDowngradeRuleSchema: GenMessage<PluginBreakerDowngradeRule> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 11);
+  messageDesc(file_apigw_v1_plugin, 12);
 
