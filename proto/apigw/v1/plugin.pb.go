@@ -524,8 +524,8 @@ func (x *ProxyMirrorContent) GetMirrorRequestBodyEnabled() bool {
 // BreakerContent is the plugin_content of a breaker plug-in (APIG's
 // BreakerContent; docs/plugins.md#breaker). apigw implements the basic and
 // share scopes, timeout and condition breakers in counter and percentage
-// modes, downgrade rules, and the mock downgrade or none (503); the other
-// downgrade types are refused at write.
+// modes, downgrade rules, and the mock and http downgrades or none (503);
+// the other downgrade types are refused at write.
 type BreakerContent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// scope: basic (default; each bound API and environment has its own
@@ -533,8 +533,8 @@ type BreakerContent struct {
 	Scope string `protobuf:"bytes,1,opt,name=scope,proto3" json:"scope,omitempty"`
 	// breaker_condition: required.
 	BreakerCondition *PluginBreakerCondition `protobuf:"bytes,2,opt,name=breaker_condition,json=breakerCondition,proto3" json:"breaker_condition,omitempty"`
-	// downgrade_default: what an open breaker answers; absent or null:
-	// 503 with the gateway response DEFAULT_5XX.
+	// downgrade_default: what an open breaker does; absent or null: 503
+	// with the gateway response DEFAULT_5XX.
 	DowngradeDefault *PluginBreakerDowngradeInfo `protobuf:"bytes,3,opt,name=downgrade_default,json=downgradeDefault,proto3" json:"downgrade_default,omitempty"`
 	// downgrade_parameters: the request values the rules' expressions
 	// compare (at most 50, names unique).

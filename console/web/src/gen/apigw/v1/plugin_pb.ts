@@ -315,8 +315,8 @@ export const ProxyMirrorContentSchema: GenMessage<ProxyMirrorContent> = /*@__PUR
  * BreakerContent is the plugin_content of a breaker plug-in (APIG's
  * BreakerContent; docs/plugins.md#breaker). apigw implements the basic and
  * share scopes, timeout and condition breakers in counter and percentage
- * modes, downgrade rules, and the mock downgrade or none (503); the other
- * downgrade types are refused at write.
+ * modes, downgrade rules, and the mock and http downgrades or none (503);
+ * the other downgrade types are refused at write.
  *
  * @generated from message apigw.v1.BreakerContent
  */
@@ -337,8 +337,8 @@ export type BreakerContent = Message<"apigw.v1.BreakerContent"> & {
   breakerCondition?: PluginBreakerCondition | undefined;
 
   /**
-   * downgrade_default: what an open breaker answers; absent or null:
-   * 503 with the gateway response DEFAULT_5XX.
+   * downgrade_default: what an open breaker does; absent or null: 503
+   * with the gateway response DEFAULT_5XX.
    *
    * @generated from field: apigw.v1.PluginBreakerDowngradeInfo downgrade_default = 3;
    */
