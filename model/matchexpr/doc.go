@@ -46,9 +46,9 @@
 // expression is compiled once (regular expressions, lists and numbers are
 // prepared) and Eval is then allocation-free.
 //
-// This package is not yet wired to plug-ins: the plug-in model lives on
-// another branch. The Throttling 2.0 rules and breaker conditions are to
-// call Parse when their content is validated and Eval where the request is
-// classified (ext_authz), carrying the matched rule to the rate-limit
-// service through the existing descriptor contract.
+// The breaker plug-in parses its unhealthy_condition and the match_regex
+// of its downgrade rules with it when the content is validated
+// (model/plugin_breaker.go); ext_authz evaluates the rules on each request
+// and the breakers evaluate the condition on each access-log entry
+// (package breaker). The Throttling 2.0 plug-in is not implemented.
 package matchexpr
