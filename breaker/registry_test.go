@@ -32,7 +32,10 @@ const condCounter = `{"scope":%q,"breaker_condition":{"breaker_type":"condition"
 	`"downgrade_default":{"type":"mock","mock_info":{"status_code":200,"result_content":"degraded","headers":[{"key":"X-Degraded","value":"1"}]}}}`
 
 // world is an instance with two APIs bound to one breaker plug-in.
-func world(content string) *model.Instance {
+func world(content string) *model.Instance { return worldBound(content, true) }
+
+// worldBound is world, with the plug-in bound or not.
+func worldBound(content string, bound bool) *model.Instance {
 	objs := []proto.Message{
 		&apigwv1.Instance{Name: model.DefaultInstance},
 		&apigwv1.ApiGroup{Id: "g1", Name: "shop"},
@@ -40,8 +43,10 @@ func world(content string) *model.Instance {
 		&apigwv1.Api{Id: "a2", Name: "a2", GroupId: "g1", ReqMethod: "GET", ReqUri: "/a2", BackendApi: &apigwv1.BackendApi{UrlDomain: "b:80", ReqUri: "/"}},
 		&apigwv1.Api{Id: "a3", Name: "a3", GroupId: "g1", ReqMethod: "GET", ReqUri: "/a3", BackendApi: &apigwv1.BackendApi{UrlDomain: "b:80", ReqUri: "/"}},
 		&apigwv1.Plugin{Id: "brk", PluginName: "brk", PluginType: model.PluginBreaker, PluginContent: content},
-		&apigwv1.PluginBinding{Id: "pb1", ApiId: "a1", EnvId: model.ReleaseEnvID, PluginId: "brk"},
-		&apigwv1.PluginBinding{Id: "pb2", ApiId: "a2", EnvId: model.ReleaseEnvID, PluginId: "brk"},
+	}
+	if bound {
+		objs = append(objs, &apigwv1.PluginBinding{Id: "pb1", ApiId: "a1", EnvId: model.ReleaseEnvID, PluginId: "brk"},
+			&apigwv1.PluginBinding{Id: "pb2", ApiId: "a2", EnvId: model.ReleaseEnvID, PluginId: "brk"})
 	}
 	for _, o := range objs {
 		model.Normalize(o)
@@ -162,4 +167,53 @@ func TestRegistryTimeoutType(t *testing.T) {
 	if state(t, r, "a1") != breaker.Closed {
 		t.Fatal("a healthy call did not close the half-open breaker")
 	}
+}
+
+// Unbound plug-ins' breakers are forgotten; bound again, the breaker
+// starts closed.
+func TestRegistryForget(t *testing.T) {
+	r, feed, _ := newRegistry(t, world(fmt.Sprintf(condCounter, "basic")))
+	r.Add(rec("a1", 502, time.Millisecond))
+	r.Add(rec("a1", 502, time.Millisecond))
+	if state(t, r, "a1") != breaker.Open {
+		t.Fatal("not open")
+	}
+	r.Forget() // still bound: kept
+	if state(t, r, "a1") != breaker.Open {
+		t.Fatal("Forget dropped a bound breaker")
+	}
+	feed.Publish(live.NewSnapshot(2, map[string]*model.Instance{model.DefaultInstance: worldBound(fmt.Sprintf(condCounter, "basic"), false)}, nil))
+	if _, ok := r.State(model.DefaultInstance, "a1", model.ReleaseEnvID); ok {
+		t.Fatal("an unbound API still has a breaker")
+	}
+	r.Forget()
+	feed.Publish(live.NewSnapshot(3, map[string]*model.Instance{model.DefaultInstance: world(fmt.Sprintf(condCounter, "basic"))}, nil))
+	if state(t, r, "a1") != breaker.Closed {
+		t.Fatal("a breaker bound again kept its old state")
+	}
+}
+
+// Results and decisions run concurrently (run with -race).
+func TestRegistryConcurrent(t *testing.T) {
+	r, feed, c := newRegistry(t, world(fmt.Sprintf(condCounter, "share")))
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 500; i++ {
+				r.Add(rec("a1", 500+i%3, time.Millisecond))
+				if i%100 == 0 {
+					c.Add(time.Second)
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 500; i++ {
+				r.Decide(feed.Current(), model.DefaultInstance, "a2", model.ReleaseEnvID, nil)
+			}
+		}()
+	}
+	wg.Wait()
 }
