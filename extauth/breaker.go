@@ -20,7 +20,7 @@ import (
 // no route changes when it opens or closes.
 func (c *call) checkBreaker() *denial {
 	b := c.s.cfg.breakers
-	if b == nil {
+	if b == nil || !c.target.plan.breaker {
 		return nil
 	}
 	d := b.Decide(c.plans.snap, c.target.inst.Name, c.target.plan.pub.ApiId, c.target.plan.pub.EnvId, c)
