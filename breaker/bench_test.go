@@ -34,3 +34,33 @@ func BenchmarkAdd(b *testing.B) {
 		})
 	}
 }
+
+type mapRequest map[string]string
+
+func (m mapRequest) Value(typ, value string) (string, bool) { v, ok := m[typ+":"+value]; return v, ok }
+
+// BenchmarkDecide is what ext_authz adds to a check of an API with a
+// breaker: the default breaker alone, and two downgrade rules evaluated
+// before it (neither matching).
+//
+//	go test ./breaker -run '^$' -bench Decide -benchmem
+func BenchmarkDecide(b *testing.B) {
+	rules := `{"breaker_condition":{"breaker_type":"timeout","unhealthy_threshold":5,"time_window":10,"open_breaker_time":30},` +
+		`"downgrade_parameters":[{"name":"reqPath","type":"path","value":"path"},{"name":"tier","type":"header","value":"x-tier"}],` +
+		`"downgrade_rules":[{"rule_name":"reports","match_regex":"[\"reqPath\",\"~~\",\"^/reports/\"]"},{"rule_name":"gold","match_regex":"[\"tier\",\"==\",\"gold\"]"}]}`
+	plain := `{"breaker_condition":{"breaker_type":"timeout","unhealthy_threshold":5,"time_window":10,"open_breaker_time":30}}`
+	req := mapRequest{"path:path": "/a1/items/42", "header:x-tier": "silver"}
+	for _, c := range []struct{ name, content string }{{"default", plain}, {"two-rules", rules}} {
+		b.Run(c.name, func(b *testing.B) {
+			r, feed, _ := newRegistry(b, world(c.content))
+			snap := feed.Current()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if d := r.Decide(snap, "default", "a1", "DEFAULT_ENVIRONMENT_RELEASE_ID", req); d.Open {
+					b.Fatal("open")
+				}
+			}
+		})
+	}
+}
