@@ -25,8 +25,9 @@ import (
 type State uint8
 
 // The states: closed (requests go to the backend and are counted), open
-// (requests get the downgrade) and half-open (after the open time:
-// requests go to the backend again, and the first result decides).
+// (requests get the downgrade) and half-open (after the open time: one
+// probe request goes to the backend every ProbeEvery, the others get the
+// downgrade, and the first result decides).
 const (
 	Closed State = iota
 	Open
@@ -42,6 +43,12 @@ func (s State) String() string {
 	}
 	return "closed"
 }
+
+// ProbeEvery is how often a half-open breaker lets a probe request
+// through while no result has arrived: two access-log flush intervals,
+// the time a probe's result takes to come back (a lost entry only delays
+// the next probe).
+const ProbeEvery = 2 * time.Second
 
 // Config is a compiled breaker condition.
 type Config struct {
@@ -88,6 +95,7 @@ type Machine struct {
 	calls     int64     // backend calls in the window
 	unhealthy int64     // unhealthy calls in the window
 	openUntil time.Time
+	probeAt   time.Time            // half-open: when the last probe was let through
 	changed   func(from, to State) // called under mu on every transition
 }
 
@@ -104,6 +112,25 @@ func (m *Machine) State(now time.Time) State {
 	defer m.mu.Unlock()
 	m.advance(now)
 	return m.state
+}
+
+// Allow reports whether a request may go to the backend at now: the
+// breaker is closed, or half-open and no probe was let through in the
+// last ProbeEvery (this request is then the probe).
+func (m *Machine) Allow(now time.Time) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.advance(now)
+	switch m.state {
+	case Closed:
+		return true
+	case HalfOpen:
+		if m.probeAt.IsZero() || !now.Before(m.probeAt.Add(ProbeEvery)) {
+			m.probeAt = now
+			return true
+		}
+	}
+	return false
 }
 
 // Record counts the result of one backend call that ended (reached apigw)
@@ -144,6 +171,7 @@ func (m *Machine) advance(now time.Time) {
 	case Open:
 		if !now.Before(m.openUntil) {
 			m.set(HalfOpen)
+			m.probeAt = time.Time{}
 		}
 	case Closed:
 		if m.winStart.IsZero() || now.Before(m.winStart.Add(m.cfg.Window)) {

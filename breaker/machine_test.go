@@ -113,3 +113,32 @@ func TestPercentageDecidedByNextCall(t *testing.T) {
 	m.Record(t0.Add(2*time.Second), false) // ends the window: opens, and this late call is ignored
 	wantState(t, m, t0.Add(2*time.Second), breaker.Open)
 }
+
+// Half-open: one probe request goes to the backend every ProbeEvery until
+// a result arrives; the others get the downgrade.
+func TestHalfOpenProbes(t *testing.T) {
+	m, _ := newMachine(&breaker.Config{Timeout: true, Threshold: 1, Window: 10 * time.Second, OpenFor: 5 * time.Second})
+	if !m.Allow(t0) {
+		t.Fatal("a closed breaker refused a request")
+	}
+	m.Record(t0, true)
+	if m.Allow(t0.Add(4 * time.Second)) {
+		t.Fatal("an open breaker let a request through")
+	}
+	h := t0.Add(5 * time.Second)
+	if !m.Allow(h) {
+		t.Fatal("the half-open breaker let no probe through")
+	}
+	if m.Allow(h) || m.Allow(h.Add(breaker.ProbeEvery-time.Millisecond)) {
+		t.Fatal("a second request went through while the probe's result was awaited")
+	}
+	if !m.Allow(h.Add(breaker.ProbeEvery)) {
+		t.Fatal("no new probe after ProbeEvery without a result")
+	}
+	m.Record(h.Add(breaker.ProbeEvery+time.Second), false)
+	for i := 0; i < 3; i++ {
+		if !m.Allow(h.Add(3 * time.Second)) {
+			t.Fatal("a closed breaker refused a request")
+		}
+	}
+}

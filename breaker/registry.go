@@ -133,7 +133,8 @@ type Decision struct {
 	// ext_authz passes it to the access log, which counts the call for
 	// that rule's breaker.
 	Rule string
-	// Open: the breaker is open and the request gets the downgrade.
+	// Open: the breaker is open (or half-open with its probe in flight)
+	// and the request gets the downgrade.
 	Open bool
 	// Mock is the mock downgrade's answer; Policy the policy backend of
 	// an http downgrade (model.BreakerPolicyName); neither: 503 (the
@@ -162,7 +163,7 @@ func (r *Registry) Decide(snap *live.Snapshot, inst, apiID, envID string, req Re
 			}
 		}
 	}
-	if t.m.State(r.now()) != Open {
+	if t.m.Allow(r.now()) {
 		return d
 	}
 	d.Open = true

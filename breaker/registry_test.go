@@ -161,7 +161,10 @@ func TestRegistryTimeoutType(t *testing.T) {
 		t.Fatal("not half-open after open_breaker_time")
 	}
 	if d := r.Decide(feed.Current(), model.DefaultInstance, "a1", model.ReleaseEnvID, nil); d.Open {
-		t.Fatal("a half-open breaker must let requests through")
+		t.Fatal("a half-open breaker must let a probe through")
+	}
+	if d := r.Decide(feed.Current(), model.DefaultInstance, "a1", model.ReleaseEnvID, nil); !d.Open {
+		t.Fatal("a half-open breaker let a second request through before the probe's result")
 	}
 	r.Add(rec("a1", 200, time.Millisecond))
 	if state(t, r, "a1") != breaker.Closed {
