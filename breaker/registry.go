@@ -19,12 +19,14 @@ import (
 
 // Registry holds the breakers of every instance, keyed by plug-in and, for
 // the basic scope, by (API, environment). Add feeds them (from the
-// access-log stream, through breaker/alsink) and Decide answers ext_authz. Breaker states survive
-// configuration changes as long as the plug-in's content is unchanged.
+// access-log stream, through breaker/alsink) and Decide answers ext_authz.
+// Breaker states survive configuration changes as long as the plug-in's
+// content is unchanged.
 type Registry struct {
 	feed *live.Feed
 	now  func() time.Time
 	log  *slog.Logger
+	reg  prometheus.Registerer
 
 	idx atomic.Pointer[index]
 
@@ -41,14 +43,9 @@ type Option func(*Registry)
 // WithClock sets the clock of windows and open times (default time.Now).
 func WithClock(now func() time.Time) Option { return func(r *Registry) { r.now = now } }
 
-// WithRegisterer registers the registry's metrics.
-func WithRegisterer(reg prometheus.Registerer) Option {
-	return func(r *Registry) {
-		if reg != nil {
-			reg.MustRegister(r.recorded, r.transitions)
-		}
-	}
-}
+// WithRegisterer registers the registry's metrics (a registration that
+// fails is logged; the breakers work without their metrics).
+func WithRegisterer(reg prometheus.Registerer) Option { return func(r *Registry) { r.reg = reg } }
 
 // New returns a registry reading the breaker plug-ins from feed.
 func New(feed *live.Feed, log *slog.Logger, opts ...Option) *Registry {
@@ -64,6 +61,13 @@ func New(feed *live.Feed, log *slog.Logger, opts ...Option) *Registry {
 	}
 	for _, o := range opts {
 		o(r)
+	}
+	if r.reg != nil {
+		for _, c := range []prometheus.Collector{r.recorded, r.transitions} {
+			if err := r.reg.Register(c); err != nil {
+				r.log.Warn("breaker metrics not registered", "err", err)
+			}
+		}
 	}
 	return r
 }
