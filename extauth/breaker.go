@@ -14,10 +14,13 @@ import (
 	"github.com/apigw/apigw/model/gwresp"
 )
 
-// checkBreaker answers for an open breaker plug-in (docs/plugins.md#breaker):
-// the mock downgrade, or 503 with the group's DEFAULT_5XX response. The
-// breaker's state comes from the access-log stream (package breaker), so
-// no route changes when it opens or closes.
+// checkBreaker applies an API's breaker plug-in (docs/plugins.md#breaker):
+// it evaluates the downgrade rules (the matched one goes to the metadata,
+// for the access log) and, when that breaker is open, answers with the
+// mock downgrade or 503 (the group's DEFAULT_5XX response), or selects the
+// http downgrade's policy backend. The breakers' states come from the
+// access-log stream (package breaker): no route changes when they open or
+// close.
 func (c *call) checkBreaker() *denial {
 	b := c.s.cfg.breakers
 	if b == nil || !c.target.plan.breaker {
