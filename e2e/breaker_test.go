@@ -99,3 +99,73 @@ plugin_id: fallback_breaker
 		return nil
 	})
 }
+
+// Half-open recovery through Envoy: after open_breaker_time a probe
+// reaches the backend, now healthy; its result, flushed to apigw, closes
+// the breaker and requests reach the backend again.
+func TestBreakerRecoversThroughEnvoy(t *testing.T) {
+	var healthy atomic.Bool
+	var hits atomic.Int32
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		if !healthy.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("live"))
+	}))
+	t.Cleanup(be.Close)
+	w := startFS(t, fsGroup+`---
+kind: plugin
+plugin_name: recovering_breaker
+plugin_type: breaker
+plugin_content: '{"breaker_condition":{"breaker_type":"condition","breaker_mode":"percentage","unhealthy_condition":"[\"$context.statusCode\",\"==\",503]","min_call_threshold":1,"unhealthy_percentage":100,"time_window":1,"open_breaker_time":1}}'
+---
+kind: api
+name: recovering_api
+group_id: failsafe
+req_protocol: HTTP
+req_method: GET
+req_uri: /recovering
+backend_api: {req_protocol: HTTP, req_method: GET, url_domain: "`+strings.TrimPrefix(be.URL, "http://")+`", req_uri: /x, timeout: 5000}
+---
+kind: plugin_binding
+api_id: recovering_api
+env_id: RELEASE
+plugin_id: recovering_breaker
+`)
+	// Percentage mode, a window of 1 s: the failing calls of a window
+	// open the breaker when it ends; no downgrade: 503 APIG.0202.
+	eventually(t, 15*time.Second, func() error {
+		r := w.call(t, call{path: "/recovering"})
+		w.envoy.FlushAccessLogs()
+		if r.status != http.StatusServiceUnavailable || !strings.Contains(string(r.body), "APIG.0202") {
+			return fmt.Errorf("not open yet: %s", r)
+		}
+		return nil
+	})
+	healthy.Store(true)
+	eventually(t, 15*time.Second, func() error {
+		r := w.call(t, call{path: "/recovering"})
+		w.envoy.FlushAccessLogs()
+		if r.status != http.StatusOK || string(r.body) != "live" {
+			return fmt.Errorf("not closed yet: %s", r)
+		}
+		return nil
+	})
+	// That was the half-open breaker's probe; once its result is in, the
+	// breaker is closed: every request reaches the backend.
+	eventually(t, 15*time.Second, func() error {
+		w.envoy.FlushAccessLogs()
+		before := hits.Load()
+		for i := 0; i < 3; i++ {
+			if r := w.call(t, call{path: "/recovering"}); r.status != http.StatusOK {
+				return fmt.Errorf("call %d after recovery: %s", i, r)
+			}
+		}
+		if n := hits.Load() - before; n != 3 {
+			return fmt.Errorf("%d of 3 calls reached the backend after recovery", n)
+		}
+		return nil
+	})
+}
