@@ -114,7 +114,7 @@ func MirrorContent(p *apigwv1.Plugin) *apigwv1.ProxyMirrorContent {
 	return c
 }
 
-func validatePlugin(c checker, p *apigwv1.Plugin) {
+func validatePlugin(c checker, p *apigwv1.Plugin, lim Limits) {
 	if c.required("plugin_name", p.PluginName) && !rePluginName.MatchString(p.PluginName) {
 		c.add("plugin_name", "must be 3-255 letters, CJK, digits, - or _, starting with a letter or CJK")
 	}
@@ -149,7 +149,7 @@ func validatePlugin(c checker, p *apigwv1.Plugin) {
 	case *apigwv1.ProxyMirrorContent:
 		validateMirror(cc, v)
 	case *apigwv1.BreakerContent:
-		validateBreaker(cc, v)
+		validateBreaker(cc, v, lim)
 	}
 }
 

@@ -89,7 +89,7 @@ func ParseUnhealthyCondition(src string) (*matchexpr.Expr, error) {
 	return e, nil
 }
 
-func validateBreaker(c checker, v *apigwv1.BreakerContent) {
+func validateBreaker(c checker, v *apigwv1.BreakerContent, lim Limits) {
 	if v.Scope != "" {
 		c.oneOf("scope", strings.ToLower(v.Scope), BreakerScopeBasic, BreakerScopeShare)
 	}
@@ -99,7 +99,7 @@ func validateBreaker(c checker, v *apigwv1.BreakerContent) {
 		validateBreakerCondition(c.at("breaker_condition"), v.BreakerCondition)
 	}
 	if v.DowngradeDefault != nil {
-		validateDowngrade(c.at("downgrade_default"), v.DowngradeDefault)
+		validateDowngrade(c.at("downgrade_default"), v.DowngradeDefault, lim)
 	}
 	if len(v.DowngradeParameters) > BreakerMaxParams {
 		c.add("downgrade_parameters", "at most %d parameters (got %d)", BreakerMaxParams, len(v.DowngradeParameters))
@@ -143,7 +143,7 @@ func validateBreaker(c checker, v *apigwv1.BreakerContent) {
 			validateBreakerCondition(rc.at("breaker_condition"), r.BreakerCondition)
 		}
 		if r.DowngradeBackend != nil {
-			validateDowngrade(rc.at("downgrade_backend"), r.DowngradeBackend)
+			validateDowngrade(rc.at("downgrade_backend"), r.DowngradeBackend, lim)
 		}
 	}
 }
@@ -299,7 +299,7 @@ func validateBreakerCondition(c checker, v *apigwv1.PluginBreakerCondition) {
 	c.rangeInt("open_breaker_time", int64(v.OpenBreakerTime), 1, BreakerMaxSeconds)
 }
 
-func validateDowngrade(c checker, v *apigwv1.PluginBreakerDowngradeInfo) {
+func validateDowngrade(c checker, v *apigwv1.PluginBreakerDowngradeInfo, lim Limits) {
 	typ := strings.ToLower(v.Type)
 	if c.required("type", v.Type) {
 		if why, ok := downgradeRefused[typ]; ok {
@@ -317,7 +317,7 @@ func validateDowngrade(c checker, v *apigwv1.PluginBreakerDowngradeInfo) {
 		}
 	}
 	if typ == DowngradeHTTP {
-		validateDowngradeHTTP(c, v.HttpInfo)
+		validateDowngradeHTTP(c, v.HttpInfo, lim)
 		return
 	}
 	if typ != DowngradeMock {
@@ -351,7 +351,7 @@ func validateDowngrade(c checker, v *apigwv1.PluginBreakerDowngradeInfo) {
 	}
 }
 
-func validateDowngradeHTTP(c checker, h *apigwv1.PluginBreakerHttpInfo) {
+func validateDowngradeHTTP(c checker, h *apigwv1.PluginBreakerHttpInfo, lim Limits) {
 	if h == nil {
 		c.add("http_info", "is required for an http downgrade")
 		return
@@ -389,7 +389,8 @@ func validateDowngradeHTTP(c checker, h *apigwv1.PluginBreakerHttpInfo) {
 		checkWire(hc, "path", h.Path)
 	}
 	if h.Timeout != 0 {
-		hc.rangeInt("timeout", int64(h.Timeout), 1, AbsoluteMaxTimeout)
+		// The instance's backend timeout ceiling, as for API backends.
+		hc.rangeInt("timeout", int64(h.Timeout), 1, int64(lim.MaxTimeout))
 	}
 }
 

@@ -152,3 +152,18 @@ func TestBreakerBindingNeedsABackend(t *testing.T) {
 		t.Fatalf("an API with a breaker became a mock without a backend_type violation")
 	}
 }
+
+// An http downgrade's timeout is bounded by the instance's backend
+// timeout ceiling, as an API backend's is.
+func TestBreakerHTTPTimeoutBoundedByInstance(t *testing.T) {
+	content := brk(condOK, `"downgrade_default":{"type":"http","http_info":{"address":"a.example.com","scheme":"HTTPS","method":"GET","path":"/demo","timeout":70000}}`)
+	lim := model.AbsoluteLimits()
+	if vs := model.Validate(plugin("p1", model.PluginBreaker, content), lim); len(vs) > 0 {
+		t.Fatalf("70 s under the absolute ceiling: %s", fieldsOf(vs))
+	}
+	lim.MaxTimeout = 60000
+	vs := model.Validate(plugin("p1", model.PluginBreaker, content), lim)
+	if len(vs) != 1 || vs[0].Field != "plugin_content.downgrade_default.http_info.timeout" {
+		t.Fatalf("70 s over a 60 s ceiling: %s", fieldsOf(vs))
+	}
+}

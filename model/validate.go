@@ -60,7 +60,7 @@ func Validate(m proto.Message, lim Limits) Violations {
 	case *apigwv1.SignatureBinding:
 		validateBinding(c, v.ApiId, v.EnvId, "sign_id", v.SignId)
 	case *apigwv1.Plugin:
-		validatePlugin(c, v)
+		validatePlugin(c, v, lim)
 	case *apigwv1.PluginBinding:
 		validateBinding(c, v.ApiId, v.EnvId, "plugin_id", v.PluginId)
 	case *apigwv1.Publication:

@@ -830,7 +830,8 @@ type PluginBreakerHttpInfo struct {
 	// path: required, starts with /, without {parameters}; a prefix API's
 	// remainder is appended.
 	Path string `protobuf:"bytes,6,opt,name=path,proto3" json:"path,omitempty"`
-	// timeout: milliseconds, 1-600000 (default 5000).
+	// timeout: milliseconds, 1 to the instance's backend timeout ceiling
+	// (default 5000).
 	Timeout       int32 `protobuf:"varint,7,opt,name=timeout,proto3" json:"timeout,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

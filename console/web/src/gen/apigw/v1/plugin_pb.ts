@@ -544,7 +544,8 @@ export type PluginBreakerHttpInfo = Message<"apigw.v1.PluginBreakerHttpInfo"> & 
   path: string;
 
   /**
-   * timeout: milliseconds, 1-600000 (default 5000).
+   * timeout: milliseconds, 1 to the instance's backend timeout ceiling
+   * (default 5000).
    *
    * @generated from field: int32 timeout = 7;
    */
