@@ -46,6 +46,11 @@ type Record struct {
 	// UpstreamHost the address (host:port) of the host it reached, ""
 	// when none was chosen.
 	UpstreamCluster, UpstreamHost string
+	// BreakerRule is the downgrade rule of a breaker plug-in the request
+	// matched (ext_authz's metadata; "" for none); BreakerDowngraded: the
+	// request went to an open breaker's http downgrade.
+	BreakerRule       string
+	BreakerDowngraded bool
 }
 
 // Decode reads an HTTP access-log entry sent by a node.
@@ -55,15 +60,17 @@ func Decode(node *corev3.Node, e *datav3.HTTPAccessLogEntry) Record {
 	authz := c.GetMetadata().GetFilterMetadata()[dataplane.ExtAuthzMetadataNamespace].GetFields()
 	rl := c.GetMetadata().GetFilterMetadata()[dataplane.RateLimitMetadataNamespace].GetFields()
 	r := Record{
-		Instance: tags[dataplane.AccessLogTagInstance],
-		Group:    tags[dataplane.AccessLogTagGroup],
-		API:      tags[dataplane.AccessLogTagAPI],
-		APIName:  tags[dataplane.AccessLogTagAPIName],
-		Env:      tags[dataplane.AccessLogTagEnv],
-		App:      str(authz[dataplane.ExtAuthzMetaAppID]),
-		User:     str(authz[dataplane.ExtAuthzMetaAccountID]),
-		Status:   int(e.GetResponse().GetResponseCode().GetValue()),
-		Flags:    FlagNames(c.GetResponseFlags()),
+		Instance:          tags[dataplane.AccessLogTagInstance],
+		Group:             tags[dataplane.AccessLogTagGroup],
+		API:               tags[dataplane.AccessLogTagAPI],
+		APIName:           tags[dataplane.AccessLogTagAPIName],
+		Env:               tags[dataplane.AccessLogTagEnv],
+		App:               str(authz[dataplane.ExtAuthzMetaAppID]),
+		User:              str(authz[dataplane.ExtAuthzMetaAccountID]),
+		Status:            int(e.GetResponse().GetResponseCode().GetValue()),
+		Flags:             FlagNames(c.GetResponseFlags()),
+		BreakerRule:       str(authz[dataplane.ExtAuthzMetaBreakerRule]),
+		BreakerDowngraded: authz[dataplane.ExtAuthzMetaBreakerDowngraded].GetBoolValue(),
 	}
 	if r.Instance == "" {
 		r.Instance = node.GetCluster()

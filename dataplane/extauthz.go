@@ -53,6 +53,13 @@ const (
 	// for the default backend); ExtAuthzPolicyHeader carries the same
 	// value.
 	ExtAuthzMetaPolicy = "policy"
+	// ExtAuthzMetaBreakerRule is the downgrade rule of the API's breaker
+	// plug-in the request matched (absent: the default breaker); the
+	// access-log service counts the call for that rule's breaker.
+	ExtAuthzMetaBreakerRule = "breaker_rule"
+	// ExtAuthzMetaBreakerDowngraded (true) marks a request sent to an
+	// open breaker's http downgrade: its result does not feed the breaker.
+	ExtAuthzMetaBreakerDowngraded = "breaker_downgraded"
 	// ExtAuthzMetaErrorCode, ExtAuthzMetaErrorMessage and
 	// ExtAuthzMetaErrorType describe a denial (APIG.xxxx, message,
 	// gateway-response type).

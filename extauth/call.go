@@ -74,6 +74,11 @@ type backendCall struct {
 	authzCtx map[string]string // the backend authorizer's context
 	path     string            // the backend path, when hasPath
 	hasPath  bool
+	// breakerRule is the breaker plug-in's downgrade rule the request
+	// matched, for the access log; downgraded: sent to an open breaker's
+	// http downgrade (its result must not feed the breaker).
+	breakerRule string
+	downgraded  bool
 }
 
 // decision is the outcome of a check.

@@ -23,12 +23,12 @@ type pval struct {
 // run performs the checks in APIG's order
 // (docs/apig-semantics.md#request-time-order): API, protocol, IP
 // ACL, authentication (and two-factor), credential authorization and ACL,
-// the jwt_auth and third_auth plug-ins, account ACL, parameters, policy backend, backend authorizer, backend
-// parameters, backend signature.
+// the jwt_auth and third_auth plug-ins, account ACL, parameters, policy backend, breaker,
+// backend authorizer, backend parameters, backend signature.
 func (c *call) run() *denial {
 	steps := [...]func() *denial{
 		c.resolve, c.checkProtocol, c.matchPath, c.checkIPACLs, c.authenticate, c.authJWT, c.authThird,
-		c.checkAccountACLs, c.checkParams, c.orchestrate, c.selectBackend, c.backendAuthorizer, c.mapBackend, c.signBackend,
+		c.checkAccountACLs, c.checkParams, c.orchestrate, c.selectBackend, c.checkBreaker, c.backendAuthorizer, c.mapBackend, c.signBackend,
 	}
 	for _, step := range steps {
 		if d := step(); d != nil {

@@ -18,6 +18,9 @@ type apiPlan struct {
 	pub *apigwv1.Publication
 	api *apigwv1.Api
 	env *apigwv1.Environment
+	// breaker: a breaker plug-in is bound (checkBreaker asks the
+	// breakers only then).
+	breaker bool
 	// acls are the ACL policies bound to (API, environment); authorized
 	// the apps authorized for it.
 	acls       []*apigwv1.Acl
@@ -213,6 +216,21 @@ func compileAPI(in *model.Instance, pub *apigwv1.Publication) (*apiPlan, error) 
 			return nil, fmt.Errorf("api %s: policy %s: %w", a.Id, pm.Name, err)
 		}
 		p.policies = append(p.policies, pp)
+	}
+	// The http downgrades of a bound breaker plug-in: policies without
+	// conditions, selected by checkBreaker when their breaker is open.
+	if bp := in.PluginOf(pub.ApiId, pub.EnvId, model.PluginBreaker); bp != nil {
+		p.breaker = true
+		if v := model.BreakerContentOf(bp); v != nil {
+			for _, ph := range model.BreakerHTTPPolicies(v, a.BackendParams) {
+				pp, err := compilePolicy(ph.Name, true, ph.ReqUri, "", nil, ph.BackendParams, "", index)
+				if err != nil {
+					return nil, fmt.Errorf("api %s: breaker downgrade %s: %w", a.Id, ph.Name, err)
+				}
+				pp.method = model.BackendMethodChange(a.ReqMethod, ph.ReqMethod)
+				p.policies = append(p.policies, pp)
+			}
+		}
 	}
 	return p, nil
 }

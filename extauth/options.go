@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/apigw/apigw/breaker"
 )
 
 // Option configures a Server.
@@ -19,6 +21,7 @@ type config struct {
 	serverName string
 	cacheSize  int
 	jwksTTL    time.Duration
+	breakers   *breaker.Registry
 }
 
 func defaults() config {
@@ -52,3 +55,8 @@ func WithAuthorizerCacheSize(n int) Option { return func(c *config) { c.cacheSiz
 
 // WithJWKSTTL sets how long fetched IAM key sets are kept (default 10 min).
 func WithJWKSTTL(d time.Duration) Option { return func(c *config) { c.jwksTTL = d } }
+
+// WithBreakers sets the breakers of breaker plug-ins (fed by the
+// access-log stream in the same process). Without it, breaker plug-ins
+// never open.
+func WithBreakers(r *breaker.Registry) Option { return func(c *config) { c.breakers = r } }

@@ -1,6 +1,9 @@
 package extauth
 
-import "github.com/apigw/apigw/model/gwresp"
+import (
+	"github.com/apigw/apigw/model/gwresp"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+)
 
 // Reason is the typed outcome of a check: a metric label and a log field.
 type Reason string
@@ -56,6 +59,9 @@ const (
 	// ReasonPolicyUnavailable: a policy the API or the app needs is
 	// missing or cannot be read (model.Instance.Blocked); fails closed.
 	ReasonPolicyUnavailable Reason = "policy_unavailable"
+	// ReasonBreakerOpen: the API's breaker plug-in is open; the request
+	// gets its downgrade (a mock answer or 503).
+	ReasonBreakerOpen Reason = "breaker_open"
 )
 
 // denyReasons lists every denial reason (for metrics).
@@ -66,7 +72,7 @@ func denyReasons() []Reason {
 		ReasonAppCodeInsecure, ReasonBadAppCode, ReasonAppNotAuthorized, ReasonAppFrozen, ReasonAppIPDenied,
 		ReasonIAMMissing, ReasonIAMInvalid, ReasonIAMExpired, ReasonIAMUnavailable, ReasonAccountDenied,
 		ReasonIdentityMissing, ReasonAuthorizerDenied, ReasonAuthorizerFailed, ReasonBadParameter, ReasonBadRequest, ReasonInternal,
-		ReasonPolicyUnavailable, ReasonOrchestration, ReasonBackendSign,
+		ReasonPolicyUnavailable, ReasonOrchestration, ReasonBackendSign, ReasonBreakerOpen,
 		ReasonJWTMissing, ReasonJWTInvalid, ReasonJWTExpired, ReasonJWTUnavailable,
 		ReasonThirdDenied, ReasonThirdIdentity, ReasonThirdBlocked, ReasonThirdFailed,
 	}
@@ -81,6 +87,10 @@ type denial struct {
 	// body and contentType, when body is set, replace the gateway
 	// response's body (a third_auth service's answer).
 	body, contentType string
+	// mock, when set, is the answer instead of the gateway response (an
+	// open breaker's mock downgrade); err still names the event in the
+	// metadata and logs.
+	mock *apigwv1.PluginBreakerMockInfo
 }
 
 func deny(r Reason, e gwresp.Error) *denial { return &denial{reason: r, err: e} }

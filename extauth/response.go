@@ -83,6 +83,12 @@ func (c *call) metadata(d *denial) *structpb.Struct {
 	if c.client.str != "" {
 		f[dataplane.ExtAuthzMetaClientIP] = structpb.NewStringValue(c.client.str)
 	}
+	if c.backend.breakerRule != "" {
+		f[dataplane.ExtAuthzMetaBreakerRule] = structpb.NewStringValue(c.backend.breakerRule)
+	}
+	if c.backend.downgraded {
+		f[dataplane.ExtAuthzMetaBreakerDowngraded] = structpb.NewBoolValue(true)
+	}
 	if d == nil {
 		if c.backend.hasPath {
 			f[dataplane.ExtAuthzMetaBackendPath] = structpb.NewStringValue(c.backend.path)
@@ -107,6 +113,9 @@ func (c *call) metadata(d *denial) *structpb.Struct {
 // (docs/apig-semantics.md#gateway-responses): status, body and headers of
 // the API's response set.
 func (c *call) denyResponse(d *denial) *authv3.CheckResponse {
+	if d.mock != nil {
+		return c.mockResponse(d)
+	}
 	responseID := ""
 	if c.target.api != nil {
 		responseID = c.target.api.ResponseId

@@ -88,6 +88,11 @@ var (
 	ErrParameters          = Error{"APIG.0106", "Orchestration error.", "REQUEST_PARAMETERS_FAILURE", 400}
 )
 
+// ErrBreakerOpen answers a request of an API whose breaker plug-in is open
+// and has no downgrade (docs/plugins.md#breaker): 503, rendered with the
+// group's DEFAULT_5XX response.
+var ErrBreakerOpen = Error{"APIG.0202", "Backend unavailable: the circuit breaker is open.", "DEFAULT_5XX", 503}
+
 // ErrPolicyUnavailable answers an API that cannot be served with every
 // restriction configured for it, and calls with an app whose credential
 // quota cannot be read (model.Instance.Blocked, AppBlocked).

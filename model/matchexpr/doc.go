@@ -50,4 +50,10 @@
 // calls Parse when its content is validated and compiled; ext_authz calls
 // Eval to select the first matching rule, whose name reaches the
 // rate-limit service through the route's rule descriptor.
+//
+// The breaker plug-in parses its unhealthy_condition and the match_regex
+// of its downgrade rules with it when the content is validated
+// (model/plugin_breaker.go); ext_authz evaluates the rules on each request
+// and the breakers evaluate the condition on each access-log entry
+// (package breaker).
 package matchexpr

@@ -36,10 +36,16 @@ type pluginPlan struct {
 	// rateLimit replaces the throttling policy bound to the API
 	// (docs/plugins.md#rate_limit).
 	rateLimit *model.RateLimit
+	// breaker: a breaker plug-in is bound; ext_authz, which reads its
+	// state, must run on the API's routes. breakerPolicies are its http
+	// downgrades, routed like policy backends selected by ext_authz.
+	breaker         bool
+	breakerPolicies []*apigwv1.PolicyHttp
 }
 
 // planPlugins reads the plug-ins bound to (API, environment).
-func (c *buildCtx) planPlugins(apiID, envID string) (pluginPlan, error) {
+func (c *buildCtx) planPlugins(api *apigwv1.Api, envID string) (pluginPlan, error) {
+	apiID := api.Id
 	var out pluginPlan
 	for _, p := range c.v.PluginsFor(apiID, envID) {
 		m, err := model.PluginContent(p)
@@ -67,6 +73,9 @@ func (c *buildCtx) planPlugins(apiID, envID string) (pluginPlan, error) {
 				return out, err
 			}
 			out.rateLimit = rl
+		case *apigwv1.BreakerContent:
+			out.breaker = true
+			out.breakerPolicies = model.BreakerHTTPPolicies(v, api.BackendParams)
 		}
 	}
 	return out, nil

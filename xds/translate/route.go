@@ -158,7 +158,7 @@ func (p *pubPlan) build() error {
 			p.tpfc[filterRBAC] = p.packer.pack(rbac)
 		}
 	}
-	plugins, err := p.c.planPlugins(api.Id, p.env.Id)
+	plugins, err := p.c.planPlugins(api, p.env.Id)
 	if err != nil {
 		return err
 	}
@@ -186,8 +186,9 @@ func (p *pubPlan) build() error {
 	// A bound signature key: ext_authz signs the backend requests.
 	signed := v.Signed(api.Id, p.env.Id)
 	// A jwt_auth or third_auth plug-in: ext_authz verifies the token or
-	// calls the authentication service.
-	authPlugin := plugins.jwt || plugins.thirdTimeout > 0
+	// calls the authentication service; a breaker plug-in: ext_authz
+	// answers for an open breaker.
+	authPlugin := plugins.jwt || plugins.thirdTimeout > 0 || plugins.breaker
 	p.ext = extAuthzNeeded(api, dims, acls, delegated || signed || authPlugin || (!ipByEnvoy && hasIPACL(acls)))
 
 	for _, t := range targets {
@@ -233,6 +234,11 @@ func (p *pubPlan) targets() ([]target, bool, error) {
 	var out []target
 	delegated := false
 	pols := policies(p.api)
+	// An open breaker's http downgrades: policy backends without
+	// conditions, selected by ext_authz (docs/plugins.md#breaker).
+	for _, ph := range p.plugins.breakerPolicies {
+		pols = append(pols, policy{name: ph.Name, http: policyHTTPBackend(ph), params: ph.BackendParams})
+	}
 	for i, pol := range pols {
 		alts, viaExt := policyMatches(p.api, pol)
 		delegated = delegated || viaExt

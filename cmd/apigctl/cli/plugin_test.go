@@ -23,14 +23,14 @@ func TestPluginApplyBindDelete(t *testing.T) {
 	contains(t, "get plugins", out, "cors_shop", "cors", "global")
 
 	r := e.run(`kind: plugin
-plugin_name: breaker_check
-plugin_type: breaker
+plugin_name: bogus_check
+plugin_type: bogus
 plugin_content: '{}'
 `, "apply", "-f", "-")
 	if r.code != cli.ExitInvalid {
-		t.Fatalf("breaker plug-in: exit %d, want %d: %s", r.code, cli.ExitInvalid, r.err)
+		t.Fatalf("unknown plug-in type: exit %d, want %d: %s", r.code, cli.ExitInvalid, r.err)
 	}
-	contains(t, "refused type", r.err, "plugin_type", "breaker")
+	contains(t, "refused type", r.err, "plugin_type", "bogus")
 	r = e.run(`kind: plugin
 plugin_name: cors_bad
 plugin_type: cors
@@ -40,7 +40,7 @@ plugin_content: '{"allow_origin":"*","allow_method":"GET"}'
 		t.Fatalf("unknown content field: exit %d, want %d: %s", r.code, cli.ExitInvalid, r.err)
 	}
 	contains(t, "refused content", r.err, "plugin_content", "allow_method")
-	if out := e.must("", "get", "plugins"); strings.Contains(out, "jwt_check") || strings.Contains(out, "cors_bad") {
+	if out := e.must("", "get", "plugins"); strings.Contains(out, "bogus_check") || strings.Contains(out, "cors_bad") {
 		t.Fatalf("a refused plug-in was stored:\n%s", out)
 	}
 

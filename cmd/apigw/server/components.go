@@ -8,6 +8,8 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/apigw/apigw/accesslog"
+	"github.com/apigw/apigw/breaker"
+	"github.com/apigw/apigw/breaker/alsink"
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/internal/grpcopts"
 	"github.com/apigw/apigw/ratelimit"
@@ -22,7 +24,15 @@ import (
 // register functions run after the store is connected.
 func services(d *deps) ([]service, error) {
 	var out []service
-	als, err := accessLogService(d)
+	// The breakers of breaker plug-ins are fed by the access-log stream
+	// and read by ext_authz: they work where both run in this process.
+	var breakers *breaker.Registry
+	if d.cfg.Has(CompAccessLog) && d.cfg.Has(CompExtAuth) {
+		breakers = breaker.New(d.feed, d.log, breaker.WithRegisterer(d.reg))
+	} else if d.cfg.Has(CompExtAuth) {
+		d.log.Warn("ext_authz runs without the access-log component in this process: breaker plug-ins never open here (docs/plugins.md#breaker)")
+	}
+	als, err := accessLogService(d, breakers)
 	if err != nil {
 		return nil, err
 	}
@@ -62,6 +72,9 @@ func services(d *deps) ([]service, error) {
 			opts := []extauth.Option{extauth.WithRegisterer(d.reg), extauth.WithFailOpen(d.cfg.ExtAuthFailOpen)}
 			if d.cfg.ServerName != "" {
 				opts = append(opts, extauth.WithServerName(d.cfg.ServerName))
+			}
+			if breakers != nil {
+				opts = append(opts, extauth.WithBreakers(breakers))
 			}
 			extauth.New(d.feed, d.log, opts...).Register(s)
 			return nil
@@ -121,20 +134,28 @@ func services(d *deps) ([]service, error) {
 		}
 		out = append(out, service{name: CompAccessLog, addr: d.cfg.AccessLogAddr, opts: opts,
 			register: func(_ context.Context, s *grpc.Server) error { als.Register(s); return nil },
-			run:      als.Run})
+			run: func(ctx context.Context) error {
+				if breakers != nil {
+					go func() { _ = breakers.Run(ctx) }()
+				}
+				return als.Run(ctx)
+			}})
 	}
 	return out, nil
 }
 
 // accessLogService builds the access-log service when it is enabled; the
 // admin API answers GetAPIMetrics from it.
-func accessLogService(d *deps) (*accesslog.Server, error) {
+func accessLogService(d *deps, breakers *breaker.Registry) (*accesslog.Server, error) {
 	if !d.cfg.Has(CompAccessLog) {
 		return nil, nil
 	}
 	stats, err := accesslog.NewStats(accesslog.StatsOptions{MaxAPIs: d.cfg.APIMetricsMaxAPIs, MaxApps: d.cfg.APIMetricsMaxApps, Registerer: d.reg})
 	if err != nil {
 		return nil, err
+	}
+	if breakers != nil {
+		return accesslog.New(stats, d.log, d.reg, alsink.Sink{Registry: breakers})
 	}
 	return accesslog.New(stats, d.log, d.reg)
 }

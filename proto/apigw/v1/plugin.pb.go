@@ -9,6 +9,7 @@ package apigwv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -31,14 +32,14 @@ type Plugin struct {
 	// - and _; unique in the instance.
 	PluginName string `protobuf:"bytes,2,opt,name=plugin_name,json=pluginName,proto3" json:"plugin_name,omitempty"`
 	// plugin_type: cors, set_resp_headers, proxy_mirror, rate_limit,
-	// jwt_auth or third_auth. APIG's other types (breaker, kafka_log,
+	// jwt_auth, third_auth or breaker. APIG's other types (kafka_log,
 	// proxy_cache, oidc_auth) are refused.
 	PluginType string `protobuf:"bytes,3,opt,name=plugin_type,json=pluginType,proto3" json:"plugin_type,omitempty"`
 	// plugin_scope: global (the default; the only scope).
 	PluginScope string `protobuf:"bytes,4,opt,name=plugin_scope,json=pluginScope,proto3" json:"plugin_scope,omitempty"`
 	// plugin_content: the JSON settings of the type (CorsPluginContent,
 	// SetRespHeadersContent, ProxyMirrorContent, RateLimitContent,
-	// JwtAuthContent, ThirdAuthContent), decoded strictly: unknown
+	// JwtAuthContent, ThirdAuthContent, BreakerContent), decoded strictly: unknown
 	// fields and wrong types are refused.
 	PluginContent string `protobuf:"bytes,5,opt,name=plugin_content,json=pluginContent,proto3" json:"plugin_content,omitempty"`
 	// remark: at most 255 characters.
@@ -1816,11 +1817,556 @@ func (x *RateLimitRule) GetLimit() int32 {
 	return 0
 }
 
+// BreakerContent is the plugin_content of a breaker plug-in (APIG's
+// BreakerContent; docs/plugins.md#breaker). apigw implements the basic and
+// share scopes, timeout and condition breakers in counter and percentage
+// modes, downgrade rules, and the mock and http downgrades or none (503);
+// the other downgrade types are refused at write.
+type BreakerContent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// scope: basic (default; each bound API and environment has its own
+	// breaker) or share (the APIs bound to the plug-in share one).
+	Scope string `protobuf:"bytes,1,opt,name=scope,proto3" json:"scope,omitempty"`
+	// breaker_condition: required.
+	BreakerCondition *PluginBreakerCondition `protobuf:"bytes,2,opt,name=breaker_condition,json=breakerCondition,proto3" json:"breaker_condition,omitempty"`
+	// downgrade_default: what an open breaker does; absent or null: 503
+	// with the gateway response DEFAULT_5XX.
+	DowngradeDefault *PluginBreakerDowngradeInfo `protobuf:"bytes,3,opt,name=downgrade_default,json=downgradeDefault,proto3" json:"downgrade_default,omitempty"`
+	// downgrade_parameters: the request values the rules' expressions
+	// compare (at most 50, names unique).
+	DowngradeParameters []*PluginCommonParameter `protobuf:"bytes,4,rep,name=downgrade_parameters,json=downgradeParameters,proto3" json:"downgrade_parameters,omitempty"`
+	// downgrade_rules: evaluated top-down on each request; the first that
+	// matches has its own breaker (at most 20, names unique).
+	DowngradeRules []*PluginBreakerDowngradeRule `protobuf:"bytes,5,rep,name=downgrade_rules,json=downgradeRules,proto3" json:"downgrade_rules,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *BreakerContent) Reset() {
+	*x = BreakerContent{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BreakerContent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BreakerContent) ProtoMessage() {}
+
+func (x *BreakerContent) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BreakerContent.ProtoReflect.Descriptor instead.
+func (*BreakerContent) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *BreakerContent) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *BreakerContent) GetBreakerCondition() *PluginBreakerCondition {
+	if x != nil {
+		return x.BreakerCondition
+	}
+	return nil
+}
+
+func (x *BreakerContent) GetDowngradeDefault() *PluginBreakerDowngradeInfo {
+	if x != nil {
+		return x.DowngradeDefault
+	}
+	return nil
+}
+
+func (x *BreakerContent) GetDowngradeParameters() []*PluginCommonParameter {
+	if x != nil {
+		return x.DowngradeParameters
+	}
+	return nil
+}
+
+func (x *BreakerContent) GetDowngradeRules() []*PluginBreakerDowngradeRule {
+	if x != nil {
+		return x.DowngradeRules
+	}
+	return nil
+}
+
+// PluginBreakerCondition says when a breaker opens.
+type PluginBreakerCondition struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// breaker_type: timeout (backend timeouts are unhealthy) or condition
+	// (unhealthy_condition decides).
+	BreakerType string `protobuf:"bytes,1,opt,name=breaker_type,json=breakerType,proto3" json:"breaker_type,omitempty"`
+	// breaker_mode: counter (default) or percentage.
+	BreakerMode string `protobuf:"bytes,2,opt,name=breaker_mode,json=breakerMode,proto3" json:"breaker_mode,omitempty"`
+	// unhealthy_condition: a rule expression over $context.statusCode and
+	// $context.backendResponseTime (ms); required for condition.
+	UnhealthyCondition string `protobuf:"bytes,3,opt,name=unhealthy_condition,json=unhealthyCondition,proto3" json:"unhealthy_condition,omitempty"`
+	// unhealthy_threshold: counter: unhealthy calls in time_window that
+	// open the breaker (1-2147483647).
+	UnhealthyThreshold int32 `protobuf:"varint,4,opt,name=unhealthy_threshold,json=unhealthyThreshold,proto3" json:"unhealthy_threshold,omitempty"`
+	// min_call_threshold: percentage: calls a window needs (1-2147483647).
+	MinCallThreshold int32 `protobuf:"varint,5,opt,name=min_call_threshold,json=minCallThreshold,proto3" json:"min_call_threshold,omitempty"`
+	// unhealthy_percentage: percentage: share of unhealthy calls, 1-100.
+	UnhealthyPercentage int32 `protobuf:"varint,6,opt,name=unhealthy_percentage,json=unhealthyPercentage,proto3" json:"unhealthy_percentage,omitempty"`
+	// time_window: seconds, 1-3600, required.
+	TimeWindow int32 `protobuf:"varint,7,opt,name=time_window,json=timeWindow,proto3" json:"time_window,omitempty"`
+	// open_breaker_time: seconds the breaker stays open, 1-3600, required.
+	OpenBreakerTime int32 `protobuf:"varint,8,opt,name=open_breaker_time,json=openBreakerTime,proto3" json:"open_breaker_time,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *PluginBreakerCondition) Reset() {
+	*x = PluginBreakerCondition{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PluginBreakerCondition) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PluginBreakerCondition) ProtoMessage() {}
+
+func (x *PluginBreakerCondition) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PluginBreakerCondition.ProtoReflect.Descriptor instead.
+func (*PluginBreakerCondition) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *PluginBreakerCondition) GetBreakerType() string {
+	if x != nil {
+		return x.BreakerType
+	}
+	return ""
+}
+
+func (x *PluginBreakerCondition) GetBreakerMode() string {
+	if x != nil {
+		return x.BreakerMode
+	}
+	return ""
+}
+
+func (x *PluginBreakerCondition) GetUnhealthyCondition() string {
+	if x != nil {
+		return x.UnhealthyCondition
+	}
+	return ""
+}
+
+func (x *PluginBreakerCondition) GetUnhealthyThreshold() int32 {
+	if x != nil {
+		return x.UnhealthyThreshold
+	}
+	return 0
+}
+
+func (x *PluginBreakerCondition) GetMinCallThreshold() int32 {
+	if x != nil {
+		return x.MinCallThreshold
+	}
+	return 0
+}
+
+func (x *PluginBreakerCondition) GetUnhealthyPercentage() int32 {
+	if x != nil {
+		return x.UnhealthyPercentage
+	}
+	return 0
+}
+
+func (x *PluginBreakerCondition) GetTimeWindow() int32 {
+	if x != nil {
+		return x.TimeWindow
+	}
+	return 0
+}
+
+func (x *PluginBreakerCondition) GetOpenBreakerTime() int32 {
+	if x != nil {
+		return x.OpenBreakerTime
+	}
+	return 0
+}
+
+// PluginBreakerDowngradeInfo is what an open breaker does.
+type PluginBreakerDowngradeInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// type: mock (answers with mock_info) or http (calls the backend of
+	// http_info). http_vpc, func / function and passthrough are refused.
+	Type     string                 `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	MockInfo *PluginBreakerMockInfo `protobuf:"bytes,2,opt,name=mock_info,json=mockInfo,proto3" json:"mock_info,omitempty"`
+	// http_info: the backend of an http downgrade.
+	HttpInfo *PluginBreakerHttpInfo `protobuf:"bytes,3,opt,name=http_info,json=httpInfo,proto3" json:"http_info,omitempty"`
+	// http_vpc_info, func_info, passthrough_infos: accepted only null or
+	// absent (their downgrade types are refused).
+	HttpVpcInfo      *structpb.Struct    `protobuf:"bytes,4,opt,name=http_vpc_info,json=httpVpcInfo,proto3" json:"http_vpc_info,omitempty"`
+	FuncInfo         *structpb.Struct    `protobuf:"bytes,5,opt,name=func_info,json=funcInfo,proto3" json:"func_info,omitempty"`
+	PassthroughInfos *structpb.ListValue `protobuf:"bytes,6,opt,name=passthrough_infos,json=passthroughInfos,proto3" json:"passthrough_infos,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *PluginBreakerDowngradeInfo) Reset() {
+	*x = PluginBreakerDowngradeInfo{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PluginBreakerDowngradeInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PluginBreakerDowngradeInfo) ProtoMessage() {}
+
+func (x *PluginBreakerDowngradeInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PluginBreakerDowngradeInfo.ProtoReflect.Descriptor instead.
+func (*PluginBreakerDowngradeInfo) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *PluginBreakerDowngradeInfo) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *PluginBreakerDowngradeInfo) GetMockInfo() *PluginBreakerMockInfo {
+	if x != nil {
+		return x.MockInfo
+	}
+	return nil
+}
+
+func (x *PluginBreakerDowngradeInfo) GetHttpInfo() *PluginBreakerHttpInfo {
+	if x != nil {
+		return x.HttpInfo
+	}
+	return nil
+}
+
+func (x *PluginBreakerDowngradeInfo) GetHttpVpcInfo() *structpb.Struct {
+	if x != nil {
+		return x.HttpVpcInfo
+	}
+	return nil
+}
+
+func (x *PluginBreakerDowngradeInfo) GetFuncInfo() *structpb.Struct {
+	if x != nil {
+		return x.FuncInfo
+	}
+	return nil
+}
+
+func (x *PluginBreakerDowngradeInfo) GetPassthroughInfos() *structpb.ListValue {
+	if x != nil {
+		return x.PassthroughInfos
+	}
+	return nil
+}
+
+// PluginBreakerHttpInfo is the backend of an http downgrade.
+type PluginBreakerHttpInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// isVpc: must be false (VPC channel downgrades are refused).
+	IsVpc bool `protobuf:"varint,1,opt,name=is_vpc,json=isVpc,proto3" json:"is_vpc,omitempty"`
+	// vpc_channel_id: must be empty.
+	VpcChannelId string `protobuf:"bytes,2,opt,name=vpc_channel_id,json=vpcChannelId,proto3" json:"vpc_channel_id,omitempty"`
+	// address: required, host[:port] (80 / 443 by default).
+	Address string `protobuf:"bytes,3,opt,name=address,proto3" json:"address,omitempty"`
+	// scheme: required, HTTP or HTTPS.
+	Scheme string `protobuf:"bytes,4,opt,name=scheme,proto3" json:"scheme,omitempty"`
+	// method: required, GET, POST, PUT, DELETE, HEAD, PATCH, OPTIONS or ANY
+	// (the request's method).
+	Method string `protobuf:"bytes,5,opt,name=method,proto3" json:"method,omitempty"`
+	// path: required, starts with /, without {parameters}; a prefix API's
+	// remainder is appended.
+	Path string `protobuf:"bytes,6,opt,name=path,proto3" json:"path,omitempty"`
+	// timeout: milliseconds, 1 to the instance's backend timeout ceiling
+	// (default 5000).
+	Timeout       int32 `protobuf:"varint,7,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PluginBreakerHttpInfo) Reset() {
+	*x = PluginBreakerHttpInfo{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PluginBreakerHttpInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PluginBreakerHttpInfo) ProtoMessage() {}
+
+func (x *PluginBreakerHttpInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PluginBreakerHttpInfo.ProtoReflect.Descriptor instead.
+func (*PluginBreakerHttpInfo) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *PluginBreakerHttpInfo) GetIsVpc() bool {
+	if x != nil {
+		return x.IsVpc
+	}
+	return false
+}
+
+func (x *PluginBreakerHttpInfo) GetVpcChannelId() string {
+	if x != nil {
+		return x.VpcChannelId
+	}
+	return ""
+}
+
+func (x *PluginBreakerHttpInfo) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *PluginBreakerHttpInfo) GetScheme() string {
+	if x != nil {
+		return x.Scheme
+	}
+	return ""
+}
+
+func (x *PluginBreakerHttpInfo) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *PluginBreakerHttpInfo) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *PluginBreakerHttpInfo) GetTimeout() int32 {
+	if x != nil {
+		return x.Timeout
+	}
+	return 0
+}
+
+// PluginBreakerMockInfo is a mock downgrade answer.
+type PluginBreakerMockInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// status_code: 200-599 (default 200).
+	StatusCode int32 `protobuf:"varint,1,opt,name=status_code,json=statusCode,proto3" json:"status_code,omitempty"`
+	// result_content: the body, at most 65535 characters.
+	ResultContent string `protobuf:"bytes,2,opt,name=result_content,json=resultContent,proto3" json:"result_content,omitempty"`
+	// headers: at most 10.
+	Headers       []*MockHeader `protobuf:"bytes,3,rep,name=headers,proto3" json:"headers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PluginBreakerMockInfo) Reset() {
+	*x = PluginBreakerMockInfo{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PluginBreakerMockInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PluginBreakerMockInfo) ProtoMessage() {}
+
+func (x *PluginBreakerMockInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PluginBreakerMockInfo.ProtoReflect.Descriptor instead.
+func (*PluginBreakerMockInfo) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *PluginBreakerMockInfo) GetStatusCode() int32 {
+	if x != nil {
+		return x.StatusCode
+	}
+	return 0
+}
+
+func (x *PluginBreakerMockInfo) GetResultContent() string {
+	if x != nil {
+		return x.ResultContent
+	}
+	return ""
+}
+
+func (x *PluginBreakerMockInfo) GetHeaders() []*MockHeader {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+// PluginBreakerDowngradeRule is a downgrade rule: requests its
+// expression matches are counted by a breaker of their own and get its
+// downgrade.
+type PluginBreakerDowngradeRule struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// rule_name: 1-64, unique in the plug-in.
+	RuleName string `protobuf:"bytes,1,opt,name=rule_name,json=ruleName,proto3" json:"rule_name,omitempty"`
+	// parameters: the parameters match_regex may name: names of
+	// downgrade_parameters, or parameter objects of the rule's own; empty:
+	// all of downgrade_parameters.
+	Parameters *structpb.ListValue `protobuf:"bytes,2,opt,name=parameters,proto3" json:"parameters,omitempty"`
+	// match_regex: required, a rule expression (model/matchexpr).
+	MatchRegex string `protobuf:"bytes,3,opt,name=match_regex,json=matchRegex,proto3" json:"match_regex,omitempty"`
+	// downgrade_backend: the rule's downgrade; absent: downgrade_default.
+	DowngradeBackend *PluginBreakerDowngradeInfo `protobuf:"bytes,4,opt,name=downgrade_backend,json=downgradeBackend,proto3" json:"downgrade_backend,omitempty"`
+	// breaker_condition: the rule's condition; absent: the plug-in's.
+	BreakerCondition *PluginBreakerCondition `protobuf:"bytes,5,opt,name=breaker_condition,json=breakerCondition,proto3" json:"breaker_condition,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *PluginBreakerDowngradeRule) Reset() {
+	*x = PluginBreakerDowngradeRule{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PluginBreakerDowngradeRule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PluginBreakerDowngradeRule) ProtoMessage() {}
+
+func (x *PluginBreakerDowngradeRule) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PluginBreakerDowngradeRule.ProtoReflect.Descriptor instead.
+func (*PluginBreakerDowngradeRule) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *PluginBreakerDowngradeRule) GetRuleName() string {
+	if x != nil {
+		return x.RuleName
+	}
+	return ""
+}
+
+func (x *PluginBreakerDowngradeRule) GetParameters() *structpb.ListValue {
+	if x != nil {
+		return x.Parameters
+	}
+	return nil
+}
+
+func (x *PluginBreakerDowngradeRule) GetMatchRegex() string {
+	if x != nil {
+		return x.MatchRegex
+	}
+	return ""
+}
+
+func (x *PluginBreakerDowngradeRule) GetDowngradeBackend() *PluginBreakerDowngradeInfo {
+	if x != nil {
+		return x.DowngradeBackend
+	}
+	return nil
+}
+
+func (x *PluginBreakerDowngradeRule) GetBreakerCondition() *PluginBreakerCondition {
+	if x != nil {
+		return x.BreakerCondition
+	}
+	return nil
+}
+
 var File_apigw_v1_plugin_proto protoreflect.FileDescriptor
 
 const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\n" +
-	"\x15apigw/v1/plugin.proto\x12\bapigw.v1\x1a\x13apigw/v1/meta.proto\"\xe0\x01\n" +
+	"\x15apigw/v1/plugin.proto\x12\bapigw.v1\x1a\x12apigw/v1/api.proto\x1a\x13apigw/v1/meta.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xe0\x01\n" +
 	"\x06Plugin\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n" +
 	"\vplugin_name\x18\x02 \x01(\tR\n" +
@@ -1966,7 +2512,52 @@ const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\ttime_unit\x18\x03 \x01(\tR\btimeUnit\x12\x1f\n" +
 	"\binterval\x18\x04 \x01(\x05H\x00R\binterval\x88\x01\x01\x12\x14\n" +
 	"\x05limit\x18\x05 \x01(\x05R\x05limitB\v\n" +
-	"\t_intervalB/Z-github.com/apigw/apigw/proto/apigw/v1;apigwv1b\x06proto3"
+	"\t_interval\"\xeb\x02\n" +
+	"\x0eBreakerContent\x12\x14\n" +
+	"\x05scope\x18\x01 \x01(\tR\x05scope\x12M\n" +
+	"\x11breaker_condition\x18\x02 \x01(\v2 .apigw.v1.PluginBreakerConditionR\x10breakerCondition\x12Q\n" +
+	"\x11downgrade_default\x18\x03 \x01(\v2$.apigw.v1.PluginBreakerDowngradeInfoR\x10downgradeDefault\x12R\n" +
+	"\x14downgrade_parameters\x18\x04 \x03(\v2\x1f.apigw.v1.PluginCommonParameterR\x13downgradeParameters\x12M\n" +
+	"\x0fdowngrade_rules\x18\x05 \x03(\v2$.apigw.v1.PluginBreakerDowngradeRuleR\x0edowngradeRules\"\xee\x02\n" +
+	"\x16PluginBreakerCondition\x12!\n" +
+	"\fbreaker_type\x18\x01 \x01(\tR\vbreakerType\x12!\n" +
+	"\fbreaker_mode\x18\x02 \x01(\tR\vbreakerMode\x12/\n" +
+	"\x13unhealthy_condition\x18\x03 \x01(\tR\x12unhealthyCondition\x12/\n" +
+	"\x13unhealthy_threshold\x18\x04 \x01(\x05R\x12unhealthyThreshold\x12,\n" +
+	"\x12min_call_threshold\x18\x05 \x01(\x05R\x10minCallThreshold\x121\n" +
+	"\x14unhealthy_percentage\x18\x06 \x01(\x05R\x13unhealthyPercentage\x12\x1f\n" +
+	"\vtime_window\x18\a \x01(\x05R\n" +
+	"timeWindow\x12*\n" +
+	"\x11open_breaker_time\x18\b \x01(\x05R\x0fopenBreakerTime\"\xe8\x02\n" +
+	"\x1aPluginBreakerDowngradeInfo\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12<\n" +
+	"\tmock_info\x18\x02 \x01(\v2\x1f.apigw.v1.PluginBreakerMockInfoR\bmockInfo\x12<\n" +
+	"\thttp_info\x18\x03 \x01(\v2\x1f.apigw.v1.PluginBreakerHttpInfoR\bhttpInfo\x12;\n" +
+	"\rhttp_vpc_info\x18\x04 \x01(\v2\x17.google.protobuf.StructR\vhttpVpcInfo\x124\n" +
+	"\tfunc_info\x18\x05 \x01(\v2\x17.google.protobuf.StructR\bfuncInfo\x12G\n" +
+	"\x11passthrough_infos\x18\x06 \x01(\v2\x1a.google.protobuf.ListValueR\x10passthroughInfos\"\xcc\x01\n" +
+	"\x15PluginBreakerHttpInfo\x12\x15\n" +
+	"\x06is_vpc\x18\x01 \x01(\bR\x05isVpc\x12$\n" +
+	"\x0evpc_channel_id\x18\x02 \x01(\tR\fvpcChannelId\x12\x18\n" +
+	"\aaddress\x18\x03 \x01(\tR\aaddress\x12\x16\n" +
+	"\x06scheme\x18\x04 \x01(\tR\x06scheme\x12\x16\n" +
+	"\x06method\x18\x05 \x01(\tR\x06method\x12\x12\n" +
+	"\x04path\x18\x06 \x01(\tR\x04path\x12\x18\n" +
+	"\atimeout\x18\a \x01(\x05R\atimeout\"\x8f\x01\n" +
+	"\x15PluginBreakerMockInfo\x12\x1f\n" +
+	"\vstatus_code\x18\x01 \x01(\x05R\n" +
+	"statusCode\x12%\n" +
+	"\x0eresult_content\x18\x02 \x01(\tR\rresultContent\x12.\n" +
+	"\aheaders\x18\x03 \x03(\v2\x14.apigw.v1.MockHeaderR\aheaders\"\xb8\x02\n" +
+	"\x1aPluginBreakerDowngradeRule\x12\x1b\n" +
+	"\trule_name\x18\x01 \x01(\tR\bruleName\x12:\n" +
+	"\n" +
+	"parameters\x18\x02 \x01(\v2\x1a.google.protobuf.ListValueR\n" +
+	"parameters\x12\x1f\n" +
+	"\vmatch_regex\x18\x03 \x01(\tR\n" +
+	"matchRegex\x12Q\n" +
+	"\x11downgrade_backend\x18\x04 \x01(\v2$.apigw.v1.PluginBreakerDowngradeInfoR\x10downgradeBackend\x12M\n" +
+	"\x11breaker_condition\x18\x05 \x01(\v2 .apigw.v1.PluginBreakerConditionR\x10breakerConditionB/Z-github.com/apigw/apigw/proto/apigw/v1;apigwv1b\x06proto3"
 
 var (
 	file_apigw_v1_plugin_proto_rawDescOnce sync.Once
@@ -1980,37 +2571,46 @@ func file_apigw_v1_plugin_proto_rawDescGZIP() []byte {
 	return file_apigw_v1_plugin_proto_rawDescData
 }
 
-var file_apigw_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_apigw_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_apigw_v1_plugin_proto_goTypes = []any{
-	(*Plugin)(nil),                  // 0: apigw.v1.Plugin
-	(*PluginBinding)(nil),           // 1: apigw.v1.PluginBinding
-	(*CorsPluginContent)(nil),       // 2: apigw.v1.CorsPluginContent
-	(*SetRespHeadersContent)(nil),   // 3: apigw.v1.SetRespHeadersContent
-	(*HeaderPolicy)(nil),            // 4: apigw.v1.HeaderPolicy
-	(*ProxyMirrorContent)(nil),      // 5: apigw.v1.ProxyMirrorContent
-	(*JwtAuthContent)(nil),          // 6: apigw.v1.JwtAuthContent
-	(*JwtAuthJwksService)(nil),      // 7: apigw.v1.JwtAuthJwksService
-	(*JwtAuthCarryPayload)(nil),     // 8: apigw.v1.JwtAuthCarryPayload
-	(*JwtAuthClaimHeader)(nil),      // 9: apigw.v1.JwtAuthClaimHeader
-	(*ThirdAuthContent)(nil),        // 10: apigw.v1.ThirdAuthContent
-	(*ThirdAuthRequest)(nil),        // 11: apigw.v1.ThirdAuthRequest
-	(*ThirdAuthVpcChannelInfo)(nil), // 12: apigw.v1.ThirdAuthVpcChannelInfo
-	(*ThirdAuthIdentities)(nil),     // 13: apigw.v1.ThirdAuthIdentities
-	(*ThirdAuthIdentity)(nil),       // 14: apigw.v1.ThirdAuthIdentity
-	(*ThirdAuthCarryBody)(nil),      // 15: apigw.v1.ThirdAuthCarryBody
-	(*ThirdAuthMatchAuth)(nil),      // 16: apigw.v1.ThirdAuthMatchAuth
-	(*ThirdAuthRuleParameter)(nil),  // 17: apigw.v1.ThirdAuthRuleParameter
-	(*ThirdAuthRule)(nil),           // 18: apigw.v1.ThirdAuthRule
-	(*RateLimitContent)(nil),        // 19: apigw.v1.RateLimitContent
-	(*RateLimitSpecial)(nil),        // 20: apigw.v1.RateLimitSpecial
-	(*RateLimitSpecialPolicy)(nil),  // 21: apigw.v1.RateLimitSpecialPolicy
-	(*PluginCommonParameter)(nil),   // 22: apigw.v1.PluginCommonParameter
-	(*RateLimitRule)(nil),           // 23: apigw.v1.RateLimitRule
-	(*Meta)(nil),                    // 24: apigw.v1.Meta
+	(*Plugin)(nil),                     // 0: apigw.v1.Plugin
+	(*PluginBinding)(nil),              // 1: apigw.v1.PluginBinding
+	(*CorsPluginContent)(nil),          // 2: apigw.v1.CorsPluginContent
+	(*SetRespHeadersContent)(nil),      // 3: apigw.v1.SetRespHeadersContent
+	(*HeaderPolicy)(nil),               // 4: apigw.v1.HeaderPolicy
+	(*ProxyMirrorContent)(nil),         // 5: apigw.v1.ProxyMirrorContent
+	(*JwtAuthContent)(nil),             // 6: apigw.v1.JwtAuthContent
+	(*JwtAuthJwksService)(nil),         // 7: apigw.v1.JwtAuthJwksService
+	(*JwtAuthCarryPayload)(nil),        // 8: apigw.v1.JwtAuthCarryPayload
+	(*JwtAuthClaimHeader)(nil),         // 9: apigw.v1.JwtAuthClaimHeader
+	(*ThirdAuthContent)(nil),           // 10: apigw.v1.ThirdAuthContent
+	(*ThirdAuthRequest)(nil),           // 11: apigw.v1.ThirdAuthRequest
+	(*ThirdAuthVpcChannelInfo)(nil),    // 12: apigw.v1.ThirdAuthVpcChannelInfo
+	(*ThirdAuthIdentities)(nil),        // 13: apigw.v1.ThirdAuthIdentities
+	(*ThirdAuthIdentity)(nil),          // 14: apigw.v1.ThirdAuthIdentity
+	(*ThirdAuthCarryBody)(nil),         // 15: apigw.v1.ThirdAuthCarryBody
+	(*ThirdAuthMatchAuth)(nil),         // 16: apigw.v1.ThirdAuthMatchAuth
+	(*ThirdAuthRuleParameter)(nil),     // 17: apigw.v1.ThirdAuthRuleParameter
+	(*ThirdAuthRule)(nil),              // 18: apigw.v1.ThirdAuthRule
+	(*RateLimitContent)(nil),           // 19: apigw.v1.RateLimitContent
+	(*RateLimitSpecial)(nil),           // 20: apigw.v1.RateLimitSpecial
+	(*RateLimitSpecialPolicy)(nil),     // 21: apigw.v1.RateLimitSpecialPolicy
+	(*PluginCommonParameter)(nil),      // 22: apigw.v1.PluginCommonParameter
+	(*RateLimitRule)(nil),              // 23: apigw.v1.RateLimitRule
+	(*BreakerContent)(nil),             // 24: apigw.v1.BreakerContent
+	(*PluginBreakerCondition)(nil),     // 25: apigw.v1.PluginBreakerCondition
+	(*PluginBreakerDowngradeInfo)(nil), // 26: apigw.v1.PluginBreakerDowngradeInfo
+	(*PluginBreakerHttpInfo)(nil),      // 27: apigw.v1.PluginBreakerHttpInfo
+	(*PluginBreakerMockInfo)(nil),      // 28: apigw.v1.PluginBreakerMockInfo
+	(*PluginBreakerDowngradeRule)(nil), // 29: apigw.v1.PluginBreakerDowngradeRule
+	(*Meta)(nil),                       // 30: apigw.v1.Meta
+	(*structpb.Struct)(nil),            // 31: google.protobuf.Struct
+	(*structpb.ListValue)(nil),         // 32: google.protobuf.ListValue
+	(*MockHeader)(nil),                 // 33: apigw.v1.MockHeader
 }
 var file_apigw_v1_plugin_proto_depIdxs = []int32{
-	24, // 0: apigw.v1.Plugin.meta:type_name -> apigw.v1.Meta
-	24, // 1: apigw.v1.PluginBinding.meta:type_name -> apigw.v1.Meta
+	30, // 0: apigw.v1.Plugin.meta:type_name -> apigw.v1.Meta
+	30, // 1: apigw.v1.PluginBinding.meta:type_name -> apigw.v1.Meta
 	4,  // 2: apigw.v1.SetRespHeadersContent.response_headers:type_name -> apigw.v1.HeaderPolicy
 	7,  // 3: apigw.v1.JwtAuthContent.jwks_service:type_name -> apigw.v1.JwtAuthJwksService
 	8,  // 4: apigw.v1.JwtAuthContent.carry_payload:type_name -> apigw.v1.JwtAuthCarryPayload
@@ -2028,11 +2628,24 @@ var file_apigw_v1_plugin_proto_depIdxs = []int32{
 	22, // 16: apigw.v1.RateLimitContent.parameters:type_name -> apigw.v1.PluginCommonParameter
 	23, // 17: apigw.v1.RateLimitContent.rules:type_name -> apigw.v1.RateLimitRule
 	21, // 18: apigw.v1.RateLimitSpecial.policies:type_name -> apigw.v1.RateLimitSpecialPolicy
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	25, // 19: apigw.v1.BreakerContent.breaker_condition:type_name -> apigw.v1.PluginBreakerCondition
+	26, // 20: apigw.v1.BreakerContent.downgrade_default:type_name -> apigw.v1.PluginBreakerDowngradeInfo
+	22, // 21: apigw.v1.BreakerContent.downgrade_parameters:type_name -> apigw.v1.PluginCommonParameter
+	29, // 22: apigw.v1.BreakerContent.downgrade_rules:type_name -> apigw.v1.PluginBreakerDowngradeRule
+	28, // 23: apigw.v1.PluginBreakerDowngradeInfo.mock_info:type_name -> apigw.v1.PluginBreakerMockInfo
+	27, // 24: apigw.v1.PluginBreakerDowngradeInfo.http_info:type_name -> apigw.v1.PluginBreakerHttpInfo
+	31, // 25: apigw.v1.PluginBreakerDowngradeInfo.http_vpc_info:type_name -> google.protobuf.Struct
+	31, // 26: apigw.v1.PluginBreakerDowngradeInfo.func_info:type_name -> google.protobuf.Struct
+	32, // 27: apigw.v1.PluginBreakerDowngradeInfo.passthrough_infos:type_name -> google.protobuf.ListValue
+	33, // 28: apigw.v1.PluginBreakerMockInfo.headers:type_name -> apigw.v1.MockHeader
+	32, // 29: apigw.v1.PluginBreakerDowngradeRule.parameters:type_name -> google.protobuf.ListValue
+	26, // 30: apigw.v1.PluginBreakerDowngradeRule.downgrade_backend:type_name -> apigw.v1.PluginBreakerDowngradeInfo
+	25, // 31: apigw.v1.PluginBreakerDowngradeRule.breaker_condition:type_name -> apigw.v1.PluginBreakerCondition
+	32, // [32:32] is the sub-list for method output_type
+	32, // [32:32] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_apigw_v1_plugin_proto_init() }
@@ -2040,6 +2653,7 @@ func file_apigw_v1_plugin_proto_init() {
 	if File_apigw_v1_plugin_proto != nil {
 		return
 	}
+	file_apigw_v1_api_proto_init()
 	file_apigw_v1_meta_proto_init()
 	file_apigw_v1_plugin_proto_msgTypes[5].OneofWrappers = []any{}
 	file_apigw_v1_plugin_proto_msgTypes[6].OneofWrappers = []any{}
@@ -2052,7 +2666,7 @@ func file_apigw_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_apigw_v1_plugin_proto_rawDesc), len(file_apigw_v1_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

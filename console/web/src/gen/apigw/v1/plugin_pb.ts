@@ -4,15 +4,19 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { MockHeader } from "./api_pb";
+import { file_apigw_v1_api } from "./api_pb";
 import type { Meta } from "./meta_pb";
 import { file_apigw_v1_meta } from "./meta_pb";
-import type { Message } from "@bufbuild/protobuf";
+import type { ListValue } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
+import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file apigw/v1/plugin.proto.
  */
 export const file_apigw_v1_plugin: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkIssCCg5Kd3RBdXRoQ29udGVudBIyCgxqd2tzX3NlcnZpY2UYASABKAsyHC5hcGlndy52MS5Kd3RBdXRoSndrc1NlcnZpY2USDAoEandrcxgCIAEoCRIWCg50b2tlbl9sb2NhdGlvbhgDIAEoCRISCgp0b2tlbl9uYW1lGAQgASgJEhkKDHRva2VuX3ByZWZpeBgFIAEoCUgAiAEBEiIKGnRva2VuX2V4cGlyYXRpb25fdG9sZXJhbmNlGAYgASgJEiIKGnRva2VuX3Bhc3NfdGhyb3VnaF9lbmFibGVkGAcgASgIEjQKDWNhcnJ5X3BheWxvYWQYCCABKAsyHS5hcGlndy52MS5Kd3RBdXRoQ2FycnlQYXlsb2FkEg4KBmlzc3VlchgJIAEoCRIRCglhdWRpZW5jZXMYCiADKAlCDwoNX3Rva2VuX3ByZWZpeCIhChJKd3RBdXRoSndrc1NlcnZpY2USCwoDdXJsGAEgASgJIkMKE0p3dEF1dGhDYXJyeVBheWxvYWQSLAoGY2xhaW1zGAEgAygLMhwuYXBpZ3cudjEuSnd0QXV0aENsYWltSGVhZGVyIjMKEkp3dEF1dGhDbGFpbUhlYWRlchINCgVjbGFpbRgBIAEoCRIOCgZoZWFkZXIYAiABKAki2AQKEFRoaXJkQXV0aENvbnRlbnQSMAoMYXV0aF9yZXF1ZXN0GAEgASgLMhouYXBpZ3cudjEuVGhpcmRBdXRoUmVxdWVzdBIxCgppZGVudGl0aWVzGAIgASgLMh0uYXBpZ3cudjEuVGhpcmRBdXRoSWRlbnRpdGllcxIwCgpjYXJyeV9ib2R5GAMgASgLMhwuYXBpZ3cudjEuVGhpcmRBdXRoQ2FycnlCb2R5EhoKEmNhcnJ5X3BhdGhfZW5hYmxlZBgEIAEoCBIgChhyZXR1cm5fcmVzcF9ib2R5X2VuYWJsZWQYBSABKAgSGgoSY2FycnlfcmVzcF9oZWFkZXJzGAYgAygJEhkKEWNhcnJ5X3Jlc3BfaGVhZGVyGAcgAygJEiUKGHNpbXBsZV9hdXRoX21vZGVfZW5hYmxlZBgIIAEoCEgAiAEBEjAKCm1hdGNoX2F1dGgYCSABKAsyHC5hcGlndy52MS5UaGlyZEF1dGhNYXRjaEF1dGgSFAoMcnVsZV9lbmFibGVkGAogASgIEhEKCXJ1bGVfdHlwZRgLIAEoCRI0CgpwYXJhbWV0ZXJzGAwgAygLMiAuYXBpZ3cudjEuVGhpcmRBdXRoUnVsZVBhcmFtZXRlchImCgVydWxlcxgNIAMoCzIXLmFwaWd3LnYxLlRoaXJkQXV0aFJ1bGUSGwoTY3VzdG9tX2ZvcmJpZF9saW1pdBgOIAEoBRIeChZhdXRoX2Rvd25ncmFkZV9lbmFibGVkGA8gASgIQhsKGV9zaW1wbGVfYXV0aF9tb2RlX2VuYWJsZWQiwQEKEFRoaXJkQXV0aFJlcXVlc3QSDgoGbWV0aG9kGAEgASgJEhAKCHByb3RvY29sGAIgASgJEhIKCnVybF9kb21haW4YAyABKAkSDAoEcGF0aBgEIAEoCRIPCgd0aW1lb3V0GAUgASgFEhsKE3ZwY19jaGFubmVsX2VuYWJsZWQYBiABKAgSOwoQdnBjX2NoYW5uZWxfaW5mbxgHIAEoCzIhLmFwaWd3LnYxLlRoaXJkQXV0aFZwY0NoYW5uZWxJbmZvIkEKF1RoaXJkQXV0aFZwY0NoYW5uZWxJbmZvEg4KBnZwY19pZBgBIAEoCRIWCg52cGNfcHJveHlfaG9zdBgCIAEoCSJxChNUaGlyZEF1dGhJZGVudGl0aWVzEiwKB2hlYWRlcnMYASADKAsyGy5hcGlndy52MS5UaGlyZEF1dGhJZGVudGl0eRIsCgdxdWVyaWVzGAIgAygLMhsuYXBpZ3cudjEuVGhpcmRBdXRoSWRlbnRpdHkiIQoRVGhpcmRBdXRoSWRlbnRpdHkSDAoEbmFtZRgBIAEoCSI8ChJUaGlyZEF1dGhDYXJyeUJvZHkSDwoHZW5hYmxlZBgBIAEoCBIVCg1tYXhfYm9keV9zaXplGAIgASgFIhQKElRoaXJkQXV0aE1hdGNoQXV0aCIYChZUaGlyZEF1dGhSdWxlUGFyYW1ldGVyIg8KDVRoaXJkQXV0aFJ1bGUi2gIKEFJhdGVMaW1pdENvbnRlbnQSDQoFc2NvcGUYASABKAkSGQoRZGVmYXVsdF90aW1lX3VuaXQYAiABKAkSHQoQZGVmYXVsdF9pbnRlcnZhbBgDIAEoBUgAiAEBEhEKCWFwaV9saW1pdBgEIAEoBRISCgp1c2VyX2xpbWl0GAUgASgFEhEKCWFwcF9saW1pdBgGIAEoBRIQCghpcF9saW1pdBgHIAEoBRIRCglhbGdvcml0aG0YCCABKAkSLAoIc3BlY2lhbHMYCSADKAsyGi5hcGlndy52MS5SYXRlTGltaXRTcGVjaWFsEjMKCnBhcmFtZXRlcnMYCiADKAsyHy5hcGlndy52MS5QbHVnaW5Db21tb25QYXJhbWV0ZXISJgoFcnVsZXMYCyADKAsyFy5hcGlndy52MS5SYXRlTGltaXRSdWxlQhMKEV9kZWZhdWx0X2ludGVydmFsIlQKEFJhdGVMaW1pdFNwZWNpYWwSDAoEdHlwZRgBIAEoCRIyCghwb2xpY2llcxgCIAMoCzIgLmFwaWd3LnYxLlJhdGVMaW1pdFNwZWNpYWxQb2xpY3kiNAoWUmF0ZUxpbWl0U3BlY2lhbFBvbGljeRILCgNrZXkYASABKAkSDQoFbGltaXQYAiABKAUiQgoVUGx1Z2luQ29tbW9uUGFyYW1ldGVyEgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCSJ9Cg1SYXRlTGltaXRSdWxlEhEKCXJ1bGVfbmFtZRgBIAEoCRITCgttYXRjaF9yZWdleBgCIAEoCRIRCgl0aW1lX3VuaXQYAyABKAkSFQoIaW50ZXJ2YWwYBCABKAVIAIgBARINCgVsaW1pdBgFIAEoBUILCglfaW50ZXJ2YWxCL1otZ2l0aHViLmNvbS9hcGlndy9hcGlndy9wcm90by9hcGlndy92MTthcGlnd3YxYgZwcm90bzM", [file_apigw_v1_meta]);
+  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkIssCCg5Kd3RBdXRoQ29udGVudBIyCgxqd2tzX3NlcnZpY2UYASABKAsyHC5hcGlndy52MS5Kd3RBdXRoSndrc1NlcnZpY2USDAoEandrcxgCIAEoCRIWCg50b2tlbl9sb2NhdGlvbhgDIAEoCRISCgp0b2tlbl9uYW1lGAQgASgJEhkKDHRva2VuX3ByZWZpeBgFIAEoCUgAiAEBEiIKGnRva2VuX2V4cGlyYXRpb25fdG9sZXJhbmNlGAYgASgJEiIKGnRva2VuX3Bhc3NfdGhyb3VnaF9lbmFibGVkGAcgASgIEjQKDWNhcnJ5X3BheWxvYWQYCCABKAsyHS5hcGlndy52MS5Kd3RBdXRoQ2FycnlQYXlsb2FkEg4KBmlzc3VlchgJIAEoCRIRCglhdWRpZW5jZXMYCiADKAlCDwoNX3Rva2VuX3ByZWZpeCIhChJKd3RBdXRoSndrc1NlcnZpY2USCwoDdXJsGAEgASgJIkMKE0p3dEF1dGhDYXJyeVBheWxvYWQSLAoGY2xhaW1zGAEgAygLMhwuYXBpZ3cudjEuSnd0QXV0aENsYWltSGVhZGVyIjMKEkp3dEF1dGhDbGFpbUhlYWRlchINCgVjbGFpbRgBIAEoCRIOCgZoZWFkZXIYAiABKAki2AQKEFRoaXJkQXV0aENvbnRlbnQSMAoMYXV0aF9yZXF1ZXN0GAEgASgLMhouYXBpZ3cudjEuVGhpcmRBdXRoUmVxdWVzdBIxCgppZGVudGl0aWVzGAIgASgLMh0uYXBpZ3cudjEuVGhpcmRBdXRoSWRlbnRpdGllcxIwCgpjYXJyeV9ib2R5GAMgASgLMhwuYXBpZ3cudjEuVGhpcmRBdXRoQ2FycnlCb2R5EhoKEmNhcnJ5X3BhdGhfZW5hYmxlZBgEIAEoCBIgChhyZXR1cm5fcmVzcF9ib2R5X2VuYWJsZWQYBSABKAgSGgoSY2FycnlfcmVzcF9oZWFkZXJzGAYgAygJEhkKEWNhcnJ5X3Jlc3BfaGVhZGVyGAcgAygJEiUKGHNpbXBsZV9hdXRoX21vZGVfZW5hYmxlZBgIIAEoCEgAiAEBEjAKCm1hdGNoX2F1dGgYCSABKAsyHC5hcGlndy52MS5UaGlyZEF1dGhNYXRjaEF1dGgSFAoMcnVsZV9lbmFibGVkGAogASgIEhEKCXJ1bGVfdHlwZRgLIAEoCRI0CgpwYXJhbWV0ZXJzGAwgAygLMiAuYXBpZ3cudjEuVGhpcmRBdXRoUnVsZVBhcmFtZXRlchImCgVydWxlcxgNIAMoCzIXLmFwaWd3LnYxLlRoaXJkQXV0aFJ1bGUSGwoTY3VzdG9tX2ZvcmJpZF9saW1pdBgOIAEoBRIeChZhdXRoX2Rvd25ncmFkZV9lbmFibGVkGA8gASgIQhsKGV9zaW1wbGVfYXV0aF9tb2RlX2VuYWJsZWQiwQEKEFRoaXJkQXV0aFJlcXVlc3QSDgoGbWV0aG9kGAEgASgJEhAKCHByb3RvY29sGAIgASgJEhIKCnVybF9kb21haW4YAyABKAkSDAoEcGF0aBgEIAEoCRIPCgd0aW1lb3V0GAUgASgFEhsKE3ZwY19jaGFubmVsX2VuYWJsZWQYBiABKAgSOwoQdnBjX2NoYW5uZWxfaW5mbxgHIAEoCzIhLmFwaWd3LnYxLlRoaXJkQXV0aFZwY0NoYW5uZWxJbmZvIkEKF1RoaXJkQXV0aFZwY0NoYW5uZWxJbmZvEg4KBnZwY19pZBgBIAEoCRIWCg52cGNfcHJveHlfaG9zdBgCIAEoCSJxChNUaGlyZEF1dGhJZGVudGl0aWVzEiwKB2hlYWRlcnMYASADKAsyGy5hcGlndy52MS5UaGlyZEF1dGhJZGVudGl0eRIsCgdxdWVyaWVzGAIgAygLMhsuYXBpZ3cudjEuVGhpcmRBdXRoSWRlbnRpdHkiIQoRVGhpcmRBdXRoSWRlbnRpdHkSDAoEbmFtZRgBIAEoCSI8ChJUaGlyZEF1dGhDYXJyeUJvZHkSDwoHZW5hYmxlZBgBIAEoCBIVCg1tYXhfYm9keV9zaXplGAIgASgFIhQKElRoaXJkQXV0aE1hdGNoQXV0aCIYChZUaGlyZEF1dGhSdWxlUGFyYW1ldGVyIg8KDVRoaXJkQXV0aFJ1bGUi2gIKEFJhdGVMaW1pdENvbnRlbnQSDQoFc2NvcGUYASABKAkSGQoRZGVmYXVsdF90aW1lX3VuaXQYAiABKAkSHQoQZGVmYXVsdF9pbnRlcnZhbBgDIAEoBUgAiAEBEhEKCWFwaV9saW1pdBgEIAEoBRISCgp1c2VyX2xpbWl0GAUgASgFEhEKCWFwcF9saW1pdBgGIAEoBRIQCghpcF9saW1pdBgHIAEoBRIRCglhbGdvcml0aG0YCCABKAkSLAoIc3BlY2lhbHMYCSADKAsyGi5hcGlndy52MS5SYXRlTGltaXRTcGVjaWFsEjMKCnBhcmFtZXRlcnMYCiADKAsyHy5hcGlndy52MS5QbHVnaW5Db21tb25QYXJhbWV0ZXISJgoFcnVsZXMYCyADKAsyFy5hcGlndy52MS5SYXRlTGltaXRSdWxlQhMKEV9kZWZhdWx0X2ludGVydmFsIlQKEFJhdGVMaW1pdFNwZWNpYWwSDAoEdHlwZRgBIAEoCRIyCghwb2xpY2llcxgCIAMoCzIgLmFwaWd3LnYxLlJhdGVMaW1pdFNwZWNpYWxQb2xpY3kiNAoWUmF0ZUxpbWl0U3BlY2lhbFBvbGljeRILCgNrZXkYASABKAkSDQoFbGltaXQYAiABKAUiQgoVUGx1Z2luQ29tbW9uUGFyYW1ldGVyEgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCSJ9Cg1SYXRlTGltaXRSdWxlEhEKCXJ1bGVfbmFtZRgBIAEoCRITCgttYXRjaF9yZWdleBgCIAEoCRIRCgl0aW1lX3VuaXQYAyABKAkSFQoIaW50ZXJ2YWwYBCABKAVIAIgBARINCgVsaW1pdBgFIAEoBUILCglfaW50ZXJ2YWwimwIKDkJyZWFrZXJDb250ZW50Eg0KBXNjb3BlGAEgASgJEjsKEWJyZWFrZXJfY29uZGl0aW9uGAIgASgLMiAuYXBpZ3cudjEuUGx1Z2luQnJlYWtlckNvbmRpdGlvbhI/ChFkb3duZ3JhZGVfZGVmYXVsdBgDIAEoCzIkLmFwaWd3LnYxLlBsdWdpbkJyZWFrZXJEb3duZ3JhZGVJbmZvEj0KFGRvd25ncmFkZV9wYXJhbWV0ZXJzGAQgAygLMh8uYXBpZ3cudjEuUGx1Z2luQ29tbW9uUGFyYW1ldGVyEj0KD2Rvd25ncmFkZV9ydWxlcxgFIAMoCzIkLmFwaWd3LnYxLlBsdWdpbkJyZWFrZXJEb3duZ3JhZGVSdWxlIugBChZQbHVnaW5CcmVha2VyQ29uZGl0aW9uEhQKDGJyZWFrZXJfdHlwZRgBIAEoCRIUCgxicmVha2VyX21vZGUYAiABKAkSGwoTdW5oZWFsdGh5X2NvbmRpdGlvbhgDIAEoCRIbChN1bmhlYWx0aHlfdGhyZXNob2xkGAQgASgFEhoKEm1pbl9jYWxsX3RocmVzaG9sZBgFIAEoBRIcChR1bmhlYWx0aHlfcGVyY2VudGFnZRgGIAEoBRITCgt0aW1lX3dpbmRvdxgHIAEoBRIZChFvcGVuX2JyZWFrZXJfdGltZRgIIAEoBSKlAgoaUGx1Z2luQnJlYWtlckRvd25ncmFkZUluZm8SDAoEdHlwZRgBIAEoCRIyCgltb2NrX2luZm8YAiABKAsyHy5hcGlndy52MS5QbHVnaW5CcmVha2VyTW9ja0luZm8SMgoJaHR0cF9pbmZvGAMgASgLMh8uYXBpZ3cudjEuUGx1Z2luQnJlYWtlckh0dHBJbmZvEi4KDWh0dHBfdnBjX2luZm8YBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EioKCWZ1bmNfaW5mbxgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSNQoRcGFzc3Rocm91Z2hfaW5mb3MYBiABKAsyGi5nb29nbGUucHJvdG9idWYuTGlzdFZhbHVlIo8BChVQbHVnaW5CcmVha2VySHR0cEluZm8SDgoGaXNfdnBjGAEgASgIEhYKDnZwY19jaGFubmVsX2lkGAIgASgJEg8KB2FkZHJlc3MYAyABKAkSDgoGc2NoZW1lGAQgASgJEg4KBm1ldGhvZBgFIAEoCRIMCgRwYXRoGAYgASgJEg8KB3RpbWVvdXQYByABKAUiawoVUGx1Z2luQnJlYWtlck1vY2tJbmZvEhMKC3N0YXR1c19jb2RlGAEgASgFEhYKDnJlc3VsdF9jb250ZW50GAIgASgJEiUKB2hlYWRlcnMYAyADKAsyFC5hcGlndy52MS5Nb2NrSGVhZGVyIvIBChpQbHVnaW5CcmVha2VyRG93bmdyYWRlUnVsZRIRCglydWxlX25hbWUYASABKAkSLgoKcGFyYW1ldGVycxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5MaXN0VmFsdWUSEwoLbWF0Y2hfcmVnZXgYAyABKAkSPwoRZG93bmdyYWRlX2JhY2tlbmQYBCABKAsyJC5hcGlndy52MS5QbHVnaW5CcmVha2VyRG93bmdyYWRlSW5mbxI7ChFicmVha2VyX2NvbmRpdGlvbhgFIAEoCzIgLmFwaWd3LnYxLlBsdWdpbkJyZWFrZXJDb25kaXRpb25CL1otZ2l0aHViLmNvbS9hcGlndy9hcGlndy9wcm90by9hcGlndy92MTthcGlnd3YxYgZwcm90bzM", [file_apigw_v1_api, file_apigw_v1_meta, file_google_protobuf_struct]);
 
 /**
  * Plugin is a plug-in policy (docs/plugins.md): an object of a type whose
@@ -37,7 +41,7 @@ export type Plugin = Message<"apigw.v1.Plugin"> & {
 
   /**
    * plugin_type: cors, set_resp_headers, proxy_mirror, rate_limit,
-   * jwt_auth or third_auth. APIG's other types (breaker, kafka_log,
+   * jwt_auth, third_auth or breaker. APIG's other types (kafka_log,
    * proxy_cache, oidc_auth) are refused.
    *
    * @generated from field: string plugin_type = 3;
@@ -54,7 +58,7 @@ export type Plugin = Message<"apigw.v1.Plugin"> & {
   /**
    * plugin_content: the JSON settings of the type (CorsPluginContent,
    * SetRespHeadersContent, ProxyMirrorContent, RateLimitContent,
-   * JwtAuthContent, ThirdAuthContent), decoded strictly: unknown
+   * JwtAuthContent, ThirdAuthContent, BreakerContent), decoded strictly: unknown
    * fields and wrong types are refused.
    *
    * @generated from field: string plugin_content = 5;
@@ -1044,4 +1048,340 @@ export type RateLimitRule = Message<"apigw.v1.RateLimitRule"> & {
  */
 export const RateLimitRuleSchema: GenMessage<RateLimitRule> = /*@__PURE__*/
   messageDesc(file_apigw_v1_plugin, 23);
+
+/**
+ * BreakerContent is the plugin_content of a breaker plug-in (APIG's
+ * BreakerContent; docs/plugins.md#breaker). apigw implements the basic and
+ * share scopes, timeout and condition breakers in counter and percentage
+ * modes, downgrade rules, and the mock and http downgrades or none (503);
+ * the other downgrade types are refused at write.
+ *
+ * @generated from message apigw.v1.BreakerContent
+ */
+export type BreakerContent = Message<"apigw.v1.BreakerContent"> & {
+  /**
+   * scope: basic (default; each bound API and environment has its own
+   * breaker) or share (the APIs bound to the plug-in share one).
+   *
+   * @generated from field: string scope = 1;
+   */
+  scope: string;
+
+  /**
+   * breaker_condition: required.
+   *
+   * @generated from field: apigw.v1.PluginBreakerCondition breaker_condition = 2;
+   */
+  breakerCondition?: PluginBreakerCondition | undefined;
+
+  /**
+   * downgrade_default: what an open breaker does; absent or null: 503
+   * with the gateway response DEFAULT_5XX.
+   *
+   * @generated from field: apigw.v1.PluginBreakerDowngradeInfo downgrade_default = 3;
+   */
+  downgradeDefault?: PluginBreakerDowngradeInfo | undefined;
+
+  /**
+   * downgrade_parameters: the request values the rules' expressions
+   * compare (at most 50, names unique).
+   *
+   * @generated from field: repeated apigw.v1.PluginCommonParameter downgrade_parameters = 4;
+   */
+  downgradeParameters: PluginCommonParameter[];
+
+  /**
+   * downgrade_rules: evaluated top-down on each request; the first that
+   * matches has its own breaker (at most 20, names unique).
+   *
+   * @generated from field: repeated apigw.v1.PluginBreakerDowngradeRule downgrade_rules = 5;
+   */
+  downgradeRules: PluginBreakerDowngradeRule[];
+};
+
+/**
+ * Describes the message apigw.v1.BreakerContent.
+ * Use `create(BreakerContentSchema)` to create a new message.
+ */
+export const BreakerContentSchema: GenMessage<BreakerContent> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 24);
+
+/**
+ * PluginBreakerCondition says when a breaker opens.
+ *
+ * @generated from message apigw.v1.PluginBreakerCondition
+ */
+export type PluginBreakerCondition = Message<"apigw.v1.PluginBreakerCondition"> & {
+  /**
+   * breaker_type: timeout (backend timeouts are unhealthy) or condition
+   * (unhealthy_condition decides).
+   *
+   * @generated from field: string breaker_type = 1;
+   */
+  breakerType: string;
+
+  /**
+   * breaker_mode: counter (default) or percentage.
+   *
+   * @generated from field: string breaker_mode = 2;
+   */
+  breakerMode: string;
+
+  /**
+   * unhealthy_condition: a rule expression over $context.statusCode and
+   * $context.backendResponseTime (ms); required for condition.
+   *
+   * @generated from field: string unhealthy_condition = 3;
+   */
+  unhealthyCondition: string;
+
+  /**
+   * unhealthy_threshold: counter: unhealthy calls in time_window that
+   * open the breaker (1-2147483647).
+   *
+   * @generated from field: int32 unhealthy_threshold = 4;
+   */
+  unhealthyThreshold: number;
+
+  /**
+   * min_call_threshold: percentage: calls a window needs (1-2147483647).
+   *
+   * @generated from field: int32 min_call_threshold = 5;
+   */
+  minCallThreshold: number;
+
+  /**
+   * unhealthy_percentage: percentage: share of unhealthy calls, 1-100.
+   *
+   * @generated from field: int32 unhealthy_percentage = 6;
+   */
+  unhealthyPercentage: number;
+
+  /**
+   * time_window: seconds, 1-3600, required.
+   *
+   * @generated from field: int32 time_window = 7;
+   */
+  timeWindow: number;
+
+  /**
+   * open_breaker_time: seconds the breaker stays open, 1-3600, required.
+   *
+   * @generated from field: int32 open_breaker_time = 8;
+   */
+  openBreakerTime: number;
+};
+
+/**
+ * Describes the message apigw.v1.PluginBreakerCondition.
+ * Use `create(PluginBreakerConditionSchema)` to create a new message.
+ */
+export const PluginBreakerConditionSchema: GenMessage<PluginBreakerCondition> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 25);
+
+/**
+ * PluginBreakerDowngradeInfo is what an open breaker does.
+ *
+ * @generated from message apigw.v1.PluginBreakerDowngradeInfo
+ */
+export type PluginBreakerDowngradeInfo = Message<"apigw.v1.PluginBreakerDowngradeInfo"> & {
+  /**
+   * type: mock (answers with mock_info) or http (calls the backend of
+   * http_info). http_vpc, func / function and passthrough are refused.
+   *
+   * @generated from field: string type = 1;
+   */
+  type: string;
+
+  /**
+   * @generated from field: apigw.v1.PluginBreakerMockInfo mock_info = 2;
+   */
+  mockInfo?: PluginBreakerMockInfo | undefined;
+
+  /**
+   * http_info: the backend of an http downgrade.
+   *
+   * @generated from field: apigw.v1.PluginBreakerHttpInfo http_info = 3;
+   */
+  httpInfo?: PluginBreakerHttpInfo | undefined;
+
+  /**
+   * http_vpc_info, func_info, passthrough_infos: accepted only null or
+   * absent (their downgrade types are refused).
+   *
+   * @generated from field: google.protobuf.Struct http_vpc_info = 4;
+   */
+  httpVpcInfo?: JsonObject | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Struct func_info = 5;
+   */
+  funcInfo?: JsonObject | undefined;
+
+  /**
+   * @generated from field: google.protobuf.ListValue passthrough_infos = 6;
+   */
+  passthroughInfos?: ListValue | undefined;
+};
+
+/**
+ * Describes the message apigw.v1.PluginBreakerDowngradeInfo.
+ * Use `create(PluginBreakerDowngradeInfoSchema)` to create a new message.
+ */
+export const PluginBreakerDowngradeInfoSchema: GenMessage<PluginBreakerDowngradeInfo> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 26);
+
+/**
+ * PluginBreakerHttpInfo is the backend of an http downgrade.
+ *
+ * @generated from message apigw.v1.PluginBreakerHttpInfo
+ */
+export type PluginBreakerHttpInfo = Message<"apigw.v1.PluginBreakerHttpInfo"> & {
+  /**
+   * isVpc: must be false (VPC channel downgrades are refused).
+   *
+   * @generated from field: bool is_vpc = 1;
+   */
+  isVpc: boolean;
+
+  /**
+   * vpc_channel_id: must be empty.
+   *
+   * @generated from field: string vpc_channel_id = 2;
+   */
+  vpcChannelId: string;
+
+  /**
+   * address: required, host[:port] (80 / 443 by default).
+   *
+   * @generated from field: string address = 3;
+   */
+  address: string;
+
+  /**
+   * scheme: required, HTTP or HTTPS.
+   *
+   * @generated from field: string scheme = 4;
+   */
+  scheme: string;
+
+  /**
+   * method: required, GET, POST, PUT, DELETE, HEAD, PATCH, OPTIONS or ANY
+   * (the request's method).
+   *
+   * @generated from field: string method = 5;
+   */
+  method: string;
+
+  /**
+   * path: required, starts with /, without {parameters}; a prefix API's
+   * remainder is appended.
+   *
+   * @generated from field: string path = 6;
+   */
+  path: string;
+
+  /**
+   * timeout: milliseconds, 1 to the instance's backend timeout ceiling
+   * (default 5000).
+   *
+   * @generated from field: int32 timeout = 7;
+   */
+  timeout: number;
+};
+
+/**
+ * Describes the message apigw.v1.PluginBreakerHttpInfo.
+ * Use `create(PluginBreakerHttpInfoSchema)` to create a new message.
+ */
+export const PluginBreakerHttpInfoSchema: GenMessage<PluginBreakerHttpInfo> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 27);
+
+/**
+ * PluginBreakerMockInfo is a mock downgrade answer.
+ *
+ * @generated from message apigw.v1.PluginBreakerMockInfo
+ */
+export type PluginBreakerMockInfo = Message<"apigw.v1.PluginBreakerMockInfo"> & {
+  /**
+   * status_code: 200-599 (default 200).
+   *
+   * @generated from field: int32 status_code = 1;
+   */
+  statusCode: number;
+
+  /**
+   * result_content: the body, at most 65535 characters.
+   *
+   * @generated from field: string result_content = 2;
+   */
+  resultContent: string;
+
+  /**
+   * headers: at most 10.
+   *
+   * @generated from field: repeated apigw.v1.MockHeader headers = 3;
+   */
+  headers: MockHeader[];
+};
+
+/**
+ * Describes the message apigw.v1.PluginBreakerMockInfo.
+ * Use `create(PluginBreakerMockInfoSchema)` to create a new message.
+ */
+export const PluginBreakerMockInfoSchema: GenMessage<PluginBreakerMockInfo> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 28);
+
+/**
+ * PluginBreakerDowngradeRule is a downgrade rule: requests its
+ * expression matches are counted by a breaker of their own and get its
+ * downgrade.
+ *
+ * @generated from message apigw.v1.PluginBreakerDowngradeRule
+ */
+export type PluginBreakerDowngradeRule = Message<"apigw.v1.PluginBreakerDowngradeRule"> & {
+  /**
+   * rule_name: 1-64, unique in the plug-in.
+   *
+   * @generated from field: string rule_name = 1;
+   */
+  ruleName: string;
+
+  /**
+   * parameters: the parameters match_regex may name: names of
+   * downgrade_parameters, or parameter objects of the rule's own; empty:
+   * all of downgrade_parameters.
+   *
+   * @generated from field: google.protobuf.ListValue parameters = 2;
+   */
+  parameters?: ListValue | undefined;
+
+  /**
+   * match_regex: required, a rule expression (model/matchexpr).
+   *
+   * @generated from field: string match_regex = 3;
+   */
+  matchRegex: string;
+
+  /**
+   * downgrade_backend: the rule's downgrade; absent: downgrade_default.
+   *
+   * @generated from field: apigw.v1.PluginBreakerDowngradeInfo downgrade_backend = 4;
+   */
+  downgradeBackend?: PluginBreakerDowngradeInfo | undefined;
+
+  /**
+   * breaker_condition: the rule's condition; absent: the plug-in's.
+   *
+   * @generated from field: apigw.v1.PluginBreakerCondition breaker_condition = 5;
+   */
+  breakerCondition?: PluginBreakerCondition | undefined;
+};
+
+/**
+ * Describes the message apigw.v1.PluginBreakerDowngradeRule.
+ * Use `create(PluginBreakerDowngradeRuleSchema)` to create a new message.
+ */
+export const PluginBreakerDowngradeRuleSchema: GenMessage<PluginBreakerDowngradeRule> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 29);
 
