@@ -21,13 +21,13 @@ const (
 )
 
 // pluginTypes lists the plug-in types apigw implements.
-var pluginTypes = []string{PluginCORS, PluginSetRespHeaders, PluginProxyMirror}
+var pluginTypes = []string{PluginCORS, PluginSetRespHeaders, PluginProxyMirror, PluginKafkaLog}
 
 // unimplementedPlugins are APIG plug-in types apigw refuses when written
 // (never stored and ignored).
 var unimplementedPlugins = map[string]bool{
 	"rate_limit": true, "third_auth": true, "jwt_auth": true, "breaker": true,
-	"kafka_log": true, "proxy_cache": true, "oidc_auth": true,
+	"proxy_cache": true, "oidc_auth": true,
 }
 
 // Header actions of a set_resp_headers plug-in.
@@ -78,6 +78,8 @@ func PluginContent(p *apigwv1.Plugin) (proto.Message, error) {
 		m = &apigwv1.SetRespHeadersContent{}
 	case PluginProxyMirror:
 		m = &apigwv1.ProxyMirrorContent{}
+	case PluginKafkaLog:
+		m = &apigwv1.KafkaLogContent{}
 	default:
 		return nil, fmt.Errorf("plug-in type %q is not supported", p.GetPluginType())
 	}
@@ -145,6 +147,8 @@ func validatePlugin(c checker, p *apigwv1.Plugin) {
 		validateRespHeaders(cc, v)
 	case *apigwv1.ProxyMirrorContent:
 		validateMirror(cc, v)
+	case *apigwv1.KafkaLogContent:
+		validateKafkaLog(cc, v)
 	}
 }
 

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file apigw/v1/plugin.proto.
  */
 export const file_apigw_v1_plugin: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkQi9aLWdpdGh1Yi5jb20vYXBpZ3cvYXBpZ3cvcHJvdG8vYXBpZ3cvdjE7YXBpZ3d2MWIGcHJvdG8z", [file_apigw_v1_meta]);
+  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkIoICCg9LYWZrYUxvZ0NvbnRlbnQSEwoLYnJva2VyX2xpc3QYASADKAkSDQoFdG9waWMYAiABKAkSCwoDa2V5GAMgASgJEhwKD21heF9yZXRyeV9jb3VudBgEIAEoBUgAiAEBEhoKDXJldHJ5X2JhY2tvZmYYBSABKAVIAYgBARIuCgtzYXNsX2NvbmZpZxgGIAEoCzIZLmFwaWd3LnYxLkthZmthU2FzbENvbmZpZxIuCgttZXRhX2NvbmZpZxgHIAEoCzIZLmFwaWd3LnYxLkthZmthTWV0YUNvbmZpZ0ISChBfbWF4X3JldHJ5X2NvdW50QhAKDl9yZXRyeV9iYWNrb2ZmIosBCg9LYWZrYVNhc2xDb25maWcSGQoRc2VjdXJpdHlfcHJvdG9jb2wYASABKAkSFwoPc2FzbF9tZWNoYW5pc21zGAIgASgJEhUKDXNhc2xfdXNlcm5hbWUYAyABKAkSFQoNc2FzbF9wYXNzd29yZBgEIAEoCRIWCg5zc2xfY2FfY29udGVudBgFIAEoCSJqCg9LYWZrYU1ldGFDb25maWcSKwoGc3lzdGVtGAEgASgLMhsuYXBpZ3cudjEuS2Fma2FTeXN0ZW1GaWVsZHMSKgoJY2FsbF9kYXRhGAIgASgLMhcuYXBpZ3cudjEuS2Fma2FDYWxsRGF0YSLsCQoRS2Fma2FTeXN0ZW1GaWVsZHMSEgoKc3RhcnRfdGltZRgBIAEoCBISCgpyZXF1ZXN0X2lkGAIgASgIEhEKCWNsaWVudF9pcBgDIAEoCBIOCgZhcGlfaWQYBCABKAgSEQoJdXNlcl9uYW1lGAUgASgIEg4KBmFwcF9pZBgGIAEoCBIVCg1hY2Nlc3NfbW9kZWwxGAcgASgIEhQKDHJlcXVlc3RfdGltZRgIIAEoCBITCgtodHRwX3N0YXR1cxgJIAEoCBIXCg9zZXJ2ZXJfcHJvdG9jb2wYCiABKAgSDgoGc2NoZW1lGAsgASgIEhYKDnJlcXVlc3RfbWV0aG9kGAwgASgIEgwKBGhvc3QYDSABKAgSFAoMYXBpX3VyaV9tb2RlGA4gASgIEgsKA3VyaRgPIAEoCBIUCgxyZXF1ZXN0X3NpemUYECABKAgSFQoNcmVzcG9uc2Vfc2l6ZRgRIAEoCBIUCgx1cHN0cmVhbV91cmkYEiABKAgSFQoNdXBzdHJlYW1fYWRkchgTIAEoCBIXCg91cHN0cmVhbV9zdGF0dXMYFCABKAgSHQoVdXBzdHJlYW1fY29ubmVjdF90aW1lGBUgASgIEhwKFHVwc3RyZWFtX2hlYWRlcl90aW1lGBYgASgIEh4KFnVwc3RyZWFtX3Jlc3BvbnNlX3RpbWUYFyABKAgSIgoaYWxsX3Vwc3RyZWFtX3Jlc3BvbnNlX3RpbWUYGCABKAgSEQoJcmVnaW9uX2lkGBkgASgIEhEKCWF1dGhfdHlwZRgaIAEoCBIcChRodHRwX3hfZm9yd2FyZGVkX2ZvchgbIAEoCBIXCg9odHRwX3VzZXJfYWdlbnQYHCABKAgSEgoKZXJyb3JfdHlwZRgdIAEoCBIVCg1hY2Nlc3NfbW9kZWwyGB4gASgIEhIKCmlubmVyX3RpbWUYHyABKAgSGgoScHJveHlfcHJvdG9jb2xfdm5pGCAgASgIEh4KFnByb3h5X3Byb3RvY29sX3ZwY2VfaWQYISABKAgSGwoTcHJveHlfcHJvdG9jb2xfYWRkchgiIAEoCBIXCg9ib2R5X2J5dGVzX3NlbnQYIyABKAgSEAoIYXBpX25hbWUYJCABKAgSEAoIYXBwX25hbWUYJSABKAgSFwoPcHJvdmlkZXJfYXBwX2lkGCYgASgIEhkKEXByb3ZpZGVyX2FwcF9uYW1lGCcgASgIEhkKEWN1c3RvbV9kYXRhX2xvZzAxGCggASgIEhkKEWN1c3RvbV9kYXRhX2xvZzAyGCkgASgIEhkKEWN1c3RvbV9kYXRhX2xvZzAzGCogASgIEhkKEWN1c3RvbV9kYXRhX2xvZzA0GCsgASgIEhkKEWN1c3RvbV9kYXRhX2xvZzA1GCwgASgIEhkKEWN1c3RvbV9kYXRhX2xvZzA2GC0gASgIEhkKEWN1c3RvbV9kYXRhX2xvZzA3GC4gASgIEhkKEWN1c3RvbV9kYXRhX2xvZzA4GC8gASgIEhkKEWN1c3RvbV9kYXRhX2xvZzA5GDAgASgIEhkKEWN1c3RvbV9kYXRhX2xvZzEwGDEgASgIEhcKD3Jlc3BvbnNlX3NvdXJjZRgyIAEoCBIOCgZlbnZfaWQYMyABKAgSEAoIZ3JvdXBfaWQYNCABKAgSEgoKZXJyb3JfY29kZRg1IAEoCCK/AgoNS2Fma2FDYWxsRGF0YRIaChJsb2dfcmVxdWVzdF9oZWFkZXIYASABKAgSHQoVcmVxdWVzdF9oZWFkZXJfZmlsdGVyGAIgASgJEiAKGGxvZ19yZXF1ZXN0X3F1ZXJ5X3N0cmluZxgDIAEoCBIjChtyZXF1ZXN0X3F1ZXJ5X3N0cmluZ19maWx0ZXIYBCABKAkSGAoQbG9nX3JlcXVlc3RfYm9keRgFIAEoCBIbChNsb2dfcmVzcG9uc2VfaGVhZGVyGAYgASgIEh4KFnJlc3BvbnNlX2hlYWRlcl9maWx0ZXIYByABKAkSGQoRbG9nX3Jlc3BvbnNlX2JvZHkYCCABKAgSOgoRY3VzdG9tX2F1dGhvcml6ZXIYCSABKAsyHy5hcGlndy52MS5LYWZrYUN1c3RvbUF1dGhvcml6ZXIiOgoVS2Fma2FDdXN0b21BdXRob3JpemVyEhAKCGZyb250ZW5kGAEgAygJEg8KB2JhY2tlbmQYAiADKAlCL1otZ2l0aHViLmNvbS9hcGlndy9hcGlndy9wcm90by9hcGlndy92MTthcGlnd3YxYgZwcm90bzM", [file_apigw_v1_meta]);
 
 /**
  * Plugin is a plug-in policy (docs/plugins.md): an object of a type whose
@@ -36,8 +36,8 @@ export type Plugin = Message<"apigw.v1.Plugin"> & {
   pluginName: string;
 
   /**
-   * plugin_type: cors, set_resp_headers or proxy_mirror. APIG's other
-   * types (rate_limit, third_auth, jwt_auth, breaker, kafka_log,
+   * plugin_type: cors, set_resp_headers, proxy_mirror or kafka_log.
+   * APIG's other types (rate_limit, third_auth, jwt_auth, breaker,
    * proxy_cache, oidc_auth) are refused.
    *
    * @generated from field: string plugin_type = 3;
@@ -53,8 +53,8 @@ export type Plugin = Message<"apigw.v1.Plugin"> & {
 
   /**
    * plugin_content: the JSON settings of the type (CorsPluginContent,
-   * SetRespHeadersContent, ProxyMirrorContent), decoded strictly: unknown
-   * fields and wrong types are refused.
+   * SetRespHeadersContent, ProxyMirrorContent, KafkaLogContent), decoded
+   * strictly: unknown fields and wrong types are refused.
    *
    * @generated from field: string plugin_content = 5;
    */
@@ -306,4 +306,528 @@ export type ProxyMirrorContent = Message<"apigw.v1.ProxyMirrorContent"> & {
  */
 export const ProxyMirrorContentSchema: GenMessage<ProxyMirrorContent> = /*@__PURE__*/
   messageDesc(file_apigw_v1_plugin, 5);
+
+/**
+ * KafkaLogContent is the plugin_content of a kafka_log plug-in: the
+ * access-log entries of the APIs it is bound to are pushed to a Kafka
+ * topic by apigw's access-log component (docs/plugins.md#kafka_log).
+ *
+ * @generated from message apigw.v1.KafkaLogContent
+ */
+export type KafkaLogContent = Message<"apigw.v1.KafkaLogContent"> & {
+  /**
+   * broker_list: 1-10 bootstrap brokers, host:port.
+   *
+   * @generated from field: repeated string broker_list = 1;
+   */
+  brokerList: string[];
+
+  /**
+   * topic: the topic the records are written to (1-249 characters of
+   * [A-Za-z0-9._-]).
+   *
+   * @generated from field: string topic = 2;
+   */
+  topic: string;
+
+  /**
+   * key: the record key (at most 255 characters); empty spreads the
+   * records over the partitions.
+   *
+   * @generated from field: string key = 3;
+   */
+  key: string;
+
+  /**
+   * max_retry_count: retries of a failed produce request, 0-5 (default
+   * 0).
+   *
+   * @generated from field: optional int32 max_retry_count = 4;
+   */
+  maxRetryCount?: number | undefined;
+
+  /**
+   * retry_backoff: seconds between retries, 1-10 (default 1).
+   *
+   * @generated from field: optional int32 retry_backoff = 5;
+   */
+  retryBackoff?: number | undefined;
+
+  /**
+   * @generated from field: apigw.v1.KafkaSaslConfig sasl_config = 6;
+   */
+  saslConfig?: KafkaSaslConfig | undefined;
+
+  /**
+   * @generated from field: apigw.v1.KafkaMetaConfig meta_config = 7;
+   */
+  metaConfig?: KafkaMetaConfig | undefined;
+};
+
+/**
+ * Describes the message apigw.v1.KafkaLogContent.
+ * Use `create(KafkaLogContentSchema)` to create a new message.
+ */
+export const KafkaLogContentSchema: GenMessage<KafkaLogContent> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 6);
+
+/**
+ * KafkaSaslConfig is how apigw connects to the brokers.
+ *
+ * @generated from message apigw.v1.KafkaSaslConfig
+ */
+export type KafkaSaslConfig = Message<"apigw.v1.KafkaSaslConfig"> & {
+  /**
+   * security_protocol: PLAINTEXT (default), SASL_PLAINTEXT or SASL_SSL.
+   *
+   * @generated from field: string security_protocol = 1;
+   */
+  securityProtocol: string;
+
+  /**
+   * sasl_mechanisms: PLAIN (default), SCRAM-SHA-256 or SCRAM-SHA-512;
+   * only with SASL_PLAINTEXT or SASL_SSL.
+   *
+   * @generated from field: string sasl_mechanisms = 2;
+   */
+  saslMechanisms: string;
+
+  /**
+   * @generated from field: string sasl_username = 3;
+   */
+  saslUsername: string;
+
+  /**
+   * sasl_password: never logged.
+   *
+   * @generated from field: string sasl_password = 4;
+   */
+  saslPassword: string;
+
+  /**
+   * ssl_ca_content: PEM CA certificates the brokers' certificates are
+   * verified with (SASL_SSL; empty: the system roots).
+   *
+   * @generated from field: string ssl_ca_content = 5;
+   */
+  sslCaContent: string;
+};
+
+/**
+ * Describes the message apigw.v1.KafkaSaslConfig.
+ * Use `create(KafkaSaslConfigSchema)` to create a new message.
+ */
+export const KafkaSaslConfigSchema: GenMessage<KafkaSaslConfig> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 7);
+
+/**
+ * KafkaMetaConfig selects what a record carries.
+ *
+ * @generated from message apigw.v1.KafkaMetaConfig
+ */
+export type KafkaMetaConfig = Message<"apigw.v1.KafkaMetaConfig"> & {
+  /**
+   * system: the system fields written; without it, the default set.
+   *
+   * @generated from field: apigw.v1.KafkaSystemFields system = 1;
+   */
+  system?: KafkaSystemFields | undefined;
+
+  /**
+   * @generated from field: apigw.v1.KafkaCallData call_data = 2;
+   */
+  callData?: KafkaCallData | undefined;
+};
+
+/**
+ * Describes the message apigw.v1.KafkaMetaConfig.
+ * Use `create(KafkaMetaConfigSchema)` to create a new message.
+ */
+export const KafkaMetaConfigSchema: GenMessage<KafkaMetaConfig> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 8);
+
+/**
+ * KafkaSystemFields are APIG's system fields of a Kafka log record, each
+ * true to write it. Fields the access-log stream does not carry are
+ * refused when true (docs/plugins.md#kafka_log).
+ *
+ * @generated from message apigw.v1.KafkaSystemFields
+ */
+export type KafkaSystemFields = Message<"apigw.v1.KafkaSystemFields"> & {
+  /**
+   * @generated from field: bool start_time = 1;
+   */
+  startTime: boolean;
+
+  /**
+   * @generated from field: bool request_id = 2;
+   */
+  requestId: boolean;
+
+  /**
+   * @generated from field: bool client_ip = 3;
+   */
+  clientIp: boolean;
+
+  /**
+   * @generated from field: bool api_id = 4;
+   */
+  apiId: boolean;
+
+  /**
+   * @generated from field: bool user_name = 5;
+   */
+  userName: boolean;
+
+  /**
+   * @generated from field: bool app_id = 6;
+   */
+  appId: boolean;
+
+  /**
+   * @generated from field: bool access_model1 = 7;
+   */
+  accessModel1: boolean;
+
+  /**
+   * @generated from field: bool request_time = 8;
+   */
+  requestTime: boolean;
+
+  /**
+   * @generated from field: bool http_status = 9;
+   */
+  httpStatus: boolean;
+
+  /**
+   * @generated from field: bool server_protocol = 10;
+   */
+  serverProtocol: boolean;
+
+  /**
+   * @generated from field: bool scheme = 11;
+   */
+  scheme: boolean;
+
+  /**
+   * @generated from field: bool request_method = 12;
+   */
+  requestMethod: boolean;
+
+  /**
+   * @generated from field: bool host = 13;
+   */
+  host: boolean;
+
+  /**
+   * @generated from field: bool api_uri_mode = 14;
+   */
+  apiUriMode: boolean;
+
+  /**
+   * @generated from field: bool uri = 15;
+   */
+  uri: boolean;
+
+  /**
+   * @generated from field: bool request_size = 16;
+   */
+  requestSize: boolean;
+
+  /**
+   * @generated from field: bool response_size = 17;
+   */
+  responseSize: boolean;
+
+  /**
+   * @generated from field: bool upstream_uri = 18;
+   */
+  upstreamUri: boolean;
+
+  /**
+   * @generated from field: bool upstream_addr = 19;
+   */
+  upstreamAddr: boolean;
+
+  /**
+   * @generated from field: bool upstream_status = 20;
+   */
+  upstreamStatus: boolean;
+
+  /**
+   * @generated from field: bool upstream_connect_time = 21;
+   */
+  upstreamConnectTime: boolean;
+
+  /**
+   * @generated from field: bool upstream_header_time = 22;
+   */
+  upstreamHeaderTime: boolean;
+
+  /**
+   * @generated from field: bool upstream_response_time = 23;
+   */
+  upstreamResponseTime: boolean;
+
+  /**
+   * @generated from field: bool all_upstream_response_time = 24;
+   */
+  allUpstreamResponseTime: boolean;
+
+  /**
+   * @generated from field: bool region_id = 25;
+   */
+  regionId: boolean;
+
+  /**
+   * @generated from field: bool auth_type = 26;
+   */
+  authType: boolean;
+
+  /**
+   * @generated from field: bool http_x_forwarded_for = 27;
+   */
+  httpXForwardedFor: boolean;
+
+  /**
+   * @generated from field: bool http_user_agent = 28;
+   */
+  httpUserAgent: boolean;
+
+  /**
+   * @generated from field: bool error_type = 29;
+   */
+  errorType: boolean;
+
+  /**
+   * @generated from field: bool access_model2 = 30;
+   */
+  accessModel2: boolean;
+
+  /**
+   * @generated from field: bool inner_time = 31;
+   */
+  innerTime: boolean;
+
+  /**
+   * @generated from field: bool proxy_protocol_vni = 32;
+   */
+  proxyProtocolVni: boolean;
+
+  /**
+   * @generated from field: bool proxy_protocol_vpce_id = 33;
+   */
+  proxyProtocolVpceId: boolean;
+
+  /**
+   * @generated from field: bool proxy_protocol_addr = 34;
+   */
+  proxyProtocolAddr: boolean;
+
+  /**
+   * @generated from field: bool body_bytes_sent = 35;
+   */
+  bodyBytesSent: boolean;
+
+  /**
+   * @generated from field: bool api_name = 36;
+   */
+  apiName: boolean;
+
+  /**
+   * @generated from field: bool app_name = 37;
+   */
+  appName: boolean;
+
+  /**
+   * @generated from field: bool provider_app_id = 38;
+   */
+  providerAppId: boolean;
+
+  /**
+   * @generated from field: bool provider_app_name = 39;
+   */
+  providerAppName: boolean;
+
+  /**
+   * @generated from field: bool custom_data_log01 = 40;
+   */
+  customDataLog01: boolean;
+
+  /**
+   * @generated from field: bool custom_data_log02 = 41;
+   */
+  customDataLog02: boolean;
+
+  /**
+   * @generated from field: bool custom_data_log03 = 42;
+   */
+  customDataLog03: boolean;
+
+  /**
+   * @generated from field: bool custom_data_log04 = 43;
+   */
+  customDataLog04: boolean;
+
+  /**
+   * @generated from field: bool custom_data_log05 = 44;
+   */
+  customDataLog05: boolean;
+
+  /**
+   * @generated from field: bool custom_data_log06 = 45;
+   */
+  customDataLog06: boolean;
+
+  /**
+   * @generated from field: bool custom_data_log07 = 46;
+   */
+  customDataLog07: boolean;
+
+  /**
+   * @generated from field: bool custom_data_log08 = 47;
+   */
+  customDataLog08: boolean;
+
+  /**
+   * @generated from field: bool custom_data_log09 = 48;
+   */
+  customDataLog09: boolean;
+
+  /**
+   * @generated from field: bool custom_data_log10 = 49;
+   */
+  customDataLog10: boolean;
+
+  /**
+   * @generated from field: bool response_source = 50;
+   */
+  responseSource: boolean;
+
+  /**
+   * env_id, group_id and error_code are apigw's: the environment, the API
+   * group and the APIG error code of the response.
+   *
+   * @generated from field: bool env_id = 51;
+   */
+  envId: boolean;
+
+  /**
+   * @generated from field: bool group_id = 52;
+   */
+  groupId: boolean;
+
+  /**
+   * @generated from field: bool error_code = 53;
+   */
+  errorCode: boolean;
+};
+
+/**
+ * Describes the message apigw.v1.KafkaSystemFields.
+ * Use `create(KafkaSystemFieldsSchema)` to create a new message.
+ */
+export const KafkaSystemFieldsSchema: GenMessage<KafkaSystemFields> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 9);
+
+/**
+ * KafkaCallData selects request and response data of a Kafka log record.
+ *
+ * @generated from message apigw.v1.KafkaCallData
+ */
+export type KafkaCallData = Message<"apigw.v1.KafkaCallData"> & {
+  /**
+   * @generated from field: bool log_request_header = 1;
+   */
+  logRequestHeader: boolean;
+
+  /**
+   * request_header_filter: comma-separated request header names (at most
+   * 10) written with log_request_header.
+   *
+   * @generated from field: string request_header_filter = 2;
+   */
+  requestHeaderFilter: string;
+
+  /**
+   * @generated from field: bool log_request_query_string = 3;
+   */
+  logRequestQueryString: boolean;
+
+  /**
+   * request_query_string_filter: comma-separated query parameter names,
+   * or "*" for all.
+   *
+   * @generated from field: string request_query_string_filter = 4;
+   */
+  requestQueryStringFilter: string;
+
+  /**
+   * log_request_body: must be false (the access-log stream carries no
+   * bodies).
+   *
+   * @generated from field: bool log_request_body = 5;
+   */
+  logRequestBody: boolean;
+
+  /**
+   * @generated from field: bool log_response_header = 6;
+   */
+  logResponseHeader: boolean;
+
+  /**
+   * response_header_filter: comma-separated response header names (at
+   * most 10) written with log_response_header.
+   *
+   * @generated from field: string response_header_filter = 7;
+   */
+  responseHeaderFilter: string;
+
+  /**
+   * log_response_body: must be false.
+   *
+   * @generated from field: bool log_response_body = 8;
+   */
+  logResponseBody: boolean;
+
+  /**
+   * custom_authorizer: must be empty (the authorizer's context does not
+   * reach the access-log stream).
+   *
+   * @generated from field: apigw.v1.KafkaCustomAuthorizer custom_authorizer = 9;
+   */
+  customAuthorizer?: KafkaCustomAuthorizer | undefined;
+};
+
+/**
+ * Describes the message apigw.v1.KafkaCallData.
+ * Use `create(KafkaCallDataSchema)` to create a new message.
+ */
+export const KafkaCallDataSchema: GenMessage<KafkaCallData> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 10);
+
+/**
+ * KafkaCustomAuthorizer names context fields of the frontend and backend
+ * custom authorizers.
+ *
+ * @generated from message apigw.v1.KafkaCustomAuthorizer
+ */
+export type KafkaCustomAuthorizer = Message<"apigw.v1.KafkaCustomAuthorizer"> & {
+  /**
+   * @generated from field: repeated string frontend = 1;
+   */
+  frontend: string[];
+
+  /**
+   * @generated from field: repeated string backend = 2;
+   */
+  backend: string[];
+};
+
+/**
+ * Describes the message apigw.v1.KafkaCustomAuthorizer.
+ * Use `create(KafkaCustomAuthorizerSchema)` to create a new message.
+ */
+export const KafkaCustomAuthorizerSchema: GenMessage<KafkaCustomAuthorizer> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 11);
 
