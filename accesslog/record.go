@@ -41,6 +41,10 @@ type Record struct {
 	// called.
 	Upstream    time.Duration
 	HasUpstream bool
+	// Entry is the access-log entry the record was decoded from, for
+	// sinks that write more of it (the kafka_log producer). It is valid
+	// only during Sink.Add: a sink must not keep it.
+	Entry *datav3.HTTPAccessLogEntry
 }
 
 // Decode reads an HTTP access-log entry sent by a node.
@@ -59,6 +63,7 @@ func Decode(node *corev3.Node, e *datav3.HTTPAccessLogEntry) Record {
 		User:     str(authz[dataplane.ExtAuthzMetaAccountID]),
 		Status:   int(e.GetResponse().GetResponseCode().GetValue()),
 		Flags:    FlagNames(c.GetResponseFlags()),
+		Entry:    e,
 	}
 	if r.Instance == "" {
 		r.Instance = node.GetCluster()
