@@ -129,7 +129,7 @@ func alsStream(t *testing.T, sinks ...accesslog.Sink) func(entries ...*datav3.HT
 	}
 }
 
-func newProducer(t *testing.T, reg prometheus.Registerer, buffer int) *kafkalog.Producer {
+func newProducer(t testing.TB, reg prometheus.Registerer, buffer int) *kafkalog.Producer {
 	t.Helper()
 	p, err := kafkalog.New(slog.New(slog.DiscardHandler), kafkalog.Options{Registerer: reg, BufferRecords: buffer})
 	if err != nil {
@@ -210,7 +210,7 @@ func TestRecordsCarryTheSelectedFields(t *testing.T) {
 		"env_id": "RELEASE", "app_id": "app-1", "user_name": "alice", "request_time": 42.0, "http_status": 200.0, "server_protocol": "HTTP/1.1",
 		"request_method": "GET", "host": "shop.example.com", "uri": "/items?limit=5&token=s3cret&tag=a%20b", "request_size": 100.0,
 		"response_size": 57.0, "upstream_addr": "10.0.0.9:8080", "upstream_header_time": 28.0, "upstream_response_time": 38.0,
-		"response_source": "via_upstream",
+		"response_source":      "via_upstream",
 		"request_header":       map[string]any{"x-tenant": "acme"},
 		"request_query_string": map[string]any{"limit": "5", "tag": "a b"},
 		"response_header":      map[string]any{"x-trace-id": "t-1"},
@@ -282,7 +282,7 @@ func TestEverySupportedFieldIsWritten(t *testing.T) {
 	}
 }
 
-func counter(t *testing.T, reg *prometheus.Registry, result string) prometheus.Collector {
+func counter(t testing.TB, reg *prometheus.Registry, result string) prometheus.Collector {
 	t.Helper()
 	return collectorFunc(func() float64 {
 		mfs, err := reg.Gather()

@@ -200,8 +200,10 @@ var writers = map[string]func([]byte, *accesslog.Record) []byte{
 		}
 		return r.Start.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 	}),
-	"request_id":      text(func(r *accesslog.Record) string { return r.Entry.GetRequest().GetRequestId() }),
-	"client_ip":       text(func(r *accesslog.Record) string { return address(r.Entry.GetCommonProperties().GetDownstreamRemoteAddress(), false) }),
+	"request_id": text(func(r *accesslog.Record) string { return r.Entry.GetRequest().GetRequestId() }),
+	"client_ip": text(func(r *accesslog.Record) string {
+		return address(r.Entry.GetCommonProperties().GetDownstreamRemoteAddress(), false)
+	}),
 	"api_id":          text(func(r *accesslog.Record) string { return r.API }),
 	"api_name":        text(func(r *accesslog.Record) string { return r.APIName }),
 	"env_id":          text(func(r *accesslog.Record) string { return r.Env }),
@@ -228,8 +230,12 @@ var writers = map[string]func([]byte, *accesslog.Record) []byte{
 		s := r.Entry.GetResponse()
 		return int64(s.GetResponseHeadersBytes() + s.GetResponseBodyBytes()), true
 	}),
-	"body_bytes_sent": number(func(r *accesslog.Record) (int64, bool) { return int64(r.Entry.GetResponse().GetResponseBodyBytes()), true }),
-	"upstream_addr":   text(func(r *accesslog.Record) string { return address(r.Entry.GetCommonProperties().GetUpstreamRemoteAddress(), true) }),
+	"body_bytes_sent": number(func(r *accesslog.Record) (int64, bool) {
+		return int64(r.Entry.GetResponse().GetResponseBodyBytes()), true
+	}),
+	"upstream_addr": text(func(r *accesslog.Record) string {
+		return address(r.Entry.GetCommonProperties().GetUpstreamRemoteAddress(), true)
+	}),
 	"upstream_header_time": number(func(r *accesslog.Record) (int64, bool) {
 		c := r.Entry.GetCommonProperties()
 		tx, rx := c.GetTimeToFirstUpstreamTxByte(), c.GetTimeToFirstUpstreamRxByte()

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 
 	"github.com/apigw/apigw/accesslog"
+	"github.com/apigw/apigw/accesslog/kafkalog"
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/internal/grpcopts"
 	"github.com/apigw/apigw/ratelimit"
@@ -22,7 +24,7 @@ import (
 // register functions run after the store is connected.
 func services(d *deps) ([]service, error) {
 	var out []service
-	als, err := accessLogService(d)
+	als, kafka, err := accessLogService(d)
 	if err != nil {
 		return nil, err
 	}
@@ -121,22 +123,33 @@ func services(d *deps) ([]service, error) {
 		}
 		out = append(out, service{name: CompAccessLog, addr: d.cfg.AccessLogAddr, opts: opts,
 			register: func(_ context.Context, s *grpc.Server) error { als.Register(s); return nil },
-			run:      als.Run})
+			run: func(ctx context.Context) error {
+				g, gctx := errgroup.WithContext(ctx)
+				g.Go(func() error { return als.Run(gctx) })
+				g.Go(func() error { return kafka.Run(gctx, d.feed) })
+				return g.Wait()
+			}})
 	}
 	return out, nil
 }
 
-// accessLogService builds the access-log service when it is enabled; the
-// admin API answers GetAPIMetrics from it.
-func accessLogService(d *deps) (*accesslog.Server, error) {
+// accessLogService builds the access-log service when it is enabled, with
+// the producer of the kafka_log plug-ins as a second sink; the admin API
+// answers GetAPIMetrics from it.
+func accessLogService(d *deps) (*accesslog.Server, *kafkalog.Producer, error) {
 	if !d.cfg.Has(CompAccessLog) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	stats, err := accesslog.NewStats(accesslog.StatsOptions{MaxAPIs: d.cfg.APIMetricsMaxAPIs, MaxApps: d.cfg.APIMetricsMaxApps, Registerer: d.reg})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return accesslog.New(stats, d.log, d.reg)
+	kafka, err := kafkalog.New(d.log, kafkalog.Options{BufferRecords: d.cfg.KafkaLogBufferRecords, Registerer: d.reg})
+	if err != nil {
+		return nil, nil, err
+	}
+	als, err := accesslog.New(stats, d.log, d.reg, kafka)
+	return als, kafka, err
 }
 
 func translateOptions(c *Config) translate.Options {
