@@ -276,7 +276,18 @@ func validateKafkaMeta(c checker, m *apigwv1.KafkaMetaConfig) {
 	if cd.GetLogResponseBody() {
 		cc.add("log_response_body", "is not supported: Envoy's access-log stream carries no response bodies")
 	}
-	if ca := cd.GetCustomAuthorizer(); len(ca.GetFrontend())+len(ca.GetBackend()) > 0 {
-		cc.add("custom_authorizer", "is not supported: a custom authorizer's context does not reach Envoy's access-log stream")
+	ac := cc.at("custom_authorizer")
+	for _, side := range []struct {
+		name string
+		keys []string
+	}{{"frontend", cd.GetCustomAuthorizer().GetFrontend()}, {"backend", cd.GetCustomAuthorizer().GetBackend()}} {
+		if len(side.keys) > MaxKafkaLogHeaders {
+			ac.add(side.name, "at most %d context keys (got %d)", MaxKafkaLogHeaders, len(side.keys))
+		}
+		for i, k := range side.keys {
+			if !reContextKey.MatchString(k) {
+				ac.add(index(side.name, i), "authorizer context keys are 1-32 of [A-Za-z0-9_-] starting with a letter (got %q)", k)
+			}
+		}
 	}
 }

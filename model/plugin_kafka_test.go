@@ -13,7 +13,7 @@ import (
 )
 
 // kafkaHuawei is Huawei's documented example content with what apigw
-// cannot write turned off (upstream_status, bodies, authorizer fields).
+// cannot write turned off (upstream_status, bodies).
 const kafkaHuawei = `{"broker_list":["10.0.0.5:9092","kafka-2.example.com:9093"],"topic":"apig.logs","key":"","max_retry_count":3,"retry_backoff":10,
 "sasl_config":{"security_protocol":"PLAINTEXT","sasl_mechanisms":"PLAIN","sasl_username":"","sasl_password":"","ssl_ca_content":""},
 "meta_config":{"system":{"start_time":true,"request_id":true,"client_ip":true,"api_id":false,"user_name":false,"app_id":false,"access_model1":false,
@@ -27,7 +27,7 @@ const kafkaHuawei = `{"broker_list":["10.0.0.5:9092","kafka-2.example.com:9093"]
 "custom_data_log10":false,"response_source":false},
 "call_data":{"log_request_header":true,"log_request_query_string":true,"log_request_body":false,"log_response_header":true,"log_response_body":false,
 "request_header_filter":"X-Custom-Auth-Type","request_query_string_filter":"authId","response_header_filter":"X-Trace-Id",
-"custom_authorizer":{"frontend":[],"backend":[]}}}}`
+"custom_authorizer":{"frontend":["user_name","user_age"],"backend":["userName","userAge"]}}}}`
 
 func TestKafkaLogContentValidation(t *testing.T) {
 	lim := model.AbsoluteLimits()
@@ -67,7 +67,8 @@ func TestKafkaLogContentValidation(t *testing.T) {
 		{"bad header", `{` + base + `,"meta_config":{"call_data":{"log_request_header":true,"request_header_filter":"X-A,bad header"}}}`, "plugin_content.meta_config.call_data.request_header_filter"},
 		{"query star ok", `{` + base + `,"meta_config":{"call_data":{"log_request_query_string":true,"request_query_string_filter":"*"}}}`, ""},
 		{"query filter missing", `{` + base + `,"meta_config":{"call_data":{"log_request_query_string":true}}}`, "plugin_content.meta_config.call_data.request_query_string_filter"},
-		{"authorizer fields", `{` + base + `,"meta_config":{"call_data":{"custom_authorizer":{"frontend":["user"]}}}}`, "plugin_content.meta_config.call_data.custom_authorizer"},
+		{"authorizer fields", `{` + base + `,"meta_config":{"call_data":{"custom_authorizer":{"frontend":["user_name","user-age"],"backend":["tier"]}}}}`, ""},
+		{"authorizer bad key", `{` + base + `,"meta_config":{"call_data":{"custom_authorizer":{"backend":["tier","9lives"]}}}}`, "plugin_content.meta_config.call_data.custom_authorizer.backend[1]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			vs := model.Validate(plugin("k1", model.PluginKafkaLog, tc.content), lim)

@@ -48,7 +48,9 @@ const topic = "apig.logs"
 // on an apigw route, with the headers the translator tells it to log.
 func entry(api, env, reqID string) *datav3.HTTPAccessLogEntry {
 	start := time.Date(2026, 5, 1, 10, 0, 0, 123e6, time.UTC)
-	authz, _ := structpb.NewStruct(map[string]any{dataplane.ExtAuthzMetaAppID: "app-1", dataplane.ExtAuthzMetaAccountName: "alice"})
+	authz, _ := structpb.NewStruct(map[string]any{dataplane.ExtAuthzMetaAppID: "app-1", dataplane.ExtAuthzMetaAccountName: "alice",
+		dataplane.ExtAuthzMetaFrontendContext: map[string]any{"user_name": "alice", "tier": "gold"},
+		dataplane.ExtAuthzMetaBackendContext:  map[string]any{"userAge": "42"}})
 	return &datav3.HTTPAccessLogEntry{
 		CommonProperties: &datav3.AccessLogCommon{
 			StartTime: timestamppb.New(start), Duration: durationpb.New(42 * time.Millisecond),
@@ -189,7 +191,8 @@ func TestRecordsCarryTheSelectedFields(t *testing.T) {
 				"upstream_response_time": true, "response_source": true, "scheme": false},
 			"call_data": map[string]any{"log_request_header": true, "request_header_filter": "X-Tenant,X-Absent",
 				"log_request_query_string": true, "request_query_string_filter": "limit,tag",
-				"log_response_header": true, "response_header_filter": "X-Trace-Id"},
+				"log_response_header": true, "response_header_filter": "X-Trace-Id",
+				"custom_authorizer": map[string]any{"frontend": []string{"user_name", "absent"}, "backend": []string{"userAge"}}},
 		},
 	})))
 	send := alsStream(t, p)
@@ -214,6 +217,7 @@ func TestRecordsCarryTheSelectedFields(t *testing.T) {
 		"request_header":       map[string]any{"x-tenant": "acme"},
 		"request_query_string": map[string]any{"limit": "5", "tag": "a b"},
 		"response_header":      map[string]any{"x-trace-id": "t-1"},
+		"custom_authorizer":    map[string]any{"frontend": map[string]any{"user_name": "alice"}, "backend": map[string]any{"userAge": "42"}},
 	}
 	for k, v := range want {
 		if fmt.Sprint(first[k]) != fmt.Sprint(v) {

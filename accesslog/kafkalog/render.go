@@ -25,6 +25,10 @@ type layout struct {
 	query       bool
 	allQuery    bool
 	queryNames  []string
+	// frontend and backend are authorizer context keys; authorizer is
+	// set when either has some.
+	frontend, backend []string
+	authorizer        bool
 }
 
 // field is a system field: its name and how it is written.
@@ -46,6 +50,9 @@ func newLayout(m *apigwv1.KafkaMetaConfig) layout {
 	}
 	if cd.GetLogResponseHeader() {
 		l.respHeaders = model.KafkaHeaderNames(cd.GetResponseHeaderFilter())
+	}
+	if ca := cd.GetCustomAuthorizer(); len(ca.GetFrontend())+len(ca.GetBackend()) > 0 {
+		l.frontend, l.backend, l.authorizer = ca.GetFrontend(), ca.GetBackend(), true
 	}
 	if cd.GetLogRequestQueryString() {
 		l.query = true
@@ -90,6 +97,35 @@ func (l *layout) render(r *accesslog.Record) []byte {
 		sep()
 		b = append(b, `"response_header":`...)
 		b = appendHeaders(b, l.respHeaders, r.Entry.GetResponse().GetResponseHeaders())
+	}
+	if l.authorizer {
+		sep()
+		md := r.Entry.GetCommonProperties().GetMetadata().GetFilterMetadata()[dataplane.ExtAuthzMetadataNamespace].GetFields()
+		b = append(b, `"custom_authorizer":{"frontend":`...)
+		b = appendContext(b, l.frontend, md[dataplane.ExtAuthzMetaFrontendContext].GetStructValue().GetFields())
+		b = append(b, `,"backend":`...)
+		b = appendContext(b, l.backend, md[dataplane.ExtAuthzMetaBackendContext].GetStructValue().GetFields())
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+// appendContext writes the named keys an authorizer's context has.
+func appendContext(b []byte, keys []string, ctx map[string]*structpb.Value) []byte {
+	b = append(b, '{')
+	n := 0
+	for _, k := range keys {
+		v, ok := ctx[k]
+		if !ok {
+			continue
+		}
+		if n > 0 {
+			b = append(b, ',')
+		}
+		n++
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = appendString(b, v.GetStringValue())
 	}
 	return append(b, '}')
 }

@@ -1245,8 +1245,8 @@ type KafkaCallData struct {
 	ResponseHeaderFilter string `protobuf:"bytes,7,opt,name=response_header_filter,json=responseHeaderFilter,proto3" json:"response_header_filter,omitempty"`
 	// log_response_body: must be false.
 	LogResponseBody bool `protobuf:"varint,8,opt,name=log_response_body,json=logResponseBody,proto3" json:"log_response_body,omitempty"`
-	// custom_authorizer: must be empty (the authorizer's context does not
-	// reach the access-log stream).
+	// custom_authorizer: context keys of the API's frontend and backend
+	// custom authorizers written to the record.
 	CustomAuthorizer *KafkaCustomAuthorizer `protobuf:"bytes,9,opt,name=custom_authorizer,json=customAuthorizer,proto3" json:"custom_authorizer,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
@@ -1345,7 +1345,8 @@ func (x *KafkaCallData) GetCustomAuthorizer() *KafkaCustomAuthorizer {
 	return nil
 }
 
-// KafkaCustomAuthorizer names context fields of the frontend and backend
+// KafkaCustomAuthorizer names context keys (at most 10 each, 1-32 of
+// [A-Za-z0-9_-] starting with a letter) of the frontend and backend
 // custom authorizers.
 type KafkaCustomAuthorizer struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`

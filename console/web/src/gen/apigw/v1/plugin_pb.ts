@@ -791,8 +791,8 @@ export type KafkaCallData = Message<"apigw.v1.KafkaCallData"> & {
   logResponseBody: boolean;
 
   /**
-   * custom_authorizer: must be empty (the authorizer's context does not
-   * reach the access-log stream).
+   * custom_authorizer: context keys of the API's frontend and backend
+   * custom authorizers written to the record.
    *
    * @generated from field: apigw.v1.KafkaCustomAuthorizer custom_authorizer = 9;
    */
@@ -807,7 +807,8 @@ export const KafkaCallDataSchema: GenMessage<KafkaCallData> = /*@__PURE__*/
   messageDesc(file_apigw_v1_plugin, 10);
 
 /**
- * KafkaCustomAuthorizer names context fields of the frontend and backend
+ * KafkaCustomAuthorizer names context keys (at most 10 each, 1-32 of
+ * [A-Za-z0-9_-] starting with a letter) of the frontend and backend
  * custom authorizers.
  *
  * @generated from message apigw.v1.KafkaCustomAuthorizer
