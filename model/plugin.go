@@ -88,6 +88,12 @@ func PluginContent(p *apigwv1.Plugin) (proto.Message, error) {
 		msg = strings.TrimPrefix(msg, "proto: ")
 		return nil, fmt.Errorf("is not a valid %s content: %s", p.GetPluginType(), msg)
 	}
+	if k, ok := m.(*apigwv1.KafkaLogContent); ok && k.GetSaslConfig().GetSaslPassword() == "" && p.GetPluginSecret() != "" {
+		if k.SaslConfig == nil {
+			k.SaslConfig = &apigwv1.KafkaSaslConfig{}
+		}
+		k.SaslConfig.SaslPassword = p.GetPluginSecret()
+	}
 	return m, nil
 }
 
@@ -119,6 +125,9 @@ func validatePlugin(c checker, p *apigwv1.Plugin) {
 	}
 	c.oneOf("plugin_scope", p.PluginScope, PluginScopeGlobal)
 	c.maxLen("remark", p.Remark, 255)
+	if p.PluginSecret != "" && p.PluginType != PluginKafkaLog {
+		c.add("plugin_secret", "is only used by kafka_log plug-ins (their SASL password)")
+	}
 	if !c.required("plugin_type", p.PluginType) {
 		return
 	}

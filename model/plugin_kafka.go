@@ -1,7 +1,9 @@
 package model
 
 import (
+	"bytes"
 	"crypto/x509"
+	"encoding/json"
 	"net"
 	"regexp"
 	"slices"
@@ -290,4 +292,51 @@ func validateKafkaMeta(c checker, m *apigwv1.KafkaMetaConfig) {
 			}
 		}
 	}
+}
+
+// splitPluginSecret moves the SASL password of a kafka_log plug-in's
+// content into plugin_secret, a secret field (sealed at rest, never read
+// back); the content keeps its other fields, re-encoded as compact JSON.
+// With security_protocol PLAINTEXT no password is kept. Content that does
+// not decode is left for validation to refuse.
+func splitPluginSecret(p *apigwv1.Plugin) {
+	if p.PluginType != PluginKafkaLog {
+		return
+	}
+	dec := json.NewDecoder(strings.NewReader(p.PluginContent))
+	dec.UseNumber()
+	var doc map[string]any
+	if err := dec.Decode(&doc); err != nil || dec.More() {
+		return
+	}
+	var sc map[string]any
+	for _, k := range []string{"sasl_config", "saslConfig"} {
+		if m, ok := doc[k].(map[string]any); ok {
+			sc = m
+		}
+	}
+	changed := false
+	for _, k := range []string{"sasl_password", "saslPassword"} {
+		if pw, ok := sc[k].(string); ok && pw != "" {
+			p.PluginSecret = pw
+			delete(sc, k)
+			changed = true
+		}
+	}
+	if !changed {
+		// A password kept from the stored version is dropped when the
+		// plug-in no longer uses SASL; one written in the content stays,
+		// for validation to refuse.
+		if c := KafkaLogContent(p); c != nil && KafkaSecurityProtocol(c.GetSaslConfig()) == KafkaPlaintext {
+			p.PluginSecret = ""
+		}
+		return
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		return
+	}
+	p.PluginContent = strings.TrimSuffix(b.String(), "\n")
 }

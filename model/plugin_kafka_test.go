@@ -132,3 +132,45 @@ func TestKafkaLogDefaultsAndHeaders(t *testing.T) {
 		t.Fatalf("headers: request %v, response %v", req, resp)
 	}
 }
+
+// The SASL password is kept apart from plugin_content, in a secret field
+// (sealed at rest, never read back), and merged back for its users.
+func TestKafkaLogPasswordIsASecret(t *testing.T) {
+	p := plugin("k1", model.PluginKafkaLog, `{"broker_list":["k:9092"],"topic":"t","sasl_config":{"security_protocol":"SASL_SSL","sasl_username":"u","sasl_password":"pw-<1>"}}`)
+	if strings.Contains(p.PluginContent, "pw-") || p.PluginSecret != "pw-<1>" {
+		t.Fatalf("content %s, secret %q", p.PluginContent, p.PluginSecret)
+	}
+	if got := model.KafkaLogContent(p).GetSaslConfig().GetSaslPassword(); got != "pw-<1>" {
+		t.Fatalf("merged password %q", got)
+	}
+	secrets := model.Secrets(p)
+	if len(secrets) != 1 || secrets[0].Path != "plugin_secret" {
+		t.Fatalf("secret fields %v", secrets)
+	}
+	if vs := model.Validate(p, model.AbsoluteLimits()); len(vs) > 0 {
+		t.Fatal(vs)
+	}
+	// Normalizing again changes nothing.
+	q := proto.Clone(p).(*apigwv1.Plugin)
+	model.Normalize(q)
+	if !proto.Equal(p, q) {
+		t.Fatalf("normalize is not idempotent: %v vs %v", p, q)
+	}
+	// A kept password is dropped when the plug-in stops using SASL; one
+	// written in PLAINTEXT content is refused.
+	plain := &apigwv1.Plugin{Id: "k1", PluginName: "plugin_k1", PluginType: model.PluginKafkaLog, PluginSecret: "pw-<1>",
+		PluginContent: `{"broker_list":["k:9092"],"topic":"t"}`}
+	model.Normalize(plain)
+	if plain.PluginSecret != "" {
+		t.Fatalf("PLAINTEXT kept the password")
+	}
+	bad := plugin("k2", model.PluginKafkaLog, `{"broker_list":["k:9092"],"topic":"t","sasl_config":{"sasl_password":"x"}}`)
+	if vs := model.Validate(bad, model.AbsoluteLimits()); len(vs) == 0 || vs[0].Field != "plugin_content.sasl_config.sasl_password" {
+		t.Fatalf("PLAINTEXT with a password: %v", vs)
+	}
+	other := plugin("c1", model.PluginCORS, `{"allow_origin":"*","allow_methods":"GET"}`)
+	other.PluginSecret = "x"
+	if vs := model.Validate(other, model.AbsoluteLimits()); len(vs) == 0 || vs[0].Field != "plugin_secret" {
+		t.Fatalf("a secret on a cors plug-in: %v", vs)
+	}
+}

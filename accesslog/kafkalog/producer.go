@@ -113,7 +113,7 @@ func (p *Producer) Update(snap *live.Snapshot) {
 				continue
 			}
 			id := in.Name + "/" + pl.Id
-			if t := p.targets[id]; t != nil && t.content == pl.PluginContent && t.name == pl.PluginName {
+			if t := p.targets[id]; t != nil && t.content == contentKey(pl) && t.name == pl.PluginName {
 				next[id] = t
 				continue
 			}
@@ -143,6 +143,10 @@ func (p *Producer) Update(snap *live.Snapshot) {
 	}
 	p.targets = next
 }
+
+// contentKey is what a plug-in's client depends on: its content and its
+// password.
+func contentKey(pl *apigwv1.Plugin) string { return pl.PluginContent + "\x00" + pl.PluginSecret }
 
 // Close closes every client; records still buffered are failed.
 func (p *Producer) Close() {

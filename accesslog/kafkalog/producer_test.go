@@ -88,7 +88,9 @@ func kafkaPlugin(id string, content map[string]any) *apigwv1.Plugin {
 	if err != nil {
 		panic(err)
 	}
-	return &apigwv1.Plugin{Id: id, PluginName: "kafka_" + id, PluginType: model.PluginKafkaLog, PluginScope: model.PluginScopeGlobal, PluginContent: string(js)}
+	p := &apigwv1.Plugin{Id: id, PluginName: "kafka_" + id, PluginType: model.PluginKafkaLog, PluginScope: model.PluginScopeGlobal, PluginContent: string(js)}
+	model.Normalize(p) // as the admin API stores it: the SASL password in plugin_secret
+	return p
 }
 
 // alsStream serves an access-log service feeding the sinks and returns a
@@ -363,6 +365,9 @@ func TestSASLAndTLS(t *testing.T) {
 			for _, pl := range []*apigwv1.Plugin{good, wrong} {
 				if vs := model.Validate(pl, model.AbsoluteLimits()); len(vs) > 0 {
 					t.Fatalf("%s: %v", pl.Id, vs)
+				}
+				if strings.Contains(pl.PluginContent, "s3cret") || pl.PluginSecret == "" {
+					t.Fatalf("%s: the password is not kept apart: %s", pl.Id, pl.PluginContent)
 				}
 			}
 			reg := prometheus.NewRegistry()

@@ -53,7 +53,7 @@ func (p *Producer) newTarget(instance string, pl *apigwv1.Plugin) (*target, erro
 	if err != nil {
 		return nil, err
 	}
-	t := &target{instance: instance, name: pl.PluginName, content: pl.PluginContent, cl: cl, layout: newLayout(c.GetMetaConfig()),
+	t := &target{instance: instance, name: pl.PluginName, content: contentKey(pl), cl: cl, layout: newLayout(c.GetMetaConfig()),
 		limit: int64(p.opts.BufferRecords),
 		sent:  p.records.WithLabelValues(instance, pl.PluginName, resultSent), dropped: p.records.WithLabelValues(instance, pl.PluginName, resultDropped),
 		failed: p.records.WithLabelValues(instance, pl.PluginName, resultFailed)}

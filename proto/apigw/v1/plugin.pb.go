@@ -41,8 +41,13 @@ type Plugin struct {
 	// strictly: unknown fields and wrong types are refused.
 	PluginContent string `protobuf:"bytes,5,opt,name=plugin_content,json=pluginContent,proto3" json:"plugin_content,omitempty"`
 	// remark: at most 255 characters.
-	Remark        string `protobuf:"bytes,6,opt,name=remark,proto3" json:"remark,omitempty"`
-	Meta          *Meta  `protobuf:"bytes,15,opt,name=meta,proto3" json:"meta,omitempty"`
+	Remark string `protobuf:"bytes,6,opt,name=remark,proto3" json:"remark,omitempty"`
+	Meta   *Meta  `protobuf:"bytes,15,opt,name=meta,proto3" json:"meta,omitempty"`
+	// plugin_secret: the SASL password of a kafka_log plug-in. The admin
+	// API moves plugin_content's sasl_config.sasl_password here when it is
+	// written, so that it is sealed at rest and never read back (write-only,
+	// kept when an update leaves it empty).
+	PluginSecret  string `protobuf:"bytes,650,opt,name=plugin_secret,json=pluginSecret,proto3" json:"plugin_secret,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -124,6 +129,13 @@ func (x *Plugin) GetMeta() *Meta {
 		return x.Meta
 	}
 	return nil
+}
+
+func (x *Plugin) GetPluginSecret() string {
+	if x != nil {
+		return x.PluginSecret
+	}
+	return ""
 }
 
 // PluginBinding binds a plug-in to (API, environment); at most one plug-in
@@ -632,7 +644,8 @@ type KafkaSaslConfig struct {
 	// only with SASL_PLAINTEXT or SASL_SSL.
 	SaslMechanisms string `protobuf:"bytes,2,opt,name=sasl_mechanisms,json=saslMechanisms,proto3" json:"sasl_mechanisms,omitempty"`
 	SaslUsername   string `protobuf:"bytes,3,opt,name=sasl_username,json=saslUsername,proto3" json:"sasl_username,omitempty"`
-	// sasl_password: never logged.
+	// sasl_password: write-only: the admin API keeps it in the plug-in's
+	// plugin_secret, and reads return the content without it.
 	SaslPassword string `protobuf:"bytes,4,opt,name=sasl_password,json=saslPassword,proto3" json:"sasl_password,omitempty"`
 	// ssl_ca_content: PEM CA certificates the brokers' certificates are
 	// verified with (SASL_SSL; empty: the system roots).
@@ -1404,7 +1417,7 @@ var File_apigw_v1_plugin_proto protoreflect.FileDescriptor
 
 const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\n" +
-	"\x15apigw/v1/plugin.proto\x12\bapigw.v1\x1a\x13apigw/v1/meta.proto\"\xe0\x01\n" +
+	"\x15apigw/v1/plugin.proto\x12\bapigw.v1\x1a\x13apigw/v1/meta.proto\x1a\x16apigw/v1/options.proto\"\x8e\x02\n" +
 	"\x06Plugin\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n" +
 	"\vplugin_name\x18\x02 \x01(\tR\n" +
@@ -1414,7 +1427,8 @@ const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\fplugin_scope\x18\x04 \x01(\tR\vpluginScope\x12%\n" +
 	"\x0eplugin_content\x18\x05 \x01(\tR\rpluginContent\x12\x16\n" +
 	"\x06remark\x18\x06 \x01(\tR\x06remark\x12\"\n" +
-	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\"\x8e\x01\n" +
+	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\x12,\n" +
+	"\rplugin_secret\x18\x8a\x05 \x01(\tB\x06\x92\x82\x19\x02\b\x01R\fpluginSecret\"\x8e\x01\n" +
 	"\rPluginBinding\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x15\n" +
 	"\x06api_id\x18\x02 \x01(\tR\x05apiId\x12\x15\n" +
@@ -1596,6 +1610,7 @@ func file_apigw_v1_plugin_proto_init() {
 		return
 	}
 	file_apigw_v1_meta_proto_init()
+	file_apigw_v1_options_proto_init()
 	file_apigw_v1_plugin_proto_msgTypes[5].OneofWrappers = []any{}
 	file_apigw_v1_plugin_proto_msgTypes[6].OneofWrappers = []any{}
 	type x struct{}
