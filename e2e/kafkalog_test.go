@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,7 +17,8 @@ import (
 // A kafka_log plug-in bound with apigctl: requests through the emulated
 // Envoy reach a Kafka broker (kfake, in the test) as records with the
 // plug-in's fields, the headers Envoy was told to log included; an API
-// without the plug-in writes none.
+// without the plug-in writes none. A plug-in whose Kafka is unreachable
+// leaves its API served; its records are counted as failed on /metrics.
 func TestKafkaLogThroughEnvoy(t *testing.T) {
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "apig.logs"))
 	if err != nil {
@@ -23,7 +26,23 @@ func TestKafkaLogThroughEnvoy(t *testing.T) {
 	}
 	defer c.Close()
 	brokers, _ := json.Marshal(c.ListenAddrs())
-	w := startFS(t, fsGroup+fsAPI("logged_api", "/logged", "")+fsAPI("quiet_api", "/quiet", "")+`---
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := lis.Addr().String()
+	lis.Close()
+	w := startFS(t, fsGroup+fsAPI("logged_api", "/logged", "")+fsAPI("quiet_api", "/quiet", "")+fsAPI("dead_api", "/dead", "")+`---
+kind: plugin
+plugin_name: kafka_dead
+plugin_type: kafka_log
+plugin_content: '{"broker_list":["`+dead+`"],"topic":"apig.logs","max_retry_count":0,"retry_backoff":1}'
+---
+kind: plugin_binding
+api_id: dead_api
+env_id: RELEASE
+plugin_id: kafka_dead
+---
 kind: plugin
 plugin_name: kafka_calls
 plugin_type: kafka_log
@@ -76,4 +95,24 @@ plugin_id: kafka_calls
 	if len(recs) > 1 {
 		t.Fatalf("records of an API without the plug-in: %d records", len(recs))
 	}
+
+	for range 3 {
+		wantStatus(t, w.call(t, call{path: "/dead"}), http.StatusOK)
+	}
+	w.envoy.FlushAccessLogs()
+	eventually(t, 20*time.Second, func() error {
+		failed, sent := 0.0, 0.0
+		for name, v := range w.g.Metrics(t) {
+			if strings.HasPrefix(name, "apigw_kafka_log_records_total{") && strings.Contains(name, `plugin="kafka_dead"`) && strings.Contains(name, `result="failed"`) {
+				failed += v
+			}
+			if strings.HasPrefix(name, "apigw_kafka_log_records_total{") && strings.Contains(name, `plugin="kafka_calls"`) && strings.Contains(name, `result="sent"`) {
+				sent += v
+			}
+		}
+		if failed != 3 || sent != 1 {
+			return fmt.Errorf("kafka_dead failed %v (want 3), kafka_calls sent %v (want 1)", failed, sent)
+		}
+		return nil
+	})
 }
