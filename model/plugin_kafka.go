@@ -52,18 +52,15 @@ var kafkaDefaultFields = []string{"start_time", "request_id", "client_ip", "requ
 var kafkaUnavailable = map[string]string{
 	"access_model1":              "APIG's internal access model has no equivalent",
 	"access_model2":              "APIG's internal access model has no equivalent",
-	"api_uri_mode":               "the access-log stream does not carry the API's match mode",
 	"upstream_uri":               "the access-log stream does not carry the path sent to the backend",
 	"upstream_status":            "Envoy does not keep the backend's status apart from the one sent",
 	"upstream_connect_time":      "the access-log stream does not carry the connection time",
 	"all_upstream_response_time": "the access-log stream carries one backend time, not one per attempt",
 	"region_id":                  "apigw has no regions",
-	"auth_type":                  "the access-log stream does not carry the authentication type",
 	"inner_time":                 "APIG's internal time has no equivalent",
 	"proxy_protocol_vni":         "apigw does not read PROXY protocol VPC headers",
 	"proxy_protocol_vpce_id":     "apigw does not read PROXY protocol VPC headers",
 	"proxy_protocol_addr":        "apigw does not read PROXY protocol VPC headers",
-	"app_name":                   "the access-log stream carries the app's id, not its name (use app_id)",
 	"provider_app_id":            "apigw has no provider apps",
 	"provider_app_name":          "apigw has no provider apps",
 }

@@ -9,5 +9,5 @@ import (
 // RenderFunc renders records as a plug-in would write them (tests).
 func RenderFunc(pl *apigwv1.Plugin, out func([]byte)) func(*accesslog.Record) {
 	l := newLayout(model.KafkaLogContent(pl).GetMetaConfig())
-	return func(r *accesslog.Record) { out(l.render(r)) }
+	return func(r *accesslog.Record) { out(l.render(r, nil)) }
 }

@@ -56,7 +56,15 @@ type Producer struct {
 // routeKey names what an access-log record hit.
 type routeKey struct{ instance, api, env string }
 
-type routeTable map[routeKey][]*target
+// route is what the records of an (instance, API, environment) carry
+// besides the entry: the plug-ins, and what the model says of the API.
+type route struct {
+	targets             []*target
+	in                  *model.Instance
+	authType, matchMode string
+}
+
+type routeTable map[routeKey]*route
 
 // New returns a producer with no plug-ins; Run or Update gives it some.
 func New(log *slog.Logger, opts Options) (*Producer, error) {
@@ -82,9 +90,12 @@ func (p *Producer) Add(r *accesslog.Record) {
 	if r.API == "" {
 		return
 	}
-	ts := (*p.routes.Load())[routeKey{r.Instance, r.API, r.Env}]
-	for _, t := range ts {
-		t.produce(r)
+	rt := (*p.routes.Load())[routeKey{r.Instance, r.API, r.Env}]
+	if rt == nil {
+		return
+	}
+	for _, t := range rt.targets {
+		t.produce(r, rt)
 	}
 }
 
@@ -131,7 +142,16 @@ func (p *Producer) Update(snap *live.Snapshot) {
 			}
 			if t := next[in.Name+"/"+b.PluginId]; t != nil {
 				k := routeKey{in.Name, b.ApiId, b.EnvId}
-				routes[k] = append(routes[k], t)
+				if routes[k] == nil {
+					// The API as served in the environment (its draft if
+					// it is not published there).
+					api := in.Served(b.ApiId, b.EnvId).GetApi()
+					if api == nil {
+						api = in.API(b.ApiId)
+					}
+					routes[k] = &route{in: in, authType: api.GetAuthType(), matchMode: api.GetMatchMode()}
+				}
+				routes[k].targets = append(routes[k].targets, t)
 			}
 		}
 	}

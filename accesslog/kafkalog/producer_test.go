@@ -76,7 +76,8 @@ func entry(api, env, reqID string) *datav3.HTTPAccessLogEntry {
 // world is an instance with kafka_log plug-ins bound to API items in
 // RELEASE.
 func world(plugins ...*apigwv1.Plugin) *live.Snapshot {
-	var objs []proto.Message
+	objs := []proto.Message{&apigwv1.Api{Id: "items", Name: "name-items", GroupId: "g1", AuthType: "APP", MatchMode: "SWA"},
+		&apigwv1.App{Id: "app-1", Name: "shop_app"}}
 	for i, p := range plugins {
 		objs = append(objs, p, &apigwv1.PluginBinding{Id: fmt.Sprintf("b%d", i), ApiId: "items", EnvId: "RELEASE", PluginId: p.Id})
 	}
@@ -190,7 +191,7 @@ func TestRecordsCarryTheSelectedFields(t *testing.T) {
 			"system": map[string]any{"start_time": true, "request_id": true, "client_ip": true, "api_id": true, "api_name": true, "env_id": true,
 				"app_id": true, "user_name": true, "request_time": true, "http_status": true, "server_protocol": true, "request_method": true,
 				"host": true, "uri": true, "request_size": true, "response_size": true, "upstream_addr": true, "upstream_header_time": true,
-				"upstream_response_time": true, "response_source": true, "scheme": false},
+				"upstream_response_time": true, "response_source": true, "scheme": false, "auth_type": true, "api_uri_mode": true, "app_name": true},
 			"call_data": map[string]any{"log_request_header": true, "request_header_filter": "X-Tenant,X-Absent",
 				"log_request_query_string": true, "request_query_string_filter": "limit,tag",
 				"log_response_header": true, "response_header_filter": "X-Trace-Id",
@@ -215,7 +216,7 @@ func TestRecordsCarryTheSelectedFields(t *testing.T) {
 		"env_id": "RELEASE", "app_id": "app-1", "user_name": "alice", "request_time": 42.0, "http_status": 200.0, "server_protocol": "HTTP/1.1",
 		"request_method": "GET", "host": "shop.example.com", "uri": "/items?limit=5&token=s3cret&tag=a%20b", "request_size": 100.0,
 		"response_size": 57.0, "upstream_addr": "10.0.0.9:8080", "upstream_header_time": 28.0, "upstream_response_time": 38.0,
-		"response_source":      "via_upstream",
+		"response_source": "via_upstream", "auth_type": "APP", "api_uri_mode": "SWA", "app_name": "shop_app",
 		"request_header":       map[string]any{"x-tenant": "acme"},
 		"request_query_string": map[string]any{"limit": "5", "tag": "a b"},
 		"response_header":      map[string]any{"x-trace-id": "t-1"},

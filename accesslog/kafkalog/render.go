@@ -34,8 +34,11 @@ type layout struct {
 // field is a system field: its name and how it is written.
 type field struct {
 	name  string
-	write func(b []byte, r *accesslog.Record) []byte
+	write writer
 }
+
+// writer appends a field's value for an entry of a route.
+type writer func(b []byte, r *accesslog.Record, rt *route) []byte
 
 func newLayout(m *apigwv1.KafkaMetaConfig) layout {
 	var l layout
@@ -67,7 +70,7 @@ func newLayout(m *apigwv1.KafkaMetaConfig) layout {
 }
 
 // render writes the JSON record of an access-log entry.
-func (l *layout) render(r *accesslog.Record) []byte {
+func (l *layout) render(r *accesslog.Record, rt *route) []byte {
 	b := make([]byte, 0, 512)
 	b = append(b, '{')
 	for i, f := range l.fields {
@@ -76,7 +79,7 @@ func (l *layout) render(r *accesslog.Record) []byte {
 		}
 		b = appendString(b, f.name)
 		b = append(b, ':')
-		b = f.write(b, r)
+		b = f.write(b, r, rt)
 	}
 	sep := func() {
 		if len(b) > 1 {
@@ -182,12 +185,22 @@ func uri(e *datav3.HTTPAccessLogEntry) string {
 	return e.GetRequest().GetPath()
 }
 
-func text(get func(r *accesslog.Record) string) func([]byte, *accesslog.Record) []byte {
-	return func(b []byte, r *accesslog.Record) []byte { return appendString(b, get(r)) }
+func text(get func(r *accesslog.Record) string) writer {
+	return func(b []byte, r *accesslog.Record, _ *route) []byte { return appendString(b, get(r)) }
 }
 
-func number(get func(r *accesslog.Record) (int64, bool)) func([]byte, *accesslog.Record) []byte {
-	return func(b []byte, r *accesslog.Record) []byte {
+// modelText writes a value the model gives for the entry's route.
+func modelText(get func(r *accesslog.Record, rt *route) string) writer {
+	return func(b []byte, r *accesslog.Record, rt *route) []byte {
+		if rt == nil {
+			return appendString(b, "")
+		}
+		return appendString(b, get(r, rt))
+	}
+}
+
+func number(get func(r *accesslog.Record) (int64, bool)) writer {
+	return func(b []byte, r *accesslog.Record, _ *route) []byte {
 		if v, ok := get(r); ok {
 			return strconv.AppendInt(b, v, 10)
 		}
@@ -229,7 +242,7 @@ var protocols = map[datav3.HTTPAccessLogEntry_HTTPVersion]string{
 }
 
 // writers are the system fields apigw writes (model.KafkaSupportedFields).
-var writers = map[string]func([]byte, *accesslog.Record) []byte{
+var writers = map[string]writer{
 	"start_time": text(func(r *accesslog.Record) string {
 		if r.Start.IsZero() {
 			return ""
@@ -286,4 +299,12 @@ var writers = map[string]func([]byte, *accesslog.Record) []byte{
 	"error_type":             text(func(r *accesslog.Record) string { return authz(r, dataplane.ExtAuthzMetaErrorType) }),
 	"error_code":             text(func(r *accesslog.Record) string { return r.ErrorCode }),
 	"response_source":        text(func(r *accesslog.Record) string { return r.Entry.GetResponse().GetResponseCodeDetails() }),
+	"auth_type":              modelText(func(_ *accesslog.Record, rt *route) string { return rt.authType }),
+	"api_uri_mode":           modelText(func(_ *accesslog.Record, rt *route) string { return rt.matchMode }),
+	"app_name": modelText(func(r *accesslog.Record, rt *route) string {
+		if r.App == "" {
+			return ""
+		}
+		return rt.in.App(r.App).GetName()
+	}),
 }

@@ -76,13 +76,13 @@ func (p *Producer) newTarget(instance string, pl *apigwv1.Plugin) (*target, erro
 
 // produce hands a record to the client unless the plug-in's buffer is
 // full. The client never blocks: TryProduce fails instead of waiting.
-func (t *target) produce(r *accesslog.Record) {
+func (t *target) produce(r *accesslog.Record, rt *route) {
 	if t.pending.Add(1) > t.limit {
 		t.pending.Add(-1)
 		t.dropped.Inc()
 		return
 	}
-	t.cl.TryProduce(context.Background(), &kgo.Record{Key: t.key, Value: t.layout.render(r)}, t.promise)
+	t.cl.TryProduce(context.Background(), &kgo.Record{Key: t.key, Value: t.layout.render(r, rt)}, t.promise)
 }
 
 // clientOptions configures a client for a plug-in: its brokers and topic,
