@@ -179,11 +179,19 @@ func (p *Producer) Close() {
 	p.targets = map[string]*target{}
 }
 
-// retire closes a client no route leads to any more and deletes its
-// series once its buffered records are settled.
+// retire closes a client no route leads to any more and, once its
+// buffered records are settled, deletes its series unless a current
+// plug-in has the same name (a changed content keeps counting).
 func (p *Producer) retire(t *target) {
 	go func() {
 		t.cl.Close()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		for _, cur := range p.targets {
+			if cur.instance == t.instance && cur.name == t.name {
+				return
+			}
+		}
 		for _, res := range []string{resultSent, resultDropped, resultFailed} {
 			p.records.DeleteLabelValues(t.instance, t.name, res)
 		}

@@ -432,7 +432,8 @@ func TestUpdateFollowsBindings(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	p := newProducer(t, nil, 0)
+	reg := prometheus.NewRegistry()
+	p := newProducer(t, reg, 0)
 	send := alsStream(t, p)
 	sys := map[string]any{"system": map[string]any{"request_id": true}}
 	p.Update(world(kafkaPlugin("k1", map[string]any{"broker_list": c.ListenAddrs(), "topic": topic, "meta_config": sys})))
@@ -450,6 +451,20 @@ func TestUpdateFollowsBindings(t *testing.T) {
 			vals = append(vals, string(r.Value))
 		}
 		t.Fatalf("records after unbinding and rebinding: %s", strings.Join(vals, " "))
+	}
+	// A changed content keeps the plug-in's series: the old client's
+	// retirement does not delete them.
+	sent := counter(t, reg, "sent")
+	waitFor(t, func() bool { return testutil.ToFloat64(sent) >= 1 })
+	time.Sleep(300 * time.Millisecond) // the unbound plug-in's client is closed by now
+	base := testutil.ToFloat64(sent)
+	p.Update(world(kafkaPlugin("k1", map[string]any{"broker_list": c.ListenAddrs(), "topic": topic, "key": "k2", "meta_config": sys})))
+	send(entry("items", "RELEASE", "r4"))
+	consume(t, 3, kgo.SeedBrokers(c.ListenAddrs()...))
+	waitFor(t, func() bool { return testutil.ToFloat64(sent) == base+1 })
+	time.Sleep(300 * time.Millisecond) // the replaced client is closed by now
+	if v := testutil.ToFloat64(sent); v != base+1 {
+		t.Fatalf("sent = %v after the content changed, want %v", v, base+1)
 	}
 }
 
