@@ -51,6 +51,10 @@ type Record struct {
 	// request went to an open breaker's http downgrade.
 	BreakerRule       string
 	BreakerDowngraded bool
+	// Entry is the access-log entry the record was decoded from, for
+	// sinks that write more of it (the kafka_log producer). It is valid
+	// only during Sink.Add: a sink must not keep it.
+	Entry *datav3.HTTPAccessLogEntry
 }
 
 // Decode reads an HTTP access-log entry sent by a node.
@@ -71,6 +75,7 @@ func Decode(node *corev3.Node, e *datav3.HTTPAccessLogEntry) Record {
 		Flags:             FlagNames(c.GetResponseFlags()),
 		BreakerRule:       str(authz[dataplane.ExtAuthzMetaBreakerRule]),
 		BreakerDowngraded: authz[dataplane.ExtAuthzMetaBreakerDowngraded].GetBoolValue(),
+		Entry:             e,
 	}
 	if r.Instance == "" {
 		r.Instance = node.GetCluster()

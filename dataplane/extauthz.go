@@ -49,6 +49,12 @@ const (
 	ExtAuthzMetaRateLimitRule = "rate_limit_rule"
 	// ExtAuthzMetaAccountName is the caller's account name (IAM), for logs.
 	ExtAuthzMetaAccountName = "account_name"
+	// ExtAuthzMetaFrontendContext and ExtAuthzMetaBackendContext hold
+	// the context (string fields) the API's frontend and backend custom
+	// authorizers returned, for the kafka_log plug-ins' custom_authorizer
+	// fields; absent when empty.
+	ExtAuthzMetaFrontendContext = "authorizer_frontend"
+	ExtAuthzMetaBackendContext  = "authorizer_backend"
 	// ExtAuthzMetaPolicy is the name of the policy backend selected (""
 	// for the default backend); ExtAuthzPolicyHeader carries the same
 	// value.

@@ -13,9 +13,14 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/yaml"
 
 	"github.com/apigw/apigw/accesslog"
+	"github.com/apigw/apigw/accesslog/kafkalog"
+	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/live"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
 const dashboardPath = "grafana/apigw-dashboard.json"
@@ -32,6 +37,14 @@ func exportedMetrics(t *testing.T) []string {
 	if _, err := accesslog.New(stats, slog.New(slog.NewTextHandler(io.Discard, nil)), reg); err != nil {
 		t.Fatal(err)
 	}
+	// The kafka_log producer's series exist once a plug-in runs.
+	kafka, err := kafkalog.New(slog.New(slog.NewTextHandler(io.Discard, nil)), kafkalog.Options{Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kafka.Close()
+	kafka.Update(live.NewSnapshot(1, map[string]*model.Instance{"default": model.NewInstance("default", []proto.Message{&apigwv1.Plugin{Id: "k",
+		PluginName: "kafka_calls", PluginType: model.PluginKafkaLog, PluginContent: `{"broker_list":["127.0.0.1:1"],"topic":"t"}`}})}, nil))
 	stats.Add(&accesslog.Record{Instance: "default", Group: "g", API: "a", Env: "e", App: "app", Status: 429, ErrorCode: "APIG.0308",
 		Duration: time.Millisecond, Upstream: time.Millisecond, HasUpstream: true})
 	mfs, err := reg.Gather()
@@ -74,7 +87,7 @@ func TestGrafanaDashboard(t *testing.T) {
 		t.Fatalf("dashboard uid %q, %d panels", d.UID, len(d.Panels))
 	}
 	known := exportedMetrics(t)
-	labels := []string{"gateway", "group", "api", "env", "class", "code", "app", "result", "le"}
+	labels := []string{"gateway", "group", "api", "env", "class", "code", "app", "result", "le", "plugin"}
 	vars := map[string]bool{}
 	for _, v := range d.Templating.List {
 		vars[v.Name] = true

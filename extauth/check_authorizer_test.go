@@ -83,6 +83,15 @@ func TestCustomAuthorizer(t *testing.T) {
 	if a.headers["x-user"] != "alice" || a.headers["x-backend-grant"] != "rw" {
 		t.Errorf("authorizer context not mapped: %v", a.headers)
 	}
+	// Both contexts travel in the dynamic metadata, for the kafka_log
+	// plug-ins' custom_authorizer fields.
+	resp := h.check(req("alice").checkRequest())
+	md := resp.GetDynamicMetadata().GetFields()
+	front := md[dataplane.ExtAuthzMetaFrontendContext].GetStructValue().GetFields()
+	backCtx := md[dataplane.ExtAuthzMetaBackendContext].GetStructValue().GetFields()
+	if front["user"].GetStringValue() != "alice" || front["role"].GetStringValue() != "user" || backCtx["grant"].GetStringValue() != "rw" {
+		t.Errorf("authorizer contexts in the metadata: frontend %v, backend %v", front, backCtx)
+	}
 	if got := upstream(t, "/custom?x=1", a); got != "/custom?x=1" {
 		t.Errorf("upstream %q", got)
 	}

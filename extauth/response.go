@@ -89,6 +89,12 @@ func (c *call) metadata(d *denial) *structpb.Struct {
 	if c.backend.downgraded {
 		f[dataplane.ExtAuthzMetaBreakerDowngraded] = structpb.NewBoolValue(true)
 	}
+	if len(c.caller.frontCtx) > 0 {
+		f[dataplane.ExtAuthzMetaFrontendContext] = stringStruct(c.caller.frontCtx)
+	}
+	if len(c.backend.authzCtx) > 0 {
+		f[dataplane.ExtAuthzMetaBackendContext] = stringStruct(c.backend.authzCtx)
+	}
 	if d == nil {
 		if c.backend.hasPath {
 			f[dataplane.ExtAuthzMetaBackendPath] = structpb.NewStringValue(c.backend.path)
@@ -107,6 +113,15 @@ func (c *call) metadata(d *denial) *structpb.Struct {
 		f[dataplane.ExtAuthzMetaErrorType] = structpb.NewStringValue(d.err.Type)
 	}
 	return &structpb.Struct{Fields: f}
+}
+
+// stringStruct is a context map as a metadata struct value.
+func stringStruct(m map[string]string) *structpb.Value {
+	f := make(map[string]*structpb.Value, len(m))
+	for k, v := range m {
+		f[k] = structpb.NewStringValue(v)
+	}
+	return structpb.NewStructValue(&structpb.Struct{Fields: f})
 }
 
 // denyResponse renders the group's gateway response for the denial

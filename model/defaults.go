@@ -28,6 +28,7 @@ func Normalize(m proto.Message) {
 		defInt(&v.Status, 1)
 	case *apigwv1.Plugin:
 		def(&v.PluginScope, PluginScopeGlobal)
+		splitPluginSecret(v)
 	case *apigwv1.Authorizer:
 		def(&v.AuthorizerType, "FUNC")
 		def(&v.NetworkType, "V1")

@@ -23,12 +23,12 @@ const (
 )
 
 // pluginTypes lists the plug-in types apigw implements.
-var pluginTypes = []string{PluginCORS, PluginSetRespHeaders, PluginProxyMirror, PluginRateLimit, PluginJWTAuth, PluginThirdAuth, PluginBreaker}
+var pluginTypes = []string{PluginCORS, PluginSetRespHeaders, PluginProxyMirror, PluginRateLimit, PluginJWTAuth, PluginThirdAuth, PluginBreaker, PluginKafkaLog}
 
 // unimplementedPlugins are APIG plug-in types apigw refuses when written
 // (never stored and ignored).
 var unimplementedPlugins = map[string]bool{
-	"kafka_log": true, "proxy_cache": true, "oidc_auth": true,
+	"proxy_cache": true, "oidc_auth": true,
 }
 
 // Header actions of a set_resp_headers plug-in.
@@ -87,6 +87,8 @@ func PluginContent(p *apigwv1.Plugin) (proto.Message, error) {
 		m = &apigwv1.RateLimitContent{}
 	case PluginBreaker:
 		m = &apigwv1.BreakerContent{}
+	case PluginKafkaLog:
+		m = &apigwv1.KafkaLogContent{}
 	default:
 		return nil, fmt.Errorf("plug-in type %q is not supported", p.GetPluginType())
 	}
@@ -94,6 +96,12 @@ func PluginContent(p *apigwv1.Plugin) (proto.Message, error) {
 		msg := err.Error()
 		msg = strings.TrimPrefix(msg, "proto: ")
 		return nil, fmt.Errorf("is not a valid %s content: %s", p.GetPluginType(), msg)
+	}
+	if k, ok := m.(*apigwv1.KafkaLogContent); ok && k.GetSaslConfig().GetSaslPassword() == "" && p.GetPluginSecret() != "" {
+		if k.SaslConfig == nil {
+			k.SaslConfig = &apigwv1.KafkaSaslConfig{}
+		}
+		k.SaslConfig.SaslPassword = p.GetPluginSecret()
 	}
 	return m, nil
 }
@@ -126,6 +134,9 @@ func validatePlugin(c checker, p *apigwv1.Plugin, lim Limits) {
 	}
 	c.oneOf("plugin_scope", p.PluginScope, PluginScopeGlobal)
 	c.maxLen("remark", p.Remark, 255)
+	if p.PluginSecret != "" && p.PluginType != PluginKafkaLog {
+		c.add("plugin_secret", "is only used by kafka_log plug-ins (their SASL password)")
+	}
 	if !c.required("plugin_type", p.PluginType) {
 		return
 	}
@@ -162,6 +173,8 @@ func validatePlugin(c checker, p *apigwv1.Plugin, lim Limits) {
 		validateRateLimit(cc, v, lim)
 	case *apigwv1.BreakerContent:
 		validateBreaker(cc, v, lim)
+	case *apigwv1.KafkaLogContent:
+		validateKafkaLog(cc, v)
 	}
 }
 

@@ -108,6 +108,18 @@ func (in *Instance) checkQuotas(c checker, m proto.Message) {
 		over("", in.Count(KindCertificate), q.Certificates, "certificates")
 	case *apigwv1.SignatureKey:
 		over("", in.Count(KindSignature), q.Signatures, "signature keys")
+	case *apigwv1.Plugin:
+		if v.PluginType == PluginKafkaLog {
+			n := 0
+			for _, m := range in.Objects(KindPlugin) {
+				if p, ok := m.(*apigwv1.Plugin); ok && p.PluginType == PluginKafkaLog {
+					n++
+				}
+			}
+			if n > MaxKafkaLogPlugins {
+				c.add("plugin_type", "an instance holds at most %d kafka_log plug-ins; this would make %d", MaxKafkaLogPlugins, n)
+			}
+		}
 	case *apigwv1.GatewayResponse:
 		n := 0
 		for _, id := range in.ReferrerIDs(KindGroup, v.GroupId, KindResponse) {

@@ -134,6 +134,33 @@ func TestSecretsAreSealedAtRest(t *testing.T) {
 	}
 }
 
+// A kafka_log plug-in's SASL password is stored sealed, apart from its
+// content, and restored on load.
+func TestKafkaLogPasswordSealedAtRest(t *testing.T) {
+	_, cli := storetest.Etcd(t, "")
+	s := storetest.Store(t, cli)
+	const pw = "kafka-sasl-password-1"
+	p := &apigwv1.Plugin{Id: "k1", PluginName: "kafka_calls", PluginType: model.PluginKafkaLog,
+		PluginContent: `{"broker_list":["10.0.0.5:9092"],"topic":"t","sasl_config":{"security_protocol":"SASL_PLAINTEXT","sasl_username":"u","sasl_password":"` + pw + `"}}`}
+	model.Normalize(p)
+	commit(t, s, p)
+	resp, err := cli.Get(ctx(t), store.InstancePrefix("default")+"plugins/k1")
+	if err != nil || len(resp.Kvs) != 1 {
+		t.Fatalf("raw get: %v", err)
+	}
+	if raw := string(resp.Kvs[0].Value); strings.Contains(raw, pw) || !strings.Contains(raw, "enc:v1:") {
+		t.Fatalf("stored form: %s", raw)
+	}
+	l, err := s.Load(ctx(t), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := l.Instance.Get(model.KindPlugin, "k1").(*apigwv1.Plugin)
+	if model.KafkaLogContent(got).GetSaslConfig().GetSaslPassword() != pw {
+		t.Fatalf("password not restored: %v", got)
+	}
+}
+
 // waitFor returns the first snapshot from sub that satisfies ok.
 func waitFor(t *testing.T, sub <-chan *live.Snapshot, ok func(*live.Snapshot) bool) *live.Snapshot {
 	t.Helper()

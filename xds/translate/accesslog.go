@@ -54,10 +54,10 @@ func (o *hcmObservability) apply(h *hcmv3.HttpConnectionManager) {
 
 // observability builds the access loggers and tracing of an instance's
 // HCMs.
-func observability(inst string, cfg *apigwv1.InstanceConfig, opts Options) (*hcmObservability, error) {
+func observability(inst string, cfg *apigwv1.InstanceConfig, kafkaReq, kafkaResp []string, opts Options) (*hcmObservability, error) {
 	o := &hcmObservability{}
 	if opts.AccessLogAddress != AccessLogOff {
-		al, err := grpcAccessLog()
+		al, err := grpcAccessLog(kafkaReq, kafkaResp)
 		if err != nil {
 			return nil, err
 		}
@@ -135,8 +135,9 @@ func lineAccessLog(a *apigwv1.AccessLogConfig) (*accesslogv3.AccessLog, error) {
 // The route metadata naming the API (routeMetadata) is copied into custom
 // tags; ext_authz's and the rate-limit service's dynamic metadata (app,
 // user, APIG error) travel in common_properties.metadata, which Envoy
-// always fills.
-func grpcAccessLog() (*accesslogv3.AccessLog, error) {
+// always fills. The request and response headers the kafka_log plug-ins
+// write are added to the entries (Envoy logs named headers only).
+func grpcAccessLog(reqHeaders, respHeaders []string) (*accesslogv3.AccessLog, error) {
 	var tags []*tracingv3.CustomTag
 	for _, t := range dataplane.AccessLogRouteTags() {
 		tags = append(tags, &tracingv3.CustomTag{Tag: t[0], Type: &tracingv3.CustomTag_Metadata_{Metadata: &tracingv3.CustomTag_Metadata{
@@ -154,7 +155,7 @@ func grpcAccessLog() (*accesslogv3.AccessLog, error) {
 		BufferFlushInterval: durationpb.New(accessLogFlush),
 		BufferSizeBytes:     wrapperspb.UInt32(accessLogBufferBytes),
 		CustomTags:          tags,
-	}}
+	}, AdditionalRequestHeadersToLog: reqHeaders, AdditionalResponseHeadersToLog: respHeaders}
 	if err := validate(cfg); err != nil {
 		return nil, err
 	}

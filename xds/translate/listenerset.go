@@ -37,7 +37,8 @@ func listeners(v *inputs.View, opts Options) (*listenerMemo, error) {
 	if err != nil {
 		return nil, err
 	}
-	obs, err := observability(v.Name(), v.Config(), opts)
+	kafkaReq, kafkaResp := v.KafkaLogHeaders()
+	obs, err := observability(v.Name(), v.Config(), kafkaReq, kafkaResp, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 
 	"github.com/apigw/apigw/accesslog"
 	"github.com/apigw/apigw/breaker"
 	"github.com/apigw/apigw/breaker/alsink"
+	"github.com/apigw/apigw/accesslog/kafkalog"
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/internal/grpcopts"
 	"github.com/apigw/apigw/ratelimit"
@@ -32,7 +34,7 @@ func services(d *deps) ([]service, error) {
 	} else if d.cfg.Has(CompExtAuth) {
 		d.log.Warn("ext_authz runs without the access-log component in this process: breaker plug-ins never open here (docs/plugins.md#breaker)")
 	}
-	als, err := accessLogService(d, breakers)
+	als, kafka, err := accessLogService(d, breakers)
 	if err != nil {
 		return nil, err
 	}
@@ -135,29 +137,39 @@ func services(d *deps) ([]service, error) {
 		out = append(out, service{name: CompAccessLog, addr: d.cfg.AccessLogAddr, opts: opts,
 			register: func(_ context.Context, s *grpc.Server) error { als.Register(s); return nil },
 			run: func(ctx context.Context) error {
+				g, gctx := errgroup.WithContext(ctx)
 				if breakers != nil {
-					go func() { _ = breakers.Run(ctx) }()
+					g.Go(func() error { return breakers.Run(gctx) })
 				}
-				return als.Run(ctx)
+				g.Go(func() error { return als.Run(gctx) })
+				g.Go(func() error { return kafka.Run(gctx, d.feed) })
+				return g.Wait()
 			}})
 	}
 	return out, nil
 }
 
-// accessLogService builds the access-log service when it is enabled; the
-// admin API answers GetAPIMetrics from it.
-func accessLogService(d *deps, breakers *breaker.Registry) (*accesslog.Server, error) {
+// accessLogService builds the access-log service when it is enabled, with
+// the producer of the kafka_log plug-ins (and the breakers, when given) as
+// more sinks; the admin API answers GetAPIMetrics from it.
+func accessLogService(d *deps, breakers *breaker.Registry) (*accesslog.Server, *kafkalog.Producer, error) {
 	if !d.cfg.Has(CompAccessLog) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	stats, err := accesslog.NewStats(accesslog.StatsOptions{MaxAPIs: d.cfg.APIMetricsMaxAPIs, MaxApps: d.cfg.APIMetricsMaxApps, Registerer: d.reg})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	kafka, err := kafkalog.New(d.log, kafkalog.Options{BufferRecords: d.cfg.KafkaLogBufferRecords, Registerer: d.reg})
+	if err != nil {
+		return nil, nil, err
+	}
+	sinks := []accesslog.Sink{kafka}
 	if breakers != nil {
-		return accesslog.New(stats, d.log, d.reg, alsink.Sink{Registry: breakers})
+		sinks = append(sinks, alsink.Sink{Registry: breakers})
 	}
-	return accesslog.New(stats, d.log, d.reg)
+	als, err := accesslog.New(stats, d.log, d.reg, sinks...)
+	return als, kafka, err
 }
 
 func translateOptions(c *Config) translate.Options {

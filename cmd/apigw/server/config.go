@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apigw/apigw/accesslog/kafkalog"
 	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
 )
@@ -103,9 +104,12 @@ type Config struct {
 	// APIMetricsMaxAPIs and APIMetricsMaxApps bound the per-API and
 	// per-app series of the access-log component, per instance.
 	APIMetricsMaxAPIs, APIMetricsMaxApps int
-	HTTPRouting                          string
-	UpstreamCAFile                       string
-	ServerName                           string
+	// KafkaLogBufferRecords bounds the records each kafka_log plug-in
+	// holds unacknowledged; beyond, records are dropped and counted.
+	KafkaLogBufferRecords int
+	HTTPRouting           string
+	UpstreamCAFile        string
+	ServerName            string
 
 	// AuditMaxAge and AuditMaxEvents bound the audit trail per instance.
 	AuditMaxAge    time.Duration
@@ -178,6 +182,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs.StringVar(&c.EnvoyAccessLogAddr, "envoy-accesslog-address", "127.0.0.1:18005", "host:port at which Envoy streams its access logs to apigw's access-log service; off: no access-log stream (no per-API metrics).")
 	fs.IntVar(&c.APIMetricsMaxAPIs, "api-metrics-max-apis", 200, "(API, environment) pairs with their own metric series and windows, per instance; the calls of the others are counted under api=\"(other)\".")
 	fs.IntVar(&c.APIMetricsMaxApps, "api-metrics-max-apps", 200, "Apps with their own apigw_app_requests_total series, per instance; the others are counted under app=\"(other)\".")
+	fs.IntVar(&c.KafkaLogBufferRecords, "kafka-log-buffer-records", kafkalog.DefaultBufferRecords, "Records each kafka_log plug-in holds until Kafka acknowledges them; beyond, records are dropped and counted (apigw_kafka_log_records_total{result=\"dropped\"}).")
 	fs.DurationVar(&c.AuditMaxAge, "audit-max-age", 90*24*time.Hour, "Audit events older than this are dropped.")
 	fs.IntVar(&c.AuditMaxEvents, "audit-max-events", 10000, "Audit events kept per instance (the oldest beyond are dropped).")
 	fs.StringVar(&c.TracingCollector, "tracing-collector", "", "host:port of an OpenTelemetry collector (OTLP/gRPC) for the spans of apigw's admin, ext_authz and rate-limit servers; empty: no tracing.")
@@ -289,6 +294,9 @@ func (c *Config) finish(components, endpoints, logLevel string, set map[string]b
 	}
 	if c.EnvoyAccessLogAddr != "off" {
 		addrs["--envoy-accesslog-address"] = c.EnvoyAccessLogAddr
+	}
+	if c.KafkaLogBufferRecords < 1 || c.KafkaLogBufferRecords > 1000000 {
+		errs = append(errs, fmt.Errorf("--kafka-log-buffer-records must be 1-1000000 (got %d)", c.KafkaLogBufferRecords))
 	}
 	for name, n := range map[string]int{"--api-metrics-max-apis": c.APIMetricsMaxAPIs, "--api-metrics-max-apps": c.APIMetricsMaxApps} {
 		if n < 1 || n > 100000 {

@@ -32,19 +32,25 @@ type Plugin struct {
 	// - and _; unique in the instance.
 	PluginName string `protobuf:"bytes,2,opt,name=plugin_name,json=pluginName,proto3" json:"plugin_name,omitempty"`
 	// plugin_type: cors, set_resp_headers, proxy_mirror, rate_limit,
-	// jwt_auth, third_auth or breaker. APIG's other types (kafka_log,
-	// proxy_cache, oidc_auth) are refused.
+	// jwt_auth, third_auth, breaker or kafka_log. APIG's other types
+	// (proxy_cache, oidc_auth) are refused.
 	PluginType string `protobuf:"bytes,3,opt,name=plugin_type,json=pluginType,proto3" json:"plugin_type,omitempty"`
 	// plugin_scope: global (the default; the only scope).
 	PluginScope string `protobuf:"bytes,4,opt,name=plugin_scope,json=pluginScope,proto3" json:"plugin_scope,omitempty"`
 	// plugin_content: the JSON settings of the type (CorsPluginContent,
 	// SetRespHeadersContent, ProxyMirrorContent, RateLimitContent,
-	// JwtAuthContent, ThirdAuthContent, BreakerContent), decoded strictly: unknown
+	// JwtAuthContent, ThirdAuthContent, BreakerContent, KafkaLogContent),
+	// decoded strictly: unknown
 	// fields and wrong types are refused.
 	PluginContent string `protobuf:"bytes,5,opt,name=plugin_content,json=pluginContent,proto3" json:"plugin_content,omitempty"`
 	// remark: at most 255 characters.
-	Remark        string `protobuf:"bytes,6,opt,name=remark,proto3" json:"remark,omitempty"`
-	Meta          *Meta  `protobuf:"bytes,15,opt,name=meta,proto3" json:"meta,omitempty"`
+	Remark string `protobuf:"bytes,6,opt,name=remark,proto3" json:"remark,omitempty"`
+	Meta   *Meta  `protobuf:"bytes,15,opt,name=meta,proto3" json:"meta,omitempty"`
+	// plugin_secret: the SASL password of a kafka_log plug-in. The admin
+	// API moves plugin_content's sasl_config.sasl_password here when it is
+	// written, so that it is sealed at rest and never read back (write-only,
+	// kept when an update leaves it empty).
+	PluginSecret  string `protobuf:"bytes,650,opt,name=plugin_secret,json=pluginSecret,proto3" json:"plugin_secret,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -126,6 +132,13 @@ func (x *Plugin) GetMeta() *Meta {
 		return x.Meta
 	}
 	return nil
+}
+
+func (x *Plugin) GetPluginSecret() string {
+	if x != nil {
+		return x.PluginSecret
+	}
+	return ""
 }
 
 // PluginBinding binds a plug-in to (API, environment); at most one plug-in
@@ -2362,11 +2375,892 @@ func (x *PluginBreakerDowngradeRule) GetBreakerCondition() *PluginBreakerConditi
 	return nil
 }
 
+// KafkaLogContent is the plugin_content of a kafka_log plug-in: the
+// access-log entries of the APIs it is bound to are pushed to a Kafka
+// topic by apigw's access-log component (docs/plugins.md#kafka_log).
+type KafkaLogContent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// broker_list: 1-10 bootstrap brokers, host:port.
+	BrokerList []string `protobuf:"bytes,1,rep,name=broker_list,json=brokerList,proto3" json:"broker_list,omitempty"`
+	// topic: the topic the records are written to (1-249 characters of
+	// [A-Za-z0-9._-]).
+	Topic string `protobuf:"bytes,2,opt,name=topic,proto3" json:"topic,omitempty"`
+	// key: the record key (at most 255 characters); empty spreads the
+	// records over the partitions.
+	Key string `protobuf:"bytes,3,opt,name=key,proto3" json:"key,omitempty"`
+	// max_retry_count: retries of a failed produce request, 0-5 (default
+	// 0).
+	MaxRetryCount *int32 `protobuf:"varint,4,opt,name=max_retry_count,json=maxRetryCount,proto3,oneof" json:"max_retry_count,omitempty"`
+	// retry_backoff: seconds between retries, 1-10 (default 1).
+	RetryBackoff  *int32           `protobuf:"varint,5,opt,name=retry_backoff,json=retryBackoff,proto3,oneof" json:"retry_backoff,omitempty"`
+	SaslConfig    *KafkaSaslConfig `protobuf:"bytes,6,opt,name=sasl_config,json=saslConfig,proto3" json:"sasl_config,omitempty"`
+	MetaConfig    *KafkaMetaConfig `protobuf:"bytes,7,opt,name=meta_config,json=metaConfig,proto3" json:"meta_config,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KafkaLogContent) Reset() {
+	*x = KafkaLogContent{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KafkaLogContent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KafkaLogContent) ProtoMessage() {}
+
+func (x *KafkaLogContent) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KafkaLogContent.ProtoReflect.Descriptor instead.
+func (*KafkaLogContent) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *KafkaLogContent) GetBrokerList() []string {
+	if x != nil {
+		return x.BrokerList
+	}
+	return nil
+}
+
+func (x *KafkaLogContent) GetTopic() string {
+	if x != nil {
+		return x.Topic
+	}
+	return ""
+}
+
+func (x *KafkaLogContent) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *KafkaLogContent) GetMaxRetryCount() int32 {
+	if x != nil && x.MaxRetryCount != nil {
+		return *x.MaxRetryCount
+	}
+	return 0
+}
+
+func (x *KafkaLogContent) GetRetryBackoff() int32 {
+	if x != nil && x.RetryBackoff != nil {
+		return *x.RetryBackoff
+	}
+	return 0
+}
+
+func (x *KafkaLogContent) GetSaslConfig() *KafkaSaslConfig {
+	if x != nil {
+		return x.SaslConfig
+	}
+	return nil
+}
+
+func (x *KafkaLogContent) GetMetaConfig() *KafkaMetaConfig {
+	if x != nil {
+		return x.MetaConfig
+	}
+	return nil
+}
+
+// KafkaSaslConfig is how apigw connects to the brokers.
+type KafkaSaslConfig struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// security_protocol: PLAINTEXT (default), SASL_PLAINTEXT or SASL_SSL.
+	SecurityProtocol string `protobuf:"bytes,1,opt,name=security_protocol,json=securityProtocol,proto3" json:"security_protocol,omitempty"`
+	// sasl_mechanisms: PLAIN (default), SCRAM-SHA-256 or SCRAM-SHA-512;
+	// only with SASL_PLAINTEXT or SASL_SSL.
+	SaslMechanisms string `protobuf:"bytes,2,opt,name=sasl_mechanisms,json=saslMechanisms,proto3" json:"sasl_mechanisms,omitempty"`
+	SaslUsername   string `protobuf:"bytes,3,opt,name=sasl_username,json=saslUsername,proto3" json:"sasl_username,omitempty"`
+	// sasl_password: write-only: the admin API keeps it in the plug-in's
+	// plugin_secret, and reads return the content without it.
+	SaslPassword string `protobuf:"bytes,4,opt,name=sasl_password,json=saslPassword,proto3" json:"sasl_password,omitempty"`
+	// ssl_ca_content: PEM CA certificates the brokers' certificates are
+	// verified with (SASL_SSL; empty: the system roots).
+	SslCaContent  string `protobuf:"bytes,5,opt,name=ssl_ca_content,json=sslCaContent,proto3" json:"ssl_ca_content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KafkaSaslConfig) Reset() {
+	*x = KafkaSaslConfig{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KafkaSaslConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KafkaSaslConfig) ProtoMessage() {}
+
+func (x *KafkaSaslConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KafkaSaslConfig.ProtoReflect.Descriptor instead.
+func (*KafkaSaslConfig) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *KafkaSaslConfig) GetSecurityProtocol() string {
+	if x != nil {
+		return x.SecurityProtocol
+	}
+	return ""
+}
+
+func (x *KafkaSaslConfig) GetSaslMechanisms() string {
+	if x != nil {
+		return x.SaslMechanisms
+	}
+	return ""
+}
+
+func (x *KafkaSaslConfig) GetSaslUsername() string {
+	if x != nil {
+		return x.SaslUsername
+	}
+	return ""
+}
+
+func (x *KafkaSaslConfig) GetSaslPassword() string {
+	if x != nil {
+		return x.SaslPassword
+	}
+	return ""
+}
+
+func (x *KafkaSaslConfig) GetSslCaContent() string {
+	if x != nil {
+		return x.SslCaContent
+	}
+	return ""
+}
+
+// KafkaMetaConfig selects what a record carries.
+type KafkaMetaConfig struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// system: the system fields written; without it, the default set.
+	System        *KafkaSystemFields `protobuf:"bytes,1,opt,name=system,proto3" json:"system,omitempty"`
+	CallData      *KafkaCallData     `protobuf:"bytes,2,opt,name=call_data,json=callData,proto3" json:"call_data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KafkaMetaConfig) Reset() {
+	*x = KafkaMetaConfig{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KafkaMetaConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KafkaMetaConfig) ProtoMessage() {}
+
+func (x *KafkaMetaConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KafkaMetaConfig.ProtoReflect.Descriptor instead.
+func (*KafkaMetaConfig) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *KafkaMetaConfig) GetSystem() *KafkaSystemFields {
+	if x != nil {
+		return x.System
+	}
+	return nil
+}
+
+func (x *KafkaMetaConfig) GetCallData() *KafkaCallData {
+	if x != nil {
+		return x.CallData
+	}
+	return nil
+}
+
+// KafkaSystemFields are APIG's system fields of a Kafka log record, each
+// true to write it. Fields the access-log stream does not carry are
+// refused when true (docs/plugins.md#kafka_log).
+type KafkaSystemFields struct {
+	state                   protoimpl.MessageState `protogen:"open.v1"`
+	StartTime               bool                   `protobuf:"varint,1,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	RequestId               bool                   `protobuf:"varint,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	ClientIp                bool                   `protobuf:"varint,3,opt,name=client_ip,json=clientIp,proto3" json:"client_ip,omitempty"`
+	ApiId                   bool                   `protobuf:"varint,4,opt,name=api_id,json=apiId,proto3" json:"api_id,omitempty"`
+	UserName                bool                   `protobuf:"varint,5,opt,name=user_name,json=userName,proto3" json:"user_name,omitempty"`
+	AppId                   bool                   `protobuf:"varint,6,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	AccessModel1            bool                   `protobuf:"varint,7,opt,name=access_model1,json=accessModel1,proto3" json:"access_model1,omitempty"`
+	RequestTime             bool                   `protobuf:"varint,8,opt,name=request_time,json=requestTime,proto3" json:"request_time,omitempty"`
+	HttpStatus              bool                   `protobuf:"varint,9,opt,name=http_status,json=httpStatus,proto3" json:"http_status,omitempty"`
+	ServerProtocol          bool                   `protobuf:"varint,10,opt,name=server_protocol,json=serverProtocol,proto3" json:"server_protocol,omitempty"`
+	Scheme                  bool                   `protobuf:"varint,11,opt,name=scheme,proto3" json:"scheme,omitempty"`
+	RequestMethod           bool                   `protobuf:"varint,12,opt,name=request_method,json=requestMethod,proto3" json:"request_method,omitempty"`
+	Host                    bool                   `protobuf:"varint,13,opt,name=host,proto3" json:"host,omitempty"`
+	ApiUriMode              bool                   `protobuf:"varint,14,opt,name=api_uri_mode,json=apiUriMode,proto3" json:"api_uri_mode,omitempty"`
+	Uri                     bool                   `protobuf:"varint,15,opt,name=uri,proto3" json:"uri,omitempty"`
+	RequestSize             bool                   `protobuf:"varint,16,opt,name=request_size,json=requestSize,proto3" json:"request_size,omitempty"`
+	ResponseSize            bool                   `protobuf:"varint,17,opt,name=response_size,json=responseSize,proto3" json:"response_size,omitempty"`
+	UpstreamUri             bool                   `protobuf:"varint,18,opt,name=upstream_uri,json=upstreamUri,proto3" json:"upstream_uri,omitempty"`
+	UpstreamAddr            bool                   `protobuf:"varint,19,opt,name=upstream_addr,json=upstreamAddr,proto3" json:"upstream_addr,omitempty"`
+	UpstreamStatus          bool                   `protobuf:"varint,20,opt,name=upstream_status,json=upstreamStatus,proto3" json:"upstream_status,omitempty"`
+	UpstreamConnectTime     bool                   `protobuf:"varint,21,opt,name=upstream_connect_time,json=upstreamConnectTime,proto3" json:"upstream_connect_time,omitempty"`
+	UpstreamHeaderTime      bool                   `protobuf:"varint,22,opt,name=upstream_header_time,json=upstreamHeaderTime,proto3" json:"upstream_header_time,omitempty"`
+	UpstreamResponseTime    bool                   `protobuf:"varint,23,opt,name=upstream_response_time,json=upstreamResponseTime,proto3" json:"upstream_response_time,omitempty"`
+	AllUpstreamResponseTime bool                   `protobuf:"varint,24,opt,name=all_upstream_response_time,json=allUpstreamResponseTime,proto3" json:"all_upstream_response_time,omitempty"`
+	RegionId                bool                   `protobuf:"varint,25,opt,name=region_id,json=regionId,proto3" json:"region_id,omitempty"`
+	AuthType                bool                   `protobuf:"varint,26,opt,name=auth_type,json=authType,proto3" json:"auth_type,omitempty"`
+	HttpXForwardedFor       bool                   `protobuf:"varint,27,opt,name=http_x_forwarded_for,json=httpXForwardedFor,proto3" json:"http_x_forwarded_for,omitempty"`
+	HttpUserAgent           bool                   `protobuf:"varint,28,opt,name=http_user_agent,json=httpUserAgent,proto3" json:"http_user_agent,omitempty"`
+	ErrorType               bool                   `protobuf:"varint,29,opt,name=error_type,json=errorType,proto3" json:"error_type,omitempty"`
+	AccessModel2            bool                   `protobuf:"varint,30,opt,name=access_model2,json=accessModel2,proto3" json:"access_model2,omitempty"`
+	InnerTime               bool                   `protobuf:"varint,31,opt,name=inner_time,json=innerTime,proto3" json:"inner_time,omitempty"`
+	ProxyProtocolVni        bool                   `protobuf:"varint,32,opt,name=proxy_protocol_vni,json=proxyProtocolVni,proto3" json:"proxy_protocol_vni,omitempty"`
+	ProxyProtocolVpceId     bool                   `protobuf:"varint,33,opt,name=proxy_protocol_vpce_id,json=proxyProtocolVpceId,proto3" json:"proxy_protocol_vpce_id,omitempty"`
+	ProxyProtocolAddr       bool                   `protobuf:"varint,34,opt,name=proxy_protocol_addr,json=proxyProtocolAddr,proto3" json:"proxy_protocol_addr,omitempty"`
+	BodyBytesSent           bool                   `protobuf:"varint,35,opt,name=body_bytes_sent,json=bodyBytesSent,proto3" json:"body_bytes_sent,omitempty"`
+	ApiName                 bool                   `protobuf:"varint,36,opt,name=api_name,json=apiName,proto3" json:"api_name,omitempty"`
+	AppName                 bool                   `protobuf:"varint,37,opt,name=app_name,json=appName,proto3" json:"app_name,omitempty"`
+	ProviderAppId           bool                   `protobuf:"varint,38,opt,name=provider_app_id,json=providerAppId,proto3" json:"provider_app_id,omitempty"`
+	ProviderAppName         bool                   `protobuf:"varint,39,opt,name=provider_app_name,json=providerAppName,proto3" json:"provider_app_name,omitempty"`
+	CustomDataLog01         bool                   `protobuf:"varint,40,opt,name=custom_data_log01,json=customDataLog01,proto3" json:"custom_data_log01,omitempty"`
+	CustomDataLog02         bool                   `protobuf:"varint,41,opt,name=custom_data_log02,json=customDataLog02,proto3" json:"custom_data_log02,omitempty"`
+	CustomDataLog03         bool                   `protobuf:"varint,42,opt,name=custom_data_log03,json=customDataLog03,proto3" json:"custom_data_log03,omitempty"`
+	CustomDataLog04         bool                   `protobuf:"varint,43,opt,name=custom_data_log04,json=customDataLog04,proto3" json:"custom_data_log04,omitempty"`
+	CustomDataLog05         bool                   `protobuf:"varint,44,opt,name=custom_data_log05,json=customDataLog05,proto3" json:"custom_data_log05,omitempty"`
+	CustomDataLog06         bool                   `protobuf:"varint,45,opt,name=custom_data_log06,json=customDataLog06,proto3" json:"custom_data_log06,omitempty"`
+	CustomDataLog07         bool                   `protobuf:"varint,46,opt,name=custom_data_log07,json=customDataLog07,proto3" json:"custom_data_log07,omitempty"`
+	CustomDataLog08         bool                   `protobuf:"varint,47,opt,name=custom_data_log08,json=customDataLog08,proto3" json:"custom_data_log08,omitempty"`
+	CustomDataLog09         bool                   `protobuf:"varint,48,opt,name=custom_data_log09,json=customDataLog09,proto3" json:"custom_data_log09,omitempty"`
+	CustomDataLog10         bool                   `protobuf:"varint,49,opt,name=custom_data_log10,json=customDataLog10,proto3" json:"custom_data_log10,omitempty"`
+	ResponseSource          bool                   `protobuf:"varint,50,opt,name=response_source,json=responseSource,proto3" json:"response_source,omitempty"`
+	// env_id, group_id and error_code are apigw's: the environment, the API
+	// group and the APIG error code of the response.
+	EnvId         bool `protobuf:"varint,51,opt,name=env_id,json=envId,proto3" json:"env_id,omitempty"`
+	GroupId       bool `protobuf:"varint,52,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	ErrorCode     bool `protobuf:"varint,53,opt,name=error_code,json=errorCode,proto3" json:"error_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KafkaSystemFields) Reset() {
+	*x = KafkaSystemFields{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KafkaSystemFields) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KafkaSystemFields) ProtoMessage() {}
+
+func (x *KafkaSystemFields) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KafkaSystemFields.ProtoReflect.Descriptor instead.
+func (*KafkaSystemFields) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *KafkaSystemFields) GetStartTime() bool {
+	if x != nil {
+		return x.StartTime
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetRequestId() bool {
+	if x != nil {
+		return x.RequestId
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetClientIp() bool {
+	if x != nil {
+		return x.ClientIp
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetApiId() bool {
+	if x != nil {
+		return x.ApiId
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetUserName() bool {
+	if x != nil {
+		return x.UserName
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetAppId() bool {
+	if x != nil {
+		return x.AppId
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetAccessModel1() bool {
+	if x != nil {
+		return x.AccessModel1
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetRequestTime() bool {
+	if x != nil {
+		return x.RequestTime
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetHttpStatus() bool {
+	if x != nil {
+		return x.HttpStatus
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetServerProtocol() bool {
+	if x != nil {
+		return x.ServerProtocol
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetScheme() bool {
+	if x != nil {
+		return x.Scheme
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetRequestMethod() bool {
+	if x != nil {
+		return x.RequestMethod
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetHost() bool {
+	if x != nil {
+		return x.Host
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetApiUriMode() bool {
+	if x != nil {
+		return x.ApiUriMode
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetUri() bool {
+	if x != nil {
+		return x.Uri
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetRequestSize() bool {
+	if x != nil {
+		return x.RequestSize
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetResponseSize() bool {
+	if x != nil {
+		return x.ResponseSize
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetUpstreamUri() bool {
+	if x != nil {
+		return x.UpstreamUri
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetUpstreamAddr() bool {
+	if x != nil {
+		return x.UpstreamAddr
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetUpstreamStatus() bool {
+	if x != nil {
+		return x.UpstreamStatus
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetUpstreamConnectTime() bool {
+	if x != nil {
+		return x.UpstreamConnectTime
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetUpstreamHeaderTime() bool {
+	if x != nil {
+		return x.UpstreamHeaderTime
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetUpstreamResponseTime() bool {
+	if x != nil {
+		return x.UpstreamResponseTime
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetAllUpstreamResponseTime() bool {
+	if x != nil {
+		return x.AllUpstreamResponseTime
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetRegionId() bool {
+	if x != nil {
+		return x.RegionId
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetAuthType() bool {
+	if x != nil {
+		return x.AuthType
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetHttpXForwardedFor() bool {
+	if x != nil {
+		return x.HttpXForwardedFor
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetHttpUserAgent() bool {
+	if x != nil {
+		return x.HttpUserAgent
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetErrorType() bool {
+	if x != nil {
+		return x.ErrorType
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetAccessModel2() bool {
+	if x != nil {
+		return x.AccessModel2
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetInnerTime() bool {
+	if x != nil {
+		return x.InnerTime
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetProxyProtocolVni() bool {
+	if x != nil {
+		return x.ProxyProtocolVni
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetProxyProtocolVpceId() bool {
+	if x != nil {
+		return x.ProxyProtocolVpceId
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetProxyProtocolAddr() bool {
+	if x != nil {
+		return x.ProxyProtocolAddr
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetBodyBytesSent() bool {
+	if x != nil {
+		return x.BodyBytesSent
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetApiName() bool {
+	if x != nil {
+		return x.ApiName
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetAppName() bool {
+	if x != nil {
+		return x.AppName
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetProviderAppId() bool {
+	if x != nil {
+		return x.ProviderAppId
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetProviderAppName() bool {
+	if x != nil {
+		return x.ProviderAppName
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetCustomDataLog01() bool {
+	if x != nil {
+		return x.CustomDataLog01
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetCustomDataLog02() bool {
+	if x != nil {
+		return x.CustomDataLog02
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetCustomDataLog03() bool {
+	if x != nil {
+		return x.CustomDataLog03
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetCustomDataLog04() bool {
+	if x != nil {
+		return x.CustomDataLog04
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetCustomDataLog05() bool {
+	if x != nil {
+		return x.CustomDataLog05
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetCustomDataLog06() bool {
+	if x != nil {
+		return x.CustomDataLog06
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetCustomDataLog07() bool {
+	if x != nil {
+		return x.CustomDataLog07
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetCustomDataLog08() bool {
+	if x != nil {
+		return x.CustomDataLog08
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetCustomDataLog09() bool {
+	if x != nil {
+		return x.CustomDataLog09
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetCustomDataLog10() bool {
+	if x != nil {
+		return x.CustomDataLog10
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetResponseSource() bool {
+	if x != nil {
+		return x.ResponseSource
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetEnvId() bool {
+	if x != nil {
+		return x.EnvId
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetGroupId() bool {
+	if x != nil {
+		return x.GroupId
+	}
+	return false
+}
+
+func (x *KafkaSystemFields) GetErrorCode() bool {
+	if x != nil {
+		return x.ErrorCode
+	}
+	return false
+}
+
+// KafkaCallData selects request and response data of a Kafka log record.
+type KafkaCallData struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	LogRequestHeader bool                   `protobuf:"varint,1,opt,name=log_request_header,json=logRequestHeader,proto3" json:"log_request_header,omitempty"`
+	// request_header_filter: comma-separated request header names (at most
+	// 10) written with log_request_header.
+	RequestHeaderFilter   string `protobuf:"bytes,2,opt,name=request_header_filter,json=requestHeaderFilter,proto3" json:"request_header_filter,omitempty"`
+	LogRequestQueryString bool   `protobuf:"varint,3,opt,name=log_request_query_string,json=logRequestQueryString,proto3" json:"log_request_query_string,omitempty"`
+	// request_query_string_filter: comma-separated query parameter names,
+	// or "*" for all.
+	RequestQueryStringFilter string `protobuf:"bytes,4,opt,name=request_query_string_filter,json=requestQueryStringFilter,proto3" json:"request_query_string_filter,omitempty"`
+	// log_request_body: must be false (the access-log stream carries no
+	// bodies).
+	LogRequestBody    bool `protobuf:"varint,5,opt,name=log_request_body,json=logRequestBody,proto3" json:"log_request_body,omitempty"`
+	LogResponseHeader bool `protobuf:"varint,6,opt,name=log_response_header,json=logResponseHeader,proto3" json:"log_response_header,omitempty"`
+	// response_header_filter: comma-separated response header names (at
+	// most 10) written with log_response_header.
+	ResponseHeaderFilter string `protobuf:"bytes,7,opt,name=response_header_filter,json=responseHeaderFilter,proto3" json:"response_header_filter,omitempty"`
+	// log_response_body: must be false.
+	LogResponseBody bool `protobuf:"varint,8,opt,name=log_response_body,json=logResponseBody,proto3" json:"log_response_body,omitempty"`
+	// custom_authorizer: context keys of the API's frontend and backend
+	// custom authorizers written to the record.
+	CustomAuthorizer *KafkaCustomAuthorizer `protobuf:"bytes,9,opt,name=custom_authorizer,json=customAuthorizer,proto3" json:"custom_authorizer,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *KafkaCallData) Reset() {
+	*x = KafkaCallData{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KafkaCallData) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KafkaCallData) ProtoMessage() {}
+
+func (x *KafkaCallData) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KafkaCallData.ProtoReflect.Descriptor instead.
+func (*KafkaCallData) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *KafkaCallData) GetLogRequestHeader() bool {
+	if x != nil {
+		return x.LogRequestHeader
+	}
+	return false
+}
+
+func (x *KafkaCallData) GetRequestHeaderFilter() string {
+	if x != nil {
+		return x.RequestHeaderFilter
+	}
+	return ""
+}
+
+func (x *KafkaCallData) GetLogRequestQueryString() bool {
+	if x != nil {
+		return x.LogRequestQueryString
+	}
+	return false
+}
+
+func (x *KafkaCallData) GetRequestQueryStringFilter() string {
+	if x != nil {
+		return x.RequestQueryStringFilter
+	}
+	return ""
+}
+
+func (x *KafkaCallData) GetLogRequestBody() bool {
+	if x != nil {
+		return x.LogRequestBody
+	}
+	return false
+}
+
+func (x *KafkaCallData) GetLogResponseHeader() bool {
+	if x != nil {
+		return x.LogResponseHeader
+	}
+	return false
+}
+
+func (x *KafkaCallData) GetResponseHeaderFilter() string {
+	if x != nil {
+		return x.ResponseHeaderFilter
+	}
+	return ""
+}
+
+func (x *KafkaCallData) GetLogResponseBody() bool {
+	if x != nil {
+		return x.LogResponseBody
+	}
+	return false
+}
+
+func (x *KafkaCallData) GetCustomAuthorizer() *KafkaCustomAuthorizer {
+	if x != nil {
+		return x.CustomAuthorizer
+	}
+	return nil
+}
+
+// KafkaCustomAuthorizer names context keys (at most 10 each, 1-32 of
+// [A-Za-z0-9_-] starting with a letter) of the frontend and backend
+// custom authorizers.
+type KafkaCustomAuthorizer struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Frontend      []string               `protobuf:"bytes,1,rep,name=frontend,proto3" json:"frontend,omitempty"`
+	Backend       []string               `protobuf:"bytes,2,rep,name=backend,proto3" json:"backend,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KafkaCustomAuthorizer) Reset() {
+	*x = KafkaCustomAuthorizer{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KafkaCustomAuthorizer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KafkaCustomAuthorizer) ProtoMessage() {}
+
+func (x *KafkaCustomAuthorizer) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KafkaCustomAuthorizer.ProtoReflect.Descriptor instead.
+func (*KafkaCustomAuthorizer) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *KafkaCustomAuthorizer) GetFrontend() []string {
+	if x != nil {
+		return x.Frontend
+	}
+	return nil
+}
+
+func (x *KafkaCustomAuthorizer) GetBackend() []string {
+	if x != nil {
+		return x.Backend
+	}
+	return nil
+}
+
 var File_apigw_v1_plugin_proto protoreflect.FileDescriptor
 
 const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\n" +
-	"\x15apigw/v1/plugin.proto\x12\bapigw.v1\x1a\x12apigw/v1/api.proto\x1a\x13apigw/v1/meta.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xe0\x01\n" +
+	"\x15apigw/v1/plugin.proto\x12\bapigw.v1\x1a\x12apigw/v1/api.proto\x1a\x13apigw/v1/meta.proto\x1a\x16apigw/v1/options.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x8e\x02\n" +
 	"\x06Plugin\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n" +
 	"\vplugin_name\x18\x02 \x01(\tR\n" +
@@ -2376,7 +3270,8 @@ const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\fplugin_scope\x18\x04 \x01(\tR\vpluginScope\x12%\n" +
 	"\x0eplugin_content\x18\x05 \x01(\tR\rpluginContent\x12\x16\n" +
 	"\x06remark\x18\x06 \x01(\tR\x06remark\x12\"\n" +
-	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\"\x8e\x01\n" +
+	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\x12,\n" +
+	"\rplugin_secret\x18\x8a\x05 \x01(\tB\x06\x92\x82\x19\x02\b\x01R\fpluginSecret\"\x8e\x01\n" +
 	"\rPluginBinding\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x15\n" +
 	"\x06api_id\x18\x02 \x01(\tR\x05apiId\x12\x15\n" +
@@ -2557,7 +3452,104 @@ const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\vmatch_regex\x18\x03 \x01(\tR\n" +
 	"matchRegex\x12Q\n" +
 	"\x11downgrade_backend\x18\x04 \x01(\v2$.apigw.v1.PluginBreakerDowngradeInfoR\x10downgradeBackend\x12M\n" +
-	"\x11breaker_condition\x18\x05 \x01(\v2 .apigw.v1.PluginBreakerConditionR\x10breakerConditionB/Z-github.com/apigw/apigw/proto/apigw/v1;apigwv1b\x06proto3"
+	"\x11breaker_condition\x18\x05 \x01(\v2 .apigw.v1.PluginBreakerConditionR\x10breakerCondition\"\xcf\x02\n" +
+	"\x0fKafkaLogContent\x12\x1f\n" +
+	"\vbroker_list\x18\x01 \x03(\tR\n" +
+	"brokerList\x12\x14\n" +
+	"\x05topic\x18\x02 \x01(\tR\x05topic\x12\x10\n" +
+	"\x03key\x18\x03 \x01(\tR\x03key\x12+\n" +
+	"\x0fmax_retry_count\x18\x04 \x01(\x05H\x00R\rmaxRetryCount\x88\x01\x01\x12(\n" +
+	"\rretry_backoff\x18\x05 \x01(\x05H\x01R\fretryBackoff\x88\x01\x01\x12:\n" +
+	"\vsasl_config\x18\x06 \x01(\v2\x19.apigw.v1.KafkaSaslConfigR\n" +
+	"saslConfig\x12:\n" +
+	"\vmeta_config\x18\a \x01(\v2\x19.apigw.v1.KafkaMetaConfigR\n" +
+	"metaConfigB\x12\n" +
+	"\x10_max_retry_countB\x10\n" +
+	"\x0e_retry_backoff\"\xd7\x01\n" +
+	"\x0fKafkaSaslConfig\x12+\n" +
+	"\x11security_protocol\x18\x01 \x01(\tR\x10securityProtocol\x12'\n" +
+	"\x0fsasl_mechanisms\x18\x02 \x01(\tR\x0esaslMechanisms\x12#\n" +
+	"\rsasl_username\x18\x03 \x01(\tR\fsaslUsername\x12#\n" +
+	"\rsasl_password\x18\x04 \x01(\tR\fsaslPassword\x12$\n" +
+	"\x0essl_ca_content\x18\x05 \x01(\tR\fsslCaContent\"|\n" +
+	"\x0fKafkaMetaConfig\x123\n" +
+	"\x06system\x18\x01 \x01(\v2\x1b.apigw.v1.KafkaSystemFieldsR\x06system\x124\n" +
+	"\tcall_data\x18\x02 \x01(\v2\x17.apigw.v1.KafkaCallDataR\bcallData\"\xd1\x0f\n" +
+	"\x11KafkaSystemFields\x12\x1d\n" +
+	"\n" +
+	"start_time\x18\x01 \x01(\bR\tstartTime\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\bR\trequestId\x12\x1b\n" +
+	"\tclient_ip\x18\x03 \x01(\bR\bclientIp\x12\x15\n" +
+	"\x06api_id\x18\x04 \x01(\bR\x05apiId\x12\x1b\n" +
+	"\tuser_name\x18\x05 \x01(\bR\buserName\x12\x15\n" +
+	"\x06app_id\x18\x06 \x01(\bR\x05appId\x12#\n" +
+	"\raccess_model1\x18\a \x01(\bR\faccessModel1\x12!\n" +
+	"\frequest_time\x18\b \x01(\bR\vrequestTime\x12\x1f\n" +
+	"\vhttp_status\x18\t \x01(\bR\n" +
+	"httpStatus\x12'\n" +
+	"\x0fserver_protocol\x18\n" +
+	" \x01(\bR\x0eserverProtocol\x12\x16\n" +
+	"\x06scheme\x18\v \x01(\bR\x06scheme\x12%\n" +
+	"\x0erequest_method\x18\f \x01(\bR\rrequestMethod\x12\x12\n" +
+	"\x04host\x18\r \x01(\bR\x04host\x12 \n" +
+	"\fapi_uri_mode\x18\x0e \x01(\bR\n" +
+	"apiUriMode\x12\x10\n" +
+	"\x03uri\x18\x0f \x01(\bR\x03uri\x12!\n" +
+	"\frequest_size\x18\x10 \x01(\bR\vrequestSize\x12#\n" +
+	"\rresponse_size\x18\x11 \x01(\bR\fresponseSize\x12!\n" +
+	"\fupstream_uri\x18\x12 \x01(\bR\vupstreamUri\x12#\n" +
+	"\rupstream_addr\x18\x13 \x01(\bR\fupstreamAddr\x12'\n" +
+	"\x0fupstream_status\x18\x14 \x01(\bR\x0eupstreamStatus\x122\n" +
+	"\x15upstream_connect_time\x18\x15 \x01(\bR\x13upstreamConnectTime\x120\n" +
+	"\x14upstream_header_time\x18\x16 \x01(\bR\x12upstreamHeaderTime\x124\n" +
+	"\x16upstream_response_time\x18\x17 \x01(\bR\x14upstreamResponseTime\x12;\n" +
+	"\x1aall_upstream_response_time\x18\x18 \x01(\bR\x17allUpstreamResponseTime\x12\x1b\n" +
+	"\tregion_id\x18\x19 \x01(\bR\bregionId\x12\x1b\n" +
+	"\tauth_type\x18\x1a \x01(\bR\bauthType\x12/\n" +
+	"\x14http_x_forwarded_for\x18\x1b \x01(\bR\x11httpXForwardedFor\x12&\n" +
+	"\x0fhttp_user_agent\x18\x1c \x01(\bR\rhttpUserAgent\x12\x1d\n" +
+	"\n" +
+	"error_type\x18\x1d \x01(\bR\terrorType\x12#\n" +
+	"\raccess_model2\x18\x1e \x01(\bR\faccessModel2\x12\x1d\n" +
+	"\n" +
+	"inner_time\x18\x1f \x01(\bR\tinnerTime\x12,\n" +
+	"\x12proxy_protocol_vni\x18  \x01(\bR\x10proxyProtocolVni\x123\n" +
+	"\x16proxy_protocol_vpce_id\x18! \x01(\bR\x13proxyProtocolVpceId\x12.\n" +
+	"\x13proxy_protocol_addr\x18\" \x01(\bR\x11proxyProtocolAddr\x12&\n" +
+	"\x0fbody_bytes_sent\x18# \x01(\bR\rbodyBytesSent\x12\x19\n" +
+	"\bapi_name\x18$ \x01(\bR\aapiName\x12\x19\n" +
+	"\bapp_name\x18% \x01(\bR\aappName\x12&\n" +
+	"\x0fprovider_app_id\x18& \x01(\bR\rproviderAppId\x12*\n" +
+	"\x11provider_app_name\x18' \x01(\bR\x0fproviderAppName\x12*\n" +
+	"\x11custom_data_log01\x18( \x01(\bR\x0fcustomDataLog01\x12*\n" +
+	"\x11custom_data_log02\x18) \x01(\bR\x0fcustomDataLog02\x12*\n" +
+	"\x11custom_data_log03\x18* \x01(\bR\x0fcustomDataLog03\x12*\n" +
+	"\x11custom_data_log04\x18+ \x01(\bR\x0fcustomDataLog04\x12*\n" +
+	"\x11custom_data_log05\x18, \x01(\bR\x0fcustomDataLog05\x12*\n" +
+	"\x11custom_data_log06\x18- \x01(\bR\x0fcustomDataLog06\x12*\n" +
+	"\x11custom_data_log07\x18. \x01(\bR\x0fcustomDataLog07\x12*\n" +
+	"\x11custom_data_log08\x18/ \x01(\bR\x0fcustomDataLog08\x12*\n" +
+	"\x11custom_data_log09\x180 \x01(\bR\x0fcustomDataLog09\x12*\n" +
+	"\x11custom_data_log10\x181 \x01(\bR\x0fcustomDataLog10\x12'\n" +
+	"\x0fresponse_source\x182 \x01(\bR\x0eresponseSource\x12\x15\n" +
+	"\x06env_id\x183 \x01(\bR\x05envId\x12\x19\n" +
+	"\bgroup_id\x184 \x01(\bR\agroupId\x12\x1d\n" +
+	"\n" +
+	"error_code\x185 \x01(\bR\terrorCode\"\xf3\x03\n" +
+	"\rKafkaCallData\x12,\n" +
+	"\x12log_request_header\x18\x01 \x01(\bR\x10logRequestHeader\x122\n" +
+	"\x15request_header_filter\x18\x02 \x01(\tR\x13requestHeaderFilter\x127\n" +
+	"\x18log_request_query_string\x18\x03 \x01(\bR\x15logRequestQueryString\x12=\n" +
+	"\x1brequest_query_string_filter\x18\x04 \x01(\tR\x18requestQueryStringFilter\x12(\n" +
+	"\x10log_request_body\x18\x05 \x01(\bR\x0elogRequestBody\x12.\n" +
+	"\x13log_response_header\x18\x06 \x01(\bR\x11logResponseHeader\x124\n" +
+	"\x16response_header_filter\x18\a \x01(\tR\x14responseHeaderFilter\x12*\n" +
+	"\x11log_response_body\x18\b \x01(\bR\x0flogResponseBody\x12L\n" +
+	"\x11custom_authorizer\x18\t \x01(\v2\x1f.apigw.v1.KafkaCustomAuthorizerR\x10customAuthorizer\"M\n" +
+	"\x15KafkaCustomAuthorizer\x12\x1a\n" +
+	"\bfrontend\x18\x01 \x03(\tR\bfrontend\x12\x18\n" +
+	"\abackend\x18\x02 \x03(\tR\abackendB/Z-github.com/apigw/apigw/proto/apigw/v1;apigwv1b\x06proto3"
 
 var (
 	file_apigw_v1_plugin_proto_rawDescOnce sync.Once
@@ -2571,7 +3563,7 @@ func file_apigw_v1_plugin_proto_rawDescGZIP() []byte {
 	return file_apigw_v1_plugin_proto_rawDescData
 }
 
-var file_apigw_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_apigw_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_apigw_v1_plugin_proto_goTypes = []any{
 	(*Plugin)(nil),                     // 0: apigw.v1.Plugin
 	(*PluginBinding)(nil),              // 1: apigw.v1.PluginBinding
@@ -2603,14 +3595,20 @@ var file_apigw_v1_plugin_proto_goTypes = []any{
 	(*PluginBreakerHttpInfo)(nil),      // 27: apigw.v1.PluginBreakerHttpInfo
 	(*PluginBreakerMockInfo)(nil),      // 28: apigw.v1.PluginBreakerMockInfo
 	(*PluginBreakerDowngradeRule)(nil), // 29: apigw.v1.PluginBreakerDowngradeRule
-	(*Meta)(nil),                       // 30: apigw.v1.Meta
-	(*structpb.Struct)(nil),            // 31: google.protobuf.Struct
-	(*structpb.ListValue)(nil),         // 32: google.protobuf.ListValue
-	(*MockHeader)(nil),                 // 33: apigw.v1.MockHeader
+	(*KafkaLogContent)(nil),            // 30: apigw.v1.KafkaLogContent
+	(*KafkaSaslConfig)(nil),            // 31: apigw.v1.KafkaSaslConfig
+	(*KafkaMetaConfig)(nil),            // 32: apigw.v1.KafkaMetaConfig
+	(*KafkaSystemFields)(nil),          // 33: apigw.v1.KafkaSystemFields
+	(*KafkaCallData)(nil),              // 34: apigw.v1.KafkaCallData
+	(*KafkaCustomAuthorizer)(nil),      // 35: apigw.v1.KafkaCustomAuthorizer
+	(*Meta)(nil),                       // 36: apigw.v1.Meta
+	(*structpb.Struct)(nil),            // 37: google.protobuf.Struct
+	(*structpb.ListValue)(nil),         // 38: google.protobuf.ListValue
+	(*MockHeader)(nil),                 // 39: apigw.v1.MockHeader
 }
 var file_apigw_v1_plugin_proto_depIdxs = []int32{
-	30, // 0: apigw.v1.Plugin.meta:type_name -> apigw.v1.Meta
-	30, // 1: apigw.v1.PluginBinding.meta:type_name -> apigw.v1.Meta
+	36, // 0: apigw.v1.Plugin.meta:type_name -> apigw.v1.Meta
+	36, // 1: apigw.v1.PluginBinding.meta:type_name -> apigw.v1.Meta
 	4,  // 2: apigw.v1.SetRespHeadersContent.response_headers:type_name -> apigw.v1.HeaderPolicy
 	7,  // 3: apigw.v1.JwtAuthContent.jwks_service:type_name -> apigw.v1.JwtAuthJwksService
 	8,  // 4: apigw.v1.JwtAuthContent.carry_payload:type_name -> apigw.v1.JwtAuthCarryPayload
@@ -2634,18 +3632,23 @@ var file_apigw_v1_plugin_proto_depIdxs = []int32{
 	29, // 22: apigw.v1.BreakerContent.downgrade_rules:type_name -> apigw.v1.PluginBreakerDowngradeRule
 	28, // 23: apigw.v1.PluginBreakerDowngradeInfo.mock_info:type_name -> apigw.v1.PluginBreakerMockInfo
 	27, // 24: apigw.v1.PluginBreakerDowngradeInfo.http_info:type_name -> apigw.v1.PluginBreakerHttpInfo
-	31, // 25: apigw.v1.PluginBreakerDowngradeInfo.http_vpc_info:type_name -> google.protobuf.Struct
-	31, // 26: apigw.v1.PluginBreakerDowngradeInfo.func_info:type_name -> google.protobuf.Struct
-	32, // 27: apigw.v1.PluginBreakerDowngradeInfo.passthrough_infos:type_name -> google.protobuf.ListValue
-	33, // 28: apigw.v1.PluginBreakerMockInfo.headers:type_name -> apigw.v1.MockHeader
-	32, // 29: apigw.v1.PluginBreakerDowngradeRule.parameters:type_name -> google.protobuf.ListValue
+	37, // 25: apigw.v1.PluginBreakerDowngradeInfo.http_vpc_info:type_name -> google.protobuf.Struct
+	37, // 26: apigw.v1.PluginBreakerDowngradeInfo.func_info:type_name -> google.protobuf.Struct
+	38, // 27: apigw.v1.PluginBreakerDowngradeInfo.passthrough_infos:type_name -> google.protobuf.ListValue
+	39, // 28: apigw.v1.PluginBreakerMockInfo.headers:type_name -> apigw.v1.MockHeader
+	38, // 29: apigw.v1.PluginBreakerDowngradeRule.parameters:type_name -> google.protobuf.ListValue
 	26, // 30: apigw.v1.PluginBreakerDowngradeRule.downgrade_backend:type_name -> apigw.v1.PluginBreakerDowngradeInfo
 	25, // 31: apigw.v1.PluginBreakerDowngradeRule.breaker_condition:type_name -> apigw.v1.PluginBreakerCondition
-	32, // [32:32] is the sub-list for method output_type
-	32, // [32:32] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	31, // 32: apigw.v1.KafkaLogContent.sasl_config:type_name -> apigw.v1.KafkaSaslConfig
+	32, // 33: apigw.v1.KafkaLogContent.meta_config:type_name -> apigw.v1.KafkaMetaConfig
+	33, // 34: apigw.v1.KafkaMetaConfig.system:type_name -> apigw.v1.KafkaSystemFields
+	34, // 35: apigw.v1.KafkaMetaConfig.call_data:type_name -> apigw.v1.KafkaCallData
+	35, // 36: apigw.v1.KafkaCallData.custom_authorizer:type_name -> apigw.v1.KafkaCustomAuthorizer
+	37, // [37:37] is the sub-list for method output_type
+	37, // [37:37] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_apigw_v1_plugin_proto_init() }
@@ -2655,18 +3658,20 @@ func file_apigw_v1_plugin_proto_init() {
 	}
 	file_apigw_v1_api_proto_init()
 	file_apigw_v1_meta_proto_init()
+	file_apigw_v1_options_proto_init()
 	file_apigw_v1_plugin_proto_msgTypes[5].OneofWrappers = []any{}
 	file_apigw_v1_plugin_proto_msgTypes[6].OneofWrappers = []any{}
 	file_apigw_v1_plugin_proto_msgTypes[10].OneofWrappers = []any{}
 	file_apigw_v1_plugin_proto_msgTypes[19].OneofWrappers = []any{}
 	file_apigw_v1_plugin_proto_msgTypes[23].OneofWrappers = []any{}
+	file_apigw_v1_plugin_proto_msgTypes[30].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_apigw_v1_plugin_proto_rawDesc), len(file_apigw_v1_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   30,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -3,6 +3,7 @@ package inputs
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
@@ -47,6 +48,7 @@ const (
 	opPluginsFor
 	opGroup
 	opSigned
+	opKafkaLogHeaders
 )
 
 // eval performs a lookup on the Snapshot. Views and Record.Holds both
@@ -102,6 +104,9 @@ func (s *Snapshot) eval(o op, a, b string) (any, string) {
 		return nil, ""
 	case opPluginsFor:
 		return in.PluginsFor(a, b), ""
+	case opKafkaLogHeaders:
+		req, resp := in.KafkaLogHeaders()
+		return nil, strings.Join(req, ",") + "|" + strings.Join(resp, ",")
 	}
 	panic(fmt.Sprintf("inputs: unknown lookup %d", o))
 }

@@ -1,6 +1,8 @@
 package inputs
 
 import (
+	"strings"
+
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
@@ -109,6 +111,21 @@ func (v *View) ThrottleFor(apiID, envID string) *apigwv1.Throttle {
 // PluginsFor returns the plug-ins bound to (API, environment).
 func (v *View) PluginsFor(apiID, envID string) []*apigwv1.Plugin {
 	return result[[]*apigwv1.Plugin](v.read(opPluginsFor, apiID, envID))
+}
+
+// KafkaLogHeaders returns the request and response headers the
+// instance's kafka_log plug-ins write (lower case, sorted).
+func (v *View) KafkaLogHeaders() (req, resp []string) {
+	_, s := v.read(opKafkaLogHeaders, "", "")
+	r, q, _ := strings.Cut(s, "|")
+	return splitNames(r), splitNames(q)
+}
+
+func splitNames(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }
 
 // ACLsFor returns the ACL policies bound to (API, environment).

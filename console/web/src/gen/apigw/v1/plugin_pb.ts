@@ -8,6 +8,7 @@ import type { MockHeader } from "./api_pb";
 import { file_apigw_v1_api } from "./api_pb";
 import type { Meta } from "./meta_pb";
 import { file_apigw_v1_meta } from "./meta_pb";
+import { file_apigw_v1_options } from "./options_pb";
 import type { ListValue } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
@@ -16,7 +17,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file apigw/v1/plugin.proto.
  */
 export const file_apigw_v1_plugin: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkIssCCg5Kd3RBdXRoQ29udGVudBIyCgxqd2tzX3NlcnZpY2UYASABKAsyHC5hcGlndy52MS5Kd3RBdXRoSndrc1NlcnZpY2USDAoEandrcxgCIAEoCRIWCg50b2tlbl9sb2NhdGlvbhgDIAEoCRISCgp0b2tlbl9uYW1lGAQgASgJEhkKDHRva2VuX3ByZWZpeBgFIAEoCUgAiAEBEiIKGnRva2VuX2V4cGlyYXRpb25fdG9sZXJhbmNlGAYgASgJEiIKGnRva2VuX3Bhc3NfdGhyb3VnaF9lbmFibGVkGAcgASgIEjQKDWNhcnJ5X3BheWxvYWQYCCABKAsyHS5hcGlndy52MS5Kd3RBdXRoQ2FycnlQYXlsb2FkEg4KBmlzc3VlchgJIAEoCRIRCglhdWRpZW5jZXMYCiADKAlCDwoNX3Rva2VuX3ByZWZpeCIhChJKd3RBdXRoSndrc1NlcnZpY2USCwoDdXJsGAEgASgJIkMKE0p3dEF1dGhDYXJyeVBheWxvYWQSLAoGY2xhaW1zGAEgAygLMhwuYXBpZ3cudjEuSnd0QXV0aENsYWltSGVhZGVyIjMKEkp3dEF1dGhDbGFpbUhlYWRlchINCgVjbGFpbRgBIAEoCRIOCgZoZWFkZXIYAiABKAki2AQKEFRoaXJkQXV0aENvbnRlbnQSMAoMYXV0aF9yZXF1ZXN0GAEgASgLMhouYXBpZ3cudjEuVGhpcmRBdXRoUmVxdWVzdBIxCgppZGVudGl0aWVzGAIgASgLMh0uYXBpZ3cudjEuVGhpcmRBdXRoSWRlbnRpdGllcxIwCgpjYXJyeV9ib2R5GAMgASgLMhwuYXBpZ3cudjEuVGhpcmRBdXRoQ2FycnlCb2R5EhoKEmNhcnJ5X3BhdGhfZW5hYmxlZBgEIAEoCBIgChhyZXR1cm5fcmVzcF9ib2R5X2VuYWJsZWQYBSABKAgSGgoSY2FycnlfcmVzcF9oZWFkZXJzGAYgAygJEhkKEWNhcnJ5X3Jlc3BfaGVhZGVyGAcgAygJEiUKGHNpbXBsZV9hdXRoX21vZGVfZW5hYmxlZBgIIAEoCEgAiAEBEjAKCm1hdGNoX2F1dGgYCSABKAsyHC5hcGlndy52MS5UaGlyZEF1dGhNYXRjaEF1dGgSFAoMcnVsZV9lbmFibGVkGAogASgIEhEKCXJ1bGVfdHlwZRgLIAEoCRI0CgpwYXJhbWV0ZXJzGAwgAygLMiAuYXBpZ3cudjEuVGhpcmRBdXRoUnVsZVBhcmFtZXRlchImCgVydWxlcxgNIAMoCzIXLmFwaWd3LnYxLlRoaXJkQXV0aFJ1bGUSGwoTY3VzdG9tX2ZvcmJpZF9saW1pdBgOIAEoBRIeChZhdXRoX2Rvd25ncmFkZV9lbmFibGVkGA8gASgIQhsKGV9zaW1wbGVfYXV0aF9tb2RlX2VuYWJsZWQiwQEKEFRoaXJkQXV0aFJlcXVlc3QSDgoGbWV0aG9kGAEgASgJEhAKCHByb3RvY29sGAIgASgJEhIKCnVybF9kb21haW4YAyABKAkSDAoEcGF0aBgEIAEoCRIPCgd0aW1lb3V0GAUgASgFEhsKE3ZwY19jaGFubmVsX2VuYWJsZWQYBiABKAgSOwoQdnBjX2NoYW5uZWxfaW5mbxgHIAEoCzIhLmFwaWd3LnYxLlRoaXJkQXV0aFZwY0NoYW5uZWxJbmZvIkEKF1RoaXJkQXV0aFZwY0NoYW5uZWxJbmZvEg4KBnZwY19pZBgBIAEoCRIWCg52cGNfcHJveHlfaG9zdBgCIAEoCSJxChNUaGlyZEF1dGhJZGVudGl0aWVzEiwKB2hlYWRlcnMYASADKAsyGy5hcGlndy52MS5UaGlyZEF1dGhJZGVudGl0eRIsCgdxdWVyaWVzGAIgAygLMhsuYXBpZ3cudjEuVGhpcmRBdXRoSWRlbnRpdHkiIQoRVGhpcmRBdXRoSWRlbnRpdHkSDAoEbmFtZRgBIAEoCSI8ChJUaGlyZEF1dGhDYXJyeUJvZHkSDwoHZW5hYmxlZBgBIAEoCBIVCg1tYXhfYm9keV9zaXplGAIgASgFIhQKElRoaXJkQXV0aE1hdGNoQXV0aCIYChZUaGlyZEF1dGhSdWxlUGFyYW1ldGVyIg8KDVRoaXJkQXV0aFJ1bGUi2gIKEFJhdGVMaW1pdENvbnRlbnQSDQoFc2NvcGUYASABKAkSGQoRZGVmYXVsdF90aW1lX3VuaXQYAiABKAkSHQoQZGVmYXVsdF9pbnRlcnZhbBgDIAEoBUgAiAEBEhEKCWFwaV9saW1pdBgEIAEoBRISCgp1c2VyX2xpbWl0GAUgASgFEhEKCWFwcF9saW1pdBgGIAEoBRIQCghpcF9saW1pdBgHIAEoBRIRCglhbGdvcml0aG0YCCABKAkSLAoIc3BlY2lhbHMYCSADKAsyGi5hcGlndy52MS5SYXRlTGltaXRTcGVjaWFsEjMKCnBhcmFtZXRlcnMYCiADKAsyHy5hcGlndy52MS5QbHVnaW5Db21tb25QYXJhbWV0ZXISJgoFcnVsZXMYCyADKAsyFy5hcGlndy52MS5SYXRlTGltaXRSdWxlQhMKEV9kZWZhdWx0X2ludGVydmFsIlQKEFJhdGVMaW1pdFNwZWNpYWwSDAoEdHlwZRgBIAEoCRIyCghwb2xpY2llcxgCIAMoCzIgLmFwaWd3LnYxLlJhdGVMaW1pdFNwZWNpYWxQb2xpY3kiNAoWUmF0ZUxpbWl0U3BlY2lhbFBvbGljeRILCgNrZXkYASABKAkSDQoFbGltaXQYAiABKAUiQgoVUGx1Z2luQ29tbW9uUGFyYW1ldGVyEgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCSJ9Cg1SYXRlTGltaXRSdWxlEhEKCXJ1bGVfbmFtZRgBIAEoCRITCgttYXRjaF9yZWdleBgCIAEoCRIRCgl0aW1lX3VuaXQYAyABKAkSFQoIaW50ZXJ2YWwYBCABKAVIAIgBARINCgVsaW1pdBgFIAEoBUILCglfaW50ZXJ2YWwimwIKDkJyZWFrZXJDb250ZW50Eg0KBXNjb3BlGAEgASgJEjsKEWJyZWFrZXJfY29uZGl0aW9uGAIgASgLMiAuYXBpZ3cudjEuUGx1Z2luQnJlYWtlckNvbmRpdGlvbhI/ChFkb3duZ3JhZGVfZGVmYXVsdBgDIAEoCzIkLmFwaWd3LnYxLlBsdWdpbkJyZWFrZXJEb3duZ3JhZGVJbmZvEj0KFGRvd25ncmFkZV9wYXJhbWV0ZXJzGAQgAygLMh8uYXBpZ3cudjEuUGx1Z2luQ29tbW9uUGFyYW1ldGVyEj0KD2Rvd25ncmFkZV9ydWxlcxgFIAMoCzIkLmFwaWd3LnYxLlBsdWdpbkJyZWFrZXJEb3duZ3JhZGVSdWxlIugBChZQbHVnaW5CcmVha2VyQ29uZGl0aW9uEhQKDGJyZWFrZXJfdHlwZRgBIAEoCRIUCgxicmVha2VyX21vZGUYAiABKAkSGwoTdW5oZWFsdGh5X2NvbmRpdGlvbhgDIAEoCRIbChN1bmhlYWx0aHlfdGhyZXNob2xkGAQgASgFEhoKEm1pbl9jYWxsX3RocmVzaG9sZBgFIAEoBRIcChR1bmhlYWx0aHlfcGVyY2VudGFnZRgGIAEoBRITCgt0aW1lX3dpbmRvdxgHIAEoBRIZChFvcGVuX2JyZWFrZXJfdGltZRgIIAEoBSKlAgoaUGx1Z2luQnJlYWtlckRvd25ncmFkZUluZm8SDAoEdHlwZRgBIAEoCRIyCgltb2NrX2luZm8YAiABKAsyHy5hcGlndy52MS5QbHVnaW5CcmVha2VyTW9ja0luZm8SMgoJaHR0cF9pbmZvGAMgASgLMh8uYXBpZ3cudjEuUGx1Z2luQnJlYWtlckh0dHBJbmZvEi4KDWh0dHBfdnBjX2luZm8YBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EioKCWZ1bmNfaW5mbxgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSNQoRcGFzc3Rocm91Z2hfaW5mb3MYBiABKAsyGi5nb29nbGUucHJvdG9idWYuTGlzdFZhbHVlIo8BChVQbHVnaW5CcmVha2VySHR0cEluZm8SDgoGaXNfdnBjGAEgASgIEhYKDnZwY19jaGFubmVsX2lkGAIgASgJEg8KB2FkZHJlc3MYAyABKAkSDgoGc2NoZW1lGAQgASgJEg4KBm1ldGhvZBgFIAEoCRIMCgRwYXRoGAYgASgJEg8KB3RpbWVvdXQYByABKAUiawoVUGx1Z2luQnJlYWtlck1vY2tJbmZvEhMKC3N0YXR1c19jb2RlGAEgASgFEhYKDnJlc3VsdF9jb250ZW50GAIgASgJEiUKB2hlYWRlcnMYAyADKAsyFC5hcGlndy52MS5Nb2NrSGVhZGVyIvIBChpQbHVnaW5CcmVha2VyRG93bmdyYWRlUnVsZRIRCglydWxlX25hbWUYASABKAkSLgoKcGFyYW1ldGVycxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5MaXN0VmFsdWUSEwoLbWF0Y2hfcmVnZXgYAyABKAkSPwoRZG93bmdyYWRlX2JhY2tlbmQYBCABKAsyJC5hcGlndy52MS5QbHVnaW5CcmVha2VyRG93bmdyYWRlSW5mbxI7ChFicmVha2VyX2NvbmRpdGlvbhgFIAEoCzIgLmFwaWd3LnYxLlBsdWdpbkJyZWFrZXJDb25kaXRpb25CL1otZ2l0aHViLmNvbS9hcGlndy9hcGlndy9wcm90by9hcGlndy92MTthcGlnd3YxYgZwcm90bzM", [file_apigw_v1_api, file_apigw_v1_meta, file_google_protobuf_struct]);
+  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIroBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YRIeCg1wbHVnaW5fc2VjcmV0GIoFIAEoCUIGkoIZAggBImwKDVBsdWdpbkJpbmRpbmcSCgoCaWQYASABKAkSDgoGYXBpX2lkGAIgASgJEg4KBmVudl9pZBgDIAEoCRIRCglwbHVnaW5faWQYBCABKAkSHAoEbWV0YRgPIAEoCzIOLmFwaWd3LnYxLk1ldGEimwEKEUNvcnNQbHVnaW5Db250ZW50EhQKDGFsbG93X29yaWdpbhgBIAEoCRIVCg1hbGxvd19tZXRob2RzGAIgASgJEhUKDWFsbG93X2hlYWRlcnMYAyABKAkSFgoOZXhwb3NlX2hlYWRlcnMYBCABKAkSDwoHbWF4X2FnZRgFIAEoAxIZChFhbGxvd19jcmVkZW50aWFscxgGIAEoCCJJChVTZXRSZXNwSGVhZGVyc0NvbnRlbnQSMAoQcmVzcG9uc2VfaGVhZGVycxgBIAMoCzIWLmFwaWd3LnYxLkhlYWRlclBvbGljeSJPCgxIZWFkZXJQb2xpY3kSDAoEbmFtZRgBIAEoCRISCgp2YWx1ZV90eXBlGAIgASgJEg0KBXZhbHVlGAMgASgJEg4KBmFjdGlvbhgEIAEoCSL0AQoSUHJveHlNaXJyb3JDb250ZW50EhAKCHByb3RvY29sGAEgASgJEgwKBGhvc3QYAiABKAkSDAoEcGF0aBgDIAEoCRIYChBwYXRoX2NvbmNhdF9tb2RlGAQgASgJEhkKDHNhbXBsZV9yYXRpbxgFIAEoAUgAiAEBEhQKB3RpbWVvdXQYBiABKAVIAYgBARIoChttaXJyb3JfcmVxdWVzdF9ib2R5X2VuYWJsZWQYByABKAhIAogBAUIPCg1fc2FtcGxlX3JhdGlvQgoKCF90aW1lb3V0Qh4KHF9taXJyb3JfcmVxdWVzdF9ib2R5X2VuYWJsZWQiywIKDkp3dEF1dGhDb250ZW50EjIKDGp3a3Nfc2VydmljZRgBIAEoCzIcLmFwaWd3LnYxLkp3dEF1dGhKd2tzU2VydmljZRIMCgRqd2tzGAIgASgJEhYKDnRva2VuX2xvY2F0aW9uGAMgASgJEhIKCnRva2VuX25hbWUYBCABKAkSGQoMdG9rZW5fcHJlZml4GAUgASgJSACIAQESIgoadG9rZW5fZXhwaXJhdGlvbl90b2xlcmFuY2UYBiABKAkSIgoadG9rZW5fcGFzc190aHJvdWdoX2VuYWJsZWQYByABKAgSNAoNY2FycnlfcGF5bG9hZBgIIAEoCzIdLmFwaWd3LnYxLkp3dEF1dGhDYXJyeVBheWxvYWQSDgoGaXNzdWVyGAkgASgJEhEKCWF1ZGllbmNlcxgKIAMoCUIPCg1fdG9rZW5fcHJlZml4IiEKEkp3dEF1dGhKd2tzU2VydmljZRILCgN1cmwYASABKAkiQwoTSnd0QXV0aENhcnJ5UGF5bG9hZBIsCgZjbGFpbXMYASADKAsyHC5hcGlndy52MS5Kd3RBdXRoQ2xhaW1IZWFkZXIiMwoSSnd0QXV0aENsYWltSGVhZGVyEg0KBWNsYWltGAEgASgJEg4KBmhlYWRlchgCIAEoCSLYBAoQVGhpcmRBdXRoQ29udGVudBIwCgxhdXRoX3JlcXVlc3QYASABKAsyGi5hcGlndy52MS5UaGlyZEF1dGhSZXF1ZXN0EjEKCmlkZW50aXRpZXMYAiABKAsyHS5hcGlndy52MS5UaGlyZEF1dGhJZGVudGl0aWVzEjAKCmNhcnJ5X2JvZHkYAyABKAsyHC5hcGlndy52MS5UaGlyZEF1dGhDYXJyeUJvZHkSGgoSY2FycnlfcGF0aF9lbmFibGVkGAQgASgIEiAKGHJldHVybl9yZXNwX2JvZHlfZW5hYmxlZBgFIAEoCBIaChJjYXJyeV9yZXNwX2hlYWRlcnMYBiADKAkSGQoRY2FycnlfcmVzcF9oZWFkZXIYByADKAkSJQoYc2ltcGxlX2F1dGhfbW9kZV9lbmFibGVkGAggASgISACIAQESMAoKbWF0Y2hfYXV0aBgJIAEoCzIcLmFwaWd3LnYxLlRoaXJkQXV0aE1hdGNoQXV0aBIUCgxydWxlX2VuYWJsZWQYCiABKAgSEQoJcnVsZV90eXBlGAsgASgJEjQKCnBhcmFtZXRlcnMYDCADKAsyIC5hcGlndy52MS5UaGlyZEF1dGhSdWxlUGFyYW1ldGVyEiYKBXJ1bGVzGA0gAygLMhcuYXBpZ3cudjEuVGhpcmRBdXRoUnVsZRIbChNjdXN0b21fZm9yYmlkX2xpbWl0GA4gASgFEh4KFmF1dGhfZG93bmdyYWRlX2VuYWJsZWQYDyABKAhCGwoZX3NpbXBsZV9hdXRoX21vZGVfZW5hYmxlZCLBAQoQVGhpcmRBdXRoUmVxdWVzdBIOCgZtZXRob2QYASABKAkSEAoIcHJvdG9jb2wYAiABKAkSEgoKdXJsX2RvbWFpbhgDIAEoCRIMCgRwYXRoGAQgASgJEg8KB3RpbWVvdXQYBSABKAUSGwoTdnBjX2NoYW5uZWxfZW5hYmxlZBgGIAEoCBI7ChB2cGNfY2hhbm5lbF9pbmZvGAcgASgLMiEuYXBpZ3cudjEuVGhpcmRBdXRoVnBjQ2hhbm5lbEluZm8iQQoXVGhpcmRBdXRoVnBjQ2hhbm5lbEluZm8SDgoGdnBjX2lkGAEgASgJEhYKDnZwY19wcm94eV9ob3N0GAIgASgJInEKE1RoaXJkQXV0aElkZW50aXRpZXMSLAoHaGVhZGVycxgBIAMoCzIbLmFwaWd3LnYxLlRoaXJkQXV0aElkZW50aXR5EiwKB3F1ZXJpZXMYAiADKAsyGy5hcGlndy52MS5UaGlyZEF1dGhJZGVudGl0eSIhChFUaGlyZEF1dGhJZGVudGl0eRIMCgRuYW1lGAEgASgJIjwKElRoaXJkQXV0aENhcnJ5Qm9keRIPCgdlbmFibGVkGAEgASgIEhUKDW1heF9ib2R5X3NpemUYAiABKAUiFAoSVGhpcmRBdXRoTWF0Y2hBdXRoIhgKFlRoaXJkQXV0aFJ1bGVQYXJhbWV0ZXIiDwoNVGhpcmRBdXRoUnVsZSLaAgoQUmF0ZUxpbWl0Q29udGVudBINCgVzY29wZRgBIAEoCRIZChFkZWZhdWx0X3RpbWVfdW5pdBgCIAEoCRIdChBkZWZhdWx0X2ludGVydmFsGAMgASgFSACIAQESEQoJYXBpX2xpbWl0GAQgASgFEhIKCnVzZXJfbGltaXQYBSABKAUSEQoJYXBwX2xpbWl0GAYgASgFEhAKCGlwX2xpbWl0GAcgASgFEhEKCWFsZ29yaXRobRgIIAEoCRIsCghzcGVjaWFscxgJIAMoCzIaLmFwaWd3LnYxLlJhdGVMaW1pdFNwZWNpYWwSMwoKcGFyYW1ldGVycxgKIAMoCzIfLmFwaWd3LnYxLlBsdWdpbkNvbW1vblBhcmFtZXRlchImCgVydWxlcxgLIAMoCzIXLmFwaWd3LnYxLlJhdGVMaW1pdFJ1bGVCEwoRX2RlZmF1bHRfaW50ZXJ2YWwiVAoQUmF0ZUxpbWl0U3BlY2lhbBIMCgR0eXBlGAEgASgJEjIKCHBvbGljaWVzGAIgAygLMiAuYXBpZ3cudjEuUmF0ZUxpbWl0U3BlY2lhbFBvbGljeSI0ChZSYXRlTGltaXRTcGVjaWFsUG9saWN5EgsKA2tleRgBIAEoCRINCgVsaW1pdBgCIAEoBSJCChVQbHVnaW5Db21tb25QYXJhbWV0ZXISDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEg0KBXZhbHVlGAMgASgJIn0KDVJhdGVMaW1pdFJ1bGUSEQoJcnVsZV9uYW1lGAEgASgJEhMKC21hdGNoX3JlZ2V4GAIgASgJEhEKCXRpbWVfdW5pdBgDIAEoCRIVCghpbnRlcnZhbBgEIAEoBUgAiAEBEg0KBWxpbWl0GAUgASgFQgsKCV9pbnRlcnZhbCKbAgoOQnJlYWtlckNvbnRlbnQSDQoFc2NvcGUYASABKAkSOwoRYnJlYWtlcl9jb25kaXRpb24YAiABKAsyIC5hcGlndy52MS5QbHVnaW5CcmVha2VyQ29uZGl0aW9uEj8KEWRvd25ncmFkZV9kZWZhdWx0GAMgASgLMiQuYXBpZ3cudjEuUGx1Z2luQnJlYWtlckRvd25ncmFkZUluZm8SPQoUZG93bmdyYWRlX3BhcmFtZXRlcnMYBCADKAsyHy5hcGlndy52MS5QbHVnaW5Db21tb25QYXJhbWV0ZXISPQoPZG93bmdyYWRlX3J1bGVzGAUgAygLMiQuYXBpZ3cudjEuUGx1Z2luQnJlYWtlckRvd25ncmFkZVJ1bGUi6AEKFlBsdWdpbkJyZWFrZXJDb25kaXRpb24SFAoMYnJlYWtlcl90eXBlGAEgASgJEhQKDGJyZWFrZXJfbW9kZRgCIAEoCRIbChN1bmhlYWx0aHlfY29uZGl0aW9uGAMgASgJEhsKE3VuaGVhbHRoeV90aHJlc2hvbGQYBCABKAUSGgoSbWluX2NhbGxfdGhyZXNob2xkGAUgASgFEhwKFHVuaGVhbHRoeV9wZXJjZW50YWdlGAYgASgFEhMKC3RpbWVfd2luZG93GAcgASgFEhkKEW9wZW5fYnJlYWtlcl90aW1lGAggASgFIqUCChpQbHVnaW5CcmVha2VyRG93bmdyYWRlSW5mbxIMCgR0eXBlGAEgASgJEjIKCW1vY2tfaW5mbxgCIAEoCzIfLmFwaWd3LnYxLlBsdWdpbkJyZWFrZXJNb2NrSW5mbxIyCglodHRwX2luZm8YAyABKAsyHy5hcGlndy52MS5QbHVnaW5CcmVha2VySHR0cEluZm8SLgoNaHR0cF92cGNfaW5mbxgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKgoJZnVuY19pbmZvGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBI1ChFwYXNzdGhyb3VnaF9pbmZvcxgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5MaXN0VmFsdWUijwEKFVBsdWdpbkJyZWFrZXJIdHRwSW5mbxIOCgZpc192cGMYASABKAgSFgoOdnBjX2NoYW5uZWxfaWQYAiABKAkSDwoHYWRkcmVzcxgDIAEoCRIOCgZzY2hlbWUYBCABKAkSDgoGbWV0aG9kGAUgASgJEgwKBHBhdGgYBiABKAkSDwoHdGltZW91dBgHIAEoBSJrChVQbHVnaW5CcmVha2VyTW9ja0luZm8SEwoLc3RhdHVzX2NvZGUYASABKAUSFgoOcmVzdWx0X2NvbnRlbnQYAiABKAkSJQoHaGVhZGVycxgDIAMoCzIULmFwaWd3LnYxLk1vY2tIZWFkZXIi8gEKGlBsdWdpbkJyZWFrZXJEb3duZ3JhZGVSdWxlEhEKCXJ1bGVfbmFtZRgBIAEoCRIuCgpwYXJhbWV0ZXJzGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkxpc3RWYWx1ZRITCgttYXRjaF9yZWdleBgDIAEoCRI/ChFkb3duZ3JhZGVfYmFja2VuZBgEIAEoCzIkLmFwaWd3LnYxLlBsdWdpbkJyZWFrZXJEb3duZ3JhZGVJbmZvEjsKEWJyZWFrZXJfY29uZGl0aW9uGAUgASgLMiAuYXBpZ3cudjEuUGx1Z2luQnJlYWtlckNvbmRpdGlvbiKCAgoPS2Fma2FMb2dDb250ZW50EhMKC2Jyb2tlcl9saXN0GAEgAygJEg0KBXRvcGljGAIgASgJEgsKA2tleRgDIAEoCRIcCg9tYXhfcmV0cnlfY291bnQYBCABKAVIAIgBARIaCg1yZXRyeV9iYWNrb2ZmGAUgASgFSAGIAQESLgoLc2FzbF9jb25maWcYBiABKAsyGS5hcGlndy52MS5LYWZrYVNhc2xDb25maWcSLgoLbWV0YV9jb25maWcYByABKAsyGS5hcGlndy52MS5LYWZrYU1ldGFDb25maWdCEgoQX21heF9yZXRyeV9jb3VudEIQCg5fcmV0cnlfYmFja29mZiKLAQoPS2Fma2FTYXNsQ29uZmlnEhkKEXNlY3VyaXR5X3Byb3RvY29sGAEgASgJEhcKD3Nhc2xfbWVjaGFuaXNtcxgCIAEoCRIVCg1zYXNsX3VzZXJuYW1lGAMgASgJEhUKDXNhc2xfcGFzc3dvcmQYBCABKAkSFgoOc3NsX2NhX2NvbnRlbnQYBSABKAkiagoPS2Fma2FNZXRhQ29uZmlnEisKBnN5c3RlbRgBIAEoCzIbLmFwaWd3LnYxLkthZmthU3lzdGVtRmllbGRzEioKCWNhbGxfZGF0YRgCIAEoCzIXLmFwaWd3LnYxLkthZmthQ2FsbERhdGEi7AkKEUthZmthU3lzdGVtRmllbGRzEhIKCnN0YXJ0X3RpbWUYASABKAgSEgoKcmVxdWVzdF9pZBgCIAEoCBIRCgljbGllbnRfaXAYAyABKAgSDgoGYXBpX2lkGAQgASgIEhEKCXVzZXJfbmFtZRgFIAEoCBIOCgZhcHBfaWQYBiABKAgSFQoNYWNjZXNzX21vZGVsMRgHIAEoCBIUCgxyZXF1ZXN0X3RpbWUYCCABKAgSEwoLaHR0cF9zdGF0dXMYCSABKAgSFwoPc2VydmVyX3Byb3RvY29sGAogASgIEg4KBnNjaGVtZRgLIAEoCBIWCg5yZXF1ZXN0X21ldGhvZBgMIAEoCBIMCgRob3N0GA0gASgIEhQKDGFwaV91cmlfbW9kZRgOIAEoCBILCgN1cmkYDyABKAgSFAoMcmVxdWVzdF9zaXplGBAgASgIEhUKDXJlc3BvbnNlX3NpemUYESABKAgSFAoMdXBzdHJlYW1fdXJpGBIgASgIEhUKDXVwc3RyZWFtX2FkZHIYEyABKAgSFwoPdXBzdHJlYW1fc3RhdHVzGBQgASgIEh0KFXVwc3RyZWFtX2Nvbm5lY3RfdGltZRgVIAEoCBIcChR1cHN0cmVhbV9oZWFkZXJfdGltZRgWIAEoCBIeChZ1cHN0cmVhbV9yZXNwb25zZV90aW1lGBcgASgIEiIKGmFsbF91cHN0cmVhbV9yZXNwb25zZV90aW1lGBggASgIEhEKCXJlZ2lvbl9pZBgZIAEoCBIRCglhdXRoX3R5cGUYGiABKAgSHAoUaHR0cF94X2ZvcndhcmRlZF9mb3IYGyABKAgSFwoPaHR0cF91c2VyX2FnZW50GBwgASgIEhIKCmVycm9yX3R5cGUYHSABKAgSFQoNYWNjZXNzX21vZGVsMhgeIAEoCBISCgppbm5lcl90aW1lGB8gASgIEhoKEnByb3h5X3Byb3RvY29sX3ZuaRggIAEoCBIeChZwcm94eV9wcm90b2NvbF92cGNlX2lkGCEgASgIEhsKE3Byb3h5X3Byb3RvY29sX2FkZHIYIiABKAgSFwoPYm9keV9ieXRlc19zZW50GCMgASgIEhAKCGFwaV9uYW1lGCQgASgIEhAKCGFwcF9uYW1lGCUgASgIEhcKD3Byb3ZpZGVyX2FwcF9pZBgmIAEoCBIZChFwcm92aWRlcl9hcHBfbmFtZRgnIAEoCBIZChFjdXN0b21fZGF0YV9sb2cwMRgoIAEoCBIZChFjdXN0b21fZGF0YV9sb2cwMhgpIAEoCBIZChFjdXN0b21fZGF0YV9sb2cwMxgqIAEoCBIZChFjdXN0b21fZGF0YV9sb2cwNBgrIAEoCBIZChFjdXN0b21fZGF0YV9sb2cwNRgsIAEoCBIZChFjdXN0b21fZGF0YV9sb2cwNhgtIAEoCBIZChFjdXN0b21fZGF0YV9sb2cwNxguIAEoCBIZChFjdXN0b21fZGF0YV9sb2cwOBgvIAEoCBIZChFjdXN0b21fZGF0YV9sb2cwORgwIAEoCBIZChFjdXN0b21fZGF0YV9sb2cxMBgxIAEoCBIXCg9yZXNwb25zZV9zb3VyY2UYMiABKAgSDgoGZW52X2lkGDMgASgIEhAKCGdyb3VwX2lkGDQgASgIEhIKCmVycm9yX2NvZGUYNSABKAgivwIKDUthZmthQ2FsbERhdGESGgoSbG9nX3JlcXVlc3RfaGVhZGVyGAEgASgIEh0KFXJlcXVlc3RfaGVhZGVyX2ZpbHRlchgCIAEoCRIgChhsb2dfcmVxdWVzdF9xdWVyeV9zdHJpbmcYAyABKAgSIwobcmVxdWVzdF9xdWVyeV9zdHJpbmdfZmlsdGVyGAQgASgJEhgKEGxvZ19yZXF1ZXN0X2JvZHkYBSABKAgSGwoTbG9nX3Jlc3BvbnNlX2hlYWRlchgGIAEoCBIeChZyZXNwb25zZV9oZWFkZXJfZmlsdGVyGAcgASgJEhkKEWxvZ19yZXNwb25zZV9ib2R5GAggASgIEjoKEWN1c3RvbV9hdXRob3JpemVyGAkgASgLMh8uYXBpZ3cudjEuS2Fma2FDdXN0b21BdXRob3JpemVyIjoKFUthZmthQ3VzdG9tQXV0aG9yaXplchIQCghmcm9udGVuZBgBIAMoCRIPCgdiYWNrZW5kGAIgAygJQi9aLWdpdGh1Yi5jb20vYXBpZ3cvYXBpZ3cvcHJvdG8vYXBpZ3cvdjE7YXBpZ3d2MWIGcHJvdG8z", [file_apigw_v1_api, file_apigw_v1_meta, file_apigw_v1_options, file_google_protobuf_struct]);
 
 /**
  * Plugin is a plug-in policy (docs/plugins.md): an object of a type whose
@@ -41,8 +42,8 @@ export type Plugin = Message<"apigw.v1.Plugin"> & {
 
   /**
    * plugin_type: cors, set_resp_headers, proxy_mirror, rate_limit,
-   * jwt_auth, third_auth or breaker. APIG's other types (kafka_log,
-   * proxy_cache, oidc_auth) are refused.
+   * jwt_auth, third_auth, breaker or kafka_log. APIG's other types
+   * (proxy_cache, oidc_auth) are refused.
    *
    * @generated from field: string plugin_type = 3;
    */
@@ -58,7 +59,8 @@ export type Plugin = Message<"apigw.v1.Plugin"> & {
   /**
    * plugin_content: the JSON settings of the type (CorsPluginContent,
    * SetRespHeadersContent, ProxyMirrorContent, RateLimitContent,
-   * JwtAuthContent, ThirdAuthContent, BreakerContent), decoded strictly: unknown
+   * JwtAuthContent, ThirdAuthContent, BreakerContent, KafkaLogContent),
+   * decoded strictly: unknown
    * fields and wrong types are refused.
    *
    * @generated from field: string plugin_content = 5;
@@ -76,6 +78,16 @@ export type Plugin = Message<"apigw.v1.Plugin"> & {
    * @generated from field: apigw.v1.Meta meta = 15;
    */
   meta?: Meta | undefined;
+
+  /**
+   * plugin_secret: the SASL password of a kafka_log plug-in. The admin
+   * API moves plugin_content's sasl_config.sasl_password here when it is
+   * written, so that it is sealed at rest and never read back (write-only,
+   * kept when an update leaves it empty).
+   *
+   * @generated from field: string plugin_secret = 650;
+   */
+  pluginSecret: string;
 };
 
 /**
@@ -1384,4 +1396,530 @@ export type PluginBreakerDowngradeRule = Message<"apigw.v1.PluginBreakerDowngrad
  */
 export const PluginBreakerDowngradeRuleSchema: GenMessage<PluginBreakerDowngradeRule> = /*@__PURE__*/
   messageDesc(file_apigw_v1_plugin, 29);
+
+/**
+ * KafkaLogContent is the plugin_content of a kafka_log plug-in: the
+ * access-log entries of the APIs it is bound to are pushed to a Kafka
+ * topic by apigw's access-log component (docs/plugins.md#kafka_log).
+ *
+ * @generated from message apigw.v1.KafkaLogContent
+ */
+export type KafkaLogContent = Message<"apigw.v1.KafkaLogContent"> & {
+  /**
+   * broker_list: 1-10 bootstrap brokers, host:port.
+   *
+   * @generated from field: repeated string broker_list = 1;
+   */
+  brokerList: string[];
+
+  /**
+   * topic: the topic the records are written to (1-249 characters of
+   * [A-Za-z0-9._-]).
+   *
+   * @generated from field: string topic = 2;
+   */
+  topic: string;
+
+  /**
+   * key: the record key (at most 255 characters); empty spreads the
+   * records over the partitions.
+   *
+   * @generated from field: string key = 3;
+   */
+  key: string;
+
+  /**
+   * max_retry_count: retries of a failed produce request, 0-5 (default
+   * 0).
+   *
+   * @generated from field: optional int32 max_retry_count = 4;
+   */
+  maxRetryCount?: number | undefined;
+
+  /**
+   * retry_backoff: seconds between retries, 1-10 (default 1).
+   *
+   * @generated from field: optional int32 retry_backoff = 5;
+   */
+  retryBackoff?: number | undefined;
+
+  /**
+   * @generated from field: apigw.v1.KafkaSaslConfig sasl_config = 6;
+   */
+  saslConfig?: KafkaSaslConfig | undefined;
+
+  /**
+   * @generated from field: apigw.v1.KafkaMetaConfig meta_config = 7;
+   */
+  metaConfig?: KafkaMetaConfig | undefined;
+};
+
+/**
+ * Describes the message apigw.v1.KafkaLogContent.
+ * Use `create(KafkaLogContentSchema)` to create a new message.
+ */
+export const KafkaLogContentSchema: GenMessage<KafkaLogContent> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 30);
+
+/**
+ * KafkaSaslConfig is how apigw connects to the brokers.
+ *
+ * @generated from message apigw.v1.KafkaSaslConfig
+ */
+export type KafkaSaslConfig = Message<"apigw.v1.KafkaSaslConfig"> & {
+  /**
+   * security_protocol: PLAINTEXT (default), SASL_PLAINTEXT or SASL_SSL.
+   *
+   * @generated from field: string security_protocol = 1;
+   */
+  securityProtocol: string;
+
+  /**
+   * sasl_mechanisms: PLAIN (default), SCRAM-SHA-256 or SCRAM-SHA-512;
+   * only with SASL_PLAINTEXT or SASL_SSL.
+   *
+   * @generated from field: string sasl_mechanisms = 2;
+   */
+  saslMechanisms: string;
+
+  /**
+   * @generated from field: string sasl_username = 3;
+   */
+  saslUsername: string;
+
+  /**
+   * sasl_password: write-only: the admin API keeps it in the plug-in's
+   * plugin_secret, and reads return the content without it.
+   *
+   * @generated from field: string sasl_password = 4;
+   */
+  saslPassword: string;
+
+  /**
+   * ssl_ca_content: PEM CA certificates the brokers' certificates are
+   * verified with (SASL_SSL; empty: the system roots).
+   *
+   * @generated from field: string ssl_ca_content = 5;
+   */
+  sslCaContent: string;
+};
+
+/**
+ * Describes the message apigw.v1.KafkaSaslConfig.
+ * Use `create(KafkaSaslConfigSchema)` to create a new message.
+ */
+export const KafkaSaslConfigSchema: GenMessage<KafkaSaslConfig> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 31);
+
+/**
+ * KafkaMetaConfig selects what a record carries.
+ *
+ * @generated from message apigw.v1.KafkaMetaConfig
+ */
+export type KafkaMetaConfig = Message<"apigw.v1.KafkaMetaConfig"> & {
+  /**
+   * system: the system fields written; without it, the default set.
+   *
+   * @generated from field: apigw.v1.KafkaSystemFields system = 1;
+   */
+  system?: KafkaSystemFields | undefined;
+
+  /**
+   * @generated from field: apigw.v1.KafkaCallData call_data = 2;
+   */
+  callData?: KafkaCallData | undefined;
+};
+
+/**
+ * Describes the message apigw.v1.KafkaMetaConfig.
+ * Use `create(KafkaMetaConfigSchema)` to create a new message.
+ */
+export const KafkaMetaConfigSchema: GenMessage<KafkaMetaConfig> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 32);
+
+/**
+ * KafkaSystemFields are APIG's system fields of a Kafka log record, each
+ * true to write it. Fields the access-log stream does not carry are
+ * refused when true (docs/plugins.md#kafka_log).
+ *
+ * @generated from message apigw.v1.KafkaSystemFields
+ */
+export type KafkaSystemFields = Message<"apigw.v1.KafkaSystemFields"> & {
+  /**
+   * @generated from field: bool start_time = 1;
+   */
+  startTime: boolean;
+
+  /**
+   * @generated from field: bool request_id = 2;
+   */
+  requestId: boolean;
+
+  /**
+   * @generated from field: bool client_ip = 3;
+   */
+  clientIp: boolean;
+
+  /**
+   * @generated from field: bool api_id = 4;
+   */
+  apiId: boolean;
+
+  /**
+   * @generated from field: bool user_name = 5;
+   */
+  userName: boolean;
+
+  /**
+   * @generated from field: bool app_id = 6;
+   */
+  appId: boolean;
+
+  /**
+   * @generated from field: bool access_model1 = 7;
+   */
+  accessModel1: boolean;
+
+  /**
+   * @generated from field: bool request_time = 8;
+   */
+  requestTime: boolean;
+
+  /**
+   * @generated from field: bool http_status = 9;
+   */
+  httpStatus: boolean;
+
+  /**
+   * @generated from field: bool server_protocol = 10;
+   */
+  serverProtocol: boolean;
+
+  /**
+   * @generated from field: bool scheme = 11;
+   */
+  scheme: boolean;
+
+  /**
+   * @generated from field: bool request_method = 12;
+   */
+  requestMethod: boolean;
+
+  /**
+   * @generated from field: bool host = 13;
+   */
+  host: boolean;
+
+  /**
+   * @generated from field: bool api_uri_mode = 14;
+   */
+  apiUriMode: boolean;
+
+  /**
+   * @generated from field: bool uri = 15;
+   */
+  uri: boolean;
+
+  /**
+   * @generated from field: bool request_size = 16;
+   */
+  requestSize: boolean;
+
+  /**
+   * @generated from field: bool response_size = 17;
+   */
+  responseSize: boolean;
+
+  /**
+   * @generated from field: bool upstream_uri = 18;
+   */
+  upstreamUri: boolean;
+
+  /**
+   * @generated from field: bool upstream_addr = 19;
+   */
+  upstreamAddr: boolean;
+
+  /**
+   * @generated from field: bool upstream_status = 20;
+   */
+  upstreamStatus: boolean;
+
+  /**
+   * @generated from field: bool upstream_connect_time = 21;
+   */
+  upstreamConnectTime: boolean;
+
+  /**
+   * @generated from field: bool upstream_header_time = 22;
+   */
+  upstreamHeaderTime: boolean;
+
+  /**
+   * @generated from field: bool upstream_response_time = 23;
+   */
+  upstreamResponseTime: boolean;
+
+  /**
+   * @generated from field: bool all_upstream_response_time = 24;
+   */
+  allUpstreamResponseTime: boolean;
+
+  /**
+   * @generated from field: bool region_id = 25;
+   */
+  regionId: boolean;
+
+  /**
+   * @generated from field: bool auth_type = 26;
+   */
+  authType: boolean;
+
+  /**
+   * @generated from field: bool http_x_forwarded_for = 27;
+   */
+  httpXForwardedFor: boolean;
+
+  /**
+   * @generated from field: bool http_user_agent = 28;
+   */
+  httpUserAgent: boolean;
+
+  /**
+   * @generated from field: bool error_type = 29;
+   */
+  errorType: boolean;
+
+  /**
+   * @generated from field: bool access_model2 = 30;
+   */
+  accessModel2: boolean;
+
+  /**
+   * @generated from field: bool inner_time = 31;
+   */
+  innerTime: boolean;
+
+  /**
+   * @generated from field: bool proxy_protocol_vni = 32;
+   */
+  proxyProtocolVni: boolean;
+
+  /**
+   * @generated from field: bool proxy_protocol_vpce_id = 33;
+   */
+  proxyProtocolVpceId: boolean;
+
+  /**
+   * @generated from field: bool proxy_protocol_addr = 34;
+   */
+  proxyProtocolAddr: boolean;
+
+  /**
+   * @generated from field: bool body_bytes_sent = 35;
+   */
+  bodyBytesSent: boolean;
+
+  /**
+   * @generated from field: bool api_name = 36;
+   */
+  apiName: boolean;
+
+  /**
+   * @generated from field: bool app_name = 37;
+   */
+  appName: boolean;
+
+  /**
+   * @generated from field: bool provider_app_id = 38;
+   */
+  providerAppId: boolean;
+
+  /**
+   * @generated from field: bool provider_app_name = 39;
+   */
+  providerAppName: boolean;
+
+  /**
+   * @generated from field: bool custom_data_log01 = 40;
+   */
+  customDataLog01: boolean;
+
+  /**
+   * @generated from field: bool custom_data_log02 = 41;
+   */
+  customDataLog02: boolean;
+
+  /**
+   * @generated from field: bool custom_data_log03 = 42;
+   */
+  customDataLog03: boolean;
+
+  /**
+   * @generated from field: bool custom_data_log04 = 43;
+   */
+  customDataLog04: boolean;
+
+  /**
+   * @generated from field: bool custom_data_log05 = 44;
+   */
+  customDataLog05: boolean;
+
+  /**
+   * @generated from field: bool custom_data_log06 = 45;
+   */
+  customDataLog06: boolean;
+
+  /**
+   * @generated from field: bool custom_data_log07 = 46;
+   */
+  customDataLog07: boolean;
+
+  /**
+   * @generated from field: bool custom_data_log08 = 47;
+   */
+  customDataLog08: boolean;
+
+  /**
+   * @generated from field: bool custom_data_log09 = 48;
+   */
+  customDataLog09: boolean;
+
+  /**
+   * @generated from field: bool custom_data_log10 = 49;
+   */
+  customDataLog10: boolean;
+
+  /**
+   * @generated from field: bool response_source = 50;
+   */
+  responseSource: boolean;
+
+  /**
+   * env_id, group_id and error_code are apigw's: the environment, the API
+   * group and the APIG error code of the response.
+   *
+   * @generated from field: bool env_id = 51;
+   */
+  envId: boolean;
+
+  /**
+   * @generated from field: bool group_id = 52;
+   */
+  groupId: boolean;
+
+  /**
+   * @generated from field: bool error_code = 53;
+   */
+  errorCode: boolean;
+};
+
+/**
+ * Describes the message apigw.v1.KafkaSystemFields.
+ * Use `create(KafkaSystemFieldsSchema)` to create a new message.
+ */
+export const KafkaSystemFieldsSchema: GenMessage<KafkaSystemFields> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 33);
+
+/**
+ * KafkaCallData selects request and response data of a Kafka log record.
+ *
+ * @generated from message apigw.v1.KafkaCallData
+ */
+export type KafkaCallData = Message<"apigw.v1.KafkaCallData"> & {
+  /**
+   * @generated from field: bool log_request_header = 1;
+   */
+  logRequestHeader: boolean;
+
+  /**
+   * request_header_filter: comma-separated request header names (at most
+   * 10) written with log_request_header.
+   *
+   * @generated from field: string request_header_filter = 2;
+   */
+  requestHeaderFilter: string;
+
+  /**
+   * @generated from field: bool log_request_query_string = 3;
+   */
+  logRequestQueryString: boolean;
+
+  /**
+   * request_query_string_filter: comma-separated query parameter names,
+   * or "*" for all.
+   *
+   * @generated from field: string request_query_string_filter = 4;
+   */
+  requestQueryStringFilter: string;
+
+  /**
+   * log_request_body: must be false (the access-log stream carries no
+   * bodies).
+   *
+   * @generated from field: bool log_request_body = 5;
+   */
+  logRequestBody: boolean;
+
+  /**
+   * @generated from field: bool log_response_header = 6;
+   */
+  logResponseHeader: boolean;
+
+  /**
+   * response_header_filter: comma-separated response header names (at
+   * most 10) written with log_response_header.
+   *
+   * @generated from field: string response_header_filter = 7;
+   */
+  responseHeaderFilter: string;
+
+  /**
+   * log_response_body: must be false.
+   *
+   * @generated from field: bool log_response_body = 8;
+   */
+  logResponseBody: boolean;
+
+  /**
+   * custom_authorizer: context keys of the API's frontend and backend
+   * custom authorizers written to the record.
+   *
+   * @generated from field: apigw.v1.KafkaCustomAuthorizer custom_authorizer = 9;
+   */
+  customAuthorizer?: KafkaCustomAuthorizer | undefined;
+};
+
+/**
+ * Describes the message apigw.v1.KafkaCallData.
+ * Use `create(KafkaCallDataSchema)` to create a new message.
+ */
+export const KafkaCallDataSchema: GenMessage<KafkaCallData> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 34);
+
+/**
+ * KafkaCustomAuthorizer names context keys (at most 10 each, 1-32 of
+ * [A-Za-z0-9_-] starting with a letter) of the frontend and backend
+ * custom authorizers.
+ *
+ * @generated from message apigw.v1.KafkaCustomAuthorizer
+ */
+export type KafkaCustomAuthorizer = Message<"apigw.v1.KafkaCustomAuthorizer"> & {
+  /**
+   * @generated from field: repeated string frontend = 1;
+   */
+  frontend: string[];
+
+  /**
+   * @generated from field: repeated string backend = 2;
+   */
+  backend: string[];
+};
+
+/**
+ * Describes the message apigw.v1.KafkaCustomAuthorizer.
+ * Use `create(KafkaCustomAuthorizerSchema)` to create a new message.
+ */
+export const KafkaCustomAuthorizerSchema: GenMessage<KafkaCustomAuthorizer> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 35);
 
