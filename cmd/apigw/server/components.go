@@ -9,9 +9,9 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/apigw/apigw/accesslog"
+	"github.com/apigw/apigw/accesslog/kafkalog"
 	"github.com/apigw/apigw/breaker"
 	"github.com/apigw/apigw/breaker/alsink"
-	"github.com/apigw/apigw/accesslog/kafkalog"
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/internal/grpcopts"
 	"github.com/apigw/apigw/ratelimit"
