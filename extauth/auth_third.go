@@ -2,6 +2,7 @@ package extauth
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +30,11 @@ type thirdPlan struct {
 	returnBody  bool
 	forbidLimit int
 	relaxed     bool
+	// matchHeader and matchValue: result matching (matchHeader "" in
+	// simple mode: any 2xx authenticates).
+	matchHeader, matchValue string
+	// rules: the black/white list (nil: every request calls the service).
+	rules *model.ThirdAuthRules
 }
 
 // maxThirdAuthBody bounds the service's answer read by ext_authz.
@@ -53,6 +59,14 @@ func compileThird(in *model.Instance, apiID, envID string) (*thirdPlan, error) {
 	if tp.path == "" {
 		tp.path = "/"
 	}
+	if h, val, ok := model.ThirdAuthMatch(v); ok {
+		tp.matchHeader, tp.matchValue = h, val
+	}
+	rules, err := model.CompileThirdAuthRules(v)
+	if err != nil {
+		return nil, fmt.Errorf("third_auth plug-in %s: %w", p.PluginName, err)
+	}
+	tp.rules = rules
 	for _, h := range v.GetIdentities().GetHeaders() {
 		tp.headers = append(tp.headers, strings.ToLower(h.Name))
 	}
@@ -74,12 +88,14 @@ var notForwarded = map[string]bool{
 }
 
 // authThird calls the third_auth plug-in's authentication service: a 2xx
-// answer lets the request through (copying the configured answer headers
-// to the backend request), anything else refuses it. Failures count
-// towards the client IP's brute-force limit.
+// answer (whose match_auth header has the configured value, with result
+// matching) lets the request through (copying the configured answer
+// headers to the backend request), anything else refuses it. Failures
+// count towards the client IP's brute-force limit. Requests the
+// black/white list exempts do not call the service.
 func (c *call) authThird() *denial {
 	tp := c.target.plan.third
-	if tp == nil {
+	if tp == nil || !c.thirdCalls(tp) {
 		return nil
 	}
 	ip := ""
@@ -112,7 +128,7 @@ func (c *call) authThird() *denial {
 	case err != nil:
 		return &denial{reason: ReasonThirdFailed, err: gwresp.ErrThirdAuthResponse, cause: fmt.Errorf("third_auth %s: reading the answer: %w", tp.base, err)}
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	if !tp.succeeded(resp) {
 		if ip != "" {
 			c.s.thirdFails.fail(tp.pluginID, ip, c.now)
 		}
@@ -135,6 +151,38 @@ func (c *call) authThird() *denial {
 		}
 	}
 	return nil
+}
+
+// thirdCalls reports whether the request calls the service: always
+// without a black/white list; with one, whether a rule matches decides
+// (allow: matching requests do not call it, deny: only they do).
+func (c *call) thirdCalls(tp *thirdPlan) bool {
+	if tp.rules == nil {
+		return true
+	}
+	p := pluginParams{c: c, defs: tp.rules.Params}
+	matched := false
+	for _, e := range tp.rules.Exprs {
+		if e.Eval(p) {
+			matched = true
+			break
+		}
+	}
+	return tp.rules.Calls(matched)
+}
+
+// succeeded reports whether the service's answer authenticates: a 2xx,
+// and with result matching, the match_auth header's (first) value equal
+// to the configured one.
+func (tp *thirdPlan) succeeded(resp *http.Response) bool {
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return false
+	}
+	if tp.matchHeader == "" {
+		return true
+	}
+	got, ok := resp.Header[http.CanonicalHeaderKey(tp.matchHeader)]
+	return ok && len(got) > 0 && subtle.ConstantTimeCompare([]byte(got[0]), []byte(tp.matchValue)) == 1
 }
 
 // thirdRequest builds the call to the authentication service: the

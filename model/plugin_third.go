@@ -1,8 +1,10 @@
 package model
 
 import (
+	"fmt"
 	"strings"
 
+	"github.com/apigw/apigw/model/matchexpr"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
@@ -18,7 +20,58 @@ const (
 	ThirdAuthMaxRespHeaders = 10
 	// ThirdAuthForbidWindow is the brute-force window, in seconds.
 	ThirdAuthForbidWindow = 300
+	// ThirdAuthMaxRules is how many black/white-list rules a plug-in has.
+	ThirdAuthMaxRules = 100
+	// ThirdAuthMaxMatchValue bounds match_auth.value.
+	ThirdAuthMaxMatchValue = 1024
 )
+
+// Black/white-list types of a third_auth plug-in.
+const (
+	ThirdAuthRuleAllow = "allow"
+	ThirdAuthRuleDeny  = "deny"
+)
+
+// ThirdAuthRules is the black/white list of a third_auth plug-in,
+// prepared: whether a request calls the authentication service.
+type ThirdAuthRules struct {
+	// Deny: only requests matching a rule call the service (rule_type
+	// deny); otherwise requests matching a rule are let through without
+	// calling it (allow).
+	Deny   bool
+	Params []PluginParam
+	Exprs  []*matchexpr.Expr
+}
+
+// Calls reports whether a request calls the service, given whether it
+// matches one of the rules.
+func (r *ThirdAuthRules) Calls(matched bool) bool { return matched == r.Deny }
+
+// CompileThirdAuthRules prepares the black/white list of a validated
+// third_auth content (nil when rule_enabled is off).
+func CompileThirdAuthRules(v *apigwv1.ThirdAuthContent) (*ThirdAuthRules, error) {
+	if !v.GetRuleEnabled() {
+		return nil, nil
+	}
+	r := &ThirdAuthRules{Deny: strings.EqualFold(v.RuleType, ThirdAuthRuleDeny), Params: compilePluginParams(v.Parameters)}
+	for _, rule := range v.Rules {
+		e, err := matchexpr.Parse(rule.MatchRegex)
+		if err != nil {
+			return nil, fmt.Errorf("rule %s: %v", rule.RuleName, err)
+		}
+		r.Exprs = append(r.Exprs, e)
+	}
+	return r, nil
+}
+
+// ThirdAuthMatch returns the header (lower case) and value of a third_auth
+// plug-in's result matching, ok false in simple mode.
+func ThirdAuthMatch(v *apigwv1.ThirdAuthContent) (header, value string, ok bool) {
+	if v.SimpleAuthModeEnabled == nil || v.GetSimpleAuthModeEnabled() {
+		return "", "", false
+	}
+	return strings.ToLower(strings.TrimSpace(v.GetMatchAuth().GetKey())), v.GetMatchAuth().GetValue(), true
+}
 
 var thirdAuthMethods = []string{"GET", "POST", "PUT", "HEAD"}
 
@@ -137,22 +190,81 @@ func validateThirdAuth(c checker, v *apigwv1.ThirdAuthContent) {
 			c.add(index(field, i), "%s is set by the gateway and cannot be copied", h)
 		}
 	}
-	if v.SimpleAuthModeEnabled != nil && !*v.SimpleAuthModeEnabled {
-		c.add("simple_auth_mode_enabled", "false is not supported: result matching (match_auth) is not implemented; a 2xx answer authenticates")
-	}
-	if v.RuleEnabled {
-		c.add("rule_enabled", "black/white-list rules are not supported")
-	}
-	if v.RuleType != "" {
-		c.oneOf("rule_type", strings.ToLower(v.RuleType), "allow", "deny")
-	}
-	if len(v.Parameters) > 0 {
-		c.add("parameters", "black/white-list rules are not supported: leave parameters empty")
-	}
-	if len(v.Rules) > 0 {
-		c.add("rules", "black/white-list rules are not supported: leave rules empty")
-	}
+	validateThirdAuthMatch(c, v)
+	validateThirdAuthRules(c, v)
 	if v.CustomForbidLimit < 0 {
 		c.add("custom_forbid_limit", "must not be negative (0: no blocking)")
+	}
+}
+
+// validateThirdAuthMatch checks result matching: match_auth with
+// simple_auth_mode_enabled false, and only then.
+func validateThirdAuthMatch(c checker, v *apigwv1.ThirdAuthContent) {
+	m := v.GetMatchAuth()
+	simple := v.SimpleAuthModeEnabled == nil || v.GetSimpleAuthModeEnabled()
+	if simple {
+		if m.GetKey() != "" || m.GetValue() != "" {
+			c.add("match_auth", "is only used with simple_auth_mode_enabled false (result matching): remove it or set simple_auth_mode_enabled to false")
+		}
+		return
+	}
+	if m == nil {
+		c.add("match_auth", "is required with simple_auth_mode_enabled false: give the answer header (key) and its value")
+		return
+	}
+	mc := c.at("match_auth")
+	if mc.required("key", m.Key) {
+		k := strings.TrimSpace(m.Key)
+		if !ValidHeaderName(k) || len(k) > 64 {
+			mc.add("key", "%q is not a header name (1-64 characters)", m.Key)
+		}
+	}
+	if mc.required("value", m.Value) {
+		mc.maxLen("value", m.Value, ThirdAuthMaxMatchValue)
+		checkWire(mc, "value", m.Value)
+	}
+}
+
+// validateThirdAuthRules checks the black/white list: rule_type, the
+// parameters and the rules are required with rule_enabled and refused
+// without (rule_type aside, which APIG sends with a default).
+func validateThirdAuthRules(c checker, v *apigwv1.ThirdAuthContent) {
+	if v.RuleType != "" {
+		c.oneOf("rule_type", strings.ToLower(v.RuleType), ThirdAuthRuleAllow, ThirdAuthRuleDeny)
+	}
+	if !v.RuleEnabled {
+		if len(v.Parameters) > 0 {
+			c.add("parameters", "is only used with rule_enabled true: remove it or enable the rules")
+		}
+		if len(v.Rules) > 0 {
+			c.add("rules", "is only used with rule_enabled true: remove them or enable the rules")
+		}
+		return
+	}
+	if v.RuleType == "" {
+		c.add("rule_type", "is required with rule_enabled: allow or deny")
+	}
+	params := validatePluginParams(c, v.Parameters)
+	switch {
+	case len(v.Rules) == 0:
+		c.add("rules", "is required with rule_enabled: at least one rule")
+	case len(v.Rules) > ThirdAuthMaxRules:
+		c.add("rules", "at most %d rules (got %d)", ThirdAuthMaxRules, len(v.Rules))
+	}
+	names := map[string]bool{}
+	for i, r := range v.Rules {
+		rc := c.idx("rules", i)
+		if rc.required("rule_name", r.RuleName) {
+			if !reRuleName.MatchString(r.RuleName) {
+				rc.add("rule_name", "must be 1-64 letters, digits, _ or -, starting with a letter or digit")
+			}
+			if names[r.RuleName] {
+				rc.add("rule_name", "%q is used by another rule", r.RuleName)
+			}
+			names[r.RuleName] = true
+		}
+		if rc.required("match_regex", r.MatchRegex) {
+			checkRuleExpr(rc, r.MatchRegex, params)
+		}
 	}
 }

@@ -832,18 +832,26 @@ type ThirdAuthContent struct {
 	// carry_resp_headers; both are accepted, not together.
 	CarryRespHeaders []string `protobuf:"bytes,6,rep,name=carry_resp_headers,json=carryRespHeaders,proto3" json:"carry_resp_headers,omitempty"`
 	CarryRespHeader  []string `protobuf:"bytes,7,rep,name=carry_resp_header,json=carryRespHeader,proto3" json:"carry_resp_header,omitempty"`
-	// simple_auth_mode_enabled: a 2xx answer authenticates. Must be true or
-	// absent: result matching (match_auth) is not implemented.
+	// simple_auth_mode_enabled: true or absent: a 2xx answer
+	// authenticates; false: result matching, a 2xx answer authenticates
+	// only when its match_auth header has the configured value.
 	SimpleAuthModeEnabled *bool `protobuf:"varint,8,opt,name=simple_auth_mode_enabled,json=simpleAuthModeEnabled,proto3,oneof" json:"simple_auth_mode_enabled,omitempty"`
-	// match_auth: must be empty (result matching is not implemented).
+	// match_auth: the answer header and value of result matching; required
+	// with simple_auth_mode_enabled false, refused otherwise.
 	MatchAuth *ThirdAuthMatchAuth `protobuf:"bytes,9,opt,name=match_auth,json=matchAuth,proto3" json:"match_auth,omitempty"`
-	// rule_enabled: must be false (black/white-list rules are not
-	// implemented); rule_type, parameters and rules must be empty or, for
-	// rule_type, allow / deny.
-	RuleEnabled bool                      `protobuf:"varint,10,opt,name=rule_enabled,json=ruleEnabled,proto3" json:"rule_enabled,omitempty"`
-	RuleType    string                    `protobuf:"bytes,11,opt,name=rule_type,json=ruleType,proto3" json:"rule_type,omitempty"`
-	Parameters  []*ThirdAuthRuleParameter `protobuf:"bytes,12,rep,name=parameters,proto3" json:"parameters,omitempty"`
-	Rules       []*ThirdAuthRule          `protobuf:"bytes,13,rep,name=rules,proto3" json:"rules,omitempty"`
+	// rule_enabled: black/white-list rules decide which requests call the
+	// service: with rule_type allow, requests matching a rule are let
+	// through without calling it; with deny, only requests matching a rule
+	// call it (the others are let through).
+	RuleEnabled bool `protobuf:"varint,10,opt,name=rule_enabled,json=ruleEnabled,proto3" json:"rule_enabled,omitempty"`
+	// rule_type: allow or deny (case-insensitive); required with
+	// rule_enabled.
+	RuleType string `protobuf:"bytes,11,opt,name=rule_type,json=ruleType,proto3" json:"rule_type,omitempty"`
+	// parameters: the request values the rules' expressions read (as a
+	// rate_limit plug-in's).
+	Parameters []*PluginCommonParameter `protobuf:"bytes,12,rep,name=parameters,proto3" json:"parameters,omitempty"`
+	// rules: at most 100; required with rule_enabled, refused without.
+	Rules []*ThirdAuthRule `protobuf:"bytes,13,rep,name=rules,proto3" json:"rules,omitempty"`
 	// custom_forbid_limit: failed authentications a client IP may have in a
 	// 5-minute window before it is blocked until the window ends (0: no
 	// blocking).
@@ -962,7 +970,7 @@ func (x *ThirdAuthContent) GetRuleType() string {
 	return ""
 }
 
-func (x *ThirdAuthContent) GetParameters() []*ThirdAuthRuleParameter {
+func (x *ThirdAuthContent) GetParameters() []*PluginCommonParameter {
 	if x != nil {
 		return x.Parameters
 	}
@@ -1298,9 +1306,13 @@ func (x *ThirdAuthCarryBody) GetMaxBodySize() int32 {
 	return 0
 }
 
-// ThirdAuthMatchAuth is APIG's result matching; any field is refused.
+// ThirdAuthMatchAuth is the result matching of a third_auth plug-in.
 type ThirdAuthMatchAuth struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// key: the answer header (case-insensitive name).
+	Key string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// value: the header's value that authenticates, compared exactly.
+	Value         string `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1335,53 +1347,35 @@ func (*ThirdAuthMatchAuth) Descriptor() ([]byte, []int) {
 	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{16}
 }
 
-// ThirdAuthRuleParameter is a black/white-list rule parameter; refused.
-type ThirdAuthRuleParameter struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *ThirdAuthRuleParameter) Reset() {
-	*x = ThirdAuthRuleParameter{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[17]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *ThirdAuthRuleParameter) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*ThirdAuthRuleParameter) ProtoMessage() {}
-
-func (x *ThirdAuthRuleParameter) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[17]
+func (x *ThirdAuthMatchAuth) GetKey() string {
 	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
+		return x.Key
 	}
-	return mi.MessageOf(x)
+	return ""
 }
 
-// Deprecated: Use ThirdAuthRuleParameter.ProtoReflect.Descriptor instead.
-func (*ThirdAuthRuleParameter) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{17}
+func (x *ThirdAuthMatchAuth) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
 }
 
-// ThirdAuthRule is a black/white-list rule; refused.
+// ThirdAuthRule is a black/white-list rule of a third_auth plug-in.
 type ThirdAuthRule struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// rule_name: 1-64 letters, digits, _ and -, unique in the plug-in.
+	RuleName string `protobuf:"bytes,1,opt,name=rule_name,json=ruleName,proto3" json:"rule_name,omitempty"`
+	// match_regex: the rule's expression, a JSON array naming parameters
+	// of the plug-in (as a rate_limit rule's).
+	MatchRegex    string `protobuf:"bytes,2,opt,name=match_regex,json=matchRegex,proto3" json:"match_regex,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ThirdAuthRule) Reset() {
 	*x = ThirdAuthRule{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[18]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1393,7 +1387,7 @@ func (x *ThirdAuthRule) String() string {
 func (*ThirdAuthRule) ProtoMessage() {}
 
 func (x *ThirdAuthRule) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[18]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1406,7 +1400,21 @@ func (x *ThirdAuthRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ThirdAuthRule.ProtoReflect.Descriptor instead.
 func (*ThirdAuthRule) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{18}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ThirdAuthRule) GetRuleName() string {
+	if x != nil {
+		return x.RuleName
+	}
+	return ""
+}
+
+func (x *ThirdAuthRule) GetMatchRegex() string {
+	if x != nil {
+		return x.MatchRegex
+	}
+	return ""
 }
 
 // RateLimitContent is the plugin_content of a rate_limit plug-in (APIG's
@@ -1449,7 +1457,7 @@ type RateLimitContent struct {
 
 func (x *RateLimitContent) Reset() {
 	*x = RateLimitContent{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[19]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1461,7 +1469,7 @@ func (x *RateLimitContent) String() string {
 func (*RateLimitContent) ProtoMessage() {}
 
 func (x *RateLimitContent) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[19]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1474,7 +1482,7 @@ func (x *RateLimitContent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateLimitContent.ProtoReflect.Descriptor instead.
 func (*RateLimitContent) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{19}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RateLimitContent) GetScope() string {
@@ -1566,7 +1574,7 @@ type RateLimitSpecial struct {
 
 func (x *RateLimitSpecial) Reset() {
 	*x = RateLimitSpecial{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[20]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1578,7 +1586,7 @@ func (x *RateLimitSpecial) String() string {
 func (*RateLimitSpecial) ProtoMessage() {}
 
 func (x *RateLimitSpecial) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[20]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1591,7 +1599,7 @@ func (x *RateLimitSpecial) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateLimitSpecial.ProtoReflect.Descriptor instead.
 func (*RateLimitSpecial) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{20}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RateLimitSpecial) GetType() string {
@@ -1621,7 +1629,7 @@ type RateLimitSpecialPolicy struct {
 
 func (x *RateLimitSpecialPolicy) Reset() {
 	*x = RateLimitSpecialPolicy{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[21]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1633,7 +1641,7 @@ func (x *RateLimitSpecialPolicy) String() string {
 func (*RateLimitSpecialPolicy) ProtoMessage() {}
 
 func (x *RateLimitSpecialPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[21]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1646,7 +1654,7 @@ func (x *RateLimitSpecialPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateLimitSpecialPolicy.ProtoReflect.Descriptor instead.
 func (*RateLimitSpecialPolicy) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{21}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RateLimitSpecialPolicy) GetKey() string {
@@ -1682,7 +1690,7 @@ type PluginCommonParameter struct {
 
 func (x *PluginCommonParameter) Reset() {
 	*x = PluginCommonParameter{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[22]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1694,7 +1702,7 @@ func (x *PluginCommonParameter) String() string {
 func (*PluginCommonParameter) ProtoMessage() {}
 
 func (x *PluginCommonParameter) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[22]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1707,7 +1715,7 @@ func (x *PluginCommonParameter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginCommonParameter.ProtoReflect.Descriptor instead.
 func (*PluginCommonParameter) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{22}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *PluginCommonParameter) GetName() string {
@@ -1753,7 +1761,7 @@ type RateLimitRule struct {
 
 func (x *RateLimitRule) Reset() {
 	*x = RateLimitRule{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[23]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1765,7 +1773,7 @@ func (x *RateLimitRule) String() string {
 func (*RateLimitRule) ProtoMessage() {}
 
 func (x *RateLimitRule) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[23]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1778,7 +1786,7 @@ func (x *RateLimitRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateLimitRule.ProtoReflect.Descriptor instead.
 func (*RateLimitRule) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{23}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RateLimitRule) GetRuleName() string {
@@ -1884,7 +1892,7 @@ const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\x06claims\x18\x01 \x03(\v2\x1c.apigw.v1.JwtAuthClaimHeaderR\x06claims\"B\n" +
 	"\x12JwtAuthClaimHeader\x12\x14\n" +
 	"\x05claim\x18\x01 \x01(\tR\x05claim\x12\x16\n" +
-	"\x06header\x18\x02 \x01(\tR\x06header\"\xbd\x06\n" +
+	"\x06header\x18\x02 \x01(\tR\x06header\"\xbc\x06\n" +
 	"\x10ThirdAuthContent\x12=\n" +
 	"\fauth_request\x18\x01 \x01(\v2\x1a.apigw.v1.ThirdAuthRequestR\vauthRequest\x12=\n" +
 	"\n" +
@@ -1901,9 +1909,9 @@ const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"match_auth\x18\t \x01(\v2\x1c.apigw.v1.ThirdAuthMatchAuthR\tmatchAuth\x12!\n" +
 	"\frule_enabled\x18\n" +
 	" \x01(\bR\vruleEnabled\x12\x1b\n" +
-	"\trule_type\x18\v \x01(\tR\bruleType\x12@\n" +
+	"\trule_type\x18\v \x01(\tR\bruleType\x12?\n" +
 	"\n" +
-	"parameters\x18\f \x03(\v2 .apigw.v1.ThirdAuthRuleParameterR\n" +
+	"parameters\x18\f \x03(\v2\x1f.apigw.v1.PluginCommonParameterR\n" +
 	"parameters\x12-\n" +
 	"\x05rules\x18\r \x03(\v2\x17.apigw.v1.ThirdAuthRuleR\x05rules\x12.\n" +
 	"\x13custom_forbid_limit\x18\x0e \x01(\x05R\x11customForbidLimit\x124\n" +
@@ -1928,10 +1936,14 @@ const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"R\n" +
 	"\x12ThirdAuthCarryBody\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12\"\n" +
-	"\rmax_body_size\x18\x02 \x01(\x05R\vmaxBodySize\"\x14\n" +
-	"\x12ThirdAuthMatchAuth\"\x18\n" +
-	"\x16ThirdAuthRuleParameter\"\x0f\n" +
-	"\rThirdAuthRule\"\xd3\x03\n" +
+	"\rmax_body_size\x18\x02 \x01(\x05R\vmaxBodySize\"<\n" +
+	"\x12ThirdAuthMatchAuth\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"M\n" +
+	"\rThirdAuthRule\x12\x1b\n" +
+	"\trule_name\x18\x01 \x01(\tR\bruleName\x12\x1f\n" +
+	"\vmatch_regex\x18\x02 \x01(\tR\n" +
+	"matchRegex\"\xd3\x03\n" +
 	"\x10RateLimitContent\x12\x14\n" +
 	"\x05scope\x18\x01 \x01(\tR\x05scope\x12*\n" +
 	"\x11default_time_unit\x18\x02 \x01(\tR\x0fdefaultTimeUnit\x12.\n" +
@@ -1980,7 +1992,7 @@ func file_apigw_v1_plugin_proto_rawDescGZIP() []byte {
 	return file_apigw_v1_plugin_proto_rawDescData
 }
 
-var file_apigw_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_apigw_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_apigw_v1_plugin_proto_goTypes = []any{
 	(*Plugin)(nil),                  // 0: apigw.v1.Plugin
 	(*PluginBinding)(nil),           // 1: apigw.v1.PluginBinding
@@ -1999,18 +2011,17 @@ var file_apigw_v1_plugin_proto_goTypes = []any{
 	(*ThirdAuthIdentity)(nil),       // 14: apigw.v1.ThirdAuthIdentity
 	(*ThirdAuthCarryBody)(nil),      // 15: apigw.v1.ThirdAuthCarryBody
 	(*ThirdAuthMatchAuth)(nil),      // 16: apigw.v1.ThirdAuthMatchAuth
-	(*ThirdAuthRuleParameter)(nil),  // 17: apigw.v1.ThirdAuthRuleParameter
-	(*ThirdAuthRule)(nil),           // 18: apigw.v1.ThirdAuthRule
-	(*RateLimitContent)(nil),        // 19: apigw.v1.RateLimitContent
-	(*RateLimitSpecial)(nil),        // 20: apigw.v1.RateLimitSpecial
-	(*RateLimitSpecialPolicy)(nil),  // 21: apigw.v1.RateLimitSpecialPolicy
-	(*PluginCommonParameter)(nil),   // 22: apigw.v1.PluginCommonParameter
-	(*RateLimitRule)(nil),           // 23: apigw.v1.RateLimitRule
-	(*Meta)(nil),                    // 24: apigw.v1.Meta
+	(*ThirdAuthRule)(nil),           // 17: apigw.v1.ThirdAuthRule
+	(*RateLimitContent)(nil),        // 18: apigw.v1.RateLimitContent
+	(*RateLimitSpecial)(nil),        // 19: apigw.v1.RateLimitSpecial
+	(*RateLimitSpecialPolicy)(nil),  // 20: apigw.v1.RateLimitSpecialPolicy
+	(*PluginCommonParameter)(nil),   // 21: apigw.v1.PluginCommonParameter
+	(*RateLimitRule)(nil),           // 22: apigw.v1.RateLimitRule
+	(*Meta)(nil),                    // 23: apigw.v1.Meta
 }
 var file_apigw_v1_plugin_proto_depIdxs = []int32{
-	24, // 0: apigw.v1.Plugin.meta:type_name -> apigw.v1.Meta
-	24, // 1: apigw.v1.PluginBinding.meta:type_name -> apigw.v1.Meta
+	23, // 0: apigw.v1.Plugin.meta:type_name -> apigw.v1.Meta
+	23, // 1: apigw.v1.PluginBinding.meta:type_name -> apigw.v1.Meta
 	4,  // 2: apigw.v1.SetRespHeadersContent.response_headers:type_name -> apigw.v1.HeaderPolicy
 	7,  // 3: apigw.v1.JwtAuthContent.jwks_service:type_name -> apigw.v1.JwtAuthJwksService
 	8,  // 4: apigw.v1.JwtAuthContent.carry_payload:type_name -> apigw.v1.JwtAuthCarryPayload
@@ -2019,15 +2030,15 @@ var file_apigw_v1_plugin_proto_depIdxs = []int32{
 	13, // 7: apigw.v1.ThirdAuthContent.identities:type_name -> apigw.v1.ThirdAuthIdentities
 	15, // 8: apigw.v1.ThirdAuthContent.carry_body:type_name -> apigw.v1.ThirdAuthCarryBody
 	16, // 9: apigw.v1.ThirdAuthContent.match_auth:type_name -> apigw.v1.ThirdAuthMatchAuth
-	17, // 10: apigw.v1.ThirdAuthContent.parameters:type_name -> apigw.v1.ThirdAuthRuleParameter
-	18, // 11: apigw.v1.ThirdAuthContent.rules:type_name -> apigw.v1.ThirdAuthRule
+	21, // 10: apigw.v1.ThirdAuthContent.parameters:type_name -> apigw.v1.PluginCommonParameter
+	17, // 11: apigw.v1.ThirdAuthContent.rules:type_name -> apigw.v1.ThirdAuthRule
 	12, // 12: apigw.v1.ThirdAuthRequest.vpc_channel_info:type_name -> apigw.v1.ThirdAuthVpcChannelInfo
 	14, // 13: apigw.v1.ThirdAuthIdentities.headers:type_name -> apigw.v1.ThirdAuthIdentity
 	14, // 14: apigw.v1.ThirdAuthIdentities.queries:type_name -> apigw.v1.ThirdAuthIdentity
-	20, // 15: apigw.v1.RateLimitContent.specials:type_name -> apigw.v1.RateLimitSpecial
-	22, // 16: apigw.v1.RateLimitContent.parameters:type_name -> apigw.v1.PluginCommonParameter
-	23, // 17: apigw.v1.RateLimitContent.rules:type_name -> apigw.v1.RateLimitRule
-	21, // 18: apigw.v1.RateLimitSpecial.policies:type_name -> apigw.v1.RateLimitSpecialPolicy
+	19, // 15: apigw.v1.RateLimitContent.specials:type_name -> apigw.v1.RateLimitSpecial
+	21, // 16: apigw.v1.RateLimitContent.parameters:type_name -> apigw.v1.PluginCommonParameter
+	22, // 17: apigw.v1.RateLimitContent.rules:type_name -> apigw.v1.RateLimitRule
+	20, // 18: apigw.v1.RateLimitSpecial.policies:type_name -> apigw.v1.RateLimitSpecialPolicy
 	19, // [19:19] is the sub-list for method output_type
 	19, // [19:19] is the sub-list for method input_type
 	19, // [19:19] is the sub-list for extension type_name
@@ -2044,15 +2055,15 @@ func file_apigw_v1_plugin_proto_init() {
 	file_apigw_v1_plugin_proto_msgTypes[5].OneofWrappers = []any{}
 	file_apigw_v1_plugin_proto_msgTypes[6].OneofWrappers = []any{}
 	file_apigw_v1_plugin_proto_msgTypes[10].OneofWrappers = []any{}
-	file_apigw_v1_plugin_proto_msgTypes[19].OneofWrappers = []any{}
-	file_apigw_v1_plugin_proto_msgTypes[23].OneofWrappers = []any{}
+	file_apigw_v1_plugin_proto_msgTypes[18].OneofWrappers = []any{}
+	file_apigw_v1_plugin_proto_msgTypes[22].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_apigw_v1_plugin_proto_rawDesc), len(file_apigw_v1_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file apigw/v1/plugin.proto.
  */
 export const file_apigw_v1_plugin: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkIssCCg5Kd3RBdXRoQ29udGVudBIyCgxqd2tzX3NlcnZpY2UYASABKAsyHC5hcGlndy52MS5Kd3RBdXRoSndrc1NlcnZpY2USDAoEandrcxgCIAEoCRIWCg50b2tlbl9sb2NhdGlvbhgDIAEoCRISCgp0b2tlbl9uYW1lGAQgASgJEhkKDHRva2VuX3ByZWZpeBgFIAEoCUgAiAEBEiIKGnRva2VuX2V4cGlyYXRpb25fdG9sZXJhbmNlGAYgASgJEiIKGnRva2VuX3Bhc3NfdGhyb3VnaF9lbmFibGVkGAcgASgIEjQKDWNhcnJ5X3BheWxvYWQYCCABKAsyHS5hcGlndy52MS5Kd3RBdXRoQ2FycnlQYXlsb2FkEg4KBmlzc3VlchgJIAEoCRIRCglhdWRpZW5jZXMYCiADKAlCDwoNX3Rva2VuX3ByZWZpeCIhChJKd3RBdXRoSndrc1NlcnZpY2USCwoDdXJsGAEgASgJIkMKE0p3dEF1dGhDYXJyeVBheWxvYWQSLAoGY2xhaW1zGAEgAygLMhwuYXBpZ3cudjEuSnd0QXV0aENsYWltSGVhZGVyIjMKEkp3dEF1dGhDbGFpbUhlYWRlchINCgVjbGFpbRgBIAEoCRIOCgZoZWFkZXIYAiABKAki2AQKEFRoaXJkQXV0aENvbnRlbnQSMAoMYXV0aF9yZXF1ZXN0GAEgASgLMhouYXBpZ3cudjEuVGhpcmRBdXRoUmVxdWVzdBIxCgppZGVudGl0aWVzGAIgASgLMh0uYXBpZ3cudjEuVGhpcmRBdXRoSWRlbnRpdGllcxIwCgpjYXJyeV9ib2R5GAMgASgLMhwuYXBpZ3cudjEuVGhpcmRBdXRoQ2FycnlCb2R5EhoKEmNhcnJ5X3BhdGhfZW5hYmxlZBgEIAEoCBIgChhyZXR1cm5fcmVzcF9ib2R5X2VuYWJsZWQYBSABKAgSGgoSY2FycnlfcmVzcF9oZWFkZXJzGAYgAygJEhkKEWNhcnJ5X3Jlc3BfaGVhZGVyGAcgAygJEiUKGHNpbXBsZV9hdXRoX21vZGVfZW5hYmxlZBgIIAEoCEgAiAEBEjAKCm1hdGNoX2F1dGgYCSABKAsyHC5hcGlndy52MS5UaGlyZEF1dGhNYXRjaEF1dGgSFAoMcnVsZV9lbmFibGVkGAogASgIEhEKCXJ1bGVfdHlwZRgLIAEoCRI0CgpwYXJhbWV0ZXJzGAwgAygLMiAuYXBpZ3cudjEuVGhpcmRBdXRoUnVsZVBhcmFtZXRlchImCgVydWxlcxgNIAMoCzIXLmFwaWd3LnYxLlRoaXJkQXV0aFJ1bGUSGwoTY3VzdG9tX2ZvcmJpZF9saW1pdBgOIAEoBRIeChZhdXRoX2Rvd25ncmFkZV9lbmFibGVkGA8gASgIQhsKGV9zaW1wbGVfYXV0aF9tb2RlX2VuYWJsZWQiwQEKEFRoaXJkQXV0aFJlcXVlc3QSDgoGbWV0aG9kGAEgASgJEhAKCHByb3RvY29sGAIgASgJEhIKCnVybF9kb21haW4YAyABKAkSDAoEcGF0aBgEIAEoCRIPCgd0aW1lb3V0GAUgASgFEhsKE3ZwY19jaGFubmVsX2VuYWJsZWQYBiABKAgSOwoQdnBjX2NoYW5uZWxfaW5mbxgHIAEoCzIhLmFwaWd3LnYxLlRoaXJkQXV0aFZwY0NoYW5uZWxJbmZvIkEKF1RoaXJkQXV0aFZwY0NoYW5uZWxJbmZvEg4KBnZwY19pZBgBIAEoCRIWCg52cGNfcHJveHlfaG9zdBgCIAEoCSJxChNUaGlyZEF1dGhJZGVudGl0aWVzEiwKB2hlYWRlcnMYASADKAsyGy5hcGlndy52MS5UaGlyZEF1dGhJZGVudGl0eRIsCgdxdWVyaWVzGAIgAygLMhsuYXBpZ3cudjEuVGhpcmRBdXRoSWRlbnRpdHkiIQoRVGhpcmRBdXRoSWRlbnRpdHkSDAoEbmFtZRgBIAEoCSI8ChJUaGlyZEF1dGhDYXJyeUJvZHkSDwoHZW5hYmxlZBgBIAEoCBIVCg1tYXhfYm9keV9zaXplGAIgASgFIhQKElRoaXJkQXV0aE1hdGNoQXV0aCIYChZUaGlyZEF1dGhSdWxlUGFyYW1ldGVyIg8KDVRoaXJkQXV0aFJ1bGUi2gIKEFJhdGVMaW1pdENvbnRlbnQSDQoFc2NvcGUYASABKAkSGQoRZGVmYXVsdF90aW1lX3VuaXQYAiABKAkSHQoQZGVmYXVsdF9pbnRlcnZhbBgDIAEoBUgAiAEBEhEKCWFwaV9saW1pdBgEIAEoBRISCgp1c2VyX2xpbWl0GAUgASgFEhEKCWFwcF9saW1pdBgGIAEoBRIQCghpcF9saW1pdBgHIAEoBRIRCglhbGdvcml0aG0YCCABKAkSLAoIc3BlY2lhbHMYCSADKAsyGi5hcGlndy52MS5SYXRlTGltaXRTcGVjaWFsEjMKCnBhcmFtZXRlcnMYCiADKAsyHy5hcGlndy52MS5QbHVnaW5Db21tb25QYXJhbWV0ZXISJgoFcnVsZXMYCyADKAsyFy5hcGlndy52MS5SYXRlTGltaXRSdWxlQhMKEV9kZWZhdWx0X2ludGVydmFsIlQKEFJhdGVMaW1pdFNwZWNpYWwSDAoEdHlwZRgBIAEoCRIyCghwb2xpY2llcxgCIAMoCzIgLmFwaWd3LnYxLlJhdGVMaW1pdFNwZWNpYWxQb2xpY3kiNAoWUmF0ZUxpbWl0U3BlY2lhbFBvbGljeRILCgNrZXkYASABKAkSDQoFbGltaXQYAiABKAUiQgoVUGx1Z2luQ29tbW9uUGFyYW1ldGVyEgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCSJ9Cg1SYXRlTGltaXRSdWxlEhEKCXJ1bGVfbmFtZRgBIAEoCRITCgttYXRjaF9yZWdleBgCIAEoCRIRCgl0aW1lX3VuaXQYAyABKAkSFQoIaW50ZXJ2YWwYBCABKAVIAIgBARINCgVsaW1pdBgFIAEoBUILCglfaW50ZXJ2YWxCL1otZ2l0aHViLmNvbS9hcGlndy9hcGlndy9wcm90by9hcGlndy92MTthcGlnd3YxYgZwcm90bzM", [file_apigw_v1_meta]);
+  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkIssCCg5Kd3RBdXRoQ29udGVudBIyCgxqd2tzX3NlcnZpY2UYASABKAsyHC5hcGlndy52MS5Kd3RBdXRoSndrc1NlcnZpY2USDAoEandrcxgCIAEoCRIWCg50b2tlbl9sb2NhdGlvbhgDIAEoCRISCgp0b2tlbl9uYW1lGAQgASgJEhkKDHRva2VuX3ByZWZpeBgFIAEoCUgAiAEBEiIKGnRva2VuX2V4cGlyYXRpb25fdG9sZXJhbmNlGAYgASgJEiIKGnRva2VuX3Bhc3NfdGhyb3VnaF9lbmFibGVkGAcgASgIEjQKDWNhcnJ5X3BheWxvYWQYCCABKAsyHS5hcGlndy52MS5Kd3RBdXRoQ2FycnlQYXlsb2FkEg4KBmlzc3VlchgJIAEoCRIRCglhdWRpZW5jZXMYCiADKAlCDwoNX3Rva2VuX3ByZWZpeCIhChJKd3RBdXRoSndrc1NlcnZpY2USCwoDdXJsGAEgASgJIkMKE0p3dEF1dGhDYXJyeVBheWxvYWQSLAoGY2xhaW1zGAEgAygLMhwuYXBpZ3cudjEuSnd0QXV0aENsYWltSGVhZGVyIjMKEkp3dEF1dGhDbGFpbUhlYWRlchINCgVjbGFpbRgBIAEoCRIOCgZoZWFkZXIYAiABKAki1wQKEFRoaXJkQXV0aENvbnRlbnQSMAoMYXV0aF9yZXF1ZXN0GAEgASgLMhouYXBpZ3cudjEuVGhpcmRBdXRoUmVxdWVzdBIxCgppZGVudGl0aWVzGAIgASgLMh0uYXBpZ3cudjEuVGhpcmRBdXRoSWRlbnRpdGllcxIwCgpjYXJyeV9ib2R5GAMgASgLMhwuYXBpZ3cudjEuVGhpcmRBdXRoQ2FycnlCb2R5EhoKEmNhcnJ5X3BhdGhfZW5hYmxlZBgEIAEoCBIgChhyZXR1cm5fcmVzcF9ib2R5X2VuYWJsZWQYBSABKAgSGgoSY2FycnlfcmVzcF9oZWFkZXJzGAYgAygJEhkKEWNhcnJ5X3Jlc3BfaGVhZGVyGAcgAygJEiUKGHNpbXBsZV9hdXRoX21vZGVfZW5hYmxlZBgIIAEoCEgAiAEBEjAKCm1hdGNoX2F1dGgYCSABKAsyHC5hcGlndy52MS5UaGlyZEF1dGhNYXRjaEF1dGgSFAoMcnVsZV9lbmFibGVkGAogASgIEhEKCXJ1bGVfdHlwZRgLIAEoCRIzCgpwYXJhbWV0ZXJzGAwgAygLMh8uYXBpZ3cudjEuUGx1Z2luQ29tbW9uUGFyYW1ldGVyEiYKBXJ1bGVzGA0gAygLMhcuYXBpZ3cudjEuVGhpcmRBdXRoUnVsZRIbChNjdXN0b21fZm9yYmlkX2xpbWl0GA4gASgFEh4KFmF1dGhfZG93bmdyYWRlX2VuYWJsZWQYDyABKAhCGwoZX3NpbXBsZV9hdXRoX21vZGVfZW5hYmxlZCLBAQoQVGhpcmRBdXRoUmVxdWVzdBIOCgZtZXRob2QYASABKAkSEAoIcHJvdG9jb2wYAiABKAkSEgoKdXJsX2RvbWFpbhgDIAEoCRIMCgRwYXRoGAQgASgJEg8KB3RpbWVvdXQYBSABKAUSGwoTdnBjX2NoYW5uZWxfZW5hYmxlZBgGIAEoCBI7ChB2cGNfY2hhbm5lbF9pbmZvGAcgASgLMiEuYXBpZ3cudjEuVGhpcmRBdXRoVnBjQ2hhbm5lbEluZm8iQQoXVGhpcmRBdXRoVnBjQ2hhbm5lbEluZm8SDgoGdnBjX2lkGAEgASgJEhYKDnZwY19wcm94eV9ob3N0GAIgASgJInEKE1RoaXJkQXV0aElkZW50aXRpZXMSLAoHaGVhZGVycxgBIAMoCzIbLmFwaWd3LnYxLlRoaXJkQXV0aElkZW50aXR5EiwKB3F1ZXJpZXMYAiADKAsyGy5hcGlndy52MS5UaGlyZEF1dGhJZGVudGl0eSIhChFUaGlyZEF1dGhJZGVudGl0eRIMCgRuYW1lGAEgASgJIjwKElRoaXJkQXV0aENhcnJ5Qm9keRIPCgdlbmFibGVkGAEgASgIEhUKDW1heF9ib2R5X3NpemUYAiABKAUiMAoSVGhpcmRBdXRoTWF0Y2hBdXRoEgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCSI3Cg1UaGlyZEF1dGhSdWxlEhEKCXJ1bGVfbmFtZRgBIAEoCRITCgttYXRjaF9yZWdleBgCIAEoCSLaAgoQUmF0ZUxpbWl0Q29udGVudBINCgVzY29wZRgBIAEoCRIZChFkZWZhdWx0X3RpbWVfdW5pdBgCIAEoCRIdChBkZWZhdWx0X2ludGVydmFsGAMgASgFSACIAQESEQoJYXBpX2xpbWl0GAQgASgFEhIKCnVzZXJfbGltaXQYBSABKAUSEQoJYXBwX2xpbWl0GAYgASgFEhAKCGlwX2xpbWl0GAcgASgFEhEKCWFsZ29yaXRobRgIIAEoCRIsCghzcGVjaWFscxgJIAMoCzIaLmFwaWd3LnYxLlJhdGVMaW1pdFNwZWNpYWwSMwoKcGFyYW1ldGVycxgKIAMoCzIfLmFwaWd3LnYxLlBsdWdpbkNvbW1vblBhcmFtZXRlchImCgVydWxlcxgLIAMoCzIXLmFwaWd3LnYxLlJhdGVMaW1pdFJ1bGVCEwoRX2RlZmF1bHRfaW50ZXJ2YWwiVAoQUmF0ZUxpbWl0U3BlY2lhbBIMCgR0eXBlGAEgASgJEjIKCHBvbGljaWVzGAIgAygLMiAuYXBpZ3cudjEuUmF0ZUxpbWl0U3BlY2lhbFBvbGljeSI0ChZSYXRlTGltaXRTcGVjaWFsUG9saWN5EgsKA2tleRgBIAEoCRINCgVsaW1pdBgCIAEoBSJCChVQbHVnaW5Db21tb25QYXJhbWV0ZXISDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEg0KBXZhbHVlGAMgASgJIn0KDVJhdGVMaW1pdFJ1bGUSEQoJcnVsZV9uYW1lGAEgASgJEhMKC21hdGNoX3JlZ2V4GAIgASgJEhEKCXRpbWVfdW5pdBgDIAEoCRIVCghpbnRlcnZhbBgEIAEoBUgAiAEBEg0KBWxpbWl0GAUgASgFQgsKCV9pbnRlcnZhbEIvWi1naXRodWIuY29tL2FwaWd3L2FwaWd3L3Byb3RvL2FwaWd3L3YxO2FwaWd3djFiBnByb3RvMw", [file_apigw_v1_meta]);
 
 /**
  * Plugin is a plug-in policy (docs/plugins.md): an object of a type whose
@@ -537,40 +537,51 @@ export type ThirdAuthContent = Message<"apigw.v1.ThirdAuthContent"> & {
   carryRespHeader: string[];
 
   /**
-   * simple_auth_mode_enabled: a 2xx answer authenticates. Must be true or
-   * absent: result matching (match_auth) is not implemented.
+   * simple_auth_mode_enabled: true or absent: a 2xx answer
+   * authenticates; false: result matching, a 2xx answer authenticates
+   * only when its match_auth header has the configured value.
    *
    * @generated from field: optional bool simple_auth_mode_enabled = 8;
    */
   simpleAuthModeEnabled?: boolean | undefined;
 
   /**
-   * match_auth: must be empty (result matching is not implemented).
+   * match_auth: the answer header and value of result matching; required
+   * with simple_auth_mode_enabled false, refused otherwise.
    *
    * @generated from field: apigw.v1.ThirdAuthMatchAuth match_auth = 9;
    */
   matchAuth?: ThirdAuthMatchAuth | undefined;
 
   /**
-   * rule_enabled: must be false (black/white-list rules are not
-   * implemented); rule_type, parameters and rules must be empty or, for
-   * rule_type, allow / deny.
+   * rule_enabled: black/white-list rules decide which requests call the
+   * service: with rule_type allow, requests matching a rule are let
+   * through without calling it; with deny, only requests matching a rule
+   * call it (the others are let through).
    *
    * @generated from field: bool rule_enabled = 10;
    */
   ruleEnabled: boolean;
 
   /**
+   * rule_type: allow or deny (case-insensitive); required with
+   * rule_enabled.
+   *
    * @generated from field: string rule_type = 11;
    */
   ruleType: string;
 
   /**
-   * @generated from field: repeated apigw.v1.ThirdAuthRuleParameter parameters = 12;
+   * parameters: the request values the rules' expressions read (as a
+   * rate_limit plug-in's).
+   *
+   * @generated from field: repeated apigw.v1.PluginCommonParameter parameters = 12;
    */
-  parameters: ThirdAuthRuleParameter[];
+  parameters: PluginCommonParameter[];
 
   /**
+   * rules: at most 100; required with rule_enabled, refused without.
+   *
    * @generated from field: repeated apigw.v1.ThirdAuthRule rules = 13;
    */
   rules: ThirdAuthRule[];
@@ -760,11 +771,24 @@ export const ThirdAuthCarryBodySchema: GenMessage<ThirdAuthCarryBody> = /*@__PUR
   messageDesc(file_apigw_v1_plugin, 15);
 
 /**
- * ThirdAuthMatchAuth is APIG's result matching; any field is refused.
+ * ThirdAuthMatchAuth is the result matching of a third_auth plug-in.
  *
  * @generated from message apigw.v1.ThirdAuthMatchAuth
  */
 export type ThirdAuthMatchAuth = Message<"apigw.v1.ThirdAuthMatchAuth"> & {
+  /**
+   * key: the answer header (case-insensitive name).
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * value: the header's value that authenticates, compared exactly.
+   *
+   * @generated from field: string value = 2;
+   */
+  value: string;
 };
 
 /**
@@ -775,26 +799,25 @@ export const ThirdAuthMatchAuthSchema: GenMessage<ThirdAuthMatchAuth> = /*@__PUR
   messageDesc(file_apigw_v1_plugin, 16);
 
 /**
- * ThirdAuthRuleParameter is a black/white-list rule parameter; refused.
- *
- * @generated from message apigw.v1.ThirdAuthRuleParameter
- */
-export type ThirdAuthRuleParameter = Message<"apigw.v1.ThirdAuthRuleParameter"> & {
-};
-
-/**
- * Describes the message apigw.v1.ThirdAuthRuleParameter.
- * Use `create(ThirdAuthRuleParameterSchema)` to create a new message.
- */
-export const ThirdAuthRuleParameterSchema: GenMessage<ThirdAuthRuleParameter> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 17);
-
-/**
- * ThirdAuthRule is a black/white-list rule; refused.
+ * ThirdAuthRule is a black/white-list rule of a third_auth plug-in.
  *
  * @generated from message apigw.v1.ThirdAuthRule
  */
 export type ThirdAuthRule = Message<"apigw.v1.ThirdAuthRule"> & {
+  /**
+   * rule_name: 1-64 letters, digits, _ and -, unique in the plug-in.
+   *
+   * @generated from field: string rule_name = 1;
+   */
+  ruleName: string;
+
+  /**
+   * match_regex: the rule's expression, a JSON array naming parameters
+   * of the plug-in (as a rate_limit rule's).
+   *
+   * @generated from field: string match_regex = 2;
+   */
+  matchRegex: string;
 };
 
 /**
@@ -802,7 +825,7 @@ export type ThirdAuthRule = Message<"apigw.v1.ThirdAuthRule"> & {
  * Use `create(ThirdAuthRuleSchema)` to create a new message.
  */
 export const ThirdAuthRuleSchema: GenMessage<ThirdAuthRule> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 18);
+  messageDesc(file_apigw_v1_plugin, 17);
 
 /**
  * RateLimitContent is the plugin_content of a rate_limit plug-in (APIG's
@@ -900,7 +923,7 @@ export type RateLimitContent = Message<"apigw.v1.RateLimitContent"> & {
  * Use `create(RateLimitContentSchema)` to create a new message.
  */
 export const RateLimitContentSchema: GenMessage<RateLimitContent> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 19);
+  messageDesc(file_apigw_v1_plugin, 18);
 
 /**
  * RateLimitSpecial lists special limits of one type.
@@ -926,7 +949,7 @@ export type RateLimitSpecial = Message<"apigw.v1.RateLimitSpecial"> & {
  * Use `create(RateLimitSpecialSchema)` to create a new message.
  */
 export const RateLimitSpecialSchema: GenMessage<RateLimitSpecial> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 20);
+  messageDesc(file_apigw_v1_plugin, 19);
 
 /**
  * RateLimitSpecialPolicy is the limit of one app or account.
@@ -954,7 +977,7 @@ export type RateLimitSpecialPolicy = Message<"apigw.v1.RateLimitSpecialPolicy"> 
  * Use `create(RateLimitSpecialPolicySchema)` to create a new message.
  */
 export const RateLimitSpecialPolicySchema: GenMessage<RateLimitSpecialPolicy> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 21);
+  messageDesc(file_apigw_v1_plugin, 20);
 
 /**
  * PluginCommonParameter is a named request value a rule expression
@@ -992,7 +1015,7 @@ export type PluginCommonParameter = Message<"apigw.v1.PluginCommonParameter"> & 
  * Use `create(PluginCommonParameterSchema)` to create a new message.
  */
 export const PluginCommonParameterSchema: GenMessage<PluginCommonParameter> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 22);
+  messageDesc(file_apigw_v1_plugin, 21);
 
 /**
  * RateLimitRule is one rule of a rate_limit plug-in.
@@ -1043,5 +1066,5 @@ export type RateLimitRule = Message<"apigw.v1.RateLimitRule"> & {
  * Use `create(RateLimitRuleSchema)` to create a new message.
  */
 export const RateLimitRuleSchema: GenMessage<RateLimitRule> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 23);
+  messageDesc(file_apigw_v1_plugin, 22);
 
