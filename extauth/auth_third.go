@@ -1,6 +1,7 @@
 package extauth
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +30,7 @@ type thirdPlan struct {
 	queries     []string // identity query parameters (none: all)
 	respHeaders []string // copied to the backend, lower case
 	returnBody  bool
+	carryBody   int // bytes of the request body sent (0: none)
 	forbidLimit int
 	relaxed     bool
 	// matchHeader and matchValue: result matching (matchHeader "" in
@@ -58,6 +61,9 @@ func compileThird(in *model.Instance, apiID, envID string) (*thirdPlan, error) {
 		returnBody: v.ReturnRespBodyEnabled, forbidLimit: int(v.CustomForbidLimit), relaxed: v.AuthDowngradeEnabled}
 	if tp.path == "" {
 		tp.path = "/"
+	}
+	if b := v.GetCarryBody(); b.GetEnabled() {
+		tp.carryBody = int(b.MaxBodySize)
 	}
 	if h, val, ok := model.ThirdAuthMatch(v); ok {
 		tp.matchHeader, tp.matchValue = h, val
@@ -225,10 +231,43 @@ func (c *call) thirdRequest(tp *thirdPlan) (*http.Request, *denial) {
 	if rawQuery != "" {
 		u += "?" + rawQuery
 	}
-	req, err := http.NewRequest(tp.method, u, nil)
+	var body io.Reader
+	h.Del(thirdPartialBodyHeader) // only the gateway says so
+	if tp.carryBody > 0 && len(c.req.body) > 0 {
+		b, partial := c.thirdBody(tp.carryBody)
+		body = bytes.NewReader(b)
+		if ct, ok := c.req.hdr.get("content-type"); ok {
+			h.Set("Content-Type", ct)
+		}
+		if partial {
+			h.Set(thirdPartialBodyHeader, "true")
+		}
+	}
+	req, err := http.NewRequest(tp.method, u, body)
 	if err != nil {
 		return nil, &denial{reason: ReasonThirdFailed, err: gwresp.ErrThirdAuthRequest, cause: fmt.Errorf("third_auth: %w", err)}
 	}
 	req.Header = h
 	return req, nil
+}
+
+// thirdPartialBodyHeader marks a call carrying only the first
+// carry_body.max_body_size bytes of a longer request body.
+const thirdPartialBodyHeader = "X-Apig-Auth-Partial-Body"
+
+// thirdBody returns the request body sent to the service: at most max
+// bytes, partial when the request's body is longer (or Envoy sent only
+// part of it).
+func (c *call) thirdBody(max int) ([]byte, bool) {
+	b := c.req.body
+	partial := false
+	if len(b) > max {
+		b, partial = b[:max], true
+	}
+	if cl, ok := c.req.hdr.get("content-length"); ok {
+		if n, err := strconv.Atoi(cl); err == nil && n > len(c.req.body) {
+			partial = true
+		}
+	}
+	return b, partial
 }

@@ -22,6 +22,9 @@ const (
 	ThirdAuthForbidWindow = 300
 	// ThirdAuthMaxRules is how many black/white-list rules a plug-in has.
 	ThirdAuthMaxRules = 100
+	// ThirdAuthMaxBody bounds carry_body.max_body_size (bytes): the body
+	// ext_authz receives from Envoy (12 MiB, as for APP signatures).
+	ThirdAuthMaxBody = 12 << 20
 	// ThirdAuthMaxMatchValue bounds match_auth.value.
 	ThirdAuthMaxMatchValue = 1024
 )
@@ -165,11 +168,10 @@ func validateThirdAuth(c checker, v *apigwv1.ThirdAuthContent) {
 			seen[key] = true
 		}
 	}
-	if v.GetCarryBody().GetEnabled() {
-		c.add("carry_body.enabled", "is not supported: the request body is not sent to the authentication service")
-	}
-	if v.GetCarryBody().GetMaxBodySize() < 0 {
-		c.add("carry_body.max_body_size", "must not be negative")
+	if b := v.GetCarryBody(); b.GetEnabled() {
+		c.at("carry_body").rangeInt("max_body_size", int64(b.MaxBodySize), 1, ThirdAuthMaxBody)
+	} else if b.GetMaxBodySize() < 0 || b.GetMaxBodySize() > ThirdAuthMaxBody {
+		c.at("carry_body").rangeInt("max_body_size", int64(b.GetMaxBodySize()), 0, ThirdAuthMaxBody)
 	}
 	field, hdrs := "carry_resp_headers", v.CarryRespHeaders
 	if len(v.CarryRespHeader) > 0 {
