@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -46,5 +47,62 @@ plugin_id: third_users
 		if _, _, ok := w.be.find(r.requestID); ok {
 			t.Errorf("%s: a refused request reached the backend", name)
 		}
+	}
+}
+
+// carry_body, result matching and a white list through Envoy: Envoy sends
+// the POST body to ext_authz, which sends it to the service; the service's
+// 200 authenticates only with X-Result: ok; a request to /third-body/open
+// matches the white list and never calls the service.
+func TestThirdAuthBodyMatchRulesThroughEnvoy(t *testing.T) {
+	calls := make(chan string, 10)
+	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		calls <- string(b)
+		if string(b) == `{"user":"alice"}` {
+			w.Header().Set("X-Result", "ok")
+		} else {
+			w.Header().Set("X-Result", "no")
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(svc.Close)
+	w := startFS(t, fsGroup+`---
+kind: api
+name: third_body
+group_id: failsafe
+req_protocol: HTTP
+req_method: POST
+req_uri: /third-body
+match_mode: SWA
+backend_api: {req_protocol: HTTP, req_method: POST, url_domain: "{release}", req_uri: /ok, timeout: 5000}
+---
+kind: plugin
+plugin_name: third_body
+plugin_type: third_auth
+plugin_content: '{"auth_request":{"method":"POST","protocol":"HTTP","url_domain":"`+svc.Listener.Addr().String()+`","path":"/check","timeout":2000},"carry_body":{"enabled":true,"max_body_size":1000},"simple_auth_mode_enabled":false,"match_auth":{"key":"X-Result","value":"ok"},"rule_enabled":true,"rule_type":"allow","parameters":[{"name":"reqPath","type":"path","value":"reqPath"}],"rules":[{"rule_name":"open","match_regex":"[\"reqPath\",\"~~\",\"^/third-body/open\"]"}]}'
+---
+kind: plugin_binding
+api_id: third_body
+env_id: RELEASE
+plugin_id: third_body
+`)
+	r := w.call(t, call{method: "POST", path: "/third-body", body: `{"user":"alice"}`, header: http.Header{"Content-Type": {"application/json"}}})
+	wantStatus(t, r, http.StatusOK)
+	if got := <-calls; got != `{"user":"alice"}` {
+		t.Errorf("the service got body %q", got)
+	}
+	r = w.call(t, call{method: "POST", path: "/third-body", body: `{"user":"mallory"}`})
+	wantStatus(t, r, http.StatusUnauthorized)
+	<-calls
+	if _, _, ok := w.be.find(r.requestID); ok {
+		t.Errorf("a request whose answer did not match reached the backend")
+	}
+	r = w.call(t, call{method: "POST", path: "/third-body/open", body: `{}`})
+	wantStatus(t, r, http.StatusOK)
+	select {
+	case b := <-calls:
+		t.Errorf("a white-listed request called the service (body %q)", b)
+	default:
 	}
 }
