@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,19 +22,27 @@ import (
 // thirdPlan is the third_auth plug-in bound to (API, environment)
 // (docs/plugins.md#third_auth).
 type thirdPlan struct {
-	pluginID    string
-	method      string
-	base        string // scheme://host[:port]
-	path        string // the service's path
-	carryPath   bool
-	timeout     time.Duration
-	headers     []string // identity headers, lower case (none: all)
-	queries     []string // identity query parameters (none: all)
-	respHeaders []string // copied to the backend, lower case
-	returnBody  bool
-	carryBody   int // bytes of the request body sent (0: none)
-	forbidLimit int
-	relaxed     bool
+	pluginID string
+	method   string
+	base     string // scheme://host[:port] (url_domain; "" with a channel)
+	scheme   string
+	// channel: the load balance channel the service is called through
+	// (vpc_channel_enabled): its members taking traffic, primary and
+	// backup, and the Host header of the calls (vpc_proxy_host).
+	channel         string
+	primary, backup []model.ChannelTarget
+	channelMissing  bool
+	proxyHost       string
+	path            string // the service's path
+	carryPath       bool
+	timeout         time.Duration
+	headers         []string // identity headers, lower case (none: all)
+	queries         []string // identity query parameters (none: all)
+	respHeaders     []string // copied to the backend, lower case
+	returnBody      bool
+	carryBody       int // bytes of the request body sent (0: none)
+	forbidLimit     int
+	relaxed         bool
 	// matchHeader and matchValue: result matching (matchHeader "" in
 	// simple mode: any 2xx authenticates).
 	matchHeader, matchValue string
@@ -64,6 +74,15 @@ func compileThird(in *model.Instance, apiID, envID string) (*thirdPlan, error) {
 	}
 	if b := v.GetCarryBody(); b.GetEnabled() {
 		tp.carryBody = int(b.MaxBodySize)
+	}
+	tp.scheme = strings.ToLower(r.Protocol)
+	if id := model.ThirdAuthChannel(v); id != "" {
+		tp.base, tp.channel, tp.proxyHost = "", id, r.GetVpcChannelInfo().GetVpcProxyHost()
+		if ch := in.Channel(id); ch != nil {
+			tp.primary, tp.backup = model.ChannelTargets(ch)
+		} else {
+			tp.channelMissing = true
+		}
 	}
 	if h, val, ok := model.ThirdAuthMatch(v); ok {
 		tp.matchHeader, tp.matchValue = h, val
@@ -113,6 +132,13 @@ func (c *call) authThird() *denial {
 			return deny(ReasonThirdBlocked, gwresp.ErrThirdAuthBlocked)
 		}
 	}
+	if tp.channel != "" && !tp.channelMissing && len(tp.primary)+len(tp.backup) == 0 {
+		// No member takes traffic: the service cannot be reached.
+		if tp.relaxed {
+			return nil
+		}
+		return &denial{reason: ReasonThirdFailed, err: gwresp.ErrThirdAuthRequest, cause: fmt.Errorf("third_auth: load balance channel %s has no member taking traffic", tp.channel)}
+	}
 	req, d := c.thirdRequest(tp)
 	if d != nil {
 		return d
@@ -124,7 +150,7 @@ func (c *call) authThird() *denial {
 		if tp.relaxed {
 			return nil
 		}
-		return &denial{reason: ReasonThirdFailed, err: gwresp.ErrThirdAuthRequest, cause: fmt.Errorf("third_auth %s: %w", tp.base, err)}
+		return &denial{reason: ReasonThirdFailed, err: gwresp.ErrThirdAuthRequest, cause: fmt.Errorf("third_auth %s: %w", req.URL.Host, err)}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxThirdAuthBody+1))
@@ -132,7 +158,7 @@ func (c *call) authThird() *denial {
 	case err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && tp.relaxed:
 		return nil
 	case err != nil:
-		return &denial{reason: ReasonThirdFailed, err: gwresp.ErrThirdAuthResponse, cause: fmt.Errorf("third_auth %s: reading the answer: %w", tp.base, err)}
+		return &denial{reason: ReasonThirdFailed, err: gwresp.ErrThirdAuthResponse, cause: fmt.Errorf("third_auth %s: reading the answer: %w", req.URL.Host, err)}
 	}
 	if !tp.succeeded(resp) {
 		if ip != "" {
@@ -195,9 +221,13 @@ func (tp *thirdPlan) succeeded(resp *http.Response) bool {
 // identity headers and query parameters (each required), or all of them
 // when the plug-in lists none.
 func (c *call) thirdRequest(tp *thirdPlan) (*http.Request, *denial) {
-	u := tp.base + tp.path
+	base, d := tp.target()
+	if d != nil {
+		return nil, d
+	}
+	u := base + tp.path
 	if tp.carryPath {
-		u = strings.TrimSuffix(tp.base+tp.path, "/") + c.req.path
+		u = strings.TrimSuffix(base+tp.path, "/") + c.req.path
 	}
 	h := http.Header{}
 	if len(tp.headers) == 0 {
@@ -248,7 +278,40 @@ func (c *call) thirdRequest(tp *thirdPlan) (*http.Request, *denial) {
 		return nil, &denial{reason: ReasonThirdFailed, err: gwresp.ErrThirdAuthRequest, cause: fmt.Errorf("third_auth: %w", err)}
 	}
 	req.Header = h
+	if tp.proxyHost != "" {
+		req.Host = tp.proxyHost
+	}
 	return req, nil
+}
+
+// target returns scheme://host:port of the service: url_domain, or a
+// member of the channel picked at random by weight among the primary
+// members (the backup members when there is none).
+func (tp *thirdPlan) target() (string, *denial) {
+	if tp.channel == "" {
+		return tp.base, nil
+	}
+	if tp.channelMissing {
+		return "", &denial{reason: ReasonThirdFailed, err: gwresp.ErrThirdAuthRequest, cause: fmt.Errorf("third_auth: load balance channel %s does not exist", tp.channel)}
+	}
+	ts := tp.primary
+	if len(ts) == 0 {
+		ts = tp.backup
+	}
+	total := 0
+	for _, t := range ts {
+		total += int(t.Weight)
+	}
+	if total <= 0 {
+		return "", &denial{reason: ReasonThirdFailed, err: gwresp.ErrThirdAuthRequest, cause: fmt.Errorf("third_auth: load balance channel %s has no member taking traffic", tp.channel)}
+	}
+	n := rand.IntN(total)
+	for _, t := range ts {
+		if n -= int(t.Weight); n < 0 {
+			return tp.scheme + "://" + net.JoinHostPort(t.Host, strconv.Itoa(int(t.Port))), nil
+		}
+	}
+	return "", nil // not reached: the weights are positive
 }
 
 // thirdPartialBodyHeader marks a call carrying only the first

@@ -422,6 +422,13 @@ func (in *Instance) checkAPIPlugins(c checker, api *apigwv1.Api) {
 // checkPluginUse verifies that a changed plug-in still fits the APIs it
 // is bound to.
 func (in *Instance) checkPluginUse(c checker, p *apigwv1.Plugin) {
+	if p.PluginType == PluginThirdAuth {
+		if v := ThirdAuthContentOf(p); v != nil {
+			if id := ThirdAuthChannel(v); id != "" && in.Channel(id) == nil {
+				c.add("plugin_content.auth_request.vpc_channel_info.vpc_id", "load balance channel %q does not exist", id)
+			}
+		}
+	}
 	for _, bid := range in.ReferrerIDs(KindPlugin, p.Id, KindPluginBinding) {
 		b := get[*apigwv1.PluginBinding](in, KindPluginBinding, bid)
 		if b == nil {

@@ -86,6 +86,15 @@ func ThirdAuthContentOf(p *apigwv1.Plugin) *apigwv1.ThirdAuthContent {
 	return c
 }
 
+// ThirdAuthChannel returns the load balance channel id of a third_auth
+// plug-in's service ("" when it is called at url_domain).
+func ThirdAuthChannel(v *apigwv1.ThirdAuthContent) string {
+	if !v.GetAuthRequest().GetVpcChannelEnabled() {
+		return ""
+	}
+	return v.GetAuthRequest().GetVpcChannelInfo().GetVpcId()
+}
+
 // ThirdAuthTimeout returns the service timeout of a third_auth plug-in in
 // milliseconds.
 func ThirdAuthTimeout(v *apigwv1.ThirdAuthContent) int32 {
@@ -116,13 +125,24 @@ func validateThirdAuth(c checker, v *apigwv1.ThirdAuthContent) {
 		if rc.required("protocol", r.Protocol) {
 			rc.oneOf("protocol", strings.ToUpper(r.Protocol), "HTTP", "HTTPS")
 		}
-		if r.VpcChannelEnabled {
-			rc.add("vpc_channel_enabled", "load balance channels are not supported for the authentication service: give url_domain")
+		info := r.GetVpcChannelInfo()
+		switch {
+		case r.VpcChannelEnabled:
+			ic := rc.at("vpc_channel_info")
+			ic.required("vpc_id", info.GetVpcId())
+			if h := info.GetVpcProxyHost(); h != "" {
+				ic.maxLen("vpc_proxy_host", h, 255)
+				if err := CheckHostPort(h); err != nil {
+					ic.add("vpc_proxy_host", "%v", err)
+				}
+			}
+			if r.UrlDomain != "" {
+				rc.add("url_domain", "must be empty with a load balance channel (vpc_channel_enabled): the channel's members are called")
+			}
+		case info.GetVpcId() != "" || info.GetVpcProxyHost() != "":
+			rc.add("vpc_channel_info", "is only used with vpc_channel_enabled true: remove it or enable the channel")
 		}
-		if r.VpcChannelInfo != nil && (r.VpcChannelInfo.VpcId != "" || r.VpcChannelInfo.VpcProxyHost != "") {
-			rc.add("vpc_channel_info", "is not supported (load balance channels): leave it empty")
-		}
-		if rc.required("url_domain", r.UrlDomain) {
+		if !r.VpcChannelEnabled && rc.required("url_domain", r.UrlDomain) {
 			rc.maxLen("url_domain", r.UrlDomain, 255)
 			if err := CheckHostPort(r.UrlDomain); err != nil {
 				rc.add("url_domain", "%v", err)
