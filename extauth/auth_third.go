@@ -120,7 +120,16 @@ var notForwarded = map[string]bool{
 // black/white list exempts do not call the service.
 func (c *call) authThird() *denial {
 	tp := c.target.plan.third
-	if tp == nil || !c.thirdCalls(tp) {
+	if tp == nil {
+		return nil
+	}
+	// A client-sent header named like an answer header never passes for
+	// the service's, whether the service is called or not (black/white
+	// list, relaxed mode): only a successful answer sets them.
+	for _, h := range tp.respHeaders {
+		c.mut.removeHeader(h)
+	}
+	if !c.thirdCalls(tp) {
 		return nil
 	}
 	ip := ""
@@ -176,10 +185,6 @@ func (c *call) authThird() *denial {
 	for _, h := range tp.respHeaders {
 		if v := resp.Header.Get(h); v != "" && validHeaderValue(v) {
 			c.mut.setHeader(h, v)
-		} else {
-			// A client-sent header of that name never passes for the
-			// service's.
-			c.mut.removeHeader(h)
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -100,7 +101,8 @@ func TestThirdAuthRules(t *testing.T) {
 		return thirdContent(t, map[string]any{
 			"auth_request":             map[string]any{"method": "GET", "protocol": "HTTP", "url_domain": host, "path": "/check"},
 			"simple_auth_mode_enabled": false, "match_auth": map[string]any{"key": "X-Message-Result", "value": "success"},
-			"rule_enabled": true, "rule_type": typ,
+			"carry_resp_headers": []string{"X-Message-Result"},
+			"rule_enabled":       true, "rule_type": typ,
 			"parameters": []any{
 				map[string]any{"name": "reqPath", "type": "path", "value": "reqPath"},
 				map[string]any{"name": "tenant", "type": "header", "value": "X-Tenant"},
@@ -145,7 +147,10 @@ func TestThirdAuthRules(t *testing.T) {
 				t.Errorf("service called: %v, want %v", called, c.calls)
 			}
 			if c.allowed {
-				allowedResp(t, resp)
+				a := allowedResp(t, resp)
+				if !c.calls && !slices.Contains(a.removed, "x-message-result") {
+					t.Errorf("a client-sent answer header passes without the call: removed %v", a.removed)
+				}
 				return
 			}
 			status, b, _ := denied(t, resp)
