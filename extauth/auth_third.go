@@ -78,7 +78,7 @@ func compileThird(in *model.Instance, apiID, envID string) (*thirdPlan, error) {
 	tp.scheme = strings.ToLower(r.Protocol)
 	if id := model.ThirdAuthChannel(v); id != "" {
 		tp.base, tp.channel, tp.proxyHost = "", id, r.GetVpcChannelInfo().GetVpcProxyHost()
-		if ch := in.Channel(id); ch != nil {
+		if ch, err := in.ThirdAuthChannelOf(v); err == nil {
 			tp.primary, tp.backup = model.ChannelTargets(ch)
 		} else {
 			tp.channelMissing = true
@@ -297,7 +297,7 @@ func (tp *thirdPlan) target() (string, *denial) {
 		return tp.base, nil
 	}
 	if tp.channelMissing {
-		return "", &denial{reason: ReasonThirdFailed, err: gwresp.ErrThirdAuthRequest, cause: fmt.Errorf("third_auth: load balance channel %s does not exist", tp.channel)}
+		return "", &denial{reason: ReasonThirdFailed, err: gwresp.ErrThirdAuthRequest, cause: fmt.Errorf("third_auth: load balance channel %s does not exist (or its name is ambiguous)", tp.channel)}
 	}
 	ts := tp.primary
 	if len(ts) == 0 {

@@ -424,8 +424,8 @@ func (in *Instance) checkAPIPlugins(c checker, api *apigwv1.Api) {
 func (in *Instance) checkPluginUse(c checker, p *apigwv1.Plugin) {
 	if p.PluginType == PluginThirdAuth {
 		if v := ThirdAuthContentOf(p); v != nil {
-			if id := ThirdAuthChannel(v); id != "" && in.Channel(id) == nil {
-				c.add("plugin_content.auth_request.vpc_channel_info.vpc_id", "load balance channel %q does not exist", id)
+			if _, err := in.ThirdAuthChannelOf(v); err != nil {
+				c.add("plugin_content.auth_request.vpc_channel_info.vpc_id", "%v", err)
 			}
 		}
 	}

@@ -360,6 +360,12 @@ func TestThirdAuthChannelMustExist(t *testing.T) {
 	if vs := in.Check(p); len(vs) > 0 {
 		t.Fatalf("existing channel: %v", vs)
 	}
+	// Or its name.
+	byName := plugin("th1", "third_auth", strings.Replace(content, `"ch1"`, `"auth_nodes"`, 1))
+	in = pluginWorld(ch, byName)
+	if vs := in.Check(byName); len(vs) > 0 {
+		t.Fatalf("channel by name: %v", vs)
+	}
 }
 
 func TestChannelTargets(t *testing.T) {

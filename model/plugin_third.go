@@ -95,6 +95,21 @@ func ThirdAuthChannel(v *apigwv1.ThirdAuthContent) string {
 	return v.GetAuthRequest().GetVpcChannelInfo().GetVpcId()
 }
 
+// ThirdAuthChannelOf returns the load balance channel a third_auth
+// plug-in's service is called through: vpc_id is its id or its unique
+// name (nil, nil without a channel).
+func (in *Instance) ThirdAuthChannelOf(v *apigwv1.ThirdAuthContent) (*apigwv1.VpcChannel, error) {
+	ref := ThirdAuthChannel(v)
+	if ref == "" {
+		return nil, nil
+	}
+	m, err := in.Find(KindVpcChannel, ref)
+	if err != nil {
+		return nil, err
+	}
+	return m.(*apigwv1.VpcChannel), nil
+}
+
 // ThirdAuthTimeout returns the service timeout of a third_auth plug-in in
 // milliseconds.
 func ThirdAuthTimeout(v *apigwv1.ThirdAuthContent) int32 {
