@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 )
 
@@ -104,5 +106,51 @@ plugin_id: third_body
 	case b := <-calls:
 		t.Errorf("a white-listed request called the service (body %q)", b)
 	default:
+	}
+}
+
+// The service behind a load balance channel, named by its name in the
+// plug-in: ext_authz calls the enabled member, never the disabled one.
+func TestThirdAuthThroughChannelThroughEnvoy(t *testing.T) {
+	member := func(ok bool) (*httptest.Server, *atomic.Int32) {
+		n := &atomic.Int32{}
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n.Add(1)
+			if ok && r.Host == "auth.internal" {
+				w.WriteHeader(http.StatusOK)
+				return
+			}
+			w.WriteHeader(http.StatusForbidden)
+		}))
+		t.Cleanup(s.Close)
+		return s, n
+	}
+	on, onCalls := member(true)
+	off, offCalls := member(false)
+	port := func(s *httptest.Server) string {
+		_, p, _ := net.SplitHostPort(s.Listener.Addr().String())
+		return p
+	}
+	w := startFS(t, fsGroup+fsAPI("third_ch", "/third-ch", "")+`---
+kind: vpc_channel
+name: auth_nodes
+port: 80
+members: [{host: 127.0.0.1, port: `+port(on)+`, weight: 1}, {host: 127.0.0.1, port: `+port(off)+`, weight: 100, status: 2}]
+---
+kind: plugin
+plugin_name: third_ch
+plugin_type: third_auth
+plugin_content: '{"auth_request":{"method":"GET","protocol":"HTTP","path":"/check","timeout":2000,"url_domain":"","vpc_channel_enabled":true,"vpc_channel_info":{"vpc_id":"auth_nodes","vpc_proxy_host":"auth.internal"}}}'
+---
+kind: plugin_binding
+api_id: third_ch
+env_id: RELEASE
+plugin_id: third_ch
+`)
+	for i := 0; i < 3; i++ {
+		wantStatus(t, w.call(t, call{path: "/third-ch"}), http.StatusOK)
+	}
+	if onCalls.Load() != 3 || offCalls.Load() != 0 {
+		t.Errorf("member calls: enabled %d, disabled %d", onCalls.Load(), offCalls.Load())
 	}
 }
