@@ -809,8 +809,7 @@ func (x *JwtAuthClaimHeader) GetHeader() string {
 
 // ThirdAuthContent is the plugin_content of a third_auth plug-in: ext_authz
 // calls the caller's authentication service before the backend
-// (docs/plugins.md#third_auth). Field names are APIG's (ThirdAuthContent);
-// the options apigw does not implement are refused when set.
+// (docs/plugins.md#third_auth). Field names are APIG's (ThirdAuthContent).
 type ThirdAuthContent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// auth_request: the authentication service (required).
@@ -819,7 +818,7 @@ type ThirdAuthContent struct {
 	// service, each required in the request (none listed: all of them are
 	// sent and none is required).
 	Identities *ThirdAuthIdentities `protobuf:"bytes,2,opt,name=identities,proto3" json:"identities,omitempty"`
-	// carry_body: must be off (the request body is not sent).
+	// carry_body: send the request body (at most max_body_size bytes).
 	CarryBody *ThirdAuthCarryBody `protobuf:"bytes,3,opt,name=carry_body,json=carryBody,proto3" json:"carry_body,omitempty"`
 	// carry_path_enabled: append the request path to auth_request.path.
 	CarryPathEnabled bool `protobuf:"varint,4,opt,name=carry_path_enabled,json=carryPathEnabled,proto3" json:"carry_path_enabled,omitempty"`
@@ -1011,8 +1010,9 @@ type ThirdAuthRequest struct {
 	Path string `protobuf:"bytes,4,opt,name=path,proto3" json:"path,omitempty"`
 	// timeout: milliseconds (1-60000, default 5000).
 	Timeout int32 `protobuf:"varint,5,opt,name=timeout,proto3" json:"timeout,omitempty"`
-	// vpc_channel_enabled: must be false (load balance channels are not
-	// supported for the service); vpc_channel_info must be empty.
+	// vpc_channel_enabled: call the service through a load balance channel
+	// (vpc_channel_info, required then and refused otherwise; url_domain
+	// must then be empty).
 	VpcChannelEnabled bool                     `protobuf:"varint,6,opt,name=vpc_channel_enabled,json=vpcChannelEnabled,proto3" json:"vpc_channel_enabled,omitempty"`
 	VpcChannelInfo    *ThirdAuthVpcChannelInfo `protobuf:"bytes,7,opt,name=vpc_channel_info,json=vpcChannelInfo,proto3" json:"vpc_channel_info,omitempty"`
 	unknownFields     protoimpl.UnknownFields
@@ -1098,12 +1098,15 @@ func (x *ThirdAuthRequest) GetVpcChannelInfo() *ThirdAuthVpcChannelInfo {
 	return nil
 }
 
-// ThirdAuthVpcChannelInfo is APIG's load balance channel of the service;
-// refused when set.
+// ThirdAuthVpcChannelInfo is the load balance channel of a third_auth
+// plug-in's service.
 type ThirdAuthVpcChannelInfo struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	VpcId         string                 `protobuf:"bytes,1,opt,name=vpc_id,json=vpcId,proto3" json:"vpc_id,omitempty"`
-	VpcProxyHost  string                 `protobuf:"bytes,2,opt,name=vpc_proxy_host,json=vpcProxyHost,proto3" json:"vpc_proxy_host,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// vpc_id: the channel's id or unique name.
+	VpcId string `protobuf:"bytes,1,opt,name=vpc_id,json=vpcId,proto3" json:"vpc_id,omitempty"`
+	// vpc_proxy_host: host[:port], the Host header of the calls (default:
+	// the member's address).
+	VpcProxyHost  string `protobuf:"bytes,2,opt,name=vpc_proxy_host,json=vpcProxyHost,proto3" json:"vpc_proxy_host,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1252,12 +1255,14 @@ func (x *ThirdAuthIdentity) GetName() string {
 	return ""
 }
 
-// ThirdAuthCarryBody is APIG's option to send the request body; enabled
-// must be false.
+// ThirdAuthCarryBody sends the request body to a third_auth plug-in's
+// service.
 type ThirdAuthCarryBody struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Enabled       bool                   `protobuf:"varint,1,opt,name=enabled,proto3" json:"enabled,omitempty"`
-	MaxBodySize   int32                  `protobuf:"varint,2,opt,name=max_body_size,json=maxBodySize,proto3" json:"max_body_size,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Enabled bool                   `protobuf:"varint,1,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// max_body_size: bytes sent, 1-12582912, required when enabled; a
+	// longer body is cut and the call marked X-Apig-Auth-Partial-Body.
+	MaxBodySize   int32 `protobuf:"varint,2,opt,name=max_body_size,json=maxBodySize,proto3" json:"max_body_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }

@@ -477,8 +477,7 @@ export const JwtAuthClaimHeaderSchema: GenMessage<JwtAuthClaimHeader> = /*@__PUR
 /**
  * ThirdAuthContent is the plugin_content of a third_auth plug-in: ext_authz
  * calls the caller's authentication service before the backend
- * (docs/plugins.md#third_auth). Field names are APIG's (ThirdAuthContent);
- * the options apigw does not implement are refused when set.
+ * (docs/plugins.md#third_auth). Field names are APIG's (ThirdAuthContent).
  *
  * @generated from message apigw.v1.ThirdAuthContent
  */
@@ -500,7 +499,7 @@ export type ThirdAuthContent = Message<"apigw.v1.ThirdAuthContent"> & {
   identities?: ThirdAuthIdentities | undefined;
 
   /**
-   * carry_body: must be off (the request body is not sent).
+   * carry_body: send the request body (at most max_body_size bytes).
    *
    * @generated from field: apigw.v1.ThirdAuthCarryBody carry_body = 3;
    */
@@ -653,8 +652,9 @@ export type ThirdAuthRequest = Message<"apigw.v1.ThirdAuthRequest"> & {
   timeout: number;
 
   /**
-   * vpc_channel_enabled: must be false (load balance channels are not
-   * supported for the service); vpc_channel_info must be empty.
+   * vpc_channel_enabled: call the service through a load balance channel
+   * (vpc_channel_info, required then and refused otherwise; url_domain
+   * must then be empty).
    *
    * @generated from field: bool vpc_channel_enabled = 6;
    */
@@ -674,18 +674,23 @@ export const ThirdAuthRequestSchema: GenMessage<ThirdAuthRequest> = /*@__PURE__*
   messageDesc(file_apigw_v1_plugin, 11);
 
 /**
- * ThirdAuthVpcChannelInfo is APIG's load balance channel of the service;
- * refused when set.
+ * ThirdAuthVpcChannelInfo is the load balance channel of a third_auth
+ * plug-in's service.
  *
  * @generated from message apigw.v1.ThirdAuthVpcChannelInfo
  */
 export type ThirdAuthVpcChannelInfo = Message<"apigw.v1.ThirdAuthVpcChannelInfo"> & {
   /**
+   * vpc_id: the channel's id or unique name.
+   *
    * @generated from field: string vpc_id = 1;
    */
   vpcId: string;
 
   /**
+   * vpc_proxy_host: host[:port], the Host header of the calls (default:
+   * the member's address).
+   *
    * @generated from field: string vpc_proxy_host = 2;
    */
   vpcProxyHost: string;
@@ -746,8 +751,8 @@ export const ThirdAuthIdentitySchema: GenMessage<ThirdAuthIdentity> = /*@__PURE_
   messageDesc(file_apigw_v1_plugin, 14);
 
 /**
- * ThirdAuthCarryBody is APIG's option to send the request body; enabled
- * must be false.
+ * ThirdAuthCarryBody sends the request body to a third_auth plug-in's
+ * service.
  *
  * @generated from message apigw.v1.ThirdAuthCarryBody
  */
@@ -758,6 +763,9 @@ export type ThirdAuthCarryBody = Message<"apigw.v1.ThirdAuthCarryBody"> & {
   enabled: boolean;
 
   /**
+   * max_body_size: bytes sent, 1-12582912, required when enabled; a
+   * longer body is cut and the call marked X-Apig-Auth-Partial-Body.
+   *
    * @generated from field: int32 max_body_size = 2;
    */
   maxBodySize: number;
