@@ -106,7 +106,8 @@ func compileThird(in *model.Instance, apiID, envID string) (*thirdPlan, error) {
 
 // notForwarded are request headers never sent to the authentication
 // service when every header is (pseudo-headers aside): hop-by-hop
-// headers and those describing the client's body, which is not sent.
+// headers and the framing of the client's body (a body sent with
+// carry_body is framed by the call itself).
 var notForwarded = map[string]bool{
 	"host": true, "content-length": true, "transfer-encoding": true, "connection": true,
 	"keep-alive": true, "te": true, "upgrade": true, "expect": true, "proxy-connection": true,
