@@ -305,3 +305,32 @@ func validateThirdAuthRules(c checker, v *apigwv1.ThirdAuthContent) {
 		}
 	}
 }
+
+// thirdAuthChannelUsers lists the third_auth plug-ins that call their
+// service through the channel id and no longer resolve their vpc_id in
+// this view (the channel was deleted or renamed): their vpc_id named it,
+// by id or by its former name. Plug-in contents are not indexed, so this
+// scans the plug-ins; it runs when a channel is written or deleted.
+func (in *Instance) thirdAuthChannelUsers(id string) []Referrer {
+	var out []Referrer
+	for _, p := range List[*apigwv1.Plugin](in, KindPlugin) {
+		if p.PluginType != PluginThirdAuth {
+			continue
+		}
+		v := ThirdAuthContentOf(p)
+		ref := ThirdAuthChannel(v)
+		if ref == "" {
+			continue
+		}
+		if ref == id {
+			if in.Channel(id) == nil {
+				out = append(out, Referrer{Kind: KindPlugin, ID: p.Id, Field: "plugin_content.auth_request.vpc_channel_info.vpc_id"})
+			}
+			continue
+		}
+		if _, err := in.ThirdAuthChannelOf(v); err != nil {
+			out = append(out, Referrer{Kind: KindPlugin, ID: p.Id, Field: "plugin_content.auth_request.vpc_channel_info.vpc_id"})
+		}
+	}
+	return out
+}
