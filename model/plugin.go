@@ -447,6 +447,13 @@ func (in *Instance) checkAPIPlugins(c checker, api *apigwv1.Api) {
 // checkPluginUse verifies that a changed plug-in still fits the APIs it
 // is bound to.
 func (in *Instance) checkPluginUse(c checker, p *apigwv1.Plugin) {
+	if p.PluginType == PluginThirdAuth {
+		if v := ThirdAuthContentOf(p); v != nil {
+			if _, err := in.ThirdAuthChannelOf(v); err != nil {
+				c.add("plugin_content.auth_request.vpc_channel_info.vpc_id", "%v", err)
+			}
+		}
+	}
 	for _, bid := range in.ReferrerIDs(KindPlugin, p.Id, KindPluginBinding) {
 		b := get[*apigwv1.PluginBinding](in, KindPluginBinding, bid)
 		if b == nil {

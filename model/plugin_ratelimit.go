@@ -27,13 +27,14 @@ const (
 	RateLimitAlgorithmHAHT    = "haht"
 )
 
-// Parameter types of a rate_limit plug-in.
+// Parameter types of a rate_limit plug-in (those of every plug-in with
+// parameters and rules).
 const (
-	RateLimitParamHeader = "header"
-	RateLimitParamQuery  = "query"
-	RateLimitParamPath   = "path"
-	RateLimitParamMethod = "method"
-	RateLimitParamSystem = "system"
+	RateLimitParamHeader = PluginParamHeader
+	RateLimitParamQuery  = PluginParamQuery
+	RateLimitParamPath   = PluginParamPath
+	RateLimitParamMethod = PluginParamMethod
+	RateLimitParamSystem = PluginParamSystem
 )
 
 // Special types of a rate_limit plug-in.
@@ -47,19 +48,14 @@ const MaxRateLimitRules = 100
 
 // MaxRateLimitParams is how many parameters one rate_limit plug-in
 // defines.
-const MaxRateLimitParams = 50
-
-// rateLimitSystemParams are the system parameters a rate_limit parameter
-// of type system may read: those ext_authz knows when it selects the rule.
-var rateLimitSystemParams = []string{"sourceIp", "stage", "apiId", "apiName", "appId", "appName", "requestId", "serverAddr", "serverName"}
+const MaxRateLimitParams = MaxPluginParams
 
 // RateLimitSystemParams returns the system parameters a rate_limit
 // parameter may read, in a new slice.
-func RateLimitSystemParams() []string { return slices.Clone(rateLimitSystemParams) }
+func RateLimitSystemParams() []string { return PluginSystemParams() }
 
 var (
 	reRuleName       = runeRange(`^[\p{L}\p{N}][\p{L}\p{N}_\-]*$`, 1, 64)
-	reRateParamName  = runeRange(`^[A-Za-z][A-Za-z0-9_.\-]*$`, 1, 32)
 	rateLimitUnits   = []string{"second", "minute", "hour", "day"}
 	rateLimitUnitMap = map[string]string{"second": UnitSecond, "minute": UnitMinute, "hour": UnitHour, "day": UnitDay}
 )
@@ -81,16 +77,8 @@ type RateLimit struct {
 	// AppSpecials and UserSpecials replace App and User for the apps and
 	// accounts they name.
 	AppSpecials, UserSpecials map[string]int32
-	Params                    []RateLimitParam
+	Params                    []PluginParam
 	Rules                     []RateLimitRule
-}
-
-// RateLimitParam is a parameter of the rules' expressions.
-type RateLimitParam struct {
-	Name, Type string
-	// Value is the header (lower case), query parameter or system
-	// parameter read; empty for path and method.
-	Value string
 }
 
 // RateLimitRule is a rule: a compiled expression and its limit.
@@ -172,16 +160,7 @@ func CompileRateLimit(p *apigwv1.Plugin) (*RateLimit, error) {
 			r.UserSpecials = mergeLimits(r.UserSpecials, m)
 		}
 	}
-	for _, pp := range v.Parameters {
-		q := RateLimitParam{Name: pp.Name, Type: strings.ToLower(pp.Type), Value: pp.Value}
-		switch q.Type {
-		case RateLimitParamHeader:
-			q.Value = strings.ToLower(strings.TrimSpace(pp.Value))
-		case RateLimitParamPath, RateLimitParamMethod:
-			q.Value = ""
-		}
-		r.Params = append(r.Params, q)
-	}
+	r.Params = compilePluginParams(v.Parameters)
 	for _, rule := range v.Rules {
 		e, err := matchexpr.Parse(rule.MatchRegex)
 		if err != nil {
@@ -296,7 +275,7 @@ func validateRateLimit(c checker, v *apigwv1.RateLimitContent, lim Limits) {
 		c.add("app_limit", "must not exceed user_limit (%d)", v.UserLimit)
 	}
 	validateRateLimitSpecials(c, v, lim)
-	params := validateRateLimitParams(c, v)
+	params := validatePluginParams(c, v.Parameters)
 	if len(v.Rules) > MaxRateLimitRules {
 		c.add("rules", "at most %d rules (got %d)", MaxRateLimitRules, len(v.Rules))
 	}
@@ -392,53 +371,4 @@ func validateRateLimitSpecials(c checker, v *apigwv1.RateLimitContent, lim Limit
 			c.add("specials", "at most %d special %s limits per plug-in (got %d)", lim.Quotas.GetThrottleSpecials(), typ, counts[typ])
 		}
 	}
-}
-
-// validateRateLimitParams checks the parameters and returns their names.
-func validateRateLimitParams(c checker, v *apigwv1.RateLimitContent) map[string]bool {
-	names := map[string]bool{}
-	if len(v.Parameters) > MaxRateLimitParams {
-		c.add("parameters", "at most %d parameters (got %d)", MaxRateLimitParams, len(v.Parameters))
-	}
-	for i, p := range v.Parameters {
-		pc := c.idx("parameters", i)
-		if pc.required("name", p.Name) {
-			if !reRateParamName.MatchString(p.Name) {
-				pc.add("name", "must be 1-32 letters, digits, _, - or ., starting with a letter")
-			}
-			if names[p.Name] {
-				pc.add("name", "%q is defined twice", p.Name)
-			}
-			names[p.Name] = true
-		}
-		if !pc.required("type", p.Type) {
-			continue
-		}
-		switch typ := strings.ToLower(p.Type); typ {
-		case RateLimitParamHeader:
-			if pc.required("value", p.Value) && !ValidHeaderName(strings.TrimSpace(p.Value)) {
-				pc.add("value", "%q is not a header name", p.Value)
-			}
-		case RateLimitParamQuery:
-			if pc.required("value", p.Value) {
-				pc.maxLen("value", p.Value, 255)
-				checkWire(pc, "value", p.Value)
-			}
-		case RateLimitParamPath:
-			if p.Value != "" && p.Value != "reqPath" {
-				pc.add("value", "a path parameter reads the request path: value must be reqPath or empty (got %q)", p.Value)
-			}
-		case RateLimitParamMethod:
-			if p.Value != "" && p.Value != "method" {
-				pc.add("value", "a method parameter reads the request method: value must be method or empty (got %q)", p.Value)
-			}
-		case RateLimitParamSystem:
-			if pc.required("value", p.Value) && !slices.Contains(rateLimitSystemParams, p.Value) {
-				pc.add("value", "must be one of the system parameters %s (got %q)", strings.Join(rateLimitSystemParams, ", "), p.Value)
-			}
-		default:
-			pc.oneOf("type", typ, RateLimitParamHeader, RateLimitParamQuery, RateLimitParamPath, RateLimitParamMethod, RateLimitParamSystem)
-		}
-	}
-	return names
 }

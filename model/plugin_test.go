@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,13 +81,32 @@ func TestPluginContentValidation(t *testing.T) {
 		{"third host", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTP","url_domain":"a b"}}`, "plugin_content.auth_request.url_domain"},
 		{"third path", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTP","url_domain":"a.example.com","path":"check?x=1"}}`, "plugin_content.auth_request.path"},
 		{"third timeout", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTP","url_domain":"a.example.com","timeout":60001}}`, "plugin_content.auth_request.timeout"},
-		{"third vpc channel", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTP","url_domain":"a.example.com","vpc_channel_enabled":true}}`, "plugin_content.auth_request.vpc_channel_enabled"},
-		{"third vpc info", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTP","url_domain":"a.example.com","vpc_channel_info":{"vpc_id":"c1"}}}`, "plugin_content.auth_request.vpc_channel_info"},
-		{"third carry body", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"carry_body":{"enabled":true,"max_body_size":10}}`, "plugin_content.carry_body.enabled"},
-		{"third match mode", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"simple_auth_mode_enabled":false}`, "plugin_content.simple_auth_mode_enabled"},
-		{"third match_auth content", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"match_auth":{"headers":[]}}`, "plugin_content"},
-		{"third rules on", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"rule_enabled":true,"rule_type":"allow"}`, "plugin_content.rule_enabled"},
-		{"third rules given", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"rules":[{}]}`, "plugin_content.rules"},
+		{"third vpc channel without id", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTP","vpc_channel_enabled":true}}`, "plugin_content.auth_request.vpc_channel_info.vpc_id"},
+		{"third vpc channel ok (Terraform's document)", "third_auth", `{"auth_request":{"method":"GET","path":"/test","protocol":"HTTPS","timeout":5000,"url_domain":"","vpc_channel_enabled":true,"vpc_channel_info":{"vpc_id":"c1","vpc_proxy_host":"test"}}}`, ""},
+		{"third vpc channel with url_domain", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTP","url_domain":"a.example.com","vpc_channel_enabled":true,"vpc_channel_info":{"vpc_id":"c1"}}}`, "plugin_content.auth_request.url_domain"},
+		{"third vpc proxy host", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTP","vpc_channel_enabled":true,"vpc_channel_info":{"vpc_id":"c1","vpc_proxy_host":"a b"}}}`, "plugin_content.auth_request.vpc_channel_info.vpc_proxy_host"},
+		{"third vpc info without channel", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTP","url_domain":"a.example.com","vpc_channel_info":{"vpc_id":"c1"}}}`, "plugin_content.auth_request.vpc_channel_info"},
+		{"third no url_domain", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTP"}}`, "plugin_content.auth_request.url_domain"},
+		{"third carry body", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"carry_body":{"enabled":true,"max_body_size":10}}`, ""},
+		{"third carry body without size", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"carry_body":{"enabled":true}}`, "plugin_content.carry_body.max_body_size"},
+		{"third carry body too large", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"carry_body":{"enabled":true,"max_body_size":12582913}}`, "plugin_content.carry_body.max_body_size"},
+		{"third carry body off negative", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"carry_body":{"enabled":false,"max_body_size":-1}}`, "plugin_content.carry_body.max_body_size"},
+		{"third match mode without match_auth", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"simple_auth_mode_enabled":false}`, "plugin_content.match_auth"},
+		{"third match ok (APIG's document)", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"simple_auth_mode_enabled":false,"match_auth":{"key":"x-message-result","value":"success"}}`, ""},
+		{"third match key", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"simple_auth_mode_enabled":false,"match_auth":{"key":"x message","value":"success"}}`, "plugin_content.match_auth.key"},
+		{"third match no key", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"simple_auth_mode_enabled":false,"match_auth":{"value":"success"}}`, "plugin_content.match_auth.key"},
+		{"third match no value", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"simple_auth_mode_enabled":false,"match_auth":{"key":"X-R"}}`, "plugin_content.match_auth.value"},
+		{"third match value control", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"simple_auth_mode_enabled":false,"match_auth":{"key":"X-R","value":"a\r\nb"}}`, "plugin_content.match_auth.value"},
+		{"third match_auth in simple mode", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"match_auth":{"key":"X-R","value":"ok"}}`, "plugin_content.match_auth"},
+		{"third match_auth unknown field", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"match_auth":{"headers":[]}}`, "plugin_content"},
+		{"third rules ok (APIG's document)", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"rule_enabled":true,"rule_type":"deny","parameters":[{"value":"reqPath","type":"path","name":"reqPath"},{"value":"method","type":"method","name":"method"},{"value":"Host","type":"header","name":"Host"}],"rules":[{"match_regex":"[\"OR\", [\"reqPath\", \"~~\", \"/xxl-job-admin/*\"], [\"reqPath\", \"==\", \"/app/leave\"]]","rule_name":"allow2"}]}`, ""},
+		{"third rules on without rules", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"rule_enabled":true,"rule_type":"allow"}`, "plugin_content.rules"},
+		{"third rules on without type", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"rule_enabled":true,"parameters":[{"name":"m","type":"method"}],"rules":[{"rule_name":"r1","match_regex":"[\"m\",\"==\",\"GET\"]"}]}`, "plugin_content.rule_type"},
+		{"third rules off with rules", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"rules":[{"rule_name":"r1","match_regex":"[\"m\",\"==\",\"GET\"]"}]}`, "plugin_content.rules"},
+		{"third rules off with parameters", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"parameters":[{"name":"m","type":"method"}]}`, "plugin_content.parameters"},
+		{"third rule unknown parameter", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"rule_enabled":true,"rule_type":"allow","parameters":[{"name":"m","type":"method"}],"rules":[{"rule_name":"r1","match_regex":"[\"x\",\"==\",\"GET\"]"}]}`, "plugin_content.rules[0].match_regex[0]"},
+		{"third rule name twice", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"rule_enabled":true,"rule_type":"allow","parameters":[{"name":"m","type":"method"}],"rules":[{"rule_name":"r1","match_regex":"[\"m\",\"==\",\"GET\"]"},{"rule_name":"r1","match_regex":"[\"m\",\"==\",\"PUT\"]"}]}`, "plugin_content.rules[1].rule_name"},
+		{"third rule parameter type", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"rule_enabled":true,"rule_type":"allow","parameters":[{"name":"m","type":"cookie","value":"a"}],"rules":[{"rule_name":"r1","match_regex":"[\"m\",\"==\",\"GET\"]"}]}`, "plugin_content.parameters[0].type"},
 		{"third rule type", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"rule_type":"block"}`, "plugin_content.rule_type"},
 		{"third eleven identities", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"identities":{"headers":[` + strings.TrimSuffix(strings.Repeat(`{"name":"X-A"},`, 11), ",") + `]}}`, "plugin_content.identities.headers"},
 		{"third identity twice", "third_auth", `{"auth_request":{"method":"GET","protocol":"HTTPS","url_domain":"auth.example.com","path":"/check","timeout":5000},"identities":{"headers":[{"name":"X-A"},{"name":"x-a"}]}}`, "plugin_content.identities.headers[1].name"},
@@ -322,5 +342,50 @@ func TestJWTAuthFailureResponseType(t *testing.T) {
 	gr.Responses["JWT_AUTH_FAILED"] = &apigwv1.ResponseInfo{Status: 403}
 	if vs := model.Validate(gr, model.AbsoluteLimits()); len(vs) == 0 {
 		t.Fatal("an unknown response type was accepted")
+	}
+}
+
+// A third_auth plug-in calling its service through a load balance channel
+// names an existing channel (by id).
+func TestThirdAuthChannelMustExist(t *testing.T) {
+	content := `{"auth_request":{"method":"GET","protocol":"HTTP","vpc_channel_enabled":true,"vpc_channel_info":{"vpc_id":"ch1"}}}`
+	p := plugin("th1", "third_auth", content)
+	in := pluginWorld(p)
+	vs := in.Check(p)
+	if len(vs) != 1 || vs[0].Field != "plugin_content.auth_request.vpc_channel_info.vpc_id" {
+		t.Fatalf("missing channel: got %v", vs)
+	}
+	ch := &apigwv1.VpcChannel{Id: "ch1", Name: "auth_nodes", Port: 8080, Members: []*apigwv1.Member{{Host: "10.0.0.7", Weight: 1}}}
+	in = pluginWorld(ch, p)
+	if vs := in.Check(p); len(vs) > 0 {
+		t.Fatalf("existing channel: %v", vs)
+	}
+	// Or its name.
+	byName := plugin("th1", "third_auth", strings.Replace(content, `"ch1"`, `"auth_nodes"`, 1))
+	in = pluginWorld(ch, byName)
+	if vs := in.Check(byName); len(vs) > 0 {
+		t.Fatalf("channel by name: %v", vs)
+	}
+}
+
+func TestChannelTargets(t *testing.T) {
+	ch := &apigwv1.VpcChannel{Port: 80,
+		MemberGroups: []*apigwv1.MemberGroup{{MemberGroupName: "g", MemberGroupWeight: 7}},
+		Members: []*apigwv1.Member{
+			{Host: "10.0.0.1", Weight: 3, Port: 8080},
+			{Host: "10.0.0.2", MemberGroupName: "g"},
+			{Host: "10.0.0.3", Weight: 5, Status: 2},
+			{Host: "10.0.0.4"},
+			{Host: "10.0.0.5", Weight: 1, IsBackup: true},
+		}}
+	primary, backup := model.ChannelTargets(ch, "")
+	want := []model.ChannelTarget{{Host: "10.0.0.1", Port: 8080, Weight: 3}, {Host: "10.0.0.2", Port: 80, Weight: 7}}
+	if !slices.Equal(primary, want) || !slices.Equal(backup, []model.ChannelTarget{{Host: "10.0.0.5", Port: 80, Weight: 1}}) {
+		t.Errorf("targets: %v / %v", primary, backup)
+	}
+	// A member group keeps only its members.
+	primary, backup = model.ChannelTargets(ch, "g")
+	if !slices.Equal(primary, []model.ChannelTarget{{Host: "10.0.0.2", Port: 80, Weight: 7}}) || len(backup) != 0 {
+		t.Errorf("group g targets: %v / %v", primary, backup)
 	}
 }

@@ -171,6 +171,9 @@ func (r Referrer) String() string { return fmt.Sprintf("%s %s (%s)", r.Kind, r.I
 // indexed backwards.
 func (in *Instance) Referrers(kind, id string) []Referrer {
 	var out []Referrer
+	if kind == KindVpcChannel {
+		out = append(out, in.thirdAuthChannelUsers(id)...)
+	}
 	for _, r := range in.referrers(kind, id) {
 		if r.Kind == KindPublication {
 			if p, ok := in.Get(KindPublication, r.ID).(*apigwv1.Publication); !ok || in.Served(p.ApiId, p.EnvId) != p {
@@ -228,6 +231,9 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 	case *apigwv1.VpcChannel:
 		in.checkChannelGroupsUsed(c, v)
 		in.checkReferenceChannel(c, v)
+		for _, r := range in.thirdAuthChannelUsers(v.Id) {
+			c.add("name", "third_auth plug-in %s names this channel by a name it would no longer have (%s): keep the name or change the plug-in first", r.ID, r.Field)
+		}
 		if v.GetVpcHealthConfig().GetEnableClientSsl() && in.Def.GetConfig().GetBackendTls().GetClientCertificate() == "" {
 			c.add("vpc_health_config.enable_client_ssl", "needs the instance's backend client certificate (instance config.backend_tls.client_certificate)")
 		}

@@ -59,37 +59,19 @@ func channelIsStatic(ch *apigwv1.VpcChannel) bool {
 // without a weight takes its member group's); backup members form the
 // second priority. A group keeps only that member group's members.
 func channelEndpoints(name string, ch *apigwv1.VpcChannel, group string) *endpointv3.ClusterLoadAssignment {
-	groupWeight := map[string]int32{}
-	for _, g := range ch.MemberGroups {
-		groupWeight[g.MemberGroupName] = g.MemberGroupWeight
-	}
 	var hcPort uint32
 	if h := ch.VpcHealthConfig; h != nil && h.Port != 0 {
 		hcPort = uint32(h.Port)
 	}
-	var primary, backup []*endpointv3.LbEndpoint
-	for _, m := range ch.Members {
-		if group != "" && m.MemberGroupName != group {
-			continue
+	eps := func(ts []model.ChannelTarget) []*endpointv3.LbEndpoint {
+		var out []*endpointv3.LbEndpoint
+		for _, t := range ts {
+			out = append(out, lbEndpoint(t.Host, uint32(t.Port), uint32(t.Weight), hcPort))
 		}
-		w := m.Weight
-		if w == 0 {
-			w = groupWeight[m.MemberGroupName]
-		}
-		if m.Status == 2 || w <= 0 {
-			continue
-		}
-		port := m.Port
-		if port == 0 {
-			port = ch.Port
-		}
-		ep := lbEndpoint(m.Host, uint32(port), uint32(w), hcPort)
-		if m.IsBackup {
-			backup = append(backup, ep)
-		} else {
-			primary = append(primary, ep)
-		}
+		return out
 	}
+	targets, backups := model.ChannelTargets(ch, group)
+	primary, backup := eps(targets), eps(backups)
 	cla := &endpointv3.ClusterLoadAssignment{ClusterName: name}
 	for _, eps := range [][]*endpointv3.LbEndpoint{primary, backup} {
 		if len(eps) > 0 {

@@ -33,6 +33,9 @@ type pluginPlan struct {
 	// thirdTimeout: a third_auth plug-in's service timeout (ms), which
 	// ext_authz calls; 0 without the plug-in.
 	thirdTimeout int32
+	// thirdBody: the third_auth plug-in sends the request body to its
+	// service (carry_body), which ext_authz must then receive.
+	thirdBody bool
 	// rateLimit replaces the throttling policy bound to the API
 	// (docs/plugins.md#rate_limit).
 	rateLimit *model.RateLimit
@@ -67,6 +70,7 @@ func (c *buildCtx) planPlugins(api *apigwv1.Api, envID string) (pluginPlan, erro
 			out.jwt = true
 		case *apigwv1.ThirdAuthContent:
 			out.thirdTimeout = model.ThirdAuthTimeout(v)
+			out.thirdBody = v.GetCarryBody().GetEnabled()
 		case *apigwv1.RateLimitContent:
 			rl, err := model.CompileRateLimit(p)
 			if err != nil {

@@ -448,10 +448,17 @@ func (p *pubPlan) protocolRoute(r *routev3.Route, match int, accepted string) *r
 // has the body. Envoy applies a route's limit when the route is matched
 // from 1.37 (envoyproxy/envoy#42607).
 func (p *pubPlan) bodyBufferLimit() *wrapperspb.UInt64Value {
-	if !p.ext || !bodyNeeded(p.c.v, p.api) {
+	if !p.ext || !p.bodyNeeded() {
 		return nil
 	}
 	return wrapperspb.UInt64(maxSignedBody)
+}
+
+// bodyNeeded reports whether ext_authz needs the request body on the
+// publication's routes: for the API (bodyNeeded) or for a third_auth
+// plug-in that sends it to its service.
+func (p *pubPlan) bodyNeeded() bool {
+	return bodyNeeded(p.c.v, p.api) || p.plugins.thirdBody
 }
 
 // extAuthzConfig is the per-route ext_authz config of a target's routes.
@@ -459,7 +466,7 @@ func (p *pubPlan) extAuthzConfig(policyName, backendAuthorizer string) *anypb.An
 	if !p.ext {
 		return p.packer.pack(extAuthzDisabled())
 	}
-	body := bodyNeeded(p.c.v, p.api)
+	body := p.bodyNeeded()
 	timeout := authorizerTimeout(p.c.v, p.api, backendAuthorizer)
 	// A third_auth service call is added to the check, which must outlast
 	// it (and a custom authorizer's).

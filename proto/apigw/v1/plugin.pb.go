@@ -823,8 +823,7 @@ func (x *JwtAuthClaimHeader) GetHeader() string {
 
 // ThirdAuthContent is the plugin_content of a third_auth plug-in: ext_authz
 // calls the caller's authentication service before the backend
-// (docs/plugins.md#third_auth). Field names are APIG's (ThirdAuthContent);
-// the options apigw does not implement are refused when set.
+// (docs/plugins.md#third_auth). Field names are APIG's (ThirdAuthContent).
 type ThirdAuthContent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// auth_request: the authentication service (required).
@@ -833,7 +832,7 @@ type ThirdAuthContent struct {
 	// service, each required in the request (none listed: all of them are
 	// sent and none is required).
 	Identities *ThirdAuthIdentities `protobuf:"bytes,2,opt,name=identities,proto3" json:"identities,omitempty"`
-	// carry_body: must be off (the request body is not sent).
+	// carry_body: send the request body (at most max_body_size bytes).
 	CarryBody *ThirdAuthCarryBody `protobuf:"bytes,3,opt,name=carry_body,json=carryBody,proto3" json:"carry_body,omitempty"`
 	// carry_path_enabled: append the request path to auth_request.path.
 	CarryPathEnabled bool `protobuf:"varint,4,opt,name=carry_path_enabled,json=carryPathEnabled,proto3" json:"carry_path_enabled,omitempty"`
@@ -846,18 +845,26 @@ type ThirdAuthContent struct {
 	// carry_resp_headers; both are accepted, not together.
 	CarryRespHeaders []string `protobuf:"bytes,6,rep,name=carry_resp_headers,json=carryRespHeaders,proto3" json:"carry_resp_headers,omitempty"`
 	CarryRespHeader  []string `protobuf:"bytes,7,rep,name=carry_resp_header,json=carryRespHeader,proto3" json:"carry_resp_header,omitempty"`
-	// simple_auth_mode_enabled: a 2xx answer authenticates. Must be true or
-	// absent: result matching (match_auth) is not implemented.
+	// simple_auth_mode_enabled: true or absent: a 2xx answer
+	// authenticates; false: result matching, a 2xx answer authenticates
+	// only when its match_auth header has the configured value.
 	SimpleAuthModeEnabled *bool `protobuf:"varint,8,opt,name=simple_auth_mode_enabled,json=simpleAuthModeEnabled,proto3,oneof" json:"simple_auth_mode_enabled,omitempty"`
-	// match_auth: must be empty (result matching is not implemented).
+	// match_auth: the answer header and value of result matching; required
+	// with simple_auth_mode_enabled false, refused otherwise.
 	MatchAuth *ThirdAuthMatchAuth `protobuf:"bytes,9,opt,name=match_auth,json=matchAuth,proto3" json:"match_auth,omitempty"`
-	// rule_enabled: must be false (black/white-list rules are not
-	// implemented); rule_type, parameters and rules must be empty or, for
-	// rule_type, allow / deny.
-	RuleEnabled bool                      `protobuf:"varint,10,opt,name=rule_enabled,json=ruleEnabled,proto3" json:"rule_enabled,omitempty"`
-	RuleType    string                    `protobuf:"bytes,11,opt,name=rule_type,json=ruleType,proto3" json:"rule_type,omitempty"`
-	Parameters  []*ThirdAuthRuleParameter `protobuf:"bytes,12,rep,name=parameters,proto3" json:"parameters,omitempty"`
-	Rules       []*ThirdAuthRule          `protobuf:"bytes,13,rep,name=rules,proto3" json:"rules,omitempty"`
+	// rule_enabled: black/white-list rules decide which requests call the
+	// service: with rule_type allow, requests matching a rule are let
+	// through without calling it; with deny, only requests matching a rule
+	// call it (the others are let through).
+	RuleEnabled bool `protobuf:"varint,10,opt,name=rule_enabled,json=ruleEnabled,proto3" json:"rule_enabled,omitempty"`
+	// rule_type: allow or deny (case-insensitive); required with
+	// rule_enabled.
+	RuleType string `protobuf:"bytes,11,opt,name=rule_type,json=ruleType,proto3" json:"rule_type,omitempty"`
+	// parameters: the request values the rules' expressions read (as a
+	// rate_limit plug-in's).
+	Parameters []*PluginCommonParameter `protobuf:"bytes,12,rep,name=parameters,proto3" json:"parameters,omitempty"`
+	// rules: at most 100; required with rule_enabled, refused without.
+	Rules []*ThirdAuthRule `protobuf:"bytes,13,rep,name=rules,proto3" json:"rules,omitempty"`
 	// custom_forbid_limit: failed authentications a client IP may have in a
 	// 5-minute window before it is blocked until the window ends (0: no
 	// blocking).
@@ -976,7 +983,7 @@ func (x *ThirdAuthContent) GetRuleType() string {
 	return ""
 }
 
-func (x *ThirdAuthContent) GetParameters() []*ThirdAuthRuleParameter {
+func (x *ThirdAuthContent) GetParameters() []*PluginCommonParameter {
 	if x != nil {
 		return x.Parameters
 	}
@@ -1017,8 +1024,9 @@ type ThirdAuthRequest struct {
 	Path string `protobuf:"bytes,4,opt,name=path,proto3" json:"path,omitempty"`
 	// timeout: milliseconds (1-60000, default 5000).
 	Timeout int32 `protobuf:"varint,5,opt,name=timeout,proto3" json:"timeout,omitempty"`
-	// vpc_channel_enabled: must be false (load balance channels are not
-	// supported for the service); vpc_channel_info must be empty.
+	// vpc_channel_enabled: call the service through a load balance channel
+	// (vpc_channel_info, required then and refused otherwise; url_domain
+	// must then be empty).
 	VpcChannelEnabled bool                     `protobuf:"varint,6,opt,name=vpc_channel_enabled,json=vpcChannelEnabled,proto3" json:"vpc_channel_enabled,omitempty"`
 	VpcChannelInfo    *ThirdAuthVpcChannelInfo `protobuf:"bytes,7,opt,name=vpc_channel_info,json=vpcChannelInfo,proto3" json:"vpc_channel_info,omitempty"`
 	unknownFields     protoimpl.UnknownFields
@@ -1104,12 +1112,15 @@ func (x *ThirdAuthRequest) GetVpcChannelInfo() *ThirdAuthVpcChannelInfo {
 	return nil
 }
 
-// ThirdAuthVpcChannelInfo is APIG's load balance channel of the service;
-// refused when set.
+// ThirdAuthVpcChannelInfo is the load balance channel of a third_auth
+// plug-in's service.
 type ThirdAuthVpcChannelInfo struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	VpcId         string                 `protobuf:"bytes,1,opt,name=vpc_id,json=vpcId,proto3" json:"vpc_id,omitempty"`
-	VpcProxyHost  string                 `protobuf:"bytes,2,opt,name=vpc_proxy_host,json=vpcProxyHost,proto3" json:"vpc_proxy_host,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// vpc_id: the channel's id or unique name.
+	VpcId string `protobuf:"bytes,1,opt,name=vpc_id,json=vpcId,proto3" json:"vpc_id,omitempty"`
+	// vpc_proxy_host: host[:port], the Host header of the calls (default:
+	// the member's address).
+	VpcProxyHost  string `protobuf:"bytes,2,opt,name=vpc_proxy_host,json=vpcProxyHost,proto3" json:"vpc_proxy_host,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1258,12 +1269,14 @@ func (x *ThirdAuthIdentity) GetName() string {
 	return ""
 }
 
-// ThirdAuthCarryBody is APIG's option to send the request body; enabled
-// must be false.
+// ThirdAuthCarryBody sends the request body to a third_auth plug-in's
+// service.
 type ThirdAuthCarryBody struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Enabled       bool                   `protobuf:"varint,1,opt,name=enabled,proto3" json:"enabled,omitempty"`
-	MaxBodySize   int32                  `protobuf:"varint,2,opt,name=max_body_size,json=maxBodySize,proto3" json:"max_body_size,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Enabled bool                   `protobuf:"varint,1,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// max_body_size: bytes sent, 1-12582912, required when enabled; a
+	// longer body is cut and the call marked X-Apig-Auth-Partial-Body.
+	MaxBodySize   int32 `protobuf:"varint,2,opt,name=max_body_size,json=maxBodySize,proto3" json:"max_body_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1312,9 +1325,13 @@ func (x *ThirdAuthCarryBody) GetMaxBodySize() int32 {
 	return 0
 }
 
-// ThirdAuthMatchAuth is APIG's result matching; any field is refused.
+// ThirdAuthMatchAuth is the result matching of a third_auth plug-in.
 type ThirdAuthMatchAuth struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// key: the answer header (case-insensitive name).
+	Key string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// value: the header's value that authenticates, compared exactly.
+	Value         string `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1349,53 +1366,35 @@ func (*ThirdAuthMatchAuth) Descriptor() ([]byte, []int) {
 	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{16}
 }
 
-// ThirdAuthRuleParameter is a black/white-list rule parameter; refused.
-type ThirdAuthRuleParameter struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *ThirdAuthRuleParameter) Reset() {
-	*x = ThirdAuthRuleParameter{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[17]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *ThirdAuthRuleParameter) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*ThirdAuthRuleParameter) ProtoMessage() {}
-
-func (x *ThirdAuthRuleParameter) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[17]
+func (x *ThirdAuthMatchAuth) GetKey() string {
 	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
+		return x.Key
 	}
-	return mi.MessageOf(x)
+	return ""
 }
 
-// Deprecated: Use ThirdAuthRuleParameter.ProtoReflect.Descriptor instead.
-func (*ThirdAuthRuleParameter) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{17}
+func (x *ThirdAuthMatchAuth) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
 }
 
-// ThirdAuthRule is a black/white-list rule; refused.
+// ThirdAuthRule is a black/white-list rule of a third_auth plug-in.
 type ThirdAuthRule struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// rule_name: 1-64 letters, digits, _ and -, unique in the plug-in.
+	RuleName string `protobuf:"bytes,1,opt,name=rule_name,json=ruleName,proto3" json:"rule_name,omitempty"`
+	// match_regex: the rule's expression, a JSON array naming parameters
+	// of the plug-in (as a rate_limit rule's).
+	MatchRegex    string `protobuf:"bytes,2,opt,name=match_regex,json=matchRegex,proto3" json:"match_regex,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ThirdAuthRule) Reset() {
 	*x = ThirdAuthRule{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[18]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1407,7 +1406,7 @@ func (x *ThirdAuthRule) String() string {
 func (*ThirdAuthRule) ProtoMessage() {}
 
 func (x *ThirdAuthRule) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[18]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1420,7 +1419,21 @@ func (x *ThirdAuthRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ThirdAuthRule.ProtoReflect.Descriptor instead.
 func (*ThirdAuthRule) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{18}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ThirdAuthRule) GetRuleName() string {
+	if x != nil {
+		return x.RuleName
+	}
+	return ""
+}
+
+func (x *ThirdAuthRule) GetMatchRegex() string {
+	if x != nil {
+		return x.MatchRegex
+	}
+	return ""
 }
 
 // RateLimitContent is the plugin_content of a rate_limit plug-in (APIG's
@@ -1463,7 +1476,7 @@ type RateLimitContent struct {
 
 func (x *RateLimitContent) Reset() {
 	*x = RateLimitContent{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[19]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1475,7 +1488,7 @@ func (x *RateLimitContent) String() string {
 func (*RateLimitContent) ProtoMessage() {}
 
 func (x *RateLimitContent) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[19]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1488,7 +1501,7 @@ func (x *RateLimitContent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateLimitContent.ProtoReflect.Descriptor instead.
 func (*RateLimitContent) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{19}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RateLimitContent) GetScope() string {
@@ -1580,7 +1593,7 @@ type RateLimitSpecial struct {
 
 func (x *RateLimitSpecial) Reset() {
 	*x = RateLimitSpecial{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[20]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1592,7 +1605,7 @@ func (x *RateLimitSpecial) String() string {
 func (*RateLimitSpecial) ProtoMessage() {}
 
 func (x *RateLimitSpecial) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[20]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1605,7 +1618,7 @@ func (x *RateLimitSpecial) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateLimitSpecial.ProtoReflect.Descriptor instead.
 func (*RateLimitSpecial) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{20}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RateLimitSpecial) GetType() string {
@@ -1635,7 +1648,7 @@ type RateLimitSpecialPolicy struct {
 
 func (x *RateLimitSpecialPolicy) Reset() {
 	*x = RateLimitSpecialPolicy{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[21]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1647,7 +1660,7 @@ func (x *RateLimitSpecialPolicy) String() string {
 func (*RateLimitSpecialPolicy) ProtoMessage() {}
 
 func (x *RateLimitSpecialPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[21]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1660,7 +1673,7 @@ func (x *RateLimitSpecialPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateLimitSpecialPolicy.ProtoReflect.Descriptor instead.
 func (*RateLimitSpecialPolicy) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{21}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RateLimitSpecialPolicy) GetKey() string {
@@ -1696,7 +1709,7 @@ type PluginCommonParameter struct {
 
 func (x *PluginCommonParameter) Reset() {
 	*x = PluginCommonParameter{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[22]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1708,7 +1721,7 @@ func (x *PluginCommonParameter) String() string {
 func (*PluginCommonParameter) ProtoMessage() {}
 
 func (x *PluginCommonParameter) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[22]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1721,7 +1734,7 @@ func (x *PluginCommonParameter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginCommonParameter.ProtoReflect.Descriptor instead.
 func (*PluginCommonParameter) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{22}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *PluginCommonParameter) GetName() string {
@@ -1767,7 +1780,7 @@ type RateLimitRule struct {
 
 func (x *RateLimitRule) Reset() {
 	*x = RateLimitRule{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[23]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1779,7 +1792,7 @@ func (x *RateLimitRule) String() string {
 func (*RateLimitRule) ProtoMessage() {}
 
 func (x *RateLimitRule) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[23]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1792,7 +1805,7 @@ func (x *RateLimitRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateLimitRule.ProtoReflect.Descriptor instead.
 func (*RateLimitRule) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{23}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RateLimitRule) GetRuleName() string {
@@ -1857,7 +1870,7 @@ type BreakerContent struct {
 
 func (x *BreakerContent) Reset() {
 	*x = BreakerContent{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[24]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1869,7 +1882,7 @@ func (x *BreakerContent) String() string {
 func (*BreakerContent) ProtoMessage() {}
 
 func (x *BreakerContent) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[24]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1882,7 +1895,7 @@ func (x *BreakerContent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BreakerContent.ProtoReflect.Descriptor instead.
 func (*BreakerContent) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{24}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *BreakerContent) GetScope() string {
@@ -1948,7 +1961,7 @@ type PluginBreakerCondition struct {
 
 func (x *PluginBreakerCondition) Reset() {
 	*x = PluginBreakerCondition{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[25]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1960,7 +1973,7 @@ func (x *PluginBreakerCondition) String() string {
 func (*PluginBreakerCondition) ProtoMessage() {}
 
 func (x *PluginBreakerCondition) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[25]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1973,7 +1986,7 @@ func (x *PluginBreakerCondition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginBreakerCondition.ProtoReflect.Descriptor instead.
 func (*PluginBreakerCondition) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{25}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *PluginBreakerCondition) GetBreakerType() string {
@@ -2052,7 +2065,7 @@ type PluginBreakerDowngradeInfo struct {
 
 func (x *PluginBreakerDowngradeInfo) Reset() {
 	*x = PluginBreakerDowngradeInfo{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[26]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2064,7 +2077,7 @@ func (x *PluginBreakerDowngradeInfo) String() string {
 func (*PluginBreakerDowngradeInfo) ProtoMessage() {}
 
 func (x *PluginBreakerDowngradeInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[26]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2077,7 +2090,7 @@ func (x *PluginBreakerDowngradeInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginBreakerDowngradeInfo.ProtoReflect.Descriptor instead.
 func (*PluginBreakerDowngradeInfo) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{26}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *PluginBreakerDowngradeInfo) GetType() string {
@@ -2148,7 +2161,7 @@ type PluginBreakerHttpInfo struct {
 
 func (x *PluginBreakerHttpInfo) Reset() {
 	*x = PluginBreakerHttpInfo{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[27]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2160,7 +2173,7 @@ func (x *PluginBreakerHttpInfo) String() string {
 func (*PluginBreakerHttpInfo) ProtoMessage() {}
 
 func (x *PluginBreakerHttpInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[27]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2173,7 +2186,7 @@ func (x *PluginBreakerHttpInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginBreakerHttpInfo.ProtoReflect.Descriptor instead.
 func (*PluginBreakerHttpInfo) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{27}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *PluginBreakerHttpInfo) GetIsVpc() bool {
@@ -2240,7 +2253,7 @@ type PluginBreakerMockInfo struct {
 
 func (x *PluginBreakerMockInfo) Reset() {
 	*x = PluginBreakerMockInfo{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[28]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2252,7 +2265,7 @@ func (x *PluginBreakerMockInfo) String() string {
 func (*PluginBreakerMockInfo) ProtoMessage() {}
 
 func (x *PluginBreakerMockInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[28]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2265,7 +2278,7 @@ func (x *PluginBreakerMockInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginBreakerMockInfo.ProtoReflect.Descriptor instead.
 func (*PluginBreakerMockInfo) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{28}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *PluginBreakerMockInfo) GetStatusCode() int32 {
@@ -2312,7 +2325,7 @@ type PluginBreakerDowngradeRule struct {
 
 func (x *PluginBreakerDowngradeRule) Reset() {
 	*x = PluginBreakerDowngradeRule{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[29]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2324,7 +2337,7 @@ func (x *PluginBreakerDowngradeRule) String() string {
 func (*PluginBreakerDowngradeRule) ProtoMessage() {}
 
 func (x *PluginBreakerDowngradeRule) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[29]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2337,7 +2350,7 @@ func (x *PluginBreakerDowngradeRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginBreakerDowngradeRule.ProtoReflect.Descriptor instead.
 func (*PluginBreakerDowngradeRule) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{29}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *PluginBreakerDowngradeRule) GetRuleName() string {
@@ -2401,7 +2414,7 @@ type KafkaLogContent struct {
 
 func (x *KafkaLogContent) Reset() {
 	*x = KafkaLogContent{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[30]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2413,7 +2426,7 @@ func (x *KafkaLogContent) String() string {
 func (*KafkaLogContent) ProtoMessage() {}
 
 func (x *KafkaLogContent) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[30]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2426,7 +2439,7 @@ func (x *KafkaLogContent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KafkaLogContent.ProtoReflect.Descriptor instead.
 func (*KafkaLogContent) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{30}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *KafkaLogContent) GetBrokerList() []string {
@@ -2499,7 +2512,7 @@ type KafkaSaslConfig struct {
 
 func (x *KafkaSaslConfig) Reset() {
 	*x = KafkaSaslConfig{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[31]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2511,7 +2524,7 @@ func (x *KafkaSaslConfig) String() string {
 func (*KafkaSaslConfig) ProtoMessage() {}
 
 func (x *KafkaSaslConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[31]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2524,7 +2537,7 @@ func (x *KafkaSaslConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KafkaSaslConfig.ProtoReflect.Descriptor instead.
 func (*KafkaSaslConfig) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{31}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *KafkaSaslConfig) GetSecurityProtocol() string {
@@ -2574,7 +2587,7 @@ type KafkaMetaConfig struct {
 
 func (x *KafkaMetaConfig) Reset() {
 	*x = KafkaMetaConfig{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[32]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2586,7 +2599,7 @@ func (x *KafkaMetaConfig) String() string {
 func (*KafkaMetaConfig) ProtoMessage() {}
 
 func (x *KafkaMetaConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[32]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2599,7 +2612,7 @@ func (x *KafkaMetaConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KafkaMetaConfig.ProtoReflect.Descriptor instead.
 func (*KafkaMetaConfig) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{32}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *KafkaMetaConfig) GetSystem() *KafkaSystemFields {
@@ -2682,7 +2695,7 @@ type KafkaSystemFields struct {
 
 func (x *KafkaSystemFields) Reset() {
 	*x = KafkaSystemFields{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[33]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2694,7 +2707,7 @@ func (x *KafkaSystemFields) String() string {
 func (*KafkaSystemFields) ProtoMessage() {}
 
 func (x *KafkaSystemFields) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[33]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2707,7 +2720,7 @@ func (x *KafkaSystemFields) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KafkaSystemFields.ProtoReflect.Descriptor instead.
 func (*KafkaSystemFields) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{33}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *KafkaSystemFields) GetStartTime() bool {
@@ -3110,7 +3123,7 @@ type KafkaCallData struct {
 
 func (x *KafkaCallData) Reset() {
 	*x = KafkaCallData{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[34]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3122,7 +3135,7 @@ func (x *KafkaCallData) String() string {
 func (*KafkaCallData) ProtoMessage() {}
 
 func (x *KafkaCallData) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[34]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3135,7 +3148,7 @@ func (x *KafkaCallData) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KafkaCallData.ProtoReflect.Descriptor instead.
 func (*KafkaCallData) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{34}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *KafkaCallData) GetLogRequestHeader() bool {
@@ -3214,7 +3227,7 @@ type KafkaCustomAuthorizer struct {
 
 func (x *KafkaCustomAuthorizer) Reset() {
 	*x = KafkaCustomAuthorizer{}
-	mi := &file_apigw_v1_plugin_proto_msgTypes[35]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3226,7 +3239,7 @@ func (x *KafkaCustomAuthorizer) String() string {
 func (*KafkaCustomAuthorizer) ProtoMessage() {}
 
 func (x *KafkaCustomAuthorizer) ProtoReflect() protoreflect.Message {
-	mi := &file_apigw_v1_plugin_proto_msgTypes[35]
+	mi := &file_apigw_v1_plugin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3239,7 +3252,7 @@ func (x *KafkaCustomAuthorizer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KafkaCustomAuthorizer.ProtoReflect.Descriptor instead.
 func (*KafkaCustomAuthorizer) Descriptor() ([]byte, []int) {
-	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{35}
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *KafkaCustomAuthorizer) GetFrontend() []string {
@@ -3325,7 +3338,7 @@ const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\x06claims\x18\x01 \x03(\v2\x1c.apigw.v1.JwtAuthClaimHeaderR\x06claims\"B\n" +
 	"\x12JwtAuthClaimHeader\x12\x14\n" +
 	"\x05claim\x18\x01 \x01(\tR\x05claim\x12\x16\n" +
-	"\x06header\x18\x02 \x01(\tR\x06header\"\xbd\x06\n" +
+	"\x06header\x18\x02 \x01(\tR\x06header\"\xbc\x06\n" +
 	"\x10ThirdAuthContent\x12=\n" +
 	"\fauth_request\x18\x01 \x01(\v2\x1a.apigw.v1.ThirdAuthRequestR\vauthRequest\x12=\n" +
 	"\n" +
@@ -3342,9 +3355,9 @@ const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"match_auth\x18\t \x01(\v2\x1c.apigw.v1.ThirdAuthMatchAuthR\tmatchAuth\x12!\n" +
 	"\frule_enabled\x18\n" +
 	" \x01(\bR\vruleEnabled\x12\x1b\n" +
-	"\trule_type\x18\v \x01(\tR\bruleType\x12@\n" +
+	"\trule_type\x18\v \x01(\tR\bruleType\x12?\n" +
 	"\n" +
-	"parameters\x18\f \x03(\v2 .apigw.v1.ThirdAuthRuleParameterR\n" +
+	"parameters\x18\f \x03(\v2\x1f.apigw.v1.PluginCommonParameterR\n" +
 	"parameters\x12-\n" +
 	"\x05rules\x18\r \x03(\v2\x17.apigw.v1.ThirdAuthRuleR\x05rules\x12.\n" +
 	"\x13custom_forbid_limit\x18\x0e \x01(\x05R\x11customForbidLimit\x124\n" +
@@ -3369,10 +3382,14 @@ const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"R\n" +
 	"\x12ThirdAuthCarryBody\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12\"\n" +
-	"\rmax_body_size\x18\x02 \x01(\x05R\vmaxBodySize\"\x14\n" +
-	"\x12ThirdAuthMatchAuth\"\x18\n" +
-	"\x16ThirdAuthRuleParameter\"\x0f\n" +
-	"\rThirdAuthRule\"\xd3\x03\n" +
+	"\rmax_body_size\x18\x02 \x01(\x05R\vmaxBodySize\"<\n" +
+	"\x12ThirdAuthMatchAuth\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"M\n" +
+	"\rThirdAuthRule\x12\x1b\n" +
+	"\trule_name\x18\x01 \x01(\tR\bruleName\x12\x1f\n" +
+	"\vmatch_regex\x18\x02 \x01(\tR\n" +
+	"matchRegex\"\xd3\x03\n" +
 	"\x10RateLimitContent\x12\x14\n" +
 	"\x05scope\x18\x01 \x01(\tR\x05scope\x12*\n" +
 	"\x11default_time_unit\x18\x02 \x01(\tR\x0fdefaultTimeUnit\x12.\n" +
@@ -3563,7 +3580,7 @@ func file_apigw_v1_plugin_proto_rawDescGZIP() []byte {
 	return file_apigw_v1_plugin_proto_rawDescData
 }
 
-var file_apigw_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_apigw_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_apigw_v1_plugin_proto_goTypes = []any{
 	(*Plugin)(nil),                     // 0: apigw.v1.Plugin
 	(*PluginBinding)(nil),              // 1: apigw.v1.PluginBinding
@@ -3582,33 +3599,32 @@ var file_apigw_v1_plugin_proto_goTypes = []any{
 	(*ThirdAuthIdentity)(nil),          // 14: apigw.v1.ThirdAuthIdentity
 	(*ThirdAuthCarryBody)(nil),         // 15: apigw.v1.ThirdAuthCarryBody
 	(*ThirdAuthMatchAuth)(nil),         // 16: apigw.v1.ThirdAuthMatchAuth
-	(*ThirdAuthRuleParameter)(nil),     // 17: apigw.v1.ThirdAuthRuleParameter
-	(*ThirdAuthRule)(nil),              // 18: apigw.v1.ThirdAuthRule
-	(*RateLimitContent)(nil),           // 19: apigw.v1.RateLimitContent
-	(*RateLimitSpecial)(nil),           // 20: apigw.v1.RateLimitSpecial
-	(*RateLimitSpecialPolicy)(nil),     // 21: apigw.v1.RateLimitSpecialPolicy
-	(*PluginCommonParameter)(nil),      // 22: apigw.v1.PluginCommonParameter
-	(*RateLimitRule)(nil),              // 23: apigw.v1.RateLimitRule
-	(*BreakerContent)(nil),             // 24: apigw.v1.BreakerContent
-	(*PluginBreakerCondition)(nil),     // 25: apigw.v1.PluginBreakerCondition
-	(*PluginBreakerDowngradeInfo)(nil), // 26: apigw.v1.PluginBreakerDowngradeInfo
-	(*PluginBreakerHttpInfo)(nil),      // 27: apigw.v1.PluginBreakerHttpInfo
-	(*PluginBreakerMockInfo)(nil),      // 28: apigw.v1.PluginBreakerMockInfo
-	(*PluginBreakerDowngradeRule)(nil), // 29: apigw.v1.PluginBreakerDowngradeRule
-	(*KafkaLogContent)(nil),            // 30: apigw.v1.KafkaLogContent
-	(*KafkaSaslConfig)(nil),            // 31: apigw.v1.KafkaSaslConfig
-	(*KafkaMetaConfig)(nil),            // 32: apigw.v1.KafkaMetaConfig
-	(*KafkaSystemFields)(nil),          // 33: apigw.v1.KafkaSystemFields
-	(*KafkaCallData)(nil),              // 34: apigw.v1.KafkaCallData
-	(*KafkaCustomAuthorizer)(nil),      // 35: apigw.v1.KafkaCustomAuthorizer
-	(*Meta)(nil),                       // 36: apigw.v1.Meta
-	(*structpb.Struct)(nil),            // 37: google.protobuf.Struct
-	(*structpb.ListValue)(nil),         // 38: google.protobuf.ListValue
-	(*MockHeader)(nil),                 // 39: apigw.v1.MockHeader
+	(*ThirdAuthRule)(nil),              // 17: apigw.v1.ThirdAuthRule
+	(*RateLimitContent)(nil),           // 18: apigw.v1.RateLimitContent
+	(*RateLimitSpecial)(nil),           // 19: apigw.v1.RateLimitSpecial
+	(*RateLimitSpecialPolicy)(nil),     // 20: apigw.v1.RateLimitSpecialPolicy
+	(*PluginCommonParameter)(nil),      // 21: apigw.v1.PluginCommonParameter
+	(*RateLimitRule)(nil),              // 22: apigw.v1.RateLimitRule
+	(*BreakerContent)(nil),             // 23: apigw.v1.BreakerContent
+	(*PluginBreakerCondition)(nil),     // 24: apigw.v1.PluginBreakerCondition
+	(*PluginBreakerDowngradeInfo)(nil), // 25: apigw.v1.PluginBreakerDowngradeInfo
+	(*PluginBreakerHttpInfo)(nil),      // 26: apigw.v1.PluginBreakerHttpInfo
+	(*PluginBreakerMockInfo)(nil),      // 27: apigw.v1.PluginBreakerMockInfo
+	(*PluginBreakerDowngradeRule)(nil), // 28: apigw.v1.PluginBreakerDowngradeRule
+	(*KafkaLogContent)(nil),            // 29: apigw.v1.KafkaLogContent
+	(*KafkaSaslConfig)(nil),            // 30: apigw.v1.KafkaSaslConfig
+	(*KafkaMetaConfig)(nil),            // 31: apigw.v1.KafkaMetaConfig
+	(*KafkaSystemFields)(nil),          // 32: apigw.v1.KafkaSystemFields
+	(*KafkaCallData)(nil),              // 33: apigw.v1.KafkaCallData
+	(*KafkaCustomAuthorizer)(nil),      // 34: apigw.v1.KafkaCustomAuthorizer
+	(*Meta)(nil),                       // 35: apigw.v1.Meta
+	(*structpb.Struct)(nil),            // 36: google.protobuf.Struct
+	(*structpb.ListValue)(nil),         // 37: google.protobuf.ListValue
+	(*MockHeader)(nil),                 // 38: apigw.v1.MockHeader
 }
 var file_apigw_v1_plugin_proto_depIdxs = []int32{
-	36, // 0: apigw.v1.Plugin.meta:type_name -> apigw.v1.Meta
-	36, // 1: apigw.v1.PluginBinding.meta:type_name -> apigw.v1.Meta
+	35, // 0: apigw.v1.Plugin.meta:type_name -> apigw.v1.Meta
+	35, // 1: apigw.v1.PluginBinding.meta:type_name -> apigw.v1.Meta
 	4,  // 2: apigw.v1.SetRespHeadersContent.response_headers:type_name -> apigw.v1.HeaderPolicy
 	7,  // 3: apigw.v1.JwtAuthContent.jwks_service:type_name -> apigw.v1.JwtAuthJwksService
 	8,  // 4: apigw.v1.JwtAuthContent.carry_payload:type_name -> apigw.v1.JwtAuthCarryPayload
@@ -3617,33 +3633,33 @@ var file_apigw_v1_plugin_proto_depIdxs = []int32{
 	13, // 7: apigw.v1.ThirdAuthContent.identities:type_name -> apigw.v1.ThirdAuthIdentities
 	15, // 8: apigw.v1.ThirdAuthContent.carry_body:type_name -> apigw.v1.ThirdAuthCarryBody
 	16, // 9: apigw.v1.ThirdAuthContent.match_auth:type_name -> apigw.v1.ThirdAuthMatchAuth
-	17, // 10: apigw.v1.ThirdAuthContent.parameters:type_name -> apigw.v1.ThirdAuthRuleParameter
-	18, // 11: apigw.v1.ThirdAuthContent.rules:type_name -> apigw.v1.ThirdAuthRule
+	21, // 10: apigw.v1.ThirdAuthContent.parameters:type_name -> apigw.v1.PluginCommonParameter
+	17, // 11: apigw.v1.ThirdAuthContent.rules:type_name -> apigw.v1.ThirdAuthRule
 	12, // 12: apigw.v1.ThirdAuthRequest.vpc_channel_info:type_name -> apigw.v1.ThirdAuthVpcChannelInfo
 	14, // 13: apigw.v1.ThirdAuthIdentities.headers:type_name -> apigw.v1.ThirdAuthIdentity
 	14, // 14: apigw.v1.ThirdAuthIdentities.queries:type_name -> apigw.v1.ThirdAuthIdentity
-	20, // 15: apigw.v1.RateLimitContent.specials:type_name -> apigw.v1.RateLimitSpecial
-	22, // 16: apigw.v1.RateLimitContent.parameters:type_name -> apigw.v1.PluginCommonParameter
-	23, // 17: apigw.v1.RateLimitContent.rules:type_name -> apigw.v1.RateLimitRule
-	21, // 18: apigw.v1.RateLimitSpecial.policies:type_name -> apigw.v1.RateLimitSpecialPolicy
-	25, // 19: apigw.v1.BreakerContent.breaker_condition:type_name -> apigw.v1.PluginBreakerCondition
-	26, // 20: apigw.v1.BreakerContent.downgrade_default:type_name -> apigw.v1.PluginBreakerDowngradeInfo
-	22, // 21: apigw.v1.BreakerContent.downgrade_parameters:type_name -> apigw.v1.PluginCommonParameter
-	29, // 22: apigw.v1.BreakerContent.downgrade_rules:type_name -> apigw.v1.PluginBreakerDowngradeRule
-	28, // 23: apigw.v1.PluginBreakerDowngradeInfo.mock_info:type_name -> apigw.v1.PluginBreakerMockInfo
-	27, // 24: apigw.v1.PluginBreakerDowngradeInfo.http_info:type_name -> apigw.v1.PluginBreakerHttpInfo
-	37, // 25: apigw.v1.PluginBreakerDowngradeInfo.http_vpc_info:type_name -> google.protobuf.Struct
-	37, // 26: apigw.v1.PluginBreakerDowngradeInfo.func_info:type_name -> google.protobuf.Struct
-	38, // 27: apigw.v1.PluginBreakerDowngradeInfo.passthrough_infos:type_name -> google.protobuf.ListValue
-	39, // 28: apigw.v1.PluginBreakerMockInfo.headers:type_name -> apigw.v1.MockHeader
-	38, // 29: apigw.v1.PluginBreakerDowngradeRule.parameters:type_name -> google.protobuf.ListValue
-	26, // 30: apigw.v1.PluginBreakerDowngradeRule.downgrade_backend:type_name -> apigw.v1.PluginBreakerDowngradeInfo
-	25, // 31: apigw.v1.PluginBreakerDowngradeRule.breaker_condition:type_name -> apigw.v1.PluginBreakerCondition
-	31, // 32: apigw.v1.KafkaLogContent.sasl_config:type_name -> apigw.v1.KafkaSaslConfig
-	32, // 33: apigw.v1.KafkaLogContent.meta_config:type_name -> apigw.v1.KafkaMetaConfig
-	33, // 34: apigw.v1.KafkaMetaConfig.system:type_name -> apigw.v1.KafkaSystemFields
-	34, // 35: apigw.v1.KafkaMetaConfig.call_data:type_name -> apigw.v1.KafkaCallData
-	35, // 36: apigw.v1.KafkaCallData.custom_authorizer:type_name -> apigw.v1.KafkaCustomAuthorizer
+	19, // 15: apigw.v1.RateLimitContent.specials:type_name -> apigw.v1.RateLimitSpecial
+	21, // 16: apigw.v1.RateLimitContent.parameters:type_name -> apigw.v1.PluginCommonParameter
+	22, // 17: apigw.v1.RateLimitContent.rules:type_name -> apigw.v1.RateLimitRule
+	20, // 18: apigw.v1.RateLimitSpecial.policies:type_name -> apigw.v1.RateLimitSpecialPolicy
+	24, // 19: apigw.v1.BreakerContent.breaker_condition:type_name -> apigw.v1.PluginBreakerCondition
+	25, // 20: apigw.v1.BreakerContent.downgrade_default:type_name -> apigw.v1.PluginBreakerDowngradeInfo
+	21, // 21: apigw.v1.BreakerContent.downgrade_parameters:type_name -> apigw.v1.PluginCommonParameter
+	28, // 22: apigw.v1.BreakerContent.downgrade_rules:type_name -> apigw.v1.PluginBreakerDowngradeRule
+	27, // 23: apigw.v1.PluginBreakerDowngradeInfo.mock_info:type_name -> apigw.v1.PluginBreakerMockInfo
+	26, // 24: apigw.v1.PluginBreakerDowngradeInfo.http_info:type_name -> apigw.v1.PluginBreakerHttpInfo
+	36, // 25: apigw.v1.PluginBreakerDowngradeInfo.http_vpc_info:type_name -> google.protobuf.Struct
+	36, // 26: apigw.v1.PluginBreakerDowngradeInfo.func_info:type_name -> google.protobuf.Struct
+	37, // 27: apigw.v1.PluginBreakerDowngradeInfo.passthrough_infos:type_name -> google.protobuf.ListValue
+	38, // 28: apigw.v1.PluginBreakerMockInfo.headers:type_name -> apigw.v1.MockHeader
+	37, // 29: apigw.v1.PluginBreakerDowngradeRule.parameters:type_name -> google.protobuf.ListValue
+	25, // 30: apigw.v1.PluginBreakerDowngradeRule.downgrade_backend:type_name -> apigw.v1.PluginBreakerDowngradeInfo
+	24, // 31: apigw.v1.PluginBreakerDowngradeRule.breaker_condition:type_name -> apigw.v1.PluginBreakerCondition
+	30, // 32: apigw.v1.KafkaLogContent.sasl_config:type_name -> apigw.v1.KafkaSaslConfig
+	31, // 33: apigw.v1.KafkaLogContent.meta_config:type_name -> apigw.v1.KafkaMetaConfig
+	32, // 34: apigw.v1.KafkaMetaConfig.system:type_name -> apigw.v1.KafkaSystemFields
+	33, // 35: apigw.v1.KafkaMetaConfig.call_data:type_name -> apigw.v1.KafkaCallData
+	34, // 36: apigw.v1.KafkaCallData.custom_authorizer:type_name -> apigw.v1.KafkaCustomAuthorizer
 	37, // [37:37] is the sub-list for method output_type
 	37, // [37:37] is the sub-list for method input_type
 	37, // [37:37] is the sub-list for extension type_name
@@ -3662,16 +3678,16 @@ func file_apigw_v1_plugin_proto_init() {
 	file_apigw_v1_plugin_proto_msgTypes[5].OneofWrappers = []any{}
 	file_apigw_v1_plugin_proto_msgTypes[6].OneofWrappers = []any{}
 	file_apigw_v1_plugin_proto_msgTypes[10].OneofWrappers = []any{}
-	file_apigw_v1_plugin_proto_msgTypes[19].OneofWrappers = []any{}
-	file_apigw_v1_plugin_proto_msgTypes[23].OneofWrappers = []any{}
-	file_apigw_v1_plugin_proto_msgTypes[30].OneofWrappers = []any{}
+	file_apigw_v1_plugin_proto_msgTypes[18].OneofWrappers = []any{}
+	file_apigw_v1_plugin_proto_msgTypes[22].OneofWrappers = []any{}
+	file_apigw_v1_plugin_proto_msgTypes[29].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_apigw_v1_plugin_proto_rawDesc), len(file_apigw_v1_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   36,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -17,7 +17,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file apigw/v1/plugin.proto.
  */
 export const file_apigw_v1_plugin: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIroBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YRIeCg1wbHVnaW5fc2VjcmV0GIoFIAEoCUIGkoIZAggBImwKDVBsdWdpbkJpbmRpbmcSCgoCaWQYASABKAkSDgoGYXBpX2lkGAIgASgJEg4KBmVudl9pZBgDIAEoCRIRCglwbHVnaW5faWQYBCABKAkSHAoEbWV0YRgPIAEoCzIOLmFwaWd3LnYxLk1ldGEimwEKEUNvcnNQbHVnaW5Db250ZW50EhQKDGFsbG93X29yaWdpbhgBIAEoCRIVCg1hbGxvd19tZXRob2RzGAIgASgJEhUKDWFsbG93X2hlYWRlcnMYAyABKAkSFgoOZXhwb3NlX2hlYWRlcnMYBCABKAkSDwoHbWF4X2FnZRgFIAEoAxIZChFhbGxvd19jcmVkZW50aWFscxgGIAEoCCJJChVTZXRSZXNwSGVhZGVyc0NvbnRlbnQSMAoQcmVzcG9uc2VfaGVhZGVycxgBIAMoCzIWLmFwaWd3LnYxLkhlYWRlclBvbGljeSJPCgxIZWFkZXJQb2xpY3kSDAoEbmFtZRgBIAEoCRISCgp2YWx1ZV90eXBlGAIgASgJEg0KBXZhbHVlGAMgASgJEg4KBmFjdGlvbhgEIAEoCSL0AQoSUHJveHlNaXJyb3JDb250ZW50EhAKCHByb3RvY29sGAEgASgJEgwKBGhvc3QYAiABKAkSDAoEcGF0aBgDIAEoCRIYChBwYXRoX2NvbmNhdF9tb2RlGAQgASgJEhkKDHNhbXBsZV9yYXRpbxgFIAEoAUgAiAEBEhQKB3RpbWVvdXQYBiABKAVIAYgBARIoChttaXJyb3JfcmVxdWVzdF9ib2R5X2VuYWJsZWQYByABKAhIAogBAUIPCg1fc2FtcGxlX3JhdGlvQgoKCF90aW1lb3V0Qh4KHF9taXJyb3JfcmVxdWVzdF9ib2R5X2VuYWJsZWQiywIKDkp3dEF1dGhDb250ZW50EjIKDGp3a3Nfc2VydmljZRgBIAEoCzIcLmFwaWd3LnYxLkp3dEF1dGhKd2tzU2VydmljZRIMCgRqd2tzGAIgASgJEhYKDnRva2VuX2xvY2F0aW9uGAMgASgJEhIKCnRva2VuX25hbWUYBCABKAkSGQoMdG9rZW5fcHJlZml4GAUgASgJSACIAQESIgoadG9rZW5fZXhwaXJhdGlvbl90b2xlcmFuY2UYBiABKAkSIgoadG9rZW5fcGFzc190aHJvdWdoX2VuYWJsZWQYByABKAgSNAoNY2FycnlfcGF5bG9hZBgIIAEoCzIdLmFwaWd3LnYxLkp3dEF1dGhDYXJyeVBheWxvYWQSDgoGaXNzdWVyGAkgASgJEhEKCWF1ZGllbmNlcxgKIAMoCUIPCg1fdG9rZW5fcHJlZml4IiEKEkp3dEF1dGhKd2tzU2VydmljZRILCgN1cmwYASABKAkiQwoTSnd0QXV0aENhcnJ5UGF5bG9hZBIsCgZjbGFpbXMYASADKAsyHC5hcGlndy52MS5Kd3RBdXRoQ2xhaW1IZWFkZXIiMwoSSnd0QXV0aENsYWltSGVhZGVyEg0KBWNsYWltGAEgASgJEg4KBmhlYWRlchgCIAEoCSLYBAoQVGhpcmRBdXRoQ29udGVudBIwCgxhdXRoX3JlcXVlc3QYASABKAsyGi5hcGlndy52MS5UaGlyZEF1dGhSZXF1ZXN0EjEKCmlkZW50aXRpZXMYAiABKAsyHS5hcGlndy52MS5UaGlyZEF1dGhJZGVudGl0aWVzEjAKCmNhcnJ5X2JvZHkYAyABKAsyHC5hcGlndy52MS5UaGlyZEF1dGhDYXJyeUJvZHkSGgoSY2FycnlfcGF0aF9lbmFibGVkGAQgASgIEiAKGHJldHVybl9yZXNwX2JvZHlfZW5hYmxlZBgFIAEoCBIaChJjYXJyeV9yZXNwX2hlYWRlcnMYBiADKAkSGQoRY2FycnlfcmVzcF9oZWFkZXIYByADKAkSJQoYc2ltcGxlX2F1dGhfbW9kZV9lbmFibGVkGAggASgISACIAQESMAoKbWF0Y2hfYXV0aBgJIAEoCzIcLmFwaWd3LnYxLlRoaXJkQXV0aE1hdGNoQXV0aBIUCgxydWxlX2VuYWJsZWQYCiABKAgSEQoJcnVsZV90eXBlGAsgASgJEjQKCnBhcmFtZXRlcnMYDCADKAsyIC5hcGlndy52MS5UaGlyZEF1dGhSdWxlUGFyYW1ldGVyEiYKBXJ1bGVzGA0gAygLMhcuYXBpZ3cudjEuVGhpcmRBdXRoUnVsZRIbChNjdXN0b21fZm9yYmlkX2xpbWl0GA4gASgFEh4KFmF1dGhfZG93bmdyYWRlX2VuYWJsZWQYDyABKAhCGwoZX3NpbXBsZV9hdXRoX21vZGVfZW5hYmxlZCLBAQoQVGhpcmRBdXRoUmVxdWVzdBIOCgZtZXRob2QYASABKAkSEAoIcHJvdG9jb2wYAiABKAkSEgoKdXJsX2RvbWFpbhgDIAEoCRIMCgRwYXRoGAQgASgJEg8KB3RpbWVvdXQYBSABKAUSGwoTdnBjX2NoYW5uZWxfZW5hYmxlZBgGIAEoCBI7ChB2cGNfY2hhbm5lbF9pbmZvGAcgASgLMiEuYXBpZ3cudjEuVGhpcmRBdXRoVnBjQ2hhbm5lbEluZm8iQQoXVGhpcmRBdXRoVnBjQ2hhbm5lbEluZm8SDgoGdnBjX2lkGAEgASgJEhYKDnZwY19wcm94eV9ob3N0GAIgASgJInEKE1RoaXJkQXV0aElkZW50aXRpZXMSLAoHaGVhZGVycxgBIAMoCzIbLmFwaWd3LnYxLlRoaXJkQXV0aElkZW50aXR5EiwKB3F1ZXJpZXMYAiADKAsyGy5hcGlndy52MS5UaGlyZEF1dGhJZGVudGl0eSIhChFUaGlyZEF1dGhJZGVudGl0eRIMCgRuYW1lGAEgASgJIjwKElRoaXJkQXV0aENhcnJ5Qm9keRIPCgdlbmFibGVkGAEgASgIEhUKDW1heF9ib2R5X3NpemUYAiABKAUiFAoSVGhpcmRBdXRoTWF0Y2hBdXRoIhgKFlRoaXJkQXV0aFJ1bGVQYXJhbWV0ZXIiDwoNVGhpcmRBdXRoUnVsZSLaAgoQUmF0ZUxpbWl0Q29udGVudBINCgVzY29wZRgBIAEoCRIZChFkZWZhdWx0X3RpbWVfdW5pdBgCIAEoCRIdChBkZWZhdWx0X2ludGVydmFsGAMgASgFSACIAQESEQoJYXBpX2xpbWl0GAQgASgFEhIKCnVzZXJfbGltaXQYBSABKAUSEQoJYXBwX2xpbWl0GAYgASgFEhAKCGlwX2xpbWl0GAcgASgFEhEKCWFsZ29yaXRobRgIIAEoCRIsCghzcGVjaWFscxgJIAMoCzIaLmFwaWd3LnYxLlJhdGVMaW1pdFNwZWNpYWwSMwoKcGFyYW1ldGVycxgKIAMoCzIfLmFwaWd3LnYxLlBsdWdpbkNvbW1vblBhcmFtZXRlchImCgVydWxlcxgLIAMoCzIXLmFwaWd3LnYxLlJhdGVMaW1pdFJ1bGVCEwoRX2RlZmF1bHRfaW50ZXJ2YWwiVAoQUmF0ZUxpbWl0U3BlY2lhbBIMCgR0eXBlGAEgASgJEjIKCHBvbGljaWVzGAIgAygLMiAuYXBpZ3cudjEuUmF0ZUxpbWl0U3BlY2lhbFBvbGljeSI0ChZSYXRlTGltaXRTcGVjaWFsUG9saWN5EgsKA2tleRgBIAEoCRINCgVsaW1pdBgCIAEoBSJCChVQbHVnaW5Db21tb25QYXJhbWV0ZXISDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEg0KBXZhbHVlGAMgASgJIn0KDVJhdGVMaW1pdFJ1bGUSEQoJcnVsZV9uYW1lGAEgASgJEhMKC21hdGNoX3JlZ2V4GAIgASgJEhEKCXRpbWVfdW5pdBgDIAEoCRIVCghpbnRlcnZhbBgEIAEoBUgAiAEBEg0KBWxpbWl0GAUgASgFQgsKCV9pbnRlcnZhbCKbAgoOQnJlYWtlckNvbnRlbnQSDQoFc2NvcGUYASABKAkSOwoRYnJlYWtlcl9jb25kaXRpb24YAiABKAsyIC5hcGlndy52MS5QbHVnaW5CcmVha2VyQ29uZGl0aW9uEj8KEWRvd25ncmFkZV9kZWZhdWx0GAMgASgLMiQuYXBpZ3cudjEuUGx1Z2luQnJlYWtlckRvd25ncmFkZUluZm8SPQoUZG93bmdyYWRlX3BhcmFtZXRlcnMYBCADKAsyHy5hcGlndy52MS5QbHVnaW5Db21tb25QYXJhbWV0ZXISPQoPZG93bmdyYWRlX3J1bGVzGAUgAygLMiQuYXBpZ3cudjEuUGx1Z2luQnJlYWtlckRvd25ncmFkZVJ1bGUi6AEKFlBsdWdpbkJyZWFrZXJDb25kaXRpb24SFAoMYnJlYWtlcl90eXBlGAEgASgJEhQKDGJyZWFrZXJfbW9kZRgCIAEoCRIbChN1bmhlYWx0aHlfY29uZGl0aW9uGAMgASgJEhsKE3VuaGVhbHRoeV90aHJlc2hvbGQYBCABKAUSGgoSbWluX2NhbGxfdGhyZXNob2xkGAUgASgFEhwKFHVuaGVhbHRoeV9wZXJjZW50YWdlGAYgASgFEhMKC3RpbWVfd2luZG93GAcgASgFEhkKEW9wZW5fYnJlYWtlcl90aW1lGAggASgFIqUCChpQbHVnaW5CcmVha2VyRG93bmdyYWRlSW5mbxIMCgR0eXBlGAEgASgJEjIKCW1vY2tfaW5mbxgCIAEoCzIfLmFwaWd3LnYxLlBsdWdpbkJyZWFrZXJNb2NrSW5mbxIyCglodHRwX2luZm8YAyABKAsyHy5hcGlndy52MS5QbHVnaW5CcmVha2VySHR0cEluZm8SLgoNaHR0cF92cGNfaW5mbxgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKgoJZnVuY19pbmZvGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBI1ChFwYXNzdGhyb3VnaF9pbmZvcxgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5MaXN0VmFsdWUijwEKFVBsdWdpbkJyZWFrZXJIdHRwSW5mbxIOCgZpc192cGMYASABKAgSFgoOdnBjX2NoYW5uZWxfaWQYAiABKAkSDwoHYWRkcmVzcxgDIAEoCRIOCgZzY2hlbWUYBCABKAkSDgoGbWV0aG9kGAUgASgJEgwKBHBhdGgYBiABKAkSDwoHdGltZW91dBgHIAEoBSJrChVQbHVnaW5CcmVha2VyTW9ja0luZm8SEwoLc3RhdHVzX2NvZGUYASABKAUSFgoOcmVzdWx0X2NvbnRlbnQYAiABKAkSJQoHaGVhZGVycxgDIAMoCzIULmFwaWd3LnYxLk1vY2tIZWFkZXIi8gEKGlBsdWdpbkJyZWFrZXJEb3duZ3JhZGVSdWxlEhEKCXJ1bGVfbmFtZRgBIAEoCRIuCgpwYXJhbWV0ZXJzGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkxpc3RWYWx1ZRITCgttYXRjaF9yZWdleBgDIAEoCRI/ChFkb3duZ3JhZGVfYmFja2VuZBgEIAEoCzIkLmFwaWd3LnYxLlBsdWdpbkJyZWFrZXJEb3duZ3JhZGVJbmZvEjsKEWJyZWFrZXJfY29uZGl0aW9uGAUgASgLMiAuYXBpZ3cudjEuUGx1Z2luQnJlYWtlckNvbmRpdGlvbiKCAgoPS2Fma2FMb2dDb250ZW50EhMKC2Jyb2tlcl9saXN0GAEgAygJEg0KBXRvcGljGAIgASgJEgsKA2tleRgDIAEoCRIcCg9tYXhfcmV0cnlfY291bnQYBCABKAVIAIgBARIaCg1yZXRyeV9iYWNrb2ZmGAUgASgFSAGIAQESLgoLc2FzbF9jb25maWcYBiABKAsyGS5hcGlndy52MS5LYWZrYVNhc2xDb25maWcSLgoLbWV0YV9jb25maWcYByABKAsyGS5hcGlndy52MS5LYWZrYU1ldGFDb25maWdCEgoQX21heF9yZXRyeV9jb3VudEIQCg5fcmV0cnlfYmFja29mZiKLAQoPS2Fma2FTYXNsQ29uZmlnEhkKEXNlY3VyaXR5X3Byb3RvY29sGAEgASgJEhcKD3Nhc2xfbWVjaGFuaXNtcxgCIAEoCRIVCg1zYXNsX3VzZXJuYW1lGAMgASgJEhUKDXNhc2xfcGFzc3dvcmQYBCABKAkSFgoOc3NsX2NhX2NvbnRlbnQYBSABKAkiagoPS2Fma2FNZXRhQ29uZmlnEisKBnN5c3RlbRgBIAEoCzIbLmFwaWd3LnYxLkthZmthU3lzdGVtRmllbGRzEioKCWNhbGxfZGF0YRgCIAEoCzIXLmFwaWd3LnYxLkthZmthQ2FsbERhdGEi7AkKEUthZmthU3lzdGVtRmllbGRzEhIKCnN0YXJ0X3RpbWUYASABKAgSEgoKcmVxdWVzdF9pZBgCIAEoCBIRCgljbGllbnRfaXAYAyABKAgSDgoGYXBpX2lkGAQgASgIEhEKCXVzZXJfbmFtZRgFIAEoCBIOCgZhcHBfaWQYBiABKAgSFQoNYWNjZXNzX21vZGVsMRgHIAEoCBIUCgxyZXF1ZXN0X3RpbWUYCCABKAgSEwoLaHR0cF9zdGF0dXMYCSABKAgSFwoPc2VydmVyX3Byb3RvY29sGAogASgIEg4KBnNjaGVtZRgLIAEoCBIWCg5yZXF1ZXN0X21ldGhvZBgMIAEoCBIMCgRob3N0GA0gASgIEhQKDGFwaV91cmlfbW9kZRgOIAEoCBILCgN1cmkYDyABKAgSFAoMcmVxdWVzdF9zaXplGBAgASgIEhUKDXJlc3BvbnNlX3NpemUYESABKAgSFAoMdXBzdHJlYW1fdXJpGBIgASgIEhUKDXVwc3RyZWFtX2FkZHIYEyABKAgSFwoPdXBzdHJlYW1fc3RhdHVzGBQgASgIEh0KFXVwc3RyZWFtX2Nvbm5lY3RfdGltZRgVIAEoCBIcChR1cHN0cmVhbV9oZWFkZXJfdGltZRgWIAEoCBIeChZ1cHN0cmVhbV9yZXNwb25zZV90aW1lGBcgASgIEiIKGmFsbF91cHN0cmVhbV9yZXNwb25zZV90aW1lGBggASgIEhEKCXJlZ2lvbl9pZBgZIAEoCBIRCglhdXRoX3R5cGUYGiABKAgSHAoUaHR0cF94X2ZvcndhcmRlZF9mb3IYGyABKAgSFwoPaHR0cF91c2VyX2FnZW50GBwgASgIEhIKCmVycm9yX3R5cGUYHSABKAgSFQoNYWNjZXNzX21vZGVsMhgeIAEoCBISCgppbm5lcl90aW1lGB8gASgIEhoKEnByb3h5X3Byb3RvY29sX3ZuaRggIAEoCBIeChZwcm94eV9wcm90b2NvbF92cGNlX2lkGCEgASgIEhsKE3Byb3h5X3Byb3RvY29sX2FkZHIYIiABKAgSFwoPYm9keV9ieXRlc19zZW50GCMgASgIEhAKCGFwaV9uYW1lGCQgASgIEhAKCGFwcF9uYW1lGCUgASgIEhcKD3Byb3ZpZGVyX2FwcF9pZBgmIAEoCBIZChFwcm92aWRlcl9hcHBfbmFtZRgnIAEoCBIZChFjdXN0b21fZGF0YV9sb2cwMRgoIAEoCBIZChFjdXN0b21fZGF0YV9sb2cwMhgpIAEoCBIZChFjdXN0b21fZGF0YV9sb2cwMxgqIAEoCBIZChFjdXN0b21fZGF0YV9sb2cwNBgrIAEoCBIZChFjdXN0b21fZGF0YV9sb2cwNRgsIAEoCBIZChFjdXN0b21fZGF0YV9sb2cwNhgtIAEoCBIZChFjdXN0b21fZGF0YV9sb2cwNxguIAEoCBIZChFjdXN0b21fZGF0YV9sb2cwOBgvIAEoCBIZChFjdXN0b21fZGF0YV9sb2cwORgwIAEoCBIZChFjdXN0b21fZGF0YV9sb2cxMBgxIAEoCBIXCg9yZXNwb25zZV9zb3VyY2UYMiABKAgSDgoGZW52X2lkGDMgASgIEhAKCGdyb3VwX2lkGDQgASgIEhIKCmVycm9yX2NvZGUYNSABKAgivwIKDUthZmthQ2FsbERhdGESGgoSbG9nX3JlcXVlc3RfaGVhZGVyGAEgASgIEh0KFXJlcXVlc3RfaGVhZGVyX2ZpbHRlchgCIAEoCRIgChhsb2dfcmVxdWVzdF9xdWVyeV9zdHJpbmcYAyABKAgSIwobcmVxdWVzdF9xdWVyeV9zdHJpbmdfZmlsdGVyGAQgASgJEhgKEGxvZ19yZXF1ZXN0X2JvZHkYBSABKAgSGwoTbG9nX3Jlc3BvbnNlX2hlYWRlchgGIAEoCBIeChZyZXNwb25zZV9oZWFkZXJfZmlsdGVyGAcgASgJEhkKEWxvZ19yZXNwb25zZV9ib2R5GAggASgIEjoKEWN1c3RvbV9hdXRob3JpemVyGAkgASgLMh8uYXBpZ3cudjEuS2Fma2FDdXN0b21BdXRob3JpemVyIjoKFUthZmthQ3VzdG9tQXV0aG9yaXplchIQCghmcm9udGVuZBgBIAMoCRIPCgdiYWNrZW5kGAIgAygJQi9aLWdpdGh1Yi5jb20vYXBpZ3cvYXBpZ3cvcHJvdG8vYXBpZ3cvdjE7YXBpZ3d2MWIGcHJvdG8z", [file_apigw_v1_api, file_apigw_v1_meta, file_apigw_v1_options, file_google_protobuf_struct]);
+  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIroBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YRIeCg1wbHVnaW5fc2VjcmV0GIoFIAEoCUIGkoIZAggBImwKDVBsdWdpbkJpbmRpbmcSCgoCaWQYASABKAkSDgoGYXBpX2lkGAIgASgJEg4KBmVudl9pZBgDIAEoCRIRCglwbHVnaW5faWQYBCABKAkSHAoEbWV0YRgPIAEoCzIOLmFwaWd3LnYxLk1ldGEimwEKEUNvcnNQbHVnaW5Db250ZW50EhQKDGFsbG93X29yaWdpbhgBIAEoCRIVCg1hbGxvd19tZXRob2RzGAIgASgJEhUKDWFsbG93X2hlYWRlcnMYAyABKAkSFgoOZXhwb3NlX2hlYWRlcnMYBCABKAkSDwoHbWF4X2FnZRgFIAEoAxIZChFhbGxvd19jcmVkZW50aWFscxgGIAEoCCJJChVTZXRSZXNwSGVhZGVyc0NvbnRlbnQSMAoQcmVzcG9uc2VfaGVhZGVycxgBIAMoCzIWLmFwaWd3LnYxLkhlYWRlclBvbGljeSJPCgxIZWFkZXJQb2xpY3kSDAoEbmFtZRgBIAEoCRISCgp2YWx1ZV90eXBlGAIgASgJEg0KBXZhbHVlGAMgASgJEg4KBmFjdGlvbhgEIAEoCSL0AQoSUHJveHlNaXJyb3JDb250ZW50EhAKCHByb3RvY29sGAEgASgJEgwKBGhvc3QYAiABKAkSDAoEcGF0aBgDIAEoCRIYChBwYXRoX2NvbmNhdF9tb2RlGAQgASgJEhkKDHNhbXBsZV9yYXRpbxgFIAEoAUgAiAEBEhQKB3RpbWVvdXQYBiABKAVIAYgBARIoChttaXJyb3JfcmVxdWVzdF9ib2R5X2VuYWJsZWQYByABKAhIAogBAUIPCg1fc2FtcGxlX3JhdGlvQgoKCF90aW1lb3V0Qh4KHF9taXJyb3JfcmVxdWVzdF9ib2R5X2VuYWJsZWQiywIKDkp3dEF1dGhDb250ZW50EjIKDGp3a3Nfc2VydmljZRgBIAEoCzIcLmFwaWd3LnYxLkp3dEF1dGhKd2tzU2VydmljZRIMCgRqd2tzGAIgASgJEhYKDnRva2VuX2xvY2F0aW9uGAMgASgJEhIKCnRva2VuX25hbWUYBCABKAkSGQoMdG9rZW5fcHJlZml4GAUgASgJSACIAQESIgoadG9rZW5fZXhwaXJhdGlvbl90b2xlcmFuY2UYBiABKAkSIgoadG9rZW5fcGFzc190aHJvdWdoX2VuYWJsZWQYByABKAgSNAoNY2FycnlfcGF5bG9hZBgIIAEoCzIdLmFwaWd3LnYxLkp3dEF1dGhDYXJyeVBheWxvYWQSDgoGaXNzdWVyGAkgASgJEhEKCWF1ZGllbmNlcxgKIAMoCUIPCg1fdG9rZW5fcHJlZml4IiEKEkp3dEF1dGhKd2tzU2VydmljZRILCgN1cmwYASABKAkiQwoTSnd0QXV0aENhcnJ5UGF5bG9hZBIsCgZjbGFpbXMYASADKAsyHC5hcGlndy52MS5Kd3RBdXRoQ2xhaW1IZWFkZXIiMwoSSnd0QXV0aENsYWltSGVhZGVyEg0KBWNsYWltGAEgASgJEg4KBmhlYWRlchgCIAEoCSLXBAoQVGhpcmRBdXRoQ29udGVudBIwCgxhdXRoX3JlcXVlc3QYASABKAsyGi5hcGlndy52MS5UaGlyZEF1dGhSZXF1ZXN0EjEKCmlkZW50aXRpZXMYAiABKAsyHS5hcGlndy52MS5UaGlyZEF1dGhJZGVudGl0aWVzEjAKCmNhcnJ5X2JvZHkYAyABKAsyHC5hcGlndy52MS5UaGlyZEF1dGhDYXJyeUJvZHkSGgoSY2FycnlfcGF0aF9lbmFibGVkGAQgASgIEiAKGHJldHVybl9yZXNwX2JvZHlfZW5hYmxlZBgFIAEoCBIaChJjYXJyeV9yZXNwX2hlYWRlcnMYBiADKAkSGQoRY2FycnlfcmVzcF9oZWFkZXIYByADKAkSJQoYc2ltcGxlX2F1dGhfbW9kZV9lbmFibGVkGAggASgISACIAQESMAoKbWF0Y2hfYXV0aBgJIAEoCzIcLmFwaWd3LnYxLlRoaXJkQXV0aE1hdGNoQXV0aBIUCgxydWxlX2VuYWJsZWQYCiABKAgSEQoJcnVsZV90eXBlGAsgASgJEjMKCnBhcmFtZXRlcnMYDCADKAsyHy5hcGlndy52MS5QbHVnaW5Db21tb25QYXJhbWV0ZXISJgoFcnVsZXMYDSADKAsyFy5hcGlndy52MS5UaGlyZEF1dGhSdWxlEhsKE2N1c3RvbV9mb3JiaWRfbGltaXQYDiABKAUSHgoWYXV0aF9kb3duZ3JhZGVfZW5hYmxlZBgPIAEoCEIbChlfc2ltcGxlX2F1dGhfbW9kZV9lbmFibGVkIsEBChBUaGlyZEF1dGhSZXF1ZXN0Eg4KBm1ldGhvZBgBIAEoCRIQCghwcm90b2NvbBgCIAEoCRISCgp1cmxfZG9tYWluGAMgASgJEgwKBHBhdGgYBCABKAkSDwoHdGltZW91dBgFIAEoBRIbChN2cGNfY2hhbm5lbF9lbmFibGVkGAYgASgIEjsKEHZwY19jaGFubmVsX2luZm8YByABKAsyIS5hcGlndy52MS5UaGlyZEF1dGhWcGNDaGFubmVsSW5mbyJBChdUaGlyZEF1dGhWcGNDaGFubmVsSW5mbxIOCgZ2cGNfaWQYASABKAkSFgoOdnBjX3Byb3h5X2hvc3QYAiABKAkicQoTVGhpcmRBdXRoSWRlbnRpdGllcxIsCgdoZWFkZXJzGAEgAygLMhsuYXBpZ3cudjEuVGhpcmRBdXRoSWRlbnRpdHkSLAoHcXVlcmllcxgCIAMoCzIbLmFwaWd3LnYxLlRoaXJkQXV0aElkZW50aXR5IiEKEVRoaXJkQXV0aElkZW50aXR5EgwKBG5hbWUYASABKAkiPAoSVGhpcmRBdXRoQ2FycnlCb2R5Eg8KB2VuYWJsZWQYASABKAgSFQoNbWF4X2JvZHlfc2l6ZRgCIAEoBSIwChJUaGlyZEF1dGhNYXRjaEF1dGgSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJIjcKDVRoaXJkQXV0aFJ1bGUSEQoJcnVsZV9uYW1lGAEgASgJEhMKC21hdGNoX3JlZ2V4GAIgASgJItoCChBSYXRlTGltaXRDb250ZW50Eg0KBXNjb3BlGAEgASgJEhkKEWRlZmF1bHRfdGltZV91bml0GAIgASgJEh0KEGRlZmF1bHRfaW50ZXJ2YWwYAyABKAVIAIgBARIRCglhcGlfbGltaXQYBCABKAUSEgoKdXNlcl9saW1pdBgFIAEoBRIRCglhcHBfbGltaXQYBiABKAUSEAoIaXBfbGltaXQYByABKAUSEQoJYWxnb3JpdGhtGAggASgJEiwKCHNwZWNpYWxzGAkgAygLMhouYXBpZ3cudjEuUmF0ZUxpbWl0U3BlY2lhbBIzCgpwYXJhbWV0ZXJzGAogAygLMh8uYXBpZ3cudjEuUGx1Z2luQ29tbW9uUGFyYW1ldGVyEiYKBXJ1bGVzGAsgAygLMhcuYXBpZ3cudjEuUmF0ZUxpbWl0UnVsZUITChFfZGVmYXVsdF9pbnRlcnZhbCJUChBSYXRlTGltaXRTcGVjaWFsEgwKBHR5cGUYASABKAkSMgoIcG9saWNpZXMYAiADKAsyIC5hcGlndy52MS5SYXRlTGltaXRTcGVjaWFsUG9saWN5IjQKFlJhdGVMaW1pdFNwZWNpYWxQb2xpY3kSCwoDa2V5GAEgASgJEg0KBWxpbWl0GAIgASgFIkIKFVBsdWdpbkNvbW1vblBhcmFtZXRlchIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSDQoFdmFsdWUYAyABKAkifQoNUmF0ZUxpbWl0UnVsZRIRCglydWxlX25hbWUYASABKAkSEwoLbWF0Y2hfcmVnZXgYAiABKAkSEQoJdGltZV91bml0GAMgASgJEhUKCGludGVydmFsGAQgASgFSACIAQESDQoFbGltaXQYBSABKAVCCwoJX2ludGVydmFsIpsCCg5CcmVha2VyQ29udGVudBINCgVzY29wZRgBIAEoCRI7ChFicmVha2VyX2NvbmRpdGlvbhgCIAEoCzIgLmFwaWd3LnYxLlBsdWdpbkJyZWFrZXJDb25kaXRpb24SPwoRZG93bmdyYWRlX2RlZmF1bHQYAyABKAsyJC5hcGlndy52MS5QbHVnaW5CcmVha2VyRG93bmdyYWRlSW5mbxI9ChRkb3duZ3JhZGVfcGFyYW1ldGVycxgEIAMoCzIfLmFwaWd3LnYxLlBsdWdpbkNvbW1vblBhcmFtZXRlchI9Cg9kb3duZ3JhZGVfcnVsZXMYBSADKAsyJC5hcGlndy52MS5QbHVnaW5CcmVha2VyRG93bmdyYWRlUnVsZSLoAQoWUGx1Z2luQnJlYWtlckNvbmRpdGlvbhIUCgxicmVha2VyX3R5cGUYASABKAkSFAoMYnJlYWtlcl9tb2RlGAIgASgJEhsKE3VuaGVhbHRoeV9jb25kaXRpb24YAyABKAkSGwoTdW5oZWFsdGh5X3RocmVzaG9sZBgEIAEoBRIaChJtaW5fY2FsbF90aHJlc2hvbGQYBSABKAUSHAoUdW5oZWFsdGh5X3BlcmNlbnRhZ2UYBiABKAUSEwoLdGltZV93aW5kb3cYByABKAUSGQoRb3Blbl9icmVha2VyX3RpbWUYCCABKAUipQIKGlBsdWdpbkJyZWFrZXJEb3duZ3JhZGVJbmZvEgwKBHR5cGUYASABKAkSMgoJbW9ja19pbmZvGAIgASgLMh8uYXBpZ3cudjEuUGx1Z2luQnJlYWtlck1vY2tJbmZvEjIKCWh0dHBfaW5mbxgDIAEoCzIfLmFwaWd3LnYxLlBsdWdpbkJyZWFrZXJIdHRwSW5mbxIuCg1odHRwX3ZwY19pbmZvGAQgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIqCglmdW5jX2luZm8YBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EjUKEXBhc3N0aHJvdWdoX2luZm9zGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLkxpc3RWYWx1ZSKPAQoVUGx1Z2luQnJlYWtlckh0dHBJbmZvEg4KBmlzX3ZwYxgBIAEoCBIWCg52cGNfY2hhbm5lbF9pZBgCIAEoCRIPCgdhZGRyZXNzGAMgASgJEg4KBnNjaGVtZRgEIAEoCRIOCgZtZXRob2QYBSABKAkSDAoEcGF0aBgGIAEoCRIPCgd0aW1lb3V0GAcgASgFImsKFVBsdWdpbkJyZWFrZXJNb2NrSW5mbxITCgtzdGF0dXNfY29kZRgBIAEoBRIWCg5yZXN1bHRfY29udGVudBgCIAEoCRIlCgdoZWFkZXJzGAMgAygLMhQuYXBpZ3cudjEuTW9ja0hlYWRlciLyAQoaUGx1Z2luQnJlYWtlckRvd25ncmFkZVJ1bGUSEQoJcnVsZV9uYW1lGAEgASgJEi4KCnBhcmFtZXRlcnMYAiABKAsyGi5nb29nbGUucHJvdG9idWYuTGlzdFZhbHVlEhMKC21hdGNoX3JlZ2V4GAMgASgJEj8KEWRvd25ncmFkZV9iYWNrZW5kGAQgASgLMiQuYXBpZ3cudjEuUGx1Z2luQnJlYWtlckRvd25ncmFkZUluZm8SOwoRYnJlYWtlcl9jb25kaXRpb24YBSABKAsyIC5hcGlndy52MS5QbHVnaW5CcmVha2VyQ29uZGl0aW9uIoICCg9LYWZrYUxvZ0NvbnRlbnQSEwoLYnJva2VyX2xpc3QYASADKAkSDQoFdG9waWMYAiABKAkSCwoDa2V5GAMgASgJEhwKD21heF9yZXRyeV9jb3VudBgEIAEoBUgAiAEBEhoKDXJldHJ5X2JhY2tvZmYYBSABKAVIAYgBARIuCgtzYXNsX2NvbmZpZxgGIAEoCzIZLmFwaWd3LnYxLkthZmthU2FzbENvbmZpZxIuCgttZXRhX2NvbmZpZxgHIAEoCzIZLmFwaWd3LnYxLkthZmthTWV0YUNvbmZpZ0ISChBfbWF4X3JldHJ5X2NvdW50QhAKDl9yZXRyeV9iYWNrb2ZmIosBCg9LYWZrYVNhc2xDb25maWcSGQoRc2VjdXJpdHlfcHJvdG9jb2wYASABKAkSFwoPc2FzbF9tZWNoYW5pc21zGAIgASgJEhUKDXNhc2xfdXNlcm5hbWUYAyABKAkSFQoNc2FzbF9wYXNzd29yZBgEIAEoCRIWCg5zc2xfY2FfY29udGVudBgFIAEoCSJqCg9LYWZrYU1ldGFDb25maWcSKwoGc3lzdGVtGAEgASgLMhsuYXBpZ3cudjEuS2Fma2FTeXN0ZW1GaWVsZHMSKgoJY2FsbF9kYXRhGAIgASgLMhcuYXBpZ3cudjEuS2Fma2FDYWxsRGF0YSLsCQoRS2Fma2FTeXN0ZW1GaWVsZHMSEgoKc3RhcnRfdGltZRgBIAEoCBISCgpyZXF1ZXN0X2lkGAIgASgIEhEKCWNsaWVudF9pcBgDIAEoCBIOCgZhcGlfaWQYBCABKAgSEQoJdXNlcl9uYW1lGAUgASgIEg4KBmFwcF9pZBgGIAEoCBIVCg1hY2Nlc3NfbW9kZWwxGAcgASgIEhQKDHJlcXVlc3RfdGltZRgIIAEoCBITCgtodHRwX3N0YXR1cxgJIAEoCBIXCg9zZXJ2ZXJfcHJvdG9jb2wYCiABKAgSDgoGc2NoZW1lGAsgASgIEhYKDnJlcXVlc3RfbWV0aG9kGAwgASgIEgwKBGhvc3QYDSABKAgSFAoMYXBpX3VyaV9tb2RlGA4gASgIEgsKA3VyaRgPIAEoCBIUCgxyZXF1ZXN0X3NpemUYECABKAgSFQoNcmVzcG9uc2Vfc2l6ZRgRIAEoCBIUCgx1cHN0cmVhbV91cmkYEiABKAgSFQoNdXBzdHJlYW1fYWRkchgTIAEoCBIXCg91cHN0cmVhbV9zdGF0dXMYFCABKAgSHQoVdXBzdHJlYW1fY29ubmVjdF90aW1lGBUgASgIEhwKFHVwc3RyZWFtX2hlYWRlcl90aW1lGBYgASgIEh4KFnVwc3RyZWFtX3Jlc3BvbnNlX3RpbWUYFyABKAgSIgoaYWxsX3Vwc3RyZWFtX3Jlc3BvbnNlX3RpbWUYGCABKAgSEQoJcmVnaW9uX2lkGBkgASgIEhEKCWF1dGhfdHlwZRgaIAEoCBIcChRodHRwX3hfZm9yd2FyZGVkX2ZvchgbIAEoCBIXCg9odHRwX3VzZXJfYWdlbnQYHCABKAgSEgoKZXJyb3JfdHlwZRgdIAEoCBIVCg1hY2Nlc3NfbW9kZWwyGB4gASgIEhIKCmlubmVyX3RpbWUYHyABKAgSGgoScHJveHlfcHJvdG9jb2xfdm5pGCAgASgIEh4KFnByb3h5X3Byb3RvY29sX3ZwY2VfaWQYISABKAgSGwoTcHJveHlfcHJvdG9jb2xfYWRkchgiIAEoCBIXCg9ib2R5X2J5dGVzX3NlbnQYIyABKAgSEAoIYXBpX25hbWUYJCABKAgSEAoIYXBwX25hbWUYJSABKAgSFwoPcHJvdmlkZXJfYXBwX2lkGCYgASgIEhkKEXByb3ZpZGVyX2FwcF9uYW1lGCcgASgIEhkKEWN1c3RvbV9kYXRhX2xvZzAxGCggASgIEhkKEWN1c3RvbV9kYXRhX2xvZzAyGCkgASgIEhkKEWN1c3RvbV9kYXRhX2xvZzAzGCogASgIEhkKEWN1c3RvbV9kYXRhX2xvZzA0GCsgASgIEhkKEWN1c3RvbV9kYXRhX2xvZzA1GCwgASgIEhkKEWN1c3RvbV9kYXRhX2xvZzA2GC0gASgIEhkKEWN1c3RvbV9kYXRhX2xvZzA3GC4gASgIEhkKEWN1c3RvbV9kYXRhX2xvZzA4GC8gASgIEhkKEWN1c3RvbV9kYXRhX2xvZzA5GDAgASgIEhkKEWN1c3RvbV9kYXRhX2xvZzEwGDEgASgIEhcKD3Jlc3BvbnNlX3NvdXJjZRgyIAEoCBIOCgZlbnZfaWQYMyABKAgSEAoIZ3JvdXBfaWQYNCABKAgSEgoKZXJyb3JfY29kZRg1IAEoCCK/AgoNS2Fma2FDYWxsRGF0YRIaChJsb2dfcmVxdWVzdF9oZWFkZXIYASABKAgSHQoVcmVxdWVzdF9oZWFkZXJfZmlsdGVyGAIgASgJEiAKGGxvZ19yZXF1ZXN0X3F1ZXJ5X3N0cmluZxgDIAEoCBIjChtyZXF1ZXN0X3F1ZXJ5X3N0cmluZ19maWx0ZXIYBCABKAkSGAoQbG9nX3JlcXVlc3RfYm9keRgFIAEoCBIbChNsb2dfcmVzcG9uc2VfaGVhZGVyGAYgASgIEh4KFnJlc3BvbnNlX2hlYWRlcl9maWx0ZXIYByABKAkSGQoRbG9nX3Jlc3BvbnNlX2JvZHkYCCABKAgSOgoRY3VzdG9tX2F1dGhvcml6ZXIYCSABKAsyHy5hcGlndy52MS5LYWZrYUN1c3RvbUF1dGhvcml6ZXIiOgoVS2Fma2FDdXN0b21BdXRob3JpemVyEhAKCGZyb250ZW5kGAEgAygJEg8KB2JhY2tlbmQYAiADKAlCL1otZ2l0aHViLmNvbS9hcGlndy9hcGlndy9wcm90by9hcGlndy92MTthcGlnd3YxYgZwcm90bzM", [file_apigw_v1_api, file_apigw_v1_meta, file_apigw_v1_options, file_google_protobuf_struct]);
 
 /**
  * Plugin is a plug-in policy (docs/plugins.md): an object of a type whose
@@ -493,8 +493,7 @@ export const JwtAuthClaimHeaderSchema: GenMessage<JwtAuthClaimHeader> = /*@__PUR
 /**
  * ThirdAuthContent is the plugin_content of a third_auth plug-in: ext_authz
  * calls the caller's authentication service before the backend
- * (docs/plugins.md#third_auth). Field names are APIG's (ThirdAuthContent);
- * the options apigw does not implement are refused when set.
+ * (docs/plugins.md#third_auth). Field names are APIG's (ThirdAuthContent).
  *
  * @generated from message apigw.v1.ThirdAuthContent
  */
@@ -516,7 +515,7 @@ export type ThirdAuthContent = Message<"apigw.v1.ThirdAuthContent"> & {
   identities?: ThirdAuthIdentities | undefined;
 
   /**
-   * carry_body: must be off (the request body is not sent).
+   * carry_body: send the request body (at most max_body_size bytes).
    *
    * @generated from field: apigw.v1.ThirdAuthCarryBody carry_body = 3;
    */
@@ -553,40 +552,51 @@ export type ThirdAuthContent = Message<"apigw.v1.ThirdAuthContent"> & {
   carryRespHeader: string[];
 
   /**
-   * simple_auth_mode_enabled: a 2xx answer authenticates. Must be true or
-   * absent: result matching (match_auth) is not implemented.
+   * simple_auth_mode_enabled: true or absent: a 2xx answer
+   * authenticates; false: result matching, a 2xx answer authenticates
+   * only when its match_auth header has the configured value.
    *
    * @generated from field: optional bool simple_auth_mode_enabled = 8;
    */
   simpleAuthModeEnabled?: boolean | undefined;
 
   /**
-   * match_auth: must be empty (result matching is not implemented).
+   * match_auth: the answer header and value of result matching; required
+   * with simple_auth_mode_enabled false, refused otherwise.
    *
    * @generated from field: apigw.v1.ThirdAuthMatchAuth match_auth = 9;
    */
   matchAuth?: ThirdAuthMatchAuth | undefined;
 
   /**
-   * rule_enabled: must be false (black/white-list rules are not
-   * implemented); rule_type, parameters and rules must be empty or, for
-   * rule_type, allow / deny.
+   * rule_enabled: black/white-list rules decide which requests call the
+   * service: with rule_type allow, requests matching a rule are let
+   * through without calling it; with deny, only requests matching a rule
+   * call it (the others are let through).
    *
    * @generated from field: bool rule_enabled = 10;
    */
   ruleEnabled: boolean;
 
   /**
+   * rule_type: allow or deny (case-insensitive); required with
+   * rule_enabled.
+   *
    * @generated from field: string rule_type = 11;
    */
   ruleType: string;
 
   /**
-   * @generated from field: repeated apigw.v1.ThirdAuthRuleParameter parameters = 12;
+   * parameters: the request values the rules' expressions read (as a
+   * rate_limit plug-in's).
+   *
+   * @generated from field: repeated apigw.v1.PluginCommonParameter parameters = 12;
    */
-  parameters: ThirdAuthRuleParameter[];
+  parameters: PluginCommonParameter[];
 
   /**
+   * rules: at most 100; required with rule_enabled, refused without.
+   *
    * @generated from field: repeated apigw.v1.ThirdAuthRule rules = 13;
    */
   rules: ThirdAuthRule[];
@@ -658,8 +668,9 @@ export type ThirdAuthRequest = Message<"apigw.v1.ThirdAuthRequest"> & {
   timeout: number;
 
   /**
-   * vpc_channel_enabled: must be false (load balance channels are not
-   * supported for the service); vpc_channel_info must be empty.
+   * vpc_channel_enabled: call the service through a load balance channel
+   * (vpc_channel_info, required then and refused otherwise; url_domain
+   * must then be empty).
    *
    * @generated from field: bool vpc_channel_enabled = 6;
    */
@@ -679,18 +690,23 @@ export const ThirdAuthRequestSchema: GenMessage<ThirdAuthRequest> = /*@__PURE__*
   messageDesc(file_apigw_v1_plugin, 11);
 
 /**
- * ThirdAuthVpcChannelInfo is APIG's load balance channel of the service;
- * refused when set.
+ * ThirdAuthVpcChannelInfo is the load balance channel of a third_auth
+ * plug-in's service.
  *
  * @generated from message apigw.v1.ThirdAuthVpcChannelInfo
  */
 export type ThirdAuthVpcChannelInfo = Message<"apigw.v1.ThirdAuthVpcChannelInfo"> & {
   /**
+   * vpc_id: the channel's id or unique name.
+   *
    * @generated from field: string vpc_id = 1;
    */
   vpcId: string;
 
   /**
+   * vpc_proxy_host: host[:port], the Host header of the calls (default:
+   * the member's address).
+   *
    * @generated from field: string vpc_proxy_host = 2;
    */
   vpcProxyHost: string;
@@ -751,8 +767,8 @@ export const ThirdAuthIdentitySchema: GenMessage<ThirdAuthIdentity> = /*@__PURE_
   messageDesc(file_apigw_v1_plugin, 14);
 
 /**
- * ThirdAuthCarryBody is APIG's option to send the request body; enabled
- * must be false.
+ * ThirdAuthCarryBody sends the request body to a third_auth plug-in's
+ * service.
  *
  * @generated from message apigw.v1.ThirdAuthCarryBody
  */
@@ -763,6 +779,9 @@ export type ThirdAuthCarryBody = Message<"apigw.v1.ThirdAuthCarryBody"> & {
   enabled: boolean;
 
   /**
+   * max_body_size: bytes sent, 1-12582912, required when enabled; a
+   * longer body is cut and the call marked X-Apig-Auth-Partial-Body.
+   *
    * @generated from field: int32 max_body_size = 2;
    */
   maxBodySize: number;
@@ -776,11 +795,24 @@ export const ThirdAuthCarryBodySchema: GenMessage<ThirdAuthCarryBody> = /*@__PUR
   messageDesc(file_apigw_v1_plugin, 15);
 
 /**
- * ThirdAuthMatchAuth is APIG's result matching; any field is refused.
+ * ThirdAuthMatchAuth is the result matching of a third_auth plug-in.
  *
  * @generated from message apigw.v1.ThirdAuthMatchAuth
  */
 export type ThirdAuthMatchAuth = Message<"apigw.v1.ThirdAuthMatchAuth"> & {
+  /**
+   * key: the answer header (case-insensitive name).
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * value: the header's value that authenticates, compared exactly.
+   *
+   * @generated from field: string value = 2;
+   */
+  value: string;
 };
 
 /**
@@ -791,26 +823,25 @@ export const ThirdAuthMatchAuthSchema: GenMessage<ThirdAuthMatchAuth> = /*@__PUR
   messageDesc(file_apigw_v1_plugin, 16);
 
 /**
- * ThirdAuthRuleParameter is a black/white-list rule parameter; refused.
- *
- * @generated from message apigw.v1.ThirdAuthRuleParameter
- */
-export type ThirdAuthRuleParameter = Message<"apigw.v1.ThirdAuthRuleParameter"> & {
-};
-
-/**
- * Describes the message apigw.v1.ThirdAuthRuleParameter.
- * Use `create(ThirdAuthRuleParameterSchema)` to create a new message.
- */
-export const ThirdAuthRuleParameterSchema: GenMessage<ThirdAuthRuleParameter> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 17);
-
-/**
- * ThirdAuthRule is a black/white-list rule; refused.
+ * ThirdAuthRule is a black/white-list rule of a third_auth plug-in.
  *
  * @generated from message apigw.v1.ThirdAuthRule
  */
 export type ThirdAuthRule = Message<"apigw.v1.ThirdAuthRule"> & {
+  /**
+   * rule_name: 1-64 letters, digits, _ and -, unique in the plug-in.
+   *
+   * @generated from field: string rule_name = 1;
+   */
+  ruleName: string;
+
+  /**
+   * match_regex: the rule's expression, a JSON array naming parameters
+   * of the plug-in (as a rate_limit rule's).
+   *
+   * @generated from field: string match_regex = 2;
+   */
+  matchRegex: string;
 };
 
 /**
@@ -818,7 +849,7 @@ export type ThirdAuthRule = Message<"apigw.v1.ThirdAuthRule"> & {
  * Use `create(ThirdAuthRuleSchema)` to create a new message.
  */
 export const ThirdAuthRuleSchema: GenMessage<ThirdAuthRule> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 18);
+  messageDesc(file_apigw_v1_plugin, 17);
 
 /**
  * RateLimitContent is the plugin_content of a rate_limit plug-in (APIG's
@@ -916,7 +947,7 @@ export type RateLimitContent = Message<"apigw.v1.RateLimitContent"> & {
  * Use `create(RateLimitContentSchema)` to create a new message.
  */
 export const RateLimitContentSchema: GenMessage<RateLimitContent> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 19);
+  messageDesc(file_apigw_v1_plugin, 18);
 
 /**
  * RateLimitSpecial lists special limits of one type.
@@ -942,7 +973,7 @@ export type RateLimitSpecial = Message<"apigw.v1.RateLimitSpecial"> & {
  * Use `create(RateLimitSpecialSchema)` to create a new message.
  */
 export const RateLimitSpecialSchema: GenMessage<RateLimitSpecial> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 20);
+  messageDesc(file_apigw_v1_plugin, 19);
 
 /**
  * RateLimitSpecialPolicy is the limit of one app or account.
@@ -970,7 +1001,7 @@ export type RateLimitSpecialPolicy = Message<"apigw.v1.RateLimitSpecialPolicy"> 
  * Use `create(RateLimitSpecialPolicySchema)` to create a new message.
  */
 export const RateLimitSpecialPolicySchema: GenMessage<RateLimitSpecialPolicy> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 21);
+  messageDesc(file_apigw_v1_plugin, 20);
 
 /**
  * PluginCommonParameter is a named request value a rule expression
@@ -1008,7 +1039,7 @@ export type PluginCommonParameter = Message<"apigw.v1.PluginCommonParameter"> & 
  * Use `create(PluginCommonParameterSchema)` to create a new message.
  */
 export const PluginCommonParameterSchema: GenMessage<PluginCommonParameter> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 22);
+  messageDesc(file_apigw_v1_plugin, 21);
 
 /**
  * RateLimitRule is one rule of a rate_limit plug-in.
@@ -1059,7 +1090,7 @@ export type RateLimitRule = Message<"apigw.v1.RateLimitRule"> & {
  * Use `create(RateLimitRuleSchema)` to create a new message.
  */
 export const RateLimitRuleSchema: GenMessage<RateLimitRule> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 23);
+  messageDesc(file_apigw_v1_plugin, 22);
 
 /**
  * BreakerContent is the plugin_content of a breaker plug-in (APIG's
@@ -1116,7 +1147,7 @@ export type BreakerContent = Message<"apigw.v1.BreakerContent"> & {
  * Use `create(BreakerContentSchema)` to create a new message.
  */
 export const BreakerContentSchema: GenMessage<BreakerContent> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 24);
+  messageDesc(file_apigw_v1_plugin, 23);
 
 /**
  * PluginBreakerCondition says when a breaker opens.
@@ -1189,7 +1220,7 @@ export type PluginBreakerCondition = Message<"apigw.v1.PluginBreakerCondition"> 
  * Use `create(PluginBreakerConditionSchema)` to create a new message.
  */
 export const PluginBreakerConditionSchema: GenMessage<PluginBreakerCondition> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 25);
+  messageDesc(file_apigw_v1_plugin, 24);
 
 /**
  * PluginBreakerDowngradeInfo is what an open breaker does.
@@ -1241,7 +1272,7 @@ export type PluginBreakerDowngradeInfo = Message<"apigw.v1.PluginBreakerDowngrad
  * Use `create(PluginBreakerDowngradeInfoSchema)` to create a new message.
  */
 export const PluginBreakerDowngradeInfoSchema: GenMessage<PluginBreakerDowngradeInfo> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 26);
+  messageDesc(file_apigw_v1_plugin, 25);
 
 /**
  * PluginBreakerHttpInfo is the backend of an http downgrade.
@@ -1307,7 +1338,7 @@ export type PluginBreakerHttpInfo = Message<"apigw.v1.PluginBreakerHttpInfo"> & 
  * Use `create(PluginBreakerHttpInfoSchema)` to create a new message.
  */
 export const PluginBreakerHttpInfoSchema: GenMessage<PluginBreakerHttpInfo> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 27);
+  messageDesc(file_apigw_v1_plugin, 26);
 
 /**
  * PluginBreakerMockInfo is a mock downgrade answer.
@@ -1342,7 +1373,7 @@ export type PluginBreakerMockInfo = Message<"apigw.v1.PluginBreakerMockInfo"> & 
  * Use `create(PluginBreakerMockInfoSchema)` to create a new message.
  */
 export const PluginBreakerMockInfoSchema: GenMessage<PluginBreakerMockInfo> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 28);
+  messageDesc(file_apigw_v1_plugin, 27);
 
 /**
  * PluginBreakerDowngradeRule is a downgrade rule: requests its
@@ -1395,7 +1426,7 @@ export type PluginBreakerDowngradeRule = Message<"apigw.v1.PluginBreakerDowngrad
  * Use `create(PluginBreakerDowngradeRuleSchema)` to create a new message.
  */
 export const PluginBreakerDowngradeRuleSchema: GenMessage<PluginBreakerDowngradeRule> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 29);
+  messageDesc(file_apigw_v1_plugin, 28);
 
 /**
  * KafkaLogContent is the plugin_content of a kafka_log plug-in: the
@@ -1459,7 +1490,7 @@ export type KafkaLogContent = Message<"apigw.v1.KafkaLogContent"> & {
  * Use `create(KafkaLogContentSchema)` to create a new message.
  */
 export const KafkaLogContentSchema: GenMessage<KafkaLogContent> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 30);
+  messageDesc(file_apigw_v1_plugin, 29);
 
 /**
  * KafkaSaslConfig is how apigw connects to the brokers.
@@ -1509,7 +1540,7 @@ export type KafkaSaslConfig = Message<"apigw.v1.KafkaSaslConfig"> & {
  * Use `create(KafkaSaslConfigSchema)` to create a new message.
  */
 export const KafkaSaslConfigSchema: GenMessage<KafkaSaslConfig> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 31);
+  messageDesc(file_apigw_v1_plugin, 30);
 
 /**
  * KafkaMetaConfig selects what a record carries.
@@ -1535,7 +1566,7 @@ export type KafkaMetaConfig = Message<"apigw.v1.KafkaMetaConfig"> & {
  * Use `create(KafkaMetaConfigSchema)` to create a new message.
  */
 export const KafkaMetaConfigSchema: GenMessage<KafkaMetaConfig> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 32);
+  messageDesc(file_apigw_v1_plugin, 31);
 
 /**
  * KafkaSystemFields are APIG's system fields of a Kafka log record, each
@@ -1819,7 +1850,7 @@ export type KafkaSystemFields = Message<"apigw.v1.KafkaSystemFields"> & {
  * Use `create(KafkaSystemFieldsSchema)` to create a new message.
  */
 export const KafkaSystemFieldsSchema: GenMessage<KafkaSystemFields> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 33);
+  messageDesc(file_apigw_v1_plugin, 32);
 
 /**
  * KafkaCallData selects request and response data of a Kafka log record.
@@ -1895,7 +1926,7 @@ export type KafkaCallData = Message<"apigw.v1.KafkaCallData"> & {
  * Use `create(KafkaCallDataSchema)` to create a new message.
  */
 export const KafkaCallDataSchema: GenMessage<KafkaCallData> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 34);
+  messageDesc(file_apigw_v1_plugin, 33);
 
 /**
  * KafkaCustomAuthorizer names context keys (at most 10 each, 1-32 of
@@ -1921,5 +1952,5 @@ export type KafkaCustomAuthorizer = Message<"apigw.v1.KafkaCustomAuthorizer"> & 
  * Use `create(KafkaCustomAuthorizerSchema)` to create a new message.
  */
 export const KafkaCustomAuthorizerSchema: GenMessage<KafkaCustomAuthorizer> = /*@__PURE__*/
-  messageDesc(file_apigw_v1_plugin, 35);
+  messageDesc(file_apigw_v1_plugin, 34);
 
