@@ -43,7 +43,7 @@ func TestFunctionPolicyBackendNeedsTheRegistry(t *testing.T) {
 		t.Errorf("registry dropped a function a policy backend calls: %v", err)
 	}
 	api2 := &apigwv1.Api{Name: "call_fn2", GroupId: "pets", ReqMethod: "GET", ReqUri: "/fn2", AuthType: "NONE", BackendType: "FUNCTION",
-		FuncInfo:        api.FuncInfo,
+		FuncInfo: api.FuncInfo,
 		PolicyFunctions: []*apigwv1.PolicyFunction{{Name: "gamma", EffectMode: "ANY", FunctionUrn: urn + "f3", InvocationType: "sideways", NetworkType: "V2", Timeout: 5000,
 			Conditions: []*apigwv1.Condition{{ConditionOrigin: "source", ConditionValue: "10.0.0.0/8"}}}}}
 	_, err = e.c.Create(e.ctx, &adminv1.CreateRequest{Resource: model.Wrap(api2)})
@@ -54,7 +54,7 @@ func TestFunctionPolicyBackendNeedsTheRegistry(t *testing.T) {
 		t.Errorf("the default backend's registered function was blamed: %v", err)
 	}
 	api3 := &apigwv1.Api{Name: "call_http", GroupId: "pets", ReqMethod: "GET", ReqUri: "/h", AuthType: "NONE",
-		BackendApi:      &apigwv1.BackendApi{ReqProtocol: "HTTP", ReqMethod: "GET", UrlDomain: "10.0.0.1:80", ReqUri: "/h", Timeout: 3000},
+		BackendApi: &apigwv1.BackendApi{ReqProtocol: "HTTP", ReqMethod: "GET", UrlDomain: "10.0.0.1:80", ReqUri: "/h", Timeout: 3000},
 		PolicyFunctions: []*apigwv1.PolicyFunction{{Name: "delta", EffectMode: "ANY", FunctionUrn: urn + "f1", InvocationType: "sync", NetworkType: "V2", Timeout: 5000,
 			Conditions: []*apigwv1.Condition{{ConditionOrigin: "source", ConditionValue: "10.0.0.0/8"}}}}}
 	_, err = e.c.Create(e.ctx, &adminv1.CreateRequest{Resource: model.Wrap(api3)})
