@@ -21,9 +21,14 @@ const (
 const PortFunctions = 18007
 
 // Request headers Envoy's routes to apigw.functions set (overwriting any
-// the client sent): which instance, API and environment the call is for.
+// the client sent): which instance, API and environment the call is for,
+// and which of the API's FUNCTION backends serves it: the name of the
+// FUNCTION policy backend (policy_functions) whose route ext_authz or the
+// route's own match selected, or empty for the default backend
+// (func_info).
 const (
 	FunctionInstanceHeader = "x-apigw-function-instance"
 	FunctionAPIHeader      = "x-apigw-function-api"
 	FunctionEnvHeader      = "x-apigw-function-env"
+	FunctionPolicyHeader   = "x-apigw-function-policy"
 )

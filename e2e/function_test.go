@@ -137,3 +137,115 @@ func_info: {function_urn: "`+urn+`", alias_urn: "`+urn+`:!async", version: v1, i
 		t.Fatalf("the async function was not called (answered after %v)", time.Since(start))
 	}
 }
+
+// FUNCTION policy backends end to end: a request matching a policy's
+// conditions (a query parameter Envoy matches natively, a cookie ext_authz
+// evaluates) reaches the policy's function (through its alias's registry
+// entry, with the policy's backend parameters and invocation type); every
+// other request, including one forging the selection headers, reaches the
+// default backend's function.
+func TestFunctionPolicyBackends(t *testing.T) {
+	type hit struct {
+		fn string
+		ev functions.Event
+	}
+	hits := make(chan hit, 10)
+	fn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev functions.Event
+		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil {
+			http.Error(w, "bad call", http.StatusBadRequest)
+			return
+		}
+		hits <- hit{r.URL.Path, ev}
+		_, _ = io.WriteString(w, `{"statusCode":200,"isBase64Encoded":false,"body":"from `+r.URL.Path+`"}`)
+	}))
+	t.Cleanup(fn.Close)
+	const urn = "urn:fss:cn-north-4:p1:function:default:"
+	w := startFS(t, `kind: instance
+name: default
+config:
+  functions:
+    - {urn: "`+urn+`f1", url: "`+fn.URL+`/f1"}
+    - {urn: "`+urn+`f2", url: "`+fn.URL+`/f2-unaliased"}
+    - {urn: "`+urn+`f2:!gold", url: "`+fn.URL+`/f2-gold"}
+    - {urn: "`+urn+`f3", url: "`+fn.URL+`/f3"}
+---`+fsGroup+`---
+kind: api
+name: fn_orders
+group_id: failsafe
+req_protocol: HTTP
+req_method: POST
+req_uri: /orders
+auth_type: NONE
+req_params:
+  - {name: tier, location: QUERY}
+backend_type: FUNCTION
+func_info: {function_urn: "`+urn+`f1", invocation_type: sync, network_type: V2, timeout: 5000}
+policy_functions:
+  - name: gold
+    effect_mode: ANY
+    conditions:
+      - {condition_origin: param, req_param_name: tier, condition_type: exact, condition_value: gold}
+    function_urn: "`+urn+`f2"
+    alias_urn: "`+urn+`f2:!gold"
+    invocation_type: sync
+    network_type: V2
+    timeout: 5000
+    backend_params:
+      - {name: X-Channel, location: HEADER, origin: CONSTANT, value: gold}
+  - name: beta_users
+    effect_mode: ANY
+    conditions:
+      - {condition_origin: cookie, cookie_param_name: beta, condition_type: pattern, condition_value: "^on"}
+    function_urn: "`+urn+`f3"
+    invocation_type: async
+    network_type: V2
+    timeout: 5000
+`)
+	next := func(t *testing.T) hit {
+		t.Helper()
+		select {
+		case h := <-hits:
+			return h
+		case <-time.After(10 * time.Second):
+			t.Fatal("no function was called")
+		}
+		return hit{}
+	}
+	for _, c := range []struct {
+		name  string
+		call  call
+		fn    string
+		async bool
+	}{
+		{"no condition", call{method: "POST", path: "/orders?tier=tin", body: "a"}, "/f1", false},
+		{"query condition", call{method: "POST", path: "/orders?tier=gold", body: "b"}, "/f2-gold", false},
+		{"cookie condition by ext_authz", call{method: "POST", path: "/orders", body: "c", header: http.Header{"Cookie": {"beta=onward"}}}, "/f3", true},
+		{"forged selection headers", call{method: "POST", path: "/orders", body: "d",
+			header: http.Header{"X-Apigw-Function-Policy": {"gold"}, "X-Apigw-Policy": {"beta_users"}}}, "/f1", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := w.call(t, c.call)
+			wantStatus(t, r, http.StatusOK)
+			if c.async {
+				if !strings.Contains(string(r.body), "request_id") {
+					t.Errorf("async answer %s", r)
+				}
+			} else if string(r.body) != "from "+c.fn {
+				t.Errorf("reply %s, want from %s\n%s", r.body, c.fn, r.trace)
+			}
+			h := next(t)
+			if h.fn != c.fn {
+				t.Errorf("function %s called, want %s\n%s", h.fn, c.fn, r.trace)
+			}
+			if got := h.ev.Headers["x-channel"]; (c.fn == "/f2-gold") != (got == "gold") {
+				t.Errorf("policy backend parameter X-Channel = %q at %s", got, h.fn)
+			}
+			for k := range h.ev.Headers {
+				if strings.HasPrefix(k, "x-apigw-") {
+					t.Errorf("internal header %s reached the function", k)
+				}
+			}
+		})
+	}
+}

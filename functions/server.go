@@ -102,17 +102,21 @@ func (s *Server) resolve(r *http.Request) (target, error) {
 	if pub == nil || pub.Api == nil || pub.Api.BackendType != model.BackendFunction || pub.Api.FuncInfo == nil {
 		return target{}, fmt.Errorf("API %s is not served with a FUNCTION backend in environment %s", apiID, envID)
 	}
-	a, fi := pub.Api, pub.Api.FuncInfo
-	fn := model.ResolveFunction(in.Config, fi.FunctionUrn, fi.Version, fi.AliasUrn)
-	if fn == nil {
-		return target{}, fmt.Errorf("function %s is not in the registry", fi.FunctionUrn)
+	a := pub.Api
+	b, err := backendFunction(a, r.Header.Get(dataplane.FunctionPolicyHeader))
+	if err != nil {
+		return target{}, err
 	}
-	t := target{fn: fn, async: fi.InvocationType == "async",
+	fn := model.ResolveFunction(in.Config, b.urn, b.version, b.alias)
+	if fn == nil {
+		return target{}, fmt.Errorf("function %s is not in the registry", b.urn)
+	}
+	t := target{fn: fn, async: b.invocation == "async",
 		call: Call{APIID: a.Id, ReqURI: a.ReqUri, Base64: a.IsSendFgBodyBase64 == nil || *a.IsSendFgBodyBase64}}
 	if env := in.Env(envID); env != nil {
 		t.call.Stage = env.Name
 	}
-	ms := fi.Timeout
+	ms := b.timeout
 	if ms <= 0 {
 		ms = model.DefaultBackendTimeout
 	}
@@ -121,6 +125,30 @@ func (s *Server) resolve(r *http.Request) (target, error) {
 	}
 	t.timeout = time.Duration(ms) * time.Millisecond
 	return t, nil
+}
+
+// function is the function one FUNCTION backend of an API calls.
+type function struct {
+	urn, version, alias, invocation string
+	timeout                         int32
+}
+
+// backendFunction returns the function of the API's FUNCTION backend the
+// route named: the FUNCTION policy backend called policy, or the default
+// backend (func_info) when policy is empty. A policy the API does not
+// have (the route and the component's view disagree while a publication
+// changes) is an error, never the default backend's function.
+func backendFunction(a *apigwv1.Api, policy string) (function, error) {
+	if policy == "" {
+		fi := a.FuncInfo
+		return function{fi.FunctionUrn, fi.Version, fi.AliasUrn, fi.InvocationType, fi.Timeout}, nil
+	}
+	for _, p := range a.PolicyFunctions {
+		if p.Name == policy {
+			return function{p.FunctionUrn, p.Version, p.AliasUrn, p.InvocationType, p.Timeout}, nil
+		}
+	}
+	return function{}, fmt.Errorf("API %s has no FUNCTION policy backend %q", a.Id, policy)
 }
 
 // ServeHTTP serves one FUNCTION backend request.

@@ -82,11 +82,36 @@ func ResolveFunction(cfg *apigwv1.InstanceConfig, urn, version, alias string) *a
 	return nil
 }
 
-// checkFunctions refuses a FUNCTION backend whose function the instance's
-// registry does not map onto an endpoint.
+// calledFunction is a function a FUNCTION backend of an API calls: the
+// default backend's (field func_info) or a FUNCTION policy backend's
+// (field policy_functions[i]).
+type calledFunction struct {
+	field               string
+	urn, version, alias string
+}
+
+// calledFunctions lists the functions an API's FUNCTION backends call.
+func calledFunctions(a *apigwv1.Api) []calledFunction {
+	if a.BackendType != BackendFunction {
+		return nil
+	}
+	var out []calledFunction
+	if f := a.GetFuncInfo(); f != nil {
+		out = append(out, calledFunction{"func_info", f.FunctionUrn, f.Version, f.AliasUrn})
+	}
+	for i, p := range a.PolicyFunctions {
+		out = append(out, calledFunction{index("policy_functions", i), p.FunctionUrn, p.Version, p.AliasUrn})
+	}
+	return out
+}
+
+// checkFunctions refuses a FUNCTION backend (default or policy) whose
+// function the instance's registry does not map onto an endpoint.
 func (in *Instance) checkFunctions(c checker, prefix string, a *apigwv1.Api) {
-	if f := a.GetFuncInfo(); a.BackendType == BackendFunction && f != nil && ResolveFunction(in.Config, f.FunctionUrn, f.Version, f.AliasUrn) == nil {
-		c.add(join(prefix, "func_info.function_urn"), "function %s is not in the instance's function registry (instance config.functions: %s)", f.FunctionUrn, strings.Join(FunctionKeys(f.FunctionUrn, f.Version, f.AliasUrn), " or "))
+	for _, f := range calledFunctions(a) {
+		if ResolveFunction(in.Config, f.urn, f.version, f.alias) == nil {
+			c.add(join(prefix, f.field+".function_urn"), "function %s is not in the instance's function registry (instance config.functions: %s)", f.urn, strings.Join(FunctionKeys(f.urn, f.version, f.alias), " or "))
+		}
 	}
 }
 
@@ -106,12 +131,13 @@ func (in *Instance) checkFunctionsUsed(c checker, def *apigwv1.Instance) {
 			if p, isPub := o.(*apigwv1.Publication); isPub {
 				a, ok = p.Api, p.Api != nil && in.Served(p.ApiId, p.EnvId) == p
 			}
-			if !ok || a.BackendType != BackendFunction || a.GetFuncInfo() == nil {
+			if !ok {
 				continue
 			}
-			f := a.GetFuncInfo()
-			if ResolveFunction(def.GetConfig(), f.FunctionUrn, f.Version, f.AliasUrn) == nil {
-				c.add("config.functions", "must serve function %s: %s %s (%s) calls it", f.FunctionUrn, kind, IDOf(o), a.Name)
+			for _, f := range calledFunctions(a) {
+				if ResolveFunction(def.GetConfig(), f.urn, f.version, f.alias) == nil {
+					c.add("config.functions", "must serve function %s: %s %s (%s) calls it (%s)", f.urn, kind, IDOf(o), a.Name, f.field)
+				}
 			}
 		}
 	}

@@ -9,19 +9,11 @@ import (
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
 
-// Reasons for refusing what the Envoy data plane cannot serve. Everything
-// the admin API accepts must be served: these are checked when a
-// definition is written, never discovered when it is published
-// (docs/apig-semantics.md#what-apigw-refuses).
-const (
-	whyNoFunctions = "FUNCTION policy backends are not served yet (the API's default FUNCTION backend is, through the instance's function registry); use an HTTP policy backend that calls the function's HTTP URL"
-)
-
 // validateServed refuses the parts of an API the data plane cannot serve.
+// Everything the admin API accepts must be served: these are checked when
+// a definition is written, never discovered when it is published
+// (docs/apig-semantics.md#what-apigw-refuses).
 func validateServed(c checker, a *apigwv1.Api, tmpl PathTemplate, pathOK bool) {
-	for i := range a.PolicyFunctions {
-		c.idx("policy_functions", i).add("", "%s", whyNoFunctions)
-	}
 	for _, f := range ClientSSLFields(a) {
 		if backendProtocol(a, f) != ProtoHTTPS {
 			c.add(f, "needs req_protocol HTTPS: a client certificate is presented over TLS")

@@ -44,10 +44,10 @@ func TestWhatTheDataPlaneCannotServeIsRefusedWhenWritten(t *testing.T) {
 		}), "func_info.function_urn", "not in the instance's function registry"},
 		{"function policy backend", api(func(a *apigwv1.Api) {
 			a.BackendType, a.BackendApi = "FUNCTION", nil
-			a.FuncInfo = &apigwv1.FuncInfo{FunctionUrn: "https://fn.example.com/f1", InvocationType: "sync", NetworkType: "V2", Timeout: 5000}
-			a.PolicyFunctions = []*apigwv1.PolicyFunction{{Name: "async", EffectMode: "ANY", FunctionUrn: "https://fn.example.com/f2", InvocationType: "async", NetworkType: "V2", Timeout: 5000,
+			a.FuncInfo = &apigwv1.FuncInfo{FunctionUrn: "urn:fss:cn-north-4:p1:function:default:f1", InvocationType: "sync", NetworkType: "V2", Timeout: 5000}
+			a.PolicyFunctions = []*apigwv1.PolicyFunction{{Name: "async", EffectMode: "ANY", FunctionUrn: "urn:fss:cn-north-4:p1:function:default:f2", InvocationType: "async", NetworkType: "V2", Timeout: 5000,
 				Conditions: []*apigwv1.Condition{{ConditionOrigin: "source", ConditionValue: "10.0.0.0/8"}}}}
-		}), "policy_functions[0]", "FUNCTION policy backends are not served"},
+		}), "policy_functions[0].function_urn", "not in the instance's function registry"},
 		{"backend client certificate", api(func(a *apigwv1.Api) { a.BackendApi.EnableClientSsl = true }), "backend_api.enable_client_ssl", "backend client certificate"},
 		{"client certificate over HTTP", api(func(a *apigwv1.Api) { a.BackendApi.EnableClientSsl, a.BackendApi.ReqProtocol = true, "HTTP" }), "backend_api.enable_client_ssl", "needs req_protocol HTTPS"},
 		{"policy backend client certificate", api(func(a *apigwv1.Api) {

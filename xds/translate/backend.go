@@ -17,8 +17,10 @@ type httpBackend struct {
 	clientSSL                        bool
 	params                           []*apigwv1.BackendParam
 	// function: the backend is the function component serving the API's
-	// FUNCTION backend (functionBackend).
-	function bool
+	// FUNCTION backend (functionBackend) or, with functionPolicy, one of
+	// its FUNCTION policy backends (policyFunctionBackend).
+	function       bool
+	functionPolicy string
 	// groups: the member-group URLs of a backend with vpc_channel_status
 	// 4; group: the member group one of its targets calls.
 	groups []*apigwv1.MemberGroupUrlInfo
@@ -81,12 +83,16 @@ type policy struct {
 	params     []*apigwv1.BackendParam
 }
 
-// policies lists an API's policy backends in evaluation order (HTTP or
-// mock; function policies are rejected earlier).
-func policies(api *apigwv1.Api) []policy {
+// policies lists an API's policy backends in evaluation order (HTTP,
+// FUNCTION, mock: the order ext_authz evaluates them in). functionsAddr
+// is the function component's address.
+func policies(api *apigwv1.Api, functionsAddr string) []policy {
 	var out []policy
 	for _, p := range api.PolicyHttps {
 		out = append(out, policy{name: p.Name, effect: p.EffectMode, conditions: p.Conditions, http: policyHTTPBackend(p), params: p.BackendParams})
+	}
+	for _, p := range api.PolicyFunctions {
+		out = append(out, policy{name: p.Name, effect: p.EffectMode, conditions: p.Conditions, http: policyFunctionBackend(api, p, functionsAddr), params: p.BackendParams})
 	}
 	for _, p := range api.PolicyMocks {
 		out = append(out, policy{name: p.Name, effect: p.EffectMode, conditions: p.Conditions, params: p.BackendParams,

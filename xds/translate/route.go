@@ -106,11 +106,16 @@ func (c *buildCtx) planPublication(pub *apigwv1.Publication, res *pubResult) err
 	if !c.v.HasGroup(api.GroupId) {
 		return fmt.Errorf("group %s does not exist", api.GroupId)
 	}
-	if len(api.PolicyFunctions) > 0 {
-		return fmt.Errorf("function policy backends are not supported by the Envoy data plane")
-	}
 	if fi := api.GetFuncInfo(); api.BackendType == model.BackendFunction && model.ResolveFunction(c.v.Config(), fi.GetFunctionUrn(), fi.GetVersion(), fi.GetAliasUrn()) == nil {
 		return fmt.Errorf("function %s is not in the instance's function registry", fi.GetFunctionUrn())
+	}
+	for _, pf := range api.PolicyFunctions {
+		if api.BackendType != model.BackendFunction {
+			return fmt.Errorf("FUNCTION policy backend %s needs backend_type FUNCTION", pf.Name)
+		}
+		if model.ResolveFunction(c.v.Config(), pf.FunctionUrn, pf.Version, pf.AliasUrn) == nil {
+			return fmt.Errorf("policy backend %s: function %s is not in the instance's function registry", pf.Name, pf.FunctionUrn)
+		}
 	}
 	tmpl, err := model.ParseFrontendPath(api.ReqUri)
 	if err != nil {
@@ -233,7 +238,7 @@ const classMethodVariant = classExact - 1
 func (p *pubPlan) targets() ([]target, bool, error) {
 	var out []target
 	delegated := false
-	pols := policies(p.api)
+	pols := policies(p.api, p.c.opts.FunctionsAddress)
 	// An open breaker's http downgrades: policy backends without
 	// conditions, selected by ext_authz (docs/plugins.md#breaker).
 	for _, ph := range p.plugins.breakerPolicies {
@@ -293,7 +298,7 @@ func (p *pubPlan) target(http *httpBackend, mock *mockBackend, params []*apigwv1
 	}
 	hdrs, delegated := nativeHeaders(p.api, p.env.Name, p.ipByEnvoy, params, http.group)
 	if http.function {
-		hdrs = append(hdrs, functionHeaders(p.c.v.Name(), p.api.Id, p.env.Id)...)
+		hdrs = append(hdrs, functionHeaders(p.c.v.Name(), p.api.Id, p.env.Id, http.functionPolicy)...)
 	}
 	t := target{backend: http.authorizerID, cluster: spec, method: model.BackendMethodChange(p.api.ReqMethod, http.method)}
 	for _, m := range p.fe.matches {
