@@ -282,18 +282,7 @@ func validateRateLimit(c checker, v *apigwv1.RateLimitContent, lim Limits) {
 	names := map[string]bool{}
 	for i, r := range v.Rules {
 		rc := c.idx("rules", i)
-		if rc.required("rule_name", r.RuleName) {
-			if !reRuleName.MatchString(r.RuleName) {
-				rc.add("rule_name", "must be 1-64 letters, digits, _ or -, starting with a letter or digit")
-			}
-			if names[r.RuleName] {
-				rc.add("rule_name", "%q is used by another rule", r.RuleName)
-			}
-			names[r.RuleName] = true
-		}
-		if rc.required("match_regex", r.MatchRegex) {
-			checkRuleExpr(rc, r.MatchRegex, params)
-		}
+		checkRule(rc, names, r.RuleName, r.MatchRegex, params)
 		ru := rateLimitUnit(rc, "time_unit", r.TimeUnit, unit)
 		ri := interval
 		if r.Interval != nil {
@@ -303,6 +292,23 @@ func validateRateLimit(c checker, v *apigwv1.RateLimitContent, lim Limits) {
 		if r.Limit < 1 {
 			rc.add("limit", "is required: a positive integer (got %d)", r.Limit)
 		}
+	}
+}
+
+// checkRule checks a rule's name (unique among names, which it records)
+// and expression (naming only params).
+func checkRule(rc checker, names map[string]bool, name, expr string, params map[string]bool) {
+	if rc.required("rule_name", name) {
+		if !reRuleName.MatchString(name) {
+			rc.add("rule_name", "must be 1-64 letters, digits, _ or -, starting with a letter or digit")
+		}
+		if names[name] {
+			rc.add("rule_name", "%q is used by another rule", name)
+		}
+		names[name] = true
+	}
+	if rc.required("match_regex", expr) {
+		checkRuleExpr(rc, expr, params)
 	}
 }
 

@@ -291,18 +291,7 @@ func validateThirdAuthRules(c checker, v *apigwv1.ThirdAuthContent) {
 	names := map[string]bool{}
 	for i, r := range v.Rules {
 		rc := c.idx("rules", i)
-		if rc.required("rule_name", r.RuleName) {
-			if !reRuleName.MatchString(r.RuleName) {
-				rc.add("rule_name", "must be 1-64 letters, digits, _ or -, starting with a letter or digit")
-			}
-			if names[r.RuleName] {
-				rc.add("rule_name", "%q is used by another rule", r.RuleName)
-			}
-			names[r.RuleName] = true
-		}
-		if rc.required("match_regex", r.MatchRegex) {
-			checkRuleExpr(rc, r.MatchRegex, params)
-		}
+		checkRule(rc, names, r.RuleName, r.MatchRegex, params)
 	}
 }
 
