@@ -22,13 +22,13 @@ const (
 )
 
 // pluginTypes lists the plug-in types apigw implements.
-var pluginTypes = []string{PluginCORS, PluginSetRespHeaders, PluginProxyMirror, PluginRateLimit, PluginJWTAuth, PluginThirdAuth}
+var pluginTypes = []string{PluginCORS, PluginSetRespHeaders, PluginProxyMirror, PluginRateLimit, PluginJWTAuth, PluginThirdAuth, PluginOIDCAuth}
 
 // unimplementedPlugins are APIG plug-in types apigw refuses when written
 // (never stored and ignored).
 var unimplementedPlugins = map[string]bool{
-	"breaker": true,
-	"kafka_log": true, "proxy_cache": true, "oidc_auth": true,
+	"breaker":   true,
+	"kafka_log": true, "proxy_cache": true,
 }
 
 // Header actions of a set_resp_headers plug-in.
@@ -85,6 +85,8 @@ func PluginContent(p *apigwv1.Plugin) (proto.Message, error) {
 		m = &apigwv1.ThirdAuthContent{}
 	case PluginRateLimit:
 		m = &apigwv1.RateLimitContent{}
+	case PluginOIDCAuth:
+		m = &apigwv1.OidcAuthContent{}
 	default:
 		return nil, fmt.Errorf("plug-in type %q is not supported", p.GetPluginType())
 	}
@@ -127,6 +129,7 @@ func validatePlugin(c checker, p *apigwv1.Plugin, lim Limits) {
 	if !c.required("plugin_type", p.PluginType) {
 		return
 	}
+	validatePluginSecret(c, p)
 	if unimplementedPlugins[p.PluginType] {
 		c.add("plugin_type", "%s plug-ins are not supported by apigw (supported: %s)", p.PluginType, strings.Join(pluginTypes, ", "))
 		return
@@ -158,6 +161,8 @@ func validatePlugin(c checker, p *apigwv1.Plugin, lim Limits) {
 		validateThirdAuth(cc, v)
 	case *apigwv1.RateLimitContent:
 		validateRateLimit(cc, v, lim)
+	case *apigwv1.OidcAuthContent:
+		validateOIDCAuth(cc, v)
 	}
 }
 

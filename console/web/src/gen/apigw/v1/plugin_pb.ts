@@ -6,13 +6,14 @@ import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Meta } from "./meta_pb";
 import { file_apigw_v1_meta } from "./meta_pb";
+import { file_apigw_v1_options } from "./options_pb";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file apigw/v1/plugin.proto.
  */
 export const file_apigw_v1_plugin: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkIssCCg5Kd3RBdXRoQ29udGVudBIyCgxqd2tzX3NlcnZpY2UYASABKAsyHC5hcGlndy52MS5Kd3RBdXRoSndrc1NlcnZpY2USDAoEandrcxgCIAEoCRIWCg50b2tlbl9sb2NhdGlvbhgDIAEoCRISCgp0b2tlbl9uYW1lGAQgASgJEhkKDHRva2VuX3ByZWZpeBgFIAEoCUgAiAEBEiIKGnRva2VuX2V4cGlyYXRpb25fdG9sZXJhbmNlGAYgASgJEiIKGnRva2VuX3Bhc3NfdGhyb3VnaF9lbmFibGVkGAcgASgIEjQKDWNhcnJ5X3BheWxvYWQYCCABKAsyHS5hcGlndy52MS5Kd3RBdXRoQ2FycnlQYXlsb2FkEg4KBmlzc3VlchgJIAEoCRIRCglhdWRpZW5jZXMYCiADKAlCDwoNX3Rva2VuX3ByZWZpeCIhChJKd3RBdXRoSndrc1NlcnZpY2USCwoDdXJsGAEgASgJIkMKE0p3dEF1dGhDYXJyeVBheWxvYWQSLAoGY2xhaW1zGAEgAygLMhwuYXBpZ3cudjEuSnd0QXV0aENsYWltSGVhZGVyIjMKEkp3dEF1dGhDbGFpbUhlYWRlchINCgVjbGFpbRgBIAEoCRIOCgZoZWFkZXIYAiABKAki2AQKEFRoaXJkQXV0aENvbnRlbnQSMAoMYXV0aF9yZXF1ZXN0GAEgASgLMhouYXBpZ3cudjEuVGhpcmRBdXRoUmVxdWVzdBIxCgppZGVudGl0aWVzGAIgASgLMh0uYXBpZ3cudjEuVGhpcmRBdXRoSWRlbnRpdGllcxIwCgpjYXJyeV9ib2R5GAMgASgLMhwuYXBpZ3cudjEuVGhpcmRBdXRoQ2FycnlCb2R5EhoKEmNhcnJ5X3BhdGhfZW5hYmxlZBgEIAEoCBIgChhyZXR1cm5fcmVzcF9ib2R5X2VuYWJsZWQYBSABKAgSGgoSY2FycnlfcmVzcF9oZWFkZXJzGAYgAygJEhkKEWNhcnJ5X3Jlc3BfaGVhZGVyGAcgAygJEiUKGHNpbXBsZV9hdXRoX21vZGVfZW5hYmxlZBgIIAEoCEgAiAEBEjAKCm1hdGNoX2F1dGgYCSABKAsyHC5hcGlndy52MS5UaGlyZEF1dGhNYXRjaEF1dGgSFAoMcnVsZV9lbmFibGVkGAogASgIEhEKCXJ1bGVfdHlwZRgLIAEoCRI0CgpwYXJhbWV0ZXJzGAwgAygLMiAuYXBpZ3cudjEuVGhpcmRBdXRoUnVsZVBhcmFtZXRlchImCgVydWxlcxgNIAMoCzIXLmFwaWd3LnYxLlRoaXJkQXV0aFJ1bGUSGwoTY3VzdG9tX2ZvcmJpZF9saW1pdBgOIAEoBRIeChZhdXRoX2Rvd25ncmFkZV9lbmFibGVkGA8gASgIQhsKGV9zaW1wbGVfYXV0aF9tb2RlX2VuYWJsZWQiwQEKEFRoaXJkQXV0aFJlcXVlc3QSDgoGbWV0aG9kGAEgASgJEhAKCHByb3RvY29sGAIgASgJEhIKCnVybF9kb21haW4YAyABKAkSDAoEcGF0aBgEIAEoCRIPCgd0aW1lb3V0GAUgASgFEhsKE3ZwY19jaGFubmVsX2VuYWJsZWQYBiABKAgSOwoQdnBjX2NoYW5uZWxfaW5mbxgHIAEoCzIhLmFwaWd3LnYxLlRoaXJkQXV0aFZwY0NoYW5uZWxJbmZvIkEKF1RoaXJkQXV0aFZwY0NoYW5uZWxJbmZvEg4KBnZwY19pZBgBIAEoCRIWCg52cGNfcHJveHlfaG9zdBgCIAEoCSJxChNUaGlyZEF1dGhJZGVudGl0aWVzEiwKB2hlYWRlcnMYASADKAsyGy5hcGlndy52MS5UaGlyZEF1dGhJZGVudGl0eRIsCgdxdWVyaWVzGAIgAygLMhsuYXBpZ3cudjEuVGhpcmRBdXRoSWRlbnRpdHkiIQoRVGhpcmRBdXRoSWRlbnRpdHkSDAoEbmFtZRgBIAEoCSI8ChJUaGlyZEF1dGhDYXJyeUJvZHkSDwoHZW5hYmxlZBgBIAEoCBIVCg1tYXhfYm9keV9zaXplGAIgASgFIhQKElRoaXJkQXV0aE1hdGNoQXV0aCIYChZUaGlyZEF1dGhSdWxlUGFyYW1ldGVyIg8KDVRoaXJkQXV0aFJ1bGUi2gIKEFJhdGVMaW1pdENvbnRlbnQSDQoFc2NvcGUYASABKAkSGQoRZGVmYXVsdF90aW1lX3VuaXQYAiABKAkSHQoQZGVmYXVsdF9pbnRlcnZhbBgDIAEoBUgAiAEBEhEKCWFwaV9saW1pdBgEIAEoBRISCgp1c2VyX2xpbWl0GAUgASgFEhEKCWFwcF9saW1pdBgGIAEoBRIQCghpcF9saW1pdBgHIAEoBRIRCglhbGdvcml0aG0YCCABKAkSLAoIc3BlY2lhbHMYCSADKAsyGi5hcGlndy52MS5SYXRlTGltaXRTcGVjaWFsEjMKCnBhcmFtZXRlcnMYCiADKAsyHy5hcGlndy52MS5QbHVnaW5Db21tb25QYXJhbWV0ZXISJgoFcnVsZXMYCyADKAsyFy5hcGlndy52MS5SYXRlTGltaXRSdWxlQhMKEV9kZWZhdWx0X2ludGVydmFsIlQKEFJhdGVMaW1pdFNwZWNpYWwSDAoEdHlwZRgBIAEoCRIyCghwb2xpY2llcxgCIAMoCzIgLmFwaWd3LnYxLlJhdGVMaW1pdFNwZWNpYWxQb2xpY3kiNAoWUmF0ZUxpbWl0U3BlY2lhbFBvbGljeRILCgNrZXkYASABKAkSDQoFbGltaXQYAiABKAUiQgoVUGx1Z2luQ29tbW9uUGFyYW1ldGVyEgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCSJ9Cg1SYXRlTGltaXRSdWxlEhEKCXJ1bGVfbmFtZRgBIAEoCRITCgttYXRjaF9yZWdleBgCIAEoCRIRCgl0aW1lX3VuaXQYAyABKAkSFQoIaW50ZXJ2YWwYBCABKAVIAIgBARINCgVsaW1pdBgFIAEoBUILCglfaW50ZXJ2YWxCL1otZ2l0aHViLmNvbS9hcGlndy9hcGlndy9wcm90by9hcGlndy92MTthcGlnd3YxYgZwcm90bzM", [file_apigw_v1_meta]);
+  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIroBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YRIeCg1jbGllbnRfc2VjcmV0GKAGIAEoCUIGkoIZAggBImwKDVBsdWdpbkJpbmRpbmcSCgoCaWQYASABKAkSDgoGYXBpX2lkGAIgASgJEg4KBmVudl9pZBgDIAEoCRIRCglwbHVnaW5faWQYBCABKAkSHAoEbWV0YRgPIAEoCzIOLmFwaWd3LnYxLk1ldGEimwEKEUNvcnNQbHVnaW5Db250ZW50EhQKDGFsbG93X29yaWdpbhgBIAEoCRIVCg1hbGxvd19tZXRob2RzGAIgASgJEhUKDWFsbG93X2hlYWRlcnMYAyABKAkSFgoOZXhwb3NlX2hlYWRlcnMYBCABKAkSDwoHbWF4X2FnZRgFIAEoAxIZChFhbGxvd19jcmVkZW50aWFscxgGIAEoCCJJChVTZXRSZXNwSGVhZGVyc0NvbnRlbnQSMAoQcmVzcG9uc2VfaGVhZGVycxgBIAMoCzIWLmFwaWd3LnYxLkhlYWRlclBvbGljeSJPCgxIZWFkZXJQb2xpY3kSDAoEbmFtZRgBIAEoCRISCgp2YWx1ZV90eXBlGAIgASgJEg0KBXZhbHVlGAMgASgJEg4KBmFjdGlvbhgEIAEoCSL0AQoSUHJveHlNaXJyb3JDb250ZW50EhAKCHByb3RvY29sGAEgASgJEgwKBGhvc3QYAiABKAkSDAoEcGF0aBgDIAEoCRIYChBwYXRoX2NvbmNhdF9tb2RlGAQgASgJEhkKDHNhbXBsZV9yYXRpbxgFIAEoAUgAiAEBEhQKB3RpbWVvdXQYBiABKAVIAYgBARIoChttaXJyb3JfcmVxdWVzdF9ib2R5X2VuYWJsZWQYByABKAhIAogBAUIPCg1fc2FtcGxlX3JhdGlvQgoKCF90aW1lb3V0Qh4KHF9taXJyb3JfcmVxdWVzdF9ib2R5X2VuYWJsZWQiywIKDkp3dEF1dGhDb250ZW50EjIKDGp3a3Nfc2VydmljZRgBIAEoCzIcLmFwaWd3LnYxLkp3dEF1dGhKd2tzU2VydmljZRIMCgRqd2tzGAIgASgJEhYKDnRva2VuX2xvY2F0aW9uGAMgASgJEhIKCnRva2VuX25hbWUYBCABKAkSGQoMdG9rZW5fcHJlZml4GAUgASgJSACIAQESIgoadG9rZW5fZXhwaXJhdGlvbl90b2xlcmFuY2UYBiABKAkSIgoadG9rZW5fcGFzc190aHJvdWdoX2VuYWJsZWQYByABKAgSNAoNY2FycnlfcGF5bG9hZBgIIAEoCzIdLmFwaWd3LnYxLkp3dEF1dGhDYXJyeVBheWxvYWQSDgoGaXNzdWVyGAkgASgJEhEKCWF1ZGllbmNlcxgKIAMoCUIPCg1fdG9rZW5fcHJlZml4IiEKEkp3dEF1dGhKd2tzU2VydmljZRILCgN1cmwYASABKAkiQwoTSnd0QXV0aENhcnJ5UGF5bG9hZBIsCgZjbGFpbXMYASADKAsyHC5hcGlndy52MS5Kd3RBdXRoQ2xhaW1IZWFkZXIiMwoSSnd0QXV0aENsYWltSGVhZGVyEg0KBWNsYWltGAEgASgJEg4KBmhlYWRlchgCIAEoCSLYBAoQVGhpcmRBdXRoQ29udGVudBIwCgxhdXRoX3JlcXVlc3QYASABKAsyGi5hcGlndy52MS5UaGlyZEF1dGhSZXF1ZXN0EjEKCmlkZW50aXRpZXMYAiABKAsyHS5hcGlndy52MS5UaGlyZEF1dGhJZGVudGl0aWVzEjAKCmNhcnJ5X2JvZHkYAyABKAsyHC5hcGlndy52MS5UaGlyZEF1dGhDYXJyeUJvZHkSGgoSY2FycnlfcGF0aF9lbmFibGVkGAQgASgIEiAKGHJldHVybl9yZXNwX2JvZHlfZW5hYmxlZBgFIAEoCBIaChJjYXJyeV9yZXNwX2hlYWRlcnMYBiADKAkSGQoRY2FycnlfcmVzcF9oZWFkZXIYByADKAkSJQoYc2ltcGxlX2F1dGhfbW9kZV9lbmFibGVkGAggASgISACIAQESMAoKbWF0Y2hfYXV0aBgJIAEoCzIcLmFwaWd3LnYxLlRoaXJkQXV0aE1hdGNoQXV0aBIUCgxydWxlX2VuYWJsZWQYCiABKAgSEQoJcnVsZV90eXBlGAsgASgJEjQKCnBhcmFtZXRlcnMYDCADKAsyIC5hcGlndy52MS5UaGlyZEF1dGhSdWxlUGFyYW1ldGVyEiYKBXJ1bGVzGA0gAygLMhcuYXBpZ3cudjEuVGhpcmRBdXRoUnVsZRIbChNjdXN0b21fZm9yYmlkX2xpbWl0GA4gASgFEh4KFmF1dGhfZG93bmdyYWRlX2VuYWJsZWQYDyABKAhCGwoZX3NpbXBsZV9hdXRoX21vZGVfZW5hYmxlZCLBAQoQVGhpcmRBdXRoUmVxdWVzdBIOCgZtZXRob2QYASABKAkSEAoIcHJvdG9jb2wYAiABKAkSEgoKdXJsX2RvbWFpbhgDIAEoCRIMCgRwYXRoGAQgASgJEg8KB3RpbWVvdXQYBSABKAUSGwoTdnBjX2NoYW5uZWxfZW5hYmxlZBgGIAEoCBI7ChB2cGNfY2hhbm5lbF9pbmZvGAcgASgLMiEuYXBpZ3cudjEuVGhpcmRBdXRoVnBjQ2hhbm5lbEluZm8iQQoXVGhpcmRBdXRoVnBjQ2hhbm5lbEluZm8SDgoGdnBjX2lkGAEgASgJEhYKDnZwY19wcm94eV9ob3N0GAIgASgJInEKE1RoaXJkQXV0aElkZW50aXRpZXMSLAoHaGVhZGVycxgBIAMoCzIbLmFwaWd3LnYxLlRoaXJkQXV0aElkZW50aXR5EiwKB3F1ZXJpZXMYAiADKAsyGy5hcGlndy52MS5UaGlyZEF1dGhJZGVudGl0eSIhChFUaGlyZEF1dGhJZGVudGl0eRIMCgRuYW1lGAEgASgJIjwKElRoaXJkQXV0aENhcnJ5Qm9keRIPCgdlbmFibGVkGAEgASgIEhUKDW1heF9ib2R5X3NpemUYAiABKAUiFAoSVGhpcmRBdXRoTWF0Y2hBdXRoIhgKFlRoaXJkQXV0aFJ1bGVQYXJhbWV0ZXIiDwoNVGhpcmRBdXRoUnVsZSLaAgoQUmF0ZUxpbWl0Q29udGVudBINCgVzY29wZRgBIAEoCRIZChFkZWZhdWx0X3RpbWVfdW5pdBgCIAEoCRIdChBkZWZhdWx0X2ludGVydmFsGAMgASgFSACIAQESEQoJYXBpX2xpbWl0GAQgASgFEhIKCnVzZXJfbGltaXQYBSABKAUSEQoJYXBwX2xpbWl0GAYgASgFEhAKCGlwX2xpbWl0GAcgASgFEhEKCWFsZ29yaXRobRgIIAEoCRIsCghzcGVjaWFscxgJIAMoCzIaLmFwaWd3LnYxLlJhdGVMaW1pdFNwZWNpYWwSMwoKcGFyYW1ldGVycxgKIAMoCzIfLmFwaWd3LnYxLlBsdWdpbkNvbW1vblBhcmFtZXRlchImCgVydWxlcxgLIAMoCzIXLmFwaWd3LnYxLlJhdGVMaW1pdFJ1bGVCEwoRX2RlZmF1bHRfaW50ZXJ2YWwiVAoQUmF0ZUxpbWl0U3BlY2lhbBIMCgR0eXBlGAEgASgJEjIKCHBvbGljaWVzGAIgAygLMiAuYXBpZ3cudjEuUmF0ZUxpbWl0U3BlY2lhbFBvbGljeSI0ChZSYXRlTGltaXRTcGVjaWFsUG9saWN5EgsKA2tleRgBIAEoCRINCgVsaW1pdBgCIAEoBSJCChVQbHVnaW5Db21tb25QYXJhbWV0ZXISDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEg0KBXZhbHVlGAMgASgJIn0KDVJhdGVMaW1pdFJ1bGUSEQoJcnVsZV9uYW1lGAEgASgJEhMKC21hdGNoX3JlZ2V4GAIgASgJEhEKCXRpbWVfdW5pdBgDIAEoCRIVCghpbnRlcnZhbBgEIAEoBUgAiAEBEg0KBWxpbWl0GAUgASgFQgsKCV9pbnRlcnZhbCKvAgoPT2lkY0F1dGhDb250ZW50EhEKCWNsaWVudF9pZBgBIAEoCRIVCg1jbGllbnRfc2VjcmV0GAIgASgJEh4KFmF1dGhvcml6YXRpb25fZW5kcG9pbnQYAyABKAkSFgoOdG9rZW5fZW5kcG9pbnQYBCABKAkSFAoMcmVkaXJlY3RfdXJpGAUgASgJEg0KBXNjb3BlGAYgASgJEhMKC2xvZ291dF9wYXRoGAcgASgJEh0KFXJlZnJlc2hfdG9rZW5fZW5hYmxlZBgIIAEoCBIcChRmb3J3YXJkX2FjY2Vzc190b2tlbhgJIAEoCBIcChRwYXNzX3Rocm91Z2hfbWV0aG9kcxgKIAMoCRIVCg1kaXNjb3ZlcnlfdXJsGAsgASgJEg4KBmlzc3VlchgMIAEoCUIvWi1naXRodWIuY29tL2FwaWd3L2FwaWd3L3Byb3RvL2FwaWd3L3YxO2FwaWd3djFiBnByb3RvMw", [file_apigw_v1_meta, file_apigw_v1_options]);
 
 /**
  * Plugin is a plug-in policy (docs/plugins.md): an object of a type whose
@@ -37,8 +38,8 @@ export type Plugin = Message<"apigw.v1.Plugin"> & {
 
   /**
    * plugin_type: cors, set_resp_headers, proxy_mirror, rate_limit,
-   * jwt_auth or third_auth. APIG's other types (breaker, kafka_log,
-   * proxy_cache, oidc_auth) are refused.
+   * jwt_auth, third_auth or oidc_auth. APIG's other types (breaker,
+   * kafka_log, proxy_cache) are refused.
    *
    * @generated from field: string plugin_type = 3;
    */
@@ -54,8 +55,8 @@ export type Plugin = Message<"apigw.v1.Plugin"> & {
   /**
    * plugin_content: the JSON settings of the type (CorsPluginContent,
    * SetRespHeadersContent, ProxyMirrorContent, RateLimitContent,
-   * JwtAuthContent, ThirdAuthContent), decoded strictly: unknown
-   * fields and wrong types are refused.
+   * JwtAuthContent, ThirdAuthContent, OidcAuthContent), decoded
+   * strictly: unknown fields and wrong types are refused.
    *
    * @generated from field: string plugin_content = 5;
    */
@@ -72,6 +73,17 @@ export type Plugin = Message<"apigw.v1.Plugin"> & {
    * @generated from field: apigw.v1.Meta meta = 15;
    */
   meta?: Meta | undefined;
+
+  /**
+   * client_secret: the OpenID Connect client secret of an oidc_auth
+   * plug-in (required for it, refused for the other types). Write-only:
+   * sealed at rest, blank on reads, kept when an update leaves it empty;
+   * delivered to Envoys over SDS only on authenticated xDS streams
+   * (docs/plugins.md#oidc_auth).
+   *
+   * @generated from field: string client_secret = 800;
+   */
+  clientSecret: string;
 };
 
 /**
@@ -1044,4 +1056,115 @@ export type RateLimitRule = Message<"apigw.v1.RateLimitRule"> & {
  */
 export const RateLimitRuleSchema: GenMessage<RateLimitRule> = /*@__PURE__*/
   messageDesc(file_apigw_v1_plugin, 23);
+
+/**
+ * OidcAuthContent is the plugin_content of an oidc_auth plug-in: Envoy's
+ * oauth2 filter runs the OpenID Connect authorization code flow for the
+ * APIs the plug-in is bound to (docs/plugins.md#oidc_auth).
+ *
+ * @generated from message apigw.v1.OidcAuthContent
+ */
+export type OidcAuthContent = Message<"apigw.v1.OidcAuthContent"> & {
+  /**
+   * client_id: the client registered at the identity provider (required,
+   * at most 255 characters).
+   *
+   * @generated from field: string client_id = 1;
+   */
+  clientId: string;
+
+  /**
+   * client_secret: refused here: the secret goes in the plug-in's
+   * client_secret field (sealed at rest, never read back). apigctl import
+   * moves it there from an x-apigateway-plugins content.
+   *
+   * @generated from field: string client_secret = 2;
+   */
+  clientSecret: string;
+
+  /**
+   * authorization_endpoint: https URL the browser is sent to for login
+   * (required).
+   *
+   * @generated from field: string authorization_endpoint = 3;
+   */
+  authorizationEndpoint: string;
+
+  /**
+   * token_endpoint: https URL Envoy exchanges the code at (required).
+   *
+   * @generated from field: string token_endpoint = 4;
+   */
+  tokenEndpoint: string;
+
+  /**
+   * redirect_uri: absolute http(s) URL the provider sends the browser
+   * back to; its path is the callback path Envoy answers (required). It
+   * must be served by an API the plug-in is bound to.
+   *
+   * @generated from field: string redirect_uri = 5;
+   */
+  redirectUri: string;
+
+  /**
+   * scope: space-separated scopes requested; must include openid
+   * (default "openid").
+   *
+   * @generated from field: string scope = 6;
+   */
+  scope: string;
+
+  /**
+   * logout_path: a path that ends the session (Envoy deletes its cookies
+   * and redirects to "/"); empty: none.
+   *
+   * @generated from field: string logout_path = 7;
+   */
+  logoutPath: string;
+
+  /**
+   * refresh_token_enabled: renew an expired access token with the
+   * refresh token instead of a new login (default false).
+   *
+   * @generated from field: bool refresh_token_enabled = 8;
+   */
+  refreshTokenEnabled: boolean;
+
+  /**
+   * forward_access_token: send the access token to the backend as
+   * "Authorization: Bearer <token>" (default false: Envoy's cookies are
+   * removed and no token is forwarded).
+   *
+   * @generated from field: bool forward_access_token = 9;
+   */
+  forwardAccessToken: boolean;
+
+  /**
+   * pass_through_methods: HTTP methods let through without the flow (for
+   * example OPTIONS); at most 7.
+   *
+   * @generated from field: repeated string pass_through_methods = 10;
+   */
+  passThroughMethods: string[];
+
+  /**
+   * discovery_url / issuer: OpenID discovery is not implemented: must be
+   * empty (name the endpoints).
+   *
+   * @generated from field: string discovery_url = 11;
+   */
+  discoveryUrl: string;
+
+  /**
+   * @generated from field: string issuer = 12;
+   */
+  issuer: string;
+};
+
+/**
+ * Describes the message apigw.v1.OidcAuthContent.
+ * Use `create(OidcAuthContentSchema)` to create a new message.
+ */
+export const OidcAuthContentSchema: GenMessage<OidcAuthContent> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 24);
 

@@ -1,0 +1,103 @@
+package model_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/apigw/apigw/model"
+	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
+)
+
+const oidcOK = `{"client_id":"web","authorization_endpoint":"https://idp.example.com/authorize","token_endpoint":"https://idp.example.com/token","redirect_uri":"https://api.example.com/app/callback"}`
+
+func oidcPlugin(content, secret string) *apigwv1.Plugin {
+	p := plugin("o1", model.PluginOIDCAuth, content)
+	p.ClientSecret = secret
+	return p
+}
+
+// oidcWith returns oidcOK with one field set (a raw JSON value).
+func oidcWith(field, raw string) string {
+	return strings.TrimSuffix(oidcOK, "}") + `,"` + field + `":` + raw + `}`
+}
+
+func TestOIDCAuthValidation(t *testing.T) {
+	for _, tc := range []struct {
+		name, content, secret string
+		want                  string // violated field; "" = valid
+	}{
+		{"minimal", oidcOK, "s3cret", ""},
+		{"full", `{"client_id":"web","authorization_endpoint":"https://idp.example.com/authorize","token_endpoint":"https://idp.example.com:8443/token","redirect_uri":"https://api.example.com/app/callback","scope":"openid profile email","logout_path":"/app/logout","refresh_token_enabled":true,"forward_access_token":true,"pass_through_methods":["options"]}`, "s3cret", ""},
+		{"secret required", oidcOK, "", "client_secret"},
+		{"secret in content", oidcWith("client_secret", `"x"`), "s3cret", "plugin_content.client_secret"},
+		{"client_id required", `{"authorization_endpoint":"https://idp/a","token_endpoint":"https://idp/t","redirect_uri":"https://api/cb"}`, "s", "plugin_content.client_id"},
+		{"token endpoint http", strings.Replace(oidcOK, "https://idp.example.com/token", "http://idp.example.com/token", 1), "s", "plugin_content.token_endpoint"},
+		{"authorization endpoint relative", strings.Replace(oidcOK, "https://idp.example.com/authorize", "/authorize", 1), "s", "plugin_content.authorization_endpoint"},
+		{"redirect_uri missing", strings.Replace(oidcOK, `,"redirect_uri":"https://api.example.com/app/callback"`, "", 1), "s", "plugin_content.redirect_uri"},
+		{"redirect_uri fragment", strings.Replace(oidcOK, "/app/callback", "/app/callback#x", 1), "s", "plugin_content.redirect_uri"},
+		{"scope without openid", oidcWith("scope", `"profile"`), "s", "plugin_content.scope"},
+		{"logout path relative", oidcWith("logout_path", `"logout"`), "s", "plugin_content.logout_path"},
+		{"logout path is the callback", oidcWith("logout_path", `"/app/callback"`), "s", "plugin_content.logout_path"},
+		{"pass-through method", oidcWith("pass_through_methods", `["FETCH"]`), "s", "plugin_content.pass_through_methods"},
+		{"discovery refused", oidcWith("discovery_url", `"https://idp/.well-known/openid-configuration"`), "s", "plugin_content.discovery_url"},
+		{"issuer refused", oidcWith("issuer", `"https://idp"`), "s", "plugin_content.issuer"},
+		{"unknown field", oidcWith("cookie_name", `"x"`), "s", "plugin_content"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vs := model.Validate(oidcPlugin(tc.content, tc.secret), model.AbsoluteLimits())
+			if tc.want == "" {
+				if len(vs) > 0 {
+					t.Fatalf("unexpected violations:\n%s", fieldsOf(vs))
+				}
+				return
+			}
+			found := false
+			for _, v := range vs {
+				found = found || v.Field == tc.want
+			}
+			if !found {
+				t.Fatalf("want a violation of %s, got:\n%s", tc.want, fieldsOf(vs))
+			}
+		})
+	}
+}
+
+// client_secret belongs to oidc_auth plug-ins only.
+func TestClientSecretRefusedOnOtherPlugins(t *testing.T) {
+	p := plugin("c1", "cors", `{"allow_origin":"*","allow_methods":"GET"}`)
+	p.ClientSecret = "x"
+	vs := model.Validate(p, model.AbsoluteLimits())
+	if len(vs) != 1 || vs[0].Field != "client_secret" {
+		t.Fatalf("want one client_secret violation, got %v", vs)
+	}
+}
+
+// The client secret is a secret field: sealed at rest, blanked on reads.
+func TestClientSecretIsASecretField(t *testing.T) {
+	p := oidcPlugin(oidcOK, "s3cret")
+	var paths []string
+	for _, s := range model.Secrets(p) {
+		paths = append(paths, s.Path)
+		if s.Get() != "s3cret" {
+			t.Errorf("%s = %q", s.Path, s.Get())
+		}
+	}
+	if strings.Join(paths, ",") != "client_secret" {
+		t.Fatalf("secret fields of a plug-in: %v, want client_secret", paths)
+	}
+}
+
+// The OIDC gateway-response types exist; the ones apigw cannot render
+// are refused in a response set.
+func TestOIDCResponseTypes(t *testing.T) {
+	for typ, want := range map[string]int32{"OIDC_AUTH_CODE_FLOW_FAIL": 401, "OIDC_AUTH_TOKEN_VERIFY_FAIL": 401, "OIDC_AUTH_GET_DISCOVERY_ERROR": 500} {
+		if st, ok := model.ResponseType(typ); !ok || st != want {
+			t.Errorf("%s: status %d %v, want %d", typ, st, ok, want)
+		}
+		r := &apigwv1.GatewayResponse{Id: "r1", GroupId: "g1", Name: "default", Responses: map[string]*apigwv1.ResponseInfo{typ: {Status: 401}}}
+		vs := model.Validate(r, model.AbsoluteLimits())
+		if len(vs) == 0 || vs[0].Field != "responses."+typ {
+			t.Errorf("%s: want a responses.%s violation (not rendered), got %v", typ, typ, vs)
+		}
+	}
+}
