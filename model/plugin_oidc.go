@@ -140,7 +140,22 @@ func oidcURL(c checker, field, v string, httpsOnly bool) {
 		c.add(field, "must be an http or https URL")
 	case u.Fragment != "" || u.User != nil:
 		c.add(field, "must have no fragment nor user information")
+	case field == "redirect_uri" && (u.RawQuery != "" || strings.Contains(v, "%")):
+		c.add(field, "must have no query and no %% (Envoy reads the redirect URI as a header format)")
 	case field == "token_endpoint" && u.Port() != "" && CheckHostPort(u.Host) != nil:
 		c.add(field, "has an invalid port")
 	}
+}
+
+// OIDCPlugins returns the oidc_auth plug-ins bound to at least one API,
+// sorted by id: each is an oauth2 filter of every HCM
+// (docs/plugins.md#oidc_auth).
+func (in *Instance) OIDCPlugins() []*apigwv1.Plugin {
+	var out []*apigwv1.Plugin
+	for _, p := range List[*apigwv1.Plugin](in, KindPlugin) {
+		if p.PluginType == PluginOIDCAuth && len(in.ReferrerIDs(KindPlugin, p.Id, KindPluginBinding)) > 0 {
+			out = append(out, p)
+		}
+	}
+	return out
 }

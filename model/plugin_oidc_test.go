@@ -35,6 +35,8 @@ func TestOIDCAuthValidation(t *testing.T) {
 		{"authorization endpoint relative", strings.Replace(oidcOK, "https://idp.example.com/authorize", "/authorize", 1), "s", "plugin_content.authorization_endpoint"},
 		{"redirect_uri missing", strings.Replace(oidcOK, `,"redirect_uri":"https://api.example.com/app/callback"`, "", 1), "s", "plugin_content.redirect_uri"},
 		{"redirect_uri fragment", strings.Replace(oidcOK, "/app/callback", "/app/callback#x", 1), "s", "plugin_content.redirect_uri"},
+		{"redirect_uri query", strings.Replace(oidcOK, "/app/callback", "/app/callback?x=1", 1), "s", "plugin_content.redirect_uri"},
+		{"redirect_uri percent", strings.Replace(oidcOK, "/app/callback", "/app/%REQ(host)%", 1), "s", "plugin_content.redirect_uri"},
 		{"scope without openid", oidcWith("scope", `"profile"`), "s", "plugin_content.scope"},
 		{"logout path relative", oidcWith("logout_path", `"logout"`), "s", "plugin_content.logout_path"},
 		{"logout path is the callback", oidcWith("logout_path", `"/app/callback"`), "s", "plugin_content.logout_path"},

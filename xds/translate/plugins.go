@@ -36,6 +36,9 @@ type pluginPlan struct {
 	// rateLimit replaces the throttling policy bound to the API
 	// (docs/plugins.md#rate_limit).
 	rateLimit *model.RateLimit
+	// oidc: the id of an oidc_auth plug-in, whose oauth2 filter the
+	// routes enable ("" without one).
+	oidc string
 }
 
 // planPlugins reads the plug-ins bound to (API, environment).
@@ -61,6 +64,8 @@ func (c *buildCtx) planPlugins(apiID, envID string) (pluginPlan, error) {
 			out.jwt = true
 		case *apigwv1.ThirdAuthContent:
 			out.thirdTimeout = model.ThirdAuthTimeout(v)
+		case *apigwv1.OidcAuthContent:
+			out.oidc = p.Id
 		case *apigwv1.RateLimitContent:
 			rl, err := model.CompileRateLimit(p)
 			if err != nil {

@@ -47,6 +47,7 @@ const (
 	opPluginsFor
 	opGroup
 	opSigned
+	opOIDCPlugins
 )
 
 // eval performs a lookup on the Snapshot. Views and Record.Holds both
@@ -102,6 +103,8 @@ func (s *Snapshot) eval(o op, a, b string) (any, string) {
 		return nil, ""
 	case opPluginsFor:
 		return in.PluginsFor(a, b), ""
+	case opOIDCPlugins:
+		return in.OIDCPlugins(), ""
 	}
 	panic(fmt.Sprintf("inputs: unknown lookup %d", o))
 }
