@@ -90,7 +90,9 @@ func oidcConfig(p *apigwv1.Plugin) (*oauth2v3.OAuth2Config, error) {
 	if v == nil {
 		return nil, fmt.Errorf("content does not decode")
 	}
-	sds := func(name string) *tlsv3.SdsSecretConfig { return &tlsv3.SdsSecretConfig{Name: name, SdsConfig: adsSource()} }
+	sds := func(name string) *tlsv3.SdsSecretConfig {
+		return &tlsv3.SdsSecretConfig{Name: name, SdsConfig: adsSource()}
+	}
 	prefix := oidcCookiePrefix(p.Id)
 	logout := v.LogoutPath
 	if logout == "" {
