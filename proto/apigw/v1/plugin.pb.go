@@ -1854,14 +1854,16 @@ type OidcAuthContent struct {
 	// (default "openid").
 	Scope string `protobuf:"bytes,6,opt,name=scope,proto3" json:"scope,omitempty"`
 	// logout_path: a path that ends the session (Envoy deletes its cookies
-	// and redirects to "/"); empty: none.
+	// and redirects to "/"); it must be served by an API the plug-in is
+	// bound to. Empty: a path of apigw's own (/.apigw/oidc/<id>/logout).
 	LogoutPath string `protobuf:"bytes,7,opt,name=logout_path,json=logoutPath,proto3" json:"logout_path,omitempty"`
 	// refresh_token_enabled: renew an expired access token with the
 	// refresh token instead of a new login (default false).
 	RefreshTokenEnabled bool `protobuf:"varint,8,opt,name=refresh_token_enabled,json=refreshTokenEnabled,proto3" json:"refresh_token_enabled,omitempty"`
-	// forward_access_token: send the access token to the backend as
-	// "Authorization: Bearer <token>" (default false: Envoy's cookies are
-	// removed and no token is forwarded).
+	// forward_access_token: also send the access token to the backend as
+	// "Authorization: Bearer <token>" (default false: the request's
+	// Authorization header is removed). Envoy forwards its session cookies
+	// either way (docs/plugins.md#oidc_auth).
 	ForwardAccessToken bool `protobuf:"varint,9,opt,name=forward_access_token,json=forwardAccessToken,proto3" json:"forward_access_token,omitempty"`
 	// pass_through_methods: HTTP methods let through without the flow (for
 	// example OPTIONS); at most 7.

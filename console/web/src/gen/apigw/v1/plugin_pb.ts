@@ -1116,7 +1116,8 @@ export type OidcAuthContent = Message<"apigw.v1.OidcAuthContent"> & {
 
   /**
    * logout_path: a path that ends the session (Envoy deletes its cookies
-   * and redirects to "/"); empty: none.
+   * and redirects to "/"); it must be served by an API the plug-in is
+   * bound to. Empty: a path of apigw's own (/.apigw/oidc/<id>/logout).
    *
    * @generated from field: string logout_path = 7;
    */
@@ -1131,9 +1132,10 @@ export type OidcAuthContent = Message<"apigw.v1.OidcAuthContent"> & {
   refreshTokenEnabled: boolean;
 
   /**
-   * forward_access_token: send the access token to the backend as
-   * "Authorization: Bearer <token>" (default false: Envoy's cookies are
-   * removed and no token is forwarded).
+   * forward_access_token: also send the access token to the backend as
+   * "Authorization: Bearer <token>" (default false: the request's
+   * Authorization header is removed). Envoy forwards its session cookies
+   * either way (docs/plugins.md#oidc_auth).
    *
    * @generated from field: bool forward_access_token = 9;
    */
