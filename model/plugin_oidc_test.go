@@ -103,3 +103,26 @@ func TestOIDCResponseTypes(t *testing.T) {
 		}
 	}
 }
+
+// A publication keeps a copy of the bound plug-ins for its history, but
+// not an oidc_auth plug-in's client secret; it still validates.
+func TestPublicationLeavesTheClientSecretOut(t *testing.T) {
+	o := oidcPlugin(oidcOK, "s3cret")
+	in := pluginWorld(o, &apigwv1.PluginBinding{Id: "b1", ApiId: "a1", EnvId: "e1", PluginId: "o1"})
+	if got := in.OIDCPlugins(); len(got) != 1 || got[0].Id != "o1" {
+		t.Fatalf("OIDCPlugins = %v, want o1 (bound)", got)
+	}
+	pub, err := in.Publication("a1", "e1", "p1", "", "", testTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pub.Plugins) != 1 || pub.Plugins[0].ClientSecret != "" {
+		t.Fatalf("publication plug-ins %v: want o1 without its client secret", pub.Plugins)
+	}
+	if o.ClientSecret != "s3cret" {
+		t.Fatal("the stored plug-in lost its secret")
+	}
+	if vs := model.Validate(pub, model.AbsoluteLimits()); len(vs) > 0 {
+		t.Errorf("publication: %v", vs)
+	}
+}

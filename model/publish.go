@@ -57,6 +57,7 @@ func (in *Instance) Publication(apiID, envID, pubID, version, remark string, now
 	for _, p := range in.PluginsFor(apiID, envID) {
 		c := proto.Clone(p).(*apigwv1.Plugin)
 		c.Meta = nil
+		c.ClientSecret = "" // history needs no secret (oidc_auth)
 		pub.Plugins = append(pub.Plugins, c)
 	}
 	if pub.Version == "" {
