@@ -22,7 +22,7 @@ kind: plugin
 plugin_name: oidc_web
 plugin_type: oidc_auth
 client_secret: e2e-client-secret
-plugin_content: '{"client_id":"web","authorization_endpoint":"https://idp.example.com/authorize","token_endpoint":"https://idp.example.com/token","redirect_uri":"https://` + fsHost + `/app/callback"}'
+plugin_content: '{"client_id":"web","authorization_endpoint":"https://idp.example.com/authorize","token_endpoint":"https://idp.example.com/token","redirect_uri":"https://`+fsHost+`/app/callback"}'
 ---
 kind: plugin_binding
 api_id: oidc_api
