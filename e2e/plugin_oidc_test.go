@@ -17,7 +17,9 @@ import (
 // backend here, while an unbound API of the same group is served as
 // before. The code flow itself needs a real Envoy.
 func TestOIDCAuthPluginConfigThroughEnvoy(t *testing.T) {
-	w := startFS(t, fsGroup+fsAPI("oidc_api", "/app", "")+fsAPI("open_api", "/open", "")+`---
+	// BOTH: an oidc_auth plug-in is refused on an HTTP-only API.
+	oidcAPI := strings.Replace(fsAPI("oidc_api", "/app", ""), "req_protocol: HTTP", "req_protocol: BOTH", 1)
+	w := startFS(t, fsGroup+oidcAPI+fsAPI("open_api", "/open", "")+`---
 kind: plugin
 plugin_name: oidc_web
 plugin_type: oidc_auth

@@ -378,6 +378,10 @@ func (in *Instance) checkPluginBinding(c checker, b *apigwv1.PluginBinding) {
 		if api.BackendType == BackendMock {
 			c.add("api_id", "API %q has a mock backend, answered by Envoy without its rate-limit filter: a rate_limit plug-in cannot be bound to it", api.Name)
 		}
+	case PluginOIDCAuth:
+		if strings.ToUpper(api.ReqProtocol) == ProtoHTTP {
+			c.add("api_id", "API %q accepts HTTP only: an oidc_auth plug-in needs HTTPS (Envoy's session cookies are Secure; use HTTPS or BOTH)", api.Name)
+		}
 	}
 }
 
@@ -404,6 +408,10 @@ func (in *Instance) checkAPIPlugins(c checker, api *apigwv1.Api) {
 		case PluginRateLimit:
 			if api.BackendType == BackendMock {
 				c.add("backend_type", "rate_limit plug-in %q is bound to the API: Envoy answers a mock backend without its rate-limit filter", p.PluginName)
+			}
+		case PluginOIDCAuth:
+			if strings.ToUpper(api.ReqProtocol) == ProtoHTTP {
+				c.add("req_protocol", "oidc_auth plug-in %q is bound to the API: it needs HTTPS (HTTPS or BOTH)", p.PluginName)
 			}
 		}
 	}

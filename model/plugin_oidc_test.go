@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
@@ -124,5 +126,27 @@ func TestPublicationLeavesTheClientSecretOut(t *testing.T) {
 	}
 	if vs := model.Validate(pub, model.AbsoluteLimits()); len(vs) > 0 {
 		t.Errorf("publication: %v", vs)
+	}
+}
+
+// Envoy's session cookies are Secure: an oidc_auth plug-in is refused on
+// an HTTP-only API, at the binding and when a bound API becomes HTTP-only.
+func TestOIDCAuthNeedsHTTPS(t *testing.T) {
+	bind := &apigwv1.PluginBinding{Id: "b1", ApiId: "a1", EnvId: "e1", PluginId: "o1"}
+	in := pluginWorld(oidcPlugin(oidcOK, "s"), bind)
+	if vs := in.Check(bind); len(vs) > 0 {
+		t.Fatalf("binding to an HTTPS API: %v", vs)
+	}
+	api := proto.Clone(in.API("a1")).(*apigwv1.Api)
+	api.ReqProtocol = model.ProtoHTTP
+	if vs := in.With([]proto.Message{api}, nil).Check(api); len(vs) == 0 || vs[0].Field != "req_protocol" {
+		t.Errorf("bound API becoming HTTP-only: want a req_protocol violation, got %v", vs)
+	}
+	if vs := in.With([]proto.Message{api}, nil).Check(bind); len(vs) == 0 || vs[0].Field != "api_id" {
+		t.Errorf("binding to an HTTP-only API: want an api_id violation, got %v", vs)
+	}
+	api.ReqProtocol = model.ProtoBoth
+	if vs := in.With([]proto.Message{api}, nil).Check(api); len(vs) > 0 {
+		t.Errorf("BOTH: %v", vs)
 	}
 }
