@@ -142,8 +142,12 @@ func oidcURL(c checker, field, v string, httpsOnly bool) {
 		c.add(field, "must have no fragment nor user information")
 	case field == "redirect_uri" && (u.RawQuery != "" || strings.Contains(v, "%")):
 		c.add(field, "must have no query and no %% (Envoy reads the redirect URI as a header format)")
-	case field == "token_endpoint" && u.Port() != "" && CheckHostPort(u.Host) != nil:
-		c.add(field, "has an invalid port")
+	case field == "redirect_uri" && (u.Path == "" || u.Path == "/"):
+		c.add(field, "must have a path other than / (the callback path Envoy answers)")
+	default:
+		if err := CheckHostPort(u.Host); err != nil {
+			c.add(field, "%v", err)
+		}
 	}
 }
 

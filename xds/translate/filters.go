@@ -34,9 +34,9 @@ const (
 
 // httpFilters is the filter chain of every HCM, in the request-time order of
 // docs/apig-semantics.md#request-time-order: cors answers preflights before
-// anything else; the body limit rejects early; rbac applies IP ACLs;
-// the oauth2 filters of oidc_auth plug-ins; ext_authz authenticates and feeds the rate-limit descriptors; ratelimit;
-// router.
+// anything else; the body limit rejects early; rbac applies IP ACLs; the
+// oauth2 filters of oidc_auth plug-ins log browsers in; ext_authz
+// authenticates and feeds the rate-limit descriptors; ratelimit; router.
 func httpFilters(cfg *apigwv1.InstanceConfig, opts Options, oidc []*hcmv3.HttpFilter) ([]*hcmv3.HttpFilter, error) {
 	type entry struct {
 		name     string
