@@ -142,8 +142,21 @@ var responseTypes = map[string]int32{
 	"THIRD_AUTH_IDENTITIES_FAILURE":     401,
 	"THIRD_AUTH_CONF_FAILURE":           500,
 	"JWT_AUTH_FAILURE":                  401,
+	"OIDC_AUTH_CODE_FLOW_FAIL":          401,
+	"OIDC_AUTH_TOKEN_VERIFY_FAIL":       401,
+	"OIDC_AUTH_GET_DISCOVERY_ERROR":     500,
 	"ORCHESTRATION_PARAMETER_NOT_FOUND": 400,
 	"ORCHESTRATION_FAILURE":             400,
+}
+
+// unrenderedTypes are APIG gateway-response types apigw knows but never
+// renders: Envoy's oauth2 filter (oidc_auth plug-ins) answers its own
+// failures, and apigw has no OpenID discovery nor ID-token verification
+// (docs/plugins.md#oidc_auth). A response set cannot customize them.
+var unrenderedTypes = map[string]string{
+	"OIDC_AUTH_CODE_FLOW_FAIL":      "Envoy's oauth2 filter answers a failed code flow itself (401 \"OAuth flow failed.\")",
+	"OIDC_AUTH_TOKEN_VERIFY_FAIL":   "apigw's oidc_auth does not verify ID tokens",
+	"OIDC_AUTH_GET_DISCOVERY_ERROR": "apigw's oidc_auth has no OpenID discovery",
 }
 
 // ResponseType returns the default HTTP status of a gateway-response type

@@ -23,12 +23,12 @@ const (
 )
 
 // pluginTypes lists the plug-in types apigw implements.
-var pluginTypes = []string{PluginCORS, PluginSetRespHeaders, PluginProxyMirror, PluginRateLimit, PluginJWTAuth, PluginThirdAuth, PluginBreaker, PluginKafkaLog}
+var pluginTypes = []string{PluginCORS, PluginSetRespHeaders, PluginProxyMirror, PluginRateLimit, PluginJWTAuth, PluginThirdAuth, PluginBreaker, PluginKafkaLog, PluginOIDCAuth}
 
 // unimplementedPlugins are APIG plug-in types apigw refuses when written
 // (never stored and ignored).
 var unimplementedPlugins = map[string]bool{
-	"proxy_cache": true, "oidc_auth": true,
+	"proxy_cache": true,
 }
 
 // Header actions of a set_resp_headers plug-in.
@@ -89,6 +89,8 @@ func PluginContent(p *apigwv1.Plugin) (proto.Message, error) {
 		m = &apigwv1.BreakerContent{}
 	case PluginKafkaLog:
 		m = &apigwv1.KafkaLogContent{}
+	case PluginOIDCAuth:
+		m = &apigwv1.OidcAuthContent{}
 	default:
 		return nil, fmt.Errorf("plug-in type %q is not supported", p.GetPluginType())
 	}
@@ -140,6 +142,7 @@ func validatePlugin(c checker, p *apigwv1.Plugin, lim Limits) {
 	if !c.required("plugin_type", p.PluginType) {
 		return
 	}
+	validatePluginSecret(c, p)
 	if unimplementedPlugins[p.PluginType] {
 		c.add("plugin_type", "%s plug-ins are not supported by apigw (supported: %s)", p.PluginType, strings.Join(pluginTypes, ", "))
 		return
@@ -175,6 +178,8 @@ func validatePlugin(c checker, p *apigwv1.Plugin, lim Limits) {
 		validateBreaker(cc, v, lim)
 	case *apigwv1.KafkaLogContent:
 		validateKafkaLog(cc, v)
+	case *apigwv1.OidcAuthContent:
+		validateOIDCAuth(cc, v)
 	}
 }
 
@@ -394,6 +399,10 @@ func (in *Instance) checkPluginBinding(c checker, b *apigwv1.PluginBinding) {
 		if api.BackendType == BackendMock {
 			c.add("api_id", "API %q has a mock backend: a breaker needs a backend to protect", api.Name)
 		}
+	case PluginOIDCAuth:
+		if strings.ToUpper(api.ReqProtocol) == ProtoHTTP {
+			c.add("api_id", "API %q accepts HTTP only: an oidc_auth plug-in needs HTTPS (Envoy's session cookies are Secure; use HTTPS or BOTH)", api.Name)
+		}
 	}
 }
 
@@ -424,6 +433,10 @@ func (in *Instance) checkAPIPlugins(c checker, api *apigwv1.Api) {
 		case PluginBreaker:
 			if api.BackendType == BackendMock {
 				c.add("backend_type", "breaker plug-in %q is bound to the API: a mock backend has nothing to protect", p.PluginName)
+			}
+		case PluginOIDCAuth:
+			if strings.ToUpper(api.ReqProtocol) == ProtoHTTP {
+				c.add("req_protocol", "oidc_auth plug-in %q is bound to the API: it needs HTTPS (HTTPS or BOTH)", p.PluginName)
 			}
 		}
 	}

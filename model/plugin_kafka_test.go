@@ -143,9 +143,16 @@ func TestKafkaLogPasswordIsASecret(t *testing.T) {
 	if got := model.KafkaLogContent(p).GetSaslConfig().GetSaslPassword(); got != "pw-<1>" {
 		t.Fatalf("merged password %q", got)
 	}
-	secrets := model.Secrets(p)
-	if len(secrets) != 1 || secrets[0].Path != "plugin_secret" {
-		t.Fatalf("secret fields %v", secrets)
+	// The plug-in's secret fields: plugin_secret (this one) and
+	// client_secret (oidc_auth's), both sealed at rest.
+	var set []string
+	for _, s := range model.Secrets(p) {
+		if s.Get() != "" {
+			set = append(set, s.Path+"="+s.Get())
+		}
+	}
+	if strings.Join(set, ",") != "plugin_secret=pw-<1>" {
+		t.Fatalf("secret fields set: %v", set)
 	}
 	if vs := model.Validate(p, model.AbsoluteLimits()); len(vs) > 0 {
 		t.Fatal(vs)
@@ -172,5 +179,22 @@ func TestKafkaLogPasswordIsASecret(t *testing.T) {
 	other.PluginSecret = "x"
 	if vs := model.Validate(other, model.AbsoluteLimits()); len(vs) == 0 || vs[0].Field != "plugin_secret" {
 		t.Fatalf("a secret on a cors plug-in: %v", vs)
+	}
+}
+
+// A publication's copy of a bound kafka_log plug-in leaves the SASL
+// password out (the stored plug-in keeps it).
+func TestPublicationLeavesTheSASLPasswordOut(t *testing.T) {
+	k := plugin("o1", model.PluginKafkaLog, `{"broker_list":["k:9092"],"topic":"t","sasl_config":{"security_protocol":"SASL_SSL","sasl_username":"u","sasl_password":"pw-2"}}`)
+	in := pluginWorld(k, &apigwv1.PluginBinding{Id: "b1", ApiId: "a1", EnvId: "e1", PluginId: "o1"})
+	pub, err := in.Publication("a1", "e1", "p1", "", "", testTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pub.Plugins) != 1 || pub.Plugins[0].PluginSecret != "" || strings.Contains(pub.Plugins[0].PluginContent, "pw-2") {
+		t.Fatalf("publication plug-ins %v: want the plug-in without its password", pub.Plugins)
+	}
+	if k.PluginSecret != "pw-2" {
+		t.Fatal("the stored plug-in lost its password")
 	}
 }

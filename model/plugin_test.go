@@ -138,7 +138,7 @@ func TestPluginContentValidation(t *testing.T) {
 // Plug-in types apigw does not implement are refused by name, never
 // stored and ignored.
 func TestUnimplementedPluginTypesAreRefused(t *testing.T) {
-	for _, typ := range []string{"proxy_cache", "oidc_auth", "bogus"} {
+	for _, typ := range []string{"proxy_cache", "bogus"} {
 		vs := model.Validate(plugin("p1", typ, `{}`), model.AbsoluteLimits())
 		if len(vs) == 0 || vs[0].Field != "plugin_type" {
 			t.Errorf("%s: want a plugin_type violation, got %v", typ, vs)
@@ -270,10 +270,14 @@ func FuzzPluginValidate(f *testing.F) {
 	f.Add("cors", `{"allow_origin":"*","allow_methods":"GET","max_age":5}`)
 	f.Add("set_resp_headers", `{"response_headers":[{"name":"X-A","value":"$context.requestId","value_type":"system_parameter","action":"append"}]}`)
 	f.Add("proxy_mirror", `{"protocol":"HTTPS","host":"[::1]:8443","sample_ratio":0.5,"timeout":10}`)
+	f.Add("oidc_auth", `{"client_id":"web","authorization_endpoint":"https://idp/a","token_endpoint":"https://[::1]:8443/t","redirect_uri":"https://api/cb","scope":"openid","pass_through_methods":["GET"]}`)
 	f.Add("rate_limit", `{"api_limit":-1}`)
 	f.Add("rate_limit", `{"api_limit":5,"user_limit":3,"parameters":[{"type":"method","name":"m"}],"rules":[{"rule_name":"r","match_regex":"[\"m\",\"in\",\"GET,PUT\"]","limit":1}]}`)
 	f.Fuzz(func(t *testing.T, typ, content string) {
 		p := plugin("p1", typ, content)
+		if typ == model.PluginOIDCAuth {
+			p.ClientSecret = "s"
+		}
 		vs := model.Validate(p, model.AbsoluteLimits())
 		if len(vs) > 0 {
 			return

@@ -57,6 +57,9 @@ func (in *Instance) Publication(apiID, envID, pubID, version, remark string, now
 	for _, p := range in.PluginsFor(apiID, envID) {
 		c := proto.Clone(p).(*apigwv1.Plugin)
 		c.Meta = nil
+		// History needs no secret (oidc_auth's client secret, kafka_log's
+		// SASL password).
+		c.ClientSecret, c.PluginSecret = "", ""
 		pub.Plugins = append(pub.Plugins, c)
 	}
 	if pub.Version == "" {

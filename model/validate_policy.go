@@ -374,6 +374,10 @@ func validateResponse(c checker, r *apigwv1.GatewayResponse) {
 			rc.add("", "unknown response type")
 			continue
 		}
+		if why := unrenderedTypes[typ]; why != "" {
+			rc.add("", "cannot be customized: %s", why)
+			continue
+		}
 		if info.Status != 0 && (info.Status < 200 || info.Status > 599 || info.Status == 444) {
 			rc.add("status", "must be 200-599 except 444 (got %d)", info.Status)
 		}

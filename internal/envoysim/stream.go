@@ -40,11 +40,13 @@ func (s *stream) decode(ctx context.Context) (*Response, error) {
 		if err := s.resolve(); err != nil {
 			return nil, err
 		}
-		per, disabled, err := s.perFilter(f.GetName())
+		per, set, disabled, err := s.perFilter(f.GetName())
 		if err != nil {
 			return nil, err
 		}
-		if disabled || f.GetDisabled() && per == nil {
+		// A filter disabled by default runs where a per-route config
+		// names it without disabling it (an empty FilterConfig too).
+		if disabled || f.GetDisabled() && !set {
 			s.tracef("filter %s: disabled", f.GetName())
 			continue
 		}
@@ -142,9 +144,10 @@ func (s *stream) resolve() error {
 func (s *stream) clearRouteCache() { s.resolved = false }
 
 // perFilter returns the most specific per-route config of a filter (route,
-// virtual host, route configuration), unwrapping FilterConfig, and whether
-// it disables the filter.
-func (s *stream) perFilter(name string) (*anypb.Any, bool, error) {
+// virtual host, route configuration), unwrapping FilterConfig, whether
+// one is set (an empty FilterConfig enables a filter disabled by default)
+// and whether it disables the filter.
+func (s *stream) perFilter(name string) (per *anypb.Any, set, disabled bool, err error) {
 	for _, m := range []map[string]*anypb.Any{s.route.GetTypedPerFilterConfig(), s.vh.GetTypedPerFilterConfig(), s.rc.GetTypedPerFilterConfig()} {
 		a := m[name]
 		if a == nil {
@@ -153,13 +156,13 @@ func (s *stream) perFilter(name string) (*anypb.Any, bool, error) {
 		if a.MessageIs(&routev3.FilterConfig{}) {
 			fc := &routev3.FilterConfig{}
 			if err := a.UnmarshalTo(fc); err != nil {
-				return nil, false, err
+				return nil, false, false, err
 			}
-			return fc.GetConfig(), fc.GetDisabled(), nil
+			return fc.GetConfig(), true, fc.GetDisabled(), nil
 		}
-		return a, false, nil
+		return a, true, false, nil
 	}
-	return nil, false, nil
+	return nil, false, false, nil
 }
 
 // bodySizeLimit rejects bodies over the instance limit (413).

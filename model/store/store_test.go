@@ -247,3 +247,28 @@ func TestRestartKeepsData(t *testing.T) {
 		t.Fatal("group lost across restart")
 	}
 }
+
+// The client secret of an oidc_auth plug-in is sealed like app secrets.
+func TestPluginClientSecretIsSealedAtRest(t *testing.T) {
+	_, cli := storetest.Etcd(t, "")
+	s := storetest.Store(t, cli)
+	const secret = "oidc-client-secret-value"
+	p := &apigwv1.Plugin{Id: "o1", PluginName: "oidc_web", PluginType: model.PluginOIDCAuth, ClientSecret: secret,
+		PluginContent: `{"client_id":"web","authorization_endpoint":"https://idp.example.com/a","token_endpoint":"https://idp.example.com/t","redirect_uri":"https://api.example.com/cb"}`}
+	model.Normalize(p)
+	commit(t, s, p)
+	resp, err := cli.Get(ctx(t), store.InstancePrefix("default")+"plugins/o1")
+	if err != nil || len(resp.Kvs) != 1 {
+		t.Fatalf("raw get: %v %v", err, resp)
+	}
+	if raw := string(resp.Kvs[0].Value); strings.Contains(raw, secret) || !strings.Contains(raw, "enc:v1:") {
+		t.Fatalf("client secret not sealed: %s", raw)
+	}
+	l, err := s.Load(ctx(t), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := l.Instance.Get(model.KindPlugin, "o1").(*apigwv1.Plugin); got.GetClientSecret() != secret {
+		t.Fatalf("client secret not restored: %v", got)
+	}
+}

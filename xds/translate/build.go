@@ -97,6 +97,9 @@ type listenerMemo struct {
 	// tracing is the cluster of the instance's OTLP collector (nil
 	// without tracing); it depends on the instance settings, as the HCMs.
 	tracing *clusterv3.Cluster
+	// oidcClusters are the token-endpoint clusters of the oidc_auth
+	// plug-ins, which are filters of the HCMs.
+	oidcClusters []*clusterv3.Cluster
 }
 
 // NewBuilder returns a Builder with nothing memoized.
@@ -198,6 +201,7 @@ func (b *Builder) build(s *inputs.Snapshot) (*Resources, error) {
 	if lm.tracing != nil {
 		out.Clusters = append(out.Clusters, lm.tracing)
 	}
+	out.Clusters = append(out.Clusters, lm.oidcClusters...)
 	sortResources(out)
 	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
+	oauth2v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/oauth2/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/proto"
@@ -55,6 +56,9 @@ func checkResources(t *testing.T, r *Resources) {
 	// Clusters of apigw's services: ext_authz and RLS are always there;
 	// the access-log and tracing clusters when an HCM uses them.
 	clusters := map[string]bool{ClusterExtAuthz: true, ClusterRateLimit: true}
+	// httpFilters are the names of the HCMs' HTTP filters, which the
+	// routes' typed_per_filter_config keys must name.
+	httpFilters := map[string]bool{}
 	for _, l := range r.Listeners {
 		for _, fc := range l.FilterChains {
 			for _, f := range fc.Filters {
@@ -67,6 +71,18 @@ func checkResources(t *testing.T, r *Resources) {
 				}
 				if h.GetTracing() != nil {
 					clusters[ClusterTracing] = true
+				}
+				for _, hf := range h.GetHttpFilters() {
+					httpFilters[hf.GetName()] = true
+					oa := &oauth2v3.OAuth2{}
+					if hf.GetTypedConfig().MessageIs(oa) {
+						if err := hf.GetTypedConfig().UnmarshalTo(oa); err != nil {
+							t.Fatal(err)
+						}
+						clusters[oa.GetConfig().GetTokenEndpoint().GetCluster()] = true
+						secrets[oa.GetConfig().GetCredentials().GetTokenSecret().GetName()] = true
+						secrets[oa.GetConfig().GetCredentials().GetHmacSecret().GetName()] = true
+					}
 				}
 				if h.GetScopedRoutes() != nil {
 					for _, sc := range r.Scopes {
@@ -105,6 +121,11 @@ func checkResources(t *testing.T, r *Resources) {
 					clusters[c] = true
 				}
 				checkBodyBuffer(t, rt)
+				for name := range rt.GetTypedPerFilterConfig() {
+					if !httpFilters[name] {
+						t.Errorf("route %s configures filter %s, which no HCM has", rt.GetName(), name)
+					}
+				}
 			}
 		}
 	}

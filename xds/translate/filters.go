@@ -34,10 +34,10 @@ const (
 
 // httpFilters is the filter chain of every HCM, in the request-time order of
 // docs/apig-semantics.md#request-time-order: cors answers preflights before
-// anything else; the body limit rejects early; rbac applies IP ACLs;
-// ext_authz authenticates and feeds the rate-limit descriptors; ratelimit;
-// router.
-func httpFilters(cfg *apigwv1.InstanceConfig, opts Options) ([]*hcmv3.HttpFilter, error) {
+// anything else; the body limit rejects early; rbac applies IP ACLs; the
+// oauth2 filters of oidc_auth plug-ins log browsers in; ext_authz
+// authenticates and feeds the rate-limit descriptors; ratelimit; router.
+func httpFilters(cfg *apigwv1.InstanceConfig, opts Options, oidc []*hcmv3.HttpFilter) ([]*hcmv3.HttpFilter, error) {
 	type entry struct {
 		name     string
 		cfg      proto.Message
@@ -65,6 +65,12 @@ func httpFilters(cfg *apigwv1.InstanceConfig, opts Options) ([]*hcmv3.HttpFilter
 	var p anyPacker
 	out := make([]*hcmv3.HttpFilter, 0, len(entries))
 	for _, e := range entries {
+		if e.name == filterExtAuthz {
+			// oidc_auth plug-ins log the browser in before ext_authz
+			// checks the request (oidc.go); each is disabled but on the
+			// routes of its APIs.
+			out = append(out, oidc...)
+		}
 		out = append(out, &hcmv3.HttpFilter{Name: e.name, IsOptional: e.optional, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: p.pack(e.cfg)}})
 	}
 	return out, p.err

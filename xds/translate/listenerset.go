@@ -33,8 +33,16 @@ func (b *Builder) listenersFor(s *inputs.Snapshot) (*listenerMemo, error) {
 func listeners(v *inputs.View, opts Options) (*listenerMemo, error) {
 	lm := &listenerMemo{tlsGroups: map[string]bool{}}
 	groups := v.Groups()
-	filters, err := httpFilters(v.Config(), opts)
+	oidc := v.OIDCPlugins()
+	oidcFs, err := oidcFilters(oidc)
 	if err != nil {
+		return nil, err
+	}
+	filters, err := httpFilters(v.Config(), opts, oidcFs)
+	if err != nil {
+		return nil, err
+	}
+	if lm.oidcClusters, err = oidcClusters(oidc, opts); err != nil {
 		return nil, err
 	}
 	kafkaReq, kafkaResp := v.KafkaLogHeaders()
@@ -153,6 +161,7 @@ func listeners(v *inputs.View, opts Options) (*listenerMemo, error) {
 			}
 		}
 	}
+	lm.secrets = append(lm.secrets, oidcSecrets(oidc)...)
 	for _, s := range lm.secrets {
 		if err := validate(s); err != nil {
 			return nil, err

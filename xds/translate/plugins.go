@@ -44,6 +44,9 @@ type pluginPlan struct {
 	// downgrades, routed like policy backends selected by ext_authz.
 	breaker         bool
 	breakerPolicies []*apigwv1.PolicyHttp
+	// oidc: the id of an oidc_auth plug-in, whose oauth2 filter the
+	// routes enable ("" without one).
+	oidc string
 }
 
 // planPlugins reads the plug-ins bound to (API, environment).
@@ -71,6 +74,8 @@ func (c *buildCtx) planPlugins(api *apigwv1.Api, envID string) (pluginPlan, erro
 		case *apigwv1.ThirdAuthContent:
 			out.thirdTimeout = model.ThirdAuthTimeout(v)
 			out.thirdBody = v.GetCarryBody().GetEnabled()
+		case *apigwv1.OidcAuthContent:
+			out.oidc = p.Id
 		case *apigwv1.RateLimitContent:
 			rl, err := model.CompileRateLimit(p)
 			if err != nil {

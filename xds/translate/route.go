@@ -174,6 +174,9 @@ func (p *pubPlan) build() error {
 	case api.Cors:
 		p.tpfc[filterCORS] = p.packer.pack(corsRoute())
 	}
+	if plugins.oidc != "" { // enable the plug-in's oauth2 filter (oidc.go)
+		p.tpfc[oidcFilterName(plugins.oidc)] = p.packer.pack(oidcRouteConfig())
+	}
 	dims := throttleDims(api, throttle)
 	if plugins.rateLimit != nil { // the plug-in replaces the throttling policy
 		dims = pluginDims(api, plugins.rateLimit)

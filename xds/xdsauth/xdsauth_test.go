@@ -41,8 +41,19 @@ import (
 // response to an unauthenticated stream may contain it.
 const keyPEM = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg-test-key-material\n-----END PRIVATE KEY-----\n"
 
+// oidcMaterial marks the SDS generic secrets of an oidc_auth plug-in (its
+// client secret and cookie HMAC secret): like private keys, they must
+// reach authenticated Envoys only.
+const oidcMaterial = "oidc-test-material"
+
+// oidcSecretNames are the SDS names of an instance's oidc_auth plug-in.
+func oidcSecretNames(inst string) []string {
+	return []string{translate.OIDCClientSecretName("oidc-" + inst), translate.OIDCHMACSecretName("oidc-" + inst)}
+}
+
 // instanceResources are an instance's configuration: a cluster, a TLS
-// certificate with its key and a CA bundle.
+// certificate with its key, a CA bundle and the generic secrets of an
+// oidc_auth plug-in.
 func instanceResources(inst string) *translate.Resources {
 	return &translate.Resources{
 		Clusters: []*clusterv3.Cluster{{Name: "c-" + inst, ConnectTimeout: durationpb.New(time.Second)}},
@@ -53,6 +64,12 @@ func instanceResources(inst string) *translate.Resources {
 			}}},
 			{Name: "ca-" + inst, Type: &tlsv3.Secret_ValidationContext{ValidationContext: &tlsv3.CertificateValidationContext{
 				TrustedCa: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: "ca-" + inst}},
+			}}},
+			{Name: oidcSecretNames(inst)[0], Type: &tlsv3.Secret_GenericSecret{GenericSecret: &tlsv3.GenericSecret{
+				Secret: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: "client-" + oidcMaterial}},
+			}}},
+			{Name: oidcSecretNames(inst)[1], Type: &tlsv3.Secret_GenericSecret{GenericSecret: &tlsv3.GenericSecret{
+				Secret: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: "hmac-" + oidcMaterial}},
 			}}},
 		},
 	}
@@ -108,6 +125,16 @@ func (r *received) has(typeURL string, names ...string) bool {
 	sort.Strings(got)
 	sort.Strings(names)
 	return slices.Equal(got, names)
+}
+
+// leakedOIDC reports whether an oidc_auth secret arrived.
+func (r *received) leakedOIDC() bool {
+	for _, b := range r.raw {
+		if bytes.Contains(b, []byte(oidcMaterial)) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *received) leaked() bool {
@@ -235,15 +262,18 @@ func TestAuthenticatedEnvoyGetsExactlyItsInstance(t *testing.T) {
 	addr := server(t, dir, xdsauth.Options{RequireClientCert: true})
 	conn := dial(t, addr, dir, "envoy") // spiffe://apigw.local/apigw/envoy/default
 	for name, subscribe := range map[string]func(*testing.T, *grpc.ClientConn, string, ...string) (*received, error){"sotw": sotw, "delta": delta} {
-		got, err := subscribe(t, conn, "default", "cert-default", "ca-default")
+		got, err := subscribe(t, conn, "default", append([]string{"cert-default", "ca-default"}, oidcSecretNames("default")...)...)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if !got.has(resourcev3.ClusterType, "c-default") || !got.has(resourcev3.SecretType, "cert-default", "ca-default") {
-			t.Errorf("%s: got %v; want c-default, cert-default, ca-default", name, got.names)
+		if !got.has(resourcev3.ClusterType, "c-default") || !got.has(resourcev3.SecretType, append([]string{"cert-default", "ca-default"}, oidcSecretNames("default")...)...) {
+			t.Errorf("%s: got %v; want c-default, cert-default, ca-default and the oidc secrets", name, got.names)
 		}
 		if !got.leaked() {
 			t.Errorf("%s: an authenticated Envoy did not get its private key", name)
+		}
+		if !got.leakedOIDC() {
+			t.Errorf("%s: an authenticated Envoy did not get its oidc_auth secrets", name)
 		}
 	}
 }
@@ -377,12 +407,20 @@ func TestPrivateKeysNeverReachUnauthenticatedStreams(t *testing.T) {
 	conn := dial(t, addr, "", "")
 	for name, subscribe := range map[string]func(*testing.T, *grpc.ClientConn, string, ...string) (*received, error){"sotw": sotw, "delta": delta} {
 		for _, inst := range []string{"default", "other"} {
-			got, err := subscribe(t, conn, inst, "cert-"+inst, "ca-"+inst)
+			got, err := subscribe(t, conn, inst, append([]string{"cert-" + inst, "ca-" + inst}, oidcSecretNames(inst)...)...)
 			if err != nil && !strings.Contains(err.Error(), "DeadlineExceeded") {
 				t.Fatalf("%s %s: %v", name, inst, err)
 			}
 			if got.leaked() {
 				t.Errorf("%s %s: a private key reached an unauthenticated stream", name, inst)
+			}
+			if got.leakedOIDC() {
+				t.Errorf("%s %s: an oidc_auth client or HMAC secret reached an unauthenticated stream", name, inst)
+			}
+			for _, n := range oidcSecretNames(inst) {
+				if slices.Contains(got.names[resourcev3.SecretType], n) {
+					t.Errorf("%s %s: oidc secret %s was sent", name, inst, n)
+				}
 			}
 			if !got.has(resourcev3.ClusterType, "c-"+inst) {
 				t.Errorf("%s %s: the rest of the configuration must arrive: %v", name, inst, got.names)
@@ -395,14 +433,14 @@ func TestPrivateKeysNeverReachUnauthenticatedStreams(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	resp, err := secretservice.NewSecretDiscoveryServiceClient(conn).FetchSecrets(ctx, &discoveryv3.DiscoveryRequest{
-		Node: &corev3.Node{Id: "e", Cluster: "default"}, TypeUrl: resourcev3.SecretType, ResourceNames: []string{"cert-default", "ca-default"}})
+		Node: &corev3.Node{Id: "e", Cluster: "default"}, TypeUrl: resourcev3.SecretType, ResourceNames: append([]string{"cert-default", "ca-default"}, oidcSecretNames("default")...)})
 	// apigw's server answers xDS over streams only; whatever a unary fetch
 	// returns must not hold a key either.
 	if err != nil && status.Code(err) != codes.Unimplemented {
 		t.Fatal(err)
 	}
-	if b, _ := proto.Marshal(resp); bytes.Contains(b, []byte("test-key-material")) {
-		t.Error("FetchSecrets leaked a private key")
+	if b, _ := proto.Marshal(resp); bytes.Contains(b, []byte("test-key-material")) || bytes.Contains(b, []byte(oidcMaterial)) {
+		t.Error("FetchSecrets leaked a private key or an oidc_auth secret")
 	}
 	for _, want := range []string{"without mTLS (--xds-insecure)", "withheld"} {
 		if !strings.Contains(logs.String(), want) {

@@ -19,7 +19,11 @@ import (
 //     with the definitions of the plug-ins the operations name, so that an
 //     export imports elsewhere without loss. A name an operation lists must
 //     be defined there or exist on the instance; otherwise the Apply refuses
-//     the binding, reported at the list entry's JSON pointer.
+//     the binding, reported at the list entry's JSON pointer;
+//   - the client_secret of an oidc_auth content moves to the plug-in's
+//     write-only client_secret field on import and is never exported: an
+//     export re-imports into the same instance (the stored secret is
+//     kept); elsewhere add client_secret to the content.
 
 // pluginDefs decodes the root x-apigateway-plugins map.
 func (c *converter) pluginDefs(p string, v any) {
@@ -37,6 +41,9 @@ func (c *converter) pluginDefs(p string, v any) {
 				c.ps.errorf(ptr(po.ptr, k), "must be the plug-in's JSON content, as a string or an object (got %s)", typeName(content))
 			}
 		}
+		if pl.PluginType == model.PluginOIDCAuth {
+			pl.PluginContent, pl.ClientSecret = splitClientSecret(pl.PluginContent)
+		}
 		if pl.PluginType == "" {
 			c.ps.errorf(po.ptr, "type is required")
 		}
@@ -46,6 +53,28 @@ func (c *converter) pluginDefs(p string, v any) {
 		po.unknown("a plug-in")
 		c.plan.Plugins = append(c.plan.Plugins, Item[*apigwv1.Plugin]{Ptr: po.ptr, Msg: pl})
 	})
+}
+
+// splitClientSecret moves the client_secret of an oidc_auth content (as
+// APIG documents carry it) out of the content: apigw keeps it in the
+// plug-in's write-only client_secret field, sealed at rest and never
+// exported. A content that does not decode, or whose client_secret is not
+// a string, is left for validation to refuse.
+func splitClientSecret(content string) (string, string) {
+	var m map[string]any
+	if json.Unmarshal([]byte(content), &m) != nil {
+		return content, ""
+	}
+	secret, ok := m["client_secret"].(string)
+	if !ok {
+		return content, ""
+	}
+	delete(m, "client_secret")
+	b, err := json.Marshal(m)
+	if err != nil {
+		return content, ""
+	}
+	return string(b), secret
 }
 
 // pluginRefs decodes an operation's x-apigateway-plugins list of names.

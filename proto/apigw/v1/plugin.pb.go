@@ -32,14 +32,15 @@ type Plugin struct {
 	// - and _; unique in the instance.
 	PluginName string `protobuf:"bytes,2,opt,name=plugin_name,json=pluginName,proto3" json:"plugin_name,omitempty"`
 	// plugin_type: cors, set_resp_headers, proxy_mirror, rate_limit,
-	// jwt_auth, third_auth, breaker or kafka_log. APIG's other types
-	// (proxy_cache, oidc_auth) are refused.
+	// jwt_auth, third_auth, breaker, kafka_log or oidc_auth. APIG's other
+	// types (proxy_cache) are refused.
 	PluginType string `protobuf:"bytes,3,opt,name=plugin_type,json=pluginType,proto3" json:"plugin_type,omitempty"`
 	// plugin_scope: global (the default; the only scope).
 	PluginScope string `protobuf:"bytes,4,opt,name=plugin_scope,json=pluginScope,proto3" json:"plugin_scope,omitempty"`
 	// plugin_content: the JSON settings of the type (CorsPluginContent,
 	// SetRespHeadersContent, ProxyMirrorContent, RateLimitContent,
-	// JwtAuthContent, ThirdAuthContent, BreakerContent, KafkaLogContent),
+	// JwtAuthContent, ThirdAuthContent, BreakerContent, KafkaLogContent,
+	// OidcAuthContent),
 	// decoded strictly: unknown
 	// fields and wrong types are refused.
 	PluginContent string `protobuf:"bytes,5,opt,name=plugin_content,json=pluginContent,proto3" json:"plugin_content,omitempty"`
@@ -50,7 +51,13 @@ type Plugin struct {
 	// API moves plugin_content's sasl_config.sasl_password here when it is
 	// written, so that it is sealed at rest and never read back (write-only,
 	// kept when an update leaves it empty).
-	PluginSecret  string `protobuf:"bytes,650,opt,name=plugin_secret,json=pluginSecret,proto3" json:"plugin_secret,omitempty"`
+	PluginSecret string `protobuf:"bytes,650,opt,name=plugin_secret,json=pluginSecret,proto3" json:"plugin_secret,omitempty"`
+	// client_secret: the OpenID Connect client secret of an oidc_auth
+	// plug-in (required for it, refused for the other types). Write-only:
+	// sealed at rest, blank on reads, kept when an update leaves it empty;
+	// delivered to Envoys over SDS only on authenticated xDS streams
+	// (docs/plugins.md#oidc_auth).
+	ClientSecret  string `protobuf:"bytes,800,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -137,6 +144,13 @@ func (x *Plugin) GetMeta() *Meta {
 func (x *Plugin) GetPluginSecret() string {
 	if x != nil {
 		return x.PluginSecret
+	}
+	return ""
+}
+
+func (x *Plugin) GetClientSecret() string {
+	if x != nil {
+		return x.ClientSecret
 	}
 	return ""
 }
@@ -3269,11 +3283,172 @@ func (x *KafkaCustomAuthorizer) GetBackend() []string {
 	return nil
 }
 
+// OidcAuthContent is the plugin_content of an oidc_auth plug-in: Envoy's
+// oauth2 filter runs the OpenID Connect authorization code flow for the
+// APIs the plug-in is bound to (docs/plugins.md#oidc_auth).
+type OidcAuthContent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// client_id: the client registered at the identity provider (required,
+	// at most 255 characters).
+	ClientId string `protobuf:"bytes,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	// client_secret: refused here: the secret goes in the plug-in's
+	// client_secret field (sealed at rest, never read back). apigctl import
+	// moves it there from an x-apigateway-plugins content.
+	ClientSecret string `protobuf:"bytes,2,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
+	// authorization_endpoint: https URL the browser is sent to for login
+	// (required).
+	AuthorizationEndpoint string `protobuf:"bytes,3,opt,name=authorization_endpoint,json=authorizationEndpoint,proto3" json:"authorization_endpoint,omitempty"`
+	// token_endpoint: https URL Envoy exchanges the code at (required).
+	TokenEndpoint string `protobuf:"bytes,4,opt,name=token_endpoint,json=tokenEndpoint,proto3" json:"token_endpoint,omitempty"`
+	// redirect_uri: absolute http(s) URL the provider sends the browser
+	// back to; its path is the callback path Envoy answers (required). It
+	// must be served by an API the plug-in is bound to.
+	RedirectUri string `protobuf:"bytes,5,opt,name=redirect_uri,json=redirectUri,proto3" json:"redirect_uri,omitempty"`
+	// scope: space-separated scopes requested; must include openid
+	// (default "openid").
+	Scope string `protobuf:"bytes,6,opt,name=scope,proto3" json:"scope,omitempty"`
+	// logout_path: a path that ends the session (Envoy deletes its cookies
+	// and redirects to "/"); it must be served by an API the plug-in is
+	// bound to. Empty: a path of apigw's own (/.apigw/oidc/<id>/logout).
+	LogoutPath string `protobuf:"bytes,7,opt,name=logout_path,json=logoutPath,proto3" json:"logout_path,omitempty"`
+	// refresh_token_enabled: renew an expired access token with the
+	// refresh token instead of a new login (default false).
+	RefreshTokenEnabled bool `protobuf:"varint,8,opt,name=refresh_token_enabled,json=refreshTokenEnabled,proto3" json:"refresh_token_enabled,omitempty"`
+	// forward_access_token: also send the access token to the backend as
+	// "Authorization: Bearer <token>" (default false: the request's
+	// Authorization header is removed). Envoy forwards its session cookies
+	// either way (docs/plugins.md#oidc_auth).
+	ForwardAccessToken bool `protobuf:"varint,9,opt,name=forward_access_token,json=forwardAccessToken,proto3" json:"forward_access_token,omitempty"`
+	// pass_through_methods: HTTP methods let through without the flow (for
+	// example OPTIONS); at most 7.
+	PassThroughMethods []string `protobuf:"bytes,10,rep,name=pass_through_methods,json=passThroughMethods,proto3" json:"pass_through_methods,omitempty"`
+	// discovery_url / issuer: OpenID discovery is not implemented: must be
+	// empty (name the endpoints).
+	DiscoveryUrl  string `protobuf:"bytes,11,opt,name=discovery_url,json=discoveryUrl,proto3" json:"discovery_url,omitempty"`
+	Issuer        string `protobuf:"bytes,12,opt,name=issuer,proto3" json:"issuer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OidcAuthContent) Reset() {
+	*x = OidcAuthContent{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OidcAuthContent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OidcAuthContent) ProtoMessage() {}
+
+func (x *OidcAuthContent) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OidcAuthContent.ProtoReflect.Descriptor instead.
+func (*OidcAuthContent) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *OidcAuthContent) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+func (x *OidcAuthContent) GetClientSecret() string {
+	if x != nil {
+		return x.ClientSecret
+	}
+	return ""
+}
+
+func (x *OidcAuthContent) GetAuthorizationEndpoint() string {
+	if x != nil {
+		return x.AuthorizationEndpoint
+	}
+	return ""
+}
+
+func (x *OidcAuthContent) GetTokenEndpoint() string {
+	if x != nil {
+		return x.TokenEndpoint
+	}
+	return ""
+}
+
+func (x *OidcAuthContent) GetRedirectUri() string {
+	if x != nil {
+		return x.RedirectUri
+	}
+	return ""
+}
+
+func (x *OidcAuthContent) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *OidcAuthContent) GetLogoutPath() string {
+	if x != nil {
+		return x.LogoutPath
+	}
+	return ""
+}
+
+func (x *OidcAuthContent) GetRefreshTokenEnabled() bool {
+	if x != nil {
+		return x.RefreshTokenEnabled
+	}
+	return false
+}
+
+func (x *OidcAuthContent) GetForwardAccessToken() bool {
+	if x != nil {
+		return x.ForwardAccessToken
+	}
+	return false
+}
+
+func (x *OidcAuthContent) GetPassThroughMethods() []string {
+	if x != nil {
+		return x.PassThroughMethods
+	}
+	return nil
+}
+
+func (x *OidcAuthContent) GetDiscoveryUrl() string {
+	if x != nil {
+		return x.DiscoveryUrl
+	}
+	return ""
+}
+
+func (x *OidcAuthContent) GetIssuer() string {
+	if x != nil {
+		return x.Issuer
+	}
+	return ""
+}
+
 var File_apigw_v1_plugin_proto protoreflect.FileDescriptor
 
 const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\n" +
-	"\x15apigw/v1/plugin.proto\x12\bapigw.v1\x1a\x12apigw/v1/api.proto\x1a\x13apigw/v1/meta.proto\x1a\x16apigw/v1/options.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x8e\x02\n" +
+	"\x15apigw/v1/plugin.proto\x12\bapigw.v1\x1a\x12apigw/v1/api.proto\x1a\x13apigw/v1/meta.proto\x1a\x16apigw/v1/options.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xbc\x02\n" +
 	"\x06Plugin\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n" +
 	"\vplugin_name\x18\x02 \x01(\tR\n" +
@@ -3284,7 +3459,8 @@ const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\x0eplugin_content\x18\x05 \x01(\tR\rpluginContent\x12\x16\n" +
 	"\x06remark\x18\x06 \x01(\tR\x06remark\x12\"\n" +
 	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\x12,\n" +
-	"\rplugin_secret\x18\x8a\x05 \x01(\tB\x06\x92\x82\x19\x02\b\x01R\fpluginSecret\"\x8e\x01\n" +
+	"\rplugin_secret\x18\x8a\x05 \x01(\tB\x06\x92\x82\x19\x02\b\x01R\fpluginSecret\x12,\n" +
+	"\rclient_secret\x18\xa0\x06 \x01(\tB\x06\x92\x82\x19\x02\b\x01R\fclientSecret\"\x8e\x01\n" +
 	"\rPluginBinding\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x15\n" +
 	"\x06api_id\x18\x02 \x01(\tR\x05apiId\x12\x15\n" +
@@ -3566,7 +3742,22 @@ const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\x11custom_authorizer\x18\t \x01(\v2\x1f.apigw.v1.KafkaCustomAuthorizerR\x10customAuthorizer\"M\n" +
 	"\x15KafkaCustomAuthorizer\x12\x1a\n" +
 	"\bfrontend\x18\x01 \x03(\tR\bfrontend\x12\x18\n" +
-	"\abackend\x18\x02 \x03(\tR\abackendB/Z-github.com/apigw/apigw/proto/apigw/v1;apigwv1b\x06proto3"
+	"\abackend\x18\x02 \x03(\tR\abackend\"\xe0\x03\n" +
+	"\x0fOidcAuthContent\x12\x1b\n" +
+	"\tclient_id\x18\x01 \x01(\tR\bclientId\x12#\n" +
+	"\rclient_secret\x18\x02 \x01(\tR\fclientSecret\x125\n" +
+	"\x16authorization_endpoint\x18\x03 \x01(\tR\x15authorizationEndpoint\x12%\n" +
+	"\x0etoken_endpoint\x18\x04 \x01(\tR\rtokenEndpoint\x12!\n" +
+	"\fredirect_uri\x18\x05 \x01(\tR\vredirectUri\x12\x14\n" +
+	"\x05scope\x18\x06 \x01(\tR\x05scope\x12\x1f\n" +
+	"\vlogout_path\x18\a \x01(\tR\n" +
+	"logoutPath\x122\n" +
+	"\x15refresh_token_enabled\x18\b \x01(\bR\x13refreshTokenEnabled\x120\n" +
+	"\x14forward_access_token\x18\t \x01(\bR\x12forwardAccessToken\x120\n" +
+	"\x14pass_through_methods\x18\n" +
+	" \x03(\tR\x12passThroughMethods\x12#\n" +
+	"\rdiscovery_url\x18\v \x01(\tR\fdiscoveryUrl\x12\x16\n" +
+	"\x06issuer\x18\f \x01(\tR\x06issuerB/Z-github.com/apigw/apigw/proto/apigw/v1;apigwv1b\x06proto3"
 
 var (
 	file_apigw_v1_plugin_proto_rawDescOnce sync.Once
@@ -3580,7 +3771,7 @@ func file_apigw_v1_plugin_proto_rawDescGZIP() []byte {
 	return file_apigw_v1_plugin_proto_rawDescData
 }
 
-var file_apigw_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_apigw_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_apigw_v1_plugin_proto_goTypes = []any{
 	(*Plugin)(nil),                     // 0: apigw.v1.Plugin
 	(*PluginBinding)(nil),              // 1: apigw.v1.PluginBinding
@@ -3617,14 +3808,15 @@ var file_apigw_v1_plugin_proto_goTypes = []any{
 	(*KafkaSystemFields)(nil),          // 32: apigw.v1.KafkaSystemFields
 	(*KafkaCallData)(nil),              // 33: apigw.v1.KafkaCallData
 	(*KafkaCustomAuthorizer)(nil),      // 34: apigw.v1.KafkaCustomAuthorizer
-	(*Meta)(nil),                       // 35: apigw.v1.Meta
-	(*structpb.Struct)(nil),            // 36: google.protobuf.Struct
-	(*structpb.ListValue)(nil),         // 37: google.protobuf.ListValue
-	(*MockHeader)(nil),                 // 38: apigw.v1.MockHeader
+	(*OidcAuthContent)(nil),            // 35: apigw.v1.OidcAuthContent
+	(*Meta)(nil),                       // 36: apigw.v1.Meta
+	(*structpb.Struct)(nil),            // 37: google.protobuf.Struct
+	(*structpb.ListValue)(nil),         // 38: google.protobuf.ListValue
+	(*MockHeader)(nil),                 // 39: apigw.v1.MockHeader
 }
 var file_apigw_v1_plugin_proto_depIdxs = []int32{
-	35, // 0: apigw.v1.Plugin.meta:type_name -> apigw.v1.Meta
-	35, // 1: apigw.v1.PluginBinding.meta:type_name -> apigw.v1.Meta
+	36, // 0: apigw.v1.Plugin.meta:type_name -> apigw.v1.Meta
+	36, // 1: apigw.v1.PluginBinding.meta:type_name -> apigw.v1.Meta
 	4,  // 2: apigw.v1.SetRespHeadersContent.response_headers:type_name -> apigw.v1.HeaderPolicy
 	7,  // 3: apigw.v1.JwtAuthContent.jwks_service:type_name -> apigw.v1.JwtAuthJwksService
 	8,  // 4: apigw.v1.JwtAuthContent.carry_payload:type_name -> apigw.v1.JwtAuthCarryPayload
@@ -3648,11 +3840,11 @@ var file_apigw_v1_plugin_proto_depIdxs = []int32{
 	28, // 22: apigw.v1.BreakerContent.downgrade_rules:type_name -> apigw.v1.PluginBreakerDowngradeRule
 	27, // 23: apigw.v1.PluginBreakerDowngradeInfo.mock_info:type_name -> apigw.v1.PluginBreakerMockInfo
 	26, // 24: apigw.v1.PluginBreakerDowngradeInfo.http_info:type_name -> apigw.v1.PluginBreakerHttpInfo
-	36, // 25: apigw.v1.PluginBreakerDowngradeInfo.http_vpc_info:type_name -> google.protobuf.Struct
-	36, // 26: apigw.v1.PluginBreakerDowngradeInfo.func_info:type_name -> google.protobuf.Struct
-	37, // 27: apigw.v1.PluginBreakerDowngradeInfo.passthrough_infos:type_name -> google.protobuf.ListValue
-	38, // 28: apigw.v1.PluginBreakerMockInfo.headers:type_name -> apigw.v1.MockHeader
-	37, // 29: apigw.v1.PluginBreakerDowngradeRule.parameters:type_name -> google.protobuf.ListValue
+	37, // 25: apigw.v1.PluginBreakerDowngradeInfo.http_vpc_info:type_name -> google.protobuf.Struct
+	37, // 26: apigw.v1.PluginBreakerDowngradeInfo.func_info:type_name -> google.protobuf.Struct
+	38, // 27: apigw.v1.PluginBreakerDowngradeInfo.passthrough_infos:type_name -> google.protobuf.ListValue
+	39, // 28: apigw.v1.PluginBreakerMockInfo.headers:type_name -> apigw.v1.MockHeader
+	38, // 29: apigw.v1.PluginBreakerDowngradeRule.parameters:type_name -> google.protobuf.ListValue
 	25, // 30: apigw.v1.PluginBreakerDowngradeRule.downgrade_backend:type_name -> apigw.v1.PluginBreakerDowngradeInfo
 	24, // 31: apigw.v1.PluginBreakerDowngradeRule.breaker_condition:type_name -> apigw.v1.PluginBreakerCondition
 	30, // 32: apigw.v1.KafkaLogContent.sasl_config:type_name -> apigw.v1.KafkaSaslConfig
@@ -3687,7 +3879,7 @@ func file_apigw_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_apigw_v1_plugin_proto_rawDesc), len(file_apigw_v1_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   35,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -49,6 +49,7 @@ const (
 	opGroup
 	opSigned
 	opKafkaLogHeaders
+	opOIDCPlugins
 )
 
 // eval performs a lookup on the Snapshot. Views and Record.Holds both
@@ -107,6 +108,8 @@ func (s *Snapshot) eval(o op, a, b string) (any, string) {
 	case opKafkaLogHeaders:
 		req, resp := in.KafkaLogHeaders()
 		return nil, strings.Join(req, ",") + "|" + strings.Join(resp, ",")
+	case opOIDCPlugins:
+		return in.OIDCPlugins(), ""
 	}
 	panic(fmt.Sprintf("inputs: unknown lookup %d", o))
 }

@@ -128,6 +128,12 @@ func splitNames(s string) []string {
 	return strings.Split(s, ",")
 }
 
+// OIDCPlugins returns the oidc_auth plug-ins bound to at least one API,
+// sorted by id (client secrets included: they go to SDS secrets).
+func (v *View) OIDCPlugins() []*apigwv1.Plugin {
+	return result[[]*apigwv1.Plugin](v.read(opOIDCPlugins, "", ""))
+}
+
 // ACLsFor returns the ACL policies bound to (API, environment).
 func (v *View) ACLsFor(apiID, envID string) []*apigwv1.Acl {
 	return result[[]*apigwv1.Acl](v.read(opACLsFor, apiID, envID))
