@@ -22,13 +22,13 @@ const (
 )
 
 // pluginTypes lists the plug-in types apigw implements.
-var pluginTypes = []string{PluginCORS, PluginSetRespHeaders, PluginProxyMirror, PluginRateLimit, PluginJWTAuth, PluginThirdAuth}
+var pluginTypes = []string{PluginCORS, PluginSetRespHeaders, PluginProxyMirror, PluginRateLimit, PluginJWTAuth, PluginThirdAuth, PluginProxyCache}
 
 // unimplementedPlugins are APIG plug-in types apigw refuses when written
 // (never stored and ignored).
 var unimplementedPlugins = map[string]bool{
 	"breaker": true,
-	"kafka_log": true, "proxy_cache": true, "oidc_auth": true,
+	"kafka_log": true, "oidc_auth": true,
 }
 
 // Header actions of a set_resp_headers plug-in.
@@ -85,6 +85,8 @@ func PluginContent(p *apigwv1.Plugin) (proto.Message, error) {
 		m = &apigwv1.ThirdAuthContent{}
 	case PluginRateLimit:
 		m = &apigwv1.RateLimitContent{}
+	case PluginProxyCache:
+		m = &apigwv1.ProxyCacheContent{}
 	default:
 		return nil, fmt.Errorf("plug-in type %q is not supported", p.GetPluginType())
 	}
@@ -158,6 +160,8 @@ func validatePlugin(c checker, p *apigwv1.Plugin, lim Limits) {
 		validateThirdAuth(cc, v)
 	case *apigwv1.RateLimitContent:
 		validateRateLimit(cc, v, lim)
+	case *apigwv1.ProxyCacheContent:
+		validateProxyCache(cc, v)
 	}
 }
 
@@ -373,6 +377,10 @@ func (in *Instance) checkPluginBinding(c checker, b *apigwv1.PluginBinding) {
 		if api.BackendType == BackendMock {
 			c.add("api_id", "API %q has a mock backend, answered by Envoy without its rate-limit filter: a rate_limit plug-in cannot be bound to it", api.Name)
 		}
+	case PluginProxyCache:
+		if !ProxyCacheMethod(api.ReqMethod) {
+			c.add("api_id", "API %q uses %s: a proxy_cache plug-in caches GET and HEAD APIs (or the GET and HEAD requests of ANY APIs)", api.Name, api.ReqMethod)
+		}
 	}
 }
 
@@ -399,6 +407,10 @@ func (in *Instance) checkAPIPlugins(c checker, api *apigwv1.Api) {
 		case PluginRateLimit:
 			if api.BackendType == BackendMock {
 				c.add("backend_type", "rate_limit plug-in %q is bound to the API: Envoy answers a mock backend without its rate-limit filter", p.PluginName)
+			}
+		case PluginProxyCache:
+			if !ProxyCacheMethod(api.ReqMethod) {
+				c.add("req_method", "proxy_cache plug-in %q is bound to the API: only GET, HEAD and ANY APIs can be cached", p.PluginName)
 			}
 		}
 	}

@@ -118,7 +118,7 @@ func TestPluginContentValidation(t *testing.T) {
 // Plug-in types apigw does not implement are refused by name, never
 // stored and ignored.
 func TestUnimplementedPluginTypesAreRefused(t *testing.T) {
-	for _, typ := range []string{"breaker", "kafka_log", "proxy_cache", "oidc_auth", "bogus"} {
+	for _, typ := range []string{"breaker", "kafka_log", "oidc_auth", "bogus"} {
 		vs := model.Validate(plugin("p1", typ, `{}`), model.AbsoluteLimits())
 		if len(vs) == 0 || vs[0].Field != "plugin_type" {
 			t.Errorf("%s: want a plugin_type violation, got %v", typ, vs)

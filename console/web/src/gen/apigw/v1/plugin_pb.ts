@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file apigw/v1/plugin.proto.
  */
 export const file_apigw_v1_plugin: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkIssCCg5Kd3RBdXRoQ29udGVudBIyCgxqd2tzX3NlcnZpY2UYASABKAsyHC5hcGlndy52MS5Kd3RBdXRoSndrc1NlcnZpY2USDAoEandrcxgCIAEoCRIWCg50b2tlbl9sb2NhdGlvbhgDIAEoCRISCgp0b2tlbl9uYW1lGAQgASgJEhkKDHRva2VuX3ByZWZpeBgFIAEoCUgAiAEBEiIKGnRva2VuX2V4cGlyYXRpb25fdG9sZXJhbmNlGAYgASgJEiIKGnRva2VuX3Bhc3NfdGhyb3VnaF9lbmFibGVkGAcgASgIEjQKDWNhcnJ5X3BheWxvYWQYCCABKAsyHS5hcGlndy52MS5Kd3RBdXRoQ2FycnlQYXlsb2FkEg4KBmlzc3VlchgJIAEoCRIRCglhdWRpZW5jZXMYCiADKAlCDwoNX3Rva2VuX3ByZWZpeCIhChJKd3RBdXRoSndrc1NlcnZpY2USCwoDdXJsGAEgASgJIkMKE0p3dEF1dGhDYXJyeVBheWxvYWQSLAoGY2xhaW1zGAEgAygLMhwuYXBpZ3cudjEuSnd0QXV0aENsYWltSGVhZGVyIjMKEkp3dEF1dGhDbGFpbUhlYWRlchINCgVjbGFpbRgBIAEoCRIOCgZoZWFkZXIYAiABKAki2AQKEFRoaXJkQXV0aENvbnRlbnQSMAoMYXV0aF9yZXF1ZXN0GAEgASgLMhouYXBpZ3cudjEuVGhpcmRBdXRoUmVxdWVzdBIxCgppZGVudGl0aWVzGAIgASgLMh0uYXBpZ3cudjEuVGhpcmRBdXRoSWRlbnRpdGllcxIwCgpjYXJyeV9ib2R5GAMgASgLMhwuYXBpZ3cudjEuVGhpcmRBdXRoQ2FycnlCb2R5EhoKEmNhcnJ5X3BhdGhfZW5hYmxlZBgEIAEoCBIgChhyZXR1cm5fcmVzcF9ib2R5X2VuYWJsZWQYBSABKAgSGgoSY2FycnlfcmVzcF9oZWFkZXJzGAYgAygJEhkKEWNhcnJ5X3Jlc3BfaGVhZGVyGAcgAygJEiUKGHNpbXBsZV9hdXRoX21vZGVfZW5hYmxlZBgIIAEoCEgAiAEBEjAKCm1hdGNoX2F1dGgYCSABKAsyHC5hcGlndy52MS5UaGlyZEF1dGhNYXRjaEF1dGgSFAoMcnVsZV9lbmFibGVkGAogASgIEhEKCXJ1bGVfdHlwZRgLIAEoCRI0CgpwYXJhbWV0ZXJzGAwgAygLMiAuYXBpZ3cudjEuVGhpcmRBdXRoUnVsZVBhcmFtZXRlchImCgVydWxlcxgNIAMoCzIXLmFwaWd3LnYxLlRoaXJkQXV0aFJ1bGUSGwoTY3VzdG9tX2ZvcmJpZF9saW1pdBgOIAEoBRIeChZhdXRoX2Rvd25ncmFkZV9lbmFibGVkGA8gASgIQhsKGV9zaW1wbGVfYXV0aF9tb2RlX2VuYWJsZWQiwQEKEFRoaXJkQXV0aFJlcXVlc3QSDgoGbWV0aG9kGAEgASgJEhAKCHByb3RvY29sGAIgASgJEhIKCnVybF9kb21haW4YAyABKAkSDAoEcGF0aBgEIAEoCRIPCgd0aW1lb3V0GAUgASgFEhsKE3ZwY19jaGFubmVsX2VuYWJsZWQYBiABKAgSOwoQdnBjX2NoYW5uZWxfaW5mbxgHIAEoCzIhLmFwaWd3LnYxLlRoaXJkQXV0aFZwY0NoYW5uZWxJbmZvIkEKF1RoaXJkQXV0aFZwY0NoYW5uZWxJbmZvEg4KBnZwY19pZBgBIAEoCRIWCg52cGNfcHJveHlfaG9zdBgCIAEoCSJxChNUaGlyZEF1dGhJZGVudGl0aWVzEiwKB2hlYWRlcnMYASADKAsyGy5hcGlndy52MS5UaGlyZEF1dGhJZGVudGl0eRIsCgdxdWVyaWVzGAIgAygLMhsuYXBpZ3cudjEuVGhpcmRBdXRoSWRlbnRpdHkiIQoRVGhpcmRBdXRoSWRlbnRpdHkSDAoEbmFtZRgBIAEoCSI8ChJUaGlyZEF1dGhDYXJyeUJvZHkSDwoHZW5hYmxlZBgBIAEoCBIVCg1tYXhfYm9keV9zaXplGAIgASgFIhQKElRoaXJkQXV0aE1hdGNoQXV0aCIYChZUaGlyZEF1dGhSdWxlUGFyYW1ldGVyIg8KDVRoaXJkQXV0aFJ1bGUi2gIKEFJhdGVMaW1pdENvbnRlbnQSDQoFc2NvcGUYASABKAkSGQoRZGVmYXVsdF90aW1lX3VuaXQYAiABKAkSHQoQZGVmYXVsdF9pbnRlcnZhbBgDIAEoBUgAiAEBEhEKCWFwaV9saW1pdBgEIAEoBRISCgp1c2VyX2xpbWl0GAUgASgFEhEKCWFwcF9saW1pdBgGIAEoBRIQCghpcF9saW1pdBgHIAEoBRIRCglhbGdvcml0aG0YCCABKAkSLAoIc3BlY2lhbHMYCSADKAsyGi5hcGlndy52MS5SYXRlTGltaXRTcGVjaWFsEjMKCnBhcmFtZXRlcnMYCiADKAsyHy5hcGlndy52MS5QbHVnaW5Db21tb25QYXJhbWV0ZXISJgoFcnVsZXMYCyADKAsyFy5hcGlndy52MS5SYXRlTGltaXRSdWxlQhMKEV9kZWZhdWx0X2ludGVydmFsIlQKEFJhdGVMaW1pdFNwZWNpYWwSDAoEdHlwZRgBIAEoCRIyCghwb2xpY2llcxgCIAMoCzIgLmFwaWd3LnYxLlJhdGVMaW1pdFNwZWNpYWxQb2xpY3kiNAoWUmF0ZUxpbWl0U3BlY2lhbFBvbGljeRILCgNrZXkYASABKAkSDQoFbGltaXQYAiABKAUiQgoVUGx1Z2luQ29tbW9uUGFyYW1ldGVyEgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCSJ9Cg1SYXRlTGltaXRSdWxlEhEKCXJ1bGVfbmFtZRgBIAEoCRITCgttYXRjaF9yZWdleBgCIAEoCRIRCgl0aW1lX3VuaXQYAyABKAkSFQoIaW50ZXJ2YWwYBCABKAVIAIgBARINCgVsaW1pdBgFIAEoBUILCglfaW50ZXJ2YWxCL1otZ2l0aHViLmNvbS9hcGlndy9hcGlndy9wcm90by9hcGlndy92MTthcGlnd3YxYgZwcm90bzM", [file_apigw_v1_meta]);
+  fileDesc("ChVhcGlndy92MS9wbHVnaW4ucHJvdG8SCGFwaWd3LnYxIpoBCgZQbHVnaW4SCgoCaWQYASABKAkSEwoLcGx1Z2luX25hbWUYAiABKAkSEwoLcGx1Z2luX3R5cGUYAyABKAkSFAoMcGx1Z2luX3Njb3BlGAQgASgJEhYKDnBsdWdpbl9jb250ZW50GAUgASgJEg4KBnJlbWFyaxgGIAEoCRIcCgRtZXRhGA8gASgLMg4uYXBpZ3cudjEuTWV0YSJsCg1QbHVnaW5CaW5kaW5nEgoKAmlkGAEgASgJEg4KBmFwaV9pZBgCIAEoCRIOCgZlbnZfaWQYAyABKAkSEQoJcGx1Z2luX2lkGAQgASgJEhwKBG1ldGEYDyABKAsyDi5hcGlndy52MS5NZXRhIpsBChFDb3JzUGx1Z2luQ29udGVudBIUCgxhbGxvd19vcmlnaW4YASABKAkSFQoNYWxsb3dfbWV0aG9kcxgCIAEoCRIVCg1hbGxvd19oZWFkZXJzGAMgASgJEhYKDmV4cG9zZV9oZWFkZXJzGAQgASgJEg8KB21heF9hZ2UYBSABKAMSGQoRYWxsb3dfY3JlZGVudGlhbHMYBiABKAgiSQoVU2V0UmVzcEhlYWRlcnNDb250ZW50EjAKEHJlc3BvbnNlX2hlYWRlcnMYASADKAsyFi5hcGlndy52MS5IZWFkZXJQb2xpY3kiTwoMSGVhZGVyUG9saWN5EgwKBG5hbWUYASABKAkSEgoKdmFsdWVfdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCRIOCgZhY3Rpb24YBCABKAki9AEKElByb3h5TWlycm9yQ29udGVudBIQCghwcm90b2NvbBgBIAEoCRIMCgRob3N0GAIgASgJEgwKBHBhdGgYAyABKAkSGAoQcGF0aF9jb25jYXRfbW9kZRgEIAEoCRIZCgxzYW1wbGVfcmF0aW8YBSABKAFIAIgBARIUCgd0aW1lb3V0GAYgASgFSAGIAQESKAobbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkGAcgASgISAKIAQFCDwoNX3NhbXBsZV9yYXRpb0IKCghfdGltZW91dEIeChxfbWlycm9yX3JlcXVlc3RfYm9keV9lbmFibGVkIssCCg5Kd3RBdXRoQ29udGVudBIyCgxqd2tzX3NlcnZpY2UYASABKAsyHC5hcGlndy52MS5Kd3RBdXRoSndrc1NlcnZpY2USDAoEandrcxgCIAEoCRIWCg50b2tlbl9sb2NhdGlvbhgDIAEoCRISCgp0b2tlbl9uYW1lGAQgASgJEhkKDHRva2VuX3ByZWZpeBgFIAEoCUgAiAEBEiIKGnRva2VuX2V4cGlyYXRpb25fdG9sZXJhbmNlGAYgASgJEiIKGnRva2VuX3Bhc3NfdGhyb3VnaF9lbmFibGVkGAcgASgIEjQKDWNhcnJ5X3BheWxvYWQYCCABKAsyHS5hcGlndy52MS5Kd3RBdXRoQ2FycnlQYXlsb2FkEg4KBmlzc3VlchgJIAEoCRIRCglhdWRpZW5jZXMYCiADKAlCDwoNX3Rva2VuX3ByZWZpeCIhChJKd3RBdXRoSndrc1NlcnZpY2USCwoDdXJsGAEgASgJIkMKE0p3dEF1dGhDYXJyeVBheWxvYWQSLAoGY2xhaW1zGAEgAygLMhwuYXBpZ3cudjEuSnd0QXV0aENsYWltSGVhZGVyIjMKEkp3dEF1dGhDbGFpbUhlYWRlchINCgVjbGFpbRgBIAEoCRIOCgZoZWFkZXIYAiABKAki2AQKEFRoaXJkQXV0aENvbnRlbnQSMAoMYXV0aF9yZXF1ZXN0GAEgASgLMhouYXBpZ3cudjEuVGhpcmRBdXRoUmVxdWVzdBIxCgppZGVudGl0aWVzGAIgASgLMh0uYXBpZ3cudjEuVGhpcmRBdXRoSWRlbnRpdGllcxIwCgpjYXJyeV9ib2R5GAMgASgLMhwuYXBpZ3cudjEuVGhpcmRBdXRoQ2FycnlCb2R5EhoKEmNhcnJ5X3BhdGhfZW5hYmxlZBgEIAEoCBIgChhyZXR1cm5fcmVzcF9ib2R5X2VuYWJsZWQYBSABKAgSGgoSY2FycnlfcmVzcF9oZWFkZXJzGAYgAygJEhkKEWNhcnJ5X3Jlc3BfaGVhZGVyGAcgAygJEiUKGHNpbXBsZV9hdXRoX21vZGVfZW5hYmxlZBgIIAEoCEgAiAEBEjAKCm1hdGNoX2F1dGgYCSABKAsyHC5hcGlndy52MS5UaGlyZEF1dGhNYXRjaEF1dGgSFAoMcnVsZV9lbmFibGVkGAogASgIEhEKCXJ1bGVfdHlwZRgLIAEoCRI0CgpwYXJhbWV0ZXJzGAwgAygLMiAuYXBpZ3cudjEuVGhpcmRBdXRoUnVsZVBhcmFtZXRlchImCgVydWxlcxgNIAMoCzIXLmFwaWd3LnYxLlRoaXJkQXV0aFJ1bGUSGwoTY3VzdG9tX2ZvcmJpZF9saW1pdBgOIAEoBRIeChZhdXRoX2Rvd25ncmFkZV9lbmFibGVkGA8gASgIQhsKGV9zaW1wbGVfYXV0aF9tb2RlX2VuYWJsZWQiwQEKEFRoaXJkQXV0aFJlcXVlc3QSDgoGbWV0aG9kGAEgASgJEhAKCHByb3RvY29sGAIgASgJEhIKCnVybF9kb21haW4YAyABKAkSDAoEcGF0aBgEIAEoCRIPCgd0aW1lb3V0GAUgASgFEhsKE3ZwY19jaGFubmVsX2VuYWJsZWQYBiABKAgSOwoQdnBjX2NoYW5uZWxfaW5mbxgHIAEoCzIhLmFwaWd3LnYxLlRoaXJkQXV0aFZwY0NoYW5uZWxJbmZvIkEKF1RoaXJkQXV0aFZwY0NoYW5uZWxJbmZvEg4KBnZwY19pZBgBIAEoCRIWCg52cGNfcHJveHlfaG9zdBgCIAEoCSJxChNUaGlyZEF1dGhJZGVudGl0aWVzEiwKB2hlYWRlcnMYASADKAsyGy5hcGlndy52MS5UaGlyZEF1dGhJZGVudGl0eRIsCgdxdWVyaWVzGAIgAygLMhsuYXBpZ3cudjEuVGhpcmRBdXRoSWRlbnRpdHkiIQoRVGhpcmRBdXRoSWRlbnRpdHkSDAoEbmFtZRgBIAEoCSI8ChJUaGlyZEF1dGhDYXJyeUJvZHkSDwoHZW5hYmxlZBgBIAEoCBIVCg1tYXhfYm9keV9zaXplGAIgASgFIhQKElRoaXJkQXV0aE1hdGNoQXV0aCIYChZUaGlyZEF1dGhSdWxlUGFyYW1ldGVyIg8KDVRoaXJkQXV0aFJ1bGUi2gIKEFJhdGVMaW1pdENvbnRlbnQSDQoFc2NvcGUYASABKAkSGQoRZGVmYXVsdF90aW1lX3VuaXQYAiABKAkSHQoQZGVmYXVsdF9pbnRlcnZhbBgDIAEoBUgAiAEBEhEKCWFwaV9saW1pdBgEIAEoBRISCgp1c2VyX2xpbWl0GAUgASgFEhEKCWFwcF9saW1pdBgGIAEoBRIQCghpcF9saW1pdBgHIAEoBRIRCglhbGdvcml0aG0YCCABKAkSLAoIc3BlY2lhbHMYCSADKAsyGi5hcGlndy52MS5SYXRlTGltaXRTcGVjaWFsEjMKCnBhcmFtZXRlcnMYCiADKAsyHy5hcGlndy52MS5QbHVnaW5Db21tb25QYXJhbWV0ZXISJgoFcnVsZXMYCyADKAsyFy5hcGlndy52MS5SYXRlTGltaXRSdWxlQhMKEV9kZWZhdWx0X2ludGVydmFsIlQKEFJhdGVMaW1pdFNwZWNpYWwSDAoEdHlwZRgBIAEoCRIyCghwb2xpY2llcxgCIAMoCzIgLmFwaWd3LnYxLlJhdGVMaW1pdFNwZWNpYWxQb2xpY3kiNAoWUmF0ZUxpbWl0U3BlY2lhbFBvbGljeRILCgNrZXkYASABKAkSDQoFbGltaXQYAiABKAUiQgoVUGx1Z2luQ29tbW9uUGFyYW1ldGVyEgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRINCgV2YWx1ZRgDIAEoCSJ9Cg1SYXRlTGltaXRSdWxlEhEKCXJ1bGVfbmFtZRgBIAEoCRITCgttYXRjaF9yZWdleBgCIAEoCRIRCgl0aW1lX3VuaXQYAyABKAkSFQoIaW50ZXJ2YWwYBCABKAVIAIgBARINCgVsaW1pdBgFIAEoBUILCglfaW50ZXJ2YWwi5gEKEVByb3h5Q2FjaGVDb250ZW50EioKCWNhY2hlX2tleRgBIAEoCzIXLmFwaWd3LnYxLlByb3h5Q2FjaGVLZXkSRAoZY2FjaGVfaHR0cF9zdGF0dXNfYW5kX3R0bBgCIAMoCzIhLmFwaWd3LnYxLlByb3h5Q2FjaGVIdHRwU3RhdHVzVHRsEkQKFGNsaWVudF9jYWNoZV9jb250cm9sGAMgASgLMiYuYXBpZ3cudjEuUHJveHlDYWNoZUNsaWVudENhY2hlQ29udHJvbBIZChFjYWNoZWFibGVfaGVhZGVycxgEIAMoCSJLCg1Qcm94eUNhY2hlS2V5EhUKDXN5c3RlbV9wYXJhbXMYASADKAkSEgoKcGFyYW1ldGVycxgCIAMoCRIPCgdoZWFkZXJzGAMgAygJIjsKF1Byb3h5Q2FjaGVIdHRwU3RhdHVzVHRsEhMKC2h0dHBfc3RhdHVzGAEgAygFEgsKA3R0bBgCIAEoBSI7ChxQcm94eUNhY2hlQ2xpZW50Q2FjaGVDb250cm9sEgwKBG1vZGUYASABKAkSDQoFZGF0YXMYAiADKAlCL1otZ2l0aHViLmNvbS9hcGlndy9hcGlndy9wcm90by9hcGlndy92MTthcGlnd3YxYgZwcm90bzM", [file_apigw_v1_meta]);
 
 /**
  * Plugin is a plug-in policy (docs/plugins.md): an object of a type whose
@@ -37,8 +37,8 @@ export type Plugin = Message<"apigw.v1.Plugin"> & {
 
   /**
    * plugin_type: cors, set_resp_headers, proxy_mirror, rate_limit,
-   * jwt_auth or third_auth. APIG's other types (breaker, kafka_log,
-   * proxy_cache, oidc_auth) are refused.
+   * jwt_auth, third_auth or proxy_cache. APIG's other types (breaker,
+   * kafka_log, oidc_auth) are refused.
    *
    * @generated from field: string plugin_type = 3;
    */
@@ -54,7 +54,7 @@ export type Plugin = Message<"apigw.v1.Plugin"> & {
   /**
    * plugin_content: the JSON settings of the type (CorsPluginContent,
    * SetRespHeadersContent, ProxyMirrorContent, RateLimitContent,
-   * JwtAuthContent, ThirdAuthContent), decoded strictly: unknown
+   * JwtAuthContent, ThirdAuthContent, ProxyCacheContent), decoded strictly: unknown
    * fields and wrong types are refused.
    *
    * @generated from field: string plugin_content = 5;
@@ -1044,4 +1044,149 @@ export type RateLimitRule = Message<"apigw.v1.RateLimitRule"> & {
  */
 export const RateLimitRuleSchema: GenMessage<RateLimitRule> = /*@__PURE__*/
   messageDesc(file_apigw_v1_plugin, 23);
+
+/**
+ * ProxyCacheContent is the plugin_content of a proxy_cache plug-in: Envoy's
+ * cache filter answers GET and HEAD requests from responses it stored
+ * (docs/plugins.md#proxy_cache). Field names are APIG's
+ * (ProxyCacheContent).
+ *
+ * @generated from message apigw.v1.ProxyCacheContent
+ */
+export type ProxyCacheContent = Message<"apigw.v1.ProxyCacheContent"> & {
+  /**
+   * cache_key: what distinguishes cached responses; at least one of its
+   * lists must be set.
+   *
+   * @generated from field: apigw.v1.ProxyCacheKey cache_key = 1;
+   */
+  cacheKey?: ProxyCacheKey | undefined;
+
+  /**
+   * cache_http_status_and_ttl: the statuses cached without a Cache-Control
+   * or Expires header from the backend, with their lifetime.
+   *
+   * @generated from field: repeated apigw.v1.ProxyCacheHttpStatusTtl cache_http_status_and_ttl = 2;
+   */
+  cacheHttpStatusAndTtl: ProxyCacheHttpStatusTtl[];
+
+  /**
+   * client_cache_control: whether a client's Cache-Control request header
+   * affects the cache (mode off, the default, or all).
+   *
+   * @generated from field: apigw.v1.ProxyCacheClientCacheControl client_cache_control = 3;
+   */
+  clientCacheControl?: ProxyCacheClientCacheControl | undefined;
+
+  /**
+   * cacheable_headers: at most 20 backend response headers kept with the
+   * response (Envoy keeps every header; see docs).
+   *
+   * @generated from field: repeated string cacheable_headers = 4;
+   */
+  cacheableHeaders: string[];
+};
+
+/**
+ * Describes the message apigw.v1.ProxyCacheContent.
+ * Use `create(ProxyCacheContentSchema)` to create a new message.
+ */
+export const ProxyCacheContentSchema: GenMessage<ProxyCacheContent> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 24);
+
+/**
+ * ProxyCacheKey is APIG's PluginProxyCacheKey.
+ *
+ * @generated from message apigw.v1.ProxyCacheKey
+ */
+export type ProxyCacheKey = Message<"apigw.v1.ProxyCacheKey"> & {
+  /**
+   * system_params: $context.stage, $context.apiId or $context.apiName
+   * (apigw's key always separates APIs and environments); the others are
+   * refused.
+   *
+   * @generated from field: repeated string system_params = 1;
+   */
+  systemParams: string[];
+
+  /**
+   * parameters: query parameters in the key (Envoy keys by the whole query
+   * string).
+   *
+   * @generated from field: repeated string parameters = 2;
+   */
+  parameters: string[];
+
+  /**
+   * headers: request headers in the key.
+   *
+   * @generated from field: repeated string headers = 3;
+   */
+  headers: string[];
+};
+
+/**
+ * Describes the message apigw.v1.ProxyCacheKey.
+ * Use `create(ProxyCacheKeySchema)` to create a new message.
+ */
+export const ProxyCacheKeySchema: GenMessage<ProxyCacheKey> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 25);
+
+/**
+ * ProxyCacheHttpStatusTtl is APIG's PluginProxyCacheHttpStatusTtl.
+ *
+ * @generated from message apigw.v1.ProxyCacheHttpStatusTtl
+ */
+export type ProxyCacheHttpStatusTtl = Message<"apigw.v1.ProxyCacheHttpStatusTtl"> & {
+  /**
+   * http_status: statuses Envoy's cache filter can store (200, 203, 204,
+   * 206, 300, 301, 308, 404, 405, 410, 414, 451, 501).
+   *
+   * @generated from field: repeated int32 http_status = 1;
+   */
+  httpStatus: number[];
+
+  /**
+   * ttl: seconds, 1-31536000.
+   *
+   * @generated from field: int32 ttl = 2;
+   */
+  ttl: number;
+};
+
+/**
+ * Describes the message apigw.v1.ProxyCacheHttpStatusTtl.
+ * Use `create(ProxyCacheHttpStatusTtlSchema)` to create a new message.
+ */
+export const ProxyCacheHttpStatusTtlSchema: GenMessage<ProxyCacheHttpStatusTtl> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 26);
+
+/**
+ * ProxyCacheClientCacheControl is APIG's PluginProxyCacheClientCacheControl.
+ *
+ * @generated from message apigw.v1.ProxyCacheClientCacheControl
+ */
+export type ProxyCacheClientCacheControl = Message<"apigw.v1.ProxyCacheClientCacheControl"> & {
+  /**
+   * mode: off (default: the client's Cache-Control is ignored) or all;
+   * apps is refused.
+   *
+   * @generated from field: string mode = 1;
+   */
+  mode: string;
+
+  /**
+   * datas: app ids of mode apps; must be empty.
+   *
+   * @generated from field: repeated string datas = 2;
+   */
+  datas: string[];
+};
+
+/**
+ * Describes the message apigw.v1.ProxyCacheClientCacheControl.
+ * Use `create(ProxyCacheClientCacheControlSchema)` to create a new message.
+ */
+export const ProxyCacheClientCacheControlSchema: GenMessage<ProxyCacheClientCacheControl> = /*@__PURE__*/
+  messageDesc(file_apigw_v1_plugin, 27);
 
