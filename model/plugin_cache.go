@@ -159,3 +159,16 @@ func joinInt32(vs []int32) string {
 	}
 	return strings.Join(s, ", ")
 }
+
+// ProxyCachePlugins returns the proxy_cache plug-ins of the instance,
+// sorted by id: the translator gives every HTTP connection manager the
+// filters their rules need.
+func (in *Instance) ProxyCachePlugins() []*apigwv1.Plugin {
+	var out []*apigwv1.Plugin
+	for _, p := range List[*apigwv1.Plugin](in, KindPlugin) {
+		if p.PluginType == PluginProxyCache {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -33,7 +33,7 @@ func (b *Builder) listenersFor(s *inputs.Snapshot) (*listenerMemo, error) {
 func listeners(v *inputs.View, opts Options) (*listenerMemo, error) {
 	lm := &listenerMemo{tlsGroups: map[string]bool{}}
 	groups := v.Groups()
-	filters, err := httpFilters(v.Config(), opts)
+	filters, err := httpFilters(v.Config(), opts, v.ProxyCachePlugins())
 	if err != nil {
 		return nil, err
 	}

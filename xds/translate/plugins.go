@@ -36,6 +36,8 @@ type pluginPlan struct {
 	// rateLimit replaces the throttling policy bound to the API
 	// (docs/plugins.md#rate_limit).
 	rateLimit *model.RateLimit
+	// cache: a proxy_cache plug-in (proxycache.go).
+	cache *cachePlan
 }
 
 // planPlugins reads the plug-ins bound to (API, environment).
@@ -67,6 +69,8 @@ func (c *buildCtx) planPlugins(apiID, envID string) (pluginPlan, error) {
 				return out, err
 			}
 			out.rateLimit = rl
+		case *apigwv1.ProxyCacheContent:
+			out.cache = planProxyCache(v)
 		}
 	}
 	return out, nil

@@ -45,6 +45,7 @@ const (
 	opHosts
 	opHostProblems
 	opPluginsFor
+	opProxyCachePlugins
 	opGroup
 	opSigned
 )
@@ -102,6 +103,8 @@ func (s *Snapshot) eval(o op, a, b string) (any, string) {
 		return nil, ""
 	case opPluginsFor:
 		return in.PluginsFor(a, b), ""
+	case opProxyCachePlugins:
+		return in.ProxyCachePlugins(), ""
 	}
 	panic(fmt.Sprintf("inputs: unknown lookup %d", o))
 }
