@@ -51,8 +51,12 @@ const MaxRespHeaders = 10
 
 // pluginContextVars are the $context variables a set_resp_headers value
 // of type system_parameter may name: those the Envoy data plane knows on
-// every response.
-var pluginContextVars = []string{"requestId", "sourceIp", "reqPath", "reqUri", "reqMethod", "stage", "apiId", "appId"}
+// every response, and cacheStatus (docs/plugins.md#proxy_cache).
+var pluginContextVars = []string{"requestId", "sourceIp", "reqPath", "reqUri", "reqMethod", "stage", "apiId", "appId", CacheStatusVar}
+
+// CacheStatusVar is the set_resp_headers system value telling whether the
+// response came from the proxy_cache cache.
+const CacheStatusVar = "cacheStatus"
 
 // PluginContextVars returns the $context variables a set_resp_headers
 // value may name, in a new slice.

@@ -86,18 +86,27 @@ func enabled() *routev3.FilterConfig {
 // applyCache enables the cache filters on a route: the key filter sets the
 // scope header to the route's name, the backend's response gets a Vary on
 // it (and on the key's headers) and the scope header never reaches the
-// backend.
+// backend. Without a proxy_cache plug-in it only adds the route's
+// $context.cacheStatus headers (every response is then "via_upstream").
 func (p *pubPlan) applyCache(r *routev3.Route) {
 	cp := p.plugins.cache
 	if cp == nil {
+		r.ResponseHeadersToAdd = append(slices.Clone(r.ResponseHeadersToAdd), p.plugins.respCacheStatus...)
 		return
 	}
-	r.TypedPerFilterConfig[filterCacheKey] = p.packer.pack(&headermutationv3.HeaderMutationPerRoute{Mutations: &headermutationv3.Mutations{
+	muts := &headermutationv3.Mutations{
 		RequestMutations: []*mutationrulesv3.HeaderMutation{{Action: &mutationrulesv3.HeaderMutation_Append{Append: &corev3.HeaderValueOption{
 			Header:       &corev3.HeaderValue{Key: dataplane.CacheScopeHeader, Value: escapeFormatter(r.Name)},
 			AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
 		}}}},
-	}})
+	}
+	// $context.cacheStatus headers: added by the key filter, which runs
+	// before the cache filter, so that they are never stored and a
+	// response served from the cache gets its own.
+	for _, h := range p.plugins.respCacheStatus {
+		muts.ResponseMutations = append(muts.ResponseMutations, &mutationrulesv3.HeaderMutation{Action: &mutationrulesv3.HeaderMutation_Append{Append: h}})
+	}
+	r.TypedPerFilterConfig[filterCacheKey] = p.packer.pack(&headermutationv3.HeaderMutationPerRoute{Mutations: muts})
 	cache := filterCache
 	if cp.client {
 		cache = filterCacheClient
