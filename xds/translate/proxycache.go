@@ -87,11 +87,24 @@ func enabled() *routev3.FilterConfig {
 // scope header to the route's name, the backend's response gets a Vary on
 // it (and on the key's headers) and the scope header never reaches the
 // backend. Without a proxy_cache plug-in it only adds the route's
-// $context.cacheStatus headers (every response is then "via_upstream").
+// $context.cacheStatus headers (every answer is then "via_upstream", or
+// "direct_response" for a mock).
 func (p *pubPlan) applyCache(r *routev3.Route) {
 	cp := p.plugins.cache
 	if cp == nil {
-		r.ResponseHeadersToAdd = append(slices.Clone(r.ResponseHeadersToAdd), p.plugins.respCacheStatus...)
+		// Without a cache every answer is the backend's (or the route's
+		// own): the route renders the value as a literal, since Envoy
+		// evaluates route headers before it sets the response code
+		// details.
+		details := "via_upstream"
+		if r.GetDirectResponse() != nil {
+			details = "direct_response"
+		}
+		for _, h := range p.plugins.respCacheStatus {
+			h = proto.Clone(h).(*corev3.HeaderValueOption)
+			h.Header.Value = strings.ReplaceAll(h.Header.Value, cacheStatusFormatter, details)
+			r.ResponseHeadersToAdd = append(slices.Clone(r.ResponseHeadersToAdd), h)
+		}
 		return
 	}
 	muts := &headermutationv3.Mutations{
