@@ -383,7 +383,7 @@ func (in *Instance) checkPluginBinding(c checker, b *apigwv1.PluginBinding) {
 		}
 	case PluginProxyCache:
 		if !ProxyCacheMethod(api.ReqMethod) {
-			c.add("api_id", "API %q uses %s: a proxy_cache plug-in caches GET and HEAD APIs (or the GET and HEAD requests of ANY APIs)", api.Name, api.ReqMethod)
+			c.add("api_id", "API %q uses %s: a proxy_cache plug-in caches GET APIs and the GET and HEAD requests of ANY APIs (Envoy stores only GET responses, so a HEAD API is refused)", api.Name, api.ReqMethod)
 		}
 	}
 }
@@ -414,7 +414,7 @@ func (in *Instance) checkAPIPlugins(c checker, api *apigwv1.Api) {
 			}
 		case PluginProxyCache:
 			if !ProxyCacheMethod(api.ReqMethod) {
-				c.add("req_method", "proxy_cache plug-in %q is bound to the API: only GET, HEAD and ANY APIs can be cached", p.PluginName)
+				c.add("req_method", "proxy_cache plug-in %q is bound to the API: only GET and ANY APIs can be cached", p.PluginName)
 			}
 		}
 	}

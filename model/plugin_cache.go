@@ -52,10 +52,11 @@ func ProxyCacheClientControl(v *apigwv1.ProxyCacheContent) bool {
 }
 
 // ProxyCacheMethod reports whether an API method can use a proxy_cache
-// plug-in: APIG caches GET and HEAD APIs; ANY APIs have their GET and
-// HEAD requests cached.
+// plug-in: GET APIs, and ANY APIs (their GET and HEAD requests). APIG also
+// caches HEAD APIs, but Envoy stores only responses to GET, which a HEAD
+// API never receives: its cache would stay empty.
 func ProxyCacheMethod(method string) bool {
-	return method == "GET" || method == "HEAD" || method == MethodAny
+	return method == "GET" || method == MethodAny
 }
 
 func validateProxyCache(c checker, v *apigwv1.ProxyCacheContent) {

@@ -66,14 +66,21 @@ func TestProxyCacheContentValidation(t *testing.T) {
 	}
 }
 
-// A proxy_cache plug-in caches GET, HEAD and ANY APIs: binding it to a
-// PUT API is refused, and so is changing a cached API's method to PUT.
+// A proxy_cache plug-in caches GET and ANY APIs: binding it to a
+// PUT or a HEAD API is refused, and so is changing a cached API's
+// method to POST.
 func TestProxyCacheBindingNeedsACacheableMethod(t *testing.T) {
 	pc := plugin("pc1", model.PluginProxyCache, tfProxyCache)
 	put := &apigwv1.PluginBinding{Id: "b1", ApiId: "a2", EnvId: "e1", PluginId: "pc1"}
 	in := pluginWorld(pc, put)
 	if vs := in.Check(put); len(vs) == 0 || vs[0].Field != "api_id" {
 		t.Errorf("binding to PUT: want an api_id violation, got %v", vs)
+	}
+	headAPI := &apigwv1.Api{Id: "a8", Name: "head_pet", GroupId: "g1", ReqMethod: "HEAD", ReqUri: "/heads", BackendApi: &apigwv1.BackendApi{UrlDomain: "10.0.0.1:80", ReqUri: "/"}}
+	head := &apigwv1.PluginBinding{Id: "b3", ApiId: "a8", EnvId: "e1", PluginId: "pc1"}
+	in = pluginWorld(pc, headAPI, head)
+	if vs := in.Check(head); len(vs) == 0 || vs[0].Field != "api_id" {
+		t.Errorf("binding to HEAD (Envoy stores only GET responses): want an api_id violation, got %v", vs)
 	}
 	get := &apigwv1.PluginBinding{Id: "b2", ApiId: "a1", EnvId: "e1", PluginId: "pc1"}
 	in = pluginWorld(pc, get)
