@@ -27,7 +27,7 @@ var pluginTypes = []string{PluginCORS, PluginSetRespHeaders, PluginProxyMirror, 
 // unimplementedPlugins are APIG plug-in types apigw refuses when written
 // (never stored and ignored).
 var unimplementedPlugins = map[string]bool{
-	"breaker": true,
+	"breaker":   true,
 	"kafka_log": true, "oidc_auth": true,
 }
 
