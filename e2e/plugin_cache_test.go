@@ -19,7 +19,7 @@ kind: plugin
 plugin_name: cache_status
 plugin_type: set_resp_headers
 plugin_content: '{"response_headers":[{"name":"X-Cache","value":"$context.cacheStatus","value_type":"system_parameter","action":"add"}]}'
-` + fsAPI("cached_api", "/cached", "") + fsAPI("uncached_api", "/uncached", "") + `---
+` + fsAPI("cached_api", "/cached", "") + fsAPI("uncached_api", "/uncached", "") + cacheMock("mock_plain", "/mockplain", "X-Mock") + cacheMock("mock_cookie", "/mockcookie", "Set-Cookie") + `---
 kind: plugin_binding
 api_id: cached_api
 env_id: RELEASE
@@ -35,6 +35,31 @@ api_id: uncached_api
 env_id: RELEASE
 plugin_id: cache_status
 `
+
+// cacheMock is a mock API answering with one header, bound to both
+// plug-ins.
+func cacheMock(name, uri, header string) string {
+	return `---
+kind: api
+name: ` + name + `
+group_id: failsafe
+req_protocol: HTTP
+req_method: GET
+req_uri: ` + uri + `
+backend_type: MOCK
+mock_info: {status_code: 200, result_content: "mocked", headers: [{key: ` + header + `, value: "a=b"}]}
+---
+kind: plugin_binding
+api_id: ` + name + `
+env_id: RELEASE
+plugin_id: cache_items
+---
+kind: plugin_binding
+api_id: ` + name + `
+env_id: RELEASE
+plugin_id: cache_status
+`
+}
 
 // The emulated Envoy runs the generated cache filters (internal/envoysim
 // cache.go follows Envoy's cacheability rules): a miss reaches the backend
@@ -93,6 +118,22 @@ func TestProxyCachePluginThroughEnvoy(t *testing.T) {
 				t.Errorf("X-Cache = %q, want via_upstream", got)
 			}
 		})
+	}
+
+	// A response that sets a cookie gets no-store and is never answered
+	// from the cache; the same mock without the cookie is.
+	for _, tc := range []struct {
+		path, second string
+	}{{"/mockplain", "cache.response_from_cache_filter"}, {"/mockcookie", "direct_response"}} {
+		first := w.call(t, call{path: tc.path})
+		second := w.call(t, call{path: tc.path})
+		wantStatus(t, second, http.StatusOK)
+		if first.header.Get("X-Cache") != "direct_response" || second.header.Get("X-Cache") != tc.second {
+			t.Errorf("%s: X-Cache %q then %q, want direct_response then %s", tc.path, first.header.Get("X-Cache"), second.header.Get("X-Cache"), tc.second)
+		}
+		if tc.path == "/mockcookie" && second.header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: Cache-Control %q, want no-store", tc.path, second.header.Get("Cache-Control"))
+		}
 	}
 
 	// The API without the plug-in is never cached; its cacheStatus header

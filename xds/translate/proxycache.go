@@ -43,6 +43,10 @@ const (
 	// statuses without a Cache-Control header "cache-control:
 	// max-age=<ttl>" (one per distinct rule of the instance's plug-ins).
 	filterCacheTTLPrefix = "apigw.proxy_cache.ttl."
+	// filterCacheCookie adds "cache-control: no-store" to responses that
+	// set a cookie, so that one caller's cookie is never stored and
+	// replayed to others (Envoy stores every response header).
+	filterCacheCookie = "apigw.proxy_cache.set_cookie"
 )
 
 // cachePlan is what a proxy_cache plug-in does to the routes of its API.
@@ -125,7 +129,7 @@ func (p *pubPlan) applyCache(r *routev3.Route) {
 		cache = filterCacheClient
 	}
 	r.TypedPerFilterConfig[cache] = p.packer.pack(enabled())
-	for _, f := range cp.ttl {
+	for _, f := range append([]string{filterCacheCookie}, cp.ttl...) {
 		r.TypedPerFilterConfig[f] = p.packer.pack(enabled())
 	}
 	vary := strings.Join(append([]string{dataplane.CacheScopeHeader}, cp.headers...), ",")
@@ -138,9 +142,10 @@ func (p *pubPlan) applyCache(r *routev3.Route) {
 
 // cacheFilters are the proxy_cache filters of an HCM, disabled, in the
 // order they must run: the key filter and the cache filters before the TTL
-// filters, so that on the way back a TTL filter adds its Cache-Control
-// before the cache filter decides whether to store the response, and a
-// response served from the cache passes the key filter but no TTL filter.
+// filters and the Set-Cookie filter, so that on the way back those add
+// their Cache-Control before the cache filter decides whether to store the
+// response, and a response served from the cache passes the key filter
+// but none of them.
 func cacheFilters(plugins []*apigwv1.Plugin) ([]*hcmFilter, error) {
 	if len(plugins) == 0 {
 		return nil, nil
@@ -187,7 +192,35 @@ func cacheFilters(plugins []*apigwv1.Plugin) ([]*hcmFilter, error) {
 		}
 		out = append(out, &hcmFilter{name: n, cfg: cfg})
 	}
+	// Last, so that on the way back it acts first.
+	cookie, err := cacheCookieFilter()
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, &hcmFilter{name: filterCacheCookie, cfg: cookie})
 	return out, nil
+}
+
+// cacheCookieFilter adds "cache-control: no-store" to a response with a
+// Set-Cookie header (match_delegate skipping the header_mutation unless
+// the header is present), which Envoy's cache filter then never stores.
+func cacheCookieFilter() (proto.Message, error) {
+	input, err := toAny(&matcherv3.HttpResponseHeaderMatchInput{HeaderName: "set-cookie"})
+	if err != nil {
+		return nil, err
+	}
+	present := &xdsmatcherv3.Matcher_MatcherList_Predicate{MatchType: &xdsmatcherv3.Matcher_MatcherList_Predicate_SinglePredicate_{
+		SinglePredicate: &xdsmatcherv3.Matcher_MatcherList_Predicate_SinglePredicate{
+			Input: &xdscorev3.TypedExtensionConfig{Name: "set-cookie", TypedConfig: input},
+			Matcher: &xdsmatcherv3.Matcher_MatcherList_Predicate_SinglePredicate_ValueMatch{ValueMatch: &xdsmatcherv3.StringMatcher{
+				MatchPattern: &xdsmatcherv3.StringMatcher_SafeRegex{SafeRegex: &xdsmatcherv3.RegexMatcher{
+					EngineType: &xdsmatcherv3.RegexMatcher_GoogleRe2{GoogleRe2: &xdsmatcherv3.RegexMatcher_GoogleRE2{}},
+					Regex:      ".*",
+				}},
+			}},
+		},
+	}}
+	return skipUnless(present, "cache-control", "no-store", corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD)
 }
 
 // hcmFilter is an HTTP filter disabled by default.
@@ -202,10 +235,6 @@ type hcmFilter struct {
 // skips it for every other status.
 func cacheTTLFilter(r *apigwv1.ProxyCacheHttpStatusTtl) (proto.Message, error) {
 	input, err := toAny(&matcherv3.HttpResponseHeaderMatchInput{HeaderName: ":status"})
-	if err != nil {
-		return nil, err
-	}
-	skip, err := toAny(&actionv3.SkipFilter{})
 	if err != nil {
 		return nil, err
 	}
@@ -228,10 +257,21 @@ func cacheTTLFilter(r *apigwv1.ProxyCacheHttpStatusTtl) (proto.Message, error) {
 			OrMatcher: &xdsmatcherv3.Matcher_MatcherList_Predicate_PredicateList{Predicate: preds},
 		}}
 	}
+	return skipUnless(listed, "cache-control", "max-age="+strconv.Itoa(int(r.Ttl)), corev3.HeaderValueOption_ADD_IF_ABSENT)
+}
+
+// skipUnless is a match_delegate filter whose header_mutation adds a
+// response header, skipped (SkipFilter) unless the predicate on the
+// response holds.
+func skipUnless(pred *xdsmatcherv3.Matcher_MatcherList_Predicate, key, value string, action corev3.HeaderValueOption_HeaderAppendAction) (proto.Message, error) {
+	skip, err := toAny(&actionv3.SkipFilter{})
+	if err != nil {
+		return nil, err
+	}
 	mutation, err := toAny(&headermutationv3.HeaderMutation{Mutations: &headermutationv3.Mutations{
 		ResponseMutations: []*mutationrulesv3.HeaderMutation{{Action: &mutationrulesv3.HeaderMutation_Append{Append: &corev3.HeaderValueOption{
-			Header:       &corev3.HeaderValue{Key: "cache-control", Value: "max-age=" + strconv.Itoa(int(r.Ttl))},
-			AppendAction: corev3.HeaderValueOption_ADD_IF_ABSENT,
+			Header:       &corev3.HeaderValue{Key: key, Value: value},
+			AppendAction: action,
 		}}}},
 	}})
 	if err != nil {
@@ -240,7 +280,7 @@ func cacheTTLFilter(r *apigwv1.ProxyCacheHttpStatusTtl) (proto.Message, error) {
 	return &matchingv3.ExtensionWithMatcher{
 		XdsMatcher: &xdsmatcherv3.Matcher{MatcherType: &xdsmatcherv3.Matcher_MatcherList_{MatcherList: &xdsmatcherv3.Matcher_MatcherList{
 			Matchers: []*xdsmatcherv3.Matcher_MatcherList_FieldMatcher{{
-				Predicate: &xdsmatcherv3.Matcher_MatcherList_Predicate{MatchType: &xdsmatcherv3.Matcher_MatcherList_Predicate_NotMatcher{NotMatcher: listed}},
+				Predicate: &xdsmatcherv3.Matcher_MatcherList_Predicate{MatchType: &xdsmatcherv3.Matcher_MatcherList_Predicate_NotMatcher{NotMatcher: pred}},
 				OnMatch:   &xdsmatcherv3.Matcher_OnMatch{OnMatch: &xdsmatcherv3.Matcher_OnMatch_Action{Action: &xdscorev3.TypedExtensionConfig{Name: "skip", TypedConfig: skip}}},
 			}},
 		}}},
