@@ -150,27 +150,21 @@ func cacheFilters(plugins []*apigwv1.Plugin) ([]*hcmFilter, error) {
 	if len(plugins) == 0 {
 		return nil, nil
 	}
-	vary := []string{dataplane.CacheScopeHeader}
 	rules := map[string]*apigwv1.ProxyCacheHttpStatusTtl{}
 	for _, p := range plugins {
 		c := model.ProxyCacheContentOf(p)
 		if c == nil {
 			continue // an unreadable plug-in holds its APIs closed
 		}
-		for _, h := range c.GetCacheKey().GetHeaders() {
-			if h = strings.ToLower(h); !slices.Contains(vary, h) {
-				vary = append(vary, h)
-			}
-		}
 		for _, r := range c.GetCacheHttpStatusAndTtl() {
 			rules[cacheTTLFilterName(r)] = r
 		}
 	}
-	slices.Sort(vary[1:])
-	allowed := make([]*matcherv3.StringMatcher, len(vary))
-	for i, h := range vary {
-		allowed[i] = &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: h}, IgnoreCase: true}
-	}
+	// Any header name may be varied on (the scope header, the key's
+	// headers, and whatever the backend names: honouring its Vary is
+	// always correct); "*" is not a name, so a "Vary: *" response is not
+	// stored.
+	allowed := []*matcherv3.StringMatcher{{MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: varyNamePattern}}}}
 	storage, err := toAny(&simplecachev3.SimpleHttpCacheConfig{})
 	if err != nil {
 		return nil, err
@@ -222,6 +216,10 @@ func cacheCookieFilter() (proto.Message, error) {
 	}}
 	return skipUnless(present, "cache-control", "no-store", corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD)
 }
+
+// varyNamePattern is a header name in a Vary: RFC 9110 token characters
+// but "*", so that "Vary: *" (vary on everything) is never allowed.
+const varyNamePattern = "[0-9A-Za-z!#$%&'+.^_`|~-]+"
 
 // hcmFilter is an HTTP filter disabled by default.
 type hcmFilter struct {
