@@ -23,13 +23,7 @@ const (
 )
 
 // pluginTypes lists the plug-in types apigw implements.
-var pluginTypes = []string{PluginCORS, PluginSetRespHeaders, PluginProxyMirror, PluginRateLimit, PluginJWTAuth, PluginThirdAuth, PluginBreaker, PluginKafkaLog, PluginOIDCAuth}
-
-// unimplementedPlugins are APIG plug-in types apigw refuses when written
-// (never stored and ignored).
-var unimplementedPlugins = map[string]bool{
-	"proxy_cache": true,
-}
+var pluginTypes = []string{PluginCORS, PluginSetRespHeaders, PluginProxyMirror, PluginRateLimit, PluginJWTAuth, PluginThirdAuth, PluginBreaker, PluginKafkaLog, PluginOIDCAuth, PluginProxyCache}
 
 // Header actions of a set_resp_headers plug-in.
 const (
@@ -51,8 +45,12 @@ const MaxRespHeaders = 10
 
 // pluginContextVars are the $context variables a set_resp_headers value
 // of type system_parameter may name: those the Envoy data plane knows on
-// every response.
-var pluginContextVars = []string{"requestId", "sourceIp", "reqPath", "reqUri", "reqMethod", "stage", "apiId", "appId"}
+// every response, and cacheStatus (docs/plugins.md#proxy_cache).
+var pluginContextVars = []string{"requestId", "sourceIp", "reqPath", "reqUri", "reqMethod", "stage", "apiId", "appId", CacheStatusVar}
+
+// CacheStatusVar is the set_resp_headers system value telling whether the
+// response came from the proxy_cache cache.
+const CacheStatusVar = "cacheStatus"
 
 // PluginContextVars returns the $context variables a set_resp_headers
 // value may name, in a new slice.
@@ -91,6 +89,8 @@ func PluginContent(p *apigwv1.Plugin) (proto.Message, error) {
 		m = &apigwv1.KafkaLogContent{}
 	case PluginOIDCAuth:
 		m = &apigwv1.OidcAuthContent{}
+	case PluginProxyCache:
+		m = &apigwv1.ProxyCacheContent{}
 	default:
 		return nil, fmt.Errorf("plug-in type %q is not supported", p.GetPluginType())
 	}
@@ -143,10 +143,6 @@ func validatePlugin(c checker, p *apigwv1.Plugin, lim Limits) {
 		return
 	}
 	validatePluginSecret(c, p)
-	if unimplementedPlugins[p.PluginType] {
-		c.add("plugin_type", "%s plug-ins are not supported by apigw (supported: %s)", p.PluginType, strings.Join(pluginTypes, ", "))
-		return
-	}
 	if !slices.Contains(pluginTypes, p.PluginType) {
 		c.oneOf("plugin_type", p.PluginType, pluginTypes...)
 		return
@@ -180,6 +176,8 @@ func validatePlugin(c checker, p *apigwv1.Plugin, lim Limits) {
 		validateKafkaLog(cc, v)
 	case *apigwv1.OidcAuthContent:
 		validateOIDCAuth(cc, v)
+	case *apigwv1.ProxyCacheContent:
+		validateProxyCache(cc, v)
 	}
 }
 
@@ -403,6 +401,10 @@ func (in *Instance) checkPluginBinding(c checker, b *apigwv1.PluginBinding) {
 		if strings.ToUpper(api.ReqProtocol) == ProtoHTTP {
 			c.add("api_id", "API %q accepts HTTP only: an oidc_auth plug-in needs HTTPS (Envoy's session cookies are Secure; use HTTPS or BOTH)", api.Name)
 		}
+	case PluginProxyCache:
+		if !ProxyCacheMethod(api.ReqMethod) {
+			c.add("api_id", "API %q uses %s: a proxy_cache plug-in caches GET APIs and the GET and HEAD requests of ANY APIs (Envoy stores only GET responses, so a HEAD API is refused)", api.Name, api.ReqMethod)
+		}
 	}
 }
 
@@ -437,6 +439,10 @@ func (in *Instance) checkAPIPlugins(c checker, api *apigwv1.Api) {
 		case PluginOIDCAuth:
 			if strings.ToUpper(api.ReqProtocol) == ProtoHTTP {
 				c.add("req_protocol", "oidc_auth plug-in %q is bound to the API: it needs HTTPS (HTTPS or BOTH)", p.PluginName)
+			}
+		case PluginProxyCache:
+			if !ProxyCacheMethod(api.ReqMethod) {
+				c.add("req_method", "proxy_cache plug-in %q is bound to the API: only GET and ANY APIs can be cached", p.PluginName)
 			}
 		}
 	}

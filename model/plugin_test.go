@@ -47,7 +47,8 @@ func TestPluginContentValidation(t *testing.T) {
 		{"headers cors header", "set_resp_headers", `{"response_headers":[{"name":"Access-Control-Allow-Origin","value":"*","action":"override"}]}`, "plugin_content.response_headers[0].name"},
 		{"headers duplicate", "set_resp_headers", `{"response_headers":[{"name":"X-A","value":"1","action":"add"},{"name":"x-a","value":"2","action":"add"}]}`, "plugin_content.response_headers[1].name"},
 		{"headers system with override", "set_resp_headers", `{"response_headers":[{"name":"X-A","value":"$context.requestId","value_type":"system_parameter","action":"override"}]}`, "plugin_content.response_headers[0].action"},
-		{"headers unknown system value", "set_resp_headers", `{"response_headers":[{"name":"X-A","value":"$context.cacheStatus","value_type":"system_parameter","action":"add"}]}`, "plugin_content.response_headers[0].value"},
+		{"headers unknown system value", "set_resp_headers", `{"response_headers":[{"name":"X-A","value":"$context.handleTime","value_type":"system_parameter","action":"add"}]}`, "plugin_content.response_headers[0].value"},
+		{"headers cache status", "set_resp_headers", `{"response_headers":[{"name":"X-Cache","value":"$context.cacheStatus","value_type":"system_parameter","action":"add"}]}`, ""},
 		{"headers name too long", "set_resp_headers", `{"response_headers":[{"name":"X-` + strings.Repeat("a", 31) + `","value":"1","action":"add"}]}`, "plugin_content.response_headers[0].name"},
 		{"headers value with CR", "set_resp_headers", `{"response_headers":[{"name":"X-A","value":"a\rb","action":"add"}]}`, "plugin_content.response_headers[0].value"},
 		{"headers eleven", "set_resp_headers", `{"response_headers":[` + strings.TrimSuffix(strings.Repeat(`{"name":"X-A","value":"1","action":"add"},`, 11), ",") + `]}`, "plugin_content.response_headers"},
@@ -137,8 +138,10 @@ func TestPluginContentValidation(t *testing.T) {
 
 // Plug-in types apigw does not implement are refused by name, never
 // stored and ignored.
-func TestUnimplementedPluginTypesAreRefused(t *testing.T) {
-	for _, typ := range []string{"proxy_cache", "bogus"} {
+// Every APIG plug-in type is implemented; other names (case and spelling
+// count) are refused.
+func TestUnknownPluginTypesAreRefused(t *testing.T) {
+	for _, typ := range []string{"bogus", "Cors", "rate-limit"} {
 		vs := model.Validate(plugin("p1", typ, `{}`), model.AbsoluteLimits())
 		if len(vs) == 0 || vs[0].Field != "plugin_type" {
 			t.Errorf("%s: want a plugin_type violation, got %v", typ, vs)

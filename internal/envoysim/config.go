@@ -148,6 +148,11 @@ func ValidateDeep(m proto.Message) error {
 			walk(inner.ProtoReflect(), path)
 			return
 		}
+		if fc, ok := m.Interface().(*routev3.FilterConfig); ok && fc.GetConfig() != nil && fc.GetConfig().GetTypeUrl() == "" {
+			// A present but empty config enables a filter disabled in the
+			// HCM (Envoy's PerFilterConfigs); there is nothing to unpack.
+			return
+		}
 		if v, ok := m.Interface().(interface{ ValidateAll() error }); ok {
 			if err := v.ValidateAll(); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", path, err))

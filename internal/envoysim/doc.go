@@ -32,7 +32,12 @@
 //     per append_action as Envoy 1.38+ does (the deprecated append, when
 //     set, decides; the default appends a second header); the route cache
 //     cleared as clear_route_cache(_headers) say), ratelimit (descriptors
-//     from the route's actions, sent to the rate-limit cluster), router;
+//     from the route's actions, sent to the rate-limit cluster),
+//     header_mutation (per-route mutations too) and match_delegate around
+//     it (matchers on request headers, or on response headers when the
+//     response passes), the cache filter with simple_http_cache (Envoy's
+//     cacheability rules and Vary, one store per emulated Envoy, no
+//     revalidation nor ranges: see cache.go), router;
 //   - the router: direct responses, cluster and endpoint selection (static,
 //     EDS, weighted round robin, priorities), path rewrites (prefix, regex,
 //     URI template, formatter path_rewrite), host rewrites, route and

@@ -3,6 +3,7 @@ package envoysim
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	xdsmatcherv3 "github.com/cncf/xds/go/xds/type/matcher/v3"
@@ -29,6 +30,15 @@ func (s *stream) matchedFilter(name string, a *anypb.Any) error {
 	}
 	if cfg.GetXdsMatcher() == nil {
 		return fmt.Errorf("filter %s: only xds_matcher is emulated", name)
+	}
+	if readsResponse(cfg.GetXdsMatcher()) {
+		// Evaluated when the response passes the filter (cache.go).
+		hm := &headermutationv3.HeaderMutation{}
+		if err := unpack(cfg.GetExtensionConfig().GetTypedConfig(), hm); err != nil {
+			return fmt.Errorf("filter %s: %w", name, err)
+		}
+		s.deferred = append(s.deferred, deferredMatch{name: name, matcher: cfg.GetXdsMatcher(), hm: hm})
+		return nil
 	}
 	skip, err := s.skipByMatcher(cfg.GetXdsMatcher())
 	if err != nil {
@@ -75,6 +85,30 @@ func appendOptions(ms []*mutationrulesv3.HeaderMutation) ([]*corev3.HeaderValueO
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// readsResponse reports whether a matcher reads response headers.
+func readsResponse(m *xdsmatcherv3.Matcher) bool {
+	var pred func(p *xdsmatcherv3.Matcher_MatcherList_Predicate) bool
+	pred = func(p *xdsmatcherv3.Matcher_MatcherList_Predicate) bool {
+		switch t := p.GetMatchType().(type) {
+		case *xdsmatcherv3.Matcher_MatcherList_Predicate_NotMatcher:
+			return pred(t.NotMatcher)
+		case *xdsmatcherv3.Matcher_MatcherList_Predicate_OrMatcher:
+			return slices.ContainsFunc(t.OrMatcher.GetPredicate(), pred)
+		case *xdsmatcherv3.Matcher_MatcherList_Predicate_AndMatcher:
+			return slices.ContainsFunc(t.AndMatcher.GetPredicate(), pred)
+		case *xdsmatcherv3.Matcher_MatcherList_Predicate_SinglePredicate_:
+			return t.SinglePredicate.GetInput().GetTypedConfig().MessageIs(&matcherv3.HttpResponseHeaderMatchInput{})
+		}
+		return false
+	}
+	for _, fm := range m.GetMatcherList().GetMatchers() {
+		if pred(fm.GetPredicate()) {
+			return true
+		}
+	}
+	return false
 }
 
 // skipByMatcher evaluates a match tree on the request headers: true when
@@ -134,14 +168,24 @@ func (s *stream) predicate(p *xdsmatcherv3.Matcher_MatcherList_Predicate) (bool,
 		return true, nil
 	case *xdsmatcherv3.Matcher_MatcherList_Predicate_SinglePredicate_:
 		sp := t.SinglePredicate
+		src, hdrName := s.hdr, ""
 		in := &matcherv3.HttpRequestHeaderMatchInput{}
-		if !sp.GetInput().GetTypedConfig().MessageIs(in) {
-			return false, fmt.Errorf("input %s is not emulated", sp.GetInput().GetTypedConfig().GetTypeUrl())
+		out := &matcherv3.HttpResponseHeaderMatchInput{}
+		switch tc := sp.GetInput().GetTypedConfig(); {
+		case tc.MessageIs(in):
+			if err := tc.UnmarshalTo(in); err != nil {
+				return false, err
+			}
+			hdrName = in.GetHeaderName()
+		case tc.MessageIs(out) && s.matchResp != nil:
+			if err := tc.UnmarshalTo(out); err != nil {
+				return false, err
+			}
+			src, hdrName = s.matchResp, out.GetHeaderName()
+		default:
+			return false, fmt.Errorf("input %s is not emulated", tc.GetTypeUrl())
 		}
-		if err := sp.GetInput().GetTypedConfig().UnmarshalTo(in); err != nil {
-			return false, err
-		}
-		v, present := s.hdr.Joined(in.GetHeaderName())
+		v, present := src.Joined(hdrName)
 		if !present {
 			return false, nil
 		}

@@ -76,6 +76,7 @@ type Envoy struct {
 	conns map[string]*grpc.ClientConn
 	rr    map[string]uint64
 	als   map[string]*alsLogger
+	cache cacheStore // the simple_http_cache (cache.go), under mu
 }
 
 // New returns an emulated Envoy.
@@ -192,6 +193,12 @@ type stream struct {
 	// respMutations are the response header mutations of the
 	// header_mutation filters that ran.
 	respMutations []*corev3.HeaderValueOption
+	// cacheInsert is a cache miss whose response may be stored; deferred
+	// are the match_delegate filters that read the response; matchResp is
+	// the response their matchers read (cache.go).
+	cacheInsert *pendingInsert
+	deferred    []deferredMatch
+	matchResp   *Headers
 }
 
 // defaultConnBufferLimit is Envoy's default per-connection buffer limit.
@@ -227,6 +234,9 @@ func (e *Envoy) Serve(ctx context.Context, req *Request) (*Response, error) {
 	s.prepare(req)
 	resp, err := s.decode(ctx)
 	if err != nil {
+		return nil, fmt.Errorf("%w\n  %s", err, strings.Join(s.trace, "\n  "))
+	}
+	if err := s.encodeBeforeCache(resp); err != nil {
 		return nil, fmt.Errorf("%w\n  %s", err, strings.Join(s.trace, "\n  "))
 	}
 	s.finish(resp)

@@ -11,8 +11,10 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	matchingv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/matching/v3"
 	bodysizev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/body_size_limit/v3"
+	cachev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cache/v3"
 	corsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
+	headermutationv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/header_mutation/v3"
 	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ratelimit/v3"
 	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
@@ -80,6 +82,16 @@ func (s *stream) decode(ctx context.Context) (*Response, error) {
 				return s.router(ctx, cfg)
 			}
 		default:
+			if f.GetTypedConfig().MessageIs(&cachev3.CacheConfig{}) {
+				resp, err = s.cacheFilter(f.GetName(), f.GetTypedConfig())
+				break
+			}
+			if f.GetTypedConfig().MessageIs(&headermutationv3.HeaderMutation{}) {
+				if err := s.headerMutationFilter(f.GetName(), f.GetTypedConfig(), per); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			if f.GetTypedConfig().MessageIs(&matchingv3.ExtensionWithMatcher{}) {
 				if err := s.matchedFilter(f.GetName(), f.GetTypedConfig()); err != nil {
 					return nil, err

@@ -28,6 +28,11 @@ func deepValidate(m proto.Message) []error {
 	var walk func(protoreflect.Message)
 	walk = func(pm protoreflect.Message) {
 		if a, ok := pm.Interface().(*anypb.Any); ok {
+			if a.GetTypeUrl() == "" && len(a.GetValue()) == 0 {
+				// An empty Any is how a route's FilterConfig enables a
+				// filter disabled in the HCM (proxycache.go).
+				return
+			}
 			inner, err := a.UnmarshalNew()
 			if err != nil {
 				errs = append(errs, err)

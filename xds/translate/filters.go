@@ -36,12 +36,14 @@ const (
 // docs/apig-semantics.md#request-time-order: cors answers preflights before
 // anything else; the body limit rejects early; rbac applies IP ACLs; the
 // oauth2 filters of oidc_auth plug-ins log browsers in; ext_authz
-// authenticates and feeds the rate-limit descriptors; ratelimit; router.
-func httpFilters(cfg *apigwv1.InstanceConfig, opts Options, oidc []*hcmv3.HttpFilter) ([]*hcmv3.HttpFilter, error) {
+// authenticates and feeds the rate-limit descriptors; ratelimit; the
+// proxy_cache filters; router.
+func httpFilters(cfg *apigwv1.InstanceConfig, opts Options, oidc []*hcmv3.HttpFilter, caches []*apigwv1.Plugin) ([]*hcmv3.HttpFilter, error) {
 	type entry struct {
 		name     string
 		cfg      proto.Message
 		optional bool
+		disabled bool
 	}
 	debug, err := debugLatencyFilter()
 	if err != nil {
@@ -60,8 +62,18 @@ func httpFilters(cfg *apigwv1.InstanceConfig, opts Options, oidc []*hcmv3.HttpFi
 		{name: filterRBAC, cfg: &rbacv3.RBAC{}},
 		{name: filterExtAuthz, cfg: extAuthzFilter(opts)},
 		{name: filterRateLimit, cfg: rateLimitFilter(opts)},
-		{name: filterRouter, cfg: &routerv3.Router{SuppressEnvoyHeaders: true}},
 	}
+	// proxy_cache: after authentication and throttling, so that a cached
+	// answer is given only to admitted requests; disabled unless a route
+	// enables them (proxycache.go).
+	cf, err := cacheFilters(caches)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range cf {
+		entries = append(entries, entry{name: f.name, cfg: f.cfg, disabled: true})
+	}
+	entries = append(entries, entry{name: filterRouter, cfg: &routerv3.Router{SuppressEnvoyHeaders: true}})
 	var p anyPacker
 	out := make([]*hcmv3.HttpFilter, 0, len(entries))
 	for _, e := range entries {
@@ -71,7 +83,7 @@ func httpFilters(cfg *apigwv1.InstanceConfig, opts Options, oidc []*hcmv3.HttpFi
 			// routes of its APIs.
 			out = append(out, oidc...)
 		}
-		out = append(out, &hcmv3.HttpFilter{Name: e.name, IsOptional: e.optional, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: p.pack(e.cfg)}})
+		out = append(out, &hcmv3.HttpFilter{Name: e.name, IsOptional: e.optional, Disabled: e.disabled, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: p.pack(e.cfg)}})
 	}
 	return out, p.err
 }

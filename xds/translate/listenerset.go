@@ -38,7 +38,7 @@ func listeners(v *inputs.View, opts Options) (*listenerMemo, error) {
 	if err != nil {
 		return nil, err
 	}
-	filters, err := httpFilters(v.Config(), opts, oidcFs)
+	filters, err := httpFilters(v.Config(), opts, oidcFs, v.ProxyCachePlugins())
 	if err != nil {
 		return nil, err
 	}

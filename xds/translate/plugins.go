@@ -25,6 +25,11 @@ type pluginPlan struct {
 	// respAdd and respRemove are the set_resp_headers mutations.
 	respAdd    []*corev3.HeaderValueOption
 	respRemove []string
+	// respCacheStatus are the set_resp_headers mutations naming
+	// $context.cacheStatus: with a proxy_cache plug-in the cache key filter
+	// adds them, so that responses served from the cache get them too
+	// (proxycache.go); otherwise the route does.
+	respCacheStatus []*corev3.HeaderValueOption
 	// mirror is the proxy_mirror cluster and policy.
 	mirror       *clusterSpec
 	mirrorPolicy *routev3.RouteAction_RequestMirrorPolicy
@@ -47,6 +52,8 @@ type pluginPlan struct {
 	// oidc: the id of an oidc_auth plug-in, whose oauth2 filter the
 	// routes enable ("" without one).
 	oidc string
+	// cache: a proxy_cache plug-in (proxycache.go).
+	cache *cachePlan
 }
 
 // planPlugins reads the plug-ins bound to (API, environment).
@@ -62,7 +69,7 @@ func (c *buildCtx) planPlugins(api *apigwv1.Api, envID string) (pluginPlan, erro
 		case *apigwv1.CorsPluginContent:
 			out.cors = v
 		case *apigwv1.SetRespHeadersContent:
-			out.respAdd, out.respRemove = respHeaderMutations(v)
+			out.respAdd, out.respCacheStatus, out.respRemove = respHeaderMutations(v)
 		case *apigwv1.ProxyMirrorContent:
 			spec, pol, err := mirrorPolicy(v)
 			if err != nil {
@@ -85,6 +92,8 @@ func (c *buildCtx) planPlugins(api *apigwv1.Api, envID string) (pluginPlan, erro
 		case *apigwv1.BreakerContent:
 			out.breaker = true
 			out.breakerPolicies = model.BreakerHTTPPolicies(v, api.BackendParams)
+		case *apigwv1.ProxyCacheContent:
+			out.cache = planProxyCache(v)
 		}
 	}
 	return out, nil
@@ -161,17 +170,20 @@ func corsPluginPreflight(c *apigwv1.CorsPluginContent) routeAction {
 //     mutations do it: OVERWRITE_IF_EXISTS with "%RESP(name)%,value" (the
 //     backend's value, a comma, ours: one header) and then ADD_IF_ABSENT
 //     with the value (when the backend sent none).
-func respHeaderMutations(c *apigwv1.SetRespHeadersContent) ([]*corev3.HeaderValueOption, []string) {
-	var add []*corev3.HeaderValueOption
-	var remove []string
-	opt := func(k, v string, a corev3.HeaderValueOption_HeaderAppendAction) {
-		add = append(add, &corev3.HeaderValueOption{Header: &corev3.HeaderValue{Key: k, Value: v}, AppendAction: a})
-	}
+func respHeaderMutations(c *apigwv1.SetRespHeadersContent) (add, cacheStatus []*corev3.HeaderValueOption, remove []string) {
 	for _, h := range c.ResponseHeaders {
 		key := strings.ToLower(h.Name)
 		val := escapeFormatter(h.Value)
+		to := &add
 		if h.ValueType == model.ValueSystem {
-			val = envoyVars[strings.TrimPrefix(h.Value, "$context.")]
+			name := strings.TrimPrefix(h.Value, "$context.")
+			val = pluginVar(name)
+			if name == model.CacheStatusVar {
+				to = &cacheStatus
+			}
+		}
+		opt := func(k, v string, a corev3.HeaderValueOption_HeaderAppendAction) {
+			*to = append(*to, &corev3.HeaderValueOption{Header: &corev3.HeaderValue{Key: k, Value: v}, AppendAction: a})
 		}
 		switch strings.ToLower(h.Action) {
 		case model.HeaderOverride:
@@ -187,7 +199,21 @@ func respHeaderMutations(c *apigwv1.SetRespHeadersContent) ([]*corev3.HeaderValu
 			opt(key, val, corev3.HeaderValueOption_ADD_IF_ABSENT)
 		}
 	}
-	return add, remove
+	return add, cacheStatus, remove
+}
+
+// cacheStatusFormatter renders $context.cacheStatus: Envoy's response code
+// details, "cache.response_from_cache_filter" for a response served from
+// the cache, "via_upstream" for the backend's (docs/plugins.md#proxy_cache).
+const cacheStatusFormatter = "%RESPONSE_CODE_DETAILS%"
+
+// pluginVar is the Envoy formatter command of a set_resp_headers system
+// value.
+func pluginVar(name string) string {
+	if name == model.CacheStatusVar {
+		return cacheStatusFormatter
+	}
+	return envoyVars[name]
 }
 
 // mirrorPolicy is the request mirror policy of a proxy_mirror plug-in and

@@ -10,7 +10,7 @@ import (
 // Envoy formatter command.
 func TestPluginContextVarsHaveFormatters(t *testing.T) {
 	for _, v := range model.PluginContextVars() {
-		if envoyVars[v] == "" {
+		if pluginVar(v) == "" {
 			t.Errorf("$context.%s has no Envoy formatter", v)
 		}
 	}

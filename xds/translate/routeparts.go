@@ -54,11 +54,13 @@ func (p *pubPlan) route(name string, m frontendMatch, method string, alt matchSe
 			}
 		}
 		r.ResponseHeadersToAdd = append(r.ResponseHeadersToAdd, p.plugins.respAdd...)
+		p.applyCache(r)
 		return r
 	}
 	r.Action = &routev3.Route_Route{Route: a.route}
 	r.RequestHeadersToAdd = a.reqHeaders
 	r.ResponseHeadersToAdd = p.plugins.respAdd
+	p.applyCache(r)
 	return r
 }
 

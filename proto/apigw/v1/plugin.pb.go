@@ -32,15 +32,15 @@ type Plugin struct {
 	// - and _; unique in the instance.
 	PluginName string `protobuf:"bytes,2,opt,name=plugin_name,json=pluginName,proto3" json:"plugin_name,omitempty"`
 	// plugin_type: cors, set_resp_headers, proxy_mirror, rate_limit,
-	// jwt_auth, third_auth, breaker, kafka_log or oidc_auth. APIG's other
-	// types (proxy_cache) are refused.
+	// jwt_auth, third_auth, breaker, kafka_log, oidc_auth or proxy_cache
+	// (every APIG type).
 	PluginType string `protobuf:"bytes,3,opt,name=plugin_type,json=pluginType,proto3" json:"plugin_type,omitempty"`
 	// plugin_scope: global (the default; the only scope).
 	PluginScope string `protobuf:"bytes,4,opt,name=plugin_scope,json=pluginScope,proto3" json:"plugin_scope,omitempty"`
 	// plugin_content: the JSON settings of the type (CorsPluginContent,
 	// SetRespHeadersContent, ProxyMirrorContent, RateLimitContent,
 	// JwtAuthContent, ThirdAuthContent, BreakerContent, KafkaLogContent,
-	// OidcAuthContent),
+	// OidcAuthContent, ProxyCacheContent),
 	// decoded strictly: unknown
 	// fields and wrong types are refused.
 	PluginContent string `protobuf:"bytes,5,opt,name=plugin_content,json=pluginContent,proto3" json:"plugin_content,omitempty"`
@@ -3444,6 +3444,265 @@ func (x *OidcAuthContent) GetIssuer() string {
 	return ""
 }
 
+// ProxyCacheContent is the plugin_content of a proxy_cache plug-in: Envoy's
+// cache filter answers GET and HEAD requests from responses it stored
+// (docs/plugins.md#proxy_cache). Field names are APIG's
+// (ProxyCacheContent).
+type ProxyCacheContent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// cache_key: what distinguishes cached responses; at least one of its
+	// lists must be set.
+	CacheKey *ProxyCacheKey `protobuf:"bytes,1,opt,name=cache_key,json=cacheKey,proto3" json:"cache_key,omitempty"`
+	// cache_http_status_and_ttl: the statuses cached without a Cache-Control
+	// or Expires header from the backend, with their lifetime.
+	CacheHttpStatusAndTtl []*ProxyCacheHttpStatusTtl `protobuf:"bytes,2,rep,name=cache_http_status_and_ttl,json=cacheHttpStatusAndTtl,proto3" json:"cache_http_status_and_ttl,omitempty"`
+	// client_cache_control: whether a client's Cache-Control request header
+	// affects the cache (mode off, the default, or all).
+	ClientCacheControl *ProxyCacheClientCacheControl `protobuf:"bytes,3,opt,name=client_cache_control,json=clientCacheControl,proto3" json:"client_cache_control,omitempty"`
+	// cacheable_headers: at most 20 backend response headers kept with the
+	// response (Envoy keeps every header; see docs).
+	CacheableHeaders []string `protobuf:"bytes,4,rep,name=cacheable_headers,json=cacheableHeaders,proto3" json:"cacheable_headers,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *ProxyCacheContent) Reset() {
+	*x = ProxyCacheContent{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProxyCacheContent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProxyCacheContent) ProtoMessage() {}
+
+func (x *ProxyCacheContent) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProxyCacheContent.ProtoReflect.Descriptor instead.
+func (*ProxyCacheContent) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ProxyCacheContent) GetCacheKey() *ProxyCacheKey {
+	if x != nil {
+		return x.CacheKey
+	}
+	return nil
+}
+
+func (x *ProxyCacheContent) GetCacheHttpStatusAndTtl() []*ProxyCacheHttpStatusTtl {
+	if x != nil {
+		return x.CacheHttpStatusAndTtl
+	}
+	return nil
+}
+
+func (x *ProxyCacheContent) GetClientCacheControl() *ProxyCacheClientCacheControl {
+	if x != nil {
+		return x.ClientCacheControl
+	}
+	return nil
+}
+
+func (x *ProxyCacheContent) GetCacheableHeaders() []string {
+	if x != nil {
+		return x.CacheableHeaders
+	}
+	return nil
+}
+
+// ProxyCacheKey is APIG's PluginProxyCacheKey.
+type ProxyCacheKey struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// system_params: $context.stage, $context.apiId or $context.apiName
+	// (apigw's key always separates APIs and environments); the others are
+	// refused.
+	SystemParams []string `protobuf:"bytes,1,rep,name=system_params,json=systemParams,proto3" json:"system_params,omitempty"`
+	// parameters: query parameters in the key (Envoy keys by the whole query
+	// string).
+	Parameters []string `protobuf:"bytes,2,rep,name=parameters,proto3" json:"parameters,omitempty"`
+	// headers: request headers in the key.
+	Headers       []string `protobuf:"bytes,3,rep,name=headers,proto3" json:"headers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProxyCacheKey) Reset() {
+	*x = ProxyCacheKey{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProxyCacheKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProxyCacheKey) ProtoMessage() {}
+
+func (x *ProxyCacheKey) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProxyCacheKey.ProtoReflect.Descriptor instead.
+func (*ProxyCacheKey) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *ProxyCacheKey) GetSystemParams() []string {
+	if x != nil {
+		return x.SystemParams
+	}
+	return nil
+}
+
+func (x *ProxyCacheKey) GetParameters() []string {
+	if x != nil {
+		return x.Parameters
+	}
+	return nil
+}
+
+func (x *ProxyCacheKey) GetHeaders() []string {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+// ProxyCacheHttpStatusTtl is APIG's PluginProxyCacheHttpStatusTtl.
+type ProxyCacheHttpStatusTtl struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// http_status: statuses Envoy's cache filter can store (200, 203, 204,
+	// 206, 300, 301, 308, 404, 405, 410, 414, 451, 501).
+	HttpStatus []int32 `protobuf:"varint,1,rep,packed,name=http_status,json=httpStatus,proto3" json:"http_status,omitempty"`
+	// ttl: seconds, 1-31536000.
+	Ttl           int32 `protobuf:"varint,2,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProxyCacheHttpStatusTtl) Reset() {
+	*x = ProxyCacheHttpStatusTtl{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProxyCacheHttpStatusTtl) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProxyCacheHttpStatusTtl) ProtoMessage() {}
+
+func (x *ProxyCacheHttpStatusTtl) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProxyCacheHttpStatusTtl.ProtoReflect.Descriptor instead.
+func (*ProxyCacheHttpStatusTtl) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *ProxyCacheHttpStatusTtl) GetHttpStatus() []int32 {
+	if x != nil {
+		return x.HttpStatus
+	}
+	return nil
+}
+
+func (x *ProxyCacheHttpStatusTtl) GetTtl() int32 {
+	if x != nil {
+		return x.Ttl
+	}
+	return 0
+}
+
+// ProxyCacheClientCacheControl is APIG's PluginProxyCacheClientCacheControl.
+type ProxyCacheClientCacheControl struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// mode: off (default: the client's Cache-Control is ignored) or all;
+	// apps is refused.
+	Mode string `protobuf:"bytes,1,opt,name=mode,proto3" json:"mode,omitempty"`
+	// datas: app ids of mode apps; must be empty.
+	Datas         []string `protobuf:"bytes,2,rep,name=datas,proto3" json:"datas,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProxyCacheClientCacheControl) Reset() {
+	*x = ProxyCacheClientCacheControl{}
+	mi := &file_apigw_v1_plugin_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProxyCacheClientCacheControl) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProxyCacheClientCacheControl) ProtoMessage() {}
+
+func (x *ProxyCacheClientCacheControl) ProtoReflect() protoreflect.Message {
+	mi := &file_apigw_v1_plugin_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProxyCacheClientCacheControl.ProtoReflect.Descriptor instead.
+func (*ProxyCacheClientCacheControl) Descriptor() ([]byte, []int) {
+	return file_apigw_v1_plugin_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *ProxyCacheClientCacheControl) GetMode() string {
+	if x != nil {
+		return x.Mode
+	}
+	return ""
+}
+
+func (x *ProxyCacheClientCacheControl) GetDatas() []string {
+	if x != nil {
+		return x.Datas
+	}
+	return nil
+}
+
 var File_apigw_v1_plugin_proto protoreflect.FileDescriptor
 
 const file_apigw_v1_plugin_proto_rawDesc = "" +
@@ -3757,7 +4016,25 @@ const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\x14pass_through_methods\x18\n" +
 	" \x03(\tR\x12passThroughMethods\x12#\n" +
 	"\rdiscovery_url\x18\v \x01(\tR\fdiscoveryUrl\x12\x16\n" +
-	"\x06issuer\x18\f \x01(\tR\x06issuerB/Z-github.com/apigw/apigw/proto/apigw/v1;apigwv1b\x06proto3"
+	"\x06issuer\x18\f \x01(\tR\x06issuer\"\xad\x02\n" +
+	"\x11ProxyCacheContent\x124\n" +
+	"\tcache_key\x18\x01 \x01(\v2\x17.apigw.v1.ProxyCacheKeyR\bcacheKey\x12[\n" +
+	"\x19cache_http_status_and_ttl\x18\x02 \x03(\v2!.apigw.v1.ProxyCacheHttpStatusTtlR\x15cacheHttpStatusAndTtl\x12X\n" +
+	"\x14client_cache_control\x18\x03 \x01(\v2&.apigw.v1.ProxyCacheClientCacheControlR\x12clientCacheControl\x12+\n" +
+	"\x11cacheable_headers\x18\x04 \x03(\tR\x10cacheableHeaders\"n\n" +
+	"\rProxyCacheKey\x12#\n" +
+	"\rsystem_params\x18\x01 \x03(\tR\fsystemParams\x12\x1e\n" +
+	"\n" +
+	"parameters\x18\x02 \x03(\tR\n" +
+	"parameters\x12\x18\n" +
+	"\aheaders\x18\x03 \x03(\tR\aheaders\"L\n" +
+	"\x17ProxyCacheHttpStatusTtl\x12\x1f\n" +
+	"\vhttp_status\x18\x01 \x03(\x05R\n" +
+	"httpStatus\x12\x10\n" +
+	"\x03ttl\x18\x02 \x01(\x05R\x03ttl\"H\n" +
+	"\x1cProxyCacheClientCacheControl\x12\x12\n" +
+	"\x04mode\x18\x01 \x01(\tR\x04mode\x12\x14\n" +
+	"\x05datas\x18\x02 \x03(\tR\x05datasB/Z-github.com/apigw/apigw/proto/apigw/v1;apigwv1b\x06proto3"
 
 var (
 	file_apigw_v1_plugin_proto_rawDescOnce sync.Once
@@ -3771,52 +4048,56 @@ func file_apigw_v1_plugin_proto_rawDescGZIP() []byte {
 	return file_apigw_v1_plugin_proto_rawDescData
 }
 
-var file_apigw_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_apigw_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_apigw_v1_plugin_proto_goTypes = []any{
-	(*Plugin)(nil),                     // 0: apigw.v1.Plugin
-	(*PluginBinding)(nil),              // 1: apigw.v1.PluginBinding
-	(*CorsPluginContent)(nil),          // 2: apigw.v1.CorsPluginContent
-	(*SetRespHeadersContent)(nil),      // 3: apigw.v1.SetRespHeadersContent
-	(*HeaderPolicy)(nil),               // 4: apigw.v1.HeaderPolicy
-	(*ProxyMirrorContent)(nil),         // 5: apigw.v1.ProxyMirrorContent
-	(*JwtAuthContent)(nil),             // 6: apigw.v1.JwtAuthContent
-	(*JwtAuthJwksService)(nil),         // 7: apigw.v1.JwtAuthJwksService
-	(*JwtAuthCarryPayload)(nil),        // 8: apigw.v1.JwtAuthCarryPayload
-	(*JwtAuthClaimHeader)(nil),         // 9: apigw.v1.JwtAuthClaimHeader
-	(*ThirdAuthContent)(nil),           // 10: apigw.v1.ThirdAuthContent
-	(*ThirdAuthRequest)(nil),           // 11: apigw.v1.ThirdAuthRequest
-	(*ThirdAuthVpcChannelInfo)(nil),    // 12: apigw.v1.ThirdAuthVpcChannelInfo
-	(*ThirdAuthIdentities)(nil),        // 13: apigw.v1.ThirdAuthIdentities
-	(*ThirdAuthIdentity)(nil),          // 14: apigw.v1.ThirdAuthIdentity
-	(*ThirdAuthCarryBody)(nil),         // 15: apigw.v1.ThirdAuthCarryBody
-	(*ThirdAuthMatchAuth)(nil),         // 16: apigw.v1.ThirdAuthMatchAuth
-	(*ThirdAuthRule)(nil),              // 17: apigw.v1.ThirdAuthRule
-	(*RateLimitContent)(nil),           // 18: apigw.v1.RateLimitContent
-	(*RateLimitSpecial)(nil),           // 19: apigw.v1.RateLimitSpecial
-	(*RateLimitSpecialPolicy)(nil),     // 20: apigw.v1.RateLimitSpecialPolicy
-	(*PluginCommonParameter)(nil),      // 21: apigw.v1.PluginCommonParameter
-	(*RateLimitRule)(nil),              // 22: apigw.v1.RateLimitRule
-	(*BreakerContent)(nil),             // 23: apigw.v1.BreakerContent
-	(*PluginBreakerCondition)(nil),     // 24: apigw.v1.PluginBreakerCondition
-	(*PluginBreakerDowngradeInfo)(nil), // 25: apigw.v1.PluginBreakerDowngradeInfo
-	(*PluginBreakerHttpInfo)(nil),      // 26: apigw.v1.PluginBreakerHttpInfo
-	(*PluginBreakerMockInfo)(nil),      // 27: apigw.v1.PluginBreakerMockInfo
-	(*PluginBreakerDowngradeRule)(nil), // 28: apigw.v1.PluginBreakerDowngradeRule
-	(*KafkaLogContent)(nil),            // 29: apigw.v1.KafkaLogContent
-	(*KafkaSaslConfig)(nil),            // 30: apigw.v1.KafkaSaslConfig
-	(*KafkaMetaConfig)(nil),            // 31: apigw.v1.KafkaMetaConfig
-	(*KafkaSystemFields)(nil),          // 32: apigw.v1.KafkaSystemFields
-	(*KafkaCallData)(nil),              // 33: apigw.v1.KafkaCallData
-	(*KafkaCustomAuthorizer)(nil),      // 34: apigw.v1.KafkaCustomAuthorizer
-	(*OidcAuthContent)(nil),            // 35: apigw.v1.OidcAuthContent
-	(*Meta)(nil),                       // 36: apigw.v1.Meta
-	(*structpb.Struct)(nil),            // 37: google.protobuf.Struct
-	(*structpb.ListValue)(nil),         // 38: google.protobuf.ListValue
-	(*MockHeader)(nil),                 // 39: apigw.v1.MockHeader
+	(*Plugin)(nil),                       // 0: apigw.v1.Plugin
+	(*PluginBinding)(nil),                // 1: apigw.v1.PluginBinding
+	(*CorsPluginContent)(nil),            // 2: apigw.v1.CorsPluginContent
+	(*SetRespHeadersContent)(nil),        // 3: apigw.v1.SetRespHeadersContent
+	(*HeaderPolicy)(nil),                 // 4: apigw.v1.HeaderPolicy
+	(*ProxyMirrorContent)(nil),           // 5: apigw.v1.ProxyMirrorContent
+	(*JwtAuthContent)(nil),               // 6: apigw.v1.JwtAuthContent
+	(*JwtAuthJwksService)(nil),           // 7: apigw.v1.JwtAuthJwksService
+	(*JwtAuthCarryPayload)(nil),          // 8: apigw.v1.JwtAuthCarryPayload
+	(*JwtAuthClaimHeader)(nil),           // 9: apigw.v1.JwtAuthClaimHeader
+	(*ThirdAuthContent)(nil),             // 10: apigw.v1.ThirdAuthContent
+	(*ThirdAuthRequest)(nil),             // 11: apigw.v1.ThirdAuthRequest
+	(*ThirdAuthVpcChannelInfo)(nil),      // 12: apigw.v1.ThirdAuthVpcChannelInfo
+	(*ThirdAuthIdentities)(nil),          // 13: apigw.v1.ThirdAuthIdentities
+	(*ThirdAuthIdentity)(nil),            // 14: apigw.v1.ThirdAuthIdentity
+	(*ThirdAuthCarryBody)(nil),           // 15: apigw.v1.ThirdAuthCarryBody
+	(*ThirdAuthMatchAuth)(nil),           // 16: apigw.v1.ThirdAuthMatchAuth
+	(*ThirdAuthRule)(nil),                // 17: apigw.v1.ThirdAuthRule
+	(*RateLimitContent)(nil),             // 18: apigw.v1.RateLimitContent
+	(*RateLimitSpecial)(nil),             // 19: apigw.v1.RateLimitSpecial
+	(*RateLimitSpecialPolicy)(nil),       // 20: apigw.v1.RateLimitSpecialPolicy
+	(*PluginCommonParameter)(nil),        // 21: apigw.v1.PluginCommonParameter
+	(*RateLimitRule)(nil),                // 22: apigw.v1.RateLimitRule
+	(*BreakerContent)(nil),               // 23: apigw.v1.BreakerContent
+	(*PluginBreakerCondition)(nil),       // 24: apigw.v1.PluginBreakerCondition
+	(*PluginBreakerDowngradeInfo)(nil),   // 25: apigw.v1.PluginBreakerDowngradeInfo
+	(*PluginBreakerHttpInfo)(nil),        // 26: apigw.v1.PluginBreakerHttpInfo
+	(*PluginBreakerMockInfo)(nil),        // 27: apigw.v1.PluginBreakerMockInfo
+	(*PluginBreakerDowngradeRule)(nil),   // 28: apigw.v1.PluginBreakerDowngradeRule
+	(*KafkaLogContent)(nil),              // 29: apigw.v1.KafkaLogContent
+	(*KafkaSaslConfig)(nil),              // 30: apigw.v1.KafkaSaslConfig
+	(*KafkaMetaConfig)(nil),              // 31: apigw.v1.KafkaMetaConfig
+	(*KafkaSystemFields)(nil),            // 32: apigw.v1.KafkaSystemFields
+	(*KafkaCallData)(nil),                // 33: apigw.v1.KafkaCallData
+	(*KafkaCustomAuthorizer)(nil),        // 34: apigw.v1.KafkaCustomAuthorizer
+	(*OidcAuthContent)(nil),              // 35: apigw.v1.OidcAuthContent
+	(*ProxyCacheContent)(nil),            // 36: apigw.v1.ProxyCacheContent
+	(*ProxyCacheKey)(nil),                // 37: apigw.v1.ProxyCacheKey
+	(*ProxyCacheHttpStatusTtl)(nil),      // 38: apigw.v1.ProxyCacheHttpStatusTtl
+	(*ProxyCacheClientCacheControl)(nil), // 39: apigw.v1.ProxyCacheClientCacheControl
+	(*Meta)(nil),                         // 40: apigw.v1.Meta
+	(*structpb.Struct)(nil),              // 41: google.protobuf.Struct
+	(*structpb.ListValue)(nil),           // 42: google.protobuf.ListValue
+	(*MockHeader)(nil),                   // 43: apigw.v1.MockHeader
 }
 var file_apigw_v1_plugin_proto_depIdxs = []int32{
-	36, // 0: apigw.v1.Plugin.meta:type_name -> apigw.v1.Meta
-	36, // 1: apigw.v1.PluginBinding.meta:type_name -> apigw.v1.Meta
+	40, // 0: apigw.v1.Plugin.meta:type_name -> apigw.v1.Meta
+	40, // 1: apigw.v1.PluginBinding.meta:type_name -> apigw.v1.Meta
 	4,  // 2: apigw.v1.SetRespHeadersContent.response_headers:type_name -> apigw.v1.HeaderPolicy
 	7,  // 3: apigw.v1.JwtAuthContent.jwks_service:type_name -> apigw.v1.JwtAuthJwksService
 	8,  // 4: apigw.v1.JwtAuthContent.carry_payload:type_name -> apigw.v1.JwtAuthCarryPayload
@@ -3840,11 +4121,11 @@ var file_apigw_v1_plugin_proto_depIdxs = []int32{
 	28, // 22: apigw.v1.BreakerContent.downgrade_rules:type_name -> apigw.v1.PluginBreakerDowngradeRule
 	27, // 23: apigw.v1.PluginBreakerDowngradeInfo.mock_info:type_name -> apigw.v1.PluginBreakerMockInfo
 	26, // 24: apigw.v1.PluginBreakerDowngradeInfo.http_info:type_name -> apigw.v1.PluginBreakerHttpInfo
-	37, // 25: apigw.v1.PluginBreakerDowngradeInfo.http_vpc_info:type_name -> google.protobuf.Struct
-	37, // 26: apigw.v1.PluginBreakerDowngradeInfo.func_info:type_name -> google.protobuf.Struct
-	38, // 27: apigw.v1.PluginBreakerDowngradeInfo.passthrough_infos:type_name -> google.protobuf.ListValue
-	39, // 28: apigw.v1.PluginBreakerMockInfo.headers:type_name -> apigw.v1.MockHeader
-	38, // 29: apigw.v1.PluginBreakerDowngradeRule.parameters:type_name -> google.protobuf.ListValue
+	41, // 25: apigw.v1.PluginBreakerDowngradeInfo.http_vpc_info:type_name -> google.protobuf.Struct
+	41, // 26: apigw.v1.PluginBreakerDowngradeInfo.func_info:type_name -> google.protobuf.Struct
+	42, // 27: apigw.v1.PluginBreakerDowngradeInfo.passthrough_infos:type_name -> google.protobuf.ListValue
+	43, // 28: apigw.v1.PluginBreakerMockInfo.headers:type_name -> apigw.v1.MockHeader
+	42, // 29: apigw.v1.PluginBreakerDowngradeRule.parameters:type_name -> google.protobuf.ListValue
 	25, // 30: apigw.v1.PluginBreakerDowngradeRule.downgrade_backend:type_name -> apigw.v1.PluginBreakerDowngradeInfo
 	24, // 31: apigw.v1.PluginBreakerDowngradeRule.breaker_condition:type_name -> apigw.v1.PluginBreakerCondition
 	30, // 32: apigw.v1.KafkaLogContent.sasl_config:type_name -> apigw.v1.KafkaSaslConfig
@@ -3852,11 +4133,14 @@ var file_apigw_v1_plugin_proto_depIdxs = []int32{
 	32, // 34: apigw.v1.KafkaMetaConfig.system:type_name -> apigw.v1.KafkaSystemFields
 	33, // 35: apigw.v1.KafkaMetaConfig.call_data:type_name -> apigw.v1.KafkaCallData
 	34, // 36: apigw.v1.KafkaCallData.custom_authorizer:type_name -> apigw.v1.KafkaCustomAuthorizer
-	37, // [37:37] is the sub-list for method output_type
-	37, // [37:37] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	37, // 37: apigw.v1.ProxyCacheContent.cache_key:type_name -> apigw.v1.ProxyCacheKey
+	38, // 38: apigw.v1.ProxyCacheContent.cache_http_status_and_ttl:type_name -> apigw.v1.ProxyCacheHttpStatusTtl
+	39, // 39: apigw.v1.ProxyCacheContent.client_cache_control:type_name -> apigw.v1.ProxyCacheClientCacheControl
+	40, // [40:40] is the sub-list for method output_type
+	40, // [40:40] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_apigw_v1_plugin_proto_init() }
@@ -3879,7 +4163,7 @@ func file_apigw_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_apigw_v1_plugin_proto_rawDesc), len(file_apigw_v1_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   36,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -46,6 +46,7 @@ const (
 	opHosts
 	opHostProblems
 	opPluginsFor
+	opProxyCachePlugins
 	opGroup
 	opSigned
 	opKafkaLogHeaders
@@ -110,6 +111,8 @@ func (s *Snapshot) eval(o op, a, b string) (any, string) {
 		return nil, strings.Join(req, ",") + "|" + strings.Join(resp, ",")
 	case opOIDCPlugins:
 		return in.OIDCPlugins(), ""
+	case opProxyCachePlugins:
+		return in.ProxyCachePlugins(), ""
 	}
 	panic(fmt.Sprintf("inputs: unknown lookup %d", o))
 }

@@ -134,6 +134,12 @@ func (v *View) OIDCPlugins() []*apigwv1.Plugin {
 	return result[[]*apigwv1.Plugin](v.read(opOIDCPlugins, "", ""))
 }
 
+// ProxyCachePlugins returns the instance's proxy_cache plug-ins, sorted by
+// id (the HTTP filters their rules need).
+func (v *View) ProxyCachePlugins() []*apigwv1.Plugin {
+	return result[[]*apigwv1.Plugin](v.read(opProxyCachePlugins, "", ""))
+}
+
 // ACLsFor returns the ACL policies bound to (API, environment).
 func (v *View) ACLsFor(apiID, envID string) []*apigwv1.Acl {
 	return result[[]*apigwv1.Acl](v.read(opACLsFor, apiID, envID))
