@@ -78,8 +78,14 @@ func (in *Instance) checkGatewayAddresses(c checker, def *apigwv1.Instance, g *a
 	}
 }
 
-func builtinDefaultGroup() *apigwv1.ApiGroup {
-	return &apigwv1.ApiGroup{Id: DefaultGroupID, Name: DefaultGroupName, Remark: "Built-in default group"}
+// builtinDefaultGroup is the DEFAULT group of an instance that has not
+// written one, as the admin API would store it.
+func builtinDefaultGroup(cfg *apigwv1.InstanceConfig) *apigwv1.ApiGroup {
+	g := &apigwv1.ApiGroup{Id: DefaultGroupID, Name: DefaultGroupName, Remark: "Built-in default group"}
+	g.SlDomain = DebugDomain(g.Id, cfg)
+	g.SlDomains = []string{g.SlDomain}
+	Normalize(g)
+	return g
 }
 
 // ensureDefaultGroup adds the built-in DEFAULT group when the view has no
@@ -89,8 +95,20 @@ func (e *Edit) ensureDefaultGroup() {
 	if len(in.Named(KindGroup, DefaultGroupName)) > 0 || in.Get(KindGroup, DefaultGroupID) != nil {
 		return
 	}
-	in.builtinGroup = builtinDefaultGroup()
+	in.builtinGroup = builtinDefaultGroup(in.Config)
 	e.replace(KindGroup, DefaultGroupID, nil, in.builtinGroup)
+}
+
+// refreshBuiltinGroup rebuilds the built-in DEFAULT group after a change
+// of the instance configuration (its debug sub-domain).
+func (e *Edit) refreshBuiltinGroup() {
+	in := e.in
+	if !in.BuiltinDefaultGroup(DefaultGroupID) || in.builtinGroup.SlDomain == DebugDomain(DefaultGroupID, in.Config) {
+		return
+	}
+	old := in.builtinGroup
+	in.builtinGroup = builtinDefaultGroup(in.Config)
+	e.replace(KindGroup, DefaultGroupID, old, in.builtinGroup)
 }
 
 // dropBuiltinGroup removes the built-in DEFAULT group (a stored group

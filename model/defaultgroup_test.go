@@ -141,3 +141,24 @@ func TestBuiltinDefaultGroup(t *testing.T) {
 		t.Error("a second group over a quota of 1 accepted")
 	}
 }
+
+// The built-in DEFAULT group shows its debug sub-domain, which follows the
+// instance's debug_domain_suffix, and answers it.
+func TestBuiltinDefaultGroupDebugDomain(t *testing.T) {
+	in := model.NewInstance("x", []proto.Message{&apigwv1.Instance{Name: "x", Config: &apigwv1.InstanceConfig{DebugDomainSuffix: "gw.example.com"}}})
+	if g := in.Group(model.DefaultGroupID); g.GetSlDomain() != "default-group.gw.example.com" || !g.GetSlDomainAccessEnabled() {
+		t.Errorf("built-in DEFAULT group %v, want sl_domain default-group.gw.example.com", g)
+	}
+	if g := in.GroupForHost("default-group.gw.example.com"); g.GetId() != model.DefaultGroupID {
+		t.Errorf("debug sub-domain served by %v", g)
+	}
+	e := in.Edit()
+	e.Put(&apigwv1.Instance{Name: "x", Config: &apigwv1.InstanceConfig{DebugDomainSuffix: "other.example.com"}})
+	in = e.Done()
+	if g := in.Group(model.DefaultGroupID); g.GetSlDomain() != "default-group.other.example.com" || !in.BuiltinDefaultGroup(model.DefaultGroupID) {
+		t.Errorf("after a suffix change: %v", g)
+	}
+	if in.GroupForHost("default-group.gw.example.com") != nil || in.GroupForHost("default-group.other.example.com").GetId() != model.DefaultGroupID {
+		t.Error("the debug sub-domain did not move with the suffix")
+	}
+}

@@ -256,6 +256,7 @@ func (e *Edit) setDef(d *apigwv1.Instance) {
 	for _, g := range groups {
 		e.hosts(g, in.Config, true)
 	}
+	e.refreshBuiltinGroup()
 }
 
 // derive recomputes the data-plane lookups that depend on the object.
