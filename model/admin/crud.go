@@ -295,10 +295,22 @@ func (t *tx) delete(kind, id string) error {
 	case kind == model.KindInstance && id == model.DefaultInstance:
 		return fmt.Errorf("instance default %w: it always exists", model.ErrImmutable)
 	case kind == model.KindInstance:
+		// A written DEFAULT group goes with its instance.
+		dflt := ""
+		if ids := t.view().Named(model.KindGroup, model.DefaultGroupName); len(ids) == 1 && t.view().Stored(model.KindGroup, ids[0]) {
+			dflt = ids[0]
+		}
 		for _, k := range model.Kinds() {
-			if n := t.view().StoredCount(k.Name); k.Name != model.KindInstance && n > 0 {
+			n := t.view().StoredCount(k.Name)
+			if k.Name == model.KindGroup && dflt != "" {
+				n--
+			}
+			if k.Name != model.KindInstance && n > 0 {
 				return fmt.Errorf("instance %s still holds %s objects; delete them first: %w", id, k.Name, model.ErrInUse)
 			}
+		}
+		if dflt != "" {
+			t.remove(model.KindGroup, dflt)
 		}
 	}
 	// What the object owns references it: its referrers of the owned kinds.

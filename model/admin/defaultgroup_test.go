@@ -7,6 +7,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/apigw/apigw/model"
+	"github.com/apigw/apigw/model/store"
 	adminv1 "github.com/apigw/apigw/proto/apigw/admin/v1"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
@@ -67,5 +68,36 @@ func TestEveryInstanceHasADefaultGroup(t *testing.T) {
 	}
 	if _, err := e.c.Delete(e.ctx, &adminv1.DeleteRequest{Kind: model.KindGroup, Id: model.DefaultGroupID}); code(err) != codes.InvalidArgument {
 		t.Errorf("deleting the DEFAULT group: %v, want InvalidArgument", err)
+	}
+}
+
+// An instance whose DEFAULT group was written is deleted with it once it
+// holds nothing else.
+func TestInstanceDeletionTakesItsDefaultGroup(t *testing.T) {
+	e := setup(t)
+	if _, err := e.c.Update(e.ctx, &adminv1.UpdateRequest{Resource: model.Wrap(&apigwv1.Instance{Name: "second", Description: "x"})}); err != nil {
+		t.Fatal(err)
+	}
+	g := &apigwv1.ApiGroup{Id: model.DefaultGroupID, Name: model.DefaultGroupName, Remark: "written"}
+	if _, err := e.c.Update(e.ctx, &adminv1.UpdateRequest{Instance: "second", Resource: model.Wrap(g)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.c.Create(e.ctx, &adminv1.CreateRequest{Instance: "second", Resource: model.Wrap(&apigwv1.ApiGroup{Name: "pets"})}); err != nil {
+		t.Fatal(err)
+	}
+	del := &adminv1.DeleteRequest{Kind: model.KindInstance, Id: "second"}
+	if _, err := e.c.Delete(e.ctx, del); code(err) != codes.FailedPrecondition {
+		t.Errorf("deleting an instance holding a group: %v, want FailedPrecondition", err)
+	}
+	if _, err := e.c.Delete(e.ctx, &adminv1.DeleteRequest{Instance: "second", Kind: model.KindGroup, Id: "pets"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.c.Delete(e.ctx, del); err != nil {
+		t.Fatalf("deleting an instance holding only its DEFAULT group: %v", err)
+	}
+	for _, k := range e.keys(t) {
+		if strings.HasPrefix(k, store.InstancePrefix("second")) {
+			t.Errorf("left in etcd: %s", k)
+		}
 	}
 }
