@@ -21,8 +21,8 @@ config:
   default_group_hosts: [` + gatewayIP + `]
 ---
 kind: group
-id: dflt
 name: DEFAULT
+remark: the instance's built-in DEFAULT group
 ---
 kind: api
 name: by_ip

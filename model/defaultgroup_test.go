@@ -81,3 +81,84 @@ func TestGatewayAddressNotADomain(t *testing.T) {
 		t.Errorf("instance without a clash refused: %v", vs)
 	}
 }
+
+// Every instance has a DEFAULT group: built in (like environment RELEASE)
+// until a group of that name is stored, and back when it is deleted. The
+// built-in group is not stored and not counted against the group quota.
+func TestBuiltinDefaultGroup(t *testing.T) {
+	in := model.NewInstance("x", nil)
+	g := in.Group(model.DefaultGroupID)
+	if !model.IsDefaultGroup(g) || in.Stored(model.KindGroup, model.DefaultGroupID) || !in.BuiltinDefaultGroup(model.DefaultGroupID) {
+		t.Fatalf("an empty instance has no built-in DEFAULT group: %v", g)
+	}
+	if in.Count(model.KindGroup) != 1 || in.StoredCount(model.KindGroup) != 0 || in.StoredCount(model.KindEnvironment) != 0 {
+		t.Errorf("counts %d/%d/%d, want 1 group of which 0 stored, 0 stored environments", in.Count(model.KindGroup), in.StoredCount(model.KindGroup), in.StoredCount(model.KindEnvironment))
+	}
+
+	// Writing the built-in group stores it; deleting it restores the
+	// built-in one.
+	e := in.Edit()
+	e.Put(&apigwv1.ApiGroup{Id: model.DefaultGroupID, Name: model.DefaultGroupName, Remark: "mine"})
+	w := e.Done()
+	if !w.Stored(model.KindGroup, model.DefaultGroupID) || w.Group(model.DefaultGroupID).GetRemark() != "mine" || w.StoredCount(model.KindGroup) != 1 {
+		t.Errorf("a written DEFAULT group is not stored: %v", w.Group(model.DefaultGroupID))
+	}
+	e = w.Edit()
+	e.Delete(model.KindGroup, model.DefaultGroupID)
+	d := e.Done()
+	if !d.BuiltinDefaultGroup(model.DefaultGroupID) || d.Group(model.DefaultGroupID).GetRemark() == "mine" {
+		t.Errorf("deleting the written DEFAULT group did not restore the built-in one: %v", d.Group(model.DefaultGroupID))
+	}
+
+	// A group stored under another id with the name DEFAULT (written
+	// before the group was built in) takes its place; renaming or
+	// deleting it brings the built-in one back.
+	legacy := model.NewInstance("x", []proto.Message{&apigwv1.ApiGroup{Id: "dflt", Name: model.DefaultGroupName}})
+	if legacy.Group(model.DefaultGroupID) != nil || len(legacy.Named(model.KindGroup, model.DefaultGroupName)) != 1 || legacy.Count(model.KindGroup) != 1 {
+		t.Fatalf("a stored DEFAULT group did not replace the built-in one: %v", legacy.Named(model.KindGroup, model.DefaultGroupName))
+	}
+	e = legacy.Edit()
+	e.Put(&apigwv1.ApiGroup{Id: "dflt", Name: "other"})
+	if v := e.View(); !v.BuiltinDefaultGroup(model.DefaultGroupID) || v.Count(model.KindGroup) != 2 {
+		t.Errorf("renaming the stored DEFAULT group did not restore the built-in one")
+	}
+	e.Put(&apigwv1.ApiGroup{Id: "dflt", Name: model.DefaultGroupName})
+	e.Delete(model.KindGroup, "dflt")
+	if v := e.Done(); !v.BuiltinDefaultGroup(model.DefaultGroupID) || v.Count(model.KindGroup) != 1 {
+		t.Errorf("deleting the stored DEFAULT group did not restore the built-in one")
+	}
+
+	// The quota on groups counts the groups written only.
+	def := &apigwv1.Instance{Name: "x", Config: &apigwv1.InstanceConfig{Quotas: &apigwv1.Quotas{ApiGroups: 1}}}
+	one := &apigwv1.ApiGroup{Id: "g1", Name: "pets"}
+	q := model.NewInstance("x", []proto.Message{def, one})
+	if vs := q.Check(one); len(vs) > 0 {
+		t.Errorf("one group within a quota of 1 refused (the built-in DEFAULT group counted): %v", vs)
+	}
+	two := &apigwv1.ApiGroup{Id: "g2", Name: "toys"}
+	q = model.NewInstance("x", []proto.Message{def, one, two})
+	if vs := q.Check(two); len(vs) == 0 {
+		t.Error("a second group over a quota of 1 accepted")
+	}
+}
+
+// The built-in DEFAULT group shows its debug sub-domain, which follows the
+// instance's debug_domain_suffix, and answers it.
+func TestBuiltinDefaultGroupDebugDomain(t *testing.T) {
+	in := model.NewInstance("x", []proto.Message{&apigwv1.Instance{Name: "x", Config: &apigwv1.InstanceConfig{DebugDomainSuffix: "gw.example.com"}}})
+	if g := in.Group(model.DefaultGroupID); g.GetSlDomain() != "default-group.gw.example.com" || !g.GetSlDomainAccessEnabled() {
+		t.Errorf("built-in DEFAULT group %v, want sl_domain default-group.gw.example.com", g)
+	}
+	if g := in.GroupForHost("default-group.gw.example.com"); g.GetId() != model.DefaultGroupID {
+		t.Errorf("debug sub-domain served by %v", g)
+	}
+	e := in.Edit()
+	e.Put(&apigwv1.Instance{Name: "x", Config: &apigwv1.InstanceConfig{DebugDomainSuffix: "other.example.com"}})
+	in = e.Done()
+	if g := in.Group(model.DefaultGroupID); g.GetSlDomain() != "default-group.other.example.com" || !in.BuiltinDefaultGroup(model.DefaultGroupID) {
+		t.Errorf("after a suffix change: %v", g)
+	}
+	if in.GroupForHost("default-group.gw.example.com") != nil || in.GroupForHost("default-group.other.example.com").GetId() != model.DefaultGroupID {
+		t.Error("the debug sub-domain did not move with the suffix")
+	}
+}

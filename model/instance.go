@@ -47,6 +47,9 @@ type Instance struct {
 	// builtin is the built-in environment RELEASE the view was given
 	// while no stored one replaced it.
 	builtin *apigwv1.Environment
+	// builtinGroup is the built-in DEFAULT group the view was given while
+	// no stored group is named DEFAULT (defaultgroup.go).
+	builtinGroup *apigwv1.ApiGroup
 }
 
 // NewInstance builds the view of an instance from its objects (of any

@@ -34,14 +34,16 @@ func (in *Instance) Edit() *Edit {
 		c.builtin = builtinRelease()
 		e.Put(c.builtin)
 	}
+	e.ensureDefaultGroup()
 	return e
 }
 
 // Stored reports whether the view holds an object of that kind and id
-// other than the built-in environment RELEASE.
+// other than the built-in environment RELEASE and the built-in DEFAULT
+// group.
 func (in *Instance) Stored(kind, id string) bool {
 	m := in.Get(kind, id)
-	return m != nil && m != proto.Message(in.builtin)
+	return m != nil && m != proto.Message(in.builtin) && m != proto.Message(in.builtinGroup)
 }
 
 func builtinRelease() *apigwv1.Environment {
@@ -92,7 +94,17 @@ func (e *Edit) Put(m proto.Message) {
 		e.setDef(d)
 		return
 	}
+	g, isGroup := m.(*apigwv1.ApiGroup)
+	if isGroup && IsDefaultGroup(g) && id != DefaultGroupID {
+		e.dropBuiltinGroup()
+	}
 	e.replace(k.Name, id, e.in.Get(k.Name, id), m)
+	if isGroup {
+		if id == DefaultGroupID {
+			e.in.builtinGroup = nil
+		}
+		e.ensureDefaultGroup()
+	}
 }
 
 // Delete removes an object. Deleting the instance object restores the
@@ -114,7 +126,13 @@ func (e *Edit) Delete(kind, id string) {
 		e.in.builtin = builtinRelease()
 		m = e.in.builtin
 	}
+	if old == proto.Message(e.in.builtinGroup) {
+		return // the built-in DEFAULT group is not stored
+	}
 	e.replace(kind, id, old, m)
+	if kind == KindGroup {
+		e.ensureDefaultGroup()
+	}
 }
 
 // replace swaps old for m (either may be nil) and updates the indexes.
@@ -238,6 +256,7 @@ func (e *Edit) setDef(d *apigwv1.Instance) {
 	for _, g := range groups {
 		e.hosts(g, in.Config, true)
 	}
+	e.refreshBuiltinGroup()
 }
 
 // derive recomputes the data-plane lookups that depend on the object.

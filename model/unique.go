@@ -83,7 +83,7 @@ func (in *Instance) checkQuotas(c checker, m proto.Message) {
 	}
 	switch v := m.(type) {
 	case *apigwv1.ApiGroup:
-		over("", in.Count(KindGroup), q.ApiGroups, "API groups")
+		over("", in.StoredCount(KindGroup), q.ApiGroups, "API groups")
 	case *apigwv1.Environment:
 		over("", in.Count(KindEnvironment), q.Environments, "environments")
 	case *apigwv1.Api:

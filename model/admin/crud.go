@@ -290,13 +290,27 @@ func (t *tx) delete(kind, id string) error {
 	switch {
 	case kind == model.KindEnvironment && id == model.ReleaseEnvID:
 		return fmt.Errorf("the built-in environment RELEASE %w", model.ErrImmutable)
+	case kind == model.KindGroup && model.IsDefaultGroup(t.view().Group(id)):
+		return fmt.Errorf("the DEFAULT group %w: every instance has one", model.ErrImmutable)
 	case kind == model.KindInstance && id == model.DefaultInstance:
 		return fmt.Errorf("instance default %w: it always exists", model.ErrImmutable)
 	case kind == model.KindInstance:
+		// A written DEFAULT group goes with its instance.
+		dflt := ""
+		if ids := t.view().Named(model.KindGroup, model.DefaultGroupName); len(ids) == 1 && t.view().Stored(model.KindGroup, ids[0]) {
+			dflt = ids[0]
+		}
 		for _, k := range model.Kinds() {
-			if n := t.view().Count(k.Name); k.Name != model.KindInstance && n > 0 && !(k.Name == model.KindEnvironment && n == 1) {
+			n := t.view().StoredCount(k.Name)
+			if k.Name == model.KindGroup && dflt != "" {
+				n--
+			}
+			if k.Name != model.KindInstance && n > 0 {
 				return fmt.Errorf("instance %s still holds %s objects; delete them first: %w", id, k.Name, model.ErrInUse)
 			}
+		}
+		if dflt != "" {
+			t.remove(model.KindGroup, dflt)
 		}
 	}
 	// What the object owns references it: its referrers of the owned kinds.

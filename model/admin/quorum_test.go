@@ -85,7 +85,7 @@ func TestWritesWithoutEtcdQuorumAreUnavailable(t *testing.T) {
 	if _, err := c.GetStatus(ctx, &adminv1.GetStatusRequest{}); err != nil {
 		t.Fatalf("status without quorum: %v", err)
 	}
-	if cur := feed.Current(); cur.Revision < before.Revision || cur.Instance("default").Count(model.KindGroup) != 1 {
+	if cur := feed.Current(); cur.Revision < before.Revision || cur.Instance("default").StoredCount(model.KindGroup) != 1 {
 		t.Fatal("the served snapshot was lost")
 	}
 }

@@ -52,6 +52,9 @@ func (t *tx) upsert(m proto.Message, field string, mode upsertMode) (string, pro
 	case mode == modeUpdate && old == nil:
 		return "", nil, fmt.Errorf("%s %q: %w", k.Name, model.IDOf(m), model.ErrNotFound)
 	}
+	if err := t.checkDefaultGroup(m, old); err != nil {
+		return "", nil, err
+	}
 	if old != nil {
 		if rv != "" && rv != model.MetaOf(old).GetResourceVersion() {
 			return "", nil, fmt.Errorf("%s %s has resource_version %s, not %s: %w", k.Name, model.IDOf(old), model.MetaOf(old).GetResourceVersion(), rv, model.ErrConflict)
@@ -154,6 +157,10 @@ func (t *tx) checkImmutable(m, old proto.Message) error {
 	case *apigwv1.Plugin:
 		if o := old.(*apigwv1.Plugin); v.PluginType != o.PluginType {
 			return fmt.Errorf("plug-in type %s %w (it is %s)", v.PluginType, model.ErrImmutable, o.PluginType)
+		}
+	case *apigwv1.ApiGroup:
+		if o := old.(*apigwv1.ApiGroup); model.IsDefaultGroup(o) && !model.IsDefaultGroup(v) {
+			return fmt.Errorf("the DEFAULT group %w: it keeps the name DEFAULT (got name %q)", model.ErrImmutable, v.Name)
 		}
 	case *apigwv1.Environment:
 		if v.Id == model.ReleaseEnvID {
@@ -323,4 +330,23 @@ func keepNestedIDs(m, old proto.Message) {
 			}
 		}
 	}
+}
+
+// checkDefaultGroup refuses a second group named DEFAULT: every instance
+// has one (built in until written), which is updated, not created.
+func (t *tx) checkDefaultGroup(m, old proto.Message) error {
+	g, ok := m.(*apigwv1.ApiGroup)
+	if !ok || !model.IsDefaultGroup(g) {
+		return nil
+	}
+	id := model.IDOf(m)
+	if old != nil {
+		id = model.IDOf(old)
+	}
+	for _, other := range t.view().Named(model.KindGroup, model.DefaultGroupName) {
+		if other != id {
+			return fmt.Errorf("group name DEFAULT: the instance's DEFAULT group is group %s; update it instead: %w", other, model.ErrExists)
+		}
+	}
+	return nil
 }

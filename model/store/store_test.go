@@ -225,7 +225,7 @@ func TestListPagesThroughLargeKeyspaces(t *testing.T) {
 	}
 	rev := commit(t, s, puts...)
 	sn := waitFor(t, storetest.Watch(t, s).Subscribe(t.Context()), func(sn *live.Snapshot) bool { return sn.Revision >= rev })
-	if n := sn.Instance("default").Count(model.KindGroup); n != 2500 {
+	if n := sn.Instance("default").StoredCount(model.KindGroup); n != 2500 {
 		t.Fatalf("got %d groups, want 2500", n)
 	}
 }

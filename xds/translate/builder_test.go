@@ -7,7 +7,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/apigw/apigw/model"
-	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/xds/translate"
 	"github.com/apigw/apigw/xds/xdstest"
 )
@@ -149,8 +148,8 @@ func rebuild(in *model.Instance) *model.Instance {
 			continue
 		}
 		for _, o := range in.Objects(k.Name) {
-			if e, ok := o.(*apigwv1.Environment); ok && e.Id == model.ReleaseEnvID {
-				continue
+			if !in.Stored(k.Name, model.IDOf(o)) {
+				continue // built-in RELEASE and DEFAULT group
 			}
 			objs = append(objs, o)
 		}

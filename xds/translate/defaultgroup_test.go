@@ -9,6 +9,7 @@ import (
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/xds/translate"
+	"github.com/apigw/apigw/xds/xdstest"
 )
 
 // scopeTargets maps each scope key to its RouteConfiguration.
@@ -90,5 +91,50 @@ func TestDefaultGroupHosts(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The built-in DEFAULT group (never written) is left out while it holds
+// no API; once it holds one it is served like any group: its debug
+// sub-domain and the gateway addresses, in both routing modes.
+func TestBuiltinDefaultGroupServedOnceItHoldsAnAPI(t *testing.T) {
+	def := &apigwv1.Instance{Name: model.DefaultInstance, Config: &apigwv1.InstanceConfig{DefaultGroupHosts: []string{"192.0.2.10"}}}
+	empty, err := xdstest.Instance(model.DefaultInstance, []proto.Message{def})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := xdstest.Instance(model.DefaultInstance, []proto.Message{def, xdstest.API(model.DefaultGroupID, 0, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !held.BuiltinDefaultGroup(model.DefaultGroupID) {
+		t.Fatal("the DEFAULT group of the instance is not the built-in one")
+	}
+	debug := model.DebugDomain(model.DefaultGroupID, held.Config)
+	for _, mode := range []string{translate.RoutingScoped, translate.RoutingSingle} {
+		for _, c := range []struct {
+			name   string
+			in     *model.Instance
+			served bool
+		}{{"empty", empty, false}, {"with an API", held, true}} {
+			got, err := translate.Build(c.in, translate.Options{HTTPRouting: mode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range []string{"192.0.2.10", debug} {
+				var target, want string
+				if mode == translate.RoutingScoped {
+					target, want = scopeTargets(got)[h], translate.RouteHTTPGroup(model.DefaultGroupID)
+				} else {
+					target, want = vhostDomains(got)[h], "group."+model.DefaultGroupID
+				}
+				if !c.served {
+					want = ""
+				}
+				if target != want {
+					t.Errorf("%s, %s: %s is served by %q, want %q", mode, c.name, h, target, want)
+				}
+			}
+		}
 	}
 }

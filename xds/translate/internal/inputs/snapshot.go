@@ -85,7 +85,16 @@ func (s *Snapshot) env(id string) *apigwv1.Environment {
 
 func (s *Snapshot) groupList() []*apigwv1.ApiGroup {
 	if s.indexed&indexedGroups == 0 {
-		s.groups = model.List[*apigwv1.ApiGroup](s.in, model.KindGroup)
+		s.groups = s.groups[:0]
+		for _, g := range model.List[*apigwv1.ApiGroup](s.in, model.KindGroup) {
+			// The built-in DEFAULT group is served once it holds an API
+			// or is written: an instance without either translates as
+			// if it had no such group.
+			if s.in.BuiltinDefaultGroup(g.Id) && s.in.ReferrerCount(model.KindGroup, g.Id, model.KindAPI) == 0 {
+				continue
+			}
+			s.groups = append(s.groups, g)
+		}
 		s.indexed |= indexedGroups
 	}
 	return s.groups
