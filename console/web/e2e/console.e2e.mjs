@@ -139,6 +139,42 @@ test("create an API: a validation error shows on its field, then it saves", asyn
   await shot("api-editor");
 });
 
+test("a FUNCTION policy backend: its function must be in the instance's registry", async () => {
+  await page.goto(url + "#/apis/new"); // from get_pet's editor: a fresh form, not get_pet's
+  await field("name").waitFor();
+  assert.equal(await field("name").inputValue(), "");
+  assert.equal(await page.locator('[data-testid="req_params"] tbody tr').count(), 0);
+  await field("name").fill("call_fn");
+  await page.waitForSelector('select[name="group_id"] option:has-text("shop")', { state: "attached" });
+  await field("group_id").selectOption({ label: "shop" });
+  await field("req_uri").fill("/fn");
+  await field("backend_type").selectOption("FUNCTION");
+  await field("func_info.function_urn").fill("urn:fss:xx:0:function:default:main");
+  await page.click('[data-testid="add-policy-function"]');
+  await field("policy_functions[0].name").fill("by_method");
+  await field("policy_functions[0].function_urn").fill("urn:fss:xx:0:function:default:unregistered");
+  await field("policy_functions[0].invocation_type").selectOption("async");
+  await page.click('[data-testid="policy_functions[0].conditions"] >> text=Add');
+  await field("policy_functions[0].conditions[0].condition_origin").selectOption("system");
+  await field("policy_functions[0].conditions[0].sys_param_name").selectOption("req_method");
+  await field("policy_functions[0].conditions[0].condition_value").fill("POST");
+  await save();
+  const err = page.locator('label.field.invalid[data-field="policy_functions[0].function_urn"] .field-error');
+  await err.waitFor();
+  assert.match(await err.textContent(), /unregistered is not in the instance's function registry/);
+  assert.doesNotMatch(await page.locator('[data-testid="save-error"]').textContent(), /policy_functions/, "the violation shows on its field, not at the top");
+  // The YAML tab has what the form set.
+  await page.click('button[role="tab"]:has-text("YAML")');
+  const yaml = await field("yaml").inputValue();
+  assert.match(yaml, /policy_functions:\n  - name: by_method\n/);
+  assert.match(yaml, /invocation_type: async/);
+  assert.match(yaml, /sys_param_name: req_method/);
+  await page.click('button[role="tab"]:has-text("Form")');
+  await save(); // the violations again, on the form
+  await page.locator('label.field.invalid[data-field="policy_functions[0].function_urn"]').scrollIntoViewIfNeeded();
+  await shot("api-policy-function");
+});
+
 test("create an app and authorize it", async () => {
   await page.goto(url + "#/apps/new");
   await field("name").fill("mobile");
@@ -186,6 +222,37 @@ test("a load-balance channel shows its members' health", async () => {
   assert.equal(await rows.count(), 2);
   assert.match(await rows.nth(0).textContent(), new RegExp(`${host}:${port}.*member.*no_traffic`));
   assert.match(await rows.nth(1).textContent(), new RegExp(`${host}:1.*backup.*no_traffic`));
+});
+
+test("a backend calling member groups: a group the channel lacks is refused on its field", async () => {
+  await page.goto(url + "#/channels");
+  await page.click('[data-testid="list-vpc_channel"] >> text=shop_pool');
+  await page.waitForURL(/#\/channels\/[0-9a-f]+$/);
+  const channelId = page.url().split("/").pop();
+  await page.goto(url + "#/apis/new");
+  await field("name").fill("pool_pet");
+  await page.waitForSelector('select[name="group_id"] option:has-text("shop")', { state: "attached" });
+  await field("group_id").selectOption({ label: "shop" });
+  await field("req_uri").fill("/pool");
+  await field("use-channel").check();
+  await field("backend_api.vpc_channel_info.vpc_channel_id").fill(channelId);
+  await field("backend_api.req_uri").fill("/pool");
+  await page.click('[data-testid="backend_api.member_group_url_infos"] >> text=Add member group');
+  await field("backend_api.member_group_url_infos[0].member_group_name").fill("blue");
+  await field("backend_api.member_group_url_infos[0].req_uri").fill("/blue");
+  await save();
+  const err = page.locator('td.invalid[data-field="backend_api.member_group_url_infos[0].member_group_name"] .field-error');
+  await err.waitFor();
+  assert.match(await err.textContent(), /no member group "blue"/);
+  await page.click('button[role="tab"]:has-text("YAML")');
+  const yaml = await field("yaml").inputValue();
+  assert.match(yaml, /vpc_channel_status: 4/, "a backend listing member-group URLs calls the member groups");
+  assert.match(yaml, /member_group_url_infos:\n    - req_uri: \/blue\n      member_group_name: blue\n/);
+  await page.click('button[role="tab"]:has-text("Form")');
+  // Removing the URL goes back to the whole channel.
+  await page.click('[data-testid="backend_api.member_group_url_infos"] >> text=Remove');
+  await page.click('button[role="tab"]:has-text("YAML")');
+  assert.match(await field("yaml").inputValue(), /vpc_channel_status: 1/);
 });
 
 test("publish twice, then roll back to the first", async () => {

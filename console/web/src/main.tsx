@@ -95,7 +95,9 @@ function Content(props: { r: Route }) {
     case "apis":
       return <ApiList />;
     case "api":
-      return <ApiEditor id={r.id} />;
+      // Keyed by the route: going from one API (or a new one) to another
+      // starts a fresh editor rather than keeping the last one's message.
+      return <ApiEditor key={r.id ?? "new"} id={r.id} />;
     case "publish":
       return <PublishPage id={r.id!} />;
     case "import":
@@ -107,7 +109,7 @@ function Content(props: { r: Route }) {
     case "audit":
       return <AuditPage />;
     default:
-      return <ResourcePage page={r.page} id={r.id} />;
+      return <ResourcePage key={r.page + "/" + (r.id ?? "new")} page={r.page} id={r.id} />;
   }
 }
 

@@ -1,16 +1,21 @@
 // The API editor: frontend definition, request parameters, backend (HTTP,
 // load-balance channel, mock, function), backend parameters and policy
-// backends, as a form and as YAML. Server-side violations are shown on the
+// backends (FUNCTION ones in full, member-group URLs of channel backends),
+// as a form and as YAML. Server-side violations are shown on the
 // field they name.
 import { useState } from "preact/hooks";
+import { apiFormPaths, channelOn, MEMBER_GROUPS, onChannel, syncMemberGroups } from "../apiform";
 import type { FieldViolation } from "../errors";
-import { violationsFor } from "../errors";
-import { blank, getPath, kind, setPath, unwrap, type AnyMsg } from "../resources";
-import { Card, ErrorBox, Field, Loading, Page, Select, TextInput, useApp, useLoad } from "../ui";
+import { unclaimed, violationsFor } from "../errors";
+import { blank, kind, setPath, unwrap, type AnyMsg } from "../resources";
+import { Card, ErrorBox, Field, Loading, Page, TextInput, useApp, useLoad } from "../ui";
 import { useGroups } from "./apis";
+import { PolicyFunctions } from "./policyfunctions";
 import { Editor } from "./resources";
+import { fieldInputs, Rows, type Col } from "./rows";
 
 const apiKind = kind("api");
+const BACKENDS = ["backend_api", "mock_info", "func_info"];
 const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "ANY"];
 
 function newApi(group: string): AnyMsg {
@@ -41,7 +46,7 @@ export function ApiEditor(props: { id?: string }) {
   if (!msg.groupId && groups.data?.length) {
     setMsg(setPath(apiKind.schema, msg, "group_id", groups.data[0].id));
   }
-  const paths = formPaths(msg);
+  const paths = apiFormPaths(msg);
   return (
     <Page
       title={props.id ? `${t("Edit API")} · ${msg.name}` : t("Create API")}
@@ -72,39 +77,33 @@ export function ApiEditor(props: { id?: string }) {
   );
 }
 
-/** The paths the form shows (violations of others go to the top). */
-function formPaths(m: AnyMsg): string[] {
-  const p = ["name", "group_id", "req_protocol", "req_method", "req_uri", "match_mode", "auth_type", "auth_opt.app_code_auth_type", "authorizer_id", "cors", "tags", "remark",
-    "backend_type", "backend_api", "backend_api.req_protocol", "backend_api.req_method", "backend_api.url_domain", "backend_api.req_uri", "backend_api.timeout",
-    "backend_api.vpc_channel_info.vpc_channel_id", "mock_info", "mock_info.status_code", "mock_info.result_content", "func_info", "func_info.function_urn"];
-  (m.reqParams ?? []).forEach((_: unknown, i: number) => ["name", "location", "type", "required", "default_value"].forEach((f) => p.push(`req_params[${i}].${f}`)));
-  (m.backendParams ?? []).forEach((_: unknown, i: number) => ["name", "location", "origin", "value"].forEach((f) => p.push(`backend_params[${i}].${f}`)));
-  return p;
-}
-
 function ApiForm(props: { msg: AnyMsg; set: (m: AnyMsg) => void; vs: FieldViolation[]; groups: AnyMsg[] }) {
   const { t } = useApp();
   const m = props.msg;
-  const set = (path: string, v: unknown) => props.set(setPath(apiKind.schema, m, path, v));
-  const str = (path: string) => String(getPath(m, path) ?? "");
-  const text = (label: string, path: string, placeholder?: string) => (
-    <Field label={label} path={path} violations={props.vs}>
-      <TextInput name={path} value={str(path)} placeholder={placeholder} onInput={(v) => set(path, v)} />
-    </Field>
+  // Every edit keeps each channel backend's status with its member-group
+  // URLs: 4 while it lists some, 1 without.
+  const setMsg = (x: AnyMsg) => props.set(syncMemberGroups(apiKind.schema, x));
+  const { set, str, text, select, num } = fieldInputs(apiKind.schema, m, setMsg, props.vs);
+  const schema = apiKind.schema;
+  // The channel box: 4 (the channel's member groups, each with its URL)
+  // when URLs are kept from before the box was unticked, else 1.
+  const channel = onChannel(m, "backend_api");
+  // The backend's violations no input shows are listed under it.
+  const fieldPaths = apiFormPaths(m).filter((p) => !BACKENDS.includes(p));
+  const memberGroupCols: Col[] = [
+    ["member_group_name", t("Member group"), "text"],
+    ["member_group_id", t("Member group ID"), "text"],
+    ["req_protocol", t("Protocol"), [["", t("As the backend")], "HTTP", "HTTPS"]],
+    ["req_method", t("Method"), [["", t("As the backend")], ...METHODS]],
+    ["req_uri", t("Backend path"), "text"],
+  ];
+  const memberGroups = (prefix: string) => (
+    <div class="member-groups">
+      <h4>{t("Member-group URLs")}</h4>
+      <p class="muted small">{t("Each member group of the channel is called with its own URL; traffic splits by the groups' weights. Without any, the whole channel is called.")}</p>
+      <Rows schema={schema} msg={m} set={setMsg} list={prefix + ".member_group_url_infos"} vs={props.vs} cols={memberGroupCols} init={{}} addLabel={t("Add member group")} />
+    </div>
   );
-  const select = (label: string, path: string, options: (string | [string, string])[]) => (
-    <Field label={label} path={path} violations={props.vs}>
-      <Select name={path} value={str(path)} options={options} onChange={(v) => set(path, v)} />
-    </Field>
-  );
-  const num = (label: string, path: string) => (
-    <Field label={label} path={path} violations={props.vs}>
-      <input type="number" name={path} value={str(path)} onInput={(e) => set(path, Number((e.target as HTMLInputElement).value) || 0)} />
-    </Field>
-  );
-  // 4: the channel's member groups, each with its URL (kept when the box is ticked again).
-  const channel = m.backendApi?.vpcChannelStatus === 1 || m.backendApi?.vpcChannelStatus === 4;
-  const channelOn = m.backendApi?.memberGroupUrlInfos?.length ? 4 : 1;
   return (
     <div>
       <h3>{t("Frontend definition")}</h3>
@@ -136,8 +135,9 @@ function ApiForm(props: { msg: AnyMsg; set: (m: AnyMsg) => void; vs: FieldViolat
       </div>
       <h3>{t("Request parameters")}</h3>
       <Rows
+        schema={schema}
         msg={m}
-        set={props.set}
+        set={setMsg}
         list="req_params"
         vs={props.vs}
         cols={[
@@ -157,7 +157,7 @@ function ApiForm(props: { msg: AnyMsg; set: (m: AnyMsg) => void; vs: FieldViolat
             {select(t("Protocol"), "backend_api.req_protocol", ["HTTP", "HTTPS"])}
             {select(t("Method"), "backend_api.req_method", METHODS)}
             <Field label={t("Load balance channels")} path="backend_api.vpc_channel_status" violations={props.vs}>
-              <input type="checkbox" name="use-channel" checked={channel} onChange={(e) => set("backend_api.vpc_channel_status", (e.target as HTMLInputElement).checked ? channelOn : 2)} />
+              <input type="checkbox" name="use-channel" checked={channel} onChange={(e) => set("backend_api.vpc_channel_status", (e.target as HTMLInputElement).checked ? channelOn(m, "backend_api") : 2)} />
             </Field>
             {channel ? text(t("Load balance channels"), "backend_api.vpc_channel_info.vpc_channel_id") : text(t("Backend URL"), "backend_api.url_domain", "backend.example.com:8080")}
             {text(t("Backend path"), "backend_api.req_uri", "/v1/pets/{id}")}
@@ -174,8 +174,9 @@ function ApiForm(props: { msg: AnyMsg; set: (m: AnyMsg) => void; vs: FieldViolat
         )}
         {m.backendType === "FUNCTION" && text("function_urn", "func_info.function_urn")}
       </div>
-      {["backend_api", "mock_info", "func_info"].map((p) =>
-        violationsFor(props.vs, p).map((v) => (
+      {m.backendType === "HTTP" && channel && memberGroups("backend_api")}
+      {BACKENDS.map((p) =>
+        unclaimed(violationsFor(props.vs, p), fieldPaths).map((v) => (
           <div class="field-error" role="alert">
             <code>{p}</code>: {v.description}
           </div>
@@ -183,8 +184,9 @@ function ApiForm(props: { msg: AnyMsg; set: (m: AnyMsg) => void; vs: FieldViolat
       )}
       <h3>{t("Backend parameters")}</h3>
       <Rows
+        schema={schema}
         msg={m}
-        set={props.set}
+        set={setMsg}
         list="backend_params"
         vs={props.vs}
         cols={[
@@ -197,9 +199,11 @@ function ApiForm(props: { msg: AnyMsg; set: (m: AnyMsg) => void; vs: FieldViolat
       />
       <h3>{t("Policy backends")}</h3>
       <ul class="plain" data-testid="policy-backends">
-        {(m.policyHttps ?? []).map((p: AnyMsg) => (
+        {(m.policyHttps ?? []).map((p: AnyMsg, i: number) => (
           <li>
             <b>{p.name}</b> · {p.effectMode} · {t("Conditions")}: {(p.conditions ?? []).length} · {p.urlDomain || p.vpcChannelInfo?.vpcChannelId}
+            {p.vpcChannelStatus === MEMBER_GROUPS && ` · ${t("Member groups")}: ${(p.memberGroupUrlInfos ?? []).length}`}
+            {onChannel(m, `policy_https[${i}]`) && memberGroups(`policy_https[${i}]`)}
           </li>
         ))}
         {(m.policyMocks ?? []).map((p: AnyMsg) => (
@@ -208,72 +212,8 @@ function ApiForm(props: { msg: AnyMsg; set: (m: AnyMsg) => void; vs: FieldViolat
           </li>
         ))}
       </ul>
-      <p class="muted small">{t("Edit policy backends in the YAML tab.")}</p>
+      {m.backendType === "FUNCTION" && <PolicyFunctions schema={schema} msg={m} set={setMsg} vs={props.vs} />}
+      <p class="muted small">{t("Edit HTTP and MOCK policy backends in the YAML tab.")}</p>
     </div>
-  );
-}
-
-type Col = [string, string, "text" | (string | [string, string])[]];
-
-/** A table of repeated messages (parameters) with add and remove. */
-function Rows(props: { msg: AnyMsg; set: (m: AnyMsg) => void; list: string; cols: Col[]; vs: FieldViolation[]; init: Record<string, unknown> }) {
-  const { t } = useApp();
-  const rows: AnyMsg[] = getPath(props.msg, props.list) as AnyMsg[];
-  const setCell = (i: number, f: string, v: unknown) => props.set(setPath(apiKind.schema, props.msg, `${props.list}[${i}].${f}`, v));
-  const add = () => {
-    const schema = apiKind.schema.fields.find((x) => x.name === props.list)!.message!;
-    props.set(setPath(apiKind.schema, props.msg, props.list, [...rows, blank({ name: props.list, local: "", schema }, props.init)]));
-  };
-  const remove = (i: number) => props.set(setPath(apiKind.schema, props.msg, props.list, rows.filter((_, j) => j !== i)));
-  return (
-    <table class="table rows" data-testid={props.list}>
-      <thead>
-        <tr>
-          {props.cols.map((c) => (
-            <th>{c[1]}</th>
-          ))}
-          <th />
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((r, i) => (
-          <tr>
-            {props.cols.map(([f, , kind]) => {
-              const path = `${props.list}[${i}].${f}`;
-              const v = String(getPath(props.msg, path) ?? "");
-              const vs = violationsFor(props.vs, path);
-              return (
-                <td class={vs.length ? "invalid" : ""} data-field={path}>
-                  {kind === "text" ? (
-                    <TextInput name={path} value={v} onInput={(x) => setCell(i, f, x)} />
-                  ) : (
-                    <Select name={path} value={v} options={kind} onChange={(x) => setCell(i, f, f === "required" ? Number(x) : x)} />
-                  )}
-                  {vs.map((x) => (
-                    <span class="field-error" role="alert">
-                      {x.description}
-                    </span>
-                  ))}
-                </td>
-              );
-            })}
-            <td>
-              <button class="btn-link danger" onClick={() => remove(i)}>
-                {t("Remove")}
-              </button>
-            </td>
-          </tr>
-        ))}
-      </tbody>
-      <tfoot>
-        <tr>
-          <td colSpan={props.cols.length + 1}>
-            <button class="btn" onClick={add}>
-              + {t("Add")}
-            </button>
-          </td>
-        </tr>
-      </tfoot>
-    </table>
   );
 }
