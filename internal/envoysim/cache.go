@@ -263,21 +263,9 @@ func (s *stream) headerMutationFilter(name string, cfg, per *anypb.Any) error {
 		muts = append(muts, pr.GetMutations())
 	}
 	for _, m := range muts {
-		if len(m.GetQueryParameterMutations()) > 0 || len(m.GetResponseTrailersMutations()) > 0 || len(m.GetRequestTrailersMutations()) > 0 || len(m.GetFormatters()) > 0 {
-			return fmt.Errorf("filter %s: only request and response header mutations are emulated", name)
-		}
-		req, err := appendOptions(m.GetRequestMutations())
-		if err != nil {
-			return fmt.Errorf("filter %s: %w", name, err)
-		}
-		if err := applyHeaderOptions(s.hdr, req, s.fmtCtx(nil)); err != nil {
+		if err := s.applyMutations(name, m); err != nil {
 			return err
 		}
-		resp, err := appendOptions(m.GetResponseMutations())
-		if err != nil {
-			return fmt.Errorf("filter %s: %w", name, err)
-		}
-		s.respMutations = append(s.respMutations, resp...)
 	}
 	return nil
 }

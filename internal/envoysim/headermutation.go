@@ -56,7 +56,12 @@ func (s *stream) matchedFilter(name string, a *anypb.Any) error {
 	if err := unpack(inner, hm); err != nil {
 		return err
 	}
-	m := hm.GetMutations()
+	return s.applyMutations(name, hm.GetMutations())
+}
+
+// applyMutations applies a header_mutation filter's request mutations now
+// and keeps its response mutations for the response.
+func (s *stream) applyMutations(name string, m *headermutationv3.Mutations) error {
 	if len(m.GetQueryParameterMutations()) > 0 || len(m.GetResponseTrailersMutations()) > 0 || len(m.GetRequestTrailersMutations()) > 0 || len(m.GetFormatters()) > 0 {
 		return fmt.Errorf("filter %s: only request and response header mutations are emulated", name)
 	}
