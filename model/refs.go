@@ -228,6 +228,8 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 		}
 	case *apigwv1.SignatureBinding:
 		in.checkSignatureOfGroups(c, v)
+	case *apigwv1.AppAuth:
+		in.checkAppRouteAuth(c, v)
 	case *apigwv1.VpcChannel:
 		in.checkChannelGroupsUsed(c, v)
 		in.checkReferenceChannel(c, v)
@@ -240,6 +242,7 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 	case *apigwv1.Instance:
 		in.checkIngressPortsUsed(c, v)
 		in.checkGatewayAddresses(c, v, nil)
+		in.checkAppRouteConfig(c, v)
 		in.checkFunctionsUsed(c, v)
 		if v.GetConfig().GetBackendTls().GetClientCertificate() == "" {
 			for _, o := range in.Objects(KindVpcChannel) {
