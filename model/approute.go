@@ -47,17 +47,46 @@ func (in *Instance) checkAppRouteAuth(c checker, b *apigwv1.AppAuth) {
 	if api == nil {
 		return
 	}
-	for _, id := range in.ReferrerIDs(KindApp, b.AppId, KindAppAuth) {
-		o := get[*apigwv1.AppAuth](in, KindAppAuth, id)
-		if !o.ProtoReflect().IsValid() || o.EnvId != b.EnvId || o.ApiId == b.ApiId {
+	if id, other := in.appRouteClashWith(b.AppId, b.EnvId, b.ApiId, api); other != nil {
+		m, p := AppRouteKey(api)
+		c.add("api_id", "app %s is already authorized in this environment for API %s (%s) with the same method and path (%s %s): with the instance's config.app_route on, an app cannot be authorized for two such APIs", b.AppId, id, other.Name, m, strings.TrimPrefix(p, api.GetMatchMode()+" "))
+	}
+}
+
+// checkAppRouteAPI refuses, while config.app_route is on, an API (field
+// "", for the definition, which counts in the environments where it is
+// not published) or a publication of it in envID (field "api") that would
+// give an app authorized for it the same method and path as another API
+// the app is authorized for in that environment.
+func (in *Instance) checkAppRouteAPI(c checker, field, apiID, envID string, api *apigwv1.Api) {
+	if !in.Config.GetAppRoute() || api == nil {
+		return
+	}
+	for _, id := range in.ReferrerIDs(KindAPI, apiID, KindAppAuth) {
+		b := get[*apigwv1.AppAuth](in, KindAppAuth, id)
+		if !b.ProtoReflect().IsValid() || (envID != "" && b.EnvId != envID) || (envID == "" && in.Served(apiID, b.EnvId) != nil) {
 			continue
 		}
-		if other := in.appRouteAPI(o.ApiId, o.EnvId); other != nil && appRouteClash(api, other) {
-			m, p := AppRouteKey(api)
-			c.add("api_id", "app %s is already authorized in this environment for API %s (%s) with the same method and path (%s %s): with the instance's config.app_route on, an app cannot be authorized for two such APIs", b.AppId, o.ApiId, other.Name, m, strings.TrimPrefix(strings.TrimPrefix(p, api.GetMatchMode()), " "))
+		if oid, other := in.appRouteClashWith(b.AppId, b.EnvId, apiID, api); other != nil {
+			c.at(field).add("req_uri", "app %s is authorized in environment %s for this API and for API %s (%s), which has the same method and path: with the instance's config.app_route on, an app cannot be authorized for two such APIs", b.AppId, b.EnvId, oid, other.Name)
 			return
 		}
 	}
+}
+
+// appRouteClashWith returns another API than apiID that the app is
+// authorized for in envID and that has api's method and path.
+func (in *Instance) appRouteClashWith(appID, envID, apiID string, api *apigwv1.Api) (string, *apigwv1.Api) {
+	for _, id := range in.ReferrerIDs(KindApp, appID, KindAppAuth) {
+		o := get[*apigwv1.AppAuth](in, KindAppAuth, id)
+		if !o.ProtoReflect().IsValid() || o.EnvId != envID || o.ApiId == apiID {
+			continue
+		}
+		if other := in.appRouteAPI(o.ApiId, o.EnvId); other != nil && appRouteClash(api, other) {
+			return o.ApiId, other
+		}
+	}
+	return "", nil
 }
 
 // AppRouteClashes lists, one line each, the pairs of APIs one app is

@@ -1,6 +1,8 @@
 package model_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -67,5 +69,22 @@ func TestAppRouteClashes(t *testing.T) {
 		if vs := in.Check(def(false)); field(vs, "config.app_route") {
 			t.Errorf("%s: app_route off refused: %v", c.name, vs)
 		}
+	}
+
+	// An API (or its publication) whose new path gives an authorized app
+	// the same method and path twice is refused too.
+	moved := api("a5", "GET", "/items/{z}")
+	moved.GroupId = "g2"
+	g2 := &apigwv1.ApiGroup{Id: "g2", Name: "stock"}
+	in := with(true, g2, auth("x1", "a1", model.ReleaseEnvID), auth("x2", "a5", model.ReleaseEnvID), moved)
+	if vs := in.Check(moved); !field(vs, "req_uri") || !strings.Contains(fmt.Sprint(vs), "app_route") {
+		t.Errorf("API moved onto another authorized API's path: violations %v, want req_uri", vs)
+	}
+	pub := &apigwv1.Publication{Id: "p1", ApiId: "a5", EnvId: model.ReleaseEnvID, Api: moved}
+	if vs := in.Check(pub); !field(vs, "api.req_uri") {
+		t.Errorf("publication onto another authorized API's path: violations %v, want api.req_uri", vs)
+	}
+	if vs := with(false, g2, auth("x1", "a1", model.ReleaseEnvID), auth("x2", "a5", model.ReleaseEnvID), moved).Check(moved); len(vs) > 0 {
+		t.Errorf("app_route off: API refused: %v", vs)
 	}
 }

@@ -216,6 +216,7 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 		in.checkAPIPlugins(c, v)
 		in.checkFunctions(c, "", v)
 		in.checkGroupBackends(c, "", v, v.Id, "")
+		in.checkAppRouteAPI(c, "", v.Id, "", v)
 	case *apigwv1.Plugin:
 		in.checkPluginUse(c, v)
 	case *apigwv1.PluginBinding:
@@ -225,6 +226,7 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 			in.checkClientSSL(c, "api", v.Api)
 			in.checkFunctions(c, "api", v.Api)
 			in.checkGroupBackends(c, "api", v.Api, v.ApiId, v.EnvId)
+			in.checkAppRouteAPI(c, "api", v.ApiId, v.EnvId, v.Api)
 		}
 	case *apigwv1.SignatureBinding:
 		in.checkSignatureOfGroups(c, v)
