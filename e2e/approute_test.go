@@ -128,6 +128,7 @@ func testAppRoute(t *testing.T, version string) {
 	w.apply(t, "kind: instance\nname: default\nconfig:\n  default_group_hosts: ["+gatewayIP+"]\n  app_route: false\n")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	defaultVhost := "group." + w.ids(t, "group")["DEFAULT"]
 	if _, err := w.ads.WaitFor(ctx, func(c *envoysim.Config) error {
 		for _, rc := range c.Routes {
 			for _, vh := range rc.GetVirtualHosts() {
@@ -137,6 +138,9 @@ func testAppRoute(t *testing.T, version string) {
 					}
 				}
 			}
+		}
+		if got := hostVhost(c, version, gatewayIP); got != defaultVhost {
+			return fmt.Errorf("%s served by virtual host %q, want %s", gatewayIP, got, defaultVhost)
 		}
 		return nil
 	}); err != nil {
@@ -152,6 +156,23 @@ func scopeRC(c *envoysim.Config, host string) string {
 		for _, f := range sc.GetKey().GetFragments() {
 			if f.GetStringKey() == host {
 				return sc.GetRouteConfigurationName()
+			}
+		}
+	}
+	return ""
+}
+
+// hostVhost is the virtual host that serves a host on the HTTP listener:
+// through its scope (Envoy 1.38 and newer) or in apigw.http.
+func hostVhost(c *envoysim.Config, version, host string) string {
+	rcName := translate.RouteHTTP
+	if version == xdstest.EnvoyVersion {
+		rcName = scopeRC(c, host)
+	}
+	for _, vh := range c.Routes[rcName].GetVirtualHosts() {
+		for _, d := range vh.GetDomains() {
+			if d == host {
+				return vh.GetName()
 			}
 		}
 	}

@@ -53,9 +53,9 @@ func (in *Instance) checkAppRouteAuth(c checker, b *apigwv1.AppAuth) {
 	}
 }
 
-// checkAppRouteAPI refuses, while config.app_route is on, an API (field
-// "", for the definition, which counts in the environments where it is
-// not published) or a publication of it in envID (field "api") that would
+// checkAppRouteAPI refuses at field, while config.app_route is on, an API
+// definition (envID "": it counts in the environments where the API is
+// not published) or a publication of it served in envID that would
 // give an app authorized for it the same method and path as another API
 // the app is authorized for in that environment.
 func (in *Instance) checkAppRouteAPI(c checker, field, apiID, envID string, api *apigwv1.Api) {
@@ -68,7 +68,7 @@ func (in *Instance) checkAppRouteAPI(c checker, field, apiID, envID string, api 
 			continue
 		}
 		if oid, other := in.appRouteClashWith(b.AppId, b.EnvId, apiID, api); other != nil {
-			c.at(field).add("req_uri", "app %s is authorized in environment %s for this API and for API %s (%s), which has the same method and path: with the instance's config.app_route on, an app cannot be authorized for two such APIs", b.AppId, b.EnvId, oid, other.Name)
+			c.add(field, "app %s is authorized in environment %s for this API and for API %s (%s), which has the same method and path: with the instance's config.app_route on, an app cannot be authorized for two such APIs", b.AppId, b.EnvId, oid, other.Name)
 			return
 		}
 	}

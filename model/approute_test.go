@@ -84,6 +84,10 @@ func TestAppRouteClashes(t *testing.T) {
 	if vs := in.Check(pub); !field(vs, "api.req_uri") {
 		t.Errorf("publication onto another authorized API's path: violations %v, want api.req_uri", vs)
 	}
+	rel := &apigwv1.Release{ApiId: "a5", EnvId: model.ReleaseEnvID, PublicationId: "p1"}
+	if vs := with(true, g2, auth("x1", "a1", model.ReleaseEnvID), auth("x2", "a5", model.ReleaseEnvID), moved, pub, rel).Check(rel); !field(vs, "publication_id") {
+		t.Errorf("release of a publication onto another authorized API's path: violations %v, want publication_id", vs)
+	}
 	if vs := with(false, g2, auth("x1", "a1", model.ReleaseEnvID), auth("x2", "a5", model.ReleaseEnvID), moved).Check(moved); len(vs) > 0 {
 		t.Errorf("app_route off: API refused: %v", vs)
 	}
