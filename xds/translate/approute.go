@@ -3,6 +3,7 @@ package translate
 import (
 	"slices"
 	"strings"
+	"time"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
@@ -76,12 +77,14 @@ func (b *Builder) appRoute(s *inputs.Snapshot, v *inputs.View, groups []*apigwv1
 // header; Envoy then matches the request again, onto the copy.
 func appRouteVirtualHost(v *inputs.View, defID string, own, others []*pubResult) (*routev3.VirtualHost, int, error) {
 	maxBody := 0
+	var timeout time.Duration
 	var guarded, items []routeItem
 	for _, r := range others {
 		for _, it := range r.items {
 			guarded = append(guarded, routeItem{key: it.key, http: appRouteCopy(it.http, r.apiID)})
 		}
 		maxBody = max(maxBody, r.maxBody)
+		timeout = max(timeout, r.authzTimeout)
 	}
 	for _, r := range own {
 		items = append(items, r.items...)
@@ -93,7 +96,7 @@ func appRouteVirtualHost(v *inputs.View, defID string, own, others []*pubResult)
 	for _, it := range append(guarded, items...) {
 		routes = append(routes, it.http)
 	}
-	ca, err := appRouteCatchAll(v, defID)
+	ca, err := appRouteCatchAll(v, defID, timeout)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -125,16 +128,24 @@ func appRouteCopy(r *routev3.Route, apiID string) *routev3.Route {
 // the DEFAULT group's responses, when there is none). Its own action, the
 // DEFAULT group's NOT_FOUND response, answers only a request ext_authz
 // allowed without naming an API, which it does not do.
-func appRouteCatchAll(v *inputs.View, defID string) (*routev3.Route, error) {
+//
+// ext_authz runs the chosen API's whole check there, so the catch-all has
+// the longest check timeout of the APIs it can choose (timeout, 0: the
+// filter's) and receives the body.
+func appRouteCatchAll(v *inputs.View, defID string, timeout time.Duration) (*routev3.Route, error) {
 	rep := renderReply(v, defID, "", gwresp.ErrAPINotFound)
-	authz, err := toAny(&extauthzv3.ExtAuthzPerRoute{Override: &extauthzv3.ExtAuthzPerRoute_CheckSettings{CheckSettings: &extauthzv3.CheckSettings{
+	cs := &extauthzv3.CheckSettings{
 		ContextExtensions: map[string]string{
 			dataplane.ExtAuthzCtxInstance: v.Name(),
 			dataplane.ExtAuthzCtxGroup:    defID,
 			dataplane.ExtAuthzCtxAppRoute: "1",
 		},
 		WithRequestBody: &extauthzv3.BufferSettings{MaxRequestBytes: maxSignedBody, AllowPartialMessage: true, PackAsBytes: true},
-	}}})
+	}
+	if timeout > 0 {
+		cs.ServiceOverride = &extauthzv3.CheckSettings_GrpcService{GrpcService: grpcService(ClusterExtAuthz, timeout)}
+	}
+	authz, err := toAny(&extauthzv3.ExtAuthzPerRoute{Override: &extauthzv3.ExtAuthzPerRoute_CheckSettings{CheckSettings: cs}})
 	if err != nil {
 		return nil, err
 	}

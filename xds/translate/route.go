@@ -33,9 +33,12 @@ type pubResult struct {
 	// app_route.
 	apiID   string
 	appAuth bool
-	items   []routeItem
-	maxBody int
-	problem string
+	// authzTimeout is the longest ext_authz timeout of its routes (0: the
+	// filter's).
+	authzTimeout time.Duration
+	items        []routeItem
+	maxBody      int
+	problem      string
 	// blocked says why the API is answered with an error instead of being
 	// served (model.Instance.Blocked); its routes are direct responses.
 	blocked string
@@ -493,5 +496,6 @@ func (p *pubPlan) extAuthzConfig(policyName, backendAuthorizer string) *anypb.An
 			timeout += time.Second
 		}
 	}
+	p.res.authzTimeout = max(p.res.authzTimeout, timeout)
 	return p.packer.pack(extAuthzRoute(p.c.v.Name(), p.pub, policyName, body, timeout))
 }
