@@ -19,10 +19,11 @@ import (
 )
 
 // appRouteMemo is the gateway addresses' virtual host with app_route,
-// keyed like a group's (the publications' results it copies and the
-// Record of what building it read).
+// keyed like a group's (the DEFAULT group's id, the publications' results
+// it copies and the Record of what building it read).
 type appRouteMemo struct {
 	rec     inputs.Record
+	defID   string
 	results []*pubResult
 	vh      *routev3.VirtualHost
 	maxBody int
@@ -57,11 +58,11 @@ func (b *Builder) appRoute(s *inputs.Snapshot, v *inputs.View, groups []*apigwv1
 			}
 		}
 	}
-	if m := b.approute; m != nil && slices.Equal(m.results, results) && m.rec.Holds(s) {
+	if m := b.approute; m != nil && m.defID == defID && slices.Equal(m.results, results) && m.rec.Holds(s) {
 		return m
 	}
 	tv := s.Track()
-	m := &appRouteMemo{results: results}
+	m := &appRouteMemo{defID: defID, results: results}
 	m.vh, m.maxBody, m.err = appRouteVirtualHost(tv, defID, results[:nDefault], results[nDefault:])
 	m.rec = tv.Record()
 	b.approute = m
