@@ -91,6 +91,19 @@ const ExtAuthzPolicyHeader = "x-apigw-policy"
 // removes it before the backend.
 const ExtAuthzMethodHeader = "x-apigw-backend-method"
 
+// ExtAuthzAppRouteHeader carries the id of the API ext_authz chose for a
+// request to a gateway address that matched no API of the DEFAULT group
+// (app_route): the gateway-address virtual host holds a copy of that
+// API's routes guarded by this header, which Envoy matches after ext_authz
+// clears the route cache. Only ext_authz sets it: a request that arrives
+// with it is refused, and the virtual host removes it before the backend.
+const ExtAuthzAppRouteHeader = "x-apigw-app-route"
+
+// ExtAuthzCtxAppRoute (value "1") marks the gateway addresses' catch-all
+// route of app_route: ext_authz chooses the API from the calling app's
+// authorizations and the request's method and path.
+const ExtAuthzCtxAppRoute = "apigw_app_route"
+
 // ExtAuthzMethodRoute is the value of ExtAuthzMethodHeader for a backend:
 // the API id, the environment id and the policy backend's name ("" for
 // the default backend).

@@ -1,16 +1,21 @@
 package e2e
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/internal/certgen"
 	"github.com/apigw/apigw/internal/certgen/certgentest"
+	"github.com/apigw/apigw/internal/envoysim"
+	"github.com/apigw/apigw/xds/translate"
 )
 
 // A backend that requires a client certificate: the API with
@@ -85,6 +90,18 @@ config:
 ---
 `+fsGroup+api("mtls", "/mtls", true)+api("plain", "/plain", false))
 	w.publish(t)
+	// The routes can arrive before the client certificate's secret (SDS
+	// over ADS): wait for it too.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := w.ads.WaitFor(ctx, func(c *envoysim.Config) error {
+		if c.Secrets[translate.BackendClientSecret] == nil {
+			return fmt.Errorf("no secret %s", translate.BackendClientSecret)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 
 	r := w.call(t, call{path: "/mtls"})
 	wantStatus(t, r, http.StatusOK)

@@ -53,6 +53,15 @@ func (c *call) authApp() *denial {
 			return c.authorizeApp()
 		}
 	}
+	if d := c.verifySignature(); d != nil {
+		return d
+	}
+	return c.authorizeApp()
+}
+
+// verifySignature authenticates the app by its SDK-HMAC-SHA256 signature
+// (c.caller.app).
+func (c *call) verifySignature() *denial {
 	name := hdrAuthorization
 	if h := c.target.inst.Config.GetCustomAuthHeader().GetAppAuthHeader(); h != "" {
 		name = strings.ToLower(h)
@@ -74,7 +83,7 @@ func (c *call) authApp() *denial {
 	if err := sign.Verify(&sr, a, app.AppSecret, c.now); err != nil {
 		return signatureDenial(err)
 	}
-	return c.authorizeApp()
+	return nil
 }
 
 func signatureDenial(err error) *denial {

@@ -46,6 +46,14 @@ func (c *call) resolve() *denial {
 		instName = model.DefaultInstance
 	}
 	c.target.inst = c.plans.snap.Instance(instName)
+	if _, forged := c.req.hdr.get(dataplane.ExtAuthzAppRouteHeader); forged {
+		// Only ext_authz sets it, after this check: a client sending it
+		// would reach an API's app_route routes without the selection.
+		return &denial{reason: ReasonAPINotFound, err: gwresp.ErrAPINotFound, cause: errForgedAppRoute}
+	}
+	if c.target.inst != nil && ext[dataplane.ExtAuthzCtxAppRoute] != "" {
+		return c.resolveAppRoute()
+	}
 	apiID, envID := ext[dataplane.ExtAuthzCtxAPI], ext[dataplane.ExtAuthzCtxEnv]
 	if c.target.inst == nil || apiID == "" || envID == "" {
 		return deny(ReasonAPINotFound, gwresp.ErrAPINotFound)
@@ -57,6 +65,11 @@ func (c *call) resolve() *denial {
 	if plan == nil {
 		return deny(ReasonAPINotFound, gwresp.ErrAPINotFound)
 	}
+	return c.setTarget(plan)
+}
+
+// setTarget makes plan the API the request is checked against.
+func (c *call) setTarget(plan *apiPlan) *denial {
 	c.target.plan, c.target.api, c.target.env, c.target.groupID = plan, plan.api, plan.env, plan.api.GroupId
 	if plan.blocked != "" {
 		return &denial{reason: ReasonPolicyUnavailable, err: gwresp.ErrPolicyUnavailable, cause: errors.New(plan.blocked)}
@@ -92,25 +105,38 @@ func protocolError(supported string) gwresp.Error {
 // matchPath matches the request path against the API's frontend path and
 // records the path parameters (and, for prefix APIs, the remainder).
 func (c *call) matchPath() *denial {
-	p := c.req.path
+	rest, ok := matchSegs(c.target.plan, c.req.path, c.setPathParam)
+	if !ok {
+		return deny(ReasonAPINotFound, gwresp.ErrAPINotFound)
+	}
+	if c.target.plan.prefix {
+		c.params.rest = rest
+	}
+	return nil
+}
+
+// matchSegs matches a request path against an API's frontend path,
+// passing the path parameters to set (nil: not recorded); it returns the
+// remainder of a prefix (SWA) API.
+func matchSegs(plan *apiPlan, p string, set func(i int, raw string)) (string, bool) {
 	if p == "" {
 		p = "/"
 	}
 	if p[0] != '/' {
-		return deny(ReasonAPINotFound, gwresp.ErrAPINotFound)
+		return "", false
 	}
 	rest := p
-	for _, seg := range c.target.plan.segs {
+	for _, seg := range plan.segs {
 		if seg.greedy {
 			v := strings.TrimPrefix(rest, "/")
-			if seg.param >= 0 {
-				c.setPathParam(seg.param, v)
+			if seg.param >= 0 && set != nil {
+				set(seg.param, v)
 			}
 			rest = ""
 			break
 		}
 		if rest == "" || rest == "/" {
-			return deny(ReasonAPINotFound, gwresp.ErrAPINotFound)
+			return "", false
 		}
 		part := rest[1:]
 		next := ""
@@ -119,26 +145,26 @@ func (c *call) matchPath() *denial {
 		}
 		switch {
 		case seg.isParam && part == "":
-			return deny(ReasonAPINotFound, gwresp.ErrAPINotFound)
+			return "", false
 		case seg.isParam:
-			if seg.param >= 0 {
-				c.setPathParam(seg.param, part)
+			if seg.param >= 0 && set != nil {
+				set(seg.param, part)
 			}
 		case part != seg.literal && unescape(part) != seg.literal:
-			return deny(ReasonAPINotFound, gwresp.ErrAPINotFound)
+			return "", false
 		}
 		rest = next
 	}
 	switch {
-	case c.target.plan.prefix:
+	case plan.prefix:
 		if rest == "/" {
 			rest = ""
 		}
-		c.params.rest = rest
+		return rest, true
 	case rest != "" && rest != "/":
-		return deny(ReasonAPINotFound, gwresp.ErrAPINotFound)
+		return "", false
 	}
-	return nil
+	return rest, true
 }
 
 func (c *call) setPathParam(i int, raw string) {

@@ -216,6 +216,7 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 		in.checkAPIPlugins(c, v)
 		in.checkFunctions(c, "", v)
 		in.checkGroupBackends(c, "", v, v.Id, "")
+		in.checkAppRouteAPI(c, "req_uri", v.Id, "", v)
 	case *apigwv1.Plugin:
 		in.checkPluginUse(c, v)
 	case *apigwv1.PluginBinding:
@@ -225,9 +226,17 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 			in.checkClientSSL(c, "api", v.Api)
 			in.checkFunctions(c, "api", v.Api)
 			in.checkGroupBackends(c, "api", v.Api, v.ApiId, v.EnvId)
+			in.checkAppRouteAPI(c, "api.req_uri", v.ApiId, v.EnvId, v.Api)
 		}
 	case *apigwv1.SignatureBinding:
 		in.checkSignatureOfGroups(c, v)
+	case *apigwv1.Release:
+		// A rollback serves an older publication, with its path.
+		if p, ok := in.Get(KindPublication, v.PublicationId).(*apigwv1.Publication); ok && p.Api != nil {
+			in.checkAppRouteAPI(c, "publication_id", v.ApiId, v.EnvId, p.Api)
+		}
+	case *apigwv1.AppAuth:
+		in.checkAppRouteAuth(c, v)
 	case *apigwv1.VpcChannel:
 		in.checkChannelGroupsUsed(c, v)
 		in.checkReferenceChannel(c, v)
@@ -240,6 +249,7 @@ func (in *Instance) checkKinds(c checker, m proto.Message) {
 	case *apigwv1.Instance:
 		in.checkIngressPortsUsed(c, v)
 		in.checkGatewayAddresses(c, v, nil)
+		in.checkAppRouteConfig(c, v)
 		in.checkFunctionsUsed(c, v)
 		if v.GetConfig().GetBackendTls().GetClientCertificate() == "" {
 			for _, o := range in.Objects(KindVpcChannel) {

@@ -34,6 +34,8 @@ type Builder struct {
 	clusters    map[string]*clusterMemo
 	httpRC      *rcMemo
 	httpGroupRC map[string]*rcMemo
+	approute    *appRouteMemo
+	approuteRC  *rcMemo
 	httpsRC     map[string]*rcMemo
 	portRC      map[string]*rcMemo
 	listeners   *listenerMemo
@@ -145,6 +147,10 @@ func (b *Builder) build(s *inputs.Snapshot) (*Resources, error) {
 			delete(b.groups, id)
 		}
 	}
+	am := b.appRoute(s, v, groups, byGroup)
+	if am != nil && am.err != nil {
+		return nil, fmt.Errorf("app_route: %w", am.err)
+	}
 	lm, err := b.listenersFor(s)
 	if err != nil {
 		return nil, err
@@ -152,19 +158,20 @@ func (b *Builder) build(s *inputs.Snapshot) (*Resources, error) {
 	out.Listeners, out.Secrets = lm.listeners, lm.secrets
 	out.Problems = append(out.Problems, lm.problems...)
 	if lm.scoped {
-		if err := b.scopedHTTP(v, groups, vhosts, out); err != nil {
+		if err := b.scopedHTTP(v, groups, vhosts, am, out); err != nil {
 			return nil, err
 		}
 		single := &Resources{}
-		if err := b.singleHTTP(groups, vhosts, single); err != nil {
+		if err := b.singleHTTP(groups, vhosts, am, single); err != nil {
 			return nil, err
 		}
 		out.SingleListeners, out.SingleRoutes = lm.single, single.Routes
 	} else {
-		if err := b.singleHTTP(groups, vhosts, out); err != nil {
+		if err := b.singleHTTP(groups, vhosts, am, out); err != nil {
 			return nil, err
 		}
 		clear(b.httpGroupRC)
+		b.approuteRC = nil
 	}
 
 	httpsSeen := map[string]bool{}

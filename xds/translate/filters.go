@@ -104,7 +104,7 @@ func extAuthzFilter(opts Options) *extauthzv3.ExtAuthz {
 		Services:               &extauthzv3.ExtAuthz_GrpcService{GrpcService: grpcService(ClusterExtAuthz, opts.ExtAuthzTimeout)},
 		TransportApiVersion:    corev3.ApiVersion_V3,
 		ClearRouteCache:        true,
-		ClearRouteCacheHeaders: []string{dataplane.ExtAuthzPolicyHeader},
+		ClearRouteCacheHeaders: []string{dataplane.ExtAuthzPolicyHeader, dataplane.ExtAuthzAppRouteHeader},
 		StatusOnError:          &typev3.HttpStatus{Code: typev3.StatusCode_InternalServerError},
 		EncodeRawHeaders:       true,
 		IncludeTlsSession:      true,

@@ -34,6 +34,7 @@ var caseOptions = map[string]Options{
 	"responses":           {HTTPRouting: RoutingSingle},
 	"tls":                 {HTTPRouting: RoutingSingle},
 	"defaultgroup_single": {HTTPRouting: RoutingSingle},
+	"approute_single":     {HTTPRouting: RoutingSingle},
 }
 
 // goldenInput is a golden case: what sits in etcd for one instance.

@@ -12,7 +12,7 @@ import (
 )
 
 // singleHTTP puts every group's HTTP virtual host in RouteHTTP.
-func (b *Builder) singleHTTP(groups []*apigwv1.ApiGroup, vhosts map[string]*groupMemo, out *Resources) error {
+func (b *Builder) singleHTTP(groups []*apigwv1.ApiGroup, vhosts map[string]*groupMemo, am *appRouteMemo, out *Resources) error {
 	var httpVhosts []*routev3.VirtualHost
 	deps := []any{}
 	maxBody := 0
@@ -30,6 +30,11 @@ func (b *Builder) singleHTTP(groups []*apigwv1.ApiGroup, vhosts map[string]*grou
 			maxBody = max(maxBody, gm.maxBody)
 		}
 	}
+	if am != nil {
+		httpVhosts = append(httpVhosts, am.vh)
+		deps = append(deps, am.vh)
+		maxBody = max(maxBody, am.maxBody)
+	}
 	deps = append(deps, maxBody)
 	if b.httpRC == nil || !sameDeps(b.httpRC.deps, deps) {
 		rc := routeConfig(RouteHTTP, httpVhosts, maxBody)
@@ -44,7 +49,7 @@ func (b *Builder) singleHTTP(groups []*apigwv1.ApiGroup, vhosts map[string]*grou
 
 // scopedHTTP gives each group its HTTP RouteConfiguration and a scope per
 // exact host that selects it.
-func (b *Builder) scopedHTTP(v *inputs.View, groups []*apigwv1.ApiGroup, vhosts map[string]*groupMemo, out *Resources) error {
+func (b *Builder) scopedHTTP(v *inputs.View, groups []*apigwv1.ApiGroup, vhosts map[string]*groupMemo, am *appRouteMemo, out *Resources) error {
 	seen := map[string]bool{}
 	for _, g := range groups {
 		gm := vhosts[g.Id]
@@ -93,5 +98,29 @@ func (b *Builder) scopedHTTP(v *inputs.View, groups []*apigwv1.ApiGroup, vhosts 
 			delete(b.httpGroupRC, id)
 		}
 	}
+	return b.scopedAppRoute(am, out)
+}
+
+// scopedAppRoute gives the gateway addresses with app_route their
+// RouteConfiguration and a scope each.
+func (b *Builder) scopedAppRoute(am *appRouteMemo, out *Resources) error {
+	if am == nil {
+		b.approuteRC = nil
+		return nil
+	}
+	deps := []any{am.vh, am.maxBody}
+	if b.approuteRC == nil || !sameDeps(b.approuteRC.deps, deps) {
+		rc := routeConfig(RouteHTTPAppRoute, []*routev3.VirtualHost{am.vh}, am.maxBody)
+		if err := validateShallow(rc); err != nil {
+			return err
+		}
+		b.approuteRC = &rcMemo{deps: deps, rc: rc}
+	}
+	out.Routes = append(out.Routes, b.approuteRC.rc)
+	scopes, err := appRouteScopes(am.vh)
+	if err != nil {
+		return err
+	}
+	out.Scopes = append(out.Scopes, scopes...)
 	return nil
 }

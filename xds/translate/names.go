@@ -29,6 +29,17 @@ const (
 // scoped mode.
 func RouteHTTPGroup(groupID string) string { return "apigw.http." + groupID }
 
+// RouteHTTPAppRoute is the RouteConfiguration of the gateway addresses
+// (config.default_group_hosts) with app_route, in scoped mode.
+const RouteHTTPAppRoute = "apigw.approute.http"
+
+// appRouteVhostName names the virtual host of the gateway addresses with
+// app_route, and appRouteCatchAllName its last route.
+const (
+	appRouteVhostName    = "approute"
+	appRouteCatchAllName = "approute.catchall"
+)
+
 // ScopeName names the routing scope of one host in scoped mode.
 func ScopeName(domain string) string { return "apigw.scope." + domain }
 

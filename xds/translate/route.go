@@ -28,9 +28,17 @@ type buildCtx struct {
 // ordered) and the clusters they use, or the reason it is left out.
 type pubResult struct {
 	groupID string
-	items   []routeItem
-	maxBody int
-	problem string
+	// apiID and appAuth (the API uses APP authentication and no oidc_auth
+	// plug-in) choose the routes the gateway addresses serve with
+	// app_route.
+	apiID   string
+	appAuth bool
+	// authzTimeout is the longest ext_authz timeout of its routes (0: the
+	// filter's).
+	authzTimeout time.Duration
+	items        []routeItem
+	maxBody      int
+	problem      string
 	// blocked says why the API is answered with an error instead of being
 	// served (model.Instance.Blocked); its routes are direct responses.
 	blocked string
@@ -78,7 +86,7 @@ type pubPlan struct {
 
 // translatePublication builds the routes of one (API, environment).
 func (c *buildCtx) translatePublication(pub *apigwv1.Publication) *pubResult {
-	res := &pubResult{groupID: pub.GetApi().GetGroupId()}
+	res := &pubResult{groupID: pub.GetApi().GetGroupId(), apiID: pub.ApiId}
 	err := c.planPublication(pub, res)
 	for _, it := range res.items {
 		if err != nil {
@@ -168,6 +176,10 @@ func (p *pubPlan) build() error {
 		return err
 	}
 	p.plugins = plugins
+	// An oidc_auth plug-in's filter runs before ext_authz, on the routes
+	// Envoy matched first: app_route (which matches the API's routes after
+	// ext_authz) would skip it, so such an API is not reachable that way.
+	p.res.appAuth = api.AuthType == model.AuthApp && plugins.oidc == ""
 	switch {
 	case plugins.cors != nil: // the plug-in overrides the API's cors flag
 		p.tpfc[filterCORS] = p.packer.pack(corsPluginRoute(plugins.cors))
@@ -484,5 +496,6 @@ func (p *pubPlan) extAuthzConfig(policyName, backendAuthorizer string) *anypb.An
 			timeout += time.Second
 		}
 	}
+	p.res.authzTimeout = max(p.res.authzTimeout, timeout)
 	return p.packer.pack(extAuthzRoute(p.c.v.Name(), p.pub, policyName, body, timeout))
 }

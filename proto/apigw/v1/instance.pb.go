@@ -130,6 +130,13 @@ type InstanceConfig struct {
 	// the DEFAULT group (the group named "DEFAULT"), as APIG serves calls by
 	// the gateway's IP (APIG's default_group_host_trustlist).
 	DefaultGroupHosts []string `protobuf:"bytes,350,rep,name=default_group_hosts,json=defaultGroupHosts,proto3" json:"default_group_hosts,omitempty"`
+	// app_route lets the gateway addresses (default_group_hosts) also
+	// serve the APP-authenticated APIs of the other groups, as APIG's
+	// app_route: a signed request that matches no API of the DEFAULT group
+	// is routed to the API its app is authorized for (in the environment)
+	// whose method and path match. While on, an app cannot be authorized
+	// for two APIs with the same method and path in one environment.
+	AppRoute bool `protobuf:"varint,950,opt,name=app_route,json=appRoute,proto3" json:"app_route,omitempty"`
 	// functions is the function registry: the HTTP endpoints FUNCTION
 	// backends call in place of FunctionGraph functions (at most 200, each
 	// urn once; docs/apig-semantics.md#function-backends).
@@ -264,6 +271,13 @@ func (x *InstanceConfig) GetDefaultGroupHosts() []string {
 		return x.DefaultGroupHosts
 	}
 	return nil
+}
+
+func (x *InstanceConfig) GetAppRoute() bool {
+	if x != nil {
+		return x.AppRoute
+	}
+	return false
 }
 
 func (x *InstanceConfig) GetFunctions() []*FunctionTarget {
@@ -1182,7 +1196,7 @@ const file_apigw_v1_instance_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x120\n" +
 	"\x06config\x18\x03 \x01(\v2\x18.apigw.v1.InstanceConfigR\x06config\x12\"\n" +
-	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\"\xea\x06\n" +
+	"\x04meta\x18\x0f \x01(\v2\x0e.apigw.v1.MetaR\x04meta\"\x88\a\n" +
 	"\x0eInstanceConfig\x128\n" +
 	"\tratelimit\x18\x01 \x01(\v2\x1a.apigw.v1.RatelimitFeatureR\tratelimit\x12*\n" +
 	"\x11request_body_size\x18\x02 \x01(\x03R\x0frequestBodySize\x12H\n" +
@@ -1200,7 +1214,8 @@ const file_apigw_v1_instance_proto_rawDesc = "" +
 	"\vbackend_tls\x18\x96\x01 \x01(\v2\x14.apigw.v1.BackendTlsR\n" +
 	"backendTls\x12;\n" +
 	"\ringress_ports\x18\xc8\x01 \x03(\v2\x15.apigw.v1.IngressPortR\fingressPorts\x12/\n" +
-	"\x13default_group_hosts\x18\xde\x02 \x03(\tR\x11defaultGroupHosts\x127\n" +
+	"\x13default_group_hosts\x18\xde\x02 \x03(\tR\x11defaultGroupHosts\x12\x1c\n" +
+	"\tapp_route\x18\xb6\a \x01(\bR\bappRoute\x127\n" +
 	"\tfunctions\x18\x90\x03 \x03(\v2\x18.apigw.v1.FunctionTargetR\tfunctions\"|\n" +
 	"\x0eFunctionTarget\x12\x10\n" +
 	"\x03urn\x18\x01 \x01(\tR\x03urn\x12\x10\n" +

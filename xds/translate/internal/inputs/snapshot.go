@@ -151,7 +151,8 @@ func (s *Snapshot) claimHosts() {
 
 // groupDomains are the hosts a group answers: its debug sub-domain (unless
 // disabled) and its bound domains, including wildcards; the DEFAULT group
-// also answers the gateway's own addresses.
+// also answers the gateway's own addresses, unless app_route gives them
+// their own virtual host.
 func groupDomains(cfg *apigwv1.InstanceConfig, g *apigwv1.ApiGroup) []string {
 	var out []string
 	if g.SlDomainAccessEnabled == nil || g.GetSlDomainAccessEnabled() {
@@ -160,7 +161,9 @@ func groupDomains(cfg *apigwv1.InstanceConfig, g *apigwv1.ApiGroup) []string {
 	for _, d := range g.UrlDomains {
 		out = append(out, strings.ToLower(d.Domain))
 	}
-	if model.IsDefaultGroup(g) {
+	if model.IsDefaultGroup(g) && !cfg.GetAppRoute() {
+		// With app_route the addresses have a virtual host of their own
+		// (translate's appRouteVirtualHost).
 		out = append(out, cfg.GetDefaultGroupHosts()...)
 	}
 	sort.Strings(out)
