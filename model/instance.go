@@ -30,18 +30,18 @@ type Instance struct {
 	refs pmap[pmap[string]]
 	uniq pmap[[][2]string] // natural key → owners (kind, id)
 
-	domains    pmap[[]*apigwv1.ApiGroup] // exact host (lower case) → groups
-	wildcards  pmap[[]*apigwv1.ApiGroup] // "example.com" for "*.example.com"
-	appByKey   pmap[[]*apigwv1.App]
-	appByCode  pmap[[]*apigwv1.App]
-	served     pmap[*apigwv1.Publication] // ReleaseID → current record
+	domains   pmap[[]*apigwv1.ApiGroup] // exact host (lower case) → groups
+	wildcards pmap[[]*apigwv1.ApiGroup] // "example.com" for "*.example.com"
+	appByKey  pmap[[]*apigwv1.App]
+	appByCode pmap[[]*apigwv1.App]
+	served    pmap[*apigwv1.Publication] // ReleaseID → current record
 	// servedKeys is replaced whenever a release starts or stops being
 	// served (SameServedReleases).
 	servedKeys *keySet
-	throttleOf pmap[*apigwv1.Throttle]    // ReleaseID → bound policy
-	aclsOf     pmap[[]*apigwv1.Acl]       // ReleaseID → bound policies
-	appAuth    pmap[struct{}]             // ReleaseID + "/" + app id
-	envVars    pmap[map[string]string]    // group/env → name → value
+	throttleOf pmap[*apigwv1.Throttle] // ReleaseID → bound policy
+	aclsOf     pmap[[]*apigwv1.Acl]    // ReleaseID → bound policies
+	appAuth    pmap[struct{}]          // ReleaseID + "/" + app id
+	envVars    pmap[map[string]string] // group/env → name → value
 
 	// Objects that cannot be read, and what they hold closed
 	// (placeholder.go).
