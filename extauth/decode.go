@@ -15,7 +15,7 @@ import (
 // context-extension maps through reflection costs more than the rest of
 // an allowed check. It knows the fields Envoy fills for an HTTP request
 // (peers with socket addresses, the request's time, its HTTP attributes
-// and headers, context extensions) and reports false on anything else
+// and headers, as a map or as raw header values, context extensions) and reports false on anything else
 // (another field, a field repeated where protobuf would merge, invalid
 // UTF-8 in a string, malformed wire data), and the caller then decodes
 // the message with protobuf instead. What it returns is proto.Equal to
@@ -233,6 +233,53 @@ func decodeHTTP(b []byte, h *authv3.AttributeContext_HttpRequest) bool {
 			ok = str(v, &h.Body)
 		case 12:
 			h.RawBody = append([]byte{}, v...)
+		case 13:
+			if h.HeaderMap != nil {
+				return false
+			}
+			h.HeaderMap = &corev3.HeaderMap{Headers: make([]*corev3.HeaderValue, 0, 16)}
+			ok = decodeHeaderMap(v, h.HeaderMap)
+		default:
+			ok = false
+		}
+		if !ok {
+			return false
+		}
+		b = rest
+	}
+	return true
+}
+
+// decodeHeaderMap reads the headers Envoy sends with encode_raw_headers.
+func decodeHeaderMap(b []byte, m *corev3.HeaderMap) bool {
+	for len(b) > 0 {
+		num, typ, v, rest, ok := next(b)
+		if !ok || num != 1 || typ != protowire.BytesType {
+			return false
+		}
+		hv := &corev3.HeaderValue{}
+		if !decodeHeaderValue(v, hv) {
+			return false
+		}
+		m.Headers = append(m.Headers, hv)
+		b = rest
+	}
+	return true
+}
+
+func decodeHeaderValue(b []byte, hv *corev3.HeaderValue) bool {
+	for len(b) > 0 {
+		num, typ, v, rest, ok := next(b)
+		if !ok || typ != protowire.BytesType {
+			return false
+		}
+		switch num {
+		case 1:
+			ok = str(v, &hv.Key)
+		case 2:
+			ok = str(v, &hv.Value)
+		case 3:
+			hv.RawValue = append([]byte{}, v...)
 		default:
 			ok = false
 		}
@@ -322,7 +369,9 @@ var checkRequestFields = func() bool {
 		{(&corev3.SocketAddress{}).ProtoReflect().Descriptor(), map[protowire.Number]string{1: "protocol", 2: "address", 3: "port_value"}},
 		{(&authv3.AttributeContext_Request{}).ProtoReflect().Descriptor(), map[protowire.Number]string{1: "time", 2: "http"}},
 		{(&authv3.AttributeContext_HttpRequest{}).ProtoReflect().Descriptor(), map[protowire.Number]string{
-			1: "id", 2: "method", 3: "headers", 4: "path", 5: "host", 6: "scheme", 7: "query", 8: "fragment", 9: "size", 10: "protocol", 11: "body", 12: "raw_body"}},
+			1: "id", 2: "method", 3: "headers", 4: "path", 5: "host", 6: "scheme", 7: "query", 8: "fragment", 9: "size", 10: "protocol", 11: "body", 12: "raw_body", 13: "header_map"}},
+		{(&corev3.HeaderMap{}).ProtoReflect().Descriptor(), map[protowire.Number]string{1: "headers"}},
+		{(&corev3.HeaderValue{}).ProtoReflect().Descriptor(), map[protowire.Number]string{1: "key", 2: "value", 3: "raw_value"}},
 	}
 	for _, w := range want {
 		for num, name := range w.fields {

@@ -44,8 +44,18 @@ func TestDecodeCheckRequestMatchesProtobuf(t *testing.T) {
 		t.Fatal("the generated CheckRequest lacks the fields the decoder reads")
 	}
 	for name, req := range map[string]*authv3.CheckRequest{
-		"full":    envoyCheckRequest(),
-		"empty":   {},
+		"full":  envoyCheckRequest(),
+		"empty": {},
+		"raw headers": func() *authv3.CheckRequest {
+			r := envoyCheckRequest()
+			h := r.Attributes.Request.Http
+			for k, v := range h.Headers {
+				h.HeaderMap = &corev3.HeaderMap{Headers: append(h.GetHeaderMap().GetHeaders(), &corev3.HeaderValue{Key: k, RawValue: []byte(v)})}
+			}
+			h.HeaderMap.Headers = append(h.HeaderMap.Headers, &corev3.HeaderValue{Key: "x-both", Value: "v", RawValue: []byte{0xff, 0}})
+			h.Headers = nil
+			return r
+		}(),
 		"minimal": {Attributes: &authv3.AttributeContext{Request: &authv3.AttributeContext_Request{Http: &authv3.AttributeContext_HttpRequest{Method: "GET", Path: "/"}}}},
 	} {
 		b, err := proto.Marshal(req)
@@ -96,6 +106,10 @@ func TestDecodeCheckRequestFallsBack(t *testing.T) {
 // up or gives what protobuf gives.
 func FuzzDecodeCheckRequest(f *testing.F) {
 	b, _ := proto.Marshal(envoyCheckRequest())
+	f.Add(b)
+	raw := envoyCheckRequest()
+	raw.Attributes.Request.Http.HeaderMap = &corev3.HeaderMap{Headers: []*corev3.HeaderValue{{Key: ":path", RawValue: []byte("/a")}, {Key: "x", Value: "y"}}}
+	b, _ = proto.Marshal(raw)
 	f.Add(b)
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
