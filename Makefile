@@ -60,6 +60,10 @@ bench-xds: ## Run the xDS benchmarks (translation; the fleet table against an ap
 	$(GO) test ./xds/bench -run '^$$' -bench Translate10k -benchtime 20x
 	APIGW_BENCH_FLEET=$${APIGW_BENCH_FLEET:-1000} $(GO) test ./xds/bench -run '^$$' -bench Fleet -benchtime 1x -timeout 90m
 
+.PHONY: bench-scale
+bench-scale: ## Run every scale benchmark (fleet, admin writes, RLS vs the reference, ext_authz) and print one table against the targets.
+	$(GO) run ./cmd/scalebench -fleet $${APIGW_BENCH_FLEET:-1000}
+
 .PHONY: bench
 bench: ## Run the benchmarks (6 counts) into bench.out; compare with benchstat.
 	$(GO) test -run='^$$' -bench=. -benchmem -count=6 $(PKGS) | tee bench.out

@@ -28,7 +28,23 @@ type codec struct{ base encoding.CodecV2 }
 
 func (codec) Name() string { return grpcproto.Name }
 
-func (c codec) Unmarshal(data mem.BufferSlice, v any) error { return c.base.Unmarshal(data, v) }
+func (c codec) Unmarshal(data mem.BufferSlice, v any) error {
+	if r, ok := v.(*authv3.CheckRequest); ok && checkRequestFields {
+		var b []byte
+		if len(data) == 1 {
+			b = data[0].ReadOnlyData()
+		} else {
+			buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
+			defer buf.Free()
+			b = buf.ReadOnlyData()
+		}
+		if decodeCheckRequest(b, r) {
+			return nil
+		}
+		proto.Reset(r)
+	}
+	return c.base.Unmarshal(data, v)
+}
 
 func (c codec) Marshal(v any) (mem.BufferSlice, error) {
 	r, ok := v.(*authv3.CheckResponse)

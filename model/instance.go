@@ -30,15 +30,18 @@ type Instance struct {
 	refs pmap[pmap[string]]
 	uniq pmap[[][2]string] // natural key → owners (kind, id)
 
-	domains    pmap[[]*apigwv1.ApiGroup] // exact host (lower case) → groups
-	wildcards  pmap[[]*apigwv1.ApiGroup] // "example.com" for "*.example.com"
-	appByKey   pmap[[]*apigwv1.App]
-	appByCode  pmap[[]*apigwv1.App]
-	served     pmap[*apigwv1.Publication] // ReleaseID → current record
-	throttleOf pmap[*apigwv1.Throttle]    // ReleaseID → bound policy
-	aclsOf     pmap[[]*apigwv1.Acl]       // ReleaseID → bound policies
-	appAuth    pmap[struct{}]             // ReleaseID + "/" + app id
-	envVars    pmap[map[string]string]    // group/env → name → value
+	domains   pmap[[]*apigwv1.ApiGroup] // exact host (lower case) → groups
+	wildcards pmap[[]*apigwv1.ApiGroup] // "example.com" for "*.example.com"
+	appByKey  pmap[[]*apigwv1.App]
+	appByCode pmap[[]*apigwv1.App]
+	served    pmap[*apigwv1.Publication] // ReleaseID → current record
+	// servedKeys is replaced whenever a release starts or stops being
+	// served (SameServedReleases).
+	servedKeys *keySet
+	throttleOf pmap[*apigwv1.Throttle] // ReleaseID → bound policy
+	aclsOf     pmap[[]*apigwv1.Acl]    // ReleaseID → bound policies
+	appAuth    pmap[struct{}]          // ReleaseID + "/" + app id
+	envVars    pmap[map[string]string] // group/env → name → value
 
 	// Objects that cannot be read, and what they hold closed
 	// (placeholder.go).
@@ -231,15 +234,38 @@ func (in *Instance) Served(apiID, envID string) *apigwv1.Publication {
 // ServedAll returns every current publication record, sorted by
 // (API id, environment id).
 func (in *Instance) ServedAll() []*apigwv1.Publication {
+	_, out := in.ServedAllKeyed()
+	return out
+}
+
+// ServedAllKeyed is ServedAll with the ReleaseID of each record.
+func (in *Instance) ServedAllKeyed() ([]string, []*apigwv1.Publication) {
 	keys := make([]string, 0, in.served.Len())
 	in.served.each(func(k string, _ *apigwv1.Publication) bool { keys = append(keys, k); return true })
 	sort.Strings(keys)
+	return keys, in.ServedAt(keys)
+}
+
+// ServedAt returns the current records of releases by ReleaseID (nil for
+// one not served).
+func (in *Instance) ServedAt(keys []string) []*apigwv1.Publication {
 	out := make([]*apigwv1.Publication, len(keys))
 	for i, k := range keys {
 		out[i] = in.served.Value(k)
 	}
 	return out
 }
+
+// SameServedReleases reports whether two views serve the same releases
+// (their records may differ): when true, ServedAllKeyed's keys of one are
+// the other's. It compares identities in O(1); false says nothing.
+func (in *Instance) SameServedReleases(other *Instance) bool {
+	return in.servedKeys == other.servedKeys && in.served.Len() == other.served.Len()
+}
+
+// keySet is an identity: a new one is made whenever a key set changes.
+// It has a field so that every one has its own address.
+type keySet struct{ _ byte }
 
 // ThrottleFor returns the throttling policy bound to (API, environment).
 func (in *Instance) ThrottleFor(apiID, envID string) *apigwv1.Throttle {

@@ -20,6 +20,8 @@ import (
 type Edit struct {
 	in  *Instance
 	tok *editToken
+	// newServedKeys says that in.servedKeys was replaced by this edit.
+	newServedKeys bool
 }
 
 // Edit starts deriving a new view from in.
@@ -321,11 +323,24 @@ func (e *Edit) served(apiID, envID string) {
 	rid := ReleaseID(apiID, envID)
 	if r := get[*apigwv1.Release](e.in, KindRelease, rid); r != nil {
 		if p := get[*apigwv1.Publication](e.in, KindPublication, r.PublicationId); p != nil && p.ApiId == r.ApiId && p.EnvId == r.EnvId {
+			if _, ok := e.in.served.Get(rid); !ok {
+				e.servedKeysChanged()
+			}
 			e.in.served.set(e.tok, rid, p)
 			return
 		}
 	}
-	e.in.served.del(e.tok, rid)
+	if _, ok := e.in.served.Get(rid); ok {
+		e.servedKeysChanged()
+		e.in.served.del(e.tok, rid)
+	}
+}
+
+// servedKeysChanged gives the view a new servedKeys, once per edit.
+func (e *Edit) servedKeysChanged() {
+	if !e.newServedKeys {
+		e.in.servedKeys, e.newServedKeys = &keySet{}, true
+	}
 }
 
 // bindings returns the bindings of a kind for (API, environment), by id.

@@ -29,7 +29,7 @@ type Builder struct {
 	opts        Options
 	gen         uint64
 	snap        *inputs.Snapshot
-	pubs        map[string]*pubMemo
+	pubs        map[*apigwv1.Publication]*pubMemo
 	groups      map[string]*groupMemo
 	clusters    map[string]*clusterMemo
 	httpRC      *rcMemo
@@ -48,13 +48,16 @@ type pubMemo struct {
 	gen uint64
 	pub *apigwv1.Publication
 	rec inputs.Record
-	res *pubResult
+	// checked is the Snapshot the Record last held on (inputs.Holds).
+	checked uint64
+	res     *pubResult
 }
 
 // groupMemo is a group's virtual hosts, keyed on its publications'
 // results and the Record of what building the virtual hosts read.
 type groupMemo struct {
 	rec         inputs.Record
+	checked     uint64
 	results     []*pubResult
 	http, https *routev3.VirtualHost
 	// redirect are the HTTP-listener virtual hosts of the domains that
@@ -107,7 +110,7 @@ type listenerMemo struct {
 // NewBuilder returns a Builder with nothing memoized.
 func NewBuilder(opts Options) *Builder {
 	return &Builder{
-		opts: opts.withDefaults(), pubs: map[string]*pubMemo{}, groups: map[string]*groupMemo{},
+		opts: opts.withDefaults(), pubs: map[*apigwv1.Publication]*pubMemo{}, groups: map[string]*groupMemo{},
 		clusters: map[string]*clusterMemo{}, httpsRC: map[string]*rcMemo{}, portRC: map[string]*rcMemo{}, httpGroupRC: map[string]*rcMemo{},
 	}
 }
@@ -219,12 +222,14 @@ func (b *Builder) publications(s *inputs.Snapshot, v *inputs.View, out *Resource
 	byGroup := map[string][]*pubResult{}
 	b.gen++
 	inst := v.Name()
-	for _, pub := range v.ServedAll() {
-		key := model.ReleaseID(pub.ApiId, pub.EnvId)
-		m := b.pubs[key]
-		if m == nil || m.pub != pub || !m.rec.Holds(s) {
+	served := v.ServedAll()
+	for _, pub := range served {
+		// Keyed on the record: a new record of a release is a new
+		// publication, and the old one's memo is dropped below.
+		m := b.pubs[pub]
+		if m == nil || !s.Holds(m.rec, &m.checked) {
 			m = b.publication(s, pub)
-			b.pubs[key] = m
+			b.pubs[pub] = m
 		}
 		m.gen = b.gen
 		if m.res.problem != "" {
@@ -237,9 +242,11 @@ func (b *Builder) publications(s *inputs.Snapshot, v *inputs.View, out *Resource
 		}
 		byGroup[m.res.groupID] = append(byGroup[m.res.groupID], m.res)
 	}
-	for k, m := range b.pubs {
-		if m.gen != b.gen {
-			delete(b.pubs, k)
+	if len(b.pubs) > len(served) {
+		for k, m := range b.pubs {
+			if m.gen != b.gen {
+				delete(b.pubs, k)
+			}
 		}
 	}
 	return byGroup
@@ -249,19 +256,19 @@ func (b *Builder) publications(s *inputs.Snapshot, v *inputs.View, out *Resource
 func (b *Builder) publication(s *inputs.Snapshot, pub *apigwv1.Publication) *pubMemo {
 	c := &buildCtx{v: s.Track(), opts: b.opts}
 	res := c.translatePublication(pub)
-	return &pubMemo{pub: pub, rec: c.v.Record(), res: res}
+	return &pubMemo{pub: pub, rec: c.v.Record(), checked: s.Seq(), res: res}
 }
 
 // group builds (or reuses) a group's virtual hosts from its publications'
 // results.
 func (b *Builder) group(s *inputs.Snapshot, id string, results []*pubResult) *groupMemo {
-	if m := b.groups[id]; m != nil && slices.Equal(m.results, results) && m.rec.Holds(s) {
+	if m := b.groups[id]; m != nil && slices.Equal(m.results, results) && s.Holds(m.rec, &m.checked) {
 		return m
 	}
 	v := s.Track()
 	m := &groupMemo{results: results}
 	m.err = groupVirtualHosts(v, id, results, b.opts, m)
-	m.rec = v.Record()
+	m.rec, m.checked = v.Record(), s.Seq()
 	b.groups[id] = m
 	return m
 }

@@ -12,6 +12,8 @@ import (
 // Record is the sequence of lookups a View made, each with its result.
 type Record struct {
 	reads []read
+	// mask has bit 1<<op set for each op among reads.
+	mask uint32
 }
 
 // read is one lookup: which one, its arguments and its result (v for
@@ -63,7 +65,7 @@ func (s *Snapshot) eval(o op, a, b string) (any, string) {
 	case opConfig:
 		return s.cfg, ""
 	case opServedAll:
-		return in.ServedAll(), ""
+		return s.served, ""
 	case opEnv:
 		return s.envs[a], ""
 	case opHasGroup:

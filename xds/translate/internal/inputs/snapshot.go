@@ -51,6 +51,17 @@ type Snapshot struct {
 
 	// chunk holds the first reads of the next Views (see Track).
 	chunk []read
+
+	// seq numbers the Snapshots of one chain (Open's prev); changed are
+	// the lookups whose results may differ from the previous one's
+	// (changes.go).
+	seq     uint64
+	changed uint32
+
+	// served are the ReleaseIDs of the served releases, sorted, and
+	// their records (model.Instance.ServedAllKeyed).
+	servedKeys []string
+	served     []*apigwv1.Publication
 }
 
 const (
@@ -63,7 +74,7 @@ const (
 // previous Snapshot of the same instance: values equal to its instance
 // configuration and environments keep its pointers.
 func Open(in *model.Instance, prev *Snapshot) *Snapshot {
-	s := &Snapshot{in: in, def: in.Def, cfg: in.Config, envs: map[string]*apigwv1.Environment{}}
+	s := &Snapshot{in: in, def: in.Def, cfg: in.Config, envs: map[string]*apigwv1.Environment{}, seq: 1}
 	if prev != nil && proto.Equal(prev.def, in.Def) {
 		s.def, s.cfg = prev.def, prev.cfg
 	}
@@ -73,8 +84,46 @@ func Open(in *model.Instance, prev *Snapshot) *Snapshot {
 		}
 		s.envs[e.Id] = e
 	}
+	if prev != nil {
+		s.seq = prev.seq + 1
+	}
+	s.changed = changedOps(prev, s)
+	s.servedAll(prev)
 	return s
 }
+
+// servedAll lists the served records: sorting ten thousand ReleaseIDs
+// costs more than the rest of a one-API change, so while the same
+// releases are served the previous Snapshot's order is kept.
+func (s *Snapshot) servedAll(prev *Snapshot) {
+	switch {
+	case prev == nil || !s.in.SameServedReleases(prev.in):
+		s.servedKeys, s.served = s.in.ServedAllKeyed()
+	case s.changed&(1<<opServedAll) == 0:
+		s.servedKeys, s.served = prev.servedKeys, prev.served
+	default:
+		s.servedKeys, s.served = prev.servedKeys, s.in.ServedAt(prev.servedKeys)
+	}
+}
+
+// Holds reports whether a Record still holds on s; checked is the seq of
+// the last Snapshot the Record was found to hold on (or was made on), and
+// is advanced to s's when it holds. A Record checked on the previous
+// Snapshot whose lookups all depend on parts that did not change holds
+// without a replay.
+func (s *Snapshot) Holds(r Record, checked *uint64) bool {
+	if *checked == s.seq {
+		return true
+	}
+	if *checked+1 == s.seq && r.mask&s.changed == 0 || r.Holds(s) {
+		*checked = s.seq
+		return true
+	}
+	return false
+}
+
+// Seq identifies s in its chain, for Holds' checked.
+func (s *Snapshot) Seq() uint64 { return s.seq }
 
 func (s *Snapshot) env(id string) *apigwv1.Environment {
 	if s == nil {

@@ -40,6 +40,7 @@ func result[T any](x any, _ string) T {
 
 func (v *View) read(o op, a, b string) (any, string) {
 	x, str := v.s.eval(o, a, b)
+	v.rec.mask |= 1 << o
 	if n := len(v.rec.reads); n > 0 {
 		if last := &v.rec.reads[n-1]; last.op == o && last.a == a && last.b == b {
 			return x, str // the same lookup again: nothing new to record

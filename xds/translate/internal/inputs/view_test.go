@@ -56,7 +56,7 @@ func TestEveryViewMethodRecords(t *testing.T) {
 	}
 	st := reflect.TypeFor[*Snapshot]()
 	for i := range st.NumMethod() {
-		if m := st.Method(i); m.Name != "Track" {
+		if m := st.Method(i); m.Name != "Track" && m.Name != "Holds" && m.Name != "Seq" {
 			t.Errorf("Snapshot.%s: a Snapshot is read through Views only", m.Name)
 		}
 	}
