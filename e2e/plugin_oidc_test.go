@@ -29,7 +29,7 @@ type oidcProvider struct {
 	mu        sync.Mutex
 	clientID  string
 	secret    string // what /token accepts
-	expiresIn int    // of the tokens it issues
+	expiresIn int    // of the tokens it issues (0: no expires_in)
 	codes     map[string]oidcGrant
 	refreshes map[string]bool
 	n         int
@@ -96,8 +96,12 @@ func newOIDCProvider(t *testing.T, clientID, secret string) *oidcProvider {
 		refresh := fmt.Sprintf("refresh-%d", p.n)
 		p.refreshes[refresh] = true
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": fmt.Sprintf("access-%d", p.n), "id_token": fmt.Sprintf("id-%d", p.n),
-			"refresh_token": refresh, "expires_in": p.expiresIn, "token_type": "Bearer"})
+		answer := map[string]any{"access_token": fmt.Sprintf("access-%d", p.n), "id_token": fmt.Sprintf("id-%d", p.n),
+			"refresh_token": refresh, "token_type": "Bearer"}
+		if p.expiresIn > 0 {
+			answer["expires_in"] = p.expiresIn
+		}
+		_ = json.NewEncoder(w).Encode(answer)
 	})
 	p.srv = httptest.NewTLSServer(mux)
 	t.Cleanup(p.srv.Close)
@@ -209,7 +213,8 @@ backend_api: {req_protocol: HTTP, req_method: ANY, url_domain: "{release}", req_
 `
 	content, _ := json.Marshal(map[string]any{"client_id": "web", "authorization_endpoint": p.srv.URL + "/authorize", "token_endpoint": p.srv.URL + "/token",
 		"redirect_uri": "https://" + fsHost + "/app/callback", "scope": "openid profile", "logout_path": "/app/logout", "refresh_token_enabled": true,
-		"forward_access_token": true, "pass_through_methods": []string{"OPTIONS"}})
+		"forward_access_token": true, "pass_through_methods": []string{"OPTIONS"},
+		"access_token_expires_in": 600, "jwt_cache_enabled": true})
 	return fsGroup + api + fsAPI("open_api", "/open", "") + `---
 kind: plugin
 plugin_name: oidc_web
@@ -426,6 +431,18 @@ func runOIDCFlow(t *testing.T, w *fsWorld, gw gateway, p *oidcProvider) {
 	}
 	p.set(func(p *oidcProvider) { p.secret = oidcClientSecret })
 
+	// A token answer without expires_in: access_token_expires_in applies.
+	p.set(func(p *oidcProvider) { p.expiresIn = 0 })
+	j4 := cookieJar{}
+	r = send("GET", "/app/page", j4, nil)
+	j4.update(t, r.header)
+	r = send("GET", p.authorize(t, r.header.Get("Location")).RequestURI(), j4, nil)
+	wantStatus(t, r, http.StatusFound)
+	if hmacCookie := setCookie(r.header, prefix+"OauthHMAC"); !strings.Contains(strings.ToLower(hmacCookie), "max-age=600") {
+		t.Errorf("without expires_in: %s", hmacCookie)
+	}
+	p.set(func(p *oidcProvider) { p.expiresIn = 3600 })
+
 	// 8. The logout path deletes the session cookies.
 	r = send("GET", "/app/logout", jar, nil)
 	wantStatus(t, r, http.StatusFound)
@@ -449,4 +466,14 @@ func backendGot(t *testing.T, w *fsWorld, r *result) received {
 		t.Fatalf("the backend did not receive request %q", r.requestID)
 	}
 	return got
+}
+
+// setCookie returns the Set-Cookie line of a cookie.
+func setCookie(h http.Header, name string) string {
+	for _, l := range h.Values("Set-Cookie") {
+		if strings.HasPrefix(l, name+"=") {
+			return l
+		}
+	}
+	return ""
 }
