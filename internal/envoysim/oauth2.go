@@ -497,14 +497,17 @@ func (r *oauthRun) redirectToServer() (*Response, error) {
 	original := scheme + "://" + r.host + r.s.hdr.Value(":path")
 	flowID := fmt.Sprintf("%016x", randomUint64())
 	csrf := flowID + "." + hmacBase64(r.hmacSecret, flowID)
-	state, err := json.Marshal(struct {
+	var sb bytes.Buffer
+	enc := json.NewEncoder(&sb)
+	enc.SetEscapeHTML(false) // Envoy escapes only what JSON requires
+	if err := enc.Encode(struct {
 		URL       string `json:"url"`
 		CSRFToken string `json:"csrf_token"`
 		FlowID    string `json:"flow_id"`
-	}{original, csrf, flowID})
-	if err != nil {
+	}{original, csrf, flowID}); err != nil {
 		return nil, err
 	}
+	state := bytes.TrimSuffix(sb.Bytes(), []byte("\n"))
 	h := &Headers{}
 	tail := cookieTail(strconv.Itoa(durationSeconds(r.cfg.GetCsrfTokenExpiresIn().AsDuration(), oauthFlowTTL)))
 	h.Add("set-cookie", r.cookies.nonce+"."+flowID+"="+csrf+tail)
@@ -516,13 +519,13 @@ func (r *oauthRun) redirectToServer() (*Response, error) {
 	var vb [32]byte
 	_, _ = rand.Read(vb[:])
 	verifier := base64.RawURLEncoding.EncodeToString(vb[:])
-	enc, err := oauthEncrypt(verifier, r.hmacSecret)
+	encVerifier, err := oauthEncrypt(verifier, r.hmacSecret)
 	if err != nil {
 		return nil, err
 	}
 	vtail := cookieTail(strconv.Itoa(durationSeconds(r.cfg.GetCodeVerifierTokenExpiresIn().AsDuration(), oauthFlowTTL)))
-	h.Add("set-cookie", r.cookies.verifier+"."+flowID+"="+enc+vtail)
-	h.Add("set-cookie", r.cookies.verifier+"="+enc+vtail)
+	h.Add("set-cookie", r.cookies.verifier+"."+flowID+"="+encVerifier+vtail)
+	h.Add("set-cookie", r.cookies.verifier+"="+encVerifier+vtail)
 	sum := sha256.Sum256([]byte(verifier))
 
 	ep, err := url.Parse(r.cfg.GetAuthorizationEndpoint())
