@@ -13,13 +13,18 @@ const PluginOIDCAuth = "oidc_auth"
 
 // oidc_auth defaults and bounds.
 const (
-	OIDCDefaultScope     = "openid"
-	OIDCMaxClientID      = 255
-	OIDCMaxSecret        = 1024
-	OIDCMaxURL           = 2048
-	OIDCMaxPassMethods   = 7
-	oidcMaxScope         = 1024
-	oidcMaxLogoutPathLen = 1024
+	OIDCDefaultScope   = "openid"
+	OIDCMaxClientID    = 255
+	OIDCMaxSecret      = 1024
+	OIDCMaxURL         = 2048
+	OIDCMaxPassMethods = 7
+	// OIDCDefaultAccessTokenExpiresIn is APIG's default lifetime of an
+	// access token without expires_in; OIDCMaxAccessTokenExpiresIn apigw's
+	// bound (30 days).
+	OIDCDefaultAccessTokenExpiresIn = 3600
+	OIDCMaxAccessTokenExpiresIn     = 30 * 24 * 3600
+	oidcMaxScope                    = 1024
+	oidcMaxLogoutPathLen            = 1024
 )
 
 // OIDCAuthContentOf returns the content of an oidc_auth plug-in (nil if it
@@ -121,6 +126,39 @@ func validateOIDCAuth(c checker, v *apigwv1.OidcAuthContent) {
 	if v.Issuer != "" {
 		c.add("issuer", "is not supported: Envoy's oauth2 filter does not verify the ID token (bind a jwt_auth plug-in to verify forwarded tokens)")
 	}
+	validateOIDCHuaweiFields(c, v)
+}
+
+// validateOIDCHuaweiFields checks the fields of Huawei's OIDCAuthContent
+// that apigw's schema does not share.
+func validateOIDCHuaweiFields(c checker, v *apigwv1.OidcAuthContent) {
+	if v.Discovery != "" {
+		c.add("discovery", "is not supported: OpenID discovery is not implemented (set authorization_endpoint and token_endpoint)")
+	}
+	if v.RedirectApiId != "" {
+		c.add("redirect_api_id", "is not supported: name the callback with redirect_uri (an absolute URL whose path an API bound to the plug-in serves)")
+	}
+	if v.LogoutApiId != "" {
+		c.add("logout_api_id", "is not supported: name the logout path with logout_path (a path an API bound to the plug-in serves)")
+	}
+	if v.AccessTokenExpiresIn < 0 || v.AccessTokenExpiresIn > OIDCMaxAccessTokenExpiresIn {
+		c.add("access_token_expires_in", "must be 1-%d seconds (0 or absent: %d)", OIDCMaxAccessTokenExpiresIn, OIDCDefaultAccessTokenExpiresIn)
+	}
+	if v.JwtCacheEnabled != nil && !*v.JwtCacheEnabled {
+		c.add("jwt_cache_enabled", "false is not supported: Envoy checks its session cookie locally and never re-validates it with the provider")
+	}
+	if v.GetJwksEnabled() {
+		c.add("jwks_enabled", "true is not supported: Envoy's oauth2 filter does not verify the ID token (bind a jwt_auth plug-in to verify forwarded tokens)")
+	}
+}
+
+// OIDCAccessTokenExpiresIn is the lifetime, in seconds, of an access token
+// whose token response has no expires_in.
+func OIDCAccessTokenExpiresIn(v *apigwv1.OidcAuthContent) int32 {
+	if v.GetAccessTokenExpiresIn() > 0 {
+		return v.GetAccessTokenExpiresIn()
+	}
+	return OIDCDefaultAccessTokenExpiresIn
 }
 
 // oidcURL checks an endpoint URL: absolute, https (or http for the

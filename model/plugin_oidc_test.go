@@ -49,6 +49,17 @@ func TestOIDCAuthValidation(t *testing.T) {
 		{"discovery refused", oidcWith("discovery_url", `"https://idp/.well-known/openid-configuration"`), "s", "plugin_content.discovery_url"},
 		{"issuer refused", oidcWith("issuer", `"https://idp"`), "s", "plugin_content.issuer"},
 		{"unknown field", oidcWith("cookie_name", `"x"`), "s", "plugin_content"},
+		// Huawei's OIDCAuthContent names.
+		{"huawei discovery refused", oidcWith("discovery", `"https://idp/.well-known/openid-configuration"`), "s", "plugin_content.discovery"},
+		{"huawei redirect_api_id refused", oidcWith("redirect_api_id", `"a1"`), "s", "plugin_content.redirect_api_id"},
+		{"huawei logout_api_id refused", oidcWith("logout_api_id", `"a2"`), "s", "plugin_content.logout_api_id"},
+		{"huawei access_token_expires_in", oidcWith("access_token_expires_in", `7200`), "s", ""},
+		{"huawei access_token_expires_in negative", oidcWith("access_token_expires_in", `-1`), "s", "plugin_content.access_token_expires_in"},
+		{"huawei access_token_expires_in too long", oidcWith("access_token_expires_in", `2592001`), "s", "plugin_content.access_token_expires_in"},
+		{"huawei jwt_cache_enabled true", oidcWith("jwt_cache_enabled", `true`), "s", ""},
+		{"huawei jwt_cache_enabled false refused", oidcWith("jwt_cache_enabled", `false`), "s", "plugin_content.jwt_cache_enabled"},
+		{"huawei jwks_enabled false", oidcWith("jwks_enabled", `false`), "s", ""},
+		{"huawei jwks_enabled true refused", oidcWith("jwks_enabled", `true`), "s", "plugin_content.jwks_enabled"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			vs := model.Validate(oidcPlugin(tc.content, tc.secret), model.AbsoluteLimits())

@@ -37,7 +37,11 @@
 //     it (matchers on request headers, or on response headers when the
 //     response passes), the cache filter with simple_http_cache (Envoy's
 //     cacheability rules and Vary, one store per emulated Envoy, no
-//     revalidation nor ranges: see cache.go), router;
+//     revalidation nor ranges: see cache.go), oauth2 (the OpenID Connect
+//     code flow of Envoy's filter from its config and SDS generic secrets:
+//     redirect with state and PKCE, code exchange at the token endpoint's
+//     cluster, encrypted session cookies under an HMAC, refresh, sign-out;
+//     see oauth2.go), router;
 //   - the router: direct responses, cluster and endpoint selection (static,
 //     EDS, weighted round robin, priorities), path rewrites (prefix, regex,
 //     URI template, formatter path_rewrite), host rewrites, route and

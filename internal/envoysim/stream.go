@@ -15,6 +15,7 @@ import (
 	corsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	headermutationv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/header_mutation/v3"
+	oauth2v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/oauth2/v3"
 	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ratelimit/v3"
 	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
@@ -84,6 +85,10 @@ func (s *stream) decode(ctx context.Context) (*Response, error) {
 		default:
 			if f.GetTypedConfig().MessageIs(&cachev3.CacheConfig{}) {
 				resp, err = s.cacheFilter(f.GetName(), f.GetTypedConfig())
+				break
+			}
+			if f.GetTypedConfig().MessageIs(&oauth2v3.OAuth2{}) {
+				resp, err = s.oauth2(ctx, f.GetName(), f.GetTypedConfig(), per)
 				break
 			}
 			if f.GetTypedConfig().MessageIs(&headermutationv3.HeaderMutation{}) {

@@ -125,6 +125,7 @@ func oidcConfig(p *apigwv1.Plugin) (*oauth2v3.OAuth2Config, error) {
 		ForwardBearerToken:  v.ForwardAccessToken,
 		AuthScopes:          model.OIDCScopes(v),
 		UseRefreshToken:     wrapperspb.Bool(v.RefreshTokenEnabled),
+		DefaultExpiresIn:    durationpb.New(time.Duration(model.OIDCAccessTokenExpiresIn(v)) * time.Second),
 		StatPrefix:          "oidc_" + p.Id,
 	}
 	for _, m := range v.PassThroughMethods {

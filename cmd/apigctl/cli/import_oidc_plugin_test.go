@@ -13,7 +13,7 @@ host: oidc.example.com
 x-apigateway-plugins:
   shop_oidc:
     type: oidc_auth
-    content: {"client_id": "web", "client_secret": "imported-oidc-secret", "authorization_endpoint": "https://idp.example.com/authorize", "token_endpoint": "https://idp.example.com/token", "redirect_uri": "https://oidc.example.com/app/callback", "scope": "openid profile", "logout_path": "/app/logout", "forward_access_token": true}
+    content: {"client_id": "web", "client_secret": "imported-oidc-secret", "authorization_endpoint": "https://idp.example.com/authorize", "token_endpoint": "https://idp.example.com/token", "redirect_uri": "https://oidc.example.com/app/callback", "scope": "openid profile", "logout_path": "/app/logout", "forward_access_token": true, "access_token_expires_in": 7200, "jwt_cache_enabled": true}
 paths:
   /app:
     get:
@@ -34,13 +34,13 @@ func TestImportExportOIDCPlugin(t *testing.T) {
 	f := writeFile(t, t.TempDir(), "oidc.yaml", oidcDoc)
 	contains(t, "import", e.must("", "import", "-f", f), "plugin/shop_oidc created", "plugin_binding/")
 	stored := e.must("", "get", "plugin", "shop_oidc", "-o", "yaml")
-	contains(t, "stored", stored, "plugin_type: oidc_auth", `"client_id":"web"`)
+	contains(t, "stored", stored, "plugin_type: oidc_auth", `"client_id":"web"`, `"access_token_expires_in":7200`, `"jwt_cache_enabled":true`)
 	if strings.Contains(stored, "imported-oidc-secret") || strings.Contains(stored, `client_secret":`) {
 		t.Fatalf("the client secret is read back:\n%s", stored)
 	}
 	for _, oas := range []string{"2.0", "3.0"} {
 		first := e.must("", "export", "--group", "oidcshop", "--draft", "--oas", oas)
-		contains(t, "export "+oas, first, "x-apigateway-plugins:", "- shop_oidc", "type: oidc_auth", "https://idp.example.com/token")
+		contains(t, "export "+oas, first, "x-apigateway-plugins:", "- shop_oidc", "type: oidc_auth", "https://idp.example.com/token", "access_token_expires_in", "jwt_cache_enabled")
 		if strings.Contains(first, "imported-oidc-secret") || strings.Contains(first, "client_secret") {
 			t.Fatalf("export %s carries the client secret:\n%s", oas, first)
 		}

@@ -3324,8 +3324,27 @@ type OidcAuthContent struct {
 	PassThroughMethods []string `protobuf:"bytes,10,rep,name=pass_through_methods,json=passThroughMethods,proto3" json:"pass_through_methods,omitempty"`
 	// discovery_url / issuer: OpenID discovery is not implemented: must be
 	// empty (name the endpoints).
-	DiscoveryUrl  string `protobuf:"bytes,11,opt,name=discovery_url,json=discoveryUrl,proto3" json:"discovery_url,omitempty"`
-	Issuer        string `protobuf:"bytes,12,opt,name=issuer,proto3" json:"issuer,omitempty"`
+	DiscoveryUrl string `protobuf:"bytes,11,opt,name=discovery_url,json=discoveryUrl,proto3" json:"discovery_url,omitempty"`
+	Issuer       string `protobuf:"bytes,12,opt,name=issuer,proto3" json:"issuer,omitempty"`
+	// The remaining fields are Huawei's OIDCAuthContent names
+	// (docs/plugins.md#oidc_auth).
+	// discovery: Huawei's discovery address; refused like discovery_url.
+	Discovery string `protobuf:"bytes,1050,opt,name=discovery,proto3" json:"discovery,omitempty"`
+	// redirect_api_id / logout_api_id: Huawei names the callback and logout
+	// paths by bound APIs; refused: set redirect_uri and logout_path.
+	RedirectApiId string `protobuf:"bytes,1051,opt,name=redirect_api_id,json=redirectApiId,proto3" json:"redirect_api_id,omitempty"`
+	LogoutApiId   string `protobuf:"bytes,1052,opt,name=logout_api_id,json=logoutApiId,proto3" json:"logout_api_id,omitempty"`
+	// access_token_expires_in: seconds an access token lives when the token
+	// response has no expires_in (Envoy's default_expires_in); 1-2592000,
+	// default 3600 as in APIG.
+	AccessTokenExpiresIn int32 `protobuf:"varint,1053,opt,name=access_token_expires_in,json=accessTokenExpiresIn,proto3" json:"access_token_expires_in,omitempty"`
+	// jwt_cache_enabled: APIG caches the token check; Envoy's session cookie
+	// is always checked locally (HMAC) and never re-validated with the
+	// provider, so only true (the default) is accepted.
+	JwtCacheEnabled *bool `protobuf:"varint,1054,opt,name=jwt_cache_enabled,json=jwtCacheEnabled,proto3,oneof" json:"jwt_cache_enabled,omitempty"`
+	// jwks_enabled: ID-token signature verification with the provider's
+	// JWKS; refused when true (Envoy does not verify the ID token).
+	JwksEnabled   *bool `protobuf:"varint,1055,opt,name=jwks_enabled,json=jwksEnabled,proto3,oneof" json:"jwks_enabled,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3442,6 +3461,48 @@ func (x *OidcAuthContent) GetIssuer() string {
 		return x.Issuer
 	}
 	return ""
+}
+
+func (x *OidcAuthContent) GetDiscovery() string {
+	if x != nil {
+		return x.Discovery
+	}
+	return ""
+}
+
+func (x *OidcAuthContent) GetRedirectApiId() string {
+	if x != nil {
+		return x.RedirectApiId
+	}
+	return ""
+}
+
+func (x *OidcAuthContent) GetLogoutApiId() string {
+	if x != nil {
+		return x.LogoutApiId
+	}
+	return ""
+}
+
+func (x *OidcAuthContent) GetAccessTokenExpiresIn() int32 {
+	if x != nil {
+		return x.AccessTokenExpiresIn
+	}
+	return 0
+}
+
+func (x *OidcAuthContent) GetJwtCacheEnabled() bool {
+	if x != nil && x.JwtCacheEnabled != nil {
+		return *x.JwtCacheEnabled
+	}
+	return false
+}
+
+func (x *OidcAuthContent) GetJwksEnabled() bool {
+	if x != nil && x.JwksEnabled != nil {
+		return *x.JwksEnabled
+	}
+	return false
 }
 
 // ProxyCacheContent is the plugin_content of a proxy_cache plug-in: Envoy's
@@ -4001,7 +4062,7 @@ const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\x11custom_authorizer\x18\t \x01(\v2\x1f.apigw.v1.KafkaCustomAuthorizerR\x10customAuthorizer\"M\n" +
 	"\x15KafkaCustomAuthorizer\x12\x1a\n" +
 	"\bfrontend\x18\x01 \x03(\tR\bfrontend\x12\x18\n" +
-	"\abackend\x18\x02 \x03(\tR\abackend\"\xe0\x03\n" +
+	"\abackend\x18\x02 \x03(\tR\abackend\"\x87\x06\n" +
 	"\x0fOidcAuthContent\x12\x1b\n" +
 	"\tclient_id\x18\x01 \x01(\tR\bclientId\x12#\n" +
 	"\rclient_secret\x18\x02 \x01(\tR\fclientSecret\x125\n" +
@@ -4016,7 +4077,15 @@ const file_apigw_v1_plugin_proto_rawDesc = "" +
 	"\x14pass_through_methods\x18\n" +
 	" \x03(\tR\x12passThroughMethods\x12#\n" +
 	"\rdiscovery_url\x18\v \x01(\tR\fdiscoveryUrl\x12\x16\n" +
-	"\x06issuer\x18\f \x01(\tR\x06issuer\"\xad\x02\n" +
+	"\x06issuer\x18\f \x01(\tR\x06issuer\x12\x1d\n" +
+	"\tdiscovery\x18\x9a\b \x01(\tR\tdiscovery\x12'\n" +
+	"\x0fredirect_api_id\x18\x9b\b \x01(\tR\rredirectApiId\x12#\n" +
+	"\rlogout_api_id\x18\x9c\b \x01(\tR\vlogoutApiId\x126\n" +
+	"\x17access_token_expires_in\x18\x9d\b \x01(\x05R\x14accessTokenExpiresIn\x120\n" +
+	"\x11jwt_cache_enabled\x18\x9e\b \x01(\bH\x00R\x0fjwtCacheEnabled\x88\x01\x01\x12'\n" +
+	"\fjwks_enabled\x18\x9f\b \x01(\bH\x01R\vjwksEnabled\x88\x01\x01B\x14\n" +
+	"\x12_jwt_cache_enabledB\x0f\n" +
+	"\r_jwks_enabled\"\xad\x02\n" +
 	"\x11ProxyCacheContent\x124\n" +
 	"\tcache_key\x18\x01 \x01(\v2\x17.apigw.v1.ProxyCacheKeyR\bcacheKey\x12[\n" +
 	"\x19cache_http_status_and_ttl\x18\x02 \x03(\v2!.apigw.v1.ProxyCacheHttpStatusTtlR\x15cacheHttpStatusAndTtl\x12X\n" +
@@ -4157,6 +4226,7 @@ func file_apigw_v1_plugin_proto_init() {
 	file_apigw_v1_plugin_proto_msgTypes[18].OneofWrappers = []any{}
 	file_apigw_v1_plugin_proto_msgTypes[22].OneofWrappers = []any{}
 	file_apigw_v1_plugin_proto_msgTypes[29].OneofWrappers = []any{}
+	file_apigw_v1_plugin_proto_msgTypes[35].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
