@@ -344,10 +344,14 @@ func validateDowngradeHTTP(c checker, field string, h *apigwv1.PluginBreakerHttp
 // cannot appear in the names of an API's own policy backends.
 func BreakerPolicyName(rule string) string {
 	if rule == "" {
-		return "breaker:default"
+		return BreakerPolicyPrefix + "default"
 	}
-	return "breaker:" + rule
+	return BreakerPolicyPrefix + rule
 }
+
+// BreakerPolicyPrefix starts the names of breaker downgrade policy
+// backends (BreakerPolicyName).
+const BreakerPolicyPrefix = "breaker:"
 
 // BreakerHTTPPolicies returns the http and http_vpc downgrades of a
 // breaker content as HTTP policy backends without conditions (never
