@@ -219,7 +219,7 @@ func validateDowngradePassthrough(c checker, v *apigwv1.PluginBreakerDowngradeIn
 		switch {
 		case !ValidHeaderName(h.Key):
 			hc.add("key", "%q is not a header name", h.Key)
-		case gatewayHeader(h.Key) || strings.HasPrefix(l, "x-apigw-") || l == "host" || l == "content-length" || l == "transfer-encoding" || l == "connection" || l == "authorization":
+		case gatewayHeader(h.Key) || strings.HasPrefix(l, "x-apigw-") || l == "host" || l == "content-length" || l == "transfer-encoding" || l == "connection" || l == "authorization" || l == "x-stage":
 			hc.add("key", "%s is set by the gateway or the client and cannot be changed", h.Key)
 		case seen[l]:
 			hc.add("key", "%s is listed twice", h.Key)

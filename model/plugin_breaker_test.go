@@ -72,6 +72,7 @@ func TestBreakerContentValidation(t *testing.T) {
 		{"passthrough header without key", brk(condOK, `"downgrade_default":{"type":"passthrough","passthrough_infos":[{"value":"x"}]}`), "plugin_content.downgrade_default.passthrough_infos[0].key"},
 		{"passthrough gateway header", brk(condOK, `"downgrade_default":{"type":"passthrough","passthrough_infos":[{"key":"X-Degraded","value":"1"},{"key":"x-apigw-policy","value":"p"}]}`), "plugin_content.downgrade_default.passthrough_infos[1].key"},
 		{"passthrough host", brk(condOK, `"downgrade_default":{"type":"passthrough","passthrough_infos":[{"key":"Host","value":"evil"}]}`), "plugin_content.downgrade_default.passthrough_infos[0].key"},
+		{"passthrough stage header", brk(condOK, `"downgrade_default":{"type":"passthrough","passthrough_infos":[{"key":"X-Stage","value":"TEST"}]}`), "plugin_content.downgrade_default.passthrough_infos[0].key"},
 		{"passthrough header twice", brk(condOK, `"downgrade_default":{"type":"passthrough","passthrough_infos":[{"key":"X-A","value":"1"},{"key":"x-a","value":"2"}]}`), "plugin_content.downgrade_default.passthrough_infos[1].key"},
 		{"passthrough header CR", brk(condOK, `"downgrade_default":{"type":"passthrough","passthrough_infos":[{"key":"X-A","value":"a\rb"}]}`), "plugin_content.downgrade_default.passthrough_infos[0].value"},
 		{"passthrough not an object", brk(condOK, `"downgrade_default":{"type":"passthrough","passthrough_infos":["X-A"]}`), "plugin_content.downgrade_default.passthrough_infos"},

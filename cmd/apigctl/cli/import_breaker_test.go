@@ -105,6 +105,11 @@ func TestImportExportRoundTripWithBreakerDowngrades(t *testing.T) {
 	e.must(breakerDowngradeTargets, "apply", "-f", "-")
 	contains(t, "import", e.must("", "import", "-f", f), "plugin/orders_breaker created")
 	contains(t, "stored", e.must("", "get", "plugin", "orders_breaker", "-o", "yaml"), "http_vpc_info", "chfallback", "func_info", "orders_fb", "passthrough_infos")
+	r = e.run("", "delete", "vpc_channel", "chfallback")
+	if r.code == 0 {
+		t.Fatalf("the channel of a breaker downgrade was deleted:\n%s", r.out)
+	}
+	contains(t, "channel in use", r.err, "plugin_content.downgrade_rules[0].downgrade_backend.http_vpc_info.vpc_channel_id")
 	for _, oas := range []string{"2.0", "3.0"} {
 		first := e.must("", "export", "--group", "brkshop", "--draft", "--oas", oas)
 		contains(t, "export "+oas, first, `"type":"http_vpc"`, `"vpc_channel_id":"chfallback"`, `"type":"function"`,
