@@ -75,6 +75,9 @@ func TestBreakerOpenChannelAndFunctionDowngrades(t *testing.T) {
 			t.Fatalf("%s: the downgraded request is not marked: %v", tc.api, resp.GetDynamicMetadata())
 		}
 	}
+	if v := h.counter("apigw_extauth_checks_total", map[string]string{"decision": "allow", "reason": "breaker_downgrade"}); v != 2 {
+		t.Errorf("breaker_downgrade checks = %v, want 2", v)
+	}
 }
 
 // A passthrough downgrade lets the request through to the API's own
@@ -99,6 +102,9 @@ func TestBreakerOpenPassthroughDowngrade(t *testing.T) {
 	}
 	if v := resp.GetDynamicMetadata().GetFields()[dataplane.ExtAuthzMetaBreakerDowngraded]; !v.GetBoolValue() {
 		t.Fatalf("the passed-through request is not marked: %v", resp.GetDynamicMetadata())
+	}
+	if v := h.counter("apigw_extauth_checks_total", map[string]string{"decision": "allow", "reason": "breaker_passthrough"}); v != 1 {
+		t.Errorf("breaker_passthrough checks = %v, want 1", v)
 	}
 	// Its result does not feed the breaker.
 	h.clock.Add(30 * time.Second)
