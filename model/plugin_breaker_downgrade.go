@@ -149,11 +149,13 @@ func validateDowngrade(c checker, v *apigwv1.PluginBreakerDowngradeInfo, lim Lim
 	if c.required("type", v.Type) && kind == "" {
 		c.add("type", "must be one of mock, http, http_vpc, func (or function), passthrough (got %q)", v.Type)
 	}
-	// The information of another kind does nothing: refused unless null.
+	// The information of another kind does nothing: refused unless null
+	// (or empty).
 	for _, f := range []struct {
 		name, kind string
 		set        bool
-	}{{"http_vpc_info", DowngradeHTTPVPC, v.HttpVpcInfo != nil}, {"func_info", DowngradeFunc, v.FuncInfo != nil}, {"passthrough_infos", DowngradePassthrough, v.PassthroughInfos != nil}} {
+	}{{"http_vpc_info", DowngradeHTTPVPC, len(v.HttpVpcInfo.GetFields()) > 0}, {"func_info", DowngradeFunc, len(v.FuncInfo.GetFields()) > 0},
+		{"passthrough_infos", DowngradePassthrough, len(v.PassthroughInfos.GetValues()) > 0}} {
 		if f.set && kind != f.kind && kind != "" {
 			c.add(f.name, "is only used by a %s downgrade (type is %s): leave it null", f.kind, v.Type)
 		}

@@ -2082,7 +2082,8 @@ type PluginBreakerDowngradeInfo struct {
 	FuncInfo *structpb.Struct `protobuf:"bytes,5,opt,name=func_info,json=funcInfo,proto3" json:"func_info,omitempty"`
 	// passthrough_infos: the headers ({key, value}, or {name, value}; at
 	// most 10) a passthrough downgrade adds to the request it passes to
-	// the API's backend. Each info must be null unless its type uses it.
+	// the API's backend. Each info must be null or empty unless its type
+	// uses it.
 	PassthroughInfos *structpb.ListValue `protobuf:"bytes,6,opt,name=passthrough_infos,json=passthroughInfos,proto3" json:"passthrough_infos,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache

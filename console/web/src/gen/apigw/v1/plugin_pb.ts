@@ -1285,7 +1285,8 @@ export type PluginBreakerDowngradeInfo = Message<"apigw.v1.PluginBreakerDowngrad
   /**
    * passthrough_infos: the headers ({key, value}, or {name, value}; at
    * most 10) a passthrough downgrade adds to the request it passes to
-   * the API's backend. Each info must be null unless its type uses it.
+   * the API's backend. Each info must be null or empty unless its type
+   * uses it.
    *
    * @generated from field: google.protobuf.ListValue passthrough_infos = 6;
    */
