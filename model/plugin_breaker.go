@@ -132,6 +132,9 @@ func validateBreaker(c checker, v *apigwv1.BreakerContent, lim Limits) {
 		}
 		if r.DowngradeBackend != nil {
 			validateDowngrade(rc.at("downgrade_backend"), r.DowngradeBackend, lim)
+			if BreakerPolicyName(r.RuleName) == BreakerPolicyName("") && hasPolicy(r.DowngradeBackend) && hasPolicy(v.DowngradeDefault) {
+				rc.add("rule_name", "%q names the route of downgrade_default's backend too: rename the rule", r.RuleName)
+			}
 		}
 	}
 }
@@ -292,7 +295,11 @@ func validateBreakerCondition(c checker, v *apigwv1.PluginBreakerCondition) {
 // existence the instance checks: checkBreakerRefs), found in field.
 func validateDowngradeHTTP(c checker, field string, h *apigwv1.PluginBreakerHttpInfo, vpc bool, lim Limits) {
 	if h == nil {
-		c.add(field, "is required for an %s downgrade", map[bool]string{false: DowngradeHTTP, true: DowngradeHTTPVPC}[vpc])
+		kind := DowngradeHTTP
+		if vpc {
+			kind = DowngradeHTTPVPC
+		}
+		c.add(field, "is required for an %s downgrade", kind)
 		return
 	}
 	hc := c.at(field)
@@ -347,6 +354,15 @@ func BreakerPolicyName(rule string) string {
 		return BreakerPolicyPrefix + "default"
 	}
 	return BreakerPolicyPrefix + rule
+}
+
+// hasPolicy: the downgrade is a policy backend (BreakerPolicyName).
+func hasPolicy(d *apigwv1.PluginBreakerDowngradeInfo) bool {
+	switch DowngradeKind(d) {
+	case DowngradeHTTP, DowngradeHTTPVPC, DowngradeFunc:
+		return true
+	}
+	return false
 }
 
 // BreakerPolicyPrefix starts the names of breaker downgrade policy
