@@ -19,9 +19,9 @@ import (
 // for the access log) and, when that breaker is open, answers with the
 // mock downgrade or 503 (the group's DEFAULT_5XX response), selects the
 // policy backend of an http, http_vpc or func downgrade, or passes the
-// request to the API's backend with a passthrough downgrade's headers. The breakers' states come from the
-// access-log stream (package breaker): no route changes when they open or
-// close.
+// request to the API's backend with a passthrough downgrade's headers.
+// The breakers' states come from the access-log stream (package breaker):
+// no route changes when they open or close.
 func (c *call) checkBreaker() *denial {
 	b := c.s.cfg.breakers
 	if b == nil || !c.target.plan.breaker {
@@ -41,9 +41,9 @@ func (c *call) checkBreaker() *denial {
 		return nil
 	}
 	if d.Policy != "" {
-		// An http, http_vpc or func downgrade: the request goes to the downgrade backend,
-		// a policy backend without conditions whose route matches the
-		// selection header (mapBackend sets it).
+		// An http, http_vpc or func downgrade: the request goes to the
+		// downgrade backend, a policy backend without conditions whose
+		// route matches the selection header (mapBackend sets it).
 		for i := range c.target.plan.policies {
 			if pp := &c.target.plan.policies[i]; pp.name == d.Policy {
 				c.backend.plan, c.backend.downgraded = &pp.backendPlan, true
