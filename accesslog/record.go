@@ -48,7 +48,8 @@ type Record struct {
 	UpstreamCluster, UpstreamHost string
 	// BreakerRule is the downgrade rule of a breaker plug-in the request
 	// matched (ext_authz's metadata; "" for none); BreakerDowngraded: the
-	// request went to an open breaker's http downgrade.
+	// request went to an open breaker's http, http_vpc or func downgrade, or
+	// was passed through by a passthrough one (not counted by the breaker).
 	BreakerRule       string
 	BreakerDowngraded bool
 	// Entry is the access-log entry the record was decoded from, for

@@ -86,10 +86,36 @@ type entry struct {
 	rules   []rule
 }
 
-// target is one breaker and its downgrade (nil: 503).
+// target is one breaker and its downgrade (nil: 503): policy is the
+// policy backend of an http, http_vpc or func downgrade
+// (model.BreakerPolicyName of the rule that defines it: a rule without
+// downgrade_backend uses downgrade_default's), passthrough the headers of
+// a passthrough downgrade.
 type target struct {
-	m         *Machine
-	downgrade *apigwv1.PluginBreakerDowngradeInfo
+	m           *Machine
+	downgrade   *apigwv1.PluginBreakerDowngradeInfo
+	policy      string
+	passthrough []*apigwv1.MockHeader
+}
+
+// newTarget is a breaker with its downgrade, defined by rule ("" for
+// downgrade_default).
+func newTarget(m *Machine, dg *apigwv1.PluginBreakerDowngradeInfo, rule string) (target, error) {
+	t := target{m: m, downgrade: dg}
+	switch model.DowngradeKind(dg) {
+	case model.DowngradeHTTP, model.DowngradeHTTPVPC, model.DowngradeFunc:
+		t.policy = model.BreakerPolicyName(rule)
+	case model.DowngradePassthrough:
+		hs, err := model.BreakerPassthroughHeaders(dg)
+		if err != nil {
+			return t, err
+		}
+		t.passthrough = hs
+		if t.passthrough == nil {
+			t.passthrough = []*apigwv1.MockHeader{}
+		}
+	}
+	return t, nil
 }
 
 // rule is a downgrade rule: its expression, the parameters it names and
@@ -141,10 +167,13 @@ type Decision struct {
 	// and the request gets the downgrade.
 	Open bool
 	// Mock is the mock downgrade's answer; Policy the policy backend of
-	// an http downgrade (model.BreakerPolicyName); neither: 503 (the
+	// an http, http_vpc or func downgrade (model.BreakerPolicyName);
+	// Passthrough (non-nil) the headers a passthrough downgrade adds to
+	// the request it lets through to the API's backend; none: 503 (the
 	// gateway response DEFAULT_5XX).
-	Mock   *apigwv1.PluginBreakerMockInfo
-	Policy string
+	Mock        *apigwv1.PluginBreakerMockInfo
+	Policy      string
+	Passthrough []*apigwv1.MockHeader
 }
 
 // Decide returns the decision for a request of (API, environment) of an
@@ -171,12 +200,10 @@ func (r *Registry) Decide(snap *live.Snapshot, inst, apiID, envID string, req Re
 		return d
 	}
 	d.Open = true
-	switch dg := t.downgrade; strings.ToLower(dg.GetType()) {
-	case model.DowngradeMock:
-		d.Mock = dg.GetMockInfo()
-	case model.DowngradeHTTP:
-		d.Policy = model.BreakerPolicyName(d.Rule)
+	if model.DowngradeKind(t.downgrade) == model.DowngradeMock {
+		d.Mock = t.downgrade.GetMockInfo()
 	}
+	d.Policy, d.Passthrough = t.policy, t.passthrough
 	return d
 }
 
@@ -316,7 +343,11 @@ func (r *Registry) build(v *apigwv1.BreakerContent, log *slog.Logger) (*entry, e
 			l.LogAttrs(context.Background(), slog.LevelInfo, "breaker state changed", slog.String("from", from.String()), slog.String("to", to.String()))
 		})
 	}
-	e := &entry{def: target{m: machine(def, ""), downgrade: v.GetDowngradeDefault()}}
+	dt, err := newTarget(machine(def, ""), v.GetDowngradeDefault(), "")
+	if err != nil {
+		return nil, fmt.Errorf("downgrade_default: %w", err)
+	}
+	e := &entry{def: dt}
 	for _, dr := range v.GetDowngradeRules() {
 		expr, err := matchexpr.Parse(dr.GetMatchRegex())
 		if err != nil {
@@ -332,12 +363,15 @@ func (r *Registry) build(v *apigwv1.BreakerContent, log *slog.Logger) (*entry, e
 				return nil, fmt.Errorf("rule %s: %w", dr.GetRuleName(), err)
 			}
 		}
-		dg := v.GetDowngradeDefault()
+		dg, owner := v.GetDowngradeDefault(), ""
 		if dr.GetDowngradeBackend() != nil {
-			dg = dr.GetDowngradeBackend()
+			dg, owner = dr.GetDowngradeBackend(), dr.GetRuleName()
 		}
-		e.rules = append(e.rules, rule{name: dr.GetRuleName(), expr: expr, params: params,
-			target: target{m: machine(cfg, dr.GetRuleName()), downgrade: dg}})
+		t, err := newTarget(machine(cfg, dr.GetRuleName()), dg, owner)
+		if err != nil {
+			return nil, fmt.Errorf("rule %s: %w", dr.GetRuleName(), err)
+		}
+		e.rules = append(e.rules, rule{name: dr.GetRuleName(), expr: expr, params: params, target: t})
 	}
 	return e, nil
 }

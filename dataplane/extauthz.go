@@ -64,7 +64,9 @@ const (
 	// access-log service counts the call for that rule's breaker.
 	ExtAuthzMetaBreakerRule = "breaker_rule"
 	// ExtAuthzMetaBreakerDowngraded (true) marks a request sent to an
-	// open breaker's http downgrade: its result does not feed the breaker.
+	// open breaker's http, http_vpc or func downgrade, or passed to the
+	// API's backend by a passthrough one: its result does not feed the
+	// breaker.
 	ExtAuthzMetaBreakerDowngraded = "breaker_downgraded"
 	// ExtAuthzMetaErrorCode, ExtAuthzMetaErrorMessage and
 	// ExtAuthzMetaErrorType describe a denial (APIG.xxxx, message,

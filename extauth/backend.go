@@ -80,6 +80,10 @@ func (c *call) mapBackend() *denial {
 		c.mut.setHeader(":method", b.method)
 		c.mut.setHeader(dataplane.ExtAuthzMethodHeader, dataplane.ExtAuthzMethodRoute(c.target.api.GetId(), c.target.env.GetId(), b.name))
 	}
+	// A passthrough downgrade's headers, over the backend parameters.
+	for _, h := range c.backend.passthrough {
+		c.mut.setHeader(strings.ToLower(h.GetKey()), h.GetValue())
+	}
 	if b.http {
 		if c.params.rest != "" && hasDotSegment(c.params.rest) {
 			return denyf(ReasonBadParameter, gwresp.ErrParameters, "the request path holds a . or .. segment")

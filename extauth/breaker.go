@@ -17,10 +17,11 @@ import (
 // checkBreaker applies an API's breaker plug-in (docs/plugins.md#breaker):
 // it evaluates the downgrade rules (the matched one goes to the metadata,
 // for the access log) and, when that breaker is open, answers with the
-// mock downgrade or 503 (the group's DEFAULT_5XX response), or selects the
-// http downgrade's policy backend. The breakers' states come from the
-// access-log stream (package breaker): no route changes when they open or
-// close.
+// mock downgrade or 503 (the group's DEFAULT_5XX response), selects the
+// policy backend of an http, http_vpc or func downgrade, or passes the
+// request to the API's backend with a passthrough downgrade's headers.
+// The breakers' states come from the access-log stream (package breaker):
+// no route changes when they open or close.
 func (c *call) checkBreaker() *denial {
 	b := c.s.cfg.breakers
 	if b == nil || !c.target.plan.breaker {
@@ -31,10 +32,18 @@ func (c *call) checkBreaker() *denial {
 	if !d.Open {
 		return nil
 	}
+	if d.Passthrough != nil {
+		// A passthrough downgrade: the request goes to the API's own
+		// backend with the downgrade's headers (mapBackend adds them);
+		// it is marked downgraded, so its result does not feed the
+		// breaker.
+		c.backend.passthrough, c.backend.downgraded = d.Passthrough, true
+		return nil
+	}
 	if d.Policy != "" {
-		// An http downgrade: the request goes to the downgrade backend,
-		// a policy backend without conditions whose route matches the
-		// selection header (mapBackend sets it).
+		// An http, http_vpc or func downgrade: the request goes to the
+		// downgrade backend, a policy backend without conditions whose
+		// route matches the selection header (mapBackend sets it).
 		for i := range c.target.plan.policies {
 			if pp := &c.target.plan.policies[i]; pp.name == d.Policy {
 				c.backend.plan, c.backend.downgraded = &pp.backendPlan, true

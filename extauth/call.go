@@ -76,9 +76,11 @@ type backendCall struct {
 	hasPath  bool
 	// breakerRule is the breaker plug-in's downgrade rule the request
 	// matched, for the access log; downgraded: sent to an open breaker's
-	// http downgrade (its result must not feed the breaker).
+	// downgrade, or passed through by one (its result must not feed the
+	// breaker); passthrough: the headers of a passthrough downgrade.
 	breakerRule string
 	downgraded  bool
+	passthrough []*apigwv1.MockHeader
 }
 
 // decision is the outcome of a check.

@@ -217,7 +217,7 @@ func compileAPI(in *model.Instance, pub *apigwv1.Publication) (*apiPlan, error) 
 		}
 		p.policies = append(p.policies, pp)
 	}
-	// The http downgrades of a bound breaker plug-in: policies without
+	// The http, http_vpc and func downgrades of a bound breaker plug-in: policies without
 	// conditions, selected by checkBreaker when their breaker is open.
 	if bp := in.PluginOf(pub.ApiId, pub.EnvId, model.PluginBreaker); bp != nil {
 		p.breaker = true
@@ -228,6 +228,15 @@ func compileAPI(in *model.Instance, pub *apigwv1.Publication) (*apiPlan, error) 
 					return nil, fmt.Errorf("api %s: breaker downgrade %s: %w", a.Id, ph.Name, err)
 				}
 				pp.method = model.BackendMethodChange(a.ReqMethod, ph.ReqMethod)
+				p.policies = append(p.policies, pp)
+			}
+			// func downgrades: the functions component, as FUNCTION
+			// policy backends are.
+			for _, pf := range model.BreakerFunctionPolicies(v, a.BackendParams) {
+				pp, err := compilePolicy(pf.Name, false, "", "", nil, pf.BackendParams, "", index)
+				if err != nil {
+					return nil, fmt.Errorf("api %s: breaker downgrade %s: %w", a.Id, pf.Name, err)
+				}
 				p.policies = append(p.policies, pp)
 			}
 		}

@@ -13,6 +13,7 @@ type metrics struct {
 
 	// Resolved children, so that the request path does no label lookups.
 	allowCount                           prometheus.Counter
+	downgradeCount, passthroughCount     prometheus.Counter
 	denyCount                            map[Reason]prometheus.Counter
 	allowLatency, denyLatency            prometheus.Observer
 	azHit, azCall, azDowngraded, azError prometheus.Counter
@@ -38,6 +39,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		reg.MustRegister(m.checks, m.latency, m.authorizer)
 	}
 	m.allowCount = m.checks.WithLabelValues("allow", string(ReasonAllowed))
+	m.downgradeCount = m.checks.WithLabelValues("allow", string(ReasonBreakerDowngrade))
+	m.passthroughCount = m.checks.WithLabelValues("allow", string(ReasonBreakerPassthrough))
 	m.denyCount = map[Reason]prometheus.Counter{}
 	for _, r := range denyReasons() {
 		m.denyCount[r] = m.checks.WithLabelValues("deny", string(r))
@@ -50,7 +53,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 
 func (m *metrics) observe(allowed bool, r Reason, d time.Duration) {
 	if allowed {
-		m.allowCount.Inc()
+		switch r {
+		case ReasonBreakerDowngrade:
+			m.downgradeCount.Inc()
+		case ReasonBreakerPassthrough:
+			m.passthroughCount.Inc()
+		default:
+			m.allowCount.Inc()
+		}
 		m.allowLatency.Observe(d.Seconds())
 		return
 	}

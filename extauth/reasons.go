@@ -62,6 +62,11 @@ const (
 	// ReasonBreakerOpen: the API's breaker plug-in is open; the request
 	// gets its downgrade (a mock answer or 503).
 	ReasonBreakerOpen Reason = "breaker_open"
+	// ReasonBreakerDowngrade and ReasonBreakerPassthrough are allowed
+	// requests of an open breaker: sent to its http, http_vpc or func
+	// downgrade, or passed to the API's backend by its passthrough one.
+	ReasonBreakerDowngrade   Reason = "breaker_downgrade"
+	ReasonBreakerPassthrough Reason = "breaker_passthrough"
 )
 
 // denyReasons lists every denial reason (for metrics).

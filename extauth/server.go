@@ -112,6 +112,12 @@ func (s *Server) Check(ctx context.Context, req *authv3.CheckRequest) (resp *aut
 		return c.denyResponse(d), nil
 	}
 	c.decision.allowed, c.decision.reason = true, ReasonAllowed
+	if c.backend.downgraded {
+		c.decision.reason = ReasonBreakerDowngrade
+		if c.backend.passthrough != nil {
+			c.decision.reason = ReasonBreakerPassthrough
+		}
+	}
 	return c.allowResponse(), nil
 }
 

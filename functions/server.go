@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -99,14 +100,24 @@ func (s *Server) resolve(r *http.Request) (target, error) {
 	}
 	apiID, envID := r.Header.Get(dataplane.FunctionAPIHeader), r.Header.Get(dataplane.FunctionEnvHeader)
 	pub := in.Served(apiID, envID)
-	if pub == nil || pub.Api == nil || pub.Api.BackendType != model.BackendFunction || pub.Api.FuncInfo == nil {
+	policy := r.Header.Get(dataplane.FunctionPolicyHeader)
+	var b function
+	var err error
+	switch {
+	case pub == nil || pub.Api == nil:
+		return target{}, fmt.Errorf("API %s is not served in environment %s", apiID, envID)
+	case strings.HasPrefix(policy, model.BreakerPolicyPrefix):
+		// An open breaker's func downgrade, whatever the API's backend.
+		b, err = breakerFunction(in, apiID, envID, policy)
+	case pub.Api.BackendType != model.BackendFunction || pub.Api.FuncInfo == nil:
 		return target{}, fmt.Errorf("API %s is not served with a FUNCTION backend in environment %s", apiID, envID)
+	default:
+		b, err = backendFunction(pub.Api, policy)
 	}
-	a := pub.Api
-	b, err := backendFunction(a, r.Header.Get(dataplane.FunctionPolicyHeader))
 	if err != nil {
 		return target{}, err
 	}
+	a := pub.Api
 	fn := model.ResolveFunction(in.Config, b.urn, b.version, b.alias)
 	if fn == nil {
 		return target{}, fmt.Errorf("function %s is not in the registry", b.urn)
@@ -149,6 +160,23 @@ func backendFunction(a *apigwv1.Api, policy string) (function, error) {
 		}
 	}
 	return function{}, fmt.Errorf("API %s has no FUNCTION policy backend %q", a.Id, policy)
+}
+
+// breakerFunction returns the function of the func downgrade the breaker
+// plug-in bound to (API, environment) names policy
+// (model.BreakerPolicyName). A plug-in or downgrade that is no longer
+// there is an error.
+func breakerFunction(in *model.Instance, apiID, envID, policy string) (function, error) {
+	v := model.BreakerContentOf(in.PluginOf(apiID, envID, model.PluginBreaker))
+	if v == nil {
+		return function{}, fmt.Errorf("API %s has no breaker plug-in in environment %s", apiID, envID)
+	}
+	for _, p := range model.BreakerFunctionPolicies(v, nil) {
+		if p.Name == policy {
+			return function{p.FunctionUrn, p.Version, p.AliasUrn, p.InvocationType, p.Timeout}, nil
+		}
+	}
+	return function{}, fmt.Errorf("API %s has no breaker func downgrade %q", apiID, policy)
 }
 
 // ServeHTTP serves one FUNCTION backend request.

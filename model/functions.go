@@ -119,6 +119,7 @@ func (in *Instance) checkFunctions(c checker, prefix string, a *apigwv1.Api) {
 // registry no longer serves a function an API or a served publication
 // calls.
 func (in *Instance) checkFunctionsUsed(c checker, def *apigwv1.Instance) {
+	in.breakerFunctionsUsed(c, def)
 	for _, o := range in.Objects(KindAuthorizer) {
 		a := o.(*apigwv1.Authorizer)
 		if IsFunctionURN(a.AuthorizerUri) && ResolveFunction(def.GetConfig(), a.AuthorizerUri, a.AuthorizerVersion, a.AuthorizerAliasUri) == nil {

@@ -466,6 +466,9 @@ func (in *Instance) checkAPIPlugins(c checker, api *apigwv1.Api) {
 // checkPluginUse verifies that a changed plug-in still fits the APIs it
 // is bound to.
 func (in *Instance) checkPluginUse(c checker, p *apigwv1.Plugin) {
+	if p.PluginType == PluginBreaker {
+		in.checkBreakerRefs(c, p)
+	}
 	if p.PluginType == PluginThirdAuth {
 		if v := ThirdAuthContentOf(p); v != nil {
 			if _, err := in.ThirdAuthChannelOf(v); err != nil {

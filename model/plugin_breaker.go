@@ -24,9 +24,6 @@ const (
 	BreakerModeCounter    = "counter"
 	BreakerModePercentage = "percentage"
 
-	DowngradeMock = "mock"
-	DowngradeHTTP = "http"
-
 	// BreakerDowngradeTimeout is the default timeout of an http
 	// downgrade (ms).
 	BreakerDowngradeTimeout = 5000
@@ -40,15 +37,6 @@ const (
 	// BreakerMaxMockHeaders bounds the headers of a mock downgrade.
 	BreakerMaxMockHeaders = 10
 )
-
-// downgradeRefused are APIG's downgrade types apigw does not implement,
-// with the reason given at write.
-var downgradeRefused = map[string]string{
-	"http_vpc":    "a downgrade to a VPC channel is not supported by apigw (use http with an address, mock, or no downgrade for 503)",
-	"func":        "a downgrade to a function is not supported by apigw (use http, mock, or no downgrade for 503)",
-	"function":    "a downgrade to a function is not supported by apigw (use http, mock, or no downgrade for 503)",
-	"passthrough": "a passthrough downgrade is not supported by apigw (use http, mock, or no downgrade for 503)",
-}
 
 // BreakerContentOf returns the content of a breaker plug-in (nil if it
 // does not decode).
@@ -144,6 +132,9 @@ func validateBreaker(c checker, v *apigwv1.BreakerContent, lim Limits) {
 		}
 		if r.DowngradeBackend != nil {
 			validateDowngrade(rc.at("downgrade_backend"), r.DowngradeBackend, lim)
+			if BreakerPolicyName(r.RuleName) == BreakerPolicyName("") && hasPolicy(r.DowngradeBackend) && hasPolicy(v.DowngradeDefault) {
+				rc.add("rule_name", "%q names the route of downgrade_default's backend too: rename the rule", r.RuleName)
+			}
 		}
 	}
 }
@@ -299,74 +290,35 @@ func validateBreakerCondition(c checker, v *apigwv1.PluginBreakerCondition) {
 	c.rangeInt("open_breaker_time", int64(v.OpenBreakerTime), 1, BreakerMaxSeconds)
 }
 
-func validateDowngrade(c checker, v *apigwv1.PluginBreakerDowngradeInfo, lim Limits) {
-	typ := strings.ToLower(v.Type)
-	if c.required("type", v.Type) {
-		if why, ok := downgradeRefused[typ]; ok {
-			c.add("type", "%s", why)
-		} else {
-			c.oneOf("type", typ, DowngradeMock, DowngradeHTTP)
-		}
-	}
-	for _, f := range []struct {
-		name string
-		set  bool
-	}{{"http_vpc_info", v.HttpVpcInfo != nil}, {"func_info", v.FuncInfo != nil}, {"passthrough_infos", v.PassthroughInfos != nil}} {
-		if f.set {
-			c.add(f.name, "is not supported by apigw (only mock and http downgrades: leave it null)")
-		}
-	}
-	if typ == DowngradeHTTP {
-		validateDowngradeHTTP(c, v.HttpInfo, lim)
-		return
-	}
-	if typ != DowngradeMock {
-		return
-	}
-	m := v.MockInfo
-	if m == nil {
-		c.add("mock_info", "is required for a mock downgrade")
-		return
-	}
-	mc := c.at("mock_info")
-	if m.StatusCode != 0 {
-		mc.rangeInt("status_code", int64(m.StatusCode), 200, 599)
-	}
-	mc.maxLen("result_content", m.ResultContent, 65535)
-	if len(m.Headers) > BreakerMaxMockHeaders {
-		mc.add("headers", "at most %d headers (got %d)", BreakerMaxMockHeaders, len(m.Headers))
-	}
-	for i, h := range m.Headers {
-		hc := mc.idx("headers", i)
-		if hc.required("key", h.Key) {
-			switch {
-			case !ValidHeaderName(h.Key):
-				hc.add("key", "%q is not a header name", h.Key)
-			case gatewayHeader(h.Key) || strings.EqualFold(h.Key, "content-length"):
-				hc.add("key", "%s is set by the gateway and cannot be changed", h.Key)
-			}
-		}
-		hc.maxLen("value", h.Value, 1024)
-		checkWire(hc, "value", h.Value)
-	}
-}
-
-func validateDowngradeHTTP(c checker, h *apigwv1.PluginBreakerHttpInfo, lim Limits) {
+// validateDowngradeHTTP checks the backend of an http downgrade (an
+// address) or of an http_vpc one (a load balance channel, whose
+// existence the instance checks: checkBreakerRefs), found in field.
+func validateDowngradeHTTP(c checker, field string, h *apigwv1.PluginBreakerHttpInfo, vpc bool, lim Limits) {
 	if h == nil {
-		c.add("http_info", "is required for an http downgrade")
+		kind := DowngradeHTTP
+		if vpc {
+			kind = DowngradeHTTPVPC
+		}
+		c.add(field, "is required for an %s downgrade", kind)
 		return
 	}
-	hc := c.at("http_info")
-	if h.IsVpc {
-		hc.add("isVpc", "VPC channel downgrades are not supported by apigw (call an address)")
-	}
-	if h.VpcChannelId != "" {
-		hc.add("vpc_channel_id", "VPC channel downgrades are not supported by apigw (leave it empty)")
-	}
-	if hc.required("address", h.Address) {
-		hc.maxLen("address", h.Address, 255)
-		if err := CheckHostPort(h.Address); err != nil {
-			hc.add("address", "%v", err)
+	hc := c.at(field)
+	if vpc {
+		if hc.required("vpc_channel_id", h.VpcChannelId) {
+			hc.maxLen("vpc_channel_id", h.VpcChannelId, 64)
+		}
+		if h.Address != "" {
+			hc.add("address", "must be empty for a VPC channel downgrade (the channel's members are called)")
+		}
+	} else {
+		if h.VpcChannelId != "" {
+			hc.add("vpc_channel_id", "must be empty unless isVpc is true (an http downgrade calls address)")
+		}
+		if hc.required("address", h.Address) {
+			hc.maxLen("address", h.Address, 255)
+			if err := CheckHostPort(h.Address); err != nil {
+				hc.add("address", "%v", err)
+			}
 		}
 	}
 	if hc.required("scheme", h.Scheme) {
@@ -399,33 +351,83 @@ func validateDowngradeHTTP(c checker, h *apigwv1.PluginBreakerHttpInfo, lim Limi
 // cannot appear in the names of an API's own policy backends.
 func BreakerPolicyName(rule string) string {
 	if rule == "" {
-		return "breaker:default"
+		return BreakerPolicyPrefix + "default"
 	}
-	return "breaker:" + rule
+	return BreakerPolicyPrefix + rule
 }
 
-// BreakerHTTPPolicies returns the http downgrades of a breaker content as
-// policy backends without conditions (never selected by conditions; an
-// open breaker selects them), named by BreakerPolicyName: the translator
-// gives them routes and ext_authz their backend mapping, as for the API's
-// own policy backends. params are the API's backend parameters, which
-// the downgrade backend gets like the default backend.
+// hasPolicy: the downgrade is a policy backend (BreakerPolicyName).
+func hasPolicy(d *apigwv1.PluginBreakerDowngradeInfo) bool {
+	switch DowngradeKind(d) {
+	case DowngradeHTTP, DowngradeHTTPVPC, DowngradeFunc:
+		return true
+	}
+	return false
+}
+
+// BreakerPolicyPrefix starts the names of breaker downgrade policy
+// backends (BreakerPolicyName).
+const BreakerPolicyPrefix = "breaker:"
+
+// BreakerHTTPPolicies returns the http and http_vpc downgrades of a
+// breaker content as HTTP policy backends without conditions (never
+// selected by conditions; an open breaker selects them), named by
+// BreakerPolicyName: the translator gives them routes (an http_vpc one
+// the channel's cluster) and ext_authz their backend mapping, as for the
+// API's own policy backends. params are the API's backend parameters,
+// which the downgrade backend gets like the default backend.
 func BreakerHTTPPolicies(v *apigwv1.BreakerContent, params []*apigwv1.BackendParam) []*apigwv1.PolicyHttp {
 	var out []*apigwv1.PolicyHttp
 	add := func(rule string, d *apigwv1.PluginBreakerDowngradeInfo) {
-		if strings.ToLower(d.GetType()) != DowngradeHTTP || d.GetHttpInfo() == nil {
+		kind := DowngradeKind(d)
+		if kind != DowngradeHTTP && kind != DowngradeHTTPVPC {
 			return
 		}
-		h := d.GetHttpInfo()
+		h, _, err := BreakerDowngradeHTTP(d)
+		if err != nil || h == nil {
+			return
+		}
 		timeout := h.GetTimeout()
 		if timeout == 0 {
 			timeout = BreakerDowngradeTimeout
 		}
 		retries := int32(0)
-		out = append(out, &apigwv1.PolicyHttp{
-			Name: BreakerPolicyName(rule), UrlDomain: h.GetAddress(), ReqProtocol: strings.ToUpper(h.GetScheme()),
+		ph := &apigwv1.PolicyHttp{
+			Name: BreakerPolicyName(rule), ReqProtocol: strings.ToUpper(h.GetScheme()),
 			ReqMethod: strings.ToUpper(h.GetMethod()), ReqUri: h.GetPath(), Timeout: timeout, RetryCount: &retries,
 			BackendParams: params,
+		}
+		if kind == DowngradeHTTPVPC {
+			ph.VpcChannelStatus, ph.VpcChannelInfo = ChannelOn, &apigwv1.VpcChannelInfo{VpcChannelId: h.GetVpcChannelId()}
+		} else {
+			ph.UrlDomain = h.GetAddress()
+		}
+		out = append(out, ph)
+	}
+	add("", v.GetDowngradeDefault())
+	for _, r := range v.GetDowngradeRules() {
+		add(r.GetRuleName(), r.GetDowngradeBackend())
+	}
+	return out
+}
+
+// BreakerFunctionPolicies returns the func downgrades of a breaker content
+// as FUNCTION policy backends without conditions, named by
+// BreakerPolicyName: the translator routes them to the functions
+// component, which calls their function (BreakerDowngradeOf).
+func BreakerFunctionPolicies(v *apigwv1.BreakerContent, params []*apigwv1.BackendParam) []*apigwv1.PolicyFunction {
+	var out []*apigwv1.PolicyFunction
+	add := func(rule string, d *apigwv1.PluginBreakerDowngradeInfo) {
+		if DowngradeKind(d) != DowngradeFunc {
+			return
+		}
+		f, err := BreakerDowngradeFunc(d)
+		if err != nil || f == nil {
+			return
+		}
+		out = append(out, &apigwv1.PolicyFunction{
+			Name: BreakerPolicyName(rule), FunctionUrn: f.FunctionUrn, Version: f.Version, AliasUrn: f.AliasUrn,
+			InvocationType: f.InvocationType, NetworkType: f.NetworkType, Timeout: f.Timeout, BackendParams: params,
 		})
 	}
 	add("", v.GetDowngradeDefault())
@@ -433,4 +435,17 @@ func BreakerHTTPPolicies(v *apigwv1.BreakerContent, params []*apigwv1.BackendPar
 		add(r.GetRuleName(), r.GetDowngradeBackend())
 	}
 	return out
+}
+
+// BreakerDowngrades calls f with each downgrade of a breaker content and
+// its field path: downgrade_default and each rule's downgrade_backend.
+func BreakerDowngrades(v *apigwv1.BreakerContent, f func(field, rule string, d *apigwv1.PluginBreakerDowngradeInfo)) {
+	if d := v.GetDowngradeDefault(); d != nil {
+		f("downgrade_default", "", d)
+	}
+	for i, r := range v.GetDowngradeRules() {
+		if d := r.GetDowngradeBackend(); d != nil {
+			f(index("downgrade_rules", i)+".downgrade_backend", r.GetRuleName(), d)
+		}
+	}
 }

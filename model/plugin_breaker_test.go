@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
@@ -54,10 +56,40 @@ func TestBreakerContentValidation(t *testing.T) {
 		{"http bad method", brk(condOK, `"downgrade_default":{"type":"http","http_info":{"address":"a.example.com","scheme":"HTTPS","method":"FETCH","path":"/demo"}}`), "plugin_content.downgrade_default.http_info.method"},
 		{"http path parameter", brk(condOK, `"downgrade_default":{"type":"http","http_info":{"address":"a.example.com","scheme":"HTTPS","method":"GET","path":"/demo/{id}"}}`), "plugin_content.downgrade_default.http_info.path"},
 		{"http timeout", brk(condOK, `"downgrade_default":{"type":"http","http_info":{"address":"a.example.com","scheme":"HTTPS","method":"GET","path":"/demo","timeout":600001}}`), "plugin_content.downgrade_default.http_info.timeout"},
-		{"http vpc refused", brk(condOK, `"downgrade_default":{"type":"http","http_info":{"isVpc":true,"vpc_channel_id":"ch1","scheme":"HTTP","method":"GET","path":"/demo"}}`), "plugin_content.downgrade_default.http_info.isVpc"},
-		{"http_vpc downgrade refused", brk(condOK, `"downgrade_default":{"type":"http_vpc"}`), "plugin_content.downgrade_default.type"},
-		{"passthrough refused", brk(condOK, `"downgrade_default":{"type":"passthrough","passthrough_infos":[{"key":"x"}]}`), "plugin_content.downgrade_default.passthrough_infos"},
-		{"function refused", brk(condOK, `"downgrade_default":{"type":"func"}`), "plugin_content.downgrade_default.type"},
+		{"http isVpc without channel", brk(condOK, `"downgrade_default":{"type":"http","http_info":{"isVpc":true,"scheme":"HTTP","method":"GET","path":"/demo"}}`), "plugin_content.downgrade_default.http_info.vpc_channel_id"},
+		{"http isVpc channel", brk(condOK, `"downgrade_default":{"type":"http","http_info":{"isVpc":true,"vpc_channel_id":"ch1","scheme":"HTTP","method":"GET","path":"/demo"}}`), ""},
+		{"http isVpc with address", brk(condOK, `"downgrade_default":{"type":"http","http_info":{"isVpc":true,"vpc_channel_id":"ch1","address":"a.example.com","scheme":"HTTP","method":"GET","path":"/demo"}}`), "plugin_content.downgrade_default.http_info.address"},
+		{"http channel without isVpc", brk(condOK, `"downgrade_default":{"type":"http","http_info":{"vpc_channel_id":"ch1","address":"a.example.com","scheme":"HTTP","method":"GET","path":"/demo"}}`), "plugin_content.downgrade_default.http_info.vpc_channel_id"},
+		{"http_vpc downgrade", brk(condOK, `"downgrade_default":{"type":"http_vpc","http_vpc_info":{"vpc_channel_id":"ch1","scheme":"HTTPS","method":"ANY","path":"/demo","timeout":3000},"http_info":null,"mock_info":null,"func_info":null,"passthrough_infos":null}`), ""},
+		{"http_vpc without info", brk(condOK, `"downgrade_default":{"type":"http_vpc"}`), "plugin_content.downgrade_default.http_vpc_info"},
+		{"http_vpc without channel", brk(condOK, `"downgrade_default":{"type":"http_vpc","http_vpc_info":{"scheme":"HTTP","method":"GET","path":"/demo"}}`), "plugin_content.downgrade_default.http_vpc_info.vpc_channel_id"},
+		{"http_vpc bad path", brk(condOK, `"downgrade_default":{"type":"http_vpc","http_vpc_info":{"vpc_channel_id":"ch1","scheme":"HTTP","method":"GET","path":"demo"}}`), "plugin_content.downgrade_default.http_vpc_info.path"},
+		{"http_vpc unknown field", brk(condOK, `"downgrade_default":{"type":"http_vpc","http_vpc_info":{"vpc_channel_id":"ch1","scheme":"HTTP","method":"GET","path":"/demo","weight":3}}`), "plugin_content.downgrade_default.http_vpc_info"},
+		{"http_vpc in http_info not vpc", brk(condOK, `"downgrade_default":{"type":"http_vpc","http_info":{"vpc_channel_id":"ch1","scheme":"HTTP","method":"GET","path":"/demo"}}`), "plugin_content.downgrade_default.http_info.isVpc"},
+		{"http_vpc_info of another type", brk(condOK, `"downgrade_default":{"type":"mock","mock_info":{},"http_vpc_info":{"vpc_channel_id":"ch1"}}`), "plugin_content.downgrade_default.http_vpc_info"},
+		{"passthrough", brk(condOK, `"downgrade_default":{"type":"passthrough","passthrough_infos":[{"key":"X-Degraded","value":"1"},{"name":"X-Tier","value":"bronze"}]}`), ""},
+		{"passthrough without headers", brk(condOK, `"downgrade_default":{"type":"passthrough","passthrough_infos":null}`), ""},
+		{"passthrough header without key", brk(condOK, `"downgrade_default":{"type":"passthrough","passthrough_infos":[{"value":"x"}]}`), "plugin_content.downgrade_default.passthrough_infos[0].key"},
+		{"passthrough gateway header", brk(condOK, `"downgrade_default":{"type":"passthrough","passthrough_infos":[{"key":"X-Degraded","value":"1"},{"key":"x-apigw-policy","value":"p"}]}`), "plugin_content.downgrade_default.passthrough_infos[1].key"},
+		{"passthrough host", brk(condOK, `"downgrade_default":{"type":"passthrough","passthrough_infos":[{"key":"Host","value":"evil"}]}`), "plugin_content.downgrade_default.passthrough_infos[0].key"},
+		{"passthrough stage header", brk(condOK, `"downgrade_default":{"type":"passthrough","passthrough_infos":[{"key":"X-Stage","value":"TEST"}]}`), "plugin_content.downgrade_default.passthrough_infos[0].key"},
+		{"passthrough header twice", brk(condOK, `"downgrade_default":{"type":"passthrough","passthrough_infos":[{"key":"X-A","value":"1"},{"key":"x-a","value":"2"}]}`), "plugin_content.downgrade_default.passthrough_infos[1].key"},
+		{"passthrough header CR", brk(condOK, `"downgrade_default":{"type":"passthrough","passthrough_infos":[{"key":"X-A","value":"a\rb"}]}`), "plugin_content.downgrade_default.passthrough_infos[0].value"},
+		{"passthrough not an object", brk(condOK, `"downgrade_default":{"type":"passthrough","passthrough_infos":["X-A"]}`), "plugin_content.downgrade_default.passthrough_infos"},
+		{"passthrough unknown member", brk(condOK, `"downgrade_default":{"type":"passthrough","passthrough_infos":[{"key":"X-A","value":"1","remark":"r"}]}`), "plugin_content.downgrade_default.passthrough_infos"},
+		{"passthrough eleven headers", brk(condOK, `"downgrade_default":{"type":"passthrough","passthrough_infos":[`+strings.TrimSuffix(strings.Repeat(`{"key":"X-A","value":"1"},`, 11), ",")+`]}`), "plugin_content.downgrade_default.passthrough_infos"},
+		{"passthrough_infos on http", brk(condOK, `"downgrade_default":{"type":"http","http_info":{"address":"a.example.com","scheme":"HTTP","method":"GET","path":"/demo"},"passthrough_infos":[{"key":"X-A","value":"1"}]}`), "plugin_content.downgrade_default.passthrough_infos"},
+		{"empty infos of other types", brk(condOK, `"downgrade_default":{"type":"http","http_info":{"address":"a.example.com","scheme":"HTTP","method":"GET","path":"/demo"},"passthrough_infos":[],"func_info":{},"http_vpc_info":{}}`), ""},
+		{"func", brk(condOK, `"downgrade_default":{"type":"func","func_info":{"function_urn":"urn:fss:r:p:function:default:fallback","version":"latest","invocation_type":"sync","timeout":3000}}`), ""},
+		{"function spelling", brk(condOK, `"downgrade_default":{"type":"function","func_info":{"function_urn":"urn:fss:r:p:function:default:fallback","alias_urn":"urn:fss:r:p:function:default:fallback:!blue"}}`), ""},
+		{"func without info", brk(condOK, `"downgrade_default":{"type":"func"}`), "plugin_content.downgrade_default.func_info"},
+		{"func without urn", brk(condOK, `"downgrade_default":{"type":"func","func_info":{"version":"latest"}}`), "plugin_content.downgrade_default.func_info.function_urn"},
+		{"func bad invocation", brk(condOK, `"downgrade_default":{"type":"func","func_info":{"function_urn":"urn:fss:r:p:function:default:f","invocation_type":"later"}}`), "plugin_content.downgrade_default.func_info.invocation_type"},
+		{"func V1 timeout", brk(condOK, `"downgrade_default":{"type":"func","func_info":{"function_urn":"urn:fss:r:p:function:default:f","timeout":60001}}`), "plugin_content.downgrade_default.func_info.timeout"},
+		{"func authorizer", brk(condOK, `"downgrade_default":{"type":"func","func_info":{"function_urn":"urn:fss:r:p:function:default:f","authorizer_id":"a1"}}`), "plugin_content.downgrade_default.func_info.authorizer_id"},
+		{"func version and alias", brk(condOK, `"downgrade_default":{"type":"func","func_info":{"function_urn":"urn:fss:r:p:function:default:f","version":"1","alias_urn":"urn:x"}}`), "plugin_content.downgrade_default.func_info.alias_urn"},
+		{"func unknown field", brk(condOK, `"downgrade_default":{"type":"func","func_info":{"function_urn":"urn:fss:r:p:function:default:f","memory":128}}`), "plugin_content.downgrade_default.func_info"},
+		{"unknown type", brk(condOK, `"downgrade_default":{"type":"redirect"}`), "plugin_content.downgrade_default.type"},
 		{"mock without info", brk(condOK, `"downgrade_default":{"type":"mock"}`), "plugin_content.downgrade_default.mock_info"},
 		{"mock bad status", brk(condOK, `"downgrade_default":{"type":"mock","mock_info":{"status_code":99}}`), "plugin_content.downgrade_default.mock_info.status_code"},
 		{"mock bad header", brk(condOK, `"downgrade_default":{"type":"mock","mock_info":{"headers":[{"key":"bad header","value":"1"}]}}`), "plugin_content.downgrade_default.mock_info.headers[0].key"},
@@ -83,7 +115,11 @@ func TestBreakerContentValidation(t *testing.T) {
 		{"rule own parameter invalid", brk(condOK, params+`,"downgrade_rules":[{"rule_name":"r","parameters":[{"name":"x","type":"cookie","value":"c"}],"match_regex":"[\"x\",\"==\",\"/a\"]"}]`), "plugin_content.downgrade_rules[0].parameters[0].type"},
 		{"rule bad condition", brk(condOK, params+`,"downgrade_rules":[{"rule_name":"r","match_regex":"[\"reqPath\",\"==\",\"/a\"]","breaker_condition":{"breaker_type":"timeout","time_window":5,"open_breaker_time":5}}]`), "plugin_content.downgrade_rules[0].breaker_condition.unhealthy_threshold"},
 		{"rule http downgrade", brk(condOK, params+`,"downgrade_rules":[{"rule_name":"r","match_regex":"[\"reqPath\",\"==\",\"/a\"]","downgrade_backend":{"type":"http"}}]`), "plugin_content.downgrade_rules[0].downgrade_backend.http_info"},
-		{"rule passthrough", brk(condOK, params+`,"downgrade_rules":[{"rule_name":"r","match_regex":"[\"reqPath\",\"==\",\"/a\"]","downgrade_backend":{"type":"passthrough"}}]`), "plugin_content.downgrade_rules[0].downgrade_backend.type"},
+		{"rule passthrough", brk(condOK, params+`,"downgrade_rules":[{"rule_name":"r","match_regex":"[\"reqPath\",\"==\",\"/a\"]","downgrade_backend":{"type":"passthrough"}}]`), ""},
+		{"rule named default", brk(condOK, `"downgrade_default":{"type":"http","http_info":{"address":"a.example.com","scheme":"HTTP","method":"GET","path":"/a"}},`+params+`,"downgrade_rules":[{"rule_name":"default","match_regex":"[\"reqPath\",\"==\",\"/a\"]","downgrade_backend":{"type":"func","func_info":{"function_urn":"urn:fss:r:p:function:default:f"}}}]`), "plugin_content.downgrade_rules[0].rule_name"},
+		{"rule named default, mock default", brk(condOK, mockOK+`,`+params+`,"downgrade_rules":[{"rule_name":"default","match_regex":"[\"reqPath\",\"==\",\"/a\"]","downgrade_backend":{"type":"func","func_info":{"function_urn":"urn:fss:r:p:function:default:f"}}}]`), ""},
+		{"rule passthrough bad header", brk(condOK, params+`,"downgrade_rules":[{"rule_name":"r","match_regex":"[\"reqPath\",\"==\",\"/a\"]","downgrade_backend":{"type":"passthrough","passthrough_infos":[{"key":"a b","value":"1"}]}}]`), "plugin_content.downgrade_rules[0].downgrade_backend.passthrough_infos[0].key"},
+		{"rule func without urn", brk(condOK, params+`,"downgrade_rules":[{"rule_name":"r","match_regex":"[\"reqPath\",\"==\",\"/a\"]","downgrade_backend":{"type":"func","func_info":{}}}]`), "plugin_content.downgrade_rules[0].downgrade_backend.func_info.function_urn"},
 		{"unknown field", brk(condOK, `"breaker":true`), "plugin_content"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -165,5 +201,59 @@ func TestBreakerHTTPTimeoutBoundedByInstance(t *testing.T) {
 	vs := model.Validate(plugin("p1", model.PluginBreaker, content), lim)
 	if len(vs) != 1 || vs[0].Field != "plugin_content.downgrade_default.http_info.timeout" {
 		t.Fatalf("70 s over a 60 s ceiling: %s", fieldsOf(vs))
+	}
+}
+
+// An http_vpc downgrade names an existing channel (by id) and a func
+// downgrade a function of the instance's registry; the channel cannot be
+// deleted and the function not dropped from the registry while a breaker
+// downgrades to them.
+func TestBreakerDowngradeReferences(t *testing.T) {
+	const urn = "urn:fss:r:p:function:default:fallback"
+	def := &apigwv1.Instance{Name: "default", Config: &apigwv1.InstanceConfig{Functions: []*apigwv1.FunctionTarget{{Urn: urn, Url: "http://127.0.0.1:9/fn"}}}}
+	ch := &apigwv1.VpcChannel{Id: "ch1", Name: "fallback_pool", Port: 80, Type: "builtin"}
+	for _, tc := range []struct {
+		name, downgrade, want string
+	}{
+		{"channel", `{"type":"http_vpc","http_vpc_info":{"vpc_channel_id":"ch1","scheme":"HTTP","method":"GET","path":"/x"}}`, ""},
+		{"isVpc channel", `{"type":"http","http_info":{"isVpc":true,"vpc_channel_id":"ch1","scheme":"HTTP","method":"GET","path":"/x"}}`, ""},
+		{"missing channel", `{"type":"http_vpc","http_vpc_info":{"vpc_channel_id":"ch9","scheme":"HTTP","method":"GET","path":"/x"}}`, "plugin_content.downgrade_default.http_vpc_info.vpc_channel_id"},
+		{"channel by name", `{"type":"http","http_info":{"isVpc":true,"vpc_channel_id":"fallback_pool","scheme":"HTTP","method":"GET","path":"/x"}}`, "plugin_content.downgrade_default.http_info.vpc_channel_id"},
+		{"function", `{"type":"func","func_info":{"function_urn":"` + urn + `"}}`, ""},
+		{"unknown function", `{"type":"function","func_info":{"function_urn":"urn:fss:r:p:function:default:other"}}`, "plugin_content.downgrade_default.func_info.function_urn"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := plugin("brk1", model.PluginBreaker, brk(condOK, `"downgrade_default":`+tc.downgrade))
+			if vs := model.Validate(p, model.AbsoluteLimits()); len(vs) > 0 {
+				t.Fatalf("content: %s", fieldsOf(vs))
+			}
+			in := model.NewInstance("default", []proto.Message{def, ch, p})
+			vs := in.Check(p)
+			if tc.want == "" {
+				if len(vs) > 0 {
+					t.Fatalf("unexpected violations:\n%s", fieldsOf(vs))
+				}
+				return
+			}
+			if len(vs) != 1 || vs[0].Field != tc.want {
+				t.Fatalf("want a violation of %s, got:\n%s", tc.want, fieldsOf(vs))
+			}
+		})
+	}
+	p := plugin("brk1", model.PluginBreaker, brk(condOK, `"downgrade_rules":[{"rule_name":"r","match_regex":"[\"m\",\"==\",\"GET\"]","parameters":[{"name":"m","type":"method","value":"method"}],"downgrade_backend":{"type":"http_vpc","http_vpc_info":{"vpc_channel_id":"ch1","scheme":"HTTP","method":"GET","path":"/x"}}}],"downgrade_default":{"type":"func","func_info":{"function_urn":"`+urn+`"}}`))
+	in := model.NewInstance("default", []proto.Message{def, ch, p})
+	e := in.Edit()
+	e.Delete(model.KindVpcChannel, "ch1")
+	refs := e.Done().Referrers(model.KindVpcChannel, "ch1")
+	if len(refs) != 1 || refs[0].ID != "brk1" || refs[0].Field != "plugin_content.downgrade_rules[0].downgrade_backend.http_vpc_info.vpc_channel_id" {
+		t.Fatalf("deleting the downgrade's channel: referrers %v", refs)
+	}
+	if refs := in.Referrers(model.KindVpcChannel, "ch1"); len(refs) != 0 {
+		t.Fatalf("an existing channel: referrers %v", refs)
+	}
+	noFn := &apigwv1.Instance{Name: "default", Config: &apigwv1.InstanceConfig{}}
+	vs := in.Check(noFn)
+	if len(vs) == 0 || vs[0].Field != "config.functions" || !strings.Contains(vs[0].String(), "brk1") {
+		t.Fatalf("dropping the downgrade's function from the registry: %s", fieldsOf(vs))
 	}
 }

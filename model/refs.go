@@ -173,6 +173,7 @@ func (in *Instance) Referrers(kind, id string) []Referrer {
 	var out []Referrer
 	if kind == KindVpcChannel {
 		out = append(out, in.thirdAuthChannelUsers(id)...)
+		out = append(out, in.breakerChannelUsers(id)...)
 	}
 	for _, r := range in.referrers(kind, id) {
 		if r.Kind == KindPublication {

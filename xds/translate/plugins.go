@@ -46,9 +46,11 @@ type pluginPlan struct {
 	rateLimit *model.RateLimit
 	// breaker: a breaker plug-in is bound; ext_authz, which reads its
 	// state, must run on the API's routes. breakerPolicies are its http
-	// downgrades, routed like policy backends selected by ext_authz.
-	breaker         bool
-	breakerPolicies []*apigwv1.PolicyHttp
+	// and http_vpc downgrades, breakerFunctions its func downgrades,
+	// routed like policy backends selected by ext_authz.
+	breaker          bool
+	breakerPolicies  []*apigwv1.PolicyHttp
+	breakerFunctions []*apigwv1.PolicyFunction
 	// oidc: the id of an oidc_auth plug-in, whose oauth2 filter the
 	// routes enable ("" without one).
 	oidc string
@@ -92,6 +94,7 @@ func (c *buildCtx) planPlugins(api *apigwv1.Api, envID string) (pluginPlan, erro
 		case *apigwv1.BreakerContent:
 			out.breaker = true
 			out.breakerPolicies = model.BreakerHTTPPolicies(v, api.BackendParams)
+			out.breakerFunctions = model.BreakerFunctionPolicies(v, api.BackendParams)
 		case *apigwv1.ProxyCacheContent:
 			out.cache = planProxyCache(v)
 		}

@@ -254,10 +254,14 @@ func (p *pubPlan) targets() ([]target, bool, error) {
 	var out []target
 	delegated := false
 	pols := policies(p.api, p.c.opts.FunctionsAddress)
-	// An open breaker's http downgrades: policy backends without
+	// An open breaker's http, http_vpc (the channel's cluster) and func
+	// (the functions component) downgrades: policy backends without
 	// conditions, selected by ext_authz (docs/plugins.md#breaker).
 	for _, ph := range p.plugins.breakerPolicies {
 		pols = append(pols, policy{name: ph.Name, http: policyHTTPBackend(ph), params: ph.BackendParams})
+	}
+	for _, pf := range p.plugins.breakerFunctions {
+		pols = append(pols, policy{name: pf.Name, http: policyFunctionBackend(p.api, pf, p.c.opts.FunctionsAddress), params: pf.BackendParams})
 	}
 	for i, pol := range pols {
 		alts, viaExt := policyMatches(p.api, pol)

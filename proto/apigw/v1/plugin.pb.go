@@ -2062,16 +2062,28 @@ func (x *PluginBreakerCondition) GetOpenBreakerTime() int32 {
 // PluginBreakerDowngradeInfo is what an open breaker does.
 type PluginBreakerDowngradeInfo struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// type: mock (answers with mock_info) or http (calls the backend of
-	// http_info). http_vpc, func / function and passthrough are refused.
+	// type: mock (answers with mock_info), http (calls the backend of
+	// http_info: an address, or a load balance channel with isVpc),
+	// http_vpc (a load balance channel: http_vpc_info), func or function
+	// (calls the function of func_info), passthrough (the API's own
+	// backend, with the headers of passthrough_infos).
 	Type     string                 `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
 	MockInfo *PluginBreakerMockInfo `protobuf:"bytes,2,opt,name=mock_info,json=mockInfo,proto3" json:"mock_info,omitempty"`
 	// http_info: the backend of an http downgrade.
 	HttpInfo *PluginBreakerHttpInfo `protobuf:"bytes,3,opt,name=http_info,json=httpInfo,proto3" json:"http_info,omitempty"`
-	// http_vpc_info, func_info, passthrough_infos: accepted only null or
-	// absent (their downgrade types are refused).
-	HttpVpcInfo      *structpb.Struct    `protobuf:"bytes,4,opt,name=http_vpc_info,json=httpVpcInfo,proto3" json:"http_vpc_info,omitempty"`
-	FuncInfo         *structpb.Struct    `protobuf:"bytes,5,opt,name=func_info,json=funcInfo,proto3" json:"func_info,omitempty"`
+	// http_vpc_info: the backend of an http_vpc downgrade, apigw's schema
+	// (APIG does not publish one): {vpc_channel_id (the channel's id),
+	// scheme, method, path, timeout} as in http_info.
+	HttpVpcInfo *structpb.Struct `protobuf:"bytes,4,opt,name=http_vpc_info,json=httpVpcInfo,proto3" json:"http_vpc_info,omitempty"`
+	// func_info: the function of a func downgrade, apigw's schema:
+	// {function_urn, version or alias_urn, invocation_type, network_type,
+	// timeout} as a FUNCTION backend's; the instance's function registry
+	// must serve it.
+	FuncInfo *structpb.Struct `protobuf:"bytes,5,opt,name=func_info,json=funcInfo,proto3" json:"func_info,omitempty"`
+	// passthrough_infos: the headers ({key, value}, or {name, value}; at
+	// most 10) a passthrough downgrade adds to the request it passes to
+	// the API's backend. Each info must be null or empty unless its type
+	// uses it.
 	PassthroughInfos *structpb.ListValue `protobuf:"bytes,6,opt,name=passthrough_infos,json=passthroughInfos,proto3" json:"passthrough_infos,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
@@ -2152,11 +2164,12 @@ func (x *PluginBreakerDowngradeInfo) GetPassthroughInfos() *structpb.ListValue {
 // PluginBreakerHttpInfo is the backend of an http downgrade.
 type PluginBreakerHttpInfo struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// isVpc: must be false (VPC channel downgrades are refused).
+	// isVpc: true: the backend is the load balance channel vpc_channel_id
+	// (address must then be empty).
 	IsVpc bool `protobuf:"varint,1,opt,name=is_vpc,json=isVpc,proto3" json:"is_vpc,omitempty"`
-	// vpc_channel_id: must be empty.
+	// vpc_channel_id: the channel's id with isVpc; empty otherwise.
 	VpcChannelId string `protobuf:"bytes,2,opt,name=vpc_channel_id,json=vpcChannelId,proto3" json:"vpc_channel_id,omitempty"`
-	// address: required, host[:port] (80 / 443 by default).
+	// address: host[:port] (80 / 443 by default), required without isVpc.
 	Address string `protobuf:"bytes,3,opt,name=address,proto3" json:"address,omitempty"`
 	// scheme: required, HTTP or HTTPS.
 	Scheme string `protobuf:"bytes,4,opt,name=scheme,proto3" json:"scheme,omitempty"`

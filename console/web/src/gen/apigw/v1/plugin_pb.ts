@@ -1241,8 +1241,11 @@ export const PluginBreakerConditionSchema: GenMessage<PluginBreakerCondition> = 
  */
 export type PluginBreakerDowngradeInfo = Message<"apigw.v1.PluginBreakerDowngradeInfo"> & {
   /**
-   * type: mock (answers with mock_info) or http (calls the backend of
-   * http_info). http_vpc, func / function and passthrough are refused.
+   * type: mock (answers with mock_info), http (calls the backend of
+   * http_info: an address, or a load balance channel with isVpc),
+   * http_vpc (a load balance channel: http_vpc_info), func or function
+   * (calls the function of func_info), passthrough (the API's own
+   * backend, with the headers of passthrough_infos).
    *
    * @generated from field: string type = 1;
    */
@@ -1261,19 +1264,30 @@ export type PluginBreakerDowngradeInfo = Message<"apigw.v1.PluginBreakerDowngrad
   httpInfo?: PluginBreakerHttpInfo | undefined;
 
   /**
-   * http_vpc_info, func_info, passthrough_infos: accepted only null or
-   * absent (their downgrade types are refused).
+   * http_vpc_info: the backend of an http_vpc downgrade, apigw's schema
+   * (APIG does not publish one): {vpc_channel_id (the channel's id),
+   * scheme, method, path, timeout} as in http_info.
    *
    * @generated from field: google.protobuf.Struct http_vpc_info = 4;
    */
   httpVpcInfo?: JsonObject | undefined;
 
   /**
+   * func_info: the function of a func downgrade, apigw's schema:
+   * {function_urn, version or alias_urn, invocation_type, network_type,
+   * timeout} as a FUNCTION backend's; the instance's function registry
+   * must serve it.
+   *
    * @generated from field: google.protobuf.Struct func_info = 5;
    */
   funcInfo?: JsonObject | undefined;
 
   /**
+   * passthrough_infos: the headers ({key, value}, or {name, value}; at
+   * most 10) a passthrough downgrade adds to the request it passes to
+   * the API's backend. Each info must be null or empty unless its type
+   * uses it.
+   *
    * @generated from field: google.protobuf.ListValue passthrough_infos = 6;
    */
   passthroughInfos?: ListValue | undefined;
@@ -1293,21 +1307,22 @@ export const PluginBreakerDowngradeInfoSchema: GenMessage<PluginBreakerDowngrade
  */
 export type PluginBreakerHttpInfo = Message<"apigw.v1.PluginBreakerHttpInfo"> & {
   /**
-   * isVpc: must be false (VPC channel downgrades are refused).
+   * isVpc: true: the backend is the load balance channel vpc_channel_id
+   * (address must then be empty).
    *
    * @generated from field: bool is_vpc = 1;
    */
   isVpc: boolean;
 
   /**
-   * vpc_channel_id: must be empty.
+   * vpc_channel_id: the channel's id with isVpc; empty otherwise.
    *
    * @generated from field: string vpc_channel_id = 2;
    */
   vpcChannelId: string;
 
   /**
-   * address: required, host[:port] (80 / 443 by default).
+   * address: host[:port] (80 / 443 by default), required without isVpc.
    *
    * @generated from field: string address = 3;
    */
