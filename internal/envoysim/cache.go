@@ -155,6 +155,9 @@ func (s *stream) encodeBeforeCache(r *Response) error {
 		d := s.deferred[i]
 		s.matchResp = HeadersFrom(r.Header)
 		s.matchResp.Set(":status", strconv.Itoa(r.Status))
+		if n, ok := s.filterContentLength(r); ok {
+			s.matchResp.Set("content-length", strconv.FormatInt(n, 10))
+		}
 		skip, err := s.skipByMatcher(d.matcher)
 		s.matchResp = nil
 		if err != nil {
@@ -180,6 +183,20 @@ func (s *stream) encodeBeforeCache(r *Response) error {
 		s.store(p, r)
 	}
 	return nil
+}
+
+// filterContentLength is the content-length header the response has in
+// Envoy's filter chain: the backend's own (none when it sent the body
+// chunked), and for Envoy's own answers (direct responses, local replies)
+// the body's length when there is a body (sendLocalReply sets it then).
+// The emulation keeps content-length out of Response.Header (it is
+// hop-by-hop here), so the matchers reading the response get it from
+// here.
+func (s *stream) filterContentLength(r *Response) (int64, bool) {
+	if s.upstreamAnswered {
+		return s.upstreamLength, s.upstreamLength >= 0
+	}
+	return int64(len(r.Body)), len(r.Body) > 0
 }
 
 // store keeps a cacheable response.

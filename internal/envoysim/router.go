@@ -369,6 +369,7 @@ func (s *stream) send(ctx context.Context, cl *clusterv3.Cluster, ra *routev3.Ro
 		return nil, fmt.Errorf("upstream body: %w", err)
 	}
 	s.timing.upRxLast = time.Now()
+	s.upstreamLength, s.upstreamAnswered = resp.ContentLength, true
 	h := HeadersFrom(resp.Header)
 	for _, k := range hopByHop {
 		h.Del(k)

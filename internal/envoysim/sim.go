@@ -199,6 +199,11 @@ type stream struct {
 	cacheInsert *pendingInsert
 	deferred    []deferredMatch
 	matchResp   *Headers
+	// upstreamLength is the Content-Length of the backend's response (-1
+	// when it sent none, as with chunked encoding); upstreamAnswered says
+	// the response is the backend's (router.go).
+	upstreamLength   int64
+	upstreamAnswered bool
 }
 
 // defaultConnBufferLimit is Envoy's default per-connection buffer limit.
