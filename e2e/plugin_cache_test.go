@@ -1,20 +1,27 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 )
 
-// cacheDefs bind a proxy_cache plug-in (key: the X-Tenant header and the
-// page query parameter, 200 kept 60 s) and a set_resp_headers plug-in
-// with $context.cacheStatus to one API; another API on a path of its own
-// has no cache.
-var cacheDefs = fsGroup + `---
-kind: plugin
+// cacheItems is the proxy_cache plug-in of cacheDefs with a ttl.
+func cacheItems(ttl string) string {
+	return `kind: plugin
 plugin_name: cache_items
 plugin_type: proxy_cache
-plugin_content: '{"cache_key":{"system_params":["$context.stage"],"parameters":["page"],"headers":["X-Tenant"]},"cache_http_status_and_ttl":[{"http_status":[200],"ttl":60}],"client_cache_control":{"mode":"all"}}'
----
+plugin_content: '{"cache_key":{"system_params":["$context.stage"],"headers":["X-Tenant"]},"cache_http_status_and_ttl":[{"http_status":[200],"ttl":` + ttl + `}],"client_cache_control":{"mode":"all"}}'
+`
+}
+
+// cacheDefs bind a proxy_cache plug-in (key: the X-Tenant header, and the
+// whole query string as always; 200 kept 60 s) and a set_resp_headers plug-in
+// with $context.cacheStatus to one API; another API on a path of its own
+// has no cache.
+var cacheDefs = fsGroup + "---\n" + cacheItems("60") + `---
 kind: plugin
 plugin_name: cache_status
 plugin_type: set_resp_headers
@@ -64,8 +71,10 @@ plugin_id: cache_status
 // The emulated Envoy runs the generated cache filters (internal/envoysim
 // cache.go follows Envoy's cacheability rules): a miss reaches the backend
 // and is stored with the plug-in's ttl, the same request is answered from
-// the cache, and the key's header and query, the client's no-cache
-// (mode all) and Authorization each make a miss.
+// the cache, and the key's header and the query string (any parameter),
+// the client's no-cache (mode all) and Authorization each make a miss.
+// Responses over 1 MiB or without Content-Length are not stored, and a
+// change of the plug-in's content makes the old entries unreachable.
 func TestProxyCachePluginThroughEnvoy(t *testing.T) {
 	w := startFS(t, cacheDefs)
 	tenant := func(v string) http.Header { return http.Header{"X-Tenant": {v}} }
@@ -107,6 +116,7 @@ func TestProxyCachePluginThroughEnvoy(t *testing.T) {
 		"other tenant":    {path: "/cached?page=1", header: tenant("b")},
 		"no tenant":       {path: "/cached?page=1"},
 		"other page":      {path: "/cached?page=2", header: tenant("a")},
+		"other parameter": {path: "/cached?page=1&x=1", header: tenant("a")},
 		"client no-cache": {path: "/cached?page=1", header: http.Header{"X-Tenant": {"a"}, "Cache-Control": {"no-cache"}}},
 		"authorization":   {path: "/cached?page=1", header: http.Header{"X-Tenant": {"a"}, "Authorization": {"Basic eDp5"}}},
 	} {
@@ -134,6 +144,60 @@ func TestProxyCachePluginThroughEnvoy(t *testing.T) {
 		if tc.path == "/mockcookie" && second.header.Get("Cache-Control") != "no-store" {
 			t.Errorf("%s: Cache-Control %q, want no-store", tc.path, second.header.Get("Cache-Control"))
 		}
+	}
+
+	// At most 1 MiB with a Content-Length is stored; more, or a chunked
+	// body, gets no-store and reaches the backend every time.
+	for _, tc := range []struct {
+		name, path string
+		stored     bool
+	}{
+		{"1 MiB", "/cached?pad_bytes=1048576", true},
+		{"1 MiB and a byte", "/cached?pad_bytes=1048577", false},
+		{"chunked", "/cached?pad_bytes=10&chunked", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			first := w.call(t, call{path: tc.path})
+			second := w.call(t, call{path: tc.path})
+			wantStatus(t, second, http.StatusOK)
+			reached(t, first, true)
+			reached(t, second, !tc.stored)
+			// The size filter acts before the ttl filter on the way
+			// back, whose max-age is then not added.
+			want := "max-age=60"
+			if !tc.stored {
+				want = "no-store"
+			}
+			if cc := strings.Join(first.header.Values("Cache-Control"), ","); cc != want {
+				t.Errorf("Cache-Control %q, want %q", cc, want)
+			}
+			if len(second.body) != len(first.body) {
+				t.Errorf("body of %d bytes, then %d", len(first.body), len(second.body))
+			}
+		})
+	}
+
+	// A new content of the plug-in (ttl 120): the entry stored under the
+	// old content is never answered again, the first request reaches the
+	// backend and is stored with the new ttl.
+	again := w.call(t, call{path: "/cached?page=1", header: tenant("a")})
+	reached(t, again, false)
+	w.apply(t, cacheItems("120"))
+	eventually(t, 20*time.Second, func() error {
+		r := w.call(t, call{path: "/cached?page=1", header: tenant("a")})
+		if got := r.header.Get("Cache-Control"); got != "max-age=120" {
+			return fmt.Errorf("Cache-Control %q, X-Cache %q: the old entry is still answered", got, r.header.Get("X-Cache"))
+		}
+		if got := r.header.Get("X-Cache"); got != "via_upstream" {
+			return fmt.Errorf("first answer under the new content: X-Cache %q, want via_upstream", got)
+		}
+		reached(t, r, true)
+		return nil
+	})
+	hitNew := w.call(t, call{path: "/cached?page=1", header: tenant("a")})
+	reached(t, hitNew, false)
+	if hitNew.header.Get("Cache-Control") != "max-age=120" {
+		t.Errorf("hit under the new content: Cache-Control %q", hitNew.header.Get("Cache-Control"))
 	}
 
 	// The API without the plug-in is never cached; its cacheStatus header

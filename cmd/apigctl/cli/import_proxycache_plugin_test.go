@@ -6,7 +6,8 @@ import (
 )
 
 // proxyCacheDoc binds a proxy_cache plug-in whose content is Huawei's
-// Terraform example (with statuses Envoy can cache), written as an object.
+// Terraform example (with statuses Envoy can cache, and a header instead of
+// its query parameter in the key), written as an object.
 const proxyCacheDoc = `swagger: "2.0"
 info: {title: cacheshop, version: "1.0"}
 host: cache.example.com
@@ -14,7 +15,7 @@ x-apigateway-plugins:
   shop_cache:
     type: proxy_cache
     content:
-      cache_key: {system_params: [], parameters: [custom_param], headers: [X-Tenant]}
+      cache_key: {system_params: [], parameters: [], headers: [X-Tenant]}
       cache_http_status_and_ttl: [{http_status: [200, 203], ttl: 5}]
       client_cache_control: {mode: "off", datas: []}
       cacheable_headers: [X-Custom-Header]
@@ -35,10 +36,10 @@ func TestImportExportProxyCachePlugin(t *testing.T) {
 	e := start(t)
 	out := e.must("", "import", "-f", writeFile(t, t.TempDir(), "cache.yaml", proxyCacheDoc))
 	contains(t, "import", out, "plugin/shop_cache created", "plugin_binding/")
-	contains(t, "stored", e.must("", "get", "plugin", "shop_cache", "-o", "yaml"), "plugin_type: proxy_cache", "custom_param", `"ttl":5`)
+	contains(t, "stored", e.must("", "get", "plugin", "shop_cache", "-o", "yaml"), "plugin_type: proxy_cache", "X-Tenant", `"ttl":5`)
 	for _, oas := range []string{"2.0", "3.0"} {
 		first := e.must("", "export", "--group", "cacheshop", "--draft", "--oas", oas)
-		contains(t, "export "+oas, first, "x-apigateway-plugins:", "- shop_cache", "type: proxy_cache", "custom_param")
+		contains(t, "export "+oas, first, "x-apigateway-plugins:", "- shop_cache", "type: proxy_cache", "X-Tenant")
 		inst := "pc" + strings.ReplaceAll(oas, ".", "")
 		e.must("kind: instance\nname: "+inst+"\n", "--instance", inst, "apply", "-f", "-")
 		out := e.must("", "--instance", inst, "import", "-f", writeFile(t, t.TempDir(), "export.yaml", first))
@@ -49,18 +50,24 @@ func TestImportExportProxyCachePlugin(t *testing.T) {
 	}
 }
 
-// Content Envoy cannot serve is refused with its field path, and a
-// proxy_cache plug-in cannot be bound to a POST operation; nothing is
+// Content Envoy cannot serve is refused with its field path (a status
+// Envoy does not store, apps mode, a key selecting query parameters), and
+// a proxy_cache plug-in cannot be bound to a POST operation; nothing is
 // imported.
 func TestImportRefusesAnUnsupportedProxyCachePlugin(t *testing.T) {
 	e := start(t)
 	doc := strings.Replace(proxyCacheDoc, "http_status: [200, 203]", "http_status: [200, 202]", 1)
 	doc = strings.Replace(doc, `mode: "off"`, `mode: apps`, 1)
+	doc = strings.Replace(doc, "parameters: []", "parameters: [custom_param]", 1)
 	r := e.run("", "import", "-f", writeFile(t, t.TempDir(), "bad.yaml", doc))
 	if r.code == 0 {
 		t.Fatalf("import of an unsupported proxy_cache plug-in succeeded:\n%s", r.out)
 	}
-	contains(t, "refusal", r.err, "/x-apigateway-plugins/shop_cache", "plugin_content.cache_http_status_and_ttl[0].http_status[1]", "plugin_content.client_cache_control.mode", "nothing was changed")
+	contains(t, "refusal", r.err, "/x-apigateway-plugins/shop_cache", "plugin_content.cache_http_status_and_ttl[0].http_status[1]", "plugin_content.client_cache_control.mode",
+		"plugin_content.cache_key.parameters[0]", "whole query string", "nothing was changed")
+	if out := e.must("", "get", "plugin"); strings.Contains(out, "shop_cache") {
+		t.Errorf("a refused import created the plug-in:\n%s", out)
+	}
 
 	post := strings.Replace(strings.Replace(proxyCacheDoc, "    get:", "    post:", 1), "method: GET", "method: POST", 1)
 	r = e.run("", "import", "-f", writeFile(t, t.TempDir(), "post.yaml", post))
