@@ -12,6 +12,21 @@ import (
 // (docs/plugins.md#proxy_cache).
 const PluginProxyCache = "proxy_cache"
 
+// proxyCacheRefusal is why every proxy_cache plug-in is refused. Since
+// Envoy 1.33 (envoyproxy/envoy#36309) the cache filter fetches a cache
+// miss itself, over an async client to the route's cluster, with the
+// request headers as the cache filter sees them
+// (CacheFilter::sendUpstreamRequest), and stores the backend's response
+// as it arrives (UpstreamRequest::onHeaders): the route's path and host
+// rewrites and header changes, the router's response headers and the
+// filters after the cache never act on a cacheable request
+// (envoyproxy/envoy#39135). apigw's key (the Vary on the scope and key
+// headers, added by the route), its ttl rules, its Set-Cookie and size
+// filters, and the backend path of the API all depend on them, so no
+// content can be served as configured by a supported Envoy (1.37+); the
+// stored responses would be shared across the key's headers.
+const proxyCacheRefusal = "proxy_cache plug-ins are not supported: Envoy's cache filter (1.33 and newer, so every Envoy apigw supports) fetches a cache miss itself, straight from the route's cluster, without the route's path and host rewrite, its header changes, its response headers and the filters after the cache; the backend would get the frontend path, and the key headers, ttl rules, Set-Cookie and size rules could not act on what is stored (docs/plugins.md#proxy_cache)"
+
 // proxy_cache bounds.
 const (
 	ProxyCacheMaxTTL        = 31536000 // seconds (a year)

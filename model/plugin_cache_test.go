@@ -58,6 +58,12 @@ func TestProxyCacheContentValidation(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			vs := model.Validate(plugin("p1", model.PluginProxyCache, tc.content), lim)
+			// Every proxy_cache plug-in is refused (plugin_type); the
+			// content's own violations are listed beside it.
+			if len(vs) == 0 || vs[0].Field != "plugin_type" {
+				t.Fatalf("want the plugin_type refusal first, got:\n%s", fieldsOf(vs))
+			}
+			vs = vs[1:]
 			if tc.want == "" {
 				if len(vs) > 0 {
 					t.Fatalf("unexpected violations:\n%s", fieldsOf(vs))
@@ -115,8 +121,23 @@ func TestProxyCacheBindingNeedsACacheableMethod(t *testing.T) {
 // cache filter keys on the whole query string.
 func TestProxyCacheRefusesSelectedQueryParameters(t *testing.T) {
 	vs := model.Validate(plugin("p1", model.PluginProxyCache, tfProxyCacheWithParameter), model.AbsoluteLimits())
-	if len(vs) != 1 || vs[0].Field != "plugin_content.cache_key.parameters[0]" ||
-		!strings.Contains(vs[0].Description, "whole query string") || !strings.Contains(vs[0].Description, "key_creator_params") {
-		t.Fatalf("want one parameters[0] violation naming Envoy's whole-query key, got:\n%s", fieldsOf(vs))
+	if len(vs) != 2 || vs[1].Field != "plugin_content.cache_key.parameters[0]" ||
+		!strings.Contains(vs[1].Description, "whole query string") || !strings.Contains(vs[1].Description, "key_creator_params") {
+		t.Fatalf("want the refusal and a parameters[0] violation naming Envoy's whole-query key, got:\n%s", fieldsOf(vs))
+	}
+}
+
+// Every proxy_cache plug-in is refused at write, naming plugin_type and
+// why: Envoy's cache filter fetches misses outside the route. Other plug-in
+// types are not.
+func TestProxyCachePluginIsRefused(t *testing.T) {
+	vs := model.Validate(plugin("p1", model.PluginProxyCache, tfProxyCache), model.AbsoluteLimits())
+	if len(vs) != 1 || vs[0].Field != "plugin_type" || !strings.Contains(vs[0].Description, "not supported") ||
+		!strings.Contains(vs[0].Description, "straight from the route's cluster") {
+		t.Fatalf("want one plugin_type refusal, got:\n%s", fieldsOf(vs))
+	}
+	cors := `{"allow_origin":"*","allow_methods":"GET"}`
+	if vs := model.Validate(plugin("p2", "cors", cors), model.AbsoluteLimits()); len(vs) > 0 {
+		t.Fatalf("cors plug-in refused:\n%s", fieldsOf(vs))
 	}
 }
