@@ -32,10 +32,20 @@ import (
 // Filters in extra run between the cache and the router.
 func cacheFixture(t *testing.T, extra ...*hcmv3.HttpFilter) (*Envoy, *atomic.Int32) {
 	t.Helper()
+	return cacheFixtureRoute(t, nil, extra...)
+}
+
+// cacheFixtureRoute is cacheFixture whose route mod changes. The backend
+// answers with the path and x-route header it received (x-got-path,
+// x-got-route).
+func cacheFixtureRoute(t *testing.T, mod func(*routev3.Route), extra ...*hcmv3.HttpFilter) (*Envoy, *atomic.Int32) {
+	t.Helper()
 	var calls atomic.Int32
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := calls.Add(1)
 		q := r.URL.Query()
+		w.Header().Set("x-got-path", r.URL.Path)
+		w.Header().Set("x-got-route", r.Header.Get("x-route"))
 		for _, h := range []string{"cache-control", "vary", "expires", "set-cookie"} {
 			if v := q.Get(h); v != "" {
 				w.Header().Set(h, v)
@@ -60,6 +70,9 @@ func cacheFixture(t *testing.T, extra ...*hcmv3.HttpFilter) (*Envoy, *atomic.Int
 	rc := &routev3.RouteConfiguration{Name: "rc", VirtualHosts: []*routev3.VirtualHost{{Name: "vh", Domains: []string{"*"}, Routes: []*routev3.Route{
 		{Name: "c", Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}}, Action: toCluster("up")},
 	}}}}
+	if mod != nil {
+		mod(rc.VirtualHosts[0].Routes[0])
+	}
 	cache := &cachev3.CacheConfig{TypedConfig: anyOf(t, &simplecachev3.SimpleHttpCacheConfig{}),
 		AllowedVaryHeaders: []*matcherv3.StringMatcher{{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: "x-t"}}}}
 	hcm := &hcmv3.HttpConnectionManager{StatPrefix: "http", AlwaysSetRequestIdInResponse: true,
@@ -166,12 +179,10 @@ func TestCacheFilterVaryAndHead(t *testing.T) {
 	}
 }
 
-// A match_delegate filter after the cache reads the content-length the
-// response has in Envoy's filter chain: the backend's own, none when it
-// sent the body chunked. Here it adds no-store unless the length has at
-// most two digits (as apigw's size filter does for 1 MiB), so only the
-// short response with a Content-Length is stored.
-func TestCacheFilterSeesTheBackendsContentLength(t *testing.T) {
+// sizeFilter is a match_delegate filter adding "cache-control: no-store"
+// unless the response's content-length has at most two digits (as apigw's
+// size filter does for 1 MiB).
+func sizeFilter(t *testing.T) *hcmv3.HttpFilter {
 	small := &xdsmatcherv3.Matcher_MatcherList_Predicate{MatchType: &xdsmatcherv3.Matcher_MatcherList_Predicate_SinglePredicate_{
 		SinglePredicate: &xdsmatcherv3.Matcher_MatcherList_Predicate_SinglePredicate{
 			Input: &xdscorev3.TypedExtensionConfig{Name: "cl", TypedConfig: anyOf(t, &matcherv3.HttpResponseHeaderMatchInput{HeaderName: "content-length"})},
@@ -193,30 +204,79 @@ func TestCacheFilterSeesTheBackendsContentLength(t *testing.T) {
 		}}},
 		ExtensionConfig: &corev3.TypedExtensionConfig{Name: "envoy.filters.http.header_mutation", TypedConfig: anyOf(t, noStore)},
 	}
+	return &hcmv3.HttpFilter{Name: "size", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: anyOf(t, size)}}
+}
+
+// As in Envoy since 1.33, the cache filter sends a cacheable request it
+// does not find itself, to the route's cluster: the backend gets the
+// request without the route's prefix_rewrite and request headers, and the
+// response is stored and answered without the route's response headers
+// nor the filters after the cache (here a size filter that would have
+// made it no-store). A request the cache does not serve (POST) goes down
+// the filter chain and through the router: the rewrite, the headers and
+// the filter act, the latter reading the backend's content-length (none
+// when chunked).
+func TestCacheFilterFetchesMissesItself(t *testing.T) {
+	route := func(r *routev3.Route) {
+		r.GetRoute().PrefixRewrite = "/rewritten/"
+		r.RequestHeadersToAdd = []*corev3.HeaderValueOption{{Header: &corev3.HeaderValue{Key: "x-route", Value: "1"}}}
+		r.ResponseHeadersToAdd = []*corev3.HeaderValueOption{{Header: &corev3.HeaderValue{Key: "x-route-resp", Value: "1"}}}
+	}
 	for _, tc := range []struct {
-		name, path string
-		cached     bool
+		name, method, path string
+		cached             bool
+		noStore            bool
 	}{
-		{"short with content-length", "/s?cache-control=max-age%3D60&len=20", true},
-		{"long with content-length", "/s?cache-control=max-age%3D60&len=100", false},
-		{"chunked", "/s?cache-control=max-age%3D60&chunked", false},
+		{"cacheable, long", http.MethodGet, "/s?cache-control=max-age%3D60&len=100", true, false},
+		{"cacheable, chunked", http.MethodGet, "/s?cache-control=max-age%3D60&chunked", true, false},
+		{"not cacheable, short", http.MethodPost, "/s?cache-control=max-age%3D60&len=20", false, false},
+		{"not cacheable, long", http.MethodPost, "/s?cache-control=max-age%3D60&len=100", false, true},
+		{"not cacheable, chunked", http.MethodPost, "/s?cache-control=max-age%3D60&chunked", false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e, calls := cacheFixture(t, &hcmv3.HttpFilter{Name: "size", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: anyOf(t, size)}})
+			e, calls := cacheFixtureRoute(t, route, sizeFilter(t))
 			var last *Response
 			for range 2 {
-				r, err := e.Serve(context.Background(), &Request{Method: http.MethodGet, Path: tc.path, Host: "api.test"})
+				r, err := e.Serve(context.Background(), &Request{Method: tc.method, Path: tc.path, Host: "api.test"})
 				if err != nil {
 					t.Fatal(err)
 				}
 				last = r
 			}
 			if hit := calls.Load() == 1; hit != tc.cached {
-				t.Fatalf("backend calls %d, want cached=%v (cache-control %q)", calls.Load(), tc.cached, last.Header.Values("cache-control"))
+				t.Fatalf("backend calls %d, want cached=%v", calls.Load(), tc.cached)
 			}
-			if noStore := strings.Contains(strings.Join(last.Header.Values("cache-control"), ","), "no-store"); noStore == tc.cached {
-				t.Errorf("cache-control %q", last.Header.Values("cache-control"))
+			if noStore := strings.Contains(strings.Join(last.Header.Values("cache-control"), ","), "no-store"); noStore != tc.noStore {
+				t.Errorf("cache-control %q, want no-store %v", last.Header.Values("cache-control"), tc.noStore)
+			}
+			wantPath, wantRoute, wantResp := "/rewritten/s", "1", "1"
+			if tc.cached {
+				wantPath, wantRoute, wantResp = "/s", "", ""
+			}
+			if got := last.Header.Get("x-got-path"); got != wantPath {
+				t.Errorf("backend path %q, want %q", got, wantPath)
+			}
+			if got := last.Header.Get("x-got-route"); got != wantRoute {
+				t.Errorf("backend x-route %q, want %q", got, wantRoute)
+			}
+			if got := last.Header.Get("x-route-resp"); got != wantResp {
+				t.Errorf("x-route-resp %q, want %q", got, wantResp)
 			}
 		})
+	}
+}
+
+// A route without a cluster (a direct response) cannot be fetched by the
+// cache filter: a cacheable request gets 404 cache_no_route.
+func TestCacheFilterDirectResponseRoute(t *testing.T) {
+	e, _ := cacheFixtureRoute(t, func(r *routev3.Route) {
+		r.Action = &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{Status: 200}}
+	})
+	r, err := e.Serve(context.Background(), &Request{Method: http.MethodGet, Path: "/m", Host: "api.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != http.StatusNotFound || r.Details != "cache_no_route" {
+		t.Errorf("status %d details %q, want 404 cache_no_route", r.Status, r.Details)
 	}
 }
