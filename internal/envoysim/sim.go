@@ -195,8 +195,8 @@ type stream struct {
 	respMutations []*corev3.HeaderValueOption
 	// deferred are the match_delegate filters that read the response;
 	// matchResp is the response their matchers read (cache.go).
-	deferred    []deferredMatch
-	matchResp   *Headers
+	deferred  []deferredMatch
+	matchResp *Headers
 	// upstreamLength is the Content-Length of the backend's response (-1
 	// when it sent none, as with chunked encoding); upstreamAnswered says
 	// the response is the backend's (router.go).
