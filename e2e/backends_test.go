@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -36,6 +37,17 @@ func newBackend(t *testing.T, name string) *backend {
 		b.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Backend", name)
+		if n, err := strconv.Atoi(r.URL.Query().Get("pad_bytes")); err == nil && n >= 0 {
+			// A body of n bytes, with its Content-Length unless the
+			// query asks for chunked encoding.
+			if r.URL.Query().Has("chunked") {
+				w.(http.Flusher).Flush()
+			} else {
+				w.Header().Set("Content-Length", strconv.Itoa(n))
+			}
+			_, _ = w.Write([]byte(strings.Repeat("x", n)))
+			return
+		}
 		_ = json.NewEncoder(w).Encode(map[string]string{"backend": name, "path": rec.Path})
 	}))
 	t.Cleanup(b.srv.Close)

@@ -12,14 +12,32 @@ import (
 // (docs/plugins.md#proxy_cache).
 const PluginProxyCache = "proxy_cache"
 
+// proxyCacheRefusal is why every proxy_cache plug-in is refused. Since
+// Envoy 1.33 (envoyproxy/envoy#36309) the cache filter fetches a cache
+// miss itself, over an async client to the route's cluster, with the
+// request headers as the cache filter sees them
+// (CacheFilter::sendUpstreamRequest), and stores the backend's response
+// as it arrives (UpstreamRequest::onHeaders): the route's path and host
+// rewrites and header changes, the router's response headers and the
+// filters after the cache never act on a cacheable request
+// (envoyproxy/envoy#39135). apigw's key (the Vary on the scope and key
+// headers, added by the route), its ttl rules, its Set-Cookie and size
+// filters, and the backend path of the API all depend on them, so no
+// content can be served as configured by a supported Envoy (1.37+); the
+// stored responses would be shared across the key's headers.
+const proxyCacheRefusal = "proxy_cache plug-ins are not supported: Envoy's cache filter (1.33 and newer, so every Envoy apigw supports) fetches a cache miss itself, straight from the route's cluster, without the route's path and host rewrite, its header changes, its response headers and the filters after the cache; the backend would get the frontend path, and the key headers, ttl rules, Set-Cookie and size rules could not act on what is stored (docs/plugins.md#proxy_cache)"
+
 // proxy_cache bounds.
 const (
 	ProxyCacheMaxTTL        = 31536000 // seconds (a year)
 	ProxyCacheMaxKeyItems   = 20       // per list of cache_key
 	ProxyCacheMaxHeaders    = 20       // cacheable_headers
 	ProxyCacheMaxHeaderName = 64
-	ProxyCacheModeOff       = "off"
-	ProxyCacheModeAll       = "all"
+	// ProxyCacheMaxBodyBytes is the largest response kept (APIG: 1 MB):
+	// a response with a longer or no Content-Length is not stored.
+	ProxyCacheMaxBodyBytes = 1 << 20
+	ProxyCacheModeOff      = "off"
+	ProxyCacheModeAll      = "all"
 )
 
 // ProxyCacheStatuses are the response statuses Envoy's cache filter can
@@ -62,7 +80,7 @@ func ProxyCacheMethod(method string) bool {
 func validateProxyCache(c checker, v *apigwv1.ProxyCacheContent) {
 	k := v.GetCacheKey()
 	if len(k.GetSystemParams())+len(k.GetParameters())+len(k.GetHeaders()) == 0 {
-		c.add("cache_key", "is required: set at least one of system_params, parameters and headers")
+		c.add("cache_key", "is required: set at least one of system_params and headers (parameters are refused)")
 	}
 	kc := c.at("cache_key")
 	for _, f := range []struct {
@@ -82,9 +100,12 @@ func validateProxyCache(c checker, v *apigwv1.ProxyCacheContent) {
 					kc.add(field, "%q is not supported: the key can name %s (apigw always keys by API and environment); the caller's address, app, the request id and gateway values cannot be part of Envoy's cache key", s, strings.Join(proxyCacheSystemParams, ", "))
 				}
 			case "parameters":
-				if s == "" || len(s) > 128 || HasControl(s) || strings.ContainsAny(s, "&=#") {
-					kc.add(field, "%q is not a query parameter name (1-128 characters without &, =, # or control characters)", s)
-				}
+				// Envoy's cache key holds the whole :path, query
+				// string included (envoy.filters.http.cache
+				// LookupRequest); CacheConfig.key_creator_params, which
+				// would select parameters, is not implemented
+				// ([#not-implemented-hide:], never read by the filter).
+				kc.add(field, "%q: keying on selected query parameters is not supported: Envoy's cache filter keys on the whole query string (its key_creator_params is not implemented); remove parameters (every key already includes the whole query string)", s)
 			case "headers":
 				key = strings.ToLower(s)
 				switch {

@@ -11,8 +11,15 @@ import (
 )
 
 // tfProxyCache is the proxy_cache content of Huawei's Terraform provider
-// examples, with statuses Envoy can cache.
-const tfProxyCache = `{"cache_key":{"system_params":[],"parameters":["custom_param"],"headers":[]},` +
+// examples, with statuses Envoy can cache and a header instead of the
+// query parameter in the key (Envoy keys on the whole query string).
+const tfProxyCache = `{"cache_key":{"system_params":[],"parameters":[],"headers":["X-Tenant"]},` +
+	`"cache_http_status_and_ttl":[{"http_status":[200,203],"ttl":5}],` +
+	`"client_cache_control":{"mode":"off","datas":[]},"cacheable_headers":["X-Custom-Header"]}`
+
+// tfProxyCacheWithParameter is the Terraform example as Huawei writes it:
+// its key selects the query parameter custom_param.
+const tfProxyCacheWithParameter = `{"cache_key":{"system_params":[],"parameters":["custom_param"],"headers":[]},` +
 	`"cache_http_status_and_ttl":[{"http_status":[200,203],"ttl":5}],` +
 	`"client_cache_control":{"mode":"off","datas":[]},"cacheable_headers":["X-Custom-Header"]}`
 
@@ -29,26 +36,34 @@ func TestProxyCacheContentValidation(t *testing.T) {
 		{"source ip in key", `{"cache_key":{"system_params":["$context.stage","$context.sourceIp"]}}`, "plugin_content.cache_key.system_params[1]"},
 		{"app in key", `{"cache_key":{"system_params":["$context.appId"]}}`, "plugin_content.cache_key.system_params[0]"},
 		{"unknown system param", `{"cache_key":{"system_params":["stage"]}}`, "plugin_content.cache_key.system_params[0]"},
+		{"terraform example selecting a query parameter", tfProxyCacheWithParameter, "plugin_content.cache_key.parameters[0]"},
+		{"query parameter beside a header", `{"cache_key":{"headers":["X-Tenant"],"parameters":["page","size"]}}`, "plugin_content.cache_key.parameters[1]"},
+		{"only query parameters", `{"cache_key":{"parameters":["page"]}}`, "plugin_content.cache_key.parameters[0]"},
 		{"bad query name", `{"cache_key":{"parameters":["a=b"]}}`, "plugin_content.cache_key.parameters[0]"},
-		{"query twice", `{"cache_key":{"parameters":["a","a"]}}`, "plugin_content.cache_key.parameters[1]"},
 		{"bad header name", `{"cache_key":{"headers":["X Tenant"]}}`, "plugin_content.cache_key.headers[0]"},
 		{"authorization in key", `{"cache_key":{"headers":["Authorization"]}}`, "plugin_content.cache_key.headers[0]"},
 		{"header twice", `{"cache_key":{"headers":["X-A","x-a"]}}`, "plugin_content.cache_key.headers[1]"},
 		{"too many headers", `{"cache_key":{"headers":["H` + strings.Repeat(`","H`, 20) + `"]}}`, "plugin_content.cache_key.headers"},
-		{"status Envoy cannot cache", `{"cache_key":{"parameters":["a"]},"cache_http_status_and_ttl":[{"http_status":[200,202],"ttl":5}]}`, "plugin_content.cache_http_status_and_ttl[0].http_status[1]"},
-		{"status in two rules", `{"cache_key":{"parameters":["a"]},"cache_http_status_and_ttl":[{"http_status":[200],"ttl":5},{"http_status":[200],"ttl":6}]}`, "plugin_content.cache_http_status_and_ttl[1].http_status[0]"},
-		{"rule without status", `{"cache_key":{"parameters":["a"]},"cache_http_status_and_ttl":[{"ttl":5}]}`, "plugin_content.cache_http_status_and_ttl[0].http_status"},
-		{"ttl zero", `{"cache_key":{"parameters":["a"]},"cache_http_status_and_ttl":[{"http_status":[200]}]}`, "plugin_content.cache_http_status_and_ttl[0].ttl"},
-		{"ttl too long", `{"cache_key":{"parameters":["a"]},"cache_http_status_and_ttl":[{"http_status":[200],"ttl":31536001}]}`, "plugin_content.cache_http_status_and_ttl[0].ttl"},
-		{"mode apps", `{"cache_key":{"parameters":["a"]},"client_cache_control":{"mode":"apps","datas":["app1"]}}`, "plugin_content.client_cache_control.mode"},
-		{"mode unknown", `{"cache_key":{"parameters":["a"]},"client_cache_control":{"mode":"some"}}`, "plugin_content.client_cache_control.mode"},
-		{"datas without apps", `{"cache_key":{"parameters":["a"]},"client_cache_control":{"mode":"all","datas":["app1"]}}`, "plugin_content.client_cache_control.datas"},
-		{"cacheable gateway header", `{"cache_key":{"parameters":["a"]},"cacheable_headers":["X-Apig-Mode"]}`, "plugin_content.cacheable_headers[0]"},
-		{"cacheable bad name", `{"cache_key":{"parameters":["a"]},"cacheable_headers":["a b"]}`, "plugin_content.cacheable_headers[0]"},
-		{"unknown field", `{"cache_key":{"parameters":["a"]},"cache_ttl":5}`, "plugin_content"},
+		{"status Envoy cannot cache", `{"cache_key":{"headers":["X-A"]},"cache_http_status_and_ttl":[{"http_status":[200,202],"ttl":5}]}`, "plugin_content.cache_http_status_and_ttl[0].http_status[1]"},
+		{"status in two rules", `{"cache_key":{"headers":["X-A"]},"cache_http_status_and_ttl":[{"http_status":[200],"ttl":5},{"http_status":[200],"ttl":6}]}`, "plugin_content.cache_http_status_and_ttl[1].http_status[0]"},
+		{"rule without status", `{"cache_key":{"headers":["X-A"]},"cache_http_status_and_ttl":[{"ttl":5}]}`, "plugin_content.cache_http_status_and_ttl[0].http_status"},
+		{"ttl zero", `{"cache_key":{"headers":["X-A"]},"cache_http_status_and_ttl":[{"http_status":[200]}]}`, "plugin_content.cache_http_status_and_ttl[0].ttl"},
+		{"ttl too long", `{"cache_key":{"headers":["X-A"]},"cache_http_status_and_ttl":[{"http_status":[200],"ttl":31536001}]}`, "plugin_content.cache_http_status_and_ttl[0].ttl"},
+		{"mode apps", `{"cache_key":{"headers":["X-A"]},"client_cache_control":{"mode":"apps","datas":["app1"]}}`, "plugin_content.client_cache_control.mode"},
+		{"mode unknown", `{"cache_key":{"headers":["X-A"]},"client_cache_control":{"mode":"some"}}`, "plugin_content.client_cache_control.mode"},
+		{"datas without apps", `{"cache_key":{"headers":["X-A"]},"client_cache_control":{"mode":"all","datas":["app1"]}}`, "plugin_content.client_cache_control.datas"},
+		{"cacheable gateway header", `{"cache_key":{"headers":["X-A"]},"cacheable_headers":["X-Apig-Mode"]}`, "plugin_content.cacheable_headers[0]"},
+		{"cacheable bad name", `{"cache_key":{"headers":["X-A"]},"cacheable_headers":["a b"]}`, "plugin_content.cacheable_headers[0]"},
+		{"unknown field", `{"cache_key":{"headers":["X-A"]},"cache_ttl":5}`, "plugin_content"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			vs := model.Validate(plugin("p1", model.PluginProxyCache, tc.content), lim)
+			// Every proxy_cache plug-in is refused (plugin_type); the
+			// content's own violations are listed beside it.
+			if len(vs) == 0 || vs[0].Field != "plugin_type" {
+				t.Fatalf("want the plugin_type refusal first, got:\n%s", fieldsOf(vs))
+			}
+			vs = vs[1:]
 			if tc.want == "" {
 				if len(vs) > 0 {
 					t.Fatalf("unexpected violations:\n%s", fieldsOf(vs))
@@ -99,5 +114,30 @@ func TestProxyCacheBindingNeedsACacheableMethod(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("changing a cached API to POST: want a req_method violation, got %v", in.Check(changed))
+	}
+}
+
+// A key that selects query parameters is refused with the reason: Envoy's
+// cache filter keys on the whole query string.
+func TestProxyCacheRefusesSelectedQueryParameters(t *testing.T) {
+	vs := model.Validate(plugin("p1", model.PluginProxyCache, tfProxyCacheWithParameter), model.AbsoluteLimits())
+	if len(vs) != 2 || vs[1].Field != "plugin_content.cache_key.parameters[0]" ||
+		!strings.Contains(vs[1].Description, "whole query string") || !strings.Contains(vs[1].Description, "key_creator_params") {
+		t.Fatalf("want the refusal and a parameters[0] violation naming Envoy's whole-query key, got:\n%s", fieldsOf(vs))
+	}
+}
+
+// Every proxy_cache plug-in is refused at write, naming plugin_type and
+// why: Envoy's cache filter fetches misses outside the route. Other plug-in
+// types are not.
+func TestProxyCachePluginIsRefused(t *testing.T) {
+	vs := model.Validate(plugin("p1", model.PluginProxyCache, tfProxyCache), model.AbsoluteLimits())
+	if len(vs) != 1 || vs[0].Field != "plugin_type" || !strings.Contains(vs[0].Description, "not supported") ||
+		!strings.Contains(vs[0].Description, "straight from the route's cluster") {
+		t.Fatalf("want one plugin_type refusal, got:\n%s", fieldsOf(vs))
+	}
+	cors := `{"allow_origin":"*","allow_methods":"GET"}`
+	if vs := model.Validate(plugin("p2", "cors", cors), model.AbsoluteLimits()); len(vs) > 0 {
+		t.Fatalf("cors plug-in refused:\n%s", fieldsOf(vs))
 	}
 }

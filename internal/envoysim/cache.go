@@ -1,6 +1,7 @@
 package envoysim
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -23,12 +24,20 @@ import (
 // If-Modified-Since, If-Range are looked up by scheme, :authority and
 // :path plus the request headers the stored response varies on; a fresh
 // entry answers with an age header, response code details
-// cache.response_from_cache_filter and flag RFCF. A response is stored
-// (before the filters ahead of the cache act on it) when its status is
-// cacheable, it has no no-store / private, has max-age / s-maxage or
-// Expires and Date, and its Vary names only allowed headers. The store is
-// per emulated Envoy, like the process-wide simple_http_cache. Revalidation
-// and ranges are not emulated: a stale entry is a miss.
+// cache.response_from_cache_filter and flag RFCF.
+//
+// Such a request that finds no fresh entry is sent by the cache filter
+// itself, as Envoy does since 1.33 (CacheFilter::sendUpstreamRequest,
+// envoyproxy/envoy#36309): to an endpoint of the route's cluster, with the
+// request headers as the cache filter sees them. The route's path and host
+// rewrites, its request and response header changes and the filters after
+// the cache never act on it (a route without a cluster answers 404
+// cache_no_route). The backend's response is stored as it arrives when its
+// status is cacheable, it has no no-store / private, has max-age /
+// s-maxage or Expires and Date, and its Vary names only allowed headers,
+// and reaches the client through the filters before the cache only. The
+// store is per emulated Envoy, like the process-wide simple_http_cache.
+// Revalidation and ranges are not emulated: a stale entry is a miss.
 
 var cacheableStatuses = []int{200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 451, 501}
 
@@ -68,8 +77,9 @@ func (s *stream) cacheKey() string {
 	return scheme + "://" + s.hdr.Value(":authority") + s.hdr.Value(":path")
 }
 
-// cacheFilter looks the request up; a fresh entry answers it.
-func (s *stream) cacheFilter(name string, a *anypb.Any) (*Response, error) {
+// cacheFilter looks the request up; a fresh entry answers it, otherwise
+// the filter's own upstream request (cacheUpstream).
+func (s *stream) cacheFilter(ctx context.Context, name string, a *anypb.Any) (*Response, error) {
 	cfg := &cachev3.CacheConfig{}
 	if err := unpack(a, cfg); err != nil {
 		return nil, err
@@ -92,22 +102,28 @@ func (s *stream) cacheFilter(name string, a *anypb.Any) (*Response, error) {
 		}
 	}
 	key := s.cacheKey()
-	noCache := false
+	noCache, noStore := false, false
 	if !cfg.GetIgnoreRequestCacheControlHeader() {
 		cc := strings.ToLower(s.hdr.Value("cache-control") + "," + s.hdr.Value("pragma"))
 		noCache = strings.Contains(cc, "no-cache") || strings.Contains(cc, "max-age=0")
-		if strings.Contains(cc, "no-store") {
-			s.tracef("filter %s: request no-store", name)
-			return nil, nil
-		}
+		noStore = strings.Contains(cc, "no-store")
 	}
-	if m == http.MethodGet {
-		s.cacheInsert = &pendingInsert{key: key, allowed: cfg.GetAllowedVaryHeaders(), cfg: cfg, req: s.hdr.Clone()}
+	var insert *pendingInsert
+	if m == http.MethodGet && !noStore {
+		insert = &pendingInsert{key: key, allowed: cfg.GetAllowedVaryHeaders(), cfg: cfg, req: s.hdr.Clone()}
 	}
 	if noCache {
 		s.tracef("filter %s: client asks to revalidate: miss", name)
-		return nil, nil
+		return s.cacheUpstream(ctx, name, insert)
 	}
+	if r := s.cacheLookup(name, key, m); r != nil {
+		return r, nil
+	}
+	return s.cacheUpstream(ctx, name, insert)
+}
+
+// cacheLookup returns a fresh stored answer, or nil.
+func (s *stream) cacheLookup(name, key, method string) *Response {
 	s.e.mu.Lock()
 	defer s.e.mu.Unlock()
 	for _, e := range s.e.cache.entries[key] {
@@ -117,19 +133,52 @@ func (s *stream) cacheFilter(name string, a *anypb.Any) (*Response, error) {
 		age := time.Since(e.stored)
 		if age >= e.maxAge {
 			s.tracef("filter %s: stale entry: miss", name)
-			return nil, nil
+			return nil
 		}
-		s.cacheInsert = nil
 		r := &Response{Status: e.resp.Status, Header: e.resp.Header.Clone(), Body: slices.Clone(e.resp.Body), Details: "cache.response_from_cache_filter", Flags: []string{"RFCF"}}
-		if m == http.MethodHead {
+		if method == http.MethodHead {
 			r.Body = nil
 		}
 		r.Header.Set("age", strconv.Itoa(int(age.Seconds())))
 		s.tracef("filter %s: hit", name)
-		return r, nil
+		return r
 	}
 	s.tracef("filter %s: miss", name)
-	return nil, nil
+	return nil
+}
+
+// cacheUpstream is the cache filter's own upstream request for a miss:
+// the request headers as they are, to the route's cluster, without the
+// route's rewrites and header changes; the response is stored (insert not
+// nil) before any filter sees it and skips the filters after the cache.
+func (s *stream) cacheUpstream(ctx context.Context, name string, insert *pendingInsert) (*Response, error) {
+	ra := s.route.GetRoute()
+	if ra == nil {
+		return s.localReply(http.StatusNotFound, "", nil, "cache_no_route"), nil
+	}
+	cl := s.cfg.Clusters[ra.GetCluster()]
+	if cl == nil {
+		return s.localReply(http.StatusServiceUnavailable, "", nil, "cache_no_cluster"), nil
+	}
+	ep, _, err := s.e.endpoint(s.cfg, cl)
+	if err != nil {
+		return nil, err
+	}
+	if ep == "" {
+		return s.localReply(http.StatusServiceUnavailable, "no healthy upstream", nil, "no_healthy_upstream", "UH"), nil
+	}
+	up := s.hdr.Clone()
+	s.tracef("filter %s: own upstream request %s %s → cluster %s endpoint %s (no route rewrite nor header changes)", name, up.Value(":method"), up.Value(":path"), cl.GetName(), ep)
+	s.cluster, s.endpoint = cl.GetName(), ep
+	r, err := s.send(ctx, cl, nil, ep, up, false)
+	if err != nil {
+		return nil, err
+	}
+	s.cacheFetched = true
+	if insert != nil && r.Details == "via_upstream" {
+		s.store(insert, r)
+	}
+	return r, nil
 }
 
 func (e *cacheEntry) varyMatches(h *Headers) bool {
@@ -145,16 +194,20 @@ func (e *cacheEntry) varyMatches(h *Headers) bool {
 	return true
 }
 
-// encodeBeforeCache runs the filters after the cache in the chain on the
-// response (match_delegate filters reading the response), then stores it.
+// encodeBeforeCache runs the match_delegate filters that read the response
+// (in the chain after the cache) on a response that passed them: not on an
+// answer from the cache, nor on one the cache filter fetched itself.
 func (s *stream) encodeBeforeCache(r *Response) error {
-	if r.Details == "cache.response_from_cache_filter" {
+	if r.Details == "cache.response_from_cache_filter" || s.cacheFetched {
 		return nil
 	}
 	for i := len(s.deferred) - 1; i >= 0; i-- {
 		d := s.deferred[i]
 		s.matchResp = HeadersFrom(r.Header)
 		s.matchResp.Set(":status", strconv.Itoa(r.Status))
+		if n, ok := s.filterContentLength(r); ok {
+			s.matchResp.Set("content-length", strconv.FormatInt(n, 10))
+		}
 		skip, err := s.skipByMatcher(d.matcher)
 		s.matchResp = nil
 		if err != nil {
@@ -176,10 +229,21 @@ func (s *stream) encodeBeforeCache(r *Response) error {
 		}
 		r.Header = h.HTTP()
 	}
-	if p := s.cacheInsert; p != nil {
-		s.store(p, r)
-	}
 	return nil
+}
+
+// filterContentLength is the content-length header the response has in
+// Envoy's filter chain: the backend's own (none when it sent the body
+// chunked), and for Envoy's own answers (direct responses, local replies)
+// the body's length when there is a body (sendLocalReply sets it then).
+// The emulation keeps content-length out of Response.Header (it is
+// hop-by-hop here), so the matchers reading the response get it from
+// here.
+func (s *stream) filterContentLength(r *Response) (int64, bool) {
+	if s.upstreamAnswered {
+		return s.upstreamLength, s.upstreamLength >= 0
+	}
+	return int64(len(r.Body)), len(r.Body) > 0
 }
 
 // store keeps a cacheable response.

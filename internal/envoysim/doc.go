@@ -36,12 +36,14 @@
 //     header_mutation (per-route mutations too) and match_delegate around
 //     it (matchers on request headers, or on response headers when the
 //     response passes), the cache filter with simple_http_cache (Envoy's
-//     cacheability rules and Vary, one store per emulated Envoy, no
-//     revalidation nor ranges: see cache.go), oauth2 (the OpenID Connect
-//     code flow of Envoy's filter from its config and SDS generic secrets:
-//     redirect with state and PKCE, code exchange at the token endpoint's
-//     cluster, encrypted session cookies under an HMAC, refresh, sign-out;
-//     see oauth2.go), router;
+//     cacheability rules and Vary, one store per emulated Envoy, misses
+//     fetched by the filter itself from the route's cluster without the
+//     route's rewrites, header changes and the filters after it, as Envoy
+//     does since 1.33, no revalidation nor ranges: see cache.go), oauth2
+//     (the OpenID Connect code flow of Envoy's filter from its config and
+//     SDS generic secrets: redirect with state and PKCE, code exchange at
+//     the token endpoint's cluster, encrypted session cookies under an
+//     HMAC, refresh, sign-out; see oauth2.go), router;
 //   - the router: direct responses, cluster and endpoint selection (static,
 //     EDS, weighted round robin, priorities), path rewrites (prefix, regex,
 //     URI template, formatter path_rewrite), host rewrites, route and

@@ -159,7 +159,7 @@ func (s *stream) upstream(ctx context.Context, f *routerv3.Router, ra *routev3.R
 	s.tracef("upstream %s %s → cluster %s endpoint %s host %s", up.Value(":method"), path, name, ep, up.Value(":authority"))
 	s.cluster, s.endpoint = name, ep
 	s.mirror(ra.GetRequestMirrorPolicies(), up)
-	return s.send(ctx, cl, ra, ep, up)
+	return s.send(ctx, cl, ra, ep, up, true)
 }
 
 func routeTimeout(ra *routev3.RouteAction) time.Duration {
@@ -303,9 +303,10 @@ func (e *Envoy) endpoint(cfg *Config, cl *clusterv3.Cluster) (string, string, er
 	return addr, hostname, nil
 }
 
-// send makes the upstream request and returns the upstream response with
-// the route's response header mutations.
-func (s *stream) send(ctx context.Context, cl *clusterv3.Cluster, ra *routev3.RouteAction, ep string, up *Headers) (*Response, error) {
+// send makes the upstream request and returns the upstream response, with
+// the route's response header mutations when routeHeaders (the router's;
+// the cache filter's own upstream request has none).
+func (s *stream) send(ctx context.Context, cl *clusterv3.Cluster, ra *routev3.RouteAction, ep string, up *Headers, routeHeaders bool) (*Response, error) {
 	scheme := "http"
 	var tlsCfg *tls.Config
 	if ts := cl.GetTransportSocket(); ts != nil {
@@ -369,12 +370,15 @@ func (s *stream) send(ctx context.Context, cl *clusterv3.Cluster, ra *routev3.Ro
 		return nil, fmt.Errorf("upstream body: %w", err)
 	}
 	s.timing.upRxLast = time.Now()
+	s.upstreamLength, s.upstreamAnswered = resp.ContentLength, true
 	h := HeadersFrom(resp.Header)
 	for _, k := range hopByHop {
 		h.Del(k)
 	}
-	if err := s.responseHeaders(h); err != nil {
-		return nil, err
+	if routeHeaders {
+		if err := s.responseHeaders(h); err != nil {
+			return nil, err
+		}
 	}
 	s.tracef("upstream answered %d", resp.StatusCode)
 	return s.reply(resp.StatusCode, body, h, "via_upstream"), nil

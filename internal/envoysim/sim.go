@@ -193,12 +193,19 @@ type stream struct {
 	// respMutations are the response header mutations of the
 	// header_mutation filters that ran.
 	respMutations []*corev3.HeaderValueOption
-	// cacheInsert is a cache miss whose response may be stored; deferred
-	// are the match_delegate filters that read the response; matchResp is
-	// the response their matchers read (cache.go).
-	cacheInsert *pendingInsert
-	deferred    []deferredMatch
-	matchResp   *Headers
+	// deferred are the match_delegate filters that read the response;
+	// matchResp is the response their matchers read (cache.go).
+	deferred  []deferredMatch
+	matchResp *Headers
+	// upstreamLength is the Content-Length of the backend's response (-1
+	// when it sent none, as with chunked encoding); upstreamAnswered says
+	// the response is the backend's (router.go).
+	upstreamLength   int64
+	upstreamAnswered bool
+	// cacheFetched says the response came over the cache filter's own
+	// upstream request (cache.go): the filters after the cache never saw
+	// it.
+	cacheFetched bool
 }
 
 // defaultConnBufferLimit is Envoy's default per-connection buffer limit.

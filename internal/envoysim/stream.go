@@ -84,7 +84,7 @@ func (s *stream) decode(ctx context.Context) (*Response, error) {
 			}
 		default:
 			if f.GetTypedConfig().MessageIs(&cachev3.CacheConfig{}) {
-				resp, err = s.cacheFilter(f.GetName(), f.GetTypedConfig())
+				resp, err = s.cacheFilter(ctx, f.GetName(), f.GetTypedConfig())
 				break
 			}
 			if f.GetTypedConfig().MessageIs(&oauth2v3.OAuth2{}) {

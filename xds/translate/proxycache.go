@@ -1,6 +1,8 @@
 package translate
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,6 +49,11 @@ const (
 	// set a cookie, so that one caller's cookie is never stored and
 	// replayed to others (Envoy stores every response header).
 	filterCacheCookie = "apigw.proxy_cache.set_cookie"
+	// filterCacheSize adds "cache-control: no-store" to responses whose
+	// Content-Length is over model.ProxyCacheMaxBodyBytes or absent:
+	// Envoy's cache filter has no size limit of its own (max_body_bytes
+	// is not implemented).
+	filterCacheSize = "apigw.proxy_cache.size"
 )
 
 // cachePlan is what a proxy_cache plug-in does to the routes of its API.
@@ -54,10 +61,11 @@ type cachePlan struct {
 	client  bool     // honour the client's Cache-Control
 	ttl     []string // the TTL filters to enable
 	headers []string // request headers the key varies on (lower case)
+	content string   // cacheContentHash of the plug-in's content
 }
 
 func planProxyCache(v *apigwv1.ProxyCacheContent) *cachePlan {
-	p := &cachePlan{client: model.ProxyCacheClientControl(v)}
+	p := &cachePlan{client: model.ProxyCacheClientControl(v), content: cacheContentHash(v)}
 	for _, r := range v.GetCacheHttpStatusAndTtl() {
 		p.ttl = append(p.ttl, cacheTTLFilterName(r))
 	}
@@ -65,6 +73,28 @@ func planProxyCache(v *apigwv1.ProxyCacheContent) *cachePlan {
 		p.headers = append(p.headers, strings.ToLower(h))
 	}
 	return p
+}
+
+// cacheContentHash is a short hash of a proxy_cache content (its
+// deterministic protobuf encoding). It is part of the cache scope header,
+// which every cached response varies on: when the content changes, the
+// routes set another value, so entries stored under the old content are
+// never answered again (they stay in memory until their lifetime ends).
+func cacheContentHash(v *apigwv1.ProxyCacheContent) string {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(v)
+	if err != nil {
+		// Cannot happen for a decoded message; an empty hash still
+		// separates routes.
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:6])
+}
+
+// cacheScope is the cache scope header's value on a route: the route's
+// name and the content hash.
+func cacheScope(route string, cp *cachePlan) string {
+	return route + ";content=" + cp.content
 }
 
 // cacheTTLFilterName names the TTL filter of a rule: its ttl and sorted
@@ -113,7 +143,7 @@ func (p *pubPlan) applyCache(r *routev3.Route) {
 	}
 	muts := &headermutationv3.Mutations{
 		RequestMutations: []*mutationrulesv3.HeaderMutation{{Action: &mutationrulesv3.HeaderMutation_Append{Append: &corev3.HeaderValueOption{
-			Header:       &corev3.HeaderValue{Key: dataplane.CacheScopeHeader, Value: escapeFormatter(r.Name)},
+			Header:       &corev3.HeaderValue{Key: dataplane.CacheScopeHeader, Value: escapeFormatter(cacheScope(r.Name, cp))},
 			AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
 		}}}},
 	}
@@ -129,7 +159,7 @@ func (p *pubPlan) applyCache(r *routev3.Route) {
 		cache = filterCacheClient
 	}
 	r.TypedPerFilterConfig[cache] = p.packer.pack(enabled())
-	for _, f := range append([]string{filterCacheCookie}, cp.ttl...) {
+	for _, f := range append([]string{filterCacheCookie, filterCacheSize}, cp.ttl...) {
 		r.TypedPerFilterConfig[f] = p.packer.pack(enabled())
 	}
 	vary := strings.Join(append([]string{dataplane.CacheScopeHeader}, cp.headers...), ",")
@@ -186,13 +216,69 @@ func cacheFilters(plugins []*apigwv1.Plugin) ([]*hcmFilter, error) {
 		}
 		out = append(out, &hcmFilter{name: n, cfg: cfg})
 	}
-	// Last, so that on the way back it acts first.
+	// Last, so that on the way back they act first.
+	size, err := cacheSizeFilter()
+	if err != nil {
+		return nil, err
+	}
 	cookie, err := cacheCookieFilter()
 	if err != nil {
 		return nil, err
 	}
-	out = append(out, &hcmFilter{name: filterCacheCookie, cfg: cookie})
+	out = append(out, &hcmFilter{name: filterCacheSize, cfg: size}, &hcmFilter{name: filterCacheCookie, cfg: cookie})
 	return out, nil
+}
+
+// cacheSizeFilter adds "cache-control: no-store" to a response unless its
+// Content-Length is at most model.ProxyCacheMaxBodyBytes (match_delegate
+// skipping the header_mutation when the header matches), so that Envoy's
+// cache filter never stores a larger response, nor one whose length it
+// cannot know in advance (chunked).
+func cacheSizeFilter() (proto.Message, error) {
+	input, err := toAny(&matcherv3.HttpResponseHeaderMatchInput{HeaderName: "content-length"})
+	if err != nil {
+		return nil, err
+	}
+	small := &xdsmatcherv3.Matcher_MatcherList_Predicate{MatchType: &xdsmatcherv3.Matcher_MatcherList_Predicate_SinglePredicate_{
+		SinglePredicate: &xdsmatcherv3.Matcher_MatcherList_Predicate_SinglePredicate{
+			Input: &xdscorev3.TypedExtensionConfig{Name: "content-length", TypedConfig: input},
+			Matcher: &xdsmatcherv3.Matcher_MatcherList_Predicate_SinglePredicate_ValueMatch{ValueMatch: &xdsmatcherv3.StringMatcher{
+				MatchPattern: &xdsmatcherv3.StringMatcher_SafeRegex{SafeRegex: &xdsmatcherv3.RegexMatcher{
+					EngineType: &xdsmatcherv3.RegexMatcher_GoogleRe2{GoogleRe2: &xdsmatcherv3.RegexMatcher_GoogleRE2{}},
+					Regex:      decimalAtMost(model.ProxyCacheMaxBodyBytes),
+				}},
+			}},
+		},
+	}}
+	return skipWhen(small, "cache-control", "no-store", corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD)
+}
+
+// decimalAtMost is a regular expression (RE2, matched in full) for the
+// decimal numbers 0 to limit without leading zeros.
+func decimalAtMost(limit int64) string {
+	d := strconv.FormatInt(limit, 10)
+	alts := []string{"0"}
+	if len(d) > 1 {
+		// Every number with fewer digits.
+		alts = append(alts, "[1-9][0-9]{0,"+strconv.Itoa(len(d)-2)+"}")
+	}
+	// Numbers with as many digits: the same first i digits, then a
+	// smaller one, then anything.
+	for i := 0; i < len(d); i++ {
+		lo := byte('0')
+		if i == 0 {
+			lo = '1'
+		}
+		if d[i] == lo {
+			continue
+		}
+		alt := d[:i] + "[" + string(lo) + "-" + string(d[i]-1) + "]"
+		if rest := len(d) - i - 1; rest > 0 {
+			alt += "[0-9]{" + strconv.Itoa(rest) + "}"
+		}
+		alts = append(alts, alt)
+	}
+	return strings.Join(append(alts, d), "|")
 }
 
 // cacheCookieFilter adds "cache-control: no-store" to a response with a
@@ -262,6 +348,13 @@ func cacheTTLFilter(r *apigwv1.ProxyCacheHttpStatusTtl) (proto.Message, error) {
 // response header, skipped (SkipFilter) unless the predicate on the
 // response holds.
 func skipUnless(pred *xdsmatcherv3.Matcher_MatcherList_Predicate, key, value string, action corev3.HeaderValueOption_HeaderAppendAction) (proto.Message, error) {
+	return skipWhen(&xdsmatcherv3.Matcher_MatcherList_Predicate{MatchType: &xdsmatcherv3.Matcher_MatcherList_Predicate_NotMatcher{NotMatcher: pred}}, key, value, action)
+}
+
+// skipWhen is a match_delegate filter whose header_mutation adds a
+// response header, skipped (SkipFilter) when the predicate on the
+// response holds.
+func skipWhen(pred *xdsmatcherv3.Matcher_MatcherList_Predicate, key, value string, action corev3.HeaderValueOption_HeaderAppendAction) (proto.Message, error) {
 	skip, err := toAny(&actionv3.SkipFilter{})
 	if err != nil {
 		return nil, err
@@ -278,7 +371,7 @@ func skipUnless(pred *xdsmatcherv3.Matcher_MatcherList_Predicate, key, value str
 	return &matchingv3.ExtensionWithMatcher{
 		XdsMatcher: &xdsmatcherv3.Matcher{MatcherType: &xdsmatcherv3.Matcher_MatcherList_{MatcherList: &xdsmatcherv3.Matcher_MatcherList{
 			Matchers: []*xdsmatcherv3.Matcher_MatcherList_FieldMatcher{{
-				Predicate: &xdsmatcherv3.Matcher_MatcherList_Predicate{MatchType: &xdsmatcherv3.Matcher_MatcherList_Predicate_NotMatcher{NotMatcher: pred}},
+				Predicate: pred,
 				OnMatch:   &xdsmatcherv3.Matcher_OnMatch{OnMatch: &xdsmatcherv3.Matcher_OnMatch_Action{Action: &xdscorev3.TypedExtensionConfig{Name: "skip", TypedConfig: skip}}},
 			}},
 		}}},

@@ -3518,14 +3518,14 @@ func (x *OidcAuthContent) GetJwksEnabled() bool {
 	return false
 }
 
-// ProxyCacheContent is the plugin_content of a proxy_cache plug-in: Envoy's
-// cache filter answers GET and HEAD requests from responses it stored
-// (docs/plugins.md#proxy_cache). Field names are APIG's
-// (ProxyCacheContent).
+// ProxyCacheContent is the plugin_content of a proxy_cache plug-in. Every
+// proxy_cache plug-in is refused: Envoy's cache filter (1.33 and newer)
+// fetches misses outside the route (docs/plugins.md#proxy_cache); the
+// content is still checked. Field names are APIG's (ProxyCacheContent).
 type ProxyCacheContent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// cache_key: what distinguishes cached responses; at least one of its
-	// lists must be set.
+	// cache_key: what distinguishes cached responses; system_params or
+	// headers must be set.
 	CacheKey *ProxyCacheKey `protobuf:"bytes,1,opt,name=cache_key,json=cacheKey,proto3" json:"cache_key,omitempty"`
 	// cache_http_status_and_ttl: the statuses cached without a Cache-Control
 	// or Expires header from the backend, with their lifetime.
@@ -3605,8 +3605,8 @@ type ProxyCacheKey struct {
 	// (apigw's key always separates APIs and environments); the others are
 	// refused.
 	SystemParams []string `protobuf:"bytes,1,rep,name=system_params,json=systemParams,proto3" json:"system_params,omitempty"`
-	// parameters: query parameters in the key (Envoy keys by the whole query
-	// string).
+	// parameters: refused: Envoy keys by the whole query string and cannot
+	// select parameters (key_creator_params is not implemented).
 	Parameters []string `protobuf:"bytes,2,rep,name=parameters,proto3" json:"parameters,omitempty"`
 	// headers: request headers in the key.
 	Headers       []string `protobuf:"bytes,3,rep,name=headers,proto3" json:"headers,omitempty"`

@@ -2143,17 +2143,17 @@ export const OidcAuthContentSchema: GenMessage<OidcAuthContent> = /*@__PURE__*/
   messageDesc(file_apigw_v1_plugin, 35);
 
 /**
- * ProxyCacheContent is the plugin_content of a proxy_cache plug-in: Envoy's
- * cache filter answers GET and HEAD requests from responses it stored
- * (docs/plugins.md#proxy_cache). Field names are APIG's
- * (ProxyCacheContent).
+ * ProxyCacheContent is the plugin_content of a proxy_cache plug-in. Every
+ * proxy_cache plug-in is refused: Envoy's cache filter (1.33 and newer)
+ * fetches misses outside the route (docs/plugins.md#proxy_cache); the
+ * content is still checked. Field names are APIG's (ProxyCacheContent).
  *
  * @generated from message apigw.v1.ProxyCacheContent
  */
 export type ProxyCacheContent = Message<"apigw.v1.ProxyCacheContent"> & {
   /**
-   * cache_key: what distinguishes cached responses; at least one of its
-   * lists must be set.
+   * cache_key: what distinguishes cached responses; system_params or
+   * headers must be set.
    *
    * @generated from field: apigw.v1.ProxyCacheKey cache_key = 1;
    */
@@ -2207,8 +2207,8 @@ export type ProxyCacheKey = Message<"apigw.v1.ProxyCacheKey"> & {
   systemParams: string[];
 
   /**
-   * parameters: query parameters in the key (Envoy keys by the whole query
-   * string).
+   * parameters: refused: Envoy keys by the whole query string and cannot
+   * select parameters (key_creator_params is not implemented).
    *
    * @generated from field: repeated string parameters = 2;
    */
