@@ -72,3 +72,13 @@ func envInt(name string, def int) int {
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 
 func mib(n int64) string { return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20)) }
+
+// fullClients is how many clients of each run decode and validate every
+// resource (APIGW_BENCH_FULL_CLIENTS, default 1; 0 for none); the others
+// decode only the names they follow (decode_test.go).
+func fullClients() int {
+	if v, err := strconv.Atoi(os.Getenv("APIGW_BENCH_FULL_CLIENTS")); err == nil && v >= 0 {
+		return v
+	}
+	return 1
+}

@@ -10,10 +10,30 @@
 //
 //	make bench-xds
 //
+// The clients run in the benchmark process, on the same cores as apigw,
+// so what they cost is taken from apigw. Like Envoy they decode what they
+// need to follow the protocol, but no more (decode_test.go): with
+// protowire, the names of clusters and listeners, the EDS service names of
+// EDS clusters, the route configuration names of the listeners' HTTP
+// connection managers (or that they use scoped routes), the secret names
+// of their TLS contexts, the scopes' route configuration names; route
+// configurations are read as a stream for their name (and the marker of
+// the change being measured), in place in the reader's buffer; endpoints
+// and secrets are skipped. Versions, nonces and type URLs are read from
+// the responses as before, and each response is ACKed, or NACKed when it
+// cannot be parsed. The first client of each run (APIGW_BENCH_FULL_CLIENTS
+// clients) instead decodes every resource of every type into its Envoy
+// message, with the Any fields inside, and validates it with Envoy's
+// constraints (protoc-gen-validate): it NACKs what Envoy would reject, and
+// a NACK fails the run. The CPU the clients use is reported beside
+// apigw's in the fleet row (docs/xds.md#performance).
+//
 // Settings: APIGW_BENCH_FLEET (clients of the fleet row; the benchmark is
 // skipped without it), APIGW_BENCH_CLIENTS (100), APIGW_BENCH_CHANGES
 // (40), APIGW_BENCH_GROUPS and APIGW_BENCH_APIS_PER_GROUP (100 × 100),
 // APIGW_BENCH_PHASES (a comma list of propagation, fleet; default all),
 // APIGW_BENCH_BINARY (an apigw binary to measure instead of building
-// cmd/apigw, e.g. an earlier version as a baseline).
+// cmd/apigw, e.g. an earlier version as a baseline),
+// APIGW_BENCH_FULL_CLIENTS (1: how many clients of each run decode and
+// validate everything; 0 for none).
 package bench

@@ -14,12 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
-	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
-	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
@@ -35,10 +30,14 @@ import (
 // what it can decode and NACKs what it cannot. It reads responses as a
 // stream (gRPC over HTTP/2 with small flow-control windows), so its
 // memory does not grow with the size of the responses: a thousand of
-// them fit in the benchmark process next to each other.
+// them fit in the benchmark process next to each other. A client
+// decodes only the names it needs to follow the protocol (leanDecode),
+// unless it is one of the few that decode and validate everything
+// (full; decode_test.go says why).
 type envoy struct {
 	id     string
 	delta  bool
+	full   bool
 	node   *corev3.Node
 	marker func() string
 	// onMarker is called when a route configuration containing the
@@ -56,6 +55,7 @@ type envoy struct {
 	done     chan struct{}
 	err      error
 	nacks    atomic.Int64
+	nacked   atomic.Pointer[string] // why the last NACK
 }
 
 // esub is the client's state of one type.
@@ -72,7 +72,9 @@ const adsPath = "/envoy.service.discovery.v3.AggregatedDiscoveryService/"
 
 // dialEnvoy opens the stream and subscribes; responses are handled until
 // ctx ends.
-func dialEnvoy(ctx context.Context, addr string, node *corev3.Node, delta bool, marker func() string, onMarker func(*envoy, time.Time)) (*envoy, error) {
+// A full client decodes every resource into its Envoy message and
+// validates it (fullDecode).
+func dialEnvoy(ctx context.Context, addr string, node *corev3.Node, delta, full bool, marker func() string, onMarker func(*envoy, time.Time)) (*envoy, error) {
 	tr := &http.Transport{Protocols: new(http.Protocols), HTTP2: &http.HTTP2Config{MaxReceiveBufferPerStream: 256 << 10, MaxReceiveBufferPerConnection: 512 << 10}}
 	tr.Protocols.SetUnencryptedHTTP2(true)
 	pr, pw := io.Pipe()
@@ -86,7 +88,7 @@ func dialEnvoy(ctx context.Context, addr string, node *corev3.Node, delta bool, 
 	}
 	req.Header.Set("Content-Type", "application/grpc")
 	req.Header.Set("Te", "trailers")
-	e := &envoy{id: node.Id, delta: delta, node: node, marker: marker, onMarker: onMarker, tr: tr, out: pw,
+	e := &envoy{id: node.Id, delta: delta, full: full, node: node, marker: marker, onMarker: onMarker, tr: tr, out: pw,
 		subs: map[string]*esub{}, synced: make(chan struct{}), done: make(chan struct{})}
 	// The first requests go out before the response headers, which gRPC
 	// sends with the first response.
@@ -204,7 +206,7 @@ type response struct {
 
 type resourceInfo struct {
 	name   string
-	body   []byte // kept for the small types the client decodes
+	body   []byte // kept for the types the client decodes
 	marker bool
 }
 
@@ -227,7 +229,7 @@ func (e *envoy) read(resp *http.Response) error {
 		if err != nil {
 			return err
 		}
-		if _, err := io.Copy(io.Discard, r); err != nil {
+		if err := r.discard(); err != nil {
 			return err
 		}
 		got.size = int(n)
@@ -253,7 +255,7 @@ func (e *envoy) parse(r *limited) (*response, error) {
 			if err != nil {
 				return nil, err
 			}
-			ri, err := parseResource(&limited{br: r.br, n: int64(l)}, e.delta, marker)
+			ri, err := e.parseResource(&limited{br: r.br, n: int64(l)}, e.delta, marker)
 			if err != nil {
 				return nil, err
 			}
@@ -284,9 +286,10 @@ func (e *envoy) parse(r *limited) (*response, error) {
 }
 
 // parseResource reads an Any (SotW) or a Resource (delta): its name and,
-// for the small types the client decodes, its value. Route
-// configurations are scanned for the marker as they stream by.
-func parseResource(r *limited, delta bool, marker []byte) (resourceInfo, error) {
+// for the types the client decodes, its value. A lean client reads
+// route configurations as they stream by, for their name and the
+// marker, and skips endpoints and secrets.
+func (e *envoy) parseResource(r *limited, delta bool, marker []byte) (resourceInfo, error) {
 	var ri resourceInfo
 	if delta {
 		for r.n > 0 {
@@ -304,7 +307,7 @@ func parseResource(r *limited, delta bool, marker []byte) (resourceInfo, error) 
 				if err != nil {
 					return ri, err
 				}
-				inner, err := parseResource(&limited{br: r.br, n: int64(l)}, false, marker)
+				inner, err := e.parseResource(&limited{br: r.br, n: int64(l)}, false, marker)
 				if err != nil {
 					return ri, err
 				}
@@ -335,7 +338,14 @@ func parseResource(r *limited, delta bool, marker []byte) (resourceInfo, error) 
 				return ri, err
 			}
 			v := &limited{br: r.br, n: int64(l)}
-			if typeURL == resource.RouteType {
+			switch {
+			case e.full || leanType(typeURL):
+				ri.body = make([]byte, l)
+				if _, err := io.ReadFull(v, ri.body); err != nil {
+					return ri, err
+				}
+				ri.marker = typeURL == resource.RouteType && len(marker) > 0 && bytes.Contains(ri.body, marker)
+			case typeURL == resource.RouteType:
 				// The name is the first field of a RouteConfiguration.
 				if v.n > 0 {
 					num, typ, err := v.tag()
@@ -353,9 +363,8 @@ func parseResource(r *limited, delta bool, marker []byte) (resourceInfo, error) 
 				if ri.marker, err = v.scan(marker); err != nil {
 					return ri, err
 				}
-			} else {
-				ri.body = make([]byte, l)
-				if _, err := io.ReadFull(v, ri.body); err != nil {
+			default:
+				if err := v.discard(); err != nil {
 					return ri, err
 				}
 			}
@@ -380,6 +389,8 @@ func (e *envoy) handle(resp *response) error {
 	s.nonce = resp.nonce
 	if err := e.apply(resp, s); err != nil {
 		e.nacks.Add(1)
+		why := err.Error()
+		e.nacked.Store(&why)
 		return e.request(resp.typeURL, false, &statuspb.Status{Code: 3, Message: err.Error()})
 	}
 	s.version = resp.version
@@ -397,8 +408,29 @@ func (e *envoy) handle(resp *response) error {
 	return nil
 }
 
-// apply decodes the small types and updates the subscriptions they
-// drive.
+// decode returns what the client takes from a resource: everything
+// (decoded and validated) for a full client, the names for the others.
+func (e *envoy) decode(typeURL string, r resourceInfo) (decoded, error) {
+	var d decoded
+	var err error
+	switch {
+	case e.full:
+		d, err = fullDecode(typeURL, r.body)
+		if err == nil && r.name != "" && d.name != r.name {
+			err = fmt.Errorf("resource %q holds %q", r.name, d.name)
+		}
+	case leanType(typeURL):
+		d, err = leanDecode(typeURL, r.body)
+	default:
+		d.name = r.name
+	}
+	if err == nil && d.name == "" && (e.full || typeURL != resource.EndpointType && typeURL != resource.SecretType) {
+		err = errNoName
+	}
+	return d, err
+}
+
+// apply decodes a response and updates the subscriptions it drives.
 func (e *envoy) apply(resp *response, s *esub) error {
 	full := !e.delta && (resp.typeURL == resource.ListenerType || resp.typeURL == resource.ClusterType || resp.typeURL == resource.ScopedRouteType)
 	if full {
@@ -409,58 +441,31 @@ func (e *envoy) apply(resp *response, s *esub) error {
 		delete(s.known, n)
 		delete(s.scopes, n)
 	}
+	var eds, rds, sds []string
+	scoped := false
+	for _, r := range resp.resources {
+		d, err := e.decode(resp.typeURL, r)
+		if err != nil {
+			return fmt.Errorf("%s: %w", resp.typeURL, err)
+		}
+		switch resp.typeURL {
+		case resource.ClusterType, resource.ListenerType, resource.RouteType:
+			s.known[d.name] = true
+		case resource.ScopedRouteType:
+			s.scopes[d.name] = d.routeConfig
+		}
+		if d.eds != "" {
+			eds = append(eds, d.eds)
+		}
+		rds, sds = append(rds, d.rds...), append(sds, d.sds...)
+		scoped = scoped || d.scoped
+	}
 	switch resp.typeURL {
 	case resource.ClusterType:
-		var eds []string
-		for _, r := range resp.resources {
-			c := &clusterv3.Cluster{}
-			if err := proto.Unmarshal(r.body, c); err != nil {
-				return err
-			}
-			s.known[c.Name] = true
-			if c.GetType() == clusterv3.Cluster_EDS {
-				name := c.GetEdsClusterConfig().GetServiceName()
-				if name == "" {
-					name = c.Name
-				}
-				eds = append(eds, name)
-			}
-		}
 		if len(eds) > 0 {
 			return e.subscribe(resource.EndpointType, eds)
 		}
 	case resource.ListenerType:
-		var rds, sds []string
-		scoped := false
-		for _, r := range resp.resources {
-			l := &listenerv3.Listener{}
-			if err := proto.Unmarshal(r.body, l); err != nil {
-				return err
-			}
-			s.known[l.Name] = true
-			for _, fc := range l.FilterChains {
-				for _, f := range fc.Filters {
-					h := &hcmv3.HttpConnectionManager{}
-					if err := f.GetTypedConfig().UnmarshalTo(h); err != nil {
-						return err
-					}
-					if h.GetScopedRoutes() != nil {
-						scoped = true
-					} else if n := h.GetRds().GetRouteConfigName(); n != "" {
-						rds = append(rds, n)
-					}
-				}
-				if ts := fc.GetTransportSocket(); ts != nil {
-					ctx := &tlsv3.DownstreamTlsContext{}
-					if err := ts.GetTypedConfig().UnmarshalTo(ctx); err != nil {
-						return err
-					}
-					for _, c := range ctx.GetCommonTlsContext().GetTlsCertificateSdsSecretConfigs() {
-						sds = append(sds, c.Name)
-					}
-				}
-			}
-		}
 		e.subs[resource.ListenerType].scopes = map[string]string{}
 		for _, n := range rds {
 			e.subs[resource.ListenerType].scopes[n] = n
@@ -475,21 +480,7 @@ func (e *envoy) apply(resp *response, s *esub) error {
 		}
 		return e.subscribe(resource.RouteType, e.routeNames())
 	case resource.ScopedRouteType:
-		for _, r := range resp.resources {
-			sc := &routev3.ScopedRouteConfiguration{}
-			if err := proto.Unmarshal(r.body, sc); err != nil {
-				return err
-			}
-			s.scopes[sc.Name] = sc.RouteConfigurationName
-		}
 		return e.subscribe(resource.RouteType, e.routeNames())
-	case resource.RouteType:
-		for _, r := range resp.resources {
-			if r.name == "" {
-				return errors.New("a route configuration without a name")
-			}
-			s.known[r.name] = true
-		}
 	}
 	return nil
 }
@@ -603,29 +594,65 @@ func (l *limited) skip(typ protowire.Type) error {
 	default:
 		return fmt.Errorf("unsupported wire type %d", typ)
 	}
-	_, err := io.CopyN(io.Discard, l, int64(n))
-	return err
+	if int64(n) > l.n {
+		return io.ErrUnexpectedEOF
+	}
+	l.n -= int64(n)
+	return (&limited{br: l.br, n: int64(n)}).discard()
 }
 
-// scan reads the rest and reports whether it contains marker.
-func (l *limited) scan(marker []byte) (bool, error) {
-	found := false
-	buf := make([]byte, 64<<10)
-	keep := 0
+// discard skips the rest, without copying it out of the reader's buffer.
+func (l *limited) discard() error {
 	for l.n > 0 {
-		k, err := l.Read(buf[keep:])
-		if err != nil && !errors.Is(err, io.EOF) {
-			return false, err
-		}
-		end := keep + k
-		if !found && len(marker) > 0 && bytes.Contains(buf[:end], marker) {
-			found = true
-		}
-		keep = min(len(marker), end)
-		copy(buf, buf[end-keep:end])
-		if k == 0 {
-			break
+		k, err := l.br.Discard(int(min(l.n, 1<<30)))
+		l.n -= int64(k)
+		if err != nil {
+			return err
 		}
 	}
-	return found, nil
+	return nil
+}
+
+// scan skips the rest and reports whether it contains marker, searching
+// the reader's buffer in place.
+func (l *limited) scan(marker []byte) (bool, error) {
+	m := len(marker)
+	if m == 0 {
+		return false, l.discard()
+	}
+	found := false
+	tail := make([]byte, 0, m)   // the last m-1 bytes before the chunk
+	join := make([]byte, 0, 2*m) // tail and the chunk's first m-1 bytes
+	for l.n > 0 && !found {
+		chunk, err := l.br.Peek(int(min(l.n, int64(l.br.Size()))))
+		if len(chunk) == 0 {
+			if err == nil {
+				err = io.ErrUnexpectedEOF
+			}
+			return false, err
+		}
+		join = append(append(join[:0], tail...), chunk[:min(len(chunk), m-1)]...)
+		found = bytes.Contains(join, marker) || bytes.Contains(chunk, marker)
+		tail = append(tail, chunk[max(0, len(chunk)-(m-1)):]...)
+		if len(tail) > m-1 {
+			tail = tail[:copy(tail, tail[len(tail)-(m-1):])]
+		}
+		if _, err := l.br.Discard(len(chunk)); err != nil {
+			return false, err
+		}
+		l.n -= int64(len(chunk))
+	}
+	return found, l.discard()
+}
+
+// rejected describes the client's NACKs ("" when none).
+func (e *envoy) rejected() string {
+	if e.nacks.Load() == 0 {
+		return ""
+	}
+	why := ""
+	if p := e.nacked.Load(); p != nil {
+		why = *p
+	}
+	return fmt.Sprintf("client %s (full decoding %v) rejected %d responses, the last: %s", e.id, e.full, e.nacks.Load(), why)
 }

@@ -330,7 +330,7 @@ func propagate(ctx context.Context, b *testing.B, p *apigwProc, st *store.Store,
 		}
 	}
 	for i := range n {
-		e, err := dialEnvoy(ctx, p.XDS, xdstest.Node(fmt.Sprintf("envoy-%s-%v-%04d", version, delta, i), model.DefaultInstance, version), delta, marker, onMarker)
+		e, err := dialEnvoy(ctx, p.XDS, xdstest.Node(fmt.Sprintf("envoy-%s-%v-%04d", version, delta, i), model.DefaultInstance, version), delta, i < fullClients(), marker, onMarker)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -380,8 +380,8 @@ func propagate(ctx context.Context, b *testing.B, p *apigwProc, st *store.Store,
 	var bytes1 int64
 	for _, e := range envoys {
 		bytes1 += e.bytes.Load()
-		if e.nacks.Load() > 0 {
-			b.Errorf("client %s rejected %d responses", e.id, e.nacks.Load())
+		if why := e.rejected(); why != "" {
+			b.Error(why)
 		}
 	}
 	parts := []string{fmt.Sprintf("watch %s / %s", ms(percentile(watchLat, 0.5)), ms(percentile(watchLat, 0.99)))}
@@ -474,7 +474,7 @@ func fleet(ctx context.Context, b *testing.B, p *apigwProc, n int) fleetResult {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			e, err := dialEnvoy(ctx, p.XDS, xdstest.Node(fmt.Sprintf("fleet-%04d", i), model.DefaultInstance, "1.40.0"), false, marker, onMarker)
+			e, err := dialEnvoy(ctx, p.XDS, xdstest.Node(fmt.Sprintf("fleet-%04d", i), model.DefaultInstance, "1.40.0"), false, i < fullClients(), marker, onMarker)
 			if err != nil {
 				b.Error(err)
 				return
@@ -493,6 +493,11 @@ func fleet(ctx context.Context, b *testing.B, p *apigwProc, n int) fleetResult {
 	}()
 	last := waitSynced(b, envoys, 10*time.Minute)
 	res := fleetResult{sync: last.Sub(start), apigwCPU: p.cpu(b) - cpu0, clientsCPU: procCPU(b, os.Getpid()) - self0}
+	for _, e := range envoys {
+		if why := e.rejected(); why != "" {
+			b.Error(why)
+		}
+	}
 	time.Sleep(2 * time.Second)
 	close(stop)
 	<-sampled

@@ -193,10 +193,7 @@ func (p *pubPlan) build() error {
 	if plugins.rateLimit != nil { // the plug-in replaces the throttling policy
 		dims = pluginDims(api, plugins.rateLimit)
 	}
-	p.rls = rateLimits(v.Name(), api.Id, p.env.Id, dims)
-	if host := quotaDebugDomain(v, api.GroupId); host != "" {
-		p.rls = append(p.rls, debugDomainDescriptor(v.Name(), api.Id, p.env.Id, host))
-	}
+	p.rls = p.c.opts.parts.rateLimits(v.Name(), api.Id, p.env.Id, dims, quotaDebugDomain(v, api.GroupId))
 	p.metadata = routeMetadata(v.Name(), p.pub, "")
 
 	targets, delegated, err := p.targets()

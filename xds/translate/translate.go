@@ -74,6 +74,10 @@ type Options struct {
 	// to verify HTTPS backends (SAN = backend host). Empty: not verified,
 	// as APIG does by default.
 	UpstreamCAFile string
+
+	// parts are the rate-limit actions the routes share (set by
+	// withDefaults, so per Builder).
+	parts *rlParts
 }
 
 func (o Options) withDefaults() Options {
@@ -109,6 +113,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ConnectTimeout == 0 {
 		o.ConnectTimeout = 5 * time.Second
+	}
+	if o.parts == nil {
+		o.parts = newRLParts()
 	}
 	return o
 }
