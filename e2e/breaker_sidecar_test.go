@@ -92,7 +92,7 @@ plugin_id: fragile_breaker
 	w.envoy.FlushAccessLogs()
 	eventually(t, 10*time.Second, func() error {
 		c := central.Metrics(t)[`apigw_accesslog_entries_total{result="recorded"}`]
-		s := side.Metrics(t)[`apigw_accesslog_entries_total{result="recorded"}`]
+		s := side.Metrics(t)[`apigw_accesslog_entries_total{result="recorded",sink="breakers"}`]
 		if c < 3 || s < 3 {
 			return fmt.Errorf("entries recorded: central %v, sidecar %v; want every call in both", c, s)
 		}

@@ -123,6 +123,25 @@ func TestSidecarBreakersOpenFromTheirAccessLog(t *testing.T) {
 	if d.GetStatus().GetCode() != 200 || d.GetBody() != "degraded" {
 		t.Fatalf("open breaker answered %v, want the mock downgrade", d)
 	}
+	// Its stream metrics are apart from the access-log service's
+	// (dashboards sum those; in the sidecar layout both see each entry).
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			if mf.GetName() == "apigw_accesslog_entries_total" && m.GetCounter().GetValue() == 2 {
+				for _, l := range m.GetLabel() {
+					found = found || l.GetName() == "sink" && l.GetValue() == CompBreakers
+				}
+			}
+		}
+	}
+	if !found {
+		t.Error(`no apigw_accesslog_entries_total{result="recorded",sink="breakers"} = 2`)
+	}
 }
 
 // A breakers component needs ext_authz in its process and is refused

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 
@@ -158,9 +159,15 @@ func services(d *deps) ([]service, error) {
 }
 
 // breakerService is the breakers component: an access-log service whose
-// only sink is the breakers of this process's ext_authz.
+// only sink is the breakers of this process's ext_authz. Its stream
+// metrics carry sink="breakers", apart from the access-log service's
+// (which sees the same entries in the sidecar layout).
 func breakerService(d *deps, breakers *breaker.Registry) (service, error) {
-	sink, err := accesslog.New(nil, d.log, d.reg, alsink.Sink{Registry: breakers})
+	var reg prometheus.Registerer
+	if d.reg != nil {
+		reg = prometheus.WrapRegistererWith(prometheus.Labels{"sink": CompBreakers}, d.reg)
+	}
+	sink, err := accesslog.New(nil, d.log, reg, alsink.Sink{Registry: breakers})
 	if err != nil {
 		return service{}, err
 	}
