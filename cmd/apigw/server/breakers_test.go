@@ -181,11 +181,17 @@ func TestEnvoyBreakerAccessLogOption(t *testing.T) {
 	if o.BreakerAccessLogAddress != "127.0.0.1:18008" || o.BreakerAccessLogTLS {
 		t.Errorf("options %+v: want the loopback breaker access log without mTLS", o)
 	}
-	if o := translateOptions(parse("--envoy-breaker-accesslog-address=10.0.0.5:18008")); !o.BreakerAccessLogTLS {
+	if o := translateOptions(parse("--envoy-extauth-address=10.0.0.5:18001", "--envoy-breaker-accesslog-address=10.0.0.5:18008")); !o.BreakerAccessLogTLS {
 		t.Error("a breaker sink beyond loopback is reached without mTLS")
 	}
-	if _, err := ParseConfig([]string{"--envoy-breaker-accesslog-address=nope"}, func(string) string { return "" }, io.Discard); err == nil {
-		t.Error("a malformed --envoy-breaker-accesslog-address was accepted")
+	for _, args := range [][]string{
+		{"--envoy-breaker-accesslog-address=nope"},
+		// The breakers would feed an ext_authz Envoy does not call.
+		{"--envoy-extauth-address=apigw:18001", "--envoy-breaker-accesslog-address=127.0.0.1:18008"},
+	} {
+		if _, err := ParseConfig(args, func(string) string { return "" }, io.Discard); err == nil || !strings.Contains(err.Error(), "--envoy-breaker-accesslog-address") {
+			t.Errorf("%v: accepted (%v)", args, err)
+		}
 	}
 }
 

@@ -312,6 +312,10 @@ func (c *Config) finish(components, endpoints, logLevel string, set map[string]b
 	}
 	if c.EnvoyBreakerAccessLogAddr != "" {
 		addrs["--envoy-breaker-accesslog-address"] = c.EnvoyBreakerAccessLogAddr
+		if !sameHost(c.EnvoyBreakerAccessLogAddr, c.EnvoyExtAuthAddr) {
+			errs = append(errs, fmt.Errorf("--envoy-breaker-accesslog-address %s is not on the host of --envoy-extauth-address %s: the breakers component feeds the ext_authz of its own process, which Envoy must be the one to call",
+				c.EnvoyBreakerAccessLogAddr, c.EnvoyExtAuthAddr))
+		}
 	}
 	if c.KafkaLogBufferRecords < 1 || c.KafkaLogBufferRecords > 1000000 {
 		errs = append(errs, fmt.Errorf("--kafka-log-buffer-records must be 1-1000000 (got %d)", c.KafkaLogBufferRecords))
@@ -344,6 +348,17 @@ func (c *Config) finishBreakers() []error {
 		errs = append(errs, errors.New("--components: accesslog already feeds the breakers of this process; breakers is for an apigw without it (the sidecar layout)"))
 	}
 	return errs
+}
+
+// sameHost reports whether two host:port addresses name the same host
+// (any two loopback addresses do).
+func sameHost(a, b string) bool {
+	if loopback(a) && loopback(b) {
+		return true
+	}
+	ha, _, errA := net.SplitHostPort(a)
+	hb, _, errB := net.SplitHostPort(b)
+	return errA == nil && errB == nil && strings.EqualFold(ha, hb)
 }
 
 func loopback(addr string) bool {
