@@ -20,6 +20,12 @@ const (
 // backends to it over HTTP (cluster apigw.functions).
 const PortFunctions = 18007
 
+// PortBreakers serves the breaker-only access-log sink of the sidecar
+// layout (component breakers): Envoy streams its access log to it on
+// loopback as well, so that the sidecar's ext_authz decides breakers for
+// its own node (cluster apigw.breakers).
+const PortBreakers = 18008
+
 // Request headers Envoy's routes to apigw.functions set (overwriting any
 // the client sent): which instance, API and environment the call is for,
 // and which of the API's FUNCTION backends serves it: the name of the

@@ -51,6 +51,7 @@ var componentAddr = map[string]func(*server.Config) string{
 	server.CompExtAuth:   func(c *server.Config) string { return c.ExtAuthAddr },
 	server.CompRateLimit: func(c *server.Config) string { return c.RateLimitAddr },
 	server.CompAccessLog: func(c *server.Config) string { return c.AccessLogAddr },
+	server.CompBreakers:  func(c *server.Config) string { return c.BreakersAddr },
 }
 
 func isLoopback(t *testing.T, addr string) bool {
@@ -75,7 +76,7 @@ func hasPort(c corev1.Container, p uint32) bool {
 func TestKubernetesApigw(t *testing.T) {
 	want := map[string]map[string][]string{
 		"central": {"apigw": server.AllComponents()},
-		"sidecar": {"apigw-xds": {server.CompAdmin, server.CompXDS, server.CompAccessLog}, "envoy": {server.CompExtAuth, server.CompRateLimit}},
+		"sidecar": {"apigw-xds": {server.CompAdmin, server.CompXDS, server.CompAccessLog}, "envoy": {server.CompExtAuth, server.CompRateLimit, server.CompBreakers}},
 	}
 	etcdVersion := goModVersion(t, "go.etcd.io/etcd/server/v3")
 	for layout, comps := range want {
@@ -101,6 +102,7 @@ func TestKubernetesApigw(t *testing.T) {
 			checkServiceAddr(t, m, pods, "--envoy-extauth-address", xds.cfg.EnvoyExtAuthAddr, server.CompExtAuth)
 			checkServiceAddr(t, m, pods, "--envoy-ratelimit-address", xds.cfg.EnvoyRateLimitAddr, server.CompRateLimit)
 			checkServiceAddr(t, m, pods, "--envoy-accesslog-address", xds.cfg.EnvoyAccessLogAddr, server.CompAccessLog)
+			checkBreakerFeed(t, m, pods, xds)
 			checkEnvoy(t, m, layout, xds)
 			for _, w := range m.workloads {
 				if w.name == "etcd" && w.pod.Spec.Containers[0].Image != "quay.io/coreos/etcd:"+etcdVersion {
@@ -219,6 +221,32 @@ func checkServiceAddr(t *testing.T, m *manifests, pods []apigwPod, flag, addr, c
 	}
 	if n, _ := strconv.Atoi(p); uint32(n) != want {
 		t.Errorf("%s %s, the sidecar's %s listens on port %d", flag, addr, comp, want)
+	}
+}
+
+// checkBreakerFeed: every ext_authz has its breakers fed by an access-log
+// stream, from the accesslog component of its process or from the
+// breakers component, which then receives the second access log of the
+// Envoy in its pod (--envoy-breaker-accesslog-address).
+func checkBreakerFeed(t *testing.T, m *manifests, pods []apigwPod, xds *apigwPod) {
+	t.Helper()
+	sidecar := false
+	for _, p := range pods {
+		if p.cfg.Has(server.CompExtAuth) && !p.cfg.Has(server.CompAccessLog) && !p.cfg.Has(server.CompBreakers) {
+			t.Errorf("%s: ext_authz without the accesslog or breakers component: breaker plug-ins never open", p.w.name)
+		}
+		sidecar = sidecar || p.cfg.Has(server.CompBreakers)
+	}
+	switch addr := xds.cfg.EnvoyBreakerAccessLogAddr; {
+	case sidecar && addr == "":
+		t.Error("a breakers component runs but --envoy-breaker-accesslog-address is not set: it receives nothing")
+	case sidecar:
+		if !isLoopback(t, addr) {
+			t.Errorf("--envoy-breaker-accesslog-address %s: the breakers component is the one in Envoy's pod (loopback)", addr)
+		}
+		checkServiceAddr(t, m, pods, "--envoy-breaker-accesslog-address", addr, server.CompBreakers)
+	case addr != "":
+		t.Errorf("--envoy-breaker-accesslog-address %s but no breakers component", addr)
 	}
 }
 

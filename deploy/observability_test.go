@@ -87,7 +87,9 @@ func TestGrafanaDashboard(t *testing.T) {
 		t.Fatalf("dashboard uid %q, %d panels", d.UID, len(d.Panels))
 	}
 	known := exportedMetrics(t)
-	labels := []string{"gateway", "group", "api", "env", "class", "code", "app", "result", "le", "plugin"}
+	// sink="breakers": the access-log series of the breakers component
+	// (cmd/apigw/server TestSidecarBreakersOpenFromTheirAccessLog).
+	labels := []string{"gateway", "group", "api", "env", "class", "code", "app", "result", "le", "plugin", "sink"}
 	vars := map[string]bool{}
 	for _, v := range d.Templating.List {
 		vars[v.Name] = true

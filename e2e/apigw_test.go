@@ -54,7 +54,7 @@ func startAPIGW(t *testing.T, extra ...string) *apigw {
 // sidecar layout does beside each Envoy.
 func startSidecar(t *testing.T, g, central *apigw, extra ...string) {
 	t.Helper()
-	served := apigwproc.Addrs{ExtAuth: g.ExtAuth, RateLimit: g.RateLimit, Ops: g.Ops}
+	served := apigwproc.Addrs{ExtAuth: g.ExtAuth, RateLimit: g.RateLimit, Ops: g.Ops, Breakers: g.Breakers}
 	g.launch(t, append(append([]string{
 		"--components", "extauth,ratelimit",
 		"--etcd-endpoints", strings.TrimPrefix(central.etcd, "http://"),

@@ -15,6 +15,9 @@ type Addrs struct {
 	AccessLog                           string // the access-log service
 	Console                             string // the web console
 	Functions                           string // the function component
+	// Breakers is the breakers component (sidecar layout); FreeAddrs
+	// leaves it empty.
+	Breakers string
 }
 
 // FreeAddrs returns free loopback addresses for every server.
@@ -31,7 +34,7 @@ func (a Addrs) Flags() []string {
 	for _, f := range []struct{ flag, addr string }{
 		{"--xds-addr", a.XDS}, {"--extauth-addr", a.ExtAuth}, {"--ratelimit-addr", a.RateLimit},
 		{"--admin-addr", a.Admin}, {"--ops-addr", a.Ops}, {"--accesslog-addr", a.AccessLog}, {"--console-addr", a.Console},
-		{"--functions-addr", a.Functions},
+		{"--functions-addr", a.Functions}, {"--breakers-addr", a.Breakers},
 	} {
 		if f.addr != "" {
 			out = append(out, f.flag, f.addr)
@@ -68,7 +71,7 @@ func (e Etcd) Endpoint() string { return strings.TrimPrefix(e.ClientURL, "http:/
 func (a *Addrs) Renew(t testing.TB, args []string) []string {
 	t.Helper()
 	repl := map[string]string{}
-	for _, f := range []*string{&a.XDS, &a.ExtAuth, &a.RateLimit, &a.Admin, &a.Ops, &a.AccessLog, &a.Console} {
+	for _, f := range []*string{&a.XDS, &a.ExtAuth, &a.RateLimit, &a.Admin, &a.Ops, &a.AccessLog, &a.Console, &a.Breakers} {
 		if *f != "" {
 			next := testutil.FreeAddr(t)
 			repl[*f], *f = next, next

@@ -25,6 +25,10 @@ import (
 // ClusterAccessLog is the cluster of apigw's access-log service.
 const ClusterAccessLog = "apigw.accesslog"
 
+// ClusterBreakerAccessLog is the cluster of the breaker-only access-log
+// sink (Options.BreakerAccessLogAddress).
+const ClusterBreakerAccessLog = "apigw.breakers"
+
 // AccessLogOff as Options.AccessLogAddress configures no gRPC access log.
 const AccessLogOff = "off"
 
@@ -57,7 +61,16 @@ func (o *hcmObservability) apply(h *hcmv3.HttpConnectionManager) {
 func observability(inst string, cfg *apigwv1.InstanceConfig, kafkaReq, kafkaResp []string, opts Options) (*hcmObservability, error) {
 	o := &hcmObservability{}
 	if opts.AccessLogAddress != AccessLogOff {
-		al, err := grpcAccessLog(kafkaReq, kafkaResp)
+		al, err := grpcAccessLog(ClusterAccessLog, kafkaReq, kafkaResp)
+		if err != nil {
+			return nil, err
+		}
+		o.accessLog = append(o.accessLog, al)
+	}
+	// The breaker sink reads no headers: the kafka_log plug-ins'
+	// headers go to the access-log service only.
+	if opts.BreakerAccessLogAddress != "" {
+		al, err := grpcAccessLog(ClusterBreakerAccessLog, nil, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -131,13 +144,14 @@ func lineAccessLog(a *apigwv1.AccessLogConfig) (*accesslogv3.AccessLog, error) {
 	return &accesslogv3.AccessLog{Name: name, ConfigType: &accesslogv3.AccessLog_TypedConfig{TypedConfig: t}}, nil
 }
 
-// grpcAccessLog streams every request's entry to the access-log service.
+// grpcAccessLog streams every request's entry to the access-log service
+// (or the breaker sink) behind cluster.
 // The route metadata naming the API (routeMetadata) is copied into custom
 // tags; ext_authz's and the rate-limit service's dynamic metadata (app,
 // user, APIG error) travel in common_properties.metadata, which Envoy
 // always fills. The request and response headers the kafka_log plug-ins
 // write are added to the entries (Envoy logs named headers only).
-func grpcAccessLog(reqHeaders, respHeaders []string) (*accesslogv3.AccessLog, error) {
+func grpcAccessLog(cluster string, reqHeaders, respHeaders []string) (*accesslogv3.AccessLog, error) {
 	var tags []*tracingv3.CustomTag
 	for _, t := range dataplane.AccessLogRouteTags() {
 		tags = append(tags, &tracingv3.CustomTag{Tag: t[0], Type: &tracingv3.CustomTag_Metadata_{Metadata: &tracingv3.CustomTag_Metadata{
@@ -150,7 +164,7 @@ func grpcAccessLog(reqHeaders, respHeaders []string) (*accesslogv3.AccessLog, er
 	cfg := &grpcalsv3.HttpGrpcAccessLogConfig{CommonConfig: &grpcalsv3.CommonGrpcAccessLogConfig{
 		LogName: dataplane.AccessLogName,
 		// No timeout: the stream lives as long as the connection.
-		GrpcService:         &corev3.GrpcService{TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: ClusterAccessLog}}},
+		GrpcService:         &corev3.GrpcService{TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: cluster}}},
 		TransportApiVersion: corev3.ApiVersion_V3,
 		BufferFlushInterval: durationpb.New(accessLogFlush),
 		BufferSizeBytes:     wrapperspb.UInt32(accessLogBufferBytes),

@@ -7,6 +7,7 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	grpcalsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/grpc/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	oauth2v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/oauth2/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -71,8 +72,15 @@ func checkResources(t *testing.T, r *Resources) {
 				if err := f.GetTypedConfig().UnmarshalTo(h); err != nil {
 					t.Fatal(err)
 				}
-				if len(h.GetAccessLog()) > 0 && h.GetAccessLog()[0].GetName() == grpcAccessLogName {
-					clusters[ClusterAccessLog] = true
+				for _, al := range h.GetAccessLog() {
+					if al.GetName() != grpcAccessLogName {
+						continue
+					}
+					g := &grpcalsv3.HttpGrpcAccessLogConfig{}
+					if err := al.GetTypedConfig().UnmarshalTo(g); err != nil {
+						t.Fatal(err)
+					}
+					clusters[g.GetCommonConfig().GetGrpcService().GetEnvoyGrpc().GetClusterName()] = true
 				}
 				if h.GetTracing() != nil {
 					clusters[ClusterTracing] = true

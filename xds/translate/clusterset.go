@@ -5,7 +5,8 @@ import (
 )
 
 // clustersFor collects the clusters (and EDS endpoints) the served routes
-// use, plus the clusters of ext_authz and the rate-limit service.
+// use, plus the clusters of ext_authz, the rate-limit service and the
+// access-log services.
 func (b *Builder) clustersFor(byGroup map[string][]*pubResult, tlsGroups map[string]bool, out *Resources) error {
 	specs := map[string]*clusterSpec{}
 	for g, rs := range byGroup {
@@ -44,8 +45,9 @@ func (b *Builder) clustersFor(byGroup map[string][]*pubResult, tlsGroups map[str
 		for _, svc := range []struct {
 			name, addr string
 			tls        bool
-		}{{ClusterExtAuthz, b.opts.ExtAuthzAddress, b.opts.ExtAuthzTLS}, {ClusterRateLimit, b.opts.RateLimitAddress, b.opts.RateLimitTLS}, {ClusterAccessLog, b.opts.AccessLogAddress, b.opts.AccessLogTLS}} {
-			if svc.name == ClusterAccessLog && svc.addr == AccessLogOff {
+		}{{ClusterExtAuthz, b.opts.ExtAuthzAddress, b.opts.ExtAuthzTLS}, {ClusterRateLimit, b.opts.RateLimitAddress, b.opts.RateLimitTLS}, {ClusterAccessLog, b.opts.AccessLogAddress, b.opts.AccessLogTLS},
+			{ClusterBreakerAccessLog, b.opts.BreakerAccessLogAddress, b.opts.BreakerAccessLogTLS}} {
+			if svc.name == ClusterAccessLog && svc.addr == AccessLogOff || svc.name == ClusterBreakerAccessLog && svc.addr == "" {
 				continue
 			}
 			cl, err := serviceCluster(svc.name, svc.addr, svc.tls, b.opts)

@@ -35,6 +35,8 @@ var caseOptions = map[string]Options{
 	"tls":                 {HTTPRouting: RoutingSingle},
 	"defaultgroup_single": {HTTPRouting: RoutingSingle},
 	"approute_single":     {HTTPRouting: RoutingSingle},
+	"breaker_sidecar": {ExtAuthzAddress: "127.0.0.1:18001", RateLimitAddress: "127.0.0.1:18002",
+		AccessLogAddress: "apigw-xds:18005", AccessLogTLS: true, BreakerAccessLogAddress: "127.0.0.1:18008"},
 }
 
 // goldenInput is a golden case: what sits in etcd for one instance.

@@ -44,6 +44,15 @@ type Options struct {
 	AccessLogAddress string
 	// AccessLogTLS is the same for the access-log service.
 	AccessLogTLS bool
+	// BreakerAccessLogAddress, when set, is host:port of a breaker-only
+	// access-log sink (apigw --components=extauth,breakers, the sidecar
+	// layout's loopback apigw): every HCM gets a second gRPC access
+	// logger streaming to it (cluster apigw.breakers), so that the
+	// breakers of the ext_authz next to each Envoy are fed by that
+	// Envoy's own calls. Empty: no second logger. BreakerAccessLogTLS
+	// makes Envoy reach it over mTLS, as ExtAuthzTLS.
+	BreakerAccessLogAddress string
+	BreakerAccessLogTLS     bool
 	// FunctionsAddress is host:port of the function component (plain
 	// HTTP) that FUNCTION backends are routed to (default 127.0.0.1 on
 	// apigw's port).

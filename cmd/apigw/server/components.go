@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 
@@ -26,13 +27,14 @@ import (
 // register functions run after the store is connected.
 func services(d *deps) ([]service, error) {
 	var out []service
-	// The breakers of breaker plug-ins are fed by the access-log stream
-	// and read by ext_authz: they work where both run in this process.
+	// The breakers of breaker plug-ins are fed by an access-log stream
+	// and read by ext_authz: they work where ext_authz runs with the
+	// accesslog component or the breakers sink (sidecar layout).
 	var breakers *breaker.Registry
-	if d.cfg.Has(CompAccessLog) && d.cfg.Has(CompExtAuth) {
+	if (d.cfg.Has(CompAccessLog) || d.cfg.Has(CompBreakers)) && d.cfg.Has(CompExtAuth) {
 		breakers = breaker.New(d.feed, d.log, breaker.WithRegisterer(d.reg))
 	} else if d.cfg.Has(CompExtAuth) {
-		d.log.Warn("ext_authz runs without the access-log component in this process: breaker plug-ins never open here (docs/plugins.md#breaker)")
+		d.log.Warn("ext_authz runs without the accesslog or breakers component in this process: breaker plug-ins never open here (docs/plugins.md#breaker)")
 	}
 	als, kafka, err := accessLogService(d, breakers)
 	if err != nil {
@@ -146,7 +148,36 @@ func services(d *deps) ([]service, error) {
 				return g.Wait()
 			}})
 	}
+	if d.cfg.Has(CompBreakers) && breakers != nil {
+		svc, err := breakerService(d, breakers)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, svc)
+	}
 	return out, nil
+}
+
+// breakerService is the breakers component: an access-log service whose
+// only sink is the breakers of this process's ext_authz. Its stream
+// metrics carry sink="breakers", apart from the access-log service's
+// (which sees the same entries in the sidecar layout).
+func breakerService(d *deps, breakers *breaker.Registry) (service, error) {
+	var reg prometheus.Registerer
+	if d.reg != nil {
+		reg = prometheus.WrapRegistererWith(prometheus.Labels{"sink": CompBreakers}, d.reg)
+	}
+	sink, err := accesslog.New(nil, d.log, reg, alsink.Sink{Registry: breakers})
+	if err != nil {
+		return service{}, err
+	}
+	opts, err := envoyServiceOptions(d.cfg, CompBreakers, d.log)
+	if err != nil {
+		return service{}, err
+	}
+	return service{name: CompBreakers, addr: d.cfg.BreakersAddr, opts: opts,
+		register: func(_ context.Context, s *grpc.Server) error { sink.Register(s); return nil },
+		run:      breakers.Run}, nil
 }
 
 // accessLogService builds the access-log service when it is enabled, with
@@ -182,6 +213,9 @@ func translateOptions(c *Config) translate.Options {
 		AccessLogAddress: c.EnvoyAccessLogAddr,
 		FunctionsAddress: c.EnvoyFunctionsAddr,
 		AccessLogTLS:     c.EnvoyAccessLogAddr != translate.AccessLogOff && c.envoyUsesTLS(CompAccessLog, c.EnvoyAccessLogAddr),
-		EnvoyTLSDir:      c.EnvoyTLSDir,
+		// The breakers sink runs next to each Envoy (sidecar layout).
+		BreakerAccessLogAddress: c.EnvoyBreakerAccessLogAddr,
+		BreakerAccessLogTLS:     c.EnvoyUsesTLS(CompBreakers),
+		EnvoyTLSDir:             c.EnvoyTLSDir,
 	}
 }

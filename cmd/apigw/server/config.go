@@ -29,6 +29,12 @@ const (
 	CompConsole   = "console"
 	// CompFunctions serves FUNCTION backends (HTTP; Envoy routes to it).
 	CompFunctions = "functions"
+	// CompBreakers is the breaker-only access-log sink of the sidecar
+	// layout: it feeds the breakers of the ext_authz in this process
+	// from the access log of the Envoy next to it (no per-API metrics,
+	// no kafka_log). Not part of "all", where the accesslog component
+	// feeds them.
+	CompBreakers = "breakers"
 )
 
 // AllComponents returns the components run by default, in a new slice.
@@ -61,9 +67,11 @@ type Config struct {
 	ExtAuthAddr   string
 	RateLimitAddr string
 	AccessLogAddr string
-	AdminAddr     string
-	OpsAddr       string
-	ConsoleAddr   string
+	// BreakersAddr is the listen address of the breakers component.
+	BreakersAddr string
+	AdminAddr    string
+	OpsAddr      string
+	ConsoleAddr  string
 	// FunctionsAddr is the function component's listen address;
 	// EnvoyFunctionsAddr is where Envoy reaches it; FunctionsMaxAsync
 	// bounds its async invocations in flight.
@@ -85,7 +93,7 @@ type Config struct {
 	// mTLS of the gRPC services Envoy calls (tlsconfig.go).
 	TLSDir                           string
 	XDSTLS, ExtAuthTLS, RateLimitTLS ServiceTLS
-	AccessLogTLS                     ServiceTLS
+	AccessLogTLS, BreakersTLS        ServiceTLS
 	XDSIdentitiesFile                string
 	EnvoyServiceTLS                  string
 	EnvoyTLSDir                      string
@@ -101,6 +109,10 @@ type Config struct {
 	EnvoyExtAuthAddr   string
 	EnvoyRateLimitAddr string
 	EnvoyAccessLogAddr string
+	// EnvoyBreakerAccessLogAddr, when set, is where Envoy streams a
+	// second access log for the breakers component (the sidecar layout:
+	// 127.0.0.1:18008); empty: no second stream.
+	EnvoyBreakerAccessLogAddr string
 	// APIMetricsMaxAPIs and APIMetricsMaxApps bound the per-API and
 	// per-app series of the access-log component, per instance.
 	APIMetricsMaxAPIs, APIMetricsMaxApps int
@@ -139,7 +151,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs := flag.NewFlagSet("apigw", flag.ContinueOnError)
 	fs.SetOutput(out)
 	var components, endpoints, logLevel string
-	fs.StringVar(&components, "components", "all", "Comma-separated components to run: all, or any of admin, xds, extauth, ratelimit, accesslog, console, functions.")
+	fs.StringVar(&components, "components", "all", "Comma-separated components to run: all, or any of admin, xds, extauth, ratelimit, accesslog, console, functions; also breakers (not in all: the sidecar layout's breaker-only access-log sink, with extauth).")
 	fs.StringVar(&endpoints, "etcd-endpoints", "", "Comma-separated external etcd endpoints; empty runs an embedded etcd in --data-dir.")
 	fs.StringVar(&c.EtcdCAFile, "etcd-ca-file", "", "CA bundle to verify the etcd servers (TLS).")
 	fs.StringVar(&c.EtcdCertFile, "etcd-cert-file", "", "Client certificate for etcd (TLS).")
@@ -157,6 +169,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs.StringVar(&c.ExtAuthAddr, "extauth-addr", "127.0.0.1:18001", "Listen address of the ext_authz server.")
 	fs.StringVar(&c.RateLimitAddr, "ratelimit-addr", "127.0.0.1:18002", "Listen address of the rate-limit service.")
 	fs.StringVar(&c.AccessLogAddr, "accesslog-addr", "127.0.0.1:18005", "Listen address of the access-log service (Envoy's gRPC AccessLogService).")
+	fs.StringVar(&c.BreakersAddr, "breakers-addr", "127.0.0.1:"+strconv.Itoa(dataplane.PortBreakers), "Listen address of the breakers component (a breaker-only access-log service feeding this process's ext_authz).")
 	fs.StringVar(&c.AdminAddr, "admin-addr", "127.0.0.1:18003", "Listen address of the admin gRPC API.")
 	fs.StringVar(&c.OpsAddr, "ops-addr", ":18004", "Listen address of /healthz, /readyz and /metrics.")
 	fs.StringVar(&c.ConsoleAddr, "console-addr", "127.0.0.1:"+strconv.Itoa(dataplane.PortConsole), "Listen address of the web console (HTTPS with --admin-tls-cert-file).")
@@ -180,6 +193,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (*Con
 	fs.StringVar(&c.EnvoyFunctionsAddr, "envoy-functions-address", "127.0.0.1:"+strconv.Itoa(dataplane.PortFunctions), "host:port at which Envoy reaches the function component.")
 	fs.IntVar(&c.FunctionsMaxAsync, "functions-max-async", 256, "Async function invocations in flight at most; beyond, calls are dropped and counted (apigw_function_async_dropped_total).")
 	fs.StringVar(&c.EnvoyAccessLogAddr, "envoy-accesslog-address", "127.0.0.1:18005", "host:port at which Envoy streams its access logs to apigw's access-log service; off: no access-log stream (no per-API metrics).")
+	fs.StringVar(&c.EnvoyBreakerAccessLogAddr, "envoy-breaker-accesslog-address", "", "host:port at which Envoy streams a second access log to the breakers component next to it (sidecar layout: 127.0.0.1:18008), whose ext_authz then decides breaker plug-ins per node; empty: no second stream.")
 	fs.IntVar(&c.APIMetricsMaxAPIs, "api-metrics-max-apis", 200, "(API, environment) pairs with their own metric series and windows, per instance; the calls of the others are counted under api=\"(other)\".")
 	fs.IntVar(&c.APIMetricsMaxApps, "api-metrics-max-apps", 200, "Apps with their own apigw_app_requests_total series, per instance; the others are counted under app=\"(other)\".")
 	fs.IntVar(&c.KafkaLogBufferRecords, "kafka-log-buffer-records", kafkalog.DefaultBufferRecords, "Records each kafka_log plug-in holds until Kafka acknowledges them; beyond, records are dropped and counted (apigw_kafka_log_records_total{result=\"dropped\"}).")
@@ -230,12 +244,13 @@ func (c *Config) finish(components, endpoints, logLevel string, set map[string]b
 		switch {
 		case comp == "all":
 			c.Components = append(c.Components, all...)
-		case slices.Contains(all, comp):
+		case slices.Contains(all, comp) || comp == CompBreakers:
 			c.Components = append(c.Components, comp)
 		default:
-			errs = append(errs, fmt.Errorf("--components: unknown component %q (all, %s)", comp, strings.Join(all, ", ")))
+			errs = append(errs, fmt.Errorf("--components: unknown component %q (all, %s, %s)", comp, strings.Join(all, ", "), CompBreakers))
 		}
 	}
+	errs = append(errs, c.finishBreakers()...)
 	if len(c.Components) == 0 {
 		errs = append(errs, errors.New("--components: at least one component is required"))
 	}
@@ -287,13 +302,20 @@ func (c *Config) finish(components, endpoints, logLevel string, set map[string]b
 		}
 	}
 	addrs := map[string]string{"--xds-addr": c.XDSAddr, "--extauth-addr": c.ExtAuthAddr, "--ratelimit-addr": c.RateLimitAddr, "--admin-addr": c.AdminAddr, "--ops-addr": c.OpsAddr, "--console-addr": c.ConsoleAddr,
-		"--envoy-extauth-address": c.EnvoyExtAuthAddr, "--envoy-ratelimit-address": c.EnvoyRateLimitAddr, "--accesslog-addr": c.AccessLogAddr,
+		"--envoy-extauth-address": c.EnvoyExtAuthAddr, "--envoy-ratelimit-address": c.EnvoyRateLimitAddr, "--accesslog-addr": c.AccessLogAddr, "--breakers-addr": c.BreakersAddr,
 		"--functions-addr": c.FunctionsAddr, "--envoy-functions-address": c.EnvoyFunctionsAddr}
 	if c.FunctionsMaxAsync < 1 || c.FunctionsMaxAsync > 100000 {
 		errs = append(errs, fmt.Errorf("--functions-max-async must be 1-100000 (got %d)", c.FunctionsMaxAsync))
 	}
 	if c.EnvoyAccessLogAddr != "off" {
 		addrs["--envoy-accesslog-address"] = c.EnvoyAccessLogAddr
+	}
+	if c.EnvoyBreakerAccessLogAddr != "" {
+		addrs["--envoy-breaker-accesslog-address"] = c.EnvoyBreakerAccessLogAddr
+		if !sameHost(c.EnvoyBreakerAccessLogAddr, c.EnvoyExtAuthAddr) {
+			errs = append(errs, fmt.Errorf("--envoy-breaker-accesslog-address %s is not on the host of --envoy-extauth-address %s: the breakers component feeds the ext_authz of its own process, which Envoy must be the one to call",
+				c.EnvoyBreakerAccessLogAddr, c.EnvoyExtAuthAddr))
+		}
 	}
 	if c.KafkaLogBufferRecords < 1 || c.KafkaLogBufferRecords > 1000000 {
 		errs = append(errs, fmt.Errorf("--kafka-log-buffer-records must be 1-1000000 (got %d)", c.KafkaLogBufferRecords))
@@ -309,6 +331,34 @@ func (c *Config) finish(components, endpoints, logLevel string, set map[string]b
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// finishBreakers checks the breakers component: it feeds the ext_authz of
+// its own process, and the accesslog component already feeds them where
+// it runs.
+func (c *Config) finishBreakers() []error {
+	if !c.Has(CompBreakers) {
+		return nil
+	}
+	var errs []error
+	if !c.Has(CompExtAuth) {
+		errs = append(errs, errors.New("--components: breakers feeds the breakers of the ext_authz in this process: add extauth"))
+	}
+	if c.Has(CompAccessLog) {
+		errs = append(errs, errors.New("--components: accesslog already feeds the breakers of this process; breakers is for an apigw without it (the sidecar layout)"))
+	}
+	return errs
+}
+
+// sameHost reports whether two host:port addresses name the same host
+// (any two loopback addresses do).
+func sameHost(a, b string) bool {
+	if loopback(a) && loopback(b) {
+		return true
+	}
+	ha, _, errA := net.SplitHostPort(a)
+	hb, _, errB := net.SplitHostPort(b)
+	return errA == nil && errB == nil && strings.EqualFold(ha, hb)
 }
 
 func loopback(addr string) bool {

@@ -31,6 +31,7 @@ func (c *Config) tlsServices() []tlsService {
 		{CompExtAuth, "extauth", &c.ExtAuthAddr, &c.ExtAuthTLS},
 		{CompRateLimit, "ratelimit", &c.RateLimitAddr, &c.RateLimitTLS},
 		{CompAccessLog, "accesslog", &c.AccessLogAddr, &c.AccessLogTLS},
+		{CompBreakers, "breakers", &c.BreakersAddr, &c.BreakersTLS},
 	}
 }
 
@@ -84,15 +85,18 @@ func (c *Config) finishTLS() []error {
 	return errs
 }
 
-// EnvoyUsesTLS reports whether Envoy reaches ext_authz or the rate-limit
-// service (CompExtAuth, CompRateLimit) over mTLS, as apigw tells it over
-// CDS.
+// EnvoyUsesTLS reports whether Envoy reaches ext_authz, the rate-limit
+// service or an access-log service (CompExtAuth, CompRateLimit,
+// CompAccessLog, CompBreakers) over mTLS, as apigw tells it over CDS.
 func (c *Config) EnvoyUsesTLS(comp string) bool {
 	if comp == CompExtAuth {
 		return c.envoyUsesTLS(comp, c.EnvoyExtAuthAddr)
 	}
 	if comp == CompAccessLog {
 		return c.EnvoyAccessLogAddr != "off" && c.envoyUsesTLS(comp, c.EnvoyAccessLogAddr)
+	}
+	if comp == CompBreakers {
+		return c.EnvoyBreakerAccessLogAddr != "" && c.envoyUsesTLS(comp, c.EnvoyBreakerAccessLogAddr)
 	}
 	return c.envoyUsesTLS(comp, c.EnvoyRateLimitAddr)
 }
