@@ -6,6 +6,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -15,7 +16,8 @@ import (
 // context-extension maps through reflection costs more than the rest of
 // an allowed check. It knows the fields Envoy fills for an HTTP request
 // (peers with socket addresses, the request's time, its HTTP attributes
-// and headers, as a map or as raw header values, context extensions) and reports false on anything else
+// and headers, as a map or as raw header values, context extensions; the
+// metadata contexts and TLS session go to protobuf on their own) and reports false on anything else
 // (another field, a field repeated where protobuf would merge, invalid
 // UTF-8 in a string, malformed wire data), and the caller then decodes
 // the message with protobuf instead. What it returns is proto.Equal to
@@ -56,6 +58,15 @@ func decodeAttributes(b []byte, a *authv3.AttributeContext) bool {
 				a.ContextExtensions = make(map[string]string, 4)
 			}
 			ok = decodeMapEntry(v, a.ContextExtensions)
+		case num == 11 && a.MetadataContext == nil:
+			a.MetadataContext = &corev3.Metadata{}
+			ok = sub(v, a.MetadataContext)
+		case num == 12 && a.TlsSession == nil:
+			a.TlsSession = &authv3.AttributeContext_TLSSession{}
+			ok = sub(v, a.TlsSession)
+		case num == 13 && a.RouteMetadataContext == nil:
+			a.RouteMetadataContext = &corev3.Metadata{}
+			ok = sub(v, a.RouteMetadataContext)
 		default:
 			ok = false
 		}
@@ -317,6 +328,13 @@ func decodeMapEntry(b []byte, m map[string]string) bool {
 	return true
 }
 
+// sub decodes a message the fast path does not read itself (Envoy sends
+// the metadata contexts, empty unless filters or the route set metadata)
+// with protobuf.
+func sub(v []byte, m proto.Message) bool {
+	return len(v) == 0 || proto.Unmarshal(v, m) == nil
+}
+
 // str stores a string field, refusing invalid UTF-8 as protobuf does.
 func str(v []byte, dst *string) bool {
 	if !utf8.Valid(v) {
@@ -363,7 +381,8 @@ var checkRequestFields = func() bool {
 		fields map[protowire.Number]string
 	}{
 		{(&authv3.CheckRequest{}).ProtoReflect().Descriptor(), map[protowire.Number]string{1: "attributes"}},
-		{(&authv3.AttributeContext{}).ProtoReflect().Descriptor(), map[protowire.Number]string{1: "source", 2: "destination", 4: "request", 10: "context_extensions"}},
+		{(&authv3.AttributeContext{}).ProtoReflect().Descriptor(), map[protowire.Number]string{1: "source", 2: "destination", 4: "request", 10: "context_extensions",
+			11: "metadata_context", 12: "tls_session", 13: "route_metadata_context"}},
 		{(&authv3.AttributeContext_Peer{}).ProtoReflect().Descriptor(), map[protowire.Number]string{1: "address", 2: "service", 3: "labels", 4: "principal", 5: "certificate"}},
 		{(&corev3.Address{}).ProtoReflect().Descriptor(), map[protowire.Number]string{1: "socket_address"}},
 		{(&corev3.SocketAddress{}).ProtoReflect().Descriptor(), map[protowire.Number]string{1: "protocol", 2: "address", 3: "port_value"}},

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -34,6 +35,11 @@ func envoyCheckRequest() *authv3.CheckRequest {
 				Path: "/items/42?b=2&a=1", Host: "api.example.com", Scheme: "https", Query: "b=2&a=1", Fragment: "f",
 				Size: 11, Protocol: "HTTP/1.1", Body: "hello world", RawBody: []byte("hello world")}},
 		ContextExtensions: map[string]string{"api": "api-1", "env": "RELEASE", "instance": "default"},
+		// Envoy always sends both metadata contexts, empty unless metadata
+		// was set.
+		MetadataContext:      &corev3.Metadata{},
+		RouteMetadataContext: &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{"apigw": {Fields: map[string]*structpb.Value{"k": structpb.NewStringValue("v")}}}},
+		TlsSession:           &authv3.AttributeContext_TLSSession{Sni: "api.example.com"},
 	}}
 }
 
@@ -77,7 +83,6 @@ func TestDecodeCheckRequestMatchesProtobuf(t *testing.T) {
 // result is always protobuf's, unknown fields included.
 func TestDecodeCheckRequestFallsBack(t *testing.T) {
 	withMeta := envoyCheckRequest()
-	withMeta.Attributes.MetadataContext = &corev3.Metadata{FilterMetadata: nil, TypedFilterMetadata: nil}
 	withMeta.Attributes.Source.Address = &corev3.Address{Address: &corev3.Address_Pipe{Pipe: &corev3.Pipe{Path: "/run/s"}}}
 	base, _ := proto.Marshal(envoyCheckRequest())
 	unknown := protowire.AppendTag(append([]byte{}, base...), 99, protowire.BytesType)
