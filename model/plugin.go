@@ -147,11 +147,6 @@ func validatePlugin(c checker, p *apigwv1.Plugin, lim Limits) {
 		c.oneOf("plugin_type", p.PluginType, pluginTypes...)
 		return
 	}
-	if p.PluginType == PluginProxyCache {
-		// The content is still checked below, so that its own
-		// violations are listed too.
-		c.add("plugin_type", "%s", proxyCacheRefusal)
-	}
 	if !c.required("plugin_content", p.PluginContent) {
 		return
 	}
