@@ -27,8 +27,8 @@ const (
 	// (APIG: 128 MB), least recently used entries evicted first.
 	ProxyCacheMaxBodyBytes  = 1 << 20
 	ProxyCacheMaxTotalBytes = 128 << 20
-	ProxyCacheModeOff      = "off"
-	ProxyCacheModeAll      = "all"
+	ProxyCacheModeOff       = "off"
+	ProxyCacheModeAll       = "all"
 )
 
 // ProxyCacheStatuses are the response statuses a rule may list: the

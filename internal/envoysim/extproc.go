@@ -153,7 +153,7 @@ func (s *stream) extProc(ctx context.Context, name string, a, per *anypb.Any) (*
 	hm := &corev3.HeaderMap{}
 	s.hdr.Each(func(k, v string) { hm.Headers = append(hm.Headers, &corev3.HeaderValue{Key: k, RawValue: []byte(v)}) })
 	req := &procv3.ProcessingRequest{
-		Request: &procv3.ProcessingRequest_RequestHeaders{RequestHeaders: &procv3.HttpHeaders{Headers: hm, EndOfStream: len(s.body) == 0}},
+		Request:        &procv3.ProcessingRequest_RequestHeaders{RequestHeaders: &procv3.HttpHeaders{Headers: hm, EndOfStream: len(s.body) == 0}},
 		ProtocolConfig: &procv3.ProtocolConfiguration{RequestBodyMode: mode.GetRequestBodyMode(), ResponseBodyMode: mode.GetResponseBodyMode()},
 	}
 	resp, err := st.roundTrip(req)

@@ -220,5 +220,3 @@ func (slowProcessor) Process(s procv3.ExternalProcessor_ProcessServer) error {
 	}
 	return nil
 }
-
-
