@@ -86,9 +86,15 @@ func TestProxyCachePluginThroughEnvoy(t *testing.T) {
 		}
 	}
 
-	// Miss then hit; the route's literal $context.cacheStatus on the
-	// backend's answer.
+	// Miss then hit; $context.cacheStatus: the route's literal on the
+	// backend's answer, the cache's on its own.
 	missThenHit(t, "/cached?page=1", tenant("a"))
+	if r, _ := get(t, "/cached?page=1", tenant("a")); r.header.Get("X-Cache") != "proxy_cache_hit" {
+		t.Errorf("hit X-Cache %q", r.header.Get("X-Cache"))
+	}
+	if r, _ := get(t, "/cached?page=cs", tenant("a")); r.header.Get("X-Cache") != "via_upstream" {
+		t.Errorf("miss X-Cache %q", r.header.Get("X-Cache"))
+	}
 	if r := w.call(t, call{path: "/uncached"}); r.header.Get("X-Cache") != "via_upstream" {
 		t.Errorf("uncached X-Cache %q", r.header.Get("X-Cache"))
 	}
@@ -118,7 +124,7 @@ func TestProxyCachePluginThroughEnvoy(t *testing.T) {
 	}
 
 	m := w.g.Metrics(t)
-	if m["apigw_proxy_cache_hits_total"] < 6 || m["apigw_proxy_cache_stores_total"] < 6 {
+	if m["apigw_proxy_cache_hits_total"] < 7 || m["apigw_proxy_cache_stores_total"] < 6 {
 		t.Errorf("metrics: hits %v stores %v", m["apigw_proxy_cache_hits_total"], m["apigw_proxy_cache_stores_total"])
 	}
 

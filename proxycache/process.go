@@ -14,6 +14,7 @@ import (
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
@@ -48,10 +49,13 @@ func continueBody(req bool) *extprocv3.ProcessingResponse {
 
 // Process handles one HTTP request's ext_proc stream.
 func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error {
-	scope := ""
+	scope, status := "", ""
 	if md, ok := metadata.FromIncomingContext(stream.Context()); ok {
 		if vs := md.Get(ScopeMetadata); len(vs) > 0 {
 			scope = vs[0]
+		}
+		if vs := md.Get(dataplane.CacheStatusHeaders); len(vs) > 0 {
+			status = vs[0]
 		}
 	}
 	var p *pending
@@ -69,6 +73,7 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error
 			var hit *extprocv3.ProcessingResponse
 			hit, p = s.lookup(scope, headerMap(r.RequestHeaders.GetHeaders()))
 			if hit != nil {
+				addCacheStatus(hit.GetImmediateResponse(), status)
 				return stream.Send(hit)
 			}
 			resp = continueHeaders(true)
@@ -226,6 +231,19 @@ func (s *Server) lookup(scope string, h headers) (*extprocv3.ProcessingResponse,
 	return nil, p
 }
 
+// addCacheStatus adds the $context.cacheStatus headers of the route's
+// set_resp_headers plug-in to an answer from the cache.
+func addCacheStatus(ir *extprocv3.ImmediateResponse, names string) {
+	for _, n := range strings.Split(names, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			ir.Headers.SetHeaders = append(ir.Headers.SetHeaders, &corev3.HeaderValueOption{
+				Header:       &corev3.HeaderValue{Key: n, RawValue: []byte(dataplane.CacheHitDetails)},
+				AppendAction: corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD,
+			})
+		}
+	}
+}
+
 func hitResponse(e *entry) *extprocv3.ProcessingResponse {
 	// Envoy's local reply already has a content-type (text/plain with a
 	// body): the first value of a header replaces it, later ones add.
@@ -246,7 +264,7 @@ func hitResponse(e *entry) *extprocv3.ProcessingResponse {
 		Status:  &typev3.HttpStatus{Code: typev3.StatusCode(e.status)},
 		Headers: hm,
 		Body:    e.body,
-		Details: "proxy_cache_hit",
+		Details: dataplane.CacheHitDetails,
 	}}}
 }
 

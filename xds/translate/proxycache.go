@@ -52,9 +52,10 @@ func cacheScope(route string, cp *cachePlan) string {
 // applyCache enables the ext_proc filter on a route of an API with a
 // proxy_cache plug-in (not on a mock's route: nothing to cache), and
 // renders the route's $context.cacheStatus headers: "via_upstream" for
-// the backend's answer, "direct_response" for a mock's (an answer from the
+// the backend's answer, "direct_response" for a mock's. An answer from the
 // cache is an ext_proc immediate response, which route headers do not
-// reach in Envoy: docs/plugins.md#proxy_cache).
+// reach: the cache adds those headers itself ("proxy_cache_hit"), named in
+// the stream's initial metadata (docs/plugins.md#proxy_cache).
 func (p *pubPlan) applyCache(r *routev3.Route) {
 	details := "via_upstream"
 	if r.GetDirectResponse() != nil {
@@ -69,9 +70,17 @@ func (p *pubPlan) applyCache(r *routev3.Route) {
 	if cp == nil || r.GetDirectResponse() != nil {
 		return
 	}
-	per := &extprocv3.ExtProcPerRoute{Override: &extprocv3.ExtProcPerRoute_Overrides{Overrides: &extprocv3.ExtProcOverrides{
-		GrpcInitialMetadata: []*corev3.HeaderValue{{Key: dataplane.CacheScopeHeader, Value: cacheScope(r.Name, cp)}},
-	}}}
+	md := []*corev3.HeaderValue{{Key: dataplane.CacheScopeHeader, Value: cacheScope(r.Name, cp)}}
+	var names []string
+	for _, h := range p.plugins.respCacheStatus {
+		if k := h.GetHeader().GetKey(); !slices.Contains(names, k) {
+			names = append(names, k)
+		}
+	}
+	if len(names) > 0 {
+		md = append(md, &corev3.HeaderValue{Key: dataplane.CacheStatusHeaders, Value: strings.Join(names, ",")})
+	}
+	per := &extprocv3.ExtProcPerRoute{Override: &extprocv3.ExtProcPerRoute_Overrides{Overrides: &extprocv3.ExtProcOverrides{GrpcInitialMetadata: md}}}
 	r.TypedPerFilterConfig[filterProxyCache] = p.packer.pack(&routev3.FilterConfig{Config: p.packer.pack(per)})
 }
 
