@@ -403,7 +403,7 @@ func (in *Instance) checkPluginBinding(c checker, b *apigwv1.PluginBinding) {
 		}
 	case PluginProxyCache:
 		if !ProxyCacheMethod(api.ReqMethod) {
-			c.add("api_id", "API %q uses %s: a proxy_cache plug-in caches GET APIs and the GET and HEAD requests of ANY APIs (Envoy stores only GET responses, so a HEAD API is refused)", api.Name, api.ReqMethod)
+			c.add("api_id", "API %q uses %s: a proxy_cache plug-in caches GET APIs and the GET and HEAD requests of ANY APIs (HEAD APIs are not supported yet)", api.Name, api.ReqMethod)
 		}
 	}
 }

@@ -32,8 +32,8 @@ const (
 )
 
 // ProxyCacheStatuses are the response statuses a rule may list: the
-// statuses apigw's cache stores with a ttl (RFC 9110 heuristically
-// cacheable codes, as before with Envoy's cache filter).
+// statuses apigw's cache stores (RFC 9110's heuristically cacheable
+// codes).
 var proxyCacheStatuses = []int32{200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 451, 501}
 
 // ProxyCacheStatuses returns the statuses a proxy_cache rule may list, in
