@@ -1,11 +1,20 @@
 package dataplane
 
-// CacheScopeHeader carries, on requests of routes with a proxy_cache
-// plug-in, the route's name and a hash of the plug-in's content
-// ("<route>;content=<hash>"): the route's responses vary on it, so that
-// Envoy's cache (keyed by host, path and query) never answers one route's
-// request with another route's response, nor with a response stored under
-// another content of the plug-in (docs/plugins.md#proxy_cache).
-// Envoy sets it before the cache filter and removes it from the backend
-// request.
+// CacheScopeHeader is the gRPC initial metadata key with which Envoy's
+// ext_proc filter, on the routes of APIs with a proxy_cache plug-in, tells
+// apigw's cache (package proxycache) the route's cache scope:
+// "<route>;content=<hash of the plug-in's content>"
+// (docs/plugins.md#proxy_cache). It is not an HTTP header: the request
+// sent to the backend never carries it.
 const CacheScopeHeader = "x-apigw-cache-scope"
+
+// CacheStatusHeaders is the gRPC initial metadata key listing (comma
+// separated, lower case) the response headers a set_resp_headers plug-in
+// renders from $context.cacheStatus on a cached route: apigw's cache adds
+// them, with CacheHitDetails as the value, to the answers it gives itself
+// (route response headers do not reach an ext_proc immediate response).
+const CacheStatusHeaders = "x-apigw-cache-status-headers"
+
+// CacheHitDetails is the response code details of an answer from apigw's
+// cache (ImmediateResponse.details), and its $context.cacheStatus.
+const CacheHitDetails = "proxy_cache_hit"

@@ -37,6 +37,15 @@ func newBackend(t *testing.T, name string) *backend {
 		b.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Backend", name)
+		// Response headers and status a test asks for (proxy_cache).
+		for q, h := range map[string]string{"set_cookie": "Set-Cookie", "cache_control": "Cache-Control"} {
+			if v := r.URL.Query().Get(q); v != "" {
+				w.Header().Set(h, v)
+			}
+		}
+		if s, err := strconv.Atoi(r.URL.Query().Get("status")); err == nil && s >= 200 && s <= 599 {
+			w.WriteHeader(s)
+		}
 		if n, err := strconv.Atoi(r.URL.Query().Get("pad_bytes")); err == nil && n >= 0 {
 			// A body of n bytes, with its Content-Length unless the
 			// query asks for chunked encoding.

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -10,137 +8,151 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	clientv3 "go.etcd.io/etcd/client/v3"
-
-	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/store"
 )
 
-// cacheItemsContent is a proxy_cache content Envoy's cache could key and
-// time if it fetched misses through the route (key: X-Tenant, 200 kept
-// 60 s).
-const cacheItemsContent = `{"cache_key":{"system_params":["$context.stage"],"headers":["X-Tenant"]},"cache_http_status_and_ttl":[{"http_status":[200],"ttl":60}],"client_cache_control":{"mode":"all"}}`
+// cacheItemsContent keys by the query parameter page and X-Tenant, keeps
+// 200 answers 60 s and replays X-Backend.
+const cacheItemsContent = `{"cache_key":{"system_params":["$context.stage"],"parameters":["page"],"headers":["X-Tenant"]},"cache_http_status_and_ttl":[{"http_status":[200],"ttl":60}],"client_cache_control":{"mode":"off"},"cacheable_headers":["X-Backend"]}`
 
-// cacheDefs bind a set_resp_headers plug-in with $context.cacheStatus to
-// two APIs and a mock; no API can have a proxy_cache plug-in.
+// cacheShortContent keeps 200 answers 1 s.
+const cacheShortContent = `{"cache_key":{"headers":["X-Tenant"]},"cache_http_status_and_ttl":[{"http_status":[200],"ttl":1}]}`
+
+func cachePlugin(name, content string) string {
+	return "---\nkind: plugin\nplugin_name: " + name + "\nplugin_type: proxy_cache\nplugin_content: '" + content + "'\n"
+}
+
+func pluginBinding(api, plugin string) string {
+	return "---\nkind: plugin_binding\napi_id: " + api + "\nenv_id: RELEASE\nplugin_id: " + plugin + "\n"
+}
+
+// cacheDefs: cached_api and short_api have proxy_cache plug-ins,
+// uncached_api none; a set_resp_headers plug-in renders
+// $context.cacheStatus on cached_api and uncached_api.
 var cacheDefs = fsGroup + `---
 kind: plugin
 plugin_name: cache_status
 plugin_type: set_resp_headers
 plugin_content: '{"response_headers":[{"name":"X-Cache","value":"$context.cacheStatus","value_type":"system_parameter","action":"add"}]}'
-` + fsAPI("cached_api", "/cached", "") + fsAPI("uncached_api", "/uncached", "") + `---
-kind: api
-name: mock_plain
-group_id: failsafe
-req_protocol: HTTP
-req_method: GET
-req_uri: /mockplain
-backend_type: MOCK
-mock_info: {status_code: 200, result_content: "mocked", headers: [{key: X-Mock, value: "a=b"}]}
-` + cacheStatusBinding("cached_api") + cacheStatusBinding("uncached_api") + cacheStatusBinding("mock_plain")
+` + fsAPI("cached_api", "/cached", "") + fsAPI("short_api", "/short", "") + fsAPI("uncached_api", "/uncached", "") +
+	cachePlugin("cache_items", cacheItemsContent) + cachePlugin("cache_short", cacheShortContent) +
+	pluginBinding("cached_api", "cache_items") + pluginBinding("short_api", "cache_short") +
+	pluginBinding("cached_api", "cache_status") + pluginBinding("uncached_api", "cache_status")
 
-func cacheStatusBinding(api string) string {
-	return `---
-kind: plugin_binding
-api_id: ` + api + `
-env_id: RELEASE
-plugin_id: cache_status
-`
-}
-
-// proxy_cache plug-ins are refused (docs/plugins.md#proxy_cache: since
-// Envoy 1.33 the cache filter fetches misses itself, without the route's
-// rewrites, header changes and the filters after it). Writing one is
-// refused with the field path and changes nothing; one that reached etcd
-// around the admin API holds the API it is bound to closed (APIG.0601)
-// rather than serving it with a cache apigw cannot configure; without a
-// cache, $context.cacheStatus is the route's literal.
+// proxy_cache through the admin API, xDS and the emulated Envoy's ext_proc
+// filter to apigw's cache: a miss reaches the backend and is stored, the
+// same key is answered without it; the key selects the listed query
+// parameter and header; ttl expiry; what is not stored (over 1 MiB,
+// Set-Cookie, a status without a rule); a changed content misses; a cache
+// that is down lets the backend answer.
 func TestProxyCachePluginThroughEnvoy(t *testing.T) {
 	w := startFS(t, cacheDefs)
-
-	status := func(t *testing.T, path, want string) {
+	tenant := func(v string) http.Header { return http.Header{"X-Tenant": {v}} }
+	// get calls path and reports whether the backend answered.
+	get := func(t *testing.T, path string, h http.Header) (*result, bool) {
 		t.Helper()
-		for range 2 {
-			r := w.call(t, call{path: path})
-			wantStatus(t, r, http.StatusOK)
-			if got := r.header.Get("X-Cache"); got != want || r.header.Get("Age") != "" {
-				t.Errorf("%s: X-Cache %q (age %q), want %s", path, got, r.header.Get("Age"), want)
+		r := w.call(t, call{path: path, header: h})
+		_, _, ok := w.be.find(r.requestID)
+		return r, ok
+	}
+	// missThenHit: the first call reaches the backend, the second not.
+	missThenHit := func(t *testing.T, path string, h http.Header) {
+		t.Helper()
+		first, backend := get(t, path, h)
+		wantStatus(t, first, http.StatusOK)
+		if !backend {
+			t.Fatalf("%s: first call not served by the backend: %s", path, first)
+		}
+		second, backend := get(t, path, h)
+		wantStatus(t, second, http.StatusOK)
+		if backend {
+			t.Fatalf("%s: second call reached the backend: %s", path, second)
+		}
+		// Replayed: Content-Type, and X-Backend where it is in
+		// cacheable_headers (cache_items), nothing else.
+		wantBackend := ""
+		if strings.HasPrefix(path, "/cached") {
+			wantBackend = "release"
+		}
+		if string(second.body) != string(first.body) || second.header.Get("Content-Type") != "application/json" || second.header.Get("X-Backend") != wantBackend {
+			t.Fatalf("%s: cached answer %q %v, want %q", path, second.body, second.header, first.body)
+		}
+	}
+	notStored := func(t *testing.T, path string, h http.Header) {
+		t.Helper()
+		for i := range 2 {
+			if r, backend := get(t, path, h); !backend {
+				t.Fatalf("%s: call %d answered from the cache: %s", path, i+1, r)
 			}
 		}
 	}
-	status(t, "/cached", "via_upstream")
-	status(t, "/uncached", "via_upstream")
-	status(t, "/mockplain", "direct_response")
 
-	// Refused at write, with the reason; nothing changes.
+	// Miss then hit; $context.cacheStatus: the route's literal on the
+	// backend's answer, the cache's on its own.
+	missThenHit(t, "/cached?page=1", tenant("a"))
+	if r, _ := get(t, "/cached?page=1", tenant("a")); r.header.Get("X-Cache") != "proxy_cache_hit" {
+		t.Errorf("hit X-Cache %q", r.header.Get("X-Cache"))
+	}
+	if r, _ := get(t, "/cached?page=cs", tenant("a")); r.header.Get("X-Cache") != "via_upstream" {
+		t.Errorf("miss X-Cache %q", r.header.Get("X-Cache"))
+	}
+	if r := w.call(t, call{path: "/uncached"}); r.header.Get("X-Cache") != "via_upstream" {
+		t.Errorf("uncached X-Cache %q", r.header.Get("X-Cache"))
+	}
+	// Query parameter key: page selects, other parameters do not.
+	if _, backend := get(t, "/cached?page=1&other=9", tenant("a")); backend {
+		t.Error("an unlisted query parameter changed the key")
+	}
+	missThenHit(t, "/cached?page=2", tenant("a"))
+	// Header key.
+	missThenHit(t, "/cached?page=1", tenant("b"))
+	missThenHit(t, "/cached?page=1", nil)
+	// Not stored: over 1 MiB, Set-Cookie, a status without a ttl rule, a
+	// backend's no-store.
+	notStored(t, fmt.Sprintf("/cached?page=big&pad_bytes=%d", 1<<20+1), nil)
+	notStored(t, "/cached?page=cookie&set_cookie=s%3D1", nil)
+	notStored(t, "/cached?page=nf&status=404", nil)
+	notStored(t, "/cached?page=ns&cache_control=no-store", nil)
+	missThenHit(t, fmt.Sprintf("/cached?page=small&pad_bytes=%d", 1<<20), nil)
+	// No plug-in: never cached.
+	notStored(t, "/uncached", nil)
+
+	// ttl 1 s.
+	missThenHit(t, "/short", nil)
+	time.Sleep(1100 * time.Millisecond)
+	if _, backend := get(t, "/short", nil); !backend {
+		t.Error("/short answered from the cache after its ttl")
+	}
+
+	m := w.g.Metrics(t)
+	if m["apigw_proxy_cache_hits_total"] < 7 || m["apigw_proxy_cache_stores_total"] < 6 {
+		t.Errorf("metrics: hits %v stores %v", m["apigw_proxy_cache_hits_total"], m["apigw_proxy_cache_stores_total"])
+	}
+
+	// A changed content: the route's scope changes, the stored answer is
+	// no longer given.
+	changed := strings.Replace(cacheItemsContent, `"ttl":60`, `"ttl":61`, 1)
 	f := filepath.Join(t.TempDir(), "cache.yaml")
-	doc := "kind: plugin\nplugin_name: cache_items\nplugin_type: proxy_cache\nplugin_content: '" + cacheItemsContent + "'\n---\nkind: plugin_binding\napi_id: cached_api\nenv_id: RELEASE\nplugin_id: cache_items\n"
-	if err := os.WriteFile(f, []byte(doc), 0o644); err != nil {
+	if err := os.WriteFile(f, []byte(cachePlugin("cache_items", changed)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, code := w.g.apigctlCode(t, "apply", "-f", f)
-	if code == 0 || !strings.Contains(out, "plugin_type: proxy_cache plug-ins are not supported") || !strings.Contains(out, "straight from the route's cluster") {
-		t.Fatalf("apply of a proxy_cache plug-in: exit %d\n%s", code, out)
-	}
-	if _, ok := w.ids(t, model.KindPlugin)["cache_items"]; ok {
-		t.Fatal("the refused plug-in was created")
-	}
-	r := w.call(t, call{path: "/cached"})
-	wantStatus(t, r, http.StatusOK)
-	if _, _, ok := w.be.find(r.requestID); !ok {
-		t.Fatalf("/cached no longer reaches its backend: %s", r)
-	}
-
-	// Around the admin API, straight into etcd: the plug-in cannot be
-	// read (it does not validate), so the API bound to it is held closed.
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{w.g.etcd}, DialTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	prefix := store.InstancePrefix(model.DefaultInstance)
-	envID := bindingEnv(ctx, t, cli, prefix, w.ids(t, model.KindAPI)["cached_api"])
-	plugin, _ := json.Marshal(map[string]string{"id": "pc1", "plugin_name": "cache_items", "plugin_type": model.PluginProxyCache, "plugin_scope": "global", "plugin_content": cacheItemsContent})
-	binding, _ := json.Marshal(map[string]string{"id": "pcb1", "api_id": w.ids(t, model.KindAPI)["cached_api"], "env_id": envID, "plugin_id": "pc1"})
-	for k, v := range map[string][]byte{prefix + "plugins/pc1": plugin, prefix + "plugin-bindings/pcb1": binding} {
-		if _, err := cli.Put(ctx, k, string(v)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	w.g.apigctl(t, "apply", "-f", f)
 	eventually(t, 20*time.Second, func() error {
-		r := w.call(t, call{path: "/cached", header: http.Header{"X-Tenant": {"a"}}})
-		if b, _, ok := w.be.find(r.requestID); ok {
-			return fmt.Errorf("served by backend %s", b.name)
-		}
-		if r.status != http.StatusInternalServerError {
-			return fmt.Errorf("status %d, want 500 APIG.0601: %s", r.status, r)
+		if r, backend := get(t, "/cached?page=1", tenant("a")); !backend {
+			return fmt.Errorf("still answered from the old content's entry: %s", r)
 		}
 		return nil
 	})
-	apigError(t, w.call(t, call{path: "/cached"}), http.StatusInternalServerError, "APIG.0601")
-	status(t, "/uncached", "via_upstream")
-}
+	missThenHit(t, "/cached?page=3", tenant("a"))
 
-// bindingEnv is the environment id of the stored plug-in bindings of an
-// API (the RELEASE environment's).
-func bindingEnv(ctx context.Context, t *testing.T, cli *clientv3.Client, prefix, apiID string) string {
-	t.Helper()
-	resp, err := cli.Get(ctx, prefix+"plugin-bindings/", clientv3.WithPrefix())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, kv := range resp.Kvs {
-		var b struct {
-			APIID string `json:"api_id"`
-			EnvID string `json:"env_id"`
-		}
-		if json.Unmarshal(kv.Value, &b) == nil && b.APIID == apiID {
-			return b.EnvID
+	// The cache (in the apigw process) down: failure_mode_allow lets the
+	// backend answer (the emulated Envoy keeps its configuration; these
+	// APIs need no ext_authz).
+	w.g.Stop(t)
+	for range 2 {
+		r, backend := get(t, "/cached?page=3", tenant("a"))
+		wantStatus(t, r, http.StatusOK)
+		if !backend {
+			t.Fatalf("cache down: not served by the backend: %s", r)
 		}
 	}
-	t.Fatalf("no stored plug-in binding of API %s", apiID)
-	return ""
 }

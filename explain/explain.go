@@ -11,6 +11,7 @@ import (
 
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	rlsv3 "github.com/envoyproxy/go-control-plane/envoy/service/ratelimit/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -49,6 +50,12 @@ func (s *Service) Explain(ctx context.Context, req *adminv1.ExplainRequest) (*ad
 				return auth
 			case translate.ClusterRateLimit:
 				return rl
+			case translate.ClusterProxyCache:
+				// The evaluation never answers from apigw's cache: the
+				// ext_proc stream cannot be opened in process, and the
+				// filter's failure_mode_allow sends the request on to the
+				// backend as on a miss (the trace says so).
+				return inproc.New(&extprocv3.ExternalProcessor_ServiceDesc, nil)
 			}
 			return nil
 		}})

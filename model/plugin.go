@@ -147,11 +147,6 @@ func validatePlugin(c checker, p *apigwv1.Plugin, lim Limits) {
 		c.oneOf("plugin_type", p.PluginType, pluginTypes...)
 		return
 	}
-	if p.PluginType == PluginProxyCache {
-		// The content is still checked below, so that its own
-		// violations are listed too.
-		c.add("plugin_type", "%s", proxyCacheRefusal)
-	}
 	if !c.required("plugin_content", p.PluginContent) {
 		return
 	}
@@ -408,7 +403,7 @@ func (in *Instance) checkPluginBinding(c checker, b *apigwv1.PluginBinding) {
 		}
 	case PluginProxyCache:
 		if !ProxyCacheMethod(api.ReqMethod) {
-			c.add("api_id", "API %q uses %s: a proxy_cache plug-in caches GET APIs and the GET and HEAD requests of ANY APIs (Envoy stores only GET responses, so a HEAD API is refused)", api.Name, api.ReqMethod)
+			c.add("api_id", "API %q uses %s: a proxy_cache plug-in caches GET APIs and the GET and HEAD requests of ANY APIs (HEAD APIs are not supported yet)", api.Name, api.ReqMethod)
 		}
 	}
 }

@@ -1,9 +1,13 @@
 package model
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"slices"
 	"strconv"
 	"strings"
+
+	"google.golang.org/protobuf/proto"
 
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 )
@@ -12,47 +16,48 @@ import (
 // (docs/plugins.md#proxy_cache).
 const PluginProxyCache = "proxy_cache"
 
-// proxyCacheRefusal is why every proxy_cache plug-in is refused. Since
-// Envoy 1.33 (envoyproxy/envoy#36309) the cache filter fetches a cache
-// miss itself, over an async client to the route's cluster, with the
-// request headers as the cache filter sees them
-// (CacheFilter::sendUpstreamRequest), and stores the backend's response
-// as it arrives (UpstreamRequest::onHeaders): the route's path and host
-// rewrites and header changes, the router's response headers and the
-// filters after the cache never act on a cacheable request
-// (envoyproxy/envoy#39135). apigw's key (the Vary on the scope and key
-// headers, added by the route), its ttl rules, its Set-Cookie and size
-// filters, and the backend path of the API all depend on them, so no
-// content can be served as configured by a supported Envoy (1.37+); the
-// stored responses would be shared across the key's headers.
-const proxyCacheRefusal = "proxy_cache plug-ins are not supported: Envoy's cache filter (1.33 and newer, so every Envoy apigw supports) fetches a cache miss itself, straight from the route's cluster, without the route's path and host rewrite, its header changes, its response headers and the filters after the cache; the backend would get the frontend path, and the key headers, ttl rules, Set-Cookie and size rules could not act on what is stored (docs/plugins.md#proxy_cache)"
-
 // proxy_cache bounds.
 const (
 	ProxyCacheMaxTTL        = 31536000 // seconds (a year)
 	ProxyCacheMaxKeyItems   = 20       // per list of cache_key
 	ProxyCacheMaxHeaders    = 20       // cacheable_headers
 	ProxyCacheMaxHeaderName = 64
-	// ProxyCacheMaxBodyBytes is the largest response kept (APIG: 1 MB):
-	// a response with a longer or no Content-Length is not stored.
-	ProxyCacheMaxBodyBytes = 1 << 20
-	ProxyCacheModeOff      = "off"
-	ProxyCacheModeAll      = "all"
+	// ProxyCacheMaxBodyBytes is the largest response body kept (APIG:
+	// 1 MB); ProxyCacheMaxTotalBytes the most an apigw process keeps
+	// (APIG: 128 MB), least recently used entries evicted first.
+	ProxyCacheMaxBodyBytes  = 1 << 20
+	ProxyCacheMaxTotalBytes = 128 << 20
+	ProxyCacheModeOff       = "off"
+	ProxyCacheModeAll       = "all"
 )
 
-// ProxyCacheStatuses are the response statuses Envoy's cache filter can
-// store (its cacheability rules, RFC 9110 heuristically cacheable codes);
-// http_status may only list these.
+// ProxyCacheStatuses are the response statuses a rule may list: the
+// statuses apigw's cache stores (RFC 9110's heuristically cacheable
+// codes).
 var proxyCacheStatuses = []int32{200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 451, 501}
 
 // ProxyCacheStatuses returns the statuses a proxy_cache rule may list, in
 // a new slice.
 func ProxyCacheStatuses() []int32 { return slices.Clone(proxyCacheStatuses) }
 
+// ProxyCacheContentHash is a short hash of a proxy_cache content (its
+// deterministic protobuf encoding): part of the cache scope Envoy sends
+// apigw's cache with every request of a cached route, so that entries
+// stored under another content are never answered and are dropped.
+func ProxyCacheContentHash(v *apigwv1.ProxyCacheContent) string {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:6])
+}
+
 // proxyCacheSystemParams are the system parameters a cache key may name:
 // apigw's key always separates APIs and environments, so these add
 // nothing. The others (the caller's address or app, the request id, the
-// gateway node) cannot be part of Envoy's cache key.
+// gateway node) are not sent to apigw's cache (it sees the request's
+// headers only) and are refused.
 var proxyCacheSystemParams = []string{"$context.stage", "$context.apiId", "$context.apiName"}
 
 // ProxyCacheContentOf returns the content of a proxy_cache plug-in (nil if
@@ -70,9 +75,9 @@ func ProxyCacheClientControl(v *apigwv1.ProxyCacheContent) bool {
 }
 
 // ProxyCacheMethod reports whether an API method can use a proxy_cache
-// plug-in: GET APIs, and ANY APIs (their GET and HEAD requests). APIG also
-// caches HEAD APIs, but Envoy stores only responses to GET, which a HEAD
-// API never receives: its cache would stay empty.
+// plug-in: GET APIs, and ANY APIs (their GET and HEAD requests). HEAD APIs
+// are still refused (apigw's cache would serve them, but they were never
+// tested end to end).
 func ProxyCacheMethod(method string) bool {
 	return method == "GET" || method == MethodAny
 }
@@ -80,7 +85,7 @@ func ProxyCacheMethod(method string) bool {
 func validateProxyCache(c checker, v *apigwv1.ProxyCacheContent) {
 	k := v.GetCacheKey()
 	if len(k.GetSystemParams())+len(k.GetParameters())+len(k.GetHeaders()) == 0 {
-		c.add("cache_key", "is required: set at least one of system_params and headers (parameters are refused)")
+		c.add("cache_key", "is required: set at least one of system_params, parameters and headers")
 	}
 	kc := c.at("cache_key")
 	for _, f := range []struct {
@@ -97,22 +102,19 @@ func validateProxyCache(c checker, v *apigwv1.ProxyCacheContent) {
 			switch f.name {
 			case "system_params":
 				if !slices.Contains(proxyCacheSystemParams, s) {
-					kc.add(field, "%q is not supported: the key can name %s (apigw always keys by API and environment); the caller's address, app, the request id and gateway values cannot be part of Envoy's cache key", s, strings.Join(proxyCacheSystemParams, ", "))
+					kc.add(field, "%q is not supported: the key can name %s (apigw always keys by API and environment); the caller's address, app, the request id and gateway values are not sent to apigw's cache", s, strings.Join(proxyCacheSystemParams, ", "))
 				}
 			case "parameters":
-				// Envoy's cache key holds the whole :path, query
-				// string included (envoy.filters.http.cache
-				// LookupRequest); CacheConfig.key_creator_params, which
-				// would select parameters, is not implemented
-				// ([#not-implemented-hide:], never read by the filter).
-				kc.add(field, "%q: keying on selected query parameters is not supported: Envoy's cache filter keys on the whole query string (its key_creator_params is not implemented); remove parameters (every key already includes the whole query string)", s)
+				if !validQueryName(s) {
+					kc.add(field, "%q is not a query parameter name (1-%d characters, no control characters, & nor =)", s, ProxyCacheMaxHeaderName)
+				}
 			case "headers":
 				key = strings.ToLower(s)
 				switch {
 				case !ValidHeaderName(s) || len(s) > ProxyCacheMaxHeaderName:
 					kc.add(field, "%q is not a header name (1-%d characters)", s, ProxyCacheMaxHeaderName)
 				case key == "authorization":
-					kc.add(field, "Authorization cannot be in the key: Envoy's cache never answers requests carrying it")
+					kc.add(field, "Authorization cannot be in the key: apigw's cache never answers requests carrying it (one caller's answer would be given to others)")
 				case gatewayHeader(s):
 					kc.add(field, "%s is set by the gateway", s)
 				}
@@ -132,7 +134,7 @@ func validateProxyCache(c checker, v *apigwv1.ProxyCacheContent) {
 		for j, s := range r.HttpStatus {
 			field := index("http_status", j)
 			if !slices.Contains(proxyCacheStatuses, s) {
-				rc.add(field, "%d cannot be cached by Envoy's cache filter (cacheable: %s)", s, joinInt32(proxyCacheStatuses))
+				rc.add(field, "%d cannot be cached (cacheable: %s)", s, joinInt32(proxyCacheStatuses))
 			}
 			if statuses[s] {
 				rc.add(field, "%d is listed twice", s)
@@ -147,7 +149,7 @@ func validateProxyCache(c checker, v *apigwv1.ProxyCacheContent) {
 		switch mode {
 		case "", ProxyCacheModeOff, ProxyCacheModeAll:
 		case "apps":
-			ccc.add("mode", "apps is not supported: Envoy's cache filter cannot tell apps apart (use off or all)")
+			ccc.add("mode", "apps is not supported: apigw's cache does not know the calling app (it sees the request's headers only; use off or all)")
 		default:
 			ccc.oneOf("mode", mode, ProxyCacheModeOff, ProxyCacheModeAll)
 		}
@@ -193,4 +195,18 @@ func (in *Instance) ProxyCachePlugins() []*apigwv1.Plugin {
 		}
 	}
 	return out
+}
+
+// validQueryName reports whether s can name a query parameter of a cache
+// key: 1-64 characters, printable, without & and =.
+func validQueryName(s string) bool {
+	if s == "" || len(s) > ProxyCacheMaxHeaderName {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x21 || r == 0x7f || r == '&' || r == '=' {
+			return false
+		}
+	}
+	return true
 }

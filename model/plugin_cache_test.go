@@ -11,14 +11,14 @@ import (
 )
 
 // tfProxyCache is the proxy_cache content of Huawei's Terraform provider
-// examples, with statuses Envoy can cache and a header instead of the
-// query parameter in the key (Envoy keys on the whole query string).
+// examples, with a header instead of the query parameter in the key.
 const tfProxyCache = `{"cache_key":{"system_params":[],"parameters":[],"headers":["X-Tenant"]},` +
 	`"cache_http_status_and_ttl":[{"http_status":[200,203],"ttl":5}],` +
 	`"client_cache_control":{"mode":"off","datas":[]},"cacheable_headers":["X-Custom-Header"]}`
 
 // tfProxyCacheWithParameter is the Terraform example as Huawei writes it:
-// its key selects the query parameter custom_param.
+// its key selects the query parameter custom_param (accepted: apigw's
+// cache keys on the listed parameters).
 const tfProxyCacheWithParameter = `{"cache_key":{"system_params":[],"parameters":["custom_param"],"headers":[]},` +
 	`"cache_http_status_and_ttl":[{"http_status":[200,203],"ttl":5}],` +
 	`"client_cache_control":{"mode":"off","datas":[]},"cacheable_headers":["X-Custom-Header"]}`
@@ -36,9 +36,10 @@ func TestProxyCacheContentValidation(t *testing.T) {
 		{"source ip in key", `{"cache_key":{"system_params":["$context.stage","$context.sourceIp"]}}`, "plugin_content.cache_key.system_params[1]"},
 		{"app in key", `{"cache_key":{"system_params":["$context.appId"]}}`, "plugin_content.cache_key.system_params[0]"},
 		{"unknown system param", `{"cache_key":{"system_params":["stage"]}}`, "plugin_content.cache_key.system_params[0]"},
-		{"terraform example selecting a query parameter", tfProxyCacheWithParameter, "plugin_content.cache_key.parameters[0]"},
-		{"query parameter beside a header", `{"cache_key":{"headers":["X-Tenant"],"parameters":["page","size"]}}`, "plugin_content.cache_key.parameters[1]"},
-		{"only query parameters", `{"cache_key":{"parameters":["page"]}}`, "plugin_content.cache_key.parameters[0]"},
+		{"terraform example selecting a query parameter", tfProxyCacheWithParameter, ""},
+		{"query parameter beside a header", `{"cache_key":{"headers":["X-Tenant"],"parameters":["page","size"]}}`, ""},
+		{"only query parameters", `{"cache_key":{"parameters":["page"]}}`, ""},
+		{"query parameter twice", `{"cache_key":{"parameters":["page","page"]}}`, "plugin_content.cache_key.parameters[1]"},
 		{"bad query name", `{"cache_key":{"parameters":["a=b"]}}`, "plugin_content.cache_key.parameters[0]"},
 		{"bad header name", `{"cache_key":{"headers":["X Tenant"]}}`, "plugin_content.cache_key.headers[0]"},
 		{"authorization in key", `{"cache_key":{"headers":["Authorization"]}}`, "plugin_content.cache_key.headers[0]"},
@@ -58,12 +59,6 @@ func TestProxyCacheContentValidation(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			vs := model.Validate(plugin("p1", model.PluginProxyCache, tc.content), lim)
-			// Every proxy_cache plug-in is refused (plugin_type); the
-			// content's own violations are listed beside it.
-			if len(vs) == 0 || vs[0].Field != "plugin_type" {
-				t.Fatalf("want the plugin_type refusal first, got:\n%s", fieldsOf(vs))
-			}
-			vs = vs[1:]
 			if tc.want == "" {
 				if len(vs) > 0 {
 					t.Fatalf("unexpected violations:\n%s", fieldsOf(vs))
@@ -95,7 +90,7 @@ func TestProxyCacheBindingNeedsACacheableMethod(t *testing.T) {
 	head := &apigwv1.PluginBinding{Id: "b3", ApiId: "a8", EnvId: "e1", PluginId: "pc1"}
 	in = pluginWorld(pc, headAPI, head)
 	if vs := in.Check(head); len(vs) == 0 || vs[0].Field != "api_id" {
-		t.Errorf("binding to HEAD (Envoy stores only GET responses): want an api_id violation, got %v", vs)
+		t.Errorf("binding to HEAD: want an api_id violation, got %v", vs)
 	}
 	get := &apigwv1.PluginBinding{Id: "b2", ApiId: "a1", EnvId: "e1", PluginId: "pc1"}
 	in = pluginWorld(pc, get)
@@ -117,27 +112,16 @@ func TestProxyCacheBindingNeedsACacheableMethod(t *testing.T) {
 	}
 }
 
-// A key that selects query parameters is refused with the reason: Envoy's
-// cache filter keys on the whole query string.
-func TestProxyCacheRefusesSelectedQueryParameters(t *testing.T) {
-	vs := model.Validate(plugin("p1", model.PluginProxyCache, tfProxyCacheWithParameter), model.AbsoluteLimits())
-	if len(vs) != 2 || vs[1].Field != "plugin_content.cache_key.parameters[0]" ||
-		!strings.Contains(vs[1].Description, "whole query string") || !strings.Contains(vs[1].Description, "key_creator_params") {
-		t.Fatalf("want the refusal and a parameters[0] violation naming Envoy's whole-query key, got:\n%s", fieldsOf(vs))
+// A proxy_cache plug-in is accepted (apigw's cache serves it through
+// Envoy's ext_proc filter); the caller's app in the key stays refused.
+func TestProxyCachePluginIsAccepted(t *testing.T) {
+	for _, c := range []string{tfProxyCache, tfProxyCacheWithParameter} {
+		if vs := model.Validate(plugin("p1", model.PluginProxyCache, c), model.AbsoluteLimits()); len(vs) > 0 {
+			t.Fatalf("refused:\n%s", fieldsOf(vs))
+		}
 	}
-}
-
-// Every proxy_cache plug-in is refused at write, naming plugin_type and
-// why: Envoy's cache filter fetches misses outside the route. Other plug-in
-// types are not.
-func TestProxyCachePluginIsRefused(t *testing.T) {
-	vs := model.Validate(plugin("p1", model.PluginProxyCache, tfProxyCache), model.AbsoluteLimits())
-	if len(vs) != 1 || vs[0].Field != "plugin_type" || !strings.Contains(vs[0].Description, "not supported") ||
-		!strings.Contains(vs[0].Description, "straight from the route's cluster") {
-		t.Fatalf("want one plugin_type refusal, got:\n%s", fieldsOf(vs))
-	}
-	cors := `{"allow_origin":"*","allow_methods":"GET"}`
-	if vs := model.Validate(plugin("p2", "cors", cors), model.AbsoluteLimits()); len(vs) > 0 {
-		t.Fatalf("cors plug-in refused:\n%s", fieldsOf(vs))
+	vs := model.Validate(plugin("p1", model.PluginProxyCache, `{"cache_key":{"system_params":["$context.appId"]}}`), model.AbsoluteLimits())
+	if len(vs) != 1 || vs[0].Field != "plugin_content.cache_key.system_params[0]" || !strings.Contains(vs[0].Description, "not sent to apigw's cache") {
+		t.Fatalf("want the appId refusal, got:\n%s", fieldsOf(vs))
 	}
 }

@@ -35,11 +35,12 @@
 //     from the route's actions, sent to the rate-limit cluster),
 //     header_mutation (per-route mutations too) and match_delegate around
 //     it (matchers on request headers, or on response headers when the
-//     response passes), the cache filter with simple_http_cache (Envoy's
-//     cacheability rules and Vary, one store per emulated Envoy, misses
-//     fetched by the filter itself from the route's cluster without the
-//     route's rewrites, header changes and the filters after it, as Envoy
-//     does since 1.33, no revalidation nor ranges: see cache.go), oauth2
+//     response passes), ext_proc (a gRPC Process stream per request to
+//     the filter's cluster with the per-route grpc_initial_metadata:
+//     request headers answered CONTINUE with header mutations or by an
+//     immediate response, response headers and a buffered or partially
+//     buffered body on the way back, message_timeout and
+//     failure_mode_allow; see extproc.go), oauth2
 //     (the OpenID Connect code flow of Envoy's filter from its config and
 //     SDS generic secrets: redirect with state and PKCE, code exchange at
 //     the token endpoint's cluster, encrypted session cookies under an

@@ -159,7 +159,7 @@ func (s *stream) upstream(ctx context.Context, f *routerv3.Router, ra *routev3.R
 	s.tracef("upstream %s %s → cluster %s endpoint %s host %s", up.Value(":method"), path, name, ep, up.Value(":authority"))
 	s.cluster, s.endpoint = name, ep
 	s.mirror(ra.GetRequestMirrorPolicies(), up)
-	return s.send(ctx, cl, ra, ep, up, true)
+	return s.send(ctx, cl, ra, ep, up)
 }
 
 func routeTimeout(ra *routev3.RouteAction) time.Duration {
@@ -304,9 +304,8 @@ func (e *Envoy) endpoint(cfg *Config, cl *clusterv3.Cluster) (string, string, er
 }
 
 // send makes the upstream request and returns the upstream response, with
-// the route's response header mutations when routeHeaders (the router's;
-// the cache filter's own upstream request has none).
-func (s *stream) send(ctx context.Context, cl *clusterv3.Cluster, ra *routev3.RouteAction, ep string, up *Headers, routeHeaders bool) (*Response, error) {
+// the route's response header mutations.
+func (s *stream) send(ctx context.Context, cl *clusterv3.Cluster, ra *routev3.RouteAction, ep string, up *Headers) (*Response, error) {
 	scheme := "http"
 	var tlsCfg *tls.Config
 	if ts := cl.GetTransportSocket(); ts != nil {
@@ -375,10 +374,8 @@ func (s *stream) send(ctx context.Context, cl *clusterv3.Cluster, ra *routev3.Ro
 	for _, k := range hopByHop {
 		h.Del(k)
 	}
-	if routeHeaders {
-		if err := s.responseHeaders(h); err != nil {
-			return nil, err
-		}
+	if err := s.responseHeaders(h); err != nil {
+		return nil, err
 	}
 	s.tracef("upstream answered %d", resp.StatusCode)
 	return s.reply(resp.StatusCode, body, h, "via_upstream"), nil

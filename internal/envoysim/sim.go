@@ -76,7 +76,6 @@ type Envoy struct {
 	conns map[string]*grpc.ClientConn
 	rr    map[string]uint64
 	als   map[string]*alsLogger
-	cache cacheStore // the simple_http_cache (cache.go), under mu
 }
 
 // New returns an emulated Envoy.
@@ -194,7 +193,7 @@ type stream struct {
 	// header_mutation filters that ran.
 	respMutations []*corev3.HeaderValueOption
 	// deferred are the match_delegate filters that read the response;
-	// matchResp is the response their matchers read (cache.go).
+	// matchResp is the response their matchers read (matchresp.go).
 	deferred  []deferredMatch
 	matchResp *Headers
 	// upstreamLength is the Content-Length of the backend's response (-1
@@ -202,10 +201,9 @@ type stream struct {
 	// the response is the backend's (router.go).
 	upstreamLength   int64
 	upstreamAnswered bool
-	// cacheFetched says the response came over the cache filter's own
-	// upstream request (cache.go): the filters after the cache never saw
-	// it.
-	cacheFetched bool
+	// extproc are the ext_proc streams opened on the way in, which the
+	// response passes on the way back (extproc.go).
+	extproc []*extProcState
 }
 
 // defaultConnBufferLimit is Envoy's default per-connection buffer limit.
@@ -240,10 +238,18 @@ func (e *Envoy) Serve(ctx context.Context, req *Request) (*Response, error) {
 	}
 	s.prepare(req)
 	resp, err := s.decode(ctx)
+	defer func() {
+		for _, st := range s.extproc {
+			st.close()
+		}
+	}()
 	if err != nil {
 		return nil, fmt.Errorf("%w\n  %s", err, strings.Join(s.trace, "\n  "))
 	}
-	if err := s.encodeBeforeCache(resp); err != nil {
+	if err := s.extProcEncode(resp); err != nil {
+		return nil, fmt.Errorf("%w\n  %s", err, strings.Join(s.trace, "\n  "))
+	}
+	if err := s.encodeDeferred(resp); err != nil {
 		return nil, fmt.Errorf("%w\n  %s", err, strings.Join(s.trace, "\n  "))
 	}
 	s.finish(resp)

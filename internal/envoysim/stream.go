@@ -11,9 +11,9 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	matchingv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/matching/v3"
 	bodysizev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/body_size_limit/v3"
-	cachev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cache/v3"
 	corsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	headermutationv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/header_mutation/v3"
 	oauth2v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/oauth2/v3"
 	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ratelimit/v3"
@@ -83,8 +83,8 @@ func (s *stream) decode(ctx context.Context) (*Response, error) {
 				return s.router(ctx, cfg)
 			}
 		default:
-			if f.GetTypedConfig().MessageIs(&cachev3.CacheConfig{}) {
-				resp, err = s.cacheFilter(ctx, f.GetName(), f.GetTypedConfig())
+			if f.GetTypedConfig().MessageIs(&extprocv3.ExternalProcessor{}) {
+				resp, err = s.extProc(ctx, f.GetName(), f.GetTypedConfig(), per)
 				break
 			}
 			if f.GetTypedConfig().MessageIs(&oauth2v3.OAuth2{}) {

@@ -105,6 +105,9 @@ type listenerMemo struct {
 	// oidcClusters are the token-endpoint clusters of the oidc_auth
 	// plug-ins, which are filters of the HCMs.
 	oidcClusters []*clusterv3.Cluster
+	// cacheCluster is the cluster of apigw's cache (proxy_cache
+	// plug-ins), nil without them.
+	cacheCluster *clusterv3.Cluster
 }
 
 // NewBuilder returns a Builder with nothing memoized.
@@ -212,6 +215,9 @@ func (b *Builder) build(s *inputs.Snapshot) (*Resources, error) {
 		out.Clusters = append(out.Clusters, lm.tracing)
 	}
 	out.Clusters = append(out.Clusters, lm.oidcClusters...)
+	if lm.cacheCluster != nil {
+		out.Clusters = append(out.Clusters, lm.cacheCluster)
+	}
 	sortResources(out)
 	return out, nil
 }

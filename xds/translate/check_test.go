@@ -9,6 +9,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	grpcalsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/grpc/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	oauth2v3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/oauth2/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
@@ -87,6 +88,12 @@ func checkResources(t *testing.T, r *Resources) {
 				}
 				for _, hf := range h.GetHttpFilters() {
 					httpFilters[hf.GetName()] = true
+					if ep := (&extprocv3.ExternalProcessor{}); hf.GetTypedConfig().MessageIs(ep) {
+						if err := hf.GetTypedConfig().UnmarshalTo(ep); err != nil {
+							t.Fatal(err)
+						}
+						clusters[ep.GetGrpcService().GetEnvoyGrpc().GetClusterName()] = true
+					}
 					oa := &oauth2v3.OAuth2{}
 					if hf.GetTypedConfig().MessageIs(oa) {
 						if err := hf.GetTypedConfig().UnmarshalTo(oa); err != nil {

@@ -37,7 +37,8 @@ const (
 // anything else; the body limit rejects early; rbac applies IP ACLs; the
 // oauth2 filters of oidc_auth plug-ins log browsers in; ext_authz
 // authenticates and feeds the rate-limit descriptors; ratelimit; the
-// proxy_cache filters; router.
+// proxy_cache ext_proc filter (an instance with proxy_cache plug-ins);
+// router.
 func httpFilters(cfg *apigwv1.InstanceConfig, opts Options, oidc []*hcmv3.HttpFilter, caches []*apigwv1.Plugin) ([]*hcmv3.HttpFilter, error) {
 	type entry struct {
 		name     string
@@ -65,7 +66,7 @@ func httpFilters(cfg *apigwv1.InstanceConfig, opts Options, oidc []*hcmv3.HttpFi
 	}
 	// proxy_cache: after authentication and throttling, so that a cached
 	// answer is given only to admitted requests; disabled unless a route
-	// enables them (proxycache.go).
+	// enables it (proxycache.go).
 	cf, err := cacheFilters(caches)
 	if err != nil {
 		return nil, err

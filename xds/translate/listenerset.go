@@ -45,6 +45,9 @@ func listeners(v *inputs.View, opts Options) (*listenerMemo, error) {
 	if lm.oidcClusters, err = oidcClusters(oidc, opts); err != nil {
 		return nil, err
 	}
+	if lm.cacheCluster, err = proxyCacheCluster(v.ProxyCachePlugins(), opts); err != nil {
+		return nil, err
+	}
 	kafkaReq, kafkaResp := v.KafkaLogHeaders()
 	obs, err := observability(v.Name(), v.Config(), kafkaReq, kafkaResp, opts)
 	if err != nil {

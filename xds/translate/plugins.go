@@ -26,9 +26,9 @@ type pluginPlan struct {
 	respAdd    []*corev3.HeaderValueOption
 	respRemove []string
 	// respCacheStatus are the set_resp_headers mutations naming
-	// $context.cacheStatus: with a proxy_cache plug-in the cache key filter
-	// adds them, so that responses served from the cache get them too
-	// (proxycache.go); otherwise the route does.
+	// $context.cacheStatus: the route adds them with its literal value;
+	// with a proxy_cache plug-in apigw's cache adds them to its own
+	// answers (proxycache.go).
 	respCacheStatus []*corev3.HeaderValueOption
 	// mirror is the proxy_mirror cluster and policy.
 	mirror       *clusterSpec
@@ -205,9 +205,10 @@ func respHeaderMutations(c *apigwv1.SetRespHeadersContent) (add, cacheStatus []*
 	return add, cacheStatus, remove
 }
 
-// cacheStatusFormatter renders $context.cacheStatus: Envoy's response code
-// details, "cache.response_from_cache_filter" for a response served from
-// the cache, "via_upstream" for the backend's (docs/plugins.md#proxy_cache).
+// cacheStatusFormatter marks $context.cacheStatus in a set_resp_headers
+// value; applyCache replaces it with the route's literal ("via_upstream",
+// "direct_response"), and apigw's cache answers with "proxy_cache_hit"
+// (docs/plugins.md#proxy_cache).
 const cacheStatusFormatter = "%RESPONSE_CODE_DETAILS%"
 
 // pluginVar is the Envoy formatter command of a set_resp_headers system

@@ -15,6 +15,7 @@ import (
 	"github.com/apigw/apigw/breaker/alsink"
 	"github.com/apigw/apigw/extauth"
 	"github.com/apigw/apigw/internal/grpcopts"
+	"github.com/apigw/apigw/proxycache"
 	"github.com/apigw/apigw/ratelimit"
 	"github.com/apigw/apigw/ratelimit/counter"
 	"github.com/apigw/apigw/xds/ads"
@@ -81,6 +82,9 @@ func services(d *deps) ([]service, error) {
 				opts = append(opts, extauth.WithBreakers(breakers))
 			}
 			extauth.New(d.feed, d.log, opts...).Register(s)
+			// proxy_cache: Envoy's ext_proc filter reaches apigw's cache
+			// on the ext_authz address (docs/plugins.md#proxy_cache).
+			proxycache.New(d.feed, d.log, proxycache.WithRegisterer(d.reg)).Register(s)
 			return nil
 		}})
 	}

@@ -3518,23 +3518,24 @@ func (x *OidcAuthContent) GetJwksEnabled() bool {
 	return false
 }
 
-// ProxyCacheContent is the plugin_content of a proxy_cache plug-in. Every
-// proxy_cache plug-in is refused: Envoy's cache filter (1.33 and newer)
-// fetches misses outside the route (docs/plugins.md#proxy_cache); the
-// content is still checked. Field names are APIG's (ProxyCacheContent).
+// ProxyCacheContent is the plugin_content of a proxy_cache plug-in: apigw's
+// own cache, reached through Envoy's ext_proc filter, answers GET and HEAD
+// requests of the APIs it is bound to (docs/plugins.md#proxy_cache). Field
+// names are APIG's (ProxyCacheContent).
 type ProxyCacheContent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// cache_key: what distinguishes cached responses; system_params or
-	// headers must be set.
+	// cache_key: what distinguishes cached responses; system_params,
+	// parameters or headers must be set.
 	CacheKey *ProxyCacheKey `protobuf:"bytes,1,opt,name=cache_key,json=cacheKey,proto3" json:"cache_key,omitempty"`
 	// cache_http_status_and_ttl: the statuses cached without a Cache-Control
-	// or Expires header from the backend, with their lifetime.
+	// header from the backend, with their lifetime.
 	CacheHttpStatusAndTtl []*ProxyCacheHttpStatusTtl `protobuf:"bytes,2,rep,name=cache_http_status_and_ttl,json=cacheHttpStatusAndTtl,proto3" json:"cache_http_status_and_ttl,omitempty"`
 	// client_cache_control: whether a client's Cache-Control request header
 	// affects the cache (mode off, the default, or all).
 	ClientCacheControl *ProxyCacheClientCacheControl `protobuf:"bytes,3,opt,name=client_cache_control,json=clientCacheControl,proto3" json:"client_cache_control,omitempty"`
-	// cacheable_headers: at most 20 backend response headers kept with the
-	// response (Envoy keeps every header; see docs).
+	// cacheable_headers: at most 20 backend response headers replayed with a
+	// cached answer (besides Content-Type, Content-Encoding and
+	// Content-Language).
 	CacheableHeaders []string `protobuf:"bytes,4,rep,name=cacheable_headers,json=cacheableHeaders,proto3" json:"cacheable_headers,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
@@ -3605,8 +3606,7 @@ type ProxyCacheKey struct {
 	// (apigw's key always separates APIs and environments); the others are
 	// refused.
 	SystemParams []string `protobuf:"bytes,1,rep,name=system_params,json=systemParams,proto3" json:"system_params,omitempty"`
-	// parameters: refused: Envoy keys by the whole query string and cannot
-	// select parameters (key_creator_params is not implemented).
+	// parameters: query parameters in the key (the others are ignored).
 	Parameters []string `protobuf:"bytes,2,rep,name=parameters,proto3" json:"parameters,omitempty"`
 	// headers: request headers in the key.
 	Headers       []string `protobuf:"bytes,3,rep,name=headers,proto3" json:"headers,omitempty"`
@@ -3668,8 +3668,8 @@ func (x *ProxyCacheKey) GetHeaders() []string {
 // ProxyCacheHttpStatusTtl is APIG's PluginProxyCacheHttpStatusTtl.
 type ProxyCacheHttpStatusTtl struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// http_status: statuses Envoy's cache filter can store (200, 203, 204,
-	// 206, 300, 301, 308, 404, 405, 410, 414, 451, 501).
+	// http_status: cacheable statuses (200, 203, 204, 206, 300, 301, 308,
+	// 404, 405, 410, 414, 451, 501).
 	HttpStatus []int32 `protobuf:"varint,1,rep,packed,name=http_status,json=httpStatus,proto3" json:"http_status,omitempty"`
 	// ttl: seconds, 1-31536000.
 	Ttl           int32 `protobuf:"varint,2,opt,name=ttl,proto3" json:"ttl,omitempty"`

@@ -2143,17 +2143,17 @@ export const OidcAuthContentSchema: GenMessage<OidcAuthContent> = /*@__PURE__*/
   messageDesc(file_apigw_v1_plugin, 35);
 
 /**
- * ProxyCacheContent is the plugin_content of a proxy_cache plug-in. Every
- * proxy_cache plug-in is refused: Envoy's cache filter (1.33 and newer)
- * fetches misses outside the route (docs/plugins.md#proxy_cache); the
- * content is still checked. Field names are APIG's (ProxyCacheContent).
+ * ProxyCacheContent is the plugin_content of a proxy_cache plug-in: apigw's
+ * own cache, reached through Envoy's ext_proc filter, answers GET and HEAD
+ * requests of the APIs it is bound to (docs/plugins.md#proxy_cache). Field
+ * names are APIG's (ProxyCacheContent).
  *
  * @generated from message apigw.v1.ProxyCacheContent
  */
 export type ProxyCacheContent = Message<"apigw.v1.ProxyCacheContent"> & {
   /**
-   * cache_key: what distinguishes cached responses; system_params or
-   * headers must be set.
+   * cache_key: what distinguishes cached responses; system_params,
+   * parameters or headers must be set.
    *
    * @generated from field: apigw.v1.ProxyCacheKey cache_key = 1;
    */
@@ -2161,7 +2161,7 @@ export type ProxyCacheContent = Message<"apigw.v1.ProxyCacheContent"> & {
 
   /**
    * cache_http_status_and_ttl: the statuses cached without a Cache-Control
-   * or Expires header from the backend, with their lifetime.
+   * header from the backend, with their lifetime.
    *
    * @generated from field: repeated apigw.v1.ProxyCacheHttpStatusTtl cache_http_status_and_ttl = 2;
    */
@@ -2176,8 +2176,9 @@ export type ProxyCacheContent = Message<"apigw.v1.ProxyCacheContent"> & {
   clientCacheControl?: ProxyCacheClientCacheControl | undefined;
 
   /**
-   * cacheable_headers: at most 20 backend response headers kept with the
-   * response (Envoy keeps every header; see docs).
+   * cacheable_headers: at most 20 backend response headers replayed with a
+   * cached answer (besides Content-Type, Content-Encoding and
+   * Content-Language).
    *
    * @generated from field: repeated string cacheable_headers = 4;
    */
@@ -2207,8 +2208,7 @@ export type ProxyCacheKey = Message<"apigw.v1.ProxyCacheKey"> & {
   systemParams: string[];
 
   /**
-   * parameters: refused: Envoy keys by the whole query string and cannot
-   * select parameters (key_creator_params is not implemented).
+   * parameters: query parameters in the key (the others are ignored).
    *
    * @generated from field: repeated string parameters = 2;
    */
@@ -2236,8 +2236,8 @@ export const ProxyCacheKeySchema: GenMessage<ProxyCacheKey> = /*@__PURE__*/
  */
 export type ProxyCacheHttpStatusTtl = Message<"apigw.v1.ProxyCacheHttpStatusTtl"> & {
   /**
-   * http_status: statuses Envoy's cache filter can store (200, 203, 204,
-   * 206, 300, 301, 308, 404, 405, 410, 414, 451, 501).
+   * http_status: cacheable statuses (200, 203, 204, 206, 300, 301, 308,
+   * 404, 405, 410, 414, 451, 501).
    *
    * @generated from field: repeated int32 http_status = 1;
    */
