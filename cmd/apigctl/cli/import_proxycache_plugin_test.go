@@ -71,3 +71,29 @@ func TestImportProxyCachePlugin(t *testing.T) {
 		t.Errorf("binding not imported:\n%s", out)
 	}
 }
+
+// A proxy_cache plug-in survives import → export → import: exported with
+// its content and binding (OpenAPI 2.0 and 3.0), re-imported unchanged
+// into the same instance, and created again in another one.
+func TestImportExportProxyCachePlugin(t *testing.T) {
+	e := start(t)
+	e.must("", "import", "-f", writeFile(t, t.TempDir(), "cache.yaml", proxyCacheDoc))
+	for i, oas := range []string{"2.0", "3.0"} {
+		out := e.must("", "export", "--group", "cacheshop", "--draft", "--oas", oas)
+		contains(t, "export "+oas, out, "type: proxy_cache", "- shop_cache", "custom_param", "X-Tenant", "X-Custom-Header")
+		f := writeFile(t, t.TempDir(), "export.yaml", out)
+		for _, l := range strings.Split(strings.TrimSpace(e.must("", "import", "-f", f)), "\n") {
+			if !strings.HasSuffix(l, "unchanged") {
+				t.Errorf("re-import of the %s export changed: %s", oas, l)
+			}
+		}
+		inst := []string{"cache2", "cache3"}[i]
+		e.must("kind: instance\nname: "+inst+"\n", "--instance", inst, "apply", "-f", "-")
+		e.must("", "--instance", inst, "import", "-f", f)
+		stored := e.must("", "--instance", inst, "get", "plugin", "shop_cache", "-o", "yaml")
+		contains(t, "imported elsewhere from "+oas, stored, "plugin_type: proxy_cache", "custom_param", "X-Tenant")
+		if out := e.must("", "--instance", inst, "get", "plugin_bindings", "--api", "list_items"); !strings.Contains(out, "DEFAULT_ENVIRONMENT_RELEASE_ID") {
+			t.Errorf("binding not imported elsewhere from %s:\n%s", oas, out)
+		}
+	}
+}
