@@ -9,9 +9,10 @@
 package proxycache
 
 import (
+	"context"
 	"log/slog"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
@@ -39,9 +40,14 @@ type Server struct {
 	m     *metrics
 	store *store
 
-	mu       sync.Mutex
-	snap     *live.Snapshot
-	contents map[string]*apigwv1.ProxyCacheContent // by content hash
+	// contents are the proxy_cache contents of a snapshot, by hash.
+	contents atomic.Pointer[contentSet]
+}
+
+// contentSet is the proxy_cache contents of one snapshot, by content hash.
+type contentSet struct {
+	snap   *live.Snapshot
+	byHash map[string]*apigwv1.ProxyCacheContent
 }
 
 // Option configures a Server.
@@ -86,34 +92,54 @@ func (s *Server) Purge(route string) int { return s.store.purge(route) }
 // Len returns the number of entries and their total size.
 func (s *Server) Len() (int, int64) { return s.store.size() }
 
+// Run follows the definitions: for each new snapshot it indexes the
+// proxy_cache contents and drops the entries stored under contents no
+// plug-in has any more, so that requests never pay for either. It returns
+// when ctx ends.
+func (s *Server) Run(ctx context.Context) {
+	if s.feed == nil {
+		return
+	}
+	for range s.feed.Subscribe(ctx) {
+		// Each entry is checked against the newest contents, so that a
+		// late notification never drops what newer ones stored.
+		if n := s.store.retain(func(h string) bool { return s.content(h) != nil }); n > 0 {
+			s.log.Debug("entries of changed plug-ins dropped", "entries", n)
+		}
+	}
+}
+
 // content returns the proxy_cache content of a hash in the current
-// snapshot. When the snapshot changes, entries stored under contents no
-// plug-in has any more are dropped.
+// snapshot: an atomic load, unless Run has not yet indexed the snapshot
+// (just after a change), when the request indexes it itself.
 func (s *Server) content(hash string) *apigwv1.ProxyCacheContent {
 	if s.feed == nil {
 		return nil
 	}
-	snap := s.feed.Current()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if snap != s.snap {
-		s.snap = snap
-		s.contents = map[string]*apigwv1.ProxyCacheContent{}
-		if snap != nil {
-			for _, in := range snap.Instances() {
-				for _, p := range in.ProxyCachePlugins() {
-					if c := model.ProxyCacheContentOf(p); c != nil {
-						s.contents[model.ProxyCacheContentHash(c)] = c
-					}
+	set := s.contents.Load()
+	if cur := s.feed.Current(); set == nil || set.snap != cur {
+		set = s.index(cur)
+	}
+	return set.byHash[hash]
+}
+
+// index returns the contents of a snapshot, indexing them once.
+func (s *Server) index(snap *live.Snapshot) *contentSet {
+	if set := s.contents.Load(); set != nil && set.snap == snap {
+		return set
+	}
+	set := &contentSet{snap: snap, byHash: map[string]*apigwv1.ProxyCacheContent{}}
+	if snap != nil {
+		for _, in := range snap.Instances() {
+			for _, p := range in.ProxyCachePlugins() {
+				if c := model.ProxyCacheContentOf(p); c != nil {
+					set.byHash[model.ProxyCacheContentHash(c)] = c
 				}
 			}
 		}
-		contents := s.contents
-		if n := s.store.retain(func(h string) bool { return contents[h] != nil }); n > 0 {
-			s.log.Debug("entries of changed plug-ins dropped", "entries", n)
-		}
 	}
-	return s.contents[hash]
+	s.contents.Store(set)
+	return set
 }
 
 // parseScope splits "<route>;content=<hash>".

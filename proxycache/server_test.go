@@ -62,6 +62,7 @@ func newFixture(t *testing.T, opts ...proxycache.Option) *fixture {
 	f := &fixture{feed: live.NewFeed(), clock: &clock{t: time.Unix(1_700_000_000, 0)}, reg: prometheus.NewRegistry()}
 	publish(f.feed, 1, content)
 	f.srv = proxycache.New(f.feed, nil, append([]proxycache.Option{proxycache.WithClock(f.clock.now), proxycache.WithRegisterer(f.reg)}, opts...)...)
+	go f.srv.Run(t.Context())
 	s := grpc.NewServer()
 	f.srv.Register(s)
 	addr := itest.ServeGRPC(t, s)
@@ -261,7 +262,12 @@ func TestContentChangeAndPurge(t *testing.T) {
 	if f.do(t, sc, get("/a"), ok200("x")) != nil {
 		t.Fatal("old scope still answered")
 	}
-	if n, _ := f.srv.Len(); n != 1 {
+	// Run drops the old entries when it sees the new snapshot.
+	n, _ := f.srv.Len()
+	for deadline := time.Now().Add(5 * time.Second); n != 1 && time.Now().Before(deadline); n, _ = f.srv.Len() {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n != 1 {
 		t.Fatalf("%d entries, want only the new one", n)
 	}
 	// An unknown scope (no such content) is never cached.

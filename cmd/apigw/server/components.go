@@ -73,7 +73,7 @@ func services(d *deps) ([]service, error) {
 			return nil, err
 		}
 		opts = append(append(opts, grpcopts.DataPlane(grpcopts.ExtAuthWorkersPerCPU)...), extauth.ServerOptions()...)
-		out = append(out, service{name: CompExtAuth, addr: d.cfg.ExtAuthAddr, opts: opts, traced: true, register: func(_ context.Context, s *grpc.Server) error {
+		out = append(out, service{name: CompExtAuth, addr: d.cfg.ExtAuthAddr, opts: opts, traced: true, register: func(ctx context.Context, s *grpc.Server) error {
 			opts := []extauth.Option{extauth.WithRegisterer(d.reg), extauth.WithFailOpen(d.cfg.ExtAuthFailOpen)}
 			if d.cfg.ServerName != "" {
 				opts = append(opts, extauth.WithServerName(d.cfg.ServerName))
@@ -84,7 +84,9 @@ func services(d *deps) ([]service, error) {
 			extauth.New(d.feed, d.log, opts...).Register(s)
 			// proxy_cache: Envoy's ext_proc filter reaches apigw's cache
 			// on the ext_authz address (docs/plugins.md#proxy_cache).
-			proxycache.New(d.feed, d.log, proxycache.WithRegisterer(d.reg)).Register(s)
+			cache := proxycache.New(d.feed, d.log, proxycache.WithRegisterer(d.reg))
+			cache.Register(s)
+			go cache.Run(ctx)
 			return nil
 		}})
 	}
