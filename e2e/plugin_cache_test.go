@@ -1,13 +1,20 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/protobuf/encoding/prototext"
+
+	"github.com/apigw/apigw/internal/envoysim"
+	"github.com/apigw/apigw/model"
 )
 
 // cacheItemsContent keys by the query parameter page and X-Tenant, keeps
@@ -135,13 +142,27 @@ func TestProxyCachePluginThroughEnvoy(t *testing.T) {
 	if err := os.WriteFile(f, []byte(cachePlugin("cache_items", changed)), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	before := w.cacheScope(t, w.ads.Config())
+	if before == "" {
+		t.Fatal("cached_api's route has no cache scope")
+	}
 	w.g.apigctl(t, "apply", "-f", f)
-	eventually(t, 20*time.Second, func() error {
-		if r, backend := get(t, "/cached?page=1", tenant("a")); !backend {
-			return fmt.Errorf("still answered from the old content's entry: %s", r)
+	// Until Envoy has the route with the new scope, its requests carry
+	// the old one, which apigw's cache no longer knows: they go to the
+	// backend uncached. Wait for the new route before counting misses.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := w.ads.WaitFor(ctx, func(c *envoysim.Config) error {
+		if now := w.cacheScope(t, c); now == before {
+			return fmt.Errorf("cached_api's cache scope is still %s", now)
 		}
 		return nil
-	})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if r, backend := get(t, "/cached?page=1", tenant("a")); !backend {
+		t.Fatalf("still answered from the old content's entry: %s", r)
+	}
 	missThenHit(t, "/cached?page=3", tenant("a"))
 
 	// The cache (in the apigw process) down: failure_mode_allow lets the
@@ -156,3 +177,25 @@ func TestProxyCachePluginThroughEnvoy(t *testing.T) {
 		}
 	}
 }
+
+// cacheScope is the cache scope Envoy sends apigw's cache for cached_api's
+// RELEASE route in c ("" when the route has none).
+func (w *fsWorld) cacheScope(t *testing.T, c *envoysim.Config) string {
+	t.Helper()
+	name := routeName(w.ids(t, model.KindAPI)["cached_api"], "RELEASE")
+	for _, rc := range c.Routes {
+		for _, vh := range rc.GetVirtualHosts() {
+			for _, r := range vh.GetRoutes() {
+				if !strings.HasPrefix(r.GetName(), name) {
+					continue
+				}
+				if m := cacheScopeRE.FindString(prototext.Format(r)); m != "" {
+					return m
+				}
+			}
+		}
+	}
+	return ""
+}
+
+var cacheScopeRE = regexp.MustCompile(`content=[0-9a-f]+`)
