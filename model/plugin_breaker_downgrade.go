@@ -294,37 +294,36 @@ func (in *Instance) breakerChannelUsers(id string) []Referrer {
 		return nil
 	}
 	var out []Referrer
+	in.breakerDowngradesOfKind(DowngradeHTTPVPC, func(p *apigwv1.Plugin, field string, d *apigwv1.PluginBreakerDowngradeInfo) {
+		if h, hf, err := BreakerDowngradeHTTP(d); err == nil && h.GetVpcChannelId() == id {
+			out = append(out, Referrer{Kind: KindPlugin, ID: p.Id, Field: "plugin_content." + field + "." + hf + ".vpc_channel_id"})
+		}
+	})
+	return out
+}
+
+// breakerDowngradesOfKind calls fn for every downgrade of one kind in the
+// instance's breaker plug-ins, with its field path in the content.
+func (in *Instance) breakerDowngradesOfKind(kind string, fn func(p *apigwv1.Plugin, field string, d *apigwv1.PluginBreakerDowngradeInfo)) {
 	for _, p := range List[*apigwv1.Plugin](in, KindPlugin) {
 		if p.PluginType != PluginBreaker {
 			continue
 		}
 		BreakerDowngrades(BreakerContentOf(p), func(field, _ string, d *apigwv1.PluginBreakerDowngradeInfo) {
-			if DowngradeKind(d) != DowngradeHTTPVPC {
-				return
-			}
-			if h, hf, err := BreakerDowngradeHTTP(d); err == nil && h.GetVpcChannelId() == id {
-				out = append(out, Referrer{Kind: KindPlugin, ID: p.Id, Field: "plugin_content." + field + "." + hf + ".vpc_channel_id"})
+			if DowngradeKind(d) == kind {
+				fn(p, field, d)
 			}
 		})
 	}
-	return out
 }
 
 // breakerFunctionsUsed refuses an instance definition whose function
 // registry no longer serves a function a breaker plug-in's func
 // downgrade calls.
 func (in *Instance) breakerFunctionsUsed(c checker, def *apigwv1.Instance) {
-	for _, p := range List[*apigwv1.Plugin](in, KindPlugin) {
-		if p.PluginType != PluginBreaker {
-			continue
+	in.breakerDowngradesOfKind(DowngradeFunc, func(p *apigwv1.Plugin, field string, d *apigwv1.PluginBreakerDowngradeInfo) {
+		if f, err := BreakerDowngradeFunc(d); err == nil && f != nil && ResolveFunction(def.GetConfig(), f.FunctionUrn, f.Version, f.AliasUrn) == nil {
+			c.add("config.functions", "must serve function %s: breaker plug-in %s (%s) calls it (plugin_content.%s.func_info)", f.FunctionUrn, p.Id, p.PluginName, field)
 		}
-		BreakerDowngrades(BreakerContentOf(p), func(field, _ string, d *apigwv1.PluginBreakerDowngradeInfo) {
-			if DowngradeKind(d) != DowngradeFunc {
-				return
-			}
-			if f, err := BreakerDowngradeFunc(d); err == nil && f != nil && ResolveFunction(def.GetConfig(), f.FunctionUrn, f.Version, f.AliasUrn) == nil {
-				c.add("config.functions", "must serve function %s: breaker plug-in %s (%s) calls it (plugin_content.%s.func_info)", f.FunctionUrn, p.Id, p.PluginName, field)
-			}
-		})
-	}
+	})
 }

@@ -259,29 +259,7 @@ func (s *stream) extProcCommon(st *extProcState, c *procv3.CommonResponse, h *He
 // their append (when set) or append_action, then remove_headers.
 func applyExtProcMutation(h *Headers, m *procv3.HeaderMutation) {
 	for _, o := range m.GetSetHeaders() {
-		k, v := o.GetHeader().GetKey(), headerValue(o.GetHeader())
-		action := o.GetAppendAction()
-		if o.GetAppend() != nil {
-			action = corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD
-			if o.GetAppend().GetValue() {
-				action = corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD
-			}
-		}
-		_, exists := h.Get(k)
-		switch action {
-		case corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD:
-			h.Add(k, v)
-		case corev3.HeaderValueOption_ADD_IF_ABSENT:
-			if !exists {
-				h.Add(k, v)
-			}
-		case corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD:
-			h.Set(k, v)
-		case corev3.HeaderValueOption_OVERWRITE_IF_EXISTS:
-			if exists {
-				h.Set(k, v)
-			}
-		}
+		setHeaderOption(h, o, headerValue(o.GetHeader()))
 	}
 	for _, k := range m.GetRemoveHeaders() {
 		h.Del(k)

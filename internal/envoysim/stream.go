@@ -251,29 +251,7 @@ func applyHeaderOptions(h *Headers, opts []*corev3.HeaderValueOption, x *fmtCtx)
 		if v == "" && !o.GetKeepEmptyValue() {
 			continue
 		}
-		k := o.GetHeader().GetKey()
-		_, exists := h.Get(k)
-		action := o.GetAppendAction()
-		if o.GetAppend() != nil {
-			action = corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD
-			if !o.GetAppend().GetValue() {
-				action = corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD
-			}
-		}
-		switch action {
-		case corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD:
-			h.Add(k, v)
-		case corev3.HeaderValueOption_ADD_IF_ABSENT:
-			if !exists {
-				h.Add(k, v)
-			}
-		case corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD:
-			h.Set(k, v)
-		case corev3.HeaderValueOption_OVERWRITE_IF_EXISTS:
-			if exists {
-				h.Set(k, v)
-			}
-		}
+		setHeaderOption(h, o, v)
 	}
 	return nil
 }
@@ -331,4 +309,34 @@ func (s *stream) finish(r *Response) {
 	r.Cluster, r.Endpoint = s.cluster, s.endpoint
 	r.Certificate = s.cert
 	r.Trace = s.trace
+}
+
+// setHeaderOption sets one HeaderValueOption's header to v by its append
+// (when set, the deprecated field wins) or append_action, as the HCM's
+// header mutations and ext_proc do (ext_authz's OK headers differ:
+// applyHeaderOption).
+func setHeaderOption(h *Headers, o *corev3.HeaderValueOption, v string) {
+	k := o.GetHeader().GetKey()
+	action := o.GetAppendAction()
+	if o.GetAppend() != nil {
+		action = corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD
+		if o.GetAppend().GetValue() {
+			action = corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD
+		}
+	}
+	_, exists := h.Get(k)
+	switch action {
+	case corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD:
+		h.Add(k, v)
+	case corev3.HeaderValueOption_ADD_IF_ABSENT:
+		if !exists {
+			h.Add(k, v)
+		}
+	case corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD:
+		h.Set(k, v)
+	case corev3.HeaderValueOption_OVERWRITE_IF_EXISTS:
+		if exists {
+			h.Set(k, v)
+		}
+	}
 }

@@ -8,12 +8,10 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/apigw/apigw/dataplane"
 	"github.com/apigw/apigw/model"
-	"github.com/apigw/apigw/model/gwresp"
 	apigwv1 "github.com/apigw/apigw/proto/apigw/v1"
 	"github.com/apigw/apigw/xds/translate/internal/inputs"
 )
@@ -134,7 +132,6 @@ func appRouteCopy(r *routev3.Route, apiID string) *routev3.Route {
 // the longest check timeout of the APIs it can choose (timeout, 0: the
 // filter's) and receives the body.
 func appRouteCatchAll(v *inputs.View, defID string, timeout time.Duration) (*routev3.Route, error) {
-	rep := renderReply(v, defID, "", gwresp.ErrAPINotFound)
 	cs := &extauthzv3.CheckSettings{
 		ContextExtensions: map[string]string{
 			dataplane.ExtAuthzCtxInstance: v.Name(),
@@ -150,17 +147,8 @@ func appRouteCatchAll(v *inputs.View, defID string, timeout time.Duration) (*rou
 	if err != nil {
 		return nil, err
 	}
-	r := &routev3.Route{
-		Name:  appRouteCatchAllName,
-		Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
-		Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{
-			Status: rep.status, BodyFormat: rep.body,
-		}},
-		ResponseHeadersToAdd:   rep.headers,
-		TypedPerFilterConfig:   map[string]*anypb.Any{filterExtAuthz: authz},
-		Metadata:               fallbackMetadata(v.Name(), defID, gwresp.ErrAPINotFound.Code),
-		RequestBodyBufferLimit: wrapperspb.UInt64(maxSignedBody),
-	}
+	r := notFoundRoute(v, defID, appRouteCatchAllName, authz)
+	r.RequestBodyBufferLimit = wrapperspb.UInt64(maxSignedBody)
 	return r, validate(r)
 }
 

@@ -38,13 +38,20 @@ func virtualHost(v *inputs.View, groupID string, domains []string, items []route
 }
 
 func fallbackRoute(v *inputs.View, groupID string) (*routev3.Route, error) {
-	rep := renderReply(v, groupID, "", gwresp.ErrAPINotFound)
 	authz, err := toAny(extAuthzDisabled())
 	if err != nil {
 		return nil, err
 	}
-	r := &routev3.Route{
-		Name:  fallbackRouteName(groupID),
+	r := notFoundRoute(v, groupID, fallbackRouteName(groupID), authz)
+	return r, validate(r)
+}
+
+// notFoundRoute is a catch-all ("/") route of a group that answers the
+// group's NOT_FOUND response itself, with authz as its ext_authz setting.
+func notFoundRoute(v *inputs.View, groupID, name string, authz *anypb.Any) *routev3.Route {
+	rep := renderReply(v, groupID, "", gwresp.ErrAPINotFound)
+	return &routev3.Route{
+		Name:  name,
 		Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
 		Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{
 			Status: rep.status, BodyFormat: rep.body,
@@ -53,7 +60,6 @@ func fallbackRoute(v *inputs.View, groupID string) (*routev3.Route, error) {
 		TypedPerFilterConfig: map[string]*anypb.Any{filterExtAuthz: authz},
 		Metadata:             fallbackMetadata(v.Name(), groupID, gwresp.ErrAPINotFound.Code),
 	}
-	return r, validate(r)
 }
 
 // routeConfig assembles a RouteConfiguration from virtual hosts.
